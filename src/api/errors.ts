@@ -1,0 +1,63 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DecryptionError, KeyringError } from '../crypto/index.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  requestId: string;
+  issues?: ReadonlyArray<{ field: string; rule: string; message: string }>;
+}
+
+/**
+ * One place maps failures to answers. Messages are French and name fields, never values;
+ * anything unexpected is a 500 whose details stay in the log (which holds no values either).
+ */
+export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  const requestId = request.id;
+  if (error instanceof ValidationError) {
+    void reply.status(400).send({ error: 'validation_failed', message: `Données invalides : ${error.message}`, issues: error.issues, requestId });
+    return;
+  }
+  if (error instanceof NotFoundError) {
+    void reply.status(404).send({ error: 'not_found', message: error.message, requestId });
+    return;
+  }
+  if (error instanceof ConflictError) {
+    const status = error.code === 'person_erased' ? 410 : 409;
+    void reply.status(status).send({ error: error.code, message: error.message, requestId });
+    return;
+  }
+  if (error instanceof DecryptionError) {
+    request.log.error({ personId: error.personId, fieldClass: error.fieldClass, reason: error.reason }, 'ciphertext failed authentication');
+    void reply.status(500).send({ error: 'integrity_failure', message: "Une donnée chiffrée n'a pas passé le contrôle d'intégrité ; elle n'est pas renvoyée.", requestId });
+    return;
+  }
+  if (error instanceof KeyringError) {
+    request.log.error({ err: { message: error.message } }, 'keyring unusable');
+    void reply.status(503).send({ error: 'keyring_unavailable', message: 'Trousseau de clés indisponible.', requestId });
+    return;
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    // Fastify's own client errors (malformed JSON, body too large, wrong content type): no value echoed back.
+    void reply.status(fastifyError.statusCode).send({ error: fastifyError.code ?? 'bad_request', message: 'Requête invalide : ' + clientErrorMessage(fastifyError), requestId });
+    return;
+  }
+  request.log.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled error');
+  void reply.status(500).send({ error: 'internal_error', message: 'Erreur interne.', requestId });
+}
+
+function clientErrorMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'le corps de la requête n’est pas un JSON valide';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'le corps de la requête est trop volumineux';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'type de contenu non pris en charge (application/json attendu)';
+    default:
+      return error.code ?? 'requête mal formée';
+  }
+}

@@ -1,0 +1,2 @@
+export { createLogger } from './logger.ts';
+export { buildServer } from './server.ts';

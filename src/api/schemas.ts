@@ -1,0 +1,43 @@
+import { Type } from 'typebox';
+import { FIELD_CLASSES } from '../domain/field-classes.ts';
+import { FIELD_CLASS_SCHEMAS } from '../domain/person.ts';
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.String(),
+    message: Type.String(),
+    requestId: Type.String(),
+    issues: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Error' },
+);
+
+export const PersonIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+
+export const FieldClassSchema = Type.Enum(FIELD_CLASSES);
+
+export const PersonRecordSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  status: Type.Enum(['active', 'erased']),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  classes: Type.Array(FieldClassSchema),
+  fields: Type.Object(Object.fromEntries(Object.entries(FIELD_CLASS_SCHEMAS).map(([k, s]) => [k, Type.Optional(s)])), { additionalProperties: false }),
+});
+
+export const LookupBodySchema = Type.Object(
+  {
+    kind: Type.Enum(['nir', 'email', 'france_travail_id']),
+    value: Type.String({ minLength: 1, maxLength: 254 }),
+  },
+  { additionalProperties: false },
+);
+
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  403: ErrorSchema,
+  404: ErrorSchema,
+  409: ErrorSchema,
+  410: ErrorSchema,
+} as const;

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Runtime } from '../runtime/index.ts';
+import { agencyPersonRoutes } from './agency/persons.ts';
+import { errorHandler } from './errors.ts';
+import { healthRoutes } from './system/health.ts';
+import { validatorCompiler } from './validation.ts';
+
+export async function buildServer(runtime: Runtime, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(errorHandler);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Rempart API', version: '0.1.0', description: 'Registre des données personnelles des demandeurs d’emploi : chiffrement par classe de données, accès finalisés, journal inaltérable.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(healthRoutes(runtime), { prefix: '/api' });
+  await app.register(agencyPersonRoutes(runtime), { prefix: '/api/agency' });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
+  });
+  return app;
+}

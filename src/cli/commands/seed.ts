@@ -1,0 +1,41 @@
+import { Type } from 'typebox';
+import type { Runtime } from '../../runtime/index.ts';
+import { NIR_CAPACITY, seedDatabase, type SeedResult } from '../../seed/index.ts';
+import { checkOptions } from '../options.ts';
+import { progressBar } from '../progress.ts';
+
+export const SeedOptionsSchema = Type.Object(
+  {
+    persons: Type.Integer({ minimum: 1, maximum: NIR_CAPACITY }),
+    seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }),
+    batch: Type.Integer({ minimum: 100, maximum: 20_000 }),
+  },
+  { additionalProperties: false },
+);
+
+export async function runSeed(runtime: Runtime, raw: unknown, quiet = false): Promise<SeedResult> {
+  const options = checkOptions(SeedOptionsSchema, raw);
+  let bar: ReturnType<typeof progressBar> | undefined;
+  const started = Date.now();
+  const result = await seedDatabase(runtime.database.db, runtime.persons, {
+    persons: options.persons,
+    seed: options.seed,
+    batchSize: options.batch,
+    onStart: ({ target, alreadyDone }) => {
+      if (quiet || alreadyDone >= target) return;
+      if (alreadyDone > 0) process.stderr.write(`Reprise du peuplement : ${alreadyDone} personnes déjà créées.\n`);
+      bar = progressBar('Peuplement synthétique', target);
+      bar.update(alreadyDone);
+    },
+    onProgress: (done) => bar?.update(done),
+  });
+  bar?.stop();
+  const seconds = (Date.now() - started) / 1000;
+  if (!quiet) {
+    const rate = result.inserted / Math.max(seconds, 0.001);
+    process.stdout.write(
+      `Peuplement (graine ${result.seed}) : ${result.inserted} personnes créées en ${seconds.toFixed(1)} s (${Math.round(rate)} personnes/s), ${result.target} au total.\n`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,61 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildServer, createLogger } from '../../api/index.ts';
+import { ensureBootstrapAdmin } from '../../identity/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { demoActors } from '../../seed/index.ts';
+import { runSeed } from './seed.ts';
+
+export const DEMO_SEED = 1;
+export const DEMO_PERSONS = 2000;
+
+/** Start the HTTP server; on a fresh embedded store, create the demo population first. */
+export async function runStart(runtime: Runtime, options: { port?: number; demo: boolean }): Promise<void> {
+  const { config } = runtime;
+  const empty = (await runtime.database.db.selectFrom('persons').select('id').limit(1).execute()).length === 0;
+  if (options.demo && empty) {
+    process.stdout.write(`Base vide : création d'une population de démonstration (${DEMO_PERSONS} personnes, graine ${DEMO_SEED}).\n`);
+    await runSeed(runtime, { persons: DEMO_PERSONS, seed: DEMO_SEED, batch: 1000 });
+  }
+  const admin = await ensureBootstrapAdmin(runtime.database.db);
+  const tokenFile = join(config.dataDir, 'bootstrap-admin.token');
+  if (admin.token && config.devKeyring) writeFileSync(tokenFile, admin.token + '\n', { mode: 0o600 });
+
+  const logger = createLogger(config.logLevel);
+  const app = await buildServer(runtime, logger);
+  const port = options.port ?? config.port;
+  await app.listen({ port, host: config.host });
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${actualPort}`;
+
+  const lines = [
+    '',
+    `Rempart écoute sur ${url}`,
+    `  Santé        ${url}/api/health`,
+    `  API (OpenAPI) ${url}/api/openapi.json — documentation ${url}/api/docs`,
+    `  Magasin      ${runtime.database.description}`,
+    '',
+  ];
+  const shownToken = admin.token ?? (config.devKeyring && existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+  if (shownToken) {
+    lines.push('Administrateur d’amorçage (seul autorisé à lire et écrire les dossiers pour l’instant) :');
+    lines.push(`  curl -H 'Authorization: Bearer ${shownToken}' ${url}/api/agency/persons/<id>`);
+    if (admin.token && !config.devKeyring) lines.push('  (ce jeton ne sera plus affiché : conservez-le ; `npx rempart admin token` en émet un nouveau)');
+  } else {
+    lines.push('Administrateur d’amorçage : jeton déjà émis ; `npx rempart admin token` en émet un nouveau.');
+  }
+  if (options.demo) {
+    lines.push('', `Comptes de démonstration (graine ${DEMO_SEED}) — la connexion de ces comptes arrive avec la couche d’identité :`);
+    for (const a of demoActors(DEMO_SEED)) lines.push(`  ${a.login.padEnd(26)} ${a.roles.join(',').padEnd(22)} ${a.organisation}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n\n');
+
+  const stop = async () => {
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}

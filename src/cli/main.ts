@@ -1,0 +1,116 @@
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config.ts';
+import { DecryptionError, KeyringError } from '../crypto/index.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { renewBootstrapToken } from '../identity/index.ts';
+import { openRuntime, type Runtime } from '../runtime/index.ts';
+import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
+import { runPersonErase } from './commands/person.ts';
+import { runSeed } from './commands/seed.ts';
+import { runStart } from './commands/start.ts';
+import { asNumber } from './options.ts';
+
+/** Exit codes: 1 failure, 2 bad input, 3 keyring unusable. */
+function fail(error: unknown): never {
+  if (error instanceof ValidationError) {
+    for (const issue of error.issues) process.stderr.write(`Entrée invalide — ${issue.field} : ${issue.message} (${issue.rule})\n`);
+    process.exit(2);
+  }
+  if (error instanceof KeyringError) {
+    process.stderr.write(`Trousseau de clés inutilisable : ${error.message}\n`);
+    process.exit(3);
+  }
+  if (error instanceof ConfigError || error instanceof OperatorError || error instanceof NotFoundError || error instanceof ConflictError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  if (error instanceof DecryptionError) {
+    process.stderr.write(`Contrôle d'intégrité en échec : ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`Erreur : ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>, keepOpen = false): Promise<void> {
+  let runtime: Runtime | undefined;
+  try {
+    runtime = await openRuntime(loadConfig());
+    await work(runtime);
+  } catch (error) {
+    await runtime?.close().catch(() => undefined);
+    fail(error);
+  }
+  if (!keepOpen) await runtime?.close();
+}
+
+const program = new Command()
+  .name('rempart')
+  .description('Rempart — registre chiffré des données des demandeurs d’emploi')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Environnement :
+  PORT                  port HTTP (3000)
+  REMPART_DATA_DIR      dossier des données (./data)
+  DATABASE_URL          postgres://… pour PostgreSQL ; sinon SQLite dans REMPART_DATA_DIR
+  REMPART_KEYRING_FILE  trousseau des clés maîtresses (hors du dossier des données en production)
+  REMPART_KEYRING       trousseau en JSON, à la place du fichier`,
+  );
+
+program
+  .command('start')
+  .description('démarrer le serveur HTTP (peuple une base vide avec la population de démonstration)')
+  .option('--port <port>', 'port HTTP', asNumber)
+  .option('--no-demo', 'ne pas créer de population de démonstration')
+  .action(async (opts: { port?: number | string; demo: boolean }) => {
+    await withRuntime(async (runtime) => {
+      if (opts.port !== undefined && typeof opts.port !== 'number') throw new ValidationError([{ field: '--port', rule: 'type:integer', message: 'numéro de port attendu' }]);
+      await runStart(runtime, { demo: opts.demo, ...(opts.port !== undefined ? { port: opts.port } : {}) });
+    }, true);
+  });
+
+program
+  .command('seed')
+  .description('créer une population synthétique déterministe (reprend là où elle s’est arrêtée)')
+  .addOption(new Option('--persons <n>', 'nombre de personnes').argParser(asNumber).default(1000))
+  .addOption(new Option('--seed <n>', 'graine').argParser(asNumber).default(1))
+  .addOption(new Option('--batch <n>', 'personnes par transaction').argParser(asNumber).default(1000))
+  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runSeed(runtime, opts)));
+
+const keys = program.command('keys').description('clés maîtresses');
+keys
+  .command('rotate')
+  .description('ajouter une version de clé et réemballer les clés de données (sans rechiffrer les valeurs ; reprend si interrompue)')
+  .option('--class <classe>', 'une seule classe de données')
+  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runKeysRotate(runtime, opts)));
+keys
+  .command('status')
+  .description('versions actives et clés restant à réemballer')
+  .action(async () => withRuntime((runtime) => runKeysStatus(runtime)));
+
+const person = program.command('person').description('dossiers');
+person
+  .command('erase')
+  .description('effacer un dossier par destruction de ses clés (crypto-effacement, irréversible)')
+  .argument('<id>', 'identifiant du dossier')
+  .action(async (id: string) => withRuntime((runtime) => runPersonErase(runtime, { id })));
+
+const admin = program.command('admin').description('administration');
+admin
+  .command('token')
+  .description("émettre un nouveau jeton pour l'administrateur d'amorçage (révoque les précédents)")
+  .action(async () =>
+    withRuntime(async (runtime) => {
+      const token = await renewBootstrapToken(runtime.database.db);
+      process.stdout.write(`${token}\n`);
+    }),
+  );
+
+program
+  .command('migrate')
+  .description('appliquer les migrations du schéma (faites aussi à chaque démarrage)')
+  .action(async () => withRuntime(async () => process.stdout.write('Schéma à jour.\n')));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,45 @@
+import { resolve } from 'node:path';
+import type { KeyringSource } from './crypto/index.ts';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** A SQLite file path, or a postgres:// URL. */
+  databaseUrl: string;
+  keyring: KeyringSource;
+  /** True when the keyring is the development one kept in the data folder. */
+  devKeyring: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.REMPART_DATA_DIR || './data');
+  const portText = env.PORT || '3000';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${portText}"`);
+  let keyring: KeyringSource;
+  let devKeyring = false;
+  if (env.REMPART_KEYRING) keyring = { kind: 'env', variable: 'REMPART_KEYRING', json: env.REMPART_KEYRING };
+  else if (env.REMPART_KEYRING_FILE) keyring = { kind: 'file', path: resolve(env.REMPART_KEYRING_FILE) };
+  else {
+    keyring = { kind: 'file', path: resolve(dataDir, 'keyring.dev.json') };
+    devKeyring = true;
+  }
+  return {
+    port,
+    host: env.HOST || '127.0.0.1',
+    dataDir,
+    databaseUrl: env.DATABASE_URL || resolve(dataDir, 'rempart.sqlite'),
+    keyring,
+    devKeyring,
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,13 @@
+export { blindIndex } from './blind-index.ts';
+export { openField, rewrapDataKey, sealField, type SealedField } from './envelope.ts';
+export { DecryptionError, KeyringError } from './errors.ts';
+export {
+  BLIND_INDEX_KINDS,
+  Keyring,
+  keyFingerprint,
+  readKeyring,
+  writeKeyringFile,
+  type BlindIndexKind,
+  type KeyFingerprint,
+  type KeyringSource,
+} from './keyring.ts';

@@ -1,0 +1,102 @@
+import type { Static, TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { ValidationError, type ValidationIssue } from './errors.ts';
+import { FORMAT_MESSAGES_FR, registerDomainFormats } from './formats.ts';
+
+registerDomainFormats();
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+type Validator = ReturnType<typeof Compile>;
+const compiled = new WeakMap<TSchema, Validator>();
+
+function validatorFor(schema: TSchema): Validator {
+  let validator = compiled.get(schema);
+  if (!validator) {
+    validator = Compile(schema);
+    compiled.set(schema, validator);
+  }
+  return validator;
+}
+
+/** '/identity/firstNames/0' → 'identity.firstNames.0', prefixed by where the value came from. */
+export function fieldPath(prefix: string, instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const all = [...(prefix ? [prefix] : []), ...parts, ...(extra !== undefined ? [extra] : [])];
+  return all.join('.') || '(racine)';
+}
+
+function frenchMessage(error: SchemaError): { rule: string; message: string } {
+  const p = error.params;
+  switch (error.keyword) {
+    case 'format': {
+      const format = String(p.format);
+      const message = (FORMAT_MESSAGES_FR as Record<string, string>)[format] ?? `format « ${format} » attendu`;
+      return { rule: `format:${format}`, message };
+    }
+    case 'required':
+      return { rule: 'required', message: 'champ obligatoire manquant' };
+    case 'additionalProperties':
+      return { rule: 'additionalProperties', message: 'champ inconnu' };
+    case 'type':
+      return { rule: `type:${String(p.type)}`, message: `type attendu : ${String(p.type)}` };
+    case 'minLength':
+      return { rule: 'minLength', message: `au moins ${String(p.limit)} caractère(s)` };
+    case 'maxLength':
+      return { rule: 'maxLength', message: `au plus ${String(p.limit)} caractères` };
+    case 'minItems':
+      return { rule: 'minItems', message: `au moins ${String(p.limit)} élément(s)` };
+    case 'maxItems':
+      return { rule: 'maxItems', message: `au plus ${String(p.limit)} éléments` };
+    case 'minimum':
+    case 'maximum':
+      return { rule: error.keyword, message: `doit être ${String(p.comparison)} ${String(p.limit)}` };
+    case 'minProperties':
+      return { rule: 'minProperties', message: 'au moins un champ attendu' };
+    case 'pattern':
+      return { rule: 'pattern', message: 'format non reconnu' };
+    case 'const':
+    case 'anyOf':
+    case 'enum':
+      return { rule: 'enum', message: 'valeur non autorisée' };
+    default:
+      return { rule: error.keyword, message: error.message };
+  }
+}
+
+/** Keyword noise that another, more precise error at the same place already explains. */
+const NOISE = new Set(['boolean', 'const']);
+
+/** Turn schema errors into one issue per field, French messages, rule codes stable for clients. */
+export function schemaIssues(schema: TSchema, value: unknown, prefix = ''): ValidationIssue[] {
+  const validator = validatorFor(schema);
+  if (validator.Check(value)) return [];
+  const errors = [...validator.Errors(value)] as unknown as SchemaError[];
+  const byField = new Map<string, ValidationIssue>();
+  const hasPrecise = new Set(errors.filter((e) => !NOISE.has(e.keyword)).map((e) => e.instancePath));
+  for (const error of errors) {
+    if (NOISE.has(error.keyword) && hasPrecise.has(error.instancePath)) continue;
+    const extra =
+      error.keyword === 'required'
+        ? (error.params.requiredProperties as string[] | undefined)?.[0]
+        : error.keyword === 'additionalProperties'
+          ? (error.params.additionalProperties as string[] | undefined)?.[0]
+          : undefined;
+    const field = fieldPath(prefix, error.instancePath, extra);
+    if (byField.has(field)) continue;
+    byField.set(field, { field, ...frenchMessage(error) });
+  }
+  return [...byField.values()];
+}
+
+/** Validate or throw a ValidationError naming every broken field; returns the value typed. */
+export function validate<S extends TSchema>(schema: S, value: unknown, prefix = ''): Static<S> {
+  const issues = schemaIssues(schema, value, prefix);
+  if (issues.length > 0) throw new ValidationError(issues);
+  return value as Static<S>;
+}

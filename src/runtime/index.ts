@@ -1,0 +1,80 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Config } from '../config.ts';
+import { Keyring, KeyringError, readKeyring, writeKeyringFile } from '../crypto/index.ts';
+import { isStoreBoundToKeyring, migrateToLatest, openDatabase, PersonStore, recordKeyring, verifyKeyring, type Database } from '../store/index.ts';
+
+/** Everything a server process or a command needs, opened and checked once. */
+export interface Runtime {
+  readonly config: Config;
+  readonly database: Database;
+  readonly keyring: Keyring;
+  readonly persons: PersonStore;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL schema for isolated test runs. */
+  pgSchema?: string;
+  warn?: (message: string) => void;
+}
+
+export const DEV_KEYRING_WARNING = [
+  '',
+  '!!! ATTENTION — TROUSSEAU DE DÉVELOPPEMENT / DEVELOPMENT KEYRING !!!',
+  '!!! The master keys were generated into the data folder, next to the data they protect.',
+  '!!! This is for a demo only. In production the keys belong outside the data folder and its',
+  '!!! backups: set REMPART_KEYRING_FILE (a file readable only by the service) or REMPART_KEYRING.',
+  '',
+].join('\n');
+
+async function loadOrCreateKeyring(config: Config, database: Database, warn: (m: string) => void): Promise<Keyring> {
+  const source = config.keyring;
+  if (source.kind === 'file' && !existsSync(source.path) && config.devKeyring) {
+    if (await isStoreBoundToKeyring(database.db)) {
+      throw new KeyringError(`keyring file not found: ${source.path}; this store was written with another keyring and cannot be read without it`);
+    }
+    const keyring = Keyring.generate();
+    mkdirSync(dirname(source.path), { recursive: true });
+    writeKeyringFile(source.path, keyring);
+    warn(DEV_KEYRING_WARNING);
+    return keyring;
+  }
+  const keyring = readKeyring(source);
+  if (config.devKeyring) warn(DEV_KEYRING_WARNING);
+  return keyring;
+}
+
+export async function openRuntime(config: Config, options: OpenOptions = {}): Promise<Runtime> {
+  const warn = options.warn ?? ((m: string) => process.stderr.write(m + '\n'));
+  const database = await openDatabase({ url: config.databaseUrl, ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}) });
+  try {
+    await migrateToLatest(database);
+    const keyring = await loadOrCreateKeyring(config, database, warn);
+    await verifyKeyring(database.db, keyring);
+    await recordKeyring(database.db, keyring);
+    return { config, database, keyring, persons: new PersonStore(database.db, keyring), close: () => database.close() };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+export interface Health {
+  ok: boolean;
+  store: 'ok' | 'unavailable';
+  keyring: 'ok' | 'mismatch' | 'unknown';
+  flavour: string;
+}
+
+/** Usable means: the store answers and the keyring in memory is still the one it was written with. */
+export async function checkHealth(runtime: Runtime): Promise<Health> {
+  const flavour = runtime.database.flavour;
+  try {
+    await verifyKeyring(runtime.database.db, runtime.keyring);
+    return { ok: true, store: 'ok', keyring: 'ok', flavour };
+  } catch (error) {
+    if (error instanceof KeyringError) return { ok: false, store: 'ok', keyring: 'mismatch', flavour };
+    return { ok: false, store: 'unavailable', keyring: 'unknown', flavour };
+  }
+}

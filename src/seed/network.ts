@@ -1,0 +1,174 @@
+import type { FieldClass } from '../domain/field-classes.ts';
+import type { AgreementsTable, ActorsTable, OrganisationsTable } from '../store/schema.ts';
+import { deterministicUuid } from './ids.ts';
+import { AGENCY_SITES } from './reference-data.ts';
+
+/**
+ * The employment network of one département, as the demo and the tests know it. Agreements
+ * here are the starting defaults that the policy issue turns into decisions.
+ */
+export interface PurposeRule {
+  purpose: string;
+  label: string;
+  read: FieldClass[];
+  write: FieldClass[];
+  relationship: 'caseload' | 'referral' | 'agency' | 'verified_caller';
+  dailyCeiling: number;
+  retentionDays: number;
+  conditions?: { maxAge?: number };
+}
+
+interface OrganisationSpec {
+  key: string;
+  kind: string;
+  name: string;
+  siret: string | null;
+  agreement: { reference: string; legalBasis: string; purposes: PurposeRule[] };
+  staff: Array<{ login: string; displayName: string; roles: string[] }>;
+}
+
+const agencyPurposes: PurposeRule[] = [
+  {
+    purpose: 'accompagnement',
+    label: 'Accompagnement vers l’emploi',
+    read: ['identity', 'contact', 'id_document', 'registration', 'career', 'follow_up'],
+    write: ['contact', 'career', 'follow_up'],
+    relationship: 'caseload',
+    dailyCeiling: 80,
+    retentionDays: 365 * 3,
+  },
+  {
+    purpose: 'indemnisation',
+    label: 'Indemnisation et paiement des allocations',
+    read: ['identity', 'nir', 'registration', 'benefits', 'bank'],
+    write: ['benefits', 'bank'],
+    relationship: 'agency',
+    dailyCeiling: 120,
+    retentionDays: 365 * 10,
+  },
+];
+
+function agency(index: number): OrganisationSpec {
+  const site = AGENCY_SITES[index]!;
+  const slug = ['bastide', 'merignac', 'libourne'][index]!;
+  return {
+    key: `agency-${slug}`,
+    kind: 'agency',
+    name: `France Travail ${site}`,
+    siret: null,
+    agreement: { reference: `FT-33-${slug.toUpperCase()}`, legalBasis: 'Code du travail, art. L. 5312-1 (missions de France Travail)', purposes: agencyPurposes },
+    staff: [
+      ...[1, 2, 3, 4].map((n) => ({ login: `conseiller.${slug}.${n}`, displayName: `Conseiller ${n} — ${site}`, roles: ['counsellor'] })),
+      { login: `indemnisation.${slug}`, displayName: `Agent indemnisation — ${site}`, roles: ['indemnisation_agent'] },
+      { login: `admin.${slug}`, displayName: `Administrateur des comptes — ${site}`, roles: ['org_admin'] },
+    ],
+  };
+}
+
+function partner(key: string, kind: string, name: string, reference: string, legalBasis: string, purposes: PurposeRule[], staffPrefix: string, staffCount: number, staffRole = 'partner_staff'): OrganisationSpec {
+  return {
+    key,
+    kind,
+    name,
+    siret: null,
+    agreement: { reference, legalBasis, purposes },
+    staff: [
+      ...Array.from({ length: staffCount }, (_, i) => ({ login: `${staffPrefix}.${i + 1}`, displayName: `${name} — agent ${i + 1}`, roles: [staffRole] })),
+      { login: `${staffPrefix}.admin`, displayName: `${name} — administrateur des comptes`, roles: ['org_admin'] },
+    ],
+  };
+}
+
+const NETWORK_LAW = 'Code du travail, art. L. 5311-7 (réseau pour l’emploi, loi n° 2023-1196 du 18 décembre 2023 pour le plein emploi)';
+
+export const NETWORK: readonly OrganisationSpec[] = [
+  agency(0),
+  agency(1),
+  agency(2),
+  partner('mission-locale', 'mission_locale', 'Mission locale de Bordeaux', 'ML-33-BDX', `${NETWORK_LAW} ; art. L. 5314-2`, [
+    { purpose: 'accompagnement_jeunes', label: 'Accompagnement des jeunes de 16 à 25 ans', read: ['identity', 'contact', 'registration', 'career', 'follow_up'], write: ['follow_up'], relationship: 'referral', dailyCeiling: 60, retentionDays: 365 * 2, conditions: { maxAge: 25 } },
+  ], 'ml.bordeaux', 3),
+  partner('cap-emploi', 'cap_emploi', 'Cap emploi Gironde', 'CAPE-33', `${NETWORK_LAW} ; art. L. 5214-3-1`, [
+    { purpose: 'accompagnement_handicap', label: 'Accompagnement des personnes en situation de handicap', read: ['identity', 'contact', 'registration', 'career', 'follow_up', 'health'], write: ['follow_up'], relationship: 'referral', dailyCeiling: 50, retentionDays: 365 * 2 },
+  ], 'capemploi.gironde', 3),
+  partner('departement', 'departement', 'Département de la Gironde', 'CD-33-RSA', `${NETWORK_LAW} ; code de l’action sociale et des familles (RSA)`, [
+    { purpose: 'insertion_rsa', label: 'Orientation et insertion des allocataires du RSA', read: ['identity', 'contact', 'registration', 'follow_up'], write: ['follow_up'], relationship: 'referral', dailyCeiling: 60, retentionDays: 365 * 2 },
+  ], 'cd33.insertion', 2),
+  partner('region', 'region', 'Région Nouvelle-Aquitaine', 'REG-NA-FORM', `${NETWORK_LAW} ; compétence formation professionnelle`, [
+    { purpose: 'formation', label: 'Orientation vers la formation professionnelle', read: ['identity', 'registration', 'career'], write: [], relationship: 'referral', dailyCeiling: 40, retentionDays: 365 },
+  ], 'region.formation', 1),
+  partner('caf', 'caf', 'CAF de la Gironde', 'CAF-33', 'Convention d’échange de données France Travail – CNAF (vérification des droits)', [
+    { purpose: 'verification_droits', label: 'Vérification des droits (RSA, prime d’activité)', read: ['identity', 'nir', 'registration', 'benefits'], write: [], relationship: 'referral', dailyCeiling: 200, retentionDays: 365 },
+  ], 'caf33.agent', 2),
+  partner('training-body', 'training_body', 'Institut aquitain de formation professionnelle', 'OF-33-IAFP', `${NETWORK_LAW} ; convention d’entrée en formation`, [
+    { purpose: 'entree_formation', label: 'Entrée en formation', read: ['identity', 'contact', 'career'], write: [], relationship: 'referral', dailyCeiling: 30, retentionDays: 365 },
+  ], 'iafp.formateur', 2),
+  partner('call-centre', 'subcontractor', 'Relais Contact Atlantique (sous-traitant)', 'ST-33-RCA', 'Marché de relation usagers ; RGPD art. 28 (sous-traitance)', [
+    { purpose: 'relation_usager', label: 'Réponse aux appels des usagers', read: ['identity', 'registration'], write: [], relationship: 'verified_caller', dailyCeiling: 40, retentionDays: 90 },
+  ], 'rca.operateur', 3, 'call_centre_operator'),
+  {
+    key: 'direction-regionale',
+    kind: 'agency',
+    name: 'France Travail — Direction régionale Nouvelle-Aquitaine',
+    siret: null,
+    agreement: { reference: 'FT-DR-NA', legalBasis: 'Code du travail, art. L. 5312-1 ; RGPD art. 32 et 33', purposes: [] },
+    staff: [
+      { login: 'rssi.na', displayName: 'Responsable de la sécurité des systèmes d’information', roles: ['security_officer'] },
+      { login: 'dpo.na', displayName: 'Délégué à la protection des données', roles: ['dpo'] },
+    ],
+  },
+];
+
+export interface NetworkRows {
+  organisations: OrganisationsTable[];
+  agreements: AgreementsTable[];
+  actors: ActorsTable[];
+  /** Organisation id by spec key. */
+  organisationIds: Record<string, string>;
+  /** Counsellor actor ids per agency index, for caseloads. */
+  counsellorsByAgency: string[][];
+}
+
+/** Rows for the whole network; ids derive from the seed so that a re-run is a no-op. */
+export function networkRows(seed: number, now: string): NetworkRows {
+  const organisations: OrganisationsTable[] = [];
+  const agreements: AgreementsTable[] = [];
+  const actors: ActorsTable[] = [];
+  const organisationIds: Record<string, string> = {};
+  const counsellorsByAgency: string[][] = [[], [], []];
+  for (const spec of NETWORK) {
+    const id = deterministicUuid(seed, 'organisation', spec.key);
+    organisationIds[spec.key] = id;
+    organisations.push({
+      id,
+      kind: spec.kind,
+      name: spec.name,
+      siret: spec.siret,
+      departement: '33',
+      security_posture: JSON.stringify({ mfa: 'required', passkeyOnly: spec.kind === 'subcontractor', lastAudit: null }),
+      status: 'active',
+      created_at: now,
+    });
+    agreements.push({
+      id: deterministicUuid(seed, 'agreement', spec.key),
+      organisation_id: id,
+      reference: spec.agreement.reference,
+      version: 1,
+      legal_basis: spec.agreement.legalBasis,
+      purposes: JSON.stringify(spec.agreement.purposes),
+      dpo_contact: 'dpo@rempart.example',
+      security_contact: `securite.${spec.key}@rempart.example`,
+      valid_from: '2026-01-01',
+      valid_until: '2028-12-31',
+      status: 'active',
+      created_at: now,
+    });
+    for (const member of spec.staff) {
+      const actorId = deterministicUuid(seed, 'actor', member.login);
+      actors.push({ id: actorId, organisation_id: id, kind: 'human', login: member.login, display_name: member.displayName, roles: JSON.stringify(member.roles), status: 'active', created_at: now });
+      const agencyIndex = ['agency-bastide', 'agency-merignac', 'agency-libourne'].indexOf(spec.key);
+      if (agencyIndex >= 0 && member.roles.includes('counsellor')) counsellorsByAgency[agencyIndex]!.push(actorId);
+    }
+  }
+  return { organisations, agreements, actors, organisationIds, counsellorsByAgency };
+}

@@ -1,0 +1,104 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import type { Flavour } from './flavour.ts';
+import { initial } from './migrations/0001_initial.ts';
+import type { Schema } from './schema.ts';
+
+export interface DatabaseLocation {
+  /** `postgres://…` selects PostgreSQL; anything else is a SQLite file path. */
+  url: string;
+  /** PostgreSQL only: a schema of its own (created if needed), for isolated test runs. */
+  pgSchema?: string;
+}
+
+export interface Database {
+  readonly db: Kysely<Schema>;
+  readonly flavour: Flavour;
+  /** Where the data is, without credentials, for messages. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres (unparseable URL)';
+  }
+}
+
+// int8 (counts, sums) as numbers: every count Rempart makes fits in 2^53.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  },
+};
+
+export async function openDatabase(location: DatabaseLocation): Promise<Database> {
+  if (isPostgresUrl(location.url)) {
+    const schema = location.pgSchema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+    if (schema) {
+      const client = new pg.Client({ connectionString: location.url });
+      await client.connect();
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      } finally {
+        await client.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: location.url,
+      max: 10,
+      types: pgTypes as unknown as pg.CustomTypesConfig,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    return { db, flavour: 'postgres', description: redactUrl(location.url) + (schema ? ` (schema ${schema})` : ''), close: () => db.destroy() };
+  }
+  if (location.url !== ':memory:') mkdirSync(dirname(location.url), { recursive: true });
+  const sqlite = new SqliteDatabase(location.url);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  // Erased persons' wrapped keys must not linger in free pages of the file.
+  sqlite.pragma('secure_delete = ON');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, flavour: 'sqlite', description: `SQLite ${location.url}`, close: () => db.destroy() };
+}
+
+function migrationsFor(flavour: Flavour): Record<string, Migration> {
+  return { '0001_initial': initial(flavour) };
+}
+
+export async function migrateToLatest(database: Database): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(database.flavour) };
+  const migrator = new Migrator({ db: database.db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Drop a test schema; PostgreSQL only. */
+export async function dropPgSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

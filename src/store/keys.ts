@@ -1,0 +1,99 @@
+import type { FieldClass } from '../domain/field-classes.ts';
+import { KeyringError, rewrapDataKey, type Keyring } from '../crypto/index.ts';
+import { inTransaction, type Executor } from './transaction.ts';
+
+const KEYRING_ID = 'keyring_id';
+
+/**
+ * Refuse to run with a keyring this store was not written with: a wrong keyring must fail
+ * at start with a clear message, never produce garbage or half-readable data.
+ */
+export async function verifyKeyring(db: Executor, keyring: Keyring): Promise<void> {
+  const bound = await db.selectFrom('meta').select('value').where('key', '=', KEYRING_ID).executeTakeFirst();
+  if (bound && bound.value !== keyring.id) {
+    throw new KeyringError(`this keyring (id ${keyring.id}) is not the one this store was written with (id ${bound.value})`);
+  }
+  const known = new Map(keyring.fingerprints().map((f) => [`${f.purpose}#${f.version}`, f.fingerprint]));
+  const checks = await db.selectFrom('key_checks').selectAll().execute();
+  for (const check of checks) {
+    const fingerprint = known.get(`${check.purpose}#${check.version}`);
+    if (fingerprint === undefined) throw new KeyringError(`keyring lacks ${check.purpose} version ${check.version}, which this store uses`);
+    if (fingerprint !== check.fingerprint) throw new KeyringError(`keyring's ${check.purpose} version ${check.version} is not the key this store was written with (fingerprint mismatch)`);
+  }
+  // min and max per class ride the (field_class, kek_version) index: cheap even at millions of rows.
+  const used = await db
+    .selectFrom('person_fields')
+    .select((eb) => ['field_class', eb.fn.min<number>('kek_version').as('lowest'), eb.fn.max<number>('kek_version').as('highest')])
+    .groupBy('field_class')
+    .execute();
+  for (const { field_class, lowest, highest } of used) {
+    for (const version of new Set([Number(lowest), Number(highest)])) {
+      if (!keyring.hasKek(field_class, version)) throw new KeyringError(`keyring lacks kek:${field_class} version ${version}, which this store uses`);
+    }
+  }
+}
+
+/** Bind the store to this keyring and record fingerprints of versions not seen yet. */
+export async function recordKeyring(db: Executor, keyring: Keyring): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    await trx.insertInto('meta').values({ key: KEYRING_ID, value: keyring.id }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    const now = new Date().toISOString();
+    const rows = keyring.fingerprints().map((f) => ({ ...f, created_at: now }));
+    await trx.insertInto('key_checks').values(rows).onConflict((oc) => oc.columns(['purpose', 'version']).doNothing()).execute();
+  });
+}
+
+export async function isStoreBoundToKeyring(db: Executor): Promise<boolean> {
+  return (await db.selectFrom('meta').select('value').where('key', '=', KEYRING_ID).executeTakeFirst()) !== undefined;
+}
+
+/** Data keys of one class still wrapped under a version other than the active one. */
+export async function countStaleDataKeys(db: Executor, keyring: Keyring, fieldClass: FieldClass): Promise<number> {
+  const row = await db
+    .selectFrom('person_fields')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('field_class', '=', fieldClass)
+    .where('kek_version', '!=', keyring.activeVersion(fieldClass))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Rewrap every data key of a class under the active KEK version, batch by batch, each batch
+ * its own transaction: a crash loses at most one uncommitted batch, and running again
+ * resumes where it stopped because only stale keys are selected. Values are never touched.
+ */
+export async function rewrapDataKeys(
+  db: Executor,
+  keyring: Keyring,
+  fieldClass: FieldClass,
+  options: { batchSize?: number; onBatch?: (done: number) => void } = {},
+): Promise<number> {
+  const active = keyring.activeVersion(fieldClass);
+  const batchSize = options.batchSize ?? 2000;
+  let total = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('person_fields')
+      .select(['person_id', 'kek_version', 'wrapped_key'])
+      .where('field_class', '=', fieldClass)
+      .where('kek_version', '!=', active)
+      .limit(batchSize)
+      .execute();
+    if (rows.length === 0) return total;
+    const rewrapped = rows.map((row) => ({ personId: row.person_id, from: row.kek_version, ...rewrapDataKey(keyring, row.person_id, fieldClass, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key }) }));
+    await inTransaction(db, async (trx) => {
+      for (const r of rewrapped) {
+        await trx
+          .updateTable('person_fields')
+          .set({ kek_version: r.kekVersion, wrapped_key: r.wrappedKey })
+          .where('person_id', '=', r.personId)
+          .where('field_class', '=', fieldClass)
+          .where('kek_version', '=', r.from)
+          .execute();
+      }
+    });
+    total += rows.length;
+    options.onBatch?.(rows.length);
+  }
+}

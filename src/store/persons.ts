@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { blindIndex, openField, sealField, type BlindIndexKind, type Keyring } from '../crypto/index.ts';
+import { ConflictError, NotFoundError } from '../domain/errors.ts';
+import { FIELD_CLASSES, type FieldClass } from '../domain/field-classes.ts';
+import type { PersonFile, PersonPatch } from '../domain/person.ts';
+import { normalizeEmail, normalizeFranceTravailId, normalizeNir } from '../domain/validators.ts';
+import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
+import { chunks, inTransaction, type Executor } from './transaction.ts';
+
+export interface PersonRecord {
+  id: string;
+  status: 'active' | 'erased';
+  createdAt: string;
+  updatedAt: string;
+  /** The classes this file holds, whether or not they were decrypted. */
+  classes: FieldClass[];
+  /** Exactly the requested classes that exist, decrypted; nothing else. */
+  fields: PersonFile;
+}
+
+/** Which identifier each blind index is computed from, and how it is spelled canonically. */
+const LOOKUPS: ReadonlyArray<{ kind: BlindIndexKind; fieldClass: FieldClass; unique: boolean; extract: (file: PersonFile) => string | undefined; normalize: (v: string) => string }> = [
+  { kind: 'nir', fieldClass: 'nir', unique: true, extract: (f) => f.nir?.nir, normalize: normalizeNir },
+  { kind: 'email', fieldClass: 'contact', unique: false, extract: (f) => f.contact?.email, normalize: normalizeEmail },
+  { kind: 'france_travail_id', fieldClass: 'registration', unique: true, extract: (f) => f.registration?.franceTravailId, normalize: normalizeFranceTravailId },
+];
+
+function encode(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+/**
+ * The encrypted dossier store. Every field class value is sealed under its own data key;
+ * reads decrypt exactly the classes the caller names, and fetch no other ciphertext.
+ */
+export class PersonStore {
+  constructor(
+    private readonly db: Executor,
+    private readonly keyring: Keyring,
+  ) {}
+
+  #sealRows(personId: string, file: PersonFile, now: string): PersonFieldsTable[] {
+    const rows: PersonFieldsTable[] = [];
+    for (const fieldClass of FIELD_CLASSES) {
+      const value = file[fieldClass];
+      if (value === undefined) continue;
+      const sealed = sealField(this.keyring, personId, fieldClass, encode(value));
+      rows.push({ person_id: personId, field_class: fieldClass, kek_version: sealed.kekVersion, wrapped_key: sealed.wrappedKey, ciphertext: sealed.ciphertext, updated_at: now });
+    }
+    return rows;
+  }
+
+  #lookupRows(personId: string, file: PersonFile, only?: ReadonlySet<FieldClass>): PersonLookupsTable[] {
+    const rows: PersonLookupsTable[] = [];
+    for (const lookup of LOOKUPS) {
+      if (only && !only.has(lookup.fieldClass)) continue;
+      const value = lookup.extract(file);
+      if (value !== undefined) rows.push({ kind: lookup.kind, digest: blindIndex(this.keyring, lookup.kind, lookup.normalize(value)), person_id: personId });
+    }
+    return rows;
+  }
+
+  async #assertUniqueIdentifiers(trx: Executor, rows: PersonLookupsTable[], personId: string): Promise<void> {
+    for (const row of rows) {
+      if (!LOOKUPS.find((l) => l.kind === row.kind)?.unique) continue;
+      const other = await trx
+        .selectFrom('person_lookups')
+        .select('person_id')
+        .where('kind', '=', row.kind)
+        .where('digest', '=', row.digest)
+        .where('person_id', '!=', personId)
+        .executeTakeFirst();
+      if (other) throw new ConflictError(`cet identifiant (${row.kind}) est déjà rattaché à un autre dossier`, `${row.kind}_already_registered`);
+    }
+  }
+
+  /** Create one file from a validated, canonical PersonFile; returns its id. */
+  async create(file: PersonFile, options: { id?: string; executor?: Executor } = {}): Promise<string> {
+    const id = options.id ?? randomUUID();
+    const now = new Date().toISOString();
+    const fields = this.#sealRows(id, file, now);
+    const lookups = this.#lookupRows(id, file);
+    await inTransaction(options.executor ?? this.db, async (trx) => {
+      await this.#assertUniqueIdentifiers(trx, lookups, id);
+      await trx.insertInto('persons').values({ id, status: 'active', created_at: now, updated_at: now, erased_at: null }).execute();
+      if (fields.length) await trx.insertInto('person_fields').values(fields).execute();
+      if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
+    });
+    return id;
+  }
+
+  /**
+   * Bulk creation for seeding and imports: one transaction for the batch, multi-row inserts.
+   * Identifiers are trusted unique here (the generator guarantees it).
+   */
+  async createMany(persons: ReadonlyArray<{ id: string; file: PersonFile }>, executor?: Executor): Promise<void> {
+    const now = new Date().toISOString();
+    const personRows = persons.map((p) => ({ id: p.id, status: 'active' as const, created_at: now, updated_at: now, erased_at: null }));
+    const fieldRows = persons.flatMap((p) => this.#sealRows(p.id, p.file, now));
+    const lookupRows = persons.flatMap((p) => this.#lookupRows(p.id, p.file));
+    await inTransaction(executor ?? this.db, async (trx) => {
+      for (const batch of chunks(personRows, 5)) await trx.insertInto('persons').values(batch).execute();
+      for (const batch of chunks(fieldRows, 6)) await trx.insertInto('person_fields').values(batch).execute();
+      for (const batch of chunks(lookupRows, 3)) await trx.insertInto('person_lookups').values(batch).execute();
+    });
+  }
+
+  async #person(trx: Executor, id: string) {
+    const person = await trx.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!person) throw new NotFoundError('dossier');
+    if (person.status === 'erased') throw new ConflictError('ce dossier a été effacé', 'person_erased');
+    return person;
+  }
+
+  /** Read a file, decrypting exactly `classes` (those the decision allows) and nothing else. */
+  async read(id: string, classes: readonly FieldClass[], executor?: Executor): Promise<PersonRecord> {
+    const trx = executor ?? this.db;
+    const person = await this.#person(trx, id);
+    const present = await trx.selectFrom('person_fields').select('field_class').where('person_id', '=', id).execute();
+    const fields: PersonFile = {};
+    if (classes.length > 0) {
+      const rows = await trx
+        .selectFrom('person_fields')
+        .select(['field_class', 'kek_version', 'wrapped_key', 'ciphertext'])
+        .where('person_id', '=', id)
+        .where('field_class', 'in', [...classes])
+        .execute();
+      for (const row of rows) {
+        const plaintext = openField(this.keyring, id, row.field_class, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
+        (fields as Record<string, unknown>)[row.field_class] = JSON.parse(plaintext.toString('utf8'));
+      }
+    }
+    const presentSet = new Set(present.map((r) => r.field_class));
+    return {
+      id,
+      status: person.status,
+      createdAt: person.created_at,
+      updatedAt: person.updated_at,
+      classes: FIELD_CLASSES.filter((c) => presentSet.has(c)),
+      fields,
+    };
+  }
+
+  /** Replace the classes present in the patch (`null` removes one); one transaction. */
+  async update(id: string, patch: PersonPatch, executor?: Executor): Promise<void> {
+    const now = new Date().toISOString();
+    const changed = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
+    const set: PersonFile = Object.fromEntries(changed.filter((c) => patch[c] !== null).map((c) => [c, patch[c]]));
+    const removed = changed.filter((c) => patch[c] === null);
+    const fields = this.#sealRows(id, set, now);
+    const touched = new Set(changed);
+    const lookups = this.#lookupRows(id, set, touched);
+    await inTransaction(executor ?? this.db, async (trx) => {
+      await this.#person(trx, id);
+      await this.#assertUniqueIdentifiers(trx, lookups, id);
+      if (removed.length) await trx.deleteFrom('person_fields').where('person_id', '=', id).where('field_class', 'in', removed).execute();
+      for (const row of fields) {
+        await trx
+          .insertInto('person_fields')
+          .values(row)
+          .onConflict((oc) => oc.columns(['person_id', 'field_class']).doUpdateSet({ kek_version: row.kek_version, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext, updated_at: now }))
+          .execute();
+      }
+      const kinds = LOOKUPS.filter((l) => touched.has(l.fieldClass)).map((l) => l.kind);
+      if (kinds.length) await trx.deleteFrom('person_lookups').where('person_id', '=', id).where('kind', 'in', kinds).execute();
+      if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
+      await trx.updateTable('persons').set({ updated_at: now }).where('id', '=', id).execute();
+    });
+  }
+
+  /** Exact lookup by identifier through its blind index: nothing is decrypted. */
+  async lookup(kind: BlindIndexKind, value: string, executor?: Executor): Promise<string[]> {
+    const lookup = LOOKUPS.find((l) => l.kind === kind);
+    if (!lookup) return [];
+    const digest = blindIndex(this.keyring, kind, lookup.normalize(value));
+    const rows = await (executor ?? this.db).selectFrom('person_lookups').select('person_id').where('kind', '=', kind).where('digest', '=', digest).execute();
+    return rows.map((r) => r.person_id).sort();
+  }
+
+  /**
+   * Crypto-shredding: the person's data keys are destroyed with their values and blind
+   * indexes; what remains is a tombstone (id, dates) that the ledger's events can still name.
+   */
+  async erase(id: string, executor?: Executor): Promise<{ shreddedKeys: number }> {
+    return inTransaction(executor ?? this.db, async (trx) => {
+      await this.#person(trx, id);
+      const now = new Date().toISOString();
+      const deleted = await trx.deleteFrom('person_fields').where('person_id', '=', id).executeTakeFirst();
+      await trx.deleteFrom('person_lookups').where('person_id', '=', id).execute();
+      await trx.deleteFrom('referrals').where('person_id', '=', id).execute();
+      await trx.deleteFrom('caseloads').where('person_id', '=', id).execute();
+      await trx.updateTable('persons').set({ status: 'erased', erased_at: now, updated_at: now }).where('id', '=', id).execute();
+      return { shreddedKeys: Number(deleted.numDeletedRows) };
+    });
+  }
+}

@@ -1,0 +1,130 @@
+import type { FieldClass } from '../domain/field-classes.ts';
+
+/**
+ * Portable column conventions (one set of migrations for SQLite and PostgreSQL):
+ * ids are UUID text, instants are ISO 8601 UTC text (sortable), booleans are 0/1 integers,
+ * structured non-personal data is JSON text, secrets at rest are blobs (bytea on PostgreSQL).
+ */
+export interface PersonsTable {
+  id: string;
+  status: 'active' | 'erased';
+  created_at: string;
+  updated_at: string;
+  erased_at: string | null;
+}
+
+/** One row per (person, field class): the data key wrapped by the class KEK, and the value sealed by the data key. */
+export interface PersonFieldsTable {
+  person_id: string;
+  field_class: FieldClass;
+  kek_version: number;
+  wrapped_key: Buffer;
+  ciphertext: Buffer;
+  updated_at: string;
+}
+
+/** Blind indexes: HMAC digests of canonical identifiers, for exact lookups without decryption. */
+export interface PersonLookupsTable {
+  kind: string;
+  digest: Buffer;
+  person_id: string;
+}
+
+export interface OrganisationsTable {
+  id: string;
+  kind: string;
+  name: string;
+  siret: string | null;
+  departement: string;
+  /** JSON: MFA policy, passkey-only, audit date... filled by the policy issue. */
+  security_posture: string;
+  status: 'active' | 'suspended' | 'closed';
+  created_at: string;
+}
+
+export interface AgreementsTable {
+  id: string;
+  organisation_id: string;
+  reference: string;
+  version: number;
+  legal_basis: string;
+  /** JSON: per purpose, the field classes read and written, the relationship required, ceilings, retention. */
+  purposes: string;
+  dpo_contact: string;
+  security_contact: string;
+  valid_from: string;
+  valid_until: string;
+  status: 'draft' | 'active' | 'suspended' | 'ended';
+  created_at: string;
+}
+
+export interface ActorsTable {
+  id: string;
+  organisation_id: string;
+  kind: 'human' | 'machine';
+  login: string;
+  display_name: string;
+  /** JSON array of role names. */
+  roles: string;
+  status: 'active' | 'suspended' | 'disabled';
+  created_at: string;
+}
+
+export interface ActorCredentialsTable {
+  id: string;
+  actor_id: string;
+  kind: string;
+  /** SHA-256 of a high-entropy token, or a password hash: never the secret itself. */
+  secret_hash: string;
+  label: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface ReferralsTable {
+  id: string;
+  person_id: string;
+  organisation_id: string;
+  referred_by_actor_id: string | null;
+  reason: string;
+  starts_on: string;
+  ends_on: string | null;
+  status: 'active' | 'ended';
+  created_at: string;
+}
+
+export interface CaseloadsTable {
+  person_id: string;
+  actor_id: string;
+  organisation_id: string;
+  since: string;
+  until: string | null;
+}
+
+/** Fingerprints of the master keys this store was written with (never the keys). */
+export interface KeyChecksTable {
+  purpose: string;
+  version: number;
+  fingerprint: string;
+  created_at: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Schema {
+  persons: PersonsTable;
+  person_fields: PersonFieldsTable;
+  person_lookups: PersonLookupsTable;
+  organisations: OrganisationsTable;
+  agreements: AgreementsTable;
+  actors: ActorsTable;
+  actor_credentials: ActorCredentialsTable;
+  referrals: ReferralsTable;
+  caseloads: CaseloadsTable;
+  key_checks: KeyChecksTable;
+  meta: MetaTable;
+}

@@ -1,0 +1,18 @@
+import type { Kysely } from 'kysely';
+import type { Schema } from './schema.ts';
+
+export type Executor = Kysely<Schema>;
+
+/** Run `work` in the caller's transaction if there is one, else in a new one: a write is all or nothing. */
+export function inTransaction<T>(executor: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
+  if (executor.isTransaction) return work(executor);
+  return executor.transaction().execute(work);
+}
+
+/** Split rows so that one statement stays under SQLite's and PostgreSQL's bound-parameter limits. */
+export function chunks<T>(rows: readonly T[], columns: number, maxParameters = 30_000): T[][] {
+  const size = Math.max(1, Math.floor(maxParameters / columns));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
