@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import type { FieldClass } from '../domain/field-classes.ts';
 import { DecryptionError } from './errors.ts';
 import type { Keyring } from './keyring.ts';
@@ -22,6 +22,25 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const DATA_KEY_BYTES = 32;
 const WRAPPED_KEY_BYTES = 1 + IV_BYTES + DATA_KEY_BYTES + TAG_BYTES;
+
+/**
+ * Fresh keys and nonces come from one CSPRNG pool refilled 64 KiB at a time: a call per field
+ * costs more than the encryption itself at seeding volume. Every byte is handed out once.
+ */
+const POOL_BYTES = 64 * 1024;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+function freshRandom(length: number): Buffer {
+  if (poolOffset + length > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + length));
+  pool.fill(0, poolOffset, poolOffset + length);
+  poolOffset += length;
+  return out;
+}
 
 function valueAad(personId: string, fieldClass: FieldClass): Buffer {
   return Buffer.from(`rempart/value/v1\u0000${personId}\u0000${fieldClass}`, 'utf8');
@@ -54,8 +73,7 @@ function gcmOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | undefined {
 }
 
 export function sealField(keyring: Keyring, personId: string, fieldClass: FieldClass, plaintext: Buffer): SealedField {
-  // One call to the CSPRNG for the data key and both nonces: it is the costly part at volume.
-  const random = randomBytes(DATA_KEY_BYTES + 2 * IV_BYTES);
+  const random = freshRandom(DATA_KEY_BYTES + 2 * IV_BYTES);
   const dataKey = random.subarray(0, DATA_KEY_BYTES);
   const kekVersion = keyring.activeVersion(fieldClass);
   const ciphertext = gcmSeal(dataKey, random.subarray(DATA_KEY_BYTES, DATA_KEY_BYTES + IV_BYTES), plaintext, valueAad(personId, fieldClass));
@@ -89,7 +107,7 @@ export function rewrapDataKey(
 ): { kekVersion: number; wrappedKey: Buffer } {
   const dataKey = unwrapDataKey(keyring, personId, fieldClass, from.kekVersion, from.wrappedKey);
   const kekVersion = keyring.activeVersion(fieldClass);
-  const wrappedKey = gcmSeal(keyring.kek(fieldClass, kekVersion), randomBytes(IV_BYTES), dataKey, keyAad(personId, fieldClass, kekVersion));
+  const wrappedKey = gcmSeal(keyring.kek(fieldClass, kekVersion), freshRandom(IV_BYTES), dataKey, keyAad(personId, fieldClass, kekVersion));
   dataKey.fill(0);
   return { kekVersion, wrappedKey };
 }

@@ -41,6 +41,8 @@ function frenchMessage(error: SchemaError): { rule: string; message: string } {
     }
     case 'required':
       return { rule: 'required', message: 'champ obligatoire manquant' };
+    // TypeBox reports a property refused by `additionalProperties: false` as a false schema.
+    case 'boolean':
     case 'additionalProperties':
       return { rule: 'additionalProperties', message: 'champ inconnu' };
     case 'type':
@@ -70,7 +72,7 @@ function frenchMessage(error: SchemaError): { rule: string; message: string } {
 }
 
 /** Keyword noise that another, more precise error at the same place already explains. */
-const NOISE = new Set(['boolean', 'const']);
+const NOISE = new Set(['const']);
 
 /** Turn schema errors into one issue per field, French messages, rule codes stable for clients. */
 export function schemaIssues(schema: TSchema, value: unknown, prefix = ''): ValidationIssue[] {

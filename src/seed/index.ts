@@ -1,5 +1,5 @@
 import type { Executor, PersonStore } from '../store/index.ts';
-import { chunks, inTransaction } from '../store/index.ts';
+import { chunks, inTransaction, yieldToEventLoop } from '../store/index.ts';
 import type { CaseloadsTable, ReferralsTable } from '../store/schema.ts';
 import { deterministicUuid } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
@@ -94,6 +94,7 @@ export async function seedDatabase(db: Executor, persons: PersonStore, options: 
     });
     done = next;
     options.onProgress?.(done);
+    await yieldToEventLoop();
   }
   return { seed, target, inserted: done - alreadyDone, alreadyDone };
 }

@@ -1,6 +1,6 @@
 import type { FieldClass } from '../domain/field-classes.ts';
 import { KeyringError, rewrapDataKey, type Keyring } from '../crypto/index.ts';
-import { inTransaction, type Executor } from './transaction.ts';
+import { inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
 
 const KEYRING_ID = 'keyring_id';
 
@@ -95,5 +95,6 @@ export async function rewrapDataKeys(
     });
     total += rows.length;
     options.onBatch?.(rows.length);
+    await yieldToEventLoop();
   }
 }

@@ -16,3 +16,8 @@ export function chunks<T>(rows: readonly T[], columns: number, maxParameters = 3
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
   return out;
 }
+
+/** Let timers and I/O run between batches of a long job (progress display, server requests). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

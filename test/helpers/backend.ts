@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../src/config.ts';
+import { Keyring, writeKeyringFile } from '../../src/crypto/index.ts';
+import { openRuntime, type Runtime } from '../../src/runtime/index.ts';
+import { dropPgSchema } from '../../src/store/index.ts';
+
+/** Which engine the backend suites run against: set by scripts/test.mjs, SQLite by default. */
+export const BACKEND = process.env.REMPART_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+export const PG_URL = process.env.REMPART_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestEnvironment {
+  dir: string;
+  config: Config;
+  keyringPath: string;
+  pgSchema?: string;
+  open(): Promise<Runtime>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A private store for one test file: a temporary SQLite file, or a PostgreSQL schema of its
+ * own in the shared `test` database, so files can run in parallel without seeing each other.
+ */
+export function testEnvironment(keyring: Keyring = Keyring.generate()): TestEnvironment {
+  const dir = mkdtempSync(join(tmpdir(), 'rempart-test-'));
+  const keyringPath = join(dir, 'keyring.json');
+  writeKeyringFile(keyringPath, keyring);
+  const pgSchema = BACKEND === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
+  const config: Config = {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: dir,
+    databaseUrl: BACKEND === 'postgres' ? PG_URL : join(dir, 'rempart.sqlite'),
+    keyring: { kind: 'file', path: keyringPath },
+    devKeyring: false,
+    logLevel: 'silent',
+  };
+  return {
+    dir,
+    config,
+    keyringPath,
+    ...(pgSchema ? { pgSchema } : {}),
+    open: () => openRuntime(config, { ...(pgSchema ? { pgSchema } : {}), warn: () => undefined }),
+    async cleanup() {
+      if (pgSchema) await dropPgSchema(PG_URL, pgSchema);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Environment variables that make a child `rempart` process use this test store. */
+export function childEnv(env: TestEnvironment, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...process.env, REMPART_DATA_DIR: env.dir, REMPART_KEYRING_FILE: env.keyringPath, LOG_LEVEL: 'silent', ...extra };
+  if (BACKEND === 'postgres') {
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', `-c search_path=${env.pgSchema}`);
+    out.DATABASE_URL = url.toString();
+  } else {
+    delete out.DATABASE_URL;
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DecryptionError, Keyring, KeyringError, openField, rewrapDataKey, sealField, blindIndex } from '../../src/crypto/index.ts';
+
+const keyring = Keyring.generate();
+const A = '11111111-1111-4111-8111-111111111111';
+const B = '22222222-2222-4222-8222-222222222222';
+const plaintext = Buffer.from(JSON.stringify({ nir: '269054958815780' }));
+
+function flip(buffer: Buffer, index: number): Buffer {
+  const copy = Buffer.from(buffer);
+  copy[index] = copy[index]! ^ 0x01;
+  return copy;
+}
+
+function assertDenied(fn: () => unknown, reason: DecryptionError['reason']) {
+  assert.throws(fn, (error: unknown) => error instanceof DecryptionError && error.reason === reason);
+}
+
+describe('envelope encryption', () => {
+  it('round-trips a value and never stores it in clear', () => {
+    const sealed = sealField(keyring, A, 'nir', plaintext);
+    assert.equal(sealed.kekVersion, 1);
+    assert.equal(sealed.ciphertext.includes(plaintext), false);
+    assert.equal(sealed.ciphertext.includes(Buffer.from('269054958815780')), false);
+    assert.deepEqual(openField(keyring, A, 'nir', sealed), plaintext);
+  });
+
+  it('uses a fresh data key and nonce each time', () => {
+    const one = sealField(keyring, A, 'nir', plaintext);
+    const two = sealField(keyring, A, 'nir', plaintext);
+    assert.notDeepEqual(one.ciphertext, two.ciphertext);
+    assert.notDeepEqual(one.wrappedKey, two.wrappedKey);
+  });
+
+  it('refuses a ciphertext moved to another person', () => {
+    const sealed = sealField(keyring, A, 'nir', plaintext);
+    assertDenied(() => openField(keyring, B, 'nir', sealed), 'tampered');
+  });
+
+  it('refuses a ciphertext moved to another field class', () => {
+    const sealed = sealField(keyring, A, 'nir', plaintext);
+    assertDenied(() => openField(keyring, A, 'health', sealed), 'tampered');
+  });
+
+  it('refuses a value sealed for another person even with a valid wrapped key', () => {
+    const mine = sealField(keyring, A, 'nir', plaintext);
+    const theirs = sealField(keyring, B, 'nir', Buffer.from('"other"'));
+    assertDenied(() => openField(keyring, A, 'nir', { ...mine, ciphertext: theirs.ciphertext }), 'tampered');
+  });
+
+  it('detects any altered byte of the ciphertext (nonce, body, tag)', () => {
+    const sealed = sealField(keyring, A, 'nir', plaintext);
+    for (const index of [1, 5, 13, 20, sealed.ciphertext.length - 1]) {
+      assertDenied(() => openField(keyring, A, 'nir', { ...sealed, ciphertext: flip(sealed.ciphertext, index) }), 'tampered');
+    }
+  });
+
+  it('detects an altered wrapped key and an altered key version', () => {
+    const sealed = sealField(keyring, A, 'nir', plaintext);
+    assertDenied(() => openField(keyring, A, 'nir', { ...sealed, wrappedKey: flip(sealed.wrappedKey, 20) }), 'tampered');
+    assertDenied(() => openField(keyring, A, 'nir', { ...sealed, kekVersion: 2 }), 'unknown_key');
+    const rotated = keyring.withNewVersion('nir');
+    assertDenied(() => openField(rotated, A, 'nir', { ...sealed, kekVersion: 2 }), 'tampered');
+  });
+
+  it('cannot open anything without the data key (shredded)', () => {
+    const sealed = sealField(keyring, A, 'nir', plaintext);
+    assertDenied(() => openField(keyring, A, 'nir', { ...sealed, wrappedKey: Buffer.alloc(0) }), 'shredded');
+  });
+
+  it('cannot open with another keyring', () => {
+    const sealed = sealField(keyring, A, 'nir', plaintext);
+    assertDenied(() => openField(Keyring.generate(), A, 'nir', sealed), 'tampered');
+  });
+
+  it('rewraps under the new version without touching the value', () => {
+    const sealed = sealField(keyring, A, 'health', plaintext);
+    const rotated = keyring.withNewVersion('health');
+    const rewrapped = rewrapDataKey(rotated, A, 'health', sealed);
+    assert.equal(rewrapped.kekVersion, 2);
+    assert.notDeepEqual(rewrapped.wrappedKey, sealed.wrappedKey);
+    assert.deepEqual(openField(rotated, A, 'health', { ...rewrapped, ciphertext: sealed.ciphertext }), plaintext);
+    // The old version still opens what was not rewrapped yet; the new one is active for writes.
+    assert.deepEqual(openField(rotated, A, 'health', sealed), plaintext);
+    assert.equal(sealField(rotated, A, 'health', plaintext).kekVersion, 2);
+    assert.equal(sealField(rotated, A, 'nir', plaintext).kekVersion, 1);
+  });
+});
+
+describe('blind indexes', () => {
+  it('are deterministic per keyring and kind, and differ across kinds and keyrings', () => {
+    const one = blindIndex(keyring, 'nir', '269054958815780');
+    assert.deepEqual(one, blindIndex(keyring, 'nir', '269054958815780'));
+    assert.notDeepEqual(one, blindIndex(keyring, 'france_travail_id', '269054958815780'));
+    assert.notDeepEqual(one, blindIndex(Keyring.generate(), 'nir', '269054958815780'));
+    assert.equal(one.length, 32);
+  });
+});
+
+describe('keyring', () => {
+  it('survives serialization and never shows keys through JSON.stringify', () => {
+    const copy = Keyring.parse(keyring.serialize(), 'test');
+    assert.equal(copy.id, keyring.id);
+    assert.deepEqual(copy.kek('bank', 1), keyring.kek('bank', 1));
+    const shown = JSON.stringify({ keyring });
+    assert.equal(shown.includes(keyring.kek('bank', 1).toString('base64')), false);
+  });
+
+  it('rejects malformed keyrings with a clear message', () => {
+    const doc = JSON.parse(keyring.serialize());
+    const cases: Array<[string, (d: any) => void, RegExp]> = [
+      ['not JSON', () => undefined, /not valid JSON/],
+      ['wrong format', (d) => (d.format = 'other'), /not a Rempart keyring/],
+      ['missing class', (d) => delete d.keks.health, /no key-encryption key for field class "health"/],
+      ['short key', (d) => (d.keks.nir.versions['1'] = Buffer.alloc(16).toString('base64')), /must be 32 bytes/],
+      ['missing active version', (d) => (d.keks.nir.active = 3), /active version 3 of "nir" is missing/],
+      ['missing blind index key', (d) => delete d.blindIndex.email, /blind-index key for "email"/],
+    ];
+    for (const [name, mutate, message] of cases) {
+      const copy = structuredClone(doc);
+      mutate(copy);
+      const text = name === 'not JSON' ? '{oops' : JSON.stringify(copy);
+      assert.throws(() => Keyring.parse(text, 'test'), (e: unknown) => e instanceof KeyringError && message.test(e.message), name);
+    }
+  });
+
+  it('fingerprints identify keys without revealing them', () => {
+    const prints = keyring.fingerprints();
+    assert.equal(prints.length, 11 + 3);
+    for (const p of prints) assert.match(p.fingerprint, /^[0-9a-f]{32}$/);
+    const rotated = keyring.withNewVersion('bank');
+    assert.equal(rotated.fingerprints().length, 15);
+    assert.deepEqual(rotated.versions('bank'), [1, 2]);
+  });
+});
