@@ -11,6 +11,8 @@ export interface Config {
   /** True when the keyring is the development one kept in the data folder. */
   devKeyring: boolean;
   logLevel: string;
+  /** Size of the synthetic population created on a fresh store by `start`. */
+  demoPersons: number;
 }
 
 export class ConfigError extends Error {
@@ -25,6 +27,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const portText = env.PORT || '3000';
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${portText}"`);
+  const demoText = env.REMPART_DEMO_PERSONS || '2000';
+  const demoPersons = Number(demoText);
+  if (!Number.isInteger(demoPersons) || demoPersons < 0 || demoPersons > 1_000_000) {
+    throw new ConfigError(`REMPART_DEMO_PERSONS must be a whole number from 0 to 1000000, got "${demoText}"`);
+  }
   let keyring: KeyringSource;
   let devKeyring = false;
   if (env.REMPART_KEYRING) keyring = { kind: 'env', variable: 'REMPART_KEYRING', json: env.REMPART_KEYRING };
@@ -41,5 +48,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyring,
     devKeyring,
     logLevel: env.LOG_LEVEL || 'info',
+    demoPersons,
   };
 }

@@ -56,7 +56,8 @@ Environnement :
   REMPART_DATA_DIR      dossier des données (./data)
   DATABASE_URL          postgres://… pour PostgreSQL ; sinon SQLite dans REMPART_DATA_DIR
   REMPART_KEYRING_FILE  trousseau des clés maîtresses (hors du dossier des données en production)
-  REMPART_KEYRING       trousseau en JSON, à la place du fichier`,
+  REMPART_KEYRING       trousseau en JSON, à la place du fichier
+  REMPART_DEMO_PERSONS  taille de la population de démonstration créée par start (2000)`,
   );
 
 program

@@ -47,16 +47,7 @@ const pgTypes = {
 export async function openDatabase(location: DatabaseLocation): Promise<Database> {
   if (isPostgresUrl(location.url)) {
     const schema = location.pgSchema;
-    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
-    if (schema) {
-      const client = new pg.Client({ connectionString: location.url });
-      await client.connect();
-      try {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      } finally {
-        await client.end();
-      }
-    }
+    if (schema) await createPgSchema(location.url, schema);
     const pool = new pg.Pool({
       connectionString: location.url,
       max: 10,
@@ -92,13 +83,27 @@ export async function migrateToLatest(database: Database): Promise<void> {
   }
 }
 
-/** Drop a test schema; PostgreSQL only. */
-export async function dropPgSchema(url: string, schema: string): Promise<void> {
+async function onPg(url: string, statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.query(statement);
   } finally {
     await client.end();
   }
+}
+
+function checkSchemaName(schema: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+}
+
+export async function createPgSchema(url: string, schema: string): Promise<void> {
+  checkSchemaName(schema);
+  await onPg(url, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
+}
+
+/** Drop a test schema; PostgreSQL only. */
+export async function dropPgSchema(url: string, schema: string): Promise<void> {
+  checkSchemaName(schema);
+  await onPg(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 }

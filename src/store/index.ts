@@ -1,6 +1,6 @@
-export { dropPgSchema, isPostgresUrl, migrateToLatest, openDatabase, type Database, type DatabaseLocation } from './database.ts';
+export { createPgSchema, dropPgSchema, isPostgresUrl, migrateToLatest, openDatabase, type Database, type DatabaseLocation } from './database.ts';
 export type { Flavour } from './flavour.ts';
 export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKeys, verifyKeyring } from './keys.ts';
 export { PersonStore, type PersonRecord } from './persons.ts';
 export type { Schema } from './schema.ts';
-export { chunks, inTransaction, type Executor } from './transaction.ts';
+export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config.ts';
 import { Keyring, writeKeyringFile } from '../../src/crypto/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/index.ts';
-import { dropPgSchema } from '../../src/store/index.ts';
+import { createPgSchema, dropPgSchema } from '../../src/store/index.ts';
 
 /** Which engine the backend suites run against: set by scripts/test.mjs, SQLite by default. */
 export const BACKEND = process.env.REMPART_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
@@ -17,6 +17,8 @@ export interface TestEnvironment {
   keyringPath: string;
   pgSchema?: string;
   open(): Promise<Runtime>;
+  /** Create the PostgreSQL schema (no tables), for child processes that use this store from scratch. */
+  prepare(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export function testEnvironment(keyring: Keyring = Keyring.generate()): TestEnvi
     keyring: { kind: 'file', path: keyringPath },
     devKeyring: false,
     logLevel: 'silent',
+    demoPersons: 0,
   };
   return {
     dir,
@@ -44,6 +47,9 @@ export function testEnvironment(keyring: Keyring = Keyring.generate()): TestEnvi
     keyringPath,
     ...(pgSchema ? { pgSchema } : {}),
     open: () => openRuntime(config, { ...(pgSchema ? { pgSchema } : {}), warn: () => undefined }),
+    async prepare() {
+      if (pgSchema) await createPgSchema(PG_URL, pgSchema);
+    },
     async cleanup() {
       if (pgSchema) await dropPgSchema(PG_URL, pgSchema);
       rmSync(dir, { recursive: true, force: true });

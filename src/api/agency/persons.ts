@@ -14,7 +14,8 @@ import { errorResponses, LookupBodySchema, PersonIdParams, PersonRecordSchema } 
  */
 export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.addHook('preHandler', requireRole(runtime.database.db, [BOOTSTRAP_ROLE]));
+    // Before the body is even parsed: an unauthenticated caller learns nothing, not even the schema.
+    app.addHook('onRequest', requireRole(runtime.database.db, [BOOTSTRAP_ROLE]));
     const security = [{ bearer: [] }];
 
     app.post(

@@ -7,15 +7,14 @@ import { demoActors } from '../../seed/index.ts';
 import { runSeed } from './seed.ts';
 
 export const DEMO_SEED = 1;
-export const DEMO_PERSONS = 2000;
 
 /** Start the HTTP server; on a fresh embedded store, create the demo population first. */
 export async function runStart(runtime: Runtime, options: { port?: number; demo: boolean }): Promise<void> {
   const { config } = runtime;
   const empty = (await runtime.database.db.selectFrom('persons').select('id').limit(1).execute()).length === 0;
-  if (options.demo && empty) {
-    process.stdout.write(`Base vide : création d'une population de démonstration (${DEMO_PERSONS} personnes, graine ${DEMO_SEED}).\n`);
-    await runSeed(runtime, { persons: DEMO_PERSONS, seed: DEMO_SEED, batch: 1000 });
+  if (options.demo && empty && config.demoPersons > 0) {
+    process.stdout.write(`Base vide : création d'une population de démonstration (${config.demoPersons} personnes, graine ${DEMO_SEED}).\n`);
+    await runSeed(runtime, { persons: config.demoPersons, seed: DEMO_SEED, batch: 1000 });
   }
   const admin = await ensureBootstrapAdmin(runtime.database.db);
   const tokenFile = join(config.dataDir, 'bootstrap-admin.token');

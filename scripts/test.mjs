@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// `npm test`: lint, type-check, unit tests once, then the backend suites on SQLite and on
+// PostgreSQL. Without a PostgreSQL server the PostgreSQL suite is skipped, and says so;
+// with REMPART_REQUIRE_POSTGRES=1 (CI) a missing server is a failure.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const root = new URL('..', import.meta.url).pathname;
+const pgUrl = process.env.REMPART_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const requirePostgres = process.env.REMPART_REQUIRE_POSTGRES === '1';
+const only = process.argv[2]; // optional: 'unit', 'sqlite' or 'postgres'
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const failures = [];
+const reportDir = mkdtempSync(join(tmpdir(), 'rempart-test-report-'));
+
+function step(title, command, args, env = {}) {
+  process.stdout.write(`\n=== ${title} ===\n`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (result.status !== 0) failures.push(title);
+  return result.status === 0;
+}
+
+function files(folder) {
+  return readdirSync(join(root, 'test', folder))
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join('test', folder, f));
+}
+
+function suite(title, folder, env = {}) {
+  const tap = join(reportDir, `${title.replace(/\W+/g, '-')}.tap`);
+  step(title, process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files(folder)], env);
+  const text = readFileSync(tap, 'utf8');
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  const tests = count('tests');
+  totals.passed += count('pass');
+  totals.failed += count('fail') + count('cancelled');
+  totals.skipped += count('skipped') + count('todo');
+  if (tests === 0) failures.push(`${title}: no test ran`);
+}
+
+async function postgresReachable() {
+  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+if (!only) {
+  step('lint (eslint)', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
+  step('type-check (tsc --noEmit)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit']);
+}
+if (!only || only === 'unit') suite('unit tests', 'unit');
+if (!only || only === 'sqlite') suite('backend suite on SQLite', 'backend', { REMPART_TEST_BACKEND: 'sqlite' });
+let postgresNote = '';
+if (!only || only === 'postgres') {
+  const reachable = await postgresReachable();
+  if (reachable === true) {
+    suite('backend suite on PostgreSQL', 'backend', { REMPART_TEST_BACKEND: 'postgres', REMPART_TEST_DATABASE_URL: pgUrl });
+    postgresNote = `PostgreSQL suite ran against ${pgUrl.replace(/:[^:@/]*@/, ':***@')}.`;
+  } else if (requirePostgres) {
+    failures.push(`PostgreSQL suite required (REMPART_REQUIRE_POSTGRES=1) but ${pgUrl} is unreachable: ${reachable}`);
+  } else {
+    postgresNote = `PostgreSQL suite SKIPPED: no server at ${pgUrl} (${reachable}). Set REMPART_TEST_DATABASE_URL or start PostgreSQL to run it.`;
+  }
+}
+rmSync(reportDir, { recursive: true, force: true });
+
+process.stdout.write('\n');
+if (postgresNote) process.stdout.write(`${postgresNote}\n`);
+for (const failure of failures) process.stdout.write(`FAILED: ${failure}\n`);
+process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+process.exit(failures.length > 0 || totals.failed > 0 ? 1 : 0);

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildServer, createLogger } from '../../src/api/index.ts';
+import { ensureBootstrapAdmin, issueApiToken } from '../../src/identity/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
+import { nirFor, samplePerson } from '../helpers/fixtures.ts';
+
+describe(`agency API (${BACKEND})`, () => {
+  let env: TestEnvironment;
+  let runtime: Runtime;
+  let app: FastifyInstance;
+  let token: string;
+  let otherToken: string;
+  const logLines: string[] = [];
+
+  before(async () => {
+    env = testEnvironment();
+    runtime = await env.open();
+    const admin = await ensureBootstrapAdmin(runtime.database.db);
+    token = admin.token!;
+    // An active actor of the same organisation, without the bootstrap role.
+    const org = await runtime.database.db.selectFrom('actors').select('organisation_id').where('id', '=', admin.actorId).executeTakeFirstOrThrow();
+    await runtime.database.db
+      .insertInto('actors')
+      .values({ id: '33333333-3333-4333-8333-333333333333', organisation_id: org.organisation_id, kind: 'human', login: 'conseiller.test', display_name: 'Conseiller', roles: '["counsellor"]', status: 'active', created_at: new Date().toISOString() })
+      .execute();
+    otherToken = await issueApiToken(runtime.database.db, '33333333-3333-4333-8333-333333333333', 'test');
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    });
+    app = await buildServer(runtime, createLogger('debug', sink));
+  });
+  after(async () => {
+    await app.close();
+    await runtime.close();
+    await env.cleanup();
+  });
+
+  const auth = (t: string) => ({ authorization: `Bearer ${t}` });
+  const personCount = async () => Number((await runtime.database.db.selectFrom('persons').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('health answers 200 when store and keyring are usable', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/health' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ok', store: 'ok', keyring: 'ok', flavour: BACKEND });
+    assert.match(res.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
+  });
+
+  it('serves an OpenAPI 3.1 document generated from the routes, and a browsable page', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/openapi.json' });
+    assert.equal(res.statusCode, 200);
+    const doc = res.json();
+    assert.equal(doc.openapi, '3.1.0');
+    for (const path of ['/api/health', '/api/agency/persons', '/api/agency/persons/{id}', '/api/agency/persons/lookup']) assert.ok(doc.paths[path], path);
+    assert.ok(doc.paths['/api/agency/persons'].post.requestBody);
+    const page = await app.inject({ method: 'GET', url: '/api/docs' });
+    assert.ok([200, 302].includes(page.statusCode));
+  });
+
+  it('refuses callers without a token, with a bad token, or without the bootstrap role', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    for (const headers of [{}, auth('rpt_notatoken'), { authorization: 'Basic abc' }]) {
+      const res = await app.inject({ method: 'GET', url: `/api/agency/persons/${id}`, headers });
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.headers['www-authenticate'], 'Bearer realm="rempart"');
+    }
+    for (const [method, url] of [['GET', `/api/agency/persons/${id}`], ['POST', '/api/agency/persons'], ['PATCH', `/api/agency/persons/${id}`], ['POST', '/api/agency/persons/lookup']] as const) {
+      const res = await app.inject({ method, url, headers: auth(otherToken), payload: method === 'GET' ? undefined : samplePerson(1) });
+      assert.equal(res.statusCode, 403, `${method} ${url}`);
+    }
+    assert.equal(await personCount(), 0);
+  });
+
+  it('a revoked or suspended actor gets 401', async () => {
+    await runtime.database.db.updateTable('actors').set({ status: 'suspended' }).where('login', '=', 'conseiller.test').execute();
+    const res = await app.inject({ method: 'GET', url: '/api/agency/persons/00000000-0000-4000-8000-000000000000', headers: auth(otherToken) });
+    assert.equal(res.statusCode, 401);
+  });
+
+  let personId = '';
+
+  it('creates, reads and updates a file', async () => {
+    const created = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: samplePerson(1) });
+    assert.equal(created.statusCode, 201, created.body);
+    personId = created.json().id;
+    const read = await app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, headers: auth(token) });
+    assert.equal(read.statusCode, 200);
+    assert.deepEqual(read.json().fields.nir, { nir: nirFor(1) });
+    assert.equal(read.json().fields.health.rqth, true);
+    const patched = await app.inject({ method: 'PATCH', url: `/api/agency/persons/${personId}`, headers: auth(token), payload: { health: null, contact: { phone: '06 39 98 01 24' } } });
+    assert.equal(patched.statusCode, 200, patched.body);
+    assert.equal(patched.json().fields.health, undefined);
+    assert.equal(patched.json().fields.contact.phone, '+33639980124');
+    const lookup = await app.inject({ method: 'POST', url: '/api/agency/persons/lookup', headers: auth(token), payload: { kind: 'nir', value: nirFor(1) } });
+    assert.deepEqual(lookup.json(), { personIds: [personId] });
+  });
+
+  it('bad input gets a 400 naming the field and the rule, and writes nothing', async () => {
+    const before = await personCount();
+    const bad = samplePerson(2) as any;
+    bad.nir.nir = '290033306300100';
+    bad.bank.iban = 'FR7630006000011234567890188';
+    const res = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: bad });
+    assert.equal(res.statusCode, 400);
+    const body = res.json();
+    assert.equal(body.error, 'validation_failed');
+    const fields = body.issues.map((i: { field: string; rule: string }) => `${i.field} ${i.rule}`).sort();
+    assert.deepEqual(fields, ['body.bank.iban format:iban', 'body.nir.nir format:nir']);
+    assert.equal(JSON.stringify(body).includes('290033306300100'), false, 'the bad value is not echoed back');
+
+    const cross = { ...samplePerson(3), nir: { nir: nirFor(3, '1') } };
+    const crossRes = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: cross });
+    assert.equal(crossRes.statusCode, 400);
+    assert.equal(crossRes.json().issues[0].field, 'body.nir.nir');
+    assert.equal(crossRes.json().issues[0].rule, 'nir.identity_sex');
+
+    const patch = await app.inject({ method: 'PATCH', url: `/api/agency/persons/${personId}`, headers: auth(token), payload: { contact: { email: 'pas-un-courriel' }, bank: null } });
+    assert.equal(patch.statusCode, 400);
+    assert.equal(patch.json().issues[0].field, 'body.contact.email');
+    const after = await app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, headers: auth(token) });
+    assert.ok(after.json().fields.bank, 'the valid half of a failed patch was not applied');
+
+    const malformed = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: { ...auth(token), 'content-type': 'application/json' }, payload: '{"identity": ' });
+    assert.equal(malformed.statusCode, 400);
+    const badId = await app.inject({ method: 'GET', url: '/api/agency/persons/not-a-uuid', headers: auth(token) });
+    assert.equal(badId.statusCode, 400);
+    assert.equal(badId.json().issues[0].field, 'params.id');
+    assert.equal(await personCount(), before);
+  });
+
+  it('answers 404 for an unknown file, 409 for a duplicate NIR, 410 for an erased one', async () => {
+    const unknown = await app.inject({ method: 'GET', url: '/api/agency/persons/00000000-0000-4000-8000-000000000000', headers: auth(token) });
+    assert.equal(unknown.statusCode, 404);
+    const duplicate = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: { ...samplePerson(4), nir: { nir: nirFor(1) }, identity: samplePerson(1).identity } });
+    assert.equal(duplicate.statusCode, 409);
+    await runtime.persons.erase(personId);
+    const gone = await app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, headers: auth(token) });
+    assert.equal(gone.statusCode, 410);
+  });
+
+  it('an altered ciphertext is reported as an integrity failure, never returned', async () => {
+    const created = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: samplePerson(5) });
+    const id = created.json().id;
+    const row = await runtime.database.db.selectFrom('person_fields').select('ciphertext').where('person_id', '=', id).where('field_class', '=', 'identity').executeTakeFirstOrThrow();
+    const altered = Buffer.from(row.ciphertext);
+    altered[20] = altered[20]! ^ 1;
+    await runtime.database.db.updateTable('person_fields').set({ ciphertext: altered }).where('person_id', '=', id).where('field_class', '=', 'identity').execute();
+    const res = await app.inject({ method: 'GET', url: `/api/agency/persons/${id}`, headers: auth(token) });
+    assert.equal(res.statusCode, 500);
+    assert.equal(res.json().error, 'integrity_failure');
+    assert.equal(res.body.includes('MARCHAND5'), false);
+  });
+
+  it('health answers 503 when the keyring no longer matches the store', async () => {
+    await runtime.database.db.updateTable('key_checks').set({ fingerprint: '0'.repeat(32) }).where('purpose', '=', 'kek:nir').execute();
+    const res = await app.inject({ method: 'GET', url: '/api/health' });
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json().keyring, 'mismatch');
+  });
+
+  it('logs are JSON with request ids and hold no value, token or key', async () => {
+    assert.ok(logLines.length > 10);
+    const text = logLines.join('');
+    for (const line of logLines) JSON.parse(line);
+    assert.ok(logLines.some((l) => JSON.parse(l).reqId));
+    const secrets = [token, otherToken, nirFor(1), nirFor(5), 'MARCHAND1', 'elodie.marchand1', 'FR1420041010050500013M02606', '290033306300100', runtime.keyring.kek('nir', 1).toString('base64')];
+    for (const secret of secrets) assert.equal(text.includes(secret), false, `log leaks ${secret.slice(0, 8)}…`);
+  });
+});

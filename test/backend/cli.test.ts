@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Keyring, writeKeyringFile } from '../../src/crypto/index.ts';
+import { BACKEND, childEnv, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
+import { BIN, runCli } from '../helpers/cli.ts';
+
+describe(`rempart command line (${BACKEND})`, () => {
+  let env: TestEnvironment;
+  before(async () => {
+    env = testEnvironment();
+    await env.prepare();
+  });
+  after(async () => {
+    await env.cleanup();
+  });
+
+  it('--help lists every command', async () => {
+    const res = await runCli(['--help'], childEnv(env));
+    assert.equal(res.code, 0);
+    for (const command of ['start', 'seed', 'keys', 'person', 'admin', 'migrate']) assert.match(res.stdout, new RegExp(`\\n\\s+${command}\\b`), command);
+    const keys = await runCli(['keys', '--help'], childEnv(env));
+    assert.match(keys.stdout, /rotate/);
+    assert.match(keys.stdout, /status/);
+  });
+
+  it('seeds a deterministic population, and a second run adds nothing', async () => {
+    const first = await runCli(['seed', '--persons', '250', '--seed', '3', '--batch', '100'], childEnv(env));
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /250 personnes créées/);
+    const again = await runCli(['seed', '--persons', '250', '--seed', '3'], childEnv(env));
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /0 personnes créées.*250 au total/);
+  });
+
+  it('rejects bad options with exit code 2, naming the option', async () => {
+    const persons = await runCli(['seed', '--persons', 'beaucoup'], childEnv(env));
+    assert.equal(persons.code, 2);
+    assert.match(persons.stderr, /persons/);
+    const klass = await runCli(['keys', 'rotate', '--class', 'salaire'], childEnv(env));
+    assert.equal(klass.code, 2);
+    assert.match(klass.stderr, /class/);
+    const id = await runCli(['person', 'erase', 'pas-un-id'], childEnv(env));
+    assert.equal(id.code, 2);
+    assert.match(id.stderr, /id/);
+  });
+
+  it('rotates one class, rewrapping every data key, and reports versions', async () => {
+    const rotate = await runCli(['keys', 'rotate', '--class', 'bank'], childEnv(env));
+    assert.equal(rotate.code, 0, rotate.stderr);
+    const rewrapped = Number(/(\d+) clés de données réemballées/.exec(rotate.stdout)?.[1]);
+    assert.ok(rewrapped > 50, rotate.stdout);
+    assert.match(rotate.stderr, /Réemballage/);
+    const status = await runCli(['keys', 'status'], childEnv(env));
+    assert.match(status.stdout, /bank\s+version active 2 \(versions 1, 2\)\n/);
+    assert.match(status.stdout, /nir\s+version active 1 /);
+  });
+
+  it('erases a person; erasing again is refused', async () => {
+    const { openRuntime } = await import('../../src/runtime/index.ts');
+    const runtime = await openRuntime(env.config, { ...(env.pgSchema ? { pgSchema: env.pgSchema } : {}), warn: () => undefined });
+    const person = await runtime.database.db.selectFrom('persons').select('id').limit(1).executeTakeFirstOrThrow();
+    await runtime.close();
+    const erase = await runCli(['person', 'erase', person.id], childEnv(env));
+    assert.equal(erase.code, 0, erase.stderr);
+    assert.match(erase.stdout, /clés de données détruites/);
+    const again = await runCli(['person', 'erase', person.id], childEnv(env));
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /effacé/);
+  });
+
+  it('fails at start with a clear message and exit code 3 on a wrong keyring', async () => {
+    const other = join(env.dir, 'other-keyring.json');
+    writeKeyringFile(other, Keyring.generate());
+    const res = await runCli(['keys', 'status'], childEnv(env, { REMPART_KEYRING_FILE: other }));
+    assert.equal(res.code, 3);
+    assert.match(res.stderr, /Trousseau de clés inutilisable : this keyring .* is not the one this store was written with/);
+    const missing = await runCli(['keys', 'status'], childEnv(env, { REMPART_KEYRING_FILE: join(env.dir, 'nowhere.json') }));
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /keyring file not found/);
+    const garbage = await runCli(['keys', 'status'], childEnv(env, { REMPART_KEYRING: '{"format":"x"}' }));
+    assert.equal(garbage.code, 3);
+    assert.match(garbage.stderr, /not a Rempart keyring/);
+  });
+});
+
+describe(`rempart start on a fresh data folder (${BACKEND})`, () => {
+  let env: TestEnvironment;
+  before(async () => {
+    env = testEnvironment();
+    await env.prepare();
+  });
+  after(async () => {
+    await env.cleanup();
+  });
+
+  it('creates a development keyring with a loud warning, seeds the demo, prints URL, token and accounts, and serves', async () => {
+    const variables = childEnv(env, { PORT: '0', REMPART_DEMO_PERSONS: '300' });
+    delete variables.REMPART_KEYRING_FILE;
+    const child = spawn(process.execPath, [BIN, 'start'], { env: variables, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no banner:\n${stdout}\n${stderr}`)), 120_000);
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          const match = /Rempart écoute sur (http:\/\/\S+)/.exec(stdout);
+          if (match && stdout.includes('Comptes de démonstration') && stdout.endsWith('\n\n')) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}\n${stdout}\n${stderr}`)));
+      });
+      assert.match(stderr, /DEVELOPMENT KEYRING/);
+      const keyringFile = join(env.dir, 'keyring.dev.json');
+      assert.equal(statSync(keyringFile).mode & 0o777, 0o600);
+      assert.match(stdout, /conseiller\.bastide\.1\s+counsellor/);
+      assert.match(stdout, /rssi\.na\s+security_officer/);
+      const token = /Bearer (rpt_[A-Za-z0-9_-]+)/.exec(stdout)?.[1];
+      assert.ok(token, 'the bootstrap token is printed');
+      const health = await fetch(`${url}/api/health`);
+      assert.equal(health.status, 200);
+      const unknown = `${url}/api/agency/persons/00000000-0000-4000-8000-000000000000`;
+      assert.equal((await fetch(unknown)).status, 401);
+      assert.equal((await fetch(unknown, { headers: { authorization: `Bearer ${token}` } })).status, 404);
+      const lookup = await fetch(`${url}/api/agency/persons/lookup`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'email', value: 'nobody@demo.rempart.example' }),
+      });
+      assert.deepEqual(await lookup.json(), { personIds: [] });
+      const keyring = Keyring.parse((await import('node:fs')).readFileSync(keyringFile, 'utf8'), 'dev');
+      assert.equal(stdout.includes(keyring.kek('nir', 1).toString('base64')), false);
+      assert.equal(stderr.includes(keyring.kek('nir', 1).toString('base64')), false);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  });
+});

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FIELD_CLASSES } from '../../src/domain/field-classes.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { NETWORK, seedDatabase } from '../../src/seed/index.ts';
+import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
+
+async function countRows(runtime: Runtime, table: 'persons' | 'person_fields' | 'referrals' | 'caseloads' | 'organisations' | 'actors' | 'agreements') {
+  return Number((await runtime.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+}
+
+describe(`seeding (${BACKEND})`, () => {
+  let env: TestEnvironment;
+  let runtime: Runtime;
+  before(async () => {
+    env = testEnvironment();
+    runtime = await env.open();
+  });
+  after(async () => {
+    await runtime.close();
+    await env.cleanup();
+  });
+
+  it('a crash mid-way leaves whole batches only, and the same command finishes the job', async () => {
+    let batches = 0;
+    await assert.rejects(
+      seedDatabase(runtime.database.db, runtime.persons, {
+        persons: 450,
+        seed: 11,
+        batchSize: 200,
+        onProgress: () => {
+          if (++batches === 1) throw new Error('simulated crash');
+        },
+      }),
+      /simulated crash/,
+    );
+    assert.equal(await countRows(runtime, 'persons'), 200);
+    assert.equal(await countRows(runtime, 'caseloads'), 200);
+    const result = await seedDatabase(runtime.database.db, runtime.persons, { persons: 450, seed: 11, batchSize: 200 });
+    assert.deepEqual(result, { seed: 11, target: 450, inserted: 250, alreadyDone: 200 });
+    assert.equal(await countRows(runtime, 'persons'), 450);
+    assert.equal(await countRows(runtime, 'caseloads'), 450, 'every person is in one counsellor caseload');
+    assert.equal(await countRows(runtime, 'organisations'), NETWORK.length);
+    assert.equal(await countRows(runtime, 'agreements'), NETWORK.length);
+    assert.ok((await countRows(runtime, 'referrals')) > 20);
+    const again = await seedDatabase(runtime.database.db, runtime.persons, { persons: 450, seed: 11 });
+    assert.equal(again.inserted, 0);
+  });
+
+  it('every seeded file decrypts, and NIRs are findable', async () => {
+    const persons = await runtime.database.db.selectFrom('persons').select('id').execute();
+    for (const { id } of persons.slice(0, 120)) {
+      const record = await runtime.persons.read(id, FIELD_CLASSES);
+      assert.ok(record.fields.identity && record.fields.nir && record.fields.registration);
+      assert.deepEqual(await runtime.persons.lookup('nir', record.fields.nir.nir), [id]);
+    }
+  });
+
+  it('growing a population continues from where it stopped, with the same people', async () => {
+    const result = await seedDatabase(runtime.database.db, runtime.persons, { persons: 520, seed: 11, batchSize: 100 });
+    assert.equal(result.inserted, 70);
+    assert.equal(await countRows(runtime, 'persons'), 520);
+  });
+});
