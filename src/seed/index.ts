@@ -3,7 +3,10 @@ import { chunks, inTransaction, yieldToEventLoop } from '../store/index.ts';
 import type { CaseloadsTable, ReferralsTable } from '../store/schema.ts';
 import { deterministicUuid } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
-import { CHUNK_SIZE, generateChunk, NIR_CAPACITY, type SyntheticPerson } from './population.ts';
+import type { Keyring } from '../crypto/index.ts';
+import { inlineSealer, workerSealer } from './parallel.ts';
+import { CHUNK_SIZE, NIR_CAPACITY } from './population.ts';
+import type { BatchJob, SealedBatch } from './sealing.ts';
 
 export { NETWORK } from './network.ts';
 export { CHUNK_SIZE, NIR_CAPACITY } from './population.ts';
@@ -15,7 +18,11 @@ export interface SeedOptions {
   batchSize?: number;
   onStart?: (info: { target: number; alreadyDone: number }) => void;
   onProgress?: (done: number) => void;
+  /** Seal on a worker thread while the database writes (default: from PARALLEL_THRESHOLD persons). */
+  parallel?: boolean;
 }
+
+export const PARALLEL_THRESHOLD = 5000;
 
 export interface SeedResult {
   seed: number;
@@ -44,7 +51,7 @@ async function personsDone(db: Executor, seed: number): Promise<number> {
  * relationships and progress counter together: after a crash the store holds whole batches
  * only, and running the same command again continues from the counter.
  */
-export async function seedDatabase(db: Executor, persons: PersonStore, options: SeedOptions): Promise<SeedResult> {
+export async function seedDatabase(db: Executor, persons: PersonStore, keyring: Keyring, options: SeedOptions): Promise<SeedResult> {
   const { seed } = options;
   if (options.persons > NIR_CAPACITY) throw new RangeError(`at most ${NIR_CAPACITY} persons per seed (unique NIRs)`);
   const now = new Date().toISOString();
@@ -53,50 +60,70 @@ export async function seedDatabase(db: Executor, persons: PersonStore, options: 
   const alreadyDone = await personsDone(db, seed);
   const target = Math.max(options.persons, alreadyDone);
   options.onStart?.({ target, alreadyDone });
-  const chunksPerBatch = Math.max(1, Math.round((options.batchSize ?? 1000) / CHUNK_SIZE));
+  const batchSize = Math.max(1, Math.round((options.batchSize ?? 1000) / CHUNK_SIZE)) * CHUNK_SIZE;
+  const parallel = options.parallel ?? target - alreadyDone >= PARALLEL_THRESHOLD;
+  const sealer = parallel ? workerSealer(keyring) : inlineSealer(keyring);
+  // Batches end on chunk boundaries, so that a resumed run regenerates exactly the same people.
+  const jobFrom = (from: number): BatchJob | undefined =>
+    from < target ? { seed, from, to: Math.min(target, (Math.floor(from / CHUNK_SIZE) * CHUNK_SIZE) + batchSize), now } : undefined;
   let done = alreadyDone;
-  while (done < target) {
-    const firstChunk = Math.floor(done / CHUNK_SIZE);
-    const people: SyntheticPerson[] = [];
-    for (let c = firstChunk; c < firstChunk + chunksPerBatch && c * CHUNK_SIZE < target; c++) {
-      people.push(...generateChunk(seed, c, target).filter((p) => p.index >= done));
+  try {
+    let job = jobFrom(done);
+    let pending = job ? sealer.seal(job) : undefined;
+    while (job && pending) {
+      const batch = await pending;
+      const next = jobFrom(job.to);
+      pending = next ? sealer.seal(next) : undefined;
+      await insertBatch(db, persons, network, seed, batch, job.to, now);
+      done = job.to;
+      job = next;
+      options.onProgress?.(done);
+      await yieldToEventLoop();
     }
-    const referrals: ReferralsTable[] = [];
-    const caseloads: CaseloadsTable[] = [];
-    for (const p of people) {
-      const counsellors = network.counsellorsByAgency[p.agency]!;
-      const counsellor = counsellors[p.index % counsellors.length]!;
-      caseloads.push({ person_id: p.id, actor_id: counsellor, organisation_id: network.organisationIds[['agency-bastide', 'agency-merignac', 'agency-libourne'][p.agency]!]!, since: p.file.registration!.registeredOn, until: null });
-      for (const r of p.referrals) {
-        referrals.push({
-          id: deterministicUuid(seed, 'referral', p.index, r.organisation),
-          person_id: p.id,
-          organisation_id: network.organisationIds[r.organisation]!,
-          referred_by_actor_id: counsellor,
-          reason: r.reason,
-          starts_on: p.file.registration!.registeredOn,
-          ends_on: null,
-          status: 'active',
-          created_at: now,
-        });
-      }
-    }
-    const next = done + people.length;
-    await inTransaction(db, async (trx) => {
-      await persons.createMany(people, trx);
-      for (const batch of chunks(caseloads, 5)) await trx.insertInto('caseloads').values(batch).execute();
-      for (const batch of chunks(referrals, 9)) await trx.insertInto('referrals').values(batch).execute();
-      await trx
-        .insertInto('meta')
-        .values({ key: progressKey(seed), value: String(next) })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(next) }))
-        .execute();
-    });
-    done = next;
-    options.onProgress?.(done);
-    await yieldToEventLoop();
+  } finally {
+    await sealer.close();
   }
   return { seed, target, inserted: done - alreadyDone, alreadyDone };
+}
+
+const AGENCY_KEYS = ['agency-bastide', 'agency-merignac', 'agency-libourne'] as const;
+
+/** One transaction: the batch's persons, their relationships, and the progress counter. */
+async function insertBatch(db: Executor, persons: PersonStore, network: NetworkRows, seed: number, batch: SealedBatch, doneAfter: number, now: string): Promise<void> {
+  const referrals: ReferralsTable[] = [];
+  const caseloads: CaseloadsTable[] = [];
+  for (const p of batch.people) {
+    const counsellors = network.counsellorsByAgency[p.agency]!;
+    const counsellor = counsellors[p.index % counsellors.length]!;
+    caseloads.push({ person_id: p.id, actor_id: counsellor, organisation_id: network.organisationIds[AGENCY_KEYS[p.agency]!]!, since: p.registeredOn, until: null });
+    for (const r of p.referrals) {
+      referrals.push({
+        id: deterministicUuid(seed, 'referral', p.index, r.organisation),
+        person_id: p.id,
+        organisation_id: network.organisationIds[r.organisation]!,
+        referred_by_actor_id: counsellor,
+        reason: r.reason,
+        starts_on: p.registeredOn,
+        ends_on: null,
+        status: 'active',
+        created_at: now,
+      });
+    }
+  }
+  // Worker threads hand buffers back as plain Uint8Arrays; the drivers want Buffers (no copy).
+  const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+  const fieldRows = batch.fieldRows.map((r) => ({ ...r, wrapped_key: asBuffer(r.wrapped_key), ciphertext: asBuffer(r.ciphertext) }));
+  const lookupRows = batch.lookupRows.map((r) => ({ ...r, digest: asBuffer(r.digest) }));
+  await inTransaction(db, async (trx) => {
+    await persons.insertSealed(batch.people.map((p) => p.id), fieldRows, lookupRows, now, trx);
+    for (const rows of chunks(caseloads, 5)) await trx.insertInto('caseloads').values(rows).execute();
+    for (const rows of chunks(referrals, 9)) await trx.insertInto('referrals').values(rows).execute();
+    await trx
+      .insertInto('meta')
+      .values({ key: progressKey(seed), value: String(doneAfter) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(doneAfter) }))
+      .execute();
+  });
 }
 
 /** Demo logins, for the start banner. */

@@ -47,13 +47,13 @@ export async function isStoreBoundToKeyring(db: Executor): Promise<boolean> {
   return (await db.selectFrom('meta').select('value').where('key', '=', KEYRING_ID).executeTakeFirst()) !== undefined;
 }
 
-/** Data keys of one class still wrapped under a version other than the active one. */
+/** Data keys of one class still wrapped under an older version than the active one. */
 export async function countStaleDataKeys(db: Executor, keyring: Keyring, fieldClass: FieldClass): Promise<number> {
   const row = await db
     .selectFrom('person_fields')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('field_class', '=', fieldClass)
-    .where('kek_version', '!=', keyring.activeVersion(fieldClass))
+    .where('kek_version', '<', keyring.activeVersion(fieldClass))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -77,7 +77,7 @@ export async function rewrapDataKeys(
       .selectFrom('person_fields')
       .select(['person_id', 'kek_version', 'wrapped_key'])
       .where('field_class', '=', fieldClass)
-      .where('kek_version', '!=', active)
+      .where('kek_version', '<', active)
       .limit(batchSize)
       .execute();
     if (rows.length === 0) return total;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { blindIndex, openField, sealField, type BlindIndexKind, type Keyring } from '../crypto/index.ts';
+import { openField, type BlindIndexKind, type Keyring } from '../crypto/index.ts';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import { FIELD_CLASSES, type FieldClass } from '../domain/field-classes.ts';
 import type { PersonFile, PersonPatch } from '../domain/person.ts';
-import { normalizeEmail, normalizeFranceTravailId, normalizeNir } from '../domain/validators.ts';
+import { isUniqueLookup, lookupDigest, lookupKindsOf, lookupRows, sealPersonRows } from './person-rows.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
 import { chunks, inTransaction, type Executor } from './transaction.ts';
 
@@ -18,17 +18,6 @@ export interface PersonRecord {
   fields: PersonFile;
 }
 
-/** Which identifier each blind index is computed from, and how it is spelled canonically. */
-const LOOKUPS: ReadonlyArray<{ kind: BlindIndexKind; fieldClass: FieldClass; unique: boolean; extract: (file: PersonFile) => string | undefined; normalize: (v: string) => string }> = [
-  { kind: 'nir', fieldClass: 'nir', unique: true, extract: (f) => f.nir?.nir, normalize: normalizeNir },
-  { kind: 'email', fieldClass: 'contact', unique: false, extract: (f) => f.contact?.email, normalize: normalizeEmail },
-  { kind: 'france_travail_id', fieldClass: 'registration', unique: true, extract: (f) => f.registration?.franceTravailId, normalize: normalizeFranceTravailId },
-];
-
-function encode(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value), 'utf8');
-}
-
 /**
  * The encrypted dossier store. Every field class value is sealed under its own data key;
  * reads decrypt exactly the classes the caller names, and fetch no other ciphertext.
@@ -39,30 +28,9 @@ export class PersonStore {
     private readonly keyring: Keyring,
   ) {}
 
-  #sealRows(personId: string, file: PersonFile, now: string): PersonFieldsTable[] {
-    const rows: PersonFieldsTable[] = [];
-    for (const fieldClass of FIELD_CLASSES) {
-      const value = file[fieldClass];
-      if (value === undefined) continue;
-      const sealed = sealField(this.keyring, personId, fieldClass, encode(value));
-      rows.push({ person_id: personId, field_class: fieldClass, kek_version: sealed.kekVersion, wrapped_key: sealed.wrappedKey, ciphertext: sealed.ciphertext, updated_at: now });
-    }
-    return rows;
-  }
-
-  #lookupRows(personId: string, file: PersonFile, only?: ReadonlySet<FieldClass>): PersonLookupsTable[] {
-    const rows: PersonLookupsTable[] = [];
-    for (const lookup of LOOKUPS) {
-      if (only && !only.has(lookup.fieldClass)) continue;
-      const value = lookup.extract(file);
-      if (value !== undefined) rows.push({ kind: lookup.kind, digest: blindIndex(this.keyring, lookup.kind, lookup.normalize(value)), person_id: personId });
-    }
-    return rows;
-  }
-
   async #assertUniqueIdentifiers(trx: Executor, rows: PersonLookupsTable[], personId: string): Promise<void> {
     for (const row of rows) {
-      if (!LOOKUPS.find((l) => l.kind === row.kind)?.unique) continue;
+      if (!isUniqueLookup(row.kind)) continue;
       const other = await trx
         .selectFrom('person_lookups')
         .select('person_id')
@@ -78,8 +46,8 @@ export class PersonStore {
   async create(file: PersonFile, options: { id?: string; executor?: Executor } = {}): Promise<string> {
     const id = options.id ?? randomUUID();
     const now = new Date().toISOString();
-    const fields = this.#sealRows(id, file, now);
-    const lookups = this.#lookupRows(id, file);
+    const fields = sealPersonRows(this.keyring, id, file, now);
+    const lookups = lookupRows(this.keyring, id, file);
     await inTransaction(options.executor ?? this.db, async (trx) => {
       await this.#assertUniqueIdentifiers(trx, lookups, id);
       await trx.insertInto('persons').values({ id, status: 'active', created_at: now, updated_at: now, erased_at: null }).execute();
@@ -95,13 +63,22 @@ export class PersonStore {
    */
   async createMany(persons: ReadonlyArray<{ id: string; file: PersonFile }>, executor?: Executor): Promise<void> {
     const now = new Date().toISOString();
-    const personRows = persons.map((p) => ({ id: p.id, status: 'active' as const, created_at: now, updated_at: now, erased_at: null }));
-    const fieldRows = persons.flatMap((p) => this.#sealRows(p.id, p.file, now));
-    const lookupRows = persons.flatMap((p) => this.#lookupRows(p.id, p.file));
+    await this.insertSealed(
+      persons.map((p) => p.id),
+      persons.flatMap((p) => sealPersonRows(this.keyring, p.id, p.file, now)),
+      persons.flatMap((p) => lookupRows(this.keyring, p.id, p.file)),
+      now,
+      executor,
+    );
+  }
+
+  /** Insert rows sealed elsewhere (a seeding worker thread), in one transaction. */
+  async insertSealed(ids: readonly string[], fieldRows: readonly PersonFieldsTable[], lookups: readonly PersonLookupsTable[], now: string, executor?: Executor): Promise<void> {
+    const personRows = ids.map((id) => ({ id, status: 'active' as const, created_at: now, updated_at: now, erased_at: null }));
     await inTransaction(executor ?? this.db, async (trx) => {
       for (const batch of chunks(personRows, 5)) await trx.insertInto('persons').values(batch).execute();
       for (const batch of chunks(fieldRows, 6)) await trx.insertInto('person_fields').values(batch).execute();
-      for (const batch of chunks(lookupRows, 3)) await trx.insertInto('person_lookups').values(batch).execute();
+      for (const batch of chunks(lookups, 3)) await trx.insertInto('person_lookups').values(batch).execute();
     });
   }
 
@@ -147,9 +124,9 @@ export class PersonStore {
     const changed = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
     const set: PersonFile = Object.fromEntries(changed.filter((c) => patch[c] !== null).map((c) => [c, patch[c]]));
     const removed = changed.filter((c) => patch[c] === null);
-    const fields = this.#sealRows(id, set, now);
+    const fields = sealPersonRows(this.keyring, id, set, now);
     const touched = new Set(changed);
-    const lookups = this.#lookupRows(id, set, touched);
+    const lookups = lookupRows(this.keyring, id, set, touched);
     await inTransaction(executor ?? this.db, async (trx) => {
       await this.#person(trx, id);
       await this.#assertUniqueIdentifiers(trx, lookups, id);
@@ -161,7 +138,7 @@ export class PersonStore {
           .onConflict((oc) => oc.columns(['person_id', 'field_class']).doUpdateSet({ kek_version: row.kek_version, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext, updated_at: now }))
           .execute();
       }
-      const kinds = LOOKUPS.filter((l) => touched.has(l.fieldClass)).map((l) => l.kind);
+      const kinds = lookupKindsOf(touched);
       if (kinds.length) await trx.deleteFrom('person_lookups').where('person_id', '=', id).where('kind', 'in', kinds).execute();
       if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
       await trx.updateTable('persons').set({ updated_at: now }).where('id', '=', id).execute();
@@ -170,9 +147,7 @@ export class PersonStore {
 
   /** Exact lookup by identifier through its blind index: nothing is decrypted. */
   async lookup(kind: BlindIndexKind, value: string, executor?: Executor): Promise<string[]> {
-    const lookup = LOOKUPS.find((l) => l.kind === kind);
-    if (!lookup) return [];
-    const digest = blindIndex(this.keyring, kind, lookup.normalize(value));
+    const digest = lookupDigest(this.keyring, kind, value);
     const rows = await (executor ?? this.db).selectFrom('person_lookups').select('person_id').where('kind', '=', kind).where('digest', '=', digest).execute();
     return rows.map((r) => r.person_id).sort();
   }

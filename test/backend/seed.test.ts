@@ -24,7 +24,7 @@ describe(`seeding (${BACKEND})`, () => {
   it('a crash mid-way leaves whole batches only, and the same command finishes the job', async () => {
     let batches = 0;
     await assert.rejects(
-      seedDatabase(runtime.database.db, runtime.persons, {
+      seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
         persons: 450,
         seed: 11,
         batchSize: 200,
@@ -36,14 +36,14 @@ describe(`seeding (${BACKEND})`, () => {
     );
     assert.equal(await countRows(runtime, 'persons'), 200);
     assert.equal(await countRows(runtime, 'caseloads'), 200);
-    const result = await seedDatabase(runtime.database.db, runtime.persons, { persons: 450, seed: 11, batchSize: 200 });
+    const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, { persons: 450, seed: 11, batchSize: 200 });
     assert.deepEqual(result, { seed: 11, target: 450, inserted: 250, alreadyDone: 200 });
     assert.equal(await countRows(runtime, 'persons'), 450);
     assert.equal(await countRows(runtime, 'caseloads'), 450, 'every person is in one counsellor caseload');
     assert.equal(await countRows(runtime, 'organisations'), NETWORK.length);
     assert.equal(await countRows(runtime, 'agreements'), NETWORK.length);
     assert.ok((await countRows(runtime, 'referrals')) > 20);
-    const again = await seedDatabase(runtime.database.db, runtime.persons, { persons: 450, seed: 11 });
+    const again = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, { persons: 450, seed: 11 });
     assert.equal(again.inserted, 0);
   });
 
@@ -57,8 +57,31 @@ describe(`seeding (${BACKEND})`, () => {
   });
 
   it('growing a population continues from where it stopped, with the same people', async () => {
-    const result = await seedDatabase(runtime.database.db, runtime.persons, { persons: 520, seed: 11, batchSize: 100 });
+    const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, { persons: 520, seed: 11, batchSize: 100 });
     assert.equal(result.inserted, 70);
     assert.equal(await countRows(runtime, 'persons'), 520);
+  });
+});
+
+describe(`seeding on a worker thread (${BACKEND})`, () => {
+  it('seals the same people as the inline path', async () => {
+    const inline = testEnvironment();
+    const threaded = testEnvironment();
+    const a = await inline.open();
+    const b = await threaded.open();
+    try {
+      await seedDatabase(a.database.db, a.persons, a.keyring, { persons: 230, seed: 5, batchSize: 100, parallel: false });
+      await seedDatabase(b.database.db, b.persons, b.keyring, { persons: 230, seed: 5, batchSize: 100, parallel: true });
+      const ids = (await a.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id);
+      assert.deepEqual((await b.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id), ids);
+      for (const id of ids.slice(0, 40)) {
+        assert.deepEqual((await b.persons.read(id, FIELD_CLASSES)).fields, (await a.persons.read(id, FIELD_CLASSES)).fields);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+      await inline.cleanup();
+      await threaded.cleanup();
+    }
   });
 });

@@ -17,7 +17,7 @@ export async function runSeed(runtime: Runtime, raw: unknown, quiet = false): Pr
   const options = checkOptions(SeedOptionsSchema, raw);
   let bar: ReturnType<typeof progressBar> | undefined;
   const started = Date.now();
-  const result = await seedDatabase(runtime.database.db, runtime.persons, {
+  const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
     persons: options.persons,
     seed: options.seed,
     batchSize: options.batch,

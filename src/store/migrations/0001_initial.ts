@@ -81,8 +81,9 @@ export function initial(flavour: Flavour) {
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('person_fields_pk', ['person_id', 'field_class'])
         .execute();
-      // Rotation walks one class below the active version, batch after batch.
-      await db.schema.createIndex('person_fields_by_class_version').on('person_fields').columns(['field_class', 'kek_version', 'person_id']).execute();
+      // Rotation walks one class below the active version, batch after batch. No person id in
+      // this key: rows then land at the end of their (class, version) run, not at random places.
+      await db.schema.createIndex('person_fields_by_class_version').on('person_fields').columns(['field_class', 'kek_version']).execute();
 
       await db.schema
         .createTable('person_lookups')

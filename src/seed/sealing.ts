@@ -1,0 +1,34 @@
+import type { Keyring } from '../crypto/index.ts';
+import { lookupRows, sealPersonRows } from '../store/person-rows.ts';
+import type { PersonFieldsTable, PersonLookupsTable } from '../store/schema.ts';
+import { CHUNK_SIZE, generateChunk, type SyntheticPerson } from './population.ts';
+
+export interface BatchJob {
+  seed: number;
+  /** First person index not yet in the store. */
+  from: number;
+  /** One past the last index of this batch. */
+  to: number;
+  now: string;
+}
+
+export interface SealedBatch {
+  people: Array<Omit<SyntheticPerson, 'file'> & { registeredOn: string }>;
+  fieldRows: PersonFieldsTable[];
+  lookupRows: PersonLookupsTable[];
+}
+
+/** Generate persons [from, to) and seal them: pure, so it can run on a worker thread. */
+export function sealBatch(keyring: Keyring, job: BatchJob): SealedBatch {
+  const out: SealedBatch = { people: [], fieldRows: [], lookupRows: [] };
+  for (let chunk = Math.floor(job.from / CHUNK_SIZE); chunk * CHUNK_SIZE < job.to; chunk++) {
+    for (const person of generateChunk(job.seed, chunk, job.to)) {
+      if (person.index < job.from) continue;
+      const { file, ...meta } = person;
+      out.people.push({ ...meta, registeredOn: file.registration!.registeredOn });
+      out.fieldRows.push(...sealPersonRows(keyring, person.id, file, job.now));
+      out.lookupRows.push(...lookupRows(keyring, person.id, file));
+    }
+  }
+  return out;
+}
