@@ -55,6 +55,18 @@ async function postgresReachable() {
   }
 }
 
+/** Schemas left by an interrupted earlier run (each test file drops its own when it ends). */
+async function dropLeftoverSchemas() {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query("select schema_name from information_schema.schemata where schema_name ~ '^(t|bench)_[0-9a-f]+$'");
+    for (const { schema_name } of rows) await client.query(`DROP SCHEMA IF EXISTS ${schema_name} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 if (!only) {
   step('lint (eslint)', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
   step('type-check (tsc --noEmit)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit']);
@@ -65,6 +77,7 @@ let postgresNote = '';
 if (!only || only === 'postgres') {
   const reachable = await postgresReachable();
   if (reachable === true) {
+    await dropLeftoverSchemas();
     suite('backend suite on PostgreSQL', 'backend', { REMPART_TEST_BACKEND: 'postgres', REMPART_TEST_DATABASE_URL: pgUrl });
     postgresNote = `PostgreSQL suite ran against ${pgUrl.replace(/:[^:@/]*@/, ':***@')}.`;
   } else if (requirePostgres) {

@@ -1,6 +1,40 @@
 import type { FieldClass } from '../domain/field-classes.ts';
 import { KeyringError, rewrapDataKey, type Keyring } from '../crypto/index.ts';
+import { PostgresAdapter, sql } from 'kysely';
 import { inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
+
+interface Rewrap {
+  personId: string;
+  from: number;
+  kekVersion: number;
+  wrappedKey: Buffer;
+}
+
+/**
+ * Write a batch of rewrapped keys, each only if its row still holds the version it was read
+ * with. PostgreSQL gets one UPDATE … FROM (VALUES …) per batch (a round trip per row would
+ * dominate); SQLite, in-process, runs one prepared update per row.
+ */
+async function applyRewraps(trx: Executor, fieldClass: FieldClass, rewraps: readonly Rewrap[]): Promise<void> {
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+    for (let i = 0; i < rewraps.length; i += 1000) {
+      const values = rewraps.slice(i, i + 1000).map((r) => sql`(${r.personId}::text, ${r.from}::integer, ${r.kekVersion}::integer, ${r.wrappedKey}::bytea)`);
+      await sql`UPDATE person_fields AS f SET kek_version = v.kek_version, wrapped_key = v.wrapped_key
+        FROM (VALUES ${sql.join(values)}) AS v(person_id, from_version, kek_version, wrapped_key)
+        WHERE f.person_id = v.person_id AND f.field_class = ${fieldClass} AND f.kek_version = v.from_version`.execute(trx);
+    }
+    return;
+  }
+  for (const r of rewraps) {
+    await trx
+      .updateTable('person_fields')
+      .set({ kek_version: r.kekVersion, wrapped_key: r.wrappedKey })
+      .where('person_id', '=', r.personId)
+      .where('field_class', '=', fieldClass)
+      .where('kek_version', '=', r.from)
+      .execute();
+  }
+}
 
 const KEYRING_ID = 'keyring_id';
 
@@ -81,18 +115,8 @@ export async function rewrapDataKeys(
       .limit(batchSize)
       .execute();
     if (rows.length === 0) return total;
-    const rewrapped = rows.map((row) => ({ personId: row.person_id, from: row.kek_version, ...rewrapDataKey(keyring, row.person_id, fieldClass, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key }) }));
-    await inTransaction(db, async (trx) => {
-      for (const r of rewrapped) {
-        await trx
-          .updateTable('person_fields')
-          .set({ kek_version: r.kekVersion, wrapped_key: r.wrappedKey })
-          .where('person_id', '=', r.personId)
-          .where('field_class', '=', fieldClass)
-          .where('kek_version', '=', r.from)
-          .execute();
-      }
-    });
+    const rewrapped: Rewrap[] = rows.map((row) => ({ personId: row.person_id, from: row.kek_version, ...rewrapDataKey(keyring, row.person_id, fieldClass, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key }) }));
+    await inTransaction(db, (trx) => applyRewraps(trx, fieldClass, rewrapped));
     total += rows.length;
     options.onBatch?.(rows.length);
     await yieldToEventLoop();

@@ -93,21 +93,16 @@ export class PersonStore {
   async read(id: string, classes: readonly FieldClass[], executor?: Executor): Promise<PersonRecord> {
     const trx = executor ?? this.db;
     const person = await this.#person(trx, id);
-    const present = await trx.selectFrom('person_fields').select('field_class').where('person_id', '=', id).execute();
+    // One query for the file's rows; only the classes asked for are ever decrypted.
+    const rows = await trx.selectFrom('person_fields').select(['field_class', 'kek_version', 'wrapped_key', 'ciphertext']).where('person_id', '=', id).execute();
+    const wanted = new Set<FieldClass>(classes);
     const fields: PersonFile = {};
-    if (classes.length > 0) {
-      const rows = await trx
-        .selectFrom('person_fields')
-        .select(['field_class', 'kek_version', 'wrapped_key', 'ciphertext'])
-        .where('person_id', '=', id)
-        .where('field_class', 'in', [...classes])
-        .execute();
-      for (const row of rows) {
-        const plaintext = openField(this.keyring, id, row.field_class, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
-        (fields as Record<string, unknown>)[row.field_class] = JSON.parse(plaintext.toString('utf8'));
-      }
+    for (const row of rows) {
+      if (!wanted.has(row.field_class)) continue;
+      const plaintext = openField(this.keyring, id, row.field_class, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
+      (fields as Record<string, unknown>)[row.field_class] = JSON.parse(plaintext.toString('utf8'));
     }
-    const presentSet = new Set(present.map((r) => r.field_class));
+    const presentSet = new Set(rows.map((r) => r.field_class));
     return {
       id,
       status: person.status,

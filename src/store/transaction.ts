@@ -10,7 +10,7 @@ export function inTransaction<T>(executor: Executor, work: (trx: Executor) => Pr
 }
 
 /** Split rows so that one statement stays under SQLite's and PostgreSQL's bound-parameter limits. */
-export function chunks<T>(rows: readonly T[], columns: number, maxParameters = 2_000): T[][] {
+export function chunks<T>(rows: readonly T[], columns: number, maxParameters = 10_000): T[][] {
   const size = Math.max(1, Math.floor(maxParameters / columns));
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));

@@ -1,0 +1,259 @@
+/**
+ * `npm run bench`: the price of Rempart's encryption, each figure next to a baseline measured
+ * in the same run. BENCH_PERSONS sets the rotation population (default 100,000);
+ * BENCH_PG=0 skips PostgreSQL. Figures vary with the machine: compare ratios, not absolutes.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { Keyring, openField, rewrapDataKey, sealField, writeKeyringFile } from '../src/crypto/index.ts';
+import { FIELD_CLASSES, type FieldClass } from '../src/domain/field-classes.ts';
+import type { PersonFile } from '../src/domain/person.ts';
+import { openRuntime, type Runtime } from '../src/runtime/index.ts';
+import { generateChunk, CHUNK_SIZE } from '../src/seed/population.ts';
+import { seedDatabase } from '../src/seed/index.ts';
+import { dropPgSchema, rewrapDataKeys, type Schema } from '../src/store/index.ts';
+
+interface BenchSchema extends Schema {
+  bench_plain_fields: { person_id: string; field_class: string; value: string };
+}
+
+const ROTATION_PERSONS = Number(process.env.BENCH_PERSONS || 100_000);
+const PG_URL = process.env.REMPART_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function table(title: string, header: string[], rows: Array<Array<string | number>>): void {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  console.log(`\n## ${title}\n`);
+  for (const [i, row] of cells.entries()) {
+    console.log(row.map((c, j) => (j === 0 ? String(c).padEnd(widths[j]!) : String(c).padStart(widths[j]!))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+/** Operations per second of `fn`, run for about `ms` milliseconds after a warm-up. */
+function rate(fn: () => void, ms = 600): number {
+  for (let i = 0; i < 2000; i++) fn();
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    for (let i = 0; i < 500; i++) fn();
+    n += 500;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+function samplePeople(count: number): Array<{ id: string; file: PersonFile }> {
+  const out = [];
+  for (let c = 0; c * CHUNK_SIZE < count; c++) out.push(...generateChunk(99, c, count));
+  return out.map((p) => ({ id: p.id, file: p.file }));
+}
+
+function benchCrypto(): void {
+  const keyring = Keyring.generate();
+  const person = samplePeople(200).find((p) => p.file.bank && p.file.health) ?? samplePeople(1)[0]!;
+  const rawKey = randomBytes(32);
+  const rows: Array<Array<string | number>> = [];
+  for (const fieldClass of FIELD_CLASSES) {
+    const value = person.file[fieldClass] ?? { placeholder: 'x'.repeat(120) };
+    const plaintext = Buffer.from(JSON.stringify(value));
+    const aad = Buffer.from(`${person.id}${fieldClass}`);
+    const rawEncrypt = () => {
+      const c = createCipheriv('aes-256-gcm', rawKey, randomBytes(12));
+      c.setAAD(aad);
+      Buffer.concat([c.update(plaintext), c.final()]);
+      c.getAuthTag();
+    };
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', rawKey, iv);
+    c.setAAD(aad);
+    const body = Buffer.concat([c.update(plaintext), c.final()]);
+    const tag = c.getAuthTag();
+    const rawDecrypt = () => {
+      const d = createDecipheriv('aes-256-gcm', rawKey, iv);
+      d.setAAD(aad);
+      d.setAuthTag(tag);
+      Buffer.concat([d.update(body), d.final()]);
+    };
+    const sealed = sealField(keyring, person.id, fieldClass, plaintext);
+    const seal = rate(() => sealField(keyring, person.id, fieldClass, plaintext));
+    const raw = rate(rawEncrypt);
+    const open = rate(() => openField(keyring, person.id, fieldClass, sealed));
+    const rawOpen = rate(rawDecrypt);
+    rows.push([fieldClass, plaintext.length, seal, raw, (raw / seal).toFixed(2) + '×', open, rawOpen, (rawOpen / open).toFixed(2) + '×']);
+  }
+  table('Field encryption: envelope (data key + value + key wrap) vs one raw AES-256-GCM operation, ops/s', ['class', 'bytes', 'seal', 'raw enc', 'cost', 'open', 'raw dec', 'cost'], rows);
+}
+
+interface Store {
+  name: string;
+  runtime: Runtime;
+  cleanup(): Promise<void>;
+}
+
+async function openStore(kind: 'sqlite' | 'postgres'): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'rempart-bench-'));
+  const keyringPath = join(dir, 'keyring.json');
+  writeKeyringFile(keyringPath, Keyring.generate());
+  const pgSchema = kind === 'postgres' ? `bench_${randomBytes(4).toString('hex')}` : undefined;
+  const runtime = await openRuntime(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: dir,
+      databaseUrl: kind === 'postgres' ? PG_URL : join(dir, 'rempart.sqlite'),
+      keyring: { kind: 'file', path: keyringPath },
+      devKeyring: false,
+      logLevel: 'silent',
+      demoPersons: 0,
+    },
+    { ...(pgSchema ? { pgSchema } : {}), warn: () => undefined },
+  );
+  return {
+    name: kind === 'postgres' ? 'PostgreSQL' : 'SQLite',
+    runtime,
+    async cleanup() {
+      await runtime.close();
+      if (pgSchema) await dropPgSchema(PG_URL, pgSchema);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The same values in clear, one row per (person, class): the baseline without encryption. */
+async function createPlainMirror(db: Kysely<BenchSchema>): Promise<void> {
+  await db.schema
+    .createTable('bench_plain_fields')
+    .addColumn('person_id', 'text', (c) => c.notNull())
+    .addColumn('field_class', 'text', (c) => c.notNull())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('bench_plain_pk', ['person_id', 'field_class'])
+    .execute();
+}
+
+async function insertPlain(db: Kysely<BenchSchema>, people: Array<{ id: string; file: PersonFile }>): Promise<void> {
+  const rows = people.flatMap((p) => FIELD_CLASSES.filter((c) => p.file[c] !== undefined).map((c) => ({ person_id: p.id, field_class: c, value: JSON.stringify(p.file[c]) })));
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < rows.length; i += 500) await trx.insertInto('bench_plain_fields').values(rows.slice(i, i + 500)).execute();
+  });
+}
+
+async function benchReads(store: Store, results: Array<Array<string | number>>, seedRows: Array<Array<string | number>>): Promise<void> {
+  const { runtime } = store;
+  const count = 5000;
+  const people = samplePeople(count);
+  const raw = runtime.database.db as unknown as Kysely<BenchSchema>;
+  await createPlainMirror(raw);
+
+  let start = performance.now();
+  for (let i = 0; i < people.length; i += 1000) await runtime.persons.createMany(people.slice(i, i + 1000));
+  const encryptedInsert = count / ((performance.now() - start) / 1000);
+  start = performance.now();
+  for (let i = 0; i < people.length; i += 1000) {
+    const slice = people.slice(i, i + 1000);
+    await raw.insertInto('persons').values(slice.map((p) => ({ id: `plain-${p.id}`, status: 'active', created_at: '', updated_at: '', erased_at: null }))).execute();
+    await insertPlain(raw, slice);
+  }
+  const plainInsert = count / ((performance.now() - start) / 1000);
+  seedRows.push([`${store.name}, ${fmt(count)} persons`, encryptedInsert, plainInsert, (plainInsert / encryptedInsert).toFixed(2) + '×']);
+
+  const ids = people.map((p) => p.id);
+  const readEncrypted = async (id: string) => runtime.persons.read(id, FIELD_CLASSES);
+  const readPlain = async (id: string) => {
+    await raw.selectFrom('persons').selectAll().where('id', '=', `plain-${id}`).executeTakeFirstOrThrow();
+    const rows = await raw.selectFrom('bench_plain_fields').select(['field_class', 'value']).where('person_id', '=', id).execute();
+    const file: Record<string, unknown> = {};
+    for (const row of rows) file[row.field_class] = JSON.parse(row.value);
+    return file;
+  };
+  const reads = 3000;
+  const timeReads = async (fn: (id: string) => Promise<unknown>) => {
+    for (let i = 0; i < 300; i++) await fn(ids[(i * 7919) % ids.length]!);
+    const t = performance.now();
+    for (let i = 0; i < reads; i++) await fn(ids[(i * 104729) % ids.length]!);
+    return reads / ((performance.now() - t) / 1000);
+  };
+  const plain = await timeReads(readPlain);
+  const encrypted = await timeReads(readEncrypted);
+  results.push([store.name, encrypted, plain, (plain / encrypted).toFixed(2) + '×', ((1000 / encrypted - 1000 / plain) * 1000).toFixed(0) + ' µs']);
+}
+
+async function benchRotation(store: Store, persons: number, rows: Array<Array<string | number>>, seedRows: Array<Array<string | number>>): Promise<void> {
+  const { runtime } = store;
+  let start = performance.now();
+  await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, { persons, seed: 1, batchSize: 2000 });
+  const seedRate = persons / ((performance.now() - start) / 1000);
+  seedRows.push([`${store.name}, seed ${fmt(persons)} persons (network, relationships, worker thread)`, seedRate, '', '']);
+
+  const keyCount = Number((await runtime.database.db.selectFrom('person_fields').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  let keyring = runtime.keyring;
+  for (const c of FIELD_CLASSES) keyring = keyring.withNewVersion(c);
+  start = performance.now();
+  let rewrapped = 0;
+  for (const c of FIELD_CLASSES) rewrapped += await rewrapDataKeys(runtime.database.db, keyring, c);
+  const seconds = (performance.now() - start) / 1000;
+  if (rewrapped !== keyCount) throw new Error(`rotation rewrapped ${rewrapped} of ${keyCount} keys`);
+
+  // Baseline: the same unwrap + wrap in memory, no database.
+  const sample = await runtime.database.db.selectFrom('person_fields').select(['person_id', 'field_class', 'kek_version', 'wrapped_key']).limit(20_000).execute();
+  const again = keyring.withNewVersion('identity');
+  const t = performance.now();
+  for (const row of sample) rewrapDataKey(again, row.person_id, row.field_class as FieldClass, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key });
+  const memoryRate = sample.length / ((performance.now() - t) / 1000);
+  rows.push([`${store.name}, ${fmt(persons)} persons`, keyCount, seconds.toFixed(1) + ' s', keyCount / seconds, memoryRate, (memoryRate / (keyCount / seconds)).toFixed(2) + '×']);
+}
+
+async function postgresAvailable(): Promise<boolean> {
+  if (process.env.BENCH_PG === '0') return false;
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`# Rempart benchmark — node ${process.version}, ${new Date().toISOString()}`);
+  benchCrypto();
+
+  const withPg = await postgresAvailable();
+  const kinds: Array<'sqlite' | 'postgres'> = withPg ? ['sqlite', 'postgres'] : ['sqlite'];
+  const readRows: Array<Array<string | number>> = [];
+  const seedRows: Array<Array<string | number>> = [];
+  for (const kind of kinds) {
+    const store = await openStore(kind);
+    try {
+      await benchReads(store, readRows, seedRows);
+    } finally {
+      await store.cleanup();
+    }
+  }
+  table('Reading one whole person (11 classes decrypted) vs the same values stored in clear, reads/s', ['store', 'encrypted', 'plaintext', 'cost', 'added per read'], readRows);
+
+  const rotationRows: Array<Array<string | number>> = [];
+  for (const kind of kinds) {
+    const store = await openStore(kind);
+    try {
+      await benchRotation(store, kind === 'sqlite' ? ROTATION_PERSONS : Math.min(ROTATION_PERSONS, Number(process.env.BENCH_PG_PERSONS || 20_000)), rotationRows, seedRows);
+    } finally {
+      await store.cleanup();
+    }
+  }
+  table('Writing persons, persons/s (encrypted vs the same values in clear)', ['store', 'encrypted', 'plaintext', 'cost'], seedRows);
+  table('Key rotation: data keys rewrapped per second (vs the same rewrap in memory)', ['store', 'data keys', 'time', 'keys/s', 'in memory/s', 'db overhead'], rotationRows);
+  if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
+}
+
+await main();
