@@ -114,4 +114,13 @@ program
   .description('appliquer les migrations du schéma (faites aussi à chaque démarrage)')
   .action(async () => withRuntime(async () => process.stdout.write('Schéma à jour.\n')));
 
+/** Every leaf command with its description, so that `rempart --help` shows the nested ones too. */
+function allCommands(command: Command, prefix = ''): string[] {
+  return command.commands.flatMap((c) => {
+    const name = `${prefix}${c.name()}`;
+    return c.commands.length ? allCommands(c, `${name} `) : [`  ${`${name} ${c.registeredArguments.map((a) => `<${a.name()}>`).join(' ')}`.trim().padEnd(22)}${c.description()}`];
+  });
+}
+program.addHelpText('after', `\nToutes les commandes (npx rempart <commande> --help pour leurs options) :\n${allCommands(program).join('\n')}`);
+
 await program.parseAsync(process.argv);

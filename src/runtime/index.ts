@@ -1,13 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config.ts';
-import { Keyring, KeyringError, readKeyring, writeKeyringFile } from '../crypto/index.ts';
+import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { isStoreBoundToKeyring, migrateToLatest, openDatabase, PersonStore, recordKeyring, verifyKeyring, type Database } from '../store/index.ts';
 
 /** Everything a server process or a command needs, opened and checked once. */
 export interface Runtime {
   readonly config: Config;
   readonly database: Database;
+  /** The keyring in force; follows a rotation run by another process. */
   readonly keyring: Keyring;
   readonly persons: PersonStore;
   close(): Promise<void>;
@@ -53,7 +54,16 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     const keyring = await loadOrCreateKeyring(config, database, warn);
     await verifyKeyring(database.db, keyring);
     await recordKeyring(database.db, keyring);
-    return { config, database, keyring, persons: new PersonStore(database.db, keyring), close: () => database.close() };
+    const holder = new KeyringHolder(keyring, config.keyring);
+    return {
+      config,
+      database,
+      get keyring() {
+        return holder.current;
+      },
+      persons: new PersonStore(database.db, holder),
+      close: () => database.close(),
+    };
   } catch (error) {
     await database.close();
     throw error;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { openField, type BlindIndexKind, type Keyring } from '../crypto/index.ts';
+import { DecryptionError, openField, type BlindIndexKind, type Keyring, type KeyringAccess } from '../crypto/index.ts';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import { FIELD_CLASSES, type FieldClass } from '../domain/field-classes.ts';
 import type { PersonFile, PersonPatch } from '../domain/person.ts';
@@ -25,8 +25,12 @@ export interface PersonRecord {
 export class PersonStore {
   constructor(
     private readonly db: Executor,
-    private readonly keyring: Keyring,
+    private readonly keys: KeyringAccess,
   ) {}
+
+  private get keyring(): Keyring {
+    return this.keys.current;
+  }
 
   async #assertUniqueIdentifiers(trx: Executor, rows: PersonLookupsTable[], personId: string): Promise<void> {
     for (const row of rows) {
@@ -91,15 +95,26 @@ export class PersonStore {
 
   /** Read a file, decrypting exactly `classes` (those the decision allows) and nothing else. */
   async read(id: string, classes: readonly FieldClass[], executor?: Executor): Promise<PersonRecord> {
+    try {
+      return await this.#read(id, classes, executor);
+    } catch (error) {
+      // A key version this process has not seen yet: a rotation ran beside it. Look once more.
+      if (error instanceof DecryptionError && error.reason === 'unknown_key' && this.keys.refresh()) return this.#read(id, classes, executor);
+      throw error;
+    }
+  }
+
+  async #read(id: string, classes: readonly FieldClass[], executor?: Executor): Promise<PersonRecord> {
     const trx = executor ?? this.db;
     const person = await this.#person(trx, id);
+    const keyring = this.keyring;
     // One query for the file's rows; only the classes asked for are ever decrypted.
     const rows = await trx.selectFrom('person_fields').select(['field_class', 'kek_version', 'wrapped_key', 'ciphertext']).where('person_id', '=', id).execute();
     const wanted = new Set<FieldClass>(classes);
     const fields: PersonFile = {};
     for (const row of rows) {
       if (!wanted.has(row.field_class)) continue;
-      const plaintext = openField(this.keyring, id, row.field_class, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
+      const plaintext = openField(keyring, id, row.field_class, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
       (fields as Record<string, unknown>)[row.field_class] = JSON.parse(plaintext.toString('utf8'));
     }
     const presentSet = new Set(rows.map((r) => r.field_class));

@@ -20,7 +20,7 @@ describe(`rempart command line (${BACKEND})`, () => {
   it('--help lists every command', async () => {
     const res = await runCli(['--help'], childEnv(env));
     assert.equal(res.code, 0);
-    for (const command of ['start', 'seed', 'keys', 'person', 'admin', 'migrate']) assert.match(res.stdout, new RegExp(`\\n\\s+${command}\\b`), command);
+    for (const command of ['start', 'seed', 'keys rotate', 'keys status', 'person erase <id>', 'admin token', 'migrate']) assert.match(res.stdout, new RegExp(`\\n  ${command} `), command);
     const keys = await runCli(['keys', '--help'], childEnv(env));
     assert.match(keys.stdout, /rotate/);
     assert.match(keys.stdout, /status/);
@@ -56,6 +56,45 @@ describe(`rempart command line (${BACKEND})`, () => {
     const status = await runCli(['keys', 'status'], childEnv(env));
     assert.match(status.stdout, /bank\s+version active 2 \(versions 1, 2\)\n/);
     assert.match(status.stdout, /nir\s+version active 1 /);
+  });
+
+  it('resumes an interrupted rotation instead of adding another version', async () => {
+    const { openRuntime } = await import('../../src/runtime/index.ts');
+    const { recordKeyring, rewrapDataKeys } = await import('../../src/store/index.ts');
+    const runtime = await openRuntime(env.config, { ...(env.pgSchema ? { pgSchema: env.pgSchema } : {}), warn: () => undefined });
+    try {
+      const rotated = runtime.keyring.withNewVersion('contact');
+      writeKeyringFile(env.keyringPath, rotated);
+      await recordKeyring(runtime.database.db, rotated);
+      await assert.rejects(
+        rewrapDataKeys(runtime.database.db, rotated, 'contact', {
+          batchSize: 10,
+          onBatch: () => {
+            throw new Error('killed');
+          },
+        }),
+      );
+    } finally {
+      await runtime.close();
+    }
+    const resume = await runCli(['keys', 'rotate', '--class', 'contact'], childEnv(env));
+    assert.equal(resume.code, 0, resume.stderr);
+    assert.match(resume.stderr, /Rotation interrompue détectée/);
+    assert.match(resume.stdout, /clés de données réemballées \(reprise\)/);
+    const status = await runCli(['keys', 'status'], childEnv(env));
+    assert.match(status.stdout, /contact\s+version active 2 \(versions 1, 2\)\n/);
+  });
+
+  it('takes the keyring from the environment as well as from a file', async () => {
+    const { readFileSync } = await import('node:fs');
+    const variables = childEnv(env, { REMPART_KEYRING: readFileSync(env.keyringPath, 'utf8') });
+    delete variables.REMPART_KEYRING_FILE;
+    const status = await runCli(['keys', 'status'], variables);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /bank\s+version active 2/);
+    const rotate = await runCli(['keys', 'rotate'], variables);
+    assert.equal(rotate.code, 1);
+    assert.match(rotate.stderr, /REMPART_KEYRING_FILE/);
   });
 
   it('erases a person; erasing again is refused', async () => {

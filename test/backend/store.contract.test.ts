@@ -248,3 +248,26 @@ describe(`store contract (${BACKEND})`, () => {
     assert.ok((await count(runtime, 'persons')) > 0);
   });
 });
+
+describe(`a server beside a rotation (${BACKEND})`, () => {
+  it('keeps reading, and writes under the new version, after another process rotated', async () => {
+    const env = testEnvironment();
+    const server = await env.open();
+    const operator = await env.open();
+    try {
+      const id = await server.persons.create(validateNewPerson(samplePerson(1)));
+      const rotated = operator.keyring.withNewVersion('bank');
+      writeKeyringFile(env.keyringPath, rotated);
+      await recordKeyring(operator.database.db, rotated);
+      await rewrapDataKeys(operator.database.db, rotated, 'bank');
+      assert.equal((await server.persons.read(id, ['bank'])).fields.bank?.iban, 'FR1420041010050500013M02606');
+      const second = await server.persons.create(validateNewPerson(samplePerson(2)));
+      const row = await rawField(server, second, 'bank');
+      assert.equal(row.kek_version, 2);
+    } finally {
+      await server.close();
+      await operator.close();
+      await env.cleanup();
+    }
+  });
+});
