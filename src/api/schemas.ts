@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
-import { FIELD_CLASSES } from '../domain/field-classes.ts';
-import { FIELD_CLASS_SCHEMAS } from '../domain/person.ts';
+import { FIELD_CLASS_SCHEMAS, FIELD_CLASSES } from '../domain/index.ts';
 
 export const ErrorSchema = Type.Object(
   {

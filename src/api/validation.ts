@@ -1,7 +1,6 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from 'typebox';
-import { ValidationError } from '../domain/errors.ts';
-import { schemaIssues } from '../domain/validation.ts';
+import { schemaIssues, ValidationError } from '../domain/index.ts';
 
 const PARTS: Record<string, string> = { body: 'body', querystring: 'query', params: 'params', headers: 'headers' };
 

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DecryptionError, KeyringError } from '../crypto/index.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/index.ts';
 import { renewBootstrapToken } from '../identity/index.ts';
 import { openRuntime, type Runtime } from '../runtime/index.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';

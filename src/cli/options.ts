@@ -1,5 +1,5 @@
 import type { TSchema, Static } from 'typebox';
-import { validate } from '../domain/validation.ts';
+import { validate } from '../domain/index.ts';
 
 /** Command-line values arrive as text: numbers are converted, anything else is left for the schema to reject. */
 export function asNumber(value: string): number | string {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
-import type { FieldClass } from '../domain/field-classes.ts';
+import type { FieldClass } from '../domain/index.ts';
 import { DecryptionError } from './errors.ts';
 import type { Keyring } from './keyring.ts';
 

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { FIELD_CLASSES, isFieldClass, type FieldClass } from '../domain/field-classes.ts';
+import { FIELD_CLASSES, isFieldClass, type FieldClass } from '../domain/index.ts';
 import { KeyringError } from './errors.ts';
 
 /** The identifiers that can be looked up exactly without decrypting anything. */

@@ -1,6 +1,4 @@
-import type { Executor, PersonStore } from '../store/index.ts';
-import { chunks, inTransaction, yieldToEventLoop } from '../store/index.ts';
-import type { CaseloadsTable, ReferralsTable } from '../store/schema.ts';
+import { type CaseloadsTable, chunks, type Executor, inTransaction, type PersonStore, type ReferralsTable, yieldToEventLoop } from '../store/index.ts';
 import { deterministicUuid } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
 import type { Keyring } from '../crypto/index.ts';

@@ -1,5 +1,5 @@
-import type { FieldClass } from '../domain/field-classes.ts';
-import type { AgreementsTable, ActorsTable, OrganisationsTable } from '../store/schema.ts';
+import type { FieldClass } from '../domain/index.ts';
+import type { AgreementsTable, ActorsTable, OrganisationsTable } from '../store/index.ts';
 import { deterministicUuid } from './ids.ts';
 import { AGENCY_SITES } from './reference-data.ts';
 

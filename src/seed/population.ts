@@ -1,7 +1,6 @@
 import { fakerFR, type Faker } from '@faker-js/faker';
 import { composeIBAN } from 'ibantools';
-import type { PersonFile } from '../domain/person.ts';
-import { nirControlKey } from '../domain/validators.ts';
+import { nirControlKey, type PersonFile } from '../domain/index.ts';
 import { deterministicUuid } from './ids.ts';
 import { BANKS, BIRTH_COUNTRIES, COMMUNES, DIPLOMAS, EMPLOYERS, OTHER_BIRTH_DEPARTMENTS, ROME_JOBS } from './reference-data.ts';
 

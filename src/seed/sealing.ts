@@ -1,6 +1,5 @@
 import type { Keyring } from '../crypto/index.ts';
-import { lookupRows, sealPersonRows } from '../store/person-rows.ts';
-import type { PersonFieldsTable, PersonLookupsTable } from '../store/schema.ts';
+import { lookupRows, type PersonFieldsTable, type PersonLookupsTable, sealPersonRows } from '../store/index.ts';
 import { CHUNK_SIZE, generateChunk, type SyntheticPerson } from './population.ts';
 
 export interface BatchJob {

@@ -4,3 +4,15 @@ export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKey
 export { PersonStore, type PersonRecord } from './persons.ts';
 export type { Schema } from './schema.ts';
 export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
+export { lookupRows, sealPersonRows } from './person-rows.ts';
+export type {
+  ActorCredentialsTable,
+  ActorsTable,
+  AgreementsTable,
+  CaseloadsTable,
+  OrganisationsTable,
+  PersonFieldsTable,
+  PersonLookupsTable,
+  PersonsTable,
+  ReferralsTable,
+} from './schema.ts';

@@ -1,4 +1,4 @@
-import type { FieldClass } from '../domain/field-classes.ts';
+import type { FieldClass } from '../domain/index.ts';
 import { KeyringError, rewrapDataKey, type Keyring } from '../crypto/index.ts';
 import { PostgresAdapter, sql } from 'kysely';
 import { inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';

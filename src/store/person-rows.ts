@@ -1,7 +1,5 @@
 import { blindIndex, sealField, type BlindIndexKind, type Keyring } from '../crypto/index.ts';
-import { FIELD_CLASSES, type FieldClass } from '../domain/field-classes.ts';
-import type { PersonFile } from '../domain/person.ts';
-import { normalizeEmail, normalizeFranceTravailId, normalizeNir } from '../domain/validators.ts';
+import { FIELD_CLASSES, type FieldClass, normalizeEmail, normalizeFranceTravailId, normalizeNir, type PersonFile } from '../domain/index.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
 
 /**

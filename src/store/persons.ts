@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DecryptionError, openField, type BlindIndexKind, type Keyring, type KeyringAccess } from '../crypto/index.ts';
-import { ConflictError, NotFoundError } from '../domain/errors.ts';
-import { FIELD_CLASSES, type FieldClass } from '../domain/field-classes.ts';
-import type { PersonFile, PersonPatch } from '../domain/person.ts';
+import { ConflictError, FIELD_CLASSES, type FieldClass, NotFoundError, type PersonFile, type PersonPatch } from '../domain/index.ts';
 import { isUniqueLookup, lookupDigest, lookupKindsOf, lookupRows, sealPersonRows } from './person-rows.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
 import { chunks, inTransaction, type Executor } from './transaction.ts';

@@ -1,4 +1,4 @@
-import type { FieldClass } from '../domain/field-classes.ts';
+import type { FieldClass } from '../domain/index.ts';
 
 /**
  * Portable column conventions (one set of migrations for SQLite and PostgreSQL):

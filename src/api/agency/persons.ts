@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { FIELD_CLASSES } from '../../domain/field-classes.ts';
-import { NewPersonSchema, PersonPatchSchema } from '../../domain/person.ts';
-import { canonicalNewPerson, canonicalPersonPatch } from '../../domain/person-rules.ts';
+import { canonicalNewPerson, canonicalPersonPatch, FIELD_CLASSES, NewPersonSchema, PersonPatchSchema } from '../../domain/index.ts';
 import { BOOTSTRAP_ROLE } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { requireRole } from '../auth.ts';

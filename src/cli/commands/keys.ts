@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { writeKeyringFile, type Keyring } from '../../crypto/index.ts';
-import { FIELD_CLASSES, type FieldClass } from '../../domain/field-classes.ts';
+import { FIELD_CLASSES, type FieldClass } from '../../domain/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { countStaleDataKeys, recordKeyring, rewrapDataKeys } from '../../store/index.ts';
 import { checkOptions } from '../options.ts';

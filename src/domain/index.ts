@@ -1,0 +1,15 @@
+export { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.ts';
+export { FIELD_CLASSES, FIELD_CLASS_LABELS_FR, SENSITIVE_FIELD_CLASSES, isFieldClass, type FieldClass } from './field-classes.ts';
+export { DOMAIN_FORMATS, FORMAT_MESSAGES_FR, registerDomainFormats } from './formats.ts';
+export {
+  FIELD_CLASS_SCHEMAS,
+  NewPersonSchema,
+  PersonPatchSchema,
+  type FieldValue,
+  type FieldValues,
+  type PersonFile,
+  type PersonPatch,
+} from './person.ts';
+export { canonicalNewPerson, canonicalPersonPatch, validateNewPerson, validatePersonPatch } from './person-rules.ts';
+export { fieldPath, schemaIssues, validate } from './validation.ts';
+export * from './validators.ts';
