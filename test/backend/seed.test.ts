@@ -3,11 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { FIELD_CLASSES } from '../../src/domain/field-classes.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { NETWORK, seedDatabase } from '../../src/seed/index.ts';
-import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
-
-async function countRows(runtime: Runtime, table: 'persons' | 'person_fields' | 'referrals' | 'caseloads' | 'organisations' | 'actors' | 'agreements') {
-  return Number((await runtime.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-}
+import { BACKEND, countRows, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 
 describe(`seeding (${BACKEND})`, () => {
   let env: TestEnvironment;

@@ -6,13 +6,8 @@ import { FIELD_CLASSES } from '../../src/domain/field-classes.ts';
 import { validateNewPerson } from '../../src/domain/person-rules.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { countStaleDataKeys, rewrapDataKeys, recordKeyring } from '../../src/store/index.ts';
-import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
+import { BACKEND, countRows, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 import { nirFor, samplePerson } from '../helpers/fixtures.ts';
-
-async function count(runtime: Runtime, table: 'persons' | 'person_fields' | 'person_lookups'): Promise<number> {
-  const row = await runtime.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
-}
 
 async function rawField(runtime: Runtime, personId: string, fieldClass: string) {
   return runtime.database.db.selectFrom('person_fields').selectAll().where('person_id', '=', personId).where('field_class', '=', fieldClass as never).executeTakeFirstOrThrow();
@@ -112,13 +107,13 @@ describe(`store contract (${BACKEND})`, () => {
 
   it('refuses a NIR already on another file and writes nothing', async () => {
     const first = await runtime.persons.create(validateNewPerson(samplePerson(8)));
-    const before = await Promise.all([count(runtime, 'persons'), count(runtime, 'person_fields'), count(runtime, 'person_lookups')]);
+    const before = await Promise.all([countRows(runtime, 'persons'), countRows(runtime, 'person_fields'), countRows(runtime, 'person_lookups')]);
     const duplicate = validateNewPerson({ ...samplePerson(9), nir: { nir: nirFor(8) } });
     await assert.rejects(runtime.persons.create(duplicate), (e: unknown) => e instanceof ConflictError && e.code === 'nir_already_registered');
     const second = await runtime.persons.create(validateNewPerson(samplePerson(9)));
     await assert.rejects(runtime.persons.update(second, { nir: { nir: nirFor(8) }, identity: samplePerson(9).identity! }), ConflictError);
     assert.equal((await runtime.persons.read(second, ['nir'])).fields.nir?.nir, nirFor(9), 'the failed update changed nothing');
-    const afterCounts = await Promise.all([count(runtime, 'persons'), count(runtime, 'person_fields'), count(runtime, 'person_lookups')]);
+    const afterCounts = await Promise.all([countRows(runtime, 'persons'), countRows(runtime, 'person_fields'), countRows(runtime, 'person_lookups')]);
     assert.deepEqual(afterCounts, [before[0] + 1, before[1] + FIELD_CLASSES.length, before[2] + 3]);
     assert.deepEqual(await runtime.persons.lookup('nir', nirFor(8)), [first]);
   });
@@ -245,7 +240,7 @@ describe(`store contract (${BACKEND})`, () => {
       writeKeyringFile(env.keyringPath, good);
       runtime = await env.open();
     }
-    assert.ok((await count(runtime, 'persons')) > 0);
+    assert.ok((await countRows(runtime, 'persons')) > 0);
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config.ts';
 import { Keyring, writeKeyringFile } from '../../src/crypto/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/index.ts';
-import { createPgSchema, dropPgSchema } from '../../src/store/index.ts';
+import { createPgSchema, dropPgSchema, type Schema } from '../../src/store/index.ts';
 
 /** Which engine the backend suites run against: set by scripts/test.mjs, SQLite by default. */
 export const BACKEND = process.env.REMPART_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
@@ -68,4 +68,10 @@ export function childEnv(env: TestEnvironment, extra: Record<string, string> = {
     delete out.DATABASE_URL;
   }
   return out;
+}
+
+/** Rows in a table of a test store. */
+export async function countRows(runtime: Runtime, table: keyof Schema): Promise<number> {
+  const row = await runtime.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
