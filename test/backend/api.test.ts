@@ -173,3 +173,20 @@ describe(`agency API (${BACKEND})`, () => {
     for (const secret of secrets) assert.equal(text.includes(secret), false, `log leaks ${secret.slice(0, 8)}…`);
   });
 });
+
+describe(`health when the store is gone (${BACKEND})`, () => {
+  it('answers 503 and names the store', async () => {
+    const env = testEnvironment();
+    const runtime = await env.open();
+    const app = await buildServer(runtime, createLogger('silent'));
+    try {
+      await runtime.database.close();
+      const res = await app.inject({ method: 'GET', url: '/api/health' });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { status: 'unavailable', store: 'unavailable', keyring: 'unknown', flavour: BACKEND });
+    } finally {
+      await app.close();
+      await env.cleanup();
+    }
+  });
+});
