@@ -81,7 +81,8 @@ export interface Health {
 export async function checkHealth(runtime: Runtime): Promise<Health> {
   const flavour = runtime.database.flavour;
   try {
-    await verifyKeyring(runtime.database.db, runtime.keyring);
+    // Fingerprints only: the per-class version probes ran at start.
+    await verifyKeyring(runtime.database.db, runtime.keyring, { usedVersions: false });
     return { ok: true, store: 'ok', keyring: 'ok', flavour };
   } catch (error) {
     if (error instanceof KeyringError) return { ok: false, store: 'ok', keyring: 'mismatch', flavour };

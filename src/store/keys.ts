@@ -1,4 +1,4 @@
-import type { FieldClass } from '../domain/index.ts';
+import { FIELD_CLASSES, type FieldClass } from '../domain/index.ts';
 import { KeyringError, rewrapDataKey, type Keyring } from '../crypto/index.ts';
 import { PostgresAdapter, sql } from 'kysely';
 import { inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
@@ -42,7 +42,7 @@ const KEYRING_ID = 'keyring_id';
  * Refuse to run with a keyring this store was not written with: a wrong keyring must fail
  * at start with a clear message, never produce garbage or half-readable data.
  */
-export async function verifyKeyring(db: Executor, keyring: Keyring): Promise<void> {
+export async function verifyKeyring(db: Executor, keyring: Keyring, options: { usedVersions?: boolean } = {}): Promise<void> {
   const bound = await db.selectFrom('meta').select('value').where('key', '=', KEYRING_ID).executeTakeFirst();
   if (bound && bound.value !== keyring.id) {
     throw new KeyringError(`this keyring (id ${keyring.id}) is not the one this store was written with (id ${bound.value})`);
@@ -54,15 +54,12 @@ export async function verifyKeyring(db: Executor, keyring: Keyring): Promise<voi
     if (fingerprint === undefined) throw new KeyringError(`keyring lacks ${check.purpose} version ${check.version}, which this store uses`);
     if (fingerprint !== check.fingerprint) throw new KeyringError(`keyring's ${check.purpose} version ${check.version} is not the key this store was written with (fingerprint mismatch)`);
   }
-  // min and max per class ride the (field_class, kek_version) index: cheap even at millions of rows.
-  const used = await db
-    .selectFrom('person_fields')
-    .select((eb) => ['field_class', eb.fn.min<number>('kek_version').as('lowest'), eb.fn.max<number>('kek_version').as('highest')])
-    .groupBy('field_class')
-    .execute();
-  for (const { field_class, lowest, highest } of used) {
-    for (const version of new Set([Number(lowest), Number(highest)])) {
-      if (!keyring.hasKek(field_class, version)) throw new KeyringError(`keyring lacks kek:${field_class} version ${version}, which this store uses`);
+  if (options.usedVersions === false) return;
+  // Lowest and highest version per class, each one index probe: cheap even at millions of rows.
+  for (const fieldClass of FIELD_CLASSES) {
+    for (const direction of ['asc', 'desc'] as const) {
+      const row = await db.selectFrom('person_fields').select('kek_version').where('field_class', '=', fieldClass).orderBy('kek_version', direction).limit(1).executeTakeFirst();
+      if (row && !keyring.hasKek(fieldClass, row.kek_version)) throw new KeyringError(`keyring lacks kek:${fieldClass} version ${row.kek_version}, which this store uses`);
     }
   }
 }
