@@ -1,7 +1,7 @@
+import type { Keyring } from '../crypto/index.ts';
 import { type CaseloadsTable, chunks, type Executor, inTransaction, type PersonStore, type ReferralsTable, yieldToEventLoop } from '../store/index.ts';
 import { deterministicUuid } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
-import type { Keyring } from '../crypto/index.ts';
 import { inlineSealer, workerSealer } from './parallel.ts';
 import { CHUNK_SIZE, NIR_CAPACITY } from './population.ts';
 import type { BatchJob, SealedBatch } from './sealing.ts';
@@ -72,6 +72,8 @@ export async function seedDatabase(db: Executor, persons: PersonStore, keyring: 
       const batch = await pending;
       const next = jobFrom(job.to);
       pending = next ? sealer.seal(next) : undefined;
+      // Awaited on the next turn; until then a failure must not count as unhandled.
+      pending?.catch(() => undefined);
       await insertBatch(db, persons, network, seed, batch, job.to, now);
       done = job.to;
       job = next;
