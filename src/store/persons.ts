@@ -17,6 +17,23 @@ export interface PersonRecord {
 }
 
 /**
+ * Two concurrent writes can both pass the store's own check; the partial unique index on
+ * (kind, digest) then stops the second, which gets the same conflict as a sequential one.
+ */
+async function withUniqueIdentifiers<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const e = error as { code?: string; constraint?: string; message?: string };
+    const duplicate =
+      (e.code === '23505' && e.constraint === 'person_lookups_unique_identifiers') ||
+      (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /person_lookups\.kind, person_lookups\.digest/.test(e.message ?? ''));
+    if (duplicate) throw new ConflictError('cet identifiant est déjà rattaché à un autre dossier', 'identifier_already_registered');
+    throw error;
+  }
+}
+
+/**
  * The encrypted dossier store. Every field class value is sealed under its own data key;
  * reads decrypt exactly the classes the caller names, and fetch no other ciphertext.
  */
@@ -50,12 +67,12 @@ export class PersonStore {
     const now = new Date().toISOString();
     const fields = sealPersonRows(this.keyring, id, file, now);
     const lookups = lookupRows(this.keyring, id, file);
-    await inTransaction(options.executor ?? this.db, async (trx) => {
+    await withUniqueIdentifiers(inTransaction(options.executor ?? this.db, async (trx) => {
       await this.#assertUniqueIdentifiers(trx, lookups, id);
       await trx.insertInto('persons').values({ id, status: 'active', created_at: now, updated_at: now, erased_at: null }).execute();
       if (fields.length) await trx.insertInto('person_fields').values(fields).execute();
       if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
-    });
+    }));
     return id;
   }
 
@@ -135,7 +152,7 @@ export class PersonStore {
     const fields = sealPersonRows(this.keyring, id, set, now);
     const touched = new Set(changed);
     const lookups = lookupRows(this.keyring, id, set, touched);
-    await inTransaction(executor ?? this.db, async (trx) => {
+    await withUniqueIdentifiers(inTransaction(executor ?? this.db, async (trx) => {
       await this.#person(trx, id);
       await this.#assertUniqueIdentifiers(trx, lookups, id);
       if (removed.length) await trx.deleteFrom('person_fields').where('person_id', '=', id).where('field_class', 'in', removed).execute();
@@ -150,7 +167,7 @@ export class PersonStore {
       if (kinds.length) await trx.deleteFrom('person_lookups').where('person_id', '=', id).where('kind', 'in', kinds).execute();
       if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
       await trx.updateTable('persons').set({ updated_at: now }).where('id', '=', id).execute();
-    });
+    }));
   }
 
   /** Exact lookup by identifier through its blind index: nothing is decrypted. */

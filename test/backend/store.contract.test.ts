@@ -118,6 +118,28 @@ describe(`store contract (${BACKEND})`, () => {
     assert.deepEqual(await runtime.persons.lookup('nir', nirFor(8)), [first]);
   });
 
+  it('two simultaneous creations with one NIR: exactly one wins, the other is a conflict', async () => {
+    const nir = nirFor(40);
+    const results = await Promise.allSettled([
+      runtime.persons.create(validateNewPerson({ ...samplePerson(40), nir: { nir } })),
+      runtime.persons.create(validateNewPerson({ ...samplePerson(41), identity: samplePerson(40).identity!, nir: { nir } })),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const failure = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(failure.reason instanceof ConflictError, String(failure.reason));
+    assert.equal((await runtime.persons.lookup('nir', nir)).length, 1);
+  });
+
+  it('the database itself refuses a second file with the same NIR digest', async () => {
+    const id = await runtime.persons.create(validateNewPerson(samplePerson(42)));
+    const other = await runtime.persons.create(validateNewPerson(samplePerson(43)));
+    const digest = await runtime.database.db.selectFrom('person_lookups').select('digest').where('person_id', '=', id).where('kind', '=', 'nir').executeTakeFirstOrThrow();
+    await assert.rejects(runtime.database.db.insertInto('person_lookups').values({ kind: 'nir', digest: digest.digest, person_id: other }).execute());
+    // Emails may be shared (a family address): no such constraint there.
+    const email = await runtime.database.db.selectFrom('person_lookups').select('digest').where('person_id', '=', id).where('kind', '=', 'email').executeTakeFirstOrThrow();
+    await runtime.database.db.insertInto('person_lookups').values({ kind: 'email', digest: email.digest, person_id: other }).execute();
+  });
+
   it('answers not found for an unknown file', async () => {
     await assert.rejects(runtime.persons.read('00000000-0000-4000-8000-000000000000', ['identity']), NotFoundError);
     await assert.rejects(runtime.persons.update('00000000-0000-4000-8000-000000000000', { health: null }), NotFoundError);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Flavour } from '../flavour.ts';
 
 export function initial(flavour: Flavour) {
@@ -93,6 +93,14 @@ export function initial(flavour: Flavour) {
         .addPrimaryKeyConstraint('person_lookups_pk', ['kind', 'digest', 'person_id'])
         .execute();
       await db.schema.createIndex('person_lookups_by_person').on('person_lookups').column('person_id').execute();
+      // A NIR or a France Travail id names one person: enforced here too, not only by the store's check.
+      await db.schema
+        .createIndex('person_lookups_unique_identifiers')
+        .on('person_lookups')
+        .columns(['kind', 'digest'])
+        .unique()
+        .where(sql.ref('kind'), 'in', ['nir', 'france_travail_id'])
+        .execute();
 
       await db.schema
         .createTable('referrals')
