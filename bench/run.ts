@@ -4,25 +4,22 @@
  * BENCH_PG=0 skips PostgreSQL. Figures vary with the machine: compare ratios, not absolutes.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
-import { Keyring, openField, rewrapDataKey, sealField, writeKeyringFile } from '../src/crypto/index.ts';
+import { Keyring, openField, rewrapDataKey, sealField } from '../src/crypto/index.ts';
 import { FIELD_CLASSES, type FieldClass } from '../src/domain/field-classes.ts';
 import type { PersonFile } from '../src/domain/person.ts';
-import { openRuntime, type Runtime } from '../src/runtime/index.ts';
+import type { Runtime } from '../src/runtime/index.ts';
 import { generateChunk, CHUNK_SIZE } from '../src/seed/population.ts';
 import { seedDatabase } from '../src/seed/index.ts';
-import { dropPgSchema, rewrapDataKeys, type Schema } from '../src/store/index.ts';
+import { rewrapDataKeys, type Schema } from '../src/store/index.ts';
+import { PG_URL, testEnvironment } from '../test/helpers/backend.ts';
 
 interface BenchSchema extends Schema {
   bench_plain_fields: { person_id: string; field_class: string; value: string };
 }
 
 const ROTATION_PERSONS = Number(process.env.BENCH_PERSONS || 100_000);
-const PG_URL = process.env.REMPART_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -99,30 +96,14 @@ interface Store {
 }
 
 async function openStore(kind: 'sqlite' | 'postgres'): Promise<Store> {
-  const dir = mkdtempSync(join(tmpdir(), 'rempart-bench-'));
-  const keyringPath = join(dir, 'keyring.json');
-  writeKeyringFile(keyringPath, Keyring.generate());
-  const pgSchema = kind === 'postgres' ? `bench_${randomBytes(4).toString('hex')}` : undefined;
-  const runtime = await openRuntime(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      dataDir: dir,
-      databaseUrl: kind === 'postgres' ? PG_URL : join(dir, 'rempart.sqlite'),
-      keyring: { kind: 'file', path: keyringPath },
-      devKeyring: false,
-      logLevel: 'silent',
-      demoPersons: 0,
-    },
-    { ...(pgSchema ? { pgSchema } : {}), warn: () => undefined },
-  );
+  const env = testEnvironment({ backend: kind, schemaPrefix: 'bench' });
+  const runtime = await env.open();
   return {
     name: kind === 'postgres' ? 'PostgreSQL' : 'SQLite',
     runtime,
     async cleanup() {
       await runtime.close();
-      if (pgSchema) await dropPgSchema(PG_URL, pgSchema);
-      rmSync(dir, { recursive: true, force: true });
+      await env.cleanup();
     },
   };
 }

@@ -26,16 +26,17 @@ export interface TestEnvironment {
  * A private store for one test file: a temporary SQLite file, or a PostgreSQL schema of its
  * own in the shared `test` database, so files can run in parallel without seeing each other.
  */
-export function testEnvironment(keyring: Keyring = Keyring.generate()): TestEnvironment {
-  const dir = mkdtempSync(join(tmpdir(), 'rempart-test-'));
+export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; schemaPrefix?: 't' | 'bench' } = {}): TestEnvironment {
+  const backend = options.backend ?? BACKEND;
+  const dir = mkdtempSync(join(tmpdir(), `rempart-${options.schemaPrefix ?? 't'}-`));
   const keyringPath = join(dir, 'keyring.json');
-  writeKeyringFile(keyringPath, keyring);
-  const pgSchema = BACKEND === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
+  writeKeyringFile(keyringPath, Keyring.generate());
+  const pgSchema = backend === 'postgres' ? `${options.schemaPrefix ?? 't'}_${randomBytes(6).toString('hex')}` : undefined;
   const config: Config = {
     port: 0,
     host: '127.0.0.1',
     dataDir: dir,
-    databaseUrl: BACKEND === 'postgres' ? PG_URL : join(dir, 'rempart.sqlite'),
+    databaseUrl: backend === 'postgres' ? PG_URL : join(dir, 'rempart.sqlite'),
     keyring: { kind: 'file', path: keyringPath },
     devKeyring: false,
     logLevel: 'silent',
