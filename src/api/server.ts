@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -6,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime/index.ts';
 import { agencyPersonRoutes } from './agency/persons.ts';
+import { authRoutes } from './auth/routes.ts';
 import { errorHandler } from './errors.ts';
 import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
@@ -25,6 +27,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
     void reply.header('x-request-id', request.id);
   });
 
+  await app.register(cookie);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -37,6 +40,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(runtime), { prefix: '/api' });
   await app.register(agencyPersonRoutes(runtime), { prefix: '/api/agency' });
+  await app.register(authRoutes(runtime), { prefix: '/api/auth' });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
   });

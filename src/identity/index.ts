@@ -1,2 +1,22 @@
+export { createAccount, findAccount, findAccountByLogin, normalizeLogin, type NewAccount } from './accounts.ts';
 export { BOOTSTRAP_LOGIN, BOOTSTRAP_ROLE, ensureBootstrapAdmin, renewBootstrapToken } from './bootstrap.ts';
+export { recordSecurityEvent, type SecurityEventKind } from './events.ts';
+export { loginWithPassword, type LoginOutcome } from './login.ts';
+export { ARGON2_OPTIONS, hashPassword, PASSWORD_MAX_LENGTH, passwordIssues, verifyPassword } from './passwords.ts';
+export {
+  createSession,
+  csrfMatches,
+  fingerprintOf,
+  listSessions,
+  networkOf,
+  resolveSession,
+  revokeAllSessions,
+  revokeSession,
+  SESSION_COOKIE,
+  SESSION_LIMITS,
+  type ClientContext,
+  type IssuedSession,
+  type ResolvedSession,
+} from './sessions.ts';
+export { ADDRESS_MAX_FAILURES, LOGIN_MAX_FAILURES } from './throttle.ts';
 export { authenticateApiToken, issueApiToken, revokeApiTokens, type AuthenticatedActor } from './tokens.ts';

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, 
 import pg from 'pg';
 import type { Flavour } from './flavour.ts';
 import { initial } from './migrations/0001_initial.ts';
+import { identity } from './migrations/0002_identity.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -72,7 +73,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 }
 
 function migrationsFor(flavour: Flavour): Record<string, Migration> {
-  return { '0001_initial': initial(flavour) };
+  return { '0001_initial': initial(flavour), '0002_identity': identity(flavour) };
 }
 
 export async function migrateToLatest(database: Database): Promise<void> {

@@ -6,6 +6,7 @@ export type { Schema } from './schema.ts';
 export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
 export { lookupRows, sealPersonRows } from './person-rows.ts';
 export type {
+  AccountsTable,
   ActorCredentialsTable,
   ActorsTable,
   AgreementsTable,
@@ -15,4 +16,6 @@ export type {
   PersonLookupsTable,
   PersonsTable,
   ReferralsTable,
+  SecurityEventsTable,
+  SessionsTable,
 } from './schema.ts';

@@ -115,7 +115,67 @@ export interface MetaTable {
   value: string;
 }
 
+export interface AccountsTable {
+  id: string;
+  kind: 'job_seeker' | 'staff';
+  actor_id: string | null;
+  person_id: string | null;
+  /** Lower-case email (job seekers) or staff login. */
+  login: string;
+  /** argon2id PHC string; null until a password is set. */
+  password_hash: string | null;
+  status: 'active' | 'disabled';
+  created_at: string;
+  last_login_at: string | null;
+  password_changed_at: string | null;
+}
+
+/** Server-side sessions: the cookie holds a random id, the table only its SHA-256. */
+export interface SessionsTable {
+  id_hash: string;
+  /** A second random id, safe to show and to name in a revocation request. */
+  public_id: string;
+  account_id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  idle_seconds: number;
+  second_factor_at: string | null;
+  /** The /24 (IPv4) or /48 (IPv6) it was issued to, and a hash of the browser's headers. */
+  network: string;
+  fingerprint: string;
+  csrf_hash: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+}
+
+/**
+ * Failed logins per login name (existing or not, so a lock reveals nothing) and per address,
+ * for the lockout and the anti-spraying delays.
+ */
+export interface LoginThrottleTable {
+  scope: string;
+  failures: number;
+  window_started_at: string;
+  blocked_until: string | null;
+  block_count: number;
+}
+
+/** Authentication and account events, until the ledger carries them: never a secret. */
+export interface SecurityEventsTable {
+  id: string;
+  at: string;
+  kind: string;
+  account_id: string | null;
+  address: string | null;
+  details: string;
+}
+
 export interface Schema {
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+  login_throttle: LoginThrottleTable;
+  security_events: SecurityEventsTable;
   persons: PersonsTable;
   person_fields: PersonFieldsTable;
   person_lookups: PersonLookupsTable;

@@ -1,0 +1,49 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { csrfMatches, findAccount, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
+import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    session?: SessionsTable;
+    account?: AccountsTable;
+  }
+}
+
+export function clientOf(request: FastifyRequest): ClientContext {
+  return {
+    address: request.ip,
+    userAgent: String(request.headers['user-agent'] ?? '').slice(0, 512),
+    acceptLanguage: String(request.headers['accept-language'] ?? '').slice(0, 128),
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The caller's session from its cookie, or 401. Every state-changing request must also carry
+ * the session's CSRF token in `x-csrf-token` (SameSite=Strict alone is not enough), or 403.
+ */
+export function requireSession(db: Executor) {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const token = request.cookies[SESSION_COOKIE];
+    const resolved = token ? await resolveSession(db, token, clientOf(request)) : ({ ok: false, reason: 'unknown' } as const);
+    if (!resolved.ok) {
+      void reply
+        .clearCookie(SESSION_COOKIE, { path: '/' })
+        .status(401)
+        .send({ error: `session_${resolved.reason}`, message: 'Session absente ou expirée : reconnectez-vous.', requestId: request.id });
+      return reply;
+    }
+    if (!SAFE_METHODS.has(request.method) && !csrfMatches(resolved.session, request.headers['x-csrf-token'] as string | undefined)) {
+      void reply.status(403).send({ error: 'csrf_failed', message: 'Jeton anti-falsification absent ou invalide.', requestId: request.id });
+      return reply;
+    }
+    const account = await findAccount(db, resolved.session.account_id);
+    if (!account || account.status !== 'active') {
+      void reply.status(401).send({ error: 'session_unknown', message: 'Compte inactif.', requestId: request.id });
+      return reply;
+    }
+    request.session = resolved.session;
+    request.account = account;
+  };
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, ValidationError } from '../domain/index.ts';
+import { inTransaction, type AccountsTable, type Executor } from '../store/index.ts';
+import { recordSecurityEvent } from './events.ts';
+import { hashPassword, passwordIssues } from './passwords.ts';
+
+export function normalizeLogin(login: string): string {
+  return login.trim().toLowerCase();
+}
+
+export interface NewAccount {
+  kind: AccountsTable['kind'];
+  login: string;
+  password: string;
+  actorId?: string;
+  personId?: string;
+  /** Words the password must not lean on: names, email. */
+  personalWords?: string[];
+}
+
+export async function createAccount(db: Executor, input: NewAccount): Promise<string> {
+  const login = normalizeLogin(input.login);
+  const issues = passwordIssues(input.password, [login, ...(input.personalWords ?? [])]);
+  if (issues.length) throw new ValidationError(issues);
+  if ((input.kind === 'staff') !== (input.actorId !== undefined)) throw new Error('a staff account needs an actor, and only staff accounts have one');
+  const passwordHash = await hashPassword(input.password);
+  return inTransaction(db, async (trx) => {
+    const taken = await trx.selectFrom('accounts').select('id').where('login', '=', login).executeTakeFirst();
+    if (taken) throw new ConflictError('cet identifiant de connexion est déjà pris', 'login_taken');
+    const id = randomUUID();
+    const now = new Date().toISOString();
+    await trx
+      .insertInto('accounts')
+      .values({ id, kind: input.kind, actor_id: input.actorId ?? null, person_id: input.personId ?? null, login, password_hash: passwordHash, status: 'active', created_at: now, last_login_at: null, password_changed_at: now })
+      .execute();
+    await recordSecurityEvent(trx, 'account_created', { accountId: id, details: { kind: input.kind } });
+    return id;
+  });
+}
+
+export async function findAccountByLogin(db: Executor, login: string): Promise<AccountsTable | undefined> {
+  return db.selectFrom('accounts').selectAll().where('login', '=', normalizeLogin(login)).executeTakeFirst();
+}
+
+export async function findAccount(db: Executor, id: string): Promise<AccountsTable | undefined> {
+  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -1,0 +1,156 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Executor, SessionsTable } from '../store/index.ts';
+import { recordSecurityEvent } from './events.ts';
+
+export const SESSION_COOKIE = 'rempart_session';
+
+/** Staff sessions die after 15 idle minutes; everyone's after 12 hours whatever happens. */
+export const SESSION_LIMITS = {
+  staff: { idleSeconds: 15 * 60, absoluteSeconds: 12 * 60 * 60 },
+  job_seeker: { idleSeconds: 30 * 60, absoluteSeconds: 12 * 60 * 60 },
+} as const;
+
+/** last_seen_at is written at most this often: a write per request would cost more than the check. */
+const TOUCH_EVERY_MS = 30_000;
+
+export interface ClientContext {
+  address: string;
+  userAgent: string;
+  acceptLanguage: string;
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** The network a session is bound to: the /24 of an IPv4 address, the /48 of an IPv6 one. */
+export function networkOf(address: string): string {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIPv4(v4)) return v4.split('.').slice(0, 3).join('.') + '.0/24';
+  if (isIPv6(address)) {
+    const [head = '', tail = ''] = address.split('::');
+    const headParts = head ? head.split(':') : [];
+    const tailParts = tail ? tail.split(':') : [];
+    const full = address.includes('::') ? [...headParts, ...Array(8 - headParts.length - tailParts.length).fill('0'), ...tailParts] : address.split(':');
+    return full.slice(0, 3).map((p) => p.padStart(4, '0')).join(':') + '::/48';
+  }
+  return 'unknown';
+}
+
+/** A hash of what the browser says of itself: not proof of anything, but a stolen cookie rarely brings it along. */
+export function fingerprintOf(client: ClientContext): string {
+  return sha256(`${client.userAgent}\n${client.acceptLanguage}`);
+}
+
+export interface IssuedSession {
+  token: string;
+  csrfToken: string;
+  publicId: string;
+  expiresAt: string;
+}
+
+export async function createSession(
+  db: Executor,
+  accountId: string,
+  kind: keyof typeof SESSION_LIMITS,
+  client: ClientContext,
+  options: { secondFactorAt?: string | null; now?: Date } = {},
+): Promise<IssuedSession> {
+  const now = options.now ?? new Date();
+  const token = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(32).toString('base64url');
+  const publicId = randomBytes(12).toString('base64url');
+  const limits = SESSION_LIMITS[kind];
+  const expiresAt = new Date(now.getTime() + limits.absoluteSeconds * 1000).toISOString();
+  await db
+    .insertInto('sessions')
+    .values({
+      id_hash: sha256(token),
+      public_id: publicId,
+      account_id: accountId,
+      created_at: now.toISOString(),
+      last_seen_at: now.toISOString(),
+      expires_at: expiresAt,
+      idle_seconds: limits.idleSeconds,
+      second_factor_at: options.secondFactorAt ?? null,
+      network: networkOf(client.address),
+      fingerprint: fingerprintOf(client),
+      csrf_hash: sha256(csrfToken),
+      revoked_at: null,
+      revoked_reason: null,
+    })
+    .execute();
+  return { token, csrfToken, publicId, expiresAt };
+}
+
+export type SessionRejection = 'unknown' | 'revoked' | 'expired' | 'idle' | 'client_changed';
+
+export type ResolvedSession = { ok: true; session: SessionsTable } | { ok: false; reason: SessionRejection };
+
+/**
+ * The session a cookie names, if still good. A session presented from another network AND
+ * another browser than it was issued to (a cookie lifted by an infostealer) is revoked on
+ * the spot: its holder must authenticate again.
+ */
+export async function resolveSession(db: Executor, token: string, client: ClientContext, now = new Date()): Promise<ResolvedSession> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: 'unknown' };
+  const session = await db.selectFrom('sessions').selectAll().where('id_hash', '=', sha256(token)).executeTakeFirst();
+  if (!session) return { ok: false, reason: 'unknown' };
+  if (session.revoked_at) return { ok: false, reason: 'revoked' };
+  let rejection: SessionRejection | undefined;
+  if (now >= new Date(session.expires_at)) rejection = 'expired';
+  else if (now.getTime() - new Date(session.last_seen_at).getTime() > session.idle_seconds * 1000) rejection = 'idle';
+  else if (session.network !== networkOf(client.address) && session.fingerprint !== fingerprintOf(client)) rejection = 'client_changed';
+  if (rejection) {
+    await revoke(db, session.id_hash, rejection, now);
+    await recordSecurityEvent(db, 'session_rejected', { accountId: session.account_id, address: client.address, details: { session: session.public_id, reason: rejection } });
+    return { ok: false, reason: rejection };
+  }
+  if (now.getTime() - new Date(session.last_seen_at).getTime() > TOUCH_EVERY_MS) {
+    await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', session.id_hash).execute();
+  }
+  return { ok: true, session };
+}
+
+export function csrfMatches(session: SessionsTable, presented: string | undefined): boolean {
+  if (!presented || presented.length > 100) return false;
+  const expected = Buffer.from(session.csrf_hash, 'hex');
+  const actual = Buffer.from(sha256(presented), 'hex');
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+async function revoke(db: Executor, idHash: string, reason: string, now = new Date()): Promise<void> {
+  await db.updateTable('sessions').set({ revoked_at: now.toISOString(), revoked_reason: reason }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).execute();
+}
+
+/** Revoke one of the account's own sessions by its public id; false if it is not theirs. */
+export async function revokeSession(db: Executor, accountId: string, publicId: string, reason: string): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
+    .where('account_id', '=', accountId)
+    .where('public_id', '=', publicId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function revokeAllSessions(db: Executor, accountId: string, reason: string, exceptPublicId?: string): Promise<number> {
+  let query = db.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: reason }).where('account_id', '=', accountId).where('revoked_at', 'is', null);
+  if (exceptPublicId) query = query.where('public_id', '!=', exceptPublicId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function listSessions(db: Executor, accountId: string, now = new Date()) {
+  const rows = await db
+    .selectFrom('sessions')
+    .select(['public_id', 'created_at', 'last_seen_at', 'expires_at', 'network', 'second_factor_at'])
+    .where('account_id', '=', accountId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now.toISOString())
+    .orderBy('created_at', 'desc')
+    .execute();
+  return rows.map((r) => ({ id: r.public_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at, network: r.network, secondFactorAt: r.second_factor_at }));
+}
