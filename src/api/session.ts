@@ -1,11 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { csrfMatches, findAccount, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
+import { awaitsSecondFactor, csrfMatches, findAccount, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     session?: SessionsTable;
     account?: AccountsTable;
+  }
+  interface FastifyContextConfig {
+    /** Reachable by a session that still has to pass or enrol its second factor. */
+    beforeSecondFactor?: boolean;
   }
 }
 
@@ -41,6 +45,11 @@ export function requireSession(db: Executor) {
     const account = await findAccount(db, resolved.session.account_id);
     if (!account || account.status !== 'active') {
       void reply.status(401).send({ error: 'session_unknown', message: 'Compte inactif.', requestId: request.id });
+      return reply;
+    }
+    // A password alone opens nothing but the way to the second factor (staff always need one).
+    if (awaitsSecondFactor(resolved.session) && !request.routeOptions.config.beforeSecondFactor) {
+      void reply.status(403).send({ error: 'second_factor_required', message: 'Second facteur requis : validez-le ou enrôlez-en un.', requestId: request.id });
       return reply;
     }
     request.session = resolved.session;

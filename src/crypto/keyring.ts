@@ -1,7 +1,15 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { FIELD_CLASSES, isFieldClass, type FieldClass } from '../domain/index.ts';
+import { FIELD_CLASSES } from '../domain/index.ts';
 import { KeyringError } from './errors.ts';
+
+/**
+ * Key-encryption key series: one per field class, plus one for authentication secrets
+ * (TOTP seeds), which belong to accounts rather than to a person's file.
+ */
+export const KEY_SERIES = [...FIELD_CLASSES, 'auth_secrets'] as const;
+export type KeySeries = (typeof KEY_SERIES)[number];
+const keySeriesSet: ReadonlySet<string> = new Set(KEY_SERIES);
 
 /** The identifiers that can be looked up exactly without decrypting anything. */
 export const BLIND_INDEX_KINDS = ['nir', 'email', 'france_travail_id'] as const;
@@ -37,7 +45,7 @@ export interface KeyFingerprint {
  * environment variable) and never enter the store, the logs or the backups.
  */
 export class Keyring {
-  readonly #keks: Map<FieldClass, { active: number; versions: Map<number, Buffer> }>;
+  readonly #keks: Map<KeySeries, { active: number; versions: Map<number, Buffer> }>;
   readonly #blind: Map<BlindIndexKind, Buffer>;
   readonly id: string;
   readonly createdAt: string;
@@ -47,7 +55,7 @@ export class Keyring {
     this.createdAt = doc.createdAt;
     this.#keks = new Map();
     this.#blind = new Map();
-    for (const fieldClass of FIELD_CLASSES) {
+    for (const fieldClass of KEY_SERIES) {
       const entry = doc.keks[fieldClass];
       if (!entry) throw new KeyringError(`keyring has no key-encryption key for field class "${fieldClass}"`);
       const versions = new Map<number, Buffer>();
@@ -65,13 +73,13 @@ export class Keyring {
       this.#blind.set(kind, decodeKey(b64, `blind index ${kind}`));
     }
     for (const name of Object.keys(doc.keks)) {
-      if (!isFieldClass(name)) throw new KeyringError(`keyring names an unknown field class "${name}"`);
+      if (!keySeriesSet.has(name)) throw new KeyringError(`keyring names an unknown field class "${name}"`);
     }
   }
 
   static generate(): Keyring {
     const keks: KeyringDocument['keks'] = {};
-    for (const fieldClass of FIELD_CLASSES) keks[fieldClass] = { active: 1, versions: { '1': randomBytes(KEY_BYTES).toString('base64') } };
+    for (const fieldClass of KEY_SERIES) keks[fieldClass] = { active: 1, versions: { '1': randomBytes(KEY_BYTES).toString('base64') } };
     const blindIndex: KeyringDocument['blindIndex'] = {};
     for (const kind of BLIND_INDEX_KINDS) blindIndex[kind] = randomBytes(KEY_BYTES).toString('base64');
     return new Keyring({ format: FORMAT, id: randomUUID(), createdAt: new Date().toISOString(), keks, blindIndex });
@@ -88,19 +96,19 @@ export class Keyring {
     return new Keyring(doc);
   }
 
-  activeVersion(fieldClass: FieldClass): number {
+  activeVersion(fieldClass: KeySeries): number {
     return this.#series(fieldClass).active;
   }
 
-  versions(fieldClass: FieldClass): number[] {
+  versions(fieldClass: KeySeries): number[] {
     return [...this.#series(fieldClass).versions.keys()].sort((a, b) => a - b);
   }
 
-  hasKek(fieldClass: FieldClass, version: number): boolean {
+  hasKek(fieldClass: KeySeries, version: number): boolean {
     return this.#series(fieldClass).versions.has(version);
   }
 
-  kek(fieldClass: FieldClass, version: number): Buffer {
+  kek(fieldClass: KeySeries, version: number): Buffer {
     const key = this.#series(fieldClass).versions.get(version);
     if (!key) throw new KeyringError(`keyring lacks version ${version} of the "${fieldClass}" key-encryption key`);
     return key;
@@ -113,7 +121,7 @@ export class Keyring {
   }
 
   /** A new keyring with one more version of a class's key, made active. */
-  withNewVersion(fieldClass: FieldClass): Keyring {
+  withNewVersion(fieldClass: KeySeries): Keyring {
     const doc = this.#document();
     const entry = doc.keks[fieldClass]!;
     const next = Math.max(...Object.keys(entry.versions).map(Number)) + 1;
@@ -141,7 +149,7 @@ export class Keyring {
     return { id: this.id };
   }
 
-  #series(fieldClass: FieldClass) {
+  #series(fieldClass: KeySeries) {
     const series = this.#keks.get(fieldClass);
     if (!series) throw new KeyringError(`keyring has no key-encryption key for field class "${fieldClass}"`);
     return series;

@@ -10,7 +10,11 @@ export type SecurityEventKind =
   | 'session_revoked'
   | 'session_rejected'
   | 'account_created'
-  | 'password_changed';
+  | 'password_changed'
+  | 'factor_enrolled'
+  | 'second_factor_succeeded'
+  | 'second_factor_failed'
+  | 'recovery_code_used';
 
 /** An authentication or account event: who, what, from where; details never hold a secret. */
 export async function recordSecurityEvent(

@@ -1,9 +1,21 @@
 export { createAccount, findAccount, findAccountByLogin, normalizeLogin, type NewAccount } from './accounts.ts';
 export { BOOTSTRAP_LOGIN, BOOTSTRAP_ROLE, ensureBootstrapAdmin, renewBootstrapToken } from './bootstrap.ts';
 export { recordSecurityEvent, type SecurityEventKind } from './events.ts';
+export {
+  beginTotpEnrolment,
+  confirmTotpEnrolment,
+  hasActiveSecondFactor,
+  hasRecentSecondFactor,
+  issueRecoveryCodes,
+  listFactors,
+  verifySecondFactor,
+  type SecondFactorCheck,
+  type TotpEnrolment,
+} from './factors.ts';
 export { loginWithPassword, type LoginOutcome } from './login.ts';
 export { ARGON2_OPTIONS, hashPassword, PASSWORD_MAX_LENGTH, passwordIssues, verifyPassword } from './passwords.ts';
 export {
+  awaitsSecondFactor,
   createSession,
   csrfMatches,
   fingerprintOf,
@@ -17,6 +29,7 @@ export {
   type ClientContext,
   type IssuedSession,
   type ResolvedSession,
+  upgradeSession,
 } from './sessions.ts';
-export { ADDRESS_MAX_FAILURES, LOGIN_MAX_FAILURES } from './throttle.ts';
+export { ADDRESS_MAX_FAILURES, blockedUntil, clearFailures, LOGIN_MAX_FAILURES, recordFailure, secondFactorScope } from './throttle.ts';
 export { authenticateApiToken, issueApiToken, revokeApiTokens, type AuthenticatedActor } from './tokens.ts';

@@ -1,12 +1,13 @@
 import type { AccountsTable, Executor } from '../store/index.ts';
 import { findAccountByLogin, normalizeLogin } from './accounts.ts';
 import { recordSecurityEvent } from './events.ts';
+import { hasActiveSecondFactor } from './factors.ts';
 import { verifyPassword } from './passwords.ts';
 import { createSession, type ClientContext, type IssuedSession } from './sessions.ts';
 import { addressScope, blockedUntil, clearFailures, loginScope, recordFailure } from './throttle.ts';
 
 export type LoginOutcome =
-  | { ok: true; account: AccountsTable; session: IssuedSession; secondFactor: 'enrolment_required' | 'not_required' }
+  | { ok: true; account: AccountsTable; session: IssuedSession; secondFactor: 'required' | 'enrolment_required' | 'not_required' }
   | { ok: false; reason: 'invalid_credentials' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
@@ -32,9 +33,11 @@ export async function loginWithPassword(db: Executor, credentials: { login: stri
     return { ok: false, reason: 'invalid_credentials' };
   }
   await clearFailures(db, scopes[0]!);
-  const session = await createSession(db, account.id, account.kind, client, { now });
+  const enrolled = await hasActiveSecondFactor(db, account.id);
+  // Staff must hold a second factor; anyone who enrolled one must present it.
+  const secondFactor = enrolled ? 'required' : account.kind === 'staff' ? 'enrolment_required' : 'not_required';
+  const session = await createSession(db, account.id, account.kind, client, { now, requiresSecondFactor: secondFactor !== 'not_required' });
   await db.updateTable('accounts').set({ last_login_at: now.toISOString() }).where('id', '=', account.id).execute();
   await recordSecurityEvent(db, 'login_succeeded', { accountId: account.id, address: client.address, details: { session: session.publicId } });
-  // Staff must hold a second factor; until the factor layer lands, a staff session can only enrol one.
-  return { ok: true, account, session, secondFactor: account.kind === 'staff' ? 'enrolment_required' : 'not_required' };
+  return { ok: true, account, session, secondFactor };
 }

@@ -55,14 +55,14 @@ export async function createSession(
   accountId: string,
   kind: keyof typeof SESSION_LIMITS,
   client: ClientContext,
-  options: { secondFactorAt?: string | null; now?: Date } = {},
+  options: { secondFactorAt?: string | null; requiresSecondFactor?: boolean; expiresAt?: string; now?: Date } = {},
 ): Promise<IssuedSession> {
   const now = options.now ?? new Date();
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(32).toString('base64url');
   const publicId = randomBytes(12).toString('base64url');
   const limits = SESSION_LIMITS[kind];
-  const expiresAt = new Date(now.getTime() + limits.absoluteSeconds * 1000).toISOString();
+  const expiresAt = options.expiresAt ?? new Date(now.getTime() + limits.absoluteSeconds * 1000).toISOString();
   await db
     .insertInto('sessions')
     .values({
@@ -74,6 +74,7 @@ export async function createSession(
       expires_at: expiresAt,
       idle_seconds: limits.idleSeconds,
       second_factor_at: options.secondFactorAt ?? null,
+      requires_second_factor: options.requiresSecondFactor ? 1 : 0,
       network: networkOf(client.address),
       fingerprint: fingerprintOf(client),
       csrf_hash: sha256(csrfToken),
@@ -111,6 +112,21 @@ export async function resolveSession(db: Executor, token: string, client: Client
     await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', session.id_hash).execute();
   }
   return { ok: true, session };
+}
+
+/**
+ * A second factor just passed: the session gets a new id (the old cookie dies) and the time
+ * of the factor, for step-up checks. The absolute expiry stays that of the first login.
+ */
+export async function upgradeSession(db: Executor, session: SessionsTable, kind: keyof typeof SESSION_LIMITS, client: ClientContext, now = new Date()): Promise<IssuedSession> {
+  const issued = await createSession(db, session.account_id, kind, client, { secondFactorAt: now.toISOString(), requiresSecondFactor: session.requires_second_factor === 1, expiresAt: session.expires_at, now });
+  await revoke(db, session.id_hash, 'rotated', now);
+  return issued;
+}
+
+/** The session may not be used for anything but passing or enrolling a second factor. */
+export function awaitsSecondFactor(session: SessionsTable): boolean {
+  return session.requires_second_factor === 1 && session.second_factor_at === null;
 }
 
 export function csrfMatches(session: SessionsTable, presented: string | undefined): boolean {

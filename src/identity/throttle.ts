@@ -19,6 +19,11 @@ export function loginScope(login: string): ThrottleScope {
   return { key: `login:${createHash('sha256').update(login).digest('hex')}`, maxFailures: LOGIN_MAX_FAILURES };
 }
 
+/** Wrong second-factor codes for one account: a stolen password does not buy a million guesses. */
+export function secondFactorScope(accountId: string): ThrottleScope {
+  return { key: `second-factor:${accountId}`, maxFailures: LOGIN_MAX_FAILURES };
+}
+
 export function addressScope(address: string): ThrottleScope {
   return { key: `address:${address}`, maxFailures: ADDRESS_MAX_FAILURES };
 }

@@ -6,6 +6,7 @@ export type { Schema } from './schema.ts';
 export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
 export { lookupRows, sealPersonRows } from './person-rows.ts';
 export type {
+  AccountFactorsTable,
   AccountsTable,
   ActorCredentialsTable,
   ActorsTable,

@@ -130,6 +130,25 @@ export interface AccountsTable {
   password_changed_at: string | null;
 }
 
+/** Second factors: TOTP (seed sealed under the auth_secrets key), recovery codes (argon2id hashes), passkeys. */
+export interface AccountFactorsTable {
+  id: string;
+  account_id: string;
+  kind: 'totp' | 'recovery_codes' | 'passkey';
+  /** pending until the holder proves it works once. */
+  status: 'pending' | 'active';
+  label: string;
+  secret: Buffer | null;
+  secret_version: number | null;
+  /** JSON: recovery code hashes, passkey public key and counter. */
+  data: string;
+  /** The last TOTP time step accepted: a code is good once. */
+  last_used_step: number | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
 /** Server-side sessions: the cookie holds a random id, the table only its SHA-256. */
 export interface SessionsTable {
   id_hash: string;
@@ -141,6 +160,8 @@ export interface SessionsTable {
   expires_at: string;
   idle_seconds: number;
   second_factor_at: string | null;
+  /** 1 when the account must pass a second factor (staff, or anyone who enrolled one) before using this session. */
+  requires_second_factor: number;
   /** The /24 (IPv4) or /48 (IPv6) it was issued to, and a hash of the browser's headers. */
   network: string;
   fingerprint: string;
@@ -173,6 +194,7 @@ export interface SecurityEventsTable {
 
 export interface Schema {
   accounts: AccountsTable;
+  account_factors: AccountFactorsTable;
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;
   security_events: SecurityEventsTable;

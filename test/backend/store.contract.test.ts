@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DecryptionError, Keyring, KeyringError, writeKeyringFile } from '../../src/crypto/index.ts';
+import { DecryptionError, KEY_SERIES, Keyring, KeyringError, writeKeyringFile } from '../../src/crypto/index.ts';
 import { ConflictError, NotFoundError } from '../../src/domain/errors.ts';
 import { FIELD_CLASSES } from '../../src/domain/field-classes.ts';
 import { validateNewPerson } from '../../src/domain/person-rules.ts';
@@ -217,10 +217,10 @@ describe(`store contract (${BACKEND})`, () => {
 
   it('never lets a master key or its encodings reach the database', async () => {
     const keys: Buffer[] = [];
-    for (const fc of FIELD_CLASSES) for (const v of runtime.keyring.versions(fc)) keys.push(runtime.keyring.kek(fc, v));
+    for (const series of KEY_SERIES) for (const v of runtime.keyring.versions(series)) keys.push(runtime.keyring.kek(series, v));
     for (const kind of ['nir', 'email', 'france_travail_id'] as const) keys.push(runtime.keyring.blindIndexKey(kind));
     const needles = keys.flatMap((k) => [k, Buffer.from(k.toString('base64')), Buffer.from(k.toString('hex')), Buffer.from(k.toString('base64url'))]);
-    const tables = ['persons', 'person_fields', 'person_lookups', 'organisations', 'agreements', 'actors', 'actor_credentials', 'referrals', 'caseloads', 'key_checks', 'meta'] as const;
+    const tables = ['persons', 'person_fields', 'person_lookups', 'organisations', 'agreements', 'actors', 'actor_credentials', 'referrals', 'caseloads', 'key_checks', 'meta', 'accounts', 'account_factors', 'sessions', 'security_events'] as const;
     let cells = 0;
     for (const table of tables) {
       const rows = (await runtime.database.db.selectFrom(table).selectAll().execute()) as Array<Record<string, unknown>>;

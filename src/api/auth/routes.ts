@@ -1,6 +1,26 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { listSessions, loginWithPassword, PASSWORD_MAX_LENGTH, recordSecurityEvent, revokeAllSessions, revokeSession, SESSION_COOKIE, SESSION_LIMITS } from '../../identity/index.ts';
+import {
+  beginTotpEnrolment,
+  blockedUntil,
+  clearFailures,
+  confirmTotpEnrolment,
+  listFactors,
+  listSessions,
+  loginWithPassword,
+  PASSWORD_MAX_LENGTH,
+  recordFailure,
+  recordSecurityEvent,
+  revokeAllSessions,
+  revokeSession,
+  secondFactorScope,
+  SESSION_COOKIE,
+  SESSION_LIMITS,
+  upgradeSession,
+  verifySecondFactor,
+  type IssuedSession,
+} from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
@@ -23,6 +43,17 @@ const SessionView = Type.Object({
 });
 
 const cookieOptions = (maxAgeSeconds: number) => ({ httpOnly: true, secure: true, sameSite: 'strict' as const, path: '/', maxAge: maxAgeSeconds });
+
+function setSessionCookie(reply: FastifyReply, issued: IssuedSession): void {
+  void reply.setCookie(SESSION_COOKIE, issued.token, cookieOptions(Math.max(1, Math.floor((Date.parse(issued.expiresAt) - Date.now()) / 1000))));
+}
+
+function tooManyCodes(reply: FastifyReply, until: Date, requestId: string) {
+  return reply
+    .status(429)
+    .header('retry-after', String(Math.ceil((until.getTime() - Date.now()) / 1000)))
+    .send({ error: 'too_many_attempts', message: 'Trop de codes erronés : réessayez plus tard.', requestId });
+}
 
 export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
@@ -62,7 +93,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
       authenticated.get(
         '/session',
-        { schema: { tags: ['authentification'], summary: 'La session en cours', response: { 200: Type.Object({ account: Type.Object({ id: Type.String(), kind: Type.String(), login: Type.String() }), session: SessionView }), 401: ErrorSchema } } },
+        { config: { beforeSecondFactor: true }, schema: { tags: ['authentification'], summary: 'La session en cours', response: { 200: Type.Object({ account: Type.Object({ id: Type.String(), kind: Type.String(), login: Type.String() }), session: SessionView }), 401: ErrorSchema } } },
         async (request) => {
           const s = request.session!;
           const a = request.account!;
@@ -73,6 +104,99 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
       );
 
+      authenticated.post(
+        '/factors/totp',
+        {
+          config: { beforeSecondFactor: true },
+          schema: {
+            tags: ['authentification'],
+            summary: 'Commencer l’enrôlement d’une application d’authentification (TOTP)',
+            response: { 200: Type.Object({ factorId: Type.String(), secret: Type.String(), otpauthUri: Type.String() }), 401: ErrorSchema, 403: ErrorSchema },
+          },
+        },
+        async (request) => {
+          const enrolment = await beginTotpEnrolment(db, runtime.keyring, request.account!.id, request.account!.login);
+          return { factorId: enrolment.factorId, secret: enrolment.secret, otpauthUri: enrolment.uri };
+        },
+      );
+
+      authenticated.post(
+        '/factors/totp/confirm',
+        {
+          config: { beforeSecondFactor: true },
+          schema: {
+            tags: ['authentification'],
+            summary: 'Confirmer l’application par un premier code ; renvoie les codes de secours',
+            body: Type.Object({ factorId: Type.String({ format: 'uuid' }), code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
+            response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()), csrfToken: Type.String() }), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 429: ErrorSchema },
+          },
+        },
+        async (request, reply) => {
+          const account = request.account!;
+          const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
+          if (throttled) return tooManyCodes(reply, throttled, request.id);
+          const codes = await confirmTotpEnrolment(db, runtime.keyring, account.id, request.body.factorId, request.body.code);
+          if (!codes) {
+            await recordFailure(db, secondFactorScope(account.id));
+            await recordSecurityEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: { during: 'enrolment' } });
+            return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect ou déjà utilisé.', issues: [{ field: 'body.code', rule: 'totp', message: 'code incorrect ou déjà utilisé' }], requestId: request.id });
+          }
+          await clearFailures(db, secondFactorScope(account.id));
+          const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
+          setSessionCookie(reply, issued);
+          return { recoveryCodes: codes, csrfToken: issued.csrfToken };
+        },
+      );
+
+      authenticated.post(
+        '/second-factor',
+        {
+          config: { beforeSecondFactor: true },
+          schema: {
+            tags: ['authentification'],
+            summary: 'Valider le second facteur (code TOTP ou code de secours) ; la session change d’identifiant',
+            body: Type.Object({ code: Type.String({ minLength: 6, maxLength: 12 }) }, { additionalProperties: false }),
+            response: { 200: Type.Object({ method: Type.String(), csrfToken: Type.String() }), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 429: ErrorSchema },
+          },
+        },
+        async (request, reply) => {
+          const account = request.account!;
+          const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
+          if (throttled) return tooManyCodes(reply, throttled, request.id);
+          const check = await verifySecondFactor(db, runtime.keyring, account.id, request.body.code);
+          if (!check.ok) {
+            await recordFailure(db, secondFactorScope(account.id));
+            await recordSecurityEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: {} });
+            return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect ou déjà utilisé.', issues: [{ field: 'body.code', rule: 'second_factor', message: 'code incorrect ou déjà utilisé' }], requestId: request.id });
+          }
+          await clearFailures(db, secondFactorScope(account.id));
+          const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
+          await recordSecurityEvent(db, 'second_factor_succeeded', { accountId: account.id, address: request.ip, details: { method: check.method, session: issued.publicId } });
+          setSessionCookie(reply, issued);
+          return { method: check.method, csrfToken: issued.csrfToken };
+        },
+      );
+
+      authenticated.get(
+        '/factors',
+        {
+          schema: {
+            tags: ['authentification'],
+            summary: 'Mes seconds facteurs (jamais leurs secrets)',
+            response: {
+              200: Type.Object({
+                factors: Type.Array(
+                  Type.Object({ id: Type.String(), kind: Type.String(), status: Type.String(), label: Type.String(), createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]), remaining: Type.Optional(Type.Integer()) }),
+                ),
+              }),
+              401: ErrorSchema,
+              403: ErrorSchema,
+            },
+          },
+        },
+        async (request) => ({ factors: await listFactors(db, request.account!.id) }),
+      );
+
       authenticated.get(
         '/sessions',
         { schema: { tags: ['authentification'], summary: 'Mes sessions actives', response: { 200: Type.Object({ sessions: Type.Array(SessionView) }), 401: ErrorSchema } } },
@@ -81,7 +205,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
       authenticated.post(
         '/logout',
-        { schema: { tags: ['authentification'], summary: 'Se déconnecter', response: { 204: Type.Null(), 401: ErrorSchema, 403: ErrorSchema } } },
+        { config: { beforeSecondFactor: true }, schema: { tags: ['authentification'], summary: 'Se déconnecter', response: { 204: Type.Null(), 401: ErrorSchema, 403: ErrorSchema } } },
         async (request, reply) => {
           await revokeSession(db, request.account!.id, request.session!.public_id, 'logout');
           await recordSecurityEvent(db, 'logout', { accountId: request.account!.id, address: request.ip, details: { session: request.session!.public_id } });

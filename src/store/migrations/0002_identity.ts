@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Flavour } from '../flavour.ts';
 
 /** Accounts, sessions, login throttling and security events (identity issue). */
-export function identity(_flavour: Flavour) {
+export function identity(flavour: Flavour) {
+  const blob = flavour === 'postgres' ? 'bytea' : 'blob';
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -22,6 +23,23 @@ export function identity(_flavour: Flavour) {
       await db.schema.createIndex('accounts_by_person').on('accounts').column('person_id').execute();
 
       await db.schema
+        .createTable('account_factors')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('secret', blob)
+        .addColumn('secret_version', 'integer')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('last_used_step', 'integer')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .execute();
+      await db.schema.createIndex('account_factors_by_account').on('account_factors').column('account_id').execute();
+
+      await db.schema
         .createTable('sessions')
         .addColumn('id_hash', 'text', (c) => c.primaryKey())
         .addColumn('public_id', 'text', (c) => c.notNull().unique())
@@ -31,6 +49,7 @@ export function identity(_flavour: Flavour) {
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .addColumn('idle_seconds', 'integer', (c) => c.notNull())
         .addColumn('second_factor_at', 'text')
+        .addColumn('requires_second_factor', 'integer', (c) => c.notNull())
         .addColumn('network', 'text', (c) => c.notNull())
         .addColumn('fingerprint', 'text', (c) => c.notNull())
         .addColumn('csrf_hash', 'text', (c) => c.notNull())
