@@ -10,6 +10,8 @@ import { Keyring, openField, rewrapDataKey, sealField } from '../src/crypto/inde
 import { FIELD_CLASSES, type FieldClass } from '../src/domain/field-classes.ts';
 import type { PersonFile } from '../src/domain/person.ts';
 import type { Runtime } from '../src/runtime/index.ts';
+import { buildServer, createLogger, requireSession } from '../src/api/index.ts';
+import { ARGON2_OPTIONS, createAccount, hashPassword, verifyPassword } from '../src/identity/index.ts';
 import { generateChunk, CHUNK_SIZE } from '../src/seed/population.ts';
 import { seedDatabase } from '../src/seed/index.ts';
 import { rewrapDataKeys, type Schema } from '../src/store/index.ts';
@@ -191,6 +193,57 @@ async function benchRotation(store: Store, persons: number, rows: Array<Array<st
   rows.push([`${store.name}, ${fmt(persons)} persons`, keyCount, seconds.toFixed(1) + ' s', keyCount / seconds, memoryRate, (memoryRate / (keyCount / seconds)).toFixed(2) + '×']);
 }
 
+/**
+ * Logins per second at the chosen argon2id cost, and what validating a session adds to a
+ * request, next to the same request without authentication.
+ */
+async function benchAuth(store: Store, loginRows: Array<Array<string | number>>, sessionRows: Array<Array<string | number>>): Promise<void> {
+  const { runtime } = store;
+  const db = runtime.database.db;
+  const password = 'cheval agrafe pile correcte';
+  await createAccount(db, { kind: 'job_seeker', login: 'bench@demo.rempart.example', password });
+  const app = await buildServer(runtime, createLogger('silent'));
+  app.get('/bench/open', async () => ({ ok: true }));
+  app.get('/bench/authenticated', { onRequest: requireSession(db) }, async () => ({ ok: true }));
+  const client = { remoteAddress: '192.0.2.1', headers: { 'user-agent': 'bench', 'accept-language': 'fr' } };
+  try {
+    const hashStart = performance.now();
+    const stored = await hashPassword(password);
+    const hashMs = performance.now() - hashStart;
+    const verifies = 40;
+    let t = performance.now();
+    await Promise.all(Array.from({ length: verifies }, () => verifyPassword(stored, password)));
+    const verifyRate = verifies / ((performance.now() - t) / 1000);
+
+    const logins = 60;
+    let cookie = '';
+    t = performance.now();
+    for (let i = 0; i < logins; i += 4) {
+      const batch = await Promise.all(
+        Array.from({ length: 4 }, () => app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: 'bench@demo.rempart.example', password }, ...client })),
+      );
+      if (batch.some((r) => r.statusCode !== 200)) throw new Error(`login failed: ${batch[0]!.body}`);
+      cookie = String(batch[0]!.headers['set-cookie']).split(';')[0]!;
+    }
+    const loginRate = logins / ((performance.now() - t) / 1000);
+    const { memoryCost, timeCost, parallelism } = ARGON2_OPTIONS;
+    loginRows.push([store.name, `argon2id m=${memoryCost} KiB, t=${timeCost}, p=${parallelism}`, hashMs.toFixed(0) + ' ms', verifyRate, loginRate]);
+
+    const perRequest = async (url: string, headers: Record<string, string>) => {
+      for (let i = 0; i < 200; i++) await app.inject({ method: 'GET', url, ...client, headers: { ...client.headers, ...headers } });
+      const n = 2000;
+      const start = performance.now();
+      for (let i = 0; i < n; i++) await app.inject({ method: 'GET', url, ...client, headers: { ...client.headers, ...headers } });
+      return ((performance.now() - start) / n) * 1000;
+    };
+    const open = await perRequest('/bench/open', {});
+    const authenticated = await perRequest('/bench/authenticated', { cookie });
+    sessionRows.push([store.name, open.toFixed(0) + ' µs', authenticated.toFixed(0) + ' µs', (authenticated - open).toFixed(0) + ' µs', (authenticated / open).toFixed(2) + '×']);
+  } finally {
+    await app.close();
+  }
+}
+
 async function postgresAvailable(): Promise<boolean> {
   if (process.env.BENCH_PG === '0') return false;
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
@@ -222,6 +275,19 @@ async function main(): Promise<void> {
     }
   }
   table('Reading one whole person (11 classes decrypted) vs the same values stored in clear, reads/s', ['store', 'encrypted', 'plaintext', 'cost', 'added per read'], readRows);
+
+  const loginRows: Array<Array<string | number>> = [];
+  const sessionRows: Array<Array<string | number>> = [];
+  for (const kind of kinds) {
+    const store = await openStore(kind);
+    try {
+      await benchAuth(store, loginRows, sessionRows);
+    } finally {
+      await store.cleanup();
+    }
+  }
+  table('Password logins (OWASP: argon2id m=19456 KiB, t=2, p=1 at least)', ['store', 'parameters', 'one hash', 'verifies/s', 'logins/s'], loginRows);
+  table('Session validation per request (in-process requests, no network)', ['store', 'no authentication', 'with session', 'added', 'ratio'], sessionRows);
 
   const rotationRows: Array<Array<string | number>> = [];
   for (const kind of kinds) {

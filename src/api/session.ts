@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { awaitsSecondFactor, csrfMatches, findAccount, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
+import { awaitsSecondFactor, csrfMatches, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 
 declare module 'fastify' {
@@ -42,8 +42,8 @@ export function requireSession(db: Executor) {
       void reply.status(403).send({ error: 'csrf_failed', message: 'Jeton anti-falsification absent ou invalide.', requestId: request.id });
       return reply;
     }
-    const account = await findAccount(db, resolved.session.account_id);
-    if (!account || account.status !== 'active') {
+    const account = resolved.account;
+    if (account.status !== 'active') {
       void reply.status(401).send({ error: 'session_unknown', message: 'Compte inactif.', requestId: request.id });
       return reply;
     }

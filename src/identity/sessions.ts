@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Executor, SessionsTable } from '../store/index.ts';
+import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { recordSecurityEvent } from './events.ts';
 
 export const SESSION_COOKIE = 'rempart_session';
@@ -87,7 +87,7 @@ export async function createSession(
 
 export type SessionRejection = 'unknown' | 'revoked' | 'expired' | 'idle' | 'client_changed';
 
-export type ResolvedSession = { ok: true; session: SessionsTable } | { ok: false; reason: SessionRejection };
+export type ResolvedSession = { ok: true; session: SessionsTable; account: AccountsTable } | { ok: false; reason: SessionRejection };
 
 /**
  * The session a cookie names, if still good. A session presented from another network AND
@@ -96,8 +96,38 @@ export type ResolvedSession = { ok: true; session: SessionsTable } | { ok: false
  */
 export async function resolveSession(db: Executor, token: string, client: ClientContext, now = new Date()): Promise<ResolvedSession> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: 'unknown' };
-  const session = await db.selectFrom('sessions').selectAll().where('id_hash', '=', sha256(token)).executeTakeFirst();
-  if (!session) return { ok: false, reason: 'unknown' };
+  // Session and account in one query: this runs on every authenticated request.
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+    .selectAll('sessions')
+    .select([
+      'accounts.kind as a_kind',
+      'accounts.actor_id as a_actor_id',
+      'accounts.person_id as a_person_id',
+      'accounts.login as a_login',
+      'accounts.password_hash as a_password_hash',
+      'accounts.status as a_status',
+      'accounts.created_at as a_created_at',
+      'accounts.last_login_at as a_last_login_at',
+      'accounts.password_changed_at as a_password_changed_at',
+    ])
+    .where('sessions.id_hash', '=', sha256(token))
+    .executeTakeFirst();
+  if (!row) return { ok: false, reason: 'unknown' };
+  const { a_kind, a_actor_id, a_person_id, a_login, a_password_hash, a_status, a_created_at, a_last_login_at, a_password_changed_at, ...session } = row;
+  const account: AccountsTable = {
+    id: session.account_id,
+    kind: a_kind,
+    actor_id: a_actor_id,
+    person_id: a_person_id,
+    login: a_login,
+    password_hash: a_password_hash,
+    status: a_status,
+    created_at: a_created_at,
+    last_login_at: a_last_login_at,
+    password_changed_at: a_password_changed_at,
+  };
   if (session.revoked_at) return { ok: false, reason: 'revoked' };
   let rejection: SessionRejection | undefined;
   if (now >= new Date(session.expires_at)) rejection = 'expired';
@@ -111,7 +141,7 @@ export async function resolveSession(db: Executor, token: string, client: Client
   if (now.getTime() - new Date(session.last_seen_at).getTime() > TOUCH_EVERY_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', session.id_hash).execute();
   }
-  return { ok: true, session };
+  return { ok: true, session, account };
 }
 
 /**
