@@ -3,7 +3,7 @@ import { type CaseloadsTable, chunks, type Executor, inTransaction, type PersonS
 import { deterministicUuid } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
 import { inlineSealer, workerSealer } from './parallel.ts';
-import { CHUNK_SIZE, NIR_CAPACITY } from './population.ts';
+import { CHUNK_SIZE, generateChunk, NIR_CAPACITY } from './population.ts';
 import type { BatchJob, SealedBatch } from './sealing.ts';
 
 export { NETWORK } from './network.ts';
@@ -131,4 +131,9 @@ export function demoActors(seed: number): Array<{ login: string; organisation: s
   const network = networkRows(seed, '');
   const orgName = new Map(network.organisations.map((o) => [o.id, o.name]));
   return network.actors.map((a) => ({ login: a.login, organisation: orgName.get(a.organisation_id) ?? '', roles: JSON.parse(a.roles) as string[] }));
+}
+
+/** The first persons of a seeded population, as the demo banner shows them (no decryption needed). */
+export function demoPersons(seed: number, count: number): Array<{ id: string; email: string; name: string }> {
+  return generateChunk(seed, 0, count).map((p) => ({ id: p.id, email: p.file.contact!.email!, name: `${p.file.identity!.firstNames[0]} ${p.file.identity!.lastName}` }));
 }

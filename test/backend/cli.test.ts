@@ -160,6 +160,13 @@ describe(`rempart start on a fresh data folder (${BACKEND})`, () => {
       assert.equal(statSync(keyringFile).mode & 0o777, 0o600);
       assert.match(stdout, /conseiller\.bastide\.1\s+counsellor/);
       assert.match(stdout, /rssi\.na\s+security_officer/);
+      const jobSeeker = /\n {2}(\S+@demo\.rempart\.example)\s+demandeur d’emploi/.exec(stdout)?.[1];
+      assert.ok(jobSeeker, 'a demo job seeker is listed');
+      const password = /mot de passe « ([^»]+) »/.exec(stdout)?.[1]?.trim();
+      const signIn = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: jobSeeker, password }) });
+      assert.equal(signIn.status, 200);
+      const staff = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'capemploi.gironde.1', password }) });
+      assert.equal(((await staff.json()) as { secondFactor: string }).secondFactor, 'enrolment_required');
       const token = /Bearer (rpt_[A-Za-z0-9_-]+)/.exec(stdout)?.[1];
       assert.ok(token, 'the bootstrap token is printed');
       const health = await fetch(`${url}/api/health`);

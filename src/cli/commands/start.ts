@@ -4,6 +4,7 @@ import { buildServer, createLogger } from '../../api/index.ts';
 import { ensureBootstrapAdmin } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { demoActors } from '../../seed/index.ts';
+import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
 import { runSeed } from './seed.ts';
 
 export const DEMO_SEED = 1;
@@ -17,6 +18,7 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     await runSeed(runtime, { persons: config.demoPersons, seed: DEMO_SEED, batch: 1000 });
   }
   const admin = await ensureBootstrapAdmin(runtime.database.db);
+  const jobSeekers = options.demo ? await ensureDemoAccounts(runtime, DEMO_SEED) : [];
   const tokenFile = join(config.dataDir, 'bootstrap-admin.token');
   if (admin.token && config.devKeyring) writeFileSync(tokenFile, admin.token + '\n', { mode: 0o600 });
 
@@ -45,8 +47,10 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     lines.push('Administrateur d’amorçage : jeton déjà émis ; `npx rempart admin token` en émet un nouveau.');
   }
   if (options.demo) {
-    lines.push('', `Comptes de démonstration (graine ${DEMO_SEED}) — la connexion de ces comptes arrive avec la couche d’identité :`);
-    for (const a of demoActors(DEMO_SEED)) lines.push(`  ${a.login.padEnd(26)} ${a.roles.join(',').padEnd(22)} ${a.organisation}`);
+    lines.push('', `Comptes de démonstration (graine ${DEMO_SEED}), mot de passe « ${DEMO_PASSWORD} » — POST /api/auth/login ;`);
+    lines.push('les comptes des agents enrôlent un second facteur (TOTP) à leur première connexion :');
+    for (const a of demoActors(DEMO_SEED)) lines.push(`  ${a.login.padEnd(40)} ${a.roles.join(',').padEnd(22)} ${a.organisation}`);
+    for (const p of jobSeekers) lines.push(`  ${p.login.padEnd(40)} ${'demandeur d’emploi'.padEnd(22)} ${p.who}`);
   }
   process.stdout.write(lines.join('\n') + '\n\n');
 

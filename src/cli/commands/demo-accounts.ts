@@ -1,0 +1,28 @@
+import { createAccount } from '../../identity/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { demoActors, demoPersons } from '../../seed/index.ts';
+
+/** Shared by every demo account, printed at start: a demo has nothing to protect. */
+export const DEMO_PASSWORD = 'Rempart démo Gironde 2026';
+const DEMO_JOB_SEEKERS = 5;
+
+/**
+ * Sign-in accounts for the demo network's staff and for the first few synthetic job seekers.
+ * Staff must enrol a second factor at their first sign-in, like everyone's staff.
+ */
+export async function ensureDemoAccounts(runtime: Runtime, seed: number): Promise<Array<{ login: string; who: string }>> {
+  const db = runtime.database.db;
+  const existing = new Set((await db.selectFrom('accounts').select('login').execute()).map((r) => r.login));
+  const actors = await db.selectFrom('actors').select(['id', 'login']).where('login', 'in', demoActors(seed).map((a) => a.login)).execute();
+  for (const actor of actors) {
+    if (!existing.has(actor.login)) await createAccount(db, { kind: 'staff', login: actor.login, password: DEMO_PASSWORD, actorId: actor.id });
+  }
+  const shown: Array<{ login: string; who: string }> = [];
+  for (const person of demoPersons(seed, DEMO_JOB_SEEKERS)) {
+    const stored = await db.selectFrom('persons').select('id').where('id', '=', person.id).where('status', '=', 'active').executeTakeFirst();
+    if (!stored) continue;
+    if (!existing.has(person.email)) await createAccount(db, { kind: 'job_seeker', login: person.email, password: DEMO_PASSWORD, personId: person.id });
+    shown.push({ login: person.email, who: person.name });
+  }
+  return shown;
+}
