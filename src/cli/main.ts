@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DecryptionError, KeyringError } from '../crypto/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/index.ts';
-import { renewBootstrapToken } from '../identity/index.ts';
+import { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS, renewBootstrapToken } from '../identity/index.ts';
 import { openRuntime, type Runtime } from '../runtime/index.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
 import { runPersonErase } from './commands/person.ts';
@@ -106,6 +106,17 @@ admin
     withRuntime(async (runtime) => {
       const token = await renewBootstrapToken(runtime.database.db);
       process.stdout.write(`${token}\n`);
+    }),
+  );
+
+const accounts = program.command('accounts').description('comptes');
+accounts
+  .command('disable-inactive')
+  .description(`désactiver les comptes d'agents inutilisés depuis ${INACTIVE_STAFF_DAYS} jours (fait aussi chaque jour par le serveur)`)
+  .action(async () =>
+    withRuntime(async (runtime) => {
+      const disabled = await disableInactiveStaffAccounts(runtime.database.db);
+      process.stdout.write(`${disabled.length} compte(s) d'agent désactivé(s) pour inactivité.\n`);
     }),
   );
 

@@ -14,7 +14,8 @@ export type SecurityEventKind =
   | 'factor_enrolled'
   | 'second_factor_succeeded'
   | 'second_factor_failed'
-  | 'recovery_code_used';
+  | 'recovery_code_used'
+  | 'account_disabled';
 
 /** An authentication or account event: who, what, from where; details never hold a secret. */
 export async function recordSecurityEvent(

@@ -12,6 +12,7 @@ export {
   type SecondFactorCheck,
   type TotpEnrolment,
 } from './factors.ts';
+export { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS } from './lifecycle.ts';
 export { loginWithPassword, type LoginOutcome } from './login.ts';
 export { ARGON2_OPTIONS, hashPassword, PASSWORD_MAX_LENGTH, passwordIssues, verifyPassword } from './passwords.ts';
 export {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, createLogger } from '../../src/api/index.ts';
 import { ValidationError } from '../../src/domain/index.ts';
-import { createAccount, LOGIN_MAX_FAILURES } from '../../src/identity/index.ts';
+import { createAccount, disableInactiveStaffAccounts, LOGIN_MAX_FAILURES } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, countRows, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 
@@ -205,6 +205,25 @@ describe(`authentication (${BACKEND})`, () => {
       (e: unknown) => e instanceof ValidationError && e.issues[0]!.rule === 'password.personal',
     );
     assert.equal((await runtime.database.db.selectFrom('accounts').select('id').where('login', 'in', ['julie@demo.rempart.example', 'x@demo.rempart.example']).execute()).length, 0);
+  });
+
+  it('disables staff accounts unused for 90 days and closes their sessions; job seekers keep theirs', async () => {
+    const db = runtime.database.db;
+    const stale = await account('old.staff', 'staff');
+    const fresh = await account('fresh.staff', 'staff');
+    const seeker = await account('olga@demo.rempart.example');
+    const client = from();
+    const session = await login({ login: 'old.staff', password: PASSWORD }, client);
+    const longAgo = new Date(Date.now() - 91 * 86_400_000).toISOString();
+    await db.updateTable('accounts').set({ last_login_at: longAgo }).where('id', 'in', [stale, seeker]).execute();
+    await db.updateTable('accounts').set({ last_login_at: new Date(Date.now() - 89 * 86_400_000).toISOString() }).where('id', '=', fresh).execute();
+    const disabled = await disableInactiveStaffAccounts(db);
+    assert.deepEqual(disabled, [stale]);
+    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers: { ...client.headers, cookie: cookieOf(session) } })).statusCode, 401);
+    const again = await login({ login: 'old.staff', password: PASSWORD }, from());
+    assert.equal(again.statusCode, 401, 'a disabled account answers like a wrong password');
+    assert.equal((await login({ login: 'fresh.staff', password: PASSWORD }, from())).statusCode, 200);
+    assert.equal((await login({ login: 'olga@demo.rempart.example', password: PASSWORD }, from())).statusCode, 200);
   });
 
   it('never writes a password, a session token or a CSRF token to the logs or the events', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildServer, createLogger } from '../../api/index.ts';
-import { ensureBootstrapAdmin } from '../../identity/index.ts';
+import { disableInactiveStaffAccounts, ensureBootstrapAdmin } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { demoActors } from '../../seed/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
@@ -54,7 +54,14 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   }
   process.stdout.write(lines.join('\n') + '\n\n');
 
+  // Daily, and once now: forgotten staff accounts do not stay open.
+  const sweep = () => void disableInactiveStaffAccounts(runtime.database.db).catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'inactive account sweep failed'));
+  sweep();
+  const daily = setInterval(sweep, 86_400_000);
+  daily.unref();
+
   const stop = async () => {
+    clearInterval(daily);
     await app.close();
     await runtime.close();
     process.exit(0);
