@@ -12,16 +12,28 @@ interface Rewrap {
 
 /**
  * Write a batch of rewrapped keys, each only if its row still holds the version it was read
- * with, in one UPDATE … FROM a VALUES list per 500 keys (a statement per key would dominate).
- * Standard CASTs type the VALUES columns the same way on both engines.
+ * with. PostgreSQL gets one UPDATE … FROM (VALUES …) per 500 keys: a round trip per key
+ * would dominate. SQLite is in-process and its planner would drive that join through the
+ * (class, version) index, scanning the whole class per key: one prepared update per row.
  */
 async function applyRewraps(trx: Executor, fieldClass: FieldClass, rewraps: readonly Rewrap[]): Promise<void> {
-  const binary = sql.raw(trx.getExecutor().adapter instanceof PostgresAdapter ? 'bytea' : 'blob');
-  for (let i = 0; i < rewraps.length; i += 500) {
-    const values = rewraps.slice(i, i + 500).map((r) => sql`(CAST(${r.personId} AS text), CAST(${r.from} AS integer), CAST(${r.kekVersion} AS integer), CAST(${r.wrappedKey} AS ${binary}))`);
-    await sql`WITH v(person_id, from_version, kek_version, wrapped_key) AS (VALUES ${sql.join(values)})
-      UPDATE person_fields SET kek_version = v.kek_version, wrapped_key = v.wrapped_key
-      FROM v WHERE person_fields.person_id = v.person_id AND person_fields.field_class = ${fieldClass} AND person_fields.kek_version = v.from_version`.execute(trx);
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+    for (let i = 0; i < rewraps.length; i += 500) {
+      const values = rewraps.slice(i, i + 500).map((r) => sql`(${r.personId}::text, ${r.from}::integer, ${r.kekVersion}::integer, ${r.wrappedKey}::bytea)`);
+      await sql`UPDATE person_fields AS f SET kek_version = v.kek_version, wrapped_key = v.wrapped_key
+        FROM (VALUES ${sql.join(values)}) AS v(person_id, from_version, kek_version, wrapped_key)
+        WHERE f.person_id = v.person_id AND f.field_class = ${fieldClass} AND f.kek_version = v.from_version`.execute(trx);
+    }
+    return;
+  }
+  for (const r of rewraps) {
+    await trx
+      .updateTable('person_fields')
+      .set({ kek_version: r.kekVersion, wrapped_key: r.wrappedKey })
+      .where('person_id', '=', r.personId)
+      .where('field_class', '=', fieldClass)
+      .where('kek_version', '=', r.from)
+      .execute();
   }
 }
 
