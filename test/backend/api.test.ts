@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, createLogger } from '../../src/api/index.ts';
 import { ensureBootstrapAdmin, issueApiToken } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
+import { capturingLogger } from '../helpers/logs.ts';
 import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 import { nirFor, samplePerson } from '../helpers/fixtures.ts';
 
@@ -14,7 +14,7 @@ describe(`agency API (${BACKEND})`, () => {
   let app: FastifyInstance;
   let token: string;
   let otherToken: string;
-  const logLines: string[] = [];
+  let logLines: string[] = [];
 
   before(async () => {
     env = testEnvironment();
@@ -28,13 +28,9 @@ describe(`agency API (${BACKEND})`, () => {
       .values({ id: '33333333-3333-4333-8333-333333333333', organisation_id: org.organisation_id, kind: 'human', login: 'conseiller.test', display_name: 'Conseiller', roles: '["counsellor"]', status: 'active', created_at: new Date().toISOString() })
       .execute();
     otherToken = await issueApiToken(runtime.database.db, '33333333-3333-4333-8333-333333333333', 'test');
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    });
-    app = await buildServer(runtime, createLogger('debug', sink));
+    const captured = capturingLogger();
+    logLines = captured.lines;
+    app = await buildServer(runtime, captured.logger);
   });
   after(async () => {
     await app.close();

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, createLogger } from '../../src/api/index.ts';
+import { buildServer } from '../../src/api/index.ts';
 import { ValidationError } from '../../src/domain/index.ts';
 import { createAccount, disableInactiveStaffAccounts, LOGIN_MAX_FAILURES } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
+import { capturingLogger } from '../helpers/logs.ts';
 import { BACKEND, countRows, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
@@ -22,7 +22,7 @@ describe(`authentication (${BACKEND})`, () => {
   let env: TestEnvironment;
   let runtime: Runtime;
   let app: FastifyInstance;
-  const logLines: string[] = [];
+  let logLines: string[] = [];
   let address = 0;
   /** Each test speaks from its own address, so per-address throttling does not leak across tests. */
   const from = (client = HOME) => ({ ...client, remoteAddress: client === HOME ? `192.0.2.${++address}` : client.remoteAddress });
@@ -30,13 +30,9 @@ describe(`authentication (${BACKEND})`, () => {
   before(async () => {
     env = testEnvironment();
     runtime = await env.open();
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    });
-    app = await buildServer(runtime, createLogger('debug', sink));
+    const captured = capturingLogger();
+    logLines = captured.lines;
+    app = await buildServer(runtime, captured.logger);
   });
   after(async () => {
     await app.close();
