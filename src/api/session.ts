@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { awaitsSecondFactor, csrfMatches, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
+import { awaitsSecondFactor, csrfMatches, hasActiveSecondFactor, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 
 declare module 'fastify' {
@@ -8,8 +8,12 @@ declare module 'fastify' {
     account?: AccountsTable;
   }
   interface FastifyContextConfig {
-    /** Reachable by a session that still has to pass or enrol its second factor. */
-    beforeSecondFactor?: boolean;
+    /**
+     * Reachable by a session that still has to pass its second factor: `always` (sign out,
+     * pass the factor), or `first_enrolment` (enrol one, only while the account has none:
+     * otherwise a stolen password could enrol the thief's own app and skip the real factor).
+     */
+    beforeSecondFactor?: 'always' | 'first_enrolment';
   }
 }
 
@@ -48,7 +52,8 @@ export function requireSession(db: Executor) {
       return reply;
     }
     // A password alone opens nothing but the way to the second factor (staff always need one).
-    if (awaitsSecondFactor(resolved.session) && !request.routeOptions.config.beforeSecondFactor) {
+    const allowed = request.routeOptions.config.beforeSecondFactor;
+    if (awaitsSecondFactor(resolved.session) && (!allowed || (allowed === 'first_enrolment' && (await hasActiveSecondFactor(db, resolved.account.id))))) {
       void reply.status(403).send({ error: 'second_factor_required', message: 'Second facteur requis : validez-le ou enrôlez-en un.', requestId: request.id });
       return reply;
     }

@@ -107,6 +107,18 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     assert.equal((await call('POST', '/api/auth/second-factor', second.session, { code: tooFar })).statusCode, 400, 'four steps ahead is outside the window');
   });
 
+  it('a stolen password cannot enrol a new app to skip the factor already enrolled', async () => {
+    const { body, session } = await passwordLogin();
+    assert.equal(body.secondFactor, 'required');
+    const begin = await call('POST', '/api/auth/factors/totp', session);
+    assert.equal(begin.statusCode, 403);
+    assert.equal(begin.json().error, 'second_factor_required');
+    const pending = await runtime.database.db.selectFrom('account_factors').select('id').where('kind', '=', 'totp').where('status', '=', 'pending').execute();
+    const confirm = await call('POST', '/api/auth/factors/totp/confirm', session, { factorId: pending[0]?.id ?? crypto.randomUUID(), code: '123456' });
+    assert.equal(confirm.statusCode, 403);
+    assert.equal((await call('GET', '/api/auth/sessions', session)).statusCode, 403, 'the session is still waiting for the real factor');
+  });
+
   it('recovery codes work once each', async () => {
     const codes = (globalThis as { recovery?: string[] }).recovery!;
     const { session } = await passwordLogin();

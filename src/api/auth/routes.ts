@@ -93,7 +93,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
       authenticated.get(
         '/session',
-        { config: { beforeSecondFactor: true }, schema: { tags: ['authentification'], summary: 'La session en cours', response: { 200: Type.Object({ account: Type.Object({ id: Type.String(), kind: Type.String(), login: Type.String() }), session: SessionView }), 401: ErrorSchema } } },
+        { config: { beforeSecondFactor: 'always' }, schema: { tags: ['authentification'], summary: 'La session en cours', response: { 200: Type.Object({ account: Type.Object({ id: Type.String(), kind: Type.String(), login: Type.String() }), session: SessionView }), 401: ErrorSchema } } },
         async (request) => {
           const s = request.session!;
           const a = request.account!;
@@ -107,7 +107,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       authenticated.post(
         '/factors/totp',
         {
-          config: { beforeSecondFactor: true },
+          config: { beforeSecondFactor: 'first_enrolment' },
           schema: {
             tags: ['authentification'],
             summary: 'Commencer l’enrôlement d’une application d’authentification (TOTP)',
@@ -123,7 +123,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       authenticated.post(
         '/factors/totp/confirm',
         {
-          config: { beforeSecondFactor: true },
+          config: { beforeSecondFactor: 'first_enrolment' },
           schema: {
             tags: ['authentification'],
             summary: 'Confirmer l’application par un premier code ; renvoie les codes de secours',
@@ -151,7 +151,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       authenticated.post(
         '/second-factor',
         {
-          config: { beforeSecondFactor: true },
+          config: { beforeSecondFactor: 'always' },
           schema: {
             tags: ['authentification'],
             summary: 'Valider le second facteur (code TOTP ou code de secours) ; la session change d’identifiant',
@@ -205,7 +205,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
       authenticated.post(
         '/logout',
-        { config: { beforeSecondFactor: true }, schema: { tags: ['authentification'], summary: 'Se déconnecter', response: { 204: Type.Null(), 401: ErrorSchema, 403: ErrorSchema } } },
+        { config: { beforeSecondFactor: 'always' }, schema: { tags: ['authentification'], summary: 'Se déconnecter', response: { 204: Type.Null(), 401: ErrorSchema, 403: ErrorSchema } } },
         async (request, reply) => {
           await revokeSession(db, request.account!.id, request.session!.public_id, 'logout');
           await recordSecurityEvent(db, 'logout', { accountId: request.account!.id, address: request.ip, details: { session: request.session!.public_id } });
