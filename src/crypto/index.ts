@@ -1,13 +1,12 @@
 export { blindIndex } from './blind-index.ts';
 export { openField, rewrapDataKey, sealField, type SealedField } from './envelope.ts';
 export { DecryptionError, KeyringError } from './errors.ts';
-export { fixedKeyring, KeyringHolder, type KeyringAccess } from './keyring-holder.ts';
+export { KeyringHolder, type KeyringAccess } from './keyring-holder.ts';
 export { openSecret, sealSecret, type SealedSecret } from './secrets.ts';
 export {
   BLIND_INDEX_KINDS,
   KEY_SERIES,
   Keyring,
-  keyFingerprint,
   readKeyring,
   writeKeyringFile,
   type BlindIndexKind,

@@ -9,10 +9,6 @@ export interface KeyringAccess {
   refresh(): boolean;
 }
 
-export function fixedKeyring(keyring: Keyring): KeyringAccess {
-  return { current: keyring, refresh: () => false };
-}
-
 /**
  * A running server follows `rempart keys rotate` run beside it: when the keyring file changes,
  * the new one is taken, but only if it is the same keyring grown (same id, every known key

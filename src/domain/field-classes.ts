@@ -34,9 +34,3 @@ export const FIELD_CLASS_LABELS_FR: Readonly<Record<FieldClass, string>> = {
   health: 'Santé (RQTH)',
   judicial: 'Mesures de justice',
 };
-
-const fieldClassSet: ReadonlySet<string> = new Set(FIELD_CLASSES);
-
-export function isFieldClass(value: string): value is FieldClass {
-  return fieldClassSet.has(value);
-}

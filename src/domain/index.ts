@@ -1,5 +1,5 @@
 export { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.ts';
-export { FIELD_CLASSES, FIELD_CLASS_LABELS_FR, SENSITIVE_FIELD_CLASSES, isFieldClass, type FieldClass } from './field-classes.ts';
+export { FIELD_CLASSES, FIELD_CLASS_LABELS_FR, SENSITIVE_FIELD_CLASSES, type FieldClass } from './field-classes.ts';
 export { DOMAIN_FORMATS, FORMAT_MESSAGES_FR, registerDomainFormats } from './formats.ts';
 export {
   FIELD_CLASS_SCHEMAS,
@@ -11,5 +11,5 @@ export {
   type PersonPatch,
 } from './person.ts';
 export { canonicalNewPerson, canonicalPersonPatch, validateNewPerson, validatePersonPatch } from './person-rules.ts';
-export { fieldPath, schemaIssues, validate } from './validation.ts';
+export { schemaIssues, validate } from './validation.ts';
 export * from './validators.ts';

@@ -25,7 +25,7 @@ function validatorFor(schema: TSchema): Validator {
 }
 
 /** '/identity/firstNames/0' → 'identity.firstNames.0', prefixed by where the value came from. */
-export function fieldPath(prefix: string, instancePath: string, extra?: string): string {
+function fieldPath(prefix: string, instancePath: string, extra?: string): string {
   const parts = instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   const all = [...(prefix ? [prefix] : []), ...parts, ...(extra !== undefined ? [extra] : [])];
   return all.join('.') || '(racine)';

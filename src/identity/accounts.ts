@@ -41,7 +41,3 @@ export async function createAccount(db: Executor, input: NewAccount): Promise<st
 export async function findAccountByLogin(db: Executor, login: string): Promise<AccountsTable | undefined> {
   return db.selectFrom('accounts').selectAll().where('login', '=', normalizeLogin(login)).executeTakeFirst();
 }
-
-export async function findAccount(db: Executor, id: string): Promise<AccountsTable | undefined> {
-  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
-}

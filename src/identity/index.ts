@@ -1,4 +1,4 @@
-export { createAccount, findAccount, findAccountByLogin, normalizeLogin, type NewAccount } from './accounts.ts';
+export { createAccount, findAccountByLogin, normalizeLogin, type NewAccount } from './accounts.ts';
 export { BOOTSTRAP_LOGIN, BOOTSTRAP_ROLE, ensureBootstrapAdmin, renewBootstrapToken } from './bootstrap.ts';
 export { recordSecurityEvent, type SecurityEventKind } from './events.ts';
 export {

@@ -1,4 +1,4 @@
-export { createPgSchema, dropPgSchema, isPostgresUrl, migrateToLatest, openDatabase, type Database, type DatabaseLocation } from './database.ts';
+export { createPgSchema, dropPgSchema, migrateToLatest, openDatabase, type Database, type DatabaseLocation } from './database.ts';
 export type { Flavour } from './flavour.ts';
 export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKeys, verifyKeyring } from './keys.ts';
 export { PersonStore, type PersonRecord } from './persons.ts';

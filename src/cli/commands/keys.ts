@@ -1,9 +1,8 @@
 import { Type } from 'typebox';
 import { writeKeyringFile, type Keyring } from '../../crypto/index.ts';
-import { FIELD_CLASSES, type FieldClass } from '../../domain/index.ts';
+import { FIELD_CLASSES, type FieldClass, validate } from '../../domain/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { countStaleDataKeys, recordKeyring, rewrapDataKeys } from '../../store/index.ts';
-import { checkOptions } from '../options.ts';
 import { progressBar } from '../progress.ts';
 
 const RotateOptionsSchema = Type.Object({ class: Type.Optional(Type.Enum(FIELD_CLASSES)) }, { additionalProperties: false });
@@ -22,7 +21,7 @@ async function staleCounts(runtime: Runtime, keyring: Keyring, classes: readonly
  * command resumes it instead of adding yet another version.
  */
 export async function runKeysRotate(runtime: Runtime, raw: unknown): Promise<{ rewrapped: number; resumed: boolean; classes: FieldClass[] }> {
-  const options = checkOptions(RotateOptionsSchema, raw);
+  const options = validate(RotateOptionsSchema, raw);
   const source = runtime.config.keyring;
   if (source.kind !== 'file') {
     throw new OperatorError('Le trousseau vient de la variable REMPART_KEYRING : la rotation doit écrire un nouveau trousseau ; utilisez REMPART_KEYRING_FILE.');

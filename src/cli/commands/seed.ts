@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
+import { validate } from '../../domain/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { NIR_CAPACITY, seedDatabase, type SeedResult } from '../../seed/index.ts';
-import { checkOptions } from '../options.ts';
 import { progressBar } from '../progress.ts';
 
 export const SeedOptionsSchema = Type.Object(
@@ -14,7 +14,7 @@ export const SeedOptionsSchema = Type.Object(
 );
 
 export async function runSeed(runtime: Runtime, raw: unknown, quiet = false): Promise<SeedResult> {
-  const options = checkOptions(SeedOptionsSchema, raw);
+  const options = validate(SeedOptionsSchema, raw);
   let bar: ReturnType<typeof progressBar> | undefined;
   const started = Date.now();
   const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
