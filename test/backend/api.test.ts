@@ -4,21 +4,22 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, createLogger } from '../../src/api/index.ts';
 import { ensureBootstrapAdmin, issueApiToken } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
-import { capturingLogger } from '../helpers/logs.ts';
-import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
+import { openTestServer, type TestServer } from '../helpers/server.ts';
+import { BACKEND, testEnvironment } from '../helpers/backend.ts';
 import { nirFor, samplePerson } from '../helpers/fixtures.ts';
 
 describe(`agency API (${BACKEND})`, () => {
-  let env: TestEnvironment;
   let runtime: Runtime;
   let app: FastifyInstance;
   let token: string;
   let otherToken: string;
   let logLines: string[] = [];
 
+  let server: TestServer;
+
   before(async () => {
-    env = testEnvironment();
-    runtime = await env.open();
+    server = await openTestServer();
+    ({ runtime, app, logLines } = server);
     const admin = await ensureBootstrapAdmin(runtime.database.db);
     token = admin.token!;
     // An active actor of the same organisation, without the bootstrap role.
@@ -28,15 +29,8 @@ describe(`agency API (${BACKEND})`, () => {
       .values({ id: '33333333-3333-4333-8333-333333333333', organisation_id: org.organisation_id, kind: 'human', login: 'conseiller.test', display_name: 'Conseiller', roles: '["counsellor"]', status: 'active', created_at: new Date().toISOString() })
       .execute();
     otherToken = await issueApiToken(runtime.database.db, '33333333-3333-4333-8333-333333333333', 'test');
-    const captured = capturingLogger();
-    logLines = captured.lines;
-    app = await buildServer(runtime, captured.logger);
   });
-  after(async () => {
-    await app.close();
-    await runtime.close();
-    await env.cleanup();
-  });
+  after(() => server.close());
 
   const auth = (t: string) => ({ authorization: `Bearer ${t}` });
   const personCount = async () => Number((await runtime.database.db.selectFrom('persons').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/index.ts';
 import { ValidationError } from '../../src/domain/index.ts';
 import { createAccount, disableInactiveStaffAccounts, LOGIN_MAX_FAILURES } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
-import { capturingLogger } from '../helpers/logs.ts';
-import { BACKEND, countRows, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
+import { openTestServer, type TestServer } from '../helpers/server.ts';
+import { BACKEND, countRows } from '../helpers/backend.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
 const HOME = { remoteAddress: '192.0.2.10', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', 'accept-language': 'fr-FR' } };
@@ -19,7 +18,6 @@ function cookieOf(res: { headers: Record<string, unknown> }): string {
 }
 
 describe(`authentication (${BACKEND})`, () => {
-  let env: TestEnvironment;
   let runtime: Runtime;
   let app: FastifyInstance;
   let logLines: string[] = [];
@@ -27,18 +25,13 @@ describe(`authentication (${BACKEND})`, () => {
   /** Each test speaks from its own address, so per-address throttling does not leak across tests. */
   const from = (client = HOME) => ({ ...client, remoteAddress: client === HOME ? `192.0.2.${++address}` : client.remoteAddress });
 
+  let server: TestServer;
+
   before(async () => {
-    env = testEnvironment();
-    runtime = await env.open();
-    const captured = capturingLogger();
-    logLines = captured.lines;
-    app = await buildServer(runtime, captured.logger);
+    server = await openTestServer();
+    ({ runtime, app, logLines } = server);
   });
-  after(async () => {
-    await app.close();
-    await runtime.close();
-    await env.cleanup();
-  });
+  after(() => server.close());
 
   async function account(login: string, kind: 'job_seeker' | 'staff' = 'job_seeker') {
     let actorId: string | undefined;

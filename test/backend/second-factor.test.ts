@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, createLogger } from '../../src/api/index.ts';
 import { createAccount, hasRecentSecondFactor } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
-import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
+import { BACKEND } from '../helpers/backend.ts';
+import { openTestServer, type TestServer } from '../helpers/server.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
 const CLIENT = { remoteAddress: '192.0.2.44', headers: { 'user-agent': 'Mozilla/5.0 Chromium', 'accept-language': 'fr-FR' } };
@@ -28,25 +28,21 @@ const hasOathtool = (() => {
 const skip = !hasOathtool && !process.env.CI ? 'oathtool is not installed (apt-get install oathtool)' : false;
 
 describe(`second factors (${BACKEND})`, { skip }, () => {
-  let env: TestEnvironment;
   let runtime: Runtime;
   let app: FastifyInstance;
   let secret = '';
 
+  let server: TestServer;
+
   before(async () => {
-    env = testEnvironment();
-    runtime = await env.open();
-    app = await buildServer(runtime, createLogger('silent'));
+    server = await openTestServer();
+    ({ runtime, app } = server);
     const orgId = '55555555-5555-4555-8555-555555555555';
     await runtime.database.db.insertInto('organisations').values({ id: orgId, kind: 'cap_emploi', name: 'Cap emploi test', siret: null, departement: '33', security_posture: '{}', status: 'active', created_at: '' }).execute();
     await runtime.database.db.insertInto('actors').values({ id: '66666666-6666-4666-8666-666666666666', organisation_id: orgId, kind: 'human', login: 'lea.capemploi', display_name: 'Léa', roles: '["partner_staff"]', status: 'active', created_at: '' }).execute();
     await createAccount(runtime.database.db, { kind: 'staff', login: 'lea.capemploi', password: PASSWORD, actorId: '66666666-6666-4666-8666-666666666666' });
   });
-  after(async () => {
-    await app.close();
-    await runtime.close();
-    await env.cleanup();
-  });
+  after(() => server.close());
 
   const call = (method: 'GET' | 'POST', url: string, session: { cookie: string; csrf?: string }, payload?: object) =>
     app.inject({ method, url, remoteAddress: CLIENT.remoteAddress, headers: { ...CLIENT.headers, cookie: session.cookie, ...(session.csrf ? { 'x-csrf-token': session.csrf } : {}) }, ...(payload ? { payload } : {}) });

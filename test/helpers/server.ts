@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/api/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { testEnvironment, type TestEnvironment } from './backend.ts';
+import { capturingLogger } from './logs.ts';
+
+export interface TestServer {
+  env: TestEnvironment;
+  runtime: Runtime;
+  app: FastifyInstance;
+  /** What the server logged, one JSON line each. */
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+/** A private store and the whole HTTP application on it, driven by Fastify's injector. */
+export async function openTestServer(): Promise<TestServer> {
+  const env = testEnvironment();
+  const runtime = await env.open();
+  const { logger, lines } = capturingLogger();
+  const app = await buildServer(runtime, logger);
+  return {
+    env,
+    runtime,
+    app,
+    logLines: lines,
+    async close() {
+      await app.close();
+      await runtime.close();
+      await env.cleanup();
+    },
+  };
+}
