@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, createLogger } from '../../src/api/index.ts';
-import { ensureBootstrapAdmin, issueApiToken } from '../../src/identity/index.ts';
+import { ensureBootstrapAdmin, issueApiToken, revokeApiTokens } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { BACKEND, testEnvironment } from '../helpers/backend.ts';
@@ -65,6 +65,19 @@ describe(`agency API (${BACKEND})`, () => {
       assert.equal(res.statusCode, 403, `${method} ${url}`);
     }
     assert.equal(await personCount(), 0);
+  });
+
+  it('a revoked token gets 401', async () => {
+    const other = await runtime.database.db.selectFrom('actors').select(['organisation_id']).where('login', '=', 'conseiller.test').executeTakeFirstOrThrow();
+    const actorId = '77777777-7777-4777-8777-777777777777';
+    await runtime.database.db
+      .insertInto('actors')
+      .values({ id: actorId, organisation_id: other.organisation_id, kind: 'machine', login: 'si.partenaire.test', display_name: 'SI partenaire', roles: '["partner_system"]', status: 'active', created_at: new Date().toISOString() })
+      .execute();
+    const spare = await issueApiToken(runtime.database.db, actorId, 'spare');
+    assert.equal((await app.inject({ method: 'GET', url: '/api/agency/persons/00000000-0000-4000-8000-000000000000', headers: auth(spare) })).statusCode, 403, 'valid token, wrong role');
+    await revokeApiTokens(runtime.database.db, actorId);
+    assert.equal((await app.inject({ method: 'GET', url: '/api/agency/persons/00000000-0000-4000-8000-000000000000', headers: auth(spare) })).statusCode, 401);
   });
 
   it('a revoked or suspended actor gets 401', async () => {

@@ -170,8 +170,16 @@ describe(`authentication (${BACKEND})`, () => {
     assert.deepEqual(all.json(), { revoked: 1 });
     assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers: headers(c!) })).statusCode, 401);
     assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers: headers(a!) })).statusCode, 200);
-    const foreign = await app.inject({ method: 'DELETE', url: '/api/auth/sessions/AAAAAAAAAAAAAAAA', remoteAddress: client.remoteAddress, headers: headers(a!) });
+    const unknown = await app.inject({ method: 'DELETE', url: '/api/auth/sessions/AAAAAAAAAAAAAAAA', remoteAddress: client.remoteAddress, headers: headers(a!) });
+    assert.equal(unknown.statusCode, 404);
+    // Someone else's session, named by its real id: not yours to close.
+    await account('jules@demo.rempart.example');
+    const theirs = await login({ login: 'jules@demo.rempart.example', password: PASSWORD }, client);
+    const theirsSession = { cookie: cookieOf(theirs), csrf: theirs.json().csrfToken as string };
+    const theirId = (await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers: headers(theirsSession) })).json().session.id;
+    const foreign = await app.inject({ method: 'DELETE', url: `/api/auth/sessions/${theirId}`, remoteAddress: client.remoteAddress, headers: headers(a!) });
     assert.equal(foreign.statusCode, 404);
+    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers: headers(theirsSession) })).statusCode, 200);
   });
 
   it('bad input gets a 400 naming the field and counts nothing', async () => {
@@ -212,6 +220,11 @@ describe(`authentication (${BACKEND})`, () => {
     const again = await login({ login: 'old.staff', password: PASSWORD }, from());
     assert.equal(again.statusCode, 401, 'a disabled account answers like a wrong password');
     assert.equal((await login({ login: 'fresh.staff', password: PASSWORD }, from())).statusCode, 200);
+    // An account disabled while one of its sessions is still open: the session opens nothing.
+    const open = await login({ login: 'olga@demo.rempart.example', password: PASSWORD }, client);
+    await db.updateTable('accounts').set({ status: 'disabled' }).where('id', '=', seeker).execute();
+    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers: { ...client.headers, cookie: cookieOf(open) } })).statusCode, 401);
+    await db.updateTable('accounts').set({ status: 'active' }).where('id', '=', seeker).execute();
     assert.equal((await login({ login: 'olga@demo.rempart.example', password: PASSWORD }, from())).statusCode, 200);
   });
 

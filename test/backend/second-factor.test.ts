@@ -31,6 +31,7 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
   let runtime: Runtime;
   let app: FastifyInstance;
   let secret = '';
+  let recoveryCodes: string[] = [];
 
   let server: TestServer;
 
@@ -81,7 +82,7 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     const factors = (await call('GET', '/api/auth/factors', upgraded)).json().factors;
     assert.deepEqual(factors.map((f: { kind: string; status: string }) => `${f.kind}:${f.status}`).sort(), ['recovery_codes:active', 'totp:active']);
     assert.equal(JSON.stringify(factors).includes(secret), false);
-    (globalThis as { recovery?: string[] }).recovery = codes;
+    recoveryCodes = codes;
   });
 
   it('accepts an oathtool code once, with one step of clock skew, and refuses its replay', async () => {
@@ -116,7 +117,7 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
   });
 
   it('recovery codes work once each', async () => {
-    const codes = (globalThis as { recovery?: string[] }).recovery!;
+    const codes = recoveryCodes;
     const { session } = await passwordLogin();
     const ok = await call('POST', '/api/auth/second-factor', session, { code: codes[0]!.toLowerCase() });
     assert.equal(ok.statusCode, 200, ok.body);
