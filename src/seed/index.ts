@@ -110,12 +110,8 @@ async function insertBatch(db: Executor, persons: PersonStore, network: NetworkR
       });
     }
   }
-  // Worker threads hand buffers back as plain Uint8Arrays; the drivers want Buffers (no copy).
-  const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
-  const fieldRows = batch.fieldRows.map((r) => ({ ...r, wrapped_key: asBuffer(r.wrapped_key), ciphertext: asBuffer(r.ciphertext) }));
-  const lookupRows = batch.lookupRows.map((r) => ({ ...r, digest: asBuffer(r.digest) }));
   await inTransaction(db, async (trx) => {
-    await persons.insertSealed(batch.people.map((p) => p.id), fieldRows, lookupRows, now, trx);
+    await persons.insertSealed(batch.people.map((p) => p.id), batch.fieldRows, batch.lookupRows, now, trx);
     for (const rows of chunks(caseloads, 5)) await trx.insertInto('caseloads').values(rows).execute();
     for (const rows of chunks(referrals, 9)) await trx.insertInto('referrals').values(rows).execute();
     await trx

@@ -7,6 +7,16 @@ export interface BatchSealer {
   close(): Promise<void>;
 }
 
+/** Buffers cross a thread as plain Uint8Arrays; the database drivers want Buffers (no copy). */
+function withBuffers(batch: SealedBatch): SealedBatch {
+  const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+  return {
+    people: batch.people,
+    fieldRows: batch.fieldRows.map((r) => ({ ...r, wrapped_key: asBuffer(r.wrapped_key), ciphertext: asBuffer(r.ciphertext) })),
+    lookupRows: batch.lookupRows.map((r) => ({ ...r, digest: asBuffer(r.digest) })),
+  };
+}
+
 /** Seal on this thread: for small populations, where starting a worker costs more than it saves. */
 export function inlineSealer(keyring: Keyring): BatchSealer {
   return {
@@ -32,7 +42,7 @@ export function workerSealer(keyring: Keyring): BatchSealer {
   worker.on('message', (message: { id: number; batch?: SealedBatch; error?: string }) => {
     const w = waiting.get(message.id);
     waiting.delete(message.id);
-    if (message.batch) w?.resolve(message.batch);
+    if (message.batch) w?.resolve(withBuffers(message.batch));
     else w?.reject(new Error(`sealing worker: ${message.error}`));
   });
   worker.on('error', failAll);
