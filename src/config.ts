@@ -13,6 +13,11 @@ export interface Config {
   logLevel: string;
   /** Size of the synthetic population created on a fresh store by `start`. */
   demoPersons: number;
+  /**
+   * The address users reach Rempart at (scheme, host, port, no path): the WebAuthn relying
+   * party and origin, OIDC redirect URIs and the OAuth token endpoint's audience derive from it.
+   */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -49,5 +54,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devKeyring,
     logLevel: env.LOG_LEVEL || 'info',
     demoPersons,
+    publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
   };
+}
+
+function publicUrlFrom(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`REMPART_PUBLIC_URL must be an absolute URL, got "${text}"`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && url.hostname === 'localhost')) {
+    throw new ConfigError(`REMPART_PUBLIC_URL must use https (http only for localhost), got "${text}"`);
+  }
+  return url.origin;
 }

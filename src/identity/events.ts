@@ -15,7 +15,28 @@ export type SecurityEventKind =
   | 'second_factor_succeeded'
   | 'second_factor_failed'
   | 'recovery_code_used'
-  | 'account_disabled';
+  | 'account_disabled'
+  | 'factor_revoked'
+  | 'passkey_registered'
+  | 'passkey_rejected'
+  | 'federated_login'
+  | 'federated_login_rejected'
+  | 'federated_identity_linked'
+  | 'machine_client_registered'
+  | 'machine_client_revoked'
+  | 'machine_token_issued'
+  | 'machine_token_refused'
+  | 'admin_request_created'
+  | 'admin_request_approved'
+  | 'admin_request_refused'
+  | 'role_granted'
+  | 'password_reset_requested'
+  | 'password_reset_completed'
+  | 'password_reset_refused'
+  | 'channel_verified'
+  | 'recertification_started'
+  | 'account_recertified'
+  | 'step_up_required';
 
 /** An authentication or account event: who, what, from where; details never hold a secret. */
 export async function recordSecurityEvent(

@@ -34,3 +34,6 @@ export {
 } from './sessions.ts';
 export { ADDRESS_MAX_FAILURES, blockedUntil, clearFailures, LOGIN_MAX_FAILURES, recordFailure, secondFactorScope } from './throttle.ts';
 export { authenticateApiToken, issueApiToken, revokeApiTokens, type AuthenticatedActor } from './tokens.ts';
+export * from './federation/index.ts';
+export * from './machine-clients/index.ts';
+export * from './passkeys/index.ts';

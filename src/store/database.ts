@@ -6,6 +6,10 @@ import pg from 'pg';
 import type { Flavour } from './flavour.ts';
 import { initial } from './migrations/0001_initial.ts';
 import { identity } from './migrations/0002_identity.ts';
+import { administration } from './migrations/0003_administration.ts';
+import { passkeys } from './migrations/0004_passkeys.ts';
+import { federation } from './migrations/0005_federation.ts';
+import { machineClients } from './migrations/0006_machine_clients.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -73,7 +77,14 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 }
 
 function migrationsFor(flavour: Flavour): Record<string, Migration> {
-  return { '0001_initial': initial(flavour), '0002_identity': identity(flavour) };
+  return {
+    '0001_initial': initial(flavour),
+    '0002_identity': identity(flavour),
+    '0003_administration': administration(flavour),
+    '0004_passkeys': passkeys(flavour),
+    '0005_federation': federation(flavour),
+    '0006_machine_clients': machineClients(flavour),
+  };
 }
 
 export async function migrateToLatest(database: Database): Promise<void> {

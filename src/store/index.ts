@@ -20,3 +20,7 @@ export type {
   SecurityEventsTable,
   SessionsTable,
 } from './schema.ts';
+export type * from './tables/administration.ts';
+export type * from './tables/federation.ts';
+export type * from './tables/machine-clients.ts';
+export type * from './tables/passkeys.ts';

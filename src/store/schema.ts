@@ -1,3 +1,7 @@
+import type { AdministrationTables } from './tables/administration.ts';
+import type { FederationTables } from './tables/federation.ts';
+import type { MachineClientTables } from './tables/machine-clients.ts';
+import type { PasskeyTables } from './tables/passkeys.ts';
 import type { FieldClass } from '../domain/index.ts';
 
 /**
@@ -192,7 +196,7 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema {
+export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

@@ -41,6 +41,7 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
     devKeyring: false,
     logLevel: 'silent',
     demoPersons: 0,
+    publicUrl: 'http://localhost:3000',
   };
   return {
     dir,

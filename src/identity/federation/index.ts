@@ -1,0 +1,2 @@
+/** OpenID Connect login (FranceConnect, ProConnect). */
+export {};

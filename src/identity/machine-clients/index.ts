@@ -1,0 +1,2 @@
+/** OAuth 2 client credentials with private_key_jwt for partner information systems. */
+export {};

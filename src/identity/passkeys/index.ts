@@ -1,0 +1,2 @@
+/** Passkeys (WebAuthn) as second factor. */
+export {};
