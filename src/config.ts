@@ -18,7 +18,21 @@ export interface Config {
    * party and origin, OIDC redirect URIs and the OAuth token endpoint's audience derive from it.
    */
   publicUrl: string;
+  /** OpenID Connect providers Rempart accepts logins from; absent when none is configured. */
+  oidc?: OidcConfig;
 }
+
+export type OidcProviderName = 'franceconnect' | 'proconnect';
+
+/** One relying-party registration: the provider's issuer and the client Rempart holds there. */
+export interface OidcProviderConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Each provider is enabled only when its issuer, client id and client secret are all set. */
+export type OidcConfig = Partial<Record<OidcProviderName, OidcProviderConfig>>;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -55,7 +69,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     demoPersons,
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
+    ...oidcFrom(env),
   };
+}
+
+const OIDC_ENV_PREFIXES: Record<OidcProviderName, string> = { franceconnect: 'REMPART_FRANCECONNECT', proconnect: 'REMPART_PROCONNECT' };
+
+function oidcFrom(env: NodeJS.ProcessEnv): { oidc?: OidcConfig } {
+  const oidc: OidcConfig = {};
+  for (const [provider, prefix] of Object.entries(OIDC_ENV_PREFIXES) as [OidcProviderName, string][]) {
+    const names = { issuer: `${prefix}_ISSUER`, clientId: `${prefix}_CLIENT_ID`, clientSecret: `${prefix}_CLIENT_SECRET` };
+    const values = { issuer: env[names.issuer] || '', clientId: env[names.clientId] || '', clientSecret: env[names.clientSecret] || '' };
+    const missing = (Object.keys(names) as (keyof typeof names)[]).filter((key) => !values[key]);
+    if (missing.length === 3) continue;
+    // Half a registration is a typo, not a choice: refuse to start rather than silently disable the provider.
+    if (missing.length > 0) throw new ConfigError(`${missing.map((key) => names[key]).join(', ')} must be set to enable ${provider} (or unset ${prefix}_* entirely)`);
+    oidc[provider] = { issuer: issuerFrom(names.issuer, values.issuer), clientId: values.clientId, clientSecret: values.clientSecret };
+  }
+  return Object.keys(oidc).length > 0 ? { oidc } : {};
+}
+
+/** An issuer identifier: https, or plain http on the loopback interface for a provider run locally. */
+function issuerFrom(variable: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${variable} must be an absolute URL, got "${text}"`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ConfigError(`${variable} must use https (http only for localhost), got "${text}"`);
+  if (url.search || url.hash) throw new ConfigError(`${variable} must not have a query or a fragment, got "${text}"`);
+  return text;
 }
 
 function publicUrlFrom(text: string): string {
