@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecryptionError, KeyringError } from '../crypto/index.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/index.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/index.ts';
 
 export interface ErrorBody {
   error: string;
@@ -21,6 +21,10 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   }
   if (error instanceof NotFoundError) {
     void reply.status(404).send({ error: 'not_found', message: error.message, requestId });
+    return;
+  }
+  if (error instanceof ForbiddenError) {
+    void reply.status(403).send({ error: error.code, message: error.message, requestId });
     return;
   }
   if (error instanceof ConflictError) {

@@ -33,3 +33,14 @@ export class ConflictError extends Error {
     this.name = 'ConflictError';
   }
 }
+
+/** The caller is known but this operation is not theirs to do (four eyes, wrong organisation, missing role). */
+export class ForbiddenError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}

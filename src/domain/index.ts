@@ -1,4 +1,4 @@
-export { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.ts';
+export { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ValidationIssue } from './errors.ts';
 export { FIELD_CLASSES, FIELD_CLASS_LABELS_FR, SENSITIVE_FIELD_CLASSES, type FieldClass } from './field-classes.ts';
 export { DOMAIN_FORMATS, FORMAT_MESSAGES_FR, registerDomainFormats } from './formats.ts';
 export {

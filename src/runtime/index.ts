@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
+import { FileOutbox, type Notifier } from '../notify/index.ts';
 import { isStoreBoundToKeyring, migrateToLatest, openDatabase, PersonStore, recordKeyring, verifyKeyring, type Database } from '../store/index.ts';
 
 /** Everything a server process or a command needs, opened and checked once. */
@@ -11,6 +12,8 @@ export interface Runtime {
   /** The keyring in force; follows a rotation run by another process. */
   readonly keyring: Keyring;
   readonly persons: PersonStore;
+  /** Sends codes and alerts to people (a folder in the data directory until a gateway is configured). */
+  readonly notifier: Notifier;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
         return holder.current;
       },
       persons: new PersonStore(database.db, holder),
+      notifier: new FileOutbox(join(config.dataDir, 'outbox')),
       close: () => database.close(),
     };
   } catch (error) {

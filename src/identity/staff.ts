@@ -1,0 +1,33 @@
+import type { Executor } from '../store/index.ts';
+
+/** A staff account seen with its actor and organisation: what administration decisions rest on. */
+export interface StaffMember {
+  accountId: string;
+  login: string;
+  actorId: string;
+  organisationId: string;
+  organisationKind: string;
+  organisationStatus: string;
+  roles: string[];
+}
+
+export async function staffMemberOf(db: Executor, accountId: string): Promise<StaffMember | undefined> {
+  const row = await db
+    .selectFrom('accounts')
+    .innerJoin('actors', 'actors.id', 'accounts.actor_id')
+    .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
+    .select(['accounts.id', 'accounts.login', 'actors.id as actor_id', 'actors.roles', 'organisations.id as organisation_id', 'organisations.kind', 'organisations.status'])
+    .where('accounts.id', '=', accountId)
+    .where('accounts.kind', '=', 'staff')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    accountId: row.id,
+    login: row.login,
+    actorId: row.actor_id,
+    organisationId: row.organisation_id,
+    organisationKind: row.kind,
+    organisationStatus: row.status,
+    roles: JSON.parse(row.roles) as string[],
+  };
+}

@@ -1,0 +1,1 @@
+export { FileOutbox, maskAddress, type Notifier, type OutgoingMessage } from './outbox.ts';

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface OutgoingMessage {
+  channel: 'email' | 'sms';
+  /** Full address: an email, or a phone number in E.164. */
+  to: string;
+  subject: string;
+  body: string;
+}
+
+/** Delivers messages to people: a mail or SMS gateway in production, a folder in development. */
+export interface Notifier {
+  deliver(message: OutgoingMessage): Promise<void>;
+}
+
+/**
+ * A maildir-like folder, one JSON file per message, readable only by the service: what a
+ * developer (or a test) opens to read the code that "was sent". Messages can carry one-time
+ * codes, so the folder is the only place their body exists.
+ */
+export class FileOutbox implements Notifier {
+  readonly folder: string;
+
+  constructor(folder: string) {
+    this.folder = folder;
+  }
+
+  async deliver(message: OutgoingMessage): Promise<void> {
+    mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.json`;
+    writeFileSync(join(this.folder, name), JSON.stringify(message, null, 2) + '\n', { mode: 0o600 });
+  }
+}
+
+/** Enough of an address for its owner to recognise it, not enough to use it. */
+export function maskAddress(channel: OutgoingMessage['channel'], address: string): string {
+  if (channel === 'email') {
+    const at = address.lastIndexOf('@');
+    if (at < 1) return '***';
+    return `${address[0]}***@${address.slice(at + 1)}`;
+  }
+  const digits = address.replace(/\D/g, '');
+  return digits.length < 4 ? '***' : `${address.startsWith('+') ? '+' : ''}${'*'.repeat(Math.max(0, digits.length - 2))}${digits.slice(-2)}`;
+}
