@@ -8,12 +8,14 @@ import type { Logger } from 'pino';
 import type { Runtime } from '../runtime/index.ts';
 import { agencyPersonRoutes } from './agency/persons.ts';
 import { accountAdministrationRoutes } from './admin/accounts.ts';
+import { channelRoutes } from './auth/channels.ts';
 import { federationRoutes } from './auth/federation.ts';
 import { passkeyRoutes } from './auth/passkeys.ts';
 import { recoveryRoutes } from './auth/recovery.ts';
 import { authRoutes } from './auth/routes.ts';
 import { errorHandler } from './errors.ts';
 import { machineClientRoutes } from './oauth/token.ts';
+import { partnerAgreementRoutes } from './partner/agreements.ts';
 import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -48,9 +50,11 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   await app.register(authRoutes(runtime), { prefix: '/api/auth' });
   await app.register(passkeyRoutes(runtime), { prefix: '/api/auth/passkeys' });
   await app.register(recoveryRoutes(runtime), { prefix: '/api/auth/recovery' });
+  await app.register(channelRoutes(runtime), { prefix: '/api/auth/channels' });
   await app.register(federationRoutes(runtime), { prefix: '/api/auth/oidc' });
   await app.register(accountAdministrationRoutes(runtime), { prefix: '/api/admin' });
   await app.register(machineClientRoutes(runtime), { prefix: '/api/oauth' });
+  await app.register(partnerAgreementRoutes(runtime), { prefix: '/api/partner' });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
   });

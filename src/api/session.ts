@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { awaitsSecondFactor, csrfMatches, hasActiveSecondFactor, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
+import { awaitsSecondFactor, csrfMatches, hasActiveSecondFactor, hasRecentSecondFactor, recordSecurityEvent, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 
 declare module 'fastify' {
@@ -59,5 +59,24 @@ export function requireSession(db: Executor) {
     }
     request.session = resolved.session;
     request.account = account;
+  };
+}
+
+/**
+ * Step-up, after requireSession: sensitive operations (bank details, exports, break-glass,
+ * account administration) need a second factor passed within the last five minutes, so a
+ * session left open or lifted from a browser cannot do them on its own.
+ */
+export function requireRecentSecondFactor(db: Executor) {
+  return async function stepUp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const session = request.session;
+    if (session && hasRecentSecondFactor(session.second_factor_at)) return;
+    await recordSecurityEvent(db, 'step_up_required', { accountId: request.account?.id ?? null, address: request.ip, details: { route: request.routeOptions.url ?? '' } });
+    void reply.status(403).send({
+      error: 'step_up_required',
+      message: 'Opération sensible : validez à nouveau votre second facteur (code ou clé d’accès), puis recommencez dans les 5 minutes.',
+      requestId: request.id,
+    });
+    return reply;
   };
 }

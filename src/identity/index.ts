@@ -32,8 +32,14 @@ export {
   type ResolvedSession,
   upgradeSession,
 } from './sessions.ts';
-export { ADDRESS_MAX_FAILURES, blockedUntil, clearFailures, LOGIN_MAX_FAILURES, recordFailure, secondFactorScope } from './throttle.ts';
+export { ADDRESS_MAX_FAILURES, addressScope, blockedUntil, clearFailures, LOGIN_MAX_FAILURES, recordFailure, secondFactorScope } from './throttle.ts';
 export { authenticateApiToken, issueApiToken, revokeApiTokens, type AuthenticatedActor } from './tokens.ts';
 export * from './federation/index.ts';
 export * from './machine-clients/index.ts';
 export * from './passkeys/index.ts';
+export * from './administration/index.ts';
+export { addChannel, canonicalAddress, channelAddresses, listChannels, markChannelVerified, type ChannelKind, type ChannelView } from './channels.ts';
+export { checkCode, issueCode, spendCode, CODE_MAX_ATTEMPTS } from './codes.ts';
+export { alertSecurityContact, announceToAccount, sendMessage, type Messenger } from './notifications.ts';
+export { activateAccount, completeRecovery, sendActivation, startRecovery, type ActivationOutcome, type RecoveryOutcome } from './recovery.ts';
+export { staffMemberOf, type StaffMember } from './staff.ts';

@@ -61,6 +61,7 @@ function agency(index: number): OrganisationSpec {
       ...[1, 2, 3, 4].map((n) => ({ login: `conseiller.${slug}.${n}`, displayName: `Conseiller ${n} — ${site}`, roles: ['counsellor'] })),
       { login: `indemnisation.${slug}`, displayName: `Agent indemnisation — ${site}`, roles: ['indemnisation_agent'] },
       { login: `admin.${slug}`, displayName: `Administrateur des comptes — ${site}`, roles: ['org_admin'] },
+      { login: `admin2.${slug}`, displayName: `Second administrateur des comptes — ${site}`, roles: ['org_admin'] },
     ],
   };
 }
@@ -75,6 +76,7 @@ function partner(key: string, kind: string, name: string, reference: string, leg
     staff: [
       ...Array.from({ length: staffCount }, (_, i) => ({ login: `${staffPrefix}.${i + 1}`, displayName: `${name} — agent ${i + 1}`, roles: [staffRole] })),
       { login: `${staffPrefix}.admin`, displayName: `${name} — administrateur des comptes`, roles: ['org_admin'] },
+      { login: `${staffPrefix}.admin2`, displayName: `${name} — second administrateur des comptes`, roles: ['org_admin'] },
     ],
   };
 }
@@ -115,6 +117,8 @@ export const NETWORK: readonly OrganisationSpec[] = [
     staff: [
       { login: 'rssi.na', displayName: 'Responsable de la sécurité des systèmes d’information', roles: ['security_officer'] },
       { login: 'dpo.na', displayName: 'Délégué à la protection des données', roles: ['dpo'] },
+      { login: 'admin.dr-na', displayName: 'Administrateur des comptes — direction régionale', roles: ['org_admin'] },
+      { login: 'admin2.dr-na', displayName: 'Second administrateur des comptes — direction régionale', roles: ['org_admin'] },
     ],
   },
 ];

@@ -1,4 +1,4 @@
-import { createAccount } from '../../identity/index.ts';
+import { addChannel, createAccount } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { demoActors, demoPersons } from '../../seed/index.ts';
 
@@ -15,14 +15,26 @@ export async function ensureDemoAccounts(runtime: Runtime, seed: number): Promis
   const existing = new Set((await db.selectFrom('accounts').select('login').execute()).map((r) => r.login));
   const actors = await db.selectFrom('actors').select(['id', 'login']).where('login', 'in', demoActors(seed).map((a) => a.login)).execute();
   for (const actor of actors) {
-    if (!existing.has(actor.login)) await createAccount(db, { kind: 'staff', login: actor.login, password: DEMO_PASSWORD, actorId: actor.id });
+    if (!existing.has(actor.login)) {
+      const accountId = await createAccount(db, { kind: 'staff', login: actor.login, password: DEMO_PASSWORD, actorId: actor.id });
+      // The professional address activation codes go to (the demo's outbox folder stands in for the mail server).
+      await addChannel(db, runtime.keyring, accountId, 'email', demoStaffEmail(actor.login), { verified: true });
+    }
   }
   const shown: Array<{ login: string; who: string }> = [];
   for (const person of demoPersons(seed, DEMO_JOB_SEEKERS)) {
     const stored = await db.selectFrom('persons').select('id').where('id', '=', person.id).where('status', '=', 'active').executeTakeFirst();
     if (!stored) continue;
-    if (!existing.has(person.email)) await createAccount(db, { kind: 'job_seeker', login: person.email, password: DEMO_PASSWORD, personId: person.id });
+    if (!existing.has(person.email)) {
+      const accountId = await createAccount(db, { kind: 'job_seeker', login: person.email, password: DEMO_PASSWORD, personId: person.id });
+      // Verified when the person registered at the agency: password recovery codes go there.
+      await addChannel(db, runtime.keyring, accountId, 'email', person.email, { verified: true });
+    }
     shown.push({ login: person.email, who: person.name });
   }
   return shown;
+}
+
+export function demoStaffEmail(login: string): string {
+  return `${login}@agents.rempart.example`;
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildServer, createLogger } from '../../api/index.ts';
-import { disableInactiveStaffAccounts, ensureBootstrapAdmin } from '../../identity/index.ts';
+import { disableInactiveStaffAccounts, ensureBootstrapAdmin, runRecertificationSchedule } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { demoActors } from '../../seed/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
@@ -48,14 +48,18 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   }
   if (options.demo) {
     lines.push('', `Comptes de démonstration (graine ${DEMO_SEED}), mot de passe « ${DEMO_PASSWORD} » — POST /api/auth/login ;`);
-    lines.push('les comptes des agents enrôlent un second facteur (TOTP) à leur première connexion :');
+    lines.push('les comptes des agents enrôlent un second facteur (TOTP, ou clé d’accès) à leur première connexion ;');
+    lines.push(`codes et alertes envoyés : dossier ${join(config.dataDir, 'outbox')} (tient lieu de serveur de messagerie) :`);
     for (const a of demoActors(DEMO_SEED)) lines.push(`  ${a.login.padEnd(40)} ${a.roles.join(',').padEnd(22)} ${a.organisation}`);
     for (const p of jobSeekers) lines.push(`  ${p.login.padEnd(40)} ${'demandeur d’emploi'.padEnd(22)} ${p.who}`);
   }
   process.stdout.write(lines.join('\n') + '\n\n');
 
   // Daily, and once now: forgotten staff accounts do not stay open.
-  const sweep = () => void disableInactiveStaffAccounts(runtime.database.db).catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'inactive account sweep failed'));
+  const sweep = () =>
+    void disableInactiveStaffAccounts(runtime.database.db)
+      .then(() => runRecertificationSchedule({ db: runtime.database.db, keyring: runtime.keyring, notifier: runtime.notifier }))
+      .catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'account sweep failed'));
   sweep();
   const daily = setInterval(sweep, 86_400_000);
   daily.unref();

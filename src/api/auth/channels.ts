@@ -1,0 +1,105 @@
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import {
+  addChannel,
+  announceToAccount,
+  channelAddresses,
+  checkCode,
+  hasActiveSecondFactor,
+  issueCode,
+  listChannels,
+  markChannelVerified,
+  recordSecurityEvent,
+  sendMessage,
+  spendCode,
+  type ChannelKind,
+} from '../../identity/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { messengerOf } from '../messenger.ts';
+import { errorResponses } from '../schemas.ts';
+import { requireRecentSecondFactor, requireSession } from '../session.ts';
+
+const tags = ['authentification'];
+const VERIFICATION_TTL_SECONDS = 15 * 60;
+
+const ChannelView = Type.Object({ id: Type.String(), kind: Type.String(), masked: Type.String(), verified: Type.Boolean(), createdAt: Type.String() });
+
+/**
+ * The channels a password reset can use. Adding one is what an intruder would do first, so:
+ * a fresh second factor when the account has one, a code to the new address, and a warning
+ * on every channel already known.
+ */
+export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const db = runtime.database.db;
+  const stepUp = requireRecentSecondFactor(db);
+  async function stepUpIfFactor(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (await hasActiveSecondFactor(db, request.account!.id)) return stepUp(request, reply);
+  }
+  return async (plugin) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    app.addHook('onRequest', requireSession(db));
+
+    app.get('/', { schema: { tags, summary: 'Mes moyens de contact (masqués)', response: { 200: Type.Object({ channels: Type.Array(ChannelView) }), ...errorResponses } } }, async (request) => ({
+      channels: await listChannels(db, request.account!.id),
+    }));
+
+    app.post(
+      '/',
+      {
+        preHandler: stepUpIfFactor,
+        schema: {
+          tags,
+          summary: 'Ajouter une adresse électronique ou un mobile ; un code de vérification y est envoyé',
+          body: Type.Object({ kind: Type.Enum(['email', 'sms']), address: Type.String({ minLength: 3, maxLength: 254 }) }, { additionalProperties: false }),
+          response: { 201: Type.Object({ channelId: Type.String(), verificationId: Type.String() }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const m = messengerOf(runtime);
+        const accountId = request.account!.id;
+        const kind = request.body.kind as ChannelKind;
+        // Warn the channels known before this one, then add it: the new address must not be the only one to hear of itself.
+        const known = await channelAddresses(db, m.keyring, accountId);
+        const channelId = await addChannel(db, m.keyring, accountId, kind, request.body.address);
+        const issued = await issueCode(db, { accountId, purpose: 'channel_verification', channelId, ttlSeconds: VERIFICATION_TTL_SECONDS });
+        const added = (await channelAddresses(db, m.keyring, accountId)).find((c) => c.id === channelId)!;
+        await sendMessage(m, 'channel_verification', { channel: kind, to: added.address, subject: 'Rempart : vérification de votre moyen de contact', body: `Code de vérification : ${issued.code} (valable 15 minutes).` }, { accountId });
+        for (const channel of known) {
+          await sendMessage(
+            m,
+            'channel_added_announcement',
+            { channel: channel.kind, to: channel.address, subject: 'Rempart : un moyen de contact a été ajouté à votre compte', body: `Un nouveau moyen de contact (${added.masked}) vient d’être ajouté à votre compte. Si ce n’est pas vous, changez votre mot de passe et prévenez votre conseiller.` },
+            { accountId },
+          );
+        }
+        return reply.status(201).send({ channelId, verificationId: issued.id });
+      },
+    );
+
+    app.post(
+      '/:id/verify',
+      {
+        schema: {
+          tags,
+          summary: 'Confirmer un moyen de contact avec le code reçu',
+          params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+          body: Type.Object({ verificationId: Type.String({ format: 'uuid' }), code: Type.String({ minLength: 6, maxLength: 12 }) }, { additionalProperties: false }),
+          response: { 204: Type.Null(), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const accountId = request.account!.id;
+        const check = await checkCode(db, request.body.verificationId, 'channel_verification', request.body.code);
+        if (!check.ok || check.row.account_id !== accountId || check.row.channel_id !== request.params.id || !(await spendCode(db, check.row.id))) {
+          const rule = check.ok ? 'mismatch' : check.reason;
+          return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect, expiré ou déjà utilisé.', issues: [{ field: 'body.code', rule, message: 'code incorrect, expiré ou déjà utilisé' }], requestId: request.id });
+        }
+        await markChannelVerified(db, request.params.id);
+        await recordSecurityEvent(db, 'channel_verified', { accountId, address: request.ip, details: { channel: request.params.id } });
+        await announceToAccount(messengerOf(runtime), accountId, 'channel_verified_announcement', 'Rempart : moyen de contact vérifié', 'Un moyen de contact de votre compte vient d’être vérifié ; il pourra servir à réinitialiser votre mot de passe.');
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}
