@@ -22,6 +22,7 @@ export type SecurityEventKind =
   | 'federated_login'
   | 'federated_login_rejected'
   | 'federated_identity_linked'
+  | 'federated_identity_unlinked'
   | 'machine_client_registered'
   | 'machine_client_revoked'
   | 'machine_token_issued'
