@@ -26,7 +26,7 @@ export interface TestEnvironment {
  * A private store for one test file: a temporary SQLite file, or a PostgreSQL schema of its
  * own in the shared `test` database, so files can run in parallel without seeing each other.
  */
-export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; schemaPrefix?: 't' | 'bench' } = {}): TestEnvironment {
+export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; schemaPrefix?: 't' | 'bench'; config?: Partial<Config> } = {}): TestEnvironment {
   const backend = options.backend ?? BACKEND;
   const dir = mkdtempSync(join(tmpdir(), `rempart-${options.schemaPrefix ?? 't'}-`));
   const keyringPath = join(dir, 'keyring.json');
@@ -42,6 +42,7 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
     logLevel: 'silent',
     demoPersons: 0,
     publicUrl: 'http://localhost:3000',
+    ...options.config,
   };
   return {
     dir,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../src/config.ts';
 import { buildServer } from '../../src/api/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { testEnvironment, type TestEnvironment } from './backend.ts';
@@ -13,9 +14,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A private store and the whole HTTP application on it, driven by Fastify's injector. */
-export async function openTestServer(): Promise<TestServer> {
-  const env = testEnvironment();
+/**
+ * A private store and the whole HTTP application on it, driven by Fastify's injector.
+ * `config` overrides settings of the test configuration (OpenID Connect providers, public URL).
+ */
+export async function openTestServer(options: { config?: Partial<Config> } = {}): Promise<TestServer> {
+  const env = testEnvironment(options.config ? { config: options.config } : {});
   const runtime = await env.open();
   const { logger, lines } = capturingLogger();
   const app = await buildServer(runtime, logger);
