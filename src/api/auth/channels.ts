@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import {
   addChannel,
   announceToAccount,
+  canonicalAddress,
   channelAddresses,
   checkCode,
   hasActiveSecondFactor,
@@ -59,6 +60,7 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const m = messengerOf(runtime);
         const accountId = request.account!.id;
         const kind = request.body.kind as ChannelKind;
+        canonicalAddress(kind, request.body.address, 'body.address');
         // Warn the channels known before this one, then add it: the new address must not be the only one to hear of itself.
         const known = await channelAddresses(db, m.keyring, accountId);
         const channelId = await addChannel(db, m.keyring, accountId, kind, request.body.address);
