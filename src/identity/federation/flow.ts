@@ -5,7 +5,7 @@ import { awaitsSecondFactor, type ClientContext } from '../sessions.ts';
 import { linkIdentity } from './identities.ts';
 import { loginWithFederatedIdentity, type FederatedLoginOutcome, type FederatedLoginRejection } from './login.ts';
 import { PROVIDER_RULES, type FederationProvider } from './providers.ts';
-import { ProviderError, type ProviderFailure, type RelyingParties } from './relying-party.ts';
+import { ProviderError, type ProviderFailure, type RelyingParties, type VerifiedIdentity } from './relying-party.ts';
 import { newAuthorizationSecrets, saveTransaction, takeTransaction, type TransactionIntent } from './transactions.ts';
 
 export interface StartedFlow {
@@ -90,7 +90,7 @@ export async function completeFederation(db: Executor, parties: RelyingParties, 
   const state = new URLSearchParams(input.query).get('state');
   if (state === null || !sameText(state, transaction.state)) return reject('state_mismatch', transaction.account_id);
 
-  let identity;
+  let identity: VerifiedIdentity;
   try {
     identity = await parties.verifyCallback(provider, input.query, { state: transaction.state, nonce: transaction.nonce, codeVerifier: transaction.code_verifier });
   } catch (error) {
