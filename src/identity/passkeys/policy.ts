@@ -1,0 +1,38 @@
+import type { Executor } from '../../store/index.ts';
+import { hasActiveSecondFactor, hasRecentSecondFactor } from '../factors.ts';
+
+/**
+ * True for a staff account whose organisation's security posture says `passkeyOnly`: codes
+ * (TOTP, recovery) can be phished or read out over the phone, a passkey cannot, so only a
+ * passkey passes the second factor there.
+ */
+export async function requiresPasskey(db: Executor, accountId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('accounts')
+    .innerJoin('actors', 'actors.id', 'accounts.actor_id')
+    .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
+    .select(['accounts.kind', 'organisations.security_posture'])
+    .where('accounts.id', '=', accountId)
+    .executeTakeFirst();
+  if (!row || row.kind !== 'staff') return false;
+  return passkeyOnly(row.security_posture);
+}
+
+function passkeyOnly(posture: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(posture);
+    return typeof parsed === 'object' && parsed !== null && 'passkeyOnly' in parsed && parsed.passkeyOnly === true;
+  } catch {
+    // An unreadable posture must not lock anyone out silently; the policy issue validates it on write.
+    return false;
+  }
+}
+
+/**
+ * An account may add a passkey freely while it has no second factor (first enrolment); once it
+ * has one, only a session that passed it in the last five minutes may: a session lifted from a
+ * browser could otherwise add the thief's passkey and keep the account for good.
+ */
+export async function mayAddPasskey(db: Executor, accountId: string, secondFactorAt: string | null, now = new Date()): Promise<boolean> {
+  return !(await hasActiveSecondFactor(db, accountId)) || hasRecentSecondFactor(secondFactorAt, now);
+}

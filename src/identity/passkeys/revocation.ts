@@ -1,0 +1,40 @@
+import type { Executor } from '../../store/index.ts';
+import { inTransaction } from '../../store/index.ts';
+import { recordSecurityEvent } from '../events.ts';
+import { requiresPasskey } from './policy.ts';
+
+export type PasskeyRevocation = 'revoked' | 'not_found' | 'last_factor';
+
+/**
+ * Revoke one of the account's own passkeys. Staff must keep a second factor that can still
+ * pass (a passkey, where only passkeys pass): removing the last one is refused. When a job
+ * seeker removes their last factor, their recovery codes go with it, as they would open nothing.
+ */
+export async function revokePasskey(db: Executor, accountId: string, factorId: string, address: string | null, now = new Date()): Promise<PasskeyRevocation> {
+  const passkeyOnly = await requiresPasskey(db, accountId);
+  return inTransaction(db, async (trx) => {
+    // Touching the account row first makes two revocations of the same account queue on
+    // PostgreSQL (SQLite runs one write transaction at a time anyway): each sees what the other left.
+    const account = await trx.updateTable('accounts').set((eb) => ({ status: eb.ref('status') })).where('id', '=', accountId).returning(['kind']).executeTakeFirst();
+    if (!account) return 'not_found';
+    const factors = await trx
+      .selectFrom('account_factors')
+      .select(['id', 'kind'])
+      .where('account_id', '=', accountId)
+      .where('kind', 'in', ['totp', 'passkey'])
+      .where('status', '=', 'active')
+      .where('revoked_at', 'is', null)
+      .execute();
+    const target = factors.find((f) => f.id === factorId && f.kind === 'passkey');
+    if (!target) return 'not_found';
+    const remaining = factors.filter((f) => f.id !== factorId && (!passkeyOnly || f.kind === 'passkey'));
+    if (account.kind === 'staff' && remaining.length === 0) return 'last_factor';
+    await trx.updateTable('account_factors').set({ revoked_at: now.toISOString() }).where('id', '=', factorId).execute();
+    const noFactorLeft = factors.length === 1;
+    if (noFactorLeft) {
+      await trx.updateTable('account_factors').set({ revoked_at: now.toISOString() }).where('account_id', '=', accountId).where('kind', '=', 'recovery_codes').where('revoked_at', 'is', null).execute();
+    }
+    await recordSecurityEvent(trx, 'factor_revoked', { accountId, address, details: { kind: 'passkey', factor: factorId, recoveryCodesRevoked: noFactorLeft } });
+    return 'revoked';
+  });
+}
