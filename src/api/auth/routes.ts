@@ -12,6 +12,7 @@ import {
   PASSWORD_MAX_LENGTH,
   recordFailure,
   recordSecurityEvent,
+  requiresPasskey,
   revokeAllSessions,
   revokeSession,
   secondFactorScope,
@@ -44,8 +45,13 @@ const SessionView = Type.Object({
 
 const cookieOptions = (maxAgeSeconds: number) => ({ httpOnly: true, secure: true, sameSite: 'strict' as const, path: '/', maxAge: maxAgeSeconds });
 
-function setSessionCookie(reply: FastifyReply, issued: IssuedSession): void {
+export function setSessionCookie(reply: FastifyReply, issued: IssuedSession): void {
   void reply.setCookie(SESSION_COOKIE, issued.token, cookieOptions(Math.max(1, Math.floor((Date.parse(issued.expiresAt) - Date.now()) / 1000))));
+}
+
+/** Staff of a passkey-only organisation: codes (TOTP, recovery) neither enrol nor pass. */
+function passkeyRequired(reply: FastifyReply, requestId: string) {
+  return reply.status(403).send({ error: 'passkey_required', message: 'Votre organisation exige une clé d’accès (passkey) : les codes à usage unique ne sont pas acceptés.', requestId });
 }
 
 function tooManyCodes(reply: FastifyReply, until: Date, requestId: string) {
@@ -114,7 +120,8 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             response: { 200: Type.Object({ factorId: Type.String(), secret: Type.String(), otpauthUri: Type.String() }), 401: ErrorSchema, 403: ErrorSchema },
           },
         },
-        async (request) => {
+        async (request, reply) => {
+          if (await requiresPasskey(db, request.account!.id)) return passkeyRequired(reply, request.id);
           const enrolment = await beginTotpEnrolment(db, runtime.keyring, request.account!.id, request.account!.login);
           return { factorId: enrolment.factorId, secret: enrolment.secret, otpauthUri: enrolment.uri };
         },
@@ -133,6 +140,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
         async (request, reply) => {
           const account = request.account!;
+          if (await requiresPasskey(db, account.id)) return passkeyRequired(reply, request.id);
           const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
           if (throttled) return tooManyCodes(reply, throttled, request.id);
           const codes = await confirmTotpEnrolment(db, runtime.keyring, account.id, request.body.factorId, request.body.code);
@@ -161,6 +169,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
         async (request, reply) => {
           const account = request.account!;
+          if (await requiresPasskey(db, account.id)) return passkeyRequired(reply, request.id);
           const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
           if (throttled) return tooManyCodes(reply, throttled, request.id);
           const check = await verifySecondFactor(db, runtime.keyring, account.id, request.body.code);
