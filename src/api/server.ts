@@ -10,6 +10,7 @@ import { agencyPersonRoutes } from './agency/persons.ts';
 import { accountAdministrationRoutes } from './admin/accounts.ts';
 import { channelRoutes } from './auth/channels.ts';
 import { federationRoutes } from './auth/federation.ts';
+import { passkeyPageRoutes } from './auth/passkey-page.ts';
 import { passkeyRoutes } from './auth/passkeys.ts';
 import { recoveryRoutes } from './auth/recovery.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -49,6 +50,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   await app.register(agencyPersonRoutes(runtime), { prefix: '/api/agency' });
   await app.register(authRoutes(runtime), { prefix: '/api/auth' });
   await app.register(passkeyRoutes(runtime), { prefix: '/api/auth/passkeys' });
+  await app.register(passkeyPageRoutes());
   await app.register(recoveryRoutes(runtime), { prefix: '/api/auth/recovery' });
   await app.register(channelRoutes(runtime), { prefix: '/api/auth/channels' });
   await app.register(federationRoutes(runtime), { prefix: '/api/auth/oidc' });
