@@ -496,7 +496,7 @@ describe(`passkeys (${BACKEND})`, () => {
     assert.equal(options.json().error, 'no_passkey');
   });
 
-  it('adding a passkey next to a factor needs that factor, passed in the last five minutes', async () => {
+  it('adding a passkey next to a factor, or removing one, needs a second factor passed in the last five minutes', async () => {
     const remi = await user('remi.agence', AGENCY);
     const authenticator = new SoftwareAuthenticator(ORIGIN);
     const { session: enrolled } = await enrol(remi, authenticator);
@@ -532,6 +532,17 @@ describe(`passkeys (${BACKEND})`, () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(await snapshot(remi.accountId), beforeStale, 'no factor added');
     assert.deepEqual(await db.selectFrom('passkey_challenges').selectAll().where('account_id', '=', remi.accountId).execute(), waiting, 'no challenge handed out or spent');
+
+    // Removing a passkey asks the same (before even looking whether it is the last one).
+    const [passkey] = await passkeyRows(remi.accountId);
+    const revoke = await call(remi, enrolled, 'DELETE', `/api/auth/passkeys/${passkey!.id}`);
+    assert.equal(revoke.statusCode, 403, revoke.body);
+    assert.equal(revoke.json().error, 'step_up_required');
+    assert.equal(await snapshot(remi.accountId), beforeStale);
+    assert.deepEqual(
+      (await eventsOf(remi.accountId, 'step_up_required')).map((e) => e.operation),
+      ['passkey_registration', 'passkey_registration', 'passkey_revocation'],
+    );
 
     // Without the anti-forgery header, nothing.
     const noCsrf = await app.inject({ method: 'POST', url: '/api/auth/passkeys/registration/options', remoteAddress: remi.client.remoteAddress, headers: { ...remi.client.headers, cookie: enrolled.cookie } });

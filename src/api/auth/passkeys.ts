@@ -9,6 +9,7 @@ import {
   clearFailures,
   finishPasskeyAuthentication,
   finishPasskeyRegistration,
+  hasRecentSecondFactor,
   mayAddPasskey,
   recordFailure,
   recordSecurityEvent,
@@ -141,14 +142,18 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const relyingParty = () => relyingPartyFor(runtime.config.publicUrl);
 
   /**
-   * Adding a passkey next to an existing factor needs that factor passed in the last five
-   * minutes; true when it was not, and the 403 is sent. (A boolean, not the reply: a reply is
-   * thenable, and an async function returning it resolves to undefined.)
+   * Adding a passkey next to an existing factor, or removing one, needs a second factor passed
+   * in the last five minutes: a session lifted from a browser could otherwise plant the thief's
+   * passkey or strip the owner's. True when it was not, and the 403 is sent. (A boolean, not the
+   * reply: a reply is thenable, and an async function returning it resolves to undefined.)
    */
-  async function refusedWithoutStepUp(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    if (await mayAddPasskey(db, request.account!.id, request.session!.second_factor_at)) return false;
-    await recordSecurityEvent(db, 'step_up_required', { accountId: request.account!.id, address: request.ip, details: { operation: 'passkey_registration' } });
-    void reply.status(403).send({ error: 'step_up_required', message: 'Validez d’abord votre second facteur (il y a moins de cinq minutes) pour ajouter une clé d’accès.', requestId: request.id });
+  async function refusedWithoutStepUp(request: FastifyRequest, reply: FastifyReply, operation: 'passkey_registration' | 'passkey_revocation'): Promise<boolean> {
+    const secondFactorAt = request.session!.second_factor_at;
+    const allowed = operation === 'passkey_registration' ? await mayAddPasskey(db, request.account!.id, secondFactorAt) : hasRecentSecondFactor(secondFactorAt);
+    if (allowed) return false;
+    await recordSecurityEvent(db, 'step_up_required', { accountId: request.account!.id, address: request.ip, details: { operation } });
+    const what = operation === 'passkey_registration' ? 'ajouter' : 'retirer';
+    void reply.status(403).send({ error: 'step_up_required', message: `Validez d’abord votre second facteur (il y a moins de cinq minutes) pour ${what} une clé d’accès.`, requestId: request.id });
     return true;
   }
 
@@ -167,7 +172,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        if (await refusedWithoutStepUp(request, reply)) return reply;
+        if (await refusedWithoutStepUp(request, reply, 'passkey_registration')) return reply;
         return beginPasskeyRegistration(db, relyingParty(), callerOf(request), request.account!.login);
       },
     );
@@ -189,7 +194,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        if (await refusedWithoutStepUp(request, reply)) return reply;
+        if (await refusedWithoutStepUp(request, reply, 'passkey_registration')) return reply;
         const account = request.account!;
         const outcome = await finishPasskeyRegistration(db, relyingParty(), callerOf(request), request.body.response as RegistrationResponseJSON, request.body.label);
         if (!outcome.ok) return refused(reply, outcome.reason, request.id);
@@ -256,12 +261,13 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: TAGS,
-          summary: 'Retirer une de mes clés d’accès (jamais le dernier second facteur d’un compte agent)',
+          summary: 'Retirer une de mes clés d’accès (second facteur validé depuis moins de cinq minutes ; jamais le dernier second facteur d’un compte agent)',
           params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
           response: { 204: Type.Null(), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
         },
       },
       async (request, reply) => {
+        if (await refusedWithoutStepUp(request, reply, 'passkey_revocation')) return reply;
         const outcome = await revokePasskey(db, request.account!.id, request.params.id, request.ip);
         if (outcome === 'not_found') return reply.status(404).send({ error: 'not_found', message: 'Clé d’accès inconnue.', requestId: request.id });
         if (outcome === 'last_factor') {
