@@ -9,7 +9,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     {
       level,
       base: { service: 'rempart' },
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.token', '*.password', '*.secret'], censor: '[secret]' },
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.token', '*.password', '*.secret', '*.client_assertion', '*.client_secret', '*.access_token'], censor: '[secret]' },
     },
     destination,
   );
