@@ -4,6 +4,7 @@ import { DecryptionError, KeyringError } from '../crypto/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/index.ts';
 import { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS, renewBootstrapToken } from '../identity/index.ts';
 import { openRuntime, type Runtime } from '../runtime/index.ts';
+import { runClientsRegister, runClientsRevoke } from './commands/clients.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
 import { runPersonErase } from './commands/person.ts';
 import { runSeed } from './commands/seed.ts';
@@ -119,6 +120,20 @@ accounts
       process.stdout.write(`${disabled.length} compte(s) d'agent désactivé(s) pour inactivité.\n`);
     }),
   );
+
+const clients = program.command('clients').description('clients machines des systèmes d’information partenaires (OAuth 2, private_key_jwt)');
+clients
+  .command('register')
+  .description('enregistrer un client machine pour une organisation, avec son jeu de clés publiques (JWKS)')
+  .option('--organisation <id>', 'identifiant de l’organisation')
+  .option('--name <nom>', 'nom du système d’information')
+  .option('--jwks <fichier>', 'fichier JSON du jeu de clés publiques (EC P-256, RSA ≥ 2048 ou Ed25519)')
+  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runClientsRegister(runtime, opts)));
+clients
+  .command('revoke')
+  .description('révoquer un client machine : ses assertions et ses jetons sont refusés aussitôt')
+  .argument('<clientId>', 'identifiant du client')
+  .action(async (clientId: string) => withRuntime((runtime) => runClientsRevoke(runtime, { clientId })));
 
 program
   .command('migrate')
