@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { awaitsSecondFactor, csrfMatches, hasActiveSecondFactor, hasRecentSecondFactor, recordSecurityEvent, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
+import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, recordSecurityEvent, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 
 declare module 'fastify' {
@@ -53,7 +53,7 @@ export function requireSession(db: Executor) {
     }
     // A password alone opens nothing but the way to the second factor (staff always need one).
     const allowed = request.routeOptions.config.beforeSecondFactor;
-    if (awaitsSecondFactor(resolved.session) && (!allowed || (allowed === 'first_enrolment' && (await hasActiveSecondFactor(db, resolved.account.id))))) {
+    if (awaitsSecondFactor(resolved.session) && (!allowed || (allowed === 'first_enrolment' && (await hasUsableSecondFactor(db, resolved.account.id))))) {
       void reply.status(403).send({ error: 'second_factor_required', message: 'Second facteur requis : validez-le ou enrôlez-en un.', requestId: request.id });
       return reply;
     }

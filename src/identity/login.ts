@@ -1,7 +1,7 @@
 import type { AccountsTable, Executor } from '../store/index.ts';
 import { findAccountByLogin, normalizeLogin } from './accounts.ts';
 import { recordSecurityEvent } from './events.ts';
-import { hasActiveSecondFactor } from './factors.ts';
+import { hasUsableSecondFactor } from './passkeys/index.ts';
 import { verifyPassword } from './passwords.ts';
 import { createSession, type ClientContext, type IssuedSession } from './sessions.ts';
 import { addressScope, blockedUntil, clearFailures, loginScope, recordFailure } from './throttle.ts';
@@ -33,7 +33,7 @@ export async function loginWithPassword(db: Executor, credentials: { login: stri
     return { ok: false, reason: 'invalid_credentials' };
   }
   await clearFailures(db, scopes[0]!);
-  const enrolled = await hasActiveSecondFactor(db, account.id);
+  const enrolled = await hasUsableSecondFactor(db, account.id);
   // Staff must hold a second factor; anyone who enrolled one must present it.
   const secondFactor = enrolled ? 'required' : account.kind === 'staff' ? 'enrolment_required' : 'not_required';
   const session = await createSession(db, account.id, account.kind, client, { now, requiresSecondFactor: secondFactor !== 'not_required' });

@@ -422,6 +422,24 @@ describe(`passkeys (${BACKEND})`, () => {
     assert.equal(await snapshot(samir.accountId), beforeRevoke);
   });
 
+  it('passkey-only organisation: an agent holding only a TOTP app from before is not stuck: sign-in asks for a passkey enrolment', async () => {
+    const nadia = await user('nadia.appels', CALL_CENTRE);
+    const enrolment = await beginTotpEnrolment(db, server.runtime.keyring, nadia.accountId, nadia.login);
+    await db.updateTable('account_factors').set({ status: 'active' }).where('id', '=', enrolment.factorId).execute();
+    const { secondFactor, session } = await passwordLogin(nadia);
+    assert.equal(secondFactor, 'enrolment_required', 'the TOTP app is no factor in a passkey-only organisation');
+    assert.ok(await awaitingSecondFactor(nadia, session));
+    const authenticator = new SoftwareAuthenticator(ORIGIN);
+    const registration = await call(nadia, session, 'POST', '/api/auth/passkeys/registration', { response: authenticator.create(await registrationOptions(nadia, session)) });
+    assert.equal(registration.statusCode, 200, registration.body);
+    const upgraded = sessionFrom(registration);
+    assert.equal(await awaitingSecondFactor(nadia, upgraded), false, 'the first usable factor upgrades the session');
+    const again = await passwordLogin(nadia);
+    assert.equal(again.secondFactor, 'required');
+    const second = await call(nadia, again.session, 'POST', '/api/auth/passkeys/registration/options');
+    assert.equal(second.statusCode, 403, 'now that a passkey exists, a password alone cannot add another');
+  });
+
   it('revocation: a staff account keeps its last second factor; a revoked passkey no longer passes', async () => {
     const yann = await user('yann.agence', AGENCY);
     const laptop = new SoftwareAuthenticator(ORIGIN);

@@ -1,6 +1,6 @@
 import type { AccountsTable, Executor } from '../../store/index.ts';
 import { recordSecurityEvent } from '../events.ts';
-import { hasActiveSecondFactor } from '../factors.ts';
+import { hasUsableSecondFactor } from '../passkeys/index.ts';
 import { createSession, type ClientContext, type IssuedSession } from '../sessions.ts';
 import { findLinkedAccount } from './identities.ts';
 import { PROVIDER_RULES, type FederationProvider } from './providers.ts';
@@ -41,7 +41,7 @@ export async function loginWithFederatedIdentity(db: Executor, provider: Federat
   // Linking enforces this already; checked again so a stray row can never open a staff account through FranceConnect.
   if (account.kind !== PROVIDER_RULES[provider].accountKind) return reject('account_kind_mismatch', account.id);
 
-  const enrolled = await hasActiveSecondFactor(db, account.id);
+  const enrolled = await hasUsableSecondFactor(db, account.id);
   const secondFactor = secondFactorAfterFederation(provider, identity.acr, account.kind, enrolled);
   const session = await createSession(db, account.id, account.kind, client, {
     now,

@@ -1,5 +1,6 @@
 import type { Executor } from '../../store/index.ts';
 import { hasActiveSecondFactor, hasRecentSecondFactor } from '../factors.ts';
+import { activePasskeys } from './credentials.ts';
 
 /**
  * True for a staff account whose organisation's security posture says `passkeyOnly`: codes
@@ -34,5 +35,15 @@ function passkeyOnly(posture: string): boolean {
  * browser could otherwise add the thief's passkey and keep the account for good.
  */
 export async function mayAddPasskey(db: Executor, accountId: string, secondFactorAt: string | null, now = new Date()): Promise<boolean> {
-  return !(await hasActiveSecondFactor(db, accountId)) || hasRecentSecondFactor(secondFactorAt, now);
+  return !(await hasUsableSecondFactor(db, accountId)) || hasRecentSecondFactor(secondFactorAt, now);
+}
+
+/**
+ * A second factor this account can actually pass: in a passkey-only organisation, only a
+ * passkey counts. A TOTP app enrolled before the organisation went passkey-only is no factor
+ * there, so its holder is treated as having none and may enrol a passkey at sign-in.
+ */
+export async function hasUsableSecondFactor(db: Executor, accountId: string): Promise<boolean> {
+  if (await requiresPasskey(db, accountId)) return (await activePasskeys(db, accountId)).length > 0;
+  return hasActiveSecondFactor(db, accountId);
 }

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON, type VerifiedRegistrationResponse } from '@simplewebauthn/server';
 import { inTransaction, type Executor } from '../../store/index.ts';
 import { recordSecurityEvent } from '../events.ts';
-import { hasActiveSecondFactor, issueRecoveryCodes } from '../factors.ts';
+import { issueRecoveryCodes } from '../factors.ts';
 import { signedChallenge, type CeremonyCaller, type PasskeyFailure } from './ceremony.ts';
 import { CHALLENGE_TTL_MS, storeChallenge, takeChallenge } from './challenges.ts';
 import { activePasskeys, descriptorsOf, ownerOfCredential, userHandleOf, type PasskeyData } from './credentials.ts';
-import { requiresPasskey } from './policy.ts';
+import { hasUsableSecondFactor, requiresPasskey } from './policy.ts';
 import type { RelyingParty } from './relying-party.ts';
 
 /** EdDSA, ES256, RS256: what authenticators in use make; the same list checks the answer. */
@@ -69,7 +69,7 @@ export async function finishPasskeyRegistration(db: Executor, rp: RelyingParty, 
     deviceType: info.credentialDeviceType,
     backedUp: info.credentialBackedUp,
   };
-  const firstFactor = !(await hasActiveSecondFactor(db, caller.accountId));
+  const firstFactor = !(await hasUsableSecondFactor(db, caller.accountId));
   const factorId = randomUUID();
   try {
     await inTransaction(db, async (trx) => {
