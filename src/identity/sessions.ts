@@ -89,6 +89,18 @@ export type SessionRejection = 'unknown' | 'revoked' | 'expired' | 'idle' | 'cli
 
 export type ResolvedSession = { ok: true; session: SessionsTable; account: AccountsTable } | { ok: false; reason: SessionRejection };
 
+/** Why a session is past its absolute or idle limit, if it is. */
+function lapse(session: SessionsTable, now: Date): 'expired' | 'idle' | undefined {
+  if (now >= new Date(session.expires_at)) return 'expired';
+  if (now.getTime() - new Date(session.last_seen_at).getTime() > session.idle_seconds * 1000) return 'idle';
+  return undefined;
+}
+
+/** Not revoked, not expired, not idle: for checks made without the session's cookie (an OIDC callback). */
+export function isSessionLive(session: SessionsTable, now = new Date()): boolean {
+  return session.revoked_at === null && lapse(session, now) === undefined;
+}
+
 /**
  * The session a cookie names, if still good. A session presented from another network AND
  * another browser than it was issued to (a cookie lifted by an infostealer) is revoked on
@@ -129,10 +141,8 @@ export async function resolveSession(db: Executor, token: string, client: Client
     password_changed_at: a_password_changed_at,
   };
   if (session.revoked_at) return { ok: false, reason: 'revoked' };
-  let rejection: SessionRejection | undefined;
-  if (now >= new Date(session.expires_at)) rejection = 'expired';
-  else if (now.getTime() - new Date(session.last_seen_at).getTime() > session.idle_seconds * 1000) rejection = 'idle';
-  else if (session.network !== networkOf(client.address) && session.fingerprint !== fingerprintOf(client)) rejection = 'client_changed';
+  const clientChanged = session.network !== networkOf(client.address) && session.fingerprint !== fingerprintOf(client);
+  const rejection: SessionRejection | undefined = lapse(session, now) ?? (clientChanged ? 'client_changed' : undefined);
   if (rejection) {
     await revoke(db, session.id_hash, rejection, now);
     await recordSecurityEvent(db, 'session_rejected', { accountId: session.account_id, address: client.address, details: { session: session.public_id, reason: rejection } });

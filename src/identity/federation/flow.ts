@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AccountsTable, Executor, FederationTransactionsTable, SessionsTable } from '../../store/index.ts';
 import { recordSecurityEvent } from '../events.ts';
-import { awaitsSecondFactor, type ClientContext } from '../sessions.ts';
+import { awaitsSecondFactor, isSessionLive, type ClientContext } from '../sessions.ts';
 import { linkIdentity } from './identities.ts';
 import { loginWithFederatedIdentity, type FederatedLoginOutcome, type FederatedLoginRejection } from './login.ts';
 import { PROVIDER_RULES, type FederationProvider } from './providers.ts';
@@ -120,8 +120,7 @@ export async function completeFederation(db: Executor, parties: RelyingParties, 
 async function linkingAccount(db: Executor, transaction: FederationTransactionsTable, now: Date): Promise<AccountsTable | undefined> {
   if (!transaction.account_id || !transaction.session_hash) return undefined;
   const session = await db.selectFrom('sessions').selectAll().where('id_hash', '=', transaction.session_hash).where('account_id', '=', transaction.account_id).executeTakeFirst();
-  if (!session || session.revoked_at !== null || awaitsSecondFactor(session)) return undefined;
-  if (now >= new Date(session.expires_at) || now.getTime() - new Date(session.last_seen_at).getTime() > session.idle_seconds * 1000) return undefined;
+  if (!session || !isSessionLive(session, now) || awaitsSecondFactor(session)) return undefined;
   const account = await db.selectFrom('accounts').selectAll().where('id', '=', transaction.account_id).executeTakeFirst();
   return account?.status === 'active' ? account : undefined;
 }
