@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { addChannel, createAccount, runRecertificationSchedule } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, countRows } from '../helpers/backend.ts';
@@ -32,7 +33,7 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
     await db.insertInto('organisations').values({ id, kind, name, siret: null, departement: '33', security_posture: '{}', status: 'active', created_at: new Date().toISOString() }).execute();
     await db
       .insertInto('agreements')
-      .values({ id: randomUUID(), organisation_id: id, reference: `REF-${id.slice(0, 8)}`, version: 1, legal_basis: 'test', purposes: '[]', dpo_contact: 'dpo@test.example', security_contact: contact, valid_from: '2026-01-01', valid_until: '2028-12-31', status: 'active', created_at: '' })
+      .values({ id: randomUUID(), organisation_id: id, reference: `REF-${id.slice(0, 8)}`, version: 1, legal_basis: 'test', purposes: JSON.stringify([{ purpose: 'accompagnement', label: 'Accompagnement', read: ['identity'], write: [], relationship: 'caseload', dailyCeiling: 10, retentionDays: 30 }]), dpo_contact: 'dpo@test.example', security_contact: contact, valid_from: '2026-01-01', valid_until: '2028-12-31', status: 'active', created_at: '' })
       .execute();
     return id;
   }
@@ -225,6 +226,42 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
     assert.equal(messagesTo(server.env.dir, SECURITY_CONTACT).length, alerts + 1);
     const foreign = await call('admin.alpha')('POST', `/api/admin/accounts/${accounts['admin.autre']}/disable`);
     assert.equal(foreign.statusCode, 404);
+  });
+
+  it('connecting a partner information system is four-eyes too, and only public keys are accepted', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const before = await countRows(runtime, 'machine_clients');
+    const leaked = await call('admin.alpha')('POST', '/api/admin/requests', { kind: 'register_machine_client', name: 'SI agence', jwks: { keys: [await exportJWK(privateKey)] } });
+    assert.equal(leaked.statusCode, 400, leaked.body);
+    assert.ok((leaked.json().issues as Array<{ field: string }>).some((i) => i.field.startsWith('body.jwks.keys.0')), leaked.body);
+    assert.ok(!leaked.body.includes(String((await exportJWK(privateKey)).d)), 'a private value is never echoed back');
+
+    const asked = await call('admin.alpha')('POST', '/api/admin/requests', { kind: 'register_machine_client', name: 'SI agence', jwks: { keys: [publicJwk] } });
+    assert.equal(asked.statusCode, 202, asked.body);
+    assert.equal(await countRows(runtime, 'machine_clients'), before, 'nothing is connected by one administrator');
+    assert.equal((await call('admin.alpha')('POST', `/api/admin/requests/${asked.json().id}/approve`)).statusCode, 403);
+    const approved = await call('admin.beta')('POST', `/api/admin/requests/${asked.json().id}/approve`);
+    assert.equal(approved.statusCode, 200, approved.body);
+    const clientId = approved.json().outcome.clientId as string;
+
+    const now = Math.floor(Date.now() / 1000);
+    const tokenFor = async () => {
+      const jwt = await new SignJWT({ iss: clientId, sub: clientId, aud: `${runtime.config.publicUrl}/api/oauth/token`, iat: now, exp: now + 60, jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid: String(approved.json().summary.jwks.keys[0].kid) }).sign(privateKey);
+      const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt });
+      return app.inject({ method: 'POST', url: '/api/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+    };
+    const token = await tokenFor();
+    assert.equal(token.statusCode, 200, token.body);
+
+    const listed = await call('admin.beta')('GET', '/api/admin/machine-clients');
+    assert.deepEqual((listed.json().clients as Array<{ clientId: string; status: string }>).map((c) => [c.clientId, c.status]), [[clientId, 'active']]);
+    assert.equal((await call('admin.autre')('POST', `/api/admin/machine-clients/${clientId}/revoke`)).statusCode, 404, 'another organisation cannot touch it');
+    const revoked = await call('admin.beta')('POST', `/api/admin/machine-clients/${clientId}/revoke`);
+    assert.equal(revoked.statusCode, 200, revoked.body);
+    assert.equal(revoked.json().revoked, true);
+    const refused = await app.inject({ method: 'GET', url: '/api/partner/agreements', headers: { authorization: `Bearer ${token.json().access_token}` } });
+    assert.equal(refused.statusCode, 401, 'its tokens stop at once');
   });
 
   it('recertification: nobody confirms their own account, and accounts nobody confirmed are disabled at the due date', async () => {

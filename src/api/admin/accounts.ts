@@ -7,8 +7,10 @@ import {
   disableStaffAccount,
   listAdminRequests,
   listOrganisationAccounts,
+  listOrganisationMachineClients,
   refuseAdminRequest,
   requestAdminChange,
+  revokeOrganisationMachineClient,
   startRecertification,
 } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -34,6 +36,10 @@ const RequestBody = Type.Union([
   ),
   Type.Object({ kind: Type.Literal('grant_roles'), accountId: Id, roles: Roles }, { additionalProperties: false }),
   Type.Object({ kind: Type.Literal('reset_staff_credentials'), accountId: Id, resetFactors: Type.Boolean() }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('register_machine_client'), name: Type.String({ minLength: 1, maxLength: 120 }), jwks: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 5 }) }) },
+    { additionalProperties: false },
+  ),
 ]);
 
 const RequestView = Type.Object({
@@ -87,7 +93,7 @@ export function accountAdministrationRoutes(runtime: Runtime): FastifyPluginAsyn
 
     app.post(
       '/requests',
-      { preHandler: stepUp, schema: { tags, summary: 'Demander une création de compte, une attribution de rôle ou une réinitialisation (à faire approuver)', body: RequestBody, response: { 202: RequestView, ...errorResponses } } },
+      { preHandler: stepUp, schema: { tags, summary: 'Demander une création de compte, une attribution de rôle, une réinitialisation ou le raccordement d’un client machine (à faire approuver)', body: RequestBody, response: { 202: RequestView, ...errorResponses } } },
       async (request, reply) => reply.status(202).send(await requestAdminChange(messengerOf(runtime), request.account!.id, request.body, request.ip)),
     );
 
@@ -114,6 +120,18 @@ export function accountAdministrationRoutes(runtime: Runtime): FastifyPluginAsyn
       '/requests/:id/refuse',
       { preHandler: stepUp, schema: { tags, summary: 'Refuser une demande', params: IdParams, response: { 200: RequestView, ...errorResponses } } },
       async (request) => refuseAdminRequest(messengerOf(runtime), request.account!.id, request.params.id, request.ip),
+    );
+
+    app.get(
+      '/machine-clients',
+      { schema: { tags, summary: 'Les systèmes d’information partenaires (clients machine) de mon organisation', response: { 200: Type.Object({ clients: Type.Array(Type.Record(Type.String(), Type.Unknown())) }), ...errorResponses } } },
+      async (request) => ({ clients: await listOrganisationMachineClients(db, request.account!.id) }),
+    );
+
+    app.post(
+      '/machine-clients/:id/revoke',
+      { preHandler: stepUp, schema: { tags, summary: 'Révoquer un client machine tout de suite (ses jetons cessent de fonctionner)', params: IdParams, response: { 200: Type.Object({ revoked: Type.Boolean() }), ...errorResponses } } },
+      async (request) => revokeOrganisationMachineClient(messengerOf(runtime), request.account!.id, request.params.id),
     );
 
     app.post(

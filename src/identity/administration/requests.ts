@@ -3,6 +3,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type Val
 import { inTransaction, type AdminRequestsTable, type Executor } from '../../store/index.ts';
 import { normalizeLogin } from '../accounts.ts';
 import { addChannel, canonicalAddress } from '../channels.ts';
+import { findMachineClient, normalisePublicJwks, registerMachineClient, revokeMachineClient } from '../machine-clients/index.ts';
 import { recordSecurityEvent } from '../events.ts';
 import { alertSecurityContact, type Messenger } from '../notifications.ts';
 import { sendActivation } from '../recovery.ts';
@@ -18,7 +19,8 @@ const LOGIN_PATTERN = /^[a-z0-9][a-z0-9._-]{2,62}$/;
 export type AdminRequestInput =
   | { kind: 'create_staff_account'; login: string; displayName: string; roles: string[]; email: string }
   | { kind: 'grant_roles'; accountId: string; roles: string[] }
-  | { kind: 'reset_staff_credentials'; accountId: string; resetFactors: boolean };
+  | { kind: 'reset_staff_credentials'; accountId: string; resetFactors: boolean }
+  | { kind: 'register_machine_client'; name: string; jwks: unknown };
 
 export interface AdminRequestView {
   id: string;
@@ -75,6 +77,12 @@ async function validatedPayload(db: Executor, admin: StaffMember, input: AdminRe
     if (taken) throw new ConflictError('cet identifiant de connexion est déjà pris', 'login_taken');
     return { target: null, payload: { login, displayName: input.displayName.trim(), roles: [...new Set(input.roles)], email } };
   }
+  if (input.kind === 'register_machine_client') {
+    const { jwks, issues } = await normalisePublicJwks(input.jwks, 'body.jwks');
+    if (issues.length || !jwks) throw new ValidationError(issues);
+    // Only public keys reach the request; what the approver sees is what will be registered.
+    return { target: null, payload: { login: input.name.trim(), name: input.name.trim(), jwks } };
+  }
   const target = await targetInOrganisation(db, admin, input.accountId);
   if (input.kind === 'grant_roles') {
     const issues = rolesIssues(input.roles, admin.organisationKind, 'body.roles');
@@ -90,6 +98,7 @@ const KIND_LABELS: Record<AdminRequestsTable['kind'], string> = {
   create_staff_account: 'création d’un compte professionnel',
   grant_roles: 'attribution de rôles',
   reset_staff_credentials: 'réinitialisation des accès d’un agent',
+  register_machine_client: 'raccordement d’un système d’information partenaire (client machine)',
 };
 
 function describe(kind: AdminRequestsTable['kind'], payload: Record<string, unknown>): string {
@@ -189,7 +198,7 @@ export async function approveAdminRequest(m: Messenger, approverAccountId: strin
   });
   const target = decided.target_account_id ?? (JSON.parse(decided.outcome) as { accountId?: string }).accountId;
   // Out of band: the code goes to the staff member's professional address, not to either administrator.
-  if (target && row.kind !== 'grant_roles') await sendActivation(m, target, now);
+  if (target && (row.kind === 'create_staff_account' || row.kind === 'reset_staff_credentials')) await sendActivation(m, target, now);
   await alertSecurityContact(m, admin.organisationId, 'admin_request_alert', `${KIND_LABELS[row.kind]} approuvée`, `${admin.login} a approuvé : ${describe(row.kind, payload)} (demande de ${row.requested_by}).`);
   return view(decided);
 }
@@ -208,6 +217,11 @@ async function carryOut(m: Messenger, trx: Executor, row: AdminRequestsTable, pa
     await addChannel(trx, m.keyring, accountId, 'email', email, { verified: true, now });
     await recordSecurityEvent(trx, 'account_created', { accountId, details: { kind: 'staff', request: row.id } });
     return { accountId, actorId };
+  }
+  if (row.kind === 'register_machine_client') {
+    const { name, jwks } = payload as { name: string; jwks: unknown };
+    const client = await registerMachineClient(trx, { organisationId: row.organisation_id, name, jwks }, now);
+    return { clientId: client.clientId, actorId: client.actorId };
   }
   const target = row.target_account_id!;
   const member = await staffMemberOf(trx, target);
@@ -270,4 +284,20 @@ export async function listOrganisationAccounts(db: Executor, adminAccountId: str
     .orderBy('accounts.login')
     .execute();
   return rows.map((r) => ({ id: r.id, login: r.login, displayName: r.display_name, roles: JSON.parse(r.roles) as string[], status: r.status, lastLoginAt: r.last_login_at, createdAt: r.created_at }));
+}
+
+/** Disconnecting a partner system, like disabling an account, is one administrator's call, told to the security contact. */
+export async function revokeOrganisationMachineClient(m: Messenger, adminAccountId: string, clientId: string, now = new Date()): Promise<{ revoked: boolean }> {
+  const admin = await requireOrgAdmin(m.db, adminAccountId);
+  const client = await findMachineClient(m.db, clientId);
+  if (!client || client.client.organisation_id !== admin.organisationId) throw new NotFoundError('client machine');
+  const revoked = await revokeMachineClient(m.db, clientId, now);
+  if (revoked) await alertSecurityContact(m, admin.organisationId, 'admin_action_alert', 'client machine révoqué', `${admin.login} a révoqué le client machine « ${client.client.name} » (${clientId}) le ${now.toISOString()}.`);
+  return { revoked };
+}
+
+export async function listOrganisationMachineClients(db: Executor, adminAccountId: string) {
+  const admin = await requireOrgAdmin(db, adminAccountId);
+  const rows = await db.selectFrom('machine_clients').select(['id', 'name', 'status', 'created_at', 'revoked_at']).where('organisation_id', '=', admin.organisationId).orderBy('created_at').execute();
+  return rows.map((r) => ({ clientId: r.id, name: r.name, status: r.status, createdAt: r.created_at, revokedAt: r.revoked_at }));
 }

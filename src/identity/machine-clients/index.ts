@@ -18,8 +18,9 @@ export {
   type TokenRequestForm,
   type TokenResponse,
 } from './grant.ts';
-export { ACCEPTED_ALGORITHMS } from './jwks.ts';
+export { ACCEPTED_ALGORITHMS, normalisePublicJwks } from './jwks.ts';
 export {
+  findMachineClient,
   MACHINE_CLIENT_ROLE,
   registerMachineClient,
   revokeMachineClient,

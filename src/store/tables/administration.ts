@@ -6,7 +6,7 @@
 export interface AdminRequestsTable {
   id: string;
   organisation_id: string;
-  kind: 'create_staff_account' | 'grant_roles' | 'reset_staff_credentials';
+  kind: 'create_staff_account' | 'grant_roles' | 'reset_staff_credentials' | 'register_machine_client';
   target_account_id: string | null;
   /** JSON: what to create or change; never a password or a code. */
   payload: string;
