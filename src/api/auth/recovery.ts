@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { activateAccount, addressScope, blockedUntil, completeRecovery, PASSWORD_MAX_LENGTH, recordFailure, startRecovery } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -26,6 +27,18 @@ const CODE_MESSAGES: Record<string, string> = {
  */
 export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
+  /** A refused code costs the address a failure (codes cannot be walked from one place) and names the field. */
+  async function refuse(request: FastifyRequest, reply: FastifyReply, refusal: { error: string; what: string; field: string; reason: string }) {
+    await recordFailure(db, addressScope(request.ip));
+    const explanation = CODE_MESSAGES[refusal.reason] ?? refusal.reason;
+    return reply.status(400).send({
+      error: refusal.error,
+      message: `${refusal.what} refusée : ${explanation}.`,
+      issues: [{ field: refusal.field, rule: refusal.reason, message: explanation }],
+      requestId: request.id,
+    });
+  }
+
   return async (app) => {
     app.addHook('onRequest', async (request, reply) => {
       const until = await blockedUntil(db, [addressScope(request.ip)]);
@@ -73,15 +86,7 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const outcome = await completeRecovery(messengerOf(runtime), request.body, request.ip);
-        if (!outcome.ok) {
-          await recordFailure(db, addressScope(request.ip));
-          return reply.status(400).send({
-            error: 'recovery_refused',
-            message: `Réinitialisation refusée : ${CODE_MESSAGES[outcome.reason] ?? outcome.reason}.`,
-            issues: [{ field: outcome.field, rule: outcome.reason, message: CODE_MESSAGES[outcome.reason] ?? outcome.reason }],
-            requestId: request.id,
-          });
-        }
+        if (!outcome.ok) return refuse(request, reply, { error: 'recovery_refused', what: 'Réinitialisation', field: outcome.field, reason: outcome.reason });
         return { revokedSessions: outcome.revokedSessions, announced: outcome.announced };
       },
     );
@@ -101,15 +106,7 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const outcome = await activateAccount(messengerOf(runtime), request.body, request.ip);
-        if (!outcome.ok) {
-          await recordFailure(db, addressScope(request.ip));
-          return reply.status(400).send({
-            error: 'activation_refused',
-            message: `Activation refusée : ${CODE_MESSAGES[outcome.reason] ?? outcome.reason}.`,
-            issues: [{ field: 'body.code', rule: outcome.reason, message: CODE_MESSAGES[outcome.reason] ?? outcome.reason }],
-            requestId: request.id,
-          });
-        }
+        if (!outcome.ok) return refuse(request, reply, { error: 'activation_refused', what: 'Activation', field: 'body.code', reason: outcome.reason });
         return reply.status(204).send(null);
       },
     );
