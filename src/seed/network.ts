@@ -1,4 +1,4 @@
-import type { FieldClass } from '../domain/index.ts';
+import type { PurposeRule } from '../policy/index.ts';
 import type { AgreementsTable, ActorsTable, OrganisationsTable } from '../store/index.ts';
 import { deterministicUuid } from './ids.ts';
 import { AGENCY_SITES } from './reference-data.ts';
@@ -7,16 +7,6 @@ import { AGENCY_SITES } from './reference-data.ts';
  * The employment network of one département, as the demo and the tests know it. Agreements
  * here are the starting defaults that the policy issue turns into decisions.
  */
-export interface PurposeRule {
-  purpose: string;
-  label: string;
-  read: FieldClass[];
-  write: FieldClass[];
-  relationship: 'caseload' | 'referral' | 'agency' | 'verified_caller';
-  dailyCeiling: number;
-  retentionDays: number;
-  conditions?: { maxAge?: number };
-}
 
 interface OrganisationSpec {
   key: string;
@@ -31,6 +21,7 @@ const agencyPurposes: PurposeRule[] = [
   {
     purpose: 'accompagnement',
     label: 'Accompagnement vers l’emploi',
+    roles: ['counsellor'],
     read: ['identity', 'contact', 'id_document', 'registration', 'career', 'follow_up'],
     write: ['contact', 'career', 'follow_up'],
     relationship: 'caseload',
@@ -40,6 +31,7 @@ const agencyPurposes: PurposeRule[] = [
   {
     purpose: 'indemnisation',
     label: 'Indemnisation et paiement des allocations',
+    roles: ['indemnisation_agent'],
     read: ['identity', 'nir', 'registration', 'benefits', 'bank'],
     write: ['benefits', 'bank'],
     relationship: 'agency',
@@ -66,13 +58,14 @@ function agency(index: number): OrganisationSpec {
   };
 }
 
-function partner(key: string, kind: string, name: string, reference: string, legalBasis: string, purposes: PurposeRule[], staffPrefix: string, staffCount: number, staffRole = 'partner_staff'): OrganisationSpec {
+/** A partner's purposes are for its staff and for its information system (machine clients). */
+function partner(key: string, kind: string, name: string, reference: string, legalBasis: string, purposes: Array<Omit<PurposeRule, 'roles'>>, staffPrefix: string, staffCount: number, staffRole = 'partner_staff'): OrganisationSpec {
   return {
     key,
     kind,
     name,
     siret: null,
-    agreement: { reference, legalBasis, purposes },
+    agreement: { reference, legalBasis, purposes: purposes.map((p) => ({ ...p, roles: [staffRole, 'partner_system'] })) },
     staff: [
       ...Array.from({ length: staffCount }, (_, i) => ({ login: `${staffPrefix}.${i + 1}`, displayName: `${name} — agent ${i + 1}`, roles: [staffRole] })),
       { login: `${staffPrefix}.admin`, displayName: `${name} — administrateur des comptes`, roles: ['org_admin'] },
@@ -123,6 +116,13 @@ export const NETWORK: readonly OrganisationSpec[] = [
   },
 ];
 
+/** The demo's organisations connect from loopback and private ranges (where a demo runs). */
+const DEMO_NETWORKS = ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
+
+function daysBefore(iso: string, days: number): string {
+  return new Date(Date.parse(iso) - days * 86_400_000).toISOString().slice(0, 10);
+}
+
 export interface NetworkRows {
   organisations: OrganisationsTable[];
   agreements: AgreementsTable[];
@@ -149,7 +149,7 @@ export function networkRows(seed: number, now: string): NetworkRows {
       name: spec.name,
       siret: spec.siret,
       departement: '33',
-      security_posture: JSON.stringify({ mfa: 'required', passkeyOnly: spec.kind === 'subcontractor', lastAudit: null }),
+      security_posture: JSON.stringify({ mfa: 'required', passkeyOnly: spec.kind === 'subcontractor', lastAudit: daysBefore(now, 60), networks: DEMO_NETWORKS }),
       status: 'active',
       created_at: now,
     });

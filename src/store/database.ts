@@ -10,6 +10,7 @@ import { administration } from './migrations/0003_administration.ts';
 import { passkeys } from './migrations/0004_passkeys.ts';
 import { federation } from './migrations/0005_federation.ts';
 import { machineClients } from './migrations/0006_machine_clients.ts';
+import { policy } from './migrations/0007_policy.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -84,6 +85,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0004_passkeys': passkeys(flavour),
     '0005_federation': federation(flavour),
     '0006_machine_clients': machineClients(flavour),
+    '0007_policy': policy(flavour),
   };
 }
 

@@ -24,3 +24,4 @@ export type * from './tables/administration.ts';
 export type * from './tables/federation.ts';
 export type * from './tables/machine-clients.ts';
 export type * from './tables/passkeys.ts';
+export type * from './tables/policy.ts';

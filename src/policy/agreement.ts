@@ -1,0 +1,63 @@
+import type { FieldClass } from '../domain/index.ts';
+import type { AgreementsTable } from '../store/index.ts';
+
+/**
+ * What ties a person to the caller, per purpose:
+ * - `caseload`: the person is in the acting counsellor's own active caseload;
+ * - `agency`: the person is followed by the acting agent's agency (any of its counsellors);
+ * - `referral`: the person has an active referral to the acting organisation;
+ * - `verified_caller`: the person called and proved who they are to this operator in the last 15 minutes.
+ */
+export const RELATIONSHIPS = ['caseload', 'agency', 'referral', 'verified_caller'] as const;
+export type Relationship = (typeof RELATIONSHIPS)[number];
+
+/** One purpose of an agreement: who may act for it, on what, for whom, how much, how long. */
+export interface PurposeRule {
+  purpose: string;
+  label: string;
+  /** Roles of the organisation's actors that may act under this purpose. */
+  roles: string[];
+  read: FieldClass[];
+  write: FieldClass[];
+  relationship: Relationship;
+  /** Distinct persons per organisation per day (the guard enforces it). */
+  dailyCeiling: number;
+  retentionDays: number;
+  conditions?: { maxAge?: number };
+}
+
+export interface Agreement {
+  id: string;
+  organisationId: string;
+  reference: string;
+  version: number;
+  legalBasis: string;
+  purposes: PurposeRule[];
+  dpoContact: string;
+  securityContact: string;
+  validFrom: string;
+  validUntil: string;
+  status: AgreementsTable['status'];
+}
+
+export function agreementFromRow(row: AgreementsTable): Agreement {
+  return {
+    id: row.id,
+    organisationId: row.organisation_id,
+    reference: row.reference,
+    version: row.version,
+    legalBasis: row.legal_basis,
+    purposes: JSON.parse(row.purposes) as PurposeRule[],
+    dpoContact: row.dpo_contact,
+    securityContact: row.security_contact,
+    validFrom: row.valid_from,
+    validUntil: row.valid_until,
+    status: row.status,
+  };
+}
+
+/** Signed (active) and within its validity dates, both inclusive, on the day of `now` (UTC). */
+export function agreementInForce(agreement: Agreement, now: Date): boolean {
+  const today = now.toISOString().slice(0, 10);
+  return agreement.status === 'active' && agreement.validFrom <= today && today <= agreement.validUntil;
+}

@@ -1,0 +1,135 @@
+import type { FieldClass } from '../domain/index.ts';
+import { agreementInForce, type Agreement, type PurposeRule, type Relationship } from './agreement.ts';
+
+export type Operation = 'read' | 'write';
+
+export interface DecisionActor {
+  id: string;
+  organisationId: string;
+  roles: readonly string[];
+  status: string;
+}
+
+export interface DecisionOrganisation {
+  id: string;
+  kind: string;
+  status: string;
+  agreements: readonly Agreement[];
+  /** The partner security gate, already evaluated for this request (posture, derogations, network). */
+  gate: { compliant: boolean; unmet: readonly string[] };
+}
+
+/** What ties this person to this actor, established from the store before deciding. */
+export interface RelationshipFacts {
+  caseload: boolean;
+  agency: boolean;
+  referral: boolean;
+  verifiedCaller: boolean;
+  /** Age in whole years, when a purpose's conditions need it. */
+  ageYears?: number;
+}
+
+export interface DecisionRequest {
+  actor: DecisionActor;
+  organisation: DecisionOrganisation;
+  purpose: string | undefined;
+  caseReference: string | undefined;
+  operation: Operation;
+  /** Field classes asked for; none means all the purpose grants for the operation. */
+  classes?: readonly FieldClass[];
+  facts: RelationshipFacts;
+  now: Date;
+}
+
+/** Every reason a request is refused; 422 for what the caller failed to declare, 403 for the rest. */
+export const DENIAL_REASONS = {
+  purpose_missing: 422,
+  case_reference_missing: 422,
+  purpose_unknown: 422,
+  actor_inactive: 403,
+  actor_other_organisation: 403,
+  organisation_suspended: 403,
+  agreement_expired: 403,
+  role_not_allowed: 403,
+  posture_non_compliant: 403,
+  person_out_of_scope: 403,
+  condition_not_met: 403,
+  operation_not_granted: 403,
+  field_class_not_granted: 403,
+} as const;
+export type DenialReason = keyof typeof DENIAL_REASONS;
+
+export interface Obligations {
+  /** The access is recorded, field classes and all, before any value leaves. */
+  recordAccess: true;
+  dailyCeiling: number;
+  retentionDays: number;
+}
+
+export type Decision =
+  | { allowed: true; classes: FieldClass[]; purpose: string; caseReference: string; agreement: { id: string; reference: string; version: number }; relationship: Relationship; obligations: Obligations }
+  | { allowed: false; reason: DenialReason; detail?: string };
+
+const CASE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{2,63}$/;
+
+export function isCaseReference(value: string | undefined): value is string {
+  return value !== undefined && CASE_REFERENCE.test(value);
+}
+
+function related(relationship: Relationship, facts: RelationshipFacts): boolean {
+  switch (relationship) {
+    case 'caseload':
+      return facts.caseload;
+    case 'agency':
+      return facts.agency;
+    case 'referral':
+      return facts.referral;
+    case 'verified_caller':
+      return facts.verifiedCaller;
+  }
+}
+
+const deny = (reason: DenialReason, detail?: string): Decision => (detail === undefined ? { allowed: false, reason } : { allowed: false, reason, detail });
+
+/**
+ * The access decision, deny by default. Each check below is a reason to refuse, in the order a
+ * reader would ask: who acts, for which organisation, under which declared purpose and
+ * agreement, with which role, from a compliant organisation, for a person tied to them, on
+ * which field classes. Only if every answer is yes does a decision name field classes, and
+ * the store decrypts those and nothing else.
+ */
+export function decide(request: DecisionRequest): Decision {
+  const { actor, organisation, facts, now } = request;
+  if (actor.status !== 'active') return deny('actor_inactive');
+  if (actor.organisationId !== organisation.id) return deny('actor_other_organisation');
+  if (organisation.status !== 'active') return deny('organisation_suspended');
+  if (!request.purpose) return deny('purpose_missing');
+  if (!isCaseReference(request.caseReference)) return deny('case_reference_missing');
+
+  const declaring = organisation.agreements.filter((a) => a.purposes.some((p) => p.purpose === request.purpose));
+  if (declaring.length === 0) return deny('purpose_unknown', request.purpose);
+  const agreement = declaring.filter((a) => agreementInForce(a, now)).sort((a, b) => b.version - a.version)[0];
+  if (!agreement) return deny('agreement_expired');
+  const rule: PurposeRule = agreement.purposes.find((p) => p.purpose === request.purpose)!;
+
+  if (!rule.roles.some((role) => actor.roles.includes(role))) return deny('role_not_allowed');
+  if (!organisation.gate.compliant) return deny('posture_non_compliant', organisation.gate.unmet.join(','));
+  if (!related(rule.relationship, facts)) return deny('person_out_of_scope');
+  if (rule.conditions?.maxAge !== undefined && !(facts.ageYears !== undefined && facts.ageYears <= rule.conditions.maxAge)) return deny('condition_not_met');
+
+  const granted = request.operation === 'read' ? rule.read : rule.write;
+  if (granted.length === 0) return deny('operation_not_granted');
+  const asked = request.classes && request.classes.length > 0 ? [...new Set(request.classes)] : granted;
+  const refused = asked.filter((c) => !granted.includes(c));
+  if (refused.length) return deny('field_class_not_granted', refused.join(','));
+
+  return {
+    allowed: true,
+    classes: asked,
+    purpose: rule.purpose,
+    caseReference: request.caseReference,
+    agreement: { id: agreement.id, reference: agreement.reference, version: agreement.version },
+    relationship: rule.relationship,
+    obligations: { recordAccess: true, dailyCeiling: rule.dailyCeiling, retentionDays: rule.retentionDays },
+  };
+}

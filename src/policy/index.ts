@@ -1,0 +1,16 @@
+export { agreementFromRow, agreementInForce, RELATIONSHIPS, type Agreement, type PurposeRule, type Relationship } from './agreement.ts';
+export { loadActor, loadAgreements, loadDerogations, loadOrganisation, purposeRuleOf, relationshipFacts, VERIFIED_CALLER_MINUTES } from './context.ts';
+export {
+  decide,
+  DENIAL_REASONS,
+  isCaseReference,
+  type Decision,
+  type DecisionActor,
+  type DecisionOrganisation,
+  type DecisionRequest,
+  type DenialReason,
+  type Obligations,
+  type Operation,
+  type RelationshipFacts,
+} from './decide.ts';
+export { addressAllowed, AUDIT_VALIDITY_DAYS, DEROGATION_MAX_DAYS, evaluateGate, GATE_REQUIREMENTS, parsePosture, type Derogation, type GateRequirement, type GateResult, type SecurityPosture } from './gate.ts';
