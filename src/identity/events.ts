@@ -37,7 +37,18 @@ export type SecurityEventKind =
   | 'channel_verified'
   | 'recertification_started'
   | 'account_recertified'
-  | 'step_up_required';
+  | 'step_up_required'
+  | 'access_granted'
+  | 'access_denied'
+  | 'person_search'
+  | 'break_glass_used'
+  | 'break_glass_reviewed'
+  | 'caller_verification_started'
+  | 'caller_verified'
+  | 'derogation_granted'
+  | 'derogation_revoked'
+  | 'posture_changed'
+  | 'agreement_imported';
 
 /** An authentication or account event: who, what, from where; details never hold a secret. */
 export async function recordSecurityEvent(
