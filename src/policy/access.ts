@@ -1,0 +1,109 @@
+import type { FieldClass } from '../domain/index.ts';
+import type { Executor } from '../store/index.ts';
+import { loadActor, loadOrganisation, purposeRuleOf, relationshipFacts } from './context.ts';
+import { decide, type Decision, type DenialReason, type Operation, type RelationshipFacts } from './decide.ts';
+
+/** How long a break-glass access lasts once granted. */
+export const BREAK_GLASS_MINUTES = 30;
+
+export interface AccessRequest {
+  actorId: string;
+  personId: string;
+  purpose: string | undefined;
+  caseReference: string | undefined;
+  operation: Operation;
+  /** Field classes asked for; none means all the purpose grants for the operation. */
+  classes?: readonly FieldClass[];
+  /** Where the request comes from, for the partner gate's network ranges. */
+  clientAddress: string;
+  now: Date;
+  /**
+   * The person's birth date (YYYY-MM-DD), asked only when the purpose has an age condition
+   * and the person is otherwise in scope. The caller decrypts `identity` for it and keeps
+   * nothing else: the date never leaves this function.
+   */
+  birthDateOf?: (personId: string) => Promise<string | undefined>;
+}
+
+/** A decision, and when it rests on a break-glass grant, which one. */
+export type AccessDecision = Decision & { breakGlassId?: string };
+
+/** Whole years between a birth date and `now` (UTC), or undefined for an unreadable date. */
+export function ageInYears(birthDate: string | undefined, now: Date): number | undefined {
+  const match = birthDate ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate) : null;
+  if (!match) return undefined;
+  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  let age = now.getUTCFullYear() - y;
+  if (now.getUTCMonth() + 1 < m || (now.getUTCMonth() + 1 === m && now.getUTCDate() < d)) age -= 1;
+  return age >= 0 ? age : undefined;
+}
+
+function inScope(relationship: string, facts: RelationshipFacts): boolean {
+  return (
+    (relationship === 'caseload' && facts.caseload) ||
+    (relationship === 'agency' && facts.agency) ||
+    (relationship === 'referral' && facts.referral) ||
+    (relationship === 'verified_caller' && facts.verifiedCaller)
+  );
+}
+
+const denied = (reason: DenialReason): AccessDecision => ({ allowed: false, reason });
+
+/** Reasons a break-glass grant may lift: the person is outside the caller's scope, nothing else. */
+const LIFTED_BY_BREAK_GLASS = new Set<DenialReason>(['person_out_of_scope', 'condition_not_met']);
+
+/**
+ * Authorize one access to one person: load who acts, for which organisation (its partner gate
+ * evaluated for this client address), what ties them to the person, and decide. A person who
+ * does not exist has no ties, so the answer for them is the one for a stranger.
+ *
+ * A break-glass grant in force for this actor and person, under the same purpose, lifts only the
+ * relationship: the actor, organisation, agreement, role and posture checks still hold, the
+ * access is read-only, and it covers the classes the grant names and no more.
+ */
+export async function authorize(db: Executor, request: AccessRequest): Promise<AccessDecision> {
+  const { now } = request;
+  const actor = await loadActor(db, request.actorId);
+  if (!actor) return denied('actor_inactive');
+  const organisation = await loadOrganisation(db, actor.organisationId, now, request.clientAddress);
+  if (!organisation) return denied('actor_other_organisation');
+  const facts = await relationshipFacts(db, actor, request.personId, now);
+
+  const rule = request.purpose ? purposeRuleOf(organisation.agreements, request.purpose) : undefined;
+  if (rule?.conditions?.maxAge !== undefined && inScope(rule.relationship, facts) && request.birthDateOf) {
+    const age = ageInYears(await request.birthDateOf(request.personId), now);
+    if (age !== undefined) facts.ageYears = age;
+  }
+
+  const decision = decide({
+    actor,
+    organisation,
+    purpose: request.purpose,
+    caseReference: request.caseReference,
+    operation: request.operation,
+    ...(request.classes ? { classes: request.classes } : {}),
+    facts,
+    now,
+  });
+  if (decision.allowed || !LIFTED_BY_BREAK_GLASS.has(decision.reason) || request.operation !== 'read') return decision;
+
+  const grant = await db
+    .selectFrom('break_glass')
+    .select(['id', 'classes', 'purpose'])
+    .where('actor_id', '=', actor.id)
+    .where('person_id', '=', request.personId)
+    .where('purpose', '=', request.purpose!)
+    .where('expires_at', '>', now.toISOString())
+    .where('review_status', '!=', 'abusive')
+    .orderBy('granted_at', 'desc')
+    .executeTakeFirst();
+  if (!grant) return decision;
+  const granted = JSON.parse(grant.classes) as FieldClass[];
+  const asked = request.classes && request.classes.length > 0 ? [...new Set(request.classes)] : granted;
+  const refused = asked.filter((c) => !granted.includes(c));
+  if (refused.length) return { allowed: false, reason: 'field_class_not_granted', detail: refused.join(',') };
+  // The decision as if the person were in scope, to carry the agreement and obligations; the classes are the grant's.
+  const lifted = decide({ actor, organisation, purpose: request.purpose, caseReference: request.caseReference, operation: 'read', classes: asked, facts: { caseload: true, agency: true, referral: true, verifiedCaller: true, ageYears: 0 }, now });
+  if (!lifted.allowed) return lifted;
+  return { ...lifted, classes: asked, breakGlassId: grant.id };
+}
