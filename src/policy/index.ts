@@ -16,3 +16,33 @@ export {
 export { addressAllowed, AUDIT_VALIDITY_DAYS, DEROGATION_MAX_DAYS, evaluateGate, GATE_REQUIREMENTS, parsePosture, type Derogation, type GateRequirement, type GateResult, type SecurityPosture } from './gate.ts';
 export { CASELOAD_MAX_PAGE_SIZE, listCaseload, type CaseloadPage } from './caseload.ts';
 export { ageInYears, authorize, BREAK_GLASS_MINUTES, type AccessDecision, type AccessRequest } from './access.ts';
+export {
+  AGREEMENT_FORMAT,
+  agreementFileOf,
+  AgreementFileSchema,
+  agreementHistory,
+  exportAgreement,
+  findAgreementVersion,
+  importAgreement,
+  PurposeRuleSchema,
+  validateAgreementFile,
+  type AgreementFile,
+  type ImportedAgreement,
+} from './agreements-file.ts';
+export {
+  complianceReport,
+  DEROGABLE_REQUIREMENTS,
+  DerogationRequestSchema,
+  grantDerogation,
+  isCidr,
+  listDerogations,
+  MIN_JUSTIFICATION,
+  PosturePatchSchema,
+  revokeDerogation,
+  updatePosture,
+  type ComplianceReport,
+  type DerogationView,
+  type OrganisationCompliance,
+  type PolicyTarget,
+  type PosturePatch,
+} from './derogations.ts';
