@@ -17,6 +17,7 @@ import { authRoutes } from './auth/routes.ts';
 import { errorHandler } from './errors.ts';
 import { machineClientRoutes } from './oauth/token.ts';
 import { partnerAgreementRoutes } from './partner/agreements.ts';
+import { securityPostureRoutes } from './security/posture.ts';
 import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -57,6 +58,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   await app.register(accountAdministrationRoutes(runtime), { prefix: '/api/admin' });
   await app.register(machineClientRoutes(runtime), { prefix: '/api/oauth' });
   await app.register(partnerAgreementRoutes(runtime), { prefix: '/api/partner' });
+  await app.register(securityPostureRoutes(runtime), { prefix: '/api/security' });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
   });

@@ -4,6 +4,7 @@ import { DecryptionError, KeyringError } from '../crypto/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/index.ts';
 import { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS, renewBootstrapToken } from '../identity/index.ts';
 import { openRuntime, type Runtime } from '../runtime/index.ts';
+import { runAgreementsExport, runAgreementsImport } from './commands/agreements.ts';
 import { runClientsRegister, runClientsRevoke } from './commands/clients.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
 import { runPersonErase } from './commands/person.ts';
@@ -134,6 +135,20 @@ clients
   .description('révoquer un client machine : ses assertions et ses jetons sont refusés aussitôt')
   .argument('<clientId>', 'identifiant du client')
   .action(async (clientId: string) => withRuntime((runtime) => runClientsRevoke(runtime, { clientId })));
+
+const agreementsCommand = program.command('agreements').description('conventions (habilitations) au format de fichier rempart.agreement/v1');
+agreementsCommand
+  .command('import')
+  .description('importer une convention : version 1 d’une nouvelle référence, ou exactement la version suivante (la précédente prend fin)')
+  .argument('<file>', 'fichier JSON au format rempart.agreement/v1')
+  .action(async (file: string) => withRuntime((runtime) => runAgreementsImport(runtime, { file })));
+agreementsCommand
+  .command('export')
+  .description('exporter une convention au format de fichier (la dernière version, ou celle demandée)')
+  .argument('<reference>', 'référence de la convention')
+  .addOption(new Option('--version <n>', 'numéro de version').argParser(asNumber))
+  .option('--output <fichier>', 'écrire dans ce fichier plutôt que sur la sortie standard')
+  .action(async (reference: string, opts: Record<string, unknown>) => withRuntime((runtime) => runAgreementsExport(runtime, { reference, ...opts })));
 
 program
   .command('migrate')
