@@ -17,7 +17,9 @@ import { authRoutes } from './auth/routes.ts';
 import { errorHandler } from './errors.ts';
 import { machineClientRoutes } from './oauth/token.ts';
 import { partnerAgreementRoutes } from './partner/agreements.ts';
+import { breakGlassReviewRoutes } from './security/break-glass.ts';
 import { securityPostureRoutes } from './security/posture.ts';
+import { staffRoutes } from './staff/index.ts';
 import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -59,6 +61,8 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   await app.register(machineClientRoutes(runtime), { prefix: '/api/oauth' });
   await app.register(partnerAgreementRoutes(runtime), { prefix: '/api/partner' });
   await app.register(securityPostureRoutes(runtime), { prefix: '/api/security' });
+  await app.register(staffRoutes(runtime), { prefix: '/api/staff' });
+  await app.register(breakGlassReviewRoutes(runtime), { prefix: '/api/security/break-glass' });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
   });

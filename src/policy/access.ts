@@ -103,7 +103,35 @@ export async function authorize(db: Executor, request: AccessRequest): Promise<A
   const refused = asked.filter((c) => !granted.includes(c));
   if (refused.length) return { allowed: false, reason: 'field_class_not_granted', detail: refused.join(',') };
   // The decision as if the person were in scope, to carry the agreement and obligations; the classes are the grant's.
-  const lifted = decide({ actor, organisation, purpose: request.purpose, caseReference: request.caseReference, operation: 'read', classes: asked, facts: { caseload: true, agency: true, referral: true, verifiedCaller: true, ageYears: 0 }, now });
+  const lifted = decide({ actor, organisation, purpose: request.purpose, caseReference: request.caseReference, operation: 'read', classes: asked, facts: ANY_TIE, now });
   if (!lifted.allowed) return lifted;
   return { ...lifted, classes: asked, breakGlassId: grant.id };
+}
+
+const ANY_TIE: RelationshipFacts = { caseload: true, agency: true, referral: true, verifiedCaller: true, ageYears: 0 };
+
+/**
+ * Everything but the person: actor, organisation, gate, purpose, agreement, role, operation and
+ * classes, decided as if the person were in scope. A break-glass request is judged this way
+ * (it may lift the relationship, nothing else), and so are searches, caseload lists and caller
+ * verifications before they touch any person. `relationship` is the purpose's relationship.
+ */
+export async function authorizeWithoutPerson(
+  db: Executor,
+  request: Omit<AccessRequest, 'personId' | 'birthDateOf'>,
+): Promise<AccessDecision> {
+  const actor = await loadActor(db, request.actorId);
+  if (!actor) return denied('actor_inactive');
+  const organisation = await loadOrganisation(db, actor.organisationId, request.now, request.clientAddress);
+  if (!organisation) return denied('actor_other_organisation');
+  return decide({
+    actor,
+    organisation,
+    purpose: request.purpose,
+    caseReference: request.caseReference,
+    operation: request.operation,
+    ...(request.classes ? { classes: request.classes } : {}),
+    facts: ANY_TIE,
+    now: request.now,
+  });
 }

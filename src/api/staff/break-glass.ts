@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { FIELD_CLASSES, FIELD_CLASS_LABELS_FR } from '../../domain/index.ts';
+import { alertSecurityContact, channelAddresses, recordSecurityEvent, sendMessage, type Messenger } from '../../identity/index.ts';
+import { authorizeWithoutPerson, BREAK_GLASS_MINUTES } from '../../policy/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { inTransaction, type Executor } from '../../store/index.ts';
+import { messengerOf } from '../messenger.ts';
+import { PersonIdParams } from '../schemas.ts';
+import { requireRecentSecondFactor } from '../session.ts';
+import { refuse, staffErrorResponses } from './common.ts';
+
+const tags = ['agents'];
+const security = [{ cookieAuth: [] }];
+
+export const SECURITY_OFFICER_ROLE = 'security_officer';
+
+const BreakGlassBody = Type.Object(
+  {
+    purpose: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
+    caseReference: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{2,63}$' }),
+    justification: Type.String({ minLength: 30, maxLength: 2000, description: 'pourquoi cet accès hors périmètre est nécessaire (30 caractères au moins)' }),
+    classes: Type.Array(Type.Enum(FIELD_CLASSES), { minItems: 1, maxItems: FIELD_CLASSES.length, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+
+/** Active staff accounts whose actor holds the security officer role. */
+export async function securityOfficerAccounts(db: Executor): Promise<string[]> {
+  const rows = await db
+    .selectFrom('accounts')
+    .innerJoin('actors', 'actors.id', 'accounts.actor_id')
+    .select(['accounts.id', 'actors.roles'])
+    .where('accounts.kind', '=', 'staff')
+    .where('accounts.status', '=', 'active')
+    .where('actors.status', '=', 'active')
+    .execute();
+  return rows.filter((r) => (JSON.parse(r.roles) as string[]).includes(SECURITY_OFFICER_ROLE)).map((r) => r.id);
+}
+
+/** The organisation's security contact and every security officer (by email) hear of a break-glass at once. */
+async function alertBreakGlass(m: Messenger, input: { organisationId: string; login: string; breakGlassId: string; personId: string; purpose: string; classes: readonly string[]; expiresAt: string }): Promise<void> {
+  const subject = 'Accès d’urgence (bris de glace) à un dossier';
+  const body = [
+    `L’agent ${input.login} vient d’ouvrir un accès d’urgence hors de son périmètre.`,
+    `Dossier : ${input.personId}`,
+    `Finalité : ${input.purpose}`,
+    `Classes de données : ${input.classes.map((c) => FIELD_CLASS_LABELS_FR[c as keyof typeof FIELD_CLASS_LABELS_FR] ?? c).join(', ')}`,
+    `Valable jusqu’à : ${input.expiresAt}`,
+    `Référence de l’accès : ${input.breakGlassId}`,
+    'La justification est à examiner dans la file de revue des accès d’urgence.',
+  ].join('\n');
+  await alertSecurityContact(m, input.organisationId, 'break_glass_alert', subject, body);
+  for (const accountId of await securityOfficerAccounts(m.db)) {
+    const emails = (await channelAddresses(m.db, m.keyring, accountId)).filter((c) => c.kind === 'email');
+    for (const email of emails) await sendMessage(m, 'break_glass_alert', { channel: 'email', to: email.address, subject: `[Rempart – alerte sécurité] ${subject}`, body }, { accountId });
+  }
+}
+
+/**
+ * Break-glass: an agent may open a person's file outside their scope, for a written reason,
+ * after a fresh second factor, for BREAK_GLASS_MINUTES, and only the classes their
+ * organisation's agreement grants for the purpose. The security officer is told at once and
+ * reviews every one afterwards.
+ */
+export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const db = runtime.database.db;
+  return async (app) => {
+    app.post(
+      '/persons/:id/break-glass',
+      {
+        preHandler: requireRecentSecondFactor(db),
+        schema: {
+          tags,
+          summary: 'Accès d’urgence hors périmètre (bris de glace) : justifié, alerté, limité à 30 minutes, revu',
+          security,
+          params: PersonIdParams,
+          body: BreakGlassBody,
+          response: { 201: Type.Object({ id: Type.String(), personId: Type.String(), classes: Type.Array(Type.String()), expiresAt: Type.String() }), ...staffErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const staff = request.staff!;
+        const personId = request.params.id;
+        const { purpose, caseReference, justification, classes } = request.body;
+        const now = new Date();
+        // Everything but the relationship must hold: actor, organisation, posture, agreement, role, and classes the purpose grants.
+        const decision = await authorizeWithoutPerson(db, { actorId: staff.actorId, purpose, caseReference, operation: 'read', classes, clientAddress: request.ip, now });
+        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'break_glass', personId }, { purpose, caseReference });
+        const id = randomUUID();
+        const expiresAt = new Date(now.getTime() + BREAK_GLASS_MINUTES * 60_000).toISOString();
+        await inTransaction(db, async (trx) => {
+          await trx
+            .insertInto('break_glass')
+            .values({
+              id,
+              actor_id: staff.actorId,
+              organisation_id: staff.organisationId,
+              person_id: personId,
+              purpose,
+              case_reference: caseReference,
+              justification,
+              classes: JSON.stringify(decision.classes),
+              granted_at: now.toISOString(),
+              expires_at: expiresAt,
+              review_status: 'pending',
+              reviewed_by: null,
+              reviewed_at: null,
+              review_note: null,
+            })
+            .execute();
+          await recordSecurityEvent(trx, 'break_glass_used', {
+            accountId: request.account!.id,
+            address: request.ip,
+            details: { breakGlassId: id, personId, purpose, caseReference, classes: decision.classes.join(','), expiresAt, actorId: staff.actorId },
+          });
+        });
+        await alertBreakGlass(messengerOf(runtime), { organisationId: staff.organisationId, login: staff.login, breakGlassId: id, personId, purpose, classes: decision.classes, expiresAt });
+        return reply.status(201).send({ id, personId, classes: decision.classes, expiresAt });
+      },
+    );
+  };
+}

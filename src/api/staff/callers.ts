@@ -1,0 +1,139 @@
+import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ValidationError } from '../../domain/index.ts';
+import { channelAddresses, CODE_MAX_ATTEMPTS, recordSecurityEvent, sendMessage } from '../../identity/index.ts';
+import { authorizeWithoutPerson, VERIFIED_CALLER_MINUTES } from '../../policy/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { messengerOf } from '../messenger.ts';
+import { purposeOr422, refuse, staffErrorResponses } from './common.ts';
+
+const tags = ['agents'];
+const security = [{ cookieAuth: [] }];
+
+/** How long the code sent to the caller stays good (they read it out during the call). */
+export const CALLER_CODE_MINUTES = 10;
+
+const VerifyBody = Type.Object(
+  {
+    personId: Type.Optional(Type.String({ format: 'uuid' })),
+    franceTravailId: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+function codeHash(id: string, code: string): string {
+  return createHash('sha256').update(`caller\u0000${id}\u0000${code}`).digest('hex');
+}
+
+/**
+ * A call-centre operator sees a caller's file only once the caller proved who they are: a code
+ * goes to the person's own verified channel, the caller reads it out, the operator types it.
+ * The proof lasts VERIFIED_CALLER_MINUTES, for this operator and this person only.
+ */
+export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const db = runtime.database.db;
+  return async (app) => {
+    app.post(
+      '/callers/verify',
+      {
+        schema: {
+          tags,
+          summary: 'Vérifier l’identité d’un appelant : un code à 8 chiffres part vers son canal vérifié',
+          security,
+          body: VerifyBody,
+          response: { 202: Type.Object({ id: Type.String(), expiresAt: Type.String() }), ...staffErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const given = (['personId', 'franceTravailId'] as const).filter((k) => request.body[k] !== undefined);
+        if (given.length !== 1) throw new ValidationError([{ field: 'body', rule: 'oneOf', message: 'un seul identifiant : personId ou franceTravailId' }]);
+        const purpose = await purposeOr422(db, request, reply, { operation: 'verify_caller' });
+        if (!purpose) return reply;
+        const now = new Date();
+        const decision = await authorizeWithoutPerson(db, { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'read', clientAddress: request.ip, now });
+        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'verify_caller' }, purpose);
+        if (decision.relationship !== 'verified_caller') return refuse(db, request, reply, 'operation_not_granted', { operation: 'verify_caller' }, purpose);
+
+        const personId = request.body.personId ?? (await runtime.persons.lookup('france_travail_id', request.body.franceTravailId!))[0];
+        const account = personId
+          ? await db.selectFrom('accounts').select('id').where('person_id', '=', personId).where('kind', '=', 'job_seeker').where('status', '=', 'active').executeTakeFirst()
+          : undefined;
+        const channels = account ? await channelAddresses(db, runtime.keyring, account.id, { verifiedOnly: true }) : [];
+        // Unknown person, no account, or no verified channel: one answer, nothing to tell them apart.
+        if (!personId || channels.length === 0) {
+          await recordSecurityEvent(db, 'access_denied', { accountId: request.account!.id, address: request.ip, details: { reason: 'no_verified_channel', operation: 'verify_caller', actorId: request.staff!.actorId } });
+          return reply.status(409).send({ error: 'no_verified_channel', message: 'Aucun canal vérifié pour joindre cette personne : vérification impossible par téléphone.', requestId: request.id });
+        }
+        const id = randomUUID();
+        const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
+        const expiresAt = new Date(now.getTime() + CALLER_CODE_MINUTES * 60_000).toISOString();
+        await db
+          .insertInto('caller_verifications')
+          .values({ id, person_id: personId, actor_id: request.staff!.actorId, code_hash: codeHash(id, code), attempts: 0, created_at: now.toISOString(), verified_at: null, expires_at: expiresAt })
+          .execute();
+        await recordSecurityEvent(db, 'caller_verification_started', {
+          accountId: request.account!.id,
+          address: request.ip,
+          details: { verificationId: id, personId, purpose: purpose.purpose, caseReference: purpose.caseReference, actorId: request.staff!.actorId },
+        });
+        const m = messengerOf(runtime);
+        for (const channel of channels) {
+          await sendMessage(
+            m,
+            'caller_verification',
+            {
+              channel: channel.kind,
+              to: channel.address,
+              subject: 'France Travail : votre code de vérification',
+              body: `Votre code de vérification pour l’appel en cours : ${code}\nNe le donnez qu’au conseiller avec qui vous êtes en ligne. Il expire dans ${CALLER_CODE_MINUTES} minutes.\nSi vous n’êtes pas en train d’appeler, ignorez ce message.`,
+            },
+            { accountId: account!.id },
+          );
+        }
+        return reply.status(202).send({ id, expiresAt });
+      },
+    );
+
+    app.post(
+      '/callers/:id/confirm',
+      {
+        schema: {
+          tags,
+          summary: 'Saisir le code lu par l’appelant : son dossier devient visible pour cet opérateur, quelques minutes',
+          security,
+          params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+          body: Type.Object({ code: Type.String({ pattern: '^[0-9 -]{8,12}$' }) }, { additionalProperties: false }),
+          response: { 200: Type.Object({ personId: Type.String(), verifiedUntil: Type.String() }), ...staffErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const now = new Date();
+        const row = await db.selectFrom('caller_verifications').selectAll().where('id', '=', request.params.id).where('actor_id', '=', request.staff!.actorId).executeTakeFirst();
+        const fail = (status: 400 | 403 | 404 | 409, error: string, message: string) => reply.status(status).send({ error, message, requestId: request.id });
+        if (!row) return fail(404, 'not_found', 'Vérification inconnue.');
+        if (row.verified_at) return fail(409, 'already_verified', 'Cette vérification a déjà été confirmée.');
+        if (row.attempts >= CODE_MAX_ATTEMPTS) return fail(403, 'code_burned', 'Trop d’essais : recommencez la vérification.');
+        if (Date.parse(row.expires_at) <= now.getTime()) return fail(403, 'code_expired', 'Code expiré : recommencez la vérification.');
+        const presented = request.body.code.replace(/[\s-]/g, '');
+        if (!timingSafeEqual(Buffer.from(row.code_hash, 'hex'), Buffer.from(codeHash(row.id, presented), 'hex'))) {
+          await db.updateTable('caller_verifications').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', row.id).execute();
+          const burned = row.attempts + 1 >= CODE_MAX_ATTEMPTS;
+          await recordSecurityEvent(db, 'access_denied', { accountId: request.account!.id, address: request.ip, details: { reason: burned ? 'code_burned' : 'code_invalid', operation: 'verify_caller', verificationId: row.id, actorId: request.staff!.actorId } });
+          return burned ? fail(403, 'code_burned', 'Trop d’essais : recommencez la vérification.') : fail(400, 'code_invalid', 'Code incorrect.');
+        }
+        const verifiedUntil = new Date(now.getTime() + VERIFIED_CALLER_MINUTES * 60_000).toISOString();
+        const updated = await db
+          .updateTable('caller_verifications')
+          .set({ verified_at: now.toISOString(), expires_at: verifiedUntil })
+          .where('id', '=', row.id)
+          .where('verified_at', 'is', null)
+          .where('attempts', '<', CODE_MAX_ATTEMPTS)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) return fail(409, 'already_verified', 'Cette vérification a déjà été confirmée.');
+        await recordSecurityEvent(db, 'caller_verified', { accountId: request.account!.id, address: request.ip, details: { verificationId: row.id, personId: row.person_id, verifiedUntil, actorId: request.staff!.actorId } });
+        return { personId: row.person_id, verifiedUntil };
+      },
+    );
+  };
+}

@@ -1,0 +1,215 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, NotFoundError, PersonPatchSchema, ValidationError, type FieldClass, type PersonFile } from '../../domain/index.ts';
+import { recordSecurityEvent } from '../../identity/index.ts';
+import { authorize, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { inTransaction } from '../../store/index.ts';
+import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
+import { decisionView, DecisionViewSchema, purposeOr422, recordGrant, refuse, staffErrorResponses } from './common.ts';
+
+const tags = ['agents'];
+const security = [{ cookieAuth: [] }];
+
+const ClassesQuery = Type.Object(
+  { classes: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', maxLength: 200, description: 'classes de données demandées, séparées par des virgules (par défaut : toutes celles de la finalité)' })) },
+  { additionalProperties: false },
+);
+
+const StaffPersonView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  status: Type.Enum(['active', 'erased']),
+  fields: PersonRecordSchema.properties.fields,
+  decision: DecisionViewSchema,
+});
+
+const SearchBody = Type.Object(
+  {
+    nir: Type.Optional(Type.String({ minLength: 13, maxLength: 21, description: 'NIR exact (13 chiffres, clé facultative)' })),
+    franceTravailId: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'identifiant France Travail exact' })),
+  },
+  { additionalProperties: false },
+);
+
+const CaseloadQuery = Type.Object(
+  {
+    page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
+    pageSize: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+  },
+  { additionalProperties: false },
+);
+
+function parseClasses(text: string | undefined): FieldClass[] | undefined {
+  if (text === undefined) return undefined;
+  const names = [...new Set(text.split(','))];
+  const unknown = names.filter((n) => !(FIELD_CLASSES as readonly string[]).includes(n));
+  if (unknown.length) throw new ValidationError([{ field: 'query.classes', rule: 'enum', message: `classe de données inconnue (attendu : ${FIELD_CLASSES.join(', ')})` }]);
+  return names as FieldClass[];
+}
+
+/** Exactly the decided classes of a decrypted file, whatever else the record may carry. */
+function onlyDecided(fields: PersonFile, classes: readonly FieldClass[]): PersonFile {
+  const out: Record<string, unknown> = {};
+  for (const c of classes) if (fields[c] !== undefined) out[c] = fields[c];
+  return out as PersonFile;
+}
+
+/**
+ * The staff's file API: every request declares a purpose and a case reference, is decided by
+ * the policy (agreement × purpose × relationship × posture), recorded, and then decrypts
+ * exactly the classes the decision names.
+ */
+export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const db = runtime.database.db;
+
+  /** The person's birth date, for a purpose with an age condition; the identity class is opened and only the date kept. */
+  const birthDateOf = async (personId: string): Promise<string | undefined> => {
+    try {
+      return (await runtime.persons.read(personId, ['identity'])).fields.identity?.birthDate;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  };
+
+  async function decideFor(request: FastifyRequest, personId: string, purpose: { purpose: string; caseReference: string }, operation: 'read' | 'write', classes?: FieldClass[]): Promise<AccessDecision> {
+    return authorize(db, {
+      actorId: request.staff!.actorId,
+      personId,
+      purpose: purpose.purpose,
+      caseReference: purpose.caseReference,
+      operation,
+      ...(classes ? { classes } : {}),
+      clientAddress: request.ip,
+      now: new Date(),
+      birthDateOf,
+    });
+  }
+
+  /** Everything but the person, for routes that do not name one yet: refused here, or the allowed decision. */
+  async function decideWithoutPerson(request: FastifyRequest, reply: FastifyReply, operation: string, purpose: { purpose: string; caseReference: string }, classes?: FieldClass[]) {
+    const decision = await authorizeWithoutPerson(db, { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'read', ...(classes ? { classes } : {}), clientAddress: request.ip, now: new Date() });
+    if (!decision.allowed) {
+      await refuse(db, request, reply, decision.reason, { operation }, purpose);
+      return undefined;
+    }
+    return decision;
+  }
+
+  return async (app) => {
+    app.get(
+      '/persons/:id',
+      { schema: { tags, summary: 'Lire un dossier : les seules classes de données que la décision autorise', security, params: PersonIdParams, querystring: ClassesQuery, response: { 200: StaffPersonView, ...staffErrorResponses } } },
+      async (request, reply) => {
+        const personId = request.params.id;
+        const classes = parseClasses(request.query.classes);
+        const purpose = await purposeOr422(db, request, reply, { operation: 'read', personId });
+        if (!purpose) return reply;
+        const decision = await decideFor(request, personId, purpose, 'read', classes);
+        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
+        await recordGrant(db, request, decision, { operation: 'read', personId });
+        const record = await runtime.persons.read(personId, decision.classes);
+        return { id: record.id, status: record.status, fields: onlyDecided(record.fields, decision.classes), decision: decisionView(decision) };
+      },
+    );
+
+    app.patch(
+      '/persons/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Modifier des classes de données, si la décision les autorise en écriture (null supprime une classe)',
+          security,
+          params: PersonIdParams,
+          body: PersonPatchSchema,
+          response: { 200: Type.Object({ id: Type.String(), written: Type.Array(Type.String()), decision: DecisionViewSchema }), ...staffErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const personId = request.params.id;
+        const patch = canonicalPersonPatch(request.body, 'body');
+        const written = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
+        if (written.length === 0) throw new ValidationError([{ field: 'body', rule: 'minProperties', message: 'au moins une classe de données à modifier' }]);
+        const purpose = await purposeOr422(db, request, reply, { operation: 'write', personId });
+        if (!purpose) return reply;
+        const decision = await decideFor(request, personId, purpose, 'write', written);
+        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'write', personId }, purpose);
+        // One transaction: the write and its event, or neither.
+        await inTransaction(db, async (trx) => {
+          await recordGrant(trx, request, decision, { operation: 'write', personId });
+          await runtime.persons.update(personId, patch, trx);
+        });
+        return { id: personId, written: decision.classes, decision: decisionView(decision) };
+      },
+    );
+
+    app.post(
+      '/persons/search',
+      {
+        schema: {
+          tags,
+          summary: 'Retrouver un dossier de son périmètre par identifiant exact (NIR ou identifiant France Travail) : ni joker, ni préfixe, ni liste',
+          security,
+          body: SearchBody,
+          response: { 200: Type.Object({ results: Type.Array(Type.Object({ id: Type.String(), identity: Type.Optional(FIELD_CLASS_SCHEMAS.identity) })) }), ...staffErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const given = (['nir', 'franceTravailId'] as const).filter((k) => request.body[k] !== undefined);
+        if (given.length !== 1) throw new ValidationError([{ field: 'body', rule: 'oneOf', message: 'un seul identifiant exact : nir ou franceTravailId' }]);
+        const kind = given[0] === 'nir' ? 'nir' : 'france_travail_id';
+        const purpose = await purposeOr422(db, request, reply, { operation: 'search' });
+        if (!purpose) return reply;
+        // Refused for the caller's own reasons (posture, role, purpose) before looking anything up.
+        if (!(await decideWithoutPerson(request, reply, 'search', purpose, ['identity']))) return reply;
+        const matches = await runtime.persons.lookup(kind, request.body[given[0]!]!);
+        const allowed: Array<Extract<AccessDecision, { allowed: true }> & { personId: string }> = [];
+        for (const personId of matches) {
+          const decision = await decideFor(request, personId, purpose, 'read', ['identity']);
+          if (decision.allowed) allowed.push({ ...decision, personId });
+        }
+        // The search is recorded without the identifier searched; a miss and a match out of scope look the same.
+        await recordSecurityEvent(db, 'person_search', {
+          accountId: request.account!.id,
+          address: request.ip,
+          details: { kind, purpose: purpose.purpose, caseReference: purpose.caseReference, results: allowed.length, actorId: request.staff!.actorId },
+        });
+        const results = [];
+        for (const decision of allowed) {
+          await recordGrant(db, request, decision, { operation: 'search', personId: decision.personId });
+          const record = await runtime.persons.read(decision.personId, ['identity']);
+          results.push({ id: decision.personId, ...(record.fields.identity ? { identity: record.fields.identity } : {}) });
+        }
+        return { results };
+      },
+    );
+
+    app.get(
+      '/caseload',
+      {
+        schema: {
+          tags,
+          summary: 'Mon portefeuille actif (conseiller), page par page : identifiants des dossiers, filtrés et comptés en base',
+          security,
+          querystring: CaseloadQuery,
+          response: { 200: Type.Object({ page: Type.Integer(), pageSize: Type.Integer(), total: Type.Integer(), items: Type.Array(Type.Object({ id: Type.String() })) }), ...staffErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const purpose = await purposeOr422(db, request, reply, { operation: 'list_caseload' });
+        if (!purpose) return reply;
+        const decision = await decideWithoutPerson(request, reply, 'list_caseload', purpose);
+        if (!decision) return reply;
+        if (decision.relationship !== 'caseload') return refuse(db, request, reply, 'operation_not_granted', { operation: 'list_caseload' }, purpose);
+        const page = await listCaseload(db, request.staff!.actorId, { page: Number(request.query.page ?? 1), pageSize: Number(request.query.pageSize ?? 50) });
+        await recordSecurityEvent(db, 'access_granted', {
+          accountId: request.account!.id,
+          address: request.ip,
+          details: { operation: 'list_caseload', purpose: decision.purpose, caseReference: decision.caseReference, classes: '', page: page.page, count: page.personIds.length, actorId: request.staff!.actorId },
+        });
+        return { page: page.page, pageSize: page.pageSize, total: page.total, items: page.personIds.map((id) => ({ id })) };
+      },
+    );
+  };
+}
