@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: the price of Rempart's encryption, each figure next to a baseline measured
- * in the same run. BENCH_PERSONS sets the rotation population (default 100,000);
- * BENCH_PG=0 skips PostgreSQL. Figures vary with the machine: compare ratios, not absolutes.
+ * `npm run bench`: the price of Rempart's encryption and of its access decisions, each figure
+ * next to a baseline measured in the same run. BENCH_PERSONS sets the rotation population
+ * (default 100,000); BENCH_PG=0 skips PostgreSQL; BENCH_ONLY=policy runs only the access
+ * decision and caseload section (bench/policy.ts, a few seconds). Figures vary with the
+ * machine: compare ratios, not absolutes.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -16,6 +18,7 @@ import { generateChunk, CHUNK_SIZE } from '../src/seed/population.ts';
 import { seedDatabase } from '../src/seed/index.ts';
 import { rewrapDataKeys, type Schema } from '../src/store/index.ts';
 import { PG_URL, testEnvironment } from '../test/helpers/backend.ts';
+import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
   bench_plain_fields: { person_id: string; field_class: string; value: string };
@@ -258,12 +261,31 @@ async function postgresAvailable(): Promise<boolean> {
   }
 }
 
+/** Access decisions in memory, then a caseload page on each store (issue 4). */
+async function benchPolicy(kinds: Array<'sqlite' | 'postgres'>): Promise<void> {
+  benchDecisions(table);
+  const caseloadRows: Array<Array<string | number>> = [];
+  for (const kind of kinds) {
+    const store = await openStore(kind);
+    try {
+      await benchCaseload(store.runtime, store.name, caseloadRows);
+    } finally {
+      await store.cleanup();
+    }
+  }
+  table(CASELOAD_TITLE, CASELOAD_HEADER, caseloadRows);
+}
+
 async function main(): Promise<void> {
   console.log(`# Rempart benchmark — node ${process.version}, ${new Date().toISOString()}`);
-  benchCrypto();
-
   const withPg = await postgresAvailable();
   const kinds: Array<'sqlite' | 'postgres'> = withPg ? ['sqlite', 'postgres'] : ['sqlite'];
+  if (process.env.BENCH_ONLY === 'policy') {
+    await benchPolicy(kinds);
+    if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
+    return;
+  }
+  benchCrypto();
   const readRows: Array<Array<string | number>> = [];
   const seedRows: Array<Array<string | number>> = [];
   for (const kind of kinds) {
@@ -300,6 +322,7 @@ async function main(): Promise<void> {
   }
   table('Writing persons, persons/s (encrypted vs the same values in clear)', ['store', 'encrypted', 'plaintext', 'cost'], seedRows);
   table('Key rotation: data keys rewrapped per second (vs the same rewrap in memory)', ['store', 'data keys', 'time', 'keys/s', 'in memory/s', 'db overhead'], rotationRows);
+  await benchPolicy(kinds);
   if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
 }
 
