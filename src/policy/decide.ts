@@ -106,7 +106,8 @@ export function decide(request: DecisionRequest): Decision {
   if (!request.purpose) return deny('purpose_missing');
   if (!isCaseReference(request.caseReference)) return deny('case_reference_missing');
 
-  const declaring = organisation.agreements.filter((a) => a.purposes.some((p) => p.purpose === request.purpose));
+  // Only the organisation's own agreements count, whatever list the caller passed.
+  const declaring = organisation.agreements.filter((a) => a.organisationId === organisation.id && a.purposes.some((p) => p.purpose === request.purpose));
   if (declaring.length === 0) return deny('purpose_unknown', request.purpose);
   const agreement = declaring.filter((a) => agreementInForce(a, now)).sort((a, b) => b.version - a.version)[0];
   if (!agreement) return deny('agreement_expired');
@@ -119,7 +120,8 @@ export function decide(request: DecisionRequest): Decision {
 
   const granted = request.operation === 'read' ? rule.read : rule.write;
   if (granted.length === 0) return deny('operation_not_granted');
-  const asked = request.classes && request.classes.length > 0 ? [...new Set(request.classes)] : granted;
+  // A copy: whoever holds the decision cannot widen the agreement it came from.
+  const asked = request.classes && request.classes.length > 0 ? [...new Set(request.classes)] : [...granted];
   const refused = asked.filter((c) => !granted.includes(c));
   if (refused.length) return deny('field_class_not_granted', refused.join(','));
 

@@ -53,8 +53,9 @@ function blockListOf(networks: readonly string[]): BlockList | undefined {
   let any = false;
   for (const cidr of networks) {
     const [address, prefixText] = cidr.split('/');
+    // "10.0.0.0/" must not read as /0 (every address): the prefix is one to three digits or the range is ignored.
+    if (!address || !prefixText || !/^\d{1,3}$/.test(prefixText)) continue;
     const prefix = Number(prefixText);
-    if (!address || !Number.isInteger(prefix)) continue;
     if (isIPv4(address) && prefix >= 0 && prefix <= 32) list.addSubnet(address, prefix, 'ipv4');
     else if (isIPv6(address) && prefix >= 0 && prefix <= 128) list.addSubnet(address, prefix, 'ipv6');
     else continue;

@@ -209,7 +209,7 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
     });
   });
 
-  it('an agreement of another organisation in the list grants nothing', { todo: 'decide() trusts organisation.agreements to belong to the organisation (the loader filters by organisation_id); see report' }, () => {
+  it('an agreement of another organisation in the list grants nothing', () => {
     fc.assert(
       fc.property(request, (req) => {
         const foreign = req.organisation.agreements.map((a) => ({ ...a, organisationId: 'org-other' }));
@@ -219,7 +219,7 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
     );
   });
 
-  it('an allowed decision’s classes are a copy: changing them does not change the agreement', { todo: 'with no classes asked, decide() returns the purpose rule’s own array; see report' }, () => {
+  it('an allowed decision’s classes are a copy: changing them does not change the agreement', () => {
     const rule: PurposeRule = { purpose: 'p', label: 'p', roles: ['r'], read: ['identity'], write: [], relationship: 'referral', dailyCeiling: 1, retentionDays: 1 };
     const req: DecisionRequest = {
       actor: { id: 'a', organisationId: ORG, roles: ['r'], status: 'active' },
