@@ -1,0 +1,502 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { FieldClass } from '../../src/domain/index.ts';
+import { addChannel, createAccount } from '../../src/identity/index.ts';
+import { listCaseload } from '../../src/policy/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { seedDatabase } from '../../src/seed/index.ts';
+import { BACKEND } from '../helpers/backend.ts';
+import { lastCodeSentTo, messagesTo } from '../helpers/outbox.ts';
+import { openTestServer, type TestServer } from '../helpers/server.ts';
+import { cookieOf, signIn, totpCode, type Client, type SignedIn } from '../helpers/sign-in.ts';
+
+const PASSWORD = 'cheval agrafe pile correcte';
+const SEED = 7;
+
+describe(`staff access by purpose, relationship and posture (${BACKEND})`, () => {
+  let server: TestServer;
+  let runtime: Runtime;
+  let app: FastifyInstance;
+  const orgs: Record<string, string> = {};
+  const actors: Record<string, string> = {};
+  const accounts: Record<string, string> = {};
+  const sessions: Record<string, SignedIn> = {};
+  const clients: Record<string, Client> = {};
+  let host = 0;
+  /** Values read in tests: none may ever appear in an event or a log line. */
+  const secrets: string[] = [];
+
+  const db = () => runtime.database.db;
+
+  async function staffAccount(login: string): Promise<void> {
+    const actor = await db().selectFrom('actors').select(['id', 'organisation_id']).where('login', '=', login).executeTakeFirstOrThrow();
+    actors[login] = actor.id;
+    accounts[login] = await createAccount(db(), { kind: 'staff', login, password: PASSWORD, actorId: actor.id });
+    await addChannel(db(), runtime.keyring, accounts[login], 'email', `${login}@agents.test.example`, { verified: true });
+    // The demo network's postures allow private ranges: the agents connect from 10.0.0.0/8.
+    clients[login] = { remoteAddress: `10.0.0.${++host}`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    // The call centre's posture is passkey-only; these tests sign its operator in with a TOTP app
+    // (passkeys have their own suite), so the posture allows codes for the time of the sign-in.
+    const posture = await db().selectFrom('organisations').select('security_posture').where('id', '=', actor.organisation_id).executeTakeFirstOrThrow();
+    const parsed = JSON.parse(posture.security_posture) as { passkeyOnly?: boolean };
+    if (parsed.passkeyOnly) await db().updateTable('organisations').set({ security_posture: JSON.stringify({ ...parsed, passkeyOnly: false }) }).where('id', '=', actor.organisation_id).execute();
+    try {
+      sessions[login] = await signIn(app, clients[login], login, PASSWORD);
+    } finally {
+      await db().updateTable('organisations').set({ security_posture: posture.security_posture }).where('id', '=', actor.organisation_id).execute();
+    }
+  }
+
+  type Method = 'GET' | 'POST' | 'PATCH';
+  function call(login: string, method: Method, url: string, options: { purpose?: string | null; caseReference?: string | null; payload?: object } = {}) {
+    const headers: Record<string, string> = { ...clients[login]!.headers, cookie: sessions[login]!.cookie, 'x-csrf-token': sessions[login]!.csrf };
+    if (options.purpose !== null && options.purpose !== undefined) headers['rempart-purpose'] = options.purpose;
+    if (options.caseReference !== null) headers['rempart-case-reference'] = options.caseReference ?? 'DOSSIER-2026-0042';
+    return app.inject({ method, url, remoteAddress: clients[login]!.remoteAddress, headers, ...(options.payload ? { payload: options.payload } : {}) });
+  }
+
+  const CAP = 'capemploi.gironde.1';
+  const ML = 'ml.bordeaux.1';
+  const C1 = 'conseiller.bastide.1';
+  const C2 = 'conseiller.bastide.2';
+  const INDEM = 'indemnisation.bastide';
+  const RCA = 'rca.operateur.1';
+  const RSSI = 'rssi.na';
+
+  let referred = '';
+  let notReferred = '';
+  let youngReferred = '';
+  let ownCase = '';
+  let otherCase = '';
+
+  before(async () => {
+    server = await openTestServer();
+    ({ runtime, app } = server);
+    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 120, seed: SEED, batchSize: 120, parallel: false });
+    for (const o of await db().selectFrom('organisations').select(['id', 'name', 'kind']).execute()) orgs[o.name] = o.id;
+    for (const login of [CAP, ML, C1, C2, INDEM, RCA, RSSI]) await staffAccount(login);
+
+    const capOrg = (await db().selectFrom('actors').select('organisation_id').where('id', '=', actors[CAP]!).executeTakeFirstOrThrow()).organisation_id;
+    const capReferrals = (await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', capOrg).where('status', '=', 'active').execute()).map((r) => r.person_id);
+    assert.ok(capReferrals.length > 0, 'the seed refers some people to Cap emploi');
+    referred = capReferrals[0]!;
+    notReferred = (await db().selectFrom('persons').select('id').where('id', 'not in', capReferrals).orderBy('id').executeTakeFirstOrThrow()).id;
+
+    // Mission locale: a person aged 25 or less, referred to it (added here if the seed has none).
+    const mlOrg = (await db().selectFrom('actors').select('organisation_id').where('id', '=', actors[ML]!).executeTakeFirstOrThrow()).organisation_id;
+    for (const { id } of await db().selectFrom('persons').select('id').orderBy('id').execute()) {
+      const birth = (await runtime.persons.read(id, ['identity'])).fields.identity!.birthDate;
+      if (Date.now() - Date.parse(birth) < 24 * 365.25 * 86_400_000) {
+        youngReferred = id;
+        break;
+      }
+    }
+    assert.ok(youngReferred, 'the seed holds someone under 25');
+    const hasReferral = await db().selectFrom('referrals').select('id').where('person_id', '=', youngReferred).where('organisation_id', '=', mlOrg).executeTakeFirst();
+    if (!hasReferral) {
+      await db()
+        .insertInto('referrals')
+        .values({ id: randomUUID(), person_id: youngReferred, organisation_id: mlOrg, referred_by_actor_id: null, reason: 'test', starts_on: '2026-01-01', ends_on: null, status: 'active', created_at: new Date().toISOString() })
+        .execute();
+    }
+
+    ownCase = (await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actors[C1]!).orderBy('person_id').executeTakeFirstOrThrow()).person_id;
+    otherCase = (await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actors[C2]!).orderBy('person_id').executeTakeFirstOrThrow()).person_id;
+  });
+  after(() => server.close());
+
+  async function events(kind?: string) {
+    let q = db().selectFrom('security_events').selectAll();
+    if (kind) q = q.where('kind', '=', kind);
+    return (await q.orderBy('at').execute()).map((e) => ({ ...e, details: JSON.parse(e.details) as Record<string, unknown> }));
+  }
+
+  const CAP_PURPOSE = 'accompagnement_handicap';
+
+  it('a Cap emploi adviser reads a referred person’s allowed fields, and only those are decrypted and serialized', async () => {
+    const calls: Array<readonly FieldClass[]> = [];
+    const original = runtime.persons.read.bind(runtime.persons);
+    runtime.persons.read = async (id, classes, executor) => {
+      calls.push([...classes]);
+      return original(id, classes, executor);
+    };
+    try {
+      const res = await call(CAP, 'GET', `/api/staff/persons/${referred}?classes=identity,contact`, { purpose: CAP_PURPOSE });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.deepEqual(Object.keys(body).sort(), ['decision', 'fields', 'id', 'status']);
+      assert.deepEqual(Object.keys(body.fields).sort(), ['contact', 'identity']);
+      assert.deepEqual(body.decision.classes, ['identity', 'contact']);
+      assert.equal(body.decision.purpose, CAP_PURPOSE);
+      assert.equal(body.decision.caseReference, 'DOSSIER-2026-0042');
+      assert.equal(body.decision.agreement.reference, 'CAPE-33');
+      assert.deepEqual(calls, [['identity', 'contact']], 'the store was asked for exactly the decided classes');
+      assert.ok(!res.body.includes('"health"') && !res.body.includes('"nir"'));
+      secrets.push(body.fields.identity.lastName, ...(body.fields.contact.email ? [body.fields.contact.email] : []));
+    } finally {
+      runtime.persons.read = original;
+    }
+    const granted = (await events('access_granted')).at(-1)!;
+    assert.equal(granted.account_id, accounts[CAP]);
+    assert.deepEqual(
+      { personId: granted.details.personId, purpose: granted.details.purpose, caseReference: granted.details.caseReference, classes: granted.details.classes, operation: granted.details.operation },
+      { personId: referred, purpose: CAP_PURPOSE, caseReference: 'DOSSIER-2026-0042', classes: 'identity,contact', operation: 'read' },
+    );
+  });
+
+  it('without classes, the decision names all the purpose grants; health is read only where the agreement says so', async () => {
+    const res = await call(CAP, 'GET', `/api/staff/persons/${referred}`, { purpose: CAP_PURPOSE });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().decision.classes, ['identity', 'contact', 'registration', 'career', 'follow_up', 'health']);
+    for (const key of Object.keys(res.json().fields)) assert.ok(res.json().decision.classes.includes(key));
+  });
+
+  it('another person is refused exactly as a person who does not exist, and nothing is decrypted', async () => {
+    const calls: string[] = [];
+    const original = runtime.persons.read.bind(runtime.persons);
+    runtime.persons.read = async (id, classes, executor) => {
+      calls.push(id);
+      return original(id, classes, executor);
+    };
+    try {
+      const other = await call(CAP, 'GET', `/api/staff/persons/${notReferred}?classes=identity`, { purpose: CAP_PURPOSE });
+      const ghost = await call(CAP, 'GET', `/api/staff/persons/${randomUUID()}?classes=identity`, { purpose: CAP_PURPOSE });
+      assert.equal(other.statusCode, 403);
+      assert.equal(ghost.statusCode, 403);
+      const strip = (b: Record<string, unknown>) => ({ ...b, requestId: '' });
+      assert.deepEqual(strip(other.json()), strip(ghost.json()));
+      assert.equal(other.json().error, 'person_out_of_scope');
+      assert.deepEqual(calls, [], 'a refusal decrypts nothing');
+    } finally {
+      runtime.persons.read = original;
+    }
+    const denied = (await events('access_denied')).at(-1)!;
+    assert.equal(denied.details.reason, 'person_out_of_scope');
+  });
+
+  it('a field class outside the agreement is refused: bank for Cap emploi, health for a mission locale', async () => {
+    const bank = await call(CAP, 'GET', `/api/staff/persons/${referred}?classes=identity,bank`, { purpose: CAP_PURPOSE });
+    assert.equal(bank.statusCode, 403);
+    assert.equal(bank.json().error, 'field_class_not_granted');
+    const ok = await call(ML, 'GET', `/api/staff/persons/${youngReferred}?classes=identity`, { purpose: 'accompagnement_jeunes' });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const health = await call(ML, 'GET', `/api/staff/persons/${youngReferred}?classes=identity,health`, { purpose: 'accompagnement_jeunes' });
+    assert.equal(health.statusCode, 403);
+    assert.equal(health.json().error, 'field_class_not_granted');
+    const unknownClass = await call(CAP, 'GET', `/api/staff/persons/${referred}?classes=identity,secrets`, { purpose: CAP_PURPOSE });
+    assert.equal(unknownClass.statusCode, 400);
+    assert.equal(unknownClass.json().issues[0].field, 'query.classes');
+  });
+
+  it('a missing or malformed purpose or case reference is a 422 naming the header; an unknown purpose is purpose_unknown', async () => {
+    const noPurpose = await call(CAP, 'GET', `/api/staff/persons/${referred}`);
+    assert.equal(noPurpose.statusCode, 422);
+    assert.equal(noPurpose.json().error, 'purpose_missing');
+    assert.equal(noPurpose.json().issues[0].field, 'headers.rempart-purpose');
+    const noCase = await call(CAP, 'GET', `/api/staff/persons/${referred}`, { purpose: CAP_PURPOSE, caseReference: null });
+    assert.equal(noCase.statusCode, 422);
+    assert.equal(noCase.json().error, 'case_reference_missing');
+    assert.equal(noCase.json().issues[0].field, 'headers.rempart-case-reference');
+    const badCase = await call(CAP, 'GET', `/api/staff/persons/${referred}`, { purpose: CAP_PURPOSE, caseReference: 'x' });
+    assert.equal(badCase.statusCode, 422);
+    assert.equal(badCase.json().issues[0].rule, 'format');
+    const unknown = await call(CAP, 'GET', `/api/staff/persons/${referred}`, { purpose: 'curiosite' });
+    assert.equal(unknown.statusCode, 422);
+    assert.equal(unknown.json().error, 'purpose_unknown');
+    const otherOrgPurpose = await call(CAP, 'GET', `/api/staff/persons/${referred}`, { purpose: 'indemnisation' });
+    assert.equal(otherOrgPurpose.json().error, 'purpose_unknown');
+  });
+
+  it('a job seeker or an anonymous caller does not reach the staff API', async () => {
+    const anonymous = await app.inject({ method: 'GET', url: `/api/staff/persons/${referred}`, headers: { 'rempart-purpose': CAP_PURPOSE, 'rempart-case-reference': 'DOSSIER-1' } });
+    assert.equal(anonymous.statusCode, 401);
+  });
+
+  it('a counsellor lists their own caseload, paginated in SQL, reads their people and is refused another counsellor’s', async () => {
+    const first = await call(C1, 'GET', '/api/staff/caseload?page=1&pageSize=5', { purpose: 'accompagnement' });
+    assert.equal(first.statusCode, 200, first.body);
+    const expected = await listCaseload(db(), actors[C1]!, { page: 1, pageSize: 1000 });
+    assert.equal(first.json().total, expected.total);
+    assert.deepEqual(first.json().items.map((i: { id: string }) => i.id), expected.personIds.slice(0, 5));
+    const second = await call(C1, 'GET', '/api/staff/caseload?page=2&pageSize=5', { purpose: 'accompagnement' });
+    assert.deepEqual(second.json().items.map((i: { id: string }) => i.id), expected.personIds.slice(5, 10));
+    const own = await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actors[C1]!).execute();
+    assert.deepEqual([...expected.personIds].sort(), own.map((r) => r.person_id).sort(), 'only the counsellor’s own people');
+
+    const read = await call(C1, 'GET', `/api/staff/persons/${ownCase}?classes=identity,follow_up`, { purpose: 'accompagnement' });
+    assert.equal(read.statusCode, 200, read.body);
+    const refused = await call(C1, 'GET', `/api/staff/persons/${otherCase}?classes=identity`, { purpose: 'accompagnement' });
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.json().error, 'person_out_of_scope');
+    const notCounsellor = await call(CAP, 'GET', '/api/staff/caseload', { purpose: CAP_PURPOSE });
+    assert.equal(notCounsellor.statusCode, 403);
+    assert.equal(notCounsellor.json().error, 'operation_not_granted');
+    const badPage = await call(C1, 'GET', '/api/staff/caseload?page=0', { purpose: 'accompagnement' });
+    assert.equal(badPage.statusCode, 400);
+  });
+
+  it('an indemnisation agent reads benefits and bank details of a person followed by its agency', async () => {
+    const res = await call(INDEM, 'GET', `/api/staff/persons/${otherCase}?classes=benefits,bank`, { purpose: 'indemnisation' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().decision.classes, ['benefits', 'bank']);
+    for (const key of Object.keys(res.json().fields)) assert.ok(['benefits', 'bank'].includes(key));
+    if (res.json().fields.bank) secrets.push(res.json().fields.bank.iban);
+    const counsellorBank = await call(C1, 'GET', `/api/staff/persons/${ownCase}?classes=bank`, { purpose: 'accompagnement' });
+    assert.equal(counsellorBank.json().error, 'field_class_not_granted');
+    const wrongRole = await call(C1, 'GET', `/api/staff/persons/${ownCase}?classes=bank`, { purpose: 'indemnisation' });
+    assert.equal(wrongRole.json().error, 'role_not_allowed');
+  });
+
+  it('writes: only classes of the decision’s write set, in one transaction with their event; a refusal writes nothing', async () => {
+    const followUp = { orientation: 'renforce', appointments: [{ date: '2026-03-02', kind: 'entretien' }], actions: [] };
+    const ok = await call(CAP, 'PATCH', `/api/staff/persons/${referred}`, { purpose: CAP_PURPOSE, payload: { follow_up: followUp } });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.deepEqual(ok.json().written, ['follow_up']);
+    const stored = await runtime.persons.read(referred, ['follow_up']);
+    assert.equal(stored.fields.follow_up?.orientation, 'renforce');
+
+    const snapshot = async (id: string) => (await db().selectFrom('person_fields').select(['field_class', 'ciphertext']).where('person_id', '=', id).orderBy('field_class').execute()).map((r) => `${r.field_class}:${Buffer.from(r.ciphertext).toString('base64')}`);
+    const beforeReferred = await snapshot(referred);
+    const beforeOther = await snapshot(notReferred);
+    const contact = await call(CAP, 'PATCH', `/api/staff/persons/${referred}`, { purpose: CAP_PURPOSE, payload: { contact: { email: 'nouvelle.adresse@exemple.fr' } } });
+    assert.equal(contact.statusCode, 403);
+    assert.equal(contact.json().error, 'field_class_not_granted');
+    const outOfScope = await call(CAP, 'PATCH', `/api/staff/persons/${notReferred}`, { purpose: CAP_PURPOSE, payload: { follow_up: followUp } });
+    assert.equal(outOfScope.statusCode, 403);
+    assert.equal(outOfScope.json().error, 'person_out_of_scope');
+    const invalid = await call(CAP, 'PATCH', `/api/staff/persons/${referred}`, { purpose: CAP_PURPOSE, payload: { follow_up: { orientation: 'n_importe_quoi' } } });
+    assert.equal(invalid.statusCode, 400);
+    const noPurpose = await call(CAP, 'PATCH', `/api/staff/persons/${referred}`, { payload: { follow_up: followUp } });
+    assert.equal(noPurpose.statusCode, 422);
+    assert.deepEqual(await snapshot(referred), beforeReferred);
+    assert.deepEqual(await snapshot(notReferred), beforeOther);
+    assert.ok(!JSON.stringify(await events()).includes('nouvelle.adresse'));
+  });
+
+  it('search: exact identifiers only, results within scope only, and the identifier is not recorded', async () => {
+    const nirOf = async (id: string) => (await runtime.persons.read(id, ['nir'])).fields.nir!.nir;
+    const inScope = await nirOf(referred);
+    const outScope = await nirOf(notReferred);
+    secrets.push(inScope, outScope);
+    const found = await call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: { nir: inScope } });
+    assert.equal(found.statusCode, 200, found.body);
+    assert.equal(found.json().results.length, 1);
+    assert.equal(found.json().results[0].id, referred);
+    assert.deepEqual(Object.keys(found.json().results[0]).sort(), ['id', 'identity']);
+    const hidden = await call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: { nir: outScope } });
+    assert.equal(hidden.statusCode, 200);
+    assert.deepEqual(hidden.json().results, [], 'a person out of scope is not found');
+    const prefix = await call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: { nir: inScope.slice(0, 13) } });
+    assert.deepEqual(prefix.json().results ?? [], []);
+    const both = await call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: { nir: inScope, franceTravailId: '1234567A' } });
+    assert.equal(both.statusCode, 400);
+    const none = await call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: {} });
+    assert.equal(none.statusCode, 400);
+    const wildcard = await call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: { lastName: '*' } });
+    assert.equal(wildcard.statusCode, 400);
+    const noPurpose = await call(CAP, 'POST', '/api/staff/persons/search', { payload: { nir: inScope } });
+    assert.equal(noPurpose.statusCode, 422);
+
+    const ftId = (await runtime.persons.read(ownCase, ['registration'])).fields.registration!.franceTravailId;
+    const byFt = await call(C1, 'POST', '/api/staff/persons/search', { purpose: 'accompagnement', payload: { franceTravailId: ftId } });
+    assert.deepEqual(byFt.json().results.map((r: { id: string }) => r.id), [ownCase]);
+    const byFtOther = await call(C2, 'POST', '/api/staff/persons/search', { purpose: 'accompagnement', payload: { franceTravailId: ftId } });
+    assert.deepEqual(byFtOther.json().results, []);
+
+    const searches = await events('person_search');
+    assert.ok(searches.length >= 4);
+    assert.ok(!JSON.stringify(searches).includes(inScope) && !JSON.stringify(searches).includes(ftId));
+  });
+
+  it('a call-centre operator is refused until the caller is verified, then sees identity and registration only', async () => {
+    const person = ownCase;
+    const purpose = 'relation_usager';
+    const before = await call(RCA, 'GET', `/api/staff/persons/${person}?classes=identity,registration`, { purpose });
+    assert.equal(before.statusCode, 403);
+    assert.equal(before.json().error, 'person_out_of_scope');
+
+    const noChannel = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { personId: person } });
+    assert.equal(noChannel.statusCode, 409);
+    assert.equal(noChannel.json().error, 'no_verified_channel');
+    const ghost = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { personId: randomUUID() } });
+    assert.deepEqual({ ...(ghost.json() as object), requestId: '' }, { ...(noChannel.json() as object), requestId: '' });
+
+    const email = 'appelant.verifie@exemple.fr';
+    const seeker = await createAccount(db(), { kind: 'job_seeker', login: email, password: PASSWORD, personId: person });
+    await addChannel(db(), runtime.keyring, seeker, 'email', email, { verified: true });
+
+    const notOperator = await call(C1, 'POST', '/api/staff/callers/verify', { purpose: 'accompagnement', payload: { personId: person } });
+    assert.equal(notOperator.statusCode, 403);
+    assert.equal(notOperator.json().error, 'operation_not_granted');
+
+    // Five wrong tries burn a code.
+    const burnt = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { personId: person } });
+    assert.equal(burnt.statusCode, 202, burnt.body);
+    const burntCode = lastCodeSentTo(server.env.dir, email);
+    const wrong = burntCode === '00000000' ? '11111111' : '00000000';
+    for (let i = 1; i <= 5; i++) {
+      const r = await call(RCA, 'POST', `/api/staff/callers/${burnt.json().id}/confirm`, { payload: { code: wrong } });
+      assert.equal(r.json().error, i < 5 ? 'code_invalid' : 'code_burned');
+    }
+    const late = await call(RCA, 'POST', `/api/staff/callers/${burnt.json().id}/confirm`, { payload: { code: burntCode } });
+    assert.equal(late.json().error, 'code_burned');
+    assert.equal((await call(RCA, 'GET', `/api/staff/persons/${person}?classes=identity`, { purpose })).statusCode, 403);
+
+    const started = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { personId: person } });
+    assert.equal(started.statusCode, 202);
+    const code = lastCodeSentTo(server.env.dir, email);
+    const otherOperator = await call(C1, 'POST', `/api/staff/callers/${started.json().id}/confirm`, { payload: { code } });
+    assert.equal(otherOperator.statusCode, 404, 'a verification belongs to its operator');
+    const confirmed = await call(RCA, 'POST', `/api/staff/callers/${started.json().id}/confirm`, { payload: { code } });
+    assert.equal(confirmed.statusCode, 200, confirmed.body);
+    assert.equal(confirmed.json().personId, person);
+    const minutes = (Date.parse(confirmed.json().verifiedUntil) - Date.now()) / 60_000;
+    assert.ok(minutes > 14 && minutes <= 15);
+
+    const read = await call(RCA, 'GET', `/api/staff/persons/${person}`, { purpose });
+    assert.equal(read.statusCode, 200, read.body);
+    assert.deepEqual(read.json().decision.classes, ['identity', 'registration']);
+    const contact = await call(RCA, 'GET', `/api/staff/persons/${person}?classes=contact`, { purpose });
+    assert.equal(contact.json().error, 'field_class_not_granted');
+    const other = await call(RCA, 'GET', `/api/staff/persons/${otherCase}?classes=identity`, { purpose });
+    assert.equal(other.json().error, 'person_out_of_scope', 'the proof covers this caller only');
+
+    await db().updateTable('caller_verifications').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', started.json().id).execute();
+    assert.equal((await call(RCA, 'GET', `/api/staff/persons/${person}?classes=identity`, { purpose })).json().error, 'person_out_of_scope', 'and only for a while');
+    assert.ok((await events('caller_verification_started')).length >= 2);
+    assert.equal((await events('caller_verified')).length, 1);
+    assert.ok(!JSON.stringify(await events()).includes(code));
+  });
+
+  it('an audit older than 12 months suspends every read of the organisation, until a derogation covers it', async () => {
+    const capOrg = (await db().selectFrom('actors').select('organisation_id').where('id', '=', actors[CAP]!).executeTakeFirstOrThrow()).organisation_id;
+    const row = await db().selectFrom('organisations').select('security_posture').where('id', '=', capOrg).executeTakeFirstOrThrow();
+    const posture = JSON.parse(row.security_posture) as Record<string, unknown>;
+    const stale = new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 10);
+    await db().updateTable('organisations').set({ security_posture: JSON.stringify({ ...posture, lastAudit: stale }) }).where('id', '=', capOrg).execute();
+    try {
+      const refused = await call(CAP, 'GET', `/api/staff/persons/${referred}?classes=identity`, { purpose: CAP_PURPOSE });
+      assert.equal(refused.statusCode, 403);
+      assert.equal(refused.json().error, 'posture_non_compliant');
+      const search = await call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: { franceTravailId: '0000000A' } });
+      assert.equal(search.json().error, 'posture_non_compliant', 'searches are suspended too');
+
+      const derogation = randomUUID();
+      await db()
+        .insertInto('derogations')
+        .values({ id: derogation, organisation_id: capOrg, requirement: 'security_audit', justification: 'audit planifié le mois prochain', approved_by: accounts[RSSI]!, approved_at: new Date().toISOString(), expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString(), revoked_at: null })
+        .execute();
+      const allowed = await call(CAP, 'GET', `/api/staff/persons/${referred}?classes=identity`, { purpose: CAP_PURPOSE });
+      assert.equal(allowed.statusCode, 200, allowed.body);
+      await db().updateTable('derogations').set({ revoked_at: new Date().toISOString() }).where('id', '=', derogation).execute();
+      assert.equal((await call(CAP, 'GET', `/api/staff/persons/${referred}?classes=identity`, { purpose: CAP_PURPOSE })).json().error, 'posture_non_compliant');
+    } finally {
+      await db().updateTable('organisations').set({ security_posture: row.security_posture }).where('id', '=', capOrg).execute();
+    }
+  });
+
+  it('a request from outside the organisation’s network ranges is refused', async () => {
+    const login = 'capemploi.gironde.2';
+    await staffAccount(login);
+    assert.equal((await call(login, 'GET', `/api/staff/persons/${referred}?classes=identity`, { purpose: CAP_PURPOSE })).statusCode, 200);
+    // The same agent, from an address outside the posture's ranges (a new session there).
+    clients[login] = { ...clients[login]!, remoteAddress: '203.0.113.9' };
+    const secret = sessions[login]!.totpSecret!;
+    const first = await signIn(app, clients[login], login, PASSWORD);
+    const passed = await app.inject({ method: 'POST', url: '/api/auth/second-factor', remoteAddress: clients[login].remoteAddress, headers: { ...clients[login].headers, cookie: first.cookie, 'x-csrf-token': first.csrf }, payload: { code: totpCode(secret, 1) } });
+    assert.equal(passed.statusCode, 200, passed.body);
+    sessions[login] = { cookie: cookieOf(passed), csrf: passed.json().csrfToken as string };
+    const res = await call(login, 'GET', `/api/staff/persons/${referred}?classes=identity`, { purpose: CAP_PURPOSE });
+    assert.equal(res.statusCode, 403, res.body);
+    assert.equal(res.json().error, 'posture_non_compliant');
+  });
+
+  it('break-glass: step-up required, classes the purpose grants only, alerts at once, in the review queue, 30 minutes only', async () => {
+    const body = { purpose: CAP_PURPOSE, caseReference: 'URGENCE-2026-7', justification: 'Appel de la personne en détresse, conseillère absente, rendez-vous à fixer aujourd’hui', classes: ['identity', 'contact'] };
+    // A second factor older than five minutes does not open break-glass.
+    await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', accounts[CAP]!).execute();
+    const stale = await call(CAP, 'POST', `/api/staff/persons/${notReferred}/break-glass`, { payload: body });
+    assert.equal(stale.statusCode, 403);
+    assert.equal(stale.json().error, 'step_up_required');
+    await db().updateTable('sessions').set({ second_factor_at: new Date().toISOString() }).where('account_id', '=', accounts[CAP]!).execute();
+
+    const short = await call(CAP, 'POST', `/api/staff/persons/${notReferred}/break-glass`, { payload: { ...body, justification: 'urgent' } });
+    assert.equal(short.statusCode, 400);
+    assert.equal(short.json().issues[0].field, 'body.justification');
+    const bank = await call(CAP, 'POST', `/api/staff/persons/${notReferred}/break-glass`, { payload: { ...body, classes: ['identity', 'bank'] } });
+    assert.equal(bank.statusCode, 403);
+    assert.equal(bank.json().error, 'field_class_not_granted');
+    assert.equal((await db().selectFrom('break_glass').select('id').execute()).length, 0, 'a refused break-glass leaves no grant');
+
+    const contactAlerts = messagesTo(server.env.dir, 'securite.cap-emploi@rempart.example').length;
+    const officerAlerts = messagesTo(server.env.dir, `${RSSI}@agents.test.example`).length;
+    const opened = await call(CAP, 'POST', `/api/staff/persons/${notReferred}/break-glass`, { payload: body });
+    assert.equal(opened.statusCode, 201, opened.body);
+    assert.deepEqual(opened.json().classes, ['identity', 'contact']);
+    const minutes = (Date.parse(opened.json().expiresAt) - Date.now()) / 60_000;
+    assert.ok(minutes > 29 && minutes <= 30);
+    assert.equal(messagesTo(server.env.dir, 'securite.cap-emploi@rempart.example').length, contactAlerts + 1, 'the organisation’s security contact is alerted');
+    const alert = messagesTo(server.env.dir, `${RSSI}@agents.test.example`);
+    assert.equal(alert.length, officerAlerts + 1, 'every security officer is alerted');
+    assert.match(alert.at(-1)!.body, /capemploi\.gironde\.1/);
+    assert.equal((await events('break_glass_used')).length, 1);
+
+    const read = await call(CAP, 'GET', `/api/staff/persons/${notReferred}?classes=identity`, { purpose: CAP_PURPOSE, caseReference: 'URGENCE-2026-7' });
+    assert.equal(read.statusCode, 200, read.body);
+    assert.equal(read.json().decision.breakGlass, opened.json().id);
+    const granted = (await events('access_granted')).at(-1)!;
+    assert.equal(granted.details.breakGlass, opened.json().id);
+    const health = await call(CAP, 'GET', `/api/staff/persons/${notReferred}?classes=health`, { purpose: CAP_PURPOSE });
+    assert.equal(health.json().error, 'field_class_not_granted', 'only the classes of the grant');
+    const write = await call(CAP, 'PATCH', `/api/staff/persons/${notReferred}`, { purpose: CAP_PURPOSE, payload: { follow_up: { appointments: [], actions: [] } } });
+    assert.equal(write.json().error, 'person_out_of_scope', 'break-glass is read-only');
+    const colleague = await call('ml.bordeaux.1', 'GET', `/api/staff/persons/${notReferred}?classes=identity`, { purpose: 'accompagnement_jeunes' });
+    assert.equal(colleague.statusCode, 403, 'the grant is for its actor only');
+
+    // The review queue.
+    const notOfficer = await call(CAP, 'GET', '/api/security/break-glass?status=pending');
+    assert.equal(notOfficer.statusCode, 403);
+    const queue = await call(RSSI, 'GET', '/api/security/break-glass?status=pending');
+    assert.equal(queue.statusCode, 200, queue.body);
+    const item = queue.json().items.find((i: { id: string }) => i.id === opened.json().id);
+    assert.ok(item);
+    assert.equal(item.actorLogin, CAP);
+    assert.equal(item.justification, body.justification);
+    await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', accounts[RSSI]!).execute();
+    const staleReview = await call(RSSI, 'POST', `/api/security/break-glass/${opened.json().id}/review`, { payload: { verdict: 'justified', note: 'urgence avérée' } });
+    assert.equal(staleReview.json().error, 'step_up_required');
+    await db().updateTable('sessions').set({ second_factor_at: new Date().toISOString() }).where('account_id', '=', accounts[RSSI]!).execute();
+    const reviewed = await call(RSSI, 'POST', `/api/security/break-glass/${opened.json().id}/review`, { payload: { verdict: 'justified', note: 'urgence avérée' } });
+    assert.equal(reviewed.statusCode, 200, reviewed.body);
+    assert.equal((await call(RSSI, 'POST', `/api/security/break-glass/${opened.json().id}/review`, { payload: { verdict: 'abusive', note: 'x' } })).statusCode, 409);
+    assert.equal((await call(RSSI, 'GET', '/api/security/break-glass?status=pending')).json().items.length, 0);
+    assert.equal((await events('break_glass_reviewed')).length, 1);
+
+    // Thirty minutes later the grant is over.
+    await db().updateTable('break_glass').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', opened.json().id).execute();
+    const expired = await call(CAP, 'GET', `/api/staff/persons/${notReferred}?classes=identity`, { purpose: CAP_PURPOSE });
+    assert.equal(expired.json().error, 'person_out_of_scope');
+  });
+
+  it('an abusive break-glass stops working at once', async () => {
+    const opened = await call(C1, 'POST', `/api/staff/persons/${otherCase}/break-glass`, { payload: { purpose: 'accompagnement', caseReference: 'URGENCE-2026-8', justification: 'Remplacement du conseiller référent absent cette semaine', classes: ['identity'] } });
+    assert.equal(opened.statusCode, 201, opened.body);
+    assert.equal((await call(C1, 'GET', `/api/staff/persons/${otherCase}?classes=identity`, { purpose: 'accompagnement' })).statusCode, 200);
+    const reviewed = await call(RSSI, 'POST', `/api/security/break-glass/${opened.json().id}/review`, { payload: { verdict: 'abusive', note: 'aucune absence constatée' } });
+    assert.equal(reviewed.statusCode, 200, reviewed.body);
+    assert.equal((await call(C1, 'GET', `/api/staff/persons/${otherCase}?classes=identity`, { purpose: 'accompagnement' })).json().error, 'person_out_of_scope');
+  });
+
+  it('no event and no log line holds a value that was read, searched or written', async () => {
+    const all = JSON.stringify(await events());
+    const logs = server.logLines.join('\n');
+    assert.ok(secrets.length >= 3);
+    for (const secret of secrets) {
+      assert.ok(!all.includes(secret), 'a value leaked into the security events');
+      assert.ok(!logs.includes(secret), 'a value leaked into the logs');
+    }
+    for (const e of await events('access_denied')) assert.ok(typeof e.details.reason === 'string');
+  });
+});
