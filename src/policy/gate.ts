@@ -48,7 +48,20 @@ export interface GateResult {
   derogated: GateRequirement[];
 }
 
+/** Parsed ranges per posture: building a BlockList costs more than the whole decision, and postures rarely change. */
+const parsedRanges = new Map<string, BlockList | undefined>();
+const PARSED_RANGES_KEPT = 4096;
+
 function blockListOf(networks: readonly string[]): BlockList | undefined {
+  const key = networks.join('\n');
+  if (parsedRanges.has(key)) return parsedRanges.get(key);
+  const list = buildBlockList(networks);
+  if (parsedRanges.size >= PARSED_RANGES_KEPT) parsedRanges.delete(parsedRanges.keys().next().value!);
+  parsedRanges.set(key, list);
+  return list;
+}
+
+function buildBlockList(networks: readonly string[]): BlockList | undefined {
   const list = new BlockList();
   let any = false;
   for (const cidr of networks) {
