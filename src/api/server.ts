@@ -43,7 +43,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Rempart API', version: '0.1.0', description: 'Registre des données personnelles des demandeurs d’emploi : chiffrement par classe de données, accès finalisés, journal inaltérable.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookieAuth: { type: 'apiKey', in: 'cookie', name: 'rempart_session' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
