@@ -17,6 +17,7 @@ import { authRoutes } from './auth/routes.ts';
 import { errorHandler } from './errors.ts';
 import { machineClientRoutes } from './oauth/token.ts';
 import { partnerAgreementRoutes } from './partner/agreements.ts';
+import { partnerPersonRoutes } from './partner/persons.ts';
 import { breakGlassReviewRoutes } from './security/break-glass.ts';
 import { securityPostureRoutes } from './security/posture.ts';
 import { staffRoutes } from './staff/index.ts';
@@ -60,6 +61,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   await app.register(accountAdministrationRoutes(runtime), { prefix: '/api/admin' });
   await app.register(machineClientRoutes(runtime), { prefix: '/api/oauth' });
   await app.register(partnerAgreementRoutes(runtime), { prefix: '/api/partner' });
+  await app.register(partnerPersonRoutes(runtime), { prefix: '/api/partner' });
   await app.register(securityPostureRoutes(runtime), { prefix: '/api/security' });
   await app.register(staffRoutes(runtime), { prefix: '/api/staff' });
   await app.register(breakGlassReviewRoutes(runtime), { prefix: '/api/security/break-glass' });

@@ -9,7 +9,7 @@ import { inTransaction, type Executor } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { PersonIdParams } from '../schemas.ts';
 import { requireRecentSecondFactor } from '../session.ts';
-import { refuse, staffErrorResponses } from './common.ts';
+import { accessErrorResponses as staffErrorResponses, refuse } from '../access.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];

@@ -6,7 +6,7 @@ import { channelAddresses, CODE_MAX_ATTEMPTS, recordSecurityEvent, sendMessage }
 import { authorizeWithoutPerson, VERIFIED_CALLER_MINUTES } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
-import { purposeOr422, refuse, staffErrorResponses } from './common.ts';
+import { accessErrorResponses as staffErrorResponses, purposeOr422, refuse } from '../access.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];

@@ -1,21 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, NotFoundError, PersonPatchSchema, ValidationError, type FieldClass, type PersonFile } from '../../domain/index.ts';
+import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, NotFoundError, PersonPatchSchema, ValidationError, type FieldClass } from '../../domain/index.ts';
 import { recordSecurityEvent } from '../../identity/index.ts';
 import { authorize, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-import { decisionView, DecisionViewSchema, purposeOr422, recordGrant, refuse, staffErrorResponses } from './common.ts';
+import { accessErrorResponses as staffErrorResponses, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
 
-const ClassesQuery = Type.Object(
-  { classes: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', maxLength: 200, description: 'classes de données demandées, séparées par des virgules (par défaut : toutes celles de la finalité)' })) },
-  { additionalProperties: false },
-);
 
 const StaffPersonView = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -40,20 +36,6 @@ const CaseloadQuery = Type.Object(
   { additionalProperties: false },
 );
 
-function parseClasses(text: string | undefined): FieldClass[] | undefined {
-  if (text === undefined) return undefined;
-  const names = [...new Set(text.split(','))];
-  const unknown = names.filter((n) => !(FIELD_CLASSES as readonly string[]).includes(n));
-  if (unknown.length) throw new ValidationError([{ field: 'query.classes', rule: 'enum', message: `classe de données inconnue (attendu : ${FIELD_CLASSES.join(', ')})` }]);
-  return names as FieldClass[];
-}
-
-/** Exactly the decided classes of a decrypted file, whatever else the record may carry. */
-function onlyDecided(fields: PersonFile, classes: readonly FieldClass[]): PersonFile {
-  const out: Record<string, unknown> = {};
-  for (const c of classes) if (fields[c] !== undefined) out[c] = fields[c];
-  return out as PersonFile;
-}
 
 /**
  * The staff's file API: every request declares a purpose and a case reference, is decided by

@@ -1,0 +1,113 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { FIELD_CLASSES, ValidationError, type FieldClass, type PersonFile } from '../domain/index.ts';
+import { recordSecurityEvent } from '../identity/index.ts';
+import { DENIAL_REASONS, type AccessDecision, type DenialReason } from '../policy/index.ts';
+import type { Executor } from '../store/index.ts';
+import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
+import { ErrorSchema, errorResponses } from './schemas.ts';
+
+/**
+ * What every audience's data routes share (staff by session, partner systems by token): the
+ * declared purpose, the refusal recorded and answered the same for a stranger as for a person
+ * who does not exist, the grant recorded before any value leaves, and only decided classes out.
+ */
+
+/** The actor a request acts as: a staff member's, or a machine client's. */
+function actingActorId(request: FastifyRequest): string | null {
+  return request.staff?.actorId ?? request.machineClient?.actorId ?? null;
+}
+
+export const accessErrorResponses = { ...errorResponses, 422: ErrorSchema } as const;
+
+export const DecisionViewSchema = Type.Object({
+  purpose: Type.String(),
+  caseReference: Type.String(),
+  agreement: Type.Object({ id: Type.String(), reference: Type.String(), version: Type.Integer() }),
+  classes: Type.Array(Type.String()),
+  breakGlass: Type.Optional(Type.String()),
+});
+
+/** What a decision says about itself in a response: never a value. */
+export function decisionView(decision: Extract<AccessDecision, { allowed: true }>) {
+  return {
+    purpose: decision.purpose,
+    caseReference: decision.caseReference,
+    agreement: decision.agreement,
+    classes: decision.classes,
+    ...(decision.breakGlassId ? { breakGlass: decision.breakGlassId } : {}),
+  };
+}
+
+export interface AccessContext {
+  personId?: string;
+  operation: string;
+}
+
+/** Record a refusal (reason only, no value) and answer it, the same for a person who does not exist as for one out of scope. */
+export async function refuse(db: Executor, request: FastifyRequest, reply: FastifyReply, reason: DenialReason, context: AccessContext, declared?: Partial<DeclaredPurpose>) {
+  await recordSecurityEvent(db, 'access_denied', {
+    accountId: request.account?.id ?? null,
+    address: request.ip,
+    details: {
+      reason,
+      operation: context.operation,
+      personId: context.personId ?? null,
+      purpose: declared?.purpose ?? null,
+      caseReference: declared?.caseReference ?? null,
+      actorId: actingActorId(request),
+    },
+  });
+  return reply.status(DENIAL_REASONS[reason]).send({ error: reason, message: DENIAL_MESSAGES[reason] ?? 'Accès refusé.', requestId: request.id });
+}
+
+/** The access that is about to happen, recorded before any value leaves (classes, purpose, case, person). */
+export async function recordGrant(db: Executor, request: FastifyRequest, decision: Extract<AccessDecision, { allowed: true }>, context: AccessContext & { personId: string }): Promise<void> {
+  await recordSecurityEvent(db, 'access_granted', {
+    accountId: request.account?.id ?? null,
+    address: request.ip,
+    details: {
+      personId: context.personId,
+      operation: context.operation,
+      purpose: decision.purpose,
+      caseReference: decision.caseReference,
+      classes: decision.classes.join(','),
+      agreement: `${decision.agreement.reference}@${decision.agreement.version}`,
+      actorId: actingActorId(request),
+      breakGlass: decision.breakGlassId ?? null,
+    },
+  });
+}
+
+/** The declared purpose and case reference, or a 422 naming the missing header (recorded as a refusal). */
+export async function purposeOr422(db: Executor, request: FastifyRequest, reply: FastifyReply, context: AccessContext): Promise<DeclaredPurpose | undefined> {
+  const check = declaredPurpose(request);
+  if (check.ok) return check.declared;
+  await recordSecurityEvent(db, 'access_denied', {
+    accountId: request.account?.id ?? null,
+    address: request.ip,
+    details: { reason: check.reason, operation: context.operation, personId: context.personId ?? null, actorId: actingActorId(request) },
+  });
+  void reply.status(422).send({ error: check.reason, message: DENIAL_MESSAGES[check.reason]!, issues: check.issues, requestId: request.id });
+  return undefined;
+}
+
+export function parseClasses(text: string | undefined): FieldClass[] | undefined {
+  if (text === undefined) return undefined;
+  const names = [...new Set(text.split(','))];
+  const unknown = names.filter((n) => !(FIELD_CLASSES as readonly string[]).includes(n));
+  if (unknown.length) throw new ValidationError([{ field: 'query.classes', rule: 'enum', message: `classe de données inconnue (attendu : ${FIELD_CLASSES.join(', ')})` }]);
+  return names as FieldClass[];
+}
+
+/** Exactly the decided classes of a decrypted file, whatever else the record may carry. */
+export function onlyDecided(fields: PersonFile, classes: readonly FieldClass[]): PersonFile {
+  const out: Record<string, unknown> = {};
+  for (const c of classes) if (fields[c] !== undefined) out[c] = fields[c];
+  return out as PersonFile;
+}
+
+export const ClassesQuery = Type.Object(
+  { classes: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', maxLength: 200, description: 'classes de données demandées, séparées par des virgules (par défaut : toutes celles de la finalité)' })) },
+  { additionalProperties: false },
+);

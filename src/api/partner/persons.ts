@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { NotFoundError } from '../../domain/index.ts';
+import { authorize } from '../../policy/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { accessErrorResponses, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
+import { requireMachineClient } from '../machine.ts';
+import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
+
+const PartnerPersonView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  status: Type.Enum(['active', 'erased']),
+  fields: PersonRecordSchema.properties.fields,
+  decision: DecisionViewSchema,
+});
+
+/**
+ * A partner information system reads a file as its staff would: same decision (its machine
+ * actor holds the `partner_system` role the partner's purposes name), same relationship (the
+ * person referred to its organisation), and the declared purpose must also be one its access
+ * token was granted.
+ */
+export function partnerPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const db = runtime.database.db;
+  const birthDateOf = async (personId: string): Promise<string | undefined> => {
+    try {
+      return (await runtime.persons.read(personId, ['identity'])).fields.identity?.birthDate;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  };
+  return async (app) => {
+    app.addHook('onRequest', requireMachineClient(db));
+    app.get(
+      '/persons/:id',
+      {
+        schema: {
+          tags: ['partenaires'],
+          summary: 'Lire un dossier orienté vers l’organisation : les seules classes que la convention accorde à la finalité déclarée',
+          security: [{ bearer: [] }],
+          params: PersonIdParams,
+          querystring: ClassesQuery,
+          response: { 200: PartnerPersonView, ...accessErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const personId = request.params.id;
+        const classes = parseClasses(request.query.classes);
+        const purpose = await purposeOr422(db, request, reply, { operation: 'read', personId });
+        if (!purpose) return reply;
+        const client = request.machineClient!;
+        // The token narrows the agreement: a purpose outside its scope is refused like one the role may not use.
+        if (!client.purposes.includes(purpose.purpose)) return refuse(db, request, reply, 'role_not_allowed', { operation: 'read', personId }, purpose);
+        const decision = await authorize(db, {
+          actorId: client.actorId,
+          personId,
+          purpose: purpose.purpose,
+          caseReference: purpose.caseReference,
+          operation: 'read',
+          ...(classes ? { classes } : {}),
+          clientAddress: request.ip,
+          now: new Date(),
+          birthDateOf,
+        });
+        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
+        await recordGrant(db, request, decision, { operation: 'read', personId });
+        const record = await runtime.persons.read(personId, decision.classes);
+        return { id: record.id, status: record.status, fields: onlyDecided(record.fields, decision.classes), decision: decisionView(decision) };
+      },
+    );
+  };
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { JWT_BEARER_ASSERTION_TYPE, registerMachineClient } from '../../src/identity/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { seedDatabase } from '../../src/seed/index.ts';
+import { BACKEND } from '../helpers/backend.ts';
+import { openTestServer, type TestServer } from '../helpers/server.ts';
+
+const SEED = 11;
+const PARTNER_ADDRESS = '10.20.0.5';
+
+describe(`a partner information system reads by the same decision as its staff (${BACKEND})`, () => {
+  let server: TestServer;
+  let runtime: Runtime;
+  let clientId = '';
+  let kid = '';
+  let privateKey: CryptoKey;
+  let referred = '';
+  let notReferred = '';
+  const db = () => runtime.database.db;
+
+  async function token(scope: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({ iss: clientId, sub: clientId, aud: `${runtime.config.publicUrl}/api/oauth/token`, iat: now, exp: now + 60, jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion, scope });
+    const res = await server.app.inject({ method: 'POST', url: '/api/oauth/token', remoteAddress: PARTNER_ADDRESS, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json().access_token as string;
+  }
+
+  const read = (accessToken: string, personId: string, options: { purpose?: string; classes?: string; from?: string } = {}) =>
+    server.app.inject({
+      method: 'GET',
+      url: `/api/partner/persons/${personId}${options.classes ? `?classes=${options.classes}` : ''}`,
+      remoteAddress: options.from ?? PARTNER_ADDRESS,
+      headers: { authorization: `Bearer ${accessToken}`, 'rempart-case-reference': 'SI-CAPE-2026-117', ...(options.purpose === undefined ? { 'rempart-purpose': 'accompagnement_handicap' } : options.purpose ? { 'rempart-purpose': options.purpose } : {}) },
+    });
+
+  before(async () => {
+    server = await openTestServer();
+    runtime = server.runtime;
+    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 60, seed: SEED, batchSize: 60, parallel: false });
+    const cap = await db().selectFrom('organisations').select('id').where('kind', '=', 'cap_emploi').executeTakeFirstOrThrow();
+    const keys = await generateKeyPair('ES256');
+    privateKey = keys.privateKey;
+    kid = randomUUID();
+    ({ clientId } = await registerMachineClient(db(), { organisationId: cap.id, name: 'SI Cap emploi', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] } }));
+    const referrals = (await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', cap.id).where('status', '=', 'active').execute()).map((r) => r.person_id);
+    if (referrals.length === 0) {
+      const person = await db().selectFrom('persons').select('id').orderBy('id').executeTakeFirstOrThrow();
+      await db().insertInto('referrals').values({ id: randomUUID(), person_id: person.id, organisation_id: cap.id, referred_by_actor_id: null, reason: 'test', starts_on: '2026-01-01', ends_on: null, status: 'active', created_at: new Date().toISOString() }).execute();
+      referrals.push(person.id);
+    }
+    referred = referrals[0]!;
+    notReferred = (await db().selectFrom('persons').select('id').where('id', 'not in', referrals).orderBy('id').executeTakeFirstOrThrow()).id;
+  });
+  after(() => server.close());
+
+  it('reads a referred person’s granted classes, and only those', async () => {
+    const accessToken = await token('accompagnement_handicap');
+    const res = await read(accessToken, referred, { classes: 'identity,health' });
+    assert.equal(res.statusCode, 200, res.body);
+    const keys = Object.keys(res.json().fields);
+    assert.ok(keys.includes('identity') && keys.every((k) => k === 'identity' || k === 'health'), `only the asked, granted classes: ${keys.join(',')}`);
+    assert.deepEqual(res.json().decision.classes, ['identity', 'health']);
+    const granted = await db().selectFrom('security_events').select('details').where('kind', '=', 'access_granted').execute();
+    assert.ok(granted.some((e) => e.details.includes(referred) && e.details.includes('accompagnement_handicap')), 'the access is recorded, with the machine actor');
+  });
+
+  it('is refused a person not referred to it exactly as one who does not exist', async () => {
+    const accessToken = await token('accompagnement_handicap');
+    const stranger = await read(accessToken, notReferred);
+    const nobody = await read(accessToken, randomUUID());
+    assert.equal(stranger.statusCode, 403);
+    assert.equal(stranger.json().error, 'person_out_of_scope');
+    assert.deepEqual({ ...stranger.json(), requestId: '' }, { ...nobody.json(), requestId: '' });
+  });
+
+  it('is refused a class outside the agreement, a purpose outside its token, an undeclared purpose and a foreign network', async () => {
+    const accessToken = await token('accompagnement_handicap');
+    const bank = await read(accessToken, referred, { classes: 'bank' });
+    assert.equal(bank.statusCode, 403);
+    assert.equal(bank.json().error, 'field_class_not_granted');
+    const otherPurpose = await read(accessToken, referred, { purpose: 'insertion_rsa' });
+    assert.equal(otherPurpose.statusCode, 403);
+    const undeclared = await read(accessToken, referred, { purpose: '' });
+    assert.equal(undeclared.statusCode, 422);
+    assert.equal(undeclared.json().issues[0].field, 'headers.rempart-purpose');
+    const outside = await read(accessToken, referred, { from: '203.0.113.9' });
+    assert.equal(outside.statusCode, 403);
+    assert.equal(outside.json().error, 'posture_non_compliant');
+  });
+});
