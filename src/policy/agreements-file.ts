@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from 'typebox';
-import { FIELD_CLASSES, NotFoundError, schemaIssues, ValidationError, type FieldClass, type ValidationIssue } from '../domain/index.ts';
+import { ConflictError, FIELD_CLASSES, NotFoundError, schemaIssues, ValidationError, type FieldClass, type ValidationIssue } from '../domain/index.ts';
 import { recordSecurityEvent } from '../identity/events.ts';
 import { inTransaction, type AgreementsTable, type Executor } from '../store/index.ts';
 import { agreementFromRow, RELATIONSHIPS, type PurposeRule } from './agreement.ts';
@@ -98,48 +98,57 @@ export async function importAgreement(db: Executor, raw: unknown, options: { by:
   const prefix = options.prefix ?? '';
   const file = validateAgreementFile(raw, prefix);
   const now = options.now ?? new Date();
-  return inTransaction(db, async (trx) => {
-    const organisation = await trx.selectFrom('organisations').select('id').where('id', '=', file.organisation).executeTakeFirst();
-    if (!organisation) throw new ValidationError([issue(prefix, 'organisation', 'exists', 'organisation inconnue')]);
-    const versions = await trx.selectFrom('agreements').select(['id', 'organisation_id', 'version', 'status']).where('reference', '=', file.reference).orderBy('version', 'desc').execute();
-    const latest = versions[0];
-    if (latest && latest.organisation_id !== file.organisation) throw new ValidationError([issue(prefix, 'reference', 'owner', 'cette référence appartient à une autre organisation')]);
-    const expected = (latest?.version ?? 0) + 1;
-    if (file.version !== expected) throw new ValidationError([issue(prefix, 'version', 'sequence', `version ${expected} attendue (la dernière importée est la ${latest?.version ?? 0})`)]);
-    const replaced = versions.filter((v) => v.status === 'active');
-    if (replaced.length > 0) {
-      await trx
-        .updateTable('agreements')
-        .set({ status: 'ended' })
-        .where('id', 'in', replaced.map((v) => v.id))
-        .execute();
+  return inTransaction(db, (trx) => importChecked(trx, file, options, now, prefix)).catch((error: unknown) => {
+    // Two imports of the same next version at once: the (reference, version) key lets only one through.
+    const e = error as { code?: string; message?: string };
+    if (e.code === '23505' || (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /agreements\.reference/.test(e.message ?? ''))) {
+      throw new ConflictError('cette version de la convention vient d’être importée par ailleurs', 'agreement_version_taken');
     }
-    const id = randomUUID();
-    await trx
-      .insertInto('agreements')
-      .values({
-        id,
-        organisation_id: file.organisation,
-        reference: file.reference,
-        version: file.version,
-        legal_basis: file.legalBasis,
-        purposes: JSON.stringify(file.purposes.map(canonicalRule)),
-        dpo_contact: file.dpoContact,
-        security_contact: file.securityContact,
-        valid_from: file.validFrom,
-        valid_until: file.validUntil,
-        status: 'active',
-        created_at: now.toISOString(),
-      })
-      .execute();
-    const previous = replaced[0]?.version ?? null;
-    await recordSecurityEvent(trx, 'agreement_imported', {
-      accountId: options.accountId ?? null,
-      address: options.address ?? null,
-      details: { agreement: id, reference: file.reference, version: file.version, organisation: file.organisation, by: options.by, replaced: previous },
-    });
-    return { id, organisationId: file.organisation, reference: file.reference, version: file.version, replaced: previous };
+    throw error;
   });
+}
+
+async function importChecked(trx: Executor, file: AgreementFile, options: { by: string; accountId?: string | null; address?: string | null }, now: Date, prefix: string): Promise<ImportedAgreement> {
+  const organisation = await trx.selectFrom('organisations').select('id').where('id', '=', file.organisation).executeTakeFirst();
+  if (!organisation) throw new ValidationError([issue(prefix, 'organisation', 'exists', 'organisation inconnue')]);
+  const versions = await trx.selectFrom('agreements').select(['id', 'organisation_id', 'version', 'status']).where('reference', '=', file.reference).orderBy('version', 'desc').execute();
+  const latest = versions[0];
+  if (latest && latest.organisation_id !== file.organisation) throw new ValidationError([issue(prefix, 'reference', 'owner', 'cette référence appartient à une autre organisation')]);
+  const expected = (latest?.version ?? 0) + 1;
+  if (file.version !== expected) throw new ValidationError([issue(prefix, 'version', 'sequence', `version ${expected} attendue (la dernière importée est la ${latest?.version ?? 0})`)]);
+  const replaced = versions.filter((v) => v.status === 'active');
+  if (replaced.length > 0) {
+    await trx
+      .updateTable('agreements')
+      .set({ status: 'ended' })
+      .where('id', 'in', replaced.map((v) => v.id))
+      .execute();
+  }
+  const id = randomUUID();
+  await trx
+    .insertInto('agreements')
+    .values({
+      id,
+      organisation_id: file.organisation,
+      reference: file.reference,
+      version: file.version,
+      legal_basis: file.legalBasis,
+      purposes: JSON.stringify(file.purposes.map(canonicalRule)),
+      dpo_contact: file.dpoContact,
+      security_contact: file.securityContact,
+      valid_from: file.validFrom,
+      valid_until: file.validUntil,
+      status: 'active',
+      created_at: now.toISOString(),
+    })
+    .execute();
+  const previous = replaced[0]?.version ?? null;
+  await recordSecurityEvent(trx, 'agreement_imported', {
+    accountId: options.accountId ?? null,
+    address: options.address ?? null,
+    details: { agreement: id, reference: file.reference, version: file.version, organisation: file.organisation, by: options.by, replaced: previous },
+  });
+  return { id, organisationId: file.organisation, reference: file.reference, version: file.version, replaced: previous };
 }
 
 /** Keys in a fixed order, optional parts only when present: an exported file reads the same every time. */

@@ -75,7 +75,7 @@ describe(`a partner information system reads by the same decision as its staff (
     const nobody = await read(accessToken, randomUUID());
     assert.equal(stranger.statusCode, 403);
     assert.equal(stranger.json().error, 'person_out_of_scope');
-    assert.deepEqual({ ...stranger.json(), requestId: '' }, { ...nobody.json(), requestId: '' });
+    assert.deepEqual({ ...(stranger.json() as object), requestId: '' }, { ...(nobody.json() as object), requestId: '' });
   });
 
   it('is refused a class outside the agreement, a purpose outside its token, an undeclared purpose and a foreign network', async () => {
