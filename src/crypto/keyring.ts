@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { FIELD_CLASSES } from '../domain/index.ts';
 import { KeyringError } from './errors.ts';
@@ -12,7 +12,7 @@ export type KeySeries = (typeof KEY_SERIES)[number];
 const keySeriesSet: ReadonlySet<string> = new Set(KEY_SERIES);
 
 /** The identifiers that can be looked up exactly without decrypting anything. */
-export const BLIND_INDEX_KINDS = ['nir', 'email', 'france_travail_id'] as const;
+export const BLIND_INDEX_KINDS = ['nir', 'email', 'france_travail_id', 'name_birth'] as const;
 export type BlindIndexKind = (typeof BLIND_INDEX_KINDS)[number];
 
 const FORMAT = 'rempart-keyring/1';
@@ -26,6 +26,20 @@ interface KeyringDocument {
   keks: Record<string, { active: number; versions: Record<string, string> }>;
   /** One HMAC key per looked-up identifier, so one index leaking says nothing of another. */
   blindIndex: Record<string, string>;
+}
+
+/**
+ * Blind indexes added after keyrings were already issued: a keyring without the key derives it
+ * (HKDF-SHA256, its own label) from an older index key it holds, so existing keyrings keep
+ * working and every keyring generated from now on carries the key itself.
+ */
+const DERIVED_BLIND_INDEX_KEYS: Partial<Record<BlindIndexKind, BlindIndexKind>> = { name_birth: 'nir' };
+
+function derivedBlindIndexKey(keys: ReadonlyMap<BlindIndexKind, Buffer>, kind: BlindIndexKind): Buffer {
+  const source = DERIVED_BLIND_INDEX_KEYS[kind]!;
+  const from = keys.get(source);
+  if (!from) throw new KeyringError(`keyring has no blind-index key for "${source}"`);
+  return Buffer.from(hkdfSync('sha256', from, Buffer.alloc(0), `rempart/blind-index/${kind}/v1`, KEY_BYTES));
 }
 
 /** A fingerprint that proves which key is meant without revealing it: HMAC of a fixed label. */
@@ -69,8 +83,9 @@ export class Keyring {
     }
     for (const kind of BLIND_INDEX_KINDS) {
       const b64 = doc.blindIndex[kind];
-      if (!b64) throw new KeyringError(`keyring has no blind-index key for "${kind}"`);
-      this.#blind.set(kind, decodeKey(b64, `blind index ${kind}`));
+      if (b64) this.#blind.set(kind, decodeKey(b64, `blind index ${kind}`));
+      else if (kind in DERIVED_BLIND_INDEX_KEYS) this.#blind.set(kind, derivedBlindIndexKey(this.#blind, kind));
+      else throw new KeyringError(`keyring has no blind-index key for "${kind}"`);
     }
     for (const name of Object.keys(doc.keks)) {
       if (!keySeriesSet.has(name)) throw new KeyringError(`keyring names an unknown field class "${name}"`);

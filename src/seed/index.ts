@@ -124,7 +124,7 @@ async function insertBatch(db: Executor, persons: PersonStore, network: NetworkR
 
 /** Demo logins, for the start banner. */
 export function demoActors(seed: number): Array<{ login: string; organisation: string; roles: string[] }> {
-  const network = networkRows(seed, '');
+  const network = networkRows(seed, new Date().toISOString());
   const orgName = new Map(network.organisations.map((o) => [o.id, o.name]));
   return network.actors.map((a) => ({ login: a.login, organisation: orgName.get(a.organisation_id) ?? '', roles: JSON.parse(a.roles) as string[] }));
 }

@@ -4,7 +4,7 @@ export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKey
 export { PersonStore, type PersonRecord } from './persons.ts';
 export type { Schema } from './schema.ts';
 export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
-export { lookupRows, sealPersonRows } from './person-rows.ts';
+export { lookupRows, nameBirthKey, sealPersonRows } from './person-rows.ts';
 export type {
   AccountFactorsTable,
   AccountsTable,

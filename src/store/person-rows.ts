@@ -12,7 +12,24 @@ const LOOKUPS: ReadonlyArray<{ kind: BlindIndexKind; fieldClass: FieldClass; uni
   { kind: 'nir', fieldClass: 'nir', unique: true, extract: (f) => f.nir?.nir, normalize: normalizeNir },
   { kind: 'email', fieldClass: 'contact', unique: false, extract: (f) => f.contact?.email, normalize: normalizeEmail },
   { kind: 'france_travail_id', fieldClass: 'registration', unique: true, extract: (f) => f.registration?.franceTravailId, normalize: normalizeFranceTravailId },
+  { kind: 'name_birth', fieldClass: 'identity', unique: false, extract: (f) => (f.identity ? nameBirthKey(f.identity.lastName, f.identity.firstNames[0] ?? '', f.identity.birthDate) : undefined), normalize: normalizeNameBirth },
 ];
+
+/** Birth name, first given name and birth date: what a person says on the phone to be found. */
+export function nameBirthKey(lastName: string, firstName: string, birthDate: string): string {
+  return `${lastName}|${firstName}|${birthDate}`;
+}
+
+/** One spelling whatever the accents, case, hyphens and spaces: "Lefèvre-Dupont" and "LEFEVRE DUPONT" meet. */
+function normalizeNameBirth(value: string): string {
+  return value
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toUpperCase()
+    .split('|')
+    .map((part) => part.replace(/[^A-Z0-9]+/g, ' ').trim())
+    .join('|');
+}
 
 export function sealPersonRows(keyring: Keyring, personId: string, file: PersonFile, now: string): PersonFieldsTable[] {
   const rows: PersonFieldsTable[] = [];

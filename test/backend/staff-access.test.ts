@@ -310,6 +310,26 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
     assert.ok(!JSON.stringify(searches).includes(inScope) && !JSON.stringify(searches).includes(ftId));
   });
 
+  it('search by birth name, first name and birth date: whole words only, any accents or case, within scope only', async () => {
+    const identityOf = async (id: string) => (await runtime.persons.read(id, ['identity'])).fields.identity!;
+    const mine = await identityOf(referred);
+    const theirs = await identityOf(notReferred);
+    secrets.push(mine.lastName, theirs.lastName);
+    const shouted = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toUpperCase().replace(/-/g, ' ');
+    const search = (person: { lastName: string; firstName: string; birthDate: string }) => call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: { person } });
+    const found = await search({ lastName: shouted(mine.lastName), firstName: mine.firstNames[0]!.toLowerCase(), birthDate: mine.birthDate });
+    assert.equal(found.statusCode, 200, found.body);
+    assert.ok(found.json().results.some((r: { id: string }) => r.id === referred), 'found whatever the accents and case');
+    const hidden = await search({ lastName: theirs.lastName, firstName: theirs.firstNames[0]!, birthDate: theirs.birthDate });
+    assert.ok(!hidden.json().results.some((r: { id: string }) => r.id === notReferred), 'a person out of scope is not found');
+    const partial = await search({ lastName: mine.lastName.slice(0, 3), firstName: mine.firstNames[0]!, birthDate: mine.birthDate });
+    assert.deepEqual(partial.json().results, [], 'no prefix search');
+    const wrongDate = await search({ lastName: mine.lastName, firstName: mine.firstNames[0]!, birthDate: '1900-01-01' });
+    assert.deepEqual(wrongDate.json().results, []);
+    const incomplete = await call(CAP, 'POST', '/api/staff/persons/search', { purpose: CAP_PURPOSE, payload: { person: { lastName: mine.lastName } } });
+    assert.equal(incomplete.statusCode, 400);
+  });
+
   it('a call-centre operator is refused until the caller is verified, then sees identity and registration only', async () => {
     const person = ownCase;
     const purpose = 'relation_usager';

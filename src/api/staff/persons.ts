@@ -5,7 +5,7 @@ import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, NotFoundError
 import { recordSecurityEvent } from '../../identity/index.ts';
 import { authorize, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { inTransaction } from '../../store/index.ts';
+import { inTransaction, nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 import { accessErrorResponses as staffErrorResponses, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
 
@@ -24,6 +24,16 @@ const SearchBody = Type.Object(
   {
     nir: Type.Optional(Type.String({ minLength: 13, maxLength: 21, description: 'NIR exact (13 chiffres, clé facultative)' })),
     franceTravailId: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'identifiant France Travail exact' })),
+    person: Type.Optional(
+      Type.Object(
+        {
+          lastName: Type.String({ minLength: 1, maxLength: 100, description: 'nom de naissance complet (ni joker ni préfixe)' }),
+          firstName: Type.String({ minLength: 1, maxLength: 60, description: 'premier prénom complet' }),
+          birthDate: Type.String({ format: 'date', description: 'date de naissance' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -131,21 +141,23 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Retrouver un dossier de son périmètre par identifiant exact (NIR ou identifiant France Travail) : ni joker, ni préfixe, ni liste',
+          summary: 'Retrouver un dossier de son périmètre par critère exact (NIR, identifiant France Travail, ou nom, prénom et date de naissance) : ni joker, ni préfixe, ni liste',
           security,
           body: SearchBody,
           response: { 200: Type.Object({ results: Type.Array(Type.Object({ id: Type.String(), identity: Type.Optional(FIELD_CLASS_SCHEMAS.identity) })) }), ...staffErrorResponses },
         },
       },
       async (request, reply) => {
-        const given = (['nir', 'franceTravailId'] as const).filter((k) => request.body[k] !== undefined);
-        if (given.length !== 1) throw new ValidationError([{ field: 'body', rule: 'oneOf', message: 'un seul identifiant exact : nir ou franceTravailId' }]);
-        const kind = given[0] === 'nir' ? 'nir' : 'france_travail_id';
+        const given = (['nir', 'franceTravailId', 'person'] as const).filter((k) => request.body[k] !== undefined);
+        if (given.length !== 1) throw new ValidationError([{ field: 'body', rule: 'oneOf', message: 'un seul critère exact : nir, franceTravailId, ou person (nom, prénom et date de naissance)' }]);
+        const kind = given[0] === 'nir' ? 'nir' : given[0] === 'franceTravailId' ? 'france_travail_id' : 'name_birth';
+        const { person } = request.body;
+        const searched = person ? nameBirthKey(person.lastName, person.firstName, person.birthDate) : request.body[given[0] as 'nir' | 'franceTravailId']!;
         const purpose = await purposeOr422(db, request, reply, { operation: 'search' });
         if (!purpose) return reply;
         // Refused for the caller's own reasons (posture, role, purpose) before looking anything up.
         if (!(await decideWithoutPerson(request, reply, 'search', purpose, ['identity']))) return reply;
-        const matches = await runtime.persons.lookup(kind, request.body[given[0]!]!);
+        const matches = await runtime.persons.lookup(kind, searched);
         const allowed: Array<Extract<AccessDecision, { allowed: true }> & { personId: string }> = [];
         for (const personId of matches) {
           const decision = await decideFor(request, personId, purpose, 'read', ['identity']);
