@@ -127,10 +127,21 @@ describe('keyring', () => {
 
   it('fingerprints identify keys without revealing them', () => {
     const prints = keyring.fingerprints();
-    assert.equal(prints.length, 12 + 3, 'eleven field classes and the authentication secrets, three blind indexes');
+    assert.equal(prints.length, 12 + 4, 'eleven field classes and the authentication secrets, four blind indexes');
     for (const p of prints) assert.match(p.fingerprint, /^[0-9a-f]{32}$/);
     const rotated = keyring.withNewVersion('bank');
-    assert.equal(rotated.fingerprints().length, 16);
+    assert.equal(rotated.fingerprints().length, 17);
     assert.deepEqual(rotated.versions('bank'), [1, 2]);
+  });
+
+  it('a keyring made before the name and birth date index derives its key, always the same, never the NIR key itself', () => {
+    const doc = JSON.parse(keyring.serialize()) as { blindIndex: Record<string, string> };
+    assert.ok(doc.blindIndex.name_birth, 'generated keyrings carry the key');
+    delete doc.blindIndex.name_birth;
+    const older = Keyring.parse(JSON.stringify(doc), 'test');
+    const again = Keyring.parse(JSON.stringify(doc), 'test');
+    assert.deepEqual(older.blindIndexKey('name_birth'), again.blindIndexKey('name_birth'));
+    assert.notDeepEqual(older.blindIndexKey('name_birth'), older.blindIndexKey('nir'));
+    assert.notDeepEqual(older.blindIndexKey('name_birth'), keyring.blindIndexKey('name_birth'));
   });
 });
