@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { FIELD_CLASSES, ValidationError, type FieldClass, type PersonFile } from '../domain/index.ts';
+import { FIELD_CLASSES, NotFoundError, ValidationError, type FieldClass, type PersonFile } from '../domain/index.ts';
 import { recordSecurityEvent } from '../identity/index.ts';
 import { DENIAL_REASONS, type AccessDecision, type DenialReason } from '../policy/index.ts';
-import type { Executor } from '../store/index.ts';
+import type { PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
 
@@ -111,3 +111,15 @@ export const ClassesQuery = Type.Object(
   { classes: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', maxLength: 200, description: 'classes de données demandées, séparées par des virgules (par défaut : toutes celles de la finalité)' })) },
   { additionalProperties: false },
 );
+
+/** The person's birth date, for a purpose with an age condition: identity is opened inside and only the date kept. */
+export function birthDateReader(persons: PersonStore) {
+  return async (personId: string): Promise<string | undefined> => {
+    try {
+      return (await persons.read(personId, ['identity'])).fields.identity?.birthDate;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  };
+}

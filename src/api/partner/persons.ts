@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { NotFoundError } from '../../domain/index.ts';
 import { authorize } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { accessErrorResponses, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
+import { accessErrorResponses, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
 import { requireMachineClient } from '../machine.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 
@@ -22,14 +21,7 @@ const PartnerPersonView = Type.Object({
  */
 export function partnerPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
-  const birthDateOf = async (personId: string): Promise<string | undefined> => {
-    try {
-      return (await runtime.persons.read(personId, ['identity'])).fields.identity?.birthDate;
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
-  };
+  const birthDateOf = birthDateReader(runtime.persons);
   return async (app) => {
     app.addHook('onRequest', requireMachineClient(db));
     app.get(

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, NotFoundError, PersonPatchSchema, ValidationError, type FieldClass } from '../../domain/index.ts';
+import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, PersonPatchSchema, ValidationError, type FieldClass } from '../../domain/index.ts';
 import { recordSecurityEvent } from '../../identity/index.ts';
 import { authorize, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-import { accessErrorResponses as staffErrorResponses, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
+import { accessErrorResponses as staffErrorResponses, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
@@ -55,15 +55,7 @@ const CaseloadQuery = Type.Object(
 export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
 
-  /** The person's birth date, for a purpose with an age condition; the identity class is opened and only the date kept. */
-  const birthDateOf = async (personId: string): Promise<string | undefined> => {
-    try {
-      return (await runtime.persons.read(personId, ['identity'])).fields.identity?.birthDate;
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
-  };
+  const birthDateOf = birthDateReader(runtime.persons);
 
   async function decideFor(request: FastifyRequest, personId: string, purpose: { purpose: string; caseReference: string }, operation: 'read' | 'write', classes?: FieldClass[]): Promise<AccessDecision> {
     return authorize(db, {
