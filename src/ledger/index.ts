@@ -1,1 +1,3 @@
+export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 export { consistencyProof, EMPTY_ROOT, HASH_BYTES, inclusionProof, leafHash, nodeHash, ProofError, rootFromInclusionProof, rootOf, verifyConsistency, verifyInclusion } from './merkle.ts';
+export { keyId, NoteError, openNote, parseSignerKey, parseVerifierKey, signerFromSeed, signNote, verifierKeyOf, type NoteSigner, type NoteVerifier } from './note.ts';
