@@ -11,6 +11,7 @@ import { passkeys } from './migrations/0004_passkeys.ts';
 import { federation } from './migrations/0005_federation.ts';
 import { machineClients } from './migrations/0006_machine_clients.ts';
 import { policy } from './migrations/0007_policy.ts';
+import { ledger } from './migrations/0008_ledger.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -86,6 +87,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0005_federation': federation(flavour),
     '0006_machine_clients': machineClients(flavour),
     '0007_policy': policy(flavour),
+    '0008_ledger': ledger(flavour),
   };
 }
 

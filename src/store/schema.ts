@@ -2,6 +2,7 @@ import type { AdministrationTables } from './tables/administration.ts';
 import type { FederationTables } from './tables/federation.ts';
 import type { MachineClientTables } from './tables/machine-clients.ts';
 import type { PasskeyTables } from './tables/passkeys.ts';
+import type { LedgerTables } from './tables/ledger.ts';
 import type { PolicyTables } from './tables/policy.ts';
 import type { FieldClass } from '../domain/index.ts';
 
@@ -197,7 +198,7 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables {
+export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;
