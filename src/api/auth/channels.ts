@@ -16,7 +16,9 @@ import {
   spendCode,
   type ChannelKind,
 } from '../../identity/index.ts';
+import { maskAddress } from '../../notify/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { inTransaction } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
@@ -60,18 +62,22 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const m = messengerOf(runtime);
         const accountId = request.account!.id;
         const kind = request.body.kind as ChannelKind;
-        canonicalAddress(kind, request.body.address, 'body.address');
+        const address = canonicalAddress(kind, request.body.address, 'body.address');
         // Warn the channels known before this one, then add it: the new address must not be the only one to hear of itself.
         const known = await channelAddresses(db, m.keyring, accountId);
-        const channelId = await addChannel(db, m.keyring, accountId, kind, request.body.address);
-        const issued = await issueCode(db, { accountId, purpose: 'channel_verification', channelId, ttlSeconds: VERIFICATION_TTL_SECONDS });
-        const added = (await channelAddresses(db, m.keyring, accountId)).find((c) => c.id === channelId)!;
-        await sendMessage(m, 'channel_verification', { channel: kind, to: added.address, subject: 'Rempart : vérification de votre moyen de contact', body: `Code de vérification : ${issued.code} (valable 15 minutes).` }, { accountId });
+        // The channel and its code are written together: no channel left without the code that verifies it.
+        const { channelId, issued } = await inTransaction(db, async (trx) => {
+          const channelId = await addChannel(trx, m.keyring, accountId, kind, address);
+          const issued = await issueCode(trx, { accountId, purpose: 'channel_verification', channelId, ttlSeconds: VERIFICATION_TTL_SECONDS });
+          return { channelId, issued };
+        });
+        const masked = maskAddress(kind, address);
+        await sendMessage(m, 'channel_verification', { channel: kind, to: address, subject: 'Rempart : vérification de votre moyen de contact', body: `Code de vérification : ${issued.code} (valable 15 minutes).` }, { accountId });
         for (const channel of known) {
           await sendMessage(
             m,
             'channel_added_announcement',
-            { channel: channel.kind, to: channel.address, subject: 'Rempart : un moyen de contact a été ajouté à votre compte', body: `Un nouveau moyen de contact (${added.masked}) vient d’être ajouté à votre compte. Si ce n’est pas vous, changez votre mot de passe et prévenez votre conseiller.` },
+            { channel: channel.kind, to: channel.address, subject: 'Rempart : un moyen de contact a été ajouté à votre compte', body: `Un nouveau moyen de contact (${masked}) vient d’être ajouté à votre compte. Si ce n’est pas vous, changez votre mot de passe et prévenez votre conseiller.` },
             { accountId },
           );
         }
