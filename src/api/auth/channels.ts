@@ -99,12 +99,22 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const accountId = request.account!.id;
         const check = await checkCode(db, request.body.verificationId, 'channel_verification', request.body.code);
-        if (!check.ok || check.row.account_id !== accountId || check.row.channel_id !== request.params.id || !(await spendCode(db, check.row.id))) {
+        const channelId = request.params.id;
+        // Spending the code and verifying the channel are one write: never a spent code with the channel left unverified.
+        const verified =
+          check.ok &&
+          check.row.account_id === accountId &&
+          check.row.channel_id === channelId &&
+          (await inTransaction(db, async (trx) => {
+            if (!(await spendCode(trx, check.row.id))) return false;
+            await markChannelVerified(trx, channelId);
+            await recordSecurityEvent(trx, 'channel_verified', { accountId, address: request.ip, details: { channel: channelId } });
+            return true;
+          }));
+        if (!verified) {
           const rule = check.ok ? 'mismatch' : check.reason;
           return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect, expiré ou déjà utilisé.', issues: [{ field: 'body.code', rule, message: 'code incorrect, expiré ou déjà utilisé' }], requestId: request.id });
         }
-        await markChannelVerified(db, request.params.id);
-        await recordSecurityEvent(db, 'channel_verified', { accountId, address: request.ip, details: { channel: request.params.id } });
         await announceToAccount(messengerOf(runtime), accountId, 'channel_verified_announcement', 'Rempart : moyen de contact vérifié', 'Un moyen de contact de votre compte vient d’être vérifié ; il pourra servir à réinitialiser votre mot de passe.');
         return reply.status(204).send(null);
       },
