@@ -115,8 +115,11 @@ export async function completeRecovery(
 export async function sendActivation(m: Messenger, accountId: string, now = new Date()): Promise<boolean> {
   const channel = (await channelAddresses(m.db, m.keyring, accountId, { verifiedOnly: true })).find((c) => c.kind === 'email');
   if (!channel) return false;
-  await voidCodes(m.db, accountId, 'activation', now);
-  const issued = await issueCode(m.db, { accountId, purpose: 'activation', channelId: channel.id, ttlSeconds: ACTIVATION_TTL_SECONDS, now });
+  // The new code replaces the outstanding ones in one write: never all of them void and none issued.
+  const issued = await inTransaction(m.db, async (trx) => {
+    await voidCodes(trx, accountId, 'activation', now);
+    return issueCode(trx, { accountId, purpose: 'activation', channelId: channel.id, ttlSeconds: ACTIVATION_TTL_SECONDS, now });
+  });
   await sendMessage(
     m,
     'activation_code',
