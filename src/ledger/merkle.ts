@@ -23,7 +23,7 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
 export const EMPTY_ROOT = createHash('sha256').digest();
 
 /** The largest power of two strictly smaller than n (n ≥ 2), the split point of RFC 9162 §2.1.1. */
-function split(n: number): number {
+export function split(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;

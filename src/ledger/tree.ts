@@ -1,4 +1,4 @@
-import { EMPTY_ROOT, nodeHash } from './merkle.ts';
+import { EMPTY_ROOT, nodeHash, split } from './merkle.ts';
 
 /**
  * Merkle tree hashes and proofs over stored subtree hashes instead of all the leaves: the
@@ -11,18 +11,12 @@ export interface SubtreeSource {
   subtree(level: number, index: number): Promise<Buffer>;
 }
 
-function largestPowerOfTwoBelow(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
-
 /** MTH(D[start:end]) for a range the RFC recursion produces (start aligned on the left subtree size). */
 export async function rangeHash(source: SubtreeSource, start: number, end: number): Promise<Buffer> {
   const n = end - start;
   if (n <= 0) return EMPTY_ROOT;
   if ((n & (n - 1)) === 0 && start % n === 0) return source.subtree(Math.log2(n), start / n);
-  const k = largestPowerOfTwoBelow(n);
+  const k = split(n);
   return nodeHash(await rangeHash(source, start, start + k), await rangeHash(source, start + k, end));
 }
 
@@ -35,7 +29,7 @@ export async function inclusionPath(source: SubtreeSource, m: number, start: num
   const n = end - start;
   if (m < 0 || m >= n) throw new RangeError(`leaf ${m} outside a tree of ${n}`);
   if (n === 1) return [];
-  const k = largestPowerOfTwoBelow(n);
+  const k = split(n);
   if (m < k) return [...(await inclusionPath(source, m, start, start + k)), await rangeHash(source, start + k, end)];
   return [...(await inclusionPath(source, m - k, start + k, end)), await rangeHash(source, start, start + k)];
 }
@@ -49,7 +43,7 @@ export async function consistencyPath(source: SubtreeSource, m: number, n: numbe
 async function subproof(source: SubtreeSource, m: number, start: number, end: number, whole: boolean): Promise<Buffer[]> {
   const n = end - start;
   if (m === n) return whole ? [] : [await rangeHash(source, start, end)];
-  const k = largestPowerOfTwoBelow(n);
+  const k = split(n);
   if (m <= k) return [...(await subproof(source, m, start, start + k, whole)), await rangeHash(source, start + k, end)];
   return [...(await subproof(source, m - k, start + k, end, false)), await rangeHash(source, start, start + k)];
 }
