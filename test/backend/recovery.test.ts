@@ -166,6 +166,10 @@ describe(`password recovery that a stolen NIR cannot open (${BACKEND})`, () => {
       assert.equal(bad.json().issues[0].field, 'body.address');
     }
     assert.equal(await countRows(runtime, 'account_channels'), before);
+    const forged = await as(app, browser, { ...session, csrf: 'x'.repeat(43) })('POST', '/api/auth/channels', { kind: 'sms', address: '06 39 98 55 66' });
+    assert.equal(forged.statusCode, 403, 'adding a channel needs the session’s CSRF token');
+    assert.equal(forged.json().error, 'csrf_failed');
+    assert.equal(await countRows(runtime, 'account_channels'), before);
     const added = await call('POST', '/api/auth/channels', { kind: 'sms', address: '06 39 98 55 66' });
     assert.equal(added.statusCode, 201, added.body);
     assert.match(messagesTo(server.env.dir, 'emma.leroy@exemple.fr').at(-1)!.subject, /moyen de contact a été ajouté/);
