@@ -306,6 +306,7 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
     const rows = await runtime.database.db.selectFrom('notifications').selectAll().execute();
     assert.ok(rows.length >= bodies.length);
     const codes = bodies.flatMap((b) => [...b.matchAll(/: ([0-9A-Z]{20})/g)].map((m) => m[1]!));
+    assert.ok(codes.length > 0, 'activation codes were sent, to look for');
     const stored = JSON.stringify(rows) + JSON.stringify(await runtime.database.db.selectFrom('security_events').selectAll().execute());
     for (const code of codes) {
       assert.ok(!stored.includes(code));
