@@ -1,7 +1,7 @@
 import type { FieldClass } from '../domain/index.ts';
 import type { Executor } from '../store/index.ts';
 import { loadActor, loadOrganisation, purposeRuleOf, relationshipFacts } from './context.ts';
-import { decide, type Decision, type DenialReason, type Operation, type RelationshipFacts } from './decide.ts';
+import { decide, related, type Decision, type DenialReason, type Operation, type RelationshipFacts } from './decide.ts';
 
 /** How long a break-glass access lasts once granted. */
 export const BREAK_GLASS_MINUTES = 30;
@@ -38,15 +38,6 @@ export function ageInYears(birthDate: string | undefined, now: Date): number | u
   return age >= 0 ? age : undefined;
 }
 
-function inScope(relationship: string, facts: RelationshipFacts): boolean {
-  return (
-    (relationship === 'caseload' && facts.caseload) ||
-    (relationship === 'agency' && facts.agency) ||
-    (relationship === 'referral' && facts.referral) ||
-    (relationship === 'verified_caller' && facts.verifiedCaller)
-  );
-}
-
 const denied = (reason: DenialReason): AccessDecision => ({ allowed: false, reason });
 
 /** Reasons a break-glass grant may lift: the person is outside the caller's scope, nothing else. */
@@ -70,7 +61,7 @@ export async function authorize(db: Executor, request: AccessRequest): Promise<A
   const facts = await relationshipFacts(db, actor, request.personId, now);
 
   const rule = request.purpose ? purposeRuleOf(organisation.agreements, request.purpose) : undefined;
-  if (rule?.conditions?.maxAge !== undefined && inScope(rule.relationship, facts) && request.birthDateOf) {
+  if (rule?.conditions?.maxAge !== undefined && related(rule.relationship, facts) && request.birthDateOf) {
     const age = ageInYears(await request.birthDateOf(request.personId), now);
     if (age !== undefined) facts.ageYears = age;
   }

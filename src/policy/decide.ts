@@ -76,7 +76,8 @@ export function isCaseReference(value: string | undefined): value is string {
   return value !== undefined && CASE_REFERENCE.test(value);
 }
 
-function related(relationship: Relationship, facts: RelationshipFacts): boolean {
+/** Whether the facts establish the tie a purpose's relationship requires. */
+export function related(relationship: Relationship, facts: RelationshipFacts): boolean {
   switch (relationship) {
     case 'caseload':
       return facts.caseload;
