@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Type } from 'typebox';
-import { validate, ValidationError } from '../../domain/index.ts';
+import { validate } from '../../domain/index.ts';
 import { findAgreementVersion, importAgreement, type AgreementFile, type ImportedAgreement } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { readJsonOption } from '../options.ts';
 
 const ImportOptionsSchema = Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 const ExportOptionsSchema = Type.Object(
@@ -24,23 +25,9 @@ function operator(): string {
   }
 }
 
-function readAgreementFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new ValidationError([{ field: 'file', rule: 'file.readable', message: 'fichier illisible ou introuvable' }]);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError([{ field: 'file', rule: 'json', message: 'le fichier n’est pas un JSON valide' }]);
-  }
-}
-
 export async function runAgreementsImport(runtime: Runtime, raw: unknown): Promise<ImportedAgreement> {
   const { file } = validate(ImportOptionsSchema, raw);
-  const imported = await importAgreement(runtime.database.db, readAgreementFile(file), { by: operator() });
+  const imported = await importAgreement(runtime.database.db, readJsonOption(file, 'file'), { by: operator() });
   process.stdout.write(
     `Convention ${imported.reference} version ${imported.version} importée et active (${imported.id})` +
       (imported.replaced !== null ? ` ; la version ${imported.replaced} prend fin.\n` : '.\n'),

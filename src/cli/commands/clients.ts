@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Type } from 'typebox';
-import { validate, ValidationError } from '../../domain/index.ts';
+import { validate } from '../../domain/index.ts';
 import { registerMachineClient, revokeMachineClient, tokenAudiences, type RegisteredMachineClient } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { readJsonOption } from '../options.ts';
 
 const RegisterOptionsSchema = Type.Object(
   {
@@ -15,24 +15,9 @@ const RegisterOptionsSchema = Type.Object(
 
 const RevokeOptionsSchema = Type.Object({ clientId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
-/** The partner's public JWK Set from a file; an unreadable file or bad JSON is bad input, named like any other. */
-function readJwksFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new ValidationError([{ field: 'jwks', rule: 'file.readable', message: 'fichier illisible ou introuvable' }]);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError([{ field: 'jwks', rule: 'json', message: 'le fichier n’est pas un JSON valide' }]);
-  }
-}
-
 export async function runClientsRegister(runtime: Runtime, raw: unknown): Promise<RegisteredMachineClient> {
   const options = validate(RegisterOptionsSchema, raw);
-  const jwks = readJwksFile(options.jwks);
+  const jwks = readJsonOption(options.jwks, 'jwks');
   const registered = await registerMachineClient(runtime.database.db, { organisationId: options.organisation, name: options.name, jwks });
   const [tokenEndpoint] = tokenAudiences(runtime.config.publicUrl);
   process.stdout.write(
