@@ -1,7 +1,7 @@
 import type { FieldClass } from '../domain/index.ts';
 import type { Executor } from '../store/index.ts';
 import { loadActor, loadOrganisation, purposeRuleOf, relationshipFacts } from './context.ts';
-import { decide, related, type Decision, type DenialReason, type Operation, type RelationshipFacts } from './decide.ts';
+import { classesWithin, decide, related, type Decision, type DenialReason, type Operation, type RelationshipFacts } from './decide.ts';
 
 /** How long a break-glass access lasts once granted. */
 export const BREAK_GLASS_MINUTES = 30;
@@ -90,8 +90,7 @@ export async function authorize(db: Executor, request: AccessRequest): Promise<A
     .executeTakeFirst();
   if (!grant) return decision;
   const granted = JSON.parse(grant.classes) as FieldClass[];
-  const asked = request.classes && request.classes.length > 0 ? [...new Set(request.classes)] : granted;
-  const refused = asked.filter((c) => !granted.includes(c));
+  const { asked, refused } = classesWithin(request.classes, granted);
   if (refused.length) return { allowed: false, reason: 'field_class_not_granted', detail: refused.join(',') };
   // The decision as if the person were in scope, to carry the agreement and obligations; the classes are the grant's.
   const lifted = decide({ actor, organisation, purpose: request.purpose, caseReference: request.caseReference, operation: 'read', classes: asked, facts: ANY_TIE, now });

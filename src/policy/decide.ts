@@ -90,6 +90,15 @@ export function related(relationship: Relationship, facts: RelationshipFacts): b
   }
 }
 
+/**
+ * The classes asked for (none: all those granted), and those of them not granted. `asked` is a
+ * copy: whoever holds a decision cannot widen the grant it came from.
+ */
+export function classesWithin(requested: readonly FieldClass[] | undefined, granted: readonly FieldClass[]): { asked: FieldClass[]; refused: FieldClass[] } {
+  const asked = requested && requested.length > 0 ? [...new Set(requested)] : [...granted];
+  return { asked, refused: asked.filter((c) => !granted.includes(c)) };
+}
+
 const deny = (reason: DenialReason, detail?: string): Decision => (detail === undefined ? { allowed: false, reason } : { allowed: false, reason, detail });
 
 /**
@@ -121,9 +130,7 @@ export function decide(request: DecisionRequest): Decision {
 
   const granted = request.operation === 'read' ? rule.read : rule.write;
   if (granted.length === 0) return deny('operation_not_granted');
-  // A copy: whoever holds the decision cannot widen the agreement it came from.
-  const asked = request.classes && request.classes.length > 0 ? [...new Set(request.classes)] : [...granted];
-  const refused = asked.filter((c) => !granted.includes(c));
+  const { asked, refused } = classesWithin(request.classes, granted);
   if (refused.length) return deny('field_class_not_granted', refused.join(','));
 
   return {
