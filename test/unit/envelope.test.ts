@@ -144,4 +144,14 @@ describe('keyring', () => {
     assert.notDeepEqual(older.blindIndexKey('name_birth'), older.blindIndexKey('nir'));
     assert.notDeepEqual(older.blindIndexKey('name_birth'), keyring.blindIndexKey('name_birth'));
   });
+
+  it('the derivation is pinned: changing it would silently orphan every name and birth date index already stored', () => {
+    const doc = JSON.parse(keyring.serialize()) as { blindIndex: Record<string, string> };
+    doc.blindIndex.nir = Buffer.alloc(32, 1).toString('base64');
+    delete doc.blindIndex.name_birth;
+    const older = Keyring.parse(JSON.stringify(doc), 'test');
+    // HKDF-SHA256(nir key, no salt, "rempart/blind-index/name_birth/v1", 32 bytes).
+    assert.equal(older.blindIndexKey('name_birth').toString('hex'), '00b717eb47e8531710f8e1ba54d3168433874b627ab408f3d09924247fe556f9');
+    assert.equal(Keyring.parse(older.serialize(), 'test').blindIndexKey('name_birth').toString('hex'), '00b717eb47e8531710f8e1ba54d3168433874b627ab408f3d09924247fe556f9', 'written out, the derived key stays the same');
+  });
 });
