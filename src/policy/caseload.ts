@@ -1,4 +1,5 @@
 import type { Executor } from '../store/index.ts';
+import { notEndedBefore } from './context.ts';
 
 export interface CaseloadPage {
   page: number;
@@ -25,7 +26,7 @@ export async function listCaseload(db: Executor, actorId: string, options: { pag
     .innerJoin('persons', 'persons.id', 'caseloads.person_id')
     .where('caseloads.actor_id', '=', actorId)
     .where('persons.status', '=', 'active')
-    .where((eb) => eb.or([eb('caseloads.until', 'is', null), eb('caseloads.until', '>=', today)]));
+    .where(notEndedBefore('caseloads.until', today));
   const counted = await active.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
   const rows = await active
     .select('caseloads.person_id')

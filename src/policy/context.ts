@@ -1,3 +1,4 @@
+import { sql, type SqlBool } from 'kysely';
 import type { Executor } from '../store/index.ts';
 import { agreementFromRow, type Agreement, type PurposeRule } from './agreement.ts';
 import type { DecisionActor, DecisionOrganisation, RelationshipFacts } from './decide.ts';
@@ -36,6 +37,11 @@ export async function loadOrganisation(db: Executor, organisationId: string, now
   return { id: row.id, kind: row.kind, status: row.status, agreements, gate };
 }
 
+/** In force on `today` (YYYY-MM-DD): an end date `column` left empty, or not before today. */
+export function notEndedBefore(column: 'caseloads.until' | 'referrals.ends_on', today: string) {
+  return sql<SqlBool>`(${sql.ref(column)} is null or ${sql.ref(column)} >= ${today})`;
+}
+
 /**
  * What ties a person to an actor, read from caseloads, referrals and caller verifications.
  * A person who does not exist has no ties: the decision for them is the one for a stranger.
@@ -48,7 +54,7 @@ export async function relationshipFacts(db: Executor, actor: DecisionActor, pers
     .select(['actor_id'])
     .where('person_id', '=', personId)
     .where('organisation_id', '=', actor.organisationId)
-    .where((eb) => eb.or([eb('until', 'is', null), eb('until', '>=', today)]))
+    .where(notEndedBefore('caseloads.until', today))
     .execute();
   const referral = await db
     .selectFrom('referrals')
@@ -57,7 +63,7 @@ export async function relationshipFacts(db: Executor, actor: DecisionActor, pers
     .where('organisation_id', '=', actor.organisationId)
     .where('status', '=', 'active')
     .where('starts_on', '<=', today)
-    .where((eb) => eb.or([eb('ends_on', 'is', null), eb('ends_on', '>=', today)]))
+    .where(notEndedBefore('referrals.ends_on', today))
     .executeTakeFirst();
   const verified = await db
     .selectFrom('caller_verifications')
