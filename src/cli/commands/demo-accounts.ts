@@ -35,6 +35,6 @@ export async function ensureDemoAccounts(runtime: Runtime, seed: number): Promis
   return shown;
 }
 
-export function demoStaffEmail(login: string): string {
+function demoStaffEmail(login: string): string {
   return `${login}@agents.rempart.example`;
 }
