@@ -43,10 +43,6 @@ export const PROVIDER_RULES: Readonly<Record<FederationProvider, ProviderRules>>
   },
 };
 
-export function isFederationProvider(name: string): name is FederationProvider {
-  return (FEDERATION_PROVIDERS as readonly string[]).includes(name);
-}
-
 /** Where the provider sends the browser back: registered with the provider as is. */
 export function redirectUriFor(publicUrl: string, provider: FederationProvider): string {
   return `${publicUrl}/api/auth/oidc/${provider}/callback`;
