@@ -1,7 +1,7 @@
 import type { FieldClass } from '../domain/index.ts';
 import type { Executor } from '../store/index.ts';
 import { loadActor, loadOrganisation, purposeRuleOf, relationshipFacts } from './context.ts';
-import { classesWithin, decide, related, type Decision, type DenialReason, type Operation, type RelationshipFacts } from './decide.ts';
+import { classesWithin, decide, related, type Decision, type DecisionActor, type DecisionOrganisation, type DenialReason, type Operation, type RelationshipFacts } from './decide.ts';
 
 /** How long a break-glass access lasts once granted. */
 export const BREAK_GLASS_MINUTES = 30;
@@ -53,11 +53,39 @@ const LIFTED_BY_BREAK_GLASS = new Set<DenialReason>(['person_out_of_scope', 'con
  * access is read-only, and it covers the classes the grant names and no more.
  */
 export async function authorize(db: Executor, request: AccessRequest): Promise<AccessDecision> {
-  const { now } = request;
+  const context = await loadContext(db, request);
+  return 'allowed' in context ? context : decideForPerson(db, context, request);
+}
+
+/**
+ * `authorize` for each of `personIds` (a search's matches), the actor and organisation loaded
+ * once: a decision per person, in the order given.
+ */
+export async function authorizeEach(db: Executor, request: Omit<AccessRequest, 'personId'>, personIds: readonly string[]): Promise<AccessDecision[]> {
+  if (personIds.length === 0) return [];
+  const context = await loadContext(db, request);
+  if ('allowed' in context) return personIds.map(() => context);
+  const decisions: AccessDecision[] = [];
+  for (const personId of personIds) decisions.push(await decideForPerson(db, context, { ...request, personId }));
+  return decisions;
+}
+
+interface Context {
+  actor: DecisionActor;
+  organisation: DecisionOrganisation;
+}
+
+/** Who acts, and their organisation with its gate evaluated for this client address; or the refusal. */
+async function loadContext(db: Executor, request: Pick<AccessRequest, 'actorId' | 'now' | 'clientAddress'>): Promise<Context | AccessDecision> {
   const actor = await loadActor(db, request.actorId);
   if (!actor) return denied('actor_inactive');
-  const organisation = await loadOrganisation(db, actor.organisationId, now, request.clientAddress);
+  const organisation = await loadOrganisation(db, actor.organisationId, request.now, request.clientAddress);
   if (!organisation) return denied('actor_other_organisation');
+  return { actor, organisation };
+}
+
+async function decideForPerson(db: Executor, { actor, organisation }: Context, request: AccessRequest): Promise<AccessDecision> {
+  const { now } = request;
   const facts = await relationshipFacts(db, actor, request.personId, now);
 
   const rule = request.purpose ? purposeRuleOf(organisation.agreements, request.purpose) : undefined;
@@ -110,10 +138,9 @@ export async function authorizeWithoutPerson(
   db: Executor,
   request: Omit<AccessRequest, 'personId' | 'birthDateOf'>,
 ): Promise<AccessDecision> {
-  const actor = await loadActor(db, request.actorId);
-  if (!actor) return denied('actor_inactive');
-  const organisation = await loadOrganisation(db, actor.organisationId, request.now, request.clientAddress);
-  if (!organisation) return denied('actor_other_organisation');
+  const context = await loadContext(db, request);
+  if ('allowed' in context) return context;
+  const { actor, organisation } = context;
   return decide({
     actor,
     organisation,

@@ -15,7 +15,7 @@ export {
 } from './decide.ts';
 export { addressAllowed, AUDIT_VALIDITY_DAYS, DEROGATION_MAX_DAYS, evaluateGate, GATE_REQUIREMENTS, parsePosture, type Derogation, type GateRequirement, type GateResult, type SecurityPosture } from './gate.ts';
 export { CASELOAD_MAX_PAGE_SIZE, listCaseload, type CaseloadPage } from './caseload.ts';
-export { ageInYears, authorize, authorizeWithoutPerson, BREAK_GLASS_MINUTES, type AccessDecision, type AccessRequest } from './access.ts';
+export { ageInYears, authorize, authorizeEach, authorizeWithoutPerson, BREAK_GLASS_MINUTES, type AccessDecision, type AccessRequest } from './access.ts';
 export {
   AGREEMENT_FORMAT,
   agreementFileOf,

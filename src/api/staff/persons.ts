@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, PersonPatchSchema, ValidationError, type FieldClass } from '../../domain/index.ts';
 import { recordSecurityEvent } from '../../identity/index.ts';
-import { authorize, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
+import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
@@ -150,11 +150,16 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         // Refused for the caller's own reasons (posture, role, purpose) before looking anything up.
         if (!(await decideWithoutPerson(request, reply, 'search', purpose, ['identity']))) return reply;
         const matches = await runtime.persons.lookup(kind, searched);
+        // The actor and organisation are loaded once for all the matches, each person then decided.
+        const decisions = await authorizeEach(
+          db,
+          { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'read', classes: ['identity'], clientAddress: request.ip, now: new Date(), birthDateOf },
+          matches,
+        );
         const allowed: Array<Extract<AccessDecision, { allowed: true }> & { personId: string }> = [];
-        for (const personId of matches) {
-          const decision = await decideFor(request, personId, purpose, 'read', ['identity']);
-          if (decision.allowed) allowed.push({ ...decision, personId });
-        }
+        decisions.forEach((decision, i) => {
+          if (decision.allowed) allowed.push({ ...decision, personId: matches[i]! });
+        });
         // The search is recorded without the identifier searched; a miss and a match out of scope look the same.
         await recordSecurityEvent(db, 'person_search', {
           accountId: request.account!.id,
