@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { recordSecurityEvent, staffMemberOf } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { inTransaction } from '../../store/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
 import { SECURITY_OFFICER_ROLE } from '../staff/break-glass.ts';
@@ -107,14 +108,19 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
         if (!row) return reply.status(404).send({ error: 'not_found', message: 'Accès d’urgence inconnu.', requestId: request.id });
         if (row.actor_id === staff.actorId) return reply.status(403).send({ error: 'four_eyes_required', message: 'On ne revoit pas son propre accès d’urgence.', requestId: request.id });
         const reviewedAt = new Date().toISOString();
-        const updated = await db
-          .updateTable('break_glass')
-          .set({ review_status: request.body.verdict, reviewed_by: request.account!.id, reviewed_at: reviewedAt, review_note: request.body.note })
-          .where('id', '=', row.id)
-          .where('review_status', '=', 'pending')
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) return reply.status(409).send({ error: 'already_reviewed', message: 'Cet accès a déjà été revu.', requestId: request.id });
-        await recordSecurityEvent(db, 'break_glass_reviewed', { accountId: request.account!.id, address: request.ip, details: { breakGlassId: row.id, personId: row.person_id, verdict: request.body.verdict, actorId: row.actor_id } });
+        // One transaction: the verdict and its event, or neither.
+        const reviewed = await inTransaction(db, async (trx) => {
+          const updated = await trx
+            .updateTable('break_glass')
+            .set({ review_status: request.body.verdict, reviewed_by: request.account!.id, reviewed_at: reviewedAt, review_note: request.body.note })
+            .where('id', '=', row.id)
+            .where('review_status', '=', 'pending')
+            .executeTakeFirst();
+          if (Number(updated.numUpdatedRows) !== 1) return false;
+          await recordSecurityEvent(trx, 'break_glass_reviewed', { accountId: request.account!.id, address: request.ip, details: { breakGlassId: row.id, personId: row.person_id, verdict: request.body.verdict, actorId: row.actor_id } });
+          return true;
+        });
+        if (!reviewed) return reply.status(409).send({ error: 'already_reviewed', message: 'Cet accès a déjà été revu.', requestId: request.id });
         return { id: row.id, reviewStatus: request.body.verdict, reviewedAt };
       },
     );

@@ -5,6 +5,7 @@ import { ValidationError } from '../../domain/index.ts';
 import { channelAddresses, CODE_MAX_ATTEMPTS, recordSecurityEvent, sendMessage } from '../../identity/index.ts';
 import { authorizeWithoutPerson, VERIFIED_CALLER_MINUTES } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { inTransaction } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { accessErrorResponses as staffErrorResponses, purposeOr422, refuse } from '../access.ts';
 
@@ -68,14 +69,17 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
         const id = randomUUID();
         const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
         const expiresAt = new Date(now.getTime() + CALLER_CODE_MINUTES * 60_000).toISOString();
-        await db
-          .insertInto('caller_verifications')
-          .values({ id, person_id: personId, actor_id: request.staff!.actorId, code_hash: codeHash(id, code), attempts: 0, created_at: now.toISOString(), verified_at: null, expires_at: expiresAt })
-          .execute();
-        await recordSecurityEvent(db, 'caller_verification_started', {
-          accountId: request.account!.id,
-          address: request.ip,
-          details: { verificationId: id, personId, purpose: purpose.purpose, caseReference: purpose.caseReference, actorId: request.staff!.actorId },
+        // One transaction: the verification and its event, or neither.
+        await inTransaction(db, async (trx) => {
+          await trx
+            .insertInto('caller_verifications')
+            .values({ id, person_id: personId, actor_id: request.staff!.actorId, code_hash: codeHash(id, code), attempts: 0, created_at: now.toISOString(), verified_at: null, expires_at: expiresAt })
+            .execute();
+          await recordSecurityEvent(trx, 'caller_verification_started', {
+            accountId: request.account!.id,
+            address: request.ip,
+            details: { verificationId: id, personId, purpose: purpose.purpose, caseReference: purpose.caseReference, actorId: request.staff!.actorId },
+          });
         });
         const m = messengerOf(runtime);
         for (const channel of channels) {
@@ -117,21 +121,28 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
         if (Date.parse(row.expires_at) <= now.getTime()) return fail(403, 'code_expired', 'Code expiré : recommencez la vérification.');
         const presented = request.body.code.replace(/[\s-]/g, '');
         if (!timingSafeEqual(Buffer.from(row.code_hash, 'hex'), Buffer.from(codeHash(row.id, presented), 'hex'))) {
-          await db.updateTable('caller_verifications').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', row.id).execute();
           const burned = row.attempts + 1 >= CODE_MAX_ATTEMPTS;
-          await recordSecurityEvent(db, 'access_denied', { accountId: request.account!.id, address: request.ip, details: { reason: burned ? 'code_burned' : 'code_invalid', operation: 'verify_caller', verificationId: row.id, actorId: request.staff!.actorId } });
+          await inTransaction(db, async (trx) => {
+            await trx.updateTable('caller_verifications').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', row.id).execute();
+            await recordSecurityEvent(trx, 'access_denied', { accountId: request.account!.id, address: request.ip, details: { reason: burned ? 'code_burned' : 'code_invalid', operation: 'verify_caller', verificationId: row.id, actorId: request.staff!.actorId } });
+          });
           return burned ? fail(403, 'code_burned', 'Trop d’essais : recommencez la vérification.') : fail(400, 'code_invalid', 'Code incorrect.');
         }
         const verifiedUntil = new Date(now.getTime() + VERIFIED_CALLER_MINUTES * 60_000).toISOString();
-        const updated = await db
-          .updateTable('caller_verifications')
-          .set({ verified_at: now.toISOString(), expires_at: verifiedUntil })
-          .where('id', '=', row.id)
-          .where('verified_at', 'is', null)
-          .where('attempts', '<', CODE_MAX_ATTEMPTS)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) return fail(409, 'already_verified', 'Cette vérification a déjà été confirmée.');
-        await recordSecurityEvent(db, 'caller_verified', { accountId: request.account!.id, address: request.ip, details: { verificationId: row.id, personId: row.person_id, verifiedUntil, actorId: request.staff!.actorId } });
+        // One transaction: the proof that opens the file and its event, or neither.
+        const verified = await inTransaction(db, async (trx) => {
+          const updated = await trx
+            .updateTable('caller_verifications')
+            .set({ verified_at: now.toISOString(), expires_at: verifiedUntil })
+            .where('id', '=', row.id)
+            .where('verified_at', 'is', null)
+            .where('attempts', '<', CODE_MAX_ATTEMPTS)
+            .executeTakeFirst();
+          if (Number(updated.numUpdatedRows) !== 1) return false;
+          await recordSecurityEvent(trx, 'caller_verified', { accountId: request.account!.id, address: request.ip, details: { verificationId: row.id, personId: row.person_id, verifiedUntil, actorId: request.staff!.actorId } });
+          return true;
+        });
+        if (!verified) return fail(409, 'already_verified', 'Cette vérification a déjà été confirmée.');
         return { personId: row.person_id, verifiedUntil };
       },
     );
