@@ -9,8 +9,6 @@ import {
   ProviderError,
   recordSecurityEvent,
   RelyingParties,
-  SESSION_COOKIE,
-  SESSION_LIMITS,
   startFederatedLogin,
   startIdentityLink,
   TRANSACTION_TTL_SECONDS,
@@ -22,6 +20,7 @@ import {
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
+import { setSessionCookie } from './routes.ts';
 
 /** Holds the random id of the authorization request in flight; the store keeps its hash. */
 export const TRANSACTION_COOKIE = 'rempart_oidc_transaction';
@@ -53,8 +52,8 @@ const transactionCookieOptions = {
   maxAge: TRANSACTION_TTL_SECONDS,
 };
 
-function setSessionCookies(reply: FastifyReply, session: IssuedSession, kind: keyof typeof SESSION_LIMITS): void {
-  void reply.setCookie(SESSION_COOKIE, session.token, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: SESSION_LIMITS[kind].absoluteSeconds });
+function setSessionCookies(reply: FastifyReply, session: IssuedSession): void {
+  setSessionCookie(reply, session);
   void reply.setCookie(CSRF_HANDOFF_COOKIE, session.csrfToken, { httpOnly: false, secure: true, sameSite: 'strict', path: '/', maxAge: 120 });
 }
 
@@ -166,7 +165,7 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           const { status, error, message } = rejection(outcome.reason, provider);
           return reply.status(status).send({ error, message, requestId: request.id });
         }
-        if (outcome.intent === 'login') setSessionCookies(reply, outcome.login.session, outcome.login.account.kind);
+        if (outcome.intent === 'login') setSessionCookies(reply, outcome.login.session);
         return reply.redirect('/', 303);
       },
     );

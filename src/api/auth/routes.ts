@@ -17,7 +17,6 @@ import {
   revokeSession,
   secondFactorScope,
   SESSION_COOKIE,
-  SESSION_LIMITS,
   upgradeSession,
   verifySecondFactor,
   type IssuedSession,
@@ -43,10 +42,10 @@ const SessionView = Type.Object({
   secondFactorAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-const cookieOptions = (maxAgeSeconds: number) => ({ httpOnly: true, secure: true, sameSite: 'strict' as const, path: '/', maxAge: maxAgeSeconds });
-
+/** The session cookie, living as long as the session's absolute limit. */
 export function setSessionCookie(reply: FastifyReply, issued: IssuedSession): void {
-  void reply.setCookie(SESSION_COOKIE, issued.token, cookieOptions(Math.max(1, Math.floor((Date.parse(issued.expiresAt) - Date.now()) / 1000))));
+  const maxAge = Math.max(1, Math.floor((Date.parse(issued.expiresAt) - Date.now()) / 1000));
+  void reply.setCookie(SESSION_COOKIE, issued.token, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge });
 }
 
 /** Staff of a passkey-only organisation: codes (TOTP, recovery) neither enrol nor pass. */
@@ -88,7 +87,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             .send({ error: 'too_many_attempts', message: 'Trop de tentatives : réessayez plus tard.', requestId: request.id });
         }
         if (!outcome.ok) return reply.status(401).send({ error: 'invalid_credentials', message: 'Identifiant ou mot de passe incorrect.', requestId: request.id });
-        void reply.setCookie(SESSION_COOKIE, outcome.session.token, cookieOptions(SESSION_LIMITS[outcome.account.kind].absoluteSeconds));
+        setSessionCookie(reply, outcome.session);
         return { account: { id: outcome.account.id, kind: outcome.account.kind }, csrfToken: outcome.session.csrfToken, secondFactor: outcome.secondFactor, expiresAt: outcome.session.expiresAt };
       },
     );
