@@ -12,11 +12,11 @@ export async function loadActor(db: Executor, actorId: string): Promise<Decision
   return row ? { id: row.id, organisationId: row.organisation_id, roles: JSON.parse(row.roles) as string[], status: row.status } : undefined;
 }
 
-export async function loadAgreements(db: Executor, organisationId: string): Promise<Agreement[]> {
+async function loadAgreements(db: Executor, organisationId: string): Promise<Agreement[]> {
   return (await db.selectFrom('agreements').selectAll().where('organisation_id', '=', organisationId).execute()).map(agreementFromRow);
 }
 
-export async function loadDerogations(db: Executor, organisationId: string, now: Date): Promise<Derogation[]> {
+async function loadDerogations(db: Executor, organisationId: string, now: Date): Promise<Derogation[]> {
   const rows = await db
     .selectFrom('derogations')
     .select(['id', 'requirement', 'expires_at'])

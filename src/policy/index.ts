@@ -1,5 +1,5 @@
 export { agreementFromRow, agreementInForce, RELATIONSHIPS, type Agreement, type PurposeRule, type Relationship } from './agreement.ts';
-export { loadActor, loadAgreements, loadDerogations, loadOrganisation, purposeRuleOf, relationshipFacts, VERIFIED_CALLER_MINUTES } from './context.ts';
+export { loadActor, loadOrganisation, VERIFIED_CALLER_MINUTES } from './context.ts';
 export {
   decide,
   DENIAL_REASONS,
@@ -14,8 +14,8 @@ export {
   type RelationshipFacts,
 } from './decide.ts';
 export { addressAllowed, AUDIT_VALIDITY_DAYS, DEROGATION_MAX_DAYS, evaluateGate, GATE_REQUIREMENTS, parsePosture, type Derogation, type GateRequirement, type GateResult, type SecurityPosture } from './gate.ts';
-export { CASELOAD_MAX_PAGE_SIZE, listCaseload, type CaseloadPage } from './caseload.ts';
-export { ageInYears, authorize, authorizeEach, authorizeWithoutPerson, BREAK_GLASS_MINUTES, type AccessDecision, type AccessRequest } from './access.ts';
+export { listCaseload, type CaseloadPage } from './caseload.ts';
+export { authorize, authorizeEach, authorizeWithoutPerson, BREAK_GLASS_MINUTES, type AccessDecision, type AccessRequest } from './access.ts';
 export {
   AGREEMENT_FORMAT,
   agreementFileOf,
@@ -24,19 +24,15 @@ export {
   exportAgreement,
   findAgreementVersion,
   importAgreement,
-  PurposeRuleSchema,
   validateAgreementFile,
   type AgreementFile,
   type ImportedAgreement,
 } from './agreements-file.ts';
 export {
   complianceReport,
-  DEROGABLE_REQUIREMENTS,
   DerogationRequestSchema,
   grantDerogation,
-  isCidr,
   listDerogations,
-  MIN_JUSTIFICATION,
   PosturePatchSchema,
   revokeDerogation,
   updatePosture,

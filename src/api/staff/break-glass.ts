@@ -27,7 +27,7 @@ const BreakGlassBody = Type.Object(
 );
 
 /** Active staff accounts whose actor holds the security officer role. */
-export async function securityOfficerAccounts(db: Executor): Promise<string[]> {
+async function securityOfficerAccounts(db: Executor): Promise<string[]> {
   const rows = await db
     .selectFrom('accounts')
     .innerJoin('actors', 'actors.id', 'accounts.actor_id')
