@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { recordSecurityEvent } from './events.ts';
+import { hashToken } from './tokens.ts';
 
 export const SESSION_COOKIE = 'rempart_session';
 
@@ -20,10 +21,6 @@ export interface ClientContext {
   acceptLanguage: string;
 }
 
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
-
 /** The network a session is bound to: the /24 of an IPv4 address, the /48 of an IPv6 one. */
 export function networkOf(address: string): string {
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
@@ -40,7 +37,7 @@ export function networkOf(address: string): string {
 
 /** A hash of what the browser says of itself: not proof of anything, but a stolen cookie rarely brings it along. */
 export function fingerprintOf(client: ClientContext): string {
-  return sha256(`${client.userAgent}\n${client.acceptLanguage}`);
+  return hashToken(`${client.userAgent}\n${client.acceptLanguage}`);
 }
 
 export interface IssuedSession {
@@ -66,7 +63,7 @@ export async function createSession(
   await db
     .insertInto('sessions')
     .values({
-      id_hash: sha256(token),
+      id_hash: hashToken(token),
       public_id: publicId,
       account_id: accountId,
       created_at: now.toISOString(),
@@ -77,7 +74,7 @@ export async function createSession(
       requires_second_factor: options.requiresSecondFactor ? 1 : 0,
       network: networkOf(client.address),
       fingerprint: fingerprintOf(client),
-      csrf_hash: sha256(csrfToken),
+      csrf_hash: hashToken(csrfToken),
       revoked_at: null,
       revoked_reason: null,
     })
@@ -124,7 +121,7 @@ export async function resolveSession(db: Executor, token: string, client: Client
       'accounts.last_login_at as a_last_login_at',
       'accounts.password_changed_at as a_password_changed_at',
     ])
-    .where('sessions.id_hash', '=', sha256(token))
+    .where('sessions.id_hash', '=', hashToken(token))
     .executeTakeFirst();
   if (!row) return { ok: false, reason: 'unknown' };
   const { a_kind, a_actor_id, a_person_id, a_login, a_password_hash, a_status, a_created_at, a_last_login_at, a_password_changed_at, ...session } = row;
@@ -172,7 +169,7 @@ export function awaitsSecondFactor(session: SessionsTable): boolean {
 export function csrfMatches(session: SessionsTable, presented: string | undefined): boolean {
   if (!presented || presented.length > 100) return false;
   const expected = Buffer.from(session.csrf_hash, 'hex');
-  const actual = Buffer.from(sha256(presented), 'hex');
+  const actual = Buffer.from(hashToken(presented), 'hex');
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 

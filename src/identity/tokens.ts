@@ -4,7 +4,7 @@ import type { Executor } from '../store/index.ts';
 const PREFIX = 'rpt_';
 
 /** High-entropy bearer tokens are stored as SHA-256: a stolen database yields no usable token. */
-function hashToken(token: string): string {
+export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 

@@ -1,16 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { Executor, FederationTransactionsTable } from '../../store/index.ts';
+import { hashToken } from '../tokens.ts';
 import type { FederationProvider } from './providers.ts';
 
 /** Long enough to sign in at the provider, short enough that a forgotten tab's request dies. */
 export const TRANSACTION_TTL_SECONDS = 10 * 60;
 
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
 
 export type TransactionIntent = { intent: 'login' } | { intent: 'link'; accountId: string; sessionHash: string };
 
@@ -36,7 +33,7 @@ export async function saveTransaction(db: Executor, provider: FederationProvider
   await db
     .insertInto('federation_transactions')
     .values({
-      id_hash: sha256(cookieValue),
+      id_hash: hashToken(cookieValue),
       provider,
       intent: purpose.intent,
       account_id: purpose.intent === 'link' ? purpose.accountId : null,
@@ -57,7 +54,7 @@ export async function saveTransaction(db: Executor, provider: FederationProvider
  */
 export async function takeTransaction(db: Executor, cookieValue: string | undefined, now = new Date()): Promise<FederationTransactionsTable | undefined> {
   if (!cookieValue || !COOKIE_VALUE.test(cookieValue)) return undefined;
-  const idHash = sha256(cookieValue);
+  const idHash = hashToken(cookieValue);
   const row = await db.selectFrom('federation_transactions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
   if (!row) return undefined;
   const deleted = await db.deleteFrom('federation_transactions').where('id_hash', '=', idHash).executeTakeFirst();

@@ -1,5 +1,6 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Executor } from '../../store/index.ts';
+import { hashToken } from '../tokens.ts';
 
 /** Distinct from staff API tokens (`rpt_`): a token is never accepted where the other kind is expected. */
 export const MACHINE_TOKEN_PREFIX = 'rmc_';
@@ -7,10 +8,6 @@ export const MACHINE_TOKEN_LIFETIME_SECONDS = 600;
 
 /** Expired tokens are kept a day, for an investigation that starts from a request log, then purged. */
 const EXPIRED_TOKEN_RETENTION_MS = 24 * 3600_000;
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 export interface MintedToken {
   id: string;
