@@ -31,6 +31,7 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
   let runtime: Runtime;
   let app: FastifyInstance;
   let secret = '';
+  let enrolmentCode = '';
   let recoveryCodes: string[] = [];
 
   let server: TestServer;
@@ -70,7 +71,8 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     assert.match(begin.json().otpauthUri, /^otpauth:\/\/totp\/Rempart:lea\.capemploi\?.*secret=/);
     const wrong = await call('POST', '/api/auth/factors/totp/confirm', session, { factorId: begin.json().factorId, code: '000000' === oathtool(secret) ? '111111' : '000000' });
     assert.equal(wrong.statusCode, 400);
-    const confirm = await call('POST', '/api/auth/factors/totp/confirm', session, { factorId: begin.json().factorId, code: oathtool(secret) });
+    enrolmentCode = oathtool(secret);
+    const confirm = await call('POST', '/api/auth/factors/totp/confirm', session, { factorId: begin.json().factorId, code: enrolmentCode });
     assert.equal(confirm.statusCode, 200, confirm.body);
     const codes = confirm.json().recoveryCodes as string[];
     assert.equal(codes.length, 10);
@@ -89,8 +91,10 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     const { body, session } = await passwordLogin();
     assert.equal(body.secondFactor, 'required');
     assert.equal((await call('GET', '/api/auth/sessions', session)).statusCode, 403);
-    // The current step was spent at enrolment: a code from the next step (a clock 30 s ahead) passes.
-    const replayed = await call('POST', '/api/auth/second-factor', session, { code: oathtool(secret) });
+    // The enrolment code's step is spent: replaying that very code fails even if the clock has
+    // moved to the next step since (asking oathtool for "now" again would then give a fresh code).
+    // A code from the step after now (a clock 30 s ahead) passes.
+    const replayed = await call('POST', '/api/auth/second-factor', session, { code: enrolmentCode });
     assert.equal(replayed.statusCode, 400, 'a code already used is refused');
     const ahead = oathtool(secret, 30);
     const ok = await call('POST', '/api/auth/second-factor', session, { code: ahead });
