@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { FIELD_CLASSES, NotFoundError, ValidationError, type FieldClass, type PersonFile } from '../domain/index.ts';
-import { recordSecurityEvent } from '../identity/index.ts';
 import { DENIAL_REASONS, type AccessDecision, type DenialReason } from '../policy/index.ts';
 import type { PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
+import { appendEvent } from '../ledger/index.ts';
 
 /**
  * What every audience's data routes share (staff by session, partner systems by token): the
@@ -46,36 +46,27 @@ export interface AccessContext {
 
 /** Record a refusal (reason only, no value) and answer it, the same for a person who does not exist as for one out of scope. */
 export async function refuse(db: Executor, request: FastifyRequest, reply: FastifyReply, reason: DenialReason, context: AccessContext, declared?: Partial<DeclaredPurpose>) {
-  await recordSecurityEvent(db, 'access_denied', {
-    accountId: request.account?.id ?? null,
-    address: request.ip,
-    details: {
-      reason,
-      operation: context.operation,
-      personId: context.personId ?? null,
-      purpose: declared?.purpose ?? null,
-      caseReference: declared?.caseReference ?? null,
-      actorId: actingActorId(request),
-    },
+  await appendEvent(db, 'access_denied', {
+    actorId: actingActorId(request),
+    personId: context.personId ?? null,
+    purpose: declared?.purpose ?? null,
+    caseReference: declared?.caseReference ?? null,
+    operation: context.operation,
+    details: { reason },
   });
   return reply.status(DENIAL_REASONS[reason]).send({ error: reason, message: DENIAL_MESSAGES[reason] ?? 'Accès refusé.', requestId: request.id });
 }
 
 /** The access that is about to happen, recorded before any value leaves (classes, purpose, case, person). */
 export async function recordGrant(db: Executor, request: FastifyRequest, decision: Extract<AccessDecision, { allowed: true }>, context: AccessContext & { personId: string }): Promise<void> {
-  await recordSecurityEvent(db, 'access_granted', {
-    accountId: request.account?.id ?? null,
-    address: request.ip,
-    details: {
-      personId: context.personId,
-      operation: context.operation,
-      purpose: decision.purpose,
-      caseReference: decision.caseReference,
-      classes: decision.classes.join(','),
-      agreement: `${decision.agreement.reference}@${decision.agreement.version}`,
-      actorId: actingActorId(request),
-      breakGlass: decision.breakGlassId ?? null,
-    },
+  await appendEvent(db, 'access_granted', {
+    actorId: actingActorId(request),
+    personId: context.personId,
+    purpose: decision.purpose,
+    caseReference: decision.caseReference,
+    operation: context.operation,
+    classes: decision.classes,
+    details: { agreement: `${decision.agreement.reference}@${decision.agreement.version}`, breakGlass: decision.breakGlassId ?? null },
   });
 }
 
@@ -83,11 +74,7 @@ export async function recordGrant(db: Executor, request: FastifyRequest, decisio
 export async function purposeOr422(db: Executor, request: FastifyRequest, reply: FastifyReply, context: AccessContext): Promise<DeclaredPurpose | undefined> {
   const check = declaredPurpose(request);
   if (check.ok) return check.declared;
-  await recordSecurityEvent(db, 'access_denied', {
-    accountId: request.account?.id ?? null,
-    address: request.ip,
-    details: { reason: check.reason, operation: context.operation, personId: context.personId ?? null, actorId: actingActorId(request) },
-  });
+  await appendEvent(db, 'access_denied', { actorId: actingActorId(request), personId: context.personId ?? null, operation: context.operation, details: { reason: check.reason } });
   void reply.status(422).send({ error: check.reason, message: DENIAL_MESSAGES[check.reason]!, issues: check.issues, requestId: request.id });
   return undefined;
 }

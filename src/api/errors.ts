@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecryptionError, KeyringError } from '../crypto/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/index.ts';
+import { LedgerUnavailableError } from '../ledger/index.ts';
 
 export interface ErrorBody {
   error: string;
@@ -35,6 +36,12 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (error instanceof DecryptionError) {
     request.log.error({ personId: error.personId, fieldClass: error.fieldClass, reason: error.reason }, 'ciphertext failed authentication');
     void reply.status(500).send({ error: 'integrity_failure', message: "Une donnée chiffrée n'a pas passé le contrôle d'intégrité ; elle n'est pas renvoyée.", requestId });
+    return;
+  }
+  if (error instanceof LedgerUnavailableError) {
+    // Fail closed: no event, no data and no write (the write's transaction held the event and rolled back with it).
+    request.log.error({ err: { message: error.message } }, 'ledger unavailable');
+    void reply.status(503).send({ error: 'ledger_unavailable', message: 'Le journal des accès ne peut pas enregistrer cette opération : elle n’a pas eu lieu. Réessayez plus tard.', requestId });
     return;
   }
   if (error instanceof KeyringError) {

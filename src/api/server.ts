@@ -23,6 +23,7 @@ import { securityPostureRoutes } from './security/posture.ts';
 import { staffRoutes } from './staff/index.ts';
 import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
+import { registerEventContext } from './event-context.ts';
 
 export async function buildServer(runtime: Runtime, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -35,6 +36,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
+  registerEventContext(app);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

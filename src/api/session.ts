@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, recordSecurityEvent, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
+import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
+import { appendEvent } from '../ledger/index.ts';
+import { actingAs } from './event-context.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,6 +61,7 @@ export function requireSession(db: Executor) {
     }
     request.session = resolved.session;
     request.account = account;
+    actingAs({ accountId: account.id });
   };
 }
 
@@ -71,7 +74,7 @@ export function requireRecentSecondFactor(db: Executor) {
   return async function stepUp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const session = request.session;
     if (session && hasRecentSecondFactor(session.second_factor_at)) return;
-    await recordSecurityEvent(db, 'step_up_required', { accountId: request.account?.id ?? null, address: request.ip, details: { route: request.routeOptions.url ?? '' } });
+    await appendEvent(db, 'step_up_required', { accountId: request.account?.id ?? null, address: request.ip, details: { route: request.routeOptions.url ?? '' } });
     void reply.status(403).send({
       error: 'step_up_required',
       message: 'Opération sensible : validez à nouveau votre second facteur (code ou clé d’accès), puis recommencez dans les 5 minutes.',

@@ -26,6 +26,8 @@ interface KeyringDocument {
   keks: Record<string, { active: number; versions: Record<string, string> }>;
   /** One HMAC key per looked-up identifier, so one index leaking says nothing of another. */
   blindIndex: Record<string, string>;
+  /** Ed25519 seed that signs the ledger's checkpoints (absent from keyrings older than the ledger). */
+  ledgerSigning?: string;
 }
 
 /**
@@ -61,6 +63,7 @@ export interface KeyFingerprint {
 export class Keyring {
   readonly #keks: Map<KeySeries, { active: number; versions: Map<number, Buffer> }>;
   readonly #blind: Map<BlindIndexKind, Buffer>;
+  readonly #ledgerSigning: Buffer;
   readonly id: string;
   readonly createdAt: string;
 
@@ -87,6 +90,11 @@ export class Keyring {
       else if (kind in DERIVED_BLIND_INDEX_KEYS) this.#blind.set(kind, derivedBlindIndexKey(this.#blind, kind));
       else throw new KeyringError(`keyring has no blind-index key for "${kind}"`);
     }
+    // A keyring issued before the ledger derives its signing seed from a key it already holds.
+    this.#ledgerSigning =
+      doc.ledgerSigning !== undefined
+        ? decodeKey(doc.ledgerSigning, 'ledger signing seed')
+        : Buffer.from(hkdfSync('sha256', this.blindIndexKey('nir'), Buffer.alloc(0), 'rempart/ledger/checkpoint-signing/v1', KEY_BYTES));
     for (const name of Object.keys(doc.keks)) {
       if (!keySeriesSet.has(name)) throw new KeyringError(`keyring names an unknown field class "${name}"`);
     }
@@ -97,7 +105,7 @@ export class Keyring {
     for (const fieldClass of KEY_SERIES) keks[fieldClass] = { active: 1, versions: { '1': randomBytes(KEY_BYTES).toString('base64') } };
     const blindIndex: KeyringDocument['blindIndex'] = {};
     for (const kind of BLIND_INDEX_KINDS) blindIndex[kind] = randomBytes(KEY_BYTES).toString('base64');
-    return new Keyring({ format: FORMAT, id: randomUUID(), createdAt: new Date().toISOString(), keks, blindIndex });
+    return new Keyring({ format: FORMAT, id: randomUUID(), createdAt: new Date().toISOString(), keks, blindIndex, ledgerSigning: randomBytes(KEY_BYTES).toString('base64') });
   }
 
   static parse(json: string, origin: string): Keyring {
@@ -135,6 +143,11 @@ export class Keyring {
     return key;
   }
 
+  /** The Ed25519 seed of the checkpoint signing key: it signs, it never leaves the process. */
+  ledgerSigningSeed(): Buffer {
+    return Buffer.from(this.#ledgerSigning);
+  }
+
   /** A new keyring with one more version of a class's key, made active. */
   withNewVersion(fieldClass: KeySeries): Keyring {
     const doc = this.#document();
@@ -151,6 +164,7 @@ export class Keyring {
       for (const [version, key] of series.versions) out.push({ purpose: `kek:${fieldClass}`, version, fingerprint: keyFingerprint(key) });
     }
     for (const [kind, key] of this.#blind) out.push({ purpose: `blind:${kind}`, version: 1, fingerprint: keyFingerprint(key) });
+    out.push({ purpose: 'ledger:signing', version: 1, fingerprint: keyFingerprint(this.#ledgerSigning) });
     return out;
   }
 
@@ -176,7 +190,7 @@ export class Keyring {
       keks[fieldClass] = { active: series.active, versions: Object.fromEntries([...series.versions].map(([v, k]) => [String(v), k.toString('base64')])) };
     }
     const blindIndex = Object.fromEntries([...this.#blind].map(([kind, k]) => [kind, k.toString('base64')]));
-    return { format: FORMAT, id: this.id, createdAt: this.createdAt, keks, blindIndex };
+    return { format: FORMAT, id: this.id, createdAt: this.createdAt, keks, blindIndex, ledgerSigning: this.#ledgerSigning.toString('base64') };
   }
 }
 

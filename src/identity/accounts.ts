@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../domain/index.ts';
 import { inTransaction, type AccountsTable, type Executor } from '../store/index.ts';
-import { recordSecurityEvent } from './events.ts';
 import { hashPassword, passwordIssues } from './passwords.ts';
+import { appendEvent } from '../ledger/index.ts';
 
 export function normalizeLogin(login: string): string {
   return login.trim().toLowerCase();
@@ -33,7 +33,7 @@ export async function createAccount(db: Executor, input: NewAccount): Promise<st
       .insertInto('accounts')
       .values({ id, kind: input.kind, actor_id: input.actorId ?? null, person_id: input.personId ?? null, login, password_hash: passwordHash, status: 'active', created_at: now, last_login_at: null, password_changed_at: now })
       .execute();
-    await recordSecurityEvent(trx, 'account_created', { accountId: id, details: { kind: input.kind } });
+    await appendEvent(trx, 'account_created', { accountId: id, details: { kind: input.kind } });
     return id;
   });
 }

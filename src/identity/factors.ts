@@ -3,8 +3,8 @@ import { hash, verify } from '@node-rs/argon2';
 import { Secret, TOTP } from 'otpauth';
 import { openSecret, sealSecret, type Keyring } from '../crypto/index.ts';
 import { inTransaction, type AccountFactorsTable, type Executor } from '../store/index.ts';
-import { recordSecurityEvent } from './events.ts';
 import { ARGON2_OPTIONS } from './passwords.ts';
+import { appendEvent } from '../ledger/index.ts';
 
 /** RFC 6238 as ordinary authenticator apps and `oathtool --totp` expect: SHA-1, 6 digits, 30 s. */
 const TOTP_SETTINGS = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
@@ -68,7 +68,7 @@ export async function confirmTotpEnrolment(db: Executor, keyring: Keyring, accou
   if (!factor) return undefined;
   const step = acceptedStep(keyring, factor, code, now);
   if (step === undefined || !(await consumeStep(db, factor.id, step, now, true))) return undefined;
-  await recordSecurityEvent(db, 'factor_enrolled', { accountId, details: { kind: 'totp', factor: factorId } });
+  await appendEvent(db, 'factor_enrolled', { accountId, details: { kind: 'totp', factor: factorId } });
   return issueRecoveryCodes(db, accountId);
 }
 
@@ -95,7 +95,7 @@ export async function verifySecondFactor(db: Executor, keyring: Keyring, account
           .where('data', '=', recovery.data)
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) return { ok: false };
-        await recordSecurityEvent(db, 'recovery_code_used', { accountId, details: { remaining: remaining.length } });
+        await appendEvent(db, 'recovery_code_used', { accountId, details: { remaining: remaining.length } });
         return { ok: true, method: 'recovery_code' };
       }
     }

@@ -1,6 +1,5 @@
 export { createAccount, findAccountByLogin, normalizeLogin, type NewAccount } from './accounts.ts';
 export { BOOTSTRAP_LOGIN, BOOTSTRAP_ROLE, ensureBootstrapAdmin, renewBootstrapToken } from './bootstrap.ts';
-export { recordSecurityEvent, type SecurityEventKind } from './events.ts';
 export {
   beginTotpEnrolment,
   confirmTotpEnrolment,

@@ -1,5 +1,5 @@
 import { inTransaction, type Executor } from '../store/index.ts';
-import { recordSecurityEvent } from './events.ts';
+import { appendEvent } from '../ledger/index.ts';
 
 export const INACTIVE_STAFF_DAYS = 90;
 
@@ -22,7 +22,7 @@ export async function disableInactiveStaffAccounts(db: Executor, now = new Date(
     if (ids.length === 0) return ids;
     await trx.updateTable('accounts').set({ status: 'disabled' }).where('id', 'in', ids).execute();
     await trx.updateTable('sessions').set({ revoked_at: now.toISOString(), revoked_reason: 'account_inactive' }).where('account_id', 'in', ids).where('revoked_at', 'is', null).execute();
-    for (const id of ids) await recordSecurityEvent(trx, 'account_disabled', { accountId: id, details: { reason: 'inactive', days } });
+    for (const id of ids) await appendEvent(trx, 'account_disabled', { accountId: id, details: { reason: 'inactive', days } });
     return ids;
   });
 }

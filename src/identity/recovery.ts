@@ -4,12 +4,12 @@ import { inTransaction } from '../store/index.ts';
 import { findAccountByLogin } from './accounts.ts';
 import { channelAddresses, type ChannelKind } from './channels.ts';
 import { checkCode, countFailedAttempt, issueCode, recentCodeCount, spendCode, voidCodes, type CodeCheck } from './codes.ts';
-import { recordSecurityEvent } from './events.ts';
 import { hasActiveSecondFactor, verifySecondFactor } from './factors.ts';
 import { announceToAccount, sendMessage, type Messenger } from './notifications.ts';
 import { hashPassword, passwordIssues } from './passwords.ts';
 import { revokeAllSessions } from './sessions.ts';
 import { clearFailures, loginScope } from './throttle.ts';
+import { appendEvent } from '../ledger/index.ts';
 
 const RECOVERY_CODE_TTL_SECONDS = 15 * 60;
 /** Codes an account can be sent per hour: enough for a lost message, too few to flood a phone. */
@@ -25,7 +25,7 @@ export const ACTIVATION_TTL_SECONDS = 72 * 3600;
 export async function startRecovery(m: Messenger, input: { login: string; channel?: ChannelKind }, address: string, now = new Date()): Promise<{ requestId: string }> {
   const account = await findAccountByLogin(m.db, input.login);
   const refuse = async (reason: string) => {
-    await recordSecurityEvent(m.db, 'password_reset_refused', { accountId: account?.id ?? null, address, details: { reason, stage: 'start' } });
+    await appendEvent(m.db, 'password_reset_refused', { accountId: account?.id ?? null, address, details: { reason, stage: 'start' } });
     return { requestId: randomUUID() };
   };
   if (!account || account.status !== 'active') return refuse('unknown_or_inactive');
@@ -47,7 +47,7 @@ export async function startRecovery(m: Messenger, input: { login: string; channe
     },
     { accountId: account.id },
   );
-  await recordSecurityEvent(m.db, 'password_reset_requested', { accountId: account.id, address, details: { channel: channel.kind, request: issued.id } });
+  await appendEvent(m.db, 'password_reset_requested', { accountId: account.id, address, details: { channel: channel.kind, request: issued.id } });
   return { requestId: issued.id };
 }
 
@@ -70,7 +70,7 @@ export async function completeRecovery(
 ): Promise<RecoveryOutcome> {
   const check = await checkCode(m.db, input.requestId, 'recovery', input.code, now);
   if (!check.ok) {
-    await recordSecurityEvent(m.db, 'password_reset_refused', { address, details: { reason: check.reason, stage: 'code' } });
+    await appendEvent(m.db, 'password_reset_refused', { address, details: { reason: check.reason, stage: 'code' } });
     return { ok: false, field: 'body.code', reason: check.reason };
   }
   const accountId = check.row.account_id!;
@@ -82,7 +82,7 @@ export async function completeRecovery(
     const factor = await verifySecondFactor(m.db, m.keyring, accountId, input.secondFactorCode, now);
     if (!factor.ok) {
       await countFailedAttempt(m.db, input.requestId);
-      await recordSecurityEvent(m.db, 'password_reset_refused', { accountId, address, details: { reason: 'second_factor_invalid', stage: 'second_factor' } });
+      await appendEvent(m.db, 'password_reset_refused', { accountId, address, details: { reason: 'second_factor_invalid', stage: 'second_factor' } });
       return { ok: false, field: 'body.secondFactorCode', reason: 'second_factor_invalid' };
     }
   }
@@ -93,7 +93,7 @@ export async function completeRecovery(
     await trx.updateTable('accounts').set({ password_hash: passwordHash, password_changed_at: now.toISOString() }).where('id', '=', accountId).execute();
     const revoked = await revokeAllSessions(trx, accountId, 'password_reset');
     await clearFailures(trx, loginScope(account.login));
-    await recordSecurityEvent(trx, 'password_reset_completed', { accountId, address, details: { revokedSessions: revoked } });
+    await appendEvent(trx, 'password_reset_completed', { accountId, address, details: { revokedSessions: revoked } });
     return revoked;
   });
   if (revokedSessions === undefined) return { ok: false, field: 'body.code', reason: 'used' };
@@ -145,12 +145,12 @@ export async function activateAccount(
 ): Promise<ActivationOutcome> {
   const check = await checkCode(m.db, input.activationId, 'activation', input.code, now);
   if (!check.ok) {
-    await recordSecurityEvent(m.db, 'password_reset_refused', { address, details: { reason: check.reason, stage: 'activation' } });
+    await appendEvent(m.db, 'password_reset_refused', { address, details: { reason: check.reason, stage: 'activation' } });
     return { ok: false, reason: check.reason };
   }
   const account = await findAccountByLogin(m.db, input.login);
   if (!account || account.id !== check.row.account_id || account.status !== 'active') {
-    await recordSecurityEvent(m.db, 'password_reset_refused', { address, details: { reason: 'login_mismatch', stage: 'activation' } });
+    await appendEvent(m.db, 'password_reset_refused', { address, details: { reason: 'login_mismatch', stage: 'activation' } });
     return { ok: false, reason: 'login_mismatch' };
   }
   const issues = passwordIssues(input.password, [account.login]);
@@ -160,7 +160,7 @@ export async function activateAccount(
     if (!(await spendCode(trx, input.activationId, now))) return false;
     await trx.updateTable('accounts').set({ password_hash: passwordHash, password_changed_at: now.toISOString() }).where('id', '=', account.id).execute();
     await clearFailures(trx, loginScope(account.login));
-    await recordSecurityEvent(trx, 'password_changed', { accountId: account.id, address, details: { via: 'activation' } });
+    await appendEvent(trx, 'password_changed', { accountId: account.id, address, details: { via: 'activation' } });
     return true;
   });
   if (!done) return { ok: false, reason: 'used' };

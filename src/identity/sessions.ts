@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
-import { recordSecurityEvent } from './events.ts';
 import { hashToken } from './tokens.ts';
+import { appendEvent } from '../ledger/index.ts';
 
 export const SESSION_COOKIE = 'rempart_session';
 
@@ -142,7 +142,7 @@ export async function resolveSession(db: Executor, token: string, client: Client
   const rejection: SessionRejection | undefined = lapse(session, now) ?? (clientChanged ? 'client_changed' : undefined);
   if (rejection) {
     await revoke(db, session.id_hash, rejection, now);
-    await recordSecurityEvent(db, 'session_rejected', { accountId: session.account_id, address: client.address, details: { session: session.public_id, reason: rejection } });
+    await appendEvent(db, 'session_rejected', { accountId: session.account_id, address: client.address, details: { session: session.public_id, reason: rejection } });
     return { ok: false, reason: rejection };
   }
   if (now.getTime() - new Date(session.last_seen_at).getTime() > TOUCH_EVERY_MS) {

@@ -1,5 +1,12 @@
+export { appendEvent, appendEvents, LedgerUnavailableError } from './append.ts';
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
+export { CompactRange } from './compact-range.ts';
+export { currentEventContext, runWithEventContext, updateEventContext, type EventContext } from './context.ts';
+export { canonicalJson, EVENT_KINDS, leafData, parseBody, publicView, restrictedDigest, type DetailValue, type EventBody, type EventInput, type EventKind, type PublicEvent } from './event.ts';
+export { Ledger, LedgerIntegrityError, type SignedCheckpoint } from './log.ts';
 export { consistencyProof, EMPTY_ROOT, HASH_BYTES, inclusionProof, leafHash, nodeHash, ProofError, rootFromInclusionProof, rootOf, verifyConsistency, verifyInclusion } from './merkle.ts';
 export { keyId, NoteError, openNote, parseSignerKey, parseVerifierKey, signerFromSeed, signNote, verifierKeyOf, type NoteSigner, type NoteVerifier } from './note.ts';
 export { StoredTree } from './stored-tree.ts';
 export { completedSubtrees, consistencyPath, inclusionPath, rangeHash, rootAt, type SubtreeSource } from './tree.ts';
+export { verifyLedger, type Finding, type FindingKind, type VerifyReport } from './verify.ts';
+export { openSignedCheckpoint, verifyCheckpointPair, verifyEventInclusion, WitnessError } from './witness.ts';

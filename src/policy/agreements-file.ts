@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { ConflictError, FIELD_CLASSES, NotFoundError, schemaIssues, ValidationError, type FieldClass, type ValidationIssue } from '../domain/index.ts';
-import { recordSecurityEvent } from '../identity/events.ts';
 import { inTransaction, type AgreementsTable, type Executor } from '../store/index.ts';
 import { agreementFromRow, RELATIONSHIPS, type PurposeRule } from './agreement.ts';
+import { appendEvent } from '../ledger/index.ts';
 
 /**
  * Agreements as data: one JSON file per version of an agreement (convention / habilitation),
@@ -143,7 +143,7 @@ async function importChecked(trx: Executor, file: AgreementFile, options: { by: 
     })
     .execute();
   const previous = replaced[0]?.version ?? null;
-  await recordSecurityEvent(trx, 'agreement_imported', {
+  await appendEvent(trx, 'agreement_imported', {
     accountId: options.accountId ?? null,
     address: options.address ?? null,
     details: { agreement: id, reference: file.reference, version: file.version, organisation: file.organisation, by: options.by, replaced: previous },

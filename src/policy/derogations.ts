@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Type, type Static } from 'typebox';
 import { NotFoundError, schemaIssues, ValidationError, type ValidationIssue } from '../domain/index.ts';
-import { recordSecurityEvent } from '../identity/events.ts';
 import { alertSecurityContact, type Messenger } from '../identity/notifications.ts';
 import { inTransaction, type Executor } from '../store/index.ts';
 import { agreementFromRow, agreementInForce, type Agreement } from './agreement.ts';
 import { AUDIT_VALIDITY_DAYS, DEROGATION_MAX_DAYS, evaluateGate, GATE_REQUIREMENTS, parsePosture, type Derogation, type GateRequirement, type GateResult, type SecurityPosture } from './gate.ts';
+import { appendEvent } from '../ledger/index.ts';
 
 /**
  * The partner security gate's inputs, kept by the security officer: an organisation's posture
@@ -110,7 +110,7 @@ export async function grantDerogation(
     const organisation = await trx.selectFrom('organisations').select('name').where('id', '=', valid.organisationId).executeTakeFirst();
     if (!organisation) throw new ValidationError([issue(prefix, 'organisationId', 'exists', 'organisation inconnue')]);
     await trx.insertInto('derogations').values(row).execute();
-    await recordSecurityEvent(trx, 'derogation_granted', {
+    await appendEvent(trx, 'derogation_granted', {
       accountId: approvedBy,
       address: options.address ?? null,
       details: { derogation: row.id, organisation: row.organisation_id, requirement: row.requirement, expiresAt: row.expires_at },
@@ -145,7 +145,7 @@ export async function revokeDerogation(target: PolicyTarget, id: string, by: str
     if (stateOf(row, now) !== 'in_force') return { revoked: false, row };
     const revokedAt = now.toISOString();
     await trx.updateTable('derogations').set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-    await recordSecurityEvent(trx, 'derogation_revoked', { accountId: by, address: options.address ?? null, details: { derogation: id, organisation: row.organisation_id, requirement: row.requirement } });
+    await appendEvent(trx, 'derogation_revoked', { accountId: by, address: options.address ?? null, details: { derogation: id, organisation: row.organisation_id, requirement: row.requirement } });
     return { revoked: true, row: { ...row, revoked_at: revokedAt } };
   });
   const { row } = result;
@@ -240,7 +240,7 @@ export async function updatePosture(
     await trx.updateTable('organisations').set({ security_posture: JSON.stringify(posture) }).where('id', '=', organisationId).execute();
     const gate = await gateOf(trx, organisationId, posture, now);
     const changed = (Object.keys(valid) as Array<keyof PosturePatch>).sort().join(',');
-    await recordSecurityEvent(trx, 'posture_changed', { accountId: by, address: options.address ?? null, details: { organisation: organisationId, changed, compliant: gate.compliant, unmet: gate.unmet.join(',') } });
+    await appendEvent(trx, 'posture_changed', { accountId: by, address: options.address ?? null, details: { organisation: organisationId, changed, compliant: gate.compliant, unmet: gate.unmet.join(',') } });
     return { name: row.name, posture, gate, changed };
   });
   if (messenger) {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
+import { Ledger, signerFromSeed } from '../ledger/index.ts';
 import { FileOutbox, type Notifier } from '../notify/index.ts';
 import { isStoreBoundToKeyring, migrateToLatest, openDatabase, PersonStore, recordKeyring, verifyKeyring, type Database } from '../store/index.ts';
 
@@ -14,6 +15,8 @@ export interface Runtime {
   readonly persons: PersonStore;
   /** Sends codes and alerts to people (a folder in the data directory until a gateway is configured). */
   readonly notifier: Notifier;
+  /** The access ledger: integration into the Merkle tree, signed checkpoints, proofs. */
+  readonly ledger: Ledger;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     await verifyKeyring(database.db, keyring);
     await recordKeyring(database.db, keyring);
     const holder = new KeyringHolder(keyring, config.keyring);
+    const ledger = await Ledger.open(database.db, database.flavour, (origin) => signerFromSeed(origin, keyring.ledgerSigningSeed()), ledgerOrigin(config));
     return {
       config,
       database,
@@ -66,12 +70,18 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       },
       persons: new PersonStore(database.db, holder),
       notifier: new FileOutbox(join(config.dataDir, 'outbox')),
+      ledger,
       close: () => database.close(),
     };
   } catch (error) {
     await database.close();
     throw error;
   }
+}
+
+/** The checkpoints' origin line (C2SP: a schema-less URL naming the log), from the public address. */
+export function ledgerOrigin(config: Config): string {
+  return `${new URL(config.publicUrl).host}/rempart/ledger`;
 }
 
 export interface Health {

@@ -11,6 +11,7 @@ import { BACKEND } from '../helpers/backend.ts';
 import { lastCodeSentTo, messagesTo } from '../helpers/outbox.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { cookieOf, signIn, totpCode, type Client, type SignedIn } from '../helpers/sign-in.ts';
+import { ledgerEvents } from '../helpers/ledger.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
 const SEED = 7;
@@ -107,11 +108,7 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
   });
   after(() => server.close());
 
-  async function events(kind?: string) {
-    let q = db().selectFrom('security_events').selectAll();
-    if (kind) q = q.where('kind', '=', kind);
-    return (await q.orderBy('at').execute()).map((e) => ({ ...e, details: JSON.parse(e.details) as Record<string, unknown> }));
-  }
+  const events = (kind?: string) => ledgerEvents(db(), kind);
 
   const CAP_PURPOSE = 'accompagnement_handicap';
 

@@ -2,13 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { canonicalNewPerson, canonicalPersonPatch, FIELD_CLASSES, NewPersonSchema, PersonPatchSchema } from '../../domain/index.ts';
 import { BOOTSTRAP_ROLE } from '../../identity/index.ts';
+import { appendEvent } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { inTransaction } from '../../store/index.ts';
 import { requireRole } from '../auth.ts';
 import { errorResponses, LookupBodySchema, PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 
 /**
  * The agency's file API. Until the policy layer (purpose, agreement, relationship) exists,
- * only the bootstrap administrator may call it, and it sees whole files.
+ * only the bootstrap administrator may call it, and it sees whole files. Every call is a ledger
+ * event like any other access: writes in the same transaction, reads before the data leaves.
  */
 export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -20,7 +23,12 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
       '/persons',
       { schema: { tags: ['dossiers'], summary: 'Créer un dossier', security, body: NewPersonSchema, response: { 201: Type.Object({ id: Type.String({ format: 'uuid' }) }), ...errorResponses } } },
       async (request, reply) => {
-        const id = await runtime.persons.create(canonicalNewPerson(request.body, 'body'));
+        const file = canonicalNewPerson(request.body, 'body');
+        const id = await inTransaction(runtime.database.db, async (trx) => {
+          const created = await runtime.persons.create(file, { executor: trx });
+          await appendEvent(trx, 'person_created', { personId: created, operation: 'create', classes: Object.keys(file), details: { via: 'bootstrap' } });
+          return created;
+        });
         request.log.info({ personId: id, actorId: request.actor?.id }, 'person created');
         return reply.status(201).send({ id });
       },
@@ -29,7 +37,11 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
     app.get(
       '/persons/:id',
       { schema: { tags: ['dossiers'], summary: 'Lire un dossier entier', security, params: PersonIdParams, response: { 200: PersonRecordSchema, ...errorResponses } } },
-      async (request) => runtime.persons.read(request.params.id, FIELD_CLASSES),
+      async (request) => {
+        const record = await runtime.persons.read(request.params.id, FIELD_CLASSES);
+        await appendEvent(runtime.database.db, 'access_granted', { personId: request.params.id, operation: 'read', classes: Object.keys(record.fields), details: { via: 'bootstrap' } });
+        return record;
+      },
     );
 
     app.patch(
@@ -45,9 +57,15 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
         },
       },
       async (request) => {
-        await runtime.persons.update(request.params.id, canonicalPersonPatch(request.body, 'body'));
+        const patch = canonicalPersonPatch(request.body, 'body');
+        await inTransaction(runtime.database.db, async (trx) => {
+          await runtime.persons.update(request.params.id, patch, trx);
+          await appendEvent(trx, 'access_granted', { personId: request.params.id, operation: 'update', classes: Object.keys(patch), details: { via: 'bootstrap' } });
+        });
         request.log.info({ personId: request.params.id, actorId: request.actor?.id }, 'person updated');
-        return runtime.persons.read(request.params.id, FIELD_CLASSES);
+        const record = await runtime.persons.read(request.params.id, FIELD_CLASSES);
+        await appendEvent(runtime.database.db, 'access_granted', { personId: request.params.id, operation: 'read', classes: Object.keys(record.fields), details: { via: 'bootstrap' } });
+        return record;
       },
     );
 
@@ -62,7 +80,11 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
           response: { 200: Type.Object({ personIds: Type.Array(Type.String()) }), ...errorResponses },
         },
       },
-      async (request) => ({ personIds: await runtime.persons.lookup(request.body.kind, request.body.value) }),
+      async (request) => {
+        const personIds = await runtime.persons.lookup(request.body.kind, request.body.value);
+        await appendEvent(runtime.database.db, 'person_search', { operation: 'lookup', details: { kind: request.body.kind, results: personIds.length, via: 'bootstrap' } });
+        return { personIds };
+      },
     );
   };
 }

@@ -11,7 +11,6 @@ import {
   issueCode,
   listChannels,
   markChannelVerified,
-  recordSecurityEvent,
   sendMessage,
   spendCode,
   type ChannelKind,
@@ -22,6 +21,7 @@ import { inTransaction } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 const tags = ['authentification'];
 const VERIFICATION_TTL_SECONDS = 15 * 60;
@@ -108,7 +108,7 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           (await inTransaction(db, async (trx) => {
             if (!(await spendCode(trx, check.row.id))) return false;
             await markChannelVerified(trx, channelId);
-            await recordSecurityEvent(trx, 'channel_verified', { accountId, address: request.ip, details: { channel: channelId } });
+            await appendEvent(trx, 'channel_verified', { accountId, address: request.ip, details: { channel: channelId } });
             return true;
           }));
         if (!verified) {

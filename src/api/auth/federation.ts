@@ -7,7 +7,6 @@ import {
   listLinkedIdentities,
   PROVIDER_RULES,
   ProviderError,
-  recordSecurityEvent,
   RelyingParties,
   startFederatedLogin,
   startIdentityLink,
@@ -21,6 +20,7 @@ import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
 import { setSessionCookie } from './routes.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 /** Holds the random id of the authorization request in flight; the store keeps its hash. */
 export const TRANSACTION_COOKIE = 'rempart_oidc_transaction';
@@ -232,7 +232,7 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           if (!(await unlinkIdentity(db, account.id, provider))) {
             return reply.status(404).send({ error: 'not_found', message: `Aucune identité ${PROVIDER_RULES[provider].displayName} n’est liée à votre compte.`, requestId: request.id });
           }
-          await recordSecurityEvent(db, 'federated_identity_unlinked', { accountId: account.id, address: request.ip, details: { provider } });
+          await appendEvent(db, 'federated_identity_unlinked', { accountId: account.id, address: request.ip, details: { provider } });
           return reply.status(204).send(null);
         },
       );

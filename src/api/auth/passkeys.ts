@@ -12,7 +12,6 @@ import {
   hasRecentSecondFactor,
   mayAddPasskey,
   recordFailure,
-  recordSecurityEvent,
   relyingPartyFor,
   revokePasskey,
   secondFactorScope,
@@ -24,6 +23,7 @@ import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
 import { setSessionCookie } from './routes.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 const TAGS = ['authentification'];
 
@@ -151,7 +151,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     const secondFactorAt = request.session!.second_factor_at;
     const allowed = operation === 'passkey_registration' ? await mayAddPasskey(db, request.account!.id, secondFactorAt) : hasRecentSecondFactor(secondFactorAt);
     if (allowed) return false;
-    await recordSecurityEvent(db, 'step_up_required', { accountId: request.account!.id, address: request.ip, details: { operation } });
+    await appendEvent(db, 'step_up_required', { accountId: request.account!.id, address: request.ip, details: { operation } });
     const what = operation === 'passkey_registration' ? 'ajouter' : 'retirer';
     void reply.status(403).send({ error: 'step_up_required', message: `Validez d’abord votre second facteur (il y a moins de cinq minutes) pour ${what} une clé d’accès.`, requestId: request.id });
     return true;
@@ -245,12 +245,12 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!outcome.ok) {
           // Same count as wrong codes: a stolen password buys five tries in all, whatever the factor.
           await recordFailure(db, scope);
-          await recordSecurityEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: { method: 'passkey', reason: outcome.reason } });
+          await appendEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: { method: 'passkey', reason: outcome.reason } });
           return refused(reply, outcome.reason, request.id);
         }
         await clearFailures(db, scope);
         const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
-        await recordSecurityEvent(db, 'second_factor_succeeded', { accountId: account.id, address: request.ip, details: { method: 'passkey', factor: outcome.factorId, session: issued.publicId } });
+        await appendEvent(db, 'second_factor_succeeded', { accountId: account.id, address: request.ip, details: { method: 'passkey', factor: outcome.factorId, session: issued.publicId } });
         setSessionCookie(reply, issued);
         return { method: 'passkey', csrfToken: issued.csrfToken };
       },

@@ -11,7 +11,6 @@ import {
   loginWithPassword,
   PASSWORD_MAX_LENGTH,
   recordFailure,
-  recordSecurityEvent,
   requiresPasskey,
   revokeAllSessions,
   revokeSession,
@@ -24,6 +23,7 @@ import {
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 const LoginBody = Type.Object(
   {
@@ -145,7 +145,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           const codes = await confirmTotpEnrolment(db, runtime.keyring, account.id, request.body.factorId, request.body.code);
           if (!codes) {
             await recordFailure(db, secondFactorScope(account.id));
-            await recordSecurityEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: { during: 'enrolment' } });
+            await appendEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: { during: 'enrolment' } });
             return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect ou déjà utilisé.', issues: [{ field: 'body.code', rule: 'totp', message: 'code incorrect ou déjà utilisé' }], requestId: request.id });
           }
           await clearFailures(db, secondFactorScope(account.id));
@@ -174,12 +174,12 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           const check = await verifySecondFactor(db, runtime.keyring, account.id, request.body.code);
           if (!check.ok) {
             await recordFailure(db, secondFactorScope(account.id));
-            await recordSecurityEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: {} });
+            await appendEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: {} });
             return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect ou déjà utilisé.', issues: [{ field: 'body.code', rule: 'second_factor', message: 'code incorrect ou déjà utilisé' }], requestId: request.id });
           }
           await clearFailures(db, secondFactorScope(account.id));
           const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
-          await recordSecurityEvent(db, 'second_factor_succeeded', { accountId: account.id, address: request.ip, details: { method: check.method, session: issued.publicId } });
+          await appendEvent(db, 'second_factor_succeeded', { accountId: account.id, address: request.ip, details: { method: check.method, session: issued.publicId } });
           setSessionCookie(reply, issued);
           return { method: check.method, csrfToken: issued.csrfToken };
         },
@@ -216,7 +216,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         { config: { beforeSecondFactor: 'always' }, schema: { tags: ['authentification'], summary: 'Se déconnecter', response: { 204: Type.Null(), 401: ErrorSchema, 403: ErrorSchema } } },
         async (request, reply) => {
           await revokeSession(db, request.account!.id, request.session!.public_id, 'logout');
-          await recordSecurityEvent(db, 'logout', { accountId: request.account!.id, address: request.ip, details: { session: request.session!.public_id } });
+          await appendEvent(db, 'logout', { accountId: request.account!.id, address: request.ip, details: { session: request.session!.public_id } });
           return reply.clearCookie(SESSION_COOKIE, { path: '/' }).status(204).send(null);
         },
       );
@@ -234,7 +234,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         async (request, reply) => {
           const done = await revokeSession(db, request.account!.id, request.params.id, 'revoked_by_owner');
           if (!done) return reply.status(404).send({ error: 'not_found', message: 'Session inconnue.', requestId: request.id });
-          await recordSecurityEvent(db, 'session_revoked', { accountId: request.account!.id, address: request.ip, details: { session: request.params.id } });
+          await appendEvent(db, 'session_revoked', { accountId: request.account!.id, address: request.ip, details: { session: request.params.id } });
           return reply.status(204).send(null);
         },
       );
@@ -244,7 +244,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         { schema: { tags: ['authentification'], summary: 'Fermer toutes mes autres sessions', response: { 200: Type.Object({ revoked: Type.Integer() }), 401: ErrorSchema, 403: ErrorSchema } } },
         async (request) => {
           const revoked = await revokeAllSessions(db, request.account!.id, 'revoked_by_owner', request.session!.public_id);
-          await recordSecurityEvent(db, 'session_revoked', { accountId: request.account!.id, address: request.ip, details: { all: true, count: revoked } });
+          await appendEvent(db, 'session_revoked', { accountId: request.account!.id, address: request.ip, details: { all: true, count: revoked } });
           return { revoked };
         },
       );

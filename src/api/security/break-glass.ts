@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { recordSecurityEvent, staffMemberOf } from '../../identity/index.ts';
+import { staffMemberOf } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
 import { SECURITY_OFFICER_ROLE } from '../staff/break-glass.ts';
+import { appendEvent } from '../../ledger/index.ts';
+import { actingAs } from '../event-context.ts';
 
 const tags = ['sécurité'];
 const security = [{ cookieAuth: [] }];
@@ -44,6 +46,7 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
         return reply;
       }
       request.staff = staff;
+      actingAs({ actorId: staff.actorId, organisationId: staff.organisationId });
     });
 
     app.get(
@@ -117,7 +120,11 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
             .where('review_status', '=', 'pending')
             .executeTakeFirst();
           if (Number(updated.numUpdatedRows) !== 1) return false;
-          await recordSecurityEvent(trx, 'break_glass_reviewed', { accountId: request.account!.id, address: request.ip, details: { breakGlassId: row.id, personId: row.person_id, verdict: request.body.verdict, actorId: row.actor_id } });
+          await appendEvent(trx, 'break_glass_reviewed', {
+            personId: row.person_id,
+            operation: 'break_glass_review',
+            details: { breakGlassId: row.id, verdict: request.body.verdict, reviewedActor: row.actor_id },
+          });
           return true;
         });
         if (!reviewed) return reply.status(409).send({ error: 'already_reviewed', message: 'Cet accès a déjà été revu.', requestId: request.id });

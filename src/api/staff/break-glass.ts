@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { FIELD_CLASSES, FIELD_CLASS_LABELS_FR } from '../../domain/index.ts';
-import { alertSecurityContact, channelAddresses, recordSecurityEvent, sendMessage, type Messenger } from '../../identity/index.ts';
+import { alertSecurityContact, channelAddresses, sendMessage, type Messenger } from '../../identity/index.ts';
 import { authorizeWithoutPerson, BREAK_GLASS_MINUTES } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, type Executor } from '../../store/index.ts';
@@ -10,6 +10,7 @@ import { messengerOf } from '../messenger.ts';
 import { PersonIdParams } from '../schemas.ts';
 import { requireRecentSecondFactor } from '../session.ts';
 import { accessErrorResponses as staffErrorResponses, refuse } from '../access.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
@@ -110,10 +111,14 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
               review_note: null,
             })
             .execute();
-          await recordSecurityEvent(trx, 'break_glass_used', {
-            accountId: request.account!.id,
-            address: request.ip,
-            details: { breakGlassId: id, personId, purpose, caseReference, classes: decision.classes.join(','), expiresAt, actorId: staff.actorId },
+          await appendEvent(trx, 'break_glass_used', {
+            actorId: staff.actorId,
+            personId,
+            purpose,
+            caseReference,
+            classes: decision.classes,
+            operation: 'break_glass',
+            details: { breakGlassId: id, expiresAt },
           });
         });
         await alertBreakGlass(messengerOf(runtime), { organisationId: staff.organisationId, login: staff.login, breakGlassId: id, personId, purpose, classes: decision.classes, expiresAt });

@@ -2,12 +2,13 @@ import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ValidationError } from '../../domain/index.ts';
-import { channelAddresses, CODE_MAX_ATTEMPTS, recordSecurityEvent, sendMessage } from '../../identity/index.ts';
+import { channelAddresses, CODE_MAX_ATTEMPTS, sendMessage } from '../../identity/index.ts';
 import { authorizeWithoutPerson, VERIFIED_CALLER_MINUTES } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { accessErrorResponses as staffErrorResponses, purposeOr422, refuse } from '../access.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
@@ -63,7 +64,7 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
         const channels = account ? await channelAddresses(db, runtime.keyring, account.id, { verifiedOnly: true }) : [];
         // Unknown person, no account, or no verified channel: one answer, nothing to tell them apart.
         if (!personId || channels.length === 0) {
-          await recordSecurityEvent(db, 'access_denied', { accountId: request.account!.id, address: request.ip, details: { reason: 'no_verified_channel', operation: 'verify_caller', actorId: request.staff!.actorId } });
+          await appendEvent(db, 'access_denied', { actorId: request.staff!.actorId, personId: personId ?? null, operation: 'verify_caller', details: { reason: 'no_verified_channel' } });
           return reply.status(409).send({ error: 'no_verified_channel', message: 'Aucun canal vérifié pour joindre cette personne : vérification impossible par téléphone.', requestId: request.id });
         }
         const id = randomUUID();
@@ -75,10 +76,13 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
             .insertInto('caller_verifications')
             .values({ id, person_id: personId, actor_id: request.staff!.actorId, code_hash: codeHash(id, code), attempts: 0, created_at: now.toISOString(), verified_at: null, expires_at: expiresAt })
             .execute();
-          await recordSecurityEvent(trx, 'caller_verification_started', {
-            accountId: request.account!.id,
-            address: request.ip,
-            details: { verificationId: id, personId, purpose: purpose.purpose, caseReference: purpose.caseReference, actorId: request.staff!.actorId },
+          await appendEvent(trx, 'caller_verification_started', {
+            actorId: request.staff!.actorId,
+            personId,
+            purpose: purpose.purpose,
+            caseReference: purpose.caseReference,
+            operation: 'verify_caller',
+            details: { verificationId: id },
           });
         });
         const m = messengerOf(runtime);
@@ -124,7 +128,12 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
           const burned = row.attempts + 1 >= CODE_MAX_ATTEMPTS;
           await inTransaction(db, async (trx) => {
             await trx.updateTable('caller_verifications').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', row.id).execute();
-            await recordSecurityEvent(trx, 'access_denied', { accountId: request.account!.id, address: request.ip, details: { reason: burned ? 'code_burned' : 'code_invalid', operation: 'verify_caller', verificationId: row.id, actorId: request.staff!.actorId } });
+            await appendEvent(trx, 'access_denied', {
+              actorId: request.staff!.actorId,
+              personId: row.person_id,
+              operation: 'verify_caller',
+              details: { reason: burned ? 'code_burned' : 'code_invalid', verificationId: row.id },
+            });
           });
           return burned ? fail(403, 'code_burned', 'Trop d’essais : recommencez la vérification.') : fail(400, 'code_invalid', 'Code incorrect.');
         }
@@ -139,7 +148,12 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
             .where('attempts', '<', CODE_MAX_ATTEMPTS)
             .executeTakeFirst();
           if (Number(updated.numUpdatedRows) !== 1) return false;
-          await recordSecurityEvent(trx, 'caller_verified', { accountId: request.account!.id, address: request.ip, details: { verificationId: row.id, personId: row.person_id, verifiedUntil, actorId: request.staff!.actorId } });
+          await appendEvent(trx, 'caller_verified', {
+            actorId: request.staff!.actorId,
+            personId: row.person_id,
+            operation: 'verify_caller',
+            details: { verificationId: row.id, verifiedUntil },
+          });
           return true;
         });
         if (!verified) return fail(409, 'already_verified', 'Cette vérification a déjà été confirmée.');

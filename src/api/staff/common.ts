@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { staffMemberOf, type StaffMember } from '../../identity/index.ts';
 import type { Executor } from '../../store/index.ts';
+import { actingAs } from '../event-context.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,6 +18,7 @@ export function requireStaff(db: Executor) {
       return reply;
     }
     request.staff = staff;
+    actingAs({ actorId: staff.actorId, organisationId: staff.organisationId });
   };
 }
 

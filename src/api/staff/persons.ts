@@ -2,12 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, PersonPatchSchema, ValidationError, type FieldClass } from '../../domain/index.ts';
-import { recordSecurityEvent } from '../../identity/index.ts';
 import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 import { accessErrorResponses as staffErrorResponses, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
@@ -161,10 +161,12 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           if (decision.allowed) allowed.push({ ...decision, personId: matches[i]! });
         });
         // The search is recorded without the identifier searched; a miss and a match out of scope look the same.
-        await recordSecurityEvent(db, 'person_search', {
-          accountId: request.account!.id,
-          address: request.ip,
-          details: { kind, purpose: purpose.purpose, caseReference: purpose.caseReference, results: allowed.length, actorId: request.staff!.actorId },
+        await appendEvent(db, 'person_search', {
+          actorId: request.staff!.actorId,
+          purpose: purpose.purpose,
+          caseReference: purpose.caseReference,
+          operation: 'search',
+          details: { kind, results: allowed.length },
         });
         const results = [];
         for (const decision of allowed) {
@@ -194,10 +196,12 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!decision) return reply;
         if (decision.relationship !== 'caseload') return refuse(db, request, reply, 'operation_not_granted', { operation: 'list_caseload' }, purpose);
         const page = await listCaseload(db, request.staff!.actorId, { page: Number(request.query.page ?? 1), pageSize: Number(request.query.pageSize ?? 50) });
-        await recordSecurityEvent(db, 'access_granted', {
-          accountId: request.account!.id,
-          address: request.ip,
-          details: { operation: 'list_caseload', purpose: decision.purpose, caseReference: decision.caseReference, classes: '', page: page.page, count: page.personIds.length, actorId: request.staff!.actorId },
+        await appendEvent(db, 'access_granted', {
+          actorId: request.staff!.actorId,
+          purpose: decision.purpose,
+          caseReference: decision.caseReference,
+          operation: 'list_caseload',
+          details: { page: page.page, count: page.personIds.length },
         });
         return { page: page.page, pageSize: page.pageSize, total: page.total, items: page.personIds.map((id) => ({ id })) };
       },

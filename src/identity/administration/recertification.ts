@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/index.ts';
 import { inTransaction, type Executor, type RecertificationItemsTable } from '../../store/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { alertSecurityContact, type Messenger } from '../notifications.ts';
 import { revokeAllSessions } from '../sessions.ts';
 import { requireOrgAdmin } from './requests.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 /** Every organisation reviews its staff accounts twice a year, and has a month to do it. */
 export const RECERTIFICATION_EVERY_DAYS = 180;
@@ -32,7 +32,7 @@ async function openCampaign(trx: Executor, organisationId: string, startedBy: st
     .where('accounts.status', '=', 'active')
     .execute();
   if (accounts.length) await trx.insertInto('recertification_items').values(accounts.map((a) => ({ campaign_id: id, account_id: a.id, decision: 'pending' as const, decided_by: null, decided_at: null }))).execute();
-  await recordSecurityEvent(trx, 'recertification_started', { accountId: startedBy, details: { campaign: id, organisation: organisationId, accounts: accounts.length } });
+  await appendEvent(trx, 'recertification_started', { accountId: startedBy, details: { campaign: id, organisation: organisationId, accounts: accounts.length } });
   return { id, dueAt, accounts: accounts.length };
 }
 
@@ -110,9 +110,9 @@ export async function decideRecertification(
     if (decision === 'disabled') {
       await trx.updateTable('accounts').set({ status: 'disabled' }).where('id', '=', accountId).execute();
       await revokeAllSessions(trx, accountId, 'recertification');
-      await recordSecurityEvent(trx, 'account_disabled', { accountId, address, details: { reason: 'recertification', by: admin.accountId } });
+      await appendEvent(trx, 'account_disabled', { accountId, address, details: { reason: 'recertification', by: admin.accountId } });
     } else {
-      await recordSecurityEvent(trx, 'account_recertified', { accountId, address, details: { by: admin.accountId, campaign: campaign.id } });
+      await appendEvent(trx, 'account_recertified', { accountId, address, details: { by: admin.accountId, campaign: campaign.id } });
     }
   });
   return (await recertificationView(m.db, campaign.id))!;
@@ -136,7 +136,7 @@ export async function runRecertificationSchedule(m: Messenger, now = new Date())
         await trx.updateTable('accounts').set({ status: 'disabled' }).where('id', 'in', ids).where('status', '=', 'active').execute();
         for (const id of ids) {
           await revokeAllSessions(trx, id, 'not_recertified');
-          await recordSecurityEvent(trx, 'account_disabled', { accountId: id, details: { reason: 'not_recertified', campaign: campaign.id } });
+          await appendEvent(trx, 'account_disabled', { accountId: id, details: { reason: 'not_recertified', campaign: campaign.id } });
         }
       }
       await trx.updateTable('recertification_campaigns').set({ closed_at: now.toISOString() }).where('id', '=', campaign.id).execute();

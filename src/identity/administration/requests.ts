@@ -4,12 +4,12 @@ import { inTransaction, type AdminRequestsTable, type Executor } from '../../sto
 import { normalizeLogin } from '../accounts.ts';
 import { addChannel, canonicalAddress } from '../channels.ts';
 import { findMachineClient, normalisePublicJwks, registerMachineClient, revokeMachineClient } from '../machine-clients/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { alertSecurityContact, type Messenger } from '../notifications.ts';
 import { sendActivation } from '../recovery.ts';
 import { revokeAllSessions } from '../sessions.ts';
 import { staffMemberOf, type StaffMember } from '../staff.ts';
 import { grantableRoles, ORG_ADMIN_ROLE } from './roles.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 /** A request nobody approved within two days lapses: approval is a decision, not an archive chore. */
 export const REQUEST_TTL_MS = 48 * 3600 * 1000;
@@ -126,7 +126,7 @@ export async function requestAdminChange(m: Messenger, requesterAccountId: strin
   };
   await inTransaction(m.db, async (trx) => {
     await trx.insertInto('admin_requests').values(row).execute();
-    await recordSecurityEvent(trx, 'admin_request_created', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, target } });
+    await appendEvent(trx, 'admin_request_created', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, target } });
   });
   await alertSecurityContact(
     m,
@@ -193,7 +193,7 @@ export async function approveAdminRequest(m: Messenger, approverAccountId: strin
     if (Number(claimed.numUpdatedRows) !== 1) throw new ConflictError('cette demande a déjà été traitée', 'request_decided');
     const outcome = await carryOut(m, trx, row, payload, now);
     await trx.updateTable('admin_requests').set({ outcome: JSON.stringify(outcome) }).where('id', '=', row.id).execute();
-    await recordSecurityEvent(trx, 'admin_request_approved', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, requestedBy: row.requested_by } });
+    await appendEvent(trx, 'admin_request_approved', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, requestedBy: row.requested_by } });
     return { ...row, status: 'approved' as const, decided_by: admin.accountId, decided_at: now.toISOString(), outcome: JSON.stringify(outcome) };
   });
   const target = decided.target_account_id ?? (JSON.parse(decided.outcome) as { accountId?: string }).accountId;
@@ -215,7 +215,7 @@ async function carryOut(m: Messenger, trx: Executor, row: AdminRequestsTable, pa
     // No password yet: the holder sets one with the activation code, then enrols a second factor.
     await trx.insertInto('accounts').values({ id: accountId, kind: 'staff', actor_id: actorId, person_id: null, login, password_hash: null, status: 'active', created_at: at, last_login_at: null, password_changed_at: null }).execute();
     await addChannel(trx, m.keyring, accountId, 'email', email, { verified: true, now });
-    await recordSecurityEvent(trx, 'account_created', { accountId, details: { kind: 'staff', request: row.id } });
+    await appendEvent(trx, 'account_created', { accountId, details: { kind: 'staff', request: row.id } });
     return { accountId, actorId };
   }
   if (row.kind === 'register_machine_client') {
@@ -231,7 +231,7 @@ async function carryOut(m: Messenger, trx: Executor, row: AdminRequestsTable, pa
     await trx.updateTable('actors').set({ roles: JSON.stringify(roles) }).where('id', '=', member.actorId).execute();
     // New privileges start with a new session: the holder signs in again.
     const revoked = await revokeAllSessions(trx, target, 'privilege_change');
-    await recordSecurityEvent(trx, 'role_granted', { accountId: target, details: { roles: roles.join(','), request: row.id } });
+    await appendEvent(trx, 'role_granted', { accountId: target, details: { roles: roles.join(','), request: row.id } });
     return { roles, revokedSessions: revoked };
   }
   await trx.updateTable('accounts').set({ password_hash: null, password_changed_at: at }).where('id', '=', target).execute();
@@ -241,7 +241,7 @@ async function carryOut(m: Messenger, trx: Executor, row: AdminRequestsTable, pa
     const result = await trx.updateTable('account_factors').set({ revoked_at: at }).where('account_id', '=', target).where('revoked_at', 'is', null).executeTakeFirst();
     revokedFactors = Number(result.numUpdatedRows);
   }
-  await recordSecurityEvent(trx, 'password_reset_completed', { accountId: target, details: { by: 'administrators', request: row.id, revokedFactors } });
+  await appendEvent(trx, 'password_reset_completed', { accountId: target, details: { by: 'administrators', request: row.id, revokedFactors } });
   return { revokedSessions: revoked, revokedFactors };
 }
 
@@ -251,7 +251,7 @@ export async function refuseAdminRequest(m: Messenger, deciderAccountId: string,
   const decided = { ...row, status: 'refused' as const, decided_by: admin.accountId, decided_at: now.toISOString() };
   await inTransaction(m.db, async (trx) => {
     await trx.updateTable('admin_requests').set({ status: 'refused', decided_by: admin.accountId, decided_at: decided.decided_at }).where('id', '=', row.id).where('status', '=', 'pending').execute();
-    await recordSecurityEvent(trx, 'admin_request_refused', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, requestedBy: row.requested_by } });
+    await appendEvent(trx, 'admin_request_refused', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, requestedBy: row.requested_by } });
   });
   await alertSecurityContact(m, admin.organisationId, 'admin_request_alert', `${KIND_LABELS[row.kind]} refusée`, `${admin.login} a refusé : ${describe(row.kind, JSON.parse(row.payload) as Record<string, unknown>)}.`);
   return view(decided);
@@ -267,7 +267,7 @@ export async function disableStaffAccount(m: Messenger, adminAccountId: string, 
   const revokedSessions = await inTransaction(m.db, async (trx) => {
     await trx.updateTable('accounts').set({ status: 'disabled' }).where('id', '=', target.accountId).execute();
     const revoked = await revokeAllSessions(trx, target.accountId, 'disabled_by_admin');
-    await recordSecurityEvent(trx, 'account_disabled', { accountId: target.accountId, address, details: { reason: 'administrator', by: admin.accountId } });
+    await appendEvent(trx, 'account_disabled', { accountId: target.accountId, address, details: { reason: 'administrator', by: admin.accountId } });
     return revoked;
   });
   await alertSecurityContact(m, admin.organisationId, 'admin_action_alert', 'compte désactivé', `${admin.login} a désactivé le compte « ${target.login} » le ${now.toISOString()}.`);

@@ -1,12 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AccountsTable, Executor, FederationTransactionsTable, SessionsTable } from '../../store/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { awaitsSecondFactor, isSessionLive, type ClientContext } from '../sessions.ts';
 import { linkIdentity } from './identities.ts';
 import { loginWithFederatedIdentity, type FederatedLoginOutcome, type FederatedLoginRejection } from './login.ts';
 import { PROVIDER_RULES, type FederationProvider } from './providers.ts';
 import { ProviderError, type ProviderFailure, type RelyingParties, type VerifiedIdentity } from './relying-party.ts';
 import { newAuthorizationSecrets, saveTransaction, takeTransaction, type TransactionIntent } from './transactions.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 export interface StartedFlow {
   /** Where to send the browser. */
@@ -36,7 +36,7 @@ export type StartLinkOutcome = ({ ok: true } & StartedFlow) | { ok: false; reaso
  */
 export async function startIdentityLink(db: Executor, parties: RelyingParties, provider: FederationProvider, account: AccountsTable, session: SessionsTable, address: string): Promise<StartLinkOutcome> {
   if (account.kind !== PROVIDER_RULES[provider].accountKind) {
-    await recordSecurityEvent(db, 'federated_login_rejected', { accountId: account.id, address, details: { provider, intent: 'link', reason: 'account_kind_mismatch' } });
+    await appendEvent(db, 'federated_login_rejected', { accountId: account.id, address, details: { provider, intent: 'link', reason: 'account_kind_mismatch' } });
     return { ok: false, reason: 'account_kind_mismatch' };
   }
   const started = await start(db, parties, provider, { intent: 'link', accountId: account.id, sessionHash: session.id_hash });
@@ -83,7 +83,7 @@ export async function completeFederation(db: Executor, parties: RelyingParties, 
   const { provider, client } = input;
   const transaction = await takeTransaction(db, input.cookieValue, now);
   const reject = async (reason: CallbackRejection, accountId: string | null = null, extra: Record<string, string> = {}): Promise<CallbackOutcome> => {
-    await recordSecurityEvent(db, 'federated_login_rejected', { accountId, address: client.address, details: { provider, intent: transaction?.intent ?? null, reason, ...extra } });
+    await appendEvent(db, 'federated_login_rejected', { accountId, address: client.address, details: { provider, intent: transaction?.intent ?? null, reason, ...extra } });
     return { ok: false, reason };
   };
   if (!transaction || transaction.provider !== provider) return reject('transaction_unknown');
@@ -108,7 +108,7 @@ export async function completeFederation(db: Executor, parties: RelyingParties, 
   if (linking.kind !== PROVIDER_RULES[provider].accountKind) return reject('account_kind_mismatch', linking.id);
   const linked = await linkIdentity(db, provider, identity, linking.id, now);
   if (!linked.ok) return reject(linked.reason, linking.id);
-  if (linked.created) await recordSecurityEvent(db, 'federated_identity_linked', { accountId: linking.id, address: client.address, details: { provider, link: linked.linkId } });
+  if (linked.created) await appendEvent(db, 'federated_identity_linked', { accountId: linking.id, address: client.address, details: { provider, link: linked.linkId } });
   return { ok: true, intent: 'link', accountId: linking.id, created: linked.created };
 }
 

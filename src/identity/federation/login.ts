@@ -1,10 +1,10 @@
 import type { AccountsTable, Executor } from '../../store/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { hasUsableSecondFactor } from '../passkeys/index.ts';
 import { createSession, type ClientContext, type IssuedSession } from '../sessions.ts';
 import { findLinkedAccount } from './identities.ts';
 import { PROVIDER_RULES, type FederationProvider } from './providers.ts';
 import type { VerifiedIdentity } from './relying-party.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 /**
  * Where the new session stands with the second factor: `passed` when the provider vouched for
@@ -31,7 +31,7 @@ export function secondFactorAfterFederation(provider: FederationProvider, acr: s
  */
 export async function loginWithFederatedIdentity(db: Executor, provider: FederationProvider, identity: VerifiedIdentity, client: ClientContext, now = new Date()): Promise<FederatedLoginOutcome> {
   const reject = async (reason: FederatedLoginRejection, accountId: string | null = null): Promise<FederatedLoginOutcome> => {
-    await recordSecurityEvent(db, 'federated_login_rejected', { accountId, address: client.address, details: { provider, intent: 'login', reason } });
+    await appendEvent(db, 'federated_login_rejected', { accountId, address: client.address, details: { provider, intent: 'login', reason } });
     return { ok: false, reason };
   };
   const found = await findLinkedAccount(db, provider, identity);
@@ -51,6 +51,6 @@ export async function loginWithFederatedIdentity(db: Executor, provider: Federat
   });
   await db.updateTable('accounts').set({ last_login_at: now.toISOString() }).where('id', '=', account.id).execute();
   await db.updateTable('federated_identities').set({ last_login_at: now.toISOString() }).where('id', '=', link.id).execute();
-  await recordSecurityEvent(db, 'federated_login', { accountId: account.id, address: client.address, details: { provider, acr: identity.acr, secondFactor, session: session.publicId } });
+  await appendEvent(db, 'federated_login', { accountId: account.id, address: client.address, details: { provider, acr: identity.acr, secondFactor, session: session.publicId } });
   return { ok: true, account, session, secondFactor };
 }

@@ -1,9 +1,9 @@
 import { inTransaction, type Executor } from '../../store/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { MACHINE_TOKEN_LIFETIME_SECONDS, mintMachineToken } from './access-tokens.ts';
 import { activeAgreements, purposesOf } from './agreements.ts';
 import { claimedClientId, JWT_BEARER_ASSERTION_TYPE, MAX_ASSERTION_LENGTH, verifyClientAssertion, type AssertionRefusal } from './assertion.ts';
 import { findMachineClient } from './registry.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 /**
  * RFC 6749 §5.2 error codes this endpoint answers with. Not `invalid_grant`: with client
@@ -155,7 +155,7 @@ async function mint(db: Executor, grant: Grant, address: string | null, now: Dat
     if (Number(seen.numInsertedOrUpdatedRows ?? 0) !== 1) throw new ReplayedAssertion();
     const minted = await mintMachineToken(trx, grant, now);
     const scope = grant.purposes.join(' ');
-    await recordSecurityEvent(trx, 'machine_token_issued', {
+    await appendEvent(trx, 'machine_token_issued', {
       address,
       details: { clientId: grant.clientId, actorId: grant.actorId, organisationId: grant.organisationId, tokenId: minted.id, scope, jti: grant.jti, expiresAt: minted.expiresAt },
     });
@@ -165,7 +165,7 @@ async function mint(db: Executor, grant: Grant, address: string | null, now: Dat
 
 /** Record a refusal: its reason code and, for a real client, its id; never the assertion. */
 export async function recordTokenRefusal(db: Executor, reason: TokenRefusalReason, address: string | null, clientId?: string): Promise<void> {
-  await recordSecurityEvent(db, 'machine_token_refused', { address, details: { reason, ...(clientId ? { clientId } : {}) } });
+  await appendEvent(db, 'machine_token_refused', { address, details: { reason, ...(clientId ? { clientId } : {}) } });
 }
 
 export function refusalDescription(reason: TokenRefusalReason): string {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import { NotFoundError, schemaIssues, ValidationError, type ValidationIssue } from '../../domain/index.ts';
 import { inTransaction, type Executor, type MachineClientsTable } from '../../store/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { normalisePublicJwks, type StoredJwks } from './jwks.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 /** The role of every machine actor; what it may do is decided by agreements and token scope, not by this role. */
 export const MACHINE_CLIENT_ROLE = 'partner_system';
@@ -61,7 +61,7 @@ export async function registerMachineClient(db: Executor, registration: MachineC
       .insertInto('machine_clients')
       .values({ id: clientId, organisation_id: registration.organisationId, actor_id: actorId, name, jwks: JSON.stringify(jwks), status: 'active', created_at: at, revoked_at: null })
       .execute();
-    await recordSecurityEvent(trx, 'machine_client_registered', {
+    await appendEvent(trx, 'machine_client_registered', {
       details: { clientId, actorId, organisationId: registration.organisationId, keys: jwks.keys.map((k) => `${k.kid}:${k.alg}`).join(' ') },
     });
   });
@@ -80,7 +80,7 @@ export async function revokeMachineClient(db: Executor, clientId: string, now = 
     const at = now.toISOString();
     await trx.updateTable('machine_clients').set({ status: 'revoked', revoked_at: at }).where('id', '=', clientId).execute();
     await trx.updateTable('actors').set({ status: 'disabled' }).where('id', '=', client.actor_id).execute();
-    await recordSecurityEvent(trx, 'machine_client_revoked', { details: { clientId, actorId: client.actor_id } });
+    await appendEvent(trx, 'machine_client_revoked', { details: { clientId, actorId: client.actor_id } });
     return true;
   });
 }

@@ -1,10 +1,10 @@
 import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON, type VerifiedAuthenticationResponse } from '@simplewebauthn/server';
 import type { Executor } from '../../store/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { signedChallenge, type CeremonyCaller, type PasskeyFailure } from './ceremony.ts';
 import { CHALLENGE_TTL_MS, storeChallenge, takeChallenge } from './challenges.ts';
 import { activePasskeys, descriptorsOf, ownerOfCredential, userHandleOf, type PasskeyData } from './credentials.ts';
 import type { RelyingParty } from './relying-party.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 /**
  * Options for `navigator.credentials.get()` offering the account's own passkeys only, its
@@ -26,7 +26,7 @@ export type PasskeyAuthentication = { ok: true; factorId: string } | { ok: false
  */
 export async function finishPasskeyAuthentication(db: Executor, rp: RelyingParty, caller: CeremonyCaller, response: AuthenticationResponseJSON, now = new Date()): Promise<PasskeyAuthentication> {
   const refuse = async (reason: PasskeyFailure, details: Record<string, string | number | boolean> = {}): Promise<PasskeyAuthentication> => {
-    await recordSecurityEvent(db, 'passkey_rejected', { accountId: caller.accountId, address: caller.address, details: { during: 'authentication', reason, ...details } });
+    await appendEvent(db, 'passkey_rejected', { accountId: caller.accountId, address: caller.address, details: { during: 'authentication', reason, ...details } });
     return { ok: false, reason };
   };
   const challenge = await takeChallenge(db, caller, 'authentication', now);

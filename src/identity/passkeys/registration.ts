@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON, type VerifiedRegistrationResponse } from '@simplewebauthn/server';
 import { inTransaction, type Executor } from '../../store/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { issueRecoveryCodes } from '../factors.ts';
 import { signedChallenge, type CeremonyCaller, type PasskeyFailure } from './ceremony.ts';
 import { CHALLENGE_TTL_MS, storeChallenge, takeChallenge } from './challenges.ts';
 import { activePasskeys, descriptorsOf, ownerOfCredential, userHandleOf, type PasskeyData } from './credentials.ts';
 import { hasUsableSecondFactor, requiresPasskey } from './policy.ts';
 import type { RelyingParty } from './relying-party.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 /** EdDSA, ES256, RS256: what authenticators in use make; the same list checks the answer. */
 export const PASSKEY_ALGORITHMS = [-8, -7, -257];
@@ -43,7 +43,7 @@ export type PasskeyRegistration =
  */
 export async function finishPasskeyRegistration(db: Executor, rp: RelyingParty, caller: CeremonyCaller, response: RegistrationResponseJSON, label: string | undefined, now = new Date()): Promise<PasskeyRegistration> {
   const refuse = async (reason: PasskeyFailure, detail?: string): Promise<PasskeyRegistration> => {
-    await recordSecurityEvent(db, 'passkey_rejected', { accountId: caller.accountId, address: caller.address, details: { during: 'registration', reason, ...(detail ? { detail } : {}) } });
+    await appendEvent(db, 'passkey_rejected', { accountId: caller.accountId, address: caller.address, details: { during: 'registration', reason, ...(detail ? { detail } : {}) } });
     return { ok: false, reason };
   };
   const challenge = await takeChallenge(db, caller, 'registration', now);
@@ -84,7 +84,7 @@ export async function finishPasskeyRegistration(db: Executor, rp: RelyingParty, 
     if (isUniqueViolation(error)) return refuse('duplicate');
     throw error;
   }
-  await recordSecurityEvent(db, 'passkey_registered', { accountId: caller.accountId, address: caller.address, details: { factor: factorId, aaguid: data.aaguid, first: firstFactor } });
+  await appendEvent(db, 'passkey_registered', { accountId: caller.accountId, address: caller.address, details: { factor: factorId, aaguid: data.aaguid, first: firstFactor } });
   if (!firstFactor || (await requiresPasskey(db, caller.accountId))) return { ok: true, factorId, firstFactor };
   return { ok: true, factorId, firstFactor, recoveryCodes: await issueRecoveryCodes(db, caller.accountId) };
 }

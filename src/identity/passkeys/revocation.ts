@@ -1,7 +1,7 @@
 import type { Executor } from '../../store/index.ts';
 import { inTransaction } from '../../store/index.ts';
-import { recordSecurityEvent } from '../events.ts';
 import { requiresPasskey } from './policy.ts';
+import { appendEvent } from '../../ledger/index.ts';
 
 export type PasskeyRevocation = 'revoked' | 'not_found' | 'last_factor';
 
@@ -34,7 +34,7 @@ export async function revokePasskey(db: Executor, accountId: string, factorId: s
     if (noFactorLeft) {
       await trx.updateTable('account_factors').set({ revoked_at: now.toISOString() }).where('account_id', '=', accountId).where('kind', '=', 'recovery_codes').where('revoked_at', 'is', null).execute();
     }
-    await recordSecurityEvent(trx, 'factor_revoked', { accountId, address, details: { kind: 'passkey', factor: factorId, recoveryCodesRevoked: noFactorLeft } });
+    await appendEvent(trx, 'factor_revoked', { accountId, address, details: { kind: 'passkey', factor: factorId, recoveryCodesRevoked: noFactorLeft } });
     return 'revoked';
   });
 }

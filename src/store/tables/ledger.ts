@@ -5,6 +5,55 @@ export interface LedgerNodesTable {
   hash: Buffer;
 }
 
+/**
+ * One ledger event. `body` is the event itself (canonical JSON) and the only thing the tree
+ * covers; the other columns copy it for lookups and `ledger verify` checks they agree. `seq` is
+ * the leaf index, given when the event is integrated into the tree (null until then).
+ */
+export interface LedgerEventsTable {
+  id: string;
+  seq: number | null;
+  at: string;
+  kind: string;
+  account_id: string | null;
+  actor_id: string | null;
+  organisation_id: string | null;
+  person_id: string | null;
+  body: string;
+}
+
+/** One row: the log's origin line, how many events the tree holds, and below which index event bodies were pruned. */
+export interface LedgerStateTable {
+  id: number;
+  origin: string;
+  size: number;
+  pruned_below: number;
+}
+
+/** Every checkpoint the log signed: a witness can ask for any of them. */
+export interface LedgerCheckpointsTable {
+  size: number;
+  root: Buffer;
+  note: string;
+  at: string;
+}
+
+/** "Signaler un accès suspect": a job seeker's report to the DPO about one event of their journal. */
+export interface AccessReportsTable {
+  id: string;
+  at: string;
+  person_id: string;
+  account_id: string;
+  event_id: string;
+  /** The job seeker's words, sealed like every personal value. */
+  comment: Buffer | null;
+  status: string;
+}
+
 export interface LedgerTables {
   ledger_nodes: LedgerNodesTable;
+  ledger_events: LedgerEventsTable;
+  ledger_state: LedgerStateTable;
+  ledger_checkpoints: LedgerCheckpointsTable;
+  access_reports: AccessReportsTable;
 }

@@ -1,0 +1,184 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { currentEventContext } from './context.ts';
+
+/** What the ledger records. Never a personal value nor a secret: identifiers, classes, reasons. */
+export const EVENT_KINDS = [
+  // authentication and sessions
+  'login_succeeded',
+  'login_failed',
+  'login_throttled',
+  'login_locked',
+  'logout',
+  'session_revoked',
+  'session_rejected',
+  'step_up_required',
+  // accounts and factors
+  'account_created',
+  'account_disabled',
+  'password_changed',
+  'password_reset_requested',
+  'password_reset_completed',
+  'password_reset_refused',
+  'factor_enrolled',
+  'factor_revoked',
+  'second_factor_succeeded',
+  'second_factor_failed',
+  'recovery_code_used',
+  'passkey_registered',
+  'passkey_rejected',
+  'channel_verified',
+  'federated_login',
+  'federated_login_rejected',
+  'federated_identity_linked',
+  'federated_identity_unlinked',
+  // machine clients
+  'machine_client_registered',
+  'machine_client_revoked',
+  'machine_token_issued',
+  'machine_token_refused',
+  // account administration
+  'admin_request_created',
+  'admin_request_approved',
+  'admin_request_refused',
+  'role_granted',
+  'recertification_started',
+  'account_recertified',
+  // access to files
+  'access_granted',
+  'access_denied',
+  'person_search',
+  'person_created',
+  'person_erased',
+  'break_glass_used',
+  'break_glass_reviewed',
+  'caller_verification_started',
+  'caller_verified',
+  // agreements and postures
+  'derogation_granted',
+  'derogation_revoked',
+  'posture_changed',
+  'agreement_imported',
+  // the job seeker and the ledger itself
+  'access_reported',
+  'ledger_pruned',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export type DetailValue = string | number | boolean | null;
+
+/** What a caller says of an event; what the request context knows (request id, address, who) fills the rest. */
+export interface EventInput {
+  accountId?: string | null;
+  actorId?: string | null;
+  organisationId?: string | null;
+  personId?: string | null;
+  purpose?: string | null;
+  caseReference?: string | null;
+  operation?: string | null;
+  classes?: readonly string[];
+  address?: string | null;
+  requestId?: string | null;
+  details?: Record<string, DetailValue>;
+  /** Injected time (simulations, imports); the clock otherwise. */
+  at?: Date;
+}
+
+/**
+ * Who acted and from where is `restricted`: the job seeker's journal shows the event with that
+ * part replaced by its digest (salted, so an address cannot be guessed back from it), and the
+ * tree covers exactly that view, so the journal can be checked without exposing staff details.
+ */
+export interface RestrictedPart {
+  account: string | null;
+  actor: string | null;
+  address: string | null;
+  requestId: string | null;
+  salt: string;
+}
+
+export interface EventBody {
+  v: 1;
+  id: string;
+  at: string;
+  kind: EventKind;
+  organisation: string | null;
+  person: string | null;
+  purpose: string | null;
+  caseReference: string | null;
+  operation: string | null;
+  classes: string[];
+  details: Record<string, DetailValue>;
+  restricted: RestrictedPart;
+}
+
+/** The event as the tree covers it and as the job seeker may see it. */
+export type PublicEvent = Omit<EventBody, 'restricted'> & { restricted: string };
+
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError('nothing to canonicalize');
+  return text;
+}
+
+export function restrictedDigest(restricted: RestrictedPart): string {
+  return createHash('sha256').update(canonicalJson(restricted), 'utf8').digest('base64url');
+}
+
+export function publicView(body: EventBody): PublicEvent {
+  return { ...body, restricted: restrictedDigest(body.restricted) };
+}
+
+/** The bytes the Merkle leaf hashes: RFC 8785 canonical JSON of the public view. */
+export function leafData(body: EventBody): Buffer {
+  return Buffer.from(canonicalJson(publicView(body)), 'utf8');
+}
+
+function pick<T>(explicit: T | undefined, ambient: T | undefined): T | null {
+  return explicit !== undefined ? explicit : (ambient ?? null);
+}
+
+export function buildEvent(kind: EventKind, input: EventInput): EventBody {
+  const context = currentEventContext();
+  return {
+    v: 1,
+    id: randomUUID(),
+    at: (input.at ?? new Date()).toISOString(),
+    kind,
+    organisation: pick(input.organisationId, context.organisationId),
+    person: input.personId ?? null,
+    purpose: input.purpose ?? null,
+    caseReference: input.caseReference ?? null,
+    operation: input.operation ?? null,
+    classes: [...(input.classes ?? [])],
+    details: { ...(input.details ?? {}) },
+    restricted: {
+      account: pick(input.accountId, context.accountId),
+      actor: pick(input.actorId, context.actorId),
+      address: pick(input.address, context.address),
+      requestId: pick(input.requestId, context.requestId),
+      salt: randomBytes(16).toString('base64url'),
+    },
+  };
+}
+
+/** The row a body is stored as: the body, and copies of what lookups filter on. */
+export function eventRow(body: EventBody) {
+  return {
+    id: body.id,
+    seq: null,
+    at: body.at,
+    kind: body.kind,
+    account_id: body.restricted.account,
+    actor_id: body.restricted.actor,
+    organisation_id: body.organisation,
+    person_id: body.person,
+    body: canonicalJson(body),
+  };
+}
+
+export type EventRow = ReturnType<typeof eventRow>;
+
+export function parseBody(text: string): EventBody {
+  return JSON.parse(text) as EventBody;
+}

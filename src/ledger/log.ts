@@ -1,0 +1,194 @@
+import { sql } from 'kysely';
+import { chunks, type Executor, type Flavour } from '../store/index.ts';
+import { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { leafData, parseBody } from './event.ts';
+import { leafHash, verifyConsistency } from './merkle.ts';
+import { openNote, parseVerifierKey, signNote, verifierKeyOf, type NoteSigner, type NoteVerifier } from './note.ts';
+import { StoredTree } from './stored-tree.ts';
+
+/** The log found itself in a state it must not sign or serve: tampering, or a bug; either way, a human looks. */
+export class LedgerIntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerIntegrityError';
+  }
+}
+
+export interface SignedCheckpoint extends Checkpoint {
+  /** The signed note, as a witness stores it. */
+  note: string;
+  at: string;
+}
+
+const INTEGRATION_BATCH = 5_000;
+
+/**
+ * The ledger as a transparency log: events recorded by `appendEvent` are integrated into the
+ * Merkle tree in batches (each gets its leaf index, `seq`), and checkpoints of the tree are
+ * signed with the agency's Ed25519 key. Integration and signing take the ledger_state row
+ * lock, so several server processes on one PostgreSQL never interleave them.
+ */
+export class Ledger {
+  readonly #db: Executor;
+  readonly #signer: NoteSigner;
+  readonly origin: string;
+  readonly verifier: NoteVerifier;
+  readonly flavour: Flavour;
+
+  private constructor(db: Executor, flavour: Flavour, signer: NoteSigner, origin: string) {
+    this.#db = db;
+    this.flavour = flavour;
+    this.#signer = signer;
+    this.origin = origin;
+    this.verifier = parseVerifierKey(verifierKeyOf(signer));
+  }
+
+  /**
+   * Open the log; the origin is fixed the first time and kept, so checkpoints stay comparable
+   * if the public address changes later. The signer's name must be that origin.
+   */
+  static async open(db: Executor, flavour: Flavour, makeSigner: (origin: string) => NoteSigner, proposedOrigin: string): Promise<Ledger> {
+    await db.insertInto('ledger_state').values({ id: 1, origin: proposedOrigin, size: 0, pruned_below: 0 }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    const state = await db.selectFrom('ledger_state').select('origin').where('id', '=', 1).executeTakeFirstOrThrow();
+    return new Ledger(db, flavour, makeSigner(state.origin), state.origin);
+  }
+
+  /** `<name>+<key id>+<base64 key>`: what a witness configures to check this log's checkpoints. */
+  get verifierKey(): string {
+    return verifierKeyOf(this.#signer);
+  }
+
+  async size(): Promise<number> {
+    return Number((await this.#db.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
+  }
+
+  async pendingCount(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('ledger_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('seq', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Take the log's lock for the rest of the transaction: a write on its state row (row lock on PostgreSQL, write lock on SQLite). */
+  async #lock(trx: Executor): Promise<number> {
+    await trx.updateTable('ledger_state').set({ size: sql`size` }).where('id', '=', 1).execute();
+    return Number((await trx.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
+  }
+
+  /** Integrate up to one batch of recorded events into the tree; returns how many. */
+  async integrateBatch(limit = INTEGRATION_BATCH): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const size = await this.#lock(trx);
+      const pending = await trx.selectFrom('ledger_events').select(['id', 'at', 'body']).where('seq', 'is', null).orderBy('at').orderBy('id').limit(limit).execute();
+      if (pending.length === 0) return 0;
+      const tree = new StoredTree(trx);
+      const treeSize = await tree.size();
+      if (treeSize !== size) throw new LedgerIntegrityError(`the tree holds ${treeSize} leaves but the log says ${size}`);
+      const newSize = await tree.append(pending.map((row) => leafHash(leafData(parseBody(row.body)))));
+      for (const part of chunks(
+        pending.map((row, i) => [row.id, row.at, size + i] as const),
+        3,
+      )) {
+        const values = sql.join(part.map(([id, at, seq]) => sql`(${id}, ${at}, ${String(seq)})`));
+        await sql`UPDATE ledger_events SET seq = v.seq
+          FROM (SELECT column1 AS id, column2 AS at, CAST(column3 AS bigint) AS seq FROM (VALUES ${values}) AS t) AS v
+          WHERE ledger_events.id = v.id AND ledger_events.at = v.at AND ledger_events.seq IS NULL`.execute(trx);
+      }
+      await trx.updateTable('ledger_state').set({ size: newSize }).where('id', '=', 1).execute();
+      return pending.length;
+    });
+  }
+
+  /** Integrate everything recorded so far; `onProgress` hears the running count. */
+  async integrate(onProgress?: (integrated: number) => void): Promise<number> {
+    let total = 0;
+    for (let n = await this.integrateBatch(); n > 0; n = await this.integrateBatch()) {
+      total += n;
+      onProgress?.(total);
+    }
+    return total;
+  }
+
+  /** The newest signed checkpoint, or undefined before the first. */
+  async latestCheckpoint(executor: Executor = this.#db): Promise<SignedCheckpoint | undefined> {
+    const row = await executor.selectFrom('ledger_checkpoints').selectAll().orderBy('size', 'desc').limit(1).executeTakeFirst();
+    return row ? this.#checkpointOf(row) : undefined;
+  }
+
+  /** The checkpoint signed at exactly this size, or the smallest one covering it. */
+  async checkpointCovering(size: number): Promise<SignedCheckpoint | undefined> {
+    const row = await this.#db.selectFrom('ledger_checkpoints').selectAll().where('size', '>=', size).orderBy('size', 'asc').limit(1).executeTakeFirst();
+    return row ? this.#checkpointOf(row) : undefined;
+  }
+
+  async checkpoints(options: { fromSize?: number; limit?: number } = {}): Promise<SignedCheckpoint[]> {
+    const rows = await this.#db
+      .selectFrom('ledger_checkpoints')
+      .selectAll()
+      .where('size', '>=', options.fromSize ?? 0)
+      .orderBy('size', 'asc')
+      .limit(options.limit ?? 1000)
+      .execute();
+    return rows.map((row) => this.#checkpointOf(row));
+  }
+
+  #checkpointOf(row: { size: number; root: Buffer; note: string; at: string }): SignedCheckpoint {
+    return { origin: this.origin, size: BigInt(row.size), root: Buffer.from(row.root), note: row.note, at: row.at };
+  }
+
+  /**
+   * Integrate what is pending and sign a checkpoint of the whole tree, unless the newest one
+   * already covers it. Before signing, the new tree must prove itself an extension of the last
+   * signed one: the log never signs two checkpoints that disagree about the past.
+   */
+  async checkpoint(now: Date = new Date()): Promise<SignedCheckpoint | undefined> {
+    await this.integrate();
+    return this.#db.transaction().execute(async (trx) => {
+      const size = await this.#lock(trx);
+      const last = await this.latestCheckpoint(trx);
+      if (size === 0 || (last && Number(last.size) === size)) return last;
+      const tree = new StoredTree(trx);
+      const root = await tree.root(size);
+      if (last) {
+        const from = Number(last.size);
+        if (from > size) throw new LedgerIntegrityError(`refusing to sign: the tree holds ${size} events, fewer than the ${from} of the last checkpoint`);
+        const proof = await tree.consistencyProof(from, size);
+        if (!verifyConsistency(last.size, BigInt(size), proof, last.root, root)) {
+          throw new LedgerIntegrityError(`refusing to sign: the tree of ${size} events is not an extension of the checkpoint signed at ${from} (stored hashes altered?)`);
+        }
+      }
+      const note = signNote(formatCheckpoint({ origin: this.origin, size: BigInt(size), root }), this.#signer);
+      const at = now.toISOString();
+      await trx.insertInto('ledger_checkpoints').values({ size, root, note, at }).execute();
+      return { origin: this.origin, size: BigInt(size), root, note, at };
+    });
+  }
+
+  /** The audit path of event `seq` in the tree of `size` (which must be signed or at most the current size). */
+  async inclusionProof(seq: number, size: number): Promise<Buffer[]> {
+    const current = await this.size();
+    if (size > current) throw new RangeError(`the tree holds ${current} events, not ${size}`);
+    if (seq < 0 || seq >= size) throw new RangeError(`event ${seq} is not in a tree of ${size}`);
+    return new StoredTree(this.#db).inclusionProof(seq, size);
+  }
+
+  async consistencyProof(size1: number, size2: number): Promise<Buffer[]> {
+    const current = await this.size();
+    if (size2 > current) throw new RangeError(`the tree holds ${current} events, not ${size2}`);
+    if (size1 <= 0 || size1 > size2) throw new RangeError(`a consistency proof goes from a non-empty size to a larger one (${size1} → ${size2})`);
+    return new StoredTree(this.#db).consistencyProof(size1, size2);
+  }
+
+  async leafHashAt(seq: number): Promise<Buffer> {
+    return new StoredTree(this.#db).subtree(0, seq);
+  }
+
+  /** Open a checkpoint note with this log's key: the checkpoint, or a NoteError / RangeError saying why not. */
+  openCheckpoint(note: string): Checkpoint {
+    const checkpoint = parseCheckpoint(openNote(note, [this.verifier]));
+    if (checkpoint.origin !== this.origin) throw new LedgerIntegrityError(`checkpoint of another log ("${checkpoint.origin}", expected "${this.origin}")`);
+    return checkpoint;
+  }
+}
