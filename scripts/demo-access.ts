@@ -11,6 +11,7 @@ import { Secret, TOTP } from 'otpauth';
 import { buildServer, createLogger } from '../src/api/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createAccount } from '../src/identity/index.ts';
+import { parseBody } from '../src/ledger/index.ts';
 import { openRuntime } from '../src/runtime/index.ts';
 import { seedDatabase } from '../src/seed/index.ts';
 
@@ -80,7 +81,7 @@ try {
   await db.updateTable('organisations').set({ security_posture: JSON.stringify({ ...posture, lastAudit: old }) }).where('id', '=', cap.id).execute();
   show('le même dossier orienté', await capRead('accompagnement_handicap', `/api/staff/persons/${referred}`));
 
-  const events = await db.selectFrom('security_events').select(['kind', 'details']).where('kind', 'in', ['access_granted', 'access_denied']).execute();
+  const events = (await db.selectFrom('ledger_events').select('body').where('kind', 'in', ['access_granted', 'access_denied']).execute()).map((row) => parseBody(row.body));
   say(`\nJournal : ${events.length} décisions enregistrées (classes, finalité, dossier, motif de refus ; jamais de valeur).`);
   await app.close();
   await runtime.close();

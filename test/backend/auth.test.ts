@@ -6,6 +6,7 @@ import { createAccount, disableInactiveStaffAccounts, LOGIN_MAX_FAILURES } from 
 import type { Runtime } from '../../src/runtime/index.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { BACKEND, countRows } from '../helpers/backend.ts';
+import { ledgerEvents, ledgerText } from '../helpers/ledger.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
 const HOME = { remoteAddress: '192.0.2.10', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', 'accept-language': 'fr-FR' } };
@@ -83,7 +84,7 @@ describe(`authentication (${BACKEND})`, () => {
     assert.ok(retry > 200 && retry <= 300, `retry-after ${retry}`);
     for (let i = 0; i < LOGIN_MAX_FAILURES; i++) await login({ login: 'ghost@demo.rempart.example', password: `essai ${i}` }, from());
     assert.equal((await login({ login: 'ghost@demo.rempart.example', password: PASSWORD }, from())).statusCode, 429, 'a lock does not reveal that an account exists');
-    const locked = await runtime.database.db.selectFrom('security_events').select('kind').where('kind', '=', 'login_locked').execute();
+    const locked = await ledgerEvents(runtime.database.db, 'login_locked');
     assert.ok(locked.length >= 2);
   });
 
@@ -234,7 +235,7 @@ describe(`authentication (${BACKEND})`, () => {
     const res = await login({ login: 'karim@demo.rempart.example', password: PASSWORD }, client);
     await login({ login: 'karim@demo.rempart.example', password: 'un secret mal tapé' }, client);
     const token = cookieOf(res).split('=')[1]!;
-    const events = JSON.stringify(await runtime.database.db.selectFrom('security_events').selectAll().execute());
+    const events = await ledgerText(runtime.database.db);
     const sessions = JSON.stringify(await runtime.database.db.selectFrom('sessions').selectAll().execute());
     const logs = logLines.join('');
     for (const secret of [PASSWORD, 'un secret mal tapé', token, res.json().csrfToken]) {

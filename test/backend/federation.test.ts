@@ -7,6 +7,7 @@ import { createAccount, redirectUriFor, SESSION_COOKIE } from '../../src/identit
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, countRows } from '../helpers/backend.ts';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../helpers/identity-provider.ts';
+import { ledgerEvents, ledgerText } from '../helpers/ledger.ts';
 import { OidcBrowser } from '../helpers/oidc-browser.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -106,7 +107,7 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     return { b, start, callbackUrl, res };
   }
 
-  const events = (kind: string) => runtime.database.db.selectFrom('security_events').selectAll().where('kind', '=', kind).execute();
+  const events = (kind: string) => ledgerEvents(runtime.database.db, kind);
 
   it('sends the browser to the provider with PKCE S256, state, nonce and the provider’s scopes, the request bound to a Lax cookie', async () => {
     const b = browser();
@@ -169,7 +170,7 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     assert.equal((await other.rempart('POST', '/api/auth/logout', { csrf: handoff })).statusCode, 204);
     const logins = (await events('federated_login')).filter((e) => e.account_id === accountId);
     assert.equal(logins.length, 1);
-    assert.equal(JSON.parse(logins[0]!.details).acr, 'eidas1');
+    assert.equal(logins[0]!.details.acr, 'eidas1');
   });
 
   it('FranceConnect at eidas2 counts as the second factor; at eidas1 a job seeker who enrolled one must present it', async () => {
@@ -197,7 +198,7 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     assert.equal(b.rempartCookies.get(SESSION_COOKIE), undefined);
     assert.deepEqual(await counts(), before);
     const rejected = await events('federated_login_rejected');
-    assert.ok(rejected.some((e) => JSON.parse(e.details).reason === 'identity_unknown'));
+    assert.ok(rejected.some((e) => e.details.reason === 'identity_unknown'));
   });
 
   it('ProConnect: a staff account signed in at eidas2 gets a full session, at eidas1 a session awaiting the second factor', async () => {
@@ -301,7 +302,7 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     assert.equal(res.statusCode, 403, res.body);
     assert.equal(res.json().error, 'federation_response_invalid');
     assert.deepEqual(await counts(), before);
-    const rejected = (await events('federated_login_rejected')).map((e) => JSON.parse(e.details));
+    const rejected = (await events('federated_login_rejected')).map((e) => e.details);
     assert.ok(rejected.some((d) => d.reason === 'response_invalid' && d.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED'));
   });
 
@@ -441,7 +442,7 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const secrets = [params.get('code')!, params.get('state')!, request.get('nonce')!, b.rempartCookies.get(SESSION_COOKIE)!, b.rempartCookies.get(CSRF_HANDOFF_COOKIE)!];
     const logs = server.logLines.join('');
     assert.ok(logs.includes('/api/auth/oidc/franceconnect/callback'), 'the callback is logged, by its path');
-    const stored = JSON.stringify(await runtime.database.db.selectFrom('security_events').selectAll().execute());
+    const stored = await ledgerText(runtime.database.db);
     for (const secret of secrets) {
       assert.ok(secret && secret.length >= 20);
       assert.equal(logs.includes(secret), false, 'logs');

@@ -18,6 +18,7 @@ import type { Runtime } from '../../src/runtime/index.ts';
 import { networkRows } from '../../src/seed/network.ts';
 import { BACKEND, childEnv, countRows } from '../helpers/backend.ts';
 import { runCli } from '../helpers/cli.ts';
+import { ledgerEvents, ledgerText } from '../helpers/ledger.ts';
 import { capturingLogger } from '../helpers/logs.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -104,8 +105,8 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
   const partnerAgreements = (token: string) => server.app.inject({ method: 'GET', url: '/api/partner/agreements', headers: { authorization: `Bearer ${token}` } });
 
   async function refusalEvents(): Promise<Map<string, { reason: string; clientId?: string }>> {
-    const rows = await runtime.database.db.selectFrom('security_events').select(['id', 'details']).where('kind', '=', 'machine_token_refused').execute();
-    return new Map(rows.map((r) => [r.id, JSON.parse(r.details)]));
+    const rows = await ledgerEvents(runtime.database.db, 'machine_token_refused');
+    return new Map(rows.map((r) => [r.id, r.details as { reason: string; clientId?: string }]));
   }
 
   async function counts() {
@@ -146,7 +147,7 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         assert.equal(stored.alg, alg);
         assert.equal(stored.d, undefined);
       }
-      const events = await runtime.database.db.selectFrom('security_events').select('details').where('kind', '=', 'machine_client_registered').execute();
+      const events = await ledgerEvents(runtime.database.db, 'machine_client_registered');
       assert.ok(events.length >= 4);
     });
 
@@ -172,7 +173,7 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         ['not a set', [ecPublic], 'jwks', 'type:object'],
         ['duplicate kid', { keys: [{ ...ecPublic, kid: 'k' }, { ...ecPublic, kid: 'k' }] }, 'jwks.keys.1.kid', 'jwk.duplicate_kid'],
       ];
-      const before = { clients: await countRows(runtime, 'machine_clients'), actors: await countRows(runtime, 'actors'), events: await countRows(runtime, 'security_events') };
+      const before = { clients: await countRows(runtime, 'machine_clients'), actors: await countRows(runtime, 'actors'), events: await countRows(runtime, 'ledger_events') };
       for (const [label, jwks, field, rule] of cases) {
         const error = await registerMachineClient(runtime.database.db, { organisationId: orgs['cap-emploi']!, name: 'SI', jwks }).then(
           () => assert.fail(`${label}: accepted`),
@@ -192,7 +193,7 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       assert.deepEqual(await bad({ organisationId: orgs['region'], name: 'SI', jwks: { keys: [ecPublic] } }), ['organisationId organisation.inactive']);
       await runtime.database.db.updateTable('organisations').set({ status: 'active' }).where('id', '=', orgs['region']!).execute();
       assert.deepEqual(
-        { clients: await countRows(runtime, 'machine_clients'), actors: await countRows(runtime, 'actors'), events: await countRows(runtime, 'security_events') },
+        { clients: await countRows(runtime, 'machine_clients'), actors: await countRows(runtime, 'actors'), events: await countRows(runtime, 'ledger_events') },
         before,
       );
     });
@@ -240,8 +241,8 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         ],
       );
 
-      const issued = await runtime.database.db.selectFrom('security_events').select(['details', 'address']).where('kind', '=', 'machine_token_issued').execute();
-      const mine = issued.map((e) => JSON.parse(e.details)).find((d) => d.clientId === client.clientId);
+      const issued = await ledgerEvents(runtime.database.db, 'machine_token_issued');
+      const mine = issued.map((e) => e.details).find((d) => d.clientId === client.clientId)!;
       assert.equal(mine.organisationId, orgs['agency-bastide']);
       assert.equal(mine.tokenId, row.id);
     });
@@ -571,7 +572,7 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
     it('no assertion or access token appears in a log line or a security event', async () => {
       assert.ok(secrets.length > 20);
       const logs = server.logLines.join('\n');
-      const events = (await runtime.database.db.selectFrom('security_events').select(['details', 'address']).execute()).map((e) => JSON.stringify(e)).join('\n');
+      const events = await ledgerText(runtime.database.db);
       for (const secret of secrets) {
         // The signature part alone is enough to tell an assertion; the random part of a token.
         const telltale = secret.startsWith('rmc_') ? secret.slice(4) : secret.split('.').slice(0, 2).join('.');

@@ -6,6 +6,7 @@ import { JWT_BEARER_ASSERTION_TYPE, registerMachineClient } from '../../src/iden
 import type { Runtime } from '../../src/runtime/index.ts';
 import { seedDatabase } from '../../src/seed/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
+import { ledgerEvents } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
 const SEED = 11;
@@ -65,8 +66,8 @@ describe(`a partner information system reads by the same decision as its staff (
     const keys = Object.keys(res.json().fields);
     assert.ok(keys.includes('identity') && keys.every((k) => k === 'identity' || k === 'health'), `only the asked, granted classes: ${keys.join(',')}`);
     assert.deepEqual(res.json().decision.classes, ['identity', 'health']);
-    const granted = await db().selectFrom('security_events').select('details').where('kind', '=', 'access_granted').execute();
-    assert.ok(granted.some((e) => e.details.includes(referred) && e.details.includes('accompagnement_handicap')), 'the access is recorded, with the machine actor');
+    const granted = (await ledgerEvents(db(), 'access_granted')).map((e) => JSON.stringify(e.details));
+    assert.ok(granted.some((details) => details.includes(referred) && details.includes('accompagnement_handicap')), 'the access is recorded, with the machine actor');
   });
 
   it('is refused a person not referred to it exactly as one who does not exist', async () => {

@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createAccount, hasRecentSecondFactor, type PasskeyData } from '../../src/identity/index.ts';
 import type { Executor } from '../../src/store/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
+import { ledgerEvents } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -134,9 +135,9 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip, timeout: 60_000 }, (
     const [used] = await db.selectFrom('account_factors').select(['data', 'last_used_at']).where('account_id', '=', accountId).execute();
     assert.ok(used!.last_used_at);
     assert.ok((JSON.parse(used!.data) as PasskeyData).counter >= registered.counter);
-    const succeeded = await db.selectFrom('security_events').select('details').where('account_id', '=', accountId).where('kind', '=', 'second_factor_succeeded').execute();
+    const succeeded = (await ledgerEvents(db, 'second_factor_succeeded')).filter((e) => e.account_id === accountId);
     assert.deepEqual(
-      succeeded.map((e) => (JSON.parse(e.details) as { method: string }).method),
+      succeeded.map((e) => e.details.method),
       ['passkey'],
     );
     assert.deepEqual(pageErrors, [], 'no script error, no CSP violation');

@@ -7,6 +7,7 @@ import { Secret, TOTP } from 'otpauth';
 import { beginTotpEnrolment, createAccount, hasRecentSecondFactor, issueRecoveryCodes, LOGIN_MAX_FAILURES, type PasskeyData } from '../../src/identity/index.ts';
 import type { Executor } from '../../src/store/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
+import { ledgerEvents } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { SoftwareAuthenticator } from '../helpers/webauthn-authenticator.ts';
 
@@ -114,7 +115,7 @@ describe(`passkeys (${BACKEND})`, () => {
   }
 
   const eventsOf = async (accountId: string, kind: string) =>
-    (await db.selectFrom('security_events').select(['details']).where('account_id', '=', accountId).where('kind', '=', kind).orderBy('at').execute()).map((e) => JSON.parse(e.details) as Record<string, unknown>);
+    (await ledgerEvents(db, kind)).filter((e) => e.account_id === accountId).map((e) => e.body.details as Record<string, unknown>);
 
   const awaitingSecondFactor = async (who: User, session: Session) => (await call(who, session, 'GET', '/api/auth/sessions')).json().error === 'second_factor_required';
 
@@ -184,7 +185,7 @@ describe(`passkeys (${BACKEND})`, () => {
       (await eventsOf(nora.accountId, 'passkey_registered')).map((e) => e.first),
       [true],
     );
-    const events = JSON.stringify(await db.selectFrom('security_events').selectAll().where('account_id', '=', nora.accountId).execute());
+    const events = JSON.stringify((await ledgerEvents(db)).filter((e) => e.account_id === nora.accountId));
     for (const value of [data.publicKey, options.challenge, ...body.recoveryCodes]) assert.equal(events.includes(value), false, 'events hold no key, challenge or code');
   });
 

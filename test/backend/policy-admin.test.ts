@@ -26,6 +26,7 @@ import type { Runtime } from '../../src/runtime/index.ts';
 import { seedDatabase } from '../../src/seed/index.ts';
 import { BACKEND, childEnv, countRows, testEnvironment } from '../helpers/backend.ts';
 import { runCli } from '../helpers/cli.ts';
+import { ledgerEvents } from '../helpers/ledger.ts';
 import { messagesTo } from '../helpers/outbox.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { as, signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
@@ -56,6 +57,7 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
   const clients: Record<string, Client> = {};
   let host = 0;
   const db = () => runtime.database.db;
+  const events = (kind?: string) => ledgerEvents(db(), kind);
   const messenger = () => ({ db: runtime.database.db, keyring: runtime.keyring, notifier: runtime.notifier });
 
   before(async () => {
@@ -94,7 +96,7 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
   it('every seeded agreement round-trips: export, validate, import as version 2, export again', async () => {
     const rows = await db().selectFrom('agreements').selectAll().orderBy('reference').execute();
     assert.equal(rows.length, 11);
-    const eventsBefore = await db().selectFrom('security_events').select('id').where('kind', '=', 'agreement_imported').execute();
+    const eventsBefore = await events('agreement_imported');
     for (const row of rows) {
       const exported = await exportAgreement(db(), row.id);
       const file = validateAgreementFile(JSON.parse(JSON.stringify(exported)));
@@ -104,15 +106,15 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
       const statuses = await db().selectFrom('agreements').select(['version', 'status']).where('reference', '=', row.reference).orderBy('version').execute();
       assert.deepEqual(statuses, [{ version: 1, status: 'ended' }, { version: 2, status: 'active' }]);
     }
-    const events = await db().selectFrom('security_events').select('details').where('kind', '=', 'agreement_imported').execute();
-    assert.equal(events.length - eventsBefore.length, rows.length, 'every import is an event');
-    const details = JSON.parse(events.at(-1)!.details) as Record<string, unknown>;
+    const imports = await events('agreement_imported');
+    assert.equal(imports.length - eventsBefore.length, rows.length, 'every import is an event');
+    const details = imports.at(-1)!.body.details;
     assert.deepEqual(Object.keys(details).sort(), ['agreement', 'by', 'organisation', 'reference', 'replaced', 'version']);
   });
 
   it('a new version is exactly the previous plus one, for the same organisation; a refused import writes nothing', async () => {
     const agreementsBefore = await countRows(runtime, 'agreements');
-    const eventsBefore = await countRows(runtime, 'security_events');
+    const eventsBefore = await countRows(runtime, 'ledger_events');
     const skip = await nextVersionOf('CAPE-33', (f) => (f.version += 1));
     assert.deepEqual(await refusedFields(() => importAgreement(db(), skip, { by: 'test' })), ['version']);
     const again = await nextVersionOf('CAPE-33', (f) => (f.version -= 1));
@@ -124,7 +126,7 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     const fresh = await nextVersionOf('CAPE-33', (f) => ((f.reference = 'CAPE-33-BIS'), (f.version = 2)));
     assert.deepEqual(await refusedFields(() => importAgreement(db(), fresh, { by: 'test' })), ['version'], 'a new reference starts at 1');
     assert.equal(await countRows(runtime, 'agreements'), agreementsBefore);
-    assert.equal(await countRows(runtime, 'security_events'), eventsBefore);
+    assert.equal(await countRows(runtime, 'ledger_events'), eventsBefore);
     assert.equal((await findAgreementVersion(db(), 'CAPE-33')).file.version, 2);
   });
 
@@ -217,7 +219,7 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
   it('a posture update names a bad field and writes nothing', async () => {
     const organisationId = organisations['REG-NA-FORM']!;
     const before = await db().selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirstOrThrow();
-    const events = await countRows(runtime, 'security_events');
+    const eventCount = await countRows(runtime, 'ledger_events');
     assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { networks: ['10.0.0.0/8', '10.0.0.0/33', 'intranet'] }, 'x')), ['networks.1', 'networks.2']);
     assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { lastAudit: day(Date.now() + 5 * DAY) }, 'x')), ['lastAudit']);
     assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { lastAudit: '2026-13-01' }, 'x')), ['lastAudit']);
@@ -225,7 +227,7 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, {}, 'x')), ['(racine)']);
     const after = await db().selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirstOrThrow();
     assert.equal(after.security_posture, before.security_posture);
-    assert.equal(await countRows(runtime, 'security_events'), events);
+    assert.equal(await countRows(runtime, 'ledger_events'), eventCount);
     const ok = await updatePosture(db(), organisationId, { networks: ['10.0.0.0/8', '2001:db8::/32'] }, 'x');
     assert.deepEqual(ok.posture.networks, ['10.0.0.0/8', '2001:db8::/32']);
     assert.equal(ok.gate.compliant, true);
@@ -345,7 +347,7 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     const missing = await rssi('DELETE', '/api/security/derogations/00000000-0000-4000-8000-000000000000');
     assert.equal(missing.statusCode, 404);
 
-    const kinds = (await db().selectFrom('security_events').select('kind').where('kind', 'in', ['posture_changed', 'derogation_granted', 'derogation_revoked']).execute()).map((e) => e.kind);
+    const kinds = (await events()).map((e) => e.kind).filter((kind) => ['posture_changed', 'derogation_granted', 'derogation_revoked'].includes(kind));
     for (const kind of ['posture_changed', 'derogation_granted', 'derogation_revoked']) assert.ok(kinds.includes(kind), kind);
     await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, { lastAudit: day(Date.now() - 30 * DAY) });
   });
@@ -368,8 +370,8 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     assert.deepEqual([imported.json().version, imported.json().replaced], [3, 2]);
     const read = await rssi('GET', '/api/security/agreements/OF-33-IAFP');
     assert.deepEqual(read.json().file, next);
-    const event = await db().selectFrom('security_events').select(['account_id', 'details']).where('kind', '=', 'agreement_imported').orderBy('at', 'desc').executeTakeFirstOrThrow();
-    assert.equal(JSON.parse(event.details).by, 'rssi.na');
+    const event = (await events('agreement_imported')).at(-1)!;
+    assert.equal(event.details.by, 'rssi.na');
     assert.ok(event.account_id);
     const unknown = await rssi('GET', '/api/security/agreements/NOPE-00');
     assert.equal(unknown.statusCode, 404);

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAccount, hasRecentSecondFactor } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
+import { ledgerText } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
@@ -159,7 +160,7 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     assert.equal(seed.length, 20);
     assert.equal(rows[0]!.secret!.includes(seed), false);
     assert.equal(rows[0]!.secret!.toString('latin1').includes(secret), false);
-    const events = JSON.stringify(await runtime.database.db.selectFrom('security_events').selectAll().execute());
+    const events = await ledgerText(runtime.database.db);
     assert.equal(events.includes(secret), false);
   });
 
