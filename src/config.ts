@@ -18,6 +18,8 @@ export interface Config {
    * party and origin, OIDC redirect URIs and the OAuth token endpoint's audience derive from it.
    */
   publicUrl: string;
+  /** Seconds between two signed checkpoints of the ledger while it grows. */
+  checkpointSeconds: number;
   /** OpenID Connect providers Rempart accepts logins from; absent when none is configured. */
   oidc?: OidcConfig;
 }
@@ -51,6 +53,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(demoPersons) || demoPersons < 0 || demoPersons > 1_000_000) {
     throw new ConfigError(`REMPART_DEMO_PERSONS must be a whole number from 0 to 1000000, got "${demoText}"`);
   }
+  const checkpointText = env.REMPART_CHECKPOINT_SECONDS || '10';
+  const checkpointSeconds = Number(checkpointText);
+  if (!Number.isInteger(checkpointSeconds) || checkpointSeconds < 1 || checkpointSeconds > 3600) {
+    throw new ConfigError(`REMPART_CHECKPOINT_SECONDS must be a whole number of seconds from 1 to 3600, got "${checkpointText}"`);
+  }
   let keyring: KeyringSource;
   let devKeyring = false;
   if (env.REMPART_KEYRING) keyring = { kind: 'env', variable: 'REMPART_KEYRING', json: env.REMPART_KEYRING };
@@ -68,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devKeyring,
     logLevel: env.LOG_LEVEL || 'info',
     demoPersons,
+    checkpointSeconds,
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
     ...oidcFrom(env),
   };

@@ -24,6 +24,9 @@ import { staffRoutes } from './staff/index.ts';
 import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerEventContext } from './event-context.ts';
+import { ledgerRoutes } from './ledger/routes.ts';
+import { myJournalRoutes } from './me/journal.ts';
+import { accessReportRoutes } from './security/access-reports.ts';
 
 export async function buildServer(runtime: Runtime, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -67,6 +70,9 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   await app.register(securityPostureRoutes(runtime), { prefix: '/api/security' });
   await app.register(staffRoutes(runtime), { prefix: '/api/staff' });
   await app.register(breakGlassReviewRoutes(runtime), { prefix: '/api/security/break-glass' });
+  await app.register(accessReportRoutes(runtime), { prefix: '/api/security/access-reports' });
+  await app.register(ledgerRoutes(runtime), { prefix: '/api/ledger' });
+  await app.register(myJournalRoutes(runtime), { prefix: '/api/me' });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
   });

@@ -7,6 +7,7 @@ import { openRuntime, type Runtime } from '../runtime/index.ts';
 import { runAgreementsExport, runAgreementsImport } from './commands/agreements.ts';
 import { runClientsRegister, runClientsRevoke } from './commands/clients.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
+import { runLedgerCheckpoint, runLedgerExport, runLedgerKey, runLedgerVerify, runLedgerWitness } from './commands/ledger.ts';
 import { runPersonErase } from './commands/person.ts';
 import { runSeed } from './commands/seed.ts';
 import { runStart } from './commands/start.ts';
@@ -149,6 +150,42 @@ agreementsCommand
   .addOption(new Option('--version <n>', 'numéro de version').argParser(asNumber))
   .option('--output <fichier>', 'écrire dans ce fichier plutôt que sur la sortie standard')
   .action(async (reference: string, opts: Record<string, unknown>) => withRuntime((runtime) => runAgreementsExport(runtime, { reference, ...opts })));
+
+const ledgerCommand = program.command('ledger').description('journal des accès : vérification, points de contrôle signés, témoins');
+ledgerCommand
+  .command('verify')
+  .description('recalculer l’arbre depuis les événements et le comparer aux points de contrôle signés ; nomme le premier événement altéré')
+  .action(async () => withRuntime((runtime) => runLedgerVerify(runtime)));
+ledgerCommand
+  .command('checkpoint')
+  .description('intégrer les événements en attente et signer un point de contrôle maintenant')
+  .option('--output <fichier>', 'écrire la note signée dans ce fichier')
+  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerCheckpoint(runtime, opts)));
+ledgerCommand
+  .command('key')
+  .description('afficher la clé publique du journal (à remettre aux témoins)')
+  .action(async () => withRuntime(async (runtime) => void runLedgerKey(runtime)));
+ledgerCommand
+  .command('export')
+  .description('exporter les points de contrôle signés et la clé publique pour un témoin externe')
+  .requiredOption('--output <fichier>', 'fichier JSON à écrire')
+  .addOption(new Option('--from <taille>', 'à partir de cette taille').argParser(asNumber))
+  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerExport(runtime, opts)));
+ledgerCommand
+  .command('witness')
+  .description('témoin : vérifier que deux points de contrôle signés sont cohérents (sans accès à la base)')
+  .requiredOption('--key <clé>', 'clé publique du journal (rempart ledger key)')
+  .requiredOption('--older <fichier>', 'point de contrôle le plus ancien (note signée)')
+  .requiredOption('--newer <fichier>', 'point de contrôle le plus récent (note signée)')
+  .option('--proof <fichier>', 'preuve de cohérence (JSON { proof: [...] })')
+  .option('--url <adresse>', 'ou : adresse du serveur Rempart qui la fournit')
+  .action(async (opts: Record<string, unknown>) => {
+    try {
+      await runLedgerWitness(opts);
+    } catch (error) {
+      fail(error);
+    }
+  });
 
 program
   .command('migrate')

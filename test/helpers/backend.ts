@@ -41,6 +41,7 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
     devKeyring: false,
     logLevel: 'silent',
     demoPersons: 0,
+    checkpointSeconds: 10,
     publicUrl: 'http://localhost:3000',
     ...options.config,
   };

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildServer, createLogger } from '../../api/index.ts';
 import { disableInactiveStaffAccounts, ensureBootstrapAdmin, runRecertificationSchedule } from '../../identity/index.ts';
+import { startLedgerSchedule } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { demoActors } from '../../seed/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
@@ -64,8 +65,15 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   const daily = setInterval(sweep, 86_400_000);
   daily.unref();
 
+  const ledgerSchedule = startLedgerSchedule(runtime.ledger, {
+    integrateEveryMs: 500,
+    checkpointEveryMs: config.checkpointSeconds * 1000,
+    onError: (error) => logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'ledger integration or checkpoint failed'),
+  });
+
   const stop = async () => {
     clearInterval(daily);
+    await ledgerSchedule.stop();
     await app.close();
     await runtime.close();
     process.exit(0);

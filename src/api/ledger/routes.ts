@@ -1,0 +1,137 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { staffMemberOf } from '../../identity/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { ErrorSchema, errorResponses } from '../schemas.ts';
+import { requireSession } from '../session.ts';
+
+const tags = ['journal des accès'];
+const CHECKPOINT_ISSUERS = ['security_officer', 'dpo'];
+
+const ProofView = Type.Object({ proof: Type.Array(Type.String({ description: 'empreinte SHA-256 en base64' })) });
+
+/**
+ * The ledger as a transparency log, open to anyone: its public key, its signed checkpoints and
+ * the proofs between them. Nothing here is personal: hashes, sizes and signatures. Signing a
+ * checkpoint on demand is for the security officer and the DPO.
+ */
+export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const { ledger } = runtime;
+  const db = runtime.database.db;
+  return async (app) => {
+    app.get(
+      '/key',
+      {
+        schema: {
+          tags,
+          summary: 'Clé publique du journal (format note signée C2SP) et origine de ses points de contrôle',
+          response: { 200: Type.Object({ origin: Type.String(), verifierKey: Type.String() }) },
+        },
+      },
+      async () => ({ origin: ledger.origin, verifierKey: ledger.verifierKey }),
+    );
+
+    app.get(
+      '/checkpoint',
+      { schema: { tags, summary: 'Dernier point de contrôle signé (C2SP tlog-checkpoint, texte)', response: { 200: Type.String(), 404: ErrorSchema } } },
+      async (request, reply) => {
+        const latest = await ledger.latestCheckpoint();
+        if (!latest) return reply.status(404).send({ error: 'no_checkpoint', message: 'Aucun point de contrôle signé pour l’instant.', requestId: request.id });
+        return reply.type('text/plain; charset=utf-8').send(latest.note);
+      },
+    );
+
+    app.get(
+      '/checkpoints',
+      {
+        schema: {
+          tags,
+          summary: 'Points de contrôle signés, par taille croissante (pour les témoins)',
+          querystring: Type.Object(
+            { from: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Object({ origin: Type.String(), items: Type.Array(Type.Object({ size: Type.Integer(), at: Type.String(), note: Type.String() })) }), ...errorResponses },
+        },
+      },
+      async (request) => {
+        const items = await ledger.checkpoints({ fromSize: request.query.from ?? 0, limit: request.query.limit ?? 100 });
+        return { origin: ledger.origin, items: items.map((c) => ({ size: Number(c.size), at: c.at, note: c.note })) };
+      },
+    );
+
+    app.get(
+      '/proofs/inclusion',
+      {
+        schema: {
+          tags,
+          summary: 'Preuve d’inclusion (RFC 9162) de l’événement n° index dans l’arbre de taille size',
+          querystring: Type.Object({ index: Type.Integer({ minimum: 0 }), size: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+          response: { 200: Type.Object({ index: Type.Integer(), size: Type.Integer(), leafHash: Type.String(), ...ProofView.properties }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { index, size } = request.query;
+        const current = await ledger.size();
+        if (size > current || index >= size) {
+          return reply.status(400).send({
+            error: 'out_of_range',
+            message: index >= size ? 'query.index : doit être inférieur à query.size.' : `query.size : l’arbre compte ${current} événements.`,
+            requestId: request.id,
+          });
+        }
+        const proof = await ledger.inclusionProof(index, size);
+        return { index, size, leafHash: (await ledger.leafHashAt(index)).toString('base64'), proof: proof.map((p) => p.toString('base64')) };
+      },
+    );
+
+    app.get(
+      '/proofs/consistency',
+      {
+        schema: {
+          tags,
+          summary: 'Preuve de cohérence (RFC 9162) entre deux tailles de l’arbre',
+          querystring: Type.Object({ from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+          response: { 200: Type.Object({ from: Type.Integer(), to: Type.Integer(), ...ProofView.properties }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { from, to } = request.query;
+        const current = await ledger.size();
+        if (from > to || to > current) {
+          return reply.status(400).send({
+            error: 'out_of_range',
+            message: from > to ? 'query.from : doit être au plus query.to.' : `query.to : l’arbre compte ${current} événements.`,
+            requestId: request.id,
+          });
+        }
+        return { from, to, proof: (await ledger.consistencyProof(from, to)).map((p) => p.toString('base64')) };
+      },
+    );
+
+    app.post(
+      '/checkpoints',
+      {
+        onRequest: requireSession(db),
+        preHandler: async (request, reply) => {
+          const member = request.account ? await staffMemberOf(db, request.account.id) : undefined;
+          if (!member || !member.roles.some((r) => CHECKPOINT_ISSUERS.includes(r))) {
+            void reply.status(403).send({ error: 'role_required', message: 'Réservé au responsable de la sécurité et au délégué à la protection des données.', requestId: request.id });
+            return reply;
+          }
+        },
+        schema: {
+          tags,
+          summary: 'Signer un point de contrôle maintenant',
+          security: [{ cookieAuth: [] }],
+          response: { 201: Type.Object({ size: Type.Integer(), at: Type.String(), note: Type.String() }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const checkpoint = await ledger.checkpoint();
+        if (!checkpoint) return reply.status(404).send({ error: 'empty_ledger', message: 'Le journal est vide : rien à signer.', requestId: request.id });
+        return reply.status(201).send({ size: Number(checkpoint.size), at: checkpoint.at, note: checkpoint.note });
+      },
+    );
+  };
+}

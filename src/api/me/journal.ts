@@ -1,0 +1,126 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { announceToAccount, sendMessage } from '../../identity/index.ts';
+import { accessJournal, JOURNAL_MAX_PAGE_SIZE, reportAccess } from '../../privacy/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { messengerOf } from '../messenger.ts';
+import { errorResponses } from '../schemas.ts';
+import { requireSession } from '../session.ts';
+
+const tags = ['mon espace'];
+const security = [{ cookieAuth: [] }];
+
+const PublicEventView = Type.Object(
+  {
+    v: Type.Literal(1),
+    id: Type.String(),
+    at: Type.String(),
+    kind: Type.String(),
+    organisation: Type.Union([Type.String(), Type.Null()]),
+    person: Type.Union([Type.String(), Type.Null()]),
+    purpose: Type.Union([Type.String(), Type.Null()]),
+    caseReference: Type.Union([Type.String(), Type.Null()]),
+    operation: Type.Union([Type.String(), Type.Null()]),
+    classes: Type.Array(Type.String()),
+    details: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+    restricted: Type.String({ description: 'empreinte salée de qui a agi et d’où (visible du délégué à la protection des données)' }),
+  },
+  { description: 'l’événement tel que l’arbre de Merkle le couvre : son JSON canonique (RFC 8785) est la feuille' },
+);
+
+const JournalView = Type.Object({
+  page: Type.Integer(),
+  pageSize: Type.Integer(),
+  total: Type.Integer(),
+  checkpoint: Type.Union([Type.Object({ size: Type.Integer(), note: Type.String() }), Type.Null()]),
+  verifierKey: Type.String(),
+  entries: Type.Array(
+    Type.Object({
+      event: PublicEventView,
+      organisation: Type.Union([Type.Object({ id: Type.String(), name: Type.String() }), Type.Null()]),
+      index: Type.Integer(),
+      proof: Type.Array(Type.String()),
+    }),
+  ),
+});
+
+/**
+ * The job seeker's own space, for the ledger: who read their file, when and why, each entry
+ * with its proof; and a way to flag an access they do not recognise.
+ */
+export function myJournalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const db = runtime.database.db;
+  return async (app) => {
+    app.addHook('onRequest', requireSession(db));
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.account?.kind !== 'job_seeker' || !request.account.person_id) {
+        void reply.status(403).send({ error: 'job_seeker_only', message: 'Réservé aux demandeurs d’emploi, pour leur propre dossier.', requestId: request.id });
+        return reply;
+      }
+    });
+
+    app.get(
+      '/journal',
+      {
+        schema: {
+          tags,
+          summary: 'Qui a consulté mon dossier : chaque accès, avec sa preuve d’inclusion dans le journal signé',
+          security,
+          querystring: Type.Object(
+            { page: Type.Optional(Type.Integer({ minimum: 1 })), pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: JOURNAL_MAX_PAGE_SIZE })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: JournalView, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const page = await accessJournal(db, runtime.ledger, request.account!.person_id!, { page: request.query.page ?? 1, pageSize: request.query.pageSize ?? 20 });
+        return { ...page, verifierKey: runtime.ledger.verifierKey };
+      },
+    );
+
+    app.post(
+      '/journal/:eventId/report',
+      {
+        schema: {
+          tags,
+          summary: 'Signaler un accès suspect au délégué à la protection des données',
+          security,
+          params: Type.Object({ eventId: Type.String({ format: 'uuid' }) }),
+          body: Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000, description: 'ce qui vous paraît anormal (facultatif)' })) }, { additionalProperties: false }),
+          response: { 201: Type.Object({ id: Type.String(), at: Type.String(), eventId: Type.String(), status: Type.String() }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const account = request.account!;
+        const { report, event } = await reportAccess(db, runtime.keyring, {
+          accountId: account.id,
+          personId: account.person_id!,
+          eventId: request.params.eventId,
+          ...(request.body.comment !== undefined ? { comment: request.body.comment } : {}),
+        });
+        const m = messengerOf(runtime);
+        // The DPO of the organisation that accessed, and the agency's: the report names the event, never a value.
+        const contacts = new Set<string>();
+        if (event.organisation) {
+          const agreement = await db.selectFrom('agreements').select('dpo_contact').where('organisation_id', '=', event.organisation).where('status', '=', 'active').orderBy('version', 'desc').executeTakeFirst();
+          if (agreement) contacts.add(agreement.dpo_contact);
+        }
+        for (const row of await db.selectFrom('agreements').innerJoin('organisations', 'organisations.id', 'agreements.organisation_id').select('agreements.dpo_contact').where('organisations.kind', '=', 'agency').where('agreements.status', '=', 'active').execute()) {
+          contacts.add(row.dpo_contact);
+        }
+        const body = [
+          'Un demandeur d’emploi signale un accès suspect à son dossier.',
+          `Signalement : ${report.id}`,
+          `Événement du journal : ${event.id} (${event.kind}, ${event.at})`,
+          `Organisation : ${event.organisation ?? '—'} ; finalité : ${event.purpose ?? '—'} ; référence : ${event.caseReference ?? '—'}`,
+          `Classes de données : ${event.classes.join(', ') || '—'}`,
+          'Le détail (agent, adresse) est dans la file des signalements : GET /api/security/access-reports.',
+        ].join('\n');
+        for (const to of contacts) await sendMessage(m, 'access_reported', { channel: 'email', to, subject: '[Rempart] Accès signalé comme suspect par un demandeur d’emploi', body }, {});
+        await announceToAccount(m, account.id, 'access_reported_ack', 'Votre signalement a été transmis', `Votre signalement (${report.id}) a été transmis au délégué à la protection des données. Il vous répondra.`);
+        return reply.status(201).send({ id: report.id, at: report.at, eventId: report.eventId, status: report.status });
+      },
+    );
+  };
+}

@@ -1,0 +1,121 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Type } from 'typebox';
+import { validate, ValidationError } from '../../domain/index.ts';
+import { openSignedCheckpoint, verifyCheckpointPair, verifyLedger, WitnessError, type VerifyReport } from '../../ledger/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { progressBar } from '../progress.ts';
+import { OperatorError } from './keys.ts';
+
+/** `rempart ledger verify`: every event recomputed against every signed checkpoint; exit 1 on any finding. */
+export async function runLedgerVerify(runtime: Runtime): Promise<VerifyReport> {
+  const size = await runtime.ledger.size();
+  const bar = progressBar('Vérification du journal', Math.max(1, size));
+  let report: VerifyReport;
+  try {
+    report = await verifyLedger(runtime.database.db, runtime.ledger, { onProgress: (done) => bar.update(done) });
+  } finally {
+    bar.stop();
+  }
+  const lines = [
+    `Journal ${runtime.ledger.origin}`,
+    report.checkpoint
+      ? `Dernier point de contrôle signé : ${report.checkpoint.size} événements (${report.checkpoint.at}) ; ${report.checkpointsChecked} point(s) de contrôle vérifié(s).`
+      : 'Aucun point de contrôle signé : seule la cohérence interne est vérifiée.',
+    `${report.eventsChecked} événement(s) recalculé(s)${report.pruned ? `, ${report.pruned} purgé(s) (pris sur leurs empreintes conservées)` : ''}, ${report.unsigned} pas encore sous un point de contrôle, ${report.pending} en attente d'intégration.`,
+  ];
+  if (report.ok) lines.push('Journal intègre : aucun événement modifié, supprimé, inséré ou déplacé.');
+  else {
+    lines.push(`JOURNAL ALTÉRÉ — premier constat : ${report.findings[0]!.message}`);
+    for (const finding of report.findings.slice(1)) lines.push(`  puis : ${finding.message}`);
+    if (report.truncatedFindings) lines.push('  (d’autres constats suivent ; corrigez ou expertisez d’abord les premiers)');
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  if (!report.ok) throw new OperatorError('Vérification du journal en échec.');
+  return report;
+}
+
+/** `rempart ledger checkpoint`: integrate what is pending and sign now. */
+export async function runLedgerCheckpoint(runtime: Runtime, raw: unknown): Promise<string | undefined> {
+  const { output } = validate(Type.Object({ output: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }), raw);
+  const checkpoint = await runtime.ledger.checkpoint();
+  if (!checkpoint) {
+    process.stderr.write('Journal vide : aucun point de contrôle à signer.\n');
+    return undefined;
+  }
+  if (output) {
+    writeFileSync(output, checkpoint.note);
+    process.stderr.write(`Point de contrôle à ${checkpoint.size} événements écrit dans ${output}.\n`);
+  } else process.stdout.write(checkpoint.note);
+  return checkpoint.note;
+}
+
+export function runLedgerKey(runtime: Runtime): string {
+  process.stdout.write(`${runtime.ledger.verifierKey}\n`);
+  return runtime.ledger.verifierKey;
+}
+
+export const CHECKPOINTS_FORMAT = 'rempart.checkpoints/v1';
+
+/** `rempart ledger export`: the signed checkpoints and the public key, for an external witness. */
+export async function runLedgerExport(runtime: Runtime, raw: unknown): Promise<number> {
+  const options = validate(Type.Object({ output: Type.String({ minLength: 1 }), from: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }), raw);
+  const checkpoints = [];
+  for (let from = options.from ?? 0; ; ) {
+    const page = await runtime.ledger.checkpoints({ fromSize: from, limit: 1000 });
+    checkpoints.push(...page.map((c) => ({ size: Number(c.size), at: c.at, note: c.note })));
+    if (page.length < 1000) break;
+    from = Number(page.at(-1)!.size) + 1;
+  }
+  const document = { format: CHECKPOINTS_FORMAT, origin: runtime.ledger.origin, verifierKey: runtime.ledger.verifierKey, checkpoints };
+  writeFileSync(options.output, JSON.stringify(document, null, 2) + '\n');
+  process.stderr.write(`${checkpoints.length} point(s) de contrôle exporté(s) dans ${options.output}.\n`);
+  return checkpoints.length;
+}
+
+function readText(path: string, field: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new ValidationError([{ field, rule: 'file.readable', message: 'fichier illisible ou introuvable' }]);
+  }
+}
+
+const WitnessSchema = Type.Object(
+  {
+    key: Type.String({ minLength: 1 }),
+    older: Type.String({ minLength: 1 }),
+    newer: Type.String({ minLength: 1 }),
+    proof: Type.Optional(Type.String({ minLength: 1 })),
+    url: Type.Optional(Type.String({ pattern: '^https?://' })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `rempart ledger witness`: what an auditor runs with only the public key and two checkpoints
+ * it kept: both signed by the log, and the newer one extends the older one. The consistency
+ * proof comes from a file or from the server's public API; neither has to be trusted.
+ */
+export async function runLedgerWitness(raw: unknown): Promise<void> {
+  const options = validate(WitnessSchema, raw);
+  const older = readText(options.older, '--older');
+  const newer = readText(options.newer, '--newer');
+  try {
+    const a = openSignedCheckpoint(older, options.key);
+    const b = openSignedCheckpoint(newer, options.key, a.origin);
+    let proof: string[] = [];
+    if (a.size > 0n && a.size !== b.size) {
+      if (options.proof) proof = (JSON.parse(readText(options.proof, '--proof')) as { proof: string[] }).proof;
+      else if (options.url) {
+        const response = await fetch(`${options.url.replace(/\/$/, '')}/api/ledger/proofs/consistency?from=${a.size}&to=${b.size}`);
+        if (!response.ok) throw new WitnessError(`le serveur n’a pas fourni la preuve de cohérence (HTTP ${response.status})`);
+        proof = ((await response.json()) as { proof: string[] }).proof;
+      } else throw new ValidationError([{ field: '--proof', rule: 'required', message: 'une preuve de cohérence (--proof fichier ou --url du serveur) est nécessaire' }]);
+    }
+    verifyCheckpointPair(older, newer, proof.map((p) => Buffer.from(p, 'base64')), options.key);
+    process.stdout.write(`Cohérent : le point de contrôle à ${b.size} événements prolonge celui à ${a.size} (${a.origin}).\n`);
+  } catch (error) {
+    if (error instanceof WitnessError) throw new OperatorError(`Témoin : ${error.message}`);
+    throw error;
+  }
+}
