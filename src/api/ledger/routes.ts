@@ -8,6 +8,13 @@ import { requireSession } from '../session.ts';
 const tags = ['journal des accès'];
 const CHECKPOINT_ISSUERS = ['security_officer', 'dpo'];
 
+/**
+ * Query strings arrive as text and the validator does not coerce them: sizes and indexes are
+ * decimal strings checked by pattern (as elsewhere in the API), converted once validated.
+ */
+const NATURAL = { pattern: '^(0|[1-9][0-9]{0,15})$' };
+const POSITIVE = { pattern: '^[1-9][0-9]{0,15}$' };
+
 const ProofView = Type.Object({ proof: Type.Array(Type.String({ description: 'empreinte SHA-256 en base64' })) });
 
 /**
@@ -48,14 +55,17 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Points de contrôle signés, par taille croissante (pour les témoins)',
           querystring: Type.Object(
-            { from: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+            {
+              from: Type.Optional(Type.String({ ...NATURAL, description: 'taille minimale' })),
+              limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$', description: 'de 1 à 1000' })),
+            },
             { additionalProperties: false },
           ),
           response: { 200: Type.Object({ origin: Type.String(), items: Type.Array(Type.Object({ size: Type.Integer(), at: Type.String(), note: Type.String() })) }), ...errorResponses },
         },
       },
       async (request) => {
-        const items = await ledger.checkpoints({ fromSize: request.query.from ?? 0, limit: request.query.limit ?? 100 });
+        const items = await ledger.checkpoints({ fromSize: Number(request.query.from ?? 0), limit: Number(request.query.limit ?? 100) });
         return { origin: ledger.origin, items: items.map((c) => ({ size: Number(c.size), at: c.at, note: c.note })) };
       },
     );
@@ -66,12 +76,13 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Preuve d’inclusion (RFC 9162) de l’événement n° index dans l’arbre de taille size',
-          querystring: Type.Object({ index: Type.Integer({ minimum: 0 }), size: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+          querystring: Type.Object({ index: Type.String(NATURAL), size: Type.String(POSITIVE) }, { additionalProperties: false }),
           response: { 200: Type.Object({ index: Type.Integer(), size: Type.Integer(), leafHash: Type.String(), ...ProofView.properties }), ...errorResponses },
         },
       },
       async (request, reply) => {
-        const { index, size } = request.query;
+        const index = Number(request.query.index);
+        const size = Number(request.query.size);
         const current = await ledger.size();
         if (size > current || index >= size) {
           return reply.status(400).send({
@@ -91,12 +102,13 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Preuve de cohérence (RFC 9162) entre deux tailles de l’arbre',
-          querystring: Type.Object({ from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+          querystring: Type.Object({ from: Type.String(POSITIVE), to: Type.String(POSITIVE) }, { additionalProperties: false }),
           response: { 200: Type.Object({ from: Type.Integer(), to: Type.Integer(), ...ProofView.properties }), ...errorResponses },
         },
       },
       async (request, reply) => {
-        const { from, to } = request.query;
+        const from = Number(request.query.from);
+        const to = Number(request.query.to);
         const current = await ledger.size();
         if (from > to || to > current) {
           return reply.status(400).send({

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { announceToAccount, sendMessage } from '../../identity/index.ts';
+import { ValidationError } from '../../domain/index.ts';
 import { accessJournal, JOURNAL_MAX_PAGE_SIZE, reportAccess } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
@@ -67,14 +68,20 @@ export function myJournalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           summary: 'Qui a consulté mon dossier : chaque accès, avec sa preuve d’inclusion dans le journal signé',
           security,
           querystring: Type.Object(
-            { page: Type.Optional(Type.Integer({ minimum: 1 })), pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: JOURNAL_MAX_PAGE_SIZE })) },
+            // Query strings are text (the validator does not coerce): decimal patterns, as elsewhere in the API.
+            {
+              page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
+              pageSize: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `de 1 à ${JOURNAL_MAX_PAGE_SIZE}` })),
+            },
             { additionalProperties: false },
           ),
           response: { 200: JournalView, ...errorResponses },
         },
       },
       async (request) => {
-        const page = await accessJournal(db, runtime.ledger, request.account!.person_id!, { page: request.query.page ?? 1, pageSize: request.query.pageSize ?? 20 });
+        const pageSize = Number(request.query.pageSize ?? 20);
+        if (pageSize > JOURNAL_MAX_PAGE_SIZE) throw new ValidationError([{ field: 'query.pageSize', rule: 'maximum', message: `au plus ${JOURNAL_MAX_PAGE_SIZE}` }]);
+        const page = await accessJournal(db, runtime.ledger, request.account!.person_id!, { page: Number(request.query.page ?? 1), pageSize });
         return { ...page, verifierKey: runtime.ledger.verifierKey };
       },
     );
