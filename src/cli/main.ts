@@ -7,7 +7,7 @@ import { openRuntime, type Runtime } from '../runtime/index.ts';
 import { runAgreementsExport, runAgreementsImport } from './commands/agreements.ts';
 import { runClientsRegister, runClientsRevoke } from './commands/clients.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
-import { runLedgerCheckpoint, runLedgerExport, runLedgerKey, runLedgerVerify, runLedgerWitness } from './commands/ledger.ts';
+import { runLedgerCheckpoint, runLedgerExport, runLedgerKey, runLedgerPrune, runLedgerVerify, runLedgerWitness } from './commands/ledger.ts';
 import { runPersonErase } from './commands/person.ts';
 import { runSeed } from './commands/seed.ts';
 import { runStart } from './commands/start.ts';
@@ -171,6 +171,11 @@ ledgerCommand
   .requiredOption('--output <fichier>', 'fichier JSON à écrire')
   .addOption(new Option('--from <taille>', 'à partir de cette taille').argParser(asNumber))
   .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerExport(runtime, opts)));
+ledgerCommand
+  .command('prune')
+  .description('purger les événements plus anciens qu’une date (au moins 180 jours) : leurs empreintes restent, l’arbre se vérifie toujours')
+  .requiredOption('--before <AAAA-MM-JJ>', 'date limite')
+  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerPrune(runtime, opts)));
 ledgerCommand
   .command('witness')
   .description('témoin : vérifier que deux points de contrôle signés sont cohérents (sans accès à la base)')

@@ -11,3 +11,4 @@ export { completedSubtrees, consistencyPath, inclusionPath, rangeHash, rootAt, t
 export { verifyLedger, type Finding, type FindingKind, type VerifyReport } from './verify.ts';
 export { openSignedCheckpoint, verifyCheckpointPair, verifyEventInclusion, WitnessError } from './witness.ts';
 export { startLedgerSchedule, type LedgerSchedule } from './scheduler.ts';
+export { ensureCurrentLedgerPartitions, ensureLedgerPartition, LEDGER_MIN_RETENTION_DAYS, pruneLedger, type PruneResult } from './retention.ts';

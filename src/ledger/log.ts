@@ -4,6 +4,7 @@ import { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint
 import { leafData, parseBody } from './event.ts';
 import { leafHash, verifyConsistency } from './merkle.ts';
 import { openNote, parseVerifierKey, signNote, verifierKeyOf, type NoteSigner, type NoteVerifier } from './note.ts';
+import { ensureCurrentLedgerPartitions } from './retention.ts';
 import { StoredTree } from './stored-tree.ts';
 
 /** The log found itself in a state it must not sign or serve: tampering, or a bug; either way, a human looks. */
@@ -50,6 +51,7 @@ export class Ledger {
   static async open(db: Executor, flavour: Flavour, makeSigner: (origin: string) => NoteSigner, proposedOrigin: string): Promise<Ledger> {
     await db.insertInto('ledger_state').values({ id: 1, origin: proposedOrigin, size: 0, pruned_below: 0 }).onConflict((oc) => oc.column('id').doNothing()).execute();
     const state = await db.selectFrom('ledger_state').select('origin').where('id', '=', 1).executeTakeFirstOrThrow();
+    await ensureCurrentLedgerPartitions(db, flavour);
     return new Ledger(db, flavour, makeSigner(state.origin), state.origin);
   }
 
@@ -144,6 +146,7 @@ export class Ledger {
    * signed one: the log never signs two checkpoints that disagree about the past.
    */
   async checkpoint(now: Date = new Date()): Promise<SignedCheckpoint | undefined> {
+    await ensureCurrentLedgerPartitions(this.#db, this.flavour, now);
     await this.integrate();
     return this.#db.transaction().execute(async (trx) => {
       const size = await this.#lock(trx);

@@ -168,10 +168,11 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
               const signedAt = positionOf.get(computed.hash.toString('hex'));
               if (shift !== 0 && signedAt === p - shift) {
                 // A consequence of the insertion or deletion already reported: every later event moved by one.
-              } else if (stored && hashAt(p + 1)?.equals(stored)) {
+              } else if (signedAt === undefined && stored && hashAt(p + 1)?.equals(stored)) {
+                // An event the tree never saw, and the one signed here now sits one place further.
                 note({ kind: 'inserted', index: p, eventId: row.id, message: `événement inséré à la position ${p} (${row.id}) : les suivants ont été décalés d'un rang` });
                 shift = 1;
-              } else if (signedAt === p + 1) {
+              } else if (signedAt === p + 1 && !(stored && hashAt(p + 1)?.equals(stored))) {
                 note({ kind: 'deleted', index: p, message: `événement n° ${p} supprimé : les suivants ont été renumérotés pour combler le vide` });
                 shift = -1;
               } else if (signedAt !== undefined) {

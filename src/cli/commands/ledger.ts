@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Type } from 'typebox';
 import { validate, ValidationError } from '../../domain/index.ts';
-import { openSignedCheckpoint, verifyCheckpointPair, verifyLedger, WitnessError, type VerifyReport } from '../../ledger/index.ts';
+import { openSignedCheckpoint, pruneLedger, verifyCheckpointPair, verifyLedger, WitnessError, type PruneResult, type VerifyReport } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { progressBar } from '../progress.ts';
 import { OperatorError } from './keys.ts';
@@ -118,4 +118,24 @@ export async function runLedgerWitness(raw: unknown): Promise<void> {
     if (error instanceof WitnessError) throw new OperatorError(`Témoin : ${error.message}`);
     throw error;
   }
+}
+
+/** `rempart ledger prune --before DATE`: retention; bodies go, leaf hashes and checkpoints stay. */
+export async function runLedgerPrune(runtime: Runtime, raw: unknown): Promise<PruneResult> {
+  const { before } = validate(Type.Object({ before: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }, { additionalProperties: false }), raw);
+  let result: PruneResult;
+  try {
+    result = await pruneLedger(runtime.database.db, runtime.ledger, new Date(`${before}T00:00:00Z`));
+  } catch (error) {
+    if (error instanceof ValidationError) throw new ValidationError(error.issues.map((i) => ({ ...i, field: '--before' })));
+    throw error;
+  }
+  process.stdout.write(
+    result.pruned === 0
+      ? 'Rien à purger avant cette date (ou rien qui soit déjà sous un point de contrôle signé).\n'
+      : `${result.pruned} événement(s) antérieurs au ${before} purgé(s) : leurs empreintes restent dans l’arbre, qui se vérifie toujours` +
+          (result.droppedPartitions.length ? ` ; partitions supprimées : ${result.droppedPartitions.join(', ')}` : '') +
+          '.\n',
+  );
+  return result;
 }

@@ -4,7 +4,8 @@ import type { Flavour } from '../flavour.ts';
 /**
  * The ledger's events, its state and its signed checkpoints (ledger issue). On PostgreSQL the
  * events are partitioned by month of `at` (a default partition catches any month not yet
- * created), so retention can drop a month at a time; SQLite keeps one table.
+ * created), so retention can drop a month at a time; SQLite keeps one table. `at` is an ISO
+ * instant compared byte by byte (collation "C"), so month bounds like '2026-11' cut it exactly.
  */
 export function ledgerEvents(flavour: Flavour) {
   const blob = flavour === 'postgres' ? 'bytea' : 'blob';
@@ -15,7 +16,7 @@ export function ledgerEvents(flavour: Flavour) {
           CREATE TABLE ledger_events (
             id text NOT NULL,
             seq bigint,
-            at text NOT NULL,
+            at text COLLATE "C" NOT NULL,
             kind text NOT NULL,
             account_id text,
             actor_id text,
