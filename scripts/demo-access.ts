@@ -3,7 +3,9 @@
 // emploi adviser reads a referred person's granted classes, is refused another person and a
 // class outside the agreement; a mission locale adviser is refused health; and once the Cap
 // emploi's security audit is more than 12 months old, everything is refused until a
-// derogation covers it.
+// derogation covers it. Then the person whose file was read signs in and sees, in "Qui a
+// consulté mon dossier", every access with its inclusion proof, checked here with the log's
+// public key only; and the whole ledger is verified against its signed checkpoints.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,8 @@ import { Secret, TOTP } from 'otpauth';
 import { buildServer, createLogger } from '../src/api/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createAccount } from '../src/identity/index.ts';
-import { parseBody } from '../src/ledger/index.ts';
+import { parseBody, verifyEventInclusion, verifyLedger } from '../src/ledger/index.ts';
+import { journalLeafHash, type JournalPage } from '../src/privacy/index.ts';
 import { openRuntime } from '../src/runtime/index.ts';
 import { seedDatabase } from '../src/seed/index.ts';
 
@@ -83,6 +86,24 @@ try {
 
   const events = (await db.selectFrom('ledger_events').select('body').where('kind', 'in', ['access_granted', 'access_denied']).execute()).map((row) => parseBody(row.body));
   say(`\nJournal : ${events.length} décisions enregistrées (classes, finalité, dossier, motif de refus ; jamais de valeur).`);
+
+  say('\nLa personne dont le dossier a été lu ouvre « Qui a consulté mon dossier » :');
+  await createAccount(db, { kind: 'job_seeker', login: 'personne.orientee@demo.rempart.example', password: PASSWORD, personId: referred });
+  const seeker = await app.inject({ method: 'POST', url: '/api/auth/login', ...FROM, payload: { login: 'personne.orientee@demo.rempart.example', password: PASSWORD } });
+  const seekerCookie = String(seeker.headers['set-cookie']).split(';')[0]!;
+  const journal = (await app.inject({ method: 'GET', url: '/api/me/journal', ...FROM, headers: { ...FROM.headers, cookie: seekerCookie } })).json() as JournalPage & { verifierKey: string };
+  for (const entry of journal.entries) {
+    let proof = 'preuve vérifiée ✓';
+    try {
+      verifyEventInclusion(journal.checkpoint!.note, journal.verifierKey, BigInt(entry.index), journalLeafHash(entry.event), entry.proof.map((p) => Buffer.from(p, 'base64')));
+    } catch (error) {
+      proof = `preuve en échec ✗ (${error instanceof Error ? error.message : String(error)})`;
+    }
+    const what = entry.event.kind === 'access_denied' ? `refusé (${String(entry.event.details.reason)})` : `lu : ${entry.event.classes.join(', ')}`;
+    say(`  ${entry.event.at.slice(0, 19).replace('T', ' ')}  ${entry.organisation?.name ?? '—'}  finalité ${entry.event.purpose ?? '—'}  ${what}  — ${proof}`);
+  }
+  const report = await verifyLedger(db, runtime.ledger);
+  say(`\nVérification du journal : ${report.ok ? 'intègre' : 'ALTÉRÉ'} (${report.eventsChecked} événements recalculés, ${report.checkpointsChecked} point(s) de contrôle signé(s)).`);
   await app.close();
   await runtime.close();
 } finally {
