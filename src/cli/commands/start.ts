@@ -37,6 +37,8 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     `  Santé        ${url}/api/health`,
     `  API (OpenAPI) ${url}/api/openapi.json — documentation ${url}/api/docs`,
     `  Magasin      ${runtime.database.description}`,
+    `  Journal des accès, clé publique des points de contrôle (${url}/api/ledger/checkpoint) :`,
+    `               ${runtime.ledger.verifierKey}`,
     '',
   ];
   const shownToken = admin.token ?? (config.devKeyring && existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
