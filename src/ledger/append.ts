@@ -29,7 +29,12 @@ class GroupCommitter {
   enqueue(row: EventRow): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ row, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      if (!this.#flushing) {
+        // Start on the next turn, not now: the callers a commit just released enqueue their next
+        // events in the same turn, and would otherwise be split into a group of one and the rest.
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
     });
   }
 
