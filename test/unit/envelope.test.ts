@@ -127,11 +127,23 @@ describe('keyring', () => {
 
   it('fingerprints identify keys without revealing them', () => {
     const prints = keyring.fingerprints();
-    assert.equal(prints.length, 12 + 4, 'eleven field classes and the authentication secrets, four blind indexes');
+    assert.equal(prints.length, 12 + 4 + 1, 'eleven field classes and the authentication secrets, four blind indexes, the ledger signing key');
     for (const p of prints) assert.match(p.fingerprint, /^[0-9a-f]{32}$/);
     const rotated = keyring.withNewVersion('bank');
-    assert.equal(rotated.fingerprints().length, 17);
+    assert.equal(rotated.fingerprints().length, 18);
     assert.deepEqual(rotated.versions('bank'), [1, 2]);
+  });
+
+  it('a keyring made before the ledger derives its signing seed, always the same, from no key used as is; a rotation keeps it', () => {
+    const doc = JSON.parse(keyring.serialize()) as { ledgerSigning?: string };
+    assert.ok(doc.ledgerSigning, 'generated keyrings carry the seed');
+    assert.deepEqual(keyring.ledgerSigningSeed(), Buffer.from(doc.ledgerSigning, 'base64'));
+    delete doc.ledgerSigning;
+    const older = Keyring.parse(JSON.stringify(doc), 'test');
+    assert.deepEqual(older.ledgerSigningSeed(), Keyring.parse(JSON.stringify(doc), 'test').ledgerSigningSeed());
+    assert.notDeepEqual(older.ledgerSigningSeed(), older.blindIndexKey('nir'));
+    assert.notDeepEqual(older.ledgerSigningSeed(), keyring.ledgerSigningSeed());
+    assert.deepEqual(keyring.withNewVersion('bank').ledgerSigningSeed(), keyring.ledgerSigningSeed());
   });
 
   it('a keyring made before the name and birth date index derives its key, always the same, never the NIR key itself', () => {
