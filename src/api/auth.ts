@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateApiToken, type AuthenticatedActor } from '../identity/index.ts';
 import type { Executor } from '../store/index.ts';
-import { actingAs } from './event-context.ts';
+import { updateEventContext } from '../ledger/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +28,6 @@ export function requireRole(db: Executor, roles: readonly string[]) {
       return reply;
     }
     request.actor = actor;
-    actingAs({ actorId: actor.id });
+    updateEventContext({ actorId: actor.id });
   };
 }

@@ -1,13 +1,13 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance } from 'fastify';
-import { runWithEventContext, updateEventContext, type EventContext } from '../ledger/index.ts';
+import { runWithEventContext } from '../ledger/index.ts';
 
 const resources = new WeakMap<object, AsyncResource>();
 
 /**
  * Every event a request records names its request id and client address, and who is acting
- * once authentication says so: the request runs inside an event context from its first hook.
- * Body parsing runs on the socket's callbacks, outside that context, so the context is entered
+ * once authentication says so (each authentication hook calls `updateEventContext`): the
+ * request runs inside an event context from its first hook. Body parsing runs on the socket's callbacks, outside that context, so the context is entered
  * again before validation (the way @fastify/request-context does it).
  */
 export function registerEventContext(app: FastifyInstance): void {
@@ -22,9 +22,4 @@ export function registerEventContext(app: FastifyInstance): void {
     if (resource) resource.runInAsyncScope(done, request.raw);
     else done();
   });
-}
-
-/** Name who acts in the current request's events (account, actor, organisation). */
-export function actingAs(update: EventContext): void {
-  updateEventContext(update);
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateMachineToken, type AuthenticatedMachineClient } from '../identity/index.ts';
 import type { Executor } from '../store/index.ts';
-import { actingAs } from './event-context.ts';
+import { updateEventContext } from '../ledger/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +33,6 @@ export function requireMachineClient(db: Executor) {
       return reply;
     }
     request.machineClient = client;
-    actingAs({ actorId: client.actorId, organisationId: client.organisationId });
+    updateEventContext({ actorId: client.actorId, organisationId: client.organisationId });
   };
 }

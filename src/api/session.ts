@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
-import { appendEvent } from '../ledger/index.ts';
-import { actingAs } from './event-context.ts';
+import { appendEvent, updateEventContext } from '../ledger/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,7 +60,7 @@ export function requireSession(db: Executor) {
     }
     request.session = resolved.session;
     request.account = account;
-    actingAs({ accountId: account.id });
+    updateEventContext({ accountId: account.id });
   };
 }
 

@@ -12,6 +12,15 @@ export class LedgerUnavailableError extends Error {
 const COLUMNS = 9;
 const MAX_BATCH = 2_000;
 
+/** Insert rows in the given transaction; a failure of the ledger is a LedgerUnavailableError. */
+async function insertRows(trx: Executor, rows: readonly EventRow[]): Promise<void> {
+  try {
+    for (const part of chunks(rows, COLUMNS)) await trx.insertInto('ledger_events').values(part).execute();
+  } catch (error) {
+    throw new LedgerUnavailableError(error);
+  }
+}
+
 /**
  * Group commit: events recorded outside a transaction while a commit is under way wait for the
  * next one, which takes them all in one transaction, so a thousand concurrent reads cost a few
@@ -39,17 +48,14 @@ class GroupCommitter {
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_BATCH);
         try {
-          await this.#db.transaction().execute(async (trx) => {
-            for (const part of chunks(batch, COLUMNS)) await trx.insertInto('ledger_events').values(part.map((w) => w.row)).execute();
-          });
+          await this.#db.transaction().execute((trx) => insertRows(trx, batch.map((w) => w.row)));
           for (const waiter of batch) waiter.resolve();
         } catch (error) {
-          const failure = new LedgerUnavailableError(error);
+          const failure = error instanceof LedgerUnavailableError ? error : new LedgerUnavailableError(error);
           for (const waiter of batch) waiter.reject(failure);
         }
       }
@@ -78,15 +84,8 @@ function committerFor(db: Executor): GroupCommitter {
 export async function appendEvent(db: Executor, kind: EventKind, input: EventInput = {}): Promise<EventBody> {
   const body = buildEvent(kind, input);
   const row = eventRow(body);
-  if (db.isTransaction) {
-    try {
-      await db.insertInto('ledger_events').values(row).execute();
-    } catch (error) {
-      throw new LedgerUnavailableError(error);
-    }
-  } else {
-    await committerFor(db).enqueue(row);
-  }
+  if (db.isTransaction) await insertRows(db, [row]);
+  else await committerFor(db).enqueue(row);
   return body;
 }
 
@@ -94,13 +93,8 @@ export async function appendEvent(db: Executor, kind: EventKind, input: EventInp
 export async function appendEvents(db: Executor, events: ReadonlyArray<{ kind: EventKind; input?: EventInput }>): Promise<EventBody[]> {
   const bodies = events.map((e) => buildEvent(e.kind, e.input ?? {}));
   const rows = bodies.map(eventRow);
-  if (db.isTransaction) {
-    try {
-      for (const part of chunks(rows, COLUMNS)) await db.insertInto('ledger_events').values(part).execute();
-    } catch (error) {
-      throw new LedgerUnavailableError(error);
-    }
-  } else {
+  if (db.isTransaction) await insertRows(db, rows);
+  else {
     const committer = committerFor(db);
     await Promise.all(rows.map((row) => committer.enqueue(row)));
   }

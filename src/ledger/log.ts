@@ -5,6 +5,7 @@ import { leafData, parseBody } from './event.ts';
 import { leafHash, verifyConsistency } from './merkle.ts';
 import { openNote, parseVerifierKey, signNote, verifierKeyOf, type NoteSigner, type NoteVerifier } from './note.ts';
 import { ensureCurrentLedgerPartitions } from './retention.ts';
+import { lockLedgerState } from './state.ts';
 import { StoredTree } from './stored-tree.ts';
 
 /** The log found itself in a state it must not sign or serve: tampering, or a bug; either way, a human looks. */
@@ -22,6 +23,7 @@ export interface SignedCheckpoint extends Checkpoint {
 }
 
 const INTEGRATION_BATCH = 5_000;
+
 
 /**
  * The ledger as a transparency log: events recorded by `appendEvent` are integrated into the
@@ -64,25 +66,10 @@ export class Ledger {
     return Number((await this.#db.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
   }
 
-  async pendingCount(): Promise<number> {
-    const row = await this.#db
-      .selectFrom('ledger_events')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('seq', 'is', null)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
-  /** Take the log's lock for the rest of the transaction: a write on its state row (row lock on PostgreSQL, write lock on SQLite). */
-  async #lock(trx: Executor): Promise<number> {
-    await trx.updateTable('ledger_state').set({ size: sql`size` }).where('id', '=', 1).execute();
-    return Number((await trx.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
-  }
-
   /** Integrate up to one batch of recorded events into the tree; returns how many. */
   async integrateBatch(limit = INTEGRATION_BATCH): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
-      const size = await this.#lock(trx);
+      const size = (await lockLedgerState(trx)).size;
       // SQLite's planner, without statistics, drives `seq IS NULL` through ledger_events_by_seq and
       // sorts every pending event for each batch: name the partial index that is already in order.
       const pending =
@@ -111,6 +98,11 @@ export class Ledger {
     });
   }
 
+  /** PostgreSQL: this month's and next month's partitions exist (run at open and by the schedule). */
+  ensurePartitions(now: Date = new Date()): Promise<void> {
+    return ensureCurrentLedgerPartitions(this.#db, this.flavour, now);
+  }
+
   /** Integrate everything recorded so far; `onProgress` hears the running count. */
   async integrate(onProgress?: (integrated: number) => void): Promise<number> {
     let total = 0;
@@ -124,12 +116,6 @@ export class Ledger {
   /** The newest signed checkpoint, or undefined before the first. */
   async latestCheckpoint(executor: Executor = this.#db): Promise<SignedCheckpoint | undefined> {
     const row = await executor.selectFrom('ledger_checkpoints').selectAll().orderBy('size', 'desc').limit(1).executeTakeFirst();
-    return row ? this.#checkpointOf(row) : undefined;
-  }
-
-  /** The checkpoint signed at exactly this size, or the smallest one covering it. */
-  async checkpointCovering(size: number): Promise<SignedCheckpoint | undefined> {
-    const row = await this.#db.selectFrom('ledger_checkpoints').selectAll().where('size', '>=', size).orderBy('size', 'asc').limit(1).executeTakeFirst();
     return row ? this.#checkpointOf(row) : undefined;
   }
 
@@ -154,10 +140,9 @@ export class Ledger {
    * signed one: the log never signs two checkpoints that disagree about the past.
    */
   async checkpoint(now: Date = new Date()): Promise<SignedCheckpoint | undefined> {
-    await ensureCurrentLedgerPartitions(this.#db, this.flavour, now);
     await this.integrate();
     return this.#db.transaction().execute(async (trx) => {
-      const size = await this.#lock(trx);
+      const size = (await lockLedgerState(trx)).size;
       const last = await this.latestCheckpoint(trx);
       if (size === 0 || (last && Number(last.size) === size)) return last;
       const tree = new StoredTree(trx);
@@ -179,10 +164,20 @@ export class Ledger {
 
   /** The audit path of event `seq` in the tree of `size` (which must be signed or at most the current size). */
   async inclusionProof(seq: number, size: number): Promise<Buffer[]> {
+    return (await this.inclusionProofs([seq], size))[0]!;
+  }
+
+  /** Audit paths of several events in one tree: the tree's size is checked once, not per proof. */
+  async inclusionProofs(seqs: readonly number[], size: number): Promise<Buffer[][]> {
     const current = await this.size();
     if (size > current) throw new RangeError(`the tree holds ${current} events, not ${size}`);
-    if (seq < 0 || seq >= size) throw new RangeError(`event ${seq} is not in a tree of ${size}`);
-    return new StoredTree(this.#db).inclusionProof(seq, size);
+    const tree = new StoredTree(this.#db);
+    const proofs: Buffer[][] = [];
+    for (const seq of seqs) {
+      if (seq < 0 || seq >= size) throw new RangeError(`event ${seq} is not in a tree of ${size}`);
+      proofs.push(await tree.inclusionProof(seq, size));
+    }
+    return proofs;
   }
 
   async consistencyProof(size1: number, size2: number): Promise<Buffer[]> {

@@ -3,6 +3,7 @@ import { ValidationError } from '../domain/index.ts';
 import type { Executor, Flavour } from '../store/index.ts';
 import { appendEvent } from './append.ts';
 import type { Ledger } from './log.ts';
+import { lockLedgerState } from './state.ts';
 
 /** Access logs are kept at least this long (the CNIL recommends six months to a year). */
 export const LEDGER_MIN_RETENTION_DAYS = 180;
@@ -70,9 +71,7 @@ export async function pruneLedger(db: Executor, ledger: Ledger, before: Date, no
   const signed = checkpoint ? Number(checkpoint.size) : 0;
   const cutoff = before.toISOString();
   const result = await db.transaction().execute(async (trx) => {
-    await trx.updateTable('ledger_state').set({ size: sql`size` }).where('id', '=', 1).execute();
-    const state = await trx.selectFrom('ledger_state').select(['pruned_below']).where('id', '=', 1).executeTakeFirstOrThrow();
-    const from = Number(state.pruned_below);
+    const from = (await lockLedgerState(trx)).prunedBelow;
     // The prefix of the log dated before the cutoff: up to the first newer (or unsigned) event.
     const firstKept = await trx.selectFrom('ledger_events').select('seq').where('seq', '>=', from).where('at', '>=', cutoff).orderBy('seq').limit(1).executeTakeFirst();
     const prunedBelow = Math.max(from, Math.min(firstKept ? Number(firstKept.seq) : signed, signed));

@@ -23,6 +23,7 @@ export function startLedgerSchedule(ledger: Ledger, schedule: LedgerSchedule): {
       try {
         if (Date.now() - lastCheckpoint >= schedule.checkpointEveryMs) {
           lastCheckpoint = Date.now();
+          await ledger.ensurePartitions();
           await ledger.checkpoint();
         } else {
           await ledger.integrate();

@@ -125,9 +125,15 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
     // Where each stored leaf hash sits, to tell a moved event from a changed one.
     const positionOf = new Map<string, number>();
     for (const [idx, hash] of leaves) positionOf.set(hash.toString('hex'), idx);
+    // Each row is hashed once, though the look-ahead below asks for the next one's hash too.
+    const computedOf = new Map<Row, ReturnType<typeof hashOf>>();
+    const leafOf = (row: Row) => {
+      if (!computedOf.has(row)) computedOf.set(row, hashOf(row));
+      return computedOf.get(row);
+    };
     const hashAt = (p: number) => {
       const list = bySeq.get(p);
-      return list?.length === 1 ? hashOf(list[0]!)?.hash : undefined;
+      return list?.length === 1 ? leafOf(list[0]!)?.hash : undefined;
     };
 
     for (let p = start; p < stop; p++) {
@@ -152,7 +158,7 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
             deletedRun = undefined;
           }
           eventsChecked += list.length;
-          const hashed = list.map((row) => ({ row, computed: hashOf(row) }));
+          const hashed = list.map((row) => ({ row, computed: leafOf(row) }));
           if (list.length > 1) {
             const intruder = hashed.find((h) => !stored || !h.computed?.hash.equals(stored)) ?? hashed[1]!;
             note({ kind: 'inserted', index: p, eventId: intruder.row.id, message: `événement inséré à la position ${p} (${intruder.row.id}) : deux événements y prétendent` });

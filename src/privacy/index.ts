@@ -1,2 +1,2 @@
 export { accessJournal, journalLeafHash, JOURNAL_KINDS, JOURNAL_MAX_PAGE_SIZE, type JournalEntry, type JournalPage } from './journal.ts';
-export { listAccessReports, reportAccess, type AccessReport, type ReportForDpo } from './reports.ts';
+export { dpoContactsFor, listAccessReports, reportAccess, type AccessReport, type ReportForDpo } from './reports.ts';

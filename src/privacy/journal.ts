@@ -45,11 +45,17 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
   if (rows.length === 0) return { page, pageSize, total, entries: [], checkpoint: null };
 
   let checkpoint = await ledger.latestCheckpoint();
-  const needed = rows.some((r) => r.seq === null) ? Infinity : Math.max(...rows.map((r) => Number(r.seq))) + 1;
-  if (!checkpoint || Number(checkpoint.size) < needed) checkpoint = await ledger.checkpoint();
-  // Integrated by the checkpoint just signed: read their leaf indexes again.
-  const seqs = new Map((await db.selectFrom('ledger_events').select(['id', 'seq']).where('id', 'in', rows.map((r) => r.id)).execute()).map((r) => [r.id, r.seq]));
+  const pending = rows.some((r) => r.seq === null);
+  if (!checkpoint || pending || Number(checkpoint.size) <= Math.max(...rows.map((r) => Number(r.seq)))) checkpoint = await ledger.checkpoint();
+  // Events still pending were given their leaf index by the checkpoint just signed: read them again.
+  const seqs = pending
+    ? new Map((await db.selectFrom('ledger_events').select(['id', 'seq']).where('id', 'in', rows.map((r) => r.id)).execute()).map((r) => [r.id, Number(r.seq)]))
+    : new Map(rows.map((r) => [r.id, Number(r.seq)]));
   const size = Number(checkpoint!.size);
+  const proofs = await ledger.inclusionProofs(
+    rows.map((r) => seqs.get(r.id)!),
+    size,
+  );
 
   const organisationIds = [...new Set(rows.map((r) => r.organisation_id).filter((id): id is string => id !== null))];
   const names = new Map(
@@ -57,10 +63,10 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
   );
 
   const entries: JournalEntry[] = [];
-  for (const row of rows) {
-    const index = Number(seqs.get(row.id));
+  for (const [i, row] of rows.entries()) {
+    const index = seqs.get(row.id)!;
     const body = parseBody(row.body);
-    const proof = await ledger.inclusionProof(index, size);
+    const proof = proofs[i]!;
     entries.push({
       event: publicView(body),
       organisation: row.organisation_id ? { id: row.organisation_id, name: names.get(row.organisation_id) ?? row.organisation_id } : null,

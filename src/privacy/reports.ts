@@ -65,3 +65,27 @@ export async function listAccessReports(db: Executor, keyring: Keyring, options:
   }
   return out;
 }
+
+/** Who hears of a report: the DPO of the organisation that accessed, and the agency's DPOs. */
+export async function dpoContactsFor(db: Executor, organisationId: string | null): Promise<Set<string>> {
+  const contacts = new Set<string>();
+  if (organisationId) {
+    const agreement = await db
+      .selectFrom('agreements')
+      .select('dpo_contact')
+      .where('organisation_id', '=', organisationId)
+      .where('status', '=', 'active')
+      .orderBy('version', 'desc')
+      .executeTakeFirst();
+    if (agreement) contacts.add(agreement.dpo_contact);
+  }
+  const agency = await db
+    .selectFrom('agreements')
+    .innerJoin('organisations', 'organisations.id', 'agreements.organisation_id')
+    .select('agreements.dpo_contact')
+    .where('organisations.kind', '=', 'agency')
+    .where('agreements.status', '=', 'active')
+    .execute();
+  for (const row of agency) contacts.add(row.dpo_contact);
+  return contacts;
+}

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { announceToAccount, sendMessage } from '../../identity/index.ts';
 import { ValidationError } from '../../domain/index.ts';
-import { accessJournal, JOURNAL_MAX_PAGE_SIZE, reportAccess } from '../../privacy/index.ts';
+import { accessJournal, dpoContactsFor, JOURNAL_MAX_PAGE_SIZE, reportAccess } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { errorResponses } from '../schemas.ts';
@@ -107,15 +107,8 @@ export function myJournalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           ...(request.body.comment !== undefined ? { comment: request.body.comment } : {}),
         });
         const m = messengerOf(runtime);
-        // The DPO of the organisation that accessed, and the agency's: the report names the event, never a value.
-        const contacts = new Set<string>();
-        if (event.organisation) {
-          const agreement = await db.selectFrom('agreements').select('dpo_contact').where('organisation_id', '=', event.organisation).where('status', '=', 'active').orderBy('version', 'desc').executeTakeFirst();
-          if (agreement) contacts.add(agreement.dpo_contact);
-        }
-        for (const row of await db.selectFrom('agreements').innerJoin('organisations', 'organisations.id', 'agreements.organisation_id').select('agreements.dpo_contact').where('organisations.kind', '=', 'agency').where('agreements.status', '=', 'active').execute()) {
-          contacts.add(row.dpo_contact);
-        }
+        // The report names the event, never a value, nor who acted or from where.
+        const contacts = await dpoContactsFor(db, event.organisation);
         const body = [
           'Un demandeur d’emploi signale un accès suspect à son dossier.',
           `Signalement : ${report.id}`,

@@ -3,9 +3,9 @@ import { Type } from 'typebox';
 import { staffMemberOf } from '../../identity/index.ts';
 import { listAccessReports } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { actingAs } from '../event-context.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
+import { updateEventContext } from '../../ledger/index.ts';
 
 const READERS = ['dpo', 'security_officer'];
 
@@ -20,7 +20,7 @@ export function accessReportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
         void reply.status(403).send({ error: 'role_required', message: 'Réservé au délégué à la protection des données et au responsable de la sécurité.', requestId: request.id });
         return reply;
       }
-      actingAs({ actorId: staff.actorId, organisationId: staff.organisationId });
+      updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
     });
     app.get(
       '/',

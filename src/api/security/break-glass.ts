@@ -6,8 +6,7 @@ import { inTransaction } from '../../store/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
 import { SECURITY_OFFICER_ROLE } from '../staff/break-glass.ts';
-import { appendEvent } from '../../ledger/index.ts';
-import { actingAs } from '../event-context.ts';
+import { appendEvent, updateEventContext } from '../../ledger/index.ts';
 
 const tags = ['sécurité'];
 const security = [{ cookieAuth: [] }];
@@ -46,7 +45,7 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
         return reply;
       }
       request.staff = staff;
-      actingAs({ actorId: staff.actorId, organisationId: staff.organisationId });
+      updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
     });
 
     app.get(

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { staffMemberOf, type StaffMember } from '../../identity/index.ts';
 import type { Executor } from '../../store/index.ts';
-import { actingAs } from '../event-context.ts';
+import { updateEventContext } from '../../ledger/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,7 +18,7 @@ export function requireStaff(db: Executor) {
       return reply;
     }
     request.staff = staff;
-    actingAs({ actorId: staff.actorId, organisationId: staff.organisationId });
+    updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
   };
 }
 
