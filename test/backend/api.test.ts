@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { buildServer, createLogger } from '../../src/api/index.ts';
 import { ensureBootstrapAdmin, issueApiToken, revokeApiTokens } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { BACKEND, testEnvironment } from '../helpers/backend.ts';
 import { nirFor, samplePerson } from '../helpers/fixtures.ts';
+import { ledgerEvents } from '../helpers/ledger.ts';
 
 describe(`agency API (${BACKEND})`, () => {
   let runtime: Runtime;
@@ -16,12 +18,14 @@ describe(`agency API (${BACKEND})`, () => {
   let logLines: string[] = [];
 
   let server: TestServer;
+  let adminActorId: string;
 
   before(async () => {
     server = await openTestServer();
     ({ runtime, app, logLines } = server);
     const admin = await ensureBootstrapAdmin(runtime.database.db);
     token = admin.token!;
+    adminActorId = admin.actorId;
     // An active actor of the same organisation, without the bootstrap role.
     const org = await runtime.database.db.selectFrom('actors').select('organisation_id').where('id', '=', admin.actorId).executeTakeFirstOrThrow();
     await runtime.database.db
@@ -102,6 +106,31 @@ describe(`agency API (${BACKEND})`, () => {
     assert.equal(patched.json().fields.contact.phone, '+33639980124');
     const lookup = await app.inject({ method: 'POST', url: '/api/agency/persons/lookup', headers: auth(token), payload: { kind: 'nir', value: nirFor(1) } });
     assert.deepEqual(lookup.json(), { personIds: [personId] });
+
+    // The bootstrap administrator is recorded like anyone else: each call an event, naming its actor.
+    const mine = (await ledgerEvents(runtime.database.db)).filter((e) => e.details.personId === personId || (e.kind === 'person_search' && e.details.via === 'bootstrap'));
+    assert.deepEqual(
+      mine.map((e) => `${e.kind}:${String(e.details.operation)}`),
+      ['person_created:create', 'access_granted:read', 'access_granted:update', 'access_granted:read', 'person_search:lookup'],
+    );
+    assert.ok(mine.every((e) => e.details.actorId === adminActorId && e.details.via === 'bootstrap'));
+    assert.equal(mine[2]!.details.classes, 'health,contact');
+  });
+
+  it('records before it serves: with the ledger unwritable, a bootstrap create answers 503 and creates nothing', async () => {
+    const before = await personCount();
+    await sql`ALTER TABLE ledger_events RENAME TO ledger_events_off`.execute(runtime.database.db);
+    try {
+      const created = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: samplePerson(7) });
+      assert.equal(created.statusCode, 503);
+      assert.equal(created.json().error, 'ledger_unavailable');
+      const read = await app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, headers: auth(token) });
+      assert.equal(read.statusCode, 503);
+      assert.equal(read.json().fields, undefined);
+    } finally {
+      await sql`ALTER TABLE ledger_events_off RENAME TO ledger_events`.execute(runtime.database.db);
+    }
+    assert.equal(await personCount(), before);
   });
 
   it('bad input gets a 400 naming the field and the rule, and writes nothing', async () => {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { appendEvents, ensureLedgerPartition, parseBody, verifyLedger, type EventInput, type EventKind } from '../../src/ledger/index.ts';
+import { appendEvents, ensureLedgerPartition, parseBody, signerFromSeed, verifierKeyOf, verifyLedger, type EventInput, type EventKind } from '../../src/ledger/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, childEnv, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -94,9 +95,11 @@ describe(`rempart ledger (${BACKEND})`, () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /Témoin : les points de contrôle 30 et 40 sont incohérents/);
 
-    const otherKey = document.verifierKey.replace(/\+[0-9a-f]{8}\+/, '+00000000+');
+    // A witness configured with another log's key (same name, other key) accepts none of these checkpoints.
+    const otherKey = verifierKeyOf(signerFromSeed(runtime.ledger.origin, randomBytes(32)));
     const wrongKey = await runCli(['ledger', 'witness', '--key', otherKey, '--older', older, '--newer', newer, '--proof', proofFile], witnessEnv);
-    assert.notEqual(wrongKey.code, 0);
+    assert.equal(wrongKey.code, 1);
+    assert.match(wrongKey.stderr, /Témoin : point de contrôle non signé par la clé du journal/);
   });
 
   it('prune: refuses a date inside the retention period, naming the option, and changes nothing', async () => {
