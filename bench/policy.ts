@@ -92,7 +92,7 @@ export function syntheticNetwork(count = ORGANISATIONS, requestCount = 20_000): 
 
 /** The baseline: a decision that asks nothing. */
 function allowAll(request: DecisionRequest): Decision {
-  return { allowed: true, classes: (request.classes as FieldClass[] | undefined) ?? [], purpose: request.purpose ?? '', caseReference: request.caseReference ?? '', agreement: { id: '', reference: '', version: 0 }, relationship: 'caseload', obligations: { recordAccess: true, dailyCeiling: 0, retentionDays: 0 } };
+  return { allowed: true, classes: (request.classes as FieldClass[] | undefined) ?? [], purpose: request.purpose ?? '', caseReference: request.caseReference ?? '', agreement: { id: '', reference: '', version: 0 }, relationship: 'caseload', obligations: { recordAccess: true, dailyCeiling: 0, retentionDays: 0, followUpExpected: false } };
 }
 
 interface Timing {

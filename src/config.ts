@@ -22,6 +22,8 @@ export interface Config {
   checkpointSeconds: number;
   /** OpenID Connect providers Rempart accepts logins from; absent when none is configured. */
   oidc?: OidcConfig;
+  /** Where the guard posts its alerts (the security operations centre), and the key that signs them. */
+  guardWebhook?: { url: string; secret?: string };
 }
 
 export type OidcProviderName = 'franceconnect' | 'proconnect';
@@ -78,7 +80,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointSeconds,
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
     ...oidcFrom(env),
+    ...guardWebhookFrom(env),
   };
+}
+
+function guardWebhookFrom(env: NodeJS.ProcessEnv): Pick<Config, 'guardWebhook'> {
+  const text = env.REMPART_GUARD_WEBHOOK_URL;
+  if (!text) return {};
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`REMPART_GUARD_WEBHOOK_URL must be an absolute URL, got "${text}"`);
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) throw new ConfigError(`REMPART_GUARD_WEBHOOK_URL must use https (http only for localhost), got "${text}"`);
+  return { guardWebhook: { url: url.toString(), ...(env.REMPART_GUARD_WEBHOOK_SECRET ? { secret: env.REMPART_GUARD_WEBHOOK_SECRET } : {}) } };
 }
 
 const OIDC_ENV_PREFIXES: Record<OidcProviderName, string> = { franceconnect: 'REMPART_FRANCECONNECT', proconnect: 'REMPART_PROCONNECT' };

@@ -6,6 +6,15 @@ import type { PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
 import { appendEvent } from '../ledger/index.ts';
+import type { Guard, GuardedActor, GuardRefusal } from '../guard/index.ts';
+import { networkOf } from '../identity/index.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The guard on every read path (budgets, signals, decoys, containment). */
+    guard: Guard;
+  }
+}
 
 /**
  * What every audience's data routes share (staff by session, partner systems by token): the
@@ -44,8 +53,28 @@ export interface AccessContext {
   operation: string;
 }
 
+/** Who reads, as the guard counts them: a staff member with their session, or a machine client. */
+export function guardedActor(request: FastifyRequest): GuardedActor | undefined {
+  if (request.staff) {
+    return {
+      id: request.staff.actorId,
+      organisationId: request.staff.organisationId,
+      accountId: request.staff.accountId,
+      ...(request.session ? { session: { publicId: request.session.public_id, network: request.session.network } } : {}),
+    };
+  }
+  if (request.machineClient) return { id: request.machineClient.actorId, organisationId: request.machineClient.organisationId };
+  if (request.actor) return { id: request.actor.id, organisationId: request.actor.organisationId };
+  return undefined;
+}
+
+/** Refusals that tell the guard someone asked for a person outside their scope (probing, or a decoy). */
+const OUT_OF_SCOPE = new Set<DenialReason>(['person_out_of_scope', 'condition_not_met']);
+
 /** Record a refusal (reason only, no value) and answer it, the same for a person who does not exist as for one out of scope. */
 export async function refuse(db: Executor, request: FastifyRequest, reply: FastifyReply, reason: DenialReason, context: AccessContext, declared?: Partial<DeclaredPurpose>) {
+  const actor = guardedActor(request);
+  if (actor && OUT_OF_SCOPE.has(reason) && context.personId) await request.server.guard.noteRefusal(actor, context.personId);
   await appendEvent(db, 'access_denied', {
     actorId: actingActorId(request),
     personId: context.personId ?? null,
@@ -55,6 +84,47 @@ export async function refuse(db: Executor, request: FastifyRequest, reply: Fasti
     details: { reason },
   });
   return reply.status(DENIAL_REASONS[reason]).send({ error: reason, message: DENIAL_MESSAGES[reason] ?? 'Accès refusé.', requestId: request.id });
+}
+
+export const GUARD_MESSAGES: Record<GuardRefusal, string> = {
+  guard_limit_reached: 'Volume de consultation dépassé : l’accès est refusé et le responsable de la sécurité est alerté.',
+  actor_contained: 'Votre compte est suspendu par mesure de sécurité : contactez le référent sécurité de votre organisation.',
+  session_moved: 'Votre session a changé de réseau : elle est fermée par sécurité. Reconnectez-vous.',
+};
+
+/**
+ * The guard's word before the data of `personIds` leaves: true to go on; otherwise the refusal
+ * is recorded and answered (401 for a session that moved, 403 for the rest).
+ */
+export async function admitted(
+  db: Executor,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  decision: Extract<AccessDecision, { allowed: true }>,
+  personIds: readonly string[],
+  operation: string,
+): Promise<boolean> {
+  const actor = guardedActor(request);
+  if (!actor) throw new Error('a guarded read needs an acting actor');
+  const admission = await request.server.guard.admit({
+    actor,
+    network: networkOf(request.ip),
+    purpose: decision.purpose,
+    dailyCeiling: decision.obligations.dailyCeiling,
+    followUpExpected: decision.obligations.followUpExpected,
+    personIds,
+  });
+  if (admission.allowed) return true;
+  await appendEvent(db, 'access_denied', {
+    actorId: actor.id,
+    personId: personIds.length === 1 ? personIds[0]! : null,
+    purpose: decision.purpose,
+    caseReference: decision.caseReference,
+    operation,
+    details: { reason: admission.reason, containment: admission.containmentId ?? null },
+  });
+  void reply.status(admission.reason === 'session_moved' ? 401 : 403).send({ error: admission.reason, message: GUARD_MESSAGES[admission.reason], requestId: request.id });
+  return false;
 }
 
 /** The access that is about to happen, recorded before any value leaves (classes, purpose, case, person). */

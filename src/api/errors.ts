@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecryptionError, KeyringError } from '../crypto/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/index.ts';
 import { LedgerUnavailableError } from '../ledger/index.ts';
+import { GuardUnavailableError } from '../guard/index.ts';
 
 export interface ErrorBody {
   error: string;
@@ -42,6 +43,12 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     // Fail closed: no event, no data and no write (the write's transaction held the event and rolled back with it).
     request.log.error({ err: { message: error.message } }, 'ledger unavailable');
     void reply.status(503).send({ error: 'ledger_unavailable', message: 'Le journal des accès ne peut pas enregistrer cette opération : elle n’a pas eu lieu. Réessayez plus tard.', requestId });
+    return;
+  }
+  if (error instanceof GuardUnavailableError) {
+    // Fail closed: a guard that cannot count lets nothing through.
+    request.log.error({ err: { message: error.message } }, 'guard unavailable');
+    void reply.status(503).send({ error: 'guard_unavailable', message: 'Le contrôle des volumes de consultation est indisponible : aucune donnée n’est communiquée. Réessayez plus tard.', requestId });
     return;
   }
   if (error instanceof KeyringError) {

@@ -24,6 +24,7 @@ import { staffRoutes } from './staff/index.ts';
 import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerEventContext } from './event-context.ts';
+import { guardRoutes } from './security/guard.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { myJournalRoutes } from './me/journal.ts';
 import { accessReportRoutes } from './security/access-reports.ts';
@@ -40,6 +41,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   registerEventContext(app);
+  app.decorate('guard', runtime.guard);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -71,6 +73,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   await app.register(staffRoutes(runtime), { prefix: '/api/staff' });
   await app.register(breakGlassReviewRoutes(runtime), { prefix: '/api/security/break-glass' });
   await app.register(accessReportRoutes(runtime), { prefix: '/api/security/access-reports' });
+  await app.register(guardRoutes(runtime), { prefix: '/api/security/guard' });
   await app.register(ledgerRoutes(runtime), { prefix: '/api/ledger' });
   await app.register(myJournalRoutes(runtime), { prefix: '/api/me' });
   app.setNotFoundHandler((request, reply) => {

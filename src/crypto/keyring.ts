@@ -148,6 +148,14 @@ export class Keyring {
     return Buffer.from(this.#ledgerSigning);
   }
 
+  /**
+   * The guard's key for the digests of search neighbourhoods (never an identifier): derived from
+   * the NIR blind-index key, so every process holding the keyring computes the same digests.
+   */
+  guardKey(): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.blindIndexKey('nir'), Buffer.alloc(0), 'rempart/guard/search-neighbourhood/v1', KEY_BYTES));
+  }
+
   /** A new keyring with one more version of a class's key, made active. */
   withNewVersion(fieldClass: KeySeries): Keyring {
     const doc = this.#document();

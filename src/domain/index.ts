@@ -13,3 +13,4 @@ export {
 export { canonicalNewPerson, canonicalPersonPatch, validateNewPerson, validatePersonPatch } from './person-rules.ts';
 export { schemaIssues, validate } from './validation.ts';
 export * from './validators.ts';
+export { systemClock, type Clock } from './clock.ts';

@@ -8,6 +8,8 @@ export interface StaffMember {
   organisationId: string;
   organisationKind: string;
   organisationStatus: string;
+  /** `suspended` while the guard contains the actor. */
+  actorStatus: string;
   roles: string[];
 }
 
@@ -16,7 +18,7 @@ export async function staffMemberOf(db: Executor, accountId: string): Promise<St
     .selectFrom('accounts')
     .innerJoin('actors', 'actors.id', 'accounts.actor_id')
     .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
-    .select(['accounts.id', 'accounts.login', 'actors.id as actor_id', 'actors.roles', 'organisations.id as organisation_id', 'organisations.kind', 'organisations.status'])
+    .select(['accounts.id', 'accounts.login', 'actors.id as actor_id', 'actors.roles', 'actors.status as actor_status', 'organisations.id as organisation_id', 'organisations.kind', 'organisations.status'])
     .where('accounts.id', '=', accountId)
     .where('accounts.kind', '=', 'staff')
     .executeTakeFirst();
@@ -28,6 +30,7 @@ export async function staffMemberOf(db: Executor, accountId: string): Promise<St
     organisationId: row.organisation_id,
     organisationKind: row.kind,
     organisationStatus: row.status,
+    actorStatus: row.actor_status,
     roles: JSON.parse(row.roles) as string[],
   };
 }

@@ -54,6 +54,11 @@ export const EVENT_KINDS = [
   'break_glass_reviewed',
   'caller_verification_started',
   'caller_verified',
+  // the guard
+  'guard_alert',
+  'guard_containment',
+  'guard_release',
+  'decoys_planted',
   // agreements and postures
   'derogation_granted',
   'derogation_revoked',

@@ -64,6 +64,8 @@ export interface Obligations {
   recordAccess: true;
   dailyCeiling: number;
   retentionDays: number;
+  /** The purpose lets the actor write: reading many files and writing nothing is then a signal. */
+  followUpExpected: boolean;
 }
 
 export type Decision =
@@ -140,6 +142,6 @@ export function decide(request: DecisionRequest): Decision {
     caseReference: request.caseReference,
     agreement: { id: agreement.id, reference: agreement.reference, version: agreement.version },
     relationship: rule.relationship,
-    obligations: { recordAccess: true, dailyCeiling: rule.dailyCeiling, retentionDays: rule.retentionDays },
+    obligations: { recordAccess: true, dailyCeiling: rule.dailyCeiling, retentionDays: rule.retentionDays, followUpExpected: rule.write.length > 0 },
   };
 }

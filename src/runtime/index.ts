@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
+import { systemClock, type Clock } from '../domain/index.ts';
+import { createAlertSink, Guard } from '../guard/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, signerFromSeed } from '../ledger/index.ts';
 import { FileOutbox, type Notifier } from '../notify/index.ts';
@@ -17,6 +19,10 @@ export interface Runtime {
   readonly notifier: Notifier;
   /** The access ledger: integration into the Merkle tree, signed checkpoints, proofs. */
   readonly ledger: Ledger;
+  /** Where "now" comes from for the guard's windows: the system, or a simulation. */
+  readonly clock: Clock;
+  /** Budgets, signals, decoys and containment on every read path. */
+  readonly guard: Guard;
   close(): Promise<void>;
 }
 
@@ -24,6 +30,8 @@ export interface OpenOptions {
   /** PostgreSQL schema for isolated test runs. */
   pgSchema?: string;
   warn?: (message: string) => void;
+  /** Injected time for the guard (the attack simulator runs days in seconds). */
+  clock?: Clock;
 }
 
 export const DEV_KEYRING_WARNING = [
@@ -62,6 +70,10 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     await recordKeyring(database.db, keyring);
     const holder = new KeyringHolder(keyring, config.keyring);
     const ledger = await Ledger.open(database.db, database.flavour, (origin) => signerFromSeed(origin, keyring.ledgerSigningSeed()), ledgerOrigin(config));
+    const notifier = new FileOutbox(join(config.dataDir, 'outbox'));
+    const clock = options.clock ?? systemClock;
+    const alerts = createAlertSink({ db: database.db, keyring: () => holder.current, notifier, ...(config.guardWebhook ? { webhook: config.guardWebhook } : {}), warn });
+    const guard = new Guard({ db: database.db, flavour: database.flavour, clock, key: () => holder.current.guardKey(), alerts });
     return {
       config,
       database,
@@ -69,8 +81,10 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
         return holder.current;
       },
       persons: new PersonStore(database.db, holder),
-      notifier: new FileOutbox(join(config.dataDir, 'outbox')),
+      notifier,
       ledger,
+      clock,
+      guard,
       close: () => database.close(),
     };
   } catch (error) {

@@ -3,11 +3,13 @@ import { type CaseloadsTable, chunks, type Executor, inTransaction, type PersonS
 import { deterministicUuid } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
 import { inlineSealer, workerSealer } from './parallel.ts';
-import { CHUNK_SIZE, generateChunk, NIR_CAPACITY } from './population.ts';
+import { CHUNK_SIZE, generateChunk } from './population.ts';
 import type { BatchJob, SealedBatch } from './sealing.ts';
 
 export { NETWORK } from './network.ts';
 export { CHUNK_SIZE, NIR_CAPACITY } from './population.ts';
+export { DECOY_RESERVE, decoyCountFor, plantDecoys, POPULATION_CAPACITY } from './decoys.ts';
+import { POPULATION_CAPACITY } from './decoys.ts';
 
 export interface SeedOptions {
   persons: number;
@@ -51,7 +53,7 @@ async function personsDone(db: Executor, seed: number): Promise<number> {
  */
 export async function seedDatabase(db: Executor, persons: PersonStore, keyring: Keyring, options: SeedOptions): Promise<SeedResult> {
   const { seed } = options;
-  if (options.persons > NIR_CAPACITY) throw new RangeError(`at most ${NIR_CAPACITY} persons per seed (unique NIRs)`);
+  if (options.persons > POPULATION_CAPACITY) throw new RangeError(`at most ${POPULATION_CAPACITY} persons per seed (unique NIRs, the rest kept for decoys)`);
   const now = new Date().toISOString();
   const network = networkRows(seed, now);
   await insertNetwork(db, network);

@@ -13,6 +13,7 @@ import { machineClients } from './migrations/0006_machine_clients.ts';
 import { policy } from './migrations/0007_policy.ts';
 import { ledger } from './migrations/0008_ledger.ts';
 import { ledgerEvents } from './migrations/0009_ledger_events.ts';
+import { guard } from './migrations/0010_guard.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -92,6 +93,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0007_policy': policy(flavour),
     '0008_ledger': ledger(flavour),
     '0009_ledger_events': ledgerEvents(flavour),
+    '0010_guard': guard(flavour),
   };
 }
 

@@ -26,3 +26,4 @@ export type * from './tables/machine-clients.ts';
 export type * from './tables/passkeys.ts';
 export type * from './tables/policy.ts';
 export type * from './tables/ledger.ts';
+export type * from './tables/guard.ts';

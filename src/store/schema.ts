@@ -3,6 +3,7 @@ import type { FederationTables } from './tables/federation.ts';
 import type { MachineClientTables } from './tables/machine-clients.ts';
 import type { PasskeyTables } from './tables/passkeys.ts';
 import type { LedgerTables } from './tables/ledger.ts';
+import type { GuardTables } from './tables/guard.ts';
 import type { PolicyTables } from './tables/policy.ts';
 import type { FieldClass } from '../domain/index.ts';
 
@@ -198,7 +199,7 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables {
+export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

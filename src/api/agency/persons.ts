@@ -6,7 +6,14 @@ import { appendEvent } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
 import { requireRole } from '../auth.ts';
+import { guardedActor, GUARD_MESSAGES } from '../access.ts';
+import { networkOf } from '../../identity/index.ts';
+import type { Admission } from '../../guard/index.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorResponses, LookupBodySchema, PersonIdParams, PersonRecordSchema } from '../schemas.ts';
+
+/** The bootstrap administrator has no agreement: its role's budget is its only bound. */
+const BOOTSTRAP_DAILY_CEILING = 1_000_000;
 
 /**
  * The agency's file API. Until the policy layer (purpose, agreement, relationship) exists,
@@ -14,6 +21,16 @@ import { errorResponses, LookupBodySchema, PersonIdParams, PersonRecordSchema } 
  * event like any other access: writes in the same transaction, reads before the data leaves.
  */
 export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  /** The guard counts the bootstrap administrator's reads like anyone's (its own budget, no agreement ceiling). */
+  async function refused(request: FastifyRequest, reply: FastifyReply, admission: Admission, personId: string | null, operation: string): Promise<boolean> {
+    if (admission.allowed) return false;
+    await appendEvent(runtime.database.db, 'access_denied', { personId, operation, details: { reason: admission.reason, containment: admission.containmentId ?? null, via: 'bootstrap' } });
+    void reply.status(403).send({ error: admission.reason, message: GUARD_MESSAGES[admission.reason], requestId: request.id });
+    return true;
+  }
+  const admit = (request: FastifyRequest, personId: string) =>
+    runtime.guard.admit({ actor: guardedActor(request)!, network: networkOf(request.ip), purpose: 'bootstrap', dailyCeiling: BOOTSTRAP_DAILY_CEILING, followUpExpected: false, personIds: [personId] });
+
   return async (app) => {
     // Before the body is even parsed: an unauthenticated caller learns nothing, not even the schema.
     app.addHook('onRequest', requireRole(runtime.database.db, [BOOTSTRAP_ROLE]));
@@ -37,7 +54,8 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
     app.get(
       '/persons/:id',
       { schema: { tags: ['dossiers'], summary: 'Lire un dossier entier', security, params: PersonIdParams, response: { 200: PersonRecordSchema, ...errorResponses } } },
-      async (request) => {
+      async (request, reply) => {
+        if (await refused(request, reply, await admit(request, request.params.id), request.params.id, 'read')) return reply;
         const record = await runtime.persons.read(request.params.id, FIELD_CLASSES);
         await appendEvent(runtime.database.db, 'access_granted', { personId: request.params.id, operation: 'read', classes: Object.keys(record.fields), details: { via: 'bootstrap' } });
         return record;
@@ -56,13 +74,14 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
           response: { 200: PersonRecordSchema, ...errorResponses },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const patch = canonicalPersonPatch(request.body, 'body');
         await inTransaction(runtime.database.db, async (trx) => {
           await runtime.persons.update(request.params.id, patch, trx);
           await appendEvent(trx, 'access_granted', { personId: request.params.id, operation: 'update', classes: Object.keys(patch), details: { via: 'bootstrap' } });
         });
         request.log.info({ personId: request.params.id, actorId: request.actor?.id }, 'person updated');
+        if (await refused(request, reply, await admit(request, request.params.id), request.params.id, 'read')) return reply;
         const record = await runtime.persons.read(request.params.id, FIELD_CLASSES);
         await appendEvent(runtime.database.db, 'access_granted', { personId: request.params.id, operation: 'read', classes: Object.keys(record.fields), details: { via: 'bootstrap' } });
         return record;
@@ -80,8 +99,10 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
           response: { 200: Type.Object({ personIds: Type.Array(Type.String()) }), ...errorResponses },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const personIds = await runtime.persons.lookup(request.body.kind, request.body.value);
+        const swept = await runtime.guard.noteSearch(guardedActor(request)!, { kind: request.body.kind, value: request.body.value }, personIds, personIds.length);
+        if (await refused(request, reply, swept, null, 'lookup')) return reply;
         await appendEvent(runtime.database.db, 'person_search', { operation: 'lookup', details: { kind: request.body.kind, results: personIds.length, via: 'bootstrap' } });
         return { personIds };
       },

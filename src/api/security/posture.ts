@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ValidationError } from '../../domain/index.ts';
 import { staffMemberOf } from '../../identity/staff.ts';
+import { READERS, requireSecurityRole, WRITERS } from './roles.ts';
 import {
   AgreementFileSchema,
   agreementHistory,
@@ -17,7 +17,6 @@ import {
   revokeDerogation,
   updatePosture,
 } from '../../policy/index.ts';
-import type { Executor } from '../../store/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { errorResponses } from '../schemas.ts';
@@ -69,23 +68,6 @@ const AgreementVersionView = Type.Object({
   history: Type.Array(Type.Object({ id: Type.String(), version: Type.Integer(), status: Type.String(), createdAt: Type.String() })),
 });
 
-const READERS = ['dpo', 'security_officer'] as const;
-const WRITERS = ['security_officer'] as const;
-
-/** Staff whose actor holds one of `roles` (the regional DPO, the security officer), or 403. */
-function requireRole(db: Executor, roles: readonly string[]) {
-  return async function roleCheck(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const member = request.account ? await staffMemberOf(db, request.account.id) : undefined;
-    if (member && member.organisationStatus === 'active' && member.roles.some((r) => roles.includes(r))) return;
-    void reply.status(403).send({
-      error: 'role_required',
-      message: roles.length === 1 ? 'Réservé au responsable de la sécurité des systèmes d’information.' : 'Réservé au délégué à la protection des données et au responsable de la sécurité.',
-      requestId: request.id,
-    });
-    return reply;
-  };
-}
-
 /** Domain checks name fields relative to the body; the API names them from the request. */
 async function inBody<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -107,8 +89,8 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireSession(db));
     // Before the body is validated: a caller without the role learns nothing from a 400.
-    const read = { preValidation: requireRole(db, READERS) };
-    const write = { preValidation: requireRole(db, WRITERS), preHandler: requireRecentSecondFactor(db) };
+    const read = { preValidation: requireSecurityRole(db, READERS) };
+    const write = { preValidation: requireSecurityRole(db, WRITERS), preHandler: requireRecentSecondFactor(db) };
 
     app.get(
       '/compliance',

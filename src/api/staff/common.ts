@@ -17,6 +17,10 @@ export function requireStaff(db: Executor) {
       void reply.status(403).send({ error: 'not_staff', message: 'Réservé aux agents habilités.', requestId: request.id });
       return reply;
     }
+    if (staff.actorStatus !== 'active') {
+      void reply.status(403).send({ error: 'actor_contained', message: 'Votre compte est suspendu par mesure de sécurité : contactez le référent sécurité de votre organisation.', requestId: request.id });
+      return reply;
+    }
     request.staff = staff;
     updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
   };

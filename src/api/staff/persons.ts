@@ -6,7 +6,8 @@ import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type Ac
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-import { accessErrorResponses as staffErrorResponses, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
+import { accessErrorResponses as staffErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, guardedActor, GUARD_MESSAGES, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
+import type { SearchCriterion } from '../../guard/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
 const tags = ['agents'];
@@ -92,6 +93,7 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!purpose) return reply;
         const decision = await decideFor(request, personId, purpose, 'read', classes);
         if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
+        if (!(await admitted(db, request, reply, decision, [personId], 'read'))) return reply;
         await recordGrant(db, request, decision, { operation: 'read', personId });
         const record = await runtime.persons.read(personId, decision.classes);
         return { id: record.id, status: record.status, fields: onlyDecided(record.fields, decision.classes), decision: decisionView(decision) };
@@ -124,6 +126,8 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           await recordGrant(trx, request, decision, { operation: 'write', personId });
           await runtime.persons.update(personId, patch, trx);
         });
+        // A follow-up: what a person doing their job does with the files they read.
+        await runtime.guard.noteFollowUp(request.staff!.actorId, request.staff!.organisationId, personId);
         return { id: personId, written: decision.classes, decision: decisionView(decision) };
       },
     );
@@ -160,6 +164,14 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         decisions.forEach((decision, i) => {
           if (decision.allowed) allowed.push({ ...decision, personId: matches[i]! });
         });
+        // The guard sees the search's shape (never the identifier) before anything leaves: a sweep stops here.
+        const criterion: SearchCriterion = person ? { kind: 'name_birth', ...person } : { kind: kind as 'nir' | 'france_travail_id', value: searched };
+        const swept = await runtime.guard.noteSearch(guardedActor(request)!, criterion, matches, allowed.length);
+        if (!swept.allowed) {
+          await appendEvent(db, 'access_denied', { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'search', details: { reason: swept.reason, containment: swept.containmentId ?? null } });
+          return reply.status(403).send({ error: swept.reason, message: GUARD_MESSAGES[swept.reason], requestId: request.id });
+        }
+        if (allowed.length && !(await admitted(db, request, reply, allowed[0]!, allowed.map((a) => a.personId), 'search'))) return reply;
         // The search is recorded without the identifier searched; a miss and a match out of scope look the same.
         await appendEvent(db, 'person_search', {
           actorId: request.staff!.actorId,

@@ -1,12 +1,12 @@
 import { Type } from 'typebox';
 import { validate } from '../../domain/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { NIR_CAPACITY, seedDatabase, type SeedResult } from '../../seed/index.ts';
+import { plantDecoys, POPULATION_CAPACITY, seedDatabase, type SeedResult } from '../../seed/index.ts';
 import { progressBar } from '../progress.ts';
 
 export const SeedOptionsSchema = Type.Object(
   {
-    persons: Type.Integer({ minimum: 1, maximum: NIR_CAPACITY }),
+    persons: Type.Integer({ minimum: 1, maximum: POPULATION_CAPACITY }),
     seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }),
     batch: Type.Integer({ minimum: 100, maximum: 20_000 }),
   },
@@ -30,11 +30,13 @@ export async function runSeed(runtime: Runtime, raw: unknown, quiet = false): Pr
     onProgress: (done) => bar?.update(done),
   });
   bar?.stop();
+  // Honeytokens in every organisation's scope, in proportion to the population.
+  const decoys = await plantDecoys(runtime.database.db, runtime.persons, { seed: options.seed, population: result.target });
   const seconds = (Date.now() - started) / 1000;
   if (!quiet) {
     const rate = result.inserted / Math.max(seconds, 0.001);
     process.stdout.write(
-      `Peuplement (graine ${result.seed}) : ${result.inserted} personnes créées en ${seconds.toFixed(1)} s (${Math.round(rate)} personnes/s), ${result.target} au total.\n`,
+      `Peuplement (graine ${result.seed}) : ${result.inserted} personnes créées en ${seconds.toFixed(1)} s (${Math.round(rate)} personnes/s), ${result.target} au total ; ${decoys.total} leurres.\n`,
     );
   }
   return result;

@@ -41,6 +41,7 @@ export async function requireOrgAdmin(db: Executor, accountId: string): Promise<
   const member = await staffMemberOf(db, accountId);
   if (!member || !member.roles.includes(ORG_ADMIN_ROLE)) throw new ForbiddenError('Réservé aux administrateurs des comptes de l’organisation.', 'not_org_admin');
   if (member.organisationStatus !== 'active') throw new ForbiddenError('Organisation suspendue : administration des comptes impossible.', 'organisation_suspended');
+  if (member.actorStatus !== 'active') throw new ForbiddenError('Compte suspendu par mesure de sécurité : administration des comptes impossible.', 'actor_contained');
   return member;
 }
 

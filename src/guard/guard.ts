@@ -1,0 +1,418 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Clock } from '../domain/index.ts';
+import { appendEvent } from '../ledger/index.ts';
+import type { Executor, Flavour } from '../store/index.ts';
+import type { AlertSink, GuardAlert } from './alerts.ts';
+import { GuardUnavailableError } from './errors.ts';
+import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS as T } from './profiles.ts';
+import { searchShape, type SearchCriterion } from './search-shape.ts';
+import { countSeen, DAY_MS, HOUR_MS, lastSeen, newIn, scopes, since, touch } from './windows.ts';
+
+/** Who reads: the actor and its organisation; the account and session when a person is behind it. */
+export interface GuardedActor {
+  id: string;
+  organisationId: string;
+  accountId?: string | null;
+  /** The staff session the request came with: its public id and the network it was issued to. */
+  session?: { publicId: string; network: string } | undefined;
+}
+
+export interface ReadRequest {
+  actor: GuardedActor;
+  /** The network (a /24 or /48) the request comes from. */
+  network: string;
+  purpose: string;
+  /** The agreement's daily ceiling for the purpose: distinct persons per organisation per day. */
+  dailyCeiling: number;
+  /** Whether the purpose lets the actor write a follow-up (then reading without one is a signal). */
+  followUpExpected: boolean;
+  personIds: readonly string[];
+}
+
+export type GuardRefusal = 'guard_limit_reached' | 'actor_contained' | 'session_moved';
+
+export type Admission = { allowed: true } | { allowed: false; reason: GuardRefusal; containmentId?: string };
+
+export interface GuardOptions {
+  db: Executor;
+  flavour: Flavour;
+  clock: Clock;
+  /** The key for search neighbourhood digests (follows keyring rotations). */
+  key: () => Buffer;
+  alerts: AlertSink;
+}
+
+interface Raised {
+  signal: string;
+  severity: 'alert' | 'contain';
+  figures: Record<string, number | string | boolean>;
+  /** Dedup: an alert is raised once per actor (or organisation) and signal within this window. */
+  onceWithin?: number;
+}
+
+/** What one admission decided inside its transaction, delivered after it commits. */
+interface Outcome<T> {
+  value: T;
+  alerts: GuardAlert[];
+}
+
+const iso = (d: Date) => d.toISOString();
+
+/**
+ * The guard on the read path: every person about to leave the server is counted against the
+ * actor's and the organisation's sliding windows, checked against the decoys, and weighed by
+ * the behavioural signals, before the access event is written and anything is decrypted. The
+ * state is in the database, one organisation at a time under a lock, so several server
+ * processes share the counters and a restart forgets nothing.
+ */
+export class Guard {
+  readonly #o: GuardOptions;
+
+  constructor(options: GuardOptions) {
+    this.#o = options;
+  }
+
+  get clock(): Clock {
+    return this.#o.clock;
+  }
+
+  /** Count these persons for this actor before any of their data leaves; contain the actor if it must. */
+  async admit(request: ReadRequest): Promise<Admission> {
+    const { actor } = request;
+    if (actor.session && actor.session.network !== request.network) return this.#sessionMoved(request);
+    return this.#run(actor.organisationId, async (trx, now, alerts) => {
+      const decoys = await decoysAmong(trx, request.personIds);
+      if (decoys.length) {
+        // A decoy is served like any file, so the reader cannot tell which one tripped the wire.
+        await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: decoys.length } }, alerts);
+        await this.#count(trx, now, request);
+        return { allowed: true } as Admission;
+      }
+      const actorScope = scopes.actor(actor.id);
+      const hourFrom = since(now, HOUR_MS);
+      const dayFrom = since(now, DAY_MS);
+      const seen = await lastSeen(trx, actorScope, request.personIds);
+      const newHour = newIn(seen, request.personIds, hourFrom).length;
+      const newDay = newIn(seen, request.personIds, dayFrom).length;
+      const budget = budgetFor(await rolesOf(trx, actor.id), request.dailyCeiling);
+      const hour = (await countSeen(trx, actorScope, hourFrom)) + newHour;
+      const day = (await countSeen(trx, actorScope, dayFrom)) + newDay;
+      const orgScope = scopes.organisation(actor.organisationId, request.purpose);
+      const orgSeen = await lastSeen(trx, orgScope, request.personIds);
+      const orgDay = (await countSeen(trx, orgScope, dayFrom)) + newIn(orgSeen, request.personIds, dayFrom).length;
+
+      if (hour > budget.hour.hard || day > budget.day.hard) {
+        const window = hour > budget.hour.hard ? 'hour' : 'day';
+        const figures = { window, persons: window === 'hour' ? hour - newHour : day - newDay, limit: budget[window].hard };
+        if (await this.#releasedRecently(trx, actor.id, now)) {
+          await this.#raise(trx, now, actor, { signal: `budget_${window}_hard`, severity: 'alert', figures, onceWithin: HOUR_MS }, alerts);
+          return { allowed: false, reason: 'guard_limit_reached' };
+        }
+        const containmentId = await this.#contain(trx, now, actor, { signal: `budget_${window}_hard`, severity: 'contain', figures }, alerts);
+        return { allowed: false, reason: 'guard_limit_reached', ...(containmentId ? { containmentId } : {}) };
+      }
+      if (orgDay > request.dailyCeiling) {
+        // The agreement's ceiling: the organisation reads no more today under this purpose; not one actor's fault.
+        await this.#raise(trx, now, { ...actor, id: '' }, { signal: 'agreement_ceiling', severity: 'alert', figures: { purpose: request.purpose, persons: orgDay - 1, limit: request.dailyCeiling }, onceWithin: DAY_MS }, alerts);
+        return { allowed: false, reason: 'guard_limit_reached' };
+      }
+
+      const raised = await this.#signalsBeforeCounting(trx, now, request, { hour, day, orgDay, newDay, budget: budget });
+      const containing = raised.find((r) => r.severity === 'contain');
+      if (containing) {
+        const containmentId = await this.#contain(trx, now, actor, containing, alerts);
+        return { allowed: false, reason: 'actor_contained', ...(containmentId ? { containmentId } : {}) };
+      }
+      for (const r of raised) await this.#raise(trx, now, actor, r, alerts);
+      await this.#count(trx, now, request, newDay);
+      return { allowed: true };
+    });
+  }
+
+  /**
+   * A search, before its results are admitted: its shape (never the identifier) is kept for the
+   * enumeration signals. Returns the refusal when the search itself gives the sweep away.
+   */
+  async noteSearch(actor: GuardedActor, criterion: SearchCriterion, matches: readonly string[], hits: number): Promise<Admission> {
+    return this.#run(actor.organisationId, async (trx, now, alerts) => {
+      if ((await decoysAmong(trx, matches)).length) {
+        // Nobody doing their job looks a decoy up: contained, and answered as usual (the wire stays hidden).
+        await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, searched: true } }, alerts);
+        return { allowed: true } as Admission;
+      }
+      const shape = searchShape(this.#o.key(), criterion);
+      await trx
+        .insertInto('guard_searches')
+        .values({ id: randomUUID(), actor_id: actor.id, at: iso(now), kind: criterion.kind, bucket: shape.bucket, rank: shape.rank, hit: hits > 0 ? 1 : 0 })
+        .execute();
+      const hourFrom = since(now, HOUR_MS);
+      const recent = await trx.selectFrom('guard_searches').select(['bucket', 'rank', 'hit', 'at']).where('actor_id', '=', actor.id).where('at', '>=', hourFrom).orderBy('at', 'desc').limit(200).execute();
+      let raised: Raised | undefined;
+      const sameBlock = shape.bucket ? recent.filter((r) => r.bucket === shape.bucket).length : 0;
+      const misses = recent.filter((r) => r.hit === 0).length;
+      if (sameBlock >= T.sequentialSearches) raised = { signal: 'enumeration_sequential', severity: 'contain', figures: { searchesInOneBlock: sameBlock } };
+      else if (misses >= T.missedSearches) raised = { signal: 'enumeration_misses', severity: 'contain', figures: { missedSearches: misses } };
+      else if (shape.rank !== null) {
+        const ranks = (
+          await trx.selectFrom('guard_searches').select('rank').where('actor_id', '=', actor.id).where('kind', '=', 'name_birth').where('at', '>=', since(now, DAY_MS)).orderBy('at', 'desc').limit(T.alphabeticalRun).execute()
+        )
+          .map((r) => r.rank!)
+          .reverse();
+        const sorted = ranks.every((r, i) => i === 0 || r >= ranks[i - 1]!);
+        if (ranks.length >= T.alphabeticalRun && sorted && ranks[ranks.length - 1]! > ranks[0]!) raised = { signal: 'enumeration_alphabetical', severity: 'contain', figures: { searchesInOrder: ranks.length } };
+      }
+      if (!raised) return { allowed: true } as Admission;
+      const containmentId = await this.#contain(trx, now, actor, raised, alerts);
+      return { allowed: false, reason: 'actor_contained', ...(containmentId ? { containmentId } : {}) } as Admission;
+    });
+  }
+
+  /** A refusal for a person out of scope: probing, or a decoy named by someone who should not know it. */
+  async noteRefusal(actor: GuardedActor, personId: string | null): Promise<void> {
+    await this.#run(actor.organisationId, async (trx, now, alerts) => {
+      if (personId && (await decoysAmong(trx, [personId])).length) {
+        await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, refused: true } }, alerts);
+        return;
+      }
+      const scope = scopes.refused(actor.id);
+      await touch(trx, scope, [personId ?? randomUUID()], iso(now));
+      const refusals = await countSeen(trx, scope, since(now, HOUR_MS));
+      if (refusals >= T.refusalsOutOfScope) await this.#contain(trx, now, actor, { signal: 'probing', severity: 'contain', figures: { refusalsInAnHour: refusals } }, alerts);
+    });
+  }
+
+  /** The actor wrote to the person: a follow-up action, what a person doing their job does after reading. */
+  async noteFollowUp(actorId: string, organisationId: string, personId: string): Promise<void> {
+    await this.#run(organisationId, async (trx) => {
+      await trx.updateTable('guard_seen').set({ followed_up: 1 }).where('scope', '=', scopes.actor(actorId)).where('subject', '=', personId).execute();
+    });
+  }
+
+  /** One transaction under the organisation's lock; alerts go out after it commits; any failure fails closed. */
+  async #run<T>(organisationId: string, work: (trx: Executor, now: Date, alerts: GuardAlert[]) => Promise<T>): Promise<T> {
+    const alerts: GuardAlert[] = [];
+    let outcome: Outcome<T>;
+    try {
+      const now = this.#o.clock.now();
+      const value = await this.#o.db.transaction().execute(async (trx) => {
+        if (this.#o.flavour === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`rempart-guard:${organisationId}`}))`.execute(trx);
+        return work(trx, now, alerts);
+      });
+      outcome = { value, alerts };
+    } catch (error) {
+      throw error instanceof GuardUnavailableError ? error : new GuardUnavailableError(error);
+    }
+    await this.#o.alerts.deliver(outcome.alerts);
+    return outcome.value;
+  }
+
+  async #count(trx: Executor, now: Date, request: ReadRequest, newDay?: number): Promise<void> {
+    const at = iso(now);
+    const { actor } = request;
+    if (newDay === undefined) newDay = newIn(await lastSeen(trx, scopes.actor(actor.id), request.personIds), request.personIds, since(now, DAY_MS)).length;
+    await touch(trx, scopes.actor(actor.id), request.personIds, at);
+    await touch(trx, scopes.organisation(actor.organisationId, request.purpose), request.personIds, at);
+    for (const personId of request.personIds) await touch(trx, scopes.readers(actor.organisationId, personId), [actor.id], at);
+    await touch(trx, scopes.networks(actor.id), [request.network], at);
+    if (newDay > 0) {
+      await trx
+        .insertInto('guard_actor_days')
+        .values({ actor_id: actor.id, day: at.slice(0, 10), persons: newDay })
+        .onConflict((oc) => oc.columns(['actor_id', 'day']).doUpdateSet({ persons: sql`guard_actor_days.persons + excluded.persons` }))
+        .execute();
+    }
+  }
+
+  /** Signals weighed before this read is counted: containing ones refuse it, the others alert. */
+  async #signalsBeforeCounting(
+    trx: Executor,
+    now: Date,
+    request: ReadRequest,
+    figures: { hour: number; day: number; orgDay: number; newDay: number; budget: ReturnType<typeof budgetFor> },
+  ): Promise<Raised[]> {
+    const { actor } = request;
+    const raised: Raised[] = [];
+    const { hour, day, orgDay, budget } = figures;
+    if (hour >= budget.hour.soft) raised.push({ signal: 'budget_hour_soft', severity: 'alert', figures: { persons: hour, soft: budget.hour.soft, hard: budget.hour.hard }, onceWithin: HOUR_MS });
+    if (day >= budget.day.soft) raised.push({ signal: 'budget_day_soft', severity: 'alert', figures: { persons: day, soft: budget.day.soft, hard: budget.day.hard }, onceWithin: DAY_MS });
+    if (orgDay >= organisationSoftLimit(request.dailyCeiling))
+      raised.push({ signal: 'agreement_ceiling_soft', severity: 'alert', figures: { purpose: request.purpose, persons: orgDay, limit: request.dailyCeiling }, onceWithin: DAY_MS });
+
+    // A burst from an account created or reset in the last days (an administrator's new accounts, a reset by phone).
+    if (actor.accountId && hour >= T.newAccountBurst) {
+      const account = await trx.selectFrom('accounts').select(['created_at', 'password_changed_at']).where('id', '=', actor.accountId).executeTakeFirst();
+      const latest = [account?.created_at, account?.password_changed_at].filter((x): x is string => !!x).sort().pop();
+      if (latest && latest >= since(now, T.newAccountDays * DAY_MS)) raised.push({ signal: 'new_account_burst', severity: 'contain', figures: { personsInAnHour: hour, accountSince: latest } });
+    }
+
+    // Many files read and nothing done with them, where the purpose expects a follow-up.
+    if (request.followUpExpected) {
+      const week = await trx
+        .selectFrom('guard_seen')
+        .select((eb) => [eb.fn.countAll<number | string>().as('all'), eb.fn.sum<number | string | null>(eb.case().when('followed_up', '=', 0).then(1).else(0).end()).as('idle')])
+        .where('scope', '=', scopes.actor(actor.id))
+        .where('last_at', '>=', since(now, 7 * DAY_MS))
+        .executeTakeFirstOrThrow();
+      const all = Number(week.all) + figures.newDay;
+      const idle = Number(week.idle ?? 0) + figures.newDay;
+      if (idle >= T.noFollowUpPersons && idle / all >= T.noFollowUpShare) raised.push({ signal: 'no_follow_up', severity: 'contain', figures: { personsWithoutFollowUp: idle, personsRead: all } });
+    }
+
+    // A surge against the actor's own baseline (its median day over the last two weeks).
+    if (figures.newDay > 0 && day > T.baselineFloor) {
+      const today = iso(now).slice(0, 10);
+      const days = await trx.selectFrom('guard_actor_days').select('persons').where('actor_id', '=', actor.id).where('day', '<', today).where('day', '>=', since(now, 14 * DAY_MS).slice(0, 10)).execute();
+      if (days.length >= T.baselineMinDays) {
+        const sorted = days.map((d) => d.persons).sort((a, b) => a - b);
+        const median = sorted[Math.floor(sorted.length / 2)]!;
+        if (day > T.baselineFactor * median) raised.push({ signal: 'baseline_surge', severity: 'alert', figures: { personsToday: day, medianDay: median }, onceWithin: DAY_MS });
+      }
+    }
+
+    // Outside working hours (Paris time), or from a network this actor never read from.
+    if (!withinWorkingHours(now)) raised.push({ signal: 'off_hours', severity: 'alert', figures: { at: iso(now) }, onceWithin: DAY_MS });
+    const networks = await trx.selectFrom('guard_seen').select('subject').where('scope', '=', scopes.networks(actor.id)).where('last_at', '>=', since(now, 30 * DAY_MS)).execute();
+    if (networks.length > 0 && !networks.some((n) => n.subject === request.network)) raised.push({ signal: 'new_network', severity: 'alert', figures: { knownNetworks: networks.length }, onceWithin: DAY_MS });
+
+    // The same person read by many actors of one organisation within a day.
+    for (const personId of request.personIds) {
+      const readers = await trx
+        .selectFrom('guard_seen')
+        .select('subject')
+        .where('scope', '=', scopes.readers(actor.organisationId, personId))
+        .where('last_at', '>=', since(now, DAY_MS))
+        .execute();
+      const count = readers.filter((r) => r.subject !== actor.id).length + 1;
+      if (count >= T.readersOfOnePerson) raised.push({ signal: 'many_readers', severity: 'alert', figures: { actorsReadingOnePerson: count }, onceWithin: DAY_MS });
+    }
+    return raised;
+  }
+
+  /** A stolen cookie replayed from elsewhere: the session dies, its holder signs in again (with the second factor). */
+  async #sessionMoved(request: ReadRequest): Promise<Admission> {
+    const { actor } = request;
+    return this.#run(actor.organisationId, async (trx, now, alerts) => {
+      await trx
+        .updateTable('sessions')
+        .set({ revoked_at: iso(now), revoked_reason: 'guard_session_moved' })
+        .where('public_id', '=', actor.session!.publicId)
+        .where('revoked_at', 'is', null)
+        .execute();
+      await appendEvent(trx, 'session_revoked', { actorId: actor.id, accountId: actor.accountId ?? null, organisationId: actor.organisationId, details: { session: actor.session!.publicId, reason: 'guard_session_moved' } });
+      await this.#raise(trx, now, actor, { signal: 'session_moved', severity: 'alert', figures: { issuedTo: actor.session!.network, usedFrom: request.network } }, alerts);
+      return { allowed: false, reason: 'session_moved' } as Admission;
+    });
+  }
+
+  async #releasedRecently(trx: Executor, actorId: string, now: Date): Promise<boolean> {
+    const row = await trx.selectFrom('guard_containments').select('id').where('actor_id', '=', actorId).where('released_at', '>=', since(now, DAY_MS)).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Record a signal (an alert, or the reason of a containment) unless the same was raised within its window. */
+  async #raise(trx: Executor, now: Date, actor: GuardedActor, raised: Raised, alerts: GuardAlert[], kind: GuardAlert['kind'] = raised.severity === 'contain' ? 'containment' : 'alert'): Promise<boolean> {
+    const actorId = actor.id || null;
+    if (raised.onceWithin) {
+      let recent = trx.selectFrom('guard_signals').select('id').where('organisation_id', '=', actor.organisationId).where('signal', '=', raised.signal).where('at', '>=', since(now, raised.onceWithin));
+      recent = actorId ? recent.where('actor_id', '=', actorId) : recent.where('actor_id', 'is', null);
+      if (await recent.executeTakeFirst()) return false;
+    }
+    const id = randomUUID();
+    const persons = actorId ? await personsRead(trx, actorId, now) : [];
+    await trx.insertInto('guard_signals').values({ id, at: iso(now), actor_id: actorId, organisation_id: actor.organisationId, signal: raised.signal, severity: raised.severity, details: JSON.stringify({ figures: raised.figures, personsRead: persons }) }).execute();
+    await appendEvent(trx, raised.severity === 'contain' ? 'guard_containment' : 'guard_alert', {
+      actorId,
+      organisationId: actor.organisationId,
+      operation: raised.signal,
+      details: { signal: raised.signal, alert: id, ...raised.figures, personsRead: persons.length },
+    });
+    alerts.push(await alertOf(trx, { id, at: iso(now), kind, signal: raised.signal, actorId, organisationId: actor.organisationId, figures: raised.figures, personsRead: persons }));
+    if (actorId && raised.severity === 'alert') await this.#organisationWave(trx, now, actor.organisationId, alerts);
+    return true;
+  }
+
+  /** Many accounts of one organisation alerting together: one alert for the organisation. */
+  async #organisationWave(trx: Executor, now: Date, organisationId: string, alerts: GuardAlert[]): Promise<void> {
+    const actors = await trx.selectFrom('guard_signals').select('actor_id').distinct().where('organisation_id', '=', organisationId).where('actor_id', 'is not', null).where('at', '>=', since(now, HOUR_MS)).execute();
+    if (actors.length >= T.organisationAlerting) {
+      await this.#raise(trx, now, { id: '', organisationId }, { signal: 'organisation_alerting', severity: 'alert', figures: { actorsAlerting: actors.length }, onceWithin: HOUR_MS }, alerts);
+    }
+  }
+
+  /**
+   * Contain the actor: suspended (every decision then refuses it), its sessions revoked, its API
+   * and machine tokens dropped; recorded, alerted. Several actors of one organisation contained
+   * within a day trip the organisation's circuit breaker. Returns the containment id, or
+   * undefined when the actor was already contained.
+   */
+  async #contain(trx: Executor, now: Date, actor: GuardedActor, raised: Raised, alerts: GuardAlert[]): Promise<string | undefined> {
+    const open = await trx.selectFrom('guard_containments').select('id').where('actor_id', '=', actor.id).where('released_at', 'is', null).executeTakeFirst();
+    if (open) return undefined;
+    const at = iso(now);
+    const id = randomUUID();
+    const persons = await personsRead(trx, actor.id, now);
+    await trx
+      .insertInto('guard_containments')
+      .values({ id, scope: 'actor', actor_id: actor.id, organisation_id: actor.organisationId, signal: raised.signal, details: JSON.stringify({ figures: raised.figures, personsRead: persons }), contained_at: at, released_at: null, released_by: null, release_note: null })
+      .execute();
+    await trx.updateTable('actors').set({ status: 'suspended' }).where('id', '=', actor.id).where('status', '=', 'active').execute();
+    const accounts = (await trx.selectFrom('accounts').select('id').where('actor_id', '=', actor.id).execute()).map((a) => a.id);
+    if (accounts.length) await trx.updateTable('sessions').set({ revoked_at: at, revoked_reason: 'guard_containment' }).where('account_id', 'in', accounts).where('revoked_at', 'is', null).execute();
+    await trx.updateTable('actor_credentials').set({ revoked_at: at }).where('actor_id', '=', actor.id).where('kind', '=', 'api_token').where('revoked_at', 'is', null).execute();
+    await trx.deleteFrom('machine_tokens').where('client_id', 'in', (eb) => eb.selectFrom('machine_clients').select('id').where('actor_id', '=', actor.id)).execute();
+    await this.#raise(trx, now, actor, { ...raised, figures: { ...raised.figures, containment: id } }, alerts);
+    await this.#circuitBreaker(trx, now, actor.organisationId, alerts);
+    return id;
+  }
+
+  /** Several actors of one organisation contained within a day: the organisation is suspended. */
+  async #circuitBreaker(trx: Executor, now: Date, organisationId: string, alerts: GuardAlert[]): Promise<void> {
+    const contained = await trx.selectFrom('guard_containments').select('actor_id').distinct().where('organisation_id', '=', organisationId).where('scope', '=', 'actor').where('contained_at', '>=', since(now, DAY_MS)).execute();
+    if (contained.length < T.organisationContained) return;
+    const open = await trx.selectFrom('guard_containments').select('id').where('organisation_id', '=', organisationId).where('scope', '=', 'organisation').where('released_at', 'is', null).executeTakeFirst();
+    if (open) return;
+    const id = randomUUID();
+    const figures = { actorsContained: contained.length };
+    await trx
+      .insertInto('guard_containments')
+      .values({ id, scope: 'organisation', actor_id: null, organisation_id: organisationId, signal: 'circuit_breaker', details: JSON.stringify({ figures, actors: contained.map((c) => c.actor_id) }), contained_at: iso(now), released_at: null, released_by: null, release_note: null })
+      .execute();
+    await trx.updateTable('organisations').set({ status: 'suspended' }).where('id', '=', organisationId).where('status', '=', 'active').execute();
+    await this.#raise(trx, now, { id: '', organisationId }, { signal: 'circuit_breaker', severity: 'contain', figures: { ...figures, containment: id } }, alerts, 'organisation_suspended');
+  }
+}
+
+/** The actor's roles, read in the guard's transaction (a role withdrawn a second ago counts). */
+async function rolesOf(db: Executor, actorId: string): Promise<string[]> {
+  const row = await db.selectFrom('actors').select('roles').where('id', '=', actorId).executeTakeFirst();
+  return row ? (JSON.parse(row.roles) as string[]) : [];
+}
+
+/** Which of these persons are decoys. */
+export async function decoysAmong(db: Executor, personIds: readonly string[]): Promise<string[]> {
+  if (personIds.length === 0) return [];
+  return (await db.selectFrom('guard_decoys').select('person_id').where('person_id', 'in', [...personIds]).execute()).map((r) => r.person_id);
+}
+
+/** Persons the actor read in the last day (ids), what a containment reports. */
+async function personsRead(db: Executor, actorId: string, now: Date): Promise<string[]> {
+  const rows = await db.selectFrom('guard_seen').select('subject').where('scope', '=', scopes.actor(actorId)).where('last_at', '>=', since(now, DAY_MS)).orderBy('last_at').limit(1000).execute();
+  return rows.map((r) => r.subject);
+}
+
+async function alertOf(db: Executor, alert: Omit<GuardAlert, 'actorLogin' | 'organisationName'>): Promise<GuardAlert> {
+  const actor = alert.actorId ? await db.selectFrom('actors').select('login').where('id', '=', alert.actorId).executeTakeFirst() : undefined;
+  const organisation = await db.selectFrom('organisations').select('name').where('id', '=', alert.organisationId).executeTakeFirst();
+  return { ...alert, actorLogin: actor?.login ?? null, organisationName: organisation?.name ?? null };
+}
+
+const PARIS_HOUR = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: 'numeric', hourCycle: 'h23', weekday: 'short' });
+
+/** Monday to Saturday, 07:00 to 20:00 in Paris. */
+export function withinWorkingHours(now: Date): boolean {
+  const parts = PARIS_HOUR.formatToParts(now);
+  const hour = Number(parts.find((p) => p.type === 'hour')?.value);
+  const weekday = parts.find((p) => p.type === 'weekday')?.value;
+  return weekday !== 'Sun' && hour >= T.workingHours.from && hour < T.workingHours.to;
+}

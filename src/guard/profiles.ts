@@ -1,0 +1,76 @@
+/**
+ * How many distinct persons a person doing their job reads. A counsellor sees a few dozen people
+ * a day, an operator of a call centre a few an hour; a partner's information system is bounded
+ * by its agreement's daily ceiling. Soft limits alert the security officer, hard limits deny the
+ * read and contain the actor.
+ */
+export interface Budget {
+  hour: { soft: number; hard: number };
+  day: { soft: number; hard: number };
+}
+
+const ROLE_BUDGETS: Readonly<Record<string, Budget>> = {
+  counsellor: { hour: { soft: 20, hard: 30 }, day: { soft: 40, hard: 60 } },
+  indemnisation_agent: { hour: { soft: 20, hard: 30 }, day: { soft: 50, hard: 80 } },
+  partner_staff: { hour: { soft: 12, hard: 20 }, day: { soft: 30, hard: 45 } },
+  call_centre_operator: { hour: { soft: 6, hard: 10 }, day: { soft: 30, hard: 40 } },
+  // The bootstrap administrator reads whole files without a purpose: only to set a store up.
+  bootstrap_admin: { hour: { soft: 20, hard: 40 }, day: { soft: 60, hard: 100 } },
+};
+
+/** Anyone else who somehow reaches a file (a role added later, a break-glass holder): the strictest budget. */
+const FALLBACK: Budget = { hour: { soft: 6, hard: 10 }, day: { soft: 20, hard: 30 } };
+
+/** Share of a hard limit at which the soft limit alerts. */
+const SOFT_SHARE = 2 / 3;
+
+function fromDailyCeiling(ceiling: number): Budget {
+  const hour = Math.max(1, Math.ceil(ceiling / 4));
+  return { hour: { soft: Math.max(1, Math.floor(hour * SOFT_SHARE)), hard: hour }, day: { soft: Math.max(1, Math.floor(ceiling * SOFT_SHARE)), hard: ceiling } };
+}
+
+/**
+ * The actor's budget: the most generous of its roles' (a machine client's comes from the
+ * agreement: a day's ceiling, a quarter of it in an hour), never above the organisation's own
+ * daily ceiling for the purpose.
+ */
+export function budgetFor(roles: readonly string[], dailyCeiling: number): Budget {
+  const budgets = roles.map((role) => (role === 'partner_system' ? fromDailyCeiling(dailyCeiling) : ROLE_BUDGETS[role])).filter((b): b is Budget => b !== undefined);
+  const chosen = budgets.length ? budgets.reduce((a, b) => (b.day.hard > a.day.hard ? b : a)) : FALLBACK;
+  const cap = (n: number) => Math.min(n, dailyCeiling);
+  return { hour: { soft: cap(chosen.hour.soft), hard: cap(chosen.hour.hard) }, day: { soft: cap(chosen.day.soft), hard: cap(chosen.day.hard) } };
+}
+
+/** The organisation's soft limit for one purpose: an alert before its agreement's ceiling denies. */
+export function organisationSoftLimit(dailyCeiling: number): number {
+  return Math.max(1, Math.floor(dailyCeiling * 0.8));
+}
+
+/** Thresholds of the behavioural signals, in one place for the tests, the simulator and the README. */
+export const SIGNAL_THRESHOLDS = {
+  /** Searches in one block of consecutive identifiers within an hour: a sequential sweep. */
+  sequentialSearches: 4,
+  /** Name searches in non-decreasing alphabetical order, in a row: an alphabetical sweep. */
+  alphabeticalRun: 10,
+  /** Searches with no result within an hour: guessing identifiers. */
+  missedSearches: 15,
+  /** Refusals for persons out of scope within an hour: probing. */
+  refusalsOutOfScope: 10,
+  /** Persons read without a follow-up action in 7 days, and their share of all persons read. */
+  noFollowUpPersons: 25,
+  noFollowUpShare: 0.6,
+  /** An account created or reset in the last days reading this many persons in an hour. */
+  newAccountDays: 7,
+  newAccountBurst: 10,
+  /** Today's persons above this many times the actor's median day (with enough history), and above a floor. */
+  baselineFactor: 3,
+  baselineFloor: 15,
+  baselineMinDays: 5,
+  /** Actors of one organisation reading the same person within a day. */
+  readersOfOnePerson: 4,
+  /** Actors of one organisation alerting within an hour, and contained within a day (circuit breaker). */
+  organisationAlerting: 3,
+  organisationContained: 3,
+  /** Working hours, Paris time, Monday to Saturday. */
+  workingHours: { from: 7, to: 20 },
+} as const;
