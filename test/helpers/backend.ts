@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config.ts';
 import { Keyring, writeKeyringFile } from '../../src/crypto/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/index.ts';
+import type { Clock } from '../../src/domain/index.ts';
 import { createPgSchema, dropPgSchema, type Schema } from '../../src/store/index.ts';
 
 /** Which engine the backend suites run against: set by scripts/test.mjs, SQLite by default. */
@@ -16,7 +17,8 @@ export interface TestEnvironment {
   config: Config;
   keyringPath: string;
   pgSchema?: string;
-  open(): Promise<Runtime>;
+  /** A runtime on this store; `clock` injects the guard's time. */
+  open(options?: { clock?: Clock }): Promise<Runtime>;
   /** Create the PostgreSQL schema (no tables), for child processes that use this store from scratch. */
   prepare(): Promise<void>;
   cleanup(): Promise<void>;
@@ -50,7 +52,7 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
     config,
     keyringPath,
     ...(pgSchema ? { pgSchema } : {}),
-    open: () => openRuntime(config, { ...(pgSchema ? { pgSchema } : {}), warn: () => undefined }),
+    open: (options = {}) => openRuntime(config, { ...(pgSchema ? { pgSchema } : {}), ...(options.clock ? { clock: options.clock } : {}), warn: () => undefined }),
     async prepare() {
       if (pgSchema) await createPgSchema(PG_URL, pgSchema);
     },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config.ts';
+import type { Clock } from '../../src/domain/index.ts';
 import { buildServer } from '../../src/api/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { testEnvironment, type TestEnvironment } from './backend.ts';
@@ -18,9 +19,9 @@ export interface TestServer {
  * A private store and the whole HTTP application on it, driven by Fastify's injector.
  * `config` overrides settings of the test configuration (OpenID Connect providers, public URL).
  */
-export async function openTestServer(options: { config?: Partial<Config> } = {}): Promise<TestServer> {
+export async function openTestServer(options: { config?: Partial<Config>; clock?: Clock } = {}): Promise<TestServer> {
   const env = testEnvironment(options.config ? { config: options.config } : {});
-  const runtime = await env.open();
+  const runtime = await env.open(options.clock ? { clock: options.clock } : {});
   const { logger, lines } = capturingLogger();
   const app = await buildServer(runtime, logger);
   return {
