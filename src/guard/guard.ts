@@ -85,8 +85,9 @@ export class Guard {
       const decoys = await decoysAmong(trx, request.personIds);
       if (decoys.length) {
         // A decoy is served like any file, so the reader cannot tell which one tripped the wire.
-        await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: decoys.length } }, alerts);
+        // Counted first, so that the containment reports the decoy among what was read.
         await this.#count(trx, now, request);
+        await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: decoys.length } }, alerts);
         return { allowed: true } as Admission;
       }
       const actorScope = scopes.actor(actor.id);
