@@ -25,6 +25,7 @@ import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerEventContext } from './event-context.ts';
 import { guardRoutes } from './security/guard.ts';
+import { exportRoutes } from './security/exports.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { myJournalRoutes } from './me/journal.ts';
 import { accessReportRoutes } from './security/access-reports.ts';
@@ -74,6 +75,7 @@ export async function buildServer(runtime: Runtime, logger: Logger): Promise<Fas
   await app.register(breakGlassReviewRoutes(runtime), { prefix: '/api/security/break-glass' });
   await app.register(accessReportRoutes(runtime), { prefix: '/api/security/access-reports' });
   await app.register(guardRoutes(runtime), { prefix: '/api/security/guard' });
+  await app.register(exportRoutes(runtime), { prefix: '/api/security/exports' });
   await app.register(ledgerRoutes(runtime), { prefix: '/api/ledger' });
   await app.register(myJournalRoutes(runtime), { prefix: '/api/me' });
   app.setNotFoundHandler((request, reply) => {

@@ -6,6 +6,7 @@ import { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS, renewBootstrapToken 
 import { openRuntime, type Runtime } from '../runtime/index.ts';
 import { runAgreementsExport, runAgreementsImport } from './commands/agreements.ts';
 import { runClientsRegister, runClientsRevoke } from './commands/clients.ts';
+import { runExportsExpire, runExportsOpen, runExportsTrace } from './commands/exports.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
 import { runLedgerCheckpoint, runLedgerExport, runLedgerKey, runLedgerPrune, runLedgerVerify, runLedgerWitness } from './commands/ledger.ts';
 import { runPersonErase } from './commands/person.ts';
@@ -191,6 +192,30 @@ ledgerCommand
       fail(error);
     }
   });
+
+const exportsCommand = program.command('exports').description('exports de fichiers pour un partenaire : ouverture, traçage d’une fuite, expiration');
+exportsCommand
+  .command('open')
+  .description('déchiffrer un export téléchargé avec la phrase de passe reçue par un autre canal (sans base ni trousseau)')
+  .requiredOption('--file <fichier>', 'enveloppe téléchargée (rempart-export/1)')
+  .option('--passphrase <phrase>', 'phrase de passe (ou REMPART_EXPORT_PASSPHRASE)')
+  .option('--out <fichier>', 'écrire le CSV dans ce fichier plutôt que sur la sortie standard')
+  .action(async (opts: Record<string, unknown>) => {
+    try {
+      await runExportsOpen(opts);
+    } catch (error) {
+      fail(error);
+    }
+  });
+exportsCommand
+  .command('trace')
+  .description('retrouver l’export dont provient un fichier trouvé, par ses lignes témoins')
+  .requiredOption('--file <fichier>', 'fichier trouvé (CSV ou texte)')
+  .action(async (opts: Record<string, unknown>) => withRuntime(async (runtime) => void (await runExportsTrace(runtime, opts))));
+exportsCommand
+  .command('expire')
+  .description('supprimer les fichiers d’export arrivés à expiration')
+  .action(async () => withRuntime(async (runtime) => void (await runExportsExpire(runtime))));
 
 program
   .command('migrate')

@@ -4,3 +4,4 @@ export { decoysAmong, Guard, withinWorkingHours, type Admission, type GuardedAct
 export { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS, type Budget } from './profiles.ts';
 export { containmentDetail, listContainments, listSignals, releaseContainment, type ContainmentView, type SignalView } from './review.ts';
 export { searchShape, type SearchCriterion, type SearchShape } from './search-shape.ts';
+export * from './exports/index.ts';

@@ -67,6 +67,13 @@ export const EVENT_KINDS = [
   // the job seeker and the ledger itself
   'access_reported',
   'ledger_pruned',
+  // exports
+  'export_requested',
+  'export_approved',
+  'export_refused',
+  'export_downloaded',
+  'export_expired',
+  'export_traced',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -14,6 +14,7 @@ import { policy } from './migrations/0007_policy.ts';
 import { ledger } from './migrations/0008_ledger.ts';
 import { ledgerEvents } from './migrations/0009_ledger_events.ts';
 import { guard } from './migrations/0010_guard.ts';
+import { exportsTables } from './migrations/0011_exports.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -94,6 +95,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0008_ledger': ledger(flavour),
     '0009_ledger_events': ledgerEvents(flavour),
     '0010_guard': guard(flavour),
+    '0011_exports': exportsTables(flavour),
   };
 }
 

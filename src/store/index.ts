@@ -27,3 +27,4 @@ export type * from './tables/passkeys.ts';
 export type * from './tables/policy.ts';
 export type * from './tables/ledger.ts';
 export type * from './tables/guard.ts';
+export type * from './tables/exports.ts';

@@ -4,6 +4,7 @@ import type { MachineClientTables } from './tables/machine-clients.ts';
 import type { PasskeyTables } from './tables/passkeys.ts';
 import type { LedgerTables } from './tables/ledger.ts';
 import type { GuardTables } from './tables/guard.ts';
+import type { ExportTables } from './tables/exports.ts';
 import type { PolicyTables } from './tables/policy.ts';
 import type { FieldClass } from '../domain/index.ts';
 
@@ -199,7 +200,7 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables {
+export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

@@ -4,6 +4,7 @@ import { requireSession } from '../session.ts';
 import { breakGlassRoutes } from './break-glass.ts';
 import { callerVerificationRoutes } from './callers.ts';
 import { requireStaff } from './common.ts';
+import { staffExportRoutes } from './exports.ts';
 import { staffPersonRoutes } from './persons.ts';
 
 /**
@@ -18,5 +19,6 @@ export function staffRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     await app.register(staffPersonRoutes(runtime));
     await app.register(callerVerificationRoutes(runtime));
     await app.register(breakGlassRoutes(runtime));
+    await app.register(staffExportRoutes(runtime));
   };
 }
