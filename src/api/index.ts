@@ -1,3 +1,3 @@
 export { createLogger } from './logger.ts';
-export { buildServer } from './server.ts';
+export { buildServer, type ServerOptions } from './server.ts';
 export { requireSession } from './session.ts';

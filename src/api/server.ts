@@ -30,8 +30,19 @@ import { ledgerRoutes } from './ledger/routes.ts';
 import { myJournalRoutes } from './me/journal.ts';
 import { accessReportRoutes } from './security/access-reports.ts';
 
-export async function buildServer(runtime: Runtime, logger: Logger): Promise<FastifyInstance> {
+export interface ServerOptions {
+  /**
+   * Addresses of a reverse proxy whose `X-Forwarded-For` is believed (Fastify's `trustProxy`).
+   * Off by default: the client address is the socket's. Only the attack simulator sets it (to
+   * 127.0.0.1), to give each simulated actor its own network while it drives the server over
+   * loopback.
+   */
+  trustProxy?: string | string[];
+}
+
+export async function buildServer(runtime: Runtime, logger: Logger, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
     requestIdHeader: false,

@@ -11,6 +11,7 @@ import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts'
 import { runLedgerCheckpoint, runLedgerExport, runLedgerKey, runLedgerPrune, runLedgerVerify, runLedgerWitness } from './commands/ledger.ts';
 import { runPersonErase } from './commands/person.ts';
 import { runSeed } from './commands/seed.ts';
+import { runSimulate } from './commands/simulate.ts';
 import { runStart } from './commands/start.ts';
 import { asNumber } from './options.ts';
 
@@ -216,6 +217,24 @@ exportsCommand
   .command('expire')
   .description('supprimer les fichiers d’export arrivés à expiration')
   .action(async () => withRuntime(async (runtime) => void (await runExportsExpire(runtime))));
+
+program
+  .command('simulate')
+  .description('simuler des attaques (compte pris, administrateur piraté, session volée, export divulgué) et une journée de travail contre un serveur neuf, et mesurer la garde')
+  .addOption(new Option('--scenario <liste>', 'takeover,admin,session-theft,export,workday ou all').default('all'))
+  .addOption(new Option('--persons <n>', 'taille de la population').argParser(asNumber).default(5000))
+  .addOption(new Option('--staff <n>', 'agents de la journée de travail').argParser(asNumber).default(500))
+  .addOption(new Option('--seed <n>', 'graine').argParser(asNumber).default(1))
+  .option('--json', 'rapport en JSON', false)
+  .addHelpText('after', '\nMagasin neuf : SQLite dans un dossier temporaire, ou un schéma PostgreSQL neuf si DATABASE_URL nomme PostgreSQL ; tout est supprimé à la fin.\nCode de sortie 4 si un objectif n’est pas atteint.')
+  .action(async (opts: Record<string, unknown>) => {
+    try {
+      const report = await runSimulate(opts);
+      if (!report.goalsMet) process.exitCode = 4;
+    } catch (error) {
+      fail(error);
+    }
+  });
 
 program
   .command('migrate')

