@@ -9,7 +9,7 @@ import { openExportFile } from '../../src/guard/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { plantDecoys, seedDatabase } from '../../src/seed/index.ts';
 import { lookupDigest } from '../../src/store/person-rows.ts';
-import { BACKEND, countRows } from '../helpers/backend.ts';
+import { BACKEND, childEnv, countRows } from '../helpers/backend.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ledgerEvents, ledgerText } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
@@ -306,6 +306,15 @@ describe(`bulk exports: four eyes, the agreement's classes, capped, canaries, se
     const email = canary['contact.email'];
     if (email) assert.equal((await trace(`contact\n${email.toUpperCase()}\n`))[0]?.exportId, opened.id);
 
+    // The same from the command line, on the file found.
+    const found = join(server.env.dir, 'found.csv');
+    writeFileSync(found, one);
+    const cli = await runCli(['exports', 'trace', '--file', found], childEnv(server.env));
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(`Export ${opened.id}`));
+    assert.match(cli.stdout, /Institut aquitain de formation professionnelle/);
+    assert.match(cli.stdout, /approuvé par dpo\.na/);
+
     // Without its canary rows, a file names nothing (the real rows are in other exports too).
     const realOnly = [Object.keys(opened.rows[0]!).join(','), ...opened.rows.filter((r) => known.has(r.id!)).map((r) => Object.values(r).join(','))].join('\n');
     assert.deepEqual(await trace(realOnly), []);
@@ -323,6 +332,9 @@ describe(`bulk exports: four eyes, the agreement's classes, capped, canaries, se
     assert.equal(Date.parse(approvedAt.expires_at!) - Date.parse(approvedAt.decided_at!), 2 * 86_400_000);
     assert.ok(view.fileSha256);
     await db().updateTable('exports').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', id).execute();
+    const expire = await runCli(['exports', 'expire'], childEnv(server.env));
+    assert.equal(expire.code, 0, expire.stderr);
+    assert.match(expire.stdout, /^1 export\(s\) expiré\(s\)/);
     const gone = await download(CAF, id);
     assert.equal(gone.statusCode, 410, gone.body);
     const row = await db().selectFrom('exports').select(['status', 'file']).where('id', '=', id).executeTakeFirstOrThrow();
