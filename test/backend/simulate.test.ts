@@ -38,12 +38,15 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
   });
 
   it('contains every attacker that got anything out; a touched decoy contains within a second', () => {
-    for (const s of attacks()) {
+    // An export leak stops nobody: it is bounded by the export's size and traced back to its export.
+    for (const s of attacks().filter((a) => a.scenario !== 'export')) {
       if (s.personsExposed! > 0 || s.decoysRead! > 0) assert.ok(s.contained && s.containment, `${s.scenario}/${s.variant} contained`);
       if (s.decoyToContainmentMs !== null) assert.ok(s.decoyToContainmentMs < GOALS.decoyMs, `${s.scenario}/${s.variant}: decoy to containment ${s.decoyToContainmentMs} ms`);
     }
     const sweep = named('takeover', 'sweep')!;
     assert.ok(sweep.contained, 'a sweep of consecutive identifiers is contained');
+    const leak = named('export')!;
+    if (leak.available) assert.ok(leak.contained, 'a leaked export file is traced back to its export');
     const stolen = named('session-theft', 'same-browser')!;
     assert.equal(stolen.containment?.kind, 'session');
     assert.equal(stolen.personsExposed, 0, 'a stolen cookie replayed from another network reads nothing');

@@ -126,7 +126,8 @@ export function renderReport(report: SimulationReport): string {
     if (s.attack) {
       row('Personnes réelles exposées', s.personsExposed === null ? '—' : nf.format(s.personsExposed), `objectif ≤ ${GOALS.maxExposed} : ${goal(s.goals.exposure)}`);
       row('Leurres lus', s.decoysRead === null ? '—' : nf.format(s.decoysRead));
-      row('Contenu', s.containment ? `oui — ${s.containment.kind === 'actor' ? 'acteur suspendu' : 'session révoquée'}, ${signalFr(s.containment.signal)}` : yesNo(s.contained));
+      if (s.scenario === 'export') row('Fuite remontée à son export', yesNo(s.contained));
+      else row('Contenu', s.containment ? `oui — ${s.containment.kind === 'actor' ? 'acteur suspendu' : 'session révoquée'}, ${signalFr(s.containment.signal)}` : yesNo(s.contained));
       row('Délai de confinement (temps simulé)', s.containment ? duration(s.containment.simulatedMs) : '—');
       row('Délai de confinement (temps réel)', s.containment ? duration(s.containment.wallMs) : '—');
       row('Leurre touché → confinement (réel)', s.decoyToContainmentMs === null ? '—' : duration(s.decoyToContainmentMs), `objectif < 1 s : ${goal(s.goals.decoy)}`);
