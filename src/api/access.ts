@@ -93,8 +93,10 @@ export const GUARD_MESSAGES: Record<GuardRefusal, string> = {
 };
 
 /**
- * The guard's word before the data of `personIds` leaves: true to go on; otherwise the refusal
- * is recorded and answered (401 for a session that moved, 403 for the rest).
+ * The guard's word before the data of `personIds` leaves, and the access events of the admitted
+ * read written in the guard's transaction (counted and recorded together, before any value
+ * leaves): true to go on; otherwise the refusal is recorded and answered (401 for a session that
+ * moved, 403 for the rest).
  */
 export async function admitted(
   db: Executor,
@@ -103,6 +105,7 @@ export async function admitted(
   decision: Extract<AccessDecision, { allowed: true }>,
   personIds: readonly string[],
   operation: string,
+  decisions: ReadonlyArray<Extract<AccessDecision, { allowed: true }>> = personIds.map(() => decision),
 ): Promise<boolean> {
   const actor = guardedActor(request);
   if (!actor) throw new Error('a guarded read needs an acting actor');
@@ -113,6 +116,8 @@ export async function admitted(
     dailyCeiling: decision.obligations.dailyCeiling,
     followUpExpected: decision.obligations.followUpExpected,
     personIds,
+  }, async (trx) => {
+    for (const [i, personId] of personIds.entries()) await recordGrant(trx, request, decisions[i]!, { operation, personId });
   });
   if (admission.allowed) return true;
   await appendEvent(db, 'access_denied', {

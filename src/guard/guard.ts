@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../domain/index.ts';
-import { appendEvent } from '../ledger/index.ts';
+import { appendEvent, LedgerUnavailableError } from '../ledger/index.ts';
 import type { Executor, Flavour } from '../store/index.ts';
 import type { AlertSink, GuardAlert } from './alerts.ts';
 import { GuardUnavailableError } from './errors.ts';
 import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS as T } from './profiles.ts';
 import { searchShape, type SearchCriterion } from './search-shape.ts';
-import { countSeen, DAY_MS, HOUR_MS, lastSeen, newIn, scopes, since, touch } from './windows.ts';
+import { countSeen, countWindows, DAY_MS, HOUR_MS, lastSeen, lastSeenIn, newIn, scopes, since, touch, touchAll } from './windows.ts';
 
 /** Who reads: the actor and its organisation; the account and session when a person is behind it. */
 export interface GuardedActor {
@@ -68,6 +68,8 @@ const iso = (d: Date) => d.toISOString();
  */
 export class Guard {
   readonly #o: GuardOptions;
+  /** Medians of past days per actor and day: the past does not change. */
+  readonly #medians = new Map<string, number | undefined>();
 
   constructor(options: GuardOptions) {
     this.#o = options;
@@ -77,9 +79,17 @@ export class Guard {
     return this.#o.clock;
   }
 
-  /** Count these persons for this actor before any of their data leaves; contain the actor if it must. */
-  async admit(request: ReadRequest): Promise<Admission> {
+  /**
+   * Count these persons for this actor before any of their data leaves; contain the actor if it
+   * must. `onAdmitted` runs in the same transaction when the read is admitted (the access event):
+   * the count and the event commit together, with one durable commit per read.
+   */
+  async admit(request: ReadRequest, onAdmitted?: (trx: Executor) => Promise<void>): Promise<Admission> {
     const { actor } = request;
+    const admitted = async (trx: Executor): Promise<Admission> => {
+      await onAdmitted?.(trx);
+      return { allowed: true };
+    };
     if (actor.session && actor.session.network !== request.network) return this.#sessionMoved(request);
     return this.#run(actor.organisationId, async (trx, now, alerts) => {
       const decoys = await decoysAmong(trx, request.personIds);
@@ -88,20 +98,26 @@ export class Guard {
         // Counted first, so that the containment reports the decoy among what was read.
         await this.#count(trx, now, request);
         await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: decoys.length } }, alerts);
-        return { allowed: true } as Admission;
+        return admitted(trx);
       }
       const actorScope = scopes.actor(actor.id);
+      const orgScope = scopes.organisation(actor.organisationId, request.purpose);
       const hourFrom = since(now, HOUR_MS);
       const dayFrom = since(now, DAY_MS);
-      const seen = await lastSeen(trx, actorScope, request.personIds);
-      const newHour = newIn(seen, request.personIds, hourFrom).length;
-      const newDay = newIn(seen, request.personIds, dayFrom).length;
+      const seen = await lastSeenIn(trx, [actorScope, orgScope], request.personIds);
+      const newHour = newIn(seen.get(actorScope)!, request.personIds, hourFrom).length;
+      const newDay = newIn(seen.get(actorScope)!, request.personIds, dayFrom).length;
+      const newOrgDay = newIn(seen.get(orgScope)!, request.personIds, dayFrom).length;
+      if (newHour === 0 && newOrgDay === 0) {
+        // Everyone here was read by this actor within the hour: no window moves, no signal changes.
+        await this.#count(trx, now, request, 0);
+        return admitted(trx);
+      }
       const budget = budgetFor(await rolesOf(trx, actor.id), request.dailyCeiling);
-      const hour = (await countSeen(trx, actorScope, hourFrom)) + newHour;
-      const day = (await countSeen(trx, actorScope, dayFrom)) + newDay;
-      const orgScope = scopes.organisation(actor.organisationId, request.purpose);
-      const orgSeen = await lastSeen(trx, orgScope, request.personIds);
-      const orgDay = (await countSeen(trx, orgScope, dayFrom)) + newIn(orgSeen, request.personIds, dayFrom).length;
+      const counts = await countWindows(trx, [actorScope, orgScope], hourFrom, dayFrom);
+      const hour = counts.get(actorScope)!.hour + newHour;
+      const day = counts.get(actorScope)!.day + newDay;
+      const orgDay = counts.get(orgScope)!.day + newOrgDay;
 
       if (hour > budget.hour.hard || day > budget.day.hard) {
         const window = hour > budget.hour.hard ? 'hour' : 'day';
@@ -119,7 +135,7 @@ export class Guard {
         return { allowed: false, reason: 'guard_limit_reached' };
       }
 
-      const raised = await this.#signalsBeforeCounting(trx, now, request, { hour, day, orgDay, newDay, budget: budget });
+      const raised = await this.#signalsBeforeCounting(trx, now, request, { hour, day, orgDay, newHour, newDay, newOrgDay, budget });
       const containing = raised.find((r) => r.severity === 'contain');
       if (containing) {
         const containmentId = await this.#contain(trx, now, actor, containing, alerts);
@@ -127,7 +143,7 @@ export class Guard {
       }
       for (const r of raised) await this.#raise(trx, now, actor, r, alerts);
       await this.#count(trx, now, request, newDay);
-      return { allowed: true };
+      return admitted(trx);
     });
   }
 
@@ -202,7 +218,8 @@ export class Guard {
       });
       outcome = { value, alerts };
     } catch (error) {
-      throw error instanceof GuardUnavailableError ? error : new GuardUnavailableError(error);
+      // The ledger's own failure keeps its name (503 ledger_unavailable): the guard's state was fine.
+      throw error instanceof GuardUnavailableError || error instanceof LedgerUnavailableError ? error : new GuardUnavailableError(error);
     }
     await this.#o.alerts.deliver(outcome.alerts);
     return outcome.value;
@@ -212,10 +229,16 @@ export class Guard {
     const at = iso(now);
     const { actor } = request;
     if (newDay === undefined) newDay = newIn(await lastSeen(trx, scopes.actor(actor.id), request.personIds), request.personIds, since(now, DAY_MS)).length;
-    await touch(trx, scopes.actor(actor.id), request.personIds, at);
-    await touch(trx, scopes.organisation(actor.organisationId, request.purpose), request.personIds, at);
-    for (const personId of request.personIds) await touch(trx, scopes.readers(actor.organisationId, personId), [actor.id], at);
-    await touch(trx, scopes.networks(actor.id), [request.network], at);
+    await touchAll(
+      trx,
+      [
+        ...request.personIds.map((subject) => ({ scope: scopes.actor(actor.id), subject })),
+        ...request.personIds.map((subject) => ({ scope: scopes.organisation(actor.organisationId, request.purpose), subject })),
+        ...request.personIds.map((personId) => ({ scope: scopes.readers(actor.organisationId, personId), subject: actor.id })),
+        { scope: scopes.networks(actor.id), subject: request.network },
+      ],
+      at,
+    );
     if (newDay > 0) {
       await trx
         .insertInto('guard_actor_days')
@@ -230,14 +253,16 @@ export class Guard {
     trx: Executor,
     now: Date,
     request: ReadRequest,
-    figures: { hour: number; day: number; orgDay: number; newDay: number; budget: ReturnType<typeof budgetFor> },
+    figures: { hour: number; day: number; orgDay: number; newHour: number; newDay: number; newOrgDay: number; budget: ReturnType<typeof budgetFor> },
   ): Promise<Raised[]> {
     const { actor } = request;
     const raised: Raised[] = [];
     const { hour, day, orgDay, budget } = figures;
-    if (hour >= budget.hour.soft) raised.push({ signal: 'budget_hour_soft', severity: 'alert', figures: { persons: hour, soft: budget.hour.soft, hard: budget.hour.hard }, onceWithin: HOUR_MS });
-    if (day >= budget.day.soft) raised.push({ signal: 'budget_day_soft', severity: 'alert', figures: { persons: day, soft: budget.day.soft, hard: budget.day.hard }, onceWithin: DAY_MS });
-    if (orgDay >= organisationSoftLimit(request.dailyCeiling))
+    // Soft limits alert when crossed, not on every read above them.
+    const crossed = (value: number, added: number, limit: number) => value >= limit && value - added < limit;
+    if (crossed(hour, figures.newHour, budget.hour.soft)) raised.push({ signal: 'budget_hour_soft', severity: 'alert', figures: { persons: hour, soft: budget.hour.soft, hard: budget.hour.hard }, onceWithin: HOUR_MS });
+    if (crossed(day, figures.newDay, budget.day.soft)) raised.push({ signal: 'budget_day_soft', severity: 'alert', figures: { persons: day, soft: budget.day.soft, hard: budget.day.hard }, onceWithin: DAY_MS });
+    if (crossed(orgDay, figures.newOrgDay, organisationSoftLimit(request.dailyCeiling)))
       raised.push({ signal: 'agreement_ceiling_soft', severity: 'alert', figures: { purpose: request.purpose, persons: orgDay, limit: request.dailyCeiling }, onceWithin: DAY_MS });
 
     // A burst from an account created or reset in the last days (an administrator's new accounts, a reset by phone).
@@ -262,22 +287,20 @@ export class Guard {
 
     // A surge against the actor's own baseline (its median day over the last two weeks).
     if (figures.newDay > 0 && day > T.baselineFloor) {
-      const today = iso(now).slice(0, 10);
-      const days = await trx.selectFrom('guard_actor_days').select('persons').where('actor_id', '=', actor.id).where('day', '<', today).where('day', '>=', since(now, 14 * DAY_MS).slice(0, 10)).execute();
-      if (days.length >= T.baselineMinDays) {
-        const sorted = days.map((d) => d.persons).sort((a, b) => a - b);
-        const median = sorted[Math.floor(sorted.length / 2)]!;
+      const median = await this.#medianDay(trx, actor.id, now);
+      if (median !== undefined) {
         if (day > T.baselineFactor * median) raised.push({ signal: 'baseline_surge', severity: 'alert', figures: { personsToday: day, medianDay: median }, onceWithin: DAY_MS });
       }
     }
 
     // Outside working hours (Paris time), or from a network this actor never read from.
     if (!withinWorkingHours(now)) raised.push({ signal: 'off_hours', severity: 'alert', figures: { at: iso(now) }, onceWithin: DAY_MS });
-    const networks = await trx.selectFrom('guard_seen').select('subject').where('scope', '=', scopes.networks(actor.id)).where('last_at', '>=', since(now, 30 * DAY_MS)).execute();
+    const knownNetwork = (await lastSeen(trx, scopes.networks(actor.id), [request.network])).get(request.network);
+    const networks = knownNetwork && knownNetwork >= since(now, 30 * DAY_MS) ? [] : await trx.selectFrom('guard_seen').select('subject').where('scope', '=', scopes.networks(actor.id)).where('last_at', '>=', since(now, 30 * DAY_MS)).execute();
     if (networks.length > 0 && !networks.some((n) => n.subject === request.network)) raised.push({ signal: 'new_network', severity: 'alert', figures: { knownNetworks: networks.length }, onceWithin: DAY_MS });
 
     // The same person read by many actors of one organisation within a day.
-    for (const personId of request.personIds) {
+    for (const personId of figures.newDay > 0 ? request.personIds : []) {
       const readers = await trx
         .selectFrom('guard_seen')
         .select('subject')
@@ -304,6 +327,19 @@ export class Guard {
       await this.#raise(trx, now, actor, { signal: 'session_moved', severity: 'alert', figures: { issuedTo: actor.session!.network, usedFrom: request.network } }, alerts);
       return { allowed: false, reason: 'session_moved' } as Admission;
     });
+  }
+
+  /** The actor's median day over the two weeks before today (enough history, else undefined): fixed for the day, so kept. */
+  async #medianDay(trx: Executor, actorId: string, now: Date): Promise<number | undefined> {
+    const today = iso(now).slice(0, 10);
+    const key = `${actorId}:${today}`;
+    if (this.#medians.has(key)) return this.#medians.get(key);
+    const days = await trx.selectFrom('guard_actor_days').select('persons').where('actor_id', '=', actorId).where('day', '<', today).where('day', '>=', since(now, 14 * DAY_MS).slice(0, 10)).execute();
+    const sorted = days.map((d) => d.persons).sort((a, b) => a - b);
+    const median = sorted.length >= T.baselineMinDays ? sorted[Math.floor(sorted.length / 2)]! : undefined;
+    if (this.#medians.size > 10_000) this.#medians.clear();
+    this.#medians.set(key, median);
+    return median;
   }
 
   async #releasedRecently(trx: Executor, actorId: string, now: Date): Promise<boolean> {

@@ -27,6 +27,40 @@ export async function lastSeen(db: Executor, scope: string, subjects: readonly s
   return new Map(rows.map((r) => [r.subject, r.last_at]));
 }
 
+/** When each of `subjects` was last seen in each of `scopeList`: one query for several scopes. */
+export async function lastSeenIn(db: Executor, scopeList: readonly string[], subjects: readonly string[]): Promise<Map<string, Map<string, string>>> {
+  const out = new Map<string, Map<string, string>>(scopeList.map((s) => [s, new Map()]));
+  if (subjects.length === 0) return out;
+  const rows = await db.selectFrom('guard_seen').select(['scope', 'subject', 'last_at']).where('scope', 'in', [...scopeList]).where('subject', 'in', [...subjects]).execute();
+  for (const r of rows) out.get(r.scope)?.set(r.subject, r.last_at);
+  return out;
+}
+
+/** Distinct subjects of each scope seen in the last hour and the last day: one range scan per scope, one query. */
+export async function countWindows(db: Executor, scopeList: readonly string[], hourFrom: string, dayFrom: string): Promise<Map<string, { hour: number; day: number }>> {
+  const rows = await db
+    .selectFrom('guard_seen')
+    .select((eb) => ['scope', eb.fn.countAll<number | string>().as('day'), eb.fn.sum<number | string | null>(eb.case().when('last_at', '>=', hourFrom).then(1).else(0).end()).as('hour')])
+    .where('scope', 'in', [...scopeList])
+    .where('last_at', '>=', dayFrom)
+    .groupBy('scope')
+    .execute();
+  const out = new Map<string, { hour: number; day: number }>(scopeList.map((s) => [s, { hour: 0, day: 0 }]));
+  for (const r of rows) out.set(r.scope, { hour: Number(r.hour ?? 0), day: Number(r.day) });
+  return out;
+}
+
+/** Several (scope, subject) pairs seen now, in one statement. */
+export async function touchAll(db: Executor, pairs: ReadonlyArray<{ scope: string; subject: string }>, at: string): Promise<void> {
+  const unique = [...new Map(pairs.map((p) => [`${p.scope}\u0000${p.subject}`, p])).values()];
+  if (unique.length === 0) return;
+  await db
+    .insertInto('guard_seen')
+    .values(unique.map(({ scope, subject }) => ({ scope, subject, first_at: at, last_at: at, followed_up: 0 })))
+    .onConflict((oc) => oc.columns(['scope', 'subject']).doUpdateSet({ last_at: sql`excluded.last_at` }))
+    .execute();
+}
+
 /** Distinct subjects of `scope` seen since `from`. */
 export async function countSeen(db: Executor, scope: string, from: string): Promise<number> {
   const row = await db.selectFrom('guard_seen').select((eb) => eb.fn.countAll<number | string>().as('n')).where('scope', '=', scope).where('last_at', '>=', from).executeTakeFirstOrThrow();

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { authorize } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { accessErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
+import { accessErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, refuse } from '../access.ts';
 import { requireMachineClient } from '../machine.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 
@@ -57,7 +57,6 @@ export function partnerPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
         });
         if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
         if (!(await admitted(db, request, reply, decision, [personId], 'read'))) return reply;
-        await recordGrant(db, request, decision, { operation: 'read', personId });
         const record = await runtime.persons.read(personId, decision.classes);
         return { id: record.id, status: record.status, fields: onlyDecided(record.fields, decision.classes), decision: decisionView(decision) };
       },

@@ -94,7 +94,6 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const decision = await decideFor(request, personId, purpose, 'read', classes);
         if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
         if (!(await admitted(db, request, reply, decision, [personId], 'read'))) return reply;
-        await recordGrant(db, request, decision, { operation: 'read', personId });
         const record = await runtime.persons.read(personId, decision.classes);
         return { id: record.id, status: record.status, fields: onlyDecided(record.fields, decision.classes), decision: decisionView(decision) };
       },
@@ -171,7 +170,7 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           await appendEvent(db, 'access_denied', { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'search', details: { reason: swept.reason, containment: swept.containmentId ?? null } });
           return reply.status(403).send({ error: swept.reason, message: GUARD_MESSAGES[swept.reason], requestId: request.id });
         }
-        if (allowed.length && !(await admitted(db, request, reply, allowed[0]!, allowed.map((a) => a.personId), 'search'))) return reply;
+        if (allowed.length && !(await admitted(db, request, reply, allowed[0]!, allowed.map((a) => a.personId), 'search', allowed))) return reply;
         // The search is recorded without the identifier searched; a miss and a match out of scope look the same.
         await appendEvent(db, 'person_search', {
           actorId: request.staff!.actorId,
@@ -182,7 +181,6 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         });
         const results = [];
         for (const decision of allowed) {
-          await recordGrant(db, request, decision, { operation: 'search', personId: decision.personId });
           const record = await runtime.persons.read(decision.personId, ['identity']);
           results.push({ id: decision.personId, ...(record.fields.identity ? { identity: record.fields.identity } : {}) });
         }
