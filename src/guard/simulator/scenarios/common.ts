@@ -47,15 +47,19 @@ export class AttackRun {
       this.startedWall = reply.sentAt;
     }
     if (this.pendingDecoy === undefined && this.decoyToContainmentMs === null && personIds.some((id) => this.ctx.decoys.has(id))) {
-      // Touched by an actor already contained: nothing left to time.
-      if (!(await containmentOf(this.ctx, [actorId]))) this.pendingDecoy = { actorId, sentAt: reply.sentAt };
+      // Touched by an actor not contained before this request (else there is nothing left to time).
+      if (!this.#containedBefore.has(actorId)) this.pendingDecoy = { actorId, sentAt: reply.sentAt };
     }
     if (this.containedWallMs === null && (await containmentOf(this.ctx, this.actorIds))) this.containedWallMs = performance.now() - this.startedWall!;
     if (this.pendingDecoy && (await containmentOf(this.ctx, [this.pendingDecoy.actorId]))) {
       this.decoyToContainmentMs = performance.now() - this.pendingDecoy.sentAt;
       this.pendingDecoy = undefined;
     }
+    if (await containmentOf(this.ctx, [actorId])) this.#containedBefore.add(actorId);
   }
+
+  /** Actors seen contained after an earlier request. */
+  readonly #containedBefore = new Set<string>();
 
   /** The report from the server's records: exposure from the ledger, containment from the guard's table. */
   async report(base: { scenario: ScenarioName; variant: string; title: string; traffic: Traffic; notes?: string[]; address?: string }): Promise<ScenarioReport> {
