@@ -64,7 +64,11 @@ export interface Obligations {
   recordAccess: true;
   dailyCeiling: number;
   retentionDays: number;
-  /** The purpose lets the actor write: reading many files and writing nothing is then a signal. */
+  /**
+   * The purpose lets the actor record a follow-up (the `follow_up` class): a counsellor or a
+   * partner adviser does something with the files they read, so reading many and following
+   * none up is a signal. Paying allowances or checking rights is reading.
+   */
   followUpExpected: boolean;
 }
 
@@ -142,6 +146,6 @@ export function decide(request: DecisionRequest): Decision {
     caseReference: request.caseReference,
     agreement: { id: agreement.id, reference: agreement.reference, version: agreement.version },
     relationship: rule.relationship,
-    obligations: { recordAccess: true, dailyCeiling: rule.dailyCeiling, retentionDays: rule.retentionDays, followUpExpected: rule.write.length > 0 },
+    obligations: { recordAccess: true, dailyCeiling: rule.dailyCeiling, retentionDays: rule.retentionDays, followUpExpected: rule.write.includes('follow_up') },
   };
 }

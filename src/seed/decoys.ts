@@ -8,17 +8,19 @@ import { CHUNK_SIZE, generateChunk, NIR_CAPACITY } from './population.ts';
 export const DECOY_RESERVE = 2000;
 export const POPULATION_CAPACITY = NIR_CAPACITY - DECOY_RESERVE;
 
-/** One decoy for every 200 persons, at least 3 and at most the reserve. */
+/** One decoy for every 200 persons, at least 6 (every partner then holds two) and at most the reserve. */
 export function decoyCountFor(population: number): number {
-  return Math.min(DECOY_RESERVE, Math.max(3, Math.round(population / 200)));
+  return Math.min(DECOY_RESERVE, Math.max(6, Math.round(population / 200)));
 }
 
 const AGENCY_KEYS = ['agency-bastide', 'agency-merignac', 'agency-libourne'] as const;
 
 /**
  * Plant decoy persons (honeytokens): files generated like everybody's and sealed the same way,
- * so nothing through the API tells them apart, in the scope of every organisation: referred to
- * every partner, in one counsellor's caseload at every agency. Their France Travail identifiers
+ * so nothing through the API tells them apart, in the scope of every organisation: each referred
+ * to two partners in turn (every partner holds some, in proportion to the population rather
+ * than all of them, which would crowd a small partner's scope), in one counsellor's caseload at
+ * every agency. Their France Travail identifiers
  * sit among the real ones (the digits of a real person's, another letter), where a sweep finds
  * them. Only `guard_decoys` knows them; caseloads, counts and reports leave them out. Idempotent:
  * runs again add only what is missing.
@@ -50,7 +52,7 @@ export async function plantDecoys(db: Executor, persons: PersonStore, options: {
         const counsellor = counsellors[(k + a) % counsellors.length]!;
         await trx.insertInto('caseloads').values({ person_id: id, actor_id: counsellor, organisation_id: network.organisationIds[key]!, since: registeredOn, until: null }).execute();
       }
-      for (const [key, organisationId] of partners) {
+      for (const [key, organisationId] of [partners[k % partners.length]!, partners[(k + 1) % partners.length]!]) {
         await trx
           .insertInto('referrals')
           .values({ id: deterministicUuid(options.seed, 'referral', index, key), person_id: id, organisation_id: organisationId, referred_by_actor_id: network.counsellorsByAgency[agency]![0]!, reason: 'Orientation', starts_on: registeredOn, ends_on: null, status: 'active', created_at: now })

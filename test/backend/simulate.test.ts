@@ -59,9 +59,7 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     assert.ok(workday().requests > 400, `${workday().requests} requests`);
   });
 
-  // Known miss, left for the guard's owner: indemnisation agents read files without writing, and
-  // their purpose has write classes (benefits, bank), so the no_follow_up signal contains them.
-  it('contains no legitimate staff member during the workday', { todo: 'no_follow_up contains indemnisation agents (followUpExpected = any write class)' }, () => {
+  it('contains no legitimate staff member during the workday', () => {
     assert.equal(workday().falsePositives, 0, JSON.stringify(workday().containedLegit));
   });
 });

@@ -58,10 +58,13 @@ const ageOn = (birthDate: string, on: Date) => {
   return age;
 };
 
-/** A scaled agreement: every purpose's daily ceiling multiplied for the head count it now serves. */
+/** Room an agreement leaves above an average day (a busy Monday must not hit the ceiling). */
+const CEILING_HEADROOM = 1.5;
+
+/** A scaled agreement: every purpose's daily ceiling multiplied for the head count it now serves, with headroom. */
 async function scaleAgreement(ctx: SimContext, key: string, factors: Record<string, number>): Promise<void> {
   const row = await ctx.db.selectFrom('agreements').select(['id', 'purposes']).where('organisation_id', '=', organisationId(ctx, key)).where('status', '=', 'active').executeTakeFirstOrThrow();
-  const purposes = (JSON.parse(row.purposes) as PurposeRule[]).map((p) => ({ ...p, dailyCeiling: Math.max(p.dailyCeiling, Math.ceil(p.dailyCeiling * (factors[p.purpose] ?? 1))) }));
+  const purposes = (JSON.parse(row.purposes) as PurposeRule[]).map((p) => ({ ...p, dailyCeiling: Math.max(p.dailyCeiling, Math.ceil(p.dailyCeiling * (factors[p.purpose] ?? 1) * CEILING_HEADROOM)) }));
   await ctx.db.updateTable('agreements').set({ purposes: JSON.stringify(purposes) }).where('id', '=', row.id).execute();
 }
 
@@ -271,7 +274,7 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
     notes: [
       `${roles('counsellor')} conseillers (12 à 25 dossiers de leur portefeuille, suivi écrit après 80 % des lectures, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,
       `${counters.reads} lectures, ${counters.followUps} suivis écrits, ${counters.searches} recherches, ${counters.relogins} reconnexions (session inactive en temps réel)`,
-      'portefeuilles répartis entre les conseillers simulés ; plafonds journaliers des conventions relevés en proportion de l’effectif',
+      'portefeuilles répartis entre les conseillers simulés ; plafonds journaliers des conventions relevés en proportion de l’effectif, avec 50 % de marge',
     ],
   };
   return { ...r, goals: checkGoals(r) };
