@@ -86,7 +86,8 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
         } catch (error) {
           warn(`guard alert ${alert.id}: mail not sent (${error instanceof Error ? error.message : String(error)})`);
         }
-        if (options.webhook) await postWebhook(options.webhook, alert, warn);
+        // Not awaited: a slow SOC endpoint must not hold the request that tripped the alert (5 s timeout).
+        if (options.webhook) void postWebhook(options.webhook, alert, warn);
       }
     },
   };
