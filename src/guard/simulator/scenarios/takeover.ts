@@ -7,7 +7,7 @@ const ORGANISATION = 'mission-locale';
 const PURPOSE = 'accompagnement_jeunes';
 const VICTIM = 'ml.bordeaux.1';
 
-export const TAKEOVER_VARIANTS = ['sweep', 'list', 'patient'] as const;
+export const TAKEOVER_VARIANTS = ['sweep', 'list', 'patient', 'patient-no-decoy'] as const;
 export type TakeoverVariant = (typeof TAKEOVER_VARIANTS)[number];
 
 /**
@@ -21,7 +21,9 @@ export async function takeover(ctx: SimContext, variant: TakeoverVariant): Promi
     case 'list':
       return list(ctx);
     case 'patient':
-      return patient(ctx);
+      return patient(ctx, true);
+    case 'patient-no-decoy':
+      return patient(ctx, false);
   }
 }
 
@@ -87,12 +89,16 @@ async function list(ctx: SimContext): Promise<ScenarioReport> {
   });
 }
 
-/** Patient: a few files an hour, in working hours, for 30 days, each day from a new session. */
-async function patient(ctx: SimContext): Promise<ScenarioReport> {
+/**
+ * Patient: a few files an hour, in working hours, for 30 days, each day from a new session. With
+ * `decoys` false the thief's list holds real persons only (the worst case for the defender: no
+ * honeytoken to trip), so only the budgets and the behavioural signals can stop it.
+ */
+async function patient(ctx: SimContext, decoys: boolean): Promise<ScenarioReport> {
   const traffic = new Traffic();
-  const actorId = await freshAdviser(ctx, 'ml.bordeaux.sim.patient');
+  const actorId = await freshAdviser(ctx, decoys ? 'ml.bordeaux.sim.patient' : 'ml.bordeaux.sim.patient2');
   const client = newClient(ctx);
-  const targets = ctx.rng.shuffle(await referredTo(ctx, ORGANISATION));
+  const targets = ctx.rng.shuffle((await referredTo(ctx, ORGANISATION)).filter((id) => decoys || !ctx.decoys.has(id)));
   const run = new AttackRun(ctx, [actorId]);
   const first = ctx.clock.now();
   let next = 0;
@@ -117,8 +123,8 @@ async function patient(ctx: SimContext): Promise<ScenarioReport> {
   }
   return run.report({
     scenario: 'takeover',
-    variant: 'patient',
-    title: 'compte d’un conseiller de mission locale pris : lecture lente (3 dossiers par heure, 9 h – 17 h, jours ouvrés) pendant 30 jours simulés',
+    variant: decoys ? 'patient' : 'patient-no-decoy',
+    title: `compte d’un conseiller de mission locale pris : lecture lente (3 dossiers par heure, 9 h – 17 h, jours ouvrés) pendant 30 jours simulés${decoys ? '' : ', sur une liste sans aucun leurre'}`,
     traffic,
     notes: [`${days} jours ouvrés simulés, ${next} lectures tentées sur ${targets.length} identifiants connus`],
   });
