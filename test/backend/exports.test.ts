@@ -103,7 +103,7 @@ describe(`bulk exports: four eyes, the agreement's classes, capped, canaries, se
     server = await openTestServer();
     ({ runtime, app } = server);
     await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: POPULATION, seed: SEED, batchSize: POPULATION, parallel: false });
-    await plantDecoys(db(), runtime.persons, { seed: SEED, population: POPULATION, count: 3 });
+    await plantDecoys(db(), runtime.persons, { seed: SEED, population: POPULATION });
     decoys = (await db().selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id);
     for (const o of await db().selectFrom('organisations').select(['id', 'kind']).execute()) orgs[o.kind] = o.id;
     for (const login of [RSSI, DPO, CAF, CAP, CD33, IAFP]) await staffAccount(login);
@@ -173,10 +173,12 @@ describe(`bulk exports: four eyes, the agreement's classes, capped, canaries, se
       assert.equal(canaries.length, 3, 'three canary rows');
       assert.equal(real.length, view.rowCount);
       assert.equal(view.canaryRows, 3);
-      // Every decoy is referred to every partner: in every export.
-      for (const decoy of decoys) assert.ok(real.some((r) => r.id === decoy), 'decoy included');
       // The persons are those referred to the recipient, and no one else.
       const referred = new Set((await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', view.recipientOrganisationId).where('status', '=', 'active').execute()).map((r) => r.person_id));
+      // Every partner holds decoys in its scope (each decoy is referred to two partners): all of them are in its export.
+      const inScope = decoys.filter((d) => referred.has(d));
+      assert.ok(inScope.length >= 1, 'decoys in the recipient’s scope');
+      for (const decoy of inScope) assert.ok(real.some((r) => r.id === decoy), 'decoy included');
       for (const r of real) assert.ok(referred.has(r.id!), 'referred');
       assert.equal(real.length, referred.size);
       // Canary rows look like persons and are none: not in the persons table, their identifiers nobody's.
@@ -271,7 +273,9 @@ describe(`bulk exports: four eyes, the agreement's classes, capped, canaries, se
       assert.equal(opened.code, 0, opened.stderr);
       const rows = parse(opened.stdout, { columns: true }) as Array<Record<string, string>>;
       assert.equal(rows.length, 5 + 3);
-      for (const decoy of decoys) assert.ok(rows.some((r) => r.id === decoy), 'decoys kept under the cap');
+      const regionDecoys = (await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', orgs.region!).where('person_id', 'in', decoys).execute()).map((r) => r.person_id);
+      assert.ok(regionDecoys.length >= 1 && regionDecoys.length < 5);
+      for (const decoy of regionDecoys) assert.ok(rows.some((r) => r.id === decoy), 'decoys kept under the cap');
       const wrong = await runCli(['exports', 'open', '--file', file, '--passphrase', 'pas-la-bonne-phrase'], env);
       assert.equal(wrong.code, 2);
       assert.match(wrong.stderr, /--passphrase/);
