@@ -6,7 +6,7 @@ import type { PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
 import { appendEvent } from '../ledger/index.ts';
-import type { Guard, GuardedActor, GuardRefusal } from '../guard/index.ts';
+import type { Admission, Guard, GuardedActor, GuardRefusal } from '../guard/index.ts';
 import { networkOf } from '../identity/index.ts';
 
 declare module 'fastify' {
@@ -60,6 +60,7 @@ export function guardedActor(request: FastifyRequest): GuardedActor | undefined 
       id: request.staff.actorId,
       organisationId: request.staff.organisationId,
       accountId: request.staff.accountId,
+      roles: request.staff.roles,
       ...(request.session ? { session: { publicId: request.session.public_id, network: request.session.network } } : {}),
     };
   }
@@ -119,17 +120,32 @@ export async function admitted(
   }, async (trx) => {
     for (const [i, personId] of personIds.entries()) await recordGrant(trx, request, decisions[i]!, { operation, personId });
   });
-  if (admission.allowed) return true;
+  return !(await refusedByGuard(db, request, reply, admission, { operation, ...(personIds.length === 1 ? { personId: personIds[0]! } : {}) }, decision));
+}
+
+/**
+ * When the guard said no: the refusal recorded (its reason and containment, never a value) and
+ * answered, 401 for a session that moved (sign in again), 403 for the rest. False when it said yes.
+ */
+export async function refusedByGuard(
+  db: Executor,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  admission: Admission,
+  context: AccessContext,
+  declared?: Partial<DeclaredPurpose>,
+): Promise<boolean> {
+  if (admission.allowed) return false;
   await appendEvent(db, 'access_denied', {
-    actorId: actor.id,
-    personId: personIds.length === 1 ? personIds[0]! : null,
-    purpose: decision.purpose,
-    caseReference: decision.caseReference,
-    operation,
+    actorId: guardedActor(request)?.id ?? null,
+    personId: context.personId ?? null,
+    purpose: declared?.purpose ?? null,
+    caseReference: declared?.caseReference ?? null,
+    operation: context.operation,
     details: { reason: admission.reason, containment: admission.containmentId ?? null },
   });
   void reply.status(admission.reason === 'session_moved' ? 401 : 403).send({ error: admission.reason, message: GUARD_MESSAGES[admission.reason], requestId: request.id });
-  return false;
+  return true;
 }
 
 /** The access that is about to happen, recorded before any value leaves (classes, purpose, case, person). */

@@ -14,6 +14,8 @@ export interface GuardedActor {
   id: string;
   organisationId: string;
   accountId?: string | null;
+  /** The roles, when the request already loaded them (a staff member's); read in the transaction otherwise. */
+  roles?: readonly string[];
   /** The staff session the request came with: its public id and the network it was issued to. */
   session?: { publicId: string; network: string } | undefined;
 }
@@ -75,10 +77,6 @@ export class Guard {
     this.#o = options;
   }
 
-  get clock(): Clock {
-    return this.#o.clock;
-  }
-
   /**
    * Count these persons for this actor before any of their data leaves; contain the actor if it
    * must. `onAdmitted` runs in the same transaction when the read is admitted (the access event):
@@ -113,7 +111,7 @@ export class Guard {
         await this.#count(trx, now, request, 0);
         return admitted(trx);
       }
-      const budget = budgetFor(await rolesOf(trx, actor.id), request.dailyCeiling);
+      const budget = budgetFor(actor.roles ?? (await rolesOf(trx, actor.id)), request.dailyCeiling);
       const counts = await countWindows(trx, [actorScope, orgScope], hourFrom, dayFrom);
       const hour = counts.get(actorScope)!.hour + newHour;
       const day = counts.get(actorScope)!.day + newDay;

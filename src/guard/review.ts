@@ -37,17 +37,17 @@ interface Details {
 }
 
 /** The security officer's queue: signals, newest first. */
-export async function listSignals(db: Executor, options: { limit: number; organisationId?: string }): Promise<SignalView[]> {
-  let query = db
+export async function listSignals(db: Executor, options: { limit: number }): Promise<SignalView[]> {
+  const rows = await db
     .selectFrom('guard_signals')
     .innerJoin('organisations', 'organisations.id', 'guard_signals.organisation_id')
     .leftJoin('actors', 'actors.id', 'guard_signals.actor_id')
     .select(['guard_signals.id', 'guard_signals.at', 'guard_signals.actor_id', 'actors.login', 'guard_signals.organisation_id', 'organisations.name', 'guard_signals.signal', 'guard_signals.severity', 'guard_signals.details'])
     .orderBy('guard_signals.at', 'desc')
     .orderBy('guard_signals.id')
-    .limit(options.limit);
-  if (options.organisationId) query = query.where('guard_signals.organisation_id', '=', options.organisationId);
-  return (await query.execute()).map((r) => {
+    .limit(options.limit)
+    .execute();
+  return rows.map((r) => {
     const details = JSON.parse(r.details) as Details;
     return {
       id: r.id,
@@ -107,7 +107,7 @@ function containmentView(r: ContainmentRow): ContainmentView {
   };
 }
 
-/** Containments, those in force first. */
+/** Containments, newest first; only those in force when asked. */
 export async function listContainments(db: Executor, options: { inForce?: boolean; limit: number }): Promise<ContainmentView[]> {
   let query = containmentQuery(db).orderBy('guard_containments.contained_at', 'desc').limit(options.limit);
   if (options.inForce) query = query.where('guard_containments.released_at', 'is', null);

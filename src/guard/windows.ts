@@ -22,9 +22,7 @@ export const scopes = {
 
 /** When each of `subjects` was last seen in `scope` (absent: never, or pruned). */
 export async function lastSeen(db: Executor, scope: string, subjects: readonly string[]): Promise<Map<string, string>> {
-  if (subjects.length === 0) return new Map();
-  const rows = await db.selectFrom('guard_seen').select(['subject', 'last_at']).where('scope', '=', scope).where('subject', 'in', [...subjects]).execute();
-  return new Map(rows.map((r) => [r.subject, r.last_at]));
+  return (await lastSeenIn(db, [scope], subjects)).get(scope)!;
 }
 
 /** When each of `subjects` was last seen in each of `scopeList`: one query for several scopes. */
@@ -69,12 +67,7 @@ export async function countSeen(db: Executor, scope: string, from: string): Prom
 
 /** Seen now: a new row, or a later last time for an existing one. */
 export async function touch(db: Executor, scope: string, subjects: readonly string[], at: string): Promise<void> {
-  if (subjects.length === 0) return;
-  await db
-    .insertInto('guard_seen')
-    .values([...new Set(subjects)].map((subject) => ({ scope, subject, first_at: at, last_at: at, followed_up: 0 })))
-    .onConflict((oc) => oc.columns(['scope', 'subject']).doUpdateSet({ last_at: sql`excluded.last_at` }))
-    .execute();
+  await touchAll(db, subjects.map((subject) => ({ scope, subject })), at);
 }
 
 /** Subjects of `scope` that fall in a window if seen now: never seen, or last seen before it. */

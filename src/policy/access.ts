@@ -94,16 +94,7 @@ async function decideForPerson(db: Executor, { actor, organisation }: Context, r
     if (age !== undefined) facts.ageYears = age;
   }
 
-  const decision = decide({
-    actor,
-    organisation,
-    purpose: request.purpose,
-    caseReference: request.caseReference,
-    operation: request.operation,
-    ...(request.classes ? { classes: request.classes } : {}),
-    facts,
-    now,
-  });
+  const decision = decideFor({ actor, organisation }, request, facts);
   if (decision.allowed || !LIFTED_BY_BREAK_GLASS.has(decision.reason) || request.operation !== 'read') return decision;
 
   const grant = await db
@@ -139,8 +130,11 @@ export async function authorizeWithoutPerson(
   request: Omit<AccessRequest, 'personId' | 'birthDateOf'>,
 ): Promise<AccessDecision> {
   const context = await loadContext(db, request);
-  if ('allowed' in context) return context;
-  const { actor, organisation } = context;
+  return 'allowed' in context ? context : decideFor(context, request, ANY_TIE);
+}
+
+/** The pure decision for a loaded actor and organisation, the request's purpose, case, operation and classes, and these ties. */
+function decideFor({ actor, organisation }: Context, request: Omit<AccessRequest, 'personId' | 'birthDateOf'>, facts: RelationshipFacts): Decision {
   return decide({
     actor,
     organisation,
@@ -148,7 +142,7 @@ export async function authorizeWithoutPerson(
     caseReference: request.caseReference,
     operation: request.operation,
     ...(request.classes ? { classes: request.classes } : {}),
-    facts: ANY_TIE,
+    facts,
     now: request.now,
   });
 }

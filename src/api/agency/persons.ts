@@ -6,10 +6,9 @@ import { appendEvent } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
 import { requireRole } from '../auth.ts';
-import { guardedActor, GUARD_MESSAGES } from '../access.ts';
+import { guardedActor, refusedByGuard } from '../access.ts';
 import { networkOf } from '../../identity/index.ts';
-import type { Admission } from '../../guard/index.ts';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { errorResponses, LookupBodySchema, PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 
 /** The bootstrap administrator has no agreement: its role's budget is its only bound. */
@@ -21,13 +20,8 @@ const BOOTSTRAP_DAILY_CEILING = 1_000_000;
  * event like any other access: writes in the same transaction, reads before the data leaves.
  */
 export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
-  /** The guard counts the bootstrap administrator's reads like anyone's (its own budget, no agreement ceiling). */
-  async function refused(request: FastifyRequest, reply: FastifyReply, admission: Admission, personId: string | null, operation: string): Promise<boolean> {
-    if (admission.allowed) return false;
-    await appendEvent(runtime.database.db, 'access_denied', { personId, operation, details: { reason: admission.reason, containment: admission.containmentId ?? null, via: 'bootstrap' } });
-    void reply.status(403).send({ error: admission.reason, message: GUARD_MESSAGES[admission.reason], requestId: request.id });
-    return true;
-  }
+  const db = runtime.database.db;
+  // The guard counts the bootstrap administrator's reads like anyone's (its own budget, no agreement ceiling).
   const admit = (request: FastifyRequest, personId: string) =>
     runtime.guard.admit({ actor: guardedActor(request)!, network: networkOf(request.ip), purpose: 'bootstrap', dailyCeiling: BOOTSTRAP_DAILY_CEILING, followUpExpected: false, personIds: [personId] });
 
@@ -55,7 +49,7 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
       '/persons/:id',
       { schema: { tags: ['dossiers'], summary: 'Lire un dossier entier', security, params: PersonIdParams, response: { 200: PersonRecordSchema, ...errorResponses } } },
       async (request, reply) => {
-        if (await refused(request, reply, await admit(request, request.params.id), request.params.id, 'read')) return reply;
+        if (await refusedByGuard(db, request, reply, await admit(request, request.params.id), { operation: 'read', personId: request.params.id })) return reply;
         const record = await runtime.persons.read(request.params.id, FIELD_CLASSES);
         await appendEvent(runtime.database.db, 'access_granted', { personId: request.params.id, operation: 'read', classes: Object.keys(record.fields), details: { via: 'bootstrap' } });
         return record;
@@ -81,7 +75,7 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
           await appendEvent(trx, 'access_granted', { personId: request.params.id, operation: 'update', classes: Object.keys(patch), details: { via: 'bootstrap' } });
         });
         request.log.info({ personId: request.params.id, actorId: request.actor?.id }, 'person updated');
-        if (await refused(request, reply, await admit(request, request.params.id), request.params.id, 'read')) return reply;
+        if (await refusedByGuard(db, request, reply, await admit(request, request.params.id), { operation: 'read', personId: request.params.id })) return reply;
         const record = await runtime.persons.read(request.params.id, FIELD_CLASSES);
         await appendEvent(runtime.database.db, 'access_granted', { personId: request.params.id, operation: 'read', classes: Object.keys(record.fields), details: { via: 'bootstrap' } });
         return record;
@@ -102,7 +96,7 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
       async (request, reply) => {
         const personIds = await runtime.persons.lookup(request.body.kind, request.body.value);
         const swept = await runtime.guard.noteSearch(guardedActor(request)!, { kind: request.body.kind, value: request.body.value }, personIds, personIds.length);
-        if (await refused(request, reply, swept, null, 'lookup')) return reply;
+        if (await refusedByGuard(db, request, reply, swept, { operation: 'lookup' })) return reply;
         await appendEvent(runtime.database.db, 'person_search', { operation: 'lookup', details: { kind: request.body.kind, results: personIds.length, via: 'bootstrap' } });
         return { personIds };
       },

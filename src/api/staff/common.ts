@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { staffMemberOf, type StaffMember } from '../../identity/index.ts';
 import type { Executor } from '../../store/index.ts';
 import { updateEventContext } from '../../ledger/index.ts';
+import { GUARD_MESSAGES } from '../access.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,7 +19,7 @@ export function requireStaff(db: Executor) {
       return reply;
     }
     if (staff.actorStatus !== 'active') {
-      void reply.status(403).send({ error: 'actor_contained', message: 'Votre compte est suspendu par mesure de sécurité : contactez le référent sécurité de votre organisation.', requestId: request.id });
+      void reply.status(403).send({ error: 'actor_contained', message: GUARD_MESSAGES.actor_contained, requestId: request.id });
       return reply;
     }
     request.staff = staff;

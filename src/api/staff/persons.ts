@@ -6,7 +6,7 @@ import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type Ac
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-import { accessErrorResponses as staffErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, guardedActor, GUARD_MESSAGES, onlyDecided, parseClasses, purposeOr422, recordGrant, refuse } from '../access.ts';
+import { accessErrorResponses as staffErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, guardedActor, onlyDecided, parseClasses, purposeOr422, recordGrant, refusedByGuard, refuse } from '../access.ts';
 import type { SearchCriterion } from '../../guard/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
@@ -166,10 +166,7 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         // The guard sees the search's shape (never the identifier) before anything leaves: a sweep stops here.
         const criterion: SearchCriterion = person ? { kind: 'name_birth', ...person } : { kind: kind as 'nir' | 'france_travail_id', value: searched };
         const swept = await runtime.guard.noteSearch(guardedActor(request)!, criterion, matches, allowed.length);
-        if (!swept.allowed) {
-          await appendEvent(db, 'access_denied', { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'search', details: { reason: swept.reason, containment: swept.containmentId ?? null } });
-          return reply.status(403).send({ error: swept.reason, message: GUARD_MESSAGES[swept.reason], requestId: request.id });
-        }
+        if (await refusedByGuard(db, request, reply, swept, { operation: 'search' }, purpose)) return reply;
         if (allowed.length && !(await admitted(db, request, reply, allowed[0]!, allowed.map((a) => a.personId), 'search', allowed))) return reply;
         // The search is recorded without the identifier searched; a miss and a match out of scope look the same.
         await appendEvent(db, 'person_search', {
