@@ -88,6 +88,9 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     if (options.purpose) headers['rempart-purpose'] = options.purpose;
     return app.inject({ method, url, remoteAddress: options.from ?? who.client.remoteAddress, headers, ...(options.payload ? { payload: options.payload } : {}) });
   }
+  /** A request of the security officer (or of another staff member given as `who`), no purpose headers. */
+  const asOfficer = (method: Method, url: string, payload?: object, who: Staff = officer) =>
+    app.inject({ method, url, remoteAddress: who.client.remoteAddress, headers: { ...who.client.headers, cookie: who.session.cookie, 'x-csrf-token': who.session.csrf }, ...(payload ? { payload } : {}) });
   const read = (who: Staff, personId: string, purpose: string) => call(who, 'GET', `/api/staff/persons/${personId}?classes=identity`, { purpose });
 
   async function refer(personIds: readonly string[], orgKey: string): Promise<void> {
@@ -203,6 +206,20 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     // Contained: its session is gone, and the organisation's other staff work on.
     const after = await read(adviser, persons[0]!, 'accompagnement_handicap');
     assert.equal(after.statusCode, 401);
+    // Signing in again gets its holder nowhere until a security officer releases it.
+    const again = { ...adviser, session: await signInWithCode(adviser.client, adviser.login, adviser.session.totpSecret!) };
+    const refused = await read(again, persons[0]!, 'accompagnement_handicap');
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.json().error, 'actor_contained');
+    // The security officer sees what was read: the 20 persons, each with the class granted, no value.
+    const detail = await asOfficer('GET', `/api/security/guard/containments/${containment!.id}`);
+    assert.equal(detail.statusCode, 200, detail.body);
+    assert.equal(detail.json().signal, 'budget_hour_hard');
+    assert.deepEqual(
+      detail.json().personsRead.map((p: { personId: string }) => p.personId).sort(),
+      persons.slice(0, 20).sort(),
+    );
+    assert.ok(detail.json().personsRead.every((p: { classes: string[] }) => p.classes.join() === 'identity'));
     const colleague = await staff('cap', 'partner_staff');
     assert.equal((await read(colleague, persons[0]!, 'accompagnement_handicap')).statusCode, 200);
     const contained = (await ledgerEvents(db(), 'guard_containment')).filter((e) => e.details.containment === containment!.id);
@@ -456,19 +473,30 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     assert.equal(breaker.signal, 'circuit_breaker');
 
     // The security officer sees it, with what was read.
-    const asOfficer = (method: Method, url: string, payload?: object) =>
-      app.inject({ method, url, remoteAddress: officer.client.remoteAddress, headers: { ...officer.client.headers, cookie: officer.session.cookie, 'x-csrf-token': officer.session.csrf }, ...(payload ? { payload } : {}) });
     const list = await asOfficer('GET', '/api/security/guard/containments?inForce=true');
     assert.equal(list.statusCode, 200, list.body);
     assert.ok(list.json().containments.some((c: { id: string }) => c.id === breaker.id));
     const one = (await containmentsOf(members[0]!.actorId))[0]!;
     const detail = await asOfficer('GET', `/api/security/guard/containments/${one.id}`);
     assert.equal(detail.statusCode, 200, detail.body);
-    assert.ok(detail.json().personsRead.length >= 0);
+    // What the detail lists is what the ledger says this member was granted, no more, no less.
+    const granted = (await db().selectFrom('ledger_events').select('person_id').distinct().where('actor_id', '=', members[0]!.actorId).where('kind', '=', 'access_granted').execute()).map((r) => r.person_id!);
+    assert.deepEqual(detail.json().personsRead.map((p: { personId: string }) => p.personId).sort(), granted.sort());
     const signals = await asOfficer('GET', '/api/security/guard/signals?limit=50');
     assert.ok(signals.json().signals.some((s: { signal: string }) => s.signal === 'circuit_breaker'));
 
-    // Bad input changes nothing; a DPO cannot release.
+    // Bad input changes nothing; a DPO cannot release; nor can the officer without a fresh second factor.
+    const dpo = await staff('Direction', 'dpo', 'dpo.na');
+    const byDpo = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, { note: 'Le DPO essaie de lever le confinement.' }, dpo);
+    assert.equal(byDpo.statusCode, 403);
+    assert.equal(byDpo.json().error, 'role_required');
+    assert.equal((await asOfficer('GET', '/api/security/guard/signals', undefined, dpo)).statusCode, 200, 'the DPO reads the signals');
+    const officerSession = () => db().updateTable('sessions').where('account_id', '=', officer.accountId).where('revoked_at', 'is', null);
+    await officerSession().set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).execute();
+    const stale = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, { note: 'Référent joint par téléphone, comptes revérifiés.' });
+    assert.equal(stale.statusCode, 403);
+    assert.equal(stale.json().error, 'step_up_required');
+    await officerSession().set({ second_factor_at: new Date().toISOString() }).execute();
     const short = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, { note: 'ok' });
     assert.equal(short.statusCode, 400);
     assert.match(short.body, /note/);
@@ -483,6 +511,28 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     assert.equal(await actorStatus(members[0]!.actorId), 'active');
     const releases = await ledgerEvents(db(), 'guard_release');
     assert.ok(releases.some((e) => e.details.containment === breaker.id) && releases.some((e) => e.details.containment === one.id));
+  });
+
+  it('holds the bootstrap administrator to its own budget, and a contained administrator administers nothing', async () => {
+    nextDay();
+    const { ensureBootstrapAdmin, issueApiToken } = await import('../../src/identity/index.ts');
+    const bootstrap = await ensureBootstrapAdmin(db());
+    const token = await issueApiToken(db(), bootstrap.actorId, 'guard test');
+    const viaToken = (personId: string) => app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, remoteAddress: '10.77.0.1', headers: { authorization: `Bearer ${token}` } });
+    const persons = await realPersons(41, 0);
+    for (const p of persons.slice(0, 40)) assert.equal((await viaToken(p)).statusCode, 200);
+    const over = await viaToken(persons[40]!);
+    assert.equal(over.statusCode, 403);
+    assert.equal(over.json().error, 'guard_limit_reached');
+    assert.equal((await containmentsOf(bootstrap.actorId))[0]?.signal, 'budget_hour_hard');
+    assert.equal((await viaToken(persons[0]!)).statusCode, 401, 'its API tokens are revoked');
+
+    const admin = await staff('cap', 'org_admin');
+    await db().updateTable('actors').set({ status: 'suspended' }).where('id', '=', admin.actorId).execute();
+    const request = await asOfficer('POST', '/api/admin/requests', { kind: 'create_staff_account', login: 'cap.renfort', displayName: 'Renfort', roles: ['partner_staff'], email: 'renfort@cap.test.example' }, admin);
+    assert.equal(request.statusCode, 403);
+    assert.equal(request.json().error, 'actor_contained');
+    assert.equal((await db().selectFrom('admin_requests').select('id').where('organisation_id', '=', orgs.cap!).execute()).length, 0, 'nothing requested');
   });
 
   it('shares its counters between server processes on one store, and a restart resets nothing', async () => {

@@ -93,4 +93,30 @@ describe(`a partner information system reads by the same decision as its staff (
     assert.equal(outside.statusCode, 403);
     assert.equal(outside.json().error, 'posture_non_compliant');
   });
+
+  it('is held to an hourly budget of a quarter of its agreement’s daily ceiling: over it, refused and contained, its tokens dead', async () => {
+    const accessToken = await token('accompagnement_handicap');
+    const cap = await db().selectFrom('organisations').select('id').where('kind', '=', 'cap_emploi').executeTakeFirstOrThrow();
+    const actorId = (await db().selectFrom('machine_clients').select('actor_id').where('id', '=', clientId).executeTakeFirstOrThrow()).actor_id;
+    // Cap emploi's agreement: 50 persons a day, so 13 in an hour for its system.
+    const fresh = (await db().selectFrom('persons').select('id').where('id', 'not in', [referred, notReferred]).orderBy('id', 'desc').limit(20).execute()).map((r) => r.id);
+    for (const personId of fresh) {
+      await db().insertInto('referrals').values({ id: randomUUID(), person_id: personId, organisation_id: cap.id, referred_by_actor_id: null, reason: 'test', starts_on: '2026-01-01', ends_on: null, status: 'active', created_at: new Date().toISOString() }).execute();
+    }
+    let denied;
+    for (const personId of fresh) {
+      const res = await read(accessToken, personId);
+      if (res.statusCode !== 200) {
+        denied = res;
+        break;
+      }
+    }
+    assert.equal(denied?.statusCode, 403, 'refused before the 20 were read');
+    assert.equal(denied!.json().error, 'guard_limit_reached');
+    const read13 = await db().selectFrom('ledger_events').select('person_id').distinct().where('actor_id', '=', actorId).where('kind', '=', 'access_granted').execute();
+    assert.equal(read13.length, 13, 'exactly the hourly budget left the server');
+    const containment = await db().selectFrom('guard_containments').select('signal').where('actor_id', '=', actorId).executeTakeFirstOrThrow();
+    assert.equal(containment.signal, 'budget_hour_hard');
+    assert.equal((await read(accessToken, referred)).statusCode, 401, 'its token stopped working');
+  });
 });
