@@ -198,10 +198,9 @@ export class Guard {
   }
 
   /** The actor wrote to the person: a follow-up action, what a person doing their job does after reading. */
-  async noteFollowUp(actorId: string, organisationId: string, personId: string): Promise<void> {
-    await this.#run(organisationId, async (trx) => {
-      await trx.updateTable('guard_seen').set({ followed_up: 1 }).where('scope', '=', scopes.actor(actorId)).where('subject', '=', personId).execute();
-    });
+  async noteFollowUp(trx: Executor, actorId: string, personId: string): Promise<void> {
+    // Inside the write's own transaction: one row, no lock needed, and never a 503 after the write committed.
+    await trx.updateTable('guard_seen').set({ followed_up: 1 }).where('scope', '=', scopes.actor(actorId)).where('subject', '=', personId).execute();
   }
 
   /** One transaction under the organisation's lock; alerts go out after it commits; any failure fails closed. */

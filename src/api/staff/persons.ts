@@ -124,9 +124,9 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         await inTransaction(db, async (trx) => {
           await recordGrant(trx, request, decision, { operation: 'write', personId });
           await runtime.persons.update(personId, patch, trx);
+          // A follow-up: what a person doing their job does with the files they read.
+          await runtime.guard.noteFollowUp(trx, request.staff!.actorId, personId);
         });
-        // A follow-up: what a person doing their job does with the files they read.
-        await runtime.guard.noteFollowUp(request.staff!.actorId, request.staff!.organisationId, personId);
         return { id: personId, written: decision.classes, decision: decisionView(decision) };
       },
     );
