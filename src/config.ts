@@ -24,6 +24,8 @@ export interface Config {
   oidc?: OidcConfig;
   /** Where the guard posts its alerts (the security operations centre), and the key that signs them. */
   guardWebhook?: { url: string; secret?: string };
+  /** Hours between a change of bank details and the first payment to the new account. */
+  bankCoolingOffHours: number;
 }
 
 export type OidcProviderName = 'franceconnect' | 'proconnect';
@@ -60,6 +62,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(checkpointSeconds) || checkpointSeconds < 1 || checkpointSeconds > 3600) {
     throw new ConfigError(`REMPART_CHECKPOINT_SECONDS must be a whole number of seconds from 1 to 3600, got "${checkpointText}"`);
   }
+  const coolingText = env.REMPART_BANK_COOLING_OFF_HOURS || '72';
+  const bankCoolingOffHours = Number(coolingText);
+  if (!Number.isInteger(bankCoolingOffHours) || bankCoolingOffHours < 24 || bankCoolingOffHours > 720) {
+    throw new ConfigError(`REMPART_BANK_COOLING_OFF_HOURS must be a whole number of hours from 24 to 720, got "${coolingText}"`);
+  }
   let keyring: KeyringSource;
   let devKeyring = false;
   if (env.REMPART_KEYRING) keyring = { kind: 'env', variable: 'REMPART_KEYRING', json: env.REMPART_KEYRING };
@@ -78,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     demoPersons,
     checkpointSeconds,
+    bankCoolingOffHours,
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
     ...oidcFrom(env),
     ...guardWebhookFrom(env),

@@ -29,6 +29,8 @@ import { exportRoutes } from './security/exports.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { myJournalRoutes } from './me/journal.ts';
 import { accessReportRoutes } from './security/access-reports.ts';
+import { freezeRoutes } from './bank/freeze.ts';
+import { myBankDetailsRoutes } from './me/bank-details.ts';
 
 export interface ServerOptions {
   /**
@@ -89,6 +91,8 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
   await app.register(exportRoutes(runtime), { prefix: '/api/security/exports' });
   await app.register(ledgerRoutes(runtime), { prefix: '/api/ledger' });
   await app.register(myJournalRoutes(runtime), { prefix: '/api/me' });
+  await app.register(myBankDetailsRoutes(runtime), { prefix: '/api/me/bank-details' });
+  await app.register(freezeRoutes(runtime));
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
   });

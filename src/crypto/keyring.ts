@@ -12,7 +12,7 @@ export type KeySeries = (typeof KEY_SERIES)[number];
 const keySeriesSet: ReadonlySet<string> = new Set(KEY_SERIES);
 
 /** The identifiers that can be looked up exactly without decrypting anything. */
-export const BLIND_INDEX_KINDS = ['nir', 'email', 'france_travail_id', 'name_birth'] as const;
+export const BLIND_INDEX_KINDS = ['nir', 'email', 'france_travail_id', 'name_birth', 'iban', 'household'] as const;
 export type BlindIndexKind = (typeof BLIND_INDEX_KINDS)[number];
 
 const FORMAT = 'rempart-keyring/1';
@@ -35,7 +35,7 @@ interface KeyringDocument {
  * (HKDF-SHA256, its own label) from an older index key it holds, so existing keyrings keep
  * working and every keyring generated from now on carries the key itself.
  */
-const DERIVED_BLIND_INDEX_KEYS: Partial<Record<BlindIndexKind, BlindIndexKind>> = { name_birth: 'nir' };
+const DERIVED_BLIND_INDEX_KEYS: Partial<Record<BlindIndexKind, BlindIndexKind>> = { name_birth: 'nir', iban: 'nir', household: 'nir' };
 
 function derivedBlindIndexKey(keys: ReadonlyMap<BlindIndexKind, Buffer>, kind: BlindIndexKind): Buffer {
   const source = DERIVED_BLIND_INDEX_KEYS[kind]!;

@@ -74,6 +74,16 @@ export const EVENT_KINDS = [
   'export_downloaded',
   'export_expired',
   'export_traced',
+  // bank details
+  'bank_change_requested',
+  'bank_change_held',
+  'bank_change_notified',
+  'bank_change_frozen',
+  'bank_change_approved',
+  'bank_change_rejected',
+  'bank_change_effective',
+  'bank_hold_placed',
+  'bank_hold_lifted',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -3,14 +3,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface OutgoingMessage {
-  channel: 'email' | 'sms';
-  /** Full address: an email, or a phone number in E.164. */
+  channel: 'email' | 'sms' | 'letter';
+  /** Full address: an email, a phone number in E.164, or a postal address block (lines joined by newlines). */
   to: string;
   subject: string;
   body: string;
 }
 
-/** Delivers messages to people: a mail or SMS gateway in production, a folder in development. */
+/**
+ * Delivers messages to people: a mail gateway, an SMS provider and a print-and-post service in
+ * production (any implementation of this interface), a folder in development.
+ */
 export interface Notifier {
   deliver(message: OutgoingMessage): Promise<void>;
 }
@@ -36,6 +39,11 @@ export class FileOutbox implements Notifier {
 
 /** Enough of an address for its owner to recognise it, not enough to use it. */
 export function maskAddress(channel: OutgoingMessage['channel'], address: string): string {
+  if (channel === 'letter') {
+    // The postal code and commune (last line), never the name or the street.
+    const last = address.trim().split('\n').pop() ?? '';
+    return last ? `*** ${last.trim()}` : '***';
+  }
   if (channel === 'email') {
     const at = address.lastIndexOf('@');
     if (at < 1) return '***';

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
 import { systemClock, type Clock } from '../domain/index.ts';
 import { createAlertSink, Guard } from '../guard/index.ts';
+import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, signerFromSeed } from '../ledger/index.ts';
 import { FileOutbox, type Notifier } from '../notify/index.ts';
@@ -23,6 +24,8 @@ export interface Runtime {
   readonly clock: Clock;
   /** Budgets, signals, decoys and containment on every read path. */
   readonly guard: Guard;
+  /** Changes of bank details: checks, notices, cooling-off, holds. */
+  readonly bank: BankDetails;
   close(): Promise<void>;
 }
 
@@ -74,17 +77,28 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     const clock = options.clock ?? systemClock;
     const alerts = createAlertSink({ db: database.db, keyring: () => holder.current, notifier, ...(config.guardWebhook ? { webhook: config.guardWebhook } : {}), warn });
     const guard = new Guard({ db: database.db, flavour: database.flavour, clock, key: () => holder.current.guardKey(), alerts });
+    const persons = new PersonStore(database.db, holder);
+    const bank = new BankDetails({
+      db: database.db,
+      keyring: () => holder.current,
+      persons,
+      notifier,
+      clock,
+      settings: { ...DEFAULT_BANK_SETTINGS, coolingOffHours: config.bankCoolingOffHours },
+      freezeUrl: `${config.publicUrl}/ce-n-est-pas-moi`,
+    });
     return {
       config,
       database,
       get keyring() {
         return holder.current;
       },
-      persons: new PersonStore(database.db, holder),
+      persons,
       notifier,
       ledger,
       clock,
       guard,
+      bank,
       close: () => database.close(),
     };
   } catch (error) {

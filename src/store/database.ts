@@ -15,6 +15,7 @@ import { ledger } from './migrations/0008_ledger.ts';
 import { ledgerEvents } from './migrations/0009_ledger_events.ts';
 import { guard } from './migrations/0010_guard.ts';
 import { exportsTables } from './migrations/0011_exports.ts';
+import { bankDetailsTables } from './migrations/0012_bank_details.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -96,6 +97,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0009_ledger_events': ledgerEvents(flavour),
     '0010_guard': guard(flavour),
     '0011_exports': exportsTables(flavour),
+    '0012_bank_details': bankDetailsTables(flavour),
   };
 }
 

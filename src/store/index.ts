@@ -4,7 +4,7 @@ export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKey
 export { PersonStore, type PersonRecord } from './persons.ts';
 export type { Schema } from './schema.ts';
 export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
-export { lookupRows, nameBirthKey, sealPersonRows } from './person-rows.ts';
+export { householdKey, lookupDigest, lookupRows, nameBirthKey, sealPersonRows } from './person-rows.ts';
 export type {
   AccountFactorsTable,
   AccountsTable,
@@ -28,3 +28,4 @@ export type * from './tables/policy.ts';
 export type * from './tables/ledger.ts';
 export type * from './tables/guard.ts';
 export type * from './tables/exports.ts';
+export type * from './tables/bank-details.ts';

@@ -1,5 +1,5 @@
 import { blindIndex, sealField, type BlindIndexKind, type Keyring } from '../crypto/index.ts';
-import { FIELD_CLASSES, type FieldClass, normalizeEmail, normalizeFranceTravailId, normalizeNir, type PersonFile } from '../domain/index.ts';
+import { FIELD_CLASSES, type FieldClass, nameWords, normalizeEmail, normalizeFranceTravailId, normalizeIban, normalizeNir, type PersonFile } from '../domain/index.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
 
 /**
@@ -13,7 +13,15 @@ const LOOKUPS: ReadonlyArray<{ kind: BlindIndexKind; fieldClass: FieldClass; uni
   { kind: 'email', fieldClass: 'contact', unique: false, extract: (f) => f.contact?.email, normalize: normalizeEmail },
   { kind: 'france_travail_id', fieldClass: 'registration', unique: true, extract: (f) => f.registration?.franceTravailId, normalize: normalizeFranceTravailId },
   { kind: 'name_birth', fieldClass: 'identity', unique: false, extract: (f) => (f.identity ? nameBirthKey(f.identity.lastName, f.identity.firstNames[0] ?? '', f.identity.birthDate) : undefined), normalize: normalizeNameBirth },
+  // Not searchable by staff: the bank-details checks use them (one account on unrelated files).
+  { kind: 'iban', fieldClass: 'bank', unique: false, extract: (f) => f.bank?.iban, normalize: normalizeIban },
+  { kind: 'household', fieldClass: 'contact', unique: false, extract: (f) => (f.contact?.address ? householdKey(f.contact.address) : undefined), normalize: (v) => v },
 ];
+
+/** A postal address spelled one way (street line and postal code): who lives under one roof. */
+export function householdKey(address: { line1: string; postalCode: string }): string {
+  return `${nameWords(address.line1).join(' ')}|${address.postalCode.trim()}`;
+}
 
 /** Birth name, first given name and birth date: what a person says on the phone to be found. */
 export function nameBirthKey(lastName: string, firstName: string, birthDate: string): string {

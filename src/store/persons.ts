@@ -170,6 +170,35 @@ export class PersonStore {
     }));
   }
 
+  /**
+   * Recompute the blind indexes of these kinds for every file (a kind added after the store was
+   * filled): the classes they come from are decrypted batch by batch, in memory only.
+   */
+  async reindex(kinds: readonly BlindIndexKind[], onProgress?: (done: number, total: number) => void): Promise<number> {
+    const classes = new Set(FIELD_CLASSES.filter((c) => lookupKindsOf(new Set([c])).some((k) => kinds.includes(k))));
+    if (classes.size === 0) return 0;
+    const total = Number((await this.db.selectFrom('persons').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'active').executeTakeFirstOrThrow()).n);
+    let done = 0;
+    let after = '';
+    for (;;) {
+      const ids = (await this.db.selectFrom('persons').select('id').where('status', '=', 'active').where('id', '>', after).orderBy('id').limit(500).execute()).map((r) => r.id);
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1]!;
+      const rows: PersonLookupsTable[] = [];
+      for (const id of ids) {
+        const record = await this.read(id, [...classes]);
+        rows.push(...lookupRows(this.keyring, id, record.fields, classes).filter((r) => (kinds as readonly string[]).includes(r.kind)));
+      }
+      await inTransaction(this.db, async (trx) => {
+        await trx.deleteFrom('person_lookups').where('person_id', 'in', ids).where('kind', 'in', [...kinds]).execute();
+        for (const batch of chunks(rows, 3)) await trx.insertInto('person_lookups').values(batch).execute();
+      });
+      done += ids.length;
+      onProgress?.(done, total);
+    }
+    return done;
+  }
+
   /** Exact lookup by identifier through its blind index: nothing is decrypted. */
   async lookup(kind: BlindIndexKind, value: string, executor?: Executor): Promise<string[]> {
     const digest = lookupDigest(this.keyring, kind, value);

@@ -5,6 +5,7 @@ import type { PasskeyTables } from './tables/passkeys.ts';
 import type { LedgerTables } from './tables/ledger.ts';
 import type { GuardTables } from './tables/guard.ts';
 import type { ExportTables } from './tables/exports.ts';
+import type { BankDetailsTables } from './tables/bank-details.ts';
 import type { PolicyTables } from './tables/policy.ts';
 import type { FieldClass } from '../domain/index.ts';
 
@@ -200,7 +201,7 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables {
+export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables, BankDetailsTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

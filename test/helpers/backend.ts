@@ -44,6 +44,7 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
     logLevel: 'silent',
     demoPersons: 0,
     checkpointSeconds: 10,
+    bankCoolingOffHours: 72,
     publicUrl: 'http://localhost:3000',
     ...options.config,
   };

@@ -127,10 +127,10 @@ describe('keyring', () => {
 
   it('fingerprints identify keys without revealing them', () => {
     const prints = keyring.fingerprints();
-    assert.equal(prints.length, 12 + 4 + 1, 'eleven field classes and the authentication secrets, four blind indexes, the ledger signing key');
+    assert.equal(prints.length, 12 + 6 + 1, 'eleven field classes and the authentication secrets, six blind indexes, the ledger signing key');
     for (const p of prints) assert.match(p.fingerprint, /^[0-9a-f]{32}$/);
     const rotated = keyring.withNewVersion('bank');
-    assert.equal(rotated.fingerprints().length, 18);
+    assert.equal(rotated.fingerprints().length, 20);
     assert.deepEqual(rotated.versions('bank'), [1, 2]);
   });
 
@@ -155,6 +155,19 @@ describe('keyring', () => {
     assert.deepEqual(older.blindIndexKey('name_birth'), again.blindIndexKey('name_birth'));
     assert.notDeepEqual(older.blindIndexKey('name_birth'), older.blindIndexKey('nir'));
     assert.notDeepEqual(older.blindIndexKey('name_birth'), keyring.blindIndexKey('name_birth'));
+  });
+
+  it('a keyring made before the IBAN and household indexes derives both keys, distinct from each other and from the NIR key', () => {
+    const doc = JSON.parse(keyring.serialize()) as { blindIndex: Record<string, string> };
+    delete doc.blindIndex.iban;
+    delete doc.blindIndex.household;
+    const older = Keyring.parse(JSON.stringify(doc), 'test');
+    const again = Keyring.parse(JSON.stringify(doc), 'test');
+    assert.deepEqual(older.blindIndexKey('iban'), again.blindIndexKey('iban'));
+    assert.deepEqual(older.blindIndexKey('household'), again.blindIndexKey('household'));
+    assert.notDeepEqual(older.blindIndexKey('iban'), older.blindIndexKey('household'));
+    assert.notDeepEqual(older.blindIndexKey('iban'), older.blindIndexKey('nir'));
+    assert.notDeepEqual(older.blindIndexKey('iban'), keyring.blindIndexKey('iban'));
   });
 
   it('the derivation is pinned: changing it would silently orphan every name and birth date index already stored', () => {

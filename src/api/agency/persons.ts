@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { canonicalNewPerson, canonicalPersonPatch, FIELD_CLASSES, NewPersonSchema, PersonPatchSchema } from '../../domain/index.ts';
+import { assertNoDirectBankWrite, canonicalNewPerson, canonicalPersonPatch, FIELD_CLASSES, NewPersonSchema, PersonPatchSchema } from '../../domain/index.ts';
 import { BOOTSTRAP_ROLE } from '../../identity/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -70,6 +70,7 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
       },
       async (request, reply) => {
         const patch = canonicalPersonPatch(request.body, 'body');
+        assertNoDirectBankWrite(patch, 'POST /api/staff/persons/{id}/bank-details/changes');
         await inTransaction(runtime.database.db, async (trx) => {
           await runtime.persons.update(request.params.id, patch, trx);
           await appendEvent(trx, 'access_granted', { personId: request.params.id, operation: 'update', classes: Object.keys(patch), details: { via: 'bootstrap' } });

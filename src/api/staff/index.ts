@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Runtime } from '../../runtime/index.ts';
 import { requireSession } from '../session.ts';
+import { staffBankRoutes } from './bank-details.ts';
 import { breakGlassRoutes } from './break-glass.ts';
 import { callerVerificationRoutes } from './callers.ts';
 import { requireStaff } from './common.ts';
@@ -20,5 +21,6 @@ export function staffRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     await app.register(callerVerificationRoutes(runtime));
     await app.register(breakGlassRoutes(runtime));
     await app.register(staffExportRoutes(runtime));
+    await app.register(staffBankRoutes(runtime));
   };
 }

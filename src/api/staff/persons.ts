@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, PersonPatchSchema, ValidationError, type FieldClass } from '../../domain/index.ts';
+import { assertNoDirectBankWrite, canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, PersonPatchSchema, ValidationError, type FieldClass } from '../../domain/index.ts';
 import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, nameBirthKey } from '../../store/index.ts';
@@ -114,6 +114,7 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const personId = request.params.id;
         const patch = canonicalPersonPatch(request.body, 'body');
+        assertNoDirectBankWrite(patch, 'POST /api/staff/persons/{id}/bank-details/changes');
         const written = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
         if (written.length === 0) throw new ValidationError([{ field: 'body', rule: 'minProperties', message: 'au moins une classe de données à modifier' }]);
         const purpose = await purposeOr422(db, request, reply, { operation: 'write', personId });

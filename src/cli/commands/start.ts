@@ -7,6 +7,7 @@ import type { Runtime } from '../../runtime/index.ts';
 import { demoActors } from '../../seed/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
 import { runSeed } from './seed.ts';
+import { progressBar } from '../progress.ts';
 
 export const DEMO_SEED = 1;
 
@@ -17,6 +18,12 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   if (options.demo && empty && config.demoPersons > 0) {
     process.stdout.write(`Base vide : création d'une population de démonstration (${config.demoPersons} personnes, graine ${DEMO_SEED}).\n`);
     await runSeed(runtime, { persons: config.demoPersons, seed: DEMO_SEED, batch: 1000 });
+  }
+  if (await runtime.bank.indexMissing()) {
+    const total = Number((await runtime.database.db.selectFrom('persons').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const bar = progressBar('Index des comptes bancaires et des foyers', total);
+    await runtime.persons.reindex(['iban', 'household'], (done) => bar.update(done));
+    bar.stop();
   }
   const admin = await ensureBootstrapAdmin(runtime.database.db);
   const jobSeekers = options.demo ? await ensureDemoAccounts(runtime, DEMO_SEED) : [];
@@ -67,6 +74,16 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   const daily = setInterval(sweep, 86_400_000);
   daily.unref();
 
+  // Bank-detail changes whose cooling-off is over take effect; notices lost in a crash go out first.
+  const settleBank = () =>
+    void runtime.bank
+      .resendMissingNotices()
+      .then(() => runtime.bank.settleDue())
+      .catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'bank-detail changes could not be settled'));
+  settleBank();
+  const bankEveryMinute = setInterval(settleBank, 60_000);
+  bankEveryMinute.unref();
+
   const ledgerSchedule = startLedgerSchedule(runtime.ledger, {
     integrateEveryMs: 500,
     checkpointEveryMs: config.checkpointSeconds * 1000,
@@ -75,6 +92,7 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
 
   const stop = async () => {
     clearInterval(daily);
+    clearInterval(bankEveryMinute);
     await ledgerSchedule.stop();
     await app.close();
     await runtime.close();

@@ -71,6 +71,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     logLevel: 'silent',
     demoPersons: 0,
     checkpointSeconds: 10,
+    bankCoolingOffHours: 72,
     publicUrl: 'http://127.0.0.1:3000',
   };
   const clock = new SimulatedClock(simulationStart(new Date()));

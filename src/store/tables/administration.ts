@@ -53,7 +53,7 @@ export interface NotificationsTable {
   kind: string;
   account_id: string | null;
   organisation_id: string | null;
-  channel: 'email' | 'sms';
+  channel: 'email' | 'sms' | 'letter';
   /** Masked address. */
   recipient: string;
   subject: string;

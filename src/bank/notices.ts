@@ -1,0 +1,112 @@
+import { channelAddresses, sendMessage, type Messenger } from '../identity/index.ts';
+import { maskIban, normalizeEmail, normalizeFrenchPhone, type PersonFile } from '../domain/index.ts';
+import type { OutgoingMessage } from '../notify/index.ts';
+import type { Executor } from '../store/index.ts';
+
+/** Where the person can be reached, as known before the change: their accounts' channels and their file's contact. */
+export async function knownChannels(m: Messenger, personId: string, contact: PersonFile['contact'], before: string): Promise<Array<{ channel: OutgoingMessage['channel']; to: string; accountId: string | null }>> {
+  const seen = new Set<string>();
+  const out: Array<{ channel: OutgoingMessage['channel']; to: string; accountId: string | null }> = [];
+  const add = (channel: OutgoingMessage['channel'], to: string, accountId: string | null) => {
+    const key = `${channel}:${channel === 'email' ? normalizeEmail(to) : channel === 'sms' ? (normalizeFrenchPhone(to) ?? to) : to}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ channel, to, accountId });
+  };
+  if (contact?.email) add('email', contact.email, null);
+  if (contact?.phone) add('sms', contact.phone, null);
+  const accounts = await m.db.selectFrom('accounts').select('id').where('person_id', '=', personId).where('status', '=', 'active').execute();
+  for (const account of accounts) {
+    // A channel added after the request could be the thief's: only those known before count.
+    for (const ch of await channelAddresses(m.db, m.keyring, account.id)) if (ch.createdAt <= before) add(ch.kind, ch.address, account.id);
+  }
+  if (out.length === 0 && contact?.address) {
+    const a = contact.address;
+    add('letter', [a.line1, a.line2, `${a.postalCode} ${a.commune}`].filter(Boolean).join('\n'), null);
+  }
+  return out;
+}
+
+export interface ChangeNotice {
+  requestedAt: string;
+  effectiveAt: string;
+  via: 'job_seeker' | 'agent';
+  newIban: string;
+  currentIban: string | undefined;
+  held: boolean;
+  freezeCode: string;
+  freezeUrl: string;
+  fullName: string;
+}
+
+const frenchDate = (iso: string) => new Date(iso).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
+const shortDate = (iso: string) => new Date(iso).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit' });
+
+/** The notice, in plain French; the new IBAN only masked (country, check digits, last 4). */
+export function noticeMessage(channel: OutgoingMessage['channel'], n: ChangeNotice): { subject: string; body: string } {
+  const subject = 'Modification de vos coordonnées bancaires';
+  const masked = maskIban(n.newIban);
+  const link = `${n.freezeUrl}?code=${n.freezeCode}`;
+  if (channel === 'sms') {
+    return {
+      subject,
+      body: `France Travail : vos coordonnées bancaires vont changer (compte ${masked.replace(/\*[\s*]*\*/, '…')}), à partir du ${shortDate(n.effectiveAt)}. Pas vous ? Bloquez avec le code ${n.freezeCode} sur ${n.freezeUrl}`,
+    };
+  }
+  const via = n.via === 'job_seeker' ? 'depuis votre espace personnel' : 'par un agent de France Travail, sur une demande écrite reçue à votre nom';
+  const when = n.held
+    ? 'Par précaution, un agent vérifiera cette demande avant qu’elle ne prenne effet.'
+    : `Vos allocations seront versées sur ce nouveau compte à partir du ${frenchDate(n.effectiveAt)}, pas avant.`;
+  const current = n.currentIban ? ` D’ici là, elles restent versées sur votre compte actuel (${maskIban(n.currentIban)}).` : '';
+  const body = [
+    `Bonjour ${n.fullName},`,
+    '',
+    `Une modification de vos coordonnées bancaires a été demandée le ${frenchDate(n.requestedAt)}, ${via}.`,
+    `Nouveau compte : ${masked}.`,
+    `${when}${current}`,
+    '',
+    'Si vous n’êtes pas à l’origine de cette demande, bloquez-la tout de suite :',
+    channel === 'letter' ? `  rendez-vous sur ${n.freezeUrl} et saisissez le code ${n.freezeCode},` : `  ${link}`,
+    `  ou donnez le code ${n.freezeCode} à votre conseiller (3949).`,
+    'La modification sera alors suspendue et un conseiller vous contactera. Personne ne vous demandera ce code pour autre chose.',
+    '',
+    'France Travail ne vous demande jamais vos codes de connexion ni vos coordonnées bancaires par téléphone, courriel ou SMS.',
+  ].join('\n');
+  return { subject, body };
+}
+
+/** Send the notice on each channel; returns the channels used (kinds, masked in the register). */
+export async function sendChangeNotices(m: Messenger, channels: Awaited<ReturnType<typeof knownChannels>>, notice: ChangeNotice): Promise<string[]> {
+  for (const ch of channels) {
+    const { subject, body } = noticeMessage(ch.channel, notice);
+    const to = ch.channel === 'letter' ? `${notice.fullName}\n${ch.to}` : ch.to;
+    await sendMessage(m, 'bank_change_notice', { channel: ch.channel, to, subject, body }, { accountId: ch.accountId });
+  }
+  return channels.map((c) => c.channel);
+}
+
+/**
+ * Staff who must know: the person's counsellors and the indemnisation agents of their
+ * organisations, or the security officers when nobody follows the person.
+ */
+export async function staffToAlert(db: Executor, personId: string): Promise<string[]> {
+  const counsellors = await db
+    .selectFrom('caseloads')
+    .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+    .select(['actors.id', 'actors.organisation_id'])
+    .where('caseloads.person_id', '=', personId)
+    .where((eb) => eb.or([eb('caseloads.until', 'is', null), eb('caseloads.until', '>', new Date().toISOString())]))
+    .where('actors.status', '=', 'active')
+    .execute();
+  const organisations = [...new Set(counsellors.map((c) => c.organisation_id))];
+  const actors = new Set(counsellors.map((c) => c.id));
+  const staff = await db.selectFrom('actors').select(['id', 'roles', 'organisation_id']).where('status', '=', 'active').where('kind', '=', 'human').execute();
+  for (const s of staff) {
+    const roles = JSON.parse(s.roles) as string[];
+    if (organisations.includes(s.organisation_id) && roles.includes('indemnisation_agent')) actors.add(s.id);
+    if (organisations.length === 0 && roles.includes('security_officer')) actors.add(s.id);
+  }
+  if (actors.size === 0) return [];
+  const accounts = await db.selectFrom('accounts').select('id').where('actor_id', 'in', [...actors]).where('status', '=', 'active').execute();
+  return accounts.map((a) => a.id);
+}

@@ -1,0 +1,403 @@
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { blindIndex, openField, sealField, type Keyring } from '../crypto/index.ts';
+import { bankDetailsIssues, canonicalBankDetails, ConflictError, ForbiddenError, maskIban, normalizeIban, NotFoundError, ValidationError, type BankDetailsInput, type Clock, type PersonFile } from '../domain/index.ts';
+import { announceToAccount, revokeAllSessions, type Messenger } from '../identity/index.ts';
+import { appendEvent, type EventInput } from '../ledger/index.ts';
+import type { Notifier } from '../notify/index.ts';
+import { householdKey, inTransaction, lookupDigest, type BankChangesTable, type BankHoldsTable, type Executor, type PersonStore } from '../store/index.ts';
+import { knownChannels, sendChangeNotices, staffToAlert } from './notices.ts';
+import { CHANGE_STATUS_LABELS, reasonLabel, type AgentRequestKind, type HoldReason } from './reasons.ts';
+import { holdReasons, type RequestOrigin } from './risk.ts';
+import { DAY_MS, HOUR_MS, type BankSettings } from './settings.ts';
+
+export interface BankDeps {
+  db: Executor;
+  keyring: () => Keyring;
+  persons: PersonStore;
+  notifier: Notifier;
+  clock: Clock;
+  settings: BankSettings;
+  /** The public page where a "ce n'est pas moi" code is entered. */
+  freezeUrl: string;
+}
+
+/** Who asks for a change, and on what ground. */
+export type ChangeRequester =
+  | { via: 'job_seeker'; accountId: string; fingerprint: string }
+  | { via: 'agent'; actorId: string; organisationId: string; purpose: string; caseReference: string; requestKind: AgentRequestKind; requestReference: string };
+
+export interface ChangeOutcome {
+  changeId: string;
+  status: 'cooling_off' | 'awaiting_verification';
+  requestedAt: string;
+  effectiveAt: string;
+  reasons: Array<{ code: HoldReason; label: string }>;
+  notices: string[];
+  maskedIban: string;
+}
+
+export interface BankChangeView {
+  id: string;
+  status: BankChangesTable['status'];
+  statusLabel: string;
+  requestedVia: BankChangesTable['requested_via'];
+  requestedAt: string;
+  effectiveAt: string;
+  appliedAt: string | null;
+  maskedIban: string;
+  reasons: Array<{ code: string; label: string }>;
+}
+
+export interface BankHoldView {
+  id: string;
+  source: BankHoldsTable['source'];
+  reason: string;
+  label: string;
+  since: string;
+}
+
+const SELF_FIELDS = ['identity', 'contact', 'bank'] as const;
+/** Crockford's base32 without I, L, O, U: read aloud on the phone or copied from a letter without doubt. */
+const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function freezeCode(): string {
+  let code = '';
+  for (let i = 0; i < 10; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return `${code.slice(0, 5)}-${code.slice(5)}`;
+}
+
+export function canonicalFreezeCode(input: string): string {
+  const raw = input.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
+  return raw.length === 10 ? `${raw.slice(0, 5)}-${raw.slice(5)}` : raw;
+}
+
+const hashCode = (code: string) => createHash('sha256').update(`rempart/bank-freeze/v1\u0000${code}`).digest('hex');
+const OPEN: BankChangesTable['status'][] = ['cooling_off', 'awaiting_verification'];
+
+/**
+ * The bank details of a person: the most guarded write a job seeker can make. A change is
+ * validated, checked for mules and takeovers, announced on the channels known before it, and
+ * only followed by payments after a cooling-off and any verification; "ce n'est pas moi"
+ * freezes it. Every step is a ledger event, in the transaction that makes it.
+ */
+export class BankDetails {
+  readonly #d: BankDeps;
+
+  constructor(deps: BankDeps) {
+    this.#d = deps;
+  }
+
+  get settings(): BankSettings {
+    return this.#d.settings;
+  }
+
+  #messenger(): Messenger {
+    return { db: this.#d.db, keyring: this.#d.keyring(), notifier: this.#d.notifier };
+  }
+
+  #now(): Date {
+    return this.#d.clock.now();
+  }
+
+  /** Ask for a change: 400 for details that cannot be used, 409 while another is open or too soon. */
+  async requestChange(personId: string, input: BankDetailsInput, requester: ChangeRequester, event: EventInput = {}): Promise<ChangeOutcome> {
+    const record = await this.#d.persons.read(personId, [...SELF_FIELDS]);
+    const identity = record.fields.identity;
+    const issues = bankDetailsIssues(input, identity);
+    // Bad input changes nothing, the ledger included.
+    if (issues.length) throw new ValidationError(issues);
+    const details = canonicalBankDetails(input);
+    const current = record.fields.bank;
+    if (current && normalizeIban(current.iban) === details.iban) {
+      throw new ValidationError([{ field: 'iban', rule: 'iban.unchanged', message: 'Ce compte est déjà celui sur lequel vos allocations sont versées : rien à modifier.' }]);
+    }
+    const keyring = this.#d.keyring();
+    const now = this.#now();
+    const requestedAt = now.toISOString();
+    const id = randomUUID();
+    const code = freezeCode();
+    const ibanDigest = lookupDigest(keyring, 'iban', details.iban);
+    const householdDigest = record.fields.contact?.address ? blindIndex(keyring, 'household', householdKey(record.fields.contact.address)) : undefined;
+    const sealed = sealField(keyring, `bank-change:${id}`, 'bank', Buffer.from(JSON.stringify(details), 'utf8'));
+    const effectiveAt = new Date(now.getTime() + this.#d.settings.coolingOffHours * HOUR_MS).toISOString();
+    const origin: RequestOrigin = requester.via === 'job_seeker' ? { accountId: requester.accountId, fingerprint: requester.fingerprint } : {};
+    const agentEvent: EventInput = requester.via === 'agent' ? { actorId: requester.actorId, organisationId: requester.organisationId, purpose: requester.purpose, caseReference: requester.caseReference } : {};
+
+    const outcome = await this.#openChange(async (trx) => {
+      const open = await trx.selectFrom('bank_changes').select('id').where('open_slot', '=', personId).executeTakeFirst();
+      if (open) throw new ConflictError('Une modification de vos coordonnées bancaires est déjà en cours : attendez qu’elle aboutisse ou contactez votre conseiller.', 'bank_change_in_progress');
+      const since = new Date(now.getTime() - 30 * DAY_MS).toISOString();
+      const recent = await trx.selectFrom('bank_changes').select((eb) => eb.fn.countAll().as('n')).where('person_id', '=', personId).where('requested_at', '>', since).executeTakeFirstOrThrow();
+      if (Number(recent.n) >= this.#d.settings.maxRequestsPer30Days) {
+        throw new ConflictError(`Pas plus de ${this.#d.settings.maxRequestsPer30Days} demandes de modification en 30 jours : contactez votre conseiller.`, 'bank_change_too_frequent');
+      }
+      const reasons = await holdReasons(trx, this.#d.settings, { personId, ibanDigest, householdDigest, origin, now });
+      const status = reasons.length ? 'awaiting_verification' : 'cooling_off';
+      await trx
+        .insertInto('bank_changes')
+        .values({
+          id,
+          person_id: personId,
+          open_slot: personId,
+          status,
+          requested_via: requester.via,
+          account_id: requester.via === 'job_seeker' ? requester.accountId : null,
+          actor_id: requester.via === 'agent' ? requester.actorId : null,
+          request_kind: requester.via === 'agent' ? requester.requestKind : null,
+          request_reference: requester.via === 'agent' ? requester.requestReference : null,
+          requested_at: requestedAt,
+          effective_at: effectiveAt,
+          applied_at: null,
+          notified_at: null,
+          iban_digest: ibanDigest,
+          kek_version: sealed.kekVersion,
+          wrapped_key: sealed.wrappedKey,
+          ciphertext: sealed.ciphertext,
+          reasons: JSON.stringify(reasons),
+          freeze_code_hash: hashCode(code),
+          freeze_code_used_at: null,
+          frozen_at: null,
+          decided_by: null,
+          decided_at: null,
+          decision_note: null,
+        })
+        .execute();
+      const base: EventInput = { ...event, ...agentEvent, personId, classes: ['bank'], operation: 'bank_change', at: now };
+      await appendEvent(trx, 'bank_change_requested', { ...base, details: { change: id, via: requester.via, effectiveAt, ...(requester.via === 'agent' ? { requestKind: requester.requestKind } : {}) } });
+      if (reasons.length) await appendEvent(trx, 'bank_change_held', { ...base, details: { change: id, reasons: reasons.join(',') } });
+      return { status, reasons } as const;
+    });
+
+    const notices = await this.#announce(id, personId, record.fields, details.iban, code, requestedAt, effectiveAt, requester.via, outcome.status === 'awaiting_verification');
+    if (outcome.reasons.length) await this.#alertStaff(personId, 'Changement de coordonnées bancaires à vérifier', `Une demande de modification des coordonnées bancaires du dossier ${personId} attend votre vérification.\nMotifs : ${outcome.reasons.map(reasonLabel).join(' ; ')}\nLa demande est dans la file « coordonnées bancaires à vérifier » de Rempart.`);
+    return {
+      changeId: id,
+      status: outcome.status,
+      requestedAt,
+      effectiveAt,
+      reasons: outcome.reasons.map((code) => ({ code, label: reasonLabel(code) })),
+      notices,
+      maskedIban: maskIban(details.iban),
+    };
+  }
+
+  /** The unique open slot turns a concurrent second request into the same 409 as a sequential one. */
+  async #openChange<T>(work: (trx: Executor) => Promise<T>): Promise<T> {
+    try {
+      return await inTransaction(this.#d.db, work);
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      if (e.code === '23505' || (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /open_slot/.test(e.message ?? ''))) {
+        throw new ConflictError('Une modification de vos coordonnées bancaires est déjà en cours.', 'bank_change_in_progress');
+      }
+      throw error;
+    }
+  }
+
+  /** Tell the person on every channel known before the change; the change cannot take effect before this is done. */
+  async #announce(changeId: string, personId: string, fields: PersonFile, newIban: string, code: string, requestedAt: string, effectiveAt: string, via: 'job_seeker' | 'agent', held: boolean): Promise<string[]> {
+    const m = this.#messenger();
+    const channels = await knownChannels(m, personId, fields.contact, requestedAt);
+    const fullName = fields.identity ? `${fields.identity.firstNames[0] ?? ''} ${fields.identity.usageName ?? fields.identity.lastName}`.trim() : 'Madame, Monsieur';
+    const sent = await sendChangeNotices(m, channels, { requestedAt, effectiveAt, via, newIban, currentIban: fields.bank?.iban, held, freezeCode: code, freezeUrl: this.#d.freezeUrl, fullName });
+    await inTransaction(this.#d.db, async (trx) => {
+      await trx.updateTable('bank_changes').set({ notified_at: this.#now().toISOString() }).where('id', '=', changeId).execute();
+      await appendEvent(trx, 'bank_change_notified', {
+        personId,
+        classes: ['bank'],
+        operation: 'bank_change',
+        details: { change: changeId, email: sent.filter((c) => c === 'email').length, sms: sent.filter((c) => c === 'sms').length, letter: sent.filter((c) => c === 'letter').length },
+      });
+    });
+    if (sent.length === 0) await this.#alertStaff(personId, 'Changement de coordonnées bancaires sans moyen de prévenir la personne', `Le dossier ${personId} n’a ni courriel, ni téléphone, ni adresse postale : prévenez la personne d’une demande de modification de ses coordonnées bancaires.`);
+    return sent;
+  }
+
+  async #alertStaff(personId: string, subject: string, body: string): Promise<void> {
+    const m = this.#messenger();
+    for (const account of await staffToAlert(this.#d.db, personId)) await announceToAccount(m, account, 'bank_alert', `[Rempart] ${subject}`, body);
+  }
+
+  /**
+   * "Ce n'est pas moi": the code from a notice freezes its change (it will never take effect),
+   * holds the person's bank details, signs out every session of their account, and alerts
+   * their counsellor. A code works once.
+   */
+  async freeze(codeInput: string, address: string): Promise<{ personId: string; frozen: boolean; alreadyEffective: boolean }> {
+    const code = canonicalFreezeCode(codeInput);
+    if (!/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/.test(code)) throw new ValidationError([{ field: 'code', rule: 'format', message: 'Le code comporte 10 caractères (lettres et chiffres), par exemple 7KX2M-Q9PRT.' }]);
+    const now = this.#now();
+    const at = now.toISOString();
+    const result = await inTransaction(this.#d.db, async (trx) => {
+      const change = await trx.selectFrom('bank_changes').selectAll().where('freeze_code_hash', '=', hashCode(code)).executeTakeFirst();
+      if (!change || now.getTime() - new Date(change.requested_at).getTime() > this.#d.settings.freezeCodeDays * DAY_MS) throw new NotFoundError('code');
+      if (change.freeze_code_used_at) throw new ConflictError('Ce code a déjà été utilisé : la modification est déjà bloquée. Votre conseiller vous contactera.', 'freeze_code_used');
+      const frozen = OPEN.includes(change.status);
+      await trx
+        .updateTable('bank_changes')
+        .set({ freeze_code_used_at: at, ...(frozen ? { status: 'frozen' as const, frozen_at: at, open_slot: null } : {}) })
+        .where('id', '=', change.id)
+        .execute();
+      await appendEvent(trx, 'bank_change_frozen', { personId: change.person_id, classes: ['bank'], operation: 'bank_change', address, at: now, details: { change: change.id, frozen, status: change.status } });
+      await this.#placeHold(trx, change.person_id, { source: 'freeze', reason: 'not_me', note: null, placedBy: null, reference: change.id }, now);
+      const accounts = await trx.selectFrom('accounts').select('id').where('person_id', '=', change.person_id).execute();
+      for (const account of accounts) await revokeAllSessions(trx, account.id, 'bank_change_frozen');
+      return { personId: change.person_id, frozen, alreadyEffective: change.status === 'effective' };
+    });
+    await this.#alertStaff(
+      result.personId,
+      'Modification de coordonnées bancaires contestée (« ce n’est pas moi »)',
+      `La personne du dossier ${result.personId} dit ne pas avoir demandé la modification de ses coordonnées bancaires.\n${result.frozen ? 'La modification est bloquée.' : 'La modification était déjà en vigueur : vérifiez les derniers paiements.'}\nSes sessions ont été fermées et ses coordonnées bancaires sont sous surveillance. Contactez-la.`,
+    );
+    return result;
+  }
+
+  async #placeHold(trx: Executor, personId: string, hold: { source: BankHoldsTable['source']; reason: HoldReason; note: string | null; placedBy: string | null; reference: string | null }, now: Date, event: EventInput = {}): Promise<string> {
+    const id = randomUUID();
+    await trx.insertInto('bank_holds').values({ id, person_id: personId, source: hold.source, reason: hold.reason, note: hold.note, placed_by: hold.placedBy, reference: hold.reference, placed_at: now.toISOString(), lifted_at: null, lifted_by: null, lift_note: null }).execute();
+    await appendEvent(trx, 'bank_hold_placed', { ...event, personId, classes: ['bank'], operation: 'bank_hold', at: now, details: { hold: id, source: hold.source, reason: hold.reason } });
+    // A change already waiting out its cooling-off now waits for an agent as well.
+    const waiting = await trx.selectFrom('bank_changes').select(['id', 'reasons']).where('open_slot', '=', personId).where('status', '=', 'cooling_off').executeTakeFirst();
+    if (waiting) {
+      const reasons = [...new Set([...(JSON.parse(waiting.reasons) as string[]), 'hold_in_force'])];
+      await trx.updateTable('bank_changes').set({ status: 'awaiting_verification', reasons: JSON.stringify(reasons) }).where('id', '=', waiting.id).execute();
+      await appendEvent(trx, 'bank_change_held', { ...event, personId, classes: ['bank'], operation: 'bank_change', at: now, details: { change: waiting.id, reasons: 'hold_in_force' } });
+    }
+    return id;
+  }
+
+  /** A counsellor, an agent or an incident holds the person's bank details: every change then waits for an agent. */
+  async placeHold(personId: string, hold: { source: BankHoldsTable['source']; reason: HoldReason; note?: string | null; placedBy?: string | null; reference?: string | null }, event: EventInput = {}): Promise<string> {
+    const now = this.#now();
+    return inTransaction(this.#d.db, async (trx) => {
+      const person = await trx.selectFrom('persons').select('status').where('id', '=', personId).executeTakeFirst();
+      if (!person) throw new NotFoundError('dossier');
+      return this.#placeHold(trx, personId, { source: hold.source, reason: hold.reason, note: hold.note ?? null, placedBy: hold.placedBy ?? null, reference: hold.reference ?? null }, now, event);
+    });
+  }
+
+  /** An agent lifts a hold after verifying the person; the lift and its note are recorded. */
+  async liftHold(holdId: string, personId: string, liftedBy: string, note: string, event: EventInput = {}): Promise<void> {
+    const now = this.#now();
+    await inTransaction(this.#d.db, async (trx) => {
+      const hold = await trx.selectFrom('bank_holds').selectAll().where('id', '=', holdId).where('person_id', '=', personId).executeTakeFirst();
+      if (!hold) throw new NotFoundError('mise sous surveillance');
+      if (hold.lifted_at) throw new ConflictError('Cette mise sous surveillance est déjà levée.', 'hold_already_lifted');
+      await trx.updateTable('bank_holds').set({ lifted_at: now.toISOString(), lifted_by: liftedBy, lift_note: note }).where('id', '=', holdId).where('lifted_at', 'is', null).execute();
+      await appendEvent(trx, 'bank_hold_lifted', { ...event, personId, classes: ['bank'], operation: 'bank_hold', at: now, details: { hold: holdId, source: hold.source } });
+    });
+  }
+
+  /**
+   * An agent's verification of a held change. Approved, it takes effect at the end of its
+   * cooling-off (never sooner than now); rejected, it is closed. The agent who entered a change
+   * cannot verify it.
+   */
+  async verifyChange(changeId: string, personId: string, verifier: string, decision: 'approve' | 'reject', note: string, event: EventInput = {}): Promise<BankChangeView> {
+    const now = this.#now();
+    await inTransaction(this.#d.db, async (trx) => {
+      const change = await trx.selectFrom('bank_changes').selectAll().where('id', '=', changeId).where('person_id', '=', personId).executeTakeFirst();
+      if (!change) throw new NotFoundError('demande de modification');
+      if (change.status !== 'awaiting_verification') throw new ConflictError(`Cette demande n’attend pas de vérification (état : ${CHANGE_STATUS_LABELS[change.status]}).`, 'bank_change_not_awaiting');
+      if (change.actor_id === verifier) throw new ForbiddenError('Quatre yeux : l’agent qui a saisi la modification ne peut pas la vérifier lui-même.', 'four_eyes');
+      const base: EventInput = { ...event, personId, classes: ['bank'], operation: 'bank_change', at: now };
+      if (decision === 'approve') {
+        const effectiveAt = new Date(Math.max(new Date(change.effective_at).getTime(), now.getTime())).toISOString();
+        await trx.updateTable('bank_changes').set({ status: 'cooling_off', effective_at: effectiveAt, decided_by: verifier, decided_at: now.toISOString(), decision_note: note }).where('id', '=', changeId).execute();
+        await appendEvent(trx, 'bank_change_approved', { ...base, details: { change: changeId, effectiveAt } });
+      } else {
+        await trx.updateTable('bank_changes').set({ status: 'rejected', open_slot: null, decided_by: verifier, decided_at: now.toISOString(), decision_note: note }).where('id', '=', changeId).execute();
+        await appendEvent(trx, 'bank_change_rejected', { ...base, details: { change: changeId } });
+      }
+    });
+    return (await this.changes(personId)).find((c) => c.id === changeId)!;
+  }
+
+  /**
+   * Payments follow a change once its cooling-off is over, it was announced, and nothing holds
+   * it: its details become the file's `bank` class, in the transaction that records it.
+   * Returns how many changes took effect.
+   */
+  async settleDue(personId?: string): Promise<number> {
+    const now = this.#now();
+    let query = this.#d.db.selectFrom('bank_changes').select('id').where('status', '=', 'cooling_off').where('effective_at', '<=', now.toISOString()).where('notified_at', 'is not', null);
+    if (personId) query = query.where('person_id', '=', personId);
+    const due = await query.execute();
+    let applied = 0;
+    for (const { id } of due) {
+      const done = await inTransaction(this.#d.db, async (trx) => {
+        const change = await trx.selectFrom('bank_changes').selectAll().where('id', '=', id).where('status', '=', 'cooling_off').executeTakeFirst();
+        if (!change) return false;
+        await this.#d.persons.update(change.person_id, { bank: this.#sealedDetails(change) }, trx);
+        await trx.updateTable('bank_changes').set({ status: 'effective', applied_at: now.toISOString(), open_slot: null }).where('id', '=', id).execute();
+        await appendEvent(trx, 'bank_change_effective', { personId: change.person_id, classes: ['bank'], operation: 'bank_change', at: now, details: { change: id } });
+        return true;
+      });
+      if (done) applied++;
+    }
+    return applied;
+  }
+
+  /** Changes whose notices were not all sent (a crash between the request and its notices): send them now. */
+  async resendMissingNotices(): Promise<number> {
+    const rows = await this.#d.db.selectFrom('bank_changes').select('id').where('notified_at', 'is', null).where('status', 'in', OPEN).execute();
+    // The code was only ever in the lost notices: a fresh one replaces it.
+    for (const { id } of rows) {
+      const change = await this.#d.db.selectFrom('bank_changes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const code = freezeCode();
+      await this.#d.db.updateTable('bank_changes').set({ freeze_code_hash: hashCode(code) }).where('id', '=', id).execute();
+      const record = await this.#d.persons.read(change.person_id, [...SELF_FIELDS]);
+      const details = this.#sealedDetails(change);
+      await this.#announce(id, change.person_id, record.fields, details.iban, code, change.requested_at, change.effective_at, change.requested_via, change.status === 'awaiting_verification');
+    }
+    return rows.length;
+  }
+
+  /** The new details of a change, opened with its own data key (bound to the change, not to the file). */
+  #sealedDetails(change: BankChangesTable): BankDetailsInput {
+    return JSON.parse(openField(this.#d.keyring(), `bank-change:${change.id}`, 'bank', { kekVersion: change.kek_version, wrappedKey: change.wrapped_key, ciphertext: change.ciphertext }).toString('utf8')) as BankDetailsInput;
+  }
+
+  /** The person's changes, newest first, with the new IBAN masked. */
+  async changes(personId: string): Promise<BankChangeView[]> {
+    const rows = await this.#d.db.selectFrom('bank_changes').selectAll().where('person_id', '=', personId).orderBy('requested_at', 'desc').execute();
+    return rows.map((r) => this.#view(r));
+  }
+
+  #view(r: BankChangesTable): BankChangeView {
+    return {
+      id: r.id,
+      status: r.status,
+      statusLabel: CHANGE_STATUS_LABELS[r.status],
+      requestedVia: r.requested_via,
+      requestedAt: r.requested_at,
+      effectiveAt: r.effective_at,
+      appliedAt: r.applied_at,
+      maskedIban: maskIban(this.#sealedDetails(r).iban),
+      reasons: (JSON.parse(r.reasons) as string[]).map((code) => ({ code, label: reasonLabel(code) })),
+    };
+  }
+
+  /** Holds in force on the person's bank details, with the reason they read. */
+  async holds(personId: string): Promise<BankHoldView[]> {
+    const rows = await this.#d.db.selectFrom('bank_holds').selectAll().where('person_id', '=', personId).where('lifted_at', 'is', null).orderBy('placed_at').execute();
+    return rows.map((h) => ({ id: h.id, source: h.source, reason: h.reason, label: reasonLabel(h.reason), since: h.placed_at }));
+  }
+
+  /**
+   * A store filled before the IBAN and household indexes existed has files whose bank account
+   * the shared-account check cannot see: true when some file's `bank` class has no IBAN index.
+   */
+  async indexMissing(): Promise<boolean> {
+    const count = async (q: Promise<{ n: unknown } | undefined>) => Number((await q)?.n ?? 0);
+    const banks = await count(this.#d.db.selectFrom('person_fields').select((eb) => eb.fn.countAll().as('n')).where('field_class', '=', 'bank').executeTakeFirst());
+    const indexed = await count(this.#d.db.selectFrom('person_lookups').select((eb) => eb.fn.countAll().as('n')).where('kind', '=', 'iban').executeTakeFirst());
+    return indexed < banks;
+  }
+
+  /** Changes waiting for an agent, oldest first (ids and reasons, nothing of the details). */
+  async awaitingVerification(limit = 100): Promise<Array<{ id: string; personId: string; requestedAt: string; requestedVia: string; reasons: string[] }>> {
+    const rows = await this.#d.db.selectFrom('bank_changes').select(['id', 'person_id', 'requested_at', 'requested_via', 'reasons']).where('status', '=', 'awaiting_verification').orderBy('requested_at').limit(limit).execute();
+    return rows.map((r) => ({ id: r.id, personId: r.person_id, requestedAt: r.requested_at, requestedVia: r.requested_via, reasons: JSON.parse(r.reasons) as string[] }));
+  }
+}
