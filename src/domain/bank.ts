@@ -83,7 +83,8 @@ export function bankDetailsIssues(input: BankDetailsInput, identity: HolderIdent
   const bic = normalizeBic(input.bic);
   const bicRules = bicIssues(bic);
   for (const rule of bicRules) issues.push({ field: 'bic', rule, message: BIC_MESSAGES[rule] ?? 'BIC invalide.' });
-  if (bicRules.length === 0 && /^[A-Z]{2}/.test(iban) && bic.slice(4, 6) !== iban.slice(0, 2)) {
+  const ibanCountryKnown = !ibanRules.includes('iban.format') && !ibanRules.includes('iban.country');
+  if (bicRules.length === 0 && ibanCountryKnown && bic.slice(4, 6) !== iban.slice(0, 2)) {
     issues.push({ field: 'bic', rule: 'bic.country_mismatch', message: `Le BIC désigne une banque d’un autre pays (${bic.slice(4, 6)}) que celui de l’IBAN (${iban.slice(0, 2)}) : vérifiez-les sur votre RIB.` });
   }
   const holder = input.holder.trim();
