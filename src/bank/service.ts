@@ -203,6 +203,7 @@ export class BankDetails {
     await inTransaction(this.#d.db, async (trx) => {
       await trx.updateTable('bank_changes').set({ notified_at: this.#now().toISOString() }).where('id', '=', changeId).execute();
       await appendEvent(trx, 'bank_change_notified', {
+        at: this.#now(),
         personId,
         classes: ['bank'],
         operation: 'bank_change',
