@@ -4,7 +4,8 @@
  * (default 100,000); BENCH_PG=0 skips PostgreSQL; BENCH_ONLY=policy runs only the access
  * decision and caseload section (bench/policy.ts, a few seconds); BENCH_ONLY=ledger only the
  * access ledger section (bench/ledger.ts, several minutes: it builds a 10-million-leaf tree);
- * BENCH_ONLY=guard only the guard's overhead per read (bench/guard.ts, under a minute).
+ * BENCH_ONLY=guard only the guard's overhead per read (bench/guard.ts, under a minute);
+ * BENCH_ONLY=bank only the change of bank details (bench/bank.ts, about a minute).
  * Figures vary with the machine: compare ratios, not absolutes.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -22,6 +23,7 @@ import { rewrapDataKeys, type Schema } from '../src/store/index.ts';
 import { PG_URL, testEnvironment } from '../test/helpers/backend.ts';
 import { benchLedger } from './ledger.ts';
 import { benchGuard } from './guard.ts';
+import { benchBank } from './bank.ts';
 import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
@@ -294,6 +296,11 @@ async function main(): Promise<void> {
     if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
     return;
   }
+  if (process.env.BENCH_ONLY === 'bank') {
+    await benchBank(kinds, table);
+    if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
+    return;
+  }
   if (process.env.BENCH_ONLY === 'ledger') {
     await benchLedger(kinds, table, openStore);
     if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
@@ -338,6 +345,7 @@ async function main(): Promise<void> {
   table('Key rotation: data keys rewrapped per second (vs the same rewrap in memory)', ['store', 'data keys', 'time', 'keys/s', 'in memory/s', 'db overhead'], rotationRows);
   await benchPolicy(kinds);
   await benchGuard(kinds, table);
+  await benchBank(kinds, table);
   await benchLedger(kinds, table, openStore);
   if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
 }
