@@ -7,6 +7,7 @@ import type { Runtime } from '../../runtime/index.ts';
 import { BankDetailsBody, ChangeOutcomeView, ChangeView, HoldView } from '../bank/schemas.ts';
 import { errorResponses } from '../schemas.ts';
 import { clientOf, requireRecentSecondFactor, requireSession } from '../session.ts';
+import { requireJobSeeker } from './job-seeker.ts';
 
 const tags = ['mon espace'];
 const security = [{ cookieAuth: [] }];
@@ -41,12 +42,7 @@ export function myBankDetailsRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
   const db = runtime.database.db;
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.account?.kind !== 'job_seeker' || !request.account.person_id) {
-        void reply.status(403).send({ error: 'job_seeker_only', message: 'Réservé aux demandeurs d’emploi, pour leur propre dossier.', requestId: request.id });
-        return reply;
-      }
-    });
+    app.addHook('onRequest', requireJobSeeker);
 
     app.get('/', { schema: { tags, summary: 'Mes coordonnées bancaires : compte en vigueur, modification en cours, surveillance, historique', security, response: { 200: MyBankDetails, ...errorResponses } } }, async (request) => {
       const personId = request.account!.person_id!;

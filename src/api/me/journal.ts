@@ -7,6 +7,7 @@ import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
+import { requireJobSeeker } from './job-seeker.ts';
 
 const tags = ['mon espace'];
 const security = [{ cookieAuth: [] }];
@@ -53,12 +54,7 @@ export function myJournalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.account?.kind !== 'job_seeker' || !request.account.person_id) {
-        void reply.status(403).send({ error: 'job_seeker_only', message: 'Réservé aux demandeurs d’emploi, pour leur propre dossier.', requestId: request.id });
-        return reply;
-      }
-    });
+    app.addHook('onRequest', requireJobSeeker);
 
     app.get(
       '/journal',
