@@ -115,8 +115,9 @@ describe(`store contract (${BACKEND})`, () => {
     await assert.rejects(runtime.persons.update(second, { nir: { nir: nirFor(8) }, identity: samplePerson(9).identity! }), ConflictError);
     assert.equal((await runtime.persons.read(second, ['nir'])).fields.nir?.nir, nirFor(9), 'the failed update changed nothing');
     const afterCounts = await Promise.all([countRows(runtime, 'persons'), countRows(runtime, 'person_fields'), countRows(runtime, 'person_lookups')]);
-    // One person more, its classes, its four blind indexes (NIR, email, France Travail id, name and birth date).
-    assert.deepEqual(afterCounts, [before[0] + 1, before[1] + FIELD_CLASSES.length, before[2] + 4]);
+    // One person more, its classes, its six blind indexes (NIR, email, France Travail id, name and
+    // birth date, IBAN, household address).
+    assert.deepEqual(afterCounts, [before[0] + 1, before[1] + FIELD_CLASSES.length, before[2] + 6]);
     assert.deepEqual(await runtime.persons.lookup('nir', nirFor(8)), [first]);
   });
 
