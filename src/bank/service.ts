@@ -341,7 +341,9 @@ export class BankDetails {
 
   /** Changes whose notices were not all sent (a crash between the request and its notices): send them now. */
   async resendMissingNotices(): Promise<number> {
-    const rows = await this.#d.db.selectFrom('bank_changes').select('id').where('notified_at', 'is', null).where('status', 'in', OPEN).execute();
+    // A request sends its own notices right after it commits: only those left unsent for minutes were lost.
+    const before = new Date(this.#now().getTime() - 5 * 60_000).toISOString();
+    const rows = await this.#d.db.selectFrom('bank_changes').select('id').where('notified_at', 'is', null).where('status', 'in', OPEN).where('requested_at', '<', before).execute();
     // The code was only ever in the lost notices: a fresh one replaces it.
     for (const { id } of rows) {
       const change = await this.#d.db.selectFrom('bank_changes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();

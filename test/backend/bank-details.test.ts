@@ -457,4 +457,29 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
     const register = await db().selectFrom('notifications').select(['channel', 'recipient']).where('kind', '=', 'bank_change_notice').where('channel', '=', 'letter').execute();
     assert.ok(register.every((r) => !r.recipient.includes(address.line1)), 'the register keeps the postal code and commune, not the street');
   });
+
+  it('notices lost in a crash are sent again (with a new code) before the change can take effect; a fresh request is left alone', async () => {
+    const personId = people[12] ?? people[5]!;
+    const f = (await runtime.persons.read(personId, ['identity', 'contact'])).fields;
+    const res = await agentCall('POST', `/api/staff/persons/${personId}/bank-details/changes`, { ...freshAccount(), holder: `${f.identity!.firstNames[0]} ${f.identity!.lastName}`, request: { kind: 'courrier', reference: 'COURRIER-2026-11-900' } });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(res.json().status, 'cooling_off', JSON.stringify(res.json().reasons));
+    const changeId = res.json().changeId as string;
+    const codeOf = async () => (await db().selectFrom('bank_changes').select(['freeze_code_hash', 'notified_at']).where('id', '=', changeId).executeTakeFirstOrThrow());
+    const sent = await codeOf();
+    // As if the process died between the commit and the notices.
+    await db().updateTable('bank_changes').set({ notified_at: null }).where('id', '=', changeId).execute();
+    assert.equal(await runtime.bank.resendMissingNotices(), 0, 'a request minutes old may still be sending its own');
+    const mails = () => outbox(server.env.config.dataDir).filter((m) => m.to === f.contact!.email && m.subject === 'Modification de vos coordonnées bancaires').length;
+    const before = mails();
+    clock.advance(10 * 60_000);
+    assert.equal(await runtime.bank.resendMissingNotices(), 1);
+    assert.equal(mails(), before + 1);
+    const resent = await codeOf();
+    assert.ok(resent.notified_at);
+    assert.notEqual(resent.freeze_code_hash, sent.freeze_code_hash, 'the lost code is replaced');
+    clock.advance(73 * HOUR);
+    await runtime.bank.settleDue();
+    assert.equal((await db().selectFrom('bank_changes').select('status').where('id', '=', changeId).executeTakeFirstOrThrow()).status, 'effective', 'once told, the change takes effect after its cooling-off');
+  });
 });
