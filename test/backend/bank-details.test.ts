@@ -314,6 +314,7 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
     assert.ok(!counsellorAlerts.at(-1)!.body.includes(compactOf(first).slice(4)));
 
     await assertRefusedUnchanged(() => app.inject({ method: 'POST', url: '/api/bank-details/freeze', remoteAddress: '192.0.2.50', payload: { code } }), 409, { error: 'freeze_code_used' });
+    assert.ok(!server.logLines.some((l) => l.includes(code)), 'the code in the link never reaches the log');
     clock.advance(80 * HOUR);
     await runtime.bank.settleDue();
     assert.equal(await fileIban(owner.personId), oldIban, 'a frozen change never takes effect');
