@@ -329,7 +329,7 @@ export class BankDetails {
       const done = await inTransaction(this.#d.db, async (trx) => {
         const change = await trx.selectFrom('bank_changes').selectAll().where('id', '=', id).where('status', '=', 'cooling_off').executeTakeFirst();
         if (!change) return false;
-        await this.#d.persons.update(change.person_id, { bank: this.#sealedDetails(change) }, trx);
+        await this.#d.persons.applyBankChange(change.person_id, this.#sealedDetails(change), trx);
         await trx.updateTable('bank_changes').set({ status: 'effective', applied_at: now.toISOString(), open_slot: null }).where('id', '=', id).execute();
         await appendEvent(trx, 'bank_change_effective', { personId: change.person_id, classes: ['bank'], operation: 'bank_change', at: now, details: { change: id } });
         return true;

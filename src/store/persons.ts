@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DecryptionError, openField, type BlindIndexKind, type Keyring, type KeyringAccess } from '../crypto/index.ts';
-import { ConflictError, FIELD_CLASSES, type FieldClass, NotFoundError, type PersonFile, type PersonPatch } from '../domain/index.ts';
+import { assertNoDirectBankWrite, ConflictError, FIELD_CLASSES, type FieldClass, NotFoundError, type PersonFile, type PersonPatch } from '../domain/index.ts';
 import { isUniqueLookup, lookupDigest, lookupKindsOf, lookupRows, sealPersonRows } from './person-rows.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
 import { chunks, inTransaction, type Executor } from './transaction.ts';
@@ -143,8 +143,22 @@ export class PersonStore {
     };
   }
 
-  /** Replace the classes present in the patch (`null` removes one); one transaction. */
+  /**
+   * Replace the classes present in the patch (`null` removes one); one transaction. The `bank`
+   * class is not among them: where an allowance is paid changes only through the bank-details
+   * procedure (checks, notices, cooling-off), which calls `applyBankChange`.
+   */
   async update(id: string, patch: PersonPatch, executor?: Executor): Promise<void> {
+    assertNoDirectBankWrite(patch, 'la procédure de changement de coordonnées bancaires');
+    return this.#update(id, patch, executor);
+  }
+
+  /** The bank-details procedure's write, once a change is due: the new details become the file's `bank` class. */
+  async applyBankChange(id: string, bank: NonNullable<PersonPatch['bank']>, executor?: Executor): Promise<void> {
+    return this.#update(id, { bank }, executor);
+  }
+
+  async #update(id: string, patch: PersonPatch, executor?: Executor): Promise<void> {
     const now = new Date().toISOString();
     const changed = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
     const set: PersonFile = Object.fromEntries(changed.filter((c) => patch[c] !== null).map((c) => [c, patch[c]]));

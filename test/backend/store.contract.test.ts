@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { BLIND_INDEX_KINDS, DecryptionError, KEY_SERIES, Keyring, KeyringError, writeKeyringFile } from '../../src/crypto/index.ts';
-import { ConflictError, NotFoundError } from '../../src/domain/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../src/domain/errors.ts';
 import { FIELD_CLASSES } from '../../src/domain/field-classes.ts';
 import { validateNewPerson } from '../../src/domain/person-rules.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
@@ -119,6 +119,20 @@ describe(`store contract (${BACKEND})`, () => {
     // birth date, IBAN, household address).
     assert.deepEqual(afterCounts, [before[0] + 1, before[1] + FIELD_CLASSES.length, before[2] + 6]);
     assert.deepEqual(await runtime.persons.lookup('nir', nirFor(8)), [first]);
+  });
+
+  it('a plain update cannot write the bank class (set or removed); only the bank-details procedure\'s write can', async () => {
+    const id = await runtime.persons.create(validateNewPerson(samplePerson(30)));
+    const before = (await runtime.persons.read(id, ['bank'])).fields.bank;
+    assert.ok(before);
+    const other = { iban: 'DE89370400440532013000', bic: 'COBADEFFXXX', holder: before.holder };
+    await assert.rejects(runtime.persons.update(id, { bank: other }), (e: unknown) => e instanceof ValidationError && e.issues[0]!.rule === 'bank.change_procedure');
+    await assert.rejects(runtime.persons.update(id, { bank: null, career: null }), ValidationError);
+    assert.deepEqual((await runtime.persons.read(id, ['bank'])).fields.bank, before, 'nothing was written');
+    await runtime.persons.applyBankChange(id, other);
+    assert.deepEqual((await runtime.persons.read(id, ['bank'])).fields.bank, other);
+    assert.ok((await runtime.persons.lookup('iban', other.iban)).includes(id), 'the IBAN index follows');
+    assert.ok(!(await runtime.persons.lookup('iban', before.iban)).includes(id), 'and forgets the old one');
   });
 
   it('two simultaneous creations with one NIR: exactly one wins, the other is a conflict', async () => {
