@@ -1,4 +1,4 @@
-import { channelAddresses, sendMessage, type Messenger } from '../identity/index.ts';
+import { channelAddresses, sendMessage, staffAccountsWithRole, type Messenger } from '../identity/index.ts';
 import { maskIban, normalizeEmail, normalizeFrenchPhone, type PersonFile } from '../domain/index.ts';
 import type { OutgoingMessage } from '../notify/index.ts';
 import type { Executor } from '../store/index.ts';
@@ -93,20 +93,14 @@ export async function staffToAlert(db: Executor, personId: string): Promise<stri
   const counsellors = await db
     .selectFrom('caseloads')
     .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
-    .select(['actors.id', 'actors.organisation_id'])
+    .innerJoin('accounts', 'accounts.actor_id', 'actors.id')
+    .select(['accounts.id', 'actors.organisation_id'])
     .where('caseloads.person_id', '=', personId)
     .where((eb) => eb.or([eb('caseloads.until', 'is', null), eb('caseloads.until', '>', new Date().toISOString())]))
     .where('actors.status', '=', 'active')
+    .where('accounts.status', '=', 'active')
     .execute();
-  const organisations = [...new Set(counsellors.map((c) => c.organisation_id))];
-  const actors = new Set(counsellors.map((c) => c.id));
-  const staff = await db.selectFrom('actors').select(['id', 'roles', 'organisation_id']).where('status', '=', 'active').where('kind', '=', 'human').execute();
-  for (const s of staff) {
-    const roles = JSON.parse(s.roles) as string[];
-    if (organisations.includes(s.organisation_id) && roles.includes('indemnisation_agent')) actors.add(s.id);
-    if (organisations.length === 0 && roles.includes('security_officer')) actors.add(s.id);
-  }
-  if (actors.size === 0) return [];
-  const accounts = await db.selectFrom('accounts').select('id').where('actor_id', 'in', [...actors]).where('status', '=', 'active').execute();
-  return accounts.map((a) => a.id);
+  if (counsellors.length === 0) return staffAccountsWithRole(db, 'security_officer');
+  const agents = await staffAccountsWithRole(db, 'indemnisation_agent', [...new Set(counsellors.map((c) => c.organisation_id))]);
+  return [...new Set([...counsellors.map((c) => c.id), ...agents])];
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Keyring } from '../crypto/index.ts';
-import { alertSecurityContact, announceToAccount } from '../identity/index.ts';
+import { alertSecurityContact, announceToAccount, staffAccountsWithRole } from '../identity/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { Executor } from '../store/index.ts';
 
@@ -70,14 +70,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     async deliver(alerts) {
       if (alerts.length === 0) return;
       const messenger = { db: options.db, keyring: options.keyring(), notifier: options.notifier };
-      const officers = await options.db
-        .selectFrom('accounts')
-        .innerJoin('actors', 'actors.id', 'accounts.actor_id')
-        .select(['accounts.id', 'actors.roles'])
-        .where('accounts.status', '=', 'active')
-        .where('actors.status', '=', 'active')
-        .execute();
-      const officerAccounts = officers.filter((o) => (JSON.parse(o.roles) as string[]).includes('security_officer')).map((o) => o.id);
+      const officerAccounts = await staffAccountsWithRole(options.db, 'security_officer');
       for (const alert of alerts) {
         const subject = `${SUBJECTS[alert.kind]} : ${alert.signal}`;
         try {

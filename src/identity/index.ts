@@ -41,4 +41,4 @@ export { addChannel, canonicalAddress, channelAddresses, listChannels, markChann
 export { checkCode, issueCode, spendCode, CODE_MAX_ATTEMPTS } from './codes.ts';
 export { alertSecurityContact, announceToAccount, sendMessage, type Messenger } from './notifications.ts';
 export { activateAccount, completeRecovery, sendActivation, startRecovery, type ActivationOutcome, type RecoveryOutcome } from './recovery.ts';
-export { staffMemberOf, type StaffMember } from './staff.ts';
+export { staffAccountsWithRole, staffMemberOf, type StaffMember } from './staff.ts';

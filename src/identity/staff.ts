@@ -34,3 +34,22 @@ export async function staffMemberOf(db: Executor, accountId: string): Promise<St
     roles: JSON.parse(row.roles) as string[],
   };
 }
+
+/**
+ * Active sign-in accounts of active staff holding `role`, optionally only in these
+ * organisations: who an alert goes to. Roles are a JSON array; the SQL filter narrows by text
+ * and the parsed array decides.
+ */
+export async function staffAccountsWithRole(db: Executor, role: string, organisationIds?: readonly string[]): Promise<string[]> {
+  if (organisationIds && organisationIds.length === 0) return [];
+  let query = db
+    .selectFrom('accounts')
+    .innerJoin('actors', 'actors.id', 'accounts.actor_id')
+    .select(['accounts.id', 'actors.roles'])
+    .where('accounts.status', '=', 'active')
+    .where('actors.status', '=', 'active')
+    .where('actors.roles', 'like', `%"${role}"%`);
+  if (organisationIds) query = query.where('actors.organisation_id', 'in', [...organisationIds]);
+  const rows = await query.orderBy('accounts.id').execute();
+  return rows.filter((r) => (JSON.parse(r.roles) as string[]).includes(role)).map((r) => r.id);
+}
