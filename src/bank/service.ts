@@ -311,7 +311,7 @@ export class BankDetails {
         await appendEvent(trx, 'bank_change_rejected', { ...base, details: { change: changeId } });
       }
     });
-    return (await this.changes(personId)).find((c) => c.id === changeId)!;
+    return this.#view(await this.#d.db.selectFrom('bank_changes').selectAll().where('id', '=', changeId).executeTakeFirstOrThrow());
   }
 
   /**
@@ -343,17 +343,15 @@ export class BankDetails {
   async resendMissingNotices(): Promise<number> {
     // A request sends its own notices right after it commits: only those left unsent for minutes were lost.
     const before = new Date(this.#now().getTime() - 5 * 60_000).toISOString();
-    const rows = await this.#d.db.selectFrom('bank_changes').select('id').where('notified_at', 'is', null).where('status', 'in', OPEN).where('requested_at', '<', before).execute();
+    const lost = await this.#d.db.selectFrom('bank_changes').selectAll().where('notified_at', 'is', null).where('status', 'in', OPEN).where('requested_at', '<', before).execute();
     // The code was only ever in the lost notices: a fresh one replaces it.
-    for (const { id } of rows) {
-      const change = await this.#d.db.selectFrom('bank_changes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    for (const change of lost) {
       const code = freezeCode();
-      await this.#d.db.updateTable('bank_changes').set({ freeze_code_hash: hashCode(code) }).where('id', '=', id).execute();
+      await this.#d.db.updateTable('bank_changes').set({ freeze_code_hash: hashCode(code) }).where('id', '=', change.id).execute();
       const record = await this.#d.persons.read(change.person_id, [...SELF_FIELDS]);
-      const details = this.#sealedDetails(change);
-      await this.#announce(id, change.person_id, record.fields, details.iban, code, change.requested_at, change.effective_at, change.requested_via, change.status === 'awaiting_verification');
+      await this.#announce(change.id, change.person_id, record.fields, this.#sealedDetails(change).iban, code, change.requested_at, change.effective_at, change.requested_via, change.status === 'awaiting_verification');
     }
-    return rows.length;
+    return lost.length;
   }
 
   /** The new details of a change, opened with its own data key (bound to the change, not to the file). */
