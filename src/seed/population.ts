@@ -43,6 +43,11 @@ function ribKey(bank: string, branch: string, account: string): string {
   return pad(97 - Number(n), 2);
 }
 
+/** A French IBAN with a valid RIB key and check digits (5-digit bank and branch codes, 11-digit account). */
+export function frenchIban(bankCode: string, branch: string, account: string): string {
+  return composeIBAN({ countryCode: 'FR', bban: `${bankCode}${branch}${account}${ribKey(bankCode, branch, account)}` })!;
+}
+
 function stripAccents(s: string): string {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z-]/g, '').toLowerCase();
 }
@@ -152,8 +157,7 @@ function generatePerson(f: Faker, seed: number, index: number): SyntheticPerson 
     const bank = pick(f, BANKS);
     const branch = pad(f.number.int({ min: 1, max: 99_999 }), 5);
     const account = pad(f.number.int({ min: 0, max: 99_999_999 }), 8) + pad(index % 1000, 3);
-    const iban = composeIBAN({ countryCode: 'FR', bban: `${bank.bankCode}${branch}${account}${ribKey(bank.bankCode, branch, account)}` });
-    if (iban) file.bank = { iban, bic: bank.bic, holder: `${firstName} ${lastName}`.toUpperCase() };
+    file.bank = { iban: frenchIban(bank.bankCode, branch, account), bic: bank.bic, holder: `${firstName} ${lastName}`.toUpperCase() };
   } else {
     file.benefits = { allowance: 'none', payments: [] };
   }

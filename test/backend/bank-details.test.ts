@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { composeIBAN } from 'ibantools';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
@@ -9,7 +8,7 @@ import { SimulatedClock } from '../../src/guard/simulator/clock.ts';
 import { addChannel, createAccount } from '../../src/identity/index.ts';
 import { authorize } from '../../src/policy/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
-import { seedDatabase } from '../../src/seed/index.ts';
+import { frenchIban, seedDatabase } from '../../src/seed/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { outbox } from '../helpers/outbox.ts';
@@ -21,10 +20,7 @@ const HOUR = 3_600_000;
 const CASE = 'DOSSIER-2026-0907';
 /** A French account with a valid RIB key and IBAN checksum, a different one for each `n`. */
 function account(n: number): { iban: string; bic: string } {
-  const [bank, branch, number] = ['30004', '00031', String(n).padStart(11, '0')];
-  const key = String(97 - Number((89n * BigInt(bank) + 15n * BigInt(branch) + 3n * BigInt(number)) % 97n)).padStart(2, '0');
-  const iban = composeIBAN({ countryCode: 'FR', bban: `${bank}${branch}${number}${key}` })!;
-  return { iban: iban.replace(/(.{4})/g, '$1 ').trim(), bic: 'BNPAFRPPXXX' };
+  return { iban: frenchIban('30004', '00031', String(n).padStart(11, '0')).replace(/(.{4})/g, '$1 ').trim(), bic: 'BNPAFRPPXXX' };
 }
 let accounts = 0;
 const freshAccount = () => account(++accounts + 1_234_500);
