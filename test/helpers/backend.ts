@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
 import { Keyring, writeKeyringFile } from '../../src/crypto/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/index.ts';
 import type { Clock } from '../../src/domain/index.ts';
@@ -34,18 +34,17 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
   const keyringPath = join(dir, 'keyring.json');
   writeKeyringFile(keyringPath, Keyring.generate());
   const pgSchema = backend === 'postgres' ? `${options.schemaPrefix ?? 't'}_${randomBytes(6).toString('hex')}` : undefined;
+  // The defaults `npm start` would take, pointed at a private folder, store and keyring.
   const config: Config = {
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: dir,
-    databaseUrl: backend === 'postgres' ? PG_URL : join(dir, 'rempart.sqlite'),
-    keyring: { kind: 'file', path: keyringPath },
-    devKeyring: false,
-    logLevel: 'silent',
-    demoPersons: 0,
-    checkpointSeconds: 10,
-    bankCoolingOffHours: 72,
-    publicUrl: 'http://localhost:3000',
+    ...loadConfig({
+      PORT: '0',
+      REMPART_DATA_DIR: dir,
+      DATABASE_URL: backend === 'postgres' ? PG_URL : join(dir, 'rempart.sqlite'),
+      REMPART_KEYRING_FILE: keyringPath,
+      LOG_LEVEL: 'silent',
+      REMPART_DEMO_PERSONS: '0',
+      REMPART_PUBLIC_URL: 'http://localhost:3000',
+    }),
     ...options.config,
   };
   return {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer, createLogger } from '../../api/index.ts';
-import type { Config } from '../../config.ts';
+import { loadConfig, type Config } from '../../config.ts';
 import { Keyring, writeKeyringFile } from '../../crypto/index.ts';
 import { openRuntime } from '../../runtime/index.ts';
 import { plantDecoys, seedDatabase } from '../../seed/index.ts';
@@ -61,19 +61,15 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
   const keyringPath = join(dir, 'keyring.json');
   writeKeyringFile(keyringPath, Keyring.generate());
   const pgSchema = postgres ? `sim_${randomBytes(6).toString('hex')}` : undefined;
-  const config: Config = {
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: dir,
-    databaseUrl: postgres ?? join(dir, 'rempart.sqlite'),
-    keyring: { kind: 'file', path: keyringPath },
-    devKeyring: false,
-    logLevel: 'silent',
-    demoPersons: 0,
-    checkpointSeconds: 10,
-    bankCoolingOffHours: 72,
-    publicUrl: 'http://127.0.0.1:3000',
-  };
+  const config: Config = loadConfig({
+    PORT: '0',
+    REMPART_DATA_DIR: dir,
+    DATABASE_URL: postgres ?? join(dir, 'rempart.sqlite'),
+    REMPART_KEYRING_FILE: keyringPath,
+    LOG_LEVEL: 'silent',
+    REMPART_DEMO_PERSONS: '0',
+    REMPART_PUBLIC_URL: 'http://localhost:3000',
+  });
   const clock = new SimulatedClock(simulationStart(new Date()));
   const simulatedFrom = clock.now();
   if (postgres && pgSchema) await createPgSchema(postgres, pgSchema);
