@@ -220,9 +220,8 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
     const reasons = (res.json().reasons as Array<{ code: string }>).map((r) => r.code);
     assert.ok(reasons.includes('new_factor') && reasons.includes('new_device'), reasons.join(','));
     // The owner hears of it on the email and phone of their file, known before the change.
-    const sent = outbox(server.env.config.dataDir).filter((m) => m.subject === 'Modification de vos coordonnées bancaires' && (m.to === record.fields.contact!.email || m.channel === 'sms'));
-    assert.ok(sent.some((m) => m.channel === 'email' && m.to === record.fields.contact!.email));
-    assert.ok(sent.some((m) => m.channel === 'sms'));
+    const sent = outbox(server.env.config.dataDir).filter((m) => m.subject === 'Modification de vos coordonnées bancaires' && [record.fields.contact!.email, record.fields.contact!.phone].includes(m.to));
+    assert.deepEqual(sent.map((m) => m.channel).sort(), ['email', 'sms'], 'once on the file’s email, once on its phone');
     // Days later nothing has moved: the change waits for an agent.
     clock.advance(100 * HOUR);
     assert.equal(await runtime.bank.settleDue(), 0);
@@ -242,10 +241,10 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
     assert.equal(new Date(outcome.effectiveAt).getTime() - new Date(outcome.requestedAt).getTime(), 72 * HOUR);
     assert.deepEqual([...outcome.notices].sort(), ['email', 'sms']);
 
-    const notices = outbox(server.env.config.dataDir).filter((m) => m.subject === 'Modification de vos coordonnées bancaires' && [record.fields.contact!.email, record.fields.contact!.phone].includes(m.to) === false ? m.to === owner.email : true);
+    const notices = outbox(server.env.config.dataDir).filter((m) => m.subject === 'Modification de vos coordonnées bancaires' && [record.fields.contact!.email, record.fields.contact!.phone].includes(m.to));
     const mail = outbox(server.env.config.dataDir).filter((m) => m.to === owner.email && m.subject === 'Modification de vos coordonnées bancaires').at(-1)!;
     assert.ok(mail, 'a notice went to the email known before');
-    assert.ok(notices.length >= 1);
+    assert.deepEqual(notices.map((m) => m.channel).sort(), ['email', 'sms'], 'the file’s email and phone, each once (the account’s channel is the same email)');
     const compact = compactOf(NEW);
     for (const m of outbox(server.env.config.dataDir).filter((x) => x.subject === 'Modification de vos coordonnées bancaires')) {
       assert.ok(!m.body.replace(/ /g, '').includes(compact), 'a notice never holds the new IBAN in full');
@@ -394,11 +393,11 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
     await assertRefusedUnchanged(() => change(owner, freshAccount()), 409, { error: 'bank_change_in_progress' });
     // The same person asking again and again within 30 days: refused after two.
     const open = racing.find((r) => r.statusCode === 201)!.json().changeId as string;
-    await agentCall('POST', `/api/staff/persons/${owner.personId}/bank-details/holds`, { reason: 'counsellor_concern', note: 'Vérification demandée avant le versement.' });
-    await agentCall('POST', `/api/staff/persons/${owner.personId}/bank-details/changes/${open}/verify`, { decision: 'reject', note: 'Rejetée pour le test de fréquence.' });
+    assert.equal((await agentCall('POST', `/api/staff/persons/${owner.personId}/bank-details/holds`, { reason: 'counsellor_concern', note: 'Vérification demandée avant le versement.' })).statusCode, 201);
+    assert.equal((await agentCall('POST', `/api/staff/persons/${owner.personId}/bank-details/changes/${open}/verify`, { decision: 'reject', note: 'Rejetée pour le test de fréquence.' })).json().status, 'rejected');
     const second = await change(owner, freshAccount());
     assert.equal(second.statusCode, 201, second.body);
-    await agentCall('POST', `/api/staff/persons/${owner.personId}/bank-details/changes/${second.json().changeId}/verify`, { decision: 'reject', note: 'Rejetée pour le test de fréquence.' });
+    assert.equal((await agentCall('POST', `/api/staff/persons/${owner.personId}/bank-details/changes/${second.json().changeId}/verify`, { decision: 'reject', note: 'Rejetée pour le test de fréquence.' })).json().status, 'rejected');
     await assertRefusedUnchanged(() => change(owner), 409, { error: 'bank_change_too_frequent' });
     // Unknown codes are counted per address: the 21st wrong guess is blocked.
     for (let i = 0; i < 20; i++) await app.inject({ method: 'POST', url: '/api/bank-details/freeze', remoteAddress: '198.51.100.9', payload: { code: `AAAAA-${String(i).padStart(5, '0')}` } });
@@ -408,12 +407,12 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
   it('holds: a counsellor holds a person they follow (not one they do not); the person sees why; an agent lifts it with a note', async () => {
     const personId = people[9] ?? people[2]!;
     const outsider = await assertRefusedUnchanged(() => staffCall(otherCounsellor, 'POST', `/api/staff/persons/${personId}/bank-details/holds`, 'accompagnement', { reason: 'counsellor_concern', note: 'Je ne suis pas cette personne.' }), 403, {});
-    assert.notEqual(outsider.json().error, undefined);
+    assert.equal(outsider.json().error, 'person_out_of_scope');
     await assertRefusedUnchanged(() => staffCall(counsellor, 'POST', `/api/staff/persons/${personId}/bank-details/holds`, 'accompagnement', { reason: 'counsellor_concern', note: 'court' }), 400, { field: 'body.note' });
     const placed = await staffCall(counsellor, 'POST', `/api/staff/persons/${personId}/bank-details/holds`, 'accompagnement', { reason: 'counsellor_concern', note: 'Appel suspect reçu au sujet de ce dossier.' });
     assert.equal(placed.statusCode, 201, placed.body);
     // A counsellor cannot lift it: lifting is a write of bank details, the agent's.
-    await assertRefusedUnchanged(() => staffCall(counsellor, 'POST', `/api/staff/persons/${personId}/bank-details/holds/${placed.json().id}/lift`, 'accompagnement', { note: 'Je lève ma propre surveillance.' }), 403, {});
+    await assertRefusedUnchanged(() => staffCall(counsellor, 'POST', `/api/staff/persons/${personId}/bank-details/holds/${placed.json().id}/lift`, 'accompagnement', { note: 'Je lève ma propre surveillance.' }), 403, { error: 'field_class_not_granted' });
     const seen = await agentCall('GET', `/api/staff/persons/${personId}/bank-details`);
     assert.equal(seen.json().holds[0].reason, 'counsellor_concern');
     const lifted = await agentCall('POST', `/api/staff/persons/${personId}/bank-details/holds/${placed.json().id}/lift`, { note: 'Personne reçue en agence, identité vérifiée.' });
@@ -478,5 +477,34 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
     clock.advance(73 * HOUR);
     await runtime.bank.settleDue();
     assert.equal((await db().selectFrom('bank_changes').select('status').where('id', '=', changeId).executeTakeFirstOrThrow()).status, 'effective', 'once told, the change takes effect after its cooling-off');
+  });
+
+  it('denials: staff in the person\'s space, a counsellor entering, verifying or listing changes, an agent without a fresh second factor, a code after 30 days', async () => {
+    const personId = people[13] ?? people[6]!;
+    const f = (await runtime.persons.read(personId, ['identity'])).fields;
+    const body = { ...freshAccount(), holder: `${f.identity!.firstNames[0]} ${f.identity!.lastName}`, request: { kind: 'courrier', reference: 'COURRIER-2026-11-950' } };
+    // Staff have no "own bank details" space.
+    await assertRefusedUnchanged(() => staffCall(counsellor, 'GET', '/api/me/bank-details', undefined), 403, { error: 'job_seeker_only' });
+    // A counsellor's purpose does not write bank details: no change, no verification, no queue.
+    await assertRefusedUnchanged(() => staffCall(counsellor, 'POST', `/api/staff/persons/${personId}/bank-details/changes`, 'accompagnement', body), 403, { error: 'field_class_not_granted' });
+    const entered = await agentCall('POST', `/api/staff/persons/${personId}/bank-details/changes`, body);
+    assert.equal(entered.statusCode, 201, entered.body);
+    await db().updateTable('bank_changes').set({ status: 'awaiting_verification' }).where('id', '=', entered.json().changeId).execute();
+    await assertRefusedUnchanged(() => staffCall(counsellor, 'POST', `/api/staff/persons/${personId}/bank-details/changes/${entered.json().changeId}/verify`, 'accompagnement', { decision: 'approve', note: 'Le conseiller approuve.' }), 403, { error: 'field_class_not_granted' });
+    await assertRefusedUnchanged(() => staffCall(counsellor, 'GET', '/api/staff/bank-details/awaiting-verification', 'accompagnement'), 403, { error: 'field_class_not_granted' });
+    // An agent whose second factor is older than five minutes enters nothing.
+    const agentAccount = (await db().selectFrom('accounts').select('id').where('login', '=', agent).executeTakeFirstOrThrow()).id;
+    await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 6 * 60_000).toISOString() }).where('account_id', '=', agentAccount).where('revoked_at', 'is', null).execute();
+    try {
+      const other = people[14] ?? people[7]!;
+      const o = (await runtime.persons.read(other, ['identity'])).fields;
+      await assertRefusedUnchanged(() => agentCall('POST', `/api/staff/persons/${other}/bank-details/changes`, { ...body, holder: `${o.identity!.firstNames[0]} ${o.identity!.lastName}` }), 403, { error: 'step_up_required' });
+    } finally {
+      await db().updateTable('sessions').set({ second_factor_at: new Date().toISOString() }).where('account_id', '=', agentAccount).where('revoked_at', 'is', null).execute();
+    }
+    // A notice's code is good for 30 days only.
+    const code = /code ([0-9A-Z]{5}-[0-9A-Z]{5})/.exec(outbox(server.env.config.dataDir).filter((m) => m.subject === 'Modification de vos coordonnées bancaires' && m.channel === 'email').at(-1)!.body)![1]!;
+    clock.advance(31 * 24 * HOUR);
+    await assertRefusedUnchanged(() => app.inject({ method: 'POST', url: '/api/bank-details/freeze', remoteAddress: '203.0.113.77', payload: { code } }), 404, { error: 'not_found' });
   });
 });
