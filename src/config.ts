@@ -26,6 +26,9 @@ export interface Config {
   guardWebhook?: { url: string; secret?: string };
   /** Hours between a change of bank details and the first payment to the new account. */
   bankCoolingOffHours: number;
+  /** Who the CNIL draft and the notices to people name: the controller, and its DPO's contact. */
+  controller: string;
+  dpoContact: string;
 }
 
 export type OidcProviderName = 'franceconnect' | 'proconnect';
@@ -86,6 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoPersons,
     checkpointSeconds,
     bankCoolingOffHours,
+    controller: env.REMPART_CONTROLLER_NAME || 'France Travail (démonstration Rempart)',
+    dpoContact: env.REMPART_DPO_CONTACT || 'Délégué à la protection des données, dpo@rempart.example, TSA 00000, 75000 Paris',
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
     ...oidcFrom(env),
     ...guardWebhookFrom(env),

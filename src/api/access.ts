@@ -13,6 +13,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The guard on every read path (budgets, signals, decoys, containment). */
     guard: Guard;
+    /** The person store: a guarded read records which classes the file holds before reading them. */
+    persons: PersonStore;
   }
 }
 
@@ -93,11 +95,18 @@ export const GUARD_MESSAGES: Record<GuardRefusal, string> = {
   session_moved: 'Votre session a changé de réseau : elle est fermée par sécurité. Reconnectez-vous.',
 };
 
+/** What an admitted read may let out: per person, the decided classes the file holds, as recorded in its event. */
+export type Disclosed = ReadonlyMap<string, FieldClass[]>;
+
+/** Operations whose answer carries field values: their events name the classes the file holds, not all those decided. */
+const DISCLOSING = new Set(['read', 'search']);
+
 /**
  * The guard's word before the data of `personIds` leaves, and the access events of the admitted
  * read written in the guard's transaction (counted and recorded together, before any value
- * leaves): true to go on; otherwise the refusal is recorded and answered (401 for a session that
- * moved, 403 for the rest).
+ * leaves). Returns, per person, the classes recorded, which are the only ones the caller may read
+ * (a class written between the event and the read stays unread); otherwise the refusal is
+ * recorded and answered (401 for a session that moved, 403 for the rest) and false returned.
  */
 export async function admitted(
   db: Executor,
@@ -107,9 +116,10 @@ export async function admitted(
   personIds: readonly string[],
   operation: string,
   decisions: ReadonlyArray<Extract<AccessDecision, { allowed: true }>> = personIds.map(() => decision),
-): Promise<boolean> {
+): Promise<Disclosed | false> {
   const actor = guardedActor(request);
   if (!actor) throw new Error('a guarded read needs an acting actor');
+  const disclosed = new Map<string, FieldClass[]>();
   const admission = await request.server.guard.admit({
     actor,
     network: networkOf(request.ip),
@@ -118,9 +128,16 @@ export async function admitted(
     followUpExpected: decision.obligations.followUpExpected,
     personIds,
   }, async (trx) => {
-    for (const [i, personId] of personIds.entries()) await recordGrant(trx, request, decisions[i]!, { operation, personId });
+    const held = DISCLOSING.has(operation) ? await request.server.persons.heldClasses(personIds, trx) : undefined;
+    for (const [i, personId] of personIds.entries()) {
+      const decided = decisions[i]!;
+      const classes = held ? decided.classes.filter((c) => held.get(personId)!.has(c)) : [...decided.classes];
+      disclosed.set(personId, classes);
+      await recordGrant(trx, request, { ...decided, classes }, { operation, personId });
+    }
   });
-  return !(await refusedByGuard(db, request, reply, admission, { operation, ...(personIds.length === 1 ? { personId: personIds[0]! } : {}) }, decision));
+  if (await refusedByGuard(db, request, reply, admission, { operation, ...(personIds.length === 1 ? { personId: personIds[0]! } : {}) }, decision)) return false;
+  return disclosed;
 }
 
 /**

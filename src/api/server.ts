@@ -56,6 +56,7 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
   app.setErrorHandler(errorHandler);
   registerEventContext(app);
   app.decorate('guard', runtime.guard);
+  app.decorate('persons', runtime.persons);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

@@ -60,7 +60,7 @@ export function requireSession(db: Executor) {
     }
     request.session = resolved.session;
     request.account = account;
-    updateEventContext({ accountId: account.id });
+    updateEventContext({ accountId: account.id, sessionId: resolved.session.public_id });
   };
 }
 

@@ -277,6 +277,22 @@ export class BankDetails {
     });
   }
 
+  /**
+   * An incident exposed the person: their bank-detail changes wait for an agent's verification.
+   * Once per incident (the reference), so running the remediation again places nothing new.
+   */
+  async placeIncidentHold(personId: string, hold: { reference: string; note: string }, event: EventInput = {}): Promise<'placed' | 'already'> {
+    const now = this.#now();
+    return inTransaction(this.#d.db, async (trx) => {
+      const person = await trx.selectFrom('persons').select('status').where('id', '=', personId).executeTakeFirst();
+      if (!person) throw new NotFoundError('dossier');
+      const existing = await trx.selectFrom('bank_holds').select('id').where('person_id', '=', personId).where('source', '=', 'incident').where('reference', '=', hold.reference).where('lifted_at', 'is', null).executeTakeFirst();
+      if (existing) return 'already';
+      await this.#placeHold(trx, personId, { source: 'incident', reason: 'incident_exposure', note: hold.note, placedBy: null, reference: hold.reference }, now, event);
+      return 'placed';
+    });
+  }
+
   /** An agent lifts a hold after verifying the person; the lift and its note are recorded. */
   async liftHold(holdId: string, personId: string, liftedBy: string, note: string, event: EventInput = {}): Promise<void> {
     const now = this.#now();

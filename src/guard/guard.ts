@@ -43,6 +43,12 @@ export interface GuardOptions {
   /** The key for search neighbourhood digests (follows keyring rotations). */
   key: () => Buffer;
   alerts: AlertSink;
+  /**
+   * False only in the attack simulator, to measure what a network without the guard would lose
+   * (the incident test's worst case): every read is admitted and nothing is counted. No
+   * configuration of a server sets it.
+   */
+  enforce?: boolean;
 }
 
 interface Raised {
@@ -88,6 +94,7 @@ export class Guard {
       await onAdmitted?.(trx);
       return { allowed: true };
     };
+    if (this.#o.enforce === false) return this.#o.db.transaction().execute(admitted);
     if (actor.session && actor.session.network !== request.network) return this.#sessionMoved(request);
     return this.#run(actor.organisationId, async (trx, now, alerts) => {
       const decoys = await decoysAmong(trx, request.personIds);
@@ -150,6 +157,7 @@ export class Guard {
    * enumeration signals. Returns the refusal when the search itself gives the sweep away.
    */
   async noteSearch(actor: GuardedActor, criterion: SearchCriterion, matches: readonly string[], hits: number): Promise<Admission> {
+    if (this.#o.enforce === false) return { allowed: true };
     return this.#run(actor.organisationId, async (trx, now, alerts) => {
       if ((await decoysAmong(trx, matches)).length) {
         // Nobody doing their job looks a decoy up: contained, and answered as usual (the wire stays hidden).
@@ -185,6 +193,7 @@ export class Guard {
 
   /** A refusal for a person out of scope: probing, or a decoy named by someone who should not know it. */
   async noteRefusal(actor: GuardedActor, personId: string | null): Promise<void> {
+    if (this.#o.enforce === false) return;
     await this.#run(actor.organisationId, async (trx, now, alerts) => {
       if (personId && (await decoysAmong(trx, [personId])).length) {
         await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, refused: true } }, alerts);

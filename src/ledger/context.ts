@@ -11,6 +11,8 @@ export interface EventContext {
   accountId?: string | null;
   actorId?: string | null;
   organisationId?: string | null;
+  /** The public id of the session the request came with (an incident can name a stolen session). */
+  sessionId?: string | null;
 }
 
 const storage = new AsyncLocalStorage<EventContext>();

@@ -84,6 +84,17 @@ export const EVENT_KINDS = [
   'bank_change_effective',
   'bank_hold_placed',
   'bank_hold_lifted',
+  // incidents (the register of GDPR Art. 33(5))
+  'incident_declared',
+  'incident_amended',
+  'incident_scoped',
+  'incident_document_produced',
+  'incident_document_read',
+  'incident_cnil_filed',
+  'incident_notices_planned',
+  'incident_notice_sent',
+  'incident_action',
+  'incident_closed',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -116,6 +127,8 @@ export interface RestrictedPart {
   actor: string | null;
   address: string | null;
   requestId: string | null;
+  /** The session's public id, when the request came with one (absent from events of other kinds of caller). */
+  session?: string;
   salt: string;
 }
 
@@ -179,6 +192,7 @@ export function buildEvent(kind: EventKind, input: EventInput): EventBody {
       actor: pick(input.actorId, context.actorId),
       address: pick(input.address, context.address),
       requestId: pick(input.requestId, context.requestId),
+      ...(context.sessionId ? { session: context.sessionId } : {}),
       salt: randomBytes(16).toString('base64url'),
     },
   };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -8,6 +8,11 @@ export interface OutgoingMessage {
   to: string;
   subject: string;
   body: string;
+  /**
+   * Set by a job that may resume after a crash: a second delivery with the same key is dropped
+   * (a real gateway's idempotency key; the outbox's file name).
+   */
+  idempotencyKey?: string;
 }
 
 /**
@@ -32,6 +37,15 @@ export class FileOutbox implements Notifier {
 
   async deliver(message: OutgoingMessage): Promise<void> {
     mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+    if (message.idempotencyKey) {
+      const name = `key-${createHash('sha256').update(message.idempotencyKey).digest('hex').slice(0, 32)}.json`;
+      try {
+        writeFileSync(join(this.folder, name), JSON.stringify(message, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      return;
+    }
     const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.json`;
     writeFileSync(join(this.folder, name), JSON.stringify(message, null, 2) + '\n', { mode: 0o600 });
   }

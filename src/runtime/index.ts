@@ -2,8 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
 import { systemClock, type Clock } from '../domain/index.ts';
-import { createAlertSink, Guard } from '../guard/index.ts';
+import { createAlertSink, Guard, type AlertSink } from '../guard/index.ts';
 import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
+import { Incidents } from '../incidents/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, signerFromSeed } from '../ledger/index.ts';
 import { FileOutbox, type Notifier } from '../notify/index.ts';
@@ -26,6 +27,8 @@ export interface Runtime {
   readonly guard: Guard;
   /** Changes of bank details: checks, notices, cooling-off, holds. */
   readonly bank: BankDetails;
+  /** Incidents: blast radius, CNIL draft, notices to people, remediation, the register. */
+  readonly incidents: Incidents;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,8 @@ export interface OpenOptions {
   warn?: (message: string) => void;
   /** Injected time for the guard (the attack simulator runs days in seconds). */
   clock?: Clock;
+  /** 'off' only for the attack simulator's worst case (no budgets, signals or decoys); never from configuration. */
+  guard?: 'off';
 }
 
 export const DEV_KEYRING_WARNING = [
@@ -75,8 +80,6 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     const ledger = await Ledger.open(database.db, database.flavour, (origin) => signerFromSeed(origin, keyring.ledgerSigningSeed()), ledgerOrigin(config));
     const notifier = new FileOutbox(join(config.dataDir, 'outbox'));
     const clock = options.clock ?? systemClock;
-    const alerts = createAlertSink({ db: database.db, keyring: () => holder.current, notifier, ...(config.guardWebhook ? { webhook: config.guardWebhook } : {}), warn });
-    const guard = new Guard({ db: database.db, flavour: database.flavour, clock, key: () => holder.current.guardKey(), alerts });
     const persons = new PersonStore(database.db, holder);
     const bank = new BankDetails({
       db: database.db,
@@ -87,6 +90,32 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       settings: { ...DEFAULT_BANK_SETTINGS, coolingOffHours: config.bankCoolingOffHours },
       freezeUrl: `${config.publicUrl}/ce-n-est-pas-moi`,
     });
+    const incidents = new Incidents({
+      db: database.db,
+      keyring: () => holder.current,
+      persons,
+      notifier,
+      clock,
+      ledger,
+      controller: config.controller,
+      dpoContact: config.dpoContact,
+      placeBankHold: (personId, hold, event) => bank.placeIncidentHold(personId, hold, event),
+    });
+    const sink = createAlertSink({ db: database.db, keyring: () => holder.current, notifier, ...(config.guardWebhook ? { webhook: config.guardWebhook } : {}), warn });
+    const alerts: AlertSink = {
+      // A containment also opens an incident, for the security officer to qualify.
+      async deliver(delivered) {
+        await sink.deliver(delivered);
+        for (const alert of delivered) {
+          const containment = String(alert.figures.containment ?? '');
+          if ((alert.kind !== 'containment' && alert.kind !== 'organisation_suspended') || !containment) continue;
+          await incidents
+            .openFromContainment({ id: containment, actorId: alert.kind === 'containment' ? alert.actorId : null, organisationId: alert.organisationId, signal: alert.signal, at: alert.at })
+            .catch((error: unknown) => warn(`incident not opened for containment ${containment}: ${(error as Error).message}`));
+        }
+      },
+    };
+    const guard = new Guard({ db: database.db, flavour: database.flavour, clock, key: () => holder.current.guardKey(), alerts, enforce: options.guard !== 'off' });
     return {
       config,
       database,
@@ -99,6 +128,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       clock,
       guard,
       bank,
+      incidents,
       close: () => database.close(),
     };
   } catch (error) {

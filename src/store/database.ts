@@ -16,6 +16,7 @@ import { ledgerEvents } from './migrations/0009_ledger_events.ts';
 import { guard } from './migrations/0010_guard.ts';
 import { exportsTables } from './migrations/0011_exports.ts';
 import { bankDetailsTables } from './migrations/0012_bank_details.ts';
+import { incidentTables } from './migrations/0013_incidents.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -98,6 +99,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0010_guard': guard(flavour),
     '0011_exports': exportsTables(flavour),
     '0012_bank_details': bankDetailsTables(flavour),
+    '0013_incidents': incidentTables(flavour),
   };
 }
 

@@ -29,3 +29,4 @@ export type * from './tables/ledger.ts';
 export type * from './tables/guard.ts';
 export type * from './tables/exports.ts';
 export type * from './tables/bank-details.ts';
+export type * from './tables/incidents.ts';

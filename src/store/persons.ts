@@ -47,6 +47,20 @@ export class PersonStore {
     return this.keys.current;
   }
 
+  /**
+   * Which classes each file holds, from the rows alone (nothing decrypted): a read records the
+   * classes that actually leave, not those its purpose would allow, so that an incident tells a
+   * person only what was really seen of them.
+   */
+  async heldClasses(personIds: readonly string[], executor: Executor = this.db): Promise<Map<string, Set<FieldClass>>> {
+    const held = new Map<string, Set<FieldClass>>(personIds.map((id) => [id, new Set<FieldClass>()]));
+    for (const part of chunks([...new Set(personIds)], 1, 500)) {
+      const rows = await executor.selectFrom('person_fields').select(['person_id', 'field_class']).where('person_id', 'in', part).execute();
+      for (const row of rows) held.get(row.person_id)?.add(row.field_class);
+    }
+    return held;
+  }
+
   async #assertUniqueIdentifiers(trx: Executor, rows: PersonLookupsTable[], personId: string): Promise<void> {
     for (const row of rows) {
       if (!isUniqueLookup(row.kind)) continue;

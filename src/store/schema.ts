@@ -6,6 +6,7 @@ import type { LedgerTables } from './tables/ledger.ts';
 import type { GuardTables } from './tables/guard.ts';
 import type { ExportTables } from './tables/exports.ts';
 import type { BankDetailsTables } from './tables/bank-details.ts';
+import type { IncidentTables } from './tables/incidents.ts';
 import type { PolicyTables } from './tables/policy.ts';
 import type { FieldClass } from '../domain/index.ts';
 
@@ -201,7 +202,7 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables, BankDetailsTables {
+export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables, BankDetailsTables, IncidentTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

@@ -93,11 +93,13 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!purpose) return reply;
         const decision = await decideFor(request, personId, purpose, 'read', classes);
         if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
-        if (!(await admitted(db, request, reply, decision, [personId], 'read'))) return reply;
-        // Payments read the bank class: a change whose cooling-off just ended is applied first.
+        // Payments read the bank class: a change whose cooling-off just ended is applied first (and recorded as read).
         if (decision.classes.includes('bank')) await runtime.bank.settleDue(personId);
-        const record = await runtime.persons.read(personId, decision.classes);
-        return { id: record.id, status: record.status, fields: onlyDecided(record.fields, decision.classes), decision: decisionView(decision) };
+        const disclosed = await admitted(db, request, reply, decision, [personId], 'read');
+        if (!disclosed) return reply;
+        const released = disclosed.get(personId)!;
+        const record = await runtime.persons.read(personId, released);
+        return { id: record.id, status: record.status, fields: onlyDecided(record.fields, released), decision: decisionView(decision) };
       },
     );
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildServer, createLogger } from '../../api/index.ts';
 import { loadConfig, type Config } from '../../config.ts';
 import { Keyring, writeKeyringFile } from '../../crypto/index.ts';
-import { openRuntime } from '../../runtime/index.ts';
+import { openRuntime, type Runtime } from '../../runtime/index.ts';
 import { plantDecoys, seedDatabase } from '../../seed/index.ts';
 import { createPgSchema, dropPgSchema } from '../../store/index.ts';
 import { nextWorkingDay, parisDay, SimulatedClock, simulationStart } from './clock.ts';
@@ -19,6 +19,8 @@ import { takeover, TAKEOVER_VARIANTS } from './scenarios/takeover.ts';
 import { workday } from './scenarios/workday.ts';
 
 export { SimulatedClock, simulationStart } from './clock.ts';
+export { takeover, TAKEOVER_VARIANTS, type TakeoverVariant } from './scenarios/takeover.ts';
+export type { SimContext } from './context.ts';
 export { GOALS, renderReport, SCENARIOS, type ScenarioName, type ScenarioReport, type SimulationReport } from './report.ts';
 
 export interface SimulationOptions {
@@ -36,6 +38,8 @@ export interface SimulationOptions {
   progress?: (message: string) => void;
   /** Seeding progress, for a progress bar. */
   seedProgress?: { start(total: number): void; update(done: number): void; stop(): void };
+  /** 'off': no guard at all, the worst case an incident must then scope (the incident test). */
+  guard?: 'off';
 }
 
 const METHOD = [
@@ -45,15 +49,24 @@ const METHOD = [
   'Temps simulé injecté dans la garde (horloge avancée par le simulateur) ; les sessions vivent en temps réel.',
 ];
 
+/** A seeded network under attack: the real server on a fresh store, and the context scenarios play in. */
+export interface Simulation {
+  readonly ctx: SimContext;
+  readonly clock: SimulatedClock;
+  /** 'SQLite' or 'PostgreSQL (schéma …)'. */
+  readonly backend: string;
+  readonly persons: number;
+  readonly decoys: number;
+  /** Stop the server, close the store, drop the schema or the temporary folder. */
+  close(): Promise<void>;
+}
+
 /**
- * Seed a fresh store, start the real server on it with a simulated clock, play the attacks and
- * the workday over HTTP, and report what left the server and how fast the guard stopped it.
+ * Seed a fresh store and start the real server on it with a simulated clock. The caller plays
+ * scenarios in `ctx` (the incident test reads the ledger of the same store afterwards) and closes.
  */
-export async function runSimulation(options: SimulationOptions = {}): Promise<SimulationReport> {
-  const started = Date.now();
-  const scenarios = options.scenarios ?? SCENARIOS;
+export async function openSimulation(options: SimulationOptions = {}): Promise<Simulation> {
   const persons = options.persons ?? 5000;
-  const staffSize = options.staff ?? 500;
   const seed = options.seed ?? 1;
   const progress = options.progress ?? (() => undefined);
   const postgres = options.databaseUrl?.startsWith('postgres') ? options.databaseUrl : undefined;
@@ -71,71 +84,104 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     REMPART_PUBLIC_URL: 'http://localhost:3000',
   });
   const clock = new SimulatedClock(simulationStart(new Date()));
-  const simulatedFrom = clock.now();
-  if (postgres && pgSchema) await createPgSchema(postgres, pgSchema);
-  try {
-    const runtime = await openRuntime(config, { clock, ...(pgSchema ? { pgSchema } : {}), warn: () => undefined });
-    try {
-      progress(`Magasin : ${runtime.database.description}`);
-      options.seedProgress?.start(persons);
-      await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
-        persons,
-        seed,
-        batchSize: 1000,
-        ...(options.parallelSeed !== undefined ? { parallel: options.parallelSeed } : {}),
-        onProgress: (done) => options.seedProgress?.update(done),
-      });
-      options.seedProgress?.stop();
-      const planted = await plantDecoys(runtime.database.db, runtime.persons, { seed, population: persons });
-      const decoys = new Set((await runtime.database.db.selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id));
-      progress(`Population : ${persons} personnes, ${planted.total} leurres`);
-
-      const app = await buildServer(runtime, createLogger('silent'), { trustProxy: '127.0.0.1' });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      try {
-        const address = app.server.address();
-        const port = typeof address === 'object' && address ? address.port : 0;
-        const ctx: SimContext = { runtime, db: runtime.database.db, clock, baseUrl: `http://127.0.0.1:${port}`, seed, rng: new Rng(seed * 7919 + 17), decoys, counters: { networks: 0 }, progress };
-        const reports: ScenarioReport[] = [];
-        // Each variant two working days after the previous one: windows and the circuit breaker's day start afresh.
-        const play = async (label: string, hour: number, run: () => Promise<ScenarioReport>) => {
-          clock.set(nextWorkingDay(clock.now(), reports.length ? 2 : 0, hour, 0));
-          progress(`Scénario ${label}…`);
-          const report = await run();
-          const reinstated = await reinstateOrganisations(ctx);
-          if (reinstated) report.notes.push(`${reinstated} organisation(s) suspendue(s) par le disjoncteur, rétablie(s) avant le scénario suivant`);
-          reports.push(report);
-          progress(`Scénario ${label} : ${report.available ? (report.attack ? `${report.personsExposed} personnes exposées, ${report.contained ? 'contenu' : 'non contenu'}` : `${report.falsePositives} faux positifs`) : 'non disponible'}`);
-        };
-        for (const name of SCENARIOS) {
-          if (!scenarios.includes(name)) continue;
-          if (name === 'takeover') for (const v of TAKEOVER_VARIANTS) await play(`takeover/${v}`, 9, () => takeover(ctx, v));
-          if (name === 'admin') for (const v of ADMIN_VARIANTS) await play(`admin/${v}`, 9, () => admin(ctx, v));
-          if (name === 'session-theft') for (const v of SESSION_THEFT_VARIANTS) await play(`session-theft/${v}`, 9, () => sessionTheft(ctx, v));
-          if (name === 'export') await play('export', 9, () => exportLeak(ctx));
-          if (name === 'workday') await play('workday', 7, () => workday(ctx, staffSize));
-        }
-        return {
-          backend: runtime.database.flavour === 'postgres' ? `PostgreSQL (schéma ${pgSchema})` : 'SQLite',
-          seed,
-          persons,
-          decoys: decoys.size,
-          staff: scenarios.includes('workday') ? staffSize : 0,
-          simulatedFrom: parisDay(simulatedFrom),
-          simulatedTo: parisDay(clock.now()),
-          wallSeconds: (Date.now() - started) / 1000,
-          method: METHOD,
-          scenarios: reports,
-          goalsMet: allGoalsMet(reports),
-        };
-      } finally {
-        await app.close();
-      }
-    } finally {
-      await runtime.close();
-    }
-  } finally {
+  const cleanup = async () => {
     if (postgres && pgSchema) await dropPgSchema(postgres, pgSchema).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+  };
+  let runtime: Runtime | undefined;
+  try {
+    if (postgres && pgSchema) await createPgSchema(postgres, pgSchema);
+    runtime = await openRuntime(config, { clock, ...(pgSchema ? { pgSchema } : {}), ...(options.guard === 'off' ? { guard: 'off' as const } : {}), warn: () => undefined });
+    progress(`Magasin : ${runtime.database.description}`);
+    options.seedProgress?.start(persons);
+    await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
+      persons,
+      seed,
+      batchSize: 1000,
+      ...(options.parallelSeed !== undefined ? { parallel: options.parallelSeed } : {}),
+      onProgress: (done) => options.seedProgress?.update(done),
+    });
+    options.seedProgress?.stop();
+    const planted = await plantDecoys(runtime.database.db, runtime.persons, { seed, population: persons });
+    const decoys = new Set((await runtime.database.db.selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id));
+    progress(`Population : ${persons} personnes, ${planted.total} leurres`);
+    const app = await buildServer(runtime, createLogger('silent'), { trustProxy: '127.0.0.1' });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const opened = runtime;
+    const ctx: SimContext = { runtime, db: runtime.database.db, clock, baseUrl: `http://127.0.0.1:${port}`, seed, rng: new Rng(seed * 7919 + 17), decoys, counters: { networks: 0 }, progress };
+    return {
+      ctx,
+      clock,
+      backend: runtime.database.flavour === 'postgres' ? `PostgreSQL (schéma ${pgSchema})` : 'SQLite',
+      persons,
+      decoys: decoys.size,
+      async close() {
+        try {
+          await app.close();
+        } finally {
+          try {
+            await opened.close();
+          } finally {
+            await cleanup();
+          }
+        }
+      },
+    };
+  } catch (error) {
+    await runtime?.close().catch(() => undefined);
+    await cleanup();
+    throw error;
+  }
+}
+
+/**
+ * Seed a fresh store, start the real server on it with a simulated clock, play the attacks and
+ * the workday over HTTP, and report what left the server and how fast the guard stopped it.
+ */
+export async function runSimulation(options: SimulationOptions = {}): Promise<SimulationReport> {
+  const started = Date.now();
+  const scenarios = options.scenarios ?? SCENARIOS;
+  const staffSize = options.staff ?? 500;
+  const progress = options.progress ?? (() => undefined);
+  const simulation = await openSimulation(options);
+  const { ctx, clock } = simulation;
+  const simulatedFrom = clock.now();
+  try {
+    const reports: ScenarioReport[] = [];
+    // Each variant two working days after the previous one: windows and the circuit breaker's day start afresh.
+    const play = async (label: string, hour: number, run: () => Promise<ScenarioReport>) => {
+      clock.set(nextWorkingDay(clock.now(), reports.length ? 2 : 0, hour, 0));
+      progress(`Scénario ${label}…`);
+      const report = await run();
+      const reinstated = await reinstateOrganisations(ctx);
+      if (reinstated) report.notes.push(`${reinstated} organisation(s) suspendue(s) par le disjoncteur, rétablie(s) avant le scénario suivant`);
+      reports.push(report);
+      progress(`Scénario ${label} : ${report.available ? (report.attack ? `${report.personsExposed} personnes exposées, ${report.contained ? 'contenu' : 'non contenu'}` : `${report.falsePositives} faux positifs`) : 'non disponible'}`);
+    };
+    for (const name of SCENARIOS) {
+      if (!scenarios.includes(name)) continue;
+      if (name === 'takeover') for (const v of TAKEOVER_VARIANTS) await play(`takeover/${v}`, 9, () => takeover(ctx, v));
+      if (name === 'admin') for (const v of ADMIN_VARIANTS) await play(`admin/${v}`, 9, () => admin(ctx, v));
+      if (name === 'session-theft') for (const v of SESSION_THEFT_VARIANTS) await play(`session-theft/${v}`, 9, () => sessionTheft(ctx, v));
+      if (name === 'export') await play('export', 9, () => exportLeak(ctx));
+      if (name === 'workday') await play('workday', 7, () => workday(ctx, staffSize));
+    }
+    return {
+      backend: simulation.backend,
+      seed: ctx.seed,
+      persons: simulation.persons,
+      decoys: simulation.decoys,
+      staff: scenarios.includes('workday') ? staffSize : 0,
+      simulatedFrom: parisDay(simulatedFrom),
+      simulatedTo: parisDay(clock.now()),
+      wallSeconds: (Date.now() - started) / 1000,
+      method: METHOD,
+      scenarios: reports,
+      goalsMet: allGoalsMet(reports),
+    };
+  } finally {
+    await simulation.close();
   }
 }

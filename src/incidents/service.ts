@@ -1,0 +1,586 @@
+import { randomUUID } from 'node:crypto';
+import { stringify } from 'csv-stringify/sync';
+import type { Keyring } from '../crypto/index.ts';
+import { ConflictError, NotFoundError, ValidationError, type FieldClass, type ValidationIssue as Issue } from '../domain/index.ts';
+import { revokeAllSessions, revokeMachineClient } from '../identity/index.ts';
+import { appendEvent, type EventInput, type EventKind, type Ledger } from '../ledger/index.ts';
+import { inTransaction, type Executor, type IncidentsTable } from '../store/index.ts';
+import { computeBlastRadius, storedExposures, storeExposures, type ScopeProgress } from './blast-radius.ts';
+import { buildCnilDraft, cnilSections, type CnilDraft } from './cnil.ts';
+import { latestDocument, listDocuments, nextVersion, openDocument, sha256Hex, storeDocument, type DocumentInfo } from './documents.ts';
+import { notificationClock, VECTOR_LABELS_FR, VECTORS, type BlastRadius, type CitedCheckpoint, type Compromised, type Declaration, type Exposure, type IncidentView, type Vector } from './model.ts';
+import { NoticeBatch, type NoticeDeps, type NoticeRun, type NoticeStatus } from './notices.ts';
+import { renderReport } from './pdf.ts';
+import { assessRisk, type Harm } from './risk.ts';
+
+/** Placing a hold on a person's bank-detail changes (the bank capability's, injected by the runtime). */
+export type PlaceBankHold = (personId: string, hold: { reference: string; note: string }, event: EventInput) => Promise<'placed' | 'already'>;
+
+export interface IncidentDeps extends NoticeDeps {
+  ledger: Ledger;
+  placeBankHold: PlaceBankHold;
+}
+
+export const ACTIONS = ['revoke_access', 'force_reenrolment', 'hold_bank_changes', 'check_decoys', 'check_exports'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const ACTION_LABELS_FR: Record<Action, string> = {
+  revoke_access: 'révocation des sessions et jetons des identités compromises',
+  force_reenrolment: 'réinitialisation forcée du mot de passe et des seconds facteurs',
+  hold_bank_changes: 'mise sous surveillance des changements de coordonnées bancaires des personnes exposées',
+  check_decoys: 'contrôle des dossiers leurres consultés',
+  check_exports: 'contrôle des exports de fichiers',
+};
+
+export interface ActionResult {
+  action: Action;
+  summary: string;
+  figures: Record<string, number | string>;
+  /** For the checks: what was found (ids, never values). */
+  findings?: Array<Record<string, unknown>>;
+}
+
+export interface StepView {
+  at: string;
+  kind: string;
+  accountId: string | null;
+  summary: string;
+  details: Record<string, unknown>;
+  documentId: string | null;
+}
+
+const EMPTY: Compromised = { actors: [], organisations: [], clients: [], sessions: [] };
+const iso = (d: Date) => d.toISOString();
+
+/**
+ * The incident desk: declare a compromise, measure its blast radius from the ledger, assess the
+ * risk per person, draft the CNIL notification, notify the persons, remediate, and keep the
+ * register (GDPR Art. 33(5)) of every step.
+ */
+export class Incidents {
+  readonly #d: IncidentDeps;
+  readonly notices: NoticeBatch;
+
+  constructor(deps: IncidentDeps) {
+    this.#d = deps;
+    this.notices = new NoticeBatch(deps, (trx, incidentId, kind, accountId, summary, details, documentId) => this.#step(trx, incidentId, kind, accountId, summary, details, documentId));
+  }
+
+  #now(): Date {
+    return this.#d.clock.now();
+  }
+
+  /** A security officer or DPO declares an incident; nothing is written unless every field holds. */
+  async declare(input: Declaration, by: { accountId: string }): Promise<IncidentView> {
+    const now = this.#now();
+    await this.#checkDeclaration(input, now);
+    const id = await this.#insert({ ...input, source: 'manual', containmentId: null, declaredBy: by.accountId }, now);
+    return this.view(id);
+  }
+
+  /**
+   * The guard contained an actor (or suspended an organisation): an incident is opened for it, its
+   * window the week before (the guard's longest look-back), its awareness the containment. A
+   * security officer narrows or widens it afterwards. Once per containment.
+   */
+  async openFromContainment(containment: { id: string; actorId: string | null; organisationId: string; signal: string; at: string }): Promise<string | undefined> {
+    const existing = await this.#d.db.selectFrom('incidents').select('id').where('containment_id', '=', containment.id).executeTakeFirst();
+    if (existing) return existing.id;
+    const at = new Date(containment.at);
+    const compromised: Compromised = containment.actorId ? { ...EMPTY, actors: [containment.actorId] } : { ...EMPTY, organisations: [containment.organisationId] };
+    try {
+      return await this.#insert(
+        {
+          title: containment.actorId ? `Compte confiné par la garde (signal ${containment.signal})` : `Organisation suspendue par le disjoncteur de la garde`,
+          vector: 'guard_containment',
+          description: `Ouvert automatiquement par la garde (signal « ${containment.signal} »). À qualifier : confirmer la compromission, ajuster les identités et la fenêtre, ou clore comme fausse alerte.`,
+          compromised,
+          windowFrom: new Date(at.getTime() - 7 * 86_400_000),
+          windowTo: at,
+          awareAt: at,
+          source: 'guard',
+          containmentId: containment.id,
+          declaredBy: null,
+        },
+        this.#now(),
+      );
+    } catch (error) {
+      // Two deliveries of one containment at once: the unique column kept one.
+      const again = await this.#d.db.selectFrom('incidents').select('id').where('containment_id', '=', containment.id).executeTakeFirst();
+      if (again) return again.id;
+      throw error;
+    }
+  }
+
+  async #checkDeclaration(input: Pick<Declaration, 'compromised' | 'windowFrom' | 'windowTo' | 'awareAt' | 'vector'>, now: Date): Promise<void> {
+    const issues: Issue[] = [];
+    const c = input.compromised;
+    if (!(VECTORS as readonly string[]).includes(input.vector)) issues.push({ field: 'body.vector', rule: 'enum', message: `vecteur inconnu (attendu : ${VECTORS.join(', ')})` });
+    if (c.actors.length + c.organisations.length + c.clients.length + c.sessions.length === 0) {
+      issues.push({ field: 'body.compromised', rule: 'required', message: 'au moins une identité compromise : compte, organisation, client machine ou session' });
+    }
+    if (!(input.windowFrom < input.windowTo)) issues.push({ field: 'body.windowTo', rule: 'after', message: 'la fin de la fenêtre doit suivre son début' });
+    if (input.windowFrom.getTime() > now.getTime()) issues.push({ field: 'body.windowFrom', rule: 'past', message: 'la fenêtre ne peut pas commencer dans le futur' });
+    if (input.awareAt.getTime() > now.getTime() + 60_000) issues.push({ field: 'body.awareAt', rule: 'past', message: 'la prise de connaissance ne peut pas être dans le futur' });
+    if (input.awareAt < input.windowFrom) issues.push({ field: 'body.awareAt', rule: 'after', message: 'la prise de connaissance ne peut pas précéder le début de la fenêtre' });
+    const db = this.#d.db;
+    const missing = async (table: 'actors' | 'organisations' | 'machine_clients', ids: readonly string[], field: string) => {
+      if (!ids.length) return;
+      const found = new Set((await db.selectFrom(table).select('id').where('id', 'in', [...ids]).execute()).map((r) => r.id));
+      ids.forEach((id, i) => {
+        if (!found.has(id)) issues.push({ field: `body.compromised.${field}[${i}]`, rule: 'exists', message: 'identifiant inconnu' });
+      });
+    };
+    await missing('actors', c.actors, 'actors');
+    await missing('organisations', c.organisations, 'organisations');
+    await missing('machine_clients', c.clients, 'clients');
+    if (c.sessions.length) {
+      const rows = await db.selectFrom('sessions').innerJoin('accounts', 'accounts.id', 'sessions.account_id').select(['sessions.public_id', 'accounts.actor_id']).where('sessions.public_id', 'in', c.sessions).execute();
+      const staff = new Map(rows.map((r) => [r.public_id, r.actor_id]));
+      c.sessions.forEach((id, i) => {
+        if (!staff.has(id)) issues.push({ field: `body.compromised.sessions[${i}]`, rule: 'exists', message: 'session inconnue' });
+        else if (!staff.get(id)) issues.push({ field: `body.compromised.sessions[${i}]`, rule: 'staff', message: 'seule une session professionnelle peut être déclarée compromise' });
+      });
+    }
+    if (issues.length) throw new ValidationError(issues);
+  }
+
+  async #insert(
+    input: Declaration & { source: IncidentsTable['source']; containmentId: string | null; declaredBy: string | null },
+    now: Date,
+  ): Promise<string> {
+    const id = randomUUID();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await inTransaction(this.#d.db, async (trx) => {
+          const year = now.getUTCFullYear();
+          const count = await trx.selectFrom('incidents').select((eb) => eb.fn.countAll<string | number>().as('n')).where('reference', 'like', `INC-${year}-%`).executeTakeFirst();
+          const reference = `INC-${year}-${String(Number(count?.n ?? 0) + 1 + attempt).padStart(4, '0')}`;
+          await trx
+            .insertInto('incidents')
+            .values({
+              id,
+              reference,
+              title: input.title,
+              vector: input.vector,
+              description: input.description,
+              status: 'open',
+              source: input.source,
+              containment_id: input.containmentId,
+              compromised: JSON.stringify(input.compromised),
+              window_from: iso(input.windowFrom),
+              window_to: iso(input.windowTo),
+              aware_at: iso(input.awareAt),
+              declared_at: iso(now),
+              declared_by: input.declaredBy,
+              scope_summary: null,
+              cnil_reference: null,
+              cnil_filed_at: null,
+              closed_at: null,
+              closed_by: null,
+              closing_note: null,
+            })
+            .execute();
+          const c = input.compromised;
+          await this.#step(trx, id, 'incident_declared', input.declaredBy, `Incident ${reference} déclaré${input.source === 'guard' ? ' par la garde' : ''} : ${VECTOR_LABELS_FR[input.vector as Vector] ?? input.vector}`, {
+            reference,
+            actors: c.actors.length,
+            organisations: c.organisations.length,
+            clients: c.clients.length,
+            sessions: c.sessions.length,
+            windowFrom: iso(input.windowFrom),
+            windowTo: iso(input.windowTo),
+            awareAt: iso(input.awareAt),
+          });
+        });
+        return id;
+      } catch (error) {
+        const message = String((error as Error).message ?? '');
+        if (attempt < 5 && /incidents\.reference|incidents_reference/.test(message)) continue;
+        throw error;
+      }
+    }
+  }
+
+  async #row(id: string, executor: Executor = this.#d.db): Promise<IncidentsTable> {
+    const row = await executor.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError('incident');
+    return row;
+  }
+
+  async #open(id: string): Promise<IncidentsTable> {
+    const row = await this.#row(id);
+    if (row.status === 'closed') throw new ConflictError('Incident clos : rouvrez-en un nouveau.', 'incident_closed');
+    return row;
+  }
+
+  /**
+   * A register step, and its ledger event: what happened, who did it, what it produced. The
+   * event names the incident and the figures, never a person's value.
+   */
+  async #step(trx: Executor, incidentId: string, kind: EventKind, accountId: string | null, summary: string, details: Record<string, string | number | boolean | null>, documentId: string | null = null): Promise<void> {
+    const at = this.#now();
+    await trx.insertInto('incident_steps').values({ id: randomUUID(), incident_id: incidentId, at: iso(at), kind, account_id: accountId, summary, details: JSON.stringify(details), document_id: documentId }).execute();
+    await appendEvent(trx, kind, { at, ...(accountId ? { accountId } : {}), operation: 'incident', details: { incident: incidentId, ...details, ...(documentId ? { document: documentId } : {}) } });
+  }
+
+  /** Change what was compromised, the window or the facts (the scope must be recomputed; a complementary notification follows). */
+  async amend(id: string, changes: Partial<Pick<Declaration, 'compromised' | 'windowFrom' | 'windowTo' | 'awareAt' | 'description' | 'vector' | 'title'>>, by: { accountId: string }): Promise<IncidentView> {
+    const row = await this.#open(id);
+    const next = {
+      title: changes.title ?? row.title,
+      vector: changes.vector ?? row.vector,
+      description: changes.description ?? row.description,
+      compromised: changes.compromised ?? (JSON.parse(row.compromised) as Compromised),
+      windowFrom: changes.windowFrom ?? new Date(row.window_from),
+      windowTo: changes.windowTo ?? new Date(row.window_to),
+      awareAt: changes.awareAt ?? new Date(row.aware_at),
+    };
+    await this.#checkDeclaration(next, this.#now());
+    await inTransaction(this.#d.db, async (trx) => {
+      await trx
+        .updateTable('incidents')
+        .set({ title: next.title, vector: next.vector, description: next.description, compromised: JSON.stringify(next.compromised), window_from: iso(next.windowFrom), window_to: iso(next.windowTo), aware_at: iso(next.awareAt) })
+        .where('id', '=', id)
+        .execute();
+      await this.#step(trx, id, 'incident_amended', by.accountId, `Incident modifié (${Object.keys(changes).join(', ')}) : le périmètre est à recalculer`, { fields: Object.keys(changes).join(',') });
+    });
+    return this.view(id);
+  }
+
+  /**
+   * The blast radius, from the ledger. The ledger is first brought up to date (pending events
+   * integrated, a checkpoint signed), so the result covers every event recorded until now and
+   * cites the signed checkpoint of exactly that size.
+   */
+  async scope(id: string, by: { accountId: string | null }, progress?: ScopeProgress): Promise<BlastRadius> {
+    const row = await this.#open(id);
+    await this.#d.ledger.integrate();
+    await this.#d.ledger.checkpoint(this.#now());
+    const size = await this.#d.ledger.size();
+    const signed = await this.#d.ledger.latestCheckpoint();
+    const checkpoint: CitedCheckpoint | null = signed ? { size: Number(signed.size), root: signed.root.toString('hex'), at: signed.at } : null;
+    const radius = await computeBlastRadius(
+      this.#d.db,
+      { incidentId: id, reference: row.reference, compromised: JSON.parse(row.compromised) as Compromised, windowFrom: row.window_from, windowTo: row.window_to },
+      { size, checkpoint },
+      progress,
+    );
+    const { persons: _p, decoys: _d, ...summary } = radius;
+    await inTransaction(this.#d.db, async (trx) => {
+      await storeExposures(trx, radius);
+      await trx.updateTable('incidents').set({ scope_summary: JSON.stringify(summary) }).where('id', '=', id).execute();
+      const t = radius.totals;
+      await this.#step(
+        trx,
+        id,
+        'incident_scoped',
+        by.accountId,
+        radius.empty
+          ? 'Périmètre calculé : aucune donnée n’est sortie par ces identités dans cette fenêtre'
+          : `Périmètre calculé : ${t.persons} personne(s) exposée(s), ${t.decoys} leurre(s), ${radius.events} consultation(s)`,
+        { persons: t.persons, decoys: t.decoys, events: radius.events, high: t.byRisk.high, medium: t.byRisk.medium, low: t.byRisk.low, ledgerSize: size, checkpointRoot: checkpoint?.root ?? null },
+      );
+    });
+    return radius;
+  }
+
+  async #scopeOrThrow(row: IncidentsTable): Promise<Omit<BlastRadius, 'persons' | 'decoys'>> {
+    if (!row.scope_summary) throw new ConflictError('Calculez d’abord le périmètre de l’incident.', 'incident_not_scoped');
+    return JSON.parse(row.scope_summary) as Omit<BlastRadius, 'persons' | 'decoys'>;
+  }
+
+  async exposures(id: string, options: { decoys?: boolean; afterPersonId?: string; limit?: number } = {}): Promise<Exposure[]> {
+    await this.#row(id);
+    return storedExposures(this.#d.db, id, options);
+  }
+
+  /** The exposures as CSV (one row per person, decoys flagged), kept as a document. */
+  async exportScope(id: string, by: { accountId: string }): Promise<DocumentInfo> {
+    const row = await this.#row(id);
+    const scope = await this.#scopeOrThrow(row);
+    const rows: string[][] = [];
+    for (const decoys of [false, true]) {
+      for (const e of await storedExposures(this.#d.db, id, { decoys })) {
+        rows.push([e.personId, decoys ? 'leurre' : 'personne', e.classes.join(' '), e.firstAt, e.lastAt, e.via.join(' '), String(e.events), e.risk, e.rules.join(' ')]);
+      }
+    }
+    const content = Buffer.from(stringify([['personne', 'nature', 'classes', 'premiere_exposition', 'derniere_exposition', 'via_acteurs', 'consultations', 'risque', 'regles'], ...rows]), 'utf8');
+    return this.#produce(row, 'scope_csv', `Périmètre ${row.reference}`, 'text/csv; charset=utf-8', content, scope.ledger.size, by.accountId);
+  }
+
+  /** Store a document unless the latest of its kind is byte for byte the same (then that one is the answer). */
+  async #produce(row: IncidentsTable, kind: 'scope_csv' | 'cnil_json' | 'cnil_pdf', title: string, mediaType: string, content: Buffer, ledgerSize: number, accountId: string | null): Promise<DocumentInfo> {
+    const latest = await latestDocument(this.#d.db, row.id, kind);
+    if (latest && latest.sha256 === sha256Hex(content)) return latest;
+    return inTransaction(this.#d.db, async (trx) => {
+      const version = await nextVersion(trx, row.id, kind);
+      const doc = await storeDocument(trx, this.#d.keyring(), { incidentId: row.id, kind, version, title: `${title} (v${version})`, mediaType, createdAt: iso(this.#now()), createdBy: accountId, ledgerSize, content });
+      await this.#step(trx, row.id, 'incident_document_produced', accountId, `Document produit : ${doc.title}`, { kind, version, sha256: doc.sha256, bytes: doc.bytes }, doc.id);
+      return doc;
+    });
+  }
+
+  /**
+   * The CNIL notification draft, as JSON and PDF. Its "as of" instant is the last step that
+   * changed the incident (not the clock), so drafting again without a change gives the same
+   * documents, and the same ledger size the same figures.
+   */
+  async draftCnil(id: string, by: { accountId: string }): Promise<{ draft: CnilDraft; json: DocumentInfo; pdf: DocumentInfo }> {
+    const row = await this.#row(id);
+    const scope = await this.#scopeOrThrow(row);
+    const steps = (await this.timeline(id)).filter((s) => s.kind !== 'incident_document_produced' && s.kind !== 'incident_document_read');
+    const asOf = steps.length ? steps[steps.length - 1]!.at : row.declared_at;
+    const harms = new Set<Harm>();
+    const classesSeen = await this.#d.db.selectFrom('incident_exposures').select('classes').distinct().where('incident_id', '=', id).where('decoy', '=', 0).execute();
+    for (const r of classesSeen) for (const h of assessRisk(JSON.parse(r.classes) as FieldClass[]).harms) harms.add(h);
+    const notices = await this.notices.status(id);
+    const version = (await latestDocument(this.#d.db, id, 'cnil_json'))?.version ?? 0;
+    const draft = buildCnilDraft({
+      version: version + 1,
+      asOf,
+      controller: this.#d.controller,
+      dpo: this.#d.dpoContact,
+      incident: { reference: row.reference, title: row.title, vector: row.vector, description: row.description, awareAt: row.aware_at, windowFrom: row.window_from, windowTo: row.window_to, status: row.status, compromised: JSON.parse(row.compromised) as Compromised, cnilReference: row.cnil_reference },
+      clock: notificationClock(row.aware_at, new Date(asOf), row.cnil_filed_at),
+      scope,
+      harms: [...harms].sort(),
+      measuresTaken: steps.filter((s) => s.kind === 'incident_action').map((s) => `${s.summary} (${new Date(s.at).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'short' })})`),
+      notices: { planned: notices.planned, sent: notices.byStatus.sent ?? 0, printed: notices.byStatus.printed ?? 0 },
+      timeline: steps.map((s) => ({ at: s.at, step: s.summary })),
+    });
+    // The version is part of the content: compare against the latest with its own number first.
+    const latestJson = await latestDocument(this.#d.db, id, 'cnil_json');
+    if (latestJson) {
+      const same = { ...draft, notification: { ...draft.notification, version: latestJson.version } };
+      if (sha256Hex(Buffer.from(JSON.stringify(same, null, 2) + '\n', 'utf8')) === latestJson.sha256) {
+        const pdf = (await latestDocument(this.#d.db, id, 'cnil_pdf'))!;
+        return { draft: same, json: latestJson, pdf };
+      }
+    }
+    const json = await this.#produce(row, 'cnil_json', `Notification CNIL ${row.reference}`, 'application/json', Buffer.from(JSON.stringify(draft, null, 2) + '\n', 'utf8'), scope.ledger.size, by.accountId);
+    const pdfContent = await renderReport(new Date(asOf), `Notification de violation de données — ${row.reference}`, `Projet établi par Rempart pour le formulaire de notification de la CNIL (RGPD, article 33). ${draft.deadline.label}.`, cnilSections(draft));
+    const pdf = await this.#produce(row, 'cnil_pdf', `Notification CNIL ${row.reference} (PDF)`, 'application/pdf', pdfContent, scope.ledger.size, by.accountId);
+    return { draft, json, pdf };
+  }
+
+  /** The DPO filed the notification on the CNIL's service: its case number; later drafts are complementary. */
+  async markCnilFiled(id: string, filing: { reference: string; filedAt: Date }, by: { accountId: string }): Promise<IncidentView> {
+    const row = await this.#row(id);
+    if (row.cnil_reference) throw new ConflictError('La notification initiale est déjà enregistrée : les suivantes sont complémentaires.', 'cnil_already_filed');
+    if (filing.filedAt.getTime() > this.#now().getTime() + 60_000) throw new ValidationError([{ field: 'body.filedAt', rule: 'past', message: 'la date de dépôt ne peut pas être dans le futur' }]);
+    await inTransaction(this.#d.db, async (trx) => {
+      await trx.updateTable('incidents').set({ cnil_reference: filing.reference, cnil_filed_at: iso(filing.filedAt) }).where('id', '=', id).execute();
+      const clock = notificationClock(row.aware_at, filing.filedAt, iso(filing.filedAt));
+      await this.#step(trx, id, 'incident_cnil_filed', by.accountId, `Notification initiale déposée auprès de la CNIL (${filing.reference}) : ${clock.label}`, { cnilReference: filing.reference, filedAt: iso(filing.filedAt), late: clock.late });
+    });
+    return this.view(id);
+  }
+
+  /** A remediation action; each is a register step and a ledger event. */
+  async act(id: string, action: Action, by: { accountId: string }): Promise<ActionResult> {
+    const row = await this.#open(id);
+    const compromised = JSON.parse(row.compromised) as Compromised;
+    const result = await this.#carryOut(row, compromised, action, by);
+    await inTransaction(this.#d.db, (trx) => this.#step(trx, id, 'incident_action', by.accountId, result.summary, { action, ...result.figures }));
+    return result;
+  }
+
+  async #actorsOf(compromised: Compromised): Promise<{ actors: string[]; accounts: string[] }> {
+    const db = this.#d.db;
+    const actors = new Set(compromised.actors);
+    if (compromised.organisations.length) for (const r of await db.selectFrom('actors').select('id').where('organisation_id', 'in', compromised.organisations).execute()) actors.add(r.id);
+    if (compromised.clients.length) for (const r of await db.selectFrom('machine_clients').select('actor_id').where('id', 'in', compromised.clients).execute()) actors.add(r.actor_id);
+    const accounts = actors.size ? (await db.selectFrom('accounts').select('id').where('actor_id', 'in', [...actors]).execute()).map((r) => r.id) : [];
+    return { actors: [...actors], accounts };
+  }
+
+  async #carryOut(row: IncidentsTable, compromised: Compromised, action: Action, by: { accountId: string }): Promise<ActionResult> {
+    const db = this.#d.db;
+    const at = iso(this.#now());
+    const event: EventInput = { accountId: by.accountId, details: { incident: row.id } };
+    switch (action) {
+      case 'revoke_access': {
+        const { actors, accounts } = await this.#actorsOf(compromised);
+        let sessions = 0;
+        let tokens = 0;
+        await inTransaction(db, async (trx) => {
+          for (const account of accounts) sessions += await revokeAllSessions(trx, account, 'incident');
+          if (compromised.sessions.length) {
+            const r = await trx.updateTable('sessions').set({ revoked_at: at, revoked_reason: 'incident' }).where('public_id', 'in', compromised.sessions).where('revoked_at', 'is', null).executeTakeFirst();
+            sessions += Number(r.numUpdatedRows);
+          }
+          if (actors.length) {
+            const r = await trx.updateTable('actor_credentials').set({ revoked_at: at }).where('actor_id', 'in', actors).where('revoked_at', 'is', null).executeTakeFirst();
+            tokens += Number(r.numUpdatedRows);
+            const m = await trx.deleteFrom('machine_tokens').where('client_id', 'in', (eb) => eb.selectFrom('machine_clients').select('id').where('actor_id', 'in', actors)).executeTakeFirst();
+            tokens += Number(m.numDeletedRows);
+          }
+        });
+        let clients = 0;
+        for (const client of compromised.clients) if (await revokeMachineClient(db, client, this.#now())) clients++;
+        return { action, summary: `Accès révoqués : ${sessions} session(s), ${tokens} jeton(s), ${clients} client(s) machine`, figures: { sessions, tokens, clients } };
+      }
+      case 'force_reenrolment': {
+        const { accounts } = await this.#actorsOf(compromised);
+        const sessionAccounts = compromised.sessions.length
+          ? (await db.selectFrom('sessions').select('account_id').where('public_id', 'in', compromised.sessions).execute()).map((r) => r.account_id)
+          : [];
+        const targets = [...new Set([...accounts, ...sessionAccounts])];
+        let factors = 0;
+        await inTransaction(db, async (trx) => {
+          for (const account of targets) {
+            await trx.updateTable('accounts').set({ password_hash: null, password_changed_at: at }).where('id', '=', account).execute();
+            await revokeAllSessions(trx, account, 'incident_reenrolment');
+            const r = await trx.updateTable('account_factors').set({ revoked_at: at }).where('account_id', '=', account).where('revoked_at', 'is', null).executeTakeFirst();
+            factors += Number(r.numUpdatedRows);
+            await appendEvent(trx, 'password_reset_completed', { ...event, accountId: account, details: { by: 'incident', incident: row.id, revokedFactors: Number(r.numUpdatedRows) } });
+          }
+        });
+        return {
+          action,
+          summary: `Réinitialisation forcée de ${targets.length} compte(s) (mot de passe effacé, ${factors} facteur(s) révoqué(s)) : retour par une demande de réinitialisation approuvée par deux administrateurs`,
+          figures: { accounts: targets.length, factors },
+        };
+      }
+      case 'hold_bank_changes': {
+        await this.#scopeOrThrow(row);
+        let placed = 0;
+        let already = 0;
+        let after: string | undefined;
+        for (;;) {
+          const page = await storedExposures(db, row.id, { limit: 500, ...(after ? { afterPersonId: after } : {}) });
+          for (const exposure of page) {
+            const outcome = await this.#d.placeBankHold(exposure.personId, { reference: row.reference, note: `Personne exposée par l’incident ${row.reference} : tout changement de coordonnées bancaires est vérifié par un conseiller.` }, { ...event, details: { incident: row.id } });
+            if (outcome === 'placed') placed++;
+            else already++;
+          }
+          if (page.length < 500) break;
+          after = page[page.length - 1]!.personId;
+        }
+        return { action, summary: `Coordonnées bancaires sous surveillance : ${placed} personne(s)${already ? ` (${already} déjà sous surveillance pour cet incident)` : ''}`, figures: { placed, already } };
+      }
+      case 'check_decoys': {
+        await this.#scopeOrThrow(row);
+        const decoys = await storedExposures(db, row.id, { decoys: true });
+        const { actors } = await this.#actorsOf(compromised);
+        const containments = actors.length
+          ? await db.selectFrom('guard_containments').select(['id', 'actor_id', 'signal', 'contained_at', 'released_at']).where('actor_id', 'in', actors).orderBy('contained_at').execute()
+          : [];
+        return {
+          action,
+          summary: decoys.length
+            ? `Leurres consultés : ${decoys.length} (preuve que les fichiers ont été parcourus par l’attaquant) ; ${containments.length} confinement(s) de la garde`
+            : `Aucun leurre consulté ; ${containments.length} confinement(s) de la garde`,
+          figures: { decoys: decoys.length, containments: containments.length },
+          findings: [
+            ...decoys.map((d) => ({ decoy: d.personId, firstAt: d.firstAt, via: d.via })),
+            ...containments.map((c) => ({ containment: c.id, actor: c.actor_id, signal: c.signal, containedAt: c.contained_at, releasedAt: c.released_at })),
+          ],
+        };
+      }
+      case 'check_exports': {
+        const { actors, accounts } = await this.#actorsOf(compromised);
+        let query = db.selectFrom('exports').select(['id', 'recipient_organisation_id', 'purpose', 'status', 'requested_at', 'decided_at', 'row_count', 'downloads', 'requested_by', 'decided_by']).where('requested_at', '<=', row.window_to);
+        const orgs = compromised.organisations;
+        query = query.where((eb) =>
+          eb.or([
+            ...(orgs.length ? [eb('recipient_organisation_id', 'in', orgs)] : []),
+            ...(accounts.length ? [eb('requested_by', 'in', accounts), eb('decided_by', 'in', accounts)] : []),
+            eb.lit(false),
+          ]),
+        );
+        const exports = await query.orderBy('requested_at').execute();
+        const traced = exports.length
+          ? await db.selectFrom('ledger_events').select(['body']).where('kind', '=', 'export_traced').where('at', '>=', row.window_from).execute()
+          : [];
+        const ids = new Set(exports.map((e) => e.id));
+        const traces = traced.map((t) => JSON.parse(t.body) as { details: Record<string, unknown> }).filter((b) => ids.has(String(b.details.export ?? '')));
+        void actors;
+        return {
+          action,
+          summary: exports.length
+            ? `Exports à suivre : ${exports.length} (${exports.reduce((n, e) => n + e.downloads, 0)} téléchargement(s), ${traces.length} fichier(s) retrouvé(s) par leurs lignes témoins)`
+            : 'Aucun export vers ou par les identités compromises',
+          figures: { exports: exports.length, downloads: exports.reduce((n, e) => n + e.downloads, 0), traces: traces.length },
+          findings: exports.map((e) => ({ export: e.id, recipient: e.recipient_organisation_id, purpose: e.purpose, status: e.status, requestedAt: e.requested_at, rows: e.row_count, downloads: e.downloads })),
+        };
+      }
+    }
+  }
+
+  async close(id: string, note: string, by: { accountId: string }): Promise<IncidentView> {
+    const row = await this.#open(id);
+    await inTransaction(this.#d.db, async (trx) => {
+      await trx.updateTable('incidents').set({ status: 'closed', closed_at: iso(this.#now()), closed_by: by.accountId, closing_note: note }).where('id', '=', row.id).execute();
+      await this.#step(trx, id, 'incident_closed', by.accountId, `Incident clos : ${note}`, {});
+    });
+    return this.view(id);
+  }
+
+  async view(id: string): Promise<IncidentView> {
+    return this.#view(await this.#row(id));
+  }
+
+  #view(row: IncidentsTable): IncidentView {
+    return {
+      id: row.id,
+      reference: row.reference,
+      title: row.title,
+      vector: row.vector,
+      vectorLabel: VECTOR_LABELS_FR[row.vector as Vector] ?? row.vector,
+      description: row.description,
+      status: row.status,
+      source: row.source,
+      compromised: JSON.parse(row.compromised) as Compromised,
+      window: { from: row.window_from, to: row.window_to },
+      awareAt: row.aware_at,
+      declaredAt: row.declared_at,
+      clock: notificationClock(row.aware_at, this.#now(), row.cnil_filed_at),
+      scope: row.scope_summary ? (JSON.parse(row.scope_summary) as IncidentView['scope']) : null,
+      cnil: { reference: row.cnil_reference, filedAt: row.cnil_filed_at },
+      closedAt: row.closed_at,
+    };
+  }
+
+  async list(options: { status?: IncidentsTable['status'] } = {}): Promise<IncidentView[]> {
+    let query = this.#d.db.selectFrom('incidents').selectAll();
+    if (options.status) query = query.where('status', '=', options.status);
+    return (await query.orderBy('declared_at', 'desc').limit(500).execute()).map((r) => this.#view(r));
+  }
+
+  async timeline(id: string): Promise<StepView[]> {
+    const rows = await this.#d.db.selectFrom('incident_steps').selectAll().where('incident_id', '=', id).orderBy('at').orderBy('id').execute();
+    return rows.map((r) => ({ at: r.at, kind: r.kind, accountId: r.account_id, summary: r.summary, details: JSON.parse(r.details) as Record<string, unknown>, documentId: r.document_id }));
+  }
+
+  async documents(id: string): Promise<DocumentInfo[]> {
+    await this.#row(id);
+    return listDocuments(this.#d.db, id);
+  }
+
+  /** A document, opened for someone: reading it (a batch of letters names people) is a step of the register. */
+  async openDocument(id: string, documentId: string, by: { accountId: string }): Promise<{ info: DocumentInfo; content: Buffer }> {
+    const opened = await openDocument(this.#d.db, this.#d.keyring(), id, documentId);
+    await inTransaction(this.#d.db, (trx) => this.#step(trx, id, 'incident_document_read', by.accountId, `Document consulté : ${opened.info.title}`, { kind: opened.info.kind, version: opened.info.version }, documentId));
+    return opened;
+  }
+
+  planNotices(id: string, by: { accountId: string }): Promise<{ planned: number; already: number }> {
+    return this.#row(id).then(async (row) => {
+      await this.#scopeOrThrow(row);
+      if (row.status === 'closed') throw new ConflictError('Incident clos : rouvrez-en un nouveau.', 'incident_closed');
+      return this.notices.plan(row, by);
+    });
+  }
+
+  runNotices(id: string, by: { accountId: string | null }, options: { batchSize?: number; maxBatches?: number; progress?: ScopeProgress } = {}): Promise<NoticeRun> {
+    return this.#row(id).then((row) => this.notices.run(row, by, options));
+  }
+
+  noticeStatus(id: string): Promise<NoticeStatus> {
+    return this.notices.status(id);
+  }
+}
+
+export type { Keyring };
