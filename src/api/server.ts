@@ -26,6 +26,7 @@ import { validatorCompiler } from './validation.ts';
 import { registerEventContext } from './event-context.ts';
 import { guardRoutes } from './security/guard.ts';
 import { exportRoutes } from './security/exports.ts';
+import { incidentRoutes } from './security/incidents.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { myJournalRoutes } from './me/journal.ts';
 import { accessReportRoutes } from './security/access-reports.ts';
@@ -90,6 +91,7 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
   await app.register(accessReportRoutes(runtime), { prefix: '/api/security/access-reports' });
   await app.register(guardRoutes(runtime), { prefix: '/api/security/guard' });
   await app.register(exportRoutes(runtime), { prefix: '/api/security/exports' });
+  await app.register(incidentRoutes(runtime), { prefix: '/api/security/incidents' });
   await app.register(ledgerRoutes(runtime), { prefix: '/api/ledger' });
   await app.register(myJournalRoutes(runtime), { prefix: '/api/me' });
   await app.register(myBankDetailsRoutes(runtime), { prefix: '/api/me/bank-details' });

@@ -58,7 +58,7 @@ export class NoticeBatch {
   }
 
   /** One notice per real exposed person and channel; planning twice adds only the persons new to the scope. */
-  async plan(row: IncidentsTable, by: { accountId: string }): Promise<{ planned: number; already: number }> {
+  async plan(row: IncidentsTable, by: { accountId: string | null }): Promise<{ planned: number; already: number }> {
     const db = this.#d.db;
     const at = this.#d.clock.now().toISOString();
     const persons = (await db.selectFrom('incident_exposures').select('person_id').where('incident_id', '=', row.id).where('decoy', '=', 0).orderBy('person_id').execute()).map((r) => r.person_id);
@@ -102,7 +102,7 @@ export class NoticeBatch {
     options.progress?.start(total);
     const result: NoticeRun = { batches: 0, emailsSent: 0, lettersPrinted: 0, noAddress: 0, failed: 0, remaining: total };
     let done = 0;
-    const measures = (await db.selectFrom('incident_steps').select('summary').where('incident_id', '=', row.id).where('kind', '=', 'incident_action').orderBy('at').execute()).map((s) => s.summary);
+    const measures = (await db.selectFrom('incident_steps').select('summary').where('incident_id', '=', row.id).where('kind', '=', 'incident_action').orderBy('position').execute()).map((s) => s.summary);
     try {
       while (options.maxBatches === undefined || result.batches < options.maxBatches) {
         const batch = await db.selectFrom('incident_notices').selectAll().where('incident_id', '=', row.id).where('status', 'in', UNFINISHED).orderBy('person_id').orderBy('channel').limit(batchSize).execute();

@@ -71,7 +71,7 @@ export class Incidents {
   }
 
   /** A security officer or DPO declares an incident; nothing is written unless every field holds. */
-  async declare(input: Declaration, by: { accountId: string }): Promise<IncidentView> {
+  async declare(input: Declaration, by: { accountId: string | null }): Promise<IncidentView> {
     const now = this.#now();
     await this.#checkDeclaration(input, now);
     const id = await this.#insert({ ...input, source: 'manual', containmentId: null, declaredBy: by.accountId }, now);
@@ -202,6 +202,13 @@ export class Incidents {
     }
   }
 
+  /** The incident's id from its id or its reference (INC-2026-0001). */
+  async resolve(idOrReference: string): Promise<string> {
+    const row = await this.#d.db.selectFrom('incidents').select('id').where(/^INC-/i.test(idOrReference) ? 'reference' : 'id', '=', idOrReference.toUpperCase().startsWith('INC-') ? idOrReference.toUpperCase() : idOrReference).executeTakeFirst();
+    if (!row) throw new NotFoundError('incident');
+    return row.id;
+  }
+
   async #row(id: string, executor: Executor = this.#d.db): Promise<IncidentsTable> {
     const row = await executor.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError('incident');
@@ -220,12 +227,13 @@ export class Incidents {
    */
   async #step(trx: Executor, incidentId: string, kind: EventKind, accountId: string | null, summary: string, details: Record<string, string | number | boolean | null>, documentId: string | null = null): Promise<void> {
     const at = this.#now();
-    await trx.insertInto('incident_steps').values({ id: randomUUID(), incident_id: incidentId, at: iso(at), kind, account_id: accountId, summary, details: JSON.stringify(details), document_id: documentId }).execute();
+    const last = await trx.selectFrom('incident_steps').select((eb) => eb.fn.max('position').as('p')).where('incident_id', '=', incidentId).executeTakeFirst();
+    await trx.insertInto('incident_steps').values({ id: randomUUID(), incident_id: incidentId, position: Number(last?.p ?? 0) + 1, at: iso(at), kind, account_id: accountId, summary, details: JSON.stringify(details), document_id: documentId }).execute();
     await appendEvent(trx, kind, { at, ...(accountId ? { accountId } : {}), operation: 'incident', details: { incident: incidentId, ...details, ...(documentId ? { document: documentId } : {}) } });
   }
 
   /** Change what was compromised, the window or the facts (the scope must be recomputed; a complementary notification follows). */
-  async amend(id: string, changes: Partial<Pick<Declaration, 'compromised' | 'windowFrom' | 'windowTo' | 'awareAt' | 'description' | 'vector' | 'title'>>, by: { accountId: string }): Promise<IncidentView> {
+  async amend(id: string, changes: Partial<Pick<Declaration, 'compromised' | 'windowFrom' | 'windowTo' | 'awareAt' | 'description' | 'vector' | 'title'>>, by: { accountId: string | null }): Promise<IncidentView> {
     const row = await this.#open(id);
     const next = {
       title: changes.title ?? row.title,
@@ -296,7 +304,7 @@ export class Incidents {
   }
 
   /** The exposures as CSV (one row per person, decoys flagged), kept as a document. */
-  async exportScope(id: string, by: { accountId: string }): Promise<DocumentInfo> {
+  async exportScope(id: string, by: { accountId: string | null }): Promise<DocumentInfo> {
     const row = await this.#row(id);
     const scope = await this.#scopeOrThrow(row);
     const rows: string[][] = [];
@@ -326,7 +334,7 @@ export class Incidents {
    * changed the incident (not the clock), so drafting again without a change gives the same
    * documents, and the same ledger size the same figures.
    */
-  async draftCnil(id: string, by: { accountId: string }): Promise<{ draft: CnilDraft; json: DocumentInfo; pdf: DocumentInfo }> {
+  async draftCnil(id: string, by: { accountId: string | null }): Promise<{ draft: CnilDraft; json: DocumentInfo; pdf: DocumentInfo }> {
     const row = await this.#row(id);
     const scope = await this.#scopeOrThrow(row);
     const steps = (await this.timeline(id)).filter((s) => s.kind !== 'incident_document_produced' && s.kind !== 'incident_document_read');
@@ -365,7 +373,7 @@ export class Incidents {
   }
 
   /** The DPO filed the notification on the CNIL's service: its case number; later drafts are complementary. */
-  async markCnilFiled(id: string, filing: { reference: string; filedAt: Date }, by: { accountId: string }): Promise<IncidentView> {
+  async markCnilFiled(id: string, filing: { reference: string; filedAt: Date }, by: { accountId: string | null }): Promise<IncidentView> {
     const row = await this.#row(id);
     if (row.cnil_reference) throw new ConflictError('La notification initiale est déjà enregistrée : les suivantes sont complémentaires.', 'cnil_already_filed');
     if (filing.filedAt.getTime() > this.#now().getTime() + 60_000) throw new ValidationError([{ field: 'body.filedAt', rule: 'past', message: 'la date de dépôt ne peut pas être dans le futur' }]);
@@ -378,7 +386,7 @@ export class Incidents {
   }
 
   /** A remediation action; each is a register step and a ledger event. */
-  async act(id: string, action: Action, by: { accountId: string }): Promise<ActionResult> {
+  async act(id: string, action: Action, by: { accountId: string | null }): Promise<ActionResult> {
     const row = await this.#open(id);
     const compromised = JSON.parse(row.compromised) as Compromised;
     const result = await this.#carryOut(row, compromised, action, by);
@@ -395,7 +403,7 @@ export class Incidents {
     return { actors: [...actors], accounts };
   }
 
-  async #carryOut(row: IncidentsTable, compromised: Compromised, action: Action, by: { accountId: string }): Promise<ActionResult> {
+  async #carryOut(row: IncidentsTable, compromised: Compromised, action: Action, by: { accountId: string | null }): Promise<ActionResult> {
     const db = this.#d.db;
     const at = iso(this.#now());
     const event: EventInput = { accountId: by.accountId, details: { incident: row.id } };
@@ -509,7 +517,7 @@ export class Incidents {
     }
   }
 
-  async close(id: string, note: string, by: { accountId: string }): Promise<IncidentView> {
+  async close(id: string, note: string, by: { accountId: string | null }): Promise<IncidentView> {
     const row = await this.#open(id);
     await inTransaction(this.#d.db, async (trx) => {
       await trx.updateTable('incidents').set({ status: 'closed', closed_at: iso(this.#now()), closed_by: by.accountId, closing_note: note }).where('id', '=', row.id).execute();
@@ -550,7 +558,7 @@ export class Incidents {
   }
 
   async timeline(id: string): Promise<StepView[]> {
-    const rows = await this.#d.db.selectFrom('incident_steps').selectAll().where('incident_id', '=', id).orderBy('at').orderBy('id').execute();
+    const rows = await this.#d.db.selectFrom('incident_steps').selectAll().where('incident_id', '=', id).orderBy('position').execute();
     return rows.map((r) => ({ at: r.at, kind: r.kind, accountId: r.account_id, summary: r.summary, details: JSON.parse(r.details) as Record<string, unknown>, documentId: r.document_id }));
   }
 
@@ -560,13 +568,13 @@ export class Incidents {
   }
 
   /** A document, opened for someone: reading it (a batch of letters names people) is a step of the register. */
-  async openDocument(id: string, documentId: string, by: { accountId: string }): Promise<{ info: DocumentInfo; content: Buffer }> {
+  async openDocument(id: string, documentId: string, by: { accountId: string | null }): Promise<{ info: DocumentInfo; content: Buffer }> {
     const opened = await openDocument(this.#d.db, this.#d.keyring(), id, documentId);
     await inTransaction(this.#d.db, (trx) => this.#step(trx, id, 'incident_document_read', by.accountId, `Document consulté : ${opened.info.title}`, { kind: opened.info.kind, version: opened.info.version }, documentId));
     return opened;
   }
 
-  planNotices(id: string, by: { accountId: string }): Promise<{ planned: number; already: number }> {
+  planNotices(id: string, by: { accountId: string | null }): Promise<{ planned: number; already: number }> {
     return this.#row(id).then(async (row) => {
       await this.#scopeOrThrow(row);
       if (row.status === 'closed') throw new ConflictError('Incident clos : rouvrez-en un nouveau.', 'incident_closed');

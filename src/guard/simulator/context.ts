@@ -147,6 +147,11 @@ export interface SimContext {
   readonly decoys: ReadonlySet<string>;
   /** Networks handed out so far (one /24 per client). */
   readonly counters: { networks: number };
+  /**
+   * What each attacker actually received, from the answers on its side of the wire: actor →
+   * person → field classes. The incident test holds the ledger's blast radius against it.
+   */
+  readonly received: Map<string, Map<string, Set<string>>>;
   progress(message: string): void;
 }
 

@@ -110,7 +110,7 @@ export async function openSimulation(options: SimulationOptions = {}): Promise<S
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const opened = runtime;
-    const ctx: SimContext = { runtime, db: runtime.database.db, clock, baseUrl: `http://127.0.0.1:${port}`, seed, rng: new Rng(seed * 7919 + 17), decoys, counters: { networks: 0 }, progress };
+    const ctx: SimContext = { runtime, db: runtime.database.db, clock, baseUrl: `http://127.0.0.1:${port}`, seed, rng: new Rng(seed * 7919 + 17), decoys, counters: { networks: 0 }, received: new Map(), progress };
     return {
       ctx,
       clock,

@@ -93,6 +93,7 @@ export function incidentTables(flavour: Flavour) {
         .createTable('incident_steps')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('incident_id', 'text', (c) => c.notNull().references('incidents.id'))
+        .addColumn('position', 'integer', (c) => c.notNull())
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('account_id', 'text')
@@ -100,7 +101,8 @@ export function incidentTables(flavour: Flavour) {
         .addColumn('details', 'text', (c) => c.notNull())
         .addColumn('document_id', 'text')
         .execute();
-      await db.schema.createIndex('incident_steps_by_incident').on('incident_steps').columns(['incident_id', 'at']).execute();
+      // The register's order: steps taken within the same millisecond keep the order they were taken in.
+      await db.schema.createIndex('incident_steps_in_order').on('incident_steps').columns(['incident_id', 'position']).unique().execute();
     },
   };
 }

@@ -98,6 +98,8 @@ export interface IncidentNoticesTable {
 export interface IncidentStepsTable {
   id: string;
   incident_id: string;
+  /** 1, 2, … within the incident: the order steps were taken in. */
+  position: number;
   at: string;
   kind: string;
   account_id: string | null;

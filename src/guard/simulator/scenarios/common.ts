@@ -42,6 +42,7 @@ export class AttackRun {
    * containment of the actor who touched it.
    */
   async after(reply: Reply, personIds: readonly string[], actorId: string): Promise<void> {
+    this.#noteReceived(reply, personIds, actorId);
     if (this.startedSim === undefined) {
       this.startedSim = this.ctx.clock.now();
       this.startedWall = reply.sentAt;
@@ -56,6 +57,19 @@ export class AttackRun {
       this.pendingDecoy = undefined;
     }
     if (await containmentOf(this.ctx, [actorId])) this.#containedBefore.add(actorId);
+  }
+
+  /** The classes the answer carried, per person: a file's `fields`, or a search's results. */
+  #noteReceived(reply: Reply, personIds: readonly string[], actorId: string): void {
+    if (reply.status !== 200) return;
+    const byPerson = this.ctx.received.get(actorId) ?? this.ctx.received.set(actorId, new Map()).get(actorId)!;
+    const note = (personId: string, classes: readonly string[]) => {
+      const set = byPerson.get(personId) ?? byPerson.set(personId, new Set()).get(personId)!;
+      for (const c of classes) set.add(c);
+    };
+    const { fields, results } = reply.body as { fields?: Record<string, unknown>; results?: Array<Record<string, unknown> & { id: string }> };
+    if (fields && typeof fields === 'object' && personIds.length === 1) note(personIds[0]!, Object.keys(fields));
+    if (Array.isArray(results)) for (const r of results) note(r.id, Object.keys(r).filter((k) => k !== 'id'));
   }
 
   /** Actors seen contained after an earlier request. */

@@ -1,0 +1,299 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { FIELD_CLASS_LABELS_FR, type FieldClass } from '../../src/domain/index.ts';
+import { openSimulation, takeover, type Simulation } from '../../src/guard/simulator/index.ts';
+import { actorIdOf, newClient, referredTo, signIn as simSignIn, Traffic } from '../../src/guard/simulator/context.ts';
+import { Incidents, personsExposedByAnyIncident, type BlastRadius, type CnilDraft } from '../../src/incidents/index.ts';
+import { FileOutbox, type Notifier, type OutgoingMessage } from '../../src/notify/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { frenchIban } from '../../src/seed/index.ts';
+import { BACKEND, PG_URL } from '../helpers/backend.ts';
+
+const ATTACKER = 'ml.bordeaux.sim.liste';
+const COLLEAGUE = 'ml.bordeaux.1';
+
+/** What the attacker's own side of the wire received: person → classes, decoys apart. */
+function receivedBy(sim: Simulation, actorId: string): { persons: Map<string, string[]>; decoys: Set<string> } {
+  const persons = new Map<string, string[]>();
+  const decoys = new Set<string>();
+  for (const [personId, classes] of sim.ctx.received.get(actorId) ?? new Map<string, Set<string>>()) {
+    if (sim.ctx.decoys.has(personId)) decoys.add(personId);
+    else persons.set(personId, [...classes].sort());
+  }
+  return { persons, decoys };
+}
+
+describe(`incidents: the guard switched off, a taken-over account reads everything; the ledger names exactly what left (${BACKEND})`, () => {
+  let sim: Simulation;
+  let runtime: Runtime;
+  let attacker: string;
+  let incidentId: string;
+  let radius: BlastRadius;
+  let attackStart: Date;
+  let attackEnd: Date;
+  const by = { accountId: null };
+
+  before(async () => {
+    sim = await openSimulation({ persons: 900, seed: 5, parallelSeed: false, guard: 'off', ...(BACKEND === 'postgres' ? { databaseUrl: PG_URL } : {}) });
+    runtime = sim.ctx.runtime;
+    // The ledger stamps events with the real time: the desk's clock follows it from here.
+    sim.clock.set(new Date());
+    attackStart = new Date();
+    const report = await takeover(sim.ctx, 'list');
+    assert.equal(report.contained, false, 'with the guard off nothing stops the thief');
+    attacker = await actorIdOf(sim.ctx, ATTACKER);
+    // A colleague of the same organisation reads one of the same files in the window, lawfully.
+    const colleague = await simSignIn(sim.ctx, await actorIdOf(sim.ctx, COLLEAGUE), newClient(sim.ctx), new Traffic());
+    const shared = [...receivedBy(sim, attacker).persons.keys()][0]!;
+    const lawful = await colleague.request('GET', `/api/staff/persons/${shared}`, { purpose: 'accompagnement_jeunes' });
+    assert.equal(lawful.status, 200);
+    attackEnd = new Date();
+    sim.clock.set(attackEnd);
+  });
+
+  after(async () => {
+    await sim?.close();
+  });
+
+  it('the attacker read the organisation’s whole list: real persons and decoys', async () => {
+    const { persons, decoys } = receivedBy(sim, attacker);
+    const referred = (await referredTo(sim.ctx, 'mission-locale')).filter((id) => !sim.ctx.decoys.has(id));
+    // Everyone referred the purpose allows (16 to 25 years old): the guard stopped nothing.
+    assert.ok(persons.size >= 20, `a list worth the name (${persons.size})`);
+    for (const id of persons.keys()) assert.ok(referred.includes(id));
+    const refusals = await runtime.database.db.selectFrom('ledger_events').select('body').where('actor_id', '=', attacker).where('kind', '=', 'access_denied').execute();
+    for (const r of refusals) assert.notEqual((JSON.parse(r.body) as { details: { reason: string } }).details.reason, 'guard_limit_reached');
+    // Decoys referred to the mission locale are read too when the purpose's age condition lets them through.
+    for (const id of decoys) assert.ok(sim.ctx.decoys.has(id));
+  });
+
+  it('refuses a declaration that names nobody, an unknown actor or a reversed window, and writes nothing', async () => {
+    const before = await runtime.database.db.selectFrom('incidents').select('id').execute();
+    const bad = [
+      { compromised: { actors: [], organisations: [], clients: [], sessions: [] }, field: 'body.compromised' },
+      { compromised: { actors: ['00000000-0000-4000-8000-000000000000'], organisations: [], clients: [], sessions: [] }, field: 'body.compromised.actors[0]' },
+    ];
+    for (const b of bad) {
+      await assert.rejects(
+        runtime.incidents.declare({ title: 'x', vector: 'account_takeover', description: 'test', compromised: b.compromised, windowFrom: attackStart, windowTo: attackEnd, awareAt: attackEnd }, by),
+        (error: { issues?: Array<{ field: string }> }) => error.issues?.some((i) => i.field === b.field) === true,
+      );
+    }
+    await assert.rejects(
+      runtime.incidents.declare({ title: 'x', vector: 'account_takeover', description: 'test', compromised: { actors: [attacker], organisations: [], clients: [], sessions: [] }, windowFrom: attackEnd, windowTo: attackStart, awareAt: attackEnd }, by),
+      (error: { issues?: Array<{ field: string }> }) => error.issues?.some((i) => i.field === 'body.windowTo') === true,
+    );
+    assert.deepEqual(await runtime.database.db.selectFrom('incidents').select('id').execute(), before);
+    assert.equal((await runtime.database.db.selectFrom('incident_steps').select('id').execute()).length, 0);
+  });
+
+  it('names exactly the persons and classes the attacker received, no more, no less; decoys apart; the colleague’s read is not counted', async () => {
+    const declared = await runtime.incidents.declare(
+      {
+        title: 'Compte de conseiller de mission locale pris',
+        vector: 'account_takeover',
+        description: 'Identifiants obtenus par hameçonnage ; lecture de la liste des jeunes orientés.',
+        compromised: { actors: [attacker], organisations: [], clients: [], sessions: [] },
+        windowFrom: attackStart,
+        windowTo: attackEnd,
+        awareAt: attackEnd,
+      },
+      by,
+    );
+    incidentId = declared.id;
+    assert.match(declared.reference, /^INC-\d{4}-0001$/);
+    assert.ok(declared.clock.minutesLeft > 71 * 60 && declared.clock.minutesLeft <= 72 * 60, declared.clock.label);
+    radius = await runtime.incidents.scope(incidentId, by);
+    const { persons, decoys } = receivedBy(sim, attacker);
+    assert.equal(radius.empty, false);
+    assert.deepEqual(new Map(radius.persons.map((p) => [p.personId, p.classes])), persons);
+    assert.deepEqual(new Set(radius.decoys.map((d) => d.personId)), decoys);
+    for (const p of radius.persons) assert.deepEqual(p.via, [attacker], 'the colleague’s lawful read is not the attacker’s');
+    assert.equal(radius.totals.persons, persons.size);
+    for (const [c, n] of Object.entries(radius.totals.byClass)) assert.equal(n, [...persons.values()].filter((cs) => cs.includes(c)).length, c);
+    // Cited: the signed checkpoint of the size the result covers.
+    const checkpoint = await runtime.ledger.latestCheckpoint();
+    assert.equal(radius.ledger.size, await runtime.ledger.size());
+    assert.equal(radius.ledger.checkpoint?.root, checkpoint!.root.toString('hex'));
+    assert.equal(radius.ledger.checkpoint?.size, radius.ledger.size);
+  });
+
+  it('assesses each person by the readable rules, and explains the assessment', () => {
+    for (const p of radius.persons) {
+      const c = new Set(p.classes);
+      const high = c.has('bank') || c.has('health') || c.has('judicial') || (c.has('nir') && (c.has('identity') || c.has('contact'))) || (c.has('id_document') && c.has('identity'));
+      assert.equal(p.risk === 'high', high, `${p.classes.join(',')} → ${p.risk}`);
+      assert.ok(p.rules.length >= 1);
+      if (c.has('nir') && c.has('identity')) assert.ok(p.rules.includes('nir_with_identity'));
+      if (c.has('contact') && c.has('identity')) assert.ok(p.rules.includes('contact_with_identity'));
+    }
+    // The mission locale's purpose reads identity and contact, never the NIR: phishing, a moderate risk.
+    assert.equal(radius.totals.byRisk.high + radius.totals.byRisk.medium + radius.totals.byRisk.low, radius.persons.length);
+    assert.ok(radius.totals.byRisk.medium > 0);
+  });
+
+  it('exports the scope as CSV, and the same ledger gives the same document', async () => {
+    const first = await runtime.incidents.exportScope(incidentId, by);
+    const again = await runtime.incidents.exportScope(incidentId, by);
+    assert.equal(again.id, first.id);
+    // Scoping again (the ledger grew by other events since) gives the same persons and the same CSV.
+    const rescoped = await runtime.incidents.scope(incidentId, by);
+    assert.deepEqual(rescoped.persons, radius.persons);
+    assert.equal((await runtime.incidents.exportScope(incidentId, by)).sha256, first.sha256);
+    const { content } = await runtime.incidents.openDocument(incidentId, first.id, by);
+    const rows = parse(content.toString('utf8'), { columns: true }) as Array<Record<string, string>>;
+    assert.equal(rows.filter((r) => r.nature === 'personne').length, radius.persons.length);
+    assert.equal(rows.filter((r) => r.nature === 'leurre').length, radius.decoys.length);
+  });
+
+  it('drafts the CNIL notification with what Art. 33 asks, as JSON and PDF, the same draft again when nothing changed', async () => {
+    const { draft, json, pdf } = await runtime.incidents.draftCnil(incidentId, by);
+    const opened = JSON.parse((await runtime.incidents.openDocument(incidentId, json.id, by)).content.toString('utf8')) as CnilDraft;
+    assert.deepEqual(opened, draft);
+    assert.equal(draft.notification.kind, 'initiale');
+    assert.equal(draft.persons.exact, radius.persons.length);
+    assert.equal(draft.persons.decoysRead, radius.decoys.length);
+    assert.equal(draft.records.accessEvents, radius.events);
+    assert.ok(draft.controller.dpo.length > 0);
+    assert.deepEqual(draft.data.categories.map((c) => c.class).sort(), Object.keys(radius.totals.byClass).sort());
+    for (const c of draft.data.categories) assert.equal(c.special, ['health', 'judicial', 'nir', 'bank'].includes(c.class), c.class);
+    assert.ok(draft.consequences.likely.some((l) => /frauduleux/.test(l)));
+    assert.ok(draft.deadline.minutesLeft > 0 && !draft.deadline.late);
+    assert.equal(draft.evidence.ledgerSize, (await runtime.incidents.view(incidentId)).scope!.ledger.size);
+    assert.ok(draft.timeline.some((t) => /Périmètre calculé/.test(t.step)));
+    const pdfBytes = (await runtime.incidents.openDocument(incidentId, pdf.id, by)).content;
+    assert.equal(pdfBytes.subarray(0, 5).toString('latin1'), '%PDF-');
+    assert.match(pdfBytes.subarray(-8).toString('latin1'), /%%EOF/);
+    const again = await runtime.incidents.draftCnil(incidentId, by);
+    assert.equal(again.json.id, json.id);
+    assert.equal(again.pdf.sha256, pdf.sha256);
+  });
+
+  it('holds the bank details of every exposed person: a change for one of them waits for a counsellor', async () => {
+    const result = await runtime.incidents.act(incidentId, 'hold_bank_changes', by);
+    assert.equal(result.figures.placed, radius.persons.length);
+    const again = await runtime.incidents.act(incidentId, 'hold_bank_changes', by);
+    assert.equal(again.figures.placed, 0);
+    assert.equal(again.figures.already, radius.persons.length);
+    const exposed = radius.persons[0]!.personId;
+    const identity = (await runtime.persons.read(exposed, ['identity'])).fields.identity!;
+    const change = await runtime.bank.requestChange(
+      exposed,
+      { iban: frenchIban('30004', '00077', '00000000042'), bic: 'BNPAFRPPXXX', holder: `${identity.firstNames[0]} ${identity.lastName}` },
+      { via: 'agent', actorId: await actorIdOf(sim.ctx, 'ft.bastide.indemnisation.1').catch(() => attacker), organisationId: 'x', purpose: 'indemnisation', caseReference: 'INC-TEST', requestKind: 'courrier', requestReference: 'LR-1' },
+    );
+    assert.equal(change.status, 'awaiting_verification');
+    assert.ok(change.reasons.some((r) => r.code === 'hold_in_force'));
+    // A person the attacker never read is not held.
+    const unexposed = (await runtime.database.db.selectFrom('persons').select('id').execute()).map((r) => r.id).find((id) => !radius.persons.some((p) => p.personId === id) && !sim.ctx.decoys.has(id))!;
+    assert.equal((await runtime.database.db.selectFrom('bank_holds').select('id').where('person_id', '=', unexposed).execute()).length, 0);
+  });
+
+  it('revokes the thief’s sessions and forces new credentials; checks decoys and exports; each action is in the register and the ledger', async () => {
+    const revoke = await runtime.incidents.act(incidentId, 'revoke_access', by);
+    assert.ok(Number(revoke.figures.sessions) >= 1);
+    const account = await runtime.database.db.selectFrom('accounts').select('id').where('actor_id', '=', attacker).executeTakeFirstOrThrow();
+    const live = await runtime.database.db.selectFrom('sessions').select('public_id').where('account_id', '=', account.id).where('revoked_at', 'is', null).execute();
+    assert.equal(live.length, 0);
+    const reenrol = await runtime.incidents.act(incidentId, 'force_reenrolment', by);
+    assert.equal(reenrol.figures.accounts, 1);
+    const row = await runtime.database.db.selectFrom('accounts').select('password_hash').where('id', '=', account.id).executeTakeFirstOrThrow();
+    assert.equal(row.password_hash, null);
+    const decoys = await runtime.incidents.act(incidentId, 'check_decoys', by);
+    assert.equal(decoys.figures.decoys, radius.decoys.length);
+    const exports = await runtime.incidents.act(incidentId, 'check_exports', by);
+    assert.equal(exports.figures.exports, 0);
+    const steps = await runtime.incidents.timeline(incidentId);
+    assert.deepEqual(steps.filter((s) => s.kind === 'incident_action').map((s) => s.details.action), ['hold_bank_changes', 'hold_bank_changes', 'revoke_access', 'force_reenrolment', 'check_decoys', 'check_exports']);
+    const events = await runtime.database.db.selectFrom('ledger_events').select('body').where('kind', '=', 'incident_action').execute();
+    assert.equal(events.length, 6);
+    for (const e of events) assert.equal((JSON.parse(e.body) as { details: { incident: string } }).details.incident, incidentId);
+  });
+
+  it('notifies each exposed person by email and by letter; a crash mid-batch resumes without sending anything twice', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'rempart-notices-'));
+    try {
+      const outbox = new FileOutbox(folder);
+      let deliveries = 0;
+      const crashing: Notifier = {
+        async deliver(message: OutgoingMessage) {
+          await outbox.deliver(message);
+          // The gateway took the 7th message, then the process died before recording it.
+          if (++deliveries === 7) throw new Error('simulated crash after delivery');
+        },
+      };
+      const deps = { db: runtime.database.db, keyring: () => runtime.keyring, persons: runtime.persons, clock: runtime.clock, ledger: runtime.ledger, controller: runtime.config.controller, dpoContact: runtime.config.dpoContact, placeBankHold: async () => 'already' as const };
+      const desk = new Incidents({ ...deps, notifier: crashing });
+      const plan = await desk.planNotices(incidentId, by);
+      assert.equal(plan.planned, radius.persons.length);
+      assert.deepEqual(await desk.planNotices(incidentId, by), { planned: 0, already: radius.persons.length });
+      await assert.rejects(desk.runNotices(incidentId, by, { batchSize: 8 }), /simulated crash/);
+      const midway = await desk.noticeStatus(incidentId);
+      assert.ok((midway.byStatus.sending ?? 0) >= 1, 'the email in flight stays marked as going out');
+      const resumed = await new Incidents({ ...deps, notifier: outbox }).runNotices(incidentId, by, { batchSize: 8 });
+      assert.equal(resumed.remaining, 0);
+      const status = await desk.noticeStatus(incidentId);
+      assert.equal(status.byStatus.pending ?? 0, 0);
+      assert.equal(status.byStatus.sending ?? 0, 0);
+
+      const messages = readdirSync(folder).map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as OutgoingMessage);
+      const notices = await runtime.database.db.selectFrom('incident_notices').selectAll().where('incident_id', '=', incidentId).execute();
+      const sent = notices.filter((n) => n.channel === 'email' && n.status === 'sent');
+      assert.equal(messages.length, sent.length, 'one message per email notice, none twice');
+      assert.equal(new Set(messages.map((m) => m.idempotencyKey)).size, messages.length);
+      let withEmail = 0;
+      for (const p of radius.persons) {
+        const contact = (await runtime.persons.read(p.personId, ['contact'])).fields.contact;
+        if (contact?.email) withEmail++;
+        const mine = messages.filter((m) => m.to === contact?.email);
+        assert.equal(mine.length, contact?.email ? 1 : 0);
+        if (!mine[0]) continue;
+        // Plain French: what was seen (this person's classes), the risks, what to do; no value of the file.
+        for (const c of p.classes) assert.ok(mine[0].body.includes(FIELD_CLASS_LABELS_FR[c as FieldClass]), c);
+        assert.match(mine[0].body, /jamais votre mot de passe/);
+        assert.match(mine[0].subject, new RegExp(radius.reference));
+        const nir = (await runtime.persons.read(p.personId, ['nir'])).fields.nir?.nir;
+        if (nir) assert.ok(!mine[0].body.includes(nir));
+      }
+      assert.equal(sent.length, withEmail);
+      const letters = notices.filter((n) => n.channel === 'letter');
+      assert.equal(letters.length, radius.persons.length);
+      const printed = letters.filter((n) => n.status === 'printed');
+      assert.ok(printed.length >= radius.persons.length * 0.9, 'nearly every file has a postal address');
+      for (const n of printed) assert.ok(n.document_id && n.page && n.page >= 1);
+      const batches = await runtime.database.db.selectFrom('incident_documents').select(['id', 'sha256']).where('incident_id', '=', incidentId).where('kind', '=', 'letters_pdf').execute();
+      assert.equal(new Set(printed.map((n) => n.document_id)).size, batches.length);
+      // Reading identity and contact to write to the persons is recorded like any access.
+      const reads = await runtime.database.db.selectFrom('ledger_events').select('person_id').where('kind', '=', 'access_granted').where('body', 'like', '%"operation":"incident_notice"%').execute();
+      assert.ok(reads.length >= radius.persons.length);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('an overlapping incident counts nobody twice, and an empty window says so', async () => {
+    const second = await runtime.incidents.declare(
+      { title: 'Même compte, signalement du partenaire', vector: 'account_takeover', description: 'Signalement par la mission locale.', compromised: { actors: [attacker], organisations: [], clients: [], sessions: [] }, windowFrom: attackStart, windowTo: attackEnd, awareAt: attackEnd },
+      by,
+    );
+    const overlap = await runtime.incidents.scope(second.id, by);
+    assert.equal(overlap.totals.persons, radius.persons.length);
+    assert.equal(overlap.totals.alsoInOtherIncidents, radius.persons.length);
+    assert.deepEqual(overlap.totals.otherIncidents, [radius.reference]);
+    assert.equal(await personsExposedByAnyIncident(runtime.database.db), radius.persons.length);
+    const before = new Date(attackStart.getTime() - 3_600_000);
+    const empty = await runtime.incidents.declare(
+      { title: 'Fenêtre sans lecture', vector: 'other', description: 'Avant l’attaque.', compromised: { actors: [attacker], organisations: [], clients: [], sessions: [] }, windowFrom: before, windowTo: new Date(attackStart.getTime() - 1), awareAt: attackEnd },
+      by,
+    );
+    const nothing = await runtime.incidents.scope(empty.id, by);
+    assert.equal(nothing.empty, true);
+    assert.equal(nothing.persons.length, 0);
+    const steps = await runtime.incidents.timeline(empty.id);
+    assert.match(steps.at(-1)!.summary, /aucune donnée n’est sortie/);
+  });
+});
