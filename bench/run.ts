@@ -5,7 +5,9 @@
  * decision and caseload section (bench/policy.ts, a few seconds); BENCH_ONLY=ledger only the
  * access ledger section (bench/ledger.ts, several minutes: it builds a 10-million-leaf tree);
  * BENCH_ONLY=guard only the guard's overhead per read (bench/guard.ts, under a minute);
- * BENCH_ONLY=bank only the change of bank details (bench/bank.ts, about a minute).
+ * BENCH_ONLY=bank only the change of bank details (bench/bank.ts, about a minute);
+ * BENCH_ONLY=incidents only an incident's blast radius and notices (bench/incidents.ts, several
+ * minutes per store: it loads 10 million ledger events; BENCH_INCIDENT_EVENTS sets fewer).
  * Figures vary with the machine: compare ratios, not absolutes.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -24,6 +26,7 @@ import { PG_URL, testEnvironment } from '../test/helpers/backend.ts';
 import { benchLedger } from './ledger.ts';
 import { benchGuard } from './guard.ts';
 import { benchBank } from './bank.ts';
+import { benchIncidents } from './incidents.ts';
 import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
@@ -306,6 +309,11 @@ async function main(): Promise<void> {
     if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
     return;
   }
+  if (process.env.BENCH_ONLY === 'incidents') {
+    await benchIncidents(kinds, table);
+    if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
+    return;
+  }
   benchCrypto();
   const readRows: Array<Array<string | number>> = [];
   const seedRows: Array<Array<string | number>> = [];
@@ -347,6 +355,7 @@ async function main(): Promise<void> {
   await benchGuard(kinds, table);
   await benchBank(kinds, table);
   await benchLedger(kinds, table, openStore);
+  await benchIncidents(kinds, table);
   if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
 }
 

@@ -7,6 +7,7 @@ import { openRuntime, type Runtime } from '../runtime/index.ts';
 import { runAgreementsExport, runAgreementsImport } from './commands/agreements.ts';
 import { runClientsRegister, runClientsRevoke } from './commands/clients.ts';
 import { runExportsExpire, runExportsOpen, runExportsTrace } from './commands/exports.ts';
+import { runIncidentAct, runIncidentCnil, runIncidentDeclare, runIncidentList, runIncidentNotices, runIncidentScope, runIncidentShow } from './commands/incident.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
 import { runLedgerCheckpoint, runLedgerExport, runLedgerKey, runLedgerPrune, runLedgerVerify, runLedgerWitness } from './commands/ledger.ts';
 import { runPersonErase } from './commands/person.ts';
@@ -193,6 +194,55 @@ ledgerCommand
       fail(error);
     }
   });
+
+const incidentCommand = program.command('incident').description('incidents : périmètre exposé, notification CNIL, avis aux personnes, mesures, registre');
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+incidentCommand
+  .command('list')
+  .description('les incidents déclarés, avec le délai de 72 heures restant')
+  .action(async () => withRuntime((runtime) => runIncidentList(runtime)));
+incidentCommand
+  .command('declare')
+  .description('déclarer un incident (identités compromises, fenêtre, vecteur, prise de connaissance)')
+  .requiredOption('--title <texte>', 'intitulé')
+  .requiredOption('--vector <vecteur>', 'account_takeover, session_theft, infostealer, insider, subcontractor, administrator_compromise, partner_system, guard_containment, other')
+  .option('--description <texte>', 'circonstances')
+  .option('--actor <id>', 'acteur compromis (répétable)', collect)
+  .option('--organisation <id>', 'organisation compromise (répétable)', collect)
+  .option('--client <client_id>', 'client machine compromis (répétable)', collect)
+  .option('--session <id>', 'session professionnelle volée, identifiant public (répétable)', collect)
+  .requiredOption('--from <instant>', 'début de la fenêtre (ISO 8601)')
+  .option('--to <instant>', 'fin de la fenêtre (maintenant par défaut)')
+  .option('--aware-at <instant>', 'prise de connaissance (maintenant par défaut) : le délai de 72 heures part de là')
+  .action(async (opts: Record<string, unknown>) => withRuntime(async (runtime) => void (await runIncidentDeclare(runtime, opts))));
+incidentCommand
+  .command('scope <incident>')
+  .description('calculer le périmètre exposé depuis le journal (barre de progression) ; --csv pour l’écrire')
+  .option('--csv <fichier>', 'écrire le périmètre en CSV')
+  .action(async (incident: string, opts: { csv?: string }) => withRuntime(async (runtime) => void (await runIncidentScope(runtime, incident, opts))));
+incidentCommand
+  .command('cnil <incident>')
+  .description('produire le projet de notification à la CNIL (JSON et PDF)')
+  .option('--out <dossier>', 'dossier où écrire les fichiers', '.')
+  .action(async (incident: string, opts: { out?: string }) => withRuntime((runtime) => runIncidentCnil(runtime, incident, opts)));
+incidentCommand
+  .command('notices <incident>')
+  .description('planifier et envoyer les avis aux personnes (courriel, courrier PDF) ; reprend un envoi interrompu sans doublon')
+  .addOption(new Option('--batch-size <n>', 'avis par lot').argParser(asNumber))
+  .action(async (incident: string, opts: { batchSize?: number | string }) =>
+    withRuntime(async (runtime) => {
+      if (opts.batchSize !== undefined && (typeof opts.batchSize !== 'number' || opts.batchSize < 10 || opts.batchSize > 2000)) throw new ValidationError([{ field: '--batch-size', rule: 'range', message: 'un nombre de 10 à 2000' }]);
+      await runIncidentNotices(runtime, incident, opts.batchSize !== undefined ? { batchSize: opts.batchSize as number } : {});
+    }),
+  );
+incidentCommand
+  .command('act <incident> <action>')
+  .description('mesure corrective : revoke_access, force_reenrolment, hold_bank_changes, check_decoys, check_exports')
+  .action(async (incident: string, action: string) => withRuntime((runtime) => runIncidentAct(runtime, incident, action)));
+incidentCommand
+  .command('show <incident>')
+  .description('l’incident et son registre (étapes, documents)')
+  .action(async (incident: string) => withRuntime((runtime) => runIncidentShow(runtime, incident)));
 
 const exportsCommand = program.command('exports').description('exports de fichiers pour un partenaire : ouverture, traçage d’une fuite, expiration');
 exportsCommand

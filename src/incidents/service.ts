@@ -96,7 +96,8 @@ export class Incidents {
           description: `Ouvert automatiquement par la garde (signal « ${containment.signal} »). À qualifier : confirmer la compromission, ajuster les identités et la fenêtre, ou clore comme fausse alerte.`,
           compromised,
           windowFrom: new Date(at.getTime() - 7 * 86_400_000),
-          windowTo: at,
+          // The read that tripped a decoy is served (the wire stays hidden) and recorded just after the containment.
+          windowTo: new Date(at.getTime() + 5 * 60_000),
           awareAt: at,
           source: 'guard',
           containmentId: containment.id,

@@ -11,7 +11,13 @@ import { Incidents, personsExposedByAnyIncident, type BlastRadius, type CnilDraf
 import { FileOutbox, type Notifier, type OutgoingMessage } from '../../src/notify/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { frenchIban } from '../../src/seed/index.ts';
-import { BACKEND, PG_URL } from '../helpers/backend.ts';
+import { appendEvent } from '../../src/ledger/index.ts';
+import { addChannel, createAccount } from '../../src/identity/index.ts';
+import { plantDecoys, seedDatabase } from '../../src/seed/index.ts';
+import { BACKEND, childEnv, PG_URL } from '../helpers/backend.ts';
+import { runCli } from '../helpers/cli.ts';
+import { openTestServer, type TestServer } from '../helpers/server.ts';
+import { signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 
 const ATTACKER = 'ml.bordeaux.sim.liste';
 const COLLEAGUE = 'ml.bordeaux.1';
@@ -184,7 +190,7 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
     const change = await runtime.bank.requestChange(
       exposed,
       { iban: frenchIban('30004', '00077', '00000000042'), bic: 'BNPAFRPPXXX', holder: `${identity.firstNames[0]} ${identity.lastName}` },
-      { via: 'agent', actorId: await actorIdOf(sim.ctx, 'ft.bastide.indemnisation.1').catch(() => attacker), organisationId: 'x', purpose: 'indemnisation', caseReference: 'INC-TEST', requestKind: 'courrier', requestReference: 'LR-1' },
+      { via: 'agent', actorId: await actorIdOf(sim.ctx, 'indemnisation.bastide'), organisationId: 'x', purpose: 'indemnisation', caseReference: 'INC-TEST', requestKind: 'courrier', requestReference: 'LR-1' },
     );
     assert.equal(change.status, 'awaiting_verification');
     assert.ok(change.reasons.some((r) => r.code === 'hold_in_force'));
@@ -295,5 +301,170 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
     assert.equal(nothing.persons.length, 0);
     const steps = await runtime.incidents.timeline(empty.id);
     assert.match(steps.at(-1)!.summary, /aucune donnée n’est sortie/);
+  });
+});
+
+describe(`incidents desk over HTTP: roles, bad input, an incident opened by the guard, documents (${BACKEND})`, () => {
+  const PASSWORD = 'cheval agrafe pile correcte';
+  const RSSI = 'rssi.na';
+  const DPO = 'dpo.na';
+  const COUNSELLOR = 'conseiller.bastide.1';
+  let server: TestServer;
+  let runtime: Runtime;
+  const sessions: Record<string, SignedIn> = {};
+  const clients: Record<string, Client> = {};
+  let host = 0;
+  const db = () => runtime.database.db;
+
+  function call(login: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) {
+    return server.app.inject({ method, url, remoteAddress: clients[login]!.remoteAddress, headers: { ...clients[login]!.headers, cookie: sessions[login]!.cookie, 'x-csrf-token': sessions[login]!.csrf }, ...(payload ? { payload } : {}) });
+  }
+
+  before(async () => {
+    server = await openTestServer();
+    runtime = server.runtime;
+    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 120, seed: 13, batchSize: 120, parallel: false });
+    await plantDecoys(db(), runtime.persons, { seed: 13, population: 120 });
+    for (const login of [RSSI, DPO, COUNSELLOR]) {
+      const actor = await db().selectFrom('actors').select('id').where('login', '=', login).executeTakeFirstOrThrow();
+      const accountId = await createAccount(db(), { kind: 'staff', login, password: PASSWORD, actorId: actor.id });
+      await addChannel(db(), runtime.keyring, accountId, 'email', `${login}@agents.test.example`, { verified: true });
+      clients[login] = { remoteAddress: `10.0.2.${++host}`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+      sessions[login] = await signIn(server.app, clients[login], login, PASSWORD);
+    }
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  it('is closed to a counsellor, for reading as for declaring', async () => {
+    for (const [method, url] of [['GET', '/api/security/incidents'], ['POST', '/api/security/incidents']] as const) {
+      const res = await call(COUNSELLOR, method, url, method === 'POST' ? {} : undefined);
+      assert.equal(res.statusCode, 403, res.body);
+      assert.equal(res.json().error, 'role_required');
+    }
+  });
+
+  it('refuses bad declarations with the field named, and writes nothing', async () => {
+    const now = new Date();
+    const actor = (await db().selectFrom('actors').select('id').where('login', '=', COUNSELLOR).executeTakeFirstOrThrow()).id;
+    const base = { title: 'Compte compromis', vector: 'account_takeover', description: 'Signalé par le référent sécurité.', compromised: { actors: [actor] }, windowFrom: new Date(now.getTime() - 86_400_000).toISOString(), windowTo: now.toISOString(), awareAt: now.toISOString() };
+    const cases: Array<[object, string]> = [
+      [{ ...base, compromised: {} }, 'body.compromised'],
+      [{ ...base, compromised: { actors: ['00000000-0000-4000-8000-000000000001'] } }, 'body.compromised.actors[0]'],
+      [{ ...base, windowTo: base.windowFrom, windowFrom: base.windowTo }, 'body.windowTo'],
+      [{ ...base, awareAt: new Date(now.getTime() + 86_400_000).toISOString() }, 'body.awareAt'],
+      [{ ...base, vector: 'martians' }, 'vector'],
+      [{ ...base, windowFrom: 'hier' }, 'windowFrom'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await call(RSSI, 'POST', '/api/security/incidents', body);
+      assert.equal(res.statusCode, 400, res.body);
+      assert.ok(JSON.stringify(res.json().issues ?? res.json().message).includes(field), `${field}: ${res.body}`);
+    }
+    assert.equal((await db().selectFrom('incidents').select('id').execute()).length, 0);
+    assert.equal((await db().selectFrom('ledger_events').select('id').where('kind', '=', 'incident_declared').execute()).length, 0);
+  });
+
+  it('a containment by the guard opens an incident; its scope keeps the decoy apart; documents are downloaded with a fresh second factor and recorded', async () => {
+    const partner = await db().selectFrom('actors').select(['id', 'organisation_id']).where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow();
+    const decoy = (await db().selectFrom('guard_decoys').select('person_id').executeTakeFirstOrThrow()).person_id;
+    const real = (await db().selectFrom('persons').select('id').where('id', 'not in', (eb) => eb.selectFrom('guard_decoys').select('person_id')).executeTakeFirstOrThrow()).id;
+    const actor = { id: partner.id, organisationId: partner.organisation_id };
+    const read = (personId: string) =>
+      runtime.guard.admit({ actor, network: '10.9.9.0/24', purpose: 'accompagnement_jeunes', dailyCeiling: 60, followUpExpected: false, personIds: [personId] }, async (trx) => {
+        await appendEvent(trx, 'access_granted', { actorId: partner.id, organisationId: partner.organisation_id, personId, purpose: 'accompagnement_jeunes', operation: 'read', classes: ['identity', 'contact'] });
+      });
+    assert.equal((await read(real)).allowed, true);
+    await read(decoy);
+    const list = await call(DPO, 'GET', '/api/security/incidents');
+    assert.equal(list.statusCode, 200, list.body);
+    const opened = (list.json().incidents as Array<{ id: string; reference: string; source: string; compromised: { actors: string[] }; clock: { label: string; minutesLeft: number } }>).find((i) => i.source === 'guard')!;
+    assert.ok(opened, 'the containment opened an incident');
+    assert.deepEqual(opened.compromised.actors, [partner.id]);
+    assert.match(opened.clock.label, /restantes pour notifier la CNIL/);
+
+    const scoped = await call(RSSI, 'POST', `/api/security/incidents/${opened.reference}/scope`);
+    assert.equal(scoped.statusCode, 200, scoped.body);
+    assert.equal(scoped.json().totals.persons, 1, scoped.body);
+    assert.equal(scoped.json().totals.decoys, 1);
+    const exposures = await call(DPO, 'GET', `/api/security/incidents/${opened.id}/exposures`);
+    assert.deepEqual(exposures.json().exposures.map((e: { personId: string }) => e.personId), [real]);
+    const decoys = await call(DPO, 'GET', `/api/security/incidents/${opened.id}/exposures?decoys=true`);
+    assert.deepEqual(decoys.json().exposures.map((e: { personId: string }) => e.personId), [decoy]);
+
+    const drafted = await call(DPO, 'POST', `/api/security/incidents/${opened.id}/cnil`);
+    assert.equal(drafted.statusCode, 201, drafted.body);
+    assert.equal(drafted.json().draft.notification.kind, 'initiale');
+    const pdfId = drafted.json().pdf.id as string;
+    assert.equal((await call(COUNSELLOR, 'GET', `/api/security/incidents/${opened.id}/documents/${pdfId}`)).statusCode, 403);
+    const pdf = await call(DPO, 'GET', `/api/security/incidents/${opened.id}/documents/${pdfId}`);
+    assert.equal(pdf.statusCode, 200);
+    assert.equal(pdf.headers['content-type'], 'application/pdf');
+    assert.equal(pdf.rawPayload.subarray(0, 5).toString('latin1'), '%PDF-');
+    assert.equal(pdf.headers['x-content-sha256'], drafted.json().pdf.sha256);
+
+    // A second factor older than five minutes: no action, no document.
+    const dpoAccount = (await db().selectFrom('accounts').select('id').where('login', '=', DPO).executeTakeFirstOrThrow()).id;
+    await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', dpoAccount).execute();
+    for (const url of [`/api/security/incidents/${opened.id}/documents/${pdfId}`, `/api/security/incidents/${opened.id}/actions/revoke_access`]) {
+      const res = await call(DPO, url.includes('actions') ? 'POST' : 'GET', url);
+      assert.equal(res.statusCode, 403, res.body);
+      assert.equal(res.json().error, 'step_up_required');
+    }
+
+    const filed = await call(DPO, 'POST', `/api/security/incidents/${opened.id}/cnil/filed`, { reference: 'CNIL-2026-000123', filedAt: new Date().toISOString() });
+    assert.equal(filed.statusCode, 200, filed.body);
+    assert.match(filed.json().clock.label, /notifiée à la CNIL dans le délai/);
+    assert.equal((await call(DPO, 'POST', `/api/security/incidents/${opened.id}/cnil/filed`, { reference: 'CNIL-2026-000124', filedAt: new Date().toISOString() })).statusCode, 409);
+    const complementary = await call(DPO, 'POST', `/api/security/incidents/${opened.id}/cnil`);
+    assert.equal(complementary.json().draft.notification.kind, 'complémentaire');
+    assert.equal(complementary.json().draft.notification.cnilReference, 'CNIL-2026-000123');
+    assert.equal(complementary.json().json.version, 2);
+
+    const detail = await call(RSSI, 'GET', `/api/security/incidents/${opened.id}`);
+    const kinds = (detail.json().timeline as Array<{ kind: string }>).map((s) => s.kind);
+    assert.deepEqual(kinds.slice(0, 2), ['incident_declared', 'incident_scoped']);
+    assert.ok(kinds.includes('incident_document_read'));
+    assert.ok(kinds.includes('incident_cnil_filed'));
+    const closed = await call(RSSI, 'POST', `/api/security/incidents/${opened.id}/close`, { note: 'Compte revérifié, lecture d’un leurre par erreur de manipulation.' });
+    assert.equal(closed.statusCode, 200, closed.body);
+    assert.equal((await call(RSSI, 'POST', `/api/security/incidents/${opened.id}/scope`)).statusCode, 409);
+  });
+
+  it('the command line declares, scopes with progress and writes the CSV, drafts for the CNIL, and refuses bad input by the option', async () => {
+    const env = childEnv(server.env);
+    const actor = (await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()).id;
+    const bad = await runCli(['incident', 'declare', '--title', 'Test', '--vector', 'account_takeover', '--actor', actor, '--from', 'hier'], env);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--from/);
+    const before = (await db().selectFrom('incidents').select('id').execute()).length;
+    const declared = await runCli(['incident', 'declare', '--title', 'Poste infecté (infostealer)', '--vector', 'infostealer', '--actor', actor, '--from', new Date(Date.now() - 3_600_000).toISOString()], env);
+    assert.equal(declared.code, 0, declared.stderr);
+    const reference = /^(INC-\d{4}-\d{4})/m.exec(declared.stdout)![1]!;
+    assert.equal((await db().selectFrom('incidents').select('id').execute()).length, before + 1);
+    const dir = mkdtempSync(join(tmpdir(), 'rempart-incident-cli-'));
+    try {
+      const csv = join(dir, 'perimetre.csv');
+      const scoped = await runCli(['incident', 'scope', reference, '--csv', csv], env);
+      assert.equal(scoped.code, 0, scoped.stderr);
+      assert.match(scoped.stdout, /1 personne\(s\) exposée\(s\), 1 leurre\(s\)/);
+      assert.match(scoped.stderr, /Périmètre \[/);
+      const rows = parse(readFileSync(csv, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+      assert.deepEqual(rows.map((r) => r.nature).sort(), ['leurre', 'personne']);
+      const cnil = await runCli(['incident', 'cnil', reference, '--out', dir], env);
+      assert.equal(cnil.code, 0, cnil.stderr);
+      assert.equal(readFileSync(join(dir, `${reference}-cnil-v1.pdf`)).subarray(0, 5).toString('latin1'), '%PDF-');
+      assert.equal((JSON.parse(readFileSync(join(dir, `${reference}-cnil-v1.json`), 'utf8')) as CnilDraft).persons.exact, 1);
+      const shown = await runCli(['incident', 'show', reference], env);
+      assert.match(shown.stdout, /Incident INC-\d{4}-\d{4} déclaré/);
+      assert.match(shown.stdout, /\(opérateur\)/);
+      const action = await runCli(['incident', 'act', reference, 'detonate'], env);
+      assert.equal(action.code, 2);
+      assert.match(action.stderr, /action/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
