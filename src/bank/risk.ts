@@ -57,7 +57,19 @@ export async function holdReasons(trx: Executor, settings: BankSettings, input: 
     .where('details', 'like', `%"${input.personId}"%`)
     .limit(1)
     .executeTakeFirst();
-  if (exposure) reasons.push('recent_exposure');
+  // And any incident's blast radius that names the person (the ledger's exact answer).
+  const incident = exposure
+    ? undefined
+    : await trx
+        .selectFrom('incident_exposures')
+        .innerJoin('incidents', 'incidents.id', 'incident_exposures.incident_id')
+        .select('incidents.id')
+        .where('incident_exposures.person_id', '=', input.personId)
+        .where('incident_exposures.decoy', '=', 0)
+        .where('incident_exposures.last_at', '>', exposedSince)
+        .limit(1)
+        .executeTakeFirst();
+  if (exposure || incident) reasons.push('recent_exposure');
 
   const hold = await trx.selectFrom('bank_holds').select('id').where('person_id', '=', input.personId).where('lifted_at', 'is', null).limit(1).executeTakeFirst();
   if (hold) reasons.push('hold_in_force');

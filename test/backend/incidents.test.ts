@@ -194,6 +194,7 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
     );
     assert.equal(change.status, 'awaiting_verification');
     assert.ok(change.reasons.some((r) => r.code === 'hold_in_force'));
+    assert.ok(change.reasons.some((r) => r.code === 'recent_exposure'), 'the incident’s exposure is a reason of its own');
     // A person the attacker never read is not held.
     const unexposed = (await runtime.database.db.selectFrom('persons').select('id').execute()).map((r) => r.id).find((id) => !radius.persons.some((p) => p.personId === id) && !sim.ctx.decoys.has(id))!;
     assert.equal((await runtime.database.db.selectFrom('bank_holds').select('id').where('person_id', '=', unexposed).execute()).length, 0);
