@@ -30,7 +30,7 @@
  */
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, type Kysely } from 'kysely';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import pg from 'pg';
 import { progressBar } from '../src/cli/progress.ts';
@@ -65,10 +65,14 @@ const SPAN = 90 * DAY;
 const WINDOW = { from: START + 30 * DAY, to: START + 60 * DAY };
 const RUNS = 3;
 const GOAL_MS = 2_000;
-/** Rows generated at a time; SQLite commits SQLITE_SLICES of them at once, PostgreSQL COPYs COPY_SLICES. */
-const SLICE = 5_000;
-const SQLITE_SLICES = 20;
-const COPY_SLICES = 4;
+/**
+ * Rows generated at a time: small, so that they die in the young generation (slices of 5,000
+ * rows survived scavenges and made generation three times slower); SQLite commits SQLITE_SLICES
+ * of them a transaction, PostgreSQL COPYs COPY_SLICES at once.
+ */
+const SLICE = 100;
+const SQLITE_SLICES = 1_000;
+const COPY_SLICES = 200;
 const LETTERS = 2_000;
 const LETTER_BATCH = 500;
 const BATCH_PERSONS = 2_000;
@@ -143,6 +147,31 @@ const PURPOSES = ['accompagnement', 'indemnisation', 'insertion_rsa', 'formation
 
 const atMs = (i: number) => START + Math.floor((i * SPAN) / EVENTS);
 
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+/** A string made of pieces, copied into one: each of the millions of bodies that quote it then copies it whole. */
+const flat = (text: string) => Buffer.from(text, 'utf8').toString('utf8');
+
+/**
+ * Random v4 UUIDs, as randomUUID makes them but flat: randomUUID returns a rope of some twenty
+ * pieces, which every body quoting it would walk again when written (5 µs a row, more than
+ * generating the row). Here one buffer is decoded once and each id is a slice of it.
+ */
+function uuids(count: number): string[] {
+  const random = randomBytes(16 * count);
+  const text = Buffer.alloc(36 * count);
+  let at = 0;
+  for (let i = 0; i < 16 * count; i++) {
+    const k = i % 16;
+    if (k === 4 || k === 6 || k === 8 || k === 10) text[at++] = 0x2d;
+    const byte = k === 6 ? (random[i]! & 0x0f) | 0x40 : k === 8 ? (random[i]! & 0x3f) | 0x80 : random[i]!;
+    text[at++] = HEX[byte >> 4]!;
+    text[at++] = HEX[byte & 15]!;
+  }
+  const all = text.toString('latin1');
+  return Array.from({ length: count }, (_, i) => all.slice(36 * i, 36 * (i + 1)));
+}
+
 /** The first sequence number whose time passes `test` (times grow with the sequence). */
 function firstSlot(test: (at: number) => boolean): number {
   let lo = 0;
@@ -155,15 +184,17 @@ function firstSlot(test: (at: number) => boolean): number {
   return lo;
 }
 
-function makeActor(i: number): Actor {
-  const organisation = i % ORGANISATIONS;
+/** A staff member: ids are UUIDs as Rempart's are (they make most of a body's ~600 bytes). */
+function makeActor(i: number, organisations: readonly string[]): Actor {
+  const organisation = i % organisations.length;
+  const [id, account] = uuids(2) as [string, string];
   return {
-    id: randomUUID(),
-    account: randomUUID(),
-    organisation: `org-${String(organisation).padStart(4, '0')}`,
-    agreement: `{"agreement":"CONV-2026-${String(organisation).padStart(4, '0')}@${1 + (organisation % 3)}","breakGlass":null}`,
+    id,
+    account,
+    organisation: organisations[organisation]!,
+    agreement: flat(`{"agreement":"CONV-2026-${String(organisation).padStart(4, '0')}@${1 + (organisation % 3)}","breakGlass":null}`),
     session: randomBytes(12).toString('base64url'),
-    address: `10.${(i >> 8) & 255}.${i & 255}.${1 + (i % 250)}`,
+    address: flat(`10.${(i >> 8) & 255}.${i & 255}.${1 + (i % 250)}`),
   };
 }
 
@@ -214,10 +245,11 @@ function compromisedEvents(s: Pick<Synthetic, 'persons' | 'decoys'>, random: () 
 
 function synthesize(): Synthetic {
   const random = prng(2026);
-  const actors = Array.from({ length: ACTORS }, (_, i) => makeActor(i));
-  const compromised = makeActor(ACTORS);
-  const persons = Array.from({ length: POOL }, () => randomUUID());
-  const decoys = Array.from({ length: DECOYS }, () => randomUUID());
+  const organisations = uuids(ORGANISATIONS);
+  const actors = Array.from({ length: ACTORS }, (_, i) => makeActor(i, organisations));
+  const compromised = makeActor(ACTORS, organisations);
+  const persons = uuids(POOL);
+  const decoys = uuids(DECOYS);
   const { inside, before, after, expected } = compromisedEvents({ persons, decoys }, random);
   const planned = new Map<number, Planned>();
   const w0 = firstSlot((at) => at >= WINDOW.from);
@@ -298,12 +330,13 @@ function ordinary(s: Synthetic, random: () => number): { actor: Actor; kind: Eve
 /** Rows [from, to), in sequence order. */
 function slice(s: Synthetic, from: number, to: number, random: () => number): Row[] {
   const salts = randomBytes(16 * (to - from));
+  const ids = uuids(2 * (to - from));
   const rows: Row[] = [];
   for (let seq = from; seq < to; seq++) {
     const planned = s.planned.get(seq);
     const event = planned ? { actor: s.compromised, ...planned } : ordinary(s, random);
     const described = describe(event.kind, event.actor, event.person, event.classes, random);
-    const fields: Fields = { id: randomUUID(), at: new Date(atMs(seq)).toISOString(), actor: event.actor, requestId: randomUUID(), salt: salts.toString('base64url', 16 * (seq - from), 16 * (seq - from + 1)), ...described };
+    const fields: Fields = { id: ids[2 * (seq - from)]!, at: new Date(atMs(seq)).toISOString(), actor: event.actor, requestId: ids[2 * (seq - from) + 1]!, salt: salts.toString('base64url', 16 * (seq - from), 16 * (seq - from + 1)), ...described };
     const body = bodyText(fields);
     // The template must stay what canonicalJson makes of the same body: checked on a sample.
     if (seq % 250_000 === 0 && canonicalJson(JSON.parse(body)) !== body) throw new Error(`body template is not canonical JSON: ${body}`);
@@ -332,13 +365,20 @@ interface Load {
 const COLUMNS = '(id, seq, at, kind, account_id, actor_id, organisation_id, person_id, body)';
 const SQLITE_ROWS_PER_INSERT = 100;
 
-/** SQLite: a connection of its own (the runtime closed), no journal nor fsync while loading, then WAL again as Rempart runs it. */
-function loadSqlite(path: string, s: Synthetic, label: string): Load {
+/**
+ * SQLite: a connection of its own (the runtime closed), its rollback journal in memory and no
+ * fsync while loading (better-sqlite3's defensive mode refuses journal_mode=OFF, and WAL would
+ * write every page twice), then WAL again as Rempart runs it.
+ */
+async function loadSqlite(path: string, s: Synthetic, label: string): Promise<Load> {
   const db = new SqliteDatabase(path);
   try {
-    db.pragma('journal_mode = OFF');
+    db.pragma('journal_mode = DELETE');
+    if (db.pragma('journal_mode = MEMORY', { simple: true }) !== 'memory') throw new Error('SQLite refused journal_mode=MEMORY for the load');
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -1048576');
+    // CREATE INDEX may sort with a helper thread.
+    db.pragma('threads = 2');
     const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger_events' AND sql IS NOT NULL`).all() as Array<{ name: string; sql: string }>;
     for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
     const values = (n: number) => `INSERT INTO ledger_events ${COLUMNS} VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
@@ -363,6 +403,8 @@ function loadSqlite(path: string, s: Synthetic, label: string): Load {
         db.exec('COMMIT');
         db.exec('BEGIN');
         bar.update(rows);
+        // The load is synchronous: let the progress bar's timer run.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     db.exec('COMMIT');
@@ -375,7 +417,7 @@ function loadSqlite(path: string, s: Synthetic, label: string): Load {
       db.exec(index.sql);
     }
     const indexMs = performance.now() - start;
-    db.pragma('journal_mode = WAL');
+    if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('SQLite did not return to WAL after the load');
     return { rows, bodyBytes, insertMs, indexMs, analyzeMs: 0, indexes: indexes.map((i) => i.name) };
   } finally {
     db.close();
@@ -429,10 +471,20 @@ class CopyIn implements pg.Submittable {
   }
 }
 
-/** COPY's text format: tab-separated, \N for null; backslashes, tabs and line breaks escaped. */
-function copyText(rows: readonly Row[]): string {
-  const field = (v: string | number | null) => (v === null ? '\\N' : typeof v === 'number' ? String(v) : /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!) : v);
-  return rows.map((row) => row.map(field).join('\t') + '\n').join('');
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const copyField = (v: string | null) => (v === null ? '\\N' : /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : v);
+
+/**
+ * COPY's text format (tab-separated, \N for null; backslashes, tabs and line breaks escaped), as
+ * bytes at once: off the JavaScript heap, a batch of slices waiting for its COPY costs the
+ * garbage collector nothing (as strings they survived scavenges and doubled its work).
+ */
+function copyBytes(rows: readonly Row[]): Buffer {
+  let text = '';
+  for (const [id, seq, at, kind, account, actor, organisation, person, body] of rows) {
+    text += `${copyField(id)}\t${seq}\t${copyField(at)}\t${copyField(kind)}\t${copyField(account)}\t${copyField(actor)}\t${copyField(organisation)}\t${copyField(person)}\t${copyField(body)}\n`;
+  }
+  return Buffer.from(text, 'utf8');
 }
 
 async function pgIndexes(client: pg.Client): Promise<Array<{ name: string; definition: string }>> {
@@ -441,6 +493,12 @@ async function pgIndexes(client: pg.Client): Promise<Array<{ name: string; defin
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
     WHERE t.relname = 'ledger_events' AND n.nspname = current_schema() AND NOT i.indisprimary ORDER BY c.relname`);
   return result.rows;
+}
+
+async function pgPrimaryKey(client: pg.Client): Promise<{ name: string; definition: string }> {
+  const result = await client.query<{ name: string; definition: string }>(`SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'ledger_events'::regclass AND contype = 'p'`);
+  if (result.rows.length !== 1) throw new Error(`ledger_events has ${result.rows.length} primary keys`);
+  return result.rows[0]!;
 }
 
 /**
@@ -457,16 +515,19 @@ async function loadPostgres(schema: string, s: Synthetic, label: string): Promis
     await client.query(`SET maintenance_work_mem = '1GB'`);
     const indexes = await pgIndexes(client);
     for (const index of indexes) await client.query(`DROP INDEX "${index.name}"`);
+    // The primary key too: random UUIDs inserted one by one into a 10-million-entry B-tree cost more than sorting them once.
+    const primaryKey = await pgPrimaryKey(client);
+    await client.query(`ALTER TABLE ledger_events DROP CONSTRAINT "${primaryKey.name}"`);
     const bar = progressBar(`  ${label}: ledger events`, EVENTS);
     let start = performance.now();
     let rows = 0;
     let bodyBytes = 0;
-    // Each slice becomes COPY text as soon as it is made (its rows die young); a few slices a COPY.
-    let batch: string[] = [];
+    // Each slice becomes COPY bytes as soon as it is made (its rows die young); a few slices a COPY.
+    let batch: Buffer[] = [];
     let batchRows = 0;
     let inFlight: Promise<void> | undefined;
     const flush = async () => {
-      const data = Buffer.from(batch.join(''), 'utf8');
+      const data = Buffer.concat(batch);
       const count = batchRows;
       batch = [];
       batchRows = 0;
@@ -479,7 +540,7 @@ async function loadPostgres(schema: string, s: Synthetic, label: string): Promis
       });
     };
     for (const part of slices(s)) {
-      batch.push(copyText(part));
+      batch.push(copyBytes(part));
       batchRows += part.length;
       for (const row of part) bodyBytes += row[8].length;
       if (batch.length >= COPY_SLICES) await flush();
@@ -490,6 +551,8 @@ async function loadPostgres(schema: string, s: Synthetic, label: string): Promis
     bar.stop();
     const insertMs = performance.now() - start;
     start = performance.now();
+    process.stderr.write(`  ${label}: ADD ${primaryKey.definition}\n`);
+    await client.query(`ALTER TABLE ledger_events ADD CONSTRAINT "${primaryKey.name}" ${primaryKey.definition}`);
     for (const index of indexes) {
       process.stderr.write(`  ${label}: CREATE INDEX ${index.name}\n`);
       await client.query(index.definition.replace(' ON ONLY ', ' ON '));
@@ -500,6 +563,7 @@ async function loadPostgres(schema: string, s: Synthetic, label: string): Promis
     const analyzeMs = performance.now() - start;
     const after = (await pgIndexes(client)).map((i) => i.name);
     if (after.join() !== indexes.map((i) => i.name).join()) throw new Error(`indexes after the load (${after.join()}) differ from the migrations' (${indexes.map((i) => i.name).join()})`);
+    if ((await pgPrimaryKey(client)).definition !== primaryKey.definition) throw new Error('the primary key was not restored');
     return { rows, bodyBytes, insertMs, indexMs, analyzeMs, indexes: after };
   } finally {
     await client.end();
@@ -597,7 +661,7 @@ async function plan(runtime: Runtime, s: Synthetic, window: { from: string; to: 
   const text = rows.map((r) => Object.values(r).join(' ')).join('\n');
   if (process.env.BENCH_INCIDENT_PLAN) process.stderr.write(`${text}\n`);
   const names = text.match(/\b(ledger_events_by_\w+|ledger_events_pending|\w+_idx|\w+_pkey|sqlite_autoindex_\w+)\b/g) ?? [];
-  const used = [...new Set(names.map((name) => name.replace(/^ledger_events_\d{4}_\d{2}_/, 'partitions\' ')))];
+  const used = [...new Set(names.map((name) => (/^ledger_events_\d{4}_\d{2}_/.test(name) ? `${name.replace(/^ledger_events_\d{4}_\d{2}_/, '')} (each partition)` : name)))];
   const scan = /Seq Scan|SCAN ledger_events(?! USING)/.test(text) ? ['full scan'] : [];
   const sort = /TEMP B-TREE|Sort/.test(text) ? ['sort'] : [];
   return [...used, ...scan, ...sort].join(' + ');
@@ -662,7 +726,7 @@ async function benchStore(kind: Kind, s: Synthetic): Promise<Figures> {
     let runtime = await env.open();
     for (const month of months()) await ensureLedgerPartition(runtime.database.db, runtime.database.flavour, month);
     await runtime.close();
-    const load = kind === 'postgres' ? await loadPostgres(env.pgSchema!, s, name) : loadSqlite(env.config.databaseUrl, s, name);
+    const load = kind === 'postgres' ? await loadPostgres(env.pgSchema!, s, name) : await loadSqlite(env.config.databaseUrl, s, name);
     runtime = await env.open();
     try {
       await prepareStore(runtime, s);
