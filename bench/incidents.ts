@@ -645,14 +645,13 @@ function check(radius: BlastRadius, s: Synthetic, store: string): void {
   if (problems.length) throw new Error(`blast radius on ${store} is wrong: ${problems.join('; ')}`);
 }
 
-/** The compromised actor's granted reads of persons in the window, as computeBlastRadius selects them. */
+/** The compromised actor's events naming a person in the window, as computeBlastRadius selects them (the kind is checked on the rows). */
 function sameRows(db: Kysely<Schema>, s: Synthetic, window: { from: string; to: string }) {
   return db
     .selectFrom('ledger_events')
     .where('actor_id', '=', s.compromised.id)
     .where('at', '>=', window.from)
     .where('at', '<=', window.to)
-    .where('kind', '=', 'access_granted')
     .where('person_id', 'is not', null);
 }
 
@@ -693,7 +692,7 @@ async function measure(runtime: Runtime, s: Synthetic, name: string): Promise<Ar
   // Baseline: the same rows fetched by one indexed query, nothing parsed nor counted.
   const plain: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const t = await timed(() => sameRows(db, s, window).select(['person_id', 'body']).execute());
+    const t = await timed(async () => (await sameRows(db, s, window).select(['kind', 'person_id', 'body']).execute()).filter((r) => r.kind === 'access_granted'));
     if (t.value.length !== s.expected.events) throw new Error(`the plain query returned ${t.value.length} rows, expected ${s.expected.events}`);
     plain.push(t.ms);
   }
