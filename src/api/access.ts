@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { FIELD_CLASSES, NotFoundError, ValidationError, type FieldClass, type PersonFile } from '../domain/index.ts';
 import { DENIAL_REASONS, type AccessDecision, type DenialReason } from '../policy/index.ts';
-import type { PersonStore, Executor } from '../store/index.ts';
+import type { PersonRecord, PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
 import { appendEvent } from '../ledger/index.ts';
@@ -138,6 +138,27 @@ export async function admitted(
   });
   if (await refusedByGuard(db, request, reply, admission, { operation, ...(personIds.length === 1 ? { personId: personIds[0]! } : {}) }, decision)) return false;
   return disclosed;
+}
+
+/**
+ * One file read through the guard, as staff and partner systems read it: bank changes due are
+ * settled first (payments read that class), the guard admits and records, and exactly the
+ * recorded classes are opened. Undefined when the guard refused (the answer is already sent).
+ */
+export async function guardedFileRead(
+  db: Executor,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  decision: Extract<AccessDecision, { allowed: true }>,
+  personId: string,
+  settleBank: (personId: string) => Promise<unknown>,
+): Promise<{ id: string; status: PersonRecord['status']; fields: PersonFile; decision: ReturnType<typeof decisionView> } | undefined> {
+  if (decision.classes.includes('bank')) await settleBank(personId);
+  const disclosed = await admitted(db, request, reply, decision, [personId], 'read');
+  if (!disclosed) return undefined;
+  const released = disclosed.get(personId)!;
+  const record = await request.server.persons.read(personId, released);
+  return { id: record.id, status: record.status, fields: onlyDecided(record.fields, released), decision: decisionView(decision) };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { authorize } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { accessErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, onlyDecided, parseClasses, purposeOr422, refuse } from '../access.ts';
+import { accessErrorResponses, birthDateReader, ClassesQuery, DecisionViewSchema, guardedFileRead, parseClasses, purposeOr422, refuse } from '../access.ts';
 import { requireMachineClient } from '../machine.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 
@@ -56,13 +56,7 @@ export function partnerPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
           birthDateOf,
         });
         if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
-        // Payments read the bank class: a change whose cooling-off just ended is applied first (and recorded as read).
-        if (decision.classes.includes('bank')) await runtime.bank.settleDue(personId);
-        const disclosed = await admitted(db, request, reply, decision, [personId], 'read');
-        if (!disclosed) return reply;
-        const released = disclosed.get(personId)!;
-        const record = await runtime.persons.read(personId, released);
-        return { id: record.id, status: record.status, fields: onlyDecided(record.fields, released), decision: decisionView(decision) };
+        return (await guardedFileRead(db, request, reply, decision, personId, (id) => runtime.bank.settleDue(id))) ?? reply;
       },
     );
   };

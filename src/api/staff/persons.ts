@@ -6,7 +6,7 @@ import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type Ac
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-import { accessErrorResponses as staffErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, guardedActor, onlyDecided, parseClasses, purposeOr422, recordGrant, refusedByGuard, refuse } from '../access.ts';
+import { accessErrorResponses as staffErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, guardedActor, guardedFileRead, parseClasses, purposeOr422, recordGrant, refusedByGuard, refuse } from '../access.ts';
 import type { SearchCriterion } from '../../guard/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
@@ -93,13 +93,7 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!purpose) return reply;
         const decision = await decideFor(request, personId, purpose, 'read', classes);
         if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
-        // Payments read the bank class: a change whose cooling-off just ended is applied first (and recorded as read).
-        if (decision.classes.includes('bank')) await runtime.bank.settleDue(personId);
-        const disclosed = await admitted(db, request, reply, decision, [personId], 'read');
-        if (!disclosed) return reply;
-        const released = disclosed.get(personId)!;
-        const record = await runtime.persons.read(personId, released);
-        return { id: record.id, status: record.status, fields: onlyDecided(record.fields, released), decision: decisionView(decision) };
+        return (await guardedFileRead(db, request, reply, decision, personId, (id) => runtime.bank.settleDue(id))) ?? reply;
       },
     );
 
