@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
-import type { Keyring } from '../crypto/index.ts';
 import { ConflictError, NotFoundError, ValidationError, type FieldClass, type ValidationIssue as Issue } from '../domain/index.ts';
 import { revokeAllSessions, revokeMachineClient } from '../identity/index.ts';
 import { appendEvent, type EventInput, type EventKind, type Ledger } from '../ledger/index.ts';
@@ -489,7 +488,7 @@ export class Incidents {
         };
       }
       case 'check_exports': {
-        const { actors, accounts } = await this.#actorsOf(compromised);
+        const { accounts } = await this.#actorsOf(compromised);
         let query = db.selectFrom('exports').select(['id', 'recipient_organisation_id', 'purpose', 'status', 'requested_at', 'decided_at', 'row_count', 'downloads', 'requested_by', 'decided_by']).where('requested_at', '<=', row.window_to);
         const orgs = compromised.organisations;
         query = query.where((eb) =>
@@ -505,7 +504,6 @@ export class Incidents {
           : [];
         const ids = new Set(exports.map((e) => e.id));
         const traces = traced.map((t) => JSON.parse(t.body) as { details: Record<string, unknown> }).filter((b) => ids.has(String(b.details.export ?? '')));
-        void actors;
         return {
           action,
           summary: exports.length
@@ -575,16 +573,14 @@ export class Incidents {
     return opened;
   }
 
-  planNotices(id: string, by: { accountId: string | null }): Promise<{ planned: number; already: number }> {
-    return this.#row(id).then(async (row) => {
-      await this.#scopeOrThrow(row);
-      if (row.status === 'closed') throw new ConflictError('Incident clos : rouvrez-en un nouveau.', 'incident_closed');
-      return this.notices.plan(row, by);
-    });
+  async planNotices(id: string, by: { accountId: string | null }): Promise<{ planned: number; already: number }> {
+    const row = await this.#open(id);
+    await this.#scopeOrThrow(row);
+    return this.notices.plan(row, by);
   }
 
-  runNotices(id: string, by: { accountId: string | null }, options: { batchSize?: number; maxBatches?: number; progress?: ScopeProgress } = {}): Promise<NoticeRun> {
-    return this.#row(id).then((row) => this.notices.run(row, by, options));
+  async runNotices(id: string, by: { accountId: string | null }, options: { batchSize?: number; maxBatches?: number; progress?: ScopeProgress } = {}): Promise<NoticeRun> {
+    return this.notices.run(await this.#row(id), by, options);
   }
 
   noticeStatus(id: string): Promise<NoticeStatus> {
@@ -592,4 +588,3 @@ export class Incidents {
   }
 }
 
-export type { Keyring };
