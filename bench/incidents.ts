@@ -45,7 +45,7 @@ import { seedDatabase } from '../src/seed/index.ts';
 import { generateChunk } from '../src/seed/population.ts';
 import { chunks, type Schema } from '../src/store/index.ts';
 import { PG_URL, testEnvironment, type TestEnvironment } from '../test/helpers/backend.ts';
-import type { TableFn } from './policy.ts';
+import { prng, type TableFn } from './policy.ts';
 
 type Kind = 'sqlite' | 'postgres';
 
@@ -86,17 +86,6 @@ const seconds = (t: number) => `${(t / 1000).toFixed(1)} s`;
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-/** A small deterministic generator: every run writes the same ledger (ids and salts aside). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The synthetic ledger

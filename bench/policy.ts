@@ -20,8 +20,8 @@ const NOW = new Date('2027-06-15T10:00:00Z');
 const ROLES = ['counsellor', 'indemnisation_agent', 'partner_staff', 'partner_system', 'call_centre_operator'];
 const PURPOSES = ['accompagnement', 'indemnisation', 'accompagnement_jeunes', 'accompagnement_handicap', 'insertion_rsa', 'formation', 'verification_droits', 'entree_formation', 'relation_usager'];
 
-/** A small deterministic generator, so every run decides the same requests. */
-function prng(seed: number): () => number {
+/** A small deterministic generator (mulberry32), so every run decides the same requests. */
+export function prng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
