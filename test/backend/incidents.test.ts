@@ -41,6 +41,8 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
   let radius: BlastRadius;
   let attackStart: Date;
   let attackEnd: Date;
+  let colleagueSession: string;
+  let shared: string;
   const by = { accountId: null };
 
   before(async () => {
@@ -54,7 +56,8 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
     attacker = await actorIdOf(sim.ctx, ATTACKER);
     // A colleague of the same organisation reads one of the same files in the window, lawfully.
     const colleague = await simSignIn(sim.ctx, await actorIdOf(sim.ctx, COLLEAGUE), newClient(sim.ctx), new Traffic());
-    const shared = [...receivedBy(sim, attacker).persons.keys()][0]!;
+    colleagueSession = colleague.session.publicId;
+    shared = [...receivedBy(sim, attacker).persons.keys()][0]!;
     const lawful = await colleague.request('GET', `/api/staff/persons/${shared}`, { purpose: 'accompagnement_jeunes' });
     assert.equal(lawful.status, 200);
     attackEnd = new Date();
@@ -282,6 +285,27 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
     }
   });
 
+  it('a stolen session names only the requests made with it, not its account’s other sessions nor anyone else’s', async () => {
+    const colleague = await actorIdOf(sim.ctx, COLLEAGUE);
+    // The same colleague, signed in a second time: that session's reads are not the stolen one's.
+    const other = await simSignIn(sim.ctx, colleague, newClient(sim.ctx), new Traffic());
+    const second = [...receivedBy(sim, attacker).persons.keys()][1]!;
+    assert.equal((await other.request('GET', `/api/staff/persons/${second}`, { purpose: 'accompagnement_jeunes' })).status, 200);
+    const theft = await runtime.incidents.declare(
+      { title: 'Cookie de session volé', vector: 'session_theft', description: 'Session du conseiller rejouée depuis un autre poste.', compromised: { actors: [], organisations: [], clients: [], sessions: [colleagueSession] }, windowFrom: attackStart, windowTo: new Date(), awareAt: new Date() },
+      by,
+    );
+    const scoped = await runtime.incidents.scope(theft.id, by);
+    assert.deepEqual(scoped.persons.map((p) => p.personId), [shared]);
+    assert.deepEqual(scoped.persons[0]!.via, [colleague]);
+    assert.deepEqual(scoped.persons[0]!.classes, receivedBy(sim, attacker).persons.get(shared));
+    // A job seeker's session cannot be declared: it reads only its own file.
+    await assert.rejects(
+      runtime.incidents.declare({ title: 'x', vector: 'session_theft', description: 'test', compromised: { actors: [], organisations: [], clients: [], sessions: ['unknown-session'] }, windowFrom: attackStart, windowTo: new Date(), awareAt: new Date() }, by),
+      (error: { issues?: Array<{ field: string }> }) => error.issues?.some((i) => i.field === 'body.compromised.sessions[0]') === true,
+    );
+  });
+
   it('an overlapping incident counts nobody twice, and an empty window says so', async () => {
     const second = await runtime.incidents.declare(
       { title: 'Même compte, signalement du partenaire', vector: 'account_takeover', description: 'Signalement par la mission locale.', compromised: { actors: [attacker], organisations: [], clients: [], sessions: [] }, windowFrom: attackStart, windowTo: attackEnd, awareAt: attackEnd },
@@ -290,7 +314,8 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
     const overlap = await runtime.incidents.scope(second.id, by);
     assert.equal(overlap.totals.persons, radius.persons.length);
     assert.equal(overlap.totals.alsoInOtherIncidents, radius.persons.length);
-    assert.deepEqual(overlap.totals.otherIncidents, [radius.reference]);
+    // The first incident, and the stolen session's (which holds one of the same persons).
+    assert.deepEqual(overlap.totals.otherIncidents, [radius.reference, 'INC-' + radius.reference.slice(4, 8) + '-0002']);
     assert.equal(await personsExposedByAnyIncident(runtime.database.db), radius.persons.length);
     const before = new Date(attackStart.getTime() - 3_600_000);
     const empty = await runtime.incidents.declare(
@@ -409,8 +434,8 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     // A second factor older than five minutes: no action, no document.
     const dpoAccount = (await db().selectFrom('accounts').select('id').where('login', '=', DPO).executeTakeFirstOrThrow()).id;
     await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', dpoAccount).execute();
-    for (const url of [`/api/security/incidents/${opened.id}/documents/${pdfId}`, `/api/security/incidents/${opened.id}/actions/revoke_access`]) {
-      const res = await call(DPO, url.includes('actions') ? 'POST' : 'GET', url);
+    for (const url of [`/api/security/incidents/${opened.id}/documents/${pdfId}`, `/api/security/incidents/${opened.id}/actions/revoke_access`, `/api/security/incidents/${opened.id}/notices/run`]) {
+      const res = await call(DPO, url.includes('documents') ? 'GET' : 'POST', url, url.includes('notices') ? {} : undefined);
       assert.equal(res.statusCode, 403, res.body);
       assert.equal(res.json().error, 'step_up_required');
     }
@@ -432,6 +457,28 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     const closed = await call(RSSI, 'POST', `/api/security/incidents/${opened.id}/close`, { note: 'Compte revérifié, lecture d’un leurre par erreur de manipulation.' });
     assert.equal(closed.statusCode, 200, closed.body);
     assert.equal((await call(RSSI, 'POST', `/api/security/incidents/${opened.id}/scope`)).statusCode, 409);
+  });
+
+  it('amends an incident only with a valid change, by the desk, and records it', async () => {
+    const actor = (await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()).id;
+    const now = Date.now();
+    const declared = await call(RSSI, 'POST', '/api/security/incidents', { title: 'À qualifier', vector: 'other', description: 'Signalement à vérifier.', compromised: { actors: [actor] }, windowFrom: new Date(now - 3_600_000).toISOString(), windowTo: new Date(now).toISOString(), awareAt: new Date(now).toISOString() });
+    assert.equal(declared.statusCode, 201, declared.body);
+    const id = declared.json().id as string;
+    const url = `/api/security/incidents/${id}`;
+    assert.equal((await call(COUNSELLOR, 'PATCH', url, { vector: 'insider' })).statusCode, 403);
+    const reversed = await call(RSSI, 'PATCH', url, { windowFrom: new Date(now).toISOString(), windowTo: new Date(now - 7_200_000).toISOString() });
+    assert.equal(reversed.statusCode, 400, reversed.body);
+    assert.ok((reversed.json().issues as Array<{ field: string }>).some((i) => i.field === 'body.windowTo'));
+    assert.equal((await call(RSSI, 'PATCH', url, {})).statusCode, 400, 'an empty change is no change');
+    const row = await db().selectFrom('incidents').select(['vector', 'window_from', 'window_to']).where('id', '=', id).executeTakeFirstOrThrow();
+    assert.equal(row.vector, 'other');
+    assert.equal(row.window_to, new Date(now).toISOString());
+    const amended = await call(DPO, 'PATCH', url, { vector: 'insider' });
+    assert.equal(amended.statusCode, 200, amended.body);
+    assert.equal(amended.json().vector, 'insider');
+    const steps = (await call(RSSI, 'GET', url)).json().timeline as Array<{ kind: string }>;
+    assert.deepEqual(steps.map((s) => s.kind), ['incident_declared', 'incident_amended']);
   });
 
   it('the command line declares, scopes with progress and writes the CSV, drafts for the CNIL, and refuses bad input by the option', async () => {
