@@ -343,9 +343,9 @@ export class Incidents {
     const classesSeen = await this.#d.db.selectFrom('incident_exposures').select('classes').distinct().where('incident_id', '=', id).where('decoy', '=', 0).execute();
     for (const r of classesSeen) for (const h of assessRisk(JSON.parse(r.classes) as FieldClass[]).harms) harms.add(h);
     const notices = await this.notices.status(id);
-    const version = (await latestDocument(this.#d.db, id, 'cnil_json'))?.version ?? 0;
+    const latestJson = await latestDocument(this.#d.db, id, 'cnil_json');
     const draft = buildCnilDraft({
-      version: version + 1,
+      version: (latestJson?.version ?? 0) + 1,
       asOf,
       controller: this.#d.controller,
       dpo: this.#d.dpoContact,
@@ -358,7 +358,6 @@ export class Incidents {
       timeline: steps.map((s) => ({ at: s.at, step: s.summary })),
     });
     // The version is part of the content: compare against the latest with its own number first.
-    const latestJson = await latestDocument(this.#d.db, id, 'cnil_json');
     if (latestJson) {
       const same = { ...draft, notification: { ...draft.notification, version: latestJson.version } };
       if (sha256Hex(Buffer.from(JSON.stringify(same, null, 2) + '\n', 'utf8')) === latestJson.sha256) {
