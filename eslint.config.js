@@ -16,6 +16,13 @@ export default tseslint.config(
     },
   },
   {
+    // The web application runs in the browser.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', navigator: 'readonly', DOMException: 'readonly', Intl: 'readonly', HTMLElement: 'readonly', HTMLHeadingElement: 'readonly' },
+    },
+  },
+  {
     // Tests build deliberately malformed input: `any` is the honest type there.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -73,7 +73,10 @@ async function dropLeftoverSchemas() {
 if (!only) {
   step('lint (eslint)', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
   step('type-check (tsc --noEmit)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit']);
+  step('type-check the web application (tsc -p web)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'web', '--noEmit']);
 }
+// The browser tests drive the built application: build it once, before the suites (when stale).
+if (!only || only === 'sqlite' || only === 'postgres') step('build the web application (vite)', process.execPath, [join(root, 'scripts/build-web.mjs')]);
 if (!only || only === 'unit') suite('unit tests', 'unit');
 if (!only || only === 'sqlite') suite('backend suite on SQLite', 'backend', { REMPART_TEST_BACKEND: 'sqlite' });
 let postgresNote = '';

@@ -32,6 +32,7 @@ import { myJournalRoutes } from './me/journal.ts';
 import { accessReportRoutes } from './security/access-reports.ts';
 import { freezeRoutes } from './bank/freeze.ts';
 import { myBankDetailsRoutes } from './me/bank-details.ts';
+import { registerSecurityHeaders, webRoutes } from './web.ts';
 
 export interface ServerOptions {
   /**
@@ -62,6 +63,7 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
     void reply.header('x-request-id', request.id);
   });
 
+  await registerSecurityHeaders(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -96,6 +98,7 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
   await app.register(myJournalRoutes(runtime), { prefix: '/api/me' });
   await app.register(myBankDetailsRoutes(runtime), { prefix: '/api/me/bank-details' });
   await app.register(freezeRoutes(runtime));
+  await app.register(webRoutes);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
   });

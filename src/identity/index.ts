@@ -18,6 +18,7 @@ export {
   awaitsSecondFactor,
   createSession,
   csrfMatches,
+  csrfTokenFor,
   fingerprintOf,
   listSessions,
   networkOf,

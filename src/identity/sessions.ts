@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { hashToken } from './tokens.ts';
@@ -47,6 +47,16 @@ export interface IssuedSession {
   expiresAt: string;
 }
 
+/**
+ * The session's anti-forgery token, derived from the session token (a secret only the cookie
+ * holds): the server can hand it again to the page that holds the cookie (`GET /api/auth/session`,
+ * same origin only), so a reloaded page or a second tab can still act, while another site, which
+ * can send the cookie but not read a response, cannot learn it.
+ */
+export function csrfTokenFor(sessionToken: string): string {
+  return createHmac('sha256', sessionToken).update('rempart-csrf-v1').digest('base64url');
+}
+
 export async function createSession(
   db: Executor,
   accountId: string,
@@ -56,7 +66,7 @@ export async function createSession(
 ): Promise<IssuedSession> {
   const now = options.now ?? new Date();
   const token = randomBytes(32).toString('base64url');
-  const csrfToken = randomBytes(32).toString('base64url');
+  const csrfToken = csrfTokenFor(token);
   const publicId = randomBytes(12).toString('base64url');
   const limits = SESSION_LIMITS[kind];
   const expiresAt = options.expiresAt ?? new Date(now.getTime() + limits.absoluteSeconds * 1000).toISOString();

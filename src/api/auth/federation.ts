@@ -117,6 +117,20 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
   return async (app) => {
     app.get(
+      '/providers',
+      {
+        schema: {
+          tags: [TAG],
+          summary: 'Fournisseurs d’identité configurés sur ce service (la page de connexion n’affiche que leurs boutons)',
+          response: { 200: Type.Object({ providers: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), accountKind: Type.String() })) }) },
+        },
+      },
+      async () => ({
+        providers: (Object.keys(PROVIDER_RULES) as FederationProvider[]).filter((p) => parties.isEnabled(p)).map((p) => ({ id: p, name: PROVIDER_RULES[p].displayName, accountKind: PROVIDER_RULES[p].accountKind })),
+      }),
+    );
+
+    app.get(
       '/:provider/start',
       {
         schema: {

@@ -2,10 +2,12 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import {
+  awaitsSecondFactor,
   beginTotpEnrolment,
   blockedUntil,
   clearFailures,
   confirmTotpEnrolment,
+  csrfTokenFor,
   listFactors,
   listSessions,
   loginWithPassword,
@@ -16,6 +18,7 @@ import {
   revokeSession,
   secondFactorScope,
   SESSION_COOKIE,
+  staffMemberOf,
   upgradeSession,
   verifySecondFactor,
   type IssuedSession,
@@ -98,13 +101,41 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
       authenticated.get(
         '/session',
-        { config: { beforeSecondFactor: 'always' }, schema: { tags: ['authentification'], summary: 'La session en cours', response: { 200: Type.Object({ account: Type.Object({ id: Type.String(), kind: Type.String(), login: Type.String() }), session: SessionView }), 401: ErrorSchema } } },
+        {
+          config: { beforeSecondFactor: 'always' },
+          schema: {
+            tags: ['authentification'],
+            summary: 'La session en cours, son jeton anti-falsification (même origine seulement) et, pour un agent, son organisation et ses rôles',
+            response: {
+              200: Type.Object({
+                account: Type.Object({ id: Type.String(), kind: Type.String(), login: Type.String() }),
+                session: SessionView,
+                awaitsSecondFactor: Type.Boolean(),
+                csrfToken: Type.String(),
+                staff: Type.Union([Type.Object({ organisation: Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String() }), roles: Type.Array(Type.String()), displayName: Type.String() }), Type.Null()]),
+              }),
+              401: ErrorSchema,
+            },
+          },
+        },
         async (request) => {
           const s = request.session!;
           const a = request.account!;
+          const member = a.kind === 'staff' ? await staffMemberOf(db, a.id) : undefined;
+          const staff = member
+            ? await db
+                .selectFrom('actors')
+                .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
+                .select(['organisations.id', 'organisations.name', 'organisations.kind', 'actors.display_name'])
+                .where('actors.id', '=', member.actorId)
+                .executeTakeFirst()
+            : undefined;
           return {
             account: { id: a.id, kind: a.kind, login: a.login },
             session: { id: s.public_id, createdAt: s.created_at, lastSeenAt: s.last_seen_at, expiresAt: s.expires_at, network: s.network, secondFactorAt: s.second_factor_at },
+            awaitsSecondFactor: awaitsSecondFactor(s),
+            csrfToken: csrfTokenFor(request.cookies[SESSION_COOKIE]!),
+            staff: member && staff ? { organisation: { id: staff.id, name: staff.name, kind: staff.kind }, roles: member.roles, displayName: staff.display_name } : null,
           };
         },
       );

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Builds the web application (web/ → web/dist) with Vite, unless it is already up to date:
+// `npm start` runs this first, so `npm install && npm start` serves the interface.
+// `--force` rebuilds whatever the dates say.
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const web = join(root, 'web');
+const stamp = join(web, 'dist', '.built');
+
+function newest(path) {
+  const info = statSync(path);
+  if (!info.isDirectory()) return info.mtimeMs;
+  let latest = 0;
+  for (const entry of readdirSync(path)) {
+    if (entry === 'dist') continue;
+    latest = Math.max(latest, newest(join(path, entry)));
+  }
+  return latest;
+}
+
+const sources = Math.max(newest(web), newest(join(root, 'package-lock.json')));
+const force = process.argv.includes('--force');
+if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= sources) {
+  process.stdout.write('Interface web à jour (web/dist).\n');
+  process.exit(0);
+}
+
+process.stdout.write('Construction de l’interface web (Vite)…\n');
+const started = Date.now();
+const { build } = await import('vite');
+await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'warn' });
+writeFileSync(stamp, new Date().toISOString() + '\n');
+process.stdout.write(`Interface web construite en ${((Date.now() - started) / 1000).toFixed(1)} s (web/dist).\n`);

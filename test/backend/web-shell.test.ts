@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
+import { BACKEND } from '../helpers/backend.ts';
+import { browserSkip, checkPage, DEMO_PASSWORD, openPage, openWebWorld, signInThroughPage, type WebWorld } from '../helpers/browser.ts';
+
+describe(`web application: headers, home, sign-in and first enrolment in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 180_000 }, () => {
+  let world: WebWorld;
+
+  before(async () => {
+    world = await openWebWorld();
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('serves every page with a CSP without unsafe-inline, HSTS and no framing; the API too', async () => {
+    for (const path of ['/', '/connexion', '/mon-espace', '/api/health']) {
+      const res = await fetch(`${world.origin}${path}`);
+      assert.equal(res.status, 200, path);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'self'/, path);
+      assert.match(csp, /script-src 'self'(;|$)/, `${path}: scripts from this origin only`);
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.match(csp, /object-src 'none'/, path);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, path);
+      assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=\d{7,}; includeSubDomains/, path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path);
+    }
+    const html = await (await fetch(`${world.origin}/console`)).text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script in the page');
+    assert.doesNotMatch(html, /\sstyle="/, 'no inline style in the page');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'the page loads its script from /assets/');
+    const script = await fetch(`${world.origin}${asset}`);
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('cache-control') ?? '', /immutable/);
+    const unknownApi = await fetch(`${world.origin}/api/nothing-here`);
+    assert.equal(unknownApi.status, 404, 'an unknown API address is a JSON 404, not the application');
+  });
+
+  it('shows the home page and the sign-in page, accessible and phone-sized', async () => {
+    const watched = await openPage(world);
+    await watched.page.goto(`${world.origin}/`);
+    await watched.page.getByRole('heading', { level: 1, name: 'Rempart' }).waitFor();
+    await checkPage(watched, 'accueil');
+    await watched.page.getByRole('link', { name: /Espace demandeur d’emploi/ }).click();
+    // A space needs a session: the browser lands on the sign-in page.
+    await watched.page.getByRole('heading', { level: 1, name: 'Se connecter à Rempart' }).waitFor();
+    assert.equal(new URL(watched.page.url()).pathname, '/connexion');
+    await checkPage(watched, 'connexion');
+    await watched.context.close();
+  });
+
+  it('refuses a wrong password with a message, and makes a counsellor enrol a second factor before anything opens', async () => {
+    const watched = await openPage(world);
+    const { page } = watched;
+    await signInThroughPage(page, world.origin, 'conseiller.bastide.1', 'pas le bon mot de passe');
+    await page.getByText('Identifiant ou mot de passe incorrect.').waitFor();
+    assert.ok(watched.refusals.includes('401 POST /api/auth/login'));
+
+    await signInThroughPage(page, world.origin, 'conseiller.bastide.1', DEMO_PASSWORD);
+    await page.getByRole('heading', { name: /second facteur obligatoire/ }).waitFor();
+    await checkPage(watched, 'connexion-enrolement');
+    // The space stays closed while the factor is not enrolled.
+    const closed = await page.evaluate(async () => (await fetch('/api/staff/caseload')).status);
+    assert.equal(closed, 403);
+
+    await page.getByRole('button', { name: 'Utiliser une application d’authentification' }).click();
+    const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
+    await page.getByLabel('Premier code').fill(code);
+    await page.getByRole('button', { name: 'Activer' }).click();
+    await page.getByRole('heading', { name: 'Vos codes de secours' }).waitFor();
+    assert.equal(await page.locator('.rempart-codes li').count(), 10);
+    await page.getByRole('button', { name: /J’ai conservé mes codes/ }).click();
+    await page.waitForURL(`${world.origin}/console`);
+
+    // A reload keeps the session and its anti-forgery token: signing out (a POST) works.
+    await page.reload();
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.waitForURL(`${world.origin}/connexion`);
+    const open = await world.server.runtime.database.db
+      .selectFrom('sessions')
+      .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+      .select('sessions.public_id')
+      .where('accounts.login', '=', 'conseiller.bastide.1')
+      .where('sessions.revoked_at', 'is', null)
+      .execute();
+    assert.deepEqual(open, [], 'signing out closed the session on the server');
+    assert.deepEqual(watched.problems, []);
+    await watched.context.close();
+  });
+});

@@ -1,0 +1,198 @@
+import { Button } from '@codegouvfr/react-dsfr/Button';
+import { FranceConnectButton } from '@codegouvfr/react-dsfr/FranceConnectButton';
+import { Input } from '@codegouvfr/react-dsfr/Input';
+import { PasswordInput } from '@codegouvfr/react-dsfr/blocks/PasswordInput';
+import { ProConnectButton } from '@codegouvfr/react-dsfr/ProConnectButton';
+import QRCode from 'qrcode';
+import { useEffect, useState, type FormEvent } from 'react';
+import { useNavigate } from 'react-router';
+import { api, setCsrfToken } from './api.ts';
+import { beginTotpEnrolment, confirmTotpEnrolment, passSecondFactorWithCode, passSecondFactorWithPasskey, registerPasskey, type TotpEnrolment } from './factors.ts';
+import { homeOf, useSession } from './session.tsx';
+import { ErrorNotice, PageTitle, useAction, useLoad } from './ui.tsx';
+
+type Step = 'credentials' | 'second_factor' | 'enrolment' | 'recovery_codes';
+
+interface LoginResult {
+  account: { id: string; kind: string };
+  csrfToken: string;
+  secondFactor: 'required' | 'enrolment_required' | 'not_required';
+}
+
+/**
+ * « Se connecter » for everyone: identifier and password, then the second factor (code or
+ * passkey). Staff without one enrol it here, at their first sign-in: nothing opens before.
+ */
+export function SignIn() {
+  const navigate = useNavigate();
+  const { refresh, state } = useSession();
+  const [step, setStep] = useState<Step>('credentials');
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [enrolment, setEnrolment] = useState<TotpEnrolment & { qr: string }>();
+  const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
+  const providers = useLoad(() => api<{ providers: Array<{ id: string; name: string; accountKind: string }> }>('/api/auth/oidc/providers', { quiet401: true }));
+
+  const finish = async () => {
+    const info = await refresh();
+    if (info) navigate(homeOf(info));
+  };
+
+  const signIn = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    const result = await api<LoginResult>('/api/auth/login', { method: 'POST', body: { login: login.trim(), password }, quiet401: true });
+    setCsrfToken(result.csrfToken);
+    setPassword('');
+    if (result.secondFactor === 'required') setStep('second_factor');
+    else if (result.secondFactor === 'enrolment_required') setStep('enrolment');
+    else await finish();
+  });
+  const withCode = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    await passSecondFactorWithCode(code);
+    await finish();
+  });
+  const withPasskey = useAction(async () => {
+    await passSecondFactorWithPasskey();
+    await finish();
+  });
+  const startTotp = useAction(async () => {
+    const begun = await beginTotpEnrolment();
+    setEnrolment({ ...begun, qr: await QRCode.toDataURL(begun.otpauthUri, { margin: 1, width: 220 }) });
+  });
+  const confirmTotp = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    if (!enrolment) return;
+    setRecoveryCodes(await confirmTotpEnrolment(enrolment.factorId, code));
+    setStep('recovery_codes');
+  });
+  const enrolPasskey = useAction(async () => {
+    const codes = await registerPasskey('Clé d’accès enregistrée à la connexion');
+    if (codes?.length) {
+      setRecoveryCodes(codes);
+      setStep('recovery_codes');
+    } else await finish();
+  });
+
+  useEffect(() => {
+    if (state.status === 'signed_in' && step === 'credentials') navigate(homeOf(state.info), { replace: true });
+  }, [state, step, navigate]);
+
+  const franceConnect = providers.data?.providers.find((p) => p.id === 'franceconnect');
+  const proConnect = providers.data?.providers.find((p) => p.id === 'proconnect');
+
+  return (
+    <div className="fr-grid-row fr-grid-row--center">
+      <div className="fr-col-12 fr-col-md-8 fr-col-lg-6">
+        <PageTitle title="Se connecter">Se connecter à Rempart</PageTitle>
+        {state.status === 'anonymous' && state.lost ? <p className="fr-alert fr-alert--info fr-alert--sm fr-mb-3w">Votre session a pris fin : reconnectez-vous.</p> : null}
+
+        {step === 'credentials' ? (
+          <>
+            {franceConnect || proConnect ? (
+              <div className="fr-mb-4w">
+                {franceConnect ? (
+                  <>
+                    <h2 className="fr-h5">Demandeur d’emploi</h2>
+                    <FranceConnectButton url="/api/auth/oidc/franceconnect/start" />
+                  </>
+                ) : null}
+                {proConnect ? (
+                  <>
+                    <h2 className="fr-h5">Agent ou partenaire</h2>
+                    <ProConnectButton url="/api/auth/oidc/proconnect/start" />
+                  </>
+                ) : null}
+                <p className="fr-hr-or">ou</p>
+              </div>
+            ) : null}
+            <h2 className="fr-h5">Avec votre identifiant</h2>
+            <ErrorNotice error={signIn.error} title="Connexion impossible" />
+            <form onSubmit={(event) => void signIn.run(event)}>
+              <Input label="Identifiant" hintText="Votre adresse électronique, ou l’identifiant d’agent donné par votre organisation" nativeInputProps={{ name: 'login', autoComplete: 'username', required: true, value: login, onChange: (e) => setLogin(e.target.value) }} />
+              <PasswordInput label="Mot de passe" nativeInputProps={{ name: 'password', autoComplete: 'current-password', required: true, value: password, onChange: (e) => setPassword(e.target.value) }} />
+              <Button type="submit" disabled={signIn.busy} className="fr-mt-2w">
+                Se connecter
+              </Button>
+            </form>
+          </>
+        ) : null}
+
+        {step === 'second_factor' ? (
+          <>
+            <h2 className="fr-h5">Second facteur</h2>
+            <p>Saisissez le code à six chiffres de votre application d’authentification, ou un code de secours. Vous pouvez aussi utiliser votre clé d’accès.</p>
+            <ErrorNotice error={withCode.error ?? withPasskey.error} title="Second facteur refusé" />
+            <form onSubmit={(event) => void withCode.run(event)}>
+              <Input label="Code à usage unique" nativeInputProps={{ name: 'code', autoComplete: 'one-time-code', inputMode: 'numeric', required: true, value: code, onChange: (e) => setCode(e.target.value) }} />
+              <ul className="fr-btns-group fr-btns-group--inline-sm">
+                <li>
+                  <Button type="submit" disabled={withCode.busy}>
+                    Valider le code
+                  </Button>
+                </li>
+                <li>
+                  <Button type="button" priority="secondary" iconId="fr-icon-fingerprint-line" disabled={withPasskey.busy} onClick={() => void withPasskey.run()}>
+                    Utiliser ma clé d’accès
+                  </Button>
+                </li>
+              </ul>
+            </form>
+          </>
+        ) : null}
+
+        {step === 'enrolment' ? (
+          <>
+            <h2 className="fr-h5">Protégez votre compte : second facteur obligatoire</h2>
+            <p>Votre compte d’agent doit être protégé par un second facteur avant toute consultation. Choisissez une application d’authentification (code à six chiffres) ou une clé d’accès.</p>
+            <ErrorNotice error={startTotp.error ?? confirmTotp.error ?? enrolPasskey.error} />
+            {!enrolment ? (
+              <ul className="fr-btns-group fr-btns-group--inline-sm">
+                <li>
+                  <Button type="button" onClick={() => void startTotp.run()} disabled={startTotp.busy}>
+                    Utiliser une application d’authentification
+                  </Button>
+                </li>
+                <li>
+                  <Button type="button" priority="secondary" iconId="fr-icon-fingerprint-line" onClick={() => void enrolPasskey.run()} disabled={enrolPasskey.busy}>
+                    Enregistrer une clé d’accès
+                  </Button>
+                </li>
+              </ul>
+            ) : (
+              <form onSubmit={(event) => void confirmTotp.run(event)}>
+                <p>Scannez ce code avec votre application, ou saisissez la clé ci-dessous, puis entrez le premier code affiché.</p>
+                <img src={enrolment.qr} alt="Code QR de configuration de l’application d’authentification" width={220} height={220} />
+                <p>
+                  Clé : <code data-testid="totp-secret">{enrolment.secret}</code>
+                </p>
+                <Input label="Premier code" nativeInputProps={{ name: 'code', autoComplete: 'one-time-code', inputMode: 'numeric', required: true, value: code, onChange: (e) => setCode(e.target.value) }} />
+                <Button type="submit" disabled={confirmTotp.busy}>
+                  Activer
+                </Button>
+              </form>
+            )}
+          </>
+        ) : null}
+
+        {step === 'recovery_codes' ? (
+          <>
+            <h2 className="fr-h5">Vos codes de secours</h2>
+            <p>Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les hors de cet ordinateur : ils ne seront plus affichés.</p>
+            <ul className="rempart-codes">
+              {recoveryCodes.map((c) => (
+                <li key={c}>
+                  <code>{c}</code>
+                </li>
+              ))}
+            </ul>
+            <Button type="button" onClick={() => void finish()}>
+              J’ai conservé mes codes, continuer
+            </Button>
+          </>
+        ) : null}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,60 @@
+import { Button } from '@codegouvfr/react-dsfr/Button';
+import { Input } from '@codegouvfr/react-dsfr/Input';
+import { useState, type FormEvent } from 'react';
+import { ApiError } from './api.ts';
+import { passSecondFactorWithCode, passSecondFactorWithPasskey } from './factors.ts';
+import { ErrorNotice, useAction } from './ui.tsx';
+
+/** True when the server asks for a fresh second factor before a sensitive operation. */
+export function needsStepUp(error: unknown): boolean {
+  return error instanceof ApiError && error.code === 'step_up_required';
+}
+
+/**
+ * « Confirmez votre identité » : a sensitive operation (bank details, releasing an account,
+ * break-glass, exports) needs a second factor passed within five minutes. Once passed, the
+ * caller retries its operation.
+ */
+export function StepUp({ onPassed, onCancel }: { onPassed: () => void; onCancel?: () => void }) {
+  const [code, setCode] = useState('');
+  const withCode = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    await passSecondFactorWithCode(code);
+    onPassed();
+  });
+  const withPasskey = useAction(async () => {
+    await passSecondFactorWithPasskey();
+    onPassed();
+  });
+  return (
+    <section className="fr-callout fr-mb-3w" aria-labelledby="step-up-title">
+      <h2 id="step-up-title" className="fr-callout__title fr-h5">
+        Confirmez votre identité
+      </h2>
+      <p className="fr-callout__text fr-text--sm">Opération sensible : saisissez le code de votre application d’authentification (ou un code de secours), ou utilisez votre clé d’accès.</p>
+      <ErrorNotice error={withCode.error ?? withPasskey.error} />
+      <form onSubmit={(event) => void withCode.run(event)}>
+        <Input label="Code à usage unique" nativeInputProps={{ value: code, onChange: (e) => setCode(e.target.value), autoComplete: 'one-time-code', inputMode: 'numeric', name: 'code', required: true }} />
+        <ul className="fr-btns-group fr-btns-group--inline-sm">
+          <li>
+            <Button type="submit" disabled={withCode.busy}>
+              Confirmer
+            </Button>
+          </li>
+          <li>
+            <Button type="button" priority="secondary" iconId="fr-icon-fingerprint-line" onClick={() => void withPasskey.run()} disabled={withPasskey.busy}>
+              Utiliser ma clé d’accès
+            </Button>
+          </li>
+          {onCancel ? (
+            <li>
+              <Button type="button" priority="tertiary" onClick={onCancel}>
+                Annuler
+              </Button>
+            </li>
+          ) : null}
+        </ul>
+      </form>
+    </section>
+  );
+}

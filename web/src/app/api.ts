@@ -1,0 +1,100 @@
+/**
+ * The browser's only way to the API: same origin, the session cookie (httpOnly, never seen
+ * here) and, on every state-changing request, the session's anti-forgery token. The token lives
+ * in memory; after a reload the page asks the server for it again (`GET /api/auth/session`).
+ */
+
+export interface ApiIssue {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly issues: ApiIssue[];
+  constructor(status: number, code: string, message: string, issues: ApiIssue[] = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.issues = issues;
+  }
+}
+
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Listeners told when the server says the session is gone (expired, revoked, signed out elsewhere). */
+const sessionLostListeners = new Set<() => void>();
+export function onSessionLost(listener: () => void): () => void {
+  sessionLostListeners.add(listener);
+  return () => sessionLostListeners.delete(listener);
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  /** Extra headers: a file request's declared purpose and case reference. */
+  headers?: Record<string, string>;
+  /** Do not treat a 401 as a lost session (the sign-in page's own calls). */
+  quiet401?: boolean;
+}
+
+async function send(path: string, options: RequestOptions): Promise<Response> {
+  const method = options.method ?? 'GET';
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  if (!response.ok) {
+    const payload = (await response.json().catch(() => ({}))) as { error?: string; message?: string; issues?: ApiIssue[] };
+    if (response.status === 401 && !options.quiet401) for (const listener of sessionLostListeners) listener();
+    throw new ApiError(response.status, payload.error ?? `http_${response.status}`, payload.message ?? `Erreur ${response.status}.`, payload.issues ?? []);
+  }
+  return response;
+}
+
+/** A JSON request; `undefined` for 204. */
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await send(path, options);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+/**
+ * A file from the API saved by the browser: fetched with the session (the URL carries no
+ * personal data and no secret), then handed over through a short-lived blob address.
+ */
+export async function download(path: string, fallbackName: string, options: RequestOptions = {}): Promise<void> {
+  const response = await send(path, options);
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = name;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The message to show for a failure: the server's French message and, for bad input, each field's. */
+export function explain(error: unknown): string {
+  if (error instanceof ApiError) {
+    const details = error.issues.map((issue) => issue.message).filter(Boolean);
+    return details.length ? `${error.message} (${details.join(' ; ')})` : error.message;
+  }
+  if (error instanceof DOMException && error.name === 'NotAllowedError') return 'Opération annulée ou délai dépassé : réessayez.';
+  return 'Le service ne répond pas : vérifiez votre connexion et réessayez.';
+}

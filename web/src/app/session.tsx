@@ -1,0 +1,91 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, ApiError, onSessionLost, setCsrfToken } from './api.ts';
+
+export interface StaffProfile {
+  organisation: { id: string; name: string; kind: string };
+  roles: string[];
+  displayName: string;
+}
+
+export interface SessionInfo {
+  account: { id: string; kind: 'job_seeker' | 'staff' | string; login: string };
+  session: { id: string; createdAt: string; lastSeenAt: string; expiresAt: string; network: string; secondFactorAt: string | null };
+  awaitsSecondFactor: boolean;
+  csrfToken: string;
+  staff: StaffProfile | null;
+}
+
+type SessionState = { status: 'loading' } | { status: 'anonymous'; lost: boolean } | { status: 'signed_in'; info: SessionInfo };
+
+interface SessionContextValue {
+  state: SessionState;
+  /** Read the session again (after signing in, passing a factor, or a reload). */
+  refresh(): Promise<SessionInfo | null>;
+  signOut(): Promise<void>;
+}
+
+const SessionContext = createContext<SessionContextValue | null>(null);
+
+export const SECURITY_ROLES = ['security_officer', 'dpo'];
+
+/** Where a signed-in person lands: their own space, the staff console, or the security desk. */
+export function homeOf(info: SessionInfo): string {
+  if (info.account.kind === 'job_seeker') return '/mon-espace';
+  if (info.staff?.roles.some((r) => SECURITY_ROLES.includes(r))) return '/bureau';
+  return '/console';
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<SessionState>({ status: 'loading' });
+
+  const refresh = useCallback(async () => {
+    try {
+      const info = await api<SessionInfo>('/api/auth/session', { quiet401: true });
+      setCsrfToken(info.csrfToken);
+      if (info.awaitsSecondFactor) {
+        setState({ status: 'anonymous', lost: false });
+        return info;
+      }
+      setState({ status: 'signed_in', info });
+      return info;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401) throw error;
+      setCsrfToken(null);
+      setState({ status: 'anonymous', lost: false });
+      return null;
+    }
+  }, []);
+
+  const signOut = useCallback(async () => {
+    try {
+      await api('/api/auth/logout', { method: 'POST', quiet401: true });
+    } finally {
+      setCsrfToken(null);
+      setState({ status: 'anonymous', lost: false });
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh().catch(() => setState({ status: 'anonymous', lost: false }));
+    return onSessionLost(() => {
+      setCsrfToken(null);
+      setState({ status: 'anonymous', lost: true });
+    });
+  }, [refresh]);
+
+  const value = useMemo(() => ({ state, refresh, signOut }), [state, refresh, signOut]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): SessionContextValue {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error('useSession outside SessionProvider');
+  return value;
+}
+
+/** The signed-in session; only for pages behind `RequireSession`. */
+export function useSignedIn(): SessionInfo {
+  const { state } = useSession();
+  if (state.status !== 'signed_in') throw new Error('useSignedIn without a session');
+  return state.info;
+}
