@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** Where `npm run build:web` (Vite) writes the application; `npm start` builds it when stale. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -61,7 +61,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
       schemaHide: true,
     } as Parameters<typeof fastifyStatic>[1]);
   }
-  const page = async (_request: unknown, reply: import('fastify').FastifyReply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index);
+  const page = async (_request: unknown, reply: FastifyReply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index);
   app.get('/', { schema: { hide: true } }, page);
   app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.status(204).send());
   // Client-side routes: any GET for a page (not the API, not an asset) gets the application.

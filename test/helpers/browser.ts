@@ -10,6 +10,9 @@ import { runSeed } from '../../src/cli/commands/seed.ts';
 import { BACKEND } from './backend.ts';
 import { openTestServer, type TestServer } from './server.ts';
 
+/** What the page-side functions below touch (they run in the browser, not in Node). */
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
+
 export const CHROMIUM = '/usr/bin/chromium';
 export { DEMO_PASSWORD };
 const root = new URL('../../', import.meta.url).pathname;
