@@ -3,11 +3,13 @@
 // `npm start` runs this first, so `npm install && npm start` serves the interface.
 // `--force` rebuilds whatever the dates say.
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const web = join(root, 'web');
-const stamp = join(web, 'dist', '.built');
+// REMPART_WEB_DIST moves the output (the server reads the same variable).
+const outDir = process.env.REMPART_WEB_DIST ? resolve(process.env.REMPART_WEB_DIST) : join(web, 'dist');
+const stamp = join(outDir, '.built');
 
 function newest(path) {
   const info = statSync(path);
@@ -23,13 +25,13 @@ function newest(path) {
 const sources = Math.max(newest(web), newest(join(root, 'package-lock.json')));
 const force = process.argv.includes('--force');
 if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= sources) {
-  process.stdout.write('Interface web à jour (web/dist).\n');
+  process.stdout.write(`Interface web à jour (${outDir}).\n`);
   process.exit(0);
 }
 
 process.stdout.write('Construction de l’interface web (Vite)…\n');
 const started = Date.now();
 const { build } = await import('vite');
-await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'warn' });
+await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'warn', build: { outDir } });
 writeFileSync(stamp, new Date().toISOString() + '\n');
-process.stdout.write(`Interface web construite en ${((Date.now() - started) / 1000).toFixed(1)} s (web/dist).\n`);
+process.stdout.write(`Interface web construite en ${((Date.now() - started) / 1000).toFixed(1)} s (${outDir}).\n`);

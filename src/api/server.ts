@@ -32,6 +32,8 @@ import { myJournalRoutes } from './me/journal.ts';
 import { accessReportRoutes } from './security/access-reports.ts';
 import { freezeRoutes } from './bank/freeze.ts';
 import { myBankDetailsRoutes } from './me/bank-details.ts';
+import { myFileRoutes } from './me/file.ts';
+import { securityDashboardRoutes } from './security/dashboard.ts';
 import { registerSecurityHeaders, webRoutes } from './web.ts';
 
 export interface ServerOptions {
@@ -97,6 +99,8 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
   await app.register(ledgerRoutes(runtime), { prefix: '/api/ledger' });
   await app.register(myJournalRoutes(runtime), { prefix: '/api/me' });
   await app.register(myBankDetailsRoutes(runtime), { prefix: '/api/me/bank-details' });
+  await app.register(myFileRoutes(runtime), { prefix: '/api/me' });
+  await app.register(securityDashboardRoutes(runtime), { prefix: '/api/security/dashboard' });
   await app.register(freezeRoutes(runtime));
   await app.register(webRoutes);
   app.setNotFoundHandler((request, reply) => {

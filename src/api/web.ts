@@ -1,11 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-/** Where `npm run build:web` (Vite) writes the application; `npm start` builds it when stale. */
-export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+/**
+ * Where `npm run build:web` (Vite) writes the application; `npm start` builds it when stale.
+ * `REMPART_WEB_DIST` moves it (the build script reads the same variable), so that test runs
+ * side by side do not rebuild each other's copy.
+ */
+export const WEB_DIST = process.env.REMPART_WEB_DIST ? `${resolve(process.env.REMPART_WEB_DIST)}/` : fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /**
  * The two `<style>` elements the DSFR's colour-scheme logic inserts (`:root { color-scheme:

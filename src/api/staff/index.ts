@@ -7,6 +7,7 @@ import { callerVerificationRoutes } from './callers.ts';
 import { requireStaff } from './common.ts';
 import { staffExportRoutes } from './exports.ts';
 import { staffPersonRoutes } from './persons.ts';
+import { staffProfileRoutes } from './profile.ts';
 
 /**
  * Staff in a browser session (second factor passed): files read and written under a declared
@@ -22,5 +23,6 @@ export function staffRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     await app.register(breakGlassRoutes(runtime));
     await app.register(staffExportRoutes(runtime));
     await app.register(staffBankRoutes(runtime));
+    await app.register(staffProfileRoutes(runtime));
   };
 }
