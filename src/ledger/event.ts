@@ -66,6 +66,8 @@ export const EVENT_KINDS = [
   'agreement_imported',
   // the job seeker and the ledger itself
   'access_reported',
+  // the job seeker reading or downloading their own file (GDPR Art. 15)
+  'subject_access',
   'ledger_pruned',
   // exports
   'export_requested',
