@@ -1,7 +1,99 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { FIELD_CLASSES } from '../../domain/index.ts';
+import { agreementInForce, loadActor, loadOrganisation, RELATIONSHIPS, type Agreement, type PurposeRule } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { accessErrorResponses as staffErrorResponses } from '../access.ts';
+
+const tags = ['agents'];
+const security = [{ cookieAuth: [] }];
+
+const PurposeView = Type.Object({
+  purpose: Type.String(),
+  label: Type.String(),
+  agreement: Type.Object({ reference: Type.String(), version: Type.Integer(), validUntil: Type.String() }),
+  read: Type.Array(Type.Enum(FIELD_CLASSES)),
+  write: Type.Array(Type.Enum(FIELD_CLASSES)),
+  relationship: Type.Enum(RELATIONSHIPS),
+  conditions: Type.Object({ maxAge: Type.Optional(Type.Integer()) }),
+  /** Break-glass can lift this purpose's relationship (never anything else): it has classes to read. */
+  breakGlass: Type.Boolean(),
+});
+
+const ProfileView = Type.Object({
+  displayName: Type.String(),
+  organisation: Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String() }),
+  roles: Type.Array(Type.String()),
+  purposes: Type.Array(PurposeView),
+  /** A purpose the agent may declare ties files to its own caseload (counsellors). */
+  hasCaseload: Type.Boolean(),
+  /** The partner security gate as the policy evaluates it for this request: not compliant, nothing opens. */
+  gate: Type.Object({ compliant: Type.Boolean(), unmet: Type.Array(Type.String()) }),
+});
+
+/**
+ * The purposes an actor may declare, as `decide` reads the agreements: for each purpose of the
+ * organisation's own agreements, the highest version in force that declares it; kept when one
+ * of its roles is the actor's. An expired or unsigned agreement gives nothing.
+ */
+export function declarablePurposes(organisationId: string, agreements: readonly Agreement[], roles: readonly string[], now: Date): Array<{ rule: PurposeRule; agreement: Agreement }> {
+  const own = agreements.filter((a) => a.organisationId === organisationId && agreementInForce(a, now));
+  const names = [...new Set(own.flatMap((a) => a.purposes.map((p) => p.purpose)))];
+  const out: Array<{ rule: PurposeRule; agreement: Agreement }> = [];
+  for (const name of names) {
+    const agreement = own.filter((a) => a.purposes.some((p) => p.purpose === name)).sort((a, b) => b.version - a.version)[0]!;
+    const rule = agreement.purposes.find((p) => p.purpose === name)!;
+    if (rule.roles.some((role) => roles.includes(role))) out.push({ rule, agreement });
+  }
+  return out;
+}
 
 /** What the signed-in agent may do: organisation, roles and the purposes of its agreements (issue 9). */
-export function staffProfileRoutes(_runtime: Runtime): FastifyPluginAsyncTypebox {
-  return async () => {};
+export function staffProfileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const db = runtime.database.db;
+  return async (app) => {
+    app.get(
+      '/profile',
+      {
+        schema: {
+          tags,
+          summary: 'Mon profil d’agent : organisation, rôles et finalités que je peux déclarer (classes lisibles et modifiables, lien exigé). Aucune donnée personnelle, rien n’est journalisé.',
+          security,
+          response: { 200: ProfileView, ...staffErrorResponses },
+        },
+      },
+      async (request) => {
+        const staff = request.staff!;
+        const now = new Date();
+        const actor = await loadActor(db, staff.actorId);
+        const organisation = await loadOrganisation(db, staff.organisationId, now, request.ip);
+        const names = await db
+          .selectFrom('actors')
+          .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
+          .select(['actors.display_name', 'organisations.name'])
+          .where('actors.id', '=', staff.actorId)
+          .executeTakeFirstOrThrow();
+        const roles = actor?.roles ? [...actor.roles] : staff.roles;
+        // A suspended organisation declares nothing: `decide` would refuse every purpose.
+        const purposes = organisation && organisation.status === 'active' ? declarablePurposes(organisation.id, organisation.agreements, roles, now) : [];
+        return {
+          displayName: names.display_name,
+          organisation: { id: staff.organisationId, name: names.name, kind: staff.organisationKind },
+          roles,
+          purposes: purposes.map(({ rule, agreement }) => ({
+            purpose: rule.purpose,
+            label: rule.label,
+            agreement: { reference: agreement.reference, version: agreement.version, validUntil: agreement.validUntil },
+            read: rule.read,
+            write: rule.write,
+            relationship: rule.relationship,
+            conditions: rule.conditions?.maxAge !== undefined ? { maxAge: rule.conditions.maxAge } : {},
+            breakGlass: rule.read.length > 0,
+          })),
+          hasCaseload: purposes.some(({ rule }) => rule.relationship === 'caseload'),
+          gate: { compliant: organisation?.gate.compliant ?? false, unmet: [...(organisation?.gate.unmet ?? [])] },
+        };
+      },
+    );
+  };
 }
