@@ -41,6 +41,9 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   const lines = [
     '',
     `Rempart écoute sur ${url}`,
+    `  Espace demandeur d’emploi  ${url}/mon-espace`,
+    `  Console conseiller et partenaire  ${url}/console`,
+    `  Bureau sécurité et DPO     ${url}/bureau`,
     `  Santé        ${url}/api/health`,
     `  API (OpenAPI) ${url}/api/openapi.json — documentation ${url}/api/docs`,
     `  Magasin      ${runtime.database.description}`,
