@@ -7,7 +7,8 @@
  * BENCH_ONLY=guard only the guard's overhead per read (bench/guard.ts, under a minute);
  * BENCH_ONLY=bank only the change of bank details (bench/bank.ts, about a minute);
  * BENCH_ONLY=incidents only an incident's blast radius and notices (bench/incidents.ts, several
- * minutes per store: it loads 10 million ledger events; BENCH_INCIDENT_EVENTS sets fewer).
+ * minutes per store: it loads 10 million ledger events; BENCH_INCIDENT_EVENTS sets fewer);
+ * BENCH_ONLY=web only the web application's size and serving (bench/web.ts, under a minute).
  * Figures vary with the machine: compare ratios, not absolutes.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -27,6 +28,7 @@ import { benchLedger } from './ledger.ts';
 import { benchGuard } from './guard.ts';
 import { benchBank } from './bank.ts';
 import { benchIncidents } from './incidents.ts';
+import { benchWeb } from './web.ts';
 import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
@@ -314,6 +316,10 @@ async function main(): Promise<void> {
     if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
     return;
   }
+  if (process.env.BENCH_ONLY === 'web') {
+    await benchWeb(table);
+    return;
+  }
   benchCrypto();
   const readRows: Array<Array<string | number>> = [];
   const seedRows: Array<Array<string | number>> = [];
@@ -356,6 +362,7 @@ async function main(): Promise<void> {
   await benchBank(kinds, table);
   await benchLedger(kinds, table, openStore);
   await benchIncidents(kinds, table);
+  await benchWeb(table);
   if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
 }
 
