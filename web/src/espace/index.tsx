@@ -1,15 +1,18 @@
 import { Route, Routes } from 'react-router';
-import { PageTitle } from '../app/ui.tsx';
+import { BankDetailsPage } from './BankDetails.tsx';
+import { JournalPage } from './Journal.tsx';
+import { MyFile } from './MyFile.tsx';
+import { SecurityPage } from './Security.tsx';
+import './espace.css';
 
-function MyFile() {
-  return <PageTitle title="Mon dossier">Mon dossier</PageTitle>;
-}
-
-/** Espace demandeur d’emploi. */
+/** Espace demandeur d’emploi: the file, who read it, the account's security, the bank details. */
 export function EspaceSpace() {
   return (
     <Routes>
       <Route index element={<MyFile />} />
+      <Route path="consultations" element={<JournalPage />} />
+      <Route path="securite" element={<SecurityPage />} />
+      <Route path="banque" element={<BankDetailsPage />} />
     </Routes>
   );
 }

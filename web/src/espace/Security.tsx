@@ -1,0 +1,292 @@
+import { Button } from '@codegouvfr/react-dsfr/Button';
+import { Input } from '@codegouvfr/react-dsfr/Input';
+import QRCode from 'qrcode';
+import { useState, type FormEvent } from 'react';
+import { api, download } from '../app/api.ts';
+import { beginTotpEnrolment, confirmTotpEnrolment, registerPasskey, type TotpEnrolment } from '../app/factors.ts';
+import { formatDateTime } from '../app/format.ts';
+import { useSession, useSignedIn } from '../app/session.tsx';
+import { needsStepUp, StepUp } from '../app/StepUp.tsx';
+import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
+
+interface Factor {
+  id: string;
+  kind: string;
+  status: string;
+  label: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  remaining?: number;
+}
+
+interface SessionRow {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  network: string;
+  secondFactorAt: string | null;
+}
+
+interface SecurityEvents {
+  page: number;
+  pageSize: number;
+  total: number;
+  events: Array<{ id: string; at: string; kind: string; label: string; method: string | null }>;
+}
+
+const FACTOR_KINDS: Record<string, string> = { totp: 'Application d’authentification', passkey: 'Clé d’accès', recovery_codes: 'Codes de secours' };
+const METHOD_LABELS: Record<string, string> = { totp: 'code d’application', passkey: 'clé d’accès', recovery_code: 'code de secours', read: 'consultation', export: 'téléchargement' };
+
+/** « Sécurité du compte »: second factors, open sessions, recent activity, and the download of one's data. */
+export function SecurityPage() {
+  return (
+    <>
+      <PageTitle title="Sécurité du compte">Sécurité du compte</PageTitle>
+      <Factors />
+      <Sessions />
+      <Activity />
+      <MyData />
+    </>
+  );
+}
+
+function Factors() {
+  const factors = useLoad(() => api<{ factors: Factor[] }>('/api/auth/factors'));
+  const { refresh } = useSession();
+  const [enrolment, setEnrolment] = useState<TotpEnrolment & { qr: string }>();
+  const [code, setCode] = useState('');
+  const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
+  const [message, setMessage] = useState<string | null>(null);
+  const [stepUpFor, setStepUpFor] = useState<string | null>(null);
+
+  const startTotp = useAction(async () => {
+    setMessage(null);
+    const begun = await beginTotpEnrolment();
+    setEnrolment({ ...begun, qr: await QRCode.toDataURL(begun.otpauthUri, { margin: 1, width: 220 }) });
+  });
+  const confirmTotp = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    if (!enrolment) return;
+    const codes = await confirmTotpEnrolment(enrolment.factorId, code);
+    setEnrolment(undefined);
+    setCode('');
+    setRecoveryCodes(codes);
+    setMessage('Application d’authentification activée.');
+    await refresh();
+    factors.reload();
+  });
+  const addPasskey = useAction(async () => {
+    setMessage(null);
+    const codes = await registerPasskey('Clé d’accès ajoutée depuis mon espace');
+    if (codes?.length) setRecoveryCodes(codes);
+    setMessage('Clé d’accès enregistrée.');
+    await refresh();
+    factors.reload();
+  });
+  const removePasskey = useAction(async (id: string) => {
+    setMessage(null);
+    try {
+      await api(`/api/auth/passkeys/${id}`, { method: 'DELETE' });
+    } catch (error) {
+      if (needsStepUp(error)) {
+        setStepUpFor(id);
+        return;
+      }
+      throw error;
+    }
+    setStepUpFor(null);
+    setMessage('Clé d’accès retirée.');
+    factors.reload();
+  });
+
+  const usable = factors.data?.factors.filter((f) => f.status === 'active') ?? [];
+  return (
+    <section className="fr-mb-6w" aria-labelledby="facteurs">
+      <h2 id="facteurs">Seconds facteurs</h2>
+      <p>Un second facteur protège votre compte même si votre mot de passe est découvert. Il est nécessaire pour modifier vos coordonnées bancaires.</p>
+      <ErrorNotice error={factors.error ?? startTotp.error ?? confirmTotp.error ?? addPasskey.error ?? removePasskey.error} />
+      <SuccessNotice message={message} />
+      {factors.loading && !factors.data ? <Loading what="Chargement de vos seconds facteurs" /> : null}
+      {factors.data ? (
+        usable.length === 0 ? (
+          <p>
+            <strong>Aucun second facteur n’est activé.</strong>
+          </p>
+        ) : (
+          <ul data-testid="factors">
+            {usable.map((f) => (
+              <li key={f.id} className="fr-mb-1w">
+                <strong>{FACTOR_KINDS[f.kind] ?? f.kind}</strong>
+                {f.kind === 'recovery_codes' ? ` : ${f.remaining ?? 0} codes restants` : ` — ${f.label}`}, ajouté le {formatDateTime(f.createdAt)}
+                {f.lastUsedAt ? `, dernière utilisation le ${formatDateTime(f.lastUsedAt)}` : ''}
+                {f.kind === 'passkey' ? (
+                  <>
+                    {' '}
+                    <Button type="button" size="small" priority="tertiary" iconId="fr-icon-delete-line" onClick={() => void removePasskey.run(f.id)} disabled={removePasskey.busy}>
+                      Retirer cette clé d’accès
+                    </Button>
+                  </>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        )
+      ) : null}
+      {stepUpFor ? <StepUp onPassed={() => void removePasskey.run(stepUpFor)} onCancel={() => setStepUpFor(null)} /> : null}
+      {recoveryCodes.length ? (
+        <div className="fr-callout fr-mb-3w">
+          <h3 className="fr-callout__title fr-h6">Vos codes de secours</h3>
+          <p className="fr-callout__text fr-text--sm">Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les en lieu sûr : ils ne seront plus affichés.</p>
+          <ul className="rempart-codes">
+            {recoveryCodes.map((c) => (
+              <li key={c}>
+                <code>{c}</code>
+              </li>
+            ))}
+          </ul>
+          <Button type="button" size="small" onClick={() => setRecoveryCodes([])}>
+            J’ai conservé mes codes
+          </Button>
+        </div>
+      ) : null}
+      {enrolment ? (
+        <form onSubmit={(event) => void confirmTotp.run(event)} className="fr-mb-3w">
+          <p>Scannez ce code avec votre application d’authentification, ou saisissez la clé ci-dessous, puis entrez le premier code affiché.</p>
+          <img src={enrolment.qr} alt="Code QR de configuration de l’application d’authentification" width={220} height={220} />
+          <p className="rempart-entry">
+            Clé : <code data-testid="totp-secret">{enrolment.secret}</code>
+          </p>
+          <Input label="Premier code" nativeInputProps={{ name: 'code', autoComplete: 'one-time-code', inputMode: 'numeric', required: true, value: code, onChange: (e) => setCode(e.target.value) }} />
+          <ul className="fr-btns-group fr-btns-group--inline-sm">
+            <li>
+              <Button type="submit" disabled={confirmTotp.busy}>
+                Activer
+              </Button>
+            </li>
+            <li>
+              <Button type="button" priority="tertiary" onClick={() => setEnrolment(undefined)}>
+                Annuler
+              </Button>
+            </li>
+          </ul>
+        </form>
+      ) : (
+        <ul className="fr-btns-group fr-btns-group--inline-sm">
+          <li>
+            <Button type="button" onClick={() => void startTotp.run()} disabled={startTotp.busy}>
+              Ajouter une application d’authentification
+            </Button>
+          </li>
+          <li>
+            <Button type="button" priority="secondary" iconId="fr-icon-fingerprint-line" onClick={() => void addPasskey.run()} disabled={addPasskey.busy}>
+              Enregistrer une clé d’accès
+            </Button>
+          </li>
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Sessions() {
+  const info = useSignedIn();
+  const sessions = useLoad(() => api<{ sessions: SessionRow[] }>('/api/auth/sessions'));
+  const [message, setMessage] = useState<string | null>(null);
+  const revoke = useAction(async (id: string) => {
+    await api(`/api/auth/sessions/${id}`, { method: 'DELETE' });
+    setMessage('Session déconnectée.');
+    sessions.reload();
+  });
+  const revokeAll = useAction(async () => {
+    const result = await api<{ revoked: number }>('/api/auth/sessions/revoke-all', { method: 'POST' });
+    setMessage(result.revoked === 0 ? 'Aucune autre session n’était ouverte.' : `${result.revoked} autre(s) session(s) déconnectée(s).`);
+    sessions.reload();
+  });
+  const others = sessions.data?.sessions.filter((s) => s.id !== info.session.id) ?? [];
+  return (
+    <section className="fr-mb-6w" aria-labelledby="sessions">
+      <h2 id="sessions">Sessions ouvertes</h2>
+      <p>Si vous ne reconnaissez pas une session, déconnectez-la et changez votre mot de passe.</p>
+      <ErrorNotice error={sessions.error ?? revoke.error ?? revokeAll.error} />
+      <SuccessNotice message={message} />
+      {sessions.loading && !sessions.data ? <Loading what="Chargement des sessions" /> : null}
+      <ul data-testid="sessions">
+        {sessions.data?.sessions.map((s) => (
+          <li key={s.id} className="fr-mb-1w">
+            {s.id === info.session.id ? <strong>Cette session (cet appareil)</strong> : <strong>Autre session</strong>} — ouverte le {formatDateTime(s.createdAt)}, dernière activité le{' '}
+            {formatDateTime(s.lastSeenAt)}, réseau {s.network}
+            {s.id !== info.session.id ? (
+              <>
+                {' '}
+                <Button type="button" size="small" priority="tertiary" onClick={() => void revoke.run(s.id)} disabled={revoke.busy} title={`Déconnecter la session ouverte le ${formatDateTime(s.createdAt)}`}>
+                  Déconnecter
+                </Button>
+              </>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+      <Button type="button" priority="secondary" onClick={() => void revokeAll.run()} disabled={revokeAll.busy || (sessions.data !== undefined && others.length === 0)}>
+        Déconnecter toutes les autres sessions
+      </Button>
+    </section>
+  );
+}
+
+function Activity() {
+  const [page, setPage] = useState(1);
+  const events = useLoad(() => api<SecurityEvents>(`/api/me/security-events?page=${page}&pageSize=15`), [page]);
+  const pages = events.data ? Math.max(1, Math.ceil(events.data.total / events.data.pageSize)) : 1;
+  return (
+    <section className="fr-mb-6w" aria-labelledby="activite">
+      <h2 id="activite">Activité récente du compte</h2>
+      <ErrorNotice error={events.error} />
+      {events.loading && !events.data ? <Loading what="Chargement de l’activité" /> : null}
+      {events.data && events.data.events.length === 0 ? <p>Aucune activité enregistrée.</p> : null}
+      <ul data-testid="security-events">
+        {events.data?.events.map((e) => (
+          <li key={e.id}>
+            {formatDateTime(e.at)} — {e.label}
+            {e.method ? ` (${METHOD_LABELS[e.method] ?? e.method})` : ''}
+          </li>
+        ))}
+      </ul>
+      {pages > 1 ? (
+        <nav aria-label="Pages de l’activité">
+          <ul className="fr-btns-group fr-btns-group--inline-sm">
+            <li>
+              <Button type="button" size="small" priority="secondary" disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>
+                Plus récent
+              </Button>
+            </li>
+            <li>
+              <Button type="button" size="small" priority="secondary" disabled={page >= pages} onClick={() => setPage((p) => p + 1)}>
+                Plus ancien
+              </Button>
+            </li>
+          </ul>
+        </nav>
+      ) : null}
+    </section>
+  );
+}
+
+function MyData() {
+  const [message, setMessage] = useState<string | null>(null);
+  const save = useAction(async () => {
+    await download('/api/me/export', 'mes-donnees-rempart.json');
+    setMessage('Vos données ont été téléchargées. Ce fichier contient des informations personnelles : conservez-le en lieu sûr.');
+  });
+  return (
+    <section className="fr-mb-6w" aria-labelledby="mes-donnees">
+      <h2 id="mes-donnees">Mes données</h2>
+      <p>Téléchargez tout ce que Rempart sait de vous (dossier, journal des accès, seconds facteurs, sessions, activité, changements de coordonnées bancaires) dans un fichier JSON.</p>
+      <ErrorNotice error={save.error} />
+      <SuccessNotice message={message} />
+      <Button type="button" iconId="fr-icon-download-line" onClick={() => void save.run()} disabled={save.busy}>
+        Télécharger mes données
+      </Button>
+    </section>
+  );
+}

@@ -1,0 +1,128 @@
+import { formatDate } from '../app/format.ts';
+
+/** The names of the file's fields, in the words of the person reading them. */
+const FIELD_LABELS: Record<string, string> = {
+  lastName: 'Nom de naissance',
+  usageName: 'Nom d’usage',
+  firstNames: 'Prénoms',
+  sex: 'Sexe',
+  birthDate: 'Date de naissance',
+  birthPlace: 'Lieu de naissance',
+  nir: 'Numéro de sécurité sociale',
+  email: 'Adresse électronique',
+  phone: 'Téléphone',
+  address: 'Adresse postale',
+  line1: 'Adresse',
+  line2: 'Complément d’adresse',
+  postalCode: 'Code postal',
+  communeCode: 'Code commune (INSEE)',
+  commune: 'Commune',
+  location: 'Position géographique',
+  latitude: 'Latitude',
+  longitude: 'Longitude',
+  kind: 'Type',
+  number: 'Numéro',
+  expiresOn: 'Expire le',
+  franceTravailId: 'Identifiant France Travail',
+  category: 'Catégorie',
+  registeredOn: 'Inscrit le',
+  status: 'Situation',
+  deregisteredOn: 'Désinscrit le',
+  experiences: 'Expériences professionnelles',
+  romeCode: 'Code métier (ROME)',
+  title: 'Intitulé',
+  employer: 'Employeur',
+  from: 'Du',
+  to: 'Au',
+  diplomas: 'Diplômes',
+  level: 'Niveau',
+  year: 'Année',
+  soughtJobs: 'Métiers recherchés (codes ROME)',
+  orientation: 'Modalité d’accompagnement',
+  appointments: 'Rendez-vous',
+  date: 'Date',
+  note: 'Note',
+  actions: 'Actions',
+  label: 'Libellé',
+  allowance: 'Allocation',
+  dailyAmountCents: 'Montant journalier',
+  since: 'Depuis le',
+  until: 'Jusqu’au',
+  payments: 'Paiements',
+  amountCents: 'Montant',
+  iban: 'IBAN',
+  bic: 'BIC',
+  holder: 'Titulaire du compte',
+  rqth: 'Reconnaissance de la qualité de travailleur handicapé (RQTH)',
+  rqthUntil: 'RQTH valable jusqu’au',
+  restrictions: 'Restrictions',
+  measures: 'Mesures',
+  authority: 'Autorité',
+};
+
+const VALUE_LABELS: Record<string, Record<string, string>> = {
+  sex: { F: 'Féminin', M: 'Masculin' },
+  kind: {
+    driving_licence: 'Permis de conduire',
+    identity_card: 'Carte nationale d’identité',
+    passport: 'Passeport',
+    residence_permit: 'Titre de séjour',
+    sursis_probatoire: 'Sursis probatoire',
+    travail_interet_general: 'Travail d’intérêt général',
+    controle_judiciaire: 'Contrôle judiciaire',
+    placement_exterieur: 'Placement à l’extérieur',
+    semi_liberte: 'Semi-liberté',
+  },
+  status: { registered: 'Inscrit', suspended: 'Inscription suspendue', deregistered: 'Désinscrit' },
+  orientation: { suivi: 'Suivi', guide: 'Guidé', renforce: 'Renforcé', global: 'Global' },
+  allowance: { ARE: 'Allocation d’aide au retour à l’emploi (ARE)', AER: 'Allocation équivalent retraite (AER)', ASS: 'Allocation de solidarité spécifique (ASS)', AREF: 'ARE formation (AREF)', none: 'Aucune' },
+};
+
+const DATE_KEYS = new Set(['birthDate', 'expiresOn', 'registeredOn', 'deregisteredOn', 'from', 'to', 'date', 'since', 'until', 'rqthUntil']);
+const euros = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
+
+export function fieldLabel(key: string): string {
+  return FIELD_LABELS[key] ?? key;
+}
+
+function scalar(key: string, value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'boolean') return value ? 'Oui' : 'Non';
+  if (typeof value === 'number') return key.endsWith('Cents') ? euros.format(value / 100) : String(value);
+  const text = String(value);
+  if (DATE_KEYS.has(key)) return formatDate(text);
+  return VALUE_LABELS[key]?.[text] ?? text;
+}
+
+/** A value of the file, however nested: lists as lists, objects as description lists. */
+export function FieldValue({ name, value }: { name: string; value: unknown }) {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return <span>Aucun élément</span>;
+    return (
+      <ul className="rempart-field-list">
+        {value.map((item, i) => (
+          <li key={i}>
+            <FieldValue name={name} value={item} />
+          </li>
+        ))}
+      </ul>
+    );
+  }
+  if (value && typeof value === 'object') return <Fields value={value as Record<string, unknown>} />;
+  return <span>{scalar(name, value)}</span>;
+}
+
+export function Fields({ value }: { value: Record<string, unknown> }) {
+  return (
+    <dl className="rempart-fields">
+      {Object.entries(value).map(([key, v]) => (
+        <div key={key} className="rempart-fields__row">
+          <dt>{fieldLabel(key)}</dt>
+          <dd>
+            <FieldValue name={key} value={v} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
