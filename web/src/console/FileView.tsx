@@ -1,0 +1,368 @@
+import { Alert } from '@codegouvfr/react-dsfr/Alert';
+import { Button } from '@codegouvfr/react-dsfr/Button';
+import { Input } from '@codegouvfr/react-dsfr/Input';
+import { Select } from '@codegouvfr/react-dsfr/Select';
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { Link, useLocation } from 'react-router';
+import { api, ApiError } from '../app/api.ts';
+import { classLabel, formatDate, formatDateTime, FIELD_CLASS_ORDER } from '../app/format.ts';
+import { needsStepUp, StepUp } from '../app/StepUp.tsx';
+import { ErrorNotice, PageTitle, SuccessNotice, useAction } from '../app/ui.tsx';
+import { classList, declarationHeaders, purposeLabel, useConsole, type Declaration, type OpenedFile } from './context.tsx';
+import { DeclarationFields } from './DeclarationFields.tsx';
+
+interface FollowUp {
+  orientation?: string;
+  appointments: Array<{ date: string; kind: string; note?: string }>;
+  actions: Array<{ date: string; kind: string; label: string }>;
+}
+
+interface StaffFile {
+  id: string;
+  status: 'active' | 'erased';
+  fields: Record<string, unknown> & { follow_up?: FollowUp; identity?: { lastName: string; firstNames: string[] } };
+  decision: { purpose: string; caseReference: string; agreement: { reference: string; version: number }; classes: string[]; breakGlass?: string };
+}
+
+/** Reasons for which break-glass may be asked: the file is outside the agent's scope, nothing else. */
+const OUT_OF_SCOPE = new Set(['person_out_of_scope', 'condition_not_met']);
+
+/** « Dossier »: the person's id comes through the history state, never through the address. */
+export function FileView() {
+  const location = useLocation();
+  const opened = (location.state ?? null) as OpenedFile | null;
+  if (!opened?.personId) {
+    return (
+      <>
+        <PageTitle title="Dossier">Dossier</PageTitle>
+        <p>Aucun dossier n’est ouvert. Choisissez-en un dans votre portefeuille ou retrouvez-le par la recherche.</p>
+        <ul className="fr-btns-group fr-btns-group--inline-sm">
+          <li>
+            <Link className="fr-btn fr-btn--secondary" to="/console">
+              Mon portefeuille
+            </Link>
+          </li>
+          <li>
+            <Link className="fr-btn fr-btn--secondary" to="/console/recherche">
+              Rechercher un dossier
+            </Link>
+          </li>
+        </ul>
+      </>
+    );
+  }
+  return <OpenFile key={opened.personId} opened={opened} />;
+}
+
+function OpenFile({ opened }: { opened: OpenedFile }) {
+  const { profile, setDeclaration } = useConsole();
+  const [draft, setDraft] = useState<Declaration>(opened.declaration);
+  const [file, setFile] = useState<{ data: StaffFile; declaration: Declaration } | null>(null);
+  const [refusal, setRefusal] = useState<{ error: ApiError; declaration: Declaration } | null>(null);
+
+  const read = async (declaration: Declaration) => {
+    setRefusal(null);
+    setFile(null);
+    try {
+      const data = await api<StaffFile>(`/api/staff/persons/${encodeURIComponent(opened.personId)}`, { headers: declarationHeaders(declaration) });
+      setFile({ data, declaration });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) setRefusal({ error, declaration });
+      else throw error;
+    }
+  };
+  const open = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    setDeclaration(draft);
+    await read(draft);
+  });
+
+  const identity = file?.data.fields.identity;
+  return (
+    <>
+      <PageTitle title="Dossier">{identity ? `Dossier de ${identity.firstNames[0] ?? ''} ${identity.lastName}` : 'Dossier'}</PageTitle>
+      <form onSubmit={(event) => void open.run(event)} className="fr-mb-4w">
+        <p>Vérifiez la finalité et la référence avant d’ouvrir : l’ouverture est inscrite au journal que la personne peut lire.</p>
+        <DeclarationFields purposes={profile.purposes} value={draft} onChange={setDraft} />
+        <Button type="submit" disabled={open.busy} iconId="fr-icon-folder-2-line">
+          Ouvrir le dossier
+        </Button>
+      </form>
+      <ErrorNotice error={open.error} title="Ouverture impossible" />
+      {refusal ? (
+        <>
+          <Alert severity="error" small={false} title="Accès refusé" description={refusal.error.message} className="fr-mb-3w" role="alert" />
+          {OUT_OF_SCOPE.has(refusal.error.code) && profile.purposes.find((p) => p.purpose === refusal.declaration.purpose)?.breakGlass ? (
+            <BreakGlass personId={opened.personId} declaration={refusal.declaration} onGranted={() => void read(refusal.declaration)} />
+          ) : null}
+        </>
+      ) : null}
+      {file ? <FileContent file={file.data} declaration={file.declaration} onFollowUp={(followUp) => setFile({ ...file, data: { ...file.data, fields: { ...file.data.fields, follow_up: followUp } } })} /> : null}
+    </>
+  );
+}
+
+function FileContent({ file, declaration, onFollowUp }: { file: StaffFile; declaration: Declaration; onFollowUp(followUp: FollowUp): void }) {
+  const { profile } = useConsole();
+  const label = purposeLabel(profile, declaration.purpose);
+  const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
+  // What this purpose never gives, and what it gives but the decision did not name (none, normally).
+  const unavailable = FIELD_CLASS_ORDER.filter((c) => !file.decision.classes.includes(c));
+  const permitted = FIELD_CLASS_ORDER.filter((c) => file.decision.classes.includes(c));
+  return (
+    <section aria-labelledby="file-title">
+      <h2 id="file-title" className="fr-h3">
+        Contenu du dossier
+      </h2>
+      <p>
+        Finalité : <strong>{label}</strong> — référence : <strong>{declaration.caseReference}</strong> — convention {file.decision.agreement.reference} (version {file.decision.agreement.version})
+      </p>
+      {file.decision.breakGlass ? <Alert severity="warning" small description="Accès exceptionnel en cours : lecture seule, examiné par le responsable de la sécurité." className="fr-mb-3w" /> : null}
+      {file.status === 'erased' ? <Alert severity="info" small description="Ce dossier a été effacé : il ne contient plus aucune donnée." className="fr-mb-3w" /> : null}
+      <Alert
+        severity="info"
+        small={false}
+        title="Données non accessibles"
+        description={unavailable.length ? `Non accessibles pour la finalité « ${label} » : ${classList(unavailable)}.` : 'Toutes les classes de données sont accessibles pour cette finalité.'}
+        className="fr-mb-3w"
+      />
+      {permitted.map((c) => (
+        <section key={c} aria-labelledby={`class-${c}`} className="fr-mb-3w">
+          <h3 id={`class-${c}`} className="fr-h5">
+            {classLabel(c)}
+          </h3>
+          {file.fields[c] === undefined || file.fields[c] === null ? <p className="fr-text--sm">Non renseigné.</p> : <Value value={file.fields[c]} />}
+        </section>
+      ))}
+      <RecordAction file={file} declaration={declaration} canRead={file.decision.classes.includes('follow_up')} canWrite={!file.decision.breakGlass && (rule?.write.includes('follow_up') ?? false)} onRecorded={onFollowUp} />
+    </section>
+  );
+}
+
+const KEY_LABELS: Record<string, string> = {
+  lastName: 'Nom',
+  usageName: 'Nom d’usage',
+  firstNames: 'Prénoms',
+  sex: 'Sexe',
+  birthDate: 'Date de naissance',
+  birthPlace: 'Lieu de naissance',
+  nir: 'NIR',
+  email: 'Courriel',
+  phone: 'Téléphone',
+  address: 'Adresse',
+  line1: 'Adresse',
+  line2: 'Complément',
+  postalCode: 'Code postal',
+  communeCode: 'Code commune',
+  commune: 'Commune',
+  location: 'Localisation',
+  kind: 'Type',
+  number: 'Numéro',
+  expiresOn: 'Expire le',
+  franceTravailId: 'Identifiant France Travail',
+  category: 'Catégorie',
+  registeredOn: 'Inscrit le',
+  status: 'Statut',
+  deregisteredOn: 'Radié le',
+  experiences: 'Expériences',
+  diplomas: 'Diplômes',
+  soughtJobs: 'Métiers recherchés (ROME)',
+  orientation: 'Modalité d’accompagnement',
+  appointments: 'Rendez-vous',
+  actions: 'Actions',
+  date: 'Date',
+  label: 'Libellé',
+  note: 'Note',
+  title: 'Intitulé',
+  employer: 'Employeur',
+  from: 'Du',
+  to: 'Au',
+  level: 'Niveau',
+  year: 'Année',
+  romeCode: 'Code ROME',
+  rqth: 'RQTH',
+  rqthUntil: 'RQTH jusqu’au',
+  restrictions: 'Restrictions',
+  measures: 'Mesures',
+  since: 'Depuis',
+  until: 'Jusqu’au',
+  authority: 'Autorité',
+};
+
+function scalar(key: string, value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'oui' : 'non';
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return formatDate(value);
+  if (typeof value === 'string' && key.endsWith('At')) return formatDateTime(value);
+  return String(value);
+}
+
+/** A class's value as a description list, nested lists for arrays; every value as text (React escapes it). */
+function Value({ value, name = '' }: { value: unknown; name?: string }): ReactNode {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return <span>aucun</span>;
+    if (value.every((v) => typeof v !== 'object' || v === null)) return <span>{value.map((v) => scalar(name, v)).join(', ')}</span>;
+    return (
+      <ol>
+        {value.map((v, i) => (
+          <li key={i}>
+            <Value value={v} />
+          </li>
+        ))}
+      </ol>
+    );
+  }
+  if (value && typeof value === 'object') {
+    return (
+      <dl className="fr-mb-1w">
+        {Object.entries(value as Record<string, unknown>).map(([k, v]) => (
+          <div key={k}>
+            <dt className="fr-text--bold fr-mb-0">{KEY_LABELS[k] ?? k}</dt>
+            <dd className="fr-ml-0 fr-mb-1w">
+              <Value value={v} name={k} />
+            </dd>
+          </div>
+        ))}
+      </dl>
+    );
+  }
+  return <span>{scalar(name, value)}</span>;
+}
+
+const ACTION_KINDS = ['Entretien', 'Atelier', 'Prescription de formation', 'Mise en relation avec un employeur', 'Orientation vers un partenaire', 'Autre'];
+
+function today(): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+}
+
+/**
+ * « Enregistrer une action »: the follow-up class is written whole, so the new action is added
+ * to what the read returned (read-modify-write) and the class sent back with PATCH.
+ */
+function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { file: StaffFile; declaration: Declaration; canRead: boolean; canWrite: boolean; onRecorded(followUp: FollowUp): void }) {
+  const { profile } = useConsole();
+  const [date, setDate] = useState(today);
+  const [kind, setKind] = useState(ACTION_KINDS[0]!);
+  const [label, setLabel] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  const record = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    setDone(null);
+    const current: FollowUp = file.fields.follow_up ?? { appointments: [], actions: [] };
+    const next: FollowUp = { ...current, actions: [...current.actions, { date, kind, label: label.trim() }] };
+    await api(`/api/staff/persons/${encodeURIComponent(file.id)}`, { method: 'PATCH', body: { follow_up: next }, headers: declarationHeaders(declaration) });
+    onRecorded(next);
+    setLabel('');
+    setDone('Action enregistrée dans le dossier.');
+  });
+  const label_ = purposeLabel(profile, declaration.purpose);
+  return (
+    <section aria-labelledby="record-title" className="fr-mt-4w">
+      <h2 id="record-title" className="fr-h4">
+        Enregistrer une action
+      </h2>
+      {file.status === 'erased' ? (
+        <p>Ce dossier est effacé : aucune action ne peut y être enregistrée.</p>
+      ) : !canWrite || !canRead ? (
+        <Alert severity="info" small description={`Aucune action ne peut être enregistrée sous la finalité « ${label_} » : elle ne permet pas de ${canWrite ? 'lire' : 'modifier'} le suivi et l’accompagnement.`} />
+      ) : (
+        <form onSubmit={(event) => void record.run(event)}>
+          <SuccessNotice message={done} />
+          <ErrorNotice error={record.error} title="Action non enregistrée" />
+          <Input label="Date de l’action" nativeInputProps={{ type: 'date', name: 'actionDate', required: true, value: date, onChange: (e) => setDate(e.target.value) }} />
+          <Select label="Type d’action" nativeSelectProps={{ name: 'actionKind', value: kind, onChange: (e) => setKind(e.target.value) }}>
+            {ACTION_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </Select>
+          <Input
+            label="Description de l’action"
+            hintText="500 caractères au plus. La personne peut lire ce que vous écrivez."
+            textArea
+            nativeTextAreaProps={{ name: 'actionLabel', required: true, maxLength: 500, rows: 3, value: label, onChange: (e) => setLabel(e.target.value) }}
+          />
+          <Button type="submit" disabled={record.busy}>
+            Enregistrer l’action
+          </Button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+/**
+ * « Accès exceptionnel »: outside the agent's scope, with a written justification, after a fresh
+ * second factor, read-only for 30 minutes, reviewed by the security officer.
+ */
+function BreakGlass({ personId, declaration, onGranted }: { personId: string; declaration: Declaration; onGranted(): void }) {
+  const { profile } = useConsole();
+  const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
+  const [justification, setJustification] = useState('');
+  const [stepUp, setStepUp] = useState(false);
+  const [granted, setGranted] = useState<string | null>(null);
+  const request = useAction(async () => {
+    try {
+      const answer = await api<{ id: string; expiresAt: string }>(`/api/staff/persons/${encodeURIComponent(personId)}/break-glass`, {
+        method: 'POST',
+        body: { purpose: declaration.purpose, caseReference: declaration.caseReference, justification: justification.trim(), classes: rule?.read ?? [] },
+      });
+      setGranted(answer.expiresAt);
+      onGranted();
+    } catch (error) {
+      // A fresh second factor first: the form gives way to « Confirmez votre identité », then retries.
+      if (!needsStepUp(error)) throw error;
+      setStepUp(true);
+    }
+  });
+  const submit = async (event?: FormEvent) => {
+    event?.preventDefault();
+    await request.run();
+  };
+  if (!rule) return null;
+  return (
+    <section aria-labelledby="break-glass-title" className="fr-mb-4w">
+      <h2 id="break-glass-title" className="fr-h4">
+        Accès exceptionnel
+      </h2>
+      {granted ? (
+        <SuccessNotice message={`Accès exceptionnel accordé jusqu’à ${formatDateTime(granted)}, en lecture seule. Le responsable de la sécurité en est informé.`} />
+      ) : (
+        <>
+          <Alert
+            severity="warning"
+            small={false}
+            title="Cet accès sera examiné par le responsable de la sécurité"
+            description={`Ce dossier n’est pas dans votre périmètre. En cas de nécessité, vous pouvez l’ouvrir exceptionnellement : pour 30 minutes, en lecture seule, limité à ${classList(rule.read)}. Le responsable de la sécurité et le référent sécurité de votre organisation sont alertés immédiatement et examinent votre justification ; un accès injustifié engage votre responsabilité.`}
+            className="fr-mb-3w"
+          />
+          {stepUp ? (
+            <StepUp
+              onPassed={() => {
+                setStepUp(false);
+                void submit();
+              }}
+              onCancel={() => {
+                setStepUp(false);
+                request.setError(null);
+              }}
+            />
+          ) : (
+            <form onSubmit={(event) => void submit(event)}>
+              <ErrorNotice error={request.error} title="Accès exceptionnel refusé" />
+              <Input
+                label="Justification"
+                hintText="Pourquoi cet accès hors de votre périmètre est nécessaire (30 caractères au moins). Elle est conservée et relue."
+                textArea
+                nativeTextAreaProps={{ name: 'justification', required: true, minLength: 30, maxLength: 2000, rows: 4, value: justification, onChange: (e) => setJustification(e.target.value) }}
+              />
+              <Button type="submit" priority="secondary" iconId="fr-icon-warning-line" disabled={request.busy || justification.trim().length < 30}>
+                Demander l’accès exceptionnel
+              </Button>
+            </form>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
