@@ -8,7 +8,8 @@ describe(`web application: headers, home, sign-in and first enrolment in a real 
   let world: WebWorld;
 
   before(async () => {
-    world = await openWebWorld();
+    // FranceConnect registered (never reached here): the sign-in page shows its button.
+    world = await openWebWorld({ config: { oidc: { franceconnect: { issuer: 'http://127.0.0.1:9/', clientId: 'rempart', clientSecret: 'not-used-here' } } } });
   });
   after(async () => {
     await world?.close();
@@ -40,6 +41,12 @@ describe(`web application: headers, home, sign-in and first enrolment in a real 
     assert.equal(unknownApi.status, 404, 'an unknown API address is a JSON 404, not the application');
   });
 
+  it('lists the configured identity providers, and only those', async () => {
+    const res = await world.server.app.inject({ method: 'GET', url: '/api/auth/oidc/providers' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { providers: [{ id: 'franceconnect', name: 'FranceConnect', accountKind: 'job_seeker' }] });
+  });
+
   it('shows the home page and the sign-in page, accessible and phone-sized', async () => {
     const watched = await openPage(world);
     await watched.page.goto(`${world.origin}/`);
@@ -49,6 +56,10 @@ describe(`web application: headers, home, sign-in and first enrolment in a real 
     // A space needs a session: the browser lands on the sign-in page.
     await watched.page.getByRole('heading', { level: 1, name: 'Se connecter à Rempart' }).waitFor();
     assert.equal(new URL(watched.page.url()).pathname, '/connexion');
+    // FranceConnect is configured: its button leads to the server's redirect; ProConnect is not, so no button.
+    const franceConnect = watched.page.getByRole('link', { name: /S’identifier avec\s*FranceConnect/ });
+    assert.equal(await franceConnect.getAttribute('href'), '/api/auth/oidc/franceconnect/start');
+    assert.equal(await watched.page.getByText('ProConnect').count(), 0);
     await checkPage(watched, 'connexion');
     await watched.context.close();
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import { runSeed } from '../../src/cli/commands/seed.ts';
+import type { Config } from '../../src/config.ts';
 import { BACKEND } from './backend.ts';
 import { openTestServer, type TestServer } from './server.ts';
 
@@ -53,11 +54,11 @@ export interface WebWorld {
  * The demo as `npm start` shows it, on a private store: the seeded network and population
  * (seed 1), the demo accounts, the whole server listening on the loopback, and Chromium.
  */
-export async function openWebWorld(options: { persons?: number } = {}): Promise<WebWorld> {
+export async function openWebWorld(options: { persons?: number; config?: Partial<Config> } = {}): Promise<WebWorld> {
   ensureWebBuilt();
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const server = await openTestServer({ config: { publicUrl: origin } });
+  const server = await openTestServer({ config: { ...options.config, publicUrl: origin } });
   await runSeed(server.runtime, { persons: options.persons ?? 120, seed: 1, batch: 500 }, true);
   await ensureDemoAccounts(server.runtime, 1);
   await server.app.listen({ host: '127.0.0.1', port });
