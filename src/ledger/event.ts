@@ -69,6 +69,7 @@ export const EVENT_KINDS = [
   // the job seeker reading or downloading their own file (GDPR Art. 15)
   'subject_access',
   'ledger_pruned',
+  'ledger_verified',
   // exports
   'export_requested',
   'export_approved',
