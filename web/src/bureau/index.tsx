@@ -1,8 +1,13 @@
 import { Route, Routes } from 'react-router';
 import { PageTitle } from '../app/ui.tsx';
+import { Activity } from './Activity.tsx';
+import { Administration } from './Administration.tsx';
+import { Alerts } from './Alerts.tsx';
+import { IncidentList, IncidentPage } from './Incidents.tsx';
+import { Organisations } from './Organisations.tsx';
 
-function Alerts() {
-  return <PageTitle title="Alertes">Alertes et comptes confinés</PageTitle>;
+function NotFound() {
+  return <PageTitle title="Page introuvable">Page introuvable</PageTitle>;
 }
 
 /** Bureau sécurité et DPO. */
@@ -10,6 +15,12 @@ export function BureauSpace() {
   return (
     <Routes>
       <Route index element={<Alerts />} />
+      <Route path="incidents" element={<IncidentList />} />
+      <Route path="incidents/:reference" element={<IncidentPage />} />
+      <Route path="organisations" element={<Organisations />} />
+      <Route path="administration" element={<Administration />} />
+      <Route path="activite" element={<Activity />} />
+      <Route path="*" element={<NotFound />} />
     </Routes>
   );
 }

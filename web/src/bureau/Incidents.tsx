@@ -1,0 +1,274 @@
+import { Button } from '@codegouvfr/react-dsfr/Button';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { api, download } from '../app/api.ts';
+import { classLabel, formatDateTime } from '../app/format.ts';
+import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
+import './bureau.css';
+import { ACTION_LABELS, RISK_LABELS } from './labels.ts';
+import { SensitiveOutcome } from './sensitive.tsx';
+
+interface Clock {
+  deadline: string;
+  minutesLeft: number;
+  label: string;
+  late: boolean;
+  filed: boolean;
+}
+interface Totals {
+  persons: number;
+  decoys: number;
+  byClass: Record<string, number>;
+  special: { health: number; judicial: number; nir: number; bank: number };
+  byRisk: Record<string, number>;
+}
+interface Incident {
+  id: string;
+  reference: string;
+  title: string;
+  vectorLabel: string;
+  description: string;
+  status: string;
+  window: { from: string; to: string };
+  awareAt: string;
+  declaredAt: string;
+  clock: Clock;
+  scope: { events: number; totals: Totals; empty: boolean } | null;
+  cnil: { reference: string | null; filedAt: string | null };
+  closedAt: string | null;
+}
+interface IncidentDetail extends Incident {
+  documents: Array<{ id: string; kind: string; version: number; title: string; mediaType: string; createdAt: string }>;
+  notices: { planned: number; byStatus: Record<string, number>; byChannel: Record<string, Record<string, number>> };
+}
+
+const STATUS_LABELS: Record<string, string> = { open: 'ouvert', scoped: 'périmètre calculé', notified: 'notifié', closed: 'clos' };
+const NOTICE_STATUS: Record<string, string> = { pending: 'à envoyer', sending: 'en cours', sent: 'envoyés', printed: 'imprimés', failed: 'en échec' };
+
+function ClockBadge({ clock }: { clock: Clock }) {
+  const severity = clock.filed ? 'success' : clock.late ? 'error' : clock.minutesLeft < 24 * 60 ? 'warning' : 'info';
+  return <span className={`fr-badge fr-badge--sm fr-badge--${severity}`}>{clock.label}</span>;
+}
+
+export function IncidentList() {
+  const list = useLoad(() => api<{ incidents: Incident[] }>('/api/security/incidents'));
+  return (
+    <>
+      <PageTitle title="Incidents">Incidents</PageTitle>
+      <p>La notification à la CNIL est due dans les 72 heures suivant la prise de connaissance (RGPD, article 33).</p>
+      <ErrorNotice error={list.error} title="Incidents indisponibles" />
+      {!list.data && list.loading ? <Loading /> : null}
+      {list.data && list.data.incidents.length === 0 ? <p>Aucun incident déclaré.</p> : null}
+      {list.data && list.data.incidents.length > 0 ? (
+        <div className="fr-table rempart-scroll">
+          <table>
+            <caption>Incidents déclarés</caption>
+            <thead>
+              <tr>
+                <th scope="col">Référence</th>
+                <th scope="col">Intitulé</th>
+                <th scope="col">État</th>
+                <th scope="col">Délai de 72 heures</th>
+                <th scope="col">Personnes exposées</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.incidents.map((i) => (
+                <tr key={i.id}>
+                  <td>
+                    <Link to={`/bureau/incidents/${encodeURIComponent(i.reference)}`}>{i.reference}</Link>
+                  </td>
+                  <td>{i.title}</td>
+                  <td>{STATUS_LABELS[i.status] ?? i.status}</td>
+                  <td>
+                    <ClockBadge clock={i.clock} />
+                  </td>
+                  <td>{i.scope ? i.scope.totals.persons : 'à calculer'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function Operation({ label, run, sensitive = false, onDone, priority = 'secondary' }: { label: string; run: () => Promise<string>; sensitive?: boolean; onDone: (message: string) => void; priority?: 'primary' | 'secondary' }) {
+  const action = useAction(async () => onDone(await run()));
+  return (
+    <div className="fr-mb-2w">
+      <SensitiveOutcome error={action.error} retry={() => void action.run()} cancel={() => action.setError(null)} />
+      <Button priority={priority} onClick={() => void action.run()} disabled={action.busy} iconId={sensitive ? 'fr-icon-lock-line' : undefined}>
+        {label}
+      </Button>
+    </div>
+  );
+}
+
+export function IncidentPage() {
+  const { reference = '' } = useParams();
+  const incident = useLoad(() => api<IncidentDetail>(`/api/security/incidents/${encodeURIComponent(reference)}`), [reference]);
+  const [message, setMessage] = useState<string | null>(null);
+  const done = (text: string) => {
+    setMessage(text);
+    incident.reload();
+  };
+  const base = `/api/security/incidents/${encodeURIComponent(reference)}`;
+  const data = incident.data;
+  const totals = data?.scope?.totals;
+  return (
+    <>
+      <PageTitle title={`Incident ${reference}`}>Incident {reference}</PageTitle>
+      <p>
+        <Link to="/bureau/incidents" className="fr-link fr-icon-arrow-left-line fr-link--icon-left">
+          Tous les incidents
+        </Link>
+      </p>
+      <ErrorNotice error={incident.error} title="Incident indisponible" />
+      <SuccessNotice message={message} />
+      {!data && incident.loading ? <Loading /> : null}
+      {data ? (
+        <>
+          <section aria-labelledby="facts-title" className="fr-mb-4w">
+            <h2 id="facts-title" className="fr-h4">
+              {data.title}
+            </h2>
+            <p>
+              <ClockBadge clock={data.clock} /> — échéance le {formatDateTime(data.clock.deadline)}
+            </p>
+            <dl>
+              <dt className="fr-text--bold">Vecteur</dt>
+              <dd>{data.vectorLabel}</dd>
+              <dt className="fr-text--bold">Fenêtre de compromission</dt>
+              <dd>
+                du {formatDateTime(data.window.from)} au {formatDateTime(data.window.to)}
+              </dd>
+              <dt className="fr-text--bold">Prise de connaissance</dt>
+              <dd>{formatDateTime(data.awareAt)}</dd>
+              <dt className="fr-text--bold">Circonstances</dt>
+              <dd>{data.description}</dd>
+              <dt className="fr-text--bold">État</dt>
+              <dd>{STATUS_LABELS[data.status] ?? data.status}</dd>
+            </dl>
+          </section>
+
+          <section aria-labelledby="scope-title" className="fr-mb-4w">
+            <h2 id="scope-title" className="fr-h4">
+              Périmètre
+            </h2>
+            {totals ? (
+              <>
+                <p>
+                  {totals.persons} personne(s) exposée(s) à travers {data.scope!.events} accès ; {totals.decoys} leurre(s) consulté(s).
+                </p>
+                <div className="fr-table rempart-scroll">
+                  <table>
+                    <caption>Personnes exposées par classe de données</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Classe</th>
+                        <th scope="col">Personnes</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {Object.entries(totals.byClass).map(([c, n]) => (
+                        <tr key={c}>
+                          <td>{classLabel(c)}</td>
+                          <td>{n}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+                <p>
+                  Risque : {Object.entries(totals.byRisk)
+                    .map(([level, n]) => `${RISK_LABELS[level] ?? level} ${n}`)
+                    .join(', ')}
+                  . Données sensibles : santé {totals.special.health}, justice {totals.special.judicial}, NIR {totals.special.nir}, coordonnées bancaires {totals.special.bank}.
+                </p>
+              </>
+            ) : (
+              <p>Le périmètre n’est pas encore calculé.</p>
+            )}
+            {data.status !== 'closed' ? (
+              <Operation label={totals ? 'Recalculer le périmètre' : 'Calculer le périmètre'} run={async () => (await api<{ message: string }>(`${base}/scope`, { method: 'POST' })).message} onDone={done} />
+            ) : null}
+          </section>
+
+          <section aria-labelledby="cnil-title" className="fr-mb-4w">
+            <h2 id="cnil-title" className="fr-h4">
+              Notification à la CNIL
+            </h2>
+            <p>{data.cnil.filedAt ? `Déposée le ${formatDateTime(data.cnil.filedAt)} (référence ${data.cnil.reference ?? '—'}).` : 'Pas encore déposée.'}</p>
+            {data.status !== 'closed' && totals ? (
+              <Operation
+                label="Produire le projet de notification"
+                run={async () => {
+                  await api(`${base}/cnil`, { method: 'POST' });
+                  return 'Projet de notification à la CNIL produit (JSON et PDF), conservé au registre.';
+                }}
+                onDone={done}
+              />
+            ) : null}
+            <h3 className="fr-h6">Documents</h3>
+            {data.documents.length === 0 ? <p>Aucun document.</p> : null}
+            <ul>
+              {data.documents.map((d) => (
+                <li key={d.id}>
+                  {d.title} (version {d.version}, {formatDateTime(d.createdAt)}){' '}
+                  <Operation
+                    label={`Télécharger « ${d.title} »`}
+                    sensitive
+                    run={async () => {
+                      await download(`${base}/documents/${d.id}`, `${reference}-${d.kind}`);
+                      return `Document « ${d.title} » téléchargé ; la lecture est inscrite au registre.`;
+                    }}
+                    onDone={setMessage}
+                  />
+                </li>
+              ))}
+            </ul>
+          </section>
+
+          <section aria-labelledby="notices-title" className="fr-mb-4w">
+            <h2 id="notices-title" className="fr-h4">
+              Avis aux personnes
+            </h2>
+            <p>
+              {data.notices.planned} avis planifié(s)
+              {Object.keys(data.notices.byStatus).length
+                ? ` : ${Object.entries(data.notices.byStatus)
+                    .map(([s, n]) => `${n} ${NOTICE_STATUS[s] ?? s}`)
+                    .join(', ')}`
+                : ''}
+              .
+            </p>
+            {data.status !== 'closed' && totals && totals.persons > 0 ? (
+              <ul className="fr-btns-group fr-btns-group--inline-md">
+                <li>
+                  <Operation label="Planifier les avis" run={async () => (await api<{ planned?: number }>(`${base}/notices/plan`, { method: 'POST' }), 'Avis planifiés.')} onDone={done} />
+                </li>
+                <li>
+                  <Operation label="Envoyer les avis planifiés" sensitive run={async () => (await api(`${base}/notices/run`, { method: 'POST' }), 'Envoi des avis lancé.')} onDone={done} />
+                </li>
+              </ul>
+            ) : null}
+          </section>
+
+          {data.status !== 'closed' ? (
+            <section aria-labelledby="actions-title" className="fr-mb-4w">
+              <h2 id="actions-title" className="fr-h4">
+                Mesures correctives
+              </h2>
+              <p className="fr-text--sm">Chaque mesure demande de confirmer votre identité et est inscrite au registre.</p>
+              {Object.entries(ACTION_LABELS).map(([action, label]) => (
+                <Operation key={action} label={label} sensitive run={async () => (await api(`${base}/actions/${action}`, { method: 'POST' }), `Mesure appliquée : ${label.toLowerCase()}.`)} onDone={done} />
+              ))}
+            </section>
+          ) : null}
+        </>
+      ) : null}
+    </>
+  );
+}
