@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { demoPersons } from '../../src/seed/index.ts';
+import { BACKEND } from '../helpers/backend.ts';
+import { browserSkip, checkPage, DEMO_PASSWORD, openPage, openWebWorld, signInThroughPage, type WatchedPage, type WebWorld } from '../helpers/browser.ts';
+import { ledgerEvents } from '../helpers/ledger.ts';
+import { signIn, totpCode, type Client } from '../helpers/sign-in.ts';
+
+const PURPOSE = 'accompagnement';
+const CASE = 'DOSSIER-2026-0501';
+
+describe(`web application: the job seeker's space in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 240_000 }, () => {
+  let world: WebWorld;
+  const db = () => world.server.runtime.database.db;
+  let seeker = '';
+  let seekerPerson = '';
+  let seekerAccount = '';
+  let counsellor = '';
+  let organisationName = '';
+  let totpSecret = '';
+  let watched: WatchedPage;
+
+  before(async () => {
+    world = await openWebWorld();
+    const accounts = new Set((await db().selectFrom('accounts').select('login').where('kind', '=', 'job_seeker').execute()).map((a) => a.login));
+    for (const person of demoPersons(1, 10)) {
+      if (!accounts.has(person.email)) continue;
+      const followed = await db()
+        .selectFrom('caseloads')
+        .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+        .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
+        .select(['actors.login', 'organisations.name'])
+        .where('caseloads.person_id', '=', person.id)
+        .executeTakeFirst();
+      if (!followed) continue;
+      seeker = person.email;
+      seekerPerson = person.id;
+      counsellor = followed.login;
+      organisationName = followed.name;
+      break;
+    }
+    assert.ok(seeker, 'a demo job seeker is in a counsellor’s caseload');
+    seekerAccount = (await db().selectFrom('accounts').select('id').where('login', '=', seeker).executeTakeFirstOrThrow()).id;
+    watched = await openPage(world);
+  });
+  after(async () => {
+    await watched?.context.close();
+    await world?.close();
+  });
+
+  it('shows « Mon dossier » class by class, and says plainly which classes the file does not hold', async () => {
+    const { page } = watched;
+    await signInThroughPage(page, world.origin, seeker, DEMO_PASSWORD);
+    await page.waitForURL(`${world.origin}/mon-espace`);
+    await page.getByRole('heading', { level: 1, name: 'Mon dossier' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Identité', exact: true }).waitFor();
+    const record = await world.server.runtime.persons.read(seekerPerson, ['identity']);
+    await page.getByText(record.fields.identity!.lastName, { exact: true }).first().waitFor();
+    const held = (await world.server.runtime.persons.heldClasses([seekerPerson])).get(seekerPerson)!;
+    const missing = ['identity', 'nir', 'contact', 'id_document', 'registration', 'career', 'follow_up', 'benefits', 'bank', 'health', 'judicial'].filter((c) => !held.has(c as never));
+    assert.equal(await page.getByText('Aucune donnée dans cette catégorie.').count(), missing.length);
+    assert.equal(await page.locator('main h2').count(), 11, 'every class has its section');
+    // Reading one's own file is recorded, with the account, before the page shows it.
+    const reads = (await ledgerEvents(db(), 'subject_access')).filter((e) => e.account_id === seekerAccount);
+    assert.ok(reads.length >= 1);
+    assert.ok(!page.url().includes(seekerPerson), 'the address carries no personal data');
+    await checkPage(watched, 'espace-dossier');
+  });
+
+  it('enrols an authenticator app on « Sécurité du compte », then signs in again with password and code', async () => {
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Sécurité du compte' }).first().click();
+    await page.getByRole('heading', { level: 1, name: 'Sécurité du compte' }).waitFor();
+    await page.getByText('Aucun second facteur n’est activé.').waitFor();
+    await page.getByRole('button', { name: 'Ajouter une application d’authentification' }).click();
+    totpSecret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    await checkPage(watched, 'espace-securite-enrolement');
+    await page.getByLabel('Premier code').fill(totpCode(totpSecret));
+    await page.getByRole('button', { name: 'Activer' }).click();
+    await page.getByText('Application d’authentification activée.').waitFor();
+    assert.equal(await page.locator('.rempart-codes li').count(), 10);
+    await page.getByTestId('factors').getByText('Application d’authentification', { exact: true }).waitFor();
+    const factor = await db().selectFrom('account_factors').select(['kind', 'status']).where('account_id', '=', seekerAccount).where('kind', '=', 'totp').executeTakeFirstOrThrow();
+    assert.equal(factor.status, 'active');
+    await page.getByRole('button', { name: 'J’ai conservé mes codes' }).click();
+
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.waitForURL(`${world.origin}/connexion`);
+    await signInThroughPage(page, world.origin, seeker, DEMO_PASSWORD, () => totpCode(totpSecret, 1));
+    await page.waitForURL(`${world.origin}/mon-espace`);
+    const passed = (await ledgerEvents(db(), 'second_factor_succeeded')).filter((e) => e.account_id === seekerAccount);
+    assert.equal(passed.length, 1, 'the sign-in passed the code');
+  });
+
+  it('shows sessions, recent security events and downloads the data on « Sécurité du compte »', async () => {
+    const { page } = watched;
+    await page.goto(`${world.origin}/mon-espace/securite`);
+    await page.getByTestId('sessions').getByText('Cette session (cet appareil)').waitFor();
+    await page.getByTestId('security-events').getByText('Second facteur activé').first().waitFor();
+    await page.getByTestId('security-events').getByText(/Connexion réussie/).first().waitFor();
+    await checkPage(watched, 'espace-securite');
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Télécharger mes données' }).click()]);
+    assert.match(file.suggestedFilename(), /^mes-donnees-rempart-\d{4}-\d{2}-\d{2}\.json$/);
+    const data = JSON.parse(readFileSync((await file.path())!, 'utf8'));
+    assert.equal(data.file.id, seekerPerson);
+    assert.ok(!JSON.stringify(data).includes(totpSecret), 'no factor secret in the download');
+    await page.getByText(/Vos données ont été téléchargées/).waitFor();
+    const exports = (await ledgerEvents(db(), 'subject_access')).filter((e) => e.account_id === seekerAccount && e.details.operation === 'export');
+    assert.equal(exports.length, 1);
+  });
+
+  it('shows the counsellor’s read in « Qui a consulté mon dossier » with organisation, purpose, date and a verified proof, and reports it', async () => {
+    const client: Client = { remoteAddress: '10.0.0.77', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    const staff = await signIn(world.server.app, client, counsellor, DEMO_PASSWORD);
+    const read = await world.server.app.inject({
+      method: 'GET',
+      url: `/api/staff/persons/${seekerPerson}?classes=identity,contact`,
+      remoteAddress: client.remoteAddress,
+      headers: { ...client.headers, cookie: staff.cookie, 'rempart-purpose': PURPOSE, 'rempart-case-reference': CASE },
+    });
+    assert.equal(read.statusCode, 200, read.body);
+    const granted = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.personId === seekerPerson && e.details.caseReference === CASE);
+    assert.equal(granted.length, 1);
+
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Qui a consulté mon dossier' }).first().click();
+    await page.getByRole('heading', { level: 1, name: 'Qui a consulté mon dossier' }).waitFor();
+    const entry = page.getByTestId('journal-entry').filter({ hasText: CASE });
+    await entry.waitFor();
+    await entry.getByRole('heading', { name: organisationName }).waitFor();
+    await entry.getByText(PURPOSE, { exact: true }).waitFor();
+    await entry.getByText('Coordonnées', { exact: false }).first().waitFor();
+    const day = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'medium', timeZone: 'Europe/Paris' }).format(new Date(granted[0]!.at));
+    await entry.getByText(new RegExp(`le ${day}`)).waitFor();
+    await entry.getByText('Preuve vérifiée').waitFor();
+    assert.equal(await page.getByText('Preuve invalide').count(), 0, 'every entry of the page verifies');
+    const status = await page.getByTestId('checkpoint-status').textContent();
+    assert.match(status ?? '', /Journal signé vérifié|racine du point de contrôle signé/);
+    await checkPage(watched, 'espace-consultations');
+
+    await entry.getByRole('button', { name: 'Signaler cet accès' }).click();
+    await entry.getByLabel(/Qu’est-ce qui vous paraît anormal/).fill('Je n’avais aucun rendez-vous ce jour-là.');
+    await checkPage(watched, 'espace-consultations-signalement');
+    await entry.getByRole('button', { name: 'Envoyer le signalement' }).click();
+    await entry.getByText(/Votre signalement \(n° [0-9a-f]{8}\) a été transmis/).waitFor();
+    assert.equal(await entry.getByRole('button', { name: 'Signaler cet accès' }).count(), 0);
+
+    const reports = await db().selectFrom('access_reports').select(['event_id', 'status', 'person_id', 'comment']).where('account_id', '=', seekerAccount).execute();
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0]!.event_id, granted[0]!.id);
+    assert.equal(reports[0]!.person_id, seekerPerson);
+    assert.equal(reports[0]!.status, 'open');
+    assert.ok(reports[0]!.comment && !Buffer.from(reports[0]!.comment).toString('utf8').includes('rendez-vous'), 'the comment is sealed');
+    const reported = (await ledgerEvents(db(), 'access_reported')).filter((e) => e.account_id === seekerAccount);
+    assert.equal(reported.length, 1);
+    assert.equal(reported[0]!.details.eventId, granted[0]!.id);
+  });
+
+  it('« Coordonnées bancaires »: shows the current account, names the wrong field next to it, and a valid change goes through', async () => {
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Coordonnées bancaires' }).first().click();
+    await page.getByRole('heading', { level: 1, name: 'Coordonnées bancaires' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Compte actuel' }).waitFor();
+    await checkPage(watched, 'espace-banque');
+    const before = (await ledgerEvents(db(), 'bank_change_requested')).length;
+    const identity = (await world.server.runtime.persons.read(seekerPerson, ['identity'])).fields.identity!;
+    const holder = `${identity.firstNames[0]} ${identity.lastName}`;
+    // A wrong check digit: the IBAN field says so, the others stay quiet.
+    await page.getByLabel('IBAN', { exact: false }).first().fill('FR76 3000 6000 0112 3456 7890 188');
+    await page.getByLabel('BIC').fill('AGRIFRPP');
+    await page.getByLabel('Titulaire du compte').fill(holder);
+    await page.getByRole('button', { name: 'Demander le changement' }).click();
+    await page.getByText('Modification refusée').waitFor();
+    const ibanError = page.locator('.fr-input-group--error').filter({ has: page.locator('input[name="iban"]') });
+    await ibanError.waitFor();
+    assert.ok(((await ibanError.locator('.fr-messages-group').textContent()) ?? '').length > 3, 'the IBAN field says what is wrong');
+    assert.equal(await page.locator('.fr-input-group--error').count(), 1, 'only the IBAN is in error');
+    await checkPage(watched, 'espace-banque-erreur');
+    assert.equal((await ledgerEvents(db(), 'bank_change_requested')).length, before, 'bad input records nothing');
+    assert.ok(watched.refusals.some((r) => r.startsWith('400 POST /api/me/bank-details/changes')));
+
+    // A valid change: a second factor passed less than five minutes ago, or the step-up asked now.
+    await page.getByLabel('IBAN', { exact: false }).first().fill('FR76 3000 6000 0112 3456 7890 189');
+    await page.getByRole('button', { name: 'Demander le changement' }).click();
+    const done = page.getByText(/Demande enregistrée pour le compte/);
+    const stepUp = page.getByRole('heading', { name: 'Confirmez votre identité' });
+    await done.or(stepUp).first().waitFor();
+    if (await stepUp.isVisible()) {
+      await checkPage(watched, 'espace-banque-confirmation');
+      await page.getByLabel('Code à usage unique').fill(totpCode(totpSecret, 2));
+      await page.getByRole('button', { name: 'Confirmer' }).click();
+    }
+    await done.waitFor();
+    await page.getByTestId('pending-change').waitFor();
+    assert.equal(await page.locator('.fr-input-group--error').count(), 0);
+    const requested = (await ledgerEvents(db(), 'bank_change_requested')).filter((e) => e.details.personId === seekerPerson);
+    assert.equal(requested.length, 1);
+    const change = await db().selectFrom('bank_changes').select(['status', 'requested_via']).where('person_id', '=', seekerPerson).executeTakeFirstOrThrow();
+    assert.ok(['cooling_off', 'awaiting_verification'].includes(change.status));
+    await checkPage(watched, 'espace-banque-en-cours');
+  });
+
+  it('keeps every space page free of personal data in its address and of script errors', async () => {
+    const { page } = watched;
+    for (const path of ['/mon-espace', '/mon-espace/consultations', '/mon-espace/securite', '/mon-espace/banque']) {
+      await page.goto(`${world.origin}${path}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      assert.equal(new URL(page.url()).pathname, path);
+      assert.equal(new URL(page.url()).search, '');
+    }
+    assert.deepEqual(watched.problems, []);
+  });
+});
