@@ -59,6 +59,7 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
   const [draft, setDraft] = useState<Declaration>(opened.declaration);
   const [file, setFile] = useState<{ data: StaffFile; declaration: Declaration } | null>(null);
   const [refusal, setRefusal] = useState<{ error: ApiError; declaration: Declaration } | null>(null);
+  const [breakGlassUntil, setBreakGlassUntil] = useState<string | null>(null);
 
   const read = async (declaration: Declaration) => {
     setRefusal(null);
@@ -93,11 +94,31 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
         <>
           <Alert severity="error" small={false} title="Accès refusé" description={refusal.error.message} className="fr-mb-3w" role="alert" />
           {OUT_OF_SCOPE.has(refusal.error.code) && profile.purposes.find((p) => p.purpose === refusal.declaration.purpose)?.breakGlass ? (
-            <BreakGlass personId={opened.personId} declaration={refusal.declaration} onGranted={() => void read(refusal.declaration)} />
+            <BreakGlass
+              personId={opened.personId}
+              declaration={refusal.declaration}
+              onGranted={(expiresAt) => {
+                setBreakGlassUntil(expiresAt);
+                void read(refusal.declaration);
+              }}
+            />
           ) : null}
         </>
       ) : null}
+      <SuccessNotice message={file && breakGlassUntil ? `Accès exceptionnel accordé jusqu’à ${formatDateTime(breakGlassUntil)}, en lecture seule. Le responsable de la sécurité en est informé.` : null} />
       {file ? <FileContent file={file.data} declaration={file.declaration} onFollowUp={(followUp) => setFile({ ...file, data: { ...file.data, fields: { ...file.data.fields, follow_up: followUp } } })} /> : null}
+      <ul className="fr-btns-group fr-btns-group--inline-sm fr-mt-4w">
+        <li>
+          <Link className="fr-btn fr-btn--tertiary" to="/console">
+            Retour au portefeuille
+          </Link>
+        </li>
+        <li>
+          <Link className="fr-btn fr-btn--tertiary" to="/console/recherche">
+            Rechercher un autre dossier
+          </Link>
+        </li>
+      </ul>
     </>
   );
 }
@@ -262,6 +283,8 @@ function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { fi
       </h2>
       {file.status === 'erased' ? (
         <p>Ce dossier est effacé : aucune action ne peut y être enregistrée.</p>
+      ) : file.decision.breakGlass ? (
+        <Alert severity="info" small description="Un accès exceptionnel est en lecture seule : aucune action ne peut être enregistrée dans ce dossier." />
       ) : !canWrite || !canRead ? (
         <Alert severity="info" small description={`Aucune action ne peut être enregistrée sous la finalité « ${label_} » : elle ne permet pas de ${canWrite ? 'lire' : 'modifier'} le suivi et l’accompagnement.`} />
       ) : (
@@ -295,7 +318,7 @@ function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { fi
  * « Accès exceptionnel »: outside the agent's scope, with a written justification, after a fresh
  * second factor, read-only for 30 minutes, reviewed by the security officer.
  */
-function BreakGlass({ personId, declaration, onGranted }: { personId: string; declaration: Declaration; onGranted(): void }) {
+function BreakGlass({ personId, declaration, onGranted }: { personId: string; declaration: Declaration; onGranted(expiresAt: string): void }) {
   const { profile } = useConsole();
   const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
   const [justification, setJustification] = useState('');
@@ -308,7 +331,7 @@ function BreakGlass({ personId, declaration, onGranted }: { personId: string; de
         body: { purpose: declaration.purpose, caseReference: declaration.caseReference, justification: justification.trim(), classes: rule?.read ?? [] },
       });
       setGranted(answer.expiresAt);
-      onGranted();
+      onGranted(answer.expiresAt);
     } catch (error) {
       // A fresh second factor first: the form gives way to « Confirmez votre identité », then retries.
       if (!needsStepUp(error)) throw error;
