@@ -192,6 +192,31 @@ describe(`web console: counsellor and partner staff in a real browser (${BACKEND
     await watched.context.close();
   });
 
+  it('pages through a long caseload: page numbers in the address, nothing else', async () => {
+    const login = 'conseiller.bastide.2';
+    const actor = await actorOf(login);
+    const mine = (await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actor.id).execute()).map((r) => r.person_id);
+    const more = await db().selectFrom('persons').select('id').where('status', '=', 'active').where('id', 'not in', mine).orderBy('id').limit(Math.max(0, 25 - mine.length)).execute();
+    if (more.length) await db().insertInto('caseloads').values(more.map((p) => ({ person_id: p.id, actor_id: actor.id, organisation_id: actor.organisation_id, since: '2026-01-02', until: null }))).execute();
+    const watched = await openPage(world);
+    const { page } = watched;
+    await signInEnrolling(page, world.origin, login);
+    await page.getByLabel('Référence du dossier').fill('PORTEFEUILLE-2');
+    await page.getByRole('button', { name: 'Afficher mon portefeuille' }).click();
+    await page.getByRole('heading', { name: /dossiers actifs — page 1 sur 2/ }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count(), 20);
+    await checkPage(watched, 'console-portefeuille-page-1');
+    await page.getByRole('link', { name: '2', exact: true }).click();
+    await page.getByRole('heading', { name: /dossiers actifs — page 2 sur 2/ }).waitFor();
+    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/console?page=2');
+    await page.getByText('Dossier 21 — réf.').waitFor();
+    assert.ok((await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count()) >= 1);
+    const pages = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.actorId === actor.id && e.details.operation === 'list_caseload').map((e) => (e.body.details as { page: number }).page);
+    assert.deepEqual(pages, [1, 2], 'each page listed is recorded');
+    await checkPage(watched, 'console-portefeuille-page-2');
+    await watched.context.close();
+  });
+
   it('a partner agent has no caseload, is pointed to the search, and sees only its agreement’s classes of a referred person', async () => {
     const watched = await openPage(world, { width: 390, height: 844 });
     const { page } = watched;
