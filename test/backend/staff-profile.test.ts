@@ -156,6 +156,13 @@ describe(`staff profile: who I am and which purposes I may declare (${BACKEND})`
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().error, 'second_factor_required');
     assert.doesNotMatch(res.body, /accompagnement/);
+    // An enrolled counsellor signing in again: the password alone opens nothing until the code is given.
+    const again = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: c.remoteAddress, headers: c.headers, payload: { login: 'conseiller.bastide.1', password: PASSWORD } });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.json().secondFactor, 'required');
+    const pending = await getProfile(c, { cookie: cookieOf(again) });
+    assert.equal(pending.statusCode, 403);
+    assert.equal(pending.json().error, 'second_factor_required');
     const anonymous = await app.inject({ method: 'GET', url: '/api/staff/profile', remoteAddress: c.remoteAddress, headers: c.headers });
     assert.equal(anonymous.statusCode, 401);
   });
