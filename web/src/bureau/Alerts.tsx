@@ -44,8 +44,9 @@ function ReleaseForm({ containment, onDone, onCancel }: { containment: Containme
     void release.run();
   };
   return (
-    <form onSubmit={submit} className="fr-mt-2w" aria-label={`Lever le confinement de ${who(containment)}`}>
+    <div className="fr-mt-2w">
       <SensitiveOutcome error={release.error} retry={() => void release.run()} cancel={() => release.setError(null)} />
+      <form onSubmit={submit} aria-label={`Lever le confinement de ${who(containment)}`}>
       <Input
         label="Motif de la levée"
         hintText="Comment le titulaire a été revérifié auprès du référent sécurité de son organisation : qui, quand, par quel canal (10 caractères au moins)."
@@ -64,7 +65,8 @@ function ReleaseForm({ containment, onDone, onCancel }: { containment: Containme
           </Button>
         </li>
       </ul>
-    </form>
+      </form>
+    </div>
   );
 }
 

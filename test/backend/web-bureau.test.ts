@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
+import { BACKEND } from '../helpers/backend.ts';
+import { browserSkip, checkPage, DEMO_PASSWORD, openPage, openWebWorld, signInThroughPage, type WatchedPage, type WebWorld } from '../helpers/browser.ts';
+import { signIn, type Client } from '../helpers/sign-in.ts';
+
+describe(`web application: the security desk (bureau sécurité / DPO) in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 300_000 }, () => {
+  let world: WebWorld;
+  const db = () => world.server.runtime.database.db;
+
+  before(async () => {
+    world = await openWebWorld();
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  /** A staff member's first sign-in through the page: password, then a TOTP app enrolled; returns the app's secret. */
+  async function firstSignIn(watched: WatchedPage, login: string): Promise<string> {
+    const { page } = watched;
+    await signInThroughPage(page, world.origin, login, DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Utiliser une application d’authentification' }).click();
+    const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    await page.getByLabel('Premier code').fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate());
+    await page.getByRole('button', { name: 'Activer' }).click();
+    await page.getByRole('heading', { name: 'Vos codes de secours' }).waitFor();
+    await page.getByRole('button', { name: /J’ai conservé mes codes/ }).click();
+    await page.waitForURL((url) => url.pathname !== '/connexion');
+    return secret;
+  }
+
+  it('the guard contains a counsellor who opened a decoy; the security officer sees it and releases the account with a fresh second factor', async () => {
+    // A counsellor whose caseload holds a decoy file reads it through the API: the guard contains the account at once.
+    const decoy = await db()
+      .selectFrom('guard_decoys')
+      .innerJoin('caseloads', 'caseloads.person_id', 'guard_decoys.person_id')
+      .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+      .innerJoin('accounts', 'accounts.actor_id', 'actors.id')
+      .select(['guard_decoys.person_id', 'actors.id as actorId', 'actors.login'])
+      .where('actors.status', '=', 'active')
+      .where('actors.roles', 'like', '%counsellor%')
+      .orderBy('actors.login')
+      .executeTakeFirstOrThrow();
+    const client: Client = { remoteAddress: '10.20.30.40', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    const counsellor = await signIn(world.server.app, client, decoy.login, DEMO_PASSWORD);
+    const read = (personId: string) =>
+      world.server.app.inject({
+        method: 'GET',
+        url: `/api/staff/persons/${personId}?classes=identity`,
+        remoteAddress: client.remoteAddress,
+        headers: { ...client.headers, cookie: counsellor.cookie, 'x-csrf-token': counsellor.csrf, 'rempart-purpose': 'accompagnement', 'rempart-case-reference': 'DOSSIER-2026-0042' },
+      });
+    const served = await read(decoy.person_id);
+    assert.equal(served.statusCode, 200, 'a decoy is served like any file');
+    const containment = await db().selectFrom('guard_containments').select(['id', 'signal', 'released_at']).where('actor_id', '=', decoy.actorId).executeTakeFirstOrThrow();
+    assert.equal(containment.signal, 'honeytoken');
+    assert.equal((await db().selectFrom('actors').select('status').where('id', '=', decoy.actorId).executeTakeFirstOrThrow()).status, 'suspended');
+    const real = await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', decoy.actorId).where('person_id', '!=', decoy.person_id).executeTakeFirstOrThrow();
+    assert.equal((await read(real.person_id)).statusCode, 401, 'the contained counsellor’s sessions were revoked: nothing more is read');
+
+    // The security officer signs in for the first time (TOTP enrolled through the page) and sees the containment.
+    const watched = await openPage(world);
+    const { page } = watched;
+    const secret = await firstSignIn(watched, 'rssi.na');
+    await page.goto(`${world.origin}/bureau`);
+    await page.getByRole('heading', { level: 1, name: 'Alertes et comptes confinés' }).waitFor();
+    const card = page.locator('.fr-card').filter({ hasText: decoy.login });
+    await card.getByText('Lecture d’un dossier leurre').waitFor();
+    await page.getByRole('table', { name: /Signaux de la garde/ }).getByText(decoy.login).first().waitFor();
+    await checkPage(watched, 'bureau-alertes');
+
+    // Five minutes later the second factor is no longer fresh: releasing needs it again.
+    await db()
+      .updateTable('sessions')
+      .set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() })
+      .where('account_id', '=', (await db().selectFrom('accounts').select('id').where('login', '=', 'rssi.na').executeTakeFirstOrThrow()).id)
+      .execute();
+    await card.getByRole('button', { name: `Lever le confinement de ${decoy.login}`, exact: false }).click();
+    await page.getByLabel('Motif de la levée').fill('Titulaire rappelé par le référent sécurité de l’agence à 14 h, poste vérifié.');
+    await page.getByRole('button', { name: 'Confirmer la levée' }).click();
+    await page.getByRole('heading', { name: 'Confirmez votre identité' }).waitFor();
+    assert.ok(watched.refusals.some((r) => r === `403 POST /api/security/guard/containments/${containment.id}/release`), 'the first attempt was refused for step-up');
+    assert.equal((await db().selectFrom('guard_containments').select('released_at').where('id', '=', containment.id).executeTakeFirstOrThrow()).released_at, null, 'nothing released without the fresh factor');
+    await checkPage(watched, 'bureau-alertes-confirmation');
+    // The code of the next period: the one of enrolment may not be replayed.
+    await page.getByLabel('Code à usage unique').fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + 30_000 }));
+    await page.getByRole('button', { name: 'Confirmer', exact: true }).click();
+    await page.getByText(`Confinement levé : ${decoy.login}`).waitFor();
+    await page.getByText('Aucun compte ni organisation n’est confiné.').waitFor();
+
+    const released = await db().selectFrom('guard_containments').select(['released_at', 'released_by', 'release_note']).where('id', '=', containment.id).executeTakeFirstOrThrow();
+    assert.ok(released.released_at);
+    assert.match(released.release_note ?? '', /référent sécurité/);
+    assert.equal((await db().selectFrom('actors').select('status').where('id', '=', decoy.actorId).executeTakeFirstOrThrow()).status, 'active', 'the counsellor is active again');
+    const releases = await db().selectFrom('ledger_events').select(['body', 'account_id']).where('kind', '=', 'guard_release').execute();
+    assert.equal(releases.length, 1, 'the release is in the ledger');
+    assert.equal(JSON.parse(releases[0]!.body).details.containment, containment.id);
+    assert.equal(releases[0]!.account_id, released.released_by);
+    assert.deepEqual(watched.problems, []);
+
+    // Every page of the desk, keyboard-reachable through the menu, accessible and phone-sized.
+    const officerId = (await db().selectFrom('accounts').select('id').where('login', '=', 'rssi.na').executeTakeFirstOrThrow()).id;
+    const declared = await world.server.runtime.incidents.declare(
+      {
+        title: 'Compte de conseiller utilisé sur un dossier leurre',
+        vector: 'account_takeover',
+        description: 'Le compte a ouvert un dossier leurre ; fenêtre d’une heure avant le confinement.',
+        compromised: { actors: [decoy.actorId], organisations: [], clients: [], sessions: [] },
+        windowFrom: new Date(Date.now() - 3_600_000),
+        windowTo: new Date(),
+        awareAt: new Date(),
+      },
+      { accountId: officerId },
+    );
+    await page.getByRole('link', { name: 'Incidents' }).first().click();
+    await page.getByRole('heading', { level: 1, name: 'Incidents' }).waitFor();
+    await page.getByRole('link', { name: declared.reference }).waitFor();
+    await page.getByText(/restantes/).first().waitFor();
+    await checkPage(watched, 'bureau-incidents');
+    await page.getByRole('link', { name: declared.reference }).click();
+    await page.getByRole('heading', { level: 1, name: `Incident ${declared.reference}` }).waitFor();
+    assert.equal(new URL(page.url()).pathname, `/bureau/incidents/${declared.reference}`, 'the address names the incident, no person');
+    await page.getByRole('button', { name: 'Calculer le périmètre' }).click();
+    await page.getByText(/personne\(s\) exposée\(s\) à travers/).waitFor();
+    await page.getByRole('button', { name: 'Produire le projet de notification' }).click();
+    await page.getByText('Projet de notification à la CNIL produit').waitFor();
+    await checkPage(watched, 'bureau-incident');
+
+    await page.goto(`${world.origin}/bureau/organisations`);
+    await page.getByRole('heading', { level: 1, name: 'Organisations et conformité' }).waitFor();
+    const firstAgreement = page.getByRole('button', { name: 'Voir les finalités' }).first();
+    await firstAgreement.click();
+    await page.getByRole('table', { name: /Finalités de la convention/ }).first().waitFor();
+    await checkPage(watched, 'bureau-organisations');
+
+    await page.goto(`${world.origin}/bureau/administration`);
+    await page.getByRole('heading', { level: 1, name: 'Administration des comptes' }).waitFor();
+    await page.getByText(/Aucune demande en attente|Demandes en attente/).first().waitFor();
+    await checkPage(watched, 'bureau-administration');
+
+    await world.server.runtime.ledger.integrate();
+    await world.server.runtime.ledger.checkpoint();
+    await page.goto(`${world.origin}/bureau/activite`);
+    await page.getByRole('heading', { level: 1, name: 'Journal et activité' }).waitFor();
+    await page.getByTestId('last-verification').getByText('Jamais vérifié').waitFor();
+    await page.getByRole('button', { name: 'Vérifier maintenant' }).click();
+    await page.getByTestId('last-verification').getByText(/^Conforme/).waitFor();
+    const verified = await db().selectFrom('ledger_events').select('account_id').where('kind', '=', 'ledger_verified').execute();
+    assert.deepEqual(verified, [{ account_id: officerId }], 'the verification is in the ledger, by the officer');
+    const readsChart = page.getByRole('img', { name: /Lectures de dossiers par heure pour/ });
+    await readsChart.waitFor();
+    await page.getByRole('img', { name: /Alertes de la garde par jour/ }).waitFor();
+    // The accessible alternative: the figures as a table in an accordion.
+    await page.getByRole('button', { name: /Tableau des alertes par motif/ }).click();
+    await page.getByRole('table', { name: /Alertes par type et par motif/ }).getByText('Lecture d’un dossier leurre').first().waitFor();
+    await checkPage(watched, 'bureau-activite');
+    await watched.context.close();
+  });
+
+  it('keeps the desk closed to a counsellor: the API refuses and the menu does not offer it', async () => {
+    const watched = await openPage(world);
+    const { page } = watched;
+    await firstSignIn(watched, 'conseiller.bastide.2');
+    const statuses = await page.evaluate(async () => Promise.all(['/api/security/dashboard/reads', '/api/security/dashboard/ledger', '/api/security/guard/containments'].map(async (p) => (await fetch(p)).status)));
+    assert.deepEqual(statuses, [403, 403, 403]);
+    assert.equal(await page.getByRole('link', { name: 'Journal et activité' }).count(), 0);
+    await watched.context.close();
+  });
+});
