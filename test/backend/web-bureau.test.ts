@@ -125,6 +125,16 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     await page.getByText(/personne\(s\) exposée\(s\) à travers/).waitFor();
     await page.getByRole('button', { name: 'Produire le projet de notification' }).click();
     await page.getByText('Projet de notification à la CNIL produit').waitFor();
+    // A corrective measure (its second factor is still fresh from the release): done and in the register.
+    await page.getByRole('button', { name: 'Contrôler les dossiers leurres consultés' }).click();
+    await page.getByText('Mesure appliquée : contrôler les dossiers leurres consultés.').waitFor();
+    const measures = await db().selectFrom('ledger_events').select('body').where('kind', '=', 'incident_action').execute();
+    assert.equal(measures.length, 1, 'the measure is in the ledger');
+    await page.getByLabel('Référence attribuée par la CNIL').fill('CNIL-2026-123456');
+    await page.getByLabel('Date et heure du dépôt').fill(new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'short' }).format(new Date()).replace(' ', 'T'));
+    await page.getByRole('button', { name: 'Enregistrer le dépôt' }).click();
+    await page.getByText('Dépôt auprès de la CNIL enregistré.').waitFor();
+    await page.getByText(/Déposée le .*CNIL-2026-123456/).waitFor();
     await checkPage(watched, 'bureau-incident');
 
     await page.goto(`${world.origin}/bureau/organisations`);

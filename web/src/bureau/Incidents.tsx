@@ -1,5 +1,6 @@
 import { Button } from '@codegouvfr/react-dsfr/Button';
-import { useState } from 'react';
+import { Input } from '@codegouvfr/react-dsfr/Input';
+import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, download } from '../app/api.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
@@ -43,7 +44,7 @@ interface IncidentDetail extends Incident {
 }
 
 const STATUS_LABELS: Record<string, string> = { open: 'ouvert', scoped: 'périmètre calculé', notified: 'notifié', closed: 'clos' };
-const NOTICE_STATUS: Record<string, string> = { pending: 'à envoyer', sending: 'en cours', sent: 'envoyés', printed: 'imprimés', failed: 'en échec' };
+const NOTICE_STATUS: Record<string, string> = { pending: 'à envoyer', sending: 'en cours', sent: 'envoyés', printed: 'imprimés', failed: 'en échec', no_address: 'sans adresse' };
 
 function ClockBadge({ clock }: { clock: Clock }) {
   const severity = clock.filed ? 'success' : clock.late ? 'error' : clock.minutesLeft < 24 * 60 ? 'warning' : 'info';
@@ -162,7 +163,8 @@ export function IncidentPage() {
                 <p>
                   {totals.persons} personne(s) exposée(s) à travers {data.scope!.events} accès ; {totals.decoys} leurre(s) consulté(s).
                 </p>
-                <div className="fr-table rempart-scroll">
+                {Object.keys(totals.byClass).length === 0 ? <p>Aucune donnée de personne réelle exposée.</p> : null}
+                <div className={Object.keys(totals.byClass).length === 0 ? 'fr-hidden' : 'fr-table rempart-scroll'}>
                   <table>
                     <caption>Personnes exposées par classe de données</caption>
                     <thead>
@@ -211,6 +213,7 @@ export function IncidentPage() {
                 onDone={done}
               />
             ) : null}
+            {data.status !== 'closed' && !data.cnil.filedAt ? <FiledForm base={base} onDone={done} /> : null}
             <h3 className="fr-h6">Documents</h3>
             {data.documents.length === 0 ? <p>Aucun document.</p> : null}
             <ul>
@@ -267,8 +270,54 @@ export function IncidentPage() {
               ))}
             </section>
           ) : null}
+          {data.status !== 'closed' ? <CloseForm base={base} onDone={done} /> : <p>Incident clos le {formatDateTime(data.closedAt)} ; il reste au registre.</p>}
         </>
       ) : null}
     </>
+  );
+}
+
+/** « Dépôt effectué » : the reference the CNIL gave and when the initial notification was filed. */
+function FiledForm({ base, onDone }: { base: string; onDone: (message: string) => void }) {
+  const [reference, setReference] = useState('');
+  const [filedAt, setFiledAt] = useState('');
+  const save = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    await api(`${base}/cnil/filed`, { method: 'POST', body: { reference, filedAt: new Date(filedAt).toISOString() } });
+    onDone('Dépôt auprès de la CNIL enregistré.');
+  });
+  return (
+    <form onSubmit={(event) => void save.run(event)} className="fr-mb-3w" aria-labelledby="filed-title">
+      <h3 id="filed-title" className="fr-h6">
+        Enregistrer le dépôt auprès de la CNIL
+      </h3>
+      <ErrorNotice error={save.error} />
+      <Input label="Référence attribuée par la CNIL" nativeInputProps={{ value: reference, onChange: (e) => setReference(e.target.value), required: true, minLength: 3, maxLength: 100, name: 'reference' }} />
+      <Input label="Date et heure du dépôt" nativeInputProps={{ type: 'datetime-local', value: filedAt, onChange: (e) => setFiledAt(e.target.value), required: true, name: 'filedAt' }} />
+      <Button type="submit" priority="secondary" disabled={save.busy}>
+        Enregistrer le dépôt
+      </Button>
+    </form>
+  );
+}
+
+function CloseForm({ base, onDone }: { base: string; onDone: (message: string) => void }) {
+  const [note, setNote] = useState('');
+  const close = useAction(async (event: FormEvent) => {
+    event.preventDefault();
+    await api(`${base}/close`, { method: 'POST', body: { note } });
+    onDone('Incident clos.');
+  });
+  return (
+    <form onSubmit={(event) => void close.run(event)} className="fr-mb-3w" aria-labelledby="close-title">
+      <h2 id="close-title" className="fr-h4">
+        Clore l’incident
+      </h2>
+      <ErrorNotice error={close.error} />
+      <Input label="Bilan de clôture" hintText="10 caractères au moins ; l’incident reste au registre." textArea nativeTextAreaProps={{ value: note, onChange: (e) => setNote(e.target.value), required: true, minLength: 10, maxLength: 2000, name: 'note' }} />
+      <Button type="submit" priority="tertiary" disabled={close.busy}>
+        Clore l’incident
+      </Button>
+    </form>
   );
 }
