@@ -135,13 +135,13 @@ function JournalItem({ entry, verified, signatureOk }: { entry: JournalEntry; ve
   const who = entry.organisation?.name ?? (event.organisation ? event.organisation : 'Organisation non précisée');
   const headingId = `acces-${event.id}`;
   return (
-    <article className="fr-card fr-card--no-arrow fr-mb-2w rempart-entry" aria-labelledby={headingId} data-testid="journal-entry">
-      <div className="fr-card__body">
-        <div className="fr-card__content">
-          <h2 id={headingId} className="fr-card__title fr-h6">
+    <article className="fr-mb-2w rempart-entry rempart-journal-entry" aria-labelledby={headingId} data-testid="journal-entry">
+      <div>
+        <div>
+          <h2 id={headingId} className="fr-h6 fr-mb-1w">
             {who}
           </h2>
-          <p className="fr-card__desc fr-mb-1w">
+          <p className="fr-mb-1w">
             {KIND_LABELS[event.kind] ?? event.kind}, le {formatDateTime(event.at)}
           </p>
           <dl className="rempart-fields">

@@ -58,7 +58,8 @@ function Factors() {
   const [code, setCode] = useState('');
   const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
   const [message, setMessage] = useState<string | null>(null);
-  const [stepUpFor, setStepUpFor] = useState<string | null>(null);
+  /** The operation to run again once the second factor is confirmed (adding or removing a passkey). */
+  const [retry, setRetry] = useState<{ run: () => void } | null>(null);
 
   const startTotp = useAction(async () => {
     setMessage(null);
@@ -76,26 +77,36 @@ function Factors() {
     await refresh();
     factors.reload();
   });
-  const addPasskey = useAction(async () => {
+  const addPasskey = useAction(async (): Promise<void> => {
     setMessage(null);
-    const codes = await registerPasskey('Clé d’accès ajoutée depuis mon espace');
+    let codes: string[] | undefined;
+    try {
+      codes = await registerPasskey('Clé d’accès ajoutée depuis mon espace');
+    } catch (error) {
+      if (needsStepUp(error)) {
+        setRetry({ run: () => void addPasskey.run() });
+        return;
+      }
+      throw error;
+    }
+    setRetry(null);
     if (codes?.length) setRecoveryCodes(codes);
     setMessage('Clé d’accès enregistrée.');
     await refresh();
     factors.reload();
   });
-  const removePasskey = useAction(async (id: string) => {
+  const removePasskey = useAction(async (id: string): Promise<void> => {
     setMessage(null);
     try {
       await api(`/api/auth/passkeys/${id}`, { method: 'DELETE' });
     } catch (error) {
       if (needsStepUp(error)) {
-        setStepUpFor(id);
+        setRetry({ run: () => void removePasskey.run(id) });
         return;
       }
       throw error;
     }
-    setStepUpFor(null);
+    setRetry(null);
     setMessage('Clé d’accès retirée.');
     factors.reload();
   });
@@ -133,7 +144,7 @@ function Factors() {
           </ul>
         )
       ) : null}
-      {stepUpFor ? <StepUp onPassed={() => void removePasskey.run(stepUpFor)} onCancel={() => setStepUpFor(null)} /> : null}
+      {retry ? <StepUp onPassed={retry.run} onCancel={() => setRetry(null)} /> : null}
       {recoveryCodes.length ? (
         <div className="fr-callout fr-mb-3w">
           <h3 className="fr-callout__title fr-h6">Vos codes de secours</h3>
