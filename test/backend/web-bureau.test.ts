@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { BACKEND } from '../helpers/backend.ts';
@@ -137,16 +138,58 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     await page.getByText(/Déposée le .*CNIL-2026-123456/).waitFor();
     await checkPage(watched, 'bureau-incident');
 
+    // Two derogations of the counsellor's organisation: one expires within 30 days (highlighted), the other later.
+    const bastide = (await db().selectFrom('actors').select('organisation_id').where('id', '=', decoy.actorId).executeTakeFirstOrThrow()).organisation_id;
+    const bastideName = (await db().selectFrom('organisations').select('name').where('id', '=', bastide).executeTakeFirstOrThrow()).name;
+    const derogation = (requirement: string, days: number, justification: string) => ({
+      id: randomUUID(),
+      organisation_id: bastide,
+      requirement,
+      justification,
+      approved_by: officerId,
+      approved_at: new Date().toISOString(),
+      expires_at: new Date(Date.now() + days * 86_400_000).toISOString(),
+      revoked_at: null,
+    });
+    await db()
+      .insertInto('derogations')
+      .values([derogation('security_audit', 10, 'Audit reporté au mois prochain'), derogation('network_ranges', 60, 'Déménagement des bureaux en cours')])
+      .execute();
     await page.goto(`${world.origin}/bureau/organisations`);
+    const bastideCard = page.locator('section.fr-card').filter({ has: page.getByRole('heading', { name: bastideName, exact: true }) });
+    await bastideCard.getByText(/Audit reporté au mois prochain/).waitFor();
+    assert.equal(await bastideCard.locator('li', { hasText: 'Audit reporté' }).getByText('Expire dans moins de 30 jours').count(), 1, 'the derogation expiring in 10 days is highlighted');
+    assert.equal(await bastideCard.locator('li', { hasText: 'Déménagement' }).getByText('Expire dans moins de 30 jours').count(), 0, 'the one in 60 days is not');
     await page.getByRole('heading', { level: 1, name: 'Organisations et conformité' }).waitFor();
     const firstAgreement = page.getByRole('button', { name: 'Voir les finalités' }).first();
     await firstAgreement.click();
     await page.getByRole('table', { name: /Finalités de la convention/ }).first().waitFor();
     await checkPage(watched, 'bureau-organisations');
 
+    // A request awaiting its second administrator: listed, read-only (no approve button for the desk).
+    await db()
+      .insertInto('admin_requests')
+      .values({
+        id: randomUUID(),
+        organisation_id: bastide,
+        kind: 'grant_roles',
+        target_account_id: null,
+        payload: JSON.stringify({ roles: ['indemnisation_agent'] }),
+        requested_by: officerId,
+        requested_at: new Date().toISOString(),
+        expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+        status: 'pending',
+        decided_by: null,
+        decided_at: null,
+        outcome: null,
+      })
+      .execute();
     await page.goto(`${world.origin}/bureau/administration`);
     await page.getByRole('heading', { level: 1, name: 'Administration des comptes' }).waitFor();
-    await page.getByText(/Aucune demande en attente|Demandes en attente/).first().waitFor();
+    const requestsTable = page.getByRole('table', { name: /Demandes en attente \(1\)/ });
+    await requestsTable.getByText('Attribution de rôles').waitFor();
+    await requestsTable.getByText('rôles : indemnisation_agent').waitFor();
+    assert.equal(await page.getByRole('button', { name: /Approuver/ }).count(), 0);
     await checkPage(watched, 'bureau-administration');
 
     await world.server.runtime.ledger.integrate();
