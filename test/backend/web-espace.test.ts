@@ -125,6 +125,36 @@ describe(`web application: the job seeker's space in a real browser (${BACKEND})
     assert.equal(exports.length, 1);
   });
 
+  it('closes another session, then all the others, from « Sécurité du compte »', async () => {
+    const { page } = watched;
+    const otherDevice = async (n: number) => {
+      const client: Client = { remoteAddress: `192.168.1.${n}`, headers: { 'user-agent': 'Mozilla/5.0 Safari/17.0', 'accept-language': 'fr-FR' } };
+      await signIn(world.server.app, client, seeker, DEMO_PASSWORD);
+    };
+    const open = async () => db().selectFrom('sessions').select(['public_id']).where('account_id', '=', seekerAccount).where('revoked_at', 'is', null).execute();
+    await otherDevice(10);
+    await page.reload();
+    const others = page.getByTestId('sessions').getByRole('listitem').filter({ hasText: 'Autre session' });
+    await others.first().waitFor();
+    assert.equal(await others.count(), 1);
+    assert.equal((await open()).length, 2);
+    await others.first().getByRole('button', { name: 'Déconnecter' }).click();
+    await page.getByText('Session déconnectée.').waitFor();
+    assert.equal((await open()).length, 1, 'the other session is closed on the server');
+    assert.equal(await others.count(), 0);
+
+    await otherDevice(11);
+    await otherDevice(12);
+    await page.reload();
+    await others.nth(1).waitFor();
+    await page.getByRole('button', { name: 'Déconnecter toutes les autres sessions' }).click();
+    await page.getByText('2 autre(s) session(s) déconnectée(s).').waitFor();
+    assert.equal((await open()).length, 1, 'only this session is left');
+    const revoked = (await ledgerEvents(db(), 'session_revoked')).filter((e) => e.account_id === seekerAccount);
+    assert.equal(revoked.length, 2);
+    await page.getByTestId('security-events').getByText('Session fermée').first().waitFor();
+  });
+
   it('registers a passkey, then removes it after confirming identity (step-up) on « Sécurité du compte »', async () => {
     const { page } = watched;
     await page.getByRole('button', { name: 'Enregistrer une clé d’accès' }).click();
