@@ -16,14 +16,16 @@ const BRAND = (
 
 /** Each space's menu; the current page is marked for assistive technologies (aria-current). */
 function navigationFor(kind: string | undefined, roles: string[], path: string): MainNavigationProps.Item[] {
-  const item = (text: string, to: string): MainNavigationProps.Item => ({ text, linkProps: { to }, isActive: path === to || (to !== '/' && path.startsWith(`${to}/`)) });
+  // A space's first item is its root (/mon-espace, /console, /bureau): active on that page only,
+  // else every page of the space would mark two items as current.
+  const item = (text: string, to: string, root = false): MainNavigationProps.Item => ({ text, linkProps: { to }, isActive: path === to || (!root && path.startsWith(`${to}/`)) });
   if (kind === 'job_seeker') {
-    return [item('Mon dossier', '/mon-espace'), item('Qui a consulté mon dossier', '/mon-espace/consultations'), item('Sécurité du compte', '/mon-espace/securite'), item('Coordonnées bancaires', '/mon-espace/banque')];
+    return [item('Mon dossier', '/mon-espace', true), item('Qui a consulté mon dossier', '/mon-espace/consultations'), item('Sécurité du compte', '/mon-espace/securite'), item('Coordonnées bancaires', '/mon-espace/banque')];
   }
   if (kind === 'staff' && roles.some((r) => SECURITY_ROLES.includes(r))) {
-    return [item('Alertes', '/bureau'), item('Incidents', '/bureau/incidents'), item('Organisations', '/bureau/organisations'), item('Administration des comptes', '/bureau/administration'), item('Journal et activité', '/bureau/activite')];
+    return [item('Alertes', '/bureau', true), item('Incidents', '/bureau/incidents'), item('Organisations', '/bureau/organisations'), item('Administration des comptes', '/bureau/administration'), item('Journal et activité', '/bureau/activite')];
   }
-  if (kind === 'staff') return [item('Mon portefeuille', '/console'), item('Rechercher un dossier', '/console/recherche')];
+  if (kind === 'staff') return [item('Mon portefeuille', '/console', true), item('Rechercher un dossier', '/console/recherche')];
   return [];
 }
 

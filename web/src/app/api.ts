@@ -92,7 +92,8 @@ export async function download(path: string, fallbackName: string, options: Requ
 /** The message to show for a failure: the server's French message and, for bad input, each field's. */
 export function explain(error: unknown): string {
   if (error instanceof ApiError) {
-    const details = error.issues.map((issue) => issue.message).filter(Boolean);
+    // A validation error's message may already quote its issues: add only the ones it does not.
+    const details = error.issues.map((issue) => issue.message).filter((m) => m && !error.message.includes(m));
     return details.length ? `${error.message} (${details.join(' ; ')})` : error.message;
   }
   if (error instanceof DOMException && error.name === 'NotAllowedError') return 'Opération annulée ou délai dépassé : réessayez.';
