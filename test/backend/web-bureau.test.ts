@@ -69,6 +69,7 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     const card = page.locator('.fr-card').filter({ hasText: decoy.login });
     await card.getByText('Lecture d’un dossier leurre').waitFor();
     await page.getByRole('table', { name: /Signaux de la garde/ }).getByText(decoy.login).first().waitFor();
+    await page.getByText('Aucun accès d’urgence en attente de revue.').waitFor();
     await checkPage(watched, 'bureau-alertes');
 
     // Five minutes later the second factor is no longer fresh: releasing needs it again.
@@ -208,6 +209,28 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     await page.getByRole('button', { name: /Tableau des alertes par motif/ }).click();
     await page.getByRole('table', { name: /Alertes par type et par motif/ }).getByText('Lecture d’un dossier leurre').first().waitFor();
     await checkPage(watched, 'bureau-activite');
+    await watched.context.close();
+  });
+
+  it('shows the DPO the desk read-only: no release, no verification, no break-glass queue; the API agrees', async () => {
+    const watched = await openPage(world, { width: 375, height: 800 });
+    const { page } = watched;
+    await firstSignIn(watched, 'dpo.na');
+    await page.goto(`${world.origin}/bureau`);
+    await page.getByRole('heading', { level: 1, name: 'Alertes et comptes confinés' }).waitFor();
+    await page.getByRole('table', { name: /Signaux de la garde/ }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /Lever le confinement/ }).count(), 0);
+    assert.equal(await page.getByRole('heading', { name: 'Accès d’urgence à revoir' }).count(), 0);
+    await checkPage(watched, 'bureau-alertes-dpo');
+    await page.goto(`${world.origin}/bureau/activite`);
+    await page.getByText('La vérification est lancée par le responsable de la sécurité.').waitFor();
+    await page.getByRole('img', { name: /Alertes de la garde par jour/ }).waitFor();
+    await checkPage(watched, 'bureau-activite-dpo');
+    const verify = await page.evaluate(async () => {
+      const session = (await (await fetch('/api/auth/session')).json()) as { csrfToken: string };
+      return (await fetch('/api/security/dashboard/ledger/verify', { method: 'POST', headers: { 'x-csrf-token': session.csrfToken } })).status;
+    });
+    assert.equal(verify, 403, 'the DPO cannot run a verification through the API either');
     await watched.context.close();
   });
 

@@ -7,6 +7,7 @@ import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { ChartFigure } from './Chart.tsx';
 import { ALERT_KIND_LABELS, signalLabel } from './labels.ts';
+import { useIsSecurityOfficer } from './roles.ts';
 
 interface Verification {
   at: string;
@@ -38,6 +39,7 @@ const dayLabel = (day: string) => dayFormat.format(new Date(`${day}T12:00:00Z`))
 const COLOURS = ['#000091', '#e1000f', '#18753c', '#b34000', '#6a6af4', '#a558a0', '#009099', '#716043'];
 
 function LedgerPanel() {
+  const officer = useIsSecurityOfficer();
   const status = useLoad(() => api<LedgerStatus>('/api/security/dashboard/ledger'));
   const [message, setMessage] = useState<string | null>(null);
   const verify = useAction(async () => {
@@ -81,9 +83,13 @@ function LedgerPanel() {
         </dl>
       ) : null}
       {last && !last.ok ? <p className="rempart-late">Le journal ne correspond plus à ses points de contrôle signés : ouvrez un incident.</p> : null}
-      <Button onClick={() => void verify.run()} disabled={verify.busy} iconId="fr-icon-shield-line">
-        {verify.busy ? 'Vérification en cours…' : 'Vérifier maintenant'}
-      </Button>
+      {officer ? (
+        <Button onClick={() => void verify.run()} disabled={verify.busy} iconId="fr-icon-shield-line">
+          {verify.busy ? 'Vérification en cours…' : 'Vérifier maintenant'}
+        </Button>
+      ) : (
+        <p className="fr-text--sm">La vérification est lancée par le responsable de la sécurité.</p>
+      )}
     </section>
   );
 }
@@ -140,7 +146,7 @@ function ReadsPanel() {
           tableTitle={`Tableau des lectures par heure — ${org.name}`}
           table={
             <div className="fr-table">
-              <table>
+              <table tabIndex={0}>
                 <caption>
                   Lectures par heure — {org.name}
                   {org.budget.dailyCeiling !== null ? ` (plafond journalier de la convention : ${org.budget.dailyCeiling} personnes)` : ''}
@@ -200,7 +206,7 @@ function AlertsPanel() {
           tableTitle="Tableau des alertes par motif"
           table={
             <div className="fr-table">
-              <table>
+              <table tabIndex={0}>
                 <caption>Alertes par type et par motif sur 30 jours</caption>
                 <thead>
                   <tr>

@@ -36,7 +36,7 @@ export function Administration() {
       {requests.data && requests.data.requests.length === 0 ? <p>Aucune demande en attente.</p> : null}
       {requests.data && requests.data.requests.length > 0 ? (
         <div className="fr-table rempart-scroll">
-          <table>
+          <table tabIndex={0}>
             <caption>Demandes en attente ({requests.data.requests.length})</caption>
             <thead>
               <tr>

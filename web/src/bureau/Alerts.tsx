@@ -4,7 +4,9 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
+import { BreakGlassQueue } from './BreakGlass.tsx';
 import { signalLabel } from './labels.ts';
+import { useIsSecurityOfficer } from './roles.ts';
 import { SensitiveOutcome } from './sensitive.tsx';
 
 interface Signal {
@@ -74,6 +76,7 @@ function ReleaseForm({ containment, onDone, onCancel }: { containment: Containme
 export function Alerts() {
   const signals = useLoad(() => api<{ signals: Signal[] }>('/api/security/guard/signals?limit=50'));
   const containments = useLoad(() => api<{ containments: Containment[] }>('/api/security/guard/containments?inForce=true&limit=100'));
+  const officer = useIsSecurityOfficer();
   const [releasing, setReleasing] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const { reload: reloadSignals } = signals;
@@ -119,6 +122,8 @@ export function Alerts() {
                         reloadSignals();
                       }}
                     />
+                  ) : !officer ? (
+                    <p className="fr-text--sm fr-mt-1w">Seul le responsable de la sécurité peut lever un confinement.</p>
                   ) : (
                     <Button className="fr-mt-2w" priority="secondary" onClick={() => setReleasing(c.id)} nativeButtonProps={{ 'aria-label': `Lever le confinement de ${who(c)}` }}>
                       Lever le confinement
@@ -130,6 +135,7 @@ export function Alerts() {
           ))}
         </div>
       </section>
+      {officer ? <BreakGlassQueue /> : null}
       <section aria-labelledby="signals-title">
         <h2 id="signals-title" className="fr-h4">
           Derniers signaux
@@ -139,7 +145,7 @@ export function Alerts() {
         {signals.data && signals.data.signals.length === 0 ? <p>Aucun signal.</p> : null}
         {signals.data && signals.data.signals.length > 0 ? (
           <div className="fr-table rempart-scroll">
-            <table>
+            <table tabIndex={0}>
               <caption>Signaux de la garde, du plus récent au plus ancien</caption>
               <thead>
                 <tr>

@@ -62,7 +62,7 @@ export function IncidentList() {
       {list.data && list.data.incidents.length === 0 ? <p>Aucun incident déclaré.</p> : null}
       {list.data && list.data.incidents.length > 0 ? (
         <div className="fr-table rempart-scroll">
-          <table>
+          <table tabIndex={0}>
             <caption>Incidents déclarés</caption>
             <thead>
               <tr>
@@ -165,7 +165,7 @@ export function IncidentPage() {
                 </p>
                 {Object.keys(totals.byClass).length === 0 ? <p>Aucune donnée de personne réelle exposée.</p> : null}
                 <div className={Object.keys(totals.byClass).length === 0 ? 'fr-hidden' : 'fr-table rempart-scroll'}>
-                  <table>
+                  <table tabIndex={0}>
                     <caption>Personnes exposées par classe de données</caption>
                     <thead>
                       <tr>

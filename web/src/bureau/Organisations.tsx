@@ -43,7 +43,7 @@ function AgreementDetail({ reference }: { reference: string }) {
   if (!agreement.data) return <Loading what="Chargement de la convention" />;
   return (
     <div className="fr-table rempart-scroll fr-mt-1w">
-      <table>
+      <table tabIndex={0}>
         <caption>
           Finalités de la convention {reference} — base légale : {agreement.data.file.legalBasis}
         </caption>
