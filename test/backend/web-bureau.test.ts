@@ -101,6 +101,37 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     assert.equal(releases[0]!.account_id, released.released_by);
     assert.deepEqual(watched.problems, []);
 
+    // A break-glass access waits for review: the officer judges it abusive (second factor still fresh from the release).
+    const breakGlassId = randomUUID();
+    await db()
+      .insertInto('break_glass')
+      .values({
+        id: breakGlassId,
+        actor_id: decoy.actorId,
+        organisation_id: (await db().selectFrom('actors').select('organisation_id').where('id', '=', decoy.actorId).executeTakeFirstOrThrow()).organisation_id,
+        person_id: real.person_id,
+        purpose: 'accompagnement',
+        case_reference: 'DOSSIER-2026-0099',
+        justification: 'Usager à l’accueil sans rendez-vous',
+        classes: JSON.stringify(['identity', 'contact']),
+        granted_at: new Date().toISOString(),
+        expires_at: new Date(Date.now() + 15 * 60_000).toISOString(),
+        review_status: 'pending',
+        reviewed_by: null,
+        reviewed_at: null,
+        review_note: null,
+      })
+      .execute();
+    await page.reload();
+    const reviewForm = page.getByRole('form', { name: `Revoir l’accès d’urgence de ${decoy.login}` });
+    await reviewForm.getByText('Abusif').click();
+    await reviewForm.getByLabel('Observation').fill('Aucun rendez-vous ni passage à l’accueil ce jour-là.');
+    await reviewForm.getByRole('button', { name: 'Enregistrer l’appréciation' }).click();
+    await page.getByText(`Accès d’urgence de ${decoy.login} jugé abusif`).waitFor();
+    const judged = await db().selectFrom('break_glass').select(['review_status', 'reviewed_by']).where('id', '=', breakGlassId).executeTakeFirstOrThrow();
+    assert.deepEqual(judged, { review_status: 'abusive', reviewed_by: released.released_by });
+    assert.equal((await db().selectFrom('ledger_events').select('id').where('kind', '=', 'break_glass_reviewed').execute()).length, 1);
+
     // Every page of the desk, keyboard-reachable through the menu, accessible and phone-sized.
     const officerId = (await db().selectFrom('accounts').select('id').where('login', '=', 'rssi.na').executeTakeFirstOrThrow()).id;
     const declared = await world.server.runtime.incidents.declare(
@@ -221,6 +252,13 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     await page.getByRole('table', { name: /Signaux de la garde/ }).waitFor();
     assert.equal(await page.getByRole('button', { name: /Lever le confinement/ }).count(), 0);
     assert.equal(await page.getByRole('heading', { name: 'Accès d’urgence à revoir' }).count(), 0);
+    // A new signal shows up by itself within the polling period (no reload).
+    const anyOrg = await db().selectFrom('organisations').select('id').limit(1).executeTakeFirstOrThrow();
+    await db()
+      .insertInto('guard_signals')
+      .values({ id: randomUUID(), at: new Date().toISOString(), actor_id: null, organisation_id: anyOrg.id, signal: 'session_moved', severity: 'alert', details: '{}' })
+      .execute();
+    await page.getByRole('table', { name: /Signaux de la garde/ }).getByText('Session utilisée depuis un autre poste').waitFor({ timeout: 15_000 });
     await checkPage(watched, 'bureau-alertes-dpo');
     await page.goto(`${world.origin}/bureau/activite`);
     await page.getByText('La vérification est lancée par le responsable de la sécurité.').waitFor();
