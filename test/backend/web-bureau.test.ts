@@ -66,7 +66,7 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     const secret = await firstSignIn(watched, 'rssi.na');
     await page.goto(`${world.origin}/bureau`);
     await page.getByRole('heading', { level: 1, name: 'Alertes et comptes confinés' }).waitFor();
-    const card = page.locator('.fr-card').filter({ hasText: decoy.login });
+    const card = page.locator('article.rempart-box').filter({ hasText: decoy.login });
     await card.getByText('Lecture d’un dossier leurre').waitFor();
     await page.getByRole('table', { name: /Signaux de la garde/ }).getByText(decoy.login).first().waitFor();
     await page.getByText('Aucun accès d’urgence en attente de revue.').waitFor();

@@ -7,6 +7,7 @@ import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } fr
 import { BreakGlassQueue } from './BreakGlass.tsx';
 import { signalLabel } from './labels.ts';
 import { useIsSecurityOfficer } from './roles.ts';
+import './bureau.css';
 import { SensitiveOutcome } from './sensitive.tsx';
 
 interface Signal {
@@ -104,34 +105,30 @@ export function Alerts() {
         {containments.data && inForce.length === 0 ? <p>Aucun compte ni organisation n’est confiné.</p> : null}
         <div aria-live="polite">
           {inForce.map((c) => (
-            <div key={c.id} className="fr-card fr-card--no-arrow fr-mb-2w">
-              <div className="fr-card__body">
-                <div className="fr-card__content">
-                  <h3 className="fr-card__title fr-h6">{who(c)}</h3>
-                  <p className="fr-card__desc">
-                    {signalLabel(c.signal)} — confiné le {formatDateTime(c.containedAt)}
-                  </p>
-                  {releasing === c.id ? (
-                    <ReleaseForm
-                      containment={c}
-                      onCancel={() => setReleasing(null)}
-                      onDone={(message) => {
-                        setReleasing(null);
-                        setDone(message);
-                        reloadContainments();
-                        reloadSignals();
-                      }}
-                    />
-                  ) : !officer ? (
-                    <p className="fr-text--sm fr-mt-1w">Seul le responsable de la sécurité peut lever un confinement.</p>
-                  ) : (
-                    <Button className="fr-mt-2w" priority="secondary" onClick={() => setReleasing(c.id)} nativeButtonProps={{ 'aria-label': `Lever le confinement de ${who(c)}` }}>
-                      Lever le confinement
-                    </Button>
-                  )}
-                </div>
-              </div>
-            </div>
+            <article key={c.id} className="rempart-box">
+              <h3 className="fr-h6 fr-mb-1w">{who(c)}</h3>
+              <p className="fr-mb-1w">
+                {signalLabel(c.signal)} — confiné le {formatDateTime(c.containedAt)}
+              </p>
+              {releasing === c.id ? (
+                <ReleaseForm
+                  containment={c}
+                  onCancel={() => setReleasing(null)}
+                  onDone={(message) => {
+                    setReleasing(null);
+                    setDone(message);
+                    reloadContainments();
+                    reloadSignals();
+                  }}
+                />
+              ) : !officer ? (
+                <p className="fr-text--sm fr-mt-1w">Seul le responsable de la sécurité peut lever un confinement.</p>
+              ) : (
+                <Button className="fr-mt-2w" priority="secondary" onClick={() => setReleasing(c.id)} nativeButtonProps={{ 'aria-label': `Lever le confinement de ${who(c)}` }}>
+                  Lever le confinement
+                </Button>
+              )}
+            </article>
           ))}
         </div>
       </section>

@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
+import './bureau.css';
 import { SensitiveOutcome } from './sensitive.tsx';
 
 interface BreakGlass {
@@ -73,25 +74,21 @@ export function BreakGlassQueue() {
       {!queue.data && queue.loading ? <Loading /> : null}
       {queue.data && queue.data.items.length === 0 ? <p>Aucun accès d’urgence en attente de revue.</p> : null}
       {queue.data?.items.map((item) => (
-        <div key={item.id} className="fr-card fr-card--no-arrow fr-mb-2w">
-          <div className="fr-card__body">
-            <div className="fr-card__content">
-              <h3 className="fr-card__title fr-h6">
-                {item.actorLogin} ({item.organisationName})
-              </h3>
-              <p className="fr-card__desc">
-                Le {formatDateTime(item.grantedAt)}, dossier {item.caseReference}, finalité {item.purpose} : {item.classes.map(classLabel).join(', ')}. Motif déclaré : « {item.justification} ».
-              </p>
-              <Review
-                item={item}
-                onDone={(message) => {
-                  setDone(message);
-                  queue.reload();
-                }}
-              />
-            </div>
-          </div>
-        </div>
+        <article key={item.id} className="rempart-box">
+          <h3 className="fr-h6 fr-mb-1w">
+            {item.actorLogin} ({item.organisationName})
+          </h3>
+          <p className="fr-mb-1w">
+            Le {formatDateTime(item.grantedAt)}, dossier {item.caseReference}, finalité {item.purpose} : {item.classes.map(classLabel).join(', ')}. Motif déclaré : « {item.justification} ».
+          </p>
+          <Review
+            item={item}
+            onDone={(message) => {
+              setDone(message);
+              queue.reload();
+            }}
+          />
+        </article>
       ))}
     </section>
   );
