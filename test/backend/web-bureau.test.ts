@@ -52,12 +52,13 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
         remoteAddress: client.remoteAddress,
         headers: { ...client.headers, cookie: counsellor.cookie, 'x-csrf-token': counsellor.csrf, 'rempart-purpose': 'accompagnement', 'rempart-case-reference': 'DOSSIER-2026-0042' },
       });
+    const real = await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', decoy.actorId).where('person_id', '!=', decoy.person_id).executeTakeFirstOrThrow();
+    assert.equal((await read(real.person_id)).statusCode, 200, 'a file of the caseload, before the decoy');
     const served = await read(decoy.person_id);
     assert.equal(served.statusCode, 200, 'a decoy is served like any file');
     const containment = await db().selectFrom('guard_containments').select(['id', 'signal', 'released_at']).where('actor_id', '=', decoy.actorId).executeTakeFirstOrThrow();
     assert.equal(containment.signal, 'honeytoken');
     assert.equal((await db().selectFrom('actors').select('status').where('id', '=', decoy.actorId).executeTakeFirstOrThrow()).status, 'suspended');
-    const real = await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', decoy.actorId).where('person_id', '!=', decoy.person_id).executeTakeFirstOrThrow();
     assert.equal((await read(real.person_id)).statusCode, 401, 'the contained counsellor’s sessions were revoked: nothing more is read');
 
     // The security officer signs in for the first time (TOTP enrolled through the page) and sees the containment.
@@ -155,7 +156,12 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     await page.getByRole('heading', { level: 1, name: `Incident ${declared.reference}` }).waitFor();
     assert.equal(new URL(page.url()).pathname, `/bureau/incidents/${declared.reference}`, 'the address names the incident, no person');
     await page.getByRole('button', { name: 'Calculer le périmètre' }).click();
-    await page.getByText(/personne\(s\) exposée\(s\) à travers/).waitFor();
+    await page.getByText(/1 personne\(s\) exposée\(s\) à travers/).waitFor();
+    // The exposed file is listed by its identifier, with the class read; the decoy is not among the persons.
+    const exposures = page.getByRole('table', { name: /Personnes exposées \(1 premières sur 1\)/ });
+    await exposures.getByText(real.person_id.slice(0, 8)).waitFor();
+    await exposures.getByText('Identité').waitFor();
+    assert.equal(await exposures.getByText(decoy.person_id.slice(0, 8)).count(), 0);
     await page.getByRole('button', { name: 'Produire le projet de notification' }).click();
     await page.getByText('Projet de notification à la CNIL produit').waitFor();
     // A corrective measure (its second factor is still fresh from the release): done and in the register.

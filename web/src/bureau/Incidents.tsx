@@ -183,6 +183,7 @@ export function IncidentPage() {
                     </tbody>
                   </table>
                 </div>
+                {totals.persons > 0 ? <Exposures base={base} total={totals.persons} version={data.scope!.events} /> : null}
                 <p>
                   Risque : {Object.entries(totals.byRisk)
                     .map(([level, n]) => `${RISK_LABELS[level] ?? level} ${n}`)
@@ -274,6 +275,55 @@ export function IncidentPage() {
         </>
       ) : null}
     </>
+  );
+}
+
+interface Exposure {
+  personId: string;
+  classes: string[];
+  firstAt: string;
+  lastAt: string;
+  events: number;
+  risk: string;
+}
+
+/** The first exposed files, highest risk first as the register orders them: identifiers only, never names. */
+function Exposures({ base, total, version }: { base: string; total: number; version: number }) {
+  const exposures = useLoad(() => api<{ exposures: Exposure[] }>(`${base}/exposures?limit=20`), [base, version]);
+  if (exposures.error) return <ErrorNotice error={exposures.error} title="Personnes exposées indisponibles" />;
+  if (!exposures.data) return <Loading what="Chargement des personnes exposées" />;
+  return (
+    <div className="fr-table rempart-scroll">
+      <table tabIndex={0}>
+        <caption>
+          Personnes exposées ({exposures.data.exposures.length} premières sur {total})
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Dossier</th>
+            <th scope="col">Classes exposées</th>
+            <th scope="col">Risque</th>
+            <th scope="col">Accès</th>
+            <th scope="col">Période</th>
+          </tr>
+        </thead>
+        <tbody>
+          {exposures.data.exposures.map((e) => (
+            <tr key={e.personId}>
+              <td>
+                <code className="fr-text--xs">{e.personId.slice(0, 8)}</code>
+              </td>
+              <td>{e.classes.map(classLabel).join(', ')}</td>
+              <td>{RISK_LABELS[e.risk] ?? e.risk}</td>
+              <td>{e.events}</td>
+              <td>
+                {formatDateTime(e.firstAt)} – {formatDateTime(e.lastAt)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
