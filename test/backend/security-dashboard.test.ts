@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import { runSeed } from '../../src/cli/commands/seed.ts';
-import { budgetFor } from '../../src/guard/profiles.ts';
+import { budgetFor } from '../../src/guard/index.ts';
 import { appendEvent } from '../../src/ledger/index.ts';
 import { agreementFromRow, agreementInForce } from '../../src/policy/index.ts';
 import { BACKEND } from '../helpers/backend.ts';

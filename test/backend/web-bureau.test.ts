@@ -5,6 +5,8 @@ import { Secret, TOTP } from 'otpauth';
 import { BACKEND } from '../helpers/backend.ts';
 import { browserSkip, checkPage, DEMO_PASSWORD, openPage, openWebWorld, signInThroughPage, type WatchedPage, type WebWorld } from '../helpers/browser.ts';
 import { signIn, type Client } from '../helpers/sign-in.ts';
+import { createAccount } from '../../src/identity/index.ts';
+import { parseBody } from '../../src/ledger/index.ts';
 
 describe(`web application: the security desk (bureau sécurité / DPO) in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 300_000 }, () => {
   let world: WebWorld;
@@ -275,6 +277,30 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
       return (await fetch('/api/security/dashboard/ledger/verify', { method: 'POST', headers: { 'x-csrf-token': session.csrfToken } })).status;
     });
     assert.equal(verify, 403, 'the DPO cannot run a verification through the API either');
+
+    // A job seeker does not recognise a read of their file and reports it: the desk lists it for the DPO.
+    const grants = await db().selectFrom('ledger_events').select(['id', 'person_id', 'body']).where('kind', '=', 'access_granted').where('person_id', 'is not', null).orderBy('at').execute();
+    const granted = grants.map((g) => ({ ...g, event: parseBody(g.body) })).find((g) => g.event.operation === 'read');
+    assert.ok(granted, 'the counsellor’s reads are in the ledger');
+    const read = { id: granted.id, person_id: granted.person_id, case_reference: granted.event.caseReference };
+    await createAccount(db(), { kind: 'job_seeker', login: 'signalement@demo.rempart.example', password: DEMO_PASSWORD, personId: read.person_id! });
+    const seekerClient: Client = { remoteAddress: '10.9.8.7', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    const seeker = await signIn(world.server.app, seekerClient, 'signalement@demo.rempart.example', DEMO_PASSWORD);
+    const reported = await world.server.app.inject({
+      method: 'POST',
+      url: `/api/me/journal/${read.id}/report`,
+      remoteAddress: seekerClient.remoteAddress,
+      headers: { ...seekerClient.headers, cookie: seeker.cookie, 'x-csrf-token': seeker.csrf },
+      payload: { comment: 'Je n’ai aucun rendez-vous avec cette agence.' },
+    });
+    assert.equal(reported.statusCode, 201, reported.body);
+    await page.goto(`${world.origin}/bureau/signalements`);
+    const row = page.getByRole('table', { name: /Signalements \(1\)/ }).getByRole('row').filter({ hasText: 'Je n’ai aucun rendez-vous avec cette agence.' });
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', new RegExp(read.case_reference!));
+    assert.match((await row.textContent()) ?? '', /À examiner/);
+    assert.doesNotMatch(page.url(), new RegExp(read.person_id!), 'the person is not in the address');
+    await checkPage(watched, 'bureau-signalements');
     await watched.context.close();
   });
 

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { agreementFromRow, agreementInForce } from '../../policy/index.ts';
 // The guard's own budgets: the dashboard draws exactly what the guard enforces.
-import { budgetFor } from '../../guard/profiles.ts';
+import { budgetFor } from '../../guard/index.ts';
 import { appendEvent, verifyLedger } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';

@@ -23,7 +23,7 @@ function navigationFor(kind: string | undefined, roles: string[], path: string):
     return [item('Mon dossier', '/mon-espace', true), item('Qui a consulté mon dossier', '/mon-espace/consultations'), item('Sécurité du compte', '/mon-espace/securite'), item('Coordonnées bancaires', '/mon-espace/banque')];
   }
   if (kind === 'staff' && roles.some((r) => SECURITY_ROLES.includes(r))) {
-    return [item('Alertes', '/bureau', true), item('Incidents', '/bureau/incidents'), item('Organisations', '/bureau/organisations'), item('Administration des comptes', '/bureau/administration'), item('Journal et activité', '/bureau/activite')];
+    return [item('Alertes', '/bureau', true), item('Incidents', '/bureau/incidents'), item('Organisations', '/bureau/organisations'), item('Accès signalés', '/bureau/signalements'), item('Administration des comptes', '/bureau/administration'), item('Journal et activité', '/bureau/activite')];
   }
   if (kind === 'staff') return [item('Mon portefeuille', '/console', true), item('Rechercher un dossier', '/console/recherche')];
   return [];

@@ -5,6 +5,7 @@ import { Administration } from './Administration.tsx';
 import { Alerts } from './Alerts.tsx';
 import { IncidentList, IncidentPage } from './Incidents.tsx';
 import { Organisations } from './Organisations.tsx';
+import { Reports } from './Reports.tsx';
 
 function NotFound() {
   return <PageTitle title="Page introuvable">Page introuvable</PageTitle>;
@@ -18,6 +19,7 @@ export function BureauSpace() {
       <Route path="incidents" element={<IncidentList />} />
       <Route path="incidents/:reference" element={<IncidentPage />} />
       <Route path="organisations" element={<Organisations />} />
+      <Route path="signalements" element={<Reports />} />
       <Route path="administration" element={<Administration />} />
       <Route path="activite" element={<Activity />} />
       <Route path="*" element={<NotFound />} />

@@ -1,8 +1,8 @@
 /** French names of the guard's signals, gate requirements and incident actions, as the desk reads them. */
 export const SIGNAL_LABELS: Record<string, string> = {
   honeytoken: 'Lecture d’un dossier leurre',
-  budget_hour: 'Budget horaire dépassé',
-  budget_day: 'Budget journalier dépassé',
+  budget_hour_hard: 'Budget horaire dépassé',
+  budget_day_hard: 'Budget journalier dépassé',
   budget_hour_soft: 'Budget horaire presque atteint',
   budget_day_soft: 'Budget journalier presque atteint',
   agreement_ceiling: 'Plafond de la convention atteint',

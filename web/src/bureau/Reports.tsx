@@ -1,0 +1,92 @@
+import { Badge } from '@codegouvfr/react-dsfr/Badge';
+import { api } from '../app/api.ts';
+import { classLabel, formatDateTime } from '../app/format.ts';
+import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
+
+interface ReportedEvent {
+  at: string;
+  kind: string;
+  organisation: string | null;
+  purpose: string | null;
+  caseReference: string | null;
+  operation: string | null;
+  classes: string[];
+  restricted: { actor: string | null; address: string | null; session?: string };
+}
+
+interface AccessReport {
+  id: string;
+  at: string;
+  status: string;
+  eventId: string;
+  comment: string | null;
+  event: ReportedEvent | null;
+}
+
+interface Organisation {
+  id: string;
+  name: string;
+}
+
+/**
+ * Signalements : the accesses job seekers did not recognise (« Signaler cet accès » in their
+ * space), each with the whole reported event — who, from where, under which purpose — for the
+ * DPO and the security officer to investigate. The person is not named on this page.
+ */
+export function Reports() {
+  const reports = useLoad(() => api<{ items: AccessReport[] }>('/api/security/access-reports'));
+  const organisations = useLoad(() => api<{ organisations: Organisation[] }>('/api/security/compliance'));
+  const nameOf = (id: string | null) => (id ? (organisations.data?.organisations.find((o) => o.id === id)?.name ?? id) : '—');
+  const items = reports.data?.items ?? [];
+  return (
+    <>
+      <PageTitle title="Accès signalés">Accès signalés par les demandeurs d’emploi</PageTitle>
+      <p>Chaque signalement vise une entrée du journal qu’une personne ne reconnaît pas. L’événement complet (compte, adresse, session) est affiché pour l’enquête.</p>
+      <ErrorNotice error={reports.error} title="Signalements indisponibles" />
+      {!reports.data && reports.loading ? <Loading /> : null}
+      {reports.data && items.length === 0 ? <p>Aucun accès signalé.</p> : null}
+      {items.length > 0 ? (
+        <div className="fr-table rempart-scroll">
+          <table tabIndex={0}>
+            <caption>Signalements ({items.length}), du plus récent au plus ancien</caption>
+            <thead>
+              <tr>
+                <th scope="col">Signalé le</th>
+                <th scope="col">État</th>
+                <th scope="col">Accès du</th>
+                <th scope="col">Organisation</th>
+                <th scope="col">Finalité et référence</th>
+                <th scope="col">Données</th>
+                <th scope="col">Agent, adresse, session</th>
+                <th scope="col">Commentaire de la personne</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((r) => (
+                <tr key={r.id}>
+                  <td>{formatDateTime(r.at)}</td>
+                  <td>
+                    <Badge severity={r.status === 'open' ? 'new' : 'info'} small>
+                      {r.status === 'open' ? 'À examiner' : r.status}
+                    </Badge>
+                  </td>
+                  <td>{formatDateTime(r.event?.at)}</td>
+                  <td>{nameOf(r.event?.organisation ?? null)}</td>
+                  <td>
+                    {r.event?.purpose ?? '—'}
+                    {r.event?.caseReference ? ` — ${r.event.caseReference}` : ''}
+                  </td>
+                  <td>{r.event?.classes.map(classLabel).join(', ') || '—'}</td>
+                  <td>
+                    {[r.event?.restricted.actor, r.event?.restricted.address, r.event?.restricted.session].filter(Boolean).join(' · ') || '—'}
+                  </td>
+                  <td>{r.comment ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </>
+  );
+}
