@@ -2,14 +2,15 @@ import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { Select } from '@codegouvfr/react-dsfr/Select';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api, ApiError } from '../app/api.ts';
-import { classLabel, formatDate, formatDateTime, FIELD_CLASS_ORDER } from '../app/format.ts';
+import { classLabel, formatDateTime, FIELD_CLASS_ORDER } from '../app/format.ts';
 import { needsStepUp, StepUp } from '../app/StepUp.tsx';
 import { ErrorNotice, PageTitle, SuccessNotice, useAction } from '../app/ui.tsx';
 import { classList, declarationHeaders, purposeLabel, useConsole, type Declaration, type OpenedFile } from './context.tsx';
 import { DeclarationFields } from './DeclarationFields.tsx';
+import { FieldValue } from '../app/fields.tsx';
 
 interface FollowUp {
   orientation?: string;
@@ -152,101 +153,12 @@ function FileContent({ file, declaration, onFollowUp }: { file: StaffFile; decla
           <h3 id={`class-${c}`} className="fr-h5">
             {classLabel(c)}
           </h3>
-          {file.fields[c] === undefined || file.fields[c] === null ? <p className="fr-text--sm">Non renseigné.</p> : <Value value={file.fields[c]} />}
+          {file.fields[c] === undefined || file.fields[c] === null ? <p className="fr-text--sm">Non renseigné.</p> : <FieldValue name={c} value={file.fields[c]} />}
         </section>
       ))}
       <RecordAction file={file} declaration={declaration} canRead={file.decision.classes.includes('follow_up')} canWrite={!file.decision.breakGlass && (rule?.write.includes('follow_up') ?? false)} onRecorded={onFollowUp} />
     </section>
   );
-}
-
-const KEY_LABELS: Record<string, string> = {
-  lastName: 'Nom',
-  usageName: 'Nom d’usage',
-  firstNames: 'Prénoms',
-  sex: 'Sexe',
-  birthDate: 'Date de naissance',
-  birthPlace: 'Lieu de naissance',
-  nir: 'NIR',
-  email: 'Courriel',
-  phone: 'Téléphone',
-  address: 'Adresse',
-  line1: 'Adresse',
-  line2: 'Complément',
-  postalCode: 'Code postal',
-  communeCode: 'Code commune',
-  commune: 'Commune',
-  location: 'Localisation',
-  kind: 'Type',
-  number: 'Numéro',
-  expiresOn: 'Expire le',
-  franceTravailId: 'Identifiant France Travail',
-  category: 'Catégorie',
-  registeredOn: 'Inscrit le',
-  status: 'Statut',
-  deregisteredOn: 'Radié le',
-  experiences: 'Expériences',
-  diplomas: 'Diplômes',
-  soughtJobs: 'Métiers recherchés (ROME)',
-  orientation: 'Modalité d’accompagnement',
-  appointments: 'Rendez-vous',
-  actions: 'Actions',
-  date: 'Date',
-  label: 'Libellé',
-  note: 'Note',
-  title: 'Intitulé',
-  employer: 'Employeur',
-  from: 'Du',
-  to: 'Au',
-  level: 'Niveau',
-  year: 'Année',
-  romeCode: 'Code ROME',
-  rqth: 'RQTH',
-  rqthUntil: 'RQTH jusqu’au',
-  restrictions: 'Restrictions',
-  measures: 'Mesures',
-  since: 'Depuis',
-  until: 'Jusqu’au',
-  authority: 'Autorité',
-};
-
-function scalar(key: string, value: unknown): string {
-  if (typeof value === 'boolean') return value ? 'oui' : 'non';
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return formatDate(value);
-  if (typeof value === 'string' && key.endsWith('At')) return formatDateTime(value);
-  return String(value);
-}
-
-/** A class's value as a description list, nested lists for arrays; every value as text (React escapes it). */
-function Value({ value, name = '' }: { value: unknown; name?: string }): ReactNode {
-  if (Array.isArray(value)) {
-    if (value.length === 0) return <span>aucun</span>;
-    if (value.every((v) => typeof v !== 'object' || v === null)) return <span>{value.map((v) => scalar(name, v)).join(', ')}</span>;
-    return (
-      <ol>
-        {value.map((v, i) => (
-          <li key={i}>
-            <Value value={v} />
-          </li>
-        ))}
-      </ol>
-    );
-  }
-  if (value && typeof value === 'object') {
-    return (
-      <dl className="fr-mb-1w">
-        {Object.entries(value as Record<string, unknown>).map(([k, v]) => (
-          <div key={k}>
-            <dt className="fr-text--bold fr-mb-0">{KEY_LABELS[k] ?? k}</dt>
-            <dd className="fr-ml-0 fr-mb-1w">
-              <Value value={v} name={k} />
-            </dd>
-          </div>
-        ))}
-      </dl>
-    );
-  }
-  return <span>{scalar(name, value)}</span>;
 }
 
 const ACTION_KINDS = ['Entretien', 'Atelier', 'Prescription de formation', 'Mise en relation avec un employeur', 'Orientation vers un partenaire', 'Autre'];

@@ -1,7 +1,7 @@
 import { api } from '../app/api.ts';
 import { classLabel, FIELD_CLASS_ORDER, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
-import { Fields } from './fields.tsx';
+import { Fields } from '../app/fields.tsx';
 
 export interface MyFileView {
   id: string;
