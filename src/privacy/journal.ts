@@ -8,6 +8,8 @@ export interface JournalEntry {
   /** The event as the tree covers it: who acted and from where are only a salted digest. */
   event: PublicEvent;
   organisation: { id: string; name: string } | null;
+  /** The declared purpose in words, from the organisation's agreement (outside the proof: it explains, it is not evidence). */
+  purposeLabel: string | null;
   /** Leaf index in the tree. */
   index: number;
   /** Base64 of the RFC 9162 audit path from this event to the checkpoint's root. */
@@ -62,6 +64,15 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
     organisationIds.length ? (await db.selectFrom('organisations').select(['id', 'name']).where('id', 'in', organisationIds).execute()).map((o) => [o.id, o.name]) : [],
   );
 
+  // The purposes' words, from the organisations' agreements; the newest version's wording wins.
+  const labels = new Map<string, string>();
+  if (organisationIds.length) {
+    const agreements = await db.selectFrom('agreements').select(['organisation_id', 'purposes']).where('organisation_id', 'in', organisationIds).orderBy('version', 'asc').execute();
+    for (const agreement of agreements) {
+      for (const rule of JSON.parse(agreement.purposes) as Array<{ purpose: string; label?: string }>) if (rule.label) labels.set(`${agreement.organisation_id} ${rule.purpose}`, rule.label);
+    }
+  }
+
   const entries: JournalEntry[] = [];
   for (const [i, row] of rows.entries()) {
     const index = seqs.get(row.id)!;
@@ -70,6 +81,7 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
     entries.push({
       event: publicView(body),
       organisation: row.organisation_id ? { id: row.organisation_id, name: names.get(row.organisation_id) ?? row.organisation_id } : null,
+      purposeLabel: row.organisation_id && body.purpose ? (labels.get(`${row.organisation_id} ${body.purpose}`) ?? null) : null,
       index,
       proof: proof.map((p) => p.toString('base64')),
     });

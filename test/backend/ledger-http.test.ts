@@ -22,6 +22,7 @@ const DPO_CONTACT = 'dpo@rempart.example';
 interface JournalEntryView {
   event: PublicEvent;
   organisation: { id: string; name: string } | null;
+  purposeLabel: string | null;
   index: number;
   proof: string[];
 }
@@ -269,6 +270,7 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.equal(entry.event.kind, 'access_granted');
     assert.deepEqual(entry.organisation, { id: counsellorOrg, name: counsellorOrgName });
     assert.equal(entry.event.purpose, PURPOSE);
+    assert.equal(entry.purposeLabel, 'Accompagnement vers l’emploi', 'the purpose in words, from the agreement');
     assert.equal(entry.event.caseReference, CASE);
     assert.deepEqual(entry.event.classes, res.json().decision.classes);
     assert.equal(entry.event.at, granted.at);

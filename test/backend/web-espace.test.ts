@@ -195,7 +195,8 @@ describe(`web application: the job seeker's space in a real browser (${BACKEND})
     const entry = page.getByTestId('journal-entry').filter({ hasText: CASE });
     await entry.waitFor();
     await entry.getByRole('heading', { name: organisationName }).waitFor();
-    await entry.getByText(PURPOSE, { exact: true }).waitFor();
+    // The purpose in words, from the agency's agreement (the event itself carries its id).
+    await entry.getByText('Accompagnement vers l’emploi', { exact: true }).waitFor();
     await entry.getByText('Coordonnées', { exact: false }).first().waitFor();
     const day = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'medium', timeZone: 'Europe/Paris' }).format(new Date(granted[0]!.at));
     await entry.getByText(new RegExp(`le ${day}`)).waitFor();

@@ -40,6 +40,7 @@ const JournalView = Type.Object({
     Type.Object({
       event: PublicEventView,
       organisation: Type.Union([Type.Object({ id: Type.String(), name: Type.String() }), Type.Null()]),
+      purposeLabel: Type.Union([Type.String(), Type.Null()], { description: 'la finalité déclarée, en clair (hors preuve)' }),
       index: Type.Integer(),
       proof: Type.Array(Type.String()),
     }),

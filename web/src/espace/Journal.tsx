@@ -22,6 +22,7 @@ interface JournalEvent {
 interface JournalEntry {
   event: JournalEvent;
   organisation: { id: string; name: string } | null;
+  purposeLabel: string | null;
   index: number;
   proof: string[];
 }
@@ -147,7 +148,7 @@ function JournalItem({ entry, verified, signatureOk }: { entry: JournalEntry; ve
           <dl className="rempart-fields">
             <div className="rempart-fields__row">
               <dt>Motif déclaré</dt>
-              <dd>{event.purpose ?? '—'}</dd>
+              <dd>{entry.purposeLabel ?? event.purpose ?? '—'}</dd>
             </div>
             <div className="rempart-fields__row">
               <dt>Référence du dossier</dt>
