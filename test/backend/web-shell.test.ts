@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { BACKEND } from '../helpers/backend.ts';
+import { demoPersons } from '../../src/seed/index.ts';
 import { browserSkip, checkPage, DEMO_PASSWORD, openPage, openWebWorld, signInThroughPage, type WebWorld } from '../helpers/browser.ts';
 
 describe(`web application: headers, home, sign-in and first enrolment in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 180_000 }, () => {
@@ -61,6 +62,35 @@ describe(`web application: headers, home, sign-in and first enrolment in a real 
     assert.equal(await franceConnect.getAttribute('href'), '/api/auth/oidc/franceconnect/start');
     assert.equal(await watched.page.getByText('ProConnect').count(), 0);
     await checkPage(watched, 'connexion');
+    await watched.context.close();
+  });
+
+  it('works with the keyboard alone: skip link, sign-in form, menu', async () => {
+    const watched = await openPage(world);
+    const { page } = watched;
+    await page.goto(`${world.origin}/connexion`);
+    await page.getByRole('heading', { level: 1, name: 'Se connecter à Rempart' }).waitFor();
+    // The first Tab reaches the skip links; « Contenu » moves the focus to the main content.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent.trim()), 'Contenu');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (globalThis as unknown as { location: { hash: string } }).location.hash === '#contenu');
+    // From there, Tab order reaches the identifier, the password and the button; Enter submits.
+    const login = page.getByLabel('Identifiant');
+    for (let i = 0; i < 10 && !(await login.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)); i++) await page.keyboard.press('Tab');
+    await page.keyboard.type(demoPersons(1, 1)[0]!.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(DEMO_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${world.origin}/mon-espace`);
+    // The menu's links are reachable and followed with the keyboard.
+    const menuLink = page.getByRole('link', { name: 'Qui a consulté mon dossier' });
+    for (let i = 0; i < 25 && !(await menuLink.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)); i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${world.origin}/mon-espace/consultations`);
+    await page.getByRole('heading', { level: 1, name: 'Qui a consulté mon dossier' }).waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string } } }).document.activeElement.tagName), 'H1', 'the new page’s title takes the focus, for screen readers');
+    assert.deepEqual(watched.problems, []);
     await watched.context.close();
   });
 

@@ -2,14 +2,21 @@ import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { explain } from './api.ts';
 
+/** The page the browser loaded keeps the focus at the top, where the skip links are. */
+let loadedPage = true;
+
 /**
- * A page's title: the `<h1>` and the document's title together; focused on arrival so that a
- * screen reader announces the new page after a client-side navigation (RGAA 12.6, 12.7).
+ * A page's title: the `<h1>` and the document's title together; focused when a client-side
+ * navigation brings it, so that a screen reader announces the new page (RGAA 12.6, 12.7).
  */
 export function PageTitle({ children, title }: { children: ReactNode; title: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} — Rempart`;
+    if (loadedPage) {
+      loadedPage = false;
+      return;
+    }
     ref.current?.focus();
   }, [title]);
   return (
