@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DecryptionError, openField, type BlindIndexKind, type Keyring, type KeyringAccess } from '../crypto/index.ts';
-import { assertNoDirectBankWrite, ConflictError, FIELD_CLASSES, type FieldClass, NotFoundError, type PersonFile, type PersonPatch } from '../domain/index.ts';
+import { assertNoDirectBankWrite, ConflictError, FIELD_CLASSES, type FieldClass, type FieldValues, NotFoundError, type PersonFile, type PersonPatch } from '../domain/index.ts';
 import { isUniqueLookup, lookupDigest, lookupKindsOf, lookupRows, sealPersonRows } from './person-rows.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
 import { chunks, inTransaction, type Executor } from './transaction.ts';
@@ -165,6 +165,21 @@ export class PersonStore {
   async update(id: string, patch: PersonPatch, executor?: Executor): Promise<void> {
     assertNoDirectBankWrite(patch, 'la procédure de changement de coordonnées bancaires');
     return this.#update(id, patch, executor);
+  }
+
+  /**
+   * Change one class from its current value without losing a change made at the same moment:
+   * the person's row is written first — a row lock on PostgreSQL, the write lock on SQLite — so
+   * a second caller waits, then reads what the first one wrote. Not for `bank` (its procedure).
+   */
+  async modify<C extends Exclude<FieldClass, 'bank'>>(id: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C], executor?: Executor): Promise<FieldValues[C]> {
+    return inTransaction(executor ?? this.db, async (trx) => {
+      await trx.updateTable('persons').set({ updated_at: new Date().toISOString() }).where('id', '=', id).execute();
+      const current = (await this.read(id, [fieldClass], trx)).fields[fieldClass] as FieldValues[C] | undefined;
+      const next = change(current);
+      await this.update(id, { [fieldClass]: next } as PersonPatch, trx);
+      return next;
+    });
   }
 
   /** The bank-details procedure's write, once a change is due: the new details become the file's `bank` class. */

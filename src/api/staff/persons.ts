@@ -39,6 +39,10 @@ const SearchBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** One follow-up action, as the follow_up class holds it. */
+const FollowUpActionSchema = FIELD_CLASS_SCHEMAS.follow_up.properties.actions.items;
+const FOLLOW_UP_MAX_ACTIONS = Number((FIELD_CLASS_SCHEMAS.follow_up.properties.actions as { maxItems?: number }).maxItems ?? 200);
+
 const CaseloadQuery = Type.Object(
   {
     page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
@@ -127,6 +131,44 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           await runtime.guard.noteFollowUp(trx, request.staff!.actorId, personId);
         });
         return { id: personId, written: decision.classes, decision: decisionView(decision) };
+      },
+    );
+
+    app.post(
+      '/persons/:id/follow-up/actions',
+      {
+        schema: {
+          tags,
+          summary: 'Enregistrer une action de suivi : ajoutée à la classe follow_up (écriture décidée par la convention), sans écraser une action enregistrée au même moment',
+          security,
+          params: PersonIdParams,
+          body: FollowUpActionSchema,
+          response: { 201: Type.Object({ id: Type.String(), actions: Type.Integer({ description: 'nombre d’actions du suivi' }), decision: DecisionViewSchema }), ...staffErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const personId = request.params.id;
+        const purpose = await purposeOr422(db, request, reply, { operation: 'write', personId });
+        if (!purpose) return reply;
+        const decision = await decideFor(request, personId, purpose, 'write', ['follow_up']);
+        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'write', personId }, purpose);
+        // One transaction: the event, the appended action and the follow-up note, or none of them.
+        const actions = await inTransaction(db, async (trx) => {
+          await recordGrant(trx, request, decision, { operation: 'write', personId });
+          const next = await runtime.persons.modify(
+            personId,
+            'follow_up',
+            (current) => {
+              const base = current ?? { appointments: [], actions: [] };
+              if (base.actions.length >= FOLLOW_UP_MAX_ACTIONS) throw new ValidationError([{ field: 'body', rule: 'maxItems', message: `le suivi compte déjà ${FOLLOW_UP_MAX_ACTIONS} actions` }]);
+              return { ...base, actions: [...base.actions, request.body] };
+            },
+            trx,
+          );
+          await runtime.guard.noteFollowUp(trx, request.staff!.actorId, personId);
+          return next.actions.length;
+        });
+        return reply.status(201).send({ id: personId, actions, decision: decisionView(decision) });
       },
     );
 

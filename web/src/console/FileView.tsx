@@ -168,8 +168,9 @@ function today(): string {
 }
 
 /**
- * « Enregistrer une action »: the follow-up class is written whole, so the new action is added
- * to what the read returned (read-modify-write) and the class sent back with PATCH.
+ * « Enregistrer une action »: the server appends it to the follow-up class in one transaction
+ * (`POST …/follow-up/actions`), so an action another agent records at the same moment is kept.
+ * The page then shows it under the follow-up it already displays, when the purpose reads it.
  */
 function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { file: StaffFile; declaration: Declaration; canRead: boolean; canWrite: boolean; onRecorded(followUp: FollowUp): void }) {
   const { profile } = useConsole();
@@ -180,10 +181,12 @@ function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { fi
   const record = useAction(async (event: FormEvent) => {
     event.preventDefault();
     setDone(null);
-    const current: FollowUp = file.fields.follow_up ?? { appointments: [], actions: [] };
-    const next: FollowUp = { ...current, actions: [...current.actions, { date, kind, label: label.trim() }] };
-    await api(`/api/staff/persons/${encodeURIComponent(file.id)}`, { method: 'PATCH', body: { follow_up: next }, headers: declarationHeaders(declaration) });
-    onRecorded(next);
+    const action = { date, kind, label: label.trim() };
+    await api(`/api/staff/persons/${encodeURIComponent(file.id)}/follow-up/actions`, { method: 'POST', body: action, headers: declarationHeaders(declaration) });
+    if (canRead) {
+      const current: FollowUp = file.fields.follow_up ?? { appointments: [], actions: [] };
+      onRecorded({ ...current, actions: [...current.actions, action] });
+    }
     setLabel('');
     setDone('Action enregistrée dans le dossier.');
   });
@@ -197,8 +200,8 @@ function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { fi
         <p>Ce dossier est effacé : aucune action ne peut y être enregistrée.</p>
       ) : file.decision.breakGlass ? (
         <Alert severity="info" small description="Un accès exceptionnel est en lecture seule : aucune action ne peut être enregistrée dans ce dossier." />
-      ) : !canWrite || !canRead ? (
-        <Alert severity="info" small description={`Aucune action ne peut être enregistrée sous la finalité « ${label_} » : elle ne permet pas de ${canWrite ? 'lire' : 'modifier'} le suivi et l’accompagnement.`} />
+      ) : !canWrite ? (
+        <Alert severity="info" small description={`Aucune action ne peut être enregistrée sous la finalité « ${label_} » : elle ne permet pas de modifier le suivi et l’accompagnement.`} />
       ) : (
         <form onSubmit={(event) => void record.run(event)}>
           <SuccessNotice message={done} />
