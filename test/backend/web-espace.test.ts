@@ -275,4 +275,21 @@ describe(`web application: the job seeker's space in a real browser (${BACKEND})
     }
     assert.deepEqual(watched.problems, []);
   });
+
+  it('removes the authenticator app after confirming identity; with no factor left, the recovery codes go too', async () => {
+    const { page } = watched;
+    await page.goto(`${world.origin}/mon-espace/securite`);
+    const app = await db().selectFrom('account_factors').select('id').where('account_id', '=', seekerAccount).where('kind', '=', 'totp').where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+    await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', seekerAccount).where('revoked_at', 'is', null).execute();
+    await page.getByRole('button', { name: 'Retirer cette application' }).click();
+    assert.ok(await passStepUpIfAsked(page.getByText('Application d’authentification retirée.'), 'espace-securite-retrait-confirmation'), 'removing a factor asks for a fresh one');
+    await page.getByText('Application d’authentification retirée.').waitFor();
+    await page.getByText('Aucun second facteur n’est activé.').waitFor();
+    const left = await db().selectFrom('account_factors').select(['kind']).where('account_id', '=', seekerAccount).where('revoked_at', 'is', null).execute();
+    assert.deepEqual(left, [], 'neither the app nor the recovery codes remain');
+    const revoked = (await ledgerEvents(db(), 'factor_revoked')).filter((e) => e.account_id === seekerAccount && e.details.factor === app.id);
+    assert.equal(revoked.length, 1);
+    assert.equal(revoked[0]!.details.recoveryCodesRevoked, true);
+    await checkPage(watched, 'espace-securite-sans-facteur');
+  });
 });

@@ -12,8 +12,10 @@ import {
   listSessions,
   loginWithPassword,
   PASSWORD_MAX_LENGTH,
+  hasRecentSecondFactor,
   recordFailure,
   requiresPasskey,
+  revokeSecondFactor,
   revokeAllSessions,
   revokeSession,
   secondFactorScope,
@@ -234,6 +236,32 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           },
         },
         async (request) => ({ factors: await listFactors(db, request.account!.id) }),
+      );
+
+      authenticated.delete(
+        '/factors/totp/:id',
+        {
+          schema: {
+            tags: ['authentification'],
+            summary: 'Retirer une de mes applications d’authentification (second facteur validé depuis moins de cinq minutes ; jamais le dernier second facteur d’un compte agent)',
+            params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+            response: { 204: Type.Null(), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+          },
+        },
+        async (request, reply) => {
+          const account = request.account!;
+          // A session lifted from a browser must not be able to strip the account of its factor.
+          if (!hasRecentSecondFactor(request.session!.second_factor_at)) {
+            await appendEvent(db, 'step_up_required', { accountId: account.id, address: request.ip, details: { operation: 'totp_revocation' } });
+            return reply.status(403).send({ error: 'step_up_required', message: 'Validez d’abord votre second facteur (il y a moins de cinq minutes) pour retirer une application d’authentification.', requestId: request.id });
+          }
+          const outcome = await revokeSecondFactor(db, account.id, request.params.id, 'totp', request.ip);
+          if (outcome === 'not_found') return reply.status(404).send({ error: 'not_found', message: 'Application d’authentification inconnue.', requestId: request.id });
+          if (outcome === 'last_factor') {
+            return reply.status(409).send({ error: 'last_factor', message: 'C’est votre dernier second facteur utilisable : enregistrez-en un autre avant de retirer celui-ci.', requestId: request.id });
+          }
+          return reply.status(204).send(null);
+        },
       );
 
       authenticated.get(

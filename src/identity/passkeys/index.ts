@@ -6,4 +6,4 @@ export { activePasskeys, type Passkey, type PasskeyData } from './credentials.ts
 export { hasUsableSecondFactor, mayAddPasskey, requiresPasskey } from './policy.ts';
 export { beginPasskeyRegistration, DEFAULT_PASSKEY_LABEL, finishPasskeyRegistration, type PasskeyRegistration } from './registration.ts';
 export { relyingPartyFor, type RelyingParty } from './relying-party.ts';
-export { revokePasskey, type PasskeyRevocation } from './revocation.ts';
+export { revokePasskey, revokeSecondFactor, type PasskeyRevocation } from './revocation.ts';

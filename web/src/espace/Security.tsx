@@ -95,19 +95,20 @@ function Factors() {
     await refresh();
     factors.reload();
   });
-  const removePasskey = useAction(async (id: string): Promise<void> => {
+  /** Remove a passkey or an authenticator app; a sensitive operation, retried after step-up. */
+  const removeFactor = useAction(async (id: string, kind: string): Promise<void> => {
     setMessage(null);
     try {
-      await api(`/api/auth/passkeys/${id}`, { method: 'DELETE' });
+      await api(kind === 'passkey' ? `/api/auth/passkeys/${id}` : `/api/auth/factors/totp/${id}`, { method: 'DELETE' });
     } catch (error) {
       if (needsStepUp(error)) {
-        setRetry({ run: () => void removePasskey.run(id) });
+        setRetry({ run: () => void removeFactor.run(id, kind) });
         return;
       }
       throw error;
     }
     setRetry(null);
-    setMessage('Clé d’accès retirée.');
+    setMessage(kind === 'passkey' ? 'Clé d’accès retirée.' : 'Application d’authentification retirée.');
     factors.reload();
   });
 
@@ -116,7 +117,7 @@ function Factors() {
     <section className="fr-mb-6w" aria-labelledby="facteurs">
       <h2 id="facteurs">Seconds facteurs</h2>
       <p>Un second facteur protège votre compte même si votre mot de passe est découvert. Il est nécessaire pour modifier vos coordonnées bancaires.</p>
-      <ErrorNotice error={factors.error ?? startTotp.error ?? confirmTotp.error ?? addPasskey.error ?? removePasskey.error} />
+      <ErrorNotice error={factors.error ?? startTotp.error ?? confirmTotp.error ?? addPasskey.error ?? removeFactor.error} />
       <SuccessNotice message={message} />
       {factors.loading && !factors.data ? <Loading what="Chargement de vos seconds facteurs" /> : null}
       {factors.data ? (
@@ -131,11 +132,11 @@ function Factors() {
                 <strong>{FACTOR_KINDS[f.kind] ?? f.kind}</strong>
                 {f.kind === 'recovery_codes' ? ` : ${f.remaining ?? 0} codes restants` : ` — ${f.label}`}, ajouté le {formatDateTime(f.createdAt)}
                 {f.lastUsedAt ? `, dernière utilisation le ${formatDateTime(f.lastUsedAt)}` : ''}
-                {f.kind === 'passkey' ? (
+                {f.kind === 'passkey' || f.kind === 'totp' ? (
                   <>
                     {' '}
-                    <Button type="button" size="small" priority="tertiary" iconId="fr-icon-delete-line" onClick={() => void removePasskey.run(f.id)} disabled={removePasskey.busy}>
-                      Retirer cette clé d’accès
+                    <Button type="button" size="small" priority="tertiary" iconId="fr-icon-delete-line" onClick={() => void removeFactor.run(f.id, f.kind)} disabled={removeFactor.busy}>
+                      {f.kind === 'passkey' ? 'Retirer cette clé d’accès' : 'Retirer cette application'}
                     </Button>
                   </>
                 ) : null}
