@@ -1,12 +1,16 @@
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { onlyUsedIcons } from './only-used-icons.ts';
+
+const reactDsfr = fileURLToPath(new URL('../node_modules/@codegouvfr/react-dsfr/', import.meta.url));
 
 // Built into web/dist and served by Fastify (src/api/web.ts). Every asset is a file of this
 // origin (no data: URI, no inline code), so the CSP can stay `'self'` without `unsafe-inline`.
 export default defineConfig({
   root: import.meta.dirname,
   base: '/',
-  plugins: [react()],
+  plugins: [react(), onlyUsedIcons([`${import.meta.dirname}/src`, reactDsfr])],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -52,6 +52,13 @@ describe(`web application: headers, home, sign-in and first enrolment in a real 
     const watched = await openPage(world);
     await watched.page.goto(`${world.origin}/`);
     await watched.page.getByRole('heading', { level: 1, name: 'Rempart' }).waitFor();
+    // The build keeps only the icons the sources name (web/only-used-icons.ts): those still draw.
+    const lockIcon = await watched.page.evaluate(() => {
+      const g = globalThis as unknown as { document: { querySelector(s: string): unknown }; getComputedStyle(e: unknown, pseudo: string): { maskImage: string; webkitMaskImage: string } };
+      const style = g.getComputedStyle(g.document.querySelector('.fr-icon-lock-line'), '::before');
+      return style.maskImage || style.webkitMaskImage;
+    });
+    assert.match(lockIcon, /lock-line[^"]*\.svg/);
     await checkPage(watched, 'accueil');
     await watched.page.getByRole('link', { name: /Espace demandeur d’emploi/ }).click();
     // A space needs a session: the browser lands on the sign-in page.

@@ -1,13 +1,15 @@
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
-import { BureauSpace } from '../bureau/index.tsx';
-import { ConsoleSpace } from '../console/index.tsx';
-import { EspaceSpace } from '../espace/index.tsx';
 import { Home } from './Home.tsx';
 import { Layout } from './Layout.tsx';
 import { homeOf, SECURITY_ROLES, SessionProvider, useSession } from './session.tsx';
 import { SignIn } from './SignIn.tsx';
 import { Loading, PageTitle } from './ui.tsx';
+
+// Each space is its own chunk: a job seeker's browser never downloads the desk (and its charts).
+const EspaceSpace = lazy(() => import('../espace/index.tsx').then((m) => ({ default: m.EspaceSpace })));
+const ConsoleSpace = lazy(() => import('../console/index.tsx').then((m) => ({ default: m.ConsoleSpace })));
+const BureauSpace = lazy(() => import('../bureau/index.tsx').then((m) => ({ default: m.BureauSpace })));
 
 /** A space opens only to its audience; anyone else is sent to sign in or to their own space. */
 function RequireSession({ kind, roles, children }: { kind: 'job_seeker' | 'staff'; roles?: string[]; children: ReactNode }) {
@@ -18,7 +20,7 @@ function RequireSession({ kind, roles, children }: { kind: 'job_seeker' | 'staff
   const { info } = state;
   const allowed = info.account.kind === kind && (!roles || info.staff?.roles.some((r) => roles.includes(r)));
   if (!allowed) return <Navigate to={homeOf(info)} replace />;
-  return <>{children}</>;
+  return <Suspense fallback={<Loading what="Chargement de l’espace" />}>{children}</Suspense>;
 }
 
 function NotFound() {
