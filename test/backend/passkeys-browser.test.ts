@@ -1,38 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createAccount, hasRecentSecondFactor, type PasskeyData } from '../../src/identity/index.ts';
 import type { Executor } from '../../src/store/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
+import { browserSkip, CHROMIUM, freePort } from '../helpers/browser.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'cheval agrafe pile correcte';
 const LOGIN = 'karim.appels';
 
-// CI must run this test; elsewhere a missing browser is said, not hidden.
-const missing = !existsSync(CHROMIUM);
-if (missing && process.env.CI_REQUIRE_BROWSER === '1') throw new Error(`CI_REQUIRE_BROWSER=1 but Chromium is missing at ${CHROMIUM}`);
-const skip = missing ? `Chromium is not installed at ${CHROMIUM} (apt-get install chromium); set CI_REQUIRE_BROWSER=1 to make this a failure` : false;
-
-/** A port free right now on the loopback, so the public URL can name it before the server starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-describe(`passkeys in a real browser (${BACKEND})`, { skip, timeout: 60_000 }, () => {
+describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 60_000 }, () => {
   let server: TestServer;
   let db: Executor;
   let browser: Browser;

@@ -25,7 +25,7 @@ if (missing && process.env.CI_REQUIRE_BROWSER === '1') throw new Error(`CI_REQUI
 export const browserSkip: string | false = missing ? `Chromium is not installed at ${CHROMIUM} (apt-get install chromium); set CI_REQUIRE_BROWSER=1 to make this a failure` : false;
 
 /** A port free right now on the loopback, so the public URL can name it before the server starts. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
