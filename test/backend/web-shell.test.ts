@@ -92,11 +92,14 @@ describe(`web application: headers, home, sign-in and first enrolment in a real 
     await page.waitForURL(`${world.origin}/mon-espace`);
     // The menu's links are reachable and followed with the keyboard.
     const menuLink = page.getByRole('link', { name: 'Qui a consulté mon dossier' });
-    for (let i = 0; i < 25 && !(await menuLink.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)); i++) await page.keyboard.press('Tab');
+    // The focus is on the page's title, just after the menu: Shift+Tab walks back to it.
+    await page.waitForFunction(() => (globalThis as unknown as { document: { activeElement: { tagName: string } | null } }).document.activeElement?.tagName === 'H1', undefined, { timeout: 5_000 });
+    for (let i = 0; i < 25 && !(await menuLink.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)); i++) await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter');
     await page.waitForURL(`${world.origin}/mon-espace/consultations`);
     await page.getByRole('heading', { level: 1, name: 'Qui a consulté mon dossier' }).waitFor();
-    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string } } }).document.activeElement.tagName), 'H1', 'the new page’s title takes the focus, for screen readers');
+    // The new page's title takes the focus once it has rendered, for screen readers.
+    await page.waitForFunction(() => (globalThis as unknown as { document: { activeElement: { tagName: string } | null } }).document.activeElement?.tagName === 'H1', undefined, { timeout: 5_000 });
     assert.deepEqual(watched.problems, []);
     await watched.context.close();
   });
