@@ -114,6 +114,31 @@ const deny = (reason: DenialReason, detail?: string): Decision => (detail === un
  * which field classes. Only if every answer is yes does a decision name field classes, and
  * the store decrypts those and nothing else.
  */
+/**
+ * The rule that governs `purpose` for an organisation: from its own agreements only (whatever
+ * list the caller passed), the highest version in force that declares the purpose.
+ */
+export function governingRule(organisation: Pick<DecisionOrganisation, 'id' | 'agreements'>, purpose: string, now: Date): { agreement: Agreement; rule: PurposeRule } | 'purpose_unknown' | 'agreement_expired' {
+  const declaring = organisation.agreements.filter((a) => a.organisationId === organisation.id && a.purposes.some((p) => p.purpose === purpose));
+  if (declaring.length === 0) return 'purpose_unknown';
+  const agreement = declaring.filter((a) => agreementInForce(a, now)).sort((a, b) => b.version - a.version)[0];
+  if (!agreement) return 'agreement_expired';
+  return { agreement, rule: agreement.purposes.find((p) => p.purpose === purpose)! };
+}
+
+/**
+ * The purposes an actor may declare, as `decide` reads them: each purpose its organisation's
+ * agreements declare whose governing rule is in force and names one of the actor's roles. A
+ * suspended organisation declares nothing (`decide` refuses it every purpose).
+ */
+export function declarablePurposes(organisation: Pick<DecisionOrganisation, 'id' | 'status' | 'agreements'>, roles: readonly string[], now: Date): Array<{ agreement: Agreement; rule: PurposeRule }> {
+  if (organisation.status !== 'active') return [];
+  const names = [...new Set(organisation.agreements.filter((a) => a.organisationId === organisation.id).flatMap((a) => a.purposes.map((p) => p.purpose)))];
+  return names
+    .map((name) => governingRule(organisation, name, now))
+    .filter((governing): governing is { agreement: Agreement; rule: PurposeRule } => typeof governing !== 'string' && governing.rule.roles.some((role) => roles.includes(role)));
+}
+
 export function decide(request: DecisionRequest): Decision {
   const { actor, organisation, facts, now } = request;
   if (actor.status !== 'active') return deny('actor_inactive');
@@ -122,12 +147,10 @@ export function decide(request: DecisionRequest): Decision {
   if (!request.purpose) return deny('purpose_missing');
   if (!isCaseReference(request.caseReference)) return deny('case_reference_missing');
 
-  // Only the organisation's own agreements count, whatever list the caller passed.
-  const declaring = organisation.agreements.filter((a) => a.organisationId === organisation.id && a.purposes.some((p) => p.purpose === request.purpose));
-  if (declaring.length === 0) return deny('purpose_unknown', request.purpose);
-  const agreement = declaring.filter((a) => agreementInForce(a, now)).sort((a, b) => b.version - a.version)[0];
-  if (!agreement) return deny('agreement_expired');
-  const rule: PurposeRule = agreement.purposes.find((p) => p.purpose === request.purpose)!;
+  const governing = governingRule(organisation, request.purpose, now);
+  if (governing === 'purpose_unknown') return deny('purpose_unknown', request.purpose);
+  if (governing === 'agreement_expired') return deny('agreement_expired');
+  const { agreement, rule } = governing;
 
   if (!rule.roles.some((role) => actor.roles.includes(role))) return deny('role_not_allowed');
   if (!organisation.gate.compliant) return deny('posture_non_compliant', organisation.gate.unmet.join(','));

@@ -2,7 +2,9 @@ export { agreementFromRow, agreementInForce, RELATIONSHIPS, type Agreement, type
 export { loadActor, loadOrganisation, VERIFIED_CALLER_MINUTES } from './context.ts';
 export {
   decide,
+  declarablePurposes,
   DENIAL_REASONS,
+  governingRule,
   isCaseReference,
   type Decision,
   type DecisionActor,

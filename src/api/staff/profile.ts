@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { FIELD_CLASSES } from '../../domain/index.ts';
-import { agreementInForce, loadActor, loadOrganisation, RELATIONSHIPS, type Agreement, type PurposeRule } from '../../policy/index.ts';
+import { declarablePurposes, loadActor, loadOrganisation, RELATIONSHIPS } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { accessErrorResponses as staffErrorResponses } from '../access.ts';
 
@@ -31,23 +31,6 @@ const ProfileView = Type.Object({
   gate: Type.Object({ compliant: Type.Boolean(), unmet: Type.Array(Type.String()) }),
 });
 
-/**
- * The purposes an actor may declare, as `decide` reads the agreements: for each purpose of the
- * organisation's own agreements, the highest version in force that declares it; kept when one
- * of its roles is the actor's. An expired or unsigned agreement gives nothing.
- */
-export function declarablePurposes(organisationId: string, agreements: readonly Agreement[], roles: readonly string[], now: Date): Array<{ rule: PurposeRule; agreement: Agreement }> {
-  const own = agreements.filter((a) => a.organisationId === organisationId && agreementInForce(a, now));
-  const names = [...new Set(own.flatMap((a) => a.purposes.map((p) => p.purpose)))];
-  const out: Array<{ rule: PurposeRule; agreement: Agreement }> = [];
-  for (const name of names) {
-    const agreement = own.filter((a) => a.purposes.some((p) => p.purpose === name)).sort((a, b) => b.version - a.version)[0]!;
-    const rule = agreement.purposes.find((p) => p.purpose === name)!;
-    if (rule.roles.some((role) => roles.includes(role))) out.push({ rule, agreement });
-  }
-  return out;
-}
-
 /** What the signed-in agent may do: organisation, roles and the purposes of its agreements (issue 9). */
 export function staffProfileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
@@ -74,8 +57,7 @@ export function staffProfileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
           .where('actors.id', '=', staff.actorId)
           .executeTakeFirstOrThrow();
         const roles = actor?.roles ? [...actor.roles] : staff.roles;
-        // A suspended organisation declares nothing: `decide` would refuse every purpose.
-        const purposes = organisation && organisation.status === 'active' ? declarablePurposes(organisation.id, organisation.agreements, roles, now) : [];
+        const purposes = organisation ? declarablePurposes(organisation, roles, now) : [];
         return {
           displayName: names.display_name,
           organisation: { id: staff.organisationId, name: names.name, kind: staff.organisationKind },
