@@ -102,4 +102,28 @@ describe(`recording a follow-up action: appended under the policy, never lost to
     const denied = (await ledgerEvents(db(), 'access_denied')).filter((e) => e.body.person === stranger);
     assert.equal(denied.length, 1, 'the refusal is recorded');
   });
+
+  it('refuses a purpose that does not write follow-up, and a purpose the role may not declare; nothing is written', async () => {
+    const before = await actionsOf(mine);
+    // The indemnisation agent's purpose writes benefits and bank details, never follow-up.
+    const agent = await db().selectFrom('actors').select('id').where('login', '=', 'indemnisation.bastide').executeTakeFirstOrThrow();
+    const agentAccount = await createAccount(db(), { kind: 'staff', login: 'indemnisation.bastide', password: PASSWORD, actorId: agent.id });
+    await addChannel(db(), runtime.keyring, agentAccount, 'email', 'indemnisation.bastide@agents.test.example', { verified: true });
+    const agentClient: Client = { remoteAddress: '10.0.3.2', headers: client.headers };
+    const agentSession = await signIn(app, agentClient, 'indemnisation.bastide', PASSWORD);
+    const byAgent = await app.inject({
+      method: 'POST',
+      url: `/api/staff/persons/${mine}/follow-up/actions`,
+      remoteAddress: agentClient.remoteAddress,
+      headers: { ...agentClient.headers, cookie: agentSession.cookie, 'x-csrf-token': agentSession.csrf, 'rempart-purpose': 'indemnisation', 'rempart-case-reference': CASE },
+      payload: { date: '2026-11-24', kind: 'Atelier', label: 'Pas pour ce rôle' },
+    });
+    assert.equal(byAgent.statusCode, 403, byAgent.body);
+    assert.equal(byAgent.json().error, 'field_class_not_granted');
+    // The counsellor may not declare the indemnisation agents' purpose.
+    const wrongPurpose = await record(mine, { date: '2026-11-24', kind: 'Atelier', label: 'Mauvaise finalité' }, { 'rempart-purpose': 'indemnisation', 'rempart-case-reference': CASE });
+    assert.equal(wrongPurpose.statusCode, 403);
+    assert.equal(wrongPurpose.json().error, 'role_not_allowed');
+    assert.deepEqual(await actionsOf(mine), before);
+  });
 });
