@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import { agreementFromRow, agreementInForce } from '../../policy/index.ts';
 // The guard's own budgets: the dashboard draws exactly what the guard enforces.
 import { budgetFor } from '../../guard/index.ts';
-import { appendEvent, verifyLedger } from '../../ledger/index.ts';
+import { appendEvent, parseBody, verifyLedger } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
@@ -195,7 +195,7 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
         checkpoint: checkpoint ? { size: Number(checkpoint.size), at: checkpoint.at, root: checkpoint.root.toString('base64') } : null,
         treeSize: await runtime.ledger.size(),
         pending: Number(pending.n),
-        lastVerification: last ? verificationOf(last.at, (JSON.parse(last.body) as { details: Record<string, unknown> }).details) : null,
+        lastVerification: last ? verificationOf(last.at, parseBody(last.body).details) : null,
       };
     };
 
