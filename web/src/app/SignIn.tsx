@@ -7,8 +7,9 @@ import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, setCsrfToken } from './api.ts';
-import { beginTotpEnrolment, confirmTotpEnrolment, passSecondFactorWithCode, passSecondFactorWithPasskey, registerPasskey, type TotpEnrolment } from './factors.ts';
+import { beginTotpEnrolment, confirmTotpEnrolment, registerPasskey, type TotpEnrolment } from './factors.ts';
 import { homeOf, useSession } from './session.tsx';
+import { SecondFactorForm } from './StepUp.tsx';
 import { ErrorNotice, PageTitle, useAction, useLoad } from './ui.tsx';
 
 type Step = 'credentials' | 'second_factor' | 'enrolment' | 'recovery_codes';
@@ -47,15 +48,6 @@ export function SignIn() {
     if (result.secondFactor === 'required') setStep('second_factor');
     else if (result.secondFactor === 'enrolment_required') setStep('enrolment');
     else await finish();
-  });
-  const withCode = useAction(async (event: FormEvent) => {
-    event.preventDefault();
-    await passSecondFactorWithCode(code);
-    await finish();
-  });
-  const withPasskey = useAction(async () => {
-    await passSecondFactorWithPasskey();
-    await finish();
   });
   const startTotp = useAction(async () => {
     const begun = await beginTotpEnrolment();
@@ -123,22 +115,7 @@ export function SignIn() {
           <>
             <h2 className="fr-h5">Second facteur</h2>
             <p>Saisissez le code à six chiffres de votre application d’authentification, ou un code de secours. Vous pouvez aussi utiliser votre clé d’accès.</p>
-            <ErrorNotice error={withCode.error ?? withPasskey.error} title="Second facteur refusé" />
-            <form onSubmit={(event) => void withCode.run(event)}>
-              <Input label="Code à usage unique" nativeInputProps={{ name: 'code', autoComplete: 'one-time-code', inputMode: 'numeric', required: true, value: code, onChange: (e) => setCode(e.target.value) }} />
-              <ul className="fr-btns-group fr-btns-group--inline-sm">
-                <li>
-                  <Button type="submit" disabled={withCode.busy}>
-                    Valider le code
-                  </Button>
-                </li>
-                <li>
-                  <Button type="button" priority="secondary" iconId="fr-icon-fingerprint-line" disabled={withPasskey.busy} onClick={() => void withPasskey.run()}>
-                    Utiliser ma clé d’accès
-                  </Button>
-                </li>
-              </ul>
-            </form>
+            <SecondFactorForm onPassed={finish} submitLabel="Valider le code" errorTitle="Second facteur refusé" />
           </>
         ) : null}
 
