@@ -3,13 +3,13 @@ import { FranceConnectButton } from '@codegouvfr/react-dsfr/FranceConnectButton'
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { PasswordInput } from '@codegouvfr/react-dsfr/blocks/PasswordInput';
 import { ProConnectButton } from '@codegouvfr/react-dsfr/ProConnectButton';
-import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, setCsrfToken } from './api.ts';
-import { beginTotpEnrolment, confirmTotpEnrolment, registerPasskey, type TotpEnrolment } from './factors.ts';
+import { confirmTotpEnrolment, registerPasskey } from './factors.ts';
 import { homeOf, useSession } from './session.tsx';
 import { SecondFactorForm } from './StepUp.tsx';
+import { beginShownTotpEnrolment, RecoveryCodeList, TotpEnrolmentFields, type ShownTotpEnrolment } from './TotpEnrolment.tsx';
 import { ErrorNotice, PageTitle, useAction, useLoad } from './ui.tsx';
 
 type Step = 'credentials' | 'second_factor' | 'enrolment' | 'recovery_codes';
@@ -31,7 +31,7 @@ export function SignIn() {
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
-  const [enrolment, setEnrolment] = useState<TotpEnrolment & { qr: string }>();
+  const [enrolment, setEnrolment] = useState<ShownTotpEnrolment>();
   const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
   const providers = useLoad(() => api<{ providers: Array<{ id: string; name: string; accountKind: string }> }>('/api/auth/oidc/providers', { quiet401: true }));
 
@@ -50,8 +50,7 @@ export function SignIn() {
     else await finish();
   });
   const startTotp = useAction(async () => {
-    const begun = await beginTotpEnrolment();
-    setEnrolment({ ...begun, qr: await QRCode.toDataURL(begun.otpauthUri, { margin: 1, width: 220 }) });
+    setEnrolment(await beginShownTotpEnrolment());
   });
   const confirmTotp = useAction(async (event: FormEvent) => {
     event.preventDefault();
@@ -139,12 +138,7 @@ export function SignIn() {
               </ul>
             ) : (
               <form onSubmit={(event) => void confirmTotp.run(event)}>
-                <p>Scannez ce code avec votre application, ou saisissez la clé ci-dessous, puis entrez le premier code affiché.</p>
-                <img src={enrolment.qr} alt="Code QR de configuration de l’application d’authentification" width={220} height={220} />
-                <p>
-                  Clé : <code data-testid="totp-secret">{enrolment.secret}</code>
-                </p>
-                <Input label="Premier code" nativeInputProps={{ name: 'code', autoComplete: 'one-time-code', inputMode: 'numeric', required: true, value: code, onChange: (e) => setCode(e.target.value) }} />
+                <TotpEnrolmentFields enrolment={enrolment} intro="Scannez ce code avec votre application, ou saisissez la clé ci-dessous, puis entrez le premier code affiché." code={code} onCode={setCode} />
                 <Button type="submit" disabled={confirmTotp.busy}>
                   Activer
                 </Button>
@@ -157,13 +151,7 @@ export function SignIn() {
           <>
             <h2 className="fr-h5">Vos codes de secours</h2>
             <p>Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les hors de cet ordinateur : ils ne seront plus affichés.</p>
-            <ul className="rempart-codes">
-              {recoveryCodes.map((c) => (
-                <li key={c}>
-                  <code>{c}</code>
-                </li>
-              ))}
-            </ul>
+            <RecoveryCodeList codes={recoveryCodes} />
             <Button type="button" onClick={() => void finish()}>
               J’ai conservé mes codes, continuer
             </Button>

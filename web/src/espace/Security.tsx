@@ -1,12 +1,11 @@
 import { Button } from '@codegouvfr/react-dsfr/Button';
-import { Input } from '@codegouvfr/react-dsfr/Input';
-import QRCode from 'qrcode';
 import { useState, type FormEvent } from 'react';
 import { api, download } from '../app/api.ts';
-import { beginTotpEnrolment, confirmTotpEnrolment, registerPasskey, type TotpEnrolment } from '../app/factors.ts';
+import { confirmTotpEnrolment, registerPasskey } from '../app/factors.ts';
 import { formatDateTime } from '../app/format.ts';
 import { useSession, useSignedIn } from '../app/session.tsx';
 import { needsStepUp, StepUp } from '../app/StepUp.tsx';
+import { beginShownTotpEnrolment, RecoveryCodeList, TotpEnrolmentFields, type ShownTotpEnrolment } from '../app/TotpEnrolment.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 
 interface Factor {
@@ -54,7 +53,7 @@ export function SecurityPage() {
 function Factors() {
   const factors = useLoad(() => api<{ factors: Factor[] }>('/api/auth/factors'));
   const { refresh } = useSession();
-  const [enrolment, setEnrolment] = useState<TotpEnrolment & { qr: string }>();
+  const [enrolment, setEnrolment] = useState<ShownTotpEnrolment>();
   const [code, setCode] = useState('');
   const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
   const [message, setMessage] = useState<string | null>(null);
@@ -63,8 +62,7 @@ function Factors() {
 
   const startTotp = useAction(async () => {
     setMessage(null);
-    const begun = await beginTotpEnrolment();
-    setEnrolment({ ...begun, qr: await QRCode.toDataURL(begun.otpauthUri, { margin: 1, width: 220 }) });
+    setEnrolment(await beginShownTotpEnrolment());
   });
   const confirmTotp = useAction(async (event: FormEvent) => {
     event.preventDefault();
@@ -150,13 +148,7 @@ function Factors() {
         <div className="fr-callout fr-mb-3w">
           <h3 className="fr-callout__title fr-h6">Vos codes de secours</h3>
           <p className="fr-callout__text fr-text--sm">Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les en lieu sûr : ils ne seront plus affichés.</p>
-          <ul className="rempart-codes">
-            {recoveryCodes.map((c) => (
-              <li key={c}>
-                <code>{c}</code>
-              </li>
-            ))}
-          </ul>
+          <RecoveryCodeList codes={recoveryCodes} />
           <Button type="button" size="small" onClick={() => setRecoveryCodes([])}>
             J’ai conservé mes codes
           </Button>
@@ -164,12 +156,13 @@ function Factors() {
       ) : null}
       {enrolment ? (
         <form onSubmit={(event) => void confirmTotp.run(event)} className="fr-mb-3w">
-          <p>Scannez ce code avec votre application d’authentification, ou saisissez la clé ci-dessous, puis entrez le premier code affiché.</p>
-          <img src={enrolment.qr} alt="Code QR de configuration de l’application d’authentification" width={220} height={220} />
-          <p className="rempart-entry">
-            Clé : <code data-testid="totp-secret">{enrolment.secret}</code>
-          </p>
-          <Input label="Premier code" nativeInputProps={{ name: 'code', autoComplete: 'one-time-code', inputMode: 'numeric', required: true, value: code, onChange: (e) => setCode(e.target.value) }} />
+          <TotpEnrolmentFields
+            enrolment={enrolment}
+            intro="Scannez ce code avec votre application d’authentification, ou saisissez la clé ci-dessous, puis entrez le premier code affiché."
+            code={code}
+            onCode={setCode}
+            keyClassName="rempart-entry"
+          />
           <ul className="fr-btns-group fr-btns-group--inline-sm">
             <li>
               <Button type="submit" disabled={confirmTotp.busy}>
