@@ -124,12 +124,14 @@ export async function computeBlastRadius(db: Executor, input: ScopeInput, ledger
       for (const row of rows) {
         read++;
         if (row.kind !== 'access_granted') continue;
+        const body = parseBody(row.body);
+        if (source.sessions && !(body.restricted.session && source.sessions.has(body.restricted.session))) continue;
+        // Marked seen only once counted: a read a session source passes over (another session of
+        // the actor) is still its organisation's, when the organisation is named too.
         if (seen) {
           if (seen.has(row.id)) continue;
           seen.add(row.id);
         }
-        const body = parseBody(row.body);
-        if (source.sessions && !(body.restricted.session && source.sessions.has(body.restricted.session))) continue;
         events++;
         const personId = row.person_id!;
         let acc = byPerson.get(personId);

@@ -328,6 +328,22 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
     const steps = await runtime.incidents.timeline(empty.id);
     assert.match(steps.at(-1)!.summary, /aucune donnée n’est sortie/);
   });
+
+  it('a stolen session named beside its whole organisation takes nothing away from the organisation’s reads', async () => {
+    const colleague = await actorIdOf(sim.ctx, COLLEAGUE);
+    const organisation = (await runtime.database.db.selectFrom('actors').select('organisation_id').where('id', '=', colleague).executeTakeFirstOrThrow()).organisation_id;
+    const declare = (title: string, sessions: string[]) =>
+      runtime.incidents.declare(
+        { title, vector: 'partner_system', description: 'Système de la mission locale compromis.', compromised: { actors: [], organisations: [organisation], clients: [], sessions }, windowFrom: attackStart, windowTo: new Date(), awareAt: new Date() },
+        by,
+      );
+    const whole = await runtime.incidents.scope((await declare('Organisation entière', [])).id, by);
+    const withSession = await runtime.incidents.scope((await declare('Organisation entière et session volée', [colleagueSession])).id, by);
+    // The colleague's other session read a file too: it is the organisation's, whatever session is also named.
+    assert.ok(whole.persons.some((p) => p.via.includes(colleague)), 'the colleague’s reads are in the organisation’s scope');
+    assert.deepEqual(withSession.persons, whole.persons);
+    assert.equal(withSession.events, whole.events);
+  });
 });
 
 describe(`incidents desk over HTTP: roles, bad input, an incident opened by the guard, documents (${BACKEND})`, () => {
