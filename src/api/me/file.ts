@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { listFactors, listSessions } from '../../identity/index.ts';
-import { appendEvent, parseBody, publicView } from '../../ledger/index.ts';
-import { JOURNAL_KINDS } from '../../privacy/index.ts';
+import { appendEvent } from '../../ledger/index.ts';
+import { journalEvents, SECURITY_EVENTS_MAX_PAGE_SIZE, securityEvents } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import type { Executor } from '../../store/index.ts';
 import { ValidationError } from '../../domain/index.ts';
 import { errorResponses, PersonRecordSchema } from '../schemas.ts';
 import { requireSession } from '../session.ts';
@@ -13,69 +12,8 @@ import { requireJobSeeker } from './job-seeker.ts';
 const tags = ['mon espace'];
 const security = [{ cookieAuth: [] }];
 
-/** The account's security events, in the words the job seeker reads. */
-export const SECURITY_EVENT_LABELS: Record<string, string> = {
-  login_succeeded: 'Connexion réussie',
-  login_failed: 'Tentative de connexion échouée (mot de passe incorrect)',
-  login_throttled: 'Connexions ralenties après plusieurs échecs',
-  login_locked: 'Compte verrouillé après trop d’échecs',
-  logout: 'Déconnexion',
-  session_revoked: 'Session fermée',
-  session_rejected: 'Session refusée',
-  step_up_required: 'Confirmation d’identité demandée pour une opération sensible',
-  account_created: 'Compte créé',
-  account_disabled: 'Compte désactivé',
-  password_changed: 'Mot de passe modifié',
-  password_reset_requested: 'Réinitialisation du mot de passe demandée',
-  password_reset_completed: 'Mot de passe réinitialisé',
-  password_reset_refused: 'Réinitialisation du mot de passe refusée',
-  factor_enrolled: 'Second facteur activé',
-  factor_revoked: 'Second facteur retiré',
-  second_factor_succeeded: 'Second facteur validé',
-  second_factor_failed: 'Code de second facteur refusé',
-  recovery_code_used: 'Code de secours utilisé',
-  passkey_registered: 'Clé d’accès enregistrée',
-  passkey_rejected: 'Clé d’accès refusée',
-  channel_verified: 'Moyen de contact vérifié',
-  federated_login: 'Connexion avec FranceConnect',
-  federated_login_rejected: 'Connexion avec FranceConnect refusée',
-  federated_identity_linked: 'Compte FranceConnect associé',
-  federated_identity_unlinked: 'Compte FranceConnect dissocié',
-  guard_containment: 'Compte suspendu par mesure de sécurité',
-  guard_release: 'Suspension levée',
-  access_reported: 'Accès signalé au délégué à la protection des données',
-  subject_access: 'Consultation ou téléchargement de mon dossier',
-};
-const SECURITY_KINDS = Object.keys(SECURITY_EVENT_LABELS);
-/** Details that may be shown: how a factor was passed, never a secret, an address or an identifier of someone else. */
-const SHOWN_DETAILS = new Set(['method', 'operation']);
-
 const SecurityEventView = Type.Object({ id: Type.String(), at: Type.String(), kind: Type.String(), label: Type.String(), method: Type.Union([Type.String(), Type.Null()]) });
 const SecurityEventsPage = Type.Object({ page: Type.Integer(), pageSize: Type.Integer(), total: Type.Integer(), events: Type.Array(SecurityEventView) });
-
-export const SECURITY_EVENTS_MAX_PAGE_SIZE = 100;
-
-async function securityEvents(db: Executor, accountId: string, page: number, pageSize: number) {
-  const base = db.selectFrom('ledger_events').where('account_id', '=', accountId).where('kind', 'in', SECURITY_KINDS);
-  const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const rows = await base
-    .select(['id', 'at', 'kind', 'body'])
-    .orderBy('at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
-    .execute();
-  return {
-    page,
-    pageSize,
-    total,
-    events: rows.map((row) => {
-      const details = parseBody(row.body).details;
-      const shown = Object.entries(details).find(([k, v]) => SHOWN_DETAILS.has(k) && typeof v === 'string');
-      return { id: row.id, at: row.at, kind: row.kind, label: SECURITY_EVENT_LABELS[row.kind] ?? row.kind, method: shown ? String(shown[1]) : null };
-    }),
-  };
-}
 
 const PageQuery = Type.Object(
   {
@@ -153,15 +91,6 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const account = request.account!;
         const personId = account.person_id!;
         const file = await readOwnFile(account.id, personId, 'export');
-        const journalRows = await db
-          .selectFrom('ledger_events')
-          .leftJoin('organisations', 'organisations.id', 'ledger_events.organisation_id')
-          .select(['ledger_events.body', 'ledger_events.seq', 'organisations.name'])
-          .where('ledger_events.person_id', '=', personId)
-          .where('ledger_events.kind', 'in', JOURNAL_KINDS)
-          .orderBy('ledger_events.at', 'desc')
-          .orderBy('ledger_events.id', 'desc')
-          .execute();
         const factors = await listFactors(db, account.id);
         const sessions = await listSessions(db, account.id);
         const activity = await securityEvents(db, account.id, 1, 100_000);
@@ -171,7 +100,7 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           generatedAt: new Date().toISOString(),
           account: { id: account.id, login: account.login },
           file,
-          accessJournal: journalRows.map((r) => ({ index: r.seq === null ? null : Number(r.seq), organisationName: r.name, event: publicView(parseBody(r.body)) })),
+          accessJournal: await journalEvents(db, personId),
           factors,
           sessions,
           securityEvents: activity.events,
