@@ -1,16 +1,10 @@
 import { Badge } from '@codegouvfr/react-dsfr/Badge';
 import { api } from '../app/api.ts';
+import type { AccessEvent } from '../app/events.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
 
-interface ReportedEvent {
-  at: string;
-  kind: string;
-  organisation: string | null;
-  purpose: string | null;
-  caseReference: string | null;
-  operation: string | null;
-  classes: string[];
+interface ReportedEvent extends AccessEvent {
   restricted: { actor: string | null; address: string | null; session?: string };
 }
 

@@ -3,19 +3,14 @@ import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
+import type { AccessEvent } from '../app/events.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { entryVerifies, openCheckpoint, type CheckpointView } from './proof.ts';
 
-interface JournalEvent {
+/** The event exactly as the ledger holds it: its proof is computed over every field. */
+interface JournalEvent extends AccessEvent {
   id: string;
-  at: string;
-  kind: string;
-  organisation: string | null;
-  purpose: string | null;
-  caseReference: string | null;
-  operation: string | null;
-  classes: string[];
   [key: string]: unknown;
 }
 
