@@ -8,7 +8,7 @@ import { api, ApiError } from '../app/api.ts';
 import { classLabel, formatDateTime, FIELD_CLASS_ORDER } from '../app/format.ts';
 import { needsStepUp, StepUp } from '../app/StepUp.tsx';
 import { ErrorNotice, PageTitle, SuccessNotice, useAction } from '../app/ui.tsx';
-import { classList, declarationHeaders, purposeLabel, useConsole, type Declaration, type OpenedFile } from './context.tsx';
+import { classList, classesNotReadable, declarationHeaders, purposeLabel, useConsole, type Declaration, type OpenedFile } from './context.tsx';
 import { DeclarationFields } from './DeclarationFields.tsx';
 import { FieldValue } from '../app/fields.tsx';
 
@@ -129,7 +129,7 @@ function FileContent({ file, declaration, onFollowUp }: { file: StaffFile; decla
   const label = purposeLabel(profile, declaration.purpose);
   const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
   // What this purpose never gives, and what it gives but the decision did not name (none, normally).
-  const unavailable = FIELD_CLASS_ORDER.filter((c) => !file.decision.classes.includes(c));
+  const unavailable = classesNotReadable(file.decision.classes);
   const permitted = FIELD_CLASS_ORDER.filter((c) => file.decision.classes.includes(c));
   return (
     <section aria-labelledby="file-title">
