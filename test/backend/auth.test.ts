@@ -131,7 +131,13 @@ describe(`authentication (${BACKEND})`, () => {
     const headers = { ...client.headers, cookie };
     assert.equal((await app.inject({ method: 'POST', url: '/api/auth/logout', remoteAddress: client.remoteAddress, headers })).statusCode, 403);
     assert.equal((await app.inject({ method: 'POST', url: '/api/auth/logout', remoteAddress: client.remoteAddress, headers: { ...headers, 'x-csrf-token': 'x'.repeat(43) } })).statusCode, 403);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers })).statusCode, 200, 'a refused request changed nothing');
+    const current = await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers });
+    assert.equal(current.statusCode, 200, 'a refused request changed nothing');
+    // A reloaded page gets its session's token back from the same origin, and only that session's.
+    assert.equal(current.json().csrfToken, csrf);
+    const other = await login({ login: 'farid@demo.rempart.example', password: PASSWORD }, client);
+    assert.notEqual(other.json().csrfToken, csrf);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/auth/logout', remoteAddress: client.remoteAddress, headers: { ...headers, 'x-csrf-token': other.json().csrfToken } })).statusCode, 403, 'another session’s token is refused');
     assert.equal((await app.inject({ method: 'POST', url: '/api/auth/logout', remoteAddress: client.remoteAddress, headers: { ...headers, 'x-csrf-token': csrf } })).statusCode, 204);
     assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', remoteAddress: client.remoteAddress, headers })).statusCode, 401);
   });
