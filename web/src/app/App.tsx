@@ -1,5 +1,5 @@
 import { lazy, Suspense, type ReactNode } from 'react';
-import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { Navigate, Route, Routes } from 'react-router';
 import { Home } from './Home.tsx';
 import { Layout } from './Layout.tsx';
 import { homeOf, SECURITY_ROLES, SessionProvider, useSession } from './session.tsx';
@@ -14,9 +14,8 @@ const BureauSpace = lazy(() => import('../bureau/index.tsx').then((m) => ({ defa
 /** A space opens only to its audience; anyone else is sent to sign in or to their own space. */
 function RequireSession({ kind, roles, children }: { kind: 'job_seeker' | 'staff'; roles?: string[]; children: ReactNode }) {
   const { state } = useSession();
-  const location = useLocation();
   if (state.status === 'loading') return <Loading what="Vérification de la session" />;
-  if (state.status === 'anonymous') return <Navigate to="/connexion" replace state={{ from: location.pathname }} />;
+  if (state.status === 'anonymous') return <Navigate to="/connexion" replace />;
   const { info } = state;
   const allowed = info.account.kind === kind && (!roles || info.staff?.roles.some((r) => roles.includes(r)));
   if (!allowed) return <Navigate to={homeOf(info)} replace />;
