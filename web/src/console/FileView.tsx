@@ -238,14 +238,12 @@ function BreakGlass({ personId, declaration, onGranted }: { personId: string; de
   const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
   const [justification, setJustification] = useState('');
   const [stepUp, setStepUp] = useState(false);
-  const [granted, setGranted] = useState<string | null>(null);
   const request = useAction(async () => {
     try {
       const answer = await api<{ id: string; expiresAt: string }>(`/api/staff/persons/${encodeURIComponent(personId)}/break-glass`, {
         method: 'POST',
         body: { purpose: declaration.purpose, caseReference: declaration.caseReference, justification: justification.trim(), classes: rule?.read ?? [] },
       });
-      setGranted(answer.expiresAt);
       onGranted(answer.expiresAt);
     } catch (error) {
       // A fresh second factor first: the form gives way to « Confirmez votre identité », then retries.
@@ -263,43 +261,37 @@ function BreakGlass({ personId, declaration, onGranted }: { personId: string; de
       <h2 id="break-glass-title" className="fr-h4">
         Accès exceptionnel
       </h2>
-      {granted ? (
-        <SuccessNotice message={`Accès exceptionnel accordé jusqu’à ${formatDateTime(granted)}, en lecture seule. Le responsable de la sécurité en est informé.`} />
+      <Alert
+        severity="warning"
+        small={false}
+        title="Cet accès sera examiné par le responsable de la sécurité"
+        description={`Ce dossier n’est pas dans votre périmètre. En cas de nécessité, vous pouvez l’ouvrir exceptionnellement : pour 30 minutes, en lecture seule, limité à ${classList(rule.read)}. Le responsable de la sécurité et le référent sécurité de votre organisation sont alertés immédiatement et examinent votre justification ; un accès injustifié engage votre responsabilité.`}
+        className="fr-mb-3w"
+      />
+      {stepUp ? (
+        <StepUp
+          onPassed={() => {
+            setStepUp(false);
+            void submit();
+          }}
+          onCancel={() => {
+            setStepUp(false);
+            request.setError(null);
+          }}
+        />
       ) : (
-        <>
-          <Alert
-            severity="warning"
-            small={false}
-            title="Cet accès sera examiné par le responsable de la sécurité"
-            description={`Ce dossier n’est pas dans votre périmètre. En cas de nécessité, vous pouvez l’ouvrir exceptionnellement : pour 30 minutes, en lecture seule, limité à ${classList(rule.read)}. Le responsable de la sécurité et le référent sécurité de votre organisation sont alertés immédiatement et examinent votre justification ; un accès injustifié engage votre responsabilité.`}
-            className="fr-mb-3w"
+        <form onSubmit={(event) => void submit(event)}>
+          <ErrorNotice error={request.error} title="Accès exceptionnel refusé" />
+          <Input
+            label="Justification"
+            hintText="Pourquoi cet accès hors de votre périmètre est nécessaire (30 caractères au moins). Elle est conservée et relue."
+            textArea
+            nativeTextAreaProps={{ name: 'justification', required: true, minLength: 30, maxLength: 2000, rows: 4, value: justification, onChange: (e) => setJustification(e.target.value) }}
           />
-          {stepUp ? (
-            <StepUp
-              onPassed={() => {
-                setStepUp(false);
-                void submit();
-              }}
-              onCancel={() => {
-                setStepUp(false);
-                request.setError(null);
-              }}
-            />
-          ) : (
-            <form onSubmit={(event) => void submit(event)}>
-              <ErrorNotice error={request.error} title="Accès exceptionnel refusé" />
-              <Input
-                label="Justification"
-                hintText="Pourquoi cet accès hors de votre périmètre est nécessaire (30 caractères au moins). Elle est conservée et relue."
-                textArea
-                nativeTextAreaProps={{ name: 'justification', required: true, minLength: 30, maxLength: 2000, rows: 4, value: justification, onChange: (e) => setJustification(e.target.value) }}
-              />
-              <Button type="submit" priority="secondary" iconId="fr-icon-warning-line" disabled={request.busy || justification.trim().length < 30}>
-                Demander l’accès exceptionnel
-              </Button>
-            </form>
-          )}
-        </>
+          <Button type="submit" priority="secondary" iconId="fr-icon-warning-line" disabled={request.busy || justification.trim().length < 30}>
+            Demander l’accès exceptionnel
+          </Button>
+        </form>
       )}
     </section>
   );
