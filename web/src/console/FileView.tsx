@@ -78,6 +78,8 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
     setDeclaration(draft);
     await read(draft);
   });
+  /** The file read again once break-glass is granted; a failure other than a refusal is shown, not lost. */
+  const reread = useAction(read);
 
   const identity = file?.data.fields.identity;
   return (
@@ -90,7 +92,7 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
           Ouvrir le dossier
         </Button>
       </form>
-      <ErrorNotice error={open.error} title="Ouverture impossible" />
+      <ErrorNotice error={open.error ?? reread.error} title="Ouverture impossible" />
       {refusal ? (
         <>
           <Alert severity="error" small={false} title="Accès refusé" description={refusal.error.message} className="fr-mb-3w" role="alert" />
@@ -100,7 +102,7 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
               declaration={refusal.declaration}
               onGranted={(expiresAt) => {
                 setBreakGlassUntil(expiresAt);
-                void read(refusal.declaration);
+                void reread.run(refusal.declaration);
               }}
             />
           ) : null}
