@@ -81,7 +81,7 @@ const VALUE_LABELS: Record<string, Record<string, string>> = {
 const DATE_KEYS = new Set(['birthDate', 'expiresOn', 'registeredOn', 'deregisteredOn', 'from', 'to', 'date', 'since', 'until', 'rqthUntil']);
 const euros = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
 
-export function fieldLabel(key: string): string {
+function fieldLabel(key: string): string {
   return FIELD_LABELS[key] ?? key;
 }
 

@@ -14,7 +14,7 @@ export function formatDate(iso: string | null | undefined): string {
 }
 
 /** French labels of the field classes (DESIGN.md §3), as the interface names them. */
-export const CLASS_LABELS: Record<string, string> = {
+const CLASS_LABELS: Record<string, string> = {
   identity: 'Identité',
   nir: 'Numéro de sécurité sociale (NIR)',
   contact: 'Coordonnées',

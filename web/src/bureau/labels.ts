@@ -1,5 +1,5 @@
 /** French names of the guard's signals, gate requirements and incident actions, as the desk reads them. */
-export const SIGNAL_LABELS: Record<string, string> = {
+const SIGNAL_LABELS: Record<string, string> = {
   honeytoken: 'Lecture d’un dossier leurre',
   budget_hour_hard: 'Budget horaire dépassé',
   budget_day_hard: 'Budget journalier dépassé',
@@ -26,7 +26,7 @@ export function signalLabel(signal: string): string {
   return SIGNAL_LABELS[signal] ?? signal;
 }
 
-export const REQUIREMENT_LABELS: Record<string, string> = {
+const REQUIREMENT_LABELS: Record<string, string> = {
   mfa_enforced: 'Second facteur obligatoire',
   agreement_valid: 'Convention en vigueur',
   security_contact: 'Référent sécurité désigné',

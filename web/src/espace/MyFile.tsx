@@ -3,7 +3,7 @@ import { classLabel, FIELD_CLASS_ORDER, formatDateTime } from '../app/format.ts'
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
 import { Fields } from '../app/fields.tsx';
 
-export interface MyFileView {
+interface MyFileView {
   id: string;
   status: string;
   createdAt: string;

@@ -32,14 +32,14 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export async function leafHashOf(event: unknown): Promise<Uint8Array> {
+async function leafHashOf(event: unknown): Promise<Uint8Array> {
   const text = canonicalize(event);
   if (text === undefined) throw new TypeError('nothing to canonicalize');
   return sha256(new Uint8Array([0]), new TextEncoder().encode(text));
 }
 
 /** RFC 9162 §2.1.3.2: the root the audit path leads to, or null when the path is malformed. */
-export async function rootFromProof(index: number, size: number, leaf: Uint8Array, proof: readonly string[]): Promise<Uint8Array | null> {
+async function rootFromProof(index: number, size: number, leaf: Uint8Array, proof: readonly string[]): Promise<Uint8Array | null> {
   if (index < 0 || index >= size) return null;
   let fn = index;
   let sn = size - 1;
