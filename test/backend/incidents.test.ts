@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { FIELD_CLASS_LABELS_FR, type FieldClass } from '../../src/domain/index.ts';
 import { openSimulation, takeover, type Simulation } from '../../src/guard/simulator/index.ts';
 import { actorIdOf, newClient, referredTo, signIn as simSignIn, Traffic } from '../../src/guard/simulator/context.ts';
-import { Incidents, personsExposedByAnyIncident, type BlastRadius, type CnilDraft } from '../../src/incidents/index.ts';
+import { ACTIONS, Incidents, personsExposedByAnyIncident, type BlastRadius, type CnilDraft } from '../../src/incidents/index.ts';
 import { FileOutbox, type Notifier, type OutgoingMessage } from '../../src/notify/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { frenchIban } from '../../src/seed/index.ts';
@@ -495,6 +495,50 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     assert.equal(amended.json().vector, 'insider');
     const steps = (await call(RSSI, 'GET', url)).json().timeline as Array<{ kind: string }>;
     assert.deepEqual(steps.map((s) => s.kind), ['incident_declared', 'incident_amended']);
+  });
+
+  it('every route of the desk is closed to a counsellor (a fresh second factor changes nothing) and to a caller without a session, and the refusals write nothing', async () => {
+    const actor = (await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()).id;
+    const now = Date.now();
+    const declared = await runtime.incidents.declare(
+      { title: 'Compte à vérifier', vector: 'account_takeover', description: 'Signalé par la mission locale.', compromised: { actors: [actor], organisations: [], clients: [], sessions: [] }, windowFrom: new Date(now - 86_400_000), windowTo: new Date(now), awareAt: new Date(now) },
+      { accountId: null },
+    );
+    await runtime.incidents.scope(declared.id, { accountId: null });
+    const base = `/api/security/incidents/${declared.id}`;
+    const routes: Array<['GET' | 'POST' | 'PATCH', string, object?]> = [
+      ['GET', base],
+      ['PATCH', base, { vector: 'insider' }],
+      ['POST', `${base}/scope`],
+      ['GET', `${base}/exposures`],
+      ['POST', `${base}/scope/export`],
+      ['POST', `${base}/cnil`],
+      ['POST', `${base}/cnil/filed`, { reference: 'CNIL-2026-999999', filedAt: new Date(now).toISOString() }],
+      ['POST', `${base}/notices/plan`],
+      ['POST', `${base}/notices/run`, {}],
+      ['GET', `${base}/notices`],
+      ...ACTIONS.map((action): ['POST', string] => ['POST', `${base}/actions/${action}`]),
+      ['POST', `${base}/close`, { note: 'Clos par quelqu’un qui n’en a pas le droit.' }],
+      ['GET', `${base}/documents/00000000-0000-4000-8000-000000000000`],
+    ];
+    const written = async () => ({
+      incident: await db().selectFrom('incidents').selectAll().where('id', '=', declared.id).executeTakeFirstOrThrow(),
+      steps: (await db().selectFrom('incident_steps').select('id').where('incident_id', '=', declared.id).execute()).length,
+      documents: (await db().selectFrom('incident_documents').select('id').where('incident_id', '=', declared.id).execute()).length,
+      notices: (await db().selectFrom('incident_notices').select('id').where('incident_id', '=', declared.id).execute()).length,
+      holds: (await db().selectFrom('bank_holds').select('id').execute()).length,
+      revoked: (await db().selectFrom('sessions').select('public_id').where('revoked_at', 'is not', null).execute()).length,
+      accessesForNotices: (await db().selectFrom('ledger_events').select('id').where('kind', '=', 'access_granted').where('body', 'like', '%"operation":"incident_notice"%').execute()).length,
+    });
+    const before = await written();
+    for (const [method, url, payload] of routes) {
+      const denied = await call(COUNSELLOR, method, url, payload);
+      assert.equal(denied.statusCode, 403, `${method} ${url}: ${denied.body}`);
+      assert.equal(denied.json().error, 'role_required', `${method} ${url}`);
+      const anonymous = await server.app.inject({ method, url, remoteAddress: '10.0.3.1', headers: { 'user-agent': 'curl/8.0' }, ...(payload ? { payload } : {}) });
+      assert.equal(anonymous.statusCode, 401, `${method} ${url} without a session: ${anonymous.body}`);
+    }
+    assert.deepEqual(await written(), before);
   });
 
   it('the command line declares, scopes with progress and writes the CSV, drafts for the CNIL, and refuses bad input by the option', async () => {
