@@ -63,16 +63,16 @@ export class NoticeBatch {
     const at = this.#d.clock.now().toISOString();
     const persons = (await db.selectFrom('incident_exposures').select('person_id').where('incident_id', '=', row.id).where('decoy', '=', 0).orderBy('person_id').execute()).map((r) => r.person_id);
     const before = await this.#count(row.id);
-    await inTransaction(db, async (trx) => {
+    const added = await inTransaction(db, async (trx) => {
       const rows = persons.flatMap((personId) =>
         (['email', 'letter'] as const).map((channel) => ({ id: randomUUID(), incident_id: row.id, person_id: personId, channel, status: 'pending' as const, attempts: 0, to_masked: null, document_id: null, page: null, error: null, planned_at: at, updated_at: at })),
       );
       for (const part of chunks(rows, 12)) await trx.insertInto('incident_notices').values(part).onConflict((oc) => oc.columns(['incident_id', 'person_id', 'channel']).doNothing()).execute();
-      const added = (await this.#count(row.id, trx)) - before;
-      await this.#step(trx, row.id, 'incident_notices_planned', by.accountId, `Avis aux personnes planifiés : ${added / 2} personne(s) (courriel et courrier)`, { persons: added / 2, notices: added });
+      const inserted = (await this.#count(row.id, trx)) - before;
+      await this.#step(trx, row.id, 'incident_notices_planned', by.accountId, `Avis aux personnes planifiés : ${inserted / 2} personne(s) (courriel et courrier)`, { persons: inserted / 2, notices: inserted });
+      return inserted;
     });
-    const after = await this.#count(row.id);
-    return { planned: (after - before) / 2, already: before / 2 };
+    return { planned: added / 2, already: before / 2 };
   }
 
   async #count(incidentId: string, executor: Executor = this.#d.db): Promise<number> {
