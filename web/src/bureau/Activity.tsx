@@ -5,6 +5,7 @@ import { useMemo, useState } from 'react';
 import { api } from '../app/api.ts';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
+import { DataTable } from './DataTable.tsx';
 import { ChartFigure } from './Chart.tsx';
 import { ALERT_KIND_LABELS, signalLabel } from './labels.ts';
 import { useIsSecurityOfficer } from './roles.ts';
@@ -145,30 +146,24 @@ function ReadsPanel() {
           config={config}
           tableTitle={`Tableau des lectures par heure — ${org.name}`}
           table={
-            <div className="fr-table">
-              <table tabIndex={0}>
-                <caption>
+            <DataTable
+              className="fr-table"
+              caption={
+                <>
                   Lectures par heure — {org.name}
                   {org.budget.dailyCeiling !== null ? ` (plafond journalier de la convention : ${org.budget.dailyCeiling} personnes)` : ''}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Heure</th>
-                    <th scope="col">Lectures</th>
-                    <th scope="col">Plafond horaire d’un agent</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {reads.data.hours.map((h, i) => (
-                    <tr key={h}>
-                      <td>{formatDateTime(h)}</td>
-                      <td>{org.reads[i]}</td>
-                      <td>{org.budget.actorHour?.hard ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+                </>
+              }
+              columns={['Heure', 'Lectures', 'Plafond horaire d’un agent']}
+            >
+              {reads.data.hours.map((h, i) => (
+                <tr key={h}>
+                  <td>{formatDateTime(h)}</td>
+                  <td>{org.reads[i]}</td>
+                  <td>{org.budget.actorHour?.hard ?? '—'}</td>
+                </tr>
+              ))}
+            </DataTable>
           }
         />
       ) : null}
@@ -205,39 +200,26 @@ function AlertsPanel() {
           config={config}
           tableTitle="Tableau des alertes par motif"
           table={
-            <div className="fr-table">
-              <table tabIndex={0}>
-                <caption>Alertes par type et par motif sur 30 jours</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Type</th>
-                    <th scope="col">Motif</th>
-                    <th scope="col">Total</th>
-                    <th scope="col">Jours concernés</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {alerts.data.series.length === 0 ? (
-                    <tr>
-                      <td colSpan={4}>Aucune alerte sur la période.</td>
-                    </tr>
-                  ) : null}
-                  {alerts.data.series.map((s) => (
-                    <tr key={`${s.kind}:${s.signal}`}>
-                      <td>{ALERT_KIND_LABELS[s.kind] ?? s.kind}</td>
-                      <td>{signalLabel(s.signal)}</td>
-                      <td>{s.total}</td>
-                      <td>
-                        {alerts
-                          .data!.days.map((d, i) => (s.counts[i] ? `${dayLabel(d)} : ${s.counts[i]}` : null))
-                          .filter(Boolean)
-                          .join(', ')}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable className="fr-table" caption="Alertes par type et par motif sur 30 jours" columns={['Type', 'Motif', 'Total', 'Jours concernés']}>
+              {alerts.data.series.length === 0 ? (
+                <tr>
+                  <td colSpan={4}>Aucune alerte sur la période.</td>
+                </tr>
+              ) : null}
+              {alerts.data.series.map((s) => (
+                <tr key={`${s.kind}:${s.signal}`}>
+                  <td>{ALERT_KIND_LABELS[s.kind] ?? s.kind}</td>
+                  <td>{signalLabel(s.signal)}</td>
+                  <td>{s.total}</td>
+                  <td>
+                    {alerts
+                      .data!.days.map((d, i) => (s.counts[i] ? `${dayLabel(d)} : ${s.counts[i]}` : null))
+                      .filter(Boolean)
+                      .join(', ')}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           }
         />
       ) : null}

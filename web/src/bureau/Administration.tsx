@@ -1,6 +1,7 @@
 import { api } from '../app/api.ts';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
+import { DataTable } from './DataTable.tsx';
 import { ADMIN_REQUEST_LABELS } from './labels.ts';
 
 interface AdminRequest {
@@ -35,33 +36,18 @@ export function Administration() {
       {!requests.data && requests.loading ? <Loading /> : null}
       {requests.data && requests.data.requests.length === 0 ? <p>Aucune demande en attente.</p> : null}
       {requests.data && requests.data.requests.length > 0 ? (
-        <div className="fr-table rempart-scroll">
-          <table tabIndex={0}>
-            <caption>Demandes en attente ({requests.data.requests.length})</caption>
-            <thead>
-              <tr>
-                <th scope="col">Organisation</th>
-                <th scope="col">Demande</th>
-                <th scope="col">Objet</th>
-                <th scope="col">Demandée par</th>
-                <th scope="col">Le</th>
-                <th scope="col">Expire le</th>
-              </tr>
-            </thead>
-            <tbody>
-              {requests.data.requests.map((r) => (
-                <tr key={r.id}>
-                  <td>{r.organisationName}</td>
-                  <td>{ADMIN_REQUEST_LABELS[r.kind] ?? r.kind}</td>
-                  <td>{describe(r)}</td>
-                  <td>{r.requestedBy}</td>
-                  <td>{formatDateTime(r.requestedAt)}</td>
-                  <td>{formatDateTime(r.expiresAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption={`Demandes en attente (${requests.data.requests.length})`} columns={['Organisation', 'Demande', 'Objet', 'Demandée par', 'Le', 'Expire le']}>
+          {requests.data.requests.map((r) => (
+            <tr key={r.id}>
+              <td>{r.organisationName}</td>
+              <td>{ADMIN_REQUEST_LABELS[r.kind] ?? r.kind}</td>
+              <td>{describe(r)}</td>
+              <td>{r.requestedBy}</td>
+              <td>{formatDateTime(r.requestedAt)}</td>
+              <td>{formatDateTime(r.expiresAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
     </>
   );

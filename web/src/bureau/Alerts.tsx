@@ -4,6 +4,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
+import { DataTable } from './DataTable.tsx';
 import { BreakGlassQueue } from './BreakGlass.tsx';
 import { signalLabel } from './labels.ts';
 import { useIsSecurityOfficer } from './roles.ts';
@@ -141,31 +142,17 @@ export function Alerts() {
         {!signals.data && signals.loading ? <Loading /> : null}
         {signals.data && signals.data.signals.length === 0 ? <p>Aucun signal.</p> : null}
         {signals.data && signals.data.signals.length > 0 ? (
-          <div className="fr-table rempart-scroll">
-            <table tabIndex={0}>
-              <caption>Signaux de la garde, du plus récent au plus ancien</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Date</th>
-                  <th scope="col">Compte</th>
-                  <th scope="col">Signal</th>
-                  <th scope="col">Gravité</th>
-                  <th scope="col">Dossiers lus</th>
-                </tr>
-              </thead>
-              <tbody>
-                {signals.data.signals.map((s) => (
-                  <tr key={s.id}>
-                    <td>{formatDateTime(s.at)}</td>
-                    <td>{who(s)}</td>
-                    <td>{signalLabel(s.signal)}</td>
-                    <td>{s.severity === 'contain' ? <span className="fr-badge fr-badge--error fr-badge--sm">Confinement</span> : <span className="fr-badge fr-badge--warning fr-badge--sm">Alerte</span>}</td>
-                    <td>{s.personsRead}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="Signaux de la garde, du plus récent au plus ancien" columns={['Date', 'Compte', 'Signal', 'Gravité', 'Dossiers lus']}>
+            {signals.data.signals.map((s) => (
+              <tr key={s.id}>
+                <td>{formatDateTime(s.at)}</td>
+                <td>{who(s)}</td>
+                <td>{signalLabel(s.signal)}</td>
+                <td>{s.severity === 'contain' ? <span className="fr-badge fr-badge--error fr-badge--sm">Confinement</span> : <span className="fr-badge fr-badge--warning fr-badge--sm">Alerte</span>}</td>
+                <td>{s.personsRead}</td>
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </section>
     </>

@@ -5,6 +5,7 @@ import { Link, useParams } from 'react-router';
 import { api, download } from '../app/api.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
+import { DataTable } from './DataTable.tsx';
 import './bureau.css';
 import { ACTION_LABELS, RISK_LABELS } from './labels.ts';
 import { SensitiveOutcome } from './sensitive.tsx';
@@ -61,35 +62,21 @@ export function IncidentList() {
       {!list.data && list.loading ? <Loading /> : null}
       {list.data && list.data.incidents.length === 0 ? <p>Aucun incident déclaré.</p> : null}
       {list.data && list.data.incidents.length > 0 ? (
-        <div className="fr-table rempart-scroll">
-          <table tabIndex={0}>
-            <caption>Incidents déclarés</caption>
-            <thead>
-              <tr>
-                <th scope="col">Référence</th>
-                <th scope="col">Intitulé</th>
-                <th scope="col">État</th>
-                <th scope="col">Délai de 72 heures</th>
-                <th scope="col">Personnes exposées</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.incidents.map((i) => (
-                <tr key={i.id}>
-                  <td>
-                    <Link to={`/bureau/incidents/${encodeURIComponent(i.reference)}`}>{i.reference}</Link>
-                  </td>
-                  <td>{i.title}</td>
-                  <td>{STATUS_LABELS[i.status] ?? i.status}</td>
-                  <td>
-                    <ClockBadge clock={i.clock} />
-                  </td>
-                  <td>{i.scope ? i.scope.totals.persons : 'à calculer'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Incidents déclarés" columns={['Référence', 'Intitulé', 'État', 'Délai de 72 heures', 'Personnes exposées']}>
+          {list.data.incidents.map((i) => (
+            <tr key={i.id}>
+              <td>
+                <Link to={`/bureau/incidents/${encodeURIComponent(i.reference)}`}>{i.reference}</Link>
+              </td>
+              <td>{i.title}</td>
+              <td>{STATUS_LABELS[i.status] ?? i.status}</td>
+              <td>
+                <ClockBadge clock={i.clock} />
+              </td>
+              <td>{i.scope ? i.scope.totals.persons : 'à calculer'}</td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
     </>
   );
@@ -164,25 +151,14 @@ export function IncidentPage() {
                   {totals.persons} personne(s) exposée(s) à travers {data.scope!.events} accès ; {totals.decoys} leurre(s) consulté(s).
                 </p>
                 {Object.keys(totals.byClass).length === 0 ? <p>Aucune donnée de personne réelle exposée.</p> : null}
-                <div className={Object.keys(totals.byClass).length === 0 ? 'fr-hidden' : 'fr-table rempart-scroll'}>
-                  <table tabIndex={0}>
-                    <caption>Personnes exposées par classe de données</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Classe</th>
-                        <th scope="col">Personnes</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {Object.entries(totals.byClass).map(([c, n]) => (
-                        <tr key={c}>
-                          <td>{classLabel(c)}</td>
-                          <td>{n}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable className={Object.keys(totals.byClass).length === 0 ? 'fr-hidden' : 'fr-table rempart-scroll'} caption="Personnes exposées par classe de données" columns={['Classe', 'Personnes']}>
+                  {Object.entries(totals.byClass).map(([c, n]) => (
+                    <tr key={c}>
+                      <td>{classLabel(c)}</td>
+                      <td>{n}</td>
+                    </tr>
+                  ))}
+                </DataTable>
                 {totals.persons > 0 ? <Exposures base={base} total={totals.persons} version={data.scope!.events} /> : null}
                 <p>
                   Risque : {Object.entries(totals.byRisk)
@@ -293,37 +269,21 @@ function Exposures({ base, total, version }: { base: string; total: number; vers
   if (exposures.error) return <ErrorNotice error={exposures.error} title="Personnes exposées indisponibles" />;
   if (!exposures.data) return <Loading what="Chargement des personnes exposées" />;
   return (
-    <div className="fr-table rempart-scroll">
-      <table tabIndex={0}>
-        <caption>
-          Personnes exposées ({exposures.data.exposures.length} premières sur {total})
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Dossier</th>
-            <th scope="col">Classes exposées</th>
-            <th scope="col">Risque</th>
-            <th scope="col">Accès</th>
-            <th scope="col">Période</th>
-          </tr>
-        </thead>
-        <tbody>
-          {exposures.data.exposures.map((e) => (
-            <tr key={e.personId}>
-              <td>
-                <code className="fr-text--xs">{e.personId.slice(0, 8)}</code>
-              </td>
-              <td>{e.classes.map(classLabel).join(', ')}</td>
-              <td>{RISK_LABELS[e.risk] ?? e.risk}</td>
-              <td>{e.events}</td>
-              <td>
-                {formatDateTime(e.firstAt)} – {formatDateTime(e.lastAt)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption={`Personnes exposées (${exposures.data.exposures.length} premières sur ${total})`} columns={['Dossier', 'Classes exposées', 'Risque', 'Accès', 'Période']}>
+      {exposures.data.exposures.map((e) => (
+        <tr key={e.personId}>
+          <td>
+            <code className="fr-text--xs">{e.personId.slice(0, 8)}</code>
+          </td>
+          <td>{e.classes.map(classLabel).join(', ')}</td>
+          <td>{RISK_LABELS[e.risk] ?? e.risk}</td>
+          <td>{e.events}</td>
+          <td>
+            {formatDateTime(e.firstAt)} – {formatDateTime(e.lastAt)}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

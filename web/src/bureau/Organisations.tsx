@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api } from '../app/api.ts';
 import { classLabel, formatDate } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
+import { DataTable } from './DataTable.tsx';
 import './bureau.css';
 import { requirementLabel } from './labels.ts';
 
@@ -42,33 +43,17 @@ function AgreementDetail({ reference }: { reference: string }) {
   if (agreement.error) return <ErrorNotice error={agreement.error} title="Convention indisponible" />;
   if (!agreement.data) return <Loading what="Chargement de la convention" />;
   return (
-    <div className="fr-table rempart-scroll fr-mt-1w">
-      <table tabIndex={0}>
-        <caption>
-          Finalités de la convention {reference} — base légale : {agreement.data.file.legalBasis}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Finalité</th>
-            <th scope="col">Lecture</th>
-            <th scope="col">Écriture</th>
-            <th scope="col">Lien requis</th>
-            <th scope="col">Plafond / jour</th>
-          </tr>
-        </thead>
-        <tbody>
-          {agreement.data.file.purposes.map((p) => (
-            <tr key={p.purpose}>
-              <td>{p.label}</td>
-              <td>{p.read.map(classLabel).join(', ') || '—'}</td>
-              <td>{p.write.map(classLabel).join(', ') || '—'}</td>
-              <td>{RELATIONSHIP_LABELS[p.relationship] ?? p.relationship}</td>
-              <td>{p.dailyCeiling}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable className="fr-table rempart-scroll fr-mt-1w" caption={`Finalités de la convention ${reference} — base légale : ${agreement.data.file.legalBasis}`} columns={['Finalité', 'Lecture', 'Écriture', 'Lien requis', 'Plafond / jour']}>
+      {agreement.data.file.purposes.map((p) => (
+        <tr key={p.purpose}>
+          <td>{p.label}</td>
+          <td>{p.read.map(classLabel).join(', ') || '—'}</td>
+          <td>{p.write.map(classLabel).join(', ') || '—'}</td>
+          <td>{RELATIONSHIP_LABELS[p.relationship] ?? p.relationship}</td>
+          <td>{p.dailyCeiling}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

@@ -3,6 +3,7 @@ import { api } from '../app/api.ts';
 import type { AccessEvent } from '../app/events.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
+import { DataTable } from './DataTable.tsx';
 
 interface ReportedEvent extends AccessEvent {
   restricted: { actor: string | null; address: string | null; session?: string };
@@ -40,46 +41,29 @@ export function Reports() {
       {!reports.data && reports.loading ? <Loading /> : null}
       {reports.data && items.length === 0 ? <p>Aucun accès signalé.</p> : null}
       {items.length > 0 ? (
-        <div className="fr-table rempart-scroll">
-          <table tabIndex={0}>
-            <caption>Signalements ({items.length}), du plus récent au plus ancien</caption>
-            <thead>
-              <tr>
-                <th scope="col">Signalé le</th>
-                <th scope="col">État</th>
-                <th scope="col">Accès du</th>
-                <th scope="col">Organisation</th>
-                <th scope="col">Finalité et référence</th>
-                <th scope="col">Données</th>
-                <th scope="col">Agent, adresse, session</th>
-                <th scope="col">Commentaire de la personne</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((r) => (
-                <tr key={r.id}>
-                  <td>{formatDateTime(r.at)}</td>
-                  <td>
-                    <Badge severity={r.status === 'open' ? 'new' : 'info'} small>
-                      {r.status === 'open' ? 'À examiner' : r.status}
-                    </Badge>
-                  </td>
-                  <td>{formatDateTime(r.event?.at)}</td>
-                  <td>{nameOf(r.event?.organisation ?? null)}</td>
-                  <td>
-                    {r.event?.purpose ?? '—'}
-                    {r.event?.caseReference ? ` — ${r.event.caseReference}` : ''}
-                  </td>
-                  <td>{r.event?.classes.map(classLabel).join(', ') || '—'}</td>
-                  <td>
-                    {[r.event?.restricted.actor, r.event?.restricted.address, r.event?.restricted.session].filter(Boolean).join(' · ') || '—'}
-                  </td>
-                  <td>{r.comment ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption={`Signalements (${items.length}), du plus récent au plus ancien`} columns={['Signalé le', 'État', 'Accès du', 'Organisation', 'Finalité et référence', 'Données', 'Agent, adresse, session', 'Commentaire de la personne']}>
+          {items.map((r) => (
+            <tr key={r.id}>
+              <td>{formatDateTime(r.at)}</td>
+              <td>
+                <Badge severity={r.status === 'open' ? 'new' : 'info'} small>
+                  {r.status === 'open' ? 'À examiner' : r.status}
+                </Badge>
+              </td>
+              <td>{formatDateTime(r.event?.at)}</td>
+              <td>{nameOf(r.event?.organisation ?? null)}</td>
+              <td>
+                {r.event?.purpose ?? '—'}
+                {r.event?.caseReference ? ` — ${r.event.caseReference}` : ''}
+              </td>
+              <td>{r.event?.classes.map(classLabel).join(', ') || '—'}</td>
+              <td>
+                {[r.event?.restricted.actor, r.event?.restricted.address, r.event?.restricted.session].filter(Boolean).join(' · ') || '—'}
+              </td>
+              <td>{r.comment ?? '—'}</td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
     </>
   );
