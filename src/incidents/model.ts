@@ -121,7 +121,7 @@ export interface NotificationClock {
   filed: boolean;
 }
 
-export const NOTIFICATION_DELAY_MS = 72 * 3_600_000;
+const NOTIFICATION_DELAY_MS = 72 * 3_600_000;
 
 export function notificationClock(awareAt: string, now: Date, filedAt: string | null): NotificationClock {
   const deadline = new Date(new Date(awareAt).getTime() + NOTIFICATION_DELAY_MS);

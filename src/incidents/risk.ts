@@ -107,8 +107,6 @@ export interface Assessment {
   /** Rule ids that applied, the deciding ones first. */
   rules: string[];
   harms: Harm[];
-  /** Art. 34: a high risk calls for an individual notice. */
-  noticeRequired: boolean;
 }
 
 export function assessRisk(classes: Iterable<FieldClass>): Assessment {
@@ -119,11 +117,7 @@ export function assessRisk(classes: Iterable<FieldClass>): Assessment {
   const rules = (specific.length ? specific : applied).sort((a, b) => ORDER[b.level] - ORDER[a.level]);
   const level = rules.reduce<RiskLevel>((max, r) => (ORDER[r.level] > ORDER[max] ? r.level : max), 'low');
   const harms = [...new Set(rules.flatMap((r) => r.harms))];
-  return { level, rules: rules.map((r) => r.id), harms, noticeRequired: level === 'high' };
-}
-
-export function ruleById(id: string): RiskRule | undefined {
-  return RISK_RULES.find((r) => r.id === id);
+  return { level, rules: rules.map((r) => r.id), harms };
 }
 
 export const RISK_LABELS_FR: Record<RiskLevel, string> = { high: 'élevé', medium: 'modéré', low: 'faible' };

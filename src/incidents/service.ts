@@ -23,14 +23,6 @@ export interface IncidentDeps extends NoticeDeps {
 export const ACTIONS = ['revoke_access', 'force_reenrolment', 'hold_bank_changes', 'check_decoys', 'check_exports'] as const;
 export type Action = (typeof ACTIONS)[number];
 
-export const ACTION_LABELS_FR: Record<Action, string> = {
-  revoke_access: 'révocation des sessions et jetons des identités compromises',
-  force_reenrolment: 'réinitialisation forcée du mot de passe et des seconds facteurs',
-  hold_bank_changes: 'mise sous surveillance des changements de coordonnées bancaires des personnes exposées',
-  check_decoys: 'contrôle des dossiers leurres consultés',
-  check_exports: 'contrôle des exports de fichiers',
-};
-
 export interface ActionResult {
   action: Action;
   summary: string;
