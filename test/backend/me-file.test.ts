@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { maskIban } from '../../src/domain/index.ts';
+import { frenchIban } from '../../src/seed/index.ts';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -65,6 +67,11 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     }
     assert.ok(seeker && otherSeeker && counsellor, 'two demo job seekers, one followed by a counsellor');
     seekerAccount = (await db().selectFrom('accounts').select('id').where('login', '=', seeker).executeTakeFirstOrThrow()).id;
+    // Bank details in force, as after a settled change: the file and the download must mask them.
+    if (!(await runtime.persons.heldClasses([seekerPerson])).get(seekerPerson)!.has('bank')) {
+      const identity = (await runtime.persons.read(seekerPerson, ['identity'])).fields.identity!;
+      await runtime.persons.applyBankChange(seekerPerson, { iban: frenchIban('30004', '00077', '00012345678'), bic: 'BNPAFRPPXXX', holder: `${identity.firstNames[0]} ${identity.lastName}` });
+    }
     await signInAs(seeker);
     await signInAs(otherSeeker);
     await signInAs(counsellor);
@@ -97,7 +104,10 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     assert.deepEqual([...body.classes].sort(), [...held].sort());
     assert.deepEqual(Object.keys(body.fields).sort(), [...held].sort(), 'every held class is decrypted');
     const stored = await runtime.persons.read(seekerPerson, [...held]);
-    assert.deepEqual(body.fields, JSON.parse(JSON.stringify(stored.fields)));
+    // Every value as stored, except the IBAN, masked as on the bank page.
+    assert.ok(held.has('bank'), 'the demo job seeker has bank details');
+    assert.deepEqual(body.fields, JSON.parse(JSON.stringify({ ...stored.fields, bank: { ...stored.fields.bank, iban: maskIban(stored.fields.bank!.iban) } })));
+    assert.ok(!res.body.includes(stored.fields.bank!.iban), 'the full IBAN does not leave');
 
     const events = await mine();
     assert.equal(events.length, before + 1, 'one subject_access event for this read');
@@ -165,6 +175,9 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     assert.ok(data.sessions.length >= 1);
     assert.ok(data.securityEvents.some((e: { kind: string }) => e.kind === 'login_succeeded'));
     assert.ok(Array.isArray(data.bankChanges));
+    const iban = (await runtime.persons.read(seekerPerson, ['bank'])).fields.bank!.iban;
+    assert.equal(data.file.fields.bank.iban, maskIban(iban));
+    assert.ok(!res.body.includes(iban), 'the full IBAN does not leave in the download either');
     assert.ok(!res.body.includes(totpSecret), 'no factor secret');
     assert.ok(!res.body.includes(sessions[seeker]!.csrf) && !res.body.includes(sessions[seeker]!.cookie.split('=')[1]!), 'no session token');
     assert.ok(!res.body.includes(DEMO_PASSWORD));

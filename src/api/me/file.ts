@@ -4,7 +4,7 @@ import { listFactors, listSessions } from '../../identity/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 import { journalEvents, SECURITY_EVENTS_MAX_PAGE_SIZE, securityEvents } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { ValidationError } from '../../domain/index.ts';
+import { maskIban, ValidationError } from '../../domain/index.ts';
 import { errorResponses, PersonRecordSchema } from '../schemas.ts';
 import { requireSession } from '../session.ts';
 import { requireJobSeeker } from './job-seeker.ts';
@@ -43,7 +43,11 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       const held = [...((await runtime.persons.heldClasses([personId])).get(personId) ?? [])];
       // Durable before the values are decrypted and sent; a ledger failure stops the request here.
       await appendEvent(db, 'subject_access', { accountId, personId, operation, classes: held, details: { operation } });
-      return runtime.persons.read(personId, held);
+      const record = await runtime.persons.read(personId, held);
+      // The account payments go to stays masked, as « Coordonnées bancaires » shows it: a session
+      // taken over must not learn it here (nor from the download) when the bank page hides it.
+      const bank = record.fields.bank;
+      return bank ? { ...record, fields: { ...record.fields, bank: { ...bank, iban: maskIban(bank.iban) } } } : record;
     };
 
     app.get(
