@@ -196,7 +196,8 @@ export class Incidents {
 
   /** The incident's id from its id or its reference (INC-2026-0001). */
   async resolve(idOrReference: string): Promise<string> {
-    const row = await this.#d.db.selectFrom('incidents').select('id').where(/^INC-/i.test(idOrReference) ? 'reference' : 'id', '=', idOrReference.toUpperCase().startsWith('INC-') ? idOrReference.toUpperCase() : idOrReference).executeTakeFirst();
+    const byReference = /^INC-/i.test(idOrReference);
+    const row = await this.#d.db.selectFrom('incidents').select('id').where(byReference ? 'reference' : 'id', '=', byReference ? idOrReference.toUpperCase() : idOrReference).executeTakeFirst();
     if (!row) throw new NotFoundError('incident');
     return row.id;
   }
