@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { ConflictError, NotFoundError, ValidationError, type FieldClass, type ValidationIssue as Issue } from '../domain/index.ts';
 import { revokeAllSessions, revokeMachineClient } from '../identity/index.ts';
-import { appendEvent, type EventInput, type EventKind, type Ledger } from '../ledger/index.ts';
+import { appendEvent, parseBody, type EventInput, type EventKind, type Ledger } from '../ledger/index.ts';
 import { inTransaction, type Executor, type IncidentsTable } from '../store/index.ts';
 import { computeBlastRadius, storedExposures, storeExposures, type ScopeProgress } from './blast-radius.ts';
 import { buildCnilDraft, cnilSections, type CnilDraft } from './cnil.ts';
@@ -495,7 +495,7 @@ export class Incidents {
           ? await db.selectFrom('ledger_events').select(['body']).where('kind', '=', 'export_traced').where('at', '>=', row.window_from).execute()
           : [];
         const ids = new Set(exports.map((e) => e.id));
-        const traces = traced.map((t) => JSON.parse(t.body) as { details: Record<string, unknown> }).filter((b) => ids.has(String(b.details.export ?? '')));
+        const traces = traced.map((t) => parseBody(t.body)).filter((b) => ids.has(String(b.details.export ?? '')));
         return {
           action,
           summary: exports.length
