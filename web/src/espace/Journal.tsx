@@ -132,76 +132,72 @@ function JournalItem({ entry, verified, signatureOk }: { entry: JournalEntry; ve
   const headingId = `acces-${event.id}`;
   return (
     <article className="fr-mb-2w rempart-entry rempart-journal-entry" aria-labelledby={headingId} data-testid="journal-entry">
-      <div>
-        <div>
-          <h2 id={headingId} className="fr-h6 fr-mb-1w">
-            {who}
-          </h2>
-          <p className="fr-mb-1w">
-            {KIND_LABELS[event.kind] ?? event.kind}, le {formatDateTime(event.at)}
-          </p>
-          <dl className="rempart-fields">
-            <div className="rempart-fields__row">
-              <dt>Motif déclaré</dt>
-              <dd>{entry.purposeLabel ?? event.purpose ?? '—'}</dd>
-            </div>
-            <div className="rempart-fields__row">
-              <dt>Référence du dossier</dt>
-              <dd>{event.caseReference ?? '—'}</dd>
-            </div>
-            <div className="rempart-fields__row">
-              <dt>Opération</dt>
-              <dd>{event.operation ? (OPERATION_LABELS[event.operation] ?? event.operation) : '—'}</dd>
-            </div>
-            <div className="rempart-fields__row">
-              <dt>Données concernées</dt>
-              <dd>{event.classes.length ? event.classes.map(classLabel).join(', ') : '—'}</dd>
-            </div>
-          </dl>
-          <p className="fr-mt-1w fr-mb-1w">
-            {verified === undefined ? (
-              <span className="fr-text--sm">Vérification de la preuve…</span>
-            ) : verified && signatureOk ? (
-              <Badge severity="success" small>
-                Preuve vérifiée
-              </Badge>
-            ) : (
-              <Badge severity="error" small>
-                Preuve invalide
-              </Badge>
-            )}
-          </p>
-          <SuccessNotice message={done} />
-          <ErrorNotice error={report.error} title="Signalement impossible" />
-          {!done && !reporting && event.kind !== 'access_reported' ? (
-            <Button type="button" priority="secondary" size="small" iconId="fr-icon-alert-line" onClick={() => setReporting(true)}>
-              Signaler cet accès
-            </Button>
-          ) : null}
-          {reporting ? (
-            <form onSubmit={(e) => void report.run(e)}>
-              <Input
-                label="Qu’est-ce qui vous paraît anormal ? (facultatif)"
-                hintText="Par exemple : je ne connais pas cette organisation, je n’avais aucun rendez-vous à cette date."
-                textArea
-                nativeTextAreaProps={{ name: 'comment', maxLength: 2000, value: comment, onChange: (e) => setComment(e.target.value) }}
-              />
-              <ul className="fr-btns-group fr-btns-group--inline-sm">
-                <li>
-                  <Button type="submit" disabled={report.busy}>
-                    Envoyer le signalement
-                  </Button>
-                </li>
-                <li>
-                  <Button type="button" priority="tertiary" onClick={() => setReporting(false)}>
-                    Annuler
-                  </Button>
-                </li>
-              </ul>
-            </form>
-          ) : null}
+      <h2 id={headingId} className="fr-h6 fr-mb-1w">
+        {who}
+      </h2>
+      <p className="fr-mb-1w">
+        {KIND_LABELS[event.kind] ?? event.kind}, le {formatDateTime(event.at)}
+      </p>
+      <dl className="rempart-fields">
+        <div className="rempart-fields__row">
+          <dt>Motif déclaré</dt>
+          <dd>{entry.purposeLabel ?? event.purpose ?? '—'}</dd>
         </div>
-      </div>
+        <div className="rempart-fields__row">
+          <dt>Référence du dossier</dt>
+          <dd>{event.caseReference ?? '—'}</dd>
+        </div>
+        <div className="rempart-fields__row">
+          <dt>Opération</dt>
+          <dd>{event.operation ? (OPERATION_LABELS[event.operation] ?? event.operation) : '—'}</dd>
+        </div>
+        <div className="rempart-fields__row">
+          <dt>Données concernées</dt>
+          <dd>{event.classes.length ? event.classes.map(classLabel).join(', ') : '—'}</dd>
+        </div>
+      </dl>
+      <p className="fr-mt-1w fr-mb-1w">
+        {verified === undefined ? (
+          <span className="fr-text--sm">Vérification de la preuve…</span>
+        ) : verified && signatureOk ? (
+          <Badge severity="success" small>
+            Preuve vérifiée
+          </Badge>
+        ) : (
+          <Badge severity="error" small>
+            Preuve invalide
+          </Badge>
+        )}
+      </p>
+      <SuccessNotice message={done} />
+      <ErrorNotice error={report.error} title="Signalement impossible" />
+      {!done && !reporting && event.kind !== 'access_reported' ? (
+        <Button type="button" priority="secondary" size="small" iconId="fr-icon-alert-line" onClick={() => setReporting(true)}>
+          Signaler cet accès
+        </Button>
+      ) : null}
+      {reporting ? (
+        <form onSubmit={(e) => void report.run(e)}>
+          <Input
+            label="Qu’est-ce qui vous paraît anormal ? (facultatif)"
+            hintText="Par exemple : je ne connais pas cette organisation, je n’avais aucun rendez-vous à cette date."
+            textArea
+            nativeTextAreaProps={{ name: 'comment', maxLength: 2000, value: comment, onChange: (e) => setComment(e.target.value) }}
+          />
+          <ul className="fr-btns-group fr-btns-group--inline-sm">
+            <li>
+              <Button type="submit" disabled={report.busy}>
+                Envoyer le signalement
+              </Button>
+            </li>
+            <li>
+              <Button type="button" priority="tertiary" onClick={() => setReporting(false)}>
+                Annuler
+              </Button>
+            </li>
+          </ul>
+        </form>
+      ) : null}
     </article>
   );
 }
