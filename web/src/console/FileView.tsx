@@ -239,20 +239,15 @@ function BreakGlass({ personId, declaration, onGranted }: { personId: string; de
   const { profile } = useConsole();
   const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
   const [justification, setJustification] = useState('');
-  const [stepUp, setStepUp] = useState(false);
   const request = useAction(async () => {
-    try {
-      const answer = await api<{ id: string; expiresAt: string }>(`/api/staff/persons/${encodeURIComponent(personId)}/break-glass`, {
-        method: 'POST',
-        body: { purpose: declaration.purpose, caseReference: declaration.caseReference, justification: justification.trim(), classes: rule?.read ?? [] },
-      });
-      onGranted(answer.expiresAt);
-    } catch (error) {
-      // A fresh second factor first: the form gives way to « Confirmez votre identité », then retries.
-      if (!needsStepUp(error)) throw error;
-      setStepUp(true);
-    }
+    const answer = await api<{ id: string; expiresAt: string }>(`/api/staff/persons/${encodeURIComponent(personId)}/break-glass`, {
+      method: 'POST',
+      body: { purpose: declaration.purpose, caseReference: declaration.caseReference, justification: justification.trim(), classes: rule?.read ?? [] },
+    });
+    onGranted(answer.expiresAt);
   });
+  // A fresh second factor first: the form gives way to « Confirmez votre identité », then retries.
+  const stepUp = needsStepUp(request.error);
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
     await request.run();
@@ -271,16 +266,7 @@ function BreakGlass({ personId, declaration, onGranted }: { personId: string; de
         className="fr-mb-3w"
       />
       {stepUp ? (
-        <StepUp
-          onPassed={() => {
-            setStepUp(false);
-            void submit();
-          }}
-          onCancel={() => {
-            setStepUp(false);
-            request.setError(null);
-          }}
-        />
+        <StepUp onPassed={() => void submit()} onCancel={() => request.setError(null)} />
       ) : (
         <form onSubmit={(event) => void submit(event)}>
           <ErrorNotice error={request.error} title="Accès exceptionnel refusé" />
