@@ -1,6 +1,7 @@
 import { createContext, useContext } from 'react';
 import type { NavigateFunction } from 'react-router';
 import { classLabel, FIELD_CLASS_ORDER } from '../app/format.ts';
+import type { StaffProfile } from '../app/session.tsx';
 
 /** One purpose the agent may declare, as GET /api/staff/profile gives it. */
 export interface ProfilePurpose {
@@ -14,10 +15,8 @@ export interface ProfilePurpose {
   breakGlass: boolean;
 }
 
-export interface ConsoleProfile {
-  displayName: string;
-  organisation: { id: string; name: string; kind: string };
-  roles: string[];
+/** GET /api/staff/profile: the session's staff profile, with the purposes and the organisation's gate. */
+export interface ConsoleProfile extends StaffProfile {
   purposes: ProfilePurpose[];
   hasCaseload: boolean;
   gate: { compliant: boolean; unmet: string[] };
