@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { api, download } from '../app/api.ts';
 import { confirmTotpEnrolment, registerPasskey } from '../app/factors.ts';
 import { formatDateTime } from '../app/format.ts';
-import { useSession, useSignedIn } from '../app/session.tsx';
+import { useSession, useSignedIn, type SessionInfo } from '../app/session.tsx';
 import { needsStepUp, StepUp } from '../app/StepUp.tsx';
 import { beginShownTotpEnrolment, RecoveryCodeList, TotpEnrolmentFields, type ShownTotpEnrolment } from '../app/TotpEnrolment.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
@@ -18,14 +18,8 @@ interface Factor {
   remaining?: number;
 }
 
-interface SessionRow {
-  id: string;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  network: string;
-  secondFactorAt: string | null;
-}
+/** A session as GET /api/auth/sessions lists it: the same shape as the current one. */
+type SessionRow = SessionInfo['session'];
 
 interface SecurityEvents {
   page: number;
