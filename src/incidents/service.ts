@@ -377,17 +377,28 @@ export class Incidents {
     return this.view(id);
   }
 
-  /** A remediation action; each is a register step and a ledger event. */
+  /**
+   * A remediation action; each is a register step and a ledger event. Revoking and resetting
+   * credentials commit in one transaction with their step (a write is one transaction with its
+   * event); the bank holds are the bank's own transactions, one per person, and the checks write nothing.
+   */
   async act(id: string, action: Action, by: { accountId: string | null }): Promise<ActionResult> {
     const row = await this.#open(id);
     const compromised = JSON.parse(row.compromised) as Compromised;
-    const result = await this.#carryOut(row, compromised, action, by);
-    await inTransaction(this.#d.db, (trx) => this.#step(trx, id, 'incident_action', by.accountId, result.summary, { action, ...result.figures }));
+    const record = (trx: Executor, result: ActionResult) => this.#step(trx, id, 'incident_action', by.accountId, result.summary, { action, ...result.figures });
+    if (action === 'revoke_access' || action === 'force_reenrolment') {
+      return inTransaction(this.#d.db, async (trx) => {
+        const result = await this.#carryOut(trx, row, compromised, action, by);
+        await record(trx, result);
+        return result;
+      });
+    }
+    const result = await this.#carryOut(this.#d.db, row, compromised, action, by);
+    await inTransaction(this.#d.db, (trx) => record(trx, result));
     return result;
   }
 
-  async #actorsOf(compromised: Compromised): Promise<{ actors: string[]; accounts: string[] }> {
-    const db = this.#d.db;
+  async #actorsOf(db: Executor, compromised: Compromised): Promise<{ actors: string[]; accounts: string[] }> {
     const actors = new Set(compromised.actors);
     if (compromised.organisations.length) for (const r of await db.selectFrom('actors').select('id').where('organisation_id', 'in', compromised.organisations).execute()) actors.add(r.id);
     if (compromised.clients.length) for (const r of await db.selectFrom('machine_clients').select('actor_id').where('id', 'in', compromised.clients).execute()) actors.add(r.actor_id);
@@ -395,13 +406,12 @@ export class Incidents {
     return { actors: [...actors], accounts };
   }
 
-  async #carryOut(row: IncidentsTable, compromised: Compromised, action: Action, by: { accountId: string | null }): Promise<ActionResult> {
-    const db = this.#d.db;
+  async #carryOut(db: Executor, row: IncidentsTable, compromised: Compromised, action: Action, by: { accountId: string | null }): Promise<ActionResult> {
     const at = iso(this.#now());
     const event: EventInput = { accountId: by.accountId, details: { incident: row.id } };
     switch (action) {
       case 'revoke_access': {
-        const { actors, accounts } = await this.#actorsOf(compromised);
+        const { actors, accounts } = await this.#actorsOf(db, compromised);
         let sessions = 0;
         let tokens = 0;
         await inTransaction(db, async (trx) => {
@@ -422,7 +432,7 @@ export class Incidents {
         return { action, summary: `Accès révoqués : ${sessions} session(s), ${tokens} jeton(s), ${clients} client(s) machine`, figures: { sessions, tokens, clients } };
       }
       case 'force_reenrolment': {
-        const { accounts } = await this.#actorsOf(compromised);
+        const { accounts } = await this.#actorsOf(db, compromised);
         const sessionAccounts = compromised.sessions.length
           ? (await db.selectFrom('sessions').select('account_id').where('public_id', 'in', compromised.sessions).execute()).map((r) => r.account_id)
           : [];
@@ -463,7 +473,7 @@ export class Incidents {
       case 'check_decoys': {
         await this.#scopeOrThrow(row);
         const decoys = await storedExposures(db, row.id, { decoys: true });
-        const { actors } = await this.#actorsOf(compromised);
+        const { actors } = await this.#actorsOf(db, compromised);
         const containments = actors.length
           ? await db.selectFrom('guard_containments').select(['id', 'actor_id', 'signal', 'contained_at', 'released_at']).where('actor_id', 'in', actors).orderBy('contained_at').execute()
           : [];
@@ -480,7 +490,7 @@ export class Incidents {
         };
       }
       case 'check_exports': {
-        const { accounts } = await this.#actorsOf(compromised);
+        const { accounts } = await this.#actorsOf(db, compromised);
         let query = db.selectFrom('exports').select(['id', 'recipient_organisation_id', 'purpose', 'status', 'requested_at', 'decided_at', 'row_count', 'downloads', 'requested_by', 'decided_by']).where('requested_at', '<=', row.window_to);
         const orgs = compromised.organisations;
         query = query.where((eb) =>
