@@ -62,11 +62,10 @@ export async function holdReasons(trx: Executor, settings: BankSettings, input: 
     ? undefined
     : await trx
         .selectFrom('incident_exposures')
-        .innerJoin('incidents', 'incidents.id', 'incident_exposures.incident_id')
-        .select('incidents.id')
-        .where('incident_exposures.person_id', '=', input.personId)
-        .where('incident_exposures.decoy', '=', 0)
-        .where('incident_exposures.last_at', '>', exposedSince)
+        .select('incident_id')
+        .where('person_id', '=', input.personId)
+        .where('decoy', '=', 0)
+        .where('last_at', '>', exposedSince)
         .limit(1)
         .executeTakeFirst();
   if (exposure || incident) reasons.push('recent_exposure');
