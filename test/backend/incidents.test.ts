@@ -70,14 +70,14 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
 
   it('the attacker read the organisation’s whole list: real persons and decoys', async () => {
     const { persons, decoys } = receivedBy(sim, attacker);
-    const referred = (await referredTo(sim.ctx, 'mission-locale')).filter((id) => !sim.ctx.decoys.has(id));
+    const referred = await referredTo(sim.ctx, 'mission-locale');
     // Everyone referred the purpose allows (16 to 25 years old): the guard stopped nothing.
     assert.ok(persons.size >= 20, `a list worth the name (${persons.size})`);
     for (const id of persons.keys()) assert.ok(referred.includes(id));
     const refusals = await runtime.database.db.selectFrom('ledger_events').select('body').where('actor_id', '=', attacker).where('kind', '=', 'access_denied').execute();
     for (const r of refusals) assert.notEqual((JSON.parse(r.body) as { details: { reason: string } }).details.reason, 'guard_limit_reached');
-    // Decoys referred to the mission locale are read too when the purpose's age condition lets them through.
-    for (const id of decoys) assert.ok(sim.ctx.decoys.has(id));
+    // Decoys referred to the mission locale are read too when the purpose's age condition lets them through (and none other).
+    for (const id of decoys) assert.ok(referred.includes(id), id);
   });
 
   it('refuses a declaration that names nobody, an unknown actor or a reversed window, and writes nothing', async () => {
