@@ -30,29 +30,36 @@ interface Source {
   sessions?: ReadonlySet<string>;
 }
 
+/** The actor each machine client acts as. */
+export async function actorsOfClients(db: Executor, clients: readonly string[]): Promise<string[]> {
+  if (!clients.length) return [];
+  return (await db.selectFrom('machine_clients').select('actor_id').where('id', 'in', [...clients]).execute()).map((r) => r.actor_id);
+}
+
+/** The known sessions among these public ids, each with its account's actor (null for a job seeker's session). */
+export async function actorsOfSessions(db: Executor, sessions: readonly string[]): Promise<Map<string, string | null>> {
+  if (!sessions.length) return new Map();
+  const rows = await db
+    .selectFrom('sessions')
+    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+    .select(['sessions.public_id', 'accounts.actor_id'])
+    .where('sessions.public_id', 'in', [...sessions])
+    .execute();
+  return new Map(rows.map((r) => [r.public_id, r.actor_id]));
+}
+
 /** The ledger columns a source selects on: actors (clients resolved to their actor, sessions to their staff actor) and organisations. */
 async function sourcesOf(db: Executor, compromised: Compromised): Promise<Source[]> {
   const sources: Source[] = [];
-  const actors = new Set(compromised.actors);
-  if (compromised.clients.length) {
-    for (const row of await db.selectFrom('machine_clients').select('actor_id').where('id', 'in', compromised.clients).execute()) actors.add(row.actor_id);
-  }
+  const actors = new Set([...compromised.actors, ...(await actorsOfClients(db, compromised.clients))]);
   for (const actor of actors) sources.push({ column: 'actor_id', value: actor });
-  if (compromised.sessions.length) {
-    const rows = await db
-      .selectFrom('sessions')
-      .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-      .select(['sessions.public_id', 'accounts.actor_id'])
-      .where('sessions.public_id', 'in', compromised.sessions)
-      .execute();
-    const byActor = new Map<string, Set<string>>();
-    for (const row of rows) {
-      // A session of an actor named whole is already covered by the actor.
-      if (!row.actor_id || actors.has(row.actor_id)) continue;
-      (byActor.get(row.actor_id) ?? byActor.set(row.actor_id, new Set()).get(row.actor_id)!).add(row.public_id);
-    }
-    for (const [actor, sessions] of byActor) sources.push({ column: 'actor_id', value: actor, sessions });
+  const byActor = new Map<string, Set<string>>();
+  for (const [session, actor] of await actorsOfSessions(db, compromised.sessions)) {
+    // A session of an actor named whole is already covered by the actor.
+    if (!actor || actors.has(actor)) continue;
+    (byActor.get(actor) ?? byActor.set(actor, new Set()).get(actor)!).add(session);
   }
+  for (const [actor, sessions] of byActor) sources.push({ column: 'actor_id', value: actor, sessions });
   for (const organisation of compromised.organisations) sources.push({ column: 'organisation_id', value: organisation });
   return sources;
 }

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldClass, type Va
 import { revokeAllSessions, revokeMachineClient } from '../identity/index.ts';
 import { appendEvent, parseBody, type EventInput, type EventKind, type Ledger } from '../ledger/index.ts';
 import { inTransaction, type Executor, type IncidentsTable } from '../store/index.ts';
-import { computeBlastRadius, storedExposures, storeExposures, type ScopeProgress } from './blast-radius.ts';
+import { actorsOfClients, actorsOfSessions, computeBlastRadius, storedExposures, storeExposures, type ScopeProgress } from './blast-radius.ts';
 import { buildCnilDraft, cnilSections, type CnilDraft } from './cnil.ts';
 import { latestDocument, listDocuments, nextVersion, openDocument, sha256Hex, storeDocument, type DocumentInfo } from './documents.ts';
 import { notificationClock, VECTOR_LABELS_FR, VECTORS, type BlastRadius, type CitedCheckpoint, type Compromised, type Declaration, type Exposure, type IncidentView, type Vector } from './model.ts';
@@ -126,14 +126,11 @@ export class Incidents {
     await missing('actors', c.actors, 'actors');
     await missing('organisations', c.organisations, 'organisations');
     await missing('machine_clients', c.clients, 'clients');
-    if (c.sessions.length) {
-      const rows = await db.selectFrom('sessions').innerJoin('accounts', 'accounts.id', 'sessions.account_id').select(['sessions.public_id', 'accounts.actor_id']).where('sessions.public_id', 'in', c.sessions).execute();
-      const staff = new Map(rows.map((r) => [r.public_id, r.actor_id]));
-      c.sessions.forEach((id, i) => {
-        if (!staff.has(id)) issues.push({ field: `body.compromised.sessions[${i}]`, rule: 'exists', message: 'session inconnue' });
-        else if (!staff.get(id)) issues.push({ field: `body.compromised.sessions[${i}]`, rule: 'staff', message: 'seule une session professionnelle peut être déclarée compromise' });
-      });
-    }
+    const staff = await actorsOfSessions(db, c.sessions);
+    c.sessions.forEach((id, i) => {
+      if (!staff.has(id)) issues.push({ field: `body.compromised.sessions[${i}]`, rule: 'exists', message: 'session inconnue' });
+      else if (!staff.get(id)) issues.push({ field: `body.compromised.sessions[${i}]`, rule: 'staff', message: 'seule une session professionnelle peut être déclarée compromise' });
+    });
     if (issues.length) throw new ValidationError(issues);
   }
 
@@ -399,9 +396,8 @@ export class Incidents {
   }
 
   async #actorsOf(db: Executor, compromised: Compromised): Promise<{ actors: string[]; accounts: string[] }> {
-    const actors = new Set(compromised.actors);
+    const actors = new Set([...compromised.actors, ...(await actorsOfClients(db, compromised.clients))]);
     if (compromised.organisations.length) for (const r of await db.selectFrom('actors').select('id').where('organisation_id', 'in', compromised.organisations).execute()) actors.add(r.id);
-    if (compromised.clients.length) for (const r of await db.selectFrom('machine_clients').select('actor_id').where('id', 'in', compromised.clients).execute()) actors.add(r.actor_id);
     const accounts = actors.size ? (await db.selectFrom('accounts').select('id').where('actor_id', 'in', [...actors]).execute()).map((r) => r.id) : [];
     return { actors: [...actors], accounts };
   }
