@@ -1,5 +1,5 @@
 import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, type FieldClass } from '../domain/index.ts';
-import type { BlastRadius, Compromised, NotificationClock } from './model.ts';
+import type { BlastRadius, Compromised, NotificationClock, ScopeSummary } from './model.ts';
 import { VECTOR_LABELS_FR, type Vector } from './model.ts';
 import type { Section } from './pdf.ts';
 import { HARMS_FR, RISK_RULES, type Harm } from './risk.ts';
@@ -45,7 +45,7 @@ export interface DraftInput {
   dpo: string;
   incident: { reference: string; title: string; vector: string; description: string; awareAt: string; windowFrom: string; windowTo: string; status: string; compromised: Compromised; cnilReference: string | null };
   clock: NotificationClock;
-  scope: Omit<BlastRadius, 'persons' | 'decoys'>;
+  scope: ScopeSummary;
   harms: Harm[];
   measuresTaken: string[];
   notices: { planned: number; sent: number; printed: number };

@@ -75,6 +75,9 @@ export interface BlastRadius {
   empty: boolean;
 }
 
+/** The blast radius as the incident keeps it: everything but the per-person lists (those are the stored exposures). */
+export type ScopeSummary = Omit<BlastRadius, 'persons' | 'decoys'>;
+
 export interface Totals {
   persons: number;
   decoys: number;
@@ -104,7 +107,7 @@ export interface IncidentView {
   declaredAt: string;
   /** The 72-hour clock of Art. 33, as of now. */
   clock: NotificationClock;
-  scope: Omit<BlastRadius, 'persons' | 'decoys'> | null;
+  scope: ScopeSummary | null;
   cnil: { reference: string | null; filedAt: string | null };
   closedAt: string | null;
 }

@@ -7,7 +7,7 @@ import { inTransaction, type Executor, type IncidentsTable } from '../store/inde
 import { actorsOfClients, actorsOfSessions, computeBlastRadius, storedExposures, storeExposures, type ScopeProgress } from './blast-radius.ts';
 import { buildCnilDraft, cnilSections, type CnilDraft } from './cnil.ts';
 import { latestDocument, listDocuments, nextVersion, openDocument, sha256Hex, storeDocument, type DocumentInfo } from './documents.ts';
-import { notificationClock, VECTOR_LABELS_FR, VECTORS, type BlastRadius, type CitedCheckpoint, type Compromised, type Declaration, type Exposure, type IncidentView, type Vector } from './model.ts';
+import { notificationClock, VECTOR_LABELS_FR, VECTORS, type BlastRadius, type CitedCheckpoint, type Compromised, type Declaration, type Exposure, type IncidentView, type ScopeSummary, type Vector } from './model.ts';
 import { NoticeBatch, type NoticeDeps, type NoticeRun, type NoticeStatus } from './notices.ts';
 import { renderReport } from './pdf.ts';
 import { assessRisk, type Harm } from './risk.ts';
@@ -283,9 +283,9 @@ export class Incidents {
     return radius;
   }
 
-  async #scopeOrThrow(row: IncidentsTable): Promise<Omit<BlastRadius, 'persons' | 'decoys'>> {
+  #scopeOrThrow(row: IncidentsTable): ScopeSummary {
     if (!row.scope_summary) throw new ConflictError('Calculez d’abord le périmètre de l’incident.', 'incident_not_scoped');
-    return JSON.parse(row.scope_summary) as Omit<BlastRadius, 'persons' | 'decoys'>;
+    return JSON.parse(row.scope_summary) as ScopeSummary;
   }
 
   async exposures(id: string, options: { decoys?: boolean; afterPersonId?: string; limit?: number } = {}): Promise<Exposure[]> {
@@ -296,7 +296,7 @@ export class Incidents {
   /** The exposures as CSV (one row per person, decoys flagged), kept as a document. */
   async exportScope(id: string, by: { accountId: string | null }): Promise<DocumentInfo> {
     const row = await this.#row(id);
-    const scope = await this.#scopeOrThrow(row);
+    const scope = this.#scopeOrThrow(row);
     const rows: string[][] = [];
     for (const decoys of [false, true]) {
       for (const e of await storedExposures(this.#d.db, id, { decoys })) {
@@ -326,7 +326,7 @@ export class Incidents {
    */
   async draftCnil(id: string, by: { accountId: string | null }): Promise<{ draft: CnilDraft; json: DocumentInfo; pdf: DocumentInfo }> {
     const row = await this.#row(id);
-    const scope = await this.#scopeOrThrow(row);
+    const scope = this.#scopeOrThrow(row);
     const steps = (await this.timeline(id)).filter((s) => s.kind !== 'incident_document_produced' && s.kind !== 'incident_document_read');
     const asOf = steps.length ? steps[steps.length - 1]!.at : row.declared_at;
     const harms = new Set<Harm>();
@@ -450,7 +450,7 @@ export class Incidents {
         };
       }
       case 'hold_bank_changes': {
-        await this.#scopeOrThrow(row);
+        this.#scopeOrThrow(row);
         let placed = 0;
         let already = 0;
         let after: string | undefined;
@@ -467,7 +467,7 @@ export class Incidents {
         return { action, summary: `Coordonnées bancaires sous surveillance : ${placed} personne(s)${already ? ` (${already} déjà sous surveillance pour cet incident)` : ''}`, figures: { placed, already } };
       }
       case 'check_decoys': {
-        await this.#scopeOrThrow(row);
+        this.#scopeOrThrow(row);
         const decoys = await storedExposures(db, row.id, { decoys: true });
         const { actors } = await this.#actorsOf(db, compromised);
         const containments = actors.length
@@ -542,7 +542,7 @@ export class Incidents {
       awareAt: row.aware_at,
       declaredAt: row.declared_at,
       clock: notificationClock(row.aware_at, this.#now(), row.cnil_filed_at),
-      scope: row.scope_summary ? (JSON.parse(row.scope_summary) as IncidentView['scope']) : null,
+      scope: row.scope_summary ? (JSON.parse(row.scope_summary) as ScopeSummary) : null,
       cnil: { reference: row.cnil_reference, filedAt: row.cnil_filed_at },
       closedAt: row.closed_at,
     };
@@ -573,7 +573,7 @@ export class Incidents {
 
   async planNotices(id: string, by: { accountId: string | null }): Promise<{ planned: number; already: number }> {
     const row = await this.#open(id);
-    await this.#scopeOrThrow(row);
+    this.#scopeOrThrow(row);
     return this.notices.plan(row, by);
   }
 
