@@ -217,6 +217,10 @@ export class Incidents {
    */
   async #step(trx: Executor, incidentId: string, kind: EventKind, accountId: string | null, summary: string, details: Record<string, string | number | boolean | null>, documentId: string | null = null): Promise<void> {
     const at = this.#now();
+    // The incident's row is locked first (an update that changes nothing, not the key), so a step
+    // taken at the same time on the same incident waits for this one rather than reading the same
+    // last position (PostgreSQL; SQLite runs one write transaction at a time anyway).
+    await trx.updateTable('incidents').set((eb) => ({ status: eb.ref('status') })).where('id', '=', incidentId).execute();
     const last = await trx.selectFrom('incident_steps').select((eb) => eb.fn.max('position').as('p')).where('incident_id', '=', incidentId).executeTakeFirst();
     await trx.insertInto('incident_steps').values({ id: randomUUID(), incident_id: incidentId, position: Number(last?.p ?? 0) + 1, at: iso(at), kind, account_id: accountId, summary, details: JSON.stringify(details), document_id: documentId }).execute();
     await appendEvent(trx, kind, { at, ...(accountId ? { accountId } : {}), operation: 'incident', details: { incident: incidentId, ...details, ...(documentId ? { document: documentId } : {}) } });

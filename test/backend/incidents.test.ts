@@ -182,6 +182,15 @@ describe(`incidents: the guard switched off, a taken-over account reads everythi
     assert.equal(again.pdf.sha256, pdf.sha256);
   });
 
+  it('steps taken at once on one incident (documents read side by side) each get their own place in the register', async () => {
+    const [doc] = await runtime.incidents.documents(incidentId);
+    const before = (await runtime.incidents.timeline(incidentId)).length;
+    await Promise.all(Array.from({ length: 6 }, () => runtime.incidents.openDocument(incidentId, doc!.id, by)));
+    const steps = await runtime.database.db.selectFrom('incident_steps').select('position').where('incident_id', '=', incidentId).orderBy('position').execute();
+    assert.equal(steps.length, before + 6);
+    assert.deepEqual(steps.map((s) => s.position), steps.map((_, i) => i + 1));
+  });
+
   it('holds the bank details of every exposed person: a change for one of them waits for a counsellor', async () => {
     const result = await runtime.incidents.act(incidentId, 'hold_bank_changes', by);
     assert.equal(result.figures.placed, radius.persons.length);
