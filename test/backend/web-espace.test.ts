@@ -173,6 +173,8 @@ describe(`web application: the job seeker's space in a real browser (${BACKEND})
     await page.getByText('Clé d’accès retirée.').waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Confirmez votre identité' }).count(), 0);
     assert.notEqual((await db().selectFrom('account_factors').select('revoked_at').where('id', '=', passkey.id).executeTakeFirstOrThrow()).revoked_at, null, 'the passkey is revoked');
+    // The factor list reloads after the removal: the passkey's line goes away.
+    await page.getByTestId('factors').getByText(/Clé d’accès —/).waitFor({ state: 'detached' });
     assert.equal(await page.getByText(/Clé d’accès —/).count(), 0);
   });
 
