@@ -50,11 +50,11 @@ const iso = (d: Date) => d.toISOString();
  */
 export class Incidents {
   readonly #d: IncidentDeps;
-  readonly notices: NoticeBatch;
+  readonly #notices: NoticeBatch;
 
   constructor(deps: IncidentDeps) {
     this.#d = deps;
-    this.notices = new NoticeBatch(deps, (trx, incidentId, kind, accountId, summary, details, documentId) => this.#step(trx, incidentId, kind, accountId, summary, details, documentId));
+    this.#notices = new NoticeBatch(deps, (trx, incidentId, kind, accountId, summary, details, documentId) => this.#step(trx, incidentId, kind, accountId, summary, details, documentId));
   }
 
   #now(): Date {
@@ -336,7 +336,7 @@ export class Incidents {
     const harms = new Set<Harm>();
     const classesSeen = await this.#d.db.selectFrom('incident_exposures').select('classes').distinct().where('incident_id', '=', id).where('decoy', '=', 0).execute();
     for (const r of classesSeen) for (const h of assessRisk(JSON.parse(r.classes) as FieldClass[]).harms) harms.add(h);
-    const notices = await this.notices.status(id);
+    const notices = await this.#notices.status(id);
     const latestJson = await latestDocument(this.#d.db, id, 'cnil_json');
     const draft = buildCnilDraft({
       version: (latestJson?.version ?? 0) + 1,
@@ -578,15 +578,15 @@ export class Incidents {
   async planNotices(id: string, by: { accountId: string | null }): Promise<{ planned: number; already: number }> {
     const row = await this.#open(id);
     this.#scopeOrThrow(row);
-    return this.notices.plan(row, by);
+    return this.#notices.plan(row, by);
   }
 
   async runNotices(id: string, by: { accountId: string | null }, options: { batchSize?: number; maxBatches?: number; progress?: ScopeProgress } = {}): Promise<NoticeRun> {
-    return this.notices.run(await this.#row(id), by, options);
+    return this.#notices.run(await this.#row(id), by, options);
   }
 
   noticeStatus(id: string): Promise<NoticeStatus> {
-    return this.notices.status(id);
+    return this.#notices.status(id);
   }
 }
 
