@@ -37,6 +37,7 @@ import pg from 'pg';
 import { progressBar } from '../src/cli/progress.ts';
 import type { FieldClass, PersonFile } from '../src/domain/index.ts';
 import { computeBlastRadius, type BlastRadius } from '../src/incidents/index.ts';
+import { ofIdentity } from '../src/incidents/blast-radius.ts';
 import { frenchDate, noticeEmail, noticeLetter, postalBlock, type NoticeFacts } from '../src/incidents/notice-text.ts';
 import { renderLetters, type Letter } from '../src/incidents/pdf.ts';
 import { appendEvents, canonicalJson, ensureLedgerPartition, type EventKind } from '../src/ledger/index.ts';
@@ -634,20 +635,15 @@ function check(radius: BlastRadius, s: Synthetic, store: string): void {
   if (problems.length) throw new Error(`blast radius on ${store} is wrong: ${problems.join('; ')}`);
 }
 
-/** The compromised actor's events naming a person in the window, as computeBlastRadius selects them (the kind is checked on the rows). */
+/** The compromised actor's events naming a person in the window: computeBlastRadius's own query (the kind is checked on the rows). */
 function sameRows(db: Kysely<Schema>, s: Synthetic, window: { from: string; to: string }) {
-  return db
-    .selectFrom('ledger_events')
-    .where('actor_id', '=', s.compromised.id)
-    .where('at', '>=', window.from)
-    .where('at', '<=', window.to)
-    .where('person_id', 'is not', null);
+  return ofIdentity(db, { column: 'actor_id', value: s.compromised.id }, window.from, window.to, EVENTS);
 }
 
 /** The indexes the database chooses for the blast radius's page query (PostgreSQL names each partition's own). */
 async function plan(runtime: Runtime, s: Synthetic, window: { from: string; to: string }): Promise<string> {
   const db = runtime.database.db;
-  const query = sameRows(db, s, window).where('seq', '<', EVENTS).select(['id', 'at', 'actor_id', 'person_id', 'body']).orderBy('at').orderBy('id').limit(20_000).compile();
+  const query = sameRows(db, s, window).select(['id', 'at', 'actor_id', 'person_id', 'body']).orderBy('at').orderBy('id').limit(20_000).compile();
   const explain = runtime.database.flavour === 'postgres' ? 'EXPLAIN ' : 'EXPLAIN QUERY PLAN ';
   const rows = (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(explain + query.sql, [...query.parameters]))).rows;
   const text = rows.map((r) => Object.values(r).join(' ')).join('\n');

@@ -23,7 +23,7 @@ export interface ScopeInput {
   windowTo: string;
 }
 
-interface Source {
+export interface Source {
   column: 'actor_id' | 'organisation_id';
   value: string;
   /** Only the requests made with these sessions (their public ids). */
@@ -71,7 +71,7 @@ async function sourcesOf(db: Executor, compromised: Compromised): Promise<Source
  * (7.3 s instead of 1.2 s over 10 million events). An identity's other events in the window
  * (logins, refusals) are few beside its reads.
  */
-function ofIdentity(db: Executor, source: Source, from: string, to: string, size: number) {
+export function ofIdentity(db: Executor, source: Source, from: string, to: string, size: number) {
   return db
     .selectFrom('ledger_events')
     .where(source.column, '=', source.value)
