@@ -52,18 +52,30 @@ export interface ReportForDpo extends AccessReport {
   comment: string | null;
   /** The whole reported event, who and from where included: the DPO investigates it. */
   event: EventBody | null;
+  /** The name of the organisation the reported access was made for. */
+  organisationName: string | null;
 }
 
-/** The DPO's queue of reports, newest first, with each reported event in full. */
+/** The DPO's queue of reports, newest first, with each reported event in full (one query for all). */
 export async function listAccessReports(db: Executor, keyring: Keyring, options: { limit?: number } = {}): Promise<ReportForDpo[]> {
-  const rows = await db.selectFrom('access_reports').selectAll().orderBy('at', 'desc').limit(options.limit ?? 100).execute();
-  const out: ReportForDpo[] = [];
-  for (const row of rows) {
-    const event = await db.selectFrom('ledger_events').select('body').where('id', '=', row.event_id).executeTakeFirst();
-    const comment = row.comment ? openSecret(keyring, row.id, COMMENT_PURPOSE, { version: row.comment[0]!, sealed: row.comment.subarray(1) }).toString('utf8') : null;
-    out.push({ id: row.id, at: row.at, personId: row.person_id, eventId: row.event_id, status: row.status, comment, event: event ? parseBody(event.body) : null });
-  }
-  return out;
+  const rows = await db
+    .selectFrom('access_reports')
+    .leftJoin('ledger_events', 'ledger_events.id', 'access_reports.event_id')
+    .leftJoin('organisations', 'organisations.id', 'ledger_events.organisation_id')
+    .select(['access_reports.id', 'access_reports.at', 'access_reports.person_id', 'access_reports.event_id', 'access_reports.status', 'access_reports.comment', 'ledger_events.body', 'organisations.name'])
+    .orderBy('access_reports.at', 'desc')
+    .limit(options.limit ?? 100)
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    at: row.at,
+    personId: row.person_id,
+    eventId: row.event_id,
+    status: row.status,
+    comment: row.comment ? openSecret(keyring, row.id, COMMENT_PURPOSE, { version: row.comment[0]!, sealed: row.comment.subarray(1) }).toString('utf8') : null,
+    event: row.body ? parseBody(row.body) : null,
+    organisationName: row.name,
+  }));
 }
 
 /** Who hears of a report: the DPO of the organisation that accessed, and the agency's DPOs. */

@@ -351,6 +351,7 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.equal(item.eventId, readEventId);
     assert.equal(item.personId, seekerPerson);
     assert.equal(item.comment, comment);
+    assert.equal((item as { organisationName?: string }).organisationName, counsellorOrgName, 'the organisation the access was made for, by name');
     assert.equal(item.status, 'open');
     assert.equal(item.event.id, readEventId);
     assert.equal(item.event.kind, 'access_granted');

@@ -16,11 +16,7 @@ interface AccessReport {
   eventId: string;
   comment: string | null;
   event: ReportedEvent | null;
-}
-
-interface Organisation {
-  id: string;
-  name: string;
+  organisationName: string | null;
 }
 
 /**
@@ -30,8 +26,6 @@ interface Organisation {
  */
 export function Reports() {
   const reports = useLoad(() => api<{ items: AccessReport[] }>('/api/security/access-reports'));
-  const organisations = useLoad(() => api<{ organisations: Organisation[] }>('/api/security/compliance'));
-  const nameOf = (id: string | null) => (id ? (organisations.data?.organisations.find((o) => o.id === id)?.name ?? id) : '—');
   const items = reports.data?.items ?? [];
   return (
     <>
@@ -51,7 +45,7 @@ export function Reports() {
                 </Badge>
               </td>
               <td>{formatDateTime(r.event?.at)}</td>
-              <td>{nameOf(r.event?.organisation ?? null)}</td>
+              <td>{r.organisationName ?? r.event?.organisation ?? '—'}</td>
               <td>
                 {r.event?.purpose ?? '—'}
                 {r.event?.caseReference ? ` — ${r.event.caseReference}` : ''}
