@@ -145,7 +145,14 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const folder = join(root, 'test-results', BACKEND);
   mkdirSync(folder, { recursive: true });
   const path = join(folder, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  // Headless Chromium now and then never delivers the frame of a full-page capture (seen once in
+  // several CI runs, on a loaded machine): animations stopped, and one more try before failing.
+  try {
+    await page.screenshot({ path, fullPage: true, animations: 'disabled', timeout: 15_000 });
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'TimeoutError') throw error;
+    await page.screenshot({ path, fullPage: true, animations: 'disabled', timeout: 30_000 });
+  }
   return path;
 }
 
