@@ -7,6 +7,8 @@ export interface Config {
   dataDir: string;
   /** A SQLite file path, or a postgres:// URL. */
   databaseUrl: string;
+  /** PostgreSQL connections per process (REMPART_PG_POOL_SIZE): about one per request in flight. */
+  pgPoolSize: number;
   keyring: KeyringSource;
   /** True when the keyring is the development one kept in the data folder. */
   devKeyring: boolean;
@@ -70,6 +72,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(bankCoolingOffHours) || bankCoolingOffHours < 24 || bankCoolingOffHours > 720) {
     throw new ConfigError(`REMPART_BANK_COOLING_OFF_HOURS must be a whole number of hours from 24 to 720, got "${coolingText}"`);
   }
+  const poolText = env.REMPART_PG_POOL_SIZE || '20';
+  const pgPoolSize = Number(poolText);
+  if (!Number.isInteger(pgPoolSize) || pgPoolSize < 1 || pgPoolSize > 500) {
+    throw new ConfigError(`REMPART_PG_POOL_SIZE must be a whole number of connections from 1 to 500, got "${poolText}"`);
+  }
   let keyring: KeyringSource;
   let devKeyring = false;
   if (env.REMPART_KEYRING) keyring = { kind: 'env', variable: 'REMPART_KEYRING', json: env.REMPART_KEYRING };
@@ -83,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '127.0.0.1',
     dataDir,
     databaseUrl: env.DATABASE_URL || resolve(dataDir, 'rempart.sqlite'),
+    pgPoolSize,
     keyring,
     devKeyring,
     logLevel: env.LOG_LEVEL || 'info',

@@ -5,7 +5,8 @@ import { DENIAL_REASONS, type AccessDecision, type DenialReason } from '../polic
 import type { PersonRecord, PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
-import { appendEvent } from '../ledger/index.ts';
+import { appendEvent, type EventInput } from '../ledger/index.ts';
+import type { AccessPipeline } from '../access/index.ts';
 import type { Admission, Guard, GuardedActor, GuardRefusal } from '../guard/index.ts';
 import { networkOf } from '../identity/index.ts';
 
@@ -120,45 +121,60 @@ export async function admitted(
   const actor = guardedActor(request);
   if (!actor) throw new Error('a guarded read needs an acting actor');
   const disclosed = new Map<string, FieldClass[]>();
-  const admission = await request.server.guard.admit({
-    actor,
-    network: networkOf(request.ip),
-    purpose: decision.purpose,
-    dailyCeiling: decision.obligations.dailyCeiling,
-    followUpExpected: decision.obligations.followUpExpected,
-    personIds,
-  }, async (trx) => {
-    const held = DISCLOSING.has(operation) ? await request.server.persons.heldClasses(personIds, trx) : undefined;
-    for (const [i, personId] of personIds.entries()) {
-      const decided = decisions[i]!;
-      const classes = held ? decided.classes.filter((c) => held.get(personId)!.has(c)) : [...decided.classes];
-      disclosed.set(personId, classes);
-      await recordGrant(trx, request, { ...decided, classes }, { operation, personId });
-    }
+  const held = DISCLOSING.has(operation) ? await request.server.persons.heldClasses(personIds) : undefined;
+  const events = personIds.map((personId, i) => {
+    const decided = decisions[i]!;
+    const classes = held ? decided.classes.filter((c) => held.get(personId)!.has(c)) : [...decided.classes];
+    disclosed.set(personId, classes);
+    return { kind: 'access_granted' as const, input: grantInput(request, { ...decided, classes }, { operation, personId }) };
   });
+  const admission = await request.server.guard.admitRead(
+    { actor, network: networkOf(request.ip), purpose: decision.purpose, dailyCeiling: decision.obligations.dailyCeiling, followUpExpected: decision.obligations.followUpExpected, personIds },
+    events,
+  );
   if (await refusedByGuard(db, request, reply, admission, { operation, ...(personIds.length === 1 ? { personId: personIds[0]! } : {}) }, decision)) return false;
   return disclosed;
 }
 
 /**
- * One file read through the guard, as staff and partner systems read it: bank changes due are
- * settled first (payments read that class), the guard admits and records, and exactly the
- * recorded classes are opened. Undefined when the guard refused (the answer is already sent).
+ * One file read through the access pipeline, as staff and partner systems read it: decided,
+ * admitted by the guard, recorded, then exactly the recorded classes decrypted. A refusal (the
+ * policy's or the guard's) is recorded and answered here; undefined then.
  */
-export async function guardedFileRead(
+export async function pipelineRead(
   db: Executor,
+  access: AccessPipeline,
   request: FastifyRequest,
   reply: FastifyReply,
-  decision: Extract<AccessDecision, { allowed: true }>,
+  declared: DeclaredPurpose,
   personId: string,
-  settleBank: (personId: string) => Promise<unknown>,
+  classes: FieldClass[] | undefined,
 ): Promise<{ id: string; status: PersonRecord['status']; fields: PersonFile; decision: ReturnType<typeof decisionView> } | undefined> {
-  if (decision.classes.includes('bank')) await settleBank(personId);
-  const disclosed = await admitted(db, request, reply, decision, [personId], 'read');
-  if (!disclosed) return undefined;
-  const released = disclosed.get(personId)!;
-  const record = await request.server.persons.read(personId, released);
-  return { id: record.id, status: record.status, fields: onlyDecided(record.fields, released), decision: decisionView(decision) };
+  const guarded = guardedActor(request);
+  if (!guarded) throw new Error('a read needs an acting actor');
+  const staff = request.staff;
+  const result = await access.read(
+    {
+      guarded,
+      ...(staff && staff.actorId === guarded.id ? { actor: { id: staff.actorId, organisationId: staff.organisationId, roles: staff.roles, status: staff.actorStatus } } : {}),
+      ...(request.policyVersion !== undefined ? { policyVersion: request.policyVersion } : {}),
+      clientAddress: request.ip,
+      network: networkOf(request.ip),
+      purpose: declared.purpose,
+      caseReference: declared.caseReference,
+    },
+    personId,
+    classes,
+  );
+  if (result.outcome === 'denied') {
+    await refuse(db, request, reply, result.decision.reason, { operation: 'read', personId }, declared);
+    return undefined;
+  }
+  if (result.outcome === 'guard') {
+    await refusedByGuard(db, request, reply, result.admission, { operation: 'read', personId }, result.decision);
+    return undefined;
+  }
+  return { id: result.record.id, status: result.record.status, fields: onlyDecided(result.fields, result.record.classes), decision: decisionView(result.decision) };
 }
 
 /**
@@ -186,9 +202,9 @@ export async function refusedByGuard(
   return true;
 }
 
-/** The access that is about to happen, recorded before any value leaves (classes, purpose, case, person). */
-export async function recordGrant(db: Executor, request: FastifyRequest, decision: Extract<AccessDecision, { allowed: true }>, context: AccessContext & { personId: string }): Promise<void> {
-  await appendEvent(db, 'access_granted', {
+/** The access event of a grant (classes, purpose, case, person), as recorded before any value leaves. */
+function grantInput(request: FastifyRequest, decision: Extract<AccessDecision, { allowed: true }>, context: AccessContext & { personId: string }): EventInput {
+  return {
     actorId: actingActorId(request),
     personId: context.personId,
     purpose: decision.purpose,
@@ -196,7 +212,12 @@ export async function recordGrant(db: Executor, request: FastifyRequest, decisio
     operation: context.operation,
     classes: decision.classes,
     details: { agreement: `${decision.agreement.reference}@${decision.agreement.version}`, breakGlass: decision.breakGlassId ?? null },
-  });
+  };
+}
+
+/** The access that is about to happen, recorded before any value leaves (classes, purpose, case, person). */
+export async function recordGrant(db: Executor, request: FastifyRequest, decision: Extract<AccessDecision, { allowed: true }>, context: AccessContext & { personId: string }): Promise<void> {
+  await appendEvent(db, 'access_granted', grantInput(request, decision, context));
 }
 
 /** The declared purpose and case reference, or a 422 naming the missing header (recorded as a refusal). */

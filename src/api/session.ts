@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, resolveSession, SESSION_COOKIE, type ClientContext } from '../identity/index.ts';
+import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, resolveSession, SESSION_COOKIE, type ClientContext, type StaffMember } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { appendEvent, updateEventContext } from '../ledger/index.ts';
 
@@ -7,6 +7,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     session?: SessionsTable;
     account?: AccountsTable;
+    /** A staff account's actor and organisation, read with the session. */
+    sessionStaff?: StaffMember;
+    /** The version of the policy data at this request (see policy's cache). */
+    policyVersion?: number;
   }
   interface FastifyContextConfig {
     /**
@@ -60,6 +64,8 @@ export function requireSession(db: Executor) {
     }
     request.session = resolved.session;
     request.account = account;
+    if (resolved.staff) request.sessionStaff = resolved.staff;
+    request.policyVersion = resolved.policyVersion;
     updateEventContext({ accountId: account.id, sessionId: resolved.session.public_id });
   };
 }

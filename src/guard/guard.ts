@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../domain/index.ts';
-import { appendEvent, LedgerUnavailableError } from '../ledger/index.ts';
-import type { Executor, Flavour } from '../store/index.ts';
+import { appendEvent, appendEvents, appendEventsWith, LedgerUnavailableError, type EventInput, type EventKind } from '../ledger/index.ts';
+import { part, type Executor, type Flavour } from '../store/index.ts';
 import type { AlertSink, GuardAlert } from './alerts.ts';
 import { GuardUnavailableError } from './errors.ts';
 import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS as T } from './profiles.ts';
 import { searchShape, type SearchCriterion } from './search-shape.ts';
-import { countSeen, countWindows, DAY_MS, HOUR_MS, lastSeen, lastSeenIn, newIn, scopes, since, touch, touchAll } from './windows.ts';
+import { countSeen, countWindows, DAY_MS, HOUR_MS, lastSeen, lastSeenIn, newIn, scopes, SEEN_WRITER, since, touch, touchAll, type Seen } from './windows.ts';
 
 /** Who reads: the actor and its organisation; the account and session when a person is behind it. */
 export interface GuardedActor {
@@ -96,7 +96,7 @@ export class Guard {
     };
     if (this.#o.enforce === false) return this.#o.db.transaction().execute(admitted);
     if (actor.session && actor.session.network !== request.network) return this.#sessionMoved(request);
-    return this.#run(actor.organisationId, async (trx, now, alerts) => {
+    return this.#run(actor, async (trx, now, alerts) => {
       const decoys = await decoysAmong(trx, request.personIds);
       if (decoys.length) {
         // A decoy is served like any file, so the reader cannot tell which one tripped the wire.
@@ -109,7 +109,12 @@ export class Guard {
       const orgScope = scopes.organisation(actor.organisationId, request.purpose);
       const hourFrom = since(now, HOUR_MS);
       const dayFrom = since(now, DAY_MS);
-      const seen = await lastSeenIn(trx, [actorScope, orgScope], request.personIds);
+      let seen = await lastSeenIn(trx, [actorScope, orgScope], request.personIds);
+      if (newIn(seen.get(orgScope)!, request.personIds, dayFrom).length > 0) {
+        // A person new to the organisation today moves its ceiling: counted under its lock, read again under it.
+        await this.#lockOrganisation(trx, actor.organisationId);
+        seen = await lastSeenIn(trx, [actorScope, orgScope], request.personIds);
+      }
       const newHour = newIn(seen.get(actorScope)!, request.personIds, hourFrom).length;
       const newDay = newIn(seen.get(actorScope)!, request.personIds, dayFrom).length;
       const newOrgDay = newIn(seen.get(orgScope)!, request.personIds, dayFrom).length;
@@ -153,12 +158,66 @@ export class Guard {
   }
 
   /**
+   * A read admitted with its access events. In the steady state — every person in it read by
+   * this actor within the hour and by its organisation within the day, none a decoy — no window
+   * moves and no signal can change, so nothing is locked: the sightings are refreshed and the
+   * events recorded in the next group commit, durable before this returns. Anything else is
+   * `admit`, under the actor's lock, events in its transaction.
+   */
+  async admitRead(request: ReadRequest, events: ReadonlyArray<{ kind: EventKind; input: EventInput }>): Promise<Admission> {
+    const { actor } = request;
+    const moved = actor.session !== undefined && actor.session.network !== request.network;
+    if (this.#o.enforce !== false && !moved) {
+      let sightings: Seen[] | undefined;
+      try {
+        sightings = await this.#steadySightings(request);
+        if (sightings) await appendEventsWith(this.#o.db, events, [part(SEEN_WRITER, sightings)]);
+      } catch (error) {
+        throw error instanceof LedgerUnavailableError ? error : new GuardUnavailableError(error);
+      }
+      if (sightings) return { allowed: true };
+    }
+    return this.admit(request, async (trx) => {
+      await appendEvents(trx, events);
+    });
+  }
+
+  /** The sightings a steady-state read refreshes (as `#count` would write them), or undefined when the read is not one. */
+  async #steadySightings(request: ReadRequest): Promise<Seen[] | undefined> {
+    const { actor, personIds } = request;
+    if (personIds.length === 0) return undefined;
+    const now = this.#o.clock.now();
+    const actorScope = scopes.actor(actor.id);
+    const orgScope = scopes.organisation(actor.organisationId, request.purpose);
+    // The decoys and both windows in one statement: on the hot path, round trips are the cost.
+    const rows = (
+      await sql<{ scope: string; subject: string; last_at: string }>`
+        SELECT scope, subject, last_at FROM guard_seen WHERE scope IN (${sql.join([actorScope, orgScope])}) AND subject IN (${sql.join([...personIds])})
+        UNION ALL SELECT 'decoy', person_id, '' FROM guard_decoys WHERE person_id IN (${sql.join([...personIds])})`.execute(this.#o.db)
+    ).rows;
+    if (rows.some((r) => r.scope === 'decoy')) return undefined;
+    const hourFrom = since(now, HOUR_MS);
+    const dayFrom = since(now, DAY_MS);
+    const seenBy = (scope: string, from: string) => new Set(rows.filter((r) => r.scope === scope && r.last_at >= from).map((r) => r.subject));
+    const actorHour = seenBy(actorScope, hourFrom);
+    const orgDay = seenBy(orgScope, dayFrom);
+    if (!personIds.every((id) => actorHour.has(id) && orgDay.has(id))) return undefined;
+    const at = iso(now);
+    return [
+      ...personIds.map((subject) => ({ scope: actorScope, subject, at })),
+      ...personIds.map((subject) => ({ scope: orgScope, subject, at })),
+      ...personIds.map((personId) => ({ scope: scopes.readers(actor.organisationId, personId), subject: actor.id, at })),
+      { scope: scopes.networks(actor.id), subject: request.network, at },
+    ];
+  }
+
+  /**
    * A search, before its results are admitted: its shape (never the identifier) is kept for the
    * enumeration signals. Returns the refusal when the search itself gives the sweep away.
    */
   async noteSearch(actor: GuardedActor, criterion: SearchCriterion, matches: readonly string[], hits: number): Promise<Admission> {
     if (this.#o.enforce === false) return { allowed: true };
-    return this.#run(actor.organisationId, async (trx, now, alerts) => {
+    return this.#run(actor, async (trx, now, alerts) => {
       if ((await decoysAmong(trx, matches)).length) {
         // Nobody doing their job looks a decoy up: contained, and answered as usual (the wire stays hidden).
         await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, searched: true } }, alerts);
@@ -194,7 +253,7 @@ export class Guard {
   /** A refusal for a person out of scope: probing, or a decoy named by someone who should not know it. */
   async noteRefusal(actor: GuardedActor, personId: string | null): Promise<void> {
     if (this.#o.enforce === false) return;
-    await this.#run(actor.organisationId, async (trx, now, alerts) => {
+    await this.#run(actor, async (trx, now, alerts) => {
       if (personId && (await decoysAmong(trx, [personId])).length) {
         await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, refused: true } }, alerts);
         return;
@@ -212,14 +271,19 @@ export class Guard {
     await trx.updateTable('guard_seen').set({ followed_up: 1 }).where('scope', '=', scopes.actor(actorId)).where('subject', '=', personId).execute();
   }
 
-  /** One transaction under the organisation's lock; alerts go out after it commits; any failure fails closed. */
-  async #run<T>(organisationId: string, work: (trx: Executor, now: Date, alerts: GuardAlert[]) => Promise<T>): Promise<T> {
+  /**
+   * One transaction under the actor's lock (its reads are counted one at a time, across
+   * processes); what concerns the whole organisation (its ceiling, its alert wave, its circuit
+   * breaker) takes the organisation's lock too, after the actor's, only when it comes to it.
+   * Alerts go out after the commit; any failure fails closed.
+   */
+  async #run<T>(actor: Pick<GuardedActor, 'id' | 'organisationId'>, work: (trx: Executor, now: Date, alerts: GuardAlert[]) => Promise<T>): Promise<T> {
     const alerts: GuardAlert[] = [];
     let outcome: Outcome<T>;
     try {
       const now = this.#o.clock.now();
       const value = await this.#o.db.transaction().execute(async (trx) => {
-        if (this.#o.flavour === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`rempart-guard:${organisationId}`}))`.execute(trx);
+        await this.#lock(trx, `actor:${actor.id}`);
         return work(trx, now, alerts);
       });
       outcome = { value, alerts };
@@ -229,6 +293,16 @@ export class Guard {
     }
     await this.#o.alerts.deliver(outcome.alerts);
     return outcome.value;
+  }
+
+  /** A lock held until the transaction ends (PostgreSQL; SQLite has one writer at a time anyway). Taking it twice is harmless. */
+  async #lock(trx: Executor, name: string): Promise<void> {
+    if (this.#o.flavour === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`rempart-guard:${name}`}))`.execute(trx);
+  }
+
+  /** The organisation's lock, for what counts across its actors (always after the actor's). */
+  #lockOrganisation(trx: Executor, organisationId: string): Promise<void> {
+    return this.#lock(trx, `organisation:${organisationId}`);
   }
 
   async #count(trx: Executor, now: Date, request: ReadRequest, newDay?: number): Promise<void> {
@@ -322,7 +396,7 @@ export class Guard {
   /** A stolen cookie replayed from elsewhere: the session dies, its holder signs in again (with the second factor). */
   async #sessionMoved(request: ReadRequest): Promise<Admission> {
     const { actor } = request;
-    return this.#run(actor.organisationId, async (trx, now, alerts) => {
+    return this.#run(actor, async (trx, now, alerts) => {
       await trx
         .updateTable('sessions')
         .set({ revoked_at: iso(now), revoked_reason: 'guard_session_moved' })
@@ -356,6 +430,8 @@ export class Guard {
   /** Record a signal (an alert, or the reason of a containment) unless the same was raised within its window. */
   async #raise(trx: Executor, now: Date, actor: GuardedActor, raised: Raised, alerts: GuardAlert[], kind: GuardAlert['kind'] = raised.severity === 'contain' ? 'containment' : 'alert'): Promise<boolean> {
     const actorId = actor.id || null;
+    // Deduplication and the organisation's wave count across its actors.
+    await this.#lockOrganisation(trx, actor.organisationId);
     if (raised.onceWithin) {
       let recent = trx.selectFrom('guard_signals').select('id').where('organisation_id', '=', actor.organisationId).where('signal', '=', raised.signal).where('at', '>=', since(now, raised.onceWithin));
       recent = actorId ? recent.where('actor_id', '=', actorId) : recent.where('actor_id', 'is', null);
@@ -390,6 +466,8 @@ export class Guard {
    * undefined when the actor was already contained.
    */
   async #contain(trx: Executor, now: Date, actor: GuardedActor, raised: Raised, alerts: GuardAlert[]): Promise<string | undefined> {
+    // The circuit breaker counts the organisation's containments: one at a time.
+    await this.#lockOrganisation(trx, actor.organisationId);
     const open = await trx.selectFrom('guard_containments').select('id').where('actor_id', '=', actor.id).where('released_at', 'is', null).executeTakeFirst();
     if (open) return undefined;
     const at = iso(now);

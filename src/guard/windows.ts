@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor } from '../store/index.ts';
+import { chunks, type Executor, type GroupWriter } from '../store/index.ts';
 
 /**
  * Sliding windows over `guard_seen`: one row per (scope, subject) holding the last time the
@@ -48,15 +48,41 @@ export async function countWindows(db: Executor, scopeList: readonly string[], h
   return out;
 }
 
+export interface Seen {
+  scope: string;
+  subject: string;
+  at: string;
+}
+
+/**
+ * Upsert these sightings in one statement: one row per (scope, subject), its latest time kept
+ * (a commit never moves a window back), rows in key order so that concurrent writers lock them
+ * in the same order on PostgreSQL (no deadlock between a group commit and a guarded read).
+ */
+async function upsertSeen(db: Executor, seen: readonly Seen[]): Promise<void> {
+  const latest = new Map<string, Seen>();
+  for (const s of seen) {
+    const key = `${s.scope}\u0000${s.subject}`;
+    const known = latest.get(key);
+    if (!known || known.at < s.at) latest.set(key, s);
+  }
+  if (latest.size === 0) return;
+  const rows = [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+  for (const part of chunks(rows, 5)) {
+    await db
+      .insertInto('guard_seen')
+      .values(part.map(({ scope, subject, at }) => ({ scope, subject, first_at: at, last_at: at, followed_up: 0 })))
+      .onConflict((oc) => oc.columns(['scope', 'subject']).doUpdateSet({ last_at: sql`CASE WHEN excluded.last_at > guard_seen.last_at THEN excluded.last_at ELSE guard_seen.last_at END` }))
+      .execute();
+  }
+}
+
+/** Sightings that join the next group commit, with the access events of the reads they count. */
+export const SEEN_WRITER: GroupWriter<Seen> = { name: 'guard_seen', order: 10, write: upsertSeen };
+
 /** Several (scope, subject) pairs seen now, in one statement. */
 export async function touchAll(db: Executor, pairs: ReadonlyArray<{ scope: string; subject: string }>, at: string): Promise<void> {
-  const unique = [...new Map(pairs.map((p) => [`${p.scope}\u0000${p.subject}`, p])).values()];
-  if (unique.length === 0) return;
-  await db
-    .insertInto('guard_seen')
-    .values(unique.map(({ scope, subject }) => ({ scope, subject, first_at: at, last_at: at, followed_up: 0 })))
-    .onConflict((oc) => oc.columns(['scope', 'subject']).doUpdateSet({ last_at: sql`excluded.last_at` }))
-    .execute();
+  await upsertSeen(db, pairs.map(({ scope, subject }) => ({ scope, subject, at })));
 }
 
 /** Distinct subjects of `scope` seen since `from`. */

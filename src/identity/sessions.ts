@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { hashToken } from './tokens.ts';
+import type { StaffMember } from './staff.ts';
 import { appendEvent } from '../ledger/index.ts';
 
 export const SESSION_COOKIE = 'rempart_session';
@@ -94,7 +95,17 @@ export async function createSession(
 
 export type SessionRejection = 'unknown' | 'revoked' | 'expired' | 'idle' | 'client_changed';
 
-export type ResolvedSession = { ok: true; session: SessionsTable; account: AccountsTable } | { ok: false; reason: SessionRejection };
+export type ResolvedSession =
+  | {
+      ok: true;
+      session: SessionsTable;
+      account: AccountsTable;
+      /** For a staff account: its actor and organisation, read with the session (same freshness). */
+      staff?: StaffMember;
+      /** The version of the policy data (organisations, agreements, derogations) at this request. */
+      policyVersion: number;
+    }
+  | { ok: false; reason: SessionRejection };
 
 /** Why a session is past its absolute or idle limit, if it is. */
 function lapse(session: SessionsTable, now: Date): 'expired' | 'idle' | undefined {
@@ -115,10 +126,14 @@ export function isSessionLive(session: SessionsTable, now = new Date()): boolean
  */
 export async function resolveSession(db: Executor, token: string, client: ClientContext, now = new Date()): Promise<ResolvedSession> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: 'unknown' };
-  // Session and account in one query: this runs on every authenticated request.
+  // Session, account, the staff member's actor and organisation, and the version of the policy
+  // data decisions cache, in one query: this runs on every authenticated request, and what it
+  // reads (revocation, containment, suspension) is always the committed state, never a cache.
   const row = await db
     .selectFrom('sessions')
     .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+    .leftJoin('actors', 'actors.id', 'accounts.actor_id')
+    .leftJoin('organisations', 'organisations.id', 'actors.organisation_id')
     .selectAll('sessions')
     .select([
       'accounts.kind as a_kind',
@@ -130,11 +145,17 @@ export async function resolveSession(db: Executor, token: string, client: Client
       'accounts.created_at as a_created_at',
       'accounts.last_login_at as a_last_login_at',
       'accounts.password_changed_at as a_password_changed_at',
+      'actors.roles as s_roles',
+      'actors.status as s_actor_status',
+      'organisations.id as s_organisation_id',
+      'organisations.kind as s_organisation_kind',
+      'organisations.status as s_organisation_status',
     ])
+    .select((eb) => eb.selectFrom('policy_epoch').select('version').where('id', '=', 1).as('policy_version'))
     .where('sessions.id_hash', '=', hashToken(token))
     .executeTakeFirst();
   if (!row) return { ok: false, reason: 'unknown' };
-  const { a_kind, a_actor_id, a_person_id, a_login, a_password_hash, a_status, a_created_at, a_last_login_at, a_password_changed_at, ...session } = row;
+  const { a_kind, a_actor_id, a_person_id, a_login, a_password_hash, a_status, a_created_at, a_last_login_at, a_password_changed_at, s_roles, s_actor_status, s_organisation_id, s_organisation_kind, s_organisation_status, policy_version, ...session } = row;
   const account: AccountsTable = {
     id: session.account_id,
     kind: a_kind,
@@ -147,6 +168,10 @@ export async function resolveSession(db: Executor, token: string, client: Client
     last_login_at: a_last_login_at,
     password_changed_at: a_password_changed_at,
   };
+  const staff: StaffMember | undefined =
+    a_kind === 'staff' && a_actor_id && s_organisation_id && s_roles !== null && s_actor_status !== null && s_organisation_kind !== null && s_organisation_status !== null
+      ? { accountId: account.id, login: a_login, actorId: a_actor_id, organisationId: s_organisation_id, organisationKind: s_organisation_kind, organisationStatus: s_organisation_status, actorStatus: s_actor_status, roles: JSON.parse(s_roles) as string[] }
+      : undefined;
   if (session.revoked_at) return { ok: false, reason: 'revoked' };
   const clientChanged = session.network !== networkOf(client.address) && session.fingerprint !== fingerprintOf(client);
   const rejection: SessionRejection | undefined = lapse(session, now) ?? (clientChanged ? 'client_changed' : undefined);
@@ -158,7 +183,7 @@ export async function resolveSession(db: Executor, token: string, client: Client
   if (now.getTime() - new Date(session.last_seen_at).getTime() > TOUCH_EVERY_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', session.id_hash).execute();
   }
-  return { ok: true, session, account };
+  return { ok: true, session, account, ...(staff ? { staff } : {}), policyVersion: Number(policy_version ?? 0) };
 }
 
 /**

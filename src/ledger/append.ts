@@ -1,4 +1,4 @@
-import { chunks, type Executor } from '../store/index.ts';
+import { chunks, groupCommitOf, part, type Executor, type GroupCommit, type GroupWriter } from '../store/index.ts';
 import { buildEvent, eventRow, type EventBody, type EventInput, type EventKind, type EventRow } from './event.ts';
 
 /** The ledger could not record an event: whatever was to follow (data, a write) must not happen. */
@@ -10,7 +10,6 @@ export class LedgerUnavailableError extends Error {
 }
 
 const COLUMNS = 9;
-const MAX_BATCH = 2_000;
 
 /** Insert rows in the given transaction; a failure of the ledger is a LedgerUnavailableError. */
 async function insertRows(trx: Executor, rows: readonly EventRow[]): Promise<void> {
@@ -21,59 +20,36 @@ async function insertRows(trx: Executor, rows: readonly EventRow[]): Promise<voi
   }
 }
 
-/**
- * Group commit: events recorded outside a transaction while a commit is under way wait for the
- * next one, which takes them all in one transaction, so a thousand concurrent reads cost a few
- * fsyncs, not a thousand. Each caller's promise settles only once its own event is committed.
- */
-class GroupCommitter {
-  readonly #db: Executor;
-  #queue: Array<{ row: EventRow; resolve: () => void; reject: (error: unknown) => void }> = [];
-  #flushing = false;
+/** The ledger's part of a group commit: events recorded outside a transaction, inserted together. */
+export const EVENTS_WRITER: GroupWriter<EventRow> = {
+  name: 'ledger_events',
+  // Last: the counters and marks that go with an event are written before it, in the same commit.
+  order: 100,
+  write: insertRows,
+};
 
-  constructor(db: Executor) {
-    this.#db = db;
-  }
-
-  enqueue(row: EventRow): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ row, resolve, reject });
-      if (!this.#flushing) {
-        // Start on the next turn, not now: the callers a commit just released enqueue their next
-        // events in the same turn, and would otherwise be split into a group of one and the rest.
-        this.#flushing = true;
-        setImmediate(() => void this.#flush());
-      }
-    });
-  }
-
-  async #flush(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
-        try {
-          await this.#db.transaction().execute((trx) => insertRows(trx, batch.map((w) => w.row)));
-          for (const waiter of batch) waiter.resolve();
-        } catch (error) {
-          const failure = error instanceof LedgerUnavailableError ? error : new LedgerUnavailableError(error);
-          for (const waiter of batch) waiter.reject(failure);
-        }
-      }
-    } finally {
-      this.#flushing = false;
-    }
+/** Wait for `rows` (and what goes with them) to be durable; any failure is the ledger's. */
+async function groupCommitted(db: Executor, parts: Parameters<GroupCommit['submit']>[0]): Promise<void> {
+  try {
+    await groupCommitOf(db).submit(parts);
+  } catch (error) {
+    throw error instanceof LedgerUnavailableError ? error : new LedgerUnavailableError(error);
   }
 }
 
-const committers = new WeakMap<Executor, GroupCommitter>();
-
-function committerFor(db: Executor): GroupCommitter {
-  let committer = committers.get(db);
-  if (!committer) {
-    committer = new GroupCommitter(db);
-    committers.set(db, committer);
-  }
-  return committer;
+/**
+ * Events to record in the next group commit with other rows (the guard's counters of a read):
+ * all durable together, or none. Outside a transaction only.
+ */
+export async function appendEventsWith(
+  db: Executor,
+  events: ReadonlyArray<{ kind: EventKind; input?: EventInput }>,
+  alongside: Parameters<GroupCommit['submit']>[0],
+): Promise<EventBody[]> {
+  if (db.isTransaction) throw new Error('appendEventsWith joins a group commit: call it outside a transaction');
+  const bodies = events.map((e) => buildEvent(e.kind, e.input ?? {}));
+  await groupCommitted(db, [...alongside, part(EVENTS_WRITER, bodies.map(eventRow))]);
+  return bodies;
 }
 
 /**
@@ -85,7 +61,7 @@ export async function appendEvent(db: Executor, kind: EventKind, input: EventInp
   const body = buildEvent(kind, input);
   const row = eventRow(body);
   if (db.isTransaction) await insertRows(db, [row]);
-  else await committerFor(db).enqueue(row);
+  else await groupCommitted(db, [part(EVENTS_WRITER, [row])]);
   return body;
 }
 
@@ -94,9 +70,6 @@ export async function appendEvents(db: Executor, events: ReadonlyArray<{ kind: E
   const bodies = events.map((e) => buildEvent(e.kind, e.input ?? {}));
   const rows = bodies.map(eventRow);
   if (db.isTransaction) await insertRows(db, rows);
-  else {
-    const committer = committerFor(db);
-    await Promise.all(rows.map((row) => committer.enqueue(row)));
-  }
+  else await groupCommitted(db, [part(EVENTS_WRITER, rows)]);
   return bodies;
 }

@@ -1,4 +1,4 @@
-export { appendEvent, appendEvents, LedgerUnavailableError } from './append.ts';
+export { appendEvent, appendEvents, appendEventsWith, EVENTS_WRITER, LedgerUnavailableError } from './append.ts';
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 export { CompactRange } from './compact-range.ts';
 export { currentEventContext, runWithEventContext, updateEventContext, type EventContext } from './context.ts';

@@ -2,7 +2,7 @@ import { sql, type SqlBool } from 'kysely';
 import type { Executor } from '../store/index.ts';
 import { agreementFromRow, type Agreement, type PurposeRule } from './agreement.ts';
 import type { DecisionActor, DecisionOrganisation, RelationshipFacts } from './decide.ts';
-import { evaluateGate, parsePosture, type Derogation, type GateRequirement } from './gate.ts';
+import { evaluateGate, parsePosture, type Derogation, type GateRequirement, type SecurityPosture } from './gate.ts';
 
 /** How long a caller's proof of identity lets a call-centre operator see their file. */
 export const VERIFIED_CALLER_MINUTES = 15;
@@ -12,29 +12,68 @@ export async function loadActor(db: Executor, actorId: string): Promise<Decision
   return row ? { id: row.id, organisationId: row.organisation_id, roles: JSON.parse(row.roles) as string[], status: row.status } : undefined;
 }
 
-async function loadAgreements(db: Executor, organisationId: string): Promise<Agreement[]> {
-  return (await db.selectFrom('agreements').selectAll().where('organisation_id', '=', organisationId).execute()).map(agreementFromRow);
+/** What an organisation's decisions rest on, as stored: cached per process, keyed by the policy version. */
+interface StoredOrganisation {
+  version: number;
+  id: string;
+  kind: string;
+  status: string;
+  posture: SecurityPosture;
+  agreements: Agreement[];
+  /** Every derogation not revoked; which are still running is decided at each request. */
+  derogations: Derogation[];
 }
 
-async function loadDerogations(db: Executor, organisationId: string, now: Date): Promise<Derogation[]> {
-  const rows = await db
-    .selectFrom('derogations')
-    .select(['id', 'requirement', 'expires_at'])
-    .where('organisation_id', '=', organisationId)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now.toISOString())
-    .execute();
-  return rows.map((r) => ({ id: r.id, requirement: r.requirement as GateRequirement, expiresAt: r.expires_at }));
+/** Organisations kept by a process: a few thousand at most, each a handful of agreements. */
+const CACHED_ORGANISATIONS = 10_000;
+
+/**
+ * Per database handle (one per process), the organisations decisions read. An entry holds only
+ * for the `policy_epoch` version it was read under: triggers bump the version on any write to
+ * organisations, agreements or derogations, and each request reads the version (with its
+ * session), so a change is in force at the next request of every process.
+ */
+const organisationCaches = new WeakMap<Executor, Map<string, StoredOrganisation>>();
+
+/** The policy data's version now (one indexed row). */
+export async function policyVersion(db: Executor): Promise<number> {
+  const row = await db.selectFrom('policy_epoch').select('version').where('id', '=', 1).executeTakeFirst();
+  return Number(row?.version ?? 0);
 }
 
-/** The organisation with its agreements and its gate evaluated for a request from `clientAddress`. */
-export async function loadOrganisation(db: Executor, organisationId: string, now: Date, clientAddress?: string): Promise<DecisionOrganisation | undefined> {
+async function storedOrganisation(db: Executor, organisationId: string, version: number | undefined): Promise<StoredOrganisation | undefined> {
+  let cache = organisationCaches.get(db);
+  if (!cache) organisationCaches.set(db, (cache = new Map()));
+  // Inside a transaction the caller's own uncommitted writes may matter: read through, keep nothing.
+  const current = db.isTransaction ? undefined : (version ?? (await policyVersion(db)));
+  const cached = current === undefined ? undefined : cache.get(organisationId);
+  if (cached && cached.version === current) return cached;
+  // Read the version before the rows: a write committed in between bumps it past what is kept.
   const row = await db.selectFrom('organisations').select(['id', 'kind', 'status', 'security_posture']).where('id', '=', organisationId).executeTakeFirst();
   if (!row) return undefined;
-  const agreements = await loadAgreements(db, organisationId);
-  const derogations = await loadDerogations(db, organisationId, now);
-  const gate = evaluateGate({ posture: parsePosture(row.security_posture), agreements, derogations, now, ...(clientAddress !== undefined ? { clientAddress } : {}) });
-  return { id: row.id, kind: row.kind, status: row.status, agreements, gate };
+  const agreements = (await db.selectFrom('agreements').selectAll().where('organisation_id', '=', organisationId).execute()).map(agreementFromRow);
+  const derogations = (await db.selectFrom('derogations').select(['id', 'requirement', 'expires_at']).where('organisation_id', '=', organisationId).where('revoked_at', 'is', null).execute()).map(
+    (r): Derogation => ({ id: r.id, requirement: r.requirement as GateRequirement, expiresAt: r.expires_at }),
+  );
+  const stored: StoredOrganisation = { version: current ?? -1, id: row.id, kind: row.kind, status: row.status, posture: parsePosture(row.security_posture), agreements, derogations };
+  if (current !== undefined) {
+    if (cache.size >= CACHED_ORGANISATIONS) cache.clear();
+    cache.set(organisationId, stored);
+  }
+  return stored;
+}
+
+/**
+ * The organisation with its agreements and its gate evaluated for a request from `clientAddress`.
+ * `version` is the policy version the request read with its session, when it did (else read here).
+ */
+export async function loadOrganisation(db: Executor, organisationId: string, now: Date, clientAddress?: string, version?: number): Promise<DecisionOrganisation | undefined> {
+  const stored = await storedOrganisation(db, organisationId, version);
+  if (!stored) return undefined;
+  const at = now.toISOString();
+  const derogations = stored.derogations.filter((d) => d.expiresAt > at);
+  const gate = evaluateGate({ posture: stored.posture, agreements: stored.agreements, derogations, now, ...(clientAddress !== undefined ? { clientAddress } : {}) });
+  return { id: stored.id, kind: stored.kind, status: stored.status, agreements: stored.agreements, gate };
 }
 
 /** In force on `today` (YYYY-MM-DD): an end date `column` left empty, or not before today. */
@@ -49,36 +88,32 @@ export function notEndedBefore(column: 'caseloads.until' | 'referrals.ends_on', 
 export async function relationshipFacts(db: Executor, actor: DecisionActor, personId: string, now: Date): Promise<RelationshipFacts> {
   const today = now.toISOString().slice(0, 10);
   const at = now.toISOString();
-  const caseloads = await db
-    .selectFrom('caseloads')
-    .select(['actor_id'])
-    .where('person_id', '=', personId)
-    .where('organisation_id', '=', actor.organisationId)
-    .where(notEndedBefore('caseloads.until', today))
-    .execute();
-  const referral = await db
-    .selectFrom('referrals')
-    .select('id')
-    .where('person_id', '=', personId)
-    .where('organisation_id', '=', actor.organisationId)
-    .where('status', '=', 'active')
-    .where('starts_on', '<=', today)
-    .where(notEndedBefore('referrals.ends_on', today))
-    .executeTakeFirst();
-  const verified = await db
-    .selectFrom('caller_verifications')
-    .select('id')
-    .where('person_id', '=', personId)
-    .where('actor_id', '=', actor.id)
-    .where('verified_at', 'is not', null)
-    .where('expires_at', '>', at)
-    .executeTakeFirst();
-  return {
-    caseload: caseloads.some((c) => c.actor_id === actor.id),
-    agency: caseloads.length > 0,
-    referral: referral !== undefined,
-    verifiedCaller: verified !== undefined,
-  };
+  // Every tie in one statement: the read path's round trips are its cost.
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .exists(eb.selectFrom('caseloads').select('caseloads.person_id').where('person_id', '=', personId).where('organisation_id', '=', actor.organisationId).where('actor_id', '=', actor.id).where(notEndedBefore('caseloads.until', today)))
+        .as('caseload'),
+      eb.exists(eb.selectFrom('caseloads').select('caseloads.person_id').where('person_id', '=', personId).where('organisation_id', '=', actor.organisationId).where(notEndedBefore('caseloads.until', today))).as('agency'),
+      eb
+        .exists(
+          eb
+            .selectFrom('referrals')
+            .select('referrals.id')
+            .where('person_id', '=', personId)
+            .where('organisation_id', '=', actor.organisationId)
+            .where('status', '=', 'active')
+            .where('starts_on', '<=', today)
+            .where(notEndedBefore('referrals.ends_on', today)),
+        )
+        .as('referral'),
+      eb
+        .exists(eb.selectFrom('caller_verifications').select('caller_verifications.id').where('person_id', '=', personId).where('actor_id', '=', actor.id).where('verified_at', 'is not', null).where('expires_at', '>', at))
+        .as('verified'),
+    ])
+    .executeTakeFirstOrThrow();
+  const yes = (value: unknown) => value === true || value === 1 || value === '1';
+  return { caseload: yes(row.caseload), agency: yes(row.agency), referral: yes(row.referral), verifiedCaller: yes(row.verified) };
 }
 
 /** The purpose rule an organisation's agreements declare for `purpose` (any version), if any. */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
 import { systemClock, type Clock } from '../domain/index.ts';
+import { AccessPipeline } from '../access/index.ts';
 import { createAlertSink, Guard, type AlertSink } from '../guard/index.ts';
 import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Incidents } from '../incidents/index.ts';
@@ -25,6 +26,8 @@ export interface Runtime {
   readonly clock: Clock;
   /** Budgets, signals, decoys and containment on every read path. */
   readonly guard: Guard;
+  /** The access pipeline: decide, admit, record, then decrypt; how person data is read. */
+  readonly access: AccessPipeline;
   /** Changes of bank details: checks, notices, cooling-off, holds. */
   readonly bank: BankDetails;
   /** Incidents: blast radius, CNIL draft, notices to people, remediation, the register. */
@@ -70,7 +73,7 @@ async function loadOrCreateKeyring(config: Config, database: Database, warn: (m:
 
 export async function openRuntime(config: Config, options: OpenOptions = {}): Promise<Runtime> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(m + '\n'));
-  const database = await openDatabase({ url: config.databaseUrl, ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}) });
+  const database = await openDatabase({ url: config.databaseUrl, poolSize: config.pgPoolSize, ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}) });
   try {
     await migrateToLatest(database);
     const keyring = await loadOrCreateKeyring(config, database, warn);
@@ -116,6 +119,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       },
     };
     const guard = new Guard({ db: database.db, flavour: database.flavour, clock, key: () => holder.current.guardKey(), alerts, enforce: options.guard !== 'off' });
+    const access = new AccessPipeline({ db: database.db, persons, guard, settleBank: (personId) => bank.settleDue(personId) });
     return {
       config,
       database,
@@ -127,6 +131,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       ledger,
       clock,
       guard,
+      access,
       bank,
       incidents,
       close: () => database.close(),

@@ -17,6 +17,7 @@ import { guard } from './migrations/0010_guard.ts';
 import { exportsTables } from './migrations/0011_exports.ts';
 import { bankDetailsTables } from './migrations/0012_bank_details.ts';
 import { incidentTables } from './migrations/0013_incidents.ts';
+import { accessEpoch } from './migrations/0014_access_epoch.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -24,6 +25,8 @@ export interface DatabaseLocation {
   url: string;
   /** PostgreSQL only: a schema of its own (created if needed), for isolated test runs. */
   pgSchema?: string;
+  /** PostgreSQL only: connections in the pool (default 20): about one per request in flight. */
+  poolSize?: number;
 }
 
 export interface Database {
@@ -62,10 +65,13 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
     if (schema) await createPgSchema(location.url, schema);
     const pool = new pg.Pool({
       connectionString: location.url,
-      max: 10,
+      max: location.poolSize ?? 20,
       types: pgTypes as unknown as pg.CustomTypesConfig,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
+    // An idle connection dropped by the server (restart, failover) is an error on the pool: logged
+    // by the next query's failure, never an uncaught exception that ends the process.
+    pool.on('error', () => undefined);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return { db, flavour: 'postgres', description: redactUrl(location.url) + (schema ? ` (schema ${schema})` : ''), close: () => db.destroy() };
   }
@@ -81,8 +87,35 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   sqlite.pragma('secure_delete = ON');
   // Random UUID keys touch pages all over the indexes: a 64 MiB page cache keeps writes from rereading them.
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withPreparedStatements(sqlite) }) });
   return { db, flavour: 'sqlite', description: `SQLite ${location.url}`, close: () => db.destroy() };
+}
+
+/** Statements kept prepared, by SQL text: the hot path's queries are compiled once, not per call. */
+const PREPARED_STATEMENTS = 1_000;
+
+/**
+ * better-sqlite3 as Kysely sees it, with each SQL text prepared once and reused (the driver
+ * prepares every query again otherwise). Kysely runs one query at a time on the connection, so
+ * a cached statement is never in use twice.
+ */
+function withPreparedStatements(sqlite: SqliteDatabase.Database) {
+  const prepared = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = prepared.get(text);
+      if (statement) {
+        // Most recently used last: the oldest is the first to go.
+        prepared.delete(text);
+      } else {
+        statement = sqlite.prepare(text);
+        if (prepared.size >= PREPARED_STATEMENTS) prepared.delete(prepared.keys().next().value!);
+      }
+      prepared.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 function migrationsFor(flavour: Flavour): Record<string, Migration> {
@@ -100,6 +133,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0011_exports': exportsTables(flavour),
     '0012_bank_details': bankDetailsTables(flavour),
     '0013_incidents': incidentTables(flavour),
+    '0014_access_epoch': accessEpoch(flavour),
   };
 }
 

@@ -1,8 +1,9 @@
 export { createPgSchema, dropPgSchema, migrateToLatest, openDatabase, type Database, type DatabaseLocation } from './database.ts';
 export type { Flavour } from './flavour.ts';
 export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKeys, verifyKeyring } from './keys.ts';
-export { PersonStore, type PersonRecord } from './persons.ts';
+export { PersonStore, type PersonRecord, type SealedFile } from './persons.ts';
 export type { Schema } from './schema.ts';
+export { groupCommitOf, part, type GroupCommit, type GroupWriter } from './group-commit.ts';
 export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
 export { householdKey, lookupDigest, lookupRows, nameBirthKey, sealPersonRows } from './person-rows.ts';
 export type {

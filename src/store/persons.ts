@@ -16,6 +16,23 @@ export interface PersonRecord {
   fields: PersonFile;
 }
 
+interface SealedField {
+  kekVersion: number;
+  wrappedKey: Buffer;
+  ciphertext: Buffer;
+}
+
+/** A file as stored: its row and its classes still sealed. */
+export interface SealedFile {
+  id: string;
+  status: 'active' | 'erased';
+  createdAt: string;
+  updatedAt: string;
+  /** The classes the file holds. */
+  classes: FieldClass[];
+  sealed: ReadonlyMap<FieldClass, SealedField>;
+}
+
 /**
  * Two concurrent writes can both pass the store's own check; the partial unique index on
  * (kind, digest) then stops the second, which gets the same conflict as a sequential one.
@@ -120,6 +137,51 @@ export class PersonStore {
     if (!person) throw new NotFoundError('dossier');
     if (person.status === 'erased') throw new ConflictError('ce dossier a été effacé', 'person_erased');
     return person;
+  }
+
+  /**
+   * A file's row and sealed classes in one query, nothing decrypted: what the access pipeline
+   * fetches before recording a read (the classes it holds are what the event names), to open
+   * afterwards with `open`. Not found and erased files fail as `read` does.
+   */
+  async fetchSealed(id: string, executor: Executor = this.db): Promise<SealedFile> {
+    const rows = await executor
+      .selectFrom('persons')
+      .leftJoin('person_fields', 'person_fields.person_id', 'persons.id')
+      .select(['persons.status', 'persons.created_at', 'persons.updated_at', 'person_fields.field_class', 'person_fields.kek_version', 'person_fields.wrapped_key', 'person_fields.ciphertext'])
+      .where('persons.id', '=', id)
+      .execute();
+    const first = rows[0];
+    if (!first) throw new NotFoundError('dossier');
+    if (first.status === 'erased') throw new ConflictError('ce dossier a été effacé', 'person_erased');
+    const sealed = new Map<FieldClass, SealedField>();
+    for (const row of rows) {
+      if (row.field_class && row.kek_version !== null && row.wrapped_key && row.ciphertext) sealed.set(row.field_class, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
+    }
+    return { id, status: first.status, createdAt: first.created_at, updatedAt: first.updated_at, classes: FIELD_CLASSES.filter((c) => sealed.has(c)), sealed };
+  }
+
+  /**
+   * Decrypt exactly `classes` of a fetched file (those its access event recorded), nothing else.
+   * Asynchronous like `read`, so whoever watches the store sees the two the same way.
+   */
+  async open(file: SealedFile, classes: readonly FieldClass[]): Promise<PersonRecord> {
+    const fields: PersonFile = {};
+    const openAll = () => {
+      const keyring = this.keyring;
+      for (const c of classes) {
+        const field = file.sealed.get(c);
+        if (field) (fields as Record<string, unknown>)[c] = JSON.parse(openField(keyring, file.id, c, field).toString('utf8'));
+      }
+    };
+    try {
+      openAll();
+    } catch (error) {
+      // A key version this process has not seen yet: a rotation ran beside it. Look once more.
+      if (!(error instanceof DecryptionError && error.reason === 'unknown_key' && this.keys.refresh())) throw error;
+      openAll();
+    }
+    return { id: file.id, status: file.status, createdAt: file.createdAt, updatedAt: file.updatedAt, classes: file.classes, fields };
   }
 
   /** Read a file, decrypting exactly `classes` (those the decision allows) and nothing else. */

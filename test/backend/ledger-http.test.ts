@@ -200,18 +200,18 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
 
   it('every granted read writes its event before the answer: who, what, why, from where; never a value', async () => {
     const seen: number[] = [];
-    const original = runtime.persons.read.bind(runtime.persons);
-    runtime.persons.read = async (id, classes, executor) => {
+    const original = runtime.persons.open.bind(runtime.persons);
+    runtime.persons.open = async (file, classes) => {
       // When the store is asked to decrypt, the grant is already in the ledger.
-      if (id === otherPerson) seen.push((await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.personId === otherPerson && e.body.classes.join(',') === 'identity,follow_up').length);
-      return original(id, classes, executor);
+      if (file.id === otherPerson) seen.push((await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.personId === otherPerson && e.body.classes.join(',') === 'identity,follow_up').length);
+      return original(file, classes);
     };
     let res;
     const grantsBefore = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.personId === otherPerson && e.body.classes.join(',') === 'identity,follow_up').length;
     try {
       res = await call(counsellor, 'GET', `/api/staff/persons/${otherPerson}?classes=identity,follow_up`, { purpose: PURPOSE });
     } finally {
-      runtime.persons.read = original;
+      runtime.persons.open = original;
     }
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(seen, [grantsBefore + 1], 'the event was committed before the file was decrypted');

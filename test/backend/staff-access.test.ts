@@ -114,10 +114,11 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
 
   it('a Cap emploi adviser reads a referred person’s allowed fields, and only those are decrypted and serialized', async () => {
     const calls: Array<readonly FieldClass[]> = [];
-    const original = runtime.persons.read.bind(runtime.persons);
-    runtime.persons.read = async (id, classes, executor) => {
+    // The pipeline fetches the sealed file, then asks the store to open (decrypt) the recorded classes.
+    const original = runtime.persons.open.bind(runtime.persons);
+    runtime.persons.open = async (file, classes) => {
       calls.push([...classes]);
-      return original(id, classes, executor);
+      return original(file, classes);
     };
     try {
       const res = await call(CAP, 'GET', `/api/staff/persons/${referred}?classes=identity,contact`, { purpose: CAP_PURPOSE });
@@ -129,11 +130,11 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
       assert.equal(body.decision.purpose, CAP_PURPOSE);
       assert.equal(body.decision.caseReference, 'DOSSIER-2026-0042');
       assert.equal(body.decision.agreement.reference, 'CAPE-33');
-      assert.deepEqual(calls, [['identity', 'contact']], 'the store was asked for exactly the decided classes');
+      assert.deepEqual(calls, [['identity', 'contact']], 'the store was asked to decrypt exactly the decided classes');
       assert.ok(!res.body.includes('"health"') && !res.body.includes('"nir"'));
       secrets.push(body.fields.identity.lastName, ...(body.fields.contact.email ? [body.fields.contact.email] : []));
     } finally {
-      runtime.persons.read = original;
+      runtime.persons.open = original;
     }
     const granted = (await events('access_granted')).at(-1)!;
     assert.equal(granted.account_id, accounts[CAP]);

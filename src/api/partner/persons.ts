@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { authorize } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { accessErrorResponses, birthDateReader, ClassesQuery, DecisionViewSchema, guardedFileRead, parseClasses, purposeOr422, refuse } from '../access.ts';
+import { accessErrorResponses, ClassesQuery, DecisionViewSchema, parseClasses, pipelineRead, purposeOr422, refuse } from '../access.ts';
 import { requireMachineClient } from '../machine.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 
@@ -21,7 +20,6 @@ const PartnerPersonView = Type.Object({
  */
 export function partnerPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
-  const birthDateOf = birthDateReader(runtime.persons);
   return async (app) => {
     app.addHook('onRequest', requireMachineClient(db));
     app.get(
@@ -44,19 +42,7 @@ export function partnerPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
         const client = request.machineClient!;
         // The token narrows the agreement: a purpose outside its scope is refused like one the role may not use.
         if (!client.purposes.includes(purpose.purpose)) return refuse(db, request, reply, 'role_not_allowed', { operation: 'read', personId }, purpose);
-        const decision = await authorize(db, {
-          actorId: client.actorId,
-          personId,
-          purpose: purpose.purpose,
-          caseReference: purpose.caseReference,
-          operation: 'read',
-          ...(classes ? { classes } : {}),
-          clientAddress: request.ip,
-          now: new Date(),
-          birthDateOf,
-        });
-        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
-        return (await guardedFileRead(db, request, reply, decision, personId, (id) => runtime.bank.settleDue(id))) ?? reply;
+        return (await pipelineRead(db, runtime.access, request, reply, purpose, personId, classes)) ?? reply;
       },
     );
   };

@@ -13,7 +13,7 @@ declare module 'fastify' {
 /** After requireSession: a staff account acting for an actor of an organisation, or 403. */
 export function requireStaff(db: Executor) {
   return async function staffOnly(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
+    const staff = request.sessionStaff ?? (request.account ? await staffMemberOf(db, request.account.id) : undefined);
     if (!staff) {
       void reply.status(403).send({ error: 'not_staff', message: 'Réservé aux agents habilités.', requestId: request.id });
       return reply;

@@ -6,7 +6,7 @@ import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type Ac
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction, nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-import { accessErrorResponses as staffErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, guardedActor, guardedFileRead, parseClasses, purposeOr422, recordGrant, refusedByGuard, refuse } from '../access.ts';
+import { accessErrorResponses as staffErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, guardedActor, parseClasses, pipelineRead, purposeOr422, recordGrant, refusedByGuard, refuse } from '../access.ts';
 import type { SearchCriterion } from '../../guard/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
@@ -95,9 +95,7 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const classes = parseClasses(request.query.classes);
         const purpose = await purposeOr422(db, request, reply, { operation: 'read', personId });
         if (!purpose) return reply;
-        const decision = await decideFor(request, personId, purpose, 'read', classes);
-        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'read', personId }, purpose);
-        return (await guardedFileRead(db, request, reply, decision, personId, (id) => runtime.bank.settleDue(id))) ?? reply;
+        return (await pipelineRead(db, runtime.access, request, reply, purpose, personId, classes)) ?? reply;
       },
     );
 

@@ -42,7 +42,14 @@ export interface BreakGlassTable {
   review_note: string | null;
 }
 
+/** The version of what decisions cache about organisations (bumped by triggers on their tables). */
+export interface PolicyEpochTable {
+  id: number;
+  version: number;
+}
+
 export interface PolicyTables {
+  policy_epoch: PolicyEpochTable;
   derogations: DerogationsTable;
   caller_verifications: CallerVerificationsTable;
   break_glass: BreakGlassTable;
