@@ -1,1 +1,1 @@
-export { AccessPipeline, grantEvent, type Caller, type Granted, type PipelineOptions, type ReadOutcome } from './pipeline.ts';
+export { AccessPipeline, grantEvent, type Caller, type CaseloadOutcome, type Granted, type PipelineOptions, type ReadOutcome, type SearchOutcome, type SearchRequest, type WriteOutcome } from './pipeline.ts';

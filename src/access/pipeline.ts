@@ -1,7 +1,9 @@
-import { NotFoundError, type FieldClass, type PersonFile } from '../domain/index.ts';
-import type { Admission, Guard, GuardedActor } from '../guard/index.ts';
-import { authorize, type AccessDecision, type DecisionActor } from '../policy/index.ts';
-import type { Executor, PersonRecord, PersonStore, SealedFile } from '../store/index.ts';
+import { FIELD_CLASSES, NotFoundError, type FieldClass, type FieldValues, type PersonFile, type PersonPatch } from '../domain/index.ts';
+import type { BlindIndexKind } from '../crypto/index.ts';
+import type { Admission, Guard, GuardedActor, SearchCriterion } from '../guard/index.ts';
+import { appendEvent } from '../ledger/index.ts';
+import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type AccessDecision, type AccessRequest, type CaseloadPage, type DecisionActor } from '../policy/index.ts';
+import { inTransaction, type Executor, type PersonRecord, type PersonStore, type SealedFile } from '../store/index.ts';
 
 /** Who asks, as the request established it: the acting actor, its organisation and session, from where, under which declared purpose. */
 export interface Caller {
@@ -22,8 +24,27 @@ export type Granted = Extract<AccessDecision, { allowed: true }>;
 /** A read's outcome: the file and the decision, or the refusal the caller answers (and records). */
 export type ReadOutcome =
   | { outcome: 'read'; decision: Granted; record: PersonRecord; fields: PersonFile }
-  | { outcome: 'denied'; decision: Extract<AccessDecision, { allowed: false }> }
-  | { outcome: 'guard'; decision: Granted; admission: Extract<Admission, { allowed: false }> };
+  | Denied
+  | (GuardRefused & { decision: Granted });
+
+type Denied = { outcome: 'denied'; decision: Extract<AccessDecision, { allowed: false }> };
+type GuardRefused = { outcome: 'guard'; decision?: Granted; admission: Extract<Admission, { allowed: false }> };
+
+/** A search's outcome: the matches within scope with their identity, or a refusal. */
+export type SearchOutcome = { outcome: 'found'; results: Array<{ id: string; identity?: PersonFile['identity'] }> } | Denied | GuardRefused;
+
+/** A caseload page's outcome: the person ids of the page, or a refusal. */
+export type CaseloadOutcome = { outcome: 'listed'; decision: Granted; page: CaseloadPage } | Denied;
+
+/** A write's outcome: the classes written, or a refusal. */
+export type WriteOutcome<T = undefined> = { outcome: 'written'; decision: Granted; value: T } | Denied;
+
+/** An exact search: the blind index to look up, what is looked up there, and its shape for the guard (never the identifier). */
+export interface SearchRequest {
+  kind: BlindIndexKind;
+  value: string;
+  criterion: SearchCriterion;
+}
 
 export interface PipelineOptions {
   db: Executor;
@@ -55,15 +76,10 @@ export class AccessPipeline {
     let sealed: SealedFile | undefined;
     const fetchSealed = async () => (sealed ??= await this.#o.persons.fetchSealed(personId));
     const decision = await authorize(this.#o.db, {
-      actorId: caller.guarded.id,
-      ...(caller.actor ? { actor: caller.actor } : {}),
-      ...(caller.policyVersion !== undefined ? { policyVersion: caller.policyVersion } : {}),
+      ...this.#context(caller),
       personId,
-      purpose: caller.purpose,
-      caseReference: caller.caseReference,
       operation: 'read',
       ...(classes ? { classes } : {}),
-      clientAddress: caller.clientAddress,
       now,
       // An age condition (a purpose for young people) opens `identity` in memory and keeps only the date.
       birthDateOf: async () => {
@@ -90,6 +106,123 @@ export class AccessPipeline {
     if (!admission.allowed) return { outcome: 'guard', decision, admission };
     const record = await this.#o.persons.open(file, released);
     return { outcome: 'read', decision, record, fields: record.fields };
+  }
+
+  /**
+   * An exact search within scope: the caller's own reasons (posture, role, purpose) are decided
+   * before anything is looked up; each match is decided; the guard sees the search's shape
+   * before anything leaves; each match released is recorded, then its identity decrypted. A miss
+   * and a match out of scope look the same.
+   */
+  async search(caller: Caller, search: SearchRequest): Promise<SearchOutcome> {
+    const base = { ...this.#context(caller), operation: 'read' as const, classes: ['identity' as const], now: new Date() };
+    const allowedCaller = await authorizeWithoutPerson(this.#o.db, base);
+    if (!allowedCaller.allowed) return { outcome: 'denied', decision: allowedCaller };
+    const matches = await this.#o.persons.lookup(search.kind, search.value);
+    const decisions = await authorizeEach(this.#o.db, { ...base, birthDateOf: (personId) => this.#birthDate(personId) }, matches);
+    const allowed: Array<{ personId: string; decision: Granted }> = [];
+    decisions.forEach((decision, i) => {
+      if (decision.allowed) allowed.push({ personId: matches[i]!, decision });
+    });
+    const swept = await this.#o.guard.noteSearch(caller.guarded, search.criterion, matches, allowed.length);
+    if (!swept.allowed) return { outcome: 'guard', admission: swept };
+    const files = new Map<string, SealedFile>();
+    for (const { personId } of allowed) files.set(personId, await this.#o.persons.fetchSealed(personId));
+    const released = (personId: string) => (files.get(personId)!.sealed.has('identity') ? (['identity'] as FieldClass[]) : []);
+    if (allowed.length) {
+      const first = allowed[0]!.decision;
+      const admission = await this.#o.guard.admitRead(
+        { actor: caller.guarded, network: caller.network, purpose: first.purpose, dailyCeiling: first.obligations.dailyCeiling, followUpExpected: first.obligations.followUpExpected, personIds: allowed.map((a) => a.personId) },
+        allowed.map(({ personId, decision }) => ({ kind: 'access_granted' as const, input: grantEvent(caller, decision, personId, 'search', released(personId)) })),
+      );
+      if (!admission.allowed) return { outcome: 'guard', decision: first, admission };
+    }
+    // The search is recorded without the identifier searched.
+    await appendEvent(this.#o.db, 'person_search', {
+      actorId: caller.guarded.id,
+      purpose: caller.purpose,
+      caseReference: caller.caseReference,
+      operation: 'search',
+      details: { kind: search.kind, results: allowed.length },
+    });
+    const results: Array<{ id: string; identity?: PersonFile['identity'] }> = [];
+    for (const { personId } of allowed) {
+      const record = await this.#o.persons.open(files.get(personId)!, released(personId));
+      results.push({ id: personId, ...(record.fields.identity ? { identity: record.fields.identity } : {}) });
+    }
+    return { outcome: 'found', results };
+  }
+
+  /** A page of the caller's own caseload (ids only): decided as a read under a caseload purpose, recorded. */
+  async listCaseload(caller: Caller, options: { page: number; pageSize: number }): Promise<CaseloadOutcome> {
+    const decision = await authorizeWithoutPerson(this.#o.db, { ...this.#context(caller), operation: 'read', now: new Date() });
+    if (!decision.allowed) return { outcome: 'denied', decision };
+    if (decision.relationship !== 'caseload') return { outcome: 'denied', decision: { allowed: false, reason: 'operation_not_granted' } };
+    const page = await listCaseload(this.#o.db, caller.guarded.id, options);
+    await appendEvent(this.#o.db, 'access_granted', {
+      actorId: caller.guarded.id,
+      purpose: decision.purpose,
+      caseReference: decision.caseReference,
+      operation: 'list_caseload',
+      details: { page: page.page, count: page.personIds.length },
+    });
+    return { outcome: 'listed', decision, page };
+  }
+
+  /**
+   * Replace the classes of a patch (`null` removes one), decided as a write of exactly those
+   * classes: the event, the write and the guard's follow-up mark in one transaction, or none.
+   */
+  async write(caller: Caller, personId: string, patch: PersonPatch): Promise<WriteOutcome> {
+    const written = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
+    return this.#written(caller, personId, written, async (trx) => {
+      await this.#o.persons.update(personId, patch, trx);
+      return undefined;
+    });
+  }
+
+  /**
+   * Change one class from its current value (an action appended to the follow-up), decided as a
+   * write of that class; the event, the change and the follow-up mark in one transaction. The
+   * person's row is written first, so two changes at the same moment both keep their part.
+   */
+  async modify<C extends Exclude<FieldClass, 'bank'>>(caller: Caller, personId: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C]): Promise<WriteOutcome<FieldValues[C]>> {
+    return this.#written(caller, personId, [fieldClass], (trx) => this.#o.persons.modify(personId, fieldClass, change, trx));
+  }
+
+  async #written<T>(caller: Caller, personId: string, classes: FieldClass[], work: (trx: Executor) => Promise<T>): Promise<WriteOutcome<T>> {
+    const decision = await authorize(this.#o.db, { ...this.#context(caller), personId, operation: 'write', classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) });
+    if (!decision.allowed) return { outcome: 'denied', decision };
+    const value = await inTransaction(this.#o.db, async (trx) => {
+      await appendEvent(trx, 'access_granted', grantEvent(caller, decision, personId, 'write', decision.classes));
+      const result = await work(trx);
+      // A follow-up: what a person doing their job does with the files they read.
+      await this.#o.guard.noteFollowUp(trx, caller.guarded.id, personId);
+      return result;
+    });
+    return { outcome: 'written', decision, value };
+  }
+
+  /** What every decision of this caller shares. */
+  #context(caller: Caller): Omit<AccessRequest, 'personId' | 'operation' | 'now'> {
+    return {
+      actorId: caller.guarded.id,
+      ...(caller.actor ? { actor: caller.actor } : {}),
+      ...(caller.policyVersion !== undefined ? { policyVersion: caller.policyVersion } : {}),
+      purpose: caller.purpose,
+      caseReference: caller.caseReference,
+      clientAddress: caller.clientAddress,
+    };
+  }
+
+  /** For an age condition: `identity` opened in memory, only the birth date kept. */
+  async #birthDate(personId: string): Promise<string | undefined> {
+    try {
+      return (await this.#o.persons.open(await this.#o.persons.fetchSealed(personId), ['identity'])).fields.identity?.birthDate;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
   }
 }
 

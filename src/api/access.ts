@@ -6,7 +6,7 @@ import type { PersonRecord, PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
 import { appendEvent, type EventInput } from '../ledger/index.ts';
-import type { AccessPipeline } from '../access/index.ts';
+import type { AccessPipeline, Caller } from '../access/index.ts';
 import type { Admission, Guard, GuardedActor, GuardRefusal } from '../guard/index.ts';
 import { networkOf } from '../identity/index.ts';
 
@@ -136,6 +136,29 @@ export async function admitted(
   return disclosed;
 }
 
+/** The caller as the access pipeline sees it: the acting actor (with what its session read), from where, under which declared purpose. */
+export function callerOf(request: FastifyRequest, declared: DeclaredPurpose): Caller {
+  const guarded = guardedActor(request);
+  if (!guarded) throw new Error('an access needs an acting actor');
+  const staff = request.staff;
+  return {
+    guarded,
+    ...(staff && staff.actorId === guarded.id ? { actor: { id: staff.actorId, organisationId: staff.organisationId, roles: staff.roles, status: staff.actorStatus } } : {}),
+    ...(request.policyVersion !== undefined ? { policyVersion: request.policyVersion } : {}),
+    clientAddress: request.ip,
+    network: networkOf(request.ip),
+    purpose: declared.purpose,
+    caseReference: declared.caseReference,
+  };
+}
+
+/** Answer a refusal of the pipeline (the policy's or the guard's), recorded; always returns the reply. */
+export async function answerRefusal(db: Executor, request: FastifyRequest, reply: FastifyReply, refusal: { outcome: 'denied'; decision: { reason: DenialReason } } | { outcome: 'guard'; admission: Admission; decision?: Partial<DeclaredPurpose> }, context: AccessContext, declared: DeclaredPurpose): Promise<FastifyReply> {
+  if (refusal.outcome === 'denied') await refuse(db, request, reply, refusal.decision.reason, context, declared);
+  else await refusedByGuard(db, request, reply, refusal.admission, context, refusal.decision ?? declared);
+  return reply;
+}
+
 /**
  * One file read through the access pipeline, as staff and partner systems read it: decided,
  * admitted by the guard, recorded, then exactly the recorded classes decrypted. A refusal (the
@@ -150,28 +173,9 @@ export async function pipelineRead(
   personId: string,
   classes: FieldClass[] | undefined,
 ): Promise<{ id: string; status: PersonRecord['status']; fields: PersonFile; decision: ReturnType<typeof decisionView> } | undefined> {
-  const guarded = guardedActor(request);
-  if (!guarded) throw new Error('a read needs an acting actor');
-  const staff = request.staff;
-  const result = await access.read(
-    {
-      guarded,
-      ...(staff && staff.actorId === guarded.id ? { actor: { id: staff.actorId, organisationId: staff.organisationId, roles: staff.roles, status: staff.actorStatus } } : {}),
-      ...(request.policyVersion !== undefined ? { policyVersion: request.policyVersion } : {}),
-      clientAddress: request.ip,
-      network: networkOf(request.ip),
-      purpose: declared.purpose,
-      caseReference: declared.caseReference,
-    },
-    personId,
-    classes,
-  );
-  if (result.outcome === 'denied') {
-    await refuse(db, request, reply, result.decision.reason, { operation: 'read', personId }, declared);
-    return undefined;
-  }
-  if (result.outcome === 'guard') {
-    await refusedByGuard(db, request, reply, result.admission, { operation: 'read', personId }, result.decision);
+  const result = await access.read(callerOf(request, declared), personId, classes);
+  if (result.outcome !== 'read') {
+    await answerRefusal(db, request, reply, result, { operation: 'read', personId }, declared);
     return undefined;
   }
   return { id: result.record.id, status: result.record.status, fields: onlyDecided(result.fields, result.record.classes), decision: decisionView(result.decision) };

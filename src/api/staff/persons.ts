@@ -1,14 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { assertNoDirectBankWrite, canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, PersonPatchSchema, ValidationError, type FieldClass } from '../../domain/index.ts';
-import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type AccessDecision } from '../../policy/index.ts';
+import { assertNoDirectBankWrite, canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, PersonPatchSchema, ValidationError } from '../../domain/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { inTransaction, nameBirthKey } from '../../store/index.ts';
+import { nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-import { accessErrorResponses as staffErrorResponses, admitted, birthDateReader, ClassesQuery, decisionView, DecisionViewSchema, guardedActor, parseClasses, pipelineRead, purposeOr422, recordGrant, refusedByGuard, refuse } from '../access.ts';
+import { accessErrorResponses as staffErrorResponses, answerRefusal, callerOf, ClassesQuery, decisionView, DecisionViewSchema, parseClasses, pipelineRead, purposeOr422 } from '../access.ts';
 import type { SearchCriterion } from '../../guard/index.ts';
-import { appendEvent } from '../../ledger/index.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
@@ -60,32 +57,6 @@ const CaseloadQuery = Type.Object(
 export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
 
-  const birthDateOf = birthDateReader(runtime.persons);
-
-  async function decideFor(request: FastifyRequest, personId: string, purpose: { purpose: string; caseReference: string }, operation: 'read' | 'write', classes?: FieldClass[]): Promise<AccessDecision> {
-    return authorize(db, {
-      actorId: request.staff!.actorId,
-      personId,
-      purpose: purpose.purpose,
-      caseReference: purpose.caseReference,
-      operation,
-      ...(classes ? { classes } : {}),
-      clientAddress: request.ip,
-      now: new Date(),
-      birthDateOf,
-    });
-  }
-
-  /** Everything but the person, for routes that do not name one yet: refused here, or the allowed decision. */
-  async function decideWithoutPerson(request: FastifyRequest, reply: FastifyReply, operation: string, purpose: { purpose: string; caseReference: string }, classes?: FieldClass[]) {
-    const decision = await authorizeWithoutPerson(db, { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'read', ...(classes ? { classes } : {}), clientAddress: request.ip, now: new Date() });
-    if (!decision.allowed) {
-      await refuse(db, request, reply, decision.reason, { operation }, purpose);
-      return undefined;
-    }
-    return decision;
-  }
-
   return async (app) => {
     app.get(
       '/persons/:id',
@@ -119,15 +90,9 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (written.length === 0) throw new ValidationError([{ field: 'body', rule: 'minProperties', message: 'au moins une classe de données à modifier' }]);
         const purpose = await purposeOr422(db, request, reply, { operation: 'write', personId });
         if (!purpose) return reply;
-        const decision = await decideFor(request, personId, purpose, 'write', written);
-        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'write', personId }, purpose);
-        // One transaction: the write and its event, or neither.
-        await inTransaction(db, async (trx) => {
-          await recordGrant(trx, request, decision, { operation: 'write', personId });
-          await runtime.persons.update(personId, patch, trx);
-          // A follow-up: what a person doing their job does with the files they read.
-          await runtime.guard.noteFollowUp(trx, request.staff!.actorId, personId);
-        });
+        const result = await runtime.access.write(callerOf(request, purpose), personId, patch);
+        if (result.outcome !== 'written') return answerRefusal(db, request, reply, result, { operation: 'write', personId }, purpose);
+        const { decision } = result;
         return { id: personId, written: decision.classes, decision: decisionView(decision) };
       },
     );
@@ -148,24 +113,14 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const personId = request.params.id;
         const purpose = await purposeOr422(db, request, reply, { operation: 'write', personId });
         if (!purpose) return reply;
-        const decision = await decideFor(request, personId, purpose, 'write', ['follow_up']);
-        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'write', personId }, purpose);
-        // One transaction: the event, the appended action and the follow-up note, or none of them.
-        const actions = await inTransaction(db, async (trx) => {
-          await recordGrant(trx, request, decision, { operation: 'write', personId });
-          const next = await runtime.persons.modify(
-            personId,
-            'follow_up',
-            (current) => {
-              const base = current ?? { appointments: [], actions: [] };
-              if (base.actions.length >= FOLLOW_UP_MAX_ACTIONS) throw new ValidationError([{ field: 'body', rule: 'maxItems', message: `le suivi compte déjà ${FOLLOW_UP_MAX_ACTIONS} actions` }]);
-              return { ...base, actions: [...base.actions, request.body] };
-            },
-            trx,
-          );
-          await runtime.guard.noteFollowUp(trx, request.staff!.actorId, personId);
-          return next.actions.length;
+        const result = await runtime.access.modify(callerOf(request, purpose), personId, 'follow_up', (current) => {
+          const base = current ?? { appointments: [], actions: [] };
+          if (base.actions.length >= FOLLOW_UP_MAX_ACTIONS) throw new ValidationError([{ field: 'body', rule: 'maxItems', message: `le suivi compte déjà ${FOLLOW_UP_MAX_ACTIONS} actions` }]);
+          return { ...base, actions: [...base.actions, request.body] };
         });
+        if (result.outcome !== 'written') return answerRefusal(db, request, reply, result, { operation: 'write', personId }, purpose);
+        const { decision } = result;
+        const actions = result.value.actions.length;
         return reply.status(201).send({ id: personId, actions, decision: decisionView(decision) });
       },
     );
@@ -189,37 +144,11 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const searched = person ? nameBirthKey(person.lastName, person.firstName, person.birthDate) : request.body[given[0] as 'nir' | 'franceTravailId']!;
         const purpose = await purposeOr422(db, request, reply, { operation: 'search' });
         if (!purpose) return reply;
-        // Refused for the caller's own reasons (posture, role, purpose) before looking anything up.
-        if (!(await decideWithoutPerson(request, reply, 'search', purpose, ['identity']))) return reply;
-        const matches = await runtime.persons.lookup(kind, searched);
-        // The actor and organisation are loaded once for all the matches, each person then decided.
-        const decisions = await authorizeEach(
-          db,
-          { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'read', classes: ['identity'], clientAddress: request.ip, now: new Date(), birthDateOf },
-          matches,
-        );
-        const allowed: Array<Extract<AccessDecision, { allowed: true }> & { personId: string }> = [];
-        decisions.forEach((decision, i) => {
-          if (decision.allowed) allowed.push({ ...decision, personId: matches[i]! });
-        });
-        // The guard sees the search's shape (never the identifier) before anything leaves: a sweep stops here.
+        // The guard sees the search's shape, never the identifier.
         const criterion: SearchCriterion = person ? { kind: 'name_birth', ...person } : { kind: kind as 'nir' | 'france_travail_id', value: searched };
-        const swept = await runtime.guard.noteSearch(guardedActor(request)!, criterion, matches, allowed.length);
-        if (await refusedByGuard(db, request, reply, swept, { operation: 'search' }, purpose)) return reply;
-        if (allowed.length && !(await admitted(db, request, reply, allowed[0]!, allowed.map((a) => a.personId), 'search', allowed))) return reply;
-        // The search is recorded without the identifier searched; a miss and a match out of scope look the same.
-        await appendEvent(db, 'person_search', {
-          actorId: request.staff!.actorId,
-          purpose: purpose.purpose,
-          caseReference: purpose.caseReference,
-          operation: 'search',
-          details: { kind, results: allowed.length },
-        });
-        const results = [];
-        for (const decision of allowed) {
-          const record = await runtime.persons.read(decision.personId, ['identity']);
-          results.push({ id: decision.personId, ...(record.fields.identity ? { identity: record.fields.identity } : {}) });
-        }
+        const result = await runtime.access.search(callerOf(request, purpose), { kind, value: searched, criterion });
+        if (result.outcome !== 'found') return answerRefusal(db, request, reply, result, { operation: 'search' }, purpose);
+        const { results } = result;
         return { results };
       },
     );
@@ -238,17 +167,9 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const purpose = await purposeOr422(db, request, reply, { operation: 'list_caseload' });
         if (!purpose) return reply;
-        const decision = await decideWithoutPerson(request, reply, 'list_caseload', purpose);
-        if (!decision) return reply;
-        if (decision.relationship !== 'caseload') return refuse(db, request, reply, 'operation_not_granted', { operation: 'list_caseload' }, purpose);
-        const page = await listCaseload(db, request.staff!.actorId, { page: Number(request.query.page ?? 1), pageSize: Number(request.query.pageSize ?? 50) });
-        await appendEvent(db, 'access_granted', {
-          actorId: request.staff!.actorId,
-          purpose: decision.purpose,
-          caseReference: decision.caseReference,
-          operation: 'list_caseload',
-          details: { page: page.page, count: page.personIds.length },
-        });
+        const result = await runtime.access.listCaseload(callerOf(request, purpose), { page: Number(request.query.page ?? 1), pageSize: Number(request.query.pageSize ?? 50) });
+        if (result.outcome !== 'listed') return answerRefusal(db, request, reply, result, { operation: 'list_caseload' }, purpose);
+        const { page } = result;
         return { page: page.page, pageSize: page.pageSize, total: page.total, items: page.personIds.map((id) => ({ id })) };
       },
     );
