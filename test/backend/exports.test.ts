@@ -134,6 +134,33 @@ describe(`bulk exports: four eyes, the agreement's classes, capped, canaries, se
     assert.equal(await countRows(runtime, 'ledger_events'), eventsBefore);
   });
 
+  it('is decided as a read is: a recipient whose security posture fails its gate gets no export, asked or approved, and nothing is written', async () => {
+    const posture = (await db().selectFrom('organisations').select('security_posture').where('id', '=', orgs.caf!).executeTakeFirstOrThrow()).security_posture;
+    const pending = await request(RSSI, 'caf', 'verification_droits');
+    const eventsBefore = await countRows(runtime, 'ledger_events');
+    const exportsBefore = await countRows(runtime, 'exports');
+    // The posture falls out of compliance (multi-factor authentication no longer enforced).
+    await db().updateTable('organisations').set({ security_posture: JSON.stringify({ ...JSON.parse(posture), mfa: 'optional' }) }).where('id', '=', orgs.caf!).execute();
+    try {
+      const asked = await call(RSSI, 'POST', '/api/security/exports', { recipientOrganisationId: orgs.caf, purpose: 'verification_droits', reason: 'Campagne de rappel des personnes orientées (test)' });
+      assert.equal(asked.statusCode, 403, asked.body);
+      assert.equal(asked.json().error, 'posture_non_compliant');
+      assert.match(asked.json().message, /mfa_enforced/);
+      const approved = await call(DPO, 'POST', `/api/security/exports/${pending}/approve`);
+      assert.equal(approved.statusCode, 403, approved.body);
+      assert.equal(approved.json().error, 'posture_non_compliant');
+      assert.equal(approved.json().passphrase, undefined);
+      assert.equal(await countRows(runtime, 'exports'), exportsBefore, 'no export asked');
+      assert.equal(await countRows(runtime, 'ledger_events'), eventsBefore, 'no event: nothing was read for anyone');
+      const row = await db().selectFrom('exports').select(['status', 'file']).where('id', '=', pending).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'requested');
+      assert.equal(row.file, null);
+    } finally {
+      await db().updateTable('organisations').set({ security_posture: posture }).where('id', '=', orgs.caf!).execute();
+    }
+    assert.equal((await call(DPO, 'POST', `/api/security/exports/${pending}/refuse`, { note: 'Essai de conformité terminé' })).statusCode, 200);
+  });
+
   it('is not for staff of a partner, nor for the requester to approve', async () => {
     const partner = await call(CAF, 'POST', '/api/security/exports', { recipientOrganisationId: orgs.caf, purpose: 'verification_droits', reason: 'Je voudrais tout le fichier' });
     assert.equal(partner.statusCode, 403);

@@ -4,7 +4,7 @@ import type { Keyring } from '../../crypto/index.ts';
 import { ConflictError, FIELD_CLASSES, ForbiddenError, NotFoundError, validate, ValidationError, type FieldClass, type PersonFile } from '../../domain/index.ts';
 import { staffMemberOf, type StaffMember } from '../../identity/index.ts';
 import { appendEvent, appendEvents } from '../../ledger/index.ts';
-import { agreementFromRow, agreementInForce, type PurposeRule } from '../../policy/index.ts';
+import { governingRule, loadOrganisation, type PurposeRule } from '../../policy/index.ts';
 import { ageInYears } from '../../policy/access.ts';
 import { notEndedBefore } from '../../policy/context.ts';
 import { inTransaction, type Executor, type ExportsTable, type PersonStore } from '../../store/index.ts';
@@ -156,15 +156,24 @@ async function exportOfficer(db: Executor, accountId: string): Promise<StaffMemb
  * can be exported: their scope (the persons referred to the recipient) is a list the platform
  * knows; a caseload, an agency or a verified caller is a one-by-one relationship.
  */
+/**
+ * The rule an export rests on, decided as a read is: the governing rule of the purpose (the
+ * highest version in force that declares it, as `decide` takes it), from an active organisation
+ * whose partner security gate holds (its posture, agreements and derogations; the file leaves
+ * by hand, so no network range of a request applies), and a purpose founded on referrals.
+ */
 async function exportableRule(db: Executor, organisationId: string, purpose: string, now: Date, prefix: string): Promise<PurposeRule> {
-  const organisation = await db.selectFrom('organisations').select(['id', 'status']).where('id', '=', organisationId).executeTakeFirst();
+  const organisation = await loadOrganisation(db, organisationId, now);
   if (!organisation) throw issue(prefix, 'recipientOrganisationId', 'exists', 'organisation inconnue');
   if (organisation.status !== 'active') throw issue(prefix, 'recipientOrganisationId', 'active', 'organisation suspendue ou close : aucun export');
-  const agreements = (await db.selectFrom('agreements').selectAll().where('organisation_id', '=', organisationId).execute()).map(agreementFromRow).filter((a) => agreementInForce(a, now));
-  const rule = agreements.flatMap((a) => a.purposes).find((p) => p.purpose === purpose);
-  if (!rule) throw issue(prefix, 'purpose', 'agreement', 'aucune convention en vigueur de cette organisation ne prévoit cette finalité');
+  const governing = governingRule(organisation, purpose, now);
+  if (typeof governing === 'string') throw issue(prefix, 'purpose', 'agreement', 'aucune convention en vigueur de cette organisation ne prévoit cette finalité');
+  const { rule } = governing;
   if (rule.relationship !== 'referral') {
     throw issue(prefix, 'purpose', 'relationship', `cette finalité repose sur la relation « ${rule.relationship} » : seules les finalités fondées sur une orientation (referral) peuvent faire l’objet d’un export`);
+  }
+  if (!organisation.gate.compliant) {
+    throw new ForbiddenError(`L’organisation destinataire ne satisfait pas les exigences de sécurité de sa convention (${organisation.gate.unmet.join(', ')}) : aucun export.`, 'posture_non_compliant');
   }
   return rule;
 }
