@@ -203,6 +203,34 @@ export class AccessPipeline {
     return { outcome: 'written', decision, value };
   }
 
+  /**
+   * The decision alone, for a route whose capability does the rest under it (bank details):
+   * the same as a read's or a write's, an age condition included.
+   */
+  decide(caller: Caller, personId: string, operation: 'read' | 'write', classes: FieldClass[]): Promise<AccessDecision> {
+    return authorize(this.#o.db, { ...this.#context(caller), personId, operation, classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) });
+  }
+
+  /** The caller's own reasons alone (posture, role, purpose, classes), before any person: as a search or a list is first decided. */
+  decideWithoutPerson(caller: Caller, operation: 'read' | 'write', classes: FieldClass[]): Promise<AccessDecision> {
+    return authorizeWithoutPerson(this.#o.db, { ...this.#context(caller), operation, classes, now: new Date() });
+  }
+
+  /** A decision per person, in the order given (the actor and organisation read once). */
+  decideEach(caller: Caller, personIds: readonly string[], operation: 'read' | 'write', classes: FieldClass[]): Promise<AccessDecision[]> {
+    return authorizeEach(this.#o.db, { ...this.#context(caller), operation, classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) }, personIds);
+  }
+
+  /**
+   * The job seeker's own file (GDPR Art. 15): every class it holds, recorded as a subject
+   * access before anything is decrypted; a ledger failure stops it there.
+   */
+  async readOwn(accountId: string, personId: string, operation: 'read' | 'export'): Promise<PersonRecord> {
+    const file = await this.#o.persons.fetchSealed(personId);
+    await appendEvent(this.#o.db, 'subject_access', { accountId, personId, operation, classes: file.classes, details: { operation } });
+    return this.#o.persons.open(file, file.classes);
+  }
+
   /** What every decision of this caller shares. */
   #context(caller: Caller): Omit<AccessRequest, 'personId' | 'operation' | 'now'> {
     return {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { FIELD_CLASSES, NotFoundError, ValidationError, type FieldClass, type PersonFile } from '../domain/index.ts';
+import { FIELD_CLASSES, ValidationError, type FieldClass, type PersonFile } from '../domain/index.ts';
 import { DENIAL_REASONS, type AccessDecision, type DenialReason } from '../policy/index.ts';
 import type { PersonRecord, PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
@@ -219,11 +219,6 @@ function grantInput(request: FastifyRequest, decision: Extract<AccessDecision, {
   };
 }
 
-/** The access that is about to happen, recorded before any value leaves (classes, purpose, case, person). */
-export async function recordGrant(db: Executor, request: FastifyRequest, decision: Extract<AccessDecision, { allowed: true }>, context: AccessContext & { personId: string }): Promise<void> {
-  await appendEvent(db, 'access_granted', grantInput(request, decision, context));
-}
-
 /** The declared purpose and case reference, or a 422 naming the missing header (recorded as a refusal). */
 export async function purposeOr422(db: Executor, request: FastifyRequest, reply: FastifyReply, context: AccessContext): Promise<DeclaredPurpose | undefined> {
   const check = declaredPurpose(request);
@@ -252,15 +247,3 @@ export const ClassesQuery = Type.Object(
   { classes: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', maxLength: 200, description: 'classes de données demandées, séparées par des virgules (par défaut : toutes celles de la finalité)' })) },
   { additionalProperties: false },
 );
-
-/** The person's birth date, for a purpose with an age condition: identity is opened inside and only the date kept. */
-export function birthDateReader(persons: PersonStore) {
-  return async (personId: string): Promise<string | undefined> => {
-    try {
-      return (await persons.read(personId, ['identity'])).fields.identity?.birthDate;
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
-  };
-}

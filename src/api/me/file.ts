@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { listFactors, listSessions } from '../../identity/index.ts';
-import { appendEvent } from '../../ledger/index.ts';
 import { journalEvents, SECURITY_EVENTS_MAX_PAGE_SIZE, securityEvents } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { maskIban, ValidationError } from '../../domain/index.ts';
@@ -40,10 +39,8 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     app.addHook('onRequest', requireJobSeeker);
 
     const readOwnFile = async (accountId: string, personId: string, operation: 'read' | 'export') => {
-      const held = [...((await runtime.persons.heldClasses([personId])).get(personId) ?? [])];
-      // Durable before the values are decrypted and sent; a ledger failure stops the request here.
-      await appendEvent(db, 'subject_access', { accountId, personId, operation, classes: held, details: { operation } });
-      const record = await runtime.persons.read(personId, held);
+      // Recorded before the values are decrypted and sent; a ledger failure stops the request there.
+      const record = await runtime.access.readOwn(accountId, personId, operation);
       // The account payments go to stays masked, as « Coordonnées bancaires » shows it: a session
       // taken over must not learn it here (nor from the download) when the bank page hides it.
       const bank = record.fields.bank;

@@ -3,10 +3,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AgentRequestKind } from '../../bank/index.ts';
 import type { FieldClass } from '../../domain/index.ts';
-import { authorize, authorizeEach, authorizeWithoutPerson, type AccessDecision } from '../../policy/index.ts';
+import type { AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
-import { accessErrorResponses, admitted, birthDateReader, purposeOr422, refuse } from '../access.ts';
+import { accessErrorResponses, admitted, callerOf, purposeOr422, refuse } from '../access.ts';
 import { AgentRequestBody, BankDetailsBody, ChangeOutcomeView, ChangeView, HoldBody, HoldView, NoteBody } from '../bank/schemas.ts';
 import type { DeclaredPurpose } from '../purpose.ts';
 import { requireRecentSecondFactor } from '../session.ts';
@@ -23,13 +23,12 @@ type Allowed = Extract<AccessDecision, { allowed: true }>;
  */
 export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
-  const birthDateOf = birthDateReader(runtime.persons);
 
   /** The decision for this person, or the refusal recorded and answered (undefined). */
   async function decided(request: FastifyRequest, reply: FastifyReply, personId: string, operation: 'read' | 'write', classes: FieldClass[], label: string): Promise<{ decision: Allowed; purpose: DeclaredPurpose } | undefined> {
     const purpose = await purposeOr422(db, request, reply, { operation: label, personId });
     if (!purpose) return undefined;
-    const decision = await authorize(db, { actorId: request.staff!.actorId, personId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation, classes, clientAddress: request.ip, now: new Date(), birthDateOf });
+    const decision = await runtime.access.decide(callerOf(request, purpose), personId, operation, classes);
     if (!decision.allowed) {
       await refuse(db, request, reply, decision.reason, { operation: label, personId }, purpose);
       return undefined;
@@ -164,11 +163,11 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const purpose = await purposeOr422(db, request, reply, { operation: 'list_bank_changes' });
         if (!purpose) return reply;
-        const base = { actorId: request.staff!.actorId, purpose: purpose.purpose, caseReference: purpose.caseReference, operation: 'write' as const, classes: ['bank'] as FieldClass[], clientAddress: request.ip, now: new Date() };
-        const allowed = await authorizeWithoutPerson(db, base);
+        const caller = callerOf(request, purpose);
+        const allowed = await runtime.access.decideWithoutPerson(caller, 'write', ['bank']);
         if (!allowed.allowed) return refuse(db, request, reply, allowed.reason, { operation: 'list_bank_changes' }, purpose);
         const waiting = await runtime.bank.awaitingVerification();
-        const decisions = await authorizeEach(db, { ...base, birthDateOf }, waiting.map((w) => w.personId));
+        const decisions = await runtime.access.decideEach(caller, waiting.map((w) => w.personId), 'write', ['bank']);
         const items = waiting.filter((_, i) => decisions[i]!.allowed);
         await appendEvent(db, 'access_granted', { actorId: request.staff!.actorId, purpose: allowed.purpose, caseReference: allowed.caseReference, operation: 'list_bank_changes', details: { count: items.length } });
         return { items };
