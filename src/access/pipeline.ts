@@ -73,8 +73,6 @@ export class AccessPipeline {
   async read(caller: Caller, personId: string, classes: readonly FieldClass[] | undefined, operation = 'read'): Promise<ReadOutcome> {
     // Decisions are taken on the wall clock (agreements' dates); the guard's windows on its own clock.
     const now = new Date();
-    let sealed: SealedFile | undefined;
-    const fetchSealed = async () => (sealed ??= await this.#o.persons.fetchSealed(personId));
     const decision = await authorize(this.#o.db, {
       ...this.#context(caller),
       personId,
@@ -82,21 +80,11 @@ export class AccessPipeline {
       ...(classes ? { classes } : {}),
       now,
       // An age condition (a purpose for young people) opens `identity` in memory and keeps only the date.
-      birthDateOf: async () => {
-        try {
-          return (await this.#o.persons.open(await fetchSealed(), ['identity'])).fields.identity?.birthDate;
-        } catch (error) {
-          if (error instanceof NotFoundError) return undefined;
-          throw error;
-        }
-      },
+      birthDateOf: (id) => this.#birthDate(id),
     });
     if (!decision.allowed) return { outcome: 'denied', decision };
-    if (decision.classes.includes('bank')) {
-      await this.#o.settleBank(personId);
-      sealed = undefined;
-    }
-    const file = await fetchSealed();
+    if (decision.classes.includes('bank')) await this.#o.settleBank(personId);
+    const file = await this.#o.persons.fetchSealed(personId, decision.classes);
     // The event names the classes that leave: those decided that the file holds.
     const released = decision.classes.filter((c) => file.sealed.has(c));
     const admission = await this.#o.guard.admitRead(
@@ -127,7 +115,7 @@ export class AccessPipeline {
     const swept = await this.#o.guard.noteSearch(caller.guarded, search.criterion, matches, allowed.length);
     if (!swept.allowed) return { outcome: 'guard', admission: swept };
     const files = new Map<string, SealedFile>();
-    for (const { personId } of allowed) files.set(personId, await this.#o.persons.fetchSealed(personId));
+    for (const { personId } of allowed) files.set(personId, await this.#o.persons.fetchSealed(personId, ['identity']));
     const released = (personId: string) => (files.get(personId)!.sealed.has('identity') ? (['identity'] as FieldClass[]) : []);
     if (allowed.length) {
       const first = allowed[0]!.decision;
@@ -246,7 +234,7 @@ export class AccessPipeline {
   /** For an age condition: `identity` opened in memory, only the birth date kept. */
   async #birthDate(personId: string): Promise<string | undefined> {
     try {
-      return (await this.#o.persons.open(await this.#o.persons.fetchSealed(personId), ['identity'])).fields.identity?.birthDate;
+      return (await this.#o.persons.open(await this.#o.persons.fetchSealed(personId, ['identity']), ['identity'])).fields.identity?.birthDate;
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;

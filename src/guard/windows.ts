@@ -68,12 +68,11 @@ async function upsertSeen(db: Executor, seen: readonly Seen[]): Promise<void> {
   }
   if (latest.size === 0) return;
   const rows = [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
-  for (const part of chunks(rows, 5)) {
-    await db
-      .insertInto('guard_seen')
-      .values(part.map(({ scope, subject, at }) => ({ scope, subject, first_at: at, last_at: at, followed_up: 0 })))
-      .onConflict((oc) => oc.columns(['scope', 'subject']).doUpdateSet({ last_at: sql`CASE WHEN excluded.last_at > guard_seen.last_at THEN excluded.last_at ELSE guard_seen.last_at END` }))
-      .execute();
+  // In SQL rather than the query builder: on the read path, building the statement cost more than running it.
+  for (const part of chunks(rows, 4)) {
+    const values = part.map(({ scope, subject, at }) => sql`(${scope}, ${subject}, ${at}, ${at}, 0)`);
+    await sql`INSERT INTO guard_seen (scope, subject, first_at, last_at, followed_up) VALUES ${sql.join(values)}
+      ON CONFLICT (scope, subject) DO UPDATE SET last_at = CASE WHEN excluded.last_at > guard_seen.last_at THEN excluded.last_at ELSE guard_seen.last_at END`.execute(db);
   }
 }
 

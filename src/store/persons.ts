@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { DecryptionError, openField, type BlindIndexKind, type Keyring, type KeyringAccess } from '../crypto/index.ts';
 import { assertNoDirectBankWrite, ConflictError, FIELD_CLASSES, type FieldClass, type FieldValues, NotFoundError, type PersonFile, type PersonPatch } from '../domain/index.ts';
@@ -140,17 +141,20 @@ export class PersonStore {
   }
 
   /**
-   * A file's row and sealed classes in one query, nothing decrypted: what the access pipeline
-   * fetches before recording a read (the classes it holds are what the event names), to open
-   * afterwards with `open`. Not found and erased files fail as `read` does.
+   * A file's row and sealed classes (all, or `only` those) in one query, nothing decrypted: what
+   * the access pipeline fetches before recording a read (the classes it holds are what the event
+   * names), to open afterwards with `open`. Not found and erased files fail as `read` does.
    */
-  async fetchSealed(id: string, executor: Executor = this.db): Promise<SealedFile> {
-    const rows = await executor
-      .selectFrom('persons')
-      .leftJoin('person_fields', 'person_fields.person_id', 'persons.id')
-      .select(['persons.status', 'persons.created_at', 'persons.updated_at', 'person_fields.field_class', 'person_fields.kek_version', 'person_fields.wrapped_key', 'person_fields.ciphertext'])
-      .where('persons.id', '=', id)
-      .execute();
+  async fetchSealed(id: string, only?: readonly FieldClass[], executor: Executor = this.db): Promise<SealedFile> {
+    // Only the classes that may be opened are fetched (`only`); an empty list fetches the row alone.
+    const which = only === undefined ? sql`` : only.length ? sql` AND f.field_class IN (${sql.join([...only])})` : sql` AND 1 = 0`;
+    // In SQL rather than the query builder: on every read, building the query cost more than running it.
+    const rows = (
+      await sql<{ status: PersonRecord['status']; created_at: string; updated_at: string; field_class: FieldClass | null; kek_version: number | null; wrapped_key: Buffer | null; ciphertext: Buffer | null }>`
+        SELECT p.status, p.created_at, p.updated_at, f.field_class, f.kek_version, f.wrapped_key, f.ciphertext
+        FROM persons p LEFT JOIN person_fields f ON f.person_id = p.id${which}
+        WHERE p.id = ${id}`.execute(executor)
+    ).rows;
     const first = rows[0];
     if (!first) throw new NotFoundError('dossier');
     if (first.status === 'erased') throw new ConflictError('ce dossier a été effacé', 'person_erased');
