@@ -8,7 +8,10 @@
  * BENCH_ONLY=bank only the change of bank details (bench/bank.ts, about a minute);
  * BENCH_ONLY=incidents only an incident's blast radius and notices (bench/incidents.ts, several
  * minutes per store: it loads 10 million ledger events; BENCH_INCIDENT_EVENTS sets fewer);
- * BENCH_ONLY=web only the web application's size and serving (bench/web.ts, under a minute).
+ * BENCH_ONLY=web only the web application's size and serving (bench/web.ts, under a minute);
+ * BENCH_ONLY=http only the protected file read over HTTP against a plain server, with autocannon
+ * (bench/http-reads.ts, a few minutes per store: it seeds BENCH_HTTP_PERSONS persons, default
+ * 20,000; BENCH_HTTP_SECONDS per point, default 5).
  * Figures vary with the machine: compare ratios, not absolutes.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -29,6 +32,7 @@ import { benchGuard } from './guard.ts';
 import { benchBank } from './bank.ts';
 import { benchIncidents } from './incidents.ts';
 import { benchWeb } from './web.ts';
+import { benchHttp } from './http-reads.ts';
 import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
@@ -320,6 +324,11 @@ async function main(): Promise<void> {
     await benchWeb(table);
     return;
   }
+  if (process.env.BENCH_ONLY === 'http') {
+    await benchHttp(kinds, table);
+    if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
+    return;
+  }
   benchCrypto();
   const readRows: Array<Array<string | number>> = [];
   const seedRows: Array<Array<string | number>> = [];
@@ -363,6 +372,7 @@ async function main(): Promise<void> {
   await benchLedger(kinds, table, openStore);
   await benchIncidents(kinds, table);
   await benchWeb(table);
+  await benchHttp(kinds, table);
   if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
 }
 
