@@ -34,7 +34,6 @@ export default tseslint.config(
       'src/bank/service.ts',
       'src/incidents/notices.ts',
       'src/guard/exports/workflow.ts',
-      'src/api/agency/persons.ts',
       'src/api/me/bank-details.ts',
       'src/guard/simulator/**',
     ],

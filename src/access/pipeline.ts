@@ -21,6 +21,11 @@ export interface Caller {
 
 export type Granted = Extract<AccessDecision, { allowed: true }>;
 
+/** The bootstrap administrator reads under this name, counted by the guard like anyone (its own budget). */
+export const BOOTSTRAP_PURPOSE = 'bootstrap';
+/** The bootstrap administrator has no agreement: no agreement ceiling either, only its role's budget. */
+export const BOOTSTRAP_DAILY_CEILING = 1_000_000;
+
 /** A read's outcome: the file and the decision, or the refusal the caller answers (and records). */
 export type ReadOutcome =
   | { outcome: 'read'; decision: Granted; record: PersonRecord; fields: PersonFile }
@@ -217,6 +222,37 @@ export class AccessPipeline {
     const file = await this.#o.persons.fetchSealed(personId);
     await appendEvent(this.#o.db, 'subject_access', { accountId, personId, operation, classes: file.classes, details: { operation } });
     return this.#o.persons.open(file, file.classes);
+  }
+
+  /**
+   * The bootstrap administrator's read of a whole file. It has no agreement yet (its role's
+   * budget and the ceiling below are its only bounds: see the note on issue 18), but it goes the
+   * same way as everyone's: the guard admits, the event names the classes the file holds, and
+   * only then are they decrypted.
+   */
+  async readWhole(actor: GuardedActor, network: string, personId: string): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
+    const file = await this.#o.persons.fetchSealed(personId);
+    const admission = await this.#o.guard.admitRead(
+      { actor, network, purpose: BOOTSTRAP_PURPOSE, dailyCeiling: BOOTSTRAP_DAILY_CEILING, followUpExpected: false, personIds: [personId] },
+      [{ kind: 'access_granted', input: { actorId: actor.id, personId, operation: 'read', classes: file.classes, details: { via: 'bootstrap' } } }],
+    );
+    if (!admission.allowed) return { outcome: 'guard', admission };
+    return { outcome: 'read', record: await this.#o.persons.open(file, file.classes) };
+  }
+
+  /**
+   * The bootstrap administrator's change to a file, answered with the whole file: the guard
+   * admits before anything is written, the change and its event commit together, then the file
+   * is read back as `readWhole` reads it.
+   */
+  async writeWhole(actor: GuardedActor, network: string, personId: string, patch: PersonPatch): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
+    const admission = await this.#o.guard.admit({ actor, network, purpose: BOOTSTRAP_PURPOSE, dailyCeiling: BOOTSTRAP_DAILY_CEILING, followUpExpected: false, personIds: [personId] });
+    if (!admission.allowed) return { outcome: 'guard', admission };
+    await inTransaction(this.#o.db, async (trx) => {
+      await appendEvent(trx, 'access_granted', { actorId: actor.id, personId, operation: 'update', classes: FIELD_CLASSES.filter((c) => patch[c] !== undefined), details: { via: 'bootstrap' } });
+      await this.#o.persons.update(personId, patch, trx);
+    });
+    return this.readWhole(actor, network, personId);
   }
 
   /** What every decision of this caller shares. */

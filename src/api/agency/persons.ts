@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { assertNoDirectBankWrite, canonicalNewPerson, canonicalPersonPatch, FIELD_CLASSES, NewPersonSchema, PersonPatchSchema } from '../../domain/index.ts';
+import { assertNoDirectBankWrite, canonicalNewPerson, canonicalPersonPatch, NewPersonSchema, PersonPatchSchema } from '../../domain/index.ts';
 import { BOOTSTRAP_ROLE } from '../../identity/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -8,22 +8,15 @@ import { inTransaction } from '../../store/index.ts';
 import { requireRole } from '../auth.ts';
 import { guardedActor, refusedByGuard } from '../access.ts';
 import { networkOf } from '../../identity/index.ts';
-import type { FastifyRequest } from 'fastify';
 import { errorResponses, LookupBodySchema, PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-
-/** The bootstrap administrator has no agreement: its role's budget is its only bound. */
-const BOOTSTRAP_DAILY_CEILING = 1_000_000;
 
 /**
  * The agency's file API. Until the policy layer (purpose, agreement, relationship) exists,
- * only the bootstrap administrator may call it, and it sees whole files. Every call is a ledger
- * event like any other access: writes in the same transaction, reads before the data leaves.
+ * only the bootstrap administrator may call it, and it sees whole files. Reads and writes go
+ * through the access pipeline (guard, event, then decryption), counted by the guard like anyone's.
  */
 export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
-  // The guard counts the bootstrap administrator's reads like anyone's (its own budget, no agreement ceiling).
-  const admit = (request: FastifyRequest, personId: string) =>
-    runtime.guard.admit({ actor: guardedActor(request)!, network: networkOf(request.ip), purpose: 'bootstrap', dailyCeiling: BOOTSTRAP_DAILY_CEILING, followUpExpected: false, personIds: [personId] });
 
   return async (app) => {
     // Before the body is even parsed: an unauthenticated caller learns nothing, not even the schema.
@@ -49,10 +42,12 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
       '/persons/:id',
       { schema: { tags: ['dossiers'], summary: 'Lire un dossier entier', security, params: PersonIdParams, response: { 200: PersonRecordSchema, ...errorResponses } } },
       async (request, reply) => {
-        if (await refusedByGuard(db, request, reply, await admit(request, request.params.id), { operation: 'read', personId: request.params.id })) return reply;
-        const record = await runtime.persons.read(request.params.id, FIELD_CLASSES);
-        await appendEvent(runtime.database.db, 'access_granted', { personId: request.params.id, operation: 'read', classes: Object.keys(record.fields), details: { via: 'bootstrap' } });
-        return record;
+        const result = await runtime.access.readWhole(guardedActor(request)!, networkOf(request.ip), request.params.id);
+        if (result.outcome !== 'read') {
+          await refusedByGuard(db, request, reply, result.admission, { operation: 'read', personId: request.params.id });
+          return reply;
+        }
+        return result.record;
       },
     );
 
@@ -71,15 +66,13 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
       async (request, reply) => {
         const patch = canonicalPersonPatch(request.body, 'body');
         assertNoDirectBankWrite(patch, 'POST /api/staff/persons/{id}/bank-details/changes');
-        await inTransaction(runtime.database.db, async (trx) => {
-          await runtime.persons.update(request.params.id, patch, trx);
-          await appendEvent(trx, 'access_granted', { personId: request.params.id, operation: 'update', classes: Object.keys(patch), details: { via: 'bootstrap' } });
-        });
+        const result = await runtime.access.writeWhole(guardedActor(request)!, networkOf(request.ip), request.params.id, patch);
+        if (result.outcome !== 'read') {
+          await refusedByGuard(db, request, reply, result.admission, { operation: 'update', personId: request.params.id });
+          return reply;
+        }
         request.log.info({ personId: request.params.id, actorId: request.actor?.id }, 'person updated');
-        if (await refusedByGuard(db, request, reply, await admit(request, request.params.id), { operation: 'read', personId: request.params.id })) return reply;
-        const record = await runtime.persons.read(request.params.id, FIELD_CLASSES);
-        await appendEvent(runtime.database.db, 'access_granted', { personId: request.params.id, operation: 'read', classes: Object.keys(record.fields), details: { via: 'bootstrap' } });
-        return record;
+        return result.record;
       },
     );
 
