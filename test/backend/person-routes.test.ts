@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
+import { FIELD_CLASSES } from '../../src/domain/index.ts';
+import { ensureBootstrapAdmin, JWT_BEARER_ASSERTION_TYPE, registerMachineClient } from '../../src/identity/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { demoPersons, seedDatabase } from '../../src/seed/index.ts';
+import { BACKEND } from '../helpers/backend.ts';
+import { ledgerEvents, type FlatEvent } from '../helpers/ledger.ts';
+import { openTestServer, type TestServer } from '../helpers/server.ts';
+import { signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
+
+const SEED = 13;
+const PARTNER_ADDRESS = '10.20.0.5';
+const ACCESS_KINDS = new Set(['access_granted', 'subject_access']);
+
+/** Whether a response schema carries a person's fields (a file, or a class such as `identity`). */
+function carriesPersonFields(schema: unknown): boolean {
+  if (!schema || typeof schema !== 'object') return false;
+  const node = schema as Record<string, unknown>;
+  const properties = node.properties as Record<string, unknown> | undefined;
+  if (properties && ('fields' in properties || 'identity' in properties)) return true;
+  return Object.values(node).some(carriesPersonFields);
+}
+
+/** What a call returned of persons: per person id, the classes its answer carries. */
+type Released = Map<string, string[]>;
+
+/**
+ * Every route of the OpenAPI document whose answer carries person fields, called as its
+ * audience calls it: each file that leaves is exactly one access event (a read, or the person's
+ * own subject access), recorded before the answer, naming exactly the classes in the answer.
+ * A new such route fails here until it is added to the table below (and so to the pipeline).
+ */
+describe(`every route that returns person fields: one access event per file, naming exactly the classes released (${BACKEND})`, () => {
+  let server: TestServer;
+  let runtime: Runtime;
+  const db = () => runtime.database.db;
+  let bootstrapToken = '';
+  let partnerToken = '';
+  let referred = '';
+  let counsellor: { login: string; client: Client; session: SignedIn } | undefined;
+  let seeker: { client: Client; session: SignedIn; personId: string } | undefined;
+  let followed = '';
+
+  const staffCall = (method: 'GET' | 'POST', url: string, payload?: object) =>
+    server.app.inject({
+      method,
+      url,
+      remoteAddress: counsellor!.client.remoteAddress,
+      headers: { ...counsellor!.client.headers, cookie: counsellor!.session.cookie, 'x-csrf-token': counsellor!.session.csrf, 'rempart-purpose': 'accompagnement', 'rempart-case-reference': 'DOSSIER-2026-0313' },
+      ...(payload ? { payload } : {}),
+    });
+
+  const fileOf = (res: LightMyRequestResponse): Released => new Map([[res.json().id as string, Object.keys(res.json().fields)]]);
+
+  /** Each route, how its audience calls it, and what its answer released (person → classes). */
+  const CALLS: Record<string, { call: () => Promise<LightMyRequestResponse>; released: (res: LightMyRequestResponse) => Released }> = {
+    'GET /api/staff/persons/{id}': { call: () => staffCall('GET', `/api/staff/persons/${followed}`), released: fileOf },
+    'POST /api/staff/persons/search': {
+      call: async () => {
+        const identity = (await runtime.persons.read(followed, ['identity'])).fields.identity!;
+        return staffCall('POST', '/api/staff/persons/search', { person: { lastName: identity.lastName, firstName: identity.firstNames[0], birthDate: identity.birthDate } });
+      },
+      released: (res) => new Map((res.json().results as Array<{ id: string; identity?: object }>).map((r) => [r.id, r.identity ? ['identity'] : []])),
+    },
+    'GET /api/partner/persons/{id}': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: `/api/partner/persons/${referred}`,
+          remoteAddress: PARTNER_ADDRESS,
+          headers: { authorization: `Bearer ${partnerToken}`, 'rempart-purpose': 'accompagnement_handicap', 'rempart-case-reference': 'SI-CAPE-2026-117' },
+        }),
+      released: fileOf,
+    },
+    'GET /api/agency/persons/{id}': { call: () => server.app.inject({ method: 'GET', url: `/api/agency/persons/${referred}`, headers: { authorization: `Bearer ${bootstrapToken}` } }), released: fileOf },
+    'PATCH /api/agency/persons/{id}': {
+      call: () => server.app.inject({ method: 'PATCH', url: `/api/agency/persons/${referred}`, headers: { authorization: `Bearer ${bootstrapToken}` }, payload: { career: { experiences: [], diplomas: [], soughtJobs: ['M1607'] } } }),
+      released: fileOf,
+    },
+    'GET /api/me/file': {
+      call: () => server.app.inject({ method: 'GET', url: '/api/me/file', remoteAddress: seeker!.client.remoteAddress, headers: { ...seeker!.client.headers, cookie: seeker!.session.cookie } }),
+      released: (res) => new Map([[seeker!.personId, Object.keys(res.json().fields)]]),
+    },
+  };
+
+  before(async () => {
+    server = await openTestServer();
+    runtime = server.runtime;
+    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 60, seed: SEED, batchSize: 60, parallel: false });
+    const shown = new Set((await ensureDemoAccounts(runtime, SEED)).map((s) => s.login));
+    bootstrapToken = (await ensureBootstrapAdmin(db())).token!;
+
+    const cap = await db().selectFrom('organisations').select('id').where('kind', '=', 'cap_emploi').executeTakeFirstOrThrow();
+    const keys = await generateKeyPair('ES256');
+    const kid = randomUUID();
+    const { clientId } = await registerMachineClient(db(), { organisationId: cap.id, name: 'SI Cap emploi', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] } });
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({ iss: clientId, sub: clientId, aud: `${runtime.config.publicUrl}/api/oauth/token`, iat: now, exp: now + 60, jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid }).sign(keys.privateKey);
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion, scope: 'accompagnement_handicap' });
+    const issued = await server.app.inject({ method: 'POST', url: '/api/oauth/token', remoteAddress: PARTNER_ADDRESS, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+    assert.equal(issued.statusCode, 200, issued.body);
+    partnerToken = issued.json().access_token as string;
+    referred = (await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', cap.id).where('status', '=', 'active').orderBy('person_id').executeTakeFirstOrThrow()).person_id;
+
+    for (const person of demoPersons(SEED, 10)) {
+      if (!shown.has(person.email)) continue;
+      const follower = await db().selectFrom('caseloads').innerJoin('actors', 'actors.id', 'caseloads.actor_id').select('actors.login').where('caseloads.person_id', '=', person.id).where('actors.roles', 'like', '%"counsellor"%').executeTakeFirst();
+      if (!follower) continue;
+      followed = person.id;
+      const client = { remoteAddress: '10.30.0.7', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+      counsellor = { login: follower.login, client, session: await signIn(server.app, client, follower.login, DEMO_PASSWORD) };
+      const seekerClient = { remoteAddress: '10.30.9.9', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+      seeker = { client: seekerClient, session: await signIn(server.app, seekerClient, person.email, DEMO_PASSWORD), personId: person.id };
+      break;
+    }
+    assert.ok(counsellor && seeker, 'a demo job seeker with an account is followed by a counsellor');
+  });
+  after(() => server.close());
+
+  it('the OpenAPI document lists exactly the routes of this table as returning person fields', async () => {
+    const doc = (await server.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+    const found: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const ok = Object.entries(operation.responses ?? {}).filter(([code]) => code.startsWith('2'));
+        if (ok.some(([, response]) => carriesPersonFields(response))) found.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    assert.deepEqual(found.sort(), Object.keys(CALLS).sort());
+  });
+
+  for (const [route, { call, released }] of Object.entries(CALLS)) {
+    it(`${route}: each file that leaves is one access event, recorded, naming the classes it carries`, async () => {
+      const before = new Set((await ledgerEvents(db())).map((e) => e.id));
+      const res = await call();
+      assert.ok(res.statusCode >= 200 && res.statusCode < 300, `${route}: ${res.statusCode} ${res.body}`);
+      const out = released(res);
+      assert.ok(out.size > 0, `${route} returned a file`);
+      const added = (await ledgerEvents(db())).filter((e) => !before.has(e.id) && ACCESS_KINDS.has(e.kind));
+      const reads = added.filter((e) => e.kind === 'subject_access' || e.details.operation !== 'update');
+      for (const [personId, classes] of out) {
+        const mine: FlatEvent[] = reads.filter((e) => e.details.personId === personId);
+        assert.equal(mine.length, 1, `${route}: exactly one access event for ${personId}, got ${mine.map((e) => `${e.kind}:${String(e.details.operation)}`).join(', ')}`);
+        assert.deepEqual([...mine[0]!.body.classes].sort(), [...classes].sort(), `${route}: the event names exactly the classes released`);
+        assert.ok(classes.every((c) => (FIELD_CLASSES as readonly string[]).includes(c)));
+      }
+      assert.equal(reads.length, out.size, `${route}: no access event for a file that did not leave`);
+    });
+  }
+});
