@@ -88,8 +88,7 @@ export class AccessPipeline {
       birthDateOf: (id) => this.#birthDate(id),
     });
     if (!decision.allowed) return { outcome: 'denied', decision };
-    if (decision.classes.includes('bank')) await this.#o.settleBank(personId);
-    const file = await this.#o.persons.fetchSealed(personId, decision.classes);
+    let file = await this.#o.persons.fetchSealed(personId, decision.classes);
     // The event names the classes that leave: those decided that the file holds.
     const released = decision.classes.filter((c) => file.sealed.has(c));
     const admission = await this.#o.guard.admitRead(
@@ -97,7 +96,13 @@ export class AccessPipeline {
       [{ kind: 'access_granted', input: grantEvent(caller, decision, personId, operation, released) }],
     );
     if (!admission.allowed) return { outcome: 'guard', decision, admission };
-    const record = await this.#o.persons.open(file, released);
+    if (released.includes('bank')) {
+      // Payments read this class: a change that became due is settled (a write) once the read is
+      // admitted and recorded, never before, and the account in force is the one opened.
+      await this.#o.settleBank(personId);
+      file = await this.#o.persons.fetchSealed(personId, released);
+    }
+    const record = await this.#o.persons.open(file, released.filter((c) => file.sealed.has(c)));
     return { outcome: 'read', decision, record, fields: record.fields };
   }
 

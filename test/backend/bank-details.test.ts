@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import { maskIban } from '../../src/domain/index.ts';
@@ -267,6 +268,16 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
     const agentView = await agentCall('GET', `/api/staff/persons/${owner.personId}`);
     assert.equal(agentView.json().fields.bank.iban, oldIban, 'the payment service reads the previous account');
     clock.advance(HOUR + 60_000);
+    // A read is admitted and recorded before the change it finds due is settled: a read the guard cannot admit settles nothing.
+    await sql`ALTER TABLE guard_seen RENAME TO guard_seen_away`.execute(db());
+    try {
+      const refused = await agentCall('GET', `/api/staff/persons/${owner.personId}`);
+      assert.equal(refused.statusCode, 503, refused.body);
+      assert.equal(refused.json().fields, undefined);
+    } finally {
+      await sql`ALTER TABLE guard_seen_away RENAME TO guard_seen`.execute(db());
+    }
+    assert.equal(await fileIban(owner.personId), oldIban, 'a read that was not admitted settled nothing');
     // The payment service's read applies the change that just became due, without waiting for the scheduler.
     const due = await agentCall('GET', `/api/staff/persons/${owner.personId}`);
     assert.equal(due.json().fields.bank.iban, compact, 'after 72 hours the new account is in force');
