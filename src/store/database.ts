@@ -72,6 +72,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
     // An idle connection dropped by the server (restart, failover) is an error on the pool: logged
     // by the next query's failure, never an uncaught exception that ends the process.
     pool.on('error', () => undefined);
+    pool.on('connect', preparingStatements);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return { db, flavour: 'postgres', description: redactUrl(location.url) + (schema ? ` (schema ${schema})` : ''), close: () => db.destroy() };
   }
@@ -89,6 +90,30 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   sqlite.pragma('cache_size = -65536');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withPreparedStatements(sqlite) }) });
   return { db, flavour: 'sqlite', description: `SQLite ${location.url}`, close: () => db.destroy() };
+}
+
+/** Named statements per PostgreSQL process at most: texts beyond it (long IN lists, one-off queries) run unnamed. */
+const PG_PREPARED_STATEMENTS = 2_000;
+const pgStatementNames = new Map<string, string>();
+
+/**
+ * Each SQL text the driver sends becomes a named prepared statement on the connection (pg keeps
+ * them per connection), so PostgreSQL parses and plans the hot path's statements once per
+ * connection instead of at every call. Only plain `query(text, values)` calls, as Kysely makes
+ * them, are named; anything else (a cursor, a callback) goes through untouched.
+ */
+function preparingStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (args.length !== 2 || typeof text !== 'string' || !Array.isArray(values)) return query(...args);
+    let name = pgStatementNames.get(text);
+    if (name === undefined && pgStatementNames.size < PG_PREPARED_STATEMENTS) {
+      name = `rempart_${pgStatementNames.size}`;
+      pgStatementNames.set(text, name);
+    }
+    return name === undefined ? query(text, values) : query({ name, text, values });
+  };
 }
 
 /** Statements kept prepared, by SQL text: the hot path's queries are compiled once, not per call. */
