@@ -60,24 +60,37 @@ export interface Seen {
  * in the same order on PostgreSQL (no deadlock between a group commit and a guarded read).
  */
 async function upsertSeen(db: Executor, seen: readonly Seen[]): Promise<void> {
+  for (const part of chunks(latestInKeyOrder(seen), 4)) await upsertStatement(part).execute(db);
+}
+
+/** One row per (scope, subject), the latest time kept, in key order. */
+function latestInKeyOrder(seen: readonly Seen[]): Seen[] {
   const latest = new Map<string, Seen>();
   for (const s of seen) {
     const key = `${s.scope}\u0000${s.subject}`;
     const known = latest.get(key);
     if (!known || known.at < s.at) latest.set(key, s);
   }
-  if (latest.size === 0) return;
-  const rows = [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
-  // In SQL rather than the query builder: on the read path, building the statement cost more than running it.
-  for (const part of chunks(rows, 4)) {
-    const values = part.map(({ scope, subject, at }) => sql`(${scope}, ${subject}, ${at}, ${at}, 0)`);
-    await sql`INSERT INTO guard_seen (scope, subject, first_at, last_at, followed_up) VALUES ${sql.join(values)}
-      ON CONFLICT (scope, subject) DO UPDATE SET last_at = CASE WHEN excluded.last_at > guard_seen.last_at THEN excluded.last_at ELSE guard_seen.last_at END`.execute(db);
-  }
+  return [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+}
+
+/** The upsert, in SQL rather than the query builder: on the read path, building it cost more than running it. */
+function upsertStatement(rows: readonly Seen[]) {
+  const values = rows.map(({ scope, subject, at }) => sql`(${scope}, ${subject}, ${at}, ${at}, 0)`);
+  return sql`INSERT INTO guard_seen (scope, subject, first_at, last_at, followed_up) VALUES ${sql.join(values)}
+    ON CONFLICT (scope, subject) DO UPDATE SET last_at = CASE WHEN excluded.last_at > guard_seen.last_at THEN excluded.last_at ELSE guard_seen.last_at END`;
 }
 
 /** Sightings that join the next group commit, with the access events of the reads they count. */
-export const SEEN_WRITER: GroupWriter<Seen> = { name: 'guard_seen', order: 10, write: upsertSeen };
+export const SEEN_WRITER: GroupWriter<Seen> = {
+  name: 'guard_seen',
+  order: 10,
+  write: upsertSeen,
+  statement(seen) {
+    const rows = latestInKeyOrder(seen);
+    return { sql: upsertStatement(rows), parameters: rows.length * 4 };
+  },
+};
 
 /** Several (scope, subject) pairs seen now, in one statement. */
 export async function touchAll(db: Executor, pairs: ReadonlyArray<{ scope: string; subject: string }>, at: string): Promise<void> {

@@ -12,14 +12,16 @@ export class LedgerUnavailableError extends Error {
 
 const COLUMNS = 9;
 
+/** One INSERT of these rows, in SQL rather than the query builder (building it cost more than storing the rows). */
+function insertStatement(rows: readonly EventRow[]) {
+  const values = rows.map((r) => sql`(${r.id}, NULL, ${r.at}, ${r.kind}, ${r.account_id}, ${r.actor_id}, ${r.organisation_id}, ${r.person_id}, ${r.body})`);
+  return sql`INSERT INTO ledger_events (id, seq, at, kind, account_id, actor_id, organisation_id, person_id, body) VALUES ${sql.join(values)}`;
+}
+
 /** Insert rows in the given transaction; a failure of the ledger is a LedgerUnavailableError. */
 async function insertRows(trx: Executor, rows: readonly EventRow[]): Promise<void> {
   try {
-    // In SQL rather than the query builder: group commits insert many rows, and building them cost more than storing them.
-    for (const part of chunks(rows, COLUMNS)) {
-      const values = part.map((r) => sql`(${r.id}, NULL, ${r.at}, ${r.kind}, ${r.account_id}, ${r.actor_id}, ${r.organisation_id}, ${r.person_id}, ${r.body})`);
-      await sql`INSERT INTO ledger_events (id, seq, at, kind, account_id, actor_id, organisation_id, person_id, body) VALUES ${sql.join(values)}`.execute(trx);
-    }
+    for (const part of chunks(rows, COLUMNS)) await insertStatement(part).execute(trx);
   } catch (error) {
     throw new LedgerUnavailableError(error);
   }
@@ -31,6 +33,7 @@ export const EVENTS_WRITER: GroupWriter<EventRow> = {
   // Last: the counters and marks that go with an event are written before it, in the same commit.
   order: 100,
   write: insertRows,
+  statement: (rows) => ({ sql: insertStatement(rows), parameters: rows.length * (COLUMNS - 1) }),
 };
 
 /** Wait for `rows` (and what goes with them) to be durable; any failure is the ledger's. */

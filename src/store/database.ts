@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { Flavour } from './flavour.ts';
+import { registerFlavour } from './group-commit.ts';
 import { initial } from './migrations/0001_initial.ts';
 import { identity } from './migrations/0002_identity.ts';
 import { administration } from './migrations/0003_administration.ts';
@@ -74,6 +75,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
     pool.on('error', () => undefined);
     pool.on('connect', preparingStatements);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    registerFlavour(db, 'postgres');
     return { db, flavour: 'postgres', description: redactUrl(location.url) + (schema ? ` (schema ${schema})` : ''), close: () => db.destroy() };
   }
   if (location.url !== ':memory:') mkdirSync(dirname(location.url), { recursive: true });
@@ -89,11 +91,14 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   // Random UUID keys touch pages all over the indexes: a 64 MiB page cache keeps writes from rereading them.
   sqlite.pragma('cache_size = -65536');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withPreparedStatements(sqlite) }) });
+  registerFlavour(db, 'sqlite');
   return { db, flavour: 'sqlite', description: `SQLite ${location.url}`, close: () => db.destroy() };
 }
 
 /** Named statements per PostgreSQL process at most: texts beyond it (long IN lists, one-off queries) run unnamed. */
 const PG_PREPARED_STATEMENTS = 2_000;
+/** Longer texts are batches of rows (a group commit, an import) whose shape rarely repeats: not named. */
+const PG_PREPARED_TEXT_LENGTH = 2_048;
 const pgStatementNames = new Map<string, string>();
 
 /**
@@ -103,12 +108,14 @@ const pgStatementNames = new Map<string, string>();
  * them, are named; anything else (a cursor, a callback) goes through untouched.
  */
 function preparingStatements(client: pg.PoolClient): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  // The prototype's method, looked up at each call (a test counting statements wraps it).
+  const prototype = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
+  const query = (...args: unknown[]) => prototype.query.apply(client, args);
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     const [text, values] = args;
     if (args.length !== 2 || typeof text !== 'string' || !Array.isArray(values)) return query(...args);
     let name = pgStatementNames.get(text);
-    if (name === undefined && pgStatementNames.size < PG_PREPARED_STATEMENTS) {
+    if (name === undefined && text.length <= PG_PREPARED_TEXT_LENGTH && pgStatementNames.size < PG_PREPARED_STATEMENTS) {
       name = `rempart_${pgStatementNames.size}`;
       pgStatementNames.set(text, name);
     }

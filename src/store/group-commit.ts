@@ -1,3 +1,5 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Flavour } from './flavour.ts';
 import type { Executor } from './transaction.ts';
 
 /**
@@ -8,6 +10,22 @@ export interface GroupWriter<R> {
   readonly name: string;
   readonly order: number;
   write(trx: Executor, rows: R[]): Promise<void>;
+  /**
+   * All the rows as one INSERT statement (without RETURNING), and its number of parameters:
+   * on PostgreSQL a commit whose writers all have one is a single statement (one round trip,
+   * atomic on its own) instead of BEGIN, the inserts and COMMIT.
+   */
+  statement?(rows: R[]): { sql: RawBuilder<unknown>; parameters: number };
+}
+
+/** Below PostgreSQL's 65,535 bound parameters per statement, with room to spare. */
+const SINGLE_STATEMENT_PARAMETERS = 30_000;
+
+const flavours = new WeakMap<Executor, Flavour>();
+
+/** Told by the store when it opens a database: which engine is behind this handle. */
+export function registerFlavour(db: Executor, flavour: Flavour): void {
+  flavours.set(db, flavour);
 }
 
 type Part = readonly [GroupWriter<unknown>, readonly unknown[]];
@@ -60,11 +78,15 @@ export class GroupCommit {
             for (const row of rows) list.push(row);
           }
         }
-        const writers = [...byWriter.entries()].sort(([a], [b]) => a.order - b.order);
+        const writers = [...byWriter.entries()].filter(([, rows]) => rows.length > 0).sort(([a], [b]) => a.order - b.order);
         try {
-          await this.#db.transaction().execute(async (trx) => {
-            for (const [writer, rows] of writers) if (rows.length) await writer.write(trx, rows);
-          });
+          const single = flavours.get(this.#db) === 'postgres' ? singleStatement(writers) : undefined;
+          if (single) await single.execute(this.#db);
+          else {
+            await this.#db.transaction().execute(async (trx) => {
+              for (const [writer, rows] of writers) await writer.write(trx, rows);
+            });
+          }
           for (const waiter of batch) waiter.resolve();
         } catch (error) {
           for (const waiter of batch) waiter.reject(error);
@@ -74,6 +96,25 @@ export class GroupCommit {
       this.#flushing = false;
     }
   }
+}
+
+/**
+ * PostgreSQL: every writer's INSERT as a data-modifying CTE of one statement, which commits on
+ * its own; undefined when a writer has no single statement or the whole is too large.
+ */
+function singleStatement(writers: ReadonlyArray<readonly [GroupWriter<unknown>, unknown[]]>): RawBuilder<unknown> | undefined {
+  const statements: Array<RawBuilder<unknown>> = [];
+  let parameters = 0;
+  for (const [writer, rows] of writers) {
+    const statement = writer.statement?.(rows);
+    if (!statement) return undefined;
+    parameters += statement.parameters;
+    if (parameters > SINGLE_STATEMENT_PARAMETERS) return undefined;
+    statements.push(statement.sql);
+  }
+  if (statements.length === 0) return undefined;
+  const ctes = statements.map((statement, i) => sql`${sql.id(`w${i}`)} AS (${statement} RETURNING 1)`);
+  return sql`WITH ${sql.join(ctes)} SELECT 1`;
 }
 
 const commits = new WeakMap<Executor, GroupCommit>();
