@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
-import { chunks, type Executor, type Flavour } from '../store/index.ts';
+import type { Executor, Flavour } from '../store/index.ts';
 import { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { leafData, parseBody } from './event.ts';
-import { leafHash, verifyConsistency } from './merkle.ts';
+import { appendLeaves, assignSeq, leafHashesOf, newestPending, selectPending, type PendingBound } from './integration.ts';
+import { verifyConsistency } from './merkle.ts';
 import { openNote, parseVerifierKey, signNote, verifierKeyOf, type NoteSigner, type NoteVerifier } from './note.ts';
 import { ensureCurrentLedgerPartitions } from './retention.ts';
 import { lockLedgerState } from './state.ts';
@@ -24,6 +23,20 @@ export interface SignedCheckpoint extends Checkpoint {
 
 const INTEGRATION_BATCH = 5_000;
 
+export interface IntegrateOptions {
+  /** Stop after this many batches even if more is pending (the schedule's tick); unbounded by default. */
+  maxBatches?: number;
+  /** Events per batch (one transaction each); 5,000 by default. */
+  batchSize?: number;
+  onProgress?: (integrated: number) => void;
+}
+
+export interface CheckpointOptions {
+  /** Sign only if the newest checkpoint is at least this old (the fleet's schedule); by default, whenever the tree grew. */
+  minIntervalMs?: number;
+  /** Integrate what is pending first (default); the schedule integrates on its own, in bounded ticks. */
+  integrate?: boolean;
+}
 
 /**
  * The ledger as a transparency log: events recorded by `appendEvent` are integrated into the
@@ -66,33 +79,19 @@ export class Ledger {
     return Number((await this.#db.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
   }
 
-  /** Integrate up to one batch of recorded events into the tree; returns how many. */
-  async integrateBatch(limit = INTEGRATION_BATCH): Promise<number> {
+  /**
+   * Integrate up to one batch of recorded events into the tree; returns how many. With a bound,
+   * only events at or before it in the order (at, id) are taken.
+   */
+  async integrateBatch(limit = INTEGRATION_BATCH, bound?: PendingBound): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
       const size = (await lockLedgerState(trx)).size;
-      // SQLite's planner, without statistics, drives `seq IS NULL` through ledger_events_by_seq and
-      // sorts every pending event for each batch: name the partial index that is already in order.
-      const pending =
-        this.flavour === 'sqlite'
-          ? (await sql<{ id: string; at: string; body: string }>`SELECT id, at, body FROM ledger_events INDEXED BY ledger_events_pending WHERE seq IS NULL ORDER BY at, id LIMIT ${limit}`.execute(trx)).rows
-          : await trx.selectFrom('ledger_events').select(['id', 'at', 'body']).where('seq', 'is', null).orderBy('at').orderBy('id').limit(limit).execute();
+      const pending = await selectPending(trx, this.flavour, limit, bound);
       if (pending.length === 0) return 0;
-      const tree = new StoredTree(trx);
-      const treeSize = await tree.size();
+      const treeSize = await new StoredTree(trx).size();
       if (treeSize !== size) throw new LedgerIntegrityError(`the tree holds ${treeSize} leaves but the log says ${size}`);
-      const newSize = await tree.append(pending.map((row) => leafHash(leafData(parseBody(row.body)))));
-      for (const part of chunks(
-        pending.map((row, i) => [row.id, row.at, size + i] as const),
-        3,
-      )) {
-        const values = sql.join(part.map(([id, at, seq]) => sql`(${id}, ${at}, ${String(seq)})`));
-        // `+seq`: SQLite would otherwise scan every pending event through ledger_events_by_seq for
-        // each row of VALUES (quadratic in the backlog); the unary plus leaves it the primary key.
-        // PostgreSQL joins on its primary key either way.
-        await sql`UPDATE ledger_events SET seq = v.seq
-          FROM (SELECT column1 AS id, column2 AS at, CAST(column3 AS bigint) AS seq FROM (VALUES ${values}) AS t) AS v
-          WHERE ledger_events.id = v.id AND ledger_events.at = v.at AND +ledger_events.seq IS NULL`.execute(trx);
-      }
+      const newSize = await appendLeaves(trx, this.flavour, size, leafHashesOf(pending));
+      await assignSeq(trx, this.flavour, pending, size);
       await trx.updateTable('ledger_state').set({ size: newSize }).where('id', '=', 1).execute();
       return pending.length;
     });
@@ -103,12 +102,22 @@ export class Ledger {
     return ensureCurrentLedgerPartitions(this.#db, this.flavour, now);
   }
 
-  /** Integrate everything recorded so far; `onProgress` hears the running count. */
-  async integrate(onProgress?: (integrated: number) => void): Promise<number> {
+  /**
+   * Integrate what is pending now: every event recorded before the call, in batches, but not
+   * those recorded meanwhile (they wait for the next call), so that it ends under a steady
+   * stream of appends. `maxBatches` bounds it further (the schedule's tick); `onProgress` hears
+   * the running count. Returns how many were integrated.
+   */
+  async integrate(options: IntegrateOptions | ((integrated: number) => void) = {}): Promise<number> {
+    const { maxBatches = Number.POSITIVE_INFINITY, batchSize = INTEGRATION_BATCH, onProgress } = typeof options === 'function' ? { onProgress: options } : options;
+    const bound = await newestPending(this.#db, this.flavour);
+    if (!bound) return 0;
     let total = 0;
-    for (let n = await this.integrateBatch(); n > 0; n = await this.integrateBatch()) {
+    for (let batches = 0; batches < maxBatches; batches++) {
+      const n = await this.integrateBatch(batchSize, bound);
       total += n;
-      onProgress?.(total);
+      if (n > 0) onProgress?.(total);
+      if (n < batchSize) break;
     }
     return total;
   }
@@ -138,13 +147,31 @@ export class Ledger {
    * Integrate what is pending and sign a checkpoint of the whole tree, unless the newest one
    * already covers it. Before signing, the new tree must prove itself an extension of the last
    * signed one: the log never signs two checkpoints that disagree about the past.
+   *
+   * Called as is (the CLI, the desk's « signer maintenant », a journal page, tests) it signs
+   * whenever the tree grew. The schedule passes `minIntervalMs`: then, under the ledger_state
+   * row lock, nothing is signed while the newest checkpoint is younger than that — as Tessera's
+   * `published_at` — so N server processes ticking together sign one checkpoint per interval,
+   * not N. (A checkpoint dated further than the interval from `now`, in either direction — a
+   * simulated clock — does not hold signing back.)
    */
-  async checkpoint(now: Date = new Date()): Promise<SignedCheckpoint | undefined> {
-    await this.integrate();
+  async checkpoint(now: Date = new Date(), options: CheckpointOptions = {}): Promise<SignedCheckpoint | undefined> {
+    const { minIntervalMs, integrate = true } = options;
+    const fresh = (last: SignedCheckpoint | undefined) => minIntervalMs !== undefined && last !== undefined && Math.abs(now.getTime() - Date.parse(last.at)) < minIntervalMs;
+    // Without the lock first: most ticks of a fleet end here (signed lately, or nothing new), without queueing for the row.
+    if (minIntervalMs !== undefined) {
+      const last = await this.latestCheckpoint();
+      if (fresh(last)) return last;
+      if (!integrate) {
+        const size = await this.size();
+        if (size === 0 || (last && Number(last.size) === size)) return last;
+      }
+    }
+    if (integrate) await this.integrate();
     return this.#db.transaction().execute(async (trx) => {
       const size = (await lockLedgerState(trx)).size;
       const last = await this.latestCheckpoint(trx);
-      if (size === 0 || (last && Number(last.size) === size)) return last;
+      if (size === 0 || (last && Number(last.size) === size) || fresh(last)) return last;
       const tree = new StoredTree(trx);
       const root = await tree.root(size);
       if (last) {

@@ -3,34 +3,52 @@ import type { Ledger } from './log.ts';
 export interface LedgerSchedule {
   /** How often recorded events are integrated into the tree (milliseconds). */
   integrateEveryMs: number;
-  /** How often a checkpoint is signed when the tree has grown (milliseconds). */
+  /** How often a checkpoint is signed when the tree has grown (milliseconds), by the whole fleet together. */
   checkpointEveryMs: number;
+  /** At most this many batches (of 5,000 events) integrated per tick; the rest waits for the next one. Default 4. */
+  maxBatchesPerTick?: number;
   onError: (error: unknown) => void;
 }
 
+/** Partitions are looked after on this cadence (they are needed a month ahead: no hurry). */
+const PARTITIONS_EVERY_MS = 60 * 60_000;
+
 /**
- * The server's background work on the ledger: integrate often (journal proofs stay fresh),
- * sign a checkpoint on a short interval when there is something new. Runs one at a time; a
- * failure is reported and retried at the next tick, never thrown into the process.
+ * The server's background work on the ledger, one tick at a time (a tick still running when the
+ * next is due makes that one skip, so ticks never pile up under load):
+ *
+ * - integrate a bounded amount (at most what was pending when the tick started, and at most
+ *   `maxBatchesPerTick` batches): under a steady stream of appends a tick still ends, and what
+ *   is left waits for the next tick, instead of one tick integrating for ever;
+ * - sign a checkpoint when the newest one is at least `checkpointEveryMs` old, decided under the
+ *   ledger_state row lock: N processes on one store sign one checkpoint per interval between
+ *   them, not N (Ledger.checkpoint's `minIntervalMs`).
+ *
+ * A failure is reported and retried at the next tick, never thrown into the process.
  */
 export function startLedgerSchedule(ledger: Ledger, schedule: LedgerSchedule): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  let lastCheckpoint = Date.now();
+  let running: Promise<void> | undefined;
+  let lastPartitions = 0;
   let stopped = false;
-  const tick = () => {
-    running = running.then(async () => {
+  const maxBatches = schedule.maxBatchesPerTick ?? 4;
+  const work = async () => {
+    try {
+      await ledger.integrate({ maxBatches });
       if (stopped) return;
-      try {
-        if (Date.now() - lastCheckpoint >= schedule.checkpointEveryMs) {
-          lastCheckpoint = Date.now();
-          await ledger.ensurePartitions();
-          await ledger.checkpoint();
-        } else {
-          await ledger.integrate();
-        }
-      } catch (error) {
-        schedule.onError(error);
+      const now = new Date();
+      if (now.getTime() - lastPartitions >= PARTITIONS_EVERY_MS) {
+        await ledger.ensurePartitions(now);
+        lastPartitions = now.getTime();
       }
+      await ledger.checkpoint(now, { minIntervalMs: schedule.checkpointEveryMs, integrate: false });
+    } catch (error) {
+      schedule.onError(error);
+    }
+  };
+  const tick = () => {
+    if (stopped || running) return;
+    running = work().finally(() => {
+      running = undefined;
     });
   };
   const timer = setInterval(tick, Math.min(schedule.integrateEveryMs, schedule.checkpointEveryMs));
