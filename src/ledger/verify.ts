@@ -38,7 +38,11 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Positions per page (16,384 by default). */
   batchSize?: number;
-  /** Hashing threads; by default none below 150,000 events, else one per core (at most 4). */
+  /**
+   * Hashing threads; by default none below 150,000 events or on fewer than 4 cores (measured on 2:
+   * the thread that reads the pages and the hashing threads compete, and one thread is faster),
+   * else one per core but the reader's (at most 4).
+   */
   workers?: number;
   maxFindings?: number;
   onProgress?: (done: number, total: number) => void;
@@ -309,7 +313,8 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
     }
   };
 
-  const threads = options.workers ?? (end >= WORKERS_FROM ? Math.min(4, availableParallelism()) : 0);
+  const cores = availableParallelism();
+  const threads = options.workers ?? (end >= WORKERS_FROM && cores >= 4 ? Math.min(4, cores - 1) : 0);
   const hasher = threads > 0 ? workerHasher(threads) : inlineHasher();
   try {
     // Up to one page per thread being hashed, plus the one being read. Reads are not awaited one
