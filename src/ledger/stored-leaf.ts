@@ -131,6 +131,11 @@ let backslashText = '';
 let backslashFrom = 0;
 let backslashAt = -1;
 
+/** (A plain function, not a closure made at each scan: the loader names every closure it makes.) */
+function findBackslash(text: string, from: number, inPage: boolean): number {
+  return inPage ? nextBackslash(text, from) : text.indexOf('\\', from);
+}
+
 function nextBackslash(text: string, from: number): number {
   if (text !== backslashText || from < backslashFrom || (backslashAt >= 0 && backslashAt < from)) {
     backslashText = text;
@@ -154,8 +159,7 @@ export function scanCanonical(text: string, spans: Int32Array, from = 0, to = te
   if (!checked && RAW_CONTROL_OR_SURROGATE.test(from === 0 && to === text.length ? text : text.slice(from, to))) return false;
   // In a page, the next backslash is looked for once for all the bodies; in a text of its own, simply.
   const inPage = from !== 0 || to !== text.length;
-  const findBackslash = (at: number) => (inPage ? nextBackslash(text, at) : text.indexOf('\\', at));
-  let backslash = findBackslash(from);
+  let backslash = findBackslash(text, from, inPage);
   /** Whether the value just read was a string with an escape in it. */
   let escaped = false;
   let depth = 0;
@@ -171,13 +175,13 @@ export function scanCanonical(text: string, spans: Int32Array, from = 0, to = te
       if (c === 0x22) {
         const close = text.indexOf('"', i + 1);
         if (close < 0) return false;
-        if (backslash >= 0 && backslash < i) backslash = findBackslash(i);
+        if (backslash >= 0 && backslash < i) backslash = findBackslash(text, i, inPage);
         escaped = !(backslash < 0 || backslash > close);
         if (!escaped) i = close + 1;
         else {
           i = escapedStringEnd(text, i);
           if (i < 0) return false;
-          backslash = findBackslash(i);
+          backslash = findBackslash(text, i, inPage);
         }
         state = AFTER;
       } else if (c === 0x7b || c === 0x5b) {
@@ -221,7 +225,7 @@ export function scanCanonical(text: string, spans: Int32Array, from = 0, to = te
       if (keyEnd < 0) return false;
       // A key with an escape would have to be compared decoded: left to the slow way.
       if (backslash >= 0 && backslash < keyEnd) {
-        if (backslash < keyStart) backslash = findBackslash(keyStart);
+        if (backslash < keyStart) backslash = findBackslash(text, keyStart, inPage);
         if (backslash >= 0 && backslash < keyEnd) return false;
       }
       // Keys strictly increasing by UTF-16 code units: sorted, and no duplicate.
