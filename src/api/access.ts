@@ -5,8 +5,8 @@ import { DENIAL_REASONS, type AccessDecision, type DenialReason } from '../polic
 import type { PersonRecord, PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
-import { appendEvent, type EventInput } from '../ledger/index.ts';
-import type { AccessPipeline, Caller } from '../access/index.ts';
+import { appendEvent } from '../ledger/index.ts';
+import { grantEvent, type AccessPipeline, type Caller } from '../access/index.ts';
 import type { Admission, Guard, GuardedActor, GuardRefusal } from '../guard/index.ts';
 import { networkOf } from '../identity/index.ts';
 
@@ -126,7 +126,7 @@ export async function admitted(
     const decided = decisions[i]!;
     const classes = held ? decided.classes.filter((c) => held.get(personId)!.has(c)) : [...decided.classes];
     disclosed.set(personId, classes);
-    return { kind: 'access_granted' as const, input: grantInput(request, { ...decided, classes }, { operation, personId }) };
+    return { kind: 'access_granted' as const, input: grantEvent({ guarded: actor }, decided, personId, operation, classes) };
   });
   const admission = await request.server.guard.admitRead(
     { actor, network: networkOf(request.ip), purpose: decision.purpose, dailyCeiling: decision.obligations.dailyCeiling, followUpExpected: decision.obligations.followUpExpected, personIds },
@@ -204,19 +204,6 @@ export async function refusedByGuard(
   });
   void reply.status(admission.reason === 'session_moved' ? 401 : 403).send({ error: admission.reason, message: GUARD_MESSAGES[admission.reason], requestId: request.id });
   return true;
-}
-
-/** The access event of a grant (classes, purpose, case, person), as recorded before any value leaves. */
-function grantInput(request: FastifyRequest, decision: Extract<AccessDecision, { allowed: true }>, context: AccessContext & { personId: string }): EventInput {
-  return {
-    actorId: actingActorId(request),
-    personId: context.personId,
-    purpose: decision.purpose,
-    caseReference: decision.caseReference,
-    operation: context.operation,
-    classes: decision.classes,
-    details: { agreement: `${decision.agreement.reference}@${decision.agreement.version}`, breakGlass: decision.breakGlassId ?? null },
-  };
 }
 
 /** The declared purpose and case reference, or a 422 naming the missing header (recorded as a refusal). */

@@ -1,3 +1,4 @@
+import type { LedgerEventsTable } from '../store/index.ts';
 import { hash } from 'node:crypto';
 import { leafData, parseBody, type EventBody } from './event.ts';
 import { HASH_BYTES, leafHash, nodeHash } from './merkle.ts';
@@ -286,15 +287,7 @@ export function storedLeafHash(text: string): Buffer {
 }
 
 /** The lookup columns a stored event row copies from its body (`eventRow`). */
-export interface EventColumns {
-  id: string;
-  at: string;
-  kind: string;
-  account_id: string | null;
-  actor_id: string | null;
-  organisation_id: string | null;
-  person_id: string | null;
-}
+export type EventColumns = Pick<LedgerEventsTable, 'id' | 'at' | 'kind' | 'account_id' | 'actor_id' | 'organisation_id' | 'person_id'>;
 
 /** The row's columns say what its body says (the check `ledger verify` makes on every event). */
 export function columnsAgree(row: EventColumns, body: EventBody): boolean {
