@@ -261,6 +261,40 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     }
   });
 
+  it('holds the ceiling exactly when two actors of the organisation read new persons at once through two servers (no organisation-wide lock on re-reads, but one for what moves the ceiling)', async () => {
+    nextDay();
+    const agreement = await db().selectFrom('agreements').select(['id', 'purposes']).where('organisation_id', '=', orgs.training!).executeTakeFirstOrThrow();
+    const purposes = JSON.parse(agreement.purposes) as Array<{ dailyCeiling: number }>;
+    await db().updateTable('agreements').set({ purposes: JSON.stringify(purposes.map((p) => ({ ...p, dailyCeiling: 5 }))) }).where('id', '=', agreement.id).execute();
+    const other = await server.env.open({ clock });
+    const { buildServer } = await import('../../src/api/index.ts');
+    const { capturingLogger } = await import('../helpers/logs.ts');
+    const otherApp = await buildServer(other, capturingLogger().logger);
+    try {
+      const [a, b] = [await staff('training', 'partner_staff'), await staff('training', 'partner_staff')];
+      const persons = await realPersons(10, 106);
+      assert.equal(persons.length, 10);
+      await refer(persons, 'training');
+      const via = (target: FastifyInstance, who: Staff, personId: string) =>
+        target.inject({
+          method: 'GET',
+          url: `/api/staff/persons/${personId}?classes=identity`,
+          remoteAddress: who.client.remoteAddress,
+          headers: { ...who.client.headers, cookie: who.session.cookie, 'x-csrf-token': who.session.csrf, 'rempart-purpose': 'entree_formation', 'rempart-case-reference': 'DOSSIER-2026-0042' },
+        });
+      const results = await Promise.all(persons.map((p, i) => via(i % 2 ? app : otherApp, i % 4 < 2 ? a! : b!, p)));
+      const ok = results.filter((r) => r.statusCode === 200).length;
+      assert.equal(ok, 5, `exactly the ceiling (5) of ten new persons got through, got ${ok}: ${results.map((r) => r.statusCode).join(',')}`);
+      assert.ok(results.filter((r) => r.statusCode !== 200).every((r) => r.json().error === 'guard_limit_reached'));
+      const granted = await db().selectFrom('ledger_events').select('person_id').distinct().where('actor_id', 'in', [a!.actorId, b!.actorId]).where('kind', '=', 'access_granted').execute();
+      assert.equal(granted.length, 5, 'five persons recorded, none beyond the ceiling');
+    } finally {
+      await otherApp.close();
+      await other.close();
+      await db().updateTable('agreements').set({ purposes: agreement.purposes }).where('id', '=', agreement.id).execute();
+    }
+  });
+
   it('contains a sequential sweep of identifiers, and keeps no identifier searched', async () => {
     nextDay();
     const sweeper = await staff('departement', 'partner_staff');
