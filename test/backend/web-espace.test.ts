@@ -141,6 +141,8 @@ describe(`web application: the job seeker's space in a real browser (${BACKEND})
     await others.first().getByRole('button', { name: 'Déconnecter' }).click();
     await page.getByText('Session déconnectée.').waitFor();
     assert.equal((await open()).length, 1, 'the other session is closed on the server');
+    // The list reloads after the answer: wait for the line to go, never sample it once.
+    await others.first().waitFor({ state: 'detached' });
     assert.equal(await others.count(), 0);
 
     await otherDevice(11);
