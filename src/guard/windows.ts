@@ -85,7 +85,7 @@ function upsertStatement(rows: readonly Seen[]) {
 export const SEEN_WRITER: GroupWriter<Seen> = {
   name: 'guard_seen',
   order: 10,
-  write: upsertSeen,
+  statements: (seen) => chunks(latestInKeyOrder(seen), 4).map(upsertStatement),
   statement(seen) {
     const rows = latestInKeyOrder(seen);
     return { sql: upsertStatement(rows), parameters: rows.length * 4 };

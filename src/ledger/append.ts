@@ -32,7 +32,7 @@ export const EVENTS_WRITER: GroupWriter<EventRow> = {
   name: 'ledger_events',
   // Last: the counters and marks that go with an event are written before it, in the same commit.
   order: 100,
-  write: insertRows,
+  statements: (rows) => chunks(rows, COLUMNS).map(insertStatement),
   statement: (rows) => ({ sql: insertStatement(rows), parameters: rows.length * (COLUMNS - 1) }),
 };
 

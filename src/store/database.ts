@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type Migration, type MigrationProvider, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { Flavour } from './flavour.ts';
 import { registerFlavour } from './group-commit.ts';
+import { applySqliteSettings } from './sqlite-settings.ts';
+import { SqliteWriterThread } from './sqlite-writer.ts';
 import { initial } from './migrations/0001_initial.ts';
 import { identity } from './migrations/0002_identity.ts';
 import { administration } from './migrations/0003_administration.ts';
@@ -80,19 +82,47 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   }
   if (location.url !== ':memory:') mkdirSync(dirname(location.url), { recursive: true });
   const sqlite = new SqliteDatabase(location.url);
-  sqlite.pragma('journal_mode = WAL');
-  // FULL: a committed ledger event survives a power cut, not only a crash of the process; group
-  // commit keeps that from costing one fsync per request.
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  // Erased persons' wrapped keys must not linger in free pages of the file.
-  sqlite.pragma('secure_delete = ON');
-  // Random UUID keys touch pages all over the indexes: a 64 MiB page cache keeps writes from rereading them.
-  sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withPreparedStatements(sqlite) }) });
-  registerFlavour(db, 'sqlite');
-  return { db, flavour: 'sqlite', description: `SQLite ${location.url}`, close: () => db.destroy() };
+  applySqliteSettings(sqlite, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS });
+  // A file has a writer thread for group commits; an in-memory database is one connection's only.
+  const writerThread = location.url === ':memory:' ? undefined : new SqliteWriterThread(location.url, { busyTimeoutMs: SQLITE_WRITER_BUSY_TIMEOUT_MS });
+  const db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: withPreparedStatements(sqlite) }) });
+  registerFlavour(db, 'sqlite', writerThread);
+  return {
+    db,
+    flavour: 'sqlite',
+    description: `SQLite ${location.url}`,
+    close: async () => {
+      await writerThread?.close();
+      await db.destroy();
+    },
+  };
+}
+
+/** How long the request thread waits for the writer thread's lock (a commit takes about a millisecond). */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/** The writer thread waits longer: a long transaction of the request thread (a migration, an import batch) delays reads, it does not fail them. */
+const SQLITE_WRITER_BUSY_TIMEOUT_MS = 30_000;
+
+/**
+ * Transactions of the request thread begin IMMEDIATE, taking the write lock at BEGIN: with a
+ * second connection (the writer thread) committing at any moment, a DEFERRED transaction that
+ * read first could not upgrade to a write (SQLITE_BUSY_SNAPSHOT) and would fail outright.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
 }
 
 /** Named statements per PostgreSQL process at most: texts beyond it (long IN lists, one-off queries) run unnamed. */

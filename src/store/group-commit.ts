@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Flavour } from './flavour.ts';
+import type { SqliteWriterThread } from './sqlite-writer.ts';
 import type { Executor } from './transaction.ts';
 
 /**
@@ -9,7 +10,8 @@ import type { Executor } from './transaction.ts';
 export interface GroupWriter<R> {
   readonly name: string;
   readonly order: number;
-  write(trx: Executor, rows: R[]): Promise<void>;
+  /** The statements that write these rows, in order (each under the engines' parameter limits). */
+  statements(rows: R[]): Array<RawBuilder<unknown>>;
   /**
    * All the rows as one INSERT statement (without RETURNING), and its number of parameters:
    * on PostgreSQL a commit whose writers all have one is a single statement (one round trip,
@@ -22,10 +24,15 @@ export interface GroupWriter<R> {
 const SINGLE_STATEMENT_PARAMETERS = 30_000;
 
 const flavours = new WeakMap<Executor, Flavour>();
+const writerThreads = new WeakMap<Executor, SqliteWriterThread>();
 
-/** Told by the store when it opens a database: which engine is behind this handle. */
-export function registerFlavour(db: Executor, flavour: Flavour): void {
+/**
+ * Told by the store when it opens a database: which engine is behind this handle, and on a
+ * SQLite file the thread where its group commits run.
+ */
+export function registerFlavour(db: Executor, flavour: Flavour, writerThread?: SqliteWriterThread): void {
   flavours.set(db, flavour);
+  if (writerThread) writerThreads.set(db, writerThread);
 }
 
 type Part = readonly [GroupWriter<unknown>, readonly unknown[]];
@@ -49,6 +56,8 @@ export class GroupCommit {
   readonly #db: Executor;
   #queue: Waiter[] = [];
   #flushing = false;
+  /** Commits made so far (a test counts them: on a writer thread their statements are not seen here). */
+  commits = 0;
 
   constructor(db: Executor) {
     this.#db = db;
@@ -81,12 +90,17 @@ export class GroupCommit {
         const writers = [...byWriter.entries()].filter(([, rows]) => rows.length > 0).sort(([a], [b]) => a.order - b.order);
         try {
           const single = flavours.get(this.#db) === 'postgres' ? singleStatement(writers) : undefined;
+          const thread = writerThreads.get(this.#db);
           if (single) await single.execute(this.#db);
-          else {
+          else if (thread) {
+            const statements = writers.flatMap(([writer, rows]) => writer.statements(rows)).map((s) => s.compile(this.#db));
+            await thread.run(statements.map((q) => ({ sql: q.sql, parameters: q.parameters })));
+          } else {
             await this.#db.transaction().execute(async (trx) => {
-              for (const [writer, rows] of writers) await writer.write(trx, rows);
+              for (const [writer, rows] of writers) for (const statement of writer.statements(rows)) await statement.execute(trx);
             });
           }
+          this.commits++;
           for (const waiter of batch) waiter.resolve();
         } catch (error) {
           for (const waiter of batch) waiter.reject(error);
