@@ -32,7 +32,7 @@ import type { FieldClass } from '../src/domain/index.ts';
 import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS } from '../src/guard/profiles.ts';
 import type { Runtime } from '../src/runtime/index.ts';
 import { NETWORK } from '../src/seed/index.ts';
-import type { Schema } from '../src/store/index.ts';
+import { groupCommitOf, type Schema } from '../src/store/index.ts';
 import { PG_URL, testEnvironment, type TestEnvironment } from '../test/helpers/backend.ts';
 import { signIn } from '../test/helpers/sign-in.ts';
 import { driverSettings } from './http-driver.ts';
@@ -77,6 +77,10 @@ interface Load {
   errors: number;
   timeouts: number;
   statuses: Record<string, number>;
+  /** CPU time (user + system, all threads) the server process spent per 2xx answer, in ms; NaN where /proc is missing. */
+  cpuPerAnswer: number;
+  /** The same for this process, where autocannon runs. */
+  driverCpuPerAnswer: number;
   /** The first non-200 answers (status and start of the body). */
   samples: string[];
 }
@@ -85,6 +89,7 @@ type Next = () => { path: string; headers: Record<string, string> };
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => n.toFixed(n < 10 ? 2 : 1);
+const cpuMs = (n: number) => (Number.isNaN(n) ? '—' : n.toFixed(3));
 const ratio = (n: number) => `${n.toFixed(n < 0.1 ? 3 : 2)}×`;
 
 // ---------------------------------------------------------------------------------------------
@@ -205,8 +210,25 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** `connections` connections for `seconds`, each request the next of `next`; counts every status. */
-async function load(origin: string, connections: number, seconds: number, next: Next): Promise<Load> {
+/** CPU time (user + system, every thread) a process has used so far, in ms, from Linux's /proc; NaN elsewhere. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (in parentheses, which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** Linux's USER_HZ, as /proc counts it. */
+const CLOCK_TICKS = 100;
+
+/** `connections` connections for `seconds` against `server`, each request the next of `next`; counts every status and the CPU it took. */
+async function load(server: Child, connections: number, seconds: number, next: Next): Promise<Load> {
+  const origin = server.origin;
+  const cpuBefore = processCpuMs(server.process.pid);
+  const driverBefore = process.cpuUsage();
   const samples: string[] = [];
   // autocannon's own histogram keeps whole milliseconds: the plain server's answers take less.
   const latencies: number[] = [];
@@ -234,6 +256,8 @@ async function load(origin: string, connections: number, seconds: number, next: 
     seconds,
     (_status, time) => latencies.push(time),
   );
+  const cpu = processCpuMs(server.process.pid) - cpuBefore;
+  const driver = process.cpuUsage(driverBefore);
   latencies.sort((a, b) => a - b);
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = stat.count ?? 0;
@@ -246,6 +270,8 @@ async function load(origin: string, connections: number, seconds: number, next: 
     errors: result.errors,
     timeouts: result.timeouts,
     statuses,
+    cpuPerAnswer: cpu / Math.max(1, result['2xx']),
+    driverCpuPerAnswer: (driver.user + driver.system) / 1000 / Math.max(1, result['2xx']),
     samples,
   };
 }
@@ -456,6 +482,8 @@ function hookPostgres(rec: Recorder): () => void {
 
 interface RoundTrips {
   statements: string[];
+  /** Group commits the read waited for (on SQLite they run on the writer thread, unseen by the statement hook). */
+  groupCommits: number;
   after: string[];
   checkouts: number | undefined;
 }
@@ -478,14 +506,16 @@ async function countRoundTrips(runtime: Runtime, c: Counsellor, index: number): 
     };
     await read();
     await read();
+    const commitsBefore = groupCommitOf(runtime.database.db).commits;
     rec.on = true;
     await read();
+    const groupCommits = groupCommitOf(runtime.database.db).commits - commitsBefore;
     const statements = rec.statements.splice(0);
     const checkouts = rec.checkouts;
     // Anything the read left running (a group commit, an alert) shows up here.
     await sleep(300);
     rec.on = false;
-    return { statements, after: rec.statements.splice(0), checkouts: postgres ? checkouts : undefined };
+    return { statements, groupCommits, after: rec.statements.splice(0), checkouts: postgres ? checkouts : undefined };
   } finally {
     unhook();
     await app.close();
@@ -574,16 +604,31 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn): Promise<
     const rows: Array<Array<string | number>> = [];
     const points: Array<{ c: number; guarded: Load; clear: Load }> = [];
     for (const c of CONCURRENCY) {
-      reportProblems(`protected warm-up, ${c} connections`, await load(rempart.origin, c, WARMUP, protectedCycle(counsellors, indexOf)));
-      const guarded = await load(rempart.origin, c, SECONDS, protectedCycle(counsellors, indexOf));
-      reportProblems(`plain warm-up, ${c} connections`, await load(plain.origin, c, WARMUP, plainCycle(counsellors)));
-      const clear = await load(plain.origin, c, SECONDS, plainCycle(counsellors));
+      reportProblems(`protected warm-up, ${c} connections`, await load(rempart, c, WARMUP, protectedCycle(counsellors, indexOf)));
+      const guarded = await load(rempart, c, SECONDS, protectedCycle(counsellors, indexOf));
+      reportProblems(`plain warm-up, ${c} connections`, await load(plain, c, WARMUP, plainCycle(counsellors)));
+      const clear = await load(plain, c, SECONDS, plainCycle(counsellors));
       points.push({ c, guarded, clear });
-      rows.push([String(c), guarded.rps, ms(guarded.p50), ms(guarded.p99), clear.rps, ms(clear.p50), ms(clear.p99), ratio(guarded.rps / clear.rps), ratio(guarded.p99 / clear.p99), problems(guarded), problems(clear)]);
+      rows.push([
+        String(c),
+        guarded.rps,
+        ms(guarded.p50),
+        ms(guarded.p99),
+        clear.rps,
+        ms(clear.p50),
+        ms(clear.p99),
+        ratio(guarded.rps / clear.rps),
+        ratio(guarded.p99 / clear.p99),
+        cpuMs(guarded.cpuPerAnswer),
+        cpuMs(clear.cpuPerAnswer),
+        `${cpuMs(guarded.driverCpuPerAnswer)} / ${cpuMs(clear.driverCpuPerAnswer)}`,
+        problems(guarded),
+        problems(clear),
+      ]);
     }
     table(
       `${name}: GET /api/staff/persons/:id (Rempart, one process) vs GET /persons/:id (plain Fastify + Kysely, same database, clear), over HTTP on the loopback, ${SECONDS} s per point after ${WARMUP} s of warm-up, 2xx/s and ms`,
-      ['connections', 'protected/s', 'p50', 'p99', 'plain/s', 'p50', 'p99', 'throughput prot./plain', 'p99 prot./plain', 'prot. non-2xx/err/timeouts', 'plain non-2xx/err/timeouts'],
+      ['connections', 'protected/s', 'p50', 'p99', 'plain/s', 'p50', 'p99', 'throughput prot./plain', 'p99 prot./plain', 'CPU ms/read prot.', 'CPU ms/read plain', 'autocannon CPU ms prot./plain', 'prot. non-2xx/err/timeouts', 'plain non-2xx/err/timeouts'],
       rows,
     );
     for (const p of points) {
@@ -601,10 +646,10 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn): Promise<
       const one = points.find((p) => p.c === 32)!.guarded;
       const even = counsellors.filter((_, i) => i % 2 === 0);
       const odd = counsellors.filter((_, i) => i % 2 === 1);
-      const both = () => Promise.all([load(rempart.origin, 16, SECONDS, protectedCycle(even, indexOf)), load(second.origin, 16, SECONDS, protectedCycle(odd, indexOf))]);
+      const both = () => Promise.all([load(rempart, 16, SECONDS, protectedCycle(even, indexOf)), load(second, 16, SECONDS, protectedCycle(odd, indexOf))]);
       // The second process is fresh: warmed alone first, then both together.
-      reportProblems('second process, warm-up alone', await load(second.origin, 16, WARMUP, protectedCycle(odd, indexOf)));
-      const warm = await Promise.all([load(rempart.origin, 16, WARMUP, protectedCycle(even, indexOf)), load(second.origin, 16, WARMUP, protectedCycle(odd, indexOf))]);
+      reportProblems('second process, warm-up alone', await load(second, 16, WARMUP, protectedCycle(odd, indexOf)));
+      const warm = await Promise.all([load(rempart, 16, WARMUP, protectedCycle(even, indexOf)), load(second, 16, WARMUP, protectedCycle(odd, indexOf))]);
       warm.forEach((w, i) => reportProblems(`two processes, warm-up of the ${i === 0 ? 'first' : 'second'}`, w));
       const [a, b] = await both();
       const total = a.rps + b.rps;
@@ -629,7 +674,8 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn): Promise<
       `\n${name}: one steady-state GET /api/staff/persons/:id (in-process, same runtime, after two reads of the same person by the same counsellor): ` +
         `${trips.statements.length} SQL statements until the response was sent` +
         (trips.checkouts !== undefined ? `, ${trips.checkouts} pool checkout${trips.checkouts === 1 ? '' : 's'}` : '') +
-        `; ${trips.after.length} more within 300 ms after it.`,
+        `; ${trips.after.length} more within 300 ms after it` +
+        (kind === 'sqlite' ? `; and ${trips.groupCommits} group commit${trips.groupCommits === 1 ? '' : 's'} on the writer thread (BEGIN IMMEDIATE, the counters, the event, COMMIT), shared with concurrent reads.` : '.'),
     );
     for (const [i, s] of trips.statements.entries()) console.log(`  ${String(i + 1).padStart(2)}. ${clip(s)}`);
     for (const [i, s] of trips.after.entries()) console.log(`  after ${i + 1}. ${clip(s)}`);
