@@ -18,5 +18,17 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 2000,
   },
-  server: { proxy: { '/api': 'http://127.0.0.1:3000' } },
+  server: {
+    proxy: {
+      '/api': {
+        target: 'http://127.0.0.1:3000',
+        // The dev server stands in for Rempart's own origin: the API refuses writes that name another.
+        configure: (proxy) =>
+          proxy.on('proxyReq', (request) => {
+            request.removeHeader('origin');
+            request.removeHeader('referer');
+          }),
+      },
+    },
+  },
 });

@@ -24,6 +24,7 @@ import { staffRoutes } from './staff/index.ts';
 import { healthRoutes } from './system/health.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerEventContext } from './event-context.ts';
+import { registerOriginCheck } from './origin.ts';
 import { guardRoutes } from './security/guard.ts';
 import { exportRoutes } from './security/exports.ts';
 import { incidentRoutes } from './security/incidents.ts';
@@ -66,6 +67,7 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
   });
 
   await registerSecurityHeaders(app);
+  registerOriginCheck(app, runtime.database.db, runtime.config.publicUrl);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

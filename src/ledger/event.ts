@@ -13,6 +13,7 @@ export const EVENT_KINDS = [
   'session_revoked',
   'session_rejected',
   'step_up_required',
+  'cross_origin_refused',
   // accounts and factors
   'account_created',
   'account_disabled',
