@@ -5,7 +5,9 @@ export type SearchCriterion =
   | { kind: 'nir'; value: string }
   | { kind: 'france_travail_id'; value: string }
   | { kind: 'name_birth'; lastName: string; firstName: string; birthDate: string }
-  | { kind: 'email'; value: string };
+  | { kind: 'email'; value: string }
+  /** A caller check by the person's id: ids are random, they have no neighbourhood. */
+  | { kind: 'person_id'; value: string };
 
 /** What the guard keeps of a search: a keyed digest of its neighbourhood and, for names, a coarse rank. */
 export interface SearchShape {
@@ -30,6 +32,7 @@ export function searchShape(key: Buffer, criterion: SearchCriterion): SearchShap
   const digest = (text: string) => createHmac('sha256', key).update(text).digest('base64url').slice(0, 22);
   switch (criterion.kind) {
     case 'email':
+    case 'person_id':
       return { bucket: null, rank: null };
     case 'nir': {
       const digits = criterion.value.replace(/\s/g, '').toUpperCase();

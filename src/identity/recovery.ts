@@ -14,6 +14,8 @@ import { appendEvent } from '../ledger/index.ts';
 const RECOVERY_CODE_TTL_SECONDS = 15 * 60;
 /** Codes an account can be sent per hour: enough for a lost message, too few to flood a phone. */
 const RECOVERY_CODES_PER_HOUR = 3;
+/** And per day: someone probing logins cannot have a person sent a code every twenty minutes all day. */
+export const RECOVERY_CODES_PER_DAY = 5;
 export const ACTIVATION_TTL_SECONDS = 72 * 3600;
 
 /**
@@ -35,6 +37,7 @@ export async function startRecovery(m: Messenger, input: { login: string; channe
   const channel = channels[0];
   if (!channel) return refuse('no_verified_channel');
   if ((await recentCodeCount(m.db, account.id, 'recovery', 3_600_000, now)) >= RECOVERY_CODES_PER_HOUR) return refuse('too_many_requests');
+  if ((await recentCodeCount(m.db, account.id, 'recovery', 86_400_000, now)) >= RECOVERY_CODES_PER_DAY) return refuse('too_many_requests_today');
   const issued = await issueCode(m.db, { accountId: account.id, purpose: 'recovery', channelId: channel.id, ttlSeconds: RECOVERY_CODE_TTL_SECONDS, now });
   await sendMessage(
     m,

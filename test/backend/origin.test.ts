@@ -48,7 +48,8 @@ describe(`state-changing requests from another site (${BACKEND})`, () => {
   it('refuses a sign-in posted from another site before the password is even checked, and records it', async () => {
     const before = await sessionsOpen();
     const failuresBefore = (await ledgerEvents(db(), 'login_failed')).length;
-    for (const headers of [{ origin: 'https://hameconnage.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { referer: 'https://hameconnage.example/faux-portail' }]) {
+    const forged: Array<Record<string, string>> = [{ origin: 'https://hameconnage.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { referer: 'https://hameconnage.example/faux-portail' }];
+    for (const headers of forged) {
       const res = await signIn(headers);
       assert.equal(res.statusCode, 403, `${JSON.stringify(headers)}: ${res.body}`);
       assert.equal(res.json().error, 'origin_refused');

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { messengerOf } from '../../src/api/messenger.ts';
 import { addChannel, createAccount } from '../../src/identity/index.ts';
+import { RECOVERY_CODES_PER_DAY, startRecovery } from '../../src/identity/recovery.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, countRows } from '../helpers/backend.ts';
+import { ledgerEvents } from '../helpers/ledger.ts';
 import { lastCodeSentTo, messagesTo, outbox } from '../helpers/outbox.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { as, cookieOf, signIn, totpCode, type Client } from '../helpers/sign-in.ts';
@@ -104,7 +107,45 @@ describe(`password recovery that a stolen NIR cannot open (${BACKEND})`, () => {
     for (let i = 0; i < 5; i++) await post('/api/auth/recovery/complete', { requestId: started.json().requestId, code: wrongCode, newPassword: NEW_PASSWORD });
     const late = await post('/api/auth/recovery/complete', { requestId: started.json().requestId, code, newPassword: NEW_PASSWORD });
     assert.equal(late.statusCode, 400);
-    assert.equal(late.json().issues[0].rule, 'too_many_attempts');
+    assert.equal(late.json().issues[0].rule, 'invalid_code', 'answered as any bad code');
+    const refused = (await ledgerEvents(runtime.database.db, 'password_reset_refused')).at(-1)!;
+    assert.equal(refused.details.reason, 'too_many_attempts', 'the ledger keeps the real reason');
+  });
+
+  it('a wrong code for a real request and any code for a request that does not exist get the same answer (no account oracle)', async () => {
+    await jobSeeker('oracle.sonde@exemple.fr');
+    const real = await post('/api/auth/recovery/start', { login: 'oracle.sonde@exemple.fr' });
+    const ghost = await post('/api/auth/recovery/start', { login: 'personne.inconnue@exemple.fr' });
+    const code = lastCodeSentTo(server.env.dir, 'oracle.sonde@exemple.fr');
+    const wrongCode = code === '11111111' ? '22222222' : '11111111';
+    const answers = [];
+    for (const requestId of [real.json().requestId, ghost.json().requestId, randomUUID()]) {
+      const res = await post('/api/auth/recovery/complete', { requestId, code: wrongCode, newPassword: NEW_PASSWORD });
+      answers.push({ status: res.statusCode, error: res.json().error, message: res.json().message, issues: res.json().issues });
+    }
+    assert.deepEqual(answers[1], answers[0], 'an unknown account answers as a wrong code');
+    assert.deepEqual(answers[2], answers[0], 'a made-up request answers as a wrong code');
+    assert.equal(answers[0]!.status, 400);
+    const reasons = (await ledgerEvents(runtime.database.db, 'password_reset_refused')).slice(-3).map((e) => e.details.reason);
+    assert.deepEqual(reasons, ['wrong', 'unknown', 'unknown'], 'the ledger tells them apart');
+  });
+
+  it('sends a person at most five recovery codes a day, however the requests are spread', async () => {
+    const id = await jobSeeker('codes.quotidiens@exemple.fr');
+    const day = Date.parse('2026-03-02T06:00:00Z');
+    for (let hour = 0; hour < 8; hour++) {
+      const { requestId } = await startRecovery(messengerOf(runtime), { login: 'codes.quotidiens@exemple.fr' }, '198.19.9.9', new Date(day + hour * 3_600_000 + 60_000));
+      assert.match(requestId, /^[0-9a-f-]{36}$/, 'an id every time: the answer never changes');
+    }
+    const codes = await runtime.database.db.selectFrom('credential_codes').select('id').where('account_id', '=', id).where('purpose', '=', 'recovery').execute();
+    assert.equal(codes.length, RECOVERY_CODES_PER_DAY);
+    const capped = (await ledgerEvents(runtime.database.db, 'password_reset_refused')).filter((e) => e.account_id === id);
+    assert.deepEqual(
+      capped.map((e) => e.details.reason),
+      ['too_many_requests_today', 'too_many_requests_today', 'too_many_requests_today'],
+    );
+    const nextDay = await startRecovery(messengerOf(runtime), { login: 'codes.quotidiens@exemple.fr' }, '198.19.9.9', new Date(day + 25 * 3_600_000));
+    assert.ok(await runtime.database.db.selectFrom('credential_codes').select('id').where('id', '=', nextDay.requestId).executeTakeFirst(), 'a new day, a new code');
   });
 
   it('with a second factor, the mailbox alone is not enough', async () => {

@@ -337,11 +337,18 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
     assert.equal(before.statusCode, 403);
     assert.equal(before.json().error, 'person_out_of_scope');
 
+    // Nobody to reach (no verified channel, or no such person): answered as a code sent, and
+    // every confirmation fails as a wrong code does, then burns as a real one does.
     const noChannel = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { personId: person } });
-    assert.equal(noChannel.statusCode, 409);
-    assert.equal(noChannel.json().error, 'no_verified_channel');
     const ghost = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { personId: randomUUID() } });
-    assert.deepEqual({ ...(ghost.json() as object), requestId: '' }, { ...(noChannel.json() as object), requestId: '' });
+    for (const blank of [noChannel, ghost]) {
+      assert.equal(blank.statusCode, 202, blank.body);
+      assert.deepEqual(Object.keys(blank.json()).sort(), ['expiresAt', 'id']);
+      const tries = [];
+      for (let i = 1; i <= 6; i++) tries.push((await call(RCA, 'POST', `/api/staff/callers/${blank.json().id}/confirm`, { payload: { code: '12345678' } })).json().error);
+      assert.deepEqual(tries, ['code_invalid', 'code_invalid', 'code_invalid', 'code_invalid', 'code_burned', 'code_burned']);
+    }
+    assert.equal((await call(C1, 'POST', `/api/staff/callers/${ghost.json().id}/confirm`, { payload: { code: '12345678' } })).statusCode, 404, 'a blank belongs to its operator too');
 
     const email = 'appelant.verifie@exemple.fr';
     const seeker = await createAccount(db(), { kind: 'job_seeker', login: email, password: PASSWORD, personId: person });
@@ -510,6 +517,23 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
     const reviewed = await call(RSSI, 'POST', `/api/security/break-glass/${opened.json().id}/review`, { payload: { verdict: 'abusive', note: 'aucune absence constatée' } });
     assert.equal(reviewed.statusCode, 200, reviewed.body);
     assert.equal((await call(C1, 'GET', `/api/staff/persons/${otherCase}?classes=identity`, { purpose: 'accompagnement' })).json().error, 'person_out_of_scope');
+  });
+
+  it('a call-centre operator walking a list of identifiers through caller checks learns nothing and is contained after 15 that reach nobody', async () => {
+    const purpose = 'relation_usager';
+    const answers: Array<{ status: number; keys: string }> = [];
+    let contained: { statusCode: number; json(): { error: string } } | undefined;
+    for (let i = 0; i < 20 && !contained; i++) {
+      const res = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { franceTravailId: `${String(7_300_000 + i * 7919).padStart(7, '0')}Z` } });
+      if (res.statusCode === 403) contained = res;
+      else answers.push({ status: res.statusCode, keys: Object.keys(res.json()).sort().join(',') });
+    }
+    assert.ok(answers.length > 0 && answers.every((a) => a.status === 202 && a.keys === 'expiresAt,id'), 'every check answered as a code sent');
+    assert.ok(contained, 'contained within 20 checks');
+    assert.equal(contained.json().error, 'actor_contained');
+    assert.ok(answers.length < 15, `contained at the 15th miss of the hour (the operator had missed before), after ${answers.length} answered`);
+    const containment = await db().selectFrom('guard_containments').select(['signal']).where('actor_id', '=', actors[RCA]!).where('released_at', 'is', null).executeTakeFirstOrThrow();
+    assert.equal(containment.signal, 'enumeration_misses');
   });
 
   it('no event and no log line holds a value that was read, searched or written', async () => {

@@ -9,12 +9,16 @@ import { ErrorSchema } from '../schemas.ts';
 const tags = ['authentification'];
 const CodeField = Type.String({ minLength: 6, maxLength: 32 });
 
+/**
+ * Whatever is wrong with a code (no such request, wrong, expired, spent, too many tries), the
+ * answer is one: telling « demande inconnue » from « code incorrect » would say whether an
+ * account with a verified channel exists. The ledger keeps the real reason.
+ */
+const CODE_REASONS = new Set(['unknown', 'expired', 'used', 'too_many_attempts', 'wrong']);
+const INVALID_CODE = 'invalid_code';
+
 const CODE_MESSAGES: Record<string, string> = {
-  unknown: 'demande inconnue',
-  expired: 'code expiré : refaites une demande',
-  used: 'code déjà utilisé',
-  too_many_attempts: 'trop d’essais : refaites une demande',
-  wrong: 'code incorrect',
+  [INVALID_CODE]: 'code incorrect, expiré ou déjà utilisé : vérifiez-le ou refaites une demande',
   second_factor_required: 'ce compte a un second facteur : donnez un code de l’application ou un code de secours',
   second_factor_invalid: 'code de second facteur incorrect',
   login_mismatch: 'identifiant ou code incorrect',
@@ -30,11 +34,12 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   /** A refused code costs the address a failure (codes cannot be walked from one place) and names the field. */
   async function refuse(request: FastifyRequest, reply: FastifyReply, refusal: { error: string; what: string; field: string; reason: string }) {
     await recordFailure(db, addressScope(request.ip));
-    const explanation = CODE_MESSAGES[refusal.reason] ?? refusal.reason;
+    const rule = CODE_REASONS.has(refusal.reason) ? INVALID_CODE : refusal.reason;
+    const explanation = CODE_MESSAGES[rule] ?? rule;
     return reply.status(400).send({
       error: refusal.error,
       message: `${refusal.what} refusée : ${explanation}.`,
-      issues: [{ field: refusal.field, rule: refusal.reason, message: explanation }],
+      issues: [{ field: refusal.field, rule, message: explanation }],
       requestId: request.id,
     });
   }

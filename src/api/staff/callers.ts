@@ -7,7 +7,8 @@ import { authorizeWithoutPerson, VERIFIED_CALLER_MINUTES } from '../../policy/in
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
-import { accessErrorResponses as staffErrorResponses, purposeOr422, refuse } from '../access.ts';
+import { accessErrorResponses as staffErrorResponses, guardedActor, purposeOr422, refuse, refusedByGuard } from '../access.ts';
+import type { SearchCriterion } from '../../guard/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
 const tags = ['agents'];
@@ -28,6 +29,34 @@ function codeHash(id: string, code: string): string {
   return createHash('sha256').update(`caller\u0000${id}\u0000${code}`).digest('hex');
 }
 
+/** Blank verifications kept at most (the oldest go first): a few minutes of checks that reached nobody. */
+const BLANKS_KEPT = 10_000;
+
+/**
+ * Checks that reached nobody (unknown person, no account, no verified channel), answered as
+ * if a code had gone out: their confirmations fail as wrong codes do, burn after as many tries
+ * and expire as late, so the confirmation step does not tell them apart either. Kept in this
+ * process's memory: a person id they cannot name must not become a row of the store.
+ */
+class BlankVerifications {
+  readonly #blanks = new Map<string, { actorId: string; attempts: number; expiresAt: number }>();
+
+  issue(id: string, actorId: string, expiresAt: number): void {
+    if (this.#blanks.size >= BLANKS_KEPT) this.#blanks.delete(this.#blanks.keys().next().value!);
+    this.#blanks.set(id, { actorId, attempts: 0, expiresAt });
+  }
+
+  /** A confirmation of a blank: how a real one with a wrong code would end; undefined when it is not this actor's blank. */
+  attempt(id: string, actorId: string, now: number): 'invalid' | 'burned' | 'burned_before' | 'expired' | undefined {
+    const blank = this.#blanks.get(id);
+    if (!blank || blank.actorId !== actorId) return undefined;
+    if (blank.attempts >= CODE_MAX_ATTEMPTS) return 'burned_before';
+    if (blank.expiresAt <= now) return 'expired';
+    blank.attempts += 1;
+    return blank.attempts >= CODE_MAX_ATTEMPTS ? 'burned' : 'invalid';
+  }
+}
+
 /**
  * A call-centre operator sees a caller's file only once the caller proved who they are: a code
  * goes to the person's own verified channel, the caller reads it out, the operator types it.
@@ -35,6 +64,7 @@ function codeHash(id: string, code: string): string {
  */
 export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
+  const blanks = new BlankVerifications();
   return async (app) => {
     app.post(
       '/callers/verify',
@@ -62,14 +92,22 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
           ? await db.selectFrom('accounts').select('id').where('person_id', '=', personId).where('kind', '=', 'job_seeker').where('status', '=', 'active').executeTakeFirst()
           : undefined;
         const channels = account ? await channelAddresses(db, runtime.keyring, account.id, { verifiedOnly: true }) : [];
-        // Unknown person, no account, or no verified channel: one answer, nothing to tell them apart.
-        if (!personId || channels.length === 0) {
-          await appendEvent(db, 'access_denied', { actorId: request.staff!.actorId, personId: personId ?? null, operation: 'verify_caller', details: { reason: 'no_verified_channel' } });
-          return reply.status(409).send({ error: 'no_verified_channel', message: 'Aucun canal vérifié pour joindre cette personne : vérification impossible par téléphone.', requestId: request.id });
-        }
+        const reachable = personId !== undefined && channels.length > 0;
+        // A caller check is a search by identifier: the guard counts it, and a run of checks that
+        // reach nobody (someone walking a list of identifiers) contains the operator.
+        const criterion: SearchCriterion = request.body.franceTravailId !== undefined ? { kind: 'france_travail_id', value: request.body.franceTravailId } : { kind: 'person_id', value: request.body.personId! };
+        const admission = await runtime.guard.noteSearch(guardedActor(request)!, criterion, personId ? [personId] : [], reachable ? 1 : 0);
+        if (await refusedByGuard(db, request, reply, admission, { operation: 'verify_caller', ...(personId ? { personId } : {}) }, purpose)) return reply;
         const id = randomUUID();
-        const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
         const expiresAt = new Date(now.getTime() + CALLER_CODE_MINUTES * 60_000).toISOString();
+        // Unknown person, no account, or no verified channel: the same answer as a code sent, and a
+        // confirmation that fails as a wrong code does, so that the answers tell nobody apart.
+        if (!reachable) {
+          blanks.issue(id, request.staff!.actorId, Date.parse(expiresAt));
+          await appendEvent(db, 'access_denied', { actorId: request.staff!.actorId, personId: personId ?? null, operation: 'verify_caller', details: { reason: 'no_verified_channel', verificationId: id } });
+          return reply.status(202).send({ id, expiresAt });
+        }
+        const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
         // One transaction: the verification and its event, or neither.
         await inTransaction(db, async (trx) => {
           await trx
@@ -119,7 +157,14 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
         const now = new Date();
         const row = await db.selectFrom('caller_verifications').selectAll().where('id', '=', request.params.id).where('actor_id', '=', request.staff!.actorId).executeTakeFirst();
         const fail = (status: 400 | 403 | 404 | 409, error: string, message: string) => reply.status(status).send({ error, message, requestId: request.id });
-        if (!row) return fail(404, 'not_found', 'Vérification inconnue.');
+        if (!row) {
+          const blank = blanks.attempt(request.params.id, request.staff!.actorId, now.getTime());
+          if (blank === undefined) return fail(404, 'not_found', 'Vérification inconnue.');
+          if (blank === 'expired') return fail(403, 'code_expired', 'Code expiré : recommencez la vérification.');
+          if (blank === 'burned_before') return fail(403, 'code_burned', 'Trop d’essais : recommencez la vérification.');
+          await appendEvent(db, 'access_denied', { actorId: request.staff!.actorId, operation: 'verify_caller', details: { reason: blank === 'burned' ? 'code_burned' : 'code_invalid', verificationId: request.params.id, blank: true } });
+          return blank === 'burned' ? fail(403, 'code_burned', 'Trop d’essais : recommencez la vérification.') : fail(400, 'code_invalid', 'Code incorrect.');
+        }
         if (row.verified_at) return fail(409, 'already_verified', 'Cette vérification a déjà été confirmée.');
         if (row.attempts >= CODE_MAX_ATTEMPTS) return fail(403, 'code_burned', 'Trop d’essais : recommencez la vérification.');
         if (Date.parse(row.expires_at) <= now.getTime()) return fail(403, 'code_expired', 'Code expiré : recommencez la vérification.');
