@@ -67,7 +67,7 @@ export function syntheticNetwork(count = ORGANISATIONS, requestCount = 20_000): 
     const agreements: Agreement[] = [
       { id: `agr-${i}`, organisationId: id, reference: `REF-${i}`, version: 1, legalBasis: 'Code du travail', purposes, dpoContact: 'dpo@example.org', securityContact: `ssi.${i}@example.org`, validFrom: '2026-01-01', validUntil: random() < 0.95 ? '2028-12-31' : '2027-01-31', status: 'active' },
     ];
-    const posture: SecurityPosture = { mfa: 'required', passkeyOnly: false, lastAudit: random() < 0.9 ? '2027-03-01' : '2026-01-01', networks: ['10.0.0.0/8', '192.168.0.0/16', 'fc00::/7'] };
+    const posture: SecurityPosture = { mfa: 'required', passkeyOnly: false, lastAudit: random() < 0.9 ? '2027-03-01' : '2026-01-01', networks: ['10.0.0.0/8', '192.168.0.0/16', 'fc00::/7'], emailDomains: [`partner-${i}.example.org`] };
     postures.set(id, posture);
     organisations.set(id, { id, kind: 'partner', status: random() < 0.98 ? 'active' : 'suspended', agreements, gate: evaluateGate({ posture, agreements, derogations: [], now: NOW }) });
   }

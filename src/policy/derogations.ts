@@ -190,10 +190,19 @@ export const PosturePatchSchema = Type.Object(
     networks: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 64 }), { maxItems: 64, description: 'plages réseau autorisées, en notation CIDR' })),
     mfa: Type.Optional(Type.Enum(['required', 'optional'])),
     passkeyOnly: Type.Optional(Type.Boolean()),
+    emailDomains: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 253 }), { maxItems: 16, description: 'domaines de messagerie professionnelle des agents (les codes d’activation ne partent que vers eux)' })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
 export type PosturePatch = Static<typeof PosturePatchSchema>;
+
+/** A DNS name in lower case with at least two labels: `caf.fr`, `agents.cap-emploi.fr`. */
+export function isEmailDomain(value: string): boolean {
+  return value.length <= 253 && /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(value);
+}
+
+/** Public webmail: no organisation's staff domain, whatever its posture says. */
+export const WEBMAIL_DOMAINS: ReadonlySet<string> = new Set(['gmail.com', 'googlemail.com', 'outlook.com', 'outlook.fr', 'hotmail.com', 'hotmail.fr', 'live.com', 'live.fr', 'yahoo.com', 'yahoo.fr', 'orange.fr', 'wanadoo.fr', 'free.fr', 'sfr.fr', 'laposte.net', 'icloud.com', 'me.com', 'gmx.fr', 'gmx.com', 'proton.me', 'protonmail.com', 'aol.com', 'mail.com', 'yandex.com']);
 
 /** `10.0.0.0/8`, `2001:db8::/32`: an address of the family and a prefix length within it. */
 export function isCidr(value: string): boolean {
@@ -225,6 +234,10 @@ export async function updatePosture(
   valid.networks?.forEach((cidr, i) => {
     if (!isCidr(cidr)) issues.push(issue(prefix, `networks.${i}`, 'cidr', 'plage réseau invalide : adresse IPv4 ou IPv6 suivie de /longueur de préfixe, par exemple 10.0.0.0/8'));
   });
+  valid.emailDomains?.forEach((domain, i) => {
+    if (!isEmailDomain(domain)) issues.push(issue(prefix, `emailDomains.${i}`, 'domain', 'domaine invalide : un nom de domaine en minuscules, par exemple caf.fr'));
+    else if (WEBMAIL_DOMAINS.has(domain)) issues.push(issue(prefix, `emailDomains.${i}`, 'webmail', 'messagerie grand public : les codes d’activation ne peuvent pas partir vers elle'));
+  });
   if (issues.length > 0) throw new ValidationError(issues);
 
   const result = await inTransaction(db, async (trx) => {
@@ -236,6 +249,7 @@ export async function updatePosture(
       passkeyOnly: valid.passkeyOnly ?? before.passkeyOnly,
       lastAudit: valid.lastAudit ?? before.lastAudit,
       networks: valid.networks ? [...new Set(valid.networks)] : before.networks,
+      emailDomains: valid.emailDomains ? [...new Set(valid.emailDomains)] : before.emailDomains,
     };
     await trx.updateTable('organisations').set({ security_posture: JSON.stringify(posture) }).where('id', '=', organisationId).execute();
     const gate = await gateOf(trx, organisationId, posture, now);

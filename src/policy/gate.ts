@@ -16,6 +16,8 @@ export interface SecurityPosture {
   lastAudit: string | null;
   /** CIDR ranges its staff and systems connect from. */
   networks: string[];
+  /** Its staff's professional e-mail domains: activation codes go to addresses there only. */
+  emailDomains: string[];
 }
 
 export function parsePosture(json: string): SecurityPosture {
@@ -31,6 +33,7 @@ export function parsePosture(json: string): SecurityPosture {
     passkeyOnly: raw.passkeyOnly === true,
     lastAudit: typeof raw.lastAudit === 'string' ? raw.lastAudit : null,
     networks: Array.isArray(raw.networks) ? raw.networks.filter((n): n is string => typeof n === 'string') : [],
+    emailDomains: Array.isArray(raw.emailDomains) ? raw.emailDomains.filter((d): d is string => typeof d === 'string') : [],
   };
 }
 

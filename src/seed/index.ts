@@ -6,7 +6,7 @@ import { inlineSealer, workerSealer } from './parallel.ts';
 import { CHUNK_SIZE, generateChunk } from './population.ts';
 import type { BatchJob, SealedBatch } from './sealing.ts';
 
-export { NETWORK } from './network.ts';
+export { DEMO_STAFF_EMAIL_DOMAIN, NETWORK } from './network.ts';
 export { CHUNK_SIZE, frenchIban, NIR_CAPACITY } from './population.ts';
 export { DECOY_RESERVE, decoyCountFor, plantDecoys, POPULATION_CAPACITY } from './decoys.ts';
 import { POPULATION_CAPACITY } from './decoys.ts';

@@ -118,6 +118,8 @@ export const NETWORK: readonly OrganisationSpec[] = [
 
 /** The demo's organisations connect from loopback and private ranges (where a demo runs). */
 const DEMO_NETWORKS = ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
+/** The demo's staff mail domain, declared by every organisation of the demo network (a real one declares its own). */
+export const DEMO_STAFF_EMAIL_DOMAIN = 'agents.rempart.example';
 
 function daysBefore(iso: string, days: number): string {
   return new Date(Date.parse(iso) - days * 86_400_000).toISOString().slice(0, 10);
@@ -149,7 +151,7 @@ export function networkRows(seed: number, now: string): NetworkRows {
       name: spec.name,
       siret: spec.siret,
       departement: '33',
-      security_posture: JSON.stringify({ mfa: 'required', passkeyOnly: spec.kind === 'subcontractor', lastAudit: daysBefore(now, 60), networks: DEMO_NETWORKS }),
+      security_posture: JSON.stringify({ mfa: 'required', passkeyOnly: spec.kind === 'subcontractor', lastAudit: daysBefore(now, 60), networks: DEMO_NETWORKS, emailDomains: [DEMO_STAFF_EMAIL_DOMAIN] }),
       status: 'active',
       created_at: now,
     });

@@ -28,10 +28,10 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
   const client = (): Client => ({ remoteAddress: `198.18.0.${++host}`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } });
   const clients: Record<string, Client> = {};
 
-  async function organisation(kind: string, name: string, contact: string): Promise<string> {
+  async function organisation(kind: string, name: string, contact: string, emailDomains: string[]): Promise<string> {
     const id = randomUUID();
     const db = runtime.database.db;
-    await db.insertInto('organisations').values({ id, kind, name, siret: null, departement: '33', security_posture: '{}', status: 'active', created_at: new Date().toISOString() }).execute();
+    await db.insertInto('organisations').values({ id, kind, name, siret: null, departement: '33', security_posture: JSON.stringify({ emailDomains }), status: 'active', created_at: new Date().toISOString() }).execute();
     await db
       .insertInto('agreements')
       .values({ id: randomUUID(), organisation_id: id, reference: `REF-${id.slice(0, 8)}`, version: 1, legal_basis: 'test', purposes: JSON.stringify([{ purpose: 'accompagnement', label: 'Accompagnement', read: ['identity'], write: [], relationship: 'caseload', dailyCeiling: 10, retentionDays: 30 }]), dpo_contact: 'dpo@test.example', security_contact: contact, valid_from: '2026-01-01', valid_until: '2028-12-31', status: 'active', created_at: '' })
@@ -52,8 +52,8 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
   before(async () => {
     server = await openTestServer();
     ({ runtime, app } = server);
-    orgId = await organisation('agency', 'Agence test', SECURITY_CONTACT);
-    otherOrgId = await organisation('cap_emploi', 'Cap emploi test', 'securite@cap.example');
+    orgId = await organisation('agency', 'Agence test', SECURITY_CONTACT, ['agents.test.example']);
+    otherOrgId = await organisation('cap_emploi', 'Cap emploi test', 'securite@cap.example', ['cap.test.example']);
     await staff('admin.alpha', orgId, ['org_admin']);
     await staff('admin.beta', orgId, ['org_admin']);
     await staff('conseiller.gamma', orgId, ['counsellor']);
@@ -139,6 +139,22 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
       assert.equal(res.statusCode, 400, `${JSON.stringify(payload)} → ${res.body}`);
       assert.ok((res.json().issues as Array<{ field: string }>).some((i) => i.field.startsWith(field)), `${field} in ${res.body}`);
     }
+    // The activation code goes to this address: only the organisation's declared domains (and their subdomains).
+    const before2 = await countRows(runtime, 'admin_requests');
+    for (const email of ['agent.zeta@gmail.com', 'agent.zeta@cap.test.example', 'agent.zeta@agents.test.example.attaquant.example', 'agent.zeta@faux-agents.test.example']) {
+      const res = await call('admin.alpha')('POST', '/api/admin/requests', { ...newAccountRequest('agent.zeta'), email });
+      assert.equal(res.statusCode, 400, `${email} → ${res.body}`);
+      assert.deepEqual(
+        (res.json().issues as Array<{ field: string; rule: string }>).map((i) => [i.field, i.rule]),
+        [['body.email', 'email_domain']],
+        email,
+      );
+      assert.match(res.json().issues[0].message, /agents\.test\.example/, 'the message names the declared domains');
+    }
+    assert.equal(await countRows(runtime, 'admin_requests'), before2, 'no request for an outside address');
+    const subdomain = await call('admin.alpha')('POST', '/api/admin/requests', { ...newAccountRequest('agent.theta'), email: 'agent.theta@bordeaux.agents.test.example' });
+    assert.equal(subdomain.statusCode, 202, subdomain.body);
+    await runtime.database.db.deleteFrom('admin_requests').where('id', '=', subdomain.json().id).execute();
     const taken = await call('admin.alpha')('POST', '/api/admin/requests', newAccountRequest('conseiller.gamma'));
     assert.equal(taken.statusCode, 409);
     const foreign = await call('admin.alpha')('POST', '/api/admin/requests', { kind: 'grant_roles', accountId: accounts['admin.autre'], roles: ['counsellor'] });
@@ -146,6 +162,26 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
     const notAdmin = await call('conseiller.gamma')('POST', '/api/admin/requests', newAccountRequest('agent.eta'));
     assert.equal(notAdmin.statusCode, 403);
     assert.equal(await countRows(runtime, 'admin_requests'), before);
+  });
+
+  it('an organisation that declared no mail domain creates no account, and a request whose domain was withdrawn is not carried out', async () => {
+    const db = runtime.database.db;
+    const pending = await call('admin.alpha')('POST', '/api/admin/requests', newAccountRequest('agent.iota'));
+    assert.equal(pending.statusCode, 202, pending.body);
+    await db.updateTable('organisations').set({ security_posture: JSON.stringify({ emailDomains: [] }) }).where('id', '=', orgId).execute();
+    try {
+      const none = await call('admin.alpha')('POST', '/api/admin/requests', newAccountRequest('agent.kappa'));
+      assert.equal(none.statusCode, 400, none.body);
+      assert.match(none.json().issues[0].message, /aucun domaine/);
+      const approval = await call('admin.beta')('POST', `/api/admin/requests/${pending.json().id}/approve`);
+      assert.equal(approval.statusCode, 400, approval.body);
+      assert.equal(approval.json().issues[0].rule, 'email_domain');
+      assert.equal((await db.selectFrom('accounts').select('id').where('login', '=', 'agent.iota').executeTakeFirst()), undefined, 'no account');
+      assert.equal((await db.selectFrom('admin_requests').select('status').where('id', '=', pending.json().id).executeTakeFirstOrThrow()).status, 'pending');
+    } finally {
+      await db.updateTable('organisations').set({ security_posture: JSON.stringify({ emailDomains: ['agents.test.example'] }) }).where('id', '=', orgId).execute();
+    }
+    await db.deleteFrom('admin_requests').where('id', '=', pending.json().id).execute();
   });
 
   it('sensitive administration needs a second factor from the last five minutes (step-up)', async () => {

@@ -225,12 +225,16 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { lastAudit: '2026-13-01' }, 'x')), ['lastAudit']);
     assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { mfa: 'sometimes' }, 'x')), ['mfa']);
     assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, {}, 'x')), ['(racine)']);
+    assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { emailDomains: ['region.example.fr', 'gmail.com', 'Region.Example.FR', 'intranet'] }, 'x')), ['emailDomains.1', 'emailDomains.2', 'emailDomains.3']);
     const after = await db().selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirstOrThrow();
     assert.equal(after.security_posture, before.security_posture);
     assert.equal(await countRows(runtime, 'ledger_events'), eventCount);
     const ok = await updatePosture(db(), organisationId, { networks: ['10.0.0.0/8', '2001:db8::/32'] }, 'x');
     assert.deepEqual(ok.posture.networks, ['10.0.0.0/8', '2001:db8::/32']);
     assert.equal(ok.gate.compliant, true);
+    assert.deepEqual(ok.posture.emailDomains, ['agents.rempart.example'], 'the demo network declares its staff mail domain, kept when something else changes');
+    const domains = await updatePosture(db(), organisationId, { emailDomains: ['formation.region.example.fr'] }, 'x');
+    assert.deepEqual(domains.posture.emailDomains, ['formation.region.example.fr']);
   });
 
   it('the compliance report shows every organisation, what it lacks, and the derogations in force', async () => {

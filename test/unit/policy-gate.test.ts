@@ -23,7 +23,7 @@ const agreement: Agreement = {
   status: 'active',
 };
 
-const posture: SecurityPosture = { mfa: 'required', passkeyOnly: false, lastAudit: '2027-04-01', networks: ['10.0.0.0/8', '2001:db8::/32'] };
+const posture: SecurityPosture = { mfa: 'required', passkeyOnly: false, lastAudit: '2027-04-01', networks: ['10.0.0.0/8', '2001:db8::/32'], emailDomains: ['agence.example.org'] };
 
 function gate(overrides: { posture?: Partial<SecurityPosture>; agreements?: Agreement[]; derogations?: Derogation[]; clientAddress?: string; now?: Date } = {}) {
   return evaluateGate({

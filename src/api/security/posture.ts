@@ -26,7 +26,7 @@ const tags = ['sécurité'];
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
 const Requirement = Type.Enum(GATE_REQUIREMENTS);
-const PostureView = Type.Object({ mfa: Type.String(), passkeyOnly: Type.Boolean(), lastAudit: Type.Union([Type.String(), Type.Null()]), networks: Type.Array(Type.String()) });
+const PostureView = Type.Object({ mfa: Type.String(), passkeyOnly: Type.Boolean(), lastAudit: Type.Union([Type.String(), Type.Null()]), networks: Type.Array(Type.String()), emailDomains: Type.Array(Type.String()) });
 const GateView = Type.Object({ compliant: Type.Boolean(), unmet: Type.Array(Requirement), derogated: Type.Array(Requirement) });
 const DerogationView = Type.Object({
   id: Type.String(),

@@ -1,6 +1,6 @@
 import { addChannel, createAccount } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { demoActors, demoPersons } from '../../seed/index.ts';
+import { DEMO_STAFF_EMAIL_DOMAIN, demoActors, demoPersons } from '../../seed/index.ts';
 
 /** Shared by every demo account, printed at start: a demo has nothing to protect. */
 export const DEMO_PASSWORD = 'Rempart démo Gironde 2026';
@@ -36,5 +36,5 @@ export async function ensureDemoAccounts(runtime: Runtime, seed: number): Promis
 }
 
 function demoStaffEmail(login: string): string {
-  return `${login}@agents.rempart.example`;
+  return `${login}@${DEMO_STAFF_EMAIL_DOMAIN}`;
 }

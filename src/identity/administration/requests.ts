@@ -58,6 +58,32 @@ async function targetInOrganisation(db: Executor, admin: StaffMember, accountId:
   return target;
 }
 
+/** The professional mail domains the organisation declared in its security posture (lower case). */
+async function declaredEmailDomains(db: Executor, organisationId: string): Promise<string[]> {
+  const row = await db.selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirst();
+  try {
+    const posture: unknown = JSON.parse(row?.security_posture ?? '{}');
+    const domains = posture && typeof posture === 'object' ? (posture as { emailDomains?: unknown }).emailDomains : undefined;
+    return Array.isArray(domains) ? domains.filter((d): d is string => typeof d === 'string').map((d) => d.toLowerCase()) : [];
+  } catch {
+    // An unreadable posture declares nothing: no activation code can go anywhere.
+    return [];
+  }
+}
+
+/**
+ * The activation code of a new staff account goes to this address, so it must be one of the
+ * organisation's own mailboxes: a domain it declared (or a subdomain of one), never a webmail
+ * an impostor could open.
+ */
+async function staffEmailIssues(db: Executor, organisationId: string, email: string, field: string): Promise<ValidationIssue[]> {
+  const domains = await declaredEmailDomains(db, organisationId);
+  if (domains.length === 0) return [{ field, rule: 'email_domain', message: 'votre organisation n’a déclaré aucun domaine de messagerie professionnelle : le bureau sécurité doit le déclarer dans sa posture avant toute création de compte' }];
+  const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+  if (domains.some((d) => domain === d || domain.endsWith(`.${d}`))) return [];
+  return [{ field, rule: 'email_domain', message: `adresse hors des domaines professionnels déclarés par votre organisation (${domains.join(', ')})` }];
+}
+
 /** Check the request now, so that a bad one is refused at once and never waits for an approver. */
 async function validatedPayload(db: Executor, admin: StaffMember, input: AdminRequestInput): Promise<{ target: string | null; payload: Record<string, unknown> }> {
   if (input.kind === 'create_staff_account') {
@@ -73,6 +99,7 @@ async function validatedPayload(db: Executor, admin: StaffMember, input: AdminRe
       if (error instanceof ValidationError) issues.push(...error.issues);
       else throw error;
     }
+    if (email) issues.push(...(await staffEmailIssues(db, admin.organisationId, email, 'body.email')));
     if (issues.length) throw new ValidationError(issues);
     const taken = (await db.selectFrom('accounts').select('id').where('login', '=', login).executeTakeFirst()) ?? (await db.selectFrom('actors').select('id').where('login', '=', login).executeTakeFirst());
     if (taken) throw new ConflictError('cet identifiant de connexion est déjà pris', 'login_taken');
@@ -184,6 +211,11 @@ export async function approveAdminRequest(m: Messenger, approverAccountId: strin
   const row = await pendingRequest(m.db, admin, requestId, now);
   fourEyes(admin, row);
   const payload = JSON.parse(row.payload) as Record<string, unknown>;
+  // The posture may have changed since the request: the code still goes to a declared domain only.
+  if (row.kind === 'create_staff_account') {
+    const issues = await staffEmailIssues(m.db, row.organisation_id, String(payload.email), 'request.email');
+    if (issues.length) throw new ValidationError(issues);
+  }
   const decided = await inTransaction(m.db, async (trx) => {
     const claimed = await trx
       .updateTable('admin_requests')

@@ -15,7 +15,7 @@ interface Organisation {
   compliant: boolean;
   unmet: string[];
   derogated: string[];
-  posture: { mfa: string; passkeyOnly: boolean; lastAudit: string | null; networks: string[] };
+  posture: { mfa: string; passkeyOnly: boolean; lastAudit: string | null; networks: string[]; emailDomains: string[] };
   auditValidUntil: string | null;
   agreements: Array<{ reference: string; version: number; validFrom: string; validUntil: string; inForce: boolean }>;
   derogations: Array<{ id: string; requirement: string; justification: string; approvedBy: string; expiresAt: string }>;
@@ -77,7 +77,7 @@ function OrganisationCard({ org }: { org: Organisation }) {
             <p className="fr-mb-1w">
               Second facteur : {org.posture.mfa === 'required' ? 'obligatoire' : org.posture.mfa}
               {org.posture.passkeyOnly ? ' (clés d’accès uniquement)' : ''} — dernier audit : {formatDate(org.posture.lastAudit)}
-              {org.auditValidUntil ? `, valable jusqu’au ${formatDate(org.auditValidUntil)}` : ''} — réseaux déclarés : {org.posture.networks.length}
+              {org.auditValidUntil ? `, valable jusqu’au ${formatDate(org.auditValidUntil)}` : ''} — réseaux déclarés : {org.posture.networks.length} — domaines de messagerie : {org.posture.emailDomains.length ? org.posture.emailDomains.join(', ') : 'aucun (pas de création de compte)'}
             </p>
             <h3 className="fr-h6 fr-mb-1w">Conventions</h3>
             {org.agreements.length === 0 ? <p>Aucune convention : aucun accès.</p> : null}
