@@ -3,7 +3,7 @@ import type { BlindIndexKind } from '../crypto/index.ts';
 import type { Admission, Guard, GuardedActor, SearchCriterion } from '../guard/index.ts';
 import { appendEvent } from '../ledger/index.ts';
 import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type AccessDecision, type AccessRequest, type CaseloadPage, type DecisionActor } from '../policy/index.ts';
-import { inTransaction, type Executor, type PersonRecord, type PersonStore, type SealedFile } from '../store/index.ts';
+import { inTransaction, type ChangeAuthor, type Executor, type PersonRecord, type PersonStore, type SealedFile } from '../store/index.ts';
 
 /** Who asks, as the request established it: the acting actor, its organisation and session, from where, under which declared purpose. */
 export interface Caller {
@@ -174,7 +174,7 @@ export class AccessPipeline {
   async write(caller: Caller, personId: string, patch: PersonPatch): Promise<WriteOutcome> {
     const written = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
     return this.#written(caller, personId, written, async (trx) => {
-      await this.#o.persons.update(personId, patch, trx);
+      await this.#o.persons.update(personId, patch, trx, authorOf(caller.guarded));
       return undefined;
     });
   }
@@ -185,7 +185,7 @@ export class AccessPipeline {
    * person's row is written first, so two changes at the same moment both keep their part.
    */
   async modify<C extends Exclude<FieldClass, 'bank'>>(caller: Caller, personId: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C]): Promise<WriteOutcome<FieldValues[C]>> {
-    return this.#written(caller, personId, [fieldClass], (trx) => this.#o.persons.modify(personId, fieldClass, change, trx));
+    return this.#written(caller, personId, [fieldClass], (trx) => this.#o.persons.modify(personId, fieldClass, change, trx, authorOf(caller.guarded)));
   }
 
   async #written<T>(caller: Caller, personId: string, classes: FieldClass[], work: (trx: Executor) => Promise<T>): Promise<WriteOutcome<T>> {
@@ -255,7 +255,7 @@ export class AccessPipeline {
     if (!admission.allowed) return { outcome: 'guard', admission };
     await inTransaction(this.#o.db, async (trx) => {
       await appendEvent(trx, 'access_granted', { actorId: actor.id, personId, operation: 'update', classes: FIELD_CLASSES.filter((c) => patch[c] !== undefined), details: { via: 'bootstrap' } });
-      await this.#o.persons.update(personId, patch, trx);
+      await this.#o.persons.update(personId, patch, trx, authorOf(actor));
     });
     return this.readWhole(actor, network, personId);
   }
@@ -281,6 +281,11 @@ export class AccessPipeline {
       throw error;
     }
   }
+}
+
+/** Who wrote a change, kept with a previous contact: the bank-details procedure's "other team" rule needs it. */
+function authorOf(actor: GuardedActor): ChangeAuthor {
+  return { actorId: actor.id, organisationId: actor.organisationId };
 }
 
 /** The access event of a grant: who, which purpose and case, which person, which classes; never a value. */

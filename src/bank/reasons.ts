@@ -9,6 +9,7 @@ export const HOLD_REASONS = {
   new_factor: 'Un second facteur (application, clé d’accès) a été ajouté récemment à votre compte.',
   recent_exposure: 'Votre dossier fait partie de ceux consultés par un compte compromis : vos données ont pu être exposées.',
   hold_in_force: 'Vos coordonnées bancaires sont placées sous surveillance : toute modification est vérifiée par un agent.',
+  recent_contact_change: 'Vos coordonnées (courriel, téléphone ou adresse) ont été modifiées récemment : un agent d’une autre équipe doit vous joindre par un moyen connu avant ce changement avant que la modification ne prenne effet.',
   // Holds placed by people or by the system
   counsellor_concern: 'Votre conseiller a demandé une vérification avant toute modification de vos coordonnées bancaires.',
   not_me: 'Vous avez signalé une modification que vous n’aviez pas demandée : toute nouvelle modification est vérifiée par un agent.',
@@ -42,3 +43,15 @@ export const AGENT_REQUEST_KINDS = {
 } as const;
 
 export type AgentRequestKind = keyof typeof AGENT_REQUEST_KINDS;
+
+/**
+ * How an agent reached the person before releasing a change held for a recent contact change:
+ * never through the new contact, which may be the thief's.
+ */
+export const REACH_METHODS = {
+  accueil_piece_identite: 'personne reçue en agence, pièce d’identité vérifiée',
+  telephone_connu_avant: 'appel au numéro de téléphone connu avant le changement de coordonnées',
+  courrier_adresse_connue: 'réponse au courrier envoyé à l’adresse postale connue avant le changement',
+} as const;
+
+export type ReachMethod = keyof typeof REACH_METHODS;

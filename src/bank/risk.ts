@@ -1,4 +1,4 @@
-import type { Executor } from '../store/index.ts';
+import { contactChangesSince, type Executor } from '../store/index.ts';
 import type { HoldReason } from './reasons.ts';
 import { DAY_MS, type BankSettings } from './settings.ts';
 
@@ -22,7 +22,7 @@ export interface RiskInput {
  * The mule and takeover checks. Each reason found puts the change on hold for an agent:
  * the IBAN on an unrelated person's file or pending change; a password reset, a new device or
  * a new factor on the person's account within days; the file read by an account the guard
- * later contained; a hold already in force.
+ * later contained; the file's contact changed within days; a hold already in force.
  */
 export async function holdReasons(trx: Executor, settings: BankSettings, input: RiskInput): Promise<HoldReason[]> {
   const reasons: HoldReason[] = [];
@@ -69,6 +69,10 @@ export async function holdReasons(trx: Executor, settings: BankSettings, input: 
         .limit(1)
         .executeTakeFirst();
   if (exposure || incident) reasons.push('recent_exposure');
+
+  // The email, phone or address rewritten shortly before: the notices could reach the thief alone.
+  const contactSince = new Date(input.now.getTime() - settings.contactChangeDays * DAY_MS).toISOString();
+  if ((await contactChangesSince(trx, input.personId, contactSince)).length) reasons.push('recent_contact_change');
 
   const hold = await trx.selectFrom('bank_holds').select('id').where('person_id', '=', input.personId).where('lifted_at', 'is', null).limit(1).executeTakeFirst();
   if (hold) reasons.push('hold_in_force');

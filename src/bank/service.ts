@@ -1,12 +1,12 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { blindIndex, openField, sealField, type Keyring } from '../crypto/index.ts';
 import { bankDetailsIssues, canonicalBankDetails, ConflictError, ForbiddenError, maskIban, normalizeIban, NotFoundError, ValidationError, type BankDetailsInput, type Clock, type PersonFile } from '../domain/index.ts';
-import { announceToAccount, revokeAllSessions, type Messenger } from '../identity/index.ts';
+import { announceToAccount, revokeAllSessions, staffAccountsWithRole, type Messenger } from '../identity/index.ts';
 import { appendEvent, type EventInput } from '../ledger/index.ts';
 import type { Notifier } from '../notify/index.ts';
-import { householdKey, inTransaction, lookupDigest, type BankChangesTable, type BankHoldsTable, type Executor, type PersonStore } from '../store/index.ts';
-import { knownChannels, sendChangeNotices, staffToAlert } from './notices.ts';
-import { CHANGE_STATUS_LABELS, reasonLabel, type AgentRequestKind, type HoldReason } from './reasons.ts';
+import { contactChangesSince, householdKey, inTransaction, lookupDigest, type BankChangesTable, type BankHoldsTable, type ContactChange, type Executor, type PersonStore } from '../store/index.ts';
+import { channelsBeforeContactChange, knownChannels, sendChangeNotices, sendContactChangeNotices, staffToAlert } from './notices.ts';
+import { CHANGE_STATUS_LABELS, REACH_METHODS, reasonLabel, type AgentRequestKind, type HoldReason, type ReachMethod } from './reasons.ts';
 import { holdReasons, type RequestOrigin } from './risk.ts';
 import { DAY_MS, HOUR_MS, type BankSettings } from './settings.ts';
 
@@ -46,6 +46,15 @@ export interface BankChangeView {
   appliedAt: string | null;
   maskedIban: string;
   reasons: Array<{ code: string; label: string }>;
+}
+
+/** A recent change of the file's contact, as an agent sees it: no value, only what changed, when, by whom. */
+export interface ContactChangeView {
+  id: string;
+  changedAt: string;
+  changed: string[];
+  by: 'agent' | 'job_seeker' | 'unknown';
+  announced: boolean;
 }
 
 export interface BankHoldView {
@@ -160,6 +169,7 @@ export class BankDetails {
           decided_by: null,
           decided_at: null,
           decision_note: null,
+          contact_cleared: '[]',
         })
         .execute();
       const base: EventInput = { ...event, ...agentEvent, personId, classes: ['bank'], operation: 'bank_change', at: now };
@@ -169,7 +179,7 @@ export class BankDetails {
     });
 
     const notices = await this.#announce(id, personId, record.fields, details.iban, code, requestedAt, effectiveAt, requester.via, outcome.status === 'awaiting_verification');
-    if (outcome.reasons.length) await this.#alertStaff(personId, 'Changement de coordonnées bancaires à vérifier', `Une demande de modification des coordonnées bancaires du dossier ${personId} attend votre vérification.\nMotifs : ${outcome.reasons.map(reasonLabel).join(' ; ')}\nLa demande est dans la file « coordonnées bancaires à vérifier » de Rempart.`);
+    if (outcome.reasons.length) await this.#alertHeld(personId, outcome.reasons);
     return {
       changeId: id,
       status: outcome.status,
@@ -197,7 +207,9 @@ export class BankDetails {
   /** Tell the person on every channel known before the change; the change cannot take effect before this is done. */
   async #announce(changeId: string, personId: string, fields: PersonFile, newIban: string, code: string, requestedAt: string, effectiveAt: string, via: 'job_seeker' | 'agent', held: boolean): Promise<string[]> {
     const m = this.#messenger();
-    const channels = await knownChannels(m, personId, fields.contact, requestedAt);
+    const since = new Date(new Date(requestedAt).getTime() - this.#d.settings.contactChangeDays * DAY_MS).toISOString();
+    const recent = await contactChangesSince(this.#d.db, personId, since);
+    const channels = await knownChannels(m, personId, fields.contact, requestedAt, { previous: await this.#previousContacts(recent), changed: recent.length > 0 });
     const fullName = fields.identity ? `${fields.identity.firstNames[0] ?? ''} ${fields.identity.usageName ?? fields.identity.lastName}`.trim() : 'Madame, Monsieur';
     const sent = await sendChangeNotices(m, channels, { requestedAt, effectiveAt, via, newIban, currentIban: fields.bank?.iban, held, freezeCode: code, freezeUrl: this.#d.freezeUrl, fullName });
     await inTransaction(this.#d.db, async (trx) => {
@@ -214,9 +226,18 @@ export class BankDetails {
     return sent;
   }
 
-  async #alertStaff(personId: string, subject: string, body: string): Promise<void> {
+  async #alertStaff(personId: string, subject: string, body: string, alsoSecurityOfficers = false): Promise<void> {
     const m = this.#messenger();
-    for (const account of await staffToAlert(this.#d.db, personId)) await announceToAccount(m, account, 'bank_alert', `[Rempart] ${subject}`, body);
+    const accounts = await staffToAlert(this.#d.db, personId);
+    // The person's own agency may be where the accounts were taken: the security officers hear of it too.
+    if (alsoSecurityOfficers) accounts.push(...(await staffAccountsWithRole(this.#d.db, 'security_officer')));
+    for (const account of new Set(accounts)) await announceToAccount(m, account, 'bank_alert', `[Rempart] ${subject}`, body);
+  }
+
+  async #alertHeld(personId: string, reasons: readonly string[]): Promise<void> {
+    const contact = reasons.includes('recent_contact_change');
+    const who = contact ? '\nLes coordonnées du dossier ont changé récemment : seul un agent d’une autre équipe que celles qui ont modifié les coordonnées ou saisi la demande peut la valider, après avoir joint la personne par un moyen connu avant ce changement.' : '';
+    await this.#alertStaff(personId, 'Changement de coordonnées bancaires à vérifier', `Une demande de modification des coordonnées bancaires du dossier ${personId} attend votre vérification.\nMotifs : ${reasons.map(reasonLabel).join(' ; ')}${who}\nLa demande est dans la file « coordonnées bancaires à vérifier » de Rempart.`, contact);
   }
 
   /**
@@ -310,7 +331,7 @@ export class BankDetails {
    * cooling-off (never sooner than now); rejected, it is closed. The agent who entered a change
    * cannot verify it.
    */
-  async verifyChange(changeId: string, personId: string, verifier: string, decision: 'approve' | 'reject', note: string, event: EventInput = {}): Promise<BankChangeView> {
+  async verifyChange(changeId: string, personId: string, verifier: string, decision: 'approve' | 'reject', note: string, event: EventInput = {}, reached?: ReachMethod): Promise<BankChangeView> {
     const now = this.#now();
     await inTransaction(this.#d.db, async (trx) => {
       const change = await trx.selectFrom('bank_changes').selectAll().where('id', '=', changeId).where('person_id', '=', personId).executeTakeFirst();
@@ -319,9 +340,18 @@ export class BankDetails {
       if (change.actor_id === verifier) throw new ForbiddenError('Quatre yeux : l’agent qui a saisi la modification ne peut pas la vérifier lui-même.', 'four_eyes');
       const base: EventInput = { ...event, personId, classes: ['bank'], operation: 'bank_change', at: now };
       if (decision === 'approve') {
+        // A contact rewritten around the change: only another team, having reached the person, releases it.
+        const uncleared = await this.#unclearedContactChanges(trx, change);
+        if (uncleared.length) {
+          await this.#assertOtherTeam(trx, verifier, [change.actor_id, ...uncleared.map((c) => c.actorId)]);
+          if (!reached) {
+            throw new ValidationError([{ field: 'body.reached', rule: 'required', message: `Les coordonnées de la personne ont changé récemment : indiquez comment vous l’avez jointe par un moyen connu avant ce changement (${Object.keys(REACH_METHODS).join(', ')}).` }]);
+          }
+        }
         const effectiveAt = new Date(Math.max(new Date(change.effective_at).getTime(), now.getTime())).toISOString();
-        await trx.updateTable('bank_changes').set({ status: 'cooling_off', effective_at: effectiveAt, decided_by: verifier, decided_at: now.toISOString(), decision_note: note }).where('id', '=', changeId).execute();
-        await appendEvent(trx, 'bank_change_approved', { ...base, details: { change: changeId, effectiveAt } });
+        const cleared = [...new Set([...(JSON.parse(change.contact_cleared) as string[]), ...uncleared.map((c) => c.id)])];
+        await trx.updateTable('bank_changes').set({ status: 'cooling_off', effective_at: effectiveAt, decided_by: verifier, decided_at: now.toISOString(), decision_note: note, contact_cleared: JSON.stringify(cleared) }).where('id', '=', changeId).execute();
+        await appendEvent(trx, 'bank_change_approved', { ...base, details: { change: changeId, effectiveAt, ...(uncleared.length ? { contactChanges: uncleared.length, reached: reached ?? null } : {}) } });
       } else {
         await trx.updateTable('bank_changes').set({ status: 'rejected', open_slot: null, decided_by: verifier, decided_at: now.toISOString(), decision_note: note }).where('id', '=', changeId).execute();
         await appendEvent(trx, 'bank_change_rejected', { ...base, details: { change: changeId } });
@@ -341,10 +371,17 @@ export class BankDetails {
     if (personId) query = query.where('person_id', '=', personId);
     const due = await query.execute();
     let applied = 0;
+    const held: string[] = [];
     for (const { id } of due) {
       const done = await inTransaction(this.#d.db, async (trx) => {
         const change = await trx.selectFrom('bank_changes').selectAll().where('id', '=', id).where('status', '=', 'cooling_off').executeTakeFirst();
         if (!change) return false;
+        // The last gate: a contact change not yet verified by another team holds the change, whichever path wrote it.
+        if ((await this.#unclearedContactChanges(trx, change)).length) {
+          await this.#holdForContactChange(trx, change, now);
+          held.push(change.person_id);
+          return false;
+        }
         await this.#d.persons.applyBankChange(change.person_id, this.#sealedDetails(change), trx);
         await trx.updateTable('bank_changes').set({ status: 'effective', applied_at: now.toISOString(), open_slot: null }).where('id', '=', id).execute();
         await appendEvent(trx, 'bank_change_effective', { personId: change.person_id, classes: ['bank'], operation: 'bank_change', at: now, details: { change: id } });
@@ -352,7 +389,97 @@ export class BankDetails {
       });
       if (done) applied++;
     }
+    for (const person of held) await this.#alertHeld(person, ['recent_contact_change']);
     return applied;
+  }
+
+  /** Contact changes since 30 days before the change's request that no agent of another team has verified for it. */
+  async #unclearedContactChanges(trx: Executor, change: BankChangesTable): Promise<ContactChange[]> {
+    const since = new Date(new Date(change.requested_at).getTime() - this.#d.settings.contactChangeDays * DAY_MS).toISOString();
+    const cleared = new Set(JSON.parse(change.contact_cleared) as string[]);
+    return (await contactChangesSince(trx, change.person_id, since)).filter((c) => !cleared.has(c.id));
+  }
+
+  /** A change waiting out its cooling-off now waits for an agent of another team. */
+  async #holdForContactChange(trx: Executor, change: Pick<BankChangesTable, 'id' | 'person_id' | 'reasons'>, now: Date): Promise<void> {
+    const reasons = [...new Set([...(JSON.parse(change.reasons) as string[]), 'recent_contact_change'])];
+    await trx.updateTable('bank_changes').set({ status: 'awaiting_verification', reasons: JSON.stringify(reasons) }).where('id', '=', change.id).where('status', '=', 'cooling_off').execute();
+    await appendEvent(trx, 'bank_change_held', { personId: change.person_id, classes: ['bank'], operation: 'bank_change', at: now, details: { change: change.id, reasons: 'recent_contact_change' } });
+  }
+
+  /**
+   * "Another team": the model knows an actor's organisation and roles, so a team is an
+   * organisation's staff of one role (its counsellors, its indemnisation agents). The verifier
+   * must be none of the actors who changed the contact or entered the bank change, and share
+   * no team with any of them: two accounts of one agency cannot release what they set up,
+   * nor can a colleague of the same desk.
+   */
+  async #assertOtherTeam(trx: Executor, verifier: string, involved: ReadonlyArray<string | null>): Promise<void> {
+    const ids = [...new Set(involved.filter((id): id is string => id !== null))];
+    const refuse = () => {
+      throw new ForbiddenError('Les coordonnées de la personne ont changé récemment : seul un agent d’une autre équipe que celles qui ont modifié les coordonnées ou saisi la demande peut la valider.', 'contact_change_other_team_required');
+    };
+    if (ids.includes(verifier)) refuse();
+    if (ids.length === 0) return;
+    const rows = await trx.selectFrom('actors').select(['id', 'organisation_id', 'roles']).where('id', 'in', [verifier, ...ids]).execute();
+    const teams = (row: { organisation_id: string; roles: string }) => new Set((JSON.parse(row.roles) as string[]).map((role) => `${row.organisation_id}/${role}`));
+    const me = rows.find((r) => r.id === verifier);
+    if (!me) refuse();
+    const mine = teams(me!);
+    for (const other of rows.filter((r) => r.id !== verifier)) if ([...teams(other)].some((t) => mine.has(t))) refuse();
+  }
+
+  /** The previous contacts kept by recent changes, opened (the bank procedure tells them of a change). */
+  async #previousContacts(changes: readonly ContactChange[]): Promise<Array<PersonFile['contact']>> {
+    const out: Array<PersonFile['contact']> = [];
+    for (const c of changes) if (c.previous) out.push((await this.#d.persons.open(c.previous, ['contact'])).fields.contact);
+    return out;
+  }
+
+  /**
+   * Announce contact changes on the channels known before them (the previous email, phone and,
+   * when the address changed, the previous address by letter; the accounts' channels), record
+   * it, and hold the person's bank change waiting out its cooling-off. Without a person, those
+   * left unannounced for five minutes (a crash between the write and its announcement).
+   * Returns how many were announced.
+   */
+  async announceContactChanges(personId?: string): Promise<number> {
+    const now = this.#now();
+    const pending = await this.#d.persons.unannouncedContactChanges(personId ? { personId } : { before: new Date(Date.now() - 5 * 60_000).toISOString() });
+    const m = this.#messenger();
+    const heldPersons = new Set<string>();
+    for (const change of pending) {
+      const previous = change.previous ? (await this.#d.persons.open(change.previous, ['contact'])).fields.contact : undefined;
+      const identity = (await this.#d.persons.read(change.personId, ['identity'])).fields.identity;
+      const fullName = identity ? `${identity.firstNames[0] ?? ''} ${identity.usageName ?? identity.lastName}`.trim() : 'Madame, Monsieur';
+      const channels = await channelsBeforeContactChange(m, change.personId, previous, change.changed, change.changedAt);
+      const sent = await sendContactChangeNotices(m, channels, { changedAt: change.changedAt, changed: change.changed, byAgent: change.actorId !== null, fullName });
+      const held = await inTransaction(this.#d.db, async (trx) => {
+        await this.#d.persons.markContactChangeAnnounced(change.id, now.toISOString(), trx);
+        await appendEvent(trx, 'contact_change_announced', {
+          at: now,
+          personId: change.personId,
+          classes: ['contact'],
+          operation: 'contact_change',
+          details: { contactChange: change.id, changed: change.changed.join(','), email: sent.filter((c) => c === 'email').length, sms: sent.filter((c) => c === 'sms').length, letter: sent.filter((c) => c === 'letter').length },
+        });
+        const waiting = await trx.selectFrom('bank_changes').selectAll().where('open_slot', '=', change.personId).where('status', '=', 'cooling_off').executeTakeFirst();
+        if (!waiting || (await this.#unclearedContactChanges(trx, waiting)).length === 0) return false;
+        await this.#holdForContactChange(trx, waiting, now);
+        return true;
+      });
+      if (held) heldPersons.add(change.personId);
+      if (sent.length === 0) await this.#alertStaff(change.personId, 'Changement de coordonnées sans moyen de prévenir la personne', `Les coordonnées du dossier ${change.personId} ont été modifiées et aucun moyen connu avant ce changement ne permet de l’en avertir : contactez la personne.`, true);
+    }
+    for (const person of heldPersons) await this.#alertHeld(person, ['recent_contact_change']);
+    return pending.length;
+  }
+
+  /** The file's contact changes of the last days (no value), for the agent who verifies a change. */
+  async contactChanges(personId: string): Promise<ContactChangeView[]> {
+    const since = new Date(this.#now().getTime() - this.#d.settings.contactChangeDays * DAY_MS).toISOString();
+    const changes = await contactChangesSince(this.#d.db, personId, since);
+    return changes.reverse().map((c) => ({ id: c.id, changedAt: c.changedAt, changed: c.changed, by: c.actorId ? 'agent' : c.accountId ? 'job_seeker' : 'unknown', announced: c.announcedAt !== null }));
   }
 
   /** Changes whose notices were not all sent (a crash between the request and its notices): send them now. */

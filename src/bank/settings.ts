@@ -10,6 +10,8 @@ export interface BankSettings {
   maxRequestsPer30Days: number;
   /** Days a "ce n'est pas moi" code stays usable. */
   freezeCodeDays: number;
+  /** A contact change this recent before a bank change (or during its cooling-off) holds it for an agent of another team. */
+  contactChangeDays: number;
 }
 
 export const DEFAULT_BANK_SETTINGS: BankSettings = {
@@ -18,6 +20,7 @@ export const DEFAULT_BANK_SETTINGS: BankSettings = {
   exposureDays: 90,
   maxRequestsPer30Days: 2,
   freezeCodeDays: 30,
+  contactChangeDays: 30,
 };
 
 export const HOUR_MS = 3_600_000;

@@ -88,6 +88,7 @@ export const EVENT_KINDS = [
   'bank_change_effective',
   'bank_hold_placed',
   'bank_hold_lifted',
+  'contact_change_announced',
   // incidents (the register of GDPR Art. 33(5))
   'incident_declared',
   'incident_amended',

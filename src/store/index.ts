@@ -1,7 +1,7 @@
 export { createPgSchema, dropPgSchema, migrateToLatest, openDatabase, type Database, type DatabaseLocation } from './database.ts';
 export type { Flavour } from './flavour.ts';
 export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKeys, verifyKeyring } from './keys.ts';
-export { PersonStore, type PersonRecord, type SealedFile } from './persons.ts';
+export { contactChangesSince, CONTACT_PARTS, PersonStore, type ChangeAuthor, type ContactChange, type ContactPart, type PersonRecord, type SealedFile } from './persons.ts';
 export type { Schema } from './schema.ts';
 export { groupCommitOf, part, type GroupCommit, type GroupWriter } from './group-commit.ts';
 export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';
@@ -31,3 +31,4 @@ export type * from './tables/guard.ts';
 export type * from './tables/exports.ts';
 export type * from './tables/bank-details.ts';
 export type * from './tables/incidents.ts';
+export type * from './tables/contact-history.ts';

@@ -4,6 +4,7 @@ import { DecryptionError, openField, type BlindIndexKind, type Keyring, type Key
 import { assertNoDirectBankWrite, ConflictError, FIELD_CLASSES, type FieldClass, type FieldValues, NotFoundError, type PersonFile, type PersonPatch } from '../domain/index.ts';
 import { isUniqueLookup, lookupDigest, lookupKindsOf, lookupRows, sealPersonRows } from './person-rows.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
+import type { ContactHistoryTable } from './tables/contact-history.ts';
 import { chunks, inTransaction, type Executor } from './transaction.ts';
 
 export interface PersonRecord {
@@ -32,6 +33,66 @@ export interface SealedFile {
   /** The classes the file holds. */
   classes: FieldClass[];
   sealed: ReadonlyMap<FieldClass, SealedField>;
+}
+
+/** Who writes a change to a file, as far as the caller knows: kept with the previous contact. */
+export interface ChangeAuthor {
+  actorId?: string | null;
+  organisationId?: string | null;
+  accountId?: string | null;
+}
+
+/** The parts of a contact that reach the person: a change of any of them is remembered. */
+export const CONTACT_PARTS = ['email', 'phone', 'address'] as const;
+export type ContactPart = (typeof CONTACT_PARTS)[number];
+
+/** One change of a file's contact: when, by whom, which parts, and the previous value still sealed. */
+export interface ContactChange {
+  id: string;
+  personId: string;
+  changedAt: string;
+  changed: ContactPart[];
+  actorId: string | null;
+  organisationId: string | null;
+  accountId: string | null;
+  announcedAt: string | null;
+  /** The previous contact as a sealed file of one class (open it like any file); null when there was none. */
+  previous: SealedFile | null;
+}
+
+function contactPartsChanged(before: PersonFile['contact'] | undefined, after: PersonFile['contact'] | null | undefined): ContactPart[] {
+  const canonical = (value: unknown) => (value === undefined ? '' : JSON.stringify(value, Object.keys(value as object).sort()));
+  const norm = (c: PersonFile['contact'] | null | undefined, part: ContactPart) => {
+    const v = c?.[part];
+    if (v === undefined) return '';
+    return typeof v === 'string' ? v.trim().toLowerCase() : canonical(v);
+  };
+  return CONTACT_PARTS.filter((part) => norm(before, part) !== norm(after, part));
+}
+
+function contactChangeOf(row: ContactHistoryTable): ContactChange {
+  const sealed = row.kek_version !== null && row.wrapped_key && row.ciphertext ? { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext } : null;
+  return {
+    id: row.id,
+    personId: row.person_id,
+    changedAt: row.changed_at,
+    changed: JSON.parse(row.changed) as ContactPart[],
+    actorId: row.actor_id,
+    organisationId: row.organisation_id,
+    accountId: row.account_id,
+    announcedAt: row.announced_at,
+    previous: sealed ? { id: row.person_id, status: 'active', createdAt: row.changed_at, updatedAt: row.changed_at, classes: ['contact'], sealed: new Map([['contact', sealed]]) } : null,
+  };
+}
+
+/**
+ * The changes of a person's contact since `since` (inclusive), oldest first; nothing is
+ * decrypted. For the bank-details procedure: recent changes hold a bank change, and its
+ * notices reach the channels known before.
+ */
+export async function contactChangesSince(executor: Executor, personId: string, since: string): Promise<ContactChange[]> {
+  const rows = await executor.selectFrom('contact_history').selectAll().where('person_id', '=', personId).where('changed_at', '>=', since).orderBy('changed_at').orderBy('id').execute();
+  return rows.map(contactChangeOf);
 }
 
 /**
@@ -228,9 +289,9 @@ export class PersonStore {
    * class is not among them: where an allowance is paid changes only through the bank-details
    * procedure (checks, notices, cooling-off), which calls `applyBankChange`.
    */
-  async update(id: string, patch: PersonPatch, executor?: Executor): Promise<void> {
+  async update(id: string, patch: PersonPatch, executor?: Executor, author: ChangeAuthor = {}): Promise<void> {
     assertNoDirectBankWrite(patch, 'la procédure de changement de coordonnées bancaires');
-    return this.#update(id, patch, executor);
+    return this.#update(id, patch, executor, author);
   }
 
   /**
@@ -238,12 +299,12 @@ export class PersonStore {
    * the person's row is written first — a row lock on PostgreSQL, the write lock on SQLite — so
    * a second caller waits, then reads what the first one wrote. Not for `bank` (its procedure).
    */
-  async modify<C extends Exclude<FieldClass, 'bank'>>(id: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C], executor?: Executor): Promise<FieldValues[C]> {
+  async modify<C extends Exclude<FieldClass, 'bank'>>(id: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C], executor?: Executor, author: ChangeAuthor = {}): Promise<FieldValues[C]> {
     return inTransaction(executor ?? this.db, async (trx) => {
       await trx.updateTable('persons').set({ updated_at: new Date().toISOString() }).where('id', '=', id).execute();
       const current = (await this.read(id, [fieldClass], trx)).fields[fieldClass] as FieldValues[C] | undefined;
       const next = change(current);
-      await this.update(id, { [fieldClass]: next } as PersonPatch, trx);
+      await this.update(id, { [fieldClass]: next } as PersonPatch, trx, author);
       return next;
     });
   }
@@ -253,7 +314,7 @@ export class PersonStore {
     return this.#update(id, { bank }, executor);
   }
 
-  async #update(id: string, patch: PersonPatch, executor?: Executor): Promise<void> {
+  async #update(id: string, patch: PersonPatch, executor?: Executor, author: ChangeAuthor = {}): Promise<void> {
     const now = new Date().toISOString();
     const changed = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
     const set: PersonFile = Object.fromEntries(changed.filter((c) => patch[c] !== null).map((c) => [c, patch[c]]));
@@ -264,6 +325,7 @@ export class PersonStore {
     await withUniqueIdentifiers(inTransaction(executor ?? this.db, async (trx) => {
       await this.#person(trx, id);
       await this.#assertUniqueIdentifiers(trx, lookups, id);
+      if (patch.contact !== undefined) await this.#rememberContact(trx, id, patch.contact, now, author);
       if (removed.length) await trx.deleteFrom('person_fields').where('person_id', '=', id).where('field_class', 'in', removed).execute();
       for (const row of fields) {
         await trx
@@ -277,6 +339,56 @@ export class PersonStore {
       if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
       await trx.updateTable('persons').set({ updated_at: now }).where('id', '=', id).execute();
     }));
+  }
+
+  /**
+   * Whatever path writes the contact (an agent, the person, an import), the previous value is
+   * kept — its sealed row copied as it is, nothing re-encrypted — when an email, phone or postal
+   * address changed: a thief who rewrites them must not silence the notices of a bank change.
+   */
+  async #rememberContact(trx: Executor, id: string, next: PersonFile['contact'] | null, now: string, author: ChangeAuthor): Promise<void> {
+    const row = await trx.selectFrom('person_fields').select(['kek_version', 'wrapped_key', 'ciphertext']).where('person_id', '=', id).where('field_class', '=', 'contact').executeTakeFirst();
+    const sealed = row ? { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext } : undefined;
+    let before: PersonFile['contact'] | undefined;
+    if (sealed) {
+      try {
+        before = JSON.parse(openField(this.keyring, id, 'contact', sealed).toString('utf8')) as PersonFile['contact'];
+      } catch (error) {
+        // A key version this process has not seen yet: a rotation ran beside it. Look once more.
+        if (!(error instanceof DecryptionError && error.reason === 'unknown_key' && this.keys.refresh())) throw error;
+        before = JSON.parse(openField(this.keyring, id, 'contact', sealed).toString('utf8')) as PersonFile['contact'];
+      }
+    }
+    const changed = contactPartsChanged(before, next);
+    if (changed.length === 0) return;
+    await trx
+      .insertInto('contact_history')
+      .values({
+        id: randomUUID(),
+        person_id: id,
+        changed_at: now,
+        changed: JSON.stringify(changed),
+        actor_id: author.actorId ?? null,
+        organisation_id: author.organisationId ?? null,
+        account_id: author.accountId ?? null,
+        kek_version: sealed?.kekVersion ?? null,
+        wrapped_key: sealed?.wrappedKey ?? null,
+        ciphertext: sealed?.ciphertext ?? null,
+        announced_at: null,
+      })
+      .execute();
+  }
+
+  /** Contact changes not yet announced on the channels known before them, older than `before` (all when absent), oldest first. */
+  async unannouncedContactChanges(options: { personId?: string; before?: string } = {}, executor: Executor = this.db): Promise<ContactChange[]> {
+    let query = executor.selectFrom('contact_history').selectAll().where('announced_at', 'is', null);
+    if (options.personId) query = query.where('person_id', '=', options.personId);
+    if (options.before) query = query.where('changed_at', '<', options.before);
+    return (await query.orderBy('changed_at').limit(500).execute()).map(contactChangeOf);
+  }
+
+  async markContactChangeAnnounced(changeId: string, at: string, executor: Executor = this.db): Promise<void> {
+    await executor.updateTable('contact_history').set({ announced_at: at }).where('id', '=', changeId).execute();
   }
 
   /**
@@ -325,6 +437,8 @@ export class PersonStore {
       const now = new Date().toISOString();
       const deleted = await trx.deleteFrom('person_fields').where('person_id', '=', id).executeTakeFirst();
       await trx.deleteFrom('person_lookups').where('person_id', '=', id).execute();
+      // Previous contacts go with the rest: their data keys are destroyed too.
+      await trx.deleteFrom('contact_history').where('person_id', '=', id).execute();
       await trx.deleteFrom('referrals').where('person_id', '=', id).execute();
       await trx.deleteFrom('caseloads').where('person_id', '=', id).execute();
       await trx.updateTable('persons').set({ status: 'erased', erased_at: now, updated_at: now }).where('id', '=', id).execute();

@@ -7,6 +7,7 @@ import type { GuardTables } from './tables/guard.ts';
 import type { ExportTables } from './tables/exports.ts';
 import type { BankDetailsTables } from './tables/bank-details.ts';
 import type { IncidentTables } from './tables/incidents.ts';
+import type { ContactHistoryTables } from './tables/contact-history.ts';
 import type { PolicyTables } from './tables/policy.ts';
 import type { FieldClass } from '../domain/index.ts';
 
@@ -202,7 +203,7 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables, BankDetailsTables, IncidentTables {
+export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables, BankDetailsTables, IncidentTables, ContactHistoryTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

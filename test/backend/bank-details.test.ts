@@ -453,6 +453,9 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
     const f = (await runtime.persons.read(personId, ['contact', 'identity'])).fields;
     const address = f.contact?.address ?? { line1: '3 rue des Lilas', postalCode: '33000', communeCode: '33063', commune: 'Bordeaux' };
     await runtime.persons.update(personId, { contact: { address } });
+    // The file has had neither for months: its contact change is older than the 30 days that hold a change
+    // (a recent one would also send the notices to the previous email and phone: bank-contact-redirection.test.ts).
+    await db().updateTable('contact_history').set({ changed_at: new Date(clock.now().getTime() - 90 * 24 * HOUR).toISOString() }).where('person_id', '=', personId).execute();
     const read = await agentCall('GET', `/api/staff/persons/${personId}/bank-details`);
     if (read.statusCode !== 200) return assert.fail(`the agent may handle ${personId}: ${read.body}`);
     const res = await agentCall('POST', `/api/staff/persons/${personId}/bank-details/changes`, { ...freshAccount(), holder: `${f.identity!.firstNames[0]} ${f.identity!.lastName}`, request: { kind: 'courrier', reference: 'COURRIER-2026-11-777' } });

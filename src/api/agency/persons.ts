@@ -67,6 +67,11 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
         const patch = canonicalPersonPatch(request.body, 'body');
         assertNoDirectBankWrite(patch, 'POST /api/staff/persons/{id}/bank-details/changes');
         const result = await runtime.access.writeWhole(guardedActor(request)!, networkOf(request.ip), request.params.id, patch);
+        // A rewritten contact is announced on the channels known before it (nothing pending when the guard refused the write).
+        if (patch.contact !== undefined) {
+          // The write is committed: a failed announcement is retried by the scheduler (and the bank change stays held meanwhile).
+          await runtime.bank.announceContactChanges(request.params.id).catch((error: unknown) => request.log.error({ err: { message: String(error) } }, 'contact change not announced yet'));
+        }
         if (result.outcome !== 'read') {
           await refusedByGuard(db, request, reply, result.admission, { operation: 'update', personId: request.params.id });
           return reply;

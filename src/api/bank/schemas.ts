@@ -52,3 +52,11 @@ export const HoldBody = Type.Object(
 );
 
 export const NoteBody = Type.Object({ note: Type.String({ minLength: 10, maxLength: 1000 }) }, { additionalProperties: false });
+
+export const ContactChangeView = Type.Object({
+  id: Type.String(),
+  changedAt: Type.String(),
+  changed: Type.Array(Type.String(), { description: 'ce qui a changé : email, phone, address (jamais les valeurs)' }),
+  by: Type.Enum(['agent', 'job_seeker', 'unknown']),
+  announced: Type.Boolean({ description: 'annoncé aux coordonnées connues avant le changement' }),
+});

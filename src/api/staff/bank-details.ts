@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { AgentRequestKind } from '../../bank/index.ts';
+import { REACH_METHODS, type AgentRequestKind, type ReachMethod } from '../../bank/index.ts';
 import type { FieldClass } from '../../domain/index.ts';
 import type { AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 import { accessErrorResponses, admitted, callerOf, purposeOr422, refuse } from '../access.ts';
-import { AgentRequestBody, BankDetailsBody, ChangeOutcomeView, ChangeView, HoldBody, HoldView, NoteBody } from '../bank/schemas.ts';
+import { AgentRequestBody, BankDetailsBody, ChangeOutcomeView, ChangeView, ContactChangeView, HoldBody, HoldView, NoteBody } from '../bank/schemas.ts';
 import type { DeclaredPurpose } from '../purpose.ts';
 import { requireRecentSecondFactor } from '../session.ts';
 
@@ -42,14 +42,14 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/persons/:id/bank-details',
-      { schema: { tags, summary: 'Coordonnées bancaires d’un dossier : modifications (IBAN masqué) et mises sous surveillance', security, params: PersonParams, response: { 200: Type.Object({ changes: Type.Array(ChangeView), holds: Type.Array(HoldView) }), ...accessErrorResponses } } },
+      { schema: { tags, summary: 'Coordonnées bancaires d’un dossier : modifications (IBAN masqué) et mises sous surveillance', security, params: PersonParams, response: { 200: Type.Object({ changes: Type.Array(ChangeView), holds: Type.Array(HoldView), contactChanges: Type.Array(ContactChangeView) }), ...accessErrorResponses } } },
       async (request, reply) => {
         const personId = request.params.id;
         const d = await decided(request, reply, personId, 'read', ['bank'], 'read_bank_changes');
         if (!d) return reply;
         if (!(await admitted(db, request, reply, d.decision, [personId], 'read_bank_changes'))) return reply;
         await runtime.bank.settleDue(personId);
-        return { changes: await runtime.bank.changes(personId), holds: await runtime.bank.holds(personId) };
+        return { changes: await runtime.bank.changes(personId), holds: await runtime.bank.holds(personId), contactChanges: await runtime.bank.contactChanges(personId) };
       },
     );
 
@@ -89,10 +89,19 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Vérifier une modification en attente (après avoir joint la personne) : l’approuver ou la refuser',
+          summary: 'Vérifier une modification en attente (après avoir joint la personne) : l’approuver ou la refuser ; si les coordonnées ont changé récemment, seul un agent d’une autre équipe l’approuve, en indiquant comment il a joint la personne',
           security,
           params: Type.Object({ id: Type.String({ format: 'uuid' }), changeId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
-          body: Type.Object({ decision: Type.Enum(['approve', 'reject']), note: NoteBody.properties.note }, { additionalProperties: false }),
+          body: Type.Object(
+            {
+              decision: Type.Enum(['approve', 'reject']),
+              note: NoteBody.properties.note,
+              reached: Type.Optional(
+                Type.Enum(Object.keys(REACH_METHODS), { description: 'comment la personne a été jointe, par un moyen connu avant tout changement récent de ses coordonnées (exigé pour approuver quand elles ont changé)' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
           response: { 200: ChangeView, ...accessErrorResponses },
         },
         preHandler: requireRecentSecondFactor(db),
@@ -101,7 +110,7 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const personId = request.params.id;
         const d = await decided(request, reply, personId, 'write', ['bank'], 'bank_change_verification');
         if (!d) return reply;
-        return runtime.bank.verifyChange(request.params.changeId, personId, request.staff!.actorId, request.body.decision as 'approve' | 'reject', request.body.note, eventOf(request, d));
+        return runtime.bank.verifyChange(request.params.changeId, personId, request.staff!.actorId, request.body.decision as 'approve' | 'reject', request.body.note, eventOf(request, d), request.body.reached as ReachMethod | undefined);
       },
     );
 

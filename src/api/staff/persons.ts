@@ -92,6 +92,11 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!purpose) return reply;
         const result = await runtime.access.write(callerOf(request, purpose), personId, patch);
         if (result.outcome !== 'written') return answerRefusal(db, request, reply, result, { operation: 'write', personId }, purpose);
+        // A rewritten email, phone or address is announced at once on the channels known before it.
+        if (patch.contact !== undefined) {
+          // The write is committed: a failed announcement is retried by the scheduler (and the bank change stays held meanwhile).
+          await runtime.bank.announceContactChanges(personId).catch((error: unknown) => request.log.error({ err: { message: String(error) } }, 'contact change not announced yet'));
+        }
         const { decision } = result;
         return { id: personId, written: decision.classes, decision: decisionView(decision) };
       },

@@ -81,6 +81,7 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   const settleBank = () =>
     void runtime.bank
       .resendMissingNotices()
+      .then(() => runtime.bank.announceContactChanges())
       .then(() => runtime.bank.settleDue())
       .catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'bank-detail changes could not be settled'));
   settleBank();

@@ -39,6 +39,8 @@ export interface BankChangesTable {
   decided_by: string | null;
   decided_at: string | null;
   decision_note: string | null;
+  /** JSON array of the contact changes (ids) an agent of another team verified for this change, after reaching the person. */
+  contact_cleared: string;
 }
 
 export type BankChangeStatus = 'cooling_off' | 'awaiting_verification' | 'frozen' | 'rejected' | 'effective';
