@@ -1,7 +1,7 @@
 export { createAlertSink, webhookSignature, type AlertSink, type AlertSinkOptions, type GuardAlert } from './alerts.ts';
 export { GuardUnavailableError } from './errors.ts';
 export { Guard, type Admission, type GuardedActor, type GuardOptions, type GuardRefusal, type ReadRequest } from './guard.ts';
-export { budgetFor, SIGNAL_THRESHOLDS } from './profiles.ts';
+export { budgetFor, DESK_DOWNLOAD_DAILY_CEILING, DESK_DOWNLOAD_PROFILE, DESK_DOWNLOAD_PURPOSE, SIGNAL_THRESHOLDS } from './profiles.ts';
 export { containmentDetail, listContainments, listSignals, releaseContainment, type ContainmentView, type SignalView } from './review.ts';
 export type { SearchCriterion } from './search-shape.ts';
 export * from './exports/index.ts';

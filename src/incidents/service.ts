@@ -1,12 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { ConflictError, NotFoundError, ValidationError, type FieldClass, type ValidationIssue as Issue } from '../domain/index.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldClass, type ValidationIssue as Issue } from '../domain/index.ts';
 import { revokeAllSessions, revokeMachineClient } from '../identity/index.ts';
-import { appendEvent, parseBody, type EventInput, type EventKind, type Ledger } from '../ledger/index.ts';
-import { inTransaction, type Executor, type IncidentsTable } from '../store/index.ts';
+import { appendEvent, appendEvents, parseBody, type EventInput, type EventKind, type Ledger } from '../ledger/index.ts';
+import { inTransaction, type Executor, type IncidentRequestsTable, type IncidentsTable } from '../store/index.ts';
 import { actorsOfClients, actorsOfSessions, computeBlastRadius, storedExposures, storeExposures, type ScopeProgress } from './blast-radius.ts';
 import { buildCnilDraft, cnilSections, type CnilDraft } from './cnil.ts';
 import { latestDocument, listDocuments, nextVersion, openDocument, sha256Hex, storeDocument, type DocumentInfo } from './documents.ts';
+import {
+  approverOf,
+  DOWNLOAD_TTL_MS,
+  DownloadRefusedError,
+  FOUR_EYES_ACTIONS,
+  fourEyesRequired,
+  organisationsSpanned,
+  PERSONAL_DOCUMENTS,
+  REQUEST_TTL_MS,
+  requesterOf,
+  requestView,
+  type DownloadGate,
+  type RequestKind,
+  type RequestView,
+} from './four-eyes.ts';
 import { notificationClock, VECTOR_LABELS_FR, VECTORS, type BlastRadius, type CitedCheckpoint, type Compromised, type Declaration, type Exposure, type IncidentView, type ScopeSummary, type Vector } from './model.ts';
 import { NoticeBatch, type NoticeDeps, type NoticeRun, type NoticeStatus } from './notices.ts';
 import { renderReport } from './pdf.ts';
@@ -41,6 +57,15 @@ export interface StepView {
 }
 
 const EMPTY: Compromised = { actors: [], organisations: [], clients: [], sessions: [] };
+
+export type Amendment = Partial<Pick<Declaration, 'compromised' | 'windowFrom' | 'windowTo' | 'awareAt' | 'description' | 'vector' | 'title'>>;
+
+/** Remediation that wipes credentials waits for a second person. */
+export function actionNeedsApproval(action: Action): boolean {
+  return (FOUR_EYES_ACTIONS as readonly string[]).includes(action);
+}
+
+const frenchDay = (d: Date) => d.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' });
 const iso = (d: Date) => d.toISOString();
 
 /**
@@ -61,11 +86,26 @@ export class Incidents {
     return this.#d.clock.now();
   }
 
-  /** A security officer or DPO declares an incident; nothing is written unless every field holds. */
+  /**
+   * A security officer declares an incident; nothing is written unless every field holds. One that
+   * reaches more than one organisation takes a second person's approval (`requestDeclaration`);
+   * the operator's command line (no account) declares alone.
+   */
   async declare(input: Declaration, by: { accountId: string | null }): Promise<IncidentView> {
+    await this.#checkDeclaration(input, this.#now());
+    if (by.accountId !== null && (await this.declarationNeedsApproval(input.compromised))) throw fourEyesRequired('Un incident qui touche plusieurs organisations');
+    return this.#declareNow(input, by);
+  }
+
+  /** Whether a compromise reaches more than one organisation (then declaring or widening it takes four eyes). */
+  async declarationNeedsApproval(compromised: Compromised): Promise<boolean> {
+    return (await organisationsSpanned(this.#d.db, compromised)).length > 1;
+  }
+
+  async #declareNow(input: Declaration, by: { accountId: string | null }, approval?: { request: string; approvedBy: string }): Promise<IncidentView> {
     const now = this.#now();
     await this.#checkDeclaration(input, now);
-    const id = await this.#insert({ ...input, source: 'manual', containmentId: null, declaredBy: by.accountId }, now);
+    const id = await this.#insert({ ...input, source: 'manual', containmentId: null, declaredBy: by.accountId, ...(approval ? { approval } : {}) }, now);
     return this.view(id);
   }
 
@@ -135,7 +175,7 @@ export class Incidents {
   }
 
   async #insert(
-    input: Declaration & { source: IncidentsTable['source']; containmentId: string | null; declaredBy: string | null },
+    input: Declaration & { source: IncidentsTable['source']; containmentId: string | null; declaredBy: string | null; approval?: { request: string; approvedBy: string } },
     now: Date,
   ): Promise<string> {
     const id = randomUUID();
@@ -180,6 +220,7 @@ export class Incidents {
             windowFrom: iso(input.windowFrom),
             windowTo: iso(input.windowTo),
             awareAt: iso(input.awareAt),
+            ...(input.approval ? { request: input.approval.request, approvedBy: input.approval.approvedBy } : {}),
           });
         });
         return id;
@@ -227,9 +268,21 @@ export class Incidents {
   }
 
   /** Change what was compromised, the window or the facts (the scope must be recomputed; a complementary notification follows). */
-  async amend(id: string, changes: Partial<Pick<Declaration, 'compromised' | 'windowFrom' | 'windowTo' | 'awareAt' | 'description' | 'vector' | 'title'>>, by: { accountId: string | null }): Promise<IncidentView> {
+  async amend(id: string, changes: Amendment, by: { accountId: string | null }): Promise<IncidentView> {
+    if (by.accountId !== null && (await this.amendmentNeedsApproval(id, changes))) throw fourEyesRequired('Étendre un incident à plusieurs organisations');
+    return this.#amendNow(id, changes, by);
+  }
+
+  /** Changing the identities or the window of an incident that then reaches several organisations takes four eyes. */
+  async amendmentNeedsApproval(id: string, changes: Amendment): Promise<boolean> {
     const row = await this.#open(id);
-    const next = {
+    if (!changes.compromised && !changes.windowFrom && !changes.windowTo) return false;
+    await this.#checkDeclaration(this.#amended(row, changes), this.#now());
+    return this.declarationNeedsApproval(changes.compromised ?? (JSON.parse(row.compromised) as Compromised));
+  }
+
+  #amended(row: IncidentsTable, changes: Amendment) {
+    return {
       title: changes.title ?? row.title,
       vector: changes.vector ?? row.vector,
       description: changes.description ?? row.description,
@@ -238,6 +291,11 @@ export class Incidents {
       windowTo: changes.windowTo ?? new Date(row.window_to),
       awareAt: changes.awareAt ?? new Date(row.aware_at),
     };
+  }
+
+  async #amendNow(id: string, changes: Amendment, by: { accountId: string | null }): Promise<IncidentView> {
+    const row = await this.#open(id);
+    const next = this.#amended(row, changes);
     await this.#checkDeclaration(next, this.#now());
     await inTransaction(this.#d.db, async (trx) => {
       await trx
@@ -384,6 +442,11 @@ export class Incidents {
    * event); the bank holds are the bank's own transactions, one per person, and the checks write nothing.
    */
   async act(id: string, action: Action, by: { accountId: string | null }): Promise<ActionResult> {
+    if (by.accountId !== null && actionNeedsApproval(action)) throw fourEyesRequired('Cette mesure efface les moyens de connexion');
+    return this.#actNow(id, action, by);
+  }
+
+  async #actNow(id: string, action: Action, by: { accountId: string | null }): Promise<ActionResult> {
     const row = await this.#open(id);
     const compromised = JSON.parse(row.compromised) as Compromised;
     const record = (trx: Executor, result: ActionResult) => this.#step(trx, id, 'incident_action', by.accountId, result.summary, { action, ...result.figures });
@@ -568,11 +631,56 @@ export class Incidents {
     return listDocuments(this.#d.db, id);
   }
 
-  /** A document, opened for someone: reading it (a batch of letters names people) is a step of the register. */
-  async openDocument(id: string, documentId: string, by: { accountId: string | null }): Promise<{ info: DocumentInfo; content: Buffer }> {
-    const opened = await openDocument(this.#d.db, this.#d.keyring(), id, documentId);
-    await inTransaction(this.#d.db, (trx) => this.#step(trx, id, 'incident_document_read', by.accountId, `Document consulté : ${opened.info.title}`, { kind: opened.info.kind, version: opened.info.version }, documentId));
+  /**
+   * A document, opened for someone: reading it is a step of the register. One that names people
+   * (letters, the scope list) is given to a desk member only on a second person's approval of
+   * their request, once, and through the guard: the persons it names are counted against the
+   * desk's budget, and the download is recorded in the guard's transaction (a batch of letters
+   * also as an access to each person's identity and contact, which they see in their journal).
+   * The operator's command line (no account) opens any.
+   */
+  async openDocument(id: string, documentId: string, by: { accountId: string | null }, gate?: DownloadGate): Promise<{ info: DocumentInfo; content: Buffer }> {
+    const db = this.#d.db;
+    const opened = await openDocument(db, this.#d.keyring(), id, documentId);
+    const { info } = opened;
+    if (by.accountId === null || !PERSONAL_DOCUMENTS.includes(info.kind)) {
+      await inTransaction(db, (trx) => this.#step(trx, id, 'incident_document_read', by.accountId, `Document consulté : ${info.title}`, { kind: info.kind, version: info.version }, documentId));
+      return opened;
+    }
+    const accountId = by.accountId;
+    const now = iso(this.#now());
+    const approvals = await db.selectFrom('incident_requests').select(['id', 'payload']).where('incident_id', '=', id).where('kind', '=', 'document').where('requested_by', '=', accountId).where('status', '=', 'approved').where('usable_until', '>', now).execute();
+    const approval = approvals.find((a) => (JSON.parse(a.payload) as { documentId?: string }).documentId === documentId);
+    if (!approval) throw fourEyesRequired('Ce document nomme des personnes : demandez son téléchargement');
+    if (!gate) throw new Error('a desk download of a document naming persons goes through the guard');
+    const persons = await this.#personsNamedBy(id, info, opened.content);
+    const row = await this.#row(id);
+    const admission = await gate(persons, async (trx) => {
+      // Used once: of two downloads at once, one takes the approval, the other fails closed.
+      const used = await trx.updateTable('incident_requests').set({ status: 'used', used_at: now }).where('id', '=', approval.id).where('status', '=', 'approved').executeTakeFirst();
+      if (Number(used.numUpdatedRows) !== 1) throw new ConflictError('Ce téléchargement approuvé a déjà eu lieu : faites une nouvelle demande.', 'request_used');
+      if (info.kind === 'letters_pdf') {
+        await appendEvents(
+          trx,
+          persons.map((personId) => ({ kind: 'access_granted' as const, input: { accountId, personId, purpose: 'incident_notification', operation: 'incident_document', classes: ['identity', 'contact'] as FieldClass[], details: { incident: row.reference, document: documentId } } })),
+        );
+      }
+      await this.#step(trx, id, 'incident_document_read', accountId, `Document consulté : ${info.title} (${persons.length} personne(s) nommée(s), téléchargement approuvé)`, { kind: info.kind, version: info.version, persons: persons.length, request: approval.id }, documentId);
+    });
+    if (!admission.allowed) throw new DownloadRefusedError(admission.reason);
     return opened;
+  }
+
+  /** The real persons a document names (decoys, flagged as such in a scope list, are evidence, not people). */
+  async #personsNamedBy(incidentId: string, info: DocumentInfo, content: Buffer): Promise<string[]> {
+    if (info.kind === 'letters_pdf') {
+      return (await this.#d.db.selectFrom('incident_notices').select('person_id').distinct().where('incident_id', '=', incidentId).where('document_id', '=', info.id).execute()).map((r) => r.person_id).sort();
+    }
+    if (info.kind === 'scope_csv') {
+      const rows = parse(content.toString('utf8'), { columns: true }) as Array<Record<string, string>>;
+      return [...new Set(rows.filter((r) => r.nature === 'personne').map((r) => r.personne!))].sort();
+    }
+    return [];
   }
 
   async planNotices(id: string, by: { accountId: string | null }): Promise<{ planned: number; already: number }> {
@@ -581,8 +689,194 @@ export class Incidents {
     return this.#notices.plan(row, by);
   }
 
+  /** Sending the notices reads every exposed person's identity and contact and prints letters: a desk member does it on approval only (`requestNotices`). */
   async runNotices(id: string, by: { accountId: string | null }, options: { batchSize?: number; maxBatches?: number; progress?: ScopeProgress } = {}): Promise<NoticeRun> {
+    if (by.accountId !== null) throw fourEyesRequired('L’envoi des avis aux personnes');
     return this.#notices.run(await this.#row(id), by, options);
+  }
+
+  // ---- Four eyes: requests, approvals, refusals (src/incidents/four-eyes.ts says what needs them) ----
+
+  /** A declaration reaching several organisations, for a second person to approve; checked now, nothing else written. */
+  async requestDeclaration(input: Declaration, by: { accountId: string }): Promise<RequestView> {
+    await this.#checkDeclaration(input, this.#now());
+    const organisations = (await organisationsSpanned(this.#d.db, input.compromised)).length;
+    const payload = { ...input, windowFrom: iso(input.windowFrom), windowTo: iso(input.windowTo), awareAt: iso(input.awareAt) };
+    return this.#submit('declare', null, payload, `Déclarer l’incident « ${input.title} » : ${organisations} organisation(s), du ${frenchDay(input.windowFrom)} au ${frenchDay(input.windowTo)}`, by.accountId, { organisations });
+  }
+
+  async requestAmendment(id: string, changes: Amendment, by: { accountId: string }): Promise<RequestView> {
+    const row = await this.#open(id);
+    const next = this.#amended(row, changes);
+    await this.#checkDeclaration(next, this.#now());
+    const organisations = (await organisationsSpanned(this.#d.db, next.compromised)).length;
+    const payload = Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v instanceof Date ? iso(v) : v]));
+    return this.#submit('amend', id, payload, `Modifier l’incident ${row.reference} (${Object.keys(changes).join(', ')}) : ${organisations} organisation(s), du ${frenchDay(next.windowFrom)} au ${frenchDay(next.windowTo)}`, by.accountId, { organisations });
+  }
+
+  async requestNotices(id: string, options: { batchSize?: number; maxBatches?: number }, by: { accountId: string }): Promise<RequestView> {
+    const row = await this.#open(id);
+    const status = await this.#notices.status(id);
+    const left = (status.byStatus.pending ?? 0) + (status.byStatus.sending ?? 0);
+    if (left === 0) throw new ConflictError('Aucun avis à envoyer : planifiez d’abord les avis.', 'no_notice_pending');
+    return this.#submit('notices_run', id, options, `Envoyer les avis de l’incident ${row.reference} : ${left} avis restant(s) (courriels et courriers)`, by.accountId, { notices: left });
+  }
+
+  async requestDocument(id: string, documentId: string, by: { accountId: string }): Promise<RequestView> {
+    const row = await this.#row(id);
+    const info = (await listDocuments(this.#d.db, id)).find((d) => d.id === documentId);
+    if (!info) throw new NotFoundError('document');
+    if (!PERSONAL_DOCUMENTS.includes(info.kind)) throw new ConflictError('Ce document ne nomme personne : il se télécharge sans approbation.', 'approval_not_needed');
+    const persons = info.kind === 'letters_pdf' ? (await this.#d.db.selectFrom('incident_notices').select('person_id').distinct().where('document_id', '=', documentId).execute()).length : undefined;
+    return this.#submit('document', id, { documentId }, `Télécharger « ${info.title} » (incident ${row.reference}${persons !== undefined ? `, ${persons} personne(s) nommée(s)` : ''})`, by.accountId, { document: documentId, kind: info.kind });
+  }
+
+  async requestAction(id: string, action: Action, by: { accountId: string }): Promise<RequestView> {
+    if (!actionNeedsApproval(action)) throw new ConflictError('Cette mesure s’applique sans approbation.', 'approval_not_needed');
+    const row = await this.#open(id);
+    return this.#submit('action', id, { action }, `Mesure corrective « ${action} » sur l’incident ${row.reference}`, by.accountId, { action });
+  }
+
+  async #submit(kind: RequestKind, incidentId: string | null, payload: object, summary: string, accountId: string, details: Record<string, string | number>): Promise<RequestView> {
+    const db = this.#d.db;
+    await requesterOf(db, accountId);
+    const now = this.#now();
+    const id = randomUUID();
+    await inTransaction(db, async (trx) => {
+      await trx
+        .insertInto('incident_requests')
+        .values({ id, incident_id: incidentId, kind, payload: JSON.stringify(payload), summary, status: 'pending', requested_by: accountId, requested_at: iso(now), expires_at: iso(new Date(now.getTime() + REQUEST_TTL_MS)), decided_by: null, decided_at: null, decision_note: null, usable_until: null, used_at: null, outcome: null })
+        .execute();
+      await this.#record(trx, incidentId, 'incident_approval_requested', accountId, `Demande soumise à une seconde personne : ${summary}`, { request: id, kind, ...details });
+    });
+    return this.request(id);
+  }
+
+  /** A step of the incident's register when there is an incident, else a ledger event of its own (a declaration not yet approved). */
+  async #record(trx: Executor, incidentId: string | null, kind: EventKind, accountId: string, summary: string, details: Record<string, string | number | boolean | null>): Promise<void> {
+    if (incidentId) await this.#step(trx, incidentId, kind, accountId, summary, details);
+    else await appendEvent(trx, kind, { at: this.#now(), accountId, operation: 'incident', details });
+  }
+
+  /**
+   * A second member of the desk approves: the request is claimed (a conditional update: of two
+   * approvals at once one wins), recorded, then carried out in its requester's name (a document
+   * becomes downloadable once, by its requester, for 24 hours). Never by the requester.
+   */
+  async approve(requestId: string, by: { accountId: string }): Promise<{ request: RequestView; result: unknown }> {
+    const db = this.#d.db;
+    await approverOf(db, by.accountId);
+    const row = await this.#requestRow(requestId);
+    if (row.requested_by === by.accountId) throw new ForbiddenError('La personne qui a fait la demande ne peut pas l’approuver : une seconde personne du bureau doit le faire.', 'four_eyes');
+    const now = this.#now();
+    await this.#pendingOrThrow(row, now);
+    // A requester contained or stripped of the role since: their requests die with them.
+    try {
+      await requesterOf(db, row.requested_by);
+    } catch {
+      throw new ConflictError('Le demandeur n’est plus habilité (compte suspendu ou rôle retiré) : la demande ne peut pas être approuvée.', 'requester_inactive');
+    }
+    const document = row.kind === 'document';
+    await inTransaction(db, async (trx) => {
+      const claimed = await trx
+        .updateTable('incident_requests')
+        .set({ status: 'approved', decided_by: by.accountId, decided_at: iso(now), usable_until: document ? iso(new Date(now.getTime() + DOWNLOAD_TTL_MS)) : null })
+        .where('id', '=', requestId)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) throw new ConflictError('Cette demande a déjà été traitée.', 'request_not_pending');
+      await this.#record(trx, row.incident_id, 'incident_approval_granted', by.accountId, `Demande approuvée : ${row.summary}`, { request: requestId, kind: row.kind });
+    });
+    if (document) return { request: await this.request(requestId), result: null };
+    const requester = { accountId: row.requested_by };
+    try {
+      const { result, outcome } = await this.#carryOutRequest(row, requester, by.accountId);
+      await db.updateTable('incident_requests').set({ status: 'executed', outcome: JSON.stringify(outcome) }).where('id', '=', requestId).execute();
+      return { request: await this.request(requestId), result };
+    } catch (error) {
+      await db.updateTable('incident_requests').set({ status: 'failed', outcome: JSON.stringify({ error: (error as Error).message }) }).where('id', '=', requestId).execute();
+      throw error;
+    }
+  }
+
+  async #carryOutRequest(row: IncidentRequestsTable, requester: { accountId: string }, approvedBy: string): Promise<{ result: unknown; outcome: Record<string, unknown> }> {
+    const payload = JSON.parse(row.payload) as Record<string, unknown>;
+    const dates = (p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, ['windowFrom', 'windowTo', 'awareAt'].includes(k) && typeof v === 'string' ? new Date(v) : v]));
+    switch (row.kind) {
+      case 'declare': {
+        const view = await this.#declareNow(dates(payload) as unknown as Declaration, requester, { request: row.id, approvedBy });
+        return { result: view, outcome: { incident: view.id, reference: view.reference } };
+      }
+      case 'amend': {
+        const view = await this.#amendNow(row.incident_id!, dates(payload) as Amendment, requester);
+        return { result: view, outcome: { incident: view.id } };
+      }
+      case 'notices_run': {
+        const run = await this.#notices.run(await this.#row(row.incident_id!), requester, payload as { batchSize?: number; maxBatches?: number });
+        return { result: run, outcome: { ...run } };
+      }
+      case 'action': {
+        const result = await this.#actNow(row.incident_id!, payload.action as Action, requester);
+        return { result, outcome: result.figures };
+      }
+      case 'document':
+        throw new Error('a document is downloaded by its requester, not carried out on approval');
+    }
+  }
+
+  /** Refused by another member of the desk, or withdrawn by its requester: nothing is carried out. */
+  async refuse(requestId: string, note: string, by: { accountId: string }): Promise<RequestView> {
+    const db = this.#d.db;
+    const row = await this.#requestRow(requestId);
+    if (row.requested_by !== by.accountId) await approverOf(db, by.accountId);
+    await this.#pendingOrThrow(row, this.#now());
+    await inTransaction(db, async (trx) => {
+      const result = await trx.updateTable('incident_requests').set({ status: 'refused', decided_by: by.accountId, decided_at: iso(this.#now()), decision_note: note }).where('id', '=', requestId).where('status', '=', 'pending').executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) throw new ConflictError('Cette demande a déjà été traitée.', 'request_not_pending');
+      const withdrawn = row.requested_by === by.accountId;
+      await this.#record(trx, row.incident_id, 'incident_approval_refused', by.accountId, `Demande ${withdrawn ? 'retirée' : 'refusée'} : ${row.summary}`, { request: requestId, kind: row.kind, withdrawn });
+    });
+    return this.request(requestId);
+  }
+
+  async #requestRow(requestId: string): Promise<IncidentRequestsTable> {
+    const row = await this.#d.db.selectFrom('incident_requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+    if (!row) throw new NotFoundError('demande');
+    return row;
+  }
+
+  async #pendingOrThrow(row: IncidentRequestsTable, now: Date): Promise<void> {
+    if (row.status !== 'pending') throw new ConflictError('Cette demande a déjà été traitée.', 'request_not_pending');
+    if (row.expires_at <= iso(now)) {
+      await this.#d.db.updateTable('incident_requests').set({ status: 'expired' }).where('id', '=', row.id).where('status', '=', 'pending').execute();
+      throw new ConflictError('Cette demande a expiré (48 heures sans approbation) : elle doit être refaite.', 'request_expired');
+    }
+  }
+
+  #requestQuery() {
+    return this.#d.db
+      .selectFrom('incident_requests')
+      .leftJoin('accounts as requester', 'requester.id', 'incident_requests.requested_by')
+      .leftJoin('accounts as decider', 'decider.id', 'incident_requests.decided_by')
+      .selectAll('incident_requests')
+      .select(['requester.login as requester_login', 'decider.login as decider_login']);
+  }
+
+  async request(requestId: string): Promise<RequestView> {
+    const row = await this.#requestQuery().where('incident_requests.id', '=', requestId).executeTakeFirst();
+    if (!row) throw new NotFoundError('demande');
+    return requestView(row, this.#now());
+  }
+
+  /** Requests, newest first; those awaiting a decision with `status: 'pending'`. */
+  async requests(options: { incidentId?: string; status?: IncidentRequestsTable['status']; limit?: number } = {}): Promise<RequestView[]> {
+    let query = this.#requestQuery();
+    if (options.incidentId) query = query.where('incident_requests.incident_id', '=', options.incidentId);
+    // Lapsed requests are still `pending` or `approved` in their row: their view says `expired`.
+    if (options.status) query = query.where('incident_requests.status', 'in', options.status === 'expired' ? ['expired', 'pending', 'approved'] : [options.status]);
+    const rows = await query.orderBy('incident_requests.requested_at', 'desc').orderBy('incident_requests.id').limit(options.limit ?? 200).execute();
+    const now = this.#now();
+    return rows.map((r) => requestView(r, now)).filter((v) => !options.status || v.status === options.status);
   }
 
   noticeStatus(id: string): Promise<NoticeStatus> {

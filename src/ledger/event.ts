@@ -100,6 +100,9 @@ export const EVENT_KINDS = [
   'incident_notice_sent',
   'incident_action',
   'incident_closed',
+  'incident_approval_requested',
+  'incident_approval_granted',
+  'incident_approval_refused',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

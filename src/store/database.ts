@@ -21,6 +21,7 @@ import { exportsTables } from './migrations/0011_exports.ts';
 import { bankDetailsTables } from './migrations/0012_bank_details.ts';
 import { incidentTables } from './migrations/0013_incidents.ts';
 import { accessEpoch } from './migrations/0014_access_epoch.ts';
+import { incidentRequests } from './migrations/0016_incident_requests.ts';
 import { contactHistory } from './migrations/0017_contact_history.ts';
 import type { Schema } from './schema.ts';
 
@@ -197,6 +198,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0012_bank_details': bankDetailsTables(flavour),
     '0013_incidents': incidentTables(flavour),
     '0014_access_epoch': accessEpoch(flavour),
+    '0016_incident_requests': incidentRequests(flavour),
     '0017_contact_history': contactHistory(flavour),
   };
 }

@@ -456,11 +456,17 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     assert.equal(pdf.rawPayload.subarray(0, 5).toString('latin1'), '%PDF-');
     assert.equal(pdf.headers['x-content-sha256'], drafted.json().pdf.sha256);
 
-    // A second factor older than five minutes: no action, no document.
-    const dpoAccount = (await db().selectFrom('accounts').select('id').where('login', '=', DPO).executeTakeFirstOrThrow()).id;
-    await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', dpoAccount).execute();
-    for (const url of [`/api/security/incidents/${opened.id}/documents/${pdfId}`, `/api/security/incidents/${opened.id}/actions/revoke_access`, `/api/security/incidents/${opened.id}/notices/run`]) {
-      const res = await call(DPO, url.includes('documents') ? 'GET' : 'POST', url, url.includes('notices') ? {} : undefined);
+    // A second factor older than five minutes: no action, no document (the DPO reads documents; actions and notices are the officer's).
+    for (const login of [DPO, RSSI]) {
+      const account = (await db().selectFrom('accounts').select('id').where('login', '=', login).executeTakeFirstOrThrow()).id;
+      await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', account).execute();
+    }
+    for (const [login, url] of [
+      [DPO, `/api/security/incidents/${opened.id}/documents/${pdfId}`],
+      [RSSI, `/api/security/incidents/${opened.id}/actions/revoke_access`],
+      [RSSI, `/api/security/incidents/${opened.id}/notices/run`],
+    ] as const) {
+      const res = await call(login, url.includes('documents') ? 'GET' : 'POST', url, url.includes('notices') ? {} : undefined);
       assert.equal(res.statusCode, 403, res.body);
       assert.equal(res.json().error, 'step_up_required');
     }
@@ -484,7 +490,7 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     assert.equal((await call(RSSI, 'POST', `/api/security/incidents/${opened.id}/scope`)).statusCode, 409);
   });
 
-  it('amends an incident only with a valid change, by the desk, and records it', async () => {
+  it('amends an incident only with a valid change, by the security officer, and records it', async () => {
     const actor = (await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()).id;
     const now = Date.now();
     const declared = await call(RSSI, 'POST', '/api/security/incidents', { title: 'À qualifier', vector: 'other', description: 'Signalement à vérifier.', compromised: { actors: [actor] }, windowFrom: new Date(now - 3_600_000).toISOString(), windowTo: new Date(now).toISOString(), awareAt: new Date(now).toISOString() });
@@ -499,7 +505,10 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     const row = await db().selectFrom('incidents').select(['vector', 'window_from', 'window_to']).where('id', '=', id).executeTakeFirstOrThrow();
     assert.equal(row.vector, 'other');
     assert.equal(row.window_to, new Date(now).toISOString());
-    const amended = await call(DPO, 'PATCH', url, { vector: 'insider' });
+    const readOnly = await call(DPO, 'PATCH', url, { vector: 'insider' });
+    assert.equal(readOnly.statusCode, 403, 'the DPO’s desk is read-only');
+    assert.equal(readOnly.json().error, 'role_required');
+    const amended = await call(RSSI, 'PATCH', url, { vector: 'insider' });
     assert.equal(amended.statusCode, 200, amended.body);
     assert.equal(amended.json().vector, 'insider');
     const steps = (await call(RSSI, 'GET', url)).json().timeline as Array<{ kind: string }>;
@@ -529,6 +538,10 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
       ...ACTIONS.map((action): ['POST', string] => ['POST', `${base}/actions/${action}`]),
       ['POST', `${base}/close`, { note: 'Clos par quelqu’un qui n’en a pas le droit.' }],
       ['GET', `${base}/documents/00000000-0000-4000-8000-000000000000`],
+      ['POST', `${base}/documents/00000000-0000-4000-8000-000000000000/request`],
+      ['GET', '/api/security/incidents/requests'],
+      ['POST', '/api/security/incidents/requests/00000000-0000-4000-8000-000000000000/approve'],
+      ['POST', '/api/security/incidents/requests/00000000-0000-4000-8000-000000000000/refuse', { note: 'Refus par quelqu’un qui n’en a pas le droit.' }],
     ];
     const written = async () => ({
       incident: await db().selectFrom('incidents').selectAll().where('id', '=', declared.id).executeTakeFirstOrThrow(),

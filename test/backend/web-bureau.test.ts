@@ -251,7 +251,7 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
     await watched.context.close();
   });
 
-  it('shows the DPO the desk read-only: no release, no verification, no break-glass queue; the API agrees', async () => {
+  it('shows the DPO the desk read-only: no release, no verification, no break-glass queue, no incident operation, but approvals as the second person; the API agrees', async () => {
     const watched = await openPage(world, { width: 375, height: 800 });
     const { page } = watched;
     await firstSignIn(watched, 'dpo.na');
@@ -277,6 +277,40 @@ describe(`web application: the security desk (bureau sécurité / DPO) in a real
       return (await fetch('/api/security/dashboard/ledger/verify', { method: 'POST', headers: { 'x-csrf-token': session.csrfToken } })).status;
     });
     assert.equal(verify, 403, 'the DPO cannot run a verification through the API either');
+
+    // Four eyes: the officer asks to declare an incident over two organisations; the DPO, second person, approves it on the desk.
+    const officerAccount = (await db().selectFrom('accounts').select('id').where('login', '=', 'rssi.na').executeTakeFirstOrThrow()).id;
+    const twoOrganisations = (await db().selectFrom('organisations').select('id').orderBy('id').limit(2).execute()).map((o) => o.id);
+    const asked = await world.server.runtime.incidents.requestDeclaration(
+      {
+        title: 'Deux partenaires compromis',
+        vector: 'partner_system',
+        description: 'Les deux systèmes partenaires partagent un prestataire compromis.',
+        compromised: { actors: [], organisations: twoOrganisations, clients: [], sessions: [] },
+        windowFrom: new Date(Date.now() - 3_600_000),
+        windowTo: new Date(),
+        awareAt: new Date(),
+      },
+      { accountId: officerAccount },
+    );
+    await page.goto(`${world.origin}/bureau/incidents`);
+    const pending = page.getByRole('table', { name: /Demandes en attente d’une seconde personne \(1\)/ });
+    await pending.getByText(asked.summary, { exact: true }).waitFor();
+    await checkPage(watched, 'bureau-incidents-dpo');
+    await pending.getByRole('button', { name: `Approuver : ${asked.summary}` }).click();
+    await page.getByText(`Demande approuvée : ${asked.summary}`).waitFor();
+    const approved = await db().selectFrom('incident_requests').select(['status', 'decided_by']).where('id', '=', asked.id).executeTakeFirstOrThrow();
+    assert.equal(approved.status, 'executed');
+    const dpoAccount = (await db().selectFrom('accounts').select('id').where('login', '=', 'dpo.na').executeTakeFirstOrThrow()).id;
+    assert.equal(approved.decided_by, dpoAccount);
+    const created = await db().selectFrom('incidents').select(['reference', 'declared_by']).where('title', '=', 'Deux partenaires compromis').executeTakeFirstOrThrow();
+    assert.equal(created.declared_by, officerAccount, 'declared in the officer’s name');
+    // The DPO's incident page: read, CNIL, no operation of the officer's.
+    await page.getByRole('link', { name: created.reference }).click();
+    await page.getByRole('heading', { level: 1, name: `Incident ${created.reference}` }).waitFor();
+    await page.getByText(/Délégué à la protection des données : vous consultez l’incident/).waitFor();
+    for (const name of ['Calculer le périmètre', 'Clore l’incident', 'Révoquer les sessions et jetons des identités compromises']) assert.equal(await page.getByRole('button', { name }).count(), 0, name);
+    await checkPage(watched, 'bureau-incident-dpo');
 
     // A job seeker does not recognise a read of their file and reports it: the desk lists it for the DPO.
     const grants = await db().selectFrom('ledger_events').select(['id', 'person_id', 'body']).where('kind', '=', 'access_granted').where('person_id', 'is not', null).orderBy('at').execute();

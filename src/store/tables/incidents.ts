@@ -110,10 +110,41 @@ export interface IncidentStepsTable {
   document_id: string | null;
 }
 
+/**
+ * Four eyes on the desk: a request by one security officer that another member of the desk
+ * approves (then it is carried out) or refuses; a document's approval lets its requester
+ * download it once.
+ */
+export interface IncidentRequestsTable {
+  id: string;
+  /** Null for a declaration (the incident is created when approved). */
+  incident_id: string | null;
+  kind: 'declare' | 'amend' | 'notices_run' | 'document' | 'action';
+  /** JSON: what to carry out (the declaration, the change, the batch options, the document id, the action). Never a personal value. */
+  payload: string;
+  /** One sentence in French, for the approver. */
+  summary: string;
+  /** pending → executed (or approved, for a document, then used), refused, expired, failed. */
+  status: 'pending' | 'approved' | 'executed' | 'used' | 'refused' | 'expired' | 'failed';
+  requested_by: string;
+  requested_at: string;
+  /** A request nobody approved by then lapses. */
+  expires_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  /** A document: its requester downloads it once, before this instant. */
+  usable_until: string | null;
+  used_at: string | null;
+  /** JSON: figures of what was carried out, or the reason it failed. */
+  outcome: string | null;
+}
+
 export interface IncidentTables {
   incidents: IncidentsTable;
   incident_exposures: IncidentExposuresTable;
   incident_documents: IncidentDocumentsTable;
   incident_notices: IncidentNoticesTable;
   incident_steps: IncidentStepsTable;
+  incident_requests: IncidentRequestsTable;
 }

@@ -4,10 +4,12 @@ import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, download } from '../app/api.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
+import { useSignedIn } from '../app/session.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { DataTable } from './DataTable.tsx';
 import './bureau.css';
-import { ACTION_LABELS, RISK_LABELS } from './labels.ts';
+import { ACTION_LABELS, FOUR_EYES_ACTIONS, PERSONAL_DOCUMENTS, REQUEST_STATUS_LABELS, RISK_LABELS } from './labels.ts';
+import { useIsSecurityOfficer } from './roles.ts';
 import { SensitiveOutcome } from './sensitive.tsx';
 
 interface Clock {
@@ -44,6 +46,25 @@ interface IncidentDetail extends Incident {
   notices: { planned: number; byStatus: Record<string, number>; byChannel: Record<string, Record<string, number>> };
 }
 
+/** A request of the desk awaiting (or past) a second person's decision. */
+interface DeskRequest {
+  id: string;
+  incidentId: string | null;
+  kind: string;
+  summary: string;
+  status: string;
+  requestedBy: string;
+  requestedAt: string;
+  expiresAt: string;
+  decidedBy: string | null;
+  usableUntil: string | null;
+  documentId: string | null;
+}
+interface Submitted {
+  request: DeskRequest;
+  message: string;
+}
+
 const STATUS_LABELS: Record<string, string> = { open: 'ouvert', scoped: 'périmètre calculé', notified: 'notifié', closed: 'clos' };
 const NOTICE_STATUS: Record<string, string> = { pending: 'à envoyer', sending: 'en cours', sent: 'envoyés', printed: 'imprimés', failed: 'en échec', no_address: 'sans adresse' };
 
@@ -54,10 +75,20 @@ function ClockBadge({ clock }: { clock: Clock }) {
 
 export function IncidentList() {
   const list = useLoad(() => api<{ incidents: Incident[] }>('/api/security/incidents'));
+  const [message, setMessage] = useState<string | null>(null);
   return (
     <>
       <PageTitle title="Incidents">Incidents</PageTitle>
       <p>La notification à la CNIL est due dans les 72 heures suivant la prise de connaissance (RGPD, article 33).</p>
+      <SuccessNotice message={message} />
+      <DeskRequests
+        query="status=pending"
+        title="Demandes en attente d’une seconde personne"
+        onDecided={(text) => {
+          setMessage(text);
+          list.reload();
+        }}
+      />
       <ErrorNotice error={list.error} title="Incidents indisponibles" />
       {!list.data && list.loading ? <Loading /> : null}
       {list.data && list.data.incidents.length === 0 ? <p>Aucun incident déclaré.</p> : null}
@@ -82,26 +113,111 @@ export function IncidentList() {
   );
 }
 
-function Operation({ label, run, sensitive = false, onDone, priority = 'secondary' }: { label: string; run: () => Promise<string>; sensitive?: boolean; onDone: (message: string) => void; priority?: 'primary' | 'secondary' }) {
+function Operation({
+  label,
+  name,
+  run,
+  sensitive = false,
+  onDone,
+  priority = 'secondary',
+}: {
+  label: string;
+  /** The accessible name when the visible label is short (it starts with the label). */
+  name?: string;
+  run: () => Promise<string>;
+  sensitive?: boolean;
+  onDone: (message: string) => void;
+  priority?: 'primary' | 'secondary';
+}) {
   const action = useAction(async () => onDone(await run()));
   return (
     <div className="fr-mb-2w">
       <SensitiveOutcome error={action.error} retry={() => void action.run()} cancel={() => action.setError(null)} />
-      <Button priority={priority} onClick={() => void action.run()} disabled={action.busy} iconId={sensitive ? 'fr-icon-lock-line' : undefined}>
+      <Button priority={priority} onClick={() => void action.run()} disabled={action.busy} iconId={sensitive ? 'fr-icon-lock-line' : undefined} nativeButtonProps={name ? { 'aria-label': name } : {}}>
         {label}
       </Button>
     </div>
   );
 }
 
+/**
+ * Four eyes: what one desk account must not do alone (an incident over several organisations,
+ * sending the notices, a document naming people, wiping credentials) waits here for another
+ * security officer or the DPO. Nobody approves their own request; the API decides either way.
+ */
+function DeskRequests({ query, title, onDecided }: { query: string; title: string; onDecided: (message: string) => void }) {
+  const me = useSignedIn().account.login;
+  const requests = useLoad(() => api<{ requests: DeskRequest[] }>(`/api/security/incidents/requests?${query}`), [query]);
+  const decided = (text: string) => {
+    requests.reload();
+    onDecided(text);
+  };
+  const shown = (requests.data?.requests ?? []).filter((r) => r.status === 'pending' || r.status === 'approved');
+  return (
+    <section aria-labelledby="requests-title" className="fr-mb-4w">
+      <h2 id="requests-title" className="fr-h4">
+        Quatre yeux : {title.toLowerCase()}
+      </h2>
+      <p className="fr-text--sm">Déclarer un incident sur plusieurs organisations, envoyer les avis, télécharger un document qui nomme des personnes ou effacer des moyens de connexion : un responsable de la sécurité le demande, une autre personne du bureau l’approuve.</p>
+      <ErrorNotice error={requests.error} title="Demandes indisponibles" />
+      {requests.data && shown.length === 0 ? <p>Aucune demande en attente.</p> : null}
+      {shown.length > 0 ? (
+        <DataTable caption={`${title} (${shown.length})`} columns={['Demande', 'Par', 'Le', 'État', 'Décision']}>
+          {shown.map((r) => (
+            <tr key={r.id}>
+              <td>{r.summary}</td>
+              <td>{r.requestedBy}</td>
+              <td>{formatDateTime(r.requestedAt)}</td>
+              <td>
+                {REQUEST_STATUS_LABELS[r.status] ?? r.status}
+                {r.decidedBy ? ` par ${r.decidedBy}` : ''}
+              </td>
+              <td>
+                {r.status === 'pending' && r.requestedBy !== me ? (
+                  <>
+                    <Operation
+                      label="Approuver"
+                      name={`Approuver : ${r.summary}`}
+                      sensitive
+                      run={async () => (await api(`/api/security/incidents/requests/${r.id}/approve`, { method: 'POST' }), `Demande approuvée : ${r.summary}.`)}
+                      onDone={decided}
+                    />
+                    <Operation
+                      label="Refuser"
+                      name={`Refuser : ${r.summary}`}
+                      sensitive
+                      run={async () => (await api(`/api/security/incidents/requests/${r.id}/refuse`, { method: 'POST', body: { note: 'Refusée par la seconde personne du bureau.' } }), `Demande refusée : ${r.summary}.`)}
+                      onDone={decided}
+                    />
+                  </>
+                ) : r.status === 'pending' ? (
+                  'En attente d’une autre personne du bureau'
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      ) : null}
+    </section>
+  );
+}
+
 export function IncidentPage() {
   const { reference = '' } = useParams();
+  const officer = useIsSecurityOfficer();
+  const me = useSignedIn().account.login;
+  const myDownloads = useLoad(() => api<{ requests: DeskRequest[] }>(`/api/security/incidents/requests?status=approved&incident=${encodeURIComponent(reference)}`), [reference]);
   const incident = useLoad(() => api<IncidentDetail>(`/api/security/incidents/${encodeURIComponent(reference)}`), [reference]);
   const [message, setMessage] = useState<string | null>(null);
+  // Each step remounts the requests' table, so that a request just made shows up there.
+  const [round, setRound] = useState(0);
   const done = (text: string) => {
     setMessage(text);
+    setRound((r) => r + 1);
     incident.reload();
+    myDownloads.reload();
   };
+  const approvedFor = (documentId: string) => (myDownloads.data?.requests ?? []).some((r) => r.documentId === documentId && r.requestedBy === me && r.status === 'approved');
   const base = `/api/security/incidents/${encodeURIComponent(reference)}`;
   const data = incident.data;
   const totals = data?.scope?.totals;
@@ -170,7 +286,7 @@ export function IncidentPage() {
             ) : (
               <p>Le périmètre n’est pas encore calculé.</p>
             )}
-            {data.status !== 'closed' ? (
+            {data.status !== 'closed' && officer ? (
               <Operation label={totals ? 'Recalculer le périmètre' : 'Calculer le périmètre'} run={async () => (await api<{ message: string }>(`${base}/scope`, { method: 'POST' })).message} onDone={done} />
             ) : null}
           </section>
@@ -193,19 +309,25 @@ export function IncidentPage() {
             {data.status !== 'closed' && !data.cnil.filedAt ? <FiledForm base={base} onDone={done} /> : null}
             <h3 className="fr-h6">Documents</h3>
             {data.documents.length === 0 ? <p>Aucun document.</p> : null}
+            <p className="fr-text--sm">Un document qui nomme des personnes (courriers, liste du périmètre) se télécharge une fois, par le responsable de la sécurité qui l’a demandé, après l’approbation d’une seconde personne du bureau.</p>
             <ul>
               {data.documents.map((d) => (
                 <li key={d.id}>
                   {d.title} (version {d.version}, {formatDateTime(d.createdAt)}){' '}
-                  <Operation
-                    label={`Télécharger « ${d.title} »`}
-                    sensitive
-                    run={async () => {
-                      await download(`${base}/documents/${d.id}`, `${reference}-${d.kind}`);
-                      return `Document « ${d.title} » téléchargé ; la lecture est inscrite au registre.`;
-                    }}
-                    onDone={setMessage}
-                  />
+                  {!PERSONAL_DOCUMENTS.includes(d.kind) || approvedFor(d.id) ? (
+                    <Operation
+                      label={`Télécharger « ${d.title} »`}
+                      sensitive
+                      run={async () => {
+                        await download(`${base}/documents/${d.id}`, `${reference}-${d.kind}`);
+                        myDownloads.reload();
+                        return `Document « ${d.title} » téléchargé ; la lecture est inscrite au registre.`;
+                      }}
+                      onDone={setMessage}
+                    />
+                  ) : officer ? (
+                    <Operation label={`Demander le téléchargement de « ${d.title} »`} sensitive run={async () => (await api<Submitted>(`${base}/documents/${d.id}/request`, { method: 'POST' })).message} onDone={done} />
+                  ) : null}
                 </li>
               ))}
             </ul>
@@ -224,30 +346,37 @@ export function IncidentPage() {
                 : ''}
               .
             </p>
-            {data.status !== 'closed' && totals && totals.persons > 0 ? (
+            {data.status !== 'closed' && officer && totals && totals.persons > 0 ? (
               <ul className="fr-btns-group fr-btns-group--inline-md">
                 <li>
                   <Operation label="Planifier les avis" run={async () => (await api<{ planned?: number }>(`${base}/notices/plan`, { method: 'POST' }), 'Avis planifiés.')} onDone={done} />
                 </li>
                 <li>
-                  <Operation label="Envoyer les avis planifiés" sensitive run={async () => (await api(`${base}/notices/run`, { method: 'POST' }), 'Envoi des avis lancé.')} onDone={done} />
+                  <Operation label="Demander l’envoi des avis planifiés" sensitive run={async () => (await api<Submitted>(`${base}/notices/run`, { method: 'POST', body: {} })).message} onDone={done} />
                 </li>
               </ul>
             ) : null}
           </section>
 
-          {data.status !== 'closed' ? (
+          <DeskRequests key={round} query={`incident=${encodeURIComponent(reference)}`} title="Demandes soumises à une seconde personne" onDecided={done} />
+
+          {data.status !== 'closed' && officer ? (
             <section aria-labelledby="actions-title" className="fr-mb-4w">
               <h2 id="actions-title" className="fr-h4">
                 Mesures correctives
               </h2>
-              <p className="fr-text--sm">Chaque mesure demande de confirmer votre identité et est inscrite au registre.</p>
-              {Object.entries(ACTION_LABELS).map(([action, label]) => (
-                <Operation key={action} label={label} sensitive run={async () => (await api(`${base}/actions/${action}`, { method: 'POST' }), `Mesure appliquée : ${label.toLowerCase()}.`)} onDone={done} />
-              ))}
+              <p className="fr-text--sm">Chaque mesure demande de confirmer votre identité et est inscrite au registre ; celles qui effacent des moyens de connexion attendent l’approbation d’une seconde personne.</p>
+              {Object.entries(ACTION_LABELS).map(([action, label]) =>
+                FOUR_EYES_ACTIONS.includes(action) ? (
+                  <Operation key={action} label={`Demander : ${label.toLowerCase()}`} sensitive run={async () => (await api<Submitted>(`${base}/actions/${action}`, { method: 'POST' })).message} onDone={done} />
+                ) : (
+                  <Operation key={action} label={label} sensitive run={async () => (await api(`${base}/actions/${action}`, { method: 'POST' }), `Mesure appliquée : ${label.toLowerCase()}.`)} onDone={done} />
+                ),
+              )}
             </section>
           ) : null}
-          {data.status !== 'closed' ? <CloseForm base={base} onDone={done} /> : <p>Incident clos le {formatDateTime(data.closedAt)} ; il reste au registre.</p>}
+          {data.status === 'closed' ? <p>Incident clos le {formatDateTime(data.closedAt)} ; il reste au registre.</p> : officer ? <CloseForm base={base} onDone={done} /> : null}
+          {!officer ? <p className="fr-text--sm">Délégué à la protection des données : vous consultez l’incident, produisez le projet de notification à la CNIL, enregistrez son dépôt et approuvez ou refusez les demandes du responsable de la sécurité.</p> : null}
         </>
       ) : null}
     </>

@@ -46,6 +46,19 @@ export const ACTION_LABELS: Record<string, string> = {
   check_exports: 'Contrôler les exports de fichiers',
 };
 
+/** Mirrors src/incidents/four-eyes.ts: what waits for a second person of the desk (the API decides either way). */
+export const FOUR_EYES_ACTIONS: readonly string[] = ['force_reenrolment'];
+export const PERSONAL_DOCUMENTS: readonly string[] = ['letters_pdf', 'scope_csv'];
+export const REQUEST_STATUS_LABELS: Record<string, string> = {
+  pending: 'en attente',
+  approved: 'approuvée, à télécharger',
+  executed: 'approuvée et exécutée',
+  used: 'téléchargée',
+  refused: 'refusée',
+  expired: 'expirée',
+  failed: 'en échec',
+};
+
 export const ADMIN_REQUEST_LABELS: Record<string, string> = {
   create_staff_account: 'Création d’un compte',
   grant_roles: 'Attribution de rôles',
