@@ -6,6 +6,8 @@ export const ErrorSchema = Type.Object(
     error: Type.String(),
     message: Type.String(),
     requestId: Type.String(),
+    /** Why, when one code has several causes (`step_up_required`: `new_network`). */
+    reason: Type.Optional(Type.String()),
     issues: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))),
   },
   { $id: 'Error' },

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, resolveSession, SESSION_COOKIE, type ClientContext, type StaffMember } from '../identity/index.ts';
+import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, networkOf, resolveSession, SESSION_COOKIE, type ClientContext, type StaffMember } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { appendEvent, updateEventContext } from '../ledger/index.ts';
 
@@ -11,6 +11,8 @@ declare module 'fastify' {
     sessionStaff?: StaffMember;
     /** The version of the policy data at this request (see policy's cache). */
     policyVersion?: number;
+    /** The session is presented from another network and waits for a second factor from there. */
+    sessionHeldForNewNetwork?: boolean;
   }
   interface FastifyContextConfig {
     /**
@@ -56,8 +58,25 @@ export function requireSession(db: Executor) {
       void reply.status(401).send({ error: 'session_unknown', message: 'Compte inactif.', requestId: request.id });
       return reply;
     }
-    // A password alone opens nothing but the way to the second factor (staff always need one).
     const allowed = request.routeOptions.config.beforeSecondFactor;
+    // A session seen from a new network (a cookie that travelled, maybe with its user agent) does
+    // nothing — no file, factor, channel, bank detail or export — until a second factor is passed
+    // from that network; passing it re-issues the session bound there.
+    if (resolved.heldForNewNetwork && allowed !== 'always') {
+      await appendEvent(db, 'step_up_required', {
+        accountId: account.id,
+        address: request.ip,
+        details: { reason: 'new_network', route: request.routeOptions.url ?? '', session: resolved.session.public_id, boundTo: resolved.session.network, seenFrom: networkOf(request.ip) },
+      });
+      void reply.status(403).send({
+        error: 'step_up_required',
+        reason: 'new_network',
+        message: 'Votre session est utilisée depuis un nouveau réseau : validez à nouveau votre second facteur (code ou clé d’accès) depuis ce réseau avant toute opération.',
+        requestId: request.id,
+      });
+      return reply;
+    }
+    // A password alone opens nothing but the way to the second factor (staff always need one).
     if (awaitsSecondFactor(resolved.session) && (!allowed || (allowed === 'first_enrolment' && (await hasUsableSecondFactor(db, resolved.account.id))))) {
       void reply.status(403).send({ error: 'second_factor_required', message: 'Second facteur requis : validez-le ou enrôlez-en un.', requestId: request.id });
       return reply;
@@ -66,6 +85,7 @@ export function requireSession(db: Executor) {
     request.account = account;
     if (resolved.staff) request.sessionStaff = resolved.staff;
     request.policyVersion = resolved.policyVersion;
+    request.sessionHeldForNewNetwork = resolved.heldForNewNetwork;
     updateEventContext({ accountId: account.id, sessionId: resolved.session.public_id });
   };
 }

@@ -40,6 +40,6 @@ export * from './passkeys/index.ts';
 export * from './administration/index.ts';
 export { addChannel, canonicalAddress, channelAddresses, listChannels, markChannelVerified, type ChannelKind, type ChannelView } from './channels.ts';
 export { checkCode, issueCode, spendCode, CODE_MAX_ATTEMPTS } from './codes.ts';
-export { alertSecurityContact, announceToAccount, sendMessage, type Messenger } from './notifications.ts';
+export { alertSecurityContact, announceFactorChange, announceToAccount, sendMessage, type FactorKind, type Messenger } from './notifications.ts';
 export { activateAccount, completeRecovery, sendActivation, startRecovery, type ActivationOutcome, type RecoveryOutcome } from './recovery.ts';
 export { staffAccountsWithRole, staffMemberOf, type StaffMember } from './staff.ts';

@@ -5,6 +5,7 @@ import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { hashToken } from './tokens.ts';
 import type { StaffMember } from './staff.ts';
 import { appendEvent } from '../ledger/index.ts';
+import { hasUsableSecondFactor } from './passkeys/policy.ts';
 
 export const SESSION_COOKIE = 'rempart_session';
 
@@ -94,7 +95,7 @@ export async function createSession(
   return { token, csrfToken, publicId, expiresAt };
 }
 
-export type SessionRejection = 'unknown' | 'revoked' | 'expired' | 'idle' | 'client_changed';
+export type SessionRejection = 'unknown' | 'revoked' | 'expired' | 'idle' | 'client_changed' | 'moved';
 
 /** What the session query joins to the session row. */
 interface SessionJoin {
@@ -124,6 +125,12 @@ export type ResolvedSession =
       staff?: StaffMember;
       /** The version of the policy data (organisations, agreements, derogations) at this request. */
       policyVersion: number;
+      /**
+       * The session is presented from another network than the one it is bound to: until a second
+       * factor is passed from that network (which re-issues it there), it may do nothing but pass
+       * that factor or sign out. Its own network keeps using it as before.
+       */
+      heldForNewNetwork: boolean;
     }
   | { ok: false; reason: SessionRejection };
 
@@ -140,9 +147,15 @@ export function isSessionLive(session: SessionsTable, now = new Date()): boolean
 }
 
 /**
- * The session a cookie names, if still good. A session presented from another network AND
- * another browser than it was issued to (a cookie lifted by an infostealer) is revoked on
- * the spot: its holder must authenticate again.
+ * The session a cookie names, if still good. A session is bound to the network it was issued on
+ * (see `networkOf`); presented from another one, it is a cookie that travelled (an infostealer
+ * replays the user agent too), so:
+ * - from another network AND another browser, it is revoked on the spot (`client_changed`);
+ * - from another network, for an account with no second factor it could pass, it is revoked too
+ *   (`moved`): nothing could prove the holder is there, so the holder signs in again;
+ * - otherwise it is held (`heldForNewNetwork`): nothing but passing a second factor from the new
+ *   network, which re-issues the session bound to it. A thief holding the cookie alone gets
+ *   nothing, and the owner, still on the original network, is not disturbed.
  */
 export async function resolveSession(db: Executor, token: string, client: ClientContext, now = new Date()): Promise<ResolvedSession> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: 'unknown' };
@@ -181,17 +194,21 @@ export async function resolveSession(db: Executor, token: string, client: Client
       ? { accountId: account.id, login: a_login, actorId: a_actor_id, organisationId: s_organisation_id, organisationKind: s_organisation_kind, organisationStatus: s_organisation_status, actorStatus: s_actor_status, roles: JSON.parse(s_roles) as string[] }
       : undefined;
   if (session.revoked_at) return { ok: false, reason: 'revoked' };
-  const clientChanged = session.network !== networkOf(client.address) && session.fingerprint !== fingerprintOf(client);
-  const rejection: SessionRejection | undefined = lapse(session, now) ?? (clientChanged ? 'client_changed' : undefined);
+  const moved = session.network !== networkOf(client.address);
+  const clientChanged = moved && session.fingerprint !== fingerprintOf(client);
+  let rejection: SessionRejection | undefined = lapse(session, now) ?? (clientChanged ? 'client_changed' : undefined);
+  // Only when the network changed (rare): one more query to know whether a factor could lift the hold.
+  if (!rejection && moved && !(await hasUsableSecondFactor(db, account.id))) rejection = 'moved';
   if (rejection) {
     await revoke(db, session.id_hash, rejection, now);
     await appendEvent(db, 'session_rejected', { accountId: session.account_id, address: client.address, details: { session: session.public_id, reason: rejection } });
     return { ok: false, reason: rejection };
   }
-  if (now.getTime() - new Date(session.last_seen_at).getTime() > TOUCH_EVERY_MS) {
+  // A held session is not kept alive from the new network: replaying a cookie must not stretch its idle limit.
+  if (!moved && now.getTime() - new Date(session.last_seen_at).getTime() > TOUCH_EVERY_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', session.id_hash).execute();
   }
-  return { ok: true, session, account, ...(staff ? { staff } : {}), policyVersion: Number(policy_version ?? 0) };
+  return { ok: true, session, account, ...(staff ? { staff } : {}), policyVersion: Number(policy_version ?? 0), heldForNewNetwork: moved };
 }
 
 /**

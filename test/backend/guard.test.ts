@@ -465,19 +465,20 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     return { cookie: cookieOf(code), csrf: code.json().csrfToken as string };
   }
 
-  it('revokes a session replayed from another network (a stolen cookie) before anything leaves', async () => {
+  it('holds a session replayed from another network (a stolen cookie) before anything leaves', async () => {
     nextDay();
     const counsellor = await staff('libourne', 'counsellor');
     const files = await realPersons(2, 320);
     await giveCaseload(counsellor, files);
     assert.equal((await read(counsellor, files[0]!, 'accompagnement')).statusCode, 200);
+    // Held by the session itself (issue 19): nothing until a second factor is passed from the new network.
     const stolen = await call(counsellor, 'GET', `/api/staff/persons/${files[1]}?classes=identity`, { purpose: 'accompagnement', from: '10.251.3.4' });
-    assert.equal(stolen.statusCode, 401);
-    assert.equal(stolen.json().error, 'session_moved');
-    assert.equal((await read(counsellor, files[1]!, 'accompagnement')).statusCode, 401, 'the session is dead for its owner too: sign in again');
+    assert.equal(stolen.statusCode, 403);
+    assert.equal(stolen.json().error, 'step_up_required');
+    assert.equal(stolen.json().reason, 'new_network');
     const leaked = await db().selectFrom('ledger_events').select('person_id').where('actor_id', '=', counsellor.actorId).where('kind', '=', 'access_granted').where('person_id', '=', files[1]!).execute();
     assert.equal(leaked.length, 0);
-    assert.ok((await signalsOf(counsellor.actorId)).includes('session_moved'));
+    assert.equal((await read(counsellor, files[1]!, 'accompagnement')).statusCode, 200, 'its owner, on its own network, carries on');
   });
 
   it('alerts when many actors of one organisation read the same person, and when they alert together', async () => {

@@ -47,9 +47,16 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     assert.ok(sweep.contained, 'a sweep of consecutive identifiers is contained');
     const leak = named('export')!;
     if (leak.available) assert.ok(leak.contained, 'a leaked export file is traced back to its export');
+    // Replayed with the victim's user agent from another network, a session is held until a second
+    // factor is passed from there, or revoked (`session_moved`) when the account has no factor to
+    // pass, as the simulator's accounts (sessions made directly, no factor row); with another
+    // browser it is revoked at once.
     const stolen = named('session-theft', 'same-browser')!;
-    assert.equal(stolen.containment?.kind, 'session');
+    assert.ok(stolen.containment?.kind === 'session' || (stolen.refusals['403 step_up_required'] ?? 0) > 0, JSON.stringify(stolen.refusals));
     assert.equal(stolen.personsExposed, 0, 'a stolen cookie replayed from another network reads nothing');
+    const otherBrowser = named('session-theft', 'other-browser')!;
+    assert.equal(otherBrowser.containment?.kind, 'session');
+    assert.equal(otherBrowser.personsExposed, 0);
   });
 
   const workday = (): ScenarioReport => named('workday')!;

@@ -3,6 +3,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
+  announceFactorChange,
   beginPasskeyAuthentication,
   beginPasskeyRegistration,
   blockedUntil,
@@ -23,6 +24,7 @@ import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
 import { setSessionCookie } from './routes.ts';
+import { messengerOf } from '../messenger.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
 const TAGS = ['authentification'];
@@ -198,6 +200,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const account = request.account!;
         const outcome = await finishPasskeyRegistration(db, relyingParty(), callerOf(request), request.body.response as RegistrationResponseJSON, request.body.label);
         if (!outcome.ok) return refused(reply, outcome.reason, request.id);
+        await announceFactorChange(messengerOf(runtime), account.id, 'added', 'passkey');
         if (!outcome.firstFactor) return { factorId: outcome.factorId };
         // The first factor just proved itself: the session gets a new id and its second-factor time.
         const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
@@ -273,6 +276,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (outcome === 'last_factor') {
           return reply.status(409).send({ error: 'last_factor', message: 'C’est votre dernier second facteur utilisable : enregistrez-en un autre avant de retirer celui-ci.', requestId: request.id });
         }
+        await announceFactorChange(messengerOf(runtime), request.account!.id, 'removed', 'passkey');
         return reply.status(204).send(null);
       },
     );

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
+  announceFactorChange,
   awaitsSecondFactor,
   beginTotpEnrolment,
   blockedUntil,
@@ -11,6 +12,7 @@ import {
   listFactors,
   listSessions,
   loginWithPassword,
+  mayAddSecondFactor,
   PASSWORD_MAX_LENGTH,
   hasRecentSecondFactor,
   recordFailure,
@@ -28,6 +30,7 @@ import {
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
+import { messengerOf } from '../messenger.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
 const LoginBody = Type.Object(
@@ -67,6 +70,24 @@ function tooManyCodes(reply: FastifyReply, until: Date, requestId: string) {
 
 export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
+
+  /**
+   * Adding an authenticator app next to a factor the account can pass, or removing one, needs a
+   * second factor passed in the last five minutes, as passkeys do: a session lifted from a browser
+   * could otherwise enrol the thief's app, pass it (the session is re-issued to the thief) and keep
+   * the account. True when refused, the 403 sent. (A boolean, not the reply: a reply is thenable.)
+   */
+  async function refusedWithoutStepUp(request: FastifyRequest, reply: FastifyReply, operation: 'totp_enrolment' | 'totp_revocation'): Promise<boolean> {
+    const account = request.account!;
+    const secondFactorAt = request.session!.second_factor_at;
+    const allowed = operation === 'totp_enrolment' ? await mayAddSecondFactor(db, account.id, secondFactorAt) : hasRecentSecondFactor(secondFactorAt);
+    if (allowed) return false;
+    await appendEvent(db, 'step_up_required', { accountId: account.id, address: request.ip, details: { operation } });
+    const what = operation === 'totp_enrolment' ? 'ajouter' : 'retirer';
+    void reply.status(403).send({ error: 'step_up_required', message: `Validez d’abord un second facteur déjà enregistré (il y a moins de cinq minutes) pour ${what} une application d’authentification.`, requestId: request.id });
+    return true;
+  }
+
   return async (app) => {
     app.post(
       '/login',
@@ -113,6 +134,8 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
                 account: Type.Object({ id: Type.String(), kind: Type.String(), login: Type.String() }),
                 session: SessionView,
                 awaitsSecondFactor: Type.Boolean(),
+                /** Seen from another network than its own: the second factor must be passed again from here. */
+                newNetwork: Type.Boolean(),
                 csrfToken: Type.String(),
                 staff: Type.Union([Type.Object({ organisation: Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String() }), roles: Type.Array(Type.String()), displayName: Type.String() }), Type.Null()]),
               }),
@@ -135,7 +158,8 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           return {
             account: { id: a.id, kind: a.kind, login: a.login },
             session: { id: s.public_id, createdAt: s.created_at, lastSeenAt: s.last_seen_at, expiresAt: s.expires_at, network: s.network, secondFactorAt: s.second_factor_at },
-            awaitsSecondFactor: awaitsSecondFactor(s),
+            awaitsSecondFactor: awaitsSecondFactor(s) || request.sessionHeldForNewNetwork === true,
+            newNetwork: request.sessionHeldForNewNetwork === true,
             csrfToken: csrfTokenFor(request.cookies[SESSION_COOKIE]!),
             staff: member && staff ? { organisation: { id: staff.id, name: staff.name, kind: staff.kind }, roles: member.roles, displayName: staff.display_name } : null,
           };
@@ -154,6 +178,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
         async (request, reply) => {
           if (await requiresPasskey(db, request.account!.id)) return passkeyRequired(reply, request.id);
+          if (await refusedWithoutStepUp(request, reply, 'totp_enrolment')) return reply;
           const enrolment = await beginTotpEnrolment(db, runtime.keyring, request.account!.id, request.account!.login);
           return { factorId: enrolment.factorId, secret: enrolment.secret, otpauthUri: enrolment.uri };
         },
@@ -173,6 +198,8 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         async (request, reply) => {
           const account = request.account!;
           if (await requiresPasskey(db, account.id)) return passkeyRequired(reply, request.id);
+          // Checked again here: the app is only added now, and the five minutes may have run out since.
+          if (await refusedWithoutStepUp(request, reply, 'totp_enrolment')) return reply;
           const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
           if (throttled) return tooManyCodes(reply, throttled, request.id);
           const codes = await confirmTotpEnrolment(db, runtime.keyring, account.id, request.body.factorId, request.body.code);
@@ -182,6 +209,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect ou déjà utilisé.', issues: [{ field: 'body.code', rule: 'totp', message: 'code incorrect ou déjà utilisé' }], requestId: request.id });
           }
           await clearFailures(db, secondFactorScope(account.id));
+          await announceFactorChange(messengerOf(runtime), account.id, 'added', 'totp');
           const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
           setSessionCookie(reply, issued);
           return { recoveryCodes: codes, csrfToken: issued.csrfToken };
@@ -251,15 +279,13 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         async (request, reply) => {
           const account = request.account!;
           // A session lifted from a browser must not be able to strip the account of its factor.
-          if (!hasRecentSecondFactor(request.session!.second_factor_at)) {
-            await appendEvent(db, 'step_up_required', { accountId: account.id, address: request.ip, details: { operation: 'totp_revocation' } });
-            return reply.status(403).send({ error: 'step_up_required', message: 'Validez d’abord votre second facteur (il y a moins de cinq minutes) pour retirer une application d’authentification.', requestId: request.id });
-          }
+          if (await refusedWithoutStepUp(request, reply, 'totp_revocation')) return reply;
           const outcome = await revokeSecondFactor(db, account.id, request.params.id, 'totp', request.ip);
           if (outcome === 'not_found') return reply.status(404).send({ error: 'not_found', message: 'Application d’authentification inconnue.', requestId: request.id });
           if (outcome === 'last_factor') {
             return reply.status(409).send({ error: 'last_factor', message: 'C’est votre dernier second facteur utilisable : enregistrez-en un autre avant de retirer celui-ci.', requestId: request.id });
           }
+          await announceFactorChange(messengerOf(runtime), account.id, 'removed', 'totp');
           return reply.status(204).send(null);
         },
       );

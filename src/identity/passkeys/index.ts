@@ -3,7 +3,7 @@ export { beginPasskeyAuthentication, finishPasskeyAuthentication, type PasskeyAu
 export type { CeremonyCaller, PasskeyFailure } from './ceremony.ts';
 export { CHALLENGE_TTL_MS } from './challenges.ts';
 export { activePasskeys, type Passkey, type PasskeyData } from './credentials.ts';
-export { hasUsableSecondFactor, mayAddPasskey, requiresPasskey } from './policy.ts';
+export { hasUsableSecondFactor, mayAddPasskey, mayAddSecondFactor, requiresPasskey } from './policy.ts';
 export { beginPasskeyRegistration, DEFAULT_PASSKEY_LABEL, finishPasskeyRegistration, type PasskeyRegistration } from './registration.ts';
 export { relyingPartyFor, type RelyingParty } from './relying-party.ts';
 export { revokePasskey, revokeSecondFactor, type PasskeyRevocation } from './revocation.ts';

@@ -30,13 +30,17 @@ function passkeyOnly(posture: string): boolean {
 }
 
 /**
- * An account may add a passkey freely while it has no second factor (first enrolment); once it
- * has one, only a session that passed it in the last five minutes may: a session lifted from a
- * browser could otherwise add the thief's passkey and keep the account for good.
+ * An account may add a second factor (an authenticator app or a passkey) freely while it has no
+ * second factor it can pass (first enrolment); once it has one, only a session that passed one of
+ * those in the last five minutes may: a session lifted from a browser could otherwise add the
+ * thief's app or passkey, pass it, and keep the account for good.
  */
-export async function mayAddPasskey(db: Executor, accountId: string, secondFactorAt: string | null, now = new Date()): Promise<boolean> {
+export async function mayAddSecondFactor(db: Executor, accountId: string, secondFactorAt: string | null, now = new Date()): Promise<boolean> {
   return !(await hasUsableSecondFactor(db, accountId)) || hasRecentSecondFactor(secondFactorAt, now);
 }
+
+/** Adding a passkey: the rule of every second factor (`mayAddSecondFactor`). */
+export const mayAddPasskey = mayAddSecondFactor;
 
 /**
  * A second factor this account can actually pass: in a passkey-only organisation, only a

@@ -27,7 +27,9 @@ interface LoginResult {
 export function SignIn() {
   const navigate = useNavigate();
   const { refresh, state } = useSession();
-  const [step, setStep] = useState<Step>('credentials');
+  // A session held because it is used from a new network only needs its second factor again.
+  const held = state.status === 'anonymous' && state.heldForNewNetwork === true;
+  const [step, setStep] = useState<Step>(held ? 'second_factor' : 'credentials');
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
@@ -69,6 +71,9 @@ export function SignIn() {
   useEffect(() => {
     if (state.status === 'signed_in' && step === 'credentials') navigate(homeOf(state.info), { replace: true });
   }, [state, step, navigate]);
+  useEffect(() => {
+    if (held && step === 'credentials') setStep('second_factor');
+  }, [held, step]);
 
   const franceConnect = providers.data?.providers.find((p) => p.id === 'franceconnect');
   const proConnect = providers.data?.providers.find((p) => p.id === 'proconnect');
@@ -113,6 +118,7 @@ export function SignIn() {
         {step === 'second_factor' ? (
           <>
             <h2 className="fr-h5">Second facteur</h2>
+            {held ? <p className="fr-alert fr-alert--info fr-alert--sm fr-mb-3w">Votre session est utilisée depuis un nouveau réseau : confirmez votre second facteur pour continuer.</p> : null}
             <p>Saisissez le code à six chiffres de votre application d’authentification, ou un code de secours. Vous pouvez aussi utiliser votre clé d’accès.</p>
             <SecondFactorForm onPassed={finish} submitLabel="Valider le code" errorTitle="Second facteur refusé" />
           </>

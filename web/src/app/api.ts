@@ -36,6 +36,16 @@ export function onSessionLost(listener: () => void): () => void {
   return () => sessionLostListeners.delete(listener);
 }
 
+/**
+ * Listeners told when the server holds the session because it is used from a new network: it
+ * does nothing until the second factor is passed again from here.
+ */
+const sessionHeldListeners = new Set<() => void>();
+export function onSessionHeld(listener: () => void): () => void {
+  sessionHeldListeners.add(listener);
+  return () => sessionHeldListeners.delete(listener);
+}
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
@@ -57,8 +67,9 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
     ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
   });
   if (!response.ok) {
-    const payload = (await response.json().catch(() => ({}))) as { error?: string; message?: string; issues?: ApiIssue[] };
+    const payload = (await response.json().catch(() => ({}))) as { error?: string; reason?: string; message?: string; issues?: ApiIssue[] };
     if (response.status === 401 && !options.quiet401) for (const listener of sessionLostListeners) listener();
+    if (response.status === 403 && payload.reason === 'new_network') for (const listener of sessionHeldListeners) listener();
     throw new ApiError(response.status, payload.error ?? `http_${response.status}`, payload.message ?? `Erreur ${response.status}.`, payload.issues ?? []);
   }
   return response;

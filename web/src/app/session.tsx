@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, ApiError, onSessionLost, setCsrfToken } from './api.ts';
+import { api, ApiError, onSessionHeld, onSessionLost, setCsrfToken } from './api.ts';
 
 export interface StaffProfile {
   organisation: { id: string; name: string; kind: string };
@@ -11,11 +11,14 @@ export interface SessionInfo {
   account: { id: string; kind: 'job_seeker' | 'staff' | string; login: string };
   session: { id: string; createdAt: string; lastSeenAt: string; expiresAt: string; network: string; secondFactorAt: string | null };
   awaitsSecondFactor: boolean;
+  /** Used from another network than its own: the second factor must be passed again from here. */
+  newNetwork: boolean;
   csrfToken: string;
   staff: StaffProfile | null;
 }
 
-type SessionState = { status: 'loading' } | { status: 'anonymous'; lost: boolean } | { status: 'signed_in'; info: SessionInfo };
+/** `heldForNewNetwork`: a session exists but waits for the second factor from this network (the sign-in page asks for it). */
+type SessionState = { status: 'loading' } | { status: 'anonymous'; lost: boolean; heldForNewNetwork?: boolean } | { status: 'signed_in'; info: SessionInfo };
 
 interface SessionContextValue {
   state: SessionState;
@@ -43,7 +46,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const info = await api<SessionInfo>('/api/auth/session', { quiet401: true });
       setCsrfToken(info.csrfToken);
       if (info.awaitsSecondFactor) {
-        setState({ status: 'anonymous', lost: false });
+        setState({ status: 'anonymous', lost: false, ...(info.newNetwork ? { heldForNewNetwork: true } : {}) });
         return info;
       }
       setState({ status: 'signed_in', info });
@@ -67,10 +70,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     void refresh().catch(() => setState({ status: 'anonymous', lost: false }));
-    return onSessionLost(() => {
+    const stopLost = onSessionLost(() => {
       setCsrfToken(null);
       setState({ status: 'anonymous', lost: true });
     });
+    // The session (and its anti-forgery token) stays: only the second factor from here lifts the hold.
+    const stopHeld = onSessionHeld(() => setState({ status: 'anonymous', lost: false, heldForNewNetwork: true }));
+    return () => {
+      stopLost();
+      stopHeld();
+    };
   }, [refresh]);
 
   const value = useMemo(() => ({ state, refresh, signOut }), [state, refresh, signOut]);
