@@ -32,7 +32,7 @@ export {
   type ResolvedSession,
   upgradeSession,
 } from './sessions.ts';
-export { ADDRESS_MAX_FAILURES, addressScope, blockedUntil, clearFailures, LOGIN_MAX_FAILURES, recordFailure, secondFactorScope } from './throttle.ts';
+export { ADDRESS_MAX_FAILURES, addressScope, blockedUntil, clearFailures, GLOBAL_MAX_FAILURES, LOGIN_DAILY_MAX_FAILURES, LOGIN_MAX_FAILURES, NETWORK_MAX_FAILURES, recordFailure, secondFactorScope } from './throttle.ts';
 export { authenticateApiToken, issueApiToken, revokeApiTokens, type AuthenticatedActor } from './tokens.ts';
 export * from './federation/index.ts';
 export * from './machine-clients/index.ts';

@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccountsTable, Executor } from '../store/index.ts';
 import { findAccountByLogin, normalizeLogin } from './accounts.ts';
 import { hasUsableSecondFactor } from './passkeys/index.ts';
 import { verifyPassword } from './passwords.ts';
-import { createSession, type ClientContext, type IssuedSession } from './sessions.ts';
-import { addressScope, blockedUntil, clearFailures, loginScope, recordFailure } from './throttle.ts';
+import { announceToAccount, type Messenger } from './notifications.ts';
+import { createSession, networkOf, type ClientContext, type IssuedSession } from './sessions.ts';
+import { addressScope, blockedUntil, clearFailures, globalScope, loginDayScope, loginScope, networkScope, recordFailure } from './throttle.ts';
 import { appendEvent } from '../ledger/index.ts';
 
 export type LoginOutcome =
@@ -11,33 +13,80 @@ export type LoginOutcome =
   | { ok: false; reason: 'invalid_credentials' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
+export interface LoginOptions {
+  /** Where a lock of the account is announced to its holder (the route's messenger). */
+  messenger?: Messenger;
+  /** The slower answer given from a place under a spray (default 1 s). */
+  stepUpDelayMs?: number;
+  /** Thresholds of the network-wide and service-wide counts (tests make them small). */
+  networkMaxFailures?: number;
+  globalMaxFailures?: number;
+}
+
+/** How much slower a sign-in from a place under a spray answers: a sprayer's rate drops, a person barely notices. */
+const STEP_UP_DELAY_MS = 1_000;
+
 /**
  * Password login. Unknown account, wrong password and disabled account get the same answer
- * in the same time; failures count per login name (existing or not) and per address, so a
- * lock reveals nothing and spraying one password over many accounts from one place stops too.
+ * in the same time. Failures count per login name (over 15 minutes and over a day), per
+ * address, per network and for the whole service, so a lock reveals nothing, a paced guesser
+ * is stopped within a day, and a spray is seen whether it comes from one address, one network
+ * or everywhere. The login name's own counts refuse outright. The others describe a place, where
+ * colleagues behind one NAT share an address with whoever fails: from a blocked place the answer
+ * is slower, and a correct password opens a session only for an account whose second factor
+ * will be asked next (without one, nothing tells the holder from the sprayer: refused).
  */
-export async function loginWithPassword(db: Executor, credentials: { login: string; password: string }, client: ClientContext, now = new Date()): Promise<LoginOutcome> {
+export async function loginWithPassword(db: Executor, credentials: { login: string; password: string }, client: ClientContext, now = new Date(), options: LoginOptions = {}): Promise<LoginOutcome> {
   const login = normalizeLogin(credentials.login);
-  const scopes = [loginScope(login), addressScope(client.address)];
-  const blocked = await blockedUntil(db, scopes, now);
-  if (blocked) {
-    await appendEvent(db, 'login_throttled', { address: client.address, details: { until: blocked.toISOString() } });
-    return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil((blocked.getTime() - now.getTime()) / 1000) };
-  }
+  const accountScopes = [loginScope(login), loginDayScope(login)];
+  const placeScopes = [addressScope(client.address), networkScope(networkOf(client.address), options.networkMaxFailures)];
+  const everywhere = globalScope(options.globalMaxFailures);
+  const throttled = async (until: Date, scope: string): Promise<LoginOutcome> => {
+    await appendEvent(db, 'login_throttled', { address: client.address, details: { until: until.toISOString(), scope } });
+    return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) };
+  };
+  const accountBlocked = await blockedUntil(db, accountScopes, now);
+  if (accountBlocked) return throttled(accountBlocked, 'login');
+  const placeBlocked = await blockedUntil(db, placeScopes, now);
+  const sprayed = await blockedUntil(db, [everywhere], now);
+  if (placeBlocked || sprayed) await sleep(options.stepUpDelayMs ?? STEP_UP_DELAY_MS);
   const account = await findAccountByLogin(db, login);
   const passwordOk = await verifyPassword(account?.password_hash, credentials.password);
   if (!account || !passwordOk || account.status !== 'active') {
+    const scopes = [...accountScopes, ...placeScopes, everywhere];
     const locks = await Promise.all(scopes.map((scope) => recordFailure(db, scope, now)));
     await appendEvent(db, 'login_failed', { accountId: account?.id ?? null, address: client.address, details: { reason: 'invalid_credentials' } });
-    if (locks.some((l) => l)) await appendEvent(db, 'login_locked', { accountId: account?.id ?? null, address: client.address, details: { until: locks.find((l) => l)!.toISOString() } });
+    for (const [i, until] of locks.entries()) {
+      if (!until) continue;
+      const scope = SCOPE_NAMES[i]!;
+      await appendEvent(db, 'login_locked', { accountId: i < accountScopes.length ? (account?.id ?? null) : null, address: client.address, details: { until: until.toISOString(), scope } });
+      // The daily lock is the paced guesser's: its target hears of it on every verified channel.
+      if (scope === 'login_day' && account && options.messenger) {
+        await announceToAccount(
+          options.messenger,
+          account.id,
+          'login_lock_announcement',
+          'Rempart : connexions bloquées sur votre compte',
+          `Trop de mots de passe erronés ont été essayés sur votre compte depuis 24 heures : les connexions par mot de passe sont bloquées jusqu’au ${until.toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })}. Si ce n’est pas vous, quelqu’un cherche votre mot de passe : choisissez-en un nouveau, long et unique, et activez un second facteur.`,
+          { verifiedOnly: true },
+        );
+      }
+    }
+    // From a blocked place a wrong password is answered as the block, as before the block.
+    if (placeBlocked) return throttled(placeBlocked, 'place');
     return { ok: false, reason: 'invalid_credentials' };
   }
-  await clearFailures(db, scopes[0]!);
+  await clearFailures(db, accountScopes[0]!);
   const enrolled = await hasUsableSecondFactor(db, account.id);
+  // From a blocked place, the right password alone is not proof enough: the factor must follow.
+  if (placeBlocked && !enrolled) return throttled(placeBlocked, 'place');
   // Staff must hold a second factor; anyone who enrolled one must present it.
   const secondFactor = enrolled ? 'required' : account.kind === 'staff' ? 'enrolment_required' : 'not_required';
   const session = await createSession(db, account.id, account.kind, client, { now, requiresSecondFactor: secondFactor !== 'not_required' });
   await db.updateTable('accounts').set({ last_login_at: now.toISOString() }).where('id', '=', account.id).execute();
-  await appendEvent(db, 'login_succeeded', { accountId: account.id, address: client.address, details: { session: session.publicId } });
+  await appendEvent(db, 'login_succeeded', { accountId: account.id, address: client.address, details: { session: session.publicId, ...(placeBlocked ? { steppedUp: true } : {}) } });
   return { ok: true, account, session, secondFactor };
 }
+
+/** The scopes of a failure, in the order they are counted, as the ledger names them. */
+const SCOPE_NAMES = ['login', 'login_day', 'address', 'network', 'global'] as const;

@@ -105,7 +105,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const outcome = await loginWithPassword(db, request.body, clientOf(request));
+        const outcome = await loginWithPassword(db, request.body, clientOf(request), new Date(), { messenger: messengerOf(runtime) });
         if (!outcome.ok && outcome.reason === 'throttled') {
           return reply
             .status(429)
