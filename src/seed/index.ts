@@ -8,7 +8,7 @@ import type { BatchJob, SealedBatch } from './sealing.ts';
 
 export { DEMO_STAFF_EMAIL_DOMAIN, NETWORK } from './network.ts';
 export { CHUNK_SIZE, frenchIban, NIR_CAPACITY } from './population.ts';
-export { DECOY_RESERVE, decoyCountFor, plantDecoys, POPULATION_CAPACITY } from './decoys.ts';
+export { DECOY_RESERVE, decoyCountFor, freshDecoyFile, plantDecoys, POPULATION_CAPACITY } from './decoys.ts';
 import { POPULATION_CAPACITY } from './decoys.ts';
 
 export interface SeedOptions {

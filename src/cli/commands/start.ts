@@ -4,7 +4,8 @@ import { buildServer, createLogger } from '../../api/index.ts';
 import { disableInactiveStaffAccounts, ensureBootstrapAdmin, runRecertificationSchedule } from '../../identity/index.ts';
 import { startLedgerSchedule } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { demoActors } from '../../seed/index.ts';
+import { ensureDecoyCoverage } from '../../guard/index.ts';
+import { demoActors, freshDecoyFile } from '../../seed/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
 import { runSeed } from './seed.ts';
 import { progressBar } from '../progress.ts';
@@ -68,16 +69,18 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   }
   process.stdout.write(lines.join('\n') + '\n\n');
 
-  // Daily, and once now: forgotten staff accounts do not stay open.
+  // Daily, and once now: forgotten staff accounts do not stay open; every organisation holds decoys.
   const sweep = () =>
     void disableInactiveStaffAccounts(runtime.database.db)
       .then(() => runRecertificationSchedule({ db: runtime.database.db, keyring: runtime.keyring, notifier: runtime.notifier }))
+      .then(() => ensureDecoyCoverage(runtime.database.db, runtime.persons, freshDecoyFile))
       .catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'account sweep failed'));
   sweep();
   const daily = setInterval(sweep, 86_400_000);
   daily.unref();
 
-  // Bank-detail changes whose cooling-off is over take effect; notices lost in a crash go out first.
+  // Bank-detail changes whose cooling-off is over take effect; notices lost in a crash go out first
+  // (contact-change announcements too: an unannounced one still holds the bank change it touches).
   const settleBank = () =>
     void runtime.bank
       .resendMissingNotices()
