@@ -63,6 +63,11 @@ export function requireSession(db: Executor) {
     // nothing — no file, factor, channel, bank detail or export — until a second factor is passed
     // from that network; passing it re-issues the session bound there.
     if (resolved.heldForNewNetwork && allowed !== 'always') {
+      if (resolved.staff) {
+        const actor = { id: resolved.staff.actorId, organisationId: resolved.staff.organisationId, accountId: account.id, session: { publicId: resolved.session.public_id, network: resolved.session.network } };
+        // Only an alert: the request is refused below whatever the guard answers.
+        await request.server.guard.noteSessionHeld(actor, networkOf(request.ip)).catch((error: unknown) => request.log.error({ err: { message: String(error) } }, 'the guard could not record a moved session'));
+      }
       await appendEvent(db, 'step_up_required', {
         accountId: account.id,
         address: request.ip,

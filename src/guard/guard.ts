@@ -393,6 +393,19 @@ export class Guard {
     return raised;
   }
 
+  /**
+   * A staff session presented from a network other than its own, held by the session check
+   * until a second factor is passed from there: the reads never reach the guard, so the desk is
+   * alerted here (once an hour per actor), as it was when the guard itself saw the session move.
+   */
+  async noteSessionHeld(actor: GuardedActor, seenFrom: string): Promise<void> {
+    if (this.#o.enforce === false || !actor.session) return;
+    const session = actor.session;
+    await this.#run(actor, async (trx, now, alerts) => {
+      await this.#raise(trx, now, actor, { signal: 'session_moved', severity: 'alert', figures: { issuedTo: session.network, usedFrom: seenFrom, held: true }, onceWithin: HOUR_MS }, alerts);
+    });
+  }
+
   /** A stolen cookie replayed from elsewhere: the session dies, its holder signs in again (with the second factor). */
   async #sessionMoved(request: ReadRequest): Promise<Admission> {
     const { actor } = request;

@@ -220,6 +220,11 @@ describe(`a session replayed from another network cannot be laundered (${BACKEND
     assert.equal(stolen.json().error, 'step_up_required');
     assert.equal(stolen.json().reason, 'new_network');
     assert.equal(await granted(), before, 'nothing read');
+    assert.equal((await read(thiefNetwork())).statusCode, 403);
+    const alerts = await db().selectFrom('guard_signals').select(['signal', 'severity', 'details']).where('actor_id', '=', actorId).where('signal', '=', 'session_moved').execute();
+    assert.equal(alerts.length, 1, 'the desk is alerted, once however often the cookie is replayed');
+    assert.equal(alerts[0]!.severity, 'alert');
+    assert.equal((JSON.parse(alerts[0]!.details) as { figures: { held: boolean } }).figures.held, true);
     const own = await read(office);
     assert.equal(own.statusCode, 200, own.body);
     assert.equal(await granted(), before + 1);
