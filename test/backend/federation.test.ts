@@ -3,12 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { CSRF_HANDOFF_COOKIE, TRANSACTION_COOKIE } from '../../src/api/auth/federation.ts';
-import { createAccount, redirectUriFor, SESSION_COOKIE } from '../../src/identity/index.ts';
+import { addChannel, createAccount, redirectUriFor, SESSION_COOKIE } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, countRows } from '../helpers/backend.ts';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../helpers/identity-provider.ts';
 import { ledgerEvents, ledgerText } from '../helpers/ledger.ts';
 import { OidcBrowser } from '../helpers/oidc-browser.ts';
+import { messagesTo } from '../helpers/outbox.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
 const PUBLIC_URL = 'http://localhost:3000';
@@ -382,6 +383,26 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     assert.match(pc.json().message, /professionnel/);
     assert.deepEqual(await counts(), before);
     assert.equal(await countRows(runtime, 'federation_transactions'), transactions, 'no request was started');
+  });
+
+  it('asks for a recent second factor before linking, and tells every verified channel when a link is made or removed', async () => {
+    const accountId = await staff('liaison.etapes');
+    await addChannel(runtime.database.db, runtime.keyring, accountId, 'email', 'liaison.etapes@agents.test.example', { verified: true });
+    const b = browser();
+    const csrf = await staffWithSecondFactor(b, 'liaison.etapes');
+    // Ten minutes later (a session left open, or lifted from the browser): no link without a fresh factor.
+    await runtime.database.db.updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', accountId).execute();
+    const transactions = await countRows(runtime, 'federation_transactions');
+    const stale = await b.rempart('POST', '/api/auth/oidc/proconnect/link', { csrf });
+    assert.equal(stale.statusCode, 403, stale.body);
+    assert.equal(stale.json().error, 'step_up_required');
+    assert.equal(await countRows(runtime, 'federation_transactions'), transactions, 'no link started');
+    await runtime.database.db.updateTable('sessions').set({ second_factor_at: new Date().toISOString() }).where('account_id', '=', accountId).execute();
+    proConnect.next = { subject: 'pc-liaison', acr: 'eidas2' };
+    assert.equal((await link(b, 'proconnect', csrf)).statusCode, 303);
+    assert.equal((await b.rempart('DELETE', '/api/auth/oidc/proconnect/link', { csrf })).statusCode, 204);
+    const told = messagesTo(server.env.dir, 'liaison.etapes@agents.test.example').map((m) => m.subject);
+    assert.deepEqual(told.filter((subject) => /ProConnect/.test(subject)), ['Rempart : identité ProConnect liée à votre compte', 'Rempart : identité ProConnect retirée de votre compte']);
   });
 
   it('links only from a session that passed its second factor, with its CSRF token', async () => {

@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
+  announceToAccount,
   completeFederation,
   FEDERATION_PROVIDERS,
   listLinkedIdentities,
+  mayAddSecondFactor,
   PROVIDER_RULES,
   ProviderError,
   RelyingParties,
@@ -17,6 +19,7 @@ import {
   type IssuedSession,
 } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { messengerOf } from '../messenger.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
 import { setSessionCookie } from './routes.ts';
@@ -106,6 +109,16 @@ function kindMismatchMessage(provider: FederationProvider): string {
 /** OpenID Connect login with FranceConnect and ProConnect. */
 export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
+  /** A link made or removed is told on every verified channel: a way into the account changed. */
+  const announceLink = (accountId: string, provider: FederationProvider, change: 'liée à' | 'retirée de') =>
+    announceToAccount(
+      messengerOf(runtime),
+      accountId,
+      'federation_link_announcement',
+      `Rempart : identité ${PROVIDER_RULES[provider].displayName} ${change} votre compte`,
+      `Une identité ${PROVIDER_RULES[provider].displayName} a été ${change} votre compte Rempart le ${new Date().toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })}. Si ce n’est pas vous, changez votre mot de passe et prévenez votre conseiller ou le contact sécurité de votre organisation.`,
+      { verifiedOnly: true },
+    );
   const parties = new RelyingParties(runtime.config);
 
   const notConfigured = (reply: FastifyReply, provider: FederationProvider, requestId: string) =>
@@ -180,6 +193,7 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           return reply.status(status).send({ error, message, requestId: request.id });
         }
         if (outcome.intent === 'login') setSessionCookies(reply, outcome.login.session);
+        if (outcome.intent === 'link' && outcome.created) await announceLink(outcome.accountId, provider, 'liée à');
         return reply.redirect('/', 303);
       },
     );
@@ -217,6 +231,11 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         async (request, reply) => {
           const { provider } = request.params;
           if (!parties.isEnabled(provider)) return notConfigured(reply, provider, request.id);
+          // A linked identity is one more way in: like a new factor, it needs a recent existing one.
+          if (!(await mayAddSecondFactor(db, request.account!.id, request.session!.second_factor_at))) {
+            await appendEvent(db, 'step_up_required', { accountId: request.account!.id, address: request.ip, details: { operation: 'federation_link', provider } });
+            return reply.status(403).send({ error: 'step_up_required', message: `Validez d’abord votre second facteur (il y a moins de cinq minutes) pour lier votre compte à ${PROVIDER_RULES[provider].displayName}.`, requestId: request.id });
+          }
           let outcome;
           try {
             outcome = await startIdentityLink(db, parties, provider, request.account!, request.session!, request.ip);
@@ -247,6 +266,7 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             return reply.status(404).send({ error: 'not_found', message: `Aucune identité ${PROVIDER_RULES[provider].displayName} n’est liée à votre compte.`, requestId: request.id });
           }
           await appendEvent(db, 'federated_identity_unlinked', { accountId: account.id, address: request.ip, details: { provider } });
+          await announceLink(account.id, provider, 'retirée de');
           return reply.status(204).send(null);
         },
       );
