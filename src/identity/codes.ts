@@ -37,6 +37,16 @@ export async function issueCode(
   return { id, code, expiresAt };
 }
 
+/** A code whose value the caller already has (the activation code, kept for a second use): stored hashed like any. */
+export async function storeKnownCode(db: Executor, input: { accountId: string; purpose: CodePurpose; code: string; expiresAt: string; now?: Date }): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto('credential_codes')
+    .values({ id, account_id: input.accountId, purpose: input.purpose, channel_id: null, code_hash: codeHash(id, normalizeCode(input.code)), created_at: (input.now ?? new Date()).toISOString(), expires_at: input.expiresAt, attempts: 0, used_at: null })
+    .execute();
+  return id;
+}
+
 export type CodeCheck = { ok: true; row: CredentialCodesTable } | { ok: false; reason: 'unknown' | 'expired' | 'used' | 'too_many_attempts' | 'wrong' };
 
 /**

@@ -13,6 +13,7 @@ export {
 } from './factors.ts';
 export { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS } from './lifecycle.ts';
 export { loginWithPassword, type LoginOutcome } from './login.ts';
+export { ENROLMENT_REFUSALS, enrolmentGate, proveEnrolment, spendEnrolmentProof, type EnrolmentGate, type EnrolmentProof } from './enrolment.ts';
 export { ARGON2_OPTIONS, hashPassword, PASSWORD_MAX_LENGTH, passwordIssues, verifyPassword } from './passwords.ts';
 export {
   awaitsSecondFactor,

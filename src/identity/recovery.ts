@@ -3,7 +3,7 @@ import { ValidationError } from '../domain/index.ts';
 import { inTransaction } from '../store/index.ts';
 import { findAccountByLogin } from './accounts.ts';
 import { channelAddresses, type ChannelKind } from './channels.ts';
-import { checkCode, countFailedAttempt, issueCode, recentCodeCount, spendCode, voidCodes, type CodeCheck } from './codes.ts';
+import { checkCode, countFailedAttempt, issueCode, recentCodeCount, spendCode, storeKnownCode, voidCodes, type CodeCheck } from './codes.ts';
 import { hasActiveSecondFactor, verifySecondFactor } from './factors.ts';
 import { announceToAccount, sendMessage, type Messenger } from './notifications.ts';
 import { hashPassword, passwordIssues } from './passwords.ts';
@@ -161,6 +161,10 @@ export async function activateAccount(
   const passwordHash = await hashPassword(input.password);
   const done = await inTransaction(m.db, async (trx) => {
     if (!(await spendCode(trx, input.activationId, now))) return false;
+    // The same code, kept for the first second factor within the activation's validity: a
+    // password alone (phished before the agent enrolled) then enrols nothing.
+    await voidCodes(trx, account.id, 'enrolment', now);
+    await storeKnownCode(trx, { accountId: account.id, purpose: 'enrolment', code: input.code, expiresAt: check.row.expires_at, now });
     await trx.updateTable('accounts').set({ password_hash: passwordHash, password_changed_at: now.toISOString() }).where('id', '=', account.id).execute();
     await clearFailures(trx, loginScope(account.login));
     await appendEvent(trx, 'password_changed', { accountId: account.id, address, details: { via: 'activation' } });

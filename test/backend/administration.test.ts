@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { Secret, TOTP } from 'otpauth';
 import { addChannel, createAccount, runRecertificationSchedule } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, countRows } from '../helpers/backend.ts';
@@ -123,6 +124,64 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
     const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: 'agent.epsilon', password: NEW_PASSWORD } });
     assert.equal(login.statusCode, 200);
     assert.equal(login.json().secondFactor, 'enrolment_required');
+    assert.equal(login.json().activationCodeRequired, true);
+  });
+
+  /** An agent created, approved and activated; returns its activation code and its password-only session. */
+  async function activatedAgent(login: string): Promise<{ code: string; accountId: string }> {
+    const asked = await call('admin.alpha')('POST', '/api/admin/requests', newAccountRequest(login));
+    const approved = await call('admin.beta')('POST', `/api/admin/requests/${asked.json().id}/approve`);
+    assert.equal(approved.statusCode, 200, approved.body);
+    const [, code, activationId] = ACTIVATION.exec(messagesTo(server.env.dir, `${login}@agents.test.example`).at(-1)!.body) ?? [];
+    assert.equal((await app.inject({ method: 'POST', url: '/api/auth/recovery/activation', payload: { activationId, login, code, password: NEW_PASSWORD } })).statusCode, 204);
+    return { code: code!, accountId: approved.json().outcome.accountId as string };
+  }
+
+  async function passwordOnly(login: string, from: Client) {
+    const res = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: from.remoteAddress, headers: from.headers, payload: { login, password: NEW_PASSWORD } });
+    assert.equal(res.statusCode, 200, res.body);
+    return as(app, from, { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken as string });
+  }
+
+  it('binds the first second factor to the activation: the password alone enrols no app and no key, the activation code does, once', async () => {
+    const { code, accountId } = await activatedAgent('agent.nu');
+    const thief = await passwordOnly('agent.nu', client());
+    const begun = await thief('POST', '/api/auth/factors/totp');
+    assert.equal(begun.statusCode, 200, begun.body);
+    const totp = () => new TOTP({ secret: Secret.fromBase32(begun.json().secret as string), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
+    const bare = await thief('POST', '/api/auth/factors/totp/confirm', { factorId: begun.json().factorId, code: totp() });
+    assert.equal(bare.statusCode, 403, bare.body);
+    assert.equal(bare.json().error, 'activation_code_required');
+    assert.equal(bare.json().issues[0].field, 'body.activationCode');
+    const guessed = await thief('POST', '/api/auth/factors/totp/confirm', { factorId: begun.json().factorId, code: totp(), activationCode: 'ABCDEFGHJKMNPQRSTVWX' });
+    assert.equal(guessed.statusCode, 400, guessed.body);
+    assert.equal(guessed.json().error, 'activation_code_invalid');
+    const passkey = await thief('POST', '/api/auth/passkeys/registration', { response: { id: 'x', rawId: 'x', type: 'public-key', response: { clientDataJSON: 'e30', attestationObject: 'o2M' }, clientExtensionResults: {} } });
+    assert.equal(passkey.statusCode, 403, `no key either: ${passkey.body}`);
+    const active = async () => (await runtime.database.db.selectFrom('account_factors').select('id').where('account_id', '=', accountId).where('kind', '!=', 'recovery_codes').where('status', '=', 'active').execute()).length;
+    assert.equal(await active(), 0, 'nothing enrolled');
+    const refusals = (await runtime.database.db.selectFrom('ledger_events').select('body').where('account_id', '=', accountId).where('kind', '=', 'second_factor_failed').execute()).map((e) => (JSON.parse(e.body) as { details: { reason: string } }).details.reason);
+    assert.deepEqual(refusals.sort(), ['activation_code_invalid', 'activation_code_required', 'activation_code_required']);
+
+    const agent = await passwordOnly('agent.nu', client());
+    const own = await agent('POST', '/api/auth/factors/totp');
+    const ownCode = new TOTP({ secret: Secret.fromBase32(own.json().secret as string), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
+    const confirmed = await agent('POST', '/api/auth/factors/totp/confirm', { factorId: own.json().factorId, code: ownCode, activationCode: code.toLowerCase() });
+    assert.equal(confirmed.statusCode, 200, confirmed.body);
+    assert.equal(await active(), 1);
+    const spent = await runtime.database.db.selectFrom('credential_codes').select('used_at').where('account_id', '=', accountId).where('purpose', '=', 'enrolment').executeTakeFirstOrThrow();
+    assert.notEqual(spent.used_at, null, 'the activation code served once');
+  });
+
+  it('an activation whose code lapsed before any factor was enrolled opens no enrolment: a new activation is needed', async () => {
+    const { code, accountId } = await activatedAgent('agent.mu');
+    await runtime.database.db.updateTable('credential_codes').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('account_id', '=', accountId).where('purpose', '=', 'enrolment').execute();
+    const agent = await passwordOnly('agent.mu', client());
+    const begun = await agent('POST', '/api/auth/factors/totp');
+    const totp = new TOTP({ secret: Secret.fromBase32(begun.json().secret as string), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
+    const late = await agent('POST', '/api/auth/factors/totp/confirm', { factorId: begun.json().factorId, code: totp, activationCode: code });
+    assert.equal(late.statusCode, 403, late.body);
+    assert.equal(late.json().error, 'activation_lapsed');
   });
 
   it('bad requests are refused at once, naming the field, and leave no request behind', async () => {
@@ -232,7 +291,7 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
     const activated = await app.inject({ method: 'POST', url: '/api/auth/recovery/activation', payload: { activationId, login: 'conseiller.gamma', code, password: NEW_PASSWORD } });
     assert.equal(activated.statusCode, 204, activated.body);
     clients['conseiller.gamma'] = client();
-    sessions['conseiller.gamma'] = await signIn(app, clients['conseiller.gamma'], 'conseiller.gamma', NEW_PASSWORD);
+    sessions['conseiller.gamma'] = await signIn(app, clients['conseiller.gamma'], 'conseiller.gamma', NEW_PASSWORD, { activationCode: code });
     assert.ok(sessions['conseiller.gamma'].totpSecret, 'the agent enrolled a new factor');
   });
 

@@ -32,10 +32,11 @@ export function as(app: FastifyInstance, client: Client, session: SignedIn) {
 }
 
 /**
- * Sign in with a password; a staff account without a factor enrols a TOTP app on the way, so
- * the session comes back with a fresh second factor (what step-up asks for).
+ * Sign in with a password; a staff account without a factor enrols a TOTP app on the way (with
+ * its activation code when it was activated by code), so the session comes back with a fresh
+ * second factor (what step-up asks for).
  */
-export async function signIn(app: FastifyInstance, client: Client, login: string, password: string): Promise<SignedIn> {
+export async function signIn(app: FastifyInstance, client: Client, login: string, password: string, options: { activationCode?: string } = {}): Promise<SignedIn> {
   const res = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: client.remoteAddress, headers: client.headers, payload: { login, password } });
   assert.equal(res.statusCode, 200, res.body);
   const session: SignedIn = { cookie: cookieOf(res), csrf: res.json().csrfToken as string };
@@ -44,7 +45,7 @@ export async function signIn(app: FastifyInstance, client: Client, login: string
   const begin = await call('POST', '/api/auth/factors/totp');
   assert.equal(begin.statusCode, 200, begin.body);
   const secret = begin.json().secret as string;
-  const confirm = await call('POST', '/api/auth/factors/totp/confirm', { factorId: begin.json().factorId, code: totpCode(secret) });
+  const confirm = await call('POST', '/api/auth/factors/totp/confirm', { factorId: begin.json().factorId, code: totpCode(secret), ...(options.activationCode ? { activationCode: options.activationCode } : {}) });
   assert.equal(confirm.statusCode, 200, confirm.body);
   return { cookie: cookieOf(confirm), csrf: confirm.json().csrfToken as string, totpSecret: secret };
 }

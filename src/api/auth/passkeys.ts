@@ -8,14 +8,17 @@ import {
   beginPasskeyRegistration,
   blockedUntil,
   clearFailures,
+  ENROLMENT_REFUSALS,
   finishPasskeyAuthentication,
   finishPasskeyRegistration,
   hasRecentSecondFactor,
   mayAddPasskey,
+  proveEnrolment,
   recordFailure,
   relyingPartyFor,
   revokePasskey,
   secondFactorScope,
+  spendEnrolmentProof,
   upgradeSession,
   type CeremonyCaller,
   type PasskeyFailure,
@@ -23,7 +26,7 @@ import {
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
-import { setSessionCookie } from './routes.ts';
+import { ActivationCodeField, setSessionCookie } from './routes.ts';
 import { messengerOf } from '../messenger.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
@@ -186,7 +189,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Enregistrer la clé d’accès créée par le navigateur ; au premier second facteur, renvoie les codes de secours et change la session',
-          body: Type.Object({ response: RegistrationResponse, label: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false }),
+          body: Type.Object({ response: RegistrationResponse, label: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), activationCode: ActivationCodeField }, { additionalProperties: false }),
           response: {
             200: Type.Object({ factorId: Type.String(), recoveryCodes: Type.Optional(Type.Array(Type.String())), csrfToken: Type.Optional(Type.String()) }),
             400: ErrorSchema,
@@ -198,8 +201,15 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         if (await refusedWithoutStepUp(request, reply, 'passkey_registration')) return reply;
         const account = request.account!;
+        const proof = await proveEnrolment(db, account.id, request.body.activationCode);
+        if (!proof.ok) {
+          await appendEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: { during: 'enrolment', reason: proof.reason } });
+          const { status, message } = ENROLMENT_REFUSALS[proof.reason];
+          return reply.status(status).send({ error: proof.reason, message, issues: [{ field: 'body.activationCode', rule: proof.reason, message }], requestId: request.id });
+        }
         const outcome = await finishPasskeyRegistration(db, relyingParty(), callerOf(request), request.body.response as RegistrationResponseJSON, request.body.label);
         if (!outcome.ok) return refused(reply, outcome.reason, request.id);
+        await spendEnrolmentProof(db, proof);
         await announceFactorChange(messengerOf(runtime), account.id, 'added', 'passkey');
         if (!outcome.firstFactor) return { factorId: outcome.factorId };
         // The first factor just proved itself: the session gets a new id and its second-factor time.

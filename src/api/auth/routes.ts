@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   announceFactorChange,
+  ENROLMENT_REFUSALS,
+  enrolmentGate,
   awaitsSecondFactor,
   beginTotpEnrolment,
   blockedUntil,
@@ -13,6 +15,7 @@ import {
   listSessions,
   loginWithPassword,
   mayAddSecondFactor,
+  proveEnrolment,
   PASSWORD_MAX_LENGTH,
   hasRecentSecondFactor,
   recordFailure,
@@ -21,6 +24,7 @@ import {
   revokeAllSessions,
   revokeSession,
   secondFactorScope,
+  spendEnrolmentProof,
   SESSION_COOKIE,
   staffMemberOf,
   upgradeSession,
@@ -32,6 +36,9 @@ import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
 import { messengerOf } from '../messenger.ts';
 import { appendEvent } from '../../ledger/index.ts';
+
+/** The activation code again, for the first second factor of an account activated by code. */
+export const ActivationCodeField = Type.Optional(Type.String({ minLength: 8, maxLength: 40 }));
 
 const LoginBody = Type.Object(
   {
@@ -88,6 +95,13 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     return true;
   }
 
+  /** A first factor enrolled without the activation's proof: refused, recorded, the field named. */
+  async function refuseEnrolment(request: FastifyRequest, reply: FastifyReply, reason: keyof typeof ENROLMENT_REFUSALS): Promise<FastifyReply> {
+    await appendEvent(db, 'second_factor_failed', { accountId: request.account!.id, address: request.ip, details: { during: 'enrolment', reason } });
+    const { status, message } = ENROLMENT_REFUSALS[reason];
+    return reply.status(status).send({ error: reason, message, issues: [{ field: 'body.activationCode', rule: reason, message }], requestId: request.id });
+  }
+
   return async (app) => {
     app.post(
       '/login',
@@ -97,7 +111,14 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           summary: 'Se connecter avec identifiant et mot de passe (ouvre une session, cookie httpOnly)',
           body: LoginBody,
           response: {
-            200: Type.Object({ account: Type.Object({ id: Type.String(), kind: Type.String() }), csrfToken: Type.String(), secondFactor: Type.String(), expiresAt: Type.String() }),
+            200: Type.Object({
+              account: Type.Object({ id: Type.String(), kind: Type.String() }),
+              csrfToken: Type.String(),
+              secondFactor: Type.String(),
+              /** The first factor must come with the activation code (an account activated by code). */
+              activationCodeRequired: Type.Boolean(),
+              expiresAt: Type.String(),
+            }),
             400: ErrorSchema,
             401: ErrorSchema,
             429: ErrorSchema,
@@ -114,7 +135,8 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         }
         if (!outcome.ok) return reply.status(401).send({ error: 'invalid_credentials', message: 'Identifiant ou mot de passe incorrect.', requestId: request.id });
         setSessionCookie(reply, outcome.session);
-        return { account: { id: outcome.account.id, kind: outcome.account.kind }, csrfToken: outcome.session.csrfToken, secondFactor: outcome.secondFactor, expiresAt: outcome.session.expiresAt };
+        const activationCodeRequired = outcome.secondFactor === 'enrolment_required' && (await enrolmentGate(db, outcome.account.id)).state !== 'free';
+        return { account: { id: outcome.account.id, kind: outcome.account.kind }, csrfToken: outcome.session.csrfToken, secondFactor: outcome.secondFactor, activationCodeRequired, expiresAt: outcome.session.expiresAt };
       },
     );
 
@@ -191,7 +213,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           schema: {
             tags: ['authentification'],
             summary: 'Confirmer l’application par un premier code ; renvoie les codes de secours',
-            body: Type.Object({ factorId: Type.String({ format: 'uuid' }), code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
+            body: Type.Object({ factorId: Type.String({ format: 'uuid' }), code: Type.String({ pattern: '^[0-9]{6}$' }), activationCode: ActivationCodeField }, { additionalProperties: false }),
             response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()), csrfToken: Type.String() }), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 429: ErrorSchema },
           },
         },
@@ -202,6 +224,8 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           if (await refusedWithoutStepUp(request, reply, 'totp_enrolment')) return reply;
           const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
           if (throttled) return tooManyCodes(reply, throttled, request.id);
+          const proof = await proveEnrolment(db, account.id, request.body.activationCode);
+          if (!proof.ok) return refuseEnrolment(request, reply, proof.reason);
           const codes = await confirmTotpEnrolment(db, runtime.keyring, account.id, request.body.factorId, request.body.code);
           if (!codes) {
             await recordFailure(db, secondFactorScope(account.id));
@@ -209,6 +233,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect ou déjà utilisé.', issues: [{ field: 'body.code', rule: 'totp', message: 'code incorrect ou déjà utilisé' }], requestId: request.id });
           }
           await clearFailures(db, secondFactorScope(account.id));
+          await spendEnrolmentProof(db, proof);
           await announceFactorChange(messengerOf(runtime), account.id, 'added', 'totp');
           const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
           setSessionCookie(reply, issued);

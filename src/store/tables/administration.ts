@@ -37,7 +37,8 @@ export interface AccountChannelsTable {
 export interface CredentialCodesTable {
   id: string;
   account_id: string | null;
-  purpose: 'channel_verification' | 'recovery' | 'activation';
+  /** `enrolment`: the activation code kept for the first second factor (see identity/enrolment.ts). */
+  purpose: 'channel_verification' | 'recovery' | 'activation' | 'enrolment';
   channel_id: string | null;
   code_hash: string;
   created_at: string;

@@ -18,6 +18,7 @@ interface LoginResult {
   account: { id: string; kind: string };
   csrfToken: string;
   secondFactor: 'required' | 'enrolment_required' | 'not_required';
+  activationCodeRequired: boolean;
 }
 
 /**
@@ -33,6 +34,8 @@ export function SignIn() {
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
+  const [activationRequired, setActivationRequired] = useState(false);
+  const [activationCode, setActivationCode] = useState('');
   const [enrolment, setEnrolment] = useState<ShownTotpEnrolment>();
   const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
   const providers = useLoad(() => api<{ providers: Array<{ id: string; name: string; accountKind: string }> }>('/api/auth/oidc/providers', { quiet401: true }));
@@ -48,7 +51,10 @@ export function SignIn() {
     setCsrfToken(result.csrfToken);
     setPassword('');
     if (result.secondFactor === 'required') setStep('second_factor');
-    else if (result.secondFactor === 'enrolment_required') setStep('enrolment');
+    else if (result.secondFactor === 'enrolment_required') {
+      setActivationRequired(result.activationCodeRequired);
+      setStep('enrolment');
+    }
     else await finish();
   });
   const startTotp = useAction(async () => {
@@ -57,11 +63,11 @@ export function SignIn() {
   const confirmTotp = useAction(async (event: FormEvent) => {
     event.preventDefault();
     if (!enrolment) return;
-    setRecoveryCodes(await confirmTotpEnrolment(enrolment.factorId, code));
+    setRecoveryCodes(await confirmTotpEnrolment(enrolment.factorId, code, activationCode));
     setStep('recovery_codes');
   });
   const enrolPasskey = useAction(async () => {
-    const codes = await registerPasskey('Clé d’accès enregistrée à la connexion');
+    const codes = await registerPasskey('Clé d’accès enregistrée à la connexion', activationCode);
     if (codes?.length) {
       setRecoveryCodes(codes);
       setStep('recovery_codes');
@@ -129,6 +135,13 @@ export function SignIn() {
             <h2 className="fr-h5">Protégez votre compte : second facteur obligatoire</h2>
             <p>Votre compte d’agent doit être protégé par un second facteur avant toute consultation. Choisissez une application d’authentification (code à six chiffres) ou une clé d’accès.</p>
             <ErrorNotice error={startTotp.error ?? confirmTotp.error ?? enrolPasskey.error} />
+            {activationRequired ? (
+              <Input
+                label="Code d’activation"
+                hintText="Le code reçu sur votre adresse professionnelle pour activer votre compte : il protège ce premier second facteur."
+                nativeInputProps={{ name: 'activationCode', autoComplete: 'one-time-code', required: true, value: activationCode, onChange: (e) => setActivationCode(e.target.value) }}
+              />
+            ) : null}
             {!enrolment ? (
               <ul className="fr-btns-group fr-btns-group--inline-sm">
                 <li>

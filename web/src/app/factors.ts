@@ -18,10 +18,10 @@ export async function passSecondFactorWithPasskey(): Promise<void> {
 }
 
 /** Register a passkey on this device; the first second factor of an account also returns recovery codes. */
-export async function registerPasskey(label: string): Promise<string[] | undefined> {
+export async function registerPasskey(label: string, activationCode?: string): Promise<string[] | undefined> {
   const optionsJSON = await api<PublicKeyCredentialCreationOptionsJSON>('/api/auth/passkeys/registration/options', { method: 'POST' });
   const response = await startRegistration({ optionsJSON });
-  const result = await api<{ recoveryCodes?: string[]; csrfToken?: string }>('/api/auth/passkeys/registration', { method: 'POST', body: { response, label } });
+  const result = await api<{ recoveryCodes?: string[]; csrfToken?: string }>('/api/auth/passkeys/registration', { method: 'POST', body: { response, label, ...activationField(activationCode) } });
   if (result.csrfToken) setCsrfToken(result.csrfToken);
   return result.recoveryCodes;
 }
@@ -36,8 +36,14 @@ export function beginTotpEnrolment(): Promise<TotpEnrolment> {
   return api<TotpEnrolment>('/api/auth/factors/totp', { method: 'POST' });
 }
 
-export async function confirmTotpEnrolment(factorId: string, code: string): Promise<string[]> {
-  const result = await api<{ recoveryCodes: string[]; csrfToken: string }>('/api/auth/factors/totp/confirm', { method: 'POST', body: { factorId, code: code.replace(/\s+/g, '') } });
+/** The activation code, sent only when the first factor of an account activated by code asks for it. */
+function activationField(activationCode: string | undefined): { activationCode?: string } {
+  const trimmed = activationCode?.trim();
+  return trimmed ? { activationCode: trimmed } : {};
+}
+
+export async function confirmTotpEnrolment(factorId: string, code: string, activationCode?: string): Promise<string[]> {
+  const result = await api<{ recoveryCodes: string[]; csrfToken: string }>('/api/auth/factors/totp/confirm', { method: 'POST', body: { factorId, code: code.replace(/\s+/g, ''), ...activationField(activationCode) } });
   setCsrfToken(result.csrfToken);
   return result.recoveryCodes;
 }
