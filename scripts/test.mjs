@@ -2,8 +2,8 @@
 // `npm test`: lint, type-check, unit tests once, then the backend suites on SQLite and on
 // PostgreSQL. Without a PostgreSQL server the PostgreSQL suite is skipped, and says so;
 // with REMPART_REQUIRE_POSTGRES=1 (CI) a missing server is a failure.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -30,9 +30,11 @@ function files(folder) {
     .map((f) => join('test', folder, f));
 }
 
-function suite(title, folder, env = {}) {
-  const tap = join(reportDir, `${title.replace(/\W+/g, '-')}.tap`);
-  step(title, process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files(folder)], env);
+function suiteArgs(folder, tap) {
+  return ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files(folder)];
+}
+
+function tally(title, tap) {
   const text = readFileSync(tap, 'utf8');
   const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   const tests = count('tests');
@@ -43,6 +45,38 @@ function suite(title, folder, env = {}) {
   // name is escaped (`\#`), so only an unescaped one opens the directive; a failing TODO is `not ok` and counts too.
   totals.skipped += (text.match(/^\s*(?:not )?ok \d+ - .*(?<!\\)# (?:SKIP|TODO)\b/gm) ?? []).length;
   if (tests === 0) failures.push(`${title}: no test ran`);
+}
+
+function suite(title, folder, env = {}) {
+  const tap = join(reportDir, `${title.replace(/\W+/g, '-')}.tap`);
+  step(title, process.execPath, suiteArgs(folder, tap), env);
+  tally(title, tap);
+}
+
+/**
+ * A suite run beside another (the two stores' backend suites share nothing: their own files,
+ * schemas and ports), its output kept in a file and printed whole when it ends, so that two
+ * suites on two cores do not interleave their lines.
+ */
+function backgroundSuite(title, folder, env = {}) {
+  const tap = join(reportDir, `${title.replace(/\W+/g, '-')}.tap`);
+  const logPath = join(reportDir, `${title.replace(/\W+/g, '-')}.log`);
+  const log = createWriteStream(logPath);
+  process.stdout.write(`\n=== ${title}: started, its output follows when it ends ===\n`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, suiteArgs(folder, tap), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.once('close', (code) => {
+      log.end(() => {
+        process.stdout.write(`\n=== ${title} ===\n`);
+        process.stdout.write(readFileSync(logPath, 'utf8'));
+        if (code !== 0) failures.push(title);
+        tally(title, tap);
+        resolve();
+      });
+    });
+  });
 }
 
 async function postgresReachable() {
@@ -78,13 +112,16 @@ if (!only) {
 // The browser tests drive the built application: build it once, before the suites (when stale).
 if (!only || only === 'sqlite' || only === 'postgres') step('build the web application (vite)', process.execPath, [join(root, 'scripts/build-web.mjs')]);
 if (!only || only === 'unit') suite('unit tests', 'unit');
-if (!only || only === 'sqlite') suite('backend suite on SQLite', 'backend', { REMPART_TEST_BACKEND: 'sqlite' });
+// The two stores' backend suites run side by side (one core each on a two-core machine), each
+// file of a suite after the other as before.
+const running = [];
+if (!only || only === 'sqlite') running.push(backgroundSuite('backend suite on SQLite', 'backend', { REMPART_TEST_BACKEND: 'sqlite' }));
 let postgresNote = '';
 if (!only || only === 'postgres') {
   const reachable = await postgresReachable();
   if (reachable === true) {
     await dropLeftoverSchemas();
-    suite('backend suite on PostgreSQL', 'backend', { REMPART_TEST_BACKEND: 'postgres', REMPART_TEST_DATABASE_URL: pgUrl });
+    running.push(backgroundSuite('backend suite on PostgreSQL', 'backend', { REMPART_TEST_BACKEND: 'postgres', REMPART_TEST_DATABASE_URL: pgUrl }));
     postgresNote = `PostgreSQL suite ran against ${pgUrl.replace(/:[^:@/]*@/, ':***@')}.`;
   } else if (requirePostgres) {
     failures.push(`PostgreSQL suite required (REMPART_REQUIRE_POSTGRES=1) but ${pgUrl} is unreachable: ${reachable}`);
@@ -92,6 +129,7 @@ if (!only || only === 'postgres') {
     postgresNote = `PostgreSQL suite SKIPPED: no server at ${pgUrl} (${reachable}). Set REMPART_TEST_DATABASE_URL or start PostgreSQL to run it.`;
   }
 }
+await Promise.all(running);
 rmSync(reportDir, { recursive: true, force: true });
 
 process.stdout.write('\n');
