@@ -5,7 +5,7 @@ import { hasUsableSecondFactor } from './passkeys/index.ts';
 import { verifyPassword } from './passwords.ts';
 import { announceToAccount, type Messenger } from './notifications.ts';
 import { createSession, networkOf, type ClientContext, type IssuedSession } from './sessions.ts';
-import { addressScope, blockedUntil, clearFailures, globalScope, loginDayScope, loginScope, networkScope, recordFailure } from './throttle.ts';
+import { addressScope, blocksOf, clearFailures, globalScope, latest, loginDayScope, loginScope, networkScope, recordFailure, type ThrottleScope } from './throttle.ts';
 import { appendEvent } from '../ledger/index.ts';
 
 export type LoginOutcome =
@@ -45,10 +45,12 @@ export async function loginWithPassword(db: Executor, credentials: { login: stri
     await appendEvent(db, 'login_throttled', { address: client.address, details: { until: until.toISOString(), scope } });
     return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) };
   };
-  const accountBlocked = await blockedUntil(db, accountScopes, now);
+  const blocks = await blocksOf(db, [...accountScopes, ...placeScopes, everywhere], now);
+  const blockOf = (scopes: readonly ThrottleScope[]) => latest(scopes.flatMap((s) => blocks.get(s.key) ?? []));
+  const accountBlocked = blockOf(accountScopes);
   if (accountBlocked) return throttled(accountBlocked, 'login');
-  const placeBlocked = await blockedUntil(db, placeScopes, now);
-  const sprayed = await blockedUntil(db, [everywhere], now);
+  const placeBlocked = blockOf(placeScopes);
+  const sprayed = blocks.has(everywhere.key);
   if (placeBlocked || sprayed) await sleep(options.stepUpDelayMs ?? STEP_UP_DELAY_MS);
   const account = await findAccountByLogin(db, login);
   const passwordOk = await verifyPassword(account?.password_hash, credentials.password);

@@ -61,9 +61,20 @@ export function addressScope(address: string): ThrottleScope {
 
 /** The latest instant until which any of these scopes is blocked, if any is. */
 export async function blockedUntil(db: Executor, scopes: readonly ThrottleScope[], now = new Date()): Promise<Date | undefined> {
-  const rows = await db.selectFrom('login_throttle').select(['blocked_until']).where('scope', 'in', scopes.map((s) => s.key)).execute();
-  const until = rows.map((r) => (r.blocked_until ? new Date(r.blocked_until) : undefined)).filter((d): d is Date => d !== undefined && d > now);
-  return until.length ? new Date(Math.max(...until.map((d) => d.getTime()))) : undefined;
+  return latest([...(await blocksOf(db, scopes, now)).values()]);
+}
+
+/** Each of these scopes blocked now, with the end of its block: one query for several scopes. */
+export async function blocksOf(db: Executor, scopes: readonly ThrottleScope[], now = new Date()): Promise<Map<string, Date>> {
+  const rows = await db.selectFrom('login_throttle').select(['scope', 'blocked_until']).where('scope', 'in', scopes.map((s) => s.key)).execute();
+  const blocks = new Map<string, Date>();
+  for (const row of rows) if (row.blocked_until && Date.parse(row.blocked_until) > now.getTime()) blocks.set(row.scope, new Date(row.blocked_until));
+  return blocks;
+}
+
+/** The latest of these instants, if any. */
+export function latest(dates: readonly Date[]): Date | undefined {
+  return dates.length ? new Date(Math.max(...dates.map((d) => d.getTime()))) : undefined;
 }
 
 /**

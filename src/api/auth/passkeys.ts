@@ -8,7 +8,6 @@ import {
   beginPasskeyRegistration,
   blockedUntil,
   clearFailures,
-  ENROLMENT_REFUSALS,
   finishPasskeyAuthentication,
   finishPasskeyRegistration,
   hasRecentSecondFactor,
@@ -26,7 +25,7 @@ import {
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
-import { ActivationCodeField, setSessionCookie } from './routes.ts';
+import { ActivationCodeField, refuseEnrolment, setSessionCookie } from './routes.ts';
 import { messengerOf } from '../messenger.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
@@ -202,11 +201,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (await refusedWithoutStepUp(request, reply, 'passkey_registration')) return reply;
         const account = request.account!;
         const proof = await proveEnrolment(db, account.id, request.body.activationCode);
-        if (!proof.ok) {
-          await appendEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: { during: 'enrolment', reason: proof.reason } });
-          const { status, message } = ENROLMENT_REFUSALS[proof.reason];
-          return reply.status(status).send({ error: proof.reason, message, issues: [{ field: 'body.activationCode', rule: proof.reason, message }], requestId: request.id });
-        }
+        if (!proof.ok) return refuseEnrolment(db, request, reply, proof.reason);
         const outcome = await finishPasskeyRegistration(db, relyingParty(), callerOf(request), request.body.response as RegistrationResponseJSON, request.body.label);
         if (!outcome.ok) return refused(reply, outcome.reason, request.id);
         await spendEnrolmentProof(db, proof);

@@ -32,10 +32,18 @@ import {
   type IssuedSession,
 } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import type { Executor } from '../../store/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
 import { messengerOf } from '../messenger.ts';
 import { appendEvent } from '../../ledger/index.ts';
+
+/** A first factor enrolled without the activation's proof (TOTP or passkey): refused, recorded, the field named. */
+export async function refuseEnrolment(db: Executor, request: FastifyRequest, reply: FastifyReply, reason: keyof typeof ENROLMENT_REFUSALS): Promise<FastifyReply> {
+  await appendEvent(db, 'second_factor_failed', { accountId: request.account!.id, address: request.ip, details: { during: 'enrolment', reason } });
+  const { status, message } = ENROLMENT_REFUSALS[reason];
+  return reply.status(status).send({ error: reason, message, issues: [{ field: 'body.activationCode', rule: reason, message }], requestId: request.id });
+}
 
 /** The activation code again, for the first second factor of an account activated by code. */
 export const ActivationCodeField = Type.Optional(Type.String({ minLength: 8, maxLength: 40 }));
@@ -93,13 +101,6 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     const what = operation === 'totp_enrolment' ? 'ajouter' : 'retirer';
     void reply.status(403).send({ error: 'step_up_required', message: `Validez d’abord un second facteur déjà enregistré (il y a moins de cinq minutes) pour ${what} une application d’authentification.`, requestId: request.id });
     return true;
-  }
-
-  /** A first factor enrolled without the activation's proof: refused, recorded, the field named. */
-  async function refuseEnrolment(request: FastifyRequest, reply: FastifyReply, reason: keyof typeof ENROLMENT_REFUSALS): Promise<FastifyReply> {
-    await appendEvent(db, 'second_factor_failed', { accountId: request.account!.id, address: request.ip, details: { during: 'enrolment', reason } });
-    const { status, message } = ENROLMENT_REFUSALS[reason];
-    return reply.status(status).send({ error: reason, message, issues: [{ field: 'body.activationCode', rule: reason, message }], requestId: request.id });
   }
 
   return async (app) => {
@@ -225,7 +226,7 @@ export function authRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
           if (throttled) return tooManyCodes(reply, throttled, request.id);
           const proof = await proveEnrolment(db, account.id, request.body.activationCode);
-          if (!proof.ok) return refuseEnrolment(request, reply, proof.reason);
+          if (!proof.ok) return refuseEnrolment(db, request, reply, proof.reason);
           const codes = await confirmTotpEnrolment(db, runtime.keyring, account.id, request.body.factorId, request.body.code);
           if (!codes) {
             await recordFailure(db, secondFactorScope(account.id));
