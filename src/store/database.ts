@@ -23,6 +23,7 @@ import { incidentTables } from './migrations/0013_incidents.ts';
 import { accessEpoch } from './migrations/0014_access_epoch.ts';
 import { incidentRequests } from './migrations/0016_incident_requests.ts';
 import { contactHistory } from './migrations/0017_contact_history.ts';
+import { callerBlanks } from './migrations/0018_caller_blanks.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -200,6 +201,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0014_access_epoch': accessEpoch(flavour),
     '0016_incident_requests': incidentRequests(flavour),
     '0017_contact_history': contactHistory(flavour),
+    '0018_caller_blanks': callerBlanks(flavour),
   };
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { buildServer, createLogger } from '../../src/api/index.ts';
 import type { FieldClass } from '../../src/domain/index.ts';
 import { addChannel, createAccount } from '../../src/identity/index.ts';
 import { listCaseload } from '../../src/policy/index.ts';
@@ -51,11 +52,11 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
   }
 
   type Method = 'GET' | 'POST' | 'PATCH';
-  function call(login: string, method: Method, url: string, options: { purpose?: string | null; caseReference?: string | null; payload?: object } = {}) {
+  function call(login: string, method: Method, url: string, options: { purpose?: string | null; caseReference?: string | null; payload?: object; via?: FastifyInstance } = {}) {
     const headers: Record<string, string> = { ...clients[login]!.headers, cookie: sessions[login]!.cookie, 'x-csrf-token': sessions[login]!.csrf };
     if (options.purpose !== null && options.purpose !== undefined) headers['rempart-purpose'] = options.purpose;
     if (options.caseReference !== null) headers['rempart-case-reference'] = options.caseReference ?? 'DOSSIER-2026-0042';
-    return app.inject({ method, url, remoteAddress: clients[login]!.remoteAddress, headers, ...(options.payload ? { payload: options.payload } : {}) });
+    return (options.via ?? app).inject({ method, url, remoteAddress: clients[login]!.remoteAddress, headers, ...(options.payload ? { payload: options.payload } : {}) });
   }
 
   const CAP = 'capemploi.gironde.1';
@@ -339,14 +340,21 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
 
     // Nobody to reach (no verified channel, or no such person): answered as a code sent, and
     // every confirmation fails as a wrong code does, then burns as a real one does.
+    // The ghost's confirmations reach another server process (another server on the same store),
+    // as they would behind a load balancer: answered the same there too.
+    const otherProcess = await buildServer(runtime, createLogger('error'));
     const noChannel = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { personId: person } });
     const ghost = await call(RCA, 'POST', '/api/staff/callers/verify', { purpose, payload: { personId: randomUUID() } });
-    for (const blank of [noChannel, ghost]) {
-      assert.equal(blank.statusCode, 202, blank.body);
-      assert.deepEqual(Object.keys(blank.json()).sort(), ['expiresAt', 'id']);
-      const tries = [];
-      for (let i = 1; i <= 6; i++) tries.push((await call(RCA, 'POST', `/api/staff/callers/${blank.json().id}/confirm`, { payload: { code: '12345678' } })).json().error);
-      assert.deepEqual(tries, ['code_invalid', 'code_invalid', 'code_invalid', 'code_invalid', 'code_burned', 'code_burned']);
+    try {
+      for (const [blank, via] of [[noChannel, app], [ghost, otherProcess]] as const) {
+        assert.equal(blank.statusCode, 202, blank.body);
+        assert.deepEqual(Object.keys(blank.json()).sort(), ['expiresAt', 'id']);
+        const tries = [];
+        for (let i = 1; i <= 6; i++) tries.push((await call(RCA, 'POST', `/api/staff/callers/${blank.json().id}/confirm`, { payload: { code: '12345678' }, via })).json().error);
+        assert.deepEqual(tries, ['code_invalid', 'code_invalid', 'code_invalid', 'code_invalid', 'code_burned', 'code_burned']);
+      }
+    } finally {
+      await otherProcess.close();
     }
     assert.equal((await call(C1, 'POST', `/api/staff/callers/${ghost.json().id}/confirm`, { payload: { code: '12345678' } })).statusCode, 404, 'a blank belongs to its operator too');
 

@@ -5,7 +5,7 @@ import { ValidationError } from '../../domain/index.ts';
 import { channelAddresses, CODE_MAX_ATTEMPTS, sendMessage } from '../../identity/index.ts';
 import { authorizeWithoutPerson, VERIFIED_CALLER_MINUTES } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { inTransaction } from '../../store/index.ts';
+import { inTransaction, type Executor } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { accessErrorResponses as staffErrorResponses, guardedActor, purposeOr422, refuse, refusedByGuard } from '../access.ts';
 import type { SearchCriterion } from '../../guard/index.ts';
@@ -29,33 +29,29 @@ function codeHash(id: string, code: string): string {
   return createHash('sha256').update(`caller\u0000${id}\u0000${code}`).digest('hex');
 }
 
-/** Blank verifications kept at most (the oldest go first): a few minutes of checks that reached nobody. */
-const BLANKS_KEPT = 10_000;
-
 /**
  * Checks that reached nobody (unknown person, no account, no verified channel), answered as
  * if a code had gone out: their confirmations fail as wrong codes do, burn after as many tries
- * and expire as late, so the confirmation step does not tell them apart either. Kept in this
- * process's memory: a person id they cannot name must not become a row of the store.
+ * and expire as late, so the confirmation step does not tell them apart either, whichever
+ * server process it reaches. A blank names no person: a person id the operator made up never
+ * becomes a row of the store.
  */
-class BlankVerifications {
-  readonly #blanks = new Map<string, { actorId: string; attempts: number; expiresAt: number }>();
-
-  issue(id: string, actorId: string, expiresAt: number): void {
-    if (this.#blanks.size >= BLANKS_KEPT) this.#blanks.delete(this.#blanks.keys().next().value!);
-    this.#blanks.set(id, { actorId, attempts: 0, expiresAt });
-  }
+const blanks = {
+  async issue(db: Executor, id: string, actorId: string, now: Date, expiresAt: string): Promise<void> {
+    await db.deleteFrom('caller_blank_verifications').where('expires_at', '<', now.toISOString()).execute();
+    await db.insertInto('caller_blank_verifications').values({ id, actor_id: actorId, attempts: 0, created_at: now.toISOString(), expires_at: expiresAt }).execute();
+  },
 
   /** A confirmation of a blank: how a real one with a wrong code would end; undefined when it is not this actor's blank. */
-  attempt(id: string, actorId: string, now: number): 'invalid' | 'burned' | 'burned_before' | 'expired' | undefined {
-    const blank = this.#blanks.get(id);
-    if (!blank || blank.actorId !== actorId) return undefined;
+  async attempt(db: Executor, id: string, actorId: string, now: Date): Promise<'invalid' | 'burned' | 'burned_before' | 'expired' | undefined> {
+    const blank = await db.selectFrom('caller_blank_verifications').select(['attempts', 'expires_at']).where('id', '=', id).where('actor_id', '=', actorId).executeTakeFirst();
+    if (!blank) return undefined;
     if (blank.attempts >= CODE_MAX_ATTEMPTS) return 'burned_before';
-    if (blank.expiresAt <= now) return 'expired';
-    blank.attempts += 1;
-    return blank.attempts >= CODE_MAX_ATTEMPTS ? 'burned' : 'invalid';
-  }
-}
+    if (Date.parse(blank.expires_at) <= now.getTime()) return 'expired';
+    await db.updateTable('caller_blank_verifications').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', id).execute();
+    return blank.attempts + 1 >= CODE_MAX_ATTEMPTS ? 'burned' : 'invalid';
+  },
+};
 
 /**
  * A call-centre operator sees a caller's file only once the caller proved who they are: a code
@@ -64,7 +60,6 @@ class BlankVerifications {
  */
 export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
-  const blanks = new BlankVerifications();
   return async (app) => {
     app.post(
       '/callers/verify',
@@ -103,8 +98,10 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
         // Unknown person, no account, or no verified channel: the same answer as a code sent, and a
         // confirmation that fails as a wrong code does, so that the answers tell nobody apart.
         if (!reachable) {
-          blanks.issue(id, request.staff!.actorId, Date.parse(expiresAt));
-          await appendEvent(db, 'access_denied', { actorId: request.staff!.actorId, personId: personId ?? null, operation: 'verify_caller', details: { reason: 'no_verified_channel', verificationId: id } });
+          await inTransaction(db, async (trx) => {
+            await blanks.issue(trx, id, request.staff!.actorId, now, expiresAt);
+            await appendEvent(trx, 'access_denied', { actorId: request.staff!.actorId, personId: personId ?? null, operation: 'verify_caller', details: { reason: 'no_verified_channel', verificationId: id } });
+          });
           return reply.status(202).send({ id, expiresAt });
         }
         const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
@@ -158,7 +155,7 @@ export function callerVerificationRoutes(runtime: Runtime): FastifyPluginAsyncTy
         const row = await db.selectFrom('caller_verifications').selectAll().where('id', '=', request.params.id).where('actor_id', '=', request.staff!.actorId).executeTakeFirst();
         const fail = (status: 400 | 403 | 404 | 409, error: string, message: string) => reply.status(status).send({ error, message, requestId: request.id });
         if (!row) {
-          const blank = blanks.attempt(request.params.id, request.staff!.actorId, now.getTime());
+          const blank = await blanks.attempt(db, request.params.id, request.staff!.actorId, now);
           if (blank === undefined) return fail(404, 'not_found', 'Vérification inconnue.');
           if (blank === 'expired') return fail(403, 'code_expired', 'Code expiré : recommencez la vérification.');
           if (blank === 'burned_before') return fail(403, 'code_burned', 'Trop d’essais : recommencez la vérification.');

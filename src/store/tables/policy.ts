@@ -48,9 +48,19 @@ export interface PolicyEpochTable {
   version: number;
 }
 
+/** A caller check that reached nobody, answered as sent: its confirmations fail as wrong codes do. */
+export interface CallerBlankVerificationsTable {
+  id: string;
+  actor_id: string;
+  attempts: number;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface PolicyTables {
   policy_epoch: PolicyEpochTable;
   derogations: DerogationsTable;
   caller_verifications: CallerVerificationsTable;
+  caller_blank_verifications: CallerBlankVerificationsTable;
   break_glass: BreakGlassTable;
 }
