@@ -141,11 +141,24 @@ describe(`the ledger's schedule (${BACKEND})`, () => {
         await released;
       });
     await isLocked;
+    // Each one queued behind the lock before the next starts: waited for in PostgreSQL's own view
+    // of who waits for a lock on ledger_state (a loaded machine is slow), then the same pause as
+    // before, since a backend shows as waiting a little before its place in the queue is settled.
+    const waiting = async (n: number) => {
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(20)) {
+        const row = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%ledger_state%' AND pid <> pg_backend_pid()`.execute(db());
+        if (Number(row.rows[0]!.n) >= n) return;
+      }
+      assert.fail(`${n} waiting on ledger_state within 20 s`);
+    };
     const signA = a.ledger.checkpoint(at, { minIntervalMs: interval, integrate: false });
+    await waiting(1);
     await sleep(300);
     const integrateB = b.ledger.integrate();
+    await waiting(2);
     await sleep(300);
     const signB = b.ledger.checkpoint(at, { minIntervalMs: interval, integrate: false });
+    await waiting(3);
     await sleep(300);
     release();
     await Promise.all([holder, signA, integrateB, signB]);
