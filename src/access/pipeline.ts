@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { FIELD_CLASSES, NotFoundError, type FieldClass, type FieldValues, type PersonFile, type PersonPatch } from '../domain/index.ts';
 import type { BlindIndexKind } from '../crypto/index.ts';
 import type { Admission, Guard, GuardedActor, SearchCriterion } from '../guard/index.ts';
@@ -55,6 +56,8 @@ export interface PipelineOptions {
   db: Executor;
   persons: PersonStore;
   guard: Guard;
+  /** The guard's time, for what it later weighs (an appointment's booking). */
+  clock: { now(): Date };
   /** Bank changes due are settled before a read of the `bank` class (payments read that class). */
   settleBank: (personId: string) => Promise<unknown>;
 }
@@ -186,6 +189,38 @@ export class AccessPipeline {
    */
   async modify<C extends Exclude<FieldClass, 'bank'>>(caller: Caller, personId: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C]): Promise<WriteOutcome<FieldValues[C]>> {
     return this.#written(caller, personId, [fieldClass], (trx) => this.#o.persons.modify(personId, fieldClass, change, trx, authorOf(caller.guarded)));
+  }
+
+  /**
+   * Book an appointment of the person with the caller: decided as a write of the follow-up (the
+   * appointment joins it, sealed), counted by the guard first (a booking explains later reads, so
+   * a burst of them is a thief preparing cover), and indexed in clear for the agenda and the guard,
+   * in one transaction with its event.
+   */
+  async book(caller: Caller, personId: string, appointment: { at: string; kind: string }): Promise<WriteOutcome<{ id: string }> | GuardRefused> {
+    const decision = await this.decide(caller, personId, 'write', ['follow_up']);
+    if (!decision.allowed) return { outcome: 'denied', decision };
+    const admission = await this.#o.guard.noteBooking(caller.guarded, personId);
+    if (!admission.allowed) return { outcome: 'guard', decision, admission };
+    const id = randomUUID();
+    return this.#written(caller, personId, ['follow_up'], async (trx) => {
+      await this.#o.persons.modify(
+        personId,
+        'follow_up',
+        (current) => {
+          const base = current ?? { appointments: [], actions: [] };
+          return { ...base, appointments: [...base.appointments.slice(-199), { date: appointment.at.slice(0, 10), kind: appointment.kind }] };
+        },
+        trx,
+        authorOf(caller.guarded),
+      );
+      const organisationId = caller.guarded.organisationId;
+      await trx
+        .insertInto('appointments')
+        .values({ id, person_id: personId, organisation_id: organisationId, actor_id: caller.guarded.id, at: appointment.at, kind: appointment.kind, created_by: caller.guarded.id, created_at: this.#o.clock.now().toISOString(), cancelled_at: null })
+        .execute();
+      return { id };
+    });
   }
 
   async #written<T>(caller: Caller, personId: string, classes: FieldClass[], work: (trx: Executor) => Promise<T>): Promise<WriteOutcome<T>> {

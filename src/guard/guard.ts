@@ -7,7 +7,7 @@ import type { AlertSink, GuardAlert } from './alerts.ts';
 import { GuardUnavailableError } from './errors.ts';
 import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS as T } from './profiles.ts';
 import { searchShape, type SearchCriterion } from './search-shape.ts';
-import { countSeen, countWindows, DAY_MS, HOUR_MS, lastSeen, lastSeenIn, newIn, scopes, SEEN_WRITER, since, touch, touchAll, type Seen } from './windows.ts';
+import { countDayAndWeek, countSeen, countWindows, DAY_MS, HOUR_MS, lastSeen, lastSeenIn, newIn, scopes, SEEN_WRITER, since, touch, touchAll, type Seen } from './windows.ts';
 
 /** Who reads: the actor and its organisation; the account and session when a person is behind it. */
 export interface GuardedActor {
@@ -107,13 +107,14 @@ export class Guard {
       }
       const actorScope = scopes.actor(actor.id);
       const orgScope = scopes.organisation(actor.organisationId, request.purpose);
+      const unexplainedScope = scopes.unexplained(actor.id);
       const hourFrom = since(now, HOUR_MS);
       const dayFrom = since(now, DAY_MS);
-      let seen = await lastSeenIn(trx, [actorScope, orgScope], request.personIds);
+      let seen = await lastSeenIn(trx, [actorScope, orgScope, unexplainedScope], request.personIds);
       if (newIn(seen.get(orgScope)!, request.personIds, dayFrom).length > 0) {
         // A person new to the organisation today moves its ceiling: counted under its lock, read again under it.
         await this.#lockOrganisation(trx, actor.organisationId);
-        seen = await lastSeenIn(trx, [actorScope, orgScope], request.personIds);
+        seen = await lastSeenIn(trx, [actorScope, orgScope, unexplainedScope], request.personIds);
       }
       const newHour = newIn(seen.get(actorScope)!, request.personIds, hourFrom).length;
       const newDay = newIn(seen.get(actorScope)!, request.personIds, dayFrom).length;
@@ -123,7 +124,8 @@ export class Guard {
         await this.#count(trx, now, request, 0);
         return admitted(trx);
       }
-      const budget = budgetFor(actor.roles ?? (await rolesOf(trx, actor.id)), request.dailyCeiling);
+      const roles = actor.roles ?? (await rolesOf(trx, actor.id));
+      const budget = budgetFor(roles, request.dailyCeiling);
       const counts = await countWindows(trx, [actorScope, orgScope], hourFrom, dayFrom);
       const hour = counts.get(actorScope)!.hour + newHour;
       const day = counts.get(actorScope)!.day + newDay;
@@ -145,7 +147,8 @@ export class Guard {
         return { allowed: false, reason: 'guard_limit_reached' };
       }
 
-      const raised = await this.#signalsBeforeCounting(trx, now, request, { hour, day, orgDay, newHour, newDay, newOrgDay, budget });
+      const unexplained = await this.#unexplained(trx, now, request, roles, seen.get(actorScope)!, seen.get(unexplainedScope)!);
+      const raised = await this.#signalsBeforeCounting(trx, now, request, { hour, day, orgDay, newHour, newDay, newOrgDay, budget, unexplained });
       const containing = raised.find((r) => r.severity === 'contain');
       if (containing) {
         const containmentId = await this.#contain(trx, now, actor, containing, alerts);
@@ -153,6 +156,7 @@ export class Guard {
       }
       for (const r of raised) await this.#raise(trx, now, actor, r, alerts);
       await this.#count(trx, now, request, newDay);
+      if (unexplained?.persons.length) await touch(trx, unexplainedScope, unexplained.persons, iso(now));
       return admitted(trx);
     });
   }
@@ -235,7 +239,12 @@ export class Guard {
       const misses = recent.filter((r) => r.hit === 0).length;
       if (sameBlock >= T.sequentialSearches) raised = { signal: 'enumeration_sequential', severity: 'contain', figures: { searchesInOneBlock: sameBlock } };
       else if (misses >= T.missedSearches) raised = { signal: 'enumeration_misses', severity: 'contain', figures: { missedSearches: misses } };
-      else if (shape.rank !== null) {
+      else if (hits === 0) {
+        // A leaked list tried slowly, under the hour's threshold, still misses a lot in a day.
+        const day = await trx.selectFrom('guard_searches').select((eb) => eb.fn.countAll<number | string>().as('n')).where('actor_id', '=', actor.id).where('hit', '=', 0).where('at', '>=', since(now, DAY_MS)).executeTakeFirstOrThrow();
+        if (Number(day.n) >= T.missedSearchesDay) raised = { signal: 'enumeration_misses', severity: 'contain', figures: { missedSearchesInADay: Number(day.n) } };
+      }
+      if (!raised && shape.rank !== null) {
         const ranks = (
           await trx.selectFrom('guard_searches').select('rank').where('actor_id', '=', actor.id).where('kind', '=', 'name_birth').where('at', '>=', since(now, DAY_MS)).orderBy('at', 'desc').limit(T.alphabeticalRun).execute()
         )
@@ -262,6 +271,32 @@ export class Guard {
       await touch(trx, scope, [personId ?? randomUUID()], iso(now));
       const refusals = await countSeen(trx, scope, since(now, HOUR_MS));
       if (refusals >= T.refusalsOutOfScope) await this.#contain(trx, now, actor, { signal: 'probing', severity: 'contain', figures: { refusalsInAnHour: refusals } }, alerts);
+    });
+  }
+
+  /**
+   * The actor books an appointment for a person. A booking explains the actor's later reads of
+   * that person, so bookings have their own budget: a day's and a week's agenda, well above a
+   * full one; beyond it the actor is contained and the booking refused.
+   */
+  async noteBooking(actor: GuardedActor, personId: string): Promise<Admission> {
+    if (this.#o.enforce === false) return { allowed: true };
+    return this.#run(actor, async (trx, now, alerts) => {
+      const scope = scopes.booked(actor.id);
+      const B = T.bookings;
+      const dayFrom = since(now, DAY_MS);
+      const weekFrom = since(now, 7 * DAY_MS);
+      const last = (await lastSeen(trx, scope, [personId])).get(personId);
+      const counted = await countDayAndWeek(trx, scope, dayFrom, weekFrom);
+      const day = counted.day + (last === undefined || last < dayFrom ? 1 : 0);
+      const week = counted.week + (last === undefined || last < weekFrom ? 1 : 0);
+      if (day > B.dayHard || week > B.weekHard) {
+        const window = day > B.dayHard ? 'day' : 'week';
+        const containmentId = await this.#contain(trx, now, actor, { signal: 'booking_burst', severity: 'contain', figures: { window, personsBooked: window === 'day' ? day - 1 : week - 1, limit: window === 'day' ? B.dayHard : B.weekHard } }, alerts);
+        return { allowed: false, reason: 'actor_contained', ...(containmentId ? { containmentId } : {}) } as Admission;
+      }
+      await touch(trx, scope, [personId], iso(now));
+      return { allowed: true } as Admission;
     });
   }
 
@@ -328,18 +363,93 @@ export class Guard {
     }
   }
 
+  /**
+   * The persons of this read that nothing in the actor's work explains, with the actor's
+   * unexplained counts over the day and the week, for the roles whose reads must be explained
+   * (undefined otherwise). Explained: read by the actor on an earlier day of the last two weeks (a
+   * case in progress), an appointment of the person with the organisation around today (booked
+   * by someone else, or by the actor long enough before), or a person newly in the actor's
+   * caseload (a portfolio taken over).
+   */
+  async #unexplained(
+    trx: Executor,
+    now: Date,
+    request: ReadRequest,
+    roles: readonly string[],
+    actorSeen: Map<string, string>,
+    unexplainedSeen: Map<string, string>,
+  ): Promise<{ persons: string[]; day: number; week: number } | undefined> {
+    const U = T.unexplained;
+    if (!roles.some((r) => U.roles.includes(r))) return undefined;
+    const { actor } = request;
+    const dayFrom = since(now, DAY_MS);
+    const weekFrom = since(now, 7 * DAY_MS);
+    const continuityFrom = since(now, U.continuityDays * DAY_MS);
+    // Persons not read by the actor today nor in the days before: the ones a read must explain.
+    const fresh = newIn(actorSeen, request.personIds, dayFrom).filter((id) => (actorSeen.get(id) ?? '') < continuityFrom);
+    const counted = await countDayAndWeek(trx, scopes.unexplained(actor.id), dayFrom, weekFrom);
+    if (fresh.length === 0) return { persons: [], ...counted };
+    const at = (days: number) => new Date(now.getTime() + days * DAY_MS).toISOString();
+    const lead = since(now, U.selfBookedLeadHours * HOUR_MS);
+    const explained = new Set(
+      (
+        await trx
+          .selectFrom('appointments')
+          .select('person_id')
+          .where('person_id', 'in', fresh)
+          .where('organisation_id', '=', actor.organisationId)
+          .where('cancelled_at', 'is', null)
+          .where('at', '>=', at(-U.appointmentDaysAfter))
+          .where('at', '<=', at(U.appointmentDaysBefore))
+          .where((eb) => eb.or([eb('created_by', 'is', null), eb('created_by', '!=', actor.id), eb('created_at', '<=', lead)]))
+          .union(
+            trx
+              .selectFrom('caseloads')
+              .select('person_id')
+              .where('actor_id', '=', actor.id)
+              .where('person_id', 'in', fresh)
+              .where('until', 'is', null)
+              .where('since', '>=', since(now, U.newCaseloadDays * DAY_MS).slice(0, 10)),
+          )
+          .execute()
+      ).map((r) => r.person_id),
+    );
+    const persons = fresh.filter((id) => !explained.has(id));
+    // Counted once a day and once a week: a person already unexplained today adds nothing.
+    return { persons, day: counted.day + newIn(unexplainedSeen, persons, dayFrom).length, week: counted.week + newIn(unexplainedSeen, persons, weekFrom).length };
+  }
+
   /** Signals weighed before this read is counted: containing ones refuse it, the others alert. */
   async #signalsBeforeCounting(
     trx: Executor,
     now: Date,
     request: ReadRequest,
-    figures: { hour: number; day: number; orgDay: number; newHour: number; newDay: number; newOrgDay: number; budget: ReturnType<typeof budgetFor> },
+    figures: {
+      hour: number;
+      day: number;
+      orgDay: number;
+      newHour: number;
+      newDay: number;
+      newOrgDay: number;
+      budget: ReturnType<typeof budgetFor>;
+      unexplained: { persons: string[]; day: number; week: number } | undefined;
+    },
   ): Promise<Raised[]> {
     const { actor } = request;
     const raised: Raised[] = [];
-    const { hour, day, orgDay, budget } = figures;
+    const { hour, day, orgDay, budget, unexplained } = figures;
     // Soft limits alert when crossed, not on every read above them.
     const crossed = (value: number, added: number, limit: number) => value >= limit && value - added < limit;
+
+    // Files opened that nothing in the day's work explains: a patient thief stays under every budget but this one.
+    if (unexplained && unexplained.persons.length > 0) {
+      const U = T.unexplained;
+      if (unexplained.day > U.dayHard || unexplained.week > U.weekHard) {
+        const window = unexplained.day > U.dayHard ? 'day' : 'week';
+        return [{ signal: 'unexplained_reads', severity: 'contain', figures: { window, unexplainedPersons: window === 'day' ? unexplained.day - unexplained.persons.length : unexplained.week - unexplained.persons.length, limit: window === 'day' ? U.dayHard : U.weekHard } }];
+      }
+      if (crossed(unexplained.day, unexplained.persons.length, U.daySoft)) raised.push({ signal: 'unexplained_reads_soft', severity: 'alert', figures: { unexplainedPersons: unexplained.day, soft: U.daySoft, hard: U.dayHard }, onceWithin: DAY_MS });
+    }
     if (crossed(hour, figures.newHour, budget.hour.soft)) raised.push({ signal: 'budget_hour_soft', severity: 'alert', figures: { persons: hour, soft: budget.hour.soft, hard: budget.hour.hard }, onceWithin: HOUR_MS });
     if (crossed(day, figures.newDay, budget.day.soft)) raised.push({ signal: 'budget_day_soft', severity: 'alert', figures: { persons: day, soft: budget.day.soft, hard: budget.day.hard }, onceWithin: DAY_MS });
     if (crossed(orgDay, figures.newOrgDay, organisationSoftLimit(request.dailyCeiling)))

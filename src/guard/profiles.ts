@@ -82,6 +82,32 @@ export const SIGNAL_THRESHOLDS = {
   /** Actors of one organisation alerting within an hour, and contained within a day (circuit breaker). */
   organisationAlerting: 3,
   organisationContained: 3,
+  /**
+   * Reads nothing in the day's work explains (issue 19, the patient thief): distinct persons a
+   * counsellor opens with no appointment around today, not newly in their caseload, and not read
+   * by them in the last days. A counsellor's unplanned contacts (a call, a walk-in, a message)
+   * are a handful a day; a thief working through a caseload is almost all unexplained.
+   */
+  unexplained: {
+    /** Roles whose reads must be explained by their caseload's work. */
+    roles: ['counsellor'] as readonly string[],
+    daySoft: 10,
+    dayHard: 15,
+    weekHard: 45,
+    /** An appointment explains reads from this many days before it to this many days after. */
+    appointmentDaysBefore: 3,
+    appointmentDaysAfter: 2,
+    /** An appointment the reader booked explains nothing for this long (booking it must not launder the read). */
+    selfBookedLeadHours: 12,
+    /** A person who joined the reader's caseload this recently (a portfolio taken over). */
+    newCaseloadDays: 30,
+    /** A person the reader already read on an earlier day, this recently (a case in progress). */
+    continuityDays: 14,
+  },
+  /** Appointments an agent books for distinct persons: a day's and a week's agenda, well above a full one. */
+  bookings: { dayHard: 30, weekHard: 80 },
+  /** Searches with no result within a day: a leaked list tried slowly (under the hour's threshold). */
+  missedSearchesDay: 30,
   /** Working hours, Paris time, Monday to Saturday. */
   workingHours: { from: 7, to: 20 },
 } as const;

@@ -18,7 +18,22 @@ export const scopes = {
   readers: (organisationId: string, personId: string) => `readers:${organisationId}:${personId}`,
   networks: (actorId: string) => `net:${actorId}`,
   refused: (actorId: string) => `refused:${actorId}`,
+  /** Persons the actor read that nothing in the day's work explained. */
+  unexplained: (actorId: string) => `unexplained:${actorId}`,
+  /** Persons the actor booked an appointment for. */
+  booked: (actorId: string) => `booked:${actorId}`,
 };
+
+/** Distinct subjects of `scope` seen since `dayFrom` and since `weekFrom` (the earlier), in one query. */
+export async function countDayAndWeek(db: Executor, scope: string, dayFrom: string, weekFrom: string): Promise<{ day: number; week: number }> {
+  const row = await db
+    .selectFrom('guard_seen')
+    .select((eb) => [eb.fn.countAll<number | string>().as('week'), eb.fn.sum<number | string | null>(eb.case().when('last_at', '>=', dayFrom).then(1).else(0).end()).as('day')])
+    .where('scope', '=', scope)
+    .where('last_at', '>=', weekFrom)
+    .executeTakeFirstOrThrow();
+  return { day: Number(row.day ?? 0), week: Number(row.week) };
+}
 
 /** When each of `subjects` was last seen in `scope` (absent: never, or pruned). */
 export async function lastSeen(db: Executor, scope: string, subjects: readonly string[]): Promise<Map<string, string>> {

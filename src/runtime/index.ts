@@ -119,7 +119,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       },
     };
     const guard = new Guard({ db: database.db, flavour: database.flavour, clock, key: () => holder.current.guardKey(), alerts, enforce: options.guard !== 'off' });
-    const access = new AccessPipeline({ db: database.db, persons, guard, settleBank: (personId) => bank.settleDue(personId) });
+    const access = new AccessPipeline({ db: database.db, persons, guard, clock, settleBank: (personId) => bank.settleDue(personId) });
     return {
       config,
       database,

@@ -1,5 +1,5 @@
 import type { Keyring } from '../crypto/index.ts';
-import { type CaseloadsTable, chunks, type Executor, inTransaction, type PersonStore, type ReferralsTable, yieldToEventLoop } from '../store/index.ts';
+import { type AppointmentsTable, type CaseloadsTable, chunks, type Executor, inTransaction, type PersonStore, type ReferralsTable, yieldToEventLoop } from '../store/index.ts';
 import { deterministicUuid } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
 import { inlineSealer, workerSealer } from './parallel.ts';
@@ -94,10 +94,13 @@ const AGENCY_KEYS = ['agency-bastide', 'agency-merignac', 'agency-libourne'] as 
 async function insertBatch(db: Executor, persons: PersonStore, network: NetworkRows, seed: number, batch: SealedBatch, doneAfter: number, now: string): Promise<void> {
   const referrals: ReferralsTable[] = [];
   const caseloads: CaseloadsTable[] = [];
+  const appointments: AppointmentsTable[] = [];
   for (const p of batch.people) {
     const counsellors = network.counsellorsByAgency[p.agency]!;
     const counsellor = counsellors[p.index % counsellors.length]!;
-    caseloads.push({ person_id: p.id, actor_id: counsellor, organisation_id: network.organisationIds[AGENCY_KEYS[p.agency]!]!, since: p.registeredOn, until: null });
+    const organisationId = network.organisationIds[AGENCY_KEYS[p.agency]!]!;
+    caseloads.push({ person_id: p.id, actor_id: counsellor, organisation_id: organisationId, since: p.registeredOn, until: null });
+    appointments.push({ ...appointmentOf(p.index, now), id: deterministicUuid(seed, 'appointment', p.index, 'next'), person_id: p.id, organisation_id: organisationId, actor_id: counsellor, created_by: counsellor, cancelled_at: null });
     for (const r of p.referrals) {
       referrals.push({
         id: deterministicUuid(seed, 'referral', p.index, r.organisation),
@@ -116,12 +119,27 @@ async function insertBatch(db: Executor, persons: PersonStore, network: NetworkR
     await persons.insertSealed(batch.people.map((p) => p.id), batch.fieldRows, batch.lookupRows, now, trx);
     for (const rows of chunks(caseloads, 5)) await trx.insertInto('caseloads').values(rows).execute();
     for (const rows of chunks(referrals, 9)) await trx.insertInto('referrals').values(rows).execute();
+    for (const rows of chunks(appointments, 9)) await trx.insertInto('appointments').values(rows).execute();
     await trx
       .insertInto('meta')
       .values({ key: progressKey(seed), value: String(doneAfter) })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(doneAfter) }))
       .execute();
   });
+}
+
+/**
+ * Each person's next appointment with their counsellor, from three days ago to five weeks ahead
+ * (a monthly rhythm: a caseload's twentieth or so each working day), booked three weeks before:
+ * the demo's day has an agenda, and the guard sees the reads it explains.
+ */
+function appointmentOf(index: number, now: string): Pick<AppointmentsTable, 'at' | 'kind' | 'created_at'> {
+  const day = new Date(now);
+  day.setUTCDate(day.getUTCDate() + ((index * 7919) % 38) - 3);
+  while (day.getUTCDay() === 0 || day.getUTCDay() === 6) day.setUTCDate(day.getUTCDate() + 1);
+  day.setUTCHours(7 + (index % 8), (index % 2) * 30, 0, 0);
+  const booked = new Date(day.getTime() - 21 * 86_400_000);
+  return { at: day.toISOString(), kind: index % 5 === 0 ? 'telephone' : 'entretien', created_at: booked.toISOString() };
 }
 
 /** Demo logins, for the start banner. */

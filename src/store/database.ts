@@ -24,6 +24,7 @@ import { accessEpoch } from './migrations/0014_access_epoch.ts';
 import { incidentRequests } from './migrations/0016_incident_requests.ts';
 import { contactHistory } from './migrations/0017_contact_history.ts';
 import { callerBlanks } from './migrations/0018_caller_blanks.ts';
+import { appointments } from './migrations/0019_appointments.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -202,6 +203,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0016_incident_requests': incidentRequests(flavour),
     '0017_contact_history': contactHistory(flavour),
     '0018_caller_blanks': callerBlanks(flavour),
+    '0019_appointments': appointments(flavour),
   };
 }
 

@@ -32,3 +32,4 @@ export type * from './tables/exports.ts';
 export type * from './tables/bank-details.ts';
 export type * from './tables/incidents.ts';
 export type * from './tables/contact-history.ts';
+export type * from './tables/appointments.ts';

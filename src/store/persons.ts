@@ -441,6 +441,7 @@ export class PersonStore {
       await trx.deleteFrom('contact_history').where('person_id', '=', id).execute();
       await trx.deleteFrom('referrals').where('person_id', '=', id).execute();
       await trx.deleteFrom('caseloads').where('person_id', '=', id).execute();
+      await trx.deleteFrom('appointments').where('person_id', '=', id).execute();
       await trx.updateTable('persons').set({ status: 'erased', erased_at: now, updated_at: now }).where('id', '=', id).execute();
       return { shreddedKeys: Number(deleted.numDeletedRows) };
     });

@@ -9,6 +9,7 @@ import type { BankDetailsTables } from './tables/bank-details.ts';
 import type { IncidentTables } from './tables/incidents.ts';
 import type { ContactHistoryTables } from './tables/contact-history.ts';
 import type { PolicyTables } from './tables/policy.ts';
+import type { AppointmentTables } from './tables/appointments.ts';
 import type { FieldClass } from '../domain/index.ts';
 
 /**
@@ -203,7 +204,7 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables, BankDetailsTables, IncidentTables, ContactHistoryTables {
+export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables, BankDetailsTables, IncidentTables, ContactHistoryTables, AppointmentTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

@@ -106,6 +106,26 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     for (const personId of personIds) await db().insertInto('caseloads').values({ person_id: personId, actor_id: who.actorId, organisation_id: who.organisationId, since: '2026-01-01', until: null }).execute();
   }
 
+  /** Appointments of these persons with the actor around the guard's now, booked days before by the agency's reception: the day's work. */
+  async function agenda(who: Staff, personIds: readonly string[], options: { bookedBy?: string | null; bookedAgoMs?: number; atMs?: number } = {}): Promise<void> {
+    for (const personId of personIds) {
+      await db()
+        .insertInto('appointments')
+        .values({
+          id: randomUUID(),
+          person_id: personId,
+          organisation_id: who.organisationId,
+          actor_id: who.actorId,
+          at: new Date(clock.t + (options.atMs ?? 2 * HOUR)).toISOString(),
+          kind: 'entretien',
+          created_by: options.bookedBy === undefined ? null : options.bookedBy,
+          created_at: new Date(clock.t - (options.bookedAgoMs ?? 3 * DAY)).toISOString(),
+          cancelled_at: null,
+        })
+        .execute();
+    }
+  }
+
   const realPersons = async (limit: number, offset = 0) =>
     (
       await db()
@@ -343,6 +363,9 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const files = await realPersons(60, 150);
     await giveCaseload(reader, files.slice(0, 30));
     await giveCaseload(worker, files.slice(30, 60));
+    // Both have the day's appointments: only the follow-ups set them apart.
+    await agenda(reader, files.slice(0, 30));
+    await agenda(worker, files.slice(30, 60));
     const followUp = { orientation: 'suivi', appointments: [{ date: '2026-03-02', kind: 'entretien' }], actions: [] };
     for (const personId of files.slice(30, 58)) {
       assert.equal((await read(worker, personId, 'accompagnement')).statusCode, 200);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Runtime } from '../../runtime/index.ts';
 import { requireSession } from '../session.ts';
+import { staffAppointmentRoutes } from './appointments.ts';
 import { staffBankRoutes } from './bank-details.ts';
 import { breakGlassRoutes } from './break-glass.ts';
 import { callerVerificationRoutes } from './callers.ts';
@@ -19,6 +20,7 @@ export function staffRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     app.addHook('onRequest', requireSession(db));
     app.addHook('onRequest', requireStaff(db));
     await app.register(staffPersonRoutes(runtime));
+    await app.register(staffAppointmentRoutes(runtime));
     await app.register(callerVerificationRoutes(runtime));
     await app.register(breakGlassRoutes(runtime));
     await app.register(staffExportRoutes(runtime));

@@ -14,6 +14,7 @@ import { reinstateOrganisations } from './measure.ts';
 import { allGoalsMet, SCENARIOS, type ScenarioName, type ScenarioReport, type SimulationReport } from './report.ts';
 import { admin, ADMIN_VARIANTS } from './scenarios/admin.ts';
 import { exportLeak } from './scenarios/export.ts';
+import { patientThief } from './scenarios/patient-thief.ts';
 import { sessionTheft, SESSION_THEFT_VARIANTS } from './scenarios/session-theft.ts';
 import { takeover, TAKEOVER_VARIANTS } from './scenarios/takeover.ts';
 import { workday } from './scenarios/workday.ts';
@@ -166,6 +167,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       if (name === 'admin') for (const v of ADMIN_VARIANTS) await play(`admin/${v}`, 9, () => admin(ctx, v));
       if (name === 'session-theft') for (const v of SESSION_THEFT_VARIANTS) await play(`session-theft/${v}`, 9, () => sessionTheft(ctx, v));
       if (name === 'export') await play('export', 9, () => exportLeak(ctx));
+      if (name === 'patient-thief') await play('patient-thief', 9, () => patientThief(ctx));
       if (name === 'workday') await play('workday', 7, () => workday(ctx, staffSize));
     }
     return {

@@ -40,7 +40,7 @@ export interface ScenarioReport {
   goals: { exposure: boolean | null; decoy: boolean | null; falsePositives: boolean | null };
 }
 
-export const SCENARIOS = ['takeover', 'admin', 'session-theft', 'export', 'workday'] as const;
+export const SCENARIOS = ['takeover', 'admin', 'session-theft', 'export', 'patient-thief', 'workday'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface SimulationReport {

@@ -1,6 +1,7 @@
 import type { PurposeRule } from '../../../policy/index.ts';
 import { chunks } from '../../../store/index.ts';
-import { DAY_MS, MINUTE_MS, parisDay, parisTime } from '../clock.ts';
+import { randomUUID } from 'node:crypto';
+import { DAY_MS, MINUTE_MS, nextWorkingDay, parisDay, parisTime } from '../clock.ts';
 import { createActor, newClient, organisationId, referredTo, signIn, Traffic, type Agent, type Client, type Reply, type SimContext } from '../context.ts';
 import { breakersSince, containmentsOf, signalsSince } from '../measure.ts';
 import { checkGoals, type ScenarioReport } from '../report.ts';
@@ -30,6 +31,8 @@ interface Staff {
   portfolio: string[];
   /** Whether their purpose lets them write a follow-up. */
   writesFollowUp: boolean;
+  /** A counsellor's appointments today and tomorrow (persons of their portfolio). */
+  agenda?: { today: string[]; tomorrow: string[] };
   agent?: Agent;
 }
 
@@ -95,6 +98,7 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
     if (mine.length) {
       for (const [i, personId] of ctx.rng.shuffle(files).entries()) mine[i % mine.length]!.portfolio.push(personId);
       for (const c of mine) for (const part of chunks(c.portfolio, 500)) await ctx.db.updateTable('caseloads').set({ actor_id: c.actorId }).where('organisation_id', '=', org).where('person_id', 'in', part).execute();
+      for (const c of mine) await bookAgenda(ctx, c, org);
     }
     staff.push(...mine);
     for (let n = 1; n <= indemPerAgency[a]!; n++) {
@@ -132,6 +136,28 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
   return staff;
 }
 
+/**
+ * A counsellor's agenda for today and the next working day, booked by themself three weeks
+ * before: six to twelve appointments a day, as a counsellor's day holds.
+ */
+async function bookAgenda(ctx: SimContext, c: Staff, organisationId: string): Promise<void> {
+  const persons = ctx.rng.shuffle(c.portfolio);
+  const today = persons.splice(0, ctx.rng.int(6, 12));
+  const tomorrow = persons.splice(0, ctx.rng.int(6, 12));
+  c.agenda = { today, tomorrow };
+  const days: Array<[Date, string[]]> = [
+    [parisTime(ctx.clock.now(), 9, 0), today],
+    [nextWorkingDay(ctx.clock.now(), 1, 9, 0), tomorrow],
+  ];
+  const rows = days.flatMap(([day, ids]) =>
+    ids.map((personId, k) => {
+      const at = new Date(day.getTime() + k * 40 * MINUTE_MS);
+      return { id: randomUUID(), person_id: personId, organisation_id: organisationId, actor_id: c.actorId, at: at.toISOString(), kind: 'entretien', created_by: c.actorId, created_at: new Date(at.getTime() - 21 * DAY_MS).toISOString(), cancelled_at: null };
+    }),
+  );
+  for (const part of chunks(rows, 9)) await ctx.db.insertInto('appointments').values(part).execute();
+}
+
 /** A minute of the working day (08:30–12:00, 13:30–17:30 Paris), at random, after `from`. */
 function workingMinute(ctx: SimContext, day: Date, from: number): number {
   const slots: Array<[number, number]> = [
@@ -150,9 +176,10 @@ function plan(ctx: SimContext, staff: Staff[], day: Date): Action[] {
   const actions: Action[] = [];
   for (const s of staff) {
     const arrival = parisTime(day, 8, 30).getTime() + ctx.rng.int(0, 45) * MINUTE_MS;
-    const range = s.role === 'counsellor' ? [12, 25] : s.role === 'indemnisation_agent' ? [20, 40] : [8, 15];
+    const range = s.role === 'indemnisation_agent' ? [20, 40] : [8, 15];
     const count = Math.min(s.portfolio.length, ctx.rng.int(range[0]!, range[1]!));
-    const persons = ctx.rng.shuffle(s.portfolio).slice(0, count);
+    // A counsellor's day: the day's appointments, some of tomorrow's prepared, and a few unplanned calls or walk-ins.
+    const persons = s.agenda ? counsellorsDay(ctx, s) : ctx.rng.shuffle(s.portfolio).slice(0, count);
     if (s.role === 'counsellor') actions.push({ at: arrival, staff: s, kind: 'caseload' });
     for (const personId of persons) {
       const searched = s.role === 'counsellor' && ctx.rng.chance(0.15);
@@ -166,6 +193,13 @@ function plan(ctx: SimContext, staff: Staff[], day: Date): Action[] {
     }
   }
   return actions.sort((a, b) => a.at - b.at);
+}
+
+function counsellorsDay(ctx: SimContext, s: Staff): string[] {
+  const { today, tomorrow } = s.agenda!;
+  const planned = new Set([...today, ...tomorrow]);
+  const unplanned = ctx.rng.shuffle(s.portfolio.filter((id) => !planned.has(id))).slice(0, ctx.rng.int(0, 8));
+  return [...today, ...ctx.rng.shuffle(tomorrow).slice(0, ctx.rng.int(0, 6)), ...unplanned];
 }
 
 interface DayCounters {
@@ -272,7 +306,7 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
     containedLegit: contained.map((c) => ({ login: byId.get(c.actorId)!.login, role: byId.get(c.actorId)!.role, signal: c.signal })),
     alerts,
     notes: [
-      `${roles('counsellor')} conseillers (12 à 25 dossiers de leur portefeuille, suivi écrit après 80 % des lectures, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,
+      `${roles('counsellor')} conseillers (les 6 à 12 rendez-vous du jour, jusqu’à 6 de ceux du lendemain préparés, 0 à 8 appels ou visites imprévus, suivi écrit après 80 % des lectures, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,
       `${counters.reads} lectures, ${counters.followUps} suivis écrits, ${counters.searches} recherches, ${counters.relogins} reconnexions (session inactive en temps réel)`,
       'portefeuilles répartis entre les conseillers simulés ; plafonds journaliers des conventions relevés en proportion de l’effectif, avec 50 % de marge',
     ],
