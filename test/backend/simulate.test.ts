@@ -19,7 +19,7 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
 
   it('plays every scenario and variant, and says which could not run rather than inventing figures', () => {
     const names = report.scenarios.map((s) => `${s.scenario}${s.variant ? `/${s.variant}` : ''}`);
-    for (const expected of ['takeover/sweep', 'takeover/list', 'takeover/patient', 'admin/alone', 'admin/fooled', 'session-theft/same-browser', 'session-theft/other-browser', 'export', 'workday']) {
+    for (const expected of ['takeover/sweep', 'takeover/list', 'takeover/patient', 'admin/alone', 'admin/fooled', 'session-theft/same-browser', 'session-theft/other-browser', 'export', 'patient-thief', 'staff-chain', 'session-laundering', 'desk-account', 'workday']) {
       assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`);
     }
     for (const s of report.scenarios.filter((s) => !s.available)) {
@@ -39,7 +39,9 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
 
   it('contains every attacker that got anything out; a touched decoy contains within a second', () => {
     // An export leak stops nobody: it is bounded by the export's size and traced back to its export.
-    for (const s of attacks().filter((a) => a.scenario !== 'export')) {
+    // The staff chain reads files its accounts may read (explained by the day's appointments): what
+    // stops it is the hold on its bank changes (below), not a containment.
+    for (const s of attacks().filter((a) => a.scenario !== 'export' && a.scenario !== 'staff-chain')) {
       if (s.personsExposed! > 0 || s.decoysRead! > 0) assert.ok(s.contained && s.containment, `${s.scenario}/${s.variant} contained`);
       if (s.decoyToContainmentMs !== null) assert.ok(s.decoyToContainmentMs < GOALS.decoyMs, `${s.scenario}/${s.variant}: decoy to containment ${s.decoyToContainmentMs} ms`);
     }
@@ -57,6 +59,23 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     const otherBrowser = named('session-theft', 'other-browser')!;
     assert.equal(otherBrowser.containment?.kind, 'session');
     assert.equal(otherBrowser.personsExposed, 0);
+  });
+
+  it('contains the patient thief by its unexplained reads; the staff chain redirects no allowance; a laundered session and a lone desk account get nothing', () => {
+    const thief = named('patient-thief')!;
+    assert.equal(thief.containment?.signal, 'unexplained_reads');
+    assert.ok(thief.personsExposed! <= GOALS.maxExposed && thief.personsExposed! > 0, `${thief.personsExposed}`);
+    for (const name of ['staff-chain', 'session-laundering', 'desk-account']) {
+      const s = named(name)!;
+      assert.ok(s.harms && s.harms.length > 0, `${name} measures its harms`);
+      for (const h of s.harms) assert.equal(h.value, 0, `${name}: ${h.label}`);
+      assert.equal(s.goals.harms, true);
+    }
+    assert.equal(named('session-laundering')!.personsExposed, 0);
+    assert.equal(named('desk-account')!.personsExposed, 0);
+    const chain = named('staff-chain')!.notes.map((n) => /saisis : (\d+) ; motifs de retenue : .*recent_contact_change ×(\d+)/.exec(n)).find(Boolean);
+    assert.ok(chain && Number(chain[1]) > 0 && chain[1] === chain[2], `every change entered is held for the contact change: ${named('staff-chain')!.notes.join(' | ')}`);
+    assert.equal(report.goalsMet, true);
   });
 
   const workday = (): ScenarioReport => named('workday')!;

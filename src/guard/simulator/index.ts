@@ -14,7 +14,10 @@ import { reinstateOrganisations } from './measure.ts';
 import { allGoalsMet, SCENARIOS, type ScenarioName, type ScenarioReport, type SimulationReport } from './report.ts';
 import { admin, ADMIN_VARIANTS } from './scenarios/admin.ts';
 import { exportLeak } from './scenarios/export.ts';
+import { deskAccount } from './scenarios/desk-account.ts';
 import { patientThief } from './scenarios/patient-thief.ts';
+import { sessionLaundering } from './scenarios/session-laundering.ts';
+import { staffChain } from './scenarios/staff-chain.ts';
 import { sessionTheft, SESSION_THEFT_VARIANTS } from './scenarios/session-theft.ts';
 import { takeover, TAKEOVER_VARIANTS } from './scenarios/takeover.ts';
 import { workday } from './scenarios/workday.ts';
@@ -168,6 +171,9 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       if (name === 'session-theft') for (const v of SESSION_THEFT_VARIANTS) await play(`session-theft/${v}`, 9, () => sessionTheft(ctx, v));
       if (name === 'export') await play('export', 9, () => exportLeak(ctx));
       if (name === 'patient-thief') await play('patient-thief', 9, () => patientThief(ctx));
+      if (name === 'staff-chain') await play('staff-chain', 9, () => staffChain(ctx));
+      if (name === 'session-laundering') await play('session-laundering', 9, () => sessionLaundering(ctx));
+      if (name === 'desk-account') await play('desk-account', 9, () => deskAccount(ctx));
       if (name === 'workday') await play('workday', 7, () => workday(ctx, staffSize));
     }
     return {

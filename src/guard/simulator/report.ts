@@ -20,7 +20,7 @@ export interface ScenarioReport {
   contained: boolean;
   containment: null | {
     /** What was stopped: the actor (suspended), or the stolen session (revoked). */
-    kind: 'actor' | 'session';
+    kind: 'actor' | 'session' | 'held';
     signal: string;
     /** Simulated time from the attack's first request to the containment. */
     simulatedMs: number;
@@ -37,10 +37,12 @@ export interface ScenarioReport {
   containedLegit?: Array<{ login: string; role: string; signal: string }>;
   alerts?: Record<string, number>;
   notes: string[];
-  goals: { exposure: boolean | null; decoy: boolean | null; falsePositives: boolean | null };
+  /** Harm the attack aimed at beyond reading (an allowance redirected, a factor enrolled, names downloaded), each with its goal (at most). */
+  harms?: Array<{ label: string; value: number; goal: number }>;
+  goals: { exposure: boolean | null; decoy: boolean | null; falsePositives: boolean | null; harms?: boolean | null };
 }
 
-export const SCENARIOS = ['takeover', 'admin', 'session-theft', 'export', 'patient-thief', 'workday'] as const;
+export const SCENARIOS = ['takeover', 'admin', 'session-theft', 'export', 'patient-thief', 'staff-chain', 'session-laundering', 'desk-account', 'workday'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface SimulationReport {
@@ -68,6 +70,7 @@ export function checkGoals(r: Omit<ScenarioReport, 'goals'>): ScenarioReport['go
     exposure: r.attack && r.personsExposed !== null ? r.personsExposed <= GOALS.maxExposed : null,
     decoy: r.decoyToContainmentMs !== null ? r.decoyToContainmentMs < GOALS.decoyMs : null,
     falsePositives: r.falsePositives !== undefined ? r.falsePositives <= GOALS.falsePositives : null,
+    ...(r.harms ? { harms: r.harms.every((h) => h.value <= h.goal) } : {}),
   };
 }
 
@@ -99,6 +102,8 @@ const SIGNALS_FR: Record<string, string> = {
   enumeration_alphabetical: 'balayage alphabétique',
   probing: 'sondage hors périmètre',
   no_follow_up: 'lectures sans suite',
+  unexplained_reads: 'lectures que le travail du jour n’explique pas',
+  booking_burst: 'rafale de rendez-vous fixés',
   new_account_burst: 'rafale d’un compte neuf',
   budget_hour_hard: 'plafond horaire',
   budget_day_hard: 'plafond journalier',
@@ -127,11 +132,12 @@ export function renderReport(report: SimulationReport): string {
       row('Personnes réelles exposées', s.personsExposed === null ? '—' : nf.format(s.personsExposed), `objectif ≤ ${GOALS.maxExposed} : ${goal(s.goals.exposure)}`);
       row('Leurres lus', s.decoysRead === null ? '—' : nf.format(s.decoysRead));
       if (s.scenario === 'export') row('Fuite remontée à son export', yesNo(s.contained));
-      else row('Contenu', s.containment ? `oui — ${s.containment.kind === 'actor' ? 'acteur suspendu' : 'session révoquée'}, ${signalFr(s.containment.signal)}` : yesNo(s.contained));
+      else row('Contenu', s.containment ? `oui — ${s.containment.kind === 'actor' ? 'acteur suspendu' : s.containment.kind === 'held' ? 'session retenue jusqu’à un second facteur depuis ce réseau' : 'session révoquée'}, ${signalFr(s.containment.signal)}` : yesNo(s.contained));
       row('Délai de confinement (temps simulé)', s.containment ? duration(s.containment.simulatedMs) : '—');
       row('Délai de confinement (temps réel)', s.containment ? duration(s.containment.wallMs) : '—');
       row('Leurre touché → confinement (réel)', s.decoyToContainmentMs === null ? '—' : duration(s.decoyToContainmentMs), `objectif < 1 s : ${goal(s.goals.decoy)}`);
       if (s.circuitBreakers) row('Organisations suspendues (disjoncteur)', nf.format(s.circuitBreakers));
+      for (const h of s.harms ?? []) row(h.label, nf.format(h.value), `objectif ≤ ${nf.format(h.goal)} : ${goal(h.value <= h.goal)}`);
     } else {
       row('Agents simulés', nf.format(s.staff ?? 0));
       row('Agents légitimes contenus (faux positifs)', nf.format(s.falsePositives ?? 0), `objectif ${GOALS.falsePositives} : ${goal(s.goals.falsePositives)}`);
