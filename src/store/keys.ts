@@ -62,6 +62,9 @@ export async function verifyKeyring(db: Executor, keyring: Keyring, options: { u
       const row = await db.selectFrom('person_fields').select('kek_version').where('field_class', '=', fieldClass).orderBy('kek_version', direction).limit(1).executeTakeFirst();
       if (row && !keyring.hasKek(fieldClass, row.kek_version)) throw new KeyringError(`keyring lacks kek:${fieldClass} version ${row.kek_version}, which this store uses`);
     }
+    for (const version of await versionsElsewhere(db, fieldClass)) {
+      if (!keyring.hasKek(fieldClass, version)) throw new KeyringError(`keyring lacks kek:${fieldClass} version ${version}, which this store uses`);
+    }
   }
 }
 
@@ -79,15 +82,66 @@ export async function isStoreBoundToKeyring(db: Executor): Promise<boolean> {
   return (await db.selectFrom('meta').select('value').where('key', '=', KEYRING_ID).executeTakeFirst()) !== undefined;
 }
 
-/** Data keys of one class still wrapped under an older version than the active one. */
+/**
+ * Rows outside `person_fields` sealed with a class's data keys, each with the context its key is
+ * bound to: a previous contact kept for the bank-change notices (the person's, as the contact it
+ * was copied from) and a bank change waiting or applied (its own, `bank-change:<id>`, as
+ * src/bank seals it). A rotation rewraps them too, or retiring an old KEK would lose them.
+ */
+const SEALED_ELSEWHERE = [
+  { table: 'contact_history', fieldClass: 'contact', context: (row: { id: string; person_id: string }) => row.person_id },
+  { table: 'bank_changes', fieldClass: 'bank', context: (row: { id: string; person_id: string }) => `bank-change:${row.id}` },
+] as const;
+
+/** Data keys of one class still wrapped under an older version than the active one (every table that holds them). */
 export async function countStaleDataKeys(db: Executor, keyring: Keyring, fieldClass: FieldClass): Promise<number> {
+  const active = keyring.activeVersion(fieldClass);
   const row = await db
     .selectFrom('person_fields')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('field_class', '=', fieldClass)
-    .where('kek_version', '<', keyring.activeVersion(fieldClass))
+    .where('kek_version', '<', active)
     .executeTakeFirstOrThrow();
-  return Number(row.n);
+  let total = Number(row.n);
+  for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
+    const n = await db.selectFrom(other.table).select((eb) => eb.fn.countAll<number>().as('n')).where('kek_version', '<', active).executeTakeFirstOrThrow();
+    total += Number(n.n);
+  }
+  return total;
+}
+
+/** The lowest and highest key versions rows outside `person_fields` use for a class. */
+async function versionsElsewhere(db: Executor, fieldClass: FieldClass): Promise<number[]> {
+  const versions: number[] = [];
+  for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
+    for (const direction of ['asc', 'desc'] as const) {
+      const row = await db.selectFrom(other.table).select('kek_version').where('kek_version', 'is not', null).orderBy('kek_version', direction).limit(1).executeTakeFirst();
+      if (row?.kek_version != null) versions.push(row.kek_version);
+    }
+  }
+  return versions;
+}
+
+/** Rewrap the stale keys of the rows outside `person_fields`, batch by batch (small tables: one update per row). */
+async function rewrapElsewhere(db: Executor, keyring: Keyring, fieldClass: FieldClass, batchSize: number, onBatch?: (done: number) => void): Promise<number> {
+  const active = keyring.activeVersion(fieldClass);
+  let total = 0;
+  for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
+    for (;;) {
+      const rows = await db.selectFrom(other.table).select(['id', 'person_id', 'kek_version', 'wrapped_key']).where('kek_version', '<', active).limit(batchSize).execute();
+      if (rows.length === 0) break;
+      await inTransaction(db, async (trx) => {
+        for (const row of rows) {
+          const next = rewrapDataKey(keyring, other.context(row), fieldClass, { kekVersion: row.kek_version!, wrappedKey: row.wrapped_key! });
+          await trx.updateTable(other.table).set({ kek_version: next.kekVersion, wrapped_key: next.wrappedKey }).where('id', '=', row.id).where('kek_version', '=', row.kek_version).execute();
+        }
+      });
+      total += rows.length;
+      onBatch?.(rows.length);
+      await yieldToEventLoop();
+    }
+  }
+  return total;
 }
 
 /**
@@ -112,7 +166,7 @@ export async function rewrapDataKeys(
       .where('kek_version', '<', active)
       .limit(batchSize)
       .execute();
-    if (rows.length === 0) return total;
+    if (rows.length === 0) return total + (await rewrapElsewhere(db, keyring, fieldClass, batchSize, options.onBatch));
     const rewrapped: Rewrap[] = rows.map((row) => ({ personId: row.person_id, from: row.kek_version, ...rewrapDataKey(keyring, row.person_id, fieldClass, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key }) }));
     await inTransaction(db, (trx) => applyRewraps(trx, fieldClass, rewrapped));
     total += rows.length;

@@ -9,6 +9,8 @@ import { createAccount } from '../../src/identity/index.ts';
 import { authorize } from '../../src/policy/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { frenchIban, seedDatabase } from '../../src/seed/index.ts';
+import { openField } from '../../src/crypto/index.ts';
+import { countStaleDataKeys, recordKeyring, rewrapDataKeys } from '../../src/store/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { outbox } from '../helpers/outbox.ts';
@@ -298,5 +300,35 @@ describe(`bank details: rewriting the contact before a bank change redirects not
     clock.advance(73 * HOUR);
     assert.equal(await runtime.bank.settleDue(r), 1);
     assert.equal(await fileIban(r), moved.account.iban);
+  });
+
+  it('a key rotation rewraps the previous contacts and the bank changes too, so that no old key version is still needed', async () => {
+    const rotated = runtime.keyring.withNewVersion('contact').withNewVersion('bank');
+    await recordKeyring(db(), rotated);
+    const beforeRows = {
+      history: await db().selectFrom('contact_history').select(['id', 'person_id', 'kek_version', 'wrapped_key', 'ciphertext']).where('kek_version', 'is not', null).execute(),
+      changes: await db().selectFrom('bank_changes').select(['id', 'kek_version', 'wrapped_key', 'ciphertext']).execute(),
+    };
+    assert.ok(beforeRows.history.length > 0 && beforeRows.changes.length > 0, 'the earlier tests left previous contacts and bank changes');
+    const persons = await db().selectFrom('person_fields').select('person_id').where('field_class', '=', 'bank').execute();
+    assert.equal(await countStaleDataKeys(db(), rotated, 'bank'), persons.length + beforeRows.changes.length, 'bank changes are counted as stale keys');
+    await rewrapDataKeys(db(), rotated, 'contact', { batchSize: 2 });
+    await rewrapDataKeys(db(), rotated, 'bank', { batchSize: 2 });
+    assert.equal(await countStaleDataKeys(db(), rotated, 'contact'), 0);
+    assert.equal(await countStaleDataKeys(db(), rotated, 'bank'), 0);
+    for (const old of beforeRows.history) {
+      const row = await db().selectFrom('contact_history').selectAll().where('id', '=', old.id).executeTakeFirstOrThrow();
+      assert.equal(row.kek_version, rotated.activeVersion('contact'));
+      assert.deepEqual(row.ciphertext, old.ciphertext, 'the value is not re-encrypted');
+      const opened = JSON.parse(openField(rotated, row.person_id, 'contact', { kekVersion: row.kek_version!, wrappedKey: row.wrapped_key!, ciphertext: row.ciphertext! }).toString('utf8'));
+      assert.ok(opened.email || opened.address, 'the previous contact still opens under the new version');
+    }
+    for (const old of beforeRows.changes) {
+      const row = await db().selectFrom('bank_changes').selectAll().where('id', '=', old.id).executeTakeFirstOrThrow();
+      assert.equal(row.kek_version, rotated.activeVersion('bank'));
+      assert.notDeepEqual(row.wrapped_key, old.wrapped_key);
+      const opened = JSON.parse(openField(rotated, `bank-change:${row.id}`, 'bank', { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext }).toString('utf8'));
+      assert.match(opened.iban, /^FR/);
+    }
   });
 });
