@@ -83,7 +83,7 @@ export function syntheticNetwork(count = ORGANISATIONS, requestCount = 20_000): 
       caseReference: `DOSSIER-${i}`,
       operation: random() < 0.8 ? 'read' : 'write',
       ...(random() < 0.5 ? { classes: subset(FIELD_CLASSES, 0.25) } : {}),
-      facts: { caseload: random() < 0.8, agency: random() < 0.8, referral: random() < 0.8, verifiedCaller: random() < 0.8, ageYears: 18 + Math.floor(random() * 40) },
+      facts: { caseload: random() < 0.8, agency: random() < 0.8, referral: random() < 0.8, verifiedCaller: random() < 0.8, heldBankChange: random() < 0.8, ageYears: 18 + Math.floor(random() * 40) },
       now: NOW,
     });
   }

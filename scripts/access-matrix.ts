@@ -16,6 +16,7 @@ const RELATIONSHIP_TEXT: Record<Relationship, string> = {
   agency: 'suivi par l’agence / followed by the agent’s agency',
   referral: 'orientation active vers l’organisme / active referral to the organisation',
   verified_caller: 'appelant vérifié (15 min) / caller verified in the last 15 minutes',
+  held_bank_change: 'changement de RIB retenu pour vérification / a bank change held for verification',
 };
 
 const DENIAL_TEXT: Record<DenialReason, string> = {

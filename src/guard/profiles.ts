@@ -20,6 +20,8 @@ const ROLE_BUDGETS: Readonly<Record<string, Budget>> = {
   indemnisation_agent: { hour: { soft: 20, hard: 30 }, day: { soft: 50, hard: 80 } },
   partner_staff: { hour: { soft: 12, hard: 20 }, day: { soft: 30, hard: 45 } },
   call_centre_operator: { hour: { soft: 6, hard: 10 }, day: { soft: 30, hard: 40 } },
+  // The regional control team reads only persons whose bank change is held: a few a day.
+  bank_controller: { hour: { soft: 8, hard: 15 }, day: { soft: 25, hard: 40 } },
   // The bootstrap administrator reads whole files without a purpose: only to set a store up.
   bootstrap_admin: { hour: { soft: 20, hard: 40 }, day: { soft: 60, hard: 100 } },
   // Not a role anyone holds: the incident desk's downloads of documents naming persons (a batch of

@@ -124,7 +124,7 @@ async function decideForPerson(db: Executor, { actor, organisation }: Context, r
   return { ...lifted, classes: asked, breakGlassId: grant.id };
 }
 
-const ANY_TIE: RelationshipFacts = { caseload: true, agency: true, referral: true, verifiedCaller: true, ageYears: 0 };
+const ANY_TIE: RelationshipFacts = { caseload: true, agency: true, referral: true, verifiedCaller: true, heldBankChange: true, ageYears: 0 };
 
 /**
  * Everything but the person: actor, organisation, gate, purpose, agreement, role, operation and

@@ -8,7 +8,12 @@ import type { AgreementsTable } from '../store/index.ts';
  * - `referral`: the person has an active referral to the acting organisation;
  * - `verified_caller`: the person called and proved who they are to this operator in the last 15 minutes.
  */
-export const RELATIONSHIPS = ['caseload', 'agency', 'referral', 'verified_caller'] as const;
+/**
+ * What ties an actor to a person: the actor's caseload, its agency's, a referral to its
+ * organisation, a caller it verified, or — for a regional control team — a bank change of the
+ * person held until someone outside the teams involved reaches them.
+ */
+export const RELATIONSHIPS = ['caseload', 'agency', 'referral', 'verified_caller', 'held_bank_change'] as const;
 export type Relationship = (typeof RELATIONSHIPS)[number];
 
 /** One purpose of an agreement: who may act for it, on what, for whom, how much, how long. */

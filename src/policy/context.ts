@@ -82,7 +82,7 @@ export function notEndedBefore(column: 'caseloads.until' | 'referrals.ends_on', 
 }
 
 /**
- * What ties a person to an actor, read from caseloads, referrals and caller verifications.
+ * What ties a person to an actor, read from caseloads, referrals, caller verifications and held bank changes.
  * A person who does not exist has no ties: the decision for them is the one for a stranger.
  */
 export async function relationshipFacts(db: Executor, actor: DecisionActor, personId: string, now: Date): Promise<RelationshipFacts> {
@@ -92,15 +92,16 @@ export async function relationshipFacts(db: Executor, actor: DecisionActor, pers
   // every read, building it with the query builder cost more than running it.
   const { organisationId, id: actorId } = actor;
   const row = (
-    await sql<{ caseload: unknown; agency: unknown; referral: unknown; verified: unknown }>`
+    await sql<{ caseload: unknown; agency: unknown; referral: unknown; verified: unknown; held: unknown }>`
       SELECT
         EXISTS (SELECT 1 FROM caseloads WHERE person_id = ${personId} AND organisation_id = ${organisationId} AND actor_id = ${actorId} AND (until IS NULL OR until >= ${today})) AS caseload,
         EXISTS (SELECT 1 FROM caseloads WHERE person_id = ${personId} AND organisation_id = ${organisationId} AND (until IS NULL OR until >= ${today})) AS agency,
         EXISTS (SELECT 1 FROM referrals WHERE person_id = ${personId} AND organisation_id = ${organisationId} AND status = 'active' AND starts_on <= ${today} AND (ends_on IS NULL OR ends_on >= ${today})) AS referral,
-        EXISTS (SELECT 1 FROM caller_verifications WHERE person_id = ${personId} AND actor_id = ${actorId} AND verified_at IS NOT NULL AND expires_at > ${at}) AS verified`.execute(db)
+        EXISTS (SELECT 1 FROM caller_verifications WHERE person_id = ${personId} AND actor_id = ${actorId} AND verified_at IS NOT NULL AND expires_at > ${at}) AS verified,
+        EXISTS (SELECT 1 FROM bank_changes WHERE person_id = ${personId} AND status = 'awaiting_verification') AS held`.execute(db)
   ).rows[0]!;
   const yes = (value: unknown) => value === true || value === 1 || value === '1';
-  return { caseload: yes(row.caseload), agency: yes(row.agency), referral: yes(row.referral), verifiedCaller: yes(row.verified) };
+  return { caseload: yes(row.caseload), agency: yes(row.agency), referral: yes(row.referral), verifiedCaller: yes(row.verified), heldBankChange: yes(row.held) };
 }
 
 /** The purpose rule an organisation's agreements declare for `purpose` (any version), if any. */

@@ -25,6 +25,8 @@ export interface RelationshipFacts {
   agency: boolean;
   referral: boolean;
   verifiedCaller: boolean;
+  /** The person has a bank change held for verification. */
+  heldBankChange: boolean;
   /** Age in whole years, when a purpose's conditions need it. */
   ageYears?: number;
 }
@@ -93,6 +95,8 @@ export function related(relationship: Relationship, facts: RelationshipFacts): b
       return facts.referral;
     case 'verified_caller':
       return facts.verifiedCaller;
+    case 'held_bank_change':
+      return facts.heldBankChange;
   }
 }
 

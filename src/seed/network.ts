@@ -106,8 +106,26 @@ export const NETWORK: readonly OrganisationSpec[] = [
     kind: 'agency',
     name: 'France Travail — Direction régionale Nouvelle-Aquitaine',
     siret: null,
-    agreement: { reference: 'FT-DR-NA', legalBasis: 'Code du travail, art. L. 5312-1 ; RGPD art. 32 et 33', purposes: [] },
+    agreement: {
+      reference: 'FT-DR-NA',
+      legalBasis: 'Code du travail, art. L. 5312-1 ; RGPD art. 32 et 33',
+      purposes: [
+        {
+          // The regional control team: outside every agency, it releases or rejects a bank change
+          // held because the person's contact changed just before, after reaching the person.
+          purpose: 'controle_rib',
+          label: 'Contrôle des changements de coordonnées bancaires retenus',
+          roles: ['bank_controller'],
+          read: ['identity', 'contact', 'registration', 'bank'],
+          write: ['bank'],
+          relationship: 'held_bank_change',
+          dailyCeiling: 60,
+          retentionDays: 365 * 10,
+        },
+      ],
+    },
     staff: [
+      { login: 'controle.rib.na', displayName: 'Contrôleur des changements de RIB — direction régionale', roles: ['bank_controller'] },
       { login: 'rssi.na', displayName: 'Responsable de la sécurité des systèmes d’information', roles: ['security_officer'] },
       { login: 'dpo.na', displayName: 'Délégué à la protection des données', roles: ['dpo'] },
       { login: 'admin.dr-na', displayName: 'Administrateur des comptes — direction régionale', roles: ['org_admin'] },

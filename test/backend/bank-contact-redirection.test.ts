@@ -20,6 +20,8 @@ import { signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 const SEED = 19;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** The demo network's regional control team: outside every agency. */
+const CONTROLLER = 'controle.rib.na';
 const CASE = 'DOSSIER-2026-1901';
 const BANK_NOTICE = 'Modification de vos coordonnées bancaires';
 const CONTACT_NOTICE = 'Modification de vos coordonnées';
@@ -124,7 +126,7 @@ describe(`bank details: rewriting the contact before a bank change redirects not
     const colleagueId = randomUUID();
     await db().insertInto('actors').values({ id: colleagueId, organisation_id: agencyX, kind: 'human', login: colleagueX, display_name: 'Agent indemnisation 2', roles: JSON.stringify(['indemnisation_agent']), status: 'active', created_at: new Date().toISOString() }).execute();
     await createAccount(db(), { kind: 'staff', login: colleagueX, password: DEMO_PASSWORD, actorId: colleagueId });
-    for (const login of [counsellor, agentX, colleagueX, agentY]) {
+    for (const login of [counsellor, agentX, colleagueX, agentY, CONTROLLER]) {
       const client: Client = { remoteAddress: `10.41.${++host}.7`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
       staff[login] = { client, session: await signIn(app, client, login, DEMO_PASSWORD) };
     }
@@ -300,6 +302,38 @@ describe(`bank details: rewriting the contact before a bank change redirects not
     clock.advance(73 * HOUR);
     assert.equal(await runtime.bank.settleDue(r), 1);
     assert.equal(await fileIban(r), moved.account.iban);
+  });
+
+  it('the regional control team releases a held change after reaching the person, and reads only persons whose change is held', async () => {
+    assert.ok(people.length >= 6, 'a sixth person for this test');
+    const victim = people[5]!;
+    const control = (method: 'GET' | 'POST', url: string, payload?: object) => staffCall(CONTROLLER, method, url, 'controle_rib', payload);
+    // Nothing held yet: the person is out of the control team's scope.
+    const before = await control('GET', `/api/staff/persons/${victim}?classes=identity,contact`);
+    assert.equal(before.statusCode, 403, before.body);
+    assert.equal(before.json().error, 'person_out_of_scope');
+
+    await rewriteContact(victim, 6);
+    const { account } = await enterChange(agentX, victim, 'COURRIER-2026-19-006');
+    const change = (await db().selectFrom('bank_changes').select('id').where('person_id', '=', victim).where('status', '=', 'awaiting_verification').executeTakeFirstOrThrow()).id;
+    const file = await control('GET', `/api/staff/persons/${victim}?classes=identity,contact,bank`);
+    assert.equal(file.statusCode, 200, file.body);
+    assert.ok(file.json().fields.contact.email, 'the controller sees the contact to reach the person');
+    // Another person, with no held change, stays out of scope.
+    assert.equal((await control('GET', `/api/staff/persons/${people[3]}?classes=identity`)).json().error, 'person_out_of_scope');
+    // The controller must say how the person was reached, by a means known before the change.
+    const unreached = await control('POST', `/api/staff/persons/${victim}/bank-details/changes/${change}/verify`, { decision: 'approve', note: 'Approuvée sans avoir joint la personne.' });
+    assert.equal(unreached.statusCode, 400, unreached.body);
+    const released = await control('POST', `/api/staff/persons/${victim}/bank-details/changes/${change}/verify`, { decision: 'approve', note: 'Personne rappelée au numéro connu avant le changement, RIB confirmé.', reached: 'telephone_connu_avant' });
+    assert.equal(released.statusCode, 200, released.body);
+    assert.equal(released.json().status, 'cooling_off');
+    // The cooling-off still runs from the request: nothing before it ends.
+    assert.equal(await runtime.bank.settleDue(victim), 0);
+    clock.advance(73 * HOUR);
+    assert.equal(await runtime.bank.settleDue(victim), 1);
+    assert.equal(await fileIban(victim), account.iban);
+    // Released, the person leaves the control team's scope again.
+    assert.equal((await control('GET', `/api/staff/persons/${victim}?classes=identity`)).json().error, 'person_out_of_scope');
   });
 
   it('a key rotation rewraps the previous contacts and the bank changes too, so that no old key version is still needed', async () => {

@@ -34,7 +34,7 @@ import { as, signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 const PASSWORD = 'cheval agrafe pile correcte';
 const DAY = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const REFERRED: RelationshipFacts = { caseload: false, agency: false, referral: true, verifiedCaller: false, ageYears: 22 };
+const REFERRED: RelationshipFacts = { caseload: false, agency: false, referral: true, verifiedCaller: false, heldBankChange: false, ageYears: 22 };
 
 /** The ValidationError's fields, or a failure if `work` did not throw one. */
 async function refusedFields(work: () => Promise<unknown>): Promise<string[]> {

@@ -23,7 +23,7 @@ const RELATIONSHIP_OF = new Map<string, Relationship>(NETWORK.flatMap((spec) => 
 const OPERATIONS: Operation[] = ['read', 'write'];
 const AGES = [22, 40];
 
-const FACT_OF: Record<Relationship, keyof RelationshipFacts> = { caseload: 'caseload', agency: 'agency', referral: 'referral', verified_caller: 'verifiedCaller' };
+const FACT_OF: Record<Relationship, keyof RelationshipFacts> = { caseload: 'caseload', agency: 'agency', referral: 'referral', verified_caller: 'verifiedCaller', held_bank_change: 'heldBankChange' };
 
 /**
  * Present: only the purpose's own relationship is true. Absent: every other relationship is
@@ -32,9 +32,9 @@ const FACT_OF: Record<Relationship, keyof RelationshipFacts> = { caseload: 'case
  */
 function factsFor(purpose: string, present: boolean, ageYears: number): RelationshipFacts {
   const required = RELATIONSHIP_OF.get(purpose);
-  const facts: RelationshipFacts = { caseload: false, agency: false, referral: false, verifiedCaller: false, ageYears };
+  const facts: RelationshipFacts = { caseload: false, agency: false, referral: false, verifiedCaller: false, heldBankChange: false, ageYears };
   for (const relationship of Object.keys(FACT_OF) as Relationship[]) {
-    const key = FACT_OF[relationship] as 'caseload' | 'agency' | 'referral' | 'verifiedCaller';
+    const key = FACT_OF[relationship] as 'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange';
     facts[key] = required === undefined ? present : relationship === required ? present : !present;
   }
   return facts;
@@ -154,8 +154,8 @@ function checkOrganisation(specIndex: number): { mismatches: string[]; tally: Ta
 
 describe('authorization matrix (demo network agreements)', () => {
   it('covers every role and purpose of the network', () => {
-    assert.deepEqual(ROLES, ['call_centre_operator', 'counsellor', 'dpo', 'indemnisation_agent', 'org_admin', 'partner_staff', 'partner_system', 'security_officer']);
-    assert.equal(PURPOSES.length, 9);
+    assert.deepEqual(ROLES, ['bank_controller', 'call_centre_operator', 'counsellor', 'dpo', 'indemnisation_agent', 'org_admin', 'partner_staff', 'partner_system', 'security_officer']);
+    assert.equal(PURPOSES.length, 10);
     assert.equal(rows.agreements.length, NETWORK.length);
   });
 

@@ -16,7 +16,7 @@ const NOW = new Date('2027-06-15T10:00:00Z');
 const PURPOSE_POOL = ['accompagnement', 'indemnisation', 'relation_usager'];
 const ROLE_POOL = ['counsellor', 'indemnisation_agent', 'partner_staff', 'partner_system', 'org_admin'];
 const STATUSES: Agreement['status'][] = ['draft', 'active', 'suspended', 'ended'];
-const FACT_OF: Record<Relationship, 'caseload' | 'agency' | 'referral' | 'verifiedCaller'> = { caseload: 'caseload', agency: 'agency', referral: 'referral', verified_caller: 'verifiedCaller' };
+const FACT_OF: Record<Relationship, 'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange'> = { caseload: 'caseload', agency: 'agency', referral: 'referral', verified_caller: 'verifiedCaller', held_bank_change: 'heldBankChange' };
 
 function day(offset: number): string {
   return new Date(NOW.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -69,6 +69,7 @@ const facts: fc.Arbitrary<RelationshipFacts> = fc.record({
   agency: likely,
   referral: likely,
   verifiedCaller: likely,
+  heldBankChange: likely,
   ageYears: fc.option(fc.integer({ min: 14, max: 40 }), { nil: undefined, freq: 8 }),
 });
 
@@ -146,7 +147,7 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
         ['actor of another organisation', { ...req, actor: { ...req.actor, organisationId: 'org-other' } }],
         ['organisation suspended', { ...req, organisation: { ...req.organisation, status: 'suspended' } }],
         ['gate not compliant', { ...req, organisation: { ...req.organisation, gate: { compliant: false, unmet: ['mfa_enforced'] } } }],
-        ['no relationship', { ...req, facts: { ...req.facts, caseload: false, agency: false, referral: false, verifiedCaller: false } }],
+        ['no relationship', { ...req, facts: { ...req.facts, caseload: false, agency: false, referral: false, verifiedCaller: false, heldBankChange: false } }],
         ['no purpose', { ...req, purpose: undefined }],
         ['empty purpose', { ...req, purpose: '' }],
         ['no case reference', { ...req, caseReference: undefined }],
@@ -227,7 +228,7 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
       purpose: 'p',
       caseReference: 'CASE-1',
       operation: 'read',
-      facts: { caseload: false, agency: false, referral: true, verifiedCaller: false },
+      facts: { caseload: false, agency: false, referral: true, verifiedCaller: false, heldBankChange: false },
       now: NOW,
     };
     const decision = decide(req);
