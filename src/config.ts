@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { KeyringSource } from './crypto/index.ts';
 
@@ -31,6 +33,22 @@ export interface Config {
   /** Who the CNIL draft and the notices to people name: the controller, and its DPO's contact. */
   controller: string;
   dpoContact: string;
+  /**
+   * The authenticator models an organisation whose posture says `passkeyOnly` accepts
+   * (REMPART_PASSKEY_AUTHENTICATORS_FILE): a passkey registers there only with an attestation
+   * whose certificate chain leads to its model's roots. Empty: no passkey registers there.
+   */
+  passkeyAuthenticators: PasskeyAuthenticator[];
+}
+
+/** An authenticator model a passkey-only organisation accepts, and how to recognise a genuine one. */
+export interface PasskeyAuthenticator {
+  /** The model's AAGUID, in lower case with hyphens (as the authenticator data carries it). */
+  aaguid: string;
+  /** What the model is called (shown to the security desk, recorded with the passkey). */
+  name: string;
+  /** The manufacturer's attestation root certificates (PEM): the attestation chain must end at one. */
+  roots: string[];
 }
 
 export type OidcProviderName = 'franceconnect' | 'proconnect';
@@ -100,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     controller: env.REMPART_CONTROLLER_NAME || 'France Travail (démonstration Rempart)',
     dpoContact: env.REMPART_DPO_CONTACT || 'Délégué à la protection des données, dpo@rempart.example, TSA 00000, 75000 Paris',
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
+    passkeyAuthenticators: passkeyAuthenticatorsFrom(env),
     ...oidcFrom(env),
     ...guardWebhookFrom(env),
   };
@@ -160,4 +179,65 @@ function publicUrlFrom(text: string): string {
     throw new ConfigError(`REMPART_PUBLIC_URL must use https (http only for localhost), got "${text}"`);
   }
   return url.origin;
+}
+
+const PASSKEY_AUTHENTICATORS_VARIABLE = 'REMPART_PASSKEY_AUTHENTICATORS_FILE';
+
+function passkeyAuthenticatorsFrom(env: NodeJS.ProcessEnv): PasskeyAuthenticator[] {
+  const path = env[PASSKEY_AUTHENTICATORS_VARIABLE];
+  if (!path) return [];
+  let text: string;
+  try {
+    text = readFileSync(resolve(path), 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${PASSKEY_AUTHENTICATORS_VARIABLE}: cannot read "${path}" (${error instanceof Error ? error.message : String(error)})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${PASSKEY_AUTHENTICATORS_VARIABLE}: "${path}" is not JSON`);
+  }
+  return parsePasskeyAuthenticators(parsed, PASSKEY_AUTHENTICATORS_VARIABLE);
+}
+
+const AAGUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const NO_MODEL = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The list of accepted authenticator models: `[{ "aaguid", "name", "roots": ["-----BEGIN
+ * CERTIFICATE-----…"] }]`. Every entry needs at least one root, a certification authority still
+ * valid: without one, nothing tells a genuine key of the model from a software key claiming its
+ * AAGUID. Refused as a whole, naming the entry and field, at the first fault.
+ */
+export function parsePasskeyAuthenticators(value: unknown, source: string): PasskeyAuthenticator[] {
+  if (!Array.isArray(value)) throw new ConfigError(`${source}: expected a JSON array of { aaguid, name, roots }`);
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i): PasskeyAuthenticator => {
+    const where = `${source}[${i}]`;
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(`${where}: expected an object { aaguid, name, roots }`);
+    const { aaguid, name, roots, ...extra } = entry as Record<string, unknown>;
+    const unknownKeys = Object.keys(extra);
+    if (unknownKeys.length > 0) throw new ConfigError(`${where}: unknown member ${unknownKeys.join(', ')}`);
+    if (typeof aaguid !== 'string' || !AAGUID.test(aaguid.toLowerCase())) throw new ConfigError(`${where}.aaguid: expected an AAGUID such as "cb69481e-8ff7-4039-93ec-0a2729a154a8"`);
+    const model = aaguid.toLowerCase();
+    if (model === NO_MODEL) throw new ConfigError(`${where}.aaguid: the all-zero AAGUID names no model (authenticators that do not say, U2F keys)`);
+    if (seen.has(model)) throw new ConfigError(`${where}.aaguid: ${model} is listed twice`);
+    seen.add(model);
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw new ConfigError(`${where}.name: expected the model's name (1 to 100 characters)`);
+    if (!Array.isArray(roots) || roots.length === 0) throw new ConfigError(`${where}.roots: expected at least one root certificate (PEM) of the manufacturer`);
+    const pems = roots.map((root: unknown, j) => {
+      let certificate: X509Certificate;
+      try {
+        if (typeof root !== 'string') throw new TypeError('not a string');
+        certificate = new X509Certificate(root);
+      } catch {
+        throw new ConfigError(`${where}.roots[${j}]: not a PEM certificate`);
+      }
+      if (!certificate.ca) throw new ConfigError(`${where}.roots[${j}]: "${certificate.subject.replace(/\n/g, ', ')}" is not a certification authority`);
+      if (Date.parse(certificate.validTo) <= Date.now()) throw new ConfigError(`${where}.roots[${j}]: expired on ${certificate.validTo}`);
+      return certificate.toString();
+    });
+    return { aaguid: model, name: name.trim(), roots: pems };
+  });
 }

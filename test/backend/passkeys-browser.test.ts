@@ -8,30 +8,41 @@ import { BACKEND } from '../helpers/backend.ts';
 import { browserSkip, CHROMIUM, freePort } from '../helpers/browser.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
+import { attestationRoot } from '../helpers/x509.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
-const LOGIN = 'karim.appels';
+/** A call-centre agent: the organisation accepts only passkeys of an allowed model. */
+const CALL_CENTRE_LOGIN = 'karim.appels';
+const LOGIN = 'nadia.agence';
+/** The model Chromium's virtual authenticator says it is ('packed' attestation, self-signed batch certificate). */
+const CHROMIUM_VIRTUAL_AAGUID = '01020304-0506-0708-0102-030405060708';
 
-describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 60_000 }, () => {
+describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 90_000 }, () => {
   let server: TestServer;
   let db: Executor;
   let browser: Browser;
   let page: Page;
   let origin = '';
   let accountId = '';
+  let callCentreAccountId = '';
   const pageErrors: string[] = [];
 
   before(async () => {
     const port = await freePort();
     origin = `http://localhost:${port}`;
-    server = await openTestServer({ config: { publicUrl: origin } });
+    // One model allowed, from a manufacturer whose root did not sign the browser's virtual key.
+    const manufacturer = attestationRoot('Fabricant homologué');
+    server = await openTestServer({ config: { publicUrl: origin, passkeyAuthenticators: [{ aaguid: '6d44ba9b-f6ec-2e49-b930-0c8fe920cb73', name: 'Clé homologuée (test)', roots: [manufacturer.pem] }] } });
     db = server.runtime.database.db;
-    // A call-centre agent: the organisation accepts passkeys only, the hardest case for the page.
-    const organisationId = randomUUID();
-    const actorId = randomUUID();
-    await db.insertInto('organisations').values({ id: organisationId, kind: 'subcontractor', name: 'Centre d’appels', siret: null, departement: '33', security_posture: JSON.stringify({ mfa: 'required', passkeyOnly: true }), status: 'active', created_at: new Date().toISOString() }).execute();
-    await db.insertInto('actors').values({ id: actorId, organisation_id: organisationId, kind: 'human', login: LOGIN, display_name: 'Karim', roles: '["call_centre_agent"]', status: 'active', created_at: new Date().toISOString() }).execute();
-    accountId = await createAccount(db, { kind: 'staff', login: LOGIN, password: PASSWORD, actorId });
+    const staff = async (login: string, kind: string, posture: object, roles: string[]) => {
+      const organisationId = randomUUID();
+      const actorId = randomUUID();
+      await db.insertInto('organisations').values({ id: organisationId, kind, name: kind, siret: null, departement: '33', security_posture: JSON.stringify(posture), status: 'active', created_at: new Date().toISOString() }).execute();
+      await db.insertInto('actors').values({ id: actorId, organisation_id: organisationId, kind: 'human', login, display_name: login, roles: JSON.stringify(roles), status: 'active', created_at: new Date().toISOString() }).execute();
+      return createAccount(db, { kind: 'staff', login, password: PASSWORD, actorId });
+    };
+    callCentreAccountId = await staff(CALL_CENTRE_LOGIN, 'subcontractor', { mfa: 'required', passkeyOnly: true }, ['call_centre_agent']);
+    accountId = await staff(LOGIN, 'agency', { mfa: 'required', passkeyOnly: false }, ['counsellor']);
     await server.app.listen({ host: '127.0.0.1', port });
 
     browser = await chromium.launch({
@@ -48,7 +59,7 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('response', (response) => {
-      if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') pageErrors.push(`${response.status()} ${response.url()}`);
+      if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') pageErrors.push(`${response.status()} ${new URL(response.url()).pathname}`);
     });
     // A platform authenticator that verifies its user, as a laptop's fingerprint reader would.
     const cdp = await context.newCDPSession(page);
@@ -65,13 +76,36 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
 
   const status = () => page.locator('#statut');
 
-  async function signIn(): Promise<void> {
-    await page.getByLabel('Identifiant').fill(LOGIN);
+  async function signIn(login: string): Promise<void> {
+    await page.getByLabel('Identifiant').fill(login);
     await page.getByLabel('Mot de passe').fill(PASSWORD);
     await page.getByRole('button', { name: 'Se connecter' }).click();
   }
 
-  it('signs in, registers a passkey, signs out, and passes the second factor with it', async () => {
+  it('a passkey-only organisation refuses the browser’s own key, of no allowed model: the page says why, nothing is kept', async () => {
+    const response = await page.goto(`${origin}/securite/cles-d-acces`);
+    assert.equal(response?.status(), 200);
+    await signIn(CALL_CENTRE_LOGIN);
+    await status().getByText('Enregistrez une clé d’accès').waitFor();
+    await page.getByRole('button', { name: 'Enregistrer une clé d’accès' }).click();
+    await status().getByText(/Clé d’accès refusée : votre organisation n’accepte que les clés de sécurité d’un modèle autorisé/).waitFor();
+    assert.match((await status().textContent()) ?? '', new RegExp(`AAGUID ${CHROMIUM_VIRTUAL_AAGUID}\\) absent de la liste des modèles autorisés`));
+
+    assert.deepEqual(await db.selectFrom('account_factors').select('id').where('account_id', '=', callCentreAccountId).execute(), [], 'no factor kept');
+    assert.deepEqual(await db.selectFrom('passkey_credentials').select('credential_id').where('account_id', '=', callCentreAccountId).execute(), []);
+    const rejected = (await ledgerEvents(db, 'passkey_rejected')).filter((e) => e.account_id === callCentreAccountId);
+    assert.deepEqual(
+      rejected.map((e) => `${e.details.refusal}:${e.details.fmt}:${e.details.aaguid}`),
+      [`authenticator_not_allowed:packed:${CHROMIUM_VIRTUAL_AAGUID}`],
+      'the browser sent the attestation asked for, and it was read',
+    );
+    // The one refusal expected; nothing else went wrong on the page.
+    assert.deepEqual(pageErrors.splice(0), ['400 /api/auth/passkeys/registration']);
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await status().getByText('Vous êtes déconnecté·e.').waitFor();
+  });
+
+  it('elsewhere: signs in, registers a passkey, signs out, and passes the second factor with it', async () => {
     const response = await page.goto(`${origin}/securite/cles-d-acces`);
     assert.equal(response?.status(), 200);
     const csp = response?.headers()['content-security-policy'] ?? '';
@@ -79,17 +113,18 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
     assert.match(csp, /default-src 'none'/);
     assert.equal(await page.title(), 'Clés d’accès — Rempart');
 
-    await signIn();
+    await signIn(LOGIN);
     await status().getByText('Enregistrez une clé d’accès').waitFor();
-    await page.getByLabel(/Nom de la clé/).fill('Ordinateur du centre');
+    await page.getByLabel(/Nom de la clé/).fill('Ordinateur du bureau');
     await page.getByRole('button', { name: 'Enregistrer une clé d’accès' }).click();
     await status().getByText('Clé d’accès enregistrée.').waitFor();
-    assert.equal(await page.locator('#codes-secours').isHidden(), true, 'no recovery codes where only passkeys pass');
+    assert.equal(await page.locator('#codes-secours').isVisible(), true, 'the first factor comes with recovery codes');
+    assert.equal(await page.locator('#liste-codes li').count(), 10);
 
-    const factors = await db.selectFrom('account_factors').selectAll().where('account_id', '=', accountId).execute();
+    const factors = await db.selectFrom('account_factors').selectAll().where('account_id', '=', accountId).where('kind', '=', 'passkey').execute();
     assert.deepEqual(
       factors.map((f) => `${f.kind}:${f.status}:${f.label}`),
-      ['passkey:active:Ordinateur du centre'],
+      ['passkey:active:Ordinateur du bureau'],
     );
     const registered = JSON.parse(factors[0]!.data) as PasskeyData;
     assert.ok(registered.transports.includes('internal'));
@@ -100,7 +135,7 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
     const open = await db.selectFrom('sessions').select('public_id').where('account_id', '=', accountId).where('revoked_at', 'is', null).execute();
     assert.deepEqual(open, [], 'signing out closed the session');
 
-    await signIn();
+    await signIn(LOGIN);
     await status().getByText('Validez maintenant avec votre clé d’accès').waitFor();
     const waiting = await db.selectFrom('sessions').select(['second_factor_at', 'requires_second_factor']).where('account_id', '=', accountId).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
     assert.deepEqual(waiting, { second_factor_at: null, requires_second_factor: 1 });
@@ -112,7 +147,7 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
     assert.equal(live.length, 1);
     assert.ok(hasRecentSecondFactor(live[0]!.second_factor_at), 'the session passed its second factor just now');
     assert.ok(sessions.some((s) => s.revoked_reason === 'rotated'), 'the session id changed with the privilege');
-    const [used] = await db.selectFrom('account_factors').select(['data', 'last_used_at']).where('account_id', '=', accountId).execute();
+    const [used] = await db.selectFrom('account_factors').select(['data', 'last_used_at']).where('account_id', '=', accountId).where('kind', '=', 'passkey').execute();
     assert.ok(used!.last_used_at);
     assert.ok((JSON.parse(used!.data) as PasskeyData).counter >= registered.counter);
     const succeeded = (await ledgerEvents(db, 'second_factor_succeeded')).filter((e) => e.account_id === accountId);

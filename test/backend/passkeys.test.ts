@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +10,7 @@ import { BACKEND } from '../helpers/backend.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { SoftwareAuthenticator } from '../helpers/webauthn-authenticator.ts';
+import { attestationRoot, batchCertificate, certificate } from '../helpers/x509.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
 /** The test configuration's public URL: the relying party is `localhost`. */
@@ -30,6 +31,14 @@ type Response = Awaited<ReturnType<FastifyInstance['inject']>>;
 const cookieOf = (res: Response) => String(res.headers['set-cookie']).split(';')[0]!;
 const sessionFrom = (res: Response): Session => ({ cookie: cookieOf(res), csrf: res.json().csrfToken as string });
 
+const aaguidText = (bytes: Buffer) => bytes.toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+/** The manufacturer of the one security-key model the call centre may use, and that model. */
+const MANUFACTURER = attestationRoot('Fabricant homologué');
+const ALLOWED_MODEL = randomBytes(16);
+const ALLOWED_NAME = 'Clé de sécurité homologuée (test)';
+/** A key of the allowed model: 'packed' attestation by a batch certificate of its manufacturer. */
+const allowedKey = () => new SoftwareAuthenticator(ORIGIN, { aaguid: ALLOWED_MODEL, attestation: { chain: [batchCertificate(MANUFACTURER, { aaguid: ALLOWED_MODEL })] } });
+
 describe(`passkeys (${BACKEND})`, () => {
   let server: TestServer;
   let app: FastifyInstance;
@@ -37,7 +46,7 @@ describe(`passkeys (${BACKEND})`, () => {
   let clients = 0;
 
   before(async () => {
-    server = await openTestServer();
+    server = await openTestServer({ config: { passkeyAuthenticators: [{ aaguid: aaguidText(ALLOWED_MODEL), name: ALLOWED_NAME, roots: [MANUFACTURER.pem] }] } });
     app = server.app;
     db = server.runtime.database.db;
     const organisation = (id: string, kind: string, posture: object) =>
@@ -385,7 +394,7 @@ describe(`passkeys (${BACKEND})`, () => {
     assert.equal(confirm.json().error, 'passkey_required');
     assert.equal(await snapshot(samir.accountId), before, 'no TOTP factor was created');
 
-    const authenticator = new SoftwareAuthenticator(ORIGIN);
+    const authenticator = allowedKey();
     const registration = await call(samir, session, 'POST', '/api/auth/passkeys/registration', { response: authenticator.create(await registrationOptions(samir, session)) });
     assert.equal(registration.statusCode, 200, registration.body);
     assert.equal(registration.json().recoveryCodes, undefined, 'no codes to get around the passkey');
@@ -430,7 +439,7 @@ describe(`passkeys (${BACKEND})`, () => {
     const { secondFactor, session } = await passwordLogin(nadia);
     assert.equal(secondFactor, 'enrolment_required', 'the TOTP app is no factor in a passkey-only organisation');
     assert.ok(await awaitingSecondFactor(nadia, session));
-    const authenticator = new SoftwareAuthenticator(ORIGIN);
+    const authenticator = allowedKey();
     const registration = await call(nadia, session, 'POST', '/api/auth/passkeys/registration', { response: authenticator.create(await registrationOptions(nadia, session)) });
     assert.equal(registration.statusCode, 200, registration.body);
     const upgraded = sessionFrom(registration);
@@ -439,6 +448,111 @@ describe(`passkeys (${BACKEND})`, () => {
     assert.equal(again.secondFactor, 'required');
     const second = await call(nadia, again.session, 'POST', '/api/auth/passkeys/registration/options');
     assert.equal(second.statusCode, 403, 'now that a passkey exists, a password alone cannot add another');
+  });
+
+  /** A passkey-only organisation's refusal of the authenticator: its rule, and the French reason returned. */
+  function assertAttestationRefused(res: Response, rule: string): string {
+    assert.equal(res.statusCode, 400, res.body);
+    const body = res.json();
+    assert.equal(body.error, 'passkey_refused');
+    assert.match(body.message, /n’accepte que les clés de sécurité d’un modèle autorisé/);
+    assert.deepEqual(
+      body.issues.map((i: { field: string; rule: string }) => `${i.field}:${i.rule}`),
+      [`body.response.response.attestationObject:${rule}`],
+    );
+    return body.issues[0].message as string;
+  }
+
+  it('passkey-only organisation: attestation is asked for, and only a key of an allowed model, proven by its manufacturer’s chain, registers', async () => {
+    const lea = await user('lea.appels', CALL_CENTRE);
+    const { session } = await passwordLogin(lea);
+    const options = await registrationOptions(lea, session);
+    assert.equal(options.attestation, 'direct', 'the model must be proven, so it is asked for');
+    const before = await snapshot(lea.accountId);
+
+    const forger = attestationRoot('Faussaire');
+    const otherModel = randomBytes(16);
+    const intermediate = certificate({ subject: { C: 'FR', O: 'Fabricant homologué', CN: 'Fabricant homologué FIDO Issuing CA' }, issuer: MANUFACTURER, ca: true });
+    const expiredIntermediate = certificate({ subject: { C: 'FR', O: 'Fabricant homologué', CN: 'Fabricant homologué FIDO Issuing CA 2019' }, issuer: MANUFACTURER, ca: true, notBefore: new Date('2019-01-01'), notAfter: new Date(Date.now() - 86_400_000) });
+    const cases: [string, SoftwareAuthenticator, RegExp][] = [
+      // A software key (or a phone, a password manager) answering with no attestation, whatever model it claims.
+      ['attestation_none', new SoftwareAuthenticator(ORIGIN, { aaguid: ALLOWED_MODEL }), /aucune attestation de son fabricant/],
+      // Self attestation: the key signs for itself, anyone can claim the allowed model so.
+      ['attestation_self', new SoftwareAuthenticator(ORIGIN, { aaguid: ALLOWED_MODEL, attestation: 'self' }), /s’atteste elle-même/],
+      // A genuine key of the same manufacturer, but of a model not on the list.
+      ['authenticator_not_allowed', new SoftwareAuthenticator(ORIGIN, { aaguid: otherModel, attestation: { chain: [batchCertificate(MANUFACTURER, { aaguid: otherModel })] } }), new RegExp(`AAGUID ${aaguidText(otherModel)}`)],
+      // The allowed model claimed, the chain made by someone else's authority.
+      ['attestation_untrusted', new SoftwareAuthenticator(ORIGIN, { aaguid: ALLOWED_MODEL, attestation: { chain: [batchCertificate(forger, { aaguid: ALLOWED_MODEL })] } }), /ne remonte pas/],
+      // The right authority, through an intermediate that has expired.
+      ['attestation_untrusted', new SoftwareAuthenticator(ORIGIN, { aaguid: ALLOWED_MODEL, attestation: { chain: [batchCertificate(expiredIntermediate, { aaguid: ALLOWED_MODEL }), expiredIntermediate] } }), /ne remonte pas/],
+    ];
+    for (const [rule, key, reason] of cases) {
+      const res = await call(lea, session, 'POST', '/api/auth/passkeys/registration', { response: key.create(await registrationOptions(lea, session)) });
+      assert.match(assertAttestationRefused(res, rule), reason);
+    }
+    // A batch certificate speaks for one model: a key of another model borrowing it is caught
+    // by the library's check of the certificate's AAGUID extension.
+    const borrowed = new SoftwareAuthenticator(ORIGIN, { aaguid: ALLOWED_MODEL, attestation: { chain: [batchCertificate(MANUFACTURER, { aaguid: otherModel })] } });
+    assertRefused(await call(lea, session, 'POST', '/api/auth/passkeys/registration', { response: borrowed.create(await registrationOptions(lea, session)) }), 'body.response', 'webauthn');
+
+    assert.equal(await snapshot(lea.accountId), before, 'no factor, no credential, no session upgrade');
+    assert.ok(await awaitingSecondFactor(lea, session));
+    const rejected = await eventsOf(lea.accountId, 'passkey_rejected');
+    assert.deepEqual(
+      rejected.map((e) => `${e.reason}:${e.refusal ?? ''}:${e.fmt ?? ''}`),
+      ['attestation:attestation_none:none', 'attestation:attestation_self:packed', 'attestation:authenticator_not_allowed:packed', 'attestation:attestation_untrusted:packed', 'attestation:attestation_untrusted:packed', 'verification::'],
+    );
+    assert.equal(rejected[2]!.aaguid, aaguidText(otherModel));
+    assert.match(String(rejected[4]!.detail), /validity|expired|out of validity/i);
+
+    // A key of the allowed model, its batch certificate issued by the manufacturer's intermediate authority.
+    const key = new SoftwareAuthenticator(ORIGIN, { aaguid: ALLOWED_MODEL, attestation: { chain: [batchCertificate(intermediate, { aaguid: ALLOWED_MODEL }), intermediate] } });
+    const ok = await call(lea, session, 'POST', '/api/auth/passkeys/registration', { response: key.create(await registrationOptions(lea, session)), label: 'Clé du poste 12' });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(ok.json().recoveryCodes, undefined);
+    const [row, ...others] = await passkeyRows(lea.accountId);
+    assert.equal(others.length, 0);
+    assert.equal(dataOf(row!).aaguid, aaguidText(ALLOWED_MODEL));
+    assert.equal(dataOf(row!).model, ALLOWED_NAME);
+    assert.deepEqual(await eventsOf(lea.accountId, 'passkey_registered'), [{ factor: row!.id, aaguid: aaguidText(ALLOWED_MODEL), first: true, model: ALLOWED_NAME }]);
+    // And it passes the second factor like any passkey.
+    await signInWithPasskey(lea, key);
+  });
+
+  it('passkey-only organisation with no model declared: no passkey registers, however well attested', async () => {
+    const max = await user('max.appels', CALL_CENTRE);
+    const { session } = await passwordLogin(max);
+    const declared = server.runtime.config.passkeyAuthenticators;
+    server.runtime.config.passkeyAuthenticators = [];
+    try {
+      const before = await snapshot(max.accountId);
+      const res = await call(max, session, 'POST', '/api/auth/passkeys/registration', { response: allowedKey().create(await registrationOptions(max, session)) });
+      assert.match(assertAttestationRefused(res, 'no_authenticator_allowed'), /aucun modèle de clé de sécurité n’est encore autorisé/);
+      assert.equal(await snapshot(max.accountId), before);
+      assert.ok(await awaitingSecondFactor(max, session));
+    } finally {
+      server.runtime.config.passkeyAuthenticators = declared;
+    }
+  });
+
+  it('other organisations keep today’s rules: no attestation asked, a software key or a self-attested one of any model registers', async () => {
+    const ana = await user('ana.agence', AGENCY);
+    const { session } = await passwordLogin(ana);
+    const options = await registrationOptions(ana, session);
+    assert.equal(options.attestation, 'none');
+    const software = await call(ana, session, 'POST', '/api/auth/passkeys/registration', { response: new SoftwareAuthenticator(ORIGIN).create(options) });
+    assert.equal(software.statusCode, 200, software.body);
+    assert.equal(software.json().recoveryCodes.length, 10);
+    assert.equal(dataOf((await passkeyRows(ana.accountId))[0]!).model, undefined, 'no model is claimed where none is checked');
+
+    const jo = await user('jo@demo.rempart.example');
+    const { session: joSession } = await passwordLogin(jo);
+    const joOptions = await registrationOptions(jo, joSession);
+    assert.equal(joOptions.attestation, 'none');
+    const selfAttested = await call(jo, joSession, 'POST', '/api/auth/passkeys/registration', { response: new SoftwareAuthenticator(ORIGIN, { attestation: 'self' }).create(joOptions) });
+    assert.equal(selfAttested.statusCode, 200, selfAttested.body);
+    assert.equal((await passkeyRows(jo.accountId)).length, 1);
+    assert.deepEqual(await eventsOf(jo.accountId, 'passkey_rejected'), []);
   });
 
   it('revocation: a staff account keeps its last second factor; a revoked passkey no longer passes', async () => {

@@ -3,11 +3,12 @@ import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON
 
 /**
  * A software WebAuthn authenticator for tests: ES256 keys from node:crypto, 'none'
- * attestation, authenticator data and signatures built byte by byte from the specification,
- * CBOR by a few lines below — none of it from the library under test.
+ * attestation (or 'packed', self or with a certificate chain), authenticator data and
+ * signatures built byte by byte from the specification, CBOR by a few lines below — none of it
+ * from the library under test.
  */
 
-type Cbor = number | string | Uint8Array | Map<number | string, Cbor>;
+type Cbor = number | string | Uint8Array | Cbor[] | Map<number | string, Cbor>;
 
 /** The CBOR subset WebAuthn needs (RFC 8949): integers, byte and text strings, maps. */
 export function cbor(value: Cbor): Buffer {
@@ -26,6 +27,7 @@ export function cbor(value: Cbor): Buffer {
     return Buffer.concat([head(3, bytes.length), bytes]);
   }
   if (value instanceof Uint8Array) return Buffer.concat([head(2, value.length), value]);
+  if (Array.isArray(value)) return Buffer.concat([head(4, value.length), ...value.map(cbor)]);
   return Buffer.concat([head(5, value.size), ...[...value].flatMap(([k, v]) => [cbor(k), cbor(v)])]);
 }
 
@@ -53,13 +55,29 @@ export interface CeremonyOverrides {
   userVerified?: boolean;
 }
 
+/**
+ * What the authenticator answers a registration with (WebAuthn §8):
+ * - `none`: no attestation statement, what browsers send when the relying party asks for none;
+ * - `self`: 'packed' signed by the credential's own key, no certificate (anyone can make one);
+ * - `{ chain }`: 'packed' signed by the batch key of `chain[0]`, the chain (leaf first, without
+ *   the root) sent as x5c — what a security key from a manufacturer does.
+ */
+export type TestAttestation = 'none' | 'self' | { chain: readonly { der: Buffer; privateKey: KeyObject }[] };
+
 export class SoftwareAuthenticator {
-  /** An AAGUID of our own, so tests can see it stored. */
-  readonly aaguid = randomBytes(16);
+  /** The model this authenticator claims to be (random unless told): tests can see it stored. */
+  readonly aaguid: Buffer;
   private readonly credentials = new Map<string, HeldCredential>();
+  private readonly attestation: TestAttestation;
 
   /** @param origin what a browser on the relying party's page would report. */
-  constructor(private readonly origin: string) {}
+  constructor(
+    private readonly origin: string,
+    options: { aaguid?: Buffer; attestation?: TestAttestation } = {},
+  ) {
+    this.aaguid = options.aaguid ?? randomBytes(16);
+    this.attestation = options.attestation ?? 'none';
+  }
 
   get aaguidText(): string {
     const hex = this.aaguid.toString('hex');
@@ -104,8 +122,8 @@ export class SoftwareAuthenticator {
     const clientDataJSON = this.clientData('webauthn.create', overrides.challenge ?? options.challenge, overrides.origin);
     const attestationObject = cbor(
       new Map<string, Cbor>([
-        ['fmt', 'none'],
-        ['attStmt', new Map()],
+        ['fmt', this.attestation === 'none' ? 'none' : 'packed'],
+        ['attStmt', this.attestationStatement(authData, clientDataJSON, privateKey)],
         ['authData', authData],
       ]),
     );
@@ -151,6 +169,25 @@ export class SoftwareAuthenticator {
 
   counterOf(credentialId: string): number {
     return this.credentials.get(credentialId)?.counter ?? 0;
+  }
+
+  /** 'packed' (WebAuthn §8.2): ES256 over authenticatorData ‖ SHA-256(clientDataJSON). */
+  private attestationStatement(authData: Buffer, clientDataJSON: Buffer, credentialKey: KeyObject): Map<string, Cbor> {
+    if (this.attestation === 'none') return new Map();
+    const signed = Buffer.concat([authData, sha256(clientDataJSON)]);
+    if (this.attestation === 'self') {
+      return new Map<string, Cbor>([
+        ['alg', -7],
+        ['sig', sign('sha256', signed, credentialKey)],
+      ]);
+    }
+    const [leaf] = this.attestation.chain;
+    if (!leaf) throw new Error('an attestation chain needs its batch certificate');
+    return new Map<string, Cbor>([
+      ['alg', -7],
+      ['sig', sign('sha256', signed, leaf.privateKey)],
+      ['x5c', this.attestation.chain.map((c) => c.der)],
+    ]);
   }
 
   private authenticatorDataHead(rpId: string, extraFlags: number, counter: number, userVerified: boolean): Buffer {

@@ -19,8 +19,10 @@ import {
   secondFactorScope,
   spendEnrolmentProof,
   upgradeSession,
+  type AttestationRefusal,
   type CeremonyCaller,
   type PasskeyFailure,
+  type PasskeyRegistration,
 } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -122,10 +124,31 @@ const FAILURE_ISSUES: Record<PasskeyFailure, { field: string; rule: string; mess
   counter: { field: 'body.response.response.authenticatorData', rule: 'counter', message: 'compteur de signatures non croissant : clé d’accès peut-être clonée' },
   duplicate: { field: 'body.response.id', rule: 'unique', message: 'cette clé d’accès est déjà enregistrée' },
   concurrent: { field: 'body.response', rule: 'concurrent', message: 'clé d’accès utilisée au même instant par une autre requête' },
+  attestation: { field: 'body.response.response.attestationObject', rule: 'attestation', message: 'modèle d’authentificateur non prouvé' },
 };
 
 function refused(reply: FastifyReply, reason: PasskeyFailure, requestId: string) {
   return reply.status(400).send({ error: 'passkey_refused', message: 'Clé d’accès refusée.', issues: [FAILURE_ISSUES[reason]], requestId });
+}
+
+/** Why a passkey-only organisation refused the authenticator, said to the agent (the rule names the reason). */
+const ATTESTATION_ISSUES: Record<AttestationRefusal, (aaguid: string) => string> = {
+  no_authenticator_allowed: () => 'aucun modèle de clé de sécurité n’est encore autorisé pour les organisations qui n’acceptent que les clés d’accès : contactez le support de Rempart',
+  attestation_none: () => 'la clé n’a fourni aucune attestation de son fabricant (clé logicielle, gestionnaire de mots de passe, ou attestation refusée dans le navigateur) : utilisez une clé de sécurité d’un modèle autorisé et acceptez de partager son modèle',
+  authenticator_not_allowed: (aaguid) => `modèle de clé (AAGUID ${aaguid}) absent de la liste des modèles autorisés pour votre organisation`,
+  attestation_self: () => 'la clé s’atteste elle-même, sans certificat de son fabricant : son modèle ne peut pas être prouvé',
+  attestation_untrusted: () => 'le certificat d’attestation de la clé ne remonte pas à une autorité du fabricant déclarée pour ce modèle',
+};
+
+/** The answer to a refused registration: which rule, and for the attestation which reason. */
+function registrationRefused(reply: FastifyReply, outcome: Extract<PasskeyRegistration, { ok: false }>, requestId: string) {
+  if (outcome.reason !== 'attestation') return refused(reply, outcome.reason, requestId);
+  return reply.status(400).send({
+    error: 'passkey_refused',
+    message: 'Clé d’accès refusée : votre organisation n’accepte que les clés de sécurité d’un modèle autorisé, prouvé par l’attestation de leur fabricant.',
+    issues: [{ field: 'body.response.response.attestationObject', rule: outcome.refusal, message: ATTESTATION_ISSUES[outcome.refusal](outcome.aaguid) }],
+    requestId,
+  });
 }
 
 function tooManyFailures(reply: FastifyReply, until: Date, requestId: string) {
@@ -202,8 +225,8 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const account = request.account!;
         const proof = await proveEnrolment(db, account.id, request.body.activationCode);
         if (!proof.ok) return refuseEnrolment(db, request, reply, proof.reason);
-        const outcome = await finishPasskeyRegistration(db, relyingParty(), callerOf(request), request.body.response as RegistrationResponseJSON, request.body.label);
-        if (!outcome.ok) return refused(reply, outcome.reason, request.id);
+        const outcome = await finishPasskeyRegistration(db, relyingParty(), callerOf(request), request.body.response as RegistrationResponseJSON, request.body.label, runtime.config.passkeyAuthenticators);
+        if (!outcome.ok) return registrationRefused(reply, outcome, request.id);
         await spendEnrolmentProof(db, proof);
         await announceFactorChange(messengerOf(runtime), account.id, 'added', 'passkey');
         if (!outcome.firstFactor) return { factorId: outcome.factorId };

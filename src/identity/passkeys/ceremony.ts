@@ -11,9 +11,10 @@ export interface CeremonyCaller {
  * one signed; `unknown_credential`: not a passkey of this account; `verification`: origin,
  * relying party, signature, user presence or verification wrong; `counter`: the signature
  * counter did not grow (a cloned authenticator); `duplicate`: credential already registered;
- * `concurrent`: the same passkey was used by another request at the same instant.
+ * `concurrent`: the same passkey was used by another request at the same instant;
+ * `attestation`: where only passkeys pass, the authenticator did not prove it is an allowed model.
  */
-export type PasskeyFailure = 'challenge' | 'unknown_credential' | 'verification' | 'counter' | 'duplicate' | 'concurrent';
+export type PasskeyFailure = 'challenge' | 'unknown_credential' | 'verification' | 'counter' | 'duplicate' | 'concurrent' | 'attestation';
 
 /** The challenge the browser says it signed, read from the client data (base64url JSON). */
 export function signedChallenge(clientDataJSON: string): string | undefined {

@@ -14,6 +14,8 @@ export interface PasskeyData {
   aaguid: string;
   deviceType: 'singleDevice' | 'multiDevice';
   backedUp: boolean;
+  /** The allowed model its attestation proved (passkey-only organisations; see `checkAttestation`). */
+  model?: string;
 }
 
 export interface Passkey {

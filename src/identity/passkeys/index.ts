@@ -1,5 +1,6 @@
 /** Passkeys (WebAuthn) as second factor. */
 export { beginPasskeyAuthentication, finishPasskeyAuthentication, type PasskeyAuthentication } from './authentication.ts';
+export type { AttestationRefusal } from './attestation.ts';
 export type { CeremonyCaller, PasskeyFailure } from './ceremony.ts';
 export { CHALLENGE_TTL_MS } from './challenges.ts';
 export { activePasskeys, type Passkey, type PasskeyData } from './credentials.ts';

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON, type VerifiedRegistrationResponse } from '@simplewebauthn/server';
+import type { PasskeyAuthenticator } from '../../config.ts';
 import { inTransaction, type Executor } from '../../store/index.ts';
 import { issueRecoveryCodes } from '../factors.ts';
+import { checkAttestation, type AttestationRefusal } from './attestation.ts';
 import { signedChallenge, type CeremonyCaller, type PasskeyFailure } from './ceremony.ts';
 import { CHALLENGE_TTL_MS, storeChallenge, takeChallenge } from './challenges.ts';
 import { activePasskeys, descriptorsOf, ownerOfCredential, userHandleOf, type PasskeyData } from './credentials.ts';
@@ -13,9 +15,14 @@ import { appendEvent } from '../../ledger/index.ts';
 export const PASSKEY_ALGORITHMS = [-8, -7, -257];
 export const DEFAULT_PASSKEY_LABEL = 'Clé d’accès';
 
-/** Options for `navigator.credentials.create()`, its challenge kept for this session. */
+/**
+ * Options for `navigator.credentials.create()`, its challenge kept for this session. Where only
+ * a passkey passes (`requiresPasskey`), the authenticator's attestation is asked for ('direct'):
+ * the registration will need it to prove its model; elsewhere none is (no prompt, no tracking).
+ */
 export async function beginPasskeyRegistration(db: Executor, rp: RelyingParty, caller: CeremonyCaller, login: string, now = new Date()): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const userHandle = await userHandleOf(db, caller.accountId, now);
+  const attested = await requiresPasskey(db, caller.accountId);
   const options = await generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
@@ -23,7 +30,7 @@ export async function beginPasskeyRegistration(db: Executor, rp: RelyingParty, c
     userDisplayName: login,
     userID: Buffer.from(userHandle, 'base64url'),
     timeout: CHALLENGE_TTL_MS,
-    attestationType: 'none',
+    attestationType: attested ? 'direct' : 'none',
     excludeCredentials: descriptorsOf(await activePasskeys(db, caller.accountId)),
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
     supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
@@ -34,15 +41,26 @@ export async function beginPasskeyRegistration(db: Executor, rp: RelyingParty, c
 
 export type PasskeyRegistration =
   | { ok: true; factorId: string; firstFactor: boolean; recoveryCodes?: string[] }
-  | { ok: false; reason: PasskeyFailure };
+  | { ok: false; reason: Exclude<PasskeyFailure, 'attestation'> }
+  /** A passkey-only organisation's refusal of the authenticator: why, and the model it said it was. */
+  | { ok: false; reason: 'attestation'; refusal: AttestationRefusal; aaguid: string };
 
 /**
  * Check the authenticator's answer and keep the passkey as an active factor. The account's
  * first second factor comes with recovery codes, except where only a passkey may pass (codes
- * would be a way around it).
+ * would be a way around it). There, the key must also prove with its attestation that it is one
+ * of `authenticators`, the models the operator allows (`checkAttestation`); nothing is kept otherwise.
  */
-export async function finishPasskeyRegistration(db: Executor, rp: RelyingParty, caller: CeremonyCaller, response: RegistrationResponseJSON, label: string | undefined, now = new Date()): Promise<PasskeyRegistration> {
-  const refuse = async (reason: PasskeyFailure, detail?: string): Promise<PasskeyRegistration> => {
+export async function finishPasskeyRegistration(
+  db: Executor,
+  rp: RelyingParty,
+  caller: CeremonyCaller,
+  response: RegistrationResponseJSON,
+  label: string | undefined,
+  authenticators: readonly PasskeyAuthenticator[],
+  now = new Date(),
+): Promise<PasskeyRegistration> {
+  const refuse = async (reason: Exclude<PasskeyFailure, 'attestation'>, detail?: string): Promise<PasskeyRegistration> => {
     await appendEvent(db, 'passkey_rejected', { accountId: caller.accountId, address: caller.address, details: { during: 'registration', reason, ...(detail ? { detail } : {}) } });
     return { ok: false, reason };
   };
@@ -58,6 +76,17 @@ export async function finishPasskeyRegistration(db: Executor, rp: RelyingParty, 
   }
   if (!verified.verified) return refuse('verification');
   const info = verified.registrationInfo;
+  const passkeyOnly = await requiresPasskey(db, caller.accountId);
+  let model: string | undefined;
+  if (passkeyOnly) {
+    const attestation = await checkAttestation(authenticators, info);
+    if (!attestation.ok) {
+      const { reason: refusal, aaguid, detail } = attestation;
+      await appendEvent(db, 'passkey_rejected', { accountId: caller.accountId, address: caller.address, details: { during: 'registration', reason: 'attestation', refusal, aaguid, fmt: info.fmt, ...(detail ? { detail } : {}) } });
+      return { ok: false, reason: 'attestation', refusal, aaguid };
+    }
+    model = attestation.model.name;
+  }
   if (await ownerOfCredential(db, info.credential.id)) return refuse('duplicate');
 
   const data: PasskeyData = {
@@ -68,6 +97,7 @@ export async function finishPasskeyRegistration(db: Executor, rp: RelyingParty, 
     aaguid: info.aaguid,
     deviceType: info.credentialDeviceType,
     backedUp: info.credentialBackedUp,
+    ...(model ? { model } : {}),
   };
   const firstFactor = !(await hasUsableSecondFactor(db, caller.accountId));
   const factorId = randomUUID();
@@ -84,8 +114,8 @@ export async function finishPasskeyRegistration(db: Executor, rp: RelyingParty, 
     if (isUniqueViolation(error)) return refuse('duplicate');
     throw error;
   }
-  await appendEvent(db, 'passkey_registered', { accountId: caller.accountId, address: caller.address, details: { factor: factorId, aaguid: data.aaguid, first: firstFactor } });
-  if (!firstFactor || (await requiresPasskey(db, caller.accountId))) return { ok: true, factorId, firstFactor };
+  await appendEvent(db, 'passkey_registered', { accountId: caller.accountId, address: caller.address, details: { factor: factorId, aaguid: data.aaguid, first: firstFactor, ...(model ? { model } : {}) } });
+  if (!firstFactor || passkeyOnly) return { ok: true, factorId, firstFactor };
   return { ok: true, factorId, firstFactor, recoveryCodes: await issueRecoveryCodes(db, caller.accountId) };
 }
 
