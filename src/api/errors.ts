@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecryptionError, KeyringError } from '../crypto/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/index.ts';
 import { LedgerUnavailableError } from '../ledger/index.ts';
+import { isStoreUnavailable } from '../store/index.ts';
 import { GuardUnavailableError } from '../guard/index.ts';
 
 export interface ErrorBody {
@@ -54,6 +55,12 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (error instanceof KeyringError) {
     request.log.error({ err: { message: error.message } }, 'keyring unusable');
     void reply.status(503).send({ error: 'keyring_unavailable', message: 'Trousseau de clés indisponible.', requestId });
+    return;
+  }
+  if (isStoreUnavailable(error)) {
+    // A lock held elsewhere, a pool without a free connection, a server gone: fail closed, in bounded time.
+    request.log.error({ err: { type: error.name, message: error.message } }, 'store unavailable');
+    void reply.status(503).send({ error: 'store_unavailable', message: 'Le service est momentanément indisponible : rien n’a été lu ni modifié. Réessayez dans quelques instants.', requestId });
     return;
   }
   const fastifyError = error as FastifyError;

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type Migration, type MigrationProvider, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
+import { isSqliteBusy, STORE_LOCK_BOUND_MS, StoreUnavailableError } from './errors.ts';
 import type { Flavour } from './flavour.ts';
 import { registerFlavour } from './group-commit.ts';
 import { applySqliteSettings } from './sqlite-settings.ts';
@@ -74,7 +75,10 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
       connectionString: location.url,
       max: location.poolSize ?? 20,
       types: pgTypes as unknown as pg.CustomTypesConfig,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      // A statement waits for a lock (a table locked elsewhere, a row held) at most this long, and
+      // a request for a connection as long: then it fails closed (503), it does not fill the pool.
+      connectionTimeoutMillis: STORE_LOCK_BOUND_MS,
+      options: `${schema ? `-c search_path=${schema} ` : ''}-c lock_timeout=${STORE_LOCK_BOUND_MS}`,
     });
     // An idle connection dropped by the server (restart, failover) is an error on the pool: logged
     // by the next query's failure, never an uncaught exception that ends the process.
@@ -86,7 +90,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   }
   if (location.url !== ':memory:') mkdirSync(dirname(location.url), { recursive: true });
   const sqlite = new SqliteDatabase(location.url);
-  applySqliteSettings(sqlite, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS });
+  applySqliteSettings(sqlite, { busyTimeoutMs: SQLITE_BUSY_SPIN_MS });
   // A file has a writer thread for group commits; an in-memory database is one connection's only.
   const writerThread = location.url === ':memory:' ? undefined : new SqliteWriterThread(location.url, { busyTimeoutMs: SQLITE_WRITER_BUSY_TIMEOUT_MS });
   const db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: withPreparedStatements(sqlite) }) });
@@ -102,10 +106,18 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   };
 }
 
-/** How long the request thread waits for the writer thread's lock (a commit takes about a millisecond). */
-const SQLITE_BUSY_TIMEOUT_MS = 5_000;
-/** The writer thread waits longer: a long transaction of the request thread (a migration, an import batch) delays reads, it does not fail them. */
-const SQLITE_WRITER_BUSY_TIMEOUT_MS = 30_000;
+/**
+ * How long the request thread's driver waits for a lock inside SQLite: better-sqlite3 waits
+ * synchronously, stopping the event loop, so only a short spin (the writer thread's commit takes
+ * about a millisecond); beyond it the statement is retried after timers, up to STORE_LOCK_BOUND_MS.
+ */
+const SQLITE_BUSY_SPIN_MS = 20;
+/**
+ * The writer thread waits on its own thread (the event loop runs on), a little beyond the request
+ * bound: a long transaction of the request thread (an import batch) delays commits, a lock held
+ * elsewhere fails them, and the reads waiting on them, closed (503).
+ */
+const SQLITE_WRITER_BUSY_TIMEOUT_MS = STORE_LOCK_BOUND_MS + 500;
 
 /**
  * Transactions of the request thread begin IMMEDIATE, taking the write lock at BEGIN: with a
@@ -113,9 +125,46 @@ const SQLITE_WRITER_BUSY_TIMEOUT_MS = 30_000;
  * read first could not upgrade to a write (SQLITE_BUSY_SNAPSHOT) and would fail outright.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  #connection: DatabaseConnection | undefined;
+  /** When the current holder of the connection must give up on a lock: its bound counts from when it asked, queue included. */
+  #deadline = 0;
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const asked = Date.now();
+    const connection = await super.acquireConnection();
+    this.#deadline = asked + STORE_LOCK_BOUND_MS;
+    this.#connection ??= retryingWhenBusy(connection, () => this.#deadline);
+    return this.#connection;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+}
+
+/**
+ * The connection, with a statement that found the database locked tried again after a timer
+ * (the event loop serves meanwhile) until STORE_LOCK_BOUND_MS after the connection was asked for
+ * (requests queued behind a locked store give up with the first, not one bound each after the
+ * other): then StoreUnavailableError. A
+ * statement SQLite refused for a lock changed nothing, in a transaction or not, so it may run again.
+ */
+function retryingWhenBusy(connection: DatabaseConnection, deadlineOf: () => number): DatabaseConnection {
+  return {
+    async executeQuery(query) {
+      const deadline = deadlineOf();
+      for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+        try {
+          return await connection.executeQuery(query);
+        } catch (error) {
+          if (!isSqliteBusy(error)) throw error;
+          if (Date.now() + wait > deadline) throw new StoreUnavailableError(error);
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
+    },
+    streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+  };
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {

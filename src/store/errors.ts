@@ -1,0 +1,36 @@
+/**
+ * The store could not serve a statement within its bound: a lock held elsewhere (another
+ * connection's exclusive transaction, a table locked by an operator), a connection the pool could
+ * not give in time, a server going away. Requests fail closed with 503, never hang nor answer 500.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the store is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** How long a statement may wait for a lock before the request fails closed. */
+export const STORE_LOCK_BOUND_MS = 2_000;
+
+/** PostgreSQL's SQLSTATEs for a lock or a statement given up, and a connection lost or refused. */
+const PG_UNAVAILABLE = new Set(['55P03', '57014', '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
+const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+/** SQLite's "the database is locked" (another connection holds the lock), in any of its forms. */
+export function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** Whether this failure (or one it wraps) means the store is out of reach for now, not a bug. */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof StoreUnavailableError || isSqliteBusy(e)) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (PG_UNAVAILABLE.has(code) || NODE_UNAVAILABLE.has(code))) return true;
+    // pg-pool's own message when no connection frees up within connectionTimeoutMillis.
+    if (e instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(e.message)) return true;
+  }
+  return false;
+}
