@@ -15,6 +15,7 @@ import { passkeyRoutes } from './auth/passkeys.ts';
 import { recoveryRoutes } from './auth/recovery.ts';
 import { authRoutes } from './auth/routes.ts';
 import { errorHandler } from './errors.ts';
+import { registerStrictJsonBodies } from './json-body.ts';
 import { machineClientRoutes } from './oauth/token.ts';
 import { partnerAgreementRoutes } from './partner/agreements.ts';
 import { partnerPersonRoutes } from './partner/persons.ts';
@@ -59,6 +60,7 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
+  registerStrictJsonBodies(app);
   registerEventContext(app);
   app.decorate('guard', runtime.guard);
   app.decorate('persons', runtime.persons);

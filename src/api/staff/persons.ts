@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { assertNoDirectBankWrite, canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, PersonPatchSchema, ValidationError } from '../../domain/index.ts';
+import { assertNoDirectBankWrite, canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, isValidFranceTravailId, isValidNir, PersonPatchSchema, ValidationError } from '../../domain/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
@@ -20,7 +20,7 @@ const StaffPersonView = Type.Object({
 
 const SearchBody = Type.Object(
   {
-    nir: Type.Optional(Type.String({ minLength: 13, maxLength: 21, description: 'NIR exact (13 chiffres, clé facultative)' })),
+    nir: Type.Optional(Type.String({ minLength: 13, maxLength: 21, description: 'NIR exact : 13 chiffres et la clé (espaces admis)' })),
     franceTravailId: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'identifiant France Travail exact' })),
     person: Type.Optional(
       Type.Object(
@@ -144,6 +144,13 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const given = (['nir', 'franceTravailId', 'person'] as const).filter((k) => request.body[k] !== undefined);
         if (given.length !== 1) throw new ValidationError([{ field: 'body', rule: 'oneOf', message: 'un seul critère exact : nir, franceTravailId, ou person (nom, prénom et date de naissance)' }]);
+        // A malformed identifier can match nobody: refused as such, before any lookup (and before the guard counts a miss).
+        if (request.body.nir !== undefined && !isValidNir(request.body.nir)) {
+          throw new ValidationError([{ field: 'body.nir', rule: 'nir', message: 'le NIR comporte 13 chiffres et sa clé de 2 chiffres (2A ou 2B pour la Corse), et doit être valide' }]);
+        }
+        if (request.body.franceTravailId !== undefined && !isValidFranceTravailId(request.body.franceTravailId)) {
+          throw new ValidationError([{ field: 'body.franceTravailId', rule: 'franceTravailId', message: 'l’identifiant France Travail comporte 7 chiffres suivis d’une lettre ou d’un chiffre' }]);
+        }
         const kind = given[0] === 'nir' ? 'nir' : given[0] === 'franceTravailId' ? 'france_travail_id' : 'name_birth';
         const { person } = request.body;
         const searched = person ? nameBirthKey(person.lastName, person.firstName, person.birthDate) : request.body[given[0] as 'nir' | 'franceTravailId']!;
