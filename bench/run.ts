@@ -14,7 +14,7 @@
  * 20,000; BENCH_HTTP_SECONDS per point, default 5).
  * Figures vary with the machine: compare ratios, not absolutes.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { Keyring, openField, rewrapDataKey, sealField } from '../src/crypto/index.ts';
@@ -70,7 +70,7 @@ function rate(fn: () => void, ms = 600): number {
 function samplePeople(count: number): Array<{ id: string; file: PersonFile }> {
   const out = [];
   for (let c = 0; c * CHUNK_SIZE < count; c++) out.push(...generateChunk(99, c, count));
-  return out.map((p) => ({ id: p.id, file: p.file }));
+  return out.map((p) => ({ id: randomUUID(), file: p.file }));
 }
 
 function benchCrypto(): void {

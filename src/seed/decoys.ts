@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { PersonFile } from '../domain/index.ts';
 import { inTransaction, type Executor, type PersonStore } from '../store/index.ts';
 import { appendEvent } from '../ledger/index.ts';
-import { deterministicUuid } from './ids.ts';
+import { secretSeed, secretUuid, seedSecret } from './ids.ts';
 import { networkRows } from './network.ts';
 import { CHUNK_SIZE, generateChunk, NIR_CAPACITY } from './population.ts';
 
@@ -35,13 +35,19 @@ const AGENCY_KEYS = ['agency-bastide', 'agency-merignac', 'agency-libourne'] as 
  * than all of them, which would crowd a small partner's scope), in one counsellor's caseload at
  * every agency. Their France Travail identifiers
  * sit among the real ones (the digits of a real person's, another letter), where a sweep finds
- * them. Only `guard_decoys` knows them; caseloads, counts and reports leave them out. Idempotent:
- * runs again add only what is missing.
+ * them, and so do their mail addresses (numbered like a real person's). Their ids, their
+ * referrals' ids and their files derive from the store's seed secret, not from the seed alone:
+ * whoever knows the code and the demo's seed still cannot tell which ids or which names are
+ * decoys. Only `guard_decoys` knows them; caseloads, counts and reports leave them out.
+ * Idempotent: runs again add only what is missing.
  */
 export async function plantDecoys(db: Executor, persons: PersonStore, options: { seed: number; population: number; count?: number }): Promise<{ planted: number; total: number }> {
   const target = options.count ?? decoyCountFor(options.population);
   const existing = Number((await db.selectFrom('guard_decoys').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
   if (existing >= target) return { planted: 0, total: existing };
+  const secret = await seedSecret(db);
+  // The generator of the decoys' files runs from a seed only this store knows.
+  const filesSeed = secretSeed(secret, options.seed, 'decoy-files');
   const network = networkRows(options.seed, new Date().toISOString());
   const partners = Object.entries(network.organisationIds).filter(([key]) => !key.startsWith('agency-') && key !== 'direction-regionale' && key !== 'call-centre');
   const now = new Date().toISOString();
@@ -50,12 +56,14 @@ export async function plantDecoys(db: Executor, persons: PersonStore, options: {
   await inTransaction(db, async (trx) => {
     for (let k = existing; k < target; k++) {
       const index = NIR_CAPACITY - 1 - k;
-      const generated = generateChunk(options.seed, Math.floor(index / CHUNK_SIZE), index + 1).find((p) => p.index === index)!;
+      // A reserved index keeps the NIR apart from every person of the population, whatever the generator's seed.
+      const generated = generateChunk(filesSeed, Math.floor(index / CHUNK_SIZE), index + 1).find((p) => p.index === index)!;
       const neighbour = (k * spacing + Math.floor(spacing / 2)) % Math.max(1, options.population);
       const digits = String((neighbour + options.seed * 7919) % 10_000_000).padStart(7, '0');
       const letter = String.fromCharCode(65 + ((neighbour + 13) % 26));
-      const file = { ...generated.file, registration: { ...generated.file.registration!, franceTravailId: `${digits}${letter}` } };
-      const id = deterministicUuid(options.seed, 'person', index);
+      const email = generated.file.contact!.email!.replace(/\.\d+@/, `.${neighbour}@`);
+      const file = { ...generated.file, contact: { ...generated.file.contact!, email }, registration: { ...generated.file.registration!, franceTravailId: `${digits}${letter}` } };
+      const id = secretUuid(secret, options.seed, 'person', index);
       await persons.create(file, { id, executor: trx });
       await trx.insertInto('guard_decoys').values({ person_id: id, created_at: now }).execute();
       const registeredOn = file.registration.registeredOn;
@@ -68,7 +76,7 @@ export async function plantDecoys(db: Executor, persons: PersonStore, options: {
       for (const [key, organisationId] of [partners[k % partners.length]!, partners[(k + 1) % partners.length]!]) {
         await trx
           .insertInto('referrals')
-          .values({ id: deterministicUuid(options.seed, 'referral', index, key), person_id: id, organisation_id: organisationId, referred_by_actor_id: network.counsellorsByAgency[agency]![0]!, reason: 'Orientation', starts_on: registeredOn, ends_on: null, status: 'active', created_at: now })
+          .values({ id: secretUuid(secret, options.seed, 'referral', index, key), person_id: id, organisation_id: organisationId, referred_by_actor_id: network.counsellorsByAgency[agency]![0]!, reason: 'Orientation', starts_on: registeredOn, ends_on: null, status: 'active', created_at: now })
           .execute();
       }
       planted++;

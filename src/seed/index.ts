@@ -1,6 +1,6 @@
 import type { Keyring } from '../crypto/index.ts';
 import { type AppointmentsTable, type CaseloadsTable, chunks, type Executor, inTransaction, type PersonStore, type ReferralsTable, yieldToEventLoop } from '../store/index.ts';
-import { deterministicUuid } from './ids.ts';
+import { deterministicUuid, secretUuid, seedSecret, storedSeedSecret } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
 import { inlineSealer, workerSealer } from './parallel.ts';
 import { CHUNK_SIZE, generateChunk } from './population.ts';
@@ -9,6 +9,7 @@ import type { BatchJob, SealedBatch } from './sealing.ts';
 export { DEMO_STAFF_EMAIL_DOMAIN, NETWORK } from './network.ts';
 export { CHUNK_SIZE, frenchIban, NIR_CAPACITY } from './population.ts';
 export { DECOY_RESERVE, decoyCountFor, freshDecoyFile, plantDecoys, POPULATION_CAPACITY } from './decoys.ts';
+export { deterministicUuid, secretUuid, SEED_SECRET_KEY, seedSecret, storedSeedSecret } from './ids.ts';
 import { POPULATION_CAPACITY } from './decoys.ts';
 
 export interface SeedOptions {
@@ -57,6 +58,8 @@ export async function seedDatabase(db: Executor, persons: PersonStore, keyring: 
   const now = new Date().toISOString();
   const network = networkRows(seed, now);
   await insertNetwork(db, network);
+  // Person, referral and appointment ids are keyed by the store's secret: not computable from the seed.
+  const secret = await seedSecret(db);
   const alreadyDone = await personsDone(db, seed);
   const target = Math.max(options.persons, alreadyDone);
   options.onStart?.({ target, alreadyDone });
@@ -65,7 +68,7 @@ export async function seedDatabase(db: Executor, persons: PersonStore, keyring: 
   const sealer = parallel ? workerSealer(keyring) : inlineSealer(keyring);
   // Batches end on chunk boundaries, so that a resumed run regenerates exactly the same people.
   const jobFrom = (from: number): BatchJob | undefined =>
-    from < target ? { seed, from, to: Math.min(target, (Math.floor(from / CHUNK_SIZE) * CHUNK_SIZE) + batchSize), now } : undefined;
+    from < target ? { seed, secret, from, to: Math.min(target, (Math.floor(from / CHUNK_SIZE) * CHUNK_SIZE) + batchSize), now } : undefined;
   let done = alreadyDone;
   try {
     let job = jobFrom(done);
@@ -76,7 +79,7 @@ export async function seedDatabase(db: Executor, persons: PersonStore, keyring: 
       pending = next ? sealer.seal(next) : undefined;
       // Awaited on the next turn; until then a failure must not count as unhandled.
       pending?.catch(() => undefined);
-      await insertBatch(db, persons, network, seed, batch, job.to, now);
+      await insertBatch(db, persons, network, job, batch, now);
       done = job.to;
       job = next;
       options.onProgress?.(done);
@@ -91,7 +94,8 @@ export async function seedDatabase(db: Executor, persons: PersonStore, keyring: 
 const AGENCY_KEYS = ['agency-bastide', 'agency-merignac', 'agency-libourne'] as const;
 
 /** One transaction: the batch's persons, their relationships, and the progress counter. */
-async function insertBatch(db: Executor, persons: PersonStore, network: NetworkRows, seed: number, batch: SealedBatch, doneAfter: number, now: string): Promise<void> {
+async function insertBatch(db: Executor, persons: PersonStore, network: NetworkRows, job: BatchJob, batch: SealedBatch, now: string): Promise<void> {
+  const { seed, secret, to: doneAfter } = job;
   const referrals: ReferralsTable[] = [];
   const caseloads: CaseloadsTable[] = [];
   const appointments: AppointmentsTable[] = [];
@@ -100,10 +104,10 @@ async function insertBatch(db: Executor, persons: PersonStore, network: NetworkR
     const counsellor = counsellors[p.index % counsellors.length]!;
     const organisationId = network.organisationIds[AGENCY_KEYS[p.agency]!]!;
     caseloads.push({ person_id: p.id, actor_id: counsellor, organisation_id: organisationId, since: p.registeredOn, until: null });
-    appointments.push({ ...appointmentOf(p.index, now), id: deterministicUuid(seed, 'appointment', p.index, 'next'), person_id: p.id, organisation_id: organisationId, actor_id: counsellor, created_by: counsellor, cancelled_at: null });
+    appointments.push({ ...appointmentOf(p.index, now), id: secretUuid(secret, seed, 'appointment', p.index, 'next'), person_id: p.id, organisation_id: organisationId, actor_id: counsellor, created_by: counsellor, cancelled_at: null });
     for (const r of p.referrals) {
       referrals.push({
-        id: deterministicUuid(seed, 'referral', p.index, r.organisation),
+        id: secretUuid(secret, seed, 'referral', p.index, r.organisation),
         person_id: p.id,
         organisation_id: network.organisationIds[r.organisation]!,
         referred_by_actor_id: counsellor,
@@ -149,7 +153,19 @@ export function demoActors(seed: number): Array<{ login: string; organisation: s
   return network.actors.map((a) => ({ login: a.login, organisation: orgName.get(a.organisation_id) ?? '', roles: JSON.parse(a.roles) as string[] }));
 }
 
-/** The first persons of a seeded population, as the demo banner shows them (no decryption needed). */
-export function demoPersons(seed: number, count: number): Array<{ id: string; email: string; name: string }> {
-  return generateChunk(seed, 0, count).map((p) => ({ id: p.id, email: p.file.contact!.email!, name: `${p.file.identity!.firstNames[0]} ${p.file.identity!.lastName}` }));
+/**
+ * The first persons of the population of `seed` in this store, as the demo banner shows them (no
+ * decryption needed: regenerated, with the ids the store's seed secret gives them). None when
+ * no seeding ever ran here.
+ */
+export async function demoPersons(db: Executor, seed: number, count: number): Promise<Array<{ id: string; email: string; name: string }>> {
+  const secret = await storedSeedSecret(db);
+  const people = generateChunk(seed, 0, count);
+  // A store seeded before seed secrets existed holds ids computed from the seed alone.
+  const legacy = people.map((p) => deterministicUuid(seed, 'person', p.index));
+  const stored = new Set(legacy.length ? (await db.selectFrom('persons').select('id').where('id', 'in', legacy).execute()).map((r) => r.id) : []);
+  return people.flatMap((p, n) => {
+    const id = stored.has(legacy[n]!) ? legacy[n]! : secret ? secretUuid(secret, seed, 'person', p.index) : undefined;
+    return id ? [{ id, email: p.file.contact!.email!, name: `${p.file.identity!.firstNames[0]} ${p.file.identity!.lastName}` }] : [];
+  });
 }

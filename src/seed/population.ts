@@ -1,7 +1,6 @@
 import { fakerFR, type Faker } from '@faker-js/faker';
 import { composeIBAN } from 'ibantools';
 import { nirControlKey, type PersonFile } from '../domain/index.ts';
-import { deterministicUuid } from './ids.ts';
 import { BANKS, BIRTH_COUNTRIES, COMMUNES, DIPLOMAS, EMPLOYERS, OTHER_BIRTH_DEPARTMENTS, ROME_JOBS } from './reference-data.ts';
 
 /** Persons are generated in fixed chunks: each chunk reseeds the generator, so any chunk can be (re)made alone. */
@@ -21,8 +20,8 @@ export const NIR_CAPACITY = 2 * 990 * 999;
 /** INSEE month codes for a birth month not known at registration (20–42, 50–99). */
 const UNKNOWN_MONTH_CODES: readonly string[] = [...Array.from({ length: 23 }, (_, i) => String(20 + i)), ...Array.from({ length: 50 }, (_, i) => String(50 + i))];
 
+/** A generated person: its file and ties, by index. Its id is the store's (`secretUuid`), not the generator's. */
 export interface SyntheticPerson {
-  id: string;
   index: number;
   file: PersonFile;
   agency: number;
@@ -174,7 +173,7 @@ function generatePerson(f: Faker, seed: number, index: number): SyntheticPerson 
   if (chance(f, 0.04)) referrals.push({ organisation: 'region', reason: 'Projet de formation' });
   if (chance(f, 0.05)) referrals.push({ organisation: 'call-centre', reason: 'Rappel usager' });
 
-  return { id: deterministicUuid(seed, 'person', index), index, file, agency: commune.agency, age, referrals };
+  return { index, file, agency: commune.agency, age, referrals };
 }
 
 /** Persons [chunk × CHUNK_SIZE, …) of the population of `seed`. */

@@ -1,9 +1,12 @@
 import type { Keyring } from '../crypto/index.ts';
 import { lookupRows, type PersonFieldsTable, type PersonLookupsTable, sealPersonRows } from '../store/index.ts';
+import { secretUuid } from './ids.ts';
 import { CHUNK_SIZE, generateChunk, type SyntheticPerson } from './population.ts';
 
 export interface BatchJob {
   seed: number;
+  /** The store's seed secret (`seedSecret`), which person ids derive from: the worker gets it with the job. */
+  secret: string;
   /** First person index not yet in the store. */
   from: number;
   /** One past the last index of this batch. */
@@ -12,7 +15,7 @@ export interface BatchJob {
 }
 
 export interface SealedBatch {
-  people: Array<Omit<SyntheticPerson, 'file'> & { registeredOn: string }>;
+  people: Array<Omit<SyntheticPerson, 'file'> & { id: string; registeredOn: string }>;
   fieldRows: PersonFieldsTable[];
   lookupRows: PersonLookupsTable[];
 }
@@ -24,9 +27,10 @@ export function sealBatch(keyring: Keyring, job: BatchJob): SealedBatch {
     for (const person of generateChunk(job.seed, chunk, job.to)) {
       if (person.index < job.from) continue;
       const { file, ...meta } = person;
-      out.people.push({ ...meta, registeredOn: file.registration!.registeredOn });
-      out.fieldRows.push(...sealPersonRows(keyring, person.id, file, job.now));
-      out.lookupRows.push(...lookupRows(keyring, person.id, file));
+      const id = secretUuid(job.secret, job.seed, 'person', person.index);
+      out.people.push({ ...meta, id, registeredOn: file.registration!.registeredOn });
+      out.fieldRows.push(...sealPersonRows(keyring, id, file, job.now));
+      out.lookupRows.push(...lookupRows(keyring, id, file));
     }
   }
   return out;

@@ -26,6 +26,7 @@ import { incidentRequests } from './migrations/0016_incident_requests.ts';
 import { contactHistory } from './migrations/0017_contact_history.ts';
 import { callerBlanks } from './migrations/0018_caller_blanks.ts';
 import { appointments } from './migrations/0019_appointments.ts';
+import { decoyRenewal } from './migrations/0021_decoy_renewal.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -253,6 +254,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0017_contact_history': contactHistory(flavour),
     '0018_caller_blanks': callerBlanks(flavour),
     '0019_appointments': appointments(flavour),
+    '0021_decoy_renewal': decoyRenewal(flavour),
   };
 }
 

@@ -93,7 +93,7 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     // The demo's sign-in accounts: every staff member of the network, and the first job seekers.
     const shown = await ensureDemoAccounts(runtime, SEED);
     const seekers = new Set(shown.map((s) => s.login));
-    for (const person of demoPersons(SEED, 5)) {
+    for (const person of await demoPersons(db(), SEED, 5)) {
       if (!seekers.has(person.email)) continue;
       const followed = await db()
         .selectFrom('caseloads')

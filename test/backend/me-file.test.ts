@@ -53,7 +53,7 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     ({ runtime, app } = server);
     await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 60, seed: SEED, batchSize: 60, parallel: false });
     const shown = new Set((await ensureDemoAccounts(runtime, SEED)).map((s) => s.login));
-    for (const person of demoPersons(SEED, 8)) {
+    for (const person of await demoPersons(db(), SEED, 8)) {
       if (!shown.has(person.email)) continue;
       const followed = await db().selectFrom('caseloads').innerJoin('actors', 'actors.id', 'caseloads.actor_id').select('actors.login').where('caseloads.person_id', '=', person.id).executeTakeFirst();
       if (followed && !seeker) {

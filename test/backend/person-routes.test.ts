@@ -107,7 +107,7 @@ describe(`every route that returns person fields: one access event per file, nam
     partnerToken = issued.json().access_token as string;
     referred = (await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', cap.id).where('status', '=', 'active').orderBy('person_id').executeTakeFirstOrThrow()).person_id;
 
-    for (const person of demoPersons(SEED, 10)) {
+    for (const person of await demoPersons(db(), SEED, 10)) {
       if (!shown.has(person.email)) continue;
       const follower = await db().selectFrom('caseloads').innerJoin('actors', 'actors.id', 'caseloads.actor_id').select('actors.login').where('caseloads.person_id', '=', person.id).where('actors.roles', 'like', '%"counsellor"%').executeTakeFirst();
       if (!follower) continue;

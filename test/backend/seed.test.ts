@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FIELD_CLASSES } from '../../src/domain/field-classes.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
-import { NETWORK, seedDatabase } from '../../src/seed/index.ts';
+import { NETWORK, SEED_SECRET_KEY, secretUuid, seedDatabase, storedSeedSecret } from '../../src/seed/index.ts';
 import { BACKEND, countRows, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 
 describe(`seeding (${BACKEND})`, () => {
@@ -41,6 +41,11 @@ describe(`seeding (${BACKEND})`, () => {
     assert.ok((await countRows(runtime, 'referrals')) > 20);
     const again = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, { persons: 450, seed: 11 });
     assert.equal(again.inserted, 0);
+    // The resumed run derived its ids from the secret the first run kept: the very ids of an uninterrupted run.
+    const secret = await storedSeedSecret(runtime.database.db);
+    assert.match(secret ?? '', /^[0-9a-f]{64}$/);
+    const ids = (await runtime.database.db.selectFrom('persons').select('id').execute()).map((r) => r.id).sort();
+    assert.deepEqual(ids, Array.from({ length: 450 }, (_, i) => secretUuid(secret!, 11, 'person', i)).sort());
   });
 
   it('every seeded file decrypts, and NIRs are findable', async () => {
@@ -67,6 +72,9 @@ describe(`seeding on a worker thread (${BACKEND})`, () => {
     const b = await threaded.open();
     try {
       await seedDatabase(a.database.db, a.persons, a.keyring, { persons: 230, seed: 5, batchSize: 100, parallel: false });
+      // Ids follow each store's seed secret: the second store is given the first one's, to compare.
+      const secret = (await storedSeedSecret(a.database.db))!;
+      await b.database.db.insertInto('meta').values({ key: SEED_SECRET_KEY, value: secret }).onConflict((oc) => oc.column('key').doUpdateSet({ value: secret })).execute();
       await seedDatabase(b.database.db, b.persons, b.keyring, { persons: 230, seed: 5, batchSize: 100, parallel: true });
       const ids = (await a.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id);
       assert.deepEqual((await b.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id), ids);

@@ -84,7 +84,6 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
     const capReferrals = (await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', capOrg).where('status', '=', 'active').execute()).map((r) => r.person_id);
     assert.ok(capReferrals.length > 0, 'the seed refers some people to Cap emploi');
     referred = capReferrals[0]!;
-    notReferred = (await db().selectFrom('persons').select('id').where('id', 'not in', capReferrals).orderBy('id').executeTakeFirstOrThrow()).id;
 
     // Mission locale: a person aged 25 or less, referred to it (added here if the seed has none).
     const mlOrg = (await db().selectFrom('actors').select('organisation_id').where('id', '=', actors[ML]!).executeTakeFirstOrThrow()).organisation_id;
@@ -103,6 +102,8 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
         .values({ id: randomUUID(), person_id: youngReferred, organisation_id: mlOrg, referred_by_actor_id: null, reason: 'test', starts_on: '2026-01-01', ends_on: null, status: 'active', created_at: new Date().toISOString() })
         .execute();
     }
+    // Referred nowhere (not to Cap emploi, nor to the mission locale whose adviser must not read them either).
+    notReferred = (await db().selectFrom('persons').select('id').where('id', 'not in', db().selectFrom('referrals').select('person_id')).orderBy('id').executeTakeFirstOrThrow()).id;
 
     ownCase = (await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actors[C1]!).orderBy('person_id').executeTakeFirstOrThrow()).person_id;
     otherCase = (await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actors[C2]!).orderBy('person_id').executeTakeFirstOrThrow()).person_id;

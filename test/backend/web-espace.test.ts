@@ -38,7 +38,7 @@ describe(`web application: the job seeker's space in a real browser (${BACKEND})
   before(async () => {
     world = await openWebWorld();
     const accounts = new Set((await db().selectFrom('accounts').select('login').where('kind', '=', 'job_seeker').execute()).map((a) => a.login));
-    for (const person of demoPersons(1, 10)) {
+    for (const person of await demoPersons(db(), 1, 10)) {
       if (!accounts.has(person.email)) continue;
       const followed = await db()
         .selectFrom('caseloads')

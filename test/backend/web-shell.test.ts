@@ -85,7 +85,7 @@ describe(`web application: headers, home, sign-in and first enrolment in a real 
     // From there, Tab order reaches the identifier, the password and the button; Enter submits.
     const login = page.getByLabel('Identifiant');
     for (let i = 0; i < 10 && !(await login.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)); i++) await page.keyboard.press('Tab');
-    await page.keyboard.type(demoPersons(1, 1)[0]!.email);
+    await page.keyboard.type((await demoPersons(world.server.runtime.database.db, 1, 1))[0]!.email);
     await page.keyboard.press('Tab');
     await page.keyboard.type(DEMO_PASSWORD);
     await page.keyboard.press('Enter');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { Keyring, writeKeyringFile } from '../../src/crypto/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/index.ts';
 import type { Clock } from '../../src/domain/index.ts';
+import { SEED_SECRET_KEY } from '../../src/seed/ids.ts';
 import { createPgSchema, dropPgSchema, type Schema } from '../../src/store/index.ts';
 
 /** Which engine the backend suites run against: set by scripts/test.mjs, SQLite by default. */
@@ -23,6 +24,13 @@ export interface TestEnvironment {
   prepare(): Promise<void>;
   cleanup(): Promise<void>;
 }
+
+/**
+ * The seed secret of every test store, unless a test removes or replaces it: seeded ids (and so
+ * the persons a test picks by id order) are the same from one run to the next. A store in
+ * service draws its own at its first seeding (`seedSecret`).
+ */
+export const TEST_SEED_SECRET = createHash('sha256').update('rempart test stores: seed secret').digest('hex');
 
 /**
  * A private store for one test file: a temporary SQLite file, or a PostgreSQL schema of its
@@ -52,7 +60,11 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
     config,
     keyringPath,
     ...(pgSchema ? { pgSchema } : {}),
-    open: (options = {}) => openRuntime(config, { ...(pgSchema ? { pgSchema } : {}), ...(options.clock ? { clock: options.clock } : {}), warn: () => undefined }),
+    async open(options = {}) {
+      const runtime = await openRuntime(config, { ...(pgSchema ? { pgSchema } : {}), ...(options.clock ? { clock: options.clock } : {}), warn: () => undefined });
+      await runtime.database.db.insertInto('meta').values({ key: SEED_SECRET_KEY, value: TEST_SEED_SECRET }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      return runtime;
+    },
     async prepare() {
       if (pgSchema) await createPgSchema(PG_URL, pgSchema);
     },

@@ -22,7 +22,7 @@ export async function ensureDemoAccounts(runtime: Runtime, seed: number): Promis
     }
   }
   const shown: Array<{ login: string; who: string }> = [];
-  for (const person of demoPersons(seed, DEMO_JOB_SEEKERS)) {
+  for (const person of await demoPersons(db, seed, DEMO_JOB_SEEKERS)) {
     const stored = await db.selectFrom('persons').select('id').where('id', '=', person.id).where('status', '=', 'active').executeTakeFirst();
     if (!stored) continue;
     if (!existing.has(person.email)) {

@@ -4,7 +4,7 @@ import { buildServer, createLogger } from '../../api/index.ts';
 import { disableInactiveStaffAccounts, ensureBootstrapAdmin, runRecertificationSchedule } from '../../identity/index.ts';
 import { startLedgerSchedule } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { ensureDecoyCoverage } from '../../guard/index.ts';
+import { maintainDecoys } from '../../guard/index.ts';
 import { demoActors, freshDecoyFile } from '../../seed/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
 import { runSeed } from './seed.ts';
@@ -69,11 +69,12 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   }
   process.stdout.write(lines.join('\n') + '\n\n');
 
-  // Daily, and once now: forgotten staff accounts do not stay open; every organisation holds decoys.
+  // Daily, and once now: forgotten staff accounts do not stay open; decoys past their time are
+  // renewed and every organisation holds some.
   const sweep = () =>
     void disableInactiveStaffAccounts(runtime.database.db)
       .then(() => runRecertificationSchedule({ db: runtime.database.db, keyring: runtime.keyring, notifier: runtime.notifier }))
-      .then(() => ensureDecoyCoverage(runtime.database.db, runtime.persons, freshDecoyFile))
+      .then(() => maintainDecoys(runtime.database.db, runtime.persons, freshDecoyFile))
       .catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'account sweep failed'));
   sweep();
   const daily = setInterval(sweep, 86_400_000);

@@ -68,10 +68,17 @@ export interface GuardContainmentsTable {
   release_note: string | null;
 }
 
-/** Decoy persons (honeytokens): real, sealed files of nobody; any read of one contains the reader. */
+/**
+ * Decoy persons (honeytokens): real, sealed files of nobody; any read of one contains the reader.
+ * A decoy is renewed after a while (`guard/decoy-coverage.ts`): it leaves every caseload and
+ * referral, and its row stays, retired, so that naming it later still contains.
+ */
 export interface GuardDecoysTable {
   person_id: string;
+  /** When it was planted. */
   created_at: string;
+  /** When it left every organisation's scope (renewed); null while in service. */
+  retired_at: string | null;
 }
 
 export interface GuardTables {
