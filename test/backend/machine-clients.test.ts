@@ -398,7 +398,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const granted = await obtainToken(client);
       assert.equal(granted.scope, 'accompagnement_handicap', 'suspended and expired agreements grant nothing by default either');
 
-      const noAgreement = await newClient('direction-regionale');
+      // An organisation of the network with no agreement at all (a commune not yet signed up).
+      const direction = await runtime.database.db.selectFrom('organisations').selectAll().where('id', '=', orgs['direction-regionale']!).executeTakeFirstOrThrow();
+      orgs['commune'] = randomUUID();
+      await runtime.database.db.insertInto('organisations').values({ ...direction, id: orgs['commune'], kind: 'commune', name: 'Commune sans convention' }).execute();
+      const noAgreement = await newClient('commune');
       const jwt = await assertion(noAgreement);
       await assertRefused(() => grant(jwt), 400, 'invalid_scope', 'no_active_agreement', 'organisation without any purpose');
     });
