@@ -14,6 +14,15 @@
  *
  * BENCH_HTTP_PERSONS (default 20,000) persons seeded; BENCH_HTTP_SECONDS (default 5) per point,
  * after BENCH_HTTP_WARMUP seconds (default 2) of the same load.
+ *
+ * Then the ledger's background verifier (issue 20), in the same run: the same protected load at 8
+ * connections on Rempart with the verifier off; on with the defaults (incremental every 5 s,
+ * whole log every 15 minutes, measured after the first whole pass); on with the whole log gone
+ * through back to back at the default pace (¼ core; REMPART_LEDGER_FULL_VERIFY_SECONDS=1, its
+ * worst case); and back to back unpaced; reads/s side by side, rounds in turn; then the time from
+ * a row tampered under the running server to its readiness answering 503
+ * (BENCH_ONLY=http-verifier runs this part alone; BENCH_HTTP_VERIFIER=0 leaves it out; the log is
+ * first topped up to BENCH_HTTP_LEDGER_EVENTS events, default 200,000).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -32,6 +41,7 @@ import type { FieldClass } from '../src/domain/index.ts';
 import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS } from '../src/guard/profiles.ts';
 import type { Runtime } from '../src/runtime/index.ts';
 import { NETWORK } from '../src/seed/index.ts';
+import { appendEvents } from '../src/ledger/index.ts';
 import { groupCommitOf, type Schema } from '../src/store/index.ts';
 import { PG_URL, testEnvironment, type TestEnvironment } from '../test/helpers/backend.ts';
 import { signIn } from '../test/helpers/sign-in.ts';
@@ -545,14 +555,14 @@ function guardLimits(counsellors: readonly Counsellor[]): string {
   );
 }
 
-async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn): Promise<void> {
+async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections: { main: boolean; verifier: boolean } = { main: true, verifier: true }): Promise<void> {
   const name = kind === 'postgres' ? 'PostgreSQL' : 'SQLite';
   const env = testEnvironment({ backend: kind, schemaPrefix: 'bench' });
   const runtime = await env.open();
   const children: Child[] = [];
-  const start = async (label: string, args: string[], readyPath: string) => {
+  const start = async (label: string, args: string[], readyPath: string, extra: NodeJS.ProcessEnv = {}) => {
     const port = await freePort();
-    const child = await startChild(label, args, childEnv(env, port), port, readyPath);
+    const child = await startChild(label, args, { ...childEnv(env, port), ...extra }, port, readyPath);
     children.push(child);
     return child;
   };
@@ -589,6 +599,9 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn): Promise<
         `bench_plain_persons: ${fmt(plainRows)} files decrypted into clear (classes of « ${counsellors[0]!.purpose} »: ${counsellors[0]!.classes.join(', ')}) in ${filled.toFixed(1)} s.`,
     );
     console.log(guardLimits(counsellors) + '.');
+
+    if (sections.verifier) await benchVerifier(name, runtime, counsellors, indexOf, start, table);
+    if (!sections.main) return;
 
     const rempart = await start('rempart start', ['src/cli/main.ts', 'start', '--no-demo'], '/api/health');
     const plain = await start('plain server', ['bench/plain-server.ts'], '/health');
@@ -696,10 +709,167 @@ function autocannonVersion(): string {
   }
 }
 
+/**
+ * The ledger's background verifier under the read load (issue 20): reads/s with it off and on, in
+ * the same run, and the time it takes to notice a row tampered under a running server.
+ */
+async function benchVerifier(
+  name: string,
+  runtime: Runtime,
+  counsellors: Counsellor[],
+  indexOf: (c: Counsellor) => number,
+  start: (label: string, args: string[], readyPath: string, extra?: NodeJS.ProcessEnv) => Promise<Child>,
+  table: TableFn,
+): Promise<void> {
+  const db = runtime.database.db;
+  // A log of some size, as a server in service has (the seeding writes few events): synthetic reads, integrated and signed.
+  const target = Number(process.env.BENCH_HTTP_LEDGER_EVENTS || 200_000);
+  let t = performance.now();
+  for (let n = await runtime.ledger.size(); n < target; n += 5_000) {
+    await appendEvents(
+      db,
+      Array.from({ length: 5_000 }, (_, i) => ({
+        kind: 'access_granted' as const,
+        input: { personId: `bench-${(n + i) % 50_000}`, organisationId: 'bench', purpose: 'accompagnement', caseReference: `BENCH-${n + i}`, operation: 'read', classes: ['identity', 'contact'] },
+      })),
+    );
+  }
+  await runtime.ledger.integrate();
+  await runtime.ledger.checkpoint();
+  console.log(`${name}: the log topped up to ${fmt(await runtime.ledger.size())} events (integrated and signed) in ${((performance.now() - t) / 1000).toFixed(1)} s.`);
+  t = performance.now();
+  const officer = await signInOfficer(runtime);
+  const modes: Array<{ label: string; env: NodeJS.ProcessEnv; afterFirstPass?: boolean }> = [
+    { label: 'verifier off', env: { REMPART_LEDGER_VERIFY_SECONDS: '0', REMPART_LEDGER_FULL_VERIFY_SECONDS: '0' } },
+    // As configured by default, measured once the first whole pass (5 s after the start) has ended: the steady state between passes.
+    { label: 'on, defaults (incremental 5 s, whole log every 15 min)', env: {}, afterFirstPass: true },
+    { label: 'on: whole log back to back, ¼ core (default pace)', env: { REMPART_LEDGER_VERIFY_SECONDS: '5', REMPART_LEDGER_FULL_VERIFY_SECONDS: '1', REMPART_LEDGER_VERIFY_CPU: '0.25' } },
+    { label: 'on: whole log back to back, unpaced', env: { REMPART_LEDGER_VERIFY_SECONDS: '5', REMPART_LEDGER_FULL_VERIFY_SECONDS: '1', REMPART_LEDGER_VERIFY_CPU: '1' } },
+  ];
+  const connections = 8;
+  const rounds = Number(process.env.BENCH_HTTP_VERIFIER_ROUNDS || 3);
+  const results = modes.map(() => [] as Load[]);
+  const passes = modes.map(() => [] as string[]);
+  const firstPasses: string[] = [];
+  let detection = '';
+  // Rounds of the modes in turn, so that drift (caches, the log growing) falls on all of them alike.
+  for (let round = 0; round < rounds; round++) {
+    for (const [m, mode] of modes.entries()) {
+      const server = await start(`rempart start (${mode.label})`, ['src/cli/main.ts', 'start', '--no-demo'], '/api/health', mode.env);
+      try {
+        if (mode.afterFirstPass) {
+          const first = await waitFirstPass(server, officer);
+          firstPasses.push(`${fmt(first.eventsChecked)} events in ${(first.durationMs / 1000).toFixed(1)} s`);
+        }
+        reportProblems(`${mode.label}, warm-up`, await load(server, connections, WARMUP, protectedCycle(counsellors, indexOf)));
+        const result = await load(server, connections, SECONDS, protectedCycle(counsellors, indexOf));
+        const after = await ledgerIntegrity(server, officer);
+        results[m]!.push(result);
+        reportProblems(mode.label, result);
+        if (m > 0) passes[m]!.push(after.lastFull ? `${fmt(after.lastFull.eventsChecked)} events in ${fmt(after.lastFull.durationMs)} ms` : 'none ended');
+        if (m === 2 && round === rounds - 1) detection = await timeToDetect(server, db, officer);
+      } finally {
+        await stopChild(server);
+      }
+    }
+  }
+  // The median of the rounds: the machine's other work (PostgreSQL's, the file system's) lands on one round or another.
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  };
+  const off = median(results[0]!.map((r) => r.rps));
+  table(
+    `${name}: GET /api/staff/persons/:id at ${connections} connections with the ledger's background verifier off and on (the same run: ${rounds} rounds of the ${modes.length} in turn, medians, ${SECONDS} s per point after ${WARMUP} s of warm-up; log of ${fmt(await runtime.ledger.size())} events)`,
+    ['Rempart', 'protected/s (rounds)', 'median', 'p99 (median)', 'CPU ms/read', 'vs off', 'last whole-log pass', 'non-2xx/err/timeouts'],
+    modes.map((mode, m) => [
+      mode.label,
+      results[m]!.map((r) => fmt(r.rps)).join(' / '),
+      median(results[m]!.map((r) => r.rps)),
+      ms(median(results[m]!.map((r) => r.p99))),
+      cpuMs(median(results[m]!.map((r) => r.cpuPerAnswer))),
+      ratio(median(results[m]!.map((r) => r.rps)) / off),
+      m === 0 ? '—' : passes[m]!.join(' / '),
+      results[m]!.map(problems).join(' / '),
+    ]),
+  );
+  console.log(`${name}: a whole-log pass at the default pace (¼ core, no load but the start's): ${firstPasses.join(' / ')}.`);
+  console.log(`${name}: ${detection} (${((performance.now() - t) / 1000).toFixed(0)} s for this part)`);
+}
+
+/** Sign the security officer in (the desk shows the verifier's passes). */
+async function signInOfficer(runtime: Runtime): Promise<string> {
+  const app = await buildServer(runtime, createLogger('silent'));
+  try {
+    return (await signIn(app, { remoteAddress: CLIENT_ADDRESS, headers: CLIENT_HEADERS }, 'rssi.na', DEMO_PASSWORD)).cookie;
+  } finally {
+    await app.close();
+  }
+}
+
+interface IntegrityView {
+  status: string;
+  verifiedSize: number;
+  lastFull: { at: string; ok: boolean; eventsChecked: number; durationMs: number } | null;
+}
+
+async function ledgerIntegrity(server: Child, cookie: string): Promise<IntegrityView> {
+  const res = await getJson(`${server.origin}/api/security/dashboard/ledger`, { ...CLIENT_HEADERS, cookie });
+  if (res.status !== 200) throw new Error(`desk ledger status: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+  return (res.body as { integrity: IntegrityView }).integrity;
+}
+
+/** The first whole-log pass of a server just started, once it has ended. */
+async function waitFirstPass(server: Child, cookie: string): Promise<NonNullable<IntegrityView['lastFull']>> {
+  const started = performance.now();
+  for (;;) {
+    const integrity = await ledgerIntegrity(server, cookie);
+    if (integrity.lastFull) return integrity.lastFull;
+    if (performance.now() - started > 600_000) throw new Error('no whole-log pass within 10 minutes');
+    await sleep(250);
+  }
+}
+
+/** A byte of a signed event's body changed in the store under the running server, until its readiness says 503. */
+async function timeToDetect(server: Child, db: Kysely<Schema>, cookie: string): Promise<string> {
+  const size = Number((await db.selectFrom('ledger_checkpoints').select('size').orderBy('size', 'desc').limit(1).executeTakeFirstOrThrow()).size);
+  const seq = Math.floor(size / 2);
+  const row = await db.selectFrom('ledger_events').select(['id', 'body']).where('seq', '=', seq).executeTakeFirstOrThrow();
+  const tampered = row.body.replace(/"kind":"([a-z_])/, (_m, c: string) => `"kind":"${c === 'a' ? 'b' : 'a'}`);
+  if (tampered === row.body) throw new Error('no byte to change');
+  const passBefore = (await ledgerIntegrity(server, cookie)).lastFull;
+  const t0 = performance.now();
+  // Readiness is polled; the verifier goes on at its pace, with no load.
+  await db.updateTable('ledger_events').set({ body: tampered }).where('id', '=', row.id).execute();
+  try {
+    for (;;) {
+      const ready = await fetch(`${server.origin}/api/ready`, { signal: AbortSignal.timeout(5000) });
+      await ready.arrayBuffer();
+      if (ready.status === 503) break;
+      if (performance.now() - t0 > 600_000) return 'tampered row NOT detected within 10 minutes';
+      await sleep(20);
+    }
+    const detected = performance.now() - t0;
+    const integrity = await ledgerIntegrity(server, cookie);
+    return (
+      `a body byte of event n° ${fmt(seq)} (of ${fmt(size)}) changed under the running server (whole log back to back, ¼ core, no load): readiness 503 after ${(detected / 1000).toFixed(2)} s` +
+      (passBefore ? ` (the pass before took ${fmt(passBefore.durationMs)} ms for ${fmt(passBefore.eventsChecked)} events)` : '') +
+      `; the verifier says « ${integrity.status} ».`
+    );
+  } finally {
+    await db.updateTable('ledger_events').set({ body: row.body }).where('id', '=', row.id).execute();
+  }
+}
+
+export async function benchHttpVerifier(kinds: Array<'sqlite' | 'postgres'>, table: TableFn): Promise<void> {
+  console.log(`\n## The ledger's background verifier under the HTTP read load (issue 20), ${availableParallelism()} CPUs shared by everything`);
+  for (const kind of kinds) await benchStore(kind, table, { main: false, verifier: true });
+}
+
 export async function benchHttp(kinds: Array<'sqlite' | 'postgres'>, table: TableFn): Promise<void> {
   console.log(
     `\n## HTTP reads (issue 18): autocannon ${autocannonVersion()} in the benchmark process, ` +
       `Rempart and the plain server in child processes, ${availableParallelism()} CPUs shared by all of them${kinds.includes('postgres') ? ' and PostgreSQL' : ''}`,
   );
-  for (const kind of kinds) await benchStore(kind, table);
+  for (const kind of kinds) await benchStore(kind, table, { main: true, verifier: process.env.BENCH_HTTP_VERIFIER !== '0' });
 }

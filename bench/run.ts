@@ -11,7 +11,8 @@
  * BENCH_ONLY=web only the web application's size and serving (bench/web.ts, under a minute);
  * BENCH_ONLY=http only the protected file read over HTTP against a plain server, with autocannon
  * (bench/http-reads.ts, a few minutes per store: it seeds BENCH_HTTP_PERSONS persons, default
- * 20,000; BENCH_HTTP_SECONDS per point, default 5).
+ * 20,000; BENCH_HTTP_SECONDS per point, default 5), with the ledger's background verifier off and
+ * on under that load and its time to detect a tampered row (BENCH_ONLY=http-verifier: that alone).
  * Figures vary with the machine: compare ratios, not absolutes.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
@@ -32,7 +33,7 @@ import { benchGuard } from './guard.ts';
 import { benchBank } from './bank.ts';
 import { benchIncidents } from './incidents.ts';
 import { benchWeb } from './web.ts';
-import { benchHttp } from './http-reads.ts';
+import { benchHttp, benchHttpVerifier } from './http-reads.ts';
 import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
@@ -322,6 +323,11 @@ async function main(): Promise<void> {
   }
   if (process.env.BENCH_ONLY === 'web') {
     await benchWeb(table);
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'http-verifier') {
+    await benchHttpVerifier(kinds, table);
+    if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
     return;
   }
   if (process.env.BENCH_ONLY === 'http') {

@@ -91,13 +91,18 @@ try {
   await createAccount(db, { kind: 'job_seeker', login: 'personne.orientee@demo.rempart.example', password: PASSWORD, personId: referred });
   const seeker = await app.inject({ method: 'POST', url: '/api/auth/login', ...FROM, payload: { login: 'personne.orientee@demo.rempart.example', password: PASSWORD } });
   const seekerCookie = String(seeker.headers['set-cookie']).split(';')[0]!;
+  // The server's schedule signs a checkpoint every few seconds; the journal itself never signs one (it shows entries not yet covered as pending).
+  await runtime.ledger.checkpoint();
   const journal = (await app.inject({ method: 'GET', url: '/api/me/journal', ...FROM, headers: { ...FROM.headers, cookie: seekerCookie } })).json() as JournalPage & { verifierKey: string };
   for (const entry of journal.entries) {
     let proof = 'preuve vérifiée ✓';
-    try {
-      verifyEventInclusion(journal.checkpoint!.note, journal.verifierKey, BigInt(entry.index), journalLeafHash(entry.event), entry.proof.map((p) => Buffer.from(p, 'base64')));
-    } catch (error) {
-      proof = `preuve en échec ✗ (${error instanceof Error ? error.message : String(error)})`;
+    if (entry.pending) proof = 'en attente du prochain point de contrôle signé';
+    else {
+      try {
+        verifyEventInclusion(journal.checkpoint!.note, journal.verifierKey, BigInt(entry.index), journalLeafHash(entry.event), entry.proof.map((p) => Buffer.from(p, 'base64')));
+      } catch (error) {
+        proof = `preuve en échec ✗ (${error instanceof Error ? error.message : String(error)})`;
+      }
     }
     const what = entry.event.kind === 'access_denied' ? `refusé (${String(entry.event.details.reason)})` : `lu : ${entry.event.classes.join(', ')}`;
     say(`  ${entry.event.at.slice(0, 19).replace('T', ' ')}  ${entry.organisation?.name ?? '—'}  finalité ${entry.event.purpose ?? '—'}  ${what}  — ${proof}`);

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { KeyringSource } from './crypto/index.ts';
+import { parseCosignerKey } from './ledger/cosignature.ts';
 
 export interface Config {
   port: number;
@@ -24,6 +25,17 @@ export interface Config {
   publicUrl: string;
   /** Seconds between two signed checkpoints of the ledger while it grows. */
   checkpointSeconds: number;
+  /**
+   * The ledger's background verification (issue 20): the incremental pass every
+   * `incrementalSeconds` (REMPART_LEDGER_VERIFY_SECONDS, 5; 0: none), the whole log every
+   * `fullSeconds` after the previous pass ended (REMPART_LEDGER_FULL_VERIFY_SECONDS, 900; 0:
+   * none), paced to `cpuShare` of one core (REMPART_LEDGER_VERIFY_CPU, 0.25).
+   */
+  ledgerVerify: { incrementalSeconds: number; fullSeconds: number; cpuShare: number };
+  /** The latest checkpoint kept outside the database (REMPART_LEDGER_WITNESS_FILE, `<data>/ledger-witness.json`). */
+  ledgerWitnessFile: string;
+  /** A C2SP tlog-witness that cosigns the checkpoints (REMPART_LEDGER_WITNESS_URL), and its cosigner key (REMPART_LEDGER_WITNESS_KEY). */
+  ledgerWitness?: { url: string; key?: string };
   /** OpenID Connect providers Rempart accepts logins from; absent when none is configured. */
   oidc?: OidcConfig;
   /** Where the guard posts its alerts (the security operations centre), and the key that signs them. */
@@ -114,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     demoPersons,
     checkpointSeconds,
+    ledgerVerify: ledgerVerifyFrom(env),
+    ledgerWitnessFile: resolve(env.REMPART_LEDGER_WITNESS_FILE || resolve(dataDir, 'ledger-witness.json')),
     bankCoolingOffHours,
     controller: env.REMPART_CONTROLLER_NAME || 'France Travail (démonstration Rempart)',
     dpoContact: env.REMPART_DPO_CONTACT || 'Délégué à la protection des données, dpo@rempart.example, TSA 00000, 75000 Paris',
@@ -121,7 +135,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passkeyAuthenticators: passkeyAuthenticatorsFrom(env),
     ...oidcFrom(env),
     ...guardWebhookFrom(env),
+    ...ledgerWitnessFrom(env),
   };
+}
+
+function ledgerVerifyFrom(env: NodeJS.ProcessEnv): Config['ledgerVerify'] {
+  const seconds = (variable: string, fallback: string, max: number) => {
+    const text = env[variable] || fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new ConfigError(`${variable} must be a whole number of seconds from 0 (off) to ${max}, got "${text}"`);
+    return value;
+  };
+  const shareText = env.REMPART_LEDGER_VERIFY_CPU || '0.25';
+  const cpuShare = Number(shareText);
+  if (!Number.isFinite(cpuShare) || cpuShare < 0.01 || cpuShare > 1) throw new ConfigError(`REMPART_LEDGER_VERIFY_CPU must be a share of one core from 0.01 to 1, got "${shareText}"`);
+  return { incrementalSeconds: seconds('REMPART_LEDGER_VERIFY_SECONDS', '5', 3600), fullSeconds: seconds('REMPART_LEDGER_FULL_VERIFY_SECONDS', '900', 7 * 86_400), cpuShare };
+}
+
+function ledgerWitnessFrom(env: NodeJS.ProcessEnv): Pick<Config, 'ledgerWitness'> {
+  const text = env.REMPART_LEDGER_WITNESS_URL;
+  if (!text) {
+    if (env.REMPART_LEDGER_WITNESS_KEY) throw new ConfigError('REMPART_LEDGER_WITNESS_KEY is set without REMPART_LEDGER_WITNESS_URL');
+    return {};
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`REMPART_LEDGER_WITNESS_URL must be an absolute URL, got "${text}"`);
+  }
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) throw new ConfigError(`REMPART_LEDGER_WITNESS_URL must use https (http only for localhost), got "${text}"`);
+  const key = env.REMPART_LEDGER_WITNESS_KEY;
+  if (key) {
+    try {
+      parseCosignerKey(key);
+    } catch (error) {
+      throw new ConfigError(`REMPART_LEDGER_WITNESS_KEY: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { ledgerWitness: { url: text.replace(/\/$/, ''), ...(key ? { key } : {}) } };
 }
 
 function guardWebhookFrom(env: NodeJS.ProcessEnv): Pick<Config, 'guardWebhook'> {

@@ -183,8 +183,8 @@ ledgerCommand
   .command('witness')
   .description('témoin : vérifier que deux points de contrôle signés sont cohérents (sans accès à la base)')
   .requiredOption('--key <clé>', 'clé publique du journal (rempart ledger key)')
-  .requiredOption('--older <fichier>', 'point de contrôle le plus ancien (note signée)')
-  .requiredOption('--newer <fichier>', 'point de contrôle le plus récent (note signée)')
+  .requiredOption('--older <fichier>', 'point de contrôle le plus ancien (note signée, ou le fichier témoin ledger-witness.json)')
+  .option('--newer <fichier>', 'point de contrôle le plus récent (note signée) ; sans lui, le dernier que sert --url')
   .option('--proof <fichier>', 'preuve de cohérence (JSON { proof: [...] })')
   .option('--url <adresse>', 'ou : adresse du serveur Rempart qui la fournit')
   .action(async (opts: Record<string, unknown>) => {

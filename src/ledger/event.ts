@@ -140,6 +140,18 @@ export interface RestrictedPart {
   salt: string;
 }
 
+/**
+ * An event's place in its person's journal chain (issue 20), set when it is integrated, never
+ * by the caller: `n` is the person's count of chained events (1-based), `prev` the leaf hash
+ * (base64url) of their previous one and `prevIndex` its leaf index (both null for n = 1). A
+ * missing entry breaks the count, which the job seeker's browser checks.
+ */
+export interface ChainLink {
+  n: number;
+  prev: string | null;
+  prevIndex: number | null;
+}
+
 export interface EventBody {
   v: 1;
   id: string;
@@ -153,6 +165,8 @@ export interface EventBody {
   classes: string[];
   details: Record<string, DetailValue>;
   restricted: RestrictedPart;
+  /** Only on events of a journal kind naming a person, integrated since the chain exists. */
+  chain?: ChainLink;
 }
 
 /** The event as the tree covers it and as the job seeker may see it. */

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { inTransaction, type Executor, type Flavour } from '../store/index.ts';
+import type { BodyRewrite } from './person-chain.ts';
 import { nodeHash32, storedLeafHash } from './stored-leaf.ts';
 
 /**
@@ -13,6 +14,9 @@ export interface PendingEvent {
   id: string;
   at: string;
   body: string;
+  /** The lookup columns that say whether the event joins a person's journal chain (person-chain.ts). */
+  kind: string;
+  person_id: string | null;
 }
 
 /** Integrate only events at or before this one in the order (at, id): what was pending when asked. */
@@ -51,9 +55,9 @@ export async function selectPending(trx: Executor, flavour: Flavour, limit: numb
   if (flavour === 'sqlite') {
     // SQLite's planner, without statistics, drives `seq IS NULL` through ledger_events_by_seq and
     // sorts every pending event for each batch: name the partial index that is already in order.
-    return (await sql<PendingEvent>`SELECT id, at, body FROM ledger_events INDEXED BY ledger_events_pending WHERE seq IS NULL ${upTo} ORDER BY at, id LIMIT ${limit}`.execute(trx)).rows;
+    return (await sql<PendingEvent>`SELECT id, at, body, kind, person_id FROM ledger_events INDEXED BY ledger_events_pending WHERE seq IS NULL ${upTo} ORDER BY at, id LIMIT ${limit}`.execute(trx)).rows;
   }
-  return withoutSort(trx, async () => (await sql<PendingEvent>`SELECT id, at, body FROM ledger_events WHERE seq IS NULL ${upTo} ORDER BY at, id LIMIT ${limit}`.execute(trx)).rows);
+  return withoutSort(trx, async () => (await sql<PendingEvent>`SELECT id, at, body, kind, person_id FROM ledger_events WHERE seq IS NULL ${upTo} ORDER BY at, id LIMIT ${limit}`.execute(trx)).rows);
 }
 
 /** Leaf hashes of stored bodies (the fast exact way for canonical ones: `storedLeafHash`). */
@@ -61,9 +65,29 @@ export function leafHashesOf(events: readonly PendingEvent[]): Buffer[] {
   return events.map((event) => storedLeafHash(event.body));
 }
 
-/** Give the events their leaf indexes `size`, `size + 1`, … in one statement. */
-export async function assignSeq(trx: Executor, flavour: Flavour, events: readonly PendingEvent[], size: number): Promise<void> {
+/**
+ * Give the events their leaf indexes `size`, `size + 1`, … in one statement; with `rewrites`,
+ * the stored bodies change in the same statement (the chain links, person-chain.ts): the link's
+ * text spliced in by the store at a character offset (only a few dozen characters travel), or
+ * a whole new body.
+ */
+export async function assignSeq(trx: Executor, flavour: Flavour, events: readonly PendingEvent[], size: number, rewrites?: ReadonlyArray<BodyRewrite | null>): Promise<void> {
   if (events.length === 0) return;
+  if (flavour === 'sqlite' && rewrites) {
+    // [id] unchanged, [id, insert, at] spliced, [id, body] replaced.
+    const rows = JSON.stringify(events.map((e, i) => {
+      const r = rewrites[i];
+      return !r ? [e.id] : 'body' in r ? [e.id, r.body] : [e.id, r.insert, r.at];
+    }));
+    const result = await sql`UPDATE ledger_events SET seq = ${size} + j.key,
+        body = CASE WHEN j.value ->> 1 IS NULL THEN ledger_events.body
+          WHEN j.value ->> 2 IS NULL THEN j.value ->> 1
+          ELSE substr(ledger_events.body, 1, j.value ->> 2) || (j.value ->> 1) || substr(ledger_events.body, (j.value ->> 2) + 1) END
+      FROM json_each(${rows}) AS j
+      WHERE ledger_events.id = j.value ->> 0 AND +ledger_events.seq IS NULL`.execute(trx);
+    checkUpdated(result.numAffectedRows, events.length);
+    return;
+  }
   if (flavour === 'sqlite') {
     // json_each's key is the index in the array. `+seq`: SQLite would otherwise scan every pending
     // event through ledger_events_by_seq for each row (quadratic in the backlog).
@@ -74,9 +98,19 @@ export async function assignSeq(trx: Executor, flavour: Flavour, events: readonl
     checkUpdated(result.numAffectedRows, events.length);
     return;
   }
-  const result = await sql`UPDATE ledger_events SET seq = ${size - 1} + v.n
-    FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.at)}::text[]) WITH ORDINALITY AS v(id, at, n)
-    WHERE ledger_events.id = v.id AND ledger_events.at = v.at AND ledger_events.seq IS NULL`.execute(trx);
+  const result = rewrites
+    ? await sql`UPDATE ledger_events SET seq = ${size - 1} + v.n,
+        body = CASE WHEN v.text IS NULL THEN ledger_events.body
+          WHEN v.pos IS NULL THEN v.text
+          ELSE left(ledger_events.body, v.pos) || v.text || substr(ledger_events.body, v.pos + 1) END
+      FROM unnest(
+        ${events.map((e) => e.id)}::text[], ${events.map((e) => e.at)}::text[],
+        ${rewrites.map((r) => (!r ? null : 'body' in r ? r.body : r.insert))}::text[], ${rewrites.map((r) => (r && 'at' in r ? r.at : null))}::int[]
+      ) WITH ORDINALITY AS v(id, at, text, pos, n)
+      WHERE ledger_events.id = v.id AND ledger_events.at = v.at AND ledger_events.seq IS NULL`.execute(trx)
+    : await sql`UPDATE ledger_events SET seq = ${size - 1} + v.n
+      FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.at)}::text[]) WITH ORDINALITY AS v(id, at, n)
+      WHERE ledger_events.id = v.id AND ledger_events.at = v.at AND ledger_events.seq IS NULL`.execute(trx);
   checkUpdated(result.numAffectedRows, events.length);
 }
 

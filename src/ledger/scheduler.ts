@@ -1,4 +1,4 @@
-import type { Ledger } from './log.ts';
+import { LedgerIntegrityError, type Ledger } from './log.ts';
 
 export interface LedgerSchedule {
   /** How often recorded events are integrated into the tree (milliseconds). */
@@ -7,6 +7,9 @@ export interface LedgerSchedule {
   checkpointEveryMs: number;
   /** At most this many batches (of 5,000 events) integrated per tick; the rest waits for the next one. Default 4. */
   maxBatchesPerTick?: number;
+  /** Time a tick spends verifying new events before signing them (Ledger.checkpoint's `verifyBudgetMs`). Default 2,000 ms. */
+  verifyBudgetMs?: number;
+  /** Told once each time signing starts being refused (the background verifier alerts; this is for the log). */
   onError: (error: unknown) => void;
 }
 
@@ -22,15 +25,20 @@ const PARTITIONS_EVERY_MS = 60 * 60_000;
  *   is left waits for the next tick, instead of one tick integrating for ever;
  * - sign a checkpoint when the newest one is at least `checkpointEveryMs` old, decided under the
  *   ledger_state row lock: N processes on one store sign one checkpoint per interval between
- *   them, not N (Ledger.checkpoint's `minIntervalMs`).
+ *   them, not N (Ledger.checkpoint's `minIntervalMs`); what is signed was verified first, for
+ *   at most `verifyBudgetMs` a tick.
  *
- * A failure is reported and retried at the next tick, never thrown into the process.
+ * A failure is reported and retried at the next tick, never thrown into the process; while the
+ * log refuses to sign (an alteration or a rollback found, issue 20), ticks integrate but do not
+ * try to sign, and the refusal is reported once, not at every tick.
  */
 export function startLedgerSchedule(ledger: Ledger, schedule: LedgerSchedule): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let lastPartitions = 0;
   let stopped = false;
   const maxBatches = schedule.maxBatchesPerTick ?? 4;
+  const verifyBudgetMs = schedule.verifyBudgetMs ?? 2_000;
+  let lastError = '';
   const work = async () => {
     try {
       await ledger.integrate({ maxBatches });
@@ -40,9 +48,14 @@ export function startLedgerSchedule(ledger: Ledger, schedule: LedgerSchedule): {
         await ledger.ensurePartitions(now);
         lastPartitions = now.getTime();
       }
-      await ledger.checkpoint(now, { minIntervalMs: schedule.checkpointEveryMs, integrate: false });
+      if (ledger.signingRefusal) return;
+      await ledger.checkpoint(now, { minIntervalMs: schedule.checkpointEveryMs, integrate: false, verifyBudgetMs });
+      lastError = '';
     } catch (error) {
-      schedule.onError(error);
+      const message = error instanceof Error ? error.message : String(error);
+      // The same refusal at every tick is one report.
+      if (!(error instanceof LedgerIntegrityError) || message !== lastError) schedule.onError(error);
+      lastError = error instanceof LedgerIntegrityError ? message : '';
     }
   };
   const tick = () => {

@@ -286,6 +286,11 @@ export function storedLeafHash(text: string): Buffer {
   return leafHash(leafData(parseBody(text)));
 }
 
+/** The leaf hash of a body that is exactly canonical JSON of an event (the fast way), or undefined when it is not. */
+export function canonicalLeafHash(text: string): Buffer | undefined {
+  return scanCanonical(text, spansScratch) ? fastLeafHash(text, spansScratch) : undefined;
+}
+
 /** The lookup columns a stored event row copies from its body (`eventRow`). */
 export type EventColumns = Pick<LedgerEventsTable, 'id' | 'at' | 'kind' | 'account_id' | 'actor_id' | 'organisation_id' | 'person_id'>;
 

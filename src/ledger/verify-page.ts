@@ -191,9 +191,24 @@ export function hashPage(job: PageJob): PageResult {
  */
 export class NodeRange {
   readonly #stack: Array<{ height: number; hash: Buffer }> = [];
+  #size = 0;
+
+  /** Leaves covered so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** An independent copy: the background verifier extends one while signing reads another. */
+  clone(): NodeRange {
+    const copy = new NodeRange();
+    for (const node of this.#stack) copy.#stack.push({ height: node.height, hash: node.hash });
+    copy.#size = this.#size;
+    return copy;
+  }
 
   /** Append a perfect subtree of 2^height leaves; the range's size must be a multiple of 2^height. */
   push(height: number, hash: Buffer): void {
+    this.#size += 2 ** height;
     let node = { height, hash };
     while (this.#stack.length > 0 && this.#stack.at(-1)!.height === node.height) {
       const left = this.#stack.pop()!;

@@ -7,7 +7,7 @@ import { checkStoredEvent, EVENT_OK, EVENT_UNREADABLE } from './stored-leaf.ts';
 import { NodeRange, type PageJob, type PageResult } from './verify-page.ts';
 import { inlineHasher, workerHasher, type PageHasher } from './verify-pool.ts';
 
-export type FindingKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'tree' | 'checkpoint';
+export type FindingKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'tree' | 'checkpoint' | 'rollback';
 
 /** One thing wrong with the log, in French for the operator, with the event's position and id where there is one. */
 export interface Finding {
@@ -48,6 +48,8 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Each page as it is taken: whole (nothing wrong: its subtrees at once) or position by position. */
   onPage?: (page: { start: number; stop: number; whole: boolean }) => void;
+  /** Awaited after each page: the background verifier paces itself there (a share of one core). */
+  pace?: () => Promise<void>;
 }
 
 type Row = { id: string; seq: number | null; at: string; kind: string; account_id: string | null; actor_id: string | null; organisation_id: string | null; person_id: string | null; body: string };
@@ -70,7 +72,7 @@ interface InFlight {
  * Page [start, stop) of the stored leaves in one row: hex of their concatenation, when every
  * position holds exactly one 32-byte hash (otherwise the page is read row by row).
  */
-async function readLeaves(db: Executor, flavour: Flavour, start: number, stop: number): Promise<Uint8Array | undefined> {
+export async function readLeaves(db: Executor, flavour: Flavour, start: number, stop: number): Promise<Uint8Array | undefined> {
   // Aggregated in index order from an ordered subquery (no sort); were the order not kept, the
   // page would merely not be dense and be read row by row.
   const row =
@@ -97,7 +99,7 @@ async function readLeaves(db: Executor, flavour: Flavour, start: number, stop: n
  * to cut them apart (see PageJob). Undefined when a column holds something else than text
  * (SQLite does not enforce types): the page is then read row by row.
  */
-async function readEvents(db: Executor, flavour: Flavour, from: number, stop: number): Promise<{ text: string; lengths: string } | undefined> {
+export async function readEvents(db: Executor, flavour: Flavour, from: number, stop: number): Promise<{ text: string; lengths: string } | undefined> {
   if (flavour === 'sqlite') {
     const row = (
       await sql<{ text: string | null; lengths: string | null; typed: number | null }>`
@@ -320,7 +322,8 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
     // Up to one page per thread being hashed, plus the one being read. Reads are not awaited one
     // by one: on PostgreSQL the next pages are aggregated by the server (on other connections of
     // the pool) while this one is hashed; SQLite's one connection takes them in turn.
-    const depth = Math.max(1, threads) + 1;
+    // Paced (the background verifier), one page at a time: a page read ahead would be read and hashed during the pause.
+    const depth = options.pace ? 1 : Math.max(1, threads) + 1;
     const inFlight: Array<Promise<InFlight>> = [];
     let next = 0;
     while (next < end || inFlight.length > 0) {
@@ -339,6 +342,7 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
       else await takeDirty(page.start, page.stop);
       options.onPage?.({ start: page.start, stop: page.stop, whole });
       options.onProgress?.(page.stop, end);
+      if (options.pace) await options.pace();
     }
   } finally {
     await hasher.close();
@@ -348,7 +352,10 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
     note({ kind: 'truncated', index: deletedRun.from, message: `journal tronqué : les événements n° ${deletedRun.from} à ${end - 1} manquent` });
   }
 
-  const beyond = await db.selectFrom('ledger_events').select(['id', 'seq']).where('seq', '>=', end).orderBy('seq').limit(1).executeTakeFirst();
+  // A server integrates while it is verified: positions numbered since the start (the state says so, in the same
+  // transaction as their seq) are not "beyond the tree".
+  const sizeNow = Number((await db.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
+  const beyond = await db.selectFrom('ledger_events').select(['id', 'seq']).where('seq', '>=', Math.max(end, sizeNow)).orderBy('seq').limit(1).executeTakeFirst();
   if (beyond) note({ kind: 'inserted', index: Number(beyond.seq), eventId: beyond.id, message: `événement inséré (${beyond.id}) à la position ${beyond.seq}, au-delà de la taille de l'arbre (${end})` });
 
   const pending = Number(

@@ -41,7 +41,7 @@ export function openSignedCheckpoint(note: string, verifierKey: string, origin?:
 export function verifyCheckpointPair(olderNote: string, newerNote: string, proof: readonly Buffer[], verifierKey: string): { older: Checkpoint; newer: Checkpoint } {
   const older = openSignedCheckpoint(olderNote, verifierKey);
   const newer = openSignedCheckpoint(newerNote, verifierKey, older.origin);
-  if (newer.size < older.size) throw new WitnessError(`le point de contrôle « récent » (${newer.size}) est plus petit que l'ancien (${older.size})`);
+  if (newer.size < older.size) throw new WitnessError(`retour en arrière (rollback) : le point de contrôle « récent » (${newer.size}) est plus petit que l'ancien (${older.size})`);
   if (older.size === 0n) return { older, newer };
   if (!verifyConsistency(older.size, newer.size, proof, older.root, newer.root)) {
     throw new WitnessError(

@@ -1,8 +1,8 @@
-import { canonicalJson, leafHash, parseBody, publicView, type Ledger, type PublicEvent } from '../ledger/index.ts';
+import { canonicalJson, JOURNAL_KINDS, leafHash, parseBody, personHead, publicView, type Ledger, type PublicEvent } from '../ledger/index.ts';
 import type { Executor } from '../store/index.ts';
 
-/** The events a job seeker's journal shows: accesses to their file, granted or refused, and exceptional ones. */
-export const JOURNAL_KINDS = ['access_granted', 'access_denied', 'break_glass_used', 'caller_verification_started', 'caller_verified', 'person_created', 'access_reported'] as const;
+/** The events a job seeker's journal shows: accesses to their file, granted or refused, and exceptional ones (each person's chain counts them). */
+export { JOURNAL_KINDS };
 
 export interface JournalEntry {
   /** The event as the tree covers it: who acted and from where are only a salted digest. */
@@ -12,8 +12,29 @@ export interface JournalEntry {
   purposeLabel: string | null;
   /** Leaf index in the tree. */
   index: number;
-  /** Base64 of the RFC 9162 audit path from this event to the checkpoint's root. */
+  /** Base64 of the RFC 9162 audit path from this event to the checkpoint's root; empty while pending. */
   proof: string[];
+  /**
+   * Not yet under the page's signed checkpoint (issue 20): the journal is served with the last
+   * checkpoint signed by the schedule, never one signed for the visit; such an entry gets its
+   * proof once the next checkpoint covers it (within REMPART_CHECKPOINT_SECONDS).
+   */
+  pending: boolean;
+}
+
+/**
+ * What the browser needs to check that no entry is missing (issue 20): every entry integrated
+ * since the chain exists carries `event.chain.n`, the person's count, so the entries, newest
+ * first, must be numbered `head`, `head − 1`, … down to 1, each linked to the next by its leaf
+ * hash; a chain may stop above 1 only where the older entries' bodies were pruned (retention).
+ */
+export interface JournalChain {
+  /** The person's count of chained entries in the log (0 before the first): the newest entry must carry it. */
+  head: number;
+  /** Leaf index of that newest entry, null before the first. */
+  headIndex: number | null;
+  /** Event bodies below this leaf index were pruned (retention): an entry whose `prevIndex` is below it had older ones, now gone lawfully. */
+  prunedBelow: number;
 }
 
 export interface JournalPage {
@@ -23,40 +44,57 @@ export interface JournalPage {
   entries: JournalEntry[];
   /** The signed checkpoint every proof of the page leads to (C2SP signed note). */
   checkpoint: { size: number; note: string } | null;
+  chain: JournalChain;
+  /** Entries of this page not yet under the checkpoint (`pending`), proven at a later visit. */
+  pending: number;
 }
 
 export const JOURNAL_MAX_PAGE_SIZE = 100;
 
 /**
  * "Qui a consulté mon dossier": the person's accesses, newest first, each with an inclusion
- * proof against one signed checkpoint, so the journal can be checked rather than believed. A
- * page whose events are not yet under a checkpoint has one signed on the spot.
+ * proof against one signed checkpoint, so the journal can be checked rather than believed; and
+ * the head of the person's chain, so it can be checked complete. Accesses not yet integrated
+ * are integrated on the spot; no checkpoint is signed for a visit: entries the last signed one
+ * does not cover are marked pending, without a proof, until the schedule signs the next. The journal is read as of the head it
+ * states: entries are in the order of the log (leaf index, newest first), which is the order of
+ * the chain, up to the head's leaf; anything integrated meanwhile waits for the next visit.
  */
 export async function accessJournal(db: Executor, ledger: Ledger, personId: string, options: { page: number; pageSize: number }): Promise<JournalPage> {
   const pageSize = Math.min(Math.max(1, options.pageSize), JOURNAL_MAX_PAGE_SIZE);
   const page = Math.max(1, options.page);
-  const base = db.selectFrom('ledger_events').where('person_id', '=', personId).where('kind', 'in', JOURNAL_KINDS);
+  const journal = () => db.selectFrom('ledger_events').where('person_id', '=', personId).where('kind', 'in', JOURNAL_KINDS);
+  const waiting = await journal().select('id').where('seq', 'is', null).limit(1).executeTakeFirst();
+  // Integrated on the spot (one batch at most), but never signed for a visit (issue 20: 624 checkpoints in
+  // 5 minutes): the page is served with the last checkpoint the schedule signed, and the entries it does not
+  // cover yet are marked pending.
+  if (waiting) await ledger.integrate({ maxBatches: 1 });
+  const checkpoint = await ledger.latestCheckpoint();
+  const head = await personHead(db, personId);
+  const size = checkpoint ? Number(checkpoint.size) : 0;
+  const state = await db.selectFrom('ledger_state').select('pruned_below').where('id', '=', 1).executeTakeFirst();
+  const chain: JournalChain = { head: head?.n ?? 0, headIndex: head?.seq ?? null, prunedBelow: Number(state?.pruned_below ?? 0) };
+
+  // Up to the head (entries integrated before the chain existed, if any, come after n = 1).
+  const base = journal()
+    .where('seq', 'is not', null)
+    .where('seq', '<=', head ? head.seq : size - 1);
   const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const rows = await base
     .select(['id', 'seq', 'body', 'organisation_id'])
-    .orderBy('at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('seq', 'desc')
     .limit(pageSize)
     .offset((page - 1) * pageSize)
     .execute();
-  if (rows.length === 0) return { page, pageSize, total, entries: [], checkpoint: null };
-
-  let checkpoint = await ledger.latestCheckpoint();
-  const pending = rows.some((r) => r.seq === null);
-  if (!checkpoint || pending || Number(checkpoint.size) <= Math.max(...rows.map((r) => Number(r.seq)))) checkpoint = await ledger.checkpoint();
-  // Events still pending were given their leaf index by the checkpoint just signed: read them again.
-  const seqs = pending
-    ? new Map((await db.selectFrom('ledger_events').select(['id', 'seq']).where('id', 'in', rows.map((r) => r.id)).execute()).map((r) => [r.id, Number(r.seq)]))
-    : new Map(rows.map((r) => [r.id, Number(r.seq)]));
-  const size = Number(checkpoint!.size);
-  const proofs = await ledger.inclusionProofs(
-    rows.map((r) => seqs.get(r.id)!),
-    size,
+  if (rows.length === 0) return { page, pageSize, total, entries: [], checkpoint: checkpoint ? { size, note: checkpoint.note } : null, chain, pending: 0 };
+  const covered = rows.filter((r) => Number(r.seq) < size);
+  const proofs = new Map(
+    (
+      await ledger.inclusionProofs(
+        covered.map((r) => Number(r.seq)),
+        size,
+      )
+    ).map((proof, i) => [covered[i]!.id, proof]),
   );
 
   const organisationIds = [...new Set(rows.map((r) => r.organisation_id).filter((id): id is string => id !== null))];
@@ -74,19 +112,20 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
   }
 
   const entries: JournalEntry[] = [];
-  for (const [i, row] of rows.entries()) {
-    const index = seqs.get(row.id)!;
+  for (const row of rows) {
+    const index = Number(row.seq);
     const body = parseBody(row.body);
-    const proof = proofs[i]!;
+    const proof = proofs.get(row.id) ?? [];
     entries.push({
       event: publicView(body),
       organisation: row.organisation_id ? { id: row.organisation_id, name: names.get(row.organisation_id) ?? row.organisation_id } : null,
       purposeLabel: row.organisation_id && body.purpose ? (labels.get(`${row.organisation_id} ${body.purpose}`) ?? null) : null,
       index,
       proof: proof.map((p) => p.toString('base64')),
+      pending: !proofs.has(row.id),
     });
   }
-  return { page, pageSize, total, entries, checkpoint: { size, note: checkpoint!.note } };
+  return { page, pageSize, total, entries, checkpoint: checkpoint ? { size, note: checkpoint.note } : null, chain, pending: rows.length - covered.length };
 }
 
 /** The leaf hash of a journal entry, recomputed from what the entry shows: what a client does to check it. */

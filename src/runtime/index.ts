@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
 import { systemClock, type Clock } from '../domain/index.ts';
 import { AccessPipeline } from '../access/index.ts';
-import { createAlertSink, Guard, type AlertSink } from '../guard/index.ts';
+import { createAlertSink, Guard, type AlertSink, type GuardAlert } from '../guard/index.ts';
 import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Incidents } from '../incidents/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, signerFromSeed } from '../ledger/index.ts';
+import { ExternalWitness } from '../ledger/external-witness.ts';
+import { describeLedgerProblem, LedgerWatch, type LedgerAlert, type LedgerIntegrityStatus } from '../ledger/watch.ts';
 import { FileOutbox, type Notifier } from '../notify/index.ts';
 import { isStoreBoundToKeyring, migrateToLatest, openDatabase, PersonStore, recordKeyring, verifyKeyring, type Database } from '../store/index.ts';
 
@@ -22,6 +25,8 @@ export interface Runtime {
   readonly notifier: Notifier;
   /** The access ledger: integration into the Merkle tree, signed checkpoints, proofs. */
   readonly ledger: Ledger;
+  /** The ledger's background verification and witnesses (started by `rempart start`). */
+  readonly ledgerWatch: LedgerWatch;
   /** Where "now" comes from for the guard's windows: the system, or a simulation. */
   readonly clock: Clock;
   /** Budgets, signals, decoys and containment on every read path. */
@@ -81,6 +86,8 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     await recordKeyring(database.db, keyring);
     const holder = new KeyringHolder(keyring, config.keyring);
     const ledger = await Ledger.open(database.db, database.flavour, (origin) => signerFromSeed(origin, keyring.ledgerSigningSeed()), ledgerOrigin(config));
+    // The latest checkpoint is kept outside the database too: a store rolled back behind it is caught (issue 20).
+    ledger.attachWitnessFile(config.ledgerWitnessFile);
     const notifier = new FileOutbox(join(config.dataDir, 'outbox'));
     const clock = options.clock ?? systemClock;
     const persons = new PersonStore(database.db, holder);
@@ -118,6 +125,19 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
         }
       },
     };
+    const ledgerWatch = new LedgerWatch({
+      db: database.db,
+      ledger,
+      // The guard's way to the security officers (mail, and the SOC's webhook).
+      alert: (alert) => sink.deliver([ledgerAlert(alert)]),
+      ...(config.ledgerWitness ? { external: new ExternalWitness(config.ledgerWitness) } : {}),
+      incrementalEveryMs: config.ledgerVerify.incrementalSeconds * 1000,
+      fullEveryMs: config.ledgerVerify.fullSeconds * 1000,
+      // The first whole-log pass soon after the start, then one per interval.
+      firstFullAfterMs: Math.min(5_000, config.ledgerVerify.fullSeconds * 1000),
+      fullCpuShare: config.ledgerVerify.cpuShare,
+      warn,
+    });
     const guard = new Guard({ db: database.db, flavour: database.flavour, clock, key: () => holder.current.guardKey(), alerts, enforce: options.guard !== 'off' });
     const access = new AccessPipeline({ db: database.db, persons, guard, clock, settleBank: (personId) => bank.settleDue(personId) });
     return {
@@ -129,12 +149,17 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       persons,
       notifier,
       ledger,
+      ledgerWatch,
       clock,
       guard,
       access,
       bank,
       incidents,
-      close: () => database.close(),
+      async close() {
+        await ledgerWatch.stop();
+        ledgerWatch.close();
+        await database.close();
+      },
     };
   } catch (error) {
     await database.close();
@@ -152,17 +177,36 @@ export interface Health {
   store: 'ok' | 'unavailable';
   keyring: 'ok' | 'mismatch' | 'unknown';
   flavour: string;
+  /** The ledger's integrity as this process knows it (issue 20): `altered` or `rollback` hold signing back and make the process not ready. */
+  ledger: LedgerIntegrityStatus['status'];
 }
 
 /** Usable means: the store answers and the keyring in memory is still the one it was written with. */
 export async function checkHealth(runtime: Runtime): Promise<Health> {
   const flavour = runtime.database.flavour;
+  const ledger = runtime.ledgerWatch.status().status;
   try {
     // Fingerprints only: the per-class version probes ran at start.
     await verifyKeyring(runtime.database.db, runtime.keyring, { usedVersions: false });
-    return { ok: true, store: 'ok', keyring: 'ok', flavour };
+    return { ok: true, store: 'ok', keyring: 'ok', flavour, ledger };
   } catch (error) {
-    if (error instanceof KeyringError) return { ok: false, store: 'ok', keyring: 'mismatch', flavour };
-    return { ok: false, store: 'unavailable', keyring: 'unknown', flavour };
+    if (error instanceof KeyringError) return { ok: false, store: 'ok', keyring: 'mismatch', flavour, ledger };
+    return { ok: false, store: 'unavailable', keyring: 'unknown', flavour, ledger };
   }
+}
+
+/** A ledger problem as the guard's alert sink carries it to the security officers. */
+function ledgerAlert(alert: LedgerAlert): GuardAlert {
+  return {
+    id: randomUUID(),
+    at: new Date().toISOString(),
+    kind: 'alert',
+    signal: alert.signal,
+    actorId: null,
+    actorLogin: null,
+    organisationId: 'rempart',
+    organisationName: alert.signal === 'ledger_rollback' ? 'Journal des accès — retour en arrière' : 'Journal des accès — altération',
+    figures: describeLedgerProblem(alert.problem),
+    personsRead: [],
+  };
 }

@@ -27,6 +27,7 @@ import { contactHistory } from './migrations/0017_contact_history.ts';
 import { callerBlanks } from './migrations/0018_caller_blanks.ts';
 import { appointments } from './migrations/0019_appointments.ts';
 import { decoyRenewal } from './migrations/0021_decoy_renewal.ts';
+import { personChain } from './migrations/0022_person_chain.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -255,6 +256,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0018_caller_blanks': callerBlanks(flavour),
     '0019_appointments': appointments(flavour),
     '0021_decoy_renewal': decoyRenewal(flavour),
+    '0022_person_chain': personChain(flavour),
   };
 }
 

@@ -42,8 +42,11 @@ describe(`agency API (${BACKEND})`, () => {
   it('health answers 200 when store and keyring are usable', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/health' });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), { status: 'ok', store: 'ok', keyring: 'ok', flavour: BACKEND });
+    assert.deepEqual(res.json(), { status: 'ok', store: 'ok', keyring: 'ok', flavour: BACKEND, ledger: 'ok' });
     assert.match(res.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
+    const ready = await app.inject({ method: 'GET', url: '/api/ready' });
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'ready', reasons: [], ledger: 'ok', ledgerVerification: 'off' });
   });
 
   it('serves an OpenAPI 3.1 document generated from the routes, and a browsable page', async () => {
@@ -195,6 +198,9 @@ describe(`agency API (${BACKEND})`, () => {
     const res = await app.inject({ method: 'GET', url: '/api/health' });
     assert.equal(res.statusCode, 503);
     assert.equal(res.json().keyring, 'mismatch');
+    const ready = await app.inject({ method: 'GET', url: '/api/ready' });
+    assert.equal(ready.statusCode, 503);
+    assert.deepEqual(ready.json().reasons, ['keyring_mismatch']);
   });
 
   it('logs are JSON with request ids and hold no value, token or key', async () => {
@@ -216,7 +222,10 @@ describe(`health when the store is gone (${BACKEND})`, () => {
       await runtime.database.close();
       const res = await app.inject({ method: 'GET', url: '/api/health' });
       assert.equal(res.statusCode, 503);
-      assert.deepEqual(res.json(), { status: 'unavailable', store: 'unavailable', keyring: 'unknown', flavour: BACKEND });
+      assert.deepEqual(res.json(), { status: 'unavailable', store: 'unavailable', keyring: 'unknown', flavour: BACKEND, ledger: 'ok' });
+      const ready = await app.inject({ method: 'GET', url: '/api/ready' });
+      assert.equal(ready.statusCode, 503);
+      assert.deepEqual(ready.json().reasons, ['store_unavailable']);
     } finally {
       await app.close();
       await env.cleanup();

@@ -25,6 +25,7 @@ interface JournalEntryView {
   purposeLabel: string | null;
   index: number;
   proof: string[];
+  pending: boolean;
 }
 interface JournalPageView {
   page: number;
@@ -33,6 +34,7 @@ interface JournalPageView {
   checkpoint: { size: number; note: string } | null;
   verifierKey: string;
   entries: JournalEntryView[];
+  pending: number;
 }
 
 describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${BACKEND})`, () => {
@@ -257,10 +259,33 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.ok(granted);
     readEventId = granted.id;
 
+    // Served with the last signed checkpoint, never one signed for the visit (issue 20: 624 checkpoints in
+    // 5 minutes): the read just made is shown at once, pending, without a proof, however often the page is opened.
+    const signedBefore = (await runtime.ledger.checkpoints({ limit: 1000 })).length;
+    for (let visit = 0; visit < 5; visit++) {
+      const view = await call(seekerLogin, 'GET', '/api/me/journal');
+      assert.equal(view.statusCode, 200, view.body);
+      const waiting = view.json() as JournalPageView;
+      const fresh = waiting.entries.find((e) => e.event.id === readEventId);
+      assert.ok(fresh, 'the access is in the journal before any checkpoint covers it');
+      assert.equal(fresh.pending, true);
+      assert.deepEqual(fresh.proof, []);
+      assert.ok(waiting.pending >= 1);
+      assert.ok(!waiting.checkpoint || waiting.checkpoint.size <= fresh.index, 'the page’s checkpoint does not cover it');
+      for (const covered of waiting.entries.filter((e) => !e.pending)) {
+        verifyEventInclusion(waiting.checkpoint!.note, waiting.verifierKey, BigInt(covered.index), journalLeafHash(covered.event), covered.proof.map((p) => Buffer.from(p, 'base64')));
+      }
+    }
+    assert.equal((await runtime.ledger.checkpoints({ limit: 1000 })).length, signedBefore, 'five visits signed nothing');
+    // The server's schedule signs the next checkpoint; from then on the entry has its proof.
+    await runtime.ledger.checkpoint();
+
     const journal = await call(seekerLogin, 'GET', '/api/me/journal');
     assert.equal(journal.statusCode, 200, journal.body);
     const page = journal.json() as JournalPageView;
     assert.ok(page.checkpoint, 'a checkpoint covers the page');
+    assert.equal(page.pending, 0);
+    assert.ok(page.entries.every((e) => !e.pending && e.proof.length > 0));
     assert.equal(page.verifierKey, runtime.ledger.verifierKey);
     assert.ok(page.total >= 1);
     assert.ok(page.entries.length >= 1);
@@ -460,10 +485,27 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.equal(counsellorSigns.json().error, 'role_required');
     assert.equal((await runtime.ledger.checkpoints()).length, checkpointsBefore, 'a refused request signs nothing');
     assert.equal((await readFile(otherPerson)).statusCode, 200, 'one more event to sign');
+    // At most one checkpoint per interval, whoever asks and on whichever server (issue 20): the newest, in the store,
+    // is younger than REMPART_CHECKPOINT_SECONDS (10 s).
+    const tooSoon = await call(DPO, 'POST', '/api/ledger/checkpoints');
+    assert.equal(tooSoon.statusCode, 429, tooSoon.body);
+    assert.equal(tooSoon.json().error, 'checkpoint_too_soon');
+    const retryAfter = Number(tooSoon.headers['retry-after']);
+    assert.ok(retryAfter >= 1 && retryAfter <= 10, `Retry-After ${retryAfter}`);
+    assert.equal((await runtime.ledger.checkpoints()).length, checkpointsBefore, 'a refused request signs nothing');
+    // An interval later (the checkpoints' time is not signed: dated back here).
+    await db().updateTable('ledger_checkpoints').set({ at: new Date(Date.now() - 60_000).toISOString() }).execute();
+    const started = Date.now();
     const dpoSigns = await call(DPO, 'POST', '/api/ledger/checkpoints');
     assert.equal(dpoSigns.statusCode, 201, dpoSigns.body);
+    assert.ok(Date.now() - started < 5_000, 'signed in bounded time');
     assert.ok(dpoSigns.json().size > Number(newer.size), 'the events since are now signed');
     assert.equal((await runtime.ledger.checkpoints()).length, checkpointsBefore + 1);
     assert.equal(openSignedCheckpoint(dpoSigns.json().note, verifierKey).size, BigInt(dpoSigns.json().size));
+    // Asked again at once, with nothing new: the same checkpoint, 200, nothing signed.
+    const nothingNew = await call(DPO, 'POST', '/api/ledger/checkpoints');
+    assert.equal(nothingNew.statusCode, 200, nothingNew.body);
+    assert.equal(nothingNew.json().note, dpoSigns.json().note);
+    assert.equal((await runtime.ledger.checkpoints()).length, checkpointsBefore + 1);
   });
 });

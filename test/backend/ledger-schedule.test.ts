@@ -224,7 +224,7 @@ describe(`the ledger's schedule (${BACKEND})`, () => {
     const integrations = calls.filter((c) => c.method === 'integrate');
     assert.ok(integrations.length >= 2 && integrations.length <= 4, `${integrations.length} ticks of 120 ms in 400 ms`);
     assert.deepEqual(integrations[0]!.options, { maxBatches: 3 });
-    assert.deepEqual(calls.find((c) => c.method === 'checkpoint')!.options, { minIntervalMs: 5_000, integrate: false });
+    assert.deepEqual(calls.find((c) => c.method === 'checkpoint')!.options, { minIntervalMs: 5_000, integrate: false, verifyBudgetMs: 2_000 });
     assert.equal(calls.filter((c) => c.method === 'ensurePartitions').length, 1);
   });
 });

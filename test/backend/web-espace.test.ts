@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { appendEvents, JOURNAL_KINDS, parseBody } from '../../src/ledger/index.ts';
+import { storedLeafHash } from '../../src/ledger/stored-leaf.ts';
 import { demoPersons } from '../../src/seed/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
 import { browserSkip, checkPage, DEMO_PASSWORD, openPage, openWebWorld, signInThroughPage, type WatchedPage, type WebWorld } from '../helpers/browser.ts';
@@ -192,6 +194,8 @@ describe(`web application: the job seeker's space in a real browser (${BACKEND})
     assert.equal(read.statusCode, 200, read.body);
     const granted = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.personId === seekerPerson && e.details.caseReference === CASE);
     assert.equal(granted.length, 1);
+    // The journal no longer signs a checkpoint per visit (issue 20): the server's schedule does, every few seconds.
+    await world.server.runtime.ledger.checkpoint();
 
     const { page } = watched;
     await page.getByRole('link', { name: 'Qui a consulté mon dossier' }).first().click();
@@ -227,6 +231,54 @@ describe(`web application: the job seeker's space in a real browser (${BACKEND})
     const reported = (await ledgerEvents(db(), 'access_reported')).filter((e) => e.account_id === seekerAccount);
     assert.equal(reported.length, 1);
     assert.equal(reported[0]!.details.eventId, granted[0]!.id);
+  });
+
+  it('« Qui a consulté mon dossier » says the journal is complete, names an entry deleted from the store, and remembers the newest it saw', async () => {
+    const { page } = watched;
+    const rows = async () =>
+      (await db().selectFrom('ledger_events').selectAll().where('person_id', '=', seekerPerson).where('kind', 'in', JOURNAL_KINDS).where('seq', 'is not', null).orderBy('seq').execute()).map((r) => ({ ...r, seq: Number(r.seq) }));
+    const status = page.getByTestId('chain-status');
+    // Two more accesses of the person's file, then every entry under a signed checkpoint, so that each shows its proof checked.
+    const organisation = (await db().selectFrom('organisations').select('id').orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
+    await appendEvents(db(), ['DOSSIER-2026-0601', 'DOSSIER-2026-0602'].map((caseReference) => ({ kind: 'access_granted' as const, input: { personId: seekerPerson, organisationId: organisation, purpose: PURPOSE, caseReference, operation: 'read', classes: ['identity'] } })));
+    await world.server.runtime.ledger.checkpoint();
+    await page.goto(`${world.origin}/mon-espace/consultations`);
+    await page.getByTestId('journal-entry').first().waitFor();
+    const all = await rows();
+    const head = all.length;
+    assert.ok(head >= 2);
+    await status.getByText(`Journal complet : ${head} entrées, chaînées.`).waitFor();
+
+    // A row deleted from the store: every other entry still proves its inclusion, the chain does not close.
+    const victim = all.at(-2)!;
+    const n = parseBody(victim.body).chain!.n;
+    await db().deleteFrom('ledger_events').where('id', '=', victim.id).execute();
+    try {
+      await page.reload();
+      await status.getByText(`Journal incomplet : l’entrée n°${n} manque.`, { exact: false }).waitFor();
+      assert.equal(await page.getByText('Preuve invalide').count(), 0, 'each entry left verifies on its own');
+      assert.equal(await status.getAttribute('role'), 'alert');
+      await checkPage(watched, 'espace-consultations-incomplet');
+    } finally {
+      await db().insertInto('ledger_events').values(victim).execute();
+    }
+
+    // The newest row deleted and the head rewound with it: only this browser's memory can tell.
+    const last = all.at(-1)!;
+    const previous = all.at(-2)!;
+    const stored = await db().selectFrom('ledger_person_heads').selectAll().where('person_id', '=', seekerPerson).executeTakeFirstOrThrow();
+    await db().deleteFrom('ledger_events').where('id', '=', last.id).execute();
+    await db().updateTable('ledger_person_heads').set({ n: head - 1, seq: previous.seq, head: storedLeafHash(previous.body).toString('base64url') }).where('person_id', '=', seekerPerson).execute();
+    try {
+      await page.reload();
+      await status.getByText(`Journal incomplet : l’entrée n°${head} manque : votre navigateur l’avait vue lors d’une visite précédente.`, { exact: false }).waitFor();
+    } finally {
+      await db().insertInto('ledger_events').values(last).execute();
+      await db().updateTable('ledger_person_heads').set({ n: stored.n, seq: stored.seq, head: stored.head }).where('person_id', '=', seekerPerson).execute();
+    }
+    await page.reload();
+    await status.getByText(`Journal complet : ${head} entrées, chaînées.`).waitFor();
+    assert.deepEqual(watched.problems, []);
   });
 
   it('« Coordonnées bancaires »: shows the current account, names the wrong field next to it, and a valid change goes through', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { staffMemberOf } from '../../identity/index.ts';
+import { LedgerIntegrityError, type SignedCheckpoint } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema, errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
@@ -16,6 +17,11 @@ const NATURAL = { pattern: '^(0|[1-9][0-9]{0,15})$' };
 const POSITIVE = { pattern: '^[1-9][0-9]{0,15}$' };
 
 const ProofView = Type.Object({ proof: Type.Array(Type.String({ description: 'empreinte SHA-256 en base64' })) });
+const CheckpointView = Type.Object({ size: Type.Integer(), at: Type.String(), note: Type.String() });
+const viewOf = (c: SignedCheckpoint) => ({ size: Number(c.size), at: c.at, note: c.note });
+
+/** On demand, the new events are verified for at most this long before the checkpoint is signed over them. */
+const SIGN_BUDGET_MS = 2_000;
 
 /**
  * The ledger as a transparency log, open to anyone: its public key, its signed checkpoints and
@@ -25,6 +31,7 @@ const ProofView = Type.Object({ proof: Type.Array(Type.String({ description: 'em
 export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const { ledger } = runtime;
   const db = runtime.database.db;
+  const intervalMs = runtime.config.checkpointSeconds * 1000;
   return async (app) => {
     app.get(
       '/key',
@@ -134,15 +141,48 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
         schema: {
           tags,
-          summary: 'Signer un point de contrôle maintenant',
+          summary: 'Signer un point de contrôle maintenant (au plus un par intervalle, tous serveurs confondus)',
+          description:
+            '201 : signé maintenant. 200 : le dernier point de contrôle couvre déjà tout ce qui est intégré. 429 : un point de contrôle a été signé il y a moins de REMPART_CHECKPOINT_SECONDS (Retry-After). ' +
+            '503 ledger_altered : la signature est suspendue, le journal ne correspond plus à ce qu’il a signé ou à son témoin.',
           security: [{ cookieAuth: [] }],
-          response: { 201: Type.Object({ size: Type.Integer(), at: Type.String(), note: Type.String() }), ...errorResponses },
+          response: { 201: CheckpointView, 200: CheckpointView, ...errorResponses, 429: ErrorSchema, 503: ErrorSchema },
         },
       },
       async (request, reply) => {
-        const checkpoint = await ledger.checkpoint();
+        const now = new Date();
+        const before = await ledger.latestCheckpoint();
+        const age = before ? now.getTime() - Date.parse(before.at) : Number.POSITIVE_INFINITY;
+        // Fleet-wide: the newest checkpoint's time, in the store, is what every process compares with (issue 20).
+        if (before && age >= 0 && age < intervalMs) {
+          const size = await ledger.size();
+          const waiting = await db.selectFrom('ledger_events').select('id').where('seq', 'is', null).limit(1).executeTakeFirst();
+          if (Number(before.size) >= size && !waiting) return reply.status(200).send(viewOf(before));
+          const retry = Math.max(1, Math.ceil((intervalMs - age) / 1000));
+          return reply
+            .status(429)
+            .header('retry-after', String(retry))
+            .send({
+              error: 'checkpoint_too_soon',
+              message: `Un point de contrôle a été signé il y a ${Math.floor(age / 1000)} s (${before.size} événements) ; le suivant peut l’être dans ${retry} s, et le sera de toute façon par le serveur.`,
+              requestId: request.id,
+            });
+        }
+        let checkpoint;
+        try {
+          // Bounded: one batch integrated, new events verified for at most SIGN_BUDGET_MS, then signed (what was verified).
+          checkpoint = await ledger.checkpoint(now, { minIntervalMs: intervalMs, maxBatches: 1, verifyBudgetMs: SIGN_BUDGET_MS });
+        } catch (error) {
+          if (!(error instanceof LedgerIntegrityError)) throw error;
+          request.log.error({ err: { message: error.message } }, 'checkpoint refused');
+          return reply.status(503).send({
+            error: 'ledger_altered',
+            message: 'Signature refusée : le journal ne correspond plus à ce qu’il a signé ou à son témoin. Les responsables de la sécurité sont alertés ; le constat est au bureau sécurité.',
+            requestId: request.id,
+          });
+        }
         if (!checkpoint) return reply.status(404).send({ error: 'empty_ledger', message: 'Le journal est vide : rien à signer.', requestId: request.id });
-        return reply.status(201).send({ size: Number(checkpoint.size), at: checkpoint.at, note: checkpoint.note });
+        return reply.status(before && checkpoint.note === before.note ? 200 : 201).send(viewOf(checkpoint));
       },
     );
   };

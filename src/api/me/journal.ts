@@ -26,6 +26,16 @@ const PublicEventView = Type.Object(
     classes: Type.Array(Type.String()),
     details: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
     restricted: Type.String({ description: 'empreinte salée de qui a agi et d’où (visible du délégué à la protection des données)' }),
+    chain: Type.Optional(
+      Type.Object(
+        {
+          n: Type.Integer({ description: 'rang de l’entrée dans votre journal (1 pour la première)' }),
+          prev: Type.Union([Type.String(), Type.Null()], { description: 'empreinte (feuille de l’arbre, base64url) de votre entrée précédente' }),
+          prevIndex: Type.Union([Type.Integer(), Type.Null()], { description: 'position dans l’arbre de votre entrée précédente' }),
+        },
+        { description: 'le chaînage de votre journal, fixé à l’intégration dans l’arbre : une entrée supprimée laisse un trou' },
+      ),
+    ),
   },
   { description: 'l’événement tel que l’arbre de Merkle le couvre : son JSON canonique (RFC 8785) est la feuille' },
 );
@@ -36,13 +46,23 @@ const JournalView = Type.Object({
   total: Type.Integer(),
   checkpoint: Type.Union([Type.Object({ size: Type.Integer(), note: Type.String() }), Type.Null()]),
   verifierKey: Type.String(),
+  pending: Type.Integer({ description: 'entrées de la page en attente du prochain point de contrôle signé' }),
+  chain: Type.Object(
+    {
+      head: Type.Integer({ description: 'nombre d’entrées chaînées de votre journal : la plus récente porte ce rang' }),
+      headIndex: Type.Union([Type.Integer(), Type.Null()], { description: 'position dans l’arbre de la plus récente' }),
+      prunedBelow: Type.Integer({ description: 'les événements avant cette position ont été supprimés au terme de la durée de conservation' }),
+    },
+    { description: 'de quoi vérifier qu’aucune entrée ne manque' },
+  ),
   entries: Type.Array(
     Type.Object({
       event: PublicEventView,
       organisation: Type.Union([Type.Object({ id: Type.String(), name: Type.String() }), Type.Null()]),
       purposeLabel: Type.Union([Type.String(), Type.Null()], { description: 'la finalité déclarée, en clair (hors preuve)' }),
       index: Type.Integer(),
-      proof: Type.Array(Type.String()),
+      proof: Type.Array(Type.String(), { description: 'vide tant que l’entrée est en attente' }),
+      pending: Type.Boolean({ description: 'pas encore couverte par le point de contrôle signé de la page : sa preuve viendra avec le prochain (quelques secondes)' }),
     }),
   ),
 });

@@ -5,6 +5,7 @@ import { agreementFromRow, agreementInForce } from '../../policy/index.ts';
 // The guard's own budgets: the dashboard draws exactly what the guard enforces.
 import { budgetFor } from '../../guard/index.ts';
 import { appendEvent, parseBody, verifyLedger } from '../../ledger/index.ts';
+import type { LedgerIntegrityStatus } from '../../ledger/watch.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
@@ -55,11 +56,45 @@ const VerificationView = Type.Object({
   findings: Type.Integer(),
   firstFinding: Type.Union([Type.String(), Type.Null()]),
 });
+const ProblemView = Type.Object({
+  source: Type.String({ description: 'full (vérification complète), incremental, witness (fichier témoin), external (témoin externe), file, sign (contrôles avant signature)' }),
+  kind: Type.String(),
+  index: Type.Union([Type.Integer(), Type.Null()]),
+  eventId: Type.Union([Type.String(), Type.Null()]),
+  message: Type.String(),
+  since: Type.String(),
+});
+const IntegrityView = Type.Object(
+  {
+    status: Type.Enum(['ok', 'altered', 'rollback']),
+    background: Type.Boolean({ description: 'la vérification de fond tourne dans ce processus' }),
+    signing: Type.Enum(['allowed', 'refused']),
+    verifiedSize: Type.Integer({ description: 'positions vérifiées depuis leurs événements par ce processus' }),
+    lastIncrementalAt: Type.Union([Type.String(), Type.Null()]),
+    lastFull: Type.Union([
+      Type.Object({ at: Type.String(), ok: Type.Boolean(), eventsChecked: Type.Integer(), durationMs: Type.Integer(), firstFinding: Type.Union([Type.String(), Type.Null()]) }),
+      Type.Null(),
+    ]),
+    nextFullAt: Type.Union([Type.String(), Type.Null()]),
+    problems: Type.Array(ProblemView),
+    witness: Type.Object({
+      file: Type.Union([Type.String(), Type.Null()]),
+      size: Type.Union([Type.Integer(), Type.Null()]),
+      at: Type.Union([Type.String(), Type.Null()]),
+      external: Type.Union([
+        Type.Object({ url: Type.String(), status: Type.String(), size: Type.Union([Type.Integer(), Type.Null()]), at: Type.Union([Type.String(), Type.Null()]), message: Type.Union([Type.String(), Type.Null()]) }),
+        Type.Null(),
+      ]),
+    }),
+  },
+  { description: 'la vérification continue du journal et ses témoins (issue 20)' },
+);
 const LedgerView = Type.Object({
   checkpoint: Type.Union([Type.Object({ size: Type.Integer(), at: Type.String(), root: Type.String({ description: 'racine en base64' }) }), Type.Null()]),
   treeSize: Type.Integer(),
   pending: Type.Integer(),
   lastVerification: Type.Union([VerificationView, Type.Null()]),
+  integrity: IntegrityView,
 });
 const AdminRequestView = Type.Object({
   id: Type.String(),
@@ -73,6 +108,13 @@ const AdminRequestView = Type.Object({
   /** What is asked, without secrets nor contact details: the login, roles or client name. */
   summary: Type.Object({ login: Type.Optional(Type.String()), displayName: Type.Optional(Type.String()), roles: Type.Optional(Type.Array(Type.String())), name: Type.Optional(Type.String()), resetFactors: Type.Optional(Type.Boolean()) }),
 });
+
+function integrityOf(status: LedgerIntegrityStatus): Static<typeof IntegrityView> {
+  return {
+    ...status,
+    problems: status.problems.map((p) => ({ source: p.source, kind: p.kind, index: p.index ?? null, eventId: p.eventId ?? null, message: p.message, since: p.since })),
+  };
+}
 
 function hourStart(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
@@ -196,6 +238,7 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
         treeSize: await runtime.ledger.size(),
         pending: Number(pending.n),
         lastVerification: last ? verificationOf(last.at, parseBody(last.body).details) : null,
+        integrity: integrityOf(runtime.ledgerWatch.status()),
       };
     };
 
@@ -212,7 +255,11 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
         schema: { tags, summary: 'Vérifier maintenant le journal contre ses points de contrôle signés (le résultat est inscrit au journal)', response: { 200: Type.Object({ verification: VerificationView, status: LedgerView }), ...errorResponses } },
       },
       async (request) => {
+        const started = performance.now();
         const report = await verifyLedger(db, runtime.ledger, { maxFindings: 20 });
+        // What the button finds counts as the background's whole-log pass: found, the log stops signing and the officers
+        // are alerted; clean, a problem found earlier is cleared.
+        await runtime.ledgerWatch.recordFull(report, performance.now() - started, { recordEvent: false });
         const details = {
           ok: report.ok,
           checkpointSize: report.checkpoint?.size ?? null,

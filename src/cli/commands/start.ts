@@ -3,18 +3,21 @@ import { join } from 'node:path';
 import { buildServer, createLogger } from '../../api/index.ts';
 import { disableInactiveStaffAccounts, ensureBootstrapAdmin, runRecertificationSchedule } from '../../identity/index.ts';
 import { startLedgerSchedule } from '../../ledger/index.ts';
+import { LedgerRollbackError } from '../../ledger/watch.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { maintainDecoys } from '../../guard/index.ts';
 import { demoActors, freshDecoyFile } from '../../seed/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
 import { runSeed } from './seed.ts';
 import { progressBar } from '../progress.ts';
+import { OperatorError } from './keys.ts';
 
 export const DEMO_SEED = 1;
 
 /** Start the HTTP server; on a fresh embedded store, create the demo population first. */
 export async function runStart(runtime: Runtime, options: { port?: number; demo: boolean }): Promise<void> {
   const { config } = runtime;
+  await checkLedgerAtStart(runtime);
   const empty = (await runtime.database.db.selectFrom('persons').select('id').limit(1).execute()).length === 0;
   if (options.demo && empty && config.demoPersons > 0) {
     process.stdout.write(`Base vide : création d'une population de démonstration (${config.demoPersons} personnes, graine ${DEMO_SEED}).\n`);
@@ -97,15 +100,51 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     checkpointEveryMs: config.checkpointSeconds * 1000,
     onError: (error) => logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'ledger integration or checkpoint failed'),
   });
+  // The ledger verifies itself in the background and watches for a rollback (issue 20).
+  runtime.ledgerWatch.start();
 
   const stop = async () => {
     clearInterval(daily);
     clearInterval(bankEveryMinute);
     await ledgerSchedule.stop();
+    await runtime.ledgerWatch.stop();
     await app.close();
     await runtime.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+}
+
+/**
+ * A store whose newest signed checkpoint is behind the one kept outside the database (the
+ * witness file, the external witness) was rolled back: events, tree nodes and checkpoints
+ * removed together, or an old backup restored. It verifies as a whole, so only this catches it,
+ * and the server does not start on it (issue 20).
+ */
+export async function checkLedgerAtStart(runtime: Runtime): Promise<void> {
+  try {
+    await runtime.ledgerWatch.checkAtStart();
+  } catch (error) {
+    if (!(error instanceof LedgerRollbackError)) throw error;
+    const file = runtime.config.ledgerWitnessFile;
+    const sizes =
+      error.witnessedSize !== null
+        ? `Le magasin s'arrête à un point de contrôle de ${error.logSize} événements ; le témoin en détient un de ${error.witnessedSize}.`
+        : `Le témoin du journal ne peut pas être lu ou n'est pas signé par la clé de ce journal.`;
+    throw new OperatorError(
+      [
+        'DÉMARRAGE REFUSÉ — journal des accès : retour en arrière ou témoin invalide.',
+        `  ${error.message}.`,
+        `  ${sizes}`,
+        `  Fichier témoin : ${file}${runtime.config.ledgerWitness ? ` ; témoin externe : ${runtime.config.ledgerWitness.url}` : ''}.`,
+        '  Conservez le magasin et le fichier témoin en l’état pour l’enquête et ouvrez un incident. Pour constater :',
+        '    npx rempart ledger verify',
+        `    npx rempart ledger witness --key "$(npx rempart ledger key)" --older ${file} --url <adresse du serveur>`,
+        '  Si la base a été restaurée volontairement (reprise après sinistre), déclarez-le : après l’avoir conservé,',
+        '  déplacez le fichier témoin hors du dossier des données, puis redémarrez ; les points de contrôle perdus',
+        '  restent, chez les témoins, la preuve de ce qui a été retiré.',
+      ].join('\n'),
+    );
+  }
 }

@@ -30,6 +30,17 @@ export interface LedgerStateTable {
   pruned_below: number;
 }
 
+/**
+ * The head of one person's journal chain (issue 20): their count of chained events, the leaf
+ * hash (base64url) and the leaf index of the last one integrated. Written by the integrator only.
+ */
+export interface LedgerPersonHeadsTable {
+  person_id: string;
+  n: number;
+  head: string;
+  seq: number;
+}
+
 /** Every checkpoint the log signed: a witness can ask for any of them. */
 export interface LedgerCheckpointsTable {
   size: number;
@@ -55,5 +66,6 @@ export interface LedgerTables {
   ledger_events: LedgerEventsTable;
   ledger_state: LedgerStateTable;
   ledger_checkpoints: LedgerCheckpointsTable;
+  ledger_person_heads: LedgerPersonHeadsTable;
   access_reports: AccessReportsTable;
 }

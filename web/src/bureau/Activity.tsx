@@ -18,12 +18,29 @@ interface Verification {
   findings: number;
   firstFinding: string | null;
 }
+interface Integrity {
+  status: 'ok' | 'altered' | 'rollback';
+  background: boolean;
+  signing: 'allowed' | 'refused';
+  verifiedSize: number;
+  lastFull: { at: string; ok: boolean; eventsChecked: number; durationMs: number; firstFinding: string | null } | null;
+  problems: Array<{ source: string; kind: string; index: number | null; message: string; since: string }>;
+  witness: { file: string | null; size: number | null; at: string | null; external: { url: string; status: string; size: number | null; at: string | null; message: string | null } | null };
+}
 interface LedgerStatus {
   checkpoint: { size: number; at: string; root: string } | null;
   treeSize: number;
   pending: number;
   lastVerification: Verification | null;
+  /** The background verification and the witnesses (issue 20); absent from an older server. */
+  integrity?: Integrity;
 }
+
+const INTEGRITY_LABELS: Record<Integrity['status'], string> = {
+  ok: 'Conforme',
+  altered: 'JOURNAL ALTÉRÉ — signature suspendue',
+  rollback: 'RETOUR EN ARRIÈRE DU JOURNAL — signature suspendue',
+};
 interface Reads {
   hours: string[];
   organisations: Array<{ id: string; name: string; reads: number[]; total: number; budget: { actorHour: { soft: number; hard: number } | null; dailyCeiling: number | null } }>;
@@ -73,6 +90,28 @@ function LedgerPanel() {
           ) : null}
           <dt className="fr-text--bold">Événements en attente d’intégration</dt>
           <dd>{data.pending}</dd>
+          {data.integrity ? (
+            <>
+              <dt className="fr-text--bold">Vérification continue</dt>
+              <dd data-testid="ledger-integrity">
+                {data.integrity.background ? INTEGRITY_LABELS[data.integrity.status] : `${INTEGRITY_LABELS[data.integrity.status]} (vérification de fond arrêtée sur ce serveur)`}
+                {data.integrity.problems.length ? ` — ${data.integrity.problems[0]!.message} (depuis le ${formatDateTime(data.integrity.problems[0]!.since)})` : ''}
+                {`. ${data.integrity.verifiedSize} événements vérifiés au fil de l’eau`}
+                {data.integrity.lastFull
+                  ? `, dernier passage complet le ${formatDateTime(data.integrity.lastFull.at)} (${data.integrity.lastFull.eventsChecked} événements${data.integrity.lastFull.ok ? ', conforme' : ', anomalie'})`
+                  : ''}
+                .
+              </dd>
+              <dt className="fr-text--bold">Témoins</dt>
+              <dd>
+                {data.integrity.witness.size !== null ? `Fichier témoin : point de contrôle de ${data.integrity.witness.size} événements` : 'Fichier témoin : vide pour l’instant'}
+                {data.integrity.witness.external
+                  ? ` ; témoin externe ${data.integrity.witness.external.url} : ${data.integrity.witness.external.status === 'cosigned' ? `cosigné à ${data.integrity.witness.external.size} événements` : (data.integrity.witness.external.message ?? data.integrity.witness.external.status)}`
+                  : ' ; aucun témoin externe configuré'}
+                .
+              </dd>
+            </>
+          ) : null}
           <dt className="fr-text--bold">Dernière vérification</dt>
           <dd data-testid="last-verification">
             {last
@@ -83,7 +122,9 @@ function LedgerPanel() {
           </dd>
         </dl>
       ) : null}
-      {last && !last.ok ? <p className="rempart-late">Le journal ne correspond plus à ses points de contrôle signés : ouvrez un incident.</p> : null}
+      {(last && !last.ok) || (data?.integrity && data.integrity.status !== 'ok') ? (
+        <p className="rempart-late">Le journal ne correspond plus à ses points de contrôle signés ou à son témoin : aucun point de contrôle n’est signé tant que le constat tient ; ouvrez un incident.</p>
+      ) : null}
       {officer ? (
         <Button onClick={() => void verify.run()} disabled={verify.busy} iconId="fr-icon-shield-line">
           {verify.busy ? 'Vérification en cours…' : 'Vérifier maintenant'}

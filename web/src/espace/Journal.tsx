@@ -5,12 +5,16 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
 import type { AccessEvent } from '../app/events.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
+import { useSignedIn } from '../app/session.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
-import { entryVerifies, openCheckpoint, type CheckpointView } from './proof.ts';
+import { checkChain, describeChain, type ChainLink, type ChainReport, type ChainState } from './chain.ts';
+import { entryVerifies, leafHashBase64url, openCheckpoint, type CheckpointView } from './proof.ts';
 
 /** The event exactly as the ledger holds it: its proof is computed over every field. */
 interface JournalEvent extends AccessEvent {
   id: string;
+  /** Its place in the person's journal (absent on entries from before the chain). */
+  chain?: ChainLink;
   [key: string]: unknown;
 }
 
@@ -20,6 +24,8 @@ interface JournalEntry {
   purposeLabel: string | null;
   index: number;
   proof: string[];
+  /** Not yet under the signed checkpoint the page carries: its proof comes with the next one (seconds). */
+  pending?: boolean;
 }
 
 interface Journal {
@@ -28,6 +34,7 @@ interface Journal {
   total: number;
   checkpoint: { size: number; note: string } | null;
   verifierKey: string;
+  chain: ChainState;
   entries: JournalEntry[];
 }
 
@@ -47,29 +54,74 @@ const PAGE_SIZE = 10;
 
 type Proofs = Record<string, boolean>;
 
+/**
+ * The highest entry number this browser has seen proven in this person's journal: a later
+ * visit whose journal stops below it has lost entries (a truncated tail). Kept per account in
+ * localStorage; a browser that keeps nothing simply does not remember.
+ */
+function rememberedKey(accountId: string): string {
+  return `rempart.journal.seen.${accountId}`;
+}
+
+function readRemembered(key: string): number {
+  try {
+    const value = Number(window.localStorage.getItem(key));
+    return Number.isSafeInteger(value) && value > 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function remember(key: string, n: number): void {
+  try {
+    window.localStorage.setItem(key, String(n));
+  } catch {
+    // Storage refused (private browsing, policy): the check of this visit stands on its own.
+  }
+}
+
 /** « Qui a consulté mon dossier »: each access, its reason, and a proof checked here, in the browser. */
 export function JournalPage() {
   const [page, setPage] = useState(1);
   const journal = useLoad(() => api<Journal>(`/api/me/journal?page=${page}&pageSize=${PAGE_SIZE}`), [page]);
   const [checkpoint, setCheckpoint] = useState<CheckpointView | null>(null);
   const [proofs, setProofs] = useState<Proofs>({});
+  const [chain, setChain] = useState<ChainReport | null>(null);
+  const memory = rememberedKey(useSignedIn().account.id);
 
   useEffect(() => {
     const data = journal.data;
-    if (!data?.checkpoint) return;
+    if (!data) return;
     let live = true;
     void (async () => {
-      const opened = await openCheckpoint(data.checkpoint!.note, data.verifierKey);
+      const opened = data.checkpoint ? await openCheckpoint(data.checkpoint.note, data.verifierKey) : null;
       const results: Proofs = {};
-      for (const entry of data.entries) results[entry.event.id] = opened ? await entryVerifies(entry.event, entry.index, entry.proof, opened) : false;
+      const leaves: Record<string, string> = {};
+      for (const entry of data.entries) {
+        if (!entry.pending) results[entry.event.id] = opened ? await entryVerifies(entry.event, entry.index, entry.proof, opened) : false;
+        leaves[entry.event.id] = await leafHashBase64url(entry.event);
+      }
+      // Complete, not only proven: the entries' numbers against the head and what was seen before.
+      const remembered = readRemembered(memory);
+      const report = checkChain({
+        entries: data.entries.map((entry) => ({ index: entry.index, leafHash: leaves[entry.event.id]!, chain: entry.event.chain })),
+        page: data.page,
+        pageSize: data.pageSize,
+        total: data.total,
+        chain: data.chain,
+        remembered,
+      });
+      const proven = opened?.signatureValid === false ? 0 : Math.max(0, ...data.entries.filter((entry) => results[entry.event.id]).map((entry) => entry.event.chain?.n ?? 0));
+      if (proven > remembered) remember(memory, proven);
       if (!live) return;
       setCheckpoint(opened);
       setProofs(results);
+      setChain(report);
     })();
     return () => {
       live = false;
     };
-  }, [journal.data]);
+  }, [journal.data, memory]);
 
   const pages = journal.data ? Math.max(1, Math.ceil(journal.data.total / journal.data.pageSize)) : 1;
   return (
@@ -77,7 +129,7 @@ export function JournalPage() {
       <PageTitle title="Qui a consulté mon dossier">Qui a consulté mon dossier</PageTitle>
       <p>
         Chaque fois qu’un agent ou un partenaire consulte votre dossier, il doit déclarer pourquoi. Vous voyez ici chaque accès, du plus récent au plus ancien. Votre navigateur
-        vérifie lui-même que chaque ligne figure dans le journal signé : personne ne peut l’effacer ni la modifier sans que cela se voie.
+        vérifie lui-même que chaque ligne figure dans le journal signé, et qu’aucune ne manque : personne ne peut en effacer ni en modifier une sans que cela se voie.
       </p>
       <ErrorNotice error={journal.error} title="Le journal n’a pas pu être affiché" />
       {journal.loading && !journal.data ? <Loading what="Chargement du journal" /> : null}
@@ -90,7 +142,8 @@ export function JournalPage() {
               : 'La signature du journal ne correspond pas à la clé du registre : signalez-le au délégué à la protection des données.'}
         </p>
       ) : null}
-      {journal.data && journal.data.entries.length === 0 ? <p>Personne n’a encore consulté votre dossier.</p> : null}
+      {chain && (chain.head > 0 || chain.unchained > 0 || !chain.complete) ? <ChainStatus report={chain} /> : null}
+      {journal.data && journal.data.entries.length === 0 && (!chain || (chain.complete && chain.head === 0)) ? <p>Personne n’a encore consulté votre dossier.</p> : null}
       {journal.data?.entries.map((entry) => (
         <JournalItem key={entry.event.id} entry={entry} verified={proofs[entry.event.id]} signatureOk={checkpoint?.signatureValid !== false} />
       ))}
@@ -114,6 +167,19 @@ export function JournalPage() {
         </nav>
       ) : null}
     </>
+  );
+}
+
+/** « Journal complet » or the entry that is missing, as the page's other checks: a badge and a sentence. */
+function ChainStatus({ report }: { report: ChainReport }) {
+  const { severity, title, text } = describeChain(report);
+  return (
+    <p className="fr-text--sm" data-testid="chain-status" role={severity === 'error' ? 'alert' : 'status'}>
+      <Badge as="span" severity={severity} small className="fr-mr-1w">
+        {title}
+      </Badge>
+      {text}
+    </p>
   );
 }
 
@@ -157,7 +223,11 @@ function JournalItem({ entry, verified, signatureOk }: { entry: JournalEntry; ve
         </div>
       </dl>
       <p className="fr-mt-1w fr-mb-1w">
-        {verified === undefined ? (
+        {entry.pending ? (
+          <Badge severity="info" small>
+            Preuve au prochain point de contrôle
+          </Badge>
+        ) : verified === undefined ? (
           <span className="fr-text--sm">Vérification de la preuve…</span>
         ) : verified && signatureOk ? (
           <Badge severity="success" small>

@@ -38,6 +38,14 @@ async function leafHashOf(event: unknown): Promise<Uint8Array> {
   return sha256(new Uint8Array([0]), new TextEncoder().encode(text));
 }
 
+/** The event's leaf hash in base64url, the spelling of `chain.prev` (chain.ts). */
+export async function leafHashBase64url(event: unknown): Promise<string> {
+  const hash = await leafHashOf(event);
+  let text = '';
+  for (const b of hash) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 /** RFC 9162 §2.1.3.2: the root the audit path leads to, or null when the path is malformed. */
 async function rootFromProof(index: number, size: number, leaf: Uint8Array, proof: readonly string[]): Promise<Uint8Array | null> {
   if (index < 0 || index >= size) return null;
