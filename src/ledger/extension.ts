@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Executor, Flavour } from '../store/index.ts';
-import { frontierOf } from './integration.ts';
+import { frontierHashes } from './integration.ts';
 import { HASH_BYTES } from './merkle.ts';
 import { checkStoredEvent, EVENT_OK, EVENT_UNREADABLE } from './stored-leaf.ts';
 import { hashPage, NodeRange } from './verify-page.ts';
@@ -49,13 +49,7 @@ const DEFAULT_PAGE = 4_096;
 export async function anchorAt(db: Executor, checkpoint: SignedRoot | undefined): Promise<Extension> {
   const range = new NodeRange();
   if (!checkpoint || checkpoint.size === 0) return { range };
-  const frontier = frontierOf(checkpoint.size);
-  const rows = await db
-    .selectFrom('ledger_nodes')
-    .select(['level', 'idx', 'hash'])
-    .where((eb) => eb.or(frontier.map((f) => eb.and([eb('level', '=', f.level), eb('idx', '=', f.index)]))))
-    .execute();
-  const found = new Map(rows.map((r) => [`${r.level}/${Number(r.idx)}`, Buffer.from(r.hash)]));
+  const { frontier, found } = await frontierHashes(db, checkpoint.size);
   for (const f of frontier) {
     const hash = found.get(`${f.level}/${f.index}`);
     if (!hash || hash.length !== HASH_BYTES) {

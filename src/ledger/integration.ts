@@ -134,21 +134,27 @@ export function frontierOf(size: number): Array<{ level: number; index: number }
   return out;
 }
 
+/** The stored hashes of the perfect subtrees a tree of `size` leaves splits into, by `level/index` (one query). */
+export async function frontierHashes(db: Executor, size: number): Promise<{ frontier: Array<{ level: number; index: number }>; found: Map<string, Buffer> }> {
+  const frontier = frontierOf(size);
+  if (frontier.length === 0) return { frontier, found: new Map() };
+  const rows = await db
+    .selectFrom('ledger_nodes')
+    .select(['level', 'idx', 'hash'])
+    .where((eb) => eb.or(frontier.map((f) => eb.and([eb('level', '=', f.level), eb('idx', '=', f.index)]))))
+    .execute();
+  return { frontier, found: new Map(rows.map((r) => [`${r.level}/${Number(r.idx)}`, Buffer.from(r.hash)])) };
+}
+
 /**
  * Append leaf hashes to the stored tree of `size` leaves (`StoredTree.append`'s rows, computed
  * in memory from the tree's right edge, read once), in one INSERT; returns the new size.
  */
 export async function appendLeaves(trx: Executor, flavour: Flavour, size: number, leaves: readonly Buffer[]): Promise<number> {
   if (leaves.length === 0) return size;
-  const frontier = frontierOf(size);
   const stack: Array<{ level: number; hash: Buffer }> = [];
+  const { frontier, found } = await frontierHashes(trx, size);
   if (frontier.length > 0) {
-    const rows = await trx
-      .selectFrom('ledger_nodes')
-      .select(['level', 'idx', 'hash'])
-      .where((eb) => eb.or(frontier.map((f) => eb.and([eb('level', '=', f.level), eb('idx', '=', f.index)]))))
-      .execute();
-    const found = new Map(rows.map((r) => [`${r.level}/${Number(r.idx)}`, Buffer.from(r.hash)]));
     for (const f of frontier) {
       const hash = found.get(`${f.level}/${f.index}`);
       if (!hash) throw new Error(`ledger tree: subtree ${f.level}/${f.index} is missing`);
