@@ -35,7 +35,7 @@ export default tseslint.config(
       'src/incidents/notices.ts',
       'src/guard/exports/workflow.ts',
       'src/api/me/bank-details.ts',
-      'src/guard/simulator/**',
+      'src/simulate/**',
     ],
     rules: {
       'no-restricted-syntax': [
@@ -44,6 +44,24 @@ export default tseslint.config(
           "CallExpression[callee.property.name=/^(read|open|fetchSealed)$/][callee.object.property.name='persons']",
           "CallExpression[callee.property.name=/^(read|open|fetchSealed)$/][callee.object.name='persons']",
         ].map((selector) => ({ selector, message: 'Person data is read through the access pipeline (src/access), never from the person store directly.' })),
+      ],
+    },
+  },
+  {
+    // Dependencies point one way (DESIGN.md §6): the capabilities and the core never reach up to
+    // the routes, the command line, the composition root or the simulator, which are their clients.
+    files: ['src/{domain,crypto,store,ledger,notify,identity,policy,guard,access,bank,incidents,privacy,seed}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/api/*', '**/api/**'], message: 'A capability answers its clients; it never imports the HTTP routes (src/api).' },
+            { group: ['**/cli/*', '**/cli/**'], message: 'A capability never imports the command line (src/cli).' },
+            { group: ['**/runtime/*', '**/runtime/**'], message: 'The composition root (src/runtime) builds the capabilities; they never import it.' },
+            { group: ['**/simulate/*', '**/simulate/**'], message: 'The simulator is a client of the whole server (src/simulate); nothing in it is imported by a capability.' },
+          ],
+        },
       ],
     },
   },

@@ -7,7 +7,7 @@
  * shared-IBAN check alone, over the whole population's IBAN index. BENCH_BANK_CHANGES sets the
  * number of changes (default 300).
  */
-import { SimulatedClock } from '../src/guard/simulator/clock.ts';
+import { SimulatedClock } from '../src/simulate/clock.ts';
 import { frenchIban, seedDatabase } from '../src/seed/index.ts';
 import { testEnvironment } from '../test/helpers/backend.ts';
 import type { TableFn } from './policy.ts';

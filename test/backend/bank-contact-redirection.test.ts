@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import type { PersonFile } from '../../src/domain/index.ts';
-import { SimulatedClock } from '../../src/guard/simulator/clock.ts';
+import { SimulatedClock } from '../../src/simulate/clock.ts';
 import { createAccount } from '../../src/identity/index.ts';
 import { authorize } from '../../src/policy/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';

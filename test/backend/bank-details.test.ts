@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import { maskIban } from '../../src/domain/index.ts';
-import { SimulatedClock } from '../../src/guard/simulator/clock.ts';
+import { SimulatedClock } from '../../src/simulate/clock.ts';
 import { addChannel, createAccount } from '../../src/identity/index.ts';
 import { authorize } from '../../src/policy/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';

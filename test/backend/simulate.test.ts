@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { GOALS, runSimulation, type ScenarioReport, type SimulationReport } from '../../src/guard/simulator/index.ts';
+import { GOALS, runSimulation, type ScenarioReport, type SimulationReport } from '../../src/simulate/index.ts';
 import { BACKEND, PG_URL } from '../helpers/backend.ts';
 
 /**

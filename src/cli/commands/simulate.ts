@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { validate, ValidationError } from '../../domain/index.ts';
-import { renderReport, runSimulation, SCENARIOS, type ScenarioName, type SimulationReport } from '../../guard/simulator/index.ts';
+import { renderReport, runSimulation, SCENARIOS, type ScenarioName, type SimulationReport } from '../../simulate/index.ts';
 import { POPULATION_CAPACITY } from '../../seed/index.ts';
 import { progressBar } from '../progress.ts';
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { openExportFile } from '../../exports/index.ts';
+import { openExportFile } from '../../guard/exports/index.ts';
 import { MINUTE_MS } from '../clock.ts';
 import { actorIdOf, createActor, newClient, organisationId, signIn, Traffic, type SimContext } from '../context.ts';
 import { checkGoals, type ScenarioReport } from '../report.ts';

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { createSession, SESSION_COOKIE } from '../../identity/index.ts';
-import type { Runtime } from '../../runtime/index.ts';
-import { deterministicUuid } from '../../seed/ids.ts';
-import type { Executor } from '../../store/index.ts';
+import { createSession, SESSION_COOKIE } from '../identity/index.ts';
+import type { Runtime } from '../runtime/index.ts';
+import { deterministicUuid } from '../seed/ids.ts';
+import type { Executor } from '../store/index.ts';
 import { DAY_MS, type SimulatedClock } from './clock.ts';
 
 /** A seeded generator (mulberry32): the same seed plays the same day. */

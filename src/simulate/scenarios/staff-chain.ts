@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { frenchIban } from '../../../seed/index.ts';
+import { frenchIban } from '../../seed/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../clock.ts';
 import { createActor, newClient, organisationId, signIn, Traffic, type SimContext } from '../context.ts';
 import { checkGoals, type ScenarioReport } from '../report.ts';

@@ -1,5 +1,5 @@
-import type { PurposeRule } from '../../../policy/index.ts';
-import { chunks } from '../../../store/index.ts';
+import type { PurposeRule } from '../../policy/index.ts';
+import { chunks } from '../../store/index.ts';
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, MINUTE_MS, nextWorkingDay, parisDay, parisTime } from '../clock.ts';
 import { createActor, newClient, organisationId, referredTo, signIn, Traffic, type Agent, type Client, type Reply, type SimContext } from '../context.ts';

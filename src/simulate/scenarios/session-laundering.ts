@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Secret, TOTP } from 'otpauth';
-import { beginTotpEnrolment, confirmTotpEnrolment } from '../../../identity/index.ts';
+import { beginTotpEnrolment, confirmTotpEnrolment } from '../../identity/index.ts';
 import { MINUTE_MS, SECOND_MS } from '../clock.ts';
 import { actorIdOf, newClient, signIn, Traffic, type SimContext } from '../context.ts';
 import { exposureOf } from '../measure.ts';

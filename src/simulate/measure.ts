@@ -1,4 +1,4 @@
-import { parseBody } from '../../ledger/index.ts';
+import { parseBody } from '../ledger/index.ts';
 import type { SimContext } from './context.ts';
 
 /**

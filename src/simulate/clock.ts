@@ -1,4 +1,4 @@
-import type { Clock } from '../../domain/index.ts';
+import type { Clock } from '../domain/index.ts';
 
 /** The guard's time in a simulation: it stands still until the simulator moves it, so days run in seconds. */
 export class SimulatedClock implements Clock {
