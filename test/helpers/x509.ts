@@ -32,10 +32,14 @@ function oid(text: string): Buffer {
   return tlv(0x06, Buffer.from(bytes));
 }
 
-/** A positive serial number: 8 random bytes, the sign bit cleared. */
+/**
+ * A positive serial number: 8 random bytes, the sign bit cleared and the next one set, so that
+ * the first byte is never 0 (DER wants an INTEGER's shortest form: a leading zero byte before
+ * a byte under 0x80 is invalid, and OpenSSL then refuses the certificate — 1 run in 128).
+ */
 function serial(): Buffer {
   const bytes = randomBytes(8);
-  bytes[0] = bytes[0]! & 0x7f;
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
   return tlv(0x02, bytes);
 }
 
