@@ -176,7 +176,7 @@ export class AccessPipeline {
    */
   async write(caller: Caller, personId: string, patch: PersonPatch): Promise<WriteOutcome> {
     const written = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
-    return this.#written(caller, personId, written, async (trx) => {
+    return this.#written(caller, personId, written, undefined, async (trx) => {
       await this.#o.persons.update(personId, patch, trx, authorOf(caller.guarded));
       return undefined;
     });
@@ -188,7 +188,7 @@ export class AccessPipeline {
    * person's row is written first, so two changes at the same moment both keep their part.
    */
   async modify<C extends Exclude<FieldClass, 'bank'>>(caller: Caller, personId: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C]): Promise<WriteOutcome<FieldValues[C]>> {
-    return this.#written(caller, personId, [fieldClass], (trx) => this.#o.persons.modify(personId, fieldClass, change, trx, authorOf(caller.guarded)));
+    return this.#written(caller, personId, [fieldClass], undefined, (trx) => this.#o.persons.modify(personId, fieldClass, change, trx, authorOf(caller.guarded)));
   }
 
   /**
@@ -203,7 +203,7 @@ export class AccessPipeline {
     const admission = await this.#o.guard.noteBooking(caller.guarded, personId);
     if (!admission.allowed) return { outcome: 'guard', decision, admission };
     const id = randomUUID();
-    return this.#written(caller, personId, ['follow_up'], async (trx) => {
+    return this.#written(caller, personId, ['follow_up'], decision, async (trx) => {
       await this.#o.persons.modify(
         personId,
         'follow_up',
@@ -223,8 +223,9 @@ export class AccessPipeline {
     });
   }
 
-  async #written<T>(caller: Caller, personId: string, classes: FieldClass[], work: (trx: Executor) => Promise<T>): Promise<WriteOutcome<T>> {
-    const decision = await authorize(this.#o.db, { ...this.#context(caller), personId, operation: 'write', classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) });
+  /** A write decided (or already decided by the caller, as a booking is before the guard counts it), recorded and done in one transaction. */
+  async #written<T>(caller: Caller, personId: string, classes: FieldClass[], decided: AccessDecision | undefined, work: (trx: Executor) => Promise<T>): Promise<WriteOutcome<T>> {
+    const decision = decided ?? (await authorize(this.#o.db, { ...this.#context(caller), personId, operation: 'write', classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) }));
     if (!decision.allowed) return { outcome: 'denied', decision };
     const value = await inTransaction(this.#o.db, async (trx) => {
       await appendEvent(trx, 'access_granted', grantEvent(caller, decision, personId, 'write', decision.classes));

@@ -387,8 +387,8 @@ export class Guard {
     const continuityFrom = since(now, U.continuityDays * DAY_MS);
     // Persons not read by the actor today nor in the days before: the ones a read must explain.
     const fresh = newIn(actorSeen, request.personIds, dayFrom).filter((id) => (actorSeen.get(id) ?? '') < continuityFrom);
-    const counted = await countDayAndWeek(trx, scopes.unexplained(actor.id), dayFrom, weekFrom);
-    if (fresh.length === 0) return { persons: [], ...counted };
+    // Nothing to explain (the usual read: a case in progress): no query at all on this path.
+    if (fresh.length === 0) return undefined;
     const at = (days: number) => new Date(now.getTime() + days * DAY_MS).toISOString();
     const lead = since(now, U.selfBookedLeadHours * HOUR_MS);
     const explained = new Set(
@@ -415,6 +415,8 @@ export class Guard {
       ).map((r) => r.person_id),
     );
     const persons = fresh.filter((id) => !explained.has(id));
+    if (persons.length === 0) return undefined;
+    const counted = await countDayAndWeek(trx, scopes.unexplained(actor.id), dayFrom, weekFrom);
     // Counted once a day and once a week: a person already unexplained today adds nothing.
     return { persons, day: counted.day + newIn(unexplainedSeen, persons, dayFrom).length, week: counted.week + newIn(unexplainedSeen, persons, weekFrom).length };
   }

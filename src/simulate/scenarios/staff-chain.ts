@@ -86,7 +86,7 @@ export async function staffChain(ctx: SimContext): Promise<ScenarioReport> {
     if (thievesIban.has(personId) && iban === thievesIban.get(personId)) redirected++;
   }
   const held = await ctx.db.selectFrom('bank_changes').select(['status']).where('person_id', 'in', victims.length ? victims : ['-']).execute();
-  const letters = await ctx.db.selectFrom('ledger_events').select('body').where('kind', '=', 'contact_change_announced').where('person_id', 'in', victims.length ? victims : ['-']).execute();
+  const announced = await ctx.db.selectFrom('ledger_events').select('body').where('kind', '=', 'contact_change_announced').where('person_id', 'in', victims.length ? victims : ['-']).execute();
   const report = await run.report({
     scenario: 'staff-chain',
     variant: '',
@@ -94,7 +94,7 @@ export async function staffChain(ctx: SimContext): Promise<ScenarioReport> {
     traffic,
     notes: [
       `contacts réécrits : ${rewritten} ; changements de RIB saisis : ${entered} ; motifs de retenue : ${[...reasons].map(([r, n]) => `${r} ×${n}`).join(', ') || 'aucun'}`,
-      `changements annoncés sur les anciens canaux : ${letters.length} ; levées de retenue par les deux comptes eux-mêmes : ${releasedByThieves}`,
+      `changements annoncés sur les anciens canaux : ${announced.length} ; levées de retenue par les deux comptes eux-mêmes : ${releasedByThieves}`,
       `après 72 h : allocations détournées ${redirected} / ${entered} ; changements toujours en attente d’une autre équipe : ${held.filter((h) => h.status === 'awaiting_verification').length}`,
     ],
   });
