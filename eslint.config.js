@@ -1,13 +1,26 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'dist/**', 'web/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Layout is Prettier's (`npm run format`); ESLint keeps to what the code means.
+  prettier,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -19,7 +32,16 @@ export default tseslint.config(
     // The web application runs in the browser.
     files: ['web/src/**/*.{ts,tsx}'],
     languageOptions: {
-      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', navigator: 'readonly', DOMException: 'readonly', Intl: 'readonly', HTMLElement: 'readonly', HTMLHeadingElement: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        navigator: 'readonly',
+        DOMException: 'readonly',
+        Intl: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLHeadingElement: 'readonly',
+      },
     },
   },
   {
@@ -43,7 +65,11 @@ export default tseslint.config(
         ...[
           "CallExpression[callee.property.name=/^(read|open|fetchSealed)$/][callee.object.property.name='persons']",
           "CallExpression[callee.property.name=/^(read|open|fetchSealed)$/][callee.object.name='persons']",
-        ].map((selector) => ({ selector, message: 'Person data is read through the access pipeline (src/access), never from the person store directly.' })),
+        ].map((selector) => ({
+          selector,
+          message:
+            'Person data is read through the access pipeline (src/access), never from the person store directly.',
+        })),
       ],
     },
   },
@@ -56,10 +82,20 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/api/*', '**/api/**'], message: 'A capability answers its clients; it never imports the HTTP routes (src/api).' },
+            {
+              group: ['**/api/*', '**/api/**'],
+              message: 'A capability answers its clients; it never imports the HTTP routes (src/api).',
+            },
             { group: ['**/cli/*', '**/cli/**'], message: 'A capability never imports the command line (src/cli).' },
-            { group: ['**/runtime/*', '**/runtime/**'], message: 'The composition root (src/runtime) builds the capabilities; they never import it.' },
-            { group: ['**/simulate/*', '**/simulate/**'], message: 'The simulator is a client of the whole server (src/simulate); nothing in it is imported by a capability.' },
+            {
+              group: ['**/runtime/*', '**/runtime/**'],
+              message: 'The composition root (src/runtime) builds the capabilities; they never import it.',
+            },
+            {
+              group: ['**/simulate/*', '**/simulate/**'],
+              message:
+                'The simulator is a client of the whole server (src/simulate); nothing in it is imported by a capability.',
+            },
           ],
         },
       ],

@@ -29,9 +29,18 @@ export async function benchBank(kinds: Array<'sqlite' | 'postgres'>, table: Tabl
     const runtime = await env.open({ clock });
     try {
       const db = runtime.database.db;
-      await seedDatabase(db, runtime.persons, runtime.keyring, { persons: PERSONS, seed: 5, batchSize: 1000, parallel: false });
-      const decoys = new Set((await db.selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id));
-      const persons = (await db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id).filter((id) => !decoys.has(id));
+      await seedDatabase(db, runtime.persons, runtime.keyring, {
+        persons: PERSONS,
+        seed: 5,
+        batchSize: 1000,
+        parallel: false,
+      });
+      const decoys = new Set(
+        (await db.selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id),
+      );
+      const persons = (await db.selectFrom('persons').select('id').orderBy('id').execute())
+        .map((r) => r.id)
+        .filter((id) => !decoys.has(id));
       const targets = persons.slice(0, CHANGES * 2);
       const holders = new Map<string, string>();
       for (const id of targets) {
@@ -40,13 +49,29 @@ export async function benchBank(kinds: Array<'sqlite' | 'postgres'>, table: Tabl
       }
       // Baseline: the plain write of the bank class, as an update of the file would do it.
       let t = performance.now();
-      for (const [i, id] of targets.slice(0, CHANGES).entries()) await runtime.persons.applyBankChange(id, { ...account(1_000_000 + i), holder: holders.get(id)!.toUpperCase() });
+      for (const [i, id] of targets.slice(0, CHANGES).entries())
+        await runtime.persons.applyBankChange(id, {
+          ...account(1_000_000 + i),
+          holder: holders.get(id)!.toUpperCase(),
+        });
       const plain = us(performance.now() - t, CHANGES);
       // The change procedure, for other persons (a person has one open change at a time).
       const requesters = targets.slice(CHANGES);
       t = performance.now();
       for (const [i, id] of requesters.entries()) {
-        await runtime.bank.requestChange(id, { ...account(2_000_000 + i), holder: holders.get(id)! }, { via: 'agent', actorId: 'bench', organisationId: 'bench', purpose: 'indemnisation', caseReference: 'BENCH-1', requestKind: 'courrier', requestReference: `BENCH-${i}` });
+        await runtime.bank.requestChange(
+          id,
+          { ...account(2_000_000 + i), holder: holders.get(id)! },
+          {
+            via: 'agent',
+            actorId: 'bench',
+            organisationId: 'bench',
+            purpose: 'indemnisation',
+            caseReference: 'BENCH-1',
+            requestKind: 'courrier',
+            requestReference: `BENCH-${i}`,
+          },
+        );
       }
       const requested = us(performance.now() - t, requesters.length);
       clock.advance(73 * 3_600_000);
@@ -54,11 +79,22 @@ export async function benchBank(kinds: Array<'sqlite' | 'postgres'>, table: Tabl
       const applied = await runtime.bank.settleDue();
       const settled = us(performance.now() - t, Math.max(1, applied));
       const name = kind === 'postgres' ? 'PostgreSQL' : 'SQLite';
-      rows.push([name, `${plain.toFixed(0)} µs`, `${requested.toFixed(0)} µs`, (requested / plain).toFixed(1) + '×', `${settled.toFixed(0)} µs`, `${applied}/${requesters.length}`]);
+      rows.push([
+        name,
+        `${plain.toFixed(0)} µs`,
+        `${requested.toFixed(0)} µs`,
+        (requested / plain).toFixed(1) + '×',
+        `${settled.toFixed(0)} µs`,
+        `${applied}/${requesters.length}`,
+      ]);
     } finally {
       await runtime.close();
       await env.cleanup();
     }
   }
-  table(`Change of bank details (${PERSONS.toLocaleString('en-US')} persons): plain write of the bank class vs the guarded request, per change`, ['store', 'plain write', 'guarded request', 'ratio', 'settlement', 'applied'], rows);
+  table(
+    `Change of bank details (${PERSONS.toLocaleString('en-US')} persons): plain write of the bank class vs the guarded request, per change`,
+    ['store', 'plain write', 'guarded request', 'ratio', 'settlement', 'applied'],
+    rows,
+  );
 }

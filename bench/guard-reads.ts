@@ -15,9 +15,21 @@ export interface ReadTimings {
   admit: number;
 }
 
-export async function timeReads(runtime: Runtime, actor: { id: string; organisationId: string }, personIds: readonly string[], reads: number): Promise<ReadTimings> {
+export async function timeReads(
+  runtime: Runtime,
+  actor: { id: string; organisationId: string },
+  personIds: readonly string[],
+  reads: number,
+): Promise<ReadTimings> {
   const db = runtime.database.db;
-  const event = (personId: string) => ({ actorId: actor.id, organisationId: actor.organisationId, personId, purpose: 'bench', operation: 'read', classes: ['identity'] });
+  const event = (personId: string) => ({
+    actorId: actor.id,
+    organisationId: actor.organisationId,
+    personId,
+    purpose: 'bench',
+    operation: 'read',
+    classes: ['identity'],
+  });
   // Without the guard: the event (group commit), then the decryption.
   const readOne = async (personId: string) => {
     await appendEvent(db, 'access_granted', event(personId));
@@ -33,9 +45,19 @@ export async function timeReads(runtime: Runtime, actor: { id: string; organisat
       const personId = personIds[(n + j) % personIds.length]!;
       const t0 = performance.now();
       // With the guard, as the routes do it: the event written in the guard's transaction, then the decryption.
-      const admission = await runtime.guard.admit({ actor, network: '10.9.9.0/24', purpose: 'bench', dailyCeiling: 1_000_000, followUpExpected: false, personIds: [personId] }, async (trx) => {
-        await appendEvent(trx, 'access_granted', event(personId));
-      });
+      const admission = await runtime.guard.admit(
+        {
+          actor,
+          network: '10.9.9.0/24',
+          purpose: 'bench',
+          dailyCeiling: 1_000_000,
+          followUpExpected: false,
+          personIds: [personId],
+        },
+        async (trx) => {
+          await appendEvent(trx, 'access_granted', event(personId));
+        },
+      );
       const t1 = performance.now();
       if (!admission.allowed) throw new Error(`the guard refused a benchmark read: ${admission.reason}`);
       await runtime.persons.read(personId, ['identity']);

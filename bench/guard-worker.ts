@@ -6,8 +6,12 @@ import { timeReads } from './guard-reads.ts';
 const runtime = await openRuntime(loadConfig(), { warn: () => undefined });
 try {
   const actor = { id: process.env.BENCH_ACTOR!, organisationId: process.env.BENCH_ORGANISATION! };
-  const persons = (await runtime.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id);
-  process.stdout.write(JSON.stringify(await timeReads(runtime, actor, persons, Number(process.env.BENCH_READS))) + '\n');
+  const persons = (await runtime.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map(
+    (r) => r.id,
+  );
+  process.stdout.write(
+    JSON.stringify(await timeReads(runtime, actor, persons, Number(process.env.BENCH_READS))) + '\n',
+  );
 } finally {
   await runtime.close();
 }

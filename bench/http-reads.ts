@@ -61,7 +61,10 @@ const ROOT = new URL('../', import.meta.url).pathname;
 
 /** The client every request comes from: the sign-in and autocannon alike (the session is bound to both). */
 const CLIENT_ADDRESS = '127.0.0.1';
-const CLIENT_HEADERS: Record<string, string> = { 'user-agent': 'rempart-bench/1.0 (autocannon)', 'accept-language': 'fr-FR,fr;q=0.9' };
+const CLIENT_HEADERS: Record<string, string> = {
+  'user-agent': 'rempart-bench/1.0 (autocannon)',
+  'accept-language': 'fr-FR,fr;q=0.9',
+};
 
 interface BenchSchema extends Schema {
   bench_plain_persons: { id: string; file: string };
@@ -153,14 +156,32 @@ function childEnv(env: TestEnvironment, port: number): NodeJS.ProcessEnv {
   return out;
 }
 
-async function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, port: number, readyPath: string): Promise<Child> {
+async function startChild(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+  readyPath: string,
+): Promise<Child> {
   // BENCH_HTTP_PROFILE=<folder>: each Rempart child writes a V8 CPU profile there when it exits.
-  const profile = process.env.BENCH_HTTP_PROFILE && name.startsWith('rempart') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HTTP_PROFILE}`] : [];
-  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile =
+    process.env.BENCH_HTTP_PROFILE && name.startsWith('rempart')
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HTTP_PROFILE}`]
+      : [];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const child: Child = { name, process: proc, origin: `http://${CLIENT_ADDRESS}:${port}`, output: [], exited: false };
   live.add(child);
   const keep = (chunk: Buffer) => {
-    child.output.push(...chunk.toString().split('\n').filter((l) => l.trim()));
+    child.output.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.trim()),
+    );
     if (child.output.length > 40) child.output.splice(0, child.output.length - 40);
   };
   proc.stdout!.on('data', keep);
@@ -171,7 +192,8 @@ async function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, 
   });
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exited) throw new Error(`${name} exited before answering (exit ${proc.exitCode}):\n${child.output.join('\n')}`);
+    if (child.exited)
+      throw new Error(`${name} exited before answering (exit ${proc.exitCode}):\n${child.output.join('\n')}`);
     try {
       const res = await fetch(child.origin + readyPath, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
@@ -200,7 +222,11 @@ async function stopChild(child: Child): Promise<void> {
 // Load.
 
 /** One autocannon run; `onResponse` sees every response's status and latency (ms, not rounded). */
-function runAutocannon(options: autocannon.Options, seconds: number, onResponse: (status: number, ms: number) => void): Promise<autocannon.Result> {
+function runAutocannon(
+  options: autocannon.Options,
+  seconds: number,
+  onResponse: (status: number, ms: number) => void,
+): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     let guard: NodeJS.Timeout | undefined = undefined;
     const instance = autocannon(options, (error: unknown, result: autocannon.Result) => {
@@ -209,7 +235,11 @@ function runAutocannon(options: autocannon.Options, seconds: number, onResponse:
       else resolve(result);
     });
     // The instance emits (client, statusCode, bytes, responseTime); its typings leave the client out.
-    (instance as unknown as { on(event: 'response', listener: (client: unknown, status: number, bytes: number, time: number) => void): void }).on('response', (_client, status, _bytes, time) => onResponse(status, time));
+    (
+      instance as unknown as {
+        on(event: 'response', listener: (client: unknown, status: number, bytes: number, time: number) => void): void;
+      }
+    ).on('response', (_client, status, _bytes, time) => onResponse(status, time));
     // autocannon stops itself after `duration`; this bounds a run that would not.
     guard = setTimeout(() => instance.stop(), (seconds + 30) * 1000);
   });
@@ -295,7 +325,14 @@ function protectedCycle(counsellors: readonly Counsellor[], indexOf: (c: Counsel
     const c = counsellors[k % counsellors.length]!;
     const j = Math.floor(k / counsellors.length) % c.persons.length;
     k++;
-    return { path: `/api/staff/persons/${c.persons[j]}`, headers: { cookie: c.cookie, 'rempart-purpose': c.purpose, 'rempart-case-reference': caseReference(indexOf(c), j) } };
+    return {
+      path: `/api/staff/persons/${c.persons[j]}`,
+      headers: {
+        cookie: c.cookie,
+        'rempart-purpose': c.purpose,
+        'rempart-case-reference': caseReference(indexOf(c), j),
+      },
+    };
   };
 }
 
@@ -317,8 +354,12 @@ function problems(l: Load): string {
 
 function reportProblems(what: string, l: Load): void {
   if (l.non2xx === 0 && l.errors === 0 && l.timeouts === 0) return;
-  const codes = Object.entries(l.statuses).map(([code, n]) => `${code}×${n}`).join(', ');
-  console.log(`  !! ${what}: ${l.non2xx} non-2xx, ${l.errors} errors, ${l.timeouts} timeouts of ${fmt(l.requests)} requests (statuses: ${codes})`);
+  const codes = Object.entries(l.statuses)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(', ');
+  console.log(
+    `  !! ${what}: ${l.non2xx} non-2xx, ${l.errors} errors, ${l.timeouts} timeouts of ${fmt(l.requests)} requests (statuses: ${codes})`,
+  );
   for (const s of l.samples) console.log(`     ${s}`);
 }
 
@@ -346,32 +387,58 @@ async function pickCounsellors(runtime: Runtime): Promise<Array<Omit<Counsellor,
       .where('caseloads.actor_id', '=', actor.id)
       .where('persons.status', '=', 'active')
       .where((eb) => eb.or([eb('caseloads.until', 'is', null), eb('caseloads.until', '>=', today)]))
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('guard_decoys').select('guard_decoys.person_id').whereRef('guard_decoys.person_id', '=', 'caseloads.person_id'))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('guard_decoys')
+              .select('guard_decoys.person_id')
+              .whereRef('guard_decoys.person_id', '=', 'caseloads.person_id'),
+          ),
+        ),
+      )
       .orderBy('caseloads.since')
       .orderBy('caseloads.person_id')
       .limit(DISTINCT)
       .execute();
     if (rows.length === 0) continue;
-    chosen.push({ login: actor.login, actorId: actor.id, organisationId: actor.organisation_id, persons: rows.map((r) => r.person_id) });
+    chosen.push({
+      login: actor.login,
+      actorId: actor.id,
+      organisationId: actor.organisation_id,
+      persons: rows.map((r) => r.person_id),
+    });
     if (chosen.length === COUNSELLORS) break;
   }
-  if (chosen.length < COUNSELLORS) throw new Error(`only ${chosen.length} counsellors with a caseload (wanted ${COUNSELLORS})`);
+  if (chosen.length < COUNSELLORS)
+    throw new Error(`only ${chosen.length} counsellors with a caseload (wanted ${COUNSELLORS})`);
   return chosen;
 }
 
 /** Sign each counsellor in (password, then TOTP enrolment) from the benchmark's client; its caseload purpose. */
-async function signInCounsellors(runtime: Runtime, picked: Awaited<ReturnType<typeof pickCounsellors>>): Promise<Counsellor[]> {
+async function signInCounsellors(
+  runtime: Runtime,
+  picked: Awaited<ReturnType<typeof pickCounsellors>>,
+): Promise<Counsellor[]> {
   const app = await buildServer(runtime, createLogger('silent'));
   const client = { remoteAddress: CLIENT_ADDRESS, headers: CLIENT_HEADERS };
   try {
     const out: Counsellor[] = [];
     for (const c of picked) {
       const session = await signIn(app, client, c.login, DEMO_PASSWORD);
-      const res = await app.inject({ method: 'GET', url: '/api/staff/profile', remoteAddress: CLIENT_ADDRESS, headers: { ...CLIENT_HEADERS, cookie: session.cookie } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/api/staff/profile',
+        remoteAddress: CLIENT_ADDRESS,
+        headers: { ...CLIENT_HEADERS, cookie: session.cookie },
+      });
       if (res.statusCode !== 200) throw new Error(`profile of ${c.login}: ${res.statusCode} ${res.body}`);
-      const purposes = (res.json() as { purposes: Array<{ purpose: string; relationship: string; read: FieldClass[] }> }).purposes;
+      const purposes = (
+        res.json() as { purposes: Array<{ purpose: string; relationship: string; read: FieldClass[] }> }
+      ).purposes;
       const purpose = purposes.find((p) => p.relationship === 'caseload');
-      if (!purpose) throw new Error(`${c.login} has no caseload purpose (${purposes.map((p) => p.purpose).join(', ')})`);
+      if (!purpose)
+        throw new Error(`${c.login} has no caseload purpose (${purposes.map((p) => p.purpose).join(', ')})`);
       out.push({ ...c, cookie: session.cookie, purpose: purpose.purpose, classes: purpose.read });
     }
     return out;
@@ -383,13 +450,26 @@ async function signInCounsellors(runtime: Runtime, picked: Awaited<ReturnType<ty
 /** Every active person's fields of the purpose, decrypted once, in clear: the baseline's table. */
 async function fillPlainTable(runtime: Runtime, classes: readonly FieldClass[]): Promise<number> {
   const db = runtime.database.db as unknown as Kysely<BenchSchema>;
-  await db.schema.createTable('bench_plain_persons').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('file', 'text', (c) => c.notNull()).execute();
+  await db.schema
+    .createTable('bench_plain_persons')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('file', 'text', (c) => c.notNull())
+    .execute();
   const ids = (
     await db
       .selectFrom('persons')
       .select('id')
       .where('status', '=', 'active')
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('guard_decoys').select('guard_decoys.person_id').whereRef('guard_decoys.person_id', '=', 'persons.id'))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('guard_decoys')
+              .select('guard_decoys.person_id')
+              .whereRef('guard_decoys.person_id', '=', 'persons.id'),
+          ),
+        ),
+      )
       .execute()
   ).map((r) => r.id);
   for (let i = 0; i < ids.length; i += 250) {
@@ -418,12 +498,21 @@ async function getJson(url: string, headers: Record<string, string>): Promise<{ 
 async function checkSameAnswers(rempart: Child, plain: Child, counsellors: readonly Counsellor[]): Promise<void> {
   for (const [i, c] of counsellors.entries()) {
     const personId = c.persons[0]!;
-    const guarded = await getJson(`${rempart.origin}/api/staff/persons/${personId}`, { ...CLIENT_HEADERS, cookie: c.cookie, 'rempart-purpose': c.purpose, 'rempart-case-reference': caseReference(i, 0) });
-    if (guarded.status !== 200) throw new Error(`${c.login} reading ${personId} on Rempart: ${guarded.status} ${JSON.stringify(guarded.body).slice(0, 300)}\n${rempart.output.join('\n')}`);
+    const guarded = await getJson(`${rempart.origin}/api/staff/persons/${personId}`, {
+      ...CLIENT_HEADERS,
+      cookie: c.cookie,
+      'rempart-purpose': c.purpose,
+      'rempart-case-reference': caseReference(i, 0),
+    });
+    if (guarded.status !== 200)
+      throw new Error(
+        `${c.login} reading ${personId} on Rempart: ${guarded.status} ${JSON.stringify(guarded.body).slice(0, 300)}\n${rempart.output.join('\n')}`,
+      );
     const clear = await getJson(`${plain.origin}/persons/${personId}`, {});
     if (clear.status !== 200) throw new Error(`plain server reading ${personId}: ${clear.status}`);
     const fieldsOf = (b: unknown) => (b as { fields: unknown }).fields;
-    if (!isDeepStrictEqual(fieldsOf(guarded.body), fieldsOf(clear.body))) throw new Error(`the plain server does not serve the same fields as Rempart for ${personId}`);
+    if (!isDeepStrictEqual(fieldsOf(guarded.body), fieldsOf(clear.body)))
+      throw new Error(`the plain server does not serve the same fields as Rempart for ${personId}`);
   }
 }
 
@@ -454,7 +543,8 @@ function hookSqlite(rec: Recorder): () => void {
     };
     restore.push(() => (proto[name] = original));
   };
-  for (const method of ['run', 'all', 'get', 'iterate']) wrap(statementProto, method, (self) => String((self as { source?: string }).source));
+  for (const method of ['run', 'all', 'get', 'iterate'])
+    wrap(statementProto, method, (self) => String((self as { source?: string }).source));
   wrap(databaseProto, 'exec', (_self, args) => String(args[0]));
   return () => restore.forEach((r) => r());
 }
@@ -464,7 +554,10 @@ function hookPostgres(rec: Recorder): () => void {
   const clientProto = pg.Client.prototype as unknown as Patchable;
   const query = clientProto.query as AnyFn;
   clientProto.query = function (this: unknown, ...args: unknown[]) {
-    if (rec.on) rec.statements.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string } | undefined)?.text));
+    if (rec.on)
+      rec.statements.push(
+        typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string } | undefined)?.text),
+      );
     return query.apply(this, args);
   };
   // The pool sits inside Kysely's dialect: found the first time it hands out a connection.
@@ -510,7 +603,12 @@ async function countRoundTrips(runtime: Runtime, c: Counsellor, index: number): 
         method: 'GET',
         url: `/api/staff/persons/${c.persons[0]}`,
         remoteAddress: CLIENT_ADDRESS,
-        headers: { ...CLIENT_HEADERS, cookie: c.cookie, 'rempart-purpose': c.purpose, 'rempart-case-reference': caseReference(index, 0) },
+        headers: {
+          ...CLIENT_HEADERS,
+          cookie: c.cookie,
+          'rempart-purpose': c.purpose,
+          'rempart-case-reference': caseReference(index, 0),
+        },
       });
       if (res.statusCode !== 200) throw new Error(`round-trip read: ${res.statusCode} ${res.body}`);
     };
@@ -542,10 +640,12 @@ function guardLimits(counsellors: readonly Counsellor[]): string {
   const ceiling = rule?.dailyCeiling ?? Number.POSITIVE_INFINITY;
   const budget = budgetFor(['counsellor'], ceiling);
   const perAgency = new Map<string, number>();
-  for (const c of counsellors) perAgency.set(c.organisationId, (perAgency.get(c.organisationId) ?? 0) + c.persons.length);
+  for (const c of counsellors)
+    perAgency.set(c.organisationId, (perAgency.get(c.organisationId) ?? 0) + c.persons.length);
   const agencyMax = Math.max(...perAgency.values());
   const most = Math.max(...counsellors.map((c) => c.persons.length));
-  const under = most < budget.hour.soft && agencyMax < organisationSoftLimit(ceiling) && most < SIGNAL_THRESHOLDS.noFollowUpPersons;
+  const under =
+    most < budget.hour.soft && agencyMax < organisationSoftLimit(ceiling) && most < SIGNAL_THRESHOLDS.noFollowUpPersons;
   return (
     `each counsellor re-reads ${most} distinct persons of its own caseload (${counsellors.reduce((n, c) => n + c.persons.length, 0)} in all): ` +
     `under the counsellor's hourly soft limit (${budget.hour.soft}; hard ${budget.hour.hard}), the agency's daily soft ceiling for « ${purpose} » ` +
@@ -555,7 +655,11 @@ function guardLimits(counsellors: readonly Counsellor[]): string {
   );
 }
 
-async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections: { main: boolean; verifier: boolean } = { main: true, verifier: true }): Promise<void> {
+async function benchStore(
+  kind: 'sqlite' | 'postgres',
+  table: TableFn,
+  sections: { main: boolean; verifier: boolean } = { main: true, verifier: true },
+): Promise<void> {
   const name = kind === 'postgres' ? 'PostgreSQL' : 'SQLite';
   const env = testEnvironment({ backend: kind, schemaPrefix: 'bench' });
   const runtime = await env.open();
@@ -587,7 +691,11 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections:
     await runtime.database.db
       .updateTable('accounts')
       .set({ created_at: aged, password_changed_at: aged })
-      .where('actor_id', 'in', picked.map((c) => c.actorId))
+      .where(
+        'actor_id',
+        'in',
+        picked.map((c) => c.actorId),
+      )
       .execute();
     const counsellors = await signInCounsellors(runtime, picked);
     const indexOf = (c: Counsellor) => counsellors.indexOf(c);
@@ -617,7 +725,10 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections:
     const rows: Array<Array<string | number>> = [];
     const points: Array<{ c: number; guarded: Load; clear: Load }> = [];
     for (const c of CONCURRENCY) {
-      reportProblems(`protected warm-up, ${c} connections`, await load(rempart, c, WARMUP, protectedCycle(counsellors, indexOf)));
+      reportProblems(
+        `protected warm-up, ${c} connections`,
+        await load(rempart, c, WARMUP, protectedCycle(counsellors, indexOf)),
+      );
       const guarded = await load(rempart, c, SECONDS, protectedCycle(counsellors, indexOf));
       reportProblems(`plain warm-up, ${c} connections`, await load(plain, c, WARMUP, plainCycle(counsellors)));
       const clear = await load(plain, c, SECONDS, plainCycle(counsellors));
@@ -641,7 +752,22 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections:
     }
     table(
       `${name}: GET /api/staff/persons/:id (Rempart, one process) vs GET /persons/:id (plain Fastify + Kysely, same database, clear), over HTTP on the loopback, ${SECONDS} s per point after ${WARMUP} s of warm-up, 2xx/s and ms`,
-      ['connections', 'protected/s', 'p50', 'p99', 'plain/s', 'p50', 'p99', 'throughput prot./plain', 'p99 prot./plain', 'CPU ms/read prot.', 'CPU ms/read plain', 'autocannon CPU ms prot./plain', 'prot. non-2xx/err/timeouts', 'plain non-2xx/err/timeouts'],
+      [
+        'connections',
+        'protected/s',
+        'p50',
+        'p99',
+        'plain/s',
+        'p50',
+        'p99',
+        'throughput prot./plain',
+        'p99 prot./plain',
+        'CPU ms/read prot.',
+        'CPU ms/read plain',
+        'autocannon CPU ms prot./plain',
+        'prot. non-2xx/err/timeouts',
+        'plain non-2xx/err/timeouts',
+      ],
       rows,
     );
     for (const p of points) {
@@ -649,20 +775,39 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections:
       reportProblems(`plain, ${p.c} connections`, p.clear);
     }
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-    console.log(`Goal: protected ≥ 0.25 × plain throughput — ${points.map((p) => `${p.c}: ${ratio(p.guarded.rps / p.clear.rps)} ${verdict(p.guarded.rps >= 0.25 * p.clear.rps)}`).join('; ')}`);
-    console.log(`Goal: protected p99 ≤ 10 × plain p99 — ${points.map((p) => `${p.c}: ${ratio(p.guarded.p99 / p.clear.p99)} ${verdict(p.guarded.p99 <= 10 * p.clear.p99)}`).join('; ')}`);
+    console.log(
+      `Goal: protected ≥ 0.25 × plain throughput — ${points.map((p) => `${p.c}: ${ratio(p.guarded.rps / p.clear.rps)} ${verdict(p.guarded.rps >= 0.25 * p.clear.rps)}`).join('; ')}`,
+    );
+    console.log(
+      `Goal: protected p99 ≤ 10 × plain p99 — ${points.map((p) => `${p.c}: ${ratio(p.guarded.p99 / p.clear.p99)} ${verdict(p.guarded.p99 <= 10 * p.clear.p99)}`).join('; ')}`,
+    );
     const allOk = points.every((p) => p.guarded.non2xx + p.guarded.errors + p.guarded.timeouts === 0);
-    console.log(allOk ? 'Every protected response was 200.' : `!! Some protected requests did not answer 200: see above. Rempart's last lines:\n${rempart.output.slice(-15).join('\n')}`);
+    console.log(
+      allOk
+        ? 'Every protected response was 200.'
+        : `!! Some protected requests did not answer 200: see above. Rempart's last lines:\n${rempart.output.slice(-15).join('\n')}`,
+    );
 
     if (kind === 'postgres') {
-      const second = await start('rempart start (second process)', ['src/cli/main.ts', 'start', '--no-demo'], '/api/health');
+      const second = await start(
+        'rempart start (second process)',
+        ['src/cli/main.ts', 'start', '--no-demo'],
+        '/api/health',
+      );
       const one = points.find((p) => p.c === 32)!.guarded;
       const even = counsellors.filter((_, i) => i % 2 === 0);
       const odd = counsellors.filter((_, i) => i % 2 === 1);
-      const both = () => Promise.all([load(rempart, 16, SECONDS, protectedCycle(even, indexOf)), load(second, 16, SECONDS, protectedCycle(odd, indexOf))]);
+      const both = () =>
+        Promise.all([
+          load(rempart, 16, SECONDS, protectedCycle(even, indexOf)),
+          load(second, 16, SECONDS, protectedCycle(odd, indexOf)),
+        ]);
       // The second process is fresh: warmed alone first, then both together.
       reportProblems('second process, warm-up alone', await load(second, 16, WARMUP, protectedCycle(odd, indexOf)));
-      const warm = await Promise.all([load(rempart, 16, WARMUP, protectedCycle(even, indexOf)), load(second, 16, WARMUP, protectedCycle(odd, indexOf))]);
+      const warm = await Promise.all([
+        load(rempart, 16, WARMUP, protectedCycle(even, indexOf)),
+        load(second, 16, WARMUP, protectedCycle(odd, indexOf)),
+      ]);
       warm.forEach((w, i) => reportProblems(`two processes, warm-up of the ${i === 0 ? 'first' : 'second'}`, w));
       const [a, b] = await both();
       const total = a.rps + b.rps;
@@ -673,12 +818,20 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections:
           ['one process, 32 connections (above)', one.rps, ms(one.p50), ms(one.p99), problems(one)],
           ['two processes: first (6 counsellors)', a.rps, ms(a.p50), ms(a.p99), problems(a)],
           ['two processes: second (6 counsellors)', b.rps, ms(b.p50), ms(b.p99), problems(b)],
-          ['two processes: total', total, '', '', `${a.non2xx + b.non2xx}/${a.errors + b.errors}/${a.timeouts + b.timeouts}`],
+          [
+            'two processes: total',
+            total,
+            '',
+            '',
+            `${a.non2xx + b.non2xx}/${a.errors + b.errors}/${a.timeouts + b.timeouts}`,
+          ],
         ],
       );
       reportProblems('two processes, first', a);
       reportProblems('two processes, second', b);
-      console.log(`Goal: two processes ≥ 1.6 × one process — ${ratio(total / one.rps)} ${verdict(total >= 1.6 * one.rps)}`);
+      console.log(
+        `Goal: two processes ≥ 1.6 × one process — ${ratio(total / one.rps)} ${verdict(total >= 1.6 * one.rps)}`,
+      );
     }
 
     for (const child of children.splice(0)) await stopChild(child);
@@ -688,7 +841,9 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections:
         `${trips.statements.length} SQL statements until the response was sent` +
         (trips.checkouts !== undefined ? `, ${trips.checkouts} pool checkout${trips.checkouts === 1 ? '' : 's'}` : '') +
         `; ${trips.after.length} more within 300 ms after it` +
-        (kind === 'sqlite' ? `; and ${trips.groupCommits} group commit${trips.groupCommits === 1 ? '' : 's'} on the writer thread (BEGIN IMMEDIATE, the counters, the event, COMMIT), shared with concurrent reads.` : '.'),
+        (kind === 'sqlite'
+          ? `; and ${trips.groupCommits} group commit${trips.groupCommits === 1 ? '' : 's'} on the writer thread (BEGIN IMMEDIATE, the counters, the event, COMMIT), shared with concurrent reads.`
+          : '.'),
     );
     for (const [i, s] of trips.statements.entries()) console.log(`  ${String(i + 1).padStart(2)}. ${clip(s)}`);
     for (const [i, s] of trips.after.entries()) console.log(`  after ${i + 1}. ${clip(s)}`);
@@ -703,7 +858,11 @@ async function benchStore(kind: 'sqlite' | 'postgres', table: TableFn, sections:
 
 function autocannonVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../node_modules/autocannon/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(new URL('../node_modules/autocannon/package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     return '(version unknown)';
   }
@@ -730,21 +889,44 @@ async function benchVerifier(
       db,
       Array.from({ length: 5_000 }, (_, i) => ({
         kind: 'access_granted' as const,
-        input: { personId: `bench-${(n + i) % 50_000}`, organisationId: 'bench', purpose: 'accompagnement', caseReference: `BENCH-${n + i}`, operation: 'read', classes: ['identity', 'contact'] },
+        input: {
+          personId: `bench-${(n + i) % 50_000}`,
+          organisationId: 'bench',
+          purpose: 'accompagnement',
+          caseReference: `BENCH-${n + i}`,
+          operation: 'read',
+          classes: ['identity', 'contact'],
+        },
       })),
     );
   }
   await runtime.ledger.integrate();
   await runtime.ledger.checkpoint();
-  console.log(`${name}: the log topped up to ${fmt(await runtime.ledger.size())} events (integrated and signed) in ${((performance.now() - t) / 1000).toFixed(1)} s.`);
+  console.log(
+    `${name}: the log topped up to ${fmt(await runtime.ledger.size())} events (integrated and signed) in ${((performance.now() - t) / 1000).toFixed(1)} s.`,
+  );
   t = performance.now();
   const officer = await signInOfficer(runtime);
   const modes: Array<{ label: string; env: NodeJS.ProcessEnv; afterFirstPass?: boolean }> = [
     { label: 'verifier off', env: { REMPART_LEDGER_VERIFY_SECONDS: '0', REMPART_LEDGER_FULL_VERIFY_SECONDS: '0' } },
     // As configured by default, measured once the first whole pass (5 s after the start) has ended: the steady state between passes.
     { label: 'on, defaults (incremental 5 s, whole log every 15 min)', env: {}, afterFirstPass: true },
-    { label: 'on: whole log back to back, ¼ core (default pace)', env: { REMPART_LEDGER_VERIFY_SECONDS: '5', REMPART_LEDGER_FULL_VERIFY_SECONDS: '1', REMPART_LEDGER_VERIFY_CPU: '0.25' } },
-    { label: 'on: whole log back to back, unpaced', env: { REMPART_LEDGER_VERIFY_SECONDS: '5', REMPART_LEDGER_FULL_VERIFY_SECONDS: '1', REMPART_LEDGER_VERIFY_CPU: '1' } },
+    {
+      label: 'on: whole log back to back, ¼ core (default pace)',
+      env: {
+        REMPART_LEDGER_VERIFY_SECONDS: '5',
+        REMPART_LEDGER_FULL_VERIFY_SECONDS: '1',
+        REMPART_LEDGER_VERIFY_CPU: '0.25',
+      },
+    },
+    {
+      label: 'on: whole log back to back, unpaced',
+      env: {
+        REMPART_LEDGER_VERIFY_SECONDS: '5',
+        REMPART_LEDGER_FULL_VERIFY_SECONDS: '1',
+        REMPART_LEDGER_VERIFY_CPU: '1',
+      },
+    },
   ];
   const connections = 8;
   const rounds = Number(process.env.BENCH_HTTP_VERIFIER_ROUNDS || 3);
@@ -755,18 +937,31 @@ async function benchVerifier(
   // Rounds of the modes in turn, so that drift (caches, the log growing) falls on all of them alike.
   for (let round = 0; round < rounds; round++) {
     for (const [m, mode] of modes.entries()) {
-      const server = await start(`rempart start (${mode.label})`, ['src/cli/main.ts', 'start', '--no-demo'], '/api/health', mode.env);
+      const server = await start(
+        `rempart start (${mode.label})`,
+        ['src/cli/main.ts', 'start', '--no-demo'],
+        '/api/health',
+        mode.env,
+      );
       try {
         if (mode.afterFirstPass) {
           const first = await waitFirstPass(server, officer);
           firstPasses.push(`${fmt(first.eventsChecked)} events in ${(first.durationMs / 1000).toFixed(1)} s`);
         }
-        reportProblems(`${mode.label}, warm-up`, await load(server, connections, WARMUP, protectedCycle(counsellors, indexOf)));
+        reportProblems(
+          `${mode.label}, warm-up`,
+          await load(server, connections, WARMUP, protectedCycle(counsellors, indexOf)),
+        );
         const result = await load(server, connections, SECONDS, protectedCycle(counsellors, indexOf));
         const after = await ledgerIntegrity(server, officer);
         results[m]!.push(result);
         reportProblems(mode.label, result);
-        if (m > 0) passes[m]!.push(after.lastFull ? `${fmt(after.lastFull.eventsChecked)} events in ${fmt(after.lastFull.durationMs)} ms` : 'none ended');
+        if (m > 0)
+          passes[m]!.push(
+            after.lastFull
+              ? `${fmt(after.lastFull.eventsChecked)} events in ${fmt(after.lastFull.durationMs)} ms`
+              : 'none ended',
+          );
         if (m === 2 && round === rounds - 1) detection = await timeToDetect(server, db, officer);
       } finally {
         await stopChild(server);
@@ -776,12 +971,23 @@ async function benchVerifier(
   // The median of the rounds: the machine's other work (PostgreSQL's, the file system's) lands on one round or another.
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
-    return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    return sorted.length % 2
+      ? sorted[(sorted.length - 1) / 2]!
+      : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
   };
   const off = median(results[0]!.map((r) => r.rps));
   table(
     `${name}: GET /api/staff/persons/:id at ${connections} connections with the ledger's background verifier off and on (the same run: ${rounds} rounds of the ${modes.length} in turn, medians, ${SECONDS} s per point after ${WARMUP} s of warm-up; log of ${fmt(await runtime.ledger.size())} events)`,
-    ['Rempart', 'protected/s (rounds)', 'median', 'p99 (median)', 'CPU ms/read', 'vs off', 'last whole-log pass', 'non-2xx/err/timeouts'],
+    [
+      'Rempart',
+      'protected/s (rounds)',
+      'median',
+      'p99 (median)',
+      'CPU ms/read',
+      'vs off',
+      'last whole-log pass',
+      'non-2xx/err/timeouts',
+    ],
     modes.map((mode, m) => [
       mode.label,
       results[m]!.map((r) => fmt(r.rps)).join(' / '),
@@ -793,7 +999,9 @@ async function benchVerifier(
       results[m]!.map(problems).join(' / '),
     ]),
   );
-  console.log(`${name}: a whole-log pass at the default pace (¼ core, no load but the start's): ${firstPasses.join(' / ')}.`);
+  console.log(
+    `${name}: a whole-log pass at the default pace (¼ core, no load but the start's): ${firstPasses.join(' / ')}.`,
+  );
   console.log(`${name}: ${detection} (${((performance.now() - t) / 1000).toFixed(0)} s for this part)`);
 }
 
@@ -801,7 +1009,8 @@ async function benchVerifier(
 async function signInOfficer(runtime: Runtime): Promise<string> {
   const app = await buildServer(runtime, createLogger('silent'));
   try {
-    return (await signIn(app, { remoteAddress: CLIENT_ADDRESS, headers: CLIENT_HEADERS }, 'rssi.na', DEMO_PASSWORD)).cookie;
+    return (await signIn(app, { remoteAddress: CLIENT_ADDRESS, headers: CLIENT_HEADERS }, 'rssi.na', DEMO_PASSWORD))
+      .cookie;
   } finally {
     await app.close();
   }
@@ -815,7 +1024,8 @@ interface IntegrityView {
 
 async function ledgerIntegrity(server: Child, cookie: string): Promise<IntegrityView> {
   const res = await getJson(`${server.origin}/api/security/dashboard/ledger`, { ...CLIENT_HEADERS, cookie });
-  if (res.status !== 200) throw new Error(`desk ledger status: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+  if (res.status !== 200)
+    throw new Error(`desk ledger status: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
   return (res.body as { integrity: IntegrityView }).integrity;
 }
 
@@ -832,9 +1042,22 @@ async function waitFirstPass(server: Child, cookie: string): Promise<NonNullable
 
 /** A byte of a signed event's body changed in the store under the running server, until its readiness says 503. */
 async function timeToDetect(server: Child, db: Kysely<Schema>, cookie: string): Promise<string> {
-  const size = Number((await db.selectFrom('ledger_checkpoints').select('size').orderBy('size', 'desc').limit(1).executeTakeFirstOrThrow()).size);
+  const size = Number(
+    (
+      await db
+        .selectFrom('ledger_checkpoints')
+        .select('size')
+        .orderBy('size', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow()
+    ).size,
+  );
   const seq = Math.floor(size / 2);
-  const row = await db.selectFrom('ledger_events').select(['id', 'body']).where('seq', '=', seq).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('ledger_events')
+    .select(['id', 'body'])
+    .where('seq', '=', seq)
+    .executeTakeFirstOrThrow();
   const tampered = row.body.replace(/"kind":"([a-z_])/, (_m, c: string) => `"kind":"${c === 'a' ? 'b' : 'a'}`);
   if (tampered === row.body) throw new Error('no byte to change');
   const passBefore = (await ledgerIntegrity(server, cookie)).lastFull;
@@ -853,7 +1076,9 @@ async function timeToDetect(server: Child, db: Kysely<Schema>, cookie: string): 
     const integrity = await ledgerIntegrity(server, cookie);
     return (
       `a body byte of event n° ${fmt(seq)} (of ${fmt(size)}) changed under the running server (whole log back to back, ¼ core, no load): readiness 503 after ${(detected / 1000).toFixed(2)} s` +
-      (passBefore ? ` (the pass before took ${fmt(passBefore.durationMs)} ms for ${fmt(passBefore.eventsChecked)} events)` : '') +
+      (passBefore
+        ? ` (the pass before took ${fmt(passBefore.durationMs)} ms for ${fmt(passBefore.eventsChecked)} events)`
+        : '') +
       `; the verifier says « ${integrity.status} ».`
     );
   } finally {
@@ -862,7 +1087,9 @@ async function timeToDetect(server: Child, db: Kysely<Schema>, cookie: string): 
 }
 
 export async function benchHttpVerifier(kinds: Array<'sqlite' | 'postgres'>, table: TableFn): Promise<void> {
-  console.log(`\n## The ledger's background verifier under the HTTP read load (issue 20), ${availableParallelism()} CPUs shared by everything`);
+  console.log(
+    `\n## The ledger's background verifier under the HTTP read load (issue 20), ${availableParallelism()} CPUs shared by everything`,
+  );
   for (const kind of kinds) await benchStore(kind, table, { main: false, verifier: true });
 }
 
@@ -871,5 +1098,6 @@ export async function benchHttp(kinds: Array<'sqlite' | 'postgres'>, table: Tabl
     `\n## HTTP reads (issue 18): autocannon ${autocannonVersion()} in the benchmark process, ` +
       `Rempart and the plain server in child processes, ${availableParallelism()} CPUs shared by all of them${kinds.includes('postgres') ? ' and PostgreSQL' : ''}`,
   );
-  for (const kind of kinds) await benchStore(kind, table, { main: true, verifier: process.env.BENCH_HTTP_VERIFIER !== '0' });
+  for (const kind of kinds)
+    await benchStore(kind, table, { main: true, verifier: process.env.BENCH_HTTP_VERIFIER !== '0' });
 }

@@ -79,14 +79,17 @@ const LETTERS = 2_000;
 const LETTER_BATCH = 500;
 const BATCH_PERSONS = 2_000;
 /** The notice batch's letterhead (not exported by src/incidents/notices.ts). */
-const SENDER = ['France Travail — Délégué à la protection des données', 'Rempart, registre des violations de données', 'TSA 00000 — 75000 PARIS'];
+const SENDER = [
+  'France Travail — Délégué à la protection des données',
+  'Rempart, registre des violations de données',
+  'TSA 00000 — 75000 PARIS',
+];
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (t: number) => `${fmt(t)} ms`;
 const seconds = (t: number) => `${(t / 1000).toFixed(1)} s`;
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 
 // ---------------------------------------------------------------------------------------------
 // The synthetic ledger
@@ -189,7 +192,10 @@ function makeActor(i: number, organisations: readonly string[]): Actor {
 
 /** `events` spread evenly over the sequence numbers [lo, hi). */
 function place(planned: Map<number, Planned>, events: readonly Planned[], lo: number, hi: number): void {
-  if (events.length > hi - lo) throw new Error(`BENCH_INCIDENT_EVENTS=${EVENTS} is too small for ${fmt(events.length)} events of the compromised actor between sequence numbers ${lo} and ${hi}`);
+  if (events.length > hi - lo)
+    throw new Error(
+      `BENCH_INCIDENT_EVENTS=${EVENTS} is too small for ${fmt(events.length)} events of the compromised actor between sequence numbers ${lo} and ${hi}`,
+    );
   events.forEach((event, j) => planned.set(lo + Math.floor((j * (hi - lo)) / events.length), event));
 }
 
@@ -202,7 +208,10 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 }
 
 /** The compromised actor's reads in the window, and everything of theirs that must not count. */
-function compromisedEvents(s: Pick<Synthetic, 'persons' | 'decoys'>, random: () => number): { inside: Planned[]; before: Planned[]; after: Planned[]; expected: Synthetic['expected'] } {
+function compromisedEvents(
+  s: Pick<Synthetic, 'persons' | 'decoys'>,
+  random: () => number,
+): { inside: Planned[]; before: Planned[]; after: Planned[]; expected: Synthetic['expected'] } {
   const exposed = s.persons.slice(0, PERSONS);
   const others = s.persons.slice(PERSONS);
   const classesOf = new Map<string, Set<FieldClass>>();
@@ -211,17 +220,31 @@ function compromisedEvents(s: Pick<Synthetic, 'persons' | 'decoys'>, random: () 
     for (const c of classes) set.add(c);
     return { kind: 'access_granted', person, classes };
   };
-  const counted = [...exposed.map((p, k) => read(p, CLASS_SETS[k % CLASS_SETS.length]!)), ...Array.from({ length: REREADS }, (_, k) => read(exposed[k * 5]!, REREAD_CLASSES))];
-  const decoyReads: Planned[] = s.decoys.slice(0, DECOYS_READ).map((person) => ({ kind: 'access_granted', person, classes: IDENTITY_CONTACT }));
+  const counted = [
+    ...exposed.map((p, k) => read(p, CLASS_SETS[k % CLASS_SETS.length]!)),
+    ...Array.from({ length: REREADS }, (_, k) => read(exposed[k * 5]!, REREAD_CLASSES)),
+  ];
+  const decoyReads: Planned[] = s.decoys
+    .slice(0, DECOYS_READ)
+    .map((person) => ({ kind: 'access_granted', person, classes: IDENTITY_CONTACT }));
   const other = (k: number) => others[k % others.length]!;
   const noise: Planned[] = [
     ...Array.from({ length: 200 }, (): Planned => ({ kind: 'login_succeeded', person: null, classes: NO_CLASSES })),
     ...Array.from({ length: 500 }, (): Planned => ({ kind: 'person_search', person: null, classes: IDENTITY })),
-    ...Array.from({ length: 300 }, (_, k): Planned => ({ kind: 'access_denied', person: other(k), classes: NO_CLASSES })),
+    ...Array.from({ length: 300 }, (_, k): Planned => ({
+      kind: 'access_denied',
+      person: other(k),
+      classes: NO_CLASSES,
+    })),
     // A caseload list: granted, but about no one person.
     ...Array.from({ length: 200 }, (): Planned => ({ kind: 'access_granted', person: null, classes: IDENTITY })),
   ];
-  const legitimate = (count: number, offset: number) => Array.from({ length: count }, (_, k): Planned => ({ kind: 'access_granted', person: other(offset + k), classes: REREAD_CLASSES }));
+  const legitimate = (count: number, offset: number) =>
+    Array.from({ length: count }, (_, k): Planned => ({
+      kind: 'access_granted',
+      person: other(offset + k),
+      classes: REREAD_CLASSES,
+    }));
   const byClass: Partial<Record<FieldClass, number>> = {};
   for (const set of classesOf.values()) for (const c of set) byClass[c] = (byClass[c] ?? 0) + 1;
   return {
@@ -249,7 +272,17 @@ function synthesize(): Synthetic {
   return { actors, compromised, persons, decoys, planned, expected };
 }
 
-type Row = [id: string, seq: number, at: string, kind: string, account: string | null, actor: string | null, organisation: string | null, person: string | null, body: string];
+type Row = [
+  id: string,
+  seq: number,
+  at: string,
+  kind: string,
+  account: string | null,
+  actor: string | null,
+  organisation: string | null,
+  person: string | null,
+  body: string,
+];
 
 interface Fields {
   id: string;
@@ -282,32 +315,84 @@ function bodyText(f: Fields): string {
 
 /** Class lists are shared constants: each one's JSON is computed once. */
 const CLASSES_JSON = new Map<readonly string[], string>();
-const classesJson = (classes: readonly string[]) => CLASSES_JSON.get(classes) ?? CLASSES_JSON.set(classes, JSON.stringify(classes)).get(classes)!;
+const classesJson = (classes: readonly string[]) =>
+  CLASSES_JSON.get(classes) ?? CLASSES_JSON.set(classes, JSON.stringify(classes)).get(classes)!;
 
 /** What an event of each kind says besides who and when. */
-function describe(kind: EventKind, actor: Actor, person: string | null, classes: readonly string[], random: () => number): Omit<Fields, 'id' | 'at' | 'actor' | 'requestId' | 'salt'> {
+function describe(
+  kind: EventKind,
+  actor: Actor,
+  person: string | null,
+  classes: readonly string[],
+  random: () => number,
+): Omit<Fields, 'id' | 'at' | 'actor' | 'requestId' | 'salt'> {
   const purpose = PURPOSES[Math.floor(random() * PURPOSES.length)]!;
   const caseReference = `DOSSIER-${String(Math.floor(random() * 1e7)).padStart(7, '0')}`;
   switch (kind) {
     case 'access_granted':
-      return { kind, person, purpose, caseReference, operation: person ? 'read' : 'list_caseload', classes: classesJson(classes), details: person ? actor.agreement : '{"count":25}' };
+      return {
+        kind,
+        person,
+        purpose,
+        caseReference,
+        operation: person ? 'read' : 'list_caseload',
+        classes: classesJson(classes),
+        details: person ? actor.agreement : '{"count":25}',
+      };
     case 'access_denied':
-      return { kind, person, purpose, caseReference, operation: 'read', classes: classesJson(NO_CLASSES), details: '{"reason":"purpose_not_granted"}' };
+      return {
+        kind,
+        person,
+        purpose,
+        caseReference,
+        operation: 'read',
+        classes: classesJson(NO_CLASSES),
+        details: '{"reason":"purpose_not_granted"}',
+      };
     case 'person_search':
-      return { kind, person: null, purpose, caseReference, operation: 'search', classes: classesJson(IDENTITY), details: `{"results":${1 + Math.floor(random() * 20)}}` };
+      return {
+        kind,
+        person: null,
+        purpose,
+        caseReference,
+        operation: 'search',
+        classes: classesJson(IDENTITY),
+        details: `{"results":${1 + Math.floor(random() * 20)}}`,
+      };
     case 'login_failed':
-      return { kind, person: null, purpose: null, caseReference: null, operation: null, classes: classesJson(NO_CLASSES), details: '{"reason":"bad_password"}', anonymous: true };
+      return {
+        kind,
+        person: null,
+        purpose: null,
+        caseReference: null,
+        operation: null,
+        classes: classesJson(NO_CLASSES),
+        details: '{"reason":"bad_password"}',
+        anonymous: true,
+      };
     default:
-      return { kind, person: null, purpose: null, caseReference: null, operation: null, classes: classesJson(NO_CLASSES), details: kind === 'login_succeeded' ? '{"method":"password"}' : '{}' };
+      return {
+        kind,
+        person: null,
+        purpose: null,
+        caseReference: null,
+        operation: null,
+        classes: classesJson(NO_CLASSES),
+        details: kind === 'login_succeeded' ? '{"method":"password"}' : '{}',
+      };
   }
 }
 
 /** Everybody else's traffic: reads mostly, of anyone in the pool. */
-function ordinary(s: Synthetic, random: () => number): { actor: Actor; kind: EventKind; person: string | null; classes: readonly string[] } {
+function ordinary(
+  s: Synthetic,
+  random: () => number,
+): { actor: Actor; kind: EventKind; person: string | null; classes: readonly string[] } {
   const actor = s.actors[Math.floor(random() * ACTORS)]!;
   const r = random();
   const person = s.persons[Math.floor(random() * POOL)]!;
-  if (r < 0.85) return { actor, kind: 'access_granted', person, classes: CLASS_SETS[Math.floor(random() * CLASS_SETS.length)]! };
+  if (r < 0.85)
+    return { actor, kind: 'access_granted', person, classes: CLASS_SETS[Math.floor(random() * CLASS_SETS.length)]! };
   if (r < 0.9) return { actor, kind: 'person_search', person: null, classes: IDENTITY };
   if (r < 0.94) return { actor, kind: 'login_succeeded', person: null, classes: NO_CLASSES };
   if (r < 0.96) return { actor, kind: 'access_denied', person, classes: NO_CLASSES };
@@ -325,11 +410,29 @@ function slice(s: Synthetic, from: number, to: number, random: () => number): Ro
     const planned = s.planned.get(seq);
     const event = planned ? { actor: s.compromised, ...planned } : ordinary(s, random);
     const described = describe(event.kind, event.actor, event.person, event.classes, random);
-    const fields: Fields = { id: ids[2 * (seq - from)]!, at: new Date(atMs(seq)).toISOString(), actor: event.actor, requestId: ids[2 * (seq - from) + 1]!, salt: salts.toString('base64url', 16 * (seq - from), 16 * (seq - from + 1)), ...described };
+    const fields: Fields = {
+      id: ids[2 * (seq - from)]!,
+      at: new Date(atMs(seq)).toISOString(),
+      actor: event.actor,
+      requestId: ids[2 * (seq - from) + 1]!,
+      salt: salts.toString('base64url', 16 * (seq - from), 16 * (seq - from + 1)),
+      ...described,
+    };
     const body = bodyText(fields);
     // The template must stay what canonicalJson makes of the same body: checked on a sample.
-    if (seq % 250_000 === 0 && canonicalJson(JSON.parse(body)) !== body) throw new Error(`body template is not canonical JSON: ${body}`);
-    rows.push([fields.id, seq, fields.at, fields.kind, event.actor.account, fields.anonymous ? null : event.actor.id, event.actor.organisation, fields.person, body]);
+    if (seq % 250_000 === 0 && canonicalJson(JSON.parse(body)) !== body)
+      throw new Error(`body template is not canonical JSON: ${body}`);
+    rows.push([
+      fields.id,
+      seq,
+      fields.at,
+      fields.kind,
+      event.actor.account,
+      fields.anonymous ? null : event.actor.id,
+      event.actor.organisation,
+      fields.person,
+      body,
+    ]);
   }
   return rows;
 }
@@ -362,22 +465,30 @@ async function loadSqlite(path: string, s: Synthetic, label: string): Promise<Lo
   const db = new SqliteDatabase(path);
   try {
     db.pragma('journal_mode = DELETE');
-    if (db.pragma('journal_mode = MEMORY', { simple: true }) !== 'memory') throw new Error('SQLite refused journal_mode=MEMORY for the load');
+    if (db.pragma('journal_mode = MEMORY', { simple: true }) !== 'memory')
+      throw new Error('SQLite refused journal_mode=MEMORY for the load');
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -1048576');
     // CREATE INDEX may sort with a helper thread, and reads the table through a memory map (capped by
     // SQLite at 2 GiB; at 2 million rows it took the load from 52 to 41 s).
     db.pragma('threads = 2');
     db.pragma(`mmap_size = ${2 ** 35}`);
-    const listIndexes = () => db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger_events' AND sql IS NOT NULL ORDER BY name`).all() as Array<{ name: string; sql: string }>;
+    const listIndexes = () =>
+      db
+        .prepare(
+          `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger_events' AND sql IS NOT NULL ORDER BY name`,
+        )
+        .all() as Array<{ name: string; sql: string }>;
     const indexes = listIndexes();
     for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
-    const values = (n: number) => `INSERT INTO ledger_events ${COLUMNS} VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    const values = (n: number) =>
+      `INSERT INTO ledger_events ${COLUMNS} VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
     const wide = db.prepare(values(SQLITE_ROWS_PER_INSERT));
     const one = db.prepare(values(1));
     const insert = (rows: readonly Row[]) => {
       let i = 0;
-      for (; i + SQLITE_ROWS_PER_INSERT <= rows.length; i += SQLITE_ROWS_PER_INSERT) wide.run(rows.slice(i, i + SQLITE_ROWS_PER_INSERT).flat());
+      for (; i + SQLITE_ROWS_PER_INSERT <= rows.length; i += SQLITE_ROWS_PER_INSERT)
+        wide.run(rows.slice(i, i + SQLITE_ROWS_PER_INSERT).flat());
       for (; i < rows.length; i++) one.run(rows[i]!);
     };
     const bar = progressBar(`  ${label}: ledger events`, EVENTS);
@@ -408,8 +519,10 @@ async function loadSqlite(path: string, s: Synthetic, label: string): Promise<Lo
       db.exec(index.sql);
     }
     const indexMs = performance.now() - start;
-    if (JSON.stringify(listIndexes()) !== JSON.stringify(indexes)) throw new Error(`indexes after the load differ from the migrations' (${indexes.map((i) => i.name).join()})`);
-    if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('SQLite did not return to WAL after the load');
+    if (JSON.stringify(listIndexes()) !== JSON.stringify(indexes))
+      throw new Error(`indexes after the load differ from the migrations' (${indexes.map((i) => i.name).join()})`);
+    if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal')
+      throw new Error('SQLite did not return to WAL after the load');
     return { rows, bodyBytes, insertMs, indexMs, analyzeMs: 0 };
   } finally {
     db.close();
@@ -464,7 +577,8 @@ class CopyIn implements pg.Submittable {
 }
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const copyField = (v: string | null) => (v === null ? '\\N' : /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : v);
+const copyField = (v: string | null) =>
+  v === null ? '\\N' : /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : v;
 
 /**
  * COPY's text format (tab-separated, \N for null; backslashes, tabs and line breaks escaped), as
@@ -488,7 +602,9 @@ async function pgIndexes(client: pg.Client): Promise<Array<{ name: string; defin
 }
 
 async function pgPrimaryKey(client: pg.Client): Promise<{ name: string; definition: string }> {
-  const result = await client.query<{ name: string; definition: string }>(`SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'ledger_events'::regclass AND contype = 'p'`);
+  const result = await client.query<{ name: string; definition: string }>(
+    `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'ledger_events'::regclass AND contype = 'p'`,
+  );
   if (result.rows.length !== 1) throw new Error(`ledger_events has ${result.rows.length} primary keys`);
   return result.rows[0]!;
 }
@@ -556,8 +672,12 @@ async function loadPostgres(schema: string, s: Synthetic, label: string): Promis
     await client.query('ANALYZE ledger_events');
     const analyzeMs = performance.now() - start;
     const after = (await pgIndexes(client)).map((i) => i.name);
-    if (after.join() !== indexes.map((i) => i.name).join()) throw new Error(`indexes after the load (${after.join()}) differ from the migrations' (${indexes.map((i) => i.name).join()})`);
-    if ((await pgPrimaryKey(client)).definition !== primaryKey.definition) throw new Error('the primary key was not restored');
+    if (after.join() !== indexes.map((i) => i.name).join())
+      throw new Error(
+        `indexes after the load (${after.join()}) differ from the migrations' (${indexes.map((i) => i.name).join()})`,
+      );
+    if ((await pgPrimaryKey(client)).definition !== primaryKey.definition)
+      throw new Error('the primary key was not restored');
     return { rows, bodyBytes, insertMs, indexMs, analyzeMs };
   } finally {
     await client.end();
@@ -585,7 +705,11 @@ async function prepareStore(runtime: Runtime, s: Synthetic): Promise<void> {
   const db = runtime.database.db;
   const at = new Date(START).toISOString();
   await db.updateTable('ledger_state').set({ size: EVENTS }).where('id', '=', 1).execute();
-  for (const part of chunks(s.decoys.map((person_id) => ({ person_id, created_at: at })), 2)) await db.insertInto('guard_decoys').values(part).execute();
+  for (const part of chunks(
+    s.decoys.map((person_id) => ({ person_id, created_at: at })),
+    2,
+  ))
+    await db.insertInto('guard_decoys').values(part).execute();
   await db
     .insertInto('incidents')
     .values({
@@ -613,10 +737,22 @@ async function prepareStore(runtime: Runtime, s: Synthetic): Promise<void> {
     .execute();
   // Some of today's persons, and others the compromised actor never read.
   const earlier = [...s.persons.slice(0, ALREADY_EXPOSED), ...s.persons.slice(PERSONS + 100_000, PERSONS + 104_000)];
-  const exposures = earlier.map((person_id) => ({ incident_id: 'bench-earlier', person_id, decoy: 0, classes: '["contact","identity"]', first_at: at, last_at: at, via: '[]', events: 1, risk: 'medium' as const, rules: '["contact_with_identity"]' }));
+  const exposures = earlier.map((person_id) => ({
+    incident_id: 'bench-earlier',
+    person_id,
+    decoy: 0,
+    classes: '["contact","identity"]',
+    first_at: at,
+    last_at: at,
+    via: '[]',
+    events: 1,
+    risk: 'medium' as const,
+    rules: '["contact_with_identity"]',
+  }));
   for (const part of chunks(exposures, 10)) await db.insertInto('incident_exposures').values(part).execute();
   if (runtime.database.flavour === 'postgres') {
-    for (const table of ['guard_decoys', 'incidents', 'incident_exposures']) await db.executeQuery(CompiledQuery.raw(`ANALYZE ${table}`));
+    for (const table of ['guard_decoys', 'incidents', 'incident_exposures'])
+      await db.executeQuery(CompiledQuery.raw(`ANALYZE ${table}`));
   }
 }
 
@@ -629,9 +765,13 @@ function check(radius: BlastRadius, s: Synthetic, store: string): void {
   if (radius.persons.length !== e.persons) problems.push(`${radius.persons.length} persons, expected ${e.persons}`);
   if (radius.decoys.length !== e.decoys) problems.push(`${radius.decoys.length} decoys, expected ${e.decoys}`);
   if (radius.events !== e.events) problems.push(`${radius.events} events, expected ${e.events}`);
-  if (radius.totals.alsoInOtherIncidents !== ALREADY_EXPOSED) problems.push(`${radius.totals.alsoInOtherIncidents} persons also in another incident, expected ${ALREADY_EXPOSED}`);
+  if (radius.totals.alsoInOtherIncidents !== ALREADY_EXPOSED)
+    problems.push(
+      `${radius.totals.alsoInOtherIncidents} persons also in another incident, expected ${ALREADY_EXPOSED}`,
+    );
   const byClass = (o: Partial<Record<FieldClass, number>>) => JSON.stringify(Object.entries(o).sort());
-  if (byClass(radius.totals.byClass) !== byClass(e.byClass)) problems.push(`persons by class ${byClass(radius.totals.byClass)}, expected ${byClass(e.byClass)}`);
+  if (byClass(radius.totals.byClass) !== byClass(e.byClass))
+    problems.push(`persons by class ${byClass(radius.totals.byClass)}, expected ${byClass(e.byClass)}`);
   if (problems.length) throw new Error(`blast radius on ${store} is wrong: ${problems.join('; ')}`);
 }
 
@@ -643,13 +783,29 @@ function sameRows(db: Kysely<Schema>, s: Synthetic, window: { from: string; to: 
 /** The indexes the database chooses for the blast radius's page query (PostgreSQL names each partition's own). */
 async function plan(runtime: Runtime, s: Synthetic, window: { from: string; to: string }): Promise<string> {
   const db = runtime.database.db;
-  const query = sameRows(db, s, window).select(['id', 'at', 'actor_id', 'person_id', 'body']).orderBy('at').orderBy('id').limit(20_000).compile();
+  const query = sameRows(db, s, window)
+    .select(['id', 'at', 'actor_id', 'person_id', 'body'])
+    .orderBy('at')
+    .orderBy('id')
+    .limit(20_000)
+    .compile();
   const explain = runtime.database.flavour === 'postgres' ? 'EXPLAIN ' : 'EXPLAIN QUERY PLAN ';
-  const rows = (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(explain + query.sql, [...query.parameters]))).rows;
+  const rows = (
+    await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(explain + query.sql, [...query.parameters]))
+  ).rows;
   const text = rows.map((r) => Object.values(r).join(' ')).join('\n');
   if (process.env.BENCH_INCIDENT_PLAN) process.stderr.write(`${text}\n`);
-  const names = text.match(/\b(ledger_events_by_\w+|ledger_events_pending|\w+_idx|\w+_pkey|sqlite_autoindex_\w+)\b/g) ?? [];
-  const used = [...new Set(names.map((name) => (/^ledger_events_\d{4}_\d{2}_/.test(name) ? `${name.replace(/^ledger_events_\d{4}_\d{2}_/, '')} (each partition)` : name)))];
+  const names =
+    text.match(/\b(ledger_events_by_\w+|ledger_events_pending|\w+_idx|\w+_pkey|sqlite_autoindex_\w+)\b/g) ?? [];
+  const used = [
+    ...new Set(
+      names.map((name) =>
+        /^ledger_events_\d{4}_\d{2}_/.test(name)
+          ? `${name.replace(/^ledger_events_\d{4}_\d{2}_/, '')} (each partition)`
+          : name,
+      ),
+    ),
+  ];
   const scan = /Seq Scan|SCAN ledger_events(?! USING)/.test(text) ? ['full scan'] : [];
   const sort = /TEMP B-TREE|Sort/.test(text) ? ['sort'] : [];
   return [...used, ...scan, ...sort].join(' + ');
@@ -665,7 +821,13 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 async function measure(runtime: Runtime, s: Synthetic, name: string): Promise<Array<string | number>> {
   const db = runtime.database.db;
   const window = { from: new Date(WINDOW.from).toISOString(), to: new Date(WINDOW.to).toISOString() };
-  const input = { incidentId: 'bench-incident', reference: 'INC-2026-0002', compromised: { actors: [s.compromised.id], organisations: [], clients: [], sessions: [] }, windowFrom: window.from, windowTo: window.to };
+  const input = {
+    incidentId: 'bench-incident',
+    reference: 'INC-2026-0002',
+    compromised: { actors: [s.compromised.id], organisations: [], clients: [], sessions: [] },
+    windowFrom: window.from,
+    windowTo: window.to,
+  };
   const runs: number[] = [];
   let radius: BlastRadius | undefined;
   for (let run = 0; run < RUNS; run++) {
@@ -677,12 +839,23 @@ async function measure(runtime: Runtime, s: Synthetic, name: string): Promise<Ar
   // Baseline: the same rows fetched by one indexed query, nothing parsed nor counted.
   const plain: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const t = await timed(async () => (await sameRows(db, s, window).select(['kind', 'person_id', 'body']).execute()).filter((r) => r.kind === 'access_granted'));
-    if (t.value.length !== s.expected.events) throw new Error(`the plain query returned ${t.value.length} rows, expected ${s.expected.events}`);
+    const t = await timed(async () =>
+      (await sameRows(db, s, window).select(['kind', 'person_id', 'body']).execute()).filter(
+        (r) => r.kind === 'access_granted',
+      ),
+    );
+    if (t.value.length !== s.expected.events)
+      throw new Error(`the plain query returned ${t.value.length} rows, expected ${s.expected.events}`);
     plain.push(t.ms);
   }
-  const count = await timed(() => db.selectFrom('ledger_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow());
-  if (Number(count.value.n) !== EVENTS) throw new Error(`ledger_events holds ${count.value.n} rows, expected ${EVENTS}`);
+  const count = await timed(() =>
+    db
+      .selectFrom('ledger_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+  );
+  if (Number(count.value.n) !== EVENTS)
+    throw new Error(`ledger_events holds ${count.value.n} rows, expected ${EVENTS}`);
   const blast = median(runs);
   const baseline = median(plain);
   const r = radius!;
@@ -714,12 +887,17 @@ async function benchStore(kind: Kind, s: Synthetic): Promise<Figures> {
     let runtime = await env.open();
     for (const month of months()) await ensureLedgerPartition(runtime.database.db, runtime.database.flavour, month);
     await runtime.close();
-    const load = kind === 'postgres' ? await loadPostgres(env.pgSchema!, s, name) : await loadSqlite(env.config.databaseUrl, s, name);
+    const load =
+      kind === 'postgres'
+        ? await loadPostgres(env.pgSchema!, s, name)
+        : await loadSqlite(env.config.databaseUrl, s, name);
     runtime = await env.open();
     try {
       await prepareStore(runtime, s);
       const bytes = await storeBytes(runtime, env);
-      const radius = [await measure(runtime, s, kind === 'sqlite' ? 'SQLite, no statistics (as Rempart runs it)' : name)];
+      const radius = [
+        await measure(runtime, s, kind === 'sqlite' ? 'SQLite, no statistics (as Rempart runs it)' : name),
+      ];
       let analyzeMs = load.analyzeMs;
       if (kind === 'sqlite') {
         // What statistics would change: the planner then knows an actor is rarer than a kind.
@@ -727,7 +905,16 @@ async function benchStore(kind: Kind, s: Synthetic): Promise<Figures> {
         analyzeMs = t.ms;
         radius.push(await measure(runtime, s, 'SQLite after ANALYZE'));
       }
-      const loadRow = [name, load.rows, `${(load.bodyBytes / load.rows).toFixed(0)} B`, seconds(load.insertMs), load.rows / (load.insertMs / 1000), seconds(load.indexMs), seconds(analyzeMs), `${(bytes / 2 ** 30).toFixed(1)} GiB`];
+      const loadRow = [
+        name,
+        load.rows,
+        `${(load.bodyBytes / load.rows).toFixed(0)} B`,
+        seconds(load.insertMs),
+        load.rows / (load.insertMs / 1000),
+        seconds(load.indexMs),
+        seconds(analyzeMs),
+        `${(bytes / 2 ** 30).toFixed(1)} GiB`,
+      ];
       return { load: loadRow, radius };
     } finally {
       await runtime.close();
@@ -767,7 +954,10 @@ function facts(i: number): NoticeFacts {
     dpoContact: DPO,
     period: `${frenchDate(new Date(WINDOW.from).toISOString())} et le ${frenchDate(new Date(WINDOW.to).toISOString())}`,
     classes: [...new Set([...CLASS_SETS[i % CLASS_SETS.length]!, ...(i % 5 === 0 ? REREAD_CLASSES : [])])],
-    measures: ['Révocation des sessions et jetons des identités compromises (03/09/2026 10:12)', 'Réinitialisation forcée du mot de passe et des seconds facteurs (03/09/2026 10:40)'],
+    measures: [
+      'Révocation des sessions et jetons des identités compromises (03/09/2026 10:12)',
+      'Réinitialisation forcée du mot de passe et des seconds facteurs (03/09/2026 10:40)',
+    ],
     date: frenchDate(new Date(WINDOW.to + 5 * DAY).toISOString()),
   };
 }
@@ -798,7 +988,15 @@ async function benchNotices(): Promise<Array<Array<string | number>>> {
   const emailRate = emails / ((performance.now() - emailStart) / 1000);
   const letterRate = people.length / letterSeconds;
   return [
-    [`PDF letters (renderLetters, batches of ${LETTER_BATCH})`, people.length, seconds(letterSeconds * 1000), letterRate, pages / letterSeconds, `${(pages / people.length).toFixed(1)} pages, ${fmt(bytes / people.length / 1024)} KiB`, x(emailRate, letterRate)],
+    [
+      `PDF letters (renderLetters, batches of ${LETTER_BATCH})`,
+      people.length,
+      seconds(letterSeconds * 1000),
+      letterRate,
+      pages / letterSeconds,
+      `${(pages / people.length).toFixed(1)} pages, ${fmt(bytes / people.length / 1024)} KiB`,
+      x(emailRate, letterRate),
+    ],
     ['emails (noticeEmail, text)', emails, '1.0 s', emailRate, '', '', '1.00×'],
   ];
 }
@@ -810,26 +1008,71 @@ async function benchNoticeBatch(kind: Kind): Promise<Array<string | number>> {
   const runtime = await env.open();
   try {
     const db = runtime.database.db;
-    await seedDatabase(db, runtime.persons, runtime.keyring, { persons: BATCH_PERSONS, seed: 11, batchSize: 1000, parallel: false });
+    await seedDatabase(db, runtime.persons, runtime.keyring, {
+      persons: BATCH_PERSONS,
+      seed: 11,
+      batchSize: 1000,
+      parallel: false,
+    });
     const decoys = new Set((await db.selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id));
-    const persons = (await db.selectFrom('persons').select('id').execute()).map((r) => r.id).filter((id) => !decoys.has(id));
+    const persons = (await db.selectFrom('persons').select('id').execute())
+      .map((r) => r.id)
+      .filter((id) => !decoys.has(id));
     const actor = (await db.selectFrom('actors').select('id').orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
     const now = Date.now();
     const at = new Date(now - 3_600_000);
-    await appendEvents(db, persons.map((personId, i) => ({ kind: 'access_granted' as const, input: { actorId: actor, personId, purpose: 'accompagnement', caseReference: `DOSSIER-${i}`, operation: 'read', classes: [...CLASS_SETS[i % CLASS_SETS.length]!], at } })));
+    await appendEvents(
+      db,
+      persons.map((personId, i) => ({
+        kind: 'access_granted' as const,
+        input: {
+          actorId: actor,
+          personId,
+          purpose: 'accompagnement',
+          caseReference: `DOSSIER-${i}`,
+          operation: 'read',
+          classes: [...CLASS_SETS[i % CLASS_SETS.length]!],
+          at,
+        },
+      })),
+    );
     const by = { accountId: null };
     const incident = await runtime.incidents.declare(
-      { title: 'Compte de conseiller compromis', vector: 'account_takeover', description: 'Benchmark', compromised: { actors: [actor], organisations: [], clients: [], sessions: [] }, windowFrom: new Date(now - 2 * 3_600_000), windowTo: new Date(now), awareAt: new Date(now) },
+      {
+        title: 'Compte de conseiller compromis',
+        vector: 'account_takeover',
+        description: 'Benchmark',
+        compromised: { actors: [actor], organisations: [], clients: [], sessions: [] },
+        windowFrom: new Date(now - 2 * 3_600_000),
+        windowTo: new Date(now),
+        awareAt: new Date(now),
+      },
       by,
     );
     const scope = await timed(() => runtime.incidents.scope(incident.id, by));
-    if (scope.value.persons.length !== persons.length) throw new Error(`notice batch on ${name}: ${scope.value.persons.length} persons scoped, expected ${persons.length}`);
+    if (scope.value.persons.length !== persons.length)
+      throw new Error(
+        `notice batch on ${name}: ${scope.value.persons.length} persons scoped, expected ${persons.length}`,
+      );
     const planned = await timed(() => runtime.incidents.planNotices(incident.id, by));
     const run = await timed(() => runtime.incidents.runNotices(incident.id, by, { batchSize: LETTER_BATCH }));
     const r = run.value;
-    if (r.remaining !== 0 || r.failed !== 0 || r.emailsSent + r.lettersPrinted + r.noAddress !== 2 * persons.length) throw new Error(`notice batch on ${name}: ${JSON.stringify(r)}`);
+    if (r.remaining !== 0 || r.failed !== 0 || r.emailsSent + r.lettersPrinted + r.noAddress !== 2 * persons.length)
+      throw new Error(`notice batch on ${name}: ${JSON.stringify(r)}`);
     const notices = r.emailsSent + r.lettersPrinted;
-    return [name, persons.length, ms(scope.ms), ms(planned.ms), seconds(run.ms), r.batches, r.emailsSent, r.lettersPrinted, r.noAddress, notices / (run.ms / 1000), r.lettersPrinted / (run.ms / 1000)];
+    return [
+      name,
+      persons.length,
+      ms(scope.ms),
+      ms(planned.ms),
+      seconds(run.ms),
+      r.batches,
+      r.emailsSent,
+      r.lettersPrinted,
+      r.noAddress,
+      notices / (run.ms / 1000),
+      r.lettersPrinted / (run.ms / 1000),
+    ];
   } finally {
     await runtime.close();
     await env.cleanup();
@@ -852,7 +1095,19 @@ export async function benchIncidents(kinds: readonly Kind[], table: TableFn): Pr
   );
   table(
     `Incidents: blast radius (computeBlastRadius) of one compromised actor who read ${fmt(PERSONS)} persons (${fmt(REREADS)} twice) and ${DECOYS_READ} decoys in a 30-day window, median of ${RUNS} runs, vs the indexed SELECT of the same rows alone; goal < 2 s`,
-    ['store', 'events matched', 'persons', 'decoys', 'index used', 'blast radius', 'runs (ms)', 'same rows, one SELECT', 'ratio', 'count(*) of the ledger', 'goal met'],
+    [
+      'store',
+      'events matched',
+      'persons',
+      'decoys',
+      'index used',
+      'blast radius',
+      'runs (ms)',
+      'same rows, one SELECT',
+      'ratio',
+      'count(*) of the ledger',
+      'goal met',
+    ],
     radius,
   );
   table(
@@ -864,7 +1119,19 @@ export async function benchIncidents(kinds: readonly Kind[], table: TableFn): Pr
   for (const kind of kinds) batch.push(await benchNoticeBatch(kind));
   table(
     `Incidents: the whole notice batch (planNotices + runNotices, batches of ${LETTER_BATCH} notices) after declaring and scoping an incident over a seeded store`,
-    ['store', 'persons', 'scope', 'plan', 'run', 'batches', 'emails', 'letters', 'no address', 'notices/s', 'letters/s'],
+    [
+      'store',
+      'persons',
+      'scope',
+      'plan',
+      'run',
+      'batches',
+      'emails',
+      'letters',
+      'no address',
+      'notices/s',
+      'letters/s',
+    ],
     batch,
   );
 }

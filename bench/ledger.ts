@@ -26,9 +26,36 @@
  *    verified, against the time to read one stored node, since a proof reads O(log n) of them.
  *    BENCH_LEDGER_BUILD_SECONDS (default 240) stops the build early; the size used is printed.
  */
-import { InsertQueryNode, RawNode, sql, ValuesNode, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import {
+  InsertQueryNode,
+  RawNode,
+  sql,
+  ValuesNode,
+  type Kysely,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+} from 'kysely';
 import { randomBytes, randomInt } from 'node:crypto';
-import { appendEvent, appendEvents, inclusionPath, consistencyPath, leafData, leafHash, parseBody, startLedgerSchedule, StoredTree, verifyConsistency, verifyInclusion, verifyLedger, type EventInput, type SubtreeSource } from '../src/ledger/index.ts';
+import {
+  appendEvent,
+  appendEvents,
+  inclusionPath,
+  consistencyPath,
+  leafData,
+  leafHash,
+  parseBody,
+  startLedgerSchedule,
+  StoredTree,
+  verifyConsistency,
+  verifyInclusion,
+  verifyLedger,
+  type EventInput,
+  type SubtreeSource,
+} from '../src/ledger/index.ts';
 import { storedLeafHash } from '../src/ledger/stored-leaf.ts';
 import { availableParallelism } from 'node:os';
 import { buildEvent, eventRow, type EventRow } from '../src/ledger/event.ts';
@@ -102,7 +129,12 @@ class GroupSizes implements KyselyPlugin {
   sizes: number[] = [];
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     const node = args.node;
-    if (InsertQueryNode.is(node) && node.into?.table.identifier.name === 'ledger_events' && node.values && ValuesNode.is(node.values)) {
+    if (
+      InsertQueryNode.is(node) &&
+      node.into?.table.identifier.name === 'ledger_events' &&
+      node.values &&
+      ValuesNode.is(node.values)
+    ) {
       this.sizes.push(node.values.values.length);
     } else if (RawNode.is(node) && /^\s*INSERT INTO ledger_events\b/i.test(node.sqlFragments[0] ?? '')) {
       const joined = node.parameters.find((p): p is RawNode => RawNode.is(p));
@@ -132,7 +164,12 @@ async function createPlainTable(db: Kysely<PlainSchema>): Promise<void> {
     .addPrimaryKeyConstraint('bench_plain_events_pk', ['id', 'at'])
     .execute();
   await db.schema.createIndex('bench_plain_by_seq').on('bench_plain_events').column('seq').execute();
-  await db.schema.createIndex('bench_plain_pending').on('bench_plain_events').columns(['at', 'id']).where(sql.ref('seq'), 'is', null).execute();
+  await db.schema
+    .createIndex('bench_plain_pending')
+    .on('bench_plain_events')
+    .columns(['at', 'id'])
+    .where(sql.ref('seq'), 'is', null)
+    .execute();
   for (const column of ['person_id', 'actor_id', 'organisation_id', 'kind'] as const) {
     await db.schema.createIndex(`bench_plain_by_${column}`).on('bench_plain_events').columns([column, 'at']).execute();
   }
@@ -142,8 +179,13 @@ async function createPlainTable(db: Kysely<PlainSchema>): Promise<void> {
 async function insertPlain(db: Kysely<PlainSchema>, rows: readonly EventRow[]): Promise<void> {
   await db.transaction().execute(async (trx) => {
     for (const part of chunks(rows, COLUMNS)) {
-      const values = part.map((r) => sql`(${r.id}, NULL, ${r.at}, ${r.kind}, ${r.account_id}, ${r.actor_id}, ${r.organisation_id}, ${r.person_id}, ${r.body})`);
-      await sql`INSERT INTO bench_plain_events (id, seq, at, kind, account_id, actor_id, organisation_id, person_id, body) VALUES ${sql.join(values)}`.execute(trx);
+      const values = part.map(
+        (r) =>
+          sql`(${r.id}, NULL, ${r.at}, ${r.kind}, ${r.account_id}, ${r.actor_id}, ${r.organisation_id}, ${r.person_id}, ${r.body})`,
+      );
+      await sql`INSERT INTO bench_plain_events (id, seq, at, kind, account_id, actor_id, organisation_id, person_id, body) VALUES ${sql.join(values)}`.execute(
+        trx,
+      );
     }
   });
 }
@@ -180,7 +222,14 @@ async function appendConcurrently(db: Executor, inFlight: number, target: number
 }
 
 async function count(db: Executor, table: 'ledger_events'): Promise<number> {
-  return Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 export interface LedgerRows {
@@ -199,7 +248,10 @@ async function benchAppends(store: LedgerStore, rows: LedgerRows): Promise<void>
   let next = 0;
 
   // Warm-up: connections, statement caches, the first pages of every index.
-  await appendEvents(db, Array.from({ length: 500 }, (_, i) => ({ kind: 'access_granted' as const, input: input(i) })));
+  await appendEvents(
+    db,
+    Array.from({ length: 500 }, (_, i) => ({ kind: 'access_granted' as const, input: input(i) })),
+  );
   await insertPlain(plain, freshRows(500, 0));
   await ledger.integrate();
   next += 500;
@@ -230,14 +282,32 @@ async function benchAppends(store: LedgerStore, rows: LedgerRows): Promise<void>
     }
     const baseline = run.events / ((performance.now() - start) / 1000);
     const meanGroup = run.events / run.groups.length;
-    rows.appends.push([name, 'appendEvent', inFlight, run.events, `${meanGroup.toFixed(1)} (max ${Math.max(...run.groups)})`, rate, baseline, x(baseline, rate)]);
+    rows.appends.push([
+      name,
+      'appendEvent',
+      inFlight,
+      run.events,
+      `${meanGroup.toFixed(1)} (max ${Math.max(...run.groups)})`,
+      rate,
+      baseline,
+      x(baseline, rate),
+    ]);
 
     const t = performance.now();
     const integrated = await ledger.integrate();
     const integrateSeconds = (performance.now() - t) / 1000;
     if (integrated !== run.events) throw new Error(`integrated ${integrated} events, expected ${run.events}`);
     const endToEnd = run.events / (run.seconds + integrateSeconds);
-    rows.integration.push([name, inFlight, run.events, rate, integrated / integrateSeconds, endToEnd, x(endToEnd, TARGET), x(endToEnd, TESSERA)]);
+    rows.integration.push([
+      name,
+      inFlight,
+      run.events,
+      rate,
+      integrated / integrateSeconds,
+      endToEnd,
+      x(endToEnd, TARGET),
+      x(endToEnd, TESSERA),
+    ]);
   }
 
   // Overlapped: 512 callers appending while the server's schedule runs beside them (a tick every
@@ -246,7 +316,11 @@ async function benchAppends(store: LedgerStore, rows: LedgerRows): Promise<void>
   {
     const errors: unknown[] = [];
     const start = performance.now();
-    const schedule = startLedgerSchedule(ledger, { integrateEveryMs: 500, checkpointEveryMs: 10_000, onError: (error) => errors.push(error) });
+    const schedule = startLedgerSchedule(ledger, {
+      integrateEveryMs: 500,
+      checkpointEveryMs: 10_000,
+      onError: (error) => errors.push(error),
+    });
     const sizeBefore = await ledger.size();
     let run: AppendRun;
     try {
@@ -262,12 +336,24 @@ async function benchAppends(store: LedgerStore, rows: LedgerRows): Promise<void>
     const integrated = (await ledger.size()) - sizeBefore;
     if (integrated !== run.events) throw new Error(`integrated ${integrated} events, expected ${run.events}`);
     const endToEnd = run.events / seconds;
-    rows.integration.push([name, `512, schedule alongside (${Math.round((100 * duringAppends) / run.events)}% during the appends)`, run.events, run.events / run.seconds, '', endToEnd, x(endToEnd, TARGET), x(endToEnd, TESSERA)]);
+    rows.integration.push([
+      name,
+      `512, schedule alongside (${Math.round((100 * duringAppends) / run.events)}% during the appends)`,
+      run.events,
+      run.events / run.seconds,
+      '',
+      endToEnd,
+      x(endToEnd, TARGET),
+      x(endToEnd, TESSERA),
+    ]);
   }
 
   // Bulk: one call for many events (imports), batches of up to 2,000 a transaction.
   {
-    const list = Array.from({ length: EVENTS }, (_, i) => ({ kind: 'access_granted' as const, input: input(next + i) }));
+    const list = Array.from({ length: EVENTS }, (_, i) => ({
+      kind: 'access_granted' as const,
+      input: input(next + i),
+    }));
     next += EVENTS;
     let start = performance.now();
     await appendEvents(db, list);
@@ -276,20 +362,41 @@ async function benchAppends(store: LedgerStore, rows: LedgerRows): Promise<void>
     start = performance.now();
     for (let i = 0; i < built.length; i += 2000) await insertPlain(plain, built.slice(i, i + 2000));
     const baseline = EVENTS / ((performance.now() - start) / 1000);
-    rows.appends.push([name, 'appendEvents (one call, bulk)', 'one call', EVENTS, '2000', rate, baseline, x(baseline, rate)]);
+    rows.appends.push([
+      name,
+      'appendEvents (one call, bulk)',
+      'one call',
+      EVENTS,
+      '2000',
+      rate,
+      baseline,
+      x(baseline, rate),
+    ]);
     const t = performance.now();
     const integrated = await ledger.integrate();
     const integrateSeconds = (performance.now() - t) / 1000;
     const endToEnd = EVENTS / (EVENTS / rate + integrateSeconds);
-    rows.integration.push([name, 'bulk appendEvents', EVENTS, rate, integrated / integrateSeconds, endToEnd, x(endToEnd, TARGET), x(endToEnd, TESSERA)]);
+    rows.integration.push([
+      name,
+      'bulk appendEvents',
+      EVENTS,
+      rate,
+      integrated / integrateSeconds,
+      endToEnd,
+      x(endToEnd, TARGET),
+      x(endToEnd, TESSERA),
+    ]);
   }
 
   // Verification of everything appended, under signed checkpoints: the log is first topped up to
   // BENCH_LEDGER_VERIFY_EVENTS (bulk appends, a checkpoint every 100,000), so that starting the
   // hashing threads (≈ 0.3 s of CPU each) weighs what it weighs on a log worth verifying.
-  for (let n = await count(db, 'ledger_events'); n < VERIFY_EVENTS; ) {
+  for (let n = await count(db, 'ledger_events'); n < VERIFY_EVENTS;) {
     const chunk = Math.min(10_000, VERIFY_EVENTS - n);
-    await appendEvents(db, Array.from({ length: chunk }, (_, i) => ({ kind: 'access_granted' as const, input: input(next + i) })));
+    await appendEvents(
+      db,
+      Array.from({ length: chunk }, (_, i) => ({ kind: 'access_granted' as const, input: input(next + i) })),
+    );
     next += chunk;
     n += chunk;
     if (n % 100_000 < chunk) await ledger.checkpoint();
@@ -318,10 +425,23 @@ async function benchAppends(store: LedgerStore, rows: LedgerRows): Promise<void>
       },
     });
     const verifySeconds = (performance.now() - start) / 1000;
-    if (!report.ok || report.eventsChecked !== total) throw new Error(`verifyLedger: ok=${report.ok}, ${report.eventsChecked} of ${total} events checked: ${report.findings[0]?.message ?? ''}`);
+    if (!report.ok || report.eventsChecked !== total)
+      throw new Error(
+        `verifyLedger: ok=${report.ok}, ${report.eventsChecked} of ${total} events checked: ${report.findings[0]?.message ?? ''}`,
+      );
     if (whole !== pages) throw new Error(`verifyLedger took ${whole} of ${pages} pages whole on a clean log`);
     const verifyRate = report.eventsChecked / verifySeconds;
-    rows.verification.push([name, workers === 0 ? 'main thread only' : `${workers} hashing thread${workers > 1 ? 's' : ''}`, report.eventsChecked, `${verifySeconds.toFixed(2)} s`, verifyRate, x(verifyRate, VERIFY_TARGET), slowHashRate, fastHashRate, x(verifyRate, slowHashRate)]);
+    rows.verification.push([
+      name,
+      workers === 0 ? 'main thread only' : `${workers} hashing thread${workers > 1 ? 's' : ''}`,
+      report.eventsChecked,
+      `${verifySeconds.toFixed(2)} s`,
+      verifyRate,
+      x(verifyRate, VERIFY_TARGET),
+      slowHashRate,
+      fastHashRate,
+      x(verifyRate, slowHashRate),
+    ]);
   }
 }
 
@@ -356,7 +476,10 @@ async function timeEach<T>(items: readonly T[], fn: (item: T) => Promise<unknown
 }
 
 /** Random leaf hashes straight into ledger_nodes, in big batches, until `leaves` or the time budget. */
-async function buildTree(store: LedgerStore, leaves: number): Promise<{ size: number; seconds: number; stopped: boolean }> {
+async function buildTree(
+  store: LedgerStore,
+  leaves: number,
+): Promise<{ size: number; seconds: number; stopped: boolean }> {
   const db = store.runtime.database.db;
   const tree = new StoredTree(db);
   const batch = 100_000;
@@ -373,7 +496,9 @@ async function buildTree(store: LedgerStore, leaves: number): Promise<{ size: nu
     const hashes = Array.from({ length: n }, (_, i) => random.subarray(32 * i, 32 * (i + 1)));
     size = await tree.append(hashes);
     const seconds = (performance.now() - start) / 1000;
-    process.stderr.write(`\r  ${store.name}: building the tree, ${fmt(size)} / ${fmt(leaves)} leaves, ${seconds.toFixed(0)} s, ${fmt(size / seconds)} leaves/s   `);
+    process.stderr.write(
+      `\r  ${store.name}: building the tree, ${fmt(size)} / ${fmt(leaves)} leaves, ${seconds.toFixed(0)} s, ${fmt(size / seconds)} leaves/s   `,
+    );
   }
   process.stderr.write('\n');
   // The log's own size, so that the Ledger API (which checks it) serves proofs at this size.
@@ -393,8 +518,21 @@ async function benchProofs(store: LedgerStore, leaves: number, rows: ProofRows):
   const ledger = runtime.ledger;
   const built = await buildTree(store, leaves);
   const size = built.size;
-  const nodes = Number((await db.selectFrom('ledger_nodes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  rows.build.push([name, size, nodes, `${built.seconds.toFixed(0)} s${built.stopped ? ` (stopped at BENCH_LEDGER_BUILD_SECONDS=${BUILD_SECONDS})` : ''}`, (size / built.seconds)]);
+  const nodes = Number(
+    (
+      await db
+        .selectFrom('ledger_nodes')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  rows.build.push([
+    name,
+    size,
+    nodes,
+    `${built.seconds.toFixed(0)} s${built.stopped ? ` (stopped at BENCH_LEDGER_BUILD_SECONDS=${BUILD_SECONDS})` : ''}`,
+    size / built.seconds,
+  ]);
 
   const tree = new StoredTree(db);
   const rootStart = performance.now();
@@ -416,10 +554,13 @@ async function benchProofs(store: LedgerStore, leaves: number, rows: ProofRows):
   const readsPerProof = counting.reads / 100;
 
   const proofs = new Map<number, Buffer[]>();
-  const generation = quantiles(await timeEach(indexes, async (i) => proofs.set(i, await ledger.inclusionProof(i, size))));
+  const generation = quantiles(
+    await timeEach(indexes, async (i) => proofs.set(i, await ledger.inclusionProof(i, size))),
+  );
   const leavesAt = new Map<number, Buffer>();
   for (const i of indexes) leavesAt.set(i, await ledger.leafHashAt(i));
-  for (let k = 0; k < 200; k++) verifyInclusion(BigInt(indexes[k]!), BigInt(size), leavesAt.get(indexes[k]!)!, proofs.get(indexes[k]!)!, root);
+  for (let k = 0; k < 200; k++)
+    verifyInclusion(BigInt(indexes[k]!), BigInt(size), leavesAt.get(indexes[k]!)!, proofs.get(indexes[k]!)!, root);
   let failures = 0;
   const verification = quantiles(
     await timeEach(indexes, (i) => {
@@ -428,30 +569,88 @@ async function benchProofs(store: LedgerStore, leaves: number, rows: ProofRows):
   );
   if (failures > 0) throw new Error(`${failures} inclusion proofs did not verify`);
   const proofLength = `${(lengths / 100).toFixed(1)} hashes`;
-  rows.proofs.push([name, size, 'inclusion proof, generate (Ledger.inclusionProof)', proofLength, readsPerProof.toFixed(1), us(generation.p50), us(generation.p99), us(read.p50), x(generation.p50, read.p50)]);
-  rows.proofs.push([name, size, 'inclusion proof, verify (verifyInclusion)', proofLength, '0', us(verification.p50), us(verification.p99), '', '']);
+  rows.proofs.push([
+    name,
+    size,
+    'inclusion proof, generate (Ledger.inclusionProof)',
+    proofLength,
+    readsPerProof.toFixed(1),
+    us(generation.p50),
+    us(generation.p99),
+    us(read.p50),
+    x(generation.p50, read.p50),
+  ]);
+  rows.proofs.push([
+    name,
+    size,
+    'inclusion proof, verify (verifyInclusion)',
+    proofLength,
+    '0',
+    us(verification.p50),
+    us(verification.p99),
+    '',
+    '',
+  ]);
 
   // Consistency from a random earlier size to the full tree, as a witness asks for.
   const froms = Array.from({ length: Math.min(PROOFS, 300) }, () => 1 + randomInt(size - 1));
   const countingConsistency = new CountingSource(tree);
   let consistencyLength = 0;
-  for (const from of froms.slice(0, 50)) consistencyLength += (await consistencyPath(countingConsistency, from, size)).length;
+  for (const from of froms.slice(0, 50))
+    consistencyLength += (await consistencyPath(countingConsistency, from, size)).length;
   const consistencyProofs = new Map<number, Buffer[]>();
-  const consistency = quantiles(await timeEach(froms, async (from) => consistencyProofs.set(from, await ledger.consistencyProof(from, size))));
+  const consistency = quantiles(
+    await timeEach(froms, async (from) => consistencyProofs.set(from, await ledger.consistencyProof(from, size))),
+  );
   const oldRoots = new Map<number, Buffer>();
   for (const from of froms.slice(0, 50)) oldRoots.set(from, await tree.root(from));
   const consistencyVerify = quantiles(
     await timeEach(froms.slice(0, 50), (from) => {
-      if (!verifyConsistency(BigInt(from), BigInt(size), consistencyProofs.get(from)!, oldRoots.get(from)!, root)) throw new Error(`consistency proof ${from} → ${size} did not verify`);
+      if (!verifyConsistency(BigInt(from), BigInt(size), consistencyProofs.get(from)!, oldRoots.get(from)!, root))
+        throw new Error(`consistency proof ${from} → ${size} did not verify`);
     }),
   );
   const cLength = `${(consistencyLength / 50).toFixed(1)} hashes`;
-  rows.proofs.push([name, size, 'consistency proof, generate (Ledger.consistencyProof)', cLength, (countingConsistency.reads / 50).toFixed(1), us(consistency.p50), us(consistency.p99), us(read.p50), x(consistency.p50, read.p50)]);
-  rows.proofs.push([name, size, 'consistency proof, verify (verifyConsistency)', cLength, '0', us(consistencyVerify.p50), us(consistencyVerify.p99), '', '']);
-  rows.proofs.push([name, size, 'root of the whole tree (StoredTree.root, once)', '1 hash', '', us(rootMs), '', us(read.p50), x(rootMs, read.p50)]);
+  rows.proofs.push([
+    name,
+    size,
+    'consistency proof, generate (Ledger.consistencyProof)',
+    cLength,
+    (countingConsistency.reads / 50).toFixed(1),
+    us(consistency.p50),
+    us(consistency.p99),
+    us(read.p50),
+    x(consistency.p50, read.p50),
+  ]);
+  rows.proofs.push([
+    name,
+    size,
+    'consistency proof, verify (verifyConsistency)',
+    cLength,
+    '0',
+    us(consistencyVerify.p50),
+    us(consistencyVerify.p99),
+    '',
+    '',
+  ]);
+  rows.proofs.push([
+    name,
+    size,
+    'root of the whole tree (StoredTree.root, once)',
+    '1 hash',
+    '',
+    us(rootMs),
+    '',
+    us(read.p50),
+    x(rootMs, read.p50),
+  ]);
 }
 
-export async function benchLedger(kinds: readonly Kind[], table: TableFn, openStore: (kind: Kind) => Promise<LedgerStore>): Promise<void> {
+export async function benchLedger(
+  kinds: readonly Kind[],
+  table: TableFn,
+  openStore: (kind: Kind) => Promise<LedgerStore>,
+): Promise<void> {
   const rows: LedgerRows = { appends: [], integration: [], verification: [] };
   for (const kind of kinds) {
     const store = await openStore(kind);
@@ -473,7 +672,17 @@ export async function benchLedger(kinds: readonly Kind[], table: TableFn, openSt
   );
   table(
     `Ledger: verifyLedger after a signed checkpoint, events/s, against the goal (${fmt(VERIFY_TARGET)}/s) and the same leaf hashes recomputed in memory, as before (parse + canonicalize) and as now (stored canonical text hashed as it is)`,
-    ['store', 'hashing', 'events', 'time', 'verified/s', 'vs 200,000/s', 'in memory, before/s', 'in memory, now/s', 'vs before in memory'],
+    [
+      'store',
+      'hashing',
+      'events',
+      'time',
+      'verified/s',
+      'vs 200,000/s',
+      'in memory, before/s',
+      'in memory, now/s',
+      'vs before in memory',
+    ],
     rows.verification,
   );
 
@@ -488,7 +697,11 @@ export async function benchLedger(kinds: readonly Kind[], table: TableFn, openSt
       await store.cleanup();
     }
   }
-  table('Ledger: a tree of random leaf hashes written straight into ledger_nodes (StoredTree.append, 100,000 leaves a transaction)', ['store', 'leaves', 'stored nodes', 'time', 'leaves/s'], proofRows.build);
+  table(
+    'Ledger: a tree of random leaf hashes written straight into ledger_nodes (StoredTree.append, 100,000 leaves a transaction)',
+    ['store', 'leaves', 'stored nodes', 'time', 'leaves/s'],
+    proofRows.build,
+  );
   table(
     `Ledger: proofs from the stored tree, ${fmt(PROOFS)} random leaves (consistency: 300 random earlier sizes), vs reading one stored node at random${PG_LEAVES > 0 ? '' : ' — SQLite only (BENCH_LEDGER_PG_LEAVES=n adds PostgreSQL)'}`,
     ['store', 'size', 'operation', 'proof length', 'nodes read', 'median', 'p99', 'one node read', 'vs one read'],

@@ -26,7 +26,11 @@ const app = Fastify({ logger: false });
 const driver = await driverSettings(database);
 app.get('/health', async () => ({ ok: true, driver }));
 app.get<{ Params: { id: string } }>('/persons/:id', async (request, reply) => {
-  const row = await db.selectFrom('bench_plain_persons').select('file').where('id', '=', request.params.id).executeTakeFirst();
+  const row = await db
+    .selectFrom('bench_plain_persons')
+    .select('file')
+    .where('id', '=', request.params.id)
+    .executeTakeFirst();
   if (!row) return reply.status(404).send({ error: 'not_found' });
   return { id: request.params.id, status: 'active', fields: JSON.parse(row.file) as unknown };
 });

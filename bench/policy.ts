@@ -5,7 +5,17 @@
  * loading every caseload row and filtering in JavaScript.
  */
 import { FIELD_CLASSES, type FieldClass } from '../src/domain/field-classes.ts';
-import { decide, evaluateGate, RELATIONSHIPS, type Agreement, type Decision, type DecisionOrganisation, type DecisionRequest, type PurposeRule, type SecurityPosture } from '../src/policy/index.ts';
+import {
+  decide,
+  evaluateGate,
+  RELATIONSHIPS,
+  type Agreement,
+  type Decision,
+  type DecisionOrganisation,
+  type DecisionRequest,
+  type PurposeRule,
+  type SecurityPosture,
+} from '../src/policy/index.ts';
 import { listCaseload } from '../src/policy/caseload.ts';
 import type { Runtime } from '../src/runtime/index.ts';
 import type { ActorsTable, CaseloadsTable, PersonsTable } from '../src/store/index.ts';
@@ -18,7 +28,17 @@ export const P99_GOAL_MICROS = 50;
 const ORGANISATIONS = 1_000;
 const NOW = new Date('2027-06-15T10:00:00Z');
 const ROLES = ['counsellor', 'indemnisation_agent', 'partner_staff', 'partner_system', 'call_centre_operator'];
-const PURPOSES = ['accompagnement', 'indemnisation', 'accompagnement_jeunes', 'accompagnement_handicap', 'insertion_rsa', 'formation', 'verification_droits', 'entree_formation', 'relation_usager'];
+const PURPOSES = [
+  'accompagnement',
+  'indemnisation',
+  'accompagnement_jeunes',
+  'accompagnement_handicap',
+  'insertion_rsa',
+  'formation',
+  'verification_droits',
+  'entree_formation',
+  'relation_usager',
+];
 
 /** A small deterministic generator (mulberry32), so every run decides the same requests. */
 export function prng(seed: number): () => number {
@@ -65,11 +85,35 @@ export function syntheticNetwork(count = ORGANISATIONS, requestCount = 20_000): 
       });
     }
     const agreements: Agreement[] = [
-      { id: `agr-${i}`, organisationId: id, reference: `REF-${i}`, version: 1, legalBasis: 'Code du travail', purposes, dpoContact: 'dpo@example.org', securityContact: `ssi.${i}@example.org`, validFrom: '2026-01-01', validUntil: random() < 0.95 ? '2028-12-31' : '2027-01-31', status: 'active' },
+      {
+        id: `agr-${i}`,
+        organisationId: id,
+        reference: `REF-${i}`,
+        version: 1,
+        legalBasis: 'Code du travail',
+        purposes,
+        dpoContact: 'dpo@example.org',
+        securityContact: `ssi.${i}@example.org`,
+        validFrom: '2026-01-01',
+        validUntil: random() < 0.95 ? '2028-12-31' : '2027-01-31',
+        status: 'active',
+      },
     ];
-    const posture: SecurityPosture = { mfa: 'required', passkeyOnly: false, lastAudit: random() < 0.9 ? '2027-03-01' : '2026-01-01', networks: ['10.0.0.0/8', '192.168.0.0/16', 'fc00::/7'], emailDomains: [`partner-${i}.example.org`] };
+    const posture: SecurityPosture = {
+      mfa: 'required',
+      passkeyOnly: false,
+      lastAudit: random() < 0.9 ? '2027-03-01' : '2026-01-01',
+      networks: ['10.0.0.0/8', '192.168.0.0/16', 'fc00::/7'],
+      emailDomains: [`partner-${i}.example.org`],
+    };
     postures.set(id, posture);
-    organisations.set(id, { id, kind: 'partner', status: random() < 0.98 ? 'active' : 'suspended', agreements, gate: evaluateGate({ posture, agreements, derogations: [], now: NOW }) });
+    organisations.set(id, {
+      id,
+      kind: 'partner',
+      status: random() < 0.98 ? 'active' : 'suspended',
+      agreements,
+      gate: evaluateGate({ posture, agreements, derogations: [], now: NOW }),
+    });
   }
   const requests: DecisionRequest[] = [];
   for (let i = 0; i < requestCount; i++) {
@@ -77,13 +121,25 @@ export function syntheticNetwork(count = ORGANISATIONS, requestCount = 20_000): 
     const rule = pick(organisation.agreements[0]!.purposes);
     const roll = random();
     requests.push({
-      actor: { id: `actor-${i}`, organisationId: organisation.id, roles: random() < 0.85 ? rule.roles.slice(0, 1) : ['org_admin'], status: 'active' },
+      actor: {
+        id: `actor-${i}`,
+        organisationId: organisation.id,
+        roles: random() < 0.85 ? rule.roles.slice(0, 1) : ['org_admin'],
+        status: 'active',
+      },
       organisation,
       purpose: roll < 0.03 ? 'unknown_purpose' : rule.purpose,
       caseReference: `DOSSIER-${i}`,
       operation: random() < 0.8 ? 'read' : 'write',
       ...(random() < 0.5 ? { classes: subset(FIELD_CLASSES, 0.25) } : {}),
-      facts: { caseload: random() < 0.8, agency: random() < 0.8, referral: random() < 0.8, verifiedCaller: random() < 0.8, heldBankChange: random() < 0.8, ageYears: 18 + Math.floor(random() * 40) },
+      facts: {
+        caseload: random() < 0.8,
+        agency: random() < 0.8,
+        referral: random() < 0.8,
+        verifiedCaller: random() < 0.8,
+        heldBankChange: random() < 0.8,
+        ageYears: 18 + Math.floor(random() * 40),
+      },
       now: NOW,
     });
   }
@@ -92,7 +148,15 @@ export function syntheticNetwork(count = ORGANISATIONS, requestCount = 20_000): 
 
 /** The baseline: a decision that asks nothing. */
 function allowAll(request: DecisionRequest): Decision {
-  return { allowed: true, classes: (request.classes as FieldClass[] | undefined) ?? [], purpose: request.purpose ?? '', caseReference: request.caseReference ?? '', agreement: { id: '', reference: '', version: 0 }, relationship: 'caseload', obligations: { recordAccess: true, dailyCeiling: 0, retentionDays: 0, followUpExpected: false } };
+  return {
+    allowed: true,
+    classes: (request.classes as FieldClass[] | undefined) ?? [],
+    purpose: request.purpose ?? '',
+    caseReference: request.caseReference ?? '',
+    agreement: { id: '', reference: '', version: 0 },
+    relationship: 'caseload',
+    obligations: { recordAccess: true, dailyCeiling: 0, retentionDays: 0, followUpExpected: false },
+  };
 }
 
 interface Timing {
@@ -139,7 +203,13 @@ export function benchDecisions(table: TableFn): { p99: number; met: boolean } {
   // With the security gate evaluated for this request's client address (posture, agreements, networks).
   const decideWithGate = (r: DecisionRequest) => {
     const organisation = byId(r);
-    const gate = evaluateGate({ posture: postures.get(organisation.id)!, agreements: organisation.agreements, derogations: [], clientAddress: '10.1.2.3', now: r.now });
+    const gate = evaluateGate({
+      posture: postures.get(organisation.id)!,
+      agreements: organisation.agreements,
+      derogations: [],
+      clientAddress: '10.1.2.3',
+      now: r.now,
+    });
     return decide({ ...r, organisation: { ...organisation, gate } });
   };
   const baseline = time(requests, allowAllLoaded);
@@ -152,12 +222,28 @@ export function benchDecisions(table: TableFn): { p99: number; met: boolean } {
     ['function', 'p50', 'p99', 'max', 'decisions/s', 'cost vs allow-all'],
     [
       ['allow-all (baseline)', us(baseline.p50), us(baseline.p99), us(baseline.max), baseline.perSecond, '1.00×'],
-      ['decide()', us(decision.p50), us(decision.p99), us(decision.max), decision.perSecond, (baseline.perSecond / decision.perSecond).toFixed(2) + '×'],
-      ['evaluateGate() + decide()', us(withGate.p50), us(withGate.p99), us(withGate.max), withGate.perSecond, (baseline.perSecond / withGate.perSecond).toFixed(2) + '×'],
+      [
+        'decide()',
+        us(decision.p50),
+        us(decision.p99),
+        us(decision.max),
+        decision.perSecond,
+        (baseline.perSecond / decision.perSecond).toFixed(2) + '×',
+      ],
+      [
+        'evaluateGate() + decide()',
+        us(withGate.p50),
+        us(withGate.p99),
+        us(withGate.max),
+        withGate.perSecond,
+        (baseline.perSecond / withGate.perSecond).toFixed(2) + '×',
+      ],
     ],
   );
   const met = decision.p99 < P99_GOAL_MICROS;
-  console.log(`\nGoal p99 < ${P99_GOAL_MICROS} µs per decision: ${met ? 'MET' : 'NOT MET'} (decide() p99 ${us(decision.p99)}; with the gate evaluated per request ${us(withGate.p99)}, ${withGate.p99 < P99_GOAL_MICROS ? 'met' : 'not met'}).`);
+  console.log(
+    `\nGoal p99 < ${P99_GOAL_MICROS} µs per decision: ${met ? 'MET' : 'NOT MET'} (decide() p99 ${us(decision.p99)}; with the gate evaluated per request ${us(withGate.p99)}, ${withGate.p99 < P99_GOAL_MICROS ? 'met' : 'not met'}).`,
+  );
   return { p99: decision.p99, met };
 }
 
@@ -178,44 +264,104 @@ const PAGE_SIZE = 50;
  * rows of 20 counsellors; a page of 50 from listCaseload (SQL) against loading every caseload
  * row and filtering, sorting and slicing in JavaScript.
  */
-export async function benchCaseload(runtime: Runtime, name: string, rows: Array<Array<string | number>>): Promise<void> {
+export async function benchCaseload(
+  runtime: Runtime,
+  name: string,
+  rows: Array<Array<string | number>>,
+): Promise<void> {
   const db = runtime.database.db;
   const now = NOW.toISOString();
   const today = now.slice(0, 10);
   const organisationId = 'bench-agency';
-  await db.insertInto('organisations').values({ id: organisationId, kind: 'agency', name: 'Agence de banc d’essai', siret: null, departement: '33', security_posture: '{}', status: 'active', created_at: now }).execute();
-  const actors: ActorsTable[] = Array.from({ length: 20 }, (_, i) => ({ id: `bench-counsellor-${i}`, organisation_id: organisationId, kind: 'human', login: `bench.counsellor.${i}`, display_name: `Conseiller ${i}`, roles: '["counsellor"]', status: 'active', created_at: now }));
+  await db
+    .insertInto('organisations')
+    .values({
+      id: organisationId,
+      kind: 'agency',
+      name: 'Agence de banc d’essai',
+      siret: null,
+      departement: '33',
+      security_posture: '{}',
+      status: 'active',
+      created_at: now,
+    })
+    .execute();
+  const actors: ActorsTable[] = Array.from({ length: 20 }, (_, i) => ({
+    id: `bench-counsellor-${i}`,
+    organisation_id: organisationId,
+    kind: 'human',
+    login: `bench.counsellor.${i}`,
+    display_name: `Conseiller ${i}`,
+    roles: '["counsellor"]',
+    status: 'active',
+    created_at: now,
+  }));
   await db.insertInto('actors').values(actors).execute();
   const target = actors[0]!.id;
   const persons: PersonsTable[] = [];
   const caseloads: CaseloadsTable[] = [];
   const random = prng(33);
-  const since = () => new Date(Date.parse('2024-01-01T00:00:00Z') + Math.floor(random() * 1200) * 86_400_000).toISOString().slice(0, 10);
+  const since = () =>
+    new Date(Date.parse('2024-01-01T00:00:00Z') + Math.floor(random() * 1200) * 86_400_000).toISOString().slice(0, 10);
   for (let i = 0; i < CASELOAD_ROWS; i++) {
     const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
     persons.push({ id, status: 'active', created_at: now, updated_at: now, erased_at: null });
     // The target's 1,000 active persons, then 100 ended assignments of theirs, then the other 19 counsellors.
     const actor = i < TARGET_CASELOAD + 100 ? target : actors[1 + (i % 19)]!.id;
     const ended = i >= TARGET_CASELOAD && i < TARGET_CASELOAD + 100;
-    caseloads.push({ person_id: id, actor_id: actor, organisation_id: organisationId, since: since(), until: ended ? '2027-01-31' : null });
+    caseloads.push({
+      person_id: id,
+      actor_id: actor,
+      organisation_id: organisationId,
+      since: since(),
+      until: ended ? '2027-01-31' : null,
+    });
   }
   await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < persons.length; i += 500) await trx.insertInto('persons').values(persons.slice(i, i + 500)).execute();
-    for (let i = 0; i < caseloads.length; i += 500) await trx.insertInto('caseloads').values(caseloads.slice(i, i + 500)).execute();
+    for (let i = 0; i < persons.length; i += 500)
+      await trx
+        .insertInto('persons')
+        .values(persons.slice(i, i + 500))
+        .execute();
+    for (let i = 0; i < caseloads.length; i += 500)
+      await trx
+        .insertInto('caseloads')
+        .values(caseloads.slice(i, i + 500))
+        .execute();
   });
 
   const inJs = async (page: number) => {
-    const all = await db.selectFrom('caseloads').innerJoin('persons', 'persons.id', 'caseloads.person_id').select(['caseloads.person_id', 'caseloads.actor_id', 'caseloads.since', 'caseloads.until', 'persons.status']).execute();
-    const mine = all.filter((r) => r.actor_id === target && r.status === 'active' && (r.until === null || r.until >= today));
-    mine.sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.person_id < b.person_id ? -1 : a.person_id > b.person_id ? 1 : 0));
-    return { total: mine.length, personIds: mine.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map((r) => r.person_id) };
+    const all = await db
+      .selectFrom('caseloads')
+      .innerJoin('persons', 'persons.id', 'caseloads.person_id')
+      .select(['caseloads.person_id', 'caseloads.actor_id', 'caseloads.since', 'caseloads.until', 'persons.status'])
+      .execute();
+    const mine = all.filter(
+      (r) => r.actor_id === target && r.status === 'active' && (r.until === null || r.until >= today),
+    );
+    mine.sort((a, b) =>
+      a.since < b.since
+        ? -1
+        : a.since > b.since
+          ? 1
+          : a.person_id < b.person_id
+            ? -1
+            : a.person_id > b.person_id
+              ? 1
+              : 0,
+    );
+    return {
+      total: mine.length,
+      personIds: mine.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map((r) => r.person_id),
+    };
   };
   const inSql = (page: number) => listCaseload(db, target, { page, pageSize: PAGE_SIZE, now: NOW });
 
   // Both give the same page and the same total.
   for (const page of [1, 7, 20]) {
     const [a, b] = [await inSql(page), await inJs(page)];
-    if (a.total !== TARGET_CASELOAD || b.total !== TARGET_CASELOAD || a.personIds.join() !== b.personIds.join()) throw new Error(`caseload page ${page}: SQL and JS disagree (${a.total} vs ${b.total})`);
+    if (a.total !== TARGET_CASELOAD || b.total !== TARGET_CASELOAD || a.personIds.join() !== b.personIds.join())
+      throw new Error(`caseload page ${page}: SQL and JS disagree (${a.total} vs ${b.total})`);
   }
   const perCall = async (fn: (page: number) => Promise<unknown>, n: number) => {
     for (let i = 0; i < 5; i++) await fn(1 + (i % 20));
@@ -226,7 +372,10 @@ export async function benchCaseload(runtime: Runtime, name: string, rows: Array<
       samples.push(performance.now() - t);
     }
     samples.sort((x, y) => x - y);
-    return { p50: samples[Math.floor(samples.length / 2)]!, p99: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))]! };
+    return {
+      p50: samples[Math.floor(samples.length / 2)]!,
+      p99: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))]!,
+    };
   };
   const sqlTiming = await perCall(inSql, 400);
   const jsTiming = await perCall(inJs, 40);
@@ -240,5 +389,13 @@ export async function benchCaseload(runtime: Runtime, name: string, rows: Array<
   ]);
 }
 
-export const CASELOAD_HEADER = ['store', 'SQL p50', 'SQL p99', 'load all + JS p50', 'load all + JS p99', 'SQL faster by'];
-export const CASELOAD_TITLE = 'Caseload page: listCaseload() filtered, counted and paginated in SQL vs loading every caseload row and filtering in JavaScript (per page, count included)';
+export const CASELOAD_HEADER = [
+  'store',
+  'SQL p50',
+  'SQL p99',
+  'load all + JS p50',
+  'load all + JS p99',
+  'SQL faster by',
+];
+export const CASELOAD_TITLE =
+  'Caseload page: listCaseload() filtered, counted and paginated in SQL vs loading every caseload row and filtering in JavaScript (per page, count included)';

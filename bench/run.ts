@@ -51,7 +51,9 @@ function table(title: string, header: string[], rows: Array<Array<string | numbe
   const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
   console.log(`\n## ${title}\n`);
   for (const [i, row] of cells.entries()) {
-    console.log(row.map((c, j) => (j === 0 ? String(c).padEnd(widths[j]!) : String(c).padStart(widths[j]!))).join('  '));
+    console.log(
+      row.map((c, j) => (j === 0 ? String(c).padEnd(widths[j]!) : String(c).padStart(widths[j]!))).join('  '),
+    );
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
@@ -105,9 +107,22 @@ function benchCrypto(): void {
     const raw = rate(rawEncrypt);
     const open = rate(() => openField(keyring, person.id, fieldClass, sealed));
     const rawOpen = rate(rawDecrypt);
-    rows.push([fieldClass, plaintext.length, seal, raw, (raw / seal).toFixed(2) + '×', open, rawOpen, (rawOpen / open).toFixed(2) + '×']);
+    rows.push([
+      fieldClass,
+      plaintext.length,
+      seal,
+      raw,
+      (raw / seal).toFixed(2) + '×',
+      open,
+      rawOpen,
+      (rawOpen / open).toFixed(2) + '×',
+    ]);
   }
-  table('Field encryption: envelope (data key + value + key wrap) vs one raw AES-256-GCM operation, ops/s', ['class', 'bytes', 'seal', 'raw enc', 'cost', 'open', 'raw dec', 'cost'], rows);
+  table(
+    'Field encryption: envelope (data key + value + key wrap) vs one raw AES-256-GCM operation, ops/s',
+    ['class', 'bytes', 'seal', 'raw enc', 'cost', 'open', 'raw dec', 'cost'],
+    rows,
+  );
 }
 
 interface Store {
@@ -141,13 +156,27 @@ async function createPlainMirror(db: Kysely<BenchSchema>): Promise<void> {
 }
 
 async function insertPlain(db: Kysely<BenchSchema>, people: Array<{ id: string; file: PersonFile }>): Promise<void> {
-  const rows = people.flatMap((p) => FIELD_CLASSES.filter((c) => p.file[c] !== undefined).map((c) => ({ person_id: p.id, field_class: c, value: JSON.stringify(p.file[c]) })));
+  const rows = people.flatMap((p) =>
+    FIELD_CLASSES.filter((c) => p.file[c] !== undefined).map((c) => ({
+      person_id: p.id,
+      field_class: c,
+      value: JSON.stringify(p.file[c]),
+    })),
+  );
   await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < rows.length; i += 500) await trx.insertInto('bench_plain_fields').values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await trx
+        .insertInto('bench_plain_fields')
+        .values(rows.slice(i, i + 500))
+        .execute();
   });
 }
 
-async function benchReads(store: Store, results: Array<Array<string | number>>, seedRows: Array<Array<string | number>>): Promise<void> {
+async function benchReads(
+  store: Store,
+  results: Array<Array<string | number>>,
+  seedRows: Array<Array<string | number>>,
+): Promise<void> {
   const { runtime } = store;
   const count = 5000;
   const people = samplePeople(count);
@@ -160,17 +189,31 @@ async function benchReads(store: Store, results: Array<Array<string | number>>, 
   start = performance.now();
   for (let i = 0; i < people.length; i += 1000) {
     const slice = people.slice(i, i + 1000);
-    await raw.insertInto('persons').values(slice.map((p) => ({ id: `plain-${p.id}`, status: 'active', created_at: '', updated_at: '', erased_at: null }))).execute();
+    await raw
+      .insertInto('persons')
+      .values(
+        slice.map((p) => ({ id: `plain-${p.id}`, status: 'active', created_at: '', updated_at: '', erased_at: null })),
+      )
+      .execute();
     await insertPlain(raw, slice);
   }
   const plainInsert = count / ((performance.now() - start) / 1000);
-  seedRows.push([`${store.name}, ${fmt(count)} persons`, encryptedInsert, plainInsert, (plainInsert / encryptedInsert).toFixed(2) + '×']);
+  seedRows.push([
+    `${store.name}, ${fmt(count)} persons`,
+    encryptedInsert,
+    plainInsert,
+    (plainInsert / encryptedInsert).toFixed(2) + '×',
+  ]);
 
   const ids = people.map((p) => p.id);
   const readEncrypted = async (id: string) => runtime.persons.read(id, FIELD_CLASSES);
   const readPlain = async (id: string) => {
     await raw.selectFrom('persons').selectAll().where('id', '=', `plain-${id}`).executeTakeFirstOrThrow();
-    const rows = await raw.selectFrom('bench_plain_fields').select(['field_class', 'value']).where('person_id', '=', id).execute();
+    const rows = await raw
+      .selectFrom('bench_plain_fields')
+      .select(['field_class', 'value'])
+      .where('person_id', '=', id)
+      .execute();
     const file: Record<string, unknown> = {};
     for (const row of rows) file[row.field_class] = JSON.parse(row.value);
     return file;
@@ -184,17 +227,40 @@ async function benchReads(store: Store, results: Array<Array<string | number>>, 
   };
   const plain = await timeReads(readPlain);
   const encrypted = await timeReads(readEncrypted);
-  results.push([store.name, encrypted, plain, (plain / encrypted).toFixed(2) + '×', ((1000 / encrypted - 1000 / plain) * 1000).toFixed(0) + ' µs']);
+  results.push([
+    store.name,
+    encrypted,
+    plain,
+    (plain / encrypted).toFixed(2) + '×',
+    ((1000 / encrypted - 1000 / plain) * 1000).toFixed(0) + ' µs',
+  ]);
 }
 
-async function benchRotation(store: Store, persons: number, rows: Array<Array<string | number>>, seedRows: Array<Array<string | number>>): Promise<void> {
+async function benchRotation(
+  store: Store,
+  persons: number,
+  rows: Array<Array<string | number>>,
+  seedRows: Array<Array<string | number>>,
+): Promise<void> {
   const { runtime } = store;
   let start = performance.now();
   await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, { persons, seed: 1, batchSize: 2000 });
   const seedRate = persons / ((performance.now() - start) / 1000);
-  seedRows.push([`${store.name}, seed ${fmt(persons)} persons (network, relationships, worker thread)`, seedRate, '', '']);
+  seedRows.push([
+    `${store.name}, seed ${fmt(persons)} persons (network, relationships, worker thread)`,
+    seedRate,
+    '',
+    '',
+  ]);
 
-  const keyCount = Number((await runtime.database.db.selectFrom('person_fields').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const keyCount = Number(
+    (
+      await runtime.database.db
+        .selectFrom('person_fields')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   let keyring = runtime.keyring;
   for (const c of FIELD_CLASSES) keyring = keyring.withNewVersion(c);
   start = performance.now();
@@ -204,19 +270,38 @@ async function benchRotation(store: Store, persons: number, rows: Array<Array<st
   if (rewrapped !== keyCount) throw new Error(`rotation rewrapped ${rewrapped} of ${keyCount} keys`);
 
   // Baseline: the same unwrap + wrap in memory, no database.
-  const sample = await runtime.database.db.selectFrom('person_fields').select(['person_id', 'field_class', 'kek_version', 'wrapped_key']).limit(20_000).execute();
+  const sample = await runtime.database.db
+    .selectFrom('person_fields')
+    .select(['person_id', 'field_class', 'kek_version', 'wrapped_key'])
+    .limit(20_000)
+    .execute();
   const again = keyring.withNewVersion('identity');
   const t = performance.now();
-  for (const row of sample) rewrapDataKey(again, row.person_id, row.field_class as FieldClass, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key });
+  for (const row of sample)
+    rewrapDataKey(again, row.person_id, row.field_class as FieldClass, {
+      kekVersion: row.kek_version,
+      wrappedKey: row.wrapped_key,
+    });
   const memoryRate = sample.length / ((performance.now() - t) / 1000);
-  rows.push([`${store.name}, ${fmt(persons)} persons`, keyCount, seconds.toFixed(1) + ' s', keyCount / seconds, memoryRate, (memoryRate / (keyCount / seconds)).toFixed(2) + '×']);
+  rows.push([
+    `${store.name}, ${fmt(persons)} persons`,
+    keyCount,
+    seconds.toFixed(1) + ' s',
+    keyCount / seconds,
+    memoryRate,
+    (memoryRate / (keyCount / seconds)).toFixed(2) + '×',
+  ]);
 }
 
 /**
  * Logins per second at the chosen argon2id cost, and what validating a session adds to a
  * request, next to the same request without authentication.
  */
-async function benchAuth(store: Store, loginRows: Array<Array<string | number>>, sessionRows: Array<Array<string | number>>): Promise<void> {
+async function benchAuth(
+  store: Store,
+  loginRows: Array<Array<string | number>>,
+  sessionRows: Array<Array<string | number>>,
+): Promise<void> {
   const { runtime } = store;
   const db = runtime.database.db;
   const password = 'cheval agrafe pile correcte';
@@ -239,25 +324,46 @@ async function benchAuth(store: Store, loginRows: Array<Array<string | number>>,
     t = performance.now();
     for (let i = 0; i < logins; i += 4) {
       const batch = await Promise.all(
-        Array.from({ length: 4 }, () => app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: 'bench@demo.rempart.example', password }, ...client })),
+        Array.from({ length: 4 }, () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/auth/login',
+            payload: { login: 'bench@demo.rempart.example', password },
+            ...client,
+          }),
+        ),
       );
       if (batch.some((r) => r.statusCode !== 200)) throw new Error(`login failed: ${batch[0]!.body}`);
       cookie = String(batch[0]!.headers['set-cookie']).split(';')[0]!;
     }
     const loginRate = logins / ((performance.now() - t) / 1000);
     const { memoryCost, timeCost, parallelism } = ARGON2_OPTIONS;
-    loginRows.push([store.name, `argon2id m=${memoryCost} KiB, t=${timeCost}, p=${parallelism}`, hashMs.toFixed(0) + ' ms', verifyRate, loginRate]);
+    loginRows.push([
+      store.name,
+      `argon2id m=${memoryCost} KiB, t=${timeCost}, p=${parallelism}`,
+      hashMs.toFixed(0) + ' ms',
+      verifyRate,
+      loginRate,
+    ]);
 
     const perRequest = async (url: string, headers: Record<string, string>) => {
-      for (let i = 0; i < 200; i++) await app.inject({ method: 'GET', url, ...client, headers: { ...client.headers, ...headers } });
+      for (let i = 0; i < 200; i++)
+        await app.inject({ method: 'GET', url, ...client, headers: { ...client.headers, ...headers } });
       const n = 2000;
       const start = performance.now();
-      for (let i = 0; i < n; i++) await app.inject({ method: 'GET', url, ...client, headers: { ...client.headers, ...headers } });
+      for (let i = 0; i < n; i++)
+        await app.inject({ method: 'GET', url, ...client, headers: { ...client.headers, ...headers } });
       return ((performance.now() - start) / n) * 1000;
     };
     const open = await perRequest('/bench/open', {});
     const authenticated = await perRequest('/bench/authenticated', { cookie });
-    sessionRows.push([store.name, open.toFixed(0) + ' µs', authenticated.toFixed(0) + ' µs', (authenticated - open).toFixed(0) + ' µs', (authenticated / open).toFixed(2) + '×']);
+    sessionRows.push([
+      store.name,
+      open.toFixed(0) + ' µs',
+      authenticated.toFixed(0) + ' µs',
+      (authenticated - open).toFixed(0) + ' µs',
+      (authenticated / open).toFixed(2) + '×',
+    ]);
   } finally {
     await app.close();
   }
@@ -346,7 +452,11 @@ async function main(): Promise<void> {
       await store.cleanup();
     }
   }
-  table('Reading one whole person (11 classes decrypted) vs the same values stored in clear, reads/s', ['store', 'encrypted', 'plaintext', 'cost', 'added per read'], readRows);
+  table(
+    'Reading one whole person (11 classes decrypted) vs the same values stored in clear, reads/s',
+    ['store', 'encrypted', 'plaintext', 'cost', 'added per read'],
+    readRows,
+  );
 
   const loginRows: Array<Array<string | number>> = [];
   const sessionRows: Array<Array<string | number>> = [];
@@ -358,20 +468,43 @@ async function main(): Promise<void> {
       await store.cleanup();
     }
   }
-  table('Password logins (OWASP: argon2id m=19456 KiB, t=2, p=1 at least)', ['store', 'parameters', 'one hash', 'verifies/s', 'logins/s'], loginRows);
-  table('Session validation per request (in-process requests, no network)', ['store', 'no authentication', 'with session', 'added', 'ratio'], sessionRows);
+  table(
+    'Password logins (OWASP: argon2id m=19456 KiB, t=2, p=1 at least)',
+    ['store', 'parameters', 'one hash', 'verifies/s', 'logins/s'],
+    loginRows,
+  );
+  table(
+    'Session validation per request (in-process requests, no network)',
+    ['store', 'no authentication', 'with session', 'added', 'ratio'],
+    sessionRows,
+  );
 
   const rotationRows: Array<Array<string | number>> = [];
   for (const kind of kinds) {
     const store = await openStore(kind);
     try {
-      await benchRotation(store, kind === 'sqlite' ? ROTATION_PERSONS : Math.min(ROTATION_PERSONS, Number(process.env.BENCH_PG_PERSONS || 20_000)), rotationRows, seedRows);
+      await benchRotation(
+        store,
+        kind === 'sqlite'
+          ? ROTATION_PERSONS
+          : Math.min(ROTATION_PERSONS, Number(process.env.BENCH_PG_PERSONS || 20_000)),
+        rotationRows,
+        seedRows,
+      );
     } finally {
       await store.cleanup();
     }
   }
-  table('Writing persons, persons/s (encrypted vs the same values in clear)', ['store', 'encrypted', 'plaintext', 'cost'], seedRows);
-  table('Key rotation: data keys rewrapped per second (vs the same rewrap in memory)', ['store', 'data keys', 'time', 'keys/s', 'in memory/s', 'db overhead'], rotationRows);
+  table(
+    'Writing persons, persons/s (encrypted vs the same values in clear)',
+    ['store', 'encrypted', 'plaintext', 'cost'],
+    seedRows,
+  );
+  table(
+    'Key rotation: data keys rewrapped per second (vs the same rewrap in memory)',
+    ['store', 'data keys', 'time', 'keys/s', 'in memory/s', 'db overhead'],
+    rotationRows,
+  );
   await benchPolicy(kinds);
   await benchGuard(kinds, table);
   await benchBank(kinds, table);

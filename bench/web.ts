@@ -39,7 +39,11 @@ async function load(origin: string, paths: string[]): Promise<{ rps: number; p50
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
+  return {
+    rps: latencies.length / elapsed,
+    p50: latencies[Math.floor(latencies.length * 0.5)]!,
+    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+  };
 }
 
 async function listen(app: FastifyInstance): Promise<string> {
@@ -63,8 +67,17 @@ export async function benchWeb(table: TableFn): Promise<void> {
   const index = readFileSync(join(WEB_DIST, 'index.html'), 'utf8');
   const firstVisit = ['/', ...[...index.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!)];
   const entry = firstVisit.slice(1).map((p) => readFileSync(join(WEB_DIST, p)));
-  const entryRow = ['entry script + style (first visit)', entry.length, `${(entry.reduce((n, b) => n + b.length, 0) / 1024).toFixed(0)} KiB`, `${(entry.reduce((n, b) => n + gzipSync(b).length, 0) / 1024).toFixed(0)} KiB`];
-  table('The built web application (web/dist/assets)', ['files', 'count', 'raw', 'gzip'], [sizeOf('.js'), sizeOf('.css'), sizeOf('.woff2'), sizeOf('.svg'), entryRow]);
+  const entryRow = [
+    'entry script + style (first visit)',
+    entry.length,
+    `${(entry.reduce((n, b) => n + b.length, 0) / 1024).toFixed(0)} KiB`,
+    `${(entry.reduce((n, b) => n + gzipSync(b).length, 0) / 1024).toFixed(0)} KiB`,
+  ];
+  table(
+    'The built web application (web/dist/assets)',
+    ['files', 'count', 'raw', 'gzip'],
+    [sizeOf('.js'), sizeOf('.css'), sizeOf('.woff2'), sizeOf('.svg'), entryRow],
+  );
 
   const env = testEnvironment({ backend: 'sqlite', schemaPrefix: 'bench' });
   const runtime = await env.open();
@@ -75,10 +88,19 @@ export async function benchWeb(table: TableFn): Promise<void> {
     const rempartOrigin = await listen(rempart);
     const bareOrigin = await listen(bare);
     const pageRempart = await load(rempartOrigin, firstVisit);
-    const pageBare = await load(bareOrigin, firstVisit.map((p) => (p === '/' ? '/index.html' : p)));
+    const pageBare = await load(
+      bareOrigin,
+      firstVisit.map((p) => (p === '/' ? '/index.html' : p)),
+    );
     const deepLink = await load(rempartOrigin, ['/mon-espace/consultations']);
     const health = await load(rempartOrigin, ['/api/health']);
-    const row = (what: string, m: { rps: number; p50: number; p99: number }, base: { rps: number }) => [what, m.rps, m.p50.toFixed(2), m.p99.toFixed(2), `${(base.rps / m.rps).toFixed(2)}×`];
+    const row = (what: string, m: { rps: number; p50: number; p99: number }, base: { rps: number }) => [
+      what,
+      m.rps,
+      m.p50.toFixed(2),
+      m.p99.toFixed(2),
+      `${(base.rps / m.rps).toFixed(2)}×`,
+    ];
     table(
       `Serving the application over HTTP on the loopback (${CONCURRENCY} in flight, ${SECONDS} s each), requests/s`,
       ['what', 'req/s', 'p50 ms', 'p99 ms', 'cost vs bare static'],

@@ -6,7 +6,16 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, type FieldClass } from '../src/domain/field-classes.ts';
-import { AUDIT_VALIDITY_DAYS, DENIAL_REASONS, DEROGATION_MAX_DAYS, GATE_REQUIREMENTS, type DenialReason, type GateRequirement, type PurposeRule, type Relationship } from '../src/policy/index.ts';
+import {
+  AUDIT_VALIDITY_DAYS,
+  DENIAL_REASONS,
+  DEROGATION_MAX_DAYS,
+  GATE_REQUIREMENTS,
+  type DenialReason,
+  type GateRequirement,
+  type PurposeRule,
+  type Relationship,
+} from '../src/policy/index.ts';
 import { NETWORK } from '../src/seed/network.ts';
 
 export const ACCESS_MATRIX_PATH = fileURLToPath(new URL('../docs/access-matrix.md', import.meta.url));
@@ -22,7 +31,8 @@ const RELATIONSHIP_TEXT: Record<Relationship, string> = {
 const DENIAL_TEXT: Record<DenialReason, string> = {
   purpose_missing: 'Finalité non déclarée / no purpose declared',
   case_reference_missing: 'Référence de dossier absente ou invalide / case reference missing or malformed',
-  purpose_unknown: 'Finalité absente des conventions de l’organisme / purpose not in any of the organisation’s agreements',
+  purpose_unknown:
+    'Finalité absente des conventions de l’organisme / purpose not in any of the organisation’s agreements',
   actor_inactive: 'Compte suspendu ou désactivé / account not active',
   actor_other_organisation: 'Agit pour un autre organisme / acting for another organisation',
   organisation_suspended: 'Organisme suspendu / organisation suspended',
@@ -39,7 +49,8 @@ const GATE_TEXT: Record<GateRequirement, string> = {
   mfa_enforced: 'Second facteur imposé à tous les comptes / second factor enforced for every account',
   agreement_valid: 'Convention signée et en vigueur / agreement signed and in force',
   security_contact: 'Contact sécurité nommé (adresse électronique) / named security contact (e-mail address)',
-  network_ranges: 'Plages réseau autorisées déclarées, et la requête en provient / allowed network ranges declared, and the request comes from one',
+  network_ranges:
+    'Plages réseau autorisées déclarées, et la requête en provient / allowed network ranges declared, and the request comes from one',
   security_audit: `Dernier audit de sécurité de moins de ${AUDIT_VALIDITY_DAYS} jours / last security audit less than ${AUDIT_VALIDITY_DAYS} days old`,
 };
 
@@ -48,12 +59,15 @@ function classes(list: readonly FieldClass[]): string {
 }
 
 function retention(days: number): string {
-  return days % 365 === 0 ? `${days / 365} an${days / 365 > 1 ? 's' : ''} / ${days / 365} year${days / 365 > 1 ? 's' : ''}` : `${days} jours / days`;
+  return days % 365 === 0
+    ? `${days / 365} an${days / 365 > 1 ? 's' : ''} / ${days / 365} year${days / 365 > 1 ? 's' : ''}`
+    : `${days} jours / days`;
 }
 
 function conditions(rule: PurposeRule): string {
   const parts: string[] = [];
-  if (rule.conditions?.maxAge !== undefined) parts.push(`âge ≤ ${rule.conditions.maxAge} ans / age ≤ ${rule.conditions.maxAge}`);
+  if (rule.conditions?.maxAge !== undefined)
+    parts.push(`âge ≤ ${rule.conditions.maxAge} ans / age ≤ ${rule.conditions.maxAge}`);
   return parts.length ? parts.join('; ') : '—';
 }
 
@@ -89,12 +103,16 @@ export function renderAccessMatrix(): string {
     'L = lecture / read, E = écriture / write, — = aucun accès / no access. Rôles sans finalité omis / roles without a purpose omitted.',
     '',
   );
-  push(`| Organisme / organisation | Rôle / role | Finalité / purpose | ${FIELD_CLASSES.map((c) => `\`${c}\``).join(' | ')} |`);
+  push(
+    `| Organisme / organisation | Rôle / role | Finalité / purpose | ${FIELD_CLASSES.map((c) => `\`${c}\``).join(' | ')} |`,
+  );
   push(`|---|---|---|${FIELD_CLASSES.map(() => ':-:').join('|')}|`);
   for (const spec of NETWORK) {
     for (const rule of spec.agreement.purposes) {
       for (const role of rule.roles) {
-        const marks = FIELD_CLASSES.map((c) => (rule.read.includes(c) ? 'L' : '') + (rule.write.includes(c) ? 'E' : '') || '—');
+        const marks = FIELD_CLASSES.map(
+          (c) => (rule.read.includes(c) ? 'L' : '') + (rule.write.includes(c) ? 'E' : '') || '—',
+        );
         push(`| ${cell(spec.name)} (\`${spec.kind}\`) | \`${role}\` | \`${rule.purpose}\` | ${marks.join(' | ')} |`);
       }
     }
@@ -109,10 +127,15 @@ export function renderAccessMatrix(): string {
       const rules = spec.agreement.purposes.filter((p) => p.roles.includes(role));
       push(`#### Rôle / role \`${role}\``, '');
       if (rules.length === 0) {
-        push('Aucune finalité : aucun accès aux dossiers des personnes. / No purpose: no access to any person’s file.', '');
+        push(
+          'Aucune finalité : aucun accès aux dossiers des personnes. / No purpose: no access to any person’s file.',
+          '',
+        );
         continue;
       }
-      push('| Finalité / purpose | Lien requis / relationship required | Lecture / readable | Écriture / writable | Plafond quotidien / daily ceiling | Conservation / retention | Conditions | Base légale / legal basis |');
+      push(
+        '| Finalité / purpose | Lien requis / relationship required | Lecture / readable | Écriture / writable | Plafond quotidien / daily ceiling | Conservation / retention | Conditions | Base légale / legal basis |',
+      );
       push('|---|---|---|---|--:|---|---|---|');
       for (const rule of rules) {
         push(
@@ -133,9 +156,13 @@ export function renderAccessMatrix(): string {
   );
   for (const r of GATE_REQUIREMENTS) push(`| \`${r}\` | ${GATE_TEXT[r]} |`);
   push('', '## Motifs de refus / Denial reasons', '');
-  push('Chaque refus est enregistré comme un événement et ne révèle pas si la personne existe. / Every denial is recorded as an event and reveals nothing about whether the person exists.', '');
+  push(
+    'Chaque refus est enregistré comme un événement et ne révèle pas si la personne existe. / Every denial is recorded as an event and reveals nothing about whether the person exists.',
+    '',
+  );
   push('| Code | HTTP | Signification / meaning |', '|---|--:|---|');
-  for (const [reason, status] of Object.entries(DENIAL_REASONS) as Array<[DenialReason, number]>) push(`| \`${reason}\` | ${status} | ${DENIAL_TEXT[reason]} |`);
+  for (const [reason, status] of Object.entries(DENIAL_REASONS) as Array<[DenialReason, number]>)
+    push(`| \`${reason}\` | ${status} | ${DENIAL_TEXT[reason]} |`);
   push('');
   return out.join('\n');
 }

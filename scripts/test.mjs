@@ -31,7 +31,16 @@ function files(folder) {
 }
 
 function suiteArgs(folder, tap) {
-  return ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files(folder)];
+  return [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...files(folder),
+  ];
 }
 
 function tally(title, tap) {
@@ -64,7 +73,11 @@ function backgroundSuite(title, folder, env = {}) {
   const log = createWriteStream(logPath);
   process.stdout.write(`\n=== ${title}: started, its output follows when it ends ===\n`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, suiteArgs(folder, tap), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, suiteArgs(folder, tap), {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     child.once('close', (code) => {
@@ -97,7 +110,9 @@ async function dropLeftoverSchemas() {
   const client = new pg.Client({ connectionString: pgUrl });
   await client.connect();
   try {
-    const { rows } = await client.query("select schema_name from information_schema.schemata where schema_name ~ '^(t|bench)_[0-9a-f]+$'");
+    const { rows } = await client.query(
+      "select schema_name from information_schema.schemata where schema_name ~ '^(t|bench)_[0-9a-f]+$'",
+    );
     for (const { schema_name } of rows) await client.query(`DROP SCHEMA IF EXISTS ${schema_name} CASCADE`);
   } finally {
     await client.end();
@@ -105,23 +120,41 @@ async function dropLeftoverSchemas() {
 }
 
 if (!only) {
+  step('format (prettier --check)', process.execPath, [
+    join(root, 'node_modules/prettier/bin/prettier.cjs'),
+    '--check',
+    '--log-level=warn',
+    '.',
+  ]);
   step('lint (eslint)', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
   step('type-check (tsc --noEmit)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit']);
-  step('type-check the web application (tsc -p web)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'web', '--noEmit']);
+  step('type-check the web application (tsc -p web)', process.execPath, [
+    join(root, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    'web',
+    '--noEmit',
+  ]);
 }
 // The browser tests drive the built application: build it once, before the suites (when stale).
-if (!only || only === 'sqlite' || only === 'postgres') step('build the web application (vite)', process.execPath, [join(root, 'scripts/build-web.mjs')]);
+if (!only || only === 'sqlite' || only === 'postgres')
+  step('build the web application (vite)', process.execPath, [join(root, 'scripts/build-web.mjs')]);
 if (!only || only === 'unit') suite('unit tests', 'unit');
 // The two stores' backend suites run side by side (one core each on a two-core machine), each
 // file of a suite after the other as before.
 const running = [];
-if (!only || only === 'sqlite') running.push(backgroundSuite('backend suite on SQLite', 'backend', { REMPART_TEST_BACKEND: 'sqlite' }));
+if (!only || only === 'sqlite')
+  running.push(backgroundSuite('backend suite on SQLite', 'backend', { REMPART_TEST_BACKEND: 'sqlite' }));
 let postgresNote = '';
 if (!only || only === 'postgres') {
   const reachable = await postgresReachable();
   if (reachable === true) {
     await dropLeftoverSchemas();
-    running.push(backgroundSuite('backend suite on PostgreSQL', 'backend', { REMPART_TEST_BACKEND: 'postgres', REMPART_TEST_DATABASE_URL: pgUrl }));
+    running.push(
+      backgroundSuite('backend suite on PostgreSQL', 'backend', {
+        REMPART_TEST_BACKEND: 'postgres',
+        REMPART_TEST_DATABASE_URL: pgUrl,
+      }),
+    );
     postgresNote = `PostgreSQL suite ran against ${pgUrl.replace(/:[^:@/]*@/, ':***@')}.`;
   } else if (requirePostgres) {
     failures.push(`PostgreSQL suite required (REMPART_REQUIRE_POSTGRES=1) but ${pgUrl} is unreachable: ${reachable}`);

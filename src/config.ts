@@ -86,7 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.REMPART_DATA_DIR || './data');
   const portText = env.PORT || '3000';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${portText}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`PORT must be a port number, got "${portText}"`);
   const demoText = env.REMPART_DEMO_PERSONS || '2000';
   const demoPersons = Number(demoText);
   if (!Number.isInteger(demoPersons) || demoPersons < 0 || demoPersons > 1_000_000) {
@@ -95,17 +96,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const checkpointText = env.REMPART_CHECKPOINT_SECONDS || '10';
   const checkpointSeconds = Number(checkpointText);
   if (!Number.isInteger(checkpointSeconds) || checkpointSeconds < 1 || checkpointSeconds > 3600) {
-    throw new ConfigError(`REMPART_CHECKPOINT_SECONDS must be a whole number of seconds from 1 to 3600, got "${checkpointText}"`);
+    throw new ConfigError(
+      `REMPART_CHECKPOINT_SECONDS must be a whole number of seconds from 1 to 3600, got "${checkpointText}"`,
+    );
   }
   const coolingText = env.REMPART_BANK_COOLING_OFF_HOURS || '72';
   const bankCoolingOffHours = Number(coolingText);
   if (!Number.isInteger(bankCoolingOffHours) || bankCoolingOffHours < 24 || bankCoolingOffHours > 720) {
-    throw new ConfigError(`REMPART_BANK_COOLING_OFF_HOURS must be a whole number of hours from 24 to 720, got "${coolingText}"`);
+    throw new ConfigError(
+      `REMPART_BANK_COOLING_OFF_HOURS must be a whole number of hours from 24 to 720, got "${coolingText}"`,
+    );
   }
   const poolText = env.REMPART_PG_POOL_SIZE || '20';
   const pgPoolSize = Number(poolText);
   if (!Number.isInteger(pgPoolSize) || pgPoolSize < 1 || pgPoolSize > 500) {
-    throw new ConfigError(`REMPART_PG_POOL_SIZE must be a whole number of connections from 1 to 500, got "${poolText}"`);
+    throw new ConfigError(
+      `REMPART_PG_POOL_SIZE must be a whole number of connections from 1 to 500, got "${poolText}"`,
+    );
   }
   let keyring: KeyringSource;
   let devKeyring = false;
@@ -130,7 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ledgerWitnessFile: resolve(env.REMPART_LEDGER_WITNESS_FILE || resolve(dataDir, 'ledger-witness.json')),
     bankCoolingOffHours,
     controller: env.REMPART_CONTROLLER_NAME || 'France Travail (démonstration Rempart)',
-    dpoContact: env.REMPART_DPO_CONTACT || 'Délégué à la protection des données, dpo@rempart.example, TSA 00000, 75000 Paris',
+    dpoContact:
+      env.REMPART_DPO_CONTACT || 'Délégué à la protection des données, dpo@rempart.example, TSA 00000, 75000 Paris',
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
     passkeyAuthenticators: passkeyAuthenticatorsFrom(env),
     ...oidcFrom(env),
@@ -143,19 +151,26 @@ function ledgerVerifyFrom(env: NodeJS.ProcessEnv): Config['ledgerVerify'] {
   const seconds = (variable: string, fallback: string, max: number) => {
     const text = env[variable] || fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < 0 || value > max) throw new ConfigError(`${variable} must be a whole number of seconds from 0 (off) to ${max}, got "${text}"`);
+    if (!Number.isInteger(value) || value < 0 || value > max)
+      throw new ConfigError(`${variable} must be a whole number of seconds from 0 (off) to ${max}, got "${text}"`);
     return value;
   };
   const shareText = env.REMPART_LEDGER_VERIFY_CPU || '0.25';
   const cpuShare = Number(shareText);
-  if (!Number.isFinite(cpuShare) || cpuShare < 0.01 || cpuShare > 1) throw new ConfigError(`REMPART_LEDGER_VERIFY_CPU must be a share of one core from 0.01 to 1, got "${shareText}"`);
-  return { incrementalSeconds: seconds('REMPART_LEDGER_VERIFY_SECONDS', '5', 3600), fullSeconds: seconds('REMPART_LEDGER_FULL_VERIFY_SECONDS', '900', 7 * 86_400), cpuShare };
+  if (!Number.isFinite(cpuShare) || cpuShare < 0.01 || cpuShare > 1)
+    throw new ConfigError(`REMPART_LEDGER_VERIFY_CPU must be a share of one core from 0.01 to 1, got "${shareText}"`);
+  return {
+    incrementalSeconds: seconds('REMPART_LEDGER_VERIFY_SECONDS', '5', 3600),
+    fullSeconds: seconds('REMPART_LEDGER_FULL_VERIFY_SECONDS', '900', 7 * 86_400),
+    cpuShare,
+  };
 }
 
 function ledgerWitnessFrom(env: NodeJS.ProcessEnv): Pick<Config, 'ledgerWitness'> {
   const text = env.REMPART_LEDGER_WITNESS_URL;
   if (!text) {
-    if (env.REMPART_LEDGER_WITNESS_KEY) throw new ConfigError('REMPART_LEDGER_WITNESS_KEY is set without REMPART_LEDGER_WITNESS_URL');
+    if (env.REMPART_LEDGER_WITNESS_KEY)
+      throw new ConfigError('REMPART_LEDGER_WITNESS_KEY is set without REMPART_LEDGER_WITNESS_URL');
     return {};
   }
   let url: URL;
@@ -165,7 +180,8 @@ function ledgerWitnessFrom(env: NodeJS.ProcessEnv): Pick<Config, 'ledgerWitness'
     throw new ConfigError(`REMPART_LEDGER_WITNESS_URL must be an absolute URL, got "${text}"`);
   }
   const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) throw new ConfigError(`REMPART_LEDGER_WITNESS_URL must use https (http only for localhost), got "${text}"`);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local))
+    throw new ConfigError(`REMPART_LEDGER_WITNESS_URL must use https (http only for localhost), got "${text}"`);
   const key = env.REMPART_LEDGER_WITNESS_KEY;
   if (key) {
     try {
@@ -187,22 +203,46 @@ function guardWebhookFrom(env: NodeJS.ProcessEnv): Pick<Config, 'guardWebhook'> 
     throw new ConfigError(`REMPART_GUARD_WEBHOOK_URL must be an absolute URL, got "${text}"`);
   }
   const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) throw new ConfigError(`REMPART_GUARD_WEBHOOK_URL must use https (http only for localhost), got "${text}"`);
-  return { guardWebhook: { url: url.toString(), ...(env.REMPART_GUARD_WEBHOOK_SECRET ? { secret: env.REMPART_GUARD_WEBHOOK_SECRET } : {}) } };
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local))
+    throw new ConfigError(`REMPART_GUARD_WEBHOOK_URL must use https (http only for localhost), got "${text}"`);
+  return {
+    guardWebhook: {
+      url: url.toString(),
+      ...(env.REMPART_GUARD_WEBHOOK_SECRET ? { secret: env.REMPART_GUARD_WEBHOOK_SECRET } : {}),
+    },
+  };
 }
 
-const OIDC_ENV_PREFIXES: Record<OidcProviderName, string> = { franceconnect: 'REMPART_FRANCECONNECT', proconnect: 'REMPART_PROCONNECT' };
+const OIDC_ENV_PREFIXES: Record<OidcProviderName, string> = {
+  franceconnect: 'REMPART_FRANCECONNECT',
+  proconnect: 'REMPART_PROCONNECT',
+};
 
 function oidcFrom(env: NodeJS.ProcessEnv): { oidc?: OidcConfig } {
   const oidc: OidcConfig = {};
   for (const [provider, prefix] of Object.entries(OIDC_ENV_PREFIXES) as [OidcProviderName, string][]) {
-    const names = { issuer: `${prefix}_ISSUER`, clientId: `${prefix}_CLIENT_ID`, clientSecret: `${prefix}_CLIENT_SECRET` };
-    const values = { issuer: env[names.issuer] || '', clientId: env[names.clientId] || '', clientSecret: env[names.clientSecret] || '' };
+    const names = {
+      issuer: `${prefix}_ISSUER`,
+      clientId: `${prefix}_CLIENT_ID`,
+      clientSecret: `${prefix}_CLIENT_SECRET`,
+    };
+    const values = {
+      issuer: env[names.issuer] || '',
+      clientId: env[names.clientId] || '',
+      clientSecret: env[names.clientSecret] || '',
+    };
     const missing = (Object.keys(names) as (keyof typeof names)[]).filter((key) => !values[key]);
     if (missing.length === 3) continue;
     // Half a registration is a typo, not a choice: refuse to start rather than silently disable the provider.
-    if (missing.length > 0) throw new ConfigError(`${missing.map((key) => names[key]).join(', ')} must be set to enable ${provider} (or unset ${prefix}_* entirely)`);
-    oidc[provider] = { issuer: issuerFrom(names.issuer, values.issuer), clientId: values.clientId, clientSecret: values.clientSecret };
+    if (missing.length > 0)
+      throw new ConfigError(
+        `${missing.map((key) => names[key]).join(', ')} must be set to enable ${provider} (or unset ${prefix}_* entirely)`,
+      );
+    oidc[provider] = {
+      issuer: issuerFrom(names.issuer, values.issuer),
+      clientId: values.clientId,
+      clientSecret: values.clientSecret,
+    };
   }
   return Object.keys(oidc).length > 0 ? { oidc } : {};
 }
@@ -216,7 +256,8 @@ function issuerFrom(variable: string, text: string): string {
     throw new ConfigError(`${variable} must be an absolute URL, got "${text}"`);
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ConfigError(`${variable} must use https (http only for localhost), got "${text}"`);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    throw new ConfigError(`${variable} must use https (http only for localhost), got "${text}"`);
   if (url.search || url.hash) throw new ConfigError(`${variable} must not have a query or a fragment, got "${text}"`);
   return text;
 }
@@ -243,7 +284,9 @@ function passkeyAuthenticatorsFrom(env: NodeJS.ProcessEnv): PasskeyAuthenticator
   try {
     text = readFileSync(resolve(path), 'utf8');
   } catch (error) {
-    throw new ConfigError(`${PASSKEY_AUTHENTICATORS_VARIABLE}: cannot read "${path}" (${error instanceof Error ? error.message : String(error)})`);
+    throw new ConfigError(
+      `${PASSKEY_AUTHENTICATORS_VARIABLE}: cannot read "${path}" (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   let parsed: unknown;
   try {
@@ -268,17 +311,24 @@ export function parsePasskeyAuthenticators(value: unknown, source: string): Pass
   const seen = new Set<string>();
   return value.map((entry: unknown, i): PasskeyAuthenticator => {
     const where = `${source}[${i}]`;
-    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(`${where}: expected an object { aaguid, name, roots }`);
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry))
+      throw new ConfigError(`${where}: expected an object { aaguid, name, roots }`);
     const { aaguid, name, roots, ...extra } = entry as Record<string, unknown>;
     const unknownKeys = Object.keys(extra);
     if (unknownKeys.length > 0) throw new ConfigError(`${where}: unknown member ${unknownKeys.join(', ')}`);
-    if (typeof aaguid !== 'string' || !AAGUID.test(aaguid.toLowerCase())) throw new ConfigError(`${where}.aaguid: expected an AAGUID such as "cb69481e-8ff7-4039-93ec-0a2729a154a8"`);
+    if (typeof aaguid !== 'string' || !AAGUID.test(aaguid.toLowerCase()))
+      throw new ConfigError(`${where}.aaguid: expected an AAGUID such as "cb69481e-8ff7-4039-93ec-0a2729a154a8"`);
     const model = aaguid.toLowerCase();
-    if (model === NO_MODEL) throw new ConfigError(`${where}.aaguid: the all-zero AAGUID names no model (authenticators that do not say, U2F keys)`);
+    if (model === NO_MODEL)
+      throw new ConfigError(
+        `${where}.aaguid: the all-zero AAGUID names no model (authenticators that do not say, U2F keys)`,
+      );
     if (seen.has(model)) throw new ConfigError(`${where}.aaguid: ${model} is listed twice`);
     seen.add(model);
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw new ConfigError(`${where}.name: expected the model's name (1 to 100 characters)`);
-    if (!Array.isArray(roots) || roots.length === 0) throw new ConfigError(`${where}.roots: expected at least one root certificate (PEM) of the manufacturer`);
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 100)
+      throw new ConfigError(`${where}.name: expected the model's name (1 to 100 characters)`);
+    if (!Array.isArray(roots) || roots.length === 0)
+      throw new ConfigError(`${where}.roots: expected at least one root certificate (PEM) of the manufacturer`);
     const pems = roots.map((root: unknown, j) => {
       let certificate: X509Certificate;
       try {
@@ -287,8 +337,12 @@ export function parsePasskeyAuthenticators(value: unknown, source: string): Pass
       } catch {
         throw new ConfigError(`${where}.roots[${j}]: not a PEM certificate`);
       }
-      if (!certificate.ca) throw new ConfigError(`${where}.roots[${j}]: "${certificate.subject.replace(/\n/g, ', ')}" is not a certification authority`);
-      if (Date.parse(certificate.validTo) <= Date.now()) throw new ConfigError(`${where}.roots[${j}]: expired on ${certificate.validTo}`);
+      if (!certificate.ca)
+        throw new ConfigError(
+          `${where}.roots[${j}]: "${certificate.subject.replace(/\n/g, ', ')}" is not a certification authority`,
+        );
+      if (Date.parse(certificate.validTo) <= Date.now())
+        throw new ConfigError(`${where}.roots[${j}]: expired on ${certificate.validTo}`);
       return certificate.toString();
     });
     return { aaguid: model, name: name.trim(), roots: pems };

@@ -1,10 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import { FIELD_CLASSES, NotFoundError, type FieldClass, type FieldValues, type PersonFile, type PersonPatch } from '../domain/index.ts';
+import {
+  FIELD_CLASSES,
+  NotFoundError,
+  type FieldClass,
+  type FieldValues,
+  type PersonFile,
+  type PersonPatch,
+} from '../domain/index.ts';
 import type { BlindIndexKind } from '../crypto/index.ts';
 import type { Admission, Guard, GuardedActor, SearchCriterion } from '../guard/index.ts';
 import { appendEvent } from '../ledger/index.ts';
-import { authorize, authorizeEach, authorizeWithoutPerson, listCaseload, type AccessDecision, type AccessRequest, type CaseloadPage, type DecisionActor } from '../policy/index.ts';
-import { inTransaction, type ChangeAuthor, type Executor, type PersonRecord, type PersonStore, type SealedFile } from '../store/index.ts';
+import {
+  authorize,
+  authorizeEach,
+  authorizeWithoutPerson,
+  listCaseload,
+  type AccessDecision,
+  type AccessRequest,
+  type CaseloadPage,
+  type DecisionActor,
+} from '../policy/index.ts';
+import {
+  inTransaction,
+  type ChangeAuthor,
+  type Executor,
+  type PersonRecord,
+  type PersonStore,
+  type SealedFile,
+} from '../store/index.ts';
 
 /** Who asks, as the request established it: the acting actor, its organisation and session, from where, under which declared purpose. */
 export interface Caller {
@@ -37,7 +60,8 @@ type Denied = { outcome: 'denied'; decision: Extract<AccessDecision, { allowed: 
 type GuardRefused = { outcome: 'guard'; decision?: Granted; admission: Extract<Admission, { allowed: false }> };
 
 /** A search's outcome: the matches within scope with their identity, or a refusal. */
-export type SearchOutcome = { outcome: 'found'; results: Array<{ id: string; identity?: PersonFile['identity'] }> } | Denied | GuardRefused;
+export type SearchOutcome =
+  { outcome: 'found'; results: Array<{ id: string; identity?: PersonFile['identity'] }> } | Denied | GuardRefused;
 
 /** A caseload page's outcome: the person ids of the page, or a refusal. */
 export type CaseloadOutcome = { outcome: 'listed'; decision: Granted; page: CaseloadPage } | Denied;
@@ -78,7 +102,12 @@ export class AccessPipeline {
   }
 
   /** Read one file: decided, admitted, recorded, then decrypted; only the recorded classes leave. */
-  async read(caller: Caller, personId: string, classes: readonly FieldClass[] | undefined, operation = 'read'): Promise<ReadOutcome> {
+  async read(
+    caller: Caller,
+    personId: string,
+    classes: readonly FieldClass[] | undefined,
+    operation = 'read',
+  ): Promise<ReadOutcome> {
     // Decisions are taken on the wall clock (agreements' dates); the guard's windows on its own clock.
     const now = new Date();
     const decision = await authorize(this.#o.db, {
@@ -95,7 +124,14 @@ export class AccessPipeline {
     // The event names the classes that leave: those decided that the file holds.
     const released = decision.classes.filter((c) => file.sealed.has(c));
     const admission = await this.#o.guard.admitRead(
-      { actor: caller.guarded, network: caller.network, purpose: decision.purpose, dailyCeiling: decision.obligations.dailyCeiling, followUpExpected: decision.obligations.followUpExpected, personIds: [personId] },
+      {
+        actor: caller.guarded,
+        network: caller.network,
+        purpose: decision.purpose,
+        dailyCeiling: decision.obligations.dailyCeiling,
+        followUpExpected: decision.obligations.followUpExpected,
+        personIds: [personId],
+      },
       [{ kind: 'access_granted', input: grantEvent(caller, decision, personId, operation, released) }],
     );
     if (!admission.allowed) return { outcome: 'guard', decision, admission };
@@ -105,7 +141,10 @@ export class AccessPipeline {
       await this.#o.settleBank(personId);
       file = await this.#o.persons.fetchSealed(personId, released);
     }
-    const record = await this.#o.persons.open(file, released.filter((c) => file.sealed.has(c)));
+    const record = await this.#o.persons.open(
+      file,
+      released.filter((c) => file.sealed.has(c)),
+    );
     return { outcome: 'read', decision, record, fields: record.fields };
   }
 
@@ -116,11 +155,20 @@ export class AccessPipeline {
    * and a match out of scope look the same.
    */
   async search(caller: Caller, search: SearchRequest): Promise<SearchOutcome> {
-    const base = { ...this.#context(caller), operation: 'read' as const, classes: ['identity' as const], now: new Date() };
+    const base = {
+      ...this.#context(caller),
+      operation: 'read' as const,
+      classes: ['identity' as const],
+      now: new Date(),
+    };
     const allowedCaller = await authorizeWithoutPerson(this.#o.db, base);
     if (!allowedCaller.allowed) return { outcome: 'denied', decision: allowedCaller };
     const matches = await this.#o.persons.lookup(search.kind, search.value);
-    const decisions = await authorizeEach(this.#o.db, { ...base, birthDateOf: (personId) => this.#birthDate(personId) }, matches);
+    const decisions = await authorizeEach(
+      this.#o.db,
+      { ...base, birthDateOf: (personId) => this.#birthDate(personId) },
+      matches,
+    );
     const allowed: Array<{ personId: string; decision: Granted }> = [];
     decisions.forEach((decision, i) => {
       if (decision.allowed) allowed.push({ personId: matches[i]!, decision });
@@ -129,12 +177,23 @@ export class AccessPipeline {
     if (!swept.allowed) return { outcome: 'guard', admission: swept };
     const files = new Map<string, SealedFile>();
     for (const { personId } of allowed) files.set(personId, await this.#o.persons.fetchSealed(personId, ['identity']));
-    const released = (personId: string) => (files.get(personId)!.sealed.has('identity') ? (['identity'] as FieldClass[]) : []);
+    const released = (personId: string) =>
+      files.get(personId)!.sealed.has('identity') ? (['identity'] as FieldClass[]) : [];
     if (allowed.length) {
       const first = allowed[0]!.decision;
       const admission = await this.#o.guard.admitRead(
-        { actor: caller.guarded, network: caller.network, purpose: first.purpose, dailyCeiling: first.obligations.dailyCeiling, followUpExpected: first.obligations.followUpExpected, personIds: allowed.map((a) => a.personId) },
-        allowed.map(({ personId, decision }) => ({ kind: 'access_granted' as const, input: grantEvent(caller, decision, personId, 'search', released(personId)) })),
+        {
+          actor: caller.guarded,
+          network: caller.network,
+          purpose: first.purpose,
+          dailyCeiling: first.obligations.dailyCeiling,
+          followUpExpected: first.obligations.followUpExpected,
+          personIds: allowed.map((a) => a.personId),
+        },
+        allowed.map(({ personId, decision }) => ({
+          kind: 'access_granted' as const,
+          input: grantEvent(caller, decision, personId, 'search', released(personId)),
+        })),
       );
       if (!admission.allowed) return { outcome: 'guard', decision: first, admission };
     }
@@ -156,9 +215,14 @@ export class AccessPipeline {
 
   /** A page of the caller's own caseload (ids only): decided as a read under a caseload purpose, recorded. */
   async listCaseload(caller: Caller, options: { page: number; pageSize: number }): Promise<CaseloadOutcome> {
-    const decision = await authorizeWithoutPerson(this.#o.db, { ...this.#context(caller), operation: 'read', now: new Date() });
+    const decision = await authorizeWithoutPerson(this.#o.db, {
+      ...this.#context(caller),
+      operation: 'read',
+      now: new Date(),
+    });
     if (!decision.allowed) return { outcome: 'denied', decision };
-    if (decision.relationship !== 'caseload') return { outcome: 'denied', decision: { allowed: false, reason: 'operation_not_granted' } };
+    if (decision.relationship !== 'caseload')
+      return { outcome: 'denied', decision: { allowed: false, reason: 'operation_not_granted' } };
     const page = await listCaseload(this.#o.db, caller.guarded.id, options);
     await appendEvent(this.#o.db, 'access_granted', {
       actorId: caller.guarded.id,
@@ -187,8 +251,15 @@ export class AccessPipeline {
    * write of that class; the event, the change and the follow-up mark in one transaction. The
    * person's row is written first, so two changes at the same moment both keep their part.
    */
-  async modify<C extends Exclude<FieldClass, 'bank'>>(caller: Caller, personId: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C]): Promise<WriteOutcome<FieldValues[C]>> {
-    return this.#written(caller, personId, [fieldClass], undefined, (trx) => this.#o.persons.modify(personId, fieldClass, change, trx, authorOf(caller.guarded)));
+  async modify<C extends Exclude<FieldClass, 'bank'>>(
+    caller: Caller,
+    personId: string,
+    fieldClass: C,
+    change: (current: FieldValues[C] | undefined) => FieldValues[C],
+  ): Promise<WriteOutcome<FieldValues[C]>> {
+    return this.#written(caller, personId, [fieldClass], undefined, (trx) =>
+      this.#o.persons.modify(personId, fieldClass, change, trx, authorOf(caller.guarded)),
+    );
   }
 
   /**
@@ -197,7 +268,11 @@ export class AccessPipeline {
    * a burst of them is a thief preparing cover), and indexed in clear for the agenda and the guard,
    * in one transaction with its event.
    */
-  async book(caller: Caller, personId: string, appointment: { at: string; kind: string }): Promise<WriteOutcome<{ id: string }> | GuardRefused> {
+  async book(
+    caller: Caller,
+    personId: string,
+    appointment: { at: string; kind: string },
+  ): Promise<WriteOutcome<{ id: string }> | GuardRefused> {
     const decision = await this.decide(caller, personId, 'write', ['follow_up']);
     if (!decision.allowed) return { outcome: 'denied', decision };
     const admission = await this.#o.guard.noteBooking(caller.guarded, personId);
@@ -209,7 +284,13 @@ export class AccessPipeline {
         'follow_up',
         (current) => {
           const base = current ?? { appointments: [], actions: [] };
-          return { ...base, appointments: [...base.appointments.slice(-199), { date: appointment.at.slice(0, 10), kind: appointment.kind }] };
+          return {
+            ...base,
+            appointments: [
+              ...base.appointments.slice(-199),
+              { date: appointment.at.slice(0, 10), kind: appointment.kind },
+            ],
+          };
         },
         trx,
         authorOf(caller.guarded),
@@ -217,15 +298,40 @@ export class AccessPipeline {
       const organisationId = caller.guarded.organisationId;
       await trx
         .insertInto('appointments')
-        .values({ id, person_id: personId, organisation_id: organisationId, actor_id: caller.guarded.id, at: appointment.at, kind: appointment.kind, created_by: caller.guarded.id, created_at: this.#o.clock.now().toISOString(), cancelled_at: null })
+        .values({
+          id,
+          person_id: personId,
+          organisation_id: organisationId,
+          actor_id: caller.guarded.id,
+          at: appointment.at,
+          kind: appointment.kind,
+          created_by: caller.guarded.id,
+          created_at: this.#o.clock.now().toISOString(),
+          cancelled_at: null,
+        })
         .execute();
       return { id };
     });
   }
 
   /** A write decided (or already decided by the caller, as a booking is before the guard counts it), recorded and done in one transaction. */
-  async #written<T>(caller: Caller, personId: string, classes: FieldClass[], decided: AccessDecision | undefined, work: (trx: Executor) => Promise<T>): Promise<WriteOutcome<T>> {
-    const decision = decided ?? (await authorize(this.#o.db, { ...this.#context(caller), personId, operation: 'write', classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) }));
+  async #written<T>(
+    caller: Caller,
+    personId: string,
+    classes: FieldClass[],
+    decided: AccessDecision | undefined,
+    work: (trx: Executor) => Promise<T>,
+  ): Promise<WriteOutcome<T>> {
+    const decision =
+      decided ??
+      (await authorize(this.#o.db, {
+        ...this.#context(caller),
+        personId,
+        operation: 'write',
+        classes,
+        now: new Date(),
+        birthDateOf: (id) => this.#birthDate(id),
+      }));
     if (!decision.allowed) return { outcome: 'denied', decision };
     const value = await inTransaction(this.#o.db, async (trx) => {
       await appendEvent(trx, 'access_granted', grantEvent(caller, decision, personId, 'write', decision.classes));
@@ -241,8 +347,20 @@ export class AccessPipeline {
    * The decision alone, for a route whose capability does the rest under it (bank details):
    * the same as a read's or a write's, an age condition included.
    */
-  decide(caller: Caller, personId: string, operation: 'read' | 'write', classes: FieldClass[]): Promise<AccessDecision> {
-    return authorize(this.#o.db, { ...this.#context(caller), personId, operation, classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) });
+  decide(
+    caller: Caller,
+    personId: string,
+    operation: 'read' | 'write',
+    classes: FieldClass[],
+  ): Promise<AccessDecision> {
+    return authorize(this.#o.db, {
+      ...this.#context(caller),
+      personId,
+      operation,
+      classes,
+      now: new Date(),
+      birthDateOf: (id) => this.#birthDate(id),
+    });
   }
 
   /** The caller's own reasons alone (posture, role, purpose, classes), before any person: as a search or a list is first decided. */
@@ -251,8 +369,17 @@ export class AccessPipeline {
   }
 
   /** A decision per person, in the order given (the actor and organisation read once). */
-  decideEach(caller: Caller, personIds: readonly string[], operation: 'read' | 'write', classes: FieldClass[]): Promise<AccessDecision[]> {
-    return authorizeEach(this.#o.db, { ...this.#context(caller), operation, classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) }, personIds);
+  decideEach(
+    caller: Caller,
+    personIds: readonly string[],
+    operation: 'read' | 'write',
+    classes: FieldClass[],
+  ): Promise<AccessDecision[]> {
+    return authorizeEach(
+      this.#o.db,
+      { ...this.#context(caller), operation, classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) },
+      personIds,
+    );
   }
 
   /**
@@ -261,7 +388,13 @@ export class AccessPipeline {
    */
   async readOwn(accountId: string, personId: string, operation: 'read' | 'export'): Promise<PersonRecord> {
     const file = await this.#o.persons.fetchSealed(personId);
-    await appendEvent(this.#o.db, 'subject_access', { accountId, personId, operation, classes: file.classes, details: { operation } });
+    await appendEvent(this.#o.db, 'subject_access', {
+      accountId,
+      personId,
+      operation,
+      classes: file.classes,
+      details: { operation },
+    });
     return this.#o.persons.open(file, file.classes);
   }
 
@@ -271,11 +404,33 @@ export class AccessPipeline {
    * same way as everyone's: the guard admits, the event names the classes the file holds, and
    * only then are they decrypted.
    */
-  async readWhole(actor: GuardedActor, network: string, personId: string): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
+  async readWhole(
+    actor: GuardedActor,
+    network: string,
+    personId: string,
+  ): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
     const file = await this.#o.persons.fetchSealed(personId);
     const admission = await this.#o.guard.admitRead(
-      { actor, network, purpose: BOOTSTRAP_PURPOSE, dailyCeiling: BOOTSTRAP_DAILY_CEILING, followUpExpected: false, personIds: [personId] },
-      [{ kind: 'access_granted', input: { actorId: actor.id, personId, operation: 'read', classes: file.classes, details: { via: 'bootstrap' } } }],
+      {
+        actor,
+        network,
+        purpose: BOOTSTRAP_PURPOSE,
+        dailyCeiling: BOOTSTRAP_DAILY_CEILING,
+        followUpExpected: false,
+        personIds: [personId],
+      },
+      [
+        {
+          kind: 'access_granted',
+          input: {
+            actorId: actor.id,
+            personId,
+            operation: 'read',
+            classes: file.classes,
+            details: { via: 'bootstrap' },
+          },
+        },
+      ],
     );
     if (!admission.allowed) return { outcome: 'guard', admission };
     return { outcome: 'read', record: await this.#o.persons.open(file, file.classes) };
@@ -286,11 +441,29 @@ export class AccessPipeline {
    * admits before anything is written, the change and its event commit together, then the file
    * is read back as `readWhole` reads it.
    */
-  async writeWhole(actor: GuardedActor, network: string, personId: string, patch: PersonPatch): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
-    const admission = await this.#o.guard.admit({ actor, network, purpose: BOOTSTRAP_PURPOSE, dailyCeiling: BOOTSTRAP_DAILY_CEILING, followUpExpected: false, personIds: [personId] });
+  async writeWhole(
+    actor: GuardedActor,
+    network: string,
+    personId: string,
+    patch: PersonPatch,
+  ): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
+    const admission = await this.#o.guard.admit({
+      actor,
+      network,
+      purpose: BOOTSTRAP_PURPOSE,
+      dailyCeiling: BOOTSTRAP_DAILY_CEILING,
+      followUpExpected: false,
+      personIds: [personId],
+    });
     if (!admission.allowed) return { outcome: 'guard', admission };
     await inTransaction(this.#o.db, async (trx) => {
-      await appendEvent(trx, 'access_granted', { actorId: actor.id, personId, operation: 'update', classes: FIELD_CLASSES.filter((c) => patch[c] !== undefined), details: { via: 'bootstrap' } });
+      await appendEvent(trx, 'access_granted', {
+        actorId: actor.id,
+        personId,
+        operation: 'update',
+        classes: FIELD_CLASSES.filter((c) => patch[c] !== undefined),
+        details: { via: 'bootstrap' },
+      });
       await this.#o.persons.update(personId, patch, trx, authorOf(actor));
     });
     return this.readWhole(actor, network, personId);
@@ -311,7 +484,8 @@ export class AccessPipeline {
   /** For an age condition: `identity` opened in memory, only the birth date kept. */
   async #birthDate(personId: string): Promise<string | undefined> {
     try {
-      return (await this.#o.persons.open(await this.#o.persons.fetchSealed(personId, ['identity']), ['identity'])).fields.identity?.birthDate;
+      return (await this.#o.persons.open(await this.#o.persons.fetchSealed(personId, ['identity']), ['identity']))
+        .fields.identity?.birthDate;
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
@@ -325,7 +499,13 @@ function authorOf(actor: GuardedActor): ChangeAuthor {
 }
 
 /** The access event of a grant: who, which purpose and case, which person, which classes; never a value. */
-export function grantEvent(caller: Pick<Caller, 'guarded'>, decision: Granted, personId: string, operation: string, classes: readonly FieldClass[]) {
+export function grantEvent(
+  caller: Pick<Caller, 'guarded'>,
+  decision: Granted,
+  personId: string,
+  operation: string,
+  classes: readonly FieldClass[],
+) {
   return {
     actorId: caller.guarded.id,
     personId,
@@ -333,6 +513,9 @@ export function grantEvent(caller: Pick<Caller, 'guarded'>, decision: Granted, p
     caseReference: decision.caseReference,
     operation,
     classes,
-    details: { agreement: `${decision.agreement.reference}@${decision.agreement.version}`, breakGlass: decision.breakGlassId ?? null },
+    details: {
+      agreement: `${decision.agreement.reference}@${decision.agreement.version}`,
+      breakGlass: decision.breakGlassId ?? null,
+    },
   };
 }

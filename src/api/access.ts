@@ -64,10 +64,13 @@ export function guardedActor(request: FastifyRequest): GuardedActor | undefined 
       organisationId: request.staff.organisationId,
       accountId: request.staff.accountId,
       roles: request.staff.roles,
-      ...(request.session ? { session: { publicId: request.session.public_id, network: request.session.network } } : {}),
+      ...(request.session
+        ? { session: { publicId: request.session.public_id, network: request.session.network } }
+        : {}),
     };
   }
-  if (request.machineClient) return { id: request.machineClient.actorId, organisationId: request.machineClient.organisationId };
+  if (request.machineClient)
+    return { id: request.machineClient.actorId, organisationId: request.machineClient.organisationId };
   if (request.actor) return { id: request.actor.id, organisationId: request.actor.organisationId };
   return undefined;
 }
@@ -76,9 +79,17 @@ export function guardedActor(request: FastifyRequest): GuardedActor | undefined 
 const OUT_OF_SCOPE = new Set<DenialReason>(['person_out_of_scope', 'condition_not_met']);
 
 /** Record a refusal (reason only, no value) and answer it, the same for a person who does not exist as for one out of scope. */
-export async function refuse(db: Executor, request: FastifyRequest, reply: FastifyReply, reason: DenialReason, context: AccessContext, declared?: Partial<DeclaredPurpose>) {
+export async function refuse(
+  db: Executor,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  reason: DenialReason,
+  context: AccessContext,
+  declared?: Partial<DeclaredPurpose>,
+) {
   const actor = guardedActor(request);
-  if (actor && OUT_OF_SCOPE.has(reason) && context.personId) await request.server.guard.noteRefusal(actor, context.personId);
+  if (actor && OUT_OF_SCOPE.has(reason) && context.personId)
+    await request.server.guard.noteRefusal(actor, context.personId);
   await appendEvent(db, 'access_denied', {
     actorId: actingActorId(request),
     personId: context.personId ?? null,
@@ -87,12 +98,16 @@ export async function refuse(db: Executor, request: FastifyRequest, reply: Fasti
     operation: context.operation,
     details: { reason },
   });
-  return reply.status(DENIAL_REASONS[reason]).send({ error: reason, message: DENIAL_MESSAGES[reason] ?? 'Accès refusé.', requestId: request.id });
+  return reply
+    .status(DENIAL_REASONS[reason])
+    .send({ error: reason, message: DENIAL_MESSAGES[reason] ?? 'Accès refusé.', requestId: request.id });
 }
 
 export const GUARD_MESSAGES: Record<GuardRefusal, string> = {
-  guard_limit_reached: 'Volume de consultation dépassé : l’accès est refusé et le responsable de la sécurité est alerté.',
-  actor_contained: 'Votre compte est suspendu par mesure de sécurité : contactez le référent sécurité de votre organisation.',
+  guard_limit_reached:
+    'Volume de consultation dépassé : l’accès est refusé et le responsable de la sécurité est alerté.',
+  actor_contained:
+    'Votre compte est suspendu par mesure de sécurité : contactez le référent sécurité de votre organisation.',
   session_moved: 'Votre session a changé de réseau : elle est fermée par sécurité. Reconnectez-vous.',
 };
 
@@ -126,13 +141,33 @@ export async function admitted(
     const decided = decisions[i]!;
     const classes = held ? decided.classes.filter((c) => held.get(personId)!.has(c)) : [...decided.classes];
     disclosed.set(personId, classes);
-    return { kind: 'access_granted' as const, input: grantEvent({ guarded: actor }, decided, personId, operation, classes) };
+    return {
+      kind: 'access_granted' as const,
+      input: grantEvent({ guarded: actor }, decided, personId, operation, classes),
+    };
   });
   const admission = await request.server.guard.admitRead(
-    { actor, network: networkOf(request.ip), purpose: decision.purpose, dailyCeiling: decision.obligations.dailyCeiling, followUpExpected: decision.obligations.followUpExpected, personIds },
+    {
+      actor,
+      network: networkOf(request.ip),
+      purpose: decision.purpose,
+      dailyCeiling: decision.obligations.dailyCeiling,
+      followUpExpected: decision.obligations.followUpExpected,
+      personIds,
+    },
     events,
   );
-  if (await refusedByGuard(db, request, reply, admission, { operation, ...(personIds.length === 1 ? { personId: personIds[0]! } : {}) }, decision)) return false;
+  if (
+    await refusedByGuard(
+      db,
+      request,
+      reply,
+      admission,
+      { operation, ...(personIds.length === 1 ? { personId: personIds[0]! } : {}) },
+      decision,
+    )
+  )
+    return false;
   return disclosed;
 }
 
@@ -143,7 +178,16 @@ export function callerOf(request: FastifyRequest, declared: DeclaredPurpose): Ca
   const staff = request.staff;
   return {
     guarded,
-    ...(staff && staff.actorId === guarded.id ? { actor: { id: staff.actorId, organisationId: staff.organisationId, roles: staff.roles, status: staff.actorStatus } } : {}),
+    ...(staff && staff.actorId === guarded.id
+      ? {
+          actor: {
+            id: staff.actorId,
+            organisationId: staff.organisationId,
+            roles: staff.roles,
+            status: staff.actorStatus,
+          },
+        }
+      : {}),
     ...(request.policyVersion !== undefined ? { policyVersion: request.policyVersion } : {}),
     clientAddress: request.ip,
     network: networkOf(request.ip),
@@ -153,7 +197,16 @@ export function callerOf(request: FastifyRequest, declared: DeclaredPurpose): Ca
 }
 
 /** Answer a refusal of the pipeline (the policy's or the guard's), recorded; always returns the reply. */
-export async function answerRefusal(db: Executor, request: FastifyRequest, reply: FastifyReply, refusal: { outcome: 'denied'; decision: { reason: DenialReason } } | { outcome: 'guard'; admission: Admission; decision?: Partial<DeclaredPurpose> }, context: AccessContext, declared: DeclaredPurpose): Promise<FastifyReply> {
+export async function answerRefusal(
+  db: Executor,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  refusal:
+    | { outcome: 'denied'; decision: { reason: DenialReason } }
+    | { outcome: 'guard'; admission: Admission; decision?: Partial<DeclaredPurpose> },
+  context: AccessContext,
+  declared: DeclaredPurpose,
+): Promise<FastifyReply> {
   if (refusal.outcome === 'denied') await refuse(db, request, reply, refusal.decision.reason, context, declared);
   else await refusedByGuard(db, request, reply, refusal.admission, context, refusal.decision ?? declared);
   return reply;
@@ -172,13 +225,21 @@ export async function pipelineRead(
   declared: DeclaredPurpose,
   personId: string,
   classes: FieldClass[] | undefined,
-): Promise<{ id: string; status: PersonRecord['status']; fields: PersonFile; decision: ReturnType<typeof decisionView> } | undefined> {
+): Promise<
+  | { id: string; status: PersonRecord['status']; fields: PersonFile; decision: ReturnType<typeof decisionView> }
+  | undefined
+> {
   const result = await access.read(callerOf(request, declared), personId, classes);
   if (result.outcome !== 'read') {
     await answerRefusal(db, request, reply, result, { operation: 'read', personId }, declared);
     return undefined;
   }
-  return { id: result.record.id, status: result.record.status, fields: onlyDecided(result.fields, result.record.classes), decision: decisionView(result.decision) };
+  return {
+    id: result.record.id,
+    status: result.record.status,
+    fields: onlyDecided(result.fields, result.record.classes),
+    decision: decisionView(result.decision),
+  };
 }
 
 /**
@@ -202,16 +263,33 @@ export async function refusedByGuard(
     operation: context.operation,
     details: { reason: admission.reason, containment: admission.containmentId ?? null },
   });
-  void reply.status(admission.reason === 'session_moved' ? 401 : 403).send({ error: admission.reason, message: GUARD_MESSAGES[admission.reason], requestId: request.id });
+  void reply
+    .status(admission.reason === 'session_moved' ? 401 : 403)
+    .send({ error: admission.reason, message: GUARD_MESSAGES[admission.reason], requestId: request.id });
   return true;
 }
 
 /** The declared purpose and case reference, or a 422 naming the missing header (recorded as a refusal). */
-export async function purposeOr422(db: Executor, request: FastifyRequest, reply: FastifyReply, context: AccessContext): Promise<DeclaredPurpose | undefined> {
+export async function purposeOr422(
+  db: Executor,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  context: AccessContext,
+): Promise<DeclaredPurpose | undefined> {
   const check = declaredPurpose(request);
   if (check.ok) return check.declared;
-  await appendEvent(db, 'access_denied', { actorId: actingActorId(request), personId: context.personId ?? null, operation: context.operation, details: { reason: check.reason } });
-  void reply.status(422).send({ error: check.reason, message: DENIAL_MESSAGES[check.reason]!, issues: check.issues, requestId: request.id });
+  await appendEvent(db, 'access_denied', {
+    actorId: actingActorId(request),
+    personId: context.personId ?? null,
+    operation: context.operation,
+    details: { reason: check.reason },
+  });
+  void reply.status(422).send({
+    error: check.reason,
+    message: DENIAL_MESSAGES[check.reason]!,
+    issues: check.issues,
+    requestId: request.id,
+  });
   return undefined;
 }
 
@@ -219,7 +297,14 @@ export function parseClasses(text: string | undefined): FieldClass[] | undefined
   if (text === undefined) return undefined;
   const names = [...new Set(text.split(','))];
   const unknown = names.filter((n) => !(FIELD_CLASSES as readonly string[]).includes(n));
-  if (unknown.length) throw new ValidationError([{ field: 'query.classes', rule: 'enum', message: `classe de données inconnue (attendu : ${FIELD_CLASSES.join(', ')})` }]);
+  if (unknown.length)
+    throw new ValidationError([
+      {
+        field: 'query.classes',
+        rule: 'enum',
+        message: `classe de données inconnue (attendu : ${FIELD_CLASSES.join(', ')})`,
+      },
+    ]);
   return names as FieldClass[];
 }
 
@@ -231,6 +316,15 @@ export function onlyDecided(fields: PersonFile, classes: readonly FieldClass[]):
 }
 
 export const ClassesQuery = Type.Object(
-  { classes: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', maxLength: 200, description: 'classes de données demandées, séparées par des virgules (par défaut : toutes celles de la finalité)' })) },
+  {
+    classes: Type.Optional(
+      Type.String({
+        pattern: '^[a-z_]+(,[a-z_]+)*$',
+        maxLength: 200,
+        description:
+          'classes de données demandées, séparées par des virgules (par défaut : toutes celles de la finalité)',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );

@@ -24,7 +24,11 @@ export function requireRole(db: Executor, roles: readonly string[]) {
     }
     if (!actor.roles.some((r) => roles.includes(r))) {
       request.log.warn({ actorId: actor.id }, 'actor lacks the required role');
-      void reply.status(403).send({ error: 'forbidden', message: "Cet acteur n'est pas autorisé à cette opération.", requestId: request.id });
+      void reply.status(403).send({
+        error: 'forbidden',
+        message: "Cet acteur n'est pas autorisé à cette opération.",
+        requestId: request.id,
+      });
       return reply;
     }
     request.actor = actor;

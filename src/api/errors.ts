@@ -19,7 +19,12 @@ export interface ErrorBody {
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const requestId = request.id;
   if (error instanceof ValidationError) {
-    void reply.status(400).send({ error: 'validation_failed', message: `Données invalides : ${error.message}`, issues: error.issues, requestId });
+    void reply.status(400).send({
+      error: 'validation_failed',
+      message: `Données invalides : ${error.message}`,
+      issues: error.issues,
+      requestId,
+    });
     return;
   }
   if (error instanceof NotFoundError) {
@@ -36,37 +41,65 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     return;
   }
   if (error instanceof DecryptionError) {
-    request.log.error({ personId: error.personId, fieldClass: error.fieldClass, reason: error.reason }, 'ciphertext failed authentication');
-    void reply.status(500).send({ error: 'integrity_failure', message: "Une donnée chiffrée n'a pas passé le contrôle d'intégrité ; elle n'est pas renvoyée.", requestId });
+    request.log.error(
+      { personId: error.personId, fieldClass: error.fieldClass, reason: error.reason },
+      'ciphertext failed authentication',
+    );
+    void reply.status(500).send({
+      error: 'integrity_failure',
+      message: "Une donnée chiffrée n'a pas passé le contrôle d'intégrité ; elle n'est pas renvoyée.",
+      requestId,
+    });
     return;
   }
   if (error instanceof LedgerUnavailableError) {
     // Fail closed: no event, no data and no write (the write's transaction held the event and rolled back with it).
     request.log.error({ err: { message: error.message } }, 'ledger unavailable');
-    void reply.status(503).send({ error: 'ledger_unavailable', message: 'Le journal des accès ne peut pas enregistrer cette opération : elle n’a pas eu lieu. Réessayez plus tard.', requestId });
+    void reply.status(503).send({
+      error: 'ledger_unavailable',
+      message:
+        'Le journal des accès ne peut pas enregistrer cette opération : elle n’a pas eu lieu. Réessayez plus tard.',
+      requestId,
+    });
     return;
   }
   if (error instanceof GuardUnavailableError) {
     // Fail closed: a guard that cannot count lets nothing through.
     request.log.error({ err: { message: error.message } }, 'guard unavailable');
-    void reply.status(503).send({ error: 'guard_unavailable', message: 'Le contrôle des volumes de consultation est indisponible : aucune donnée n’est communiquée. Réessayez plus tard.', requestId });
+    void reply.status(503).send({
+      error: 'guard_unavailable',
+      message:
+        'Le contrôle des volumes de consultation est indisponible : aucune donnée n’est communiquée. Réessayez plus tard.',
+      requestId,
+    });
     return;
   }
   if (error instanceof KeyringError) {
     request.log.error({ err: { message: error.message } }, 'keyring unusable');
-    void reply.status(503).send({ error: 'keyring_unavailable', message: 'Trousseau de clés indisponible.', requestId });
+    void reply
+      .status(503)
+      .send({ error: 'keyring_unavailable', message: 'Trousseau de clés indisponible.', requestId });
     return;
   }
   if (isStoreUnavailable(error)) {
     // A lock held elsewhere, a pool without a free connection, a server gone: fail closed, in bounded time.
     request.log.error({ err: { type: error.name, message: error.message } }, 'store unavailable');
-    void reply.status(503).send({ error: 'store_unavailable', message: 'Le service est momentanément indisponible : rien n’a été lu ni modifié. Réessayez dans quelques instants.', requestId });
+    void reply.status(503).send({
+      error: 'store_unavailable',
+      message:
+        'Le service est momentanément indisponible : rien n’a été lu ni modifié. Réessayez dans quelques instants.',
+      requestId,
+    });
     return;
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     // Fastify's own client errors (malformed JSON, body too large, wrong content type): no value echoed back.
-    void reply.status(fastifyError.statusCode).send({ error: fastifyError.code ?? 'bad_request', message: 'Requête invalide : ' + clientErrorMessage(fastifyError), requestId });
+    void reply.status(fastifyError.statusCode).send({
+      error: fastifyError.code ?? 'bad_request',
+      message: 'Requête invalide : ' + clientErrorMessage(fastifyError),
+      requestId,
+    });
     return;
   }
   request.log.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled error');

@@ -36,13 +36,22 @@ export function registerStrictJsonBodies(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
     if (!isUtf8(bytes)) {
-      done(new ValidationError([{ field: 'body', rule: 'utf8', message: 'le texte envoyé n’est pas de l’UTF-8 valide' }]), undefined);
+      done(
+        new ValidationError([{ field: 'body', rule: 'utf8', message: 'le texte envoyé n’est pas de l’UTF-8 valide' }]),
+        undefined,
+      );
       return;
     }
     parse(request, bytes.toString('utf8'), (error, value) => {
       if (error) return done(error, undefined);
       const field = illFormedAt(value, 'body');
-      if (field) return done(new ValidationError([{ field, rule: 'unicode', message: 'texte invalide : un caractère est incomplet (demi-paire UTF-16)' }]), undefined);
+      if (field)
+        return done(
+          new ValidationError([
+            { field, rule: 'unicode', message: 'texte invalide : un caractère est incomplet (demi-paire UTF-16)' },
+          ]),
+          undefined,
+        );
       return done(null, value);
     });
   });

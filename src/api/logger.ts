@@ -1,8 +1,23 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** A request as logged: no query string, which can carry one-time codes (OIDC callbacks, « ce n'est pas moi » links). */
-function requestForLog(req: { method?: string; url?: string; host?: string; remoteAddress?: string; remotePort?: number; hostname?: string; ip?: string; socket?: { remotePort?: number } }) {
-  return { method: req.method, url: (req.url ?? '').split('?')[0], host: req.host ?? req.hostname, remoteAddress: req.remoteAddress ?? req.ip, remotePort: req.remotePort ?? req.socket?.remotePort };
+function requestForLog(req: {
+  method?: string;
+  url?: string;
+  host?: string;
+  remoteAddress?: string;
+  remotePort?: number;
+  hostname?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) {
+  return {
+    method: req.method,
+    url: (req.url ?? '').split('?')[0],
+    host: req.host ?? req.hostname,
+    remoteAddress: req.remoteAddress ?? req.ip,
+    remotePort: req.remotePort ?? req.socket?.remotePort,
+  };
 }
 
 /**
@@ -15,7 +30,20 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { service: 'rempart' },
       serializers: { req: requestForLog },
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.token', '*.password', '*.secret', '*.client_assertion', '*.client_secret', '*.access_token'], censor: '[secret]' },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+          '*.token',
+          '*.password',
+          '*.secret',
+          '*.client_assertion',
+          '*.client_secret',
+          '*.access_token',
+        ],
+        censor: '[secret]',
+      },
     },
     destination,
   );

@@ -21,15 +21,20 @@ export function requireMachineClient(db: Executor) {
   return async function authenticateMachine(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const match = request.headers.authorization?.match(/^Bearer +(\S+)$/i);
     if (!match?.[1]) {
-      void reply.status(401).header('www-authenticate', REALM).send({ error: 'unauthenticated', message: 'Jeton d’accès machine requis (Authorization: Bearer).', requestId: request.id });
+      void reply.status(401).header('www-authenticate', REALM).send({
+        error: 'unauthenticated',
+        message: 'Jeton d’accès machine requis (Authorization: Bearer).',
+        requestId: request.id,
+      });
       return reply;
     }
     const client = await authenticateMachineToken(db, match[1]);
     if (!client) {
-      void reply
-        .status(401)
-        .header('www-authenticate', `${REALM}, error="invalid_token"`)
-        .send({ error: 'invalid_token', message: 'Jeton d’accès invalide, expiré ou révoqué : demandez-en un nouveau.', requestId: request.id });
+      void reply.status(401).header('www-authenticate', `${REALM}, error="invalid_token"`).send({
+        error: 'invalid_token',
+        message: 'Jeton d’accès invalide, expiré ou révoqué : demandez-en un nouveau.',
+        requestId: request.id,
+      });
       return reply;
     }
     request.machineClient = client;

@@ -47,7 +47,17 @@ export function registerOriginCheck(app: FastifyInstance, db: Executor, publicUr
     if (SAFE_METHODS.has(request.method)) return;
     const foreign = foreignSource(request.headers, allowed);
     if (foreign === undefined) return;
-    await appendEvent(db, 'cross_origin_refused', { address: request.ip, details: { route: request.routeOptions.url ?? request.url.split('?')[0]!.slice(0, 200), origin: foreign.slice(0, 200) } });
-    return reply.status(403).send({ error: 'origin_refused', message: 'Requête refusée : elle ne vient pas de l’application Rempart.', requestId: request.id });
+    await appendEvent(db, 'cross_origin_refused', {
+      address: request.ip,
+      details: {
+        route: request.routeOptions.url ?? request.url.split('?')[0]!.slice(0, 200),
+        origin: foreign.slice(0, 200),
+      },
+    });
+    return reply.status(403).send({
+      error: 'origin_refused',
+      message: 'Requête refusée : elle ne vient pas de l’application Rempart.',
+      requestId: request.id,
+    });
   });
 }

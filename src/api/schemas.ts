@@ -8,7 +8,9 @@ export const ErrorSchema = Type.Object(
     requestId: Type.String(),
     /** Why, when one code has several causes (`step_up_required`: `new_network`). */
     reason: Type.Optional(Type.String()),
-    issues: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))),
+    issues: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() })),
+    ),
   },
   { $id: 'Error' },
 );
@@ -23,7 +25,9 @@ export const PersonRecordSchema = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
   classes: Type.Array(FieldClassSchema),
-  fields: Type.Object(Object.fromEntries(Object.entries(FIELD_CLASS_SCHEMAS).map(([k, s]) => [k, Type.Optional(s)])), { additionalProperties: false }),
+  fields: Type.Object(Object.fromEntries(Object.entries(FIELD_CLASS_SCHEMAS).map(([k, s]) => [k, Type.Optional(s)])), {
+    additionalProperties: false,
+  }),
 });
 
 export const LookupBodySchema = Type.Object(

@@ -48,7 +48,11 @@ export interface ServerOptions {
   trustProxy?: string | string[];
 }
 
-export async function buildServer(runtime: Runtime, logger: Logger, options: ServerOptions = {}): Promise<FastifyInstance> {
+export async function buildServer(
+  runtime: Runtime,
+  logger: Logger,
+  options: ServerOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     loggerInstance: logger as FastifyBaseLogger,
@@ -74,8 +78,18 @@ export async function buildServer(runtime: Runtime, logger: Logger, options: Ser
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Rempart API', version: '0.1.0', description: 'Registre des données personnelles des demandeurs d’emploi : chiffrement par classe de données, accès finalisés, journal inaltérable.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookieAuth: { type: 'apiKey', in: 'cookie', name: 'rempart_session' } } },
+      info: {
+        title: 'Rempart API',
+        version: '0.1.0',
+        description:
+          'Registre des données personnelles des demandeurs d’emploi : chiffrement par classe de données, accès finalisés, journal inaltérable.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookieAuth: { type: 'apiKey', in: 'cookie', name: 'rempart_session' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });

@@ -1,5 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { awaitsSecondFactor, csrfMatches, hasRecentSecondFactor, hasUsableSecondFactor, networkOf, resolveSession, SESSION_COOKIE, type ClientContext, type StaffMember } from '../identity/index.ts';
+import {
+  awaitsSecondFactor,
+  csrfMatches,
+  hasRecentSecondFactor,
+  hasUsableSecondFactor,
+  networkOf,
+  resolveSession,
+  SESSION_COOKIE,
+  type ClientContext,
+  type StaffMember,
+} from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { appendEvent, updateEventContext } from '../ledger/index.ts';
 
@@ -41,16 +51,27 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function requireSession(db: Executor) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const token = request.cookies[SESSION_COOKIE];
-    const resolved = token ? await resolveSession(db, token, clientOf(request)) : ({ ok: false, reason: 'unknown' } as const);
+    const resolved = token
+      ? await resolveSession(db, token, clientOf(request))
+      : ({ ok: false, reason: 'unknown' } as const);
     if (!resolved.ok) {
       void reply
         .clearCookie(SESSION_COOKIE, { path: '/' })
         .status(401)
-        .send({ error: `session_${resolved.reason}`, message: 'Session absente ou expirée : reconnectez-vous.', requestId: request.id });
+        .send({
+          error: `session_${resolved.reason}`,
+          message: 'Session absente ou expirée : reconnectez-vous.',
+          requestId: request.id,
+        });
       return reply;
     }
-    if (!SAFE_METHODS.has(request.method) && !csrfMatches(resolved.session, request.headers['x-csrf-token'] as string | undefined)) {
-      void reply.status(403).send({ error: 'csrf_failed', message: 'Jeton anti-falsification absent ou invalide.', requestId: request.id });
+    if (
+      !SAFE_METHODS.has(request.method) &&
+      !csrfMatches(resolved.session, request.headers['x-csrf-token'] as string | undefined)
+    ) {
+      void reply
+        .status(403)
+        .send({ error: 'csrf_failed', message: 'Jeton anti-falsification absent ou invalide.', requestId: request.id });
       return reply;
     }
     const account = resolved.account;
@@ -64,26 +85,49 @@ export function requireSession(db: Executor) {
     // from that network; passing it re-issues the session bound there.
     if (resolved.heldForNewNetwork && allowed !== 'always') {
       if (resolved.staff) {
-        const actor = { id: resolved.staff.actorId, organisationId: resolved.staff.organisationId, accountId: account.id, session: { publicId: resolved.session.public_id, network: resolved.session.network } };
+        const actor = {
+          id: resolved.staff.actorId,
+          organisationId: resolved.staff.organisationId,
+          accountId: account.id,
+          session: { publicId: resolved.session.public_id, network: resolved.session.network },
+        };
         // Only an alert: the request is refused below whatever the guard answers.
-        await request.server.guard.noteSessionHeld(actor, networkOf(request.ip)).catch((error: unknown) => request.log.error({ err: { message: String(error) } }, 'the guard could not record a moved session'));
+        await request.server.guard
+          .noteSessionHeld(actor, networkOf(request.ip))
+          .catch((error: unknown) =>
+            request.log.error({ err: { message: String(error) } }, 'the guard could not record a moved session'),
+          );
       }
       await appendEvent(db, 'step_up_required', {
         accountId: account.id,
         address: request.ip,
-        details: { reason: 'new_network', route: request.routeOptions.url ?? '', session: resolved.session.public_id, boundTo: resolved.session.network, seenFrom: networkOf(request.ip) },
+        details: {
+          reason: 'new_network',
+          route: request.routeOptions.url ?? '',
+          session: resolved.session.public_id,
+          boundTo: resolved.session.network,
+          seenFrom: networkOf(request.ip),
+        },
       });
       void reply.status(403).send({
         error: 'step_up_required',
         reason: 'new_network',
-        message: 'Votre session est utilisée depuis un nouveau réseau : validez à nouveau votre second facteur (code ou clé d’accès) depuis ce réseau avant toute opération.',
+        message:
+          'Votre session est utilisée depuis un nouveau réseau : validez à nouveau votre second facteur (code ou clé d’accès) depuis ce réseau avant toute opération.',
         requestId: request.id,
       });
       return reply;
     }
     // A password alone opens nothing but the way to the second factor (staff always need one).
-    if (awaitsSecondFactor(resolved.session) && (!allowed || (allowed === 'first_enrolment' && (await hasUsableSecondFactor(db, resolved.account.id))))) {
-      void reply.status(403).send({ error: 'second_factor_required', message: 'Second facteur requis : validez-le ou enrôlez-en un.', requestId: request.id });
+    if (
+      awaitsSecondFactor(resolved.session) &&
+      (!allowed || (allowed === 'first_enrolment' && (await hasUsableSecondFactor(db, resolved.account.id))))
+    ) {
+      void reply.status(403).send({
+        error: 'second_factor_required',
+        message: 'Second facteur requis : validez-le ou enrôlez-en un.',
+        requestId: request.id,
+      });
       return reply;
     }
     request.session = resolved.session;
@@ -104,10 +148,15 @@ export function requireRecentSecondFactor(db: Executor) {
   return async function stepUp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const session = request.session;
     if (session && hasRecentSecondFactor(session.second_factor_at)) return;
-    await appendEvent(db, 'step_up_required', { accountId: request.account?.id ?? null, address: request.ip, details: { route: request.routeOptions.url ?? '' } });
+    await appendEvent(db, 'step_up_required', {
+      accountId: request.account?.id ?? null,
+      address: request.ip,
+      details: { route: request.routeOptions.url ?? '' },
+    });
     void reply.status(403).send({
       error: 'step_up_required',
-      message: 'Opération sensible : validez à nouveau votre second facteur (code ou clé d’accès), puis recommencez dans les 5 minutes.',
+      message:
+        'Opération sensible : validez à nouveau votre second facteur (code ou clé d’accès), puis recommencez dans les 5 minutes.',
       requestId: request.id,
     });
     return reply;

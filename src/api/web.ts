@@ -10,13 +10,18 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  * `REMPART_WEB_DIST` moves it (the build script reads the same variable), so that test runs
  * side by side do not rebuild each other's copy.
  */
-export const WEB_DIST = process.env.REMPART_WEB_DIST ? `${resolve(process.env.REMPART_WEB_DIST)}/` : fileURLToPath(new URL('../../web/dist/', import.meta.url));
+export const WEB_DIST = process.env.REMPART_WEB_DIST
+  ? `${resolve(process.env.REMPART_WEB_DIST)}/`
+  : fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /**
  * The two `<style>` elements the DSFR's colour-scheme logic inserts (`:root { color-scheme:
  * light|dark; }`), allowed by their hash: no other inline style, and no inline script at all.
  */
-const DSFR_COLOR_SCHEME_HASHES = ["'sha256-HzhUjVBe6Oi2wcxUM7bmy2Rp9VdLMHYDdYr9MalNmOY='", "'sha256-xVQ4mcypV0CvOtZpQgVcKpcoNvdUkR9BrwZBrtBbU+w='"];
+const DSFR_COLOR_SCHEME_HASHES = [
+  "'sha256-HzhUjVBe6Oi2wcxUM7bmy2Rp9VdLMHYDdYr9MalNmOY='",
+  "'sha256-xVQ4mcypV0CvOtZpQgVcKpcoNvdUkR9BrwZBrtBbU+w='",
+];
 
 /** The application's policy: its own origin for everything, nothing inline, no framing, no plugin. */
 export const WEB_CSP_DIRECTIVES = {
@@ -66,7 +71,8 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
       schemaHide: true,
     } as Parameters<typeof fastifyStatic>[1]);
   }
-  const page = async (_request: unknown, reply: FastifyReply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index);
+  const page = async (_request: unknown, reply: FastifyReply) =>
+    reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index);
   app.get('/', { schema: { hide: true } }, page);
   app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.status(204).send());
   // Client-side routes: any GET for a page (not the API, not an asset) gets the application.

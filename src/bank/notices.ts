@@ -6,7 +6,10 @@ import type { Executor } from '../store/index.ts';
 type Channel = { channel: OutgoingMessage['channel']; to: string; accountId: string | null };
 
 /** Channels without duplicates (the same email on the file and the account counts once). */
-function channelList(): { out: Channel[]; add: (channel: OutgoingMessage['channel'], to: string, accountId: string | null) => void } {
+function channelList(): {
+  out: Channel[];
+  add: (channel: OutgoingMessage['channel'], to: string, accountId: string | null) => void;
+} {
   const seen = new Set<string>();
   const out: Channel[] = [];
   const add = (channel: OutgoingMessage['channel'], to: string, accountId: string | null) => {
@@ -18,10 +21,13 @@ function channelList(): { out: Channel[]; add: (channel: OutgoingMessage['channe
   return { out, add };
 }
 
-const frenchDate = (iso: string) => new Date(iso).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
-const shortDate = (iso: string) => new Date(iso).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit' });
+const frenchDate = (iso: string) =>
+  new Date(iso).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
+const shortDate = (iso: string) =>
+  new Date(iso).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit' });
 
-const postalBlock = (a: NonNullable<NonNullable<PersonFile['contact']>['address']>) => [a.line1, a.line2, `${a.postalCode} ${a.commune}`].filter(Boolean).join('\n');
+const postalBlock = (a: NonNullable<NonNullable<PersonFile['contact']>['address']>) =>
+  [a.line1, a.line2, `${a.postalCode} ${a.commune}`].filter(Boolean).join('\n');
 
 /**
  * Where the person can be reached, as known before the change: their accounts' channels and
@@ -29,16 +35,28 @@ const postalBlock = (a: NonNullable<NonNullable<PersonFile['contact']>['address'
  * who rewrote the email and phone must not be the only one told). When the contact changed
  * recently, a letter also goes to every postal address known (the file's and the previous ones).
  */
-export async function knownChannels(m: Messenger, personId: string, contact: PersonFile['contact'], before: string, recent: { previous: Array<PersonFile['contact']>; changed: boolean } = { previous: [], changed: false }): Promise<Channel[]> {
+export async function knownChannels(
+  m: Messenger,
+  personId: string,
+  contact: PersonFile['contact'],
+  before: string,
+  recent: { previous: Array<PersonFile['contact']>; changed: boolean } = { previous: [], changed: false },
+): Promise<Channel[]> {
   const { out, add } = channelList();
   for (const c of [...recent.previous, contact]) {
     if (c?.email) add('email', c.email, null);
     if (c?.phone) add('sms', c.phone, null);
   }
-  const accounts = await m.db.selectFrom('accounts').select('id').where('person_id', '=', personId).where('status', '=', 'active').execute();
+  const accounts = await m.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('person_id', '=', personId)
+    .where('status', '=', 'active')
+    .execute();
   for (const account of accounts) {
     // A channel added after the request could be the thief's: only those known before count.
-    for (const ch of await channelAddresses(m.db, m.keyring, account.id)) if (ch.createdAt <= before) add(ch.kind, ch.address, account.id);
+    for (const ch of await channelAddresses(m.db, m.keyring, account.id))
+      if (ch.createdAt <= before) add(ch.kind, ch.address, account.id);
   }
   if (recent.changed) {
     // Paper reaches the person even when every electronic channel was rewritten.
@@ -54,26 +72,49 @@ export async function knownChannels(m: Messenger, personId: string, contact: Per
  * and a letter to the previous address when the address changed or when there was nothing
  * else), and the person's accounts' channels known before it. Never the new contact alone.
  */
-export async function channelsBeforeContactChange(m: Messenger, personId: string, previous: PersonFile['contact'] | undefined, changed: readonly string[], before: string): Promise<Channel[]> {
+export async function channelsBeforeContactChange(
+  m: Messenger,
+  personId: string,
+  previous: PersonFile['contact'] | undefined,
+  changed: readonly string[],
+  before: string,
+): Promise<Channel[]> {
   const { out, add } = channelList();
   if (previous?.email) add('email', previous.email, null);
   if (previous?.phone) add('sms', previous.phone, null);
-  const accounts = await m.db.selectFrom('accounts').select('id').where('person_id', '=', personId).where('status', '=', 'active').execute();
+  const accounts = await m.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('person_id', '=', personId)
+    .where('status', '=', 'active')
+    .execute();
   for (const account of accounts) {
-    for (const ch of await channelAddresses(m.db, m.keyring, account.id)) if (ch.createdAt <= before) add(ch.kind, ch.address, account.id);
+    for (const ch of await channelAddresses(m.db, m.keyring, account.id))
+      if (ch.createdAt <= before) add(ch.kind, ch.address, account.id);
   }
-  if (previous?.address && (changed.includes('address') || out.length === 0)) add('letter', postalBlock(previous.address), null);
+  if (previous?.address && (changed.includes('address') || out.length === 0))
+    add('letter', postalBlock(previous.address), null);
   return out;
 }
 
-const PART_LABELS: Record<string, string> = { email: 'adresse électronique', phone: 'numéro de téléphone', address: 'adresse postale' };
+const PART_LABELS: Record<string, string> = {
+  email: 'adresse électronique',
+  phone: 'numéro de téléphone',
+  address: 'adresse postale',
+};
 
 /** The announcement of a contact change, in plain French, without the new values (they may be a thief's). */
-export function contactChangeMessage(channel: OutgoingMessage['channel'], n: { changedAt: string; changed: readonly string[]; byAgent: boolean; fullName: string }): { subject: string; body: string } {
+export function contactChangeMessage(
+  channel: OutgoingMessage['channel'],
+  n: { changedAt: string; changed: readonly string[]; byAgent: boolean; fullName: string },
+): { subject: string; body: string } {
   const subject = 'Modification de vos coordonnées';
   const what = n.changed.map((p) => PART_LABELS[p] ?? p).join(', ');
   if (channel === 'sms') {
-    return { subject, body: `France Travail : vos coordonnées (${what}) ont été modifiées le ${shortDate(n.changedAt)}. Pas vous ? Appelez le 3949 ou rendez-vous en agence.` };
+    return {
+      subject,
+      body: `France Travail : vos coordonnées (${what}) ont été modifiées le ${shortDate(n.changedAt)}. Pas vous ? Appelez le 3949 ou rendez-vous en agence.`,
+    };
   }
   const body = [
     `Bonjour ${n.fullName},`,
@@ -89,11 +130,20 @@ export function contactChangeMessage(channel: OutgoingMessage['channel'], n: { c
   return { subject, body };
 }
 
-export async function sendContactChangeNotices(m: Messenger, channels: Channel[], n: Parameters<typeof contactChangeMessage>[1]): Promise<string[]> {
+export async function sendContactChangeNotices(
+  m: Messenger,
+  channels: Channel[],
+  n: Parameters<typeof contactChangeMessage>[1],
+): Promise<string[]> {
   for (const ch of channels) {
     const { subject, body } = contactChangeMessage(ch.channel, n);
     const to = ch.channel === 'letter' ? `${n.fullName}\n${ch.to}` : ch.to;
-    await sendMessage(m, 'contact_change_notice', { channel: ch.channel, to, subject, body }, { accountId: ch.accountId });
+    await sendMessage(
+      m,
+      'contact_change_notice',
+      { channel: ch.channel, to, subject, body },
+      { accountId: ch.accountId },
+    );
   }
   return channels.map((c) => c.channel);
 }
@@ -110,7 +160,6 @@ export interface ChangeNotice {
   fullName: string;
 }
 
-
 /** The notice, in plain French; the new IBAN only masked (country, check digits, last 4). */
 export function noticeMessage(channel: OutgoingMessage['channel'], n: ChangeNotice): { subject: string; body: string } {
   const subject = 'Modification de vos coordonnées bancaires';
@@ -122,11 +171,16 @@ export function noticeMessage(channel: OutgoingMessage['channel'], n: ChangeNoti
       body: `France Travail : vos coordonnées bancaires vont changer (compte ${masked.replace(/\*[\s*]*\*/, '…')}), à partir du ${shortDate(n.effectiveAt)}. Pas vous ? Bloquez avec le code ${n.freezeCode} sur ${n.freezeUrl}`,
     };
   }
-  const via = n.via === 'job_seeker' ? 'depuis votre espace personnel' : 'par un agent de France Travail, sur une demande écrite reçue à votre nom';
+  const via =
+    n.via === 'job_seeker'
+      ? 'depuis votre espace personnel'
+      : 'par un agent de France Travail, sur une demande écrite reçue à votre nom';
   const when = n.held
     ? 'Par précaution, un agent vérifiera cette demande avant qu’elle ne prenne effet.'
     : `Vos allocations seront versées sur ce nouveau compte à partir du ${frenchDate(n.effectiveAt)}, pas avant.`;
-  const current = n.currentIban ? ` D’ici là, elles restent versées sur votre compte actuel (${maskIban(n.currentIban)}).` : '';
+  const current = n.currentIban
+    ? ` D’ici là, elles restent versées sur votre compte actuel (${maskIban(n.currentIban)}).`
+    : '';
   const body = [
     `Bonjour ${n.fullName},`,
     '',
@@ -145,7 +199,11 @@ export function noticeMessage(channel: OutgoingMessage['channel'], n: ChangeNoti
 }
 
 /** Send the notice on each channel; returns the channels used (kinds, masked in the register). */
-export async function sendChangeNotices(m: Messenger, channels: Awaited<ReturnType<typeof knownChannels>>, notice: ChangeNotice): Promise<string[]> {
+export async function sendChangeNotices(
+  m: Messenger,
+  channels: Awaited<ReturnType<typeof knownChannels>>,
+  notice: ChangeNotice,
+): Promise<string[]> {
   for (const ch of channels) {
     const { subject, body } = noticeMessage(ch.channel, notice);
     const to = ch.channel === 'letter' ? `${notice.fullName}\n${ch.to}` : ch.to;
@@ -170,6 +228,8 @@ export async function staffToAlert(db: Executor, personId: string): Promise<stri
     .where('accounts.status', '=', 'active')
     .execute();
   if (counsellors.length === 0) return staffAccountsWithRole(db, 'security_officer');
-  const agents = await staffAccountsWithRole(db, 'indemnisation_agent', [...new Set(counsellors.map((c) => c.organisation_id))]);
+  const agents = await staffAccountsWithRole(db, 'indemnisation_agent', [
+    ...new Set(counsellors.map((c) => c.organisation_id)),
+  ]);
   return [...new Set([...counsellors.map((c) => c.id), ...agents])];
 }

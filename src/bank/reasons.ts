@@ -7,14 +7,21 @@ export const HOLD_REASONS = {
   recent_password_reset: 'Le mot de passe de votre compte a été réinitialisé ou changé récemment.',
   new_device: 'La demande vient d’un appareil utilisé pour la première fois récemment sur votre compte.',
   new_factor: 'Un second facteur (application, clé d’accès) a été ajouté récemment à votre compte.',
-  recent_exposure: 'Votre dossier fait partie de ceux consultés par un compte compromis : vos données ont pu être exposées.',
-  hold_in_force: 'Vos coordonnées bancaires sont placées sous surveillance : toute modification est vérifiée par un agent.',
-  recent_contact_change: 'Vos coordonnées (courriel, téléphone ou adresse) ont été modifiées récemment : un agent d’une autre équipe doit vous joindre par un moyen connu avant ce changement avant que la modification ne prenne effet.',
+  recent_exposure:
+    'Votre dossier fait partie de ceux consultés par un compte compromis : vos données ont pu être exposées.',
+  hold_in_force:
+    'Vos coordonnées bancaires sont placées sous surveillance : toute modification est vérifiée par un agent.',
+  recent_contact_change:
+    'Vos coordonnées (courriel, téléphone ou adresse) ont été modifiées récemment : un agent d’une autre équipe doit vous joindre par un moyen connu avant ce changement avant que la modification ne prenne effet.',
   // Holds placed by people or by the system
-  counsellor_concern: 'Votre conseiller a demandé une vérification avant toute modification de vos coordonnées bancaires.',
-  not_me: 'Vous avez signalé une modification que vous n’aviez pas demandée : toute nouvelle modification est vérifiée par un agent.',
-  incident_exposure: 'Vos données ont été exposées lors d’un incident de sécurité : toute modification est vérifiée par un agent.',
-  guard_exposure: 'Votre dossier a été consulté par un compte suspendu pour usage anormal : toute modification est vérifiée par un agent.',
+  counsellor_concern:
+    'Votre conseiller a demandé une vérification avant toute modification de vos coordonnées bancaires.',
+  not_me:
+    'Vous avez signalé une modification que vous n’aviez pas demandée : toute nouvelle modification est vérifiée par un agent.',
+  incident_exposure:
+    'Vos données ont été exposées lors d’un incident de sécurité : toute modification est vérifiée par un agent.',
+  guard_exposure:
+    'Votre dossier a été consulté par un compte suspendu pour usage anormal : toute modification est vérifiée par un agent.',
 } as const;
 
 export type HoldReason = keyof typeof HOLD_REASONS;

@@ -29,12 +29,29 @@ export async function holdReasons(trx: Executor, settings: BankSettings, input: 
   if (await sharedWithUnrelated(trx, input)) reasons.push('shared_iban');
 
   const recentSince = new Date(input.now.getTime() - settings.recentDays * DAY_MS).toISOString();
-  const accounts = await trx.selectFrom('accounts').select(['id', 'created_at', 'password_changed_at']).where('person_id', '=', input.personId).execute();
+  const accounts = await trx
+    .selectFrom('accounts')
+    .select(['id', 'created_at', 'password_changed_at'])
+    .where('person_id', '=', input.personId)
+    .execute();
   // The password set at creation is not a reset; any later one (recovery or change) is.
-  if (accounts.some((a) => a.password_changed_at !== null && a.password_changed_at > recentSince && a.password_changed_at !== a.created_at)) reasons.push('recent_password_reset');
+  if (
+    accounts.some(
+      (a) =>
+        a.password_changed_at !== null && a.password_changed_at > recentSince && a.password_changed_at !== a.created_at,
+    )
+  )
+    reasons.push('recent_password_reset');
   const accountIds = accounts.map((a) => a.id);
   if (accountIds.length) {
-    const factor = await trx.selectFrom('account_factors').select('id').where('account_id', 'in', accountIds).where('kind', '!=', 'recovery_codes').where('created_at', '>', recentSince).limit(1).executeTakeFirst();
+    const factor = await trx
+      .selectFrom('account_factors')
+      .select('id')
+      .where('account_id', 'in', accountIds)
+      .where('kind', '!=', 'recovery_codes')
+      .where('created_at', '>', recentSince)
+      .limit(1)
+      .executeTakeFirst();
     if (factor) reasons.push('new_factor');
   }
   if (input.origin.accountId && input.origin.fingerprint) {
@@ -74,7 +91,13 @@ export async function holdReasons(trx: Executor, settings: BankSettings, input: 
   const contactSince = new Date(input.now.getTime() - settings.contactChangeDays * DAY_MS).toISOString();
   if ((await contactChangesSince(trx, input.personId, contactSince)).length) reasons.push('recent_contact_change');
 
-  const hold = await trx.selectFrom('bank_holds').select('id').where('person_id', '=', input.personId).where('lifted_at', 'is', null).limit(1).executeTakeFirst();
+  const hold = await trx
+    .selectFrom('bank_holds')
+    .select('id')
+    .where('person_id', '=', input.personId)
+    .where('lifted_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
   if (hold) reasons.push('hold_in_force');
   return reasons;
 }
@@ -84,7 +107,13 @@ export async function holdReasons(trx: Executor, settings: BankSettings, input: 
  * do not share a postal address (a household's joint account is not a mule).
  */
 async function sharedWithUnrelated(trx: Executor, input: RiskInput): Promise<boolean> {
-  const onFiles = await trx.selectFrom('person_lookups').select('person_id').where('kind', '=', 'iban').where('digest', '=', input.ibanDigest).where('person_id', '!=', input.personId).execute();
+  const onFiles = await trx
+    .selectFrom('person_lookups')
+    .select('person_id')
+    .where('kind', '=', 'iban')
+    .where('digest', '=', input.ibanDigest)
+    .where('person_id', '!=', input.personId)
+    .execute();
   const inChanges = await trx
     .selectFrom('bank_changes')
     .select('person_id')
@@ -95,6 +124,12 @@ async function sharedWithUnrelated(trx: Executor, input: RiskInput): Promise<boo
   const others = [...new Set([...onFiles, ...inChanges].map((r) => r.person_id))];
   if (others.length === 0) return false;
   if (!input.householdDigest) return true;
-  const sameRoof = await trx.selectFrom('person_lookups').select('person_id').where('kind', '=', 'household').where('digest', '=', input.householdDigest).where('person_id', 'in', others).execute();
+  const sameRoof = await trx
+    .selectFrom('person_lookups')
+    .select('person_id')
+    .where('kind', '=', 'household')
+    .where('digest', '=', input.householdDigest)
+    .where('person_id', 'in', others)
+    .execute();
   return sameRoof.length < others.length;
 }

@@ -7,9 +7,24 @@ import { openRuntime, type Runtime } from '../runtime/index.ts';
 import { runAgreementsExport, runAgreementsImport } from './commands/agreements.ts';
 import { runClientsRegister, runClientsRevoke } from './commands/clients.ts';
 import { runExportsExpire, runExportsOpen, runExportsTrace } from './commands/exports.ts';
-import { runIncidentAct, runIncidentCnil, runIncidentDeclare, runIncidentList, runIncidentNotices, runIncidentScope, runIncidentShow } from './commands/incident.ts';
+import {
+  runIncidentAct,
+  runIncidentCnil,
+  runIncidentDeclare,
+  runIncidentList,
+  runIncidentNotices,
+  runIncidentScope,
+  runIncidentShow,
+} from './commands/incident.ts';
 import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
-import { runLedgerCheckpoint, runLedgerExport, runLedgerKey, runLedgerPrune, runLedgerVerify, runLedgerWitness } from './commands/ledger.ts';
+import {
+  runLedgerCheckpoint,
+  runLedgerExport,
+  runLedgerKey,
+  runLedgerPrune,
+  runLedgerVerify,
+  runLedgerWitness,
+} from './commands/ledger.ts';
 import { runPersonErase } from './commands/person.ts';
 import { runSeed } from './commands/seed.ts';
 import { runSimulate } from './commands/simulate.ts';
@@ -19,14 +34,20 @@ import { asNumber } from './options.ts';
 /** Exit codes: 1 failure, 2 bad input, 3 keyring unusable. */
 function fail(error: unknown): never {
   if (error instanceof ValidationError) {
-    for (const issue of error.issues) process.stderr.write(`Entrée invalide — ${issue.field} : ${issue.message} (${issue.rule})\n`);
+    for (const issue of error.issues)
+      process.stderr.write(`Entrée invalide — ${issue.field} : ${issue.message} (${issue.rule})\n`);
     process.exit(2);
   }
   if (error instanceof KeyringError) {
     process.stderr.write(`Trousseau de clés inutilisable : ${error.message}\n`);
     process.exit(3);
   }
-  if (error instanceof ConfigError || error instanceof OperatorError || error instanceof NotFoundError || error instanceof ConflictError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof OperatorError ||
+    error instanceof NotFoundError ||
+    error instanceof ConflictError
+  ) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
@@ -73,7 +94,8 @@ program
   .option('--no-demo', 'ne pas créer de population de démonstration')
   .action(async (opts: { port?: number | string; demo: boolean }) => {
     await withRuntime(async (runtime) => {
-      if (opts.port !== undefined && typeof opts.port !== 'number') throw new ValidationError([{ field: '--port', rule: 'type:integer', message: 'numéro de port attendu' }]);
+      if (opts.port !== undefined && typeof opts.port !== 'number')
+        throw new ValidationError([{ field: '--port', rule: 'type:integer', message: 'numéro de port attendu' }]);
       await runStart(runtime, { demo: opts.demo, ...(opts.port !== undefined ? { port: opts.port } : {}) });
     }, true);
   });
@@ -89,7 +111,9 @@ program
 const keys = program.command('keys').description('clés maîtresses');
 keys
   .command('rotate')
-  .description('ajouter une version de clé et réemballer les clés de données (sans rechiffrer les valeurs ; reprend si interrompue)')
+  .description(
+    'ajouter une version de clé et réemballer les clés de données (sans rechiffrer les valeurs ; reprend si interrompue)',
+  )
   .option('--class <classe>', 'une seule classe de données')
   .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runKeysRotate(runtime, opts)));
 keys
@@ -118,7 +142,9 @@ admin
 const accounts = program.command('accounts').description('comptes');
 accounts
   .command('disable-inactive')
-  .description(`désactiver les comptes d'agents inutilisés depuis ${INACTIVE_STAFF_DAYS} jours (fait aussi chaque jour par le serveur)`)
+  .description(
+    `désactiver les comptes d'agents inutilisés depuis ${INACTIVE_STAFF_DAYS} jours (fait aussi chaque jour par le serveur)`,
+  )
   .action(async () =>
     withRuntime(async (runtime) => {
       const disabled = await disableInactiveStaffAccounts(runtime.database.db);
@@ -126,7 +152,9 @@ accounts
     }),
   );
 
-const clients = program.command('clients').description('clients machines des systèmes d’information partenaires (OAuth 2, private_key_jwt)');
+const clients = program
+  .command('clients')
+  .description('clients machines des systèmes d’information partenaires (OAuth 2, private_key_jwt)');
 clients
   .command('register')
   .description('enregistrer un client machine pour une organisation, avec son jeu de clés publiques (JWKS)')
@@ -140,10 +168,14 @@ clients
   .argument('<clientId>', 'identifiant du client')
   .action(async (clientId: string) => withRuntime((runtime) => runClientsRevoke(runtime, { clientId })));
 
-const agreementsCommand = program.command('agreements').description('conventions (habilitations) au format de fichier rempart.agreement/v1');
+const agreementsCommand = program
+  .command('agreements')
+  .description('conventions (habilitations) au format de fichier rempart.agreement/v1');
 agreementsCommand
   .command('import')
-  .description('importer une convention : version 1 d’une nouvelle référence, ou exactement la version suivante (la précédente prend fin)')
+  .description(
+    'importer une convention : version 1 d’une nouvelle référence, ou exactement la version suivante (la précédente prend fin)',
+  )
   .argument('<file>', 'fichier JSON au format rempart.agreement/v1')
   .action(async (file: string) => withRuntime((runtime) => runAgreementsImport(runtime, { file })));
 agreementsCommand
@@ -152,12 +184,18 @@ agreementsCommand
   .argument('<reference>', 'référence de la convention')
   .addOption(new Option('--version <n>', 'numéro de version').argParser(asNumber))
   .option('--output <fichier>', 'écrire dans ce fichier plutôt que sur la sortie standard')
-  .action(async (reference: string, opts: Record<string, unknown>) => withRuntime((runtime) => runAgreementsExport(runtime, { reference, ...opts })));
+  .action(async (reference: string, opts: Record<string, unknown>) =>
+    withRuntime((runtime) => runAgreementsExport(runtime, { reference, ...opts })),
+  );
 
-const ledgerCommand = program.command('ledger').description('journal des accès : vérification, points de contrôle signés, témoins');
+const ledgerCommand = program
+  .command('ledger')
+  .description('journal des accès : vérification, points de contrôle signés, témoins');
 ledgerCommand
   .command('verify')
-  .description('recalculer l’arbre depuis les événements et le comparer aux points de contrôle signés ; nomme le premier événement altéré')
+  .description(
+    'recalculer l’arbre depuis les événements et le comparer aux points de contrôle signés ; nomme le premier événement altéré',
+  )
   .action(async () => withRuntime((runtime) => runLedgerVerify(runtime)));
 ledgerCommand
   .command('checkpoint')
@@ -176,14 +214,19 @@ ledgerCommand
   .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerExport(runtime, opts)));
 ledgerCommand
   .command('prune')
-  .description('purger les événements plus anciens qu’une date (au moins 180 jours) : leurs empreintes restent, l’arbre se vérifie toujours')
+  .description(
+    'purger les événements plus anciens qu’une date (au moins 180 jours) : leurs empreintes restent, l’arbre se vérifie toujours',
+  )
   .requiredOption('--before <AAAA-MM-JJ>', 'date limite')
   .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerPrune(runtime, opts)));
 ledgerCommand
   .command('witness')
   .description('témoin : vérifier que deux points de contrôle signés sont cohérents (sans accès à la base)')
   .requiredOption('--key <clé>', 'clé publique du journal (rempart ledger key)')
-  .requiredOption('--older <fichier>', 'point de contrôle le plus ancien (note signée, ou le fichier témoin ledger-witness.json)')
+  .requiredOption(
+    '--older <fichier>',
+    'point de contrôle le plus ancien (note signée, ou le fichier témoin ledger-witness.json)',
+  )
   .option('--newer <fichier>', 'point de contrôle le plus récent (note signée) ; sans lui, le dernier que sert --url')
   .option('--proof <fichier>', 'preuve de cohérence (JSON { proof: [...] })')
   .option('--url <adresse>', 'ou : adresse du serveur Rempart qui la fournit')
@@ -195,7 +238,9 @@ ledgerCommand
     }
   });
 
-const incidentCommand = program.command('incident').description('incidents : périmètre exposé, notification CNIL, avis aux personnes, mesures, registre');
+const incidentCommand = program
+  .command('incident')
+  .description('incidents : périmètre exposé, notification CNIL, avis aux personnes, mesures, registre');
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 incidentCommand
   .command('list')
@@ -205,7 +250,10 @@ incidentCommand
   .command('declare')
   .description('déclarer un incident (identités compromises, fenêtre, vecteur, prise de connaissance)')
   .requiredOption('--title <texte>', 'intitulé')
-  .requiredOption('--vector <vecteur>', 'account_takeover, session_theft, infostealer, insider, subcontractor, administrator_compromise, partner_system, guard_containment, other')
+  .requiredOption(
+    '--vector <vecteur>',
+    'account_takeover, session_theft, infostealer, insider, subcontractor, administrator_compromise, partner_system, guard_containment, other',
+  )
   .option('--description <texte>', 'circonstances')
   .option('--actor <id>', 'acteur compromis (répétable)', collect)
   .option('--organisation <id>', 'organisation compromise (répétable)', collect)
@@ -214,40 +262,62 @@ incidentCommand
   .requiredOption('--from <instant>', 'début de la fenêtre (ISO 8601)')
   .option('--to <instant>', 'fin de la fenêtre (maintenant par défaut)')
   .option('--aware-at <instant>', 'prise de connaissance (maintenant par défaut) : le délai de 72 heures part de là')
-  .action(async (opts: Record<string, unknown>) => withRuntime(async (runtime) => void (await runIncidentDeclare(runtime, opts))));
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => void (await runIncidentDeclare(runtime, opts))),
+  );
 incidentCommand
   .command('scope <incident>')
   .description('calculer le périmètre exposé depuis le journal (barre de progression) ; --csv pour l’écrire')
   .option('--csv <fichier>', 'écrire le périmètre en CSV')
-  .action(async (incident: string, opts: { csv?: string }) => withRuntime(async (runtime) => void (await runIncidentScope(runtime, incident, opts))));
+  .action(async (incident: string, opts: { csv?: string }) =>
+    withRuntime(async (runtime) => void (await runIncidentScope(runtime, incident, opts))),
+  );
 incidentCommand
   .command('cnil <incident>')
   .description('produire le projet de notification à la CNIL (JSON et PDF)')
   .option('--out <dossier>', 'dossier où écrire les fichiers', '.')
-  .action(async (incident: string, opts: { out?: string }) => withRuntime((runtime) => runIncidentCnil(runtime, incident, opts)));
+  .action(async (incident: string, opts: { out?: string }) =>
+    withRuntime((runtime) => runIncidentCnil(runtime, incident, opts)),
+  );
 incidentCommand
   .command('notices <incident>')
-  .description('planifier et envoyer les avis aux personnes (courriel, courrier PDF) ; reprend un envoi interrompu sans doublon')
+  .description(
+    'planifier et envoyer les avis aux personnes (courriel, courrier PDF) ; reprend un envoi interrompu sans doublon',
+  )
   .addOption(new Option('--batch-size <n>', 'avis par lot').argParser(asNumber))
   .action(async (incident: string, opts: { batchSize?: number | string }) =>
     withRuntime(async (runtime) => {
-      if (opts.batchSize !== undefined && (typeof opts.batchSize !== 'number' || opts.batchSize < 10 || opts.batchSize > 2000)) throw new ValidationError([{ field: '--batch-size', rule: 'range', message: 'un nombre de 10 à 2000' }]);
-      await runIncidentNotices(runtime, incident, opts.batchSize !== undefined ? { batchSize: opts.batchSize as number } : {});
+      if (
+        opts.batchSize !== undefined &&
+        (typeof opts.batchSize !== 'number' || opts.batchSize < 10 || opts.batchSize > 2000)
+      )
+        throw new ValidationError([{ field: '--batch-size', rule: 'range', message: 'un nombre de 10 à 2000' }]);
+      await runIncidentNotices(
+        runtime,
+        incident,
+        opts.batchSize !== undefined ? { batchSize: opts.batchSize as number } : {},
+      );
     }),
   );
 incidentCommand
   .command('act <incident> <action>')
   .description('mesure corrective : revoke_access, force_reenrolment, hold_bank_changes, check_decoys, check_exports')
-  .action(async (incident: string, action: string) => withRuntime((runtime) => runIncidentAct(runtime, incident, action)));
+  .action(async (incident: string, action: string) =>
+    withRuntime((runtime) => runIncidentAct(runtime, incident, action)),
+  );
 incidentCommand
   .command('show <incident>')
   .description('l’incident et son registre (étapes, documents)')
   .action(async (incident: string) => withRuntime((runtime) => runIncidentShow(runtime, incident)));
 
-const exportsCommand = program.command('exports').description('exports de fichiers pour un partenaire : ouverture, traçage d’une fuite, expiration');
+const exportsCommand = program
+  .command('exports')
+  .description('exports de fichiers pour un partenaire : ouverture, traçage d’une fuite, expiration');
 exportsCommand
   .command('open')
-  .description('déchiffrer un export téléchargé avec la phrase de passe reçue par un autre canal (sans base ni trousseau)')
+  .description(
+    'déchiffrer un export téléchargé avec la phrase de passe reçue par un autre canal (sans base ni trousseau)',
+  )
   .requiredOption('--file <fichier>', 'enveloppe téléchargée (rempart-export/1)')
   .option('--passphrase <phrase>', 'phrase de passe (ou REMPART_EXPORT_PASSPHRASE)')
   .option('--out <fichier>', 'écrire le CSV dans ce fichier plutôt que sur la sortie standard')
@@ -262,7 +332,9 @@ exportsCommand
   .command('trace')
   .description('retrouver l’export dont provient un fichier trouvé, par ses lignes témoins')
   .requiredOption('--file <fichier>', 'fichier trouvé (CSV ou texte)')
-  .action(async (opts: Record<string, unknown>) => withRuntime(async (runtime) => void (await runExportsTrace(runtime, opts))));
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => void (await runExportsTrace(runtime, opts))),
+  );
 exportsCommand
   .command('expire')
   .description('supprimer les fichiers d’export arrivés à expiration')
@@ -270,13 +342,18 @@ exportsCommand
 
 program
   .command('simulate')
-  .description('simuler des attaques (compte pris, administrateur piraté, session volée, export divulgué) et une journée de travail contre un serveur neuf, et mesurer la garde')
+  .description(
+    'simuler des attaques (compte pris, administrateur piraté, session volée, export divulgué) et une journée de travail contre un serveur neuf, et mesurer la garde',
+  )
   .addOption(new Option('--scenario <liste>', 'takeover,admin,session-theft,export,workday ou all').default('all'))
   .addOption(new Option('--persons <n>', 'taille de la population').argParser(asNumber).default(5000))
   .addOption(new Option('--staff <n>', 'agents de la journée de travail').argParser(asNumber).default(500))
   .addOption(new Option('--seed <n>', 'graine').argParser(asNumber).default(1))
   .option('--json', 'rapport en JSON', false)
-  .addHelpText('after', '\nMagasin neuf : SQLite dans un dossier temporaire, ou un schéma PostgreSQL neuf si DATABASE_URL nomme PostgreSQL ; tout est supprimé à la fin.\nCode de sortie 4 si un objectif n’est pas atteint.')
+  .addHelpText(
+    'after',
+    '\nMagasin neuf : SQLite dans un dossier temporaire, ou un schéma PostgreSQL neuf si DATABASE_URL nomme PostgreSQL ; tout est supprimé à la fin.\nCode de sortie 4 si un objectif n’est pas atteint.',
+  )
   .action(async (opts: Record<string, unknown>) => {
     try {
       const report = await runSimulate(opts);
@@ -295,9 +372,16 @@ program
 function allCommands(command: Command, prefix = ''): string[] {
   return command.commands.flatMap((c) => {
     const name = `${prefix}${c.name()}`;
-    return c.commands.length ? allCommands(c, `${name} `) : [`  ${`${name} ${c.registeredArguments.map((a) => `<${a.name()}>`).join(' ')}`.trim().padEnd(22)}${c.description()}`];
+    return c.commands.length
+      ? allCommands(c, `${name} `)
+      : [
+          `  ${`${name} ${c.registeredArguments.map((a) => `<${a.name()}>`).join(' ')}`.trim().padEnd(22)}${c.description()}`,
+        ];
   });
 }
-program.addHelpText('after', `\nToutes les commandes (npx rempart <commande> --help pour leurs options) :\n${allCommands(program).join('\n')}`);
+program.addHelpText(
+  'after',
+  `\nToutes les commandes (npx rempart <commande> --help pour leurs options) :\n${allCommands(program).join('\n')}`,
+);
 
 await program.parseAsync(process.argv);

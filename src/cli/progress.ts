@@ -1,7 +1,10 @@
 import cliProgress from 'cli-progress';
 
 /** A progress bar on stderr; in a non-interactive run (CI, logs) it prints a line every few seconds. */
-export function progressBar(label: string, total: number): { update(done: number): void; increment(n: number): void; stop(): void } {
+export function progressBar(
+  label: string,
+  total: number,
+): { update(done: number): void; increment(n: number): void; stop(): void } {
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | reste {eta_formatted}`,
@@ -15,7 +18,9 @@ export function progressBar(label: string, total: number): { update(done: number
   const started = Date.now();
   let value = 0;
   bar.start(total, 0, { rate: '0' });
-  const payload = () => ({ rate: Math.round(value / Math.max(0.001, (Date.now() - started) / 1000)).toLocaleString('fr-FR') });
+  const payload = () => ({
+    rate: Math.round(value / Math.max(0.001, (Date.now() - started) / 1000)).toLocaleString('fr-FR'),
+  });
   return {
     update(done) {
       value = done;

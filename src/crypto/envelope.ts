@@ -76,15 +76,32 @@ export function sealField(keyring: Keyring, personId: string, fieldClass: FieldC
   const random = freshRandom(DATA_KEY_BYTES + 2 * IV_BYTES);
   const dataKey = random.subarray(0, DATA_KEY_BYTES);
   const kekVersion = keyring.activeVersion(fieldClass);
-  const ciphertext = gcmSeal(dataKey, random.subarray(DATA_KEY_BYTES, DATA_KEY_BYTES + IV_BYTES), plaintext, valueAad(personId, fieldClass));
-  const wrappedKey = gcmSeal(keyring.kek(fieldClass, kekVersion), random.subarray(DATA_KEY_BYTES + IV_BYTES), dataKey, keyAad(personId, fieldClass, kekVersion));
+  const ciphertext = gcmSeal(
+    dataKey,
+    random.subarray(DATA_KEY_BYTES, DATA_KEY_BYTES + IV_BYTES),
+    plaintext,
+    valueAad(personId, fieldClass),
+  );
+  const wrappedKey = gcmSeal(
+    keyring.kek(fieldClass, kekVersion),
+    random.subarray(DATA_KEY_BYTES + IV_BYTES),
+    dataKey,
+    keyAad(personId, fieldClass, kekVersion),
+  );
   dataKey.fill(0);
   return { kekVersion, wrappedKey, ciphertext };
 }
 
-function unwrapDataKey(keyring: Keyring, personId: string, fieldClass: FieldClass, kekVersion: number, wrappedKey: Buffer): Buffer {
+function unwrapDataKey(
+  keyring: Keyring,
+  personId: string,
+  fieldClass: FieldClass,
+  kekVersion: number,
+  wrappedKey: Buffer,
+): Buffer {
   if (!keyring.hasKek(fieldClass, kekVersion)) throw new DecryptionError(personId, fieldClass, 'unknown_key');
-  if (wrappedKey.length !== WRAPPED_KEY_BYTES) throw new DecryptionError(personId, fieldClass, wrappedKey.length === 0 ? 'shredded' : 'malformed');
+  if (wrappedKey.length !== WRAPPED_KEY_BYTES)
+    throw new DecryptionError(personId, fieldClass, wrappedKey.length === 0 ? 'shredded' : 'malformed');
   const dataKey = gcmOpen(keyring.kek(fieldClass, kekVersion), wrappedKey, keyAad(personId, fieldClass, kekVersion));
   if (!dataKey) throw new DecryptionError(personId, fieldClass, 'tampered');
   return dataKey;
@@ -107,7 +124,12 @@ export function rewrapDataKey(
 ): { kekVersion: number; wrappedKey: Buffer } {
   const dataKey = unwrapDataKey(keyring, personId, fieldClass, from.kekVersion, from.wrappedKey);
   const kekVersion = keyring.activeVersion(fieldClass);
-  const wrappedKey = gcmSeal(keyring.kek(fieldClass, kekVersion), freshRandom(IV_BYTES), dataKey, keyAad(personId, fieldClass, kekVersion));
+  const wrappedKey = gcmSeal(
+    keyring.kek(fieldClass, kekVersion),
+    freshRandom(IV_BYTES),
+    dataKey,
+    keyAad(personId, fieldClass, kekVersion),
+  );
   dataKey.fill(0);
   return { kekVersion, wrappedKey };
 }

@@ -35,7 +35,11 @@ interface KeyringDocument {
  * (HKDF-SHA256, its own label) from an older index key it holds, so existing keyrings keep
  * working and every keyring generated from now on carries the key itself.
  */
-const DERIVED_BLIND_INDEX_KEYS: Partial<Record<BlindIndexKind, BlindIndexKind>> = { name_birth: 'nir', iban: 'nir', household: 'nir' };
+const DERIVED_BLIND_INDEX_KEYS: Partial<Record<BlindIndexKind, BlindIndexKind>> = {
+  name_birth: 'nir',
+  iban: 'nir',
+  household: 'nir',
+};
 
 function derivedBlindIndexKey(keys: ReadonlyMap<BlindIndexKind, Buffer>, kind: BlindIndexKind): Buffer {
   const source = DERIVED_BLIND_INDEX_KEYS[kind]!;
@@ -78,10 +82,12 @@ export class Keyring {
       const versions = new Map<number, Buffer>();
       for (const [v, b64] of Object.entries(entry.versions)) {
         const version = Number(v);
-        if (!Number.isInteger(version) || version < 1) throw new KeyringError(`keyring: "${fieldClass}" has an invalid version "${v}"`);
+        if (!Number.isInteger(version) || version < 1)
+          throw new KeyringError(`keyring: "${fieldClass}" has an invalid version "${v}"`);
         versions.set(version, decodeKey(b64, `kek ${fieldClass} v${v}`));
       }
-      if (!versions.has(entry.active)) throw new KeyringError(`keyring: active version ${entry.active} of "${fieldClass}" is missing`);
+      if (!versions.has(entry.active))
+        throw new KeyringError(`keyring: active version ${entry.active} of "${fieldClass}" is missing`);
       this.#keks.set(fieldClass, { active: entry.active, versions });
     }
     for (const kind of BLIND_INDEX_KINDS) {
@@ -94,7 +100,15 @@ export class Keyring {
     this.#ledgerSigning =
       doc.ledgerSigning !== undefined
         ? decodeKey(doc.ledgerSigning, 'ledger signing seed')
-        : Buffer.from(hkdfSync('sha256', this.blindIndexKey('nir'), Buffer.alloc(0), 'rempart/ledger/checkpoint-signing/v1', KEY_BYTES));
+        : Buffer.from(
+            hkdfSync(
+              'sha256',
+              this.blindIndexKey('nir'),
+              Buffer.alloc(0),
+              'rempart/ledger/checkpoint-signing/v1',
+              KEY_BYTES,
+            ),
+          );
     for (const name of Object.keys(doc.keks)) {
       if (!keySeriesSet.has(name)) throw new KeyringError(`keyring names an unknown field class "${name}"`);
     }
@@ -102,10 +116,18 @@ export class Keyring {
 
   static generate(): Keyring {
     const keks: KeyringDocument['keks'] = {};
-    for (const fieldClass of KEY_SERIES) keks[fieldClass] = { active: 1, versions: { '1': randomBytes(KEY_BYTES).toString('base64') } };
+    for (const fieldClass of KEY_SERIES)
+      keks[fieldClass] = { active: 1, versions: { '1': randomBytes(KEY_BYTES).toString('base64') } };
     const blindIndex: KeyringDocument['blindIndex'] = {};
     for (const kind of BLIND_INDEX_KINDS) blindIndex[kind] = randomBytes(KEY_BYTES).toString('base64');
-    return new Keyring({ format: FORMAT, id: randomUUID(), createdAt: new Date().toISOString(), keks, blindIndex, ledgerSigning: randomBytes(KEY_BYTES).toString('base64') });
+    return new Keyring({
+      format: FORMAT,
+      id: randomUUID(),
+      createdAt: new Date().toISOString(),
+      keks,
+      blindIndex,
+      ledgerSigning: randomBytes(KEY_BYTES).toString('base64'),
+    });
   }
 
   static parse(json: string, origin: string): Keyring {
@@ -115,7 +137,8 @@ export class Keyring {
     } catch {
       throw new KeyringError(`${origin} is not valid JSON`);
     }
-    if (!isKeyringDocument(doc)) throw new KeyringError(`${origin} is not a Rempart keyring (expected format "${FORMAT}")`);
+    if (!isKeyringDocument(doc))
+      throw new KeyringError(`${origin} is not a Rempart keyring (expected format "${FORMAT}")`);
     return new Keyring(doc);
   }
 
@@ -153,7 +176,15 @@ export class Keyring {
    * the NIR blind-index key, so every process holding the keyring computes the same digests.
    */
   guardKey(): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.blindIndexKey('nir'), Buffer.alloc(0), 'rempart/guard/search-neighbourhood/v1', KEY_BYTES));
+    return Buffer.from(
+      hkdfSync(
+        'sha256',
+        this.blindIndexKey('nir'),
+        Buffer.alloc(0),
+        'rempart/guard/search-neighbourhood/v1',
+        KEY_BYTES,
+      ),
+    );
   }
 
   /** A new keyring with one more version of a class's key, made active. */
@@ -169,9 +200,11 @@ export class Keyring {
   fingerprints(): KeyFingerprint[] {
     const out: KeyFingerprint[] = [];
     for (const [fieldClass, series] of this.#keks) {
-      for (const [version, key] of series.versions) out.push({ purpose: `kek:${fieldClass}`, version, fingerprint: keyFingerprint(key) });
+      for (const [version, key] of series.versions)
+        out.push({ purpose: `kek:${fieldClass}`, version, fingerprint: keyFingerprint(key) });
     }
-    for (const [kind, key] of this.#blind) out.push({ purpose: `blind:${kind}`, version: 1, fingerprint: keyFingerprint(key) });
+    for (const [kind, key] of this.#blind)
+      out.push({ purpose: `blind:${kind}`, version: 1, fingerprint: keyFingerprint(key) });
     out.push({ purpose: 'ledger:signing', version: 1, fingerprint: keyFingerprint(this.#ledgerSigning) });
     return out;
   }
@@ -195,24 +228,42 @@ export class Keyring {
   #document(): KeyringDocument {
     const keks: KeyringDocument['keks'] = {};
     for (const [fieldClass, series] of this.#keks) {
-      keks[fieldClass] = { active: series.active, versions: Object.fromEntries([...series.versions].map(([v, k]) => [String(v), k.toString('base64')])) };
+      keks[fieldClass] = {
+        active: series.active,
+        versions: Object.fromEntries([...series.versions].map(([v, k]) => [String(v), k.toString('base64')])),
+      };
     }
     const blindIndex = Object.fromEntries([...this.#blind].map(([kind, k]) => [kind, k.toString('base64')]));
-    return { format: FORMAT, id: this.id, createdAt: this.createdAt, keks, blindIndex, ledgerSigning: this.#ledgerSigning.toString('base64') };
+    return {
+      format: FORMAT,
+      id: this.id,
+      createdAt: this.createdAt,
+      keks,
+      blindIndex,
+      ledgerSigning: this.#ledgerSigning.toString('base64'),
+    };
   }
 }
 
 function decodeKey(b64: unknown, name: string): Buffer {
   if (typeof b64 !== 'string') throw new KeyringError(`keyring: ${name} is not a base64 string`);
   const key = Buffer.from(b64, 'base64');
-  if (key.length !== KEY_BYTES || key.toString('base64') !== b64) throw new KeyringError(`keyring: ${name} must be ${KEY_BYTES} bytes in base64`);
+  if (key.length !== KEY_BYTES || key.toString('base64') !== b64)
+    throw new KeyringError(`keyring: ${name} must be ${KEY_BYTES} bytes in base64`);
   return key;
 }
 
 function isKeyringDocument(doc: unknown): doc is KeyringDocument {
   if (typeof doc !== 'object' || doc === null) return false;
   const d = doc as Partial<KeyringDocument>;
-  return d.format === FORMAT && typeof d.id === 'string' && typeof d.keks === 'object' && d.keks !== null && typeof d.blindIndex === 'object' && d.blindIndex !== null;
+  return (
+    d.format === FORMAT &&
+    typeof d.id === 'string' &&
+    typeof d.keks === 'object' &&
+    d.keks !== null &&
+    typeof d.blindIndex === 'object' &&
+    d.blindIndex !== null
+  );
 }
 
 export type KeyringSource = { kind: 'file'; path: string } | { kind: 'env'; variable: string; json: string };

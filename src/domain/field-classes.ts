@@ -19,7 +19,12 @@ export const FIELD_CLASSES = [
 export type FieldClass = (typeof FIELD_CLASSES)[number];
 
 /** GDPR Art. 9 (health) and Art. 10 (criminal matters), plus the identifiers that fraudsters reuse. */
-export const SENSITIVE_FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>(['nir', 'bank', 'health', 'judicial']);
+export const SENSITIVE_FIELD_CLASSES: ReadonlySet<FieldClass> = new Set<FieldClass>([
+  'nir',
+  'bank',
+  'health',
+  'judicial',
+]);
 
 export const FIELD_CLASS_LABELS_FR: Readonly<Record<FieldClass, string>> = {
   identity: 'Identité',

@@ -38,12 +38,15 @@ export const FORMAT_MESSAGES_FR: Readonly<Record<DomainFormat, string>> = {
   iban: "IBAN invalide : code pays, 2 chiffres de contrôle puis le numéro de compte, à la longueur fixée pour ce pays (27 caractères pour la France) ; la clé de contrôle ne correspond pas ou le pays n'utilise pas l'IBAN.",
   bic: 'BIC invalide : 8 ou 11 caractères, 4 lettres pour la banque, 2 lettres pour un code pays existant, 2 caractères pour la localité, 3 facultatifs pour l’agence.',
   email: 'Adresse e-mail invalide : nom@domaine.extension, sans espace, 254 caractères au plus.',
-  'phone-fr': 'Numéro de téléphone invalide : numéro français de métropole ou des départements d’outre-mer, par exemple 06 12 34 56 78 ou +33 6 12 34 56 78.',
+  'phone-fr':
+    'Numéro de téléphone invalide : numéro français de métropole ou des départements d’outre-mer, par exemple 06 12 34 56 78 ou +33 6 12 34 56 78.',
   'postal-code-fr': 'Code postal invalide : 5 chiffres, commençant par 01 à 95, 971 à 976 ou 986 à 988.',
-  'insee-commune': 'Code commune INSEE invalide : 5 caractères, le département (01 à 95, 2A, 2B, ou 971 à 976) suivi du numéro de commune ; ce n’est pas le code postal.',
+  'insee-commune':
+    'Code commune INSEE invalide : 5 caractères, le département (01 à 95, 2A, 2B, ou 971 à 976) suivi du numéro de commune ; ce n’est pas le code postal.',
   rome: 'Code ROME invalide : une lettre de A à N suivie de 4 chiffres, par exemple M1607.',
   date: 'Date invalide : format AAAA-MM-JJ, date existante du calendrier, année entre 1900 et 2100.',
-  'france-travail-id': 'Identifiant France Travail invalide : 7 chiffres suivis d’une lettre majuscule ou d’un chiffre, par exemple 1234567A.',
+  'france-travail-id':
+    'Identifiant France Travail invalide : 7 chiffres suivis d’une lettre majuscule ou d’un chiffre, par exemple 1234567A.',
 };
 
 /** Safe to call from every module that compiles schemas: setting the same function twice is a no-op. */

@@ -14,4 +14,13 @@ export { canonicalNewPerson, canonicalPersonPatch, validateNewPerson, validatePe
 export { schemaIssues, validate } from './validation.ts';
 export * from './validators.ts';
 export { systemClock, type Clock } from './clock.ts';
-export { assertNoDirectBankWrite, bankDetailsIssues, canonicalBankDetails, holderNamesPerson, nameWords, SEPA_COUNTRIES, type BankDetailsInput, type HolderIdentity } from './bank.ts';
+export {
+  assertNoDirectBankWrite,
+  bankDetailsIssues,
+  canonicalBankDetails,
+  holderNamesPerson,
+  nameWords,
+  SEPA_COUNTRIES,
+  type BankDetailsInput,
+  type HolderIdentity,
+} from './bank.ts';

@@ -15,7 +15,11 @@ function normalizeClasses<T extends PersonPatch>(file: T): T {
   const out: PersonPatch = { ...file };
   if (out.nir) out.nir = { nir: normalizeNir(out.nir.nir) };
   if (out.bank) out.bank = { ...out.bank, iban: normalizeIban(out.bank.iban), bic: out.bank.bic.trim().toUpperCase() };
-  if (out.registration) out.registration = { ...out.registration, franceTravailId: normalizeFranceTravailId(out.registration.franceTravailId) };
+  if (out.registration)
+    out.registration = {
+      ...out.registration,
+      franceTravailId: normalizeFranceTravailId(out.registration.franceTravailId),
+    };
   if (out.contact) {
     const contact = { ...out.contact };
     if (contact.email !== undefined) contact.email = normalizeEmail(contact.email);
@@ -34,25 +38,45 @@ function crossFieldIssues(file: PersonPatch, prefix: string): ValidationIssue[] 
   const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
   if (file.nir && file.identity) issues.push(...nirIdentityIssues(file.nir, file.identity, at('nir.nir')));
   if (file.bank && !bicMatchesIbanCountry(file.bank.bic, file.bank.iban)) {
-    issues.push({ field: at('bank.bic'), rule: 'bic.country_mismatch', message: "le pays du BIC ne correspond pas à celui de l'IBAN" });
+    issues.push({
+      field: at('bank.bic'),
+      rule: 'bic.country_mismatch',
+      message: "le pays du BIC ne correspond pas à celui de l'IBAN",
+    });
   }
   return issues;
 }
 
-function nirIdentityIssues(nir: FieldValues['nir'], identity: FieldValues['identity'], field: string): ValidationIssue[] {
+function nirIdentityIssues(
+  nir: FieldValues['nir'],
+  identity: FieldValues['identity'],
+  field: string,
+): ValidationIssue[] {
   const n = normalizeNir(nir.nir);
   const sexDigit = n[0];
   const [year, month] = identity.birthDate.split('-');
   const issues: ValidationIssue[] = [];
   if ((sexDigit === '1' && identity.sex !== 'M') || (sexDigit === '2' && identity.sex !== 'F')) {
-    issues.push({ field, rule: 'nir.identity_sex', message: "le premier chiffre du NIR ne correspond pas au sexe de l'identité" });
+    issues.push({
+      field,
+      rule: 'nir.identity_sex',
+      message: "le premier chiffre du NIR ne correspond pas au sexe de l'identité",
+    });
   }
   if (year && n.slice(1, 3) !== year.slice(2)) {
-    issues.push({ field, rule: 'nir.identity_birth_year', message: "l'année de naissance du NIR ne correspond pas à la date de naissance" });
+    issues.push({
+      field,
+      rule: 'nir.identity_birth_year',
+      message: "l'année de naissance du NIR ne correspond pas à la date de naissance",
+    });
   }
   const nirMonth = Number(n.slice(3, 5));
   if (month && nirMonth >= 1 && nirMonth <= 12 && n.slice(3, 5) !== month) {
-    issues.push({ field, rule: 'nir.identity_birth_month', message: 'le mois de naissance du NIR ne correspond pas à la date de naissance' });
+    issues.push({
+      field,
+      rule: 'nir.identity_birth_month',
+      message: 'le mois de naissance du NIR ne correspond pas à la date de naissance',
+    });
   }
   return issues;
 }
@@ -67,7 +91,13 @@ export function canonicalNewPerson(file: PersonFile, prefix = ''): PersonFile {
 
 export function canonicalPersonPatch(patch: PersonPatch, prefix = ''): PersonPatch {
   if (patch.identity === null) {
-    throw new ValidationError([{ field: prefix ? `${prefix}.identity` : 'identity', rule: 'required', message: "l'identité ne peut pas être supprimée d'un dossier" }]);
+    throw new ValidationError([
+      {
+        field: prefix ? `${prefix}.identity` : 'identity',
+        rule: 'required',
+        message: "l'identité ne peut pas être supprimée d'un dossier",
+      },
+    ]);
   }
   const canonical = normalizeClasses(patch);
   const cross = crossFieldIssues(canonical, prefix);

@@ -36,7 +36,13 @@ export const ContactSchema = Type.Object(
     phone: Type.Optional(Type.String({ format: 'phone-fr' })),
     address: Type.Optional(AddressSchema),
     location: Type.Optional(
-      Type.Object({ latitude: Type.Number({ minimum: -90, maximum: 90 }), longitude: Type.Number({ minimum: -180, maximum: 180 }) }, strict),
+      Type.Object(
+        {
+          latitude: Type.Number({ minimum: -90, maximum: 90 }),
+          longitude: Type.Number({ minimum: -180, maximum: 180 }),
+        },
+        strict,
+      ),
     ),
   },
   strict,
@@ -65,12 +71,31 @@ export const RegistrationSchema = Type.Object(
 export const CareerSchema = Type.Object(
   {
     experiences: Type.Array(
-      Type.Object({ romeCode: Type.String({ format: 'rome' }), title: text(200), employer: Type.Optional(text(200)), from: date(), to: Type.Optional(date()) }, strict),
+      Type.Object(
+        {
+          romeCode: Type.String({ format: 'rome' }),
+          title: text(200),
+          employer: Type.Optional(text(200)),
+          from: date(),
+          to: Type.Optional(date()),
+        },
+        strict,
+      ),
       { maxItems: 50 },
     ),
-    diplomas: Type.Array(Type.Object({ title: text(200), level: Type.Optional(Type.Integer({ minimum: 3, maximum: 8 })), year: Type.Optional(Type.Integer({ minimum: 1930, maximum: 2100 })) }, strict), {
-      maxItems: 30,
-    }),
+    diplomas: Type.Array(
+      Type.Object(
+        {
+          title: text(200),
+          level: Type.Optional(Type.Integer({ minimum: 3, maximum: 8 })),
+          year: Type.Optional(Type.Integer({ minimum: 1930, maximum: 2100 })),
+        },
+        strict,
+      ),
+      {
+        maxItems: 30,
+      },
+    ),
     soughtJobs: Type.Array(Type.String({ format: 'rome' }), { maxItems: 10 }),
   },
   strict,
@@ -79,7 +104,9 @@ export const CareerSchema = Type.Object(
 export const FollowUpSchema = Type.Object(
   {
     orientation: Type.Optional(Type.Enum(['suivi', 'guide', 'renforce', 'global'])),
-    appointments: Type.Array(Type.Object({ date: date(), kind: text(60), note: Type.Optional(text(1000)) }, strict), { maxItems: 200 }),
+    appointments: Type.Array(Type.Object({ date: date(), kind: text(60), note: Type.Optional(text(1000)) }, strict), {
+      maxItems: 200,
+    }),
     actions: Type.Array(Type.Object({ date: date(), kind: text(60), label: text(500) }, strict), { maxItems: 200 }),
   },
   strict,
@@ -91,7 +118,10 @@ export const BenefitsSchema = Type.Object(
     dailyAmountCents: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
     since: Type.Optional(date()),
     until: Type.Optional(date()),
-    payments: Type.Array(Type.Object({ date: date(), amountCents: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, strict), { maxItems: 120 }),
+    payments: Type.Array(
+      Type.Object({ date: date(), amountCents: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, strict),
+      { maxItems: 120 },
+    ),
   },
   strict,
 );
@@ -119,7 +149,13 @@ export const JudicialSchema = Type.Object(
     measures: Type.Array(
       Type.Object(
         {
-          kind: Type.Enum(['sursis_probatoire', 'travail_interet_general', 'controle_judiciaire', 'placement_exterieur', 'semi_liberte']),
+          kind: Type.Enum([
+            'sursis_probatoire',
+            'travail_interet_general',
+            'controle_judiciaire',
+            'placement_exterieur',
+            'semi_liberte',
+          ]),
           since: date(),
           until: Type.Optional(date()),
           authority: Type.Optional(text(200)),
@@ -160,7 +196,9 @@ export const NewPersonSchema = Type.Object({ ...optionalClasses, identity: Ident
 
 /** Updating a file: each class present replaces that class's value; `null` removes the class. */
 export const PersonPatchSchema = Type.Object(
-  Object.fromEntries(Object.entries(FIELD_CLASS_SCHEMAS).map(([k, s]) => [k, Type.Optional(Type.Union([s, Type.Null()]))])),
+  Object.fromEntries(
+    Object.entries(FIELD_CLASS_SCHEMAS).map(([k, s]) => [k, Type.Optional(Type.Union([s, Type.Null()]))]),
+  ),
   { ...strict, minProperties: 1 },
 );
 

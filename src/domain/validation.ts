@@ -26,7 +26,10 @@ function validatorFor(schema: TSchema): Validator {
 
 /** '/identity/firstNames/0' → 'identity.firstNames.0', prefixed by where the value came from. */
 function fieldPath(prefix: string, instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   const all = [...(prefix ? [prefix] : []), ...parts, ...(extra !== undefined ? [extra] : [])];
   return all.join('.') || '(racine)';
 }

@@ -25,9 +25,15 @@ const NIR_BODY = /^[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}$/;
  */
 export function nirControlKey(body13: string): string {
   const body = normalizeNir(body13);
-  if (!NIR_BODY.test(body)) throw new RangeError('NIR body must be 13 characters: 5 digits, department (digits, 2A or 2B), 6 digits');
+  if (!NIR_BODY.test(body))
+    throw new RangeError('NIR body must be 13 characters: 5 digits, department (digits, 2A or 2B), 6 digits');
   const department = body.slice(5, 7);
-  const numeric = department === '2A' ? `${body.slice(0, 5)}19${body.slice(7)}` : department === '2B' ? `${body.slice(0, 5)}18${body.slice(7)}` : body;
+  const numeric =
+    department === '2A'
+      ? `${body.slice(0, 5)}19${body.slice(7)}`
+      : department === '2B'
+        ? `${body.slice(0, 5)}18${body.slice(7)}`
+        : body;
   const key = 97n - (BigInt(numeric) % 97n);
   return key.toString().padStart(2, '0');
 }
@@ -112,7 +118,11 @@ export function ibanIssues(input: string): string[] {
   if (!lengthOk) issues.push('iban.length');
   // A BBAN of the wrong length necessarily fails its pattern too: report the cause only.
   // WrongAccountBankBranchChecksum is the national check (e.g. the French RIB key).
-  if (lengthOk && (errorCodes.includes(ValidationErrorsIBAN.WrongBBANFormat) || errorCodes.includes(ValidationErrorsIBAN.WrongAccountBankBranchChecksum))) {
+  if (
+    lengthOk &&
+    (errorCodes.includes(ValidationErrorsIBAN.WrongBBANFormat) ||
+      errorCodes.includes(ValidationErrorsIBAN.WrongAccountBankBranchChecksum))
+  ) {
     issues.push('iban.bban');
   }
   if (!hasIbanChecksum(iban)) issues.push('iban.checksum');
@@ -143,7 +153,10 @@ export function formatIbanForDisplay(iban: string): string {
  */
 export function maskIban(iban: string): string {
   const value = normalizeIban(iban);
-  const masked = value.length > 8 ? value.slice(0, 4) + '*'.repeat(value.length - 8) + value.slice(-4) : value.slice(0, 2) + '*'.repeat(Math.max(0, value.length - 2));
+  const masked =
+    value.length > 8
+      ? value.slice(0, 4) + '*'.repeat(value.length - 8) + value.slice(-4)
+      : value.slice(0, 2) + '*'.repeat(Math.max(0, value.length - 2));
   return formatIbanForDisplay(masked);
 }
 
@@ -221,7 +234,16 @@ const OVERSEAS_PREFIXES: ReadonlyArray<readonly [RegExp, string]> = [
 
 // BL and MF are not departments but share Guadeloupe's +590 plan, so their numbers come out
 // of the 0590/0690 ranges people type.
-const FRENCH_PHONE_COUNTRIES: ReadonlySet<CountryCode> = new Set<CountryCode>(['FR', 'GP', 'MQ', 'GF', 'RE', 'YT', 'BL', 'MF']);
+const FRENCH_PHONE_COUNTRIES: ReadonlySet<CountryCode> = new Set<CountryCode>([
+  'FR',
+  'GP',
+  'MQ',
+  'GF',
+  'RE',
+  'YT',
+  'BL',
+  'MF',
+]);
 
 export function normalizeFrenchPhone(input: string): string | undefined {
   let phone = parsePhoneNumberFromString(input.trim(), 'FR');

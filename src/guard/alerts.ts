@@ -42,7 +42,9 @@ const SUBJECTS: Record<GuardAlert['kind'], string> = {
 
 function body(alert: GuardAlert): string {
   const who = alert.actorLogin ? `Compte : ${alert.actorLogin}\n` : '';
-  const figures = Object.entries(alert.figures).map(([k, v]) => `  ${k} : ${v}`).join('\n');
+  const figures = Object.entries(alert.figures)
+    .map(([k, v]) => `  ${k} : ${v}`)
+    .join('\n');
   return [
     `${SUBJECTS[alert.kind]} — signal « ${alert.signal} »`,
     `${who}Organisation : ${alert.organisationName ?? alert.organisationId}`,
@@ -74,8 +76,16 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       for (const alert of alerts) {
         const subject = `${SUBJECTS[alert.kind]} : ${alert.signal}`;
         try {
-          for (const account of officerAccounts) await announceToAccount(messenger, account, `guard_${alert.kind}`, `[Rempart – garde] ${subject}`, body(alert));
-          if (alert.kind !== 'alert') await alertSecurityContact(messenger, alert.organisationId, `guard_${alert.kind}`, subject, body(alert));
+          for (const account of officerAccounts)
+            await announceToAccount(
+              messenger,
+              account,
+              `guard_${alert.kind}`,
+              `[Rempart – garde] ${subject}`,
+              body(alert),
+            );
+          if (alert.kind !== 'alert')
+            await alertSecurityContact(messenger, alert.organisationId, `guard_${alert.kind}`, subject, body(alert));
         } catch (error) {
           warn(`guard alert ${alert.id}: mail not sent (${error instanceof Error ? error.message : String(error)})`);
         }
@@ -86,12 +96,19 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
   };
 }
 
-async function postWebhook(webhook: { url: string; secret?: string }, alert: GuardAlert, warn: (m: string) => void): Promise<void> {
+async function postWebhook(
+  webhook: { url: string; secret?: string },
+  alert: GuardAlert,
+  warn: (m: string) => void,
+): Promise<void> {
   const payload = JSON.stringify({ type: `rempart.guard.${alert.kind}`, ...alert });
   try {
     const response = await fetch(webhook.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(webhook.secret ? { 'rempart-signature': webhookSignature(webhook.secret, payload) } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(webhook.secret ? { 'rempart-signature': webhookSignature(webhook.secret, payload) } : {}),
+      },
       body: payload,
       signal: AbortSignal.timeout(5000),
     });

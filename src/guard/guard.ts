@@ -1,13 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../domain/index.ts';
-import { appendEvent, appendEvents, appendEventsWith, LedgerUnavailableError, type EventInput, type EventKind } from '../ledger/index.ts';
+import {
+  appendEvent,
+  appendEvents,
+  appendEventsWith,
+  LedgerUnavailableError,
+  type EventInput,
+  type EventKind,
+} from '../ledger/index.ts';
 import { part, type Executor, type Flavour } from '../store/index.ts';
 import type { AlertSink, GuardAlert } from './alerts.ts';
 import { GuardUnavailableError } from './errors.ts';
 import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS as T } from './profiles.ts';
 import { searchShape, type SearchCriterion } from './search-shape.ts';
-import { countDayAndWeek, countSeen, countWindows, DAY_MS, HOUR_MS, lastSeen, lastSeenIn, newIn, scopes, SEEN_WRITER, since, touch, touchAll, type Seen } from './windows.ts';
+import {
+  countDayAndWeek,
+  countSeen,
+  countWindows,
+  DAY_MS,
+  HOUR_MS,
+  lastSeen,
+  lastSeenIn,
+  newIn,
+  scopes,
+  SEEN_WRITER,
+  since,
+  touch,
+  touchAll,
+  type Seen,
+} from './windows.ts';
 
 /** Who reads: the actor and its organisation; the account and session when a person is behind it. */
 export interface GuardedActor {
@@ -102,7 +124,13 @@ export class Guard {
         // A decoy is served like any file, so the reader cannot tell which one tripped the wire.
         // Counted first, so that the containment reports the decoy among what was read.
         await this.#count(trx, now, request);
-        await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: decoys.length } }, alerts);
+        await this.#contain(
+          trx,
+          now,
+          actor,
+          { signal: 'honeytoken', severity: 'contain', figures: { decoys: decoys.length } },
+          alerts,
+        );
         return admitted(trx);
       }
       const actorScope = scopes.actor(actor.id);
@@ -133,22 +161,65 @@ export class Guard {
 
       if (hour > budget.hour.hard || day > budget.day.hard) {
         const window = hour > budget.hour.hard ? 'hour' : 'day';
-        const figures = { window, persons: window === 'hour' ? hour - newHour : day - newDay, limit: budget[window].hard };
+        const figures = {
+          window,
+          persons: window === 'hour' ? hour - newHour : day - newDay,
+          limit: budget[window].hard,
+        };
         if (await this.#releasedRecently(trx, actor.id, now)) {
-          await this.#raise(trx, now, actor, { signal: `budget_${window}_hard`, severity: 'alert', figures, onceWithin: HOUR_MS }, alerts);
+          await this.#raise(
+            trx,
+            now,
+            actor,
+            { signal: `budget_${window}_hard`, severity: 'alert', figures, onceWithin: HOUR_MS },
+            alerts,
+          );
           return { allowed: false, reason: 'guard_limit_reached' };
         }
-        const containmentId = await this.#contain(trx, now, actor, { signal: `budget_${window}_hard`, severity: 'contain', figures }, alerts);
+        const containmentId = await this.#contain(
+          trx,
+          now,
+          actor,
+          { signal: `budget_${window}_hard`, severity: 'contain', figures },
+          alerts,
+        );
         return { allowed: false, reason: 'guard_limit_reached', ...(containmentId ? { containmentId } : {}) };
       }
       if (orgDay > request.dailyCeiling) {
         // The agreement's ceiling: the organisation reads no more today under this purpose; not one actor's fault.
-        await this.#raise(trx, now, { ...actor, id: '' }, { signal: 'agreement_ceiling', severity: 'alert', figures: { purpose: request.purpose, persons: orgDay - 1, limit: request.dailyCeiling }, onceWithin: DAY_MS }, alerts);
+        await this.#raise(
+          trx,
+          now,
+          { ...actor, id: '' },
+          {
+            signal: 'agreement_ceiling',
+            severity: 'alert',
+            figures: { purpose: request.purpose, persons: orgDay - 1, limit: request.dailyCeiling },
+            onceWithin: DAY_MS,
+          },
+          alerts,
+        );
         return { allowed: false, reason: 'guard_limit_reached' };
       }
 
-      const unexplained = await this.#unexplained(trx, now, request, roles, seen.get(actorScope)!, seen.get(unexplainedScope)!);
-      const raised = await this.#signalsBeforeCounting(trx, now, request, { hour, day, orgDay, newHour, newDay, newOrgDay, budget, unexplained });
+      const unexplained = await this.#unexplained(
+        trx,
+        now,
+        request,
+        roles,
+        seen.get(actorScope)!,
+        seen.get(unexplainedScope)!,
+      );
+      const raised = await this.#signalsBeforeCounting(trx, now, request, {
+        hour,
+        day,
+        orgDay,
+        newHour,
+        newDay,
+        newOrgDay,
+        budget,
+        unexplained,
+      });
       const containing = raised.find((r) => r.severity === 'contain');
       if (containing) {
         const containmentId = await this.#contain(trx, now, actor, containing, alerts);
@@ -168,7 +239,10 @@ export class Guard {
    * events recorded in the next group commit, durable before this returns. Anything else is
    * `admit`, under the actor's lock, events in its transaction.
    */
-  async admitRead(request: ReadRequest, events: ReadonlyArray<{ kind: EventKind; input: EventInput }>): Promise<Admission> {
+  async admitRead(
+    request: ReadRequest,
+    events: ReadonlyArray<{ kind: EventKind; input: EventInput }>,
+  ): Promise<Admission> {
     const { actor } = request;
     const moved = actor.session !== undefined && actor.session.network !== request.network;
     if (this.#o.enforce !== false && !moved) {
@@ -197,12 +271,15 @@ export class Guard {
     const rows = (
       await sql<{ scope: string; subject: string; last_at: string }>`
         SELECT scope, subject, last_at FROM guard_seen WHERE scope IN (${sql.join([actorScope, orgScope])}) AND subject IN (${sql.join([...personIds])})
-        UNION ALL SELECT 'decoy', person_id, '' FROM guard_decoys WHERE person_id IN (${sql.join([...personIds])})`.execute(this.#o.db)
+        UNION ALL SELECT 'decoy', person_id, '' FROM guard_decoys WHERE person_id IN (${sql.join([...personIds])})`.execute(
+        this.#o.db,
+      )
     ).rows;
     if (rows.some((r) => r.scope === 'decoy')) return undefined;
     const hourFrom = since(now, HOUR_MS);
     const dayFrom = since(now, DAY_MS);
-    const seenBy = (scope: string, from: string) => new Set(rows.filter((r) => r.scope === scope && r.last_at >= from).map((r) => r.subject));
+    const seenBy = (scope: string, from: string) =>
+      new Set(rows.filter((r) => r.scope === scope && r.last_at >= from).map((r) => r.subject));
     const actorHour = seenBy(actorScope, hourFrom);
     const orgDay = seenBy(orgScope, dayFrom);
     if (!personIds.every((id) => actorHour.has(id) && orgDay.has(id))) return undefined;
@@ -210,7 +287,11 @@ export class Guard {
     return [
       ...personIds.map((subject) => ({ scope: actorScope, subject, at })),
       ...personIds.map((subject) => ({ scope: orgScope, subject, at })),
-      ...personIds.map((personId) => ({ scope: scopes.readers(actor.organisationId, personId), subject: actor.id, at })),
+      ...personIds.map((personId) => ({
+        scope: scopes.readers(actor.organisationId, personId),
+        subject: actor.id,
+        at,
+      })),
       { scope: scopes.networks(actor.id), subject: request.network, at },
     ];
   }
@@ -219,39 +300,91 @@ export class Guard {
    * A search, before its results are admitted: its shape (never the identifier) is kept for the
    * enumeration signals. Returns the refusal when the search itself gives the sweep away.
    */
-  async noteSearch(actor: GuardedActor, criterion: SearchCriterion, matches: readonly string[], hits: number): Promise<Admission> {
+  async noteSearch(
+    actor: GuardedActor,
+    criterion: SearchCriterion,
+    matches: readonly string[],
+    hits: number,
+  ): Promise<Admission> {
     if (this.#o.enforce === false) return { allowed: true };
     return this.#run(actor, async (trx, now, alerts) => {
       if ((await decoysAmong(trx, matches)).length) {
         // Nobody doing their job looks a decoy up: contained, and answered as usual (the wire stays hidden).
-        await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, searched: true } }, alerts);
+        await this.#contain(
+          trx,
+          now,
+          actor,
+          { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, searched: true } },
+          alerts,
+        );
         return { allowed: true } as Admission;
       }
       const shape = searchShape(this.#o.key(), criterion);
       await trx
         .insertInto('guard_searches')
-        .values({ id: randomUUID(), actor_id: actor.id, at: iso(now), kind: criterion.kind, bucket: shape.bucket, rank: shape.rank, hit: hits > 0 ? 1 : 0 })
+        .values({
+          id: randomUUID(),
+          actor_id: actor.id,
+          at: iso(now),
+          kind: criterion.kind,
+          bucket: shape.bucket,
+          rank: shape.rank,
+          hit: hits > 0 ? 1 : 0,
+        })
         .execute();
       const hourFrom = since(now, HOUR_MS);
-      const recent = await trx.selectFrom('guard_searches').select(['bucket', 'rank', 'hit', 'at']).where('actor_id', '=', actor.id).where('at', '>=', hourFrom).orderBy('at', 'desc').limit(200).execute();
+      const recent = await trx
+        .selectFrom('guard_searches')
+        .select(['bucket', 'rank', 'hit', 'at'])
+        .where('actor_id', '=', actor.id)
+        .where('at', '>=', hourFrom)
+        .orderBy('at', 'desc')
+        .limit(200)
+        .execute();
       let raised: Raised | undefined;
       const sameBlock = shape.bucket ? recent.filter((r) => r.bucket === shape.bucket).length : 0;
       const misses = recent.filter((r) => r.hit === 0).length;
-      if (sameBlock >= T.sequentialSearches) raised = { signal: 'enumeration_sequential', severity: 'contain', figures: { searchesInOneBlock: sameBlock } };
-      else if (misses >= T.missedSearches) raised = { signal: 'enumeration_misses', severity: 'contain', figures: { missedSearches: misses } };
+      if (sameBlock >= T.sequentialSearches)
+        raised = { signal: 'enumeration_sequential', severity: 'contain', figures: { searchesInOneBlock: sameBlock } };
+      else if (misses >= T.missedSearches)
+        raised = { signal: 'enumeration_misses', severity: 'contain', figures: { missedSearches: misses } };
       else if (hits === 0) {
         // A leaked list tried slowly, under the hour's threshold, still misses a lot in a day.
-        const day = await trx.selectFrom('guard_searches').select((eb) => eb.fn.countAll<number | string>().as('n')).where('actor_id', '=', actor.id).where('hit', '=', 0).where('at', '>=', since(now, DAY_MS)).executeTakeFirstOrThrow();
-        if (Number(day.n) >= T.missedSearchesDay) raised = { signal: 'enumeration_misses', severity: 'contain', figures: { missedSearchesInADay: Number(day.n) } };
+        const day = await trx
+          .selectFrom('guard_searches')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .where('actor_id', '=', actor.id)
+          .where('hit', '=', 0)
+          .where('at', '>=', since(now, DAY_MS))
+          .executeTakeFirstOrThrow();
+        if (Number(day.n) >= T.missedSearchesDay)
+          raised = {
+            signal: 'enumeration_misses',
+            severity: 'contain',
+            figures: { missedSearchesInADay: Number(day.n) },
+          };
       }
       if (!raised && shape.rank !== null) {
         const ranks = (
-          await trx.selectFrom('guard_searches').select('rank').where('actor_id', '=', actor.id).where('kind', '=', 'name_birth').where('at', '>=', since(now, DAY_MS)).orderBy('at', 'desc').limit(T.alphabeticalRun).execute()
+          await trx
+            .selectFrom('guard_searches')
+            .select('rank')
+            .where('actor_id', '=', actor.id)
+            .where('kind', '=', 'name_birth')
+            .where('at', '>=', since(now, DAY_MS))
+            .orderBy('at', 'desc')
+            .limit(T.alphabeticalRun)
+            .execute()
         )
           .map((r) => r.rank!)
           .reverse();
         const sorted = ranks.every((r, i) => i === 0 || r >= ranks[i - 1]!);
-        if (ranks.length >= T.alphabeticalRun && sorted && ranks[ranks.length - 1]! > ranks[0]!) raised = { signal: 'enumeration_alphabetical', severity: 'contain', figures: { searchesInOrder: ranks.length } };
+        if (ranks.length >= T.alphabeticalRun && sorted && ranks[ranks.length - 1]! > ranks[0]!)
+          raised = {
+            signal: 'enumeration_alphabetical',
+            severity: 'contain',
+            figures: { searchesInOrder: ranks.length },
+          };
       }
       if (!raised) return { allowed: true } as Admission;
       const containmentId = await this.#contain(trx, now, actor, raised, alerts);
@@ -264,13 +397,26 @@ export class Guard {
     if (this.#o.enforce === false) return;
     await this.#run(actor, async (trx, now, alerts) => {
       if (personId && (await decoysAmong(trx, [personId])).length) {
-        await this.#contain(trx, now, actor, { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, refused: true } }, alerts);
+        await this.#contain(
+          trx,
+          now,
+          actor,
+          { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, refused: true } },
+          alerts,
+        );
         return;
       }
       const scope = scopes.refused(actor.id);
       await touch(trx, scope, [personId ?? randomUUID()], iso(now));
       const refusals = await countSeen(trx, scope, since(now, HOUR_MS));
-      if (refusals >= T.refusalsOutOfScope) await this.#contain(trx, now, actor, { signal: 'probing', severity: 'contain', figures: { refusalsInAnHour: refusals } }, alerts);
+      if (refusals >= T.refusalsOutOfScope)
+        await this.#contain(
+          trx,
+          now,
+          actor,
+          { signal: 'probing', severity: 'contain', figures: { refusalsInAnHour: refusals } },
+          alerts,
+        );
     });
   }
 
@@ -292,7 +438,21 @@ export class Guard {
       const week = counted.week + (last === undefined || last < weekFrom ? 1 : 0);
       if (day > B.dayHard || week > B.weekHard) {
         const window = day > B.dayHard ? 'day' : 'week';
-        const containmentId = await this.#contain(trx, now, actor, { signal: 'booking_burst', severity: 'contain', figures: { window, personsBooked: window === 'day' ? day - 1 : week - 1, limit: window === 'day' ? B.dayHard : B.weekHard } }, alerts);
+        const containmentId = await this.#contain(
+          trx,
+          now,
+          actor,
+          {
+            signal: 'booking_burst',
+            severity: 'contain',
+            figures: {
+              window,
+              personsBooked: window === 'day' ? day - 1 : week - 1,
+              limit: window === 'day' ? B.dayHard : B.weekHard,
+            },
+          },
+          alerts,
+        );
         return { allowed: false, reason: 'actor_contained', ...(containmentId ? { containmentId } : {}) } as Admission;
       }
       await touch(trx, scope, [personId], iso(now));
@@ -303,7 +463,12 @@ export class Guard {
   /** The actor wrote to the person: a follow-up action, what a person doing their job does after reading. */
   async noteFollowUp(trx: Executor, actorId: string, personId: string): Promise<void> {
     // Inside the write's own transaction: one row, no lock needed, and never a 503 after the write committed.
-    await trx.updateTable('guard_seen').set({ followed_up: 1 }).where('scope', '=', scopes.actor(actorId)).where('subject', '=', personId).execute();
+    await trx
+      .updateTable('guard_seen')
+      .set({ followed_up: 1 })
+      .where('scope', '=', scopes.actor(actorId))
+      .where('subject', '=', personId)
+      .execute();
   }
 
   /**
@@ -312,7 +477,10 @@ export class Guard {
    * breaker) takes the organisation's lock too, after the actor's, only when it comes to it.
    * Alerts go out after the commit; any failure fails closed.
    */
-  async #run<T>(actor: Pick<GuardedActor, 'id' | 'organisationId'>, work: (trx: Executor, now: Date, alerts: GuardAlert[]) => Promise<T>): Promise<T> {
+  async #run<T>(
+    actor: Pick<GuardedActor, 'id' | 'organisationId'>,
+    work: (trx: Executor, now: Date, alerts: GuardAlert[]) => Promise<T>,
+  ): Promise<T> {
     const alerts: GuardAlert[] = [];
     let outcome: Outcome<T>;
     try {
@@ -324,7 +492,9 @@ export class Guard {
       outcome = { value, alerts };
     } catch (error) {
       // The ledger's own failure keeps its name (503 ledger_unavailable): the guard's state was fine.
-      throw error instanceof GuardUnavailableError || error instanceof LedgerUnavailableError ? error : new GuardUnavailableError(error);
+      throw error instanceof GuardUnavailableError || error instanceof LedgerUnavailableError
+        ? error
+        : new GuardUnavailableError(error);
     }
     await this.#o.alerts.deliver(outcome.alerts);
     return outcome.value;
@@ -332,7 +502,8 @@ export class Guard {
 
   /** A lock held until the transaction ends (PostgreSQL; SQLite has one writer at a time anyway). Taking it twice is harmless. */
   async #lock(trx: Executor, name: string): Promise<void> {
-    if (this.#o.flavour === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`rempart-guard:${name}`}))`.execute(trx);
+    if (this.#o.flavour === 'postgres')
+      await sql`select pg_advisory_xact_lock(hashtext(${`rempart-guard:${name}`}))`.execute(trx);
   }
 
   /** The organisation's lock, for what counts across its actors (always after the actor's). */
@@ -343,13 +514,24 @@ export class Guard {
   async #count(trx: Executor, now: Date, request: ReadRequest, newDay?: number): Promise<void> {
     const at = iso(now);
     const { actor } = request;
-    if (newDay === undefined) newDay = newIn(await lastSeen(trx, scopes.actor(actor.id), request.personIds), request.personIds, since(now, DAY_MS)).length;
+    if (newDay === undefined)
+      newDay = newIn(
+        await lastSeen(trx, scopes.actor(actor.id), request.personIds),
+        request.personIds,
+        since(now, DAY_MS),
+      ).length;
     await touchAll(
       trx,
       [
         ...request.personIds.map((subject) => ({ scope: scopes.actor(actor.id), subject })),
-        ...request.personIds.map((subject) => ({ scope: scopes.organisation(actor.organisationId, request.purpose), subject })),
-        ...request.personIds.map((personId) => ({ scope: scopes.readers(actor.organisationId, personId), subject: actor.id })),
+        ...request.personIds.map((subject) => ({
+          scope: scopes.organisation(actor.organisationId, request.purpose),
+          subject,
+        })),
+        ...request.personIds.map((personId) => ({
+          scope: scopes.readers(actor.organisationId, personId),
+          subject: actor.id,
+        })),
         { scope: scopes.networks(actor.id), subject: request.network },
       ],
       at,
@@ -358,7 +540,9 @@ export class Guard {
       await trx
         .insertInto('guard_actor_days')
         .values({ actor_id: actor.id, day: at.slice(0, 10), persons: newDay })
-        .onConflict((oc) => oc.columns(['actor_id', 'day']).doUpdateSet({ persons: sql`guard_actor_days.persons + excluded.persons` }))
+        .onConflict((oc) =>
+          oc.columns(['actor_id', 'day']).doUpdateSet({ persons: sql`guard_actor_days.persons + excluded.persons` }),
+        )
         .execute();
     }
   }
@@ -386,7 +570,9 @@ export class Guard {
     const weekFrom = since(now, 7 * DAY_MS);
     const continuityFrom = since(now, U.continuityDays * DAY_MS);
     // Persons not read by the actor today nor in the days before: the ones a read must explain.
-    const fresh = newIn(actorSeen, request.personIds, dayFrom).filter((id) => (actorSeen.get(id) ?? '') < continuityFrom);
+    const fresh = newIn(actorSeen, request.personIds, dayFrom).filter(
+      (id) => (actorSeen.get(id) ?? '') < continuityFrom,
+    );
     // Nothing to explain (the usual read: a case in progress): no query at all on this path.
     if (fresh.length === 0) return undefined;
     const at = (days: number) => new Date(now.getTime() + days * DAY_MS).toISOString();
@@ -401,7 +587,9 @@ export class Guard {
           .where('cancelled_at', 'is', null)
           .where('at', '>=', at(-U.appointmentDaysAfter))
           .where('at', '<=', at(U.appointmentDaysBefore))
-          .where((eb) => eb.or([eb('created_by', 'is', null), eb('created_by', '!=', actor.id), eb('created_at', '<=', lead)]))
+          .where((eb) =>
+            eb.or([eb('created_by', 'is', null), eb('created_by', '!=', actor.id), eb('created_at', '<=', lead)]),
+          )
           .union(
             trx
               .selectFrom('caseloads')
@@ -418,7 +606,11 @@ export class Guard {
     if (persons.length === 0) return undefined;
     const counted = await countDayAndWeek(trx, scopes.unexplained(actor.id), dayFrom, weekFrom);
     // Counted once a day and once a week: a person already unexplained today adds nothing.
-    return { persons, day: counted.day + newIn(unexplainedSeen, persons, dayFrom).length, week: counted.week + newIn(unexplainedSeen, persons, weekFrom).length };
+    return {
+      persons,
+      day: counted.day + newIn(unexplainedSeen, persons, dayFrom).length,
+      week: counted.week + newIn(unexplainedSeen, persons, weekFrom).length,
+    };
   }
 
   /** Signals weighed before this read is counted: containing ones refuse it, the others alert. */
@@ -448,48 +640,125 @@ export class Guard {
       const U = T.unexplained;
       if (unexplained.day > U.dayHard || unexplained.week > U.weekHard) {
         const window = unexplained.day > U.dayHard ? 'day' : 'week';
-        return [{ signal: 'unexplained_reads', severity: 'contain', figures: { window, unexplainedPersons: window === 'day' ? unexplained.day - unexplained.persons.length : unexplained.week - unexplained.persons.length, limit: window === 'day' ? U.dayHard : U.weekHard } }];
+        return [
+          {
+            signal: 'unexplained_reads',
+            severity: 'contain',
+            figures: {
+              window,
+              unexplainedPersons:
+                window === 'day'
+                  ? unexplained.day - unexplained.persons.length
+                  : unexplained.week - unexplained.persons.length,
+              limit: window === 'day' ? U.dayHard : U.weekHard,
+            },
+          },
+        ];
       }
-      if (crossed(unexplained.day, unexplained.persons.length, U.daySoft)) raised.push({ signal: 'unexplained_reads_soft', severity: 'alert', figures: { unexplainedPersons: unexplained.day, soft: U.daySoft, hard: U.dayHard }, onceWithin: DAY_MS });
+      if (crossed(unexplained.day, unexplained.persons.length, U.daySoft))
+        raised.push({
+          signal: 'unexplained_reads_soft',
+          severity: 'alert',
+          figures: { unexplainedPersons: unexplained.day, soft: U.daySoft, hard: U.dayHard },
+          onceWithin: DAY_MS,
+        });
     }
-    if (crossed(hour, figures.newHour, budget.hour.soft)) raised.push({ signal: 'budget_hour_soft', severity: 'alert', figures: { persons: hour, soft: budget.hour.soft, hard: budget.hour.hard }, onceWithin: HOUR_MS });
-    if (crossed(day, figures.newDay, budget.day.soft)) raised.push({ signal: 'budget_day_soft', severity: 'alert', figures: { persons: day, soft: budget.day.soft, hard: budget.day.hard }, onceWithin: DAY_MS });
+    if (crossed(hour, figures.newHour, budget.hour.soft))
+      raised.push({
+        signal: 'budget_hour_soft',
+        severity: 'alert',
+        figures: { persons: hour, soft: budget.hour.soft, hard: budget.hour.hard },
+        onceWithin: HOUR_MS,
+      });
+    if (crossed(day, figures.newDay, budget.day.soft))
+      raised.push({
+        signal: 'budget_day_soft',
+        severity: 'alert',
+        figures: { persons: day, soft: budget.day.soft, hard: budget.day.hard },
+        onceWithin: DAY_MS,
+      });
     if (crossed(orgDay, figures.newOrgDay, organisationSoftLimit(request.dailyCeiling)))
-      raised.push({ signal: 'agreement_ceiling_soft', severity: 'alert', figures: { purpose: request.purpose, persons: orgDay, limit: request.dailyCeiling }, onceWithin: DAY_MS });
+      raised.push({
+        signal: 'agreement_ceiling_soft',
+        severity: 'alert',
+        figures: { purpose: request.purpose, persons: orgDay, limit: request.dailyCeiling },
+        onceWithin: DAY_MS,
+      });
 
     // A burst from an account created or reset in the last days (an administrator's new accounts, a reset by phone).
     if (actor.accountId && hour >= T.newAccountBurst) {
-      const account = await trx.selectFrom('accounts').select(['created_at', 'password_changed_at']).where('id', '=', actor.accountId).executeTakeFirst();
-      const latest = [account?.created_at, account?.password_changed_at].filter((x): x is string => !!x).sort().pop();
-      if (latest && latest >= since(now, T.newAccountDays * DAY_MS)) raised.push({ signal: 'new_account_burst', severity: 'contain', figures: { personsInAnHour: hour, accountSince: latest } });
+      const account = await trx
+        .selectFrom('accounts')
+        .select(['created_at', 'password_changed_at'])
+        .where('id', '=', actor.accountId)
+        .executeTakeFirst();
+      const latest = [account?.created_at, account?.password_changed_at]
+        .filter((x): x is string => !!x)
+        .sort()
+        .pop();
+      if (latest && latest >= since(now, T.newAccountDays * DAY_MS))
+        raised.push({
+          signal: 'new_account_burst',
+          severity: 'contain',
+          figures: { personsInAnHour: hour, accountSince: latest },
+        });
     }
 
     // Many files read and nothing done with them, where the purpose expects a follow-up.
     if (request.followUpExpected) {
       const week = await trx
         .selectFrom('guard_seen')
-        .select((eb) => [eb.fn.countAll<number | string>().as('all'), eb.fn.sum<number | string | null>(eb.case().when('followed_up', '=', 0).then(1).else(0).end()).as('idle')])
+        .select((eb) => [
+          eb.fn.countAll<number | string>().as('all'),
+          eb.fn.sum<number | string | null>(eb.case().when('followed_up', '=', 0).then(1).else(0).end()).as('idle'),
+        ])
         .where('scope', '=', scopes.actor(actor.id))
         .where('last_at', '>=', since(now, 7 * DAY_MS))
         .executeTakeFirstOrThrow();
       const all = Number(week.all) + figures.newDay;
       const idle = Number(week.idle ?? 0) + figures.newDay;
-      if (idle >= T.noFollowUpPersons && idle / all >= T.noFollowUpShare) raised.push({ signal: 'no_follow_up', severity: 'contain', figures: { personsWithoutFollowUp: idle, personsRead: all } });
+      if (idle >= T.noFollowUpPersons && idle / all >= T.noFollowUpShare)
+        raised.push({
+          signal: 'no_follow_up',
+          severity: 'contain',
+          figures: { personsWithoutFollowUp: idle, personsRead: all },
+        });
     }
 
     // A surge against the actor's own baseline (its median day over the last two weeks).
     if (figures.newDay > 0 && day > T.baselineFloor) {
       const median = await this.#medianDay(trx, actor.id, now);
       if (median !== undefined) {
-        if (day > T.baselineFactor * median) raised.push({ signal: 'baseline_surge', severity: 'alert', figures: { personsToday: day, medianDay: median }, onceWithin: DAY_MS });
+        if (day > T.baselineFactor * median)
+          raised.push({
+            signal: 'baseline_surge',
+            severity: 'alert',
+            figures: { personsToday: day, medianDay: median },
+            onceWithin: DAY_MS,
+          });
       }
     }
 
     // Outside working hours (Paris time), or from a network this actor never read from.
-    if (!withinWorkingHours(now)) raised.push({ signal: 'off_hours', severity: 'alert', figures: { at: iso(now) }, onceWithin: DAY_MS });
+    if (!withinWorkingHours(now))
+      raised.push({ signal: 'off_hours', severity: 'alert', figures: { at: iso(now) }, onceWithin: DAY_MS });
     const knownNetwork = (await lastSeen(trx, scopes.networks(actor.id), [request.network])).get(request.network);
-    const networks = knownNetwork && knownNetwork >= since(now, 30 * DAY_MS) ? [] : await trx.selectFrom('guard_seen').select('subject').where('scope', '=', scopes.networks(actor.id)).where('last_at', '>=', since(now, 30 * DAY_MS)).execute();
-    if (networks.length > 0 && !networks.some((n) => n.subject === request.network)) raised.push({ signal: 'new_network', severity: 'alert', figures: { knownNetworks: networks.length }, onceWithin: DAY_MS });
+    const networks =
+      knownNetwork && knownNetwork >= since(now, 30 * DAY_MS)
+        ? []
+        : await trx
+            .selectFrom('guard_seen')
+            .select('subject')
+            .where('scope', '=', scopes.networks(actor.id))
+            .where('last_at', '>=', since(now, 30 * DAY_MS))
+            .execute();
+    if (networks.length > 0 && !networks.some((n) => n.subject === request.network))
+      raised.push({
+        signal: 'new_network',
+        severity: 'alert',
+        figures: { knownNetworks: networks.length },
+        onceWithin: DAY_MS,
+      });
 
     // The same person read by many actors of one organisation within a day.
     for (const personId of figures.newDay > 0 ? request.personIds : []) {
@@ -500,7 +769,13 @@ export class Guard {
         .where('last_at', '>=', since(now, DAY_MS))
         .execute();
       const count = readers.filter((r) => r.subject !== actor.id).length + 1;
-      if (count >= T.readersOfOnePerson) raised.push({ signal: 'many_readers', severity: 'alert', figures: { actorsReadingOnePerson: count }, onceWithin: DAY_MS });
+      if (count >= T.readersOfOnePerson)
+        raised.push({
+          signal: 'many_readers',
+          severity: 'alert',
+          figures: { actorsReadingOnePerson: count },
+          onceWithin: DAY_MS,
+        });
     }
     return raised;
   }
@@ -514,7 +789,18 @@ export class Guard {
     if (this.#o.enforce === false || !actor.session) return;
     const session = actor.session;
     await this.#run(actor, async (trx, now, alerts) => {
-      await this.#raise(trx, now, actor, { signal: 'session_moved', severity: 'alert', figures: { issuedTo: session.network, usedFrom: seenFrom, held: true }, onceWithin: HOUR_MS }, alerts);
+      await this.#raise(
+        trx,
+        now,
+        actor,
+        {
+          signal: 'session_moved',
+          severity: 'alert',
+          figures: { issuedTo: session.network, usedFrom: seenFrom, held: true },
+          onceWithin: HOUR_MS,
+        },
+        alerts,
+      );
     });
   }
 
@@ -528,8 +814,23 @@ export class Guard {
         .where('public_id', '=', actor.session!.publicId)
         .where('revoked_at', 'is', null)
         .execute();
-      await appendEvent(trx, 'session_revoked', { actorId: actor.id, accountId: actor.accountId ?? null, organisationId: actor.organisationId, details: { session: actor.session!.publicId, reason: 'guard_session_moved' } });
-      await this.#raise(trx, now, actor, { signal: 'session_moved', severity: 'alert', figures: { issuedTo: actor.session!.network, usedFrom: request.network } }, alerts);
+      await appendEvent(trx, 'session_revoked', {
+        actorId: actor.id,
+        accountId: actor.accountId ?? null,
+        organisationId: actor.organisationId,
+        details: { session: actor.session!.publicId, reason: 'guard_session_moved' },
+      });
+      await this.#raise(
+        trx,
+        now,
+        actor,
+        {
+          signal: 'session_moved',
+          severity: 'alert',
+          figures: { issuedTo: actor.session!.network, usedFrom: request.network },
+        },
+        alerts,
+      );
       return { allowed: false, reason: 'session_moved' } as Admission;
     });
   }
@@ -539,7 +840,13 @@ export class Guard {
     const today = iso(now).slice(0, 10);
     const key = `${actorId}:${today}`;
     if (this.#medians.has(key)) return this.#medians.get(key);
-    const days = await trx.selectFrom('guard_actor_days').select('persons').where('actor_id', '=', actorId).where('day', '<', today).where('day', '>=', since(now, 14 * DAY_MS).slice(0, 10)).execute();
+    const days = await trx
+      .selectFrom('guard_actor_days')
+      .select('persons')
+      .where('actor_id', '=', actorId)
+      .where('day', '<', today)
+      .where('day', '>=', since(now, 14 * DAY_MS).slice(0, 10))
+      .execute();
     const sorted = days.map((d) => d.persons).sort((a, b) => a - b);
     const median = sorted.length >= T.baselineMinDays ? sorted[Math.floor(sorted.length / 2)]! : undefined;
     if (this.#medians.size > 10_000) this.#medians.clear();
@@ -548,39 +855,96 @@ export class Guard {
   }
 
   async #releasedRecently(trx: Executor, actorId: string, now: Date): Promise<boolean> {
-    const row = await trx.selectFrom('guard_containments').select('id').where('actor_id', '=', actorId).where('released_at', '>=', since(now, DAY_MS)).executeTakeFirst();
+    const row = await trx
+      .selectFrom('guard_containments')
+      .select('id')
+      .where('actor_id', '=', actorId)
+      .where('released_at', '>=', since(now, DAY_MS))
+      .executeTakeFirst();
     return row !== undefined;
   }
 
   /** Record a signal (an alert, or the reason of a containment) unless the same was raised within its window. */
-  async #raise(trx: Executor, now: Date, actor: GuardedActor, raised: Raised, alerts: GuardAlert[], kind: GuardAlert['kind'] = raised.severity === 'contain' ? 'containment' : 'alert'): Promise<boolean> {
+  async #raise(
+    trx: Executor,
+    now: Date,
+    actor: GuardedActor,
+    raised: Raised,
+    alerts: GuardAlert[],
+    kind: GuardAlert['kind'] = raised.severity === 'contain' ? 'containment' : 'alert',
+  ): Promise<boolean> {
     const actorId = actor.id || null;
     // Deduplication and the organisation's wave count across its actors.
     await this.#lockOrganisation(trx, actor.organisationId);
     if (raised.onceWithin) {
-      let recent = trx.selectFrom('guard_signals').select('id').where('organisation_id', '=', actor.organisationId).where('signal', '=', raised.signal).where('at', '>=', since(now, raised.onceWithin));
+      let recent = trx
+        .selectFrom('guard_signals')
+        .select('id')
+        .where('organisation_id', '=', actor.organisationId)
+        .where('signal', '=', raised.signal)
+        .where('at', '>=', since(now, raised.onceWithin));
       recent = actorId ? recent.where('actor_id', '=', actorId) : recent.where('actor_id', 'is', null);
       if (await recent.executeTakeFirst()) return false;
     }
     const id = randomUUID();
     const persons = actorId ? await personsRead(trx, actorId, now) : [];
-    await trx.insertInto('guard_signals').values({ id, at: iso(now), actor_id: actorId, organisation_id: actor.organisationId, signal: raised.signal, severity: raised.severity, details: JSON.stringify({ figures: raised.figures, personsRead: persons }) }).execute();
+    await trx
+      .insertInto('guard_signals')
+      .values({
+        id,
+        at: iso(now),
+        actor_id: actorId,
+        organisation_id: actor.organisationId,
+        signal: raised.signal,
+        severity: raised.severity,
+        details: JSON.stringify({ figures: raised.figures, personsRead: persons }),
+      })
+      .execute();
     await appendEvent(trx, raised.severity === 'contain' ? 'guard_containment' : 'guard_alert', {
       actorId,
       organisationId: actor.organisationId,
       operation: raised.signal,
       details: { signal: raised.signal, alert: id, ...raised.figures, personsRead: persons.length },
     });
-    alerts.push(await alertOf(trx, { id, at: iso(now), kind, signal: raised.signal, actorId, organisationId: actor.organisationId, figures: raised.figures, personsRead: persons }));
+    alerts.push(
+      await alertOf(trx, {
+        id,
+        at: iso(now),
+        kind,
+        signal: raised.signal,
+        actorId,
+        organisationId: actor.organisationId,
+        figures: raised.figures,
+        personsRead: persons,
+      }),
+    );
     if (actorId && raised.severity === 'alert') await this.#organisationWave(trx, now, actor.organisationId, alerts);
     return true;
   }
 
   /** Many accounts of one organisation alerting together: one alert for the organisation. */
   async #organisationWave(trx: Executor, now: Date, organisationId: string, alerts: GuardAlert[]): Promise<void> {
-    const actors = await trx.selectFrom('guard_signals').select('actor_id').distinct().where('organisation_id', '=', organisationId).where('actor_id', 'is not', null).where('at', '>=', since(now, HOUR_MS)).execute();
+    const actors = await trx
+      .selectFrom('guard_signals')
+      .select('actor_id')
+      .distinct()
+      .where('organisation_id', '=', organisationId)
+      .where('actor_id', 'is not', null)
+      .where('at', '>=', since(now, HOUR_MS))
+      .execute();
     if (actors.length >= T.organisationAlerting) {
-      await this.#raise(trx, now, { id: '', organisationId }, { signal: 'organisation_alerting', severity: 'alert', figures: { actorsAlerting: actors.length }, onceWithin: HOUR_MS }, alerts);
+      await this.#raise(
+        trx,
+        now,
+        { id: '', organisationId },
+        {
+          signal: 'organisation_alerting',
+          severity: 'alert',
+          figures: { actorsAlerting: actors.length },
+          onceWithin: HOUR_MS,
+        },
+        alerts,
+      );
     }
   }
 
@@ -590,23 +954,67 @@ export class Guard {
    * within a day trip the organisation's circuit breaker. Returns the containment id, or
    * undefined when the actor was already contained.
    */
-  async #contain(trx: Executor, now: Date, actor: GuardedActor, raised: Raised, alerts: GuardAlert[]): Promise<string | undefined> {
+  async #contain(
+    trx: Executor,
+    now: Date,
+    actor: GuardedActor,
+    raised: Raised,
+    alerts: GuardAlert[],
+  ): Promise<string | undefined> {
     // The circuit breaker counts the organisation's containments: one at a time.
     await this.#lockOrganisation(trx, actor.organisationId);
-    const open = await trx.selectFrom('guard_containments').select('id').where('actor_id', '=', actor.id).where('released_at', 'is', null).executeTakeFirst();
+    const open = await trx
+      .selectFrom('guard_containments')
+      .select('id')
+      .where('actor_id', '=', actor.id)
+      .where('released_at', 'is', null)
+      .executeTakeFirst();
     if (open) return undefined;
     const at = iso(now);
     const id = randomUUID();
     const persons = await personsRead(trx, actor.id, now);
     await trx
       .insertInto('guard_containments')
-      .values({ id, scope: 'actor', actor_id: actor.id, organisation_id: actor.organisationId, signal: raised.signal, details: JSON.stringify({ figures: raised.figures, personsRead: persons }), contained_at: at, released_at: null, released_by: null, release_note: null })
+      .values({
+        id,
+        scope: 'actor',
+        actor_id: actor.id,
+        organisation_id: actor.organisationId,
+        signal: raised.signal,
+        details: JSON.stringify({ figures: raised.figures, personsRead: persons }),
+        contained_at: at,
+        released_at: null,
+        released_by: null,
+        release_note: null,
+      })
       .execute();
-    await trx.updateTable('actors').set({ status: 'suspended' }).where('id', '=', actor.id).where('status', '=', 'active').execute();
-    const accounts = (await trx.selectFrom('accounts').select('id').where('actor_id', '=', actor.id).execute()).map((a) => a.id);
-    if (accounts.length) await trx.updateTable('sessions').set({ revoked_at: at, revoked_reason: 'guard_containment' }).where('account_id', 'in', accounts).where('revoked_at', 'is', null).execute();
-    await trx.updateTable('actor_credentials').set({ revoked_at: at }).where('actor_id', '=', actor.id).where('kind', '=', 'api_token').where('revoked_at', 'is', null).execute();
-    await trx.deleteFrom('machine_tokens').where('client_id', 'in', (eb) => eb.selectFrom('machine_clients').select('id').where('actor_id', '=', actor.id)).execute();
+    await trx
+      .updateTable('actors')
+      .set({ status: 'suspended' })
+      .where('id', '=', actor.id)
+      .where('status', '=', 'active')
+      .execute();
+    const accounts = (await trx.selectFrom('accounts').select('id').where('actor_id', '=', actor.id).execute()).map(
+      (a) => a.id,
+    );
+    if (accounts.length)
+      await trx
+        .updateTable('sessions')
+        .set({ revoked_at: at, revoked_reason: 'guard_containment' })
+        .where('account_id', 'in', accounts)
+        .where('revoked_at', 'is', null)
+        .execute();
+    await trx
+      .updateTable('actor_credentials')
+      .set({ revoked_at: at })
+      .where('actor_id', '=', actor.id)
+      .where('kind', '=', 'api_token')
+      .where('revoked_at', 'is', null)
+      .execute();
+    await trx
+      .deleteFrom('machine_tokens')
+      .where('client_id', 'in', (eb) => eb.selectFrom('machine_clients').select('id').where('actor_id', '=', actor.id))
+      .execute();
     await this.#raise(trx, now, actor, { ...raised, figures: { ...raised.figures, containment: id } }, alerts);
     await this.#circuitBreaker(trx, now, actor.organisationId, alerts);
     return id;
@@ -614,18 +1022,54 @@ export class Guard {
 
   /** Several actors of one organisation contained within a day: the organisation is suspended. */
   async #circuitBreaker(trx: Executor, now: Date, organisationId: string, alerts: GuardAlert[]): Promise<void> {
-    const contained = await trx.selectFrom('guard_containments').select('actor_id').distinct().where('organisation_id', '=', organisationId).where('scope', '=', 'actor').where('contained_at', '>=', since(now, DAY_MS)).execute();
+    const contained = await trx
+      .selectFrom('guard_containments')
+      .select('actor_id')
+      .distinct()
+      .where('organisation_id', '=', organisationId)
+      .where('scope', '=', 'actor')
+      .where('contained_at', '>=', since(now, DAY_MS))
+      .execute();
     if (contained.length < T.organisationContained) return;
-    const open = await trx.selectFrom('guard_containments').select('id').where('organisation_id', '=', organisationId).where('scope', '=', 'organisation').where('released_at', 'is', null).executeTakeFirst();
+    const open = await trx
+      .selectFrom('guard_containments')
+      .select('id')
+      .where('organisation_id', '=', organisationId)
+      .where('scope', '=', 'organisation')
+      .where('released_at', 'is', null)
+      .executeTakeFirst();
     if (open) return;
     const id = randomUUID();
     const figures = { actorsContained: contained.length };
     await trx
       .insertInto('guard_containments')
-      .values({ id, scope: 'organisation', actor_id: null, organisation_id: organisationId, signal: 'circuit_breaker', details: JSON.stringify({ figures, actors: contained.map((c) => c.actor_id) }), contained_at: iso(now), released_at: null, released_by: null, release_note: null })
+      .values({
+        id,
+        scope: 'organisation',
+        actor_id: null,
+        organisation_id: organisationId,
+        signal: 'circuit_breaker',
+        details: JSON.stringify({ figures, actors: contained.map((c) => c.actor_id) }),
+        contained_at: iso(now),
+        released_at: null,
+        released_by: null,
+        release_note: null,
+      })
       .execute();
-    await trx.updateTable('organisations').set({ status: 'suspended' }).where('id', '=', organisationId).where('status', '=', 'active').execute();
-    await this.#raise(trx, now, { id: '', organisationId }, { signal: 'circuit_breaker', severity: 'contain', figures: { ...figures, containment: id } }, alerts, 'organisation_suspended');
+    await trx
+      .updateTable('organisations')
+      .set({ status: 'suspended' })
+      .where('id', '=', organisationId)
+      .where('status', '=', 'active')
+      .execute();
+    await this.#raise(
+      trx,
+      now,
+      { id: '', organisationId },
+      { signal: 'circuit_breaker', severity: 'contain', figures: { ...figures, containment: id } },
+      alerts,
+      'organisation_suspended',
+    );
   }
 }
 
@@ -638,22 +1082,46 @@ async function rolesOf(db: Executor, actorId: string): Promise<string[]> {
 /** Which of these persons are decoys. */
 export async function decoysAmong(db: Executor, personIds: readonly string[]): Promise<string[]> {
   if (personIds.length === 0) return [];
-  return (await db.selectFrom('guard_decoys').select('person_id').where('person_id', 'in', [...personIds]).execute()).map((r) => r.person_id);
+  return (
+    await db
+      .selectFrom('guard_decoys')
+      .select('person_id')
+      .where('person_id', 'in', [...personIds])
+      .execute()
+  ).map((r) => r.person_id);
 }
 
 /** Persons the actor read in the last day (ids), what a containment reports. */
 async function personsRead(db: Executor, actorId: string, now: Date): Promise<string[]> {
-  const rows = await db.selectFrom('guard_seen').select('subject').where('scope', '=', scopes.actor(actorId)).where('last_at', '>=', since(now, DAY_MS)).orderBy('last_at').limit(1000).execute();
+  const rows = await db
+    .selectFrom('guard_seen')
+    .select('subject')
+    .where('scope', '=', scopes.actor(actorId))
+    .where('last_at', '>=', since(now, DAY_MS))
+    .orderBy('last_at')
+    .limit(1000)
+    .execute();
   return rows.map((r) => r.subject);
 }
 
 async function alertOf(db: Executor, alert: Omit<GuardAlert, 'actorLogin' | 'organisationName'>): Promise<GuardAlert> {
-  const actor = alert.actorId ? await db.selectFrom('actors').select('login').where('id', '=', alert.actorId).executeTakeFirst() : undefined;
-  const organisation = await db.selectFrom('organisations').select('name').where('id', '=', alert.organisationId).executeTakeFirst();
+  const actor = alert.actorId
+    ? await db.selectFrom('actors').select('login').where('id', '=', alert.actorId).executeTakeFirst()
+    : undefined;
+  const organisation = await db
+    .selectFrom('organisations')
+    .select('name')
+    .where('id', '=', alert.organisationId)
+    .executeTakeFirst();
   return { ...alert, actorLogin: actor?.login ?? null, organisationName: organisation?.name ?? null };
 }
 
-const PARIS_HOUR = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: 'numeric', hourCycle: 'h23', weekday: 'short' });
+const PARIS_HOUR = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Paris',
+  hour: 'numeric',
+  hourCycle: 'h23',
+  weekday: 'short',
+});
 
 /** Monday to Saturday, 07:00 to 20:00 in Paris. */
 export function withinWorkingHours(now: Date): boolean {

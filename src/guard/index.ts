@@ -1,8 +1,37 @@
 export { createAlertSink, webhookSignature, type AlertSink, type AlertSinkOptions, type GuardAlert } from './alerts.ts';
 export { GuardUnavailableError } from './errors.ts';
-export { Guard, type Admission, type GuardedActor, type GuardOptions, type GuardRefusal, type ReadRequest } from './guard.ts';
-export { budgetFor, DESK_DOWNLOAD_DAILY_CEILING, DESK_DOWNLOAD_PROFILE, DESK_DOWNLOAD_PURPOSE, SIGNAL_THRESHOLDS } from './profiles.ts';
-export { containmentDetail, listContainments, listSignals, releaseContainment, type ContainmentView, type SignalView } from './review.ts';
-export { DECOY_RENEWAL_DAYS, DECOYS_PER_ORGANISATION, ensureDecoyCoverage, maintainDecoys, renewDecoys, type DecoyCoverage, type DecoyFileMaker, type DecoyRenewal } from './decoy-coverage.ts';
+export {
+  Guard,
+  type Admission,
+  type GuardedActor,
+  type GuardOptions,
+  type GuardRefusal,
+  type ReadRequest,
+} from './guard.ts';
+export {
+  budgetFor,
+  DESK_DOWNLOAD_DAILY_CEILING,
+  DESK_DOWNLOAD_PROFILE,
+  DESK_DOWNLOAD_PURPOSE,
+  SIGNAL_THRESHOLDS,
+} from './profiles.ts';
+export {
+  containmentDetail,
+  listContainments,
+  listSignals,
+  releaseContainment,
+  type ContainmentView,
+  type SignalView,
+} from './review.ts';
+export {
+  DECOY_RENEWAL_DAYS,
+  DECOYS_PER_ORGANISATION,
+  ensureDecoyCoverage,
+  maintainDecoys,
+  renewDecoys,
+  type DecoyCoverage,
+  type DecoyFileMaker,
+  type DecoyRenewal,
+} from './decoy-coverage.ts';
 export type { SearchCriterion } from './search-shape.ts';
 export * from './exports/index.ts';

@@ -39,7 +39,10 @@ const SOFT_SHARE = 2 / 3;
 
 function fromDailyCeiling(ceiling: number): Budget {
   const hour = Math.max(1, Math.ceil(ceiling / 4));
-  return { hour: { soft: Math.max(1, Math.floor(hour * SOFT_SHARE)), hard: hour }, day: { soft: Math.max(1, Math.floor(ceiling * SOFT_SHARE)), hard: ceiling } };
+  return {
+    hour: { soft: Math.max(1, Math.floor(hour * SOFT_SHARE)), hard: hour },
+    day: { soft: Math.max(1, Math.floor(ceiling * SOFT_SHARE)), hard: ceiling },
+  };
 }
 
 /**
@@ -48,10 +51,15 @@ function fromDailyCeiling(ceiling: number): Budget {
  * daily ceiling for the purpose.
  */
 export function budgetFor(roles: readonly string[], dailyCeiling: number): Budget {
-  const budgets = roles.map((role) => (role === 'partner_system' ? fromDailyCeiling(dailyCeiling) : ROLE_BUDGETS[role])).filter((b): b is Budget => b !== undefined);
+  const budgets = roles
+    .map((role) => (role === 'partner_system' ? fromDailyCeiling(dailyCeiling) : ROLE_BUDGETS[role]))
+    .filter((b): b is Budget => b !== undefined);
   const chosen = budgets.length ? budgets.reduce((a, b) => (b.day.hard > a.day.hard ? b : a)) : FALLBACK;
   const cap = (n: number) => Math.min(n, dailyCeiling);
-  return { hour: { soft: cap(chosen.hour.soft), hard: cap(chosen.hour.hard) }, day: { soft: cap(chosen.day.soft), hard: cap(chosen.day.hard) } };
+  return {
+    hour: { soft: cap(chosen.hour.soft), hard: cap(chosen.hour.hard) },
+    day: { soft: cap(chosen.day.soft), hard: cap(chosen.day.hard) },
+  };
 }
 
 /** The organisation's soft limit for one purpose: an alert before its agreement's ceiling denies. */

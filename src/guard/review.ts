@@ -42,7 +42,17 @@ export async function listSignals(db: Executor, options: { limit: number }): Pro
     .selectFrom('guard_signals')
     .innerJoin('organisations', 'organisations.id', 'guard_signals.organisation_id')
     .leftJoin('actors', 'actors.id', 'guard_signals.actor_id')
-    .select(['guard_signals.id', 'guard_signals.at', 'guard_signals.actor_id', 'actors.login', 'guard_signals.organisation_id', 'organisations.name', 'guard_signals.signal', 'guard_signals.severity', 'guard_signals.details'])
+    .select([
+      'guard_signals.id',
+      'guard_signals.at',
+      'guard_signals.actor_id',
+      'actors.login',
+      'guard_signals.organisation_id',
+      'organisations.name',
+      'guard_signals.signal',
+      'guard_signals.severity',
+      'guard_signals.details',
+    ])
     .orderBy('guard_signals.at', 'desc')
     .orderBy('guard_signals.id')
     .limit(options.limit)
@@ -108,7 +118,10 @@ function containmentView(r: ContainmentRow): ContainmentView {
 }
 
 /** Containments, newest first; only those in force when asked. */
-export async function listContainments(db: Executor, options: { inForce?: boolean; limit: number }): Promise<ContainmentView[]> {
+export async function listContainments(
+  db: Executor,
+  options: { inForce?: boolean; limit: number },
+): Promise<ContainmentView[]> {
   let query = containmentQuery(db).orderBy('guard_containments.contained_at', 'desc').limit(options.limit);
   if (options.inForce) query = query.where('guard_containments.released_at', 'is', null);
   return (await query.execute()).map(containmentView);
@@ -118,20 +131,33 @@ export async function listContainments(db: Executor, options: { inForce?: boolea
  * One containment with what was read: the persons the actor read in the day before, and for each
  * the field classes the ledger recorded as granted to this actor (ids and class names, never values).
  */
-export async function containmentDetail(db: Executor, id: string): Promise<ContainmentView & { personsRead: Array<{ personId: string; classes: string[] }>; actors: string[] }> {
+export async function containmentDetail(
+  db: Executor,
+  id: string,
+): Promise<ContainmentView & { personsRead: Array<{ personId: string; classes: string[] }>; actors: string[] }> {
   const row = await containmentQuery(db).where('guard_containments.id', '=', id).executeTakeFirst();
   if (!row) throw new NotFoundError('Confinement inconnu.');
   const details = JSON.parse(row.details) as Details;
   const persons = details.personsRead ?? [];
   const classes = new Map<string, Set<string>>(persons.map((p) => [p, new Set<string>()]));
   if (row.actor_id && persons.length) {
-    const events = await db.selectFrom('ledger_events').select(['person_id', 'body']).where('actor_id', '=', row.actor_id).where('kind', '=', 'access_granted').where('person_id', 'in', persons).execute();
+    const events = await db
+      .selectFrom('ledger_events')
+      .select(['person_id', 'body'])
+      .where('actor_id', '=', row.actor_id)
+      .where('kind', '=', 'access_granted')
+      .where('person_id', 'in', persons)
+      .execute();
     for (const e of events) {
       const body = JSON.parse(e.body) as { classes?: string[] };
       for (const c of body.classes ?? []) classes.get(e.person_id!)?.add(c);
     }
   }
-  return { ...containmentView(row), personsRead: persons.map((personId) => ({ personId, classes: [...classes.get(personId)!].sort() })), actors: details.actors ?? [] };
+  return {
+    ...containmentView(row),
+    personsRead: persons.map((personId) => ({ personId, classes: [...classes.get(personId)!].sort() })),
+    actors: details.actors ?? [],
+  };
 }
 
 /**
@@ -139,21 +165,56 @@ export async function containmentDetail(db: Executor, id: string): Promise<Conta
  * organisation's security contact (the note says how). The actor or organisation becomes active
  * again; sessions and tokens stay revoked: the holder signs in afresh. Recorded in the ledger.
  */
-export async function releaseContainment(db: Executor, clock: Clock, id: string, releasedBy: string, note: string): Promise<ContainmentView> {
+export async function releaseContainment(
+  db: Executor,
+  clock: Clock,
+  id: string,
+  releasedBy: string,
+  note: string,
+): Promise<ContainmentView> {
   return inTransaction(db, async (trx) => {
     const row = await trx.selectFrom('guard_containments').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError('Confinement inconnu.');
     if (row.released_at) throw new ConflictError('Ce confinement est déjà levé.', 'already_released');
     const at = clock.now().toISOString();
-    await trx.updateTable('guard_containments').set({ released_at: at, released_by: releasedBy, release_note: note }).where('id', '=', id).execute();
+    await trx
+      .updateTable('guard_containments')
+      .set({ released_at: at, released_by: releasedBy, release_note: note })
+      .where('id', '=', id)
+      .execute();
     if (row.scope === 'actor' && row.actor_id) {
-      const other = await trx.selectFrom('guard_containments').select('id').where('actor_id', '=', row.actor_id).where('released_at', 'is', null).executeTakeFirst();
-      if (!other) await trx.updateTable('actors').set({ status: 'active' }).where('id', '=', row.actor_id).where('status', '=', 'suspended').execute();
+      const other = await trx
+        .selectFrom('guard_containments')
+        .select('id')
+        .where('actor_id', '=', row.actor_id)
+        .where('released_at', 'is', null)
+        .executeTakeFirst();
+      if (!other)
+        await trx
+          .updateTable('actors')
+          .set({ status: 'active' })
+          .where('id', '=', row.actor_id)
+          .where('status', '=', 'suspended')
+          .execute();
     } else {
-      await trx.updateTable('organisations').set({ status: 'active' }).where('id', '=', row.organisation_id).where('status', '=', 'suspended').execute();
+      await trx
+        .updateTable('organisations')
+        .set({ status: 'active' })
+        .where('id', '=', row.organisation_id)
+        .where('status', '=', 'suspended')
+        .execute();
     }
     // Who acts is the security officer (from the request); the released actor and organisation are what.
-    await appendEvent(trx, 'guard_release', { accountId: releasedBy, operation: `release_${row.scope}`, details: { containment: id, signal: row.signal, releasedActor: row.actor_id, releasedOrganisation: row.organisation_id } });
+    await appendEvent(trx, 'guard_release', {
+      accountId: releasedBy,
+      operation: `release_${row.scope}`,
+      details: {
+        containment: id,
+        signal: row.signal,
+        releasedActor: row.actor_id,
+        releasedOrganisation: row.organisation_id,
+      },
+    });
     const released = await containmentQuery(trx).where('guard_containments.id', '=', id).executeTakeFirstOrThrow();
     return containmentView(released);
   });

@@ -25,10 +25,18 @@ export const scopes = {
 };
 
 /** Distinct subjects of `scope` seen since `dayFrom` and since `weekFrom` (the earlier), in one query. */
-export async function countDayAndWeek(db: Executor, scope: string, dayFrom: string, weekFrom: string): Promise<{ day: number; week: number }> {
+export async function countDayAndWeek(
+  db: Executor,
+  scope: string,
+  dayFrom: string,
+  weekFrom: string,
+): Promise<{ day: number; week: number }> {
   const row = await db
     .selectFrom('guard_seen')
-    .select((eb) => [eb.fn.countAll<number | string>().as('week'), eb.fn.sum<number | string | null>(eb.case().when('last_at', '>=', dayFrom).then(1).else(0).end()).as('day')])
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as('week'),
+      eb.fn.sum<number | string | null>(eb.case().when('last_at', '>=', dayFrom).then(1).else(0).end()).as('day'),
+    ])
     .where('scope', '=', scope)
     .where('last_at', '>=', weekFrom)
     .executeTakeFirstOrThrow();
@@ -41,19 +49,37 @@ export async function lastSeen(db: Executor, scope: string, subjects: readonly s
 }
 
 /** When each of `subjects` was last seen in each of `scopeList`: one query for several scopes. */
-export async function lastSeenIn(db: Executor, scopeList: readonly string[], subjects: readonly string[]): Promise<Map<string, Map<string, string>>> {
+export async function lastSeenIn(
+  db: Executor,
+  scopeList: readonly string[],
+  subjects: readonly string[],
+): Promise<Map<string, Map<string, string>>> {
   const out = new Map<string, Map<string, string>>(scopeList.map((s) => [s, new Map()]));
   if (subjects.length === 0) return out;
-  const rows = await db.selectFrom('guard_seen').select(['scope', 'subject', 'last_at']).where('scope', 'in', [...scopeList]).where('subject', 'in', [...subjects]).execute();
+  const rows = await db
+    .selectFrom('guard_seen')
+    .select(['scope', 'subject', 'last_at'])
+    .where('scope', 'in', [...scopeList])
+    .where('subject', 'in', [...subjects])
+    .execute();
   for (const r of rows) out.get(r.scope)?.set(r.subject, r.last_at);
   return out;
 }
 
 /** Distinct subjects of each scope seen in the last hour and the last day: one range scan per scope, one query. */
-export async function countWindows(db: Executor, scopeList: readonly string[], hourFrom: string, dayFrom: string): Promise<Map<string, { hour: number; day: number }>> {
+export async function countWindows(
+  db: Executor,
+  scopeList: readonly string[],
+  hourFrom: string,
+  dayFrom: string,
+): Promise<Map<string, { hour: number; day: number }>> {
   const rows = await db
     .selectFrom('guard_seen')
-    .select((eb) => ['scope', eb.fn.countAll<number | string>().as('day'), eb.fn.sum<number | string | null>(eb.case().when('last_at', '>=', hourFrom).then(1).else(0).end()).as('hour')])
+    .select((eb) => [
+      'scope',
+      eb.fn.countAll<number | string>().as('day'),
+      eb.fn.sum<number | string | null>(eb.case().when('last_at', '>=', hourFrom).then(1).else(0).end()).as('hour'),
+    ])
     .where('scope', 'in', [...scopeList])
     .where('last_at', '>=', dayFrom)
     .groupBy('scope')
@@ -108,19 +134,35 @@ export const SEEN_WRITER: GroupWriter<Seen> = {
 };
 
 /** Several (scope, subject) pairs seen now, in one statement. */
-export async function touchAll(db: Executor, pairs: ReadonlyArray<{ scope: string; subject: string }>, at: string): Promise<void> {
-  await upsertSeen(db, pairs.map(({ scope, subject }) => ({ scope, subject, at })));
+export async function touchAll(
+  db: Executor,
+  pairs: ReadonlyArray<{ scope: string; subject: string }>,
+  at: string,
+): Promise<void> {
+  await upsertSeen(
+    db,
+    pairs.map(({ scope, subject }) => ({ scope, subject, at })),
+  );
 }
 
 /** Distinct subjects of `scope` seen since `from`. */
 export async function countSeen(db: Executor, scope: string, from: string): Promise<number> {
-  const row = await db.selectFrom('guard_seen').select((eb) => eb.fn.countAll<number | string>().as('n')).where('scope', '=', scope).where('last_at', '>=', from).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('guard_seen')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('scope', '=', scope)
+    .where('last_at', '>=', from)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** Seen now: a new row, or a later last time for an existing one. */
 export async function touch(db: Executor, scope: string, subjects: readonly string[], at: string): Promise<void> {
-  await touchAll(db, subjects.map((subject) => ({ scope, subject })), at);
+  await touchAll(
+    db,
+    subjects.map((subject) => ({ scope, subject })),
+    at,
+  );
 }
 
 /** Subjects of `scope` that fall in a window if seen now: never seen, or last seen before it. */

@@ -22,7 +22,8 @@ export async function createAccount(db: Executor, input: NewAccount): Promise<st
   const login = normalizeLogin(input.login);
   const issues = passwordIssues(input.password, [login, ...(input.personalWords ?? [])]);
   if (issues.length) throw new ValidationError(issues);
-  if ((input.kind === 'staff') !== (input.actorId !== undefined)) throw new Error('a staff account needs an actor, and only staff accounts have one');
+  if ((input.kind === 'staff') !== (input.actorId !== undefined))
+    throw new Error('a staff account needs an actor, and only staff accounts have one');
   const passwordHash = await hashPassword(input.password);
   return inTransaction(db, async (trx) => {
     const taken = await trx.selectFrom('accounts').select('id').where('login', '=', login).executeTakeFirst();
@@ -31,7 +32,18 @@ export async function createAccount(db: Executor, input: NewAccount): Promise<st
     const now = new Date().toISOString();
     await trx
       .insertInto('accounts')
-      .values({ id, kind: input.kind, actor_id: input.actorId ?? null, person_id: input.personId ?? null, login, password_hash: passwordHash, status: 'active', created_at: now, last_login_at: null, password_changed_at: now })
+      .values({
+        id,
+        kind: input.kind,
+        actor_id: input.actorId ?? null,
+        person_id: input.personId ?? null,
+        login,
+        password_hash: passwordHash,
+        status: 'active',
+        created_at: now,
+        last_login_at: null,
+        password_changed_at: now,
+      })
       .execute();
     await appendEvent(trx, 'account_created', { accountId: id, details: { kind: input.kind } });
     return id;

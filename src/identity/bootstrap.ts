@@ -12,21 +12,47 @@ const OPERATOR_ORGANISATION_NAME = 'France Travail — opérateur Rempart';
  */
 export async function ensureBootstrapAdmin(db: Executor): Promise<{ actorId: string; token?: string }> {
   return inTransaction(db, async (trx) => {
-    const existing = await trx.selectFrom('actors').select('id').where('login', '=', BOOTSTRAP_LOGIN).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('actors')
+      .select('id')
+      .where('login', '=', BOOTSTRAP_LOGIN)
+      .executeTakeFirst();
     if (existing) return { actorId: existing.id };
     const now = new Date().toISOString();
-    let organisation = await trx.selectFrom('organisations').select('id').where('name', '=', OPERATOR_ORGANISATION_NAME).executeTakeFirst();
+    let organisation = await trx
+      .selectFrom('organisations')
+      .select('id')
+      .where('name', '=', OPERATOR_ORGANISATION_NAME)
+      .executeTakeFirst();
     if (!organisation) {
       organisation = { id: randomUUID() };
       await trx
         .insertInto('organisations')
-        .values({ id: organisation.id, kind: 'agency', name: OPERATOR_ORGANISATION_NAME, siret: null, departement: '75', security_posture: JSON.stringify({ mfa: 'required' }), status: 'active', created_at: now })
+        .values({
+          id: organisation.id,
+          kind: 'agency',
+          name: OPERATOR_ORGANISATION_NAME,
+          siret: null,
+          departement: '75',
+          security_posture: JSON.stringify({ mfa: 'required' }),
+          status: 'active',
+          created_at: now,
+        })
         .execute();
     }
     const actorId = randomUUID();
     await trx
       .insertInto('actors')
-      .values({ id: actorId, organisation_id: organisation.id, kind: 'human', login: BOOTSTRAP_LOGIN, display_name: "Administrateur d'amorçage", roles: JSON.stringify([BOOTSTRAP_ROLE]), status: 'active', created_at: now })
+      .values({
+        id: actorId,
+        organisation_id: organisation.id,
+        kind: 'human',
+        login: BOOTSTRAP_LOGIN,
+        display_name: "Administrateur d'amorçage",
+        roles: JSON.stringify([BOOTSTRAP_ROLE]),
+        status: 'active',
+        created_at: now,
+      })
       .execute();
     const token = await issueApiToken(trx, actorId, 'bootstrap');
     return { actorId, token };

@@ -14,13 +14,23 @@ export type EnrolmentGate = { state: 'free' } | { state: 'code'; codeId: string 
 
 export async function enrolmentGate(db: Executor, accountId: string, now = new Date()): Promise<EnrolmentGate> {
   if (await hasUsableSecondFactor(db, accountId)) return { state: 'free' };
-  const latest = await db.selectFrom('credential_codes').select(['id', 'used_at', 'expires_at', 'attempts']).where('account_id', '=', accountId).where('purpose', '=', 'enrolment').orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  const latest = await db
+    .selectFrom('credential_codes')
+    .select(['id', 'used_at', 'expires_at', 'attempts'])
+    .where('account_id', '=', accountId)
+    .where('purpose', '=', 'enrolment')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   if (!latest || latest.used_at) return { state: 'free' };
-  if (latest.attempts >= CODE_MAX_ATTEMPTS || Date.parse(latest.expires_at) <= now.getTime()) return { state: 'lapsed' };
+  if (latest.attempts >= CODE_MAX_ATTEMPTS || Date.parse(latest.expires_at) <= now.getTime())
+    return { state: 'lapsed' };
   return { state: 'code', codeId: latest.id };
 }
 
-export type EnrolmentProof = { ok: true; codeId: string | null } | { ok: false; reason: 'activation_code_required' | 'activation_code_invalid' | 'activation_lapsed' };
+export type EnrolmentProof =
+  | { ok: true; codeId: string | null }
+  | { ok: false; reason: 'activation_code_required' | 'activation_code_invalid' | 'activation_lapsed' };
 
 /**
  * The first factor of an activated staff account is bound to its activation: the password
@@ -28,7 +38,12 @@ export type EnrolmentProof = { ok: true; codeId: string | null } | { ok: false; 
  * stranger enrol their own app or key. Checks the presented activation code without spending
  * it (`spendEnrolmentProof` does, once the factor is active); a wrong code counts, the fifth burns it.
  */
-export async function proveEnrolment(db: Executor, accountId: string, presented: string | undefined, now = new Date()): Promise<EnrolmentProof> {
+export async function proveEnrolment(
+  db: Executor,
+  accountId: string,
+  presented: string | undefined,
+  now = new Date(),
+): Promise<EnrolmentProof> {
   const gate = await enrolmentGate(db, accountId, now);
   if (gate.state === 'free') return { ok: true, codeId: null };
   if (gate.state === 'lapsed') return { ok: false, reason: 'activation_lapsed' };
@@ -38,13 +53,27 @@ export async function proveEnrolment(db: Executor, accountId: string, presented:
   return { ok: false, reason: check.reason === 'wrong' ? 'activation_code_invalid' : 'activation_lapsed' };
 }
 
-export async function spendEnrolmentProof(db: Executor, proof: Extract<EnrolmentProof, { ok: true }>, now = new Date()): Promise<void> {
+export async function spendEnrolmentProof(
+  db: Executor,
+  proof: Extract<EnrolmentProof, { ok: true }>,
+  now = new Date(),
+): Promise<void> {
   if (proof.codeId) await spendCode(db, proof.codeId, now);
 }
 
 /** The answer to a refused proof, in French, naming the field. */
-export const ENROLMENT_REFUSALS: Record<Extract<EnrolmentProof, { ok: false }>['reason'], { status: 400 | 403; message: string }> = {
-  activation_code_required: { status: 403, message: 'Premier second facteur : saisissez aussi le code d’activation reçu sur votre adresse professionnelle.' },
+export const ENROLMENT_REFUSALS: Record<
+  Extract<EnrolmentProof, { ok: false }>['reason'],
+  { status: 400 | 403; message: string }
+> = {
+  activation_code_required: {
+    status: 403,
+    message: 'Premier second facteur : saisissez aussi le code d’activation reçu sur votre adresse professionnelle.',
+  },
   activation_code_invalid: { status: 400, message: 'Code d’activation incorrect.' },
-  activation_lapsed: { status: 403, message: 'Code d’activation expiré ou épuisé : demandez à deux administrateurs de votre organisation une réinitialisation de votre accès.' },
+  activation_lapsed: {
+    status: 403,
+    message:
+      'Code d’activation expiré ou épuisé : demandez à deux administrateurs de votre organisation une réinitialisation de votre accès.',
+  },
 };

@@ -5,11 +5,27 @@ import { hasUsableSecondFactor } from './passkeys/index.ts';
 import { verifyPassword } from './passwords.ts';
 import { announceToAccount, type Messenger } from './notifications.ts';
 import { createSession, networkOf, type ClientContext, type IssuedSession } from './sessions.ts';
-import { addressScope, blocksOf, clearFailures, globalScope, latest, loginDayScope, loginScope, networkScope, recordFailure, type ThrottleScope } from './throttle.ts';
+import {
+  addressScope,
+  blocksOf,
+  clearFailures,
+  globalScope,
+  latest,
+  loginDayScope,
+  loginScope,
+  networkScope,
+  recordFailure,
+  type ThrottleScope,
+} from './throttle.ts';
 import { appendEvent } from '../ledger/index.ts';
 
 export type LoginOutcome =
-  | { ok: true; account: AccountsTable; session: IssuedSession; secondFactor: 'required' | 'enrolment_required' | 'not_required' }
+  | {
+      ok: true;
+      account: AccountsTable;
+      session: IssuedSession;
+      secondFactor: 'required' | 'enrolment_required' | 'not_required';
+    }
   | { ok: false; reason: 'invalid_credentials' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
@@ -36,13 +52,25 @@ const STEP_UP_DELAY_MS = 1_000;
  * is slower, and a correct password opens a session only for an account whose second factor
  * will be asked next (without one, nothing tells the holder from the sprayer: refused).
  */
-export async function loginWithPassword(db: Executor, credentials: { login: string; password: string }, client: ClientContext, now = new Date(), options: LoginOptions = {}): Promise<LoginOutcome> {
+export async function loginWithPassword(
+  db: Executor,
+  credentials: { login: string; password: string },
+  client: ClientContext,
+  now = new Date(),
+  options: LoginOptions = {},
+): Promise<LoginOutcome> {
   const login = normalizeLogin(credentials.login);
   const accountScopes = [loginScope(login), loginDayScope(login)];
-  const placeScopes = [addressScope(client.address), networkScope(networkOf(client.address), options.networkMaxFailures)];
+  const placeScopes = [
+    addressScope(client.address),
+    networkScope(networkOf(client.address), options.networkMaxFailures),
+  ];
   const everywhere = globalScope(options.globalMaxFailures);
   const throttled = async (until: Date, scope: string): Promise<LoginOutcome> => {
-    await appendEvent(db, 'login_throttled', { address: client.address, details: { until: until.toISOString(), scope } });
+    await appendEvent(db, 'login_throttled', {
+      address: client.address,
+      details: { until: until.toISOString(), scope },
+    });
     return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) };
   };
   const blocks = await blocksOf(db, [...accountScopes, ...placeScopes, everywhere], now);
@@ -57,11 +85,19 @@ export async function loginWithPassword(db: Executor, credentials: { login: stri
   if (!account || !passwordOk || account.status !== 'active') {
     const scopes = [...accountScopes, ...placeScopes, everywhere];
     const locks = await Promise.all(scopes.map((scope) => recordFailure(db, scope, now)));
-    await appendEvent(db, 'login_failed', { accountId: account?.id ?? null, address: client.address, details: { reason: 'invalid_credentials' } });
+    await appendEvent(db, 'login_failed', {
+      accountId: account?.id ?? null,
+      address: client.address,
+      details: { reason: 'invalid_credentials' },
+    });
     for (const [i, until] of locks.entries()) {
       if (!until) continue;
       const scope = SCOPE_NAMES[i]!;
-      await appendEvent(db, 'login_locked', { accountId: i < accountScopes.length ? (account?.id ?? null) : null, address: client.address, details: { until: until.toISOString(), scope } });
+      await appendEvent(db, 'login_locked', {
+        accountId: i < accountScopes.length ? (account?.id ?? null) : null,
+        address: client.address,
+        details: { until: until.toISOString(), scope },
+      });
       // The daily lock is the paced guesser's: its target hears of it on every verified channel.
       if (scope === 'login_day' && account && options.messenger) {
         await announceToAccount(
@@ -84,9 +120,16 @@ export async function loginWithPassword(db: Executor, credentials: { login: stri
   if (placeBlocked && !enrolled) return throttled(placeBlocked, 'place');
   // Staff must hold a second factor; anyone who enrolled one must present it.
   const secondFactor = enrolled ? 'required' : account.kind === 'staff' ? 'enrolment_required' : 'not_required';
-  const session = await createSession(db, account.id, account.kind, client, { now, requiresSecondFactor: secondFactor !== 'not_required' });
+  const session = await createSession(db, account.id, account.kind, client, {
+    now,
+    requiresSecondFactor: secondFactor !== 'not_required',
+  });
   await db.updateTable('accounts').set({ last_login_at: now.toISOString() }).where('id', '=', account.id).execute();
-  await appendEvent(db, 'login_succeeded', { accountId: account.id, address: client.address, details: { session: session.publicId, ...(placeBlocked ? { steppedUp: true } : {}) } });
+  await appendEvent(db, 'login_succeeded', {
+    accountId: account.id,
+    address: client.address,
+    details: { session: session.publicId, ...(placeBlocked ? { steppedUp: true } : {}) },
+  });
   return { ok: true, account, session, secondFactor };
 }
 

@@ -8,7 +8,12 @@ import type { ValidationIssue } from '../domain/index.ts';
  * argon2id at OWASP's first recommended setting (m = 19 MiB, t = 2, p = 1). Algorithm 2 is
  * Argon2id in @node-rs/argon2's const enum, which isolated modules cannot import by name.
  */
-export const ARGON2_OPTIONS: Options = { algorithm: 2 as Options['algorithm'], memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+export const ARGON2_OPTIONS: Options = {
+  algorithm: 2 as Options['algorithm'],
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+};
 
 export const PASSWORD_MIN_LENGTH = 12;
 /** Hashing is deliberately costly: an unbounded password is a denial-of-service lever. */
@@ -44,17 +49,43 @@ const zxcvbn = new ZxcvbnFactory({
  * Length and estimated guessability, with a French dictionary and the account's own words
  * (name, email): no composition rules, which push people towards predictable patterns.
  */
-export function passwordIssues(password: string, personalWords: readonly string[], field = 'password'): ValidationIssue[] {
-  if (password.length < PASSWORD_MIN_LENGTH) return [{ field, rule: 'password.length', message: `au moins ${PASSWORD_MIN_LENGTH} caractères ; une phrase de passe de quelques mots est plus sûre et plus facile à retenir` }];
-  if (password.length > PASSWORD_MAX_LENGTH) return [{ field, rule: 'password.length', message: `au plus ${PASSWORD_MAX_LENGTH} caractères` }];
-  const plain = (text: string) => text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+export function passwordIssues(
+  password: string,
+  personalWords: readonly string[],
+  field = 'password',
+): ValidationIssue[] {
+  if (password.length < PASSWORD_MIN_LENGTH)
+    return [
+      {
+        field,
+        rule: 'password.length',
+        message: `au moins ${PASSWORD_MIN_LENGTH} caractères ; une phrase de passe de quelques mots est plus sûre et plus facile à retenir`,
+      },
+    ];
+  if (password.length > PASSWORD_MAX_LENGTH)
+    return [{ field, rule: 'password.length', message: `au plus ${PASSWORD_MAX_LENGTH} caractères` }];
+  const plain = (text: string) =>
+    text
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase();
   const words = personalWords.flatMap((w) => [w, plain(w)]);
   // zxcvbn discounts the holder's words but can still rate "elodiemarchand1990" fair: a
   // password made of nothing but them and digits or punctuation is refused outright.
   let rest = plain(password);
-  for (const word of words.map(plain).filter((w) => w.length >= 3).sort((a, b) => b.length - a.length)) rest = rest.split(word).join('');
+  for (const word of words
+    .map(plain)
+    .filter((w) => w.length >= 3)
+    .sort((a, b) => b.length - a.length))
+    rest = rest.split(word).join('');
   if (rest.replace(/[^a-z]/g, '').length < 4) {
-    return [{ field, rule: 'password.personal', message: 'mot de passe fait de vos nom, prénom, identifiant ou date : trop facile à deviner' }];
+    return [
+      {
+        field,
+        rule: 'password.personal',
+        message: 'mot de passe fait de vos nom, prénom, identifiant ou date : trop facile à deviner',
+      },
+    ];
   }
   const result = zxcvbn.check(password, words);
   if (result.score < MIN_SCORE) {

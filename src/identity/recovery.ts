@@ -3,7 +3,16 @@ import { ValidationError } from '../domain/index.ts';
 import { inTransaction } from '../store/index.ts';
 import { findAccountByLogin } from './accounts.ts';
 import { channelAddresses, type ChannelKind } from './channels.ts';
-import { checkCode, countFailedAttempt, issueCode, recentCodeCount, spendCode, storeKnownCode, voidCodes, type CodeCheck } from './codes.ts';
+import {
+  checkCode,
+  countFailedAttempt,
+  issueCode,
+  recentCodeCount,
+  spendCode,
+  storeKnownCode,
+  voidCodes,
+  type CodeCheck,
+} from './codes.ts';
 import { hasActiveSecondFactor, verifySecondFactor } from './factors.ts';
 import { announceToAccount, sendMessage, type Messenger } from './notifications.ts';
 import { hashPassword, passwordIssues } from './passwords.ts';
@@ -24,21 +33,40 @@ export const ACTIVATION_TTL_SECONDS = 72 * 3600;
  * verified earlier. Identity data (NIR, birth date, name) opens nothing here: the route does
  * not even accept it.
  */
-export async function startRecovery(m: Messenger, input: { login: string; channel?: ChannelKind }, address: string, now = new Date()): Promise<{ requestId: string }> {
+export async function startRecovery(
+  m: Messenger,
+  input: { login: string; channel?: ChannelKind },
+  address: string,
+  now = new Date(),
+): Promise<{ requestId: string }> {
   const account = await findAccountByLogin(m.db, input.login);
   const refuse = async (reason: string) => {
-    await appendEvent(m.db, 'password_reset_refused', { accountId: account?.id ?? null, address, details: { reason, stage: 'start' } });
+    await appendEvent(m.db, 'password_reset_refused', {
+      accountId: account?.id ?? null,
+      address,
+      details: { reason, stage: 'start' },
+    });
     return { requestId: randomUUID() };
   };
   if (!account || account.status !== 'active') return refuse('unknown_or_inactive');
   // Staff passwords are reset by two administrators of their organisation, never by self-service.
   if (account.kind !== 'job_seeker') return refuse('staff_account');
-  const channels = (await channelAddresses(m.db, m.keyring, account.id, { verifiedOnly: true })).filter((c) => !input.channel || c.kind === input.channel);
+  const channels = (await channelAddresses(m.db, m.keyring, account.id, { verifiedOnly: true })).filter(
+    (c) => !input.channel || c.kind === input.channel,
+  );
   const channel = channels[0];
   if (!channel) return refuse('no_verified_channel');
-  if ((await recentCodeCount(m.db, account.id, 'recovery', 3_600_000, now)) >= RECOVERY_CODES_PER_HOUR) return refuse('too_many_requests');
-  if ((await recentCodeCount(m.db, account.id, 'recovery', 86_400_000, now)) >= RECOVERY_CODES_PER_DAY) return refuse('too_many_requests_today');
-  const issued = await issueCode(m.db, { accountId: account.id, purpose: 'recovery', channelId: channel.id, ttlSeconds: RECOVERY_CODE_TTL_SECONDS, now });
+  if ((await recentCodeCount(m.db, account.id, 'recovery', 3_600_000, now)) >= RECOVERY_CODES_PER_HOUR)
+    return refuse('too_many_requests');
+  if ((await recentCodeCount(m.db, account.id, 'recovery', 86_400_000, now)) >= RECOVERY_CODES_PER_DAY)
+    return refuse('too_many_requests_today');
+  const issued = await issueCode(m.db, {
+    accountId: account.id,
+    purpose: 'recovery',
+    channelId: channel.id,
+    ttlSeconds: RECOVERY_CODE_TTL_SECONDS,
+    now,
+  });
   await sendMessage(
     m,
     'recovery_code',
@@ -50,7 +78,11 @@ export async function startRecovery(m: Messenger, input: { login: string; channe
     },
     { accountId: account.id },
   );
-  await appendEvent(m.db, 'password_reset_requested', { accountId: account.id, address, details: { channel: channel.kind, request: issued.id } });
+  await appendEvent(m.db, 'password_reset_requested', {
+    accountId: account.id,
+    address,
+    details: { channel: channel.kind, request: issued.id },
+  });
   return { requestId: issued.id };
 }
 
@@ -85,7 +117,11 @@ export async function completeRecovery(
     const factor = await verifySecondFactor(m.db, m.keyring, accountId, input.secondFactorCode, now);
     if (!factor.ok) {
       await countFailedAttempt(m.db, input.requestId);
-      await appendEvent(m.db, 'password_reset_refused', { accountId, address, details: { reason: 'second_factor_invalid', stage: 'second_factor' } });
+      await appendEvent(m.db, 'password_reset_refused', {
+        accountId,
+        address,
+        details: { reason: 'second_factor_invalid', stage: 'second_factor' },
+      });
       return { ok: false, field: 'body.secondFactorCode', reason: 'second_factor_invalid' };
     }
   }
@@ -93,7 +129,11 @@ export async function completeRecovery(
   const revokedSessions = await inTransaction(m.db, async (trx) => {
     if (!(await spendCode(trx, input.requestId, now))) return undefined;
     await voidCodes(trx, accountId, 'recovery', now);
-    await trx.updateTable('accounts').set({ password_hash: passwordHash, password_changed_at: now.toISOString() }).where('id', '=', accountId).execute();
+    await trx
+      .updateTable('accounts')
+      .set({ password_hash: passwordHash, password_changed_at: now.toISOString() })
+      .where('id', '=', accountId)
+      .execute();
     const revoked = await revokeAllSessions(trx, accountId, 'password_reset');
     await clearFailures(trx, loginScope(account.login));
     await appendEvent(trx, 'password_reset_completed', { accountId, address, details: { revokedSessions: revoked } });
@@ -116,12 +156,20 @@ export async function completeRecovery(
  * on a phone call.
  */
 export async function sendActivation(m: Messenger, accountId: string, now = new Date()): Promise<boolean> {
-  const channel = (await channelAddresses(m.db, m.keyring, accountId, { verifiedOnly: true })).find((c) => c.kind === 'email');
+  const channel = (await channelAddresses(m.db, m.keyring, accountId, { verifiedOnly: true })).find(
+    (c) => c.kind === 'email',
+  );
   if (!channel) return false;
   // The new code replaces the outstanding ones in one write: never all of them void and none issued.
   const issued = await inTransaction(m.db, async (trx) => {
     await voidCodes(trx, accountId, 'activation', now);
-    return issueCode(trx, { accountId, purpose: 'activation', channelId: channel.id, ttlSeconds: ACTIVATION_TTL_SECONDS, now });
+    return issueCode(trx, {
+      accountId,
+      purpose: 'activation',
+      channelId: channel.id,
+      ttlSeconds: ACTIVATION_TTL_SECONDS,
+      now,
+    });
   });
   await sendMessage(
     m,
@@ -137,7 +185,8 @@ export async function sendActivation(m: Messenger, accountId: string, now = new 
   return true;
 }
 
-export type ActivationOutcome = { ok: true; accountId: string } | { ok: false; reason: CodeCheckFailure | 'login_mismatch' };
+export type ActivationOutcome =
+  { ok: true; accountId: string } | { ok: false; reason: CodeCheckFailure | 'login_mismatch' };
 
 /** The staff member sets their password with the activation code; their second factor comes next, at sign-in. */
 export async function activateAccount(
@@ -148,12 +197,18 @@ export async function activateAccount(
 ): Promise<ActivationOutcome> {
   const check = await checkCode(m.db, input.activationId, 'activation', input.code, now);
   if (!check.ok) {
-    await appendEvent(m.db, 'password_reset_refused', { address, details: { reason: check.reason, stage: 'activation' } });
+    await appendEvent(m.db, 'password_reset_refused', {
+      address,
+      details: { reason: check.reason, stage: 'activation' },
+    });
     return { ok: false, reason: check.reason };
   }
   const account = await findAccountByLogin(m.db, input.login);
   if (!account || account.id !== check.row.account_id || account.status !== 'active') {
-    await appendEvent(m.db, 'password_reset_refused', { address, details: { reason: 'login_mismatch', stage: 'activation' } });
+    await appendEvent(m.db, 'password_reset_refused', {
+      address,
+      details: { reason: 'login_mismatch', stage: 'activation' },
+    });
     return { ok: false, reason: 'login_mismatch' };
   }
   const issues = passwordIssues(input.password, [account.login]);
@@ -164,13 +219,29 @@ export async function activateAccount(
     // The same code, kept for the first second factor within the activation's validity: a
     // password alone (phished before the agent enrolled) then enrols nothing.
     await voidCodes(trx, account.id, 'enrolment', now);
-    await storeKnownCode(trx, { accountId: account.id, purpose: 'enrolment', code: input.code, expiresAt: check.row.expires_at, now });
-    await trx.updateTable('accounts').set({ password_hash: passwordHash, password_changed_at: now.toISOString() }).where('id', '=', account.id).execute();
+    await storeKnownCode(trx, {
+      accountId: account.id,
+      purpose: 'enrolment',
+      code: input.code,
+      expiresAt: check.row.expires_at,
+      now,
+    });
+    await trx
+      .updateTable('accounts')
+      .set({ password_hash: passwordHash, password_changed_at: now.toISOString() })
+      .where('id', '=', account.id)
+      .execute();
     await clearFailures(trx, loginScope(account.login));
     await appendEvent(trx, 'password_changed', { accountId: account.id, address, details: { via: 'activation' } });
     return true;
   });
   if (!done) return { ok: false, reason: 'used' };
-  await announceToAccount(m, account.id, 'activation_announcement', 'Rempart : mot de passe de votre compte défini', 'Le mot de passe de votre compte professionnel vient d’être défini. Si ce n’est pas vous, prévenez immédiatement le contact sécurité de votre organisation.');
+  await announceToAccount(
+    m,
+    account.id,
+    'activation_announcement',
+    'Rempart : mot de passe de votre compte défini',
+    'Le mot de passe de votre compte professionnel vient d’être défini. Si ce n’est pas vous, prévenez immédiatement le contact sécurité de votre organisation.',
+  );
   return { ok: true, accountId: account.id };
 }

@@ -32,8 +32,15 @@ export function networkOf(address: string): string {
     const [head = '', tail = ''] = address.split('::');
     const headParts = head ? head.split(':') : [];
     const tailParts = tail ? tail.split(':') : [];
-    const full = address.includes('::') ? [...headParts, ...Array(8 - headParts.length - tailParts.length).fill('0'), ...tailParts] : address.split(':');
-    return full.slice(0, 3).map((p) => p.padStart(4, '0')).join(':') + '::/48';
+    const full = address.includes('::')
+      ? [...headParts, ...Array(8 - headParts.length - tailParts.length).fill('0'), ...tailParts]
+      : address.split(':');
+    return (
+      full
+        .slice(0, 3)
+        .map((p) => p.padStart(4, '0'))
+        .join(':') + '::/48'
+    );
   }
   return 'unknown';
 }
@@ -157,7 +164,12 @@ export function isSessionLive(session: SessionsTable, now = new Date()): boolean
  *   network, which re-issues the session bound to it. A thief holding the cookie alone gets
  *   nothing, and the owner, still on the original network, is not disturbed.
  */
-export async function resolveSession(db: Executor, token: string, client: ClientContext, now = new Date()): Promise<ResolvedSession> {
+export async function resolveSession(
+  db: Executor,
+  token: string,
+  client: ClientContext,
+  now = new Date(),
+): Promise<ResolvedSession> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: 'unknown' };
   // Session, account, the staff member's actor and organisation, and the version of the policy
   // data decisions cache, in one query: this runs on every authenticated request, and what it
@@ -176,7 +188,24 @@ export async function resolveSession(db: Executor, token: string, client: Client
       WHERE s.id_hash = ${hashToken(token)}`.execute(db)
   ).rows[0];
   if (!row) return { ok: false, reason: 'unknown' };
-  const { a_kind, a_actor_id, a_person_id, a_login, a_password_hash, a_status, a_created_at, a_last_login_at, a_password_changed_at, s_roles, s_actor_status, s_organisation_id, s_organisation_kind, s_organisation_status, policy_version, ...session } = row;
+  const {
+    a_kind,
+    a_actor_id,
+    a_person_id,
+    a_login,
+    a_password_hash,
+    a_status,
+    a_created_at,
+    a_last_login_at,
+    a_password_changed_at,
+    s_roles,
+    s_actor_status,
+    s_organisation_id,
+    s_organisation_kind,
+    s_organisation_status,
+    policy_version,
+    ...session
+  } = row;
   const account: AccountsTable = {
     id: session.account_id,
     kind: a_kind,
@@ -190,8 +219,23 @@ export async function resolveSession(db: Executor, token: string, client: Client
     password_changed_at: a_password_changed_at,
   };
   const staff: StaffMember | undefined =
-    a_kind === 'staff' && a_actor_id && s_organisation_id && s_roles !== null && s_actor_status !== null && s_organisation_kind !== null && s_organisation_status !== null
-      ? { accountId: account.id, login: a_login, actorId: a_actor_id, organisationId: s_organisation_id, organisationKind: s_organisation_kind, organisationStatus: s_organisation_status, actorStatus: s_actor_status, roles: JSON.parse(s_roles) as string[] }
+    a_kind === 'staff' &&
+    a_actor_id &&
+    s_organisation_id &&
+    s_roles !== null &&
+    s_actor_status !== null &&
+    s_organisation_kind !== null &&
+    s_organisation_status !== null
+      ? {
+          accountId: account.id,
+          login: a_login,
+          actorId: a_actor_id,
+          organisationId: s_organisation_id,
+          organisationKind: s_organisation_kind,
+          organisationStatus: s_organisation_status,
+          actorStatus: s_actor_status,
+          roles: JSON.parse(s_roles) as string[],
+        }
       : undefined;
   if (session.revoked_at) return { ok: false, reason: 'revoked' };
   const moved = session.network !== networkOf(client.address);
@@ -201,22 +245,48 @@ export async function resolveSession(db: Executor, token: string, client: Client
   if (!rejection && moved && !(await hasUsableSecondFactor(db, account.id))) rejection = 'moved';
   if (rejection) {
     await revoke(db, session.id_hash, rejection, now);
-    await appendEvent(db, 'session_rejected', { accountId: session.account_id, address: client.address, details: { session: session.public_id, reason: rejection } });
+    await appendEvent(db, 'session_rejected', {
+      accountId: session.account_id,
+      address: client.address,
+      details: { session: session.public_id, reason: rejection },
+    });
     return { ok: false, reason: rejection };
   }
   // A held session is not kept alive from the new network: replaying a cookie must not stretch its idle limit.
   if (!moved && now.getTime() - new Date(session.last_seen_at).getTime() > TOUCH_EVERY_MS) {
-    await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', session.id_hash).execute();
+    await db
+      .updateTable('sessions')
+      .set({ last_seen_at: now.toISOString() })
+      .where('id_hash', '=', session.id_hash)
+      .execute();
   }
-  return { ok: true, session, account, ...(staff ? { staff } : {}), policyVersion: Number(policy_version ?? 0), heldForNewNetwork: moved };
+  return {
+    ok: true,
+    session,
+    account,
+    ...(staff ? { staff } : {}),
+    policyVersion: Number(policy_version ?? 0),
+    heldForNewNetwork: moved,
+  };
 }
 
 /**
  * A second factor just passed: the session gets a new id (the old cookie dies) and the time
  * of the factor, for step-up checks. The absolute expiry stays that of the first login.
  */
-export async function upgradeSession(db: Executor, session: SessionsTable, kind: keyof typeof SESSION_LIMITS, client: ClientContext, now = new Date()): Promise<IssuedSession> {
-  const issued = await createSession(db, session.account_id, kind, client, { secondFactorAt: now.toISOString(), requiresSecondFactor: session.requires_second_factor === 1, expiresAt: session.expires_at, now });
+export async function upgradeSession(
+  db: Executor,
+  session: SessionsTable,
+  kind: keyof typeof SESSION_LIMITS,
+  client: ClientContext,
+  now = new Date(),
+): Promise<IssuedSession> {
+  const issued = await createSession(db, session.account_id, kind, client, {
+    secondFactorAt: now.toISOString(),
+    requiresSecondFactor: session.requires_second_factor === 1,
+    expiresAt: session.expires_at,
+    now,
+  });
   await revoke(db, session.id_hash, 'rotated', now);
   return issued;
 }
@@ -234,11 +304,21 @@ export function csrfMatches(session: SessionsTable, presented: string | undefine
 }
 
 async function revoke(db: Executor, idHash: string, reason: string, now = new Date()): Promise<void> {
-  await db.updateTable('sessions').set({ revoked_at: now.toISOString(), revoked_reason: reason }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('sessions')
+    .set({ revoked_at: now.toISOString(), revoked_reason: reason })
+    .where('id_hash', '=', idHash)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 /** Revoke one of the account's own sessions by its public id; false if it is not theirs. */
-export async function revokeSession(db: Executor, accountId: string, publicId: string, reason: string): Promise<boolean> {
+export async function revokeSession(
+  db: Executor,
+  accountId: string,
+  publicId: string,
+  reason: string,
+): Promise<boolean> {
   const result = await db
     .updateTable('sessions')
     .set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
@@ -249,8 +329,17 @@ export async function revokeSession(db: Executor, accountId: string, publicId: s
   return Number(result.numUpdatedRows) > 0;
 }
 
-export async function revokeAllSessions(db: Executor, accountId: string, reason: string, exceptPublicId?: string): Promise<number> {
-  let query = db.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: reason }).where('account_id', '=', accountId).where('revoked_at', 'is', null);
+export async function revokeAllSessions(
+  db: Executor,
+  accountId: string,
+  reason: string,
+  exceptPublicId?: string,
+): Promise<number> {
+  let query = db
+    .updateTable('sessions')
+    .set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
+    .where('account_id', '=', accountId)
+    .where('revoked_at', 'is', null);
   if (exceptPublicId) query = query.where('public_id', '!=', exceptPublicId);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
@@ -265,5 +354,12 @@ export async function listSessions(db: Executor, accountId: string, now = new Da
     .where('expires_at', '>', now.toISOString())
     .orderBy('created_at', 'desc')
     .execute();
-  return rows.map((r) => ({ id: r.public_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at, network: r.network, secondFactorAt: r.second_factor_at }));
+  return rows.map((r) => ({
+    id: r.public_id,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    expiresAt: r.expires_at,
+    network: r.network,
+    secondFactorAt: r.second_factor_at,
+  }));
 }

@@ -18,7 +18,16 @@ export async function staffMemberOf(db: Executor, accountId: string): Promise<St
     .selectFrom('accounts')
     .innerJoin('actors', 'actors.id', 'accounts.actor_id')
     .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
-    .select(['accounts.id', 'accounts.login', 'actors.id as actor_id', 'actors.roles', 'actors.status as actor_status', 'organisations.id as organisation_id', 'organisations.kind', 'organisations.status'])
+    .select([
+      'accounts.id',
+      'accounts.login',
+      'actors.id as actor_id',
+      'actors.roles',
+      'actors.status as actor_status',
+      'organisations.id as organisation_id',
+      'organisations.kind',
+      'organisations.status',
+    ])
     .where('accounts.id', '=', accountId)
     .where('accounts.kind', '=', 'staff')
     .executeTakeFirst();
@@ -40,7 +49,11 @@ export async function staffMemberOf(db: Executor, accountId: string): Promise<St
  * organisations: who an alert goes to. Roles are a JSON array; the SQL filter narrows by text
  * and the parsed array decides.
  */
-export async function staffAccountsWithRole(db: Executor, role: string, organisationIds?: readonly string[]): Promise<string[]> {
+export async function staffAccountsWithRole(
+  db: Executor,
+  role: string,
+  organisationIds?: readonly string[],
+): Promise<string[]> {
   if (organisationIds && organisationIds.length === 0) return [];
   let query = db
     .selectFrom('accounts')

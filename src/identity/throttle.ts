@@ -37,7 +37,12 @@ export function loginScope(login: string): ThrottleScope {
 
 /** The same login name over a day: the slow guesser's count. */
 export function loginDayScope(login: string): ThrottleScope {
-  return { key: `login-day:${loginHash(login)}`, maxFailures: LOGIN_DAILY_MAX_FAILURES, windowMs: DAY_MS, firstLockMs: DAY_MS };
+  return {
+    key: `login-day:${loginHash(login)}`,
+    maxFailures: LOGIN_DAILY_MAX_FAILURES,
+    windowMs: DAY_MS,
+    firstLockMs: DAY_MS,
+  };
 }
 
 /** Every address of one network together (see `networkOf`). */
@@ -60,15 +65,33 @@ export function addressScope(address: string): ThrottleScope {
 }
 
 /** The latest instant until which any of these scopes is blocked, if any is. */
-export async function blockedUntil(db: Executor, scopes: readonly ThrottleScope[], now = new Date()): Promise<Date | undefined> {
+export async function blockedUntil(
+  db: Executor,
+  scopes: readonly ThrottleScope[],
+  now = new Date(),
+): Promise<Date | undefined> {
   return latest([...(await blocksOf(db, scopes, now)).values()]);
 }
 
 /** Each of these scopes blocked now, with the end of its block: one query for several scopes. */
-export async function blocksOf(db: Executor, scopes: readonly ThrottleScope[], now = new Date()): Promise<Map<string, Date>> {
-  const rows = await db.selectFrom('login_throttle').select(['scope', 'blocked_until']).where('scope', 'in', scopes.map((s) => s.key)).execute();
+export async function blocksOf(
+  db: Executor,
+  scopes: readonly ThrottleScope[],
+  now = new Date(),
+): Promise<Map<string, Date>> {
+  const rows = await db
+    .selectFrom('login_throttle')
+    .select(['scope', 'blocked_until'])
+    .where(
+      'scope',
+      'in',
+      scopes.map((s) => s.key),
+    )
+    .execute();
   const blocks = new Map<string, Date>();
-  for (const row of rows) if (row.blocked_until && Date.parse(row.blocked_until) > now.getTime()) blocks.set(row.scope, new Date(row.blocked_until));
+  for (const row of rows)
+    if (row.blocked_until && Date.parse(row.blocked_until) > now.getTime())
+      blocks.set(row.scope, new Date(row.blocked_until));
   return blocks;
 }
 
@@ -84,14 +107,17 @@ export function latest(dates: readonly Date[]): Date | undefined {
 export async function recordFailure(db: Executor, scope: ThrottleScope, now = new Date()): Promise<Date | undefined> {
   return inTransaction(db, async (trx) => {
     const row = await trx.selectFrom('login_throttle').selectAll().where('scope', '=', scope.key).executeTakeFirst();
-    const windowExpired = !row || now.getTime() - new Date(row.window_started_at).getTime() > (scope.windowMs ?? WINDOW_MS);
+    const windowExpired =
+      !row || now.getTime() - new Date(row.window_started_at).getTime() > (scope.windowMs ?? WINDOW_MS);
     const failures = (windowExpired ? 0 : row.failures) + 1;
     const windowStart = windowExpired ? now.toISOString() : row.window_started_at;
     let blockCount = row?.block_count ?? 0;
     let blocked: Date | undefined;
     if (failures >= scope.maxFailures) {
       blockCount += 1;
-      blocked = new Date(now.getTime() + Math.min(MAX_LOCK_MS, (scope.firstLockMs ?? FIRST_LOCK_MS) * 2 ** (blockCount - 1)));
+      blocked = new Date(
+        now.getTime() + Math.min(MAX_LOCK_MS, (scope.firstLockMs ?? FIRST_LOCK_MS) * 2 ** (blockCount - 1)),
+      );
     }
     const values = {
       failures: blocked ? 0 : failures,

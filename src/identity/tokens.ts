@@ -12,7 +12,16 @@ export async function issueApiToken(db: Executor, actorId: string, label: string
   const token = PREFIX + randomBytes(32).toString('base64url');
   await db
     .insertInto('actor_credentials')
-    .values({ id: randomUUID(), actor_id: actorId, kind: 'api_token', secret_hash: hashToken(token), label, created_at: new Date().toISOString(), last_used_at: null, revoked_at: null })
+    .values({
+      id: randomUUID(),
+      actor_id: actorId,
+      kind: 'api_token',
+      secret_hash: hashToken(token),
+      label,
+      created_at: new Date().toISOString(),
+      last_used_at: null,
+      revoked_at: null,
+    })
     .execute();
   return token;
 }
@@ -42,11 +51,23 @@ export async function authenticateApiToken(db: Executor, token: string): Promise
     .selectFrom('actor_credentials')
     .innerJoin('actors', 'actors.id', 'actor_credentials.actor_id')
     .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
-    .select(['actors.id', 'actors.organisation_id', 'actors.login', 'actors.roles', 'actors.status', 'organisations.status as organisation_status'])
+    .select([
+      'actors.id',
+      'actors.organisation_id',
+      'actors.login',
+      'actors.roles',
+      'actors.status',
+      'organisations.status as organisation_status',
+    ])
     .where('actor_credentials.kind', '=', 'api_token')
     .where('actor_credentials.secret_hash', '=', hashToken(token))
     .where('actor_credentials.revoked_at', 'is', null)
     .executeTakeFirst();
   if (!row || row.status !== 'active' || row.organisation_status !== 'active') return undefined;
-  return { id: row.id, organisationId: row.organisation_id, login: row.login, roles: JSON.parse(row.roles) as string[] };
+  return {
+    id: row.id,
+    organisationId: row.organisation_id,
+    login: row.login,
+    roles: JSON.parse(row.roles) as string[],
+  };
 }

@@ -33,7 +33,13 @@ export interface Source {
 /** The actor each machine client acts as. */
 export async function actorsOfClients(db: Executor, clients: readonly string[]): Promise<string[]> {
   if (!clients.length) return [];
-  return (await db.selectFrom('machine_clients').select('actor_id').where('id', 'in', [...clients]).execute()).map((r) => r.actor_id);
+  return (
+    await db
+      .selectFrom('machine_clients')
+      .select('actor_id')
+      .where('id', 'in', [...clients])
+      .execute()
+  ).map((r) => r.actor_id);
 }
 
 /** The known sessions among these public ids, each with its account's actor (null for a job seeker's session). */
@@ -60,7 +66,8 @@ async function sourcesOf(db: Executor, compromised: Compromised): Promise<Source
     (byActor.get(actor) ?? byActor.set(actor, new Set()).get(actor)!).add(session);
   }
   for (const [actor, sessions] of byActor) sources.push({ column: 'actor_id', value: actor, sessions });
-  for (const organisation of compromised.organisations) sources.push({ column: 'organisation_id', value: organisation });
+  for (const organisation of compromised.organisations)
+    sources.push({ column: 'organisation_id', value: organisation });
   return sources;
 }
 
@@ -96,7 +103,12 @@ interface Accumulator {
  * it was computed from. An event matched by two identities (an actor of a compromised
  * organisation) counts once.
  */
-export async function computeBlastRadius(db: Executor, input: ScopeInput, ledger: { size: number; checkpoint: CitedCheckpoint | null }, progress?: ScopeProgress): Promise<BlastRadius> {
+export async function computeBlastRadius(
+  db: Executor,
+  input: ScopeInput,
+  ledger: { size: number; checkpoint: CitedCheckpoint | null },
+  progress?: ScopeProgress,
+): Promise<BlastRadius> {
   const from = input.windowFrom;
   const to = input.windowTo;
   const sources = await sourcesOf(db, input.compromised);
@@ -104,13 +116,21 @@ export async function computeBlastRadius(db: Executor, input: ScopeInput, ledger
   const prunedBelow = Number(state?.pruned_below ?? 0);
   let windowBeforeRetention = false;
   if (prunedBelow > 0) {
-    const oldest = await db.selectFrom('ledger_events').select('at').where('seq', '>=', prunedBelow).orderBy('seq').limit(1).executeTakeFirst();
+    const oldest = await db
+      .selectFrom('ledger_events')
+      .select('at')
+      .where('seq', '>=', prunedBelow)
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
     windowBeforeRetention = !oldest || oldest.at > from;
   }
 
   let total = 0;
   for (const source of sources) {
-    const row = await ofIdentity(db, source, from, to, ledger.size).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
+    const row = await ofIdentity(db, source, from, to, ledger.size)
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .executeTakeFirst();
     total += Number(row?.n ?? 0);
   }
   progress?.start(total);
@@ -122,7 +142,14 @@ export async function computeBlastRadius(db: Executor, input: ScopeInput, ledger
   for (const source of sources) {
     let cursor: { at: string; id: string } | undefined;
     for (;;) {
-      let query = ofIdentity(db, source, from, to, ledger.size).select(['id', 'at', 'kind', 'actor_id', 'person_id', 'body']);
+      let query = ofIdentity(db, source, from, to, ledger.size).select([
+        'id',
+        'at',
+        'kind',
+        'actor_id',
+        'person_id',
+        'body',
+      ]);
       if (cursor) {
         const { at, id } = cursor;
         query = query.where((eb) => eb.or([eb('at', '>', at), eb.and([eb('at', '=', at), eb('id', '>', id)])]));
@@ -142,7 +169,11 @@ export async function computeBlastRadius(db: Executor, input: ScopeInput, ledger
         events++;
         const personId = row.person_id!;
         let acc = byPerson.get(personId);
-        if (!acc) byPerson.set(personId, (acc = { classes: new Set(), firstAt: row.at, lastAt: row.at, via: new Set(), events: 0 }));
+        if (!acc)
+          byPerson.set(
+            personId,
+            (acc = { classes: new Set(), firstAt: row.at, lastAt: row.at, via: new Set(), events: 0 }),
+          );
         for (const c of body.classes) acc.classes.add(c as FieldClass);
         if (row.at < acc.firstAt) acc.firstAt = row.at;
         if (row.at > acc.lastAt) acc.lastAt = row.at;
@@ -165,10 +196,23 @@ export async function computeBlastRadius(db: Executor, input: ScopeInput, ledger
     if (acc.classes.size === 0) continue;
     const classes = [...acc.classes].sort();
     const assessment = assessRisk(classes);
-    const exposure: Exposure = { personId, classes, firstAt: acc.firstAt, lastAt: acc.lastAt, via: [...acc.via].sort(), events: acc.events, risk: assessment.level, rules: assessment.rules };
+    const exposure: Exposure = {
+      personId,
+      classes,
+      firstAt: acc.firstAt,
+      lastAt: acc.lastAt,
+      via: [...acc.via].sort(),
+      events: acc.events,
+      risk: assessment.level,
+      rules: assessment.rules,
+    };
     (decoySet.has(personId) ? decoys : persons).push(exposure);
   }
-  const others = await otherIncidents(db, input.incidentId, persons.map((p) => p.personId));
+  const others = await otherIncidents(
+    db,
+    input.incidentId,
+    persons.map((p) => p.personId),
+  );
   return {
     incidentId: input.incidentId,
     reference: input.reference,
@@ -185,13 +229,18 @@ export async function computeBlastRadius(db: Executor, input: ScopeInput, ledger
 async function decoysAmong(db: Executor, personIds: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (const part of chunks(personIds, 1, 1000)) {
-    for (const row of await db.selectFrom('guard_decoys').select('person_id').where('person_id', 'in', part).execute()) out.add(row.person_id);
+    for (const row of await db.selectFrom('guard_decoys').select('person_id').where('person_id', 'in', part).execute())
+      out.add(row.person_id);
   }
   return out;
 }
 
 /** Persons of this result already counted by another incident, and which incidents. */
-async function otherIncidents(db: Executor, incidentId: string, personIds: readonly string[]): Promise<{ persons: number; references: string[] }> {
+async function otherIncidents(
+  db: Executor,
+  incidentId: string,
+  personIds: readonly string[],
+): Promise<{ persons: number; references: string[] }> {
   const persons = new Set<string>();
   const references = new Set<string>();
   for (const part of chunks(personIds, 1, 1000)) {
@@ -211,7 +260,11 @@ async function otherIncidents(db: Executor, incidentId: string, personIds: reado
   return { persons: persons.size, references: [...references].sort() };
 }
 
-function totalsOf(persons: readonly Exposure[], decoys: readonly Exposure[], others: { persons: number; references: string[] }): Totals {
+function totalsOf(
+  persons: readonly Exposure[],
+  decoys: readonly Exposure[],
+  others: { persons: number; references: string[] },
+): Totals {
   const byClass: Partial<Record<FieldClass, number>> = {};
   const byActor: Record<string, number> = {};
   const byRisk = { high: 0, medium: 0, low: 0 };
@@ -224,7 +277,12 @@ function totalsOf(persons: readonly Exposure[], decoys: readonly Exposure[], oth
     persons: persons.length,
     decoys: decoys.length,
     byClass,
-    special: { health: byClass.health ?? 0, judicial: byClass.judicial ?? 0, nir: byClass.nir ?? 0, bank: byClass.bank ?? 0 },
+    special: {
+      health: byClass.health ?? 0,
+      judicial: byClass.judicial ?? 0,
+      nir: byClass.nir ?? 0,
+      bank: byClass.bank ?? 0,
+    },
     byRisk,
     byActor,
     alsoInOtherIncidents: others.persons,
@@ -235,24 +293,34 @@ function totalsOf(persons: readonly Exposure[], decoys: readonly Exposure[], oth
 /** Replace the incident's stored exposures by this result, in one transaction with the caller's. */
 export async function storeExposures(trx: Executor, radius: BlastRadius): Promise<void> {
   await trx.deleteFrom('incident_exposures').where('incident_id', '=', radius.incidentId).execute();
-  const rows = [...radius.persons.map((p) => ({ p, decoy: 0 })), ...radius.decoys.map((p) => ({ p, decoy: 1 }))].map(({ p, decoy }) => ({
-    incident_id: radius.incidentId,
-    person_id: p.personId,
-    decoy,
-    classes: JSON.stringify(p.classes),
-    first_at: p.firstAt,
-    last_at: p.lastAt,
-    via: JSON.stringify(p.via),
-    events: p.events,
-    risk: p.risk,
-    rules: JSON.stringify(p.rules),
-  }));
+  const rows = [...radius.persons.map((p) => ({ p, decoy: 0 })), ...radius.decoys.map((p) => ({ p, decoy: 1 }))].map(
+    ({ p, decoy }) => ({
+      incident_id: radius.incidentId,
+      person_id: p.personId,
+      decoy,
+      classes: JSON.stringify(p.classes),
+      first_at: p.firstAt,
+      last_at: p.lastAt,
+      via: JSON.stringify(p.via),
+      events: p.events,
+      risk: p.risk,
+      rules: JSON.stringify(p.rules),
+    }),
+  );
   for (const part of chunks(rows, 10)) await trx.insertInto('incident_exposures').values(part).execute();
 }
 
 /** The stored exposures of an incident (real persons, or decoys), in person order. */
-export async function storedExposures(db: Executor, incidentId: string, options: { decoys?: boolean; afterPersonId?: string; limit?: number } = {}): Promise<Exposure[]> {
-  let query = db.selectFrom('incident_exposures').selectAll().where('incident_id', '=', incidentId).where('decoy', '=', options.decoys ? 1 : 0);
+export async function storedExposures(
+  db: Executor,
+  incidentId: string,
+  options: { decoys?: boolean; afterPersonId?: string; limit?: number } = {},
+): Promise<Exposure[]> {
+  let query = db
+    .selectFrom('incident_exposures')
+    .selectAll()
+    .where('incident_id', '=', incidentId)
+    .where('decoy', '=', options.decoys ? 1 : 0);
   if (options.afterPersonId) query = query.where('person_id', '>', options.afterPersonId);
   if (options.limit) query = query.limit(options.limit);
   const rows = await query.orderBy('person_id').execute();
@@ -270,6 +338,10 @@ export async function storedExposures(db: Executor, incidentId: string, options:
 
 /** Distinct real persons exposed by any incident (the network-wide count, each person once). */
 export async function personsExposedByAnyIncident(db: Executor): Promise<number> {
-  const row = await db.selectFrom('incident_exposures').select(sql<string | number>`count(distinct person_id)`.as('n')).where('decoy', '=', 0).executeTakeFirst();
+  const row = await db
+    .selectFrom('incident_exposures')
+    .select(sql<string | number>`count(distinct person_id)`.as('n'))
+    .where('decoy', '=', 0)
+    .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

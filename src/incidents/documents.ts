@@ -27,15 +27,34 @@ export function sha256Hex(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
-export async function nextVersion(db: Executor, incidentId: string, kind: IncidentDocumentsTable['kind']): Promise<number> {
-  const row = await db.selectFrom('incident_documents').select((eb) => eb.fn.max('version').as('v')).where('incident_id', '=', incidentId).where('kind', '=', kind).executeTakeFirst();
+export async function nextVersion(
+  db: Executor,
+  incidentId: string,
+  kind: IncidentDocumentsTable['kind'],
+): Promise<number> {
+  const row = await db
+    .selectFrom('incident_documents')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .where('incident_id', '=', incidentId)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
   return Number(row?.v ?? 0) + 1;
 }
 
 export async function storeDocument(
   trx: Executor,
   keyring: Keyring,
-  doc: { incidentId: string; kind: IncidentDocumentsTable['kind']; version: number; title: string; mediaType: string; createdAt: string; createdBy: string | null; ledgerSize: number; content: Buffer },
+  doc: {
+    incidentId: string;
+    kind: IncidentDocumentsTable['kind'];
+    version: number;
+    title: string;
+    mediaType: string;
+    createdAt: string;
+    createdBy: string | null;
+    ledgerSize: number;
+    content: Buffer;
+  },
 ): Promise<DocumentInfo> {
   const id = randomUUID();
   const sealed = sealField(keyring, sealedName(id), SEAL_CLASS, doc.content);
@@ -59,26 +78,78 @@ export async function storeDocument(
       ciphertext: sealed.ciphertext,
     })
     .execute();
-  return { id, kind: doc.kind, version: doc.version, title: doc.title, mediaType: doc.mediaType, createdAt: doc.createdAt, ledgerSize: doc.ledgerSize, sha256, bytes: doc.content.length };
+  return {
+    id,
+    kind: doc.kind,
+    version: doc.version,
+    title: doc.title,
+    mediaType: doc.mediaType,
+    createdAt: doc.createdAt,
+    ledgerSize: doc.ledgerSize,
+    sha256,
+    bytes: doc.content.length,
+  };
 }
 
-const info = (r: IncidentDocumentsTable): DocumentInfo => ({ id: r.id, kind: r.kind, version: r.version, title: r.title, mediaType: r.media_type, createdAt: r.created_at, ledgerSize: Number(r.ledger_size), sha256: r.sha256, bytes: r.bytes });
+const info = (r: IncidentDocumentsTable): DocumentInfo => ({
+  id: r.id,
+  kind: r.kind,
+  version: r.version,
+  title: r.title,
+  mediaType: r.media_type,
+  createdAt: r.created_at,
+  ledgerSize: Number(r.ledger_size),
+  sha256: r.sha256,
+  bytes: r.bytes,
+});
 
 export async function listDocuments(db: Executor, incidentId: string): Promise<DocumentInfo[]> {
-  const rows = await db.selectFrom('incident_documents').selectAll().where('incident_id', '=', incidentId).orderBy('created_at').orderBy('kind').orderBy('version').execute();
+  const rows = await db
+    .selectFrom('incident_documents')
+    .selectAll()
+    .where('incident_id', '=', incidentId)
+    .orderBy('created_at')
+    .orderBy('kind')
+    .orderBy('version')
+    .execute();
   return rows.map(info);
 }
 
-export async function latestDocument(db: Executor, incidentId: string, kind: IncidentDocumentsTable['kind']): Promise<DocumentInfo | undefined> {
-  const row = await db.selectFrom('incident_documents').selectAll().where('incident_id', '=', incidentId).where('kind', '=', kind).orderBy('version', 'desc').limit(1).executeTakeFirst();
+export async function latestDocument(
+  db: Executor,
+  incidentId: string,
+  kind: IncidentDocumentsTable['kind'],
+): Promise<DocumentInfo | undefined> {
+  const row = await db
+    .selectFrom('incident_documents')
+    .selectAll()
+    .where('incident_id', '=', incidentId)
+    .where('kind', '=', kind)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return row ? info(row) : undefined;
 }
 
 /** The plain document; its digest is checked against the one recorded when it was produced. */
-export async function openDocument(db: Executor, keyring: Keyring, incidentId: string, documentId: string): Promise<{ info: DocumentInfo; content: Buffer }> {
-  const row = await db.selectFrom('incident_documents').selectAll().where('id', '=', documentId).where('incident_id', '=', incidentId).executeTakeFirst();
+export async function openDocument(
+  db: Executor,
+  keyring: Keyring,
+  incidentId: string,
+  documentId: string,
+): Promise<{ info: DocumentInfo; content: Buffer }> {
+  const row = await db
+    .selectFrom('incident_documents')
+    .selectAll()
+    .where('id', '=', documentId)
+    .where('incident_id', '=', incidentId)
+    .executeTakeFirst();
   if (!row) throw new NotFoundError('document');
-  const content = openField(keyring, sealedName(row.id), SEAL_CLASS, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
+  const content = openField(keyring, sealedName(row.id), SEAL_CLASS, {
+    kekVersion: row.kek_version,
+    wrappedKey: row.wrapped_key,
+    ciphertext: row.ciphertext,
+  });
   if (sha256Hex(content) !== row.sha256) throw new Error(`document ${row.id}: digest mismatch`);
   return { info: info(row), content };
 }

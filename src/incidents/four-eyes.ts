@@ -58,9 +58,14 @@ export interface RequestView {
   outcome: Record<string, unknown> | null;
 }
 
-export function requestView(row: IncidentRequestsTable & { requester_login: string | null; decider_login: string | null }, now: Date): RequestView {
+export function requestView(
+  row: IncidentRequestsTable & { requester_login: string | null; decider_login: string | null },
+  now: Date,
+): RequestView {
   const at = now.toISOString();
-  const lapsed = (row.status === 'pending' && row.expires_at <= at) || (row.status === 'approved' && row.usable_until !== null && row.usable_until <= at);
+  const lapsed =
+    (row.status === 'pending' && row.expires_at <= at) ||
+    (row.status === 'approved' && row.usable_until !== null && row.usable_until <= at);
   const payload = JSON.parse(row.payload) as { documentId?: string };
   return {
     id: row.id,
@@ -86,29 +91,58 @@ export async function organisationsSpanned(db: Executor, compromised: Compromise
   const organisations = new Set(compromised.organisations);
   const actors = new Set([...compromised.actors, ...(await actorsOfClients(db, compromised.clients))]);
   for (const actor of (await actorsOfSessions(db, compromised.sessions)).values()) if (actor) actors.add(actor);
-  if (actors.size) for (const r of await db.selectFrom('actors').select('organisation_id').where('id', 'in', [...actors]).execute()) organisations.add(r.organisation_id);
+  if (actors.size)
+    for (const r of await db
+      .selectFrom('actors')
+      .select('organisation_id')
+      .where('id', 'in', [...actors])
+      .execute())
+      organisations.add(r.organisation_id);
   return [...organisations].sort();
 }
 
-async function deskMember(db: Executor, accountId: string, roles: readonly string[], message: string): Promise<StaffMember> {
+async function deskMember(
+  db: Executor,
+  accountId: string,
+  roles: readonly string[],
+  message: string,
+): Promise<StaffMember> {
   const member = await staffMemberOf(db, accountId);
-  const allowed = member && member.organisationKind === 'agency' && member.organisationStatus === 'active' && member.actorStatus === 'active' && member.roles.some((r) => roles.includes(r));
+  const allowed =
+    member &&
+    member.organisationKind === 'agency' &&
+    member.organisationStatus === 'active' &&
+    member.actorStatus === 'active' &&
+    member.roles.some((r) => roles.includes(r));
   if (!allowed) throw new ForbiddenError(message, 'role_required');
   return member;
 }
 
 /** The platform's security officer, active: the only one who asks. */
 export function requesterOf(db: Executor, accountId: string): Promise<StaffMember> {
-  return deskMember(db, accountId, DESK_REQUESTER_ROLES, 'Réservé au responsable de la sécurité des systèmes d’information : le délégué à la protection des données approuve ou refuse, il ne demande pas.');
+  return deskMember(
+    db,
+    accountId,
+    DESK_REQUESTER_ROLES,
+    'Réservé au responsable de la sécurité des systèmes d’information : le délégué à la protection des données approuve ou refuse, il ne demande pas.',
+  );
 }
 
 /** Another security officer or the DPO, active. */
 export function approverOf(db: Executor, accountId: string): Promise<StaffMember> {
-  return deskMember(db, accountId, DESK_APPROVER_ROLES, 'Réservé au délégué à la protection des données et au responsable de la sécurité.');
+  return deskMember(
+    db,
+    accountId,
+    DESK_APPROVER_ROLES,
+    'Réservé au délégué à la protection des données et au responsable de la sécurité.',
+  );
 }
 
 export function fourEyesRequired(what: string): ForbiddenError {
-  return new ForbiddenError(`${what} : une seconde personne du bureau (un autre responsable de la sécurité ou le délégué à la protection des données) doit approuver la demande.`, 'four_eyes_required');
+  return new ForbiddenError(
+    `${what} : une seconde personne du bureau (un autre responsable de la sécurité ou le délégué à la protection des données) doit approuver la demande.`,
+    'four_eyes_required',
+  );
 }
 
 /** The guard refused a desk download (over the desk's budget, account contained, session moved). */
@@ -131,4 +165,7 @@ export class DownloadRefusedError extends ForbiddenError {
  * desk's own budget; `record` runs in the guard's transaction when admitted (the download is
  * recorded before a byte leaves).
  */
-export type DownloadGate = (personIds: readonly string[], record: (trx: Executor) => Promise<void>) => Promise<{ allowed: true } | { allowed: false; reason: string }>;
+export type DownloadGate = (
+  personIds: readonly string[],
+  record: (trx: Executor) => Promise<void>,
+) => Promise<{ allowed: true } | { allowed: false; reason: string }>;

@@ -25,7 +25,17 @@ export interface Declaration {
   awareAt: Date;
 }
 
-export const VECTORS = ['account_takeover', 'session_theft', 'infostealer', 'insider', 'subcontractor', 'administrator_compromise', 'partner_system', 'guard_containment', 'other'] as const;
+export const VECTORS = [
+  'account_takeover',
+  'session_theft',
+  'infostealer',
+  'insider',
+  'subcontractor',
+  'administrator_compromise',
+  'partner_system',
+  'guard_containment',
+  'other',
+] as const;
 export type Vector = (typeof VECTORS)[number];
 
 export const VECTOR_LABELS_FR: Record<Vector, string> = {
@@ -139,5 +149,12 @@ export function notificationClock(awareAt: string, now: Date, filedAt: string | 
     : minutesLeft >= 0
       ? `${span} restantes pour notifier la CNIL`
       : `en retard de ${span} sur le délai de 72 h`;
-  return { awareAt, deadline: deadline.toISOString(), minutesLeft, label, late: minutesLeft < 0, filed: filedAt !== null };
+  return {
+    awareAt,
+    deadline: deadline.toISOString(),
+    minutesLeft,
+    label,
+    late: minutesLeft < 0,
+    filed: filedAt !== null,
+  };
 }

@@ -16,13 +16,21 @@ export interface NoticeFacts {
   date: string;
 }
 
-export const frenchDate = (iso: string) => new Date(iso).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' });
+export const frenchDate = (iso: string) =>
+  new Date(iso).toLocaleDateString('fr-FR', {
+    timeZone: 'Europe/Paris',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  });
 
 /** « Madame Anne Martin », from the file's identity (usage name first). */
 export function addressee(identity: PersonFile['identity']): string {
   if (!identity) return 'Madame, Monsieur';
   const civility = identity.sex === 'F' ? 'Madame' : 'Monsieur';
-  return `${civility} ${identity.firstNames[0] ?? ''} ${(identity.usageName ?? identity.lastName).toUpperCase()}`.replace(/\s+/g, ' ').trim();
+  return `${civility} ${identity.firstNames[0] ?? ''} ${(identity.usageName ?? identity.lastName).toUpperCase()}`
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** The postal block, or undefined when the file has no address. */

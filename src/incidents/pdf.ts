@@ -15,7 +15,13 @@ function printable(text: string): string {
 
 function render(asOf: Date, title: string, draw: (doc: PDFKit.PDFDocument) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const doc = new PDFDocument({ size: 'A4', margins: { top: 20 * MM, bottom: 20 * MM, left: 20 * MM, right: 20 * MM }, autoFirstPage: false, info: { Title: printable(title), Author: 'Rempart', CreationDate: asOf, ModDate: asOf }, lang: 'fr-FR' });
+    const doc = new PDFDocument({
+      size: 'A4',
+      margins: { top: 20 * MM, bottom: 20 * MM, left: 20 * MM, right: 20 * MM },
+      autoFirstPage: false,
+      info: { Title: printable(title), Author: 'Rempart', CreationDate: asOf, ModDate: asOf },
+      lang: 'fr-FR',
+    });
     const chunks: Buffer[] = [];
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
@@ -36,7 +42,12 @@ export interface Section {
 }
 
 /** A structured report: a title, a subtitle, sections of labelled lines (the CNIL draft). */
-export function renderReport(asOf: Date, title: string, subtitle: string, sections: readonly Section[]): Promise<Buffer> {
+export function renderReport(
+  asOf: Date,
+  title: string,
+  subtitle: string,
+  sections: readonly Section[],
+): Promise<Buffer> {
   return render(asOf, title, (doc) => {
     doc.addPage();
     doc.font('Helvetica-Bold').fontSize(15).text(printable(title));
@@ -45,7 +56,13 @@ export function renderReport(asOf: Date, title: string, subtitle: string, sectio
       doc.moveDown(0.8).font('Helvetica-Bold').fontSize(11.5).text(printable(section.heading));
       doc.moveDown(0.2);
       for (const [label, value] of section.lines) {
-        if (label) doc.font('Helvetica-Bold').fontSize(9.5).text(`${printable(label)} : `, { continued: true }).font('Helvetica').text(printable(value));
+        if (label)
+          doc
+            .font('Helvetica-Bold')
+            .fontSize(9.5)
+            .text(`${printable(label)} : `, { continued: true })
+            .font('Helvetica')
+            .text(printable(value));
         else doc.font('Helvetica').fontSize(9.5).text(printable(value));
         doc.moveDown(0.15);
       }
@@ -75,7 +92,12 @@ export interface LetterBatch {
  * Letters for a print-and-post service, one after the other in one PDF: the sender at the top
  * left, the postal block where a right-hand window envelope (DL, NF EN ISO 269) shows it.
  */
-export async function renderLetters(asOf: Date, title: string, sender: string[], letters: readonly Letter[]): Promise<LetterBatch> {
+export async function renderLetters(
+  asOf: Date,
+  title: string,
+  sender: string[],
+  letters: readonly Letter[],
+): Promise<LetterBatch> {
   const startPages: number[] = [];
   let pages = 0;
   const content = await render(asOf, title, (doc) => {
@@ -83,16 +105,35 @@ export async function renderLetters(asOf: Date, title: string, sender: string[],
     for (const letter of letters) {
       doc.addPage();
       startPages.push(pages);
-      doc.font('Helvetica-Bold').fontSize(10).text(printable(sender[0] ?? ''), 20 * MM, 15 * MM);
+      doc
+        .font('Helvetica-Bold')
+        .fontSize(10)
+        .text(printable(sender[0] ?? ''), 20 * MM, 15 * MM);
       doc.font('Helvetica').fontSize(9);
       for (const line of sender.slice(1)) doc.text(printable(line));
-      doc.font('Helvetica').fontSize(10.5).text(letter.address.map(printable).join('\n'), 110 * MM, 50 * MM, { width: 85 * MM });
+      doc
+        .font('Helvetica')
+        .fontSize(10.5)
+        .text(letter.address.map(printable).join('\n'), 110 * MM, 50 * MM, { width: 85 * MM });
       doc.fontSize(10).text(printable(`${letter.place}, le ${letter.date}`), 110 * MM, 85 * MM, { width: 85 * MM });
-      doc.fontSize(9).fillColor('#444444').text(printable(`Référence : ${letter.reference}`), 20 * MM, 100 * MM).fillColor('black');
-      doc.moveDown(0.6).font('Helvetica-Bold').fontSize(10.5).text(printable(`Objet : ${letter.subject}`), { width: 170 * MM });
+      doc
+        .fontSize(9)
+        .fillColor('#444444')
+        .text(printable(`Référence : ${letter.reference}`), 20 * MM, 100 * MM)
+        .fillColor('black');
+      doc
+        .moveDown(0.6)
+        .font('Helvetica-Bold')
+        .fontSize(10.5)
+        .text(printable(`Objet : ${letter.subject}`), { width: 170 * MM });
       doc.moveDown(0.8).font('Helvetica').fontSize(10);
       for (const paragraph of letter.paragraphs) {
-        if (paragraph.startsWith('## ')) doc.moveDown(0.3).font('Helvetica-Bold').text(printable(paragraph.slice(3)), { width: 170 * MM }).font('Helvetica');
+        if (paragraph.startsWith('## '))
+          doc
+            .moveDown(0.3)
+            .font('Helvetica-Bold')
+            .text(printable(paragraph.slice(3)), { width: 170 * MM })
+            .font('Helvetica');
         else doc.text(printable(paragraph), { width: 170 * MM, align: 'left' });
         doc.moveDown(0.45);
       }

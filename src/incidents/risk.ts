@@ -30,7 +30,8 @@ export const RISK_RULES: readonly RiskRule[] = [
     id: 'bank',
     level: 'high',
     condition: 'coordonnées bancaires',
-    reason: 'Les coordonnées bancaires permettent des prélèvements frauduleux et, avec l’identité, de demander le versement des allocations sur un autre compte.',
+    reason:
+      'Les coordonnées bancaires permettent des prélèvements frauduleux et, avec l’identité, de demander le versement des allocations sur un autre compte.',
     harms: ['payment_redirection', 'scam'],
     applies: has('bank'),
   },
@@ -38,7 +39,8 @@ export const RISK_RULES: readonly RiskRule[] = [
     id: 'nir_with_identity',
     level: 'high',
     condition: 'numéro de sécurité sociale avec l’identité ou les coordonnées',
-    reason: 'Le numéro de sécurité sociale associé au nom ou aux coordonnées sert à usurper l’identité et à prendre la main sur des comptes (France Travail, Ameli, impôts) pour détourner des prestations.',
+    reason:
+      'Le numéro de sécurité sociale associé au nom ou aux coordonnées sert à usurper l’identité et à prendre la main sur des comptes (France Travail, Ameli, impôts) pour détourner des prestations.',
     harms: ['identity_theft', 'payment_redirection', 'phishing'],
     applies: (c) => c.has('nir') && (c.has('identity') || c.has('contact')),
   },
@@ -46,7 +48,8 @@ export const RISK_RULES: readonly RiskRule[] = [
     id: 'id_document_with_identity',
     level: 'high',
     condition: 'numéro de pièce d’identité avec l’identité',
-    reason: 'Le numéro d’une pièce d’identité associé au nom sert à ouvrir des comptes ou des crédits au nom de la personne.',
+    reason:
+      'Le numéro d’une pièce d’identité associé au nom sert à ouvrir des comptes ou des crédits au nom de la personne.',
     harms: ['identity_theft'],
     applies: (c) => c.has('id_document') && c.has('identity'),
   },
@@ -54,7 +57,8 @@ export const RISK_RULES: readonly RiskRule[] = [
     id: 'health',
     level: 'high',
     condition: 'données de santé (RQTH, restrictions)',
-    reason: 'Donnée de santé, catégorie particulière (RGPD art. 9) : sa divulgation expose à des discriminations, à l’embauche notamment.',
+    reason:
+      'Donnée de santé, catégorie particulière (RGPD art. 9) : sa divulgation expose à des discriminations, à l’embauche notamment.',
     harms: ['discrimination'],
     applies: has('health'),
   },
@@ -62,7 +66,8 @@ export const RISK_RULES: readonly RiskRule[] = [
     id: 'judicial',
     level: 'high',
     condition: 'mesures de justice',
-    reason: 'Donnée relative à des mesures de justice (RGPD art. 10) : sa divulgation expose à des discriminations et atteint gravement la vie privée.',
+    reason:
+      'Donnée relative à des mesures de justice (RGPD art. 10) : sa divulgation expose à des discriminations et atteint gravement la vie privée.',
     harms: ['discrimination'],
     applies: has('judicial'),
   },
@@ -78,7 +83,8 @@ export const RISK_RULES: readonly RiskRule[] = [
     id: 'contact_with_identity',
     level: 'medium',
     condition: 'identité avec coordonnées',
-    reason: 'Le nom avec l’adresse électronique, le téléphone ou l’adresse postale permet des messages frauduleux crédibles au nom de France Travail (hameçonnage).',
+    reason:
+      'Le nom avec l’adresse électronique, le téléphone ou l’adresse postale permet des messages frauduleux crédibles au nom de France Travail (hameçonnage).',
     harms: ['phishing', 'scam'],
     applies: (c) => c.has('identity') && c.has('contact'),
   },
@@ -86,7 +92,8 @@ export const RISK_RULES: readonly RiskRule[] = [
     id: 'situation_with_identity',
     level: 'medium',
     condition: 'identité avec la situation de demandeur d’emploi (inscription, accompagnement, indemnisation)',
-    reason: 'Savoir qu’une personne nommée cherche un emploi ou reçoit des allocations rend crédibles de fausses offres d’emploi ou de faux conseillers.',
+    reason:
+      'Savoir qu’une personne nommée cherche un emploi ou reçoit des allocations rend crédibles de fausses offres d’emploi ou de faux conseillers.',
     harms: ['scam', 'phishing'],
     applies: (c) => c.has('identity') && (c.has('registration') || c.has('follow_up') || c.has('benefits')),
   },
@@ -126,22 +133,27 @@ export const RISK_LABELS_FR: Record<RiskLevel, string> = { high: 'élevé', medi
 export const HARMS_FR: Record<Harm, { risk: string; advice: string }> = {
   payment_redirection: {
     risk: 'Quelqu’un pourrait tenter de faire verser vos allocations sur un autre compte bancaire.',
-    advice: 'Vos coordonnées bancaires sont placées sous surveillance : tout changement sera vérifié par un conseiller avant de prendre effet. Si vous recevez un avis de changement que vous n’avez pas demandé, bloquez-le avec le code qu’il contient ou appelez le 3949.',
+    advice:
+      'Vos coordonnées bancaires sont placées sous surveillance : tout changement sera vérifié par un conseiller avant de prendre effet. Si vous recevez un avis de changement que vous n’avez pas demandé, bloquez-le avec le code qu’il contient ou appelez le 3949.',
   },
   identity_theft: {
     risk: 'Vos informations pourraient servir à se faire passer pour vous (ouverture de comptes, demandes de prestations ou de crédits).',
-    advice: 'Surveillez vos comptes (banque, Ameli, impôts) et vos courriers ; en cas de démarche que vous n’avez pas faite, portez plainte et signalez-la à l’organisme concerné.',
+    advice:
+      'Surveillez vos comptes (banque, Ameli, impôts) et vos courriers ; en cas de démarche que vous n’avez pas faite, portez plainte et signalez-la à l’organisme concerné.',
   },
   phishing: {
     risk: 'Vous pourriez recevoir des courriels, SMS ou appels frauduleux se présentant comme France Travail.',
-    advice: 'France Travail ne vous demande jamais votre mot de passe, vos codes de connexion ni vos coordonnées bancaires par courriel, SMS ou téléphone. Ne cliquez pas sur les liens des messages inattendus : connectez-vous vous-même à votre espace personnel.',
+    advice:
+      'France Travail ne vous demande jamais votre mot de passe, vos codes de connexion ni vos coordonnées bancaires par courriel, SMS ou téléphone. Ne cliquez pas sur les liens des messages inattendus : connectez-vous vous-même à votre espace personnel.',
   },
   scam: {
     risk: 'Des escrocs pourraient vous proposer de fausses offres d’emploi ou de formation, ou se faire passer pour votre conseiller.',
-    advice: 'Méfiez-vous des offres qui demandent un paiement ou des documents personnels ; en cas de doute, vérifiez auprès de votre conseiller habituel.',
+    advice:
+      'Méfiez-vous des offres qui demandent un paiement ou des documents personnels ; en cas de doute, vérifiez auprès de votre conseiller habituel.',
   },
   discrimination: {
     risk: 'Des informations sensibles vous concernant (santé ou situation judiciaire) pourraient être divulguées.',
-    advice: 'Vous pouvez demander conseil à notre délégué à la protection des données et saisir la CNIL si vous constatez un usage de ces informations.',
+    advice:
+      'Vous pouvez demander conseil à notre délégué à la protection des données et saisir la CNIL si vous constatez un usage de ces informations.',
   },
 };

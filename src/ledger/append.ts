@@ -14,7 +14,10 @@ const COLUMNS = 9;
 
 /** One INSERT of these rows, in SQL rather than the query builder (building it cost more than storing the rows). */
 function insertStatement(rows: readonly EventRow[]) {
-  const values = rows.map((r) => sql`(${r.id}, NULL, ${r.at}, ${r.kind}, ${r.account_id}, ${r.actor_id}, ${r.organisation_id}, ${r.person_id}, ${r.body})`);
+  const values = rows.map(
+    (r) =>
+      sql`(${r.id}, NULL, ${r.at}, ${r.kind}, ${r.account_id}, ${r.actor_id}, ${r.organisation_id}, ${r.person_id}, ${r.body})`,
+  );
   return sql`INSERT INTO ledger_events (id, seq, at, kind, account_id, actor_id, organisation_id, person_id, body) VALUES ${sql.join(values)}`;
 }
 
@@ -74,7 +77,10 @@ export async function appendEvent(db: Executor, kind: EventKind, input: EventInp
 }
 
 /** Many events at once (imports, the benchmark): one group commit for all of them. */
-export async function appendEvents(db: Executor, events: ReadonlyArray<{ kind: EventKind; input?: EventInput }>): Promise<EventBody[]> {
+export async function appendEvents(
+  db: Executor,
+  events: ReadonlyArray<{ kind: EventKind; input?: EventInput }>,
+): Promise<EventBody[]> {
   const bodies = events.map((e) => buildEvent(e.kind, e.input ?? {}));
   const rows = bodies.map(eventRow);
   if (db.isTransaction) await insertRows(db, rows);

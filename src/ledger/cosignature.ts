@@ -18,7 +18,12 @@ export interface CosignerKey {
 }
 
 export function cosignerKeyId(name: string, publicKey: Uint8Array): Buffer {
-  return createHash('sha256').update(`${name}\n`, 'utf8').update(Buffer.from([COSIGNATURE_V1])).update(publicKey).digest().subarray(0, 4);
+  return createHash('sha256')
+    .update(`${name}\n`, 'utf8')
+    .update(Buffer.from([COSIGNATURE_V1]))
+    .update(publicKey)
+    .digest()
+    .subarray(0, 4);
 }
 
 /** A witness's verifier key, `<name>+<hex id>+<base64(0x04 ‖ Ed25519 public key)>`. */
@@ -26,11 +31,17 @@ export function parseCosignerKey(encoded: string): CosignerKey {
   const match = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(encoded);
   if (!match) throw new RangeError('clé de témoin mal formée (nom+identifiant+clé en base64 attendus)');
   const raw = Buffer.from(match[3]!, 'base64');
-  if (raw.length !== 33 || raw[0] !== COSIGNATURE_V1) throw new RangeError('clé de témoin : cosignature/v1 Ed25519 (type 0x04) attendue');
+  if (raw.length !== 33 || raw[0] !== COSIGNATURE_V1)
+    throw new RangeError('clé de témoin : cosignature/v1 Ed25519 (type 0x04) attendue');
   const key = raw.subarray(1);
   const id = cosignerKeyId(match[1]!, key);
-  if (id.toString('hex') !== match[2]) throw new RangeError('clé de témoin : l’identifiant ne correspond pas au nom et à la clé');
-  return { name: match[1]!, id, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.toString('base64url') }, format: 'jwk' }) };
+  if (id.toString('hex') !== match[2])
+    throw new RangeError('clé de témoin : l’identifiant ne correspond pas au nom et à la clé');
+  return {
+    name: match[1]!,
+    id,
+    publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.toString('base64url') }, format: 'jwk' }),
+  };
 }
 
 /** What the witness signs for a checkpoint whose note text (without signatures) is `text`. */
@@ -42,7 +53,11 @@ export function cosignedMessage(text: string, timestamp: bigint): Buffer {
  * The first of `lines` (note signature lines) that is a valid cosignature by `key` over the
  * checkpoint text: its timestamp; undefined when none is.
  */
-export function verifyCosignature(text: string, lines: string, key: CosignerKey): { timestamp: bigint; line: string } | undefined {
+export function verifyCosignature(
+  text: string,
+  lines: string,
+  key: CosignerKey,
+): { timestamp: bigint; line: string } | undefined {
   for (const line of lines.split('\n')) {
     const match = new RegExp(`^${EM_DASH} (\\S+) ([A-Za-z0-9+/=]+)$`, 'u').exec(line);
     if (!match || match[1] !== key.name) continue;

@@ -53,12 +53,24 @@ export async function anchorAt(db: Executor, checkpoint: SignedRoot | undefined)
   for (const f of frontier) {
     const hash = found.get(`${f.level}/${f.index}`);
     if (!hash || hash.length !== HASH_BYTES) {
-      return { range: new NodeRange(), failure: { kind: 'tree', message: `l'arbre stocké n'a plus le sous-arbre ${f.level}/${f.index} sous le point de contrôle signé à la taille ${checkpoint.size} : il a été réécrit ou amputé` } };
+      return {
+        range: new NodeRange(),
+        failure: {
+          kind: 'tree',
+          message: `l'arbre stocké n'a plus le sous-arbre ${f.level}/${f.index} sous le point de contrôle signé à la taille ${checkpoint.size} : il a été réécrit ou amputé`,
+        },
+      };
     }
     range.push(f.level, hash);
   }
   if (!range.root().equals(checkpoint.root)) {
-    return { range: new NodeRange(), failure: { kind: 'tree', message: `les empreintes stockées de l'arbre ne reproduisent plus la racine signée à la taille ${checkpoint.size} : elles ont été réécrites` } };
+    return {
+      range: new NodeRange(),
+      failure: {
+        kind: 'tree',
+        message: `les empreintes stockées de l'arbre ne reproduisent plus la racine signée à la taille ${checkpoint.size} : elles ont été réécrites`,
+      },
+    };
   }
   return { range };
 }
@@ -80,7 +92,13 @@ function compareAt(range: NodeRange, checkpoints: readonly SignedRoot[]): Extens
  * Extend `prefix` (left untouched) up to `to` positions, or less when the deadline passes:
  * the range reached, or the first thing found wrong.
  */
-export async function extendRange(db: Executor, flavour: Flavour, prefix: NodeRange, to: number, options: ExtendOptions): Promise<Extension> {
+export async function extendRange(
+  db: Executor,
+  flavour: Flavour,
+  prefix: NodeRange,
+  to: number,
+  options: ExtendOptions,
+): Promise<Extension> {
   const range = prefix.clone();
   const pageSize = options.pageSize ?? DEFAULT_PAGE;
   const first = range.size;
@@ -92,11 +110,18 @@ export async function extendRange(db: Executor, flavour: Flavour, prefix: NodeRa
     const from = Math.max(start, options.prunedBelow);
     const leaves = await readLeaves(db, flavour, start, stop);
     const events = leaves && from < stop ? await readEvents(db, flavour, from, stop) : { text: '', lengths: '' };
-    const result = leaves && events ? hashPage({ start, stop, from: Math.min(from, stop), cuts: cuts.map((c) => c.size), leaves, ...events }) : undefined;
+    const result =
+      leaves && events
+        ? hashPage({ start, stop, from: Math.min(from, stop), cuts: cuts.map((c) => c.size), leaves, ...events })
+        : undefined;
     if (result?.clean) {
       let node = 0;
       for (const segment of result.segments!) {
-        for (let k = 0; k < segment; k++, node++) range.push(result.heights![node]!, Buffer.from(result.nodes!.subarray(node * HASH_BYTES, (node + 1) * HASH_BYTES)));
+        for (let k = 0; k < segment; k++, node++)
+          range.push(
+            result.heights![node]!,
+            Buffer.from(result.nodes!.subarray(node * HASH_BYTES, (node + 1) * HASH_BYTES)),
+          );
         const failure = compareAt(range, cuts);
         if (failure) return { range, failure };
       }
@@ -114,10 +139,22 @@ export async function extendRange(db: Executor, flavour: Flavour, prefix: NodeRa
  * A page that could not be taken whole, one position at a time: its leaves pushed into `range`,
  * or the first position found wrong.
  */
-async function positionByPosition(db: Executor, range: NodeRange, stop: number, cuts: readonly SignedRoot[], prunedBelow: number): Promise<ExtensionFailure | undefined> {
+async function positionByPosition(
+  db: Executor,
+  range: NodeRange,
+  stop: number,
+  cuts: readonly SignedRoot[],
+  prunedBelow: number,
+): Promise<ExtensionFailure | undefined> {
   const start = range.size;
   const leaves = new Map<number, Buffer>();
-  for (const leaf of await db.selectFrom('ledger_nodes').select(['idx', 'hash']).where('level', '=', 0).where('idx', '>=', start).where('idx', '<', stop).execute()) {
+  for (const leaf of await db
+    .selectFrom('ledger_nodes')
+    .select(['idx', 'hash'])
+    .where('level', '=', 0)
+    .where('idx', '>=', start)
+    .where('idx', '<', stop)
+    .execute()) {
     leaves.set(Number(leaf.idx), Buffer.from(leaf.hash));
   }
   const bySeq = new Map<number, Array<Awaited<ReturnType<typeof rowsOf>>[number]>>();
@@ -128,20 +165,53 @@ async function positionByPosition(db: Executor, range: NodeRange, stop: number, 
   }
   for (let p = start; p < stop; p++) {
     const stored = leaves.get(p);
-    if (!stored || stored.length !== HASH_BYTES) return { kind: 'tree', index: p, message: `l'empreinte stockée de l'événement n° ${p} a disparu de l'arbre ou n'en est plus une` };
+    if (!stored || stored.length !== HASH_BYTES)
+      return {
+        kind: 'tree',
+        index: p,
+        message: `l'empreinte stockée de l'événement n° ${p} a disparu de l'arbre ou n'en est plus une`,
+      };
     let leaf = stored;
     if (p >= prunedBelow) {
       const list = bySeq.get(p) ?? [];
-      if (list.length === 0) return { kind: 'deleted', index: p, message: `événement n° ${p} supprimé : absent du journal, présent dans l'arbre` };
-      if (list.length > 1) return { kind: 'inserted', index: p, eventId: list[1]!.id, message: `événement inséré à la position ${p} : ${list.length} événements y prétendent` };
+      if (list.length === 0)
+        return {
+          kind: 'deleted',
+          index: p,
+          message: `événement n° ${p} supprimé : absent du journal, présent dans l'arbre`,
+        };
+      if (list.length > 1)
+        return {
+          kind: 'inserted',
+          index: p,
+          eventId: list[1]!.id,
+          message: `événement inséré à la position ${p} : ${list.length} événements y prétendent`,
+        };
       const row = list[0]!;
       const computed = Buffer.alloc(HASH_BYTES);
       const status = checkStoredEvent(row.body, row, computed, 0);
-      if (status === EVENT_UNREADABLE) return { kind: 'modified', index: p, eventId: row.id, message: `événement n° ${p} (${row.id}) modifié : ce n'est plus un événement lisible` };
+      if (status === EVENT_UNREADABLE)
+        return {
+          kind: 'modified',
+          index: p,
+          eventId: row.id,
+          message: `événement n° ${p} (${row.id}) modifié : ce n'est plus un événement lisible`,
+        };
       if (!computed.equals(stored)) {
-        return { kind: 'modified', index: p, eventId: row.id, message: `événement n° ${p} (${row.id}) modifié, déplacé ou empreinte réécrite : il ne correspond plus à l'empreinte de l'arbre à cette position` };
+        return {
+          kind: 'modified',
+          index: p,
+          eventId: row.id,
+          message: `événement n° ${p} (${row.id}) modifié, déplacé ou empreinte réécrite : il ne correspond plus à l'empreinte de l'arbre à cette position`,
+        };
       }
-      if (status !== EVENT_OK) return { kind: 'modified', index: p, eventId: row.id, message: `événement n° ${p} (${row.id}) modifié : ses colonnes de recherche ne disent plus ce que dit l'événement signé` };
+      if (status !== EVENT_OK)
+        return {
+          kind: 'modified',
+          index: p,
+          eventId: row.id,
+          message: `événement n° ${p} (${row.id}) modifié : ses colonnes de recherche ne disent plus ce que dit l'événement signé`,
+        };
       leaf = computed;
     }
     range.push(0, leaf);
@@ -152,5 +222,11 @@ async function positionByPosition(db: Executor, range: NodeRange, stop: number, 
 }
 
 function rowsOf(db: Executor, from: number, stop: number) {
-  return db.selectFrom('ledger_events').selectAll().where('seq', '>=', from).where('seq', '<', stop).orderBy('seq').execute();
+  return db
+    .selectFrom('ledger_events')
+    .selectAll()
+    .where('seq', '>=', from)
+    .where('seq', '<', stop)
+    .orderBy('seq')
+    .execute();
 }

@@ -42,7 +42,12 @@ export class ExternalWitness {
    * believed to hold; on a 409 naming a smaller size, once more from that size. `proof(from)`
    * gives the consistency proof from a size to the checkpoint's.
    */
-  async submit(note: string, checkpoint: Checkpoint, oldSize: bigint, proof: (from: bigint) => Promise<Buffer[]>): Promise<WitnessOutcome> {
+  async submit(
+    note: string,
+    checkpoint: Checkpoint,
+    oldSize: bigint,
+    proof: (from: bigint) => Promise<Buffer[]>,
+  ): Promise<WitnessOutcome> {
     let old = oldSize > checkpoint.size ? 0n : oldSize;
     for (let attempt = 0; attempt < 3; attempt++) {
       const lines = old > 0n && old < checkpoint.size ? (await proof(old)).map((p) => p.toString('base64')) : [];
@@ -55,26 +60,39 @@ export class ExternalWitness {
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
       } catch (error) {
-        return { kind: 'unavailable', message: `témoin externe injoignable (${error instanceof Error ? error.message : String(error)})` };
+        return {
+          kind: 'unavailable',
+          message: `témoin externe injoignable (${error instanceof Error ? error.message : String(error)})`,
+        };
       }
       const body = await response.text().catch(() => '');
       if (response.status === 200) {
         const text = note.slice(0, note.lastIndexOf('\n\n') + 1);
         if (!this.#key) return { kind: 'cosigned', size: checkpoint.size, cosignature: body.trim(), timestamp: null };
         const valid = verifyCosignature(text, body, this.#key);
-        if (!valid) return { kind: 'unavailable', message: 'le témoin externe a répondu sans cosignature valide de sa clé' };
+        if (!valid)
+          return { kind: 'unavailable', message: 'le témoin externe a répondu sans cosignature valide de sa clé' };
         return { kind: 'cosigned', size: checkpoint.size, cosignature: valid.line, timestamp: valid.timestamp };
       }
       if (response.status === 409) {
         const held = /^(0|[1-9][0-9]*)$/.test(body.trim()) ? BigInt(body.trim()) : null;
-        if (held === null) return { kind: 'unavailable', message: 'le témoin externe a répondu 409 sans taille lisible' };
+        if (held === null)
+          return { kind: 'unavailable', message: 'le témoin externe a répondu 409 sans taille lisible' };
         if (held > checkpoint.size) return { kind: 'rollback', witnessSize: held, logSize: checkpoint.size };
         if (held === old) {
           // Asked from the very size it holds and still refused: at the checkpoint's size, that is another root.
           if (held === checkpoint.size) {
-            return { kind: 'fork', witnessSize: held, logSize: checkpoint.size, message: `le témoin externe a cosigné un autre point de contrôle à la même taille (${held}) : le journal a été réécrit` };
+            return {
+              kind: 'fork',
+              witnessSize: held,
+              logSize: checkpoint.size,
+              message: `le témoin externe a cosigné un autre point de contrôle à la même taille (${held}) : le journal a été réécrit`,
+            };
           }
-          return { kind: 'unavailable', message: `le témoin externe refuse la taille ${old} qu'il dit pourtant détenir` };
+          return {
+            kind: 'unavailable',
+            message: `le témoin externe refuse la taille ${old} qu'il dit pourtant détenir`,
+          };
         }
         // Once more from the size it holds (the same size: it checks the roots are the same).
         old = held;
@@ -88,7 +106,10 @@ export class ExternalWitness {
           message: `le témoin externe ne reconnaît pas le point de contrôle à ${checkpoint.size} événements comme une extension de celui à ${old} qu'il a cosigné : le journal a été réécrit`,
         };
       }
-      return { kind: 'unavailable', message: `le témoin externe a répondu HTTP ${response.status}${body ? ` (${body.trim().slice(0, 120)})` : ''}` };
+      return {
+        kind: 'unavailable',
+        message: `le témoin externe a répondu HTTP ${response.status}${body ? ` (${body.trim().slice(0, 120)})` : ''}`,
+      };
     }
     return { kind: 'unavailable', message: 'le témoin externe change de taille à chaque essai' };
   }

@@ -43,21 +43,52 @@ async function withoutSort<T>(trx: Executor, work: () => Promise<T>): Promise<T>
 export async function newestPending(db: Executor, flavour: Flavour): Promise<PendingBound | undefined> {
   const row =
     flavour === 'sqlite'
-      ? (await sql<PendingBound>`SELECT at, id FROM ledger_events INDEXED BY ledger_events_pending WHERE seq IS NULL ORDER BY at DESC, id DESC LIMIT 1`.execute(db)).rows[0]
-      : await inTransaction(db, (trx) => withoutSort(trx, async () => (await sql<PendingBound>`SELECT at, id FROM ledger_events WHERE seq IS NULL ORDER BY at DESC, id DESC LIMIT 1`.execute(trx)).rows[0]));
+      ? (
+          await sql<PendingBound>`SELECT at, id FROM ledger_events INDEXED BY ledger_events_pending WHERE seq IS NULL ORDER BY at DESC, id DESC LIMIT 1`.execute(
+            db,
+          )
+        ).rows[0]
+      : await inTransaction(db, (trx) =>
+          withoutSort(
+            trx,
+            async () =>
+              (
+                await sql<PendingBound>`SELECT at, id FROM ledger_events WHERE seq IS NULL ORDER BY at DESC, id DESC LIMIT 1`.execute(
+                  trx,
+                )
+              ).rows[0],
+          ),
+        );
   return row ? { at: row.at, id: row.id } : undefined;
 }
 
 /** The oldest pending events, in the order they are numbered, up to `limit` and the bound. */
-export async function selectPending(trx: Executor, flavour: Flavour, limit: number, bound?: PendingBound): Promise<PendingEvent[]> {
+export async function selectPending(
+  trx: Executor,
+  flavour: Flavour,
+  limit: number,
+  bound?: PendingBound,
+): Promise<PendingEvent[]> {
   // A row comparison, which both stores take as a bound on the (at, id) index.
   const upTo = bound ? sql`AND (at, id) <= (${bound.at}, ${bound.id})` : sql``;
   if (flavour === 'sqlite') {
     // SQLite's planner, without statistics, drives `seq IS NULL` through ledger_events_by_seq and
     // sorts every pending event for each batch: name the partial index that is already in order.
-    return (await sql<PendingEvent>`SELECT id, at, body, kind, person_id FROM ledger_events INDEXED BY ledger_events_pending WHERE seq IS NULL ${upTo} ORDER BY at, id LIMIT ${limit}`.execute(trx)).rows;
+    return (
+      await sql<PendingEvent>`SELECT id, at, body, kind, person_id FROM ledger_events INDEXED BY ledger_events_pending WHERE seq IS NULL ${upTo} ORDER BY at, id LIMIT ${limit}`.execute(
+        trx,
+      )
+    ).rows;
   }
-  return withoutSort(trx, async () => (await sql<PendingEvent>`SELECT id, at, body, kind, person_id FROM ledger_events WHERE seq IS NULL ${upTo} ORDER BY at, id LIMIT ${limit}`.execute(trx)).rows);
+  return withoutSort(
+    trx,
+    async () =>
+      (
+        await sql<PendingEvent>`SELECT id, at, body, kind, person_id FROM ledger_events WHERE seq IS NULL ${upTo} ORDER BY at, id LIMIT ${limit}`.execute(
+          trx,
+        )
+      ).rows,
+  );
 }
 
 /** Leaf hashes of stored bodies (the fast exact way for canonical ones: `storedLeafHash`). */
@@ -71,14 +102,22 @@ export function leafHashesOf(events: readonly PendingEvent[]): Buffer[] {
  * text spliced in by the store at a character offset (only a few dozen characters travel), or
  * a whole new body.
  */
-export async function assignSeq(trx: Executor, flavour: Flavour, events: readonly PendingEvent[], size: number, rewrites?: ReadonlyArray<BodyRewrite | null>): Promise<void> {
+export async function assignSeq(
+  trx: Executor,
+  flavour: Flavour,
+  events: readonly PendingEvent[],
+  size: number,
+  rewrites?: ReadonlyArray<BodyRewrite | null>,
+): Promise<void> {
   if (events.length === 0) return;
   if (flavour === 'sqlite' && rewrites) {
     // [id] unchanged, [id, insert, at] spliced, [id, body] replaced.
-    const rows = JSON.stringify(events.map((e, i) => {
-      const r = rewrites[i];
-      return !r ? [e.id] : 'body' in r ? [e.id, r.body] : [e.id, r.insert, r.at];
-    }));
+    const rows = JSON.stringify(
+      events.map((e, i) => {
+        const r = rewrites[i];
+        return !r ? [e.id] : 'body' in r ? [e.id, r.body] : [e.id, r.insert, r.at];
+      }),
+    );
     const result = await sql`UPDATE ledger_events SET seq = ${size} + j.key,
         body = CASE WHEN j.value ->> 1 IS NULL THEN ledger_events.body
           WHEN j.value ->> 2 IS NULL THEN j.value ->> 1
@@ -117,7 +156,8 @@ export async function assignSeq(trx: Executor, flavour: Flavour, events: readonl
 function checkUpdated(affected: bigint | undefined, expected: number): void {
   // Under the ledger_state lock nobody else numbers events: anything else is a bug, and the
   // transaction must not commit a tree that disagrees with the events.
-  if (affected !== undefined && Number(affected) !== expected) throw new Error(`ledger integration: ${affected} events numbered, ${expected} expected`);
+  if (affected !== undefined && Number(affected) !== expected)
+    throw new Error(`ledger integration: ${affected} events numbered, ${expected} expected`);
 }
 
 /** The perfect subtrees a tree of `size` leaves splits into, largest (leftmost) first: (level, index). */
@@ -135,7 +175,10 @@ export function frontierOf(size: number): Array<{ level: number; index: number }
 }
 
 /** The stored hashes of the perfect subtrees a tree of `size` leaves splits into, by `level/index` (one query). */
-export async function frontierHashes(db: Executor, size: number): Promise<{ frontier: Array<{ level: number; index: number }>; found: Map<string, Buffer> }> {
+export async function frontierHashes(
+  db: Executor,
+  size: number,
+): Promise<{ frontier: Array<{ level: number; index: number }>; found: Map<string, Buffer> }> {
   const frontier = frontierOf(size);
   if (frontier.length === 0) return { frontier, found: new Map() };
   const rows = await db
@@ -150,7 +193,12 @@ export async function frontierHashes(db: Executor, size: number): Promise<{ fron
  * Append leaf hashes to the stored tree of `size` leaves (`StoredTree.append`'s rows, computed
  * in memory from the tree's right edge, read once), in one INSERT; returns the new size.
  */
-export async function appendLeaves(trx: Executor, flavour: Flavour, size: number, leaves: readonly Buffer[]): Promise<number> {
+export async function appendLeaves(
+  trx: Executor,
+  flavour: Flavour,
+  size: number,
+  leaves: readonly Buffer[],
+): Promise<number> {
   if (leaves.length === 0) return size;
   const stack: Array<{ level: number; hash: Buffer }> = [];
   const { frontier, found } = await frontierHashes(trx, size);
@@ -181,9 +229,13 @@ export async function appendLeaves(trx: Executor, flavour: Flavour, size: number
   }
   if (flavour === 'sqlite') {
     const rows = JSON.stringify(levels.map((level, i) => [level, indexes[i], hashes[i]!.toString('hex')]));
-    await sql`INSERT INTO ledger_nodes (level, idx, hash) SELECT j.value ->> 0, j.value ->> 1, unhex(j.value ->> 2) FROM json_each(${rows}) AS j`.execute(trx);
+    await sql`INSERT INTO ledger_nodes (level, idx, hash) SELECT j.value ->> 0, j.value ->> 1, unhex(j.value ->> 2) FROM json_each(${rows}) AS j`.execute(
+      trx,
+    );
   } else {
-    await sql`INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest(${levels}::int[], ${indexes}::bigint[], ${hashes}::bytea[])`.execute(trx);
+    await sql`INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest(${levels}::int[], ${indexes}::bigint[], ${hashes}::bytea[])`.execute(
+      trx,
+    );
   }
   return size + leaves.length;
 }

@@ -114,8 +114,17 @@ export class Ledger {
    * Open the log; the origin is fixed the first time and kept, so checkpoints stay comparable
    * if the public address changes later. The signer's name must be that origin.
    */
-  static async open(db: Executor, flavour: Flavour, makeSigner: (origin: string) => NoteSigner, proposedOrigin: string): Promise<Ledger> {
-    await db.insertInto('ledger_state').values({ id: 1, origin: proposedOrigin, size: 0, pruned_below: 0 }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  static async open(
+    db: Executor,
+    flavour: Flavour,
+    makeSigner: (origin: string) => NoteSigner,
+    proposedOrigin: string,
+  ): Promise<Ledger> {
+    await db
+      .insertInto('ledger_state')
+      .values({ id: 1, origin: proposedOrigin, size: 0, pruned_below: 0 })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
     const state = await db.selectFrom('ledger_state').select('origin').where('id', '=', 1).executeTakeFirstOrThrow();
     await ensureCurrentLedgerPartitions(db, flavour);
     return new Ledger(db, flavour, makeSigner(state.origin), state.origin);
@@ -127,7 +136,9 @@ export class Ledger {
   }
 
   async size(): Promise<number> {
-    return Number((await this.#db.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
+    return Number(
+      (await this.#db.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size,
+    );
   }
 
   /**
@@ -140,7 +151,8 @@ export class Ledger {
       const pending = await selectPending(trx, this.flavour, limit, bound);
       if (pending.length === 0) return 0;
       const treeSize = await new StoredTree(trx).size();
-      if (treeSize !== size) throw new LedgerIntegrityError(`the tree holds ${treeSize} leaves but the log says ${size}`);
+      if (treeSize !== size)
+        throw new LedgerIntegrityError(`the tree holds ${treeSize} leaves but the log says ${size}`);
       // Each person's journal chain moves on first: the links go into the bodies the leaves hash.
       const chained = await chainBatch(trx, this.flavour, pending, size);
       const newSize = await appendLeaves(trx, this.flavour, size, chained.leaves);
@@ -162,7 +174,11 @@ export class Ledger {
    * the running count. Returns how many were integrated.
    */
   async integrate(options: IntegrateOptions | ((integrated: number) => void) = {}): Promise<number> {
-    const { maxBatches = Number.POSITIVE_INFINITY, batchSize = INTEGRATION_BATCH, onProgress } = typeof options === 'function' ? { onProgress: options } : options;
+    const {
+      maxBatches = Number.POSITIVE_INFINITY,
+      batchSize = INTEGRATION_BATCH,
+      onProgress,
+    } = typeof options === 'function' ? { onProgress: options } : options;
     const bound = await newestPending(this.#db, this.flavour);
     if (!bound) return 0;
     let total = 0;
@@ -177,7 +193,12 @@ export class Ledger {
 
   /** The newest signed checkpoint, or undefined before the first. */
   async latestCheckpoint(executor: Executor = this.#db): Promise<SignedCheckpoint | undefined> {
-    const row = await executor.selectFrom('ledger_checkpoints').selectAll().orderBy('size', 'desc').limit(1).executeTakeFirst();
+    const row = await executor
+      .selectFrom('ledger_checkpoints')
+      .selectAll()
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return row ? this.#checkpointOf(row) : undefined;
   }
 
@@ -262,7 +283,10 @@ export class Ledger {
       const kept = file.read();
       if (kept) this.#raiseWitnessed(kept.checkpoint);
     } catch (error) {
-      const message = error instanceof WitnessFileError ? error.message : `fichier témoin ${path} : ${error instanceof Error ? error.message : String(error)}`;
+      const message =
+        error instanceof WitnessFileError
+          ? error.message
+          : `fichier témoin ${path} : ${error instanceof Error ? error.message : String(error)}`;
       this.reportProblem({ source: 'file', kind: 'rollback', message });
     }
     return file;
@@ -292,7 +316,9 @@ export class Ledger {
    * newest checkpoint is smaller was rolled back; one that no longer leads to the witnessed
    * root was rewritten. Undefined when all is well (and the mark moves to the newest).
    */
-  async checkAgainstWitnessed(): Promise<{ kind: 'rollback' | 'fork'; witnessed: Witnessed; logSize: number; message: string } | undefined> {
+  async checkAgainstWitnessed(): Promise<
+    { kind: 'rollback' | 'fork'; witnessed: Witnessed; logSize: number; message: string } | undefined
+  > {
     const witnessed = this.#witnessed;
     if (!witnessed) return undefined;
     const latest = await this.latestCheckpoint();
@@ -311,7 +337,14 @@ export class Ledger {
     try {
       this.openCheckpoint(latest.note);
       if (logSize === kept) consistent = latest.root.equals(witnessed.root);
-      else consistent = verifyConsistency(witnessed.size, BigInt(logSize), await new StoredTree(this.#db).consistencyProof(kept, logSize), witnessed.root, latest.root);
+      else
+        consistent = verifyConsistency(
+          witnessed.size,
+          BigInt(logSize),
+          await new StoredTree(this.#db).consistencyProof(kept, logSize),
+          witnessed.root,
+          latest.root,
+        );
     } catch {
       consistent = false;
     }
@@ -329,15 +362,26 @@ export class Ledger {
 
   /** Signed checkpoints in (from, to], opened with this log's key: their roots, or the first one that does not open. */
   async #signedRoots(from: number, to: number): Promise<SignedRoot[] | ExtensionFailure> {
-    const rows = await this.#db.selectFrom('ledger_checkpoints').select(['size', 'root', 'note']).where('size', '>', from).where('size', '<=', to).orderBy('size').execute();
+    const rows = await this.#db
+      .selectFrom('ledger_checkpoints')
+      .select(['size', 'root', 'note'])
+      .where('size', '>', from)
+      .where('size', '<=', to)
+      .orderBy('size')
+      .execute();
     const out: SignedRoot[] = [];
     for (const row of rows) {
       try {
         const opened = this.openCheckpoint(row.note);
-        if (opened.size !== BigInt(row.size) || !opened.root.equals(Buffer.from(row.root))) throw new Error('la note signée ne dit pas la même taille ou la même racine que la table');
+        if (opened.size !== BigInt(row.size) || !opened.root.equals(Buffer.from(row.root)))
+          throw new Error('la note signée ne dit pas la même taille ou la même racine que la table');
         out.push({ size: Number(row.size), root: opened.root });
       } catch (error) {
-        return { kind: 'checkpoint', index: Number(row.size), message: `point de contrôle à la taille ${row.size} rejeté : ${error instanceof Error ? error.message : String(error)}` };
+        return {
+          kind: 'checkpoint',
+          index: Number(row.size),
+          message: `point de contrôle à la taille ${row.size} rejeté : ${error instanceof Error ? error.message : String(error)}`,
+        };
       }
     }
     return out;
@@ -350,7 +394,9 @@ export class Ledger {
    * after at least one page. A problem found is reported (`incremental`), and cleared when the
    * extension passes again. Returns a copy of the verified range (its size: the verified size).
    */
-  async verifyNew(options: { deadline?: number; pageSize?: number } = {}): Promise<{ range: NodeRange; failure?: ExtensionFailure }> {
+  async verifyNew(
+    options: { deadline?: number; pageSize?: number } = {},
+  ): Promise<{ range: NodeRange; failure?: ExtensionFailure }> {
     const run = this.#exclusive.then(() => this.#extend(options));
     this.#exclusive = run.catch(() => undefined);
     const result = await run;
@@ -359,8 +405,15 @@ export class Ledger {
     return result;
   }
 
-  async #extend(options: { deadline?: number; pageSize?: number }): Promise<{ range: NodeRange; failure?: ExtensionFailure }> {
-    const state = await this.#db.selectFrom('ledger_state').select(['size', 'pruned_below']).where('id', '=', 1).executeTakeFirstOrThrow();
+  async #extend(options: {
+    deadline?: number;
+    pageSize?: number;
+  }): Promise<{ range: NodeRange; failure?: ExtensionFailure }> {
+    const state = await this.#db
+      .selectFrom('ledger_state')
+      .select(['size', 'pruned_below'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
     const size = Number(state.size);
     if (!this.#trusted) {
       const latest = await this.latestCheckpoint();
@@ -368,10 +421,15 @@ export class Ledger {
       if (latest) {
         try {
           const opened = this.openCheckpoint(latest.note);
-          if (opened.size !== latest.size || !opened.root.equals(latest.root)) throw new Error('la note signée ne dit pas la même taille ou la même racine que la table');
+          if (opened.size !== latest.size || !opened.root.equals(latest.root))
+            throw new Error('la note signée ne dit pas la même taille ou la même racine que la table');
           anchor = { size: Number(opened.size), root: opened.root };
         } catch (error) {
-          const failure: ExtensionFailure = { kind: 'checkpoint', index: Number(latest.size), message: `point de contrôle à la taille ${latest.size} rejeté : ${error instanceof Error ? error.message : String(error)}` };
+          const failure: ExtensionFailure = {
+            kind: 'checkpoint',
+            index: Number(latest.size),
+            message: `point de contrôle à la taille ${latest.size} rejeté : ${error instanceof Error ? error.message : String(error)}`,
+          };
           return { range: (await anchorAt(this.#db, undefined)).range, failure };
         }
       }
@@ -383,7 +441,11 @@ export class Ledger {
     if (size < trusted.size) {
       return {
         range: trusted.clone(),
-        failure: { kind: 'truncated', index: size, message: `journal tronqué : l'arbre ne compte plus que ${size} événements, ${trusted.size} y avaient déjà été vérifiés` },
+        failure: {
+          kind: 'truncated',
+          index: size,
+          message: `journal tronqué : l'arbre ne compte plus que ${size} événements, ${trusted.size} y avaient déjà été vérifiés`,
+        },
       };
     }
     if (size === trusted.size) return { range: trusted.clone() };
@@ -425,7 +487,10 @@ export class Ledger {
     const { minIntervalMs, integrate = true, maxBatches, verifyBudgetMs } = options;
     const refusal = this.signingRefusal;
     if (refusal) throw new LedgerIntegrityError(`refusing to sign: ${refusal}`);
-    const fresh = (last: SignedCheckpoint | undefined) => minIntervalMs !== undefined && last !== undefined && Math.abs(now.getTime() - Date.parse(last.at)) < minIntervalMs;
+    const fresh = (last: SignedCheckpoint | undefined) =>
+      minIntervalMs !== undefined &&
+      last !== undefined &&
+      Math.abs(now.getTime() - Date.parse(last.at)) < minIntervalMs;
     // Without the lock first: most ticks of a fleet end here (signed lately, or nothing new), without queueing for the row.
     if (minIntervalMs !== undefined) {
       const last = await this.latestCheckpoint();
@@ -436,31 +501,56 @@ export class Ledger {
       }
     }
     if (integrate) await this.integrate(maxBatches !== undefined ? { maxBatches } : {});
-    const { range, failure } = await this.verifyNew(verifyBudgetMs !== undefined ? { deadline: Date.now() + verifyBudgetMs } : {});
+    const { range, failure } = await this.verifyNew(
+      verifyBudgetMs !== undefined ? { deadline: Date.now() + verifyBudgetMs } : {},
+    );
     if (failure) throw new LedgerIntegrityError(`refusing to sign: ${failure.message}`);
     const target = range.size;
     const witnessed = this.#witnessed;
     const signed = await this.#db.transaction().execute(async (trx) => {
       const size = (await lockLedgerState(trx)).size;
       const last = await this.latestCheckpoint(trx);
-      if (size === 0 || target === 0 || (last && Number(last.size) >= target) || fresh(last)) return { checkpoint: last, fresh: false };
-      if (size < target) throw this.#refuse('sign', { kind: 'truncated', index: size, message: `journal tronqué pendant la signature : l'arbre compte ${size} événements, ${target} venaient d'être vérifiés` });
+      if (size === 0 || target === 0 || (last && Number(last.size) >= target) || fresh(last))
+        return { checkpoint: last, fresh: false };
+      if (size < target)
+        throw this.#refuse('sign', {
+          kind: 'truncated',
+          index: size,
+          message: `journal tronqué pendant la signature : l'arbre compte ${size} événements, ${target} venaient d'être vérifiés`,
+        });
       const tree = new StoredTree(trx);
       const root = await tree.root(target);
       if (!root.equals(range.root())) {
-        throw this.#refuse('sign', { kind: 'tree', message: `les empreintes stockées de l'arbre à la taille ${target} ne sont plus celles recalculées des événements : elles ont été réécrites` });
+        throw this.#refuse('sign', {
+          kind: 'tree',
+          message: `les empreintes stockées de l'arbre à la taille ${target} ne sont plus celles recalculées des événements : elles ont été réécrites`,
+        });
       }
       if (last) {
         const from = Number(last.size);
         const proof = await tree.consistencyProof(from, target);
         if (!verifyConsistency(last.size, BigInt(target), proof, last.root, root)) {
-          throw this.#refuse('sign', { kind: 'checkpoint', index: from, message: `the tree of ${target} events is not an extension of the checkpoint signed at ${from} (stored hashes altered?)` });
+          throw this.#refuse('sign', {
+            kind: 'checkpoint',
+            index: from,
+            message: `the tree of ${target} events is not an extension of the checkpoint signed at ${from} (stored hashes altered?)`,
+          });
         }
       }
       if (witnessed) {
         const kept = Number(witnessed.size);
         const extendsWitnessed =
-          kept <= target && (kept === target ? root.equals(witnessed.root) : kept === 0 || verifyConsistency(witnessed.size, BigInt(target), await tree.consistencyProof(kept, target), witnessed.root, root));
+          kept <= target &&
+          (kept === target
+            ? root.equals(witnessed.root)
+            : kept === 0 ||
+              verifyConsistency(
+                witnessed.size,
+                BigInt(target),
+                await tree.consistencyProof(kept, target),
+                witnessed.root,
+                root,
+              ));
         if (!extendsWitnessed) {
           throw this.#refuse('witness', {
             kind: 'rollback',
@@ -484,7 +574,10 @@ export class Ledger {
         this.noteWitnessed(signed.checkpoint);
       } catch (error) {
         // The checkpoint is signed; the file lagging behind weakens the rollback check, it does not stop the log.
-        this.#emit({ type: 'warning', message: `fichier témoin non mis à jour : ${error instanceof Error ? error.message : String(error)}` });
+        this.#emit({
+          type: 'warning',
+          message: `fichier témoin non mis à jour : ${error instanceof Error ? error.message : String(error)}`,
+        });
       }
       this.#emit({ type: 'signed', checkpoint: signed.checkpoint });
     }
@@ -518,7 +611,8 @@ export class Ledger {
   async consistencyProof(size1: number, size2: number): Promise<Buffer[]> {
     const current = await this.size();
     if (size2 > current) throw new RangeError(`the tree holds ${current} events, not ${size2}`);
-    if (size1 <= 0 || size1 > size2) throw new RangeError(`a consistency proof goes from a non-empty size to a larger one (${size1} → ${size2})`);
+    if (size1 <= 0 || size1 > size2)
+      throw new RangeError(`a consistency proof goes from a non-empty size to a larger one (${size1} → ${size2})`);
     return new StoredTree(this.#db).consistencyProof(size1, size2);
   }
 
@@ -529,7 +623,8 @@ export class Ledger {
   /** Open a checkpoint note with this log's key: the checkpoint, or a NoteError / RangeError saying why not. */
   openCheckpoint(note: string): Checkpoint {
     const checkpoint = parseCheckpoint(openNote(note, [this.verifier]));
-    if (checkpoint.origin !== this.origin) throw new LedgerIntegrityError(`checkpoint of another log ("${checkpoint.origin}", expected "${this.origin}")`);
+    if (checkpoint.origin !== this.origin)
+      throw new LedgerIntegrityError(`checkpoint of another log ("${checkpoint.origin}", expected "${this.origin}")`);
     return checkpoint;
   }
 }

@@ -48,7 +48,8 @@ export function inclusionProof(leaves: readonly Uint8Array[], m: number): Buffer
 
 /** PROOF(m, D[n]) (RFC 9162 §2.1.4.1): that the tree of size m is a prefix of the tree of size n. */
 export function consistencyProof(leaves: readonly Uint8Array[], m: number): Buffer[] {
-  if (m <= 0 || m > leaves.length) throw new RangeError(`size ${m} is not a non-empty prefix of a tree of ${leaves.length}`);
+  if (m <= 0 || m > leaves.length)
+    throw new RangeError(`size ${m} is not a non-empty prefix of a tree of ${leaves.length}`);
   return subproof(leaves, m, true);
 }
 
@@ -115,18 +116,30 @@ export class ProofError extends Error {
 const isHash = (h: Uint8Array) => h.length === HASH_BYTES;
 
 /** The root an inclusion proof leads to from a leaf hash, or a ProofError for a malformed proof. */
-export function rootFromInclusionProof(index: bigint, size: bigint, leaf: Uint8Array, proof: readonly Uint8Array[]): Buffer {
+export function rootFromInclusionProof(
+  index: bigint,
+  size: bigint,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+): Buffer {
   if (index < 0n || index >= size) throw new ProofError(`index ${index} is outside a tree of size ${size}`);
   if (!isHash(leaf)) throw new ProofError('the leaf hash is not 32 bytes');
   if (!proof.every(isHash)) throw new ProofError('a proof hash is not 32 bytes');
   const { inner, border } = decomposeInclusion(index, size);
-  if (proof.length !== inner + border) throw new ProofError(`a proof for leaf ${index} of ${size} has ${inner + border} hashes, not ${proof.length}`);
+  if (proof.length !== inner + border)
+    throw new ProofError(`a proof for leaf ${index} of ${size} has ${inner + border} hashes, not ${proof.length}`);
   const hashes = proof.map((p) => Buffer.from(p));
   return chainBorderRight(chainInner(Buffer.from(leaf), hashes.slice(0, inner), index), hashes.slice(inner));
 }
 
 /** RFC 9162 §2.1.3.2: true when the proof shows the leaf at `index` in the tree of `size` with this root. */
-export function verifyInclusion(index: bigint, size: bigint, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  index: bigint,
+  size: bigint,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   try {
     return isHash(root) && rootFromInclusionProof(index, size, leaf, proof).equals(Buffer.from(root));
   } catch (error) {
@@ -139,7 +152,13 @@ export function verifyInclusion(index: bigint, size: bigint, leaf: Uint8Array, p
  * RFC 9162 §2.1.4.2: true when the proof shows the tree of `size1` with `root1` is a prefix of
  * the tree of `size2` with `root2`. A proof from the empty tree proves nothing and is refused.
  */
-export function verifyConsistency(size1: bigint, size2: bigint, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): boolean {
+export function verifyConsistency(
+  size1: bigint,
+  size2: bigint,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): boolean {
   if (size1 <= 0n || size2 < size1) return false;
   if (size1 === size2) return proof.length === 0 && Buffer.from(root1).equals(Buffer.from(root2));
   if (proof.length === 0 || !proof.every(isHash) || !isHash(root1) || !isHash(root2)) return false;

@@ -19,11 +19,17 @@ export class NoteError extends Error {
 }
 
 function checkName(name: string): void {
-  if (name.length === 0 || /[\s+]/u.test(name)) throw new NoteError(`invalid key name "${name}": non-empty, without spaces or "+"`);
+  if (name.length === 0 || /[\s+]/u.test(name))
+    throw new NoteError(`invalid key name "${name}": non-empty, without spaces or "+"`);
 }
 
 export function keyId(name: string, publicKey: Uint8Array): Buffer {
-  return createHash('sha256').update(`${name}\n`, 'utf8').update(Buffer.from([ED25519])).update(publicKey).digest().subarray(0, 4);
+  return createHash('sha256')
+    .update(`${name}\n`, 'utf8')
+    .update(Buffer.from([ED25519]))
+    .update(publicKey)
+    .digest()
+    .subarray(0, 4);
 }
 
 function rawPublicKey(key: KeyObject): Buffer {
@@ -47,7 +53,11 @@ export interface NoteVerifier {
 export function signerFromSeed(name: string, seed: Uint8Array): NoteSigner {
   checkName(name);
   if (seed.length !== 32) throw new NoteError('an Ed25519 seed is 32 bytes');
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const publicKey = rawPublicKey(createPublicKey(privateKey));
   return { name, privateKey, publicKey, id: keyId(name, publicKey) };
 }
@@ -84,7 +94,11 @@ export function parseVerifierKey(encoded: string): NoteVerifier {
   const pub = raw.subarray(1);
   const id = keyId(name, pub);
   if (id.toString('hex') !== hexId) throw new NoteError('verifier key id does not match its name and key');
-  return { name, id, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: pub.toString('base64url') }, format: 'jwk' }) };
+  return {
+    name,
+    id,
+    publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: pub.toString('base64url') }, format: 'jwk' }),
+  };
 }
 
 export function signNote(text: string, signer: NoteSigner): string {
@@ -110,7 +124,8 @@ export function openNote(note: string, verifiers: readonly NoteVerifier[]): stri
     if (blob.length < 5) throw new NoteError('malformed signature');
     const verifier = verifiers.find((v) => v.name === match[1] && v.id.equals(blob.subarray(0, 4)));
     if (!verifier) continue;
-    if (!verify(null, Buffer.from(text, 'utf8'), verifier.publicKey, blob.subarray(4))) throw new NoteError(`invalid signature by ${verifier.name}`);
+    if (!verify(null, Buffer.from(text, 'utf8'), verifier.publicKey, blob.subarray(4)))
+      throw new NoteError(`invalid signature by ${verifier.name}`);
     verified += 1;
   }
   if (verified === 0) throw new NoteError('no signature by a trusted key');

@@ -53,16 +53,37 @@ export class PersonChainCheck {
     const last = this.#last.get(personId);
     if (!link) {
       // Before the chain existed, a person's events have no link; once it started, every one has.
-      return last ? { seq, personId, message: `l'événement ${seq} de la personne ${personId} n'a pas de maillon, après le n°${last.n}` } : undefined;
+      return last
+        ? {
+            seq,
+            personId,
+            message: `l'événement ${seq} de la personne ${personId} n'a pas de maillon, après le n°${last.n}`,
+          }
+        : undefined;
     }
     this.#last.set(personId, { n: link.n, leaf: Buffer.from(leaf).toString('base64url'), seq });
     if (!last) {
       if (link.n === 1 && link.prev === null && link.prevIndex === null) return undefined;
-      if (link.n > 1 && link.prev !== null && link.prevIndex !== null && link.prevIndex < this.#before) return undefined;
-      return { seq, personId, message: `l'événement ${seq} porte le n°${link.n} de la personne ${personId}, dont le précédent (${link.prevIndex ?? 'aucun'}) manque` };
+      if (link.n > 1 && link.prev !== null && link.prevIndex !== null && link.prevIndex < this.#before)
+        return undefined;
+      return {
+        seq,
+        personId,
+        message: `l'événement ${seq} porte le n°${link.n} de la personne ${personId}, dont le précédent (${link.prevIndex ?? 'aucun'}) manque`,
+      };
     }
-    if (link.n !== last.n + 1) return { seq, personId, message: `l'événement ${seq} porte le n°${link.n} de la personne ${personId}, après le n°${last.n} (événement ${last.seq})` };
-    if (link.prevIndex !== last.seq || link.prev !== last.leaf) return { seq, personId, message: `l'événement ${seq} (n°${link.n} de la personne ${personId}) ne désigne pas l'événement ${last.seq} qui le précède` };
+    if (link.n !== last.n + 1)
+      return {
+        seq,
+        personId,
+        message: `l'événement ${seq} porte le n°${link.n} de la personne ${personId}, après le n°${last.n} (événement ${last.seq})`,
+      };
+    if (link.prevIndex !== last.seq || link.prev !== last.leaf)
+      return {
+        seq,
+        personId,
+        message: `l'événement ${seq} (n°${link.n} de la personne ${personId}) ne désigne pas l'événement ${last.seq} qui le précède`,
+      };
     return undefined;
   }
 
@@ -72,7 +93,11 @@ export class PersonChainCheck {
     for (const row of rows) {
       const last = this.#last.get(row.person_id);
       if (last && (Number(row.n) !== last.n || Number(row.seq) !== last.seq)) {
-        breaks.push({ seq: Number(row.seq), personId: row.person_id, message: `la tête du journal de la personne ${row.person_id} dit n°${row.n} (événement ${row.seq}), le journal finit au n°${last.n} (événement ${last.seq})` });
+        breaks.push({
+          seq: Number(row.seq),
+          personId: row.person_id,
+          message: `la tête du journal de la personne ${row.person_id} dit n°${row.n} (événement ${row.seq}), le journal finit au n°${last.n} (événement ${last.seq})`,
+        });
       }
     }
     return breaks;

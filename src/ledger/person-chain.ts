@@ -116,8 +116,26 @@ export function withChainLink(text: string, link: ChainLink): { body: string; le
 async function readHeads(trx: Executor, flavour: Flavour, persons: readonly string[]): Promise<Map<string, Head>> {
   const rows =
     flavour === 'sqlite'
-      ? (await sql<{ person_id: string; n: number; head: string; seq: number }>`SELECT person_id, n, head, seq FROM ledger_person_heads WHERE person_id IN (SELECT value FROM json_each(${JSON.stringify(persons)}))`.execute(trx)).rows
-      : (await sql<{ person_id: string; n: number; head: string; seq: string }>`SELECT person_id, n, head, seq FROM ledger_person_heads WHERE person_id = ANY(${persons}::text[])`.execute(trx)).rows;
+      ? (
+          await sql<{
+            person_id: string;
+            n: number;
+            head: string;
+            seq: number;
+          }>`SELECT person_id, n, head, seq FROM ledger_person_heads WHERE person_id IN (SELECT value FROM json_each(${JSON.stringify(persons)}))`.execute(
+            trx,
+          )
+        ).rows
+      : (
+          await sql<{
+            person_id: string;
+            n: number;
+            head: string;
+            seq: string;
+          }>`SELECT person_id, n, head, seq FROM ledger_person_heads WHERE person_id = ANY(${persons}::text[])`.execute(
+            trx,
+          )
+        ).rows;
   return new Map(rows.map((r) => [r.person_id, { n: Number(r.n), head: r.head, seq: Number(r.seq) }]));
 }
 
@@ -148,7 +166,12 @@ export interface ChainedBatch {
  * each chained one to its person's head (read once for the batch), hash every leaf, and move
  * the heads on. Inside the integration's transaction, under the ledger_state lock.
  */
-export async function chainBatch(trx: Executor, flavour: Flavour, events: readonly ChainCandidate[], size: number): Promise<ChainedBatch> {
+export async function chainBatch(
+  trx: Executor,
+  flavour: Flavour,
+  events: readonly ChainCandidate[],
+  size: number,
+): Promise<ChainedBatch> {
   const persons = new Set<string>();
   for (const e of events) if (isChained(e.kind, e.person_id)) persons.add(e.person_id);
   if (persons.size === 0) return { leaves: events.map((e) => storedLeafHash(e.body)), rewrites: undefined };
@@ -163,7 +186,9 @@ export async function chainBatch(trx: Executor, flavour: Flavour, events: readon
       continue;
     }
     const head = moved.get(e.person_id) ?? heads.get(e.person_id);
-    const link: ChainLink = head ? { n: head.n + 1, prev: head.head, prevIndex: head.seq } : { n: 1, prev: null, prevIndex: null };
+    const link: ChainLink = head
+      ? { n: head.n + 1, prev: head.head, prevIndex: head.seq }
+      : { n: 1, prev: null, prevIndex: null };
     const chained = withChainLink(e.body, link);
     leaves.push(chained.leaf);
     rewrites.push(chained.rewrite);
@@ -175,6 +200,10 @@ export async function chainBatch(trx: Executor, flavour: Flavour, events: readon
 
 /** A person's chain head: how many chained events of theirs the log holds, and the leaf index of the last; undefined before the first. */
 export async function personHead(db: Executor, personId: string): Promise<{ n: number; seq: number } | undefined> {
-  const row = await db.selectFrom('ledger_person_heads').select(['n', 'seq']).where('person_id', '=', personId).executeTakeFirst();
+  const row = await db
+    .selectFrom('ledger_person_heads')
+    .select(['n', 'seq'])
+    .where('person_id', '=', personId)
+    .executeTakeFirst();
   return row ? { n: Number(row.n), seq: Number(row.seq) } : undefined;
 }

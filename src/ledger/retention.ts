@@ -25,14 +25,24 @@ function partitionName(month: string): string {
  * already went to the default partition keeps them there (PostgreSQL refuses to carve them
  * out); that is reported, not fatal. SQLite has no partitions: nothing to do.
  */
-export async function ensureLedgerPartition(db: Executor, flavour: Flavour, month: string): Promise<'created' | 'exists' | 'in_default' | 'not_partitioned'> {
+export async function ensureLedgerPartition(
+  db: Executor,
+  flavour: Flavour,
+  month: string,
+): Promise<'created' | 'exists' | 'in_default' | 'not_partitioned'> {
   if (flavour !== 'postgres') return 'not_partitioned';
   if (!MONTH.test(month)) throw new RangeError(`a month is YYYY-MM, not "${month}"`);
   const name = partitionName(month);
-  const found = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE c.relname = ${name} AND s.nspname = current_schema()`.execute(db);
+  const found = await sql<{
+    n: number;
+  }>`SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE c.relname = ${name} AND s.nspname = current_schema()`.execute(
+    db,
+  );
   if (found.rows[0]!.n > 0) return 'exists';
   try {
-    await sql`CREATE TABLE ${sql.id(name)} PARTITION OF ledger_events FOR VALUES FROM (${sql.lit(month)}) TO (${sql.lit(nextMonth(month))})`.execute(db);
+    await sql`CREATE TABLE ${sql.id(name)} PARTITION OF ledger_events FOR VALUES FROM (${sql.lit(month)}) TO (${sql.lit(nextMonth(month))})`.execute(
+      db,
+    );
     return 'created';
   } catch (error) {
     if (/default partition/i.test(error instanceof Error ? error.message : '')) return 'in_default';
@@ -41,7 +51,11 @@ export async function ensureLedgerPartition(db: Executor, flavour: Flavour, mont
 }
 
 /** This month's and next month's partitions, so that events never land in the default one. */
-export async function ensureCurrentLedgerPartitions(db: Executor, flavour: Flavour, now: Date = new Date()): Promise<void> {
+export async function ensureCurrentLedgerPartitions(
+  db: Executor,
+  flavour: Flavour,
+  now: Date = new Date(),
+): Promise<void> {
   const month = now.toISOString().slice(0, 7);
   await ensureLedgerPartition(db, flavour, month);
   await ensureLedgerPartition(db, flavour, nextMonth(month));
@@ -61,11 +75,23 @@ export interface PruneResult {
  * is itself an event, recorded in the same transaction. On PostgreSQL, month partitions left
  * empty are dropped.
  */
-export async function pruneLedger(db: Executor, ledger: Ledger, before: Date, now: Date = new Date()): Promise<PruneResult> {
-  if (Number.isNaN(before.getTime())) throw new ValidationError([{ field: 'before', rule: 'date', message: 'date invalide' }]);
+export async function pruneLedger(
+  db: Executor,
+  ledger: Ledger,
+  before: Date,
+  now: Date = new Date(),
+): Promise<PruneResult> {
+  if (Number.isNaN(before.getTime()))
+    throw new ValidationError([{ field: 'before', rule: 'date', message: 'date invalide' }]);
   const oldest = new Date(now.getTime() - LEDGER_MIN_RETENTION_DAYS * 86_400_000);
   if (before > oldest) {
-    throw new ValidationError([{ field: 'before', rule: `retention.min:${LEDGER_MIN_RETENTION_DAYS}d`, message: `les événements sont conservés au moins ${LEDGER_MIN_RETENTION_DAYS} jours : date au plus tard ${oldest.toISOString().slice(0, 10)}` }]);
+    throw new ValidationError([
+      {
+        field: 'before',
+        rule: `retention.min:${LEDGER_MIN_RETENTION_DAYS}d`,
+        message: `les événements sont conservés au moins ${LEDGER_MIN_RETENTION_DAYS} jours : date au plus tard ${oldest.toISOString().slice(0, 10)}`,
+      },
+    ]);
   }
   const checkpoint = await ledger.checkpoint();
   const signed = checkpoint ? Number(checkpoint.size) : 0;
@@ -73,20 +99,36 @@ export async function pruneLedger(db: Executor, ledger: Ledger, before: Date, no
   const result = await db.transaction().execute(async (trx) => {
     const from = (await lockLedgerState(trx)).prunedBelow;
     // The prefix of the log dated before the cutoff: up to the first newer (or unsigned) event.
-    const firstKept = await trx.selectFrom('ledger_events').select('seq').where('seq', '>=', from).where('at', '>=', cutoff).orderBy('seq').limit(1).executeTakeFirst();
+    const firstKept = await trx
+      .selectFrom('ledger_events')
+      .select('seq')
+      .where('seq', '>=', from)
+      .where('at', '>=', cutoff)
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
     const prunedBelow = Math.max(from, Math.min(firstKept ? Number(firstKept.seq) : signed, signed));
     if (prunedBelow === from) return { prunedBelow, pruned: 0 };
-    const deleted = await trx.deleteFrom('ledger_events').where('seq', '>=', from).where('seq', '<', prunedBelow).executeTakeFirst();
+    const deleted = await trx
+      .deleteFrom('ledger_events')
+      .where('seq', '>=', from)
+      .where('seq', '<', prunedBelow)
+      .executeTakeFirst();
     await trx.updateTable('ledger_state').set({ pruned_below: prunedBelow }).where('id', '=', 1).execute();
     const pruned = Number(deleted.numDeletedRows);
-    await appendEvent(trx, 'ledger_pruned', { operation: 'prune', details: { before: cutoff, from, prunedBelow, pruned } });
+    await appendEvent(trx, 'ledger_pruned', {
+      operation: 'prune',
+      details: { before: cutoff, from, prunedBelow, pruned },
+    });
     return { prunedBelow, pruned };
   });
   const droppedPartitions: string[] = [];
   if (ledger.flavour === 'postgres' && result.pruned > 0) {
     const partitions = await sql<{ name: string }>`
       SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-      JOIN pg_namespace s ON s.oid = p.relnamespace WHERE p.relname = 'ledger_events' AND s.nspname = current_schema()`.execute(db);
+      JOIN pg_namespace s ON s.oid = p.relnamespace WHERE p.relname = 'ledger_events' AND s.nspname = current_schema()`.execute(
+      db,
+    );
     for (const { name } of partitions.rows) {
       const match = /^ledger_events_(\d{4})_(\d{2})$/.exec(name);
       if (!match || `${match[1]}-${match[2]}` >= cutoff.slice(0, 7)) continue;

@@ -7,7 +7,15 @@ import type { Executor } from '../store/index.ts';
  * pruning all start here, so they never interleave, even across processes.
  */
 export async function lockLedgerState(trx: Executor): Promise<{ size: number; prunedBelow: number }> {
-  await trx.updateTable('ledger_state').set({ size: sql`size` }).where('id', '=', 1).execute();
-  const state = await trx.selectFrom('ledger_state').select(['size', 'pruned_below']).where('id', '=', 1).executeTakeFirstOrThrow();
+  await trx
+    .updateTable('ledger_state')
+    .set({ size: sql`size` })
+    .where('id', '=', 1)
+    .execute();
+  const state = await trx
+    .selectFrom('ledger_state')
+    .select(['size', 'pruned_below'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
   return { size: Number(state.size), prunedBelow: Number(state.pruned_below) };
 }

@@ -157,7 +157,8 @@ export function scanCanonical(text: string, spans: Int32Array, from = 0, to = te
   spans.fill(-1);
   const n = to;
   if (from >= to || text.charCodeAt(from) !== 0x7b) return false;
-  if (!checked && RAW_CONTROL_OR_SURROGATE.test(from === 0 && to === text.length ? text : text.slice(from, to))) return false;
+  if (!checked && RAW_CONTROL_OR_SURROGATE.test(from === 0 && to === text.length ? text : text.slice(from, to)))
+    return false;
   // In a page, the next backslash is looked for once for all the bodies; in a text of its own, simply.
   const inPage = from !== 0 || to !== text.length;
   let backslash = findBackslash(text, from, inPage);
@@ -236,13 +237,23 @@ export function scanCanonical(text: string, spans: Int32Array, from = 0, to = te
         const common = Math.min(previousEnd - previous, keyEnd - keyStart);
         let k = 0;
         while (k < common && text.charCodeAt(previous + k) === text.charCodeAt(keyStart + k)) k++;
-        if (k < common ? text.charCodeAt(previous + k) > text.charCodeAt(keyStart + k) : previousEnd - previous >= keyEnd - keyStart) return false;
+        if (
+          k < common
+            ? text.charCodeAt(previous + k) > text.charCodeAt(keyStart + k)
+            : previousEnd - previous >= keyEnd - keyStart
+        )
+          return false;
       }
       previousKeyStart[depth] = keyStart;
       previousKeyEnd[depth] = keyEnd;
       if (text.charCodeAt(keyEnd + 1) !== 0x3a) return false;
       i = keyEnd + 2;
-      pendingSlot[depth] = depth === 1 ? topLevelSlot(text, keyStart, keyEnd) : depth === restrictedDepth ? restrictedSlot(text, keyStart, keyEnd) : -1;
+      pendingSlot[depth] =
+        depth === 1
+          ? topLevelSlot(text, keyStart, keyEnd)
+          : depth === restrictedDepth
+            ? restrictedSlot(text, keyStart, keyEnd)
+            : -1;
       valueStart[depth] = i;
       state = VALUE;
     } else {
@@ -292,7 +303,10 @@ export function canonicalLeafHash(text: string): Buffer | undefined {
 }
 
 /** The lookup columns a stored event row copies from its body (`eventRow`). */
-export type EventColumns = Pick<LedgerEventsTable, 'id' | 'at' | 'kind' | 'account_id' | 'actor_id' | 'organisation_id' | 'person_id'>;
+export type EventColumns = Pick<
+  LedgerEventsTable,
+  'id' | 'at' | 'kind' | 'account_id' | 'actor_id' | 'organisation_id' | 'person_id'
+>;
 
 /** The row's columns say what its body says (the check `ledger verify` makes on every event). */
 export function columnsAgree(row: EventColumns, body: EventBody): boolean {
@@ -323,7 +337,15 @@ function spanIs(text: string, spans: Int32Array, slot: number, value: string | n
 const isText = (value: unknown) => value === null || typeof value === 'string';
 
 function textColumns(row: EventColumns): boolean {
-  return typeof row.id === 'string' && typeof row.at === 'string' && typeof row.kind === 'string' && isText(row.account_id) && isText(row.actor_id) && isText(row.organisation_id) && isText(row.person_id);
+  return (
+    typeof row.id === 'string' &&
+    typeof row.at === 'string' &&
+    typeof row.kind === 'string' &&
+    isText(row.account_id) &&
+    isText(row.actor_id) &&
+    isText(row.organisation_id) &&
+    isText(row.person_id)
+  );
 }
 
 export const EVENT_OK = 0;
@@ -390,7 +412,13 @@ const PAGE_SLOTS = [ID, AT, KIND, ACCOUNT, ACTOR, ORGANISATION, PERSON];
  * when the fast way cannot tell (not canonical, or the columns differ): the caller then looks at
  * the row the slow way. `checked`: the page holds no raw control character nor surrogate.
  */
-export function fastCheckedLeaf(text: string, from: number, to: number, columns: Int32Array, checked: boolean): Buffer | undefined {
+export function fastCheckedLeaf(
+  text: string,
+  from: number,
+  to: number,
+  columns: Int32Array,
+  checked: boolean,
+): Buffer | undefined {
   const spans = spansScratch;
   if (!scanCanonical(text, spans, from, to, checked)) return undefined;
   for (let c = 0; c < PAGE_SLOTS.length; c++) {

@@ -10,13 +10,22 @@ export class StoredTree implements SubtreeSource {
   }
 
   async subtree(level: number, index: number): Promise<Buffer> {
-    const row = await this.#db.selectFrom('ledger_nodes').select('hash').where('level', '=', level).where('idx', '=', index).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('ledger_nodes')
+      .select('hash')
+      .where('level', '=', level)
+      .where('idx', '=', index)
+      .executeTakeFirst();
     if (!row) throw new Error(`ledger tree: subtree ${level}/${index} is missing`);
     return Buffer.from(row.hash);
   }
 
   async size(): Promise<number> {
-    const row = await this.#db.selectFrom('ledger_nodes').select((eb) => eb.fn.max('idx').as('last')).where('level', '=', 0).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('ledger_nodes')
+      .select((eb) => eb.fn.max('idx').as('last'))
+      .where('level', '=', 0)
+      .executeTakeFirst();
     return row?.last === null || row?.last === undefined ? 0 : Number(row.last) + 1;
   }
 
@@ -29,7 +38,9 @@ export class StoredTree implements SubtreeSource {
     return inTransaction(this.#db, async (trx) => {
       const stored = new StoredTree(trx);
       const written = new Map<string, Buffer>();
-      const source: SubtreeSource = { subtree: async (level, index) => written.get(`${level}/${index}`) ?? stored.subtree(level, index) };
+      const source: SubtreeSource = {
+        subtree: async (level, index) => written.get(`${level}/${index}`) ?? stored.subtree(level, index),
+      };
       const start = await stored.size();
       const rows: LedgerNodesTable[] = [];
       for (const [offset, leaf] of leaves.entries()) {

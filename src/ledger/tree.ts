@@ -40,7 +40,13 @@ export async function consistencyPath(source: SubtreeSource, m: number, n: numbe
   return subproof(source, m, 0, n, true);
 }
 
-async function subproof(source: SubtreeSource, m: number, start: number, end: number, whole: boolean): Promise<Buffer[]> {
+async function subproof(
+  source: SubtreeSource,
+  m: number,
+  start: number,
+  end: number,
+  whole: boolean,
+): Promise<Buffer[]> {
   const n = end - start;
   if (m === n) return whole ? [] : [await rangeHash(source, start, end)];
   const k = split(n);
@@ -49,7 +55,11 @@ async function subproof(source: SubtreeSource, m: number, start: number, end: nu
 }
 
 /** The subtree hashes that appending leaf number `index` completes, level 0 (the leaf) upwards. */
-export async function completedSubtrees(source: SubtreeSource, index: number, leaf: Buffer): Promise<Array<{ level: number; index: number; hash: Buffer }>> {
+export async function completedSubtrees(
+  source: SubtreeSource,
+  index: number,
+  leaf: Buffer,
+): Promise<Array<{ level: number; index: number; hash: Buffer }>> {
   const out = [{ level: 0, index, hash: leaf }];
   let hash = leaf;
   for (let level = 1, count = index + 1; count % 2 ** level === 0; level++) {

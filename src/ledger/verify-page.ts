@@ -135,7 +135,10 @@ export function hashPage(job: PageJob): PageResult {
   const text = job.text;
   const checked = plainText(text);
   const leaves = Buffer.from(job.leaves.buffer, job.leaves.byteOffset, job.leaves.byteLength);
-  const field = (r: number, f: number) => (lengths[r * PER_ROW + 1 + f]! < 0 ? null : text.slice(offsets[r * FIELDS.length + f]!, offsets[r * FIELDS.length + f + 1]!));
+  const field = (r: number, f: number) =>
+    lengths[r * PER_ROW + 1 + f]! < 0
+      ? null
+      : text.slice(offsets[r * FIELDS.length + f]!, offsets[r * FIELDS.length + f + 1]!);
   // Where each row's columns are in the text, for comparing them in place.
   const columns = new Int32Array(2 * (FIELDS.length - 1));
   const hash32 = Buffer.alloc(HASH_BYTES);
@@ -158,7 +161,15 @@ export function hashPage(job: PageJob): PageResult {
       const at = field(r, 2);
       const kind = field(r, 3);
       if (id === null || at === null || kind === null) return { clean: false };
-      const row = { id, at, kind, account_id: field(r, 4), actor_id: field(r, 5), organisation_id: field(r, 6), person_id: field(r, 7) };
+      const row = {
+        id,
+        at,
+        kind,
+        account_id: field(r, 4),
+        actor_id: field(r, 5),
+        organisation_id: field(r, 6),
+        person_id: field(r, 7),
+      };
       if (checkStoredEvent(body, row, hash32, 0) !== EVENT_OK) return { clean: false };
       leaf = hash32;
     }
@@ -182,7 +193,12 @@ export function hashPage(job: PageJob): PageResult {
     }
     segments.push(count);
   }
-  return { clean: true, heights: Int32Array.from(heights), nodes: new Uint8Array(Buffer.concat(nodes)), segments: Int32Array.from(segments) };
+  return {
+    clean: true,
+    heights: Int32Array.from(heights),
+    nodes: new Uint8Array(Buffer.concat(nodes)),
+    segments: Int32Array.from(segments),
+  };
 }
 
 /**

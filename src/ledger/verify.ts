@@ -7,7 +7,8 @@ import { checkStoredEvent, EVENT_OK, EVENT_UNREADABLE } from './stored-leaf.ts';
 import { NodeRange, type PageJob, type PageResult } from './verify-page.ts';
 import { inlineHasher, workerHasher, type PageHasher } from './verify-pool.ts';
 
-export type FindingKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'tree' | 'checkpoint' | 'rollback';
+export type FindingKind =
+  'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'tree' | 'checkpoint' | 'rollback';
 
 /** One thing wrong with the log, in French for the operator, with the event's position and id where there is one. */
 export interface Finding {
@@ -52,7 +53,17 @@ export interface VerifyOptions {
   pace?: () => Promise<void>;
 }
 
-type Row = { id: string; seq: number | null; at: string; kind: string; account_id: string | null; actor_id: string | null; organisation_id: string | null; person_id: string | null; body: string };
+type Row = {
+  id: string;
+  seq: number | null;
+  at: string;
+  kind: string;
+  account_id: string | null;
+  actor_id: string | null;
+  organisation_id: string | null;
+  person_id: string | null;
+  body: string;
+};
 
 /**
  * Below this many events the log is hashed on the calling thread: a hashing thread costs about
@@ -72,7 +83,12 @@ interface InFlight {
  * Page [start, stop) of the stored leaves in one row: hex of their concatenation, when every
  * position holds exactly one 32-byte hash (otherwise the page is read row by row).
  */
-export async function readLeaves(db: Executor, flavour: Flavour, start: number, stop: number): Promise<Uint8Array | undefined> {
+export async function readLeaves(
+  db: Executor,
+  flavour: Flavour,
+  start: number,
+  stop: number,
+): Promise<Uint8Array | undefined> {
   // Aggregated in index order from an ordered subquery (no sort); were the order not kept, the
   // page would merely not be dense and be read row by row.
   const row =
@@ -80,14 +96,26 @@ export async function readLeaves(db: Executor, flavour: Flavour, start: number, 
       ? (
           await sql<{ hex: string | null; n: number; lo: number | null; hi: number | null; ok: number | null }>`
             SELECT group_concat(hex(hash), '') AS hex, count(*) AS n, min(idx) AS lo, max(idx) AS hi, min(typeof(hash) = 'blob' AND length(hash) = 32) AS ok
-            FROM (SELECT idx, hash FROM ledger_nodes WHERE level = 0 AND idx >= ${start} AND idx < ${stop} ORDER BY idx)`.execute(db)
+            FROM (SELECT idx, hash FROM ledger_nodes WHERE level = 0 AND idx >= ${start} AND idx < ${stop} ORDER BY idx)`.execute(
+            db,
+          )
         ).rows[0]
       : (
           await sql<{ hex: string | null; n: number; lo: number | null; hi: number | null; ok: boolean | null }>`
             SELECT encode(string_agg(hash, ''::bytea), 'hex') AS hex, count(*) AS n, min(idx) AS lo, max(idx) AS hi, bool_and(octet_length(hash) = 32) AS ok
-            FROM (SELECT idx, hash FROM ledger_nodes WHERE level = 0 AND idx >= ${start} AND idx < ${stop} ORDER BY idx) AS page`.execute(db)
+            FROM (SELECT idx, hash FROM ledger_nodes WHERE level = 0 AND idx >= ${start} AND idx < ${stop} ORDER BY idx) AS page`.execute(
+            db,
+          )
         ).rows[0];
-  if (!row || Number(row.n) !== stop - start || Number(row.lo) !== start || Number(row.hi) !== stop - 1 || !row.ok || row.hex === null) return undefined;
+  if (
+    !row ||
+    Number(row.n) !== stop - start ||
+    Number(row.lo) !== start ||
+    Number(row.hi) !== stop - 1 ||
+    !row.ok ||
+    row.hex === null
+  )
+    return undefined;
   const leaves = new Uint8Array((stop - start) * HASH_BYTES);
   if (row.hex.length !== 2 * leaves.length) return undefined;
   leaves.set(Buffer.from(row.hex, 'hex'));
@@ -99,7 +127,12 @@ export async function readLeaves(db: Executor, flavour: Flavour, start: number, 
  * to cut them apart (see PageJob). Undefined when a column holds something else than text
  * (SQLite does not enforce types): the page is then read row by row.
  */
-export async function readEvents(db: Executor, flavour: Flavour, from: number, stop: number): Promise<{ text: string; lengths: string } | undefined> {
+export async function readEvents(
+  db: Executor,
+  flavour: Flavour,
+  from: number,
+  stop: number,
+): Promise<{ text: string; lengths: string } | undefined> {
   if (flavour === 'sqlite') {
     const row = (
       await sql<{ text: string | null; lengths: string | null; typed: number | null }>`
@@ -145,7 +178,11 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
     else truncatedFindings = true;
   };
 
-  const state = await db.selectFrom('ledger_state').select(['size', 'pruned_below']).where('id', '=', 1).executeTakeFirstOrThrow();
+  const state = await db
+    .selectFrom('ledger_state')
+    .select(['size', 'pruned_below'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
   const size = Number(state.size);
   const prunedBelow = Number(state.pruned_below);
 
@@ -155,15 +192,24 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
   for (const row of rows) {
     try {
       const opened = ledger.openCheckpoint(row.note);
-      if (opened.size !== BigInt(row.size) || !opened.root.equals(Buffer.from(row.root))) throw new Error('la note signée ne dit pas la même taille ou la même racine que la table');
+      if (opened.size !== BigInt(row.size) || !opened.root.equals(Buffer.from(row.root)))
+        throw new Error('la note signée ne dit pas la même taille ou la même racine que la table');
       trusted.push({ size: Number(row.size), root: opened.root, at: row.at });
     } catch (error) {
-      note({ kind: 'checkpoint', message: `point de contrôle à la taille ${row.size} rejeté : ${error instanceof Error ? error.message : String(error)}` });
+      note({
+        kind: 'checkpoint',
+        message: `point de contrôle à la taille ${row.size} rejeté : ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   }
   const last = trusted.at(-1);
   const signedSize = last?.size ?? 0;
-  if (size < signedSize) note({ kind: 'truncated', index: size, message: `journal tronqué : l'arbre compte ${size} événements, le dernier point de contrôle signé en atteste ${signedSize}` });
+  if (size < signedSize)
+    note({
+      kind: 'truncated',
+      index: size,
+      message: `journal tronqué : l'arbre compte ${size} événements, le dernier point de contrôle signé en atteste ${signedSize}`,
+    });
 
   const end = Math.max(size, signedSize);
   // The sizes at which checkpoints are compared, in order (they are reached one after the other
@@ -189,7 +235,10 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
       const checkpoint = trusted[nextCheckpoint]!;
       if (!storedTreeFaulty && !storedRange.root().equals(checkpoint.root)) {
         storedTreeFaulty = true;
-        note({ kind: 'tree', message: `les empreintes stockées de l'arbre ne reproduisent pas la racine signée à la taille ${checkpoint.size} : elles ont été réécrites` });
+        note({
+          kind: 'tree',
+          message: `les empreintes stockées de l'arbre ne reproduisent pas la racine signée à la taille ${checkpoint.size} : elles ont été réécrites`,
+        });
       }
       if (eventRange.root().equals(checkpoint.root)) lastGoodSize = checkpoint.size;
       else if (!findings.some((f) => f.kind === 'checkpoint' && f.index !== undefined)) {
@@ -210,7 +259,14 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
     const from = Math.max(start, prunedBelow);
     const events = from < stop ? await readEvents(db, ledger.flavour, from, stop) : { text: '', lengths: '' };
     if (!events) return { start, stop };
-    const job: PageJob = { start, stop, from: Math.min(from, stop), cuts: cutSizes.filter((c) => c > start && c <= stop), leaves, ...events };
+    const job: PageJob = {
+      start,
+      stop,
+      from: Math.min(from, stop),
+      cuts: cutSizes.filter((c) => c > start && c <= stop),
+      leaves,
+      ...events,
+    };
     const result = hasher.hash(job);
     // Awaited in turn; should an earlier page fail first, this one's failure is not left unhandled.
     result.catch(() => undefined);
@@ -235,11 +291,23 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
   /** A page with something wrong (or unusual): read row by row, position by position, every difference classified. */
   const takeDirty = async (start: number, stop: number) => {
     const leaves = new Map<number, Buffer>();
-    for (const leaf of await db.selectFrom('ledger_nodes').select(['idx', 'hash']).where('level', '=', 0).where('idx', '>=', start).where('idx', '<', stop + 2).execute()) {
+    for (const leaf of await db
+      .selectFrom('ledger_nodes')
+      .select(['idx', 'hash'])
+      .where('level', '=', 0)
+      .where('idx', '>=', start)
+      .where('idx', '<', stop + 2)
+      .execute()) {
       leaves.set(Number(leaf.idx), Buffer.from(leaf.hash));
     }
     const bySeq = new Map<number, Array<{ row: Row; computed?: Buffer; agree: boolean }>>();
-    for (const row of await db.selectFrom('ledger_events').selectAll().where('seq', '>=', start).where('seq', '<', stop + 2).orderBy('seq').execute()) {
+    for (const row of await db
+      .selectFrom('ledger_events')
+      .selectAll()
+      .where('seq', '>=', start)
+      .where('seq', '<', stop + 2)
+      .orderBy('seq')
+      .execute()) {
       const seq = Number(row.seq);
       // Pruned positions are taken on their stored leaves: their rows, if any, are not looked at.
       if (seq < prunedBelow) continue;
@@ -275,36 +343,75 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
           eventLeaf = Buffer.alloc(32);
         } else {
           if (deletedRun) {
-            note({ kind: 'deleted', index: deletedRun.from, message: `événement n° ${deletedRun.from}${p - deletedRun.from > 1 ? ` à ${p - 1}` : ''} supprimé${p - deletedRun.from > 1 ? 's' : ''} : absent du journal, présent dans l'arbre` });
+            note({
+              kind: 'deleted',
+              index: deletedRun.from,
+              message: `événement n° ${deletedRun.from}${p - deletedRun.from > 1 ? ` à ${p - 1}` : ''} supprimé${p - deletedRun.from > 1 ? 's' : ''} : absent du journal, présent dans l'arbre`,
+            });
             deletedRun = undefined;
           }
           eventsChecked += list.length;
           if (list.length > 1) {
             const intruder = list.find((h) => !stored || !h.computed?.equals(stored)) ?? list[1]!;
-            note({ kind: 'inserted', index: p, eventId: intruder.row.id, message: `événement inséré à la position ${p} (${intruder.row.id}) : deux événements y prétendent` });
+            note({
+              kind: 'inserted',
+              index: p,
+              eventId: intruder.row.id,
+              message: `événement inséré à la position ${p} (${intruder.row.id}) : deux événements y prétendent`,
+            });
             eventLeaf = Buffer.alloc(32);
           } else {
             const { row, computed, agree } = list[0]!;
             eventLeaf = computed ?? Buffer.alloc(32);
             if (computed && stored && computed.equals(stored)) {
-              if (!agree) note({ kind: 'modified', index: p, eventId: row.id, message: `événement n° ${p} (${row.id}) modifié : ses colonnes de recherche ne disent plus ce que dit l'événement signé` });
+              if (!agree)
+                note({
+                  kind: 'modified',
+                  index: p,
+                  eventId: row.id,
+                  message: `événement n° ${p} (${row.id}) modifié : ses colonnes de recherche ne disent plus ce que dit l'événement signé`,
+                });
             } else if (!computed) {
-              note({ kind: 'modified', index: p, eventId: row.id, message: `événement n° ${p} (${row.id}) modifié : ce n'est plus un événement lisible` });
+              note({
+                kind: 'modified',
+                index: p,
+                eventId: row.id,
+                message: `événement n° ${p} (${row.id}) modifié : ce n'est plus un événement lisible`,
+              });
             } else {
               const signedAt = positionOf.get(computed.toString('hex'));
               if (shift !== 0 && signedAt === p - shift) {
                 // A consequence of the insertion or deletion already reported: every later event moved by one.
               } else if (signedAt === undefined && stored && hashAt(p + 1)?.equals(stored)) {
                 // An event the tree never saw, and the one signed here now sits one place further.
-                note({ kind: 'inserted', index: p, eventId: row.id, message: `événement inséré à la position ${p} (${row.id}) : les suivants ont été décalés d'un rang` });
+                note({
+                  kind: 'inserted',
+                  index: p,
+                  eventId: row.id,
+                  message: `événement inséré à la position ${p} (${row.id}) : les suivants ont été décalés d'un rang`,
+                });
                 shift = 1;
               } else if (signedAt === p + 1 && !(stored && hashAt(p + 1)?.equals(stored))) {
-                note({ kind: 'deleted', index: p, message: `événement n° ${p} supprimé : les suivants ont été renumérotés pour combler le vide` });
+                note({
+                  kind: 'deleted',
+                  index: p,
+                  message: `événement n° ${p} supprimé : les suivants ont été renumérotés pour combler le vide`,
+                });
                 shift = -1;
               } else if (signedAt !== undefined) {
-                note({ kind: 'reordered', index: p, eventId: row.id, message: `ordre modifié : l'événement en position ${p} (${row.id}) a été signé en position ${signedAt}` });
+                note({
+                  kind: 'reordered',
+                  index: p,
+                  eventId: row.id,
+                  message: `ordre modifié : l'événement en position ${p} (${row.id}) a été signé en position ${signedAt}`,
+                });
               } else {
-                note({ kind: 'modified', index: p, eventId: row.id, message: `événement n° ${p} (${row.id}) modifié : son contenu ne correspond plus à l'empreinte signée` });
+                note({
+                  kind: 'modified',
+                  index: p,
+                  eventId: row.id,
+                  message: `événement n° ${p} (${row.id}) modifié : son contenu ne correspond plus à l'empreinte signée`,
+                });
               }
             }
           }
@@ -349,14 +456,32 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
   }
   // After a deletion that renumbered the rest, the last position is empty: that is the same deletion.
   if (deletedRun && !(shift === -1 && deletedRun.from === end - 1)) {
-    note({ kind: 'truncated', index: deletedRun.from, message: `journal tronqué : les événements n° ${deletedRun.from} à ${end - 1} manquent` });
+    note({
+      kind: 'truncated',
+      index: deletedRun.from,
+      message: `journal tronqué : les événements n° ${deletedRun.from} à ${end - 1} manquent`,
+    });
   }
 
   // A server integrates while it is verified: positions numbered since the start (the state says so, in the same
   // transaction as their seq) are not "beyond the tree".
-  const sizeNow = Number((await db.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
-  const beyond = await db.selectFrom('ledger_events').select(['id', 'seq']).where('seq', '>=', Math.max(end, sizeNow)).orderBy('seq').limit(1).executeTakeFirst();
-  if (beyond) note({ kind: 'inserted', index: Number(beyond.seq), eventId: beyond.id, message: `événement inséré (${beyond.id}) à la position ${beyond.seq}, au-delà de la taille de l'arbre (${end})` });
+  const sizeNow = Number(
+    (await db.selectFrom('ledger_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size,
+  );
+  const beyond = await db
+    .selectFrom('ledger_events')
+    .select(['id', 'seq'])
+    .where('seq', '>=', Math.max(end, sizeNow))
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst();
+  if (beyond)
+    note({
+      kind: 'inserted',
+      index: Number(beyond.seq),
+      eventId: beyond.id,
+      message: `événement inséré (${beyond.id}) à la position ${beyond.seq}, au-delà de la taille de l'arbre (${end})`,
+    });
 
   const pending = Number(
     (
@@ -369,7 +494,9 @@ export async function verifyLedger(db: Executor, ledger: Ledger, options: Verify
   );
   // The first finding by position is the headline: sort those that have one, keep the others after.
   const rank = (f: Finding) => (f.kind === 'tree' || f.kind === 'checkpoint' ? 1 : 0);
-  findings.sort((a, b) => rank(a) - rank(b) || (a.index ?? Number.MAX_SAFE_INTEGER) - (b.index ?? Number.MAX_SAFE_INTEGER));
+  findings.sort(
+    (a, b) => rank(a) - rank(b) || (a.index ?? Number.MAX_SAFE_INTEGER) - (b.index ?? Number.MAX_SAFE_INTEGER),
+  );
   return {
     ok: findings.length === 0,
     ...(last ? { checkpoint: { size: last.size, at: last.at } } : {}),

@@ -115,11 +115,19 @@ export class LedgerWatch {
 
   constructor(options: LedgerWatchOptions) {
     this.#o = options;
-    this.#external = options.external ? { url: options.external.url, status: 'never', size: null, at: null, message: null } : null;
+    this.#external = options.external
+      ? { url: options.external.url, status: 'never', size: null, at: null, message: null }
+      : null;
     // Whoever finds it (a pass, signing, the desk's button), the officers hear of it once.
     this.#unsubscribe = options.ledger.onIntegrity((event) => {
-      if (event.type === 'problem' || event.type === 'cleared') this.#announcing = this.#announcing.then(() => this.#announce());
-      if (event.type === 'problem' && event.first && (event.problem.source === 'incremental' || event.problem.source === 'sign')) this.#fullSoon();
+      if (event.type === 'problem' || event.type === 'cleared')
+        this.#announcing = this.#announcing.then(() => this.#announce());
+      if (
+        event.type === 'problem' &&
+        event.first &&
+        (event.problem.source === 'incremental' || event.problem.source === 'sign')
+      )
+        this.#fullSoon();
       if (event.type === 'signed' && this.#running) void this.#witnessExternally(event.checkpoint);
       if (event.type === 'warning') options.warn(event.message);
     });
@@ -143,7 +151,12 @@ export class LedgerWatch {
       lastFull: this.#lastFull,
       nextFullAt: this.#nextFullAt !== null ? new Date(this.#nextFullAt).toISOString() : null,
       problems,
-      witness: { file: ledger.witnessFile?.path ?? null, size: witnessed ? Number(witnessed.size) : null, at: witnessed?.at ?? null, external: this.#external ? { ...this.#external } : null },
+      witness: {
+        file: ledger.witnessFile?.path ?? null,
+        size: witnessed ? Number(witnessed.size) : null,
+        at: witnessed?.at ?? null,
+        external: this.#external ? { ...this.#external } : null,
+      },
     };
   }
 
@@ -179,9 +192,16 @@ export class LedgerWatch {
             ? `retour en arrière du journal : le témoin externe ${this.#o.external.url} a cosigné un point de contrôle de ${outcome.witnessSize} événements, le dernier du magasin n'en compte que ${outcome.logSize}`
             : outcome.message;
         await this.#announcing;
-        throw new LedgerRollbackError(message, outcome.witnessSize === null ? null : Number(outcome.witnessSize), Number(outcome.logSize));
+        throw new LedgerRollbackError(
+          message,
+          outcome.witnessSize === null ? null : Number(outcome.witnessSize),
+          Number(outcome.logSize),
+        );
       }
-      if (outcome?.kind === 'unavailable') this.#o.warn(`Témoin externe : ${outcome.message} ; le démarrage continue, la comparaison reprendra en arrière-plan.`);
+      if (outcome?.kind === 'unavailable')
+        this.#o.warn(
+          `Témoin externe : ${outcome.message} ; le démarrage continue, la comparaison reprendra en arrière-plan.`,
+        );
     }
   }
 
@@ -231,7 +251,13 @@ export class LedgerWatch {
     try {
       await ledger.verifyNew({ deadline: Date.now() + (this.#o.incrementalBudgetMs ?? 1_000) });
       const mismatch = await ledger.checkAgainstWitnessed();
-      if (mismatch) ledger.reportProblem({ source: 'witness', kind: 'rollback', index: mismatch.logSize, message: mismatch.message });
+      if (mismatch)
+        ledger.reportProblem({
+          source: 'witness',
+          kind: 'rollback',
+          index: mismatch.logSize,
+          message: mismatch.message,
+        });
       else ledger.clearProblem('witness');
       if (this.#o.external && !mismatch) {
         const latest = await ledger.latestCheckpoint();
@@ -263,11 +289,18 @@ export class LedgerWatch {
       mark = performance.now();
     };
     try {
-      const report = await verifyLedger(this.#o.db, this.#o.ledger, { batchSize: this.#o.fullPageSize ?? 2_048, workers: 0, maxFindings: 20, pace });
+      const report = await verifyLedger(this.#o.db, this.#o.ledger, {
+        batchSize: this.#o.fullPageSize ?? 2_048,
+        workers: 0,
+        maxFindings: 20,
+        pace,
+      });
       await this.recordFull(report, performance.now() - started);
       return report;
     } catch (error) {
-      this.#o.warn(`ledger background verification (whole log): ${error instanceof Error ? error.message : String(error)}`);
+      this.#o.warn(
+        `ledger background verification (whole log): ${error instanceof Error ? error.message : String(error)}`,
+      );
       return undefined;
     }
   }
@@ -276,18 +309,41 @@ export class LedgerWatch {
   async recordFull(report: VerifyReport, durationMs = 0, options: { recordEvent?: boolean } = {}): Promise<void> {
     const ledger = this.#o.ledger;
     const first = report.findings[0];
-    this.#lastFull = { at: new Date().toISOString(), ok: report.ok, eventsChecked: report.eventsChecked, durationMs: Math.round(durationMs), firstFinding: first?.message ?? null };
+    this.#lastFull = {
+      at: new Date().toISOString(),
+      ok: report.ok,
+      eventsChecked: report.eventsChecked,
+      durationMs: Math.round(durationMs),
+      firstFinding: first?.message ?? null,
+    };
     if (report.ok) {
       ledger.clearProblem('full');
       return;
     }
     const known = ledger.problems.find((p) => p.source === 'full');
-    const problem = ledger.reportProblem({ source: 'full', kind: first!.kind, message: first!.message, ...(first!.index !== undefined ? { index: first!.index } : {}), ...(first!.eventId ? { eventId: first!.eventId } : {}) });
+    const problem = ledger.reportProblem({
+      source: 'full',
+      kind: first!.kind,
+      message: first!.message,
+      ...(first!.index !== undefined ? { index: first!.index } : {}),
+      ...(first!.eventId ? { eventId: first!.eventId } : {}),
+    });
     if (known?.message === problem.message || options.recordEvent === false) return;
     // The finding goes into the ledger itself, as the desk's button records it: the desk shows it, in every process.
     await appendEvent(this.#o.db, 'ledger_verified', {
-      details: { ok: false, background: true, checkpointSize: report.checkpoint?.size ?? null, eventsChecked: report.eventsChecked, findings: report.findings.length, firstFinding: first!.message },
-    }).catch((error: unknown) => this.#o.warn(`ledger background verification: finding not recorded (${error instanceof Error ? error.message : String(error)})`));
+      details: {
+        ok: false,
+        background: true,
+        checkpointSize: report.checkpoint?.size ?? null,
+        eventsChecked: report.eventsChecked,
+        findings: report.findings.length,
+        firstFinding: first!.message,
+      },
+    }).catch((error: unknown) =>
+      this.#o.warn(
+        `ledger background verification: finding not recorded (${error instanceof Error ? error.message : String(error)})`,
+      ),
+    );
   }
 
   #scheduleFull(delayMs: number): void {
@@ -317,7 +373,8 @@ export class LedgerWatch {
     }
     if (state === this.#alerted || (this.#alerted === 'rollback' && state === 'altered')) return;
     this.#alerted = state;
-    const problem = problems.find((p) => (state === 'rollback' ? p.kind === 'rollback' : p.kind !== 'rollback')) ?? problems[0]!;
+    const problem =
+      problems.find((p) => (state === 'rollback' ? p.kind === 'rollback' : p.kind !== 'rollback')) ?? problems[0]!;
     try {
       await this.#o.alert({ signal: state === 'rollback' ? 'ledger_rollback' : 'ledger_altered', problem });
     } catch (error) {
@@ -338,14 +395,27 @@ export class LedgerWatch {
     } catch {
       // An unreadable witness file is reported elsewhere; the witness tells its size on a 409.
     }
-    const outcome = await external.submit(checkpoint.note, checkpoint, old, async (from) => ledger.consistencyProof(Number(from), Number(checkpoint.size)));
+    const outcome = await external.submit(checkpoint.note, checkpoint, old, async (from) =>
+      ledger.consistencyProof(Number(from), Number(checkpoint.size)),
+    );
     const now = new Date().toISOString();
     if (outcome.kind === 'cosigned') {
       this.#external = { url: external.url, status: 'cosigned', size: Number(outcome.size), at: now, message: null };
-      ledger.noteWitnessed(checkpoint, { url: external.url, size: Number(outcome.size), at: now, cosignature: outcome.cosignature });
+      ledger.noteWitnessed(checkpoint, {
+        url: external.url,
+        size: Number(outcome.size),
+        at: now,
+        cosignature: outcome.cosignature,
+      });
       ledger.clearProblem('external');
     } else if (outcome.kind === 'rollback') {
-      this.#external = { ...this.#external, status: 'rollback', size: Number(outcome.witnessSize), at: now, message: null };
+      this.#external = {
+        ...this.#external,
+        status: 'rollback',
+        size: Number(outcome.witnessSize),
+        at: now,
+        message: null,
+      };
       ledger.reportProblem({
         source: 'external',
         kind: 'rollback',
@@ -354,7 +424,12 @@ export class LedgerWatch {
       });
     } else if (outcome.kind === 'fork') {
       this.#external = { ...this.#external, status: 'fork', at: now, message: outcome.message };
-      ledger.reportProblem({ source: 'external', kind: 'rollback', index: Number(outcome.logSize), message: outcome.message });
+      ledger.reportProblem({
+        source: 'external',
+        kind: 'rollback',
+        index: Number(outcome.logSize),
+        message: outcome.message,
+      });
     } else {
       this.#external = { ...this.#external, status: 'unavailable', at: now, message: outcome.message };
     }

@@ -58,16 +58,24 @@ export class LocalWitness {
     try {
       record = JSON.parse(readFileSync(this.path, 'utf8')) as WitnessRecord;
     } catch (error) {
-      throw new WitnessFileError(`fichier témoin ${this.path} illisible : ${error instanceof Error ? error.message : String(error)}`);
+      throw new WitnessFileError(
+        `fichier témoin ${this.path} illisible : ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
-    if (record?.format !== WITNESS_FILE_FORMAT || typeof record.note !== 'string') throw new WitnessFileError(`fichier témoin ${this.path} : format inconnu (attendu ${WITNESS_FILE_FORMAT})`);
+    if (record?.format !== WITNESS_FILE_FORMAT || typeof record.note !== 'string')
+      throw new WitnessFileError(`fichier témoin ${this.path} : format inconnu (attendu ${WITNESS_FILE_FORMAT})`);
     let checkpoint: Checkpoint;
     try {
       checkpoint = this.#open(record.note);
     } catch (error) {
-      throw new WitnessFileError(`fichier témoin ${this.path} : le point de contrôle qu'il conserve n'est pas signé par la clé de ce journal (${error instanceof Error ? error.message : String(error)})`);
+      throw new WitnessFileError(
+        `fichier témoin ${this.path} : le point de contrôle qu'il conserve n'est pas signé par la clé de ce journal (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
-    return { record, checkpoint: { ...checkpoint, note: record.note, at: typeof record.at === 'string' ? record.at : '' } };
+    return {
+      record,
+      checkpoint: { ...checkpoint, note: record.note, at: typeof record.at === 'string' ? record.at : '' },
+    };
   }
 
   /**
@@ -85,7 +93,10 @@ export class LocalWitness {
     }
     const forward = !current || checkpoint.size > current.checkpoint.size;
     const kept = current?.record.cosigned;
-    const newerCosignature = cosigned && (!kept || cosigned.size > kept.size || (cosigned.size === kept.size && cosigned.url !== kept.url)) ? cosigned : kept;
+    const newerCosignature =
+      cosigned && (!kept || cosigned.size > kept.size || (cosigned.size === kept.size && cosigned.url !== kept.url))
+        ? cosigned
+        : kept;
     if (!forward && newerCosignature === kept) return false;
     const base = forward || !current ? checkpoint : current.checkpoint;
     const record: WitnessRecord = {

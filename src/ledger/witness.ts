@@ -22,7 +22,9 @@ export function openSignedCheckpoint(note: string, verifierKey: string, origin?:
     if (error instanceof NoteError && /no signature by a trusted key/.test(error.message)) {
       throw new WitnessError('point de contrôle non signé par la clé du journal (signé par une autre clé ?)');
     }
-    throw new WitnessError(`point de contrôle illisible ou signature invalide : ${error instanceof Error ? error.message : String(error)}`);
+    throw new WitnessError(
+      `point de contrôle illisible ou signature invalide : ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   let checkpoint: Checkpoint;
   try {
@@ -30,7 +32,8 @@ export function openSignedCheckpoint(note: string, verifierKey: string, origin?:
   } catch (error) {
     throw new WitnessError(`point de contrôle mal formé : ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (origin !== undefined && checkpoint.origin !== origin) throw new WitnessError(`point de contrôle d'un autre journal (« ${checkpoint.origin} », attendu « ${origin} »)`);
+  if (origin !== undefined && checkpoint.origin !== origin)
+    throw new WitnessError(`point de contrôle d'un autre journal (« ${checkpoint.origin} », attendu « ${origin} »)`);
   return checkpoint;
 }
 
@@ -38,10 +41,18 @@ export function openSignedCheckpoint(note: string, verifierKey: string, origin?:
  * Check that `newer` extends `older`: both signed by the log, same origin, and the consistency
  * proof leads from one root to the other. Equal sizes must have equal roots.
  */
-export function verifyCheckpointPair(olderNote: string, newerNote: string, proof: readonly Buffer[], verifierKey: string): { older: Checkpoint; newer: Checkpoint } {
+export function verifyCheckpointPair(
+  olderNote: string,
+  newerNote: string,
+  proof: readonly Buffer[],
+  verifierKey: string,
+): { older: Checkpoint; newer: Checkpoint } {
   const older = openSignedCheckpoint(olderNote, verifierKey);
   const newer = openSignedCheckpoint(newerNote, verifierKey, older.origin);
-  if (newer.size < older.size) throw new WitnessError(`retour en arrière (rollback) : le point de contrôle « récent » (${newer.size}) est plus petit que l'ancien (${older.size})`);
+  if (newer.size < older.size)
+    throw new WitnessError(
+      `retour en arrière (rollback) : le point de contrôle « récent » (${newer.size}) est plus petit que l'ancien (${older.size})`,
+    );
   if (older.size === 0n) return { older, newer };
   if (!verifyConsistency(older.size, newer.size, proof, older.root, newer.root)) {
     throw new WitnessError(
@@ -54,8 +65,15 @@ export function verifyCheckpointPair(olderNote: string, newerNote: string, proof
 }
 
 /** Check that a leaf is in the tree a signed checkpoint commits to. */
-export function verifyEventInclusion(checkpointNote: string, verifierKey: string, index: bigint, leaf: Buffer, proof: readonly Buffer[]): Checkpoint {
+export function verifyEventInclusion(
+  checkpointNote: string,
+  verifierKey: string,
+  index: bigint,
+  leaf: Buffer,
+  proof: readonly Buffer[],
+): Checkpoint {
   const checkpoint = openSignedCheckpoint(checkpointNote, verifierKey);
-  if (!verifyInclusion(index, checkpoint.size, leaf, proof, checkpoint.root)) throw new WitnessError(`la preuve n'inclut pas l'événement n° ${index} dans l'arbre signé à ${checkpoint.size}`);
+  if (!verifyInclusion(index, checkpoint.size, leaf, proof, checkpoint.root))
+    throw new WitnessError(`la preuve n'inclut pas l'événement n° ${index} dans l'arbre signé à ${checkpoint.size}`);
   return checkpoint;
 }

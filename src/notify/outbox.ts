@@ -64,5 +64,7 @@ export function maskAddress(channel: OutgoingMessage['channel'], address: string
     return `${address[0]}***@${address.slice(at + 1)}`;
   }
   const digits = address.replace(/\D/g, '');
-  return digits.length < 4 ? '***' : `${address.startsWith('+') ? '+' : ''}${'*'.repeat(Math.max(0, digits.length - 2))}${digits.slice(-2)}`;
+  return digits.length < 4
+    ? '***'
+    : `${address.startsWith('+') ? '+' : ''}${'*'.repeat(Math.max(0, digits.length - 2))}${digits.slice(-2)}`;
 }

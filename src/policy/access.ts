@@ -1,7 +1,17 @@
 import type { FieldClass } from '../domain/index.ts';
 import type { Executor } from '../store/index.ts';
 import { loadActor, loadOrganisation, purposeRuleOf, relationshipFacts } from './context.ts';
-import { classesWithin, decide, related, type Decision, type DecisionActor, type DecisionOrganisation, type DenialReason, type Operation, type RelationshipFacts } from './decide.ts';
+import {
+  classesWithin,
+  decide,
+  related,
+  type Decision,
+  type DecisionActor,
+  type DecisionOrganisation,
+  type DenialReason,
+  type Operation,
+  type RelationshipFacts,
+} from './decide.ts';
 
 /** How long a break-glass access lasts once granted. */
 export const BREAK_GLASS_MINUTES = 30;
@@ -68,7 +78,11 @@ export async function authorize(db: Executor, request: AccessRequest): Promise<A
  * `authorize` for each of `personIds` (a search's matches), the actor and organisation loaded
  * once: a decision per person, in the order given.
  */
-export async function authorizeEach(db: Executor, request: Omit<AccessRequest, 'personId'>, personIds: readonly string[]): Promise<AccessDecision[]> {
+export async function authorizeEach(
+  db: Executor,
+  request: Omit<AccessRequest, 'personId'>,
+  personIds: readonly string[],
+): Promise<AccessDecision[]> {
   if (personIds.length === 0) return [];
   const context = await loadContext(db, request);
   if ('allowed' in context) return personIds.map(() => context);
@@ -83,15 +97,28 @@ interface Context {
 }
 
 /** Who acts, and their organisation with its gate evaluated for this client address; or the refusal. */
-async function loadContext(db: Executor, request: Pick<AccessRequest, 'actorId' | 'now' | 'clientAddress' | 'actor' | 'policyVersion'>): Promise<Context | AccessDecision> {
+async function loadContext(
+  db: Executor,
+  request: Pick<AccessRequest, 'actorId' | 'now' | 'clientAddress' | 'actor' | 'policyVersion'>,
+): Promise<Context | AccessDecision> {
   const actor = request.actor?.id === request.actorId ? request.actor : await loadActor(db, request.actorId);
   if (!actor) return denied('actor_inactive');
-  const organisation = await loadOrganisation(db, actor.organisationId, request.now, request.clientAddress, request.policyVersion);
+  const organisation = await loadOrganisation(
+    db,
+    actor.organisationId,
+    request.now,
+    request.clientAddress,
+    request.policyVersion,
+  );
   if (!organisation) return denied('actor_other_organisation');
   return { actor, organisation };
 }
 
-async function decideForPerson(db: Executor, { actor, organisation }: Context, request: AccessRequest): Promise<AccessDecision> {
+async function decideForPerson(
+  db: Executor,
+  { actor, organisation }: Context,
+  request: AccessRequest,
+): Promise<AccessDecision> {
   const { now } = request;
   const facts = await relationshipFacts(db, actor, request.personId, now);
 
@@ -119,12 +146,28 @@ async function decideForPerson(db: Executor, { actor, organisation }: Context, r
   const { asked, refused } = classesWithin(request.classes, granted);
   if (refused.length) return { allowed: false, reason: 'field_class_not_granted', detail: refused.join(',') };
   // The decision as if the person were in scope, to carry the agreement and obligations; the classes are the grant's.
-  const lifted = decide({ actor, organisation, purpose: request.purpose, caseReference: request.caseReference, operation: 'read', classes: asked, facts: ANY_TIE, now });
+  const lifted = decide({
+    actor,
+    organisation,
+    purpose: request.purpose,
+    caseReference: request.caseReference,
+    operation: 'read',
+    classes: asked,
+    facts: ANY_TIE,
+    now,
+  });
   if (!lifted.allowed) return lifted;
   return { ...lifted, classes: asked, breakGlassId: grant.id };
 }
 
-const ANY_TIE: RelationshipFacts = { caseload: true, agency: true, referral: true, verifiedCaller: true, heldBankChange: true, ageYears: 0 };
+const ANY_TIE: RelationshipFacts = {
+  caseload: true,
+  agency: true,
+  referral: true,
+  verifiedCaller: true,
+  heldBankChange: true,
+  ageYears: 0,
+};
 
 /**
  * Everything but the person: actor, organisation, gate, purpose, agreement, role, operation and
@@ -141,7 +184,11 @@ export async function authorizeWithoutPerson(
 }
 
 /** The pure decision for a loaded actor and organisation, the request's purpose, case, operation and classes, and these ties. */
-function decideFor({ actor, organisation }: Context, request: Omit<AccessRequest, 'personId' | 'birthDateOf'>, facts: RelationshipFacts): Decision {
+function decideFor(
+  { actor, organisation }: Context,
+  request: Omit<AccessRequest, 'personId' | 'birthDateOf'>,
+  facts: RelationshipFacts,
+): Decision {
   return decide({
     actor,
     organisation,

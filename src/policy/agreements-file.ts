@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from 'typebox';
-import { ConflictError, FIELD_CLASSES, NotFoundError, schemaIssues, ValidationError, type FieldClass, type ValidationIssue } from '../domain/index.ts';
+import {
+  ConflictError,
+  FIELD_CLASSES,
+  NotFoundError,
+  schemaIssues,
+  ValidationError,
+  type FieldClass,
+  type ValidationIssue,
+} from '../domain/index.ts';
 import { inTransaction, type AgreementsTable, type Executor } from '../store/index.ts';
 import { agreementFromRow, RELATIONSHIPS, type PurposeRule } from './agreement.ts';
 import { appendEvent } from '../ledger/index.ts';
@@ -12,20 +20,39 @@ import { appendEvent } from '../ledger/index.ts';
  */
 export const AGREEMENT_FORMAT = 'rempart.agreement/v1';
 
-const Slug = Type.String({ pattern: '^[a-z][a-z0-9_]{1,62}$', description: 'identifiant en minuscules, chiffres et _' });
-const FieldClassList = Type.Array(Type.Enum(FIELD_CLASSES), { maxItems: FIELD_CLASSES.length, description: 'classes de données' });
+const Slug = Type.String({
+  pattern: '^[a-z][a-z0-9_]{1,62}$',
+  description: 'identifiant en minuscules, chiffres et _',
+});
+const FieldClassList = Type.Array(Type.Enum(FIELD_CLASSES), {
+  maxItems: FIELD_CLASSES.length,
+  description: 'classes de données',
+});
 
 export const PurposeRuleSchema = Type.Object(
   {
     purpose: Slug,
     label: Type.String({ minLength: 1, maxLength: 200 }),
-    roles: Type.Array(Slug, { minItems: 1, maxItems: 16, description: 'rôles des acteurs de l’organisation qui agissent pour cette finalité' }),
+    roles: Type.Array(Slug, {
+      minItems: 1,
+      maxItems: 16,
+      description: 'rôles des acteurs de l’organisation qui agissent pour cette finalité',
+    }),
     read: FieldClassList,
     write: FieldClassList,
     relationship: Type.Enum(RELATIONSHIPS),
-    dailyCeiling: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'personnes distinctes par jour et par organisation' }),
+    dailyCeiling: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: 'personnes distinctes par jour et par organisation',
+    }),
     retentionDays: Type.Integer({ minimum: 1, maximum: 365 * 50 }),
-    conditions: Type.Optional(Type.Object({ maxAge: Type.Optional(Type.Integer({ minimum: 0, maximum: 130 })) }, { additionalProperties: false })),
+    conditions: Type.Optional(
+      Type.Object(
+        { maxAge: Type.Optional(Type.Integer({ minimum: 0, maximum: 130 })) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -34,7 +61,10 @@ export const AgreementFileSchema = Type.Object(
   {
     format: Type.Literal(AGREEMENT_FORMAT),
     organisation: Type.String({ format: 'uuid', description: 'identifiant de l’organisation signataire' }),
-    reference: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$', description: 'référence de la convention, stable d’une version à l’autre' }),
+    reference: Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$',
+      description: 'référence de la convention, stable d’une version à l’autre',
+    }),
     version: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
     legalBasis: Type.String({ minLength: 3, maxLength: 1000 }),
     purposes: Type.Array(PurposeRuleSchema, { maxItems: 50 }),
@@ -48,20 +78,27 @@ export const AgreementFileSchema = Type.Object(
 
 export type AgreementFile = Static<typeof AgreementFileSchema>;
 
-const issue = (prefix: string, field: string, rule: string, message: string): ValidationIssue => ({ field: prefix ? `${prefix}.${field}` : field, rule, message });
+const issue = (prefix: string, field: string, rule: string, message: string): ValidationIssue => ({
+  field: prefix ? `${prefix}.${field}` : field,
+  rule,
+  message,
+});
 
 /** Rules a schema cannot say: dates in order, one rule per purpose, no class listed twice. */
 function semanticIssues(file: AgreementFile, prefix: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  if (file.validFrom > file.validUntil) issues.push(issue(prefix, 'validUntil', 'after:validFrom', 'la fin de validité précède le début'));
+  if (file.validFrom > file.validUntil)
+    issues.push(issue(prefix, 'validUntil', 'after:validFrom', 'la fin de validité précède le début'));
   const seen = new Set<string>();
   file.purposes.forEach((rule, i) => {
-    if (seen.has(rule.purpose)) issues.push(issue(prefix, `purposes.${i}.purpose`, 'unique', 'finalité déjà déclarée dans cette convention'));
+    if (seen.has(rule.purpose))
+      issues.push(issue(prefix, `purposes.${i}.purpose`, 'unique', 'finalité déjà déclarée dans cette convention'));
     seen.add(rule.purpose);
     for (const list of ['read', 'write', 'roles'] as const) {
       const values: readonly string[] = rule[list];
       values.forEach((value, j) => {
-        if (values.indexOf(value) !== j) issues.push(issue(prefix, `purposes.${i}.${list}.${j}`, 'unique', 'valeur déjà présente dans la liste'));
+        if (values.indexOf(value) !== j)
+          issues.push(issue(prefix, `purposes.${i}.${list}.${j}`, 'unique', 'valeur déjà présente dans la liste'));
       });
     }
   });
@@ -94,34 +131,74 @@ export interface ImportedAgreement {
  * security event naming the reference, version, organisation and who imported it, never a
  * person.
  */
-export async function importAgreement(db: Executor, raw: unknown, options: { by: string; accountId?: string | null; address?: string | null; now?: Date; prefix?: string }): Promise<ImportedAgreement> {
+export async function importAgreement(
+  db: Executor,
+  raw: unknown,
+  options: { by: string; accountId?: string | null; address?: string | null; now?: Date; prefix?: string },
+): Promise<ImportedAgreement> {
   const prefix = options.prefix ?? '';
   const file = validateAgreementFile(raw, prefix);
   const now = options.now ?? new Date();
   return inTransaction(db, (trx) => importChecked(trx, file, options, now, prefix)).catch((error: unknown) => {
     // Two imports of the same next version at once: the (reference, version) key lets only one through.
     const e = error as { code?: string; message?: string };
-    if (e.code === '23505' || (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /agreements\.reference/.test(e.message ?? ''))) {
-      throw new ConflictError('cette version de la convention vient d’être importée par ailleurs', 'agreement_version_taken');
+    if (
+      e.code === '23505' ||
+      (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /agreements\.reference/.test(e.message ?? ''))
+    ) {
+      throw new ConflictError(
+        'cette version de la convention vient d’être importée par ailleurs',
+        'agreement_version_taken',
+      );
     }
     throw error;
   });
 }
 
-async function importChecked(trx: Executor, file: AgreementFile, options: { by: string; accountId?: string | null; address?: string | null }, now: Date, prefix: string): Promise<ImportedAgreement> {
-  const organisation = await trx.selectFrom('organisations').select('id').where('id', '=', file.organisation).executeTakeFirst();
+async function importChecked(
+  trx: Executor,
+  file: AgreementFile,
+  options: { by: string; accountId?: string | null; address?: string | null },
+  now: Date,
+  prefix: string,
+): Promise<ImportedAgreement> {
+  const organisation = await trx
+    .selectFrom('organisations')
+    .select('id')
+    .where('id', '=', file.organisation)
+    .executeTakeFirst();
   if (!organisation) throw new ValidationError([issue(prefix, 'organisation', 'exists', 'organisation inconnue')]);
-  const versions = await trx.selectFrom('agreements').select(['id', 'organisation_id', 'version', 'status']).where('reference', '=', file.reference).orderBy('version', 'desc').execute();
+  const versions = await trx
+    .selectFrom('agreements')
+    .select(['id', 'organisation_id', 'version', 'status'])
+    .where('reference', '=', file.reference)
+    .orderBy('version', 'desc')
+    .execute();
   const latest = versions[0];
-  if (latest && latest.organisation_id !== file.organisation) throw new ValidationError([issue(prefix, 'reference', 'owner', 'cette référence appartient à une autre organisation')]);
+  if (latest && latest.organisation_id !== file.organisation)
+    throw new ValidationError([
+      issue(prefix, 'reference', 'owner', 'cette référence appartient à une autre organisation'),
+    ]);
   const expected = (latest?.version ?? 0) + 1;
-  if (file.version !== expected) throw new ValidationError([issue(prefix, 'version', 'sequence', `version ${expected} attendue (la dernière importée est la ${latest?.version ?? 0})`)]);
+  if (file.version !== expected)
+    throw new ValidationError([
+      issue(
+        prefix,
+        'version',
+        'sequence',
+        `version ${expected} attendue (la dernière importée est la ${latest?.version ?? 0})`,
+      ),
+    ]);
   const replaced = versions.filter((v) => v.status === 'active');
   if (replaced.length > 0) {
     await trx
       .updateTable('agreements')
       .set({ status: 'ended' })
-      .where('id', 'in', replaced.map((v) => v.id))
+      .where(
+        'id',
+        'in',
+        replaced.map((v) => v.id),
+      )
       .execute();
   }
   const id = randomUUID();
@@ -146,9 +223,22 @@ async function importChecked(trx: Executor, file: AgreementFile, options: { by: 
   await appendEvent(trx, 'agreement_imported', {
     accountId: options.accountId ?? null,
     address: options.address ?? null,
-    details: { agreement: id, reference: file.reference, version: file.version, organisation: file.organisation, by: options.by, replaced: previous },
+    details: {
+      agreement: id,
+      reference: file.reference,
+      version: file.version,
+      organisation: file.organisation,
+      by: options.by,
+      replaced: previous,
+    },
   });
-  return { id, organisationId: file.organisation, reference: file.reference, version: file.version, replaced: previous };
+  return {
+    id,
+    organisationId: file.organisation,
+    reference: file.reference,
+    version: file.version,
+    replaced: previous,
+  };
 }
 
 /** Keys in a fixed order, optional parts only when present: an exported file reads the same every time. */
@@ -191,7 +281,11 @@ export async function exportAgreement(db: Executor, id: string): Promise<Agreeme
 }
 
 /** A reference's given version, or its latest one; with its status (active, ended...). */
-export async function findAgreementVersion(db: Executor, reference: string, version?: number): Promise<{ id: string; status: AgreementsTable['status']; file: AgreementFile }> {
+export async function findAgreementVersion(
+  db: Executor,
+  reference: string,
+  version?: number,
+): Promise<{ id: string; status: AgreementsTable['status']; file: AgreementFile }> {
   let query = db.selectFrom('agreements').selectAll().where('reference', '=', reference);
   if (version !== undefined) query = query.where('version', '=', version);
   const row = await query.orderBy('version', 'desc').executeTakeFirst();
@@ -200,7 +294,15 @@ export async function findAgreementVersion(db: Executor, reference: string, vers
 }
 
 /** Every version of a reference, oldest first (what changed, when, and which is in force). */
-export async function agreementHistory(db: Executor, reference: string): Promise<Array<{ id: string; version: number; status: AgreementsTable['status']; createdAt: string }>> {
-  const rows = await db.selectFrom('agreements').select(['id', 'version', 'status', 'created_at']).where('reference', '=', reference).orderBy('version').execute();
+export async function agreementHistory(
+  db: Executor,
+  reference: string,
+): Promise<Array<{ id: string; version: number; status: AgreementsTable['status']; createdAt: string }>> {
+  const rows = await db
+    .selectFrom('agreements')
+    .select(['id', 'version', 'status', 'created_at'])
+    .where('reference', '=', reference)
+    .orderBy('version')
+    .execute();
   return rows.map((r) => ({ id: r.id, version: r.version, status: r.status, createdAt: r.created_at }));
 }

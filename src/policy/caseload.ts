@@ -18,7 +18,11 @@ export const CASELOAD_MAX_PAGE_SIZE = 200;
  * Active means, as for the decision's relationship facts, not ended before today; erased persons are left out,
  * and so are the guard's decoys: a counsellor never meets one doing their job.
  */
-export async function listCaseload(db: Executor, actorId: string, options: { page: number; pageSize: number; now?: Date }): Promise<CaseloadPage> {
+export async function listCaseload(
+  db: Executor,
+  actorId: string,
+  options: { page: number; pageSize: number; now?: Date },
+): Promise<CaseloadPage> {
   const page = Math.max(1, Math.trunc(options.page));
   const pageSize = Math.min(CASELOAD_MAX_PAGE_SIZE, Math.max(1, Math.trunc(options.pageSize)));
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);
@@ -28,7 +32,16 @@ export async function listCaseload(db: Executor, actorId: string, options: { pag
     .where('caseloads.actor_id', '=', actorId)
     .where('persons.status', '=', 'active')
     .where(notEndedBefore('caseloads.until', today))
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('guard_decoys').select('guard_decoys.person_id').whereRef('guard_decoys.person_id', '=', 'caseloads.person_id'))));
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('guard_decoys')
+            .select('guard_decoys.person_id')
+            .whereRef('guard_decoys.person_id', '=', 'caseloads.person_id'),
+        ),
+      ),
+    );
   const counted = await active.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
   const rows = await active
     .select('caseloads.person_id')

@@ -8,8 +8,14 @@ import { evaluateGate, parsePosture, type Derogation, type GateRequirement, type
 export const VERIFIED_CALLER_MINUTES = 15;
 
 export async function loadActor(db: Executor, actorId: string): Promise<DecisionActor | undefined> {
-  const row = await db.selectFrom('actors').select(['id', 'organisation_id', 'roles', 'status']).where('id', '=', actorId).executeTakeFirst();
-  return row ? { id: row.id, organisationId: row.organisation_id, roles: JSON.parse(row.roles) as string[], status: row.status } : undefined;
+  const row = await db
+    .selectFrom('actors')
+    .select(['id', 'organisation_id', 'roles', 'status'])
+    .where('id', '=', actorId)
+    .executeTakeFirst();
+  return row
+    ? { id: row.id, organisationId: row.organisation_id, roles: JSON.parse(row.roles) as string[], status: row.status }
+    : undefined;
 }
 
 /** What an organisation's decisions rest on, as stored: cached per process, keyed by the policy version. */
@@ -41,7 +47,11 @@ export async function policyVersion(db: Executor): Promise<number> {
   return Number(row?.version ?? 0);
 }
 
-async function storedOrganisation(db: Executor, organisationId: string, version: number | undefined): Promise<StoredOrganisation | undefined> {
+async function storedOrganisation(
+  db: Executor,
+  organisationId: string,
+  version: number | undefined,
+): Promise<StoredOrganisation | undefined> {
   let cache = organisationCaches.get(db);
   if (!cache) organisationCaches.set(db, (cache = new Map()));
   // Inside a transaction the caller's own uncommitted writes may matter: read through, keep nothing.
@@ -49,13 +59,32 @@ async function storedOrganisation(db: Executor, organisationId: string, version:
   const cached = current === undefined ? undefined : cache.get(organisationId);
   if (cached && cached.version === current) return cached;
   // Read the version before the rows: a write committed in between bumps it past what is kept.
-  const row = await db.selectFrom('organisations').select(['id', 'kind', 'status', 'security_posture']).where('id', '=', organisationId).executeTakeFirst();
+  const row = await db
+    .selectFrom('organisations')
+    .select(['id', 'kind', 'status', 'security_posture'])
+    .where('id', '=', organisationId)
+    .executeTakeFirst();
   if (!row) return undefined;
-  const agreements = (await db.selectFrom('agreements').selectAll().where('organisation_id', '=', organisationId).execute()).map(agreementFromRow);
-  const derogations = (await db.selectFrom('derogations').select(['id', 'requirement', 'expires_at']).where('organisation_id', '=', organisationId).where('revoked_at', 'is', null).execute()).map(
-    (r): Derogation => ({ id: r.id, requirement: r.requirement as GateRequirement, expiresAt: r.expires_at }),
-  );
-  const stored: StoredOrganisation = { version: current ?? -1, id: row.id, kind: row.kind, status: row.status, posture: parsePosture(row.security_posture), agreements, derogations };
+  const agreements = (
+    await db.selectFrom('agreements').selectAll().where('organisation_id', '=', organisationId).execute()
+  ).map(agreementFromRow);
+  const derogations = (
+    await db
+      .selectFrom('derogations')
+      .select(['id', 'requirement', 'expires_at'])
+      .where('organisation_id', '=', organisationId)
+      .where('revoked_at', 'is', null)
+      .execute()
+  ).map((r): Derogation => ({ id: r.id, requirement: r.requirement as GateRequirement, expiresAt: r.expires_at }));
+  const stored: StoredOrganisation = {
+    version: current ?? -1,
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    posture: parsePosture(row.security_posture),
+    agreements,
+    derogations,
+  };
   if (current !== undefined) {
     if (cache.size >= CACHED_ORGANISATIONS) cache.clear();
     cache.set(organisationId, stored);
@@ -67,12 +96,24 @@ async function storedOrganisation(db: Executor, organisationId: string, version:
  * The organisation with its agreements and its gate evaluated for a request from `clientAddress`.
  * `version` is the policy version the request read with its session, when it did (else read here).
  */
-export async function loadOrganisation(db: Executor, organisationId: string, now: Date, clientAddress?: string, version?: number): Promise<DecisionOrganisation | undefined> {
+export async function loadOrganisation(
+  db: Executor,
+  organisationId: string,
+  now: Date,
+  clientAddress?: string,
+  version?: number,
+): Promise<DecisionOrganisation | undefined> {
   const stored = await storedOrganisation(db, organisationId, version);
   if (!stored) return undefined;
   const at = now.toISOString();
   const derogations = stored.derogations.filter((d) => d.expiresAt > at);
-  const gate = evaluateGate({ posture: stored.posture, agreements: stored.agreements, derogations, now, ...(clientAddress !== undefined ? { clientAddress } : {}) });
+  const gate = evaluateGate({
+    posture: stored.posture,
+    agreements: stored.agreements,
+    derogations,
+    now,
+    ...(clientAddress !== undefined ? { clientAddress } : {}),
+  });
   return { id: stored.id, kind: stored.kind, status: stored.status, agreements: stored.agreements, gate };
 }
 
@@ -85,7 +126,12 @@ export function notEndedBefore(column: 'caseloads.until' | 'referrals.ends_on', 
  * What ties a person to an actor, read from caseloads, referrals, caller verifications and held bank changes.
  * A person who does not exist has no ties: the decision for them is the one for a stranger.
  */
-export async function relationshipFacts(db: Executor, actor: DecisionActor, personId: string, now: Date): Promise<RelationshipFacts> {
+export async function relationshipFacts(
+  db: Executor,
+  actor: DecisionActor,
+  personId: string,
+  now: Date,
+): Promise<RelationshipFacts> {
   const today = now.toISOString().slice(0, 10);
   const at = now.toISOString();
   // Every tie in one statement (the read path's round trips are its cost), written in SQL: on
@@ -98,10 +144,18 @@ export async function relationshipFacts(db: Executor, actor: DecisionActor, pers
         EXISTS (SELECT 1 FROM caseloads WHERE person_id = ${personId} AND organisation_id = ${organisationId} AND (until IS NULL OR until >= ${today})) AS agency,
         EXISTS (SELECT 1 FROM referrals WHERE person_id = ${personId} AND organisation_id = ${organisationId} AND status = 'active' AND starts_on <= ${today} AND (ends_on IS NULL OR ends_on >= ${today})) AS referral,
         EXISTS (SELECT 1 FROM caller_verifications WHERE person_id = ${personId} AND actor_id = ${actorId} AND verified_at IS NOT NULL AND expires_at > ${at}) AS verified,
-        EXISTS (SELECT 1 FROM bank_changes WHERE person_id = ${personId} AND status = 'awaiting_verification') AS held`.execute(db)
+        EXISTS (SELECT 1 FROM bank_changes WHERE person_id = ${personId} AND status = 'awaiting_verification') AS held`.execute(
+      db,
+    )
   ).rows[0]!;
   const yes = (value: unknown) => value === true || value === 1 || value === '1';
-  return { caseload: yes(row.caseload), agency: yes(row.agency), referral: yes(row.referral), verifiedCaller: yes(row.verified), heldBankChange: yes(row.held) };
+  return {
+    caseload: yes(row.caseload),
+    agency: yes(row.agency),
+    referral: yes(row.referral),
+    verifiedCaller: yes(row.verified),
+    heldBankChange: yes(row.held),
+  };
 }
 
 /** The purpose rule an organisation's agreements declare for `purpose` (any version), if any. */

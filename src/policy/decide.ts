@@ -75,7 +75,15 @@ export interface Obligations {
 }
 
 export type Decision =
-  | { allowed: true; classes: FieldClass[]; purpose: string; caseReference: string; agreement: { id: string; reference: string; version: number }; relationship: Relationship; obligations: Obligations }
+  | {
+      allowed: true;
+      classes: FieldClass[];
+      purpose: string;
+      caseReference: string;
+      agreement: { id: string; reference: string; version: number };
+      relationship: Relationship;
+      obligations: Obligations;
+    }
   | { allowed: false; reason: DenialReason; detail?: string };
 
 const CASE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{2,63}$/;
@@ -104,12 +112,16 @@ export function related(relationship: Relationship, facts: RelationshipFacts): b
  * The classes asked for (none: all those granted), and those of them not granted. `asked` is a
  * copy: whoever holds a decision cannot widen the grant it came from.
  */
-export function classesWithin(requested: readonly FieldClass[] | undefined, granted: readonly FieldClass[]): { asked: FieldClass[]; refused: FieldClass[] } {
+export function classesWithin(
+  requested: readonly FieldClass[] | undefined,
+  granted: readonly FieldClass[],
+): { asked: FieldClass[]; refused: FieldClass[] } {
   const asked = requested && requested.length > 0 ? [...new Set(requested)] : [...granted];
   return { asked, refused: asked.filter((c) => !granted.includes(c)) };
 }
 
-const deny = (reason: DenialReason, detail?: string): Decision => (detail === undefined ? { allowed: false, reason } : { allowed: false, reason, detail });
+const deny = (reason: DenialReason, detail?: string): Decision =>
+  detail === undefined ? { allowed: false, reason } : { allowed: false, reason, detail };
 
 /**
  * The access decision, deny by default. Each check below is a reason to refuse, in the order a
@@ -122,8 +134,14 @@ const deny = (reason: DenialReason, detail?: string): Decision => (detail === un
  * The rule that governs `purpose` for an organisation: from its own agreements only (whatever
  * list the caller passed), the highest version in force that declares the purpose.
  */
-export function governingRule(organisation: Pick<DecisionOrganisation, 'id' | 'agreements'>, purpose: string, now: Date): { agreement: Agreement; rule: PurposeRule } | 'purpose_unknown' | 'agreement_expired' {
-  const declaring = organisation.agreements.filter((a) => a.organisationId === organisation.id && a.purposes.some((p) => p.purpose === purpose));
+export function governingRule(
+  organisation: Pick<DecisionOrganisation, 'id' | 'agreements'>,
+  purpose: string,
+  now: Date,
+): { agreement: Agreement; rule: PurposeRule } | 'purpose_unknown' | 'agreement_expired' {
+  const declaring = organisation.agreements.filter(
+    (a) => a.organisationId === organisation.id && a.purposes.some((p) => p.purpose === purpose),
+  );
   if (declaring.length === 0) return 'purpose_unknown';
   const agreement = declaring.filter((a) => agreementInForce(a, now)).sort((a, b) => b.version - a.version)[0];
   if (!agreement) return 'agreement_expired';
@@ -135,12 +153,25 @@ export function governingRule(organisation: Pick<DecisionOrganisation, 'id' | 'a
  * agreements declare whose governing rule is in force and names one of the actor's roles. A
  * suspended organisation declares nothing (`decide` refuses it every purpose).
  */
-export function declarablePurposes(organisation: Pick<DecisionOrganisation, 'id' | 'status' | 'agreements'>, roles: readonly string[], now: Date): Array<{ agreement: Agreement; rule: PurposeRule }> {
+export function declarablePurposes(
+  organisation: Pick<DecisionOrganisation, 'id' | 'status' | 'agreements'>,
+  roles: readonly string[],
+  now: Date,
+): Array<{ agreement: Agreement; rule: PurposeRule }> {
   if (organisation.status !== 'active') return [];
-  const names = [...new Set(organisation.agreements.filter((a) => a.organisationId === organisation.id).flatMap((a) => a.purposes.map((p) => p.purpose)))];
+  const names = [
+    ...new Set(
+      organisation.agreements
+        .filter((a) => a.organisationId === organisation.id)
+        .flatMap((a) => a.purposes.map((p) => p.purpose)),
+    ),
+  ];
   return names
     .map((name) => governingRule(organisation, name, now))
-    .filter((governing): governing is { agreement: Agreement; rule: PurposeRule } => typeof governing !== 'string' && governing.rule.roles.some((role) => roles.includes(role)));
+    .filter(
+      (governing): governing is { agreement: Agreement; rule: PurposeRule } =>
+        typeof governing !== 'string' && governing.rule.roles.some((role) => roles.includes(role)),
+    );
 }
 
 export function decide(request: DecisionRequest): Decision {
@@ -159,7 +190,11 @@ export function decide(request: DecisionRequest): Decision {
   if (!rule.roles.some((role) => actor.roles.includes(role))) return deny('role_not_allowed');
   if (!organisation.gate.compliant) return deny('posture_non_compliant', organisation.gate.unmet.join(','));
   if (!related(rule.relationship, facts)) return deny('person_out_of_scope');
-  if (rule.conditions?.maxAge !== undefined && !(facts.ageYears !== undefined && facts.ageYears <= rule.conditions.maxAge)) return deny('condition_not_met');
+  if (
+    rule.conditions?.maxAge !== undefined &&
+    !(facts.ageYears !== undefined && facts.ageYears <= rule.conditions.maxAge)
+  )
+    return deny('condition_not_met');
 
   const granted = request.operation === 'read' ? rule.read : rule.write;
   if (granted.length === 0) return deny('operation_not_granted');
@@ -173,6 +208,11 @@ export function decide(request: DecisionRequest): Decision {
     caseReference: request.caseReference,
     agreement: { id: agreement.id, reference: agreement.reference, version: agreement.version },
     relationship: rule.relationship,
-    obligations: { recordAccess: true, dailyCeiling: rule.dailyCeiling, retentionDays: rule.retentionDays, followUpExpected: rule.write.includes('follow_up') },
+    obligations: {
+      recordAccess: true,
+      dailyCeiling: rule.dailyCeiling,
+      retentionDays: rule.retentionDays,
+      followUpExpected: rule.write.includes('follow_up'),
+    },
   };
 }

@@ -5,7 +5,17 @@ import { NotFoundError, schemaIssues, ValidationError, type ValidationIssue } fr
 import { alertSecurityContact, type Messenger } from '../identity/notifications.ts';
 import { inTransaction, type Executor } from '../store/index.ts';
 import { agreementFromRow, agreementInForce, type Agreement } from './agreement.ts';
-import { AUDIT_VALIDITY_DAYS, DEROGATION_MAX_DAYS, evaluateGate, GATE_REQUIREMENTS, parsePosture, type Derogation, type GateRequirement, type GateResult, type SecurityPosture } from './gate.ts';
+import {
+  AUDIT_VALIDITY_DAYS,
+  DEROGATION_MAX_DAYS,
+  evaluateGate,
+  GATE_REQUIREMENTS,
+  parsePosture,
+  type Derogation,
+  type GateRequirement,
+  type GateResult,
+  type SecurityPosture,
+} from './gate.ts';
 import { appendEvent } from '../ledger/index.ts';
 
 /**
@@ -17,16 +27,24 @@ import { appendEvent } from '../ledger/index.ts';
 
 const DAY_MS = 86_400_000;
 export const MIN_JUSTIFICATION = 30;
-export const DEROGABLE_REQUIREMENTS = GATE_REQUIREMENTS.filter((r): r is Exclude<GateRequirement, 'agreement_valid'> => r !== 'agreement_valid');
+export const DEROGABLE_REQUIREMENTS = GATE_REQUIREMENTS.filter(
+  (r): r is Exclude<GateRequirement, 'agreement_valid'> => r !== 'agreement_valid',
+);
 
 /** Either the store alone, or the store with what sends alerts to the organisation's security contact. */
 export type PolicyTarget = Executor | Messenger;
 
 function split(target: PolicyTarget): { db: Executor; messenger?: Messenger } {
-  return 'notifier' in target && 'keyring' in target ? { db: target.db, messenger: target } : { db: target as Executor };
+  return 'notifier' in target && 'keyring' in target
+    ? { db: target.db, messenger: target }
+    : { db: target as Executor };
 }
 
-const issue = (prefix: string, field: string, rule: string, message: string): ValidationIssue => ({ field: prefix ? `${prefix}.${field}` : field, rule, message });
+const issue = (prefix: string, field: string, rule: string, message: string): ValidationIssue => ({
+  field: prefix ? `${prefix}.${field}` : field,
+  rule,
+  message,
+});
 
 function check<T>(schema: Parameters<typeof schemaIssues>[0], raw: unknown, prefix: string): T {
   const issues = schemaIssues(schema, raw, prefix);
@@ -41,8 +59,15 @@ export const DerogationRequestSchema = Type.Object(
   {
     organisationId: Type.String({ format: 'uuid' }),
     requirement: Type.Enum(GATE_REQUIREMENTS, { description: 'exigence couverte (jamais agreement_valid)' }),
-    justification: Type.String({ minLength: MIN_JUSTIFICATION, maxLength: 2000, description: 'pourquoi, et ce qui est fait pour revenir dans les clous' }),
-    expiresAt: Type.String({ format: 'date-time', description: `fin, au plus ${DEROGATION_MAX_DAYS} jours après la décision` }),
+    justification: Type.String({
+      minLength: MIN_JUSTIFICATION,
+      maxLength: 2000,
+      description: 'pourquoi, et ce qui est fait pour revenir dans les clous',
+    }),
+    expiresAt: Type.String({
+      format: 'date-time',
+      description: `fin, au plus ${DEROGATION_MAX_DAYS} jours après la décision`,
+    }),
   },
   { additionalProperties: false },
 );
@@ -89,11 +114,29 @@ export async function grantDerogation(
   const { approvedBy, ...request } = input;
   const valid = check<DerogationRequest>(DerogationRequestSchema, request, prefix);
   const issues: ValidationIssue[] = [];
-  if (valid.requirement === 'agreement_valid') issues.push(issue(prefix, 'requirement', 'not_derogable', 'une convention absente ou expirée ne se couvre pas par une dérogation : pas de convention, pas d’accès'));
-  if (valid.justification.trim().length < MIN_JUSTIFICATION) issues.push(issue(prefix, 'justification', 'minLength', `au moins ${MIN_JUSTIFICATION} caractère(s)`));
+  if (valid.requirement === 'agreement_valid')
+    issues.push(
+      issue(
+        prefix,
+        'requirement',
+        'not_derogable',
+        'une convention absente ou expirée ne se couvre pas par une dérogation : pas de convention, pas d’accès',
+      ),
+    );
+  if (valid.justification.trim().length < MIN_JUSTIFICATION)
+    issues.push(issue(prefix, 'justification', 'minLength', `au moins ${MIN_JUSTIFICATION} caractère(s)`));
   const expires = Date.parse(valid.expiresAt);
-  if (!(expires > now.getTime())) issues.push(issue(prefix, 'expiresAt', 'future', 'la date de fin doit être dans le futur'));
-  else if (expires - now.getTime() > DEROGATION_MAX_DAYS * DAY_MS) issues.push(issue(prefix, 'expiresAt', `max_days:${DEROGATION_MAX_DAYS}`, `une dérogation dure au plus ${DEROGATION_MAX_DAYS} jours`));
+  if (!(expires > now.getTime()))
+    issues.push(issue(prefix, 'expiresAt', 'future', 'la date de fin doit être dans le futur'));
+  else if (expires - now.getTime() > DEROGATION_MAX_DAYS * DAY_MS)
+    issues.push(
+      issue(
+        prefix,
+        'expiresAt',
+        `max_days:${DEROGATION_MAX_DAYS}`,
+        `une dérogation dure au plus ${DEROGATION_MAX_DAYS} jours`,
+      ),
+    );
   if (issues.length > 0) throw new ValidationError(issues);
 
   const row = {
@@ -107,13 +150,22 @@ export async function grantDerogation(
     revoked_at: null,
   };
   const name = await inTransaction(db, async (trx) => {
-    const organisation = await trx.selectFrom('organisations').select('name').where('id', '=', valid.organisationId).executeTakeFirst();
+    const organisation = await trx
+      .selectFrom('organisations')
+      .select('name')
+      .where('id', '=', valid.organisationId)
+      .executeTakeFirst();
     if (!organisation) throw new ValidationError([issue(prefix, 'organisationId', 'exists', 'organisation inconnue')]);
     await trx.insertInto('derogations').values(row).execute();
     await appendEvent(trx, 'derogation_granted', {
       accountId: approvedBy,
       address: options.address ?? null,
-      details: { derogation: row.id, organisation: row.organisation_id, requirement: row.requirement, expiresAt: row.expires_at },
+      details: {
+        derogation: row.id,
+        organisation: row.organisation_id,
+        requirement: row.requirement,
+        expiresAt: row.expires_at,
+      },
     });
     return organisation.name;
   });
@@ -126,11 +178,27 @@ export async function grantDerogation(
       `Une dérogation à l’exigence « ${REQUIREMENT_LABELS[valid.requirement]} » a été accordée à ${name} jusqu’au ${row.expires_at}. Elle prend fin d’elle-même à cette date : l’exigence doit alors être remplie, sinon l’accès est suspendu.\nJustification : ${row.justification}`,
     );
   }
-  return { id: row.id, organisationId: row.organisation_id, organisationName: name, requirement: row.requirement, justification: row.justification, approvedBy, approvedAt: row.approved_at, expiresAt: row.expires_at, revokedAt: null, state: 'in_force' };
+  return {
+    id: row.id,
+    organisationId: row.organisation_id,
+    organisationName: name,
+    requirement: row.requirement,
+    justification: row.justification,
+    approvedBy,
+    approvedAt: row.approved_at,
+    expiresAt: row.expires_at,
+    revokedAt: null,
+    state: 'in_force',
+  };
 }
 
 /** End a derogation now. Revoking one already revoked or expired changes nothing (`revoked: false`). */
-export async function revokeDerogation(target: PolicyTarget, id: string, by: string, options: { now?: Date; address?: string | null } = {}): Promise<{ revoked: boolean; derogation: DerogationView }> {
+export async function revokeDerogation(
+  target: PolicyTarget,
+  id: string,
+  by: string,
+  options: { now?: Date; address?: string | null } = {},
+): Promise<{ revoked: boolean; derogation: DerogationView }> {
   const { db, messenger } = split(target);
   const now = options.now ?? new Date();
   const result = await inTransaction(db, async (trx) => {
@@ -144,19 +212,47 @@ export async function revokeDerogation(target: PolicyTarget, id: string, by: str
     if (!row) throw new NotFoundError('Dérogation');
     if (stateOf(row, now) !== 'in_force') return { revoked: false, row };
     const revokedAt = now.toISOString();
-    await trx.updateTable('derogations').set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-    await appendEvent(trx, 'derogation_revoked', { accountId: by, address: options.address ?? null, details: { derogation: id, organisation: row.organisation_id, requirement: row.requirement } });
+    await trx
+      .updateTable('derogations')
+      .set({ revoked_at: revokedAt })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    await appendEvent(trx, 'derogation_revoked', {
+      accountId: by,
+      address: options.address ?? null,
+      details: { derogation: id, organisation: row.organisation_id, requirement: row.requirement },
+    });
     return { revoked: true, row: { ...row, revoked_at: revokedAt } };
   });
   const { row } = result;
   if (result.revoked && messenger) {
     const label = REQUIREMENT_LABELS[row.requirement as GateRequirement] ?? row.requirement;
-    await alertSecurityContact(messenger, row.organisation_id, 'derogation_alert', `dérogation révoquée : ${label}`, `La dérogation à l’exigence « ${label} » accordée à ${row.name} est révoquée : l’exigence s’applique dès maintenant.`);
+    await alertSecurityContact(
+      messenger,
+      row.organisation_id,
+      'derogation_alert',
+      `dérogation révoquée : ${label}`,
+      `La dérogation à l’exigence « ${label} » accordée à ${row.name} est révoquée : l’exigence s’applique dès maintenant.`,
+    );
   }
   return { revoked: result.revoked, derogation: viewOf(row, now) };
 }
 
-function viewOf(row: { id: string; organisation_id: string; name: string; requirement: string; justification: string; approved_by: string; approved_at: string; expires_at: string; revoked_at: string | null }, now: Date): DerogationView {
+function viewOf(
+  row: {
+    id: string;
+    organisation_id: string;
+    name: string;
+    requirement: string;
+    justification: string;
+    approved_by: string;
+    approved_at: string;
+    expires_at: string;
+    revoked_at: string | null;
+  },
+  now: Date,
+): DerogationView {
   return {
     id: row.id,
     organisationId: row.organisation_id,
@@ -172,10 +268,18 @@ function viewOf(row: { id: string; organisation_id: string; name: string; requir
 }
 
 /** Derogations, latest first; `activeOnly`: those in force at `now` (not revoked, not expired). */
-export async function listDerogations(db: Executor, options: { activeOnly?: boolean; organisationId?: string; now?: Date } = {}): Promise<DerogationView[]> {
+export async function listDerogations(
+  db: Executor,
+  options: { activeOnly?: boolean; organisationId?: string; now?: Date } = {},
+): Promise<DerogationView[]> {
   const now = options.now ?? new Date();
-  let query = db.selectFrom('derogations').innerJoin('organisations', 'organisations.id', 'derogations.organisation_id').selectAll('derogations').select('organisations.name');
-  if (options.activeOnly) query = query.where('derogations.revoked_at', 'is', null).where('derogations.expires_at', '>', now.toISOString());
+  let query = db
+    .selectFrom('derogations')
+    .innerJoin('organisations', 'organisations.id', 'derogations.organisation_id')
+    .selectAll('derogations')
+    .select('organisations.name');
+  if (options.activeOnly)
+    query = query.where('derogations.revoked_at', 'is', null).where('derogations.expires_at', '>', now.toISOString());
   if (options.organisationId) query = query.where('derogations.organisation_id', '=', options.organisationId);
   const rows = await query.orderBy('derogations.approved_at', 'desc').orderBy('derogations.id').execute();
   return rows.map((r) => viewOf(r, now));
@@ -186,11 +290,24 @@ export async function listDerogations(db: Executor, options: { activeOnly?: bool
 
 export const PosturePatchSchema = Type.Object(
   {
-    lastAudit: Type.Optional(Type.String({ format: 'date', description: 'date du dernier audit de sécurité (AAAA-MM-JJ)' })),
-    networks: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 64 }), { maxItems: 64, description: 'plages réseau autorisées, en notation CIDR' })),
+    lastAudit: Type.Optional(
+      Type.String({ format: 'date', description: 'date du dernier audit de sécurité (AAAA-MM-JJ)' }),
+    ),
+    networks: Type.Optional(
+      Type.Array(Type.String({ minLength: 3, maxLength: 64 }), {
+        maxItems: 64,
+        description: 'plages réseau autorisées, en notation CIDR',
+      }),
+    ),
     mfa: Type.Optional(Type.Enum(['required', 'optional'])),
     passkeyOnly: Type.Optional(Type.Boolean()),
-    emailDomains: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 253 }), { maxItems: 16, description: 'domaines de messagerie professionnelle des agents (les codes d’activation ne partent que vers eux)' })),
+    emailDomains: Type.Optional(
+      Type.Array(Type.String({ minLength: 3, maxLength: 253 }), {
+        maxItems: 16,
+        description:
+          'domaines de messagerie professionnelle des agents (les codes d’activation ne partent que vers eux)',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -202,7 +319,32 @@ export function isEmailDomain(value: string): boolean {
 }
 
 /** Public webmail: no organisation's staff domain, whatever its posture says. */
-export const WEBMAIL_DOMAINS: ReadonlySet<string> = new Set(['gmail.com', 'googlemail.com', 'outlook.com', 'outlook.fr', 'hotmail.com', 'hotmail.fr', 'live.com', 'live.fr', 'yahoo.com', 'yahoo.fr', 'orange.fr', 'wanadoo.fr', 'free.fr', 'sfr.fr', 'laposte.net', 'icloud.com', 'me.com', 'gmx.fr', 'gmx.com', 'proton.me', 'protonmail.com', 'aol.com', 'mail.com', 'yandex.com']);
+export const WEBMAIL_DOMAINS: ReadonlySet<string> = new Set([
+  'gmail.com',
+  'googlemail.com',
+  'outlook.com',
+  'outlook.fr',
+  'hotmail.com',
+  'hotmail.fr',
+  'live.com',
+  'live.fr',
+  'yahoo.com',
+  'yahoo.fr',
+  'orange.fr',
+  'wanadoo.fr',
+  'free.fr',
+  'sfr.fr',
+  'laposte.net',
+  'icloud.com',
+  'me.com',
+  'gmx.fr',
+  'gmx.com',
+  'proton.me',
+  'protonmail.com',
+  'aol.com',
+  'mail.com',
+  'yandex.com',
+]);
 
 /** `10.0.0.0/8`, `2001:db8::/32`: an address of the family and a prefix length within it. */
 export function isCidr(value: string): boolean {
@@ -230,18 +372,47 @@ export async function updatePosture(
   const prefix = options.prefix ?? '';
   const valid = check<PosturePatch>(PosturePatchSchema, patch, prefix);
   const issues: ValidationIssue[] = [];
-  if (valid.lastAudit !== undefined && valid.lastAudit > now.toISOString().slice(0, 10)) issues.push(issue(prefix, 'lastAudit', 'past', 'la date d’audit ne peut pas être dans le futur'));
+  if (valid.lastAudit !== undefined && valid.lastAudit > now.toISOString().slice(0, 10))
+    issues.push(issue(prefix, 'lastAudit', 'past', 'la date d’audit ne peut pas être dans le futur'));
   valid.networks?.forEach((cidr, i) => {
-    if (!isCidr(cidr)) issues.push(issue(prefix, `networks.${i}`, 'cidr', 'plage réseau invalide : adresse IPv4 ou IPv6 suivie de /longueur de préfixe, par exemple 10.0.0.0/8'));
+    if (!isCidr(cidr))
+      issues.push(
+        issue(
+          prefix,
+          `networks.${i}`,
+          'cidr',
+          'plage réseau invalide : adresse IPv4 ou IPv6 suivie de /longueur de préfixe, par exemple 10.0.0.0/8',
+        ),
+      );
   });
   valid.emailDomains?.forEach((domain, i) => {
-    if (!isEmailDomain(domain)) issues.push(issue(prefix, `emailDomains.${i}`, 'domain', 'domaine invalide : un nom de domaine en minuscules, par exemple caf.fr'));
-    else if (WEBMAIL_DOMAINS.has(domain)) issues.push(issue(prefix, `emailDomains.${i}`, 'webmail', 'messagerie grand public : les codes d’activation ne peuvent pas partir vers elle'));
+    if (!isEmailDomain(domain))
+      issues.push(
+        issue(
+          prefix,
+          `emailDomains.${i}`,
+          'domain',
+          'domaine invalide : un nom de domaine en minuscules, par exemple caf.fr',
+        ),
+      );
+    else if (WEBMAIL_DOMAINS.has(domain))
+      issues.push(
+        issue(
+          prefix,
+          `emailDomains.${i}`,
+          'webmail',
+          'messagerie grand public : les codes d’activation ne peuvent pas partir vers elle',
+        ),
+      );
   });
   if (issues.length > 0) throw new ValidationError(issues);
 
   const result = await inTransaction(db, async (trx) => {
-    const row = await trx.selectFrom('organisations').select(['id', 'name', 'security_posture']).where('id', '=', organisationId).executeTakeFirst();
+    const row = await trx
+      .selectFrom('organisations')
+      .select(['id', 'name', 'security_posture'])
+      .where('id', '=', organisationId)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('Organisation');
     const before = parsePosture(row.security_posture);
     const posture: SecurityPosture = {
@@ -251,22 +422,44 @@ export async function updatePosture(
       networks: valid.networks ? [...new Set(valid.networks)] : before.networks,
       emailDomains: valid.emailDomains ? [...new Set(valid.emailDomains)] : before.emailDomains,
     };
-    await trx.updateTable('organisations').set({ security_posture: JSON.stringify(posture) }).where('id', '=', organisationId).execute();
+    await trx
+      .updateTable('organisations')
+      .set({ security_posture: JSON.stringify(posture) })
+      .where('id', '=', organisationId)
+      .execute();
     const gate = await gateOf(trx, organisationId, posture, now);
     const changed = (Object.keys(valid) as Array<keyof PosturePatch>).sort().join(',');
-    await appendEvent(trx, 'posture_changed', { accountId: by, address: options.address ?? null, details: { organisation: organisationId, changed, compliant: gate.compliant, unmet: gate.unmet.join(',') } });
+    await appendEvent(trx, 'posture_changed', {
+      accountId: by,
+      address: options.address ?? null,
+      details: { organisation: organisationId, changed, compliant: gate.compliant, unmet: gate.unmet.join(',') },
+    });
     return { name: row.name, posture, gate, changed };
   });
   if (messenger) {
-    const state = result.gate.compliant ? 'L’organisation reste conforme.' : `L’organisation n’est plus conforme (${result.gate.unmet.map((r) => REQUIREMENT_LABELS[r]).join(' ; ')}) : ses accès sont suspendus jusqu’à mise en conformité ou dérogation.`;
-    await alertSecurityContact(messenger, organisationId, 'posture_alert', 'posture de sécurité modifiée', `La posture de sécurité de ${result.name} a été modifiée (${result.changed}). ${state}`);
+    const state = result.gate.compliant
+      ? 'L’organisation reste conforme.'
+      : `L’organisation n’est plus conforme (${result.gate.unmet.map((r) => REQUIREMENT_LABELS[r]).join(' ; ')}) : ses accès sont suspendus jusqu’à mise en conformité ou dérogation.`;
+    await alertSecurityContact(
+      messenger,
+      organisationId,
+      'posture_alert',
+      'posture de sécurité modifiée',
+      `La posture de sécurité de ${result.name} a été modifiée (${result.changed}). ${state}`,
+    );
   }
   return { organisationId, posture: result.posture, gate: result.gate };
 }
 
 async function gateOf(db: Executor, organisationId: string, posture: SecurityPosture, now: Date): Promise<GateResult> {
-  const agreements = (await db.selectFrom('agreements').selectAll().where('organisation_id', '=', organisationId).execute()).map(agreementFromRow);
-  const derogations = (await listDerogations(db, { activeOnly: true, organisationId, now })).map((d): Derogation => ({ id: d.id, requirement: d.requirement as GateRequirement, expiresAt: d.expiresAt }));
+  const agreements = (
+    await db.selectFrom('agreements').selectAll().where('organisation_id', '=', organisationId).execute()
+  ).map(agreementFromRow);
+  const derogations = (await listDerogations(db, { activeOnly: true, organisationId, now })).map((d): Derogation => ({
+    id: d.id,
+    requirement: d.requirement as GateRequirement,
+    expiresAt: d.expiresAt,
+  }));
   return evaluateGate({ posture, agreements, derogations, now });
 }
 
@@ -301,8 +494,15 @@ export interface ComplianceReport {
  * the requirements unmet, and the derogations in force.
  */
 export async function complianceReport(db: Executor, now: Date = new Date()): Promise<ComplianceReport> {
-  const organisations = await db.selectFrom('organisations').select(['id', 'name', 'kind', 'status', 'security_posture']).orderBy('name').orderBy('id').execute();
-  const agreements = (await db.selectFrom('agreements').selectAll().where('status', '=', 'active').execute()).map(agreementFromRow);
+  const organisations = await db
+    .selectFrom('organisations')
+    .select(['id', 'name', 'kind', 'status', 'security_posture'])
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
+  const agreements = (await db.selectFrom('agreements').selectAll().where('status', '=', 'active').execute()).map(
+    agreementFromRow,
+  );
   const derogations = await listDerogations(db, { activeOnly: true, now });
   const agreementsOf = groupBy(agreements, (a) => a.organisationId);
   const derogationsOf = groupBy(derogations, (d) => d.organisationId);
@@ -310,7 +510,16 @@ export async function complianceReport(db: Executor, now: Date = new Date()): Pr
     const posture = parsePosture(o.security_posture);
     const own: Agreement[] = agreementsOf.get(o.id) ?? [];
     const granted = derogationsOf.get(o.id) ?? [];
-    const gate = evaluateGate({ posture, agreements: own, derogations: granted.map((d) => ({ id: d.id, requirement: d.requirement as GateRequirement, expiresAt: d.expiresAt })), now });
+    const gate = evaluateGate({
+      posture,
+      agreements: own,
+      derogations: granted.map((d) => ({
+        id: d.id,
+        requirement: d.requirement as GateRequirement,
+        expiresAt: d.expiresAt,
+      })),
+      now,
+    });
     const auditMs = posture.lastAudit ? Date.parse(`${posture.lastAudit}T00:00:00Z`) : Number.NaN;
     return {
       id: o.id,
@@ -321,12 +530,31 @@ export async function complianceReport(db: Executor, now: Date = new Date()): Pr
       unmet: gate.unmet,
       derogated: gate.derogated,
       posture,
-      auditValidUntil: Number.isNaN(auditMs) ? null : new Date(auditMs + AUDIT_VALIDITY_DAYS * DAY_MS).toISOString().slice(0, 10),
-      agreements: own.map((a) => ({ reference: a.reference, version: a.version, validFrom: a.validFrom, validUntil: a.validUntil, inForce: agreementInForce(a, now) })),
-      derogations: granted.map((d) => ({ id: d.id, requirement: d.requirement, justification: d.justification, approvedBy: d.approvedBy, expiresAt: d.expiresAt })),
+      auditValidUntil: Number.isNaN(auditMs)
+        ? null
+        : new Date(auditMs + AUDIT_VALIDITY_DAYS * DAY_MS).toISOString().slice(0, 10),
+      agreements: own.map((a) => ({
+        reference: a.reference,
+        version: a.version,
+        validFrom: a.validFrom,
+        validUntil: a.validUntil,
+        inForce: agreementInForce(a, now),
+      })),
+      derogations: granted.map((d) => ({
+        id: d.id,
+        requirement: d.requirement,
+        justification: d.justification,
+        approvedBy: d.approvedBy,
+        expiresAt: d.expiresAt,
+      })),
     };
   });
-  return { at: now.toISOString(), total: rows.length, compliant: rows.filter((r) => r.compliant).length, organisations: rows };
+  return {
+    at: now.toISOString(),
+    total: rows.length,
+    compliant: rows.filter((r) => r.compliant).length,
+    organisations: rows,
+  };
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

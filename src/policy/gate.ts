@@ -2,7 +2,13 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { agreementInForce, type Agreement } from './agreement.ts';
 
 /** What an organisation must show before it reads anything (the CNIL's "prove effective security measures"). */
-export const GATE_REQUIREMENTS = ['mfa_enforced', 'agreement_valid', 'security_contact', 'network_ranges', 'security_audit'] as const;
+export const GATE_REQUIREMENTS = [
+  'mfa_enforced',
+  'agreement_valid',
+  'security_contact',
+  'network_ranges',
+  'security_audit',
+] as const;
 export type GateRequirement = (typeof GATE_REQUIREMENTS)[number];
 
 export const AUDIT_VALIDITY_DAYS = 365;
@@ -33,7 +39,9 @@ export function parsePosture(json: string): SecurityPosture {
     passkeyOnly: raw.passkeyOnly === true,
     lastAudit: typeof raw.lastAudit === 'string' ? raw.lastAudit : null,
     networks: Array.isArray(raw.networks) ? raw.networks.filter((n): n is string => typeof n === 'string') : [],
-    emailDomains: Array.isArray(raw.emailDomains) ? raw.emailDomains.filter((d): d is string => typeof d === 'string') : [],
+    emailDomains: Array.isArray(raw.emailDomains)
+      ? raw.emailDomains.filter((d): d is string => typeof d === 'string')
+      : [],
   };
 }
 
@@ -94,18 +102,31 @@ export function addressAllowed(networks: readonly string[], address: string): bo
  * compliance (an audit too old, an agreement expired) suspends access at once, and a
  * derogation covers one requirement, for at most 90 days, then lapses by itself.
  */
-export function evaluateGate(input: { posture: SecurityPosture; agreements: readonly Agreement[]; derogations: readonly Derogation[]; clientAddress?: string; now: Date }): GateResult {
+export function evaluateGate(input: {
+  posture: SecurityPosture;
+  agreements: readonly Agreement[];
+  derogations: readonly Derogation[];
+  clientAddress?: string;
+  now: Date;
+}): GateResult {
   const { posture, now } = input;
   const inForce = input.agreements.filter((a) => agreementInForce(a, now));
-  const auditAgeDays = posture.lastAudit ? (now.getTime() - Date.parse(`${posture.lastAudit}T00:00:00Z`)) / 86_400_000 : Number.POSITIVE_INFINITY;
+  const auditAgeDays = posture.lastAudit
+    ? (now.getTime() - Date.parse(`${posture.lastAudit}T00:00:00Z`)) / 86_400_000
+    : Number.POSITIVE_INFINITY;
   const met: Record<GateRequirement, boolean> = {
     mfa_enforced: posture.mfa === 'required',
     agreement_valid: inForce.length > 0,
     security_contact: inForce.some((a) => /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(a.securityContact)),
-    network_ranges: input.clientAddress === undefined ? blockListOf(posture.networks) !== undefined : addressAllowed(posture.networks, input.clientAddress),
+    network_ranges:
+      input.clientAddress === undefined
+        ? blockListOf(posture.networks) !== undefined
+        : addressAllowed(posture.networks, input.clientAddress),
     security_audit: auditAgeDays >= 0 && auditAgeDays <= AUDIT_VALIDITY_DAYS,
   };
-  const covered = new Set(input.derogations.filter((d) => Date.parse(d.expiresAt) > now.getTime()).map((d) => d.requirement));
+  const covered = new Set(
+    input.derogations.filter((d) => Date.parse(d.expiresAt) > now.getTime()).map((d) => d.requirement),
+  );
   const unmet = GATE_REQUIREMENTS.filter((r) => !met[r] && !covered.has(r));
   const derogated = GATE_REQUIREMENTS.filter((r) => !met[r] && covered.has(r));
   return { compliant: unmet.length === 0, unmet, derogated };

@@ -1,4 +1,11 @@
-export { agreementFromRow, agreementInForce, RELATIONSHIPS, type Agreement, type PurposeRule, type Relationship } from './agreement.ts';
+export {
+  agreementFromRow,
+  agreementInForce,
+  RELATIONSHIPS,
+  type Agreement,
+  type PurposeRule,
+  type Relationship,
+} from './agreement.ts';
 export { loadActor, loadOrganisation, VERIFIED_CALLER_MINUTES } from './context.ts';
 export {
   decide,
@@ -15,9 +22,27 @@ export {
   type Operation,
   type RelationshipFacts,
 } from './decide.ts';
-export { addressAllowed, AUDIT_VALIDITY_DAYS, DEROGATION_MAX_DAYS, evaluateGate, GATE_REQUIREMENTS, parsePosture, type Derogation, type GateRequirement, type GateResult, type SecurityPosture } from './gate.ts';
+export {
+  addressAllowed,
+  AUDIT_VALIDITY_DAYS,
+  DEROGATION_MAX_DAYS,
+  evaluateGate,
+  GATE_REQUIREMENTS,
+  parsePosture,
+  type Derogation,
+  type GateRequirement,
+  type GateResult,
+  type SecurityPosture,
+} from './gate.ts';
 export { listCaseload, type CaseloadPage } from './caseload.ts';
-export { authorize, authorizeEach, authorizeWithoutPerson, BREAK_GLASS_MINUTES, type AccessDecision, type AccessRequest } from './access.ts';
+export {
+  authorize,
+  authorizeEach,
+  authorizeWithoutPerson,
+  BREAK_GLASS_MINUTES,
+  type AccessDecision,
+  type AccessRequest,
+} from './access.ts';
 export {
   AGREEMENT_FORMAT,
   agreementFileOf,

@@ -58,7 +58,12 @@ export interface SecurityEventsPage {
 }
 
 /** The account's security events, newest first, in French. */
-export async function securityEvents(db: Executor, accountId: string, page: number, pageSize: number): Promise<SecurityEventsPage> {
+export async function securityEvents(
+  db: Executor,
+  accountId: string,
+  page: number,
+  pageSize: number,
+): Promise<SecurityEventsPage> {
   const base = db.selectFrom('ledger_events').where('account_id', '=', accountId).where('kind', 'in', SECURITY_KINDS);
   const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const rows = await base
@@ -75,14 +80,22 @@ export async function securityEvents(db: Executor, accountId: string, page: numb
     events: rows.map((row) => {
       const details = parseBody(row.body).details;
       const shown = Object.entries(details).find(([k, v]) => SHOWN_DETAILS.has(k) && typeof v === 'string');
-      return { id: row.id, at: row.at, kind: row.kind, label: SECURITY_EVENT_LABELS[row.kind] ?? row.kind, method: shown ? String(shown[1]) : null };
+      return {
+        id: row.id,
+        at: row.at,
+        kind: row.kind,
+        label: SECURITY_EVENT_LABELS[row.kind] ?? row.kind,
+        method: shown ? String(shown[1]) : null,
+      };
     }),
   };
 }
 
-
 /** Every entry of the person's access journal, newest first, as the tree covers it (no proofs: the journal page gives those). */
-export async function journalEvents(db: Executor, personId: string): Promise<Array<{ index: number | null; organisationName: string | null; event: PublicEvent }>> {
+export async function journalEvents(
+  db: Executor,
+  personId: string,
+): Promise<Array<{ index: number | null; organisationName: string | null; event: PublicEvent }>> {
   const rows = await db
     .selectFrom('ledger_events')
     .leftJoin('organisations', 'organisations.id', 'ledger_events.organisation_id')
@@ -92,5 +105,9 @@ export async function journalEvents(db: Executor, personId: string): Promise<Arr
     .orderBy('ledger_events.at', 'desc')
     .orderBy('ledger_events.id', 'desc')
     .execute();
-  return rows.map((r) => ({ index: r.seq === null ? null : Number(r.seq), organisationName: r.name, event: publicView(parseBody(r.body)) }));
+  return rows.map((r) => ({
+    index: r.seq === null ? null : Number(r.seq),
+    organisationName: r.name,
+    event: publicView(parseBody(r.body)),
+  }));
 }

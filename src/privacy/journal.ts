@@ -1,4 +1,13 @@
-import { canonicalJson, JOURNAL_KINDS, leafHash, parseBody, personHead, publicView, type Ledger, type PublicEvent } from '../ledger/index.ts';
+import {
+  canonicalJson,
+  JOURNAL_KINDS,
+  leafHash,
+  parseBody,
+  personHead,
+  publicView,
+  type Ledger,
+  type PublicEvent,
+} from '../ledger/index.ts';
 import type { Executor } from '../store/index.ts';
 
 /** The events a job seeker's journal shows: accesses to their file, granted or refused, and exceptional ones (each person's chain counts them). */
@@ -60,10 +69,16 @@ export const JOURNAL_MAX_PAGE_SIZE = 100;
  * states: entries are in the order of the log (leaf index, newest first), which is the order of
  * the chain, up to the head's leaf; anything integrated meanwhile waits for the next visit.
  */
-export async function accessJournal(db: Executor, ledger: Ledger, personId: string, options: { page: number; pageSize: number }): Promise<JournalPage> {
+export async function accessJournal(
+  db: Executor,
+  ledger: Ledger,
+  personId: string,
+  options: { page: number; pageSize: number },
+): Promise<JournalPage> {
   const pageSize = Math.min(Math.max(1, options.pageSize), JOURNAL_MAX_PAGE_SIZE);
   const page = Math.max(1, options.page);
-  const journal = () => db.selectFrom('ledger_events').where('person_id', '=', personId).where('kind', 'in', JOURNAL_KINDS);
+  const journal = () =>
+    db.selectFrom('ledger_events').where('person_id', '=', personId).where('kind', 'in', JOURNAL_KINDS);
   const waiting = await journal().select('id').where('seq', 'is', null).limit(1).executeTakeFirst();
   // Integrated on the spot (one batch at most), but never signed for a visit (issue 20: 624 checkpoints in
   // 5 minutes): the page is served with the last checkpoint the schedule signed, and the entries it does not
@@ -73,7 +88,11 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
   const head = await personHead(db, personId);
   const size = checkpoint ? Number(checkpoint.size) : 0;
   const state = await db.selectFrom('ledger_state').select('pruned_below').where('id', '=', 1).executeTakeFirst();
-  const chain: JournalChain = { head: head?.n ?? 0, headIndex: head?.seq ?? null, prunedBelow: Number(state?.pruned_below ?? 0) };
+  const chain: JournalChain = {
+    head: head?.n ?? 0,
+    headIndex: head?.seq ?? null,
+    prunedBelow: Number(state?.pruned_below ?? 0),
+  };
 
   // Up to the head (entries integrated before the chain existed, if any, come after n = 1).
   const base = journal()
@@ -86,7 +105,16 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
     .limit(pageSize)
     .offset((page - 1) * pageSize)
     .execute();
-  if (rows.length === 0) return { page, pageSize, total, entries: [], checkpoint: checkpoint ? { size, note: checkpoint.note } : null, chain, pending: 0 };
+  if (rows.length === 0)
+    return {
+      page,
+      pageSize,
+      total,
+      entries: [],
+      checkpoint: checkpoint ? { size, note: checkpoint.note } : null,
+      chain,
+      pending: 0,
+    };
   const covered = rows.filter((r) => Number(r.seq) < size);
   const proofs = new Map(
     (
@@ -99,15 +127,25 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
 
   const organisationIds = [...new Set(rows.map((r) => r.organisation_id).filter((id): id is string => id !== null))];
   const names = new Map(
-    organisationIds.length ? (await db.selectFrom('organisations').select(['id', 'name']).where('id', 'in', organisationIds).execute()).map((o) => [o.id, o.name]) : [],
+    organisationIds.length
+      ? (await db.selectFrom('organisations').select(['id', 'name']).where('id', 'in', organisationIds).execute()).map(
+          (o) => [o.id, o.name],
+        )
+      : [],
   );
 
   // The purposes' words, from the organisations' agreements; the newest version's wording wins.
   const labels = new Map<string, string>();
   if (organisationIds.length) {
-    const agreements = await db.selectFrom('agreements').select(['organisation_id', 'purposes']).where('organisation_id', 'in', organisationIds).orderBy('version', 'asc').execute();
+    const agreements = await db
+      .selectFrom('agreements')
+      .select(['organisation_id', 'purposes'])
+      .where('organisation_id', 'in', organisationIds)
+      .orderBy('version', 'asc')
+      .execute();
     for (const agreement of agreements) {
-      for (const rule of JSON.parse(agreement.purposes) as Array<{ purpose: string; label?: string }>) if (rule.label) labels.set(`${agreement.organisation_id} ${rule.purpose}`, rule.label);
+      for (const rule of JSON.parse(agreement.purposes) as Array<{ purpose: string; label?: string }>)
+        if (rule.label) labels.set(`${agreement.organisation_id} ${rule.purpose}`, rule.label);
     }
   }
 
@@ -118,14 +156,25 @@ export async function accessJournal(db: Executor, ledger: Ledger, personId: stri
     const proof = proofs.get(row.id) ?? [];
     entries.push({
       event: publicView(body),
-      organisation: row.organisation_id ? { id: row.organisation_id, name: names.get(row.organisation_id) ?? row.organisation_id } : null,
-      purposeLabel: row.organisation_id && body.purpose ? (labels.get(`${row.organisation_id} ${body.purpose}`) ?? null) : null,
+      organisation: row.organisation_id
+        ? { id: row.organisation_id, name: names.get(row.organisation_id) ?? row.organisation_id }
+        : null,
+      purposeLabel:
+        row.organisation_id && body.purpose ? (labels.get(`${row.organisation_id} ${body.purpose}`) ?? null) : null,
       index,
       proof: proof.map((p) => p.toString('base64')),
       pending: !proofs.has(row.id),
     });
   }
-  return { page, pageSize, total, entries, checkpoint: checkpoint ? { size, note: checkpoint.note } : null, chain, pending: rows.length - covered.length };
+  return {
+    page,
+    pageSize,
+    total,
+    entries,
+    checkpoint: checkpoint ? { size, note: checkpoint.note } : null,
+    chain,
+    pending: rows.length - covered.length,
+  };
 }
 
 /** The leaf hash of a journal entry, recomputed from what the entry shows: what a client does to check it. */

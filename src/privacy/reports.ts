@@ -20,14 +20,29 @@ export interface AccessReport {
  * report (their words sealed like any personal value) and its ledger event commit together.
  * Reporting someone else's event is answered as if it did not exist; twice is a 409.
  */
-export async function reportAccess(db: Executor, keyring: Keyring, input: { accountId: string; personId: string; eventId: string; comment?: string }): Promise<{ report: AccessReport; event: EventBody }> {
-  const row = await db.selectFrom('ledger_events').select(['body', 'person_id', 'kind']).where('id', '=', input.eventId).executeTakeFirst();
-  if (!row || row.person_id !== input.personId || !(JOURNAL_KINDS as readonly string[]).includes(row.kind) || row.kind === 'access_reported') {
+export async function reportAccess(
+  db: Executor,
+  keyring: Keyring,
+  input: { accountId: string; personId: string; eventId: string; comment?: string },
+): Promise<{ report: AccessReport; event: EventBody }> {
+  const row = await db
+    .selectFrom('ledger_events')
+    .select(['body', 'person_id', 'kind'])
+    .where('id', '=', input.eventId)
+    .executeTakeFirst();
+  if (
+    !row ||
+    row.person_id !== input.personId ||
+    !(JOURNAL_KINDS as readonly string[]).includes(row.kind) ||
+    row.kind === 'access_reported'
+  ) {
     throw new NotFoundError('Aucun accès de votre journal ne porte cet identifiant.');
   }
   const id = randomUUID();
   const at = new Date().toISOString();
-  const comment = input.comment?.trim() ? sealSecret(keyring, id, COMMENT_PURPOSE, Buffer.from(input.comment.trim(), 'utf8')) : undefined;
+  const comment = input.comment?.trim()
+    ? sealSecret(keyring, id, COMMENT_PURPOSE, Buffer.from(input.comment.trim(), 'utf8'))
+    : undefined;
   return inTransaction(db, async (trx) => {
     const inserted = await trx
       .insertInto('access_reports')
@@ -42,9 +57,21 @@ export async function reportAccess(db: Executor, keyring: Keyring, input: { acco
       })
       .onConflict((oc) => oc.columns(['account_id', 'event_id']).doNothing())
       .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ConflictError('Vous avez déjà signalé cet accès ; le délégué à la protection des données l’examine.', 'already_reported');
-    await appendEvent(trx, 'access_reported', { accountId: input.accountId, personId: input.personId, operation: 'report', details: { reportId: id, eventId: input.eventId } });
-    return { report: { id, at, personId: input.personId, eventId: input.eventId, status: 'open' }, event: parseBody(row.body) };
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1)
+      throw new ConflictError(
+        'Vous avez déjà signalé cet accès ; le délégué à la protection des données l’examine.',
+        'already_reported',
+      );
+    await appendEvent(trx, 'access_reported', {
+      accountId: input.accountId,
+      personId: input.personId,
+      operation: 'report',
+      details: { reportId: id, eventId: input.eventId },
+    });
+    return {
+      report: { id, at, personId: input.personId, eventId: input.eventId, status: 'open' },
+      event: parseBody(row.body),
+    };
   });
 }
 
@@ -57,12 +84,25 @@ export interface ReportForDpo extends AccessReport {
 }
 
 /** The DPO's queue of reports, newest first, with each reported event in full (one query for all). */
-export async function listAccessReports(db: Executor, keyring: Keyring, options: { limit?: number } = {}): Promise<ReportForDpo[]> {
+export async function listAccessReports(
+  db: Executor,
+  keyring: Keyring,
+  options: { limit?: number } = {},
+): Promise<ReportForDpo[]> {
   const rows = await db
     .selectFrom('access_reports')
     .leftJoin('ledger_events', 'ledger_events.id', 'access_reports.event_id')
     .leftJoin('organisations', 'organisations.id', 'ledger_events.organisation_id')
-    .select(['access_reports.id', 'access_reports.at', 'access_reports.person_id', 'access_reports.event_id', 'access_reports.status', 'access_reports.comment', 'ledger_events.body', 'organisations.name'])
+    .select([
+      'access_reports.id',
+      'access_reports.at',
+      'access_reports.person_id',
+      'access_reports.event_id',
+      'access_reports.status',
+      'access_reports.comment',
+      'ledger_events.body',
+      'organisations.name',
+    ])
     .orderBy('access_reports.at', 'desc')
     .limit(options.limit ?? 100)
     .execute();
@@ -72,7 +112,12 @@ export async function listAccessReports(db: Executor, keyring: Keyring, options:
     personId: row.person_id,
     eventId: row.event_id,
     status: row.status,
-    comment: row.comment ? openSecret(keyring, row.id, COMMENT_PURPOSE, { version: row.comment[0]!, sealed: row.comment.subarray(1) }).toString('utf8') : null,
+    comment: row.comment
+      ? openSecret(keyring, row.id, COMMENT_PURPOSE, {
+          version: row.comment[0]!,
+          sealed: row.comment.subarray(1),
+        }).toString('utf8')
+      : null,
     event: row.body ? parseBody(row.body) : null,
     organisationName: row.name,
   }));

@@ -12,7 +12,15 @@ import { Ledger, signerFromSeed } from '../ledger/index.ts';
 import { ExternalWitness } from '../ledger/external-witness.ts';
 import { describeLedgerProblem, LedgerWatch, type LedgerAlert, type LedgerIntegrityStatus } from '../ledger/watch.ts';
 import { FileOutbox, type Notifier } from '../notify/index.ts';
-import { isStoreBoundToKeyring, migrateToLatest, openDatabase, PersonStore, recordKeyring, verifyKeyring, type Database } from '../store/index.ts';
+import {
+  isStoreBoundToKeyring,
+  migrateToLatest,
+  openDatabase,
+  PersonStore,
+  recordKeyring,
+  verifyKeyring,
+  type Database,
+} from '../store/index.ts';
 
 /** Everything a server process or a command needs, opened and checked once. */
 export interface Runtime {
@@ -63,7 +71,9 @@ async function loadOrCreateKeyring(config: Config, database: Database, warn: (m:
   const source = config.keyring;
   if (source.kind === 'file' && !existsSync(source.path) && config.devKeyring) {
     if (await isStoreBoundToKeyring(database.db)) {
-      throw new KeyringError(`keyring file not found: ${source.path}; this store was written with another keyring and cannot be read without it`);
+      throw new KeyringError(
+        `keyring file not found: ${source.path}; this store was written with another keyring and cannot be read without it`,
+      );
     }
     const keyring = Keyring.generate();
     mkdirSync(dirname(source.path), { recursive: true });
@@ -78,14 +88,23 @@ async function loadOrCreateKeyring(config: Config, database: Database, warn: (m:
 
 export async function openRuntime(config: Config, options: OpenOptions = {}): Promise<Runtime> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(m + '\n'));
-  const database = await openDatabase({ url: config.databaseUrl, poolSize: config.pgPoolSize, ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}) });
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    poolSize: config.pgPoolSize,
+    ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}),
+  });
   try {
     await migrateToLatest(database);
     const keyring = await loadOrCreateKeyring(config, database, warn);
     await verifyKeyring(database.db, keyring);
     await recordKeyring(database.db, keyring);
     const holder = new KeyringHolder(keyring, config.keyring);
-    const ledger = await Ledger.open(database.db, database.flavour, (origin) => signerFromSeed(origin, keyring.ledgerSigningSeed()), ledgerOrigin(config));
+    const ledger = await Ledger.open(
+      database.db,
+      database.flavour,
+      (origin) => signerFromSeed(origin, keyring.ledgerSigningSeed()),
+      ledgerOrigin(config),
+    );
     // The latest checkpoint is kept outside the database too: a store rolled back behind it is caught (issue 20).
     ledger.attachWitnessFile(config.ledgerWitnessFile);
     const notifier = new FileOutbox(join(config.dataDir, 'outbox'));
@@ -111,7 +130,13 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       dpoContact: config.dpoContact,
       placeBankHold: (personId, hold, event) => bank.placeIncidentHold(personId, hold, event),
     });
-    const sink = createAlertSink({ db: database.db, keyring: () => holder.current, notifier, ...(config.guardWebhook ? { webhook: config.guardWebhook } : {}), warn });
+    const sink = createAlertSink({
+      db: database.db,
+      keyring: () => holder.current,
+      notifier,
+      ...(config.guardWebhook ? { webhook: config.guardWebhook } : {}),
+      warn,
+    });
     const alerts: AlertSink = {
       // A containment also opens an incident, for the security officer to qualify.
       async deliver(delivered) {
@@ -120,8 +145,16 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
           const containment = String(alert.figures.containment ?? '');
           if ((alert.kind !== 'containment' && alert.kind !== 'organisation_suspended') || !containment) continue;
           await incidents
-            .openFromContainment({ id: containment, actorId: alert.kind === 'containment' ? alert.actorId : null, organisationId: alert.organisationId, signal: alert.signal, at: alert.at })
-            .catch((error: unknown) => warn(`incident not opened for containment ${containment}: ${(error as Error).message}`));
+            .openFromContainment({
+              id: containment,
+              actorId: alert.kind === 'containment' ? alert.actorId : null,
+              organisationId: alert.organisationId,
+              signal: alert.signal,
+              at: alert.at,
+            })
+            .catch((error: unknown) =>
+              warn(`incident not opened for containment ${containment}: ${(error as Error).message}`),
+            );
         }
       },
     };
@@ -138,8 +171,21 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       fullCpuShare: config.ledgerVerify.cpuShare,
       warn,
     });
-    const guard = new Guard({ db: database.db, flavour: database.flavour, clock, key: () => holder.current.guardKey(), alerts, enforce: options.guard !== 'off' });
-    const access = new AccessPipeline({ db: database.db, persons, guard, clock, settleBank: (personId) => bank.settleDue(personId) });
+    const guard = new Guard({
+      db: database.db,
+      flavour: database.flavour,
+      clock,
+      key: () => holder.current.guardKey(),
+      alerts,
+      enforce: options.guard !== 'off',
+    });
+    const access = new AccessPipeline({
+      db: database.db,
+      persons,
+      guard,
+      clock,
+      settleBank: (personId) => bank.settleDue(personId),
+    });
     return {
       config,
       database,
@@ -205,7 +251,8 @@ function ledgerAlert(alert: LedgerAlert): GuardAlert {
     actorId: null,
     actorLogin: null,
     organisationId: 'rempart',
-    organisationName: alert.signal === 'ledger_rollback' ? 'Journal des accès — retour en arrière' : 'Journal des accès — altération',
+    organisationName:
+      alert.signal === 'ledger_rollback' ? 'Journal des accès — retour en arrière' : 'Journal des accès — altération',
     figures: describeLedgerProblem(alert.problem),
     personsRead: [],
   };

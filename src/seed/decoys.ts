@@ -41,15 +41,28 @@ const AGENCY_KEYS = ['agency-bastide', 'agency-merignac', 'agency-libourne'] as 
  * decoys. Only `guard_decoys` knows them; caseloads, counts and reports leave them out.
  * Idempotent: runs again add only what is missing.
  */
-export async function plantDecoys(db: Executor, persons: PersonStore, options: { seed: number; population: number; count?: number }): Promise<{ planted: number; total: number }> {
+export async function plantDecoys(
+  db: Executor,
+  persons: PersonStore,
+  options: { seed: number; population: number; count?: number },
+): Promise<{ planted: number; total: number }> {
   const target = options.count ?? decoyCountFor(options.population);
-  const existing = Number((await db.selectFrom('guard_decoys').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
+  const existing = Number(
+    (
+      await db
+        .selectFrom('guard_decoys')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   if (existing >= target) return { planted: 0, total: existing };
   const secret = await seedSecret(db);
   // The generator of the decoys' files runs from a seed only this store knows.
   const filesSeed = secretSeed(secret, options.seed, 'decoy-files');
   const network = networkRows(options.seed, new Date().toISOString());
-  const partners = Object.entries(network.organisationIds).filter(([key]) => !key.startsWith('agency-') && key !== 'direction-regionale' && key !== 'call-centre');
+  const partners = Object.entries(network.organisationIds).filter(
+    ([key]) => !key.startsWith('agency-') && key !== 'direction-regionale' && key !== 'call-centre',
+  );
   const now = new Date().toISOString();
   const spacing = Math.max(1, Math.floor(Math.max(options.population, target) / target));
   let planted = 0;
@@ -57,12 +70,18 @@ export async function plantDecoys(db: Executor, persons: PersonStore, options: {
     for (let k = existing; k < target; k++) {
       const index = NIR_CAPACITY - 1 - k;
       // A reserved index keeps the NIR apart from every person of the population, whatever the generator's seed.
-      const generated = generateChunk(filesSeed, Math.floor(index / CHUNK_SIZE), index + 1).find((p) => p.index === index)!;
+      const generated = generateChunk(filesSeed, Math.floor(index / CHUNK_SIZE), index + 1).find(
+        (p) => p.index === index,
+      )!;
       const neighbour = (k * spacing + Math.floor(spacing / 2)) % Math.max(1, options.population);
       const digits = String((neighbour + options.seed * 7919) % 10_000_000).padStart(7, '0');
       const letter = String.fromCharCode(65 + ((neighbour + 13) % 26));
       const email = generated.file.contact!.email!.replace(/\.\d+@/, `.${neighbour}@`);
-      const file = { ...generated.file, contact: { ...generated.file.contact!, email }, registration: { ...generated.file.registration!, franceTravailId: `${digits}${letter}` } };
+      const file = {
+        ...generated.file,
+        contact: { ...generated.file.contact!, email },
+        registration: { ...generated.file.registration!, franceTravailId: `${digits}${letter}` },
+      };
       const id = secretUuid(secret, options.seed, 'person', index);
       await persons.create(file, { id, executor: trx });
       await trx.insertInto('guard_decoys').values({ person_id: id, created_at: now }).execute();
@@ -71,12 +90,31 @@ export async function plantDecoys(db: Executor, persons: PersonStore, options: {
       for (const [a, key] of AGENCY_KEYS.entries()) {
         const counsellors = network.counsellorsByAgency[a]!;
         const counsellor = counsellors[(k + a) % counsellors.length]!;
-        await trx.insertInto('caseloads').values({ person_id: id, actor_id: counsellor, organisation_id: network.organisationIds[key]!, since: registeredOn, until: null }).execute();
+        await trx
+          .insertInto('caseloads')
+          .values({
+            person_id: id,
+            actor_id: counsellor,
+            organisation_id: network.organisationIds[key]!,
+            since: registeredOn,
+            until: null,
+          })
+          .execute();
       }
       for (const [key, organisationId] of [partners[k % partners.length]!, partners[(k + 1) % partners.length]!]) {
         await trx
           .insertInto('referrals')
-          .values({ id: secretUuid(secret, options.seed, 'referral', index, key), person_id: id, organisation_id: organisationId, referred_by_actor_id: network.counsellorsByAgency[agency]![0]!, reason: 'Orientation', starts_on: registeredOn, ends_on: null, status: 'active', created_at: now })
+          .values({
+            id: secretUuid(secret, options.seed, 'referral', index, key),
+            person_id: id,
+            organisation_id: organisationId,
+            referred_by_actor_id: network.counsellorsByAgency[agency]![0]!,
+            reason: 'Orientation',
+            starts_on: registeredOn,
+            ends_on: null,
+            status: 'active',
+            created_at: now,
+          })
           .execute();
       }
       planted++;

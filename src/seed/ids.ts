@@ -14,7 +14,11 @@ function asUuid(digest: Buffer): string {
  * whose names and logins the start banner prints); never for persons, decoys or their ties.
  */
 export function deterministicUuid(seed: number, ...parts: Array<string | number>): string {
-  return asUuid(createHash('sha256').update(`${seed}\u0000${parts.join('\u0000')}`).digest());
+  return asUuid(
+    createHash('sha256')
+      .update(`${seed}\u0000${parts.join('\u0000')}`)
+      .digest(),
+  );
 }
 
 /**
@@ -23,12 +27,18 @@ export function deterministicUuid(seed: number, ...parts: Array<string | number>
  * public code nor a known seed computes them — another store seeded alike has other ids.
  */
 export function secretUuid(secret: string, seed: number, ...parts: Array<string | number>): string {
-  return asUuid(createHmac('sha256', Buffer.from(secret, 'hex')).update(`${seed}\u0000${parts.join('\u0000')}`).digest());
+  return asUuid(
+    createHmac('sha256', Buffer.from(secret, 'hex'))
+      .update(`${seed}\u0000${parts.join('\u0000')}`)
+      .digest(),
+  );
 }
 
 /** A number in [1, 2³¹ − 1) keyed by the seed secret: a generator seed nobody else can reproduce. */
 export function secretSeed(secret: string, seed: number, ...parts: Array<string | number>): number {
-  const digest = createHmac('sha256', Buffer.from(secret, 'hex')).update(`${seed}\u0000${parts.join('\u0000')}`).digest();
+  const digest = createHmac('sha256', Buffer.from(secret, 'hex'))
+    .update(`${seed}\u0000${parts.join('\u0000')}`)
+    .digest();
   return 1 + (digest.readUInt32BE(0) % (2 ** 31 - 2));
 }
 

@@ -1,5 +1,14 @@
 import type { Keyring } from '../crypto/index.ts';
-import { type AppointmentsTable, type CaseloadsTable, chunks, type Executor, inTransaction, type PersonStore, type ReferralsTable, yieldToEventLoop } from '../store/index.ts';
+import {
+  type AppointmentsTable,
+  type CaseloadsTable,
+  chunks,
+  type Executor,
+  inTransaction,
+  type PersonStore,
+  type ReferralsTable,
+  yieldToEventLoop,
+} from '../store/index.ts';
 import { deterministicUuid, secretUuid, seedSecret, storedSeedSecret } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
 import { inlineSealer, workerSealer } from './parallel.ts';
@@ -36,9 +45,21 @@ const progressKey = (seed: number) => `seed:${seed}:persons`;
 
 async function insertNetwork(db: Executor, network: NetworkRows): Promise<void> {
   await inTransaction(db, async (trx) => {
-    await trx.insertInto('organisations').values(network.organisations).onConflict((oc) => oc.column('id').doNothing()).execute();
-    await trx.insertInto('agreements').values(network.agreements).onConflict((oc) => oc.column('id').doNothing()).execute();
-    await trx.insertInto('actors').values(network.actors).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await trx
+      .insertInto('organisations')
+      .values(network.organisations)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    await trx
+      .insertInto('agreements')
+      .values(network.agreements)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    await trx
+      .insertInto('actors')
+      .values(network.actors)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
   });
 }
 
@@ -52,9 +73,15 @@ async function personsDone(db: Executor, seed: number): Promise<number> {
  * relationships and progress counter together: after a crash the store holds whole batches
  * only, and running the same command again continues from the counter.
  */
-export async function seedDatabase(db: Executor, persons: PersonStore, keyring: Keyring, options: SeedOptions): Promise<SeedResult> {
+export async function seedDatabase(
+  db: Executor,
+  persons: PersonStore,
+  keyring: Keyring,
+  options: SeedOptions,
+): Promise<SeedResult> {
   const { seed } = options;
-  if (options.persons > POPULATION_CAPACITY) throw new RangeError(`at most ${POPULATION_CAPACITY} persons per seed (unique NIRs, the rest kept for decoys)`);
+  if (options.persons > POPULATION_CAPACITY)
+    throw new RangeError(`at most ${POPULATION_CAPACITY} persons per seed (unique NIRs, the rest kept for decoys)`);
   const now = new Date().toISOString();
   const network = networkRows(seed, now);
   await insertNetwork(db, network);
@@ -68,7 +95,9 @@ export async function seedDatabase(db: Executor, persons: PersonStore, keyring: 
   const sealer = parallel ? workerSealer(keyring) : inlineSealer(keyring);
   // Batches end on chunk boundaries, so that a resumed run regenerates exactly the same people.
   const jobFrom = (from: number): BatchJob | undefined =>
-    from < target ? { seed, secret, from, to: Math.min(target, (Math.floor(from / CHUNK_SIZE) * CHUNK_SIZE) + batchSize), now } : undefined;
+    from < target
+      ? { seed, secret, from, to: Math.min(target, Math.floor(from / CHUNK_SIZE) * CHUNK_SIZE + batchSize), now }
+      : undefined;
   let done = alreadyDone;
   try {
     let job = jobFrom(done);
@@ -94,7 +123,14 @@ export async function seedDatabase(db: Executor, persons: PersonStore, keyring: 
 const AGENCY_KEYS = ['agency-bastide', 'agency-merignac', 'agency-libourne'] as const;
 
 /** One transaction: the batch's persons, their relationships, and the progress counter. */
-async function insertBatch(db: Executor, persons: PersonStore, network: NetworkRows, job: BatchJob, batch: SealedBatch, now: string): Promise<void> {
+async function insertBatch(
+  db: Executor,
+  persons: PersonStore,
+  network: NetworkRows,
+  job: BatchJob,
+  batch: SealedBatch,
+  now: string,
+): Promise<void> {
   const { seed, secret, to: doneAfter } = job;
   const referrals: ReferralsTable[] = [];
   const caseloads: CaseloadsTable[] = [];
@@ -103,8 +139,22 @@ async function insertBatch(db: Executor, persons: PersonStore, network: NetworkR
     const counsellors = network.counsellorsByAgency[p.agency]!;
     const counsellor = counsellors[p.index % counsellors.length]!;
     const organisationId = network.organisationIds[AGENCY_KEYS[p.agency]!]!;
-    caseloads.push({ person_id: p.id, actor_id: counsellor, organisation_id: organisationId, since: p.registeredOn, until: null });
-    appointments.push({ ...appointmentOf(p.index, now), id: secretUuid(secret, seed, 'appointment', p.index, 'next'), person_id: p.id, organisation_id: organisationId, actor_id: counsellor, created_by: counsellor, cancelled_at: null });
+    caseloads.push({
+      person_id: p.id,
+      actor_id: counsellor,
+      organisation_id: organisationId,
+      since: p.registeredOn,
+      until: null,
+    });
+    appointments.push({
+      ...appointmentOf(p.index, now),
+      id: secretUuid(secret, seed, 'appointment', p.index, 'next'),
+      person_id: p.id,
+      organisation_id: organisationId,
+      actor_id: counsellor,
+      created_by: counsellor,
+      cancelled_at: null,
+    });
     for (const r of p.referrals) {
       referrals.push({
         id: secretUuid(secret, seed, 'referral', p.index, r.organisation),
@@ -120,7 +170,13 @@ async function insertBatch(db: Executor, persons: PersonStore, network: NetworkR
     }
   }
   await inTransaction(db, async (trx) => {
-    await persons.insertSealed(batch.people.map((p) => p.id), batch.fieldRows, batch.lookupRows, now, trx);
+    await persons.insertSealed(
+      batch.people.map((p) => p.id),
+      batch.fieldRows,
+      batch.lookupRows,
+      now,
+      trx,
+    );
     for (const rows of chunks(caseloads, 5)) await trx.insertInto('caseloads').values(rows).execute();
     for (const rows of chunks(referrals, 9)) await trx.insertInto('referrals').values(rows).execute();
     for (const rows of chunks(appointments, 9)) await trx.insertInto('appointments').values(rows).execute();
@@ -150,7 +206,11 @@ function appointmentOf(index: number, now: string): Pick<AppointmentsTable, 'at'
 export function demoActors(seed: number): Array<{ login: string; organisation: string; roles: string[] }> {
   const network = networkRows(seed, new Date().toISOString());
   const orgName = new Map(network.organisations.map((o) => [o.id, o.name]));
-  return network.actors.map((a) => ({ login: a.login, organisation: orgName.get(a.organisation_id) ?? '', roles: JSON.parse(a.roles) as string[] }));
+  return network.actors.map((a) => ({
+    login: a.login,
+    organisation: orgName.get(a.organisation_id) ?? '',
+    roles: JSON.parse(a.roles) as string[],
+  }));
 }
 
 /**
@@ -158,14 +218,24 @@ export function demoActors(seed: number): Array<{ login: string; organisation: s
  * decryption needed: regenerated, with the ids the store's seed secret gives them). None when
  * no seeding ever ran here.
  */
-export async function demoPersons(db: Executor, seed: number, count: number): Promise<Array<{ id: string; email: string; name: string }>> {
+export async function demoPersons(
+  db: Executor,
+  seed: number,
+  count: number,
+): Promise<Array<{ id: string; email: string; name: string }>> {
   const secret = await storedSeedSecret(db);
   const people = generateChunk(seed, 0, count);
   // A store seeded before seed secrets existed holds ids computed from the seed alone.
   const legacy = people.map((p) => deterministicUuid(seed, 'person', p.index));
-  const stored = new Set(legacy.length ? (await db.selectFrom('persons').select('id').where('id', 'in', legacy).execute()).map((r) => r.id) : []);
+  const stored = new Set(
+    legacy.length
+      ? (await db.selectFrom('persons').select('id').where('id', 'in', legacy).execute()).map((r) => r.id)
+      : [],
+  );
   return people.flatMap((p, n) => {
     const id = stored.has(legacy[n]!) ? legacy[n]! : secret ? secretUuid(secret, seed, 'person', p.index) : undefined;
-    return id ? [{ id, email: p.file.contact!.email!, name: `${p.file.identity!.firstNames[0]} ${p.file.identity!.lastName}` }] : [];
+    return id
+      ? [{ id, email: p.file.contact!.email!, name: `${p.file.identity!.firstNames[0]} ${p.file.identity!.lastName}` }]
+      : [];
   });
 }

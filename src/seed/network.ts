@@ -48,9 +48,17 @@ function agency(index: number): OrganisationSpec {
     kind: 'agency',
     name: `France Travail ${site}`,
     siret: null,
-    agreement: { reference: `FT-33-${slug.toUpperCase()}`, legalBasis: 'Code du travail, art. L. 5312-1 (missions de France Travail)', purposes: agencyPurposes },
+    agreement: {
+      reference: `FT-33-${slug.toUpperCase()}`,
+      legalBasis: 'Code du travail, art. L. 5312-1 (missions de France Travail)',
+      purposes: agencyPurposes,
+    },
     staff: [
-      ...[1, 2, 3, 4].map((n) => ({ login: `conseiller.${slug}.${n}`, displayName: `Conseiller ${n} — ${site}`, roles: ['counsellor'] })),
+      ...[1, 2, 3, 4].map((n) => ({
+        login: `conseiller.${slug}.${n}`,
+        displayName: `Conseiller ${n} — ${site}`,
+        roles: ['counsellor'],
+      })),
       { login: `indemnisation.${slug}`, displayName: `Agent indemnisation — ${site}`, roles: ['indemnisation_agent'] },
       { login: `admin.${slug}`, displayName: `Administrateur des comptes — ${site}`, roles: ['org_admin'] },
       { login: `admin2.${slug}`, displayName: `Second administrateur des comptes — ${site}`, roles: ['org_admin'] },
@@ -59,48 +67,192 @@ function agency(index: number): OrganisationSpec {
 }
 
 /** A partner's purposes are for its staff and for its information system (machine clients). */
-function partner(key: string, kind: string, name: string, reference: string, legalBasis: string, purposes: Array<Omit<PurposeRule, 'roles'>>, staffPrefix: string, staffCount: number, staffRole = 'partner_staff'): OrganisationSpec {
+function partner(
+  key: string,
+  kind: string,
+  name: string,
+  reference: string,
+  legalBasis: string,
+  purposes: Array<Omit<PurposeRule, 'roles'>>,
+  staffPrefix: string,
+  staffCount: number,
+  staffRole = 'partner_staff',
+): OrganisationSpec {
   return {
     key,
     kind,
     name,
     siret: null,
-    agreement: { reference, legalBasis, purposes: purposes.map((p) => ({ ...p, roles: [staffRole, 'partner_system'] })) },
+    agreement: {
+      reference,
+      legalBasis,
+      purposes: purposes.map((p) => ({ ...p, roles: [staffRole, 'partner_system'] })),
+    },
     staff: [
-      ...Array.from({ length: staffCount }, (_, i) => ({ login: `${staffPrefix}.${i + 1}`, displayName: `${name} — agent ${i + 1}`, roles: [staffRole] })),
+      ...Array.from({ length: staffCount }, (_, i) => ({
+        login: `${staffPrefix}.${i + 1}`,
+        displayName: `${name} — agent ${i + 1}`,
+        roles: [staffRole],
+      })),
       { login: `${staffPrefix}.admin`, displayName: `${name} — administrateur des comptes`, roles: ['org_admin'] },
-      { login: `${staffPrefix}.admin2`, displayName: `${name} — second administrateur des comptes`, roles: ['org_admin'] },
+      {
+        login: `${staffPrefix}.admin2`,
+        displayName: `${name} — second administrateur des comptes`,
+        roles: ['org_admin'],
+      },
     ],
   };
 }
 
-const NETWORK_LAW = 'Code du travail, art. L. 5311-7 (réseau pour l’emploi, loi n° 2023-1196 du 18 décembre 2023 pour le plein emploi)';
+const NETWORK_LAW =
+  'Code du travail, art. L. 5311-7 (réseau pour l’emploi, loi n° 2023-1196 du 18 décembre 2023 pour le plein emploi)';
 
 export const NETWORK: readonly OrganisationSpec[] = [
   agency(0),
   agency(1),
   agency(2),
-  partner('mission-locale', 'mission_locale', 'Mission locale de Bordeaux', 'ML-33-BDX', `${NETWORK_LAW} ; art. L. 5314-2`, [
-    { purpose: 'accompagnement_jeunes', label: 'Accompagnement des jeunes de 16 à 25 ans', read: ['identity', 'contact', 'registration', 'career', 'follow_up'], write: ['follow_up'], relationship: 'referral', dailyCeiling: 60, retentionDays: 365 * 2, conditions: { maxAge: 25 } },
-  ], 'ml.bordeaux', 3),
-  partner('cap-emploi', 'cap_emploi', 'Cap emploi Gironde', 'CAPE-33', `${NETWORK_LAW} ; art. L. 5214-3-1`, [
-    { purpose: 'accompagnement_handicap', label: 'Accompagnement des personnes en situation de handicap', read: ['identity', 'contact', 'registration', 'career', 'follow_up', 'health'], write: ['follow_up'], relationship: 'referral', dailyCeiling: 50, retentionDays: 365 * 2 },
-  ], 'capemploi.gironde', 3),
-  partner('departement', 'departement', 'Département de la Gironde', 'CD-33-RSA', `${NETWORK_LAW} ; code de l’action sociale et des familles (RSA)`, [
-    { purpose: 'insertion_rsa', label: 'Orientation et insertion des allocataires du RSA', read: ['identity', 'contact', 'registration', 'follow_up'], write: ['follow_up'], relationship: 'referral', dailyCeiling: 60, retentionDays: 365 * 2 },
-  ], 'cd33.insertion', 2),
-  partner('region', 'region', 'Région Nouvelle-Aquitaine', 'REG-NA-FORM', `${NETWORK_LAW} ; compétence formation professionnelle`, [
-    { purpose: 'formation', label: 'Orientation vers la formation professionnelle', read: ['identity', 'registration', 'career'], write: [], relationship: 'referral', dailyCeiling: 40, retentionDays: 365 },
-  ], 'region.formation', 1),
-  partner('caf', 'caf', 'CAF de la Gironde', 'CAF-33', 'Convention d’échange de données France Travail – CNAF (vérification des droits)', [
-    { purpose: 'verification_droits', label: 'Vérification des droits (RSA, prime d’activité)', read: ['identity', 'nir', 'registration', 'benefits'], write: [], relationship: 'referral', dailyCeiling: 200, retentionDays: 365 },
-  ], 'caf33.agent', 2),
-  partner('training-body', 'training_body', 'Institut aquitain de formation professionnelle', 'OF-33-IAFP', `${NETWORK_LAW} ; convention d’entrée en formation`, [
-    { purpose: 'entree_formation', label: 'Entrée en formation', read: ['identity', 'contact', 'career'], write: [], relationship: 'referral', dailyCeiling: 30, retentionDays: 365 },
-  ], 'iafp.formateur', 2),
-  partner('call-centre', 'subcontractor', 'Relais Contact Atlantique (sous-traitant)', 'ST-33-RCA', 'Marché de relation usagers ; RGPD art. 28 (sous-traitance)', [
-    { purpose: 'relation_usager', label: 'Réponse aux appels des usagers', read: ['identity', 'registration'], write: [], relationship: 'verified_caller', dailyCeiling: 40, retentionDays: 90 },
-  ], 'rca.operateur', 3, 'call_centre_operator'),
+  partner(
+    'mission-locale',
+    'mission_locale',
+    'Mission locale de Bordeaux',
+    'ML-33-BDX',
+    `${NETWORK_LAW} ; art. L. 5314-2`,
+    [
+      {
+        purpose: 'accompagnement_jeunes',
+        label: 'Accompagnement des jeunes de 16 à 25 ans',
+        read: ['identity', 'contact', 'registration', 'career', 'follow_up'],
+        write: ['follow_up'],
+        relationship: 'referral',
+        dailyCeiling: 60,
+        retentionDays: 365 * 2,
+        conditions: { maxAge: 25 },
+      },
+    ],
+    'ml.bordeaux',
+    3,
+  ),
+  partner(
+    'cap-emploi',
+    'cap_emploi',
+    'Cap emploi Gironde',
+    'CAPE-33',
+    `${NETWORK_LAW} ; art. L. 5214-3-1`,
+    [
+      {
+        purpose: 'accompagnement_handicap',
+        label: 'Accompagnement des personnes en situation de handicap',
+        read: ['identity', 'contact', 'registration', 'career', 'follow_up', 'health'],
+        write: ['follow_up'],
+        relationship: 'referral',
+        dailyCeiling: 50,
+        retentionDays: 365 * 2,
+      },
+    ],
+    'capemploi.gironde',
+    3,
+  ),
+  partner(
+    'departement',
+    'departement',
+    'Département de la Gironde',
+    'CD-33-RSA',
+    `${NETWORK_LAW} ; code de l’action sociale et des familles (RSA)`,
+    [
+      {
+        purpose: 'insertion_rsa',
+        label: 'Orientation et insertion des allocataires du RSA',
+        read: ['identity', 'contact', 'registration', 'follow_up'],
+        write: ['follow_up'],
+        relationship: 'referral',
+        dailyCeiling: 60,
+        retentionDays: 365 * 2,
+      },
+    ],
+    'cd33.insertion',
+    2,
+  ),
+  partner(
+    'region',
+    'region',
+    'Région Nouvelle-Aquitaine',
+    'REG-NA-FORM',
+    `${NETWORK_LAW} ; compétence formation professionnelle`,
+    [
+      {
+        purpose: 'formation',
+        label: 'Orientation vers la formation professionnelle',
+        read: ['identity', 'registration', 'career'],
+        write: [],
+        relationship: 'referral',
+        dailyCeiling: 40,
+        retentionDays: 365,
+      },
+    ],
+    'region.formation',
+    1,
+  ),
+  partner(
+    'caf',
+    'caf',
+    'CAF de la Gironde',
+    'CAF-33',
+    'Convention d’échange de données France Travail – CNAF (vérification des droits)',
+    [
+      {
+        purpose: 'verification_droits',
+        label: 'Vérification des droits (RSA, prime d’activité)',
+        read: ['identity', 'nir', 'registration', 'benefits'],
+        write: [],
+        relationship: 'referral',
+        dailyCeiling: 200,
+        retentionDays: 365,
+      },
+    ],
+    'caf33.agent',
+    2,
+  ),
+  partner(
+    'training-body',
+    'training_body',
+    'Institut aquitain de formation professionnelle',
+    'OF-33-IAFP',
+    `${NETWORK_LAW} ; convention d’entrée en formation`,
+    [
+      {
+        purpose: 'entree_formation',
+        label: 'Entrée en formation',
+        read: ['identity', 'contact', 'career'],
+        write: [],
+        relationship: 'referral',
+        dailyCeiling: 30,
+        retentionDays: 365,
+      },
+    ],
+    'iafp.formateur',
+    2,
+  ),
+  partner(
+    'call-centre',
+    'subcontractor',
+    'Relais Contact Atlantique (sous-traitant)',
+    'ST-33-RCA',
+    'Marché de relation usagers ; RGPD art. 28 (sous-traitance)',
+    [
+      {
+        purpose: 'relation_usager',
+        label: 'Réponse aux appels des usagers',
+        read: ['identity', 'registration'],
+        write: [],
+        relationship: 'verified_caller',
+        dailyCeiling: 40,
+        retentionDays: 90,
+      },
+    ],
+    'rca.operateur',
+    3,
+    'call_centre_operator',
+  ),
   {
     key: 'direction-regionale',
     kind: 'agency',
@@ -125,11 +277,23 @@ export const NETWORK: readonly OrganisationSpec[] = [
       ],
     },
     staff: [
-      { login: 'controle.rib.na', displayName: 'Contrôleur des changements de RIB — direction régionale', roles: ['bank_controller'] },
-      { login: 'rssi.na', displayName: 'Responsable de la sécurité des systèmes d’information', roles: ['security_officer'] },
+      {
+        login: 'controle.rib.na',
+        displayName: 'Contrôleur des changements de RIB — direction régionale',
+        roles: ['bank_controller'],
+      },
+      {
+        login: 'rssi.na',
+        displayName: 'Responsable de la sécurité des systèmes d’information',
+        roles: ['security_officer'],
+      },
       { login: 'dpo.na', displayName: 'Délégué à la protection des données', roles: ['dpo'] },
       { login: 'admin.dr-na', displayName: 'Administrateur des comptes — direction régionale', roles: ['org_admin'] },
-      { login: 'admin2.dr-na', displayName: 'Second administrateur des comptes — direction régionale', roles: ['org_admin'] },
+      {
+        login: 'admin2.dr-na',
+        displayName: 'Second administrateur des comptes — direction régionale',
+        roles: ['org_admin'],
+      },
     ],
   },
 ];
@@ -169,7 +333,13 @@ export function networkRows(seed: number, now: string): NetworkRows {
       name: spec.name,
       siret: spec.siret,
       departement: '33',
-      security_posture: JSON.stringify({ mfa: 'required', passkeyOnly: spec.kind === 'subcontractor', lastAudit: daysBefore(now, 60), networks: DEMO_NETWORKS, emailDomains: [DEMO_STAFF_EMAIL_DOMAIN] }),
+      security_posture: JSON.stringify({
+        mfa: 'required',
+        passkeyOnly: spec.kind === 'subcontractor',
+        lastAudit: daysBefore(now, 60),
+        networks: DEMO_NETWORKS,
+        emailDomains: [DEMO_STAFF_EMAIL_DOMAIN],
+      }),
       status: 'active',
       created_at: now,
     });
@@ -189,7 +359,16 @@ export function networkRows(seed: number, now: string): NetworkRows {
     });
     for (const member of spec.staff) {
       const actorId = deterministicUuid(seed, 'actor', member.login);
-      actors.push({ id: actorId, organisation_id: id, kind: 'human', login: member.login, display_name: member.displayName, roles: JSON.stringify(member.roles), status: 'active', created_at: now });
+      actors.push({
+        id: actorId,
+        organisation_id: id,
+        kind: 'human',
+        login: member.login,
+        display_name: member.displayName,
+        roles: JSON.stringify(member.roles),
+        status: 'active',
+        created_at: now,
+      });
       const agencyIndex = ['agency-bastide', 'agency-merignac', 'agency-libourne'].indexOf(spec.key);
       if (agencyIndex >= 0 && member.roles.includes('counsellor')) counsellorsByAgency[agencyIndex]!.push(actorId);
     }

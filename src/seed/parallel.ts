@@ -12,7 +12,11 @@ function withBuffers(batch: SealedBatch): SealedBatch {
   const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
   return {
     people: batch.people,
-    fieldRows: batch.fieldRows.map((r) => ({ ...r, wrapped_key: asBuffer(r.wrapped_key), ciphertext: asBuffer(r.ciphertext) })),
+    fieldRows: batch.fieldRows.map((r) => ({
+      ...r,
+      wrapped_key: asBuffer(r.wrapped_key),
+      ciphertext: asBuffer(r.ciphertext),
+    })),
     lookupRows: batch.lookupRows.map((r) => ({ ...r, digest: asBuffer(r.digest) })),
   };
 }

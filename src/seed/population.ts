@@ -1,7 +1,15 @@
 import { fakerFR, type Faker } from '@faker-js/faker';
 import { composeIBAN } from 'ibantools';
 import { nirControlKey, type PersonFile } from '../domain/index.ts';
-import { BANKS, BIRTH_COUNTRIES, COMMUNES, DIPLOMAS, EMPLOYERS, OTHER_BIRTH_DEPARTMENTS, ROME_JOBS } from './reference-data.ts';
+import {
+  BANKS,
+  BIRTH_COUNTRIES,
+  COMMUNES,
+  DIPLOMAS,
+  EMPLOYERS,
+  OTHER_BIRTH_DEPARTMENTS,
+  ROME_JOBS,
+} from './reference-data.ts';
 
 /** Persons are generated in fixed chunks: each chunk reseeds the generator, so any chunk can be (re)made alone. */
 export const CHUNK_SIZE = 100;
@@ -18,7 +26,10 @@ const DAY = 86_400_000;
 export const NIR_CAPACITY = 2 * 990 * 999;
 
 /** INSEE month codes for a birth month not known at registration (20–42, 50–99). */
-const UNKNOWN_MONTH_CODES: readonly string[] = [...Array.from({ length: 23 }, (_, i) => String(20 + i)), ...Array.from({ length: 50 }, (_, i) => String(50 + i))];
+const UNKNOWN_MONTH_CODES: readonly string[] = [
+  ...Array.from({ length: 23 }, (_, i) => String(20 + i)),
+  ...Array.from({ length: 50 }, (_, i) => String(50 + i)),
+];
 
 /** A generated person: its file and ties, by index. Its id is the store's (`secretUuid`), not the generator's. */
 export interface SyntheticPerson {
@@ -26,7 +37,10 @@ export interface SyntheticPerson {
   file: PersonFile;
   agency: number;
   age: number;
-  referrals: Array<{ organisation: 'mission-locale' | 'cap-emploi' | 'departement' | 'caf' | 'training-body' | 'call-centre' | 'region'; reason: string }>;
+  referrals: Array<{
+    organisation: 'mission-locale' | 'cap-emploi' | 'departement' | 'caf' | 'training-body' | 'call-centre' | 'region';
+    reason: string;
+  }>;
 }
 
 function isoDay(ms: number): string {
@@ -44,11 +58,18 @@ function ribKey(bank: string, branch: string, account: string): string {
 
 /** A French IBAN with a valid RIB key and check digits (5-digit bank and branch codes, 11-digit account). */
 export function frenchIban(bankCode: string, branch: string, account: string): string {
-  return composeIBAN({ countryCode: 'FR', bban: `${bankCode}${branch}${account}${ribKey(bankCode, branch, account)}` })!;
+  return composeIBAN({
+    countryCode: 'FR',
+    bban: `${bankCode}${branch}${account}${ribKey(bankCode, branch, account)}`,
+  })!;
 }
 
 function stripAccents(s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z-]/g, '').toLowerCase();
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z-]/g, '')
+    .toLowerCase();
 }
 
 function pick<T>(f: Faker, items: readonly T[]): T {
@@ -114,7 +135,13 @@ function generatePerson(f: Faker, seed: number, index: number): SyntheticPerson 
   const experiences = Array.from({ length: age < 20 ? 0 : f.number.int({ min: 1, max: 3 }) }, (_, k) => {
     const from = registeredMs - (k + 1) * f.number.int({ min: 200, max: 900 }) * DAY;
     const exp = pick(f, ROME_JOBS);
-    return { romeCode: exp.code, title: exp.title, employer: pick(f, EMPLOYERS), from: isoDay(from), to: isoDay(from + f.number.int({ min: 60, max: 180 }) * DAY) };
+    return {
+      romeCode: exp.code,
+      title: exp.title,
+      employer: pick(f, EMPLOYERS),
+      from: isoDay(from),
+      to: isoDay(from + f.number.int({ min: 60, max: 180 }) * DAY),
+    };
   });
   const diploma = pick(f, DIPLOMAS);
 
@@ -124,7 +151,12 @@ function generatePerson(f: Faker, seed: number, index: number): SyntheticPerson 
     contact: {
       email,
       phone,
-      address: { line1: f.location.streetAddress(), postalCode: commune.postalCode, communeCode: commune.inseeCode, commune: commune.name },
+      address: {
+        line1: f.location.streetAddress(),
+        postalCode: commune.postalCode,
+        communeCode: commune.inseeCode,
+        commune: commune.name,
+      },
     },
     registration: {
       franceTravailId,
@@ -134,16 +166,26 @@ function generatePerson(f: Faker, seed: number, index: number): SyntheticPerson 
     },
     career: {
       experiences,
-      diplomas: age >= 18 ? [{ title: diploma.title, level: diploma.level, year: 2026 - age + 18 + Math.min(diploma.level - 3, 5) }] : [],
+      diplomas:
+        age >= 18
+          ? [{ title: diploma.title, level: diploma.level, year: 2026 - age + 18 + Math.min(diploma.level - 3, 5) }]
+          : [],
       soughtJobs: [job.code],
     },
     follow_up: {
       orientation: pick(f, ['suivi', 'guide', 'renforce', 'global'] as const),
-      appointments: Array.from({ length: f.number.int({ min: 0, max: 3 }) }, (_, k) => ({ date: isoDay(REFERENCE_DAY - (k * 30 + 5) * DAY), kind: 'entretien' })),
+      appointments: Array.from({ length: f.number.int({ min: 0, max: 3 }) }, (_, k) => ({
+        date: isoDay(REFERENCE_DAY - (k * 30 + 5) * DAY),
+        kind: 'entretien',
+      })),
       actions: [],
     },
   };
-  if (chance(f, 0.7)) file.id_document = { kind: 'driving_licence', number: pad(f.number.int({ min: 0, max: 999_999 }), 6) + pad(index % 1_000_000, 6) };
+  if (chance(f, 0.7))
+    file.id_document = {
+      kind: 'driving_licence',
+      number: pad(f.number.int({ min: 0, max: 999_999 }), 6) + pad(index % 1_000_000, 6),
+    };
   if (chance(f, 0.55)) {
     const paymentDay = REFERENCE_DAY - 10 * DAY;
     const daily = f.number.int({ min: 3000, max: 9500 });
@@ -156,17 +198,36 @@ function generatePerson(f: Faker, seed: number, index: number): SyntheticPerson 
     const bank = pick(f, BANKS);
     const branch = pad(f.number.int({ min: 1, max: 99_999 }), 5);
     const account = pad(f.number.int({ min: 0, max: 99_999_999 }), 8) + pad(index % 1000, 3);
-    file.bank = { iban: frenchIban(bank.bankCode, branch, account), bic: bank.bic, holder: `${firstName} ${lastName}`.toUpperCase() };
+    file.bank = {
+      iban: frenchIban(bank.bankCode, branch, account),
+      bic: bank.bic,
+      holder: `${firstName} ${lastName}`.toUpperCase(),
+    };
   } else {
     file.benefits = { allowance: 'none', payments: [] };
   }
   const rqth = chance(f, 0.08);
-  if (rqth) file.health = { rqth: true, rqthUntil: isoDay(REFERENCE_DAY + f.number.int({ min: 100, max: 1500 }) * DAY), restrictions: chance(f, 0.5) ? ['Port de charges limité'] : [] };
-  if (chance(f, 0.02)) file.judicial = { measures: [{ kind: pick(f, ['sursis_probatoire', 'travail_interet_general', 'controle_judiciaire'] as const), since: isoDay(REFERENCE_DAY - 200 * DAY), authority: 'SPIP de la Gironde' }] };
+  if (rqth)
+    file.health = {
+      rqth: true,
+      rqthUntil: isoDay(REFERENCE_DAY + f.number.int({ min: 100, max: 1500 }) * DAY),
+      restrictions: chance(f, 0.5) ? ['Port de charges limité'] : [],
+    };
+  if (chance(f, 0.02))
+    file.judicial = {
+      measures: [
+        {
+          kind: pick(f, ['sursis_probatoire', 'travail_interet_general', 'controle_judiciaire'] as const),
+          since: isoDay(REFERENCE_DAY - 200 * DAY),
+          authority: 'SPIP de la Gironde',
+        },
+      ],
+    };
 
   const referrals: SyntheticPerson['referrals'] = [];
   if (age <= 25 && chance(f, 0.5)) referrals.push({ organisation: 'mission-locale', reason: 'Accompagnement jeune' });
-  if (rqth && chance(f, 0.7)) referrals.push({ organisation: 'cap-emploi', reason: 'Accompagnement spécialisé (RQTH)' });
+  if (rqth && chance(f, 0.7))
+    referrals.push({ organisation: 'cap-emploi', reason: 'Accompagnement spécialisé (RQTH)' });
   if (chance(f, 0.08)) referrals.push({ organisation: 'departement', reason: 'Allocataire RSA' });
   if (chance(f, 0.1)) referrals.push({ organisation: 'caf', reason: 'Vérification des droits' });
   if (chance(f, 0.05)) referrals.push({ organisation: 'training-body', reason: 'Entrée en formation' });
@@ -181,6 +242,7 @@ export function generateChunk(seed: number, chunk: number, limit: number): Synth
   fakerFR.seed([seed, chunk]);
   const out: SyntheticPerson[] = [];
   const first = chunk * CHUNK_SIZE;
-  for (let index = first; index < Math.min(first + CHUNK_SIZE, limit); index++) out.push(generatePerson(fakerFR, seed, index));
+  for (let index = first; index < Math.min(first + CHUNK_SIZE, limit); index++)
+    out.push(generatePerson(fakerFR, seed, index));
   return out;
 }

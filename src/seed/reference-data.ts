@@ -83,7 +83,7 @@ export const BANKS: ReadonlyArray<{ bankCode: string; bic: string }> = [
 
 export const ROME_JOBS: ReadonlyArray<{ code: string; title: string }> = [
   { code: 'D1106', title: 'Vente en alimentation' },
-  { code: 'D1214', title: "Vente en habillement et accessoires de la personne" },
+  { code: 'D1214', title: 'Vente en habillement et accessoires de la personne' },
   { code: 'D1505', title: 'Personnel de caisse' },
   { code: 'G1603', title: 'Personnel polyvalent en restauration' },
   { code: 'G1803', title: 'Service en restauration' },
@@ -111,4 +111,13 @@ export const DIPLOMAS: ReadonlyArray<{ title: string; level: number }> = [
   { title: 'Master', level: 7 },
 ];
 
-export const EMPLOYERS = ['Boulangerie du Port', 'Transports Garonne', 'Clinique des Chartrons', 'Supermarché Atlantique', 'Mairie de quartier', 'Atelier Médoc Bois', 'Hôtel des Quais', 'Nettoyage Aquitain'];
+export const EMPLOYERS = [
+  'Boulangerie du Port',
+  'Transports Garonne',
+  'Clinique des Chartrons',
+  'Supermarché Atlantique',
+  'Mairie de quartier',
+  'Atelier Médoc Bois',
+  'Hôtel des Quais',
+  'Nettoyage Aquitain',
+];

@@ -121,7 +121,11 @@ export class Agent {
     if (options.purpose) headers['rempart-case-reference'] = options.caseReference ?? 'SIM-2026-0001';
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const sentAt = performance.now();
-    const res = await fetch(`${this.ctx.baseUrl}${path}`, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+    const res = await fetch(`${this.ctx.baseUrl}${path}`, {
+      method,
+      headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
     const text = await res.text();
     const ms = performance.now() - sentAt;
     let body: Record<string, unknown> = {};
@@ -130,7 +134,13 @@ export class Agent {
     } catch {
       body = { raw: text.slice(0, 200) };
     }
-    const reply: Reply = { status: res.status, body, sentAt, ms, ...(res.status >= 400 && typeof body.error === 'string' ? { error: body.error } : {}) };
+    const reply: Reply = {
+      status: res.status,
+      body,
+      sentAt,
+      ms,
+      ...(res.status >= 400 && typeof body.error === 'string' ? { error: body.error } : {}),
+    };
     this.traffic.note(reply);
     return reply;
   }
@@ -164,7 +174,12 @@ export function organisationId(ctx: SimContext, key: string): string {
 export function newClient(ctx: SimContext): Client {
   const n = ++ctx.counters.networks;
   const network = `10.${1 + Math.floor(n / 256)}.${n % 256}`;
-  return { address: `${network}.${10 + ctx.rng.int(0, 200)}`, network: `${network}.0/24`, userAgent: ctx.rng.pick(BROWSERS), acceptLanguage: 'fr-FR,fr;q=0.9' };
+  return {
+    address: `${network}.${10 + ctx.rng.int(0, 200)}`,
+    network: `${network}.0/24`,
+    userAgent: ctx.rng.pick(BROWSERS),
+    acceptLanguage: 'fr-FR,fr;q=0.9',
+  };
 }
 
 export async function actorIdOf(ctx: SimContext, login: string): Promise<string> {
@@ -172,11 +187,26 @@ export async function actorIdOf(ctx: SimContext, login: string): Promise<string>
 }
 
 /** A staff actor created directly in the store (as if long established): `createdAt` in simulated time. */
-export async function createActor(ctx: SimContext, organisationKey: string, login: string, roles: string[], createdAt: Date): Promise<string> {
+export async function createActor(
+  ctx: SimContext,
+  organisationKey: string,
+  login: string,
+  roles: string[],
+  createdAt: Date,
+): Promise<string> {
   const id = deterministicUuid(ctx.seed, 'simulated-actor', login);
   await ctx.db
     .insertInto('actors')
-    .values({ id, organisation_id: organisationId(ctx, organisationKey), kind: 'human', login, display_name: `${login} (simulation)`, roles: JSON.stringify(roles), status: 'active', created_at: createdAt.toISOString() })
+    .values({
+      id,
+      organisation_id: organisationId(ctx, organisationKey),
+      kind: 'human',
+      login,
+      display_name: `${login} (simulation)`,
+      roles: JSON.stringify(roles),
+      status: 'active',
+      created_at: createdAt.toISOString(),
+    })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
   return id;
@@ -195,7 +225,18 @@ export async function ensureAccount(ctx: SimContext, actorId: string, createdAt:
   const at = createdAt.toISOString();
   await ctx.db
     .insertInto('accounts')
-    .values({ id, kind: 'staff', actor_id: actorId, person_id: null, login: actor.login, password_hash: null, status: 'active', created_at: at, last_login_at: at, password_changed_at: at })
+    .values({
+      id,
+      kind: 'staff',
+      actor_id: actorId,
+      person_id: null,
+      login: actor.login,
+      password_hash: null,
+      status: 'active',
+      created_at: at,
+      last_login_at: at,
+      password_changed_at: at,
+    })
     .execute();
   return id;
 }
@@ -205,14 +246,37 @@ export async function ensureAccount(ctx: SimContext, actorId: string, createdAt:
  * taken as passed, the second factor just now for step-up), bound to the client's network
  * and browser exactly as a login would bind it. Sessions live in wall-clock time.
  */
-export async function signIn(ctx: SimContext, actorId: string, client: Client, traffic: Traffic, options: { accountCreatedAt?: Date } = {}): Promise<Agent> {
-  const accountId = await ensureAccount(ctx, actorId, options.accountCreatedAt ?? new Date(ctx.clock.now().getTime() - 400 * DAY_MS));
-  const session = await createSession(ctx.db, accountId, 'staff', { address: client.address, userAgent: client.userAgent, acceptLanguage: client.acceptLanguage }, { secondFactorAt: new Date().toISOString(), requiresSecondFactor: true });
+export async function signIn(
+  ctx: SimContext,
+  actorId: string,
+  client: Client,
+  traffic: Traffic,
+  options: { accountCreatedAt?: Date } = {},
+): Promise<Agent> {
+  const accountId = await ensureAccount(
+    ctx,
+    actorId,
+    options.accountCreatedAt ?? new Date(ctx.clock.now().getTime() - 400 * DAY_MS),
+  );
+  const session = await createSession(
+    ctx.db,
+    accountId,
+    'staff',
+    { address: client.address, userAgent: client.userAgent, acceptLanguage: client.acceptLanguage },
+    { secondFactorAt: new Date().toISOString(), requiresSecondFactor: true },
+  );
   return new Agent(ctx, actorId, accountId, client, session, traffic);
 }
 
 /** Persons referred to an organisation (active referrals), decoys included: what its records show. */
 export async function referredTo(ctx: SimContext, organisationKey: string): Promise<string[]> {
-  const rows = await ctx.db.selectFrom('referrals').select('person_id').distinct().where('organisation_id', '=', organisationId(ctx, organisationKey)).where('status', '=', 'active').orderBy('person_id').execute();
+  const rows = await ctx.db
+    .selectFrom('referrals')
+    .select('person_id')
+    .distinct()
+    .where('organisation_id', '=', organisationId(ctx, organisationKey))
+    .where('status', '=', 'active')
+    .orderBy('person_id')
+    .execute();
   return rows.map((r) => r.person_id);
 }

@@ -25,7 +25,14 @@ import { workday } from './scenarios/workday.ts';
 export { SimulatedClock, simulationStart } from './clock.ts';
 export { takeover, TAKEOVER_VARIANTS, type TakeoverVariant } from './scenarios/takeover.ts';
 export type { SimContext } from './context.ts';
-export { GOALS, renderReport, SCENARIOS, type ScenarioName, type ScenarioReport, type SimulationReport } from './report.ts';
+export {
+  GOALS,
+  renderReport,
+  SCENARIOS,
+  type ScenarioName,
+  type ScenarioReport,
+  type SimulationReport,
+} from './report.ts';
 
 export interface SimulationOptions {
   scenarios?: readonly ScenarioName[];
@@ -95,7 +102,12 @@ export async function openSimulation(options: SimulationOptions = {}): Promise<S
   let runtime: Runtime | undefined;
   try {
     if (postgres && pgSchema) await createPgSchema(postgres, pgSchema);
-    runtime = await openRuntime(config, { clock, ...(pgSchema ? { pgSchema } : {}), ...(options.guard === 'off' ? { guard: 'off' as const } : {}), warn: () => undefined });
+    runtime = await openRuntime(config, {
+      clock,
+      ...(pgSchema ? { pgSchema } : {}),
+      ...(options.guard === 'off' ? { guard: 'off' as const } : {}),
+      warn: () => undefined,
+    });
     progress(`Magasin : ${runtime.database.description}`);
     options.seedProgress?.start(persons);
     await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
@@ -107,14 +119,27 @@ export async function openSimulation(options: SimulationOptions = {}): Promise<S
     });
     options.seedProgress?.stop();
     const planted = await plantDecoys(runtime.database.db, runtime.persons, { seed, population: persons });
-    const decoys = new Set((await runtime.database.db.selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id));
+    const decoys = new Set(
+      (await runtime.database.db.selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id),
+    );
     progress(`Population : ${persons} personnes, ${planted.total} leurres`);
     const app = await buildServer(runtime, createLogger('silent'), { trustProxy: '127.0.0.1' });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const opened = runtime;
-    const ctx: SimContext = { runtime, db: runtime.database.db, clock, baseUrl: `http://127.0.0.1:${port}`, seed, rng: new Rng(seed * 7919 + 17), decoys, counters: { networks: 0 }, received: new Map(), progress };
+    const ctx: SimContext = {
+      runtime,
+      db: runtime.database.db,
+      clock,
+      baseUrl: `http://127.0.0.1:${port}`,
+      seed,
+      rng: new Rng(seed * 7919 + 17),
+      decoys,
+      counters: { networks: 0 },
+      received: new Map(),
+      progress,
+    };
     return {
       ctx,
       clock,
@@ -160,15 +185,22 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       progress(`Scénario ${label}…`);
       const report = await run();
       const reinstated = await reinstateOrganisations(ctx);
-      if (reinstated) report.notes.push(`${reinstated} organisation(s) suspendue(s) par le disjoncteur, rétablie(s) avant le scénario suivant`);
+      if (reinstated)
+        report.notes.push(
+          `${reinstated} organisation(s) suspendue(s) par le disjoncteur, rétablie(s) avant le scénario suivant`,
+        );
       reports.push(report);
-      progress(`Scénario ${label} : ${report.available ? (report.attack ? `${report.personsExposed} personnes exposées, ${report.contained ? 'contenu' : 'non contenu'}` : `${report.falsePositives} faux positifs`) : 'non disponible'}`);
+      progress(
+        `Scénario ${label} : ${report.available ? (report.attack ? `${report.personsExposed} personnes exposées, ${report.contained ? 'contenu' : 'non contenu'}` : `${report.falsePositives} faux positifs`) : 'non disponible'}`,
+      );
     };
     for (const name of SCENARIOS) {
       if (!scenarios.includes(name)) continue;
-      if (name === 'takeover') for (const v of TAKEOVER_VARIANTS) await play(`takeover/${v}`, 9, () => takeover(ctx, v));
+      if (name === 'takeover')
+        for (const v of TAKEOVER_VARIANTS) await play(`takeover/${v}`, 9, () => takeover(ctx, v));
       if (name === 'admin') for (const v of ADMIN_VARIANTS) await play(`admin/${v}`, 9, () => admin(ctx, v));
-      if (name === 'session-theft') for (const v of SESSION_THEFT_VARIANTS) await play(`session-theft/${v}`, 9, () => sessionTheft(ctx, v));
+      if (name === 'session-theft')
+        for (const v of SESSION_THEFT_VARIANTS) await play(`session-theft/${v}`, 9, () => sessionTheft(ctx, v));
       if (name === 'export') await play('export', 9, () => exportLeak(ctx));
       if (name === 'patient-thief') await play('patient-thief', 9, () => patientThief(ctx));
       if (name === 'staff-chain') await play('staff-chain', 9, () => staffChain(ctx));

@@ -15,7 +15,11 @@ export interface Exposure {
 }
 
 /** Persons granted to these actors, optionally only to requests from one address (a thief's). */
-export async function exposureOf(ctx: SimContext, actorIds: readonly string[], options: { address?: string } = {}): Promise<Exposure> {
+export async function exposureOf(
+  ctx: SimContext,
+  actorIds: readonly string[],
+  options: { address?: string } = {},
+): Promise<Exposure> {
   if (actorIds.length === 0) return { persons: 0, decoys: 0 };
   const rows = await ctx.db
     .selectFrom('ledger_events')
@@ -42,25 +46,49 @@ export interface Containment {
 /** The first containment of one of these actors (scope actor), if any. */
 export async function containmentOf(ctx: SimContext, actorIds: readonly string[]): Promise<Containment | undefined> {
   if (actorIds.length === 0) return undefined;
-  const row = await ctx.db.selectFrom('guard_containments').select(['actor_id', 'signal', 'contained_at']).where('scope', '=', 'actor').where('actor_id', 'in', [...actorIds]).orderBy('contained_at').executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('guard_containments')
+    .select(['actor_id', 'signal', 'contained_at'])
+    .where('scope', '=', 'actor')
+    .where('actor_id', 'in', [...actorIds])
+    .orderBy('contained_at')
+    .executeTakeFirst();
   return row ? { actorId: row.actor_id!, signal: row.signal, containedAt: new Date(row.contained_at) } : undefined;
 }
 
 /** Every containment of these actors. */
 export async function containmentsOf(ctx: SimContext, actorIds: readonly string[]): Promise<Containment[]> {
   if (actorIds.length === 0) return [];
-  const rows = await ctx.db.selectFrom('guard_containments').select(['actor_id', 'signal', 'contained_at']).where('scope', '=', 'actor').where('actor_id', 'in', [...actorIds]).orderBy('contained_at').execute();
+  const rows = await ctx.db
+    .selectFrom('guard_containments')
+    .select(['actor_id', 'signal', 'contained_at'])
+    .where('scope', '=', 'actor')
+    .where('actor_id', 'in', [...actorIds])
+    .orderBy('contained_at')
+    .execute();
   return rows.map((row) => ({ actorId: row.actor_id!, signal: row.signal, containedAt: new Date(row.contained_at) }));
 }
 
 /** Organisations whose circuit breaker tripped since `from` (simulated time). */
-export async function breakersSince(ctx: SimContext, from: Date): Promise<Array<{ organisationId: string; containedAt: Date }>> {
-  const rows = await ctx.db.selectFrom('guard_containments').select(['organisation_id', 'contained_at']).where('scope', '=', 'organisation').where('contained_at', '>=', from.toISOString()).execute();
+export async function breakersSince(
+  ctx: SimContext,
+  from: Date,
+): Promise<Array<{ organisationId: string; containedAt: Date }>> {
+  const rows = await ctx.db
+    .selectFrom('guard_containments')
+    .select(['organisation_id', 'contained_at'])
+    .where('scope', '=', 'organisation')
+    .where('contained_at', '>=', from.toISOString())
+    .execute();
   return rows.map((r) => ({ organisationId: r.organisation_id, containedAt: new Date(r.contained_at) }));
 }
 
 /** Signals raised since `from` (simulated time), by name, optionally only those naming these actors. */
-export async function signalsSince(ctx: SimContext, from: Date, actorIds?: readonly string[]): Promise<Record<string, number>> {
+export async function signalsSince(
+  ctx: SimContext,
+  from: Date,
+  actorIds?: readonly string[],
+): Promise<Record<string, number>> {
   let query = ctx.db.selectFrom('guard_signals').select(['signal', 'actor_id']).where('at', '>=', from.toISOString());
   if (actorIds) {
     if (actorIds.length === 0) return {};
@@ -77,9 +105,21 @@ export async function signalsSince(ctx: SimContext, from: Date, actorIds?: reado
  * released), so the next scenario starts from a working network. Returns how many.
  */
 export async function reinstateOrganisations(ctx: SimContext): Promise<number> {
-  const open = await ctx.db.selectFrom('guard_containments').select(['id', 'organisation_id']).where('scope', '=', 'organisation').where('released_at', 'is', null).execute();
+  const open = await ctx.db
+    .selectFrom('guard_containments')
+    .select(['id', 'organisation_id'])
+    .where('scope', '=', 'organisation')
+    .where('released_at', 'is', null)
+    .execute();
   for (const row of open) {
-    await ctx.db.updateTable('guard_containments').set({ released_at: ctx.clock.now().toISOString(), release_note: 'simulation : organisation rétablie entre deux scénarios' }).where('id', '=', row.id).execute();
+    await ctx.db
+      .updateTable('guard_containments')
+      .set({
+        released_at: ctx.clock.now().toISOString(),
+        release_note: 'simulation : organisation rétablie entre deux scénarios',
+      })
+      .where('id', '=', row.id)
+      .execute();
     await ctx.db.updateTable('organisations').set({ status: 'active' }).where('id', '=', row.organisation_id).execute();
   }
   return open.length;

@@ -42,7 +42,17 @@ export interface ScenarioReport {
   goals: { exposure: boolean | null; decoy: boolean | null; falsePositives: boolean | null; harms?: boolean | null };
 }
 
-export const SCENARIOS = ['takeover', 'admin', 'session-theft', 'export', 'patient-thief', 'staff-chain', 'session-laundering', 'desk-account', 'workday'] as const;
+export const SCENARIOS = [
+  'takeover',
+  'admin',
+  'session-theft',
+  'export',
+  'patient-thief',
+  'staff-chain',
+  'session-laundering',
+  'desk-account',
+  'workday',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface SimulationReport {
@@ -117,8 +127,12 @@ const signalFr = (s: string) => (SIGNALS_FR[s] ? `${SIGNALS_FR[s]} (${s})` : s);
 export function renderReport(report: SimulationReport): string {
   const lines: string[] = [];
   lines.push('Simulation d’attaques contre la garde de Rempart');
-  lines.push(`  Magasin ${report.backend} ; population ${nf.format(report.persons)} personnes (graine ${report.seed}) et ${nf.format(report.decoys)} leurres ; ${nf.format(report.staff)} agents pour la journée de travail`);
-  lines.push(`  Temps simulé du ${report.simulatedFrom} au ${report.simulatedTo} ; durée réelle ${report.wallSeconds.toFixed(1)} s`);
+  lines.push(
+    `  Magasin ${report.backend} ; population ${nf.format(report.persons)} personnes (graine ${report.seed}) et ${nf.format(report.decoys)} leurres ; ${nf.format(report.staff)} agents pour la journée de travail`,
+  );
+  lines.push(
+    `  Temps simulé du ${report.simulatedFrom} au ${report.simulatedTo} ; durée réelle ${report.wallSeconds.toFixed(1)} s`,
+  );
   for (const m of report.method) lines.push(`  ${m}`);
   for (const s of report.scenarios) {
     lines.push('', `Scénario ${s.scenario}${s.variant ? ` / ${s.variant}` : ''} — ${s.title}`);
@@ -126,21 +140,41 @@ export function renderReport(report: SimulationReport): string {
       lines.push(`  non disponible : ${s.unavailable ?? ''}`);
       continue;
     }
-    const row = (label: string, value: string, check?: string) => lines.push(`  ${label.padEnd(40)} ${value.padEnd(34)}${check ? ` ${check}` : ''}`);
+    const row = (label: string, value: string, check?: string) =>
+      lines.push(`  ${label.padEnd(40)} ${value.padEnd(34)}${check ? ` ${check}` : ''}`);
     row('Requêtes HTTP (refusées)', `${nf.format(s.requests)} (${nf.format(s.refused)})`);
     if (s.attack) {
-      row('Personnes réelles exposées', s.personsExposed === null ? '—' : nf.format(s.personsExposed), `objectif ≤ ${GOALS.maxExposed} : ${goal(s.goals.exposure)}`);
+      row(
+        'Personnes réelles exposées',
+        s.personsExposed === null ? '—' : nf.format(s.personsExposed),
+        `objectif ≤ ${GOALS.maxExposed} : ${goal(s.goals.exposure)}`,
+      );
       row('Leurres lus', s.decoysRead === null ? '—' : nf.format(s.decoysRead));
       if (s.scenario === 'export') row('Fuite remontée à son export', yesNo(s.contained));
-      else row('Contenu', s.containment ? `oui — ${s.containment.kind === 'actor' ? 'acteur suspendu' : s.containment.kind === 'held' ? 'session retenue jusqu’à un second facteur depuis ce réseau' : 'session révoquée'}, ${signalFr(s.containment.signal)}` : yesNo(s.contained));
+      else
+        row(
+          'Contenu',
+          s.containment
+            ? `oui — ${s.containment.kind === 'actor' ? 'acteur suspendu' : s.containment.kind === 'held' ? 'session retenue jusqu’à un second facteur depuis ce réseau' : 'session révoquée'}, ${signalFr(s.containment.signal)}`
+            : yesNo(s.contained),
+        );
       row('Délai de confinement (temps simulé)', s.containment ? duration(s.containment.simulatedMs) : '—');
       row('Délai de confinement (temps réel)', s.containment ? duration(s.containment.wallMs) : '—');
-      row('Leurre touché → confinement (réel)', s.decoyToContainmentMs === null ? '—' : duration(s.decoyToContainmentMs), `objectif < 1 s : ${goal(s.goals.decoy)}`);
+      row(
+        'Leurre touché → confinement (réel)',
+        s.decoyToContainmentMs === null ? '—' : duration(s.decoyToContainmentMs),
+        `objectif < 1 s : ${goal(s.goals.decoy)}`,
+      );
       if (s.circuitBreakers) row('Organisations suspendues (disjoncteur)', nf.format(s.circuitBreakers));
-      for (const h of s.harms ?? []) row(h.label, nf.format(h.value), `objectif ≤ ${nf.format(h.goal)} : ${goal(h.value <= h.goal)}`);
+      for (const h of s.harms ?? [])
+        row(h.label, nf.format(h.value), `objectif ≤ ${nf.format(h.goal)} : ${goal(h.value <= h.goal)}`);
     } else {
       row('Agents simulés', nf.format(s.staff ?? 0));
-      row('Agents légitimes contenus (faux positifs)', nf.format(s.falsePositives ?? 0), `objectif ${GOALS.falsePositives} : ${goal(s.goals.falsePositives)}`);
+      row(
+        'Agents légitimes contenus (faux positifs)',
+        nf.format(s.falsePositives ?? 0),
+        `objectif ${GOALS.falsePositives} : ${goal(s.goals.falsePositives)}`,
+      );
       for (const c of s.containedLegit ?? []) lines.push(`    ${c.login} (${c.role}) : ${signalFr(c.signal)}`);
       const alerts = Object.entries(s.alerts ?? {}).sort((a, b) => b[1] - a[1]);
       row('Alertes levées', alerts.length ? alerts.map(([k, v]) => `${k} ${v}`).join(', ') : 'aucune');
@@ -151,7 +185,17 @@ export function renderReport(report: SimulationReport): string {
     for (const n of s.notes) lines.push(`  · ${n}`);
   }
   lines.push('', 'Synthèse');
-  const head = ['scénario', 'exposées', 'leurres', 'contenu', 'délai simulé', 'délai réel', 'leurre→conf.', 'faux positifs', 'objectifs'];
+  const head = [
+    'scénario',
+    'exposées',
+    'leurres',
+    'contenu',
+    'délai simulé',
+    'délai réel',
+    'leurre→conf.',
+    'faux positifs',
+    'objectifs',
+  ];
   const rows = report.scenarios.map((s) => [
     `${s.scenario}${s.variant ? `/${s.variant}` : ''}`,
     !s.available ? 'n/d' : s.attack ? String(s.personsExposed ?? '—') : '—',
@@ -166,6 +210,11 @@ export function renderReport(report: SimulationReport): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   lines.push(fmt(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt));
-  lines.push('', report.goalsMet ? 'Tous les objectifs applicables sont atteints.' : 'Au moins un objectif n’est PAS atteint (voir ci-dessus).');
+  lines.push(
+    '',
+    report.goalsMet
+      ? 'Tous les objectifs applicables sont atteints.'
+      : 'Au moins un objectif n’est PAS atteint (voir ci-dessus).',
+  );
   return lines.join('\n') + '\n';
 }

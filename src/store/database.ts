@@ -1,7 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type Migration, type MigrationProvider, type SqliteDialectConfig } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type Migration,
+  type MigrationProvider,
+  type SqliteDialectConfig,
+} from 'kysely';
 import pg from 'pg';
 import { isSqliteBusy, STORE_LOCK_BOUND_MS, StoreUnavailableError } from './errors.ts';
 import type { Flavour } from './flavour.ts';
@@ -88,13 +101,21 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
     pool.on('connect', preparingStatements);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     registerFlavour(db, 'postgres');
-    return { db, flavour: 'postgres', description: redactUrl(location.url) + (schema ? ` (schema ${schema})` : ''), close: () => db.destroy() };
+    return {
+      db,
+      flavour: 'postgres',
+      description: redactUrl(location.url) + (schema ? ` (schema ${schema})` : ''),
+      close: () => db.destroy(),
+    };
   }
   if (location.url !== ':memory:') mkdirSync(dirname(location.url), { recursive: true });
   const sqlite = new SqliteDatabase(location.url);
   applySqliteSettings(sqlite, { busyTimeoutMs: SQLITE_BUSY_SPIN_MS });
   // A file has a writer thread for group commits; an in-memory database is one connection's only.
-  const writerThread = location.url === ':memory:' ? undefined : new SqliteWriterThread(location.url, { busyTimeoutMs: SQLITE_WRITER_BUSY_TIMEOUT_MS });
+  const writerThread =
+    location.url === ':memory:'
+      ? undefined
+      : new SqliteWriterThread(location.url, { busyTimeoutMs: SQLITE_WRITER_BUSY_TIMEOUT_MS });
   const db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: withPreparedStatements(sqlite) }) });
   registerFlavour(db, 'sqlite', writerThread);
   return {
@@ -200,7 +221,11 @@ function preparingStatements(client: pg.PoolClient): void {
     const [text, values] = args;
     if (args.length !== 2 || typeof text !== 'string' || !Array.isArray(values)) return query(...args);
     let name = pgStatementNames.get(text);
-    if (name === undefined && text.length <= PG_PREPARED_TEXT_LENGTH && pgStatementNames.size < PG_PREPARED_STATEMENTS) {
+    if (
+      name === undefined &&
+      text.length <= PG_PREPARED_TEXT_LENGTH &&
+      pgStatementNames.size < PG_PREPARED_STATEMENTS
+    ) {
       name = `rempart_${pgStatementNames.size}`;
       pgStatementNames.set(text, name);
     }
@@ -264,12 +289,20 @@ export async function migrateToLatest(database: Database): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(database.flavour) };
   // Kysely looks for its bookkeeping tables in every schema unless told which: name the current one.
   const migrationTableSchema =
-    database.flavour === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)).rows[0]?.schema : undefined;
-  const migrator = new Migrator({ db: database.db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+    database.flavour === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db: database.db,
+    provider,
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

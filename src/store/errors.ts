@@ -14,7 +14,19 @@ export class StoreUnavailableError extends Error {
 export const STORE_LOCK_BOUND_MS = 2_000;
 
 /** PostgreSQL's SQLSTATEs for a lock or a statement given up, and a connection lost or refused. */
-const PG_UNAVAILABLE = new Set(['55P03', '57014', '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
+const PG_UNAVAILABLE = new Set([
+  '55P03',
+  '57014',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
 /** SQLite's "the database is locked" (another connection holds the lock), in any of its forms. */
@@ -30,7 +42,8 @@ export function isStoreUnavailable(error: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (PG_UNAVAILABLE.has(code) || NODE_UNAVAILABLE.has(code))) return true;
     // pg-pool's own message when no connection frees up within connectionTimeoutMillis.
-    if (e instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(e.message)) return true;
+    if (e instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(e.message))
+      return true;
   }
   return false;
 }

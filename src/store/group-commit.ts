@@ -87,17 +87,22 @@ export class GroupCommit {
             for (const row of rows) list.push(row);
           }
         }
-        const writers = [...byWriter.entries()].filter(([, rows]) => rows.length > 0).sort(([a], [b]) => a.order - b.order);
+        const writers = [...byWriter.entries()]
+          .filter(([, rows]) => rows.length > 0)
+          .sort(([a], [b]) => a.order - b.order);
         try {
           const single = flavours.get(this.#db) === 'postgres' ? singleStatement(writers) : undefined;
           const thread = writerThreads.get(this.#db);
           if (single) await single.execute(this.#db);
           else if (thread) {
-            const statements = writers.flatMap(([writer, rows]) => writer.statements(rows)).map((s) => s.compile(this.#db));
+            const statements = writers
+              .flatMap(([writer, rows]) => writer.statements(rows))
+              .map((s) => s.compile(this.#db));
             await thread.run(statements.map((q) => ({ sql: q.sql, parameters: q.parameters })));
           } else {
             await this.#db.transaction().execute(async (trx) => {
-              for (const [writer, rows] of writers) for (const statement of writer.statements(rows)) await statement.execute(trx);
+              for (const [writer, rows] of writers)
+                for (const statement of writer.statements(rows)) await statement.execute(trx);
             });
           }
           this.commits++;
@@ -116,7 +121,9 @@ export class GroupCommit {
  * PostgreSQL: every writer's INSERT as a data-modifying CTE of one statement, which commits on
  * its own; undefined when a writer has no single statement or the whole is too large.
  */
-function singleStatement(writers: ReadonlyArray<readonly [GroupWriter<unknown>, unknown[]]>): RawBuilder<unknown> | undefined {
+function singleStatement(
+  writers: ReadonlyArray<readonly [GroupWriter<unknown>, unknown[]]>,
+): RawBuilder<unknown> | undefined {
   const statements: Array<RawBuilder<unknown>> = [];
   let parameters = 0;
   for (const [writer, rows] of writers) {

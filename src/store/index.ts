@@ -1,8 +1,24 @@
-export { createPgSchema, dropPgSchema, migrateToLatest, openDatabase, type Database, type DatabaseLocation } from './database.ts';
+export {
+  createPgSchema,
+  dropPgSchema,
+  migrateToLatest,
+  openDatabase,
+  type Database,
+  type DatabaseLocation,
+} from './database.ts';
 export type { Flavour } from './flavour.ts';
 export { isStoreUnavailable, StoreUnavailableError, STORE_LOCK_BOUND_MS } from './errors.ts';
 export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKeys, verifyKeyring } from './keys.ts';
-export { contactChangesSince, CONTACT_PARTS, PersonStore, type ChangeAuthor, type ContactChange, type ContactPart, type PersonRecord, type SealedFile } from './persons.ts';
+export {
+  contactChangesSince,
+  CONTACT_PARTS,
+  PersonStore,
+  type ChangeAuthor,
+  type ContactChange,
+  type ContactPart,
+  type PersonRecord,
+  type SealedFile,
+} from './persons.ts';
 export type { Schema } from './schema.ts';
 export { groupCommitOf, part, type GroupCommit, type GroupWriter } from './group-commit.ts';
 export { chunks, inTransaction, yieldToEventLoop, type Executor } from './transaction.ts';

@@ -19,10 +19,14 @@ interface Rewrap {
 async function applyRewraps(trx: Executor, fieldClass: FieldClass, rewraps: readonly Rewrap[]): Promise<void> {
   if (trx.getExecutor().adapter instanceof PostgresAdapter) {
     for (let i = 0; i < rewraps.length; i += 500) {
-      const values = rewraps.slice(i, i + 500).map((r) => sql`(${r.personId}::text, ${r.from}::integer, ${r.kekVersion}::integer, ${r.wrappedKey}::bytea)`);
+      const values = rewraps
+        .slice(i, i + 500)
+        .map((r) => sql`(${r.personId}::text, ${r.from}::integer, ${r.kekVersion}::integer, ${r.wrappedKey}::bytea)`);
       await sql`UPDATE person_fields AS f SET kek_version = v.kek_version, wrapped_key = v.wrapped_key
         FROM (VALUES ${sql.join(values)}) AS v(person_id, from_version, kek_version, wrapped_key)
-        WHERE f.person_id = v.person_id AND f.field_class = ${fieldClass} AND f.kek_version = v.from_version`.execute(trx);
+        WHERE f.person_id = v.person_id AND f.field_class = ${fieldClass} AND f.kek_version = v.from_version`.execute(
+        trx,
+      );
     }
     return;
   }
@@ -43,27 +47,45 @@ const KEYRING_ID = 'keyring_id';
  * Refuse to run with a keyring this store was not written with: a wrong keyring must fail
  * at start with a clear message, never produce garbage or half-readable data.
  */
-export async function verifyKeyring(db: Executor, keyring: Keyring, options: { usedVersions?: boolean } = {}): Promise<void> {
+export async function verifyKeyring(
+  db: Executor,
+  keyring: Keyring,
+  options: { usedVersions?: boolean } = {},
+): Promise<void> {
   const bound = await db.selectFrom('meta').select('value').where('key', '=', KEYRING_ID).executeTakeFirst();
   if (bound && bound.value !== keyring.id) {
-    throw new KeyringError(`this keyring (id ${keyring.id}) is not the one this store was written with (id ${bound.value})`);
+    throw new KeyringError(
+      `this keyring (id ${keyring.id}) is not the one this store was written with (id ${bound.value})`,
+    );
   }
   const known = new Map(keyring.fingerprints().map((f) => [`${f.purpose}#${f.version}`, f.fingerprint]));
   const checks = await db.selectFrom('key_checks').selectAll().execute();
   for (const check of checks) {
     const fingerprint = known.get(`${check.purpose}#${check.version}`);
-    if (fingerprint === undefined) throw new KeyringError(`keyring lacks ${check.purpose} version ${check.version}, which this store uses`);
-    if (fingerprint !== check.fingerprint) throw new KeyringError(`keyring's ${check.purpose} version ${check.version} is not the key this store was written with (fingerprint mismatch)`);
+    if (fingerprint === undefined)
+      throw new KeyringError(`keyring lacks ${check.purpose} version ${check.version}, which this store uses`);
+    if (fingerprint !== check.fingerprint)
+      throw new KeyringError(
+        `keyring's ${check.purpose} version ${check.version} is not the key this store was written with (fingerprint mismatch)`,
+      );
   }
   if (options.usedVersions === false) return;
   // Lowest and highest version per class, each one index probe: cheap even at millions of rows.
   for (const fieldClass of FIELD_CLASSES) {
     for (const direction of ['asc', 'desc'] as const) {
-      const row = await db.selectFrom('person_fields').select('kek_version').where('field_class', '=', fieldClass).orderBy('kek_version', direction).limit(1).executeTakeFirst();
-      if (row && !keyring.hasKek(fieldClass, row.kek_version)) throw new KeyringError(`keyring lacks kek:${fieldClass} version ${row.kek_version}, which this store uses`);
+      const row = await db
+        .selectFrom('person_fields')
+        .select('kek_version')
+        .where('field_class', '=', fieldClass)
+        .orderBy('kek_version', direction)
+        .limit(1)
+        .executeTakeFirst();
+      if (row && !keyring.hasKek(fieldClass, row.kek_version))
+        throw new KeyringError(`keyring lacks kek:${fieldClass} version ${row.kek_version}, which this store uses`);
     }
     for (const version of await versionsElsewhere(db, fieldClass)) {
-      if (!keyring.hasKek(fieldClass, version)) throw new KeyringError(`keyring lacks kek:${fieldClass} version ${version}, which this store uses`);
+      if (!keyring.hasKek(fieldClass, version))
+        throw new KeyringError(`keyring lacks kek:${fieldClass} version ${version}, which this store uses`);
     }
   }
 }
@@ -71,10 +93,18 @@ export async function verifyKeyring(db: Executor, keyring: Keyring, options: { u
 /** Bind the store to this keyring and record fingerprints of versions not seen yet. */
 export async function recordKeyring(db: Executor, keyring: Keyring): Promise<void> {
   await inTransaction(db, async (trx) => {
-    await trx.insertInto('meta').values({ key: KEYRING_ID, value: keyring.id }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    await trx
+      .insertInto('meta')
+      .values({ key: KEYRING_ID, value: keyring.id })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
     const now = new Date().toISOString();
     const rows = keyring.fingerprints().map((f) => ({ ...f, created_at: now }));
-    await trx.insertInto('key_checks').values(rows).onConflict((oc) => oc.columns(['purpose', 'version']).doNothing()).execute();
+    await trx
+      .insertInto('key_checks')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['purpose', 'version']).doNothing())
+      .execute();
   });
 }
 
@@ -89,8 +119,16 @@ export async function isStoreBoundToKeyring(db: Executor): Promise<boolean> {
  * src/bank seals it). A rotation rewraps them too, or retiring an old KEK would lose them.
  */
 const SEALED_ELSEWHERE = [
-  { table: 'contact_history', fieldClass: 'contact', context: (row: { id: string; person_id: string }) => row.person_id },
-  { table: 'bank_changes', fieldClass: 'bank', context: (row: { id: string; person_id: string }) => `bank-change:${row.id}` },
+  {
+    table: 'contact_history',
+    fieldClass: 'contact',
+    context: (row: { id: string; person_id: string }) => row.person_id,
+  },
+  {
+    table: 'bank_changes',
+    fieldClass: 'bank',
+    context: (row: { id: string; person_id: string }) => `bank-change:${row.id}`,
+  },
 ] as const;
 
 /** Data keys of one class still wrapped under an older version than the active one (every table that holds them). */
@@ -104,7 +142,11 @@ export async function countStaleDataKeys(db: Executor, keyring: Keyring, fieldCl
     .executeTakeFirstOrThrow();
   let total = Number(row.n);
   for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
-    const n = await db.selectFrom(other.table).select((eb) => eb.fn.countAll<number>().as('n')).where('kek_version', '<', active).executeTakeFirstOrThrow();
+    const n = await db
+      .selectFrom(other.table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kek_version', '<', active)
+      .executeTakeFirstOrThrow();
     total += Number(n.n);
   }
   return total;
@@ -115,7 +157,13 @@ async function versionsElsewhere(db: Executor, fieldClass: FieldClass): Promise<
   const versions: number[] = [];
   for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
     for (const direction of ['asc', 'desc'] as const) {
-      const row = await db.selectFrom(other.table).select('kek_version').where('kek_version', 'is not', null).orderBy('kek_version', direction).limit(1).executeTakeFirst();
+      const row = await db
+        .selectFrom(other.table)
+        .select('kek_version')
+        .where('kek_version', 'is not', null)
+        .orderBy('kek_version', direction)
+        .limit(1)
+        .executeTakeFirst();
       if (row?.kek_version != null) versions.push(row.kek_version);
     }
   }
@@ -123,17 +171,36 @@ async function versionsElsewhere(db: Executor, fieldClass: FieldClass): Promise<
 }
 
 /** Rewrap the stale keys of the rows outside `person_fields`, batch by batch (small tables: one update per row). */
-async function rewrapElsewhere(db: Executor, keyring: Keyring, fieldClass: FieldClass, batchSize: number, onBatch?: (done: number) => void): Promise<number> {
+async function rewrapElsewhere(
+  db: Executor,
+  keyring: Keyring,
+  fieldClass: FieldClass,
+  batchSize: number,
+  onBatch?: (done: number) => void,
+): Promise<number> {
   const active = keyring.activeVersion(fieldClass);
   let total = 0;
   for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
     for (;;) {
-      const rows = await db.selectFrom(other.table).select(['id', 'person_id', 'kek_version', 'wrapped_key']).where('kek_version', '<', active).limit(batchSize).execute();
+      const rows = await db
+        .selectFrom(other.table)
+        .select(['id', 'person_id', 'kek_version', 'wrapped_key'])
+        .where('kek_version', '<', active)
+        .limit(batchSize)
+        .execute();
       if (rows.length === 0) break;
       await inTransaction(db, async (trx) => {
         for (const row of rows) {
-          const next = rewrapDataKey(keyring, other.context(row), fieldClass, { kekVersion: row.kek_version!, wrappedKey: row.wrapped_key! });
-          await trx.updateTable(other.table).set({ kek_version: next.kekVersion, wrapped_key: next.wrappedKey }).where('id', '=', row.id).where('kek_version', '=', row.kek_version).execute();
+          const next = rewrapDataKey(keyring, other.context(row), fieldClass, {
+            kekVersion: row.kek_version!,
+            wrappedKey: row.wrapped_key!,
+          });
+          await trx
+            .updateTable(other.table)
+            .set({ kek_version: next.kekVersion, wrapped_key: next.wrappedKey })
+            .where('id', '=', row.id)
+            .where('kek_version', '=', row.kek_version)
+            .execute();
         }
       });
       total += rows.length;
@@ -167,7 +234,14 @@ export async function rewrapDataKeys(
       .limit(batchSize)
       .execute();
     if (rows.length === 0) return total + (await rewrapElsewhere(db, keyring, fieldClass, batchSize, options.onBatch));
-    const rewrapped: Rewrap[] = rows.map((row) => ({ personId: row.person_id, from: row.kek_version, ...rewrapDataKey(keyring, row.person_id, fieldClass, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key }) }));
+    const rewrapped: Rewrap[] = rows.map((row) => ({
+      personId: row.person_id,
+      from: row.kek_version,
+      ...rewrapDataKey(keyring, row.person_id, fieldClass, {
+        kekVersion: row.kek_version,
+        wrappedKey: row.wrapped_key,
+      }),
+    }));
     await inTransaction(db, (trx) => applyRewraps(trx, fieldClass, rewrapped));
     total += rows.length;
     options.onBatch?.(rows.length);

@@ -1,5 +1,14 @@
 import { blindIndex, sealField, type BlindIndexKind, type Keyring } from '../crypto/index.ts';
-import { FIELD_CLASSES, type FieldClass, nameWords, normalizeEmail, normalizeFranceTravailId, normalizeIban, normalizeNir, type PersonFile } from '../domain/index.ts';
+import {
+  FIELD_CLASSES,
+  type FieldClass,
+  nameWords,
+  normalizeEmail,
+  normalizeFranceTravailId,
+  normalizeIban,
+  normalizeNir,
+  type PersonFile,
+} from '../domain/index.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
 
 /**
@@ -8,14 +17,39 @@ import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
  */
 
 /** Which identifier each blind index is computed from, and how it is spelled canonically. */
-const LOOKUPS: ReadonlyArray<{ kind: BlindIndexKind; fieldClass: FieldClass; unique: boolean; extract: (file: PersonFile) => string | undefined; normalize: (v: string) => string }> = [
+const LOOKUPS: ReadonlyArray<{
+  kind: BlindIndexKind;
+  fieldClass: FieldClass;
+  unique: boolean;
+  extract: (file: PersonFile) => string | undefined;
+  normalize: (v: string) => string;
+}> = [
   { kind: 'nir', fieldClass: 'nir', unique: true, extract: (f) => f.nir?.nir, normalize: normalizeNir },
   { kind: 'email', fieldClass: 'contact', unique: false, extract: (f) => f.contact?.email, normalize: normalizeEmail },
-  { kind: 'france_travail_id', fieldClass: 'registration', unique: true, extract: (f) => f.registration?.franceTravailId, normalize: normalizeFranceTravailId },
-  { kind: 'name_birth', fieldClass: 'identity', unique: false, extract: (f) => (f.identity ? nameBirthKey(f.identity.lastName, f.identity.firstNames[0] ?? '', f.identity.birthDate) : undefined), normalize: normalizeNameBirth },
+  {
+    kind: 'france_travail_id',
+    fieldClass: 'registration',
+    unique: true,
+    extract: (f) => f.registration?.franceTravailId,
+    normalize: normalizeFranceTravailId,
+  },
+  {
+    kind: 'name_birth',
+    fieldClass: 'identity',
+    unique: false,
+    extract: (f) =>
+      f.identity ? nameBirthKey(f.identity.lastName, f.identity.firstNames[0] ?? '', f.identity.birthDate) : undefined,
+    normalize: normalizeNameBirth,
+  },
   // Not searchable by staff: the bank-details checks use them (one account on unrelated files).
   { kind: 'iban', fieldClass: 'bank', unique: false, extract: (f) => f.bank?.iban, normalize: normalizeIban },
-  { kind: 'household', fieldClass: 'contact', unique: false, extract: (f) => (f.contact?.address ? householdKey(f.contact.address) : undefined), normalize: (v) => v },
+  {
+    kind: 'household',
+    fieldClass: 'contact',
+    unique: false,
+    extract: (f) => (f.contact?.address ? householdKey(f.contact.address) : undefined),
+    normalize: (v) => v,
+  },
 ];
 
 /** A postal address spelled one way (street line and postal code): who lives under one roof. */
@@ -45,18 +79,35 @@ export function sealPersonRows(keyring: Keyring, personId: string, file: PersonF
     const value = file[fieldClass];
     if (value === undefined) continue;
     const sealed = sealField(keyring, personId, fieldClass, Buffer.from(JSON.stringify(value), 'utf8'));
-    rows.push({ person_id: personId, field_class: fieldClass, kek_version: sealed.kekVersion, wrapped_key: sealed.wrappedKey, ciphertext: sealed.ciphertext, updated_at: now });
+    rows.push({
+      person_id: personId,
+      field_class: fieldClass,
+      kek_version: sealed.kekVersion,
+      wrapped_key: sealed.wrappedKey,
+      ciphertext: sealed.ciphertext,
+      updated_at: now,
+    });
   }
   return rows;
 }
 
 /** Blind-index rows of a file, or only of the classes in `only` (an update). */
-export function lookupRows(keyring: Keyring, personId: string, file: PersonFile, only?: ReadonlySet<FieldClass>): PersonLookupsTable[] {
+export function lookupRows(
+  keyring: Keyring,
+  personId: string,
+  file: PersonFile,
+  only?: ReadonlySet<FieldClass>,
+): PersonLookupsTable[] {
   const rows: PersonLookupsTable[] = [];
   for (const lookup of LOOKUPS) {
     if (only && !only.has(lookup.fieldClass)) continue;
     const value = lookup.extract(file);
-    if (value !== undefined) rows.push({ kind: lookup.kind, digest: blindIndex(keyring, lookup.kind, lookup.normalize(value)), person_id: personId });
+    if (value !== undefined)
+      rows.push({
+        kind: lookup.kind,
+        digest: blindIndex(keyring, lookup.kind, lookup.normalize(value)),
+        person_id: personId,
+      });
   }
   return rows;
 }

@@ -1,7 +1,16 @@
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { DecryptionError, openField, type BlindIndexKind, type Keyring, type KeyringAccess } from '../crypto/index.ts';
-import { assertNoDirectBankWrite, ConflictError, FIELD_CLASSES, type FieldClass, type FieldValues, NotFoundError, type PersonFile, type PersonPatch } from '../domain/index.ts';
+import {
+  assertNoDirectBankWrite,
+  ConflictError,
+  FIELD_CLASSES,
+  type FieldClass,
+  type FieldValues,
+  NotFoundError,
+  type PersonFile,
+  type PersonPatch,
+} from '../domain/index.ts';
 import { isUniqueLookup, lookupDigest, lookupKindsOf, lookupRows, sealPersonRows } from './person-rows.ts';
 import type { PersonFieldsTable, PersonLookupsTable } from './schema.ts';
 import type { ContactHistoryTable } from './tables/contact-history.ts';
@@ -60,8 +69,12 @@ export interface ContactChange {
   previous: SealedFile | null;
 }
 
-function contactPartsChanged(before: PersonFile['contact'] | undefined, after: PersonFile['contact'] | null | undefined): ContactPart[] {
-  const canonical = (value: unknown) => (value === undefined ? '' : JSON.stringify(value, Object.keys(value as object).sort()));
+function contactPartsChanged(
+  before: PersonFile['contact'] | undefined,
+  after: PersonFile['contact'] | null | undefined,
+): ContactPart[] {
+  const canonical = (value: unknown) =>
+    value === undefined ? '' : JSON.stringify(value, Object.keys(value as object).sort());
   const norm = (c: PersonFile['contact'] | null | undefined, part: ContactPart) => {
     const v = c?.[part];
     if (v === undefined) return '';
@@ -71,7 +84,10 @@ function contactPartsChanged(before: PersonFile['contact'] | undefined, after: P
 }
 
 function contactChangeOf(row: ContactHistoryTable): ContactChange {
-  const sealed = row.kek_version !== null && row.wrapped_key && row.ciphertext ? { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext } : null;
+  const sealed =
+    row.kek_version !== null && row.wrapped_key && row.ciphertext
+      ? { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext }
+      : null;
   return {
     id: row.id,
     personId: row.person_id,
@@ -81,7 +97,16 @@ function contactChangeOf(row: ContactHistoryTable): ContactChange {
     organisationId: row.organisation_id,
     accountId: row.account_id,
     announcedAt: row.announced_at,
-    previous: sealed ? { id: row.person_id, status: 'active', createdAt: row.changed_at, updatedAt: row.changed_at, classes: ['contact'], sealed: new Map([['contact', sealed]]) } : null,
+    previous: sealed
+      ? {
+          id: row.person_id,
+          status: 'active',
+          createdAt: row.changed_at,
+          updatedAt: row.changed_at,
+          classes: ['contact'],
+          sealed: new Map([['contact', sealed]]),
+        }
+      : null,
   };
 }
 
@@ -90,8 +115,19 @@ function contactChangeOf(row: ContactHistoryTable): ContactChange {
  * decrypted. For the bank-details procedure: recent changes hold a bank change, and its
  * notices reach the channels known before.
  */
-export async function contactChangesSince(executor: Executor, personId: string, since: string): Promise<ContactChange[]> {
-  const rows = await executor.selectFrom('contact_history').selectAll().where('person_id', '=', personId).where('changed_at', '>=', since).orderBy('changed_at').orderBy('id').execute();
+export async function contactChangesSince(
+  executor: Executor,
+  personId: string,
+  since: string,
+): Promise<ContactChange[]> {
+  const rows = await executor
+    .selectFrom('contact_history')
+    .selectAll()
+    .where('person_id', '=', personId)
+    .where('changed_at', '>=', since)
+    .orderBy('changed_at')
+    .orderBy('id')
+    .execute();
   return rows.map(contactChangeOf);
 }
 
@@ -107,7 +143,8 @@ async function withUniqueIdentifiers<T>(work: Promise<T>): Promise<T> {
     const duplicate =
       (e.code === '23505' && e.constraint === 'person_lookups_unique_identifiers') ||
       (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /person_lookups\.kind, person_lookups\.digest/.test(e.message ?? ''));
-    if (duplicate) throw new ConflictError('cet identifiant est déjà rattaché à un autre dossier', 'identifier_already_registered');
+    if (duplicate)
+      throw new ConflictError('cet identifiant est déjà rattaché à un autre dossier', 'identifier_already_registered');
     throw error;
   }
 }
@@ -134,7 +171,11 @@ export class PersonStore {
   async heldClasses(personIds: readonly string[], executor: Executor = this.db): Promise<Map<string, Set<FieldClass>>> {
     const held = new Map<string, Set<FieldClass>>(personIds.map((id) => [id, new Set<FieldClass>()]));
     for (const part of chunks([...new Set(personIds)], 1, 500)) {
-      const rows = await executor.selectFrom('person_fields').select(['person_id', 'field_class']).where('person_id', 'in', part).execute();
+      const rows = await executor
+        .selectFrom('person_fields')
+        .select(['person_id', 'field_class'])
+        .where('person_id', 'in', part)
+        .execute();
       for (const row of rows) held.get(row.person_id)?.add(row.field_class);
     }
     return held;
@@ -150,7 +191,11 @@ export class PersonStore {
         .where('digest', '=', row.digest)
         .where('person_id', '!=', personId)
         .executeTakeFirst();
-      if (other) throw new ConflictError(`cet identifiant (${row.kind}) est déjà rattaché à un autre dossier`, `${row.kind}_already_registered`);
+      if (other)
+        throw new ConflictError(
+          `cet identifiant (${row.kind}) est déjà rattaché à un autre dossier`,
+          `${row.kind}_already_registered`,
+        );
     }
   }
 
@@ -160,12 +205,17 @@ export class PersonStore {
     const now = new Date().toISOString();
     const fields = sealPersonRows(this.keyring, id, file, now);
     const lookups = lookupRows(this.keyring, id, file);
-    await withUniqueIdentifiers(inTransaction(options.executor ?? this.db, async (trx) => {
-      await this.#assertUniqueIdentifiers(trx, lookups, id);
-      await trx.insertInto('persons').values({ id, status: 'active', created_at: now, updated_at: now, erased_at: null }).execute();
-      if (fields.length) await trx.insertInto('person_fields').values(fields).execute();
-      if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
-    }));
+    await withUniqueIdentifiers(
+      inTransaction(options.executor ?? this.db, async (trx) => {
+        await this.#assertUniqueIdentifiers(trx, lookups, id);
+        await trx
+          .insertInto('persons')
+          .values({ id, status: 'active', created_at: now, updated_at: now, erased_at: null })
+          .execute();
+        if (fields.length) await trx.insertInto('person_fields').values(fields).execute();
+        if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
+      }),
+    );
     return id;
   }
 
@@ -185,8 +235,20 @@ export class PersonStore {
   }
 
   /** Insert rows sealed elsewhere (a seeding worker thread), in one transaction. */
-  async insertSealed(ids: readonly string[], fieldRows: readonly PersonFieldsTable[], lookups: readonly PersonLookupsTable[], now: string, executor?: Executor): Promise<void> {
-    const personRows = ids.map((id) => ({ id, status: 'active' as const, created_at: now, updated_at: now, erased_at: null }));
+  async insertSealed(
+    ids: readonly string[],
+    fieldRows: readonly PersonFieldsTable[],
+    lookups: readonly PersonLookupsTable[],
+    now: string,
+    executor?: Executor,
+  ): Promise<void> {
+    const personRows = ids.map((id) => ({
+      id,
+      status: 'active' as const,
+      created_at: now,
+      updated_at: now,
+      erased_at: null,
+    }));
     await inTransaction(executor ?? this.db, async (trx) => {
       for (const batch of chunks(personRows, 5)) await trx.insertInto('persons').values(batch).execute();
       for (const batch of chunks(fieldRows, 6)) await trx.insertInto('person_fields').values(batch).execute();
@@ -208,10 +270,19 @@ export class PersonStore {
    */
   async fetchSealed(id: string, only?: readonly FieldClass[], executor: Executor = this.db): Promise<SealedFile> {
     // Only the classes that may be opened are fetched (`only`); an empty list fetches the row alone.
-    const which = only === undefined ? sql`` : only.length ? sql` AND f.field_class IN (${sql.join([...only])})` : sql` AND 1 = 0`;
+    const which =
+      only === undefined ? sql`` : only.length ? sql` AND f.field_class IN (${sql.join([...only])})` : sql` AND 1 = 0`;
     // In SQL rather than the query builder: on every read, building the query cost more than running it.
     const rows = (
-      await sql<{ status: PersonRecord['status']; created_at: string; updated_at: string; field_class: FieldClass | null; kek_version: number | null; wrapped_key: Buffer | null; ciphertext: Buffer | null }>`
+      await sql<{
+        status: PersonRecord['status'];
+        created_at: string;
+        updated_at: string;
+        field_class: FieldClass | null;
+        kek_version: number | null;
+        wrapped_key: Buffer | null;
+        ciphertext: Buffer | null;
+      }>`
         SELECT p.status, p.created_at, p.updated_at, f.field_class, f.kek_version, f.wrapped_key, f.ciphertext
         FROM persons p LEFT JOIN person_fields f ON f.person_id = p.id${which}
         WHERE p.id = ${id}`.execute(executor)
@@ -221,9 +292,21 @@ export class PersonStore {
     if (first.status === 'erased') throw new ConflictError('ce dossier a été effacé', 'person_erased');
     const sealed = new Map<FieldClass, SealedField>();
     for (const row of rows) {
-      if (row.field_class && row.kek_version !== null && row.wrapped_key && row.ciphertext) sealed.set(row.field_class, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
+      if (row.field_class && row.kek_version !== null && row.wrapped_key && row.ciphertext)
+        sealed.set(row.field_class, {
+          kekVersion: row.kek_version,
+          wrappedKey: row.wrapped_key,
+          ciphertext: row.ciphertext,
+        });
     }
-    return { id, status: first.status, createdAt: first.created_at, updatedAt: first.updated_at, classes: FIELD_CLASSES.filter((c) => sealed.has(c)), sealed };
+    return {
+      id,
+      status: first.status,
+      createdAt: first.created_at,
+      updatedAt: first.updated_at,
+      classes: FIELD_CLASSES.filter((c) => sealed.has(c)),
+      sealed,
+    };
   }
 
   /**
@@ -236,7 +319,8 @@ export class PersonStore {
       const keyring = this.keyring;
       for (const c of classes) {
         const field = file.sealed.get(c);
-        if (field) (fields as Record<string, unknown>)[c] = JSON.parse(openField(keyring, file.id, c, field).toString('utf8'));
+        if (field)
+          (fields as Record<string, unknown>)[c] = JSON.parse(openField(keyring, file.id, c, field).toString('utf8'));
       }
     };
     try {
@@ -246,7 +330,14 @@ export class PersonStore {
       if (!(error instanceof DecryptionError && error.reason === 'unknown_key' && this.keys.refresh())) throw error;
       openAll();
     }
-    return { id: file.id, status: file.status, createdAt: file.createdAt, updatedAt: file.updatedAt, classes: file.classes, fields };
+    return {
+      id: file.id,
+      status: file.status,
+      createdAt: file.createdAt,
+      updatedAt: file.updatedAt,
+      classes: file.classes,
+      fields,
+    };
   }
 
   /** Read a file, decrypting exactly `classes` (those the decision allows) and nothing else. */
@@ -255,7 +346,8 @@ export class PersonStore {
       return await this.#read(id, classes, executor);
     } catch (error) {
       // A key version this process has not seen yet: a rotation ran beside it. Look once more.
-      if (error instanceof DecryptionError && error.reason === 'unknown_key' && this.keys.refresh()) return this.#read(id, classes, executor);
+      if (error instanceof DecryptionError && error.reason === 'unknown_key' && this.keys.refresh())
+        return this.#read(id, classes, executor);
       throw error;
     }
   }
@@ -265,12 +357,20 @@ export class PersonStore {
     const person = await this.#person(trx, id);
     const keyring = this.keyring;
     // One query for the file's rows; only the classes asked for are ever decrypted.
-    const rows = await trx.selectFrom('person_fields').select(['field_class', 'kek_version', 'wrapped_key', 'ciphertext']).where('person_id', '=', id).execute();
+    const rows = await trx
+      .selectFrom('person_fields')
+      .select(['field_class', 'kek_version', 'wrapped_key', 'ciphertext'])
+      .where('person_id', '=', id)
+      .execute();
     const wanted = new Set<FieldClass>(classes);
     const fields: PersonFile = {};
     for (const row of rows) {
       if (!wanted.has(row.field_class)) continue;
-      const plaintext = openField(keyring, id, row.field_class, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext });
+      const plaintext = openField(keyring, id, row.field_class, {
+        kekVersion: row.kek_version,
+        wrappedKey: row.wrapped_key,
+        ciphertext: row.ciphertext,
+      });
       (fields as Record<string, unknown>)[row.field_class] = JSON.parse(plaintext.toString('utf8'));
     }
     const presentSet = new Set(rows.map((r) => r.field_class));
@@ -299,7 +399,13 @@ export class PersonStore {
    * the person's row is written first — a row lock on PostgreSQL, the write lock on SQLite — so
    * a second caller waits, then reads what the first one wrote. Not for `bank` (its procedure).
    */
-  async modify<C extends Exclude<FieldClass, 'bank'>>(id: string, fieldClass: C, change: (current: FieldValues[C] | undefined) => FieldValues[C], executor?: Executor, author: ChangeAuthor = {}): Promise<FieldValues[C]> {
+  async modify<C extends Exclude<FieldClass, 'bank'>>(
+    id: string,
+    fieldClass: C,
+    change: (current: FieldValues[C] | undefined) => FieldValues[C],
+    executor?: Executor,
+    author: ChangeAuthor = {},
+  ): Promise<FieldValues[C]> {
     return inTransaction(executor ?? this.db, async (trx) => {
       await trx.updateTable('persons').set({ updated_at: new Date().toISOString() }).where('id', '=', id).execute();
       const current = (await this.read(id, [fieldClass], trx)).fields[fieldClass] as FieldValues[C] | undefined;
@@ -322,23 +428,38 @@ export class PersonStore {
     const fields = sealPersonRows(this.keyring, id, set, now);
     const touched = new Set(changed);
     const lookups = lookupRows(this.keyring, id, set, touched);
-    await withUniqueIdentifiers(inTransaction(executor ?? this.db, async (trx) => {
-      await this.#person(trx, id);
-      await this.#assertUniqueIdentifiers(trx, lookups, id);
-      if (patch.contact !== undefined) await this.#rememberContact(trx, id, patch.contact, now, author);
-      if (removed.length) await trx.deleteFrom('person_fields').where('person_id', '=', id).where('field_class', 'in', removed).execute();
-      for (const row of fields) {
-        await trx
-          .insertInto('person_fields')
-          .values(row)
-          .onConflict((oc) => oc.columns(['person_id', 'field_class']).doUpdateSet({ kek_version: row.kek_version, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext, updated_at: now }))
-          .execute();
-      }
-      const kinds = lookupKindsOf(touched);
-      if (kinds.length) await trx.deleteFrom('person_lookups').where('person_id', '=', id).where('kind', 'in', kinds).execute();
-      if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
-      await trx.updateTable('persons').set({ updated_at: now }).where('id', '=', id).execute();
-    }));
+    await withUniqueIdentifiers(
+      inTransaction(executor ?? this.db, async (trx) => {
+        await this.#person(trx, id);
+        await this.#assertUniqueIdentifiers(trx, lookups, id);
+        if (patch.contact !== undefined) await this.#rememberContact(trx, id, patch.contact, now, author);
+        if (removed.length)
+          await trx
+            .deleteFrom('person_fields')
+            .where('person_id', '=', id)
+            .where('field_class', 'in', removed)
+            .execute();
+        for (const row of fields) {
+          await trx
+            .insertInto('person_fields')
+            .values(row)
+            .onConflict((oc) =>
+              oc.columns(['person_id', 'field_class']).doUpdateSet({
+                kek_version: row.kek_version,
+                wrapped_key: row.wrapped_key,
+                ciphertext: row.ciphertext,
+                updated_at: now,
+              }),
+            )
+            .execute();
+        }
+        const kinds = lookupKindsOf(touched);
+        if (kinds.length)
+          await trx.deleteFrom('person_lookups').where('person_id', '=', id).where('kind', 'in', kinds).execute();
+        if (lookups.length) await trx.insertInto('person_lookups').values(lookups).execute();
+        await trx.updateTable('persons').set({ updated_at: now }).where('id', '=', id).execute();
+      }),
+    );
   }
 
   /**
@@ -346,9 +467,22 @@ export class PersonStore {
    * kept — its sealed row copied as it is, nothing re-encrypted — when an email, phone or postal
    * address changed: a thief who rewrites them must not silence the notices of a bank change.
    */
-  async #rememberContact(trx: Executor, id: string, next: PersonFile['contact'] | null, now: string, author: ChangeAuthor): Promise<void> {
-    const row = await trx.selectFrom('person_fields').select(['kek_version', 'wrapped_key', 'ciphertext']).where('person_id', '=', id).where('field_class', '=', 'contact').executeTakeFirst();
-    const sealed = row ? { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext } : undefined;
+  async #rememberContact(
+    trx: Executor,
+    id: string,
+    next: PersonFile['contact'] | null,
+    now: string,
+    author: ChangeAuthor,
+  ): Promise<void> {
+    const row = await trx
+      .selectFrom('person_fields')
+      .select(['kek_version', 'wrapped_key', 'ciphertext'])
+      .where('person_id', '=', id)
+      .where('field_class', '=', 'contact')
+      .executeTakeFirst();
+    const sealed = row
+      ? { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext }
+      : undefined;
     let before: PersonFile['contact'] | undefined;
     if (sealed) {
       try {
@@ -380,7 +514,10 @@ export class PersonStore {
   }
 
   /** Contact changes not yet announced on the channels known before them, older than `before` (all when absent), oldest first. */
-  async unannouncedContactChanges(options: { personId?: string; before?: string } = {}, executor: Executor = this.db): Promise<ContactChange[]> {
+  async unannouncedContactChanges(
+    options: { personId?: string; before?: string } = {},
+    executor: Executor = this.db,
+  ): Promise<ContactChange[]> {
     let query = executor.selectFrom('contact_history').selectAll().where('announced_at', 'is', null);
     if (options.personId) query = query.where('person_id', '=', options.personId);
     if (options.before) query = query.where('changed_at', '<', options.before);
@@ -398,20 +535,45 @@ export class PersonStore {
   async reindex(kinds: readonly BlindIndexKind[], onProgress?: (done: number, total: number) => void): Promise<number> {
     const classes = new Set(FIELD_CLASSES.filter((c) => lookupKindsOf(new Set([c])).some((k) => kinds.includes(k))));
     if (classes.size === 0) return 0;
-    const total = Number((await this.db.selectFrom('persons').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'active').executeTakeFirstOrThrow()).n);
+    const total = Number(
+      (
+        await this.db
+          .selectFrom('persons')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('status', '=', 'active')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     let done = 0;
     let after = '';
     for (;;) {
-      const ids = (await this.db.selectFrom('persons').select('id').where('status', '=', 'active').where('id', '>', after).orderBy('id').limit(500).execute()).map((r) => r.id);
+      const ids = (
+        await this.db
+          .selectFrom('persons')
+          .select('id')
+          .where('status', '=', 'active')
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(500)
+          .execute()
+      ).map((r) => r.id);
       if (ids.length === 0) break;
       after = ids[ids.length - 1]!;
       const rows: PersonLookupsTable[] = [];
       for (const id of ids) {
         const record = await this.read(id, [...classes]);
-        rows.push(...lookupRows(this.keyring, id, record.fields, classes).filter((r) => (kinds as readonly string[]).includes(r.kind)));
+        rows.push(
+          ...lookupRows(this.keyring, id, record.fields, classes).filter((r) =>
+            (kinds as readonly string[]).includes(r.kind),
+          ),
+        );
       }
       await inTransaction(this.db, async (trx) => {
-        await trx.deleteFrom('person_lookups').where('person_id', 'in', ids).where('kind', 'in', [...kinds]).execute();
+        await trx
+          .deleteFrom('person_lookups')
+          .where('person_id', 'in', ids)
+          .where('kind', 'in', [...kinds])
+          .execute();
         for (const batch of chunks(rows, 3)) await trx.insertInto('person_lookups').values(batch).execute();
       });
       done += ids.length;
@@ -423,7 +585,12 @@ export class PersonStore {
   /** Exact lookup by identifier through its blind index: nothing is decrypted. */
   async lookup(kind: BlindIndexKind, value: string, executor?: Executor): Promise<string[]> {
     const digest = lookupDigest(this.keyring, kind, value);
-    const rows = await (executor ?? this.db).selectFrom('person_lookups').select('person_id').where('kind', '=', kind).where('digest', '=', digest).execute();
+    const rows = await (executor ?? this.db)
+      .selectFrom('person_lookups')
+      .select('person_id')
+      .where('kind', '=', kind)
+      .where('digest', '=', digest)
+      .execute();
     return rows.map((r) => r.person_id).sort();
   }
 
@@ -442,7 +609,11 @@ export class PersonStore {
       await trx.deleteFrom('referrals').where('person_id', '=', id).execute();
       await trx.deleteFrom('caseloads').where('person_id', '=', id).execute();
       await trx.deleteFrom('appointments').where('person_id', '=', id).execute();
-      await trx.updateTable('persons').set({ status: 'erased', erased_at: now, updated_at: now }).where('id', '=', id).execute();
+      await trx
+        .updateTable('persons')
+        .set({ status: 'erased', erased_at: now, updated_at: now })
+        .where('id', '=', id)
+        .execute();
       return { shreddedKeys: Number(deleted.numDeletedRows) };
     });
   }

@@ -204,7 +204,20 @@ export interface SecurityEventsTable {
   details: string;
 }
 
-export interface Schema extends AdministrationTables, PasskeyTables, FederationTables, MachineClientTables, PolicyTables, LedgerTables, GuardTables, ExportTables, BankDetailsTables, IncidentTables, ContactHistoryTables, AppointmentTables {
+export interface Schema
+  extends
+    AdministrationTables,
+    PasskeyTables,
+    FederationTables,
+    MachineClientTables,
+    PolicyTables,
+    LedgerTables,
+    GuardTables,
+    ExportTables,
+    BankDetailsTables,
+    IncidentTables,
+    ContactHistoryTables,
+    AppointmentTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

@@ -80,7 +80,10 @@ export class SqliteWriterThread {
     // The sources run through tsx on the thread as on the main one (loader flags do not reach
     // worker threads): it registers tsx itself before loading the module.
     const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./sqlite-writer-worker.ts', import.meta.url).href)}); })`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs } });
+    const worker = new Worker(bootstrap, {
+      eval: true,
+      workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs },
+    });
     this.#worker = worker;
     this.#ready = new Promise<void>((resolve, reject) => {
       const failed = (error: Error) => {

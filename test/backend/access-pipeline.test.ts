@@ -41,7 +41,13 @@ describe(`the access pipeline: caches that never outlive a change, and the stead
       method: 'GET',
       url: `/api/staff/persons/${personId}?classes=${classes}`,
       remoteAddress: client.remoteAddress,
-      headers: { ...client.headers, cookie: session.cookie, 'x-csrf-token': session.csrf, 'rempart-purpose': PURPOSE, 'rempart-case-reference': CASE },
+      headers: {
+        ...client.headers,
+        cookie: session.cookie,
+        'x-csrf-token': session.csrf,
+        'rempart-purpose': PURPOSE,
+        'rempart-case-reference': CASE,
+      },
     });
 
   /** Both processes have read (their caches are warm): the same person, 200 on each. */
@@ -52,7 +58,12 @@ describe(`the access pipeline: caches that never outlive a change, and the stead
   before(async () => {
     server = await openTestServer();
     ({ runtime, app } = server);
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 80, seed: 11, batchSize: 80, parallel: false });
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 80,
+      seed: 11,
+      batchSize: 80,
+      parallel: false,
+    });
     await ensureDemoAccounts(runtime, 11);
     const counsellor = await db()
       .selectFrom('caseloads')
@@ -64,8 +75,18 @@ describe(`the access pipeline: caches that never outlive a change, and the stead
       .orderBy('actors.login')
       .executeTakeFirstOrThrow();
     ({ login, id: actorId, organisation_id: organisationId } = counsellor);
-    persons = (await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actorId).orderBy('person_id').execute()).map((r) => r.person_id);
-    client = { remoteAddress: '10.40.1.7', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    persons = (
+      await db()
+        .selectFrom('caseloads')
+        .select('person_id')
+        .where('actor_id', '=', actorId)
+        .orderBy('person_id')
+        .execute()
+    ).map((r) => r.person_id);
+    client = {
+      remoteAddress: '10.40.1.7',
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
     session = await signIn(app, client, login, DEMO_PASSWORD);
     other = await server.env.open();
     otherApp = await buildServer(other, capturingLogger().logger);
@@ -92,13 +113,22 @@ describe(`the access pipeline: caches that never outlive a change, and the stead
 
   it('an agreement changed by hand (a class withdrawn from the purpose) is in force in both processes at once', async () => {
     await warm(persons[0]!);
-    const agreements = await db().selectFrom('agreements').select(['id', 'purposes']).where('organisation_id', '=', organisationId).execute();
+    const agreements = await db()
+      .selectFrom('agreements')
+      .select(['id', 'purposes'])
+      .where('organisation_id', '=', organisationId)
+      .execute();
     const withdrawn = agreements.map((a) => ({
       id: a.id,
       before: a.purposes,
-      after: JSON.stringify((JSON.parse(a.purposes) as Array<{ purpose: string; read: string[] }>).map((p) => (p.purpose === PURPOSE ? { ...p, read: p.read.filter((c) => c !== 'contact') } : p))),
+      after: JSON.stringify(
+        (JSON.parse(a.purposes) as Array<{ purpose: string; read: string[] }>).map((p) =>
+          p.purpose === PURPOSE ? { ...p, read: p.read.filter((c) => c !== 'contact') } : p,
+        ),
+      ),
     }));
-    for (const a of withdrawn) await db().updateTable('agreements').set({ purposes: a.after }).where('id', '=', a.id).execute();
+    for (const a of withdrawn)
+      await db().updateTable('agreements').set({ purposes: a.after }).where('id', '=', a.id).execute();
     try {
       for (const via of [otherApp, app]) {
         const refused = await read(via, persons[0]!);
@@ -109,7 +139,8 @@ describe(`the access pipeline: caches that never outlive a change, and the stead
         assert.deepEqual(Object.keys(identityOnly.json().fields), ['identity']);
       }
     } finally {
-      for (const a of withdrawn) await db().updateTable('agreements').set({ purposes: a.before }).where('id', '=', a.id).execute();
+      for (const a of withdrawn)
+        await db().updateTable('agreements').set({ purposes: a.before }).where('id', '=', a.id).execute();
     }
     assert.equal((await read(otherApp, persons[0]!)).statusCode, 200);
   });
@@ -138,11 +169,25 @@ describe(`the access pipeline: caches that never outlive a change, and the stead
     assert.equal(group.commits, commitsBefore + 1, 'the read waited for exactly one group commit');
     // The group commit: on PostgreSQL one statement (WITH … INSERT …); on SQLite BEGIN IMMEDIATE, the counters,
     // the event and COMMIT on the writer thread, whose connection the statement counter does not watch.
-    const commit = statements.filter((s) => /^(begin|commit)\b/i.test(s.trim()) || /^\s*insert into "?(ledger_events|guard_seen)\b/i.test(s) || /^\s*with "?w0"? as \(insert/i.test(s));
+    const commit = statements.filter(
+      (s) =>
+        /^(begin|commit)\b/i.test(s.trim()) ||
+        /^\s*insert into "?(ledger_events|guard_seen)\b/i.test(s) ||
+        /^\s*with "?w0"? as \(insert/i.test(s),
+    );
     const reads = statements.filter((s) => !commit.includes(s));
-    assert.ok(reads.length >= 3 && reads.length <= 4, `four statements before the commit (the drivers were watched), got ${reads.length}:\n${reads.join('\n')}`);
-    if (runtime.database.flavour === 'postgres') assert.equal(commit.length, 1, 'on PostgreSQL the group commit is one statement');
-    else assert.deepEqual(commit, [], 'on SQLite the group commit runs on the writer thread, not on the thread that serves requests');
+    assert.ok(
+      reads.length >= 3 && reads.length <= 4,
+      `four statements before the commit (the drivers were watched), got ${reads.length}:\n${reads.join('\n')}`,
+    );
+    if (runtime.database.flavour === 'postgres')
+      assert.equal(commit.length, 1, 'on PostgreSQL the group commit is one statement');
+    else
+      assert.deepEqual(
+        commit,
+        [],
+        'on SQLite the group commit runs on the writer thread, not on the thread that serves requests',
+      );
     const events = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.personId === persons[2]);
     assert.equal(events.length, before + 1, 'exactly one access event');
     assert.deepEqual([...events.at(-1)!.body.classes].sort(), Object.keys(result.json().fields).sort());
@@ -150,7 +195,12 @@ describe(`the access pipeline: caches that never outlive a change, and the stead
 
   it('a session revoked through one process is refused by the other', async () => {
     await warm(persons[0]!);
-    const out = await app.inject({ method: 'POST', url: '/api/auth/logout', remoteAddress: client.remoteAddress, headers: { ...client.headers, cookie: session.cookie, 'x-csrf-token': session.csrf } });
+    const out = await app.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      remoteAddress: client.remoteAddress,
+      headers: { ...client.headers, cookie: session.cookie, 'x-csrf-token': session.csrf },
+    });
     assert.ok(out.statusCode < 300, out.body);
     const refused = await read(otherApp, persons[0]!);
     assert.equal(refused.statusCode, 401, refused.body);

@@ -27,17 +27,38 @@ describe(`agency API (${BACKEND})`, () => {
     token = admin.token!;
     adminActorId = admin.actorId;
     // An active actor of the same organisation, without the bootstrap role.
-    const org = await runtime.database.db.selectFrom('actors').select('organisation_id').where('id', '=', admin.actorId).executeTakeFirstOrThrow();
+    const org = await runtime.database.db
+      .selectFrom('actors')
+      .select('organisation_id')
+      .where('id', '=', admin.actorId)
+      .executeTakeFirstOrThrow();
     await runtime.database.db
       .insertInto('actors')
-      .values({ id: '33333333-3333-4333-8333-333333333333', organisation_id: org.organisation_id, kind: 'human', login: 'conseiller.test', display_name: 'Conseiller', roles: '["counsellor"]', status: 'active', created_at: new Date().toISOString() })
+      .values({
+        id: '33333333-3333-4333-8333-333333333333',
+        organisation_id: org.organisation_id,
+        kind: 'human',
+        login: 'conseiller.test',
+        display_name: 'Conseiller',
+        roles: '["counsellor"]',
+        status: 'active',
+        created_at: new Date().toISOString(),
+      })
       .execute();
     otherToken = await issueApiToken(runtime.database.db, '33333333-3333-4333-8333-333333333333', 'test');
   });
   after(() => server.close());
 
   const auth = (t: string) => ({ authorization: `Bearer ${t}` });
-  const personCount = async () => Number((await runtime.database.db.selectFrom('persons').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const personCount = async () =>
+    Number(
+      (
+        await runtime.database.db
+          .selectFrom('persons')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('health answers 200 when store and keyring are usable', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/health' });
@@ -54,7 +75,8 @@ describe(`agency API (${BACKEND})`, () => {
     assert.equal(res.statusCode, 200);
     const doc = res.json();
     assert.equal(doc.openapi, '3.1.0');
-    for (const path of ['/api/health', '/api/agency/persons', '/api/agency/persons/{id}', '/api/agency/persons/lookup']) assert.ok(doc.paths[path], path);
+    for (const path of ['/api/health', '/api/agency/persons', '/api/agency/persons/{id}', '/api/agency/persons/lookup'])
+      assert.ok(doc.paths[path], path);
     assert.ok(doc.paths['/api/agency/persons'].post.requestBody);
     const page = await app.inject({ method: 'GET', url: '/api/docs' });
     assert.ok([200, 302].includes(page.statusCode));
@@ -67,57 +89,135 @@ describe(`agency API (${BACKEND})`, () => {
       assert.equal(res.statusCode, 401);
       assert.equal(res.headers['www-authenticate'], 'Bearer realm="rempart"');
     }
-    for (const [method, url] of [['GET', `/api/agency/persons/${id}`], ['POST', '/api/agency/persons'], ['PATCH', `/api/agency/persons/${id}`], ['POST', '/api/agency/persons/lookup']] as const) {
-      const res = await app.inject({ method, url, headers: auth(otherToken), payload: method === 'GET' ? undefined : samplePerson(1) });
+    for (const [method, url] of [
+      ['GET', `/api/agency/persons/${id}`],
+      ['POST', '/api/agency/persons'],
+      ['PATCH', `/api/agency/persons/${id}`],
+      ['POST', '/api/agency/persons/lookup'],
+    ] as const) {
+      const res = await app.inject({
+        method,
+        url,
+        headers: auth(otherToken),
+        payload: method === 'GET' ? undefined : samplePerson(1),
+      });
       assert.equal(res.statusCode, 403, `${method} ${url}`);
     }
     assert.equal(await personCount(), 0);
   });
 
   it('a revoked token gets 401', async () => {
-    const other = await runtime.database.db.selectFrom('actors').select(['organisation_id']).where('login', '=', 'conseiller.test').executeTakeFirstOrThrow();
+    const other = await runtime.database.db
+      .selectFrom('actors')
+      .select(['organisation_id'])
+      .where('login', '=', 'conseiller.test')
+      .executeTakeFirstOrThrow();
     const actorId = '77777777-7777-4777-8777-777777777777';
     await runtime.database.db
       .insertInto('actors')
-      .values({ id: actorId, organisation_id: other.organisation_id, kind: 'machine', login: 'si.partenaire.test', display_name: 'SI partenaire', roles: '["partner_system"]', status: 'active', created_at: new Date().toISOString() })
+      .values({
+        id: actorId,
+        organisation_id: other.organisation_id,
+        kind: 'machine',
+        login: 'si.partenaire.test',
+        display_name: 'SI partenaire',
+        roles: '["partner_system"]',
+        status: 'active',
+        created_at: new Date().toISOString(),
+      })
       .execute();
     const spare = await issueApiToken(runtime.database.db, actorId, 'spare');
-    assert.equal((await app.inject({ method: 'GET', url: '/api/agency/persons/00000000-0000-4000-8000-000000000000', headers: auth(spare) })).statusCode, 403, 'valid token, wrong role');
+    assert.equal(
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/api/agency/persons/00000000-0000-4000-8000-000000000000',
+          headers: auth(spare),
+        })
+      ).statusCode,
+      403,
+      'valid token, wrong role',
+    );
     await revokeApiTokens(runtime.database.db, actorId);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/agency/persons/00000000-0000-4000-8000-000000000000', headers: auth(spare) })).statusCode, 401);
+    assert.equal(
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/api/agency/persons/00000000-0000-4000-8000-000000000000',
+          headers: auth(spare),
+        })
+      ).statusCode,
+      401,
+    );
   });
 
   it('a revoked or suspended actor gets 401', async () => {
-    await runtime.database.db.updateTable('actors').set({ status: 'suspended' }).where('login', '=', 'conseiller.test').execute();
-    const res = await app.inject({ method: 'GET', url: '/api/agency/persons/00000000-0000-4000-8000-000000000000', headers: auth(otherToken) });
+    await runtime.database.db
+      .updateTable('actors')
+      .set({ status: 'suspended' })
+      .where('login', '=', 'conseiller.test')
+      .execute();
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/agency/persons/00000000-0000-4000-8000-000000000000',
+      headers: auth(otherToken),
+    });
     assert.equal(res.statusCode, 401);
   });
 
   let personId = '';
 
   it('creates, reads and updates a file', async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: samplePerson(1) });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/agency/persons',
+      headers: auth(token),
+      payload: samplePerson(1),
+    });
     assert.equal(created.statusCode, 201, created.body);
     personId = created.json().id;
     const read = await app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, headers: auth(token) });
     assert.equal(read.statusCode, 200);
     assert.deepEqual(read.json().fields.nir, { nir: nirFor(1) });
     assert.equal(read.json().fields.health.rqth, true);
-    const patched = await app.inject({ method: 'PATCH', url: `/api/agency/persons/${personId}`, headers: auth(token), payload: { health: null, contact: { phone: '06 39 98 01 24' } } });
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: `/api/agency/persons/${personId}`,
+      headers: auth(token),
+      payload: { health: null, contact: { phone: '06 39 98 01 24' } },
+    });
     assert.equal(patched.statusCode, 200, patched.body);
     assert.equal(patched.json().fields.health, undefined);
     assert.equal(patched.json().fields.contact.phone, '+33639980124');
-    const lookup = await app.inject({ method: 'POST', url: '/api/agency/persons/lookup', headers: auth(token), payload: { kind: 'nir', value: nirFor(1) } });
+    const lookup = await app.inject({
+      method: 'POST',
+      url: '/api/agency/persons/lookup',
+      headers: auth(token),
+      payload: { kind: 'nir', value: nirFor(1) },
+    });
     assert.deepEqual(lookup.json(), { personIds: [personId] });
 
     // The bootstrap administrator is recorded like anyone else: each call an event, naming its actor.
-    const mine = (await ledgerEvents(runtime.database.db)).filter((e) => e.details.personId === personId || (e.kind === 'person_search' && e.details.via === 'bootstrap'));
+    const mine = (await ledgerEvents(runtime.database.db)).filter(
+      (e) => e.details.personId === personId || (e.kind === 'person_search' && e.details.via === 'bootstrap'),
+    );
     assert.deepEqual(
       mine.map((e) => `${e.kind}:${String(e.details.operation)}`),
       // The phone rewritten is announced on the channels known before it (the system's event, issue 19).
-      ['person_created:create', 'access_granted:read', 'access_granted:update', 'access_granted:read', 'contact_change_announced:contact_change', 'person_search:lookup'],
+      [
+        'person_created:create',
+        'access_granted:read',
+        'access_granted:update',
+        'access_granted:read',
+        'contact_change_announced:contact_change',
+        'person_search:lookup',
+      ],
     );
-    assert.ok(mine.filter((e) => e.kind !== 'contact_change_announced').every((e) => e.details.actorId === adminActorId && e.details.via === 'bootstrap'));
+    assert.ok(
+      mine
+        .filter((e) => e.kind !== 'contact_change_announced')
+        .every((e) => e.details.actorId === adminActorId && e.details.via === 'bootstrap'),
+    );
     assert.equal(mine[2]!.details.classes, 'contact,health', 'the classes written, in their canonical order');
   });
 
@@ -125,7 +225,12 @@ describe(`agency API (${BACKEND})`, () => {
     const before = await personCount();
     await sql`ALTER TABLE ledger_events RENAME TO ledger_events_off`.execute(runtime.database.db);
     try {
-      const created = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: samplePerson(7) });
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/agency/persons',
+        headers: auth(token),
+        payload: samplePerson(7),
+      });
       assert.equal(created.statusCode, 503);
       assert.equal(created.json().error, 'ledger_unavailable');
       const read = await app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, headers: auth(token) });
@@ -151,18 +256,33 @@ describe(`agency API (${BACKEND})`, () => {
     assert.equal(JSON.stringify(body).includes('290033306300100'), false, 'the bad value is not echoed back');
 
     const cross = { ...samplePerson(3), nir: { nir: nirFor(3, '1') } };
-    const crossRes = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: cross });
+    const crossRes = await app.inject({
+      method: 'POST',
+      url: '/api/agency/persons',
+      headers: auth(token),
+      payload: cross,
+    });
     assert.equal(crossRes.statusCode, 400);
     assert.equal(crossRes.json().issues[0].field, 'body.nir.nir');
     assert.equal(crossRes.json().issues[0].rule, 'nir.identity_sex');
 
-    const patch = await app.inject({ method: 'PATCH', url: `/api/agency/persons/${personId}`, headers: auth(token), payload: { contact: { email: 'pas-un-courriel' }, bank: null } });
+    const patch = await app.inject({
+      method: 'PATCH',
+      url: `/api/agency/persons/${personId}`,
+      headers: auth(token),
+      payload: { contact: { email: 'pas-un-courriel' }, bank: null },
+    });
     assert.equal(patch.statusCode, 400);
     assert.equal(patch.json().issues[0].field, 'body.contact.email');
     const after = await app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, headers: auth(token) });
     assert.ok(after.json().fields.bank, 'the valid half of a failed patch was not applied');
 
-    const malformed = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: { ...auth(token), 'content-type': 'application/json' }, payload: '{"identity": ' });
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/api/agency/persons',
+      headers: { ...auth(token), 'content-type': 'application/json' },
+      payload: '{"identity": ',
+    });
     assert.equal(malformed.statusCode, 400);
     const badId = await app.inject({ method: 'GET', url: '/api/agency/persons/not-a-uuid', headers: auth(token) });
     assert.equal(badId.statusCode, 400);
@@ -171,9 +291,18 @@ describe(`agency API (${BACKEND})`, () => {
   });
 
   it('answers 404 for an unknown file, 409 for a duplicate NIR, 410 for an erased one', async () => {
-    const unknown = await app.inject({ method: 'GET', url: '/api/agency/persons/00000000-0000-4000-8000-000000000000', headers: auth(token) });
+    const unknown = await app.inject({
+      method: 'GET',
+      url: '/api/agency/persons/00000000-0000-4000-8000-000000000000',
+      headers: auth(token),
+    });
     assert.equal(unknown.statusCode, 404);
-    const duplicate = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: { ...samplePerson(4), nir: { nir: nirFor(1) }, identity: samplePerson(1).identity } });
+    const duplicate = await app.inject({
+      method: 'POST',
+      url: '/api/agency/persons',
+      headers: auth(token),
+      payload: { ...samplePerson(4), nir: { nir: nirFor(1) }, identity: samplePerson(1).identity },
+    });
     assert.equal(duplicate.statusCode, 409);
     await runtime.persons.erase(personId);
     const gone = await app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, headers: auth(token) });
@@ -181,12 +310,27 @@ describe(`agency API (${BACKEND})`, () => {
   });
 
   it('an altered ciphertext is reported as an integrity failure, never returned', async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/agency/persons', headers: auth(token), payload: samplePerson(5) });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/agency/persons',
+      headers: auth(token),
+      payload: samplePerson(5),
+    });
     const id = created.json().id;
-    const row = await runtime.database.db.selectFrom('person_fields').select('ciphertext').where('person_id', '=', id).where('field_class', '=', 'identity').executeTakeFirstOrThrow();
+    const row = await runtime.database.db
+      .selectFrom('person_fields')
+      .select('ciphertext')
+      .where('person_id', '=', id)
+      .where('field_class', '=', 'identity')
+      .executeTakeFirstOrThrow();
     const altered = Buffer.from(row.ciphertext);
     altered[20] = altered[20]! ^ 1;
-    await runtime.database.db.updateTable('person_fields').set({ ciphertext: altered }).where('person_id', '=', id).where('field_class', '=', 'identity').execute();
+    await runtime.database.db
+      .updateTable('person_fields')
+      .set({ ciphertext: altered })
+      .where('person_id', '=', id)
+      .where('field_class', '=', 'identity')
+      .execute();
     const res = await app.inject({ method: 'GET', url: `/api/agency/persons/${id}`, headers: auth(token) });
     assert.equal(res.statusCode, 500);
     assert.equal(res.json().error, 'integrity_failure');
@@ -194,7 +338,11 @@ describe(`agency API (${BACKEND})`, () => {
   });
 
   it('health answers 503 when the keyring no longer matches the store', async () => {
-    await runtime.database.db.updateTable('key_checks').set({ fingerprint: '0'.repeat(32) }).where('purpose', '=', 'kek:nir').execute();
+    await runtime.database.db
+      .updateTable('key_checks')
+      .set({ fingerprint: '0'.repeat(32) })
+      .where('purpose', '=', 'kek:nir')
+      .execute();
     const res = await app.inject({ method: 'GET', url: '/api/health' });
     assert.equal(res.statusCode, 503);
     assert.equal(res.json().keyring, 'mismatch');
@@ -208,7 +356,17 @@ describe(`agency API (${BACKEND})`, () => {
     const text = logLines.join('');
     for (const line of logLines) JSON.parse(line);
     assert.ok(logLines.some((l) => JSON.parse(l).reqId));
-    const secrets = [token, otherToken, nirFor(1), nirFor(5), 'MARCHAND1', 'elodie.marchand1', 'FR1420041010050500013M02606', '290033306300100', runtime.keyring.kek('nir', 1).toString('base64')];
+    const secrets = [
+      token,
+      otherToken,
+      nirFor(1),
+      nirFor(5),
+      'MARCHAND1',
+      'elodie.marchand1',
+      'FR1420041010050500013M02606',
+      '290033306300100',
+      runtime.keyring.kek('nir', 1).toString('base64'),
+    ];
     for (const secret of secrets) assert.equal(text.includes(secret), false, `log leaks ${secret.slice(0, 8)}…`);
   });
 });
@@ -222,7 +380,13 @@ describe(`health when the store is gone (${BACKEND})`, () => {
       await runtime.database.close();
       const res = await app.inject({ method: 'GET', url: '/api/health' });
       assert.equal(res.statusCode, 503);
-      assert.deepEqual(res.json(), { status: 'unavailable', store: 'unavailable', keyring: 'unknown', flavour: BACKEND, ledger: 'ok' });
+      assert.deepEqual(res.json(), {
+        status: 'unavailable',
+        store: 'unavailable',
+        keyring: 'unknown',
+        flavour: BACKEND,
+        ledger: 'ok',
+      });
       const ready = await app.inject({ method: 'GET', url: '/api/ready' });
       assert.equal(ready.statusCode, 503);
       assert.deepEqual(ready.json().reasons, ['store_unavailable']);

@@ -20,7 +20,16 @@ describe(`rempart command line (${BACKEND})`, () => {
   it('--help lists every command', async () => {
     const res = await runCli(['--help'], childEnv(env));
     assert.equal(res.code, 0);
-    for (const command of ['start', 'seed', 'keys rotate', 'keys status', 'person erase <id>', 'admin token', 'migrate']) assert.match(res.stdout, new RegExp(`\\n  ${command} `), command);
+    for (const command of [
+      'start',
+      'seed',
+      'keys rotate',
+      'keys status',
+      'person erase <id>',
+      'admin token',
+      'migrate',
+    ])
+      assert.match(res.stdout, new RegExp(`\\n  ${command} `), command);
     const keys = await runCli(['keys', '--help'], childEnv(env));
     assert.match(keys.stdout, /rotate/);
     assert.match(keys.stdout, /status/);
@@ -61,7 +70,10 @@ describe(`rempart command line (${BACKEND})`, () => {
   it('resumes an interrupted rotation instead of adding another version', async () => {
     const { openRuntime } = await import('../../src/runtime/index.ts');
     const { recordKeyring, rewrapDataKeys } = await import('../../src/store/index.ts');
-    const runtime = await openRuntime(env.config, { ...(env.pgSchema ? { pgSchema: env.pgSchema } : {}), warn: () => undefined });
+    const runtime = await openRuntime(env.config, {
+      ...(env.pgSchema ? { pgSchema: env.pgSchema } : {}),
+      warn: () => undefined,
+    });
     try {
       const rotated = runtime.keyring.withNewVersion('contact');
       writeKeyringFile(env.keyringPath, rotated);
@@ -99,7 +111,10 @@ describe(`rempart command line (${BACKEND})`, () => {
 
   it('erases a person; erasing again is refused', async () => {
     const { openRuntime } = await import('../../src/runtime/index.ts');
-    const runtime = await openRuntime(env.config, { ...(env.pgSchema ? { pgSchema: env.pgSchema } : {}), warn: () => undefined });
+    const runtime = await openRuntime(env.config, {
+      ...(env.pgSchema ? { pgSchema: env.pgSchema } : {}),
+      warn: () => undefined,
+    });
     const person = await runtime.database.db.selectFrom('persons').select('id').limit(1).executeTakeFirstOrThrow();
     await runtime.close();
     const erase = await runCli(['person', 'erase', person.id], childEnv(env));
@@ -115,8 +130,14 @@ describe(`rempart command line (${BACKEND})`, () => {
     writeKeyringFile(other, Keyring.generate());
     const res = await runCli(['keys', 'status'], childEnv(env, { REMPART_KEYRING_FILE: other }));
     assert.equal(res.code, 3);
-    assert.match(res.stderr, /Trousseau de clés inutilisable : this keyring .* is not the one this store was written with/);
-    const missing = await runCli(['keys', 'status'], childEnv(env, { REMPART_KEYRING_FILE: join(env.dir, 'nowhere.json') }));
+    assert.match(
+      res.stderr,
+      /Trousseau de clés inutilisable : this keyring .* is not the one this store was written with/,
+    );
+    const missing = await runCli(
+      ['keys', 'status'],
+      childEnv(env, { REMPART_KEYRING_FILE: join(env.dir, 'nowhere.json') }),
+    );
     assert.equal(missing.code, 3);
     assert.match(missing.stderr, /keyring file not found/);
     const garbage = await runCli(['keys', 'status'], childEnv(env, { REMPART_KEYRING: '{"format":"x"}' }));
@@ -163,9 +184,17 @@ describe(`rempart start on a fresh data folder (${BACKEND})`, () => {
       const jobSeeker = /\n {2}(\S+@demo\.rempart\.example)\s+demandeur d’emploi/.exec(stdout)?.[1];
       assert.ok(jobSeeker, 'a demo job seeker is listed');
       const password = /mot de passe « ([^»]+) »/.exec(stdout)?.[1]?.trim();
-      const signIn = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: jobSeeker, password }) });
+      const signIn = await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: jobSeeker, password }),
+      });
       assert.equal(signIn.status, 200);
-      const staff = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'capemploi.gironde.1', password }) });
+      const staff = await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: 'capemploi.gironde.1', password }),
+      });
       assert.equal(((await staff.json()) as { secondFactor: string }).secondFactor, 'enrolment_required');
       const token = /Bearer (rpt_[A-Za-z0-9_-]+)/.exec(stdout)?.[1];
       assert.ok(token, 'the bootstrap token is printed');

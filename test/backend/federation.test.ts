@@ -23,14 +23,28 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
   let address = 0;
 
   before(async () => {
-    franceConnect = await startTestIdentityProvider({ clientId: 'rempart-franceconnect', redirectUri: redirectUriFor(PUBLIC_URL, 'franceconnect') });
-    proConnect = await startTestIdentityProvider({ clientId: 'rempart-proconnect', redirectUri: redirectUriFor(PUBLIC_URL, 'proconnect') });
+    franceConnect = await startTestIdentityProvider({
+      clientId: 'rempart-franceconnect',
+      redirectUri: redirectUriFor(PUBLIC_URL, 'franceconnect'),
+    });
+    proConnect = await startTestIdentityProvider({
+      clientId: 'rempart-proconnect',
+      redirectUri: redirectUriFor(PUBLIC_URL, 'proconnect'),
+    });
     server = await openTestServer({
       config: {
         publicUrl: PUBLIC_URL,
         oidc: {
-          franceconnect: { issuer: franceConnect.issuer, clientId: franceConnect.clientId, clientSecret: franceConnect.clientSecret },
-          proconnect: { issuer: proConnect.issuer, clientId: proConnect.clientId, clientSecret: proConnect.clientSecret },
+          franceconnect: {
+            issuer: franceConnect.issuer,
+            clientId: franceConnect.clientId,
+            clientSecret: franceConnect.clientSecret,
+          },
+          proconnect: {
+            issuer: proConnect.issuer,
+            clientId: proConnect.clientId,
+            clientSecret: proConnect.clientSecret,
+          },
         },
       },
     });
@@ -59,9 +73,34 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const db = runtime.database.db;
     const org = await db.selectFrom('organisations').select('id').executeTakeFirst();
     const orgId = org?.id ?? '44444444-4444-4444-8444-444444444444';
-    if (!org) await db.insertInto('organisations').values({ id: orgId, kind: 'agency', name: 'Agence test', siret: null, departement: '33', security_posture: '{}', status: 'active', created_at: '' }).execute();
+    if (!org)
+      await db
+        .insertInto('organisations')
+        .values({
+          id: orgId,
+          kind: 'agency',
+          name: 'Agence test',
+          siret: null,
+          departement: '33',
+          security_posture: '{}',
+          status: 'active',
+          created_at: '',
+        })
+        .execute();
     const actorId = crypto.randomUUID();
-    await db.insertInto('actors').values({ id: actorId, organisation_id: orgId, kind: 'human', login, display_name: login, roles: '["counsellor"]', status: 'active', created_at: '' }).execute();
+    await db
+      .insertInto('actors')
+      .values({
+        id: actorId,
+        organisation_id: orgId,
+        kind: 'human',
+        login,
+        display_name: login,
+        roles: '["counsellor"]',
+        status: 'active',
+        created_at: '',
+      })
+      .execute();
     return createAccount(db, { kind: 'staff', login, password: PASSWORD, actorId });
   }
 
@@ -77,14 +116,26 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const csrf = await passwordLogin(b, login);
     const begun = await b.rempart('POST', '/api/auth/factors/totp', { csrf });
     assert.equal(begun.statusCode, 200, begun.body);
-    const code = new TOTP({ secret: Secret.fromBase32(begun.json().secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
-    const confirmed = await b.rempart('POST', '/api/auth/factors/totp/confirm', { csrf, payload: { factorId: begun.json().factorId, code } });
+    const code = new TOTP({
+      secret: Secret.fromBase32(begun.json().secret),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    }).generate();
+    const confirmed = await b.rempart('POST', '/api/auth/factors/totp/confirm', {
+      csrf,
+      payload: { factorId: begun.json().factorId, code },
+    });
     assert.equal(confirmed.statusCode, 200, confirmed.body);
     return confirmed.json().csrfToken as string;
   }
 
   /** POST …/link from a signed-in browser, through the provider, back to the callback. */
-  async function link(b: OidcBrowser, provider: 'franceconnect' | 'proconnect', csrf: string): Promise<LightMyRequestResponse> {
+  async function link(
+    b: OidcBrowser,
+    provider: 'franceconnect' | 'proconnect',
+    csrf: string,
+  ): Promise<LightMyRequestResponse> {
     const started = await b.rempart('POST', `/api/auth/oidc/${provider}/link`, { csrf });
     assert.equal(started.statusCode, 200, started.body);
     return b.callback(await b.authorizeAtProvider(started.json().authorizationUrl));
@@ -123,7 +174,12 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     assert.match(url.searchParams.get('code_challenge')!, /^[A-Za-z0-9_-]{43}$/);
     assert.ok(url.searchParams.get('state')!.length >= 32);
     assert.ok(url.searchParams.get('nonce')!.length >= 32);
-    assert.deepEqual(url.searchParams.get('scope')!.split(' ').slice(0, 4), ['openid', 'email', 'given_name', 'family_name']);
+    assert.deepEqual(url.searchParams.get('scope')!.split(' ').slice(0, 4), [
+      'openid',
+      'email',
+      'given_name',
+      'family_name',
+    ]);
     assert.equal(url.searchParams.get('acr_values'), 'eidas1');
     const cookie = String(fc.headers['set-cookie']);
     assert.match(cookie, new RegExp(`^${TRANSACTION_COOKIE}=[A-Za-z0-9_-]{43};`));
@@ -131,8 +187,16 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     assert.match(cookie, /Secure/);
     assert.match(cookie, /SameSite=Lax/);
     assert.match(cookie, /Max-Age=600/);
-    const stored = await runtime.database.db.selectFrom('federation_transactions').selectAll().where('state', '=', url.searchParams.get('state')!).executeTakeFirstOrThrow();
-    assert.notEqual(stored.id_hash, b.rempartCookies.get(TRANSACTION_COOKIE), 'the table keeps a hash of the cookie, not the cookie');
+    const stored = await runtime.database.db
+      .selectFrom('federation_transactions')
+      .selectAll()
+      .where('state', '=', url.searchParams.get('state')!)
+      .executeTakeFirstOrThrow();
+    assert.notEqual(
+      stored.id_hash,
+      b.rempartCookies.get(TRANSACTION_COOKIE),
+      'the table keeps a hash of the cookie, not the cookie',
+    );
 
     const pc = await browser().rempart('GET', '/api/auth/oidc/proconnect/start');
     const claims = JSON.parse(new URL(String(pc.headers.location)).searchParams.get('claims')!);
@@ -147,16 +211,28 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const linked = await link(b, 'franceconnect', csrf);
     assert.equal(linked.statusCode, 303, linked.body);
     assert.equal(linked.headers.location, '/');
-    const row = await runtime.database.db.selectFrom('federated_identities').selectAll().where('subject', '=', 'fc-alice').executeTakeFirstOrThrow();
-    assert.deepEqual({ account: row.account_id, provider: row.provider, issuer: row.issuer }, { account: accountId, provider: 'franceconnect', issuer: franceConnect.issuer });
+    const row = await runtime.database.db
+      .selectFrom('federated_identities')
+      .selectAll()
+      .where('subject', '=', 'fc-alice')
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(
+      { account: row.account_id, provider: row.provider, issuer: row.issuer },
+      { account: accountId, provider: 'franceconnect', issuer: franceConnect.issuer },
+    );
     assert.equal((await events('federated_identity_linked')).filter((e) => e.account_id === accountId).length, 1);
     const links = await b.rempart('GET', '/api/auth/oidc/links');
-    assert.deepEqual(links.json().links.map((l: { provider: string }) => l.provider), ['franceconnect']);
+    assert.deepEqual(
+      links.json().links.map((l: { provider: string }) => l.provider),
+      ['franceconnect'],
+    );
 
     const { b: other, res } = await federatedLogin('franceconnect', { subject: 'fc-alice', acr: 'eidas1' });
     assert.equal(res.statusCode, 303, res.body);
     assert.equal(res.headers.location, '/');
-    const setCookie = ([] as string[]).concat(res.headers['set-cookie'] as string[]).find((c) => c.startsWith(`${SESSION_COOKIE}=`))!;
+    const setCookie = ([] as string[])
+      .concat(res.headers['set-cookie'] as string[])
+      .find((c) => c.startsWith(`${SESSION_COOKIE}=`))!;
     assert.match(setCookie, /HttpOnly/);
     assert.match(setCookie, /Secure/);
     assert.match(setCookie, /SameSite=Strict/);
@@ -164,7 +240,11 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     assert.equal(me.statusCode, 200, me.body);
     assert.equal(me.json().account.login, 'alice@demo.rempart.example');
     assert.equal(me.json().session.secondFactorAt, null, 'eidas1 proves no second factor');
-    assert.equal((await other.rempart('GET', '/api/auth/factors')).statusCode, 200, 'a job seeker with no factor needs none, as with a password');
+    assert.equal(
+      (await other.rempart('GET', '/api/auth/factors')).statusCode,
+      200,
+      'a job seeker with no factor needs none, as with a password',
+    );
     // The CSRF token reaches the page through the hand-off cookie: state-changing requests work.
     const handoff = other.rempartCookies.get(CSRF_HANDOFF_COOKIE)!;
     assert.equal((await other.rempart('POST', '/api/auth/logout')).statusCode, 403);
@@ -179,7 +259,20 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const db = runtime.database.db;
     await db
       .insertInto('account_factors')
-      .values({ id: crypto.randomUUID(), account_id: accountId, kind: 'totp', status: 'active', label: 'app', secret: null, secret_version: null, data: '{}', last_used_step: null, created_at: new Date().toISOString(), last_used_at: null, revoked_at: null })
+      .values({
+        id: crypto.randomUUID(),
+        account_id: accountId,
+        kind: 'totp',
+        status: 'active',
+        label: 'app',
+        secret: null,
+        secret_version: null,
+        data: '{}',
+        last_used_step: null,
+        created_at: new Date().toISOString(),
+        last_used_at: null,
+        revoked_at: null,
+      })
       .execute();
     const weak = await federatedLogin('franceconnect', { subject: 'fc-bruno', acr: 'eidas1' });
     assert.equal(weak.res.statusCode, 303, weak.res.body);
@@ -221,9 +314,17 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const blocked = await weak.b.rempart('GET', '/api/auth/factors');
     assert.equal(blocked.statusCode, 403);
     assert.equal(blocked.json().error, 'second_factor_required');
-    assert.equal((await weak.b.rempart('GET', '/api/auth/session')).statusCode, 200, 'the session exists, waiting for its factor');
+    assert.equal(
+      (await weak.b.rempart('GET', '/api/auth/session')).statusCode,
+      200,
+      'the session exists, waiting for its factor',
+    );
     const handoff = weak.b.rempartCookies.get(CSRF_HANDOFF_COOKIE)!;
-    assert.equal((await weak.b.rempart('POST', '/api/auth/factors/totp', { csrf: handoff })).statusCode, 403, 'an account with a factor may not enrol another one instead');
+    assert.equal(
+      (await weak.b.rempart('POST', '/api/auth/factors/totp', { csrf: handoff })).statusCode,
+      403,
+      'an account with a factor may not enrol another one instead',
+    );
   });
 
   it('ProConnect at eidas1 for a staff account without a factor: the session may only enrol one', async () => {
@@ -233,11 +334,17 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     proConnect.next = { subject: 'pc-damien', acr: 'eidas2' };
     assert.equal((await link(b, 'proconnect', csrf)).statusCode, 303);
     // The phone is lost, the factor revoked: ProConnect at eidas1 must not stand in for it.
-    await runtime.database.db.updateTable('account_factors').set({ revoked_at: new Date().toISOString() }).where('account_id', '=', accountId).execute();
+    await runtime.database.db
+      .updateTable('account_factors')
+      .set({ revoked_at: new Date().toISOString() })
+      .where('account_id', '=', accountId)
+      .execute();
     const weak = await federatedLogin('proconnect', { subject: 'pc-damien', acr: 'eidas1' });
     assert.equal(weak.res.statusCode, 303, weak.res.body);
     assert.equal((await weak.b.rempart('GET', '/api/auth/factors')).json().error, 'second_factor_required');
-    const enrol = await weak.b.rempart('POST', '/api/auth/factors/totp', { csrf: weak.b.rempartCookies.get(CSRF_HANDOFF_COOKIE)! });
+    const enrol = await weak.b.rempart('POST', '/api/auth/factors/totp', {
+      csrf: weak.b.rempartCookies.get(CSRF_HANDOFF_COOKIE)!,
+    });
     assert.equal(enrol.statusCode, 200, enrol.body);
   });
 
@@ -297,7 +404,11 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const { start, callbackUrl } = await b.startLogin('franceconnect');
     const state = new URL(String(start.headers.location)).searchParams.get('state')!;
     // The provider signed the nonce of the request; Rempart now expects another one.
-    await runtime.database.db.updateTable('federation_transactions').set({ nonce: 'n'.repeat(43) }).where('state', '=', state).execute();
+    await runtime.database.db
+      .updateTable('federation_transactions')
+      .set({ nonce: 'n'.repeat(43) })
+      .where('state', '=', state)
+      .execute();
     const before = await counts();
     const res = await b.callback(callbackUrl);
     assert.equal(res.statusCode, 403, res.body);
@@ -312,7 +423,9 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const b = browser();
     const start = await b.rempart('GET', '/api/auth/oidc/franceconnect/start');
     const state = new URL(String(start.headers.location)).searchParams.get('state')!;
-    const denied = await b.callback(`/api/auth/oidc/franceconnect/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(franceConnect.issuer)}`);
+    const denied = await b.callback(
+      `/api/auth/oidc/franceconnect/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(franceConnect.issuer)}`,
+    );
     assert.equal(denied.statusCode, 403, denied.body);
     assert.equal(denied.json().error, 'federation_refused_by_provider');
 
@@ -324,7 +437,10 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const crossed = browser();
     const fc = await crossed.rempart('GET', '/api/auth/oidc/franceconnect/start');
     const fcState = new URL(String(fc.headers.location)).searchParams.get('state')!;
-    assert.equal((await crossed.callback(`/api/auth/oidc/proconnect/callback?code=abc&state=${fcState}`)).json().error, 'federation_transaction_unknown');
+    assert.equal(
+      (await crossed.callback(`/api/auth/oidc/proconnect/callback?code=abc&state=${fcState}`)).json().error,
+      'federation_transaction_unknown',
+    );
 
     const unknown = await browser().rempart('GET', '/api/auth/oidc/google/start');
     assert.equal(unknown.statusCode, 400);
@@ -387,22 +503,35 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
 
   it('asks for a recent second factor before linking, and tells every verified channel when a link is made or removed', async () => {
     const accountId = await staff('liaison.etapes');
-    await addChannel(runtime.database.db, runtime.keyring, accountId, 'email', 'liaison.etapes@agents.test.example', { verified: true });
+    await addChannel(runtime.database.db, runtime.keyring, accountId, 'email', 'liaison.etapes@agents.test.example', {
+      verified: true,
+    });
     const b = browser();
     const csrf = await staffWithSecondFactor(b, 'liaison.etapes');
     // Ten minutes later (a session left open, or lifted from the browser): no link without a fresh factor.
-    await runtime.database.db.updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).where('account_id', '=', accountId).execute();
+    await runtime.database.db
+      .updateTable('sessions')
+      .set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() })
+      .where('account_id', '=', accountId)
+      .execute();
     const transactions = await countRows(runtime, 'federation_transactions');
     const stale = await b.rempart('POST', '/api/auth/oidc/proconnect/link', { csrf });
     assert.equal(stale.statusCode, 403, stale.body);
     assert.equal(stale.json().error, 'step_up_required');
     assert.equal(await countRows(runtime, 'federation_transactions'), transactions, 'no link started');
-    await runtime.database.db.updateTable('sessions').set({ second_factor_at: new Date().toISOString() }).where('account_id', '=', accountId).execute();
+    await runtime.database.db
+      .updateTable('sessions')
+      .set({ second_factor_at: new Date().toISOString() })
+      .where('account_id', '=', accountId)
+      .execute();
     proConnect.next = { subject: 'pc-liaison', acr: 'eidas2' };
     assert.equal((await link(b, 'proconnect', csrf)).statusCode, 303);
     assert.equal((await b.rempart('DELETE', '/api/auth/oidc/proconnect/link', { csrf })).statusCode, 204);
     const told = messagesTo(server.env.dir, 'liaison.etapes@agents.test.example').map((m) => m.subject);
-    assert.deepEqual(told.filter((subject) => /ProConnect/.test(subject)), ['Rempart : identité ProConnect liée à votre compte', 'Rempart : identité ProConnect retirée de votre compte']);
+    assert.deepEqual(
+      told.filter((subject) => /ProConnect/.test(subject)),
+      ['Rempart : identité ProConnect liée à votre compte', 'Rempart : identité ProConnect retirée de votre compte'],
+    );
   });
 
   it('links only from a session that passed its second factor, with its CSRF token', async () => {
@@ -447,7 +576,11 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
 
     const b = browser();
     const csrf = await passwordLogin(b, 'olga@demo.rempart.example');
-    assert.equal((await b.rempart('DELETE', '/api/auth/oidc/franceconnect/link')).statusCode, 403, 'CSRF token required');
+    assert.equal(
+      (await b.rempart('DELETE', '/api/auth/oidc/franceconnect/link')).statusCode,
+      403,
+      'CSRF token required',
+    );
     assert.equal((await b.rempart('DELETE', '/api/auth/oidc/franceconnect/link', { csrf })).statusCode, 204);
     assert.equal((await b.rempart('DELETE', '/api/auth/oidc/franceconnect/link', { csrf })).statusCode, 404);
     assert.equal((await events('federated_identity_unlinked')).filter((e) => e.account_id === accountId).length, 1);
@@ -460,7 +593,13 @@ describe(`federated login with FranceConnect and ProConnect (${BACKEND})`, () =>
     const { callbackUrl, start, b } = await federatedLogin('franceconnect', { subject: 'fc-paul', acr: 'eidas1' });
     const params = new URL(callbackUrl).searchParams;
     const request = new URL(String(start.headers.location)).searchParams;
-    const secrets = [params.get('code')!, params.get('state')!, request.get('nonce')!, b.rempartCookies.get(SESSION_COOKIE)!, b.rempartCookies.get(CSRF_HANDOFF_COOKIE)!];
+    const secrets = [
+      params.get('code')!,
+      params.get('state')!,
+      request.get('nonce')!,
+      b.rempartCookies.get(SESSION_COOKIE)!,
+      b.rempartCookies.get(CSRF_HANDOFF_COOKIE)!,
+    ];
     const logs = server.logLines.join('');
     assert.ok(logs.includes('/api/auth/oidc/franceconnect/callback'), 'the callback is logged, by its path');
     const stored = await ledgerText(runtime.database.db);

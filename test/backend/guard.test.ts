@@ -71,43 +71,102 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     if (!existing) {
       await db()
         .insertInto('actors')
-        .values({ id: actorId, organisation_id: organisationId, kind: 'human', login, display_name: login, roles: JSON.stringify([role]), status: 'active', created_at: new Date().toISOString() })
+        .values({
+          id: actorId,
+          organisation_id: organisationId,
+          kind: 'human',
+          login,
+          display_name: login,
+          roles: JSON.stringify([role]),
+          status: 'active',
+          created_at: new Date().toISOString(),
+        })
         .execute();
     }
     const accountId = await createAccount(db(), { kind: 'staff', login, password: PASSWORD, actorId });
     await addChannel(db(), runtime.keyring, accountId, 'email', `${login}@agents.test.example`, { verified: true });
     const n = ++host;
-    const client = { remoteAddress: `10.${Math.floor(n / 200) + 1}.${n % 200}.7`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    const client = {
+      remoteAddress: `10.${Math.floor(n / 200) + 1}.${n % 200}.7`,
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
     const session = await signIn(app, client, login, PASSWORD);
     return { login, actorId, accountId, organisationId, client, session };
   }
 
   type Method = 'GET' | 'POST' | 'PATCH';
-  function call(who: Staff, method: Method, url: string, options: { purpose?: string; payload?: object; from?: string } = {}) {
-    const headers: Record<string, string> = { ...who.client.headers, cookie: who.session.cookie, 'x-csrf-token': who.session.csrf, 'rempart-case-reference': 'DOSSIER-2026-0042' };
+  function call(
+    who: Staff,
+    method: Method,
+    url: string,
+    options: { purpose?: string; payload?: object; from?: string } = {},
+  ) {
+    const headers: Record<string, string> = {
+      ...who.client.headers,
+      cookie: who.session.cookie,
+      'x-csrf-token': who.session.csrf,
+      'rempart-case-reference': 'DOSSIER-2026-0042',
+    };
     if (options.purpose) headers['rempart-purpose'] = options.purpose;
-    return app.inject({ method, url, remoteAddress: options.from ?? who.client.remoteAddress, headers, ...(options.payload ? { payload: options.payload } : {}) });
+    return app.inject({
+      method,
+      url,
+      remoteAddress: options.from ?? who.client.remoteAddress,
+      headers,
+      ...(options.payload ? { payload: options.payload } : {}),
+    });
   }
   /** A request of the security officer (or of another staff member given as `who`), no purpose headers. */
   const asOfficer = (method: Method, url: string, payload?: object, who: Staff = officer) =>
-    app.inject({ method, url, remoteAddress: who.client.remoteAddress, headers: { ...who.client.headers, cookie: who.session.cookie, 'x-csrf-token': who.session.csrf }, ...(payload ? { payload } : {}) });
-  const read = (who: Staff, personId: string, purpose: string) => call(who, 'GET', `/api/staff/persons/${personId}?classes=identity`, { purpose });
+    app.inject({
+      method,
+      url,
+      remoteAddress: who.client.remoteAddress,
+      headers: { ...who.client.headers, cookie: who.session.cookie, 'x-csrf-token': who.session.csrf },
+      ...(payload ? { payload } : {}),
+    });
+  const read = (who: Staff, personId: string, purpose: string) =>
+    call(who, 'GET', `/api/staff/persons/${personId}?classes=identity`, { purpose });
 
   async function refer(personIds: readonly string[], orgKey: string): Promise<void> {
     for (const personId of personIds) {
       await db()
         .insertInto('referrals')
-        .values({ id: randomUUID(), person_id: personId, organisation_id: orgs[orgKey]!, referred_by_actor_id: null, reason: 'test', starts_on: '2026-01-01', ends_on: null, status: 'active', created_at: new Date().toISOString() })
+        .values({
+          id: randomUUID(),
+          person_id: personId,
+          organisation_id: orgs[orgKey]!,
+          referred_by_actor_id: null,
+          reason: 'test',
+          starts_on: '2026-01-01',
+          ends_on: null,
+          status: 'active',
+          created_at: new Date().toISOString(),
+        })
         .execute();
     }
   }
 
   async function giveCaseload(who: Staff, personIds: readonly string[]): Promise<void> {
-    for (const personId of personIds) await db().insertInto('caseloads').values({ person_id: personId, actor_id: who.actorId, organisation_id: who.organisationId, since: '2026-01-01', until: null }).execute();
+    for (const personId of personIds)
+      await db()
+        .insertInto('caseloads')
+        .values({
+          person_id: personId,
+          actor_id: who.actorId,
+          organisation_id: who.organisationId,
+          since: '2026-01-01',
+          until: null,
+        })
+        .execute();
   }
 
   /** Appointments of these persons with the actor around the guard's now, booked days before by the agency's reception: the day's work. */
-  async function agenda(who: Staff, personIds: readonly string[], options: { bookedBy?: string | null; bookedAgoMs?: number; atMs?: number } = {}): Promise<void> {
+  async function agenda(
+    who: Staff,
+    personIds: readonly string[],
+    options: { bookedBy?: string | null; bookedAgoMs?: number; atMs?: number } = {},
+  ): Promise<void> {
     for (const personId of personIds) {
       await db()
         .insertInto('appointments')
@@ -131,7 +190,13 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
       await db()
         .selectFrom('persons')
         .select('id')
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('guard_decoys').select('person_id').whereRef('guard_decoys.person_id', '=', 'persons.id'))))
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb.selectFrom('guard_decoys').select('person_id').whereRef('guard_decoys.person_id', '=', 'persons.id'),
+            ),
+          ),
+        )
         .orderBy('id')
         .limit(limit)
         .offset(offset)
@@ -146,15 +211,29 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
         .select('person_id')
         .distinct()
         .where('organisation_id', '=', orgs[orgKey]!)
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('guard_decoys').select('person_id').whereRef('guard_decoys.person_id', '=', 'caseloads.person_id'))))
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('guard_decoys')
+                .select('person_id')
+                .whereRef('guard_decoys.person_id', '=', 'caseloads.person_id'),
+            ),
+          ),
+        )
         .orderBy('person_id', order)
         .limit(limit)
         .execute()
     ).map((r) => r.person_id);
 
-  const containmentsOf = (actorId: string) => db().selectFrom('guard_containments').selectAll().where('actor_id', '=', actorId).execute();
-  const signalsOf = async (actorId: string) => (await db().selectFrom('guard_signals').select('signal').where('actor_id', '=', actorId).execute()).map((s) => s.signal);
-  const actorStatus = async (actorId: string) => (await db().selectFrom('actors').select('status').where('id', '=', actorId).executeTakeFirstOrThrow()).status;
+  const containmentsOf = (actorId: string) =>
+    db().selectFrom('guard_containments').selectAll().where('actor_id', '=', actorId).execute();
+  const signalsOf = async (actorId: string) =>
+    (await db().selectFrom('guard_signals').select('signal').where('actor_id', '=', actorId).execute()).map(
+      (s) => s.signal,
+    );
+  const actorStatus = async (actorId: string) =>
+    (await db().selectFrom('actors').select('status').where('id', '=', actorId).executeTakeFirstOrThrow()).status;
 
   /** A new day for the next test: windows and the circuit breaker's day start afresh. */
   const nextDay = () => {
@@ -172,15 +251,33 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     });
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
     const port = (webhook.address() as { port: number }).port;
-    server = await openTestServer({ clock, config: { guardWebhook: { url: `http://127.0.0.1:${port}/hook`, secret: 'webhook-test-secret' } } });
+    server = await openTestServer({
+      clock,
+      config: { guardWebhook: { url: `http://127.0.0.1:${port}/hook`, secret: 'webhook-test-secret' } },
+    });
     ({ runtime, app } = server);
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 400, seed: SEED, batchSize: 400, parallel: false });
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 400,
+      seed: SEED,
+      batchSize: 400,
+      parallel: false,
+    });
     await plantDecoys(db(), runtime.persons, { seed: SEED, population: 400 });
     for (const o of await db().selectFrom('organisations').select(['id', 'name', 'kind']).execute()) {
       orgs[o.name] = o.id;
     }
     const key = (name: string) => Object.keys(orgs).find((n) => n.includes(name))!;
-    for (const [alias, name] of Object.entries({ bastide: 'Bastide', merignac: 'Mérignac', libourne: 'Libourne', cap: 'Cap emploi', caf: 'CAF', region: 'Région', training: 'Institut', departement: 'Département', ml: 'Mission locale' })) {
+    for (const [alias, name] of Object.entries({
+      bastide: 'Bastide',
+      merignac: 'Mérignac',
+      libourne: 'Libourne',
+      cap: 'Cap emploi',
+      caf: 'CAF',
+      region: 'Région',
+      training: 'Institut',
+      departement: 'Département',
+      ml: 'Mission locale',
+    })) {
       orgs[alias] = orgs[key(name)]!;
     }
     officer = await staff('Direction', 'security_officer', 'rssi.na');
@@ -221,13 +318,24 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const [containment] = await containmentsOf(adviser.actorId);
     assert.equal(containment?.signal, 'budget_hour_hard');
     assert.equal(await actorStatus(adviser.actorId), 'suspended');
-    const granted = (await db().selectFrom('ledger_events').select('person_id').distinct().where('actor_id', '=', adviser.actorId).where('kind', '=', 'access_granted').execute()).length;
+    const granted = (
+      await db()
+        .selectFrom('ledger_events')
+        .select('person_id')
+        .distinct()
+        .where('actor_id', '=', adviser.actorId)
+        .where('kind', '=', 'access_granted')
+        .execute()
+    ).length;
     assert.equal(granted, 20, 'exactly 20 distinct persons left the server for this actor');
     // Contained: its session is gone, and the organisation's other staff work on.
     const after = await read(adviser, persons[0]!, 'accompagnement_handicap');
     assert.equal(after.statusCode, 401);
     // Signing in again gets its holder nowhere until a security officer releases it.
-    const again = { ...adviser, session: await signInWithCode(adviser.client, adviser.login, adviser.session.totpSecret!) };
+    const again = {
+      ...adviser,
+      session: await signInWithCode(adviser.client, adviser.login, adviser.session.totpSecret!),
+    };
     const refused = await read(again, persons[0]!, 'accompagnement_handicap');
     assert.equal(refused.statusCode, 403);
     assert.equal(refused.json().error, 'actor_contained');
@@ -236,13 +344,18 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     assert.equal(detail.statusCode, 200, detail.body);
     assert.equal(detail.json().signal, 'budget_hour_hard');
     assert.deepEqual(
-      detail.json().personsRead.map((p: { personId: string }) => p.personId).sort(),
+      detail
+        .json()
+        .personsRead.map((p: { personId: string }) => p.personId)
+        .sort(),
       persons.slice(0, 20).sort(),
     );
     assert.ok(detail.json().personsRead.every((p: { classes: string[] }) => p.classes.join() === 'identity'));
     const colleague = await staff('cap', 'partner_staff');
     assert.equal((await read(colleague, persons[0]!, 'accompagnement_handicap')).statusCode, 200);
-    const contained = (await ledgerEvents(db(), 'guard_containment')).filter((e) => e.details.containment === containment!.id);
+    const contained = (await ledgerEvents(db(), 'guard_containment')).filter(
+      (e) => e.details.containment === containment!.id,
+    );
     assert.ok(contained.length >= 1, 'the containment is a ledger event');
   });
 
@@ -262,9 +375,17 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
 
   it('holds an organisation to its agreement’s daily ceiling for a purpose, without blaming one actor', async () => {
     nextDay();
-    const agreement = await db().selectFrom('agreements').select(['id', 'purposes']).where('organisation_id', '=', orgs.training!).executeTakeFirstOrThrow();
+    const agreement = await db()
+      .selectFrom('agreements')
+      .select(['id', 'purposes'])
+      .where('organisation_id', '=', orgs.training!)
+      .executeTakeFirstOrThrow();
     const purposes = JSON.parse(agreement.purposes) as Array<{ dailyCeiling: number }>;
-    await db().updateTable('agreements').set({ purposes: JSON.stringify(purposes.map((p) => ({ ...p, dailyCeiling: 5 }))) }).where('id', '=', agreement.id).execute();
+    await db()
+      .updateTable('agreements')
+      .set({ purposes: JSON.stringify(purposes.map((p) => ({ ...p, dailyCeiling: 5 }))) })
+      .where('id', '=', agreement.id)
+      .execute();
     try {
       const [a, b] = [await staff('training', 'partner_staff'), await staff('training', 'partner_staff')];
       const persons = await realPersons(6, 100);
@@ -273,19 +394,40 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
       for (const p of persons.slice(3, 5)) assert.equal((await read(b!, p, 'entree_formation')).statusCode, 200);
       const denied = await read(b!, persons[5]!, 'entree_formation');
       assert.equal(denied.json().error, 'guard_limit_reached');
-      assert.equal((await containmentsOf(b!.actorId)).length, 0, 'the ceiling is the organisation’s, not the actor’s fault');
-      const ceiling = await db().selectFrom('guard_signals').select('signal').where('organisation_id', '=', orgs.training!).where('signal', '=', 'agreement_ceiling').execute();
+      assert.equal(
+        (await containmentsOf(b!.actorId)).length,
+        0,
+        'the ceiling is the organisation’s, not the actor’s fault',
+      );
+      const ceiling = await db()
+        .selectFrom('guard_signals')
+        .select('signal')
+        .where('organisation_id', '=', orgs.training!)
+        .where('signal', '=', 'agreement_ceiling')
+        .execute();
       assert.equal(ceiling.length, 1);
     } finally {
-      await db().updateTable('agreements').set({ purposes: agreement.purposes }).where('id', '=', agreement.id).execute();
+      await db()
+        .updateTable('agreements')
+        .set({ purposes: agreement.purposes })
+        .where('id', '=', agreement.id)
+        .execute();
     }
   });
 
   it('holds the ceiling exactly when two actors of the organisation read new persons at once through two servers (no organisation-wide lock on re-reads, but one for what moves the ceiling)', async () => {
     nextDay();
-    const agreement = await db().selectFrom('agreements').select(['id', 'purposes']).where('organisation_id', '=', orgs.training!).executeTakeFirstOrThrow();
+    const agreement = await db()
+      .selectFrom('agreements')
+      .select(['id', 'purposes'])
+      .where('organisation_id', '=', orgs.training!)
+      .executeTakeFirstOrThrow();
     const purposes = JSON.parse(agreement.purposes) as Array<{ dailyCeiling: number }>;
-    await db().updateTable('agreements').set({ purposes: JSON.stringify(purposes.map((p) => ({ ...p, dailyCeiling: 5 }))) }).where('id', '=', agreement.id).execute();
+    await db()
+      .updateTable('agreements')
+      .set({ purposes: JSON.stringify(purposes.map((p) => ({ ...p, dailyCeiling: 5 }))) })
+      .where('id', '=', agreement.id)
+      .execute();
     const other = await server.env.open({ clock });
     const { buildServer } = await import('../../src/api/index.ts');
     const { capturingLogger } = await import('../helpers/logs.ts');
@@ -300,18 +442,38 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
           method: 'GET',
           url: `/api/staff/persons/${personId}?classes=identity`,
           remoteAddress: who.client.remoteAddress,
-          headers: { ...who.client.headers, cookie: who.session.cookie, 'x-csrf-token': who.session.csrf, 'rempart-purpose': 'entree_formation', 'rempart-case-reference': 'DOSSIER-2026-0042' },
+          headers: {
+            ...who.client.headers,
+            cookie: who.session.cookie,
+            'x-csrf-token': who.session.csrf,
+            'rempart-purpose': 'entree_formation',
+            'rempart-case-reference': 'DOSSIER-2026-0042',
+          },
         });
       const results = await Promise.all(persons.map((p, i) => via(i % 2 ? app : otherApp, i % 4 < 2 ? a! : b!, p)));
       const ok = results.filter((r) => r.statusCode === 200).length;
-      assert.equal(ok, 5, `exactly the ceiling (5) of ten new persons got through, got ${ok}: ${results.map((r) => r.statusCode).join(',')}`);
+      assert.equal(
+        ok,
+        5,
+        `exactly the ceiling (5) of ten new persons got through, got ${ok}: ${results.map((r) => r.statusCode).join(',')}`,
+      );
       assert.ok(results.filter((r) => r.statusCode !== 200).every((r) => r.json().error === 'guard_limit_reached'));
-      const granted = await db().selectFrom('ledger_events').select('person_id').distinct().where('actor_id', 'in', [a!.actorId, b!.actorId]).where('kind', '=', 'access_granted').execute();
+      const granted = await db()
+        .selectFrom('ledger_events')
+        .select('person_id')
+        .distinct()
+        .where('actor_id', 'in', [a!.actorId, b!.actorId])
+        .where('kind', '=', 'access_granted')
+        .execute();
       assert.equal(granted.length, 5, 'five persons recorded, none beyond the ceiling');
     } finally {
       await otherApp.close();
       await other.close();
-      await db().updateTable('agreements').set({ purposes: agreement.purposes }).where('id', '=', agreement.id).execute();
+      await db()
+        .updateTable('agreements')
+        .set({ purposes: agreement.purposes })
+        .where('id', '=', agreement.id)
+        .execute();
     }
   });
 
@@ -323,14 +485,18 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     for (let n = 0; n < SIGNAL_THRESHOLDS.sequentialSearches; n++) {
       const id = `${String(4_200_100 + n).padStart(7, '0')}A`;
       searched.push(id);
-      last = await call(sweeper, 'POST', '/api/staff/persons/search', { purpose: 'insertion_rsa', payload: { franceTravailId: id } });
+      last = await call(sweeper, 'POST', '/api/staff/persons/search', {
+        purpose: 'insertion_rsa',
+        payload: { franceTravailId: id },
+      });
       if (n < SIGNAL_THRESHOLDS.sequentialSearches - 1) assert.equal(last.statusCode, 200, last.body);
     }
     assert.equal(last!.statusCode, 403);
     assert.equal(last!.json().error, 'actor_contained');
     assert.equal((await containmentsOf(sweeper.actorId))[0]?.signal, 'enumeration_sequential');
     const kept = JSON.stringify(await db().selectFrom('guard_searches').selectAll().execute());
-    for (const id of searched) assert.ok(!kept.includes(id) && !kept.includes(id.slice(0, 7)), 'the guard keeps digests, never identifiers');
+    for (const id of searched)
+      assert.ok(!kept.includes(id) && !kept.includes(id.slice(0, 7)), 'the guard keeps digests, never identifiers');
   });
 
   it('contains identifier guessing (many searches without a result)', async () => {
@@ -338,7 +504,10 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const guesser = await staff('departement', 'partner_staff');
     let res;
     for (let n = 0; n < SIGNAL_THRESHOLDS.missedSearches; n++) {
-      res = await call(guesser, 'POST', '/api/staff/persons/search', { purpose: 'insertion_rsa', payload: { franceTravailId: `${String(1_000_000 + n * 37_117).padStart(7, '0')}Z` } });
+      res = await call(guesser, 'POST', '/api/staff/persons/search', {
+        purpose: 'insertion_rsa',
+        payload: { franceTravailId: `${String(1_000_000 + n * 37_117).padStart(7, '0')}Z` },
+      });
     }
     assert.equal(res!.json().error, 'actor_contained');
     assert.equal((await containmentsOf(guesser.actorId))[0]?.signal, 'enumeration_misses');
@@ -350,7 +519,10 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     let res;
     const names = ['ABADIE', 'BERNARD', 'CARON', 'DUPONT', 'FABRE', 'GARNIER', 'LAMBERT', 'MARTIN', 'PERRIN', 'ROUX'];
     for (const lastName of names) {
-      res = await call(sweeper, 'POST', '/api/staff/persons/search', { purpose: 'formation', payload: { person: { lastName, firstName: 'Jean', birthDate: '1990-01-01' } } });
+      res = await call(sweeper, 'POST', '/api/staff/persons/search', {
+        purpose: 'formation',
+        payload: { person: { lastName, firstName: 'Jean', birthDate: '1990-01-01' } },
+      });
     }
     assert.equal(res!.json().error, 'actor_contained');
     assert.equal((await containmentsOf(sweeper.actorId))[0]?.signal, 'enumeration_alphabetical');
@@ -369,27 +541,58 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const followUp = { orientation: 'suivi', appointments: [{ date: '2026-03-02', kind: 'entretien' }], actions: [] };
     for (const personId of files.slice(30, 58)) {
       assert.equal((await read(worker, personId, 'accompagnement')).statusCode, 200);
-      assert.equal((await call(worker, 'PATCH', `/api/staff/persons/${personId}`, { purpose: 'accompagnement', payload: { follow_up: followUp } })).statusCode, 200);
+      assert.equal(
+        (
+          await call(worker, 'PATCH', `/api/staff/persons/${personId}`, {
+            purpose: 'accompagnement',
+            payload: { follow_up: followUp },
+          })
+        ).statusCode,
+        200,
+      );
       clock.advance(5 * 60_000);
     }
     assert.equal((await containmentsOf(worker.actorId)).length, 0, 'a counsellor who follows up is not contained');
     let res;
-    for (const personId of files.slice(0, SIGNAL_THRESHOLDS.noFollowUpPersons)) res = await read(reader, personId, 'accompagnement');
+    for (const personId of files.slice(0, SIGNAL_THRESHOLDS.noFollowUpPersons))
+      res = await read(reader, personId, 'accompagnement');
     assert.equal(res!.json().error, 'actor_contained');
     assert.equal((await containmentsOf(reader.actorId))[0]?.signal, 'no_follow_up');
   });
 
   it('serves a decoy like any file and contains its reader at once; decoys are never in caseloads or counts; alerts go by mail and signed webhook', async () => {
     nextDay();
-    const decoy = (await db().selectFrom('guard_decoys').innerJoin('caseloads', 'caseloads.person_id', 'guard_decoys.person_id').select(['guard_decoys.person_id', 'caseloads.actor_id']).executeTakeFirstOrThrow());
-    const counsellorLogin = (await db().selectFrom('actors').select('login').where('id', '=', decoy.actor_id).executeTakeFirstOrThrow()).login;
+    const decoy = await db()
+      .selectFrom('guard_decoys')
+      .innerJoin('caseloads', 'caseloads.person_id', 'guard_decoys.person_id')
+      .select(['guard_decoys.person_id', 'caseloads.actor_id'])
+      .executeTakeFirstOrThrow();
+    const counsellorLogin = (
+      await db().selectFrom('actors').select('login').where('id', '=', decoy.actor_id).executeTakeFirstOrThrow()
+    ).login;
     const counsellor = await staff('bastide', 'counsellor', counsellorLogin);
     const page = await call(counsellor, 'GET', '/api/staff/caseload?pageSize=200', { purpose: 'accompagnement' });
     assert.equal(page.statusCode, 200, page.body);
     const listed = page.json().items.map((i: { id: string }) => i.id);
     assert.ok(!listed.includes(decoy.person_id), 'the decoy is not in the caseload list');
-    const inDb = await db().selectFrom('caseloads').select((eb) => eb.fn.countAll<number>().as('n')).where('actor_id', '=', decoy.actor_id).executeTakeFirstOrThrow();
-    assert.equal(page.json().total, Number(inDb.n) - (await db().selectFrom('guard_decoys').innerJoin('caseloads', 'caseloads.person_id', 'guard_decoys.person_id').select('guard_decoys.person_id').where('caseloads.actor_id', '=', decoy.actor_id).execute()).length, 'nor in its count');
+    const inDb = await db()
+      .selectFrom('caseloads')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('actor_id', '=', decoy.actor_id)
+      .executeTakeFirstOrThrow();
+    assert.equal(
+      page.json().total,
+      Number(inDb.n) -
+        (
+          await db()
+            .selectFrom('guard_decoys')
+            .innerJoin('caseloads', 'caseloads.person_id', 'guard_decoys.person_id')
+            .select('guard_decoys.person_id')
+            .where('caseloads.actor_id', '=', decoy.actor_id)
+            .execute()
+        ).length,
+      'nor in its count',
+    );
 
     const real = await read(counsellor, listed[0], 'accompagnement');
     const hooksBefore = hooks.length;
@@ -407,7 +610,10 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
 
     // The security officer hears of it, by mail and by the SOC's webhook (signed).
     const mails = messagesTo(server.env.config.dataDir, 'rssi.na@agents.test.example');
-    assert.ok(mails.some((m) => m.subject.includes('Compte confiné') && m.body.includes(counsellorLogin)), 'mail to the security officer');
+    assert.ok(
+      mails.some((m) => m.subject.includes('Compte confiné') && m.body.includes(counsellorLogin)),
+      'mail to the security officer',
+    );
     for (let i = 0; i < 50 && hooks.length === hooksBefore; i++) await new Promise((r) => setTimeout(r, 20));
     const hook = hooks.slice(hooksBefore).find((h) => JSON.parse(h.body).signal === 'honeytoken');
     assert.ok(hook, 'webhook received');
@@ -445,14 +651,22 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
       res = await read(fresh, p, 'indemnisation');
       codes.push(res.statusCode);
     }
-    assert.equal(res!.json().error, 'actor_contained', `${codes.join(',')} ${JSON.stringify(await signalsOf(fresh.actorId))} ${persons.length}`);
+    assert.equal(
+      res!.json().error,
+      'actor_contained',
+      `${codes.join(',')} ${JSON.stringify(await signalsOf(fresh.actorId))} ${persons.length}`,
+    );
     assert.equal((await containmentsOf(fresh.actorId))[0]?.signal, 'new_account_burst');
   });
 
   it('alerts (without containing) on a surge against the actor’s own baseline, off-hours reads and a new network', async () => {
     nextDay();
     const agent = await staff('merignac', 'indemnisation_agent');
-    for (let d = 1; d <= 6; d++) await db().insertInto('guard_actor_days').values({ actor_id: agent.actorId, day: new Date(clock.t - d * DAY).toISOString().slice(0, 10), persons: 4 }).execute();
+    for (let d = 1; d <= 6; d++)
+      await db()
+        .insertInto('guard_actor_days')
+        .values({ actor_id: agent.actorId, day: new Date(clock.t - d * DAY).toISOString().slice(0, 10), persons: 4 })
+        .execute();
     const persons = await agencyPersons('merignac', SIGNAL_THRESHOLDS.baselineFloor + 1);
     for (const p of persons) {
       const res = await read(agent, p, 'indemnisation');
@@ -474,7 +688,13 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
 
   /** A second sign-in of an account that already has its TOTP factor: password, then a code. */
   async function signInWithCode(client: Client, login: string, secret: string): Promise<SignedIn> {
-    const res = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: client.remoteAddress, headers: client.headers, payload: { login, password: PASSWORD } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress: client.remoteAddress,
+      headers: client.headers,
+      payload: { login, password: PASSWORD },
+    });
     assert.equal(res.statusCode, 200, res.body);
     const first = { cookie: cookieOf(res), csrf: res.json().csrfToken as string };
     const code = await app.inject({
@@ -495,13 +715,26 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     await giveCaseload(counsellor, files);
     assert.equal((await read(counsellor, files[0]!, 'accompagnement')).statusCode, 200);
     // Held by the session itself (issue 19): nothing until a second factor is passed from the new network.
-    const stolen = await call(counsellor, 'GET', `/api/staff/persons/${files[1]}?classes=identity`, { purpose: 'accompagnement', from: '10.251.3.4' });
+    const stolen = await call(counsellor, 'GET', `/api/staff/persons/${files[1]}?classes=identity`, {
+      purpose: 'accompagnement',
+      from: '10.251.3.4',
+    });
     assert.equal(stolen.statusCode, 403);
     assert.equal(stolen.json().error, 'step_up_required');
     assert.equal(stolen.json().reason, 'new_network');
-    const leaked = await db().selectFrom('ledger_events').select('person_id').where('actor_id', '=', counsellor.actorId).where('kind', '=', 'access_granted').where('person_id', '=', files[1]!).execute();
+    const leaked = await db()
+      .selectFrom('ledger_events')
+      .select('person_id')
+      .where('actor_id', '=', counsellor.actorId)
+      .where('kind', '=', 'access_granted')
+      .where('person_id', '=', files[1]!)
+      .execute();
     assert.equal(leaked.length, 0);
-    assert.equal((await read(counsellor, files[1]!, 'accompagnement')).statusCode, 200, 'its owner, on its own network, carries on');
+    assert.equal(
+      (await read(counsellor, files[1]!, 'accompagnement')).statusCode,
+      200,
+      'its owner, on its own network, carries on',
+    );
   });
 
   it('alerts when many actors of one organisation read the same person, and when they alert together', async () => {
@@ -509,9 +742,17 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const [personId] = await agencyPersons('libourne', 1, 'desc');
     clock.t = new Date(clock.t).setUTCHours(21, 30, 0, 0); // off hours: each reader alerts
     const agents = [];
-    for (let i = 0; i < SIGNAL_THRESHOLDS.readersOfOnePerson; i++) agents.push(await staff('libourne', 'indemnisation_agent'));
+    for (let i = 0; i < SIGNAL_THRESHOLDS.readersOfOnePerson; i++)
+      agents.push(await staff('libourne', 'indemnisation_agent'));
     for (const agent of agents) assert.equal((await read(agent, personId!, 'indemnisation')).statusCode, 200);
-    const orgSignals = (await db().selectFrom('guard_signals').select(['signal', 'actor_id']).where('organisation_id', '=', orgs.libourne!).where('at', '>=', new Date(clock.t - HOUR).toISOString()).execute()).map((s) => s.signal);
+    const orgSignals = (
+      await db()
+        .selectFrom('guard_signals')
+        .select(['signal', 'actor_id'])
+        .where('organisation_id', '=', orgs.libourne!)
+        .where('at', '>=', new Date(clock.t - HOUR).toISOString())
+        .execute()
+    ).map((s) => s.signal);
     assert.ok(orgSignals.includes('many_readers'));
     assert.ok(orgSignals.includes('organisation_alerting'));
   });
@@ -523,11 +764,20 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     for (let i = 0; i < SIGNAL_THRESHOLDS.organisationContained; i++) members.push(await staff('ml', 'partner_staff'));
     const bystander = await staff('ml', 'partner_staff');
     for (const m of members) await read(m, decoyId, 'accompagnement_jeunes');
-    const org = await db().selectFrom('organisations').select('status').where('id', '=', orgs.ml!).executeTakeFirstOrThrow();
+    const org = await db()
+      .selectFrom('organisations')
+      .select('status')
+      .where('id', '=', orgs.ml!)
+      .executeTakeFirstOrThrow();
     assert.equal(org.status, 'suspended');
     const blocked = await read(bystander, decoyId, 'accompagnement_jeunes');
     assert.equal(blocked.json().error, 'organisation_suspended');
-    const breaker = await db().selectFrom('guard_containments').selectAll().where('organisation_id', '=', orgs.ml!).where('scope', '=', 'organisation').executeTakeFirstOrThrow();
+    const breaker = await db()
+      .selectFrom('guard_containments')
+      .selectAll()
+      .where('organisation_id', '=', orgs.ml!)
+      .where('scope', '=', 'organisation')
+      .executeTakeFirstOrThrow();
     assert.equal(breaker.signal, 'circuit_breaker');
 
     // The security officer sees it, with what was read.
@@ -538,37 +788,87 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const detail = await asOfficer('GET', `/api/security/guard/containments/${one.id}`);
     assert.equal(detail.statusCode, 200, detail.body);
     // What the detail lists is what the ledger says this member was granted, no more, no less.
-    const granted = (await db().selectFrom('ledger_events').select('person_id').distinct().where('actor_id', '=', members[0]!.actorId).where('kind', '=', 'access_granted').execute()).map((r) => r.person_id!);
-    assert.deepEqual(detail.json().personsRead.map((p: { personId: string }) => p.personId).sort(), granted.sort());
+    const granted = (
+      await db()
+        .selectFrom('ledger_events')
+        .select('person_id')
+        .distinct()
+        .where('actor_id', '=', members[0]!.actorId)
+        .where('kind', '=', 'access_granted')
+        .execute()
+    ).map((r) => r.person_id!);
+    assert.deepEqual(
+      detail
+        .json()
+        .personsRead.map((p: { personId: string }) => p.personId)
+        .sort(),
+      granted.sort(),
+    );
     const signals = await asOfficer('GET', '/api/security/guard/signals?limit=50');
     assert.ok(signals.json().signals.some((s: { signal: string }) => s.signal === 'circuit_breaker'));
 
     // Bad input changes nothing; a DPO cannot release; nor can the officer without a fresh second factor.
     const dpo = await staff('Direction', 'dpo', 'dpo.na');
-    const byDpo = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, { note: 'Le DPO essaie de lever le confinement.' }, dpo);
+    const byDpo = await asOfficer(
+      'POST',
+      `/api/security/guard/containments/${breaker.id}/release`,
+      { note: 'Le DPO essaie de lever le confinement.' },
+      dpo,
+    );
     assert.equal(byDpo.statusCode, 403);
     assert.equal(byDpo.json().error, 'role_required');
-    assert.equal((await asOfficer('GET', '/api/security/guard/signals', undefined, dpo)).statusCode, 200, 'the DPO reads the signals');
-    const officerSession = () => db().updateTable('sessions').where('account_id', '=', officer.accountId).where('revoked_at', 'is', null);
-    await officerSession().set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() }).execute();
-    const stale = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, { note: 'Référent joint par téléphone, comptes revérifiés.' });
+    assert.equal(
+      (await asOfficer('GET', '/api/security/guard/signals', undefined, dpo)).statusCode,
+      200,
+      'the DPO reads the signals',
+    );
+    const officerSession = () =>
+      db().updateTable('sessions').where('account_id', '=', officer.accountId).where('revoked_at', 'is', null);
+    await officerSession()
+      .set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() })
+      .execute();
+    const stale = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, {
+      note: 'Référent joint par téléphone, comptes revérifiés.',
+    });
     assert.equal(stale.statusCode, 403);
     assert.equal(stale.json().error, 'step_up_required');
     await officerSession().set({ second_factor_at: new Date().toISOString() }).execute();
     const short = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, { note: 'ok' });
     assert.equal(short.statusCode, 400);
     assert.match(short.body, /note/);
-    assert.equal((await db().selectFrom('guard_containments').select('released_at').where('id', '=', breaker.id).executeTakeFirstOrThrow()).released_at, null);
-    const released = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, { note: 'Référent sécurité de la mission locale joint par téléphone le 24/11 à 10 h : comptes revérifiés.' });
+    assert.equal(
+      (
+        await db()
+          .selectFrom('guard_containments')
+          .select('released_at')
+          .where('id', '=', breaker.id)
+          .executeTakeFirstOrThrow()
+      ).released_at,
+      null,
+    );
+    const released = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, {
+      note: 'Référent sécurité de la mission locale joint par téléphone le 24/11 à 10 h : comptes revérifiés.',
+    });
     assert.equal(released.statusCode, 200, released.body);
-    assert.equal((await db().selectFrom('organisations').select('status').where('id', '=', orgs.ml!).executeTakeFirstOrThrow()).status, 'active');
-    const again = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, { note: 'une seconde fois, pour voir' });
+    assert.equal(
+      (await db().selectFrom('organisations').select('status').where('id', '=', orgs.ml!).executeTakeFirstOrThrow())
+        .status,
+      'active',
+    );
+    const again = await asOfficer('POST', `/api/security/guard/containments/${breaker.id}/release`, {
+      note: 'une seconde fois, pour voir',
+    });
     assert.equal(again.statusCode, 409);
-    const memberRelease = await asOfficer('POST', `/api/security/guard/containments/${one.id}/release`, { note: 'Titulaire rappelé sur sa ligne connue par le référent sécurité.' });
+    const memberRelease = await asOfficer('POST', `/api/security/guard/containments/${one.id}/release`, {
+      note: 'Titulaire rappelé sur sa ligne connue par le référent sécurité.',
+    });
     assert.equal(memberRelease.statusCode, 200);
     assert.equal(await actorStatus(members[0]!.actorId), 'active');
     const releases = await ledgerEvents(db(), 'guard_release');
-    assert.ok(releases.some((e) => e.details.containment === breaker.id) && releases.some((e) => e.details.containment === one.id));
+    assert.ok(
+      releases.some((e) => e.details.containment === breaker.id) &&
+        releases.some((e) => e.details.containment === one.id),
+    );
   });
 
   it('holds the bootstrap administrator to its own budget, and a contained administrator administers nothing', async () => {
@@ -576,7 +876,13 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const { ensureBootstrapAdmin, issueApiToken } = await import('../../src/identity/index.ts');
     const bootstrap = await ensureBootstrapAdmin(db());
     const token = await issueApiToken(db(), bootstrap.actorId, 'guard test');
-    const viaToken = (personId: string) => app.inject({ method: 'GET', url: `/api/agency/persons/${personId}`, remoteAddress: '10.77.0.1', headers: { authorization: `Bearer ${token}` } });
+    const viaToken = (personId: string) =>
+      app.inject({
+        method: 'GET',
+        url: `/api/agency/persons/${personId}`,
+        remoteAddress: '10.77.0.1',
+        headers: { authorization: `Bearer ${token}` },
+      });
     const persons = await realPersons(41, 0);
     for (const p of persons.slice(0, 40)) assert.equal((await viaToken(p)).statusCode, 200);
     const over = await viaToken(persons[40]!);
@@ -587,10 +893,25 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
 
     const admin = await staff('cap', 'org_admin');
     await db().updateTable('actors').set({ status: 'suspended' }).where('id', '=', admin.actorId).execute();
-    const request = await asOfficer('POST', '/api/admin/requests', { kind: 'create_staff_account', login: 'cap.renfort', displayName: 'Renfort', roles: ['partner_staff'], email: 'renfort@cap.test.example' }, admin);
+    const request = await asOfficer(
+      'POST',
+      '/api/admin/requests',
+      {
+        kind: 'create_staff_account',
+        login: 'cap.renfort',
+        displayName: 'Renfort',
+        roles: ['partner_staff'],
+        email: 'renfort@cap.test.example',
+      },
+      admin,
+    );
     assert.equal(request.statusCode, 403);
     assert.equal(request.json().error, 'actor_contained');
-    assert.equal((await db().selectFrom('admin_requests').select('id').where('organisation_id', '=', orgs.cap!).execute()).length, 0, 'nothing requested');
+    assert.equal(
+      (await db().selectFrom('admin_requests').select('id').where('organisation_id', '=', orgs.cap!).execute()).length,
+      0,
+      'nothing requested',
+    );
   });
 
   it('shares its counters between server processes on one store, and a restart resets nothing', async () => {
@@ -598,7 +919,8 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const adviser = await staff('cap', 'partner_staff');
     const persons = await realPersons(21, 200);
     await refer(persons, 'cap');
-    for (const p of persons.slice(0, 10)) assert.equal((await read(adviser, p, 'accompagnement_handicap')).statusCode, 200);
+    for (const p of persons.slice(0, 10))
+      assert.equal((await read(adviser, p, 'accompagnement_handicap')).statusCode, 200);
     // Another process on the same store (a restart looks the same): it sees the ten already read.
     const other = await server.env.open({ clock });
     try {
@@ -611,19 +933,37 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
             method: 'GET',
             url: `/api/staff/persons/${p}?classes=identity`,
             remoteAddress: adviser.client.remoteAddress,
-            headers: { ...adviser.client.headers, cookie: adviser.session.cookie, 'x-csrf-token': adviser.session.csrf, 'rempart-purpose': 'accompagnement_handicap', 'rempart-case-reference': 'DOSSIER-2026-0042' },
+            headers: {
+              ...adviser.client.headers,
+              cookie: adviser.session.cookie,
+              'x-csrf-token': adviser.session.csrf,
+              'rempart-purpose': 'accompagnement_handicap',
+              'rempart-case-reference': 'DOSSIER-2026-0042',
+            },
           });
         // Concurrent reads through both servers: exactly the hard limit gets through.
         const results = await Promise.all(persons.slice(10, 21).map((p, i) => via(i % 2 ? app : otherApp, p)));
         const ok = results.filter((r) => r.statusCode === 200).length;
-        assert.equal(ok, 10, `ten more get through (20 in the hour), got ${ok}: ${results.map((r) => r.statusCode).join(',')}`);
+        assert.equal(
+          ok,
+          10,
+          `ten more get through (20 in the hour), got ${ok}: ${results.map((r) => r.statusCode).join(',')}`,
+        );
       } finally {
         await otherApp.close();
       }
     } finally {
       await other.close();
     }
-    const granted = (await db().selectFrom('ledger_events').select('person_id').distinct().where('actor_id', '=', adviser.actorId).where('kind', '=', 'access_granted').execute()).length;
+    const granted = (
+      await db()
+        .selectFrom('ledger_events')
+        .select('person_id')
+        .distinct()
+        .where('actor_id', '=', adviser.actorId)
+        .where('kind', '=', 'access_granted')
+        .execute()
+    ).length;
     assert.equal(granted, 20);
   });
 
@@ -637,7 +977,12 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
       const res = await read(counsellor, files[0]!, 'accompagnement');
       assert.equal(res.statusCode, 503);
       assert.equal(res.json().error, 'guard_unavailable');
-      const granted = await db().selectFrom('ledger_events').select('id').where('actor_id', '=', counsellor.actorId).where('kind', '=', 'access_granted').execute();
+      const granted = await db()
+        .selectFrom('ledger_events')
+        .select('id')
+        .where('actor_id', '=', counsellor.actorId)
+        .where('kind', '=', 'access_granted')
+        .execute();
       assert.equal(granted.length, 0);
     } finally {
       await sql`ALTER TABLE guard_seen_away RENAME TO guard_seen`.execute(db());
@@ -646,9 +991,13 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
   });
 
   it('never writes a value or a secret into its tables or events', async () => {
-    const text = (await ledgerText(db())) + JSON.stringify(await db().selectFrom('guard_signals').selectAll().execute()) + JSON.stringify(await db().selectFrom('guard_containments').selectAll().execute());
+    const text =
+      (await ledgerText(db())) +
+      JSON.stringify(await db().selectFrom('guard_signals').selectAll().execute()) +
+      JSON.stringify(await db().selectFrom('guard_containments').selectAll().execute());
     const someone = await runtime.persons.read((await realPersons(1, 0))[0]!, ['identity', 'nir', 'contact']);
-    for (const value of [someone.fields.identity!.lastName, someone.fields.nir!.nir, someone.fields.contact?.email]) if (value) assert.ok(!text.includes(value), `no ${value} in the guard's records`);
+    for (const value of [someone.fields.identity!.lastName, someone.fields.nir!.nir, someone.fields.contact?.email])
+      if (value) assert.ok(!text.includes(value), `no ${value} in the guard's records`);
     assert.ok(!text.includes(PASSWORD));
   });
 });

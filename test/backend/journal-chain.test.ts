@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
-import { appendEvent, appendEvents, JOURNAL_KINDS, parseBody, pruneLedger, verifyEventInclusion, verifyLedger, type PublicEvent } from '../../src/ledger/index.ts';
+import {
+  appendEvent,
+  appendEvents,
+  JOURNAL_KINDS,
+  parseBody,
+  pruneLedger,
+  verifyEventInclusion,
+  verifyLedger,
+  type PublicEvent,
+} from '../../src/ledger/index.ts';
 import { storedLeafHash } from '../../src/ledger/stored-leaf.ts';
 import { journalLeafHash } from '../../src/privacy/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
@@ -41,7 +50,10 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
   let seekerPerson = '';
   let otherPerson = '';
   let session: SignedIn;
-  const client: Client = { remoteAddress: '10.50.60.70', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+  const client: Client = {
+    remoteAddress: '10.50.60.70',
+    headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+  };
 
   async function journal(query = 'pageSize=100'): Promise<JournalPageView> {
     const res = await as(app, client, session)('GET', `/api/me/journal?${query}`);
@@ -52,7 +64,11 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
   /** What the page does: recompute each entry's leaf from what it shows, then check the numbers. */
   function browserCheck(page: JournalPageView, remembered = 0): ChainReport {
     return checkChain({
-      entries: page.entries.map((e) => ({ index: e.index, leafHash: journalLeafHash(e.event).toString('base64url'), chain: e.event.chain })),
+      entries: page.entries.map((e) => ({
+        index: e.index,
+        leafHash: journalLeafHash(e.event).toString('base64url'),
+        chain: e.event.chain,
+      })),
       page: page.page,
       pageSize: page.pageSize,
       total: page.total,
@@ -63,16 +79,38 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
 
   /** The person's journal rows, in the order of the log. */
   async function journalRows(personId: string): Promise<LedgerEventsTable[]> {
-    const rows = await db().selectFrom('ledger_events').selectAll().where('person_id', '=', personId).where('kind', 'in', JOURNAL_KINDS).where('seq', 'is not', null).orderBy('seq').execute();
+    const rows = await db()
+      .selectFrom('ledger_events')
+      .selectAll()
+      .where('person_id', '=', personId)
+      .where('kind', 'in', JOURNAL_KINDS)
+      .where('seq', 'is not', null)
+      .orderBy('seq')
+      .execute();
     return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
   }
 
-  const access = (personId: string, caseReference: string) => ({ kind: 'access_granted' as const, input: { personId, organisationId: 'org-chain', purpose: 'accompagnement', caseReference, operation: 'read', classes: ['identity'] } });
+  const access = (personId: string, caseReference: string) => ({
+    kind: 'access_granted' as const,
+    input: {
+      personId,
+      organisationId: 'org-chain',
+      purpose: 'accompagnement',
+      caseReference,
+      operation: 'read',
+      classes: ['identity'],
+    },
+  });
 
   before(async () => {
     server = await openTestServer();
     ({ runtime, app } = server);
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 60, seed: SEED, batchSize: 60, parallel: false });
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 60,
+      seed: SEED,
+      batchSize: 60,
+      parallel: false,
+    });
     const shown = new Set((await ensureDemoAccounts(runtime, SEED)).map((s) => s.login));
     for (const person of await demoPersons(db(), SEED, 8)) {
       if (shown.has(person.email) && !seeker) {
@@ -91,7 +129,15 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
     await appendEvents(db(), [
       access(seekerPerson, 'CHAIN-1'),
       access(otherPerson, 'OTHER-1'),
-      { kind: 'access_denied', input: { personId: seekerPerson, organisationId: 'org-chain', purpose: 'accompagnement', caseReference: 'CHAIN-2' } },
+      {
+        kind: 'access_denied',
+        input: {
+          personId: seekerPerson,
+          organisationId: 'org-chain',
+          purpose: 'accompagnement',
+          caseReference: 'CHAIN-2',
+        },
+      },
       // Not a journal kind: never chained, and it does not count.
       { kind: 'subject_access', input: { personId: seekerPerson, operation: 'read' } },
       access(seekerPerson, 'CHAIN-3'),
@@ -105,16 +151,39 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
       for (const [i, row] of rows.entries()) {
         const chain = parseBody(row.body).chain;
         const previous = rows[i - 1];
-        assert.deepEqual(chain, { n: i + 1, prev: previous ? storedLeafHash(previous.body).toString('base64url') : null, prevIndex: previous ? previous.seq : null }, `entry ${i + 1}`);
+        assert.deepEqual(
+          chain,
+          {
+            n: i + 1,
+            prev: previous ? storedLeafHash(previous.body).toString('base64url') : null,
+            prevIndex: previous ? previous.seq : null,
+          },
+          `entry ${i + 1}`,
+        );
         // What the tree holds is the leaf of the body as stored, link included.
         assert.deepEqual(await runtime.ledger.leafHashAt(row.seq!), storedLeafHash(row.body));
       }
-      const head = await db().selectFrom('ledger_person_heads').selectAll().where('person_id', '=', personId).executeTakeFirstOrThrow();
+      const head = await db()
+        .selectFrom('ledger_person_heads')
+        .selectAll()
+        .where('person_id', '=', personId)
+        .executeTakeFirstOrThrow();
       const last = rows.at(-1)!;
-      assert.deepEqual({ n: Number(head.n), seq: Number(head.seq), head: head.head }, { n: rows.length, seq: last.seq, head: storedLeafHash(last.body).toString('base64url') });
+      assert.deepEqual(
+        { n: Number(head.n), seq: Number(head.seq), head: head.head },
+        { n: rows.length, seq: last.seq, head: storedLeafHash(last.body).toString('base64url') },
+      );
     }
-    const own = await db().selectFrom('ledger_events').select('body').where('person_id', '=', seekerPerson).where('kind', '=', 'subject_access').execute();
-    assert.ok(own.length > 0 && own.every((r) => parseBody(r.body).chain === undefined), 'events of other kinds are not chained');
+    const own = await db()
+      .selectFrom('ledger_events')
+      .select('body')
+      .where('person_id', '=', seekerPerson)
+      .where('kind', '=', 'subject_access')
+      .execute();
+    assert.ok(
+      own.length > 0 && own.every((r) => parseBody(r.body).chain === undefined),
+      'events of other kinds are not chained',
+    );
     await runtime.ledger.checkpoint();
     const report = await verifyLedger(db(), runtime.ledger);
     assert.equal(report.ok, true, JSON.stringify(report.findings));
@@ -133,13 +202,20 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
     );
     // Entries the last signed checkpoint does not cover yet come without a proof (`pending`): not the chain's concern.
     for (const e of page.entries.filter((entry) => !entry.pending)) {
-      const checkpoint = verifyEventInclusion(page.checkpoint!.note, page.verifierKey, BigInt(e.index), journalLeafHash(e.event), e.proof.map((p) => Buffer.from(p, 'base64')));
+      const checkpoint = verifyEventInclusion(
+        page.checkpoint!.note,
+        page.verifierKey,
+        BigInt(e.index),
+        journalLeafHash(e.event),
+        e.proof.map((p) => Buffer.from(p, 'base64')),
+      );
       assert.equal(Number(checkpoint.size), page.checkpoint!.size);
     }
     const report = browserCheck(page);
     assert.equal(report.complete, true, JSON.stringify(report.finding));
     assert.equal(report.head, rows.length);
-    for (let p = 1; p <= Math.ceil(rows.length / 2); p++) assert.equal(browserCheck(await journal(`page=${p}&pageSize=2`)).complete, true, `page ${p}`);
+    for (let p = 1; p <= Math.ceil(rows.length / 2); p++)
+      assert.equal(browserCheck(await journal(`page=${p}&pageSize=2`)).complete, true, `page ${p}`);
   });
 
   it('an entry deleted from the store: the journal shows the gap and the browser’s check names the missing number', async () => {
@@ -154,7 +230,14 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
       assert.ok(!page.entries.some((e) => e.event.chain?.n === n));
       // Every entry left still proves its inclusion: only the chain shows the loss.
       assert.ok(page.entries.every((e) => !e.pending));
-      for (const e of page.entries) verifyEventInclusion(page.checkpoint!.note, page.verifierKey, BigInt(e.index), journalLeafHash(e.event), e.proof.map((p) => Buffer.from(p, 'base64')));
+      for (const e of page.entries)
+        verifyEventInclusion(
+          page.checkpoint!.note,
+          page.verifierKey,
+          BigInt(e.index),
+          journalLeafHash(e.event),
+          e.proof.map((p) => Buffer.from(p, 'base64')),
+        );
       const report = browserCheck(page);
       assert.equal(report.complete, false);
       assert.deepEqual(report.finding, { kind: 'missing', from: n, to: n, reason: 'gap' });
@@ -176,13 +259,22 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
     const last = rows.at(-1)!;
     const previous = rows.at(-2)!;
     assert.equal(remembered, rows.length);
-    const head = await db().selectFrom('ledger_person_heads').selectAll().where('person_id', '=', seekerPerson).executeTakeFirstOrThrow();
+    const head = await db()
+      .selectFrom('ledger_person_heads')
+      .selectAll()
+      .where('person_id', '=', seekerPerson)
+      .executeTakeFirstOrThrow();
     await db().deleteFrom('ledger_events').where('id', '=', last.id).execute();
     try {
       const truncated = await journal();
       assert.equal(truncated.chain.head, rows.length);
       assert.equal(truncated.entries[0]!.event.chain!.n, rows.length - 1);
-      assert.deepEqual(browserCheck(truncated).finding, { kind: 'missing', from: rows.length, to: rows.length, reason: 'head' });
+      assert.deepEqual(browserCheck(truncated).finding, {
+        kind: 'missing',
+        from: rows.length,
+        to: rows.length,
+        reason: 'head',
+      });
 
       // Whoever deleted the row rewinds the head as well: the store alone now looks whole,
       // but not to a browser that saw the entry before.
@@ -194,10 +286,19 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
       const rewound = await journal();
       assert.equal(rewound.chain.head, rows.length - 1);
       assert.equal(browserCheck(rewound).complete, true, 'a first visit cannot tell');
-      assert.deepEqual(browserCheck(rewound, remembered).finding, { kind: 'missing', from: rows.length, to: rows.length, reason: 'remembered' });
+      assert.deepEqual(browserCheck(rewound, remembered).finding, {
+        kind: 'missing',
+        from: rows.length,
+        to: rows.length,
+        reason: 'remembered',
+      });
     } finally {
       await db().insertInto('ledger_events').values(last).execute();
-      await db().updateTable('ledger_person_heads').set({ n: head.n, seq: head.seq, head: head.head }).where('person_id', '=', seekerPerson).execute();
+      await db()
+        .updateTable('ledger_person_heads')
+        .set({ n: head.n, seq: head.seq, head: head.head })
+        .where('person_id', '=', seekerPerson)
+        .execute();
     }
     assert.equal(browserCheck(await journal(), remembered).complete, true);
   });
@@ -205,11 +306,21 @@ describe(`each person's journal is a chain the job seeker checks complete (${BAC
   it('an erased person’s later events keep their chain', async () => {
     const before = (await journalRows(otherPerson)).length;
     await runtime.persons.erase(otherPerson);
-    await appendEvents(db(), [{ kind: 'person_erased', input: { personId: otherPerson, operation: 'erase' } }, { kind: 'access_denied', input: { personId: otherPerson, organisationId: 'org-chain', purpose: 'accompagnement' } }]);
+    await appendEvents(db(), [
+      { kind: 'person_erased', input: { personId: otherPerson, operation: 'erase' } },
+      {
+        kind: 'access_denied',
+        input: { personId: otherPerson, organisationId: 'org-chain', purpose: 'accompagnement' },
+      },
+    ]);
     await runtime.ledger.integrate();
     const rows = await journalRows(otherPerson);
     assert.equal(rows.length, before + 1, 'the refusal counts, the erasure (not a journal kind) does not');
-    assert.deepEqual(parseBody(rows.at(-1)!.body).chain, { n: before + 1, prev: storedLeafHash(rows.at(-2)!.body).toString('base64url'), prevIndex: rows.at(-2)!.seq });
+    assert.deepEqual(parseBody(rows.at(-1)!.body).chain, {
+      n: before + 1,
+      prev: storedLeafHash(rows.at(-2)!.body).toString('base64url'),
+      prevIndex: rows.at(-2)!.seq,
+    });
   });
 
   it('after pruning, the chain goes on from the pruned entries: complete, saying how many went; a deletion after it still shows', async () => {

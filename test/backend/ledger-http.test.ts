@@ -4,7 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
-import { openSignedCheckpoint, verifyCheckpointPair, verifyEventInclusion, WitnessError, type PublicEvent } from '../../src/ledger/index.ts';
+import {
+  openSignedCheckpoint,
+  verifyCheckpointPair,
+  verifyEventInclusion,
+  WitnessError,
+  type PublicEvent,
+} from '../../src/ledger/index.ts';
 import { journalLeafHash } from '../../src/privacy/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { demoPersons, seedDatabase } from '../../src/seed/index.ts';
@@ -61,20 +67,34 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
   let host = 40;
 
   async function signInAs(login: string): Promise<void> {
-    clients[login] = { remoteAddress: `10.20.30.${++host}`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    clients[login] = {
+      remoteAddress: `10.20.30.${++host}`,
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
     sessions[login] = await signIn(app, clients[login], login, DEMO_PASSWORD);
   }
 
   type Method = 'GET' | 'POST' | 'PATCH';
   function call(login: string, method: Method, url: string, options: { purpose?: string; payload?: object } = {}) {
-    const headers: Record<string, string> = { ...clients[login]!.headers, cookie: sessions[login]!.cookie, 'x-csrf-token': sessions[login]!.csrf };
+    const headers: Record<string, string> = {
+      ...clients[login]!.headers,
+      cookie: sessions[login]!.cookie,
+      'x-csrf-token': sessions[login]!.csrf,
+    };
     if (options.purpose) {
       headers['rempart-purpose'] = options.purpose;
       headers['rempart-case-reference'] = CASE;
     }
-    return app.inject({ method, url, remoteAddress: clients[login]!.remoteAddress, headers, ...(options.payload ? { payload: options.payload } : {}) });
+    return app.inject({
+      method,
+      url,
+      remoteAddress: clients[login]!.remoteAddress,
+      headers,
+      ...(options.payload ? { payload: options.payload } : {}),
+    });
   }
-  const readFile = (personId: string, login = counsellor) => call(login, 'GET', `/api/staff/persons/${personId}`, { purpose: PURPOSE });
+  const readFile = (personId: string, login = counsellor) =>
+    call(login, 'GET', `/api/staff/persons/${personId}`, { purpose: PURPOSE });
 
   /** The ledger cannot take any event while `work` runs: its table is renamed away, then back. */
   async function withLedgerOff<T>(work: () => Promise<T>): Promise<T> {
@@ -91,7 +111,12 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
   before(async () => {
     server = await openTestServer();
     ({ runtime, app } = server);
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 60, seed: SEED, batchSize: 60, parallel: false });
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 60,
+      seed: SEED,
+      batchSize: 60,
+      parallel: false,
+    });
     // The demo's sign-in accounts: every staff member of the network, and the first job seekers.
     const shown = await ensureDemoAccounts(runtime, SEED);
     const seekers = new Set(shown.map((s) => s.login));
@@ -112,11 +137,21 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
       break;
     }
     assert.ok(seekerPerson, 'a demo job seeker is in a counsellor’s caseload');
-    const others = await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', counsellorActor).where('person_id', '!=', seekerPerson).orderBy('person_id').execute();
+    const others = await db()
+      .selectFrom('caseloads')
+      .select('person_id')
+      .where('actor_id', '=', counsellorActor)
+      .where('person_id', '!=', seekerPerson)
+      .orderBy('person_id')
+      .execute();
     assert.ok(others.length > 0, 'the counsellor follows someone else too');
     otherPerson = others[0]!.person_id;
-    counsellorOrgName = (await db().selectFrom('organisations').select('name').where('id', '=', counsellorOrg).executeTakeFirstOrThrow()).name;
-    counsellorAccount = (await db().selectFrom('accounts').select('id').where('login', '=', counsellor).executeTakeFirstOrThrow()).id;
+    counsellorOrgName = (
+      await db().selectFrom('organisations').select('name').where('id', '=', counsellorOrg).executeTakeFirstOrThrow()
+    ).name;
+    counsellorAccount = (
+      await db().selectFrom('accounts').select('id').where('login', '=', counsellor).executeTakeFirstOrThrow()
+    ).id;
     await signInAs(counsellor);
     await signInAs(DPO);
     await signInAs(seekerLogin);
@@ -149,12 +184,31 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
 
   it('fail closed, write: the PATCH answers 503 and changes nothing, with no event for it', async () => {
     const current = (await runtime.persons.read(otherPerson, ['follow_up'])).fields.follow_up;
-    const snapshot = async () => (await db().selectFrom('person_fields').select(['field_class', 'ciphertext']).where('person_id', '=', otherPerson).orderBy('field_class').execute()).map((r) => `${r.field_class}:${Buffer.from(r.ciphertext).toString('base64')}`);
+    const snapshot = async () =>
+      (
+        await db()
+          .selectFrom('person_fields')
+          .select(['field_class', 'ciphertext'])
+          .where('person_id', '=', otherPerson)
+          .orderBy('field_class')
+          .execute()
+      ).map((r) => `${r.field_class}:${Buffer.from(r.ciphertext).toString('base64')}`);
     const stored = await snapshot();
-    const writesBefore = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.operation === 'write').length;
-    const followUp = { orientation: current?.orientation === 'renforce' ? 'guide' : 'renforce', appointments: [{ date: '2026-04-07', kind: 'entretien' }], actions: [] };
+    const writesBefore = (await ledgerEvents(db(), 'access_granted')).filter(
+      (e) => e.details.operation === 'write',
+    ).length;
+    const followUp = {
+      orientation: current?.orientation === 'renforce' ? 'guide' : 'renforce',
+      appointments: [{ date: '2026-04-07', kind: 'entretien' }],
+      actions: [],
+    };
 
-    const off = await withLedgerOff(() => call(counsellor, 'PATCH', `/api/staff/persons/${otherPerson}`, { purpose: PURPOSE, payload: { follow_up: followUp } }));
+    const off = await withLedgerOff(() =>
+      call(counsellor, 'PATCH', `/api/staff/persons/${otherPerson}`, {
+        purpose: PURPOSE,
+        payload: { follow_up: followUp },
+      }),
+    );
     assert.equal(off.statusCode, 503, off.body);
     assert.equal(off.json().error, 'ledger_unavailable');
 
@@ -168,17 +222,29 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.ok(!writes.some((e) => e.body.caseReference === CASE && e.details.personId === otherPerson));
 
     // The same write, ledger back: it happens, with its event.
-    const ok = await call(counsellor, 'PATCH', `/api/staff/persons/${otherPerson}`, { purpose: PURPOSE, payload: { follow_up: followUp } });
+    const ok = await call(counsellor, 'PATCH', `/api/staff/persons/${otherPerson}`, {
+      purpose: PURPOSE,
+      payload: { follow_up: followUp },
+    });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.notDeepEqual(await snapshot(), stored);
-    assert.equal((await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.operation === 'write').length, writesBefore + 1);
+    assert.equal(
+      (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.operation === 'write').length,
+      writesBefore + 1,
+    );
   });
 
   it('fail closed, search and caseload list: 503 with no result while the ledger is off', async () => {
     const ftId = (await runtime.persons.read(otherPerson, ['registration'])).fields.registration!.franceTravailId;
-    const found = await call(counsellor, 'POST', '/api/staff/persons/search', { purpose: PURPOSE, payload: { franceTravailId: ftId } });
+    const found = await call(counsellor, 'POST', '/api/staff/persons/search', {
+      purpose: PURPOSE,
+      payload: { franceTravailId: ftId },
+    });
     assert.equal(found.statusCode, 200, found.body);
-    assert.deepEqual(found.json().results.map((r: { id: string }) => r.id), [otherPerson]);
+    assert.deepEqual(
+      found.json().results.map((r: { id: string }) => r.id),
+      [otherPerson],
+    );
     const lastName = found.json().results[0].identity.lastName as string;
     const list = await call(counsellor, 'GET', '/api/staff/caseload?pageSize=100', { purpose: PURPOSE });
     assert.equal(list.statusCode, 200, list.body);
@@ -186,7 +252,10 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
 
     const before = await eventCount();
     const [search, caseload] = await withLedgerOff(async () => [
-      await call(counsellor, 'POST', '/api/staff/persons/search', { purpose: PURPOSE, payload: { franceTravailId: ftId } }),
+      await call(counsellor, 'POST', '/api/staff/persons/search', {
+        purpose: PURPOSE,
+        payload: { franceTravailId: ftId },
+      }),
       await call(counsellor, 'GET', '/api/staff/caseload?pageSize=100', { purpose: PURPOSE }),
     ]);
     for (const res of [search!, caseload!]) {
@@ -205,13 +274,22 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     const original = runtime.persons.open.bind(runtime.persons);
     runtime.persons.open = async (file, classes) => {
       // When the store is asked to decrypt, the grant is already in the ledger.
-      if (file.id === otherPerson) seen.push((await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.personId === otherPerson && e.body.classes.join(',') === 'identity,follow_up').length);
+      if (file.id === otherPerson)
+        seen.push(
+          (await ledgerEvents(db(), 'access_granted')).filter(
+            (e) => e.details.personId === otherPerson && e.body.classes.join(',') === 'identity,follow_up',
+          ).length,
+        );
       return original(file, classes);
     };
     let res;
-    const grantsBefore = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.personId === otherPerson && e.body.classes.join(',') === 'identity,follow_up').length;
+    const grantsBefore = (await ledgerEvents(db(), 'access_granted')).filter(
+      (e) => e.details.personId === otherPerson && e.body.classes.join(',') === 'identity,follow_up',
+    ).length;
     try {
-      res = await call(counsellor, 'GET', `/api/staff/persons/${otherPerson}?classes=identity,follow_up`, { purpose: PURPOSE });
+      res = await call(counsellor, 'GET', `/api/staff/persons/${otherPerson}?classes=identity,follow_up`, {
+        purpose: PURPOSE,
+      });
     } finally {
       runtime.persons.open = original;
     }
@@ -255,7 +333,9 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
   it('the job seeker’s journal shows the access (organisation, purpose, classes, date), each entry proven against a signed checkpoint', async () => {
     const res = await readFile(seekerPerson);
     assert.equal(res.statusCode, 200, res.body);
-    const granted = (await ledgerEvents(db(), 'access_granted')).find((e) => e.body.restricted.requestId === res.headers['x-request-id']);
+    const granted = (await ledgerEvents(db(), 'access_granted')).find(
+      (e) => e.body.restricted.requestId === res.headers['x-request-id'],
+    );
     assert.ok(granted);
     readEventId = granted.id;
 
@@ -271,12 +351,25 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
       assert.equal(fresh.pending, true);
       assert.deepEqual(fresh.proof, []);
       assert.ok(waiting.pending >= 1);
-      assert.ok(!waiting.checkpoint || waiting.checkpoint.size <= fresh.index, 'the page’s checkpoint does not cover it');
+      assert.ok(
+        !waiting.checkpoint || waiting.checkpoint.size <= fresh.index,
+        'the page’s checkpoint does not cover it',
+      );
       for (const covered of waiting.entries.filter((e) => !e.pending)) {
-        verifyEventInclusion(waiting.checkpoint!.note, waiting.verifierKey, BigInt(covered.index), journalLeafHash(covered.event), covered.proof.map((p) => Buffer.from(p, 'base64')));
+        verifyEventInclusion(
+          waiting.checkpoint!.note,
+          waiting.verifierKey,
+          BigInt(covered.index),
+          journalLeafHash(covered.event),
+          covered.proof.map((p) => Buffer.from(p, 'base64')),
+        );
       }
     }
-    assert.equal((await runtime.ledger.checkpoints({ limit: 1000 })).length, signedBefore, 'five visits signed nothing');
+    assert.equal(
+      (await runtime.ledger.checkpoints({ limit: 1000 })).length,
+      signedBefore,
+      'five visits signed nothing',
+    );
     // The server's schedule signs the next checkpoint; from then on the entry has its proof.
     await runtime.ledger.checkpoint();
 
@@ -289,7 +382,10 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.equal(page.verifierKey, runtime.ledger.verifierKey);
     assert.ok(page.total >= 1);
     assert.ok(page.entries.length >= 1);
-    assert.ok(page.entries.every((e) => e.event.person === seekerPerson), 'only the job seeker’s own events');
+    assert.ok(
+      page.entries.every((e) => e.event.person === seekerPerson),
+      'only the job seeker’s own events',
+    );
     const entry = page.entries.find((e) => e.event.id === readEventId);
     assert.ok(entry, 'the counsellor’s read is in the journal');
     assert.equal(entry.event.kind, 'access_granted');
@@ -312,13 +408,40 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     // Every proof checks offline, with the public key only; an altered entry does not.
     const proofOf = (e: JournalEntryView) => e.proof.map((p) => Buffer.from(p, 'base64'));
     for (const e of page.entries) {
-      const checkpoint = verifyEventInclusion(page.checkpoint.note, page.verifierKey, BigInt(e.index), journalLeafHash(e.event), proofOf(e));
+      const checkpoint = verifyEventInclusion(
+        page.checkpoint.note,
+        page.verifierKey,
+        BigInt(e.index),
+        journalLeafHash(e.event),
+        proofOf(e),
+      );
       assert.equal(Number(checkpoint.size), page.checkpoint.size);
     }
     const purpose = entry.event.purpose!;
     const altered = { ...entry.event, purpose: purpose.slice(0, -1) + (purpose.endsWith('x') ? 'y' : 'x') };
-    assert.throws(() => verifyEventInclusion(page.checkpoint!.note, page.verifierKey, BigInt(entry.index), journalLeafHash(altered), proofOf(entry)), WitnessError);
-    assert.throws(() => verifyEventInclusion(page.checkpoint!.note, page.verifierKey, BigInt(entry.index) + 1n, journalLeafHash(entry.event), proofOf(entry)), WitnessError, 'nor at another index');
+    assert.throws(
+      () =>
+        verifyEventInclusion(
+          page.checkpoint!.note,
+          page.verifierKey,
+          BigInt(entry.index),
+          journalLeafHash(altered),
+          proofOf(entry),
+        ),
+      WitnessError,
+    );
+    assert.throws(
+      () =>
+        verifyEventInclusion(
+          page.checkpoint!.note,
+          page.verifierKey,
+          BigInt(entry.index) + 1n,
+          journalLeafHash(entry.event),
+          proofOf(entry),
+        ),
+      WitnessError,
+      'nor at another index',
+    );
 
     // Pagination.
     const one = await call(seekerLogin, 'GET', '/api/me/journal?pageSize=1');
@@ -355,8 +478,18 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.equal(foreign.statusCode, 404, foreign.body);
     const ghost = await call(seekerLogin, 'POST', `/api/me/journal/${randomUUID()}/report`, { payload: {} });
     assert.equal(ghost.statusCode, 404);
-    assert.deepEqual({ ...(foreign.json() as object), requestId: '' }, { ...(ghost.json() as object), requestId: '' }, 'another person’s event is answered as one that does not exist');
-    const noCsrf = await app.inject({ method: 'POST', url: `/api/me/journal/${readEventId}/report`, remoteAddress: clients[seekerLogin]!.remoteAddress, headers: { ...clients[seekerLogin]!.headers, cookie: sessions[seekerLogin]!.cookie }, payload: {} });
+    assert.deepEqual(
+      { ...(foreign.json() as object), requestId: '' },
+      { ...(ghost.json() as object), requestId: '' },
+      'another person’s event is answered as one that does not exist',
+    );
+    const noCsrf = await app.inject({
+      method: 'POST',
+      url: `/api/me/journal/${readEventId}/report`,
+      remoteAddress: clients[seekerLogin]!.remoteAddress,
+      headers: { ...clients[seekerLogin]!.headers, cookie: sessions[seekerLogin]!.cookie },
+      payload: {},
+    });
     assert.equal(noCsrf.statusCode, 403);
 
     const staffJournal = await call(counsellor, 'GET', '/api/me/journal');
@@ -369,14 +502,25 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
 
     const queue = await call(DPO, 'GET', '/api/security/access-reports');
     assert.equal(queue.statusCode, 200, queue.body);
-    const items = queue.json().items as Array<{ id: string; eventId: string; personId: string; comment: string | null; status: string; event: { id: string; kind: string; person: string; restricted: { actor: string; address: string } } }>;
+    const items = queue.json().items as Array<{
+      id: string;
+      eventId: string;
+      personId: string;
+      comment: string | null;
+      status: string;
+      event: { id: string; kind: string; person: string; restricted: { actor: string; address: string } };
+    }>;
     assert.equal(items.length, 1, 'one report, not two');
     const item = items[0]!;
     assert.equal(item.id, reportId);
     assert.equal(item.eventId, readEventId);
     assert.equal(item.personId, seekerPerson);
     assert.equal(item.comment, comment);
-    assert.equal((item as { organisationName?: string }).organisationName, counsellorOrgName, 'the organisation the access was made for, by name');
+    assert.equal(
+      (item as { organisationName?: string }).organisationName,
+      counsellorOrgName,
+      'the organisation the access was made for, by name',
+    );
     assert.equal(item.status, 'open');
     assert.equal(item.event.id, readEventId);
     assert.equal(item.event.kind, 'access_granted');
@@ -399,14 +543,20 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.equal(sent.length, dpoMessages + 1, 'the DPO contact was told, once');
     assert.ok(sent.at(-1)!.body.includes(readEventId));
     assert.ok(sent.at(-1)!.body.includes(reportId));
-    assert.ok(!sent.at(-1)!.body.includes(counsellorActor) && !sent.at(-1)!.body.includes(clients[counsellor]!.remoteAddress), 'the mail points to the queue, it does not carry who or where');
+    assert.ok(
+      !sent.at(-1)!.body.includes(counsellorActor) && !sent.at(-1)!.body.includes(clients[counsellor]!.remoteAddress),
+      'the mail points to the queue, it does not carry who or where',
+    );
     assert.ok(!sent.at(-1)!.body.includes('pas de rendez-vous'));
 
     // The report itself is in the journal, and cannot be reported in turn.
     const journal = (await call(seekerLogin, 'GET', '/api/me/journal')).json() as JournalPageView;
     const ack = journal.entries.find((e) => e.event.kind === 'access_reported');
     assert.ok(ack);
-    assert.equal((await call(seekerLogin, 'POST', `/api/me/journal/${ack.event.id}/report`, { payload: {} })).statusCode, 404);
+    assert.equal(
+      (await call(seekerLogin, 'POST', `/api/me/journal/${ack.event.id}/report`, { payload: {} })).statusCode,
+      404,
+    );
   });
 
   it('public endpoints: key, signed checkpoint, consistency proofs; bad sizes are 400 naming the field; signing on demand is for the DPO', async () => {
@@ -437,21 +587,44 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
 
     const list = await app.inject({ method: 'GET', url: `/api/ledger/checkpoints?from=${older.size}` });
     assert.equal(list.statusCode, 200, list.body);
-    assert.deepEqual(list.json().items.map((c: { size: number }) => c.size), [Number(older.size), Number(newer.size)]);
+    assert.deepEqual(
+      list.json().items.map((c: { size: number }) => c.size),
+      [Number(older.size), Number(newer.size)],
+    );
 
-    const consistency = await app.inject({ method: 'GET', url: `/api/ledger/proofs/consistency?from=${older.size}&to=${newer.size}` });
+    const consistency = await app.inject({
+      method: 'GET',
+      url: `/api/ledger/proofs/consistency?from=${older.size}&to=${newer.size}`,
+    });
     assert.equal(consistency.statusCode, 200, consistency.body);
     const proof = (consistency.json().proof as string[]).map((p) => Buffer.from(p, 'base64'));
     assert.ok(proof.length > 0);
     const pair = verifyCheckpointPair(older.note, newer.note, proof, verifierKey);
     assert.equal(pair.newer.size, newer.size);
-    assert.throws(() => verifyCheckpointPair(older.note, newer.note, proof.slice(1), verifierKey), WitnessError, 'a truncated proof does not verify');
+    assert.throws(
+      () => verifyCheckpointPair(older.note, newer.note, proof.slice(1), verifierKey),
+      WitnessError,
+      'a truncated proof does not verify',
+    );
     const flipped = proof.map((p, i) => (i === 0 ? Buffer.from(p.map((b, j) => (j === 0 ? b ^ 1 : b))) : p));
-    assert.throws(() => verifyCheckpointPair(older.note, newer.note, flipped, verifierKey), WitnessError, 'an altered proof does not verify');
+    assert.throws(
+      () => verifyCheckpointPair(older.note, newer.note, flipped, verifierKey),
+      WitnessError,
+      'an altered proof does not verify',
+    );
 
-    const inclusion = await app.inject({ method: 'GET', url: `/api/ledger/proofs/inclusion?index=0&size=${newer.size}` });
+    const inclusion = await app.inject({
+      method: 'GET',
+      url: `/api/ledger/proofs/inclusion?index=0&size=${newer.size}`,
+    });
     assert.equal(inclusion.statusCode, 200, inclusion.body);
-    verifyEventInclusion(newer.note, verifierKey, 0n, Buffer.from(inclusion.json().leafHash, 'base64'), (inclusion.json().proof as string[]).map((p) => Buffer.from(p, 'base64')));
+    verifyEventInclusion(
+      newer.note,
+      verifierKey,
+      0n,
+      Buffer.from(inclusion.json().leafHash, 'base64'),
+      (inclusion.json().proof as string[]).map((p) => Buffer.from(p, 'base64')),
+    );
 
     const size = Number(await runtime.ledger.size());
     const outOfRange: Array<[string, string]> = [
@@ -494,7 +667,10 @@ describe(`the ledger over HTTP: fail closed, journal, reports, public proofs (${
     assert.ok(retryAfter >= 1 && retryAfter <= 10, `Retry-After ${retryAfter}`);
     assert.equal((await runtime.ledger.checkpoints()).length, checkpointsBefore, 'a refused request signs nothing');
     // An interval later (the checkpoints' time is not signed: dated back here).
-    await db().updateTable('ledger_checkpoints').set({ at: new Date(Date.now() - 60_000).toISOString() }).execute();
+    await db()
+      .updateTable('ledger_checkpoints')
+      .set({ at: new Date(Date.now() - 60_000).toISOString() })
+      .execute();
     const started = Date.now();
     const dpoSigns = await call(DPO, 'POST', '/api/ledger/checkpoints');
     assert.equal(dpoSigns.statusCode, 201, dpoSigns.body);

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { consistencyProof, inclusionProof, inclusionPath, leafHash, rootOf, StoredTree, verifyConsistency, verifyInclusion, type SubtreeSource } from '../../src/ledger/index.ts';
+import {
+  consistencyProof,
+  inclusionProof,
+  inclusionPath,
+  leafHash,
+  rootOf,
+  StoredTree,
+  verifyConsistency,
+  verifyInclusion,
+  type SubtreeSource,
+} from '../../src/ledger/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 

@@ -42,7 +42,15 @@ describe(`the access ledger (${BACKEND})`, () => {
     const make = (from: number, count: number) =>
       Array.from({ length: count }, (_, i) => ({
         kind: kinds[(from + i) % kinds.length]!,
-        input: { personId: `person-${from + i}`, actorId: `actor-${(from + i) % 3}`, organisationId: 'org-1', purpose: 'suivi', caseReference: `CASE-${from + i}`, operation: 'read', classes: ['identity', 'contact'] },
+        input: {
+          personId: `person-${from + i}`,
+          actorId: `actor-${(from + i) % 3}`,
+          organisationId: 'org-1',
+          purpose: 'suivi',
+          caseReference: `CASE-${from + i}`,
+          operation: 'read',
+          classes: ['identity', 'contact'],
+        },
       }));
     await appendEvents(db(), make(0, 20));
     first = (await runtime.ledger.checkpoint())!;
@@ -92,7 +100,12 @@ describe(`the access ledger (${BACKEND})`, () => {
   it('signs checkpoints in the C2SP format with its key, consistent with each other, and none when nothing changed', async () => {
     assert.equal(first.size, 20n);
     assert.equal(second.size, 40n);
-    assert.match(second.note, new RegExp(`^${runtime.ledger.origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n40\\n[A-Za-z0-9+/]{43}=\\n\\n\u2014 `));
+    assert.match(
+      second.note,
+      new RegExp(
+        `^${runtime.ledger.origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n40\\n[A-Za-z0-9+/]{43}=\\n\\n\u2014 `,
+      ),
+    );
     const opened = runtime.ledger.openCheckpoint(second.note);
     assert.ok(opened.root.equals(second.root));
     const proof = await runtime.ledger.consistencyProof(20, 40);
@@ -116,7 +129,11 @@ describe(`the access ledger (${BACKEND})`, () => {
     const report = await tampered(async () => {
       const body = parseBody(target.body);
       body.purpose = 'autre_finalite';
-      await db().updateTable('ledger_events').set({ body: JSON.stringify(body) }).where('id', '=', target.id).execute();
+      await db()
+        .updateTable('ledger_events')
+        .set({ body: JSON.stringify(body) })
+        .where('id', '=', target.id)
+        .execute();
     });
     assert.equal(report.ok, false);
     assert.equal(report.findings[0]!.kind, 'modified');
@@ -163,13 +180,27 @@ describe(`the access ledger (${BACKEND})`, () => {
       const forged = { ...template, id: '00000000-0000-4000-8000-000000000015', caseReference: 'ALIBI' };
       await db()
         .insertInto('ledger_events')
-        .values({ id: forged.id, seq: 15, at: forged.at, kind: forged.kind, account_id: null, actor_id: forged.restricted.actor, organisation_id: forged.organisation, person_id: forged.person, body: JSON.stringify(forged) })
+        .values({
+          id: forged.id,
+          seq: 15,
+          at: forged.at,
+          kind: forged.kind,
+          account_id: null,
+          actor_id: forged.restricted.actor,
+          organisation_id: forged.organisation,
+          person_id: forged.person,
+          body: JSON.stringify(forged),
+        })
         .execute();
     });
     assert.equal(report.findings[0]!.kind, 'inserted');
     assert.equal(report.findings[0]!.index, 15);
     assert.equal(report.findings[0]!.eventId, '00000000-0000-4000-8000-000000000015');
-    assert.equal(report.findings.filter((f) => f.kind === 'modified').length, 0, report.findings.map((f) => f.message).join(' | '));
+    assert.equal(
+      report.findings.filter((f) => f.kind === 'modified').length,
+      0,
+      report.findings.map((f) => f.message).join(' | '),
+    );
   });
 
   it('names reordered events', async () => {
@@ -199,7 +230,11 @@ describe(`the access ledger (${BACKEND})`, () => {
     const report = await tampered(async () => {
       const body = parseBody(target.body);
       body.classes = [];
-      await db().updateTable('ledger_events').set({ body: JSON.stringify(body) }).where('id', '=', target.id).execute();
+      await db()
+        .updateTable('ledger_events')
+        .set({ body: JSON.stringify(body) })
+        .where('id', '=', target.id)
+        .execute();
       // The forger recomputes every tree hash from the altered events.
       await db().deleteFrom('ledger_nodes').execute();
       await new StoredTree(db()).append((await rows()).map((r) => leafHash(leafData(parseBody(r.body)))));
@@ -214,7 +249,10 @@ describe(`the access ledger (${BACKEND})`, () => {
   it('rejects a checkpoint signed by another key', async () => {
     const stranger = signerFromSeed(runtime.ledger.origin, randomBytes(32));
     const report = await tampered(async () => {
-      const forged = signNote(formatCheckpoint({ origin: runtime.ledger.origin, size: 40n, root: second.root }), stranger);
+      const forged = signNote(
+        formatCheckpoint({ origin: runtime.ledger.origin, size: 40n, root: second.root }),
+        stranger,
+      );
       await db().updateTable('ledger_checkpoints').set({ note: forged }).where('size', '=', 40).execute();
     });
     assert.equal(report.findings[0]!.kind, 'checkpoint');
@@ -226,9 +264,17 @@ describe(`the access ledger (${BACKEND})`, () => {
     const nodes = await db().selectFrom('ledger_nodes').selectAll().execute();
     try {
       // The hash of events 0–31, which every root and proof beyond 32 builds on.
-      await db().updateTable('ledger_nodes').set({ hash: randomBytes(32) }).where('level', '=', 5).where('idx', '=', 0).execute();
+      await db()
+        .updateTable('ledger_nodes')
+        .set({ hash: randomBytes(32) })
+        .where('level', '=', 5)
+        .where('idx', '=', 0)
+        .execute();
       await appendEvent(db(), 'login_succeeded', {});
-      await assert.rejects(runtime.ledger.checkpoint(), (e: unknown) => e instanceof LedgerIntegrityError && /refusing to sign/.test(e.message));
+      await assert.rejects(
+        runtime.ledger.checkpoint(),
+        (e: unknown) => e instanceof LedgerIntegrityError && /refusing to sign/.test(e.message),
+      );
       assert.equal((await runtime.ledger.latestCheckpoint())!.size, 40n, 'nothing was signed');
     } finally {
       await db().deleteFrom('ledger_events').execute();
@@ -249,11 +295,26 @@ describe(`the access ledger (${BACKEND})`, () => {
     // A fork: the same key signing another history of 40 events (a key thief, or a log that rewrote itself).
     const signer = signerFromSeed(runtime.ledger.origin, runtime.keyring.ledgerSigningSeed());
     assert.equal(verifierKeyOf(signer), key);
-    const fork = signNote(formatCheckpoint({ origin: runtime.ledger.origin, size: 40n, root: leafHash(Buffer.from('autre histoire')) }), signer);
-    assert.throws(() => verifyCheckpointPair(first.note, fork, proof, key), (e: unknown) => e instanceof WitnessError && /incohérents/.test(e.message));
-    assert.throws(() => verifyCheckpointPair(second.note, fork, [], key), (e: unknown) => e instanceof WitnessError && /même taille|taille 40 avec des racines différentes/.test(e.message));
-    const foreign = signNote(formatCheckpoint({ origin: runtime.ledger.origin, size: 40n, root: second.root }), signerFromSeed(runtime.ledger.origin, randomBytes(32)));
-    assert.throws(() => verifyCheckpointPair(first.note, foreign, proof, key), (e: unknown) => e instanceof WitnessError && /autre clé/.test(e.message));
+    const fork = signNote(
+      formatCheckpoint({ origin: runtime.ledger.origin, size: 40n, root: leafHash(Buffer.from('autre histoire')) }),
+      signer,
+    );
+    assert.throws(
+      () => verifyCheckpointPair(first.note, fork, proof, key),
+      (e: unknown) => e instanceof WitnessError && /incohérents/.test(e.message),
+    );
+    assert.throws(
+      () => verifyCheckpointPair(second.note, fork, [], key),
+      (e: unknown) => e instanceof WitnessError && /même taille|taille 40 avec des racines différentes/.test(e.message),
+    );
+    const foreign = signNote(
+      formatCheckpoint({ origin: runtime.ledger.origin, size: 40n, root: second.root }),
+      signerFromSeed(runtime.ledger.origin, randomBytes(32)),
+    );
+    assert.throws(
+      () => verifyCheckpointPair(first.note, foreign, proof, key),
+      (e: unknown) => e instanceof WitnessError && /autre clé/.test(e.message),
+    );
     assert.throws(() => verifyCheckpointPair(first.note, second.note, proof.slice(1), key), WitnessError);
   });
 
@@ -269,13 +330,18 @@ describe(`the access ledger (${BACKEND})`, () => {
       /the write failed/,
     );
     assert.equal((await db().selectFrom('ledger_events').select('id').execute()).length, before.length);
-    assert.equal((await db().selectFrom('ledger_events').select('id').where('person_id', '=', 'rolled-back').execute()).length, 0);
+    assert.equal(
+      (await db().selectFrom('ledger_events').select('id').where('person_id', '=', 'rolled-back').execute()).length,
+      0,
+    );
   });
 
   it('fails closed: an event that cannot be written is a LedgerUnavailableError, for every waiter of the group', async () => {
     await sql`ALTER TABLE ledger_events RENAME TO ledger_events_off`.execute(db());
     try {
-      const results = await Promise.allSettled(Array.from({ length: 5 }, () => appendEvent(db(), 'access_granted', { personId: 'x' })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => appendEvent(db(), 'access_granted', { personId: 'x' })),
+      );
       assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof LedgerUnavailableError));
       await assert.rejects(
         db()
@@ -289,47 +355,59 @@ describe(`the access ledger (${BACKEND})`, () => {
     await appendEvent(db(), 'access_granted', { personId: 'after' });
   });
 
-  it('loses no acknowledged event when the process is killed (kill -9) while appending, and the log still verifies', { timeout: 120_000 }, async () => {
-    const crashEnv = testEnvironment();
-    await crashEnv.prepare();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/ledger-appender.ts'], { env: childEnv(crashEnv), stdio: ['ignore', 'pipe', 'pipe'] });
-    const acknowledged: string[] = [];
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let buffered = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the appender acknowledged only ${acknowledged.length} events: ${stderr}`)), 90_000);
-      child.stdout.on('data', (d: Buffer) => {
-        buffered += d.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        for (const line of lines) if (line.startsWith('ack ')) acknowledged.push(line.slice(4));
-        if (acknowledged.length >= 3000) {
-          clearTimeout(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
+  it(
+    'loses no acknowledged event when the process is killed (kill -9) while appending, and the log still verifies',
+    { timeout: 120_000 },
+    async () => {
+      const crashEnv = testEnvironment();
+      await crashEnv.prepare();
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/ledger-appender.ts'], {
+        env: childEnv(crashEnv),
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.on('exit', (code, signal) => {
-        if (signal !== 'SIGKILL') reject(new Error(`appender exited early (${code}): ${stderr}`));
+      const acknowledged: string[] = [];
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let buffered = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`the appender acknowledged only ${acknowledged.length} events: ${stderr}`)),
+          90_000,
+        );
+        child.stdout.on('data', (d: Buffer) => {
+          buffered += d.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop()!;
+          for (const line of lines) if (line.startsWith('ack ')) acknowledged.push(line.slice(4));
+          if (acknowledged.length >= 3000) {
+            clearTimeout(timer);
+            child.kill('SIGKILL');
+            resolve();
+          }
+        });
+        child.on('exit', (code, signal) => {
+          if (signal !== 'SIGKILL') reject(new Error(`appender exited early (${code}): ${stderr}`));
+        });
       });
-    });
-    await new Promise((resolve) => child.once('close', resolve));
+      await new Promise((resolve) => child.once('close', resolve));
 
-    const reopened = await crashEnv.open();
-    try {
-      const ids = new Set((await reopened.database.db.selectFrom('ledger_events').select('id').execute()).map((r) => r.id));
-      const lost = acknowledged.filter((id) => !ids.has(id));
-      assert.deepEqual(lost, [], 'every acknowledged event survived');
-      assert.ok((await reopened.ledger.checkpoints()).length >= 1, 'checkpoints were signed before the crash');
-      await reopened.ledger.checkpoint();
-      const report = await verifyLedger(reopened.database.db, reopened.ledger);
-      assert.deepEqual(report.findings, []);
-      assert.equal(report.pending, 0);
-      assert.ok(report.eventsChecked >= acknowledged.length);
-    } finally {
-      await reopened.close();
-      await crashEnv.cleanup();
-    }
-  });
+      const reopened = await crashEnv.open();
+      try {
+        const ids = new Set(
+          (await reopened.database.db.selectFrom('ledger_events').select('id').execute()).map((r) => r.id),
+        );
+        const lost = acknowledged.filter((id) => !ids.has(id));
+        assert.deepEqual(lost, [], 'every acknowledged event survived');
+        assert.ok((await reopened.ledger.checkpoints()).length >= 1, 'checkpoints were signed before the crash');
+        await reopened.ledger.checkpoint();
+        const report = await verifyLedger(reopened.database.db, reopened.ledger);
+        assert.deepEqual(report.findings, []);
+        assert.equal(report.pending, 0);
+        assert.ok(report.eventsChecked >= acknowledged.length);
+      } finally {
+        await reopened.close();
+        await crashEnv.cleanup();
+      }
+    },
+  );
 });

@@ -54,39 +54,91 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
     await runtime.database.db
       .insertInto('agreements')
       .values([
-        { ...base, id: randomUUID(), reference: 'CAPE-33-SUSP', status: 'suspended', purposes: JSON.stringify([{ purpose: 'suivi_suspendu', label: 'Suspendu', read: ['identity'], write: [] }]) },
-        { ...base, id: randomUUID(), reference: 'CAPE-33-OLD', valid_from: '2020-01-01', valid_until: '2025-12-31', purposes: JSON.stringify([{ purpose: 'ancienne_finalite', label: 'Échue', read: ['identity'], write: [] }]) },
+        {
+          ...base,
+          id: randomUUID(),
+          reference: 'CAPE-33-SUSP',
+          status: 'suspended',
+          purposes: JSON.stringify([{ purpose: 'suivi_suspendu', label: 'Suspendu', read: ['identity'], write: [] }]),
+        },
+        {
+          ...base,
+          id: randomUUID(),
+          reference: 'CAPE-33-OLD',
+          valid_from: '2020-01-01',
+          valid_until: '2025-12-31',
+          purposes: JSON.stringify([{ purpose: 'ancienne_finalite', label: 'Échue', read: ['identity'], write: [] }]),
+        },
       ])
       .execute();
   });
   after(() => server.close());
 
-  async function newClient(organisation: string, alg: 'ES256' | 'PS256' | 'RS256' | 'EdDSA' = 'ES256'): Promise<Client> {
+  async function newClient(
+    organisation: string,
+    alg: 'ES256' | 'PS256' | 'RS256' | 'EdDSA' = 'ES256',
+  ): Promise<Client> {
     const { privateKey, publicKey } = await generateKeyPair(alg);
     const kid = randomUUID();
-    const publicJwk = { ...(await exportJWK(publicKey)), kid, ...(alg.startsWith('RS') || alg.startsWith('PS') ? { alg } : {}) };
-    const { clientId, actorId } = await registerMachineClient(runtime.database.db, { organisationId: orgs[organisation]!, name: `SI ${organisation} ${alg}`, jwks: { keys: [publicJwk] } });
+    const publicJwk = {
+      ...(await exportJWK(publicKey)),
+      kid,
+      ...(alg.startsWith('RS') || alg.startsWith('PS') ? { alg } : {}),
+    };
+    const { clientId, actorId } = await registerMachineClient(runtime.database.db, {
+      organisationId: orgs[organisation]!,
+      name: `SI ${organisation} ${alg}`,
+      jwks: { keys: [publicJwk] },
+    });
     return { clientId, actorId, alg, kid, privateKey, publicJwk };
   }
 
   /** A valid assertion for `client`, with claims or header changed or removed (undefined) as a test needs. */
-  async function assertion(client: Client, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key: CryptoKey | Uint8Array = client.privateKey): Promise<string> {
+  async function assertion(
+    client: Client,
+    claims: Record<string, unknown> = {},
+    header: Record<string, unknown> = {},
+    key: CryptoKey | Uint8Array = client.privateKey,
+  ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const payload = { iss: client.clientId, sub: client.clientId, aud: TOKEN_URL, iat: now, exp: now + 120, jti: randomUUID(), ...claims };
-    const jwt = await new SignJWT(payload).setProtectedHeader({ alg: client.alg, kid: client.kid, ...header } as { alg: string }).sign(key);
+    const payload = {
+      iss: client.clientId,
+      sub: client.clientId,
+      aud: TOKEN_URL,
+      iat: now,
+      exp: now + 120,
+      jti: randomUUID(),
+      ...claims,
+    };
+    const jwt = await new SignJWT(payload)
+      .setProtectedHeader({ alg: client.alg, kid: client.kid, ...header } as { alg: string })
+      .sign(key);
     secrets.push(jwt);
     return jwt;
   }
 
   function tokenRequest(fields: Record<string, string | undefined>, headers: Record<string, string> = {}) {
     const form = new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
-    return server.app.inject({ method: 'POST', url: '/api/oauth/token', headers: { ...FORM, ...headers }, payload: form.toString() });
+    return server.app.inject({
+      method: 'POST',
+      url: '/api/oauth/token',
+      headers: { ...FORM, ...headers },
+      payload: form.toString(),
+    });
   }
 
   const grant = (clientAssertion: string, extra: Record<string, string | undefined> = {}) =>
-    tokenRequest({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: clientAssertion, ...extra });
+    tokenRequest({
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+      client_assertion: clientAssertion,
+      ...extra,
+    });
 
-  async function obtainToken(client: Client, scope?: string): Promise<{ access_token: string; scope: string; expires_in: number; token_type: string }> {
+  async function obtainToken(
+    client: Client,
+    scope?: string,
+  ): Promise<{ access_token: string; scope: string; expires_in: number; token_type: string }> {
     const res = await grant(await assertion(client), scope === undefined ? {} : { scope });
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json();
@@ -102,7 +154,8 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
     }
   };
 
-  const partnerAgreements = (token: string) => server.app.inject({ method: 'GET', url: '/api/partner/agreements', headers: { authorization: `Bearer ${token}` } });
+  const partnerAgreements = (token: string) =>
+    server.app.inject({ method: 'GET', url: '/api/partner/agreements', headers: { authorization: `Bearer ${token}` } });
 
   async function refusalEvents(): Promise<Map<string, { reason: string; clientId?: string }>> {
     const rows = await ledgerEvents(runtime.database.db, 'machine_token_refused');
@@ -110,11 +163,21 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
   }
 
   async function counts() {
-    return { tokens: await countRows(runtime, 'machine_tokens'), jtis: await countRows(runtime, 'machine_assertion_jtis'), refused: (await refusalEvents()).size };
+    return {
+      tokens: await countRows(runtime, 'machine_tokens'),
+      jtis: await countRows(runtime, 'machine_assertion_jtis'),
+      refused: (await refusalEvents()).size,
+    };
   }
 
   /** A refusal answers the RFC 6749 §5.2 way, writes one security event with the expected reason, and nothing else. */
-  async function assertRefused(request: () => Promise<{ statusCode: number; json(): any; headers: Record<string, unknown> }>, status: number, error: string, reason: string, label: string) {
+  async function assertRefused(
+    request: () => Promise<{ statusCode: number; json(): any; headers: Record<string, unknown> }>,
+    status: number,
+    error: string,
+    reason: string,
+    label: string,
+  ) {
     const before = await counts();
     const eventsBefore = await refusalEvents();
     const res = await request();
@@ -124,7 +187,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
     assert.equal(body.error, error, `${label}: error`);
     assert.match(body.error_description, /\S/, `${label}: description`);
     assert.equal(res.headers['cache-control'], 'no-store', label);
-    assert.deepEqual(await counts(), { tokens: before.tokens, jtis: before.jtis, refused: before.refused + 1 }, `${label}: only the refusal event is written`);
+    assert.deepEqual(
+      await counts(),
+      { tokens: before.tokens, jtis: before.jtis, refused: before.refused + 1 },
+      `${label}: only the refusal event is written`,
+    );
     const added = [...(await refusalEvents())].filter(([id]) => !eventsBefore.has(id)).map(([, details]) => details);
     assert.equal(added[0]?.reason, reason, `${label}: reason recorded`);
     return added[0]!;
@@ -134,11 +201,19 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
     it('registers EC P-256, RSA and Ed25519 clients as machine actors of their organisation, keeping only public keys', async () => {
       for (const alg of ['ES256', 'PS256', 'RS256', 'EdDSA'] as const) {
         const client = await newClient('cap-emploi', alg);
-        const actor = await runtime.database.db.selectFrom('actors').selectAll().where('id', '=', client.actorId).executeTakeFirstOrThrow();
+        const actor = await runtime.database.db
+          .selectFrom('actors')
+          .selectAll()
+          .where('id', '=', client.actorId)
+          .executeTakeFirstOrThrow();
         assert.equal(actor.kind, 'machine');
         assert.equal(actor.organisation_id, orgs['cap-emploi']);
         assert.equal(actor.status, 'active');
-        const row = await runtime.database.db.selectFrom('machine_clients').selectAll().where('id', '=', client.clientId).executeTakeFirstOrThrow();
+        const row = await runtime.database.db
+          .selectFrom('machine_clients')
+          .selectAll()
+          .where('id', '=', client.clientId)
+          .executeTakeFirstOrThrow();
         assert.equal(row.status, 'active');
         assert.equal(row.revoked_at, null);
         assert.equal(row.actor_id, client.actorId);
@@ -159,9 +234,19 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const ecPublic = await exportJWK(ec.publicKey);
       const cases: Array<[string, unknown, string, string, string?]> = [
         ['EC private key', { keys: [await exportJWK(ec.privateKey)] }, 'jwks.keys.0.d', 'jwk.private_key'],
-        ['RSA private key', { keys: [{ ...(await exportJWK(rsa.privateKey)), alg: 'PS256' }] }, 'jwks.keys.0.d', 'jwk.private_key'],
+        [
+          'RSA private key',
+          { keys: [{ ...(await exportJWK(rsa.privateKey)), alg: 'PS256' }] },
+          'jwks.keys.0.d',
+          'jwk.private_key',
+        ],
         ['symmetric key', { keys: [await exportJWK(secret)] }, 'jwks.keys.0.kty', 'jwk.symmetric'],
-        ['symmetric key in second place', { keys: [ecPublic, { kty: 'oct', k: 'c2VjcmV0c2VjcmV0c2VjcmV0' }] }, 'jwks.keys.1.kty', 'jwk.symmetric'],
+        [
+          'symmetric key in second place',
+          { keys: [ecPublic, { kty: 'oct', k: 'c2VjcmV0c2VjcmV0c2VjcmV0' }] },
+          'jwks.keys.1.kty',
+          'jwk.symmetric',
+        ],
         ['RSA 1024', { keys: [{ ...weak, alg: 'RS256' }] }, 'jwks.keys.0.n', 'jwk.rsa_size'],
         ['RSA without alg', { keys: [await exportJWK(rsa.publicKey)] }, 'jwks.keys.0.alg', 'required'],
         ['EC key declared for HS256', { keys: [{ ...ecPublic, alg: 'HS256' }] }, 'jwks.keys.0.alg', 'jwk.algorithm'],
@@ -171,11 +256,29 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         ['encryption key', { keys: [{ ...ecPublic, use: 'enc' }] }, 'jwks.keys.0.use', 'jwk.use'],
         ['empty set', { keys: [] }, 'jwks.keys', 'minItems'],
         ['not a set', [ecPublic], 'jwks', 'type:object'],
-        ['duplicate kid', { keys: [{ ...ecPublic, kid: 'k' }, { ...ecPublic, kid: 'k' }] }, 'jwks.keys.1.kid', 'jwk.duplicate_kid'],
+        [
+          'duplicate kid',
+          {
+            keys: [
+              { ...ecPublic, kid: 'k' },
+              { ...ecPublic, kid: 'k' },
+            ],
+          },
+          'jwks.keys.1.kid',
+          'jwk.duplicate_kid',
+        ],
       ];
-      const before = { clients: await countRows(runtime, 'machine_clients'), actors: await countRows(runtime, 'actors'), events: await countRows(runtime, 'ledger_events') };
+      const before = {
+        clients: await countRows(runtime, 'machine_clients'),
+        actors: await countRows(runtime, 'actors'),
+        events: await countRows(runtime, 'ledger_events'),
+      };
       for (const [label, jwks, field, rule] of cases) {
-        const error = await registerMachineClient(runtime.database.db, { organisationId: orgs['cap-emploi']!, name: 'SI', jwks }).then(
+        const error = await registerMachineClient(runtime.database.db, {
+          organisationId: orgs['cap-emploi']!,
+          name: 'SI',
+          jwks,
+        }).then(
           () => assert.fail(`${label}: accepted`),
           (e: unknown) => e,
         );
@@ -184,16 +287,42 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
           error.issues.some((i) => i.field === field && i.rule === rule),
           `${label}: ${JSON.stringify(error.issues)}`,
         );
-        assert.ok(!JSON.stringify(error.issues).includes(String((jwks as any)?.keys?.[0]?.d ?? '¤')), `${label}: the private value is not echoed`);
+        assert.ok(
+          !JSON.stringify(error.issues).includes(String((jwks as any)?.keys?.[0]?.d ?? '¤')),
+          `${label}: the private value is not echoed`,
+        );
       }
-      const bad = async (registration: any) => registerMachineClient(runtime.database.db, registration).then(() => assert.fail('accepted'), (e: ValidationError) => e.issues.map((i) => `${i.field} ${i.rule}`));
-      assert.deepEqual(await bad({ organisationId: randomUUID(), name: 'SI', jwks: { keys: [ecPublic] } }), ['organisationId organisation.unknown']);
-      assert.deepEqual(await bad({ organisationId: 'pas-un-id', name: '', jwks: { keys: [ecPublic] } }), ['organisationId format:uuid', 'name minLength']);
-      await runtime.database.db.updateTable('organisations').set({ status: 'suspended' }).where('id', '=', orgs['region']!).execute();
-      assert.deepEqual(await bad({ organisationId: orgs['region'], name: 'SI', jwks: { keys: [ecPublic] } }), ['organisationId organisation.inactive']);
-      await runtime.database.db.updateTable('organisations').set({ status: 'active' }).where('id', '=', orgs['region']!).execute();
+      const bad = async (registration: any) =>
+        registerMachineClient(runtime.database.db, registration).then(
+          () => assert.fail('accepted'),
+          (e: ValidationError) => e.issues.map((i) => `${i.field} ${i.rule}`),
+        );
+      assert.deepEqual(await bad({ organisationId: randomUUID(), name: 'SI', jwks: { keys: [ecPublic] } }), [
+        'organisationId organisation.unknown',
+      ]);
+      assert.deepEqual(await bad({ organisationId: 'pas-un-id', name: '', jwks: { keys: [ecPublic] } }), [
+        'organisationId format:uuid',
+        'name minLength',
+      ]);
+      await runtime.database.db
+        .updateTable('organisations')
+        .set({ status: 'suspended' })
+        .where('id', '=', orgs['region']!)
+        .execute();
+      assert.deepEqual(await bad({ organisationId: orgs['region'], name: 'SI', jwks: { keys: [ecPublic] } }), [
+        'organisationId organisation.inactive',
+      ]);
+      await runtime.database.db
+        .updateTable('organisations')
+        .set({ status: 'active' })
+        .where('id', '=', orgs['region']!)
+        .execute();
       assert.deepEqual(
-        { clients: await countRows(runtime, 'machine_clients'), actors: await countRows(runtime, 'actors'), events: await countRows(runtime, 'ledger_events') },
+        {
+          clients: await countRows(runtime, 'machine_clients'),
+          actors: await countRows(runtime, 'actors'),
+          events: await countRows(runtime, 'ledger_events'),
+        },
         before,
       );
     });
@@ -216,7 +345,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       assert.match(body.access_token, /^rmc_[A-Za-z0-9_-]{43}$/);
       assert.deepEqual(await counts(), { ...before, tokens: before.tokens + 1, jtis: before.jtis + 1 });
 
-      const row = await runtime.database.db.selectFrom('machine_tokens').selectAll().where('client_id', '=', client.clientId).executeTakeFirstOrThrow();
+      const row = await runtime.database.db
+        .selectFrom('machine_tokens')
+        .selectAll()
+        .where('client_id', '=', client.clientId)
+        .executeTakeFirstOrThrow();
       assert.equal(row.organisation_id, orgs['agency-bastide']);
       assert.notEqual(row.token_hash, body.access_token);
       assert.ok(!JSON.stringify(row).includes(body.access_token.slice(4)), 'the token itself is not stored');
@@ -226,7 +359,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const read = await partnerAgreements(body.access_token);
       assert.equal(read.statusCode, 200, read.body);
       const agreements = read.json();
-      assert.deepEqual(agreements.organisation, { id: orgs['agency-bastide'], name: 'France Travail Bordeaux Bastide', kind: 'agency' });
+      assert.deepEqual(agreements.organisation, {
+        id: orgs['agency-bastide'],
+        name: 'France Travail Bordeaux Bastide',
+        kind: 'agency',
+      });
       assert.deepEqual(agreements.scope, ['accompagnement', 'indemnisation']);
       assert.equal(agreements.agreements.length, 1);
       const [agreement] = agreements.agreements;
@@ -236,7 +373,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       assert.deepEqual(
         agreement.purposes.map((p: any) => [p.purpose, p.read, p.write]),
         [
-          ['accompagnement', ['identity', 'contact', 'id_document', 'registration', 'career', 'follow_up'], ['contact', 'career', 'follow_up']],
+          [
+            'accompagnement',
+            ['identity', 'contact', 'id_document', 'registration', 'career', 'follow_up'],
+            ['contact', 'career', 'follow_up'],
+          ],
           ['indemnisation', ['identity', 'nir', 'registration', 'benefits', 'bank'], ['benefits', 'bank']],
         ],
       );
@@ -270,7 +411,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         read.agreements[0].purposes.map((p: any) => p.purpose),
         ['indemnisation'],
       );
-      const row = await runtime.database.db.selectFrom('machine_tokens').select('scope').where('client_id', '=', client.clientId).executeTakeFirstOrThrow();
+      const row = await runtime.database.db
+        .selectFrom('machine_tokens')
+        .select('scope')
+        .where('client_id', '=', client.clientId)
+        .executeTakeFirstOrThrow();
       assert.equal(row.scope, 'indemnisation');
     });
 
@@ -289,7 +434,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
           method: 'POST',
           url: '/api/oauth/token',
           headers: FORM,
-          payload: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: jwt }).toString(),
+          payload: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+            client_assertion: jwt,
+          }).toString(),
         });
         assert.equal(res.statusCode, 401);
         assert.equal(res.json().error, 'invalid_client');
@@ -316,11 +465,20 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const now = Math.floor(Date.now() / 1000);
       const none = (claims: Record<string, unknown>) =>
         `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url.encode(JSON.stringify({ iss: client.clientId, sub: client.clientId, aud: TOKEN_URL, iat: now, exp: now + 60, jti: randomUUID(), ...claims }))}.`;
-      const publicKeyAsSecret = new TextEncoder().encode(createPublicKey({ key: rsaClient.publicJwk as any, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string);
+      const publicKeyAsSecret = new TextEncoder().encode(
+        createPublicKey({ key: rsaClient.publicJwk as any, format: 'jwk' }).export({
+          type: 'spki',
+          format: 'pem',
+        }) as string,
+      );
       const jwkAsSecret = new TextEncoder().encode(JSON.stringify(client.publicJwk));
       const cases: Array<[string, () => Promise<string> | string, string]> = [
         ['wrong audience', () => assertion(client, { aud: 'https://autre-serveur.example/token' }), 'wrong_audience'],
-        ['audience list naming another server too', () => assertion(client, { aud: [TOKEN_URL, 'https://autre-serveur.example/token'] }), 'wrong_audience'],
+        [
+          'audience list naming another server too',
+          () => assertion(client, { aud: [TOKEN_URL, 'https://autre-serveur.example/token'] }),
+          'wrong_audience',
+        ],
         ['no audience', () => assertion(client, { aud: undefined }), 'wrong_audience'],
         ['expired', () => assertion(client, { iat: now - 400, exp: now - 120 }), 'expired'],
         ['issued in the future', () => assertion(client, { iat: now + 300, exp: now + 360 }), 'issued_in_future'],
@@ -328,13 +486,29 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         ['no jti', () => assertion(client, { jti: undefined }), 'missing_claim'],
         ['no exp', () => assertion(client, { exp: undefined }), 'missing_claim'],
         ['alg none', () => none({}), 'algorithm_not_allowed'],
-        ['HS256 with the RSA public key as secret', () => assertion(rsaClient, {}, { alg: 'HS256' }, publicKeyAsSecret), 'algorithm_not_allowed'],
-        ['HS256 with the public JWK as secret', () => assertion(client, {}, { alg: 'HS256' }, jwkAsSecret), 'algorithm_not_allowed'],
-        ['RS256 by an EC client', () => assertion({ ...client, alg: 'RS256' }, {}, {}, rsaClient.privateKey), 'algorithm_not_allowed'],
+        [
+          'HS256 with the RSA public key as secret',
+          () => assertion(rsaClient, {}, { alg: 'HS256' }, publicKeyAsSecret),
+          'algorithm_not_allowed',
+        ],
+        [
+          'HS256 with the public JWK as secret',
+          () => assertion(client, {}, { alg: 'HS256' }, jwkAsSecret),
+          'algorithm_not_allowed',
+        ],
+        [
+          'RS256 by an EC client',
+          () => assertion({ ...client, alg: 'RS256' }, {}, {}, rsaClient.privateKey),
+          'algorithm_not_allowed',
+        ],
         ['unknown key, same kid', () => assertion(client, {}, {}, stranger.privateKey), 'bad_signature'],
         ['unknown key, no kid', () => assertion(client, {}, { kid: undefined }, stranger.privateKey), 'bad_signature'],
         ['unknown kid', () => assertion(client, {}, { kid: 'inconnue' }, stranger.privateKey), 'unknown_key'],
-        ['another client’s key', () => assertion({ ...client, kid: rsaClient.kid, alg: 'RS256' }, {}, {}, rsaClient.privateKey), 'algorithm_not_allowed'],
+        [
+          'another client’s key',
+          () => assertion({ ...client, kid: rsaClient.kid, alg: 'RS256' }, {}, {}, rsaClient.privateKey),
+          'algorithm_not_allowed',
+        ],
         ['iss ≠ sub', () => assertion(client, { sub: rsaClient.clientId }), 'iss_sub_mismatch'],
         ['unknown client', () => assertion({ ...client, clientId: `inconnu-${randomUUID()}` }), 'unknown_client'],
         ['not a JWT', () => 'pas.un.jwt', 'malformed_assertion'],
@@ -343,9 +517,23 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         const jwt = await make();
         const event = await assertRefused(() => grant(jwt), 401, 'invalid_client', reason, label);
         // An id made up by the caller is not recorded; the real client's is.
-        assert.equal(event.clientId, ['unknown_client', 'iss_sub_mismatch', 'malformed_assertion'].includes(reason) ? undefined : client.clientId === jwtIssuer(jwt) ? client.clientId : rsaClient.clientId, label);
+        assert.equal(
+          event.clientId,
+          ['unknown_client', 'iss_sub_mismatch', 'malformed_assertion'].includes(reason)
+            ? undefined
+            : client.clientId === jwtIssuer(jwt)
+              ? client.clientId
+              : rsaClient.clientId,
+          label,
+        );
       }
-      await assertRefused(async () => grant(await assertion(client), { client_id: rsaClient.clientId }), 401, 'invalid_client', 'client_id_mismatch', 'client_id naming another client');
+      await assertRefused(
+        async () => grant(await assertion(client), { client_id: rsaClient.clientId }),
+        401,
+        'invalid_client',
+        'client_id_mismatch',
+        'client_id naming another client',
+      );
       // The client still works: refusals did not lock it or consume anything.
       await obtainToken(client);
     });
@@ -353,28 +541,89 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
     it('refuses malformed requests the RFC 6749 way', async () => {
       const client = await newClient('cap-emploi');
       const jwt = await assertion(client);
-      await assertRefused(() => tokenRequest({ client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: jwt }), 400, 'invalid_request', 'missing_grant_type', 'no grant_type');
-      await assertRefused(() => tokenRequest({ grant_type: 'password', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: jwt }), 400, 'unsupported_grant_type', 'unsupported_grant_type', 'password grant');
-      await assertRefused(() => tokenRequest({ grant_type: 'client_credentials', client_assertion_type: 'urn:autre', client_assertion: jwt }), 401, 'invalid_client', 'unsupported_assertion_type', 'other assertion type');
-      await assertRefused(() => tokenRequest({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE }), 401, 'invalid_client', 'missing_assertion', 'no assertion');
-      await assertRefused(() => tokenRequest({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: 'secret' }), 400, 'invalid_request', 'multiple_client_authentication', 'client_secret');
+      await assertRefused(
+        () => tokenRequest({ client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: jwt }),
+        400,
+        'invalid_request',
+        'missing_grant_type',
+        'no grant_type',
+      );
+      await assertRefused(
+        () =>
+          tokenRequest({
+            grant_type: 'password',
+            client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+            client_assertion: jwt,
+          }),
+        400,
+        'unsupported_grant_type',
+        'unsupported_grant_type',
+        'password grant',
+      );
+      await assertRefused(
+        () =>
+          tokenRequest({ grant_type: 'client_credentials', client_assertion_type: 'urn:autre', client_assertion: jwt }),
+        401,
+        'invalid_client',
+        'unsupported_assertion_type',
+        'other assertion type',
+      );
+      await assertRefused(
+        () => tokenRequest({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE }),
+        401,
+        'invalid_client',
+        'missing_assertion',
+        'no assertion',
+      );
+      await assertRefused(
+        () => tokenRequest({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: 'secret' }),
+        400,
+        'invalid_request',
+        'multiple_client_authentication',
+        'client_secret',
+      );
       const fresh = await assertion(client);
       await assertRefused(
-        () => server.app.inject({ method: 'POST', url: '/api/oauth/token', headers: { ...FORM, authorization: 'Basic YTpi' }, payload: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: fresh }).toString() }),
+        () =>
+          server.app.inject({
+            method: 'POST',
+            url: '/api/oauth/token',
+            headers: { ...FORM, authorization: 'Basic YTpi' },
+            payload: new URLSearchParams({
+              grant_type: 'client_credentials',
+              client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+              client_assertion: fresh,
+            }).toString(),
+          }),
         400,
         'invalid_request',
         'multiple_client_authentication',
         'Authorization header too',
       );
       await assertRefused(
-        () => server.app.inject({ method: 'POST', url: '/api/oauth/token', headers: FORM, payload: `grant_type=client_credentials&scope=a&scope=b&client_assertion=${fresh}` }),
+        () =>
+          server.app.inject({
+            method: 'POST',
+            url: '/api/oauth/token',
+            headers: FORM,
+            payload: `grant_type=client_credentials&scope=a&scope=b&client_assertion=${fresh}`,
+          }),
         400,
         'invalid_request',
         'malformed_request',
         'repeated parameter',
       );
       await assertRefused(
-        () => server.app.inject({ method: 'POST', url: '/api/oauth/token', payload: { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: fresh } }),
+        () =>
+          server.app.inject({
+            method: 'POST',
+            url: '/api/oauth/token',
+            payload: {
+              grant_type: 'client_credentials',
+              client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+              client_assertion: fresh,
+            },
+          }),
         400,
         'invalid_request',
         'malformed_request',
@@ -396,15 +645,32 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         await assertRefused(() => grant(jwt, { scope }), 400, 'invalid_scope', reason, label);
       }
       const granted = await obtainToken(client);
-      assert.equal(granted.scope, 'accompagnement_handicap', 'suspended and expired agreements grant nothing by default either');
+      assert.equal(
+        granted.scope,
+        'accompagnement_handicap',
+        'suspended and expired agreements grant nothing by default either',
+      );
 
       // An organisation of the network with no agreement at all (a commune not yet signed up).
-      const direction = await runtime.database.db.selectFrom('organisations').selectAll().where('id', '=', orgs['direction-regionale']!).executeTakeFirstOrThrow();
+      const direction = await runtime.database.db
+        .selectFrom('organisations')
+        .selectAll()
+        .where('id', '=', orgs['direction-regionale']!)
+        .executeTakeFirstOrThrow();
       orgs['commune'] = randomUUID();
-      await runtime.database.db.insertInto('organisations').values({ ...direction, id: orgs['commune'], kind: 'commune', name: 'Commune sans convention' }).execute();
+      await runtime.database.db
+        .insertInto('organisations')
+        .values({ ...direction, id: orgs['commune'], kind: 'commune', name: 'Commune sans convention' })
+        .execute();
       const noAgreement = await newClient('commune');
       const jwt = await assertion(noAgreement);
-      await assertRefused(() => grant(jwt), 400, 'invalid_scope', 'no_active_agreement', 'organisation without any purpose');
+      await assertRefused(
+        () => grant(jwt),
+        400,
+        'invalid_scope',
+        'no_active_agreement',
+        'organisation without any purpose',
+      );
     });
 
     it('refuses a revoked client, and its tokens stop working at once', async () => {
@@ -412,11 +678,23 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const token = await obtainToken(client);
       assert.equal((await partnerAgreements(token.access_token)).statusCode, 200);
       assert.equal(await revokeMachineClient(runtime.database.db, client.clientId), true);
-      assert.equal(await revokeMachineClient(runtime.database.db, client.clientId), false, 'revoking twice changes nothing');
-      const row = await runtime.database.db.selectFrom('machine_clients').select(['status', 'revoked_at']).where('id', '=', client.clientId).executeTakeFirstOrThrow();
+      assert.equal(
+        await revokeMachineClient(runtime.database.db, client.clientId),
+        false,
+        'revoking twice changes nothing',
+      );
+      const row = await runtime.database.db
+        .selectFrom('machine_clients')
+        .select(['status', 'revoked_at'])
+        .where('id', '=', client.clientId)
+        .executeTakeFirstOrThrow();
       assert.equal(row.status, 'revoked');
       assert.ok(row.revoked_at);
-      const actor = await runtime.database.db.selectFrom('actors').select('status').where('id', '=', client.actorId).executeTakeFirstOrThrow();
+      const actor = await runtime.database.db
+        .selectFrom('actors')
+        .select('status')
+        .where('id', '=', client.actorId)
+        .executeTakeFirstOrThrow();
       assert.equal(actor.status, 'disabled');
       const read = await partnerAgreements(token.access_token);
       assert.equal(read.statusCode, 401);
@@ -431,7 +709,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const client = await newClient('caf');
       const token = await obtainToken(client);
       assert.equal((await partnerAgreements(token.access_token)).statusCode, 200);
-      await runtime.database.db.updateTable('organisations').set({ status: 'suspended' }).where('id', '=', orgs['caf']!).execute();
+      await runtime.database.db
+        .updateTable('organisations')
+        .set({ status: 'suspended' })
+        .where('id', '=', orgs['caf']!)
+        .execute();
       try {
         const read = await partnerAgreements(token.access_token);
         assert.equal(read.statusCode, 401);
@@ -439,9 +721,17 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         const jwt = await assertion(client);
         await assertRefused(() => grant(jwt), 401, 'invalid_client', 'organisation_inactive', 'suspended organisation');
       } finally {
-        await runtime.database.db.updateTable('organisations').set({ status: 'active' }).where('id', '=', orgs['caf']!).execute();
+        await runtime.database.db
+          .updateTable('organisations')
+          .set({ status: 'active' })
+          .where('id', '=', orgs['caf']!)
+          .execute();
       }
-      assert.equal((await partnerAgreements(token.access_token)).statusCode, 200, 'reinstated, the organisation’s token works again until it expires');
+      assert.equal(
+        (await partnerAgreements(token.access_token)).statusCode,
+        200,
+        'reinstated, the organisation’s token works again until it expires',
+      );
     });
 
     it('tokens expire after ten minutes', async () => {
@@ -455,10 +745,22 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const principal = await authenticateMachineToken(db, token.access_token);
       assert.deepEqual(
         { ...principal, expiresAt: undefined, tokenId: undefined },
-        { clientId: client.clientId, actorId: client.actorId, organisationId: orgs['departement'], scope: 'insertion_rsa', purposes: ['insertion_rsa'], expiresAt: undefined, tokenId: undefined },
+        {
+          clientId: client.clientId,
+          actorId: client.actorId,
+          organisationId: orgs['departement'],
+          scope: 'insertion_rsa',
+          purposes: ['insertion_rsa'],
+          expiresAt: undefined,
+          tokenId: undefined,
+        },
       );
 
-      await db.updateTable('machine_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('client_id', '=', client.clientId).execute();
+      await db
+        .updateTable('machine_tokens')
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .where('client_id', '=', client.clientId)
+        .execute();
       const read = await partnerAgreements(token.access_token);
       assert.equal(read.statusCode, 401);
       assert.equal(read.headers['www-authenticate'], 'Bearer realm="rempart", error="invalid_token"');
@@ -470,15 +772,32 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const later = new Date(Date.now() + 3600_000);
       const t = Math.floor(later.getTime() / 1000);
       const jwt = await assertion(client, { iat: t, exp: t + 60 });
-      const form = { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: jwt };
+      const form = {
+        grant_type: 'client_credentials',
+        client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+        client_assertion: jwt,
+      };
       const now = await issueClientCredentialsToken(runtime.database.db, ISSUER, form, '192.0.2.1');
       assert.equal(now.ok, false);
       const then = await issueClientCredentialsToken(runtime.database.db, ISSUER, form, '192.0.2.1', later);
       assert.equal(then.ok, true);
       if (then.ok) {
         secrets.push(then.response.access_token);
-        assert.ok(await authenticateMachineToken(runtime.database.db, then.response.access_token, new Date(later.getTime() + 9 * 60_000)));
-        assert.equal(await authenticateMachineToken(runtime.database.db, then.response.access_token, new Date(later.getTime() + 10 * 60_000)), undefined);
+        assert.ok(
+          await authenticateMachineToken(
+            runtime.database.db,
+            then.response.access_token,
+            new Date(later.getTime() + 9 * 60_000),
+          ),
+        );
+        assert.equal(
+          await authenticateMachineToken(
+            runtime.database.db,
+            then.response.access_token,
+            new Date(later.getTime() + 10 * 60_000),
+          ),
+          undefined,
+        );
       }
     });
   });
@@ -488,12 +807,25 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const none = await server.app.inject({ method: 'GET', url: '/api/partner/agreements' });
       assert.equal(none.statusCode, 401);
       assert.equal(none.headers['www-authenticate'], 'Bearer realm="rempart"');
-      const basic = await server.app.inject({ method: 'GET', url: '/api/partner/agreements', headers: { authorization: 'Basic YTpi' } });
+      const basic = await server.app.inject({
+        method: 'GET',
+        url: '/api/partner/agreements',
+        headers: { authorization: 'Basic YTpi' },
+      });
       assert.equal(basic.statusCode, 401);
       assert.equal(basic.headers['www-authenticate'], 'Bearer realm="rempart"');
       const staffActor = await runtime.database.db
         .insertInto('actors')
-        .values({ id: randomUUID(), organisation_id: orgs['cap-emploi']!, kind: 'human', login: `agent.${randomUUID()}`, display_name: 'Agent', roles: '["partner_staff"]', status: 'active', created_at: new Date().toISOString() })
+        .values({
+          id: randomUUID(),
+          organisation_id: orgs['cap-emploi']!,
+          kind: 'human',
+          login: `agent.${randomUUID()}`,
+          display_name: 'Agent',
+          roles: '["partner_staff"]',
+          status: 'active',
+          created_at: new Date().toISOString(),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       const staffToken = await issueApiToken(runtime.database.db, staffActor.id, 'test');
@@ -506,7 +838,11 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       // And the other way round: a machine token opens nothing in the agency API.
       const client = await newClient('cap-emploi');
       const token = await obtainToken(client);
-      const agency = await server.app.inject({ method: 'GET', url: `/api/agency/persons/${randomUUID()}`, headers: { authorization: `Bearer ${token.access_token}` } });
+      const agency = await server.app.inject({
+        method: 'GET',
+        url: `/api/agency/persons/${randomUUID()}`,
+        headers: { authorization: `Bearer ${token.access_token}` },
+      });
       assert.equal(agency.statusCode, 401);
     });
 
@@ -527,12 +863,19 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
       const env = childEnv(server.env);
 
       const before = await countRows(runtime, 'machine_clients');
-      const res = await runCli(['clients', 'register', '--organisation', orgs['region']!, '--name', 'SI Région', '--jwks', jwksPath], env);
+      const res = await runCli(
+        ['clients', 'register', '--organisation', orgs['region']!, '--name', 'SI Région', '--jwks', jwksPath],
+        env,
+      );
       assert.equal(res.code, 0, res.stderr);
       const clientId = /Client machine enregistré : ([0-9a-f-]{36})/.exec(res.stdout)?.[1];
       assert.ok(clientId, res.stdout);
       assert.equal(await countRows(runtime, 'machine_clients'), before + 1);
-      const row = await runtime.database.db.selectFrom('machine_clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
+      const row = await runtime.database.db
+        .selectFrom('machine_clients')
+        .selectAll()
+        .where('id', '=', clientId)
+        .executeTakeFirstOrThrow();
       assert.equal(row.organisation_id, orgs['region']);
       assert.equal(row.name, 'SI Région');
 
@@ -583,7 +926,10 @@ describe(`machine clients: client credentials with private_key_jwt (${BACKEND})`
         assert.ok(!logs.includes(telltale), 'log holds a secret');
         assert.ok(!events.includes(telltale), 'event holds a secret');
       }
-      assert.ok(server.logLines.some((l) => l.includes('/api/oauth/token')), 'requests were logged at all');
+      assert.ok(
+        server.logLines.some((l) => l.includes('/api/oauth/token')),
+        'requests were logged at all',
+      );
     });
   });
 });

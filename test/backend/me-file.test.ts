@@ -34,10 +34,14 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
   let totpSecret = '';
 
   async function signInAs(login: string): Promise<void> {
-    clients[login] = { remoteAddress: `10.30.40.${++host}`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    clients[login] = {
+      remoteAddress: `10.30.40.${++host}`,
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
     sessions[login] = await signIn(app, clients[login], login, DEMO_PASSWORD);
   }
-  const call = (login: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) => as(app, clients[login]!, sessions[login]!)(method, url, payload);
+  const call = (login: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+    as(app, clients[login]!, sessions[login]!)(method, url, payload);
 
   async function withLedgerOff<T>(work: () => Promise<T>): Promise<T> {
     await sql`ALTER TABLE ledger_events RENAME TO ledger_events_off`.execute(db());
@@ -51,11 +55,21 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
   before(async () => {
     server = await openTestServer();
     ({ runtime, app } = server);
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 60, seed: SEED, batchSize: 60, parallel: false });
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 60,
+      seed: SEED,
+      batchSize: 60,
+      parallel: false,
+    });
     const shown = new Set((await ensureDemoAccounts(runtime, SEED)).map((s) => s.login));
     for (const person of await demoPersons(db(), SEED, 8)) {
       if (!shown.has(person.email)) continue;
-      const followed = await db().selectFrom('caseloads').innerJoin('actors', 'actors.id', 'caseloads.actor_id').select('actors.login').where('caseloads.person_id', '=', person.id).executeTakeFirst();
+      const followed = await db()
+        .selectFrom('caseloads')
+        .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+        .select('actors.login')
+        .where('caseloads.person_id', '=', person.id)
+        .executeTakeFirst();
       if (followed && !seeker) {
         seeker = person.email;
         seekerPerson = person.id;
@@ -66,11 +80,17 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
       }
     }
     assert.ok(seeker && otherSeeker && counsellor, 'two demo job seekers, one followed by a counsellor');
-    seekerAccount = (await db().selectFrom('accounts').select('id').where('login', '=', seeker).executeTakeFirstOrThrow()).id;
+    seekerAccount = (
+      await db().selectFrom('accounts').select('id').where('login', '=', seeker).executeTakeFirstOrThrow()
+    ).id;
     // Bank details in force, as after a settled change: the file and the download must mask them.
     if (!(await runtime.persons.heldClasses([seekerPerson])).get(seekerPerson)!.has('bank')) {
       const identity = (await runtime.persons.read(seekerPerson, ['identity'])).fields.identity!;
-      await runtime.persons.applyBankChange(seekerPerson, { iban: frenchIban('30004', '00077', '00012345678'), bic: 'BNPAFRPPXXX', holder: `${identity.firstNames[0]} ${identity.lastName}` });
+      await runtime.persons.applyBankChange(seekerPerson, {
+        iban: frenchIban('30004', '00077', '00012345678'),
+        bic: 'BNPAFRPPXXX',
+        holder: `${identity.firstNames[0]} ${identity.lastName}`,
+      });
     }
     await signInAs(seeker);
     await signInAs(otherSeeker);
@@ -79,7 +99,10 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     const begin = await call(seeker, 'POST', '/api/auth/factors/totp');
     assert.equal(begin.statusCode, 200, begin.body);
     totpSecret = begin.json().secret;
-    const confirm = await call(seeker, 'POST', '/api/auth/factors/totp/confirm', { factorId: begin.json().factorId, code: totpCode(totpSecret) });
+    const confirm = await call(seeker, 'POST', '/api/auth/factors/totp/confirm', {
+      factorId: begin.json().factorId,
+      code: totpCode(totpSecret),
+    });
     assert.equal(confirm.statusCode, 200, confirm.body);
     sessions[seeker] = { cookie: cookieOf(confirm), csrf: confirm.json().csrfToken };
     // The counsellor reads the file: an access the export's journal must show.
@@ -87,7 +110,12 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
       method: 'GET',
       url: `/api/staff/persons/${seekerPerson}?classes=identity`,
       remoteAddress: clients[counsellor]!.remoteAddress,
-      headers: { ...clients[counsellor]!.headers, cookie: sessions[counsellor]!.cookie, 'rempart-purpose': PURPOSE, 'rempart-case-reference': CASE },
+      headers: {
+        ...clients[counsellor]!.headers,
+        cookie: sessions[counsellor]!.cookie,
+        'rempart-purpose': PURPOSE,
+        'rempart-case-reference': CASE,
+      },
     });
     assert.equal(read.statusCode, 200, read.body);
   });
@@ -95,7 +123,8 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
 
   it('GET /api/me/file returns every class the file holds, decrypted, after its subject_access event is recorded', async () => {
     const held = (await runtime.persons.heldClasses([seekerPerson])).get(seekerPerson)!;
-    const mine = async () => (await ledgerEvents(db(), 'subject_access')).filter((e) => e.details.personId === seekerPerson);
+    const mine = async () =>
+      (await ledgerEvents(db(), 'subject_access')).filter((e) => e.details.personId === seekerPerson);
     const before = (await mine()).length;
     const res = await call(seeker, 'GET', '/api/me/file');
     assert.equal(res.statusCode, 200, res.body);
@@ -106,7 +135,12 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     const stored = await runtime.persons.read(seekerPerson, [...held]);
     // Every value as stored, except the IBAN, masked as on the bank page.
     assert.ok(held.has('bank'), 'the demo job seeker has bank details');
-    assert.deepEqual(body.fields, JSON.parse(JSON.stringify({ ...stored.fields, bank: { ...stored.fields.bank, iban: maskIban(stored.fields.bank!.iban) } })));
+    assert.deepEqual(
+      body.fields,
+      JSON.parse(
+        JSON.stringify({ ...stored.fields, bank: { ...stored.fields.bank, iban: maskIban(stored.fields.bank!.iban) } }),
+      ),
+    );
     assert.ok(!res.body.includes(stored.fields.bank!.iban), 'the full IBAN does not leave');
 
     const events = await mine();
@@ -115,7 +149,8 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     assert.equal(last.account_id, seekerAccount);
     assert.equal(last.details.operation, 'read');
     assert.deepEqual(String(last.details.classes).split(',').sort(), [...held].sort());
-    for (const value of [stored.fields.identity!.lastName, stored.fields.identity!.birthDate]) assert.ok(!JSON.stringify(last.body).includes(value), 'the event holds no value');
+    for (const value of [stored.fields.identity!.lastName, stored.fields.identity!.birthDate])
+      assert.ok(!JSON.stringify(last.body).includes(value), 'the event holds no value');
   });
 
   it('fails closed: without the ledger, the file does not leave (503, no value, no event)', async () => {
@@ -138,7 +173,10 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().id, otherPerson);
     assert.equal(res.json().fields.identity.lastName, theirs.fields.identity!.lastName);
-    for (const value of [seekerPerson, mine.fields.contact?.email, mine.fields.identity!.birthDate].filter((v): v is string => Boolean(v))) assert.ok(!res.body.includes(value), `no trace of the other file (${value.slice(0, 3)}…)`);
+    for (const value of [seekerPerson, mine.fields.contact?.email, mine.fields.identity!.birthDate].filter(
+      (v): v is string => Boolean(v),
+    ))
+      assert.ok(!res.body.includes(value), `no trace of the other file (${value.slice(0, 3)}…)`);
     const exported = await call(otherSeeker, 'GET', '/api/me/export');
     assert.equal(exported.statusCode, 200);
     assert.ok(!exported.body.includes(seekerPerson));
@@ -160,14 +198,23 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
   it('GET /api/me/export is a JSON attachment with the file, the whole journal, factors without secrets, sessions, activity and bank changes; recorded first', async () => {
     const res = await call(seeker, 'GET', '/api/me/export');
     assert.equal(res.statusCode, 200, res.body);
-    assert.match(String(res.headers['content-disposition']), /^attachment; filename="mes-donnees-rempart-\d{4}-\d{2}-\d{2}\.json"$/);
+    assert.match(
+      String(res.headers['content-disposition']),
+      /^attachment; filename="mes-donnees-rempart-\d{4}-\d{2}-\d{2}\.json"$/,
+    );
     assert.match(String(res.headers['content-type']), /^application\/json/);
     assert.equal(res.headers['cache-control'], 'no-store');
     const data = res.json();
     assert.equal(data.format, 'rempart-export/1');
     assert.equal(data.file.id, seekerPerson);
-    assert.equal(data.file.fields.identity.lastName, (await runtime.persons.read(seekerPerson, ['identity'])).fields.identity!.lastName);
-    const counsellorRead = data.accessJournal.find((e: { event: { kind: string; caseReference: string } }) => e.event.kind === 'access_granted' && e.event.caseReference === CASE);
+    assert.equal(
+      data.file.fields.identity.lastName,
+      (await runtime.persons.read(seekerPerson, ['identity'])).fields.identity!.lastName,
+    );
+    const counsellorRead = data.accessJournal.find(
+      (e: { event: { kind: string; caseReference: string } }) =>
+        e.event.kind === 'access_granted' && e.event.caseReference === CASE,
+    );
     assert.ok(counsellorRead, 'the counsellor’s read is in the exported journal');
     assert.equal(counsellorRead.event.purpose, PURPOSE);
     assert.equal(typeof counsellorRead.event.restricted, 'string', 'who acted and from where stay a digest');
@@ -179,7 +226,10 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
     assert.equal(data.file.fields.bank.iban, maskIban(iban));
     assert.ok(!res.body.includes(iban), 'the full IBAN does not leave in the download either');
     assert.ok(!res.body.includes(totpSecret), 'no factor secret');
-    assert.ok(!res.body.includes(sessions[seeker]!.csrf) && !res.body.includes(sessions[seeker]!.cookie.split('=')[1]!), 'no session token');
+    assert.ok(
+      !res.body.includes(sessions[seeker]!.csrf) && !res.body.includes(sessions[seeker]!.cookie.split('=')[1]!),
+      'no session token',
+    );
     assert.ok(!res.body.includes(DEMO_PASSWORD));
     const event = (await ledgerEvents(db(), 'subject_access')).filter((e) => e.account_id === seekerAccount).at(-1)!;
     assert.equal(event.details.operation, 'export');
@@ -187,24 +237,52 @@ describe(`the job seeker's own file, security events and export (${BACKEND})`, (
   });
 
   it('GET /api/me/security-events lists this account’s events newest first, labelled in French, paginated, without secrets', async () => {
-    const wrong = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '10.30.40.250', headers: clients[seeker]!.headers, payload: { login: seeker, password: 'not the password at all' } });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress: '10.30.40.250',
+      headers: clients[seeker]!.headers,
+      payload: { login: seeker, password: 'not the password at all' },
+    });
     assert.equal(wrong.statusCode, 401);
     const res = await call(seeker, 'GET', '/api/me/security-events?pageSize=100');
     assert.equal(res.statusCode, 200, res.body);
-    const page = res.json() as { total: number; events: Array<{ at: string; kind: string; label: string; method: string | null }> };
+    const page = res.json() as {
+      total: number;
+      events: Array<{ at: string; kind: string; label: string; method: string | null }>;
+    };
     const kinds = page.events.map((e) => e.kind);
-    for (const kind of ['login_succeeded', 'login_failed', 'factor_enrolled', 'subject_access']) assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(',')}`);
-    assert.ok(page.events.every((e) => e.label && e.label !== e.kind), 'every kind has a French label');
+    for (const kind of ['login_succeeded', 'login_failed', 'factor_enrolled', 'subject_access'])
+      assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(',')}`);
+    assert.ok(
+      page.events.every((e) => e.label && e.label !== e.kind),
+      'every kind has a French label',
+    );
     const ats = page.events.map((e) => e.at);
     assert.deepEqual(ats, [...ats].sort().reverse(), 'newest first');
-    const accountEvents = await db().selectFrom('ledger_events').select('id').where('account_id', '=', seekerAccount).execute();
+    const accountEvents = await db()
+      .selectFrom('ledger_events')
+      .select('id')
+      .where('account_id', '=', seekerAccount)
+      .execute();
     assert.ok(page.total <= accountEvents.length);
-    for (const secret of [totpSecret, DEMO_PASSWORD, 'not the password at all', sessions[seeker]!.csrf, sessions[seeker]!.cookie.split('=')[1]!, '10.30.40.']) assert.ok(!res.body.includes(secret), `no secret nor address (${secret.slice(0, 4)}…)`);
+    for (const secret of [
+      totpSecret,
+      DEMO_PASSWORD,
+      'not the password at all',
+      sessions[seeker]!.csrf,
+      sessions[seeker]!.cookie.split('=')[1]!,
+      '10.30.40.',
+    ])
+      assert.ok(!res.body.includes(secret), `no secret nor address (${secret.slice(0, 4)}…)`);
 
     const first = await call(seeker, 'GET', '/api/me/security-events?page=1&pageSize=2');
     const second = await call(seeker, 'GET', '/api/me/security-events?page=2&pageSize=2');
     assert.equal(first.json().events.length, 2);
-    assert.deepEqual([...first.json().events, ...second.json().events].map((e: { id: string }) => e.id), page.events.slice(0, 4).map((e) => (e as unknown as { id: string }).id));
+    assert.deepEqual(
+      [...first.json().events, ...second.json().events].map((e: { id: string }) => e.id),
+      page.events.slice(0, 4).map((e) => (e as unknown as { id: string }).id),
+    );
     // Another account's events are not there.
     const other = await call(otherSeeker, 'GET', '/api/me/security-events?pageSize=100');
     assert.ok(!other.json().events.some((e: { kind: string }) => e.kind === 'factor_enrolled'));

@@ -24,38 +24,110 @@ describe(`a partner information system reads by the same decision as its staff (
 
   async function token(scope: string): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ iss: clientId, sub: clientId, aud: `${runtime.config.publicUrl}/api/oauth/token`, iat: now, exp: now + 60, jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion, scope });
-    const res = await server.app.inject({ method: 'POST', url: '/api/oauth/token', remoteAddress: PARTNER_ADDRESS, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+    const assertion = await new SignJWT({
+      iss: clientId,
+      sub: clientId,
+      aud: `${runtime.config.publicUrl}/api/oauth/token`,
+      iat: now,
+      exp: now + 60,
+      jti: randomUUID(),
+    })
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .sign(privateKey);
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+      client_assertion: assertion,
+      scope,
+    });
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/api/oauth/token',
+      remoteAddress: PARTNER_ADDRESS,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form.toString(),
+    });
     assert.equal(res.statusCode, 200, res.body);
     return res.json().access_token as string;
   }
 
-  const read = (accessToken: string, personId: string, options: { purpose?: string; classes?: string; from?: string } = {}) =>
+  const read = (
+    accessToken: string,
+    personId: string,
+    options: { purpose?: string; classes?: string; from?: string } = {},
+  ) =>
     server.app.inject({
       method: 'GET',
       url: `/api/partner/persons/${personId}${options.classes ? `?classes=${options.classes}` : ''}`,
       remoteAddress: options.from ?? PARTNER_ADDRESS,
-      headers: { authorization: `Bearer ${accessToken}`, 'rempart-case-reference': 'SI-CAPE-2026-117', ...(options.purpose === undefined ? { 'rempart-purpose': 'accompagnement_handicap' } : options.purpose ? { 'rempart-purpose': options.purpose } : {}) },
+      headers: {
+        authorization: `Bearer ${accessToken}`,
+        'rempart-case-reference': 'SI-CAPE-2026-117',
+        ...(options.purpose === undefined
+          ? { 'rempart-purpose': 'accompagnement_handicap' }
+          : options.purpose
+            ? { 'rempart-purpose': options.purpose }
+            : {}),
+      },
     });
 
   before(async () => {
     server = await openTestServer();
     runtime = server.runtime;
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 60, seed: SEED, batchSize: 60, parallel: false });
-    const cap = await db().selectFrom('organisations').select('id').where('kind', '=', 'cap_emploi').executeTakeFirstOrThrow();
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 60,
+      seed: SEED,
+      batchSize: 60,
+      parallel: false,
+    });
+    const cap = await db()
+      .selectFrom('organisations')
+      .select('id')
+      .where('kind', '=', 'cap_emploi')
+      .executeTakeFirstOrThrow();
     const keys = await generateKeyPair('ES256');
     privateKey = keys.privateKey;
     kid = randomUUID();
-    ({ clientId } = await registerMachineClient(db(), { organisationId: cap.id, name: 'SI Cap emploi', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] } }));
-    const referrals = (await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', cap.id).where('status', '=', 'active').execute()).map((r) => r.person_id);
+    ({ clientId } = await registerMachineClient(db(), {
+      organisationId: cap.id,
+      name: 'SI Cap emploi',
+      jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] },
+    }));
+    const referrals = (
+      await db()
+        .selectFrom('referrals')
+        .select('person_id')
+        .where('organisation_id', '=', cap.id)
+        .where('status', '=', 'active')
+        .execute()
+    ).map((r) => r.person_id);
     if (referrals.length === 0) {
       const person = await db().selectFrom('persons').select('id').orderBy('id').executeTakeFirstOrThrow();
-      await db().insertInto('referrals').values({ id: randomUUID(), person_id: person.id, organisation_id: cap.id, referred_by_actor_id: null, reason: 'test', starts_on: '2026-01-01', ends_on: null, status: 'active', created_at: new Date().toISOString() }).execute();
+      await db()
+        .insertInto('referrals')
+        .values({
+          id: randomUUID(),
+          person_id: person.id,
+          organisation_id: cap.id,
+          referred_by_actor_id: null,
+          reason: 'test',
+          starts_on: '2026-01-01',
+          ends_on: null,
+          status: 'active',
+          created_at: new Date().toISOString(),
+        })
+        .execute();
       referrals.push(person.id);
     }
     referred = referrals[0]!;
-    notReferred = (await db().selectFrom('persons').select('id').where('id', 'not in', referrals).orderBy('id').executeTakeFirstOrThrow()).id;
+    notReferred = (
+      await db()
+        .selectFrom('persons')
+        .select('id')
+        .where('id', 'not in', referrals)
+        .orderBy('id')
+        .executeTakeFirstOrThrow()
+    ).id;
   });
   after(() => server.close());
 
@@ -64,10 +136,16 @@ describe(`a partner information system reads by the same decision as its staff (
     const res = await read(accessToken, referred, { classes: 'identity,health' });
     assert.equal(res.statusCode, 200, res.body);
     const keys = Object.keys(res.json().fields);
-    assert.ok(keys.includes('identity') && keys.every((k) => k === 'identity' || k === 'health'), `only the asked, granted classes: ${keys.join(',')}`);
+    assert.ok(
+      keys.includes('identity') && keys.every((k) => k === 'identity' || k === 'health'),
+      `only the asked, granted classes: ${keys.join(',')}`,
+    );
     assert.deepEqual(res.json().decision.classes, ['identity', 'health']);
     const granted = (await ledgerEvents(db(), 'access_granted')).map((e) => JSON.stringify(e.details));
-    assert.ok(granted.some((details) => details.includes(referred) && details.includes('accompagnement_handicap')), 'the access is recorded, with the machine actor');
+    assert.ok(
+      granted.some((details) => details.includes(referred) && details.includes('accompagnement_handicap')),
+      'the access is recorded, with the machine actor',
+    );
   });
 
   it('is refused a person not referred to it exactly as one who does not exist', async () => {
@@ -76,7 +154,10 @@ describe(`a partner information system reads by the same decision as its staff (
     const nobody = await read(accessToken, randomUUID());
     assert.equal(stranger.statusCode, 403);
     assert.equal(stranger.json().error, 'person_out_of_scope');
-    assert.deepEqual({ ...(stranger.json() as object), requestId: '' }, { ...(nobody.json() as object), requestId: '' });
+    assert.deepEqual(
+      { ...(stranger.json() as object), requestId: '' },
+      { ...(nobody.json() as object), requestId: '' },
+    );
   });
 
   it('is refused a class outside the agreement, a purpose outside its token, an undeclared purpose and a foreign network', async () => {
@@ -96,12 +177,39 @@ describe(`a partner information system reads by the same decision as its staff (
 
   it('is held to an hourly budget of a quarter of its agreement’s daily ceiling: over it, refused and contained, its tokens dead', async () => {
     const accessToken = await token('accompagnement_handicap');
-    const cap = await db().selectFrom('organisations').select('id').where('kind', '=', 'cap_emploi').executeTakeFirstOrThrow();
-    const actorId = (await db().selectFrom('machine_clients').select('actor_id').where('id', '=', clientId).executeTakeFirstOrThrow()).actor_id;
+    const cap = await db()
+      .selectFrom('organisations')
+      .select('id')
+      .where('kind', '=', 'cap_emploi')
+      .executeTakeFirstOrThrow();
+    const actorId = (
+      await db().selectFrom('machine_clients').select('actor_id').where('id', '=', clientId).executeTakeFirstOrThrow()
+    ).actor_id;
     // Cap emploi's agreement: 50 persons a day, so 13 in an hour for its system.
-    const fresh = (await db().selectFrom('persons').select('id').where('id', 'not in', [referred, notReferred]).orderBy('id', 'desc').limit(20).execute()).map((r) => r.id);
+    const fresh = (
+      await db()
+        .selectFrom('persons')
+        .select('id')
+        .where('id', 'not in', [referred, notReferred])
+        .orderBy('id', 'desc')
+        .limit(20)
+        .execute()
+    ).map((r) => r.id);
     for (const personId of fresh) {
-      await db().insertInto('referrals').values({ id: randomUUID(), person_id: personId, organisation_id: cap.id, referred_by_actor_id: null, reason: 'test', starts_on: '2026-01-01', ends_on: null, status: 'active', created_at: new Date().toISOString() }).execute();
+      await db()
+        .insertInto('referrals')
+        .values({
+          id: randomUUID(),
+          person_id: personId,
+          organisation_id: cap.id,
+          referred_by_actor_id: null,
+          reason: 'test',
+          starts_on: '2026-01-01',
+          ends_on: null,
+          status: 'active',
+          created_at: new Date().toISOString(),
+        })
+        .execute();
     }
     let denied;
     for (const personId of fresh) {
@@ -113,9 +221,19 @@ describe(`a partner information system reads by the same decision as its staff (
     }
     assert.equal(denied?.statusCode, 403, 'refused before the 20 were read');
     assert.equal(denied!.json().error, 'guard_limit_reached');
-    const read13 = await db().selectFrom('ledger_events').select('person_id').distinct().where('actor_id', '=', actorId).where('kind', '=', 'access_granted').execute();
+    const read13 = await db()
+      .selectFrom('ledger_events')
+      .select('person_id')
+      .distinct()
+      .where('actor_id', '=', actorId)
+      .where('kind', '=', 'access_granted')
+      .execute();
     assert.equal(read13.length, 13, 'exactly the hourly budget left the server');
-    const containment = await db().selectFrom('guard_containments').select('signal').where('actor_id', '=', actorId).executeTakeFirstOrThrow();
+    const containment = await db()
+      .selectFrom('guard_containments')
+      .select('signal')
+      .where('actor_id', '=', actorId)
+      .executeTakeFirstOrThrow();
     assert.equal(containment.signal, 'budget_hour_hard');
     assert.equal((await read(accessToken, referred)).statusCode, 401, 'its token stopped working');
   });

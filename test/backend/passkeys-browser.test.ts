@@ -32,40 +32,92 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
     origin = `http://localhost:${port}`;
     // One model allowed, from a manufacturer whose root did not sign the browser's virtual key.
     const manufacturer = attestationRoot('Fabricant homologué');
-    server = await openTestServer({ config: { publicUrl: origin, passkeyAuthenticators: [{ aaguid: '6d44ba9b-f6ec-2e49-b930-0c8fe920cb73', name: 'Clé homologuée (test)', roots: [manufacturer.pem] }] } });
+    server = await openTestServer({
+      config: {
+        publicUrl: origin,
+        passkeyAuthenticators: [
+          { aaguid: '6d44ba9b-f6ec-2e49-b930-0c8fe920cb73', name: 'Clé homologuée (test)', roots: [manufacturer.pem] },
+        ],
+      },
+    });
     db = server.runtime.database.db;
     const staff = async (login: string, kind: string, posture: object, roles: string[]) => {
       const organisationId = randomUUID();
       const actorId = randomUUID();
-      await db.insertInto('organisations').values({ id: organisationId, kind, name: kind, siret: null, departement: '33', security_posture: JSON.stringify(posture), status: 'active', created_at: new Date().toISOString() }).execute();
-      await db.insertInto('actors').values({ id: actorId, organisation_id: organisationId, kind: 'human', login, display_name: login, roles: JSON.stringify(roles), status: 'active', created_at: new Date().toISOString() }).execute();
+      await db
+        .insertInto('organisations')
+        .values({
+          id: organisationId,
+          kind,
+          name: kind,
+          siret: null,
+          departement: '33',
+          security_posture: JSON.stringify(posture),
+          status: 'active',
+          created_at: new Date().toISOString(),
+        })
+        .execute();
+      await db
+        .insertInto('actors')
+        .values({
+          id: actorId,
+          organisation_id: organisationId,
+          kind: 'human',
+          login,
+          display_name: login,
+          roles: JSON.stringify(roles),
+          status: 'active',
+          created_at: new Date().toISOString(),
+        })
+        .execute();
       return createAccount(db, { kind: 'staff', login, password: PASSWORD, actorId });
     };
-    callCentreAccountId = await staff(CALL_CENTRE_LOGIN, 'subcontractor', { mfa: 'required', passkeyOnly: true }, ['call_centre_agent']);
+    callCentreAccountId = await staff(CALL_CENTRE_LOGIN, 'subcontractor', { mfa: 'required', passkeyOnly: true }, [
+      'call_centre_agent',
+    ]);
     accountId = await staff(LOGIN, 'agency', { mfa: 'required', passkeyOnly: false }, ['counsellor']);
     await server.app.listen({ host: '127.0.0.1', port });
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // `localhost` straight to the IPv4 loopback the server listens on.
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP localhost 127.0.0.1'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--host-resolver-rules=MAP localhost 127.0.0.1',
+      ],
     });
     const context = await browser.newContext({ locale: 'fr-FR' });
     page = await context.newPage();
     // Script errors and CSP violations land here; failed loads are told apart by their URL, so
     // the favicon the browser asks for on its own (Rempart has none) is not taken for one.
     page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+        pageErrors.push(message.text());
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('response', (response) => {
-      if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') pageErrors.push(`${response.status()} ${new URL(response.url()).pathname}`);
+      if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico')
+        pageErrors.push(`${response.status()} ${new URL(response.url()).pathname}`);
     });
     // A platform authenticator that verifies its user, as a laptop's fingerprint reader would.
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     });
   });
 
@@ -88,11 +140,27 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
     await signIn(CALL_CENTRE_LOGIN);
     await status().getByText('Enregistrez une clé d’accès').waitFor();
     await page.getByRole('button', { name: 'Enregistrer une clé d’accès' }).click();
-    await status().getByText(/Clé d’accès refusée : votre organisation n’accepte que les clés de sécurité d’un modèle autorisé/).waitFor();
-    assert.match((await status().textContent()) ?? '', new RegExp(`AAGUID ${CHROMIUM_VIRTUAL_AAGUID}\\) absent de la liste des modèles autorisés`));
+    await status()
+      .getByText(/Clé d’accès refusée : votre organisation n’accepte que les clés de sécurité d’un modèle autorisé/)
+      .waitFor();
+    assert.match(
+      (await status().textContent()) ?? '',
+      new RegExp(`AAGUID ${CHROMIUM_VIRTUAL_AAGUID}\\) absent de la liste des modèles autorisés`),
+    );
 
-    assert.deepEqual(await db.selectFrom('account_factors').select('id').where('account_id', '=', callCentreAccountId).execute(), [], 'no factor kept');
-    assert.deepEqual(await db.selectFrom('passkey_credentials').select('credential_id').where('account_id', '=', callCentreAccountId).execute(), []);
+    assert.deepEqual(
+      await db.selectFrom('account_factors').select('id').where('account_id', '=', callCentreAccountId).execute(),
+      [],
+      'no factor kept',
+    );
+    assert.deepEqual(
+      await db
+        .selectFrom('passkey_credentials')
+        .select('credential_id')
+        .where('account_id', '=', callCentreAccountId)
+        .execute(),
+      [],
+    );
     const rejected = (await ledgerEvents(db, 'passkey_rejected')).filter((e) => e.account_id === callCentreAccountId);
     assert.deepEqual(
       rejected.map((e) => `${e.details.refusal}:${e.details.fmt}:${e.details.aaguid}`),
@@ -121,33 +189,70 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
     assert.equal(await page.locator('#codes-secours').isVisible(), true, 'the first factor comes with recovery codes');
     assert.equal(await page.locator('#liste-codes li').count(), 10);
 
-    const factors = await db.selectFrom('account_factors').selectAll().where('account_id', '=', accountId).where('kind', '=', 'passkey').execute();
+    const factors = await db
+      .selectFrom('account_factors')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('kind', '=', 'passkey')
+      .execute();
     assert.deepEqual(
       factors.map((f) => `${f.kind}:${f.status}:${f.label}`),
       ['passkey:active:Ordinateur du bureau'],
     );
     const registered = JSON.parse(factors[0]!.data) as PasskeyData;
     assert.ok(registered.transports.includes('internal'));
-    assert.equal((await db.selectFrom('passkey_credentials').select('credential_id').where('account_id', '=', accountId).executeTakeFirstOrThrow()).credential_id, registered.credentialId);
+    assert.equal(
+      (
+        await db
+          .selectFrom('passkey_credentials')
+          .select('credential_id')
+          .where('account_id', '=', accountId)
+          .executeTakeFirstOrThrow()
+      ).credential_id,
+      registered.credentialId,
+    );
 
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await status().getByText('Vous êtes déconnecté·e.').waitFor();
-    const open = await db.selectFrom('sessions').select('public_id').where('account_id', '=', accountId).where('revoked_at', 'is', null).execute();
+    const open = await db
+      .selectFrom('sessions')
+      .select('public_id')
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .execute();
     assert.deepEqual(open, [], 'signing out closed the session');
 
     await signIn(LOGIN);
     await status().getByText('Validez maintenant avec votre clé d’accès').waitFor();
-    const waiting = await db.selectFrom('sessions').select(['second_factor_at', 'requires_second_factor']).where('account_id', '=', accountId).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+    const waiting = await db
+      .selectFrom('sessions')
+      .select(['second_factor_at', 'requires_second_factor'])
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(waiting, { second_factor_at: null, requires_second_factor: 1 });
     await page.getByRole('button', { name: 'Valider avec ma clé d’accès' }).click();
     await status().getByText('Second facteur validé').waitFor();
 
-    const sessions = await db.selectFrom('sessions').select(['second_factor_at', 'revoked_reason']).where('account_id', '=', accountId).orderBy('created_at').execute();
+    const sessions = await db
+      .selectFrom('sessions')
+      .select(['second_factor_at', 'revoked_reason'])
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .execute();
     const live = sessions.filter((s) => s.revoked_reason === null);
     assert.equal(live.length, 1);
     assert.ok(hasRecentSecondFactor(live[0]!.second_factor_at), 'the session passed its second factor just now');
-    assert.ok(sessions.some((s) => s.revoked_reason === 'rotated'), 'the session id changed with the privilege');
-    const [used] = await db.selectFrom('account_factors').select(['data', 'last_used_at']).where('account_id', '=', accountId).where('kind', '=', 'passkey').execute();
+    assert.ok(
+      sessions.some((s) => s.revoked_reason === 'rotated'),
+      'the session id changed with the privilege',
+    );
+    const [used] = await db
+      .selectFrom('account_factors')
+      .select(['data', 'last_used_at'])
+      .where('account_id', '=', accountId)
+      .where('kind', '=', 'passkey')
+      .execute();
     assert.ok(used!.last_used_at);
     assert.ok((JSON.parse(used!.data) as PasskeyData).counter >= registered.counter);
     const succeeded = (await ledgerEvents(db, 'second_factor_succeeded')).filter((e) => e.account_id === accountId);

@@ -54,40 +54,92 @@ describe(`the patient thief: reads nothing in the day's work explains (${BACKEND
   let host = 0;
   const db = () => runtime.database.db;
 
-  async function counsellor(caseload: readonly string[], since = '2025-01-06', role = 'counsellor', organisationId = agency): Promise<Staff> {
+  async function counsellor(
+    caseload: readonly string[],
+    since = '2025-01-06',
+    role = 'counsellor',
+    organisationId = agency,
+  ): Promise<Staff> {
     const login = `t.thief.${++host}`;
     const actorId = randomUUID();
     await db()
       .insertInto('actors')
-      .values({ id: actorId, organisation_id: organisationId, kind: 'human', login, display_name: login, roles: JSON.stringify([role]), status: 'active', created_at: new Date(Date.now() - 400 * DAY).toISOString() })
+      .values({
+        id: actorId,
+        organisation_id: organisationId,
+        kind: 'human',
+        login,
+        display_name: login,
+        roles: JSON.stringify([role]),
+        status: 'active',
+        created_at: new Date(Date.now() - 400 * DAY).toISOString(),
+      })
       .execute();
     const accountId = await createAccount(db(), { kind: 'staff', login, password: PASSWORD, actorId });
     await addChannel(db(), runtime.keyring, accountId, 'email', `${login}@agents.test.example`, { verified: true });
-    for (const personId of caseload) await db().insertInto('caseloads').values({ person_id: personId, actor_id: actorId, organisation_id: organisationId, since, until: null }).execute();
-    const client = { remoteAddress: `10.19.${host}.7`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    for (const personId of caseload)
+      await db()
+        .insertInto('caseloads')
+        .values({ person_id: personId, actor_id: actorId, organisation_id: organisationId, since, until: null })
+        .execute();
+    const client = {
+      remoteAddress: `10.19.${host}.7`,
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
     return { actorId, organisationId, client, session: await signIn(app, client, login, PASSWORD) };
   }
 
   function call(who: Staff, method: 'GET' | 'POST', url: string, payload?: object, purpose = 'accompagnement') {
-    const headers = { ...who.client.headers, cookie: who.session.cookie, 'x-csrf-token': who.session.csrf, 'rempart-purpose': purpose, 'rempart-case-reference': 'DOSSIER-2026-0519' };
-    return app.inject({ method, url, remoteAddress: who.client.remoteAddress, headers, ...(payload ? { payload } : {}) });
+    const headers = {
+      ...who.client.headers,
+      cookie: who.session.cookie,
+      'x-csrf-token': who.session.csrf,
+      'rempart-purpose': purpose,
+      'rempart-case-reference': 'DOSSIER-2026-0519',
+    };
+    return app.inject({
+      method,
+      url,
+      remoteAddress: who.client.remoteAddress,
+      headers,
+      ...(payload ? { payload } : {}),
+    });
   }
-  const read = (who: Staff, personId: string) => call(who, 'GET', `/api/staff/persons/${personId}?classes=identity,contact`);
+  const read = (who: Staff, personId: string) =>
+    call(who, 'GET', `/api/staff/persons/${personId}?classes=identity,contact`);
   const followUp = (who: Staff, personId: string) =>
-    call(who, 'POST', `/api/staff/persons/${personId}/follow-up/actions`, { date: new Date(clock.t).toISOString().slice(0, 10), kind: 'entretien', label: 'Point sur les démarches de la semaine' });
+    call(who, 'POST', `/api/staff/persons/${personId}/follow-up/actions`, {
+      date: new Date(clock.t).toISOString().slice(0, 10),
+      kind: 'entretien',
+      label: 'Point sur les démarches de la semaine',
+    });
 
   /** Appointments of these persons with the counsellor, at `at`, booked three weeks before by themself (the agenda a counsellor keeps). */
   async function agenda(who: Staff, personIds: readonly string[], at: number): Promise<void> {
     for (const personId of personIds) {
       await db()
         .insertInto('appointments')
-        .values({ id: randomUUID(), person_id: personId, organisation_id: who.organisationId, actor_id: who.actorId, at: new Date(at).toISOString(), kind: 'entretien', created_by: who.actorId, created_at: new Date(at - 21 * DAY).toISOString(), cancelled_at: null })
+        .values({
+          id: randomUUID(),
+          person_id: personId,
+          organisation_id: who.organisationId,
+          actor_id: who.actorId,
+          at: new Date(at).toISOString(),
+          kind: 'entretien',
+          created_by: who.actorId,
+          created_at: new Date(at - 21 * DAY).toISOString(),
+          cancelled_at: null,
+        })
         .execute();
     }
   }
 
-  const containmentsOf = (actorId: string) => db().selectFrom('guard_containments').select(['signal', 'details']).where('actor_id', '=', actorId).execute();
-  const signalsOf = async (actorId: string) => (await db().selectFrom('guard_signals').select('signal').where('actor_id', '=', actorId).execute()).map((s) => s.signal);
+  const containmentsOf = (actorId: string) =>
+    db().selectFrom('guard_containments').select(['signal', 'details']).where('actor_id', '=', actorId).execute();
+  const signalsOf = async (actorId: string) =>
+    (await db().selectFrom('guard_signals').select('signal').where('actor_id', '=', actorId).execute()).map(
+      (s) => s.signal,
+    );
 
   /** The next weekday at 08:00 UTC after the clock's day. */
   const nextWorkingDay = () => {
@@ -100,16 +152,29 @@ describe(`the patient thief: reads nothing in the day's work explains (${BACKEND
   before(async () => {
     server = await openTestServer({ clock });
     ({ runtime, app } = server);
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 900, seed: SEED, batchSize: 900, parallel: false });
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 900,
+      seed: SEED,
+      batchSize: 900,
+      parallel: false,
+    });
     await plantDecoys(db(), runtime.persons, { seed: SEED, population: 900 });
-    agency = (await db().selectFrom('organisations').select('id').where('name', 'like', '%Bastide%').executeTakeFirstOrThrow()).id;
+    agency = (
+      await db().selectFrom('organisations').select('id').where('name', 'like', '%Bastide%').executeTakeFirstOrThrow()
+    ).id;
     // Each test books the agenda it means: the seed's appointments would explain reads at random.
     await db().deleteFrom('appointments').execute();
     pool = (
       await db()
         .selectFrom('persons')
         .select('id')
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('guard_decoys').select('person_id').whereRef('guard_decoys.person_id', '=', 'persons.id'))))
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb.selectFrom('guard_decoys').select('person_id').whereRef('guard_decoys.person_id', '=', 'persons.id'),
+            ),
+          ),
+        )
         .orderBy('id')
         .execute()
     ).map((r) => r.id);
@@ -185,7 +250,10 @@ describe(`the patient thief: reads nothing in the day's work explains (${BACKEND
         reads++;
         if (step.write === 'followUp') assert.equal((await followUp(worker, step.personId)).statusCode, 201);
         if (step.write === 'book') {
-          const booked = await call(worker, 'POST', `/api/staff/persons/${step.personId}/appointments`, { at: new Date(clock.t + 28 * DAY).toISOString(), kind: 'entretien' });
+          const booked = await call(worker, 'POST', `/api/staff/persons/${step.personId}/appointments`, {
+            at: new Date(clock.t + 28 * DAY).toISOString(),
+            kind: 'entretien',
+          });
           assert.equal(booked.statusCode, 201, booked.body);
         }
       }
@@ -217,7 +285,20 @@ describe(`the patient thief: reads nothing in the day's work explains (${BACKEND
     const reader = await counsellor(caseload);
     // Booked by the person from their space (created_by null) a minute ago: explains.
     for (const personId of caseload.slice(0, 20)) {
-      await db().insertInto('appointments').values({ id: randomUUID(), person_id: personId, organisation_id: agency, actor_id: reader.actorId, at: new Date(clock.t + 4 * HOUR).toISOString(), kind: 'visio', created_by: null, created_at: new Date(clock.t - MINUTE).toISOString(), cancelled_at: null }).execute();
+      await db()
+        .insertInto('appointments')
+        .values({
+          id: randomUUID(),
+          person_id: personId,
+          organisation_id: agency,
+          actor_id: reader.actorId,
+          at: new Date(clock.t + 4 * HOUR).toISOString(),
+          kind: 'visio',
+          created_by: null,
+          created_at: new Date(clock.t - MINUTE).toISOString(),
+          cancelled_at: null,
+        })
+        .execute();
     }
     for (const [k, personId] of caseload.slice(0, 20).entries()) {
       clock.t += 2 * MINUTE * (k > 0 ? 1 : 0);
@@ -227,7 +308,10 @@ describe(`the patient thief: reads nothing in the day's work explains (${BACKEND
     // Booked by the reader itself, through the API, then read at once: unexplained, contained at the day's limit.
     const cover = caseload.slice(20, 20 + SIGNAL_THRESHOLDS.unexplained.dayHard + 1);
     for (const personId of cover) {
-      const booked = await call(reader, 'POST', `/api/staff/persons/${personId}/appointments`, { at: new Date(clock.t + 2 * HOUR).toISOString(), kind: 'entretien' });
+      const booked = await call(reader, 'POST', `/api/staff/persons/${personId}/appointments`, {
+        at: new Date(clock.t + 2 * HOUR).toISOString(),
+        kind: 'entretien',
+      });
       assert.equal(booked.statusCode, 201, booked.body);
     }
     const answers: number[] = [];
@@ -238,7 +322,13 @@ describe(`the patient thief: reads nothing in the day's work explains (${BACKEND
     assert.deepEqual(answers, [...Array(SIGNAL_THRESHOLDS.unexplained.dayHard).fill(200), 403]);
     assert.equal((await containmentsOf(reader.actorId))[0]?.signal, 'unexplained_reads');
     // The refused read left nothing: no access event for the sixteenth person.
-    const events = await db().selectFrom('ledger_events').select('body').where('actor_id', '=', reader.actorId).where('kind', '=', 'access_granted').where('person_id', '=', cover.at(-1)!).execute();
+    const events = await db()
+      .selectFrom('ledger_events')
+      .select('body')
+      .where('actor_id', '=', reader.actorId)
+      .where('kind', '=', 'access_granted')
+      .where('person_id', '=', cover.at(-1)!)
+      .execute();
     assert.deepEqual(
       events.map((e) => (JSON.parse(e.body) as { operation?: string }).operation),
       ['write'],
@@ -253,7 +343,14 @@ describe(`the patient thief: reads nothing in the day's work explains (${BACKEND
     const statuses: number[] = [];
     for (const personId of caseload.slice(0, SIGNAL_THRESHOLDS.bookings.dayHard + 1)) {
       clock.t += 5 * MINUTE;
-      statuses.push((await call(booker, 'POST', `/api/staff/persons/${personId}/appointments`, { at: new Date(clock.t + 3 * DAY).toISOString(), kind: 'telephone' })).statusCode);
+      statuses.push(
+        (
+          await call(booker, 'POST', `/api/staff/persons/${personId}/appointments`, {
+            at: new Date(clock.t + 3 * DAY).toISOString(),
+            kind: 'telephone',
+          })
+        ).statusCode,
+      );
     }
     assert.deepEqual(statuses, [...Array(SIGNAL_THRESHOLDS.bookings.dayHard).fill(201), 403]);
     assert.equal((await containmentsOf(booker.actorId))[0]?.signal, 'booking_burst');
@@ -276,19 +373,37 @@ describe(`the patient thief: reads nothing in the day's work explains (${BACKEND
       assert.match(res.body, /body\.(at|kind)|\/at|\/kind/);
     }
     // Out of the counsellor's caseload: the policy refuses, nothing is booked.
-    const outside = await call(agent, 'POST', `/api/staff/persons/${pool[880]}/appointments`, { at: new Date(clock.t + DAY).toISOString(), kind: 'entretien' });
+    const outside = await call(agent, 'POST', `/api/staff/persons/${pool[880]}/appointments`, {
+      at: new Date(clock.t + DAY).toISOString(),
+      kind: 'entretien',
+    });
     assert.equal(outside.statusCode, 403);
-    assert.equal((await db().selectFrom('appointments').select('id').where('created_by', '=', agent.actorId).execute()).length, 0);
+    assert.equal(
+      (await db().selectFrom('appointments').select('id').where('created_by', '=', agent.actorId).execute()).length,
+      0,
+    );
   });
 
   it('contains a partner trying a leaked list slowly: 14 unanswered searches an hour, never 15, all day', async () => {
     nextWorkingDay();
-    const partner = (await db().selectFrom('organisations').select('id').where('name', 'like', '%Cap emploi%').executeTakeFirstOrThrow()).id;
+    const partner = (
+      await db()
+        .selectFrom('organisations')
+        .select('id')
+        .where('name', 'like', '%Cap emploi%')
+        .executeTakeFirstOrThrow()
+    ).id;
     const prober = await counsellor([], '2025-01-06', 'partner_staff', partner);
     let contained: number | undefined;
     for (let n = 0; n < 14 * 4 && contained === undefined; n++) {
       clock.t += Math.floor(HOUR / 14) + 1000;
-      const res = await call(prober, 'POST', '/api/staff/persons/search', { franceTravailId: `${String(7_000_000 + n * 7919).slice(0, 7)}Z` }, 'accompagnement_handicap');
+      const res = await call(
+        prober,
+        'POST',
+        '/api/staff/persons/search',
+        { franceTravailId: `${String(7_000_000 + n * 7919).slice(0, 7)}Z` },
+        'accompagnement_handicap',
+      );
       if (res.statusCode === 403) contained = n + 1;
       else assert.equal(res.statusCode, 200, res.body);
     }

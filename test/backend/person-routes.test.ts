@@ -51,21 +51,39 @@ describe(`every route that returns person fields: one access event per file, nam
       method,
       url,
       remoteAddress: counsellor!.client.remoteAddress,
-      headers: { ...counsellor!.client.headers, cookie: counsellor!.session.cookie, 'x-csrf-token': counsellor!.session.csrf, 'rempart-purpose': 'accompagnement', 'rempart-case-reference': 'DOSSIER-2026-0313' },
+      headers: {
+        ...counsellor!.client.headers,
+        cookie: counsellor!.session.cookie,
+        'x-csrf-token': counsellor!.session.csrf,
+        'rempart-purpose': 'accompagnement',
+        'rempart-case-reference': 'DOSSIER-2026-0313',
+      },
       ...(payload ? { payload } : {}),
     });
 
-  const fileOf = (res: LightMyRequestResponse): Released => new Map([[res.json().id as string, Object.keys(res.json().fields)]]);
+  const fileOf = (res: LightMyRequestResponse): Released =>
+    new Map([[res.json().id as string, Object.keys(res.json().fields)]]);
 
   /** Each route, how its audience calls it, and what its answer released (person → classes). */
-  const CALLS: Record<string, { call: () => Promise<LightMyRequestResponse>; released: (res: LightMyRequestResponse) => Released }> = {
+  const CALLS: Record<
+    string,
+    { call: () => Promise<LightMyRequestResponse>; released: (res: LightMyRequestResponse) => Released }
+  > = {
     'GET /api/staff/persons/{id}': { call: () => staffCall('GET', `/api/staff/persons/${followed}`), released: fileOf },
     'POST /api/staff/persons/search': {
       call: async () => {
         const identity = (await runtime.persons.read(followed, ['identity'])).fields.identity!;
-        return staffCall('POST', '/api/staff/persons/search', { person: { lastName: identity.lastName, firstName: identity.firstNames[0], birthDate: identity.birthDate } });
+        return staffCall('POST', '/api/staff/persons/search', {
+          person: { lastName: identity.lastName, firstName: identity.firstNames[0], birthDate: identity.birthDate },
+        });
       },
-      released: (res) => new Map((res.json().results as Array<{ id: string; identity?: object }>).map((r) => [r.id, r.identity ? ['identity'] : []])),
+      released: (res) =>
+        new Map(
+          (res.json().results as Array<{ id: string; identity?: object }>).map((r) => [
+            r.id,
+            r.identity ? ['identity'] : [],
+          ]),
+        ),
     },
     'GET /api/partner/persons/{id}': {
       call: () =>
@@ -73,17 +91,41 @@ describe(`every route that returns person fields: one access event per file, nam
           method: 'GET',
           url: `/api/partner/persons/${referred}`,
           remoteAddress: PARTNER_ADDRESS,
-          headers: { authorization: `Bearer ${partnerToken}`, 'rempart-purpose': 'accompagnement_handicap', 'rempart-case-reference': 'SI-CAPE-2026-117' },
+          headers: {
+            authorization: `Bearer ${partnerToken}`,
+            'rempart-purpose': 'accompagnement_handicap',
+            'rempart-case-reference': 'SI-CAPE-2026-117',
+          },
         }),
       released: fileOf,
     },
-    'GET /api/agency/persons/{id}': { call: () => server.app.inject({ method: 'GET', url: `/api/agency/persons/${referred}`, headers: { authorization: `Bearer ${bootstrapToken}` } }), released: fileOf },
+    'GET /api/agency/persons/{id}': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: `/api/agency/persons/${referred}`,
+          headers: { authorization: `Bearer ${bootstrapToken}` },
+        }),
+      released: fileOf,
+    },
     'PATCH /api/agency/persons/{id}': {
-      call: () => server.app.inject({ method: 'PATCH', url: `/api/agency/persons/${referred}`, headers: { authorization: `Bearer ${bootstrapToken}` }, payload: { career: { experiences: [], diplomas: [], soughtJobs: ['M1607'] } } }),
+      call: () =>
+        server.app.inject({
+          method: 'PATCH',
+          url: `/api/agency/persons/${referred}`,
+          headers: { authorization: `Bearer ${bootstrapToken}` },
+          payload: { career: { experiences: [], diplomas: [], soughtJobs: ['M1607'] } },
+        }),
       released: fileOf,
     },
     'GET /api/me/file': {
-      call: () => server.app.inject({ method: 'GET', url: '/api/me/file', remoteAddress: seeker!.client.remoteAddress, headers: { ...seeker!.client.headers, cookie: seeker!.session.cookie } }),
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: '/api/me/file',
+          remoteAddress: seeker!.client.remoteAddress,
+          headers: { ...seeker!.client.headers, cookie: seeker!.session.cookie },
+        }),
       released: (res) => new Map([[seeker!.personId, Object.keys(res.json().fields)]]),
     },
   };
@@ -91,31 +133,92 @@ describe(`every route that returns person fields: one access event per file, nam
   before(async () => {
     server = await openTestServer();
     runtime = server.runtime;
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 60, seed: SEED, batchSize: 60, parallel: false });
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 60,
+      seed: SEED,
+      batchSize: 60,
+      parallel: false,
+    });
     const shown = new Set((await ensureDemoAccounts(runtime, SEED)).map((s) => s.login));
     bootstrapToken = (await ensureBootstrapAdmin(db())).token!;
 
-    const cap = await db().selectFrom('organisations').select('id').where('kind', '=', 'cap_emploi').executeTakeFirstOrThrow();
+    const cap = await db()
+      .selectFrom('organisations')
+      .select('id')
+      .where('kind', '=', 'cap_emploi')
+      .executeTakeFirstOrThrow();
     const keys = await generateKeyPair('ES256');
     const kid = randomUUID();
-    const { clientId } = await registerMachineClient(db(), { organisationId: cap.id, name: 'SI Cap emploi', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] } });
+    const { clientId } = await registerMachineClient(db(), {
+      organisationId: cap.id,
+      name: 'SI Cap emploi',
+      jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] },
+    });
     const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ iss: clientId, sub: clientId, aud: `${runtime.config.publicUrl}/api/oauth/token`, iat: now, exp: now + 60, jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid }).sign(keys.privateKey);
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion, scope: 'accompagnement_handicap' });
-    const issued = await server.app.inject({ method: 'POST', url: '/api/oauth/token', remoteAddress: PARTNER_ADDRESS, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+    const assertion = await new SignJWT({
+      iss: clientId,
+      sub: clientId,
+      aud: `${runtime.config.publicUrl}/api/oauth/token`,
+      iat: now,
+      exp: now + 60,
+      jti: randomUUID(),
+    })
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .sign(keys.privateKey);
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+      client_assertion: assertion,
+      scope: 'accompagnement_handicap',
+    });
+    const issued = await server.app.inject({
+      method: 'POST',
+      url: '/api/oauth/token',
+      remoteAddress: PARTNER_ADDRESS,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form.toString(),
+    });
     assert.equal(issued.statusCode, 200, issued.body);
     partnerToken = issued.json().access_token as string;
-    referred = (await db().selectFrom('referrals').select('person_id').where('organisation_id', '=', cap.id).where('status', '=', 'active').orderBy('person_id').executeTakeFirstOrThrow()).person_id;
+    referred = (
+      await db()
+        .selectFrom('referrals')
+        .select('person_id')
+        .where('organisation_id', '=', cap.id)
+        .where('status', '=', 'active')
+        .orderBy('person_id')
+        .executeTakeFirstOrThrow()
+    ).person_id;
 
     for (const person of await demoPersons(db(), SEED, 10)) {
       if (!shown.has(person.email)) continue;
-      const follower = await db().selectFrom('caseloads').innerJoin('actors', 'actors.id', 'caseloads.actor_id').select('actors.login').where('caseloads.person_id', '=', person.id).where('actors.roles', 'like', '%"counsellor"%').executeTakeFirst();
+      const follower = await db()
+        .selectFrom('caseloads')
+        .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+        .select('actors.login')
+        .where('caseloads.person_id', '=', person.id)
+        .where('actors.roles', 'like', '%"counsellor"%')
+        .executeTakeFirst();
       if (!follower) continue;
       followed = person.id;
-      const client = { remoteAddress: '10.30.0.7', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
-      counsellor = { login: follower.login, client, session: await signIn(server.app, client, follower.login, DEMO_PASSWORD) };
-      const seekerClient = { remoteAddress: '10.30.9.9', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
-      seeker = { client: seekerClient, session: await signIn(server.app, seekerClient, person.email, DEMO_PASSWORD), personId: person.id };
+      const client = {
+        remoteAddress: '10.30.0.7',
+        headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+      };
+      counsellor = {
+        login: follower.login,
+        client,
+        session: await signIn(server.app, client, follower.login, DEMO_PASSWORD),
+      };
+      const seekerClient = {
+        remoteAddress: '10.30.9.9',
+        headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+      };
+      seeker = {
+        client: seekerClient,
+        session: await signIn(server.app, seekerClient, person.email, DEMO_PASSWORD),
+        personId: person.id,
+      };
       break;
     }
     assert.ok(counsellor && seeker, 'a demo job seeker with an account is followed by a counsellor');
@@ -123,7 +226,9 @@ describe(`every route that returns person fields: one access event per file, nam
   after(() => server.close());
 
   it('the OpenAPI document lists exactly the routes of this table as returning person fields', async () => {
-    const doc = (await server.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+    const doc = (await server.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+    };
     const found: string[] = [];
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
@@ -145,8 +250,16 @@ describe(`every route that returns person fields: one access event per file, nam
       const reads = added.filter((e) => e.kind === 'subject_access' || e.details.operation !== 'update');
       for (const [personId, classes] of out) {
         const mine: FlatEvent[] = reads.filter((e) => e.details.personId === personId);
-        assert.equal(mine.length, 1, `${route}: exactly one access event for ${personId}, got ${mine.map((e) => `${e.kind}:${String(e.details.operation)}`).join(', ')}`);
-        assert.deepEqual([...mine[0]!.body.classes].sort(), [...classes].sort(), `${route}: the event names exactly the classes released`);
+        assert.equal(
+          mine.length,
+          1,
+          `${route}: exactly one access event for ${personId}, got ${mine.map((e) => `${e.kind}:${String(e.details.operation)}`).join(', ')}`,
+        );
+        assert.deepEqual(
+          [...mine[0]!.body.classes].sort(),
+          [...classes].sort(),
+          `${route}: the event names exactly the classes released`,
+        );
         assert.ok(classes.every((c) => (FIELD_CLASSES as readonly string[]).includes(c)));
       }
       assert.equal(reads.length, out.size, `${route}: no access event for a file that did not leave`);

@@ -34,7 +34,14 @@ import { as, signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 const PASSWORD = 'cheval agrafe pile correcte';
 const DAY = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const REFERRED: RelationshipFacts = { caseload: false, agency: false, referral: true, verifiedCaller: false, heldBankChange: false, ageYears: 22 };
+const REFERRED: RelationshipFacts = {
+  caseload: false,
+  agency: false,
+  referral: true,
+  verifiedCaller: false,
+  heldBankChange: false,
+  ageYears: 22,
+};
 
 /** The ValidationError's fields, or a failure if `work` did not throw one. */
 async function refusedFields(work: () => Promise<unknown>): Promise<string[]> {
@@ -64,24 +71,46 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     server = await openTestServer();
     ({ runtime, app } = server);
     await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 0, seed: 1 });
-    for (const a of await db().selectFrom('agreements').select(['reference', 'organisation_id']).execute()) organisations[a.reference] = a.organisation_id;
+    for (const a of await db().selectFrom('agreements').select(['reference', 'organisation_id']).execute())
+      organisations[a.reference] = a.organisation_id;
     for (const a of await db().selectFrom('actors').select(['id', 'login']).execute()) actors[a.login] = a.id;
     for (const login of ['rssi.na', 'dpo.na', 'conseiller.bastide.1']) {
       const id = await createAccount(db(), { kind: 'staff', login, password: PASSWORD, actorId: actors[login]! });
       await addChannel(db(), runtime.keyring, id, 'email', `${login}@agents.test.example`, { verified: true });
-      clients[login] = { remoteAddress: `198.18.1.${++host}`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+      clients[login] = {
+        remoteAddress: `198.18.1.${++host}`,
+        headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+      };
       sessions[login] = await signIn(app, clients[login], login, PASSWORD);
     }
   });
   after(() => server.close());
 
-  async function decision(login: string, purpose: string, classes: FieldClass[], now = new Date(), facts: RelationshipFacts = REFERRED): Promise<Decision> {
+  async function decision(
+    login: string,
+    purpose: string,
+    classes: FieldClass[],
+    now = new Date(),
+    facts: RelationshipFacts = REFERRED,
+  ): Promise<Decision> {
     const actor = (await loadActor(db(), actors[login]!))!;
     const organisation = (await loadOrganisation(db(), actor.organisationId, now))!;
-    return decide({ actor, organisation, purpose, caseReference: 'DOSSIER-2026-0042', operation: 'read', classes, facts, now });
+    return decide({
+      actor,
+      organisation,
+      purpose,
+      caseReference: 'DOSSIER-2026-0042',
+      operation: 'read',
+      classes,
+      facts,
+      now,
+    });
   }
 
-  async function nextVersionOf(reference: string, change: (file: AgreementFile) => void = () => undefined): Promise<AgreementFile> {
+  async function nextVersionOf(
+    reference: string,
+    change: (file: AgreementFile) => void = () => undefined,
+  ): Promise<AgreementFile> {
     const { file } = await findAgreementVersion(db(), reference);
     const next = structuredClone(file);
     next.version += 1;
@@ -91,7 +120,13 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
 
   const call = (login: string) => as(app, clients[login]!, sessions[login]!);
   const put = (login: string, url: string, payload: object) =>
-    app.inject({ method: 'PUT', url, remoteAddress: clients[login]!.remoteAddress, headers: { ...clients[login]!.headers, cookie: sessions[login]!.cookie, 'x-csrf-token': sessions[login]!.csrf }, payload });
+    app.inject({
+      method: 'PUT',
+      url,
+      remoteAddress: clients[login]!.remoteAddress,
+      headers: { ...clients[login]!.headers, cookie: sessions[login]!.cookie, 'x-csrf-token': sessions[login]!.csrf },
+      payload,
+    });
 
   it('every seeded agreement round-trips: export, validate, import as version 2, export again', async () => {
     const rows = await db().selectFrom('agreements').selectAll().orderBy('reference').execute();
@@ -103,13 +138,28 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
       const imported = await importAgreement(db(), { ...file, version: 2 }, { by: 'test' });
       assert.deepEqual({ version: imported.version, replaced: imported.replaced }, { version: 2, replaced: 1 });
       assert.deepEqual(await exportAgreement(db(), imported.id), { ...exported, version: 2 }, row.reference);
-      const statuses = await db().selectFrom('agreements').select(['version', 'status']).where('reference', '=', row.reference).orderBy('version').execute();
-      assert.deepEqual(statuses, [{ version: 1, status: 'ended' }, { version: 2, status: 'active' }]);
+      const statuses = await db()
+        .selectFrom('agreements')
+        .select(['version', 'status'])
+        .where('reference', '=', row.reference)
+        .orderBy('version')
+        .execute();
+      assert.deepEqual(statuses, [
+        { version: 1, status: 'ended' },
+        { version: 2, status: 'active' },
+      ]);
     }
     const imports = await events('agreement_imported');
     assert.equal(imports.length - eventsBefore.length, rows.length, 'every import is an event');
     const details = imports.at(-1)!.body.details;
-    assert.deepEqual(Object.keys(details).sort(), ['agreement', 'by', 'organisation', 'reference', 'replaced', 'version']);
+    assert.deepEqual(Object.keys(details).sort(), [
+      'agreement',
+      'by',
+      'organisation',
+      'reference',
+      'replaced',
+      'version',
+    ]);
   });
 
   it('a new version is exactly the previous plus one, for the same organisation; a refused import writes nothing', async () => {
@@ -121,10 +171,21 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     assert.deepEqual(await refusedFields(() => importAgreement(db(), again, { by: 'test' })), ['version']);
     const stolen = await nextVersionOf('CAPE-33', (f) => (f.organisation = organisations['ML-33-BDX']!));
     assert.deepEqual(await refusedFields(() => importAgreement(db(), stolen, { by: 'test' })), ['reference']);
-    const nowhere = await nextVersionOf('CAPE-33', (f) => ((f.organisation = '00000000-0000-4000-8000-000000000000'), (f.reference = 'NOUVELLE-REF'), (f.version = 1)));
+    const nowhere = await nextVersionOf(
+      'CAPE-33',
+      (f) => (
+        (f.organisation = '00000000-0000-4000-8000-000000000000'),
+        (f.reference = 'NOUVELLE-REF'),
+        (f.version = 1)
+      ),
+    );
     assert.deepEqual(await refusedFields(() => importAgreement(db(), nowhere, { by: 'test' })), ['organisation']);
     const fresh = await nextVersionOf('CAPE-33', (f) => ((f.reference = 'CAPE-33-BIS'), (f.version = 2)));
-    assert.deepEqual(await refusedFields(() => importAgreement(db(), fresh, { by: 'test' })), ['version'], 'a new reference starts at 1');
+    assert.deepEqual(
+      await refusedFields(() => importAgreement(db(), fresh, { by: 'test' })),
+      ['version'],
+      'a new reference starts at 1',
+    );
     assert.equal(await countRows(runtime, 'agreements'), agreementsBefore);
     assert.equal(await countRows(runtime, 'ledger_events'), eventsBefore);
     assert.equal((await findAgreementVersion(db(), 'CAPE-33')).file.version, 2);
@@ -135,7 +196,10 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     assert.ok(before.allowed, JSON.stringify(before));
     assert.equal(before.agreement.version, 2);
 
-    const v3 = await nextVersionOf('CAPE-33', (f) => (f.purposes[0]!.read = f.purposes[0]!.read.filter((c) => c !== 'health')));
+    const v3 = await nextVersionOf(
+      'CAPE-33',
+      (f) => (f.purposes[0]!.read = f.purposes[0]!.read.filter((c) => c !== 'health')),
+    );
     const imported = await importAgreement(db(), v3, { by: 'rssi.na' });
     assert.equal(imported.replaced, 2);
     const v2 = await findAgreementVersion(db(), 'CAPE-33', 2);
@@ -152,21 +216,80 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     const { file } = await findAgreementVersion(db(), 'CAF-33');
     const afterEnd = new Date(Date.parse(`${file.validUntil}T12:00:00Z`) + DAY);
     assert.ok((await decision('caf33.agent.1', 'verification_droits', ['nir'])).allowed);
-    assert.deepEqual(await decision('caf33.agent.1', 'verification_droits', ['nir'], afterEnd), { allowed: false, reason: 'agreement_expired' });
+    assert.deepEqual(await decision('caf33.agent.1', 'verification_droits', ['nir'], afterEnd), {
+      allowed: false,
+      reason: 'agreement_expired',
+    });
   });
 
   it('a derogation is refused for more than 90 days, in the past, for the agreement itself, or without a real justification; nothing is written', async () => {
     const organisationId = organisations['ML-33-BDX']!;
-    const base = { organisationId, requirement: 'security_audit', justification: 'Audit annuel reporté : prestataire retenu, restitution prévue en mars.', approvedBy: actors['rssi.na']! };
+    const base = {
+      organisationId,
+      requirement: 'security_audit',
+      justification: 'Audit annuel reporté : prestataire retenu, restitution prévue en mars.',
+      approvedBy: actors['rssi.na']!,
+    };
     const now = Date.now();
     const rows = await countRows(runtime, 'derogations');
-    assert.deepEqual(await refusedFields(() => grantDerogation(db(), { ...base, expiresAt: new Date(now + 91 * DAY).toISOString() })), ['expiresAt']);
-    assert.deepEqual(await refusedFields(() => grantDerogation(db(), { ...base, expiresAt: new Date(now - DAY).toISOString() })), ['expiresAt']);
-    assert.deepEqual(await refusedFields(() => grantDerogation(db(), { ...base, requirement: 'agreement_valid', expiresAt: new Date(now + 10 * DAY).toISOString() })), ['requirement']);
-    assert.deepEqual(await refusedFields(() => grantDerogation(db(), { ...base, requirement: 'everything', expiresAt: new Date(now + 10 * DAY).toISOString() })), ['requirement']);
-    assert.deepEqual(await refusedFields(() => grantDerogation(db(), { ...base, justification: 'parce que', expiresAt: new Date(now + 10 * DAY).toISOString() })), ['justification']);
-    assert.deepEqual(await refusedFields(() => grantDerogation(db(), { ...base, justification: `${' '.repeat(20)}trop court${' '.repeat(20)}`, expiresAt: new Date(now + 10 * DAY).toISOString() })), ['justification']);
-    assert.deepEqual(await refusedFields(() => grantDerogation(db(), { ...base, organisationId: '00000000-0000-4000-8000-000000000000', expiresAt: new Date(now + 10 * DAY).toISOString() })), ['organisationId']);
+    assert.deepEqual(
+      await refusedFields(() => grantDerogation(db(), { ...base, expiresAt: new Date(now + 91 * DAY).toISOString() })),
+      ['expiresAt'],
+    );
+    assert.deepEqual(
+      await refusedFields(() => grantDerogation(db(), { ...base, expiresAt: new Date(now - DAY).toISOString() })),
+      ['expiresAt'],
+    );
+    assert.deepEqual(
+      await refusedFields(() =>
+        grantDerogation(db(), {
+          ...base,
+          requirement: 'agreement_valid',
+          expiresAt: new Date(now + 10 * DAY).toISOString(),
+        }),
+      ),
+      ['requirement'],
+    );
+    assert.deepEqual(
+      await refusedFields(() =>
+        grantDerogation(db(), {
+          ...base,
+          requirement: 'everything',
+          expiresAt: new Date(now + 10 * DAY).toISOString(),
+        }),
+      ),
+      ['requirement'],
+    );
+    assert.deepEqual(
+      await refusedFields(() =>
+        grantDerogation(db(), {
+          ...base,
+          justification: 'parce que',
+          expiresAt: new Date(now + 10 * DAY).toISOString(),
+        }),
+      ),
+      ['justification'],
+    );
+    assert.deepEqual(
+      await refusedFields(() =>
+        grantDerogation(db(), {
+          ...base,
+          justification: `${' '.repeat(20)}trop court${' '.repeat(20)}`,
+          expiresAt: new Date(now + 10 * DAY).toISOString(),
+        }),
+      ),
+      ['justification'],
+    );
+    assert.deepEqual(
+      await refusedFields(() =>
+        grantDerogation(db(), {
+          ...base,
+          organisationId: '00000000-0000-4000-8000-000000000000',
+          expiresAt: new Date(now + 10 * DAY).toISOString(),
+        }),
+      ),
+      ['organisationId'],
+    );
     assert.equal(await countRows(runtime, 'derogations'), rows);
   });
 
@@ -176,10 +299,18 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     const young = () => decision('ml.bordeaux.1', 'accompagnement_jeunes', ['identity'], now);
     assert.ok((await young()).allowed);
 
-    const stale = await updatePosture(messenger(), organisationId, { lastAudit: day(now.getTime() - 400 * DAY) }, actors['rssi.na']!);
+    const stale = await updatePosture(
+      messenger(),
+      organisationId,
+      { lastAudit: day(now.getTime() - 400 * DAY) },
+      actors['rssi.na']!,
+    );
     assert.deepEqual(stale.gate, { compliant: false, unmet: ['security_audit'], derogated: [] });
     assert.deepEqual(await young(), { allowed: false, reason: 'posture_non_compliant', detail: 'security_audit' });
-    assert.match(messagesTo(server.env.dir, 'securite.mission-locale@rempart.example').at(-1)!.body, /n’est plus conforme/);
+    assert.match(
+      messagesTo(server.env.dir, 'securite.mission-locale@rempart.example').at(-1)!.body,
+      /n’est plus conforme/,
+    );
 
     const granted = await grantDerogation(messenger(), {
       organisationId,
@@ -190,49 +321,111 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     });
     assert.equal(granted.state, 'in_force');
     assert.ok((await young()).allowed, 'the derogation covers the audit');
-    assert.match(messagesTo(server.env.dir, 'securite.mission-locale@rempart.example').at(-1)!.subject, /dérogation accordée/);
+    assert.match(
+      messagesTo(server.env.dir, 'securite.mission-locale@rempart.example').at(-1)!.subject,
+      /dérogation accordée/,
+    );
 
     await updatePosture(db(), organisationId, { mfa: 'optional' }, actors['rssi.na']!);
-    assert.deepEqual(await young(), { allowed: false, reason: 'posture_non_compliant', detail: 'mfa_enforced' }, 'and nothing else');
+    assert.deepEqual(
+      await young(),
+      { allowed: false, reason: 'posture_non_compliant', detail: 'mfa_enforced' },
+      'and nothing else',
+    );
     await updatePosture(db(), organisationId, { mfa: 'required' }, actors['rssi.na']!);
     assert.ok((await young()).allowed);
 
     const lapsed = new Date(now.getTime() + 30 * DAY + 1000);
-    assert.deepEqual(await decision('ml.bordeaux.1', 'accompagnement_jeunes', ['identity'], lapsed), { allowed: false, reason: 'posture_non_compliant', detail: 'security_audit' });
-    assert.deepEqual((await listDerogations(db(), { activeOnly: true, now: lapsed })).map((d) => d.id), []);
+    assert.deepEqual(await decision('ml.bordeaux.1', 'accompagnement_jeunes', ['identity'], lapsed), {
+      allowed: false,
+      reason: 'posture_non_compliant',
+      detail: 'security_audit',
+    });
+    assert.deepEqual(
+      (await listDerogations(db(), { activeOnly: true, now: lapsed })).map((d) => d.id),
+      [],
+    );
     assert.deepEqual((await listDerogations(db(), { now: lapsed })).find((d) => d.id === granted.id)?.state, 'expired');
-    assert.equal((await revokeDerogation(db(), granted.id, actors['rssi.na']!, { now: lapsed })).revoked, false, 'a lapsed derogation has nothing left to revoke');
+    assert.equal(
+      (await revokeDerogation(db(), granted.id, actors['rssi.na']!, { now: lapsed })).revoked,
+      false,
+      'a lapsed derogation has nothing left to revoke',
+    );
   });
 
   it('an audit that turns 12 months old tomorrow is enough today and not the day after', async () => {
     const organisationId = organisations['FT-33-LIBOURNE']!;
     const now = new Date();
-    const updated = await updatePosture(db(), organisationId, { lastAudit: day(now.getTime() - 364 * DAY) }, actors['rssi.na']!);
+    const updated = await updatePosture(
+      db(),
+      organisationId,
+      { lastAudit: day(now.getTime() - 364 * DAY) },
+      actors['rssi.na']!,
+    );
     assert.equal(updated.gate.compliant, true);
-    assert.ok((await decision('indemnisation.libourne', 'indemnisation', ['bank'], now, { ...REFERRED, agency: true })).allowed);
+    assert.ok(
+      (await decision('indemnisation.libourne', 'indemnisation', ['bank'], now, { ...REFERRED, agency: true })).allowed,
+    );
     const later = new Date(now.getTime() + 2 * DAY);
     const gate = (await loadOrganisation(db(), organisationId, later))!.gate;
     assert.deepEqual([gate.compliant, gate.unmet], [false, ['security_audit']]);
-    assert.deepEqual(await decision('indemnisation.libourne', 'indemnisation', ['bank'], later, { ...REFERRED, agency: true }), { allowed: false, reason: 'posture_non_compliant', detail: 'security_audit' });
+    assert.deepEqual(
+      await decision('indemnisation.libourne', 'indemnisation', ['bank'], later, { ...REFERRED, agency: true }),
+      { allowed: false, reason: 'posture_non_compliant', detail: 'security_audit' },
+    );
   });
 
   it('a posture update names a bad field and writes nothing', async () => {
     const organisationId = organisations['REG-NA-FORM']!;
-    const before = await db().selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirstOrThrow();
+    const before = await db()
+      .selectFrom('organisations')
+      .select('security_posture')
+      .where('id', '=', organisationId)
+      .executeTakeFirstOrThrow();
     const eventCount = await countRows(runtime, 'ledger_events');
-    assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { networks: ['10.0.0.0/8', '10.0.0.0/33', 'intranet'] }, 'x')), ['networks.1', 'networks.2']);
-    assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { lastAudit: day(Date.now() + 5 * DAY) }, 'x')), ['lastAudit']);
-    assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { lastAudit: '2026-13-01' }, 'x')), ['lastAudit']);
-    assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { mfa: 'sometimes' }, 'x')), ['mfa']);
+    assert.deepEqual(
+      await refusedFields(() =>
+        updatePosture(db(), organisationId, { networks: ['10.0.0.0/8', '10.0.0.0/33', 'intranet'] }, 'x'),
+      ),
+      ['networks.1', 'networks.2'],
+    );
+    assert.deepEqual(
+      await refusedFields(() => updatePosture(db(), organisationId, { lastAudit: day(Date.now() + 5 * DAY) }, 'x')),
+      ['lastAudit'],
+    );
+    assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { lastAudit: '2026-13-01' }, 'x')), [
+      'lastAudit',
+    ]);
+    assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { mfa: 'sometimes' }, 'x')), [
+      'mfa',
+    ]);
     assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, {}, 'x')), ['(racine)']);
-    assert.deepEqual(await refusedFields(() => updatePosture(db(), organisationId, { emailDomains: ['region.example.fr', 'gmail.com', 'Region.Example.FR', 'intranet'] }, 'x')), ['emailDomains.1', 'emailDomains.2', 'emailDomains.3']);
-    const after = await db().selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirstOrThrow();
+    assert.deepEqual(
+      await refusedFields(() =>
+        updatePosture(
+          db(),
+          organisationId,
+          { emailDomains: ['region.example.fr', 'gmail.com', 'Region.Example.FR', 'intranet'] },
+          'x',
+        ),
+      ),
+      ['emailDomains.1', 'emailDomains.2', 'emailDomains.3'],
+    );
+    const after = await db()
+      .selectFrom('organisations')
+      .select('security_posture')
+      .where('id', '=', organisationId)
+      .executeTakeFirstOrThrow();
     assert.equal(after.security_posture, before.security_posture);
     assert.equal(await countRows(runtime, 'ledger_events'), eventCount);
     const ok = await updatePosture(db(), organisationId, { networks: ['10.0.0.0/8', '2001:db8::/32'] }, 'x');
     assert.deepEqual(ok.posture.networks, ['10.0.0.0/8', '2001:db8::/32']);
     assert.equal(ok.gate.compliant, true);
-    assert.deepEqual(ok.posture.emailDomains, ['agents.rempart.example'], 'the demo network declares its staff mail domain, kept when something else changes');
+    assert.deepEqual(
+      ok.posture.emailDomains,
+      ['agents.rempart.example'],
+      'the demo network declares its staff mail domain, kept when something else changes',
+    );
     const domains = await updatePosture(db(), organisationId, { emailDomains: ['formation.region.example.fr'] }, 'x');
     assert.deepEqual(domains.posture.emailDomains, ['formation.region.example.fr']);
   });
@@ -245,14 +438,24 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     assert.equal(report.total, 11);
     const byId = new Map(report.organisations.map((o) => [o.id, o]));
     const departement = byId.get(organisationId)!;
-    assert.deepEqual([departement.compliant, departement.unmet, departement.derogated], [false, ['network_ranges'], []]);
+    assert.deepEqual(
+      [departement.compliant, departement.unmet, departement.derogated],
+      [false, ['network_ranges'], []],
+    );
     const missionLocale = byId.get(organisations['ML-33-BDX']!)!;
     assert.equal(missionLocale.compliant, true, 'covered by its derogation');
     assert.deepEqual(missionLocale.derogated, ['security_audit']);
-    assert.deepEqual(missionLocale.derogations.map((d) => d.requirement), ['security_audit']);
+    assert.deepEqual(
+      missionLocale.derogations.map((d) => d.requirement),
+      ['security_audit'],
+    );
     assert.match(missionLocale.derogations[0]!.justification, /Audit annuel reporté/);
     const cap = byId.get(organisations['CAPE-33']!)!;
-    assert.deepEqual(cap.agreements.map((a) => [a.reference, a.version, a.inForce]), [['CAPE-33', 3, true]], 'only the active version');
+    assert.deepEqual(
+      cap.agreements.map((a) => [a.reference, a.version, a.inForce]),
+      [['CAPE-33', 3, true]],
+      'only the active version',
+    );
     assert.equal(cap.compliant, true);
     assert.equal(report.compliant, report.organisations.filter((o) => o.compliant).length);
     assert.equal(report.compliant, 10, 'all but the département, whose ranges were just removed');
@@ -270,15 +473,29 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     assert.equal(file.statusCode, 200, file.body);
     assert.equal(file.json().file.version, 1);
     assert.equal(file.json().status, 'ended');
-    assert.deepEqual(file.json().history.map((h: { version: number; status: string }) => [h.version, h.status]), [[1, 'ended'], [2, 'ended'], [3, 'active']]);
+    assert.deepEqual(
+      file.json().history.map((h: { version: number; status: string }) => [h.version, h.status]),
+      [
+        [1, 'ended'],
+        [2, 'ended'],
+        [3, 'active'],
+      ],
+    );
 
     const rows = await countRows(runtime, 'derogations');
     const expiresAt = new Date(Date.now() + 10 * DAY).toISOString();
-    const derogation = { organisationId: organisations['OF-33-IAFP']!, requirement: 'security_audit', justification: 'Audit reporté, prestataire retenu et calendrier fixé.', expiresAt };
+    const derogation = {
+      organisationId: organisations['OF-33-IAFP']!,
+      requirement: 'security_audit',
+      justification: 'Audit reporté, prestataire retenu et calendrier fixé.',
+      expiresAt,
+    };
     const dpoWrite = await call('dpo.na')('POST', '/api/security/derogations', derogation);
     assert.equal(dpoWrite.statusCode, 403);
     assert.equal(dpoWrite.json().error, 'role_required');
-    const dpoPosture = await put('dpo.na', `/api/security/organisations/${organisations['OF-33-IAFP']!}/posture`, { mfa: 'optional' });
+    const dpoPosture = await put('dpo.na', `/api/security/organisations/${organisations['OF-33-IAFP']!}/posture`, {
+      mfa: 'optional',
+    });
     assert.equal(dpoPosture.statusCode, 403);
     const dpoImport = await call('dpo.na')('POST', '/api/security/agreements', await nextVersionOf('OF-33-IAFP'));
     assert.equal(dpoImport.statusCode, 403);
@@ -304,56 +521,133 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     const organisationId = organisations['OF-33-IAFP']!;
     const contact = 'securite.training-body@rempart.example';
     const rows = await countRows(runtime, 'derogations');
-    const postureBefore = await db().selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirstOrThrow();
-    const badCidr = await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, { networks: ['10.0.0.0/8', '300.1.2.3/8'] });
+    const postureBefore = await db()
+      .selectFrom('organisations')
+      .select('security_posture')
+      .where('id', '=', organisationId)
+      .executeTakeFirstOrThrow();
+    const badCidr = await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, {
+      networks: ['10.0.0.0/8', '300.1.2.3/8'],
+    });
     assert.equal(badCidr.statusCode, 400, badCidr.body);
-    assert.deepEqual(badCidr.json().issues.map((i: { field: string }) => i.field), ['body.networks.1']);
-    const unknown = await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, { lastAudit: '2026-01-01', firewall: true });
+    assert.deepEqual(
+      badCidr.json().issues.map((i: { field: string }) => i.field),
+      ['body.networks.1'],
+    );
+    const unknown = await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, {
+      lastAudit: '2026-01-01',
+      firewall: true,
+    });
     assert.equal(unknown.statusCode, 400);
-    assert.deepEqual(unknown.json().issues.map((i: { field: string }) => i.field), ['body.firewall']);
-    assert.equal((await db().selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirstOrThrow()).security_posture, postureBefore.security_posture);
-    const noOrg = await put('rssi.na', '/api/security/organisations/00000000-0000-4000-8000-000000000000/posture', { mfa: 'required' });
+    assert.deepEqual(
+      unknown.json().issues.map((i: { field: string }) => i.field),
+      ['body.firewall'],
+    );
+    assert.equal(
+      (
+        await db()
+          .selectFrom('organisations')
+          .select('security_posture')
+          .where('id', '=', organisationId)
+          .executeTakeFirstOrThrow()
+      ).security_posture,
+      postureBefore.security_posture,
+    );
+    const noOrg = await put('rssi.na', '/api/security/organisations/00000000-0000-4000-8000-000000000000/posture', {
+      mfa: 'required',
+    });
     assert.equal(noOrg.statusCode, 404);
 
-    const stale = await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, { lastAudit: day(Date.now() - 500 * DAY) });
+    const stale = await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, {
+      lastAudit: day(Date.now() - 500 * DAY),
+    });
     assert.equal(stale.statusCode, 200, stale.body);
     assert.deepEqual(stale.json().gate, { compliant: false, unmet: ['security_audit'], derogated: [] });
     assert.ok(!(await decision('iafp.formateur.1', 'entree_formation', ['identity'])).allowed);
 
-    const base = { organisationId, requirement: 'security_audit', justification: 'Audit reporté : prestataire retenu, restitution prévue sous six semaines.' };
-    const tooLong = await rssi('POST', '/api/security/derogations', { ...base, expiresAt: new Date(Date.now() + 120 * DAY).toISOString() });
+    const base = {
+      organisationId,
+      requirement: 'security_audit',
+      justification: 'Audit reporté : prestataire retenu, restitution prévue sous six semaines.',
+    };
+    const tooLong = await rssi('POST', '/api/security/derogations', {
+      ...base,
+      expiresAt: new Date(Date.now() + 120 * DAY).toISOString(),
+    });
     assert.equal(tooLong.statusCode, 400);
-    assert.deepEqual(tooLong.json().issues.map((i: { field: string }) => i.field), ['body.expiresAt']);
-    const agreement = await rssi('POST', '/api/security/derogations', { ...base, requirement: 'agreement_valid', expiresAt: new Date(Date.now() + 10 * DAY).toISOString() });
+    assert.deepEqual(
+      tooLong.json().issues.map((i: { field: string }) => i.field),
+      ['body.expiresAt'],
+    );
+    const agreement = await rssi('POST', '/api/security/derogations', {
+      ...base,
+      requirement: 'agreement_valid',
+      expiresAt: new Date(Date.now() + 10 * DAY).toISOString(),
+    });
     assert.equal(agreement.statusCode, 400);
-    assert.deepEqual(agreement.json().issues.map((i: { field: string }) => i.field), ['body.requirement']);
-    const short = await rssi('POST', '/api/security/derogations', { ...base, justification: 'urgent', expiresAt: 'demain' });
+    assert.deepEqual(
+      agreement.json().issues.map((i: { field: string }) => i.field),
+      ['body.requirement'],
+    );
+    const short = await rssi('POST', '/api/security/derogations', {
+      ...base,
+      justification: 'urgent',
+      expiresAt: 'demain',
+    });
     assert.equal(short.statusCode, 400);
-    assert.deepEqual(short.json().issues.map((i: { field: string }) => i.field).sort(), ['body.expiresAt', 'body.justification']);
+    assert.deepEqual(
+      short
+        .json()
+        .issues.map((i: { field: string }) => i.field)
+        .sort(),
+      ['body.expiresAt', 'body.justification'],
+    );
     assert.equal(await countRows(runtime, 'derogations'), rows);
 
     const alerts = messagesTo(server.env.dir, contact).length;
-    const granted = await rssi('POST', '/api/security/derogations', { ...base, expiresAt: new Date(Date.now() + 20 * DAY).toISOString() });
+    const granted = await rssi('POST', '/api/security/derogations', {
+      ...base,
+      expiresAt: new Date(Date.now() + 20 * DAY).toISOString(),
+    });
     assert.equal(granted.statusCode, 201, granted.body);
-    assert.equal(granted.json().approvedBy, (await db().selectFrom('accounts').select('id').where('login', '=', 'rssi.na').executeTakeFirstOrThrow()).id);
+    assert.equal(
+      granted.json().approvedBy,
+      (await db().selectFrom('accounts').select('id').where('login', '=', 'rssi.na').executeTakeFirstOrThrow()).id,
+    );
     assert.ok((await decision('iafp.formateur.1', 'entree_formation', ['identity'])).allowed);
     assert.equal(messagesTo(server.env.dir, contact).length, alerts + 1, 'the organisation’s security contact is told');
 
     const listed = await call('dpo.na')('GET', '/api/security/derogations');
-    assert.ok(listed.json().derogations.some((d: { id: string; justification: string }) => d.id === granted.json().id && /Audit reporté/.test(d.justification)), 'shown to the DPO');
+    assert.ok(
+      listed
+        .json()
+        .derogations.some(
+          (d: { id: string; justification: string }) =>
+            d.id === granted.json().id && /Audit reporté/.test(d.justification),
+        ),
+      'shown to the DPO',
+    );
 
     const revoked = await rssi('DELETE', `/api/security/derogations/${granted.json().id as string}`);
     assert.equal(revoked.statusCode, 200, revoked.body);
     assert.deepEqual([revoked.json().revoked, revoked.json().derogation.state], [true, 'revoked']);
-    assert.ok(!(await decision('iafp.formateur.1', 'entree_formation', ['identity'])).allowed, 'revoked: the gate closes again');
+    assert.ok(
+      !(await decision('iafp.formateur.1', 'entree_formation', ['identity'])).allowed,
+      'revoked: the gate closes again',
+    );
     const twice = await rssi('DELETE', `/api/security/derogations/${granted.json().id as string}`);
     assert.equal(twice.json().revoked, false);
     const missing = await rssi('DELETE', '/api/security/derogations/00000000-0000-4000-8000-000000000000');
     assert.equal(missing.statusCode, 404);
 
-    const kinds = (await events()).map((e) => e.kind).filter((kind) => ['posture_changed', 'derogation_granted', 'derogation_revoked'].includes(kind));
-    for (const kind of ['posture_changed', 'derogation_granted', 'derogation_revoked']) assert.ok(kinds.includes(kind), kind);
-    await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, { lastAudit: day(Date.now() - 30 * DAY) });
+    const kinds = (await events())
+      .map((e) => e.kind)
+      .filter((kind) => ['posture_changed', 'derogation_granted', 'derogation_revoked'].includes(kind));
+    for (const kind of ['posture_changed', 'derogation_granted', 'derogation_revoked'])
+      assert.ok(kinds.includes(kind), kind);
+    await put('rssi.na', `/api/security/organisations/${organisationId}/posture`, {
+      lastAudit: day(Date.now() - 30 * DAY),
+    });
   });
 
   it('API: the security officer imports an agreement file; a bad file is a 400 naming the field', async () => {
@@ -362,10 +656,20 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     const bad = await nextVersionOf('OF-33-IAFP', (f) => ((f.purposes[0]!.read as string[])[2] = 'salaire'));
     const refused = await rssi('POST', '/api/security/agreements', bad);
     assert.equal(refused.statusCode, 400);
-    assert.deepEqual(refused.json().issues.map((i: { field: string }) => i.field), ['body.purposes.0.read.2']);
-    const skipped = await rssi('POST', '/api/security/agreements', await nextVersionOf('OF-33-IAFP', (f) => (f.version += 5)));
+    assert.deepEqual(
+      refused.json().issues.map((i: { field: string }) => i.field),
+      ['body.purposes.0.read.2'],
+    );
+    const skipped = await rssi(
+      'POST',
+      '/api/security/agreements',
+      await nextVersionOf('OF-33-IAFP', (f) => (f.version += 5)),
+    );
     assert.equal(skipped.statusCode, 400);
-    assert.deepEqual(skipped.json().issues.map((i: { field: string }) => i.field), ['body.version']);
+    assert.deepEqual(
+      skipped.json().issues.map((i: { field: string }) => i.field),
+      ['body.version'],
+    );
     assert.equal(await countRows(runtime, 'agreements'), count);
 
     const next = await nextVersionOf('OF-33-IAFP', (f) => (f.purposes[0]!.dailyCeiling = 20));
@@ -416,7 +720,14 @@ describe(`rempart agreements import / export (${BACKEND})`, () => {
   it('bad input exits 2 naming the field; an unknown reference exits 1', async () => {
     const badPath = join(env.dir, 'bad.json');
     const v2 = JSON.parse((await runCli(['agreements', 'export', 'CAPE-33'], childEnv(env))).stdout) as AgreementFile;
-    writeFileSync(badPath, JSON.stringify({ ...v2, version: 3, purposes: [{ ...v2.purposes[0]!, read: ['identity', 'contact', 'salaire'] }] }));
+    writeFileSync(
+      badPath,
+      JSON.stringify({
+        ...v2,
+        version: 3,
+        purposes: [{ ...v2.purposes[0]!, read: ['identity', 'contact', 'salaire'] }],
+      }),
+    );
     const bad = await runCli(['agreements', 'import', badPath], childEnv(env));
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /purposes\.0\.read\.2/);

@@ -9,7 +9,10 @@ import { ledgerText } from '../helpers/ledger.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
 const PASSWORD = 'cheval agrafe pile correcte';
-const CLIENT = { remoteAddress: '192.0.2.44', headers: { 'user-agent': 'Mozilla/5.0 Chromium', 'accept-language': 'fr-FR' } };
+const CLIENT = {
+  remoteAddress: '192.0.2.44',
+  headers: { 'user-agent': 'Mozilla/5.0 Chromium', 'accept-language': 'fr-FR' },
+};
 
 /** The code an ordinary authenticator computes: RFC 6238 by GNU oathtool, not by our own library. */
 function oathtool(secret: string, offsetSeconds = 0): string {
@@ -41,22 +44,69 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     server = await openTestServer();
     ({ runtime, app } = server);
     const orgId = '55555555-5555-4555-8555-555555555555';
-    await runtime.database.db.insertInto('organisations').values({ id: orgId, kind: 'cap_emploi', name: 'Cap emploi test', siret: null, departement: '33', security_posture: '{}', status: 'active', created_at: '' }).execute();
-    await runtime.database.db.insertInto('actors').values({ id: '66666666-6666-4666-8666-666666666666', organisation_id: orgId, kind: 'human', login: 'lea.capemploi', display_name: 'Léa', roles: '["partner_staff"]', status: 'active', created_at: '' }).execute();
-    await createAccount(runtime.database.db, { kind: 'staff', login: 'lea.capemploi', password: PASSWORD, actorId: '66666666-6666-4666-8666-666666666666' });
+    await runtime.database.db
+      .insertInto('organisations')
+      .values({
+        id: orgId,
+        kind: 'cap_emploi',
+        name: 'Cap emploi test',
+        siret: null,
+        departement: '33',
+        security_posture: '{}',
+        status: 'active',
+        created_at: '',
+      })
+      .execute();
+    await runtime.database.db
+      .insertInto('actors')
+      .values({
+        id: '66666666-6666-4666-8666-666666666666',
+        organisation_id: orgId,
+        kind: 'human',
+        login: 'lea.capemploi',
+        display_name: 'Léa',
+        roles: '["partner_staff"]',
+        status: 'active',
+        created_at: '',
+      })
+      .execute();
+    await createAccount(runtime.database.db, {
+      kind: 'staff',
+      login: 'lea.capemploi',
+      password: PASSWORD,
+      actorId: '66666666-6666-4666-8666-666666666666',
+    });
   });
   after(() => server.close());
 
   const call = (method: 'GET' | 'POST', url: string, session: { cookie: string; csrf?: string }, payload?: object) =>
-    app.inject({ method, url, remoteAddress: CLIENT.remoteAddress, headers: { ...CLIENT.headers, cookie: session.cookie, ...(session.csrf ? { 'x-csrf-token': session.csrf } : {}) }, ...(payload ? { payload } : {}) });
+    app.inject({
+      method,
+      url,
+      remoteAddress: CLIENT.remoteAddress,
+      headers: { ...CLIENT.headers, cookie: session.cookie, ...(session.csrf ? { 'x-csrf-token': session.csrf } : {}) },
+      ...(payload ? { payload } : {}),
+    });
 
   async function passwordLogin() {
-    const res = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: CLIENT.remoteAddress, headers: CLIENT.headers, payload: { login: 'lea.capemploi', password: PASSWORD } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress: CLIENT.remoteAddress,
+      headers: CLIENT.headers,
+      payload: { login: 'lea.capemploi', password: PASSWORD },
+    });
     assert.equal(res.statusCode, 200, res.body);
-    return { body: res.json(), session: { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken as string } };
+    return {
+      body: res.json(),
+      session: { cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken as string },
+    };
   }
 
-  const sessionFrom = (res: { headers: Record<string, unknown>; json(): { csrfToken: string } }) => ({ cookie: String(res.headers['set-cookie']).split(';')[0]!, csrf: res.json().csrfToken });
+  const sessionFrom = (res: { headers: Record<string, unknown>; json(): { csrfToken: string } }) => ({
+    cookie: String(res.headers['set-cookie']).split(';')[0]!,
+    csrf: res.json().csrfToken,
+  });
 
   it('a staff account without a factor can only enrol one', async () => {
     const { body, session } = await passwordLogin();
@@ -70,10 +120,16 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     assert.equal(begin.statusCode, 200, begin.body);
     secret = begin.json().secret;
     assert.match(begin.json().otpauthUri, /^otpauth:\/\/totp\/Rempart:lea\.capemploi\?.*secret=/);
-    const wrong = await call('POST', '/api/auth/factors/totp/confirm', session, { factorId: begin.json().factorId, code: '000000' === oathtool(secret) ? '111111' : '000000' });
+    const wrong = await call('POST', '/api/auth/factors/totp/confirm', session, {
+      factorId: begin.json().factorId,
+      code: '000000' === oathtool(secret) ? '111111' : '000000',
+    });
     assert.equal(wrong.statusCode, 400);
     enrolmentCode = oathtool(secret);
-    const confirm = await call('POST', '/api/auth/factors/totp/confirm', session, { factorId: begin.json().factorId, code: enrolmentCode });
+    const confirm = await call('POST', '/api/auth/factors/totp/confirm', session, {
+      factorId: begin.json().factorId,
+      code: enrolmentCode,
+    });
     assert.equal(confirm.statusCode, 200, confirm.body);
     const codes = confirm.json().recoveryCodes as string[];
     assert.equal(codes.length, 10);
@@ -83,7 +139,10 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     assert.equal((await call('GET', '/api/auth/session', session)).statusCode, 401, 'the old cookie is dead');
     assert.equal((await call('GET', '/api/auth/sessions', upgraded)).statusCode, 200);
     const factors = (await call('GET', '/api/auth/factors', upgraded)).json().factors;
-    assert.deepEqual(factors.map((f: { kind: string; status: string }) => `${f.kind}:${f.status}`).sort(), ['recovery_codes:active', 'totp:active']);
+    assert.deepEqual(factors.map((f: { kind: string; status: string }) => `${f.kind}:${f.status}`).sort(), [
+      'recovery_codes:active',
+      'totp:active',
+    ]);
     assert.equal(JSON.stringify(factors).includes(secret), false);
     recoveryCodes = codes;
   });
@@ -104,9 +163,17 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     const upgraded = sessionFrom(ok);
     assert.equal((await call('GET', '/api/auth/sessions', upgraded)).statusCode, 200);
     const second = await passwordLogin();
-    assert.equal((await call('POST', '/api/auth/second-factor', second.session, { code: ahead })).statusCode, 400, 'the same code cannot open a second session');
+    assert.equal(
+      (await call('POST', '/api/auth/second-factor', second.session, { code: ahead })).statusCode,
+      400,
+      'the same code cannot open a second session',
+    );
     const tooFar = oathtool(secret, 120);
-    assert.equal((await call('POST', '/api/auth/second-factor', second.session, { code: tooFar })).statusCode, 400, 'four steps ahead is outside the window');
+    assert.equal(
+      (await call('POST', '/api/auth/second-factor', second.session, { code: tooFar })).statusCode,
+      400,
+      'four steps ahead is outside the window',
+    );
   });
 
   it('a stolen password cannot enrol a new app to skip the factor already enrolled', async () => {
@@ -115,10 +182,22 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     const begin = await call('POST', '/api/auth/factors/totp', session);
     assert.equal(begin.statusCode, 403);
     assert.equal(begin.json().error, 'second_factor_required');
-    const pending = await runtime.database.db.selectFrom('account_factors').select('id').where('kind', '=', 'totp').where('status', '=', 'pending').execute();
-    const confirm = await call('POST', '/api/auth/factors/totp/confirm', session, { factorId: pending[0]?.id ?? crypto.randomUUID(), code: '123456' });
+    const pending = await runtime.database.db
+      .selectFrom('account_factors')
+      .select('id')
+      .where('kind', '=', 'totp')
+      .where('status', '=', 'pending')
+      .execute();
+    const confirm = await call('POST', '/api/auth/factors/totp/confirm', session, {
+      factorId: pending[0]?.id ?? crypto.randomUUID(),
+      code: '123456',
+    });
     assert.equal(confirm.statusCode, 403);
-    assert.equal((await call('GET', '/api/auth/sessions', session)).statusCode, 403, 'the session is still waiting for the real factor');
+    assert.equal(
+      (await call('GET', '/api/auth/sessions', session)).statusCode,
+      403,
+      'the session is still waiting for the real factor',
+    );
   });
 
   it('recovery codes work once each', async () => {
@@ -137,9 +216,18 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
     const { session } = await passwordLogin();
     // Earlier tests spent some failures in the same window (the wrong and replayed codes): at
     // most five wrong codes in all are ever checked before the lock.
-    const before = Number((await runtime.database.db.selectFrom('login_throttle').select('failures').where('scope', 'like', 'second-factor:%').executeTakeFirst())?.failures ?? 0);
+    const before = Number(
+      (
+        await runtime.database.db
+          .selectFrom('login_throttle')
+          .select('failures')
+          .where('scope', 'like', 'second-factor:%')
+          .executeTakeFirst()
+      )?.failures ?? 0,
+    );
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await call('POST', '/api/auth/second-factor', session, { code: String(100000 + i) })).statusCode);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await call('POST', '/api/auth/second-factor', session, { code: String(100000 + i) })).statusCode);
     assert.deepEqual(statuses, [...Array(5 - before).fill(400), ...Array(1 + before).fill(429)]);
     const locked = await call('POST', '/api/auth/second-factor', session, { code: oathtool(secret, 60) });
     assert.equal(locked.statusCode, 429);
@@ -147,7 +235,11 @@ describe(`second factors (${BACKEND})`, { skip }, () => {
   });
 
   it('keeps the TOTP seed sealed at rest and out of the events', async () => {
-    const rows = await runtime.database.db.selectFrom('account_factors').selectAll().where('kind', '=', 'totp').execute();
+    const rows = await runtime.database.db
+      .selectFrom('account_factors')
+      .selectAll()
+      .where('kind', '=', 'totp')
+      .execute();
     assert.equal(rows.length, 1);
     const seed = Buffer.from(
       secret

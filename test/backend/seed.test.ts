@@ -32,7 +32,11 @@ describe(`seeding (${BACKEND})`, () => {
     );
     assert.equal(await countRows(runtime, 'persons'), 200);
     assert.equal(await countRows(runtime, 'caseloads'), 200);
-    const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, { persons: 450, seed: 11, batchSize: 200 });
+    const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
+      persons: 450,
+      seed: 11,
+      batchSize: 200,
+    });
     assert.deepEqual(result, { seed: 11, target: 450, inserted: 250, alreadyDone: 200 });
     assert.equal(await countRows(runtime, 'persons'), 450);
     assert.equal(await countRows(runtime, 'caseloads'), 450, 'every person is in one counsellor caseload');
@@ -58,7 +62,11 @@ describe(`seeding (${BACKEND})`, () => {
   });
 
   it('growing a population continues from where it stopped, with the same people', async () => {
-    const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, { persons: 520, seed: 11, batchSize: 100 });
+    const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
+      persons: 520,
+      seed: 11,
+      batchSize: 100,
+    });
     assert.equal(result.inserted, 70);
     assert.equal(await countRows(runtime, 'persons'), 520);
   });
@@ -71,15 +79,35 @@ describe(`seeding on a worker thread (${BACKEND})`, () => {
     const a = await inline.open();
     const b = await threaded.open();
     try {
-      await seedDatabase(a.database.db, a.persons, a.keyring, { persons: 230, seed: 5, batchSize: 100, parallel: false });
+      await seedDatabase(a.database.db, a.persons, a.keyring, {
+        persons: 230,
+        seed: 5,
+        batchSize: 100,
+        parallel: false,
+      });
       // Ids follow each store's seed secret: the second store is given the first one's, to compare.
       const secret = (await storedSeedSecret(a.database.db))!;
-      await b.database.db.insertInto('meta').values({ key: SEED_SECRET_KEY, value: secret }).onConflict((oc) => oc.column('key').doUpdateSet({ value: secret })).execute();
-      await seedDatabase(b.database.db, b.persons, b.keyring, { persons: 230, seed: 5, batchSize: 100, parallel: true });
+      await b.database.db
+        .insertInto('meta')
+        .values({ key: SEED_SECRET_KEY, value: secret })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: secret }))
+        .execute();
+      await seedDatabase(b.database.db, b.persons, b.keyring, {
+        persons: 230,
+        seed: 5,
+        batchSize: 100,
+        parallel: true,
+      });
       const ids = (await a.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id);
-      assert.deepEqual((await b.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id), ids);
+      assert.deepEqual(
+        (await b.database.db.selectFrom('persons').select('id').orderBy('id').execute()).map((r) => r.id),
+        ids,
+      );
       for (const id of ids.slice(0, 40)) {
-        assert.deepEqual((await b.persons.read(id, FIELD_CLASSES)).fields, (await a.persons.read(id, FIELD_CLASSES)).fields);
+        assert.deepEqual(
+          (await b.persons.read(id, FIELD_CLASSES)).fields,
+          (await a.persons.read(id, FIELD_CLASSES)).fields,
+        );
       }
     } finally {
       await a.close();

@@ -11,15 +11,36 @@ import { BACKEND, PG_URL } from '../helpers/backend.ts';
 describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
   let report: SimulationReport;
   const attacks = () => report.scenarios.filter((s) => s.attack && s.available);
-  const named = (scenario: string, variant = '') => report.scenarios.find((s) => s.scenario === scenario && s.variant === variant);
+  const named = (scenario: string, variant = '') =>
+    report.scenarios.find((s) => s.scenario === scenario && s.variant === variant);
 
   before(async () => {
-    report = await runSimulation({ persons: 1500, staff: 40, seed: 3, parallelSeed: false, ...(BACKEND === 'postgres' ? { databaseUrl: PG_URL } : {}) });
+    report = await runSimulation({
+      persons: 1500,
+      staff: 40,
+      seed: 3,
+      parallelSeed: false,
+      ...(BACKEND === 'postgres' ? { databaseUrl: PG_URL } : {}),
+    });
   });
 
   it('plays every scenario and variant, and says which could not run rather than inventing figures', () => {
     const names = report.scenarios.map((s) => `${s.scenario}${s.variant ? `/${s.variant}` : ''}`);
-    for (const expected of ['takeover/sweep', 'takeover/list', 'takeover/patient', 'admin/alone', 'admin/fooled', 'session-theft/same-browser', 'session-theft/other-browser', 'export', 'patient-thief', 'staff-chain', 'session-laundering', 'desk-account', 'workday']) {
+    for (const expected of [
+      'takeover/sweep',
+      'takeover/list',
+      'takeover/patient',
+      'admin/alone',
+      'admin/fooled',
+      'session-theft/same-browser',
+      'session-theft/other-browser',
+      'export',
+      'patient-thief',
+      'staff-chain',
+      'session-laundering',
+      'desk-account',
+      'workday',
+    ]) {
       assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`);
     }
     for (const s of report.scenarios.filter((s) => !s.available)) {
@@ -33,7 +54,10 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     for (const s of attacks()) {
       assert.equal(typeof s.personsExposed, 'number', `${s.scenario}/${s.variant}`);
       assert.ok(s.requests > 0, `${s.scenario}/${s.variant} made requests`);
-      assert.ok(s.personsExposed! <= GOALS.maxExposed, `${s.scenario}/${s.variant}: ${s.personsExposed} persons exposed`);
+      assert.ok(
+        s.personsExposed! <= GOALS.maxExposed,
+        `${s.scenario}/${s.variant}: ${s.personsExposed} persons exposed`,
+      );
     }
   });
 
@@ -42,8 +66,13 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     // The staff chain reads files its accounts may read (explained by the day's appointments): what
     // stops it is the hold on its bank changes (below), not a containment.
     for (const s of attacks().filter((a) => a.scenario !== 'export' && a.scenario !== 'staff-chain')) {
-      if (s.personsExposed! > 0 || s.decoysRead! > 0) assert.ok(s.contained && s.containment, `${s.scenario}/${s.variant} contained`);
-      if (s.decoyToContainmentMs !== null) assert.ok(s.decoyToContainmentMs < GOALS.decoyMs, `${s.scenario}/${s.variant}: decoy to containment ${s.decoyToContainmentMs} ms`);
+      if (s.personsExposed! > 0 || s.decoysRead! > 0)
+        assert.ok(s.contained && s.containment, `${s.scenario}/${s.variant} contained`);
+      if (s.decoyToContainmentMs !== null)
+        assert.ok(
+          s.decoyToContainmentMs < GOALS.decoyMs,
+          `${s.scenario}/${s.variant}: decoy to containment ${s.decoyToContainmentMs} ms`,
+        );
     }
     const sweep = named('takeover', 'sweep')!;
     assert.ok(sweep.contained, 'a sweep of consecutive identifiers is contained');
@@ -54,7 +83,10 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     // pass, as the simulator's accounts (sessions made directly, no factor row); with another
     // browser it is revoked at once.
     const stolen = named('session-theft', 'same-browser')!;
-    assert.ok(stolen.containment?.kind === 'session' || (stolen.refusals['403 step_up_required'] ?? 0) > 0, JSON.stringify(stolen.refusals));
+    assert.ok(
+      stolen.containment?.kind === 'session' || (stolen.refusals['403 step_up_required'] ?? 0) > 0,
+      JSON.stringify(stolen.refusals),
+    );
     assert.equal(stolen.personsExposed, 0, 'a stolen cookie replayed from another network reads nothing');
     const otherBrowser = named('session-theft', 'other-browser')!;
     assert.equal(otherBrowser.containment?.kind, 'session');
@@ -73,8 +105,13 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     }
     assert.equal(named('session-laundering')!.personsExposed, 0);
     assert.equal(named('desk-account')!.personsExposed, 0);
-    const chain = named('staff-chain')!.notes.map((n) => /saisis : (\d+) ; motifs de retenue : .*recent_contact_change ×(\d+)/.exec(n)).find(Boolean);
-    assert.ok(chain && Number(chain[1]) > 0 && chain[1] === chain[2], `every change entered is held for the contact change: ${named('staff-chain')!.notes.join(' | ')}`);
+    const chain = named('staff-chain')!
+      .notes.map((n) => /saisis : (\d+) ; motifs de retenue : .*recent_contact_change ×(\d+)/.exec(n))
+      .find(Boolean);
+    assert.ok(
+      chain && Number(chain[1]) > 0 && chain[1] === chain[2],
+      `every change entered is held for the contact change: ${named('staff-chain')!.notes.join(' | ')}`,
+    );
     assert.equal(report.goalsMet, true);
   });
 

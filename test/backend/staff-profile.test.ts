@@ -36,7 +36,10 @@ describe(`staff profile: who I am and which purposes I may declare (${BACKEND})`
   let host = 0;
   let partner: { client: Client; session: SignedIn } | undefined;
   const db = () => runtime.database.db;
-  const client = (): Client => ({ remoteAddress: `10.0.1.${++host}`, headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } });
+  const client = (): Client => ({
+    remoteAddress: `10.0.1.${++host}`,
+    headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+  });
 
   async function account(login: string): Promise<string> {
     const actor = await db().selectFrom('actors').select('id').where('login', '=', login).executeTakeFirstOrThrow();
@@ -46,17 +49,34 @@ describe(`staff profile: who I am and which purposes I may declare (${BACKEND})`
   }
 
   function getProfile(c: Client, session: { cookie: string }) {
-    return app.inject({ method: 'GET', url: '/api/staff/profile', remoteAddress: c.remoteAddress, headers: { ...c.headers, cookie: session.cookie } });
+    return app.inject({
+      method: 'GET',
+      url: '/api/staff/profile',
+      remoteAddress: c.remoteAddress,
+      headers: { ...c.headers, cookie: session.cookie },
+    });
   }
 
   async function eventCount(): Promise<number> {
-    return Number((await db().selectFrom('ledger_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    return Number(
+      (
+        await db()
+          .selectFrom('ledger_events')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   }
 
   before(async () => {
     server = await openTestServer();
     ({ runtime, app } = server);
-    await seedDatabase(db(), runtime.persons, runtime.keyring, { persons: 20, seed: 3, batchSize: 20, parallel: false });
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 20,
+      seed: 3,
+      batchSize: 20,
+      parallel: false,
+    });
   });
   after(() => server.close());
 
@@ -79,7 +99,10 @@ describe(`staff profile: who I am and which purposes I may declare (${BACKEND})`
       profile.purposes.map((p) => p.purpose),
       expected.map((p) => p.purpose),
     );
-    assert.deepEqual(profile.purposes.map((p) => p.purpose), ['accompagnement']);
+    assert.deepEqual(
+      profile.purposes.map((p) => p.purpose),
+      ['accompagnement'],
+    );
     const [accompagnement] = profile.purposes;
     assert.equal(accompagnement!.label, expected[0]!.label);
     assert.deepEqual(accompagnement!.read, expected[0]!.read);
@@ -108,7 +131,10 @@ describe(`staff profile: who I am and which purposes I may declare (${BACKEND})`
       profile.purposes.map((p) => p.purpose).sort(),
       spec.agreement.purposes.map((p) => p.purpose).sort(),
     );
-    assert.deepEqual(profile.purposes.map((p) => p.purpose), ['accompagnement_jeunes']);
+    assert.deepEqual(
+      profile.purposes.map((p) => p.purpose),
+      ['accompagnement_jeunes'],
+    );
     const [jeunes] = profile.purposes;
     assert.equal(jeunes!.relationship, 'referral');
     assert.equal(jeunes!.conditions.maxAge, 25);
@@ -116,29 +142,54 @@ describe(`staff profile: who I am and which purposes I may declare (${BACKEND})`
     assert.equal(jeunes!.agreement.reference, 'ML-33-BDX');
     assert.equal(profile.hasCaseload, false);
     // Nothing of another organisation's agreements.
-    const others = NETWORK.filter((o) => o.key !== 'mission-locale').flatMap((o) => o.agreement.purposes.map((p) => p.purpose));
+    const others = NETWORK.filter((o) => o.key !== 'mission-locale').flatMap((o) =>
+      o.agreement.purposes.map((p) => p.purpose),
+    );
     assert.ok(profile.purposes.every((p) => !others.includes(p.purpose)));
   });
 
   it('leaves out a purpose whose agreement is no longer in force', async () => {
     const { client: c, session } = partner!;
-    const org = await db().selectFrom('organisations').select('id').where('name', '=', 'Mission locale de Bordeaux').executeTakeFirstOrThrow();
-    const agreement = await db().selectFrom('agreements').select(['id', 'valid_until']).where('organisation_id', '=', org.id).executeTakeFirstOrThrow();
+    const org = await db()
+      .selectFrom('organisations')
+      .select('id')
+      .where('name', '=', 'Mission locale de Bordeaux')
+      .executeTakeFirstOrThrow();
+    const agreement = await db()
+      .selectFrom('agreements')
+      .select(['id', 'valid_until'])
+      .where('organisation_id', '=', org.id)
+      .executeTakeFirstOrThrow();
     await db().updateTable('agreements').set({ valid_until: '2020-12-31' }).where('id', '=', agreement.id).execute();
     try {
       const res = await getProfile(c, session);
       assert.equal(res.statusCode, 200, res.body);
       assert.deepEqual(res.json<Profile>().purposes, []);
     } finally {
-      await db().updateTable('agreements').set({ valid_until: agreement.valid_until }).where('id', '=', agreement.id).execute();
+      await db()
+        .updateTable('agreements')
+        .set({ valid_until: agreement.valid_until })
+        .where('id', '=', agreement.id)
+        .execute();
     }
   });
 
   it('refuses a job seeker’s session (403)', async () => {
     const person = await db().selectFrom('persons').select('id').orderBy('id').executeTakeFirstOrThrow();
-    await createAccount(db(), { kind: 'job_seeker', login: 'profil.test@example.org', password: PASSWORD, personId: person.id });
+    await createAccount(db(), {
+      kind: 'job_seeker',
+      login: 'profil.test@example.org',
+      password: PASSWORD,
+      personId: person.id,
+    });
     const c = client();
-    const login = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: c.remoteAddress, headers: c.headers, payload: { login: 'profil.test@example.org', password: PASSWORD } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress: c.remoteAddress,
+      headers: c.headers,
+      payload: { login: 'profil.test@example.org', password: PASSWORD },
+    });
     assert.equal(login.statusCode, 200, login.body);
     const res = await getProfile(c, { cookie: cookieOf(login) });
     assert.equal(res.statusCode, 403);
@@ -149,7 +200,13 @@ describe(`staff profile: who I am and which purposes I may declare (${BACKEND})`
   it('refuses a staff session whose second factor is not passed (403), and no session at all (401)', async () => {
     await account('conseiller.bastide.2');
     const c = client();
-    const login = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: c.remoteAddress, headers: c.headers, payload: { login: 'conseiller.bastide.2', password: PASSWORD } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress: c.remoteAddress,
+      headers: c.headers,
+      payload: { login: 'conseiller.bastide.2', password: PASSWORD },
+    });
     assert.equal(login.statusCode, 200, login.body);
     assert.equal(login.json().secondFactor, 'enrolment_required');
     const res = await getProfile(c, { cookie: cookieOf(login) });
@@ -157,13 +214,24 @@ describe(`staff profile: who I am and which purposes I may declare (${BACKEND})`
     assert.equal(res.json().error, 'second_factor_required');
     assert.doesNotMatch(res.body, /accompagnement/);
     // An enrolled counsellor signing in again: the password alone opens nothing until the code is given.
-    const again = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: c.remoteAddress, headers: c.headers, payload: { login: 'conseiller.bastide.1', password: PASSWORD } });
+    const again = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress: c.remoteAddress,
+      headers: c.headers,
+      payload: { login: 'conseiller.bastide.1', password: PASSWORD },
+    });
     assert.equal(again.statusCode, 200, again.body);
     assert.equal(again.json().secondFactor, 'required');
     const pending = await getProfile(c, { cookie: cookieOf(again) });
     assert.equal(pending.statusCode, 403);
     assert.equal(pending.json().error, 'second_factor_required');
-    const anonymous = await app.inject({ method: 'GET', url: '/api/staff/profile', remoteAddress: c.remoteAddress, headers: c.headers });
+    const anonymous = await app.inject({
+      method: 'GET',
+      url: '/api/staff/profile',
+      remoteAddress: c.remoteAddress,
+      headers: c.headers,
+    });
     assert.equal(anonymous.statusCode, 401);
   });
 });

@@ -47,7 +47,13 @@ describe(`a locked store: 503 within a bound, never a hang nor a 500 (${BACKEND}
       method,
       url,
       remoteAddress: client.remoteAddress,
-      headers: { ...client.headers, cookie: session.cookie, 'x-csrf-token': session.csrf, 'rempart-purpose': 'accompagnement', 'rempart-case-reference': 'DOSSIER-2026-2005' },
+      headers: {
+        ...client.headers,
+        cookie: session.cookie,
+        'x-csrf-token': session.csrf,
+        'rempart-purpose': 'accompagnement',
+        'rempart-case-reference': 'DOSSIER-2026-2005',
+      },
       ...(payload ? { payload } : {}),
     });
 
@@ -80,15 +86,36 @@ describe(`a locked store: 503 within a bound, never a hang nor a 500 (${BACKEND}
     server = await openTestServer();
     app = server.app;
     const db = server.runtime.database.db;
-    await seedDatabase(db, server.runtime.persons, server.runtime.keyring, { persons: 200, seed: 20, batchSize: 200, parallel: false });
+    await seedDatabase(db, server.runtime.persons, server.runtime.keyring, {
+      persons: 200,
+      seed: 20,
+      batchSize: 200,
+      parallel: false,
+    });
     await ensureDemoAccounts(server.runtime, 20);
-    client = { remoteAddress: '10.20.5.7', headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' } };
+    client = {
+      remoteAddress: '10.20.5.7',
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
     session = await signIn(app, client, COUNSELLOR, DEMO_PASSWORD);
     const actor = await db.selectFrom('actors').select('id').where('login', '=', COUNSELLOR).executeTakeFirstOrThrow();
     const decoys = new Set((await db.selectFrom('guard_decoys').select('person_id').execute()).map((r) => r.person_id));
-    caseload = (await db.selectFrom('caseloads').select('person_id').where('actor_id', '=', actor.id).orderBy('person_id').execute()).map((r) => r.person_id).filter((id) => !decoys.has(id));
+    caseload = (
+      await db
+        .selectFrom('caseloads')
+        .select('person_id')
+        .where('actor_id', '=', actor.id)
+        .orderBy('person_id')
+        .execute()
+    )
+      .map((r) => r.person_id)
+      .filter((id) => !decoys.has(id));
     assert.ok(caseload.length >= 3, 'a caseload to read');
-    assert.equal((await call('GET', `/api/staff/persons/${caseload[0]}?classes=identity`)).statusCode, 200, 'works before the lock');
+    assert.equal(
+      (await call('GET', `/api/staff/persons/${caseload[0]}?classes=identity`)).statusCode,
+      200,
+      'works before the lock',
+    );
   });
   after(async () => {
     await server?.close();
@@ -101,11 +128,23 @@ describe(`a locked store: 503 within a bound, never a hang nor a 500 (${BACKEND}
         const started = performance.now();
         const timed = async (label: string, request: Promise<{ statusCode: number; body: string }>) => {
           const res = await request;
-          return { label, status: res.statusCode, error: (JSON.parse(res.body) as { error?: string }).error, ms: performance.now() - started };
+          return {
+            label,
+            status: res.statusCode,
+            error: (JSON.parse(res.body) as { error?: string }).error,
+            ms: performance.now() - started,
+          };
         };
         return Promise.all([
           timed('read', call('GET', `/api/staff/persons/${caseload[1]}?classes=identity`)),
-          timed('follow-up', call('POST', `/api/staff/persons/${caseload[2]}/follow-up/actions`, { date: '2026-12-02', kind: 'entretien', label: 'Point d’étape' })),
+          timed(
+            'follow-up',
+            call('POST', `/api/staff/persons/${caseload[2]}/follow-up/actions`, {
+              date: '2026-12-02',
+              kind: 'entretien',
+              label: 'Point d’étape',
+            }),
+          ),
           timed('caseload', call('GET', '/api/staff/caseload?pageSize=10')),
           timed('health', app.inject({ method: 'GET', url: '/api/health' })),
         ]);
@@ -117,24 +156,49 @@ describe(`a locked store: 503 within a bound, never a hang nor a 500 (${BACKEND}
       if (a.label === 'health') assert.ok(a.status === 200 || a.status === 503, `health answers (${a.status})`);
       else assert.equal(a.status, 503, `${a.label}: fails closed (${a.error})`);
     }
-    assert.ok(answers.filter((a) => a.label !== 'health').every((a) => ['store_unavailable', 'ledger_unavailable', 'guard_unavailable'].includes(a.error ?? '')), JSON.stringify(answers));
-    if (BACKEND === 'sqlite') assert.ok(pauseMs < 1_000, `the event loop kept turning (longest pause ${Math.round(pauseMs)} ms)`);
+    assert.ok(
+      answers
+        .filter((a) => a.label !== 'health')
+        .every((a) => ['store_unavailable', 'ledger_unavailable', 'guard_unavailable'].includes(a.error ?? '')),
+      JSON.stringify(answers),
+    );
+    if (BACKEND === 'sqlite')
+      assert.ok(pauseMs < 1_000, `the event loop kept turning (longest pause ${Math.round(pauseMs)} ms)`);
     // The lock released: the same requests succeed.
     assert.equal((await call('GET', `/api/staff/persons/${caseload[1]}?classes=identity`)).statusCode, 200);
-    assert.equal((await call('POST', `/api/staff/persons/${caseload[2]}/follow-up/actions`, { date: '2026-12-02', kind: 'entretien', label: 'Point d’étape' })).statusCode, 201);
+    assert.equal(
+      (
+        await call('POST', `/api/staff/persons/${caseload[2]}/follow-up/actions`, {
+          date: '2026-12-02',
+          kind: 'entretien',
+          label: 'Point d’étape',
+        })
+      ).statusCode,
+      201,
+    );
   });
 
   it('does not fill up under many requests: 30 reads at once all fail closed in bounded time, then health answers at once', async () => {
     const bound = 2 * STORE_LOCK_BOUND_MS + 3_000;
     const statuses = await whileLocked(async () => {
       const started = performance.now();
-      const all = await Promise.all(Array.from({ length: 30 }, (_, i) => call('GET', `/api/staff/persons/${caseload[i % caseload.length]}?classes=identity`)));
+      const all = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          call('GET', `/api/staff/persons/${caseload[i % caseload.length]}?classes=identity`),
+        ),
+      );
       const ms = performance.now() - started;
       assert.ok(ms < bound, `30 reads answered in ${Math.round(ms)} ms (bound ${bound} ms)`);
       return all.map((r) => r.statusCode);
     });
-    assert.ok(statuses.every((s) => s === 503 || s === 200), statuses.join(','));
-    assert.ok(statuses.some((s) => s === 503), 'the reads that needed the lock failed closed');
+    assert.ok(
+      statuses.every((s) => s === 503 || s === 200),
+      statuses.join(','),
+    );
+    assert.ok(
+      statuses.some((s) => s === 503),
+      'the reads that needed the lock failed closed',
+    );
     const started = performance.now();
     const health = await app.inject({ method: 'GET', url: '/api/health' });
     assert.equal(health.statusCode, 200);

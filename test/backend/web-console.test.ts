@@ -4,7 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { DENIAL_MESSAGES } from '../../src/api/purpose.ts';
 import { BACKEND } from '../helpers/backend.ts';
-import { browserSkip, checkPage, DEMO_PASSWORD, openPage, openWebWorld, signInThroughPage, type WebWorld } from '../helpers/browser.ts';
+import {
+  browserSkip,
+  checkPage,
+  DEMO_PASSWORD,
+  openPage,
+  openWebWorld,
+  signInThroughPage,
+  type WebWorld,
+} from '../helpers/browser.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { totpCode } from '../helpers/sign-in.ts';
 
@@ -34,259 +42,403 @@ function assertCleanAddress(page: Page, ...secrets: string[]): void {
 async function openByHistoryState(page: Page, personId: string, purpose: string, caseReference: string): Promise<void> {
   await page.evaluate(
     ({ personId, purpose, caseReference }) => {
-      const w = globalThis as unknown as { history: { pushState(s: unknown, t: string, u: string): void; state: unknown }; dispatchEvent(e: unknown): void; PopStateEvent: new (t: string, i: unknown) => unknown };
-      w.history.pushState({ usr: { personId, declaration: { purpose, caseReference } }, key: 'direct', idx: 50 }, '', '/console/dossier');
+      const w = globalThis as unknown as {
+        history: { pushState(s: unknown, t: string, u: string): void; state: unknown };
+        dispatchEvent(e: unknown): void;
+        PopStateEvent: new (t: string, i: unknown) => unknown;
+      };
+      w.history.pushState(
+        { usr: { personId, declaration: { purpose, caseReference } }, key: 'direct', idx: 50 },
+        '',
+        '/console/dossier',
+      );
       w.dispatchEvent(new w.PopStateEvent('popstate', { state: w.history.state }));
     },
     { personId, purpose, caseReference },
   );
 }
 
-describe(`web console: counsellor and partner staff in a real browser (${BACKEND})`, { skip: browserSkip, timeout: 300_000 }, () => {
-  let world: WebWorld;
-  const db = () => world.server.runtime.database.db;
-  const actorOf = async (login: string) => (await db().selectFrom('actors').select(['id', 'organisation_id']).where('login', '=', login).executeTakeFirstOrThrow());
-
-  before(async () => {
-    world = await openWebWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
-
-  it('a counsellor opens a file of their caseload under a declared purpose, records an action, and is refused a file of another agency', async () => {
-    const watched = await openPage(world);
-    const { page } = watched;
-    const secret = await signInEnrolling(page, world.origin, COUNSELLOR);
-    const counsellor = await actorOf(COUNSELLOR);
-
-    // Portefeuille: the purpose and case reference first.
-    await page.getByRole('heading', { level: 1, name: 'Mon portefeuille' }).waitFor();
-    await page.getByRole('button', { name: 'Afficher mon portefeuille' }).waitFor();
-    assert.equal(await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count(), 0, 'no file listed before the purpose is declared');
-    await checkPage(watched, 'console-portefeuille-declaration');
-    assert.equal(await page.getByLabel('Finalité').inputValue(), 'accompagnement', 'the only caseload purpose is chosen');
-    await page.getByLabel('Référence du dossier').fill('SUIVI-2026-0001');
-    await page.getByRole('button', { name: 'Afficher mon portefeuille' }).click();
-    await page.getByRole('heading', { name: /dossiers? actifs?/ }).waitFor();
-    const rows = page.getByRole('button', { name: /^Ouvrir le dossier/ });
-    const listed = await rows.count();
-    const own = await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', counsellor.id).where('until', 'is', null).execute();
-    assert.ok(listed > 0 && listed <= Math.min(own.length, 20), `caseload rows ${listed} within ${own.length}`);
-    await checkPage(watched, 'console-portefeuille');
-    const listing = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.actorId === counsellor.id && e.details.operation === 'list_caseload');
-    assert.equal(listing.length, 1, 'the caseload list is recorded');
-    assert.equal(listing[0]!.details.purpose, 'accompagnement');
-    assert.equal(listing[0]!.details.caseReference, 'SUIVI-2026-0001');
-
-    // Opening: the declaration comes pre-filled and is confirmed before anything is read.
-    await rows.first().click();
-    await page.waitForURL(`${world.origin}/console/dossier`);
-    assert.equal(await page.getByLabel('Référence du dossier').inputValue(), 'SUIVI-2026-0001');
-    assert.equal(await page.getByRole('heading', { name: 'Contenu du dossier' }).count(), 0, 'nothing read before the declaration is confirmed');
-    await page.getByLabel('Référence du dossier').fill('SUIVI-2026-0002');
-    await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
-    await page.getByRole('heading', { name: 'Contenu du dossier' }).waitFor();
-    const reads = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.actorId === counsellor.id && e.details.operation === 'read');
-    assert.equal(reads.length, 1);
-    const personId = reads[0]!.details.personId as string;
-    assert.ok(own.some((o) => o.person_id === personId), 'the file opened is in the counsellor’s caseload');
-    assert.equal(reads[0]!.details.caseReference, 'SUIVI-2026-0002', 'the edited case reference is the one declared');
-    assertCleanAddress(page, personId);
-    for (const label of ['Identité', 'Coordonnées', 'Inscription', 'Suivi et accompagnement']) await page.getByRole('heading', { level: 3, name: label, exact: true }).waitFor();
-    for (const label of ['Numéro de sécurité sociale (NIR)', 'Santé (RQTH, restrictions)', 'Mesures de justice', 'Coordonnées bancaires']) {
-      assert.equal(await page.getByRole('heading', { level: 3, name: label, exact: true }).count(), 0, `${label} is not shown`);
-    }
-    await page
-      .getByText('Non accessibles pour la finalité « Accompagnement vers l’emploi » : Numéro de sécurité sociale (NIR), Allocations et paiements, Coordonnées bancaires, Santé (RQTH, restrictions), Mesures de justice.')
-      .waitFor();
-    const identity = (await world.server.runtime.persons.read(personId, ['identity'])).fields.identity!;
-    await page.getByRole('heading', { level: 1, name: `Dossier de ${identity.firstNames[0]} ${identity.lastName}` }).waitFor();
-    await checkPage(watched, 'console-dossier');
-
-    // Enregistrer une action: the follow-up class written back whole, with its event.
-    const before = (await world.server.runtime.persons.read(personId, ['follow_up'])).fields.follow_up;
-    await page.getByLabel('Type d’action').selectOption('Atelier');
-    await page.getByLabel('Description de l’action').fill('Atelier CV : le curriculum vitae est à jour');
-    await page.getByRole('button', { name: 'Enregistrer l’action' }).click();
-    await page.getByText('Action enregistrée dans le dossier.').waitFor();
-    const after = (await world.server.runtime.persons.read(personId, ['follow_up'])).fields.follow_up!;
-    assert.equal(after.actions.length, (before?.actions.length ?? 0) + 1, 'one action added');
-    assert.deepEqual(after.actions.slice(0, -1), before?.actions ?? [], 'the earlier actions are kept');
-    assert.deepEqual(after.appointments, before?.appointments ?? [], 'the appointments are kept');
-    assert.equal(after.actions.at(-1)!.kind, 'Atelier');
-    assert.equal(after.actions.at(-1)!.label, 'Atelier CV : le curriculum vitae est à jour');
-    const writes = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.actorId === counsellor.id && e.details.operation === 'write');
-    assert.equal(writes.length, 1);
-    assert.equal(writes[0]!.details.personId, personId);
-    assert.equal(writes[0]!.details.classes, 'follow_up');
-    assert.equal(writes[0]!.details.purpose, 'accompagnement');
-    await checkPage(watched, 'console-dossier-action');
-
-    // A person of another agency's caseload: the exact NIR finds nothing within scope.
-    const stranger = (await db()
-      .selectFrom('caseloads')
-      .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
-      .select('caseloads.person_id')
-      .where('actors.login', '=', 'conseiller.merignac.1')
-      .where('caseloads.person_id', 'not in', own.map((o) => o.person_id))
-      .orderBy('caseloads.person_id')
-      .executeTakeFirstOrThrow()).person_id;
-    const { nir } = (await world.server.runtime.persons.read(stranger, ['nir'])).fields.nir!;
-    await page.getByRole('link', { name: 'Rechercher un dossier' }).first().click();
-    await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
-    await checkPage(watched, 'console-recherche');
-    assert.equal(await page.getByLabel('Référence du dossier').inputValue(), 'SUIVI-2026-0002', 'the last declaration is kept in memory');
-    await page.getByRole('textbox', { name: /^NIR/ }).fill(nir);
-    await page.getByRole('button', { name: 'Rechercher' }).click();
-    await page.getByText('Aucun dossier de votre périmètre ne correspond.').waitFor();
-    assertCleanAddress(page, nir, stranger);
-    await checkPage(watched, 'console-recherche-aucun');
-    const searches = (await ledgerEvents(db(), 'person_search')).filter((e) => e.details.actorId === counsellor.id);
-    assert.equal(searches.length, 1);
-    assert.equal(searches[0]!.details.results, 0);
-    assert.equal(searches[0]!.details.kind, 'nir');
-    assert.ok(!JSON.stringify(searches[0]!.body).includes(nir), 'the NIR searched is not in the ledger');
-
-    // A direct open attempt: refused with the server's message, and recorded.
-    await openByHistoryState(page, stranger, 'accompagnement', 'SUIVI-2026-0003');
-    await page.getByRole('heading', { level: 1, name: 'Dossier' }).waitFor();
-    await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
-    await page.getByText(DENIAL_MESSAGES.person_out_of_scope!).waitFor();
-    assert.ok(watched.refusals.includes(`403 GET /api/staff/persons/${stranger}`));
-    assert.equal(await page.getByRole('heading', { name: 'Contenu du dossier' }).count(), 0);
-    const denied = (await ledgerEvents(db(), 'access_denied')).filter((e) => e.details.actorId === counsellor.id && e.details.personId === stranger);
-    assert.equal(denied.length, 1);
-    assert.equal(denied[0]!.details.reason, 'person_out_of_scope');
-    assert.equal(denied[0]!.details.caseReference, 'SUIVI-2026-0003');
-    await page.getByText('Cet accès sera examiné par le responsable de la sécurité').waitFor();
-    await checkPage(watched, 'console-dossier-refuse');
-
-    // Accès exceptionnel: a justification, a fresh second factor (the one of sign-in is made old), then the file, read-only.
-    await db().updateTable('sessions').set({ second_factor_at: new Date(Date.now() - 20 * 60_000).toISOString() }).where('revoked_at', 'is', null).execute();
-    const submit = page.getByRole('button', { name: 'Demander l’accès exceptionnel' });
-    await page.getByLabel('Justification').fill('court');
-    assert.equal(await submit.isDisabled(), true, 'a justification under 30 characters is not sent');
-    await page.getByLabel('Justification').fill('La personne se présente à l’accueil, son conseiller est absent : rendez-vous urgent.');
-    await submit.click();
-    await page.getByRole('heading', { name: 'Confirmez votre identité' }).waitFor();
-    assert.equal((await db().selectFrom('break_glass').select('id').where('actor_id', '=', counsellor.id).execute()).length, 0, 'nothing granted before the step-up');
-    await checkPage(watched, 'console-acces-exceptionnel-confirmation');
-    await page.getByLabel('Code à usage unique').fill(totpCode(secret, 1));
-    await page.getByRole('button', { name: 'Confirmer' }).click();
-    await page.getByRole('heading', { name: 'Contenu du dossier' }).waitFor();
-    await page.getByText(/Accès exceptionnel accordé jusqu’à/).waitFor();
-    await page.getByText('Accès exceptionnel en cours : lecture seule, examiné par le responsable de la sécurité.').waitFor();
-    await page.getByText('Un accès exceptionnel est en lecture seule : aucune action ne peut être enregistrée dans ce dossier.').waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Enregistrer l’action' }).count(), 0);
-    const grants = await db().selectFrom('break_glass').selectAll().where('actor_id', '=', counsellor.id).execute();
-    assert.equal(grants.length, 1);
-    assert.equal(grants[0]!.person_id, stranger);
-    assert.equal(grants[0]!.review_status, 'pending');
-    assert.match(grants[0]!.justification, /conseiller est absent/);
-    const used = (await ledgerEvents(db(), 'break_glass_used')).filter((e) => e.details.actorId === counsellor.id);
-    assert.equal(used.length, 1);
-    assert.equal(used[0]!.details.personId, stranger);
-    assertCleanAddress(page, stranger);
-    await checkPage(watched, 'console-acces-exceptionnel');
-    await watched.context.close();
-  });
-
-  it('pages through a long caseload: page numbers in the address, nothing else', async () => {
-    const login = 'conseiller.bastide.2';
-    const actor = await actorOf(login);
-    const mine = (await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actor.id).execute()).map((r) => r.person_id);
-    const more = await db().selectFrom('persons').select('id').where('status', '=', 'active').where('id', 'not in', mine).orderBy('id').limit(Math.max(0, 25 - mine.length)).execute();
-    if (more.length) await db().insertInto('caseloads').values(more.map((p) => ({ person_id: p.id, actor_id: actor.id, organisation_id: actor.organisation_id, since: '2026-01-02', until: null }))).execute();
-    const watched = await openPage(world);
-    const { page } = watched;
-    await signInEnrolling(page, world.origin, login);
-    await page.getByLabel('Référence du dossier').fill('PORTEFEUILLE-2');
-    await page.getByRole('button', { name: 'Afficher mon portefeuille' }).click();
-    await page.getByRole('heading', { name: /dossiers actifs — page 1 sur 2/ }).waitFor();
-    assert.equal(await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count(), 20);
-    await checkPage(watched, 'console-portefeuille-page-1');
-    await page.getByRole('link', { name: '2', exact: true }).click();
-    await page.getByRole('heading', { name: /dossiers actifs — page 2 sur 2/ }).waitFor();
-    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/console?page=2');
-    await page.getByText('Dossier 21 — réf.').waitFor();
-    assert.ok((await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count()) >= 1);
-    const pages = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.actorId === actor.id && e.details.operation === 'list_caseload').map((e) => (e.body.details as { page: number }).page);
-    assert.deepEqual(pages, [1, 2], 'each page listed is recorded');
-    await checkPage(watched, 'console-portefeuille-page-2');
-    await watched.context.close();
-  });
-
-  it('a partner agent has no caseload, is pointed to the search, and sees only its agreement’s classes of a referred person', async () => {
-    const watched = await openPage(world, { width: 390, height: 844 });
-    const { page } = watched;
-    await signInEnrolling(page, world.origin, PARTNER);
-    const partner = await actorOf(PARTNER);
-    await page.getByText('Vous n’avez pas de portefeuille de dossiers').waitFor();
-    await page.getByText('Accompagnement des jeunes de 16 à 25 ans').waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Afficher mon portefeuille' }).count(), 0);
-    await checkPage(watched, 'console-partenaire-portefeuille');
-
-    // A young person referred to the mission locale (a referral is added if the seed has none).
-    let young = '';
-    for (const { id } of await db().selectFrom('persons').select('id').where('status', '=', 'active').orderBy('id').execute()) {
-      const birth = (await world.server.runtime.persons.read(id, ['identity'])).fields.identity!.birthDate;
-      if (Date.now() - Date.parse(birth) < 24 * 365.25 * 86_400_000) {
-        young = id;
-        break;
-      }
-    }
-    assert.ok(young, 'the population holds someone under 25');
-    const referred = await db().selectFrom('referrals').select('id').where('person_id', '=', young).where('organisation_id', '=', partner.organisation_id).where('status', '=', 'active').executeTakeFirst();
-    if (!referred) {
+describe(
+  `web console: counsellor and partner staff in a real browser (${BACKEND})`,
+  { skip: browserSkip, timeout: 300_000 },
+  () => {
+    let world: WebWorld;
+    const db = () => world.server.runtime.database.db;
+    const actorOf = async (login: string) =>
       await db()
-        .insertInto('referrals')
-        .values({ id: randomUUID(), person_id: young, organisation_id: partner.organisation_id, referred_by_actor_id: null, reason: 'test', starts_on: '2026-01-01', ends_on: null, status: 'active', created_at: new Date().toISOString() })
+        .selectFrom('actors')
+        .select(['id', 'organisation_id'])
+        .where('login', '=', login)
+        .executeTakeFirstOrThrow();
+
+    before(async () => {
+      world = await openWebWorld();
+    });
+    after(async () => {
+      await world?.close();
+    });
+
+    it('a counsellor opens a file of their caseload under a declared purpose, records an action, and is refused a file of another agency', async () => {
+      const watched = await openPage(world);
+      const { page } = watched;
+      const secret = await signInEnrolling(page, world.origin, COUNSELLOR);
+      const counsellor = await actorOf(COUNSELLOR);
+
+      // Portefeuille: the purpose and case reference first.
+      await page.getByRole('heading', { level: 1, name: 'Mon portefeuille' }).waitFor();
+      await page.getByRole('button', { name: 'Afficher mon portefeuille' }).waitFor();
+      assert.equal(
+        await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count(),
+        0,
+        'no file listed before the purpose is declared',
+      );
+      await checkPage(watched, 'console-portefeuille-declaration');
+      assert.equal(
+        await page.getByLabel('Finalité').inputValue(),
+        'accompagnement',
+        'the only caseload purpose is chosen',
+      );
+      await page.getByLabel('Référence du dossier').fill('SUIVI-2026-0001');
+      await page.getByRole('button', { name: 'Afficher mon portefeuille' }).click();
+      await page.getByRole('heading', { name: /dossiers? actifs?/ }).waitFor();
+      const rows = page.getByRole('button', { name: /^Ouvrir le dossier/ });
+      const listed = await rows.count();
+      const own = await db()
+        .selectFrom('caseloads')
+        .select('person_id')
+        .where('actor_id', '=', counsellor.id)
+        .where('until', 'is', null)
         .execute();
-    }
-    const { franceTravailId } = (await world.server.runtime.persons.read(young, ['registration'])).fields.registration!;
+      assert.ok(listed > 0 && listed <= Math.min(own.length, 20), `caseload rows ${listed} within ${own.length}`);
+      await checkPage(watched, 'console-portefeuille');
+      const listing = (await ledgerEvents(db(), 'access_granted')).filter(
+        (e) => e.details.actorId === counsellor.id && e.details.operation === 'list_caseload',
+      );
+      assert.equal(listing.length, 1, 'the caseload list is recorded');
+      assert.equal(listing[0]!.details.purpose, 'accompagnement');
+      assert.equal(listing[0]!.details.caseReference, 'SUIVI-2026-0001');
 
-    await page.getByRole('main').getByRole('link', { name: 'Rechercher un dossier' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
-    await page.getByLabel('Référence du dossier').fill('ML-JEUNES-77');
-    await page.getByRole('radio', { name: 'Identifiant France Travail' }).check({ force: true });
-    await page.getByRole('textbox', { name: 'Identifiant France Travail' }).fill(franceTravailId);
-    await page.getByRole('button', { name: 'Rechercher' }).click();
-    await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
-    await page.waitForURL(`${world.origin}/console/dossier`);
-    assertCleanAddress(page, franceTravailId, young);
-    await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
-    await page.getByRole('heading', { name: 'Contenu du dossier' }).waitFor();
-    await page
-      .getByText('Non accessibles pour la finalité « Accompagnement des jeunes de 16 à 25 ans » : Numéro de sécurité sociale (NIR), Pièce d’identité, Allocations et paiements, Coordonnées bancaires, Santé (RQTH, restrictions), Mesures de justice.')
-      .waitFor();
-    assert.equal(await page.getByRole('heading', { level: 3, name: 'Pièce d’identité', exact: true }).count(), 0);
-    await page.getByRole('button', { name: 'Enregistrer l’action' }).waitFor();
-    await checkPage(watched, 'console-partenaire-dossier');
-    const reads = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.actorId === partner.id && e.details.operation === 'read');
-    assert.equal(reads.length, 1);
-    assert.equal(reads[0]!.details.personId, young);
-    assert.equal(reads[0]!.details.purpose, 'accompagnement_jeunes');
-    assert.ok(!String(reads[0]!.details.classes).includes('nir'));
+      // Opening: the declaration comes pre-filled and is confirmed before anything is read.
+      await rows.first().click();
+      await page.waitForURL(`${world.origin}/console/dossier`);
+      assert.equal(await page.getByLabel('Référence du dossier').inputValue(), 'SUIVI-2026-0001');
+      assert.equal(
+        await page.getByRole('heading', { name: 'Contenu du dossier' }).count(),
+        0,
+        'nothing read before the declaration is confirmed',
+      );
+      await page.getByLabel('Référence du dossier').fill('SUIVI-2026-0002');
+      await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
+      await page.getByRole('heading', { name: 'Contenu du dossier' }).waitFor();
+      const reads = (await ledgerEvents(db(), 'access_granted')).filter(
+        (e) => e.details.actorId === counsellor.id && e.details.operation === 'read',
+      );
+      assert.equal(reads.length, 1);
+      const personId = reads[0]!.details.personId as string;
+      assert.ok(
+        own.some((o) => o.person_id === personId),
+        'the file opened is in the counsellor’s caseload',
+      );
+      assert.equal(reads[0]!.details.caseReference, 'SUIVI-2026-0002', 'the edited case reference is the one declared');
+      assertCleanAddress(page, personId);
+      for (const label of ['Identité', 'Coordonnées', 'Inscription', 'Suivi et accompagnement'])
+        await page.getByRole('heading', { level: 3, name: label, exact: true }).waitFor();
+      for (const label of [
+        'Numéro de sécurité sociale (NIR)',
+        'Santé (RQTH, restrictions)',
+        'Mesures de justice',
+        'Coordonnées bancaires',
+      ]) {
+        assert.equal(
+          await page.getByRole('heading', { level: 3, name: label, exact: true }).count(),
+          0,
+          `${label} is not shown`,
+        );
+      }
+      await page
+        .getByText(
+          'Non accessibles pour la finalité « Accompagnement vers l’emploi » : Numéro de sécurité sociale (NIR), Allocations et paiements, Coordonnées bancaires, Santé (RQTH, restrictions), Mesures de justice.',
+        )
+        .waitFor();
+      const identity = (await world.server.runtime.persons.read(personId, ['identity'])).fields.identity!;
+      await page
+        .getByRole('heading', { level: 1, name: `Dossier de ${identity.firstNames[0]} ${identity.lastName}` })
+        .waitFor();
+      await checkPage(watched, 'console-dossier');
 
-    // A person not referred: the same search finds nothing.
-    const notReferred = (await db()
-      .selectFrom('persons')
-      .select('id')
-      .where('status', '=', 'active')
-      .where('id', 'not in', db().selectFrom('referrals').select('person_id').where('organisation_id', '=', partner.organisation_id))
-      .orderBy('id')
-      .executeTakeFirstOrThrow()).id;
-    const other = (await world.server.runtime.persons.read(notReferred, ['registration'])).fields.registration!.franceTravailId;
-    await page.getByRole('link', { name: 'Rechercher un autre dossier' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
-    await page.getByRole('radio', { name: 'Identifiant France Travail' }).check({ force: true });
-    await page.getByRole('textbox', { name: 'Identifiant France Travail' }).fill(other);
-    await page.getByRole('button', { name: 'Rechercher' }).click();
-    await page.getByText('Aucun dossier de votre périmètre ne correspond.').waitFor();
-    const searches = (await ledgerEvents(db(), 'person_search')).filter((e) => e.details.actorId === partner.id);
-    assert.deepEqual(searches.map((s) => s.details.results), [1, 0]);
-    await checkPage(watched, 'console-partenaire-recherche-aucun');
-    await watched.context.close();
-  });
-});
+      // Enregistrer une action: the follow-up class written back whole, with its event.
+      const before = (await world.server.runtime.persons.read(personId, ['follow_up'])).fields.follow_up;
+      await page.getByLabel('Type d’action').selectOption('Atelier');
+      await page.getByLabel('Description de l’action').fill('Atelier CV : le curriculum vitae est à jour');
+      await page.getByRole('button', { name: 'Enregistrer l’action' }).click();
+      await page.getByText('Action enregistrée dans le dossier.').waitFor();
+      const after = (await world.server.runtime.persons.read(personId, ['follow_up'])).fields.follow_up!;
+      assert.equal(after.actions.length, (before?.actions.length ?? 0) + 1, 'one action added');
+      assert.deepEqual(after.actions.slice(0, -1), before?.actions ?? [], 'the earlier actions are kept');
+      assert.deepEqual(after.appointments, before?.appointments ?? [], 'the appointments are kept');
+      assert.equal(after.actions.at(-1)!.kind, 'Atelier');
+      assert.equal(after.actions.at(-1)!.label, 'Atelier CV : le curriculum vitae est à jour');
+      const writes = (await ledgerEvents(db(), 'access_granted')).filter(
+        (e) => e.details.actorId === counsellor.id && e.details.operation === 'write',
+      );
+      assert.equal(writes.length, 1);
+      assert.equal(writes[0]!.details.personId, personId);
+      assert.equal(writes[0]!.details.classes, 'follow_up');
+      assert.equal(writes[0]!.details.purpose, 'accompagnement');
+      await checkPage(watched, 'console-dossier-action');
+
+      // A person of another agency's caseload: the exact NIR finds nothing within scope.
+      const stranger = (
+        await db()
+          .selectFrom('caseloads')
+          .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+          .select('caseloads.person_id')
+          .where('actors.login', '=', 'conseiller.merignac.1')
+          .where(
+            'caseloads.person_id',
+            'not in',
+            own.map((o) => o.person_id),
+          )
+          .orderBy('caseloads.person_id')
+          .executeTakeFirstOrThrow()
+      ).person_id;
+      const { nir } = (await world.server.runtime.persons.read(stranger, ['nir'])).fields.nir!;
+      await page.getByRole('link', { name: 'Rechercher un dossier' }).first().click();
+      await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
+      await checkPage(watched, 'console-recherche');
+      assert.equal(
+        await page.getByLabel('Référence du dossier').inputValue(),
+        'SUIVI-2026-0002',
+        'the last declaration is kept in memory',
+      );
+      await page.getByRole('textbox', { name: /^NIR/ }).fill(nir);
+      await page.getByRole('button', { name: 'Rechercher' }).click();
+      await page.getByText('Aucun dossier de votre périmètre ne correspond.').waitFor();
+      assertCleanAddress(page, nir, stranger);
+      await checkPage(watched, 'console-recherche-aucun');
+      const searches = (await ledgerEvents(db(), 'person_search')).filter((e) => e.details.actorId === counsellor.id);
+      assert.equal(searches.length, 1);
+      assert.equal(searches[0]!.details.results, 0);
+      assert.equal(searches[0]!.details.kind, 'nir');
+      assert.ok(!JSON.stringify(searches[0]!.body).includes(nir), 'the NIR searched is not in the ledger');
+
+      // A direct open attempt: refused with the server's message, and recorded.
+      await openByHistoryState(page, stranger, 'accompagnement', 'SUIVI-2026-0003');
+      await page.getByRole('heading', { level: 1, name: 'Dossier' }).waitFor();
+      await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
+      await page.getByText(DENIAL_MESSAGES.person_out_of_scope!).waitFor();
+      assert.ok(watched.refusals.includes(`403 GET /api/staff/persons/${stranger}`));
+      assert.equal(await page.getByRole('heading', { name: 'Contenu du dossier' }).count(), 0);
+      const denied = (await ledgerEvents(db(), 'access_denied')).filter(
+        (e) => e.details.actorId === counsellor.id && e.details.personId === stranger,
+      );
+      assert.equal(denied.length, 1);
+      assert.equal(denied[0]!.details.reason, 'person_out_of_scope');
+      assert.equal(denied[0]!.details.caseReference, 'SUIVI-2026-0003');
+      await page.getByText('Cet accès sera examiné par le responsable de la sécurité').waitFor();
+      await checkPage(watched, 'console-dossier-refuse');
+
+      // Accès exceptionnel: a justification, a fresh second factor (the one of sign-in is made old), then the file, read-only.
+      await db()
+        .updateTable('sessions')
+        .set({ second_factor_at: new Date(Date.now() - 20 * 60_000).toISOString() })
+        .where('revoked_at', 'is', null)
+        .execute();
+      const submit = page.getByRole('button', { name: 'Demander l’accès exceptionnel' });
+      await page.getByLabel('Justification').fill('court');
+      assert.equal(await submit.isDisabled(), true, 'a justification under 30 characters is not sent');
+      await page
+        .getByLabel('Justification')
+        .fill('La personne se présente à l’accueil, son conseiller est absent : rendez-vous urgent.');
+      await submit.click();
+      await page.getByRole('heading', { name: 'Confirmez votre identité' }).waitFor();
+      assert.equal(
+        (await db().selectFrom('break_glass').select('id').where('actor_id', '=', counsellor.id).execute()).length,
+        0,
+        'nothing granted before the step-up',
+      );
+      await checkPage(watched, 'console-acces-exceptionnel-confirmation');
+      await page.getByLabel('Code à usage unique').fill(totpCode(secret, 1));
+      await page.getByRole('button', { name: 'Confirmer' }).click();
+      await page.getByRole('heading', { name: 'Contenu du dossier' }).waitFor();
+      await page.getByText(/Accès exceptionnel accordé jusqu’à/).waitFor();
+      await page
+        .getByText('Accès exceptionnel en cours : lecture seule, examiné par le responsable de la sécurité.')
+        .waitFor();
+      await page
+        .getByText(
+          'Un accès exceptionnel est en lecture seule : aucune action ne peut être enregistrée dans ce dossier.',
+        )
+        .waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Enregistrer l’action' }).count(), 0);
+      const grants = await db().selectFrom('break_glass').selectAll().where('actor_id', '=', counsellor.id).execute();
+      assert.equal(grants.length, 1);
+      assert.equal(grants[0]!.person_id, stranger);
+      assert.equal(grants[0]!.review_status, 'pending');
+      assert.match(grants[0]!.justification, /conseiller est absent/);
+      const used = (await ledgerEvents(db(), 'break_glass_used')).filter((e) => e.details.actorId === counsellor.id);
+      assert.equal(used.length, 1);
+      assert.equal(used[0]!.details.personId, stranger);
+      assertCleanAddress(page, stranger);
+      await checkPage(watched, 'console-acces-exceptionnel');
+      await watched.context.close();
+    });
+
+    it('pages through a long caseload: page numbers in the address, nothing else', async () => {
+      const login = 'conseiller.bastide.2';
+      const actor = await actorOf(login);
+      const mine = (
+        await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actor.id).execute()
+      ).map((r) => r.person_id);
+      const more = await db()
+        .selectFrom('persons')
+        .select('id')
+        .where('status', '=', 'active')
+        .where('id', 'not in', mine)
+        .orderBy('id')
+        .limit(Math.max(0, 25 - mine.length))
+        .execute();
+      if (more.length)
+        await db()
+          .insertInto('caseloads')
+          .values(
+            more.map((p) => ({
+              person_id: p.id,
+              actor_id: actor.id,
+              organisation_id: actor.organisation_id,
+              since: '2026-01-02',
+              until: null,
+            })),
+          )
+          .execute();
+      const watched = await openPage(world);
+      const { page } = watched;
+      await signInEnrolling(page, world.origin, login);
+      await page.getByLabel('Référence du dossier').fill('PORTEFEUILLE-2');
+      await page.getByRole('button', { name: 'Afficher mon portefeuille' }).click();
+      await page.getByRole('heading', { name: /dossiers actifs — page 1 sur 2/ }).waitFor();
+      assert.equal(await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count(), 20);
+      await checkPage(watched, 'console-portefeuille-page-1');
+      await page.getByRole('link', { name: '2', exact: true }).click();
+      await page.getByRole('heading', { name: /dossiers actifs — page 2 sur 2/ }).waitFor();
+      assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/console?page=2');
+      await page.getByText('Dossier 21 — réf.').waitFor();
+      assert.ok((await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count()) >= 1);
+      const pages = (await ledgerEvents(db(), 'access_granted'))
+        .filter((e) => e.details.actorId === actor.id && e.details.operation === 'list_caseload')
+        .map((e) => (e.body.details as { page: number }).page);
+      assert.deepEqual(pages, [1, 2], 'each page listed is recorded');
+      await checkPage(watched, 'console-portefeuille-page-2');
+      await watched.context.close();
+    });
+
+    it('a partner agent has no caseload, is pointed to the search, and sees only its agreement’s classes of a referred person', async () => {
+      const watched = await openPage(world, { width: 390, height: 844 });
+      const { page } = watched;
+      await signInEnrolling(page, world.origin, PARTNER);
+      const partner = await actorOf(PARTNER);
+      await page.getByText('Vous n’avez pas de portefeuille de dossiers').waitFor();
+      await page.getByText('Accompagnement des jeunes de 16 à 25 ans').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Afficher mon portefeuille' }).count(), 0);
+      await checkPage(watched, 'console-partenaire-portefeuille');
+
+      // A young person referred to the mission locale (a referral is added if the seed has none).
+      let young = '';
+      for (const { id } of await db()
+        .selectFrom('persons')
+        .select('id')
+        .where('status', '=', 'active')
+        .orderBy('id')
+        .execute()) {
+        const birth = (await world.server.runtime.persons.read(id, ['identity'])).fields.identity!.birthDate;
+        if (Date.now() - Date.parse(birth) < 24 * 365.25 * 86_400_000) {
+          young = id;
+          break;
+        }
+      }
+      assert.ok(young, 'the population holds someone under 25');
+      const referred = await db()
+        .selectFrom('referrals')
+        .select('id')
+        .where('person_id', '=', young)
+        .where('organisation_id', '=', partner.organisation_id)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (!referred) {
+        await db()
+          .insertInto('referrals')
+          .values({
+            id: randomUUID(),
+            person_id: young,
+            organisation_id: partner.organisation_id,
+            referred_by_actor_id: null,
+            reason: 'test',
+            starts_on: '2026-01-01',
+            ends_on: null,
+            status: 'active',
+            created_at: new Date().toISOString(),
+          })
+          .execute();
+      }
+      const { franceTravailId } = (await world.server.runtime.persons.read(young, ['registration'])).fields
+        .registration!;
+
+      await page.getByRole('main').getByRole('link', { name: 'Rechercher un dossier' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
+      await page.getByLabel('Référence du dossier').fill('ML-JEUNES-77');
+      await page.getByRole('radio', { name: 'Identifiant France Travail' }).check({ force: true });
+      await page.getByRole('textbox', { name: 'Identifiant France Travail' }).fill(franceTravailId);
+      await page.getByRole('button', { name: 'Rechercher' }).click();
+      await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
+      await page.waitForURL(`${world.origin}/console/dossier`);
+      assertCleanAddress(page, franceTravailId, young);
+      await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
+      await page.getByRole('heading', { name: 'Contenu du dossier' }).waitFor();
+      await page
+        .getByText(
+          'Non accessibles pour la finalité « Accompagnement des jeunes de 16 à 25 ans » : Numéro de sécurité sociale (NIR), Pièce d’identité, Allocations et paiements, Coordonnées bancaires, Santé (RQTH, restrictions), Mesures de justice.',
+        )
+        .waitFor();
+      assert.equal(await page.getByRole('heading', { level: 3, name: 'Pièce d’identité', exact: true }).count(), 0);
+      await page.getByRole('button', { name: 'Enregistrer l’action' }).waitFor();
+      await checkPage(watched, 'console-partenaire-dossier');
+      const reads = (await ledgerEvents(db(), 'access_granted')).filter(
+        (e) => e.details.actorId === partner.id && e.details.operation === 'read',
+      );
+      assert.equal(reads.length, 1);
+      assert.equal(reads[0]!.details.personId, young);
+      assert.equal(reads[0]!.details.purpose, 'accompagnement_jeunes');
+      assert.ok(!String(reads[0]!.details.classes).includes('nir'));
+
+      // A person not referred: the same search finds nothing.
+      const notReferred = (
+        await db()
+          .selectFrom('persons')
+          .select('id')
+          .where('status', '=', 'active')
+          .where(
+            'id',
+            'not in',
+            db().selectFrom('referrals').select('person_id').where('organisation_id', '=', partner.organisation_id),
+          )
+          .orderBy('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+      const other = (await world.server.runtime.persons.read(notReferred, ['registration'])).fields.registration!
+        .franceTravailId;
+      await page.getByRole('link', { name: 'Rechercher un autre dossier' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
+      await page.getByRole('radio', { name: 'Identifiant France Travail' }).check({ force: true });
+      await page.getByRole('textbox', { name: 'Identifiant France Travail' }).fill(other);
+      await page.getByRole('button', { name: 'Rechercher' }).click();
+      await page.getByText('Aucun dossier de votre périmètre ne correspond.').waitFor();
+      const searches = (await ledgerEvents(db(), 'person_search')).filter((e) => e.details.actorId === partner.id);
+      assert.deepEqual(
+        searches.map((s) => s.details.results),
+        [1, 0],
+      );
+      await checkPage(watched, 'console-partenaire-recherche-aucun');
+      await watched.context.close();
+    });
+  },
+);

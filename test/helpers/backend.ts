@@ -36,12 +36,15 @@ export const TEST_SEED_SECRET = createHash('sha256').update('rempart test stores
  * A private store for one test file: a temporary SQLite file, or a PostgreSQL schema of its
  * own in the shared `test` database, so files can run in parallel without seeing each other.
  */
-export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; schemaPrefix?: 't' | 'bench'; config?: Partial<Config> } = {}): TestEnvironment {
+export function testEnvironment(
+  options: { backend?: 'sqlite' | 'postgres'; schemaPrefix?: 't' | 'bench'; config?: Partial<Config> } = {},
+): TestEnvironment {
   const backend = options.backend ?? BACKEND;
   const dir = mkdtempSync(join(tmpdir(), `rempart-${options.schemaPrefix ?? 't'}-`));
   const keyringPath = join(dir, 'keyring.json');
   writeKeyringFile(keyringPath, Keyring.generate());
-  const pgSchema = backend === 'postgres' ? `${options.schemaPrefix ?? 't'}_${randomBytes(6).toString('hex')}` : undefined;
+  const pgSchema =
+    backend === 'postgres' ? `${options.schemaPrefix ?? 't'}_${randomBytes(6).toString('hex')}` : undefined;
   // The defaults `npm start` would take, pointed at a private folder, store and keyring.
   const config: Config = {
     ...loadConfig({
@@ -61,8 +64,16 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
     keyringPath,
     ...(pgSchema ? { pgSchema } : {}),
     async open(options = {}) {
-      const runtime = await openRuntime(config, { ...(pgSchema ? { pgSchema } : {}), ...(options.clock ? { clock: options.clock } : {}), warn: () => undefined });
-      await runtime.database.db.insertInto('meta').values({ key: SEED_SECRET_KEY, value: TEST_SEED_SECRET }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      const runtime = await openRuntime(config, {
+        ...(pgSchema ? { pgSchema } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
+        warn: () => undefined,
+      });
+      await runtime.database.db
+        .insertInto('meta')
+        .values({ key: SEED_SECRET_KEY, value: TEST_SEED_SECRET })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
       return runtime;
     },
     async prepare() {
@@ -77,7 +88,13 @@ export function testEnvironment(options: { backend?: 'sqlite' | 'postgres'; sche
 
 /** Environment variables that make a child `rempart` process use this test store. */
 export function childEnv(env: TestEnvironment, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...process.env, REMPART_DATA_DIR: env.dir, REMPART_KEYRING_FILE: env.keyringPath, LOG_LEVEL: 'silent', ...extra };
+  const out: NodeJS.ProcessEnv = {
+    ...process.env,
+    REMPART_DATA_DIR: env.dir,
+    REMPART_KEYRING_FILE: env.keyringPath,
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
   if (BACKEND === 'postgres') {
     const url = new URL(PG_URL);
     url.searchParams.set('options', `-c search_path=${env.pgSchema}`);
@@ -90,6 +107,9 @@ export function childEnv(env: TestEnvironment, extra: Record<string, string> = {
 
 /** Rows in a table of a test store. */
 export async function countRows(runtime: Runtime, table: keyof Schema): Promise<number> {
-  const row = await runtime.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await runtime.database.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -20,9 +20,12 @@ const root = new URL('../../', import.meta.url).pathname;
 
 // CI must run the browser tests; elsewhere a missing browser is said, not hidden.
 const missing = !existsSync(CHROMIUM);
-if (missing && process.env.CI_REQUIRE_BROWSER === '1') throw new Error(`CI_REQUIRE_BROWSER=1 but Chromium is missing at ${CHROMIUM}`);
+if (missing && process.env.CI_REQUIRE_BROWSER === '1')
+  throw new Error(`CI_REQUIRE_BROWSER=1 but Chromium is missing at ${CHROMIUM}`);
 /** `skip` option for a browser suite: false, or why it cannot run here. */
-export const browserSkip: string | false = missing ? `Chromium is not installed at ${CHROMIUM} (apt-get install chromium); set CI_REQUIRE_BROWSER=1 to make this a failure` : false;
+export const browserSkip: string | false = missing
+  ? `Chromium is not installed at ${CHROMIUM} (apt-get install chromium); set CI_REQUIRE_BROWSER=1 to make this a failure`
+  : false;
 
 /** A port free right now on the loopback, so the public URL can name it before the server starts. */
 export function freePort(): Promise<number> {
@@ -65,7 +68,17 @@ export async function openWebWorld(options: { persons?: number; config?: Partial
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     // `localhost` straight to the IPv4 loopback the server listens on.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP localhost 127.0.0.1'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--host-resolver-rules=MAP localhost 127.0.0.1',
+    ],
   });
   return {
     server,
@@ -88,24 +101,40 @@ export interface WatchedPage {
 }
 
 /** A new browser profile (own cookies) with one page, in French, watched for errors. */
-export async function openPage(world: WebWorld, options: { width?: number; height?: number; virtualAuthenticator?: boolean } = {}): Promise<WatchedPage> {
-  const context = await world.browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: options.width ?? 1280, height: options.height ?? 900 } });
+export async function openPage(
+  world: WebWorld,
+  options: { width?: number; height?: number; virtualAuthenticator?: boolean } = {},
+): Promise<WatchedPage> {
+  const context = await world.browser.newContext({
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+    viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   const refusals: string[] = [];
   page.on('console', (message) => {
     // A refused API call is logged by the browser as a failed resource: it is in `refusals` instead.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('response', (response) => {
-    if (response.status() >= 400) refusals.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+    if (response.status() >= 400)
+      refusals.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
   });
   if (options.virtualAuthenticator) {
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     });
   }
   return { context, page, problems, refusals };
@@ -128,9 +157,20 @@ interface AxeViolation {
 export async function assertAccessible(page: Page, name: string): Promise<void> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) }));
+    const axe = (
+      globalThis as unknown as {
+        axe: { run(context: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> };
+      }
+    ).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })),
+    }));
   });
   const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(
@@ -160,7 +200,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function assertFitsPhone(page: Page, name: string): Promise<void> {
   const viewport = page.viewportSize();
   await page.setViewportSize({ width: 375, height: 800 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   if (viewport) await page.setViewportSize(viewport);
   assert.ok(overflow <= 1, `« ${name} » is ${overflow}px wider than a phone screen`);
 }
@@ -174,7 +216,13 @@ export async function checkPage(watched: WatchedPage, name: string): Promise<voi
 }
 
 /** Sign in through the page: identifier and password, then a code when a second factor is asked. */
-export async function signInThroughPage(page: Page, origin: string, login: string, password: string, code?: () => string): Promise<void> {
+export async function signInThroughPage(
+  page: Page,
+  origin: string,
+  login: string,
+  password: string,
+  code?: () => string,
+): Promise<void> {
   await page.goto(`${origin}/connexion`);
   await page.getByLabel('Identifiant').fill(login);
   await page.getByLabel('Mot de passe', { exact: true }).fill(password);

@@ -23,7 +23,10 @@ export interface TestIdentityProvider {
  * ProConnect: one confidential client with Rempart's redirect URI, PKCE required, and an
  * interaction that signs in `next.subject` at `next.acr` without a login page.
  */
-export async function startTestIdentityProvider(options: { clientId: string; redirectUri: string }): Promise<TestIdentityProvider> {
+export async function startTestIdentityProvider(options: {
+  clientId: string;
+  redirectUri: string;
+}): Promise<TestIdentityProvider> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -63,12 +66,25 @@ export async function startTestIdentityProvider(options: { clientId: string; red
     cookies: { keys: [randomBytes(16).toString('hex')] },
     pkce: { required: () => true },
     acrValues: ['eidas1', 'eidas2', 'eidas3'],
-    claims: { openid: ['sub'], email: ['email'], given_name: ['given_name'], family_name: ['family_name'], usual_name: ['usual_name'] },
+    claims: {
+      openid: ['sub'],
+      email: ['email'],
+      given_name: ['given_name'],
+      family_name: ['family_name'],
+      usual_name: ['usual_name'],
+    },
     features: { devInteractions: { enabled: false }, claimsParameter: { enabled: true } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy },
     findAccount: (_ctx, sub) => ({
       accountId: sub,
-      claims: () => ({ sub, acr: state.next.acr, email: `${sub}@idp.example`, given_name: 'Élodie', family_name: 'Marchand', usual_name: 'Marchand' }),
+      claims: () => ({
+        sub,
+        acr: state.next.acr,
+        email: `${sub}@idp.example`,
+        given_name: 'Élodie',
+        family_name: 'Marchand',
+        usual_name: 'Marchand',
+      }),
     }),
   };
   const provider = new Provider(issuer, configuration);
@@ -78,14 +94,27 @@ export async function startTestIdentityProvider(options: { clientId: string; red
   async function interact(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const details = await provider.interactionDetails(req, res);
     if (details.prompt.name === 'login') {
-      await provider.interactionFinished(req, res, { login: { accountId: state.next.subject, acr: state.next.acr } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: state.next.subject, acr: state.next.acr } },
+        { mergeWithLastSubmission: false },
+      );
       return;
     }
-    const grant = new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
+    const grant = new provider.Grant({
+      accountId: details.session!.accountId,
+      clientId: String(details.params.client_id),
+    });
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    await provider.interactionFinished(
+      req,
+      res,
+      { consent: { grantId: await grant.save() } },
+      { mergeWithLastSubmission: true },
+    );
   }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

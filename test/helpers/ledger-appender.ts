@@ -14,7 +14,13 @@ process.stdout.write('ready\n');
 for (;;) {
   const batch = Array.from({ length: 64 }, () => {
     n += 1;
-    return appendEvent(db, 'access_granted', { personId: `p-${n}`, purpose: 'crash_test', operation: 'read', classes: ['identity'], details: { n } }).then((event) => {
+    return appendEvent(db, 'access_granted', {
+      personId: `p-${n}`,
+      purpose: 'crash_test',
+      operation: 'read',
+      classes: ['identity'],
+      details: { n },
+    }).then((event) => {
       process.stdout.write(`ack ${event.id}\n`);
     });
   });

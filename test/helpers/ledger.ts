@@ -30,7 +30,16 @@ export function flatten(body: EventBody, seq: number | null = null): FlatEvent {
   if (body.classes.length) put('classes', body.classes.join(','));
   put('actorId', body.restricted.actor);
   put('organisationId', body.organisation);
-  return { id: body.id, kind: body.kind, at: body.at, seq, account_id: body.restricted.account, address: body.restricted.address, details, body };
+  return {
+    id: body.id,
+    kind: body.kind,
+    at: body.at,
+    seq,
+    account_id: body.restricted.account,
+    address: body.restricted.address,
+    details,
+    body,
+  };
 }
 
 /** Events of the ledger, oldest first, optionally of one kind. */

@@ -9,7 +9,9 @@ class CookieJar {
       const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
       const name = pair.slice(0, pair.indexOf('='));
       const value = pair.slice(pair.indexOf('=') + 1);
-      const expired = attributes.some((a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) <= Date.now()));
+      const expired = attributes.some(
+        (a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) <= Date.now()),
+      );
       if (expired || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
@@ -46,16 +48,27 @@ export class OidcBrowser {
     private readonly app: FastifyInstance,
     private readonly publicUrl: string,
     readonly address: string,
-    private readonly headers: Record<string, string> = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', 'accept-language': 'fr-FR' },
+    private readonly headers: Record<string, string> = {
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0',
+      'accept-language': 'fr-FR',
+    },
   ) {}
 
-  async rempart(method: 'GET' | 'POST' | 'DELETE', url: string, options: { csrf?: string; payload?: object } = {}): Promise<LightMyRequestResponse> {
+  async rempart(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    options: { csrf?: string; payload?: object } = {},
+  ): Promise<LightMyRequestResponse> {
     const path = url.startsWith(this.publicUrl) ? url.slice(this.publicUrl.length) : url;
     const response = await this.app.inject({
       method,
       url: path,
       remoteAddress: this.address,
-      headers: { ...this.headers, cookie: this.rempartCookies.header(), ...(options.csrf ? { 'x-csrf-token': options.csrf } : {}) },
+      headers: {
+        ...this.headers,
+        cookie: this.rempartCookies.header(),
+        ...(options.csrf ? { 'x-csrf-token': options.csrf } : {}),
+      },
       ...(options.payload ? { payload: options.payload } : {}),
     });
     this.rempartCookies.store(setCookiesOf(response));
@@ -72,10 +85,14 @@ export class OidcBrowser {
     let url = authorizationUrl;
     for (let hop = 0; hop < 10; hop++) {
       if (url.startsWith(this.publicUrl)) return url;
-      const response = await fetch(url, { redirect: 'manual', headers: { cookie: this.providerCookies.header(), ...this.headers } });
+      const response = await fetch(url, {
+        redirect: 'manual',
+        headers: { cookie: this.providerCookies.header(), ...this.headers },
+      });
       this.providerCookies.store(response.headers.getSetCookie());
       const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) throw new Error(`provider answered ${response.status} at ${url}: ${await response.text()}`);
+      if (response.status < 300 || response.status >= 400 || !location)
+        throw new Error(`provider answered ${response.status} at ${url}: ${await response.text()}`);
       url = new URL(location, url).toString();
     }
     throw new Error('too many redirects at the provider');

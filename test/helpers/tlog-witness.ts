@@ -1,6 +1,14 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { COSIGNATURE_V1, cosignedMessage, cosignerKeyId, openNote, parseCheckpoint, parseVerifierKey, verifyConsistency } from '../../src/ledger/index.ts';
+import {
+  COSIGNATURE_V1,
+  cosignedMessage,
+  cosignerKeyId,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  verifyConsistency,
+} from '../../src/ledger/index.ts';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -26,10 +34,18 @@ export interface TestWitness {
 
 export async function startTestWitness(name = 'witness.test.example/w1'): Promise<TestWitness> {
   const seed = randomBytes(32);
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const publicKey = Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url');
   const id = cosignerKeyId(name, publicKey);
-  const otherKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, randomBytes(32)]), format: 'der', type: 'pkcs8' });
+  const otherKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, randomBytes(32)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   let verifier: ReturnType<typeof parseVerifierKey> | undefined;
   let latest: { size: bigint; root: Buffer } | undefined;
   const requests: TestWitness['requests'] = [];
@@ -48,7 +64,13 @@ export async function startTestWitness(name = 'witness.test.example/w1'): Promis
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
     req.on('end', () => {
-      const answer = (status: number, text: string, type = 'text/plain; charset=utf-8', old: bigint | null = null, size: bigint | null = null) => {
+      const answer = (
+        status: number,
+        text: string,
+        type = 'text/plain; charset=utf-8',
+        old: bigint | null = null,
+        size: bigint | null = null,
+      ) => {
         requests.push({ status, old, size });
         res.writeHead(status, { 'content-type': type });
         res.end(text);
@@ -69,16 +91,31 @@ export async function startTestWitness(name = 'witness.test.example/w1'): Promis
         return answer(403, 'bad signature\n', undefined, old);
       }
       const checkpoint = parseCheckpoint(text);
-      if (old > checkpoint.size) return answer(400, 'old size larger than the checkpoint\n', undefined, old, checkpoint.size);
-      if (old !== (latest?.size ?? 0n)) return answer(409, `${latest?.size ?? 0n}\n`, 'text/x.tlog.size', old, checkpoint.size);
-      if (latest && old === checkpoint.size && !latest.root.equals(checkpoint.root)) return answer(409, `${latest.size}\n`, 'text/x.tlog.size', old, checkpoint.size);
-      if (latest && old > 0n && old < checkpoint.size && !verifyConsistency(old, checkpoint.size, proof, latest.root, checkpoint.root)) return answer(422, 'inconsistent\n', undefined, old, checkpoint.size);
+      if (old > checkpoint.size)
+        return answer(400, 'old size larger than the checkpoint\n', undefined, old, checkpoint.size);
+      if (old !== (latest?.size ?? 0n))
+        return answer(409, `${latest?.size ?? 0n}\n`, 'text/x.tlog.size', old, checkpoint.size);
+      if (latest && old === checkpoint.size && !latest.root.equals(checkpoint.root))
+        return answer(409, `${latest.size}\n`, 'text/x.tlog.size', old, checkpoint.size);
+      if (
+        latest &&
+        old > 0n &&
+        old < checkpoint.size &&
+        !verifyConsistency(old, checkpoint.size, proof, latest.root, checkpoint.root)
+      )
+        return answer(422, 'inconsistent\n', undefined, old, checkpoint.size);
       latest = { size: checkpoint.size, root: checkpoint.root };
       const timestamp = BigInt(Math.floor(Date.now() / 1000));
       const stamp = Buffer.alloc(8);
       stamp.writeBigUInt64BE(timestamp);
       const signature = sign(null, cosignedMessage(text, timestamp), witness.impostor ? otherKey : privateKey);
-      answer(200, `\u2014 ${name} ${Buffer.concat([id, stamp, signature]).toString('base64')}\n`, undefined, old, checkpoint.size);
+      answer(
+        200,
+        `\u2014 ${name} ${Buffer.concat([id, stamp, signature]).toString('base64')}\n`,
+        undefined,
+        old,
+        checkpoint.size,
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,10 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 
 /**
  * A software WebAuthn authenticator for tests: ES256 keys from node:crypto, 'none'
@@ -89,10 +94,14 @@ export class SoftwareAuthenticator {
    * `reuse` answers with a credential this authenticator already holds (same id and key), as
    * someone trying to claim a credential registered elsewhere would.
    */
-  create(options: PublicKeyCredentialCreationOptionsJSON, overrides: CeremonyOverrides & { reuse?: string } = {}): RegistrationResponseJSON {
+  create(
+    options: PublicKeyCredentialCreationOptionsJSON,
+    overrides: CeremonyOverrides & { reuse?: string } = {},
+  ): RegistrationResponseJSON {
     if (!options.pubKeyCredParams.some((p) => p.alg === -7)) throw new Error('the relying party does not accept ES256');
     const excluded = new Set((options.excludeCredentials ?? []).map((c) => c.id));
-    if ([...this.credentials.keys()].some((id) => excluded.has(id))) throw new Error('InvalidStateError: this authenticator already holds a credential of this account');
+    if ([...this.credentials.keys()].some((id) => excluded.has(id)))
+      throw new Error('InvalidStateError: this authenticator already holds a credential of this account');
     const rpId = options.rp.id ?? new URL(this.origin).hostname;
     const reused = overrides.reuse ? this.credentials.get(overrides.reuse) : undefined;
     if (overrides.reuse && !reused) throw new Error('no such credential to reuse');
@@ -113,13 +122,22 @@ export class SoftwareAuthenticator {
     const credentialIdLength = Buffer.alloc(2);
     credentialIdLength.writeUInt16BE(id.length);
     const authData = Buffer.concat([
-      this.authenticatorDataHead(overrides.rpId ?? rpId, FLAGS.attestedCredentialData, held.counter, overrides.userVerified ?? true),
+      this.authenticatorDataHead(
+        overrides.rpId ?? rpId,
+        FLAGS.attestedCredentialData,
+        held.counter,
+        overrides.userVerified ?? true,
+      ),
       this.aaguid,
       credentialIdLength,
       id,
       coseKey,
     ]);
-    const clientDataJSON = this.clientData('webauthn.create', overrides.challenge ?? options.challenge, overrides.origin);
+    const clientDataJSON = this.clientData(
+      'webauthn.create',
+      overrides.challenge ?? options.challenge,
+      overrides.origin,
+    );
     const attestationObject = cbor(
       new Map<string, Cbor>([
         ['fmt', this.attestation === 'none' ? 'none' : 'packed'],
@@ -132,7 +150,11 @@ export class SoftwareAuthenticator {
       id: b64url(id),
       rawId: b64url(id),
       type: 'public-key',
-      response: { clientDataJSON: b64url(clientDataJSON), attestationObject: b64url(attestationObject), transports: ['internal'] },
+      response: {
+        clientDataJSON: b64url(clientDataJSON),
+        attestationObject: b64url(attestationObject),
+        transports: ['internal'],
+      },
       authenticatorAttachment: 'platform',
       clientExtensionResults: {},
     };
@@ -142,13 +164,21 @@ export class SoftwareAuthenticator {
    * navigator.credentials.get(): an assertion by the first allowed credential this
    * authenticator holds (or the one named), its counter moved one step forward unless told.
    */
-  get(options: PublicKeyCredentialRequestOptionsJSON, overrides: CeremonyOverrides & { credentialId?: string; counter?: number } = {}): AuthenticationResponseJSON {
+  get(
+    options: PublicKeyCredentialRequestOptionsJSON,
+    overrides: CeremonyOverrides & { credentialId?: string; counter?: number } = {},
+  ): AuthenticationResponseJSON {
     const allowed = (options.allowCredentials ?? []).map((c) => c.id);
     const id = overrides.credentialId ?? allowed.find((c) => this.credentials.has(c));
     const held = id ? this.credentials.get(id) : undefined;
     if (!held) throw new Error('NotAllowedError: no credential of this authenticator is allowed');
     held.counter = overrides.counter ?? held.counter + 1;
-    const authData = this.authenticatorDataHead(overrides.rpId ?? held.rpId, 0, held.counter, overrides.userVerified ?? true);
+    const authData = this.authenticatorDataHead(
+      overrides.rpId ?? held.rpId,
+      0,
+      held.counter,
+      overrides.userVerified ?? true,
+    );
     const clientDataJSON = this.clientData('webauthn.get', overrides.challenge ?? options.challenge, overrides.origin);
     // ECDSA over authenticatorData ‖ SHA-256(clientDataJSON), DER-encoded as WebAuthn wants.
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), held.privateKey);
@@ -156,7 +186,12 @@ export class SoftwareAuthenticator {
       id: b64url(held.id),
       rawId: b64url(held.id),
       type: 'public-key',
-      response: { clientDataJSON: b64url(clientDataJSON), authenticatorData: b64url(authData), signature: b64url(signature), userHandle: held.userHandle },
+      response: {
+        clientDataJSON: b64url(clientDataJSON),
+        authenticatorData: b64url(authData),
+        signature: b64url(signature),
+        userHandle: held.userHandle,
+      },
       authenticatorAttachment: 'platform',
       clientExtensionResults: {},
     };

@@ -26,7 +26,8 @@ function oid(text: string): Buffer {
   const bytes = [40 * arcs[0]! + arcs[1]!];
   for (const arc of arcs.slice(2)) {
     const groups = [arc & 0x7f];
-    for (let rest = Math.floor(arc / 128); rest > 0; rest = Math.floor(rest / 128)) groups.unshift((rest & 0x7f) | 0x80);
+    for (let rest = Math.floor(arc / 128); rest > 0; rest = Math.floor(rest / 128))
+      groups.unshift((rest & 0x7f) | 0x80);
     bytes.push(...groups);
   }
   return tlv(0x06, Buffer.from(bytes));
@@ -46,7 +47,9 @@ function serial(): Buffer {
 function time(date: Date): Buffer {
   const iso = date.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
   // UTCTime until 2049, GeneralizedTime after (RFC 5280 §4.1.2.5).
-  return date.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii')) : tlv(0x18, Buffer.from(iso, 'ascii'));
+  return date.getUTCFullYear() < 2050
+    ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii'))
+    : tlv(0x18, Buffer.from(iso, 'ascii'));
 }
 
 /** Distinguished name attributes, in this order: C, O, OU, CN. */
@@ -58,7 +61,8 @@ export interface DistinguishedName {
 }
 
 function name(dn: DistinguishedName): Buffer {
-  const attribute = (type: string, value: string, tag: number) => set(sequence(oid(type), tlv(tag, Buffer.from(value, 'utf8'))));
+  const attribute = (type: string, value: string, tag: number) =>
+    set(sequence(oid(type), tlv(tag, Buffer.from(value, 'utf8'))));
   const parts: Buffer[] = [];
   if (dn.C) parts.push(attribute('2.5.4.6', dn.C, 0x13));
   if (dn.O) parts.push(attribute('2.5.4.10', dn.O, 0x0c));
@@ -95,10 +99,13 @@ export function certificate(options: CertificateOptions): IssuedCertificate {
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const notBefore = options.notBefore ?? new Date(Date.now() - 86_400_000);
   const notAfter = options.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
-  const extension = (type: string, value: Buffer, critical = false) => sequence(oid(type), ...(critical ? [TRUE] : []), octetString(value));
+  const extension = (type: string, value: Buffer, critical = false) =>
+    sequence(oid(type), ...(critical ? [TRUE] : []), octetString(value));
   const extensions = [extension('2.5.29.19', options.ca ? sequence(TRUE) : sequence(), true)];
   // keyCertSign and cRLSign for an authority, digitalSignature for a batch certificate.
-  extensions.push(extension('2.5.29.15', options.ca ? tlv(0x03, Buffer.from([1, 0x06])) : tlv(0x03, Buffer.from([7, 0x80])), true));
+  extensions.push(
+    extension('2.5.29.15', options.ca ? tlv(0x03, Buffer.from([1, 0x06])) : tlv(0x03, Buffer.from([7, 0x80])), true),
+  );
   if (options.aaguid) extensions.push(extension(FIDO_AAGUID_EXTENSION, octetString(options.aaguid)));
   const tbs = sequence(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))),
@@ -118,13 +125,25 @@ export function certificate(options: CertificateOptions): IssuedCertificate {
 
 /** A manufacturer's attestation root (self-signed authority). */
 export function attestationRoot(organisation: string): IssuedCertificate {
-  return certificate({ subject: { C: 'FR', O: organisation, CN: `${organisation} FIDO Root CA` }, ca: true, notAfter: new Date(Date.now() + 10 * 365 * 86_400_000) });
+  return certificate({
+    subject: { C: 'FR', O: organisation, CN: `${organisation} FIDO Root CA` },
+    ca: true,
+    notAfter: new Date(Date.now() + 10 * 365 * 86_400_000),
+  });
 }
 
 /** A batch attestation certificate as FIDO wants it for 'packed' (subject OU « Authenticator Attestation », not an authority). */
-export function batchCertificate(issuer: IssuedCertificate, options: { aaguid?: Buffer; notAfter?: Date } = {}): IssuedCertificate {
+export function batchCertificate(
+  issuer: IssuedCertificate,
+  options: { aaguid?: Buffer; notAfter?: Date } = {},
+): IssuedCertificate {
   return certificate({
-    subject: { C: 'FR', O: issuer.subject.O ?? 'Test', OU: 'Authenticator Attestation', CN: `${issuer.subject.O ?? 'Test'} batch ${randomBytes(3).toString('hex')}` },
+    subject: {
+      C: 'FR',
+      O: issuer.subject.O ?? 'Test',
+      OU: 'Authenticator Attestation',
+      CN: `${issuer.subject.O ?? 'Test'} batch ${randomBytes(3).toString('hex')}`,
+    },
     issuer,
     ca: false,
     ...(options.aaguid ? { aaguid: options.aaguid } : {}),

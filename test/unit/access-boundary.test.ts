@@ -20,7 +20,11 @@ const DECRYPTING = [
 describe('the access pipeline is the only way to decrypt a person (lint boundary)', () => {
   it('fails the build when a route or a capability calls the person store’s decrypting methods', async () => {
     for (const code of DECRYPTING) {
-      for (const file of ['src/api/staff/new-route.ts', 'src/incidents/new-capability.ts', 'src/privacy/journal-extra.ts']) {
+      for (const file of [
+        'src/api/staff/new-route.ts',
+        'src/incidents/new-capability.ts',
+        'src/privacy/journal-extra.ts',
+      ]) {
         const messages = await lint(file, code);
         assert.ok(
           messages.some((m) => m.startsWith('no-restricted-syntax') && m.includes('access pipeline')),
@@ -33,7 +37,11 @@ describe('the access pipeline is the only way to decrypt a person (lint boundary
   it('lets the pipeline and the store itself do it', async () => {
     for (const file of ['src/access/new-step.ts', 'src/store/new-helper.ts']) {
       const messages = await lint(file, DECRYPTING[0]!);
-      assert.deepEqual(messages.filter((m) => m.startsWith('no-restricted-syntax')), [], file);
+      assert.deepEqual(
+        messages.filter((m) => m.startsWith('no-restricted-syntax')),
+        [],
+        file,
+      );
     }
   });
 });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DecryptionError, Keyring, KeyringError, openField, rewrapDataKey, sealField, blindIndex } from '../../src/crypto/index.ts';
+import {
+  DecryptionError,
+  Keyring,
+  KeyringError,
+  openField,
+  rewrapDataKey,
+  sealField,
+  blindIndex,
+} from '../../src/crypto/index.ts';
 
 const keyring = Keyring.generate();
 const A = '11111111-1111-4111-8111-111111111111';
@@ -52,13 +60,19 @@ describe('envelope encryption', () => {
   it('detects any altered byte of the ciphertext (nonce, body, tag)', () => {
     const sealed = sealField(keyring, A, 'nir', plaintext);
     for (const index of [1, 5, 13, 20, sealed.ciphertext.length - 1]) {
-      assertDenied(() => openField(keyring, A, 'nir', { ...sealed, ciphertext: flip(sealed.ciphertext, index) }), 'tampered');
+      assertDenied(
+        () => openField(keyring, A, 'nir', { ...sealed, ciphertext: flip(sealed.ciphertext, index) }),
+        'tampered',
+      );
     }
   });
 
   it('detects an altered wrapped key and an altered key version', () => {
     const sealed = sealField(keyring, A, 'nir', plaintext);
-    assertDenied(() => openField(keyring, A, 'nir', { ...sealed, wrappedKey: flip(sealed.wrappedKey, 20) }), 'tampered');
+    assertDenied(
+      () => openField(keyring, A, 'nir', { ...sealed, wrappedKey: flip(sealed.wrappedKey, 20) }),
+      'tampered',
+    );
     assertDenied(() => openField(keyring, A, 'nir', { ...sealed, kekVersion: 2 }), 'unknown_key');
     const rotated = keyring.withNewVersion('nir');
     assertDenied(() => openField(rotated, A, 'nir', { ...sealed, kekVersion: 2 }), 'tampered');
@@ -121,13 +135,21 @@ describe('keyring', () => {
       const copy = structuredClone(doc);
       mutate(copy);
       const text = name === 'not JSON' ? '{oops' : JSON.stringify(copy);
-      assert.throws(() => Keyring.parse(text, 'test'), (e: unknown) => e instanceof KeyringError && message.test(e.message), name);
+      assert.throws(
+        () => Keyring.parse(text, 'test'),
+        (e: unknown) => e instanceof KeyringError && message.test(e.message),
+        name,
+      );
     }
   });
 
   it('fingerprints identify keys without revealing them', () => {
     const prints = keyring.fingerprints();
-    assert.equal(prints.length, 12 + 6 + 1, 'eleven field classes and the authentication secrets, six blind indexes, the ledger signing key');
+    assert.equal(
+      prints.length,
+      12 + 6 + 1,
+      'eleven field classes and the authentication secrets, six blind indexes, the ledger signing key',
+    );
     for (const p of prints) assert.match(p.fingerprint, /^[0-9a-f]{32}$/);
     const rotated = keyring.withNewVersion('bank');
     assert.equal(rotated.fingerprints().length, 20);
@@ -176,7 +198,14 @@ describe('keyring', () => {
     delete doc.blindIndex.name_birth;
     const older = Keyring.parse(JSON.stringify(doc), 'test');
     // HKDF-SHA256(nir key, no salt, "rempart/blind-index/name_birth/v1", 32 bytes).
-    assert.equal(older.blindIndexKey('name_birth').toString('hex'), '00b717eb47e8531710f8e1ba54d3168433874b627ab408f3d09924247fe556f9');
-    assert.equal(Keyring.parse(older.serialize(), 'test').blindIndexKey('name_birth').toString('hex'), '00b717eb47e8531710f8e1ba54d3168433874b627ab408f3d09924247fe556f9', 'written out, the derived key stays the same');
+    assert.equal(
+      older.blindIndexKey('name_birth').toString('hex'),
+      '00b717eb47e8531710f8e1ba54d3168433874b627ab408f3d09924247fe556f9',
+    );
+    assert.equal(
+      Keyring.parse(older.serialize(), 'test').blindIndexKey('name_birth').toString('hex'),
+      '00b717eb47e8531710f8e1ba54d3168433874b627ab408f3d09924247fe556f9',
+      'written out, the derived key stays the same',
+    );
   });
 });

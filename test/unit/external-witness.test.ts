@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { consistencyProof, ExternalWitness, formatCheckpoint, leafHash, rootOf, signerFromSeed, signNote, verifierKeyOf, verifyCosignature, parseCosignerKey } from '../../src/ledger/index.ts';
+import {
+  consistencyProof,
+  ExternalWitness,
+  formatCheckpoint,
+  leafHash,
+  rootOf,
+  signerFromSeed,
+  signNote,
+  verifierKeyOf,
+  verifyCosignature,
+  parseCosignerKey,
+} from '../../src/ledger/index.ts';
 import { startTestWitness, type TestWitness } from '../helpers/tlog-witness.ts';
 
 const ORIGIN = 'rempart.test/ledger';
@@ -19,7 +30,8 @@ describe('external witness client (C2SP tlog-witness)', () => {
     const checkpoint = { origin: ORIGIN, size: BigInt(size), root: rootOf(leaves.slice(0, size)) };
     return { checkpoint, note: signNote(formatCheckpoint(checkpoint), signer) };
   };
-  const proofFrom = (leaves: Buffer[], size: number) => async (from: bigint) => consistencyProof(leaves.slice(0, size), Number(from));
+  const proofFrom = (leaves: Buffer[], size: number) => async (from: bigint) =>
+    consistencyProof(leaves.slice(0, size), Number(from));
   let witness: TestWitness;
   let client: ExternalWitness;
 
@@ -46,7 +58,10 @@ describe('external witness client (C2SP tlog-witness)', () => {
       ],
     );
     const text = second.note.slice(0, second.note.lastIndexOf('\n\n') + 1);
-    assert.ok(two.kind === 'cosigned' && verifyCosignature(text, two.cosignature, parseCosignerKey(witness.key)), 'the cosignature is the witness key’s, over this checkpoint');
+    assert.ok(
+      two.kind === 'cosigned' && verifyCosignature(text, two.cosignature, parseCosignerKey(witness.key)),
+      'the cosignature is the witness key’s, over this checkpoint',
+    );
     assert.equal(witness.latest()?.size, 25n);
   });
 
@@ -65,7 +80,10 @@ describe('external witness client (C2SP tlog-witness)', () => {
     const larger = note(fork, 40);
     const grown = await client.submit(larger.note, larger.checkpoint, 25n, proofFrom(fork, 40));
     assert.equal(grown.kind, 'fork');
-    assert.match(grown.kind === 'fork' ? grown.message : '', /ne reconnaît pas le point de contrôle à 40 événements comme une extension de celui à 25/);
+    assert.match(
+      grown.kind === 'fork' ? grown.message : '',
+      /ne reconnaît pas le point de contrôle à 40 événements comme une extension de celui à 25/,
+    );
     assert.equal(witness.latest()?.size, 25n);
   });
 

@@ -31,7 +31,9 @@ describe('keyring holder', () => {
     assert.equal(holder.current.id, first.id);
 
     const doc = JSON.parse(first.serialize());
-    doc.keks.nir.versions['1'] = Keyring.generate().serialize().match(/"1": "([^"]+)"/)![1];
+    doc.keks.nir.versions['1'] = Keyring.generate()
+      .serialize()
+      .match(/"1": "([^"]+)"/)![1];
     writeKeyringFile(path, Keyring.parse(JSON.stringify(doc), 'test'));
     touch(15);
     assert.equal(holder.refresh(), false);

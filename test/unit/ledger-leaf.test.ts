@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canonicalJson, leafData, leafHash, parseBody, type EventBody } from '../../src/ledger/index.ts';
 import { buildEvent, eventRow } from '../../src/ledger/event.ts';
-import { checkStoredEvent, columnsAgree, EVENT_COLUMNS_DISAGREE, EVENT_OK, EVENT_UNREADABLE, scanCanonical, SPAN_SLOTS, storedLeafHash, type EventColumns } from '../../src/ledger/stored-leaf.ts';
+import {
+  checkStoredEvent,
+  columnsAgree,
+  EVENT_COLUMNS_DISAGREE,
+  EVENT_OK,
+  EVENT_UNREADABLE,
+  scanCanonical,
+  SPAN_SLOTS,
+  storedLeafHash,
+  type EventColumns,
+} from '../../src/ledger/stored-leaf.ts';
 import { hashPage, NodeRange } from '../../src/ledger/verify-page.ts';
 import { CompactRange, rootOf } from '../../src/ledger/index.ts';
 
@@ -45,16 +55,40 @@ function canonicalOf(text: string): string | undefined {
 }
 
 function columnsOf(body: EventBody): EventColumns {
-  return { id: body.id, at: body.at, kind: body.kind, account_id: body.restricted.account, actor_id: body.restricted.actor, organisation_id: body.organisation, person_id: body.person };
+  return {
+    id: body.id,
+    at: body.at,
+    kind: body.kind,
+    account_id: body.restricted.account,
+    actor_id: body.restricted.actor,
+    organisation_id: body.organisation,
+    person_id: body.person,
+  };
 }
 
 function event(details: Record<string, string | number | boolean | null> = { relationship: 'caseload' }): EventBody {
-  return buildEvent('access_granted', { accountId: 'acc-1', actorId: 'actor-1', organisationId: 'org-1', personId: 'person-1', purpose: 'accompagnement', caseReference: 'DOSSIER-1', operation: 'read', classes: ['identity', 'contact'], address: '10.1.2.3', requestId: 'req-1', details });
+  return buildEvent('access_granted', {
+    accountId: 'acc-1',
+    actorId: 'actor-1',
+    organisationId: 'org-1',
+    personId: 'person-1',
+    purpose: 'accompagnement',
+    caseReference: 'DOSSIER-1',
+    operation: 'read',
+    classes: ['identity', 'contact'],
+    address: '10.1.2.3',
+    requestId: 'req-1',
+    details,
+  });
 }
 
 describe('the fast leaf hash of stored events', () => {
   it('takes a stored event as it is, and gets the leaf hash the slow way gets', () => {
-    const cases: Array<Record<string, string | number | boolean | null>> = [{}, { relationship: 'caseload' }, { quote: 'il a dit "non" \\ puis\n\tparti', control: '\u0001\u001f', n: -42, zero: 0, ok: true, nothing: null }];
+    const cases: Array<Record<string, string | number | boolean | null>> = [
+      {},
+      { relationship: 'caseload' },
+      { quote: 'il a dit "non" \\ puis\n\tparti', control: '\u0001\u001f', n: -42, zero: 0, ok: true, nothing: null },
+    ];
     for (const details of cases) {
       const text = eventRow(event(details)).body;
       assert.equal(scanCanonical(text, spans), true, text);
@@ -96,8 +130,29 @@ describe('the fast leaf hash of stored events', () => {
   it('says what the slow way says on a seeded fuzz of events, spellings and broken texts', () => {
     const random = generator(18);
     const int = (n: number) => Math.floor(random() * n);
-    const pieces = ['a', 'é', '"', '\\', '\n', '\u0001', '\u001f', '\u007f', '\u2028', '😀', '/', ' ', '0', '\t', '\b', 'Z', 'ÿ', '\ud800', '\udc00'];
-    const word = () => Array.from({ length: int(6) }, () => pieces[int(random() < 0.97 ? pieces.length - 2 : pieces.length)]).join('');
+    const pieces = [
+      'a',
+      'é',
+      '"',
+      '\\',
+      '\n',
+      '\u0001',
+      '\u001f',
+      '\u007f',
+      '\u2028',
+      '😀',
+      '/',
+      ' ',
+      '0',
+      '\t',
+      '\b',
+      'Z',
+      'ÿ',
+      '\ud800',
+      '\udc00',
+    ];
+    const word = () =>
+      Array.from({ length: int(6) }, () => pieces[int(random() < 0.97 ? pieces.length - 2 : pieces.length)]).join('');
     const numbers = [0, -0, 1, -1, 1.5, 1e21, 123456789012345, 1234567890123456, -42, 1e-7, 0.1, 2 ** 53];
     const value = (depth: number): unknown => {
       const k = int(depth > 2 ? 4 : 6);
@@ -130,7 +185,13 @@ describe('the fast leaf hash of stored events', () => {
     ];
     let fast = 0;
     for (let n = 0; n < 20_000; n++) {
-      const body = buildEvent('access_granted', { personId: random() < 0.2 ? null : word(), actorId: random() < 0.3 ? null : word(), organisationId: word(), classes: [word()], details: Object.fromEntries(Array.from({ length: int(4) }, () => [word(), value(0)])) as Record<string, string> }) as EventBody & Record<string, unknown>;
+      const body = buildEvent('access_granted', {
+        personId: random() < 0.2 ? null : word(),
+        actorId: random() < 0.3 ? null : word(),
+        organisationId: word(),
+        classes: [word()],
+        details: Object.fromEntries(Array.from({ length: int(4) }, () => [word(), value(0)])) as Record<string, string>,
+      }) as EventBody & Record<string, unknown>;
       if (random() < 0.1) body.details = value(0) as Record<string, string>;
       if (random() < 0.05) body.extra = value(0);
       let text: string;
@@ -162,7 +223,8 @@ describe('the fast leaf hash of stored events', () => {
           ? { ...columnsOf(parsed) }
           : { id: 'x', at: 'y', kind: 'z', account_id: null, actor_id: null, organisation_id: null, person_id: null };
       for (const key of Object.keys(columns) as Array<keyof EventColumns>) {
-        if (typeof columns[key] !== 'string' && columns[key] !== null) (columns as unknown as Record<string, unknown>)[key] = 'q';
+        if (typeof columns[key] !== 'string' && columns[key] !== null)
+          (columns as unknown as Record<string, unknown>)[key] = 'q';
         if (random() < 0.03) (columns as unknown as Record<string, unknown>)[key] = random() < 0.5 ? null : word();
       }
       const out = new Uint8Array(32);
@@ -205,11 +267,28 @@ describe('the fast leaf hash of stored events', () => {
         if (random() < 0.2) details.quote = 'il a dit "non" \\ puis';
         if (random() < 0.1) details.emoji = 'déjà 😀';
         if (random() < 0.1) details.ratio = 0.5;
-        const body = buildEvent('access_granted', { personId: random() < 0.3 ? null : `p-${int(9)}`, actorId: random() < 0.3 ? null : `a-${int(9)}`, accountId: 'acc', organisationId: 'org', purpose: 'suivi', operation: 'read', classes: ['identity'], details });
+        const body = buildEvent('access_granted', {
+          personId: random() < 0.3 ? null : `p-${int(9)}`,
+          actorId: random() < 0.3 ? null : `a-${int(9)}`,
+          accountId: 'acc',
+          organisationId: 'org',
+          purpose: 'suivi',
+          operation: 'read',
+          classes: ['identity'],
+          details,
+        });
         const row = eventRow(body);
         let text = row.body;
         if (random() < 0.08) text = breakages[int(breakages.length)]!(text);
-        const columns: Array<string | null> = [row.id, row.at, row.kind, row.account_id, row.actor_id, row.organisation_id, row.person_id];
+        const columns: Array<string | null> = [
+          row.id,
+          row.at,
+          row.kind,
+          row.account_id,
+          row.actor_id,
+          row.organisation_id,
+          row.person_id,
+        ];
         if (random() < 0.05) columns[1 + int(6)] = random() < 0.5 ? null : `changé-${int(9)}`;
         return { text, columns };
       });
@@ -218,7 +297,20 @@ describe('the fast leaf hash of stored events', () => {
         if (!hash) return undefined;
         const [id, at, kind, account_id, actor_id, organisation_id, person_id] = columns;
         try {
-          return columnsAgree({ id: id!, at: at!, kind: kind!, account_id: account_id!, actor_id: actor_id!, organisation_id: organisation_id!, person_id: person_id! }, parseBody(text)) ? hash : undefined;
+          return columnsAgree(
+            {
+              id: id!,
+              at: at!,
+              kind: kind!,
+              account_id: account_id!,
+              actor_id: actor_id!,
+              organisation_id: organisation_id!,
+              person_id: person_id!,
+            },
+            parseBody(text),
+          )
+            ? hash
+            : undefined;
         } catch {
           return undefined;
         }
@@ -226,8 +318,22 @@ describe('the fast leaf hash of stored events', () => {
       const leaves = rows.map((_, i) => expected[i] ?? leafHash(Buffer.from(`other ${i}`)));
       if (random() < 0.05) leaves[int(count)] = leafHash(Buffer.from('moved'));
       const pageText = rows.map(({ text, columns }) => text + columns.map((c) => c ?? '').join('')).join('');
-      const lengths = rows.flatMap(({ text, columns }, i) => [start + i, [...text].length, ...columns.map((c) => (c === null ? -1 : [...c].length))]).join(',');
-      const result = hashPage({ start, stop: start + count, from: start, cuts: [], text: pageText, lengths, leaves: new Uint8Array(Buffer.concat(leaves)) });
+      const lengths = rows
+        .flatMap(({ text, columns }, i) => [
+          start + i,
+          [...text].length,
+          ...columns.map((c) => (c === null ? -1 : [...c].length)),
+        ])
+        .join(',');
+      const result = hashPage({
+        start,
+        stop: start + count,
+        from: start,
+        cuts: [],
+        text: pageText,
+        lengths,
+        leaves: new Uint8Array(Buffer.concat(leaves)),
+      });
       const clean = expected.every((hash, i) => hash !== undefined && hash.equals(leaves[i]!));
       assert.equal(result.clean, clean, `round ${round}: ${JSON.stringify(rows)}`);
       if (clean) {
@@ -236,7 +342,9 @@ describe('the fast leaf hash of stored events', () => {
         const whole = new NodeRange();
         for (const leaf of before) whole.push(0, leaf);
         let node = 0;
-        for (const segment of result.segments!) for (let k = 0; k < segment; k++, node++) whole.push(result.heights![node]!, Buffer.from(result.nodes!.subarray(node * 32, node * 32 + 32)));
+        for (const segment of result.segments!)
+          for (let k = 0; k < segment; k++, node++)
+            whole.push(result.heights![node]!, Buffer.from(result.nodes!.subarray(node * 32, node * 32 + 32)));
         assert.deepEqual(whole.root(), rootOf([...before, ...leaves]));
       }
     }
@@ -257,22 +365,46 @@ describe('the fast leaf hash of stored events', () => {
     const bodies = Array.from({ length: 45 }, () => eventRow(event()));
     const hashes = bodies.map((row) => storedLeafHash(row.body));
     const start = 20;
-    const fields = bodies.slice(start).map((row) => [row.body, row.id, row.at, row.kind, row.account_id, row.actor_id, row.organisation_id, row.person_id]);
+    const fields = bodies
+      .slice(start)
+      .map((row) => [
+        row.body,
+        row.id,
+        row.at,
+        row.kind,
+        row.account_id,
+        row.actor_id,
+        row.organisation_id,
+        row.person_id,
+      ]);
     const lengths = fields.flatMap((f, i) => [start + i, ...f.map((v) => (v === null ? -1 : [...v].length))]).join(',');
     const leavesBytes = new Uint8Array(Buffer.concat(hashes.slice(start)));
-    const result = hashPage({ start, stop: 45, from: start, cuts: [33, 45], text: fields.flat().join(''), lengths, leaves: leavesBytes });
+    const result = hashPage({
+      start,
+      stop: 45,
+      from: start,
+      cuts: [33, 45],
+      text: fields.flat().join(''),
+      lengths,
+      leaves: leavesBytes,
+    });
     assert.equal(result.clean, true);
     const range = new NodeRange();
     for (const leaf of hashes.slice(0, start)) range.push(0, leaf);
     let node = 0;
     const roots: Buffer[] = [];
     for (const count of result.segments!) {
-      for (let k = 0; k < count; k++, node++) range.push(result.heights![node]!, Buffer.from(result.nodes!.subarray(node * 32, node * 32 + 32)));
+      for (let k = 0; k < count; k++, node++)
+        range.push(result.heights![node]!, Buffer.from(result.nodes!.subarray(node * 32, node * 32 + 32)));
       roots.push(range.root());
     }
     assert.deepEqual(roots, [rootOf(hashes.slice(0, 33)), rootOf(hashes), rootOf(hashes)]);
     // One leaf that does not match: not clean.
     leavesBytes[5 * 32] = leavesBytes[5 * 32]! ^ 1;
-    assert.equal(hashPage({ start, stop: 45, from: start, cuts: [], text: fields.flat().join(''), lengths, leaves: leavesBytes }).clean, false);
+    assert.equal(
+      hashPage({ start, stop: 45, from: start, cuts: [], text: fields.flat().join(''), lengths, leaves: leavesBytes })
+        .clean,
+      false,
+    );
   });
 });

@@ -16,7 +16,17 @@ const LINK: ChainLink = { n: 7, prev: 'x4kwJjJWzxeymDkjTCi90nSeSxsz1DKg-Wkopz-45
 
 describe('the chain link written into a stored body', () => {
   const bodies = [null, 'DOSSIER-2026-0001', 'a "quoted" \\ case\nwith a line', 'accentué €', '\u0001'].map(
-    (caseReference) => eventRow(buildEvent('access_granted', { personId: 'p-1', organisationId: 'org', purpose: 'accompagnement', caseReference, classes: ['identity'], details: { relationship: 'caseload' } })).body,
+    (caseReference) =>
+      eventRow(
+        buildEvent('access_granted', {
+          personId: 'p-1',
+          organisationId: 'org',
+          purpose: 'accompagnement',
+          caseReference,
+          classes: ['identity'],
+          details: { relationship: 'caseload' },
+        }),
+      ).body,
   );
 
   it('is exactly canonicalize’s spelling of the event with the link, and the leaf is its leaf', () => {
@@ -44,12 +54,25 @@ const HASH = (n: number) => `leaf-${n}`;
 /** A person's entries n = from…to, newest first, each linked to the one before (leaf index 10·n). */
 function entries(from: number, to: number): ChainEntry[] {
   const out: ChainEntry[] = [];
-  for (let n = to; n >= from; n--) out.push({ index: 10 * n, leafHash: HASH(n), chain: { n, prev: n === 1 ? null : HASH(n - 1), prevIndex: n === 1 ? null : 10 * (n - 1) } });
+  for (let n = to; n >= from; n--)
+    out.push({
+      index: 10 * n,
+      leafHash: HASH(n),
+      chain: { n, prev: n === 1 ? null : HASH(n - 1), prevIndex: n === 1 ? null : 10 * (n - 1) },
+    });
   return out;
 }
 const without = (list: ChainEntry[], n: number) => list.filter((e) => e.chain?.n !== n);
 function input(list: ChainEntry[], extra: Partial<ChainInput> = {}): ChainInput {
-  return { entries: list, page: 1, pageSize: 20, total: list.length, chain: { head: 5, headIndex: 50, prunedBelow: 0 }, remembered: 0, ...extra };
+  return {
+    entries: list,
+    page: 1,
+    pageSize: 20,
+    total: list.length,
+    chain: { head: 5, headIndex: 50, prunedBelow: 0 },
+    remembered: 0,
+    ...extra,
+  };
 }
 
 describe('the browser’s check that the journal is complete', () => {
@@ -80,14 +103,25 @@ describe('the browser’s check that the journal is complete', () => {
     const pruned = checkChain(input(entries(3, 5), { chain: { head: 5, headIndex: 50, prunedBelow: 21 } }));
     assert.equal(pruned.complete, true);
     assert.equal(pruned.pruned, 2);
-    assert.match(describeChain(pruned).text, /^Journal complet : 5 entrées, chaînées \(dont les 2 plus anciennes supprimées au terme de la durée de conservation\)\.$/);
+    assert.match(
+      describeChain(pruned).text,
+      /^Journal complet : 5 entrées, chaînées \(dont les 2 plus anciennes supprimées au terme de la durée de conservation\)\.$/,
+    );
     // Pruning stops below an index: an entry at or above it cannot have gone that way.
-    assert.equal(checkChain(input(entries(3, 5), { chain: { head: 5, headIndex: 50, prunedBelow: 20 } })).complete, false);
+    assert.equal(
+      checkChain(input(entries(3, 5), { chain: { head: 5, headIndex: 50, prunedBelow: 20 } })).complete,
+      false,
+    );
   });
 
   it('on an empty journal, accepts a head pruned away and names one deleted', () => {
     assert.equal(checkChain(input([], { chain: { head: 5, headIndex: 50, prunedBelow: 51 } })).complete, true);
-    assert.deepEqual(checkChain(input([], { chain: { head: 5, headIndex: 50, prunedBelow: 0 } })).finding, { kind: 'missing', from: 1, to: 5, reason: 'start' });
+    assert.deepEqual(checkChain(input([], { chain: { head: 5, headIndex: 50, prunedBelow: 0 } })).finding, {
+      kind: 'missing',
+      from: 1,
+      to: 5,
+      reason: 'start',
+    });
     assert.equal(checkChain(input([], { chain: { head: 0, headIndex: null, prunedBelow: 0 } })).complete, true);
   });
 
@@ -95,13 +129,25 @@ describe('the browser’s check that the journal is complete', () => {
     const truncated = entries(1, 4);
     const report = checkChain(input(truncated, { chain: { head: 4, headIndex: 40, prunedBelow: 0 }, remembered: 5 }));
     assert.deepEqual(report.finding, { kind: 'missing', from: 5, to: 5, reason: 'remembered' });
-    assert.match(describeChain(report).text, /l’entrée n°5 manque : votre navigateur l’avait vue lors d’une visite précédente/);
-    assert.equal(checkChain(input(truncated, { chain: { head: 4, headIndex: 40, prunedBelow: 0 }, remembered: 4 })).complete, true);
+    assert.match(
+      describeChain(report).text,
+      /l’entrée n°5 manque : votre navigateur l’avait vue lors d’une visite précédente/,
+    );
+    assert.equal(
+      checkChain(input(truncated, { chain: { head: 4, headIndex: 40, prunedBelow: 0 }, remembered: 4 })).complete,
+      true,
+    );
   });
 
   it('checks each page against the head: a later page that starts too low says entries are missing before it', () => {
     const all = entries(1, 25);
-    const page = (list: ChainEntry[], p: number) => input(list.slice((p - 1) * 10, p * 10), { page: p, pageSize: 10, total: list.length, chain: { head: 25, headIndex: 250, prunedBelow: 0 } });
+    const page = (list: ChainEntry[], p: number) =>
+      input(list.slice((p - 1) * 10, p * 10), {
+        page: p,
+        pageSize: 10,
+        total: list.length,
+        chain: { head: 25, headIndex: 250, prunedBelow: 0 },
+      });
     for (const p of [1, 2, 3]) assert.equal(checkChain(page(all, p)).complete, true, `page ${p}`);
     const gap = without(all, 20);
     assert.deepEqual(checkChain(page(gap, 1)).finding, { kind: 'missing', from: 20, to: 20, reason: 'gap' });
@@ -128,7 +174,10 @@ describe('the browser’s check that the journal is complete', () => {
     const report = checkChain(input(legacy, { chain: { head: 2, headIndex: 20, prunedBelow: 0 } }));
     assert.equal(report.complete, true);
     assert.equal(report.unchained, 2);
-    assert.equal(describeChain(report).text, 'Journal complet : 2 entrées, chaînées (et 2 plus anciennes, antérieures au chaînage).');
+    assert.equal(
+      describeChain(report).text,
+      'Journal complet : 2 entrées, chaînées (et 2 plus anciennes, antérieures au chaînage).',
+    );
   });
 });
 
@@ -138,16 +187,23 @@ describe('the persons’ chains checked across the log (for ledger verify)', () 
     const heads = new Map<string, { n: number; leaf: string; seq: number }>();
     return ['a', 'b', 'a', null, 'a', 'b', 'a'].map((person, seq) => {
       const text = eventRow(buildEvent(person ? 'access_granted' : 'login_succeeded', { personId: person })).body;
-      if (!person) return { seq, kind: 'login_succeeded', person, body: text, leaf: leafHash(leafData(parseBody(text))) };
+      if (!person)
+        return { seq, kind: 'login_succeeded', person, body: text, leaf: leafHash(leafData(parseBody(text))) };
       const head = heads.get(person);
-      const { body, leaf } = withChainLink(text, head ? { n: head.n + 1, prev: head.leaf, prevIndex: head.seq } : { n: 1, prev: null, prevIndex: null });
+      const { body, leaf } = withChainLink(
+        text,
+        head ? { n: head.n + 1, prev: head.leaf, prevIndex: head.seq } : { n: 1, prev: null, prevIndex: null },
+      );
       heads.set(person, { n: (head?.n ?? 0) + 1, leaf: leaf.toString('base64url'), seq });
       return { seq, kind: 'access_granted', person, body, leaf };
     });
   }
   const run = (events: ReturnType<typeof log>, before = 0) => {
     const check = new PersonChainCheck(before);
-    return { check, breaks: events.map((e) => check.add(e.seq, e.kind, e.person, e.body, e.leaf)).filter((b) => b !== undefined) };
+    return {
+      check,
+      breaks: events.map((e) => check.add(e.seq, e.kind, e.person, e.body, e.leaf)).filter((b) => b !== undefined),
+    };
   };
 
   it('reads the link from the stored text, and finds nothing to say of an intact log', () => {
@@ -156,7 +212,13 @@ describe('the persons’ chains checked across the log (for ledger verify)', () 
     assert.equal(chainLinkIn(events[3]!.body), undefined);
     const { check, breaks } = run(events);
     assert.deepEqual(breaks, []);
-    assert.deepEqual(check.heads([{ person_id: 'a', n: 4, seq: 6 }, { person_id: 'b', n: 2, seq: 5 }]), []);
+    assert.deepEqual(
+      check.heads([
+        { person_id: 'a', n: 4, seq: 6 },
+        { person_id: 'b', n: 2, seq: 5 },
+      ]),
+      [],
+    );
   });
 
   it('names the event after a deleted one, and a head that is not the last event seen', () => {
@@ -173,7 +235,20 @@ describe('the persons’ chains checked across the log (for ledger verify)', () 
   it('accepts a chain that starts after the pruned prefix, not one that starts after a deleted event', () => {
     const events = log().filter((e) => e.seq >= 2);
     assert.deepEqual(run(events, 2).breaks, []);
-    assert.equal(run(events.filter((e) => e.seq !== 2), 3).breaks.length, 0, 'a is linked to 0, pruned');
-    assert.equal(run(log().filter((e) => e.seq !== 0), 0).breaks.length, 1);
+    assert.equal(
+      run(
+        events.filter((e) => e.seq !== 2),
+        3,
+      ).breaks.length,
+      0,
+      'a is linked to 0, pruned',
+    );
+    assert.equal(
+      run(
+        log().filter((e) => e.seq !== 0),
+        0,
+      ).breaks.length,
+      1,
+    );
   });
 });

@@ -17,7 +17,11 @@ function issuesOf(fn: () => unknown) {
 describe('person file validation', () => {
   it('accepts a complete file and returns it in canonical form', () => {
     const input = samplePerson();
-    input.nir = { nir: nirFor(1).replace(/(.{5})/g, '$1 ').trim() };
+    input.nir = {
+      nir: nirFor(1)
+        .replace(/(.{5})/g, '$1 ')
+        .trim(),
+    };
     input.contact!.email = '  Elodie.Marchand1@Demo.Rempart.Example ';
     input.bank!.iban = 'fr14 2004 1010 0505 0001 3m02 606';
     const file = validateNewPerson(input);
@@ -51,38 +55,65 @@ describe('person file validation', () => {
       [['identity', 'required']],
     );
     const extra = { ...samplePerson(), favouriteColour: 'bleu' };
-    assert.deepEqual(issuesOf(() => validateNewPerson(extra)).map((i) => [i.field, i.rule]), [['favouriteColour', 'additionalProperties']]);
+    assert.deepEqual(
+      issuesOf(() => validateNewPerson(extra)).map((i) => [i.field, i.rule]),
+      [['favouriteColour', 'additionalProperties']],
+    );
     const nested = samplePerson() as any;
     nested.identity.password = 'x';
-    assert.deepEqual(issuesOf(() => validateNewPerson(nested)).map((i) => i.field), ['identity.password']);
+    assert.deepEqual(
+      issuesOf(() => validateNewPerson(nested)).map((i) => i.field),
+      ['identity.password'],
+    );
   });
 
   it('refuses a NIR that contradicts the identity given with it', () => {
     const input = samplePerson();
     input.nir = { nir: nirFor(1, '1') };
     const issues = issuesOf(() => validateNewPerson(input));
-    assert.deepEqual(issues.map((i) => i.rule), ['nir.identity_sex']);
+    assert.deepEqual(
+      issues.map((i) => i.rule),
+      ['nir.identity_sex'],
+    );
     input.nir = { nir: nirFor(1, '2', '9004') };
-    assert.deepEqual(issuesOf(() => validateNewPerson(input)).map((i) => i.rule), ['nir.identity_birth_month']);
+    assert.deepEqual(
+      issuesOf(() => validateNewPerson(input)).map((i) => i.rule),
+      ['nir.identity_birth_month'],
+    );
     input.nir = { nir: nirFor(1, '2', '9103') };
-    assert.deepEqual(issuesOf(() => validateNewPerson(input)).map((i) => i.rule), ['nir.identity_birth_year']);
+    assert.deepEqual(
+      issuesOf(() => validateNewPerson(input)).map((i) => i.rule),
+      ['nir.identity_birth_year'],
+    );
   });
 
   it('refuses a BIC from another country than the IBAN', () => {
     const input = samplePerson();
     input.bank = { iban: 'FR1420041010050500013M02606', bic: 'DEUTDEFFXXX', holder: 'X' };
-    assert.deepEqual(issuesOf(() => validateNewPerson(input)).map((i) => [i.field, i.rule]), [['bank.bic', 'bic.country_mismatch']]);
+    assert.deepEqual(
+      issuesOf(() => validateNewPerson(input)).map((i) => [i.field, i.rule]),
+      [['bank.bic', 'bic.country_mismatch']],
+    );
   });
 
   it('patches: null removes a class, identity cannot be removed, empty patch refused', () => {
     assert.deepEqual(validatePersonPatch({ health: null }), { health: null });
-    assert.deepEqual(issuesOf(() => validatePersonPatch({ identity: null })).map((i) => i.field), ['identity']);
-    assert.deepEqual(issuesOf(() => validatePersonPatch({})).map((i) => i.rule), ['minProperties']);
+    assert.deepEqual(
+      issuesOf(() => validatePersonPatch({ identity: null })).map((i) => i.field),
+      ['identity'],
+    );
+    assert.deepEqual(
+      issuesOf(() => validatePersonPatch({})).map((i) => i.rule),
+      ['minProperties'],
+    );
   });
 
   it('prefixes fields with where they came from', () => {
     const input = samplePerson() as any;
     input.identity.sex = 'Z';
-    assert.deepEqual(issuesOf(() => validateNewPerson(input, 'body')).map((i) => [i.field, i.rule]), [['body.identity.sex', 'enum']]);
+    assert.deepEqual(
+      issuesOf(() => validateNewPerson(input, 'body')).map((i) => [i.field, i.rule]),
+      [['body.identity.sex', 'enum']],
+    );
   });
 });

@@ -8,7 +8,10 @@ import { ACCESS_MATRIX_PATH, renderAccessMatrix } from '../../scripts/access-mat
 describe('docs/access-matrix.md', () => {
   it('is up to date with the agreements (run `npm run matrix` to regenerate it)', () => {
     const committed = readFileSync(ACCESS_MATRIX_PATH, 'utf8');
-    assert.ok(committed === renderAccessMatrix(), 'docs/access-matrix.md is stale: run `npm run matrix` and commit the result');
+    assert.ok(
+      committed === renderAccessMatrix(),
+      'docs/access-matrix.md is stale: run `npm run matrix` and commit the result',
+    );
   });
 
   it('names every organisation, every purpose and every denial reason with its status', () => {
@@ -17,7 +20,8 @@ describe('docs/access-matrix.md', () => {
       assert.ok(text.includes(`### ${spec.name} — \`${spec.kind}\``), spec.key);
       for (const rule of spec.agreement.purposes) assert.ok(text.includes(`| \`${rule.purpose}\` — `), rule.purpose);
     }
-    for (const [reason, status] of Object.entries(DENIAL_REASONS)) assert.ok(text.includes(`| \`${reason}\` | ${status} |`), reason);
+    for (const [reason, status] of Object.entries(DENIAL_REASONS))
+      assert.ok(text.includes(`| \`${reason}\` | ${status} |`), reason);
   });
 
   it('is the same document every time', () => {

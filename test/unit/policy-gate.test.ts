@@ -5,7 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressAllowed, AUDIT_VALIDITY_DAYS, evaluateGate, GATE_REQUIREMENTS, parsePosture, type Agreement, type Derogation, type GateRequirement, type SecurityPosture } from '../../src/policy/index.ts';
+import {
+  addressAllowed,
+  AUDIT_VALIDITY_DAYS,
+  evaluateGate,
+  GATE_REQUIREMENTS,
+  parsePosture,
+  type Agreement,
+  type Derogation,
+  type GateRequirement,
+  type SecurityPosture,
+} from '../../src/policy/index.ts';
 
 const NOW = new Date('2027-06-15T12:00:00Z');
 
@@ -23,9 +33,23 @@ const agreement: Agreement = {
   status: 'active',
 };
 
-const posture: SecurityPosture = { mfa: 'required', passkeyOnly: false, lastAudit: '2027-04-01', networks: ['10.0.0.0/8', '2001:db8::/32'], emailDomains: ['agence.example.org'] };
+const posture: SecurityPosture = {
+  mfa: 'required',
+  passkeyOnly: false,
+  lastAudit: '2027-04-01',
+  networks: ['10.0.0.0/8', '2001:db8::/32'],
+  emailDomains: ['agence.example.org'],
+};
 
-function gate(overrides: { posture?: Partial<SecurityPosture>; agreements?: Agreement[]; derogations?: Derogation[]; clientAddress?: string; now?: Date } = {}) {
+function gate(
+  overrides: {
+    posture?: Partial<SecurityPosture>;
+    agreements?: Agreement[];
+    derogations?: Derogation[];
+    clientAddress?: string;
+    now?: Date;
+  } = {},
+) {
   return evaluateGate({
     posture: { ...posture, ...overrides.posture },
     agreements: overrides.agreements ?? [agreement],
@@ -54,7 +78,10 @@ describe('partner security gate', () => {
       const result = gate(BREAK[requirement]);
       assert.equal(result.compliant, false);
       // An expired agreement also leaves no security contact in force: both are named.
-      assert.deepEqual(result.unmet, requirement === 'agreement_valid' ? ['agreement_valid', 'security_contact'] : [requirement]);
+      assert.deepEqual(
+        result.unmet,
+        requirement === 'agreement_valid' ? ['agreement_valid', 'security_contact'] : [requirement],
+      );
     });
 
     it(`a derogation for ${requirement} covers it, and only it, until it expires`, () => {
@@ -66,21 +93,38 @@ describe('partner security gate', () => {
       assert.equal(covered.compliant, others.length === 0);
 
       // A derogation for another requirement does not help.
-      const other = GATE_REQUIREMENTS.find((r) => r !== requirement && !(requirement === 'agreement_valid' && r === 'security_contact'))!;
+      const other = GATE_REQUIREMENTS.find(
+        (r) => r !== requirement && !(requirement === 'agreement_valid' && r === 'security_contact'),
+      )!;
       const wrong = gate({ ...BREAK[requirement], derogations: [{ ...derogation, requirement: other }] });
       assert.equal(wrong.compliant, false);
       assert.ok(wrong.unmet.includes(requirement));
       assert.deepEqual(wrong.derogated, []);
 
       // At its expiry instant and after, it lapses by itself.
-      assert.equal(gate({ ...BREAK[requirement], derogations: [{ ...derogation, expiresAt: NOW.toISOString() }] }).compliant, false);
-      assert.equal(gate({ ...BREAK[requirement], derogations: [derogation], now: new Date('2027-07-01T00:00:00.001Z') }).compliant, false);
-      assert.equal(gate({ ...BREAK[requirement], derogations: [derogation], now: new Date('2027-06-30T23:59:59.999Z') }).unmet.includes(requirement), false);
+      assert.equal(
+        gate({ ...BREAK[requirement], derogations: [{ ...derogation, expiresAt: NOW.toISOString() }] }).compliant,
+        false,
+      );
+      assert.equal(
+        gate({ ...BREAK[requirement], derogations: [derogation], now: new Date('2027-07-01T00:00:00.001Z') }).compliant,
+        false,
+      );
+      assert.equal(
+        gate({
+          ...BREAK[requirement],
+          derogations: [derogation],
+          now: new Date('2027-06-30T23:59:59.999Z'),
+        }).unmet.includes(requirement),
+        false,
+      );
     });
   }
 
   it('a derogation on a met requirement is not reported as derogated', () => {
-    const result = gate({ derogations: [{ id: 'd', requirement: 'security_audit', expiresAt: '2027-07-01T00:00:00Z' }] });
+    const result = gate({
+      derogations: [{ id: 'd', requirement: 'security_audit', expiresAt: '2027-07-01T00:00:00Z' }],
+    });
     assert.deepEqual(result, { compliant: true, unmet: [], derogated: [] });
   });
 
@@ -90,7 +134,11 @@ describe('partner security gate', () => {
   });
 
   it('an agreement that is not active, or not yet in force, does not count', () => {
-    for (const broken of [{ ...agreement, status: 'suspended' as const }, { ...agreement, status: 'draft' as const }, { ...agreement, validFrom: '2027-06-16' }]) {
+    for (const broken of [
+      { ...agreement, status: 'suspended' as const },
+      { ...agreement, status: 'draft' as const },
+      { ...agreement, validFrom: '2027-06-16' },
+    ]) {
       assert.deepEqual(gate({ agreements: [broken] }).unmet, ['agreement_valid', 'security_contact']);
     }
     assert.equal(gate({ agreements: [] }).compliant, false);
@@ -101,10 +149,16 @@ describe('partner security gate', () => {
 
   it('the security contact must be an e-mail address on an agreement in force', () => {
     for (const contact of ['', 'securite', 'securite@', '@example.org', 'a b@example.org', 'securite@example']) {
-      assert.deepEqual(gate({ agreements: [{ ...agreement, securityContact: contact }] }).unmet, ['security_contact'], contact);
+      assert.deepEqual(
+        gate({ agreements: [{ ...agreement, securityContact: contact }] }).unmet,
+        ['security_contact'],
+        contact,
+      );
     }
     const expiredWithContact = { ...agreement, id: 'old', validUntil: '2027-01-01' };
-    assert.deepEqual(gate({ agreements: [expiredWithContact, { ...agreement, securityContact: 'none' }] }).unmet, ['security_contact']);
+    assert.deepEqual(gate({ agreements: [expiredWithContact, { ...agreement, securityContact: 'none' }] }).unmet, [
+      'security_contact',
+    ]);
   });
 
   describe('security audit: less than 365 days old', () => {
@@ -112,7 +166,9 @@ describe('partner security gate', () => {
     it(`valid through the instant ${AUDIT_VALIDITY_DAYS} days after the audit date (midnight UTC), not a millisecond later`, () => {
       const audit = '2026-06-15';
       assert.equal(gate({ posture: { lastAudit: audit }, now: at('2027-06-15T00:00:00.000Z') }).compliant, true);
-      assert.deepEqual(gate({ posture: { lastAudit: audit }, now: at('2027-06-15T00:00:00.001Z') }).unmet, ['security_audit']);
+      assert.deepEqual(gate({ posture: { lastAudit: audit }, now: at('2027-06-15T00:00:00.001Z') }).unmet, [
+        'security_audit',
+      ]);
       assert.equal(gate({ posture: { lastAudit: '2026-06-16' }, now: at('2027-06-15T23:59:59.999Z') }).compliant, true);
     });
     it('an audit dated today counts, one dated in the future or missing does not', () => {
@@ -131,7 +187,10 @@ describe('partner security gate', () => {
   describe('network ranges', () => {
     it('without a client address, at least one valid range must be declared', () => {
       assert.equal(gate({ posture: { networks: ['10.0.0.0/8'] } }).compliant, true);
-      assert.deepEqual(gate({ posture: { networks: ['not a range', '10.0.0.0', '10.0.0.0/33', '::1/129', '300.0.0.0/8'] } }).unmet, ['network_ranges']);
+      assert.deepEqual(
+        gate({ posture: { networks: ['not a range', '10.0.0.0', '10.0.0.0/33', '::1/129', '300.0.0.0/8'] } }).unmet,
+        ['network_ranges'],
+      );
     });
 
     it('with a client address, it must fall in a declared range', () => {
@@ -192,7 +251,12 @@ describe('partner security gate', () => {
         const parsed = parsePosture(stored);
         const result = evaluateGate({ posture: parsed, agreements: [agreement], derogations: [], now: NOW });
         assert.equal(result.compliant, false, stored);
-        assert.ok(result.unmet.includes('mfa_enforced') && result.unmet.includes('security_audit') && result.unmet.includes('network_ranges'), stored);
+        assert.ok(
+          result.unmet.includes('mfa_enforced') &&
+            result.unmet.includes('security_audit') &&
+            result.unmet.includes('network_ranges'),
+          stored,
+        );
       }
     });
   });

@@ -8,7 +8,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FIELD_CLASSES, type FieldClass } from '../../src/domain/field-classes.ts';
-import { agreementFromRow, decide, DENIAL_REASONS, type Agreement, type DecisionRequest, type DenialReason, type Operation, type PurposeRule, type Relationship, type RelationshipFacts } from '../../src/policy/index.ts';
+import {
+  agreementFromRow,
+  decide,
+  DENIAL_REASONS,
+  type Agreement,
+  type DecisionRequest,
+  type DenialReason,
+  type Operation,
+  type PurposeRule,
+  type Relationship,
+  type RelationshipFacts,
+} from '../../src/policy/index.ts';
 import { NETWORK, networkRows } from '../../src/seed/network.ts';
 
 const NOW = new Date('2027-06-15T10:00:00Z');
@@ -16,14 +27,29 @@ const rows = networkRows(7, '2027-06-01T00:00:00.000Z');
 
 const UNKNOWN_PURPOSE = 'purpose_nobody_declared';
 const UNRELATED_ROLE = 'unrelated_role';
-const ROLES = [...new Set(NETWORK.flatMap((spec) => [...spec.staff.flatMap((s) => s.roles), ...spec.agreement.purposes.flatMap((p) => p.roles)]))].sort();
+const ROLES = [
+  ...new Set(
+    NETWORK.flatMap((spec) => [
+      ...spec.staff.flatMap((s) => s.roles),
+      ...spec.agreement.purposes.flatMap((p) => p.roles),
+    ]),
+  ),
+].sort();
 const PURPOSES = [...new Set(NETWORK.flatMap((spec) => spec.agreement.purposes.map((p) => p.purpose)))].sort();
 /** The relationship each purpose requires, wherever it is declared (one definition per purpose in the demo network). */
-const RELATIONSHIP_OF = new Map<string, Relationship>(NETWORK.flatMap((spec) => spec.agreement.purposes.map((p) => [p.purpose, p.relationship] as const)));
+const RELATIONSHIP_OF = new Map<string, Relationship>(
+  NETWORK.flatMap((spec) => spec.agreement.purposes.map((p) => [p.purpose, p.relationship] as const)),
+);
 const OPERATIONS: Operation[] = ['read', 'write'];
 const AGES = [22, 40];
 
-const FACT_OF: Record<Relationship, keyof RelationshipFacts> = { caseload: 'caseload', agency: 'agency', referral: 'referral', verified_caller: 'verifiedCaller', held_bank_change: 'heldBankChange' };
+const FACT_OF: Record<Relationship, keyof RelationshipFacts> = {
+  caseload: 'caseload',
+  agency: 'agency',
+  referral: 'referral',
+  verified_caller: 'verifiedCaller',
+  held_bank_change: 'heldBankChange',
+};
 
 /**
  * Present: only the purpose's own relationship is true. Absent: every other relationship is
@@ -32,7 +58,14 @@ const FACT_OF: Record<Relationship, keyof RelationshipFacts> = { caseload: 'case
  */
 function factsFor(purpose: string, present: boolean, ageYears: number): RelationshipFacts {
   const required = RELATIONSHIP_OF.get(purpose);
-  const facts: RelationshipFacts = { caseload: false, agency: false, referral: false, verifiedCaller: false, heldBankChange: false, ageYears };
+  const facts: RelationshipFacts = {
+    caseload: false,
+    agency: false,
+    referral: false,
+    verifiedCaller: false,
+    heldBankChange: false,
+    ageYears,
+  };
   for (const relationship of Object.keys(FACT_OF) as Relationship[]) {
     const key = FACT_OF[relationship] as 'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange';
     facts[key] = required === undefined ? present : relationship === required ? present : !present;
@@ -71,7 +104,8 @@ function oracle(cell: Cell): Expected {
   if (!cell.inForce) violations.add('agreement_expired');
   if (!rule.roles.includes(cell.role)) violations.add('role_not_allowed');
   if (!cell.relationshipPresent) violations.add('person_out_of_scope');
-  if (rule.conditions?.maxAge !== undefined && cell.ageYears > rule.conditions.maxAge) violations.add('condition_not_met');
+  if (rule.conditions?.maxAge !== undefined && cell.ageYears > rule.conditions.maxAge)
+    violations.add('condition_not_met');
   const granted = cell.operation === 'read' ? rule.read : rule.write;
   if (granted.length === 0) violations.add('operation_not_granted');
   if ((cell.classes ?? []).some((c) => !granted.includes(c))) violations.add('field_class_not_granted');
@@ -113,7 +147,18 @@ function* cellsOf(specIndex: number): Generator<Cell> {
           for (const relationshipPresent of [true, false])
             for (const compliant of [true, false])
               for (const inForce of [true, false])
-                for (const ageYears of AGES) yield { specIndex, role, purpose, classes, operation, relationshipPresent, compliant, inForce, ageYears };
+                for (const ageYears of AGES)
+                  yield {
+                    specIndex,
+                    role,
+                    purpose,
+                    classes,
+                    operation,
+                    relationshipPresent,
+                    compliant,
+                    inForce,
+                    ageYears,
+                  };
 }
 
 interface Tally {
@@ -134,10 +179,14 @@ function checkOrganisation(specIndex: number): { mismatches: string[]; tally: Ta
     const where = () => `${NETWORK[specIndex]!.key} ${JSON.stringify({ ...cell, specIndex: undefined })}`;
     if (expected.allowed) {
       tally.allowed++;
-      if (!actual.allowed) mismatches.push(`${where()}: expected allowed ${expected.classes.join(',')}, got ${actual.reason}`);
-      else if ([...actual.classes].sort().join(',') !== [...expected.classes].sort().join(',')) mismatches.push(`${where()}: expected classes ${expected.classes.join(',')}, got ${actual.classes.join(',')}`);
+      if (!actual.allowed)
+        mismatches.push(`${where()}: expected allowed ${expected.classes.join(',')}, got ${actual.reason}`);
+      else if ([...actual.classes].sort().join(',') !== [...expected.classes].sort().join(','))
+        mismatches.push(`${where()}: expected classes ${expected.classes.join(',')}, got ${actual.classes.join(',')}`);
     } else if (actual.allowed) {
-      mismatches.push(`${where()}: expected denial (${[...expected.violations].join('|')}), got allowed ${actual.classes.join(',')}`);
+      mismatches.push(
+        `${where()}: expected denial (${[...expected.violations].join('|')}), got allowed ${actual.classes.join(',')}`,
+      );
     } else if (expected.violations.size === 1) {
       tally.exactReason++;
       const [only] = expected.violations;
@@ -145,7 +194,8 @@ function checkOrganisation(specIndex: number): { mismatches: string[]; tally: Ta
     } else {
       // Several conditions fail at once: the reason must be one of them (the order is decide()'s).
       tally.reasonAmong++;
-      if (!expected.violations.has(actual.reason)) mismatches.push(`${where()}: expected one of ${[...expected.violations].join('|')}, got ${actual.reason}`);
+      if (!expected.violations.has(actual.reason))
+        mismatches.push(`${where()}: expected one of ${[...expected.violations].join('|')}, got ${actual.reason}`);
     }
     if (mismatches.length > 20) break;
   }
@@ -154,7 +204,17 @@ function checkOrganisation(specIndex: number): { mismatches: string[]; tally: Ta
 
 describe('authorization matrix (demo network agreements)', () => {
   it('covers every role and purpose of the network', () => {
-    assert.deepEqual(ROLES, ['bank_controller', 'call_centre_operator', 'counsellor', 'dpo', 'indemnisation_agent', 'org_admin', 'partner_staff', 'partner_system', 'security_officer']);
+    assert.deepEqual(ROLES, [
+      'bank_controller',
+      'call_centre_operator',
+      'counsellor',
+      'dpo',
+      'indemnisation_agent',
+      'org_admin',
+      'partner_staff',
+      'partner_system',
+      'security_officer',
+    ]);
     assert.equal(PURPOSES.length, 10);
     assert.equal(rows.agreements.length, NETWORK.length);
   });
@@ -172,42 +232,114 @@ describe('authorization matrix (demo network agreements)', () => {
 
   it('the whole matrix was enumerated', () => {
     // 12 organisations × 9 roles × 10 purposes × 12 class requests × 2 operations × 2 relationships × 2 postures × 2 agreement states × 2 ages.
-    assert.equal(totals.cells, NETWORK.length * (ROLES.length + 1) * (PURPOSES.length + 1) * (FIELD_CLASSES.length + 1) * 2 * 2 * 2 * 2 * 2);
+    assert.equal(
+      totals.cells,
+      NETWORK.length * (ROLES.length + 1) * (PURPOSES.length + 1) * (FIELD_CLASSES.length + 1) * 2 * 2 * 2 * 2 * 2,
+    );
     assert.ok(totals.allowed > 0 && totals.exactReason > 0);
   });
 
   it('what each organisation may read, at a glance (compliant, in force, related)', () => {
     const readable = (key: string, role: string, purpose: string) => {
       const specIndex = NETWORK.findIndex((s) => s.key === key);
-      const decision = decide(requestFor({ specIndex, role, purpose, classes: undefined, operation: 'read', relationshipPresent: true, compliant: true, inForce: true, ageYears: 22 }));
+      const decision = decide(
+        requestFor({
+          specIndex,
+          role,
+          purpose,
+          classes: undefined,
+          operation: 'read',
+          relationshipPresent: true,
+          compliant: true,
+          inForce: true,
+          ageYears: 22,
+        }),
+      );
       return decision.allowed ? [...decision.classes].sort() : decision.reason;
     };
-    assert.deepEqual(readable('cap-emploi', 'partner_staff', 'accompagnement_handicap'), ['career', 'contact', 'follow_up', 'health', 'identity', 'registration']);
-    assert.deepEqual(readable('mission-locale', 'partner_staff', 'accompagnement_jeunes'), ['career', 'contact', 'follow_up', 'identity', 'registration']);
-    assert.deepEqual(readable('caf', 'partner_staff', 'verification_droits'), ['benefits', 'identity', 'nir', 'registration']);
+    assert.deepEqual(readable('cap-emploi', 'partner_staff', 'accompagnement_handicap'), [
+      'career',
+      'contact',
+      'follow_up',
+      'health',
+      'identity',
+      'registration',
+    ]);
+    assert.deepEqual(readable('mission-locale', 'partner_staff', 'accompagnement_jeunes'), [
+      'career',
+      'contact',
+      'follow_up',
+      'identity',
+      'registration',
+    ]);
+    assert.deepEqual(readable('caf', 'partner_staff', 'verification_droits'), [
+      'benefits',
+      'identity',
+      'nir',
+      'registration',
+    ]);
     assert.deepEqual(readable('call-centre', 'call_centre_operator', 'relation_usager'), ['identity', 'registration']);
-    assert.deepEqual(readable('agency-bastide', 'counsellor', 'accompagnement'), ['career', 'contact', 'follow_up', 'id_document', 'identity', 'registration']);
-    assert.deepEqual(readable('agency-bastide', 'indemnisation_agent', 'indemnisation'), ['bank', 'benefits', 'identity', 'nir', 'registration']);
+    assert.deepEqual(readable('agency-bastide', 'counsellor', 'accompagnement'), [
+      'career',
+      'contact',
+      'follow_up',
+      'id_document',
+      'identity',
+      'registration',
+    ]);
+    assert.deepEqual(readable('agency-bastide', 'indemnisation_agent', 'indemnisation'), [
+      'bank',
+      'benefits',
+      'identity',
+      'nir',
+      'registration',
+    ]);
     assert.equal(readable('agency-bastide', 'counsellor', 'indemnisation'), 'role_not_allowed');
     assert.equal(readable('call-centre', 'partner_staff', 'relation_usager'), 'role_not_allowed');
     assert.equal(readable('direction-regionale', 'security_officer', 'accompagnement'), 'purpose_unknown');
   });
 
   it('no sensitive class (health, judicial) reaches anyone but the Cap emploi, and judicial reaches nobody', () => {
-    const grants = NETWORK.flatMap((spec) => spec.agreement.purposes.map((p: PurposeRule) => ({ key: spec.key, classes: [...p.read, ...p.write] })));
-    assert.deepEqual(grants.filter((g) => g.classes.includes('health')).map((g) => g.key), ['cap-emploi']);
-    assert.deepEqual(grants.filter((g) => g.classes.includes('judicial')), []);
+    const grants = NETWORK.flatMap((spec) =>
+      spec.agreement.purposes.map((p: PurposeRule) => ({ key: spec.key, classes: [...p.read, ...p.write] })),
+    );
+    assert.deepEqual(
+      grants.filter((g) => g.classes.includes('health')).map((g) => g.key),
+      ['cap-emploi'],
+    );
+    assert.deepEqual(
+      grants.filter((g) => g.classes.includes('judicial')),
+      [],
+    );
   });
 });
 
 describe('denials before the agreement is even read', () => {
   const capEmploi = NETWORK.findIndex((s) => s.key === 'cap-emploi');
-  const allowedCell: Cell = { specIndex: capEmploi, role: 'partner_staff', purpose: 'accompagnement_handicap', classes: ['health'], operation: 'read', relationshipPresent: true, compliant: true, inForce: true, ageYears: 40 };
+  const allowedCell: Cell = {
+    specIndex: capEmploi,
+    role: 'partner_staff',
+    purpose: 'accompagnement_handicap',
+    classes: ['health'],
+    operation: 'read',
+    relationshipPresent: true,
+    compliant: true,
+    inForce: true,
+    ageYears: 40,
+  };
   const base = requestFor(allowedCell);
   const cases: Array<[string, DecisionRequest, DenialReason]> = [
     ['inactive actor', { ...base, actor: { ...base.actor, status: 'suspended' } }, 'actor_inactive'],
-    ['actor of another organisation', { ...base, actor: { ...base.actor, organisationId: rows.organisations[0]!.id } }, 'actor_other_organisation'],
-    ['suspended organisation', { ...base, organisation: { ...base.organisation, status: 'suspended' } }, 'organisation_suspended'],
+    [
+      'actor of another organisation',
+      { ...base, actor: { ...base.actor, organisationId: rows.organisations[0]!.id } },
+      'actor_other_organisation',
+    ],
+    [
+      'suspended organisation',
+      { ...base, organisation: { ...base.organisation, status: 'suspended' } },
+      'organisation_suspended',
+    ],
     ['no purpose', { ...base, purpose: undefined }, 'purpose_missing'],
     ['empty purpose', { ...base, purpose: '' }, 'purpose_missing'],
     ['no case reference', { ...base, caseReference: undefined }, 'case_reference_missing'],
@@ -229,7 +361,17 @@ describe('denials before the agreement is even read', () => {
 
   it('the mission locale condition: 25 is in, 26 and an unknown age are out', () => {
     const ml = NETWORK.findIndex((s) => s.key === 'mission-locale');
-    const cell: Cell = { specIndex: ml, role: 'partner_staff', purpose: 'accompagnement_jeunes', classes: undefined, operation: 'read', relationshipPresent: true, compliant: true, inForce: true, ageYears: 25 };
+    const cell: Cell = {
+      specIndex: ml,
+      role: 'partner_staff',
+      purpose: 'accompagnement_jeunes',
+      classes: undefined,
+      operation: 'read',
+      relationshipPresent: true,
+      compliant: true,
+      inForce: true,
+      ageYears: 25,
+    };
     assert.equal(decide(requestFor(cell)).allowed, true);
     const at26 = decide(requestFor({ ...cell, ageYears: 26 }));
     assert.equal(!at26.allowed && at26.reason, 'condition_not_met');

@@ -8,7 +8,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FIELD_CLASSES, type FieldClass } from '../../src/domain/field-classes.ts';
-import { agreementInForce, decide, RELATIONSHIPS, type Agreement, type Decision, type DecisionRequest, type PurposeRule, type Relationship, type RelationshipFacts } from '../../src/policy/index.ts';
+import {
+  agreementInForce,
+  decide,
+  RELATIONSHIPS,
+  type Agreement,
+  type Decision,
+  type DecisionRequest,
+  type PurposeRule,
+  type Relationship,
+  type RelationshipFacts,
+} from '../../src/policy/index.ts';
 
 const NUM_RUNS = Number(process.env.FC_RUNS || 2000);
 const ORG = 'org-own';
@@ -16,7 +26,13 @@ const NOW = new Date('2027-06-15T10:00:00Z');
 const PURPOSE_POOL = ['accompagnement', 'indemnisation', 'relation_usager'];
 const ROLE_POOL = ['counsellor', 'indemnisation_agent', 'partner_staff', 'partner_system', 'org_admin'];
 const STATUSES: Agreement['status'][] = ['draft', 'active', 'suspended', 'ended'];
-const FACT_OF: Record<Relationship, 'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange'> = { caseload: 'caseload', agency: 'agency', referral: 'referral', verified_caller: 'verifiedCaller', held_bank_change: 'heldBankChange' };
+const FACT_OF: Record<Relationship, 'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange'> = {
+  caseload: 'caseload',
+  agency: 'agency',
+  referral: 'referral',
+  verified_caller: 'verifiedCaller',
+  held_bank_change: 'heldBankChange',
+};
 
 function day(offset: number): string {
   return new Date(NOW.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -24,7 +40,8 @@ function day(offset: number): string {
 
 const classSet = fc.subarray([...FIELD_CLASSES] as FieldClass[]);
 /** Mostly `usual`, sometimes one of `others`: random inputs that still reach allowed decisions often. */
-const mostly = <T>(usual: T, ...others: T[]): fc.Arbitrary<T> => fc.oneof({ arbitrary: fc.constant(usual), weight: 9 }, { arbitrary: fc.constantFrom(...others), weight: 1 });
+const mostly = <T>(usual: T, ...others: T[]): fc.Arbitrary<T> =>
+  fc.oneof({ arbitrary: fc.constant(usual), weight: 9 }, { arbitrary: fc.constantFrom(...others), weight: 1 });
 const likely = mostly(true, false);
 
 const purposeRule: fc.Arbitrary<PurposeRule> = fc.record({
@@ -36,7 +53,10 @@ const purposeRule: fc.Arbitrary<PurposeRule> = fc.record({
   relationship: fc.constantFrom(...RELATIONSHIPS),
   dailyCeiling: fc.integer({ min: 1, max: 500 }),
   retentionDays: fc.integer({ min: 1, max: 3650 }),
-  conditions: fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: fc.record({ maxAge: fc.integer({ min: 16, max: 30 }) }), weight: 1 }),
+  conditions: fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: 3 },
+    { arbitrary: fc.record({ maxAge: fc.integer({ min: 16, max: 30 }) }), weight: 1 },
+  ),
 });
 
 const agreement = (organisationId: fc.Arbitrary<string>): fc.Arbitrary<Agreement> =>
@@ -81,15 +101,27 @@ const request: fc.Arbitrary<DecisionRequest> = fc
     actorOrganisation: mostly(ORG, 'org-other'),
     organisationStatus: mostly('active', 'suspended'),
     compliant: likely,
-    purpose: fc.oneof({ arbitrary: fc.constantFrom(...PURPOSE_POOL), weight: 9 }, { arbitrary: fc.constantFrom(undefined, 'unknown_purpose', ''), weight: 1 }),
-    caseReference: fc.oneof({ arbitrary: fc.constantFrom('DOSSIER-1', 'CASE/2027:42'), weight: 9 }, { arbitrary: fc.constantFrom(undefined, 'ab', '', 'bad reference', '-lead'), weight: 1 }),
+    purpose: fc.oneof(
+      { arbitrary: fc.constantFrom(...PURPOSE_POOL), weight: 9 },
+      { arbitrary: fc.constantFrom(undefined, 'unknown_purpose', ''), weight: 1 },
+    ),
+    caseReference: fc.oneof(
+      { arbitrary: fc.constantFrom('DOSSIER-1', 'CASE/2027:42'), weight: 9 },
+      { arbitrary: fc.constantFrom(undefined, 'ab', '', 'bad reference', '-lead'), weight: 1 },
+    ),
     operation: fc.constantFrom('read' as const, 'write' as const),
     classes: fc.option(fc.array(fc.constantFrom(...FIELD_CLASSES), { maxLength: 3 }), { nil: undefined }),
     facts,
   })
   .map((r) => ({
     actor: { id: 'actor-1', organisationId: r.actorOrganisation, roles: r.roles, status: r.actorStatus },
-    organisation: { id: ORG, kind: 'partner', status: r.organisationStatus, agreements: r.agreements, gate: r.compliant ? { compliant: true, unmet: [] } : { compliant: false, unmet: ['security_audit'] } },
+    organisation: {
+      id: ORG,
+      kind: 'partner',
+      status: r.organisationStatus,
+      agreements: r.agreements,
+      gate: r.compliant ? { compliant: true, unmet: [] } : { compliant: false, unmet: ['security_audit'] },
+    },
     purpose: r.purpose,
     caseReference: r.caseReference,
     operation: r.operation,
@@ -99,13 +131,19 @@ const request: fc.Arbitrary<DecisionRequest> = fc
   }));
 
 /** The purpose rule that justified an allowed decision, found from the request alone. */
-function grantingRule(req: DecisionRequest, decision: Extract<Decision, { allowed: true }>): { agreement: Agreement; rule: PurposeRule } | undefined {
-  const agreement = req.organisation.agreements.find((a) => a.id === decision.agreement.id && a.version === decision.agreement.version);
+function grantingRule(
+  req: DecisionRequest,
+  decision: Extract<Decision, { allowed: true }>,
+): { agreement: Agreement; rule: PurposeRule } | undefined {
+  const agreement = req.organisation.agreements.find(
+    (a) => a.id === decision.agreement.id && a.version === decision.agreement.version,
+  );
   const rule = agreement?.purposes.find((p) => p.purpose === req.purpose);
   return agreement && rule ? { agreement, rule } : undefined;
 }
 
-const property = (predicate: (req: DecisionRequest) => boolean | void, runs = NUM_RUNS) => fc.assert(fc.property(request, predicate), { numRuns: runs });
+const property = (predicate: (req: DecisionRequest) => boolean | void, runs = NUM_RUNS) =>
+  fc.assert(fc.property(request, predicate), { numRuns: runs });
 
 describe('decide(): properties over arbitrary agreements and requests', () => {
   it('(a) an allowed decision names only classes the granting purpose grants, from an agreement in force of the actor’s organisation', () => {
@@ -120,19 +158,28 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
       assert.equal(agreement.organisationId, req.actor.organisationId);
       assert.equal(req.organisation.id, req.actor.organisationId);
       assert.ok(agreementInForce(agreement, req.now));
-      assert.ok(rule.roles.some((role) => req.actor.roles.includes(role)), 'a role of the actor is named by the purpose');
+      assert.ok(
+        rule.roles.some((role) => req.actor.roles.includes(role)),
+        'a role of the actor is named by the purpose',
+      );
       assert.equal(decision.relationship, rule.relationship);
       assert.equal(req.facts[FACT_OF[rule.relationship]], true);
       const granted = req.operation === 'read' ? rule.read : rule.write;
       assert.ok(decision.classes.length > 0);
       for (const c of decision.classes) assert.ok(granted.includes(c), `${c} granted for ${req.operation}`);
-      if (req.classes && req.classes.length > 0) for (const c of decision.classes) assert.ok(req.classes.includes(c), `${c} was asked for`);
+      if (req.classes && req.classes.length > 0)
+        for (const c of decision.classes) assert.ok(req.classes.includes(c), `${c} was asked for`);
       assert.equal(new Set(decision.classes).size, decision.classes.length, 'no class twice');
       assert.equal(decision.obligations.dailyCeiling, rule.dailyCeiling);
       assert.equal(decision.obligations.retentionDays, rule.retentionDays);
-      if (rule.conditions?.maxAge !== undefined) assert.ok(req.facts.ageYears !== undefined && req.facts.ageYears <= rule.conditions.maxAge);
+      if (rule.conditions?.maxAge !== undefined)
+        assert.ok(req.facts.ageYears !== undefined && req.facts.ageYears <= rule.conditions.maxAge);
       // The newest version in force that declares the purpose is the one applied.
-      const newest = Math.max(...req.organisation.agreements.filter((a) => agreementInForce(a, req.now) && a.purposes.some((p) => p.purpose === req.purpose)).map((a) => a.version));
+      const newest = Math.max(
+        ...req.organisation.agreements
+          .filter((a) => agreementInForce(a, req.now) && a.purposes.some((p) => p.purpose === req.purpose))
+          .map((a) => a.version),
+      );
       assert.equal(agreement.version, newest);
     });
     // The generator must reach allowed decisions often enough for the property to mean something.
@@ -146,13 +193,38 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
         ['inactive actor', { ...req, actor: { ...req.actor, status: 'suspended' } }],
         ['actor of another organisation', { ...req, actor: { ...req.actor, organisationId: 'org-other' } }],
         ['organisation suspended', { ...req, organisation: { ...req.organisation, status: 'suspended' } }],
-        ['gate not compliant', { ...req, organisation: { ...req.organisation, gate: { compliant: false, unmet: ['mfa_enforced'] } } }],
-        ['no relationship', { ...req, facts: { ...req.facts, caseload: false, agency: false, referral: false, verifiedCaller: false, heldBankChange: false } }],
+        [
+          'gate not compliant',
+          { ...req, organisation: { ...req.organisation, gate: { compliant: false, unmet: ['mfa_enforced'] } } },
+        ],
+        [
+          'no relationship',
+          {
+            ...req,
+            facts: {
+              ...req.facts,
+              caseload: false,
+              agency: false,
+              referral: false,
+              verifiedCaller: false,
+              heldBankChange: false,
+            },
+          },
+        ],
         ['no purpose', { ...req, purpose: undefined }],
         ['empty purpose', { ...req, purpose: '' }],
         ['no case reference', { ...req, caseReference: undefined }],
         ['no agreement', { ...req, organisation: { ...req.organisation, agreements: [] } }],
-        ['no agreement in force', { ...req, organisation: { ...req.organisation, agreements: req.organisation.agreements.map((a) => ({ ...a, status: 'suspended' as const })) } }],
+        [
+          'no agreement in force',
+          {
+            ...req,
+            organisation: {
+              ...req.organisation,
+              agreements: req.organisation.agreements.map((a) => ({ ...a, status: 'suspended' as const })),
+            },
+          },
+        ],
         ['no role', { ...req, actor: { ...req.actor, roles: [] } }],
       ];
       for (const [title, variant] of variants) assert.equal(decide(variant).allowed, false, title);
@@ -221,10 +293,39 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
   });
 
   it('an allowed decision’s classes are a copy: changing them does not change the agreement', () => {
-    const rule: PurposeRule = { purpose: 'p', label: 'p', roles: ['r'], read: ['identity'], write: [], relationship: 'referral', dailyCeiling: 1, retentionDays: 1 };
+    const rule: PurposeRule = {
+      purpose: 'p',
+      label: 'p',
+      roles: ['r'],
+      read: ['identity'],
+      write: [],
+      relationship: 'referral',
+      dailyCeiling: 1,
+      retentionDays: 1,
+    };
     const req: DecisionRequest = {
       actor: { id: 'a', organisationId: ORG, roles: ['r'], status: 'active' },
-      organisation: { id: ORG, kind: 'k', status: 'active', gate: { compliant: true, unmet: [] }, agreements: [{ id: 'x', organisationId: ORG, reference: 'R', version: 1, legalBasis: 'l', purposes: [rule], dpoContact: 'd', securityContact: 's', validFrom: day(-1), validUntil: day(1), status: 'active' }] },
+      organisation: {
+        id: ORG,
+        kind: 'k',
+        status: 'active',
+        gate: { compliant: true, unmet: [] },
+        agreements: [
+          {
+            id: 'x',
+            organisationId: ORG,
+            reference: 'R',
+            version: 1,
+            legalBasis: 'l',
+            purposes: [rule],
+            dpoContact: 'd',
+            securityContact: 's',
+            validFrom: day(-1),
+            validUntil: day(1),
+            status: 'active',
+          },
+        ],
+      },
       purpose: 'p',
       caseReference: 'CASE-1',
       operation: 'read',

@@ -54,13 +54,31 @@ describe('synthetic population', () => {
     assert.ok(rqth > 0.05 * people.length && rqth < 0.12 * people.length, `rqth ${rqth}`);
     assert.ok(judicial > 0.01 * people.length && judicial < 0.04 * people.length, `judicial ${judicial}`);
     assert.ok(withBank > 0.45 * people.length && withBank < 0.65 * people.length, `bank ${withBank}`);
-    assert.ok(people.some((p) => /^[12]\d{4}2[AB]/.test(p.file.nir!.nir)), 'some born in Corsica');
-    assert.ok(people.some((p) => /^[12]\d{4}99/.test(p.file.nir!.nir)), 'some born abroad');
-    assert.ok(people.some((p) => /^[12]\d{4}97[1-4]/.test(p.file.nir!.nir)), 'some born overseas');
+    assert.ok(
+      people.some((p) => /^[12]\d{4}2[AB]/.test(p.file.nir!.nir)),
+      'some born in Corsica',
+    );
+    assert.ok(
+      people.some((p) => /^[12]\d{4}99/.test(p.file.nir!.nir)),
+      'some born abroad',
+    );
+    assert.ok(
+      people.some((p) => /^[12]\d{4}97[1-4]/.test(p.file.nir!.nir)),
+      'some born overseas',
+    );
   });
 
   it('models the département network with every kind of organisation', () => {
     const kinds = new Set(NETWORK.map((o) => o.kind));
-    for (const kind of ['agency', 'mission_locale', 'cap_emploi', 'departement', 'caf', 'training_body', 'subcontractor']) assert.ok(kinds.has(kind), kind);
+    for (const kind of [
+      'agency',
+      'mission_locale',
+      'cap_emploi',
+      'departement',
+      'caf',
+      'training_body',
+      'subcontractor',
+    ])
+      assert.ok(kinds.has(kind), kind);
   });
 });

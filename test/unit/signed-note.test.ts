@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { formatCheckpoint, leafHash, NoteError, openNote, parseCheckpoint, parseSignerKey, parseVerifierKey, rootOf, signerFromSeed, signNote, verifierKeyOf } from '../../src/ledger/index.ts';
+import {
+  formatCheckpoint,
+  leafHash,
+  NoteError,
+  openNote,
+  parseCheckpoint,
+  parseSignerKey,
+  parseVerifierKey,
+  rootOf,
+  signerFromSeed,
+  signNote,
+  verifierKeyOf,
+} from '../../src/ledger/index.ts';
 
 // The example of Go's golang.org/x/mod/sumdb/note, which C2SP signed-note generalises: Ed25519
 // signatures are deterministic, so signing must reproduce its signature byte for byte.
@@ -22,8 +34,14 @@ describe('signed notes and checkpoints (C2SP)', () => {
     const verifier = parseVerifierKey(GO_VERIFIER_KEY);
     assert.throws(() => openNote(GO_NOTE.replace('cryptography', 'cryptographY'), [verifier]), NoteError);
     const stranger = signerFromSeed('Inconnu', randomBytes(32));
-    assert.throws(() => openNote(GO_NOTE, [parseVerifierKey(verifierKeyOf(stranger))]), /no signature by a trusted key/);
-    assert.throws(() => parseVerifierKey('PeterNeumann+00000000+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW'), /does not match/);
+    assert.throws(
+      () => openNote(GO_NOTE, [parseVerifierKey(verifierKeyOf(stranger))]),
+      /no signature by a trusted key/,
+    );
+    assert.throws(
+      () => parseVerifierKey('PeterNeumann+00000000+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW'),
+      /does not match/,
+    );
     assert.throws(() => signNote('sans fin de ligne', stranger), NoteError);
   });
 

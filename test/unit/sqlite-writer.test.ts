@@ -18,7 +18,8 @@ import { SqliteWriterThread } from '../../src/store/sqlite-writer.ts';
 describe('the SQLite writer thread', () => {
   let dir: string;
   let database: Database;
-  const count = async () => Number((await sql<{ n: number }>`SELECT count(*) AS n FROM scratch`.execute(database.db)).rows[0]!.n);
+  const count = async () =>
+    Number((await sql<{ n: number }>`SELECT count(*) AS n FROM scratch`.execute(database.db)).rows[0]!.n);
   const SCRATCH: GroupWriter<{ x: number }> = {
     name: 'scratch',
     order: 1,
@@ -65,7 +66,10 @@ describe('the SQLite writer thread', () => {
     const before = await count();
     const group = groupCommitOf(database.db);
     // Submitted in the same turn: one group. 1000 is new, 0 is already there (primary key).
-    const results = await Promise.allSettled([group.submit([part(SCRATCH, [{ x: 1000 }])]), group.submit([part(SCRATCH, [{ x: 0 }])])]);
+    const results = await Promise.allSettled([
+      group.submit([part(SCRATCH, [{ x: 1000 }])]),
+      group.submit([part(SCRATCH, [{ x: 0 }])]),
+    ]);
     assert.deepEqual(
       results.map((r) => r.status),
       ['rejected', 'rejected'],
@@ -81,7 +85,12 @@ describe('the SQLite writer thread', () => {
     try {
       const before = await count();
       // A commit long enough (millions of rows) to be under way when the thread is stopped.
-      const long = thread.run([{ sql: 'WITH RECURSIVE c(v) AS (SELECT 2000 UNION ALL SELECT v + 1 FROM c WHERE v < 5000000) INSERT INTO scratch (x) SELECT v FROM c', parameters: [] }]);
+      const long = thread.run([
+        {
+          sql: 'WITH RECURSIVE c(v) AS (SELECT 2000 UNION ALL SELECT v + 1 FROM c WHERE v < 5000000) INSERT INTO scratch (x) SELECT v FROM c',
+          parameters: [],
+        },
+      ]);
       await new Promise((resolve) => setTimeout(resolve, 100));
       await thread.kill();
       await assert.rejects(long, /writer thread stopped/);
@@ -112,9 +121,16 @@ describe('the SQLite writer thread', () => {
     const settled = await Promise.allSettled(transactions);
     const committed = await Promise.allSettled(commits);
     assert.deepEqual(
-      [...settled, ...committed].filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      [...settled, ...committed]
+        .filter((r) => r.status === 'rejected')
+        .map((r) => String((r as PromiseRejectedResult).reason)),
       [],
     );
-    assert.equal(Number((await sql<{ n: number }>`SELECT count(*) AS n FROM scratch WHERE x >= 10000`.execute(database.db)).rows[0]!.n), 10);
+    assert.equal(
+      Number(
+        (await sql<{ n: number }>`SELECT count(*) AS n FROM scratch WHERE x >= 10000`.execute(database.db)).rows[0]!.n,
+      ),
+      10,
+    );
   });
 });

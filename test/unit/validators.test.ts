@@ -104,7 +104,13 @@ describe('NIR', () => {
 
 describe('IBAN', () => {
   it('accepts published examples', () => {
-    for (const iban of ['FR1420041010050500013M02606', 'FR7630006000011234567890189', 'DE89370400440532013000', 'GB82WEST12345698765432', 'BE68539007547034']) {
+    for (const iban of [
+      'FR1420041010050500013M02606',
+      'FR7630006000011234567890189',
+      'DE89370400440532013000',
+      'GB82WEST12345698765432',
+      'BE68539007547034',
+    ]) {
       assert.deepEqual(ibanIssues(iban), [], iban);
       assert.equal(isValidIban(iban), true, iban);
     }
@@ -142,7 +148,14 @@ describe('IBAN', () => {
   });
 
   it('rejects malformed input', () => {
-    for (const iban of ['', 'FR', '1234567890', 'FR7X30006000011234567890189', 'FR76-3000-6000-0112-3456-7890-189', 'FR76300060000112345678901é9']) {
+    for (const iban of [
+      '',
+      'FR',
+      '1234567890',
+      'FR7X30006000011234567890189',
+      'FR76-3000-6000-0112-3456-7890-189',
+      'FR76300060000112345678901é9',
+    ]) {
       assert.deepEqual(ibanIssues(iban), ['iban.format'], iban);
     }
   });
@@ -194,7 +207,14 @@ describe('email', () => {
   });
 
   it('accepts ordinary addresses', () => {
-    for (const email of ['jean.dupont@example.fr', '  Jean.Dupont@Example.FR ', 'a+tag@sub.domain.co.uk', "o'brien@example.com", 'x@xn--bcher-kva.de', 'a_b-c@my-host.org']) {
+    for (const email of [
+      'jean.dupont@example.fr',
+      '  Jean.Dupont@Example.FR ',
+      'a+tag@sub.domain.co.uk',
+      "o'brien@example.com",
+      'x@xn--bcher-kva.de',
+      'a_b-c@my-host.org',
+    ]) {
       assert.equal(isValidEmail(email), true, email);
     }
   });
@@ -265,12 +285,37 @@ describe('French phone', () => {
 
 describe('postal code', () => {
   it('accepts mainland, Corsican and overseas codes', () => {
-    for (const code of ['75001', '01000', '13055', '20000', '20200', '95000', '97100', '97500', '97600', '98600', '98800']) {
+    for (const code of [
+      '75001',
+      '01000',
+      '13055',
+      '20000',
+      '20200',
+      '95000',
+      '97100',
+      '97500',
+      '97600',
+      '98600',
+      '98800',
+    ]) {
       assert.equal(isValidPostalCode(code), true, code);
     }
   });
   it('rejects the rest', () => {
-    for (const code of ['00100', '96000', '97000', '97700', '98000', '98400', '99000', '7500', '750011', '7500A', ' 75001', '']) {
+    for (const code of [
+      '00100',
+      '96000',
+      '97000',
+      '97700',
+      '98000',
+      '98400',
+      '99000',
+      '7500',
+      '750011',
+      '7500A',
+      ' 75001',
+      '',
+    ]) {
       assert.equal(isValidPostalCode(code), false, code);
     }
   });
@@ -283,7 +328,21 @@ describe('INSEE commune code', () => {
     }
   });
   it('rejects postal-style and malformed codes', () => {
-    for (const code of ['20004', '00001', '96001', '75000', '2A000', '2C004', '2a004', '97400', '97711', '9741', '974111', '99352', '']) {
+    for (const code of [
+      '20004',
+      '00001',
+      '96001',
+      '75000',
+      '2A000',
+      '2C004',
+      '2a004',
+      '97400',
+      '97711',
+      '9741',
+      '974111',
+      '99352',
+      '',
+    ]) {
       assert.equal(isValidInseeCommuneCode(code), false, code);
     }
   });
@@ -294,7 +353,8 @@ describe('ROME code', () => {
     for (const code of ['M1607', 'K2204', 'A1101', 'N4101']) assert.equal(isValidRomeCode(code), true, code);
   });
   it('rejects the rest', () => {
-    for (const code of ['O1234', 'Z1234', 'm1607', 'M160', 'M16077', '11607', 'M 1607', '']) assert.equal(isValidRomeCode(code), false, code);
+    for (const code of ['O1234', 'Z1234', 'm1607', 'M160', 'M16077', '11607', 'M 1607', ''])
+      assert.equal(isValidRomeCode(code), false, code);
   });
 });
 
@@ -305,7 +365,22 @@ describe('ISO date', () => {
     }
   });
   it('rejects impossible, out-of-range or badly written dates', () => {
-    for (const date of ['2023-02-29', '1900-02-29', '2100-02-29', '2024-13-01', '2024-00-10', '2024-04-31', '2024-01-00', '1899-12-31', '2101-01-01', '2024-2-29', '24-02-29', '2024-02-29T00:00:00Z', '29/02/2024', '']) {
+    for (const date of [
+      '2023-02-29',
+      '1900-02-29',
+      '2100-02-29',
+      '2024-13-01',
+      '2024-00-10',
+      '2024-04-31',
+      '2024-01-00',
+      '1899-12-31',
+      '2101-01-01',
+      '2024-2-29',
+      '24-02-29',
+      '2024-02-29T00:00:00Z',
+      '29/02/2024',
+      '',
+    ]) {
       assert.equal(isValidIsoDate(date), false, date);
     }
   });
@@ -317,7 +392,8 @@ describe('France Travail identifier', () => {
     for (const id of ['1234567A', '12345678', ' 1234567a ']) assert.equal(isValidFranceTravailId(id), true, id);
   });
   it('rejects the rest', () => {
-    for (const id of ['123456A', '12345678A', '1234567-', 'ABCDEFGH', '1234567É', '1234 567A', '']) assert.equal(isValidFranceTravailId(id), false, id);
+    for (const id of ['123456A', '12345678A', '1234567-', 'ABCDEFGH', '1234567É', '1234 567A', ''])
+      assert.equal(isValidFranceTravailId(id), false, id);
   });
 });
 

@@ -26,7 +26,13 @@ import { appendEvent } from '../../ledger/index.ts';
 const tags = ['authentification'];
 const VERIFICATION_TTL_SECONDS = 15 * 60;
 
-const ChannelView = Type.Object({ id: Type.String(), kind: Type.String(), masked: Type.String(), verified: Type.Boolean(), createdAt: Type.String() });
+const ChannelView = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  masked: Type.String(),
+  verified: Type.Boolean(),
+  createdAt: Type.String(),
+});
 
 /**
  * The channels a password reset can use. Adding one is what an intruder would do first, so:
@@ -43,9 +49,19 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireSession(db));
 
-    app.get('/', { schema: { tags, summary: 'Mes moyens de contact (masqués)', response: { 200: Type.Object({ channels: Type.Array(ChannelView) }), ...errorResponses } } }, async (request) => ({
-      channels: await listChannels(db, request.account!.id),
-    }));
+    app.get(
+      '/',
+      {
+        schema: {
+          tags,
+          summary: 'Mes moyens de contact (masqués)',
+          response: { 200: Type.Object({ channels: Type.Array(ChannelView) }), ...errorResponses },
+        },
+      },
+      async (request) => ({
+        channels: await listChannels(db, request.account!.id),
+      }),
+    );
 
     app.post(
       '/',
@@ -54,8 +70,14 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Ajouter une adresse électronique ou un mobile ; un code de vérification y est envoyé',
-          body: Type.Object({ kind: Type.Enum(['email', 'sms']), address: Type.String({ minLength: 3, maxLength: 254 }) }, { additionalProperties: false }),
-          response: { 201: Type.Object({ channelId: Type.String(), verificationId: Type.String() }), ...errorResponses },
+          body: Type.Object(
+            { kind: Type.Enum(['email', 'sms']), address: Type.String({ minLength: 3, maxLength: 254 }) },
+            { additionalProperties: false },
+          ),
+          response: {
+            201: Type.Object({ channelId: Type.String(), verificationId: Type.String() }),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -68,16 +90,36 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         // The channel and its code are written together: no channel left without the code that verifies it.
         const { channelId, issued } = await inTransaction(db, async (trx) => {
           const channelId = await addChannel(trx, m.keyring, accountId, kind, address);
-          const issued = await issueCode(trx, { accountId, purpose: 'channel_verification', channelId, ttlSeconds: VERIFICATION_TTL_SECONDS });
+          const issued = await issueCode(trx, {
+            accountId,
+            purpose: 'channel_verification',
+            channelId,
+            ttlSeconds: VERIFICATION_TTL_SECONDS,
+          });
           return { channelId, issued };
         });
         const masked = maskAddress(kind, address);
-        await sendMessage(m, 'channel_verification', { channel: kind, to: address, subject: 'Rempart : vérification de votre moyen de contact', body: `Code de vérification : ${issued.code} (valable 15 minutes).` }, { accountId });
+        await sendMessage(
+          m,
+          'channel_verification',
+          {
+            channel: kind,
+            to: address,
+            subject: 'Rempart : vérification de votre moyen de contact',
+            body: `Code de vérification : ${issued.code} (valable 15 minutes).`,
+          },
+          { accountId },
+        );
         for (const channel of known) {
           await sendMessage(
             m,
             'channel_added_announcement',
-            { channel: channel.kind, to: channel.address, subject: 'Rempart : un moyen de contact a été ajouté à votre compte', body: `Un nouveau moyen de contact (${masked}) vient d’être ajouté à votre compte. Si ce n’est pas vous, changez votre mot de passe et prévenez votre conseiller.` },
+            {
+              channel: channel.kind,
+              to: channel.address,
+              subject: 'Rempart : un moyen de contact a été ajouté à votre compte',
+              body: `Un nouveau moyen de contact (${masked}) vient d’être ajouté à votre compte. Si ce n’est pas vous, changez votre mot de passe et prévenez votre conseiller.`,
+            },
             { accountId },
           );
         }
@@ -92,7 +134,10 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Confirmer un moyen de contact avec le code reçu',
           params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
-          body: Type.Object({ verificationId: Type.String({ format: 'uuid' }), code: Type.String({ minLength: 6, maxLength: 12 }) }, { additionalProperties: false }),
+          body: Type.Object(
+            { verificationId: Type.String({ format: 'uuid' }), code: Type.String({ minLength: 6, maxLength: 12 }) },
+            { additionalProperties: false },
+          ),
           response: { 204: Type.Null(), ...errorResponses },
         },
       },
@@ -108,14 +153,29 @@ export function channelRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           (await inTransaction(db, async (trx) => {
             if (!(await spendCode(trx, check.row.id))) return false;
             await markChannelVerified(trx, channelId);
-            await appendEvent(trx, 'channel_verified', { accountId, address: request.ip, details: { channel: channelId } });
+            await appendEvent(trx, 'channel_verified', {
+              accountId,
+              address: request.ip,
+              details: { channel: channelId },
+            });
             return true;
           }));
         if (!verified) {
           const rule = check.ok ? 'mismatch' : check.reason;
-          return reply.status(400).send({ error: 'invalid_code', message: 'Code incorrect, expiré ou déjà utilisé.', issues: [{ field: 'body.code', rule, message: 'code incorrect, expiré ou déjà utilisé' }], requestId: request.id });
+          return reply.status(400).send({
+            error: 'invalid_code',
+            message: 'Code incorrect, expiré ou déjà utilisé.',
+            issues: [{ field: 'body.code', rule, message: 'code incorrect, expiré ou déjà utilisé' }],
+            requestId: request.id,
+          });
         }
-        await announceToAccount(messengerOf(runtime), accountId, 'channel_verified_announcement', 'Rempart : moyen de contact vérifié', 'Un moyen de contact de votre compte vient d’être vérifié ; il pourra servir à réinitialiser votre mot de passe.');
+        await announceToAccount(
+          messengerOf(runtime),
+          accountId,
+          'channel_verified_announcement',
+          'Rempart : moyen de contact vérifié',
+          'Un moyen de contact de votre compte vient d’être vérifié ; il pourra servir à réinitialiser votre mot de passe.',
+        );
         return reply.status(204).send(null);
       },
     );

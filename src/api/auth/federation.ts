@@ -57,7 +57,13 @@ const transactionCookieOptions = {
 
 function setSessionCookies(reply: FastifyReply, session: IssuedSession): void {
   setSessionCookie(reply, session);
-  void reply.setCookie(CSRF_HANDOFF_COOKIE, session.csrfToken, { httpOnly: false, secure: true, sameSite: 'strict', path: '/', maxAge: 120 });
+  void reply.setCookie(CSRF_HANDOFF_COOKIE, session.csrfToken, {
+    httpOnly: false,
+    secure: true,
+    sameSite: 'strict',
+    path: '/',
+    maxAge: 120,
+  });
 }
 
 /**
@@ -65,22 +71,49 @@ function setSessionCookies(reply: FastifyReply, session: IssuedSession): void {
  * code never reaches the log even though it is single-use and short-lived.
  */
 const pathOnlyRequestLog = {
-  req: (request: FastifyRequest) => ({ method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip }),
+  req: (request: FastifyRequest) => ({
+    method: request.method,
+    url: request.url.split('?')[0],
+    remoteAddress: request.ip,
+  }),
 };
 
-function rejection(reason: CallbackRejection, provider: FederationProvider): { status: 400 | 403 | 409 | 502; error: string; message: string } {
+function rejection(
+  reason: CallbackRejection,
+  provider: FederationProvider,
+): { status: 400 | 403 | 409 | 502; error: string; message: string } {
   const name = PROVIDER_RULES[provider].displayName;
   switch (reason) {
     case 'transaction_unknown':
-      return { status: 400, error: 'federation_transaction_unknown', message: `Demande de connexion ${name} inconnue, expirée ou déjà utilisée : recommencez depuis Rempart.` };
+      return {
+        status: 400,
+        error: 'federation_transaction_unknown',
+        message: `Demande de connexion ${name} inconnue, expirée ou déjà utilisée : recommencez depuis Rempart.`,
+      };
     case 'state_mismatch':
-      return { status: 400, error: 'federation_state_mismatch', message: `La réponse de ${name} ne correspond pas à la demande envoyée (paramètre state) : recommencez depuis Rempart.` };
+      return {
+        status: 400,
+        error: 'federation_state_mismatch',
+        message: `La réponse de ${name} ne correspond pas à la demande envoyée (paramètre state) : recommencez depuis Rempart.`,
+      };
     case 'provider_refused':
-      return { status: 403, error: 'federation_refused_by_provider', message: `${name} n’a pas autorisé la connexion (annulée ou refusée).` };
+      return {
+        status: 403,
+        error: 'federation_refused_by_provider',
+        message: `${name} n’a pas autorisé la connexion (annulée ou refusée).`,
+      };
     case 'response_invalid':
-      return { status: 403, error: 'federation_response_invalid', message: `La réponse de ${name} n’a pas passé les contrôles de sécurité : recommencez depuis Rempart.` };
+      return {
+        status: 403,
+        error: 'federation_response_invalid',
+        message: `La réponse de ${name} n’a pas passé les contrôles de sécurité : recommencez depuis Rempart.`,
+      };
     case 'provider_unavailable':
-      return { status: 502, error: 'federation_provider_unavailable', message: `${name} ne répond pas : réessayez plus tard ou connectez-vous avec votre mot de passe Rempart.` };
+      return {
+        status: 502,
+        error: 'federation_provider_unavailable',
+        message: `${name} ne répond pas : réessayez plus tard ou connectez-vous avec votre mot de passe Rempart.`,
+      };
     case 'identity_unknown':
       return {
         status: 403,
@@ -88,15 +121,31 @@ function rejection(reason: CallbackRejection, provider: FederationProvider): { s
         message: `Cette identité ${name} n’est liée à aucun compte Rempart. Connectez-vous une première fois avec votre identifiant et votre mot de passe Rempart, puis liez votre compte ${name} depuis votre espace.`,
       };
     case 'account_disabled':
-      return { status: 403, error: 'account_disabled', message: 'Ce compte Rempart est désactivé : adressez-vous à votre administrateur ou à votre conseiller.' };
+      return {
+        status: 403,
+        error: 'account_disabled',
+        message: 'Ce compte Rempart est désactivé : adressez-vous à votre administrateur ou à votre conseiller.',
+      };
     case 'account_kind_mismatch':
       return { status: 403, error: 'federation_account_kind_mismatch', message: kindMismatchMessage(provider) };
     case 'link_session_ended':
-      return { status: 403, error: 'federation_link_session_ended', message: `La session qui a demandé la liaison avec ${name} est terminée : reconnectez-vous puis recommencez.` };
+      return {
+        status: 403,
+        error: 'federation_link_session_ended',
+        message: `La session qui a demandé la liaison avec ${name} est terminée : reconnectez-vous puis recommencez.`,
+      };
     case 'identity_linked_elsewhere':
-      return { status: 409, error: 'federated_identity_linked_elsewhere', message: `Cette identité ${name} est déjà liée à un autre compte Rempart.` };
+      return {
+        status: 409,
+        error: 'federated_identity_linked_elsewhere',
+        message: `Cette identité ${name} est déjà liée à un autre compte Rempart.`,
+      };
     case 'account_already_linked':
-      return { status: 409, error: 'federated_account_already_linked', message: `Votre compte est déjà lié à une autre identité ${name} : supprimez d’abord cette liaison.` };
+      return {
+        status: 409,
+        error: 'federated_account_already_linked',
+        message: `Votre compte est déjà lié à une autre identité ${name} : supprimez d’abord cette liaison.`,
+      };
   }
 }
 
@@ -122,7 +171,11 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const parties = new RelyingParties(runtime.config);
 
   const notConfigured = (reply: FastifyReply, provider: FederationProvider, requestId: string) =>
-    reply.status(404).send({ error: 'federation_provider_not_configured', message: `La connexion avec ${PROVIDER_RULES[provider].displayName} n’est pas disponible sur ce service.`, requestId });
+    reply.status(404).send({
+      error: 'federation_provider_not_configured',
+      message: `La connexion avec ${PROVIDER_RULES[provider].displayName} n’est pas disponible sur ce service.`,
+      requestId,
+    });
   const unavailable = (reply: FastifyReply, provider: FederationProvider, requestId: string) => {
     const { status, error, message } = rejection('provider_unavailable', provider);
     return reply.status(status).send({ error, message, requestId });
@@ -134,12 +187,21 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: [TAG],
-          summary: 'Fournisseurs d’identité configurés sur ce service (la page de connexion n’affiche que leurs boutons)',
-          response: { 200: Type.Object({ providers: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), accountKind: Type.String() })) }) },
+          summary:
+            'Fournisseurs d’identité configurés sur ce service (la page de connexion n’affiche que leurs boutons)',
+          response: {
+            200: Type.Object({
+              providers: Type.Array(
+                Type.Object({ id: Type.String(), name: Type.String(), accountKind: Type.String() }),
+              ),
+            }),
+          },
         },
       },
       async () => ({
-        providers: (Object.keys(PROVIDER_RULES) as FederationProvider[]).filter((p) => parties.isEnabled(p)).map((p) => ({ id: p, name: PROVIDER_RULES[p].displayName, accountKind: PROVIDER_RULES[p].accountKind })),
+        providers: (Object.keys(PROVIDER_RULES) as FederationProvider[])
+          .filter((p) => parties.isEnabled(p))
+          .map((p) => ({ id: p, name: PROVIDER_RULES[p].displayName, accountKind: PROVIDER_RULES[p].accountKind })),
       }),
     );
 
@@ -148,7 +210,8 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: [TAG],
-          summary: 'Se connecter avec FranceConnect (demandeurs d’emploi) ou ProConnect (professionnels) : redirige vers le fournisseur',
+          summary:
+            'Se connecter avec FranceConnect (demandeurs d’emploi) ou ProConnect (professionnels) : redirige vers le fournisseur',
           params: ProviderParams,
           response: { 302: Type.Null(), 400: ErrorSchema, 404: ErrorSchema, 502: ErrorSchema },
         },
@@ -174,10 +237,18 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         logSerializers: pathOnlyRequestLog,
         schema: {
           tags: [TAG],
-          summary: 'Retour du fournisseur d’identité : ouvre la session (connexion) ou enregistre la liaison, puis redirige vers l’accueil',
+          summary:
+            'Retour du fournisseur d’identité : ouvre la session (connexion) ou enregistre la liaison, puis redirige vers l’accueil',
           params: ProviderParams,
           querystring: CallbackQuery,
-          response: { 303: Type.Null(), 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 502: ErrorSchema },
+          response: {
+            303: Type.Null(),
+            400: ErrorSchema,
+            403: ErrorSchema,
+            404: ErrorSchema,
+            409: ErrorSchema,
+            502: ErrorSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -187,7 +258,12 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!parties.isEnabled(provider)) return notConfigured(reply, provider, request.id);
         const rawUrl = request.raw.url ?? '';
         const query = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?')) : '';
-        const outcome = await completeFederation(db, parties, { provider, cookieValue: request.cookies[TRANSACTION_COOKIE], query, client: clientOf(request) });
+        const outcome = await completeFederation(db, parties, {
+          provider,
+          cookieValue: request.cookies[TRANSACTION_COOKIE],
+          query,
+          client: clientOf(request),
+        });
         if (!outcome.ok) {
           const { status, error, message } = rejection(outcome.reason, provider);
           return reply.status(status).send({ error, message, requestId: request.id });
@@ -209,7 +285,15 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             tags: [TAG],
             summary: 'Mes identités FranceConnect ou ProConnect liées',
             response: {
-              200: Type.Object({ links: Type.Array(Type.Object({ provider: Type.String(), linkedAt: Type.String(), lastLoginAt: Type.Union([Type.String(), Type.Null()]) })) }),
+              200: Type.Object({
+                links: Type.Array(
+                  Type.Object({
+                    provider: Type.String(),
+                    linkedAt: Type.String(),
+                    lastLoginAt: Type.Union([Type.String(), Type.Null()]),
+                  }),
+                ),
+              }),
               401: ErrorSchema,
               403: ErrorSchema,
             },
@@ -223,9 +307,17 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         {
           schema: {
             tags: [TAG],
-            summary: 'Lier mon compte à mon identité FranceConnect ou ProConnect : renvoie l’adresse du fournisseur où poursuivre',
+            summary:
+              'Lier mon compte à mon identité FranceConnect ou ProConnect : renvoie l’adresse du fournisseur où poursuivre',
             params: ProviderParams,
-            response: { 200: Type.Object({ authorizationUrl: Type.String() }), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 502: ErrorSchema },
+            response: {
+              200: Type.Object({ authorizationUrl: Type.String() }),
+              400: ErrorSchema,
+              401: ErrorSchema,
+              403: ErrorSchema,
+              404: ErrorSchema,
+              502: ErrorSchema,
+            },
           },
         },
         async (request, reply) => {
@@ -233,8 +325,16 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           if (!parties.isEnabled(provider)) return notConfigured(reply, provider, request.id);
           // A linked identity is one more way in: like a new factor, it needs a recent existing one.
           if (!(await mayAddSecondFactor(db, request.account!.id, request.session!.second_factor_at))) {
-            await appendEvent(db, 'step_up_required', { accountId: request.account!.id, address: request.ip, details: { operation: 'federation_link', provider } });
-            return reply.status(403).send({ error: 'step_up_required', message: `Validez d’abord votre second facteur (il y a moins de cinq minutes) pour lier votre compte à ${PROVIDER_RULES[provider].displayName}.`, requestId: request.id });
+            await appendEvent(db, 'step_up_required', {
+              accountId: request.account!.id,
+              address: request.ip,
+              details: { operation: 'federation_link', provider },
+            });
+            return reply.status(403).send({
+              error: 'step_up_required',
+              message: `Validez d’abord votre second facteur (il y a moins de cinq minutes) pour lier votre compte à ${PROVIDER_RULES[provider].displayName}.`,
+              requestId: request.id,
+            });
           }
           let outcome;
           try {
@@ -243,7 +343,12 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             if (error instanceof ProviderError) return unavailable(reply, provider, request.id);
             throw error;
           }
-          if (!outcome.ok) return reply.status(403).send({ error: 'federation_account_kind_mismatch', message: kindMismatchMessage(provider), requestId: request.id });
+          if (!outcome.ok)
+            return reply.status(403).send({
+              error: 'federation_account_kind_mismatch',
+              message: kindMismatchMessage(provider),
+              requestId: request.id,
+            });
           void reply.setCookie(TRANSACTION_COOKIE, outcome.cookieValue, transactionCookieOptions);
           return { authorizationUrl: outcome.authorizationUrl };
         },
@@ -263,9 +368,17 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           const { provider } = request.params;
           const account = request.account!;
           if (!(await unlinkIdentity(db, account.id, provider))) {
-            return reply.status(404).send({ error: 'not_found', message: `Aucune identité ${PROVIDER_RULES[provider].displayName} n’est liée à votre compte.`, requestId: request.id });
+            return reply.status(404).send({
+              error: 'not_found',
+              message: `Aucune identité ${PROVIDER_RULES[provider].displayName} n’est liée à votre compte.`,
+              requestId: request.id,
+            });
           }
-          await appendEvent(db, 'federated_identity_unlinked', { accountId: account.id, address: request.ip, details: { provider } });
+          await appendEvent(db, 'federated_identity_unlinked', {
+            accountId: account.id,
+            address: request.ip,
+            details: { provider },
+          });
           await announceLink(account.id, provider, 'retirée de');
           return reply.status(204).send(null);
         },

@@ -32,14 +32,31 @@ const SECURITY_HEADERS = {
 export function passkeyPageRoutes(): FastifyPluginAsyncTypebox {
   // Read once: three small files that change only with a new release.
   const assets = [
-    { url: '/securite/cles-d-acces', file: 'index.html', type: 'text/html; charset=utf-8', summary: 'Page « Clés d’accès » : se connecter, enregistrer une clé d’accès, valider le second facteur avec elle' },
-    { url: '/securite/cles-d-acces.js', file: 'cles-d-acces.js', type: 'text/javascript; charset=utf-8', summary: 'Script de la page « Clés d’accès »' },
-    { url: '/securite/cles-d-acces.css', file: 'cles-d-acces.css', type: 'text/css; charset=utf-8', summary: 'Feuille de style de la page « Clés d’accès »' },
+    {
+      url: '/securite/cles-d-acces',
+      file: 'index.html',
+      type: 'text/html; charset=utf-8',
+      summary: 'Page « Clés d’accès » : se connecter, enregistrer une clé d’accès, valider le second facteur avec elle',
+    },
+    {
+      url: '/securite/cles-d-acces.js',
+      file: 'cles-d-acces.js',
+      type: 'text/javascript; charset=utf-8',
+      summary: 'Script de la page « Clés d’accès »',
+    },
+    {
+      url: '/securite/cles-d-acces.css',
+      file: 'cles-d-acces.css',
+      type: 'text/css; charset=utf-8',
+      summary: 'Feuille de style de la page « Clés d’accès »',
+    },
   ].map((asset) => ({ ...asset, body: readFileSync(new URL(asset.file, FILES), 'utf8') }));
 
   return async (app) => {
     for (const asset of assets) {
-      app.get(asset.url, { schema: { tags: ['authentification'], summary: asset.summary } }, async (_request, reply) => reply.headers(SECURITY_HEADERS).type(asset.type).send(asset.body));
+      app.get(asset.url, { schema: { tags: ['authentification'], summary: asset.summary } }, async (_request, reply) =>
+        reply.headers(SECURITY_HEADERS).type(asset.type).send(asset.body),
+      );
     }
   };
 }

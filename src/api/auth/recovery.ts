@@ -1,7 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { activateAccount, addressScope, blockedUntil, completeRecovery, PASSWORD_MAX_LENGTH, recordFailure, startRecovery } from '../../identity/index.ts';
+import {
+  activateAccount,
+  addressScope,
+  blockedUntil,
+  completeRecovery,
+  PASSWORD_MAX_LENGTH,
+  recordFailure,
+  startRecovery,
+} from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -32,7 +40,11 @@ const CODE_MESSAGES: Record<string, string> = {
 export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
   /** A refused code costs the address a failure (codes cannot be walked from one place) and names the field. */
-  async function refuse(request: FastifyRequest, reply: FastifyReply, refusal: { error: string; what: string; field: string; reason: string }) {
+  async function refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    refusal: { error: string; what: string; field: string; reason: string },
+  ) {
     await recordFailure(db, addressScope(request.ip));
     const rule = CODE_REASONS.has(refusal.reason) ? INVALID_CODE : refusal.reason;
     const explanation = CODE_MESSAGES[rule] ?? rule;
@@ -51,7 +63,11 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         return reply
           .status(429)
           .header('retry-after', String(Math.ceil((until.getTime() - Date.now()) / 1000)))
-          .send({ error: 'too_many_attempts', message: 'Trop de tentatives depuis cette adresse : réessayez plus tard.', requestId: request.id });
+          .send({
+            error: 'too_many_attempts',
+            message: 'Trop de tentatives depuis cette adresse : réessayez plus tard.',
+            requestId: request.id,
+          });
       }
     });
 
@@ -61,13 +77,34 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Mot de passe oublié (demandeur d’emploi) : un code part vers un moyen de contact vérifié',
-          body: Type.Object({ login: Type.String({ minLength: 3, maxLength: 254 }), channel: Type.Optional(Type.Enum(['email', 'sms'])) }, { additionalProperties: false }),
-          response: { 202: Type.Object({ requestId: Type.String(), message: Type.String() }), 400: ErrorSchema, 429: ErrorSchema },
+          body: Type.Object(
+            {
+              login: Type.String({ minLength: 3, maxLength: 254 }),
+              channel: Type.Optional(Type.Enum(['email', 'sms'])),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            202: Type.Object({ requestId: Type.String(), message: Type.String() }),
+            400: ErrorSchema,
+            429: ErrorSchema,
+          },
         },
       },
       async (request, reply) => {
-        const { requestId } = await startRecovery(messengerOf(runtime), { login: request.body.login, ...(request.body.channel ? { channel: request.body.channel as 'email' | 'sms' } : {}) }, request.ip);
-        return reply.status(202).send({ requestId, message: 'Si un compte correspond et qu’un moyen de contact vérifié y est attaché, un code vient d’y être envoyé.' });
+        const { requestId } = await startRecovery(
+          messengerOf(runtime),
+          {
+            login: request.body.login,
+            ...(request.body.channel ? { channel: request.body.channel as 'email' | 'sms' } : {}),
+          },
+          request.ip,
+        );
+        return reply.status(202).send({
+          requestId,
+          message:
+            'Si un compte correspond et qu’un moyen de contact vérifié y est attaché, un code vient d’y être envoyé.',
+        });
       },
     );
 
@@ -86,12 +123,22 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Object({ revokedSessions: Type.Integer(), announced: Type.Integer() }), 400: ErrorSchema, 429: ErrorSchema },
+          response: {
+            200: Type.Object({ revokedSessions: Type.Integer(), announced: Type.Integer() }),
+            400: ErrorSchema,
+            429: ErrorSchema,
+          },
         },
       },
       async (request, reply) => {
         const outcome = await completeRecovery(messengerOf(runtime), request.body, request.ip);
-        if (!outcome.ok) return refuse(request, reply, { error: 'recovery_refused', what: 'Réinitialisation', field: outcome.field, reason: outcome.reason });
+        if (!outcome.ok)
+          return refuse(request, reply, {
+            error: 'recovery_refused',
+            what: 'Réinitialisation',
+            field: outcome.field,
+            reason: outcome.reason,
+          });
         return { revokedSessions: outcome.revokedSessions, announced: outcome.announced };
       },
     );
@@ -103,7 +150,12 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Agent : définir son mot de passe avec le code d’activation reçu sur son adresse professionnelle',
           body: Type.Object(
-            { activationId: Type.String({ format: 'uuid' }), login: Type.String({ minLength: 3, maxLength: 254 }), code: CodeField, password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }) },
+            {
+              activationId: Type.String({ format: 'uuid' }),
+              login: Type.String({ minLength: 3, maxLength: 254 }),
+              code: CodeField,
+              password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+            },
             { additionalProperties: false },
           ),
           response: { 204: Type.Null(), 400: ErrorSchema, 429: ErrorSchema },
@@ -111,7 +163,13 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const outcome = await activateAccount(messengerOf(runtime), request.body, request.ip);
-        if (!outcome.ok) return refuse(request, reply, { error: 'activation_refused', what: 'Activation', field: 'body.code', reason: outcome.reason });
+        if (!outcome.ok)
+          return refuse(request, reply, {
+            error: 'activation_refused',
+            what: 'Activation',
+            field: 'body.code',
+            reason: outcome.reason,
+          });
         return reply.status(204).send(null);
       },
     );

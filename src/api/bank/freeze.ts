@@ -53,18 +53,22 @@ export function freezeRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
 
   async function freeze(code: string, address: string) {
-    if (await blockedUntil(db, [addressScope(address)])) throw new ConflictError(MAX_FAILURES_MESSAGE, 'too_many_attempts');
+    if (await blockedUntil(db, [addressScope(address)]))
+      throw new ConflictError(MAX_FAILURES_MESSAGE, 'too_many_attempts');
     try {
       return await runtime.bank.freeze(code, address);
     } catch (error) {
-      if (error instanceof NotFoundError || error instanceof ValidationError) await recordFailure(db, addressScope(address));
+      if (error instanceof NotFoundError || error instanceof ValidationError)
+        await recordFailure(db, addressScope(address));
       throw error;
     }
   }
 
   function outcomeText(r: { frozen: boolean; alreadyEffective: boolean }): string {
-    if (r.frozen) return 'La modification de vos coordonnées bancaires est bloquée : elle ne prendra pas effet. Vos sessions ont été fermées ; un conseiller va vous contacter. Changez votre mot de passe à votre prochaine connexion.';
-    if (r.alreadyEffective) return 'Cette modification était déjà en vigueur. Vos coordonnées bancaires sont placées sous surveillance et un conseiller va vous contacter en priorité pour rétablir votre compte.';
+    if (r.frozen)
+      return 'La modification de vos coordonnées bancaires est bloquée : elle ne prendra pas effet. Vos sessions ont été fermées ; un conseiller va vous contacter. Changez votre mot de passe à votre prochaine connexion.';
+    if (r.alreadyEffective)
+      return 'Cette modification était déjà en vigueur. Vos coordonnées bancaires sont placées sous surveillance et un conseiller va vous contacter en priorité pour rétablir votre compte.';
     return 'Cette modification était déjà arrêtée. Vos coordonnées bancaires sont placées sous surveillance et un conseiller va vous contacter.';
   }
 
@@ -73,22 +77,47 @@ export function freezeRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.get(
       '/ce-n-est-pas-moi',
-      { schema: { tags: ['coordonnées bancaires'], summary: 'Page « Ce n’est pas moi » : bloquer une modification de coordonnées bancaires avec le code reçu', querystring: Type.Object({ code: Type.Optional(Type.String({ maxLength: 20 })) }) } },
-      async (request, reply) => reply.headers(HTML_HEADERS).type('text/html; charset=utf-8').send(form(request.query.code ?? '')),
+      {
+        schema: {
+          tags: ['coordonnées bancaires'],
+          summary: 'Page « Ce n’est pas moi » : bloquer une modification de coordonnées bancaires avec le code reçu',
+          querystring: Type.Object({ code: Type.Optional(Type.String({ maxLength: 20 })) }),
+        },
+      },
+      async (request, reply) =>
+        reply
+          .headers(HTML_HEADERS)
+          .type('text/html; charset=utf-8')
+          .send(form(request.query.code ?? '')),
     );
 
     app.post(
       '/ce-n-est-pas-moi',
-      { schema: { tags: ['coordonnées bancaires'], summary: 'Bloquer la modification (formulaire de la page)', body: Type.Object({ code: Type.String({ maxLength: 40 }) }) } },
+      {
+        schema: {
+          tags: ['coordonnées bancaires'],
+          summary: 'Bloquer la modification (formulaire de la page)',
+          body: Type.Object({ code: Type.String({ maxLength: 40 }) }),
+        },
+      },
       async (request, reply) => {
-        const send = (status: number, html: string) => reply.status(status).headers(HTML_HEADERS).type('text/html; charset=utf-8').send(html);
+        const send = (status: number, html: string) =>
+          reply.status(status).headers(HTML_HEADERS).type('text/html; charset=utf-8').send(html);
         try {
           const result = await freeze(request.body.code, request.ip);
-          return send(200, page('Modification bloquée', `<p id="statut" data-genre="succes" role="status">${escapeHtml(outcomeText(result))}</p>`));
+          return send(
+            200,
+            page(
+              'Modification bloquée',
+              `<p id="statut" data-genre="succes" role="status">${escapeHtml(outcomeText(result))}</p>`,
+            ),
+          );
         } catch (error) {
           if (error instanceof ValidationError) return send(400, form(request.body.code, error.issues[0]!.message));
-          if (error instanceof NotFoundError) return send(404, form(request.body.code, 'Code inconnu ou expiré. Vérifiez-le, ou appelez le 3949.'));
-          if (error instanceof ConflictError) return send(error.code === 'too_many_attempts' ? 429 : 409, form('', error.message));
+          if (error instanceof NotFoundError)
+            return send(404, form(request.body.code, 'Code inconnu ou expiré. Vérifiez-le, ou appelez le 3949.'));
+          if (error instanceof ConflictError)
+            return send(error.code === 'too_many_attempts' ? 429 : 409, form('', error.message));
           throw error;
         }
       },
@@ -99,9 +128,14 @@ export function freezeRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['coordonnées bancaires'],
-          summary: '« Ce n’est pas moi » : bloquer une modification de coordonnées bancaires avec le code reçu (sans connexion)',
+          summary:
+            '« Ce n’est pas moi » : bloquer une modification de coordonnées bancaires avec le code reçu (sans connexion)',
           body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
-          response: { 200: Type.Object({ frozen: Type.Boolean(), alreadyEffective: Type.Boolean(), message: Type.String() }), 429: errorResponses[409], ...errorResponses },
+          response: {
+            200: Type.Object({ frozen: Type.Boolean(), alreadyEffective: Type.Boolean(), message: Type.String() }),
+            429: errorResponses[409],
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -109,7 +143,8 @@ export function freezeRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           const result = await freeze(request.body.code, request.ip);
           return { frozen: result.frozen, alreadyEffective: result.alreadyEffective, message: outcomeText(result) };
         } catch (error) {
-          if (error instanceof ConflictError && error.code === 'too_many_attempts') return reply.status(429).send({ error: error.code, message: error.message, requestId: request.id });
+          if (error instanceof ConflictError && error.code === 'too_many_attempts')
+            return reply.status(429).send({ error: error.code, message: error.message, requestId: request.id });
           throw error;
         }
       },

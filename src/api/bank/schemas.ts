@@ -6,13 +6,24 @@ import { AGENT_REQUEST_KINDS } from '../../bank/index.ts';
 export const BankDetailsBody = {
   iban: Type.String({ minLength: 1, maxLength: 50, description: 'IBAN (ISO 13616), espaces permis' }),
   bic: Type.String({ minLength: 1, maxLength: 15, description: 'BIC (ISO 9362), 8 ou 11 caractères' }),
-  holder: Type.String({ minLength: 1, maxLength: 140, description: 'titulaire du compte, tel qu’il figure sur le RIB' }),
+  holder: Type.String({
+    minLength: 1,
+    maxLength: 140,
+    description: 'titulaire du compte, tel qu’il figure sur le RIB',
+  }),
 };
 
 export const AgentRequestBody = Type.Object(
   {
-    kind: Type.Enum(Object.keys(AGENT_REQUEST_KINDS), { description: 'comment la demande écrite de la personne a été reçue' }),
-    reference: Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_./-]*$', description: 'référence du courrier ou de la pièce' }),
+    kind: Type.Enum(Object.keys(AGENT_REQUEST_KINDS), {
+      description: 'comment la demande écrite de la personne a été reçue',
+    }),
+    reference: Type.String({
+      minLength: 3,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_./-]*$',
+      description: 'référence du courrier ou de la pièce',
+    }),
   },
   { additionalProperties: false },
 );
@@ -41,17 +52,32 @@ export const ChangeView = Type.Object({
   reasons: Type.Array(Reason),
 });
 
-export const HoldView = Type.Object({ id: Type.String(), source: Type.String(), reason: Type.String(), label: Type.String(), since: Type.String() });
+export const HoldView = Type.Object({
+  id: Type.String(),
+  source: Type.String(),
+  reason: Type.String(),
+  label: Type.String(),
+  since: Type.String(),
+});
 
 export const HoldBody = Type.Object(
   {
-    reason: Type.Enum(['counsellor_concern', 'incident_exposure', 'guard_exposure'] satisfies Array<keyof typeof HOLD_REASONS>),
-    note: Type.String({ minLength: 10, maxLength: 1000, description: 'ce qui motive la mise sous surveillance (lu par l’agent qui vérifiera)' }),
+    reason: Type.Enum(['counsellor_concern', 'incident_exposure', 'guard_exposure'] satisfies Array<
+      keyof typeof HOLD_REASONS
+    >),
+    note: Type.String({
+      minLength: 10,
+      maxLength: 1000,
+      description: 'ce qui motive la mise sous surveillance (lu par l’agent qui vérifiera)',
+    }),
   },
   { additionalProperties: false },
 );
 
-export const NoteBody = Type.Object({ note: Type.String({ minLength: 10, maxLength: 1000 }) }, { additionalProperties: false });
+export const NoteBody = Type.Object(
+  { note: Type.String({ minLength: 10, maxLength: 1000 }) },
+  { additionalProperties: false },
+);
 
 export const ContactChangeView = Type.Object({
   id: Type.String(),

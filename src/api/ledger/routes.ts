@@ -47,10 +47,21 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.get(
       '/checkpoint',
-      { schema: { tags, summary: 'Dernier point de contrôle signé (C2SP tlog-checkpoint, texte)', response: { 200: Type.String(), 404: ErrorSchema } } },
+      {
+        schema: {
+          tags,
+          summary: 'Dernier point de contrôle signé (C2SP tlog-checkpoint, texte)',
+          response: { 200: Type.String(), 404: ErrorSchema },
+        },
+      },
       async (request, reply) => {
         const latest = await ledger.latestCheckpoint();
-        if (!latest) return reply.status(404).send({ error: 'no_checkpoint', message: 'Aucun point de contrôle signé pour l’instant.', requestId: request.id });
+        if (!latest)
+          return reply.status(404).send({
+            error: 'no_checkpoint',
+            message: 'Aucun point de contrôle signé pour l’instant.',
+            requestId: request.id,
+          });
         return reply.type('text/plain; charset=utf-8').send(latest.note);
       },
     );
@@ -68,11 +79,20 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Object({ origin: Type.String(), items: Type.Array(Type.Object({ size: Type.Integer(), at: Type.String(), note: Type.String() })) }), ...errorResponses },
+          response: {
+            200: Type.Object({
+              origin: Type.String(),
+              items: Type.Array(Type.Object({ size: Type.Integer(), at: Type.String(), note: Type.String() })),
+            }),
+            ...errorResponses,
+          },
         },
       },
       async (request) => {
-        const items = await ledger.checkpoints({ fromSize: Number(request.query.from ?? 0), limit: Number(request.query.limit ?? 100) });
+        const items = await ledger.checkpoints({
+          fromSize: Number(request.query.from ?? 0),
+          limit: Number(request.query.limit ?? 100),
+        });
         return { origin: ledger.origin, items: items.map((c) => ({ size: Number(c.size), at: c.at, note: c.note })) };
       },
     );
@@ -83,8 +103,19 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Preuve d’inclusion (RFC 9162) de l’événement n° index dans l’arbre de taille size',
-          querystring: Type.Object({ index: Type.String(NATURAL), size: Type.String(POSITIVE) }, { additionalProperties: false }),
-          response: { 200: Type.Object({ index: Type.Integer(), size: Type.Integer(), leafHash: Type.String(), ...ProofView.properties }), ...errorResponses },
+          querystring: Type.Object(
+            { index: Type.String(NATURAL), size: Type.String(POSITIVE) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              index: Type.Integer(),
+              size: Type.Integer(),
+              leafHash: Type.String(),
+              ...ProofView.properties,
+            }),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -94,12 +125,20 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (size > current || index >= size) {
           return reply.status(400).send({
             error: 'out_of_range',
-            message: index >= size ? 'query.index : doit être inférieur à query.size.' : `query.size : l’arbre compte ${current} événements.`,
+            message:
+              index >= size
+                ? 'query.index : doit être inférieur à query.size.'
+                : `query.size : l’arbre compte ${current} événements.`,
             requestId: request.id,
           });
         }
         const proof = await ledger.inclusionProof(index, size);
-        return { index, size, leafHash: (await ledger.leafHashAt(index)).toString('base64'), proof: proof.map((p) => p.toString('base64')) };
+        return {
+          index,
+          size,
+          leafHash: (await ledger.leafHashAt(index)).toString('base64'),
+          proof: proof.map((p) => p.toString('base64')),
+        };
       },
     );
 
@@ -109,8 +148,14 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Preuve de cohérence (RFC 9162) entre deux tailles de l’arbre',
-          querystring: Type.Object({ from: Type.String(POSITIVE), to: Type.String(POSITIVE) }, { additionalProperties: false }),
-          response: { 200: Type.Object({ from: Type.Integer(), to: Type.Integer(), ...ProofView.properties }), ...errorResponses },
+          querystring: Type.Object(
+            { from: Type.String(POSITIVE), to: Type.String(POSITIVE) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({ from: Type.Integer(), to: Type.Integer(), ...ProofView.properties }),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -120,7 +165,10 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (from > to || to > current) {
           return reply.status(400).send({
             error: 'out_of_range',
-            message: from > to ? 'query.from : doit être au plus query.to.' : `query.to : l’arbre compte ${current} événements.`,
+            message:
+              from > to
+                ? 'query.from : doit être au plus query.to.'
+                : `query.to : l’arbre compte ${current} événements.`,
             requestId: request.id,
           });
         }
@@ -135,7 +183,11 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         preHandler: async (request, reply) => {
           const member = request.account ? await staffMemberOf(db, request.account.id) : undefined;
           if (!member || !member.roles.some((r) => CHECKPOINT_ISSUERS.includes(r))) {
-            void reply.status(403).send({ error: 'role_required', message: 'Réservé au responsable de la sécurité et au délégué à la protection des données.', requestId: request.id });
+            void reply.status(403).send({
+              error: 'role_required',
+              message: 'Réservé au responsable de la sécurité et au délégué à la protection des données.',
+              requestId: request.id,
+            });
             return reply;
           }
         },
@@ -156,7 +208,12 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         // Fleet-wide: the newest checkpoint's time, in the store, is what every process compares with (issue 20).
         if (before && age >= 0 && age < intervalMs) {
           const size = await ledger.size();
-          const waiting = await db.selectFrom('ledger_events').select('id').where('seq', 'is', null).limit(1).executeTakeFirst();
+          const waiting = await db
+            .selectFrom('ledger_events')
+            .select('id')
+            .where('seq', 'is', null)
+            .limit(1)
+            .executeTakeFirst();
           if (Number(before.size) >= size && !waiting) return reply.status(200).send(viewOf(before));
           const retry = Math.max(1, Math.ceil((intervalMs - age) / 1000));
           return reply
@@ -171,17 +228,25 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         let checkpoint;
         try {
           // Bounded: one batch integrated, new events verified for at most SIGN_BUDGET_MS, then signed (what was verified).
-          checkpoint = await ledger.checkpoint(now, { minIntervalMs: intervalMs, maxBatches: 1, verifyBudgetMs: SIGN_BUDGET_MS });
+          checkpoint = await ledger.checkpoint(now, {
+            minIntervalMs: intervalMs,
+            maxBatches: 1,
+            verifyBudgetMs: SIGN_BUDGET_MS,
+          });
         } catch (error) {
           if (!(error instanceof LedgerIntegrityError)) throw error;
           request.log.error({ err: { message: error.message } }, 'checkpoint refused');
           return reply.status(503).send({
             error: 'ledger_altered',
-            message: 'Signature refusée : le journal ne correspond plus à ce qu’il a signé ou à son témoin. Les responsables de la sécurité sont alertés ; le constat est au bureau sécurité.',
+            message:
+              'Signature refusée : le journal ne correspond plus à ce qu’il a signé ou à son témoin. Les responsables de la sécurité sont alertés ; le constat est au bureau sécurité.',
             requestId: request.id,
           });
         }
-        if (!checkpoint) return reply.status(404).send({ error: 'empty_ledger', message: 'Le journal est vide : rien à signer.', requestId: request.id });
+        if (!checkpoint)
+          return reply
+            .status(404)
+            .send({ error: 'empty_ledger', message: 'Le journal est vide : rien à signer.', requestId: request.id });
         return reply.status(before && checkpoint.note === before.note ? 200 : 201).send(viewOf(checkpoint));
       },
     );

@@ -26,11 +26,20 @@ const HISTORY_LABELS: Record<string, string> = {
 };
 
 const MyBankDetails = Type.Object({
-  current: Type.Union([Type.Object({ maskedIban: Type.String(), bic: Type.String() }), Type.Null()], { description: 'le compte sur lequel les allocations sont versées aujourd’hui' }),
+  current: Type.Union([Type.Object({ maskedIban: Type.String(), bic: Type.String() }), Type.Null()], {
+    description: 'le compte sur lequel les allocations sont versées aujourd’hui',
+  }),
   pending: Type.Union([ChangeView, Type.Null()]),
   holds: Type.Array(HoldView),
   coolingOffHours: Type.Integer(),
-  history: Type.Array(Type.Object({ at: Type.String(), kind: Type.String(), label: Type.String(), maskedIban: Type.Union([Type.String(), Type.Null()]) })),
+  history: Type.Array(
+    Type.Object({
+      at: Type.String(),
+      kind: Type.String(),
+      label: Type.String(),
+      maskedIban: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
 });
 
 /**
@@ -44,31 +53,57 @@ export function myBankDetailsRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
     app.addHook('onRequest', requireSession(db));
     app.addHook('onRequest', requireJobSeeker);
 
-    app.get('/', { schema: { tags, summary: 'Mes coordonnées bancaires : compte en vigueur, modification en cours, surveillance, historique', security, response: { 200: MyBankDetails, ...errorResponses } } }, async (request) => {
-      const personId = request.account!.person_id!;
-      await runtime.bank.settleDue(personId);
-      const record = await runtime.persons.read(personId, ['bank']);
-      const changes = await runtime.bank.changes(personId);
-      const masked = new Map(changes.map((c) => [c.id, c.maskedIban]));
-      const events = await db.selectFrom('ledger_events').select(['at', 'kind', 'body']).where('person_id', '=', personId).where('kind', 'in', Object.keys(HISTORY_LABELS)).orderBy('at', 'desc').limit(200).execute();
-      return {
-        current: record.fields.bank ? { maskedIban: maskIban(record.fields.bank.iban), bic: record.fields.bank.bic } : null,
-        pending: changes.find((c) => c.status === 'cooling_off' || c.status === 'awaiting_verification') ?? null,
-        holds: await runtime.bank.holds(personId),
-        coolingOffHours: runtime.bank.settings.coolingOffHours,
-        history: events.map((e) => {
-          const change = parseBody(e.body).details.change;
-          return { at: e.at, kind: e.kind, label: HISTORY_LABELS[e.kind]!, maskedIban: typeof change === 'string' ? (masked.get(change) ?? null) : null };
-        }),
-      };
-    });
+    app.get(
+      '/',
+      {
+        schema: {
+          tags,
+          summary: 'Mes coordonnées bancaires : compte en vigueur, modification en cours, surveillance, historique',
+          security,
+          response: { 200: MyBankDetails, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const personId = request.account!.person_id!;
+        await runtime.bank.settleDue(personId);
+        const record = await runtime.persons.read(personId, ['bank']);
+        const changes = await runtime.bank.changes(personId);
+        const masked = new Map(changes.map((c) => [c.id, c.maskedIban]));
+        const events = await db
+          .selectFrom('ledger_events')
+          .select(['at', 'kind', 'body'])
+          .where('person_id', '=', personId)
+          .where('kind', 'in', Object.keys(HISTORY_LABELS))
+          .orderBy('at', 'desc')
+          .limit(200)
+          .execute();
+        return {
+          current: record.fields.bank
+            ? { maskedIban: maskIban(record.fields.bank.iban), bic: record.fields.bank.bic }
+            : null,
+          pending: changes.find((c) => c.status === 'cooling_off' || c.status === 'awaiting_verification') ?? null,
+          holds: await runtime.bank.holds(personId),
+          coolingOffHours: runtime.bank.settings.coolingOffHours,
+          history: events.map((e) => {
+            const change = parseBody(e.body).details.change;
+            return {
+              at: e.at,
+              kind: e.kind,
+              label: HISTORY_LABELS[e.kind]!,
+              maskedIban: typeof change === 'string' ? (masked.get(change) ?? null) : null,
+            };
+          }),
+        };
+      },
+    );
 
     app.post(
       '/changes',
       {
         schema: {
           tags,
-          summary: 'Changer de compte bancaire (second facteur de moins de 5 minutes ; effectif après le délai de sécurité)',
+          summary:
+            'Changer de compte bancaire (second facteur de moins de 5 minutes ; effectif après le délai de sécurité)',
           security,
           body: Type.Object(BankDetailsBody, { additionalProperties: false }),
           response: { 201: ChangeOutcomeView, ...errorResponses },
@@ -79,7 +114,8 @@ export function myBankDetailsRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
             if (!(await hasUsableSecondFactor(db, request.account!.id))) {
               void reply.status(403).send({
                 error: 'second_factor_enrolment_required',
-                message: 'Pour modifier vos coordonnées bancaires, activez d’abord un second facteur (application d’authentification ou clé d’accès) dans votre espace, ou adressez-vous à votre conseiller.',
+                message:
+                  'Pour modifier vos coordonnées bancaires, activez d’abord un second facteur (application d’authentification ou clé d’accès) dans votre espace, ou adressez-vous à votre conseiller.',
                 requestId: request.id,
               });
               return reply;
@@ -90,7 +126,12 @@ export function myBankDetailsRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
       },
       async (request, reply) => {
         const account = request.account!;
-        const outcome = await runtime.bank.requestChange(account.person_id!, request.body, { via: 'job_seeker', accountId: account.id, fingerprint: fingerprintOf(clientOf(request)) }, { accountId: account.id });
+        const outcome = await runtime.bank.requestChange(
+          account.person_id!,
+          request.body,
+          { via: 'job_seeker', accountId: account.id, fingerprint: fingerprintOf(clientOf(request)) },
+          { accountId: account.id },
+        );
         return reply.status(201).send(outcome);
       },
     );

@@ -11,13 +11,26 @@ import { requireJobSeeker } from './job-seeker.ts';
 const tags = ['mon espace'];
 const security = [{ cookieAuth: [] }];
 
-const SecurityEventView = Type.Object({ id: Type.String(), at: Type.String(), kind: Type.String(), label: Type.String(), method: Type.Union([Type.String(), Type.Null()]) });
-const SecurityEventsPage = Type.Object({ page: Type.Integer(), pageSize: Type.Integer(), total: Type.Integer(), events: Type.Array(SecurityEventView) });
+const SecurityEventView = Type.Object({
+  id: Type.String(),
+  at: Type.String(),
+  kind: Type.String(),
+  label: Type.String(),
+  method: Type.Union([Type.String(), Type.Null()]),
+});
+const SecurityEventsPage = Type.Object({
+  page: Type.Integer(),
+  pageSize: Type.Integer(),
+  total: Type.Integer(),
+  events: Type.Array(SecurityEventView),
+});
 
 const PageQuery = Type.Object(
   {
     page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
-    pageSize: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `de 1 à ${SECURITY_EVENTS_MAX_PAGE_SIZE}` })),
+    pageSize: Type.Optional(
+      Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `de 1 à ${SECURITY_EVENTS_MAX_PAGE_SIZE}` }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -52,7 +65,8 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Mon dossier : toutes les données qu’il contient, classe par classe (la lecture est inscrite au journal avant l’envoi)',
+          summary:
+            'Mon dossier : toutes les données qu’il contient, classe par classe (la lecture est inscrite au journal avant l’envoi)',
           security,
           response: { 200: PersonRecordSchema, ...errorResponses },
         },
@@ -65,7 +79,8 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Activité de sécurité de mon compte : connexions, seconds facteurs, sessions, mots de passe (du plus récent au plus ancien)',
+          summary:
+            'Activité de sécurité de mon compte : connexions, seconds facteurs, sessions, mots de passe (du plus récent au plus ancien)',
           security,
           querystring: PageQuery,
           response: { 200: SecurityEventsPage, ...errorResponses },
@@ -73,7 +88,10 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const pageSize = Number(request.query.pageSize ?? 20);
-        if (pageSize > SECURITY_EVENTS_MAX_PAGE_SIZE) throw new ValidationError([{ field: 'query.pageSize', rule: 'maximum', message: `au plus ${SECURITY_EVENTS_MAX_PAGE_SIZE}` }]);
+        if (pageSize > SECURITY_EVENTS_MAX_PAGE_SIZE)
+          throw new ValidationError([
+            { field: 'query.pageSize', rule: 'maximum', message: `au plus ${SECURITY_EVENTS_MAX_PAGE_SIZE}` },
+          ]);
         return securityEvents(db, request.account!.id, Number(request.query.page ?? 1), pageSize);
       },
     );
@@ -83,7 +101,8 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Télécharger mes données (RGPD art. 15 et 20) : dossier, journal des accès, facteurs, sessions, activité, coordonnées bancaires — fichier JSON',
+          summary:
+            'Télécharger mes données (RGPD art. 15 et 20) : dossier, journal des accès, facteurs, sessions, activité, coordonnées bancaires — fichier JSON',
           security,
           produces: ['application/json'],
         },

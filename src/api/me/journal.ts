@@ -25,15 +25,24 @@ const PublicEventView = Type.Object(
     operation: Type.Union([Type.String(), Type.Null()]),
     classes: Type.Array(Type.String()),
     details: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
-    restricted: Type.String({ description: 'empreinte salée de qui a agi et d’où (visible du délégué à la protection des données)' }),
+    restricted: Type.String({
+      description: 'empreinte salée de qui a agi et d’où (visible du délégué à la protection des données)',
+    }),
     chain: Type.Optional(
       Type.Object(
         {
           n: Type.Integer({ description: 'rang de l’entrée dans votre journal (1 pour la première)' }),
-          prev: Type.Union([Type.String(), Type.Null()], { description: 'empreinte (feuille de l’arbre, base64url) de votre entrée précédente' }),
-          prevIndex: Type.Union([Type.Integer(), Type.Null()], { description: 'position dans l’arbre de votre entrée précédente' }),
+          prev: Type.Union([Type.String(), Type.Null()], {
+            description: 'empreinte (feuille de l’arbre, base64url) de votre entrée précédente',
+          }),
+          prevIndex: Type.Union([Type.Integer(), Type.Null()], {
+            description: 'position dans l’arbre de votre entrée précédente',
+          }),
         },
-        { description: 'le chaînage de votre journal, fixé à l’intégration dans l’arbre : une entrée supprimée laisse un trou' },
+        {
+          description:
+            'le chaînage de votre journal, fixé à l’intégration dans l’arbre : une entrée supprimée laisse un trou',
+        },
       ),
     ),
   },
@@ -51,7 +60,9 @@ const JournalView = Type.Object({
     {
       head: Type.Integer({ description: 'nombre d’entrées chaînées de votre journal : la plus récente porte ce rang' }),
       headIndex: Type.Union([Type.Integer(), Type.Null()], { description: 'position dans l’arbre de la plus récente' }),
-      prunedBelow: Type.Integer({ description: 'les événements avant cette position ont été supprimés au terme de la durée de conservation' }),
+      prunedBelow: Type.Integer({
+        description: 'les événements avant cette position ont été supprimés au terme de la durée de conservation',
+      }),
     },
     { description: 'de quoi vérifier qu’aucune entrée ne manque' },
   ),
@@ -59,10 +70,15 @@ const JournalView = Type.Object({
     Type.Object({
       event: PublicEventView,
       organisation: Type.Union([Type.Object({ id: Type.String(), name: Type.String() }), Type.Null()]),
-      purposeLabel: Type.Union([Type.String(), Type.Null()], { description: 'la finalité déclarée, en clair (hors preuve)' }),
+      purposeLabel: Type.Union([Type.String(), Type.Null()], {
+        description: 'la finalité déclarée, en clair (hors preuve)',
+      }),
       index: Type.Integer(),
       proof: Type.Array(Type.String(), { description: 'vide tant que l’entrée est en attente' }),
-      pending: Type.Boolean({ description: 'pas encore couverte par le point de contrôle signé de la page : sa preuve viendra avec le prochain (quelques secondes)' }),
+      pending: Type.Boolean({
+        description:
+          'pas encore couverte par le point de contrôle signé de la page : sa preuve viendra avec le prochain (quelques secondes)',
+      }),
     }),
   ),
 });
@@ -88,7 +104,9 @@ export function myJournalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             // Query strings are text (the validator does not coerce): decimal patterns, as elsewhere in the API.
             {
               page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
-              pageSize: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `de 1 à ${JOURNAL_MAX_PAGE_SIZE}` })),
+              pageSize: Type.Optional(
+                Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `de 1 à ${JOURNAL_MAX_PAGE_SIZE}` }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -97,8 +115,14 @@ export function myJournalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const pageSize = Number(request.query.pageSize ?? 20);
-        if (pageSize > JOURNAL_MAX_PAGE_SIZE) throw new ValidationError([{ field: 'query.pageSize', rule: 'maximum', message: `au plus ${JOURNAL_MAX_PAGE_SIZE}` }]);
-        const page = await accessJournal(db, runtime.ledger, request.account!.person_id!, { page: Number(request.query.page ?? 1), pageSize });
+        if (pageSize > JOURNAL_MAX_PAGE_SIZE)
+          throw new ValidationError([
+            { field: 'query.pageSize', rule: 'maximum', message: `au plus ${JOURNAL_MAX_PAGE_SIZE}` },
+          ]);
+        const page = await accessJournal(db, runtime.ledger, request.account!.person_id!, {
+          page: Number(request.query.page ?? 1),
+          pageSize,
+        });
         return { ...page, verifierKey: runtime.ledger.verifierKey };
       },
     );
@@ -111,8 +135,18 @@ export function myJournalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           summary: 'Signaler un accès suspect au délégué à la protection des données',
           security,
           params: Type.Object({ eventId: Type.String({ format: 'uuid' }) }),
-          body: Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000, description: 'ce qui vous paraît anormal (facultatif)' })) }, { additionalProperties: false }),
-          response: { 201: Type.Object({ id: Type.String(), at: Type.String(), eventId: Type.String(), status: Type.String() }), ...errorResponses },
+          body: Type.Object(
+            {
+              comment: Type.Optional(
+                Type.String({ maxLength: 2000, description: 'ce qui vous paraît anormal (facultatif)' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            201: Type.Object({ id: Type.String(), at: Type.String(), eventId: Type.String(), status: Type.String() }),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -134,8 +168,20 @@ export function myJournalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           `Classes de données : ${event.classes.join(', ') || '—'}`,
           'Le détail (agent, adresse) est dans la file des signalements : GET /api/security/access-reports.',
         ].join('\n');
-        for (const to of contacts) await sendMessage(m, 'access_reported', { channel: 'email', to, subject: '[Rempart] Accès signalé comme suspect par un demandeur d’emploi', body }, {});
-        await announceToAccount(m, account.id, 'access_reported_ack', 'Votre signalement a été transmis', `Votre signalement (${report.id}) a été transmis au délégué à la protection des données. Il vous répondra.`);
+        for (const to of contacts)
+          await sendMessage(
+            m,
+            'access_reported',
+            { channel: 'email', to, subject: '[Rempart] Accès signalé comme suspect par un demandeur d’emploi', body },
+            {},
+          );
+        await announceToAccount(
+          m,
+          account.id,
+          'access_reported_ack',
+          'Votre signalement a été transmis',
+          `Votre signalement (${report.id}) a été transmis au délégué à la protection des données. Il vous répondra.`,
+        );
         return reply.status(201).send({ id: report.id, at: report.at, eventId: report.eventId, status: report.status });
       },
     );

@@ -3,7 +3,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { ValidationError } from '../../domain/index.ts';
-import { issueClientCredentialsToken, MACHINE_TOKEN_LIFETIME_SECONDS, recordTokenRefusal, refusalDescription, type TokenErrorCode, type TokenRequestForm } from '../../identity/index.ts';
+import {
+  issueClientCredentialsToken,
+  MACHINE_TOKEN_LIFETIME_SECONDS,
+  recordTokenRefusal,
+  refusalDescription,
+  type TokenErrorCode,
+  type TokenRequestForm,
+} from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorHandler } from '../errors.ts';
 
@@ -13,10 +20,23 @@ import { errorHandler } from '../errors.ts';
  */
 const TokenRequestBody = Type.Object({
   grant_type: Type.Optional(Type.String({ maxLength: 64, description: 'client_credentials' })),
-  client_assertion_type: Type.Optional(Type.String({ maxLength: 128, description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' })),
-  client_assertion: Type.Optional(Type.String({ maxLength: 8192, description: 'JWT signé par une clé du client : iss = sub = client_id, aud = ce point de terminaison, exp ≤ 5 min, jti à usage unique' })),
+  client_assertion_type: Type.Optional(
+    Type.String({ maxLength: 128, description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }),
+  ),
+  client_assertion: Type.Optional(
+    Type.String({
+      maxLength: 8192,
+      description:
+        'JWT signé par une clé du client : iss = sub = client_id, aud = ce point de terminaison, exp ≤ 5 min, jti à usage unique',
+    }),
+  ),
   client_id: Type.Optional(Type.String({ maxLength: 255 })),
-  scope: Type.Optional(Type.String({ maxLength: 2048, description: 'finalités demandées, séparées par des espaces (par défaut : toutes celles des conventions actives)' })),
+  scope: Type.Optional(
+    Type.String({
+      maxLength: 2048,
+      description: 'finalités demandées, séparées par des espaces (par défaut : toutes celles des conventions actives)',
+    }),
+  ),
 });
 
 const TokenResponseSchema = Type.Object({
@@ -37,7 +57,8 @@ function sendTokenError(reply: FastifyReply, status: 400 | 401, error: TokenErro
 
 /** RFC 6749 §3.2: a parameter sent without a value is treated as omitted. */
 function formOf(body: Record<string, unknown>): TokenRequestForm {
-  const value = (name: keyof TokenRequestForm) => (typeof body[name] === 'string' && body[name] !== '' ? (body[name] as string) : undefined);
+  const value = (name: keyof TokenRequestForm) =>
+    typeof body[name] === 'string' && body[name] !== '' ? (body[name] as string) : undefined;
   const form: TokenRequestForm = {};
   for (const name of ['grant_type', 'client_assertion_type', 'client_assertion', 'client_id', 'scope'] as const) {
     const v = value(name);
@@ -62,7 +83,8 @@ export function machineClientRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
     // A request the schema or the parser refuses is still answered the OAuth way, and recorded.
     app.setErrorHandler(async (error: FastifyError | Error, request, reply) => {
       const status = (error as FastifyError).statusCode;
-      if (!(error instanceof ValidationError) && !(status && status >= 400 && status < 500)) return errorHandler(error, request, reply);
+      if (!(error instanceof ValidationError) && !(status && status >= 400 && status < 500))
+        return errorHandler(error, request, reply);
       await recordTokenRefusal(db, 'malformed_request', request.ip);
       const description =
         error instanceof ValidationError
@@ -79,7 +101,8 @@ export function machineClientRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
         bodyLimit: 16 * 1024,
         schema: {
           tags: ['authentification'],
-          summary: 'Obtenir un jeton d’accès machine (client_credentials, authentification du client par JWT signé — private_key_jwt)',
+          summary:
+            'Obtenir un jeton d’accès machine (client_credentials, authentification du client par JWT signé — private_key_jwt)',
           description:
             'Pour les systèmes d’information partenaires. Le jeton (10 minutes) est lié à l’organisation du client et aux finalités de ses conventions actives ; il se présente ensuite en `Authorization: Bearer`.',
           consumes: ['application/x-www-form-urlencoded'],

@@ -46,13 +46,24 @@ export function partnerAgreementRoutes(runtime: Runtime): FastifyPluginAsyncType
       },
       async (request) => {
         const client = request.machineClient!;
-        const organisation = await db.selectFrom('organisations').select(['id', 'name', 'kind']).where('id', '=', client.organisationId).executeTakeFirstOrThrow();
+        const organisation = await db
+          .selectFrom('organisations')
+          .select(['id', 'name', 'kind'])
+          .where('id', '=', client.organisationId)
+          .executeTakeFirstOrThrow();
         // Read again on each call: an agreement suspended since the token was issued is not shown.
         const agreements = withinScope(await activeAgreements(db, client.organisationId), client.purposes);
         return {
           organisation,
           scope: client.purposes,
-          agreements: agreements.map(({ reference, version, legalBasis, validFrom, validUntil, purposes }) => ({ reference, version, legalBasis, validFrom, validUntil, purposes })),
+          agreements: agreements.map(({ reference, version, legalBasis, validFrom, validUntil, purposes }) => ({
+            reference,
+            version,
+            legalBasis,
+            validFrom,
+            validUntil,
+            purposes,
+          })),
         };
       },
     );

@@ -1,7 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Runtime } from '../../runtime/index.ts';
-import { accessErrorResponses, ClassesQuery, DecisionViewSchema, parseClasses, pipelineRead, purposeOr422, refuse } from '../access.ts';
+import {
+  accessErrorResponses,
+  ClassesQuery,
+  DecisionViewSchema,
+  parseClasses,
+  pipelineRead,
+  purposeOr422,
+  refuse,
+} from '../access.ts';
 import { requireMachineClient } from '../machine.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 
@@ -27,7 +35,8 @@ export function partnerPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
       {
         schema: {
           tags: ['partenaires'],
-          summary: 'Lire un dossier orienté vers l’organisation : les seules classes que la convention accorde à la finalité déclarée',
+          summary:
+            'Lire un dossier orienté vers l’organisation : les seules classes que la convention accorde à la finalité déclarée',
           security: [{ bearer: [] }],
           params: PersonIdParams,
           querystring: ClassesQuery,
@@ -41,7 +50,8 @@ export function partnerPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
         if (!purpose) return reply;
         const client = request.machineClient!;
         // The token narrows the agreement: a purpose outside its scope is refused like one the role may not use.
-        if (!client.purposes.includes(purpose.purpose)) return refuse(db, request, reply, 'role_not_allowed', { operation: 'read', personId }, purpose);
+        if (!client.purposes.includes(purpose.purpose))
+          return refuse(db, request, reply, 'role_not_allowed', { operation: 'read', personId }, purpose);
         return (await pipelineRead(db, runtime.access, request, reply, purpose, personId, classes)) ?? reply;
       },
     );

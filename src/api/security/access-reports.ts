@@ -17,7 +17,11 @@ export function accessReportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
     app.addHook('onRequest', async (request, reply) => {
       const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
       if (!staff || !staff.roles.some((r) => READERS.includes(r))) {
-        void reply.status(403).send({ error: 'role_required', message: 'Réservé au délégué à la protection des données et au responsable de la sécurité.', requestId: request.id });
+        void reply.status(403).send({
+          error: 'role_required',
+          message: 'Réservé au délégué à la protection des données et au responsable de la sécurité.',
+          requestId: request.id,
+        });
         return reply;
       }
       updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });

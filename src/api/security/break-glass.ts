@@ -41,7 +41,11 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
     app.addHook('onRequest', async (request, reply) => {
       const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
       if (!staff || !staff.roles.includes(SECURITY_OFFICER_ROLE)) {
-        void reply.status(403).send({ error: 'not_security_officer', message: 'Réservé aux responsables de la sécurité.', requestId: request.id });
+        void reply.status(403).send({
+          error: 'not_security_officer',
+          message: 'Réservé aux responsables de la sécurité.',
+          requestId: request.id,
+        });
         return reply;
       }
       request.staff = staff;
@@ -55,7 +59,10 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
           tags,
           summary: 'File de revue des accès d’urgence (bris de glace)',
           security,
-          querystring: Type.Object({ status: Type.Optional(Type.Enum(['pending', 'justified', 'abusive'])) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            { status: Type.Optional(Type.Enum(['pending', 'justified', 'abusive'])) },
+            { additionalProperties: false },
+          ),
           response: { 200: Type.Object({ items: Type.Array(BreakGlassView) }), ...errorResponses },
         },
       },
@@ -67,7 +74,11 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
           .selectAll('break_glass')
           .select(['actors.login as actor_login', 'organisations.name as organisation_name']);
         if (request.query.status) query = query.where('break_glass.review_status', '=', request.query.status);
-        const rows = await query.orderBy('break_glass.granted_at', 'asc').orderBy('break_glass.id', 'asc').limit(500).execute();
+        const rows = await query
+          .orderBy('break_glass.granted_at', 'asc')
+          .orderBy('break_glass.id', 'asc')
+          .limit(500)
+          .execute();
         return {
           items: rows.map((r) => ({
             id: r.id,
@@ -100,21 +111,44 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
           summary: 'Juger un accès d’urgence : justifié ou abusif (un accès abusif cesse aussitôt)',
           security,
           params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
-          body: Type.Object({ verdict: Type.Enum(['justified', 'abusive']), note: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
-          response: { 200: Type.Object({ id: Type.String(), reviewStatus: Type.String(), reviewedAt: Type.String() }), ...errorResponses },
+          body: Type.Object(
+            { verdict: Type.Enum(['justified', 'abusive']), note: Type.String({ minLength: 1, maxLength: 2000 }) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({ id: Type.String(), reviewStatus: Type.String(), reviewedAt: Type.String() }),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
         const staff = request.staff!;
-        const row = await db.selectFrom('break_glass').select(['id', 'actor_id', 'review_status', 'person_id']).where('id', '=', request.params.id).executeTakeFirst();
-        if (!row) return reply.status(404).send({ error: 'not_found', message: 'Accès d’urgence inconnu.', requestId: request.id });
-        if (row.actor_id === staff.actorId) return reply.status(403).send({ error: 'four_eyes_required', message: 'On ne revoit pas son propre accès d’urgence.', requestId: request.id });
+        const row = await db
+          .selectFrom('break_glass')
+          .select(['id', 'actor_id', 'review_status', 'person_id'])
+          .where('id', '=', request.params.id)
+          .executeTakeFirst();
+        if (!row)
+          return reply
+            .status(404)
+            .send({ error: 'not_found', message: 'Accès d’urgence inconnu.', requestId: request.id });
+        if (row.actor_id === staff.actorId)
+          return reply.status(403).send({
+            error: 'four_eyes_required',
+            message: 'On ne revoit pas son propre accès d’urgence.',
+            requestId: request.id,
+          });
         const reviewedAt = new Date().toISOString();
         // One transaction: the verdict and its event, or neither.
         const reviewed = await inTransaction(db, async (trx) => {
           const updated = await trx
             .updateTable('break_glass')
-            .set({ review_status: request.body.verdict, reviewed_by: request.account!.id, reviewed_at: reviewedAt, review_note: request.body.note })
+            .set({
+              review_status: request.body.verdict,
+              reviewed_by: request.account!.id,
+              reviewed_at: reviewedAt,
+              review_note: request.body.note,
+            })
             .where('id', '=', row.id)
             .where('review_status', '=', 'pending')
             .executeTakeFirst();
@@ -126,7 +160,10 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
           });
           return true;
         });
-        if (!reviewed) return reply.status(409).send({ error: 'already_reviewed', message: 'Cet accès a déjà été revu.', requestId: request.id });
+        if (!reviewed)
+          return reply
+            .status(409)
+            .send({ error: 'already_reviewed', message: 'Cet accès a déjà été revu.', requestId: request.id });
         return { id: row.id, reviewStatus: request.body.verdict, reviewedAt };
       },
     );

@@ -16,10 +16,24 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 const HoursQuery = Type.Object(
-  { hours: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-5][0-9]|16[0-8])$', description: 'de 1 à 168 heures (24 par défaut)' })) },
+  {
+    hours: Type.Optional(
+      Type.String({
+        pattern: '^(?:[1-9]|[1-9][0-9]|1[0-5][0-9]|16[0-8])$',
+        description: 'de 1 à 168 heures (24 par défaut)',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
-const DaysQuery = Type.Object({ days: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-8][0-9]|90)$', description: 'de 1 à 90 jours (30 par défaut)' })) }, { additionalProperties: false });
+const DaysQuery = Type.Object(
+  {
+    days: Type.Optional(
+      Type.String({ pattern: '^(?:[1-9]|[1-8][0-9]|90)$', description: 'de 1 à 90 jours (30 par défaut)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const Limits = Type.Object({ soft: Type.Integer(), hard: Type.Integer() });
 const ReadsView = Type.Object({
@@ -46,7 +60,14 @@ const ReadsView = Type.Object({
 const AlertsView = Type.Object({
   from: Type.String(),
   days: Type.Array(Type.String({ description: 'jour (UTC, AAAA-MM-JJ)' })),
-  series: Type.Array(Type.Object({ kind: Type.Enum(['signal_alert', 'signal_contain', 'containment']), signal: Type.String(), counts: Type.Array(Type.Integer()), total: Type.Integer() })),
+  series: Type.Array(
+    Type.Object({
+      kind: Type.Enum(['signal_alert', 'signal_contain', 'containment']),
+      signal: Type.String(),
+      counts: Type.Array(Type.Integer()),
+      total: Type.Integer(),
+    }),
+  ),
 });
 const VerificationView = Type.Object({
   at: Type.String(),
@@ -57,7 +78,10 @@ const VerificationView = Type.Object({
   firstFinding: Type.Union([Type.String(), Type.Null()]),
 });
 const ProblemView = Type.Object({
-  source: Type.String({ description: 'full (vérification complète), incremental, witness (fichier témoin), external (témoin externe), file, sign (contrôles avant signature)' }),
+  source: Type.String({
+    description:
+      'full (vérification complète), incremental, witness (fichier témoin), external (témoin externe), file, sign (contrôles avant signature)',
+  }),
   kind: Type.String(),
   index: Type.Union([Type.Integer(), Type.Null()]),
   eventId: Type.Union([Type.String(), Type.Null()]),
@@ -72,7 +96,13 @@ const IntegrityView = Type.Object(
     verifiedSize: Type.Integer({ description: 'positions vérifiées depuis leurs événements par ce processus' }),
     lastIncrementalAt: Type.Union([Type.String(), Type.Null()]),
     lastFull: Type.Union([
-      Type.Object({ at: Type.String(), ok: Type.Boolean(), eventsChecked: Type.Integer(), durationMs: Type.Integer(), firstFinding: Type.Union([Type.String(), Type.Null()]) }),
+      Type.Object({
+        at: Type.String(),
+        ok: Type.Boolean(),
+        eventsChecked: Type.Integer(),
+        durationMs: Type.Integer(),
+        firstFinding: Type.Union([Type.String(), Type.Null()]),
+      }),
       Type.Null(),
     ]),
     nextFullAt: Type.Union([Type.String(), Type.Null()]),
@@ -82,7 +112,13 @@ const IntegrityView = Type.Object(
       size: Type.Union([Type.Integer(), Type.Null()]),
       at: Type.Union([Type.String(), Type.Null()]),
       external: Type.Union([
-        Type.Object({ url: Type.String(), status: Type.String(), size: Type.Union([Type.Integer(), Type.Null()]), at: Type.Union([Type.String(), Type.Null()]), message: Type.Union([Type.String(), Type.Null()]) }),
+        Type.Object({
+          url: Type.String(),
+          status: Type.String(),
+          size: Type.Union([Type.Integer(), Type.Null()]),
+          at: Type.Union([Type.String(), Type.Null()]),
+          message: Type.Union([Type.String(), Type.Null()]),
+        }),
         Type.Null(),
       ]),
     }),
@@ -90,7 +126,10 @@ const IntegrityView = Type.Object(
   { description: 'la vérification continue du journal et ses témoins (issue 20)' },
 );
 const LedgerView = Type.Object({
-  checkpoint: Type.Union([Type.Object({ size: Type.Integer(), at: Type.String(), root: Type.String({ description: 'racine en base64' }) }), Type.Null()]),
+  checkpoint: Type.Union([
+    Type.Object({ size: Type.Integer(), at: Type.String(), root: Type.String({ description: 'racine en base64' }) }),
+    Type.Null(),
+  ]),
   treeSize: Type.Integer(),
   pending: Type.Integer(),
   lastVerification: Type.Union([VerificationView, Type.Null()]),
@@ -106,13 +145,26 @@ const AdminRequestView = Type.Object({
   requestedAt: Type.String(),
   expiresAt: Type.String(),
   /** What is asked, without secrets nor contact details: the login, roles or client name. */
-  summary: Type.Object({ login: Type.Optional(Type.String()), displayName: Type.Optional(Type.String()), roles: Type.Optional(Type.Array(Type.String())), name: Type.Optional(Type.String()), resetFactors: Type.Optional(Type.Boolean()) }),
+  summary: Type.Object({
+    login: Type.Optional(Type.String()),
+    displayName: Type.Optional(Type.String()),
+    roles: Type.Optional(Type.Array(Type.String())),
+    name: Type.Optional(Type.String()),
+    resetFactors: Type.Optional(Type.Boolean()),
+  }),
 });
 
 function integrityOf(status: LedgerIntegrityStatus): Static<typeof IntegrityView> {
   return {
     ...status,
-    problems: status.problems.map((p) => ({ source: p.source, kind: p.kind, index: p.index ?? null, eventId: p.eventId ?? null, message: p.message, since: p.since })),
+    problems: status.problems.map((p) => ({
+      source: p.source,
+      kind: p.kind,
+      index: p.index ?? null,
+      eventId: p.eventId ?? null,
+      message: p.message,
+      since: p.since,
+    })),
   };
 }
 
@@ -141,7 +193,15 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
 
     app.get(
       '/reads',
-      { ...read, schema: { tags, summary: 'Lectures de dossiers par organisation et par heure, avec le budget horaire appliqué par la garde', querystring: HoursQuery, response: { 200: ReadsView, ...errorResponses } } },
+      {
+        ...read,
+        schema: {
+          tags,
+          summary: 'Lectures de dossiers par organisation et par heure, avec le budget horaire appliqué par la garde',
+          querystring: HoursQuery,
+          response: { 200: ReadsView, ...errorResponses },
+        },
+      },
       async (request) => {
         const hours = Number(request.query.hours ?? 24);
         const now = runtime.clock.now().getTime();
@@ -149,7 +209,9 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
         const from = new Date(first).toISOString();
         const slots = Array.from({ length: hours }, (_, i) => new Date(first + i * HOUR_MS).toISOString());
         // Range scan on (kind, at); the operation lives only in the event body.
-        const operation = postgres ? sql<string>`(body::jsonb ->> 'operation')` : sql<string>`json_extract(body, '$.operation')`;
+        const operation = postgres
+          ? sql<string>`(body::jsonb ->> 'operation')`
+          : sql<string>`json_extract(body, '$.operation')`;
         const hour = sql<string>`substr(at, 1, 13)`;
         const rows = await db
           .selectFrom('ledger_events')
@@ -160,8 +222,16 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
           .where('organisation_id', 'is not', null)
           .groupBy([hour, 'organisation_id'])
           .execute();
-        const organisations = await db.selectFrom('organisations').select(['id', 'name', 'kind']).orderBy('name').execute();
-        const actors = await db.selectFrom('actors').select(['organisation_id', 'roles']).where('status', '=', 'active').execute();
+        const organisations = await db
+          .selectFrom('organisations')
+          .select(['id', 'name', 'kind'])
+          .orderBy('name')
+          .execute();
+        const actors = await db
+          .selectFrom('actors')
+          .select(['organisation_id', 'roles'])
+          .where('status', '=', 'active')
+          .execute();
         const agreements = (await db.selectFrom('agreements').selectAll().execute()).map(agreementFromRow);
         const nowDate = new Date(now);
         const slotIndex = new Map(slots.map((s, i) => [s.slice(0, 13), i]));
@@ -178,12 +248,26 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
           to: new Date(hourStart(now) + HOUR_MS).toISOString(),
           hours: slots,
           organisations: organisations.map((org) => {
-            const ceilings = agreements.filter((a) => a.organisationId === org.id && agreementInForce(a, nowDate)).flatMap((a) => a.purposes.map((p) => p.dailyCeiling));
+            const ceilings = agreements
+              .filter((a) => a.organisationId === org.id && agreementInForce(a, nowDate))
+              .flatMap((a) => a.purposes.map((p) => p.dailyCeiling));
             const dailyCeiling = ceilings.length ? Math.max(...ceilings) : null;
-            const budgets = dailyCeiling === null ? [] : actors.filter((a) => a.organisation_id === org.id).map((a) => budgetFor(JSON.parse(a.roles) as string[], dailyCeiling).hour);
+            const budgets =
+              dailyCeiling === null
+                ? []
+                : actors
+                    .filter((a) => a.organisation_id === org.id)
+                    .map((a) => budgetFor(JSON.parse(a.roles) as string[], dailyCeiling).hour);
             const actorHour = budgets.length ? budgets.reduce((a, b) => (b.hard > a.hard ? b : a)) : null;
             const reads = byOrg.get(org.id) ?? new Array<number>(hours).fill(0);
-            return { id: org.id, name: org.name, kind: org.kind, reads, total: reads.reduce((a, b) => a + b, 0), budget: { actorHour, dailyCeiling } };
+            return {
+              id: org.id,
+              name: org.name,
+              kind: org.kind,
+              reads,
+              total: reads.reduce((a, b) => a + b, 0),
+              budget: { actorHour, dailyCeiling },
+            };
           }),
         };
       },
@@ -191,7 +275,15 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
 
     app.get(
       '/alerts',
-      { ...read, schema: { tags, summary: 'Alertes de la garde (signaux et confinements) par jour et par motif', querystring: DaysQuery, response: { 200: AlertsView, ...errorResponses } } },
+      {
+        ...read,
+        schema: {
+          tags,
+          summary: 'Alertes de la garde (signaux et confinements) par jour et par motif',
+          querystring: DaysQuery,
+          response: { 200: AlertsView, ...errorResponses },
+        },
+      },
       async (request) => {
         const days = Number(request.query.days ?? 30);
         const now = runtime.clock.now().getTime();
@@ -213,8 +305,16 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
           .groupBy([containedDay, 'signal'])
           .execute();
         const index = new Map(dayList.map((d, i) => [d, i]));
-        const series = new Map<string, { kind: 'signal_alert' | 'signal_contain' | 'containment'; signal: string; counts: number[]; total: number }>();
-        const add = (kind: 'signal_alert' | 'signal_contain' | 'containment', signal: string, dayText: string, n: number) => {
+        const series = new Map<
+          string,
+          { kind: 'signal_alert' | 'signal_contain' | 'containment'; signal: string; counts: number[]; total: number }
+        >();
+        const add = (
+          kind: 'signal_alert' | 'signal_contain' | 'containment',
+          signal: string,
+          dayText: string,
+          n: number,
+        ) => {
           const i = index.get(dayText);
           if (i === undefined) return;
           const key = `${kind}:${signal}`;
@@ -223,18 +323,35 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
           entry.total += n;
           series.set(key, entry);
         };
-        for (const row of signals) add(row.severity === 'contain' ? 'signal_contain' : 'signal_alert', row.signal, row.day, Number(row.n));
+        for (const row of signals)
+          add(row.severity === 'contain' ? 'signal_contain' : 'signal_alert', row.signal, row.day, Number(row.n));
         for (const row of containments) add('containment', row.signal, row.day, Number(row.n));
-        return { from, days: dayList, series: [...series.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.signal.localeCompare(b.signal)) };
+        return {
+          from,
+          days: dayList,
+          series: [...series.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.signal.localeCompare(b.signal)),
+        };
       },
     );
 
     const ledgerStatus = async (): Promise<Static<typeof LedgerView>> => {
       const checkpoint = await runtime.ledger.latestCheckpoint();
-      const pending = await db.selectFrom('ledger_events').select((eb) => eb.fn.countAll<number | string>().as('n')).where('seq', 'is', null).executeTakeFirstOrThrow();
-      const last = await db.selectFrom('ledger_events').select(['at', 'body']).where('kind', '=', 'ledger_verified').orderBy('at', 'desc').limit(1).executeTakeFirst();
+      const pending = await db
+        .selectFrom('ledger_events')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('seq', 'is', null)
+        .executeTakeFirstOrThrow();
+      const last = await db
+        .selectFrom('ledger_events')
+        .select(['at', 'body'])
+        .where('kind', '=', 'ledger_verified')
+        .orderBy('at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       return {
-        checkpoint: checkpoint ? { size: Number(checkpoint.size), at: checkpoint.at, root: checkpoint.root.toString('base64') } : null,
+        checkpoint: checkpoint
+          ? { size: Number(checkpoint.size), at: checkpoint.at, root: checkpoint.root.toString('base64') }
+          : null,
         treeSize: await runtime.ledger.size(),
         pending: Number(pending.n),
         lastVerification: last ? verificationOf(last.at, parseBody(last.body).details) : null,
@@ -244,7 +361,14 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
 
     app.get(
       '/ledger',
-      { ...read, schema: { tags, summary: 'État du journal : dernier point de contrôle signé, événements en attente, dernière vérification', response: { 200: LedgerView, ...errorResponses } } },
+      {
+        ...read,
+        schema: {
+          tags,
+          summary: 'État du journal : dernier point de contrôle signé, événements en attente, dernière vérification',
+          response: { 200: LedgerView, ...errorResponses },
+        },
+      },
       async () => ledgerStatus(),
     );
 
@@ -252,7 +376,12 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
       '/ledger/verify',
       {
         preValidation: requireSecurityRole(db, WRITERS),
-        schema: { tags, summary: 'Vérifier maintenant le journal contre ses points de contrôle signés (le résultat est inscrit au journal)', response: { 200: Type.Object({ verification: VerificationView, status: LedgerView }), ...errorResponses } },
+        schema: {
+          tags,
+          summary:
+            'Vérifier maintenant le journal contre ses points de contrôle signés (le résultat est inscrit au journal)',
+          response: { 200: Type.Object({ verification: VerificationView, status: LedgerView }), ...errorResponses },
+        },
       },
       async (request) => {
         const started = performance.now();
@@ -278,7 +407,8 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
         ...read,
         schema: {
           tags,
-          summary: 'Demandes d’administration des comptes en attente d’une seconde approbation, toutes organisations (lecture seule)',
+          summary:
+            'Demandes d’administration des comptes en attente d’une seconde approbation, toutes organisations (lecture seule)',
           response: { 200: Type.Object({ requests: Type.Array(AdminRequestView) }), ...errorResponses },
         },
       },
@@ -287,7 +417,18 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
           .selectFrom('admin_requests')
           .innerJoin('organisations', 'organisations.id', 'admin_requests.organisation_id')
           .leftJoin('accounts', 'accounts.id', 'admin_requests.requested_by')
-          .select(['admin_requests.id', 'admin_requests.organisation_id', 'organisations.name', 'admin_requests.kind', 'admin_requests.status', 'admin_requests.requested_by', 'accounts.login', 'admin_requests.requested_at', 'admin_requests.expires_at', 'admin_requests.payload'])
+          .select([
+            'admin_requests.id',
+            'admin_requests.organisation_id',
+            'organisations.name',
+            'admin_requests.kind',
+            'admin_requests.status',
+            'admin_requests.requested_by',
+            'accounts.login',
+            'admin_requests.requested_at',
+            'admin_requests.expires_at',
+            'admin_requests.payload',
+          ])
           .where('admin_requests.status', '=', 'pending')
           .where('admin_requests.expires_at', '>', runtime.clock.now().toISOString())
           .orderBy('admin_requests.requested_at', 'desc')

@@ -1,6 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { approveExport, ExportRefusalSchema, ExportRequestSchema, listExports, refuseExport, requestExport, traceLeak } from '../../guard/index.ts';
+import {
+  approveExport,
+  ExportRefusalSchema,
+  ExportRequestSchema,
+  listExports,
+  refuseExport,
+  requestExport,
+  traceLeak,
+} from '../../guard/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses, FieldClassSchema } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
@@ -54,7 +62,16 @@ const ListQuery = Type.Object(
 );
 /** A leaked file pasted whole: up to 8 MB of text. */
 const TRACE_MAX_CHARS = 8_000_000;
-const TraceBody = Type.Object({ text: Type.String({ minLength: 1, maxLength: TRACE_MAX_CHARS, description: 'le contenu du fichier trouvé (CSV ou texte)' }) }, { additionalProperties: false });
+const TraceBody = Type.Object(
+  {
+    text: Type.String({
+      minLength: 1,
+      maxLength: TRACE_MAX_CHARS,
+      description: 'le contenu du fichier trouvé (CSV ou texte)',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Bulk exports as the platform's security officer and DPO run them: one asks, the other
@@ -71,8 +88,21 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.get(
       '/',
-      { ...officers, schema: { tags, summary: 'Exports demandés, approuvés, refusés ou expirés, du plus récent au plus ancien', querystring: ListQuery, response: { 200: Type.Object({ exports: Type.Array(ExportView) }), ...errorResponses } } },
-      async (request) => ({ exports: await listExports(db, { limit: Math.min(500, Number(request.query.limit ?? 100)), ...(request.query.status ? { status: request.query.status } : {}) }) }),
+      {
+        ...officers,
+        schema: {
+          tags,
+          summary: 'Exports demandés, approuvés, refusés ou expirés, du plus récent au plus ancien',
+          querystring: ListQuery,
+          response: { 200: Type.Object({ exports: Type.Array(ExportView) }), ...errorResponses },
+        },
+      },
+      async (request) => ({
+        exports: await listExports(db, {
+          limit: Math.min(500, Number(request.query.limit ?? 100)),
+          ...(request.query.status ? { status: request.query.status } : {}),
+        }),
+      }),
     );
 
     app.post(
@@ -81,12 +111,14 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         ...sensitive,
         schema: {
           tags,
-          summary: 'Demander un export pour un partenaire : les personnes qui lui sont orientées, les seules classes de la finalité, au plus son plafond journalier',
+          summary:
+            'Demander un export pour un partenaire : les personnes qui lui sont orientées, les seules classes de la finalité, au plus son plafond journalier',
           body: ExportRequestSchema,
           response: { 201: ExportView, ...errorResponses },
         },
       },
-      async (request, reply) => reply.status(201).send(await requestExport(db, runtime.clock.now(), request.body, request.account!.id, 'body')),
+      async (request, reply) =>
+        reply.status(201).send(await requestExport(db, runtime.clock.now(), request.body, request.account!.id, 'body')),
     );
 
     app.post(
@@ -95,9 +127,18 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         ...sensitive,
         schema: {
           tags,
-          summary: 'Approuver l’export demandé par une autre personne : le fichier est produit et chiffré ; la phrase de passe est donnée ici une seule fois',
+          summary:
+            'Approuver l’export demandé par une autre personne : le fichier est produit et chiffré ; la phrase de passe est donnée ici une seule fois',
           params: IdParams,
-          response: { 200: Type.Object({ export: ExportView, passphrase: Type.String({ description: 'à transmettre au destinataire par un autre canal ; jamais conservée' }) }), ...errorResponses },
+          response: {
+            200: Type.Object({
+              export: ExportView,
+              passphrase: Type.String({
+                description: 'à transmettre au destinataire par un autre canal ; jamais conservée',
+              }),
+            }),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -108,8 +149,18 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.post(
       '/:id/refuse',
-      { ...sensitive, schema: { tags, summary: 'Refuser (ou retirer) une demande d’export', params: IdParams, body: ExportRefusalSchema, response: { 200: ExportView, ...errorResponses } } },
-      async (request) => refuseExport(db, runtime.clock.now(), request.params.id, request.account!.id, request.body, 'body'),
+      {
+        ...sensitive,
+        schema: {
+          tags,
+          summary: 'Refuser (ou retirer) une demande d’export',
+          params: IdParams,
+          body: ExportRefusalSchema,
+          response: { 200: ExportView, ...errorResponses },
+        },
+      },
+      async (request) =>
+        refuseExport(db, runtime.clock.now(), request.params.id, request.account!.id, request.body, 'body'),
     );
 
     app.post(
@@ -117,7 +168,13 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         ...officers,
         bodyLimit: 2 * TRACE_MAX_CHARS + 1024,
-        schema: { tags, summary: 'Retrouver l’export dont provient un fichier trouvé, par ses lignes témoins (le texte n’est pas conservé)', body: TraceBody, response: { 200: Type.Object({ exports: Type.Array(LeakTrace) }), ...errorResponses } },
+        schema: {
+          tags,
+          summary:
+            'Retrouver l’export dont provient un fichier trouvé, par ses lignes témoins (le texte n’est pas conservé)',
+          body: TraceBody,
+          response: { 200: Type.Object({ exports: Type.Array(LeakTrace) }), ...errorResponses },
+        },
       },
       async (request) => ({ exports: await traceLeak(services(), request.body.text, request.account!.id) }),
     );

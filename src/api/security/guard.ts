@@ -37,7 +37,10 @@ const ContainmentView = Type.Object({
 });
 const ContainmentDetail = Type.Intersect([
   ContainmentView,
-  Type.Object({ personsRead: Type.Array(Type.Object({ personId: Type.String(), classes: Type.Array(Type.String()) })), actors: Type.Array(Type.String()) }),
+  Type.Object({
+    personsRead: Type.Array(Type.Object({ personId: Type.String(), classes: Type.Array(Type.String()) })),
+    actors: Type.Array(Type.String()),
+  }),
 ]);
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 const ListQuery = Type.Object(
@@ -52,7 +55,8 @@ const ReleaseBody = Type.Object(
     note: Type.String({
       minLength: 10,
       maxLength: 1000,
-      description: 'comment le titulaire a été revérifié auprès du référent sécurité de son organisation (qui, quand, par quel canal)',
+      description:
+        'comment le titulaire a été revérifié auprès du référent sécurité de son organisation (qui, quand, par quel canal)',
     }),
   },
   { additionalProperties: false },
@@ -71,19 +75,48 @@ export function guardRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.get(
       '/signals',
-      { ...read, schema: { tags, summary: 'Signaux de la garde (alertes et motifs de confinement), du plus récent au plus ancien', querystring: ListQuery, response: { 200: Type.Object({ signals: Type.Array(SignalView) }), ...errorResponses } } },
+      {
+        ...read,
+        schema: {
+          tags,
+          summary: 'Signaux de la garde (alertes et motifs de confinement), du plus récent au plus ancien',
+          querystring: ListQuery,
+          response: { 200: Type.Object({ signals: Type.Array(SignalView) }), ...errorResponses },
+        },
+      },
       async (request) => ({ signals: await listSignals(db, { limit: limitOf(request.query.limit) }) }),
     );
 
     app.get(
       '/containments',
-      { ...read, schema: { tags, summary: 'Comptes et organisations confinés par la garde', querystring: ListQuery, response: { 200: Type.Object({ containments: Type.Array(ContainmentView) }), ...errorResponses } } },
-      async (request) => ({ containments: await listContainments(db, { limit: limitOf(request.query.limit), inForce: request.query.inForce === 'true' }) }),
+      {
+        ...read,
+        schema: {
+          tags,
+          summary: 'Comptes et organisations confinés par la garde',
+          querystring: ListQuery,
+          response: { 200: Type.Object({ containments: Type.Array(ContainmentView) }), ...errorResponses },
+        },
+      },
+      async (request) => ({
+        containments: await listContainments(db, {
+          limit: limitOf(request.query.limit),
+          inForce: request.query.inForce === 'true',
+        }),
+      }),
     );
 
     app.get(
       '/containments/:id',
-      { ...read, schema: { tags, summary: 'Un confinement et ce qui a été lu : dossiers et classes de données (jamais les valeurs)', params: IdParams, response: { 200: ContainmentDetail, ...errorResponses } } },
+      {
+        ...read,
+        schema: {
+          tags,
+          summary: 'Un confinement et ce qui a été lu : dossiers et classes de données (jamais les valeurs)',
+          params: IdParams,
+          response: { 200: ContainmentDetail, ...errorResponses },
+        },
+      },
       async (request) => containmentDetail(db, request.params.id),
     );
 
@@ -92,9 +125,17 @@ export function guardRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         preValidation: requireSecurityRole(db, WRITERS),
         preHandler: requireRecentSecondFactor(db),
-        schema: { tags, summary: 'Lever un confinement après revérification du titulaire auprès du référent sécurité de son organisation', params: IdParams, body: ReleaseBody, response: { 200: ContainmentView, ...errorResponses } },
+        schema: {
+          tags,
+          summary:
+            'Lever un confinement après revérification du titulaire auprès du référent sécurité de son organisation',
+          params: IdParams,
+          body: ReleaseBody,
+          response: { 200: ContainmentView, ...errorResponses },
+        },
       },
-      async (request) => releaseContainment(db, runtime.clock, request.params.id, request.account!.id, request.body.note),
+      async (request) =>
+        releaseContainment(db, runtime.clock, request.params.id, request.account!.id, request.body.note),
     );
   };
 }

@@ -26,8 +26,18 @@ const tags = ['sécurité'];
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
 const Requirement = Type.Enum(GATE_REQUIREMENTS);
-const PostureView = Type.Object({ mfa: Type.String(), passkeyOnly: Type.Boolean(), lastAudit: Type.Union([Type.String(), Type.Null()]), networks: Type.Array(Type.String()), emailDomains: Type.Array(Type.String()) });
-const GateView = Type.Object({ compliant: Type.Boolean(), unmet: Type.Array(Requirement), derogated: Type.Array(Requirement) });
+const PostureView = Type.Object({
+  mfa: Type.String(),
+  passkeyOnly: Type.Boolean(),
+  lastAudit: Type.Union([Type.String(), Type.Null()]),
+  networks: Type.Array(Type.String()),
+  emailDomains: Type.Array(Type.String()),
+});
+const GateView = Type.Object({
+  compliant: Type.Boolean(),
+  unmet: Type.Array(Requirement),
+  derogated: Type.Array(Requirement),
+});
 const DerogationView = Type.Object({
   id: Type.String(),
   organisationId: Type.String(),
@@ -55,17 +65,41 @@ const ComplianceView = Type.Object({
       derogated: Type.Array(Requirement),
       posture: PostureView,
       auditValidUntil: Type.Union([Type.String(), Type.Null()]),
-      agreements: Type.Array(Type.Object({ reference: Type.String(), version: Type.Integer(), validFrom: Type.String(), validUntil: Type.String(), inForce: Type.Boolean() })),
-      derogations: Type.Array(Type.Object({ id: Type.String(), requirement: Type.String(), justification: Type.String(), approvedBy: Type.String(), expiresAt: Type.String() })),
+      agreements: Type.Array(
+        Type.Object({
+          reference: Type.String(),
+          version: Type.Integer(),
+          validFrom: Type.String(),
+          validUntil: Type.String(),
+          inForce: Type.Boolean(),
+        }),
+      ),
+      derogations: Type.Array(
+        Type.Object({
+          id: Type.String(),
+          requirement: Type.String(),
+          justification: Type.String(),
+          approvedBy: Type.String(),
+          expiresAt: Type.String(),
+        }),
+      ),
     }),
   ),
 });
-const ImportedView = Type.Object({ id: Type.String(), organisationId: Type.String(), reference: Type.String(), version: Type.Integer(), replaced: Type.Union([Type.Integer(), Type.Null()]) });
+const ImportedView = Type.Object({
+  id: Type.String(),
+  organisationId: Type.String(),
+  reference: Type.String(),
+  version: Type.Integer(),
+  replaced: Type.Union([Type.Integer(), Type.Null()]),
+});
 const AgreementVersionView = Type.Object({
   id: Type.String(),
   status: Type.String(),
   file: AgreementFileSchema,
-  history: Type.Array(Type.Object({ id: Type.String(), version: Type.Integer(), status: Type.String(), createdAt: Type.String() })),
+  history: Type.Array(
+    Type.Object({ id: Type.String(), version: Type.Integer(), status: Type.String(), createdAt: Type.String() }),
+  ),
 });
 
 /** Domain checks name fields relative to the body; the API names them from the request. */
@@ -73,7 +107,10 @@ async function inBody<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ValidationError) throw new ValidationError(error.issues.map((i) => (i.field.startsWith('body.') ? i : { ...i, field: `body.${i.field}` })));
+    if (error instanceof ValidationError)
+      throw new ValidationError(
+        error.issues.map((i) => (i.field.startsWith('body.') ? i : { ...i, field: `body.${i.field}` })),
+      );
     throw error;
   }
 }
@@ -94,7 +131,15 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
 
     app.get(
       '/compliance',
-      { ...read, schema: { tags, summary: 'Conformité de chaque organisation à la barrière de sécurité : exigences non remplies et dérogations en vigueur', response: { 200: ComplianceView, ...errorResponses } } },
+      {
+        ...read,
+        schema: {
+          tags,
+          summary:
+            'Conformité de chaque organisation à la barrière de sécurité : exigences non remplies et dérogations en vigueur',
+          response: { 200: ComplianceView, ...errorResponses },
+        },
+      },
       async () => complianceReport(db, new Date()),
     );
 
@@ -104,13 +149,21 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
         ...write,
         schema: {
           tags,
-          summary: 'Modifier la posture de sécurité d’une organisation (audit, réseaux, second facteur) ; une non-conformité suspend ses accès aussitôt',
+          summary:
+            'Modifier la posture de sécurité d’une organisation (audit, réseaux, second facteur) ; une non-conformité suspend ses accès aussitôt',
           params: IdParams,
           body: PosturePatchSchema,
-          response: { 200: Type.Object({ organisationId: Type.String(), posture: PostureView, gate: GateView }), ...errorResponses },
+          response: {
+            200: Type.Object({ organisationId: Type.String(), posture: PostureView, gate: GateView }),
+            ...errorResponses,
+          },
         },
       },
-      async (request) => updatePosture(messengerOf(runtime), request.params.id, request.body, request.account!.id, { address: request.ip, prefix: 'body' }),
+      async (request) =>
+        updatePosture(messengerOf(runtime), request.params.id, request.body, request.account!.id, {
+          address: request.ip,
+          prefix: 'body',
+        }),
     );
 
     app.get(
@@ -120,7 +173,14 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
         schema: {
           tags,
           summary: 'Les dérogations à la barrière de sécurité (en vigueur seulement, ou toutes)',
-          querystring: Type.Object({ active: Type.Optional(Type.Enum(['true', 'false'], { description: 'true : seulement celles en vigueur' })) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            {
+              active: Type.Optional(
+                Type.Enum(['true', 'false'], { description: 'true : seulement celles en vigueur' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
           response: { 200: Type.Object({ derogations: Type.Array(DerogationView) }), ...errorResponses },
         },
       },
@@ -139,13 +199,32 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
         },
       },
       async (request, reply) =>
-        reply.status(201).send(await inBody(() => grantDerogation(messengerOf(runtime), { ...request.body, approvedBy: request.account!.id }, { address: request.ip, prefix: 'body' }))),
+        reply
+          .status(201)
+          .send(
+            await inBody(() =>
+              grantDerogation(
+                messengerOf(runtime),
+                { ...request.body, approvedBy: request.account!.id },
+                { address: request.ip, prefix: 'body' },
+              ),
+            ),
+          ),
     );
 
     app.delete(
       '/derogations/:id',
-      { ...write, schema: { tags, summary: 'Révoquer une dérogation tout de suite', params: IdParams, response: { 200: Type.Object({ revoked: Type.Boolean(), derogation: DerogationView }), ...errorResponses } } },
-      async (request) => revokeDerogation(messengerOf(runtime), request.params.id, request.account!.id, { address: request.ip }),
+      {
+        ...write,
+        schema: {
+          tags,
+          summary: 'Révoquer une dérogation tout de suite',
+          params: IdParams,
+          response: { 200: Type.Object({ revoked: Type.Boolean(), derogation: DerogationView }), ...errorResponses },
+        },
+      },
+      async (request) =>
+        revokeDerogation(messengerOf(runtime), request.params.id, request.account!.id, { address: request.ip }),
     );
 
     app.post(
@@ -154,14 +233,20 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
         ...write,
         schema: {
           tags,
-          summary: 'Importer une convention au format rempart.agreement/v1 (version 1, ou la version suivante : la précédente prend fin)',
+          summary:
+            'Importer une convention au format rempart.agreement/v1 (version 1, ou la version suivante : la précédente prend fin)',
           body: AgreementFileSchema,
           response: { 201: ImportedView, ...errorResponses },
         },
       },
       async (request, reply) => {
         const member = await staffMemberOf(db, request.account!.id);
-        const imported = await importAgreement(db, request.body, { by: member?.login ?? request.account!.id, accountId: request.account!.id, address: request.ip, prefix: 'body' });
+        const imported = await importAgreement(db, request.body, {
+          by: member?.login ?? request.account!.id,
+          accountId: request.account!.id,
+          address: request.ip,
+          prefix: 'body',
+        });
         return reply.status(201).send(imported);
       },
     );
@@ -172,14 +257,25 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
         ...read,
         schema: {
           tags,
-          summary: 'Une convention au format de fichier (la dernière version, ou celle demandée), avec l’historique de ses versions',
-          params: Type.Object({ reference: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$' }) }, { additionalProperties: false }),
-          querystring: Type.Object({ version: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'numéro de version' })) }, { additionalProperties: false }),
+          summary:
+            'Une convention au format de fichier (la dernière version, ou celle demandée), avec l’historique de ses versions',
+          params: Type.Object(
+            { reference: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$' }) },
+            { additionalProperties: false },
+          ),
+          querystring: Type.Object(
+            { version: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'numéro de version' })) },
+            { additionalProperties: false },
+          ),
           response: { 200: AgreementVersionView, ...errorResponses },
         },
       },
       async (request) => {
-        const found = await findAgreementVersion(db, request.params.reference, request.query.version === undefined ? undefined : Number(request.query.version));
+        const found = await findAgreementVersion(
+          db,
+          request.params.reference,
+          request.query.version === undefined ? undefined : Number(request.query.version),
+        );
         return { ...found, history: await agreementHistory(db, request.params.reference) };
       },
     );

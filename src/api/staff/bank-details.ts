@@ -7,7 +7,16 @@ import type { AccessDecision } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 import { accessErrorResponses, admitted, callerOf, purposeOr422, refuse } from '../access.ts';
-import { AgentRequestBody, BankDetailsBody, ChangeOutcomeView, ChangeView, ContactChangeView, HoldBody, HoldView, NoteBody } from '../bank/schemas.ts';
+import {
+  AgentRequestBody,
+  BankDetailsBody,
+  ChangeOutcomeView,
+  ChangeView,
+  ContactChangeView,
+  HoldBody,
+  HoldView,
+  NoteBody,
+} from '../bank/schemas.ts';
 import type { DeclaredPurpose } from '../purpose.ts';
 import { requireRecentSecondFactor } from '../session.ts';
 
@@ -25,7 +34,14 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
 
   /** The decision for this person, or the refusal recorded and answered (undefined). */
-  async function decided(request: FastifyRequest, reply: FastifyReply, personId: string, operation: 'read' | 'write', classes: FieldClass[], label: string): Promise<{ decision: Allowed; purpose: DeclaredPurpose } | undefined> {
+  async function decided(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    personId: string,
+    operation: 'read' | 'write',
+    classes: FieldClass[],
+    label: string,
+  ): Promise<{ decision: Allowed; purpose: DeclaredPurpose } | undefined> {
     const purpose = await purposeOr422(db, request, reply, { operation: label, personId });
     if (!purpose) return undefined;
     const decision = await runtime.access.decide(callerOf(request, purpose), personId, operation, classes);
@@ -36,20 +52,44 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     return { decision, purpose };
   }
 
-  const eventOf = (request: FastifyRequest, d: { decision: Allowed }) => ({ actorId: request.staff!.actorId, organisationId: request.staff!.organisationId, purpose: d.decision.purpose, caseReference: d.decision.caseReference });
+  const eventOf = (request: FastifyRequest, d: { decision: Allowed }) => ({
+    actorId: request.staff!.actorId,
+    organisationId: request.staff!.organisationId,
+    purpose: d.decision.purpose,
+    caseReference: d.decision.caseReference,
+  });
   const PersonParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
   return async (app) => {
     app.get(
       '/persons/:id/bank-details',
-      { schema: { tags, summary: 'Coordonnées bancaires d’un dossier : modifications (IBAN masqué) et mises sous surveillance', security, params: PersonParams, response: { 200: Type.Object({ changes: Type.Array(ChangeView), holds: Type.Array(HoldView), contactChanges: Type.Array(ContactChangeView) }), ...accessErrorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Coordonnées bancaires d’un dossier : modifications (IBAN masqué) et mises sous surveillance',
+          security,
+          params: PersonParams,
+          response: {
+            200: Type.Object({
+              changes: Type.Array(ChangeView),
+              holds: Type.Array(HoldView),
+              contactChanges: Type.Array(ContactChangeView),
+            }),
+            ...accessErrorResponses,
+          },
+        },
+      },
       async (request, reply) => {
         const personId = request.params.id;
         const d = await decided(request, reply, personId, 'read', ['bank'], 'read_bank_changes');
         if (!d) return reply;
         if (!(await admitted(db, request, reply, d.decision, [personId], 'read_bank_changes'))) return reply;
         await runtime.bank.settleDue(personId);
-        return { changes: await runtime.bank.changes(personId), holds: await runtime.bank.holds(personId), contactChanges: await runtime.bank.contactChanges(personId) };
+        return {
+          changes: await runtime.bank.changes(personId),
+          holds: await runtime.bank.holds(personId),
+          contactChanges: await runtime.bank.contactChanges(personId),
+        };
       },
     );
 
@@ -58,7 +98,8 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Saisir un changement de compte sur demande écrite de la personne (mêmes contrôles, avis et délai que sa propre demande)',
+          summary:
+            'Saisir un changement de compte sur demande écrite de la personne (mêmes contrôles, avis et délai que sa propre demande)',
           security,
           params: PersonParams,
           body: Type.Object({ ...BankDetailsBody, request: AgentRequestBody }, { additionalProperties: false }),
@@ -89,15 +130,22 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Vérifier une modification en attente (après avoir joint la personne) : l’approuver ou la refuser ; si les coordonnées ont changé récemment, seul un agent d’une autre équipe l’approuve, en indiquant comment il a joint la personne',
+          summary:
+            'Vérifier une modification en attente (après avoir joint la personne) : l’approuver ou la refuser ; si les coordonnées ont changé récemment, seul un agent d’une autre équipe l’approuve, en indiquant comment il a joint la personne',
           security,
-          params: Type.Object({ id: Type.String({ format: 'uuid' }), changeId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+          params: Type.Object(
+            { id: Type.String({ format: 'uuid' }), changeId: Type.String({ format: 'uuid' }) },
+            { additionalProperties: false },
+          ),
           body: Type.Object(
             {
               decision: Type.Enum(['approve', 'reject']),
               note: NoteBody.properties.note,
               reached: Type.Optional(
-                Type.Enum(Object.keys(REACH_METHODS), { description: 'comment la personne a été jointe, par un moyen connu avant tout changement récent de ses coordonnées (exigé pour approuver quand elles ont changé)' }),
+                Type.Enum(Object.keys(REACH_METHODS), {
+                  description:
+                    'comment la personne a été jointe, par un moyen connu avant tout changement récent de ses coordonnées (exigé pour approuver quand elles ont changé)',
+                }),
               ),
             },
             { additionalProperties: false },
@@ -110,7 +158,15 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const personId = request.params.id;
         const d = await decided(request, reply, personId, 'write', ['bank'], 'bank_change_verification');
         if (!d) return reply;
-        return runtime.bank.verifyChange(request.params.changeId, personId, request.staff!.actorId, request.body.decision as 'approve' | 'reject', request.body.note, eventOf(request, d), request.body.reached as ReachMethod | undefined);
+        return runtime.bank.verifyChange(
+          request.params.changeId,
+          personId,
+          request.staff!.actorId,
+          request.body.decision as 'approve' | 'reject',
+          request.body.note,
+          eventOf(request, d),
+          request.body.reached as ReachMethod | undefined,
+        );
       },
     );
 
@@ -119,7 +175,8 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Placer les coordonnées bancaires d’une personne suivie sous surveillance : toute modification sera vérifiée par un agent',
+          summary:
+            'Placer les coordonnées bancaires d’une personne suivie sous surveillance : toute modification sera vérifiée par un agent',
           security,
           params: PersonParams,
           body: HoldBody,
@@ -132,7 +189,16 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const d = await decided(request, reply, personId, 'read', ['identity'], 'bank_hold');
         if (!d) return reply;
         const source = request.staff!.roles.includes('indemnisation_agent') ? 'agent' : 'counsellor';
-        const id = await runtime.bank.placeHold(personId, { source, reason: request.body.reason as 'counsellor_concern', note: request.body.note, placedBy: request.staff!.actorId }, eventOf(request, d));
+        const id = await runtime.bank.placeHold(
+          personId,
+          {
+            source,
+            reason: request.body.reason as 'counsellor_concern',
+            note: request.body.note,
+            placedBy: request.staff!.actorId,
+          },
+          eventOf(request, d),
+        );
         return reply.status(201).send({ id });
       },
     );
@@ -144,7 +210,10 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Lever une mise sous surveillance après vérification (agent d’indemnisation)',
           security,
-          params: Type.Object({ id: Type.String({ format: 'uuid' }), holdId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+          params: Type.Object(
+            { id: Type.String({ format: 'uuid' }), holdId: Type.String({ format: 'uuid' }) },
+            { additionalProperties: false },
+          ),
           body: NoteBody,
           response: { 204: Type.Null(), ...accessErrorResponses },
         },
@@ -154,7 +223,13 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const personId = request.params.id;
         const d = await decided(request, reply, personId, 'write', ['bank'], 'bank_hold_lift');
         if (!d) return reply;
-        await runtime.bank.liftHold(request.params.holdId, personId, request.staff!.actorId, request.body.note, eventOf(request, d));
+        await runtime.bank.liftHold(
+          request.params.holdId,
+          personId,
+          request.staff!.actorId,
+          request.body.note,
+          eventOf(request, d),
+        );
         return reply.status(204).send(null);
       },
     );
@@ -164,9 +239,23 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Modifications de coordonnées bancaires à vérifier, pour les dossiers de mon périmètre (identifiants et motifs seulement)',
+          summary:
+            'Modifications de coordonnées bancaires à vérifier, pour les dossiers de mon périmètre (identifiants et motifs seulement)',
           security,
-          response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), personId: Type.String(), requestedAt: Type.String(), requestedVia: Type.String(), reasons: Type.Array(Type.String()) })) }), ...accessErrorResponses },
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  personId: Type.String(),
+                  requestedAt: Type.String(),
+                  requestedVia: Type.String(),
+                  reasons: Type.Array(Type.String()),
+                }),
+              ),
+            }),
+            ...accessErrorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -174,11 +263,23 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!purpose) return reply;
         const caller = callerOf(request, purpose);
         const allowed = await runtime.access.decideWithoutPerson(caller, 'write', ['bank']);
-        if (!allowed.allowed) return refuse(db, request, reply, allowed.reason, { operation: 'list_bank_changes' }, purpose);
+        if (!allowed.allowed)
+          return refuse(db, request, reply, allowed.reason, { operation: 'list_bank_changes' }, purpose);
         const waiting = await runtime.bank.awaitingVerification();
-        const decisions = await runtime.access.decideEach(caller, waiting.map((w) => w.personId), 'write', ['bank']);
+        const decisions = await runtime.access.decideEach(
+          caller,
+          waiting.map((w) => w.personId),
+          'write',
+          ['bank'],
+        );
         const items = waiting.filter((_, i) => decisions[i]!.allowed);
-        await appendEvent(db, 'access_granted', { actorId: request.staff!.actorId, purpose: allowed.purpose, caseReference: allowed.caseReference, operation: 'list_bank_changes', details: { count: items.length } });
+        await appendEvent(db, 'access_granted', {
+          actorId: request.staff!.actorId,
+          purpose: allowed.purpose,
+          caseReference: allowed.caseReference,
+          operation: 'list_bank_changes',
+          details: { count: items.length },
+        });
         return { items };
       },
     );

@@ -21,7 +21,11 @@ const BreakGlassBody = Type.Object(
   {
     purpose: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
     caseReference: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{2,63}$' }),
-    justification: Type.String({ minLength: 30, maxLength: 2000, description: 'pourquoi cet accès hors périmètre est nécessaire (30 caractères au moins)' }),
+    justification: Type.String({
+      minLength: 30,
+      maxLength: 2000,
+      description: 'pourquoi cet accès hors périmètre est nécessaire (30 caractères au moins)',
+    }),
     classes: Type.Array(Type.Enum(FIELD_CLASSES), { minItems: 1, maxItems: FIELD_CLASSES.length, uniqueItems: true }),
   },
   { additionalProperties: false },
@@ -41,7 +45,18 @@ async function securityOfficerAccounts(db: Executor): Promise<string[]> {
 }
 
 /** The organisation's security contact and every security officer (by email) hear of a break-glass at once. */
-async function alertBreakGlass(m: Messenger, input: { organisationId: string; login: string; breakGlassId: string; personId: string; purpose: string; classes: readonly string[]; expiresAt: string }): Promise<void> {
+async function alertBreakGlass(
+  m: Messenger,
+  input: {
+    organisationId: string;
+    login: string;
+    breakGlassId: string;
+    personId: string;
+    purpose: string;
+    classes: readonly string[];
+    expiresAt: string;
+  },
+): Promise<void> {
   const subject = 'Accès d’urgence (bris de glace) à un dossier';
   const body = [
     `L’agent ${input.login} vient d’ouvrir un accès d’urgence hors de son périmètre.`,
@@ -55,7 +70,13 @@ async function alertBreakGlass(m: Messenger, input: { organisationId: string; lo
   await alertSecurityContact(m, input.organisationId, 'break_glass_alert', subject, body);
   for (const accountId of await securityOfficerAccounts(m.db)) {
     const emails = (await channelAddresses(m.db, m.keyring, accountId)).filter((c) => c.kind === 'email');
-    for (const email of emails) await sendMessage(m, 'break_glass_alert', { channel: 'email', to: email.address, subject: `[Rempart – alerte sécurité] ${subject}`, body }, { accountId });
+    for (const email of emails)
+      await sendMessage(
+        m,
+        'break_glass_alert',
+        { channel: 'email', to: email.address, subject: `[Rempart – alerte sécurité] ${subject}`, body },
+        { accountId },
+      );
   }
 }
 
@@ -78,7 +99,15 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           security,
           params: PersonIdParams,
           body: BreakGlassBody,
-          response: { 201: Type.Object({ id: Type.String(), personId: Type.String(), classes: Type.Array(Type.String()), expiresAt: Type.String() }), ...staffErrorResponses },
+          response: {
+            201: Type.Object({
+              id: Type.String(),
+              personId: Type.String(),
+              classes: Type.Array(Type.String()),
+              expiresAt: Type.String(),
+            }),
+            ...staffErrorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -87,8 +116,24 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const { purpose, caseReference, justification, classes } = request.body;
         const now = new Date();
         // Everything but the relationship must hold: actor, organisation, posture, agreement, role, and classes the purpose grants.
-        const decision = await authorizeWithoutPerson(db, { actorId: staff.actorId, purpose, caseReference, operation: 'read', classes, clientAddress: request.ip, now });
-        if (!decision.allowed) return refuse(db, request, reply, decision.reason, { operation: 'break_glass', personId }, { purpose, caseReference });
+        const decision = await authorizeWithoutPerson(db, {
+          actorId: staff.actorId,
+          purpose,
+          caseReference,
+          operation: 'read',
+          classes,
+          clientAddress: request.ip,
+          now,
+        });
+        if (!decision.allowed)
+          return refuse(
+            db,
+            request,
+            reply,
+            decision.reason,
+            { operation: 'break_glass', personId },
+            { purpose, caseReference },
+          );
         const id = randomUUID();
         const expiresAt = new Date(now.getTime() + BREAK_GLASS_MINUTES * 60_000).toISOString();
         await inTransaction(db, async (trx) => {
@@ -121,7 +166,15 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             details: { breakGlassId: id, expiresAt },
           });
         });
-        await alertBreakGlass(messengerOf(runtime), { organisationId: staff.organisationId, login: staff.login, breakGlassId: id, personId, purpose, classes: decision.classes, expiresAt });
+        await alertBreakGlass(messengerOf(runtime), {
+          organisationId: staff.organisationId,
+          login: staff.login,
+          breakGlassId: id,
+          personId,
+          purpose,
+          classes: decision.classes,
+          expiresAt,
+        });
         return reply.status(201).send({ id, personId, classes: decision.classes, expiresAt });
       },
     );

@@ -15,15 +15,18 @@ export function requireStaff(db: Executor) {
   return async function staffOnly(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const staff = request.sessionStaff ?? (request.account ? await staffMemberOf(db, request.account.id) : undefined);
     if (!staff) {
-      void reply.status(403).send({ error: 'not_staff', message: 'Réservé aux agents habilités.', requestId: request.id });
+      void reply
+        .status(403)
+        .send({ error: 'not_staff', message: 'Réservé aux agents habilités.', requestId: request.id });
       return reply;
     }
     if (staff.actorStatus !== 'active') {
-      void reply.status(403).send({ error: 'actor_contained', message: GUARD_MESSAGES.actor_contained, requestId: request.id });
+      void reply
+        .status(403)
+        .send({ error: 'actor_contained', message: GUARD_MESSAGES.actor_contained, requestId: request.id });
       return reply;
     }
     request.staff = staff;
     updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
   };
 }
-

@@ -8,12 +8,23 @@ import { requireRecentSecondFactor } from '../session.ts';
 
 const tags = ['exports'];
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-const RecipientExport = Type.Object({ id: Type.String(), purpose: Type.String(), classes: Type.Array(FieldClassSchema), approvedAt: Type.String(), expiresAt: Type.String(), fileSha256: Type.String() });
+const RecipientExport = Type.Object({
+  id: Type.String(),
+  purpose: Type.String(),
+  classes: Type.Array(FieldClassSchema),
+  approvedAt: Type.String(),
+  expiresAt: Type.String(),
+  fileSha256: Type.String(),
+});
 
 /** An organisation suspended by the guard or closed receives nothing. */
 async function requireActiveOrganisation(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (request.staff?.organisationStatus === 'active') return;
-  void reply.status(403).send({ error: 'organisation_suspended', message: 'Votre organisation est suspendue : aucun export ne peut être remis.', requestId: request.id });
+  void reply.status(403).send({
+    error: 'organisation_suspended',
+    message: 'Votre organisation est suspendue : aucun export ne peut être remis.',
+    requestId: request.id,
+  });
   return reply;
 }
 
@@ -26,15 +37,30 @@ export function staffExportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/exports',
-      { preHandler: requireActiveOrganisation, schema: { tags, summary: 'Exports approuvés pour mon organisation et encore disponibles', response: { 200: Type.Object({ exports: Type.Array(RecipientExport) }), ...errorResponses } } },
-      async (request) => ({ exports: await listRecipientExports(db, runtime.clock.now(), request.staff!.organisationId) }),
+      {
+        preHandler: requireActiveOrganisation,
+        schema: {
+          tags,
+          summary: 'Exports approuvés pour mon organisation et encore disponibles',
+          response: { 200: Type.Object({ exports: Type.Array(RecipientExport) }), ...errorResponses },
+        },
+      },
+      async (request) => ({
+        exports: await listRecipientExports(db, runtime.clock.now(), request.staff!.organisationId),
+      }),
     );
 
     app.get(
       '/exports/:id/file',
       {
         preHandler: [requireActiveOrganisation, requireRecentSecondFactor(db)],
-        schema: { tags, summary: 'Télécharger le fichier chiffré d’un export (enveloppe rempart-export/1, à ouvrir avec la phrase de passe reçue par un autre canal)', params: IdParams, response: { 200: Type.Unknown({ description: 'l’enveloppe chiffrée (JSON)' }), ...errorResponses } },
+        schema: {
+          tags,
+          summary:
+            'Télécharger le fichier chiffré d’un export (enveloppe rempart-export/1, à ouvrir avec la phrase de passe reçue par un autre canal)',
+          params: IdParams,
+          response: { 200: Type.Unknown({ description: 'l’enveloppe chiffrée (JSON)' }), ...errorResponses },
+        },
       },
       async (request, reply) => {
         try {
@@ -46,7 +72,8 @@ export function staffExportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             .header('x-rempart-export-sha256', sha256)
             .send(envelope);
         } catch (error) {
-          if (error instanceof ExportExpiredError) return reply.status(410).send({ error: error.code, message: error.message, requestId: request.id });
+          if (error instanceof ExportExpiredError)
+            return reply.status(410).send({ error: error.code, message: error.message, requestId: request.id });
           throw error;
         }
       },

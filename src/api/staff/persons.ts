@@ -1,15 +1,33 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { assertNoDirectBankWrite, canonicalPersonPatch, FIELD_CLASS_SCHEMAS, FIELD_CLASSES, isValidFranceTravailId, isValidNir, PersonPatchSchema, ValidationError } from '../../domain/index.ts';
+import {
+  assertNoDirectBankWrite,
+  canonicalPersonPatch,
+  FIELD_CLASS_SCHEMAS,
+  FIELD_CLASSES,
+  isValidFranceTravailId,
+  isValidNir,
+  PersonPatchSchema,
+  ValidationError,
+} from '../../domain/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { nameBirthKey } from '../../store/index.ts';
 import { PersonIdParams, PersonRecordSchema } from '../schemas.ts';
-import { accessErrorResponses as staffErrorResponses, answerRefusal, callerOf, ClassesQuery, decisionView, DecisionViewSchema, parseClasses, pipelineRead, purposeOr422 } from '../access.ts';
+import {
+  accessErrorResponses as staffErrorResponses,
+  answerRefusal,
+  callerOf,
+  ClassesQuery,
+  decisionView,
+  DecisionViewSchema,
+  parseClasses,
+  pipelineRead,
+  purposeOr422,
+} from '../access.ts';
 import type { SearchCriterion } from '../../guard/index.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
-
 
 const StaffPersonView = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -20,12 +38,20 @@ const StaffPersonView = Type.Object({
 
 const SearchBody = Type.Object(
   {
-    nir: Type.Optional(Type.String({ minLength: 13, maxLength: 21, description: 'NIR exact : 13 chiffres et la clé (espaces admis)' })),
-    franceTravailId: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'identifiant France Travail exact' })),
+    nir: Type.Optional(
+      Type.String({ minLength: 13, maxLength: 21, description: 'NIR exact : 13 chiffres et la clé (espaces admis)' }),
+    ),
+    franceTravailId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 32, description: 'identifiant France Travail exact' }),
+    ),
     person: Type.Optional(
       Type.Object(
         {
-          lastName: Type.String({ minLength: 1, maxLength: 100, description: 'nom de naissance complet (ni joker ni préfixe)' }),
+          lastName: Type.String({
+            minLength: 1,
+            maxLength: 100,
+            description: 'nom de naissance complet (ni joker ni préfixe)',
+          }),
           firstName: Type.String({ minLength: 1, maxLength: 60, description: 'premier prénom complet' }),
           birthDate: Type.String({ format: 'date', description: 'date de naissance' }),
         },
@@ -38,7 +64,9 @@ const SearchBody = Type.Object(
 
 /** One follow-up action, as the follow_up class holds it. */
 const FollowUpActionSchema = FIELD_CLASS_SCHEMAS.follow_up.properties.actions.items;
-const FOLLOW_UP_MAX_ACTIONS = Number((FIELD_CLASS_SCHEMAS.follow_up.properties.actions as { maxItems?: number }).maxItems ?? 200);
+const FOLLOW_UP_MAX_ACTIONS = Number(
+  (FIELD_CLASS_SCHEMAS.follow_up.properties.actions as { maxItems?: number }).maxItems ?? 200,
+);
 
 const CaseloadQuery = Type.Object(
   {
@@ -47,7 +75,6 @@ const CaseloadQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
 
 /**
  * The staff's file API: every request declares a purpose and a case reference, is decided by
@@ -60,7 +87,16 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/persons/:id',
-      { schema: { tags, summary: 'Lire un dossier : les seules classes de données que la décision autorise', security, params: PersonIdParams, querystring: ClassesQuery, response: { 200: StaffPersonView, ...staffErrorResponses } } },
+      {
+        schema: {
+          tags,
+          summary: 'Lire un dossier : les seules classes de données que la décision autorise',
+          security,
+          params: PersonIdParams,
+          querystring: ClassesQuery,
+          response: { 200: StaffPersonView, ...staffErrorResponses },
+        },
+      },
       async (request, reply) => {
         const personId = request.params.id;
         const classes = parseClasses(request.query.classes);
@@ -75,11 +111,15 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Modifier des classes de données, si la décision les autorise en écriture (null supprime une classe)',
+          summary:
+            'Modifier des classes de données, si la décision les autorise en écriture (null supprime une classe)',
           security,
           params: PersonIdParams,
           body: PersonPatchSchema,
-          response: { 200: Type.Object({ id: Type.String(), written: Type.Array(Type.String()), decision: DecisionViewSchema }), ...staffErrorResponses },
+          response: {
+            200: Type.Object({ id: Type.String(), written: Type.Array(Type.String()), decision: DecisionViewSchema }),
+            ...staffErrorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -87,15 +127,23 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const patch = canonicalPersonPatch(request.body, 'body');
         assertNoDirectBankWrite(patch, 'POST /api/staff/persons/{id}/bank-details/changes');
         const written = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
-        if (written.length === 0) throw new ValidationError([{ field: 'body', rule: 'minProperties', message: 'au moins une classe de données à modifier' }]);
+        if (written.length === 0)
+          throw new ValidationError([
+            { field: 'body', rule: 'minProperties', message: 'au moins une classe de données à modifier' },
+          ]);
         const purpose = await purposeOr422(db, request, reply, { operation: 'write', personId });
         if (!purpose) return reply;
         const result = await runtime.access.write(callerOf(request, purpose), personId, patch);
-        if (result.outcome !== 'written') return answerRefusal(db, request, reply, result, { operation: 'write', personId }, purpose);
+        if (result.outcome !== 'written')
+          return answerRefusal(db, request, reply, result, { operation: 'write', personId }, purpose);
         // A rewritten email, phone or address is announced at once on the channels known before it.
         if (patch.contact !== undefined) {
           // The write is committed: a failed announcement is retried by the scheduler (and the bank change stays held meanwhile).
-          await runtime.bank.announceContactChanges(personId).catch((error: unknown) => request.log.error({ err: { message: String(error) } }, 'contact change not announced yet'));
+          await runtime.bank
+            .announceContactChanges(personId)
+            .catch((error: unknown) =>
+              request.log.error({ err: { message: String(error) } }, 'contact change not announced yet'),
+            );
         }
         const { decision } = result;
         return { id: personId, written: decision.classes, decision: decisionView(decision) };
@@ -107,11 +155,19 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Enregistrer une action de suivi : ajoutée à la classe follow_up (écriture décidée par la convention), sans écraser une action enregistrée au même moment',
+          summary:
+            'Enregistrer une action de suivi : ajoutée à la classe follow_up (écriture décidée par la convention), sans écraser une action enregistrée au même moment',
           security,
           params: PersonIdParams,
           body: FollowUpActionSchema,
-          response: { 201: Type.Object({ id: Type.String(), actions: Type.Integer({ description: 'nombre d’actions du suivi' }), decision: DecisionViewSchema }), ...staffErrorResponses },
+          response: {
+            201: Type.Object({
+              id: Type.String(),
+              actions: Type.Integer({ description: 'nombre d’actions du suivi' }),
+              decision: DecisionViewSchema,
+            }),
+            ...staffErrorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -120,10 +176,14 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         if (!purpose) return reply;
         const result = await runtime.access.modify(callerOf(request, purpose), personId, 'follow_up', (current) => {
           const base = current ?? { appointments: [], actions: [] };
-          if (base.actions.length >= FOLLOW_UP_MAX_ACTIONS) throw new ValidationError([{ field: 'body', rule: 'maxItems', message: `le suivi compte déjà ${FOLLOW_UP_MAX_ACTIONS} actions` }]);
+          if (base.actions.length >= FOLLOW_UP_MAX_ACTIONS)
+            throw new ValidationError([
+              { field: 'body', rule: 'maxItems', message: `le suivi compte déjà ${FOLLOW_UP_MAX_ACTIONS} actions` },
+            ]);
           return { ...base, actions: [...base.actions, request.body] };
         });
-        if (result.outcome !== 'written') return answerRefusal(db, request, reply, result, { operation: 'write', personId }, purpose);
+        if (result.outcome !== 'written')
+          return answerRefusal(db, request, reply, result, { operation: 'write', personId }, purpose);
         const { decision } = result;
         const actions = result.value.actions.length;
         return reply.status(201).send({ id: personId, actions, decision: decisionView(decision) });
@@ -135,31 +195,64 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Retrouver un dossier de son périmètre par critère exact (NIR, identifiant France Travail, ou nom, prénom et date de naissance) : ni joker, ni préfixe, ni liste',
+          summary:
+            'Retrouver un dossier de son périmètre par critère exact (NIR, identifiant France Travail, ou nom, prénom et date de naissance) : ni joker, ni préfixe, ni liste',
           security,
           body: SearchBody,
-          response: { 200: Type.Object({ results: Type.Array(Type.Object({ id: Type.String(), identity: Type.Optional(FIELD_CLASS_SCHEMAS.identity) })) }), ...staffErrorResponses },
+          response: {
+            200: Type.Object({
+              results: Type.Array(
+                Type.Object({ id: Type.String(), identity: Type.Optional(FIELD_CLASS_SCHEMAS.identity) }),
+              ),
+            }),
+            ...staffErrorResponses,
+          },
         },
       },
       async (request, reply) => {
         const given = (['nir', 'franceTravailId', 'person'] as const).filter((k) => request.body[k] !== undefined);
-        if (given.length !== 1) throw new ValidationError([{ field: 'body', rule: 'oneOf', message: 'un seul critère exact : nir, franceTravailId, ou person (nom, prénom et date de naissance)' }]);
+        if (given.length !== 1)
+          throw new ValidationError([
+            {
+              field: 'body',
+              rule: 'oneOf',
+              message: 'un seul critère exact : nir, franceTravailId, ou person (nom, prénom et date de naissance)',
+            },
+          ]);
         // A malformed identifier can match nobody: refused as such, before any lookup (and before the guard counts a miss).
         if (request.body.nir !== undefined && !isValidNir(request.body.nir)) {
-          throw new ValidationError([{ field: 'body.nir', rule: 'nir', message: 'le NIR comporte 13 chiffres et sa clé de 2 chiffres (2A ou 2B pour la Corse), et doit être valide' }]);
+          throw new ValidationError([
+            {
+              field: 'body.nir',
+              rule: 'nir',
+              message:
+                'le NIR comporte 13 chiffres et sa clé de 2 chiffres (2A ou 2B pour la Corse), et doit être valide',
+            },
+          ]);
         }
         if (request.body.franceTravailId !== undefined && !isValidFranceTravailId(request.body.franceTravailId)) {
-          throw new ValidationError([{ field: 'body.franceTravailId', rule: 'franceTravailId', message: 'l’identifiant France Travail comporte 7 chiffres suivis d’une lettre ou d’un chiffre' }]);
+          throw new ValidationError([
+            {
+              field: 'body.franceTravailId',
+              rule: 'franceTravailId',
+              message: 'l’identifiant France Travail comporte 7 chiffres suivis d’une lettre ou d’un chiffre',
+            },
+          ]);
         }
         const kind = given[0] === 'nir' ? 'nir' : given[0] === 'franceTravailId' ? 'france_travail_id' : 'name_birth';
         const { person } = request.body;
-        const searched = person ? nameBirthKey(person.lastName, person.firstName, person.birthDate) : request.body[given[0] as 'nir' | 'franceTravailId']!;
+        const searched = person
+          ? nameBirthKey(person.lastName, person.firstName, person.birthDate)
+          : request.body[given[0] as 'nir' | 'franceTravailId']!;
         const purpose = await purposeOr422(db, request, reply, { operation: 'search' });
         if (!purpose) return reply;
         // The guard sees the search's shape, never the identifier.
-        const criterion: SearchCriterion = person ? { kind: 'name_birth', ...person } : { kind: kind as 'nir' | 'france_travail_id', value: searched };
+        const criterion: SearchCriterion = person
+          ? { kind: 'name_birth', ...person }
+          : { kind: kind as 'nir' | 'france_travail_id', value: searched };
         const result = await runtime.access.search(callerOf(request, purpose), { kind, value: searched, criterion });
-        if (result.outcome !== 'found') return answerRefusal(db, request, reply, result, { operation: 'search' }, purpose);
+        if (result.outcome !== 'found')
+          return answerRefusal(db, request, reply, result, { operation: 'search' }, purpose);
         const { results } = result;
         return { results };
       },
@@ -170,19 +263,37 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Mon portefeuille actif (conseiller), page par page : identifiants des dossiers, filtrés et comptés en base',
+          summary:
+            'Mon portefeuille actif (conseiller), page par page : identifiants des dossiers, filtrés et comptés en base',
           security,
           querystring: CaseloadQuery,
-          response: { 200: Type.Object({ page: Type.Integer(), pageSize: Type.Integer(), total: Type.Integer(), items: Type.Array(Type.Object({ id: Type.String() })) }), ...staffErrorResponses },
+          response: {
+            200: Type.Object({
+              page: Type.Integer(),
+              pageSize: Type.Integer(),
+              total: Type.Integer(),
+              items: Type.Array(Type.Object({ id: Type.String() })),
+            }),
+            ...staffErrorResponses,
+          },
         },
       },
       async (request, reply) => {
         const purpose = await purposeOr422(db, request, reply, { operation: 'list_caseload' });
         if (!purpose) return reply;
-        const result = await runtime.access.listCaseload(callerOf(request, purpose), { page: Number(request.query.page ?? 1), pageSize: Number(request.query.pageSize ?? 50) });
-        if (result.outcome !== 'listed') return answerRefusal(db, request, reply, result, { operation: 'list_caseload' }, purpose);
+        const result = await runtime.access.listCaseload(callerOf(request, purpose), {
+          page: Number(request.query.page ?? 1),
+          pageSize: Number(request.query.pageSize ?? 50),
+        });
+        if (result.outcome !== 'listed')
+          return answerRefusal(db, request, reply, result, { operation: 'list_caseload' }, purpose);
         const { page } = result;
-        return { page: page.page, pageSize: page.pageSize, total: page.total, items: page.personIds.map((id) => ({ id })) };
+        return {
+          page: page.page,
+          pageSize: page.pageSize,
+          total: page.total,
+          items: page.personIds.map((id) => ({ id })),
+        };
       },
     );
   };

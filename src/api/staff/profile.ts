@@ -40,7 +40,8 @@ export function staffProfileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
       {
         schema: {
           tags,
-          summary: 'Mon profil d’agent : organisation, rôles et finalités que je peux déclarer (classes lisibles et modifiables, lien exigé). Aucune donnée personnelle, rien n’est journalisé.',
+          summary:
+            'Mon profil d’agent : organisation, rôles et finalités que je peux déclarer (classes lisibles et modifiables, lien exigé). Aucune donnée personnelle, rien n’est journalisé.',
           security,
           response: { 200: ProfileView, ...staffErrorResponses },
         },

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import { checkHealth, type Runtime } from '../../runtime/index.ts';
 
 const LedgerState = Type.Enum(['ok', 'altered', 'rollback'], {
-  description: 'intégrité du journal des accès vue par ce processus : altered (événements, arbre ou points de contrôle modifiés) et rollback (retour en arrière) suspendent la signature',
+  description:
+    'intégrité du journal des accès vue par ce processus : altered (événements, arbre ou points de contrôle modifiés) et rollback (retour en arrière) suspendent la signature',
 });
 
 const HealthSchema = Type.Object({
@@ -39,12 +40,22 @@ export function healthRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/health',
-      { schema: { tags: ['système'], summary: 'Vivacité : état du magasin et du trousseau, et du journal des accès', response: { 200: HealthSchema, 503: HealthSchema } } },
+      {
+        schema: {
+          tags: ['système'],
+          summary: 'Vivacité : état du magasin et du trousseau, et du journal des accès',
+          response: { 200: HealthSchema, 503: HealthSchema },
+        },
+      },
       async (_request, reply) => {
         const health = await checkHealth(runtime);
-        return reply
-          .status(health.ok ? 200 : 503)
-          .send({ status: health.ok ? 'ok' : 'unavailable', store: health.store, keyring: health.keyring, flavour: health.flavour, ledger: health.ledger });
+        return reply.status(health.ok ? 200 : 503).send({
+          status: health.ok ? 'ok' : 'unavailable',
+          store: health.store,
+          keyring: health.keyring,
+          flavour: health.flavour,
+          ledger: health.ledger,
+        });
       },
     );
 
@@ -67,7 +78,12 @@ export function healthRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         return reply
           .status(ready ? 200 : 503)
           .header('cache-control', 'no-store')
-          .send({ status: ready ? 'ready' : 'not_ready', reasons, ledger: health.ledger, ledgerVerification: runtime.ledgerWatch.status().background ? 'running' : 'off' });
+          .send({
+            status: ready ? 'ready' : 'not_ready',
+            reasons,
+            ledger: health.ledger,
+            ledgerVerification: runtime.ledgerWatch.status().background ? 'running' : 'off',
+          });
       },
     );
   };

@@ -2,7 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Type } from 'typebox';
 import { validate } from '../../domain/index.ts';
-import { findAgreementVersion, importAgreement, type AgreementFile, type ImportedAgreement } from '../../policy/index.ts';
+import {
+  findAgreementVersion,
+  importAgreement,
+  type AgreementFile,
+  type ImportedAgreement,
+} from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { readJsonOption } from '../options.ts';
 
@@ -41,7 +46,9 @@ export async function runAgreementsExport(runtime: Runtime, raw: unknown): Promi
   const text = `${JSON.stringify(found.file, null, 2)}\n`;
   if (options.output) {
     writeFileSync(options.output, text, { mode: 0o644 });
-    process.stderr.write(`Convention ${found.file.reference} version ${found.file.version} (${found.status}) écrite dans ${options.output}.\n`);
+    process.stderr.write(
+      `Convention ${found.file.reference} version ${found.file.version} (${found.status}) écrite dans ${options.output}.\n`,
+    );
   } else {
     process.stdout.write(text);
   }

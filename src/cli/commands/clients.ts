@@ -1,6 +1,11 @@
 import { Type } from 'typebox';
 import { validate } from '../../domain/index.ts';
-import { registerMachineClient, revokeMachineClient, tokenAudiences, type RegisteredMachineClient } from '../../identity/index.ts';
+import {
+  registerMachineClient,
+  revokeMachineClient,
+  tokenAudiences,
+  type RegisteredMachineClient,
+} from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { readJsonOption } from '../options.ts';
 
@@ -18,7 +23,11 @@ const RevokeOptionsSchema = Type.Object({ clientId: Type.String({ format: 'uuid'
 export async function runClientsRegister(runtime: Runtime, raw: unknown): Promise<RegisteredMachineClient> {
   const options = validate(RegisterOptionsSchema, raw);
   const jwks = readJsonOption(options.jwks, 'jwks');
-  const registered = await registerMachineClient(runtime.database.db, { organisationId: options.organisation, name: options.name, jwks });
+  const registered = await registerMachineClient(runtime.database.db, {
+    organisationId: options.organisation,
+    name: options.name,
+    jwks,
+  });
   const [tokenEndpoint] = tokenAudiences(runtime.config.publicUrl);
   process.stdout.write(
     [
@@ -35,6 +44,10 @@ export async function runClientsRegister(runtime: Runtime, raw: unknown): Promis
 export async function runClientsRevoke(runtime: Runtime, raw: unknown): Promise<boolean> {
   const { clientId } = validate(RevokeOptionsSchema, raw);
   const revoked = await revokeMachineClient(runtime.database.db, clientId);
-  process.stdout.write(revoked ? `Client machine ${clientId} révoqué : ses assertions et ses jetons sont refusés.\n` : `Client machine ${clientId} déjà révoqué.\n`);
+  process.stdout.write(
+    revoked
+      ? `Client machine ${clientId} révoqué : ses assertions et ses jetons sont refusés.\n`
+      : `Client machine ${clientId} déjà révoqué.\n`,
+  );
   return revoked;
 }

@@ -10,23 +10,49 @@ const DEMO_JOB_SEEKERS = 5;
  * Sign-in accounts for the demo network's staff and for the first few synthetic job seekers.
  * Staff must enrol a second factor at their first sign-in, like everyone's staff.
  */
-export async function ensureDemoAccounts(runtime: Runtime, seed: number): Promise<Array<{ login: string; who: string }>> {
+export async function ensureDemoAccounts(
+  runtime: Runtime,
+  seed: number,
+): Promise<Array<{ login: string; who: string }>> {
   const db = runtime.database.db;
   const existing = new Set((await db.selectFrom('accounts').select('login').execute()).map((r) => r.login));
-  const actors = await db.selectFrom('actors').select(['id', 'login']).where('login', 'in', demoActors(seed).map((a) => a.login)).execute();
+  const actors = await db
+    .selectFrom('actors')
+    .select(['id', 'login'])
+    .where(
+      'login',
+      'in',
+      demoActors(seed).map((a) => a.login),
+    )
+    .execute();
   for (const actor of actors) {
     if (!existing.has(actor.login)) {
-      const accountId = await createAccount(db, { kind: 'staff', login: actor.login, password: DEMO_PASSWORD, actorId: actor.id });
+      const accountId = await createAccount(db, {
+        kind: 'staff',
+        login: actor.login,
+        password: DEMO_PASSWORD,
+        actorId: actor.id,
+      });
       // The professional address activation codes go to (the demo's outbox folder stands in for the mail server).
       await addChannel(db, runtime.keyring, accountId, 'email', demoStaffEmail(actor.login), { verified: true });
     }
   }
   const shown: Array<{ login: string; who: string }> = [];
   for (const person of await demoPersons(db, seed, DEMO_JOB_SEEKERS)) {
-    const stored = await db.selectFrom('persons').select('id').where('id', '=', person.id).where('status', '=', 'active').executeTakeFirst();
+    const stored = await db
+      .selectFrom('persons')
+      .select('id')
+      .where('id', '=', person.id)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
     if (!stored) continue;
     if (!existing.has(person.email)) {
-      const accountId = await createAccount(db, { kind: 'job_seeker', login: person.email, password: DEMO_PASSWORD, personId: person.id });
+      const accountId = await createAccount(db, {
+        kind: 'job_seeker',
+        login: person.email,
+        password: DEMO_PASSWORD,
+        personId: person.id,
+      });
       // Verified when the person registered at the agency: password recovery codes go there.
       await addChannel(db, runtime.keyring, accountId, 'email', person.email, { verified: true });
     }

@@ -15,13 +15,18 @@ function readOption(path: string, field: string): string {
 /** Where a named field of the library becomes the option it came from. */
 function asOption<T>(work: () => Promise<T>, fields: Record<string, string>): Promise<T> {
   return work().catch((error: unknown) => {
-    if (error instanceof ValidationError) throw new ValidationError(error.issues.map((i) => ({ ...i, field: fields[i.field.split('.')[0]!] ?? i.field })));
+    if (error instanceof ValidationError)
+      throw new ValidationError(error.issues.map((i) => ({ ...i, field: fields[i.field.split('.')[0]!] ?? i.field })));
     throw error;
   });
 }
 
 const OpenSchema = Type.Object(
-  { file: Type.String({ minLength: 1 }), passphrase: Type.Optional(Type.String({ minLength: 1 })), out: Type.Optional(Type.String({ minLength: 1 })) },
+  {
+    file: Type.String({ minLength: 1 }),
+    passphrase: Type.Optional(Type.String({ minLength: 1 })),
+    out: Type.Optional(Type.String({ minLength: 1 })),
+  },
   { additionalProperties: false },
 );
 
@@ -33,12 +38,24 @@ const OpenSchema = Type.Object(
 export async function runExportsOpen(raw: unknown): Promise<string> {
   const options = validate(OpenSchema, raw);
   const passphrase = options.passphrase ?? process.env.REMPART_EXPORT_PASSPHRASE;
-  if (!passphrase) throw new ValidationError([{ field: '--passphrase', rule: 'required', message: 'la phrase de passe reçue avec l’export est nécessaire (ou REMPART_EXPORT_PASSPHRASE)' }]);
+  if (!passphrase)
+    throw new ValidationError([
+      {
+        field: '--passphrase',
+        rule: 'required',
+        message: 'la phrase de passe reçue avec l’export est nécessaire (ou REMPART_EXPORT_PASSPHRASE)',
+      },
+    ]);
   const envelope = readOption(options.file, '--file');
-  const csv = await asOption(() => openExportFile(envelope, passphrase), { file: '--file', passphrase: '--passphrase' });
+  const csv = await asOption(() => openExportFile(envelope, passphrase), {
+    file: '--file',
+    passphrase: '--passphrase',
+  });
   if (options.out) {
     writeFileSync(options.out, csv, { mode: 0o600 });
-    process.stderr.write(`Export déchiffré dans ${options.out} (${csv.split('\n').filter(Boolean).length - 1} ligne(s)).\n`);
+    process.stderr.write(
+      `Export déchiffré dans ${options.out} (${csv.split('\n').filter(Boolean).length - 1} ligne(s)).\n`,
+    );
   } else process.stdout.write(csv);
   return csv;
 }
@@ -48,7 +65,10 @@ export async function runExportsTrace(runtime: Runtime, raw: unknown): Promise<L
   const options = validate(Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }), raw);
   const text = readOption(options.file, '--file');
   const traces = await traceLeak({ db: runtime.database.db, keyring: runtime.keyring }, text, null);
-  if (traces.length === 0) process.stdout.write('Aucune ligne témoin reconnue : ce fichier ne provient d’aucun export de Rempart (ou ses lignes témoins en ont été retirées).\n');
+  if (traces.length === 0)
+    process.stdout.write(
+      'Aucune ligne témoin reconnue : ce fichier ne provient d’aucun export de Rempart (ou ses lignes témoins en ont été retirées).\n',
+    );
   for (const t of traces) {
     process.stdout.write(
       [

@@ -5,11 +5,18 @@ import type { Runtime } from '../../runtime/index.ts';
 import { countStaleDataKeys, recordKeyring, rewrapDataKeys } from '../../store/index.ts';
 import { progressBar } from '../progress.ts';
 
-const RotateOptionsSchema = Type.Object({ class: Type.Optional(Type.Enum(FIELD_CLASSES)) }, { additionalProperties: false });
+const RotateOptionsSchema = Type.Object(
+  { class: Type.Optional(Type.Enum(FIELD_CLASSES)) },
+  { additionalProperties: false },
+);
 
 export class OperatorError extends Error {}
 
-async function staleCounts(runtime: Runtime, keyring: Keyring, classes: readonly FieldClass[]): Promise<Map<FieldClass, number>> {
+async function staleCounts(
+  runtime: Runtime,
+  keyring: Keyring,
+  classes: readonly FieldClass[],
+): Promise<Map<FieldClass, number>> {
   const counts = new Map<FieldClass, number>();
   for (const c of classes) counts.set(c, await countStaleDataKeys(runtime.database.db, keyring, c));
   return counts;
@@ -20,11 +27,16 @@ async function staleCounts(runtime: Runtime, keyring: Keyring, classes: readonly
  * If a previous rotation was interrupted (stale keys remain under an older version), the
  * command resumes it instead of adding yet another version.
  */
-export async function runKeysRotate(runtime: Runtime, raw: unknown): Promise<{ rewrapped: number; resumed: boolean; classes: FieldClass[] }> {
+export async function runKeysRotate(
+  runtime: Runtime,
+  raw: unknown,
+): Promise<{ rewrapped: number; resumed: boolean; classes: FieldClass[] }> {
   const options = validate(RotateOptionsSchema, raw);
   const source = runtime.config.keyring;
   if (source.kind !== 'file') {
-    throw new OperatorError('Le trousseau vient de la variable REMPART_KEYRING : la rotation doit écrire un nouveau trousseau ; utilisez REMPART_KEYRING_FILE.');
+    throw new OperatorError(
+      'Le trousseau vient de la variable REMPART_KEYRING : la rotation doit écrire un nouveau trousseau ; utilisez REMPART_KEYRING_FILE.',
+    );
   }
   const classes: FieldClass[] = options.class ? [options.class] : [...FIELD_CLASSES];
   let keyring = runtime.keyring;
@@ -47,7 +59,9 @@ export async function runKeysRotate(runtime: Runtime, raw: unknown): Promise<{ r
   }
   bar.stop();
   for (const c of classes) process.stdout.write(`  ${c.padEnd(13)} version active ${keyring.activeVersion(c)}\n`);
-  process.stdout.write(`${rewrapped} clés de données réemballées${resumed ? ' (reprise)' : ''} ; aucune valeur rechiffrée.\n`);
+  process.stdout.write(
+    `${rewrapped} clés de données réemballées${resumed ? ' (reprise)' : ''} ; aucune valeur rechiffrée.\n`,
+  );
   return { rewrapped, resumed, classes };
 }
 
@@ -56,6 +70,8 @@ export async function runKeysStatus(runtime: Runtime): Promise<void> {
   process.stdout.write(`Trousseau ${keyring.id}\n`);
   for (const c of FIELD_CLASSES) {
     const stale = await countStaleDataKeys(runtime.database.db, keyring, c);
-    process.stdout.write(`  ${c.padEnd(13)} version active ${keyring.activeVersion(c)} (versions ${keyring.versions(c).join(', ')})${stale ? ` — ${stale} clés à réemballer` : ''}\n`);
+    process.stdout.write(
+      `  ${c.padEnd(13)} version active ${keyring.activeVersion(c)} (versions ${keyring.versions(c).join(', ')})${stale ? ` — ${stale} clés à réemballer` : ''}\n`,
+    );
   }
 }

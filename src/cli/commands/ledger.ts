@@ -1,7 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Type } from 'typebox';
 import { validate, ValidationError } from '../../domain/index.ts';
-import { openSignedCheckpoint, pruneLedger, verifyCheckpointPair, verifyLedger, WitnessError, type PruneResult, type VerifyReport } from '../../ledger/index.ts';
+import {
+  openSignedCheckpoint,
+  pruneLedger,
+  verifyCheckpointPair,
+  verifyLedger,
+  WitnessError,
+  type PruneResult,
+  type VerifyReport,
+} from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { progressBar } from '../progress.ts';
 import { OperatorError } from './keys.ts';
@@ -24,7 +32,11 @@ export async function runLedgerVerify(runtime: Runtime): Promise<VerifyReport> {
   const witnessed = fileProblem ? undefined : await runtime.ledger.checkAgainstWitnessed();
   if (fileProblem || witnessed) {
     const message = fileProblem?.message ?? witnessed!.message;
-    report = { ...report, ok: false, findings: [{ kind: 'rollback', ...(witnessed ? { index: witnessed.logSize } : {}), message }, ...report.findings] };
+    report = {
+      ...report,
+      ok: false,
+      findings: [{ kind: 'rollback', ...(witnessed ? { index: witnessed.logSize } : {}), message }, ...report.findings],
+    };
   }
   const lines = [
     `Journal ${runtime.ledger.origin}`,
@@ -39,11 +51,13 @@ export async function runLedgerVerify(runtime: Runtime): Promise<VerifyReport> {
       ? `Témoin (${runtime.config.ledgerWitnessFile}) : point de contrôle de ${kept.size} événements${kept.at ? ` (${kept.at})` : ''}.`
       : `Témoin (${runtime.config.ledgerWitnessFile}) : aucun point de contrôle conservé pour l'instant.`,
   );
-  if (report.ok) lines.push('Journal intègre : aucun événement modifié, supprimé, inséré ou déplacé, et pas de retour en arrière.');
+  if (report.ok)
+    lines.push('Journal intègre : aucun événement modifié, supprimé, inséré ou déplacé, et pas de retour en arrière.');
   else {
     lines.push(`JOURNAL ALTÉRÉ — premier constat : ${report.findings[0]!.message}`);
     for (const finding of report.findings.slice(1)) lines.push(`  puis : ${finding.message}`);
-    if (report.truncatedFindings) lines.push('  (d’autres constats suivent ; corrigez ou expertisez d’abord les premiers)');
+    if (report.truncatedFindings)
+      lines.push('  (d’autres constats suivent ; corrigez ou expertisez d’abord les premiers)');
   }
   process.stdout.write(lines.join('\n') + '\n');
   if (!report.ok) throw new OperatorError('Vérification du journal en échec.');
@@ -52,7 +66,10 @@ export async function runLedgerVerify(runtime: Runtime): Promise<VerifyReport> {
 
 /** `rempart ledger checkpoint`: integrate what is pending and sign now. */
 export async function runLedgerCheckpoint(runtime: Runtime, raw: unknown): Promise<string | undefined> {
-  const { output } = validate(Type.Object({ output: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }), raw);
+  const { output } = validate(
+    Type.Object({ output: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+    raw,
+  );
   const checkpoint = await runtime.ledger.checkpoint();
   if (!checkpoint) {
     process.stderr.write('Journal vide : aucun point de contrôle à signer.\n');
@@ -74,15 +91,26 @@ export const CHECKPOINTS_FORMAT = 'rempart.checkpoints/v1';
 
 /** `rempart ledger export`: the signed checkpoints and the public key, for an external witness. */
 export async function runLedgerExport(runtime: Runtime, raw: unknown): Promise<number> {
-  const options = validate(Type.Object({ output: Type.String({ minLength: 1 }), from: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }), raw);
+  const options = validate(
+    Type.Object(
+      { output: Type.String({ minLength: 1 }), from: Type.Optional(Type.Integer({ minimum: 0 })) },
+      { additionalProperties: false },
+    ),
+    raw,
+  );
   const checkpoints = [];
-  for (let from = options.from ?? 0; ; ) {
+  for (let from = options.from ?? 0; ;) {
     const page = await runtime.ledger.checkpoints({ fromSize: from, limit: 1000 });
     checkpoints.push(...page.map((c) => ({ size: Number(c.size), at: c.at, note: c.note })));
     if (page.length < 1000) break;
     from = Number(page.at(-1)!.size) + 1;
   }
-  const document = { format: CHECKPOINTS_FORMAT, origin: runtime.ledger.origin, verifierKey: runtime.ledger.verifierKey, checkpoints };
+  const document = {
+    format: CHECKPOINTS_FORMAT,
+    origin: runtime.ledger.origin,
+    verifierKey: runtime.ledger.verifierKey,
+    checkpoints,
+  };
   writeFileSync(options.output, JSON.stringify(document, null, 2) + '\n');
   process.stderr.write(`${checkpoints.length} point(s) de contrôle exporté(s) dans ${options.output}.\n`);
   return checkpoints.length;
@@ -117,7 +145,9 @@ function readNote(path: string, field: string): string {
   } catch {
     // not JSON after all: taken as a note, which will not open
   }
-  throw new ValidationError([{ field, rule: 'file.note', message: 'ni une note signée, ni un fichier témoin (champ « note »)' }]);
+  throw new ValidationError([
+    { field, rule: 'file.note', message: 'ni une note signée, ni un fichier témoin (champ « note »)' },
+  ]);
 }
 
 /**
@@ -129,17 +159,27 @@ function readNote(path: string, field: string): string {
  */
 export async function runLedgerWitness(raw: unknown): Promise<void> {
   const options = validate(WitnessSchema, raw);
-  if (!options.newer && !options.url) throw new ValidationError([{ field: '--newer', rule: 'required', message: 'le point de contrôle récent (--newer fichier), ou --url du serveur qui le sert' }]);
+  if (!options.newer && !options.url)
+    throw new ValidationError([
+      {
+        field: '--newer',
+        rule: 'required',
+        message: 'le point de contrôle récent (--newer fichier), ou --url du serveur qui le sert',
+      },
+    ]);
   const older = readNote(options.older, '--older');
   const base = options.url?.replace(/\/$/, '');
   try {
     let newer: string;
     if (options.newer) newer = readNote(options.newer, '--newer');
     else {
-      const response = await fetch(`${base}/api/ledger/checkpoint`, { signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
-        throw new WitnessError(`serveur injoignable (${error instanceof Error ? error.message : String(error)})`);
-      });
-      if (!response.ok) throw new WitnessError(`le serveur n’a pas fourni son dernier point de contrôle (HTTP ${response.status})`);
+      const response = await fetch(`${base}/api/ledger/checkpoint`, { signal: AbortSignal.timeout(30_000) }).catch(
+        (error: unknown) => {
+          throw new WitnessError(`serveur injoignable (${error instanceof Error ? error.message : String(error)})`);
+        },
+      );
+      if (!response.ok)
+        throw new WitnessError(`le serveur n’a pas fourni son dernier point de contrôle (HTTP ${response.status})`);
       newer = await response.text();
     }
     const a = openSignedCheckpoint(older, options.key);
@@ -153,13 +193,32 @@ export async function runLedgerWitness(raw: unknown): Promise<void> {
     if (a.size > 0n && a.size !== b.size) {
       if (options.proof) proof = (JSON.parse(readText(options.proof, '--proof')) as { proof: string[] }).proof;
       else if (base) {
-        const response = await fetch(`${base}/api/ledger/proofs/consistency?from=${a.size}&to=${b.size}`, { signal: AbortSignal.timeout(30_000) });
-        if (!response.ok) throw new WitnessError(`le serveur n’a pas fourni la preuve de cohérence de ${a.size} à ${b.size} événements (HTTP ${response.status})`);
+        const response = await fetch(`${base}/api/ledger/proofs/consistency?from=${a.size}&to=${b.size}`, {
+          signal: AbortSignal.timeout(30_000),
+        });
+        if (!response.ok)
+          throw new WitnessError(
+            `le serveur n’a pas fourni la preuve de cohérence de ${a.size} à ${b.size} événements (HTTP ${response.status})`,
+          );
         proof = ((await response.json()) as { proof: string[] }).proof;
-      } else throw new ValidationError([{ field: '--proof', rule: 'required', message: 'une preuve de cohérence (--proof fichier ou --url du serveur) est nécessaire' }]);
+      } else
+        throw new ValidationError([
+          {
+            field: '--proof',
+            rule: 'required',
+            message: 'une preuve de cohérence (--proof fichier ou --url du serveur) est nécessaire',
+          },
+        ]);
     }
-    verifyCheckpointPair(older, newer, proof.map((p) => Buffer.from(p, 'base64')), options.key);
-    process.stdout.write(`Cohérent : le point de contrôle à ${b.size} événements prolonge celui à ${a.size} (${a.origin}).\n`);
+    verifyCheckpointPair(
+      older,
+      newer,
+      proof.map((p) => Buffer.from(p, 'base64')),
+      options.key,
+    );
+    process.stdout.write(
+      `Cohérent : le point de contrôle à ${b.size} événements prolonge celui à ${a.size} (${a.origin}).\n`,
+    );
   } catch (error) {
     if (error instanceof WitnessError) throw new OperatorError(`Témoin : ${error.message}`);
     throw error;
@@ -168,12 +227,16 @@ export async function runLedgerWitness(raw: unknown): Promise<void> {
 
 /** `rempart ledger prune --before DATE`: retention; bodies go, leaf hashes and checkpoints stay. */
 export async function runLedgerPrune(runtime: Runtime, raw: unknown): Promise<PruneResult> {
-  const { before } = validate(Type.Object({ before: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }, { additionalProperties: false }), raw);
+  const { before } = validate(
+    Type.Object({ before: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }, { additionalProperties: false }),
+    raw,
+  );
   let result: PruneResult;
   try {
     result = await pruneLedger(runtime.database.db, runtime.ledger, new Date(`${before}T00:00:00Z`));
   } catch (error) {
-    if (error instanceof ValidationError) throw new ValidationError(error.issues.map((i) => ({ ...i, field: '--before' })));
+    if (error instanceof ValidationError)
+      throw new ValidationError(error.issues.map((i) => ({ ...i, field: '--before' })));
     throw error;
   }
   process.stdout.write(

@@ -10,9 +10,15 @@ export async function runPersonErase(runtime: Runtime, raw: unknown): Promise<nu
   const { id } = validate(EraseSchema, raw);
   const { shreddedKeys } = await inTransaction(runtime.database.db, async (trx) => {
     const erased = await runtime.persons.erase(id, trx);
-    await appendEvent(trx, 'person_erased', { personId: id, operation: 'erase', details: { shreddedKeys: erased.shreddedKeys, via: 'cli' } });
+    await appendEvent(trx, 'person_erased', {
+      personId: id,
+      operation: 'erase',
+      details: { shreddedKeys: erased.shreddedKeys, via: 'cli' },
+    });
     return erased;
   });
-  process.stdout.write(`Dossier ${id} effacé : ${shreddedKeys} clés de données détruites ; ses valeurs ne pourront plus jamais être lues.\n`);
+  process.stdout.write(
+    `Dossier ${id} effacé : ${shreddedKeys} clés de données détruites ; ses valeurs ne pourront plus jamais être lues.\n`,
+  );
   return shreddedKeys;
 }

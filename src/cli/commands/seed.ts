@@ -31,7 +31,10 @@ export async function runSeed(runtime: Runtime, raw: unknown, quiet = false): Pr
   });
   bar?.stop();
   // Honeytokens in every organisation's scope, in proportion to the population.
-  const decoys = await plantDecoys(runtime.database.db, runtime.persons, { seed: options.seed, population: result.target });
+  const decoys = await plantDecoys(runtime.database.db, runtime.persons, {
+    seed: options.seed,
+    population: result.target,
+  });
   const seconds = (Date.now() - started) / 1000;
   if (!quiet) {
     const rate = result.inserted / Math.max(seconds, 0.001);

@@ -1,6 +1,12 @@
 import { Type } from 'typebox';
 import { validate, ValidationError } from '../../domain/index.ts';
-import { renderReport, runSimulation, SCENARIOS, type ScenarioName, type SimulationReport } from '../../simulate/index.ts';
+import {
+  renderReport,
+  runSimulation,
+  SCENARIOS,
+  type ScenarioName,
+  type SimulationReport,
+} from '../../simulate/index.ts';
 import { POPULATION_CAPACITY } from '../../seed/index.ts';
 import { progressBar } from '../progress.ts';
 
@@ -17,11 +23,20 @@ export const SimulateOptionsSchema = Type.Object(
 
 /** `takeover,admin` or `all` into scenario names, or bad input naming the unknown ones. */
 export function scenariosOf(text: string): ScenarioName[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.includes('all')) return [...SCENARIOS];
   const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
   if (unknown.length || names.length === 0)
-    throw new ValidationError([{ field: '--scenario', rule: 'enum', message: `scénario inconnu${unknown.length ? ` : ${unknown.join(', ')}` : ''} (attendu : ${SCENARIOS.join(', ')} ou all)` }]);
+    throw new ValidationError([
+      {
+        field: '--scenario',
+        rule: 'enum',
+        message: `scénario inconnu${unknown.length ? ` : ${unknown.join(', ')}` : ''} (attendu : ${SCENARIOS.join(', ')} ou all)`,
+      },
+    ]);
   return names as ScenarioName[];
 }
 
@@ -31,7 +46,14 @@ export function scenariosOf(text: string): ScenarioName[] {
  * stdout (French tables, or JSON), progress on stderr. Exit code 4 when a goal is missed.
  */
 export async function runSimulate(raw: Record<string, unknown>): Promise<SimulationReport> {
-  const options = validate(SimulateOptionsSchema, { scenario: 'all', persons: 5000, staff: 500, seed: 1, json: false, ...raw });
+  const options = validate(SimulateOptionsSchema, {
+    scenario: 'all',
+    persons: 5000,
+    staff: 500,
+    seed: 1,
+    json: false,
+    ...raw,
+  });
   const scenarios = scenariosOf(options.scenario);
   let bar: ReturnType<typeof progressBar> | undefined;
   const report = await runSimulation({

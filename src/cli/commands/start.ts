@@ -1,7 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildServer, createLogger } from '../../api/index.ts';
-import { disableInactiveStaffAccounts, ensureBootstrapAdmin, runRecertificationSchedule } from '../../identity/index.ts';
+import {
+  disableInactiveStaffAccounts,
+  ensureBootstrapAdmin,
+  runRecertificationSchedule,
+} from '../../identity/index.ts';
 import { startLedgerSchedule } from '../../ledger/index.ts';
 import { LedgerRollbackError } from '../../ledger/watch.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -20,11 +24,20 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   await checkLedgerAtStart(runtime);
   const empty = (await runtime.database.db.selectFrom('persons').select('id').limit(1).execute()).length === 0;
   if (options.demo && empty && config.demoPersons > 0) {
-    process.stdout.write(`Base vide : création d'une population de démonstration (${config.demoPersons} personnes, graine ${DEMO_SEED}).\n`);
+    process.stdout.write(
+      `Base vide : création d'une population de démonstration (${config.demoPersons} personnes, graine ${DEMO_SEED}).\n`,
+    );
     await runSeed(runtime, { persons: config.demoPersons, seed: DEMO_SEED, batch: 1000 });
   }
   if (await runtime.bank.indexMissing()) {
-    const total = Number((await runtime.database.db.selectFrom('persons').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const total = Number(
+      (
+        await runtime.database.db
+          .selectFrom('persons')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     const bar = progressBar('Index des comptes bancaires et des foyers', total);
     await runtime.persons.reindex(['iban', 'household'], (done) => bar.update(done));
     bar.stop();
@@ -55,19 +68,27 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     `               ${runtime.ledger.verifierKey}`,
     '',
   ];
-  const shownToken = admin.token ?? (config.devKeyring && existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+  const shownToken =
+    admin.token ?? (config.devKeyring && existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
   if (shownToken) {
     lines.push('Administrateur d’amorçage (seul autorisé à lire et écrire les dossiers pour l’instant) :');
     lines.push(`  curl -H 'Authorization: Bearer ${shownToken}' ${url}/api/agency/persons/<id>`);
-    if (admin.token && !config.devKeyring) lines.push('  (ce jeton ne sera plus affiché : conservez-le ; `npx rempart admin token` en émet un nouveau)');
+    if (admin.token && !config.devKeyring)
+      lines.push('  (ce jeton ne sera plus affiché : conservez-le ; `npx rempart admin token` en émet un nouveau)');
   } else {
     lines.push('Administrateur d’amorçage : jeton déjà émis ; `npx rempart admin token` en émet un nouveau.');
   }
   if (options.demo) {
-    lines.push('', `Comptes de démonstration (graine ${DEMO_SEED}), mot de passe « ${DEMO_PASSWORD} » — POST /api/auth/login ;`);
+    lines.push(
+      '',
+      `Comptes de démonstration (graine ${DEMO_SEED}), mot de passe « ${DEMO_PASSWORD} » — POST /api/auth/login ;`,
+    );
     lines.push('les comptes des agents enrôlent un second facteur (TOTP, ou clé d’accès) à leur première connexion ;');
-    lines.push(`codes et alertes envoyés : dossier ${join(config.dataDir, 'outbox')} (tient lieu de serveur de messagerie) :`);
-    for (const a of demoActors(DEMO_SEED)) lines.push(`  ${a.login.padEnd(40)} ${a.roles.join(',').padEnd(22)} ${a.organisation}`);
+    lines.push(
+      `codes et alertes envoyés : dossier ${join(config.dataDir, 'outbox')} (tient lieu de serveur de messagerie) :`,
+    );
+    for (const a of demoActors(DEMO_SEED))
+      lines.push(`  ${a.login.padEnd(40)} ${a.roles.join(',').padEnd(22)} ${a.organisation}`);
     for (const p of jobSeekers) lines.push(`  ${p.login.padEnd(40)} ${'demandeur d’emploi'.padEnd(22)} ${p.who}`);
   }
   process.stdout.write(lines.join('\n') + '\n\n');
@@ -76,7 +97,9 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   // renewed and every organisation holds some.
   const sweep = () =>
     void disableInactiveStaffAccounts(runtime.database.db)
-      .then(() => runRecertificationSchedule({ db: runtime.database.db, keyring: runtime.keyring, notifier: runtime.notifier }))
+      .then(() =>
+        runRecertificationSchedule({ db: runtime.database.db, keyring: runtime.keyring, notifier: runtime.notifier }),
+      )
       .then(() => maintainDecoys(runtime.database.db, runtime.persons, freshDecoyFile))
       .catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'account sweep failed'));
   sweep();
@@ -90,7 +113,9 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
       .resendMissingNotices()
       .then(() => runtime.bank.announceContactChanges())
       .then(() => runtime.bank.settleDue())
-      .catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'bank-detail changes could not be settled'));
+      .catch((error: unknown) =>
+        logger.error({ err: { message: String(error) } }, 'bank-detail changes could not be settled'),
+      );
   settleBank();
   const bankEveryMinute = setInterval(settleBank, 60_000);
   bankEveryMinute.unref();
@@ -98,7 +123,11 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   const ledgerSchedule = startLedgerSchedule(runtime.ledger, {
     integrateEveryMs: 500,
     checkpointEveryMs: config.checkpointSeconds * 1000,
-    onError: (error) => logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'ledger integration or checkpoint failed'),
+    onError: (error) =>
+      logger.error(
+        { err: { message: error instanceof Error ? error.message : String(error) } },
+        'ledger integration or checkpoint failed',
+      ),
   });
   // The ledger verifies itself in the background and watches for a rollback (issue 20).
   runtime.ledgerWatch.start();

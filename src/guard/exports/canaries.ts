@@ -15,7 +15,12 @@ import { lookupDigest } from '../../store/person-rows.ts';
 export const CANARIES_PER_EXPORT = 3;
 
 /** The identifiers of a canary row that are digested, by column of the file. */
-const IDENTIFIER_COLUMNS = { id: 'id', nir: 'nir.nir', email: 'contact.email', france_travail_id: 'registration.franceTravailId' } as const;
+const IDENTIFIER_COLUMNS = {
+  id: 'id',
+  nir: 'nir.nir',
+  email: 'contact.email',
+  france_travail_id: 'registration.franceTravailId',
+} as const;
 export type CanaryKind = keyof typeof IDENTIFIER_COLUMNS;
 
 export interface CanaryRow {
@@ -39,8 +44,20 @@ export function canaryDigest(keyring: Keyring, value: string): Buffer {
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
 /** Is this identifier some real person's? (Checked through the blind indexes, nothing decrypted.) */
-async function taken(db: Executor, keyring: Keyring, kind: 'nir' | 'email' | 'france_travail_id', value: string): Promise<boolean> {
-  return (await db.selectFrom('person_lookups').select('person_id').where('kind', '=', kind).where('digest', '=', lookupDigest(keyring, kind, value)).executeTakeFirst()) !== undefined;
+async function taken(
+  db: Executor,
+  keyring: Keyring,
+  kind: 'nir' | 'email' | 'france_travail_id',
+  value: string,
+): Promise<boolean> {
+  return (
+    (await db
+      .selectFrom('person_lookups')
+      .select('person_id')
+      .where('kind', '=', kind)
+      .where('digest', '=', lookupDigest(keyring, kind, value))
+      .executeTakeFirst()) !== undefined
+  );
 }
 
 /**
@@ -50,7 +67,12 @@ async function taken(db: Executor, keyring: Keyring, kind: 'nir' | 'email' | 'fr
  * place of birth and the address's number are drawn from the exported rows, so that a canary
  * does not stand out among them.
  */
-async function oneCanary(db: Executor, keyring: Keyring, templates: readonly PersonFile[], population: number): Promise<CanaryRow> {
+async function oneCanary(
+  db: Executor,
+  keyring: Keyring,
+  templates: readonly PersonFile[],
+  population: number,
+): Promise<CanaryRow> {
   for (;;) {
     const seed = randomInt(1_000_000, 2 ** 31 - 1);
     const index = randomInt(0, NIR_CAPACITY);
@@ -63,11 +85,17 @@ async function oneCanary(db: Executor, keyring: Keyring, templates: readonly Per
     const place = template?.nir?.nir.slice(5, 10) ?? generatedNir.slice(5, 10);
     const body = `${generatedNir[0]}${birth.slice(2, 4)}${birth.slice(5, 7)}${place}${pad(randomInt(1, 1000), 3)}`;
     const nir = body + nirControlKey(body);
-    if (template?.nir && template.identity?.birthPlace) file.identity = { ...file.identity!, birthPlace: template.identity.birthPlace };
+    if (template?.nir && template.identity?.birthPlace)
+      file.identity = { ...file.identity!, birthPlace: template.identity.birthPlace };
     const local = file.contact!.email!.split('@')[0]!.replace(/\.\d+$/, '');
     const email = `${local}.${randomInt(0, Math.max(1, population))}@demo.rempart.example`;
     const franceTravailId = `${pad(randomInt(0, 10_000_000), 7)}${String.fromCharCode(65 + randomInt(0, 26))}`;
-    if ((await taken(db, keyring, 'nir', nir)) || (await taken(db, keyring, 'email', email)) || (await taken(db, keyring, 'france_travail_id', franceTravailId))) continue;
+    if (
+      (await taken(db, keyring, 'nir', nir)) ||
+      (await taken(db, keyring, 'email', email)) ||
+      (await taken(db, keyring, 'france_travail_id', franceTravailId))
+    )
+      continue;
     file.nir = { nir };
     file.contact = { ...file.contact!, email };
     file.registration = { ...file.registration!, franceTravailId };
@@ -76,21 +104,45 @@ async function oneCanary(db: Executor, keyring: Keyring, templates: readonly Per
 }
 
 /** `templates`: the exported rows, whose shape the canaries borrow. */
-export async function generateCanaries(db: Executor, keyring: Keyring, templates: readonly PersonFile[], count = CANARIES_PER_EXPORT): Promise<CanaryRow[]> {
-  const population = Number((await db.selectFrom('persons').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
+export async function generateCanaries(
+  db: Executor,
+  keyring: Keyring,
+  templates: readonly PersonFile[],
+  count = CANARIES_PER_EXPORT,
+): Promise<CanaryRow[]> {
+  const population = Number(
+    (
+      await db
+        .selectFrom('persons')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   const out: CanaryRow[] = [];
   for (let i = 0; i < count; i++) out.push(await oneCanary(db, keyring, templates, population));
   return out;
 }
 
 /** The rows of `export_canaries` for these canaries: only the identifiers that the file shows. */
-export function canaryDigestRows(keyring: Keyring, exportId: string, canaries: readonly CanaryRow[], columns: readonly string[]) {
+export function canaryDigestRows(
+  keyring: Keyring,
+  exportId: string,
+  canaries: readonly CanaryRow[],
+  columns: readonly string[],
+) {
   const shown = new Set(columns);
   return canaries.flatMap((canary, n) =>
     (Object.entries(IDENTIFIER_COLUMNS) as Array<[CanaryKind, string]>)
       .filter(([, column]) => shown.has(column))
       .map(([kind]) => {
-        const value = kind === 'id' ? canary.id : kind === 'nir' ? canary.file.nir!.nir : kind === 'email' ? canary.file.contact!.email! : canary.file.registration!.franceTravailId;
+        const value =
+          kind === 'id'
+            ? canary.id
+            : kind === 'nir'
+              ? canary.file.nir!.nir
+              : kind === 'email'
+                ? canary.file.contact!.email!
+                : canary.file.registration!.franceTravailId;
         return { export_id: exportId, canary: n, kind, digest: canaryDigest(keyring, value) };
       }),
   );
@@ -100,7 +152,14 @@ export function canaryDigestRows(keyring: Keyring, exportId: string, canaries: r
 export function cellsOf(text: string): string[] {
   let rows: string[][];
   try {
-    rows = parse(text, { delimiter: [',', ';', '\t'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true, trim: true }) as string[][];
+    rows = parse(text, {
+      delimiter: [',', ';', '\t'],
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      bom: true,
+      trim: true,
+    }) as string[][];
   } catch {
     rows = text.split(/\r?\n/).map((line) => line.split(/[,;\t]/));
   }
@@ -119,11 +178,22 @@ export interface CanaryMatch {
 
 /** The exports whose canary identifiers appear in `text`. */
 export async function matchCanaries(db: Executor, keyring: Keyring, text: string): Promise<CanaryMatch[]> {
-  const digests = [...new Map(cellsOf(text).map((cell) => { const d = canaryDigest(keyring, cell); return [d.toString('hex'), d] as const; })).values()];
+  const digests = [
+    ...new Map(
+      cellsOf(text).map((cell) => {
+        const d = canaryDigest(keyring, cell);
+        return [d.toString('hex'), d] as const;
+      }),
+    ).values(),
+  ];
   const found = new Map<string, { canaries: Set<number>; kinds: Set<string> }>();
   for (const part of chunks(digests, 1, 1000)) {
     if (part.length === 0) continue;
-    const rows = await db.selectFrom('export_canaries').select(['export_id', 'canary', 'kind']).where('digest', 'in', part).execute();
+    const rows = await db
+      .selectFrom('export_canaries')
+      .select(['export_id', 'canary', 'kind'])
+      .where('digest', 'in', part)
+      .execute();
     for (const row of rows) {
       const entry = found.get(row.export_id) ?? { canaries: new Set<number>(), kinds: new Set<string>() };
       entry.canaries.add(Number(row.canary));
@@ -131,5 +201,9 @@ export async function matchCanaries(db: Executor, keyring: Keyring, text: string
       found.set(row.export_id, entry);
     }
   }
-  return [...found.entries()].map(([exportId, m]) => ({ exportId, canaries: m.canaries.size, kinds: [...m.kinds].sort() }));
+  return [...found.entries()].map(([exportId, m]) => ({
+    exportId,
+    canaries: m.canaries.size,
+    kinds: [...m.kinds].sort(),
+  }));
 }

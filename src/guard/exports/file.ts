@@ -1,7 +1,13 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import type { TSchema } from 'typebox';
-import { FIELD_CLASS_SCHEMAS, FIELD_CLASSES, ValidationError, type FieldClass, type PersonFile } from '../../domain/index.ts';
+import {
+  FIELD_CLASS_SCHEMAS,
+  FIELD_CLASSES,
+  ValidationError,
+  type FieldClass,
+  type PersonFile,
+} from '../../domain/index.ts';
 
 /**
  * The export file: a CSV with one column per field of the exported classes, sealed with
@@ -28,7 +34,8 @@ export interface ExportEnvelope {
 /** The dotted names of the leaves of a field class's schema: nested objects flattened, arrays kept whole. */
 function leaves(schema: TSchema, prefix: string): string[] {
   const s = schema as { type?: string; properties?: Record<string, TSchema> };
-  if (s.type === 'object' && s.properties) return Object.entries(s.properties).flatMap(([key, child]) => leaves(child, `${prefix}.${key}`));
+  if (s.type === 'object' && s.properties)
+    return Object.entries(s.properties).flatMap(([key, child]) => leaves(child, `${prefix}.${key}`));
   return [prefix];
 }
 
@@ -65,8 +72,15 @@ export function exportCsv(columns: readonly string[], rows: ReadonlyArray<{ id: 
 }
 
 function deriveKey(passphrase: string, salt: Buffer, kdf: ExportEnvelope['kdf']): Promise<Buffer> {
-  const options: ScryptOptions = { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: Math.max(SCRYPT_MAXMEM, 128 * kdf.N * kdf.r * 2) };
-  return new Promise((resolve, reject) => scrypt(passphrase.normalize('NFC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key))));
+  const options: ScryptOptions = {
+    N: kdf.N,
+    r: kdf.r,
+    p: kdf.p,
+    maxmem: Math.max(SCRYPT_MAXMEM, 128 * kdf.N * kdf.r * 2),
+  };
+  return new Promise((resolve, reject) =>
+    scrypt(passphrase.normalize('NFC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key))),
+  );
 }
 
 /** 24 base64url characters (144 bits): read over the phone or sent by another channel, never stored. */
@@ -112,10 +126,18 @@ function parseEnvelope(text: string): ExportEnvelope {
   const fields = ['export', 'salt', 'iv', 'tag', 'ciphertext'] as const;
   for (const f of fields) if (typeof e[f] !== 'string') throw invalid(`file.${f}`, 'type', 'champ manquant');
   const kdf = e.kdf;
-  if (!kdf || kdf.name !== 'scrypt' || ![kdf.N, kdf.r, kdf.p].every((n) => Number.isInteger(n) && n > 0) || kdf.N > 2 ** 20 || kdf.r > 32 || kdf.p > 16) {
+  if (
+    !kdf ||
+    kdf.name !== 'scrypt' ||
+    ![kdf.N, kdf.r, kdf.p].every((n) => Number.isInteger(n) && n > 0) ||
+    kdf.N > 2 ** 20 ||
+    kdf.r > 32 ||
+    kdf.p > 16
+  ) {
     throw invalid('file.kdf', 'kdf', 'paramètres de dérivation de clé non pris en charge');
   }
-  if (Buffer.from(e.tag!, 'base64').length !== 16 || Buffer.from(e.iv!, 'base64').length !== 12) throw invalid('file.tag', 'length', 'étiquette ou vecteur d’initialisation de longueur inattendue');
+  if (Buffer.from(e.tag!, 'base64').length !== 16 || Buffer.from(e.iv!, 'base64').length !== 12)
+    throw invalid('file.tag', 'length', 'étiquette ou vecteur d’initialisation de longueur inattendue');
   return e as ExportEnvelope;
 }
 

@@ -1,7 +1,16 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import type { Keyring } from '../../crypto/index.ts';
-import { ConflictError, FIELD_CLASSES, ForbiddenError, NotFoundError, validate, ValidationError, type FieldClass, type PersonFile } from '../../domain/index.ts';
+import {
+  ConflictError,
+  FIELD_CLASSES,
+  ForbiddenError,
+  NotFoundError,
+  validate,
+  ValidationError,
+  type FieldClass,
+  type PersonFile,
+} from '../../domain/index.ts';
 import { staffMemberOf, type StaffMember } from '../../identity/index.ts';
 import { appendEvent, appendEvents } from '../../ledger/index.ts';
 import { governingRule, loadOrganisation, type PurposeRule } from '../../policy/index.ts';
@@ -26,16 +35,35 @@ export const EXPORT_MAX_DAYS = 30;
 
 export const ExportRequestSchema = Type.Object(
   {
-    recipientOrganisationId: Type.String({ format: 'uuid', description: 'organisation destinataire (partenaire ou sous-traitant)' }),
-    purpose: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$', description: 'finalité de sa convention, fondée sur une orientation' }),
-    reason: Type.String({ minLength: 10, maxLength: 1000, description: 'pourquoi un fichier plutôt que l’accès au dossier par dossier' }),
-    days: Type.Optional(Type.Integer({ minimum: 1, maximum: EXPORT_MAX_DAYS, description: `jours de mise à disposition après approbation (${EXPORT_DEFAULT_DAYS} par défaut)` })),
+    recipientOrganisationId: Type.String({
+      format: 'uuid',
+      description: 'organisation destinataire (partenaire ou sous-traitant)',
+    }),
+    purpose: Type.String({
+      pattern: '^[a-z][a-z0-9_]{1,63}$',
+      description: 'finalité de sa convention, fondée sur une orientation',
+    }),
+    reason: Type.String({
+      minLength: 10,
+      maxLength: 1000,
+      description: 'pourquoi un fichier plutôt que l’accès au dossier par dossier',
+    }),
+    days: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: EXPORT_MAX_DAYS,
+        description: `jours de mise à disposition après approbation (${EXPORT_DEFAULT_DAYS} par défaut)`,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type ExportRequest = Static<typeof ExportRequestSchema>;
 
-export const ExportRefusalSchema = Type.Object({ note: Type.String({ minLength: 10, maxLength: 1000, description: 'motif du refus' }) }, { additionalProperties: false });
+export const ExportRefusalSchema = Type.Object(
+  { note: Type.String({ minLength: 10, maxLength: 1000, description: 'motif du refus' }) },
+  { additionalProperties: false },
+);
 
 /** What the platform needs to produce a file: the store, the dossier store and the keyring. */
 export interface ExportServices {
@@ -69,7 +97,8 @@ export interface ExportView {
   downloads: number;
 }
 
-const issue = (prefix: string, field: string, rule: string, message: string) => new ValidationError([{ field: prefix ? `${prefix}.${field}` : field, rule, message }]);
+const issue = (prefix: string, field: string, rule: string, message: string) =>
+  new ValidationError([{ field: prefix ? `${prefix}.${field}` : field, rule, message }]);
 
 function exportQuery(db: Executor) {
   return db
@@ -136,18 +165,35 @@ export async function getExport(db: Executor, id: string): Promise<ExportView> {
   return exportView(row);
 }
 
-export async function listExports(db: Executor, options: { limit?: number; status?: ExportsTable['status'] } = {}): Promise<ExportView[]> {
+export async function listExports(
+  db: Executor,
+  options: { limit?: number; status?: ExportsTable['status'] } = {},
+): Promise<ExportView[]> {
   let query = exportQuery(db);
   if (options.status) query = query.where('exports.status', '=', options.status);
-  return (await query.orderBy('exports.requested_at', 'desc').orderBy('exports.id').limit(options.limit ?? 100).execute()).map(exportView);
+  return (
+    await query
+      .orderBy('exports.requested_at', 'desc')
+      .orderBy('exports.id')
+      .limit(options.limit ?? 100)
+      .execute()
+  ).map(exportView);
 }
 
 /** The platform's security officer or DPO, active, or a ForbiddenError. */
 async function exportOfficer(db: Executor, accountId: string): Promise<StaffMember> {
   const member = await staffMemberOf(db, accountId);
   const allowed =
-    member && member.organisationKind === 'agency' && member.organisationStatus === 'active' && member.actorStatus === 'active' && member.roles.some((r) => (EXPORT_OFFICER_ROLES as readonly string[]).includes(r));
-  if (!allowed) throw new ForbiddenError('Réservé au responsable de la sécurité et au délégué à la protection des données.', 'role_required');
+    member &&
+    member.organisationKind === 'agency' &&
+    member.organisationStatus === 'active' &&
+    member.actorStatus === 'active' &&
+    member.roles.some((r) => (EXPORT_OFFICER_ROLES as readonly string[]).includes(r));
+  if (!allowed)
+    throw new ForbiddenError(
+      'Réservé au responsable de la sécurité et au délégué à la protection des données.',
+      'role_required',
+    );
   return member;
 }
 
@@ -162,23 +208,50 @@ async function exportOfficer(db: Executor, accountId: string): Promise<StaffMemb
  * whose partner security gate holds (its posture, agreements and derogations; the file leaves
  * by hand, so no network range of a request applies), and a purpose founded on referrals.
  */
-async function exportableRule(db: Executor, organisationId: string, purpose: string, now: Date, prefix: string): Promise<PurposeRule> {
+async function exportableRule(
+  db: Executor,
+  organisationId: string,
+  purpose: string,
+  now: Date,
+  prefix: string,
+): Promise<PurposeRule> {
   const organisation = await loadOrganisation(db, organisationId, now);
   if (!organisation) throw issue(prefix, 'recipientOrganisationId', 'exists', 'organisation inconnue');
-  if (organisation.status !== 'active') throw issue(prefix, 'recipientOrganisationId', 'active', 'organisation suspendue ou close : aucun export');
+  if (organisation.status !== 'active')
+    throw issue(prefix, 'recipientOrganisationId', 'active', 'organisation suspendue ou close : aucun export');
   const governing = governingRule(organisation, purpose, now);
-  if (typeof governing === 'string') throw issue(prefix, 'purpose', 'agreement', 'aucune convention en vigueur de cette organisation ne prévoit cette finalité');
+  if (typeof governing === 'string')
+    throw issue(
+      prefix,
+      'purpose',
+      'agreement',
+      'aucune convention en vigueur de cette organisation ne prévoit cette finalité',
+    );
   const { rule } = governing;
   if (rule.relationship !== 'referral') {
-    throw issue(prefix, 'purpose', 'relationship', `cette finalité repose sur la relation « ${rule.relationship} » : seules les finalités fondées sur une orientation (referral) peuvent faire l’objet d’un export`);
+    throw issue(
+      prefix,
+      'purpose',
+      'relationship',
+      `cette finalité repose sur la relation « ${rule.relationship} » : seules les finalités fondées sur une orientation (referral) peuvent faire l’objet d’un export`,
+    );
   }
   if (!organisation.gate.compliant) {
-    throw new ForbiddenError(`L’organisation destinataire ne satisfait pas les exigences de sécurité de sa convention (${organisation.gate.unmet.join(', ')}) : aucun export.`, 'posture_non_compliant');
+    throw new ForbiddenError(
+      `L’organisation destinataire ne satisfait pas les exigences de sécurité de sa convention (${organisation.gate.unmet.join(', ')}) : aucun export.`,
+      'posture_non_compliant',
+    );
   }
   return rule;
 }
 
-export async function requestExport(db: Executor, now: Date, raw: unknown, requesterAccountId: string, prefix = ''): Promise<ExportView> {
+export async function requestExport(
+  db: Executor,
+  now: Date,
+  raw: unknown,
+  requesterAccountId: string,
+  prefix = '',
+): Promise<ExportView> {
   const input = validate(ExportRequestSchema, raw, prefix);
   await exportOfficer(db, requesterAccountId);
   const rule = await exportableRule(db, input.recipientOrganisationId, input.purpose, now, prefix);
@@ -210,7 +283,14 @@ export async function requestExport(db: Executor, now: Date, raw: unknown, reque
         downloads: 0,
       })
       .execute();
-    await appendEvent(trx, 'export_requested', { accountId: requesterAccountId, organisationId: input.recipientOrganisationId, purpose: input.purpose, operation: 'export', classes, details: { export: id, days } });
+    await appendEvent(trx, 'export_requested', {
+      accountId: requesterAccountId,
+      organisationId: input.recipientOrganisationId,
+      purpose: input.purpose,
+      operation: 'export',
+      classes,
+      details: { export: id, days },
+    });
   });
   return getExport(db, id);
 }
@@ -251,27 +331,49 @@ export interface ApprovedExport {
  * transaction with one `access_granted` event per exported person, written before any file is
  * read for it (write-ahead), so the file exists only if its events do.
  */
-export async function approveExport(services: ExportServices, now: Date, id: string, approverAccountId: string): Promise<ApprovedExport> {
+export async function approveExport(
+  services: ExportServices,
+  now: Date,
+  id: string,
+  approverAccountId: string,
+): Promise<ApprovedExport> {
   const { db, persons, keyring } = services;
   const passphrase = newPassphrase();
   await inTransaction(db, async (trx) => {
-    const row = await trx.selectFrom('exports').select(['id', 'status', 'requested_by', 'recipient_organisation_id', 'purpose', 'classes', 'days']).where('id', '=', id).executeTakeFirst();
+    const row = await trx
+      .selectFrom('exports')
+      .select(['id', 'status', 'requested_by', 'recipient_organisation_id', 'purpose', 'classes', 'days'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('export');
     if (row.status !== 'requested') throw new ConflictError('Cet export a déjà été traité.', 'export_not_pending');
-    if (row.requested_by === approverAccountId) throw new ForbiddenError('La personne qui a demandé l’export ne peut pas l’approuver : une seconde personne doit le faire.', 'four_eyes');
+    if (row.requested_by === approverAccountId)
+      throw new ForbiddenError(
+        'La personne qui a demandé l’export ne peut pas l’approuver : une seconde personne doit le faire.',
+        'four_eyes',
+      );
     await exportOfficer(trx, approverAccountId);
     const rule = await exportableRule(trx, row.recipient_organisation_id, row.purpose, now, '');
     // The classes asked for, still read by the purpose today: never more than either.
     const classes = (JSON.parse(row.classes) as FieldClass[]).filter((c) => rule.read.includes(c));
     const expiresAt = new Date(now.getTime() + Number(row.days) * 86_400_000).toISOString();
     // Claim the request first: of two approvals at once, one proceeds and the other finds it taken.
-    const claimed = await trx.updateTable('exports').set({ status: 'approved', decided_by: approverAccountId, decided_at: now.toISOString(), expires_at: expiresAt }).where('id', '=', id).where('status', '=', 'requested').executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) throw new ConflictError('Cet export a déjà été traité.', 'export_not_pending');
+    const claimed = await trx
+      .updateTable('exports')
+      .set({ status: 'approved', decided_by: approverAccountId, decided_at: now.toISOString(), expires_at: expiresAt })
+      .where('id', '=', id)
+      .where('status', '=', 'requested')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1)
+      throw new ConflictError('Cet export a déjà été traité.', 'export_not_pending');
 
     // The scope: decoys first, so that the cap never leaves them out, then the others at random.
     const scope = await referredPersons(trx, row.recipient_organisation_id, now);
     const decoys = new Set(await decoysAmong(trx, scope));
-    const candidates = [...shuffle(scope.filter((p) => decoys.has(p))), ...shuffle(scope.filter((p) => !decoys.has(p)))];
+    const candidates = [
+      ...shuffle(scope.filter((p) => decoys.has(p))),
+      ...shuffle(scope.filter((p) => !decoys.has(p))),
+    ];
     const maxAge = rule.conditions?.maxAge;
     const selected: string[] = [];
     for (const personId of candidates) {
@@ -289,22 +391,45 @@ export async function approveExport(services: ExportServices, now: Date, id: str
       trx,
       selected.map((personId) => ({
         kind: 'access_granted' as const,
-        input: { accountId: approverAccountId, personId, organisationId: row.recipient_organisation_id, purpose: row.purpose, operation: 'export', classes, details: { export: id } },
+        input: {
+          accountId: approverAccountId,
+          personId,
+          organisationId: row.recipient_organisation_id,
+          purpose: row.purpose,
+          operation: 'export',
+          classes,
+          details: { export: id },
+        },
       })),
     );
     const rows: Array<{ id: string; file: PersonFile } | CanaryRow> = [];
-    for (const personId of selected) rows.push({ id: personId, file: (await persons.read(personId, classes, trx)).fields });
-    const canaries = await generateCanaries(trx, keyring, rows.map((r) => r.file));
+    for (const personId of selected)
+      rows.push({ id: personId, file: (await persons.read(personId, classes, trx)).fields });
+    const canaries = await generateCanaries(
+      trx,
+      keyring,
+      rows.map((r) => r.file),
+    );
     rows.push(...canaries);
     const columns = exportColumns(classes);
     const envelope = await sealExportFile(id, exportCsv(columns, shuffle(rows)), passphrase);
 
     await trx
       .updateTable('exports')
-      .set({ classes: JSON.stringify(classes), scope_count: scope.length, row_count: selected.length, capped: capped ? 1 : 0, file: envelope, file_sha256: sha256Hex(envelope) })
+      .set({
+        classes: JSON.stringify(classes),
+        scope_count: scope.length,
+        row_count: selected.length,
+        capped: capped ? 1 : 0,
+        file: envelope,
+        file_sha256: sha256Hex(envelope),
+      })
       .where('id', '=', id)
       .execute();
-    await trx.insertInto('export_canaries').values(canaryDigestRows(keyring, id, canaries, columns)).execute();
+    await trx
+      .insertInto('export_canaries')
+      .values(canaryDigestRows(keyring, id, canaries, columns))
+      .execute();
     await appendEvent(trx, 'export_approved', {
       accountId: approverAccountId,
       organisationId: row.recipient_organisation_id,
@@ -318,15 +443,38 @@ export async function approveExport(services: ExportServices, now: Date, id: str
 }
 
 /** Refused (or withdrawn by its requester): nothing is read, nothing produced. */
-export async function refuseExport(db: Executor, now: Date, id: string, accountId: string, raw: unknown, prefix = ''): Promise<ExportView> {
+export async function refuseExport(
+  db: Executor,
+  now: Date,
+  id: string,
+  accountId: string,
+  raw: unknown,
+  prefix = '',
+): Promise<ExportView> {
   const { note } = validate(ExportRefusalSchema, raw, prefix);
   await exportOfficer(db, accountId);
   await inTransaction(db, async (trx) => {
-    const row = await trx.selectFrom('exports').select(['status', 'recipient_organisation_id', 'purpose']).where('id', '=', id).executeTakeFirst();
+    const row = await trx
+      .selectFrom('exports')
+      .select(['status', 'recipient_organisation_id', 'purpose'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('export');
-    const result = await trx.updateTable('exports').set({ status: 'refused', decided_by: accountId, decided_at: now.toISOString(), decision_note: note }).where('id', '=', id).where('status', '=', 'requested').executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new ConflictError('Cet export a déjà été traité.', 'export_not_pending');
-    await appendEvent(trx, 'export_refused', { accountId, organisationId: row.recipient_organisation_id, purpose: row.purpose, operation: 'export', details: { export: id } });
+    const result = await trx
+      .updateTable('exports')
+      .set({ status: 'refused', decided_by: accountId, decided_at: now.toISOString(), decision_note: note })
+      .where('id', '=', id)
+      .where('status', '=', 'requested')
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1)
+      throw new ConflictError('Cet export a déjà été traité.', 'export_not_pending');
+    await appendEvent(trx, 'export_refused', {
+      accountId,
+      organisationId: row.recipient_organisation_id,
+      purpose: row.purpose,
+      operation: 'export',
+      details: { export: id },
+    });
   });
   return getExport(db, id);
 }
@@ -334,15 +482,34 @@ export async function refuseExport(db: Executor, now: Date, id: string, accountI
 /** Approved exports past their date: the sealed file is deleted, the record stays. */
 export async function expireExports(db: Executor, now: Date): Promise<string[]> {
   const at = now.toISOString();
-  const due = await db.selectFrom('exports').select('id').where('status', '=', 'approved').where('expires_at', '<=', at).execute();
+  const due = await db
+    .selectFrom('exports')
+    .select('id')
+    .where('status', '=', 'approved')
+    .where('expires_at', '<=', at)
+    .execute();
   if (due.length === 0) return [];
   return inTransaction(db, async (trx) => {
     const expired: string[] = [];
     for (const { id } of due) {
-      const row = await trx.selectFrom('exports').select(['recipient_organisation_id', 'purpose']).where('id', '=', id).executeTakeFirstOrThrow();
-      const result = await trx.updateTable('exports').set({ status: 'expired', file: null }).where('id', '=', id).where('status', '=', 'approved').executeTakeFirst();
+      const row = await trx
+        .selectFrom('exports')
+        .select(['recipient_organisation_id', 'purpose'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const result = await trx
+        .updateTable('exports')
+        .set({ status: 'expired', file: null })
+        .where('id', '=', id)
+        .where('status', '=', 'approved')
+        .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) continue;
-      await appendEvent(trx, 'export_expired', { organisationId: row.recipient_organisation_id, purpose: row.purpose, operation: 'export', details: { export: id } });
+      await appendEvent(trx, 'export_expired', {
+        organisationId: row.recipient_organisation_id,
+        purpose: row.purpose,
+        operation: 'export',
+        details: { export: id },
+      });
       expired.push(id);
     }
     return expired;
@@ -367,7 +534,11 @@ export interface RecipientExportView {
 }
 
 /** The recipient's exports that can be downloaded now. */
-export async function listRecipientExports(db: Executor, now: Date, organisationId: string): Promise<RecipientExportView[]> {
+export async function listRecipientExports(
+  db: Executor,
+  now: Date,
+  organisationId: string,
+): Promise<RecipientExportView[]> {
   await expireExports(db, now);
   const rows = await db
     .selectFrom('exports')
@@ -376,19 +547,46 @@ export async function listRecipientExports(db: Executor, now: Date, organisation
     .where('status', '=', 'approved')
     .orderBy('decided_at', 'desc')
     .execute();
-  return rows.map((r) => ({ id: r.id, purpose: r.purpose, classes: JSON.parse(r.classes) as FieldClass[], approvedAt: r.decided_at!, expiresAt: r.expires_at!, fileSha256: r.file_sha256! }));
+  return rows.map((r) => ({
+    id: r.id,
+    purpose: r.purpose,
+    classes: JSON.parse(r.classes) as FieldClass[],
+    approvedAt: r.decided_at!,
+    expiresAt: r.expires_at!,
+    fileSha256: r.file_sha256!,
+  }));
 }
 
 /** The sealed envelope, for a staff member of the recipient organisation; another organisation's export does not exist for them. */
-export async function downloadExport(db: Executor, now: Date, id: string, staff: Pick<StaffMember, 'accountId' | 'organisationId'>): Promise<{ envelope: Buffer; sha256: string }> {
+export async function downloadExport(
+  db: Executor,
+  now: Date,
+  id: string,
+  staff: Pick<StaffMember, 'accountId' | 'organisationId'>,
+): Promise<{ envelope: Buffer; sha256: string }> {
   await expireExports(db, now);
   return inTransaction(db, async (trx) => {
-    const row = await trx.selectFrom('exports').select(['status', 'recipient_organisation_id', 'purpose', 'file', 'file_sha256']).where('id', '=', id).executeTakeFirst();
+    const row = await trx
+      .selectFrom('exports')
+      .select(['status', 'recipient_organisation_id', 'purpose', 'file', 'file_sha256'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row || row.recipient_organisation_id !== staff.organisationId) throw new NotFoundError('export');
     if (row.status === 'expired') throw new ExportExpiredError();
-    if (row.status !== 'approved' || !row.file) throw new ConflictError('Cet export n’a pas été approuvé.', 'export_not_approved');
-    await trx.updateTable('exports').set((eb) => ({ downloads: eb('downloads', '+', 1) })).where('id', '=', id).execute();
-    await appendEvent(trx, 'export_downloaded', { accountId: staff.accountId, organisationId: row.recipient_organisation_id, purpose: row.purpose, operation: 'export', details: { export: id } });
+    if (row.status !== 'approved' || !row.file)
+      throw new ConflictError('Cet export n’a pas été approuvé.', 'export_not_approved');
+    await trx
+      .updateTable('exports')
+      .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
+      .where('id', '=', id)
+      .execute();
+    await appendEvent(trx, 'export_downloaded', {
+      accountId: staff.accountId,
+      organisationId: row.recipient_organisation_id,
+      purpose: row.purpose,
+      operation: 'export',
+      details: { export: id },
+    });
     return { envelope: Buffer.from(row.file), sha256: row.file_sha256 ?? sha256Hex(Buffer.from(row.file)) };
   });
 }
@@ -411,7 +609,11 @@ export interface LeakTrace {
  * Which export a leaked file comes from: every cell is digested and looked up among the
  * canaries' digests. The text itself is neither kept nor recorded.
  */
-export async function traceLeak(services: Pick<ExportServices, 'db' | 'keyring'>, text: string, accountId: string | null): Promise<LeakTrace[]> {
+export async function traceLeak(
+  services: Pick<ExportServices, 'db' | 'keyring'>,
+  text: string,
+  accountId: string | null,
+): Promise<LeakTrace[]> {
   const { db, keyring } = services;
   const matches = await matchCanaries(db, keyring, text);
   const traces: LeakTrace[] = [];

@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ValidationIssue } from '../../domain/index.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+  type ValidationIssue,
+} from '../../domain/index.ts';
 import { inTransaction, type AdminRequestsTable, type Executor } from '../../store/index.ts';
 import { normalizeLogin } from '../accounts.ts';
 import { addChannel, canonicalAddress } from '../channels.ts';
-import { findMachineClient, normalisePublicJwks, registerMachineClient, revokeMachineClient } from '../machine-clients/index.ts';
+import {
+  findMachineClient,
+  normalisePublicJwks,
+  registerMachineClient,
+  revokeMachineClient,
+} from '../machine-clients/index.ts';
 import { alertSecurityContact, type Messenger } from '../notifications.ts';
 import { sendActivation } from '../recovery.ts';
 import { revokeAllSessions } from '../sessions.ts';
@@ -39,16 +50,31 @@ export interface AdminRequestView {
 /** The acting administrator: a staff account holding org_admin in an active organisation. */
 export async function requireOrgAdmin(db: Executor, accountId: string): Promise<StaffMember> {
   const member = await staffMemberOf(db, accountId);
-  if (!member || !member.roles.includes(ORG_ADMIN_ROLE)) throw new ForbiddenError('Réservé aux administrateurs des comptes de l’organisation.', 'not_org_admin');
-  if (member.organisationStatus !== 'active') throw new ForbiddenError('Organisation suspendue : administration des comptes impossible.', 'organisation_suspended');
-  if (member.actorStatus !== 'active') throw new ForbiddenError('Compte suspendu par mesure de sécurité : administration des comptes impossible.', 'actor_contained');
+  if (!member || !member.roles.includes(ORG_ADMIN_ROLE))
+    throw new ForbiddenError('Réservé aux administrateurs des comptes de l’organisation.', 'not_org_admin');
+  if (member.organisationStatus !== 'active')
+    throw new ForbiddenError(
+      'Organisation suspendue : administration des comptes impossible.',
+      'organisation_suspended',
+    );
+  if (member.actorStatus !== 'active')
+    throw new ForbiddenError(
+      'Compte suspendu par mesure de sécurité : administration des comptes impossible.',
+      'actor_contained',
+    );
   return member;
 }
 
 function rolesIssues(roles: string[], organisationKind: string, field: string): ValidationIssue[] {
   const allowed = grantableRoles(organisationKind);
   if (roles.length === 0) return [{ field, rule: 'required', message: 'au moins un rôle' }];
-  return roles.filter((r) => !allowed.includes(r)).map((r) => ({ field, rule: 'role', message: `rôle « ${r} » impossible à attribuer dans cette organisation (autorisés : ${allowed.join(', ')})` }));
+  return roles
+    .filter((r) => !allowed.includes(r))
+    .map((r) => ({
+      field,
+      rule: 'role',
+      message: `rôle « ${r} » impossible à attribuer dans cette organisation (autorisés : ${allowed.join(', ')})`,
+    }));
 }
 
 async function targetInOrganisation(db: Executor, admin: StaffMember, accountId: string): Promise<StaffMember> {
@@ -60,11 +86,18 @@ async function targetInOrganisation(db: Executor, admin: StaffMember, accountId:
 
 /** The professional mail domains the organisation declared in its security posture (lower case). */
 async function declaredEmailDomains(db: Executor, organisationId: string): Promise<string[]> {
-  const row = await db.selectFrom('organisations').select('security_posture').where('id', '=', organisationId).executeTakeFirst();
+  const row = await db
+    .selectFrom('organisations')
+    .select('security_posture')
+    .where('id', '=', organisationId)
+    .executeTakeFirst();
   try {
     const posture: unknown = JSON.parse(row?.security_posture ?? '{}');
-    const domains = posture && typeof posture === 'object' ? (posture as { emailDomains?: unknown }).emailDomains : undefined;
-    return Array.isArray(domains) ? domains.filter((d): d is string => typeof d === 'string').map((d) => d.toLowerCase()) : [];
+    const domains =
+      posture && typeof posture === 'object' ? (posture as { emailDomains?: unknown }).emailDomains : undefined;
+    return Array.isArray(domains)
+      ? domains.filter((d): d is string => typeof d === 'string').map((d) => d.toLowerCase())
+      : [];
   } catch {
     // An unreadable posture declares nothing: no activation code can go anywhere.
     return [];
@@ -76,21 +109,50 @@ async function declaredEmailDomains(db: Executor, organisationId: string): Promi
  * organisation's own mailboxes: a domain it declared (or a subdomain of one), never a webmail
  * an impostor could open.
  */
-async function staffEmailIssues(db: Executor, organisationId: string, email: string, field: string): Promise<ValidationIssue[]> {
+async function staffEmailIssues(
+  db: Executor,
+  organisationId: string,
+  email: string,
+  field: string,
+): Promise<ValidationIssue[]> {
   const domains = await declaredEmailDomains(db, organisationId);
-  if (domains.length === 0) return [{ field, rule: 'email_domain', message: 'votre organisation n’a déclaré aucun domaine de messagerie professionnelle : le bureau sécurité doit le déclarer dans sa posture avant toute création de compte' }];
+  if (domains.length === 0)
+    return [
+      {
+        field,
+        rule: 'email_domain',
+        message:
+          'votre organisation n’a déclaré aucun domaine de messagerie professionnelle : le bureau sécurité doit le déclarer dans sa posture avant toute création de compte',
+      },
+    ];
   const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
   if (domains.some((d) => domain === d || domain.endsWith(`.${d}`))) return [];
-  return [{ field, rule: 'email_domain', message: `adresse hors des domaines professionnels déclarés par votre organisation (${domains.join(', ')})` }];
+  return [
+    {
+      field,
+      rule: 'email_domain',
+      message: `adresse hors des domaines professionnels déclarés par votre organisation (${domains.join(', ')})`,
+    },
+  ];
 }
 
 /** Check the request now, so that a bad one is refused at once and never waits for an approver. */
-async function validatedPayload(db: Executor, admin: StaffMember, input: AdminRequestInput): Promise<{ target: string | null; payload: Record<string, unknown> }> {
+async function validatedPayload(
+  db: Executor,
+  admin: StaffMember,
+  input: AdminRequestInput,
+): Promise<{ target: string | null; payload: Record<string, unknown> }> {
   if (input.kind === 'create_staff_account') {
     const login = normalizeLogin(input.login);
     const issues: ValidationIssue[] = [];
-    if (!LOGIN_PATTERN.test(login)) issues.push({ field: 'body.login', rule: 'login', message: '3 à 63 caractères : lettres minuscules, chiffres, point, tiret, souligné' });
-    if (input.displayName.trim().length < 2) issues.push({ field: 'body.displayName', rule: 'required', message: 'nom affiché requis' });
+    if (!LOGIN_PATTERN.test(login))
+      issues.push({
+        field: 'body.login',
+        rule: 'login',
+        message: '3 à 63 caractères : lettres minuscules, chiffres, point, tiret, souligné',
+      });
+    if (input.displayName.trim().length < 2)
+      issues.push({ field: 'body.displayName', rule: 'required', message: 'nom affiché requis' });
     issues.push(...rolesIssues(input.roles, admin.organisationKind, 'body.roles'));
     let email = '';
     try {
@@ -101,9 +163,14 @@ async function validatedPayload(db: Executor, admin: StaffMember, input: AdminRe
     }
     if (email) issues.push(...(await staffEmailIssues(db, admin.organisationId, email, 'body.email')));
     if (issues.length) throw new ValidationError(issues);
-    const taken = (await db.selectFrom('accounts').select('id').where('login', '=', login).executeTakeFirst()) ?? (await db.selectFrom('actors').select('id').where('login', '=', login).executeTakeFirst());
+    const taken =
+      (await db.selectFrom('accounts').select('id').where('login', '=', login).executeTakeFirst()) ??
+      (await db.selectFrom('actors').select('id').where('login', '=', login).executeTakeFirst());
     if (taken) throw new ConflictError('cet identifiant de connexion est déjà pris', 'login_taken');
-    return { target: null, payload: { login, displayName: input.displayName.trim(), roles: [...new Set(input.roles)], email } };
+    return {
+      target: null,
+      payload: { login, displayName: input.displayName.trim(), roles: [...new Set(input.roles)], email },
+    };
   }
   if (input.kind === 'register_machine_client') {
     const { jwks, issues } = await normalisePublicJwks(input.jwks, 'body.jwks');
@@ -135,7 +202,13 @@ function describe(kind: AdminRequestsTable['kind'], payload: Record<string, unkn
 }
 
 /** An administrator asks; nothing changes until a second administrator of the organisation approves. */
-export async function requestAdminChange(m: Messenger, requesterAccountId: string, input: AdminRequestInput, address: string, now = new Date()): Promise<AdminRequestView> {
+export async function requestAdminChange(
+  m: Messenger,
+  requesterAccountId: string,
+  input: AdminRequestInput,
+  address: string,
+  now = new Date(),
+): Promise<AdminRequestView> {
   const admin = await requireOrgAdmin(m.db, requesterAccountId);
   const { target, payload } = await validatedPayload(m.db, admin, input);
   const row: AdminRequestsTable = {
@@ -154,7 +227,11 @@ export async function requestAdminChange(m: Messenger, requesterAccountId: strin
   };
   await inTransaction(m.db, async (trx) => {
     await trx.insertInto('admin_requests').values(row).execute();
-    await appendEvent(trx, 'admin_request_created', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, target } });
+    await appendEvent(trx, 'admin_request_created', {
+      accountId: admin.accountId,
+      address,
+      details: { request: row.id, kind: row.kind, target },
+    });
   });
   await alertSecurityContact(
     m,
@@ -182,31 +259,64 @@ function view(row: AdminRequestsTable): AdminRequestView {
   };
 }
 
-export async function listAdminRequests(db: Executor, adminAccountId: string, status?: AdminRequestsTable['status']): Promise<AdminRequestView[]> {
+export async function listAdminRequests(
+  db: Executor,
+  adminAccountId: string,
+  status?: AdminRequestsTable['status'],
+): Promise<AdminRequestView[]> {
   const admin = await requireOrgAdmin(db, adminAccountId);
   let query = db.selectFrom('admin_requests').selectAll().where('organisation_id', '=', admin.organisationId);
   if (status) query = query.where('status', '=', status);
   return (await query.orderBy('requested_at', 'desc').limit(200).execute()).map(view);
 }
 
-async function pendingRequest(db: Executor, admin: StaffMember, requestId: string, now: Date): Promise<AdminRequestsTable> {
-  const row = await db.selectFrom('admin_requests').selectAll().where('id', '=', requestId).where('organisation_id', '=', admin.organisationId).executeTakeFirst();
+async function pendingRequest(
+  db: Executor,
+  admin: StaffMember,
+  requestId: string,
+  now: Date,
+): Promise<AdminRequestsTable> {
+  const row = await db
+    .selectFrom('admin_requests')
+    .selectAll()
+    .where('id', '=', requestId)
+    .where('organisation_id', '=', admin.organisationId)
+    .executeTakeFirst();
   if (!row) throw new NotFoundError('demande');
   if (row.status !== 'pending') throw new ConflictError('cette demande a déjà été traitée', `request_${row.status}`);
   if (Date.parse(row.expires_at) <= now.getTime()) {
-    await db.updateTable('admin_requests').set({ status: 'expired' }).where('id', '=', row.id).where('status', '=', 'pending').execute();
+    await db
+      .updateTable('admin_requests')
+      .set({ status: 'expired' })
+      .where('id', '=', row.id)
+      .where('status', '=', 'pending')
+      .execute();
     throw new ConflictError('cette demande a expiré : elle doit être refaite', 'request_expired');
   }
   return row;
 }
 
 function fourEyes(admin: StaffMember, row: AdminRequestsTable): void {
-  if (row.requested_by === admin.accountId) throw new ForbiddenError('Un second administrateur doit approuver : on ne valide pas sa propre demande.', 'four_eyes_required');
-  if (row.target_account_id === admin.accountId) throw new ForbiddenError('Un administrateur ne peut pas approuver une demande qui le concerne.', 'four_eyes_required');
+  if (row.requested_by === admin.accountId)
+    throw new ForbiddenError(
+      'Un second administrateur doit approuver : on ne valide pas sa propre demande.',
+      'four_eyes_required',
+    );
+  if (row.target_account_id === admin.accountId)
+    throw new ForbiddenError(
+      'Un administrateur ne peut pas approuver une demande qui le concerne.',
+      'four_eyes_required',
+    );
 }
 
 /** The second administrator approves: the change happens now, in one transaction, and is announced. */
-export async function approveAdminRequest(m: Messenger, approverAccountId: string, requestId: string, address: string, now = new Date()): Promise<AdminRequestView> {
+export async function approveAdminRequest(
+  m: Messenger,
+  approverAccountId: string,
+  requestId: string,
+  address: string,
+  now = new Date(),
+): Promise<AdminRequestView> {
   const admin = await requireOrgAdmin(m.db, approverAccountId);
   const row = await pendingRequest(m.db, admin, requestId, now);
   fourEyes(admin, row);
@@ -223,30 +333,89 @@ export async function approveAdminRequest(m: Messenger, approverAccountId: strin
       .where('id', '=', row.id)
       .where('status', '=', 'pending')
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) throw new ConflictError('cette demande a déjà été traitée', 'request_decided');
+    if (Number(claimed.numUpdatedRows) !== 1)
+      throw new ConflictError('cette demande a déjà été traitée', 'request_decided');
     const outcome = await carryOut(m, trx, row, payload, now);
-    await trx.updateTable('admin_requests').set({ outcome: JSON.stringify(outcome) }).where('id', '=', row.id).execute();
-    await appendEvent(trx, 'admin_request_approved', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, requestedBy: row.requested_by } });
-    return { ...row, status: 'approved' as const, decided_by: admin.accountId, decided_at: now.toISOString(), outcome: JSON.stringify(outcome) };
+    await trx
+      .updateTable('admin_requests')
+      .set({ outcome: JSON.stringify(outcome) })
+      .where('id', '=', row.id)
+      .execute();
+    await appendEvent(trx, 'admin_request_approved', {
+      accountId: admin.accountId,
+      address,
+      details: { request: row.id, kind: row.kind, requestedBy: row.requested_by },
+    });
+    return {
+      ...row,
+      status: 'approved' as const,
+      decided_by: admin.accountId,
+      decided_at: now.toISOString(),
+      outcome: JSON.stringify(outcome),
+    };
   });
   const target = decided.target_account_id ?? (JSON.parse(decided.outcome) as { accountId?: string }).accountId;
   // Out of band: the code goes to the staff member's professional address, not to either administrator.
-  if (target && (row.kind === 'create_staff_account' || row.kind === 'reset_staff_credentials')) await sendActivation(m, target, now);
-  await alertSecurityContact(m, admin.organisationId, 'admin_request_alert', `${KIND_LABELS[row.kind]} approuvée`, `${admin.login} a approuvé : ${describe(row.kind, payload)} (demande de ${row.requested_by}).`);
+  if (target && (row.kind === 'create_staff_account' || row.kind === 'reset_staff_credentials'))
+    await sendActivation(m, target, now);
+  await alertSecurityContact(
+    m,
+    admin.organisationId,
+    'admin_request_alert',
+    `${KIND_LABELS[row.kind]} approuvée`,
+    `${admin.login} a approuvé : ${describe(row.kind, payload)} (demande de ${row.requested_by}).`,
+  );
   return view(decided);
 }
 
-async function carryOut(m: Messenger, trx: Executor, row: AdminRequestsTable, payload: Record<string, unknown>, now: Date): Promise<Record<string, unknown>> {
+async function carryOut(
+  m: Messenger,
+  trx: Executor,
+  row: AdminRequestsTable,
+  payload: Record<string, unknown>,
+  now: Date,
+): Promise<Record<string, unknown>> {
   const at = now.toISOString();
   if (row.kind === 'create_staff_account') {
-    const { login, displayName, roles, email } = payload as { login: string; displayName: string; roles: string[]; email: string };
+    const { login, displayName, roles, email } = payload as {
+      login: string;
+      displayName: string;
+      roles: string[];
+      email: string;
+    };
     const taken = await trx.selectFrom('accounts').select('id').where('login', '=', login).executeTakeFirst();
     if (taken) throw new ConflictError('cet identifiant de connexion a été pris entre-temps', 'login_taken');
     const actorId = randomUUID();
     const accountId = randomUUID();
-    await trx.insertInto('actors').values({ id: actorId, organisation_id: row.organisation_id, kind: 'human', login, display_name: displayName, roles: JSON.stringify(roles), status: 'active', created_at: at }).execute();
+    await trx
+      .insertInto('actors')
+      .values({
+        id: actorId,
+        organisation_id: row.organisation_id,
+        kind: 'human',
+        login,
+        display_name: displayName,
+        roles: JSON.stringify(roles),
+        status: 'active',
+        created_at: at,
+      })
+      .execute();
     // No password yet: the holder sets one with the activation code, then enrols a second factor.
-    await trx.insertInto('accounts').values({ id: accountId, kind: 'staff', actor_id: actorId, person_id: null, login, password_hash: null, status: 'active', created_at: at, last_login_at: null, password_changed_at: null }).execute();
+    await trx
+      .insertInto('accounts')
+      .values({
+        id: accountId,
+        kind: 'staff',
+        actor_id: actorId,
+        person_id: null,
+        login,
+        password_hash: null,
+        status: 'active',
+        created_at: at,
+        last_login_at: null,
+        password_changed_at: null,
+      })
+      .execute();
     await addChannel(trx, m.keyring, accountId, 'email', email, { verified: true, now });
     await appendEvent(trx, 'account_created', { accountId, details: { kind: 'staff', request: row.id } });
     return { accountId, actorId };
@@ -261,32 +430,69 @@ async function carryOut(m: Messenger, trx: Executor, row: AdminRequestsTable, pa
   if (!member) throw new NotFoundError('compte');
   if (row.kind === 'grant_roles') {
     const roles = [...new Set([...member.roles, ...(payload.roles as string[])])];
-    await trx.updateTable('actors').set({ roles: JSON.stringify(roles) }).where('id', '=', member.actorId).execute();
+    await trx
+      .updateTable('actors')
+      .set({ roles: JSON.stringify(roles) })
+      .where('id', '=', member.actorId)
+      .execute();
     // New privileges start with a new session: the holder signs in again.
     const revoked = await revokeAllSessions(trx, target, 'privilege_change');
     await appendEvent(trx, 'role_granted', { accountId: target, details: { roles: roles.join(','), request: row.id } });
     return { roles, revokedSessions: revoked };
   }
-  await trx.updateTable('accounts').set({ password_hash: null, password_changed_at: at }).where('id', '=', target).execute();
+  await trx
+    .updateTable('accounts')
+    .set({ password_hash: null, password_changed_at: at })
+    .where('id', '=', target)
+    .execute();
   const revoked = await revokeAllSessions(trx, target, 'credentials_reset');
   let revokedFactors = 0;
   if (payload.resetFactors === true) {
-    const result = await trx.updateTable('account_factors').set({ revoked_at: at }).where('account_id', '=', target).where('revoked_at', 'is', null).executeTakeFirst();
+    const result = await trx
+      .updateTable('account_factors')
+      .set({ revoked_at: at })
+      .where('account_id', '=', target)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     revokedFactors = Number(result.numUpdatedRows);
   }
-  await appendEvent(trx, 'password_reset_completed', { accountId: target, details: { by: 'administrators', request: row.id, revokedFactors } });
+  await appendEvent(trx, 'password_reset_completed', {
+    accountId: target,
+    details: { by: 'administrators', request: row.id, revokedFactors },
+  });
   return { revokedSessions: revoked, revokedFactors };
 }
 
-export async function refuseAdminRequest(m: Messenger, deciderAccountId: string, requestId: string, address: string, now = new Date()): Promise<AdminRequestView> {
+export async function refuseAdminRequest(
+  m: Messenger,
+  deciderAccountId: string,
+  requestId: string,
+  address: string,
+  now = new Date(),
+): Promise<AdminRequestView> {
   const admin = await requireOrgAdmin(m.db, deciderAccountId);
   const row = await pendingRequest(m.db, admin, requestId, now);
   const decided = { ...row, status: 'refused' as const, decided_by: admin.accountId, decided_at: now.toISOString() };
   await inTransaction(m.db, async (trx) => {
-    await trx.updateTable('admin_requests').set({ status: 'refused', decided_by: admin.accountId, decided_at: decided.decided_at }).where('id', '=', row.id).where('status', '=', 'pending').execute();
-    await appendEvent(trx, 'admin_request_refused', { accountId: admin.accountId, address, details: { request: row.id, kind: row.kind, requestedBy: row.requested_by } });
+    await trx
+      .updateTable('admin_requests')
+      .set({ status: 'refused', decided_by: admin.accountId, decided_at: decided.decided_at })
+      .where('id', '=', row.id)
+      .where('status', '=', 'pending')
+      .execute();
+    await appendEvent(trx, 'admin_request_refused', {
+      accountId: admin.accountId,
+      address,
+      details: { request: row.id, kind: row.kind, requestedBy: row.requested_by },
+    });
   });
-  await alertSecurityContact(m, admin.organisationId, 'admin_request_alert', `${KIND_LABELS[row.kind]} refusée`, `${admin.login} a refusé : ${describe(row.kind, JSON.parse(row.payload) as Record<string, unknown>)}.`);
+  await alertSecurityContact(
+    m,
+    admin.organisationId,
+    'admin_request_alert',
+    `${KIND_LABELS[row.kind]} refusée`,
+    `${admin.login} a refusé : ${describe(row.kind, JSON.parse(row.payload) as Record<string, unknown>)}.`,
+  );
   return view(decided);
 }
 
@@ -294,16 +500,32 @@ export async function refuseAdminRequest(m: Messenger, deciderAccountId: string,
  * Taking access away needs no second pair of eyes: one administrator can disable an account
  * at once (containment must not wait), and the security contact hears of it.
  */
-export async function disableStaffAccount(m: Messenger, adminAccountId: string, accountId: string, address: string, now = new Date()): Promise<{ revokedSessions: number }> {
+export async function disableStaffAccount(
+  m: Messenger,
+  adminAccountId: string,
+  accountId: string,
+  address: string,
+  now = new Date(),
+): Promise<{ revokedSessions: number }> {
   const admin = await requireOrgAdmin(m.db, adminAccountId);
   const target = await targetInOrganisation(m.db, admin, accountId);
   const revokedSessions = await inTransaction(m.db, async (trx) => {
     await trx.updateTable('accounts').set({ status: 'disabled' }).where('id', '=', target.accountId).execute();
     const revoked = await revokeAllSessions(trx, target.accountId, 'disabled_by_admin');
-    await appendEvent(trx, 'account_disabled', { accountId: target.accountId, address, details: { reason: 'administrator', by: admin.accountId } });
+    await appendEvent(trx, 'account_disabled', {
+      accountId: target.accountId,
+      address,
+      details: { reason: 'administrator', by: admin.accountId },
+    });
     return revoked;
   });
-  await alertSecurityContact(m, admin.organisationId, 'admin_action_alert', 'compte désactivé', `${admin.login} a désactivé le compte « ${target.login} » le ${now.toISOString()}.`);
+  await alertSecurityContact(
+    m,
+    admin.organisationId,
+    'admin_action_alert',
+    'compte désactivé',
+    `${admin.login} a désactivé le compte « ${target.login} » le ${now.toISOString()}.`,
+  );
   return { revokedSessions };
 }
 
@@ -312,25 +534,64 @@ export async function listOrganisationAccounts(db: Executor, adminAccountId: str
   const rows = await db
     .selectFrom('accounts')
     .innerJoin('actors', 'actors.id', 'accounts.actor_id')
-    .select(['accounts.id', 'accounts.login', 'accounts.status', 'accounts.last_login_at', 'accounts.created_at', 'actors.display_name', 'actors.roles'])
+    .select([
+      'accounts.id',
+      'accounts.login',
+      'accounts.status',
+      'accounts.last_login_at',
+      'accounts.created_at',
+      'actors.display_name',
+      'actors.roles',
+    ])
     .where('actors.organisation_id', '=', admin.organisationId)
     .orderBy('accounts.login')
     .execute();
-  return rows.map((r) => ({ id: r.id, login: r.login, displayName: r.display_name, roles: JSON.parse(r.roles) as string[], status: r.status, lastLoginAt: r.last_login_at, createdAt: r.created_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    login: r.login,
+    displayName: r.display_name,
+    roles: JSON.parse(r.roles) as string[],
+    status: r.status,
+    lastLoginAt: r.last_login_at,
+    createdAt: r.created_at,
+  }));
 }
 
 /** Disconnecting a partner system, like disabling an account, is one administrator's call, told to the security contact. */
-export async function revokeOrganisationMachineClient(m: Messenger, adminAccountId: string, clientId: string, now = new Date()): Promise<{ revoked: boolean }> {
+export async function revokeOrganisationMachineClient(
+  m: Messenger,
+  adminAccountId: string,
+  clientId: string,
+  now = new Date(),
+): Promise<{ revoked: boolean }> {
   const admin = await requireOrgAdmin(m.db, adminAccountId);
   const client = await findMachineClient(m.db, clientId);
   if (!client || client.client.organisation_id !== admin.organisationId) throw new NotFoundError('client machine');
   const revoked = await revokeMachineClient(m.db, clientId, now);
-  if (revoked) await alertSecurityContact(m, admin.organisationId, 'admin_action_alert', 'client machine révoqué', `${admin.login} a révoqué le client machine « ${client.client.name} » (${clientId}) le ${now.toISOString()}.`);
+  if (revoked)
+    await alertSecurityContact(
+      m,
+      admin.organisationId,
+      'admin_action_alert',
+      'client machine révoqué',
+      `${admin.login} a révoqué le client machine « ${client.client.name} » (${clientId}) le ${now.toISOString()}.`,
+    );
   return { revoked };
 }
 
 export async function listOrganisationMachineClients(db: Executor, adminAccountId: string) {
   const admin = await requireOrgAdmin(db, adminAccountId);
-  const rows = await db.selectFrom('machine_clients').select(['id', 'name', 'status', 'created_at', 'revoked_at']).where('organisation_id', '=', admin.organisationId).orderBy('created_at').execute();
-  return rows.map((r) => ({ clientId: r.id, name: r.name, status: r.status, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  const rows = await db
+    .selectFrom('machine_clients')
+    .select(['id', 'name', 'status', 'created_at', 'revoked_at'])
+    .where('organisation_id', '=', admin.organisationId)
+    .orderBy('created_at')
+    .execute();
+  return rows.map((r) => ({
+    clientId: r.id,
+    name: r.name,
+    status: r.status,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  }));
 }

@@ -15,7 +15,12 @@ export interface StartedFlow {
   cookieValue: string;
 }
 
-async function start(db: Executor, parties: RelyingParties, provider: FederationProvider, purpose: TransactionIntent): Promise<StartedFlow> {
+async function start(
+  db: Executor,
+  parties: RelyingParties,
+  provider: FederationProvider,
+  purpose: TransactionIntent,
+): Promise<StartedFlow> {
   const secrets = newAuthorizationSecrets();
   // Discovery first: a provider out of reach leaves no transaction behind.
   const url = await parties.authorizationUrl(provider, secrets);
@@ -24,7 +29,11 @@ async function start(db: Executor, parties: RelyingParties, provider: Federation
 }
 
 /** Sign in with a provider: the authorization request, its secrets kept for the callback. Throws ProviderError. */
-export function startFederatedLogin(db: Executor, parties: RelyingParties, provider: FederationProvider): Promise<StartedFlow> {
+export function startFederatedLogin(
+  db: Executor,
+  parties: RelyingParties,
+  provider: FederationProvider,
+): Promise<StartedFlow> {
   return start(db, parties, provider, { intent: 'login' });
 }
 
@@ -34,12 +43,27 @@ export type StartLinkOutcome = ({ ok: true } & StartedFlow) | { ok: false; reaso
  * Link a provider identity to the signed-in account: the same authorization request, bound to
  * this account and this session. FranceConnect links job seekers only, ProConnect staff only.
  */
-export async function startIdentityLink(db: Executor, parties: RelyingParties, provider: FederationProvider, account: AccountsTable, session: SessionsTable, address: string): Promise<StartLinkOutcome> {
+export async function startIdentityLink(
+  db: Executor,
+  parties: RelyingParties,
+  provider: FederationProvider,
+  account: AccountsTable,
+  session: SessionsTable,
+  address: string,
+): Promise<StartLinkOutcome> {
   if (account.kind !== PROVIDER_RULES[provider].accountKind) {
-    await appendEvent(db, 'federated_login_rejected', { accountId: account.id, address, details: { provider, intent: 'link', reason: 'account_kind_mismatch' } });
+    await appendEvent(db, 'federated_login_rejected', {
+      accountId: account.id,
+      address,
+      details: { provider, intent: 'link', reason: 'account_kind_mismatch' },
+    });
     return { ok: false, reason: 'account_kind_mismatch' };
   }
-  const started = await start(db, parties, provider, { intent: 'link', accountId: account.id, sessionHash: session.id_hash });
+  const started = await start(db, parties, provider, {
+    intent: 'link',
+    accountId: account.id,
+    sessionHash: session.id_hash,
+  });
   return { ok: true, ...started };
 }
 
@@ -79,11 +103,24 @@ function sameText(a: string, b: string): boolean {
  * be replayed; then the state, the provider's answer and the ID token are checked (openid-client
  * validates signature, issuer, audience, expiry, nonce and PKCE) before anything is written.
  */
-export async function completeFederation(db: Executor, parties: RelyingParties, input: CallbackInput, now = new Date()): Promise<CallbackOutcome> {
+export async function completeFederation(
+  db: Executor,
+  parties: RelyingParties,
+  input: CallbackInput,
+  now = new Date(),
+): Promise<CallbackOutcome> {
   const { provider, client } = input;
   const transaction = await takeTransaction(db, input.cookieValue, now);
-  const reject = async (reason: CallbackRejection, accountId: string | null = null, extra: Record<string, string> = {}): Promise<CallbackOutcome> => {
-    await appendEvent(db, 'federated_login_rejected', { accountId, address: client.address, details: { provider, intent: transaction?.intent ?? null, reason, ...extra } });
+  const reject = async (
+    reason: CallbackRejection,
+    accountId: string | null = null,
+    extra: Record<string, string> = {},
+  ): Promise<CallbackOutcome> => {
+    await appendEvent(db, 'federated_login_rejected', {
+      accountId,
+      address: client.address,
+      details: { provider, intent: transaction?.intent ?? null, reason, ...extra },
+    });
     return { ok: false, reason };
   };
   if (!transaction || transaction.provider !== provider) return reject('transaction_unknown');
@@ -92,7 +129,11 @@ export async function completeFederation(db: Executor, parties: RelyingParties, 
 
   let identity: VerifiedIdentity;
   try {
-    identity = await parties.verifyCallback(provider, input.query, { state: transaction.state, nonce: transaction.nonce, codeVerifier: transaction.code_verifier });
+    identity = await parties.verifyCallback(provider, input.query, {
+      state: transaction.state,
+      nonce: transaction.nonce,
+      codeVerifier: transaction.code_verifier,
+    });
   } catch (error) {
     if (error instanceof ProviderError) return reject(error.failure, transaction.account_id, { code: error.code });
     throw error;
@@ -108,7 +149,12 @@ export async function completeFederation(db: Executor, parties: RelyingParties, 
   if (linking.kind !== PROVIDER_RULES[provider].accountKind) return reject('account_kind_mismatch', linking.id);
   const linked = await linkIdentity(db, provider, identity, linking.id, now);
   if (!linked.ok) return reject(linked.reason, linking.id);
-  if (linked.created) await appendEvent(db, 'federated_identity_linked', { accountId: linking.id, address: client.address, details: { provider, link: linked.linkId } });
+  if (linked.created)
+    await appendEvent(db, 'federated_identity_linked', {
+      accountId: linking.id,
+      address: client.address,
+      details: { provider, link: linked.linkId },
+    });
   return { ok: true, intent: 'link', accountId: linking.id, created: linked.created };
 }
 
@@ -117,10 +163,23 @@ export async function completeFederation(db: Executor, parties: RelyingParties, 
  * good: the callback arrives by a cross-site navigation, which does not carry the SameSite=Strict
  * session cookie, so the session is checked by the id it was recorded with.
  */
-async function linkingAccount(db: Executor, transaction: FederationTransactionsTable, now: Date): Promise<AccountsTable | undefined> {
+async function linkingAccount(
+  db: Executor,
+  transaction: FederationTransactionsTable,
+  now: Date,
+): Promise<AccountsTable | undefined> {
   if (!transaction.account_id || !transaction.session_hash) return undefined;
-  const session = await db.selectFrom('sessions').selectAll().where('id_hash', '=', transaction.session_hash).where('account_id', '=', transaction.account_id).executeTakeFirst();
+  const session = await db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('id_hash', '=', transaction.session_hash)
+    .where('account_id', '=', transaction.account_id)
+    .executeTakeFirst();
   if (!session || !isSessionLive(session, now) || awaitsSecondFactor(session)) return undefined;
-  const account = await db.selectFrom('accounts').selectAll().where('id', '=', transaction.account_id).executeTakeFirst();
+  const account = await db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('id', '=', transaction.account_id)
+    .executeTakeFirst();
   return account?.status === 'active' ? account : undefined;
 }

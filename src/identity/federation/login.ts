@@ -18,7 +18,12 @@ export type FederatedLoginOutcome =
   | { ok: true; account: AccountsTable; session: IssuedSession; secondFactor: FederatedSecondFactor }
   | { ok: false; reason: FederatedLoginRejection };
 
-export function secondFactorAfterFederation(provider: FederationProvider, acr: string | null, accountKind: AccountsTable['kind'], enrolled: boolean): FederatedSecondFactor {
+export function secondFactorAfterFederation(
+  provider: FederationProvider,
+  acr: string | null,
+  accountKind: AccountsTable['kind'],
+  enrolled: boolean,
+): FederatedSecondFactor {
   if (acr !== null && PROVIDER_RULES[provider].secondFactorAcrs.includes(acr)) return 'passed';
   // Same rule as the password login: staff must hold a second factor, anyone who enrolled one must present it.
   return enrolled ? 'required' : accountKind === 'staff' ? 'enrolment_required' : 'not_required';
@@ -29,9 +34,22 @@ export function secondFactorAfterFederation(provider: FederationProvider, acr: s
  * nobody linked opens nothing and creates nothing: the holder signs in once with the Rempart
  * password and links it.
  */
-export async function loginWithFederatedIdentity(db: Executor, provider: FederationProvider, identity: VerifiedIdentity, client: ClientContext, now = new Date()): Promise<FederatedLoginOutcome> {
-  const reject = async (reason: FederatedLoginRejection, accountId: string | null = null): Promise<FederatedLoginOutcome> => {
-    await appendEvent(db, 'federated_login_rejected', { accountId, address: client.address, details: { provider, intent: 'login', reason } });
+export async function loginWithFederatedIdentity(
+  db: Executor,
+  provider: FederationProvider,
+  identity: VerifiedIdentity,
+  client: ClientContext,
+  now = new Date(),
+): Promise<FederatedLoginOutcome> {
+  const reject = async (
+    reason: FederatedLoginRejection,
+    accountId: string | null = null,
+  ): Promise<FederatedLoginOutcome> => {
+    await appendEvent(db, 'federated_login_rejected', {
+      accountId,
+      address: client.address,
+      details: { provider, intent: 'login', reason },
+    });
     return { ok: false, reason };
   };
   const found = await findLinkedAccount(db, provider, identity);
@@ -50,7 +68,15 @@ export async function loginWithFederatedIdentity(db: Executor, provider: Federat
     secondFactorAt: secondFactor === 'passed' ? now.toISOString() : null,
   });
   await db.updateTable('accounts').set({ last_login_at: now.toISOString() }).where('id', '=', account.id).execute();
-  await db.updateTable('federated_identities').set({ last_login_at: now.toISOString() }).where('id', '=', link.id).execute();
-  await appendEvent(db, 'federated_login', { accountId: account.id, address: client.address, details: { provider, acr: identity.acr, secondFactor, session: session.publicId } });
+  await db
+    .updateTable('federated_identities')
+    .set({ last_login_at: now.toISOString() })
+    .where('id', '=', link.id)
+    .execute();
+  await appendEvent(db, 'federated_login', {
+    accountId: account.id,
+    address: client.address,
+    details: { provider, acr: identity.acr, secondFactor, session: session.publicId },
+  });
   return { ok: true, account, session, secondFactor };
 }

@@ -37,7 +37,9 @@ export const PROVIDER_RULES: Readonly<Record<FederationProvider, ProviderRules>>
     scope: `${BASE_SCOPE} usual_name`,
     // Staff must hold a second factor: ask for eIDAS substantial as an essential claim. The
     // identity provider behind ProConnect may still answer less, so the returned acr is checked.
-    authorizationParameters: { claims: JSON.stringify({ id_token: { acr: { essential: true, values: [...STRONG_ACRS] } } }) },
+    authorizationParameters: {
+      claims: JSON.stringify({ id_token: { acr: { essential: true, values: [...STRONG_ACRS] } } }),
+    },
     secondFactorAcrs: STRONG_ACRS,
     displayName: 'ProConnect',
   },

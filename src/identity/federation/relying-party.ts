@@ -63,7 +63,11 @@ export class RelyingParties {
    * The authorization response (the callback's query string) exchanged for tokens, the ID
    * token validated by openid-client against the expected state, nonce and PKCE verifier.
    */
-  async verifyCallback(provider: FederationProvider, callbackQuery: string, checks: AuthorizationSecrets): Promise<VerifiedIdentity> {
+  async verifyCallback(
+    provider: FederationProvider,
+    callbackQuery: string,
+    checks: AuthorizationSecrets,
+  ): Promise<VerifiedIdentity> {
     const configuration = await this.configurationFor(provider);
     const currentUrl = new URL(redirectUriFor(this.config.publicUrl, provider));
     currentUrl.search = callbackQuery;
@@ -103,7 +107,10 @@ function discover(registration: OidcProviderConfig): Promise<oidc.Configuration>
   const issuer = new URL(registration.issuer);
   // Configuration only accepts plain http for a provider on the loopback interface (tests, local runs).
   const execute = issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
-  return oidc.discovery(issuer, registration.clientId, registration.clientSecret, undefined, { execute, timeout: DISCOVERY_TIMEOUT_SECONDS });
+  return oidc.discovery(issuer, registration.clientId, registration.clientSecret, undefined, {
+    execute,
+    timeout: DISCOVERY_TIMEOUT_SECONDS,
+  });
 }
 
 const OAUTH_ERROR_CODE = /^[a-z_]{1,64}$/;
@@ -114,7 +121,8 @@ function asProviderError(error: unknown): ProviderError {
     return new ProviderError('provider_refused', OAUTH_ERROR_CODE.test(error.error) ? error.error : 'unknown_error');
   }
   // The token endpoint said no (a code already used, a wrong PKCE verifier): the answer is not to be trusted.
-  if (error instanceof oidc.ResponseBodyError) return new ProviderError('response_invalid', OAUTH_ERROR_CODE.test(error.error) ? error.error : 'token_error');
+  if (error instanceof oidc.ResponseBodyError)
+    return new ProviderError('response_invalid', OAUTH_ERROR_CODE.test(error.error) ? error.error : 'token_error');
   if (error instanceof oidc.ClientError && error.code?.startsWith('OAUTH_')) {
     return error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || error.code === 'OAUTH_RESPONSE_IS_NOT_JSON'
       ? new ProviderError('provider_unavailable', error.code)

@@ -26,7 +26,13 @@ export function newAuthorizationSecrets(): AuthorizationSecrets {
  * Keep an authorization request server-side until its callback. Returns the random id for the
  * browser's cookie; the table keeps only its hash.
  */
-export async function saveTransaction(db: Executor, provider: FederationProvider, purpose: TransactionIntent, secrets: AuthorizationSecrets, now = new Date()): Promise<string> {
+export async function saveTransaction(
+  db: Executor,
+  provider: FederationProvider,
+  purpose: TransactionIntent,
+  secrets: AuthorizationSecrets,
+  now = new Date(),
+): Promise<string> {
   // Requests abandoned at the provider would otherwise pile up: each new one sweeps the expired ones.
   await db.deleteFrom('federation_transactions').where('expires_at', '<=', now.toISOString()).execute();
   const cookieValue = randomBytes(32).toString('base64url');
@@ -52,10 +58,18 @@ export async function saveTransaction(db: Executor, provider: FederationProvider
  * The transaction the browser's cookie names, removed in the same step: whatever the callback
  * then decides, it cannot be presented twice. Undefined if unknown, already used or expired.
  */
-export async function takeTransaction(db: Executor, cookieValue: string | undefined, now = new Date()): Promise<FederationTransactionsTable | undefined> {
+export async function takeTransaction(
+  db: Executor,
+  cookieValue: string | undefined,
+  now = new Date(),
+): Promise<FederationTransactionsTable | undefined> {
   if (!cookieValue || !COOKIE_VALUE.test(cookieValue)) return undefined;
   const idHash = hashToken(cookieValue);
-  const row = await db.selectFrom('federation_transactions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+  const row = await db
+    .selectFrom('federation_transactions')
+    .selectAll()
+    .where('id_hash', '=', idHash)
+    .executeTakeFirst();
   if (!row) return undefined;
   const deleted = await db.deleteFrom('federation_transactions').where('id_hash', '=', idHash).executeTakeFirst();
   // A concurrent callback with the same cookie took it first.

@@ -16,14 +16,29 @@ export interface MintedToken {
 }
 
 /** Store a new access token as its SHA-256 only: a copy of the table yields nothing usable. */
-export async function mintMachineToken(db: Executor, grant: { clientId: string; organisationId: string; purposes: readonly string[] }, now: Date): Promise<MintedToken> {
+export async function mintMachineToken(
+  db: Executor,
+  grant: { clientId: string; organisationId: string; purposes: readonly string[] },
+  now: Date,
+): Promise<MintedToken> {
   const token = MACHINE_TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const id = randomUUID();
   const expiresAt = new Date(now.getTime() + MACHINE_TOKEN_LIFETIME_SECONDS * 1000).toISOString();
-  await db.deleteFrom('machine_tokens').where('expires_at', '<', new Date(now.getTime() - EXPIRED_TOKEN_RETENTION_MS).toISOString()).execute();
+  await db
+    .deleteFrom('machine_tokens')
+    .where('expires_at', '<', new Date(now.getTime() - EXPIRED_TOKEN_RETENTION_MS).toISOString())
+    .execute();
   await db
     .insertInto('machine_tokens')
-    .values({ id, token_hash: hashToken(token), client_id: grant.clientId, organisation_id: grant.organisationId, scope: grant.purposes.join(' '), issued_at: now.toISOString(), expires_at: expiresAt })
+    .values({
+      id,
+      token_hash: hashToken(token),
+      client_id: grant.clientId,
+      organisation_id: grant.organisationId,
+      scope: grant.purposes.join(' '),
+      issued_at: now.toISOString(),
+      expires_at: expiresAt,
+    })
     .execute();
   return { id, token, expiresAt };
 }
@@ -43,7 +58,11 @@ export interface AuthenticatedMachineClient {
  * Who is calling with this token, or undefined if the token is unknown or expired, or if its
  * client, actor or organisation is no longer active: revoking any of them stops the token.
  */
-export async function authenticateMachineToken(db: Executor, token: string, now = new Date()): Promise<AuthenticatedMachineClient | undefined> {
+export async function authenticateMachineToken(
+  db: Executor,
+  token: string,
+  now = new Date(),
+): Promise<AuthenticatedMachineClient | undefined> {
   if (!token.startsWith(MACHINE_TOKEN_PREFIX) || token.length > 200) return undefined;
   const row = await db
     .selectFrom('machine_tokens')
@@ -64,7 +83,8 @@ export async function authenticateMachineToken(db: Executor, token: string, now 
     .where('machine_tokens.token_hash', '=', hashToken(token))
     .executeTakeFirst();
   if (!row || row.expires_at <= now.toISOString()) return undefined;
-  if (row.client_status !== 'active' || row.actor_status !== 'active' || row.organisation_status !== 'active') return undefined;
+  if (row.client_status !== 'active' || row.actor_status !== 'active' || row.organisation_status !== 'active')
+    return undefined;
   return {
     tokenId: row.id,
     clientId: row.client_id,

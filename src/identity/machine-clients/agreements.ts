@@ -20,7 +20,9 @@ export interface ActiveAgreement {
 }
 
 function fieldClasses(value: unknown): FieldClass[] {
-  return Array.isArray(value) ? value.filter((c): c is FieldClass => (FIELD_CLASSES as readonly unknown[]).includes(c)) : [];
+  return Array.isArray(value)
+    ? value.filter((c): c is FieldClass => (FIELD_CLASSES as readonly unknown[]).includes(c))
+    : [];
 }
 
 /** The purposes stored as JSON; an entry that does not read as a purpose grants nothing. */
@@ -36,7 +38,14 @@ function parsePurposes(json: string): AgreementPurpose[] {
     if (typeof entry !== 'object' || entry === null) return [];
     const p = entry as Record<string, unknown>;
     if (typeof p.purpose !== 'string' || !p.purpose) return [];
-    return [{ purpose: p.purpose, label: typeof p.label === 'string' ? p.label : p.purpose, read: fieldClasses(p.read), write: fieldClasses(p.write) }];
+    return [
+      {
+        purpose: p.purpose,
+        label: typeof p.label === 'string' ? p.label : p.purpose,
+        read: fieldClasses(p.read),
+        write: fieldClasses(p.write),
+      },
+    ];
   });
 }
 
@@ -44,7 +53,11 @@ function parsePurposes(json: string): AgreementPurpose[] {
  * The agreements an organisation may act under today: active, and within their validity
  * dates. No agreement, no purpose: deny by default.
  */
-export async function activeAgreements(db: Executor, organisationId: string, now = new Date()): Promise<ActiveAgreement[]> {
+export async function activeAgreements(
+  db: Executor,
+  organisationId: string,
+  now = new Date(),
+): Promise<ActiveAgreement[]> {
   const today = now.toISOString().slice(0, 10);
   const rows = await db
     .selectFrom('agreements')
@@ -74,5 +87,7 @@ export function purposesOf(agreements: readonly ActiveAgreement[]): string[] {
 
 /** The agreements cut down to the purposes a token was granted; an agreement left with none is not shown. */
 export function withinScope(agreements: readonly ActiveAgreement[], purposes: readonly string[]): ActiveAgreement[] {
-  return agreements.map((a) => ({ ...a, purposes: a.purposes.filter((p) => purposes.includes(p.purpose)) })).filter((a) => a.purposes.length > 0);
+  return agreements
+    .map((a) => ({ ...a, purposes: a.purposes.filter((p) => purposes.includes(p.purpose)) }))
+    .filter((a) => a.purposes.length > 0);
 }

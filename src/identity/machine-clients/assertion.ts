@@ -41,13 +41,15 @@ export function claimedClientId(assertion: string): { clientId: string } | { ref
   } catch {
     return { refusal: 'malformed_assertion' };
   }
-  if (typeof claims.iss !== 'string' || !claims.iss || claims.iss.length > 100) return { refusal: 'malformed_assertion' };
+  if (typeof claims.iss !== 'string' || !claims.iss || claims.iss.length > 100)
+    return { refusal: 'malformed_assertion' };
   if (claims.sub !== claims.iss) return { refusal: 'iss_sub_mismatch' };
   return { clientId: claims.iss };
 }
 
 function refusalOf(error: unknown): AssertionRefusal {
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'algorithm_not_allowed';
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
+    return 'algorithm_not_allowed';
   if (error instanceof errors.JWKSNoMatchingKey) return 'unknown_key';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (error instanceof errors.JWTExpired) return 'expired';
@@ -97,7 +99,8 @@ export async function verifyClientAssertion(
   const { exp, iat, jti } = claims as { exp: number; iat: number; jti: unknown };
   if (!audienceAccepted(claims.aud, expected.audiences)) return { ok: false, refusal: 'wrong_audience' };
   if (iat > nowSeconds + CLOCK_SKEW_SECONDS) return { ok: false, refusal: 'issued_in_future' };
-  if (exp > nowSeconds + MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) return { ok: false, refusal: 'lifetime_too_long' };
+  if (exp > nowSeconds + MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS)
+    return { ok: false, refusal: 'lifetime_too_long' };
   if (typeof jti !== 'string' || !jti || jti.length > MAX_JTI_LENGTH) return { ok: false, refusal: 'missing_claim' };
   return { ok: true, assertion: { jti, replayWindowEnd: new Date((exp + CLOCK_SKEW_SECONDS) * 1000) } };
 }

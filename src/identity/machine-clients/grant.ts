@@ -1,7 +1,13 @@
 import { inTransaction, type Executor } from '../../store/index.ts';
 import { MACHINE_TOKEN_LIFETIME_SECONDS, mintMachineToken } from './access-tokens.ts';
 import { activeAgreements, purposesOf } from './agreements.ts';
-import { claimedClientId, JWT_BEARER_ASSERTION_TYPE, MAX_ASSERTION_LENGTH, verifyClientAssertion, type AssertionRefusal } from './assertion.ts';
+import {
+  claimedClientId,
+  JWT_BEARER_ASSERTION_TYPE,
+  MAX_ASSERTION_LENGTH,
+  verifyClientAssertion,
+  type AssertionRefusal,
+} from './assertion.ts';
 import { findMachineClient } from './registry.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
@@ -21,8 +27,7 @@ export interface TokenResponse {
 }
 
 export type TokenOutcome =
-  | { ok: true; response: TokenResponse }
-  | { ok: false; status: 400 | 401; error: TokenErrorCode; description: string };
+  { ok: true; response: TokenResponse } | { ok: false; status: 400 | 401; error: TokenErrorCode; description: string };
 
 /** Why a request was refused, as recorded in the security event: a code, never what was sent. */
 export type TokenRefusalReason =
@@ -67,7 +72,8 @@ const DESCRIPTIONS: Partial<Record<TokenRefusalReason, string>> = {
   scope_not_agreed: 'Portée refusée : une finalité demandée ne figure dans aucune convention active de l’organisation.',
   no_active_agreement: 'Aucune convention active : aucune finalité ne peut être accordée.',
   malformed_request: 'Requête mal formée.',
-  multiple_client_authentication: 'Une seule méthode d’authentification du client par requête : l’assertion JWT (ni en-tête Authorization, ni client_secret).',
+  multiple_client_authentication:
+    'Une seule méthode d’authentification du client par requête : l’assertion JWT (ni en-tête Authorization, ni client_secret).',
 };
 
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
@@ -76,7 +82,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 function requestedPurposes(scope: string | undefined): string[] | undefined | 'malformed' {
   if (scope === undefined) return undefined;
   const tokens = scope.split(' ').filter(Boolean);
-  if (tokens.length === 0 || tokens.length > 50 || tokens.some((t) => t.length > 100 || !SCOPE_TOKEN.test(t))) return 'malformed';
+  if (tokens.length === 0 || tokens.length > 50 || tokens.some((t) => t.length > 100 || !SCOPE_TOKEN.test(t)))
+    return 'malformed';
   return [...new Set(tokens)];
 }
 
@@ -97,12 +104,23 @@ interface Grant {
   replayWindowEnd: Date;
 }
 
-const invalidClient = (reason: TokenRefusalReason, clientId?: string): Refusal => ({ status: 401, error: 'invalid_client', reason, ...(clientId ? { clientId } : {}) });
+const invalidClient = (reason: TokenRefusalReason, clientId?: string): Refusal => ({
+  status: 401,
+  error: 'invalid_client',
+  reason,
+  ...(clientId ? { clientId } : {}),
+});
 
 /** Every check that needs no write, in the order RFC 6749 answers them: request, client, scope. */
-async function checkRequest(db: Executor, publicUrl: string, form: TokenRequestForm, now: Date): Promise<Refusal | Grant> {
+async function checkRequest(
+  db: Executor,
+  publicUrl: string,
+  form: TokenRequestForm,
+  now: Date,
+): Promise<Refusal | Grant> {
   if (!form.grant_type) return { status: 400, error: 'invalid_request', reason: 'missing_grant_type' };
-  if (form.grant_type !== 'client_credentials') return { status: 400, error: 'unsupported_grant_type', reason: 'unsupported_grant_type' };
+  if (form.grant_type !== 'client_credentials')
+    return { status: 400, error: 'unsupported_grant_type', reason: 'unsupported_grant_type' };
   if (form.client_assertion_type !== JWT_BEARER_ASSERTION_TYPE) return invalidClient('unsupported_assertion_type');
   if (!form.client_assertion) return invalidClient('missing_assertion');
   if (form.client_assertion.length > MAX_ASSERTION_LENGTH) return invalidClient('malformed_assertion');
@@ -114,10 +132,15 @@ async function checkRequest(db: Executor, publicUrl: string, form: TokenRequestF
   const record = await findMachineClient(db, claimed.clientId);
   if (!record) return invalidClient('unknown_client');
   const clientId = record.client.id;
-  if (record.client.status !== 'active' || record.actorStatus !== 'active') return invalidClient('client_revoked', clientId);
+  if (record.client.status !== 'active' || record.actorStatus !== 'active')
+    return invalidClient('client_revoked', clientId);
   if (record.organisationStatus !== 'active') return invalidClient('organisation_inactive', clientId);
 
-  const verified = await verifyClientAssertion(form.client_assertion, { clientId, jwks: record.jwks, audiences: tokenAudiences(publicUrl) }, now);
+  const verified = await verifyClientAssertion(
+    form.client_assertion,
+    { clientId, jwks: record.jwks, audiences: tokenAudiences(publicUrl) },
+    now,
+  );
   if (!verified.ok) return invalidClient(verified.refusal, clientId);
 
   const requested = requestedPurposes(form.scope);
@@ -125,7 +148,8 @@ async function checkRequest(db: Executor, publicUrl: string, form: TokenRequestF
   const agreed = purposesOf(await activeAgreements(db, record.client.organisation_id, now));
   // RFC 6749 §3.3: no scope asked means the default, here everything agreed; nothing agreed, nothing granted.
   if (agreed.length === 0) return { status: 400, error: 'invalid_scope', reason: 'no_active_agreement', clientId };
-  if (requested && requested.some((p) => !agreed.includes(p))) return { status: 400, error: 'invalid_scope', reason: 'scope_not_agreed', clientId };
+  if (requested && requested.some((p) => !agreed.includes(p)))
+    return { status: 400, error: 'invalid_scope', reason: 'scope_not_agreed', clientId };
 
   return {
     clientId,
@@ -157,14 +181,27 @@ async function mint(db: Executor, grant: Grant, address: string | null, now: Dat
     const scope = grant.purposes.join(' ');
     await appendEvent(trx, 'machine_token_issued', {
       address,
-      details: { clientId: grant.clientId, actorId: grant.actorId, organisationId: grant.organisationId, tokenId: minted.id, scope, jti: grant.jti, expiresAt: minted.expiresAt },
+      details: {
+        clientId: grant.clientId,
+        actorId: grant.actorId,
+        organisationId: grant.organisationId,
+        tokenId: minted.id,
+        scope,
+        jti: grant.jti,
+        expiresAt: minted.expiresAt,
+      },
     });
     return { access_token: minted.token, token_type: 'Bearer', expires_in: MACHINE_TOKEN_LIFETIME_SECONDS, scope };
   });
 }
 
 /** Record a refusal: its reason code and, for a real client, its id; never the assertion. */
-export async function recordTokenRefusal(db: Executor, reason: TokenRefusalReason, address: string | null, clientId?: string): Promise<void> {
+export async function recordTokenRefusal(
+  db: Executor,
+  reason: TokenRefusalReason,
+  address: string | null,
+  clientId?: string,
+): Promise<void> {
   await appendEvent(db, 'machine_token_refused', { address, details: { reason, ...(clientId ? { clientId } : {}) } });
 }
 
@@ -183,7 +220,13 @@ function refused(refusal: Refusal): TokenOutcome {
  * assertion is `invalid_client` (RFC 7521 §4.2.1): the reason code in the event tells the
  * operator which claim, the answer tells an attacker nothing more.
  */
-export async function issueClientCredentialsToken(db: Executor, publicUrl: string, form: TokenRequestForm, address: string | null, now = new Date()): Promise<TokenOutcome> {
+export async function issueClientCredentialsToken(
+  db: Executor,
+  publicUrl: string,
+  form: TokenRequestForm,
+  address: string | null,
+  now = new Date(),
+): Promise<TokenOutcome> {
   const checked = await checkRequest(db, publicUrl, form, now);
   if ('error' in checked) {
     await recordTokenRefusal(db, checked.reason, address, checked.clientId);

@@ -5,7 +5,13 @@ export {
   MACHINE_TOKEN_PREFIX,
   type AuthenticatedMachineClient,
 } from './access-tokens.ts';
-export { activeAgreements, purposesOf, withinScope, type ActiveAgreement, type AgreementPurpose } from './agreements.ts';
+export {
+  activeAgreements,
+  purposesOf,
+  withinScope,
+  type ActiveAgreement,
+  type AgreementPurpose,
+} from './agreements.ts';
 export { JWT_BEARER_ASSERTION_TYPE } from './assertion.ts';
 export {
   issueClientCredentialsToken,

@@ -55,7 +55,8 @@ function rsaModulusBits(n: string): number {
 /** The algorithm a key is for: the one it declares if acceptable, else the only one its type allows. */
 function algorithmOf(key: Record<string, unknown>, field: string, issues: Issue[]): AcceptedAlgorithm | undefined {
   const declared = key.alg;
-  const allowed: readonly AcceptedAlgorithm[] = key.kty === 'EC' ? ['ES256'] : key.kty === 'RSA' ? ['PS256', 'RS256'] : ['EdDSA', 'Ed25519'];
+  const allowed: readonly AcceptedAlgorithm[] =
+    key.kty === 'EC' ? ['ES256'] : key.kty === 'RSA' ? ['PS256', 'RS256'] : ['EdDSA', 'Ed25519'];
   if (declared === undefined) {
     // An RSA key could sign PS256 or RS256: the partner must say which, so the key serves one algorithm only.
     if (key.kty === 'RSA') {
@@ -65,14 +66,24 @@ function algorithmOf(key: Record<string, unknown>, field: string, issues: Issue[
     return allowed[0];
   }
   if (typeof declared !== 'string' || !(allowed as readonly string[]).includes(declared)) {
-    issues.push(issue(`${field}.alg`, 'jwk.algorithm', `algorithme non accepté pour cette clé (acceptés : ${allowed.join(', ')})`));
+    issues.push(
+      issue(
+        `${field}.alg`,
+        'jwk.algorithm',
+        `algorithme non accepté pour cette clé (acceptés : ${allowed.join(', ')})`,
+      ),
+    );
     return undefined;
   }
   return declared as AcceptedAlgorithm;
 }
 
 /** Public members of one key, checked for its type; undefined (with issues) if the key cannot be used. */
-function publicMembers(key: Record<string, unknown>, field: string, issues: Issue[]): Omit<StoredPublicJwk, 'kid' | 'alg' | 'use'> | undefined {
+function publicMembers(
+  key: Record<string, unknown>,
+  field: string,
+  issues: Issue[],
+): Omit<StoredPublicJwk, 'kid' | 'alg' | 'use'> | undefined {
   switch (key.kty) {
     case 'EC': {
       if (key.crv !== 'P-256') {
@@ -80,7 +91,8 @@ function publicMembers(key: Record<string, unknown>, field: string, issues: Issu
         return undefined;
       }
       const bad = (['x', 'y'] as const).filter((m) => !isBase64url(key[m], 64));
-      for (const m of bad) issues.push(issue(`${field}.${m}`, 'jwk.member', 'coordonnée absente ou mal encodée (base64url)'));
+      for (const m of bad)
+        issues.push(issue(`${field}.${m}`, 'jwk.member', 'coordonnée absente ou mal encodée (base64url)'));
       return bad.length ? undefined : { kty: 'EC', crv: 'P-256', x: key.x as string, y: key.y as string };
     }
     case 'RSA': {
@@ -94,7 +106,13 @@ function publicMembers(key: Record<string, unknown>, field: string, issues: Issu
       }
       const bits = rsaModulusBits(key.n);
       if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
-        issues.push(issue(`${field}.n`, 'jwk.rsa_size', `clé RSA de ${bits} bits refusée (de ${RSA_MIN_BITS} à ${RSA_MAX_BITS} bits)`));
+        issues.push(
+          issue(
+            `${field}.n`,
+            'jwk.rsa_size',
+            `clé RSA de ${bits} bits refusée (de ${RSA_MIN_BITS} à ${RSA_MAX_BITS} bits)`,
+          ),
+        );
         return undefined;
       }
       return { kty: 'RSA', n: key.n, e: key.e };
@@ -132,18 +150,30 @@ async function normaliseKey(key: unknown, field: string, issues: Issue[]): Promi
   }
   // Checked first, whatever else is wrong: a secret must be named as such, then discarded.
   if (key.kty === 'oct' || 'k' in key) {
-    issues.push(issue(`${field}.kty`, 'jwk.symmetric', 'clé symétrique refusée : seule une clé publique (EC, RSA ou Ed25519) est acceptée'));
+    issues.push(
+      issue(
+        `${field}.kty`,
+        'jwk.symmetric',
+        'clé symétrique refusée : seule une clé publique (EC, RSA ou Ed25519) est acceptée',
+      ),
+    );
     return undefined;
   }
   const secrets = PRIVATE_MEMBERS.filter((m) => m in key);
-  for (const m of secrets) issues.push(issue(`${field}.${m}`, 'jwk.private_key', 'partie privée refusée : ne transmettez que la clé publique'));
+  for (const m of secrets)
+    issues.push(
+      issue(`${field}.${m}`, 'jwk.private_key', 'partie privée refusée : ne transmettez que la clé publique'),
+    );
   if (secrets.length) return undefined;
   const before = issues.length;
   const members = publicMembers(key, field, issues);
   const alg = members ? algorithmOf(key, field, issues) : undefined;
-  if (key.use !== undefined && key.use !== 'sig') issues.push(issue(`${field}.use`, 'jwk.use', 'usage « sig » attendu'));
-  if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.includes('verify'))) issues.push(issue(`${field}.key_ops`, 'jwk.key_ops', 'opération « verify » attendue'));
-  if (key.kid !== undefined && !(typeof key.kid === 'string' && key.kid.length >= 1 && key.kid.length <= 128)) issues.push(issue(`${field}.kid`, 'jwk.kid', 'identifiant de clé de 1 à 128 caractères attendu'));
+  if (key.use !== undefined && key.use !== 'sig')
+    issues.push(issue(`${field}.use`, 'jwk.use', 'usage « sig » attendu'));
+  if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.includes('verify')))
+    issues.push(issue(`${field}.key_ops`, 'jwk.key_ops', 'opération « verify » attendue'));
+  if (key.kid !== undefined && !(typeof key.kid === 'string' && key.kid.length >= 1 && key.kid.length <= 128))
+    issues.push(issue(`${field}.kid`, 'jwk.kid', 'identifiant de clé de 1 à 128 caractères attendu'));
   if (!members || !alg || issues.length > before) return undefined;
   if (!isImportable(members)) {
     issues.push(issue(field, 'jwk.invalid', 'clé publique inutilisable (valeurs incohérentes)'));
@@ -158,17 +188,31 @@ async function normaliseKey(key: unknown, field: string, issues: Issue[]): Promi
  * name the field (`jwks.keys.0.d`) and never repeat a value: a private key sent by mistake
  * must not end up in an error message or a log either.
  */
-export async function normalisePublicJwks(jwks: unknown, field = 'jwks'): Promise<{ jwks?: StoredJwks; issues: Issue[] }> {
+export async function normalisePublicJwks(
+  jwks: unknown,
+  field = 'jwks',
+): Promise<{ jwks?: StoredJwks; issues: Issue[] }> {
   if (!isRecord(jwks)) return { issues: [issue(field, 'type:object', 'jeu de clés JWK attendu ({ "keys": [...] })')] };
   const keys = jwks.keys;
-  if (!Array.isArray(keys)) return { issues: [issue(`${field}.keys`, keys === undefined ? 'required' : 'type:array', 'liste de clés « keys » attendue')] };
-  if (keys.length < 1 || keys.length > MAX_KEYS) return { issues: [issue(`${field}.keys`, keys.length < 1 ? 'minItems' : 'maxItems', `de 1 à ${MAX_KEYS} clés attendues`)] };
+  if (!Array.isArray(keys))
+    return {
+      issues: [
+        issue(`${field}.keys`, keys === undefined ? 'required' : 'type:array', 'liste de clés « keys » attendue'),
+      ],
+    };
+  if (keys.length < 1 || keys.length > MAX_KEYS)
+    return {
+      issues: [issue(`${field}.keys`, keys.length < 1 ? 'minItems' : 'maxItems', `de 1 à ${MAX_KEYS} clés attendues`)],
+    };
   const issues: Issue[] = [];
   const normalised: StoredPublicJwk[] = [];
   for (const [index, key] of keys.entries()) {
     const stored = await normaliseKey(key, `${field}.keys.${index}`, issues);
     if (!stored) continue;
-    if (normalised.some((k) => k.kid === stored.kid)) issues.push(issue(`${field}.keys.${index}.kid`, 'jwk.duplicate_kid', 'identifiant de clé déjà utilisé dans ce jeu'));
+    if (normalised.some((k) => k.kid === stored.kid))
+      issues.push(
+        issue(`${field}.keys.${index}.kid`, 'jwk.duplicate_kid', 'identifiant de clé déjà utilisé dans ce jeu'),
+      );
     else normalised.push(stored);
   }
   return issues.length ? { issues } : { jwks: { keys: normalised }, issues };

@@ -29,9 +29,21 @@ export interface RegisteredMachineClient {
 }
 
 async function organisationIssues(db: Executor, organisationId: string): Promise<ValidationIssue[]> {
-  const organisation = await db.selectFrom('organisations').select('status').where('id', '=', organisationId).executeTakeFirst();
-  if (!organisation) return [{ field: 'organisationId', rule: 'organisation.unknown', message: 'organisation inconnue' }];
-  if (organisation.status !== 'active') return [{ field: 'organisationId', rule: 'organisation.inactive', message: 'organisation suspendue ou close : aucun client ne peut lui être ajouté' }];
+  const organisation = await db
+    .selectFrom('organisations')
+    .select('status')
+    .where('id', '=', organisationId)
+    .executeTakeFirst();
+  if (!organisation)
+    return [{ field: 'organisationId', rule: 'organisation.unknown', message: 'organisation inconnue' }];
+  if (organisation.status !== 'active')
+    return [
+      {
+        field: 'organisationId',
+        rule: 'organisation.inactive',
+        message: 'organisation suspendue ou close : aucun client ne peut lui être ajouté',
+      },
+    ];
   return [];
 }
 
@@ -40,11 +52,18 @@ async function organisationIssues(db: Executor, organisationId: string): Promise
  * 'machine' and the public keys its assertions will be checked against. Every problem of
  * the input is reported at once; nothing is written unless all is well.
  */
-export async function registerMachineClient(db: Executor, registration: MachineClientRegistration, now = new Date()): Promise<RegisteredMachineClient> {
+export async function registerMachineClient(
+  db: Executor,
+  registration: MachineClientRegistration,
+  now = new Date(),
+): Promise<RegisteredMachineClient> {
   const shapeIssues = schemaIssues(RegistrationSchema, registration);
   const { jwks, issues: keyIssues } = await normalisePublicJwks((registration as { jwks?: unknown } | null)?.jwks);
   const organisationId = (registration as { organisationId?: unknown } | null)?.organisationId;
-  const organisation = typeof organisationId === 'string' && !shapeIssues.some((i) => i.field === 'organisationId') ? await organisationIssues(db, organisationId) : [];
+  const organisation =
+    typeof organisationId === 'string' && !shapeIssues.some((i) => i.field === 'organisationId')
+      ? await organisationIssues(db, organisationId)
+      : [];
   const issues = [...shapeIssues.filter((i) => i.field !== 'jwks'), ...keyIssues, ...organisation];
   if (issues.length || !jwks) throw new ValidationError(issues);
 
@@ -55,14 +74,37 @@ export async function registerMachineClient(db: Executor, registration: MachineC
   await inTransaction(db, async (trx) => {
     await trx
       .insertInto('actors')
-      .values({ id: actorId, organisation_id: registration.organisationId, kind: 'machine', login: `machine.${clientId}`, display_name: name, roles: JSON.stringify([MACHINE_CLIENT_ROLE]), status: 'active', created_at: at })
+      .values({
+        id: actorId,
+        organisation_id: registration.organisationId,
+        kind: 'machine',
+        login: `machine.${clientId}`,
+        display_name: name,
+        roles: JSON.stringify([MACHINE_CLIENT_ROLE]),
+        status: 'active',
+        created_at: at,
+      })
       .execute();
     await trx
       .insertInto('machine_clients')
-      .values({ id: clientId, organisation_id: registration.organisationId, actor_id: actorId, name, jwks: JSON.stringify(jwks), status: 'active', created_at: at, revoked_at: null })
+      .values({
+        id: clientId,
+        organisation_id: registration.organisationId,
+        actor_id: actorId,
+        name,
+        jwks: JSON.stringify(jwks),
+        status: 'active',
+        created_at: at,
+        revoked_at: null,
+      })
       .execute();
     await appendEvent(trx, 'machine_client_registered', {
-      details: { clientId, actorId, organisationId: registration.organisationId, keys: jwks.keys.map((k) => `${k.kid}:${k.alg}`).join(' ') },
+      details: {
+        clientId,
+        actorId,
+        organisationId: registration.organisationId,
+        keys: jwks.keys.map((k) => `${k.kid}:${k.alg}`).join(' '),
+      },
     });
   });
   return { clientId, actorId };
@@ -74,11 +116,19 @@ export async function registerMachineClient(db: Executor, registration: MachineC
  */
 export async function revokeMachineClient(db: Executor, clientId: string, now = new Date()): Promise<boolean> {
   return inTransaction(db, async (trx) => {
-    const client = await trx.selectFrom('machine_clients').select(['actor_id', 'status']).where('id', '=', clientId).executeTakeFirst();
+    const client = await trx
+      .selectFrom('machine_clients')
+      .select(['actor_id', 'status'])
+      .where('id', '=', clientId)
+      .executeTakeFirst();
     if (!client) throw new NotFoundError('Client machine');
     if (client.status === 'revoked') return false;
     const at = now.toISOString();
-    await trx.updateTable('machine_clients').set({ status: 'revoked', revoked_at: at }).where('id', '=', clientId).execute();
+    await trx
+      .updateTable('machine_clients')
+      .set({ status: 'revoked', revoked_at: at })
+      .where('id', '=', clientId)
+      .execute();
     await trx.updateTable('actors').set({ status: 'disabled' }).where('id', '=', client.actor_id).execute();
     await appendEvent(trx, 'machine_client_revoked', { details: { clientId, actorId: client.actor_id } });
     return true;
@@ -104,5 +154,10 @@ export async function findMachineClient(db: Executor, clientId: string): Promise
     .executeTakeFirst();
   if (!row) return undefined;
   const { organisation_status, actor_status, ...client } = row;
-  return { client, organisationStatus: organisation_status, actorStatus: actor_status, jwks: JSON.parse(client.jwks) as StoredJwks };
+  return {
+    client,
+    organisationStatus: organisation_status,
+    actorStatus: actor_status,
+    jwks: JSON.parse(client.jwks) as StoredJwks,
+  };
 }

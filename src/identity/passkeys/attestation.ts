@@ -1,5 +1,9 @@
 import type { VerifiedRegistrationResponse } from '@simplewebauthn/server';
-import { convertCertBufferToPEM, decodeAttestationObject, validateCertificatePath } from '@simplewebauthn/server/helpers';
+import {
+  convertCertBufferToPEM,
+  decodeAttestationObject,
+  validateCertificatePath,
+} from '@simplewebauthn/server/helpers';
 import type { PasskeyAuthenticator } from '../../config.ts';
 
 /**
@@ -13,9 +17,16 @@ import type { PasskeyAuthenticator } from '../../config.ts';
  * - `attestation_untrusted`: the certificate chain does not lead to a root of the model's
  *   manufacturer (or a certificate in it is expired or revoked).
  */
-export type AttestationRefusal = 'no_authenticator_allowed' | 'attestation_none' | 'authenticator_not_allowed' | 'attestation_self' | 'attestation_untrusted';
+export type AttestationRefusal =
+  | 'no_authenticator_allowed'
+  | 'attestation_none'
+  | 'authenticator_not_allowed'
+  | 'attestation_self'
+  | 'attestation_untrusted';
 
-export type AttestationCheck = { ok: true; model: PasskeyAuthenticator } | { ok: false; reason: AttestationRefusal; aaguid: string; detail?: string };
+export type AttestationCheck =
+  | { ok: true; model: PasskeyAuthenticator }
+  | { ok: false; reason: AttestationRefusal; aaguid: string; detail?: string };
 
 type RegistrationInfo = Extract<VerifiedRegistrationResponse, { verified: true }>['registrationInfo'];
 
@@ -28,7 +39,10 @@ type RegistrationInfo = Extract<VerifiedRegistrationResponse, { verified: true }
  * of that model's roots (@simplewebauthn's `validateCertificatePath`: signatures, validity
  * periods, and revocation lists where a certificate names one).
  */
-export async function checkAttestation(models: readonly PasskeyAuthenticator[], info: RegistrationInfo): Promise<AttestationCheck> {
+export async function checkAttestation(
+  models: readonly PasskeyAuthenticator[],
+  info: RegistrationInfo,
+): Promise<AttestationCheck> {
   const aaguid = info.aaguid.toLowerCase();
   if (models.length === 0) return { ok: false, reason: 'no_authenticator_allowed', aaguid };
   if (info.fmt === 'none') return { ok: false, reason: 'attestation_none', aaguid };
@@ -38,11 +52,18 @@ export async function checkAttestation(models: readonly PasskeyAuthenticator[], 
   const x5c = decodeAttestationObject(info.attestationObject).get('attStmt').get('x5c');
   if (!x5c || x5c.length === 0) return { ok: false, reason: 'attestation_self', aaguid, detail: info.fmt };
   // A chain sent with its root included would read as a duplicate: the root is ours to supply.
-  const chain = x5c.map(convertCertBufferToPEM).filter((pem, i) => i === 0 || !model.roots.some((root) => samePem(root, pem)));
+  const chain = x5c
+    .map(convertCertBufferToPEM)
+    .filter((pem, i) => i === 0 || !model.roots.some((root) => samePem(root, pem)));
   try {
     await validateCertificatePath(chain, model.roots);
   } catch (error) {
-    return { ok: false, reason: 'attestation_untrusted', aaguid, detail: error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : 'unknown' };
+    return {
+      ok: false,
+      reason: 'attestation_untrusted',
+      aaguid,
+      detail: error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : 'unknown',
+    };
   }
   return { ok: true, model };
 }

@@ -14,13 +14,16 @@ export interface CeremonyCaller {
  * `concurrent`: the same passkey was used by another request at the same instant;
  * `attestation`: where only passkeys pass, the authenticator did not prove it is an allowed model.
  */
-export type PasskeyFailure = 'challenge' | 'unknown_credential' | 'verification' | 'counter' | 'duplicate' | 'concurrent' | 'attestation';
+export type PasskeyFailure =
+  'challenge' | 'unknown_credential' | 'verification' | 'counter' | 'duplicate' | 'concurrent' | 'attestation';
 
 /** The challenge the browser says it signed, read from the client data (base64url JSON). */
 export function signedChallenge(clientDataJSON: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
-    return parsed && typeof parsed === 'object' && 'challenge' in parsed && typeof parsed.challenge === 'string' ? parsed.challenge : undefined;
+    return parsed && typeof parsed === 'object' && 'challenge' in parsed && typeof parsed.challenge === 'string'
+      ? parsed.challenge
+      : undefined;
   } catch {
     return undefined;
   }

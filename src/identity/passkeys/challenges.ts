@@ -11,10 +11,20 @@ export type Ceremony = 'registration' | 'authentication';
  * Keep the challenge just sent to this session for this ceremony, replacing one still waiting
  * (only the latest options are valid), and drop everyone's expired challenges on the way.
  */
-export async function storeChallenge(db: Executor, caller: CeremonyCaller, ceremony: Ceremony, challenge: string, now: Date): Promise<void> {
+export async function storeChallenge(
+  db: Executor,
+  caller: CeremonyCaller,
+  ceremony: Ceremony,
+  challenge: string,
+  now: Date,
+): Promise<void> {
   await inTransaction(db, async (trx) => {
     await trx.deleteFrom('passkey_challenges').where('expires_at', '<=', now.toISOString()).execute();
-    await trx.deleteFrom('passkey_challenges').where('session_id', '=', caller.sessionId).where('ceremony', '=', ceremony).execute();
+    await trx
+      .deleteFrom('passkey_challenges')
+      .where('session_id', '=', caller.sessionId)
+      .where('ceremony', '=', ceremony)
+      .execute();
     await trx
       .insertInto('passkey_challenges')
       .values({
@@ -35,7 +45,12 @@ export async function storeChallenge(db: Executor, caller: CeremonyCaller, cerem
  * answer turns out to be, so that one challenge buys one try. Undefined when none is waiting or
  * it has expired.
  */
-export async function takeChallenge(db: Executor, caller: CeremonyCaller, ceremony: Ceremony, now: Date): Promise<string | undefined> {
+export async function takeChallenge(
+  db: Executor,
+  caller: CeremonyCaller,
+  ceremony: Ceremony,
+  now: Date,
+): Promise<string | undefined> {
   const row = await db
     .deleteFrom('passkey_challenges')
     .where('session_id', '=', caller.sessionId)

@@ -51,19 +51,35 @@ export function descriptorsOf(passkeys: readonly Passkey[]): { id: string; trans
 
 /** The account's WebAuthn user handle, created on first use (random, stable). */
 export async function userHandleOf(db: Executor, accountId: string, now: Date): Promise<string> {
-  const existing = await db.selectFrom('passkey_user_handles').select('user_handle').where('account_id', '=', accountId).executeTakeFirst();
+  const existing = await db
+    .selectFrom('passkey_user_handles')
+    .select('user_handle')
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
   if (existing) return existing.user_handle;
   await db
     .insertInto('passkey_user_handles')
-    .values({ account_id: accountId, user_handle: randomBytes(32).toString('base64url'), created_at: now.toISOString() })
+    .values({
+      account_id: accountId,
+      user_handle: randomBytes(32).toString('base64url'),
+      created_at: now.toISOString(),
+    })
     .onConflict((oc) => oc.column('account_id').doNothing())
     .execute();
-  const created = await db.selectFrom('passkey_user_handles').select('user_handle').where('account_id', '=', accountId).executeTakeFirstOrThrow();
+  const created = await db
+    .selectFrom('passkey_user_handles')
+    .select('user_handle')
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
   return created.user_handle;
 }
 
 /** Which account a credential id is registered to, if any (revoked passkeys included). */
 export async function ownerOfCredential(db: Executor, credentialId: string): Promise<string | undefined> {
-  const row = await db.selectFrom('passkey_credentials').select('account_id').where('credential_id', '=', credentialId).executeTakeFirst();
+  const row = await db
+    .selectFrom('passkey_credentials')
+    .select('account_id')
+    .where('credential_id', '=', credentialId)
+    .executeTakeFirst();
   return row?.account_id;
 }

@@ -35,7 +35,12 @@ function passkeyOnly(posture: string): boolean {
  * those in the last five minutes may: a session lifted from a browser could otherwise add the
  * thief's app or passkey, pass it, and keep the account for good.
  */
-export async function mayAddSecondFactor(db: Executor, accountId: string, secondFactorAt: string | null, now = new Date()): Promise<boolean> {
+export async function mayAddSecondFactor(
+  db: Executor,
+  accountId: string,
+  secondFactorAt: string | null,
+  now = new Date(),
+): Promise<boolean> {
   return !(await hasUsableSecondFactor(db, accountId)) || hasRecentSecondFactor(secondFactorAt, now);
 }
 

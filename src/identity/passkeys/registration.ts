@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON, type VerifiedRegistrationResponse } from '@simplewebauthn/server';
+import {
+  generateRegistrationOptions,
+  verifyRegistrationResponse,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type RegistrationResponseJSON,
+  type VerifiedRegistrationResponse,
+} from '@simplewebauthn/server';
 import type { PasskeyAuthenticator } from '../../config.ts';
 import { inTransaction, type Executor } from '../../store/index.ts';
 import { issueRecoveryCodes } from '../factors.ts';
@@ -20,7 +26,13 @@ export const DEFAULT_PASSKEY_LABEL = 'Clé d’accès';
  * a passkey passes (`requiresPasskey`), the authenticator's attestation is asked for ('direct'):
  * the registration will need it to prove its model; elsewhere none is (no prompt, no tracking).
  */
-export async function beginPasskeyRegistration(db: Executor, rp: RelyingParty, caller: CeremonyCaller, login: string, now = new Date()): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function beginPasskeyRegistration(
+  db: Executor,
+  rp: RelyingParty,
+  caller: CeremonyCaller,
+  login: string,
+  now = new Date(),
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const userHandle = await userHandleOf(db, caller.accountId, now);
   const attested = await requiresPasskey(db, caller.accountId);
   const options = await generateRegistrationOptions({
@@ -60,8 +72,15 @@ export async function finishPasskeyRegistration(
   authenticators: readonly PasskeyAuthenticator[],
   now = new Date(),
 ): Promise<PasskeyRegistration> {
-  const refuse = async (reason: Exclude<PasskeyFailure, 'attestation'>, detail?: string): Promise<PasskeyRegistration> => {
-    await appendEvent(db, 'passkey_rejected', { accountId: caller.accountId, address: caller.address, details: { during: 'registration', reason, ...(detail ? { detail } : {}) } });
+  const refuse = async (
+    reason: Exclude<PasskeyFailure, 'attestation'>,
+    detail?: string,
+  ): Promise<PasskeyRegistration> => {
+    await appendEvent(db, 'passkey_rejected', {
+      accountId: caller.accountId,
+      address: caller.address,
+      details: { during: 'registration', reason, ...(detail ? { detail } : {}) },
+    });
     return { ok: false, reason };
   };
   const challenge = await takeChallenge(db, caller, 'registration', now);
@@ -69,7 +88,14 @@ export async function finishPasskeyRegistration(
 
   let verified: VerifiedRegistrationResponse;
   try {
-    verified = await verifyRegistrationResponse({ response, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true, supportedAlgorithmIDs: PASSKEY_ALGORITHMS });
+    verified = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: true,
+      supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+    });
   } catch (error) {
     // The library's message says what failed (origin, RP ID, flags...) and holds no secret.
     return refuse('verification', error instanceof Error ? error.message.slice(0, 200) : undefined);
@@ -82,7 +108,18 @@ export async function finishPasskeyRegistration(
     const attestation = await checkAttestation(authenticators, info);
     if (!attestation.ok) {
       const { reason: refusal, aaguid, detail } = attestation;
-      await appendEvent(db, 'passkey_rejected', { accountId: caller.accountId, address: caller.address, details: { during: 'registration', reason: 'attestation', refusal, aaguid, fmt: info.fmt, ...(detail ? { detail } : {}) } });
+      await appendEvent(db, 'passkey_rejected', {
+        accountId: caller.accountId,
+        address: caller.address,
+        details: {
+          during: 'registration',
+          reason: 'attestation',
+          refusal,
+          aaguid,
+          fmt: info.fmt,
+          ...(detail ? { detail } : {}),
+        },
+      });
       return { ok: false, reason: 'attestation', refusal, aaguid };
     }
     model = attestation.model.name;
@@ -105,16 +142,41 @@ export async function finishPasskeyRegistration(
     await inTransaction(db, async (trx) => {
       await trx
         .insertInto('account_factors')
-        .values({ id: factorId, account_id: caller.accountId, kind: 'passkey', status: 'active', label: label?.trim() || DEFAULT_PASSKEY_LABEL, secret: null, secret_version: null, data: JSON.stringify(data), last_used_step: null, created_at: now.toISOString(), last_used_at: null, revoked_at: null })
+        .values({
+          id: factorId,
+          account_id: caller.accountId,
+          kind: 'passkey',
+          status: 'active',
+          label: label?.trim() || DEFAULT_PASSKEY_LABEL,
+          secret: null,
+          secret_version: null,
+          data: JSON.stringify(data),
+          last_used_step: null,
+          created_at: now.toISOString(),
+          last_used_at: null,
+          revoked_at: null,
+        })
         .execute();
-      await trx.insertInto('passkey_credentials').values({ credential_id: data.credentialId, factor_id: factorId, account_id: caller.accountId, created_at: now.toISOString() }).execute();
+      await trx
+        .insertInto('passkey_credentials')
+        .values({
+          credential_id: data.credentialId,
+          factor_id: factorId,
+          account_id: caller.accountId,
+          created_at: now.toISOString(),
+        })
+        .execute();
     });
   } catch (error) {
     // Two registrations of one credential at the same instant: the unique key decides.
     if (isUniqueViolation(error)) return refuse('duplicate');
     throw error;
   }
-  await appendEvent(db, 'passkey_registered', { accountId: caller.accountId, address: caller.address, details: { factor: factorId, aaguid: data.aaguid, first: firstFactor, ...(model ? { model } : {}) } });
+  await appendEvent(db, 'passkey_registered', {
+    accountId: caller.accountId,
+    address: caller.address,
+    details: { factor: factorId, aaguid: data.aaguid, first: firstFactor, ...(model ? { model } : {}) },
+  });
   if (!firstFactor || passkeyOnly) return { ok: true, factorId, firstFactor };
   return { ok: true, factorId, firstFactor, recoveryCodes: await issueRecoveryCodes(db, caller.accountId) };
 }

@@ -1,5 +1,14 @@
 import { DAY_MS, MINUTE_MS, SECOND_MS } from '../clock.ts';
-import { actorIdOf, newClient, referredTo, signIn, Traffic, type Agent, type Reply, type SimContext } from '../context.ts';
+import {
+  actorIdOf,
+  newClient,
+  referredTo,
+  signIn,
+  Traffic,
+  type Agent,
+  type Reply,
+  type SimContext,
+} from '../context.ts';
 import type { ScenarioReport } from '../report.ts';
 import { AttackRun, readAsFastAsAllowed } from './common.ts';
 
@@ -21,9 +30,23 @@ const described = (s: Step) => `${s.label} : ${s.status}${s.error ? ` ${s.error}
 
 async function requestAccount(agent: Agent, n: number): Promise<{ step: Step; reply: Reply; requestId?: string }> {
   const reply = await agent.request('POST', '/api/admin/requests', {
-    body: { kind: 'create_staff_account', login: `ml.bordeaux.renfort${n}`, displayName: `Renfort saisonnier ${n}`, roles: ['partner_staff'], email: `renfort${n}@boite-attaquant.example` },
+    body: {
+      kind: 'create_staff_account',
+      login: `ml.bordeaux.renfort${n}`,
+      displayName: `Renfort saisonnier ${n}`,
+      roles: ['partner_staff'],
+      email: `renfort${n}@boite-attaquant.example`,
+    },
   });
-  return { reply, step: { label: `demande de création du compte ml.bordeaux.renfort${n}`, status: reply.status, ...(reply.error ? { error: reply.error } : {}) }, ...(typeof reply.body.id === 'string' ? { requestId: reply.body.id } : {}) };
+  return {
+    reply,
+    step: {
+      label: `demande de création du compte ml.bordeaux.renfort${n}`,
+      status: reply.status,
+      ...(reply.error ? { error: reply.error } : {}),
+    },
+    ...(typeof reply.body.id === 'string' ? { requestId: reply.body.id } : {}),
+  };
 }
 
 /**
@@ -48,31 +71,49 @@ export async function admin(ctx: SimContext, variant: AdminVariant): Promise<Sce
   if (first.requestId) {
     ctx.clock.advance(MINUTE_MS);
     const self = await agent.request('POST', `/api/admin/requests/${first.requestId}/approve`);
-    steps.push({ label: 'auto-approbation de sa propre demande', status: self.status, ...(self.error ? { error: self.error } : {}) });
+    steps.push({
+      label: 'auto-approbation de sa propre demande',
+      status: self.status,
+      ...(self.error ? { error: self.error } : {}),
+    });
   }
   // The administrator's own account reads nothing: no purpose of the agreement names org_admin.
   for (const personId of targets.slice(0, 5)) {
     ctx.clock.advance(10 * SECOND_MS);
     const read = await agent.request('GET', `/api/staff/persons/${personId}`, { purpose: PURPOSE });
     await run.after(read, [personId], agent.actorId);
-    steps.push({ label: 'lecture avec le compte administrateur', status: read.status, ...(read.error ? { error: read.error } : {}) });
+    steps.push({
+      label: 'lecture avec le compte administrateur',
+      status: read.status,
+      ...(read.error ? { error: read.error } : {}),
+    });
   }
 
   const notes: string[] = [];
   if (variant === 'fooled') {
-    const approver = await signIn(ctx, await actorIdOf(ctx, SECOND_ADMIN), newClient(ctx), new Traffic(), { accountCreatedAt: established });
+    const approver = await signIn(ctx, await actorIdOf(ctx, SECOND_ADMIN), newClient(ctx), new Traffic(), {
+      accountCreatedAt: established,
+    });
     let requestId = first.requestId;
     let cursor = 0;
     for (let n = 1; n <= 5 && requestId; n++) {
       ctx.clock.advance(20 * MINUTE_MS);
       const approved = await approver.request('POST', `/api/admin/requests/${requestId}/approve`);
-      steps.push({ label: `approbation par ${SECOND_ADMIN} (trompé)`, status: approved.status, ...(approved.error ? { error: approved.error } : {}) });
+      steps.push({
+        label: `approbation par ${SECOND_ADMIN} (trompé)`,
+        status: approved.status,
+        ...(approved.error ? { error: approved.error } : {}),
+      });
       const outcome = approved.body.outcome as { actorId?: string } | null | undefined;
       if (approved.status !== 200 || !outcome?.actorId) break;
       // The activation code goes to the address the thief gave: the thief activates and signs in.
       const newActor = outcome.actorId;
       run.addActor(newActor);
-      const account = await ctx.db.selectFrom('accounts').select('created_at').where('actor_id', '=', newActor).executeTakeFirstOrThrow();
+      const account = await ctx.db
+        .selectFrom('accounts')
+        .select('created_at')
+        .where('actor_id', '=', newActor)
+        .executeTakeFirstOrThrow();
       const reader = await signIn(ctx, newActor, thief, traffic, { accountCreatedAt: new Date(account.created_at) });
       ctx.clock.advance(5 * MINUTE_MS);
       const before = traffic.requests;
@@ -87,7 +128,9 @@ export async function admin(ctx: SimContext, variant: AdminVariant): Promise<Sce
     }
   }
   notes.push(...steps.map(described));
-  notes.push('les comptes neufs sont activés hors du serveur (code d’activation reçu à l’adresse donnée par l’attaquant) : le simulateur ouvre leur session directement');
+  notes.push(
+    'les comptes neufs sont activés hors du serveur (code d’activation reçu à l’adresse donnée par l’attaquant) : le simulateur ouvre leur session directement',
+  );
   return run.report({
     scenario: 'admin',
     variant,

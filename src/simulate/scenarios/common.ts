@@ -5,7 +5,15 @@ import { breakersSince, containmentOf, exposureOf } from '../measure.ts';
 import { checkGoals, type ScenarioName, type ScenarioReport } from '../report.ts';
 
 /** Refusals after which an attacker knows it is locked out (session gone, account suspended). */
-const LOCKED_OUT = new Set(['session_revoked', 'session_unknown', 'session_client_changed', 'session_moved', 'actor_contained', 'actor_suspended', 'organisation_suspended']);
+const LOCKED_OUT = new Set([
+  'session_revoked',
+  'session_unknown',
+  'session_client_changed',
+  'session_moved',
+  'actor_contained',
+  'actor_suspended',
+  'organisation_suspended',
+]);
 
 export function lockedOut(reply: Reply): boolean {
   return (reply.status === 401 || reply.status === 403) && reply.error !== undefined && LOCKED_OUT.has(reply.error);
@@ -47,11 +55,16 @@ export class AttackRun {
       this.startedSim = this.ctx.clock.now();
       this.startedWall = reply.sentAt;
     }
-    if (this.pendingDecoy === undefined && this.decoyToContainmentMs === null && personIds.some((id) => this.ctx.decoys.has(id))) {
+    if (
+      this.pendingDecoy === undefined &&
+      this.decoyToContainmentMs === null &&
+      personIds.some((id) => this.ctx.decoys.has(id))
+    ) {
       // Touched by an actor not contained before this request (else there is nothing left to time).
       if (!this.#containedBefore.has(actorId)) this.pendingDecoy = { actorId, sentAt: reply.sentAt };
     }
-    if (this.containedWallMs === null && (await containmentOf(this.ctx, this.actorIds))) this.containedWallMs = performance.now() - this.startedWall!;
+    if (this.containedWallMs === null && (await containmentOf(this.ctx, this.actorIds)))
+      this.containedWallMs = performance.now() - this.startedWall!;
     if (this.pendingDecoy && (await containmentOf(this.ctx, [this.pendingDecoy.actorId]))) {
       this.decoyToContainmentMs = performance.now() - this.pendingDecoy.sentAt;
       this.pendingDecoy = undefined;
@@ -67,16 +80,31 @@ export class AttackRun {
       const set = byPerson.get(personId) ?? byPerson.set(personId, new Set()).get(personId)!;
       for (const c of classes) set.add(c);
     };
-    const { fields, results } = reply.body as { fields?: Record<string, unknown>; results?: Array<Record<string, unknown> & { id: string }> };
+    const { fields, results } = reply.body as {
+      fields?: Record<string, unknown>;
+      results?: Array<Record<string, unknown> & { id: string }>;
+    };
     if (fields && typeof fields === 'object' && personIds.length === 1) note(personIds[0]!, Object.keys(fields));
-    if (Array.isArray(results)) for (const r of results) note(r.id, Object.keys(r).filter((k) => k !== 'id'));
+    if (Array.isArray(results))
+      for (const r of results)
+        note(
+          r.id,
+          Object.keys(r).filter((k) => k !== 'id'),
+        );
   }
 
   /** Actors seen contained after an earlier request. */
   readonly #containedBefore = new Set<string>();
 
   /** The report from the server's records: exposure from the ledger, containment from the guard's table. */
-  async report(base: { scenario: ScenarioName; variant: string; title: string; traffic: Traffic; notes?: string[]; address?: string }): Promise<ScenarioReport> {
+  async report(base: {
+    scenario: ScenarioName;
+    variant: string;
+    title: string;
+    traffic: Traffic;
+    notes?: string[];
+    address?: string;
+  }): Promise<ScenarioReport> {
     const exposure = await exposureOf(this.ctx, this.actorIds, base.address ? { address: base.address } : {});
     const containment = await containmentOf(this.ctx, this.actorIds);
     const breakers = await breakersSince(this.ctx, this.from);
@@ -94,7 +122,12 @@ export class AttackRun {
       contained: containment !== undefined,
       containment:
         containment && this.startedSim
-          ? { kind: 'actor', signal: containment.signal, simulatedMs: containment.containedAt.getTime() - this.startedSim.getTime(), wallMs: this.containedWallMs ?? Number.NaN }
+          ? {
+              kind: 'actor',
+              signal: containment.signal,
+              simulatedMs: containment.containedAt.getTime() - this.startedSim.getTime(),
+              wallMs: this.containedWallMs ?? Number.NaN,
+            }
           : null,
       decoyToContainmentMs: this.decoyToContainmentMs,
       circuitBreakers: breakers.length,
@@ -118,7 +151,12 @@ export interface ReadLoopOptions {
  * Read persons one after another as fast as the server lets it: stop when locked out; when the
  * guard only refuses (a volume limit reached, nobody contained), come back the next working day.
  */
-export async function readAsFastAsAllowed(run: AttackRun, agent: Agent, personIds: readonly string[], options: ReadLoopOptions): Promise<void> {
+export async function readAsFastAsAllowed(
+  run: AttackRun,
+  agent: Agent,
+  personIds: readonly string[],
+  options: ReadLoopOptions,
+): Promise<void> {
   const { ctx } = run;
   let refusedInARow = 0;
   let lockouts = 0;

@@ -33,18 +33,48 @@ export async function deskAccount(ctx: SimContext): Promise<ScenarioReport> {
   // The ledger dates events on the wall clock, the simulation runs weeks behind it: the window reaches both.
   const now = ctx.clock.now();
   const windowTo = new Date(Math.max(now.getTime(), Date.now()));
-  const whole = { title: 'Compromission générale', vector: 'account_takeover', description: 'Périmètre maximal.', compromised: { organisations }, windowFrom: new Date(now.getTime() - 400 * DAY_MS).toISOString(), windowTo: windowTo.toISOString(), awareAt: now.toISOString() };
+  const whole = {
+    title: 'Compromission générale',
+    vector: 'account_takeover',
+    description: 'Périmètre maximal.',
+    compromised: { organisations },
+    windowFrom: new Date(now.getTime() - 400 * DAY_MS).toISOString(),
+    windowTo: windowTo.toISOString(),
+    awareAt: now.toISOString(),
+  };
   await step(dpo, 'le DPO déclare un incident sur tout le réseau', 'POST', '/api/security/incidents', whole);
-  const asked = await step(officer, 'l’officier déclare un incident sur tout le réseau', 'POST', '/api/security/incidents', whole);
+  const asked = await step(
+    officer,
+    'l’officier déclare un incident sur tout le réseau',
+    'POST',
+    '/api/security/incidents',
+    whole,
+  );
   const request = (asked.body.request as { id?: string } | undefined)?.id;
-  if (request) await step(officer, 'l’officier approuve sa propre demande', 'POST', `/api/security/incidents/requests/${request}/approve`);
+  if (request)
+    await step(
+      officer,
+      'l’officier approuve sa propre demande',
+      'POST',
+      `/api/security/incidents/requests/${request}/approve`,
+    );
   // What one officer may do alone: an incident over one account, the account that read the most.
   const busiest = (
-    await sql<{ actor_id: string }>`SELECT actor_id FROM ledger_events WHERE kind = 'access_granted' AND actor_id IS NOT NULL AND actor_id <> ${officerId} GROUP BY actor_id ORDER BY count(*) DESC LIMIT 1`.execute(ctx.db)
+    await sql<{
+      actor_id: string;
+    }>`SELECT actor_id FROM ledger_events WHERE kind = 'access_granted' AND actor_id IS NOT NULL AND actor_id <> ${officerId} GROUP BY actor_id ORDER BY count(*) DESC LIMIT 1`.execute(
+      ctx.db,
+    )
   ).rows[0]?.actor_id;
   let persons = 0;
   if (busiest) {
-    const single = await step(officer, 'l’officier déclare un incident sur un compte', 'POST', '/api/security/incidents', { ...whole, title: 'Un compte', compromised: { actors: [busiest] } });
+    const single = await step(
+      officer,
+      'l’officier déclare un incident sur un compte',
+      'POST',
+      '/api/security/incidents',
+      { ...whole, title: 'Un compte', compromised: { actors: [busiest] } },
+    );
     const incident = single.body.id as string | undefined;
     if (incident) {
       const base = `/api/security/incidents/${incident}`;
@@ -53,14 +83,31 @@ export async function deskAccount(ctx: SimContext): Promise<ScenarioReport> {
       await step(officer, 'plan des avis', 'POST', `${base}/notices/plan`);
       const notices = await step(officer, 'envoi des avis', 'POST', `${base}/notices/run`, {});
       const noticeRequest = (notices.body.request as { id?: string } | undefined)?.id;
-      if (noticeRequest) await step(officer, 'l’officier approuve l’envoi', 'POST', `/api/security/incidents/requests/${noticeRequest}/approve`);
+      if (noticeRequest)
+        await step(
+          officer,
+          'l’officier approuve l’envoi',
+          'POST',
+          `/api/security/incidents/requests/${noticeRequest}/approve`,
+        );
       const exported = await step(officer, 'liste des personnes exposées', 'POST', `${base}/scope/export`);
       const documentId = ((exported.body.document ?? exported.body) as { id?: string }).id;
       if (documentId) {
         await step(officer, 'téléchargement de la liste', 'GET', `${base}/documents/${documentId}`);
-        const wanted = await step(officer, 'demande de téléchargement', 'POST', `${base}/documents/${documentId}/request`);
+        const wanted = await step(
+          officer,
+          'demande de téléchargement',
+          'POST',
+          `${base}/documents/${documentId}/request`,
+        );
         const downloadRequest = (wanted.body.request as { id?: string } | undefined)?.id;
-        if (downloadRequest) await step(officer, 'l’officier approuve son téléchargement', 'POST', `/api/security/incidents/requests/${downloadRequest}/approve`);
+        if (downloadRequest)
+          await step(
+            officer,
+            'l’officier approuve son téléchargement',
+            'POST',
+            `/api/security/incidents/requests/${downloadRequest}/approve`,
+          );
         await step(officer, 'téléchargement de la liste', 'GET', `${base}/documents/${documentId}`);
       }
       await step(officer, 'réenrôlement forcé', 'POST', `${base}/actions/force_reenrolment`);
@@ -75,12 +122,20 @@ export async function deskAccount(ctx: SimContext): Promise<ScenarioReport> {
     .where('person_id', 'is not', null)
     .execute();
   const declared = await ctx.db.selectFrom('incidents').select('compromised').execute();
-  const wideDeclared = declared.filter((d) => ((JSON.parse(d.compromised) as { organisations?: string[] }).organisations ?? []).length > 1).length;
-  const reenrolled = await ctx.db.selectFrom('incident_steps').select('id').where('kind', '=', 'incident_action').where('details', 'like', '%force_reenrolment%').execute();
+  const wideDeclared = declared.filter(
+    (d) => ((JSON.parse(d.compromised) as { organisations?: string[] }).organisations ?? []).length > 1,
+  ).length;
+  const reenrolled = await ctx.db
+    .selectFrom('incident_steps')
+    .select('id')
+    .where('kind', '=', 'incident_action')
+    .where('details', 'like', '%force_reenrolment%')
+    .execute();
   const report = await run.report({
     scenario: 'desk-account',
     variant: '',
-    title: 'un compte du bureau sécurité aux mains d’un voleur (et celui du DPO, seul) : incident sur tout le réseau, avis, documents nominatifs, réenrôlement forcé',
+    title:
+      'un compte du bureau sécurité aux mains d’un voleur (et celui du DPO, seul) : incident sur tout le réseau, avis, documents nominatifs, réenrôlement forcé',
     traffic,
     notes: [
       ...outcomes,

@@ -23,23 +23,58 @@ const APPOINTMENTS_PER_DAY = 12;
 export async function patientThief(ctx: SimContext): Promise<ScenarioReport> {
   const traffic = new Traffic();
   const now = ctx.clock.now();
-  const actorId = await createActor(ctx, AGENCY, 'sim.conseiller.patient', ['counsellor'], new Date(now.getTime() - 400 * DAY_MS));
+  const actorId = await createActor(
+    ctx,
+    AGENCY,
+    'sim.conseiller.patient',
+    ['counsellor'],
+    new Date(now.getTime() - 400 * DAY_MS),
+  );
   const org = organisationId(ctx, AGENCY);
-  const files = (await ctx.db.selectFrom('caseloads').select('person_id').distinct().where('organisation_id', '=', org).execute()).map((r) => r.person_id).filter((id) => !ctx.decoys.has(id));
+  const files = (
+    await ctx.db.selectFrom('caseloads').select('person_id').distinct().where('organisation_id', '=', org).execute()
+  )
+    .map((r) => r.person_id)
+    .filter((id) => !ctx.decoys.has(id));
   const caseload = ctx.rng.shuffle(files).slice(0, CASELOAD);
-  for (const personId of caseload) await ctx.db.insertInto('caseloads').values({ person_id: personId, actor_id: actorId, organisation_id: org, since: parisDay(new Date(now.getTime() - 300 * DAY_MS)), until: null }).execute();
+  for (const personId of caseload)
+    await ctx.db
+      .insertInto('caseloads')
+      .values({
+        person_id: personId,
+        actor_id: actorId,
+        organisation_id: org,
+        since: parisDay(new Date(now.getTime() - 300 * DAY_MS)),
+        until: null,
+      })
+      .execute();
   // The counsellor's agenda over the attack's days: what explains some of the thief's reads too.
   let day = nextWorkingDay(now, 0, 9, 0);
   const agenda = ctx.rng.shuffle(caseload);
   for (let d = 0; d < WORKING_DAYS + 2; d++) {
     for (const [k, personId] of agenda.splice(0, APPOINTMENTS_PER_DAY).entries()) {
       const at = new Date(day.getTime() + k * 30 * MINUTE_MS);
-      await ctx.db.insertInto('appointments').values({ id: randomUUID(), person_id: personId, organisation_id: org, actor_id: actorId, at: at.toISOString(), kind: 'entretien', created_by: actorId, created_at: new Date(at.getTime() - 21 * DAY_MS).toISOString(), cancelled_at: null }).execute();
+      await ctx.db
+        .insertInto('appointments')
+        .values({
+          id: randomUUID(),
+          person_id: personId,
+          organisation_id: org,
+          actor_id: actorId,
+          at: at.toISOString(),
+          kind: 'entretien',
+          created_by: actorId,
+          created_at: new Date(at.getTime() - 21 * DAY_MS).toISOString(),
+          cancelled_at: null,
+        })
+        .execute();
     }
     day = nextWorkingDay(day, 1, 9, 0);
   }
 
-  const agent = await signIn(ctx, actorId, newClient(ctx), traffic, { accountCreatedAt: new Date(now.getTime() - 400 * DAY_MS) });
+  const agent = await signIn(ctx, actorId, newClient(ctx), traffic, {
+    accountCreatedAt: new Date(now.getTime() - 400 * DAY_MS),
+  });
   const run = new AttackRun(ctx, [actorId]);
   const order = ctx.rng.shuffle(caseload);
   let lockouts = 0;

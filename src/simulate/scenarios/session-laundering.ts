@@ -21,15 +21,28 @@ export async function sessionLaundering(ctx: SimContext): Promise<ScenarioReport
   const victim = await signIn(ctx, actorId, newClient(ctx), victimTraffic);
   // The counsellor's app, enrolled before the theft.
   const enrolment = await beginTotpEnrolment(ctx.db, ctx.runtime.keyring, victim.accountId, 'Téléphone professionnel');
-  const code = new TOTP({ secret: Secret.fromBase32(enrolment.secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
+  const code = new TOTP({
+    secret: Secret.fromBase32(enrolment.secret),
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+  }).generate();
   await confirmTotpEnrolment(ctx.db, ctx.runtime.keyring, victim.accountId, enrolment.factorId, code);
-  const factorsBefore = (await ctx.db.selectFrom('account_factors').select('id').where('account_id', '=', victim.accountId).execute()).length;
+  const factorsBefore = (
+    await ctx.db.selectFrom('account_factors').select('id').where('account_id', '=', victim.accountId).execute()
+  ).length;
   const caseload = await victim.request('GET', '/api/staff/caseload?pageSize=20', { purpose: PURPOSE });
-  const own = ((caseload.body.items as Array<{ id: string }> | undefined) ?? []).map((i) => i.id).filter((id) => !ctx.decoys.has(id));
+  const own = ((caseload.body.items as Array<{ id: string }> | undefined) ?? [])
+    .map((i) => i.id)
+    .filter((id) => !ctx.decoys.has(id));
 
   ctx.clock.advance(20 * MINUTE_MS);
   const traffic = new Traffic();
-  const thiefClient = { ...newClient(ctx), userAgent: victim.client.userAgent, acceptLanguage: victim.client.acceptLanguage };
+  const thiefClient = {
+    ...newClient(ctx),
+    userAgent: victim.client.userAgent,
+    acceptLanguage: victim.client.acceptLanguage,
+  };
   const thief = victim.stolenBy(thiefClient, traffic);
   const startedWall = performance.now();
   let firstHeldMs: number | null = null;
@@ -43,15 +56,24 @@ export async function sessionLaundering(ctx: SimContext): Promise<ScenarioReport
   let accepted = 0;
   for (const [method, path, body] of attempts) {
     ctx.clock.advance(5 * SECOND_MS);
-    const reply = await thief.request(method, path, { ...(path.startsWith('/api/staff') ? { purpose: PURPOSE } : {}), ...(body !== undefined ? { body } : {}) });
+    const reply = await thief.request(method, path, {
+      ...(path.startsWith('/api/staff') ? { purpose: PURPOSE } : {}),
+      ...(body !== undefined ? { body } : {}),
+    });
     if (reply.status < 400) accepted++;
     else if (firstHeldMs === null && reply.error === 'step_up_required') firstHeldMs = performance.now() - startedWall;
   }
   // A guessed code does not lift the hold (the thief has the cookie, not the app).
   await thief.request('POST', '/api/auth/second-factor', { body: { code: '000000' } });
 
-  const factorsAfter = (await ctx.db.selectFrom('account_factors').select('id').where('account_id', '=', victim.accountId).execute()).length;
-  const channels = await ctx.db.selectFrom('account_channels').select('id').where('account_id', '=', victim.accountId).execute();
+  const factorsAfter = (
+    await ctx.db.selectFrom('account_factors').select('id').where('account_id', '=', victim.accountId).execute()
+  ).length;
+  const channels = await ctx.db
+    .selectFrom('account_channels')
+    .select('id')
+    .where('account_id', '=', victim.accountId)
+    .execute();
   const exposure = await exposureOf(ctx, [actorId], { address: thiefClient.address });
   const stillWorks = await victim.request('GET', `/api/staff/persons/${own[0]}`, { purpose: PURPOSE });
   const r: Omit<ScenarioReport, 'goals'> = {
@@ -66,7 +88,8 @@ export async function sessionLaundering(ctx: SimContext): Promise<ScenarioReport
     personsExposed: exposure.persons,
     decoysRead: exposure.decoys,
     contained: accepted === 0,
-    containment: firstHeldMs !== null ? { kind: 'held', signal: 'step_up_required', simulatedMs: 0, wallMs: firstHeldMs } : null,
+    containment:
+      firstHeldMs !== null ? { kind: 'held', signal: 'step_up_required', simulatedMs: 0, wallMs: firstHeldMs } : null,
     decoyToContainmentMs: null,
     circuitBreakers: 0,
     harms: [

@@ -31,7 +31,10 @@ export async function sessionTheft(ctx: SimContext, variant: SessionTheftVariant
   ctx.clock.advance(30 * MINUTE_MS);
   const traffic = new Traffic();
   const base = newClient(ctx);
-  const thiefClient = variant === 'same-browser' ? { ...base, userAgent: victim.client.userAgent, acceptLanguage: victim.client.acceptLanguage } : base;
+  const thiefClient =
+    variant === 'same-browser'
+      ? { ...base, userAgent: victim.client.userAgent, acceptLanguage: victim.client.acceptLanguage }
+      : base;
   const thief = victim.stolenBy(thiefClient, traffic);
   const startedSim = ctx.clock.now();
   const startedWall = performance.now();
@@ -39,7 +42,11 @@ export async function sessionTheft(ctx: SimContext, variant: SessionTheftVariant
   let containedSimMs = 0;
   let listed = 0;
   const revokedAt = async () =>
-    (await ctx.db.selectFrom('sessions').select(['revoked_at', 'revoked_reason']).where('public_id', '=', victim.session.publicId).executeTakeFirstOrThrow());
+    await ctx.db
+      .selectFrom('sessions')
+      .select(['revoked_at', 'revoked_reason'])
+      .where('public_id', '=', victim.session.publicId)
+      .executeTakeFirstOrThrow();
   const watch = async () => {
     if (containedWallMs === null && (await revokedAt()).revoked_at) {
       containedWallMs = performance.now() - startedWall;
@@ -81,7 +88,12 @@ export async function sessionTheft(ctx: SimContext, variant: SessionTheftVariant
     decoysRead: exposure.decoys,
     contained: session.revoked_at !== null,
     containment: session.revoked_at
-      ? { kind: 'session', signal: session.revoked_reason === 'guard_session_moved' ? 'session_moved' : (session.revoked_reason ?? '?'), simulatedMs: containedSimMs, wallMs: containedWallMs ?? Number.NaN }
+      ? {
+          kind: 'session',
+          signal: session.revoked_reason === 'guard_session_moved' ? 'session_moved' : (session.revoked_reason ?? '?'),
+          simulatedMs: containedSimMs,
+          wallMs: containedWallMs ?? Number.NaN,
+        }
       : null,
     decoyToContainmentMs: null,
     circuitBreakers: 0,

@@ -23,7 +23,11 @@ export async function staffChain(ctx: SimContext): Promise<ScenarioReport> {
   const agentId = await createActor(ctx, AGENCY, 'sim.indemnisation.chaine', ['indemnisation_agent'], established);
   const org = organisationId(ctx, AGENCY);
   // Persons of the agency with an email, a phone, an address and bank details, in the counsellor's caseload (with the day's appointments: the thieves chose well).
-  const candidates = ctx.rng.shuffle((await ctx.db.selectFrom('caseloads').select('person_id').distinct().where('organisation_id', '=', org).execute()).map((r) => r.person_id).filter((id) => !ctx.decoys.has(id)));
+  const candidates = ctx.rng.shuffle(
+    (await ctx.db.selectFrom('caseloads').select('person_id').distinct().where('organisation_id', '=', org).execute())
+      .map((r) => r.person_id)
+      .filter((id) => !ctx.decoys.has(id)),
+  );
   const victims: string[] = [];
   for (const personId of candidates) {
     if (victims.length >= TARGETS) break;
@@ -31,11 +35,28 @@ export async function staffChain(ctx: SimContext): Promise<ScenarioReport> {
     if (f.contact?.email && f.contact.phone && f.contact.address && f.bank && f.identity) victims.push(personId);
   }
   for (const personId of victims) {
-    await ctx.db.insertInto('caseloads').values({ person_id: personId, actor_id: counsellorId, organisation_id: org, since: '2025-09-01', until: null }).execute();
-    await ctx.db.insertInto('appointments').values({ id: randomUUID(), person_id: personId, organisation_id: org, actor_id: counsellorId, at: new Date(now.getTime() + 2 * HOUR_MS).toISOString(), kind: 'entretien', created_by: null, created_at: new Date(now.getTime() - 10 * DAY_MS).toISOString(), cancelled_at: null }).execute();
+    await ctx.db
+      .insertInto('caseloads')
+      .values({ person_id: personId, actor_id: counsellorId, organisation_id: org, since: '2025-09-01', until: null })
+      .execute();
+    await ctx.db
+      .insertInto('appointments')
+      .values({
+        id: randomUUID(),
+        person_id: personId,
+        organisation_id: org,
+        actor_id: counsellorId,
+        at: new Date(now.getTime() + 2 * HOUR_MS).toISOString(),
+        kind: 'entretien',
+        created_by: null,
+        created_at: new Date(now.getTime() - 10 * DAY_MS).toISOString(),
+        cancelled_at: null,
+      })
+      .execute();
   }
   const before = new Map<string, string>();
-  for (const personId of victims) before.set(personId, (await ctx.runtime.persons.read(personId, ['bank'])).fields.bank!.iban);
+  for (const personId of victims)
+    before.set(personId, (await ctx.runtime.persons.read(personId, ['bank'])).fields.bank!.iban);
 
   const counsellor = await signIn(ctx, counsellorId, newClient(ctx), traffic, { accountCreatedAt: established });
   const agent = await signIn(ctx, agentId, newClient(ctx), traffic, { accountCreatedAt: established });
@@ -47,32 +68,65 @@ export async function staffChain(ctx: SimContext): Promise<ScenarioReport> {
   const reasons = new Map<string, number>();
   for (const [n, personId] of victims.entries()) {
     ctx.clock.advance(5 * MINUTE_MS);
-    const file = await counsellor.request('GET', `/api/staff/persons/${personId}?classes=identity,contact`, { purpose: 'accompagnement' });
+    const file = await counsellor.request('GET', `/api/staff/persons/${personId}?classes=identity,contact`, {
+      purpose: 'accompagnement',
+    });
     await run.after(file, [personId], counsellorId);
     if (lockedOut(file) || file.status !== 200) continue;
     const contact = (file.body.fields as { contact: Record<string, unknown> }).contact;
-    const patched = await counsellor.request('PATCH', `/api/staff/persons/${personId}`, { purpose: 'accompagnement', body: { contact: { ...contact, email: `versement.${n}@boite-pirate.example`, phone: `07 45 00 ${String(10 + n).padStart(2, '0')} 99` } } });
+    const patched = await counsellor.request('PATCH', `/api/staff/persons/${personId}`, {
+      purpose: 'accompagnement',
+      body: {
+        contact: {
+          ...contact,
+          email: `versement.${n}@boite-pirate.example`,
+          phone: `07 45 00 ${String(10 + n).padStart(2, '0')} 99`,
+        },
+      },
+    });
     if (patched.status !== 200) continue;
     rewritten++;
     ctx.clock.advance(10 * MINUTE_MS);
-    const seen = await agent.request('GET', `/api/staff/persons/${personId}?classes=identity`, { purpose: 'indemnisation' });
+    const seen = await agent.request('GET', `/api/staff/persons/${personId}?classes=identity`, {
+      purpose: 'indemnisation',
+    });
     await run.after(seen, [personId], agentId);
     if (seen.status !== 200) continue;
     const identity = (seen.body.fields as { identity: { firstNames: string[]; lastName: string } }).identity;
     const iban = frenchIban('30004', '00031', String(7_700_000 + n).padStart(11, '0'));
     const change = await agent.request('POST', `/api/staff/persons/${personId}/bank-details/changes`, {
       purpose: 'indemnisation',
-      body: { iban, bic: 'BNPAFRPPXXX', holder: `${identity.firstNames[0]} ${identity.lastName}`, request: { kind: 'courrier', reference: `COURRIER-SIM-${n}` } },
+      body: {
+        iban,
+        bic: 'BNPAFRPPXXX',
+        holder: `${identity.firstNames[0]} ${identity.lastName}`,
+        request: { kind: 'courrier', reference: `COURRIER-SIM-${n}` },
+      },
     });
     if (change.status !== 201) continue;
     entered++;
     thievesIban.set(personId, iban);
-    for (const r of (change.body.reasons as Array<{ code: string }> | undefined) ?? []) reasons.set(r.code, (reasons.get(r.code) ?? 0) + 1);
+    for (const r of (change.body.reasons as Array<{ code: string }> | undefined) ?? [])
+      reasons.set(r.code, (reasons.get(r.code) ?? 0) + 1);
     // The same two accounts try to lift the hold: the agent who entered it, then the counsellor.
-    const changeId = (await ctx.db.selectFrom('bank_changes').select('id').where('person_id', '=', personId).orderBy('requested_at', 'desc').executeTakeFirstOrThrow()).id;
+    const changeId = (
+      await ctx.db
+        .selectFrom('bank_changes')
+        .select('id')
+        .where('person_id', '=', personId)
+        .orderBy('requested_at', 'desc')
+        .executeTakeFirstOrThrow()
+    ).id;
     const url = `/api/staff/persons/${personId}/bank-details/changes/${changeId}/verify`;
-    const approve = { decision: 'approve', note: 'Personne jointe, demande confirmée.', reached: 'telephone_connu_avant' };
-    for (const [who, purpose] of [[agent, 'indemnisation'], [counsellor, 'accompagnement']] as const) {
+    const approve = {
+      decision: 'approve',
+      note: 'Personne jointe, demande confirmée.',
+      reached: 'telephone_connu_avant',
+    };
+    for (const [who, purpose] of [
+      [agent, 'indemnisation'],
+      [counsellor, 'accompagnement'],
+    ] as const) {
       const released = await who.request('POST', url, { purpose, body: approve });
       if (released.status === 200) releasedByThieves++;
     }
@@ -85,8 +139,17 @@ export async function staffChain(ctx: SimContext): Promise<ScenarioReport> {
     const iban = (await ctx.runtime.persons.read(personId, ['bank'])).fields.bank?.iban;
     if (thievesIban.has(personId) && iban === thievesIban.get(personId)) redirected++;
   }
-  const held = await ctx.db.selectFrom('bank_changes').select(['status']).where('person_id', 'in', victims.length ? victims : ['-']).execute();
-  const announced = await ctx.db.selectFrom('ledger_events').select('body').where('kind', '=', 'contact_change_announced').where('person_id', 'in', victims.length ? victims : ['-']).execute();
+  const held = await ctx.db
+    .selectFrom('bank_changes')
+    .select(['status'])
+    .where('person_id', 'in', victims.length ? victims : ['-'])
+    .execute();
+  const announced = await ctx.db
+    .selectFrom('ledger_events')
+    .select('body')
+    .where('kind', '=', 'contact_change_announced')
+    .where('person_id', 'in', victims.length ? victims : ['-'])
+    .execute();
   const report = await run.report({
     scenario: 'staff-chain',
     variant: '',

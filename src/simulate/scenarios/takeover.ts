@@ -36,7 +36,9 @@ async function freshAdviser(ctx: SimContext, login: string): Promise<string> {
 async function sweep(ctx: SimContext): Promise<ScenarioReport> {
   const traffic = new Traffic();
   const actorId = await actorIdOf(ctx, VICTIM);
-  const agent = await signIn(ctx, actorId, newClient(ctx), traffic, { accountCreatedAt: new Date(ctx.clock.now().getTime() - 60 * DAY_MS) });
+  const agent = await signIn(ctx, actorId, newClient(ctx), traffic, {
+    accountCreatedAt: new Date(ctx.clock.now().getTime() - 60 * DAY_MS),
+  });
   // The thief knows one identifier (a young person the adviser follows) and how they are formed.
   const known = (await referredTo(ctx, ORGANISATION)).find((id) => !ctx.decoys.has(id))!;
   const start = (await ctx.runtime.persons.read(known, ['registration'])).fields.registration!.franceTravailId;
@@ -48,9 +50,14 @@ async function sweep(ctx: SimContext): Promise<ScenarioReport> {
   for (let k = 0; k < 1000 && lockouts < 3; k++) {
     const id = `${String((digits + k) % 10_000_000).padStart(7, '0')}${String.fromCharCode(65 + ((letter + k) % 26))}`;
     ctx.clock.advance(3 * SECOND_MS);
-    const found = await agent.request('POST', '/api/staff/persons/search', { purpose: PURPOSE, body: { franceTravailId: id } });
+    const found = await agent.request('POST', '/api/staff/persons/search', {
+      purpose: PURPOSE,
+      body: { franceTravailId: id },
+    });
     searches++;
-    const results = Array.isArray(found.body.results) ? (found.body.results as Array<{ id: string }>).map((r) => r.id) : [];
+    const results = Array.isArray(found.body.results)
+      ? (found.body.results as Array<{ id: string }>).map((r) => r.id)
+      : [];
     await run.after(found, results, agent.actorId);
     if (lockedOut(found)) {
       lockouts++;
@@ -68,7 +75,9 @@ async function sweep(ctx: SimContext): Promise<ScenarioReport> {
     variant: 'sweep',
     title: `compte d’un conseiller de mission locale (${VICTIM}) pris : balayage d’identifiants France Travail consécutifs, puis lecture des dossiers trouvés`,
     traffic,
-    notes: [`${searches} recherches, à partir de l’identifiant d’une personne suivie, le motif des identifiants étant connu de l’attaquant (pire cas)`],
+    notes: [
+      `${searches} recherches, à partir de l’identifiant d’une personne suivie, le motif des identifiants étant connu de l’attaquant (pire cas)`,
+    ],
   });
 }
 
@@ -76,16 +85,21 @@ async function sweep(ctx: SimContext): Promise<ScenarioReport> {
 async function list(ctx: SimContext): Promise<ScenarioReport> {
   const traffic = new Traffic();
   const actorId = await freshAdviser(ctx, 'ml.bordeaux.sim.liste');
-  const agent = await signIn(ctx, actorId, newClient(ctx), traffic, { accountCreatedAt: new Date(ctx.clock.now().getTime() - 60 * DAY_MS) });
+  const agent = await signIn(ctx, actorId, newClient(ctx), traffic, {
+    accountCreatedAt: new Date(ctx.clock.now().getTime() - 60 * DAY_MS),
+  });
   const targets = ctx.rng.shuffle(await referredTo(ctx, ORGANISATION));
   const run = new AttackRun(ctx, [actorId]);
   await readAsFastAsAllowed(run, agent, targets, { purpose: PURPOSE, stepMs: SECOND_MS });
   return run.report({
     scenario: 'takeover',
     variant: 'list',
-    title: 'compte d’un conseiller de mission locale pris : l’attaquant connaît les identifiants de toutes les personnes orientées vers elle et les lit au hasard, au plus vite',
+    title:
+      'compte d’un conseiller de mission locale pris : l’attaquant connaît les identifiants de toutes les personnes orientées vers elle et les lit au hasard, au plus vite',
     traffic,
-    notes: [`${targets.length} identifiants connus (pire cas : pris dans la base, leurres compris puisqu’ils sont orientés comme les autres)`],
+    notes: [
+      `${targets.length} identifiants connus (pire cas : pris dans la base, leurres compris puisqu’ils sont orientés comme les autres)`,
+    ],
   });
 }
 
@@ -108,7 +122,9 @@ async function patient(ctx: SimContext, decoys: boolean): Promise<ScenarioReport
     const day = new Date(first.getTime() + d * DAY_MS);
     if (!isWeekday(day)) continue;
     days++;
-    const agent = await signIn(ctx, actorId, client, traffic, { accountCreatedAt: new Date(first.getTime() - 60 * DAY_MS) });
+    const agent = await signIn(ctx, actorId, client, traffic, {
+      accountCreatedAt: new Date(first.getTime() - 60 * DAY_MS),
+    });
     for (let hour = 9; hour < 17 && next < targets.length && lockouts < 3; hour++) {
       const minutes = [ctx.rng.int(0, 19), ctx.rng.int(20, 39), ctx.rng.int(40, 59)];
       for (const minute of minutes) {

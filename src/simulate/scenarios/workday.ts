@@ -2,7 +2,18 @@ import type { PurposeRule } from '../../policy/index.ts';
 import { chunks } from '../../store/index.ts';
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, MINUTE_MS, nextWorkingDay, parisDay, parisTime } from '../clock.ts';
-import { createActor, newClient, organisationId, referredTo, signIn, Traffic, type Agent, type Client, type Reply, type SimContext } from '../context.ts';
+import {
+  createActor,
+  newClient,
+  organisationId,
+  referredTo,
+  signIn,
+  Traffic,
+  type Agent,
+  type Client,
+  type Reply,
+  type SimContext,
+} from '../context.ts';
 import { breakersSince, containmentsOf, signalsSince } from '../measure.ts';
 import { checkGoals, type ScenarioReport } from '../report.ts';
 
@@ -57,7 +68,8 @@ function apportion(total: number, weights: readonly number[]): number[] {
 const ageOn = (birthDate: string, on: Date) => {
   const b = new Date(`${birthDate}T00:00:00Z`);
   let age = on.getUTCFullYear() - b.getUTCFullYear();
-  if (on.getUTCMonth() < b.getUTCMonth() || (on.getUTCMonth() === b.getUTCMonth() && on.getUTCDate() < b.getUTCDate())) age--;
+  if (on.getUTCMonth() < b.getUTCMonth() || (on.getUTCMonth() === b.getUTCMonth() && on.getUTCDate() < b.getUTCDate()))
+    age--;
   return age;
 };
 
@@ -66,13 +78,30 @@ const CEILING_HEADROOM = 1.5;
 
 /** A scaled agreement: every purpose's daily ceiling multiplied for the head count it now serves, with headroom. */
 async function scaleAgreement(ctx: SimContext, key: string, factors: Record<string, number>): Promise<void> {
-  const row = await ctx.db.selectFrom('agreements').select(['id', 'purposes']).where('organisation_id', '=', organisationId(ctx, key)).where('status', '=', 'active').executeTakeFirstOrThrow();
-  const purposes = (JSON.parse(row.purposes) as PurposeRule[]).map((p) => ({ ...p, dailyCeiling: Math.max(p.dailyCeiling, Math.ceil(p.dailyCeiling * (factors[p.purpose] ?? 1) * CEILING_HEADROOM)) }));
-  await ctx.db.updateTable('agreements').set({ purposes: JSON.stringify(purposes) }).where('id', '=', row.id).execute();
+  const row = await ctx.db
+    .selectFrom('agreements')
+    .select(['id', 'purposes'])
+    .where('organisation_id', '=', organisationId(ctx, key))
+    .where('status', '=', 'active')
+    .executeTakeFirstOrThrow();
+  const purposes = (JSON.parse(row.purposes) as PurposeRule[]).map((p) => ({
+    ...p,
+    dailyCeiling: Math.max(p.dailyCeiling, Math.ceil(p.dailyCeiling * (factors[p.purpose] ?? 1) * CEILING_HEADROOM)),
+  }));
+  await ctx.db
+    .updateTable('agreements')
+    .set({ purposes: JSON.stringify(purposes) })
+    .where('id', '=', row.id)
+    .execute();
 }
 
 async function seededHeadCount(ctx: SimContext, key: string, role: string): Promise<number> {
-  const rows = await ctx.db.selectFrom('actors').select('roles').where('organisation_id', '=', organisationId(ctx, key)).where('login', 'not like', 'sim.%').execute();
+  const rows = await ctx.db
+    .selectFrom('actors')
+    .select('roles')
+    .where('organisation_id', '=', organisationId(ctx, key))
+    .where('login', 'not like', 'sim.%')
+    .execute();
   return Math.max(1, rows.filter((r) => (JSON.parse(r.roles) as string[]).includes(role)).length);
 }
 
@@ -87,27 +116,62 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
   for (const [a, slug] of AGENCIES.entries()) {
     const key = `agency-${slug}`;
     const org = organisationId(ctx, key);
-    const factors = { accompagnement: perAgency[a]! / (await seededHeadCount(ctx, key, 'counsellor')), indemnisation: indemPerAgency[a]! / (await seededHeadCount(ctx, key, 'indemnisation_agent')) };
-    const files = (await ctx.db.selectFrom('caseloads').select('person_id').where('organisation_id', '=', org).execute()).map((r) => r.person_id).filter((id) => !ctx.decoys.has(id));
+    const factors = {
+      accompagnement: perAgency[a]! / (await seededHeadCount(ctx, key, 'counsellor')),
+      indemnisation: indemPerAgency[a]! / (await seededHeadCount(ctx, key, 'indemnisation_agent')),
+    };
+    const files = (
+      await ctx.db.selectFrom('caseloads').select('person_id').where('organisation_id', '=', org).execute()
+    )
+      .map((r) => r.person_id)
+      .filter((id) => !ctx.decoys.has(id));
     const mine: Staff[] = [];
     for (let n = 1; n <= perAgency[a]!; n++) {
       const login = `sim.conseiller.${slug}.${String(n).padStart(3, '0')}`;
-      mine.push({ login, role: 'counsellor', organisationKey: key, purpose: 'accompagnement', actorId: await createActor(ctx, key, login, ['counsellor'], established), client: newClient(ctx), portfolio: [], writesFollowUp: true });
+      mine.push({
+        login,
+        role: 'counsellor',
+        organisationKey: key,
+        purpose: 'accompagnement',
+        actorId: await createActor(ctx, key, login, ['counsellor'], established),
+        client: newClient(ctx),
+        portfolio: [],
+        writesFollowUp: true,
+      });
     }
     // Caseloads moved to the day's counsellors: each person followed by one of them.
     if (mine.length) {
       for (const [i, personId] of ctx.rng.shuffle(files).entries()) mine[i % mine.length]!.portfolio.push(personId);
-      for (const c of mine) for (const part of chunks(c.portfolio, 500)) await ctx.db.updateTable('caseloads').set({ actor_id: c.actorId }).where('organisation_id', '=', org).where('person_id', 'in', part).execute();
+      for (const c of mine)
+        for (const part of chunks(c.portfolio, 500))
+          await ctx.db
+            .updateTable('caseloads')
+            .set({ actor_id: c.actorId })
+            .where('organisation_id', '=', org)
+            .where('person_id', 'in', part)
+            .execute();
       for (const c of mine) await bookAgenda(ctx, c, org);
     }
     staff.push(...mine);
     for (let n = 1; n <= indemPerAgency[a]!; n++) {
       const login = `sim.indemnisation.${slug}.${String(n).padStart(3, '0')}`;
-      staff.push({ login, role: 'indemnisation_agent', organisationKey: key, purpose: 'indemnisation', actorId: await createActor(ctx, key, login, ['indemnisation_agent'], established), client: newClient(ctx), portfolio: files, writesFollowUp: false });
+      staff.push({
+        login,
+        role: 'indemnisation_agent',
+        organisationKey: key,
+        purpose: 'indemnisation',
+        actorId: await createActor(ctx, key, login, ['indemnisation_agent'], established),
+        client: newClient(ctx),
+        portfolio: files,
+        writesFollowUp: false,
+      });
     }
     await scaleAgreement(ctx, key, factors);
   }
-  const perPartner = apportion(partners, PARTNERS.map((p) => p.weight));
+  const perPartner = apportion(
+    partners,
+    PARTNERS.map((p) => p.weight),
+  );
   const today = new Date();
   for (const [i, partner] of PARTNERS.entries()) {
     const count = perPartner[i]!;
@@ -122,12 +186,31 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
       }
       pool = young;
     }
-    const rule = (JSON.parse((await ctx.db.selectFrom('agreements').select('purposes').where('organisation_id', '=', organisationId(ctx, partner.key)).executeTakeFirstOrThrow()).purposes) as PurposeRule[]).find((p) => p.purpose === partner.purpose)!;
+    const rule = (
+      JSON.parse(
+        (
+          await ctx.db
+            .selectFrom('agreements')
+            .select('purposes')
+            .where('organisation_id', '=', organisationId(ctx, partner.key))
+            .executeTakeFirstOrThrow()
+        ).purposes,
+      ) as PurposeRule[]
+    ).find((p) => p.purpose === partner.purpose)!;
     const factor = count / (await seededHeadCount(ctx, partner.key, 'partner_staff'));
     const members: Staff[] = [];
     for (let n = 1; n <= count; n++) {
       const login = `sim.${partner.prefix}.${String(n).padStart(3, '0')}`;
-      members.push({ login, role: 'partner_staff', organisationKey: partner.key, purpose: partner.purpose, actorId: await createActor(ctx, partner.key, login, ['partner_staff'], established), client: newClient(ctx), portfolio: [], writesFollowUp: rule.write.includes('follow_up') });
+      members.push({
+        login,
+        role: 'partner_staff',
+        organisationKey: partner.key,
+        purpose: partner.purpose,
+        actorId: await createActor(ctx, partner.key, login, ['partner_staff'], established),
+        client: newClient(ctx),
+        portfolio: [],
+        writesFollowUp: rule.write.includes('follow_up'),
+      });
     }
     for (const [k, personId] of ctx.rng.shuffle(pool).entries()) members[k % members.length]!.portfolio.push(personId);
     staff.push(...members);
@@ -152,7 +235,17 @@ async function bookAgenda(ctx: SimContext, c: Staff, organisationId: string): Pr
   const rows = days.flatMap(([day, ids]) =>
     ids.map((personId, k) => {
       const at = new Date(day.getTime() + k * 40 * MINUTE_MS);
-      return { id: randomUUID(), person_id: personId, organisation_id: organisationId, actor_id: c.actorId, at: at.toISOString(), kind: 'entretien', created_by: c.actorId, created_at: new Date(at.getTime() - 21 * DAY_MS).toISOString(), cancelled_at: null };
+      return {
+        id: randomUUID(),
+        person_id: personId,
+        organisation_id: organisationId,
+        actor_id: c.actorId,
+        at: at.toISOString(),
+        kind: 'entretien',
+        created_by: c.actorId,
+        created_at: new Date(at.getTime() - 21 * DAY_MS).toISOString(),
+        cancelled_at: null,
+      };
     }),
   );
   for (const part of chunks(rows, 9)) await ctx.db.insertInto('appointments').values(part).execute();
@@ -214,7 +307,11 @@ async function perform(ctx: SimContext, action: Action, counters: DayCounters): 
   const s = action.staff;
   const send = async (method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<Reply> => {
     s.agent ??= await signIn(ctx, s.actorId, s.client, counters.traffic);
-    const options = { purpose: s.purpose, caseReference: `SIM-${s.login.slice(-3)}-${(action.personId ?? 'liste').slice(0, 8)}`, ...(body !== undefined ? { body } : {}) };
+    const options = {
+      purpose: s.purpose,
+      caseReference: `SIM-${s.login.slice(-3)}-${(action.personId ?? 'liste').slice(0, 8)}`,
+      ...(body !== undefined ? { body } : {}),
+    };
     let reply = await s.agent.request(method, path, options);
     if (reply.status === 401 && (reply.error === 'session_idle' || reply.error === 'session_expired')) {
       // The browser was left alone too long (wall-clock): the member signs in again.
@@ -232,16 +329,27 @@ async function perform(ctx: SimContext, action: Action, counters: DayCounters): 
   if (action.kind === 'search_name' || action.kind === 'search_ft') {
     const file = await ctx.runtime.persons.read(personId, ['identity', 'registration']);
     const identity = file.fields.identity!;
-    const body = action.kind === 'search_name' ? { person: { lastName: identity.lastName, firstName: identity.firstNames[0]!, birthDate: identity.birthDate } } : { franceTravailId: file.fields.registration!.franceTravailId };
+    const body =
+      action.kind === 'search_name'
+        ? { person: { lastName: identity.lastName, firstName: identity.firstNames[0]!, birthDate: identity.birthDate } }
+        : { franceTravailId: file.fields.registration!.franceTravailId };
     counters.searches++;
     await send('POST', '/api/staff/persons/search', body);
   }
   const read = await send('GET', `/api/staff/persons/${personId}`);
   counters.reads++;
   if (read.status !== 200 || !action.followUp) return;
-  const fields = (read.body.fields ?? {}) as { follow_up?: { orientation?: string; appointments: unknown[]; actions: unknown[] } };
+  const fields = (read.body.fields ?? {}) as {
+    follow_up?: { orientation?: string; appointments: unknown[]; actions: unknown[] };
+  };
   const current = fields.follow_up ?? { appointments: [], actions: [] };
-  const followUp = { ...current, actions: [...current.actions.slice(-150), { date: parisDay(ctx.clock.now()), kind: 'entretien', label: 'Point d’étape avec la personne (simulation)' }] };
+  const followUp = {
+    ...current,
+    actions: [
+      ...current.actions.slice(-150),
+      { date: parisDay(ctx.clock.now()), kind: 'entretien', label: 'Point d’étape avec la personne (simulation)' },
+    ],
+  };
   counters.followUps++;
   await send('PATCH', `/api/staff/persons/${personId}`, { follow_up: followUp });
 }
@@ -250,7 +358,7 @@ async function perform(ctx: SimContext, action: Action, counters: DayCounters): 
 async function playDay(ctx: SimContext, actions: Action[], counters: DayCounters, concurrency: number): Promise<void> {
   let done = 0;
   let lastShown = 0;
-  for (let i = 0; i < actions.length; ) {
+  for (let i = 0; i < actions.length;) {
     const at = actions[i]!.at;
     const minute: Action[] = [];
     while (i < actions.length && actions[i]!.at === at) minute.push(actions[i++]!);
@@ -265,7 +373,9 @@ async function playDay(ctx: SimContext, actions: Action[], counters: DayCounters
     done += minute.length;
     if (done - lastShown >= 500 || done === actions.length) {
       lastShown = done;
-      ctx.progress(`journée de travail : ${done}/${actions.length} actions (${parisDay(new Date(at))} ${new Date(at).toISOString().slice(11, 16)} UTC)`);
+      ctx.progress(
+        `journée de travail : ${done}/${actions.length} actions (${parisDay(new Date(at))} ${new Date(at).toISOString().slice(11, 16)} UTC)`,
+      );
     }
   }
 }
@@ -303,7 +413,11 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
     circuitBreakers: breakers.length,
     staff: staff.length,
     falsePositives: new Set(contained.map((c) => c.actorId)).size,
-    containedLegit: contained.map((c) => ({ login: byId.get(c.actorId)!.login, role: byId.get(c.actorId)!.role, signal: c.signal })),
+    containedLegit: contained.map((c) => ({
+      login: byId.get(c.actorId)!.login,
+      role: byId.get(c.actorId)!.role,
+      signal: c.signal,
+    })),
     alerts,
     notes: [
       `${roles('counsellor')} conseillers (les 6 à 12 rendez-vous du jour, jusqu’à 6 de ceux du lendemain préparés, 0 à 8 appels ou visites imprévus, suivi écrit après 80 % des lectures, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,

@@ -59,7 +59,12 @@ export function initial(flavour: Flavour) {
         .addColumn('last_used_at', 'text')
         .addColumn('revoked_at', 'text')
         .execute();
-      await db.schema.createIndex('actor_credentials_by_secret').on('actor_credentials').columns(['kind', 'secret_hash']).unique().execute();
+      await db.schema
+        .createIndex('actor_credentials_by_secret')
+        .on('actor_credentials')
+        .columns(['kind', 'secret_hash'])
+        .unique()
+        .execute();
       await db.schema.createIndex('actor_credentials_by_actor').on('actor_credentials').column('actor_id').execute();
 
       await db.schema
@@ -83,7 +88,11 @@ export function initial(flavour: Flavour) {
         .execute();
       // Rotation walks one class below the active version, batch after batch. No person id in
       // this key: rows then land at the end of their (class, version) run, not at random places.
-      await db.schema.createIndex('person_fields_by_class_version').on('person_fields').columns(['field_class', 'kek_version']).execute();
+      await db.schema
+        .createIndex('person_fields_by_class_version')
+        .on('person_fields')
+        .columns(['field_class', 'kek_version'])
+        .execute();
 
       await db.schema
         .createTable('person_lookups')
@@ -114,7 +123,11 @@ export function initial(flavour: Flavour) {
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('referrals_by_organisation').on('referrals').columns(['organisation_id', 'person_id']).execute();
+      await db.schema
+        .createIndex('referrals_by_organisation')
+        .on('referrals')
+        .columns(['organisation_id', 'person_id'])
+        .execute();
       await db.schema.createIndex('referrals_by_person').on('referrals').column('person_id').execute();
 
       await db.schema

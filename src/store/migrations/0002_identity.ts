@@ -76,7 +76,11 @@ export function identity(flavour: Flavour) {
         .addColumn('address', 'text')
         .addColumn('details', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('security_events_by_account').on('security_events').columns(['account_id', 'at']).execute();
+      await db.schema
+        .createIndex('security_events_by_account')
+        .on('security_events')
+        .columns(['account_id', 'at'])
+        .execute();
     },
   };
 }

@@ -21,7 +21,11 @@ export function administration(flavour: Flavour) {
         .addColumn('decided_at', 'text')
         .addColumn('outcome', 'text')
         .execute();
-      await db.schema.createIndex('admin_requests_by_organisation').on('admin_requests').columns(['organisation_id', 'status']).execute();
+      await db.schema
+        .createIndex('admin_requests_by_organisation')
+        .on('admin_requests')
+        .columns(['organisation_id', 'status'])
+        .execute();
 
       await db.schema
         .createTable('account_channels')
@@ -49,7 +53,11 @@ export function administration(flavour: Flavour) {
         .addColumn('attempts', 'integer', (c) => c.notNull())
         .addColumn('used_at', 'text')
         .execute();
-      await db.schema.createIndex('credential_codes_by_account').on('credential_codes').columns(['account_id', 'purpose']).execute();
+      await db.schema
+        .createIndex('credential_codes_by_account')
+        .on('credential_codes')
+        .columns(['account_id', 'purpose'])
+        .execute();
 
       await db.schema
         .createTable('notifications')
@@ -62,7 +70,11 @@ export function administration(flavour: Flavour) {
         .addColumn('recipient', 'text', (c) => c.notNull())
         .addColumn('subject', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('notifications_by_account').on('notifications').columns(['account_id', 'at']).execute();
+      await db.schema
+        .createIndex('notifications_by_account')
+        .on('notifications')
+        .columns(['account_id', 'at'])
+        .execute();
 
       await db.schema
         .createTable('recertification_campaigns')
@@ -73,7 +85,11 @@ export function administration(flavour: Flavour) {
         .addColumn('due_at', 'text', (c) => c.notNull())
         .addColumn('closed_at', 'text')
         .execute();
-      await db.schema.createIndex('recertification_campaigns_by_organisation').on('recertification_campaigns').columns(['organisation_id', 'started_at']).execute();
+      await db.schema
+        .createIndex('recertification_campaigns_by_organisation')
+        .on('recertification_campaigns')
+        .columns(['organisation_id', 'started_at'])
+        .execute();
 
       await db.schema
         .createTable('recertification_items')

@@ -18,8 +18,17 @@ export function passkeys(flavour: Flavour) {
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .execute();
       // At most one challenge waiting per session and ceremony: asking again replaces it.
-      await db.schema.createIndex('passkey_challenges_by_session').on('passkey_challenges').columns(['session_id', 'ceremony']).unique().execute();
-      await db.schema.createIndex('passkey_challenges_by_expiry').on('passkey_challenges').column('expires_at').execute();
+      await db.schema
+        .createIndex('passkey_challenges_by_session')
+        .on('passkey_challenges')
+        .columns(['session_id', 'ceremony'])
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('passkey_challenges_by_expiry')
+        .on('passkey_challenges')
+        .column('expires_at')
+        .execute();
 
       await db.schema
         .createTable('passkey_user_handles')
@@ -35,7 +44,11 @@ export function passkeys(flavour: Flavour) {
         .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('passkey_credentials_by_account').on('passkey_credentials').column('account_id').execute();
+      await db.schema
+        .createIndex('passkey_credentials_by_account')
+        .on('passkey_credentials')
+        .column('account_id')
+        .execute();
     },
   };
 }

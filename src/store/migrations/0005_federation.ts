@@ -34,7 +34,11 @@ export function federation(flavour: Flavour) {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('federation_transactions_by_expiry').on('federation_transactions').column('expires_at').execute();
+      await db.schema
+        .createIndex('federation_transactions_by_expiry')
+        .on('federation_transactions')
+        .column('expires_at')
+        .execute();
     },
   };
 }

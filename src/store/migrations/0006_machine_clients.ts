@@ -17,7 +17,11 @@ export function machineClients(flavour: Flavour) {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('revoked_at', 'text')
         .execute();
-      await db.schema.createIndex('machine_clients_by_organisation').on('machine_clients').column('organisation_id').execute();
+      await db.schema
+        .createIndex('machine_clients_by_organisation')
+        .on('machine_clients')
+        .column('organisation_id')
+        .execute();
 
       // The primary key is what refuses a replay: two requests racing with one jti cannot both insert.
       await db.schema
@@ -27,7 +31,11 @@ export function machineClients(flavour: Flavour) {
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('machine_assertion_jtis_pk', ['client_id', 'jti'])
         .execute();
-      await db.schema.createIndex('machine_assertion_jtis_by_expiry').on('machine_assertion_jtis').column('expires_at').execute();
+      await db.schema
+        .createIndex('machine_assertion_jtis_by_expiry')
+        .on('machine_assertion_jtis')
+        .column('expires_at')
+        .execute();
 
       await db.schema
         .createTable('machine_tokens')

@@ -17,7 +17,11 @@ export function policy(flavour: Flavour) {
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .addColumn('revoked_at', 'text')
         .execute();
-      await db.schema.createIndex('derogations_by_organisation').on('derogations').columns(['organisation_id', 'expires_at']).execute();
+      await db.schema
+        .createIndex('derogations_by_organisation')
+        .on('derogations')
+        .columns(['organisation_id', 'expires_at'])
+        .execute();
 
       await db.schema
         .createTable('caller_verifications')
@@ -30,7 +34,11 @@ export function policy(flavour: Flavour) {
         .addColumn('verified_at', 'text')
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('caller_verifications_by_actor').on('caller_verifications').columns(['actor_id', 'person_id']).execute();
+      await db.schema
+        .createIndex('caller_verifications_by_actor')
+        .on('caller_verifications')
+        .columns(['actor_id', 'person_id'])
+        .execute();
 
       await db.schema
         .createTable('break_glass')
@@ -49,8 +57,16 @@ export function policy(flavour: Flavour) {
         .addColumn('reviewed_at', 'text')
         .addColumn('review_note', 'text')
         .execute();
-      await db.schema.createIndex('break_glass_by_actor').on('break_glass').columns(['actor_id', 'person_id', 'expires_at']).execute();
-      await db.schema.createIndex('break_glass_by_review').on('break_glass').columns(['review_status', 'granted_at']).execute();
+      await db.schema
+        .createIndex('break_glass_by_actor')
+        .on('break_glass')
+        .columns(['actor_id', 'person_id', 'expires_at'])
+        .execute();
+      await db.schema
+        .createIndex('break_glass_by_review')
+        .on('break_glass')
+        .columns(['review_status', 'granted_at'])
+        .execute();
     },
   };
 }

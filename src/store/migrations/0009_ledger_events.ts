@@ -43,10 +43,19 @@ export function ledgerEvents(flavour: Flavour) {
       // A partitioned table cannot hold a unique index without its partition key: sequence numbers
       // are unique by construction (one integrator at a time) and `ledger verify` checks it.
       await db.schema.createIndex('ledger_events_by_seq').on('ledger_events').column('seq').execute();
-      await db.schema.createIndex('ledger_events_pending').on('ledger_events').columns(['at', 'id']).where(sql.ref('seq'), 'is', null).execute();
+      await db.schema
+        .createIndex('ledger_events_pending')
+        .on('ledger_events')
+        .columns(['at', 'id'])
+        .where(sql.ref('seq'), 'is', null)
+        .execute();
       await db.schema.createIndex('ledger_events_by_person').on('ledger_events').columns(['person_id', 'at']).execute();
       await db.schema.createIndex('ledger_events_by_actor').on('ledger_events').columns(['actor_id', 'at']).execute();
-      await db.schema.createIndex('ledger_events_by_organisation').on('ledger_events').columns(['organisation_id', 'at']).execute();
+      await db.schema
+        .createIndex('ledger_events_by_organisation')
+        .on('ledger_events')
+        .columns(['organisation_id', 'at'])
+        .execute();
       await db.schema.createIndex('ledger_events_by_kind').on('ledger_events').columns(['kind', 'at']).execute();
 
       await db.schema
@@ -75,8 +84,17 @@ export function ledgerEvents(flavour: Flavour) {
         .addColumn('comment', blob)
         .addColumn('status', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('access_reports_by_person').on('access_reports').columns(['person_id', 'at']).execute();
-      await db.schema.createIndex('access_reports_one_per_event').on('access_reports').columns(['account_id', 'event_id']).unique().execute();
+      await db.schema
+        .createIndex('access_reports_by_person')
+        .on('access_reports')
+        .columns(['person_id', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('access_reports_one_per_event')
+        .on('access_reports')
+        .columns(['account_id', 'event_id'])
+        .unique()
+        .execute();
     },
   };
 }

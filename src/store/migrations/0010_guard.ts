@@ -46,8 +46,16 @@ export function guard(_flavour: Flavour) {
         .addColumn('severity', 'text', (c) => c.notNull())
         .addColumn('details', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('guard_signals_by_organisation').on('guard_signals').columns(['organisation_id', 'at']).execute();
-      await db.schema.createIndex('guard_signals_by_actor').on('guard_signals').columns(['actor_id', 'signal', 'at']).execute();
+      await db.schema
+        .createIndex('guard_signals_by_organisation')
+        .on('guard_signals')
+        .columns(['organisation_id', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('guard_signals_by_actor')
+        .on('guard_signals')
+        .columns(['actor_id', 'signal', 'at'])
+        .execute();
 
       await db.schema
         .createTable('guard_containments')
@@ -62,8 +70,16 @@ export function guard(_flavour: Flavour) {
         .addColumn('released_by', 'text')
         .addColumn('release_note', 'text')
         .execute();
-      await db.schema.createIndex('guard_containments_by_organisation').on('guard_containments').columns(['organisation_id', 'contained_at']).execute();
-      await db.schema.createIndex('guard_containments_by_actor').on('guard_containments').columns(['actor_id', 'released_at']).execute();
+      await db.schema
+        .createIndex('guard_containments_by_organisation')
+        .on('guard_containments')
+        .columns(['organisation_id', 'contained_at'])
+        .execute();
+      await db.schema
+        .createIndex('guard_containments_by_actor')
+        .on('guard_containments')
+        .columns(['actor_id', 'released_at'])
+        .execute();
 
       await db.schema
         .createTable('guard_decoys')

@@ -29,7 +29,11 @@ export function exportsTables(flavour: Flavour) {
         .addColumn('downloads', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
       await db.schema.createIndex('exports_by_status').on('exports').columns(['status', 'expires_at']).execute();
-      await db.schema.createIndex('exports_by_recipient').on('exports').columns(['recipient_organisation_id', 'requested_at']).execute();
+      await db.schema
+        .createIndex('exports_by_recipient')
+        .on('exports')
+        .columns(['recipient_organisation_id', 'requested_at'])
+        .execute();
 
       await db.schema
         .createTable('export_canaries')

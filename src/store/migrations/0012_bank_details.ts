@@ -38,8 +38,16 @@ export function bankDetailsTables(flavour: Flavour) {
         .addColumn('decided_at', 'text')
         .addColumn('decision_note', 'text')
         .execute();
-      await db.schema.createIndex('bank_changes_by_person').on('bank_changes').columns(['person_id', 'requested_at']).execute();
-      await db.schema.createIndex('bank_changes_by_status').on('bank_changes').columns(['status', 'effective_at']).execute();
+      await db.schema
+        .createIndex('bank_changes_by_person')
+        .on('bank_changes')
+        .columns(['person_id', 'requested_at'])
+        .execute();
+      await db.schema
+        .createIndex('bank_changes_by_status')
+        .on('bank_changes')
+        .columns(['status', 'effective_at'])
+        .execute();
       await db.schema.createIndex('bank_changes_by_iban').on('bank_changes').column('iban_digest').execute();
 
       await db.schema
@@ -56,7 +64,11 @@ export function bankDetailsTables(flavour: Flavour) {
         .addColumn('lifted_by', 'text')
         .addColumn('lift_note', 'text')
         .execute();
-      await db.schema.createIndex('bank_holds_by_person').on('bank_holds').columns(['person_id', 'lifted_at']).execute();
+      await db.schema
+        .createIndex('bank_holds_by_person')
+        .on('bank_holds')
+        .columns(['person_id', 'lifted_at'])
+        .execute();
     },
   };
 }

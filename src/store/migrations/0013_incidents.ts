@@ -50,7 +50,11 @@ export function incidentTables(flavour: Flavour) {
         .addColumn('rules', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('incident_exposures_pk', ['incident_id', 'person_id'])
         .execute();
-      await db.schema.createIndex('incident_exposures_by_person').on('incident_exposures').columns(['person_id', 'incident_id']).execute();
+      await db.schema
+        .createIndex('incident_exposures_by_person')
+        .on('incident_exposures')
+        .columns(['person_id', 'incident_id'])
+        .execute();
 
       await db.schema
         .createTable('incident_documents')
@@ -69,7 +73,12 @@ export function incidentTables(flavour: Flavour) {
         .addColumn('wrapped_key', blob, (c) => c.notNull())
         .addColumn('ciphertext', blob, (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('incident_documents_by_incident').on('incident_documents').columns(['incident_id', 'kind', 'version']).unique().execute();
+      await db.schema
+        .createIndex('incident_documents_by_incident')
+        .on('incident_documents')
+        .columns(['incident_id', 'kind', 'version'])
+        .unique()
+        .execute();
 
       await db.schema
         .createTable('incident_notices')
@@ -86,8 +95,17 @@ export function incidentTables(flavour: Flavour) {
         .addColumn('planned_at', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('incident_notices_one').on('incident_notices').columns(['incident_id', 'person_id', 'channel']).unique().execute();
-      await db.schema.createIndex('incident_notices_by_status').on('incident_notices').columns(['incident_id', 'status', 'channel']).execute();
+      await db.schema
+        .createIndex('incident_notices_one')
+        .on('incident_notices')
+        .columns(['incident_id', 'person_id', 'channel'])
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('incident_notices_by_status')
+        .on('incident_notices')
+        .columns(['incident_id', 'status', 'channel'])
+        .execute();
 
       await db.schema
         .createTable('incident_steps')
@@ -102,7 +120,12 @@ export function incidentTables(flavour: Flavour) {
         .addColumn('document_id', 'text')
         .execute();
       // The register's order: steps taken within the same millisecond keep the order they were taken in.
-      await db.schema.createIndex('incident_steps_in_order').on('incident_steps').columns(['incident_id', 'position']).unique().execute();
+      await db.schema
+        .createIndex('incident_steps_in_order')
+        .on('incident_steps')
+        .columns(['incident_id', 'position'])
+        .unique()
+        .execute();
     },
   };
 }

@@ -27,14 +27,18 @@ export function accessEpoch(flavour: Flavour) {
             RETURN NULL;
           END $$`.execute(db);
         for (const table of POLICY_TABLES) {
-          await sql`CREATE TRIGGER ${sql.id(`${table}_bump_policy_epoch`)} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${sql.table(table)} FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_epoch()`.execute(db);
+          await sql`CREATE TRIGGER ${sql.id(`${table}_bump_policy_epoch`)} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${sql.table(table)} FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_epoch()`.execute(
+            db,
+          );
         }
         return;
       }
       for (const table of POLICY_TABLES) {
         for (const event of ['INSERT', 'UPDATE', 'DELETE']) {
           await sql
-            .raw(`CREATE TRIGGER ${table}_${event.toLowerCase()}_bumps_policy_epoch AFTER ${event} ON ${table} BEGIN UPDATE policy_epoch SET version = version + 1 WHERE id = 1; END`)
+            .raw(
+              `CREATE TRIGGER ${table}_${event.toLowerCase()}_bumps_policy_epoch AFTER ${event} ON ${table} BEGIN UPDATE policy_epoch SET version = version + 1 WHERE id = 1; END`,
+            )
             .execute(db);
         }
       }

@@ -28,8 +28,16 @@ export function incidentRequests(_flavour: Flavour) {
         .addColumn('used_at', 'text')
         .addColumn('outcome', 'text')
         .execute();
-      await db.schema.createIndex('incident_requests_by_status').on('incident_requests').columns(['status', 'requested_at']).execute();
-      await db.schema.createIndex('incident_requests_by_incident').on('incident_requests').columns(['incident_id', 'requested_at']).execute();
+      await db.schema
+        .createIndex('incident_requests_by_status')
+        .on('incident_requests')
+        .columns(['status', 'requested_at'])
+        .execute();
+      await db.schema
+        .createIndex('incident_requests_by_incident')
+        .on('incident_requests')
+        .columns(['incident_id', 'requested_at'])
+        .execute();
     },
   };
 }

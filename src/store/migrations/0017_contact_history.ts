@@ -27,10 +27,21 @@ export function contactHistory(flavour: Flavour) {
         .addColumn('ciphertext', blob)
         .addColumn('announced_at', 'text')
         .execute();
-      await db.schema.createIndex('contact_history_by_person').on('contact_history').columns(['person_id', 'changed_at']).execute();
-      await db.schema.createIndex('contact_history_unannounced').on('contact_history').columns(['announced_at', 'changed_at']).execute();
+      await db.schema
+        .createIndex('contact_history_by_person')
+        .on('contact_history')
+        .columns(['person_id', 'changed_at'])
+        .execute();
+      await db.schema
+        .createIndex('contact_history_unannounced')
+        .on('contact_history')
+        .columns(['announced_at', 'changed_at'])
+        .execute();
       // The contact changes an agent of another team verified, after reaching the person, for this bank change (JSON array of ids).
-      await db.schema.alterTable('bank_changes').addColumn('contact_cleared', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+      await db.schema
+        .alterTable('bank_changes')
+        .addColumn('contact_cleared', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
     },
   };
 }

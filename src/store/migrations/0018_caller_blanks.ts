@@ -17,7 +17,11 @@ export function callerBlanks(_flavour: Flavour) {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('caller_blank_verifications_by_expiry').on('caller_blank_verifications').column('expires_at').execute();
+      await db.schema
+        .createIndex('caller_blank_verifications_by_expiry')
+        .on('caller_blank_verifications')
+        .column('expires_at')
+        .execute();
     },
   };
 }

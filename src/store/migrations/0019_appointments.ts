@@ -21,9 +21,17 @@ export function appointments(_flavour: Flavour) {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('cancelled_at', 'text')
         .execute();
-      await db.schema.createIndex('appointments_by_person').on('appointments').columns(['person_id', 'organisation_id', 'at']).execute();
+      await db.schema
+        .createIndex('appointments_by_person')
+        .on('appointments')
+        .columns(['person_id', 'organisation_id', 'at'])
+        .execute();
       await db.schema.createIndex('appointments_by_actor').on('appointments').columns(['actor_id', 'at']).execute();
-      await db.schema.createIndex('appointments_by_creator').on('appointments').columns(['created_by', 'created_at']).execute();
+      await db.schema
+        .createIndex('appointments_by_creator')
+        .on('appointments')
+        .columns(['created_by', 'created_at'])
+        .execute();
     },
   };
 }

@@ -17,7 +17,8 @@ function say(message, genre = 'info') {
 
 /** Show only the named sections. */
 function show(...ids) {
-  for (const id of ['connexion', 'second-facteur', 'enregistrement', 'codes-secours', 'session']) element(id).hidden = !ids.includes(id);
+  for (const id of ['connexion', 'second-facteur', 'enregistrement', 'codes-secours', 'session'])
+    element(id).hidden = !ids.includes(id);
 }
 
 class ApiError extends Error {}
@@ -27,7 +28,12 @@ async function post(path, body) {
   const headers = {};
   if (csrfToken) headers['x-csrf-token'] = csrfToken;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(path, { method: 'POST', credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (response.status === 204) return null;
   const payload = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -73,7 +79,10 @@ function showRecoveryCodes(codes) {
 }
 
 async function signIn() {
-  const result = await post('/api/auth/login', { login: element('identifiant').value, password: element('mot-de-passe').value });
+  const result = await post('/api/auth/login', {
+    login: element('identifiant').value,
+    password: element('mot-de-passe').value,
+  });
   element('mot-de-passe').value = '';
   csrfToken = result.csrfToken;
   if (result.secondFactor === 'required') {
@@ -81,15 +90,24 @@ async function signIn() {
     say('Mot de passe accepté. Validez maintenant avec votre clé d’accès.');
   } else {
     show('enregistrement', 'session');
-    say(result.secondFactor === 'enrolment_required' ? 'Mot de passe accepté. Enregistrez une clé d’accès pour protéger votre compte.' : 'Connecté·e.');
+    say(
+      result.secondFactor === 'enrolment_required'
+        ? 'Mot de passe accepté. Enregistrez une clé d’accès pour protéger votre compte.'
+        : 'Connecté·e.',
+    );
   }
 }
 
 async function register() {
   const options = await post('/api/auth/passkeys/registration/options');
-  const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+  const credential = await navigator.credentials.create({
+    publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options),
+  });
   const label = element('libelle').value.trim();
-  const result = await post('/api/auth/passkeys/registration', { response: credential.toJSON(), ...(label ? { label } : {}) });
+  const result = await post('/api/auth/passkeys/registration', {
+    response: credential.toJSON(),
+    ...(label ? { label } : {}),
+  });
   if (result.csrfToken) csrfToken = result.csrfToken;
   if (result.recoveryCodes) {
     showRecoveryCodes(result.recoveryCodes);
@@ -100,7 +118,9 @@ async function register() {
 
 async function validate() {
   const options = await post('/api/auth/passkeys/authentication/options');
-  const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+  const credential = await navigator.credentials.get({
+    publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options),
+  });
   const result = await post('/api/auth/passkeys/authentication', { response: credential.toJSON() });
   csrfToken = result.csrfToken;
   show('enregistrement', 'session');

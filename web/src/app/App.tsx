@@ -12,7 +12,15 @@ const ConsoleSpace = lazy(() => import('../console/index.tsx').then((m) => ({ de
 const BureauSpace = lazy(() => import('../bureau/index.tsx').then((m) => ({ default: m.BureauSpace })));
 
 /** A space opens only to its audience; anyone else is sent to sign in or to their own space. */
-function RequireSession({ kind, roles, children }: { kind: 'job_seeker' | 'staff'; roles?: string[]; children: ReactNode }) {
+function RequireSession({
+  kind,
+  roles,
+  children,
+}: {
+  kind: 'job_seeker' | 'staff';
+  roles?: string[];
+  children: ReactNode;
+}) {
   const { state } = useSession();
   if (state.status === 'loading') return <Loading what="Vérification de la session" />;
   if (state.status === 'anonymous') return <Navigate to="/connexion" replace />;

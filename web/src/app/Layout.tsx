@@ -18,14 +18,31 @@ const BRAND = (
 function navigationFor(kind: string | undefined, roles: string[], path: string): MainNavigationProps.Item[] {
   // A space's first item is its root (/mon-espace, /console, /bureau): active on that page only,
   // else every page of the space would mark two items as current.
-  const item = (text: string, to: string, root = false): MainNavigationProps.Item => ({ text, linkProps: { to }, isActive: path === to || (!root && path.startsWith(`${to}/`)) });
+  const item = (text: string, to: string, root = false): MainNavigationProps.Item => ({
+    text,
+    linkProps: { to },
+    isActive: path === to || (!root && path.startsWith(`${to}/`)),
+  });
   if (kind === 'job_seeker') {
-    return [item('Mon dossier', '/mon-espace', true), item('Qui a consulté mon dossier', '/mon-espace/consultations'), item('Sécurité du compte', '/mon-espace/securite'), item('Coordonnées bancaires', '/mon-espace/banque')];
+    return [
+      item('Mon dossier', '/mon-espace', true),
+      item('Qui a consulté mon dossier', '/mon-espace/consultations'),
+      item('Sécurité du compte', '/mon-espace/securite'),
+      item('Coordonnées bancaires', '/mon-espace/banque'),
+    ];
   }
   if (kind === 'staff' && roles.some((r) => SECURITY_ROLES.includes(r))) {
-    return [item('Alertes', '/bureau', true), item('Incidents', '/bureau/incidents'), item('Organisations', '/bureau/organisations'), item('Accès signalés', '/bureau/signalements'), item('Administration des comptes', '/bureau/administration'), item('Journal et activité', '/bureau/activite')];
+    return [
+      item('Alertes', '/bureau', true),
+      item('Incidents', '/bureau/incidents'),
+      item('Organisations', '/bureau/organisations'),
+      item('Accès signalés', '/bureau/signalements'),
+      item('Administration des comptes', '/bureau/administration'),
+      item('Journal et activité', '/bureau/activite'),
+    ];
   }
-  if (kind === 'staff') return [item('Mon portefeuille', '/console', true), item('Rechercher un dossier', '/console/recherche')];
+  if (kind === 'staff')
+    return [item('Mon portefeuille', '/console', true), item('Rechercher un dossier', '/console/recherche')];
   return [];
 }
 
@@ -36,7 +53,11 @@ export function Layout({ children }: { children: ReactNode }) {
   const info = state.status === 'signed_in' ? state.info : undefined;
   const quickAccess: HeaderProps.QuickAccessItem[] = info
     ? [
-        { iconId: 'fr-icon-account-circle-line', text: info.staff ? `${info.staff.displayName} — ${info.staff.organisation.name}` : info.account.login, linkProps: { to: info.account.kind === 'job_seeker' ? '/mon-espace/securite' : pathname } },
+        {
+          iconId: 'fr-icon-account-circle-line',
+          text: info.staff ? `${info.staff.displayName} — ${info.staff.organisation.name}` : info.account.login,
+          linkProps: { to: info.account.kind === 'job_seeker' ? '/mon-espace/securite' : pathname },
+        },
         {
           iconId: 'fr-icon-logout-box-r-line',
           text: 'Se déconnecter',

@@ -9,7 +9,12 @@ import { api, setCsrfToken } from './api.ts';
 import { confirmTotpEnrolment, registerPasskey } from './factors.ts';
 import { homeOf, useSession } from './session.tsx';
 import { SecondFactorForm } from './StepUp.tsx';
-import { beginShownTotpEnrolment, RecoveryCodeList, TotpEnrolmentFields, type ShownTotpEnrolment } from './TotpEnrolment.tsx';
+import {
+  beginShownTotpEnrolment,
+  RecoveryCodeList,
+  TotpEnrolmentFields,
+  type ShownTotpEnrolment,
+} from './TotpEnrolment.tsx';
 import { ErrorNotice, PageTitle, useAction, useLoad } from './ui.tsx';
 
 type Step = 'credentials' | 'second_factor' | 'enrolment' | 'recovery_codes';
@@ -38,7 +43,11 @@ export function SignIn() {
   const [activationCode, setActivationCode] = useState('');
   const [enrolment, setEnrolment] = useState<ShownTotpEnrolment>();
   const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
-  const providers = useLoad(() => api<{ providers: Array<{ id: string; name: string; accountKind: string }> }>('/api/auth/oidc/providers', { quiet401: true }));
+  const providers = useLoad(() =>
+    api<{ providers: Array<{ id: string; name: string; accountKind: string }> }>('/api/auth/oidc/providers', {
+      quiet401: true,
+    }),
+  );
 
   const finish = async () => {
     const info = await refresh();
@@ -47,15 +56,18 @@ export function SignIn() {
 
   const signIn = useAction(async (event: FormEvent) => {
     event.preventDefault();
-    const result = await api<LoginResult>('/api/auth/login', { method: 'POST', body: { login: login.trim(), password }, quiet401: true });
+    const result = await api<LoginResult>('/api/auth/login', {
+      method: 'POST',
+      body: { login: login.trim(), password },
+      quiet401: true,
+    });
     setCsrfToken(result.csrfToken);
     setPassword('');
     if (result.secondFactor === 'required') setStep('second_factor');
     else if (result.secondFactor === 'enrolment_required') {
       setActivationRequired(result.activationCodeRequired);
       setStep('enrolment');
-    }
-    else await finish();
+    } else await finish();
   });
   const startTotp = useAction(async () => {
     setEnrolment(await beginShownTotpEnrolment());
@@ -88,7 +100,9 @@ export function SignIn() {
     <div className="fr-grid-row fr-grid-row--center">
       <div className="fr-col-12 fr-col-md-8 fr-col-lg-6">
         <PageTitle title="Se connecter">Se connecter à Rempart</PageTitle>
-        {state.status === 'anonymous' && state.lost ? <p className="fr-alert fr-alert--info fr-alert--sm fr-mb-3w">Votre session a pris fin : reconnectez-vous.</p> : null}
+        {state.status === 'anonymous' && state.lost ? (
+          <p className="fr-alert fr-alert--info fr-alert--sm fr-mb-3w">Votre session a pris fin : reconnectez-vous.</p>
+        ) : null}
 
         {step === 'credentials' ? (
           <>
@@ -112,8 +126,27 @@ export function SignIn() {
             <h2 className="fr-h5">Avec votre identifiant</h2>
             <ErrorNotice error={signIn.error} title="Connexion impossible" />
             <form onSubmit={(event) => void signIn.run(event)}>
-              <Input label="Identifiant" hintText="Votre adresse électronique, ou l’identifiant d’agent donné par votre organisation" nativeInputProps={{ name: 'login', autoComplete: 'username', required: true, value: login, onChange: (e) => setLogin(e.target.value) }} />
-              <PasswordInput label="Mot de passe" nativeInputProps={{ name: 'password', autoComplete: 'current-password', required: true, value: password, onChange: (e) => setPassword(e.target.value) }} />
+              <Input
+                label="Identifiant"
+                hintText="Votre adresse électronique, ou l’identifiant d’agent donné par votre organisation"
+                nativeInputProps={{
+                  name: 'login',
+                  autoComplete: 'username',
+                  required: true,
+                  value: login,
+                  onChange: (e) => setLogin(e.target.value),
+                }}
+              />
+              <PasswordInput
+                label="Mot de passe"
+                nativeInputProps={{
+                  name: 'password',
+                  autoComplete: 'current-password',
+                  required: true,
+                  value: password,
+                  onChange: (e) => setPassword(e.target.value),
+                }}
+              />
               <Button type="submit" disabled={signIn.busy} className="fr-mt-2w">
                 Se connecter
               </Button>
@@ -124,8 +157,15 @@ export function SignIn() {
         {step === 'second_factor' ? (
           <>
             <h2 className="fr-h5">Second facteur</h2>
-            {held ? <p className="fr-alert fr-alert--info fr-alert--sm fr-mb-3w">Votre session est utilisée depuis un nouveau réseau : confirmez votre second facteur pour continuer.</p> : null}
-            <p>Saisissez le code à six chiffres de votre application d’authentification, ou un code de secours. Vous pouvez aussi utiliser votre clé d’accès.</p>
+            {held ? (
+              <p className="fr-alert fr-alert--info fr-alert--sm fr-mb-3w">
+                Votre session est utilisée depuis un nouveau réseau : confirmez votre second facteur pour continuer.
+              </p>
+            ) : null}
+            <p>
+              Saisissez le code à six chiffres de votre application d’authentification, ou un code de secours. Vous
+              pouvez aussi utiliser votre clé d’accès.
+            </p>
             <SecondFactorForm onPassed={finish} submitLabel="Valider le code" errorTitle="Second facteur refusé" />
           </>
         ) : null}
@@ -133,13 +173,22 @@ export function SignIn() {
         {step === 'enrolment' ? (
           <>
             <h2 className="fr-h5">Protégez votre compte : second facteur obligatoire</h2>
-            <p>Votre compte d’agent doit être protégé par un second facteur avant toute consultation. Choisissez une application d’authentification (code à six chiffres) ou une clé d’accès.</p>
+            <p>
+              Votre compte d’agent doit être protégé par un second facteur avant toute consultation. Choisissez une
+              application d’authentification (code à six chiffres) ou une clé d’accès.
+            </p>
             <ErrorNotice error={startTotp.error ?? confirmTotp.error ?? enrolPasskey.error} />
             {activationRequired ? (
               <Input
                 label="Code d’activation"
                 hintText="Le code reçu sur votre adresse professionnelle pour activer votre compte : il protège ce premier second facteur."
-                nativeInputProps={{ name: 'activationCode', autoComplete: 'one-time-code', required: true, value: activationCode, onChange: (e) => setActivationCode(e.target.value) }}
+                nativeInputProps={{
+                  name: 'activationCode',
+                  autoComplete: 'one-time-code',
+                  required: true,
+                  value: activationCode,
+                  onChange: (e) => setActivationCode(e.target.value),
+                }}
               />
             ) : null}
             {!enrolment ? (
@@ -150,14 +199,25 @@ export function SignIn() {
                   </Button>
                 </li>
                 <li>
-                  <Button type="button" priority="secondary" iconId="fr-icon-fingerprint-line" onClick={() => void enrolPasskey.run()} disabled={enrolPasskey.busy}>
+                  <Button
+                    type="button"
+                    priority="secondary"
+                    iconId="fr-icon-fingerprint-line"
+                    onClick={() => void enrolPasskey.run()}
+                    disabled={enrolPasskey.busy}
+                  >
                     Enregistrer une clé d’accès
                   </Button>
                 </li>
               </ul>
             ) : (
               <form onSubmit={(event) => void confirmTotp.run(event)}>
-                <TotpEnrolmentFields enrolment={enrolment} intro="Scannez ce code avec votre application, ou saisissez la clé ci-dessous, puis entrez le premier code affiché." code={code} onCode={setCode} />
+                <TotpEnrolmentFields
+                  enrolment={enrolment}
+                  intro="Scannez ce code avec votre application, ou saisissez la clé ci-dessous, puis entrez le premier code affiché."
+                  code={code}
+                  onCode={setCode}
+                />
                 <Button type="submit" disabled={confirmTotp.busy}>
                   Activer
                 </Button>
@@ -169,7 +229,10 @@ export function SignIn() {
         {step === 'recovery_codes' ? (
           <>
             <h2 className="fr-h5">Vos codes de secours</h2>
-            <p>Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les hors de cet ordinateur : ils ne seront plus affichés.</p>
+            <p>
+              Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les hors de cet
+              ordinateur : ils ne seront plus affichés.
+            </p>
             <RecoveryCodeList codes={recoveryCodes} />
             <Button type="button" onClick={() => void finish()}>
               J’ai conservé mes codes, continuer

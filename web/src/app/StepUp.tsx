@@ -14,7 +14,17 @@ export function needsStepUp(error: unknown): boolean {
  * The second factor asked for: a one-time code (authenticator app or recovery code) or a
  * passkey. Used at sign-in and before a sensitive operation; `onPassed` runs once it is passed.
  */
-export function SecondFactorForm({ onPassed, submitLabel, errorTitle, onCancel }: { onPassed: () => unknown; submitLabel: string; errorTitle?: string; onCancel?: () => void }) {
+export function SecondFactorForm({
+  onPassed,
+  submitLabel,
+  errorTitle,
+  onCancel,
+}: {
+  onPassed: () => unknown;
+  submitLabel: string;
+  errorTitle?: string;
+  onCancel?: () => void;
+}) {
   const [code, setCode] = useState('');
   const withCode = useAction(async (event: FormEvent) => {
     event.preventDefault();
@@ -29,7 +39,17 @@ export function SecondFactorForm({ onPassed, submitLabel, errorTitle, onCancel }
     <>
       <ErrorNotice error={withCode.error ?? withPasskey.error} title={errorTitle} />
       <form onSubmit={(event) => void withCode.run(event)}>
-        <Input label="Code à usage unique" nativeInputProps={{ value: code, onChange: (e) => setCode(e.target.value), autoComplete: 'one-time-code', inputMode: 'numeric', name: 'code', required: true }} />
+        <Input
+          label="Code à usage unique"
+          nativeInputProps={{
+            value: code,
+            onChange: (e) => setCode(e.target.value),
+            autoComplete: 'one-time-code',
+            inputMode: 'numeric',
+            name: 'code',
+            required: true,
+          }}
+        />
         <ul className="fr-btns-group fr-btns-group--inline-sm">
           <li>
             <Button type="submit" disabled={withCode.busy}>
@@ -37,7 +57,13 @@ export function SecondFactorForm({ onPassed, submitLabel, errorTitle, onCancel }
             </Button>
           </li>
           <li>
-            <Button type="button" priority="secondary" iconId="fr-icon-fingerprint-line" onClick={() => void withPasskey.run()} disabled={withPasskey.busy}>
+            <Button
+              type="button"
+              priority="secondary"
+              iconId="fr-icon-fingerprint-line"
+              onClick={() => void withPasskey.run()}
+              disabled={withPasskey.busy}
+            >
               Utiliser ma clé d’accès
             </Button>
           </li>
@@ -65,7 +91,10 @@ export function StepUp({ onPassed, onCancel }: { onPassed: () => void; onCancel?
       <h2 id="step-up-title" className="fr-callout__title fr-h5">
         Confirmez votre identité
       </h2>
-      <p className="fr-callout__text fr-text--sm">Opération sensible : saisissez le code de votre application d’authentification (ou un code de secours), ou utilisez votre clé d’accès.</p>
+      <p className="fr-callout__text fr-text--sm">
+        Opération sensible : saisissez le code de votre application d’authentification (ou un code de secours), ou
+        utilisez votre clé d’accès.
+      </p>
       <SecondFactorForm onPassed={onPassed} submitLabel="Confirmer" onCancel={onCancel} />
     </section>
   );

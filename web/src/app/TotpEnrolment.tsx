@@ -14,15 +14,42 @@ export async function beginShownTotpEnrolment(): Promise<ShownTotpEnrolment> {
  * What enrolling an authenticator app shows, at sign-in and in « Sécurité du compte »: the QR
  * code, the key to type instead, and the field for the first code; the caller's form confirms it.
  */
-export function TotpEnrolmentFields({ enrolment, intro, code, onCode, keyClassName }: { enrolment: ShownTotpEnrolment; intro: string; code: string; onCode(code: string): void; keyClassName?: string }) {
+export function TotpEnrolmentFields({
+  enrolment,
+  intro,
+  code,
+  onCode,
+  keyClassName,
+}: {
+  enrolment: ShownTotpEnrolment;
+  intro: string;
+  code: string;
+  onCode(code: string): void;
+  keyClassName?: string;
+}) {
   return (
     <>
       <p>{intro}</p>
-      <img src={enrolment.qr} alt="Code QR de configuration de l’application d’authentification" width={220} height={220} />
+      <img
+        src={enrolment.qr}
+        alt="Code QR de configuration de l’application d’authentification"
+        width={220}
+        height={220}
+      />
       <p className={keyClassName}>
         Clé : <code data-testid="totp-secret">{enrolment.secret}</code>
       </p>
-      <Input label="Premier code" nativeInputProps={{ name: 'code', autoComplete: 'one-time-code', inputMode: 'numeric', required: true, value: code, onChange: (e) => onCode(e.target.value) }} />
+      <Input
+        label="Premier code"
+        nativeInputProps={{
+          name: 'code',
+          autoComplete: 'one-time-code',
+          inputMode: 'numeric',
+          required: true,
+          value: code,
+          onChange: (e) => onCode(e.target.value),
+        }}
+      />
     </>
   );
 }

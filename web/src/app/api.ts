@@ -67,10 +67,21 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
     ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
   });
   if (!response.ok) {
-    const payload = (await response.json().catch(() => ({}))) as { error?: string; reason?: string; message?: string; issues?: ApiIssue[] };
+    const payload = (await response.json().catch(() => ({}))) as {
+      error?: string;
+      reason?: string;
+      message?: string;
+      issues?: ApiIssue[];
+    };
     if (response.status === 401 && !options.quiet401) for (const listener of sessionLostListeners) listener();
-    if (response.status === 403 && payload.reason === 'new_network') for (const listener of sessionHeldListeners) listener();
-    throw new ApiError(response.status, payload.error ?? `http_${response.status}`, payload.message ?? `Erreur ${response.status}.`, payload.issues ?? []);
+    if (response.status === 403 && payload.reason === 'new_network')
+      for (const listener of sessionHeldListeners) listener();
+    throw new ApiError(
+      response.status,
+      payload.error ?? `http_${response.status}`,
+      payload.message ?? `Erreur ${response.status}.`,
+      payload.issues ?? [],
+    );
   }
   return response;
 }
@@ -107,6 +118,7 @@ export function explain(error: unknown): string {
     const details = error.issues.map((issue) => issue.message).filter((m) => m && !error.message.includes(m));
     return details.length ? `${error.message} (${details.join(' ; ')})` : error.message;
   }
-  if (error instanceof DOMException && error.name === 'NotAllowedError') return 'Opération annulée ou délai dépassé : réessayez.';
+  if (error instanceof DOMException && error.name === 'NotAllowedError')
+    return 'Opération annulée ou délai dépassé : réessayez.';
   return 'Le service ne répond pas : vérifiez votre connexion et réessayez.';
 }

@@ -1,4 +1,9 @@
-import { startAuthentication, startRegistration, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+import {
+  startAuthentication,
+  startRegistration,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/browser';
 import { api, setCsrfToken } from './api.ts';
 
 /**
@@ -6,22 +11,35 @@ import { api, setCsrfToken } from './api.ts';
  * helper here keeps the token the server returns.
  */
 export async function passSecondFactorWithCode(code: string): Promise<void> {
-  const result = await api<{ csrfToken: string }>('/api/auth/second-factor', { method: 'POST', body: { code: code.replace(/\s+/g, '') } });
+  const result = await api<{ csrfToken: string }>('/api/auth/second-factor', {
+    method: 'POST',
+    body: { code: code.replace(/\s+/g, '') },
+  });
   setCsrfToken(result.csrfToken);
 }
 
 export async function passSecondFactorWithPasskey(): Promise<void> {
-  const optionsJSON = await api<PublicKeyCredentialRequestOptionsJSON>('/api/auth/passkeys/authentication/options', { method: 'POST' });
+  const optionsJSON = await api<PublicKeyCredentialRequestOptionsJSON>('/api/auth/passkeys/authentication/options', {
+    method: 'POST',
+  });
   const response = await startAuthentication({ optionsJSON });
-  const result = await api<{ csrfToken: string }>('/api/auth/passkeys/authentication', { method: 'POST', body: { response } });
+  const result = await api<{ csrfToken: string }>('/api/auth/passkeys/authentication', {
+    method: 'POST',
+    body: { response },
+  });
   setCsrfToken(result.csrfToken);
 }
 
 /** Register a passkey on this device; the first second factor of an account also returns recovery codes. */
 export async function registerPasskey(label: string, activationCode?: string): Promise<string[] | undefined> {
-  const optionsJSON = await api<PublicKeyCredentialCreationOptionsJSON>('/api/auth/passkeys/registration/options', { method: 'POST' });
+  const optionsJSON = await api<PublicKeyCredentialCreationOptionsJSON>('/api/auth/passkeys/registration/options', {
+    method: 'POST',
+  });
   const response = await startRegistration({ optionsJSON });
-  const result = await api<{ recoveryCodes?: string[]; csrfToken?: string }>('/api/auth/passkeys/registration', { method: 'POST', body: { response, label, ...activationField(activationCode) } });
+  const result = await api<{ recoveryCodes?: string[]; csrfToken?: string }>('/api/auth/passkeys/registration', {
+    method: 'POST',
+    body: { response, label, ...activationField(activationCode) },
+  });
   if (result.csrfToken) setCsrfToken(result.csrfToken);
   return result.recoveryCodes;
 }
@@ -43,7 +61,10 @@ function activationField(activationCode: string | undefined): { activationCode?:
 }
 
 export async function confirmTotpEnrolment(factorId: string, code: string, activationCode?: string): Promise<string[]> {
-  const result = await api<{ recoveryCodes: string[]; csrfToken: string }>('/api/auth/factors/totp/confirm', { method: 'POST', body: { factorId, code: code.replace(/\s+/g, ''), ...activationField(activationCode) } });
+  const result = await api<{ recoveryCodes: string[]; csrfToken: string }>('/api/auth/factors/totp/confirm', {
+    method: 'POST',
+    body: { factorId, code: code.replace(/\s+/g, ''), ...activationField(activationCode) },
+  });
   setCsrfToken(result.csrfToken);
   return result.recoveryCodes;
 }

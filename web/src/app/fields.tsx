@@ -75,10 +75,27 @@ const VALUE_LABELS: Record<string, Record<string, string>> = {
   },
   status: { registered: 'Inscrit', suspended: 'Inscription suspendue', deregistered: 'Désinscrit' },
   orientation: { suivi: 'Suivi', guide: 'Guidé', renforce: 'Renforcé', global: 'Global' },
-  allowance: { ARE: 'Allocation d’aide au retour à l’emploi (ARE)', AER: 'Allocation équivalent retraite (AER)', ASS: 'Allocation de solidarité spécifique (ASS)', AREF: 'ARE formation (AREF)', none: 'Aucune' },
+  allowance: {
+    ARE: 'Allocation d’aide au retour à l’emploi (ARE)',
+    AER: 'Allocation équivalent retraite (AER)',
+    ASS: 'Allocation de solidarité spécifique (ASS)',
+    AREF: 'ARE formation (AREF)',
+    none: 'Aucune',
+  },
 };
 
-const DATE_KEYS = new Set(['birthDate', 'expiresOn', 'registeredOn', 'deregisteredOn', 'from', 'to', 'date', 'since', 'until', 'rqthUntil']);
+const DATE_KEYS = new Set([
+  'birthDate',
+  'expiresOn',
+  'registeredOn',
+  'deregisteredOn',
+  'from',
+  'to',
+  'date',
+  'since',
+  'until',
+  'rqthUntil',
+]);
 const euros = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
 
 function fieldLabel(key: string): string {

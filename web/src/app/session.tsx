@@ -9,7 +9,14 @@ export interface StaffProfile {
 
 export interface SessionInfo {
   account: { id: string; kind: 'job_seeker' | 'staff' | string; login: string };
-  session: { id: string; createdAt: string; lastSeenAt: string; expiresAt: string; network: string; secondFactorAt: string | null };
+  session: {
+    id: string;
+    createdAt: string;
+    lastSeenAt: string;
+    expiresAt: string;
+    network: string;
+    secondFactorAt: string | null;
+  };
   awaitsSecondFactor: boolean;
   /** Used from another network than its own: the second factor must be passed again from here. */
   newNetwork: boolean;
@@ -18,7 +25,10 @@ export interface SessionInfo {
 }
 
 /** `heldForNewNetwork`: a session exists but waits for the second factor from this network (the sign-in page asks for it). */
-type SessionState = { status: 'loading' } | { status: 'anonymous'; lost: boolean; heldForNewNetwork?: boolean } | { status: 'signed_in'; info: SessionInfo };
+type SessionState =
+  | { status: 'loading' }
+  | { status: 'anonymous'; lost: boolean; heldForNewNetwork?: boolean }
+  | { status: 'signed_in'; info: SessionInfo };
 
 interface SessionContextValue {
   state: SessionState;

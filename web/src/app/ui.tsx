@@ -28,7 +28,16 @@ export function PageTitle({ children, title }: { children: ReactNode; title: str
 
 export function ErrorNotice({ error, title = 'Action impossible' }: { error: unknown; title?: string }) {
   if (!error) return null;
-  return <Alert severity="error" small={false} title={title} description={explain(error)} className="fr-mb-3w" role="alert" />;
+  return (
+    <Alert
+      severity="error"
+      small={false}
+      title={title}
+      description={explain(error)}
+      className="fr-mb-3w"
+      role="alert"
+    />
+  );
 }
 
 export function SuccessNotice({ message }: { message: string | null }) {

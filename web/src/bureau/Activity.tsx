@@ -25,7 +25,12 @@ interface Integrity {
   verifiedSize: number;
   lastFull: { at: string; ok: boolean; eventsChecked: number; durationMs: number; firstFinding: string | null } | null;
   problems: Array<{ source: string; kind: string; index: number | null; message: string; since: string }>;
-  witness: { file: string | null; size: number | null; at: string | null; external: { url: string; status: string; size: number | null; at: string | null; message: string | null } | null };
+  witness: {
+    file: string | null;
+    size: number | null;
+    at: string | null;
+    external: { url: string; status: string; size: number | null; at: string | null; message: string | null } | null;
+  };
 }
 interface LedgerStatus {
   checkpoint: { size: number; at: string; root: string } | null;
@@ -43,7 +48,13 @@ const INTEGRITY_LABELS: Record<Integrity['status'], string> = {
 };
 interface Reads {
   hours: string[];
-  organisations: Array<{ id: string; name: string; reads: number[]; total: number; budget: { actorHour: { soft: number; hard: number } | null; dailyCeiling: number | null } }>;
+  organisations: Array<{
+    id: string;
+    name: string;
+    reads: number[];
+    total: number;
+    budget: { actorHour: { soft: number; hard: number } | null; dailyCeiling: number | null };
+  }>;
 }
 interface AlertSeries {
   days: string[];
@@ -61,8 +72,14 @@ function LedgerPanel() {
   const status = useLoad(() => api<LedgerStatus>('/api/security/dashboard/ledger'));
   const [message, setMessage] = useState<string | null>(null);
   const verify = useAction(async () => {
-    const result = await api<{ verification: Verification }>('/api/security/dashboard/ledger/verify', { method: 'POST' });
-    setMessage(result.verification.ok ? `Journal vérifié : ${result.verification.eventsChecked} événements recalculés, conformes au point de contrôle signé.` : null);
+    const result = await api<{ verification: Verification }>('/api/security/dashboard/ledger/verify', {
+      method: 'POST',
+    });
+    setMessage(
+      result.verification.ok
+        ? `Journal vérifié : ${result.verification.eventsChecked} événements recalculés, conformes au point de contrôle signé.`
+        : null,
+    );
     status.reload();
   });
   const data = status.data;
@@ -79,7 +96,11 @@ function LedgerPanel() {
       {data ? (
         <dl className="fr-mb-2w">
           <dt className="fr-text--bold">Dernier point de contrôle signé</dt>
-          <dd>{data.checkpoint ? `${data.checkpoint.size} événements, signé le ${formatDateTime(data.checkpoint.at)}` : 'Aucun point de contrôle signé pour l’instant.'}</dd>
+          <dd>
+            {data.checkpoint
+              ? `${data.checkpoint.size} événements, signé le ${formatDateTime(data.checkpoint.at)}`
+              : 'Aucun point de contrôle signé pour l’instant.'}
+          </dd>
           {data.checkpoint ? (
             <>
               <dt className="fr-text--bold">Racine de l’arbre</dt>
@@ -94,8 +115,12 @@ function LedgerPanel() {
             <>
               <dt className="fr-text--bold">Vérification continue</dt>
               <dd data-testid="ledger-integrity">
-                {data.integrity.background ? INTEGRITY_LABELS[data.integrity.status] : `${INTEGRITY_LABELS[data.integrity.status]} (vérification de fond arrêtée sur ce serveur)`}
-                {data.integrity.problems.length ? ` — ${data.integrity.problems[0]!.message} (depuis le ${formatDateTime(data.integrity.problems[0]!.since)})` : ''}
+                {data.integrity.background
+                  ? INTEGRITY_LABELS[data.integrity.status]
+                  : `${INTEGRITY_LABELS[data.integrity.status]} (vérification de fond arrêtée sur ce serveur)`}
+                {data.integrity.problems.length
+                  ? ` — ${data.integrity.problems[0]!.message} (depuis le ${formatDateTime(data.integrity.problems[0]!.since)})`
+                  : ''}
                 {`. ${data.integrity.verifiedSize} événements vérifiés au fil de l’eau`}
                 {data.integrity.lastFull
                   ? `, dernier passage complet le ${formatDateTime(data.integrity.lastFull.at)} (${data.integrity.lastFull.eventsChecked} événements${data.integrity.lastFull.ok ? ', conforme' : ', anomalie'})`
@@ -104,7 +129,9 @@ function LedgerPanel() {
               </dd>
               <dt className="fr-text--bold">Témoins</dt>
               <dd>
-                {data.integrity.witness.size !== null ? `Fichier témoin : point de contrôle de ${data.integrity.witness.size} événements` : 'Fichier témoin : vide pour l’instant'}
+                {data.integrity.witness.size !== null
+                  ? `Fichier témoin : point de contrôle de ${data.integrity.witness.size} événements`
+                  : 'Fichier témoin : vide pour l’instant'}
                 {data.integrity.witness.external
                   ? ` ; témoin externe ${data.integrity.witness.external.url} : ${data.integrity.witness.external.status === 'cosigned' ? `cosigné à ${data.integrity.witness.external.size} événements` : (data.integrity.witness.external.message ?? data.integrity.witness.external.status)}`
                   : ' ; aucun témoin externe configuré'}
@@ -123,7 +150,10 @@ function LedgerPanel() {
         </dl>
       ) : null}
       {(last && !last.ok) || (data?.integrity && data.integrity.status !== 'ok') ? (
-        <p className="rempart-late">Le journal ne correspond plus à ses points de contrôle signés ou à son témoin : aucun point de contrôle n’est signé tant que le constat tient ; ouvrez un incident.</p>
+        <p className="rempart-late">
+          Le journal ne correspond plus à ses points de contrôle signés ou à son témoin : aucun point de contrôle n’est
+          signé tant que le constat tient ; ouvrez un incident.
+        </p>
       ) : null}
       {officer ? (
         <Button onClick={() => void verify.run()} disabled={verify.busy} iconId="fr-icon-shield-line">
@@ -139,18 +169,41 @@ function LedgerPanel() {
 function ReadsPanel() {
   const [hours, setHours] = useState('24');
   const reads = useLoad(() => api<Reads>(`/api/security/dashboard/reads?hours=${hours}`), [hours]);
-  const organisations = useMemo(() => (reads.data?.organisations ?? []).filter((o) => o.total > 0 || o.budget.actorHour), [reads.data]);
+  const organisations = useMemo(
+    () => (reads.data?.organisations ?? []).filter((o) => o.total > 0 || o.budget.actorHour),
+    [reads.data],
+  );
   const [chosen, setChosen] = useState('');
   const org = organisations.find((o) => o.id === chosen) ?? [...organisations].sort((a, b) => b.total - a.total)[0];
   const config = useMemo<ChartConfiguration | null>(() => {
     if (!reads.data || !org) return null;
     const labels = reads.data.hours.map(hourLabel);
-    const datasets: ChartConfiguration<'bar' | 'line'>['data']['datasets'] = [{ type: 'bar', label: 'Lectures de dossiers', data: org.reads, backgroundColor: '#000091' }];
+    const datasets: ChartConfiguration<'bar' | 'line'>['data']['datasets'] = [
+      { type: 'bar', label: 'Lectures de dossiers', data: org.reads, backgroundColor: '#000091' },
+    ];
     if (org.budget.actorHour) {
-      datasets.push({ type: 'line', label: 'Plafond horaire d’un agent (garde)', data: labels.map(() => org.budget.actorHour!.hard), borderColor: '#e1000f', borderDash: [6, 4], pointRadius: 0 });
-      datasets.push({ type: 'line', label: 'Seuil d’alerte d’un agent', data: labels.map(() => org.budget.actorHour!.soft), borderColor: '#b34000', borderDash: [2, 3], pointRadius: 0 });
+      datasets.push({
+        type: 'line',
+        label: 'Plafond horaire d’un agent (garde)',
+        data: labels.map(() => org.budget.actorHour!.hard),
+        borderColor: '#e1000f',
+        borderDash: [6, 4],
+        pointRadius: 0,
+      });
+      datasets.push({
+        type: 'line',
+        label: 'Seuil d’alerte d’un agent',
+        data: labels.map(() => org.budget.actorHour!.soft),
+        borderColor: '#b34000',
+        borderDash: [2, 3],
+        pointRadius: 0,
+      });
     }
-    return { type: 'bar', data: { labels, datasets }, options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'lectures par heure' } } } } } as ChartConfiguration;
+    return {
+      type: 'bar',
+      data: { labels, datasets },
+      options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'lectures par heure' } } } },
+    } as ChartConfiguration;
   }, [reads.data, org]);
   return (
     <section aria-labelledby="reads-title" className="fr-mb-6w">
@@ -158,11 +211,20 @@ function ReadsPanel() {
         Lectures de dossiers par heure
       </h2>
       <p className="fr-text--sm">
-        Le plafond dessiné est celui que la garde applique à chaque agent de l’organisation (personnes distinctes par heure) : au-delà, le compte est confiné. Le plafond journalier de la convention s’applique à l’organisation entière.
+        Le plafond dessiné est celui que la garde applique à chaque agent de l’organisation (personnes distinctes par
+        heure) : au-delà, le compte est confiné. Le plafond journalier de la convention s’applique à l’organisation
+        entière.
       </p>
       <div className="fr-grid-row fr-grid-row--gutters">
         <div className="fr-col-12 fr-col-md-6">
-          <Select label="Organisation" nativeSelectProps={{ value: org?.id ?? '', onChange: (e) => setChosen(e.target.value), name: 'organisation' }}>
+          <Select
+            label="Organisation"
+            nativeSelectProps={{
+              value: org?.id ?? '',
+              onChange: (e) => setChosen(e.target.value),
+              name: 'organisation',
+            }}
+          >
             {organisations.map((o) => (
               <option key={o.id} value={o.id}>
                 {o.name} ({o.total})
@@ -171,7 +233,10 @@ function ReadsPanel() {
           </Select>
         </div>
         <div className="fr-col-12 fr-col-md-6">
-          <Select label="Période" nativeSelectProps={{ value: hours, onChange: (e) => setHours(e.target.value), name: 'hours' }}>
+          <Select
+            label="Période"
+            nativeSelectProps={{ value: hours, onChange: (e) => setHours(e.target.value), name: 'hours' }}
+          >
             <option value="12">12 dernières heures</option>
             <option value="24">24 dernières heures</option>
             <option value="72">3 derniers jours</option>
@@ -192,7 +257,9 @@ function ReadsPanel() {
               caption={
                 <>
                   Lectures par heure — {org.name}
-                  {org.budget.dailyCeiling !== null ? ` (plafond journalier de la convention : ${org.budget.dailyCeiling} personnes)` : ''}
+                  {org.budget.dailyCeiling !== null
+                    ? ` (plafond journalier de la convention : ${org.budget.dailyCeiling} personnes)`
+                    : ''}
                 </>
               }
               columns={['Heure', 'Lectures', 'Plafond horaire d’un agent']}
@@ -219,11 +286,20 @@ function AlertsPanel() {
     if (!alerts.data) return null;
     const byKind = ['signal_alert', 'signal_contain', 'containment'].map((kind) => ({
       kind,
-      counts: alerts.data!.days.map((_, i) => alerts.data!.series.filter((s) => s.kind === kind).reduce((sum, s) => sum + (s.counts[i] ?? 0), 0)),
+      counts: alerts.data!.days.map((_, i) =>
+        alerts.data!.series.filter((s) => s.kind === kind).reduce((sum, s) => sum + (s.counts[i] ?? 0), 0),
+      ),
     }));
     return {
       type: 'bar',
-      data: { labels: alerts.data.days.map(dayLabel), datasets: byKind.map((k, i) => ({ label: ALERT_KIND_LABELS[k.kind] ?? k.kind, data: k.counts, backgroundColor: COLOURS[i + 1]! })) },
+      data: {
+        labels: alerts.data.days.map(dayLabel),
+        datasets: byKind.map((k, i) => ({
+          label: ALERT_KIND_LABELS[k.kind] ?? k.kind,
+          data: k.counts,
+          backgroundColor: COLOURS[i + 1]!,
+        })),
+      },
       options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
     };
   }, [alerts.data]);
@@ -241,7 +317,11 @@ function AlertsPanel() {
           config={config}
           tableTitle="Tableau des alertes par motif"
           table={
-            <DataTable className="fr-table" caption="Alertes par type et par motif sur 30 jours" columns={['Type', 'Motif', 'Total', 'Jours concernés']}>
+            <DataTable
+              className="fr-table"
+              caption="Alertes par type et par motif sur 30 jours"
+              columns={['Type', 'Motif', 'Total', 'Jours concernés']}
+            >
               {alerts.data.series.length === 0 ? (
                 <tr>
                   <td colSpan={4}>Aucune alerte sur la période.</td>

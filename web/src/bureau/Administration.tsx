@@ -16,7 +16,12 @@ interface AdminRequest {
 
 function describe(r: AdminRequest): string {
   const s = r.summary;
-  const parts = [s.displayName ?? s.name ?? s.login, s.login && s.displayName ? `(${s.login})` : null, s.roles?.length ? `rôles : ${s.roles.join(', ')}` : null, s.resetFactors ? 'seconds facteurs réinitialisés' : null];
+  const parts = [
+    s.displayName ?? s.name ?? s.login,
+    s.login && s.displayName ? `(${s.login})` : null,
+    s.roles?.length ? `rôles : ${s.roles.join(', ')}` : null,
+    s.resetFactors ? 'seconds facteurs réinitialisés' : null,
+  ];
   return parts.filter(Boolean).join(' ') || '—';
 }
 
@@ -30,13 +35,18 @@ export function Administration() {
     <>
       <PageTitle title="Administration des comptes">Administration des comptes</PageTitle>
       <p>
-        Demandes en attente d’une seconde approbation, dans toutes les organisations. Elles sont approuvées ou refusées par un second administrateur de l’organisation concernée ; le bureau sécurité les surveille sans pouvoir les valider.
+        Demandes en attente d’une seconde approbation, dans toutes les organisations. Elles sont approuvées ou refusées
+        par un second administrateur de l’organisation concernée ; le bureau sécurité les surveille sans pouvoir les
+        valider.
       </p>
       <ErrorNotice error={requests.error} title="Demandes indisponibles" />
       {!requests.data && requests.loading ? <Loading /> : null}
       {requests.data && requests.data.requests.length === 0 ? <p>Aucune demande en attente.</p> : null}
       {requests.data && requests.data.requests.length > 0 ? (
-        <DataTable caption={`Demandes en attente (${requests.data.requests.length})`} columns={['Organisation', 'Demande', 'Objet', 'Demandée par', 'Le', 'Expire le']}>
+        <DataTable
+          caption={`Demandes en attente (${requests.data.requests.length})`}
+          columns={['Organisation', 'Demande', 'Objet', 'Demandée par', 'Le', 'Expire le']}
+        >
           {requests.data.requests.map((r) => (
             <tr key={r.id}>
               <td>{r.organisationName}</td>

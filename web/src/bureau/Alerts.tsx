@@ -34,10 +34,20 @@ interface Containment {
 const POLL_MS = 10_000;
 
 function who(c: { scope?: string; actorLogin: string | null; organisationName: string }): string {
-  return c.scope === 'organisation' || !c.actorLogin ? `Organisation ${c.organisationName}` : `${c.actorLogin} (${c.organisationName})`;
+  return c.scope === 'organisation' || !c.actorLogin
+    ? `Organisation ${c.organisationName}`
+    : `${c.actorLogin} (${c.organisationName})`;
 }
 
-function ReleaseForm({ containment, onDone, onCancel }: { containment: Containment; onDone: (message: string) => void; onCancel: () => void }) {
+function ReleaseForm({
+  containment,
+  onDone,
+  onCancel,
+}: {
+  containment: Containment;
+  onDone: (message: string) => void;
+  onCancel: () => void;
+}) {
   const [note, setNote] = useState('');
   const release = useAction(async () => {
     await api(`/api/security/guard/containments/${containment.id}/release`, { method: 'POST', body: { note } });
@@ -51,24 +61,31 @@ function ReleaseForm({ containment, onDone, onCancel }: { containment: Containme
     <div className="fr-mt-2w">
       <SensitiveOutcome error={release.error} retry={() => void release.run()} cancel={() => release.setError(null)} />
       <form onSubmit={submit} aria-label={`Lever le confinement de ${who(containment)}`}>
-      <Input
-        label="Motif de la levée"
-        hintText="Comment le titulaire a été revérifié auprès du référent sécurité de son organisation : qui, quand, par quel canal (10 caractères au moins)."
-        textArea
-        nativeTextAreaProps={{ value: note, onChange: (e) => setNote(e.target.value), required: true, minLength: 10, maxLength: 1000, name: 'note' }}
-      />
-      <ul className="fr-btns-group fr-btns-group--inline-sm">
-        <li>
-          <Button type="submit" disabled={release.busy}>
-            Confirmer la levée
-          </Button>
-        </li>
-        <li>
-          <Button type="button" priority="secondary" onClick={onCancel}>
-            Annuler
-          </Button>
-        </li>
-      </ul>
+        <Input
+          label="Motif de la levée"
+          hintText="Comment le titulaire a été revérifié auprès du référent sécurité de son organisation : qui, quand, par quel canal (10 caractères au moins)."
+          textArea
+          nativeTextAreaProps={{
+            value: note,
+            onChange: (e) => setNote(e.target.value),
+            required: true,
+            minLength: 10,
+            maxLength: 1000,
+            name: 'note',
+          }}
+        />
+        <ul className="fr-btns-group fr-btns-group--inline-sm">
+          <li>
+            <Button type="submit" disabled={release.busy}>
+              Confirmer la levée
+            </Button>
+          </li>
+          <li>
+            <Button type="button" priority="secondary" onClick={onCancel}>
+              Annuler
+            </Button>
+          </li>
+        </ul>
       </form>
     </div>
   );
@@ -77,7 +94,9 @@ function ReleaseForm({ containment, onDone, onCancel }: { containment: Containme
 /** Alertes : the guard's signals as they come (polled), and what it contains until a security officer releases it. */
 export function Alerts() {
   const signals = useLoad(() => api<{ signals: Signal[] }>('/api/security/guard/signals?limit=50'));
-  const containments = useLoad(() => api<{ containments: Containment[] }>('/api/security/guard/containments?inForce=true&limit=100'));
+  const containments = useLoad(() =>
+    api<{ containments: Containment[] }>('/api/security/guard/containments?inForce=true&limit=100'),
+  );
   const officer = useIsSecurityOfficer();
   const [releasing, setReleasing] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -125,7 +144,12 @@ export function Alerts() {
               ) : !officer ? (
                 <p className="fr-text--sm fr-mt-1w">Seul le responsable de la sécurité peut lever un confinement.</p>
               ) : (
-                <Button className="fr-mt-2w" priority="secondary" onClick={() => setReleasing(c.id)} nativeButtonProps={{ 'aria-label': `Lever le confinement de ${who(c)}` }}>
+                <Button
+                  className="fr-mt-2w"
+                  priority="secondary"
+                  onClick={() => setReleasing(c.id)}
+                  nativeButtonProps={{ 'aria-label': `Lever le confinement de ${who(c)}` }}
+                >
                   Lever le confinement
                 </Button>
               )}
@@ -142,13 +166,22 @@ export function Alerts() {
         {!signals.data && signals.loading ? <Loading /> : null}
         {signals.data && signals.data.signals.length === 0 ? <p>Aucun signal.</p> : null}
         {signals.data && signals.data.signals.length > 0 ? (
-          <DataTable caption="Signaux de la garde, du plus récent au plus ancien" columns={['Date', 'Compte', 'Signal', 'Gravité', 'Dossiers lus']}>
+          <DataTable
+            caption="Signaux de la garde, du plus récent au plus ancien"
+            columns={['Date', 'Compte', 'Signal', 'Gravité', 'Dossiers lus']}
+          >
             {signals.data.signals.map((s) => (
               <tr key={s.id}>
                 <td>{formatDateTime(s.at)}</td>
                 <td>{who(s)}</td>
                 <td>{signalLabel(s.signal)}</td>
-                <td>{s.severity === 'contain' ? <span className="fr-badge fr-badge--error fr-badge--sm">Confinement</span> : <span className="fr-badge fr-badge--warning fr-badge--sm">Alerte</span>}</td>
+                <td>
+                  {s.severity === 'contain' ? (
+                    <span className="fr-badge fr-badge--error fr-badge--sm">Confinement</span>
+                  ) : (
+                    <span className="fr-badge fr-badge--warning fr-badge--sm">Alerte</span>
+                  )}
+                </td>
                 <td>{s.personsRead}</td>
               </tr>
             ))}

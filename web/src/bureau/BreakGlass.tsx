@@ -24,7 +24,11 @@ function Review({ item, onDone }: { item: BreakGlass; onDone: (message: string) 
   const [note, setNote] = useState('');
   const review = useAction(async () => {
     await api(`/api/security/break-glass/${item.id}/review`, { method: 'POST', body: { verdict, note } });
-    onDone(verdict === 'justified' ? `Accès d’urgence de ${item.actorLogin} jugé justifié.` : `Accès d’urgence de ${item.actorLogin} jugé abusif : il cesse immédiatement.`);
+    onDone(
+      verdict === 'justified'
+        ? `Accès d’urgence de ${item.actorLogin} jugé justifié.`
+        : `Accès d’urgence de ${item.actorLogin} jugé abusif : il cesse immédiatement.`,
+    );
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -40,7 +44,13 @@ function Review({ item, onDone }: { item: BreakGlass; onDone: (message: string) 
           {(['justified', 'abusive'] as const).map((v) => (
             <div key={v} className="fr-fieldset__element fr-fieldset__element--inline">
               <div className="fr-radio-group">
-                <input type="radio" id={`${name}-${v}`} name={name} checked={verdict === v} onChange={() => setVerdict(v)} />
+                <input
+                  type="radio"
+                  id={`${name}-${v}`}
+                  name={name}
+                  checked={verdict === v}
+                  onChange={() => setVerdict(v)}
+                />
                 <label className="fr-label" htmlFor={`${name}-${v}`}>
                   {v === 'justified' ? 'Justifié' : 'Abusif'}
                 </label>
@@ -48,7 +58,16 @@ function Review({ item, onDone }: { item: BreakGlass; onDone: (message: string) 
             </div>
           ))}
         </fieldset>
-        <Input label="Observation" nativeInputProps={{ value: note, onChange: (e) => setNote(e.target.value), required: true, maxLength: 2000, name: 'note' }} />
+        <Input
+          label="Observation"
+          nativeInputProps={{
+            value: note,
+            onChange: (e) => setNote(e.target.value),
+            required: true,
+            maxLength: 2000,
+            name: 'note',
+          }}
+        />
         <Button type="submit" priority="secondary" disabled={review.busy}>
           Enregistrer l’appréciation
         </Button>
@@ -79,7 +98,8 @@ export function BreakGlassQueue() {
             {item.actorLogin} ({item.organisationName})
           </h3>
           <p className="fr-mb-1w">
-            Le {formatDateTime(item.grantedAt)}, dossier {item.caseReference}, finalité {item.purpose} : {item.classes.map(classLabel).join(', ')}. Motif déclaré : « {item.justification} ».
+            Le {formatDateTime(item.grantedAt)}, dossier {item.caseReference}, finalité {item.purpose} :{' '}
+            {item.classes.map(classLabel).join(', ')}. Motif déclaré : « {item.justification} ».
           </p>
           <Review
             item={item}

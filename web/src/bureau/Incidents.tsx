@@ -65,8 +65,20 @@ interface Submitted {
   message: string;
 }
 
-const STATUS_LABELS: Record<string, string> = { open: 'ouvert', scoped: 'périmètre calculé', notified: 'notifié', closed: 'clos' };
-const NOTICE_STATUS: Record<string, string> = { pending: 'à envoyer', sending: 'en cours', sent: 'envoyés', printed: 'imprimés', failed: 'en échec', no_address: 'sans adresse' };
+const STATUS_LABELS: Record<string, string> = {
+  open: 'ouvert',
+  scoped: 'périmètre calculé',
+  notified: 'notifié',
+  closed: 'clos',
+};
+const NOTICE_STATUS: Record<string, string> = {
+  pending: 'à envoyer',
+  sending: 'en cours',
+  sent: 'envoyés',
+  printed: 'imprimés',
+  failed: 'en échec',
+  no_address: 'sans adresse',
+};
 
 function ClockBadge({ clock }: { clock: Clock }) {
   const severity = clock.filed ? 'success' : clock.late ? 'error' : clock.minutesLeft < 24 * 60 ? 'warning' : 'info';
@@ -93,7 +105,10 @@ export function IncidentList() {
       {!list.data && list.loading ? <Loading /> : null}
       {list.data && list.data.incidents.length === 0 ? <p>Aucun incident déclaré.</p> : null}
       {list.data && list.data.incidents.length > 0 ? (
-        <DataTable caption="Incidents déclarés" columns={['Référence', 'Intitulé', 'État', 'Délai de 72 heures', 'Personnes exposées']}>
+        <DataTable
+          caption="Incidents déclarés"
+          columns={['Référence', 'Intitulé', 'État', 'Délai de 72 heures', 'Personnes exposées']}
+        >
           {list.data.incidents.map((i) => (
             <tr key={i.id}>
               <td>
@@ -133,7 +148,13 @@ function Operation({
   return (
     <div className="fr-mb-2w">
       <SensitiveOutcome error={action.error} retry={() => void action.run()} cancel={() => action.setError(null)} />
-      <Button priority={priority} onClick={() => void action.run()} disabled={action.busy} iconId={sensitive ? 'fr-icon-lock-line' : undefined} nativeButtonProps={name ? { 'aria-label': name } : {}}>
+      <Button
+        priority={priority}
+        onClick={() => void action.run()}
+        disabled={action.busy}
+        iconId={sensitive ? 'fr-icon-lock-line' : undefined}
+        nativeButtonProps={name ? { 'aria-label': name } : {}}
+      >
         {label}
       </Button>
     </div>
@@ -145,9 +166,20 @@ function Operation({
  * sending the notices, a document naming people, wiping credentials) waits here for another
  * security officer or the DPO. Nobody approves their own request; the API decides either way.
  */
-function DeskRequests({ query, title, onDecided }: { query: string; title: string; onDecided: (message: string) => void }) {
+function DeskRequests({
+  query,
+  title,
+  onDecided,
+}: {
+  query: string;
+  title: string;
+  onDecided: (message: string) => void;
+}) {
   const me = useSignedIn().account.login;
-  const requests = useLoad(() => api<{ requests: DeskRequest[] }>(`/api/security/incidents/requests?${query}`), [query]);
+  const requests = useLoad(
+    () => api<{ requests: DeskRequest[] }>(`/api/security/incidents/requests?${query}`),
+    [query],
+  );
   const decided = (text: string) => {
     requests.reload();
     onDecided(text);
@@ -158,7 +190,11 @@ function DeskRequests({ query, title, onDecided }: { query: string; title: strin
       <h2 id="requests-title" className="fr-h4">
         Quatre yeux : {title.toLowerCase()}
       </h2>
-      <p className="fr-text--sm">Déclarer un incident sur plusieurs organisations, envoyer les avis, télécharger un document qui nomme des personnes ou effacer des moyens de connexion : un responsable de la sécurité le demande, une autre personne du bureau l’approuve.</p>
+      <p className="fr-text--sm">
+        Déclarer un incident sur plusieurs organisations, envoyer les avis, télécharger un document qui nomme des
+        personnes ou effacer des moyens de connexion : un responsable de la sécurité le demande, une autre personne du
+        bureau l’approuve.
+      </p>
       <ErrorNotice error={requests.error} title="Demandes indisponibles" />
       {requests.data && shown.length === 0 ? <p>Aucune demande en attente.</p> : null}
       {shown.length > 0 ? (
@@ -179,14 +215,23 @@ function DeskRequests({ query, title, onDecided }: { query: string; title: strin
                       label="Approuver"
                       name={`Approuver : ${r.summary}`}
                       sensitive
-                      run={async () => (await api(`/api/security/incidents/requests/${r.id}/approve`, { method: 'POST' }), `Demande approuvée : ${r.summary}.`)}
+                      run={async () => (
+                        await api(`/api/security/incidents/requests/${r.id}/approve`, { method: 'POST' }),
+                        `Demande approuvée : ${r.summary}.`
+                      )}
                       onDone={decided}
                     />
                     <Operation
                       label="Refuser"
                       name={`Refuser : ${r.summary}`}
                       sensitive
-                      run={async () => (await api(`/api/security/incidents/requests/${r.id}/refuse`, { method: 'POST', body: { note: 'Refusée par la seconde personne du bureau.' } }), `Demande refusée : ${r.summary}.`)}
+                      run={async () => (
+                        await api(`/api/security/incidents/requests/${r.id}/refuse`, {
+                          method: 'POST',
+                          body: { note: 'Refusée par la seconde personne du bureau.' },
+                        }),
+                        `Demande refusée : ${r.summary}.`
+                      )}
                       onDone={decided}
                     />
                   </>
@@ -206,8 +251,17 @@ export function IncidentPage() {
   const { reference = '' } = useParams();
   const officer = useIsSecurityOfficer();
   const me = useSignedIn().account.login;
-  const myDownloads = useLoad(() => api<{ requests: DeskRequest[] }>(`/api/security/incidents/requests?status=approved&incident=${encodeURIComponent(reference)}`), [reference]);
-  const incident = useLoad(() => api<IncidentDetail>(`/api/security/incidents/${encodeURIComponent(reference)}`), [reference]);
+  const myDownloads = useLoad(
+    () =>
+      api<{ requests: DeskRequest[] }>(
+        `/api/security/incidents/requests?status=approved&incident=${encodeURIComponent(reference)}`,
+      ),
+    [reference],
+  );
+  const incident = useLoad(
+    () => api<IncidentDetail>(`/api/security/incidents/${encodeURIComponent(reference)}`),
+    [reference],
+  );
   const [message, setMessage] = useState<string | null>(null);
   // Each step remounts the requests' table, so that a request just made shows up there.
   const [round, setRound] = useState(0);
@@ -217,7 +271,10 @@ export function IncidentPage() {
     incident.reload();
     myDownloads.reload();
   };
-  const approvedFor = (documentId: string) => (myDownloads.data?.requests ?? []).some((r) => r.documentId === documentId && r.requestedBy === me && r.status === 'approved');
+  const approvedFor = (documentId: string) =>
+    (myDownloads.data?.requests ?? []).some(
+      (r) => r.documentId === documentId && r.requestedBy === me && r.status === 'approved',
+    );
   const base = `/api/security/incidents/${encodeURIComponent(reference)}`;
   const data = incident.data;
   const totals = data?.scope?.totals;
@@ -264,10 +321,15 @@ export function IncidentPage() {
             {totals ? (
               <>
                 <p>
-                  {totals.persons} personne(s) exposée(s) à travers {data.scope!.events} accès ; {totals.decoys} leurre(s) consulté(s).
+                  {totals.persons} personne(s) exposée(s) à travers {data.scope!.events} accès ; {totals.decoys}{' '}
+                  leurre(s) consulté(s).
                 </p>
                 {Object.keys(totals.byClass).length === 0 ? <p>Aucune donnée de personne réelle exposée.</p> : null}
-                <DataTable className={Object.keys(totals.byClass).length === 0 ? 'fr-hidden' : 'fr-table rempart-scroll'} caption="Personnes exposées par classe de données" columns={['Classe', 'Personnes']}>
+                <DataTable
+                  className={Object.keys(totals.byClass).length === 0 ? 'fr-hidden' : 'fr-table rempart-scroll'}
+                  caption="Personnes exposées par classe de données"
+                  columns={['Classe', 'Personnes']}
+                >
                   {Object.entries(totals.byClass).map(([c, n]) => (
                     <tr key={c}>
                       <td>{classLabel(c)}</td>
@@ -275,19 +337,27 @@ export function IncidentPage() {
                     </tr>
                   ))}
                 </DataTable>
-                {totals.persons > 0 ? <Exposures base={base} total={totals.persons} version={data.scope!.events} /> : null}
+                {totals.persons > 0 ? (
+                  <Exposures base={base} total={totals.persons} version={data.scope!.events} />
+                ) : null}
                 <p>
-                  Risque : {Object.entries(totals.byRisk)
+                  Risque :{' '}
+                  {Object.entries(totals.byRisk)
                     .map(([level, n]) => `${RISK_LABELS[level] ?? level} ${n}`)
                     .join(', ')}
-                  . Données sensibles : santé {totals.special.health}, justice {totals.special.judicial}, NIR {totals.special.nir}, coordonnées bancaires {totals.special.bank}.
+                  . Données sensibles : santé {totals.special.health}, justice {totals.special.judicial}, NIR{' '}
+                  {totals.special.nir}, coordonnées bancaires {totals.special.bank}.
                 </p>
               </>
             ) : (
               <p>Le périmètre n’est pas encore calculé.</p>
             )}
             {data.status !== 'closed' && officer ? (
-              <Operation label={totals ? 'Recalculer le périmètre' : 'Calculer le périmètre'} run={async () => (await api<{ message: string }>(`${base}/scope`, { method: 'POST' })).message} onDone={done} />
+              <Operation
+                label={totals ? 'Recalculer le périmètre' : 'Calculer le périmètre'}
+                run={async () => (await api<{ message: string }>(`${base}/scope`, { method: 'POST' })).message}
+                onDone={done}
+              />
             ) : null}
           </section>
 
@@ -295,7 +365,11 @@ export function IncidentPage() {
             <h2 id="cnil-title" className="fr-h4">
               Notification à la CNIL
             </h2>
-            <p>{data.cnil.filedAt ? `Déposée le ${formatDateTime(data.cnil.filedAt)} (référence ${data.cnil.reference ?? '—'}).` : 'Pas encore déposée.'}</p>
+            <p>
+              {data.cnil.filedAt
+                ? `Déposée le ${formatDateTime(data.cnil.filedAt)} (référence ${data.cnil.reference ?? '—'}).`
+                : 'Pas encore déposée.'}
+            </p>
             {data.status !== 'closed' && totals ? (
               <Operation
                 label="Produire le projet de notification"
@@ -309,7 +383,10 @@ export function IncidentPage() {
             {data.status !== 'closed' && !data.cnil.filedAt ? <FiledForm base={base} onDone={done} /> : null}
             <h3 className="fr-h6">Documents</h3>
             {data.documents.length === 0 ? <p>Aucun document.</p> : null}
-            <p className="fr-text--sm">Un document qui nomme des personnes (courriers, liste du périmètre) se télécharge une fois, par le responsable de la sécurité qui l’a demandé, après l’approbation d’une seconde personne du bureau.</p>
+            <p className="fr-text--sm">
+              Un document qui nomme des personnes (courriers, liste du périmètre) se télécharge une fois, par le
+              responsable de la sécurité qui l’a demandé, après l’approbation d’une seconde personne du bureau.
+            </p>
             <ul>
               {data.documents.map((d) => (
                 <li key={d.id}>
@@ -326,7 +403,14 @@ export function IncidentPage() {
                       onDone={setMessage}
                     />
                   ) : officer ? (
-                    <Operation label={`Demander le téléchargement de « ${d.title} »`} sensitive run={async () => (await api<Submitted>(`${base}/documents/${d.id}/request`, { method: 'POST' })).message} onDone={done} />
+                    <Operation
+                      label={`Demander le téléchargement de « ${d.title} »`}
+                      sensitive
+                      run={async () =>
+                        (await api<Submitted>(`${base}/documents/${d.id}/request`, { method: 'POST' })).message
+                      }
+                      onDone={done}
+                    />
                   ) : null}
                 </li>
               ))}
@@ -349,34 +433,80 @@ export function IncidentPage() {
             {data.status !== 'closed' && officer && totals && totals.persons > 0 ? (
               <ul className="fr-btns-group fr-btns-group--inline-md">
                 <li>
-                  <Operation label="Planifier les avis" run={async () => (await api<{ planned?: number }>(`${base}/notices/plan`, { method: 'POST' }), 'Avis planifiés.')} onDone={done} />
+                  <Operation
+                    label="Planifier les avis"
+                    run={async () => (
+                      await api<{ planned?: number }>(`${base}/notices/plan`, { method: 'POST' }),
+                      'Avis planifiés.'
+                    )}
+                    onDone={done}
+                  />
                 </li>
                 <li>
-                  <Operation label="Demander l’envoi des avis planifiés" sensitive run={async () => (await api<Submitted>(`${base}/notices/run`, { method: 'POST', body: {} })).message} onDone={done} />
+                  <Operation
+                    label="Demander l’envoi des avis planifiés"
+                    sensitive
+                    run={async () =>
+                      (await api<Submitted>(`${base}/notices/run`, { method: 'POST', body: {} })).message
+                    }
+                    onDone={done}
+                  />
                 </li>
               </ul>
             ) : null}
           </section>
 
-          <DeskRequests key={round} query={`incident=${encodeURIComponent(reference)}`} title="Demandes soumises à une seconde personne" onDecided={done} />
+          <DeskRequests
+            key={round}
+            query={`incident=${encodeURIComponent(reference)}`}
+            title="Demandes soumises à une seconde personne"
+            onDecided={done}
+          />
 
           {data.status !== 'closed' && officer ? (
             <section aria-labelledby="actions-title" className="fr-mb-4w">
               <h2 id="actions-title" className="fr-h4">
                 Mesures correctives
               </h2>
-              <p className="fr-text--sm">Chaque mesure demande de confirmer votre identité et est inscrite au registre ; celles qui effacent des moyens de connexion attendent l’approbation d’une seconde personne.</p>
+              <p className="fr-text--sm">
+                Chaque mesure demande de confirmer votre identité et est inscrite au registre ; celles qui effacent des
+                moyens de connexion attendent l’approbation d’une seconde personne.
+              </p>
               {Object.entries(ACTION_LABELS).map(([action, label]) =>
                 FOUR_EYES_ACTIONS.includes(action) ? (
-                  <Operation key={action} label={`Demander : ${label.toLowerCase()}`} sensitive run={async () => (await api<Submitted>(`${base}/actions/${action}`, { method: 'POST' })).message} onDone={done} />
+                  <Operation
+                    key={action}
+                    label={`Demander : ${label.toLowerCase()}`}
+                    sensitive
+                    run={async () => (await api<Submitted>(`${base}/actions/${action}`, { method: 'POST' })).message}
+                    onDone={done}
+                  />
                 ) : (
-                  <Operation key={action} label={label} sensitive run={async () => (await api(`${base}/actions/${action}`, { method: 'POST' }), `Mesure appliquée : ${label.toLowerCase()}.`)} onDone={done} />
+                  <Operation
+                    key={action}
+                    label={label}
+                    sensitive
+                    run={async () => (
+                      await api(`${base}/actions/${action}`, { method: 'POST' }),
+                      `Mesure appliquée : ${label.toLowerCase()}.`
+                    )}
+                    onDone={done}
+                  />
                 ),
               )}
             </section>
           ) : null}
-          {data.status === 'closed' ? <p>Incident clos le {formatDateTime(data.closedAt)} ; il reste au registre.</p> : officer ? <CloseForm base={base} onDone={done} /> : null}
-          {!officer ? <p className="fr-text--sm">Délégué à la protection des données : vous consultez l’incident, produisez le projet de notification à la CNIL, enregistrez son dépôt et approuvez ou refusez les demandes du responsable de la sécurité.</p> : null}
+          {data.status === 'closed' ? (
+            <p>Incident clos le {formatDateTime(data.closedAt)} ; il reste au registre.</p>
+          ) : officer ? (
+            <CloseForm base={base} onDone={done} />
+          ) : null}
+          {!officer ? (
+            <p className="fr-text--sm">
+              Délégué à la protection des données : vous consultez l’incident, produisez le projet de notification à la
+              CNIL, enregistrez son dépôt et approuvez ou refusez les demandes du responsable de la sécurité.
+            </p>
+          ) : null}
         </>
       ) : null}
     </>
@@ -398,7 +528,10 @@ function Exposures({ base, total, version }: { base: string; total: number; vers
   if (exposures.error) return <ErrorNotice error={exposures.error} title="Personnes exposées indisponibles" />;
   if (!exposures.data) return <Loading what="Chargement des personnes exposées" />;
   return (
-    <DataTable caption={`Personnes exposées (${exposures.data.exposures.length} premières sur ${total})`} columns={['Dossier', 'Classes exposées', 'Risque', 'Accès', 'Période']}>
+    <DataTable
+      caption={`Personnes exposées (${exposures.data.exposures.length} premières sur ${total})`}
+      columns={['Dossier', 'Classes exposées', 'Risque', 'Accès', 'Période']}
+    >
       {exposures.data.exposures.map((e) => (
         <tr key={e.personId}>
           <td>
@@ -431,8 +564,27 @@ function FiledForm({ base, onDone }: { base: string; onDone: (message: string) =
         Enregistrer le dépôt auprès de la CNIL
       </h3>
       <ErrorNotice error={save.error} />
-      <Input label="Référence attribuée par la CNIL" nativeInputProps={{ value: reference, onChange: (e) => setReference(e.target.value), required: true, minLength: 3, maxLength: 100, name: 'reference' }} />
-      <Input label="Date et heure du dépôt" nativeInputProps={{ type: 'datetime-local', value: filedAt, onChange: (e) => setFiledAt(e.target.value), required: true, name: 'filedAt' }} />
+      <Input
+        label="Référence attribuée par la CNIL"
+        nativeInputProps={{
+          value: reference,
+          onChange: (e) => setReference(e.target.value),
+          required: true,
+          minLength: 3,
+          maxLength: 100,
+          name: 'reference',
+        }}
+      />
+      <Input
+        label="Date et heure du dépôt"
+        nativeInputProps={{
+          type: 'datetime-local',
+          value: filedAt,
+          onChange: (e) => setFiledAt(e.target.value),
+          required: true,
+          name: 'filedAt',
+        }}
+      />
       <Button type="submit" priority="secondary" disabled={save.busy}>
         Enregistrer le dépôt
       </Button>
@@ -453,7 +605,19 @@ function CloseForm({ base, onDone }: { base: string; onDone: (message: string) =
         Clore l’incident
       </h2>
       <ErrorNotice error={close.error} />
-      <Input label="Bilan de clôture" hintText="10 caractères au moins ; l’incident reste au registre." textArea nativeTextAreaProps={{ value: note, onChange: (e) => setNote(e.target.value), required: true, minLength: 10, maxLength: 2000, name: 'note' }} />
+      <Input
+        label="Bilan de clôture"
+        hintText="10 caractères au moins ; l’incident reste au registre."
+        textArea
+        nativeTextAreaProps={{
+          value: note,
+          onChange: (e) => setNote(e.target.value),
+          required: true,
+          minLength: 10,
+          maxLength: 2000,
+          name: 'note',
+        }}
+      />
       <Button type="submit" priority="tertiary" disabled={close.busy}>
         Clore l’incident
       </Button>

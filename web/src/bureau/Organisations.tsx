@@ -27,11 +27,27 @@ interface Compliance {
   organisations: Organisation[];
 }
 interface AgreementFile {
-  file: { legalBasis: string; purposes: Array<{ purpose: string; label: string; read: string[]; write: string[]; relationship: string; dailyCeiling: number; retentionDays: number }> };
+  file: {
+    legalBasis: string;
+    purposes: Array<{
+      purpose: string;
+      label: string;
+      read: string[];
+      write: string[];
+      relationship: string;
+      dailyCeiling: number;
+      retentionDays: number;
+    }>;
+  };
 }
 
 const SOON_MS = 30 * 24 * 3_600_000;
-const RELATIONSHIP_LABELS: Record<string, string> = { caseload: 'portefeuille', agency: 'agence', referral: 'orientation', verified_caller: 'appelant vérifié' };
+const RELATIONSHIP_LABELS: Record<string, string> = {
+  caseload: 'portefeuille',
+  agency: 'agence',
+  referral: 'orientation',
+  verified_caller: 'appelant vérifié',
+};
 
 function expiresSoon(iso: string): boolean {
   const left = Date.parse(iso) - Date.now();
@@ -39,11 +55,18 @@ function expiresSoon(iso: string): boolean {
 }
 
 function AgreementDetail({ reference }: { reference: string }) {
-  const agreement = useLoad(() => api<AgreementFile>(`/api/security/agreements/${encodeURIComponent(reference)}`), [reference]);
+  const agreement = useLoad(
+    () => api<AgreementFile>(`/api/security/agreements/${encodeURIComponent(reference)}`),
+    [reference],
+  );
   if (agreement.error) return <ErrorNotice error={agreement.error} title="Convention indisponible" />;
   if (!agreement.data) return <Loading what="Chargement de la convention" />;
   return (
-    <DataTable className="fr-table rempart-scroll fr-mt-1w" caption={`Finalités de la convention ${reference} — base légale : ${agreement.data.file.legalBasis}`} columns={['Finalité', 'Lecture', 'Écriture', 'Lien requis', 'Plafond / jour']}>
+    <DataTable
+      className="fr-table rempart-scroll fr-mt-1w"
+      caption={`Finalités de la convention ${reference} — base légale : ${agreement.data.file.legalBasis}`}
+      columns={['Finalité', 'Lecture', 'Écriture', 'Lien requis', 'Plafond / jour']}
+    >
       {agreement.data.file.purposes.map((p) => (
         <tr key={p.purpose}>
           <td>{p.label}</td>
@@ -69,15 +92,32 @@ function OrganisationCard({ org }: { org: Organisation }) {
           </h2>
           <div className="fr-card__desc">
             <p className="fr-mb-1w">
-              {org.compliant ? <span className="fr-badge fr-badge--success fr-badge--sm">Conforme</span> : <span className="fr-badge fr-badge--error fr-badge--sm">Non conforme</span>}{' '}
-              {org.status !== 'active' ? <span className="fr-badge fr-badge--warning fr-badge--sm">{org.status === 'suspended' ? 'suspendue' : 'fermée'}</span> : null}
+              {org.compliant ? (
+                <span className="fr-badge fr-badge--success fr-badge--sm">Conforme</span>
+              ) : (
+                <span className="fr-badge fr-badge--error fr-badge--sm">Non conforme</span>
+              )}{' '}
+              {org.status !== 'active' ? (
+                <span className="fr-badge fr-badge--warning fr-badge--sm">
+                  {org.status === 'suspended' ? 'suspendue' : 'fermée'}
+                </span>
+              ) : null}
             </p>
-            {org.unmet.length ? <p className="fr-mb-1w">Exigences non remplies : {org.unmet.map(requirementLabel).join(', ')}.</p> : null}
-            {org.derogated.length ? <p className="fr-mb-1w">Sous dérogation : {org.derogated.map(requirementLabel).join(', ')}.</p> : null}
+            {org.unmet.length ? (
+              <p className="fr-mb-1w">Exigences non remplies : {org.unmet.map(requirementLabel).join(', ')}.</p>
+            ) : null}
+            {org.derogated.length ? (
+              <p className="fr-mb-1w">Sous dérogation : {org.derogated.map(requirementLabel).join(', ')}.</p>
+            ) : null}
             <p className="fr-mb-1w">
               Second facteur : {org.posture.mfa === 'required' ? 'obligatoire' : org.posture.mfa}
-              {org.posture.passkeyOnly ? ' (clés d’accès uniquement)' : ''} — dernier audit : {formatDate(org.posture.lastAudit)}
-              {org.auditValidUntil ? `, valable jusqu’au ${formatDate(org.auditValidUntil)}` : ''} — réseaux déclarés : {org.posture.networks.length} — domaines de messagerie : {org.posture.emailDomains.length ? org.posture.emailDomains.join(', ') : 'aucun (pas de création de compte)'}
+              {org.posture.passkeyOnly ? ' (clés d’accès uniquement)' : ''} — dernier audit :{' '}
+              {formatDate(org.posture.lastAudit)}
+              {org.auditValidUntil ? `, valable jusqu’au ${formatDate(org.auditValidUntil)}` : ''} — réseaux déclarés :{' '}
+              {org.posture.networks.length} — domaines de messagerie :{' '}
+              {org.posture.emailDomains.length
+                ? org.posture.emailDomains.join(', ')
+                : 'aucun (pas de création de compte)'}
             </p>
             <h3 className="fr-h6 fr-mb-1w">Conventions</h3>
             {org.agreements.length === 0 ? <p>Aucune convention : aucun accès.</p> : null}
@@ -85,10 +125,17 @@ function OrganisationCard({ org }: { org: Organisation }) {
               {org.agreements.map((a) => (
                 <li key={`${a.reference}@${a.version}`}>
                   {a.reference} (version {a.version}) — du {formatDate(a.validFrom)} au{' '}
-                  <span className={expiresSoon(a.validUntil) ? 'rempart-expiring' : undefined}>{formatDate(a.validUntil)}</span>
+                  <span className={expiresSoon(a.validUntil) ? 'rempart-expiring' : undefined}>
+                    {formatDate(a.validUntil)}
+                  </span>
                   {a.inForce ? '' : ' — hors vigueur'}
                   {expiresSoon(a.validUntil) ? ' — expire dans moins de 30 jours' : ''}{' '}
-                  <Button size="small" priority="tertiary" onClick={() => setOpen(open === a.reference ? null : a.reference)} nativeButtonProps={{ 'aria-expanded': open === a.reference }}>
+                  <Button
+                    size="small"
+                    priority="tertiary"
+                    onClick={() => setOpen(open === a.reference ? null : a.reference)}
+                    nativeButtonProps={{ 'aria-expanded': open === a.reference }}
+                  >
                     {open === a.reference ? 'Masquer les finalités' : 'Voir les finalités'}
                   </Button>
                   {open === a.reference ? <AgreementDetail reference={a.reference} /> : null}
@@ -101,8 +148,14 @@ function OrganisationCard({ org }: { org: Organisation }) {
               {org.derogations.map((d) => (
                 <li key={d.id}>
                   {requirementLabel(d.requirement)} — {d.justification} — expire le{' '}
-                  <span className={expiresSoon(d.expiresAt) ? 'rempart-expiring' : undefined}>{formatDate(d.expiresAt)}</span>
-                  {expiresSoon(d.expiresAt) ? <span className="fr-badge fr-badge--warning fr-badge--sm fr-ml-1w">Expire dans moins de 30 jours</span> : null}
+                  <span className={expiresSoon(d.expiresAt) ? 'rempart-expiring' : undefined}>
+                    {formatDate(d.expiresAt)}
+                  </span>
+                  {expiresSoon(d.expiresAt) ? (
+                    <span className="fr-badge fr-badge--warning fr-badge--sm fr-ml-1w">
+                      Expire dans moins de 30 jours
+                    </span>
+                  ) : null}
                 </li>
               ))}
             </ul>
@@ -118,7 +171,10 @@ export function Organisations() {
   const compliance = useLoad(() => api<Compliance>('/api/security/compliance'));
   const [filter, setFilter] = useState<'all' | 'attention'>('all');
   const data = compliance.data;
-  const needsAttention = (o: Organisation) => !o.compliant || o.derogations.some((d) => expiresSoon(d.expiresAt)) || o.agreements.some((a) => expiresSoon(a.validUntil));
+  const needsAttention = (o: Organisation) =>
+    !o.compliant ||
+    o.derogations.some((d) => expiresSoon(d.expiresAt)) ||
+    o.agreements.some((a) => expiresSoon(a.validUntil));
   const shown = (data?.organisations ?? []).filter((o) => filter === 'all' || needsAttention(o));
   return (
     <>
@@ -134,7 +190,13 @@ export function Organisations() {
             <legend className="fr-fieldset__legend fr-text--regular">Afficher</legend>
             <div className="fr-fieldset__element fr-fieldset__element--inline">
               <div className="fr-radio-group">
-                <input type="radio" id="filter-all" name="filter" checked={filter === 'all'} onChange={() => setFilter('all')} />
+                <input
+                  type="radio"
+                  id="filter-all"
+                  name="filter"
+                  checked={filter === 'all'}
+                  onChange={() => setFilter('all')}
+                />
                 <label className="fr-label" htmlFor="filter-all">
                   Toutes
                 </label>
@@ -142,7 +204,13 @@ export function Organisations() {
             </div>
             <div className="fr-fieldset__element fr-fieldset__element--inline">
               <div className="fr-radio-group">
-                <input type="radio" id="filter-attention" name="filter" checked={filter === 'attention'} onChange={() => setFilter('attention')} />
+                <input
+                  type="radio"
+                  id="filter-attention"
+                  name="filter"
+                  checked={filter === 'attention'}
+                  onChange={() => setFilter('attention')}
+                />
                 <label className="fr-label" htmlFor="filter-attention">
                   À surveiller (non conformes ou échéance sous 30 jours)
                 </label>

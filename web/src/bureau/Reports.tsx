@@ -30,12 +30,27 @@ export function Reports() {
   return (
     <>
       <PageTitle title="Accès signalés">Accès signalés par les demandeurs d’emploi</PageTitle>
-      <p>Chaque signalement vise une entrée du journal qu’une personne ne reconnaît pas. L’événement complet (compte, adresse, session) est affiché pour l’enquête.</p>
+      <p>
+        Chaque signalement vise une entrée du journal qu’une personne ne reconnaît pas. L’événement complet (compte,
+        adresse, session) est affiché pour l’enquête.
+      </p>
       <ErrorNotice error={reports.error} title="Signalements indisponibles" />
       {!reports.data && reports.loading ? <Loading /> : null}
       {reports.data && items.length === 0 ? <p>Aucun accès signalé.</p> : null}
       {items.length > 0 ? (
-        <DataTable caption={`Signalements (${items.length}), du plus récent au plus ancien`} columns={['Signalé le', 'État', 'Accès du', 'Organisation', 'Finalité et référence', 'Données', 'Agent, adresse, session', 'Commentaire de la personne']}>
+        <DataTable
+          caption={`Signalements (${items.length}), du plus récent au plus ancien`}
+          columns={[
+            'Signalé le',
+            'État',
+            'Accès du',
+            'Organisation',
+            'Finalité et référence',
+            'Données',
+            'Agent, adresse, session',
+            'Commentaire de la personne',
+          ]}
+        >
           {items.map((r) => (
             <tr key={r.id}>
               <td>{formatDateTime(r.at)}</td>
@@ -52,7 +67,9 @@ export function Reports() {
               </td>
               <td>{r.event?.classes.map(classLabel).join(', ') || '—'}</td>
               <td>
-                {[r.event?.restricted.actor, r.event?.restricted.address, r.event?.restricted.session].filter(Boolean).join(' · ') || '—'}
+                {[r.event?.restricted.actor, r.event?.restricted.address, r.event?.restricted.session]
+                  .filter(Boolean)
+                  .join(' · ') || '—'}
               </td>
               <td>{r.comment ?? '—'}</td>
             </tr>

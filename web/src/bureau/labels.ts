@@ -66,7 +66,12 @@ export const ADMIN_REQUEST_LABELS: Record<string, string> = {
   register_machine_client: 'Raccordement d’un système partenaire',
 };
 
-export const RISK_LABELS: Record<string, string> = { low: 'faible', medium: 'moyen', high: 'élevé', critical: 'critique' };
+export const RISK_LABELS: Record<string, string> = {
+  low: 'faible',
+  medium: 'moyen',
+  high: 'élevé',
+  critical: 'critique',
+};
 
 export const ALERT_KIND_LABELS: Record<string, string> = {
   signal_alert: 'Alerte',

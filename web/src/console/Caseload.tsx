@@ -57,7 +57,8 @@ export function Caseload() {
       {declared ? (
         <>
           <p>
-            Finalité : <strong>{purposeLabel(profile, declared.purpose)}</strong> — référence du dossier : <strong>{declared.caseReference}</strong>
+            Finalité : <strong>{purposeLabel(profile, declared.purpose)}</strong> — référence du dossier :{' '}
+            <strong>{declared.caseReference}</strong>
           </p>
           <Button priority="secondary" size="small" className="fr-mb-3w" onClick={() => setDeclaration(null)}>
             Changer de finalité ou de référence
@@ -66,7 +67,10 @@ export function Caseload() {
         </>
       ) : (
         <form onSubmit={submit} className="fr-mb-4w">
-          <p>Déclarez d’abord pourquoi vous consultez votre portefeuille : la finalité et la référence sont inscrites au journal à chaque accès.</p>
+          <p>
+            Déclarez d’abord pourquoi vous consultez votre portefeuille : la finalité et la référence sont inscrites au
+            journal à chaque accès.
+          </p>
           <DeclarationFields purposes={purposes} value={draft} onChange={setDraft} />
           <Button type="submit">Afficher mon portefeuille</Button>
         </form>
@@ -79,7 +83,13 @@ function CaseloadList({ declaration }: { declaration: Declaration }) {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
-  const list = useLoad(() => api<CaseloadPage>(`/api/staff/caseload?page=${page}&pageSize=${PAGE_SIZE}`, { headers: declarationHeaders(declaration) }), [page, declaration.purpose, declaration.caseReference]);
+  const list = useLoad(
+    () =>
+      api<CaseloadPage>(`/api/staff/caseload?page=${page}&pageSize=${PAGE_SIZE}`, {
+        headers: declarationHeaders(declaration),
+      }),
+    [page, declaration.purpose, declaration.caseReference],
+  );
   if (list.error) return <ErrorNotice error={list.error} title="Accès refusé" />;
   if (list.loading || !list.data) return <Loading what="Chargement du portefeuille" />;
   const { items, total } = list.data;
@@ -91,7 +101,10 @@ function CaseloadList({ declaration }: { declaration: Declaration }) {
         {total} dossier{total > 1 ? 's' : ''} actif{total > 1 ? 's' : ''}
         {pages > 1 ? ` — page ${page} sur ${pages}` : ''}
       </h2>
-      <p className="fr-text--sm">Chaque dossier est désigné par sa référence interne : son contenu ne s’affiche qu’à l’ouverture, qui est inscrite au journal.</p>
+      <p className="fr-text--sm">
+        Chaque dossier est désigné par sa référence interne : son contenu ne s’affiche qu’à l’ouverture, qui est
+        inscrite au journal.
+      </p>
       <ul className="fr-raw-list">
         {items.map((item, i) => {
           const n = (page - 1) * PAGE_SIZE + i + 1;
@@ -109,7 +122,15 @@ function CaseloadList({ declaration }: { declaration: Declaration }) {
           );
         })}
       </ul>
-      {pages > 1 ? <Pagination className="fr-mt-3w" count={pages} defaultPage={page} showFirstLast getPageLinkProps={(n) => ({ to: `/console?page=${n}` })} /> : null}
+      {pages > 1 ? (
+        <Pagination
+          className="fr-mt-3w"
+          count={pages}
+          defaultPage={page}
+          showFirstLast
+          getPageLinkProps={(n) => ({ to: `/console?page=${n}` })}
+        />
+      ) : null}
     </>
   );
 }

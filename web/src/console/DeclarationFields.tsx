@@ -6,7 +6,15 @@ import { classList, RELATIONSHIP_LABELS, type Declaration, type ProfilePurpose }
  * « Finalité » and « Référence du dossier »: what every file request declares. The hint under
  * the purpose says plainly what it gives access to, and for whom.
  */
-export function DeclarationFields({ purposes, value, onChange }: { purposes: ProfilePurpose[]; value: Declaration; onChange(value: Declaration): void }) {
+export function DeclarationFields({
+  purposes,
+  value,
+  onChange,
+}: {
+  purposes: ProfilePurpose[];
+  value: Declaration;
+  onChange(value: Declaration): void;
+}) {
   const chosen = purposes.find((p) => p.purpose === value.purpose);
   return (
     <fieldset className="fr-fieldset">
@@ -14,8 +22,17 @@ export function DeclarationFields({ purposes, value, onChange }: { purposes: Pro
       <div className="fr-fieldset__element">
         <Select
           label="Finalité"
-          hint={chosen ? `Pour ${RELATIONSHIP_LABELS[chosen.relationship]}${chosen.conditions.maxAge !== undefined ? `, âgées de ${chosen.conditions.maxAge} ans au plus` : ''} ; données lisibles : ${classList(chosen.read)}.` : 'Une finalité prévue par la convention de votre organisation.'}
-          nativeSelectProps={{ name: 'purpose', required: true, value: value.purpose, onChange: (e) => onChange({ ...value, purpose: e.target.value }) }}
+          hint={
+            chosen
+              ? `Pour ${RELATIONSHIP_LABELS[chosen.relationship]}${chosen.conditions.maxAge !== undefined ? `, âgées de ${chosen.conditions.maxAge} ans au plus` : ''} ; données lisibles : ${classList(chosen.read)}.`
+              : 'Une finalité prévue par la convention de votre organisation.'
+          }
+          nativeSelectProps={{
+            name: 'purpose',
+            required: true,
+            value: value.purpose,
+            onChange: (e) => onChange({ ...value, purpose: e.target.value }),
+          }}
         >
           <option value="" disabled>
             Choisissez une finalité
@@ -31,7 +48,15 @@ export function DeclarationFields({ purposes, value, onChange }: { purposes: Pro
         <Input
           label="Référence du dossier"
           hintText="Votre numéro de dossier pour cette démarche (3 à 64 caractères : lettres, chiffres, . _ : / -). Il est inscrit au journal avec l’accès."
-          nativeInputProps={{ name: 'caseReference', required: true, minLength: 3, maxLength: 64, autoComplete: 'off', value: value.caseReference, onChange: (e) => onChange({ ...value, caseReference: e.target.value.trim() }) }}
+          nativeInputProps={{
+            name: 'caseReference',
+            required: true,
+            minLength: 3,
+            maxLength: 64,
+            autoComplete: 'off',
+            value: value.caseReference,
+            onChange: (e) => onChange({ ...value, caseReference: e.target.value.trim() }),
+          }}
         />
       </div>
     </fieldset>

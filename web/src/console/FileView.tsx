@@ -8,7 +8,15 @@ import { api, ApiError } from '../app/api.ts';
 import { classLabel, formatDateTime, FIELD_CLASS_ORDER } from '../app/format.ts';
 import { needsStepUp, StepUp } from '../app/StepUp.tsx';
 import { ErrorNotice, PageTitle, SuccessNotice, useAction } from '../app/ui.tsx';
-import { classList, classesNotReadable, declarationHeaders, purposeLabel, useConsole, type Declaration, type OpenedFile } from './context.tsx';
+import {
+  classList,
+  classesNotReadable,
+  declarationHeaders,
+  purposeLabel,
+  useConsole,
+  type Declaration,
+  type OpenedFile,
+} from './context.tsx';
 import { DeclarationFields } from './DeclarationFields.tsx';
 import { FieldValue } from '../app/fields.tsx';
 
@@ -22,7 +30,13 @@ interface StaffFile {
   id: string;
   status: 'active' | 'erased';
   fields: Record<string, unknown> & { follow_up?: FollowUp; identity?: { lastName: string; firstNames: string[] } };
-  decision: { purpose: string; caseReference: string; agreement: { reference: string; version: number }; classes: string[]; breakGlass?: string };
+  decision: {
+    purpose: string;
+    caseReference: string;
+    agreement: { reference: string; version: number };
+    classes: string[];
+    breakGlass?: string;
+  };
 }
 
 /** Reasons for which break-glass may be asked: the file is outside the agent's scope, nothing else. */
@@ -66,7 +80,9 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
     setRefusal(null);
     setFile(null);
     try {
-      const data = await api<StaffFile>(`/api/staff/persons/${encodeURIComponent(opened.personId)}`, { headers: declarationHeaders(declaration) });
+      const data = await api<StaffFile>(`/api/staff/persons/${encodeURIComponent(opened.personId)}`, {
+        headers: declarationHeaders(declaration),
+      });
       setFile({ data, declaration });
     } catch (error) {
       if (error instanceof ApiError && error.status === 403) setRefusal({ error, declaration });
@@ -84,9 +100,14 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
   const identity = file?.data.fields.identity;
   return (
     <>
-      <PageTitle title="Dossier">{identity ? `Dossier de ${identity.firstNames[0] ?? ''} ${identity.lastName}` : 'Dossier'}</PageTitle>
+      <PageTitle title="Dossier">
+        {identity ? `Dossier de ${identity.firstNames[0] ?? ''} ${identity.lastName}` : 'Dossier'}
+      </PageTitle>
       <form onSubmit={(event) => void open.run(event)} className="fr-mb-4w">
-        <p>Vérifiez la finalité et la référence avant d’ouvrir : l’ouverture est inscrite au journal que la personne peut lire.</p>
+        <p>
+          Vérifiez la finalité et la référence avant d’ouvrir : l’ouverture est inscrite au journal que la personne peut
+          lire.
+        </p>
         <DeclarationFields purposes={profile.purposes} value={draft} onChange={setDraft} />
         <Button type="submit" disabled={open.busy} iconId="fr-icon-folder-2-line">
           Ouvrir le dossier
@@ -95,8 +116,16 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
       <ErrorNotice error={open.error ?? reread.error} title="Ouverture impossible" />
       {refusal ? (
         <>
-          <Alert severity="error" small={false} title="Accès refusé" description={refusal.error.message} className="fr-mb-3w" role="alert" />
-          {OUT_OF_SCOPE.has(refusal.error.code) && profile.purposes.find((p) => p.purpose === refusal.declaration.purpose)?.breakGlass ? (
+          <Alert
+            severity="error"
+            small={false}
+            title="Accès refusé"
+            description={refusal.error.message}
+            className="fr-mb-3w"
+            role="alert"
+          />
+          {OUT_OF_SCOPE.has(refusal.error.code) &&
+          profile.purposes.find((p) => p.purpose === refusal.declaration.purpose)?.breakGlass ? (
             <BreakGlass
               personId={opened.personId}
               declaration={refusal.declaration}
@@ -108,8 +137,22 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
           ) : null}
         </>
       ) : null}
-      <SuccessNotice message={file && breakGlassUntil ? `Accès exceptionnel accordé jusqu’à ${formatDateTime(breakGlassUntil)}, en lecture seule. Le responsable de la sécurité en est informé.` : null} />
-      {file ? <FileContent file={file.data} declaration={file.declaration} onFollowUp={(followUp) => setFile({ ...file, data: { ...file.data, fields: { ...file.data.fields, follow_up: followUp } } })} /> : null}
+      <SuccessNotice
+        message={
+          file && breakGlassUntil
+            ? `Accès exceptionnel accordé jusqu’à ${formatDateTime(breakGlassUntil)}, en lecture seule. Le responsable de la sécurité en est informé.`
+            : null
+        }
+      />
+      {file ? (
+        <FileContent
+          file={file.data}
+          declaration={file.declaration}
+          onFollowUp={(followUp) =>
+            setFile({ ...file, data: { ...file.data, fields: { ...file.data.fields, follow_up: followUp } } })
+          }
+        />
+      ) : null}
       <ul className="fr-btns-group fr-btns-group--inline-sm fr-mt-4w">
         <li>
           <Link className="fr-btn fr-btn--tertiary" to="/console">
@@ -126,7 +169,15 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
   );
 }
 
-function FileContent({ file, declaration, onFollowUp }: { file: StaffFile; declaration: Declaration; onFollowUp(followUp: FollowUp): void }) {
+function FileContent({
+  file,
+  declaration,
+  onFollowUp,
+}: {
+  file: StaffFile;
+  declaration: Declaration;
+  onFollowUp(followUp: FollowUp): void;
+}) {
   const { profile } = useConsole();
   const label = purposeLabel(profile, declaration.purpose);
   const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
@@ -139,15 +190,34 @@ function FileContent({ file, declaration, onFollowUp }: { file: StaffFile; decla
         Contenu du dossier
       </h2>
       <p>
-        Finalité : <strong>{label}</strong> — référence : <strong>{declaration.caseReference}</strong> — convention {file.decision.agreement.reference} (version {file.decision.agreement.version})
+        Finalité : <strong>{label}</strong> — référence : <strong>{declaration.caseReference}</strong> — convention{' '}
+        {file.decision.agreement.reference} (version {file.decision.agreement.version})
       </p>
-      {file.decision.breakGlass ? <Alert severity="warning" small description="Accès exceptionnel en cours : lecture seule, examiné par le responsable de la sécurité." className="fr-mb-3w" /> : null}
-      {file.status === 'erased' ? <Alert severity="info" small description="Ce dossier a été effacé : il ne contient plus aucune donnée." className="fr-mb-3w" /> : null}
+      {file.decision.breakGlass ? (
+        <Alert
+          severity="warning"
+          small
+          description="Accès exceptionnel en cours : lecture seule, examiné par le responsable de la sécurité."
+          className="fr-mb-3w"
+        />
+      ) : null}
+      {file.status === 'erased' ? (
+        <Alert
+          severity="info"
+          small
+          description="Ce dossier a été effacé : il ne contient plus aucune donnée."
+          className="fr-mb-3w"
+        />
+      ) : null}
       <Alert
         severity="info"
         small={false}
         title="Données non accessibles"
-        description={unavailable.length ? `Non accessibles pour la finalité « ${label} » : ${classList(unavailable)}.` : 'Toutes les classes de données sont accessibles pour cette finalité.'}
+        description={
+          unavailable.length
+            ? `Non accessibles pour la finalité « ${label} » : ${classList(unavailable)}.`
+            : 'Toutes les classes de données sont accessibles pour cette finalité.'
+        }
         className="fr-mb-3w"
       />
       {permitted.map((c) => (
@@ -155,15 +225,32 @@ function FileContent({ file, declaration, onFollowUp }: { file: StaffFile; decla
           <h3 id={`class-${c}`} className="fr-h5">
             {classLabel(c)}
           </h3>
-          {file.fields[c] === undefined || file.fields[c] === null ? <p className="fr-text--sm">Non renseigné.</p> : <FieldValue name={c} value={file.fields[c]} />}
+          {file.fields[c] === undefined || file.fields[c] === null ? (
+            <p className="fr-text--sm">Non renseigné.</p>
+          ) : (
+            <FieldValue name={c} value={file.fields[c]} />
+          )}
         </section>
       ))}
-      <RecordAction file={file} declaration={declaration} canRead={file.decision.classes.includes('follow_up')} canWrite={!file.decision.breakGlass && (rule?.write.includes('follow_up') ?? false)} onRecorded={onFollowUp} />
+      <RecordAction
+        file={file}
+        declaration={declaration}
+        canRead={file.decision.classes.includes('follow_up')}
+        canWrite={!file.decision.breakGlass && (rule?.write.includes('follow_up') ?? false)}
+        onRecorded={onFollowUp}
+      />
     </section>
   );
 }
 
-const ACTION_KINDS = ['Entretien', 'Atelier', 'Prescription de formation', 'Mise en relation avec un employeur', 'Orientation vers un partenaire', 'Autre'];
+const ACTION_KINDS = [
+  'Entretien',
+  'Atelier',
+  'Prescription de formation',
+  'Mise en relation avec un employeur',
+  'Orientation vers un partenaire',
+  'Autre',
+];
 
 function today(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
@@ -174,7 +261,19 @@ function today(): string {
  * (`POST …/follow-up/actions`), so an action another agent records at the same moment is kept.
  * The page then shows it under the follow-up it already displays, when the purpose reads it.
  */
-function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { file: StaffFile; declaration: Declaration; canRead: boolean; canWrite: boolean; onRecorded(followUp: FollowUp): void }) {
+function RecordAction({
+  file,
+  declaration,
+  canRead,
+  canWrite,
+  onRecorded,
+}: {
+  file: StaffFile;
+  declaration: Declaration;
+  canRead: boolean;
+  canWrite: boolean;
+  onRecorded(followUp: FollowUp): void;
+}) {
   const { profile } = useConsole();
   const [date, setDate] = useState(today);
   const [kind, setKind] = useState(ACTION_KINDS[0]!);
@@ -184,7 +283,11 @@ function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { fi
     event.preventDefault();
     setDone(null);
     const action = { date, kind, label: label.trim() };
-    await api(`/api/staff/persons/${encodeURIComponent(file.id)}/follow-up/actions`, { method: 'POST', body: action, headers: declarationHeaders(declaration) });
+    await api(`/api/staff/persons/${encodeURIComponent(file.id)}/follow-up/actions`, {
+      method: 'POST',
+      body: action,
+      headers: declarationHeaders(declaration),
+    });
     if (canRead) {
       const current: FollowUp = file.fields.follow_up ?? { appointments: [], actions: [] };
       onRecorded({ ...current, actions: [...current.actions, action] });
@@ -201,15 +304,35 @@ function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { fi
       {file.status === 'erased' ? (
         <p>Ce dossier est effacé : aucune action ne peut y être enregistrée.</p>
       ) : file.decision.breakGlass ? (
-        <Alert severity="info" small description="Un accès exceptionnel est en lecture seule : aucune action ne peut être enregistrée dans ce dossier." />
+        <Alert
+          severity="info"
+          small
+          description="Un accès exceptionnel est en lecture seule : aucune action ne peut être enregistrée dans ce dossier."
+        />
       ) : !canWrite ? (
-        <Alert severity="info" small description={`Aucune action ne peut être enregistrée sous la finalité « ${label_} » : elle ne permet pas de modifier le suivi et l’accompagnement.`} />
+        <Alert
+          severity="info"
+          small
+          description={`Aucune action ne peut être enregistrée sous la finalité « ${label_} » : elle ne permet pas de modifier le suivi et l’accompagnement.`}
+        />
       ) : (
         <form onSubmit={(event) => void record.run(event)}>
           <SuccessNotice message={done} />
           <ErrorNotice error={record.error} title="Action non enregistrée" />
-          <Input label="Date de l’action" nativeInputProps={{ type: 'date', name: 'actionDate', required: true, value: date, onChange: (e) => setDate(e.target.value) }} />
-          <Select label="Type d’action" nativeSelectProps={{ name: 'actionKind', value: kind, onChange: (e) => setKind(e.target.value) }}>
+          <Input
+            label="Date de l’action"
+            nativeInputProps={{
+              type: 'date',
+              name: 'actionDate',
+              required: true,
+              value: date,
+              onChange: (e) => setDate(e.target.value),
+            }}
+          />
+          <Select
+            label="Type d’action"
+            nativeSelectProps={{ name: 'actionKind', value: kind, onChange: (e) => setKind(e.target.value) }}
+          >
             {ACTION_KINDS.map((k) => (
               <option key={k} value={k}>
                 {k}
@@ -220,7 +343,14 @@ function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { fi
             label="Description de l’action"
             hintText="500 caractères au plus. La personne peut lire ce que vous écrivez."
             textArea
-            nativeTextAreaProps={{ name: 'actionLabel', required: true, maxLength: 500, rows: 3, value: label, onChange: (e) => setLabel(e.target.value) }}
+            nativeTextAreaProps={{
+              name: 'actionLabel',
+              required: true,
+              maxLength: 500,
+              rows: 3,
+              value: label,
+              onChange: (e) => setLabel(e.target.value),
+            }}
           />
           <Button type="submit" disabled={record.busy}>
             Enregistrer l’action
@@ -235,15 +365,31 @@ function RecordAction({ file, declaration, canRead, canWrite, onRecorded }: { fi
  * « Accès exceptionnel »: outside the agent's scope, with a written justification, after a fresh
  * second factor, read-only for 30 minutes, reviewed by the security officer.
  */
-function BreakGlass({ personId, declaration, onGranted }: { personId: string; declaration: Declaration; onGranted(expiresAt: string): void }) {
+function BreakGlass({
+  personId,
+  declaration,
+  onGranted,
+}: {
+  personId: string;
+  declaration: Declaration;
+  onGranted(expiresAt: string): void;
+}) {
   const { profile } = useConsole();
   const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
   const [justification, setJustification] = useState('');
   const request = useAction(async () => {
-    const answer = await api<{ id: string; expiresAt: string }>(`/api/staff/persons/${encodeURIComponent(personId)}/break-glass`, {
-      method: 'POST',
-      body: { purpose: declaration.purpose, caseReference: declaration.caseReference, justification: justification.trim(), classes: rule?.read ?? [] },
-    });
+    const answer = await api<{ id: string; expiresAt: string }>(
+      `/api/staff/persons/${encodeURIComponent(personId)}/break-glass`,
+      {
+        method: 'POST',
+        body: {
+          purpose: declaration.purpose,
+          caseReference: declaration.caseReference,
+          justification: justification.trim(),
+          classes: rule?.read ?? [],
+        },
+      },
+    );
     onGranted(answer.expiresAt);
   });
   // A fresh second factor first: the form gives way to « Confirmez votre identité », then retries.
@@ -274,9 +420,22 @@ function BreakGlass({ personId, declaration, onGranted }: { personId: string; de
             label="Justification"
             hintText="Pourquoi cet accès hors de votre périmètre est nécessaire (30 caractères au moins). Elle est conservée et relue."
             textArea
-            nativeTextAreaProps={{ name: 'justification', required: true, minLength: 30, maxLength: 2000, rows: 4, value: justification, onChange: (e) => setJustification(e.target.value) }}
+            nativeTextAreaProps={{
+              name: 'justification',
+              required: true,
+              minLength: 30,
+              maxLength: 2000,
+              rows: 4,
+              value: justification,
+              onChange: (e) => setJustification(e.target.value),
+            }}
           />
-          <Button type="submit" priority="secondary" iconId="fr-icon-warning-line" disabled={request.busy || justification.trim().length < 30}>
+          <Button
+            type="submit"
+            priority="secondary"
+            iconId="fr-icon-warning-line"
+            disabled={request.busy || justification.trim().length < 30}
+          >
             Demander l’accès exceptionnel
           </Button>
         </form>

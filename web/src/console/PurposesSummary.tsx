@@ -14,10 +14,12 @@ export function PurposesSummary() {
         <ul>
           {profile.purposes.map((p) => (
             <li key={p.purpose} className="fr-mb-2w">
-              <strong>{p.label}</strong> (convention {p.agreement.reference}) : pour {RELATIONSHIP_LABELS[p.relationship]}
+              <strong>{p.label}</strong> (convention {p.agreement.reference}) : pour{' '}
+              {RELATIONSHIP_LABELS[p.relationship]}
               {p.conditions.maxAge !== undefined ? `, âgées de ${p.conditions.maxAge} ans au plus` : ''}.
               <br />
-              Lecture : {classList(p.read)}. {p.write.length ? `Modification : ${classList(p.write)}.` : 'Aucune modification.'}
+              Lecture : {classList(p.read)}.{' '}
+              {p.write.length ? `Modification : ${classList(p.write)}.` : 'Aucune modification.'}
               <br />
               <span className="fr-text--sm">Non accessibles : {classList(classesNotReadable(p.read))}.</span>
             </li>

@@ -43,7 +43,11 @@ export function Search() {
         : criterion === 'franceTravailId'
           ? { franceTravailId: franceTravailId.trim() }
           : { person: { lastName: lastName.trim(), firstName: firstName.trim(), birthDate } };
-    const answer = await api<{ results: SearchResult[] }>('/api/staff/persons/search', { method: 'POST', body, headers: declarationHeaders(draft) });
+    const answer = await api<{ results: SearchResult[] }>('/api/staff/persons/search', {
+      method: 'POST',
+      body,
+      headers: declarationHeaders(draft),
+    });
     setDeclaration(draft);
     setResults({ items: answer.results, declaration: draft });
   });
@@ -51,9 +55,17 @@ export function Search() {
   return (
     <>
       <PageTitle title="Rechercher un dossier">Rechercher un dossier</PageTitle>
-      <p>Retrouvez un dossier de votre périmètre par un identifiant exact : ni joker, ni début de nom. La recherche est inscrite au journal, sans l’identifiant recherché.</p>
+      <p>
+        Retrouvez un dossier de votre périmètre par un identifiant exact : ni joker, ni début de nom. La recherche est
+        inscrite au journal, sans l’identifiant recherché.
+      </p>
       {profile.purposes.length === 0 ? (
-        <Alert severity="warning" small description="Aucune convention en vigueur ne vous ouvre de finalité : la recherche vous est fermée." className="fr-mb-3w" />
+        <Alert
+          severity="warning"
+          small
+          description="Aucune convention en vigueur ne vous ouvre de finalité : la recherche vous est fermée."
+          className="fr-mb-3w"
+        />
       ) : (
         <form onSubmit={(event) => void search.run(event)} className="fr-mb-4w">
           <DeclarationFields purposes={profile.purposes} value={draft} onChange={setDraft} />
@@ -61,22 +73,87 @@ export function Search() {
             legend="Rechercher par"
             name="criterion"
             options={[
-              { label: 'Numéro de sécurité sociale (NIR)', nativeInputProps: { value: 'nir', checked: criterion === 'nir', onChange: () => setCriterion('nir') } },
-              { label: 'Identifiant France Travail', nativeInputProps: { value: 'franceTravailId', checked: criterion === 'franceTravailId', onChange: () => setCriterion('franceTravailId') } },
-              { label: 'Nom, prénom et date de naissance', nativeInputProps: { value: 'person', checked: criterion === 'person', onChange: () => setCriterion('person') } },
+              {
+                label: 'Numéro de sécurité sociale (NIR)',
+                nativeInputProps: { value: 'nir', checked: criterion === 'nir', onChange: () => setCriterion('nir') },
+              },
+              {
+                label: 'Identifiant France Travail',
+                nativeInputProps: {
+                  value: 'franceTravailId',
+                  checked: criterion === 'franceTravailId',
+                  onChange: () => setCriterion('franceTravailId'),
+                },
+              },
+              {
+                label: 'Nom, prénom et date de naissance',
+                nativeInputProps: {
+                  value: 'person',
+                  checked: criterion === 'person',
+                  onChange: () => setCriterion('person'),
+                },
+              },
             ]}
           />
           {criterion === 'nir' ? (
-            <Input label="NIR" hintText="13 chiffres, clé facultative ; les espaces sont ignorés." nativeInputProps={{ name: 'nir', required: true, inputMode: 'numeric', autoComplete: 'off', value: nir, onChange: (e) => setNir(e.target.value) }} />
+            <Input
+              label="NIR"
+              hintText="13 chiffres, clé facultative ; les espaces sont ignorés."
+              nativeInputProps={{
+                name: 'nir',
+                required: true,
+                inputMode: 'numeric',
+                autoComplete: 'off',
+                value: nir,
+                onChange: (e) => setNir(e.target.value),
+              }}
+            />
           ) : null}
           {criterion === 'franceTravailId' ? (
-            <Input label="Identifiant France Travail" nativeInputProps={{ name: 'franceTravailId', required: true, autoComplete: 'off', value: franceTravailId, onChange: (e) => setFranceTravailId(e.target.value) }} />
+            <Input
+              label="Identifiant France Travail"
+              nativeInputProps={{
+                name: 'franceTravailId',
+                required: true,
+                autoComplete: 'off',
+                value: franceTravailId,
+                onChange: (e) => setFranceTravailId(e.target.value),
+              }}
+            />
           ) : null}
           {criterion === 'person' ? (
             <>
-              <Input label="Nom de naissance" hintText="Le nom complet." nativeInputProps={{ name: 'lastName', required: true, autoComplete: 'off', value: lastName, onChange: (e) => setLastName(e.target.value) }} />
-              <Input label="Premier prénom" nativeInputProps={{ name: 'firstName', required: true, autoComplete: 'off', value: firstName, onChange: (e) => setFirstName(e.target.value) }} />
-              <Input label="Date de naissance" nativeInputProps={{ name: 'birthDate', type: 'date', required: true, value: birthDate, onChange: (e) => setBirthDate(e.target.value) }} />
+              <Input
+                label="Nom de naissance"
+                hintText="Le nom complet."
+                nativeInputProps={{
+                  name: 'lastName',
+                  required: true,
+                  autoComplete: 'off',
+                  value: lastName,
+                  onChange: (e) => setLastName(e.target.value),
+                }}
+              />
+              <Input
+                label="Premier prénom"
+                nativeInputProps={{
+                  name: 'firstName',
+                  required: true,
+                  autoComplete: 'off',
+                  value: firstName,
+                  onChange: (e) => setFirstName(e.target.value),
+                }}
+              />
+              <Input
+                label="Date de naissance"
+                nativeInputProps={{
+                  name: 'birthDate',
+                  type: 'date',
+                  required: true,
+                  value: birthDate,
+                  onChange: (e) => setBirthDate(e.target.value),
+                }}
+              />
             </>
           ) : null}
           <Button type="submit" iconId="fr-icon-search-line" disabled={search.busy}>
@@ -99,14 +176,19 @@ export function Search() {
                   <span className="fr-col-12 fr-col-sm-8">
                     {r.identity ? (
                       <>
-                        <strong>{r.identity.lastName}</strong> {r.identity.firstNames.join(' ')}, né(e) le {formatDate(r.identity.birthDate)}
+                        <strong>{r.identity.lastName}</strong> {r.identity.firstNames.join(' ')}, né(e) le{' '}
+                        {formatDate(r.identity.birthDate)}
                       </>
                     ) : (
                       <>Dossier réf. {r.id.slice(0, 8)}</>
                     )}
                   </span>
                   <span className="fr-col-12 fr-col-sm-4">
-                    <Button size="small" priority="secondary" onClick={() => openFile(navigate, r.id, results.declaration)}>
+                    <Button
+                      size="small"
+                      priority="secondary"
+                      onClick={() => openFile(navigate, r.id, results.declaration)}
+                    >
                       Ouvrir le dossier
                     </Button>
                   </span>

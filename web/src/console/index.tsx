@@ -15,7 +15,10 @@ import { Search } from './Search.tsx';
 export function ConsoleSpace() {
   const profile = useLoad(() => api<ConsoleProfile>('/api/staff/profile'));
   const [declaration, setDeclaration] = useState<Declaration | null>(null);
-  const value = useMemo(() => (profile.data ? { profile: profile.data, declaration, setDeclaration } : null), [profile.data, declaration]);
+  const value = useMemo(
+    () => (profile.data ? { profile: profile.data, declaration, setDeclaration } : null),
+    [profile.data, declaration],
+  );
   if (profile.error) {
     return (
       <>

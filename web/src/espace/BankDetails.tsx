@@ -41,9 +41,19 @@ interface Outcome {
 
 type Form = { iban: string; bic: string; holder: string };
 const FIELDS: Array<{ key: keyof Form; label: string; hint: string; autoComplete: string }> = [
-  { key: 'iban', label: 'IBAN', hint: 'Tel qu’il figure sur votre RIB, par exemple FR76 3000 6000 0112 3456 7890 189', autoComplete: 'off' },
+  {
+    key: 'iban',
+    label: 'IBAN',
+    hint: 'Tel qu’il figure sur votre RIB, par exemple FR76 3000 6000 0112 3456 7890 189',
+    autoComplete: 'off',
+  },
   { key: 'bic', label: 'BIC', hint: '8 ou 11 caractères, par exemple AGRIFRPP', autoComplete: 'off' },
-  { key: 'holder', label: 'Titulaire du compte', hint: 'Nom et prénom tels qu’ils figurent sur le RIB', autoComplete: 'name' },
+  {
+    key: 'holder',
+    label: 'Titulaire du compte',
+    hint: 'Nom et prénom tels qu’ils figurent sur le RIB',
+    autoComplete: 'name',
+  },
 ];
 
 /** « Coordonnées bancaires »: the account payments go to, the change in progress, and a change behind a second factor. */
@@ -54,7 +64,10 @@ export function BankDetailsPage() {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const submit = useAction(async () => {
     try {
-      const result = await api<Outcome>('/api/me/bank-details/changes', { method: 'POST', body: { iban: form.iban.trim(), bic: form.bic.trim(), holder: form.holder.trim() } });
+      const result = await api<Outcome>('/api/me/bank-details/changes', {
+        method: 'POST',
+        body: { iban: form.iban.trim(), bic: form.bic.trim(), holder: form.holder.trim() },
+      });
       setStepUp(false);
       setOutcome(result);
       setForm({ iban: '', bic: '', holder: '' });
@@ -74,7 +87,13 @@ export function BankDetailsPage() {
     void submit.run();
   };
   const error = submit.error;
-  const fieldMessage = (key: keyof Form) => (error instanceof ApiError ? error.issues.filter((i) => i.field === `body.${key}` || i.field === key).map((i) => i.message).join(' ; ') : '');
+  const fieldMessage = (key: keyof Form) =>
+    error instanceof ApiError
+      ? error.issues
+          .filter((i) => i.field === `body.${key}` || i.field === key)
+          .map((i) => i.message)
+          .join(' ; ')
+      : '';
   const needsFactor = error instanceof ApiError && error.code === 'second_factor_enrolment_required';
 
   return (
@@ -87,7 +106,8 @@ export function BankDetailsPage() {
           <h2 id="compte-actuel">Compte actuel</h2>
           {details.data.current ? (
             <p data-testid="current-bank">
-              Vos allocations sont versées sur le compte <strong>{details.data.current.maskedIban}</strong> (BIC {details.data.current.bic}).
+              Vos allocations sont versées sur le compte <strong>{details.data.current.maskedIban}</strong> (BIC{' '}
+              {details.data.current.bic}).
             </p>
           ) : (
             <p>Aucun compte bancaire n’est enregistré.</p>
@@ -96,8 +116,9 @@ export function BankDetailsPage() {
             <div className="fr-callout fr-mb-2w" data-testid="pending-change">
               <h3 className="fr-callout__title fr-h6">Modification en cours</h3>
               <p className="fr-callout__text fr-text--sm">
-                Nouveau compte {details.data.pending.maskedIban}, demandé le {formatDateTime(details.data.pending.requestedAt)} : {details.data.pending.statusLabel}. Effectif à partir du{' '}
-                {formatDateTime(details.data.pending.effectiveAt)} si rien ne l’arrête.
+                Nouveau compte {details.data.pending.maskedIban}, demandé le{' '}
+                {formatDateTime(details.data.pending.requestedAt)} : {details.data.pending.statusLabel}. Effectif à
+                partir du {formatDateTime(details.data.pending.effectiveAt)} si rien ne l’arrête.
               </p>
               {details.data.pending.reasons.length ? (
                 <ul className="fr-text--sm">
@@ -123,8 +144,9 @@ export function BankDetailsPage() {
       <section className="fr-mb-4w" aria-labelledby="changer">
         <h2 id="changer">Changer de compte bancaire</h2>
         <p>
-          Par sécurité, vous devrez confirmer votre identité avec votre second facteur, et le nouveau compte ne sera utilisé qu’après un délai de {details.data?.coolingOffHours ?? 72}{' '}
-          heures. Vous serez prévenu sur vos moyens de contact.
+          Par sécurité, vous devrez confirmer votre identité avec votre second facteur, et le nouveau compte ne sera
+          utilisé qu’après un délai de {details.data?.coolingOffHours ?? 72} heures. Vous serez prévenu sur vos moyens
+          de contact.
         </p>
         {outcome ? (
           <SuccessNotice
@@ -135,7 +157,9 @@ export function BankDetailsPage() {
           <div className="fr-alert fr-alert--warning fr-mb-3w" role="alert">
             <h3 className="fr-alert__title">Second facteur nécessaire</h3>
             <p>
-              Pour modifier vos coordonnées bancaires, activez d’abord un second facteur (application d’authentification ou clé d’accès). <Link to="/mon-espace/securite">Activer un second facteur dans Sécurité du compte</Link>, ou adressez-vous à votre conseiller.
+              Pour modifier vos coordonnées bancaires, activez d’abord un second facteur (application d’authentification
+              ou clé d’accès). <Link to="/mon-espace/securite">Activer un second facteur dans Sécurité du compte</Link>,
+              ou adressez-vous à votre conseiller.
             </p>
           </div>
         ) : (
@@ -152,7 +176,13 @@ export function BankDetailsPage() {
                 hintText={f.hint}
                 state={message ? 'error' : 'default'}
                 stateRelatedMessage={message || undefined}
-                nativeInputProps={{ name: f.key, autoComplete: f.autoComplete, required: true, value: form[f.key], onChange: (e) => setForm((old) => ({ ...old, [f.key]: e.target.value })) }}
+                nativeInputProps={{
+                  name: f.key,
+                  autoComplete: f.autoComplete,
+                  required: true,
+                  value: form[f.key],
+                  onChange: (e) => setForm((old) => ({ ...old, [f.key]: e.target.value })),
+                }}
               />
             );
           })}

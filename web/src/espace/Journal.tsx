@@ -48,7 +48,13 @@ const KIND_LABELS: Record<string, string> = {
   access_reported: 'Vous avez signalé un accès',
 };
 
-const OPERATION_LABELS: Record<string, string> = { read: 'lecture', write: 'modification', create: 'création', search: 'recherche', export: 'export' };
+const OPERATION_LABELS: Record<string, string> = {
+  read: 'lecture',
+  write: 'modification',
+  create: 'création',
+  search: 'recherche',
+  export: 'export',
+};
 
 const PAGE_SIZE = 10;
 
@@ -98,20 +104,31 @@ export function JournalPage() {
       const results: Proofs = {};
       const leaves: Record<string, string> = {};
       for (const entry of data.entries) {
-        if (!entry.pending) results[entry.event.id] = opened ? await entryVerifies(entry.event, entry.index, entry.proof, opened) : false;
+        if (!entry.pending)
+          results[entry.event.id] = opened ? await entryVerifies(entry.event, entry.index, entry.proof, opened) : false;
         leaves[entry.event.id] = await leafHashBase64url(entry.event);
       }
       // Complete, not only proven: the entries' numbers against the head and what was seen before.
       const remembered = readRemembered(memory);
       const report = checkChain({
-        entries: data.entries.map((entry) => ({ index: entry.index, leafHash: leaves[entry.event.id]!, chain: entry.event.chain })),
+        entries: data.entries.map((entry) => ({
+          index: entry.index,
+          leafHash: leaves[entry.event.id]!,
+          chain: entry.event.chain,
+        })),
         page: data.page,
         pageSize: data.pageSize,
         total: data.total,
         chain: data.chain,
         remembered,
       });
-      const proven = opened?.signatureValid === false ? 0 : Math.max(0, ...data.entries.filter((entry) => results[entry.event.id]).map((entry) => entry.event.chain?.n ?? 0));
+      const proven =
+        opened?.signatureValid === false
+          ? 0
+          : Math.max(
+              0,
+              ...data.entries.filter((entry) => results[entry.event.id]).map((entry) => entry.event.chain?.n ?? 0),
+            );
       if (proven > remembered) remember(memory, proven);
       if (!live) return;
       setCheckpoint(opened);
@@ -128,8 +145,9 @@ export function JournalPage() {
     <>
       <PageTitle title="Qui a consulté mon dossier">Qui a consulté mon dossier</PageTitle>
       <p>
-        Chaque fois qu’un agent ou un partenaire consulte votre dossier, il doit déclarer pourquoi. Vous voyez ici chaque accès, du plus récent au plus ancien. Votre navigateur
-        vérifie lui-même que chaque ligne figure dans le journal signé, et qu’aucune ne manque : personne ne peut en effacer ni en modifier une sans que cela se voie.
+        Chaque fois qu’un agent ou un partenaire consulte votre dossier, il doit déclarer pourquoi. Vous voyez ici
+        chaque accès, du plus récent au plus ancien. Votre navigateur vérifie lui-même que chaque ligne figure dans le
+        journal signé, et qu’aucune ne manque : personne ne peut en effacer ni en modifier une sans que cela se voie.
       </p>
       <ErrorNotice error={journal.error} title="Le journal n’a pas pu être affiché" />
       {journal.loading && !journal.data ? <Loading what="Chargement du journal" /> : null}
@@ -143,9 +161,16 @@ export function JournalPage() {
         </p>
       ) : null}
       {chain && (chain.head > 0 || chain.unchained > 0 || !chain.complete) ? <ChainStatus report={chain} /> : null}
-      {journal.data && journal.data.entries.length === 0 && (!chain || (chain.complete && chain.head === 0)) ? <p>Personne n’a encore consulté votre dossier.</p> : null}
+      {journal.data && journal.data.entries.length === 0 && (!chain || (chain.complete && chain.head === 0)) ? (
+        <p>Personne n’a encore consulté votre dossier.</p>
+      ) : null}
       {journal.data?.entries.map((entry) => (
-        <JournalItem key={entry.event.id} entry={entry} verified={proofs[entry.event.id]} signatureOk={checkpoint?.signatureValid !== false} />
+        <JournalItem
+          key={entry.event.id}
+          entry={entry}
+          verified={proofs[entry.event.id]}
+          signatureOk={checkpoint?.signatureValid !== false}
+        />
       ))}
       {journal.data && pages > 1 ? (
         <nav role="navigation" aria-label="Pages du journal" className="fr-mt-3w">
@@ -154,12 +179,25 @@ export function JournalPage() {
           </p>
           <ul className="fr-btns-group fr-btns-group--inline-sm">
             <li>
-              <Button type="button" priority="secondary" iconId="fr-icon-arrow-left-line" disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>
+              <Button
+                type="button"
+                priority="secondary"
+                iconId="fr-icon-arrow-left-line"
+                disabled={page <= 1}
+                onClick={() => setPage((p) => p - 1)}
+              >
                 Accès plus récents
               </Button>
             </li>
             <li>
-              <Button type="button" priority="secondary" iconId="fr-icon-arrow-right-line" iconPosition="right" disabled={page >= pages} onClick={() => setPage((p) => p + 1)}>
+              <Button
+                type="button"
+                priority="secondary"
+                iconId="fr-icon-arrow-right-line"
+                iconPosition="right"
+                disabled={page >= pages}
+                onClick={() => setPage((p) => p + 1)}
+              >
                 Accès plus anciens
               </Button>
             </li>
@@ -183,21 +221,38 @@ function ChainStatus({ report }: { report: ChainReport }) {
   );
 }
 
-function JournalItem({ entry, verified, signatureOk }: { entry: JournalEntry; verified: boolean | undefined; signatureOk: boolean }) {
+function JournalItem({
+  entry,
+  verified,
+  signatureOk,
+}: {
+  entry: JournalEntry;
+  verified: boolean | undefined;
+  signatureOk: boolean;
+}) {
   const { event } = entry;
   const [reporting, setReporting] = useState(false);
   const [comment, setComment] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const report = useAction(async (e: FormEvent) => {
     e.preventDefault();
-    const result = await api<{ id: string }>(`/api/me/journal/${event.id}/report`, { method: 'POST', body: comment.trim() ? { comment: comment.trim() } : {} });
+    const result = await api<{ id: string }>(`/api/me/journal/${event.id}/report`, {
+      method: 'POST',
+      body: comment.trim() ? { comment: comment.trim() } : {},
+    });
     setReporting(false);
-    setDone(`Votre signalement (n° ${result.id.slice(0, 8)}) a été transmis au délégué à la protection des données. Il vous répondra.`);
+    setDone(
+      `Votre signalement (n° ${result.id.slice(0, 8)}) a été transmis au délégué à la protection des données. Il vous répondra.`,
+    );
   });
   const who = entry.organisation?.name ?? (event.organisation ? event.organisation : 'Organisation non précisée');
   const headingId = `acces-${event.id}`;
   return (
-    <article className="fr-mb-2w rempart-entry rempart-journal-entry" aria-labelledby={headingId} data-testid="journal-entry">
+    <article
+      className="fr-mb-2w rempart-entry rempart-journal-entry"
+      aria-labelledby={headingId}
+      data-testid="journal-entry"
+    >
       <h2 id={headingId} className="fr-h6 fr-mb-1w">
         {who}
       </h2>
@@ -242,7 +297,13 @@ function JournalItem({ entry, verified, signatureOk }: { entry: JournalEntry; ve
       <SuccessNotice message={done} />
       <ErrorNotice error={report.error} title="Signalement impossible" />
       {!done && !reporting && event.kind !== 'access_reported' ? (
-        <Button type="button" priority="secondary" size="small" iconId="fr-icon-alert-line" onClick={() => setReporting(true)}>
+        <Button
+          type="button"
+          priority="secondary"
+          size="small"
+          iconId="fr-icon-alert-line"
+          onClick={() => setReporting(true)}
+        >
           Signaler cet accès
         </Button>
       ) : null}
@@ -252,7 +313,12 @@ function JournalItem({ entry, verified, signatureOk }: { entry: JournalEntry; ve
             label="Qu’est-ce qui vous paraît anormal ? (facultatif)"
             hintText="Par exemple : je ne connais pas cette organisation, je n’avais aucun rendez-vous à cette date."
             textArea
-            nativeTextAreaProps={{ name: 'comment', maxLength: 2000, value: comment, onChange: (e) => setComment(e.target.value) }}
+            nativeTextAreaProps={{
+              name: 'comment',
+              maxLength: 2000,
+              value: comment,
+              onChange: (e) => setComment(e.target.value),
+            }}
           />
           <ul className="fr-btns-group fr-btns-group--inline-sm">
             <li>

@@ -19,8 +19,8 @@ export function MyFile() {
     <>
       <PageTitle title="Mon dossier">Mon dossier</PageTitle>
       <p>
-        Voici toutes les données que Rempart conserve sur vous, rangées par catégorie. Chaque consultation de votre dossier, y compris celle-ci, est inscrite dans un journal
-        infalsifiable.
+        Voici toutes les données que Rempart conserve sur vous, rangées par catégorie. Chaque consultation de votre
+        dossier, y compris celle-ci, est inscrite dans un journal infalsifiable.
       </p>
       <ErrorNotice error={file.error} title="Votre dossier n’a pas pu être affiché" />
       {file.loading && !file.data ? <Loading what="Chargement de votre dossier" /> : null}
@@ -36,7 +36,11 @@ export function MyFile() {
                 <h2 id={`classe-${fieldClass}`} className="fr-h4">
                   {classLabel(fieldClass)}
                 </h2>
-                {value ? <Fields value={value} /> : <p className="fr-text--sm fr-mb-0">Aucune donnée dans cette catégorie.</p>}
+                {value ? (
+                  <Fields value={value} />
+                ) : (
+                  <p className="fr-text--sm fr-mb-0">Aucune donnée dans cette catégorie.</p>
+                )}
               </section>
             );
           })}

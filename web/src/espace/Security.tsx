@@ -5,7 +5,12 @@ import { confirmTotpEnrolment, registerPasskey } from '../app/factors.ts';
 import { formatDateTime } from '../app/format.ts';
 import { useSession, useSignedIn, type SessionInfo } from '../app/session.tsx';
 import { needsStepUp, StepUp } from '../app/StepUp.tsx';
-import { beginShownTotpEnrolment, RecoveryCodeList, TotpEnrolmentFields, type ShownTotpEnrolment } from '../app/TotpEnrolment.tsx';
+import {
+  beginShownTotpEnrolment,
+  RecoveryCodeList,
+  TotpEnrolmentFields,
+  type ShownTotpEnrolment,
+} from '../app/TotpEnrolment.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 
 interface Factor {
@@ -28,8 +33,18 @@ interface SecurityEvents {
   events: Array<{ id: string; at: string; kind: string; label: string; method: string | null }>;
 }
 
-const FACTOR_KINDS: Record<string, string> = { totp: 'Application d’authentification', passkey: 'Clé d’accès', recovery_codes: 'Codes de secours' };
-const METHOD_LABELS: Record<string, string> = { totp: 'code d’application', passkey: 'clé d’accès', recovery_code: 'code de secours', read: 'consultation', export: 'téléchargement' };
+const FACTOR_KINDS: Record<string, string> = {
+  totp: 'Application d’authentification',
+  passkey: 'Clé d’accès',
+  recovery_codes: 'Codes de secours',
+};
+const METHOD_LABELS: Record<string, string> = {
+  totp: 'code d’application',
+  passkey: 'clé d’accès',
+  recovery_code: 'code de secours',
+  read: 'consultation',
+  export: 'téléchargement',
+};
 
 /** « Sécurité du compte »: second factors, open sessions, recent activity, and the download of one's data. */
 export function SecurityPage() {
@@ -108,8 +123,13 @@ function Factors() {
   return (
     <section className="fr-mb-6w" aria-labelledby="facteurs">
       <h2 id="facteurs">Seconds facteurs</h2>
-      <p>Un second facteur protège votre compte même si votre mot de passe est découvert. Il est nécessaire pour modifier vos coordonnées bancaires.</p>
-      <ErrorNotice error={factors.error ?? startTotp.error ?? confirmTotp.error ?? addPasskey.error ?? removeFactor.error} />
+      <p>
+        Un second facteur protège votre compte même si votre mot de passe est découvert. Il est nécessaire pour modifier
+        vos coordonnées bancaires.
+      </p>
+      <ErrorNotice
+        error={factors.error ?? startTotp.error ?? confirmTotp.error ?? addPasskey.error ?? removeFactor.error}
+      />
       <SuccessNotice message={message} />
       {factors.loading && !factors.data ? <Loading what="Chargement de vos seconds facteurs" /> : null}
       {factors.data ? (
@@ -122,12 +142,20 @@ function Factors() {
             {usable.map((f) => (
               <li key={f.id} className="fr-mb-1w">
                 <strong>{FACTOR_KINDS[f.kind] ?? f.kind}</strong>
-                {f.kind === 'recovery_codes' ? ` : ${f.remaining ?? 0} codes restants` : ` — ${f.label}`}, ajouté le {formatDateTime(f.createdAt)}
+                {f.kind === 'recovery_codes' ? ` : ${f.remaining ?? 0} codes restants` : ` — ${f.label}`}, ajouté le{' '}
+                {formatDateTime(f.createdAt)}
                 {f.lastUsedAt ? `, dernière utilisation le ${formatDateTime(f.lastUsedAt)}` : ''}
                 {f.kind === 'passkey' || f.kind === 'totp' ? (
                   <>
                     {' '}
-                    <Button type="button" size="small" priority="tertiary" iconId="fr-icon-delete-line" onClick={() => void removeFactor.run(f.id, f.kind)} disabled={removeFactor.busy}>
+                    <Button
+                      type="button"
+                      size="small"
+                      priority="tertiary"
+                      iconId="fr-icon-delete-line"
+                      onClick={() => void removeFactor.run(f.id, f.kind)}
+                      disabled={removeFactor.busy}
+                    >
                       {f.kind === 'passkey' ? 'Retirer cette clé d’accès' : 'Retirer cette application'}
                     </Button>
                   </>
@@ -141,7 +169,10 @@ function Factors() {
       {recoveryCodes.length ? (
         <div className="fr-callout fr-mb-3w">
           <h3 className="fr-callout__title fr-h6">Vos codes de secours</h3>
-          <p className="fr-callout__text fr-text--sm">Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les en lieu sûr : ils ne seront plus affichés.</p>
+          <p className="fr-callout__text fr-text--sm">
+            Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les en lieu sûr : ils
+            ne seront plus affichés.
+          </p>
           <RecoveryCodeList codes={recoveryCodes} />
           <Button type="button" size="small" onClick={() => setRecoveryCodes([])}>
             J’ai conservé mes codes
@@ -178,7 +209,13 @@ function Factors() {
             </Button>
           </li>
           <li>
-            <Button type="button" priority="secondary" iconId="fr-icon-fingerprint-line" onClick={() => void addPasskey.run()} disabled={addPasskey.busy}>
+            <Button
+              type="button"
+              priority="secondary"
+              iconId="fr-icon-fingerprint-line"
+              onClick={() => void addPasskey.run()}
+              disabled={addPasskey.busy}
+            >
               Enregistrer une clé d’accès
             </Button>
           </li>
@@ -199,7 +236,11 @@ function Sessions() {
   });
   const revokeAll = useAction(async () => {
     const result = await api<{ revoked: number }>('/api/auth/sessions/revoke-all', { method: 'POST' });
-    setMessage(result.revoked === 0 ? 'Aucune autre session n’était ouverte.' : `${result.revoked} autre(s) session(s) déconnectée(s).`);
+    setMessage(
+      result.revoked === 0
+        ? 'Aucune autre session n’était ouverte.'
+        : `${result.revoked} autre(s) session(s) déconnectée(s).`,
+    );
     sessions.reload();
   });
   const others = sessions.data?.sessions.filter((s) => s.id !== info.session.id) ?? [];
@@ -213,12 +254,20 @@ function Sessions() {
       <ul data-testid="sessions">
         {sessions.data?.sessions.map((s) => (
           <li key={s.id} className="fr-mb-1w">
-            {s.id === info.session.id ? <strong>Cette session (cet appareil)</strong> : <strong>Autre session</strong>} — ouverte le {formatDateTime(s.createdAt)}, dernière activité le{' '}
-            {formatDateTime(s.lastSeenAt)}, réseau {s.network}
+            {s.id === info.session.id ? <strong>Cette session (cet appareil)</strong> : <strong>Autre session</strong>}{' '}
+            — ouverte le {formatDateTime(s.createdAt)}, dernière activité le {formatDateTime(s.lastSeenAt)}, réseau{' '}
+            {s.network}
             {s.id !== info.session.id ? (
               <>
                 {' '}
-                <Button type="button" size="small" priority="tertiary" onClick={() => void revoke.run(s.id)} disabled={revoke.busy} title={`Déconnecter la session ouverte le ${formatDateTime(s.createdAt)}`}>
+                <Button
+                  type="button"
+                  size="small"
+                  priority="tertiary"
+                  onClick={() => void revoke.run(s.id)}
+                  disabled={revoke.busy}
+                  title={`Déconnecter la session ouverte le ${formatDateTime(s.createdAt)}`}
+                >
                   Déconnecter
                 </Button>
               </>
@@ -226,7 +275,12 @@ function Sessions() {
           </li>
         ))}
       </ul>
-      <Button type="button" priority="secondary" onClick={() => void revokeAll.run()} disabled={revokeAll.busy || (sessions.data !== undefined && others.length === 0)}>
+      <Button
+        type="button"
+        priority="secondary"
+        onClick={() => void revokeAll.run()}
+        disabled={revokeAll.busy || (sessions.data !== undefined && others.length === 0)}
+      >
         Déconnecter toutes les autres sessions
       </Button>
     </section>
@@ -255,12 +309,24 @@ function Activity() {
         <nav aria-label="Pages de l’activité">
           <ul className="fr-btns-group fr-btns-group--inline-sm">
             <li>
-              <Button type="button" size="small" priority="secondary" disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>
+              <Button
+                type="button"
+                size="small"
+                priority="secondary"
+                disabled={page <= 1}
+                onClick={() => setPage((p) => p - 1)}
+              >
                 Plus récent
               </Button>
             </li>
             <li>
-              <Button type="button" size="small" priority="secondary" disabled={page >= pages} onClick={() => setPage((p) => p + 1)}>
+              <Button
+                type="button"
+                size="small"
+                priority="secondary"
+                disabled={page >= pages}
+                onClick={() => setPage((p) => p + 1)}
+              >
                 Plus ancien
               </Button>
             </li>
@@ -275,12 +341,17 @@ function MyData() {
   const [message, setMessage] = useState<string | null>(null);
   const save = useAction(async () => {
     await download('/api/me/export', 'mes-donnees-rempart.json');
-    setMessage('Vos données ont été téléchargées. Ce fichier contient des informations personnelles : conservez-le en lieu sûr.');
+    setMessage(
+      'Vos données ont été téléchargées. Ce fichier contient des informations personnelles : conservez-le en lieu sûr.',
+    );
   });
   return (
     <section className="fr-mb-6w" aria-labelledby="mes-donnees">
       <h2 id="mes-donnees">Mes données</h2>
-      <p>Téléchargez tout ce que Rempart sait de vous (dossier, journal des accès, seconds facteurs, sessions, activité, changements de coordonnées bancaires) dans un fichier JSON.</p>
+      <p>
+        Téléchargez tout ce que Rempart sait de vous (dossier, journal des accès, seconds facteurs, sessions, activité,
+        changements de coordonnées bancaires) dans un fichier JSON.
+      </p>
       <ErrorNotice error={save.error} />
       <SuccessNotice message={message} />
       <Button type="button" iconId="fr-icon-download-line" onClick={() => void save.run()} disabled={save.busy}>

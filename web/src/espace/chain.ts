@@ -72,9 +72,17 @@ export interface ChainReport {
 export function checkChain(input: ChainInput): ChainReport {
   const { entries, chain, page, pageSize } = input;
   const highest = entries.reduce((max, e) => Math.max(max, e.chain?.n ?? 0), 0);
-  const report = (finding: ChainFinding | null, pruned = 0, unchained = 0): ChainReport => ({ complete: finding === null, head: chain.head, pruned, unchained, finding, highest });
+  const report = (finding: ChainFinding | null, pruned = 0, unchained = 0): ChainReport => ({
+    complete: finding === null,
+    head: chain.head,
+    pruned,
+    unchained,
+    finding,
+    highest,
+  });
 
-  if (input.remembered > chain.head) return report({ kind: 'missing', from: chain.head + 1, to: input.remembered, reason: 'remembered' });
+  if (input.remembered > chain.head)
+    return report({ kind: 'missing', from: chain.head + 1, to: input.remembered, reason: 'remembered' });
 
   // The number the i-th entry of the page must carry: the head, less the entries before it.
   let expected = chain.head - (page - 1) * pageSize;
@@ -95,7 +103,12 @@ export function checkChain(input: ChainInput): ChainReport {
     }
     if (link.n > expected) return report({ kind: 'unexpected', n: link.n, expected });
     const older = entries[i + 1];
-    if (older?.chain && older.chain.n === link.n - 1 && (link.prev !== older.leafHash || link.prevIndex !== older.index)) return report({ kind: 'link', n: link.n });
+    if (
+      older?.chain &&
+      older.chain.n === link.n - 1 &&
+      (link.prev !== older.leafHash || link.prevIndex !== older.index)
+    )
+      return report({ kind: 'link', n: link.n });
     if (link.n === 1 && (link.prev !== null || link.prevIndex !== null)) return report({ kind: 'link', n: 1 });
     oldest = entry;
     expected--;
@@ -108,7 +121,12 @@ export function checkChain(input: ChainInput): ChainReport {
     // an empty first page, the head itself. Below `prunedBelow` it is gone with every older one.
     const gone = oldest ? oldest.chain!.prevIndex : page === 1 && entries.length === 0 ? chain.headIndex : null;
     // Missing for sure: that entry; and every older one when nothing was ever pruned.
-    if (gone === null || gone >= chain.prunedBelow) return report({ kind: 'missing', from: chain.prunedBelow === 0 ? 1 : expected, to: expected, reason: 'start' }, 0, unchained);
+    if (gone === null || gone >= chain.prunedBelow)
+      return report(
+        { kind: 'missing', from: chain.prunedBelow === 0 ? 1 : expected, to: expected, reason: 'start' },
+        0,
+        unchained,
+      );
     return report(null, expected, unchained);
   }
   return report(null, 0, unchained);
@@ -119,18 +137,34 @@ function entriesNamed(from: number, to: number): string {
 }
 
 /** The check's outcome in words, for the page (DSFR badge severity and sentence). */
-export function describeChain(report: ChainReport): { severity: 'success' | 'info' | 'error'; title: string; text: string } {
+export function describeChain(report: ChainReport): {
+  severity: 'success' | 'info' | 'error';
+  title: string;
+  text: string;
+} {
   const finding = report.finding;
   if (!finding && report.head === 0) {
-    return { severity: 'info', title: 'Non chaîné', text: 'Ces entrées sont antérieures au chaînage du journal : chacune est prouvée, mais leur nombre ne peut pas être vérifié.' };
+    return {
+      severity: 'info',
+      title: 'Non chaîné',
+      text: 'Ces entrées sont antérieures au chaînage du journal : chacune est prouvée, mais leur nombre ne peut pas être vérifié.',
+    };
   }
   if (!finding) {
     const extra = [
-      report.pruned > 0 ? `dont ${report.pruned === 1 ? 'la plus ancienne supprimée' : `les ${report.pruned} plus anciennes supprimées`} au terme de la durée de conservation` : null,
-      report.unchained > 0 ? `et ${report.unchained} plus ancienne${report.unchained > 1 ? 's' : ''}, antérieure${report.unchained > 1 ? 's' : ''} au chaînage` : null,
+      report.pruned > 0
+        ? `dont ${report.pruned === 1 ? 'la plus ancienne supprimée' : `les ${report.pruned} plus anciennes supprimées`} au terme de la durée de conservation`
+        : null,
+      report.unchained > 0
+        ? `et ${report.unchained} plus ancienne${report.unchained > 1 ? 's' : ''}, antérieure${report.unchained > 1 ? 's' : ''} au chaînage`
+        : null,
     ].filter((part): part is string => part !== null);
     const count = report.head === 1 ? '1 entrée, chaînée' : `${report.head} entrées, chaînées`;
-    return { severity: 'success', title: 'Chaînage vérifié', text: `Journal complet : ${count}${extra.length ? ` (${extra.join(', ')})` : ''}.` };
+    return {
+      severity: 'success',
+      title: 'Chaînage vérifié',
+      text: `Journal complet : ${count}${extra.length ? ` (${extra.join(', ')})` : ''}.`,
+    };
   }
   const after = ' Signalez-le au délégué à la protection des données.';
   switch (finding.kind) {
@@ -145,10 +179,22 @@ export function describeChain(report: ChainReport): { severity: 'success' | 'inf
       return { severity: 'error', title: 'Entrée manquante', text: `Journal incomplet : ${what}${why}.${after}` };
     }
     case 'earlier':
-      return { severity: 'error', title: 'Entrée manquante', text: `Journal incomplet : ${finding.count === 1 ? 'une entrée manque' : `${finding.count} entrées manquent`} parmi les plus récentes (pages précédentes).${after}` };
+      return {
+        severity: 'error',
+        title: 'Entrée manquante',
+        text: `Journal incomplet : ${finding.count === 1 ? 'une entrée manque' : `${finding.count} entrées manquent`} parmi les plus récentes (pages précédentes).${after}`,
+      };
     case 'unexpected':
-      return { severity: 'error', title: 'Chaînage rompu', text: `Journal incohérent : l’entrée n°${finding.n} se trouve là où l’entrée n°${finding.expected} était attendue.${after}` };
+      return {
+        severity: 'error',
+        title: 'Chaînage rompu',
+        text: `Journal incohérent : l’entrée n°${finding.n} se trouve là où l’entrée n°${finding.expected} était attendue.${after}`,
+      };
     case 'link':
-      return { severity: 'error', title: 'Chaînage rompu', text: `Journal incohérent : l’entrée n°${finding.n} ne suit pas l’entrée qui la précède.${after}` };
+      return {
+        severity: 'error',
+        title: 'Chaînage rompu',
+        text: `Journal incohérent : l’entrée n°${finding.n} ne suit pas l’entrée qui la précède.${after}`,
+      };
   }
 }

@@ -47,7 +47,12 @@ export async function leafHashBase64url(event: unknown): Promise<string> {
 }
 
 /** RFC 9162 §2.1.3.2: the root the audit path leads to, or null when the path is malformed. */
-async function rootFromProof(index: number, size: number, leaf: Uint8Array, proof: readonly string[]): Promise<Uint8Array | null> {
+async function rootFromProof(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: readonly string[],
+): Promise<Uint8Array | null> {
   if (index < 0 || index >= size) return null;
   let fn = index;
   let sn = size - 1;
@@ -110,13 +115,19 @@ export async function openCheckpoint(note: string, verifierKey: string): Promise
     const blob = bytes(match[2]!);
     const id = Array.from(blob.slice(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
     if (id !== keyIdHex) continue;
-    if (await crypto.subtle.verify({ name: 'Ed25519' }, publicKey, blob.slice(4), signed)) return { ...view, signatureValid: true };
+    if (await crypto.subtle.verify({ name: 'Ed25519' }, publicKey, blob.slice(4), signed))
+      return { ...view, signatureValid: true };
   }
   return view;
 }
 
 /** True when the entry's event, at its index, leads to the checkpoint's root. */
-export async function entryVerifies(event: unknown, index: number, proof: readonly string[], checkpoint: CheckpointView): Promise<boolean> {
+export async function entryVerifies(
+  event: unknown,
+  index: number,
+  proof: readonly string[],
+  checkpoint: CheckpointView,
+): Promise<boolean> {
   const root = await rootFromProof(index, checkpoint.size, await leafHashOf(event), proof);
   return root !== null && equal(root, checkpoint.root);
 }
