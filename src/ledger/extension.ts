@@ -4,7 +4,8 @@ import { frontierHashes } from './integration.ts';
 import { HASH_BYTES } from './merkle.ts';
 import { checkStoredEvent, EVENT_OK, EVENT_UNREADABLE } from './stored-leaf.ts';
 import { hashPage, NodeRange } from './verify-page.ts';
-import { readEvents, readLeaves, type Finding } from './verify.ts';
+import type { Finding } from './verify-findings.ts';
+import { readEvents, readLeaves } from './verify-read.ts';
 
 /**
  * The verified prefix of the log, extended as the tree grows (issue 20): the background

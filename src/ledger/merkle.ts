@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { consistencyHolds, inclusionHolds, rootFromInclusionProof as proofRoot, runSync } from './proof-check.ts';
+
+export { HASH_BYTES, ProofError } from './proof-check.ts';
 
 /**
  * RFC 9162 (Certificate Transparency v2, same hashing as RFC 6962) Merkle tree hashing and
@@ -9,7 +12,6 @@ import { createHash } from 'node:crypto';
 
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
-export const HASH_BYTES = 32;
 
 export function leafHash(data: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
@@ -61,59 +63,8 @@ function subproof(leaves: readonly Uint8Array[], m: number, whole: boolean): Buf
   return [...subproof(leaves.slice(k), m - k, false), rootOf(leaves.slice(0, k))];
 }
 
-// Verification follows the decomposition of the reference implementation (transparency-dev/merkle):
-// an "inner" part of the path below the point where the leaf's and the last leaf's paths meet,
-// then a "border" part along the right edge.
-
-function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
-}
-
-function onesCount(x: bigint): number {
-  let count = 0;
-  for (let v = x; v > 0n; v >>= 1n) if (v & 1n) count += 1;
-  return count;
-}
-
-function trailingZeros(x: bigint): number {
-  let count = 0;
-  for (let v = x; v > 0n && (v & 1n) === 0n; v >>= 1n) count += 1;
-  return count;
-}
-
-function decomposeInclusion(index: bigint, size: bigint): { inner: number; border: number } {
-  const inner = bitLength(index ^ (size - 1n));
-  return { inner, border: onesCount(index >> BigInt(inner)) };
-}
-
-function chainInner(seed: Buffer, proof: readonly Buffer[], index: bigint): Buffer {
-  let hash = seed;
-  proof.forEach((sibling, i) => {
-    hash = ((index >> BigInt(i)) & 1n) === 0n ? nodeHash(hash, sibling) : nodeHash(sibling, hash);
-  });
-  return hash;
-}
-
-function chainInnerRight(seed: Buffer, proof: readonly Buffer[], index: bigint): Buffer {
-  let hash = seed;
-  proof.forEach((sibling, i) => {
-    if (((index >> BigInt(i)) & 1n) === 1n) hash = nodeHash(sibling, hash);
-  });
-  return hash;
-}
-
-function chainBorderRight(seed: Buffer, proof: readonly Buffer[]): Buffer {
-  return proof.reduce((hash, sibling) => nodeHash(sibling, hash), seed);
-}
-
-export class ProofError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProofError';
-  }
-}
-
-const isHash = (h: Uint8Array) => h.length === HASH_BYTES;
+// Checking a proof is written once for the server and the browser (proof-check.ts): here it runs
+// synchronously on node:crypto's hash.
 
 /** The root an inclusion proof leads to from a leaf hash, or a ProofError for a malformed proof. */
 export function rootFromInclusionProof(
@@ -122,14 +73,7 @@ export function rootFromInclusionProof(
   leaf: Uint8Array,
   proof: readonly Uint8Array[],
 ): Buffer {
-  if (index < 0n || index >= size) throw new ProofError(`index ${index} is outside a tree of size ${size}`);
-  if (!isHash(leaf)) throw new ProofError('the leaf hash is not 32 bytes');
-  if (!proof.every(isHash)) throw new ProofError('a proof hash is not 32 bytes');
-  const { inner, border } = decomposeInclusion(index, size);
-  if (proof.length !== inner + border)
-    throw new ProofError(`a proof for leaf ${index} of ${size} has ${inner + border} hashes, not ${proof.length}`);
-  const hashes = proof.map((p) => Buffer.from(p));
-  return chainBorderRight(chainInner(Buffer.from(leaf), hashes.slice(0, inner), index), hashes.slice(inner));
+  return Buffer.from(runSync(proofRoot(index, size, leaf, proof), nodeHash));
 }
 
 /** RFC 9162 §2.1.3.2: true when the proof shows the leaf at `index` in the tree of `size` with this root. */
@@ -140,12 +84,7 @@ export function verifyInclusion(
   proof: readonly Uint8Array[],
   root: Uint8Array,
 ): boolean {
-  try {
-    return isHash(root) && rootFromInclusionProof(index, size, leaf, proof).equals(Buffer.from(root));
-  } catch (error) {
-    if (error instanceof ProofError) return false;
-    throw error;
-  }
+  return runSync(inclusionHolds(index, size, leaf, proof, root), nodeHash);
 }
 
 /**
@@ -159,19 +98,5 @@ export function verifyConsistency(
   root1: Uint8Array,
   root2: Uint8Array,
 ): boolean {
-  if (size1 <= 0n || size2 < size1) return false;
-  if (size1 === size2) return proof.length === 0 && Buffer.from(root1).equals(Buffer.from(root2));
-  if (proof.length === 0 || !proof.every(isHash) || !isHash(root1) || !isHash(root2)) return false;
-  const { inner: fullInner, border } = decomposeInclusion(size1 - 1n, size2);
-  const shift = trailingZeros(size1);
-  const inner = fullInner - shift;
-  // When size1 is a power of two, its root is a node of the larger tree and the proof omits it.
-  const [seed, start] = size1 === 1n << BigInt(shift) ? [Buffer.from(root1), 0] : [Buffer.from(proof[0]!), 1];
-  if (proof.length !== start + inner + border) return false;
-  const rest = proof.slice(start).map((p) => Buffer.from(p));
-  const mask = (size1 - 1n) >> BigInt(shift);
-  const hash1 = chainBorderRight(chainInnerRight(seed, rest.slice(0, inner), mask), rest.slice(inner));
-  if (!hash1.equals(Buffer.from(root1))) return false;
-  const hash2 = chainBorderRight(chainInner(seed, rest.slice(0, inner), mask), rest.slice(inner));
-  return hash2.equals(Buffer.from(root2));
+  return runSync(consistencyHolds(size1, size2, proof, root1, root2), nodeHash);
 }

@@ -97,7 +97,7 @@ const SOURCE_LABELS: Record<IntegrityProblem['source'], string> = {
 };
 
 export class LedgerWatch {
-  readonly #o: LedgerWatchOptions;
+  readonly #options: LedgerWatchOptions;
   #timers: NodeJS.Timeout[] = [];
   #running = false;
   #stopped = false;
@@ -114,7 +114,7 @@ export class LedgerWatch {
   #announcing: Promise<void> = Promise.resolve();
 
   constructor(options: LedgerWatchOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#external = options.external
       ? { url: options.external.url, status: 'never', size: null, at: null, message: null }
       : null;
@@ -134,16 +134,16 @@ export class LedgerWatch {
   }
 
   get ledger(): Ledger {
-    return this.#o.ledger;
+    return this.#options.ledger;
   }
 
   status(): LedgerIntegrityStatus {
-    const ledger = this.#o.ledger;
+    const ledger = this.#options.ledger;
     const problems = ledger.problems;
     const witnessed = ledger.witnessed;
     return {
       status: stateOf(problems),
-      background: this.#running && (this.#o.incrementalEveryMs > 0 || this.#o.fullEveryMs > 0),
+      background: this.#running && (this.#options.incrementalEveryMs > 0 || this.#options.fullEveryMs > 0),
       // Problems of the incremental pass and of signing's checks are found again at each attempt: they stop signing as well.
       signing: problems.length > 0 ? 'refused' : 'allowed',
       verifiedSize: ledger.verifiedSize,
@@ -167,7 +167,7 @@ export class LedgerWatch {
    * witness is only a warning (it must not keep the service down).
    */
   async checkAtStart(): Promise<void> {
-    const ledger = this.#o.ledger;
+    const ledger = this.#options.ledger;
     const unreadable = ledger.problems.find((p) => p.source === 'file');
     if (unreadable) {
       // Found when the runtime opened, before anyone listened: the officers hear of it now.
@@ -184,12 +184,12 @@ export class LedgerWatch {
     const latest = await ledger.latestCheckpoint();
     // A first start with a witness file (or an older store): the newest checkpoint is taken as the witnessed one.
     if (latest && !ledger.witnessed) ledger.noteWitnessed(latest);
-    if (latest && this.#o.external) {
+    if (latest && this.#options.external) {
       const outcome = await this.#witnessExternally(latest);
       if (outcome?.kind === 'rollback' || outcome?.kind === 'fork') {
         const message =
           outcome.kind === 'rollback'
-            ? `retour en arrière du journal : le témoin externe ${this.#o.external.url} a cosigné un point de contrôle de ${outcome.witnessSize} événements, le dernier du magasin n'en compte que ${outcome.logSize}`
+            ? `retour en arrière du journal : le témoin externe ${this.#options.external.url} a cosigné un point de contrôle de ${outcome.witnessSize} événements, le dernier du magasin n'en compte que ${outcome.logSize}`
             : outcome.message;
         await this.#announcing;
         throw new LedgerRollbackError(
@@ -199,7 +199,7 @@ export class LedgerWatch {
         );
       }
       if (outcome?.kind === 'unavailable')
-        this.#o.warn(
+        this.#options.warn(
           `Témoin externe : ${outcome.message} ; le démarrage continue, la comparaison reprendra en arrière-plan.`,
         );
     }
@@ -210,13 +210,13 @@ export class LedgerWatch {
     if (this.#running) return;
     this.#running = true;
     this.#stopped = false;
-    const { incrementalEveryMs, fullEveryMs } = this.#o;
+    const { incrementalEveryMs, fullEveryMs } = this.#options;
     if (incrementalEveryMs > 0) {
       const timer = setInterval(() => void this.incrementalPass(), incrementalEveryMs);
       timer.unref();
       this.#timers.push(timer);
     }
-    if (fullEveryMs > 0) this.#scheduleFull(this.#o.firstFullAfterMs ?? 5_000);
+    if (fullEveryMs > 0) this.#scheduleFull(this.#options.firstFullAfterMs ?? 5_000);
   }
 
   async stop(): Promise<void> {
@@ -247,9 +247,9 @@ export class LedgerWatch {
   }
 
   async #incrementalWork(): Promise<void> {
-    const ledger = this.#o.ledger;
+    const ledger = this.#options.ledger;
     try {
-      await ledger.verifyNew({ deadline: Date.now() + (this.#o.incrementalBudgetMs ?? 1_000) });
+      await ledger.verifyNew({ deadline: Date.now() + (this.#options.incrementalBudgetMs ?? 1_000) });
       const mismatch = await ledger.checkAgainstWitnessed();
       if (mismatch)
         ledger.reportProblem({
@@ -259,13 +259,13 @@ export class LedgerWatch {
           message: mismatch.message,
         });
       else ledger.clearProblem('witness');
-      if (this.#o.external && !mismatch) {
+      if (this.#options.external && !mismatch) {
         const latest = await ledger.latestCheckpoint();
         if (latest && (this.#external?.size ?? -1) < Number(latest.size)) await this.#witnessExternally(latest);
       }
       this.#lastIncrementalAt = new Date().toISOString();
     } catch (error) {
-      this.#o.warn(`ledger background verification: ${error instanceof Error ? error.message : String(error)}`);
+      this.#options.warn(`ledger background verification: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -274,14 +274,15 @@ export class LedgerWatch {
     if (this.#full) return this.#full;
     this.#full = this.#fullWork().finally(() => {
       this.#full = undefined;
-      if (this.#running && !this.#stopped && this.#o.fullEveryMs > 0) this.#scheduleFull(this.#o.fullEveryMs);
+      if (this.#running && !this.#stopped && this.#options.fullEveryMs > 0)
+        this.#scheduleFull(this.#options.fullEveryMs);
     });
     return this.#full;
   }
 
   async #fullWork(): Promise<VerifyReport | undefined> {
     const started = performance.now();
-    const share = Math.min(1, Math.max(0.01, this.#o.fullCpuShare));
+    const share = Math.min(1, Math.max(0.01, this.#options.fullCpuShare));
     let mark = performance.now();
     const pace = async () => {
       const worked = performance.now() - mark;
@@ -289,8 +290,8 @@ export class LedgerWatch {
       mark = performance.now();
     };
     try {
-      const report = await verifyLedger(this.#o.db, this.#o.ledger, {
-        batchSize: this.#o.fullPageSize ?? 2_048,
+      const report = await verifyLedger(this.#options.db, this.#options.ledger, {
+        batchSize: this.#options.fullPageSize ?? 2_048,
         workers: 0,
         maxFindings: 20,
         pace,
@@ -298,7 +299,7 @@ export class LedgerWatch {
       await this.recordFull(report, performance.now() - started);
       return report;
     } catch (error) {
-      this.#o.warn(
+      this.#options.warn(
         `ledger background verification (whole log): ${error instanceof Error ? error.message : String(error)}`,
       );
       return undefined;
@@ -307,7 +308,7 @@ export class LedgerWatch {
 
   /** The result of a whole-log verification (this watch's, or the desk's « Vérifier maintenant »). */
   async recordFull(report: VerifyReport, durationMs = 0, options: { recordEvent?: boolean } = {}): Promise<void> {
-    const ledger = this.#o.ledger;
+    const ledger = this.#options.ledger;
     const first = report.findings[0];
     this.#lastFull = {
       at: new Date().toISOString(),
@@ -330,7 +331,7 @@ export class LedgerWatch {
     });
     if (known?.message === problem.message || options.recordEvent === false) return;
     // The finding goes into the ledger itself, as the desk's button records it: the desk shows it, in every process.
-    await appendEvent(this.#o.db, 'ledger_verified', {
+    await appendEvent(this.#options.db, 'ledger_verified', {
       details: {
         ok: false,
         background: true,
@@ -340,7 +341,7 @@ export class LedgerWatch {
         firstFinding: first!.message,
       },
     }).catch((error: unknown) =>
-      this.#o.warn(
+      this.#options.warn(
         `ledger background verification: finding not recorded (${error instanceof Error ? error.message : String(error)})`,
       ),
     );
@@ -359,13 +360,13 @@ export class LedgerWatch {
 
   /** Something looked wrong to a quick check: the whole log is gone through now, to say exactly what. */
   #fullSoon(): void {
-    if (!this.#running || this.#full || this.#o.fullEveryMs <= 0) return;
+    if (!this.#running || this.#full || this.#options.fullEveryMs <= 0) return;
     this.#scheduleFull(0);
   }
 
   /** One alert each time the state turns bad, or worse (altered → rollback). */
   async #announce(): Promise<void> {
-    const problems = this.#o.ledger.problems;
+    const problems = this.#options.ledger.problems;
     const state = stateOf(problems);
     if (state === 'ok') {
       this.#alerted = 'ok';
@@ -376,17 +377,17 @@ export class LedgerWatch {
     const problem =
       problems.find((p) => (state === 'rollback' ? p.kind === 'rollback' : p.kind !== 'rollback')) ?? problems[0]!;
     try {
-      await this.#o.alert({ signal: state === 'rollback' ? 'ledger_rollback' : 'ledger_altered', problem });
+      await this.#options.alert({ signal: state === 'rollback' ? 'ledger_rollback' : 'ledger_altered', problem });
     } catch (error) {
-      this.#o.warn(`ledger alert not delivered: ${error instanceof Error ? error.message : String(error)}`);
+      this.#options.warn(`ledger alert not delivered: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
   /** Submit a checkpoint to the external witness; a rollback or a fork it sees is a `witness` problem. */
   async #witnessExternally(checkpoint: SignedCheckpoint): Promise<WitnessOutcome | undefined> {
-    const external = this.#o.external;
+    const external = this.#options.external;
     if (!external || !this.#external) return undefined;
-    const ledger = this.#o.ledger;
+    const ledger = this.#options.ledger;
     const kept = ledger.witnessFile?.read.bind(ledger.witnessFile);
     let old = this.#external.size !== null ? BigInt(this.#external.size) : 0n;
     try {

@@ -12,6 +12,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/ledger/index.ts';
+import { consistencyHolds, inclusionHolds, runAsync } from '../../src/ledger/proof-check.ts';
 
 /** The RFC 6962 / RFC 9162 vectors of transparency-dev/merkle (copied from ../shared/vectors, Apache 2.0). */
 const VECTORS = new URL('../vectors/merkle/', import.meta.url).pathname;
@@ -24,6 +25,30 @@ function jsonFiles(folder: string): string[] {
 }
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
+
+/** The browser's way to hash a node (web/src/espace/proof.ts): WebCrypto, asynchronous. */
+const webCryptoNodeHash = async (left: Uint8Array, right: Uint8Array) =>
+  new Uint8Array(await crypto.subtle.digest('SHA-256', Buffer.concat([Buffer.from([1]), left, right])));
+
+interface InclusionVector {
+  leafIdx: number;
+  treeSize: number;
+  root: string;
+  leafHash: string;
+  proof: string[] | null;
+  wantErr: boolean;
+  desc?: string;
+}
+
+interface ConsistencyVector {
+  size1: number;
+  size2: number;
+  root1: string;
+  root2: string;
+  proof: string[] | null;
+  wantErr: boolean;
+  desc?: string;
+}
 const REFERENCE_LEAVES = [
   '',
   '00',
@@ -45,15 +70,7 @@ describe('Merkle tree (RFC 9162)', () => {
 
   it('every inclusion vector verifies exactly when it should', () => {
     for (const file of inclusion) {
-      const v = JSON.parse(readFileSync(file, 'utf8')) as {
-        leafIdx: number;
-        treeSize: number;
-        root: string;
-        leafHash: string;
-        proof: string[] | null;
-        wantErr: boolean;
-        desc?: string;
-      };
+      const v = JSON.parse(readFileSync(file, 'utf8')) as InclusionVector;
       const ok = verifyInclusion(
         BigInt(v.leafIdx),
         BigInt(v.treeSize),
@@ -67,15 +84,7 @@ describe('Merkle tree (RFC 9162)', () => {
 
   it('every consistency vector verifies exactly when it should', () => {
     for (const file of consistency) {
-      const v = JSON.parse(readFileSync(file, 'utf8')) as {
-        size1: number;
-        size2: number;
-        root1: string;
-        root2: string;
-        proof: string[] | null;
-        wantErr: boolean;
-        desc?: string;
-      };
+      const v = JSON.parse(readFileSync(file, 'utf8')) as ConsistencyVector;
       const ok = verifyConsistency(
         BigInt(v.size1),
         BigInt(v.size2),
@@ -84,6 +93,31 @@ describe('Merkle tree (RFC 9162)', () => {
         b64(v.root2),
       );
       assert.equal(ok, !v.wantErr, `${file}: ${v.desc ?? ''}`);
+    }
+  });
+
+  it('the same checker driven by WebCrypto, as the browser runs it, answers every vector the same', async () => {
+    for (const file of inclusion) {
+      const v = JSON.parse(readFileSync(file, 'utf8')) as InclusionVector;
+      const check = inclusionHolds(
+        BigInt(v.leafIdx),
+        BigInt(v.treeSize),
+        b64(v.leafHash),
+        (v.proof ?? []).map(b64),
+        b64(v.root),
+      );
+      assert.equal(await runAsync(check, webCryptoNodeHash), !v.wantErr, `${file}: ${v.desc ?? ''}`);
+    }
+    for (const file of consistency) {
+      const v = JSON.parse(readFileSync(file, 'utf8')) as ConsistencyVector;
+      const check = consistencyHolds(
+        BigInt(v.size1),
+        BigInt(v.size2),
+        (v.proof ?? []).map(b64),
+        b64(v.root1),
+        b64(v.root2),
+      );
+      assert.equal(await runAsync(check, webCryptoNodeHash), !v.wantErr, `${file}: ${v.desc ?? ''}`);
     }
   });
 

@@ -1,9 +1,12 @@
 import canonicalize from 'canonicalize';
+import { inclusionHolds, runAsync } from '../../../src/ledger/proof-check.ts';
 
 /**
  * Checking « Qui a consulté mon dossier » in the browser rather than believing it (RFC 9162):
  * the leaf is SHA-256(0x00 ‖ RFC 8785 canonical JSON of the event as shown), each audit step
  * SHA-256(0x01 ‖ left ‖ right), and the root reached must be the one of the signed checkpoint.
+ * The audit path is followed by the server's own checker (src/ledger/proof-check.ts), run here
+ * on WebCrypto.
  * The checkpoint itself is a C2SP signed note, checked with WebCrypto's Ed25519 against the
  * log's verifier key when the browser supports it.
  */
@@ -28,9 +31,8 @@ async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', joined));
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
+const NODE_PREFIX = new Uint8Array([1]);
+const nodeHash = (left: Uint8Array, right: Uint8Array) => sha256(NODE_PREFIX, left, right);
 
 async function leafHashOf(event: unknown): Promise<Uint8Array> {
   const text = canonicalize(event);
@@ -44,38 +46,6 @@ export async function leafHashBase64url(event: unknown): Promise<string> {
   let text = '';
   for (const b of hash) text += String.fromCharCode(b);
   return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** RFC 9162 §2.1.3.2: the root the audit path leads to, or null when the path is malformed. */
-async function rootFromProof(
-  index: number,
-  size: number,
-  leaf: Uint8Array,
-  proof: readonly string[],
-): Promise<Uint8Array | null> {
-  if (index < 0 || index >= size) return null;
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
-  const one = new Uint8Array([1]);
-  for (const encoded of proof) {
-    const p = bytes(encoded);
-    if (p.length !== 32 || sn === 0) return null;
-    if (fn % 2 === 1 || fn === sn) {
-      r = await sha256(one, p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = await sha256(one, r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 ? r : null;
 }
 
 export interface CheckpointView {
@@ -128,6 +98,8 @@ export async function entryVerifies(
   proof: readonly string[],
   checkpoint: CheckpointView,
 ): Promise<boolean> {
-  const root = await rootFromProof(index, checkpoint.size, await leafHashOf(event), proof);
-  return root !== null && equal(root, checkpoint.root);
+  if (!Number.isSafeInteger(index)) return false;
+  const leaf = await leafHashOf(event);
+  const path = proof.map(bytes);
+  return runAsync(inclusionHolds(BigInt(index), BigInt(checkpoint.size), leaf, path, checkpoint.root), nodeHash);
 }
