@@ -10,7 +10,6 @@ import { agencyPersonRoutes } from './agency/persons.ts';
 import { accountAdministrationRoutes } from './admin/accounts.ts';
 import { channelRoutes } from './auth/channels.ts';
 import { federationRoutes } from './auth/federation.ts';
-import { passkeyPageRoutes } from './auth/passkey-page.ts';
 import { passkeyRoutes } from './auth/passkeys.ts';
 import { recoveryRoutes } from './auth/recovery.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -99,7 +98,6 @@ export async function buildServer(
   await app.register(agencyPersonRoutes(runtime), { prefix: '/api/agency' });
   await app.register(authRoutes(runtime), { prefix: '/api/auth' });
   await app.register(passkeyRoutes(runtime), { prefix: '/api/auth/passkeys' });
-  await app.register(passkeyPageRoutes());
   await app.register(recoveryRoutes(runtime), { prefix: '/api/auth/recovery' });
   await app.register(channelRoutes(runtime), { prefix: '/api/auth/channels' });
   await app.register(federationRoutes(runtime), { prefix: '/api/auth/oidc' });

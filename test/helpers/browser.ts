@@ -41,7 +41,7 @@ export function freePort(): Promise<number> {
 }
 
 /** The built application (web/dist), built now when a single test file runs without `npm test`. */
-function ensureWebBuilt(): void {
+export function ensureWebBuilt(): void {
   const result = spawnSync(process.execPath, [join(root, 'scripts/build-web.mjs')], { cwd: root, encoding: 'utf8' });
   assert.equal(result.status, 0, `the web application did not build: ${result.stderr}`);
 }

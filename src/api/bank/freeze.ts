@@ -1,14 +1,33 @@
+import { readFileSync } from 'node:fs';
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/index.ts';
 import { addressScope, blockedUntil, recordFailure } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { PASSKEY_PAGE_CSP } from '../auth/passkey-page.ts';
 import { errorResponses } from '../schemas.ts';
 
+/**
+ * A page without script, for a person who may not be signed in: its own stylesheet, no framing,
+ * requests to this origin only, so that an injected tag can neither run nor send anything away.
+ */
+const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "require-trusted-types-for 'script'",
+].join('; ');
+
+/** Read once: it changes only with a new release. */
+const STYLESHEET = readFileSync(new URL('./freeze.css', import.meta.url), 'utf8');
+
 const HTML_HEADERS = {
-  'content-security-policy': PASSKEY_PAGE_CSP,
+  'content-security-policy': PAGE_CSP,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -20,7 +39,7 @@ function page(title: string, content: string): string {
   return `<!doctype html>
 <html lang="fr">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} — France Travail</title>
-<link rel="stylesheet" href="/securite/cles-d-acces.css"></head>
+<link rel="stylesheet" href="/ce-n-est-pas-moi.css"></head>
 <body><main>
 <h1>${escapeHtml(title)}</h1>
 ${content}
@@ -74,6 +93,10 @@ export function freezeRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
   return async (app) => {
     await app.register(formbody, { bodyLimit: 4 * 1024 });
+
+    app.get('/ce-n-est-pas-moi.css', { schema: { hide: true } }, async (_request, reply) =>
+      reply.headers(HTML_HEADERS).type('text/css; charset=utf-8').send(STYLESHEET),
+    );
 
     app.get(
       '/ce-n-est-pas-moi',

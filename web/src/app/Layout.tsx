@@ -56,7 +56,7 @@ export function Layout({ children }: { children: ReactNode }) {
         {
           iconId: 'fr-icon-account-circle-line',
           text: info.staff ? `${info.staff.displayName} — ${info.staff.organisation.name}` : info.account.login,
-          linkProps: { to: info.account.kind === 'job_seeker' ? '/mon-espace/securite' : pathname },
+          linkProps: { to: info.account.kind === 'job_seeker' ? '/mon-espace/securite' : '/securite' },
         },
         {
           iconId: 'fr-icon-logout-box-r-line',

@@ -4,9 +4,10 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { PasswordInput } from '@codegouvfr/react-dsfr/blocks/PasswordInput';
 import { ProConnectButton } from '@codegouvfr/react-dsfr/ProConnectButton';
 import { useEffect, useState, type FormEvent } from 'react';
-import { useNavigate } from 'react-router';
+import { useLocation, useNavigate } from 'react-router';
 import { api, setCsrfToken } from './api.ts';
 import { confirmTotpEnrolment, registerPasskey } from './factors.ts';
+import { PasskeyNameInput, passkeyName } from './PasskeyName.tsx';
 import { homeOf, useSession } from './session.tsx';
 import { SecondFactorForm } from './StepUp.tsx';
 import {
@@ -29,9 +30,11 @@ interface LoginResult {
 /**
  * « Se connecter » for everyone: identifier and password, then the second factor (code or
  * passkey). Staff without one enrol it here, at their first sign-in: nothing opens before.
+ * Signed in, one lands on the page that sent here (`state.from`, see RequireSession), else home.
  */
 export function SignIn() {
   const navigate = useNavigate();
+  const from = (useLocation().state as { from?: string } | null)?.from;
   const { refresh, state } = useSession();
   // A session held because it is used from a new network only needs its second factor again.
   const held = state.status === 'anonymous' && state.heldForNewNetwork === true;
@@ -43,6 +46,7 @@ export function SignIn() {
   const [activationCode, setActivationCode] = useState('');
   const [enrolment, setEnrolment] = useState<ShownTotpEnrolment>();
   const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
+  const [name, setName] = useState('');
   const providers = useLoad(() =>
     api<{ providers: Array<{ id: string; name: string; accountKind: string }> }>('/api/auth/oidc/providers', {
       quiet401: true,
@@ -51,7 +55,7 @@ export function SignIn() {
 
   const finish = async () => {
     const info = await refresh();
-    if (info) navigate(homeOf(info));
+    if (info) navigate(from ?? homeOf(info));
   };
 
   const signIn = useAction(async (event: FormEvent) => {
@@ -79,7 +83,7 @@ export function SignIn() {
     setStep('recovery_codes');
   });
   const enrolPasskey = useAction(async () => {
-    const codes = await registerPasskey('Clé d’accès enregistrée à la connexion', activationCode);
+    const codes = await registerPasskey(passkeyName(name, 'Clé d’accès enregistrée à la connexion'), activationCode);
     if (codes?.length) {
       setRecoveryCodes(codes);
       setStep('recovery_codes');
@@ -87,8 +91,8 @@ export function SignIn() {
   });
 
   useEffect(() => {
-    if (state.status === 'signed_in' && step === 'credentials') navigate(homeOf(state.info), { replace: true });
-  }, [state, step, navigate]);
+    if (state.status === 'signed_in' && step === 'credentials') navigate(from ?? homeOf(state.info), { replace: true });
+  }, [state, step, navigate, from]);
   useEffect(() => {
     if (held && step === 'credentials') setStep('second_factor');
   }, [held, step]);
@@ -192,24 +196,27 @@ export function SignIn() {
               />
             ) : null}
             {!enrolment ? (
-              <ul className="fr-btns-group fr-btns-group--inline-sm">
-                <li>
-                  <Button type="button" onClick={() => void startTotp.run()} disabled={startTotp.busy}>
-                    Utiliser une application d’authentification
-                  </Button>
-                </li>
-                <li>
-                  <Button
-                    type="button"
-                    priority="secondary"
-                    iconId="fr-icon-fingerprint-line"
-                    onClick={() => void enrolPasskey.run()}
-                    disabled={enrolPasskey.busy}
-                  >
-                    Enregistrer une clé d’accès
-                  </Button>
-                </li>
-              </ul>
+              <>
+                <PasskeyNameInput value={name} onChange={setName} />
+                <ul className="fr-btns-group fr-btns-group--inline-sm">
+                  <li>
+                    <Button type="button" onClick={() => void startTotp.run()} disabled={startTotp.busy}>
+                      Utiliser une application d’authentification
+                    </Button>
+                  </li>
+                  <li>
+                    <Button
+                      type="button"
+                      priority="secondary"
+                      iconId="fr-icon-fingerprint-line"
+                      onClick={() => void enrolPasskey.run()}
+                      disabled={enrolPasskey.busy}
+                    >
+                      Enregistrer une clé d’accès
+                    </Button>
+                  </li>
+                </ul>
+              </>
             ) : (
               <form onSubmit={(event) => void confirmTotp.run(event)}>
                 <TotpEnrolmentFields

@@ -1,30 +1,9 @@
 import { Button } from '@codegouvfr/react-dsfr/Button';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api, download } from '../app/api.ts';
-import { confirmTotpEnrolment, registerPasskey } from '../app/factors.ts';
 import { formatDateTime } from '../app/format.ts';
-import { useSession, useSignedIn, type SessionInfo } from '../app/session.tsx';
-import { needsStepUp, StepUp } from '../app/StepUp.tsx';
-import {
-  beginShownTotpEnrolment,
-  RecoveryCodeList,
-  TotpEnrolmentFields,
-  type ShownTotpEnrolment,
-} from '../app/TotpEnrolment.tsx';
-import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
-
-interface Factor {
-  id: string;
-  kind: string;
-  status: string;
-  label: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  remaining?: number;
-}
-
-/** A session as GET /api/auth/sessions lists it: the same shape as the current one. */
-type SessionRow = SessionInfo['session'];
+import { SecurityPage } from '../app/Security.tsx';
+import { ErrorNotice, Loading, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 
 interface SecurityEvents {
   page: number;
@@ -33,11 +12,6 @@ interface SecurityEvents {
   events: Array<{ id: string; at: string; kind: string; label: string; method: string | null }>;
 }
 
-const FACTOR_KINDS: Record<string, string> = {
-  totp: 'Application d’authentification',
-  passkey: 'Clé d’accès',
-  recovery_codes: 'Codes de secours',
-};
 const METHOD_LABELS: Record<string, string> = {
   totp: 'code d’application',
   passkey: 'clé d’accès',
@@ -46,244 +20,13 @@ const METHOD_LABELS: Record<string, string> = {
   export: 'téléchargement',
 };
 
-/** « Sécurité du compte »: second factors, open sessions, recent activity, and the download of one's data. */
-export function SecurityPage() {
+/** « Sécurité du compte » in the job seeker's space: the account's page, then recent activity and the download of one's data. */
+export function EspaceSecurityPage() {
   return (
-    <>
-      <PageTitle title="Sécurité du compte">Sécurité du compte</PageTitle>
-      <Factors />
-      <Sessions />
+    <SecurityPage>
       <Activity />
       <MyData />
-    </>
-  );
-}
-
-function Factors() {
-  const factors = useLoad(() => api<{ factors: Factor[] }>('/api/auth/factors'));
-  const { refresh } = useSession();
-  const [enrolment, setEnrolment] = useState<ShownTotpEnrolment>();
-  const [code, setCode] = useState('');
-  const [recoveryCodes, setRecoveryCodes] = useState<string[]>([]);
-  const [message, setMessage] = useState<string | null>(null);
-  /** The operation to run again once the second factor is confirmed (adding or removing a passkey). */
-  const [retry, setRetry] = useState<{ run: () => void } | null>(null);
-
-  const startTotp = useAction(async () => {
-    setMessage(null);
-    setEnrolment(await beginShownTotpEnrolment());
-  });
-  const confirmTotp = useAction(async (event: FormEvent) => {
-    event.preventDefault();
-    if (!enrolment) return;
-    const codes = await confirmTotpEnrolment(enrolment.factorId, code);
-    setEnrolment(undefined);
-    setCode('');
-    setRecoveryCodes(codes);
-    setMessage('Application d’authentification activée.');
-    await refresh();
-    factors.reload();
-  });
-  const addPasskey = useAction(async (): Promise<void> => {
-    setMessage(null);
-    let codes: string[] | undefined;
-    try {
-      codes = await registerPasskey('Clé d’accès ajoutée depuis mon espace');
-    } catch (error) {
-      if (needsStepUp(error)) {
-        setRetry({ run: () => void addPasskey.run() });
-        return;
-      }
-      throw error;
-    }
-    setRetry(null);
-    if (codes?.length) setRecoveryCodes(codes);
-    setMessage('Clé d’accès enregistrée.');
-    await refresh();
-    factors.reload();
-  });
-  /** Remove a passkey or an authenticator app; a sensitive operation, retried after step-up. */
-  const removeFactor = useAction(async (id: string, kind: string): Promise<void> => {
-    setMessage(null);
-    try {
-      await api(kind === 'passkey' ? `/api/auth/passkeys/${id}` : `/api/auth/factors/totp/${id}`, { method: 'DELETE' });
-    } catch (error) {
-      if (needsStepUp(error)) {
-        setRetry({ run: () => void removeFactor.run(id, kind) });
-        return;
-      }
-      throw error;
-    }
-    setRetry(null);
-    setMessage(kind === 'passkey' ? 'Clé d’accès retirée.' : 'Application d’authentification retirée.');
-    factors.reload();
-  });
-
-  const usable = factors.data?.factors.filter((f) => f.status === 'active') ?? [];
-  return (
-    <section className="fr-mb-6w" aria-labelledby="facteurs">
-      <h2 id="facteurs">Seconds facteurs</h2>
-      <p>
-        Un second facteur protège votre compte même si votre mot de passe est découvert. Il est nécessaire pour modifier
-        vos coordonnées bancaires.
-      </p>
-      <ErrorNotice
-        error={factors.error ?? startTotp.error ?? confirmTotp.error ?? addPasskey.error ?? removeFactor.error}
-      />
-      <SuccessNotice message={message} />
-      {factors.loading && !factors.data ? <Loading what="Chargement de vos seconds facteurs" /> : null}
-      {factors.data ? (
-        usable.length === 0 ? (
-          <p>
-            <strong>Aucun second facteur n’est activé.</strong>
-          </p>
-        ) : (
-          <ul data-testid="factors">
-            {usable.map((f) => (
-              <li key={f.id} className="fr-mb-1w">
-                <strong>{FACTOR_KINDS[f.kind] ?? f.kind}</strong>
-                {f.kind === 'recovery_codes' ? ` : ${f.remaining ?? 0} codes restants` : ` — ${f.label}`}, ajouté le{' '}
-                {formatDateTime(f.createdAt)}
-                {f.lastUsedAt ? `, dernière utilisation le ${formatDateTime(f.lastUsedAt)}` : ''}
-                {f.kind === 'passkey' || f.kind === 'totp' ? (
-                  <>
-                    {' '}
-                    <Button
-                      type="button"
-                      size="small"
-                      priority="tertiary"
-                      iconId="fr-icon-delete-line"
-                      onClick={() => void removeFactor.run(f.id, f.kind)}
-                      disabled={removeFactor.busy}
-                    >
-                      {f.kind === 'passkey' ? 'Retirer cette clé d’accès' : 'Retirer cette application'}
-                    </Button>
-                  </>
-                ) : null}
-              </li>
-            ))}
-          </ul>
-        )
-      ) : null}
-      {retry ? <StepUp onPassed={retry.run} onCancel={() => setRetry(null)} /> : null}
-      {recoveryCodes.length ? (
-        <div className="fr-callout fr-mb-3w">
-          <h3 className="fr-callout__title fr-h6">Vos codes de secours</h3>
-          <p className="fr-callout__text fr-text--sm">
-            Chaque code permet une seule connexion si vous perdez votre second facteur. Conservez-les en lieu sûr : ils
-            ne seront plus affichés.
-          </p>
-          <RecoveryCodeList codes={recoveryCodes} />
-          <Button type="button" size="small" onClick={() => setRecoveryCodes([])}>
-            J’ai conservé mes codes
-          </Button>
-        </div>
-      ) : null}
-      {enrolment ? (
-        <form onSubmit={(event) => void confirmTotp.run(event)} className="fr-mb-3w">
-          <TotpEnrolmentFields
-            enrolment={enrolment}
-            intro="Scannez ce code avec votre application d’authentification, ou saisissez la clé ci-dessous, puis entrez le premier code affiché."
-            code={code}
-            onCode={setCode}
-            keyClassName="rempart-entry"
-          />
-          <ul className="fr-btns-group fr-btns-group--inline-sm">
-            <li>
-              <Button type="submit" disabled={confirmTotp.busy}>
-                Activer
-              </Button>
-            </li>
-            <li>
-              <Button type="button" priority="tertiary" onClick={() => setEnrolment(undefined)}>
-                Annuler
-              </Button>
-            </li>
-          </ul>
-        </form>
-      ) : (
-        <ul className="fr-btns-group fr-btns-group--inline-sm">
-          <li>
-            <Button type="button" onClick={() => void startTotp.run()} disabled={startTotp.busy}>
-              Ajouter une application d’authentification
-            </Button>
-          </li>
-          <li>
-            <Button
-              type="button"
-              priority="secondary"
-              iconId="fr-icon-fingerprint-line"
-              onClick={() => void addPasskey.run()}
-              disabled={addPasskey.busy}
-            >
-              Enregistrer une clé d’accès
-            </Button>
-          </li>
-        </ul>
-      )}
-    </section>
-  );
-}
-
-function Sessions() {
-  const info = useSignedIn();
-  const sessions = useLoad(() => api<{ sessions: SessionRow[] }>('/api/auth/sessions'));
-  const [message, setMessage] = useState<string | null>(null);
-  const revoke = useAction(async (id: string) => {
-    await api(`/api/auth/sessions/${id}`, { method: 'DELETE' });
-    setMessage('Session déconnectée.');
-    sessions.reload();
-  });
-  const revokeAll = useAction(async () => {
-    const result = await api<{ revoked: number }>('/api/auth/sessions/revoke-all', { method: 'POST' });
-    setMessage(
-      result.revoked === 0
-        ? 'Aucune autre session n’était ouverte.'
-        : `${result.revoked} autre(s) session(s) déconnectée(s).`,
-    );
-    sessions.reload();
-  });
-  const others = sessions.data?.sessions.filter((s) => s.id !== info.session.id) ?? [];
-  return (
-    <section className="fr-mb-6w" aria-labelledby="sessions">
-      <h2 id="sessions">Sessions ouvertes</h2>
-      <p>Si vous ne reconnaissez pas une session, déconnectez-la et changez votre mot de passe.</p>
-      <ErrorNotice error={sessions.error ?? revoke.error ?? revokeAll.error} />
-      <SuccessNotice message={message} />
-      {sessions.loading && !sessions.data ? <Loading what="Chargement des sessions" /> : null}
-      <ul data-testid="sessions">
-        {sessions.data?.sessions.map((s) => (
-          <li key={s.id} className="fr-mb-1w">
-            {s.id === info.session.id ? <strong>Cette session (cet appareil)</strong> : <strong>Autre session</strong>}{' '}
-            — ouverte le {formatDateTime(s.createdAt)}, dernière activité le {formatDateTime(s.lastSeenAt)}, réseau{' '}
-            {s.network}
-            {s.id !== info.session.id ? (
-              <>
-                {' '}
-                <Button
-                  type="button"
-                  size="small"
-                  priority="tertiary"
-                  onClick={() => void revoke.run(s.id)}
-                  disabled={revoke.busy}
-                  title={`Déconnecter la session ouverte le ${formatDateTime(s.createdAt)}`}
-                >
-                  Déconnecter
-                </Button>
-              </>
-            ) : null}
-          </li>
-        ))}
-      </ul>
-      <Button
-        type="button"
-        priority="secondary"
-        onClick={() => void revokeAll.run()}
-        disabled={revokeAll.busy || (sessions.data !== undefined && others.length === 0)}
-      >
-        Déconnecter toutes les autres sessions
-      </Button>
-    </section>
+    </SecurityPage>
   );
 }
 

@@ -2,7 +2,7 @@ import { Route, Routes } from 'react-router';
 import { BankDetailsPage } from './BankDetails.tsx';
 import { JournalPage } from './Journal.tsx';
 import { MyFile } from './MyFile.tsx';
-import { SecurityPage } from './Security.tsx';
+import { EspaceSecurityPage } from './Security.tsx';
 import './espace.css';
 
 /** Espace demandeur d’emploi: the file, who read it, the account's security, the bank details. */
@@ -11,7 +11,7 @@ export function EspaceSpace() {
     <Routes>
       <Route index element={<MyFile />} />
       <Route path="consultations" element={<JournalPage />} />
-      <Route path="securite" element={<SecurityPage />} />
+      <Route path="securite" element={<EspaceSecurityPage />} />
       <Route path="banque" element={<BankDetailsPage />} />
     </Routes>
   );
