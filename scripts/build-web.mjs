@@ -22,7 +22,16 @@ function newest(path) {
   return latest;
 }
 
-const sources = Math.max(newest(web), newest(join(root, 'package-lock.json')));
+// The interface imports the domain's field classes and labels (src/domain), the ledger's proof
+// checker (src/ledger/proof-check.ts) and the platform's abilities table (src/policy/abilities.ts),
+// the server's own: a change there rebuilds it too.
+const sources = Math.max(
+  newest(web),
+  newest(join(root, 'src', 'domain')),
+  newest(join(root, 'src', 'ledger', 'proof-check.ts')),
+  newest(join(root, 'src', 'policy', 'abilities.ts')),
+  newest(join(root, 'package-lock.json')),
+);
 const force = process.argv.includes('--force');
 if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= sources) {
   process.stdout.write(`Interface web à jour (${outDir}).\n`);

@@ -95,10 +95,10 @@ export interface PipelineOptions {
  * guard's windows; and a share of one group commit.
  */
 export class AccessPipeline {
-  readonly #o: PipelineOptions;
+  readonly #deps: PipelineOptions;
 
   constructor(options: PipelineOptions) {
-    this.#o = options;
+    this.#deps = options;
   }
 
   /** Read one file: decided, admitted, recorded, then decrypted; only the recorded classes leave. */
@@ -110,7 +110,7 @@ export class AccessPipeline {
   ): Promise<ReadOutcome> {
     // Decisions are taken on the wall clock (agreements' dates); the guard's windows on its own clock.
     const now = new Date();
-    const decision = await authorize(this.#o.db, {
+    const decision = await authorize(this.#deps.db, {
       ...this.#context(caller),
       personId,
       operation: 'read',
@@ -120,10 +120,10 @@ export class AccessPipeline {
       birthDateOf: (id) => this.#birthDate(id),
     });
     if (!decision.allowed) return { outcome: 'denied', decision };
-    let file = await this.#o.persons.fetchSealed(personId, decision.classes);
+    let file = await this.#deps.persons.fetchSealed(personId, decision.classes);
     // The event names the classes that leave: those decided that the file holds.
     const released = decision.classes.filter((c) => file.sealed.has(c));
-    const admission = await this.#o.guard.admitRead(
+    const admission = await this.#deps.guard.admitRead(
       {
         actor: caller.guarded,
         network: caller.network,
@@ -138,10 +138,10 @@ export class AccessPipeline {
     if (released.includes('bank')) {
       // Payments read this class: a change that became due is settled (a write) once the read is
       // admitted and recorded, never before, and the account in force is the one opened.
-      await this.#o.settleBank(personId);
-      file = await this.#o.persons.fetchSealed(personId, released);
+      await this.#deps.settleBank(personId);
+      file = await this.#deps.persons.fetchSealed(personId, released);
     }
-    const record = await this.#o.persons.open(
+    const record = await this.#deps.persons.open(
       file,
       released.filter((c) => file.sealed.has(c)),
     );
@@ -161,11 +161,11 @@ export class AccessPipeline {
       classes: ['identity' as const],
       now: new Date(),
     };
-    const allowedCaller = await authorizeWithoutPerson(this.#o.db, base);
+    const allowedCaller = await authorizeWithoutPerson(this.#deps.db, base);
     if (!allowedCaller.allowed) return { outcome: 'denied', decision: allowedCaller };
-    const matches = await this.#o.persons.lookup(search.kind, search.value);
+    const matches = await this.#deps.persons.lookup(search.kind, search.value);
     const decisions = await authorizeEach(
-      this.#o.db,
+      this.#deps.db,
       { ...base, birthDateOf: (personId) => this.#birthDate(personId) },
       matches,
     );
@@ -173,15 +173,16 @@ export class AccessPipeline {
     decisions.forEach((decision, i) => {
       if (decision.allowed) allowed.push({ personId: matches[i]!, decision });
     });
-    const swept = await this.#o.guard.noteSearch(caller.guarded, search.criterion, matches, allowed.length);
+    const swept = await this.#deps.guard.noteSearch(caller.guarded, search.criterion, matches, allowed.length);
     if (!swept.allowed) return { outcome: 'guard', admission: swept };
     const files = new Map<string, SealedFile>();
-    for (const { personId } of allowed) files.set(personId, await this.#o.persons.fetchSealed(personId, ['identity']));
+    for (const { personId } of allowed)
+      files.set(personId, await this.#deps.persons.fetchSealed(personId, ['identity']));
     const released = (personId: string) =>
       files.get(personId)!.sealed.has('identity') ? (['identity'] as FieldClass[]) : [];
     if (allowed.length) {
       const first = allowed[0]!.decision;
-      const admission = await this.#o.guard.admitRead(
+      const admission = await this.#deps.guard.admitRead(
         {
           actor: caller.guarded,
           network: caller.network,
@@ -198,7 +199,7 @@ export class AccessPipeline {
       if (!admission.allowed) return { outcome: 'guard', decision: first, admission };
     }
     // The search is recorded without the identifier searched.
-    await appendEvent(this.#o.db, 'person_search', {
+    await appendEvent(this.#deps.db, 'person_search', {
       actorId: caller.guarded.id,
       purpose: caller.purpose,
       caseReference: caller.caseReference,
@@ -207,7 +208,7 @@ export class AccessPipeline {
     });
     const results: Array<{ id: string; identity?: PersonFile['identity'] }> = [];
     for (const { personId } of allowed) {
-      const record = await this.#o.persons.open(files.get(personId)!, released(personId));
+      const record = await this.#deps.persons.open(files.get(personId)!, released(personId));
       results.push({ id: personId, ...(record.fields.identity ? { identity: record.fields.identity } : {}) });
     }
     return { outcome: 'found', results };
@@ -215,7 +216,7 @@ export class AccessPipeline {
 
   /** A page of the caller's own caseload (ids only): decided as a read under a caseload purpose, recorded. */
   async listCaseload(caller: Caller, options: { page: number; pageSize: number }): Promise<CaseloadOutcome> {
-    const decision = await authorizeWithoutPerson(this.#o.db, {
+    const decision = await authorizeWithoutPerson(this.#deps.db, {
       ...this.#context(caller),
       operation: 'read',
       now: new Date(),
@@ -223,8 +224,8 @@ export class AccessPipeline {
     if (!decision.allowed) return { outcome: 'denied', decision };
     if (decision.relationship !== 'caseload')
       return { outcome: 'denied', decision: { allowed: false, reason: 'operation_not_granted' } };
-    const page = await listCaseload(this.#o.db, caller.guarded.id, options);
-    await appendEvent(this.#o.db, 'access_granted', {
+    const page = await listCaseload(this.#deps.db, caller.guarded.id, options);
+    await appendEvent(this.#deps.db, 'access_granted', {
       actorId: caller.guarded.id,
       purpose: decision.purpose,
       caseReference: decision.caseReference,
@@ -241,7 +242,7 @@ export class AccessPipeline {
   async write(caller: Caller, personId: string, patch: PersonPatch): Promise<WriteOutcome> {
     const written = FIELD_CLASSES.filter((c) => patch[c] !== undefined);
     return this.#written(caller, personId, written, undefined, async (trx) => {
-      await this.#o.persons.update(personId, patch, trx, authorOf(caller.guarded));
+      await this.#deps.persons.update(personId, patch, trx, authorOf(caller.guarded));
       return undefined;
     });
   }
@@ -258,7 +259,7 @@ export class AccessPipeline {
     change: (current: FieldValues[C] | undefined) => FieldValues[C],
   ): Promise<WriteOutcome<FieldValues[C]>> {
     return this.#written(caller, personId, [fieldClass], undefined, (trx) =>
-      this.#o.persons.modify(personId, fieldClass, change, trx, authorOf(caller.guarded)),
+      this.#deps.persons.modify(personId, fieldClass, change, trx, authorOf(caller.guarded)),
     );
   }
 
@@ -275,11 +276,11 @@ export class AccessPipeline {
   ): Promise<WriteOutcome<{ id: string }> | GuardRefused> {
     const decision = await this.decide(caller, personId, 'write', ['follow_up']);
     if (!decision.allowed) return { outcome: 'denied', decision };
-    const admission = await this.#o.guard.noteBooking(caller.guarded, personId);
+    const admission = await this.#deps.guard.noteBooking(caller.guarded, personId);
     if (!admission.allowed) return { outcome: 'guard', decision, admission };
     const id = randomUUID();
     return this.#written(caller, personId, ['follow_up'], decision, async (trx) => {
-      await this.#o.persons.modify(
+      await this.#deps.persons.modify(
         personId,
         'follow_up',
         (current) => {
@@ -306,7 +307,7 @@ export class AccessPipeline {
           at: appointment.at,
           kind: appointment.kind,
           created_by: caller.guarded.id,
-          created_at: this.#o.clock.now().toISOString(),
+          created_at: this.#deps.clock.now().toISOString(),
           cancelled_at: null,
         })
         .execute();
@@ -324,7 +325,7 @@ export class AccessPipeline {
   ): Promise<WriteOutcome<T>> {
     const decision =
       decided ??
-      (await authorize(this.#o.db, {
+      (await authorize(this.#deps.db, {
         ...this.#context(caller),
         personId,
         operation: 'write',
@@ -333,11 +334,11 @@ export class AccessPipeline {
         birthDateOf: (id) => this.#birthDate(id),
       }));
     if (!decision.allowed) return { outcome: 'denied', decision };
-    const value = await inTransaction(this.#o.db, async (trx) => {
+    const value = await inTransaction(this.#deps.db, async (trx) => {
       await appendEvent(trx, 'access_granted', grantEvent(caller, decision, personId, 'write', decision.classes));
       const result = await work(trx);
       // A follow-up: what a person doing their job does with the files they read.
-      await this.#o.guard.noteFollowUp(trx, caller.guarded.id, personId);
+      await this.#deps.guard.noteFollowUp(trx, caller.guarded.id, personId);
       return result;
     });
     return { outcome: 'written', decision, value };
@@ -353,7 +354,7 @@ export class AccessPipeline {
     operation: 'read' | 'write',
     classes: FieldClass[],
   ): Promise<AccessDecision> {
-    return authorize(this.#o.db, {
+    return authorize(this.#deps.db, {
       ...this.#context(caller),
       personId,
       operation,
@@ -365,7 +366,7 @@ export class AccessPipeline {
 
   /** The caller's own reasons alone (posture, role, purpose, classes), before any person: as a search or a list is first decided. */
   decideWithoutPerson(caller: Caller, operation: 'read' | 'write', classes: FieldClass[]): Promise<AccessDecision> {
-    return authorizeWithoutPerson(this.#o.db, { ...this.#context(caller), operation, classes, now: new Date() });
+    return authorizeWithoutPerson(this.#deps.db, { ...this.#context(caller), operation, classes, now: new Date() });
   }
 
   /** A decision per person, in the order given (the actor and organisation read once). */
@@ -376,7 +377,7 @@ export class AccessPipeline {
     classes: FieldClass[],
   ): Promise<AccessDecision[]> {
     return authorizeEach(
-      this.#o.db,
+      this.#deps.db,
       { ...this.#context(caller), operation, classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) },
       personIds,
     );
@@ -387,15 +388,15 @@ export class AccessPipeline {
    * access before anything is decrypted; a ledger failure stops it there.
    */
   async readOwn(accountId: string, personId: string, operation: 'read' | 'export'): Promise<PersonRecord> {
-    const file = await this.#o.persons.fetchSealed(personId);
-    await appendEvent(this.#o.db, 'subject_access', {
+    const file = await this.#deps.persons.fetchSealed(personId);
+    await appendEvent(this.#deps.db, 'subject_access', {
       accountId,
       personId,
       operation,
       classes: file.classes,
       details: { operation },
     });
-    return this.#o.persons.open(file, file.classes);
+    return this.#deps.persons.open(file, file.classes);
   }
 
   /**
@@ -409,8 +410,8 @@ export class AccessPipeline {
     network: string,
     personId: string,
   ): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
-    const file = await this.#o.persons.fetchSealed(personId);
-    const admission = await this.#o.guard.admitRead(
+    const file = await this.#deps.persons.fetchSealed(personId);
+    const admission = await this.#deps.guard.admitRead(
       {
         actor,
         network,
@@ -433,7 +434,7 @@ export class AccessPipeline {
       ],
     );
     if (!admission.allowed) return { outcome: 'guard', admission };
-    return { outcome: 'read', record: await this.#o.persons.open(file, file.classes) };
+    return { outcome: 'read', record: await this.#deps.persons.open(file, file.classes) };
   }
 
   /**
@@ -447,7 +448,7 @@ export class AccessPipeline {
     personId: string,
     patch: PersonPatch,
   ): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
-    const admission = await this.#o.guard.admit({
+    const admission = await this.#deps.guard.admit({
       actor,
       network,
       purpose: BOOTSTRAP_PURPOSE,
@@ -456,7 +457,7 @@ export class AccessPipeline {
       personIds: [personId],
     });
     if (!admission.allowed) return { outcome: 'guard', admission };
-    await inTransaction(this.#o.db, async (trx) => {
+    await inTransaction(this.#deps.db, async (trx) => {
       await appendEvent(trx, 'access_granted', {
         actorId: actor.id,
         personId,
@@ -464,7 +465,7 @@ export class AccessPipeline {
         classes: FIELD_CLASSES.filter((c) => patch[c] !== undefined),
         details: { via: 'bootstrap' },
       });
-      await this.#o.persons.update(personId, patch, trx, authorOf(actor));
+      await this.#deps.persons.update(personId, patch, trx, authorOf(actor));
     });
     return this.readWhole(actor, network, personId);
   }
@@ -484,7 +485,7 @@ export class AccessPipeline {
   /** For an age condition: `identity` opened in memory, only the birth date kept. */
   async #birthDate(personId: string): Promise<string | undefined> {
     try {
-      return (await this.#o.persons.open(await this.#o.persons.fetchSealed(personId, ['identity']), ['identity']))
+      return (await this.#deps.persons.open(await this.#deps.persons.fetchSealed(personId, ['identity']), ['identity']))
         .fields.identity?.birthDate;
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;

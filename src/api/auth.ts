@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateApiToken, type AuthenticatedActor } from '../identity/index.ts';
+import { can, type AbilitySubject, type AbilityVerb } from '../policy/index.ts';
 import type { Executor } from '../store/index.ts';
 import { updateEventContext } from '../ledger/index.ts';
 
@@ -9,8 +10,8 @@ declare module 'fastify' {
   }
 }
 
-/** 401 for no or bad credentials, 403 for a valid actor without one of the roles. */
-export function requireRole(db: Executor, roles: readonly string[]) {
+/** 401 for no or bad credentials, 403 for a valid actor the abilities table does not let do this. */
+export function requireAbility<S extends AbilitySubject>(db: Executor, verb: AbilityVerb<S>, subject: S) {
   return async function authorize(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     const match = header?.match(/^Bearer\s+(\S+)$/i);
@@ -22,7 +23,7 @@ export function requireRole(db: Executor, roles: readonly string[]) {
         .send({ error: 'unauthenticated', message: 'Authentification requise.', requestId: request.id });
       return reply;
     }
-    if (!actor.roles.some((r) => roles.includes(r))) {
+    if (!can(actor, verb, subject)) {
       request.log.warn({ actorId: actor.id }, 'actor lacks the required role');
       void reply.status(403).send({
         error: 'forbidden',

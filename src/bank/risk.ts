@@ -1,3 +1,6 @@
+import { readByContainedAccountSince } from '../guard/index.ts';
+import { accountChangesSince, newDeviceSince } from '../identity/index.ts';
+import { exposedByAnIncidentSince } from '../incidents/index.ts';
 import { contactChangesSince, type Executor } from '../store/index.ts';
 import type { HoldReason } from './reasons.ts';
 import { DAY_MS, type BankSettings } from './settings.ts';
@@ -29,63 +32,23 @@ export async function holdReasons(trx: Executor, settings: BankSettings, input: 
   if (await sharedWithUnrelated(trx, input)) reasons.push('shared_iban');
 
   const recentSince = new Date(input.now.getTime() - settings.recentDays * DAY_MS).toISOString();
-  const accounts = await trx
-    .selectFrom('accounts')
-    .select(['id', 'created_at', 'password_changed_at'])
-    .where('person_id', '=', input.personId)
-    .execute();
-  // The password set at creation is not a reset; any later one (recovery or change) is.
+  const changed = await accountChangesSince(trx, input.personId, recentSince);
+  if (changed.passwordReset) reasons.push('recent_password_reset');
+  if (changed.factorAdded) reasons.push('new_factor');
   if (
-    accounts.some(
-      (a) =>
-        a.password_changed_at !== null && a.password_changed_at > recentSince && a.password_changed_at !== a.created_at,
-    )
+    input.origin.accountId &&
+    input.origin.fingerprint &&
+    (await newDeviceSince(trx, input.origin.accountId, input.origin.fingerprint, recentSince))
   )
-    reasons.push('recent_password_reset');
-  const accountIds = accounts.map((a) => a.id);
-  if (accountIds.length) {
-    const factor = await trx
-      .selectFrom('account_factors')
-      .select('id')
-      .where('account_id', 'in', accountIds)
-      .where('kind', '!=', 'recovery_codes')
-      .where('created_at', '>', recentSince)
-      .limit(1)
-      .executeTakeFirst();
-    if (factor) reasons.push('new_factor');
-  }
-  if (input.origin.accountId && input.origin.fingerprint) {
-    const first = await trx
-      .selectFrom('sessions')
-      .select((eb) => eb.fn.min('created_at').as('first'))
-      .where('account_id', '=', input.origin.accountId)
-      .where('fingerprint', '=', input.origin.fingerprint)
-      .executeTakeFirst();
-    if (!first?.first || String(first.first) > recentSince) reasons.push('new_device');
-  }
+    reasons.push('new_device');
 
+  // Read by an account the guard contained, or named in an incident's blast radius (the ledger's exact answer).
   const exposedSince = new Date(input.now.getTime() - settings.exposureDays * DAY_MS).toISOString();
-  // Containment details list the persons read by the contained actor (ids only).
-  const exposure = await trx
-    .selectFrom('guard_containments')
-    .select('id')
-    .where('scope', '=', 'actor')
-    .where('contained_at', '>', exposedSince)
-    .where('details', 'like', `%"${input.personId}"%`)
-    .limit(1)
-    .executeTakeFirst();
-  // And any incident's blast radius that names the person (the ledger's exact answer).
-  const incident = exposure
-    ? undefined
-    : await trx
-        .selectFrom('incident_exposures')
-        .select('incident_id')
-        .where('person_id', '=', input.personId)
-        .where('decoy', '=', 0)
-        .where('last_at', '>', exposedSince)
-        .limit(1)
-        .executeTakeFirst();
-  if (exposure || incident) reasons.push('recent_exposure');
+  if (
+    (await readByContainedAccountSince(trx, input.personId, exposedSince)) ||
+    (await exposedByAnIncidentSince(trx, input.personId, exposedSince))
+  )
+    reasons.push('recent_exposure');
 
   // The email, phone or address rewritten shortly before: the notices could reach the thief alone.
   const contactSince = new Date(input.now.getTime() - settings.contactChangeDays * DAY_MS).toISOString();

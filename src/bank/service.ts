@@ -133,22 +133,22 @@ const OPEN: BankChangesTable['status'][] = ['cooling_off', 'awaiting_verificatio
  * freezes it. Every step is a ledger event, in the transaction that makes it.
  */
 export class BankDetails {
-  readonly #d: BankDeps;
+  readonly #deps: BankDeps;
 
   constructor(deps: BankDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   get settings(): BankSettings {
-    return this.#d.settings;
+    return this.#deps.settings;
   }
 
   #messenger(): Messenger {
-    return { db: this.#d.db, keyring: this.#d.keyring(), notifier: this.#d.notifier };
+    return { db: this.#deps.db, keyring: this.#deps.keyring(), notifier: this.#deps.notifier };
   }
 
   #now(): Date {
-    return this.#d.clock.now();
+    return this.#deps.clock.now();
   }
 
   /** Ask for a change: 400 for details that cannot be used, 409 while another is open or too soon. */
@@ -158,7 +158,7 @@ export class BankDetails {
     requester: ChangeRequester,
     event: EventInput = {},
   ): Promise<ChangeOutcome> {
-    const record = await this.#d.persons.read(personId, [...SELF_FIELDS]);
+    const record = await this.#deps.persons.read(personId, [...SELF_FIELDS]);
     const identity = record.fields.identity;
     const issues = bankDetailsIssues(input, identity);
     // Bad input changes nothing, the ledger included.
@@ -174,7 +174,7 @@ export class BankDetails {
         },
       ]);
     }
-    const keyring = this.#d.keyring();
+    const keyring = this.#deps.keyring();
     const now = this.#now();
     const requestedAt = now.toISOString();
     const id = randomUUID();
@@ -184,7 +184,7 @@ export class BankDetails {
       ? blindIndex(keyring, 'household', householdKey(record.fields.contact.address))
       : undefined;
     const sealed = sealField(keyring, `bank-change:${id}`, 'bank', Buffer.from(JSON.stringify(details), 'utf8'));
-    const effectiveAt = new Date(now.getTime() + this.#d.settings.coolingOffHours * HOUR_MS).toISOString();
+    const effectiveAt = new Date(now.getTime() + this.#deps.settings.coolingOffHours * HOUR_MS).toISOString();
     const origin: RequestOrigin =
       requester.via === 'job_seeker' ? { accountId: requester.accountId, fingerprint: requester.fingerprint } : {};
     const agentEvent: EventInput =
@@ -215,13 +215,19 @@ export class BankDetails {
         .where('person_id', '=', personId)
         .where('requested_at', '>', since)
         .executeTakeFirstOrThrow();
-      if (Number(recent.n) >= this.#d.settings.maxRequestsPer30Days) {
+      if (Number(recent.n) >= this.#deps.settings.maxRequestsPer30Days) {
         throw new ConflictError(
-          `Pas plus de ${this.#d.settings.maxRequestsPer30Days} demandes de modification en 30 jours : contactez votre conseiller.`,
+          `Pas plus de ${this.#deps.settings.maxRequestsPer30Days} demandes de modification en 30 jours : contactez votre conseiller.`,
           'bank_change_too_frequent',
         );
       }
-      const reasons = await holdReasons(trx, this.#d.settings, { personId, ibanDigest, householdDigest, origin, now });
+      const reasons = await holdReasons(trx, this.#deps.settings, {
+        personId,
+        ibanDigest,
+        householdDigest,
+        origin,
+        now,
+      });
       const status = reasons.length ? 'awaiting_verification' : 'cooling_off';
       await trx
         .insertInto('bank_changes')
@@ -301,7 +307,7 @@ export class BankDetails {
   /** The unique open slot turns a concurrent second request into the same 409 as a sequential one. */
   async #openChange<T>(work: (trx: Executor) => Promise<T>): Promise<T> {
     try {
-      return await inTransaction(this.#d.db, work);
+      return await inTransaction(this.#deps.db, work);
     } catch (error) {
       const e = error as { code?: string; message?: string };
       if (e.code === '23505' || (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /open_slot/.test(e.message ?? ''))) {
@@ -327,8 +333,10 @@ export class BankDetails {
     held: boolean,
   ): Promise<string[]> {
     const m = this.#messenger();
-    const since = new Date(new Date(requestedAt).getTime() - this.#d.settings.contactChangeDays * DAY_MS).toISOString();
-    const recent = await contactChangesSince(this.#d.db, personId, since);
+    const since = new Date(
+      new Date(requestedAt).getTime() - this.#deps.settings.contactChangeDays * DAY_MS,
+    ).toISOString();
+    const recent = await contactChangesSince(this.#deps.db, personId, since);
     const channels = await knownChannels(m, personId, fields.contact, requestedAt, {
       previous: await this.#previousContacts(recent),
       changed: recent.length > 0,
@@ -344,10 +352,10 @@ export class BankDetails {
       currentIban: fields.bank?.iban,
       held,
       freezeCode: code,
-      freezeUrl: this.#d.freezeUrl,
+      freezeUrl: this.#deps.freezeUrl,
       fullName,
     });
-    await inTransaction(this.#d.db, async (trx) => {
+    await inTransaction(this.#deps.db, async (trx) => {
       await trx
         .updateTable('bank_changes')
         .set({ notified_at: this.#now().toISOString() })
@@ -377,9 +385,9 @@ export class BankDetails {
 
   async #alertStaff(personId: string, subject: string, body: string, alsoSecurityOfficers = false): Promise<void> {
     const m = this.#messenger();
-    const accounts = await staffToAlert(this.#d.db, personId);
+    const accounts = await staffToAlert(this.#deps.db, personId);
     // The person's own agency may be where the accounts were taken: the security officers hear of it too.
-    if (alsoSecurityOfficers) accounts.push(...(await staffAccountsWithRole(this.#d.db, 'security_officer')));
+    if (alsoSecurityOfficers) accounts.push(...(await staffAccountsWithRole(this.#deps.db, 'security_officer')));
     for (const account of new Set(accounts))
       await announceToAccount(m, account, 'bank_alert', `[Rempart] ${subject}`, body);
   }
@@ -417,13 +425,16 @@ export class BankDetails {
       ]);
     const now = this.#now();
     const at = now.toISOString();
-    const result = await inTransaction(this.#d.db, async (trx) => {
+    const result = await inTransaction(this.#deps.db, async (trx) => {
       const change = await trx
         .selectFrom('bank_changes')
         .selectAll()
         .where('freeze_code_hash', '=', hashCode(code))
         .executeTakeFirst();
-      if (!change || now.getTime() - new Date(change.requested_at).getTime() > this.#d.settings.freezeCodeDays * DAY_MS)
+      if (
+        !change ||
+        now.getTime() - new Date(change.requested_at).getTime() > this.#deps.settings.freezeCodeDays * DAY_MS
+      )
         throw new NotFoundError('code');
       if (change.freeze_code_used_at)
         throw new ConflictError(
@@ -546,7 +557,7 @@ export class BankDetails {
     event: EventInput = {},
   ): Promise<string> {
     const now = this.#now();
-    return inTransaction(this.#d.db, async (trx) => {
+    return inTransaction(this.#deps.db, async (trx) => {
       const person = await trx.selectFrom('persons').select('status').where('id', '=', personId).executeTakeFirst();
       if (!person) throw new NotFoundError('dossier');
       return this.#placeHold(
@@ -575,7 +586,7 @@ export class BankDetails {
     event: EventInput = {},
   ): Promise<'placed' | 'already'> {
     const now = this.#now();
-    return inTransaction(this.#d.db, async (trx) => {
+    return inTransaction(this.#deps.db, async (trx) => {
       const person = await trx.selectFrom('persons').select('status').where('id', '=', personId).executeTakeFirst();
       if (!person) throw new NotFoundError('dossier');
       const existing = await trx
@@ -607,7 +618,7 @@ export class BankDetails {
     event: EventInput = {},
   ): Promise<void> {
     const now = this.#now();
-    await inTransaction(this.#d.db, async (trx) => {
+    await inTransaction(this.#deps.db, async (trx) => {
       const hold = await trx
         .selectFrom('bank_holds')
         .selectAll()
@@ -649,7 +660,7 @@ export class BankDetails {
     reached?: ReachMethod,
   ): Promise<BankChangeView> {
     const now = this.#now();
-    await inTransaction(this.#d.db, async (trx) => {
+    await inTransaction(this.#deps.db, async (trx) => {
       const change = await trx
         .selectFrom('bank_changes')
         .selectAll()
@@ -723,7 +734,7 @@ export class BankDetails {
       }
     });
     return this.#view(
-      await this.#d.db.selectFrom('bank_changes').selectAll().where('id', '=', changeId).executeTakeFirstOrThrow(),
+      await this.#deps.db.selectFrom('bank_changes').selectAll().where('id', '=', changeId).executeTakeFirstOrThrow(),
     );
   }
 
@@ -734,7 +745,7 @@ export class BankDetails {
    */
   async settleDue(personId?: string): Promise<number> {
     const now = this.#now();
-    let query = this.#d.db
+    let query = this.#deps.db
       .selectFrom('bank_changes')
       .select('id')
       .where('status', '=', 'cooling_off')
@@ -745,7 +756,7 @@ export class BankDetails {
     let applied = 0;
     const held: string[] = [];
     for (const { id } of due) {
-      const done = await inTransaction(this.#d.db, async (trx) => {
+      const done = await inTransaction(this.#deps.db, async (trx) => {
         const change = await trx
           .selectFrom('bank_changes')
           .selectAll()
@@ -759,7 +770,7 @@ export class BankDetails {
           held.push(change.person_id);
           return false;
         }
-        await this.#d.persons.applyBankChange(change.person_id, this.#sealedDetails(change), trx);
+        await this.#deps.persons.applyBankChange(change.person_id, this.#sealedDetails(change), trx);
         await trx
           .updateTable('bank_changes')
           .set({ status: 'effective', applied_at: now.toISOString(), open_slot: null })
@@ -783,7 +794,7 @@ export class BankDetails {
   /** Contact changes since 30 days before the change's request that no agent of another team has verified for it. */
   async #unclearedContactChanges(trx: Executor, change: BankChangesTable): Promise<ContactChange[]> {
     const since = new Date(
-      new Date(change.requested_at).getTime() - this.#d.settings.contactChangeDays * DAY_MS,
+      new Date(change.requested_at).getTime() - this.#deps.settings.contactChangeDays * DAY_MS,
     ).toISOString();
     const cleared = new Set(JSON.parse(change.contact_cleared) as string[]);
     return (await contactChangesSince(trx, change.person_id, since)).filter((c) => !cleared.has(c.id));
@@ -845,7 +856,7 @@ export class BankDetails {
   async #previousContacts(changes: readonly ContactChange[]): Promise<Array<PersonFile['contact']>> {
     const out: Array<PersonFile['contact']> = [];
     for (const c of changes)
-      if (c.previous) out.push((await this.#d.persons.open(c.previous, ['contact'])).fields.contact);
+      if (c.previous) out.push((await this.#deps.persons.open(c.previous, ['contact'])).fields.contact);
     return out;
   }
 
@@ -858,16 +869,16 @@ export class BankDetails {
    */
   async announceContactChanges(personId?: string): Promise<number> {
     const now = this.#now();
-    const pending = await this.#d.persons.unannouncedContactChanges(
+    const pending = await this.#deps.persons.unannouncedContactChanges(
       personId ? { personId } : { before: new Date(Date.now() - 5 * 60_000).toISOString() },
     );
     const m = this.#messenger();
     const heldPersons = new Set<string>();
     for (const change of pending) {
       const previous = change.previous
-        ? (await this.#d.persons.open(change.previous, ['contact'])).fields.contact
+        ? (await this.#deps.persons.open(change.previous, ['contact'])).fields.contact
         : undefined;
-      const identity = (await this.#d.persons.read(change.personId, ['identity'])).fields.identity;
+      const identity = (await this.#deps.persons.read(change.personId, ['identity'])).fields.identity;
       const fullName = identity
         ? `${identity.firstNames[0] ?? ''} ${identity.usageName ?? identity.lastName}`.trim()
         : 'Madame, Monsieur';
@@ -884,8 +895,8 @@ export class BankDetails {
         byAgent: change.actorId !== null,
         fullName,
       });
-      const held = await inTransaction(this.#d.db, async (trx) => {
-        await this.#d.persons.markContactChangeAnnounced(change.id, now.toISOString(), trx);
+      const held = await inTransaction(this.#deps.db, async (trx) => {
+        await this.#deps.persons.markContactChangeAnnounced(change.id, now.toISOString(), trx);
         await appendEvent(trx, 'contact_change_announced', {
           at: now,
           personId: change.personId,
@@ -924,8 +935,8 @@ export class BankDetails {
 
   /** The file's contact changes of the last days (no value), for the agent who verifies a change. */
   async contactChanges(personId: string): Promise<ContactChangeView[]> {
-    const since = new Date(this.#now().getTime() - this.#d.settings.contactChangeDays * DAY_MS).toISOString();
-    const changes = await contactChangesSince(this.#d.db, personId, since);
+    const since = new Date(this.#now().getTime() - this.#deps.settings.contactChangeDays * DAY_MS).toISOString();
+    const changes = await contactChangesSince(this.#deps.db, personId, since);
     return changes.reverse().map((c) => ({
       id: c.id,
       changedAt: c.changedAt,
@@ -939,7 +950,7 @@ export class BankDetails {
   async resendMissingNotices(): Promise<number> {
     // A request sends its own notices right after it commits: only those left unsent for minutes were lost.
     const before = new Date(this.#now().getTime() - 5 * 60_000).toISOString();
-    const lost = await this.#d.db
+    const lost = await this.#deps.db
       .selectFrom('bank_changes')
       .selectAll()
       .where('notified_at', 'is', null)
@@ -949,12 +960,12 @@ export class BankDetails {
     // The code was only ever in the lost notices: a fresh one replaces it.
     for (const change of lost) {
       const code = freezeCode();
-      await this.#d.db
+      await this.#deps.db
         .updateTable('bank_changes')
         .set({ freeze_code_hash: hashCode(code) })
         .where('id', '=', change.id)
         .execute();
-      const record = await this.#d.persons.read(change.person_id, [...SELF_FIELDS]);
+      const record = await this.#deps.persons.read(change.person_id, [...SELF_FIELDS]);
       await this.#announce(
         change.id,
         change.person_id,
@@ -973,7 +984,7 @@ export class BankDetails {
   /** The new details of a change, opened with its own data key (bound to the change, not to the file). */
   #sealedDetails(change: BankChangesTable): BankDetailsInput {
     return JSON.parse(
-      openField(this.#d.keyring(), `bank-change:${change.id}`, 'bank', {
+      openField(this.#deps.keyring(), `bank-change:${change.id}`, 'bank', {
         kekVersion: change.kek_version,
         wrappedKey: change.wrapped_key,
         ciphertext: change.ciphertext,
@@ -983,7 +994,7 @@ export class BankDetails {
 
   /** The person's changes, newest first, with the new IBAN masked. */
   async changes(personId: string): Promise<BankChangeView[]> {
-    const rows = await this.#d.db
+    const rows = await this.#deps.db
       .selectFrom('bank_changes')
       .selectAll()
       .where('person_id', '=', personId)
@@ -1008,7 +1019,7 @@ export class BankDetails {
 
   /** Holds in force on the person's bank details, with the reason they read. */
   async holds(personId: string): Promise<BankHoldView[]> {
-    const rows = await this.#d.db
+    const rows = await this.#deps.db
       .selectFrom('bank_holds')
       .selectAll()
       .where('person_id', '=', personId)
@@ -1031,14 +1042,14 @@ export class BankDetails {
   async indexMissing(): Promise<boolean> {
     const count = async (q: Promise<{ n: unknown } | undefined>) => Number((await q)?.n ?? 0);
     const banks = await count(
-      this.#d.db
+      this.#deps.db
         .selectFrom('person_fields')
         .select((eb) => eb.fn.countAll().as('n'))
         .where('field_class', '=', 'bank')
         .executeTakeFirst(),
     );
     const indexed = await count(
-      this.#d.db
+      this.#deps.db
         .selectFrom('person_lookups')
         .select((eb) => eb.fn.countAll().as('n'))
         .where('kind', '=', 'iban')
@@ -1051,7 +1062,7 @@ export class BankDetails {
   async awaitingVerification(
     limit = 100,
   ): Promise<Array<{ id: string; personId: string; requestedAt: string; requestedVia: string; reasons: string[] }>> {
-    const rows = await this.#d.db
+    const rows = await this.#deps.db
       .selectFrom('bank_changes')
       .select(['id', 'person_id', 'requested_at', 'requested_via', 'reasons'])
       .where('status', '=', 'awaiting_verification')

@@ -1,5 +1,22 @@
 export { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ValidationIssue } from './errors.ts';
-export { FIELD_CLASSES, FIELD_CLASS_LABELS_FR, SENSITIVE_FIELD_CLASSES, type FieldClass } from './field-classes.ts';
+export {
+  FIELD_CLASSES,
+  FIELD_CLASS_LABELS_FR,
+  isSensitive,
+  SENSITIVE_FIELD_CLASSES,
+  type FieldClass,
+  type SensitiveFieldClass,
+} from './field-classes.ts';
+export {
+  isOrganisationKind,
+  isPlatform,
+  isRole,
+  ORGANISATION_KINDS,
+  PLATFORM_KINDS,
+  ROLES,
+  type OrganisationKind,
+  type Role,
+} from './organisations.ts';
 export { DOMAIN_FORMATS, FORMAT_MESSAGES_FR, registerDomainFormats } from './formats.ts';
 export {
   FIELD_CLASS_SCHEMAS,

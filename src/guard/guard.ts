@@ -9,10 +9,12 @@ import {
   type EventInput,
   type EventKind,
 } from '../ledger/index.ts';
+import { revokeCredentials } from '../identity/index.ts';
 import { part, type Executor, type Flavour } from '../store/index.ts';
 import type { AlertSink, GuardAlert } from './alerts.ts';
+import { recordContainedReads } from './contained-reads.ts';
 import { GuardUnavailableError } from './errors.ts';
-import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS as T } from './profiles.ts';
+import { budgetFor, organisationSoftLimit, SIGNAL_THRESHOLDS } from './profiles.ts';
 import { searchShape, type SearchCriterion } from './search-shape.ts';
 import {
   countDayAndWeek,
@@ -97,12 +99,12 @@ const iso = (d: Date) => d.toISOString();
  * processes share the counters and a restart forgets nothing.
  */
 export class Guard {
-  readonly #o: GuardOptions;
+  readonly #options: GuardOptions;
   /** Medians of past days per actor and day: the past does not change. */
   readonly #medians = new Map<string, number | undefined>();
 
   constructor(options: GuardOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /**
@@ -116,7 +118,7 @@ export class Guard {
       await onAdmitted?.(trx);
       return { allowed: true };
     };
-    if (this.#o.enforce === false) return this.#o.db.transaction().execute(admitted);
+    if (this.#options.enforce === false) return this.#options.db.transaction().execute(admitted);
     if (actor.session && actor.session.network !== request.network) return this.#sessionMoved(request);
     return this.#run(actor, async (trx, now, alerts) => {
       const decoys = await decoysAmong(trx, request.personIds);
@@ -245,11 +247,11 @@ export class Guard {
   ): Promise<Admission> {
     const { actor } = request;
     const moved = actor.session !== undefined && actor.session.network !== request.network;
-    if (this.#o.enforce !== false && !moved) {
+    if (this.#options.enforce !== false && !moved) {
       let sightings: Seen[] | undefined;
       try {
         sightings = await this.#steadySightings(request);
-        if (sightings) await appendEventsWith(this.#o.db, events, [part(SEEN_WRITER, sightings)]);
+        if (sightings) await appendEventsWith(this.#options.db, events, [part(SEEN_WRITER, sightings)]);
       } catch (error) {
         throw error instanceof LedgerUnavailableError ? error : new GuardUnavailableError(error);
       }
@@ -264,7 +266,7 @@ export class Guard {
   async #steadySightings(request: ReadRequest): Promise<Seen[] | undefined> {
     const { actor, personIds } = request;
     if (personIds.length === 0) return undefined;
-    const now = this.#o.clock.now();
+    const now = this.#options.clock.now();
     const actorScope = scopes.actor(actor.id);
     const orgScope = scopes.organisation(actor.organisationId, request.purpose);
     // The decoys and both windows in one statement: on the hot path, round trips are the cost.
@@ -272,7 +274,7 @@ export class Guard {
       await sql<{ scope: string; subject: string; last_at: string }>`
         SELECT scope, subject, last_at FROM guard_seen WHERE scope IN (${sql.join([actorScope, orgScope])}) AND subject IN (${sql.join([...personIds])})
         UNION ALL SELECT 'decoy', person_id, '' FROM guard_decoys WHERE person_id IN (${sql.join([...personIds])})`.execute(
-        this.#o.db,
+        this.#options.db,
       )
     ).rows;
     if (rows.some((r) => r.scope === 'decoy')) return undefined;
@@ -306,7 +308,7 @@ export class Guard {
     matches: readonly string[],
     hits: number,
   ): Promise<Admission> {
-    if (this.#o.enforce === false) return { allowed: true };
+    if (this.#options.enforce === false) return { allowed: true };
     return this.#run(actor, async (trx, now, alerts) => {
       if ((await decoysAmong(trx, matches)).length) {
         // Nobody doing their job looks a decoy up: contained, and answered as usual (the wire stays hidden).
@@ -319,7 +321,7 @@ export class Guard {
         );
         return { allowed: true } as Admission;
       }
-      const shape = searchShape(this.#o.key(), criterion);
+      const shape = searchShape(this.#options.key(), criterion);
       await trx
         .insertInto('guard_searches')
         .values({
@@ -344,9 +346,9 @@ export class Guard {
       let raised: Raised | undefined;
       const sameBlock = shape.bucket ? recent.filter((r) => r.bucket === shape.bucket).length : 0;
       const misses = recent.filter((r) => r.hit === 0).length;
-      if (sameBlock >= T.sequentialSearches)
+      if (sameBlock >= SIGNAL_THRESHOLDS.sequentialSearches)
         raised = { signal: 'enumeration_sequential', severity: 'contain', figures: { searchesInOneBlock: sameBlock } };
-      else if (misses >= T.missedSearches)
+      else if (misses >= SIGNAL_THRESHOLDS.missedSearches)
         raised = { signal: 'enumeration_misses', severity: 'contain', figures: { missedSearches: misses } };
       else if (hits === 0) {
         // A leaked list tried slowly, under the hour's threshold, still misses a lot in a day.
@@ -357,7 +359,7 @@ export class Guard {
           .where('hit', '=', 0)
           .where('at', '>=', since(now, DAY_MS))
           .executeTakeFirstOrThrow();
-        if (Number(day.n) >= T.missedSearchesDay)
+        if (Number(day.n) >= SIGNAL_THRESHOLDS.missedSearchesDay)
           raised = {
             signal: 'enumeration_misses',
             severity: 'contain',
@@ -373,13 +375,13 @@ export class Guard {
             .where('kind', '=', 'name_birth')
             .where('at', '>=', since(now, DAY_MS))
             .orderBy('at', 'desc')
-            .limit(T.alphabeticalRun)
+            .limit(SIGNAL_THRESHOLDS.alphabeticalRun)
             .execute()
         )
           .map((r) => r.rank!)
           .reverse();
         const sorted = ranks.every((r, i) => i === 0 || r >= ranks[i - 1]!);
-        if (ranks.length >= T.alphabeticalRun && sorted && ranks[ranks.length - 1]! > ranks[0]!)
+        if (ranks.length >= SIGNAL_THRESHOLDS.alphabeticalRun && sorted && ranks[ranks.length - 1]! > ranks[0]!)
           raised = {
             signal: 'enumeration_alphabetical',
             severity: 'contain',
@@ -394,7 +396,7 @@ export class Guard {
 
   /** A refusal for a person out of scope: probing, or a decoy named by someone who should not know it. */
   async noteRefusal(actor: GuardedActor, personId: string | null): Promise<void> {
-    if (this.#o.enforce === false) return;
+    if (this.#options.enforce === false) return;
     await this.#run(actor, async (trx, now, alerts) => {
       if (personId && (await decoysAmong(trx, [personId])).length) {
         await this.#contain(
@@ -409,7 +411,7 @@ export class Guard {
       const scope = scopes.refused(actor.id);
       await touch(trx, scope, [personId ?? randomUUID()], iso(now));
       const refusals = await countSeen(trx, scope, since(now, HOUR_MS));
-      if (refusals >= T.refusalsOutOfScope)
+      if (refusals >= SIGNAL_THRESHOLDS.refusalsOutOfScope)
         await this.#contain(
           trx,
           now,
@@ -426,18 +428,18 @@ export class Guard {
    * full one; beyond it the actor is contained and the booking refused.
    */
   async noteBooking(actor: GuardedActor, personId: string): Promise<Admission> {
-    if (this.#o.enforce === false) return { allowed: true };
+    if (this.#options.enforce === false) return { allowed: true };
     return this.#run(actor, async (trx, now, alerts) => {
       const scope = scopes.booked(actor.id);
-      const B = T.bookings;
+      const bookingLimits = SIGNAL_THRESHOLDS.bookings;
       const dayFrom = since(now, DAY_MS);
       const weekFrom = since(now, 7 * DAY_MS);
       const last = (await lastSeen(trx, scope, [personId])).get(personId);
       const counted = await countDayAndWeek(trx, scope, dayFrom, weekFrom);
       const day = counted.day + (last === undefined || last < dayFrom ? 1 : 0);
       const week = counted.week + (last === undefined || last < weekFrom ? 1 : 0);
-      if (day > B.dayHard || week > B.weekHard) {
-        const window = day > B.dayHard ? 'day' : 'week';
+      if (day > bookingLimits.dayHard || week > bookingLimits.weekHard) {
+        const window = day > bookingLimits.dayHard ? 'day' : 'week';
         const containmentId = await this.#contain(
           trx,
           now,
@@ -448,7 +450,7 @@ export class Guard {
             figures: {
               window,
               personsBooked: window === 'day' ? day - 1 : week - 1,
-              limit: window === 'day' ? B.dayHard : B.weekHard,
+              limit: window === 'day' ? bookingLimits.dayHard : bookingLimits.weekHard,
             },
           },
           alerts,
@@ -484,8 +486,8 @@ export class Guard {
     const alerts: GuardAlert[] = [];
     let outcome: Outcome<T>;
     try {
-      const now = this.#o.clock.now();
-      const value = await this.#o.db.transaction().execute(async (trx) => {
+      const now = this.#options.clock.now();
+      const value = await this.#options.db.transaction().execute(async (trx) => {
         await this.#lock(trx, `actor:${actor.id}`);
         return work(trx, now, alerts);
       });
@@ -496,13 +498,13 @@ export class Guard {
         ? error
         : new GuardUnavailableError(error);
     }
-    await this.#o.alerts.deliver(outcome.alerts);
+    await this.#options.alerts.deliver(outcome.alerts);
     return outcome.value;
   }
 
   /** A lock held until the transaction ends (PostgreSQL; SQLite has one writer at a time anyway). Taking it twice is harmless. */
   async #lock(trx: Executor, name: string): Promise<void> {
-    if (this.#o.flavour === 'postgres')
+    if (this.#options.flavour === 'postgres')
       await sql`select pg_advisory_xact_lock(hashtext(${`rempart-guard:${name}`}))`.execute(trx);
   }
 
@@ -563,12 +565,12 @@ export class Guard {
     actorSeen: Map<string, string>,
     unexplainedSeen: Map<string, string>,
   ): Promise<{ persons: string[]; day: number; week: number } | undefined> {
-    const U = T.unexplained;
-    if (!roles.some((r) => U.roles.includes(r))) return undefined;
+    const unexplainedLimits = SIGNAL_THRESHOLDS.unexplained;
+    if (!roles.some((r) => unexplainedLimits.roles.includes(r))) return undefined;
     const { actor } = request;
     const dayFrom = since(now, DAY_MS);
     const weekFrom = since(now, 7 * DAY_MS);
-    const continuityFrom = since(now, U.continuityDays * DAY_MS);
+    const continuityFrom = since(now, unexplainedLimits.continuityDays * DAY_MS);
     // Persons not read by the actor today nor in the days before: the ones a read must explain.
     const fresh = newIn(actorSeen, request.personIds, dayFrom).filter(
       (id) => (actorSeen.get(id) ?? '') < continuityFrom,
@@ -576,7 +578,7 @@ export class Guard {
     // Nothing to explain (the usual read: a case in progress): no query at all on this path.
     if (fresh.length === 0) return undefined;
     const at = (days: number) => new Date(now.getTime() + days * DAY_MS).toISOString();
-    const lead = since(now, U.selfBookedLeadHours * HOUR_MS);
+    const lead = since(now, unexplainedLimits.selfBookedLeadHours * HOUR_MS);
     const explained = new Set(
       (
         await trx
@@ -585,8 +587,8 @@ export class Guard {
           .where('person_id', 'in', fresh)
           .where('organisation_id', '=', actor.organisationId)
           .where('cancelled_at', 'is', null)
-          .where('at', '>=', at(-U.appointmentDaysAfter))
-          .where('at', '<=', at(U.appointmentDaysBefore))
+          .where('at', '>=', at(-unexplainedLimits.appointmentDaysAfter))
+          .where('at', '<=', at(unexplainedLimits.appointmentDaysBefore))
           .where((eb) =>
             eb.or([eb('created_by', 'is', null), eb('created_by', '!=', actor.id), eb('created_at', '<=', lead)]),
           )
@@ -597,7 +599,7 @@ export class Guard {
               .where('actor_id', '=', actor.id)
               .where('person_id', 'in', fresh)
               .where('until', 'is', null)
-              .where('since', '>=', since(now, U.newCaseloadDays * DAY_MS).slice(0, 10)),
+              .where('since', '>=', since(now, unexplainedLimits.newCaseloadDays * DAY_MS).slice(0, 10)),
           )
           .execute()
       ).map((r) => r.person_id),
@@ -637,9 +639,9 @@ export class Guard {
 
     // Files opened that nothing in the day's work explains: a patient thief stays under every budget but this one.
     if (unexplained && unexplained.persons.length > 0) {
-      const U = T.unexplained;
-      if (unexplained.day > U.dayHard || unexplained.week > U.weekHard) {
-        const window = unexplained.day > U.dayHard ? 'day' : 'week';
+      const unexplainedLimits = SIGNAL_THRESHOLDS.unexplained;
+      if (unexplained.day > unexplainedLimits.dayHard || unexplained.week > unexplainedLimits.weekHard) {
+        const window = unexplained.day > unexplainedLimits.dayHard ? 'day' : 'week';
         return [
           {
             signal: 'unexplained_reads',
@@ -650,16 +652,20 @@ export class Guard {
                 window === 'day'
                   ? unexplained.day - unexplained.persons.length
                   : unexplained.week - unexplained.persons.length,
-              limit: window === 'day' ? U.dayHard : U.weekHard,
+              limit: window === 'day' ? unexplainedLimits.dayHard : unexplainedLimits.weekHard,
             },
           },
         ];
       }
-      if (crossed(unexplained.day, unexplained.persons.length, U.daySoft))
+      if (crossed(unexplained.day, unexplained.persons.length, unexplainedLimits.daySoft))
         raised.push({
           signal: 'unexplained_reads_soft',
           severity: 'alert',
-          figures: { unexplainedPersons: unexplained.day, soft: U.daySoft, hard: U.dayHard },
+          figures: {
+            unexplainedPersons: unexplained.day,
+            soft: unexplainedLimits.daySoft,
+            hard: unexplainedLimits.dayHard,
+          },
           onceWithin: DAY_MS,
         });
     }
@@ -686,7 +692,7 @@ export class Guard {
       });
 
     // A burst from an account created or reset in the last days (an administrator's new accounts, a reset by phone).
-    if (actor.accountId && hour >= T.newAccountBurst) {
+    if (actor.accountId && hour >= SIGNAL_THRESHOLDS.newAccountBurst) {
       const account = await trx
         .selectFrom('accounts')
         .select(['created_at', 'password_changed_at'])
@@ -696,7 +702,7 @@ export class Guard {
         .filter((x): x is string => !!x)
         .sort()
         .pop();
-      if (latest && latest >= since(now, T.newAccountDays * DAY_MS))
+      if (latest && latest >= since(now, SIGNAL_THRESHOLDS.newAccountDays * DAY_MS))
         raised.push({
           signal: 'new_account_burst',
           severity: 'contain',
@@ -717,7 +723,7 @@ export class Guard {
         .executeTakeFirstOrThrow();
       const all = Number(week.all) + figures.newDay;
       const idle = Number(week.idle ?? 0) + figures.newDay;
-      if (idle >= T.noFollowUpPersons && idle / all >= T.noFollowUpShare)
+      if (idle >= SIGNAL_THRESHOLDS.noFollowUpPersons && idle / all >= SIGNAL_THRESHOLDS.noFollowUpShare)
         raised.push({
           signal: 'no_follow_up',
           severity: 'contain',
@@ -726,10 +732,10 @@ export class Guard {
     }
 
     // A surge against the actor's own baseline (its median day over the last two weeks).
-    if (figures.newDay > 0 && day > T.baselineFloor) {
+    if (figures.newDay > 0 && day > SIGNAL_THRESHOLDS.baselineFloor) {
       const median = await this.#medianDay(trx, actor.id, now);
       if (median !== undefined) {
-        if (day > T.baselineFactor * median)
+        if (day > SIGNAL_THRESHOLDS.baselineFactor * median)
           raised.push({
             signal: 'baseline_surge',
             severity: 'alert',
@@ -769,7 +775,7 @@ export class Guard {
         .where('last_at', '>=', since(now, DAY_MS))
         .execute();
       const count = readers.filter((r) => r.subject !== actor.id).length + 1;
-      if (count >= T.readersOfOnePerson)
+      if (count >= SIGNAL_THRESHOLDS.readersOfOnePerson)
         raised.push({
           signal: 'many_readers',
           severity: 'alert',
@@ -786,7 +792,7 @@ export class Guard {
    * alerted here (once an hour per actor), as it was when the guard itself saw the session move.
    */
   async noteSessionHeld(actor: GuardedActor, seenFrom: string): Promise<void> {
-    if (this.#o.enforce === false || !actor.session) return;
+    if (this.#options.enforce === false || !actor.session) return;
     const session = actor.session;
     await this.#run(actor, async (trx, now, alerts) => {
       await this.#raise(
@@ -808,12 +814,11 @@ export class Guard {
   async #sessionMoved(request: ReadRequest): Promise<Admission> {
     const { actor } = request;
     return this.#run(actor, async (trx, now, alerts) => {
-      await trx
-        .updateTable('sessions')
-        .set({ revoked_at: iso(now), revoked_reason: 'guard_session_moved' })
-        .where('public_id', '=', actor.session!.publicId)
-        .where('revoked_at', 'is', null)
-        .execute();
+      await revokeCredentials(
+        trx,
+        { sessions: [actor.session!.publicId] },
+        { reason: 'guard_session_moved', at: now, sessions: true },
+      );
       await appendEvent(trx, 'session_revoked', {
         actorId: actor.id,
         accountId: actor.accountId ?? null,
@@ -848,7 +853,8 @@ export class Guard {
       .where('day', '>=', since(now, 14 * DAY_MS).slice(0, 10))
       .execute();
     const sorted = days.map((d) => d.persons).sort((a, b) => a - b);
-    const median = sorted.length >= T.baselineMinDays ? sorted[Math.floor(sorted.length / 2)]! : undefined;
+    const median =
+      sorted.length >= SIGNAL_THRESHOLDS.baselineMinDays ? sorted[Math.floor(sorted.length / 2)]! : undefined;
     if (this.#medians.size > 10_000) this.#medians.clear();
     this.#medians.set(key, median);
     return median;
@@ -932,7 +938,7 @@ export class Guard {
       .where('actor_id', 'is not', null)
       .where('at', '>=', since(now, HOUR_MS))
       .execute();
-    if (actors.length >= T.organisationAlerting) {
+    if (actors.length >= SIGNAL_THRESHOLDS.organisationAlerting) {
       await this.#raise(
         trx,
         now,
@@ -988,33 +994,18 @@ export class Guard {
         release_note: null,
       })
       .execute();
+    await recordContainedReads(trx, id, persons);
     await trx
       .updateTable('actors')
       .set({ status: 'suspended' })
       .where('id', '=', actor.id)
       .where('status', '=', 'active')
       .execute();
-    const accounts = (await trx.selectFrom('accounts').select('id').where('actor_id', '=', actor.id).execute()).map(
-      (a) => a.id,
+    await revokeCredentials(
+      trx,
+      { actors: [actor.id] },
+      { reason: 'guard_containment', at: now, sessions: true, apiTokens: true },
     );
-    if (accounts.length)
-      await trx
-        .updateTable('sessions')
-        .set({ revoked_at: at, revoked_reason: 'guard_containment' })
-        .where('account_id', 'in', accounts)
-        .where('revoked_at', 'is', null)
-        .execute();
-    await trx
-      .updateTable('actor_credentials')
-      .set({ revoked_at: at })
-      .where('actor_id', '=', actor.id)
-      .where('kind', '=', 'api_token')
-      .where('revoked_at', 'is', null)
-      .execute();
-    await trx
-      .deleteFrom('machine_tokens')
-      .where('client_id', 'in', (eb) => eb.selectFrom('machine_clients').select('id').where('actor_id', '=', actor.id))
-      .execute();
     await this.#raise(trx, now, actor, { ...raised, figures: { ...raised.figures, containment: id } }, alerts);
     await this.#circuitBreaker(trx, now, actor.organisationId, alerts);
     return id;
@@ -1030,7 +1021,7 @@ export class Guard {
       .where('scope', '=', 'actor')
       .where('contained_at', '>=', since(now, DAY_MS))
       .execute();
-    if (contained.length < T.organisationContained) return;
+    if (contained.length < SIGNAL_THRESHOLDS.organisationContained) return;
     const open = await trx
       .selectFrom('guard_containments')
       .select('id')
@@ -1128,5 +1119,5 @@ export function withinWorkingHours(now: Date): boolean {
   const parts = PARIS_HOUR.formatToParts(now);
   const hour = Number(parts.find((p) => p.type === 'hour')?.value);
   const weekday = parts.find((p) => p.type === 'weekday')?.value;
-  return weekday !== 'Sun' && hour >= T.workingHours.from && hour < T.workingHours.to;
+  return weekday !== 'Sun' && hour >= SIGNAL_THRESHOLDS.workingHours.from && hour < SIGNAL_THRESHOLDS.workingHours.to;
 }

@@ -1,4 +1,5 @@
 export { createAlertSink, webhookSignature, type AlertSink, type AlertSinkOptions, type GuardAlert } from './alerts.ts';
+export { readByContainedAccountSince } from './contained-reads.ts';
 export { GuardUnavailableError } from './errors.ts';
 export {
   Guard,

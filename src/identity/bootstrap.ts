@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import type { Role } from '../domain/index.ts';
 import { inTransaction, type Executor } from '../store/index.ts';
 import { issueApiToken, revokeApiTokens } from './tokens.ts';
 
-export const BOOTSTRAP_ROLE = 'bootstrap_admin';
+export const BOOTSTRAP_ROLE: Role = 'bootstrap_admin';
 export const BOOTSTRAP_LOGIN = 'admin.amorcage';
 const OPERATOR_ORGANISATION_NAME = 'France Travail — opérateur Rempart';
 
 /**
- * The agency's bootstrap administrator: until the policy layer exists, the only caller allowed
- * to read and write files. Created once; returns a token only when it was just created.
+ * The agency's bootstrap administrator: the one caller of the agency file API
+ * (`/api/agency/persons…`), which loads files outside the agreements. Created once; returns a
+ * token only when it was just created.
  */
 export async function ensureBootstrapAdmin(db: Executor): Promise<{ actorId: string; token?: string }> {
   return inTransaction(db, async (trx) => {

@@ -1,36 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { Keyring } from '../crypto/index.ts';
-import { maskAddress, type Notifier, type OutgoingMessage } from '../notify/index.ts';
-import type { Executor } from '../store/index.ts';
+import { sendMessage, type MessageSender } from '../notify/index.ts';
 import { channelAddresses } from './channels.ts';
 
-export interface Messenger {
-  db: Executor;
-  keyring: Keyring;
-  notifier: Notifier;
-}
+// Sending is notify's, and the security contact is named by the agreement (policy's): re-exported
+// so that identity's modules and clients keep the one import they had.
+export { sendMessage } from '../notify/index.ts';
+export { alertSecurityContact } from '../policy/index.ts';
 
-/** Record what is sent (never the body, which may hold a code), then send it. */
-export async function sendMessage(
-  m: Messenger,
-  kind: string,
-  message: OutgoingMessage,
-  about: { accountId?: string | null; organisationId?: string | null } = {},
-): Promise<void> {
-  await m.db
-    .insertInto('notifications')
-    .values({
-      id: randomUUID(),
-      at: new Date().toISOString(),
-      kind,
-      account_id: about.accountId ?? null,
-      organisation_id: about.organisationId ?? null,
-      channel: message.channel,
-      recipient: maskAddress(message.channel, message.to),
-      subject: message.subject,
-    })
-    .execute();
-  await m.notifier.deliver(message);
+/** What identity needs to reach an account's holder: the sender, and the keyring that opens their addresses. */
+export interface Messenger extends MessageSender {
+  keyring: Keyring;
 }
 
 /**
@@ -95,35 +74,4 @@ export async function announceFactorChange(
     body,
     { verifiedOnly: true },
   );
-}
-
-/** The organisation's security contact, from its agreements in force. */
-export async function securityContactOf(db: Executor, organisationId: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('agreements')
-    .select('security_contact')
-    .where('organisation_id', '=', organisationId)
-    .where('status', '=', 'active')
-    .orderBy('version', 'desc')
-    .executeTakeFirst();
-  return row?.security_contact;
-}
-
-/** An alert to the organisation's security contact: account administration never happens silently. */
-export async function alertSecurityContact(
-  m: Messenger,
-  organisationId: string,
-  kind: string,
-  subject: string,
-  body: string,
-): Promise<boolean> {
-  const contact = await securityContactOf(m.db, organisationId);
-  if (!contact) return false;
-  await sendMessage(
-    m,
-    kind,
-    { channel: 'email', to: contact, subject: `[Rempart – alerte sécurité] ${subject}`, body },
-    { organisationId },
-  );
-  return true;
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import type { OrganisationKind } from '../domain/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { hashToken } from './tokens.ts';
 import type { StaffMember } from './staff.ts';
@@ -231,7 +232,7 @@ export async function resolveSession(
           login: a_login,
           actorId: a_actor_id,
           organisationId: s_organisation_id,
-          organisationKind: s_organisation_kind,
+          organisationKind: s_organisation_kind as OrganisationKind,
           organisationStatus: s_organisation_status,
           actorStatus: s_actor_status,
           roles: JSON.parse(s_roles) as string[],
@@ -335,12 +336,33 @@ export async function revokeAllSessions(
   reason: string,
   exceptPublicId?: string,
 ): Promise<number> {
+  return revokeSessions(db, { accounts: [accountId], ...(exceptPublicId ? { except: exceptPublicId } : {}) }, reason);
+}
+
+/**
+ * Revoke the live sessions of these accounts and these sessions (by public id), all but the one
+ * kept; how many. Every revocation of sessions, whoever orders it, is this one statement.
+ */
+export async function revokeSessions(
+  db: Executor,
+  which: { accounts?: readonly string[]; publicIds?: readonly string[]; except?: string },
+  reason: string,
+  at = new Date(),
+): Promise<number> {
+  const accounts = which.accounts ?? [];
+  const publicIds = which.publicIds ?? [];
+  if (!accounts.length && !publicIds.length) return 0;
   let query = db
     .updateTable('sessions')
-    .set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
-    .where('account_id', '=', accountId)
+    .set({ revoked_at: at.toISOString(), revoked_reason: reason })
+    .where((eb) =>
+      eb.or([
+        ...(accounts.length ? [eb('account_id', 'in', [...accounts])] : []),
+        ...(publicIds.length ? [eb('public_id', 'in', [...publicIds])] : []),
+      ]),
+    )
     .where('revoked_at', 'is', null);
-  if (exceptPublicId) query = query.where('public_id', '!=', exceptPublicId);
+  if (which.except) query = query.where('public_id', '!=', which.except);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

@@ -1,3 +1,4 @@
+import type { OrganisationKind } from '../domain/index.ts';
 import type { Executor } from '../store/index.ts';
 
 /** A staff account seen with its actor and organisation: what administration decisions rest on. */
@@ -6,7 +7,8 @@ export interface StaffMember {
   login: string;
   actorId: string;
   organisationId: string;
-  organisationKind: string;
+  /** The database refuses any other kind (migration 0023). */
+  organisationKind: OrganisationKind;
   organisationStatus: string;
   /** `suspended` while the guard contains the actor. */
   actorStatus: string;
@@ -37,7 +39,7 @@ export async function staffMemberOf(db: Executor, accountId: string): Promise<St
     login: row.login,
     actorId: row.actor_id,
     organisationId: row.organisation_id,
-    organisationKind: row.kind,
+    organisationKind: row.kind as OrganisationKind,
     organisationStatus: row.status,
     actorStatus: row.actor_status,
     roles: JSON.parse(row.roles) as string[],

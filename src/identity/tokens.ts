@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { OrganisationKind } from '../domain/index.ts';
 import type { Executor } from '../store/index.ts';
 
 const PREFIX = 'rpt_';
@@ -26,11 +27,17 @@ export async function issueApiToken(db: Executor, actorId: string, label: string
   return token;
 }
 
-export async function revokeApiTokens(db: Executor, actorId: string): Promise<number> {
+export async function revokeApiTokens(
+  db: Executor,
+  actorIds: string | readonly string[],
+  at = new Date(),
+): Promise<number> {
+  const actors = typeof actorIds === 'string' ? [actorIds] : [...actorIds];
+  if (!actors.length) return 0;
   const result = await db
     .updateTable('actor_credentials')
-    .set({ revoked_at: new Date().toISOString() })
-    .where('actor_id', '=', actorId)
+    .set({ revoked_at: at.toISOString() })
+    .where('actor_id', 'in', actors)
     .where('kind', '=', 'api_token')
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
@@ -40,6 +47,7 @@ export async function revokeApiTokens(db: Executor, actorId: string): Promise<nu
 export interface AuthenticatedActor {
   id: string;
   organisationId: string;
+  organisationKind: OrganisationKind;
   login: string;
   roles: string[];
 }
@@ -58,6 +66,7 @@ export async function authenticateApiToken(db: Executor, token: string): Promise
       'actors.roles',
       'actors.status',
       'organisations.status as organisation_status',
+      'organisations.kind as organisation_kind',
     ])
     .where('actor_credentials.kind', '=', 'api_token')
     .where('actor_credentials.secret_hash', '=', hashToken(token))
@@ -67,6 +76,7 @@ export async function authenticateApiToken(db: Executor, token: string): Promise
   return {
     id: row.id,
     organisationId: row.organisation_id,
+    organisationKind: row.organisation_kind as OrganisationKind,
     login: row.login,
     roles: JSON.parse(row.roles) as string[],
   };

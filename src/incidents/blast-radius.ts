@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { FieldClass } from '../domain/index.ts';
+import { SENSITIVE_FIELD_CLASSES, type FieldClass, type SensitiveFieldClass } from '../domain/index.ts';
 import { parseBody } from '../ledger/index.ts';
 import { chunks, type Executor } from '../store/index.ts';
 import type { BlastRadius, CitedCheckpoint, Compromised, Exposure, Totals } from './model.ts';
@@ -277,12 +277,10 @@ function totalsOf(
     persons: persons.length,
     decoys: decoys.length,
     byClass,
-    special: {
-      health: byClass.health ?? 0,
-      judicial: byClass.judicial ?? 0,
-      nir: byClass.nir ?? 0,
-      bank: byClass.bank ?? 0,
-    },
+    special: Object.fromEntries(SENSITIVE_FIELD_CLASSES.map((c) => [c, byClass[c] ?? 0])) as Record<
+      SensitiveFieldClass,
+      number
+    >,
     byRisk,
     byActor,
     alsoInOtherIncidents: others.persons,

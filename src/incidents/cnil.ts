@@ -1,5 +1,5 @@
-import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, type FieldClass } from '../domain/index.ts';
-import type { BlastRadius, Compromised, NotificationClock, ScopeSummary } from './model.ts';
+import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, isSensitive, type FieldClass } from '../domain/index.ts';
+import type { BlastRadius, Compromised, NotificationClock, ScopeSummary, Totals } from './model.ts';
 import { VECTOR_LABELS_FR, type Vector } from './model.ts';
 import type { Section } from './pdf.ts';
 import { HARMS_FR, RISK_RULES, type Harm } from './risk.ts';
@@ -37,7 +37,7 @@ export interface CnilDraft {
   records: { accessEvents: number };
   data: {
     categories: Array<{ class: FieldClass; label: string; persons: number; special: boolean }>;
-    specialCategories: { health: number; judicial: number; nir: number; bank: number };
+    specialCategories: Totals['special'];
   };
   consequences: {
     likely: string[];
@@ -77,8 +77,6 @@ export interface DraftInput {
   timeline: Array<{ at: string; step: string }>;
 }
 
-const SPECIAL: ReadonlySet<FieldClass> = new Set(['health', 'judicial', 'nir', 'bank']);
-
 /** « environ 12 000 » as the form asks for an order of magnitude, the exact figure beside it. */
 function approximately(n: number): string {
   if (n < 100) return String(n);
@@ -93,7 +91,7 @@ export function buildCnilDraft(d: DraftInput): CnilDraft {
     class: c,
     label: FIELD_CLASS_LABELS_FR[c],
     persons: t.byClass[c]!,
-    special: SPECIAL.has(c),
+    special: isSensitive(c),
   }));
   const required = t.byRisk.high > 0;
   return {

@@ -1,5 +1,6 @@
 import { ForbiddenError } from '../domain/index.ts';
 import { staffMemberOf, type StaffMember } from '../identity/index.ts';
+import { can, type AbilityVerb } from '../policy/index.ts';
 import type { Executor, IncidentDocumentsTable, IncidentRequestsTable } from '../store/index.ts';
 import { actorsOfClients, actorsOfSessions } from './blast-radius.ts';
 import type { Compromised } from './model.ts';
@@ -15,14 +16,10 @@ import type { Compromised } from './model.ts';
  * - downloading a document that names people (a batch of letters, the scope list);
  * - destructive remediation (wiping passwords and second factors).
  *
- * Only a security officer asks; the approver is another security officer or the DPO, never the
- * requester. The DPO's desk is otherwise read-only (README: what exactly it may do).
+ * Who asks and who decides is the abilities table's (`policy/abilities.ts`): a security officer
+ * of the platform asks; another one or the DPO approves, never the requester. The DPO's desk is
+ * otherwise read-only (README: what exactly it may do).
  */
-
-/** Who may ask for any of it, and take the desk's other steps: the security officer. */
-export const DESK_REQUESTER_ROLES = ['security_officer'] as const;
-/** Who may approve or refuse another member's request: a security officer or the DPO. */
-export const DESK_APPROVER_ROLES = ['security_officer', 'dpo'] as const;
 
 export const REQUEST_KINDS = ['declare', 'amend', 'notices_run', 'document', 'action'] as const;
 export type RequestKind = IncidentRequestsTable['kind'];
@@ -104,16 +101,15 @@ export async function organisationsSpanned(db: Executor, compromised: Compromise
 async function deskMember(
   db: Executor,
   accountId: string,
-  roles: readonly string[],
+  verb: AbilityVerb<'incident_step'>,
   message: string,
 ): Promise<StaffMember> {
   const member = await staffMemberOf(db, accountId);
   const allowed =
     member &&
-    member.organisationKind === 'agency' &&
     member.organisationStatus === 'active' &&
     member.actorStatus === 'active' &&
-    member.roles.some((r) => roles.includes(r));
+    can(member, verb, 'incident_step');
   if (!allowed) throw new ForbiddenError(message, 'role_required');
   return member;
 }
@@ -123,7 +119,7 @@ export function requesterOf(db: Executor, accountId: string): Promise<StaffMembe
   return deskMember(
     db,
     accountId,
-    DESK_REQUESTER_ROLES,
+    'request',
     'Réservé au responsable de la sécurité des systèmes d’information : le délégué à la protection des données approuve ou refuse, il ne demande pas.',
   );
 }
@@ -133,7 +129,7 @@ export function approverOf(db: Executor, accountId: string): Promise<StaffMember
   return deskMember(
     db,
     accountId,
-    DESK_APPROVER_ROLES,
+    'decide',
     'Réservé au délégué à la protection des données et au responsable de la sécurité.',
   );
 }

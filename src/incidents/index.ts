@@ -15,6 +15,7 @@ export {
   type Vector,
 } from './model.ts';
 export type { NoticeRun, NoticeStatus } from './notices.ts';
+export { exposedByAnIncidentSince } from './questions.ts';
 export {
   assessRisk,
   HARMS_FR,
@@ -24,20 +25,12 @@ export {
   type RiskLevel,
   type RiskRule,
 } from './risk.ts';
+export { Incidents } from './service.ts';
+export type { Amendment } from './declaration.ts';
+export type { IncidentDeps, PlaceBankHold } from './desk.ts';
+export type { StepView } from './register.ts';
+export { ACTIONS, actionNeedsApproval, type Action, type ActionResult } from './remediation.ts';
 export {
-  ACTIONS,
-  actionNeedsApproval,
-  Incidents,
-  type Action,
-  type ActionResult,
-  type Amendment,
-  type IncidentDeps,
-  type PlaceBankHold,
-  type StepView,
-} from './service.ts';
-export {
-  DESK_APPROVER_ROLES,
-  DESK_REQUESTER_ROLES,
   DownloadRefusedError,
   FOUR_EYES_ACTIONS,
   PERSONAL_DOCUMENTS,

@@ -1,4 +1,4 @@
-import type { FieldClass } from '../domain/index.ts';
+import type { FieldClass, SensitiveFieldClass } from '../domain/index.ts';
 import type { IncidentsTable } from '../store/index.ts';
 import type { RiskLevel } from './risk.ts';
 
@@ -92,8 +92,8 @@ export interface Totals {
   persons: number;
   decoys: number;
   byClass: Partial<Record<FieldClass, number>>;
-  /** Persons with health, judicial, NIR or bank data exposed. */
-  special: { health: number; judicial: number; nir: number; bank: number };
+  /** Persons with each sensitive class exposed (the domain says which are). */
+  special: Record<SensitiveFieldClass, number>;
   byRisk: Record<RiskLevel, number>;
   /** Persons exposed through each actor. */
   byActor: Record<string, number>;

@@ -68,18 +68,18 @@ const UNFINISHED: ReadonlyArray<IncidentNoticesTable['status']> = ['pending', 's
  * delivery of the same key); a batch of letters and the notices it prints commit together.
  */
 export class NoticeBatch {
-  readonly #d: NoticeDeps;
+  readonly #deps: NoticeDeps;
   readonly #step: RecordStep;
 
   constructor(deps: NoticeDeps, step: RecordStep) {
-    this.#d = deps;
+    this.#deps = deps;
     this.#step = step;
   }
 
   /** One notice per real exposed person and channel; planning twice adds only the persons new to the scope. */
   async plan(row: IncidentsTable, by: { accountId: string | null }): Promise<{ planned: number; already: number }> {
-    const db = this.#d.db;
-    const at = this.#d.clock.now().toISOString();
+    const db = this.#deps.db;
+    const at = this.#deps.clock.now().toISOString();
     const persons = (
       await db
         .selectFrom('incident_exposures')
@@ -127,7 +127,7 @@ export class NoticeBatch {
     return { planned: added / 2, already: before / 2 };
   }
 
-  async #count(incidentId: string, executor: Executor = this.#d.db): Promise<number> {
+  async #count(incidentId: string, executor: Executor = this.#deps.db): Promise<number> {
     const r = await executor
       .selectFrom('incident_notices')
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
@@ -137,7 +137,7 @@ export class NoticeBatch {
   }
 
   async status(incidentId: string): Promise<NoticeStatus> {
-    const rows = await this.#d.db
+    const rows = await this.#deps.db
       .selectFrom('incident_notices')
       .select(['channel', 'status', (eb) => eb.fn.countAll<string | number>().as('n')])
       .where('incident_id', '=', incidentId)
@@ -160,7 +160,7 @@ export class NoticeBatch {
     by: { accountId: string | null },
     options: { batchSize?: number; maxBatches?: number; progress?: ScopeProgress } = {},
   ): Promise<NoticeRun> {
-    const db = this.#d.db;
+    const db = this.#deps.db;
     const batchSize = options.batchSize ?? 500;
     const left = async () =>
       Number(
@@ -224,8 +224,8 @@ export class NoticeBatch {
     by: { accountId: string | null },
     result: NoticeRun,
   ): Promise<void> {
-    const db = this.#d.db;
-    const now = () => this.#d.clock.now().toISOString();
+    const db = this.#deps.db;
+    const now = () => this.#deps.clock.now().toISOString();
     const personIds = [...new Set(batch.map((n) => n.person_id))];
     const exposures = new Map(
       (
@@ -255,7 +255,7 @@ export class NoticeBatch {
     const files = new Map<string, PersonFile | undefined>();
     for (const personId of personIds) {
       try {
-        files.set(personId, (await this.#d.persons.read(personId, ['identity', 'contact'])).fields);
+        files.set(personId, (await this.#deps.persons.read(personId, ['identity', 'contact'])).fields);
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
         files.set(personId, undefined);
@@ -265,8 +265,8 @@ export class NoticeBatch {
       const e = exposures.get(n.person_id)!;
       return {
         reference: row.reference,
-        controller: this.#d.controller,
-        dpoContact: this.#d.dpoContact,
+        controller: this.#deps.controller,
+        dpoContact: this.#deps.dpoContact,
         period: `${frenchDate(e.first_at)} et le ${frenchDate(e.last_at)}`,
         classes: JSON.parse(e.classes) as FieldClass[],
         measures: measures.length ? [...measures] : ['Les accès du compte utilisé ont été coupés.'],
@@ -306,7 +306,7 @@ export class NoticeBatch {
       const file = files.get(n.person_id)!;
       const to = file.contact!.email!;
       const message = noticeEmail(factsOf(n), file.identity);
-      await this.#d.notifier.deliver({
+      await this.#deps.notifier.deliver({
         channel: 'email',
         to,
         subject: message.subject,
@@ -341,7 +341,7 @@ export class NoticeBatch {
       );
       await inTransaction(db, async (trx) => {
         const size = await trx.selectFrom('ledger_state').select('size').executeTakeFirst();
-        const doc = await storeDocument(trx, this.#d.keyring(), {
+        const doc = await storeDocument(trx, this.#deps.keyring(), {
           incidentId: row.id,
           kind: 'letters_pdf',
           version,

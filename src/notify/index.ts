@@ -1,1 +1,2 @@
+export { sendMessage, type MessageSender } from './messages.ts';
 export { FileOutbox, maskAddress, type Notifier, type OutgoingMessage } from './outbox.ts';

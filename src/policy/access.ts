@@ -1,5 +1,6 @@
 import type { FieldClass } from '../domain/index.ts';
 import type { Executor } from '../store/index.ts';
+import { breakGlassInForce } from './break-glass.ts';
 import { loadActor, loadOrganisation, purposeRuleOf, relationshipFacts } from './context.ts';
 import {
   classesWithin,
@@ -12,9 +13,6 @@ import {
   type Operation,
   type RelationshipFacts,
 } from './decide.ts';
-
-/** How long a break-glass access lasts once granted. */
-export const BREAK_GLASS_MINUTES = 30;
 
 export interface AccessRequest {
   actorId: string;
@@ -131,19 +129,9 @@ async function decideForPerson(
   const decision = decideFor({ actor, organisation }, request, facts);
   if (decision.allowed || !LIFTED_BY_BREAK_GLASS.has(decision.reason) || request.operation !== 'read') return decision;
 
-  const grant = await db
-    .selectFrom('break_glass')
-    .select(['id', 'classes', 'purpose'])
-    .where('actor_id', '=', actor.id)
-    .where('person_id', '=', request.personId)
-    .where('purpose', '=', request.purpose!)
-    .where('expires_at', '>', now.toISOString())
-    .where('review_status', '!=', 'abusive')
-    .orderBy('granted_at', 'desc')
-    .executeTakeFirst();
+  const grant = await breakGlassInForce(db, actor.id, request.personId, request.purpose!, now);
   if (!grant) return decision;
-  const granted = JSON.parse(grant.classes) as FieldClass[];
-  const { asked, refused } = classesWithin(request.classes, granted);
+  const { asked, refused } = classesWithin(request.classes, grant.classes);
   if (refused.length) return { allowed: false, reason: 'field_class_not_granted', detail: refused.join(',') };
   // The decision as if the person were in scope, to carry the agreement and obligations; the classes are the grant's.
   const lifted = decide({

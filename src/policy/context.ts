@@ -4,9 +4,6 @@ import { agreementFromRow, type Agreement, type PurposeRule } from './agreement.
 import type { DecisionActor, DecisionOrganisation, RelationshipFacts } from './decide.ts';
 import { evaluateGate, parsePosture, type Derogation, type GateRequirement, type SecurityPosture } from './gate.ts';
 
-/** How long a caller's proof of identity lets a call-centre operator see their file. */
-export const VERIFIED_CALLER_MINUTES = 15;
-
 export async function loadActor(db: Executor, actorId: string): Promise<DecisionActor | undefined> {
   const row = await db
     .selectFrom('actors')

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Type, type Static } from 'typebox';
 import { NotFoundError, schemaIssues, ValidationError, type ValidationIssue } from '../domain/index.ts';
-import { alertSecurityContact, type Messenger } from '../identity/notifications.ts';
+import type { MessageSender } from '../notify/index.ts';
 import { inTransaction, type Executor } from '../store/index.ts';
 import { agreementFromRow, agreementInForce, type Agreement } from './agreement.ts';
 import {
@@ -17,6 +17,7 @@ import {
   type SecurityPosture,
 } from './gate.ts';
 import { appendEvent } from '../ledger/index.ts';
+import { alertSecurityContact } from './security-contact.ts';
 
 /**
  * The partner security gate's inputs, kept by the security officer: an organisation's posture
@@ -32,12 +33,10 @@ export const DEROGABLE_REQUIREMENTS = GATE_REQUIREMENTS.filter(
 );
 
 /** Either the store alone, or the store with what sends alerts to the organisation's security contact. */
-export type PolicyTarget = Executor | Messenger;
+export type PolicyTarget = Executor | MessageSender;
 
-function split(target: PolicyTarget): { db: Executor; messenger?: Messenger } {
-  return 'notifier' in target && 'keyring' in target
-    ? { db: target.db, messenger: target }
-    : { db: target as Executor };
+function split(target: PolicyTarget): { db: Executor; messenger?: MessageSender } {
+  return 'notifier' in target ? { db: target.db, messenger: target } : { db: target };
 }
 
 const issue = (prefix: string, field: string, rule: string, message: string): ValidationIssue => ({

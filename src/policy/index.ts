@@ -1,4 +1,16 @@
 export {
+  ABILITIES,
+  can,
+  GRANTABLE_ROLES,
+  grantableRoles,
+  rolesAllowedTo,
+  type AbilityHolder,
+  type AbilityRow,
+  type AbilitySubject,
+  type AbilityVerb,
+  type Within,
+} from './abilities.ts';
+export {
   agreementFromRow,
   agreementInForce,
   RELATIONSHIPS,
@@ -6,7 +18,7 @@ export {
   type PurposeRule,
   type Relationship,
 } from './agreement.ts';
-export { loadActor, loadOrganisation, VERIFIED_CALLER_MINUTES } from './context.ts';
+export { loadActor, loadOrganisation, notEndedBefore } from './context.ts';
 export {
   decide,
   declarablePurposes,
@@ -35,11 +47,30 @@ export {
   type SecurityPosture,
 } from './gate.ts';
 export { listCaseload, type CaseloadPage } from './caseload.ts';
+export { alertSecurityContact } from './security-contact.ts';
 export {
+  BREAK_GLASS_MINUTES,
+  grantBreakGlass,
+  listBreakGlass,
+  reviewBreakGlass,
+  type BreakGlassReview,
+  type BreakGlassVerdict,
+  type BreakGlassView,
+} from './break-glass.ts';
+export {
+  CALLER_CODE_MINUTES,
+  confirmCallerVerification,
+  startBlankVerification,
+  startCallerVerification,
+  VERIFIED_CALLER_MINUTES,
+  type CallerCode,
+  type CallerConfirmation,
+} from './verified-callers.ts';
+export {
+  ageInYears,
   authorize,
   authorizeEach,
   authorizeWithoutPerson,
-  BREAK_GLASS_MINUTES,
   type AccessDecision,
   type AccessRequest,
 } from './access.ts';

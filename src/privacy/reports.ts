@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { openSecret, sealSecret, type Keyring } from '../crypto/index.ts';
-import { ConflictError, NotFoundError } from '../domain/index.ts';
+import { ConflictError, NotFoundError, PLATFORM_KINDS } from '../domain/index.ts';
 import { appendEvent, parseBody, type EventBody } from '../ledger/index.ts';
 import { inTransaction, type Executor } from '../store/index.ts';
 import { JOURNAL_KINDS } from './journal.ts';
@@ -123,7 +123,7 @@ export async function listAccessReports(
   }));
 }
 
-/** Who hears of a report: the DPO of the organisation that accessed, and the agency's DPOs. */
+/** Who hears of a report: the DPO of the organisation that accessed, and the platform's DPOs. */
 export async function dpoContactsFor(db: Executor, organisationId: string | null): Promise<Set<string>> {
   const contacts = new Set<string>();
   if (organisationId) {
@@ -140,7 +140,7 @@ export async function dpoContactsFor(db: Executor, organisationId: string | null
     .selectFrom('agreements')
     .innerJoin('organisations', 'organisations.id', 'agreements.organisation_id')
     .select('agreements.dpo_contact')
-    .where('organisations.kind', '=', 'agency')
+    .where('organisations.kind', 'in', PLATFORM_KINDS)
     .where('agreements.status', '=', 'active')
     .execute();
   for (const row of agency) contacts.add(row.dpo_contact);

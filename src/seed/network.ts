@@ -1,3 +1,4 @@
+import type { Role } from '../domain/index.ts';
 import type { PurposeRule } from '../policy/index.ts';
 import type { AgreementsTable, ActorsTable, OrganisationsTable } from '../store/index.ts';
 import { deterministicUuid } from './ids.ts';
@@ -8,13 +9,15 @@ import { AGENCY_SITES } from './reference-data.ts';
  * here are the starting defaults that the policy issue turns into decisions.
  */
 
+type StaffSpec = { login: string; displayName: string; roles: Role[] };
+
 interface OrganisationSpec {
   key: string;
   kind: string;
   name: string;
   siret: string | null;
   agreement: { reference: string; legalBasis: string; purposes: PurposeRule[] };
-  staff: Array<{ login: string; displayName: string; roles: string[] }>;
+  staff: StaffSpec[];
 }
 
 const agencyPurposes: PurposeRule[] = [
@@ -54,7 +57,7 @@ function agency(index: number): OrganisationSpec {
       purposes: agencyPurposes,
     },
     staff: [
-      ...[1, 2, 3, 4].map((n) => ({
+      ...[1, 2, 3, 4].map((n): StaffSpec => ({
         login: `conseiller.${slug}.${n}`,
         displayName: `Conseiller ${n} — ${site}`,
         roles: ['counsellor'],
@@ -76,7 +79,7 @@ function partner(
   purposes: Array<Omit<PurposeRule, 'roles'>>,
   staffPrefix: string,
   staffCount: number,
-  staffRole = 'partner_staff',
+  staffRole: Role = 'partner_staff',
 ): OrganisationSpec {
   return {
     key,

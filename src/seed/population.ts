@@ -1,35 +1,13 @@
 import { fakerFR, type Faker } from '@faker-js/faker';
-import { composeIBAN } from 'ibantools';
-import { nirControlKey, type PersonFile } from '../domain/index.ts';
-import {
-  BANKS,
-  BIRTH_COUNTRIES,
-  COMMUNES,
-  DIPLOMAS,
-  EMPLOYERS,
-  OTHER_BIRTH_DEPARTMENTS,
-  ROME_JOBS,
-} from './reference-data.ts';
+import type { PersonFile } from '../domain/index.ts';
+// The guard's generator itself, not the guard's index: the sealing worker thread loads this
+// module, and needs the generator without the rest of the guard (identity, policy, ledger).
+import { syntheticPerson, type Draw } from '../guard/synthetic/person.ts';
+
+export { frenchIban, NIR_CAPACITY } from '../guard/synthetic/person.ts';
 
 /** Persons are generated in fixed chunks: each chunk reseeds the generator, so any chunk can be (re)made alone. */
 export const CHUNK_SIZE = 100;
-
-/** Ages and dates are computed from a fixed day, not the clock: the same seed gives the same people. */
-const REFERENCE_DAY = Date.UTC(2026, 0, 15);
-const DAY = 86_400_000;
-
-/**
- * NIR and France Travail ids must be unique. The birth-order number, the commune part and the
- * sex digit are drawn from the person's index (not at random), which makes them injective for
- * up to NIR_CAPACITY persons per seed whatever the random birth date and department.
- */
-export const NIR_CAPACITY = 2 * 990 * 999;
-
-/** INSEE month codes for a birth month not known at registration (20–42, 50–99). */
-const UNKNOWN_MONTH_CODES: readonly string[] = [
-  ...Array.from({ length: 23 }, (_, i) => String(20 + i)),
-  ...Array.from({ length: 50 }, (_, i) => String(50 + i)),
-];
 
 /** A generated person: its file and ties, by index. Its id is the store's (`secretUuid`), not the generator's. */
 export interface SyntheticPerson {
@@ -43,206 +21,46 @@ export interface SyntheticPerson {
   }>;
 }
 
-function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
-}
-
-function ribKey(bank: string, branch: string, account: string): string {
-  const n = (89n * BigInt(bank) + 15n * BigInt(branch) + 3n * BigInt(account)) % 97n;
-  return pad(97 - Number(n), 2);
-}
-
-/** A French IBAN with a valid RIB key and check digits (5-digit bank and branch codes, 11-digit account). */
-export function frenchIban(bankCode: string, branch: string, account: string): string {
-  return composeIBAN({
-    countryCode: 'FR',
-    bban: `${bankCode}${branch}${account}${ribKey(bankCode, branch, account)}`,
-  })!;
-}
-
-function stripAccents(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^A-Za-z-]/g, '')
-    .toLowerCase();
-}
-
-function pick<T>(f: Faker, items: readonly T[]): T {
-  return items[f.number.int({ min: 0, max: items.length - 1 })]!;
-}
-
-function chance(f: Faker, p: number): boolean {
-  return f.number.float({ min: 0, max: 1 }) < p;
-}
-
-function generatePerson(f: Faker, seed: number, index: number): SyntheticPerson {
-  const sex = index % 2 === 0 ? 'M' : 'F';
-  const age = f.number.int({ min: 16, max: 64 });
-  const birthMs = REFERENCE_DAY - age * 365.25 * DAY - f.number.int({ min: 0, max: 364 }) * DAY;
-  const birthDate = isoDay(birthMs);
-  const commune = pick(f, COMMUNES);
-  const lastName = f.person.lastName();
-  const firstName = f.person.firstName(sex === 'M' ? 'male' : 'female');
-  const secondName = chance(f, 0.4) ? [f.person.firstName(sex === 'M' ? 'male' : 'female')] : [];
-
-  // q and order together are injective in the index; each branch spends q on fields that
-  // keep NIRs of that branch apart (commune part, or country and INSEE unknown-month code).
-  const slot = Math.floor(index / 2) % (990 * 999);
-  const order = pad((slot % 999) + 1, 3);
-  const q = Math.floor(slot / 999);
-  let monthField = birthDate.slice(5, 7);
-  let department: string;
-  let placePart: string;
-  let birthPlace: string;
-  const origin = f.number.float({ min: 0, max: 1 });
-  if (origin < 0.55) {
-    department = '33';
-    placePart = pad(q + 1, 3);
-    birthPlace = `${commune.name} (33)`;
-  } else if (origin < 0.9) {
-    const other = pick(f, OTHER_BIRTH_DEPARTMENTS);
-    department = other.code;
-    if (other.code.length === 3) {
-      // Overseas departments leave 2 digits to the commune: the month code carries the rest.
-      placePart = pad((q % 99) + 1, 2);
-      monthField = UNKNOWN_MONTH_CODES[Math.floor(q / 99) % UNKNOWN_MONTH_CODES.length]!;
-    } else {
-      placePart = pad(q + 1, 3);
-    }
-    birthPlace = other.label;
-  } else {
-    const country = BIRTH_COUNTRIES[q % BIRTH_COUNTRIES.length]!;
-    department = '99';
-    placePart = country.code;
-    monthField = UNKNOWN_MONTH_CODES[Math.floor(q / BIRTH_COUNTRIES.length) % UNKNOWN_MONTH_CODES.length]!;
-    birthPlace = country.label;
-  }
-  const body = `${sex === 'M' ? '1' : '2'}${birthDate.slice(2, 4)}${monthField}${department}${placePart}${order}`;
-  const nir = body + nirControlKey(body);
-
-  const email = `${stripAccents(firstName)}.${stripAccents(lastName)}.${index}@demo.rempart.example`;
-  // 06 39 98 xx xx is reserved by ARCEP for fiction: no real person gets these calls.
-  const phone = `+3363998${pad(f.number.int({ min: 0, max: 9999 }), 4)}`;
-
-  const registeredMs = REFERENCE_DAY - f.number.int({ min: 10, max: 1000 }) * DAY;
-  const franceTravailId = `${pad((index + seed * 7919) % 10_000_000, 7)}${String.fromCharCode(65 + (index % 26))}`;
-  const job = pick(f, ROME_JOBS);
-  const experiences = Array.from({ length: age < 20 ? 0 : f.number.int({ min: 1, max: 3 }) }, (_, k) => {
-    const from = registeredMs - (k + 1) * f.number.int({ min: 200, max: 900 }) * DAY;
-    const exp = pick(f, ROME_JOBS);
-    return {
-      romeCode: exp.code,
-      title: exp.title,
-      employer: pick(f, EMPLOYERS),
-      from: isoDay(from),
-      to: isoDay(from + f.number.int({ min: 60, max: 180 }) * DAY),
-    };
-  });
-  const diploma = pick(f, DIPLOMAS);
-
-  const file: PersonFile = {
-    identity: { lastName: lastName.toUpperCase(), firstNames: [firstName, ...secondName], sex, birthDate, birthPlace },
-    nir: { nir },
-    contact: {
-      email,
-      phone,
-      address: {
-        line1: f.location.streetAddress(),
-        postalCode: commune.postalCode,
-        communeCode: commune.inseeCode,
-        commune: commune.name,
-      },
-    },
-    registration: {
-      franceTravailId,
-      category: pick(f, ['A', 'A', 'A', 'A', 'B', 'C', 'D', 'E'] as const),
-      registeredOn: isoDay(registeredMs),
-      status: chance(f, 0.92) ? 'registered' : 'suspended',
-    },
-    career: {
-      experiences,
-      diplomas:
-        age >= 18
-          ? [{ title: diploma.title, level: diploma.level, year: 2026 - age + 18 + Math.min(diploma.level - 3, 5) }]
-          : [],
-      soughtJobs: [job.code],
-    },
-    follow_up: {
-      orientation: pick(f, ['suivi', 'guide', 'renforce', 'global'] as const),
-      appointments: Array.from({ length: f.number.int({ min: 0, max: 3 }) }, (_, k) => ({
-        date: isoDay(REFERENCE_DAY - (k * 30 + 5) * DAY),
-        kind: 'entretien',
-      })),
-      actions: [],
-    },
+/** Faker's seeded generator, drawn in the order the person's fields ask: the same seed gives the same people. */
+function fakerDraw(f: Faker): Draw {
+  return {
+    int: (min, max) => f.number.int({ min, max }),
+    unit: () => f.number.float({ min: 0, max: 1 }),
+    lastName: () => f.person.lastName(),
+    firstName: (sex) => f.person.firstName(sex),
+    streetAddress: () => f.location.streetAddress(),
   };
-  if (chance(f, 0.7))
-    file.id_document = {
-      kind: 'driving_licence',
-      number: pad(f.number.int({ min: 0, max: 999_999 }), 6) + pad(index % 1_000_000, 6),
-    };
-  if (chance(f, 0.55)) {
-    const paymentDay = REFERENCE_DAY - 10 * DAY;
-    const daily = f.number.int({ min: 3000, max: 9500 });
-    file.benefits = {
-      allowance: 'ARE',
-      dailyAmountCents: daily,
-      since: isoDay(registeredMs + 7 * DAY),
-      payments: [0, 1, 2].map((m) => ({ date: isoDay(paymentDay - m * 30 * DAY), amountCents: daily * 30 })),
-    };
-    const bank = pick(f, BANKS);
-    const branch = pad(f.number.int({ min: 1, max: 99_999 }), 5);
-    const account = pad(f.number.int({ min: 0, max: 99_999_999 }), 8) + pad(index % 1000, 3);
-    file.bank = {
-      iban: frenchIban(bank.bankCode, branch, account),
-      bic: bank.bic,
-      holder: `${firstName} ${lastName}`.toUpperCase(),
-    };
-  } else {
-    file.benefits = { allowance: 'none', payments: [] };
-  }
-  const rqth = chance(f, 0.08);
-  if (rqth)
-    file.health = {
-      rqth: true,
-      rqthUntil: isoDay(REFERENCE_DAY + f.number.int({ min: 100, max: 1500 }) * DAY),
-      restrictions: chance(f, 0.5) ? ['Port de charges limité'] : [],
-    };
-  if (chance(f, 0.02))
-    file.judicial = {
-      measures: [
-        {
-          kind: pick(f, ['sursis_probatoire', 'travail_interet_general', 'controle_judiciaire'] as const),
-          since: isoDay(REFERENCE_DAY - 200 * DAY),
-          authority: 'SPIP de la Gironde',
-        },
-      ],
-    };
+}
 
+function chance(draw: Draw, p: number): boolean {
+  return draw.unit() < p;
+}
+
+/** The guard's synthetic file (the decoys' and canaries' generator), and the demo network's ties: referrals. */
+function generatePerson(draw: Draw, seed: number, index: number): SyntheticPerson {
+  const { file, age, agency } = syntheticPerson(draw, seed, index);
+  const rqth = file.health?.rqth === true;
   const referrals: SyntheticPerson['referrals'] = [];
-  if (age <= 25 && chance(f, 0.5)) referrals.push({ organisation: 'mission-locale', reason: 'Accompagnement jeune' });
-  if (rqth && chance(f, 0.7))
+  if (age <= 25 && chance(draw, 0.5))
+    referrals.push({ organisation: 'mission-locale', reason: 'Accompagnement jeune' });
+  if (rqth && chance(draw, 0.7))
     referrals.push({ organisation: 'cap-emploi', reason: 'Accompagnement spécialisé (RQTH)' });
-  if (chance(f, 0.08)) referrals.push({ organisation: 'departement', reason: 'Allocataire RSA' });
-  if (chance(f, 0.1)) referrals.push({ organisation: 'caf', reason: 'Vérification des droits' });
-  if (chance(f, 0.05)) referrals.push({ organisation: 'training-body', reason: 'Entrée en formation' });
-  if (chance(f, 0.04)) referrals.push({ organisation: 'region', reason: 'Projet de formation' });
-  if (chance(f, 0.05)) referrals.push({ organisation: 'call-centre', reason: 'Rappel usager' });
+  if (chance(draw, 0.08)) referrals.push({ organisation: 'departement', reason: 'Allocataire RSA' });
+  if (chance(draw, 0.1)) referrals.push({ organisation: 'caf', reason: 'Vérification des droits' });
+  if (chance(draw, 0.05)) referrals.push({ organisation: 'training-body', reason: 'Entrée en formation' });
+  if (chance(draw, 0.04)) referrals.push({ organisation: 'region', reason: 'Projet de formation' });
+  if (chance(draw, 0.05)) referrals.push({ organisation: 'call-centre', reason: 'Rappel usager' });
 
-  return { index, file, agency: commune.agency, age, referrals };
+  return { index, file, agency, age, referrals };
 }
 
 /** Persons [chunk × CHUNK_SIZE, …) of the population of `seed`. */
 export function generateChunk(seed: number, chunk: number, limit: number): SyntheticPerson[] {
   fakerFR.seed([seed, chunk]);
+  const draw = fakerDraw(fakerFR);
   const out: SyntheticPerson[] = [];
   const first = chunk * CHUNK_SIZE;
   for (let index = first; index < Math.min(first + CHUNK_SIZE, limit); index++)
-    out.push(generatePerson(fakerFR, seed, index));
+    out.push(generatePerson(draw, seed, index));
   return out;
 }

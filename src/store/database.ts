@@ -41,6 +41,8 @@ import { callerBlanks } from './migrations/0018_caller_blanks.ts';
 import { appointments } from './migrations/0019_appointments.ts';
 import { decoyRenewal } from './migrations/0021_decoy_renewal.ts';
 import { personChain } from './migrations/0022_person_chain.ts';
+import { organisationKinds } from './migrations/0023_organisation_kinds.ts';
+import { containmentPersons } from './migrations/0024_containment_persons.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -282,6 +284,8 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0019_appointments': appointments(flavour),
     '0021_decoy_renewal': decoyRenewal(flavour),
     '0022_person_chain': personChain(flavour),
+    '0023_organisation_kinds': organisationKinds(flavour),
+    '0024_containment_persons': containmentPersons(flavour),
   };
 }
 

@@ -194,7 +194,7 @@ export interface LoginThrottleTable {
   block_count: number;
 }
 
-/** Authentication and account events, until the ledger carries them: never a secret. */
+/** Authentication and account events of the first stores (migration 0002): the ledger carries them now, nothing writes here. */
 export interface SecurityEventsTable {
   id: string;
   at: string;

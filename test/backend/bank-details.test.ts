@@ -859,10 +859,11 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
 
     const exposed = await seeker(people[11] ?? people[4]!, { established: true });
     const org = (await db().selectFrom('organisations').select('id').executeTakeFirstOrThrow()).id;
+    const containment = randomUUID();
     await db()
       .insertInto('guard_containments')
       .values({
-        id: randomUUID(),
+        id: containment,
         scope: 'actor',
         actor_id: null,
         organisation_id: org,
@@ -873,6 +874,11 @@ describe(`bank details: a stolen NIR never redirects an allowance (${BACKEND})`,
         released_by: null,
         release_note: null,
       })
+      .execute();
+    // The persons a containment read are rows of their own (the guard asks them by person).
+    await db()
+      .insertInto('guard_containment_persons')
+      .values({ containment_id: containment, person_id: exposed.personId })
       .execute();
     const r2 = await change(exposed, freshAccount());
     assert.equal(r2.statusCode, 201, r2.body);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { DENIAL_REASONS } from '../../src/policy/index.ts';
+import { ORGANISATION_KINDS } from '../../src/domain/index.ts';
+import { ABILITIES, DENIAL_REASONS } from '../../src/policy/index.ts';
 import { NETWORK } from '../../src/seed/network.ts';
 import { ACCESS_MATRIX_PATH, renderAccessMatrix } from '../../scripts/access-matrix.ts';
 
@@ -22,6 +23,12 @@ describe('docs/access-matrix.md', () => {
     }
     for (const [reason, status] of Object.entries(DENIAL_REASONS))
       assert.ok(text.includes(`| \`${reason}\` | ${status} |`), reason);
+  });
+
+  it('prints every row of the platform’s abilities and the roles grantable in every kind of organisation', () => {
+    const text = renderAccessMatrix();
+    for (const row of ABILITIES) assert.ok(text.includes(`| \`${row.verb}\` \`${row.subject}\` |`), row.verb);
+    for (const kind of ORGANISATION_KINDS) assert.ok(text.includes(`| \`${kind}\` | `), kind);
   });
 
   it('is the same document every time', () => {

@@ -7,18 +7,17 @@ import {
   NewPersonSchema,
   PersonPatchSchema,
 } from '../../domain/index.ts';
-import { BOOTSTRAP_ROLE } from '../../identity/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
-import { requireRole } from '../auth.ts';
+import { requireAbility } from '../auth.ts';
 import { guardedActor, refusedByGuard } from '../access.ts';
 import { networkOf } from '../../identity/index.ts';
 import { errorResponses, LookupBodySchema, PersonIdParams, PersonRecordSchema } from '../schemas.ts';
 
 /**
- * The agency's file API. Until the policy layer (purpose, agreement, relationship) exists,
- * only the bootstrap administrator may call it, and it sees whole files. Reads and writes go
+ * The agency's file API, for loading files: only the bootstrap administrator may call it, outside
+ * the agreements (no purpose, no relationship), and it sees whole files. Reads and writes go
  * through the access pipeline (guard, event, then decryption), counted by the guard like anyone's.
  */
 export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
@@ -26,7 +25,7 @@ export function agencyPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
 
   return async (app) => {
     // Before the body is even parsed: an unauthenticated caller learns nothing, not even the schema.
-    app.addHook('onRequest', requireRole(runtime.database.db, [BOOTSTRAP_ROLE]));
+    app.addHook('onRequest', requireAbility(runtime.database.db, 'load', 'person_files'));
     const security = [{ bearer: [] }];
 
     app.post(

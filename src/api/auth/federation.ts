@@ -22,7 +22,7 @@ import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
-import { setSessionCookie } from './routes.ts';
+import { setSessionCookie } from './cookie.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
 /** Holds the random id of the authorization request in flight; the store keeps its hash. */

@@ -27,7 +27,8 @@ import {
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
-import { ActivationCodeField, refuseEnrolment, setSessionCookie } from './routes.ts';
+import { setSessionCookie } from './cookie.ts';
+import { ActivationCodeField, refuseEnrolment } from './refusals.ts';
 import { messengerOf } from '../messenger.ts';
 import { appendEvent } from '../../ledger/index.ts';
 

@@ -2,13 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { staffMemberOf } from '../../identity/index.ts';
 import { LedgerIntegrityError, type SignedCheckpoint } from '../../ledger/index.ts';
+import { can } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { ErrorSchema, errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
 
 const tags = ['journal des accès'];
-const CHECKPOINT_ISSUERS = ['security_officer', 'dpo'];
-
 /**
  * Query strings arrive as text and the validator does not coerce them: sizes and indexes are
  * decimal strings checked by pattern (as elsewhere in the API), converted once validated.
@@ -182,7 +181,7 @@ export function ledgerRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         onRequest: requireSession(db),
         preHandler: async (request, reply) => {
           const member = request.account ? await staffMemberOf(db, request.account.id) : undefined;
-          if (!member || !member.roles.some((r) => CHECKPOINT_ISSUERS.includes(r))) {
+          if (!member || !can(member, 'issue', 'checkpoint')) {
             void reply.status(403).send({
               error: 'role_required',
               message: 'Réservé au responsable de la sécurité et au délégué à la protection des données.',

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { staffMemberOf } from '../../identity/index.ts';
+import { can } from '../../policy/index.ts';
 import { listAccessReports } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
 import { updateEventContext } from '../../ledger/index.ts';
-
-const READERS = ['dpo', 'security_officer'];
 
 /** The DPO's queue of accesses that job seekers reported as suspect, each with the full event. */
 export function accessReportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
@@ -16,7 +15,7 @@ export function accessReportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
     app.addHook('onRequest', requireSession(db));
     app.addHook('onRequest', async (request, reply) => {
       const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
-      if (!staff || !staff.roles.some((r) => READERS.includes(r))) {
+      if (!staff || !can(staff, 'read', 'desk')) {
         void reply.status(403).send({
           error: 'role_required',
           message: 'Réservé au délégué à la protection des données et au responsable de la sécurité.',

@@ -9,7 +9,7 @@ import type { LedgerIntegrityStatus } from '../../ledger/watch.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
-import { READERS, requireSecurityRole, WRITERS } from './roles.ts';
+import { requireDesk } from './desk-access.ts';
 
 const tags = ['sécurité'];
 const HOUR_MS = 3_600_000;
@@ -189,7 +189,7 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
   const postgres = runtime.database.flavour === 'postgres';
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    const read = { preValidation: requireSecurityRole(db, READERS) };
+    const read = { preValidation: requireDesk(db, 'read') };
 
     app.get(
       '/reads',
@@ -375,7 +375,7 @@ export function securityDashboardRoutes(runtime: Runtime): FastifyPluginAsyncTyp
     app.post(
       '/ledger/verify',
       {
-        preValidation: requireSecurityRole(db, WRITERS),
+        preValidation: requireDesk(db, 'act_on'),
         schema: {
           tags,
           summary:

@@ -12,7 +12,7 @@ import {
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses, FieldClassSchema } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
-import { READERS, requireSecurityRole } from './roles.ts';
+import { requireDesk } from './desk-access.ts';
 
 const tags = ['sécurité'];
 
@@ -83,8 +83,8 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const services = () => ({ db, persons: runtime.persons, keyring: runtime.keyring });
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    const officers = { preValidation: requireSecurityRole(db, READERS) };
-    const sensitive = { preValidation: requireSecurityRole(db, READERS), preHandler: requireRecentSecondFactor(db) };
+    const officers = { preValidation: requireDesk(db, 'read') };
+    const sensitive = { preValidation: requireDesk(db, 'read'), preHandler: requireRecentSecondFactor(db) };
 
     app.get(
       '/',

@@ -4,7 +4,7 @@ import { containmentDetail, listContainments, listSignals, releaseContainment } 
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
-import { READERS, requireSecurityRole, WRITERS } from './roles.ts';
+import { requireDesk } from './desk-access.ts';
 
 const tags = ['sécurité'];
 
@@ -70,7 +70,7 @@ export function guardRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    const read = { preValidation: requireSecurityRole(db, READERS) };
+    const read = { preValidation: requireDesk(db, 'read') };
     const limitOf = (text: string | undefined) => Math.min(500, Number(text ?? 100));
 
     app.get(
@@ -123,7 +123,7 @@ export function guardRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     app.post(
       '/containments/:id/release',
       {
-        preValidation: requireSecurityRole(db, WRITERS),
+        preValidation: requireDesk(db, 'act_on'),
         preHandler: requireRecentSecondFactor(db),
         schema: {
           tags,

@@ -16,7 +16,7 @@ import {
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
-import { READERS, requireSecurityRole, WRITERS } from './roles.ts';
+import { requireDesk } from './desk-access.ts';
 
 const tags = ['incidents'];
 const Ids = (description: string) =>
@@ -122,8 +122,8 @@ export function incidentRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const incidents = runtime.incidents;
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    const role = { preValidation: requireSecurityRole(db, READERS) };
-    const officer = { preValidation: requireSecurityRole(db, WRITERS) };
+    const role = { preValidation: requireDesk(db, 'read') };
+    const officer = { preValidation: requireDesk(db, 'act_on') };
     const sensitive = { ...role, preHandler: requireRecentSecondFactor(db) };
     const officerSensitive = { ...officer, preHandler: requireRecentSecondFactor(db) };
     const by = (request: { account?: { id: string } }) => ({ accountId: request.account!.id });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import { Type } from 'typebox';
 import { ValidationError } from '../../domain/index.ts';
 import { staffMemberOf } from '../../identity/staff.ts';
-import { READERS, requireSecurityRole, WRITERS } from './roles.ts';
+import { requireDesk } from './desk-access.ts';
 import {
   AgreementFileSchema,
   agreementHistory,
@@ -126,8 +126,8 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireSession(db));
     // Before the body is validated: a caller without the role learns nothing from a 400.
-    const read = { preValidation: requireSecurityRole(db, READERS) };
-    const write = { preValidation: requireSecurityRole(db, WRITERS), preHandler: requireRecentSecondFactor(db) };
+    const read = { preValidation: requireDesk(db, 'read') };
+    const write = { preValidation: requireDesk(db, 'act_on'), preHandler: requireRecentSecondFactor(db) };
 
     app.get(
       '/compliance',

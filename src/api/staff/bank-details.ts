@@ -52,11 +52,11 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     return { decision, purpose };
   }
 
-  const eventOf = (request: FastifyRequest, d: { decision: Allowed }) => ({
+  const eventOf = (request: FastifyRequest, granted: { decision: Allowed }) => ({
     actorId: request.staff!.actorId,
     organisationId: request.staff!.organisationId,
-    purpose: d.decision.purpose,
-    caseReference: d.decision.caseReference,
+    purpose: granted.decision.purpose,
+    caseReference: granted.decision.caseReference,
   });
   const PersonParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
@@ -81,9 +81,9 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const personId = request.params.id;
-        const d = await decided(request, reply, personId, 'read', ['bank'], 'read_bank_changes');
-        if (!d) return reply;
-        if (!(await admitted(db, request, reply, d.decision, [personId], 'read_bank_changes'))) return reply;
+        const granted = await decided(request, reply, personId, 'read', ['bank'], 'read_bank_changes');
+        if (!granted) return reply;
+        if (!(await admitted(db, request, reply, granted.decision, [personId], 'read_bank_changes'))) return reply;
         await runtime.bank.settleDue(personId);
         return {
           changes: await runtime.bank.changes(personId),
@@ -109,15 +109,15 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const personId = request.params.id;
-        const d = await decided(request, reply, personId, 'write', ['bank'], 'bank_change');
-        if (!d) return reply;
+        const granted = await decided(request, reply, personId, 'write', ['bank'], 'bank_change');
+        if (!granted) return reply;
         const { request: documented, ...details } = request.body;
         const outcome = await runtime.bank.requestChange(personId, details, {
           via: 'agent',
           actorId: request.staff!.actorId,
           organisationId: request.staff!.organisationId,
-          purpose: d.decision.purpose,
-          caseReference: d.decision.caseReference,
+          purpose: granted.decision.purpose,
+          caseReference: granted.decision.caseReference,
           requestKind: documented.kind as AgentRequestKind,
           requestReference: documented.reference,
         });
@@ -156,15 +156,15 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const personId = request.params.id;
-        const d = await decided(request, reply, personId, 'write', ['bank'], 'bank_change_verification');
-        if (!d) return reply;
+        const granted = await decided(request, reply, personId, 'write', ['bank'], 'bank_change_verification');
+        if (!granted) return reply;
         return runtime.bank.verifyChange(
           request.params.changeId,
           personId,
           request.staff!.actorId,
           request.body.decision as 'approve' | 'reject',
           request.body.note,
-          eventOf(request, d),
+          eventOf(request, granted),
           request.body.reached as ReachMethod | undefined,
         );
       },
@@ -186,8 +186,8 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const personId = request.params.id;
         // Whoever may open the person's file for their purpose (the counsellor who follows them, an agent) may protect it.
-        const d = await decided(request, reply, personId, 'read', ['identity'], 'bank_hold');
-        if (!d) return reply;
+        const granted = await decided(request, reply, personId, 'read', ['identity'], 'bank_hold');
+        if (!granted) return reply;
         const source = request.staff!.roles.includes('indemnisation_agent') ? 'agent' : 'counsellor';
         const id = await runtime.bank.placeHold(
           personId,
@@ -197,7 +197,7 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             note: request.body.note,
             placedBy: request.staff!.actorId,
           },
-          eventOf(request, d),
+          eventOf(request, granted),
         );
         return reply.status(201).send({ id });
       },
@@ -221,14 +221,14 @@ export function staffBankRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const personId = request.params.id;
-        const d = await decided(request, reply, personId, 'write', ['bank'], 'bank_hold_lift');
-        if (!d) return reply;
+        const granted = await decided(request, reply, personId, 'write', ['bank'], 'bank_hold_lift');
+        if (!granted) return reply;
         await runtime.bank.liftHold(
           request.params.holdId,
           personId,
           request.staff!.actorId,
           request.body.note,
-          eventOf(request, d),
+          eventOf(request, granted),
         );
         return reply.status(204).send(null);
       },

@@ -1,21 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { FIELD_CLASSES, FIELD_CLASS_LABELS_FR } from '../../domain/index.ts';
 import { alertSecurityContact, channelAddresses, sendMessage, type Messenger } from '../../identity/index.ts';
-import { authorizeWithoutPerson, BREAK_GLASS_MINUTES } from '../../policy/index.ts';
+import { authorizeWithoutPerson, can, grantBreakGlass } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { inTransaction, type Executor } from '../../store/index.ts';
+import type { Executor } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { PersonIdParams } from '../schemas.ts';
 import { requireRecentSecondFactor } from '../session.ts';
 import { accessErrorResponses as staffErrorResponses, refuse } from '../access.ts';
-import { appendEvent } from '../../ledger/index.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
-
-export const SECURITY_OFFICER_ROLE = 'security_officer';
 
 const BreakGlassBody = Type.Object(
   {
@@ -31,17 +27,20 @@ const BreakGlassBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Active staff accounts whose actor holds the security officer role. */
+/** Active staff accounts of those who review break-glass accesses: they hear of one at once. */
 async function securityOfficerAccounts(db: Executor): Promise<string[]> {
   const rows = await db
     .selectFrom('accounts')
     .innerJoin('actors', 'actors.id', 'accounts.actor_id')
-    .select(['accounts.id', 'actors.roles'])
+    .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
+    .select(['accounts.id', 'actors.roles', 'organisations.kind'])
     .where('accounts.kind', '=', 'staff')
     .where('accounts.status', '=', 'active')
     .where('actors.status', '=', 'active')
     .execute();
-  return rows.filter((r) => (JSON.parse(r.roles) as string[]).includes(SECURITY_OFFICER_ROLE)).map((r) => r.id);
+  return rows
+    .filter((r) => can({ roles: JSON.parse(r.roles) as string[], organisationKind: r.kind }, 'review', 'break_glass'))
+    .map((r) => r.id);
 }
 
 /** The organisation's security contact and every security officer (by email) hear of a break-glass at once. */
@@ -134,37 +133,15 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             { operation: 'break_glass', personId },
             { purpose, caseReference },
           );
-        const id = randomUUID();
-        const expiresAt = new Date(now.getTime() + BREAK_GLASS_MINUTES * 60_000).toISOString();
-        await inTransaction(db, async (trx) => {
-          await trx
-            .insertInto('break_glass')
-            .values({
-              id,
-              actor_id: staff.actorId,
-              organisation_id: staff.organisationId,
-              person_id: personId,
-              purpose,
-              case_reference: caseReference,
-              justification,
-              classes: JSON.stringify(decision.classes),
-              granted_at: now.toISOString(),
-              expires_at: expiresAt,
-              review_status: 'pending',
-              reviewed_by: null,
-              reviewed_at: null,
-              review_note: null,
-            })
-            .execute();
-          await appendEvent(trx, 'break_glass_used', {
-            actorId: staff.actorId,
-            personId,
-            purpose,
-            caseReference,
-            classes: decision.classes,
-            operation: 'break_glass',
-            details: { breakGlassId: id, expiresAt },
-          });
+        const { id, expiresAt } = await grantBreakGlass(db, {
+          actorId: staff.actorId,
+          organisationId: staff.organisationId,
+          personId,
+          purpose,
+          caseReference,
+          justification,
+          classes: decision.classes,
+          now,
         });
         await alertBreakGlass(messengerOf(runtime), {
           organisationId: staff.organisationId,

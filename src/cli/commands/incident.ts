@@ -1,6 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIELD_CLASS_LABELS_FR, ValidationError, type FieldClass } from '../../domain/index.ts';
+import {
+  FIELD_CLASS_LABELS_FR,
+  SENSITIVE_FIELD_CLASSES,
+  ValidationError,
+  type FieldClass,
+} from '../../domain/index.ts';
 import {
   ACTIONS,
   RISK_LABELS_FR,
@@ -66,7 +71,7 @@ function printScope(radius: BlastRadius): void {
   );
   for (const [c, n] of Object.entries(t.byClass)) out(`  ${FIELD_CLASS_LABELS_FR[c as FieldClass].padEnd(36)} ${n}`);
   out(
-    `  données sensibles : santé ${t.special.health}, justice ${t.special.judicial}, NIR ${t.special.nir}, bancaires ${t.special.bank}`,
+    `  données sensibles : ${SENSITIVE_FIELD_CLASSES.map((c) => `${FIELD_CLASS_LABELS_FR[c]} ${t.special[c]}`).join(' ; ')}`,
   );
   out(
     `  risque : ${(['high', 'medium', 'low'] as const).map((r) => `${RISK_LABELS_FR[r]} ${t.byRisk[r]}`).join(', ')}`,

@@ -2,9 +2,9 @@ import { createHmac, hkdfSync, randomInt, randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import type { Keyring } from '../../crypto/index.ts';
 import { nirControlKey, type PersonFile } from '../../domain/index.ts';
-import { CHUNK_SIZE, generateChunk, NIR_CAPACITY } from '../../seed/population.ts';
-import { chunks, type Executor } from '../../store/index.ts';
-import { lookupDigest } from '../../store/person-rows.ts';
+import { chunks, lookupDigest, type Executor } from '../../store/index.ts';
+import { NIR_CAPACITY, syntheticPerson } from '../synthetic/person.ts';
+import { randomDraw } from '../synthetic/random-draw.ts';
 
 /**
  * Canary rows: synthetic persons generated for one export only and mixed into its file, never
@@ -61,11 +61,11 @@ async function taken(
 }
 
 /**
- * A plausible file generated like the population's (French names, communes, careers), under a
- * random seed, with fresh identifiers: a NIR with a valid key, a France Travail id (7 digits and
- * a letter) and an address at demo.rempart.example, none of them any real person's. The NIR's
- * place of birth and the address's number are drawn from the exported rows, so that a canary
- * does not stand out among them.
+ * A plausible file from the generator of the decoys and the demo's population (French names,
+ * communes, careers), drawn from the system's randomness, with fresh identifiers: a NIR with a
+ * valid key, a France Travail id (7 digits and a letter) and an address at demo.rempart.example,
+ * none of them any real person's. The NIR's place of birth and the address's number are drawn
+ * from the exported rows, so that a canary does not stand out among them.
  */
 async function oneCanary(
   db: Executor,
@@ -76,8 +76,7 @@ async function oneCanary(
   for (;;) {
     const seed = randomInt(1_000_000, 2 ** 31 - 1);
     const index = randomInt(0, NIR_CAPACITY);
-    const generated = generateChunk(seed, Math.floor(index / CHUNK_SIZE), index + 1).find((p) => p.index === index)!;
-    const file: PersonFile = structuredClone(generated.file);
+    const { file } = syntheticPerson(randomDraw(), seed, index);
     const template = templates.length ? templates[randomInt(0, templates.length)] : undefined;
     const generatedNir = file.nir!.nir;
     const birth = file.identity!.birthDate;

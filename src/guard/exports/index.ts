@@ -6,7 +6,6 @@ export {
   expireExports,
   EXPORT_DEFAULT_DAYS,
   EXPORT_MAX_DAYS,
-  EXPORT_OFFICER_ROLES,
   ExportExpiredError,
   ExportRefusalSchema,
   ExportRequestSchema,

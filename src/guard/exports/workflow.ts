@@ -13,9 +13,15 @@ import {
 } from '../../domain/index.ts';
 import { staffMemberOf, type StaffMember } from '../../identity/index.ts';
 import { appendEvent, appendEvents } from '../../ledger/index.ts';
-import { governingRule, loadOrganisation, type PurposeRule } from '../../policy/index.ts';
-import { ageInYears } from '../../policy/access.ts';
-import { notEndedBefore } from '../../policy/context.ts';
+import {
+  ageInYears,
+  can,
+  governingRule,
+  loadOrganisation,
+  notEndedBefore,
+  type AbilityVerb,
+  type PurposeRule,
+} from '../../policy/index.ts';
 import { inTransaction, type Executor, type ExportsTable, type PersonStore } from '../../store/index.ts';
 import { decoysAmong } from '../guard.ts';
 import { canaryDigestRows, generateCanaries, matchCanaries, CANARIES_PER_EXPORT, type CanaryRow } from './canaries.ts';
@@ -28,8 +34,6 @@ import { exportColumns, exportCsv, newPassphrase, sealExportFile, sha256Hex } fr
  * and three canary rows of its own; it is sealed under a passphrase given once and expires.
  */
 
-/** Who may ask for and approve an export: the platform's security officer and DPO. */
-export const EXPORT_OFFICER_ROLES = ['security_officer', 'dpo'] as const;
 export const EXPORT_DEFAULT_DAYS = 7;
 export const EXPORT_MAX_DAYS = 30;
 
@@ -180,15 +184,11 @@ export async function listExports(
   ).map(exportView);
 }
 
-/** The platform's security officer or DPO, active, or a ForbiddenError. */
-async function exportOfficer(db: Executor, accountId: string): Promise<StaffMember> {
+/** Active staff of an active organisation allowed to ask for or decide an export (abilities), or a ForbiddenError. */
+async function exportOfficer(db: Executor, accountId: string, verb: AbilityVerb<'export'>): Promise<StaffMember> {
   const member = await staffMemberOf(db, accountId);
   const allowed =
-    member &&
-    member.organisationKind === 'agency' &&
-    member.organisationStatus === 'active' &&
-    member.actorStatus === 'active' &&
-    member.roles.some((r) => (EXPORT_OFFICER_ROLES as readonly string[]).includes(r));
+    member && member.organisationStatus === 'active' && member.actorStatus === 'active' && can(member, verb, 'export');
   if (!allowed)
     throw new ForbiddenError(
       'Réservé au responsable de la sécurité et au délégué à la protection des données.',
@@ -253,7 +253,7 @@ export async function requestExport(
   prefix = '',
 ): Promise<ExportView> {
   const input = validate(ExportRequestSchema, raw, prefix);
-  await exportOfficer(db, requesterAccountId);
+  await exportOfficer(db, requesterAccountId, 'request');
   const rule = await exportableRule(db, input.recipientOrganisationId, input.purpose, now, prefix);
   const classes = FIELD_CLASSES.filter((c) => rule.read.includes(c));
   const id = randomUUID();
@@ -352,7 +352,7 @@ export async function approveExport(
         'La personne qui a demandé l’export ne peut pas l’approuver : une seconde personne doit le faire.',
         'four_eyes',
       );
-    await exportOfficer(trx, approverAccountId);
+    await exportOfficer(trx, approverAccountId, 'decide');
     const rule = await exportableRule(trx, row.recipient_organisation_id, row.purpose, now, '');
     // The classes asked for, still read by the purpose today: never more than either.
     const classes = (JSON.parse(row.classes) as FieldClass[]).filter((c) => rule.read.includes(c));
@@ -452,7 +452,7 @@ export async function refuseExport(
   prefix = '',
 ): Promise<ExportView> {
   const { note } = validate(ExportRefusalSchema, raw, prefix);
-  await exportOfficer(db, accountId);
+  await exportOfficer(db, accountId, 'decide');
   await inTransaction(db, async (trx) => {
     const row = await trx
       .selectFrom('exports')

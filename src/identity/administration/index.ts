@@ -21,4 +21,3 @@ export {
   startRecertification,
   type RecertificationView,
 } from './recertification.ts';
-export { GRANTABLE_ROLES, grantableRoles, ORG_ADMIN_ROLE } from './roles.ts';

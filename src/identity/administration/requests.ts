@@ -17,10 +17,11 @@ import {
 } from '../machine-clients/index.ts';
 import { alertSecurityContact, type Messenger } from '../notifications.ts';
 import { sendActivation } from '../recovery.ts';
+import { revokeCredentials } from '../revocation.ts';
 import { revokeAllSessions } from '../sessions.ts';
 import { staffMemberOf, type StaffMember } from '../staff.ts';
-import { grantableRoles, ORG_ADMIN_ROLE } from './roles.ts';
 import { appendEvent } from '../../ledger/index.ts';
+import { can, grantableRoles } from '../../policy/index.ts';
 
 /** A request nobody approved within two days lapses: approval is a decision, not an archive chore. */
 export const REQUEST_TTL_MS = 48 * 3600 * 1000;
@@ -47,10 +48,10 @@ export interface AdminRequestView {
   outcome: Record<string, unknown> | null;
 }
 
-/** The acting administrator: a staff account holding org_admin in an active organisation. */
+/** The acting administrator: a staff account allowed to administer accounts, in an active organisation. */
 export async function requireOrgAdmin(db: Executor, accountId: string): Promise<StaffMember> {
   const member = await staffMemberOf(db, accountId);
-  if (!member || !member.roles.includes(ORG_ADMIN_ROLE))
+  if (!member || !can(member, 'administer', 'accounts'))
     throw new ForbiddenError('Réservé aux administrateurs des comptes de l’organisation.', 'not_org_admin');
   if (member.organisationStatus !== 'active')
     throw new ForbiddenError(
@@ -69,7 +70,7 @@ function rolesIssues(roles: string[], organisationKind: string, field: string): 
   const allowed = grantableRoles(organisationKind);
   if (roles.length === 0) return [{ field, rule: 'required', message: 'au moins un rôle' }];
   return roles
-    .filter((r) => !allowed.includes(r))
+    .filter((r) => !(allowed as readonly string[]).includes(r))
     .map((r) => ({
       field,
       rule: 'role',
@@ -440,27 +441,16 @@ async function carryOut(
     await appendEvent(trx, 'role_granted', { accountId: target, details: { roles: roles.join(','), request: row.id } });
     return { roles, revokedSessions: revoked };
   }
-  await trx
-    .updateTable('accounts')
-    .set({ password_hash: null, password_changed_at: at })
-    .where('id', '=', target)
-    .execute();
-  const revoked = await revokeAllSessions(trx, target, 'credentials_reset');
-  let revokedFactors = 0;
-  if (payload.resetFactors === true) {
-    const result = await trx
-      .updateTable('account_factors')
-      .set({ revoked_at: at })
-      .where('account_id', '=', target)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    revokedFactors = Number(result.numUpdatedRows);
-  }
+  const revoked = await revokeCredentials(
+    trx,
+    { accounts: [target] },
+    { reason: 'credentials_reset', at: now, password: true, sessions: true, factors: payload.resetFactors === true },
+  );
   await appendEvent(trx, 'password_reset_completed', {
     accountId: target,
-    details: { by: 'administrators', request: row.id, revokedFactors },
+    details: { by: 'administrators', request: row.id, revokedFactors: revoked.factors },
   });
-  return { revokedSessions: revoked, revokedFactors };
+  return { revokedSessions: revoked.sessions, revokedFactors: revoked.factors };
 }
 
 export async function refuseAdminRequest(

@@ -43,6 +43,21 @@ export async function mintMachineToken(
   return { id, token, expiresAt };
 }
 
+/** Drop the access tokens held by these actors' machine clients (a token is short-lived: nothing to keep); how many. */
+export async function dropMachineTokens(db: Executor, actorIds: readonly string[]): Promise<number> {
+  if (!actorIds.length) return 0;
+  const result = await db
+    .deleteFrom('machine_tokens')
+    .where('client_id', 'in', (eb) =>
+      eb
+        .selectFrom('machine_clients')
+        .select('id')
+        .where('actor_id', 'in', [...actorIds]),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export interface AuthenticatedMachineClient {
   tokenId: string;
   clientId: string;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
-import { NotFoundError, schemaIssues, ValidationError, type ValidationIssue } from '../../domain/index.ts';
+import { NotFoundError, schemaIssues, ValidationError, type Role, type ValidationIssue } from '../../domain/index.ts';
 import { inTransaction, type Executor, type MachineClientsTable } from '../../store/index.ts';
 import { normalisePublicJwks, type StoredJwks } from './jwks.ts';
 import { appendEvent } from '../../ledger/index.ts';
 
 /** The role of every machine actor; what it may do is decided by agreements and token scope, not by this role. */
-export const MACHINE_CLIENT_ROLE = 'partner_system';
+export const MACHINE_CLIENT_ROLE: Role = 'partner_system';
 
 const RegistrationSchema = Type.Object(
   {

@@ -68,6 +68,12 @@ export interface GuardContainmentsTable {
   release_note: string | null;
 }
 
+/** A person an actor had read (in the day before) when the guard contained it: who the containment may have exposed. */
+export interface GuardContainmentPersonsTable {
+  containment_id: string;
+  person_id: string;
+}
+
 /**
  * Decoy persons (honeytokens): real, sealed files of nobody; any read of one contains the reader.
  * A decoy is renewed after a while (`guard/decoy-coverage.ts`): it leaves every caseload and
@@ -87,5 +93,6 @@ export interface GuardTables {
   guard_searches: GuardSearchesTable;
   guard_signals: GuardSignalsTable;
   guard_containments: GuardContainmentsTable;
+  guard_containment_persons: GuardContainmentPersonsTable;
   guard_decoys: GuardDecoysTable;
 }

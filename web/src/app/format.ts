@@ -1,3 +1,5 @@
+import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES } from '../../../src/domain/field-classes.ts';
+
 const dateTime = new Intl.DateTimeFormat('fr-FR', {
   dateStyle: 'medium',
   timeStyle: 'short',
@@ -17,23 +19,12 @@ export function formatDate(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : date.format(d);
 }
 
-/** French labels of the field classes (DESIGN.md §3), as the interface names them. */
-const CLASS_LABELS: Record<string, string> = {
-  identity: 'Identité',
-  nir: 'Numéro de sécurité sociale (NIR)',
-  contact: 'Coordonnées',
-  id_document: 'Pièce d’identité',
-  registration: 'Inscription',
-  career: 'Parcours professionnel',
-  follow_up: 'Suivi et accompagnement',
-  benefits: 'Allocations et paiements',
-  bank: 'Coordonnées bancaires',
-  health: 'Santé (RQTH, restrictions)',
-  judicial: 'Mesures de justice',
-};
+// The classes and their one French label are the domain's (src/domain): the interface names a
+// class as the letters, the CNIL draft and the access matrix do.
+export { SENSITIVE_FIELD_CLASSES } from '../../../src/domain/field-classes.ts';
 
-export const FIELD_CLASS_ORDER = Object.keys(CLASS_LABELS);
+export const FIELD_CLASS_ORDER: readonly string[] = FIELD_CLASSES;
 
 export function classLabel(fieldClass: string): string {
-  return CLASS_LABELS[fieldClass] ?? fieldClass;
+  return (FIELD_CLASS_LABELS_FR as Readonly<Record<string, string>>)[fieldClass] ?? fieldClass;
 }

@@ -1,4 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { can, rolesAllowedTo } from '../../../src/policy/abilities.ts';
 import { api, ApiError, onSessionHeld, onSessionLost, setCsrfToken } from './api.ts';
 
 export interface StaffProfile {
@@ -39,7 +40,13 @@ interface SessionContextValue {
 
 const SessionContext = createContext<SessionContextValue | null>(null);
 
-export const SECURITY_ROLES = ['security_officer', 'dpo'];
+/** Who reads the security desk, by the server's own abilities table (the API decides either way). */
+export const SECURITY_ROLES: string[] = [...rolesAllowedTo('read', 'desk')];
+
+/** The security officer acts on the desk (release, verify, review); the DPO reads. */
+export function actsOnDesk(staff: StaffProfile | null | undefined): boolean {
+  return staff ? can({ roles: staff.roles, organisationKind: staff.organisation.kind }, 'act_on', 'desk') : false;
+}
 
 /** Where a signed-in person lands: their own space, the staff console, or the security desk. */
 export function homeOf(info: SessionInfo): string {

@@ -3,7 +3,7 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, download } from '../app/api.ts';
-import { classLabel, formatDateTime } from '../app/format.ts';
+import { classLabel, formatDateTime, SENSITIVE_FIELD_CLASSES } from '../app/format.ts';
 import { useSignedIn } from '../app/session.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { DataTable } from './DataTable.tsx';
@@ -23,7 +23,7 @@ interface Totals {
   persons: number;
   decoys: number;
   byClass: Record<string, number>;
-  special: { health: number; judicial: number; nir: number; bank: number };
+  special: Record<string, number>;
   byRisk: Record<string, number>;
 }
 interface Incident {
@@ -345,8 +345,8 @@ export function IncidentPage() {
                   {Object.entries(totals.byRisk)
                     .map(([level, n]) => `${RISK_LABELS[level] ?? level} ${n}`)
                     .join(', ')}
-                  . Données sensibles : santé {totals.special.health}, justice {totals.special.judicial}, NIR{' '}
-                  {totals.special.nir}, coordonnées bancaires {totals.special.bank}.
+                  . Données sensibles :{' '}
+                  {SENSITIVE_FIELD_CLASSES.map((c) => `${classLabel(c)} ${totals.special[c] ?? 0}`).join(' ; ')}.
                 </p>
               </>
             ) : (

@@ -1,6 +1,6 @@
-import { useSignedIn } from '../app/session.tsx';
+import { actsOnDesk, useSignedIn } from '../app/session.tsx';
 
 /** The security officer acts (release, verify, review); the DPO reads. The API decides either way. */
 export function useIsSecurityOfficer(): boolean {
-  return useSignedIn().staff?.roles.includes('security_officer') ?? false;
+  return actsOnDesk(useSignedIn().staff);
 }

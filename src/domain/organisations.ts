@@ -1,0 +1,51 @@
+/**
+ * The kinds of organisation of the réseau pour l'emploi (DESIGN.md §3) and the roles their
+ * actors hold. Both are closed lists: the database refuses another kind (migration 0023), and
+ * what each role may do lives in the agreements (person data) and in the platform's abilities
+ * table (`policy/abilities.ts`, everything else). Adding a kind or a role starts here; the
+ * compiler then names the tables that must say what it may do.
+ */
+export const ORGANISATION_KINDS = [
+  'agency',
+  'region',
+  'departement',
+  'commune',
+  'mission_locale',
+  'cap_emploi',
+  'caf',
+  'msa',
+  'training_body',
+  'subcontractor',
+] as const;
+
+export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
+
+/** France Travail's own organisations run the platform: the security desk and the DPO sit there. */
+export const PLATFORM_KINDS: readonly OrganisationKind[] = ['agency'];
+
+export const ROLES = [
+  'counsellor',
+  'indemnisation_agent',
+  'bank_controller',
+  'partner_staff',
+  'call_centre_operator',
+  'partner_system',
+  'org_admin',
+  'security_officer',
+  'dpo',
+  'bootstrap_admin',
+] as const;
+
+export type Role = (typeof ROLES)[number];
+
+export function isOrganisationKind(value: string): value is OrganisationKind {
+  return (ORGANISATION_KINDS as readonly string[]).includes(value);
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function isPlatform(kind: string): boolean {
+  return (PLATFORM_KINDS as readonly string[]).includes(kind);
+}

@@ -1,0 +1,36 @@
+import { sendMessage, type MessageSender } from '../notify/index.ts';
+import type { Executor } from '../store/index.ts';
+
+/** The organisation's security contact, from its agreements in force. */
+export async function securityContactOf(db: Executor, organisationId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('agreements')
+    .select('security_contact')
+    .where('organisation_id', '=', organisationId)
+    .where('status', '=', 'active')
+    .orderBy('version', 'desc')
+    .executeTakeFirst();
+  return row?.security_contact;
+}
+
+/**
+ * An alert to the organisation's security contact, named by its agreement: account
+ * administration, derogations, containments never happen silently. False when it has none.
+ */
+export async function alertSecurityContact(
+  m: MessageSender,
+  organisationId: string,
+  kind: string,
+  subject: string,
+  body: string,
+): Promise<boolean> {
+  const contact = await securityContactOf(m.db, organisationId);
+  if (!contact) return false;
+  await sendMessage(
+    m,
+    kind,
+    { channel: 'email', to: contact, subject: `[Rempart – alerte sécurité] ${subject}`, body },
+    { organisationId },
+  );
+  return true;
+}
