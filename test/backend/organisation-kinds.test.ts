@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ORGANISATION_KINDS } from '../../src/domain/index.ts';
+import { ORGANISATION_KINDS, ROLES } from '../../src/domain/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, testEnvironment, type TestEnvironment } from '../helpers/backend.ts';
 
-describe(`organisation kinds in the database (${BACKEND})`, () => {
+describe(`organisation kinds and roles in the database (${BACKEND})`, () => {
   let env: TestEnvironment;
   let runtime: Runtime;
 
@@ -62,5 +62,61 @@ describe(`organisation kinds in the database (${BACKEND})`, () => {
     assert.equal(await kindOf(id), 'msa');
     await runtime.database.db.updateTable('organisations').set({ kind: 'commune' }).where('id', '=', id).execute();
     assert.equal(await kindOf(id), 'commune', 'a known kind is still a change like any other');
+  });
+
+  const UNKNOWN_ROLE = /actors_roles_known|unknown role/;
+  const actor = async (roles: string, id = randomUUID()) => {
+    const organisationId = randomUUID();
+    await insert('agency', organisationId);
+    await runtime.database.db
+      .insertInto('actors')
+      .values({
+        id,
+        organisation_id: organisationId,
+        kind: 'human',
+        login: `agent-${id}`,
+        display_name: 'Agent',
+        roles,
+        status: 'active',
+        created_at: new Date().toISOString(),
+      })
+      .execute();
+    return id;
+  };
+  const rolesOf = async (id: string) =>
+    (await runtime.database.db.selectFrom('actors').select('roles').where('id', '=', id).executeTakeFirst())?.roles;
+
+  it('takes an actor holding any of the roles the domain names, or none (a role added there needs a migration)', async () => {
+    const id = await actor(JSON.stringify(ROLES));
+    assert.deepEqual(JSON.parse((await rolesOf(id))!), [...ROLES]);
+    assert.equal(await rolesOf(await actor('[]')), '[]');
+  });
+
+  it('refuses an actor with an unknown role, or roles that are not a list', async () => {
+    const id = randomUUID();
+    await assert.rejects(actor(JSON.stringify(['counsellor', 'call_centre_agent']), id), UNKNOWN_ROLE);
+    await assert.rejects(actor(JSON.stringify(['Counsellor'])), UNKNOWN_ROLE);
+    await assert.rejects(actor(JSON.stringify('counsellor')), UNKNOWN_ROLE);
+    await assert.rejects(actor(JSON.stringify({ role: 'counsellor' })), UNKNOWN_ROLE);
+    assert.equal(await rolesOf(id), undefined, 'nothing was written');
+  });
+
+  it('refuses to give an actor an unknown role, and keeps the roles it had', async () => {
+    const id = await actor(JSON.stringify(['counsellor']));
+    await assert.rejects(
+      runtime.database.db
+        .updateTable('actors')
+        .set({ roles: JSON.stringify(['counsellor', 'superuser']) })
+        .where('id', '=', id)
+        .execute(),
+      UNKNOWN_ROLE,
+    );
+    assert.equal(await rolesOf(id), JSON.stringify(['counsellor']));
+    await runtime.database.db
+      .updateTable('actors')
+      .set({ roles: JSON.stringify(['counsellor', 'security_officer']) })
+      .where('id', '=', id)
+      .execute();
+    assert.deepEqual(JSON.parse((await rolesOf(id))!), ['counsellor', 'security_officer']);
   });
 });

@@ -75,7 +75,7 @@ describe(`passkeys in a real browser (${BACKEND})`, { skip: browserSkip, timeout
       return createAccount(db, { kind: 'staff', login, password: PASSWORD, actorId });
     };
     callCentreAccountId = await staff(CALL_CENTRE_LOGIN, 'subcontractor', { mfa: 'required', passkeyOnly: true }, [
-      'call_centre_agent',
+      'call_centre_operator',
     ]);
     accountId = await staff(LOGIN, 'agency', { mfa: 'required', passkeyOnly: false }, ['counsellor']);
     await server.app.listen({ host: '127.0.0.1', port });
