@@ -38,6 +38,11 @@ export const LookupBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The error answers a route documents, all of one shape: `...errorsFor(400, 401, 403)`. */
+export function errorsFor<const Code extends number>(...codes: Code[]): Record<Code, typeof ErrorSchema> {
+  return Object.fromEntries(codes.map((code) => [code, ErrorSchema])) as Record<Code, typeof ErrorSchema>;
+}
+
 export const errorResponses = {
   400: ErrorSchema,
   401: ErrorSchema,

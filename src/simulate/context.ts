@@ -88,6 +88,11 @@ export class Traffic {
       this.reasons.set(key, (this.reasons.get(key) ?? 0) + 1);
     }
   }
+
+  /** What a scenario's report says of its traffic. */
+  figures(): { requests: number; refused: number; refusals: Record<string, number> } {
+    return { requests: this.requests, refused: this.refused, refusals: Object.fromEntries(this.reasons) };
+  }
 }
 
 /**

@@ -20,7 +20,7 @@ import {
 } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, errorsFor } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
 import { setSessionCookie } from './cookie.ts';
 import { appendEvent } from '../../ledger/index.ts';
@@ -243,11 +243,7 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           querystring: CallbackQuery,
           response: {
             303: Type.Null(),
-            400: ErrorSchema,
-            403: ErrorSchema,
-            404: ErrorSchema,
-            409: ErrorSchema,
-            502: ErrorSchema,
+            ...errorsFor(400, 403, 404, 409, 502),
           },
         },
       },
@@ -294,8 +290,7 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
                   }),
                 ),
               }),
-              401: ErrorSchema,
-              403: ErrorSchema,
+              ...errorsFor(401, 403),
             },
           },
         },
@@ -312,11 +307,7 @@ export function federationRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             params: ProviderParams,
             response: {
               200: Type.Object({ authorizationUrl: Type.String() }),
-              400: ErrorSchema,
-              401: ErrorSchema,
-              403: ErrorSchema,
-              404: ErrorSchema,
-              502: ErrorSchema,
+              ...errorsFor(400, 401, 403, 404, 502),
             },
           },
         },

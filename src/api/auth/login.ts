@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { enrolmentGate, loginWithPassword, PASSWORD_MAX_LENGTH } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { errorsFor } from '../schemas.ts';
 import { clientOf } from '../session.ts';
 import { setSessionCookie } from './cookie.ts';
 
@@ -35,9 +35,7 @@ export function loginRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
               activationCodeRequired: Type.Boolean(),
               expiresAt: Type.String(),
             }),
-            400: ErrorSchema,
-            401: ErrorSchema,
-            429: ErrorSchema,
+            ...errorsFor(400, 401, 429),
           },
         },
       },

@@ -25,7 +25,7 @@ import {
   type PasskeyRegistration,
 } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, errorsFor } from '../schemas.ts';
 import { clientOf, requireSession } from '../session.ts';
 import { setSessionCookie } from './cookie.ts';
 import { ActivationCodeField, refuseEnrolment } from './refusals.ts';
@@ -288,9 +288,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
               recoveryCodes: Type.Optional(Type.Array(Type.String())),
               csrfToken: Type.Optional(Type.String()),
             }),
-            400: ErrorSchema,
-            401: ErrorSchema,
-            403: ErrorSchema,
+            ...errorsFor(400, 401, 403),
           },
         },
       },
@@ -357,10 +355,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           body: Type.Object({ response: AuthenticationResponse }, { additionalProperties: false }),
           response: {
             200: Type.Object({ method: Type.String(), csrfToken: Type.String() }),
-            400: ErrorSchema,
-            401: ErrorSchema,
-            403: ErrorSchema,
-            429: ErrorSchema,
+            ...errorsFor(400, 401, 403, 429),
           },
         },
       },
@@ -407,11 +402,7 @@ export function passkeyRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
           response: {
             204: Type.Null(),
-            400: ErrorSchema,
-            401: ErrorSchema,
-            403: ErrorSchema,
-            404: ErrorSchema,
-            409: ErrorSchema,
+            ...errorsFor(400, 401, 403, 404, 409),
           },
         },
       },

@@ -12,7 +12,7 @@ import {
 } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, errorsFor } from '../schemas.ts';
 
 const tags = ['authentification'];
 const CodeField = Type.String({ minLength: 6, maxLength: 32 });
@@ -86,8 +86,7 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           ),
           response: {
             202: Type.Object({ requestId: Type.String(), message: Type.String() }),
-            400: ErrorSchema,
-            429: ErrorSchema,
+            ...errorsFor(400, 429),
           },
         },
       },
@@ -125,8 +124,7 @@ export function recoveryRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           ),
           response: {
             200: Type.Object({ revokedSessions: Type.Integer(), announced: Type.Integer() }),
-            400: ErrorSchema,
-            429: ErrorSchema,
+            ...errorsFor(400, 429),
           },
         },
       },

@@ -11,7 +11,7 @@ import {
 } from '../../identity/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { errorsFor } from '../schemas.ts';
 import { clientOf } from '../session.ts';
 import { setSessionCookie } from './cookie.ts';
 import { passkeyRequired, tooManyCodes } from './refusals.ts';
@@ -30,10 +30,7 @@ export function secondFactorRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
           body: Type.Object({ code: Type.String({ minLength: 6, maxLength: 12 }) }, { additionalProperties: false }),
           response: {
             200: Type.Object({ method: Type.String(), csrfToken: Type.String() }),
-            400: ErrorSchema,
-            401: ErrorSchema,
-            403: ErrorSchema,
-            429: ErrorSchema,
+            ...errorsFor(400, 401, 403, 429),
           },
         },
       },

@@ -18,7 +18,7 @@ import {
 import { appendEvent } from '../../ledger/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { errorsFor } from '../schemas.ts';
 import { clientOf } from '../session.ts';
 import { setSessionCookie } from './cookie.ts';
 import {
@@ -42,8 +42,7 @@ export function totpRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           summary: 'Commencer l’enrôlement d’une application d’authentification (TOTP)',
           response: {
             200: Type.Object({ factorId: Type.String(), secret: Type.String(), otpauthUri: Type.String() }),
-            401: ErrorSchema,
-            403: ErrorSchema,
+            ...errorsFor(401, 403),
           },
         },
       },
@@ -72,10 +71,7 @@ export function totpRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           ),
           response: {
             200: Type.Object({ recoveryCodes: Type.Array(Type.String()), csrfToken: Type.String() }),
-            400: ErrorSchema,
-            401: ErrorSchema,
-            403: ErrorSchema,
-            429: ErrorSchema,
+            ...errorsFor(400, 401, 403, 429),
           },
         },
       },
@@ -138,8 +134,7 @@ export function totpRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
                 }),
               ),
             }),
-            401: ErrorSchema,
-            403: ErrorSchema,
+            ...errorsFor(401, 403),
           },
         },
       },
@@ -156,11 +151,7 @@ export function totpRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
           response: {
             204: Type.Null(),
-            400: ErrorSchema,
-            401: ErrorSchema,
-            403: ErrorSchema,
-            404: ErrorSchema,
-            409: ErrorSchema,
+            ...errorsFor(400, 401, 403, 404, 409),
           },
         },
       },

@@ -32,9 +32,7 @@ export async function exportLeak(ctx: SimContext): Promise<ScenarioReport> {
       ...base(),
       available: false,
       unavailable: why,
-      requests: traffic.requests,
-      refused: traffic.refused,
-      refusals: Object.fromEntries(traffic.reasons),
+      ...traffic.figures(),
     };
     return { ...r, goals: checkGoals(r) };
   };
@@ -87,9 +85,7 @@ export async function exportLeak(ctx: SimContext): Promise<ScenarioReport> {
   );
   const r: Omit<ScenarioReport, 'goals'> = {
     ...base(),
-    requests: traffic.requests,
-    refused: traffic.refused,
-    refusals: Object.fromEntries(traffic.reasons),
+    ...traffic.figures(),
     personsExposed: real.length,
     decoysRead: decoys.length,
     contained: named,

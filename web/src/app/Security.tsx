@@ -3,7 +3,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from './api.ts';
 import { confirmTotpEnrolment, registerPasskey } from './factors.ts';
 import { formatDateTime } from './format.ts';
-import { PasskeyNameInput, passkeyName } from './PasskeyName.tsx';
+import { NewFactorChoice, passkeyName } from './PasskeyName.tsx';
 import { useSession, useSignedIn, type SessionInfo } from './session.tsx';
 import { needsStepUp, StepUp } from './StepUp.tsx';
 import {
@@ -202,27 +202,13 @@ function Factors() {
           </ul>
         </form>
       ) : (
-        <>
-          <PasskeyNameInput value={name} onChange={setName} />
-          <ul className="fr-btns-group fr-btns-group--inline-sm">
-            <li>
-              <Button type="button" onClick={() => void startTotp.run()} disabled={startTotp.busy}>
-                Ajouter une application d’authentification
-              </Button>
-            </li>
-            <li>
-              <Button
-                type="button"
-                priority="secondary"
-                iconId="fr-icon-fingerprint-line"
-                onClick={() => void addPasskey.run()}
-                disabled={addPasskey.busy}
-              >
-                Enregistrer une clé d’accès
-              </Button>
-            </li>
-          </ul>
-        </>
+        <NewFactorChoice
+          name={name}
+          onNameChange={setName}
+          totpLabel="Ajouter une application d’authentification"
+          totp={startTotp}
+          passkey={addPasskey}
+        />
       )}
     </section>
   );

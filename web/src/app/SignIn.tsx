@@ -7,7 +7,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import { api, setCsrfToken } from './api.ts';
 import { confirmTotpEnrolment, registerPasskey } from './factors.ts';
-import { PasskeyNameInput, passkeyName } from './PasskeyName.tsx';
+import { NewFactorChoice, passkeyName } from './PasskeyName.tsx';
 import { homeOf, useSession } from './session.tsx';
 import { SecondFactorForm } from './StepUp.tsx';
 import {
@@ -196,27 +196,13 @@ export function SignIn() {
               />
             ) : null}
             {!enrolment ? (
-              <>
-                <PasskeyNameInput value={name} onChange={setName} />
-                <ul className="fr-btns-group fr-btns-group--inline-sm">
-                  <li>
-                    <Button type="button" onClick={() => void startTotp.run()} disabled={startTotp.busy}>
-                      Utiliser une application d’authentification
-                    </Button>
-                  </li>
-                  <li>
-                    <Button
-                      type="button"
-                      priority="secondary"
-                      iconId="fr-icon-fingerprint-line"
-                      onClick={() => void enrolPasskey.run()}
-                      disabled={enrolPasskey.busy}
-                    >
-                      Enregistrer une clé d’accès
-                    </Button>
-                  </li>
-                </ul>
-              </>
+              <NewFactorChoice
+                name={name}
+                onNameChange={setName}
+                totpLabel="Utiliser une application d’authentification"
+                totp={startTotp}
+                passkey={enrolPasskey}
+              />
             ) : (
               <form onSubmit={(event) => void confirmTotp.run(event)}>
                 <TotpEnrolmentFields

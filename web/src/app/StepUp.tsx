@@ -3,6 +3,7 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from './api.ts';
 import { passSecondFactorWithCode, passSecondFactorWithPasskey } from './factors.ts';
+import { PasskeyButton } from './PasskeyName.tsx';
 import { ErrorNotice, useAction } from './ui.tsx';
 
 /** True when the server asks for a fresh second factor before a sensitive operation. */
@@ -57,15 +58,11 @@ export function SecondFactorForm({
             </Button>
           </li>
           <li>
-            <Button
-              type="button"
-              priority="secondary"
-              iconId="fr-icon-fingerprint-line"
+            <PasskeyButton
+              label="Utiliser ma clé d’accès"
+              busy={withPasskey.busy}
               onClick={() => void withPasskey.run()}
-              disabled={withPasskey.busy}
-            >
-              Utiliser ma clé d’accès
-            </Button>
+            />
           </li>
           {onCancel ? (
             <li>
