@@ -37,7 +37,7 @@ import pg from 'pg';
 import { progressBar } from '../src/cli/progress.ts';
 import type { FieldClass, PersonFile } from '../src/domain/index.ts';
 import { computeBlastRadius, type BlastRadius } from '../src/incidents/index.ts';
-import { ofIdentity } from '../src/incidents/blast-radius.ts';
+import { ofIdentity } from '../src/ledger/questions.ts';
 import { frenchDate, noticeEmail, noticeLetter, postalBlock, type NoticeFacts } from '../src/incidents/notice-text.ts';
 import { renderLetters, type Letter } from '../src/incidents/pdf.ts';
 import { appendEvents, canonicalJson, ensureLedgerPartition, type EventKind } from '../src/ledger/index.ts';
@@ -777,7 +777,13 @@ function check(radius: BlastRadius, s: Synthetic, store: string): void {
 
 /** The compromised actor's events naming a person in the window: computeBlastRadius's own query (the kind is checked on the rows). */
 function sameRows(db: Kysely<Schema>, s: Synthetic, window: { from: string; to: string }) {
-  return ofIdentity(db, { column: 'actor_id', value: s.compromised.id }, window.from, window.to, EVENTS);
+  return ofIdentity(db, {
+    column: 'actor_id',
+    value: s.compromised.id,
+    from: window.from,
+    to: window.to,
+    size: EVENTS,
+  });
 }
 
 /** The indexes the database chooses for the blast radius's page query (PostgreSQL names each partition's own). */

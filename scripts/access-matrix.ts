@@ -82,6 +82,10 @@ const ABILITY_TEXT: { [S in AbilitySubject]: Record<AbilityVerb<S>, string> } = 
     decide:
       'Approuver l’export demandé par un autre (jamais le sien), ou refuser un export / approve an export another asked for (never one’s own), or refuse one',
   },
+  security_alerts: {
+    receive:
+      'Recevoir aussitôt par courriel les alertes et confinements de la garde, et les changements de coordonnées bancaires contestés ou sans suivi / receive at once by mail the guard’s alerts and containments, and contested or unfollowed bank-detail changes',
+  },
   checkpoint: { issue: 'Signer un point de contrôle du journal maintenant / sign a ledger checkpoint now' },
   accounts: {
     administer:

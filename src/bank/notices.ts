@@ -1,4 +1,12 @@
-import { channelAddresses, sendMessage, staffAccountsWithRole, type Messenger } from '../identity/index.ts';
+import {
+  accountsOfPerson,
+  channelAddresses,
+  sendMessage,
+  staffAccountsAllowedTo,
+  staffAccountsWithRole,
+  staffFollowing,
+  type Messenger,
+} from '../identity/index.ts';
 import { maskIban, normalizeEmail, normalizeFrenchPhone, type PersonFile } from '../domain/index.ts';
 import type { OutgoingMessage } from '../notify/index.ts';
 import type { Executor } from '../store/index.ts';
@@ -47,16 +55,10 @@ export async function knownChannels(
     if (c?.email) add('email', c.email, null);
     if (c?.phone) add('sms', c.phone, null);
   }
-  const accounts = await m.db
-    .selectFrom('accounts')
-    .select('id')
-    .where('person_id', '=', personId)
-    .where('status', '=', 'active')
-    .execute();
-  for (const account of accounts) {
+  for (const account of await accountsOfPerson(m.db, personId, { activeOnly: true })) {
     // A channel added after the request could be the thief's: only those known before count.
-    for (const ch of await channelAddresses(m.db, m.keyring, account.id))
-      if (ch.createdAt <= before) add(ch.kind, ch.address, account.id);
+    for (const ch of await channelAddresses(m.db, m.keyring, account))
+      if (ch.createdAt <= before) add(ch.kind, ch.address, account);
   }
   if (recent.changed) {
     // Paper reaches the person even when every electronic channel was rewritten.
@@ -82,15 +84,9 @@ export async function channelsBeforeContactChange(
   const { out, add } = channelList();
   if (previous?.email) add('email', previous.email, null);
   if (previous?.phone) add('sms', previous.phone, null);
-  const accounts = await m.db
-    .selectFrom('accounts')
-    .select('id')
-    .where('person_id', '=', personId)
-    .where('status', '=', 'active')
-    .execute();
-  for (const account of accounts) {
-    for (const ch of await channelAddresses(m.db, m.keyring, account.id))
-      if (ch.createdAt <= before) add(ch.kind, ch.address, account.id);
+  for (const account of await accountsOfPerson(m.db, personId, { activeOnly: true })) {
+    for (const ch of await channelAddresses(m.db, m.keyring, account))
+      if (ch.createdAt <= before) add(ch.kind, ch.address, account);
   }
   if (previous?.address && (changed.includes('address') || out.length === 0))
     add('letter', postalBlock(previous.address), null);
@@ -214,22 +210,13 @@ export async function sendChangeNotices(
 
 /**
  * Staff who must know: the person's counsellors and the indemnisation agents of their
- * organisations, or the security officers when nobody follows the person.
+ * organisations, or those who receive the security alerts when nobody follows the person.
  */
 export async function staffToAlert(db: Executor, personId: string): Promise<string[]> {
-  const counsellors = await db
-    .selectFrom('caseloads')
-    .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
-    .innerJoin('accounts', 'accounts.actor_id', 'actors.id')
-    .select(['accounts.id', 'actors.organisation_id'])
-    .where('caseloads.person_id', '=', personId)
-    .where((eb) => eb.or([eb('caseloads.until', 'is', null), eb('caseloads.until', '>', new Date().toISOString())]))
-    .where('actors.status', '=', 'active')
-    .where('accounts.status', '=', 'active')
-    .execute();
-  if (counsellors.length === 0) return staffAccountsWithRole(db, 'security_officer');
+  const counsellors = await staffFollowing(db, personId);
+  if (counsellors.length === 0) return staffAccountsAllowedTo(db, 'receive', 'security_alerts');
   const agents = await staffAccountsWithRole(db, 'indemnisation_agent', [
-    ...new Set(counsellors.map((c) => c.organisation_id)),
+    ...new Set(counsellors.map((c) => c.organisationId)),
   ]);
-  return [...new Set([...counsellors.map((c) => c.id), ...agents])];
+  return [...new Set([...counsellors.map((c) => c.accountId), ...agents])];
 }

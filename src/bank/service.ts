@@ -13,7 +13,13 @@ import {
   type Clock,
   type PersonFile,
 } from '../domain/index.ts';
-import { announceToAccount, revokeAllSessions, staffAccountsWithRole, type Messenger } from '../identity/index.ts';
+import {
+  accountsOfPerson,
+  announceToAccount,
+  revokeAllSessions,
+  staffAccountsAllowedTo,
+  type Messenger,
+} from '../identity/index.ts';
 import { appendEvent, type EventInput } from '../ledger/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import {
@@ -386,8 +392,9 @@ export class BankDetails {
   async #alertStaff(personId: string, subject: string, body: string, alsoSecurityOfficers = false): Promise<void> {
     const m = this.#messenger();
     const accounts = await staffToAlert(this.#deps.db, personId);
-    // The person's own agency may be where the accounts were taken: the security officers hear of it too.
-    if (alsoSecurityOfficers) accounts.push(...(await staffAccountsWithRole(this.#deps.db, 'security_officer')));
+    // The person's own agency may be where the accounts were taken: those who receive the security alerts hear of it too.
+    if (alsoSecurityOfficers)
+      accounts.push(...(await staffAccountsAllowedTo(this.#deps.db, 'receive', 'security_alerts')));
     for (const account of new Set(accounts))
       await announceToAccount(m, account, 'bank_alert', `[Rempart] ${subject}`, body);
   }
@@ -464,12 +471,8 @@ export class BankDetails {
         { source: 'freeze', reason: 'not_me', note: null, placedBy: null, reference: change.id },
         now,
       );
-      const accounts = await trx
-        .selectFrom('accounts')
-        .select('id')
-        .where('person_id', '=', change.person_id)
-        .execute();
-      for (const account of accounts) await revokeAllSessions(trx, account.id, 'bank_change_frozen');
+      for (const account of await accountsOfPerson(trx, change.person_id))
+        await revokeAllSessions(trx, account, 'bank_change_frozen');
       return { personId: change.person_id, frozen, alreadyEffective: change.status === 'effective' };
     });
     await this.#alertStaff(

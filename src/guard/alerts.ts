@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Keyring } from '../crypto/index.ts';
-import { alertSecurityContact, announceToAccount, staffAccountsWithRole } from '../identity/index.ts';
+import { alertSecurityContact, announceToAccount, staffAccountsAllowedTo } from '../identity/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { Executor } from '../store/index.ts';
 
@@ -72,7 +72,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     async deliver(alerts) {
       if (alerts.length === 0) return;
       const messenger = { db: options.db, keyring: options.keyring(), notifier: options.notifier };
-      const officerAccounts = await staffAccountsWithRole(options.db, 'security_officer');
+      const officerAccounts = await staffAccountsAllowedTo(options.db, 'receive', 'security_alerts');
       for (const alert of alerts) {
         const subject = `${SUBJECTS[alert.kind]} : ${alert.signal}`;
         try {

@@ -27,3 +27,30 @@ export async function readByContainedAccountSince(db: Executor, personId: string
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** A containment of one of the actors asked about, as an incident's checks cite it. */
+export interface ActorContainment {
+  id: string;
+  actorId: string | null;
+  signal: string;
+  containedAt: string;
+  releasedAt: string | null;
+}
+
+/** The containments of these actors, oldest first: what the guard already did about them. */
+export async function containmentsOfActors(db: Executor, actorIds: readonly string[]): Promise<ActorContainment[]> {
+  if (actorIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('guard_containments')
+    .select(['id', 'actor_id', 'signal', 'contained_at', 'released_at'])
+    .where('actor_id', 'in', [...actorIds])
+    .orderBy('contained_at')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    actorId: r.actor_id,
+    signal: r.signal,
+    containedAt: r.contained_at,
+    releasedAt: r.released_at,
+  }));
+}

@@ -9,7 +9,7 @@ import {
   type EventInput,
   type EventKind,
 } from '../ledger/index.ts';
-import { revokeCredentials } from '../identity/index.ts';
+import { accountCredentialDates, revokeCredentials } from '../identity/index.ts';
 import { part, type Executor, type Flavour } from '../store/index.ts';
 import type { AlertSink, GuardAlert } from './alerts.ts';
 import { recordContainedReads } from './contained-reads.ts';
@@ -693,12 +693,8 @@ export class Guard {
 
     // A burst from an account created or reset in the last days (an administrator's new accounts, a reset by phone).
     if (actor.accountId && hour >= SIGNAL_THRESHOLDS.newAccountBurst) {
-      const account = await trx
-        .selectFrom('accounts')
-        .select(['created_at', 'password_changed_at'])
-        .where('id', '=', actor.accountId)
-        .executeTakeFirst();
-      const latest = [account?.created_at, account?.password_changed_at]
+      const account = await accountCredentialDates(trx, actor.accountId);
+      const latest = [account?.createdAt, account?.passwordChangedAt]
         .filter((x): x is string => !!x)
         .sort()
         .pop();
@@ -1070,7 +1066,7 @@ async function rolesOf(db: Executor, actorId: string): Promise<string[]> {
   return row ? (JSON.parse(row.roles) as string[]) : [];
 }
 
-/** Which of these persons are decoys. */
+/** Which of these persons are decoys (one query: a caller asking about many persons cuts them in parts). */
 export async function decoysAmong(db: Executor, personIds: readonly string[]): Promise<string[]> {
   if (personIds.length === 0) return [];
   return (

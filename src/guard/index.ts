@@ -1,7 +1,9 @@
 export { createAlertSink, webhookSignature, type AlertSink, type AlertSinkOptions, type GuardAlert } from './alerts.ts';
-export { readByContainedAccountSince } from './contained-reads.ts';
+// Questions the other capabilities ask of the guard, rather than reading its tables.
+export { containmentsOfActors, readByContainedAccountSince, type ActorContainment } from './contained-reads.ts';
 export { GuardUnavailableError } from './errors.ts';
 export {
+  decoysAmong,
   Guard,
   type Admission,
   type GuardedActor,

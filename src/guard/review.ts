@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, type Clock } from '../domain/index.ts';
-import { appendEvent } from '../ledger/index.ts';
+import { appendEvent, grantsToActorAbout } from '../ledger/index.ts';
 import { inTransaction, type Executor } from '../store/index.ts';
 
 export interface SignalView {
@@ -141,16 +141,9 @@ export async function containmentDetail(
   const persons = details.personsRead ?? [];
   const classes = new Map<string, Set<string>>(persons.map((p) => [p, new Set<string>()]));
   if (row.actor_id && persons.length) {
-    const events = await db
-      .selectFrom('ledger_events')
-      .select(['person_id', 'body'])
-      .where('actor_id', '=', row.actor_id)
-      .where('kind', '=', 'access_granted')
-      .where('person_id', 'in', persons)
-      .execute();
-    for (const e of events) {
+    for (const e of await grantsToActorAbout(db, row.actor_id, persons)) {
       const body = JSON.parse(e.body) as { classes?: string[] };
-      for (const c of body.classes ?? []) classes.get(e.person_id!)?.add(c);
+      for (const c of body.classes ?? []) classes.get(e.personId)?.add(c);
     }
   }
   return {

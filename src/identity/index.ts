@@ -7,9 +7,21 @@
 export { createAccount } from './accounts.ts';
 export { ensureBootstrapAdmin, renewBootstrapToken } from './bootstrap.ts';
 export { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS } from './lifecycle.ts';
-export { staffAccountsWithRole, staffMemberOf, type StaffMember } from './staff.ts';
+export { staffAccountsAllowedTo, staffAccountsWithRole, staffMemberOf, type StaffMember } from './staff.ts';
 // Questions other capabilities ask of an account, rather than reading identity's tables.
-export { accountChangesSince, activeJobSeekerAccountOf, newDeviceSince } from './questions.ts';
+export {
+  accountChangesSince,
+  accountCredentialDates,
+  accountsOfActors,
+  accountsOfPerson,
+  accountsOfSessions,
+  activeJobSeekerAccountOf,
+  actorsOfMachineClients,
+  actorsOfSessions,
+  loginsOf,
+  newDeviceSince,
+  staffFollowing,
+} from './questions.ts';
 
 // ---- Signing in with a password, and the throttles on guessing ----
 export { loginWithPassword } from './login.ts';
@@ -100,7 +112,6 @@ export {
 // ---- Callers that are programs: staff API tokens and partner systems (OAuth 2 client credentials) ----
 export { authenticateApiToken, issueApiToken, type AuthenticatedActor } from './tokens.ts';
 export {
-  activeAgreements,
   authenticateMachineToken,
   issueClientCredentialsToken,
   JWT_BEARER_ASSERTION_TYPE,

@@ -60,3 +60,104 @@ export async function activeJobSeekerAccountOf(db: Executor, personId: string): 
     .where('status', '=', 'active')
     .executeTakeFirst();
 }
+
+/** When the account was created and when its password last changed: how new its credentials are (the guard's burst check). */
+export async function accountCredentialDates(
+  db: Executor,
+  accountId: string,
+): Promise<{ createdAt: string; passwordChangedAt: string | null } | undefined> {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['created_at', 'password_changed_at'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  return row && { createdAt: row.created_at, passwordChangedAt: row.password_changed_at };
+}
+
+/** The person's sign-in accounts (ids), all of them or only the active ones. */
+export async function accountsOfPerson(
+  db: Executor,
+  personId: string,
+  options: { activeOnly?: boolean } = {},
+): Promise<string[]> {
+  let query = db.selectFrom('accounts').select('id').where('person_id', '=', personId);
+  if (options.activeOnly) query = query.where('status', '=', 'active');
+  return (await query.execute()).map((r) => r.id);
+}
+
+/** The sign-in accounts (ids) of these actors. */
+export async function accountsOfActors(db: Executor, actorIds: readonly string[]): Promise<string[]> {
+  if (actorIds.length === 0) return [];
+  return (
+    await db
+      .selectFrom('accounts')
+      .select('id')
+      .where('actor_id', 'in', [...actorIds])
+      .execute()
+  ).map((r) => r.id);
+}
+
+/** The login of each of these accounts that exists, by account id: who asked or decided, as a desk shows it. */
+export async function loginsOf(db: Executor, accountIds: ReadonlyArray<string | null>): Promise<Map<string, string>> {
+  const ids = [...new Set(accountIds.filter((id): id is string => id !== null))];
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('accounts').select(['id', 'login']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.login]));
+}
+
+/**
+ * Active sign-in accounts of the active staff who have this person in their caseload (an open
+ * entry), with their organisation: who must know of what happens to the person's file.
+ */
+export async function staffFollowing(
+  db: Executor,
+  personId: string,
+  now = new Date(),
+): Promise<Array<{ accountId: string; organisationId: string }>> {
+  const rows = await db
+    .selectFrom('caseloads')
+    .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+    .innerJoin('accounts', 'accounts.actor_id', 'actors.id')
+    .select(['accounts.id', 'actors.organisation_id'])
+    .where('caseloads.person_id', '=', personId)
+    .where((eb) => eb.or([eb('caseloads.until', 'is', null), eb('caseloads.until', '>', now.toISOString())]))
+    .where('actors.status', '=', 'active')
+    .where('accounts.status', '=', 'active')
+    .execute();
+  return rows.map((r) => ({ accountId: r.id, organisationId: r.organisation_id }));
+}
+
+/** The actor each of these machine clients acts as (clients that exist only), by client id. */
+export async function actorsOfMachineClients(db: Executor, clientIds: readonly string[]): Promise<Map<string, string>> {
+  if (clientIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('machine_clients')
+    .select(['id', 'actor_id'])
+    .where('id', 'in', [...clientIds])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.actor_id]));
+}
+
+/** The known sessions among these public ids, each with its account's actor (null for a job seeker's session). */
+export async function actorsOfSessions(db: Executor, sessions: readonly string[]): Promise<Map<string, string | null>> {
+  if (!sessions.length) return new Map();
+  const rows = await db
+    .selectFrom('sessions')
+    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+    .select(['sessions.public_id', 'accounts.actor_id'])
+    .where('sessions.public_id', 'in', [...sessions])
+    .execute();
+  return new Map(rows.map((r) => [r.public_id, r.actor_id]));
+}
+
+/** The accounts these sessions (public ids) belong to, one per known session. */
+export async function accountsOfSessions(db: Executor, sessions: readonly string[]): Promise<string[]> {
+  if (!sessions.length) return [];
+  return (
+    await db
+      .selectFrom('sessions')
+      .select('account_id')
+      .where('public_id', 'in', [...sessions])
+      .execute()
+  ).map((r) => r.account_id);
+}

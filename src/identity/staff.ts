@@ -1,4 +1,5 @@
 import type { OrganisationKind } from '../domain/index.ts';
+import { can, rolesAllowedTo, type AbilitySubject, type AbilityVerb } from '../policy/index.ts';
 import type { Executor } from '../store/index.ts';
 
 /** A staff account seen with its actor and organisation: what administration decisions rest on. */
@@ -67,4 +68,32 @@ export async function staffAccountsWithRole(
   if (organisationIds) query = query.where('actors.organisation_id', 'in', [...organisationIds]);
   const rows = await query.orderBy('accounts.id').execute();
   return rows.filter((r) => (JSON.parse(r.roles) as string[]).includes(role)).map((r) => r.id);
+}
+
+/**
+ * Active sign-in accounts of active staff whom the platform's rules (policy's abilities) allow
+ * `verb` on `subject`: who a security alert goes to is a row of that table, not a role named
+ * here. The row's roles narrow the SQL as text; `can`, on the parsed roles and the
+ * organisation's kind, decides.
+ */
+export async function staffAccountsAllowedTo<S extends AbilitySubject>(
+  db: Executor,
+  verb: AbilityVerb<S>,
+  subject: S,
+): Promise<string[]> {
+  const roles = rolesAllowedTo(verb, subject);
+  if (roles.length === 0) return [];
+  const rows = await db
+    .selectFrom('accounts')
+    .innerJoin('actors', 'actors.id', 'accounts.actor_id')
+    .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
+    .select(['accounts.id', 'actors.roles', 'organisations.kind'])
+    .where('accounts.status', '=', 'active')
+    .where('actors.status', '=', 'active')
+    .where((eb) => eb.or(roles.map((role) => eb('actors.roles', 'like', `%"${role}"%`))))
+    .orderBy('accounts.id')
+    .execute();
+  return rows
+    .filter((r) => can({ roles: JSON.parse(r.roles) as string[], organisationKind: r.kind }, verb, subject))
+    .map((r) => r.id);
 }

@@ -1,6 +1,15 @@
 import { sql } from 'kysely';
 import { SENSITIVE_FIELD_CLASSES, type FieldClass, type SensitiveFieldClass } from '../domain/index.ts';
-import { parseBody } from '../ledger/index.ts';
+import { decoysAmong } from '../guard/index.ts';
+import { actorsOfMachineClients, actorsOfSessions } from '../identity/index.ts';
+import {
+  countIdentityEvents,
+  identityEventsPage,
+  oldestEventAtFrom,
+  parseBody,
+  prunedBelow as prunedBelowInLedger,
+  type IdentityWindow,
+} from '../ledger/index.ts';
 import { chunks, type Executor } from '../store/index.ts';
 import type { BlastRadius, CitedCheckpoint, Compromised, Exposure, Totals } from './model.ts';
 import { assessRisk } from './risk.ts';
@@ -32,26 +41,7 @@ export interface Source {
 
 /** The actor each machine client acts as. */
 export async function actorsOfClients(db: Executor, clients: readonly string[]): Promise<string[]> {
-  if (!clients.length) return [];
-  return (
-    await db
-      .selectFrom('machine_clients')
-      .select('actor_id')
-      .where('id', 'in', [...clients])
-      .execute()
-  ).map((r) => r.actor_id);
-}
-
-/** The known sessions among these public ids, each with its account's actor (null for a job seeker's session). */
-export async function actorsOfSessions(db: Executor, sessions: readonly string[]): Promise<Map<string, string | null>> {
-  if (!sessions.length) return new Map();
-  const rows = await db
-    .selectFrom('sessions')
-    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-    .select(['sessions.public_id', 'accounts.actor_id'])
-    .where('sessions.public_id', 'in', [...sessions])
-    .execute();
-  return new Map(rows.map((r) => [r.public_id, r.actor_id]));
+  return [...(await actorsOfMachineClients(db, clients)).values()];
 }
 
 /** The ledger columns a source selects on: actors (clients resolved to their actor, sessions to their staff actor) and organisations. */
@@ -71,21 +61,9 @@ async function sourcesOf(db: Executor, compromised: Compromised): Promise<Source
   return sources;
 }
 
-/**
- * The identity's events in the window that name a person. The kind is checked on the rows, not
- * in SQL: with `kind = …` in the query, a planner without statistics (SQLite as Rempart runs it)
- * weighs the `(kind, at)` index like the identity's own and may scan every access of the window
- * (7.3 s instead of 1.2 s over 10 million events). An identity's other events in the window
- * (logins, refusals) are few beside its reads.
- */
-export function ofIdentity(db: Executor, source: Source, from: string, to: string, size: number) {
-  return db
-    .selectFrom('ledger_events')
-    .where(source.column, '=', source.value)
-    .where('at', '>=', from)
-    .where('at', '<=', to)
-    .where('person_id', 'is not', null)
-    .where('seq', '<', size);
+/** The identity's events in the window that name a person, as the ledger is asked for them. */
+function windowOf(source: Source, from: string, to: string, size: number): IdentityWindow {
+  return { column: source.column, value: source.value, from, to, size };
 }
 
 interface Accumulator {
@@ -112,27 +90,15 @@ export async function computeBlastRadius(
   const from = input.windowFrom;
   const to = input.windowTo;
   const sources = await sourcesOf(db, input.compromised);
-  const state = await db.selectFrom('ledger_state').select('pruned_below').executeTakeFirst();
-  const prunedBelow = Number(state?.pruned_below ?? 0);
+  const prunedBelow = await prunedBelowInLedger(db);
   let windowBeforeRetention = false;
   if (prunedBelow > 0) {
-    const oldest = await db
-      .selectFrom('ledger_events')
-      .select('at')
-      .where('seq', '>=', prunedBelow)
-      .orderBy('seq')
-      .limit(1)
-      .executeTakeFirst();
-    windowBeforeRetention = !oldest || oldest.at > from;
+    const oldest = await oldestEventAtFrom(db, prunedBelow);
+    windowBeforeRetention = !oldest || oldest > from;
   }
 
   let total = 0;
-  for (const source of sources) {
-    const row = await ofIdentity(db, source, from, to, ledger.size)
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .executeTakeFirst();
-    total += Number(row?.n ?? 0);
-  }
+  for (const source of sources) total += await countIdentityEvents(db, windowOf(source, from, to, ledger.size));
   progress?.start(total);
 
   const byPerson = new Map<string, Accumulator>();
@@ -142,19 +108,8 @@ export async function computeBlastRadius(
   for (const source of sources) {
     let cursor: { at: string; id: string } | undefined;
     for (;;) {
-      let query = ofIdentity(db, source, from, to, ledger.size).select([
-        'id',
-        'at',
-        'kind',
-        'actor_id',
-        'person_id',
-        'body',
-      ]);
-      if (cursor) {
-        const { at, id } = cursor;
-        query = query.where((eb) => eb.or([eb('at', '>', at), eb.and([eb('at', '=', at), eb('id', '>', id)])]));
-      }
-      const rows = await query.orderBy('at').orderBy('id').limit(PAGE).execute();
+      // The kind is checked on the rows (access_granted), not in the ledger's query: see identityEventsPage.
+      const rows = await identityEventsPage(db, windowOf(source, from, to, ledger.size), cursor, PAGE);
       for (const row of rows) {
         read++;
         if (row.kind !== 'access_granted') continue;
@@ -167,7 +122,7 @@ export async function computeBlastRadius(
           seen.add(row.id);
         }
         events++;
-        const personId = row.person_id!;
+        const personId = row.personId!;
         let acc = byPerson.get(personId);
         if (!acc)
           byPerson.set(
@@ -177,7 +132,7 @@ export async function computeBlastRadius(
         for (const c of body.classes) acc.classes.add(c as FieldClass);
         if (row.at < acc.firstAt) acc.firstAt = row.at;
         if (row.at > acc.lastAt) acc.lastAt = row.at;
-        if (row.actor_id) acc.via.add(row.actor_id);
+        if (row.actorId) acc.via.add(row.actorId);
         acc.events++;
       }
       progress?.update(read);
@@ -188,7 +143,7 @@ export async function computeBlastRadius(
   }
   progress?.stop();
 
-  const decoySet = await decoysAmong(db, [...byPerson.keys()]);
+  const decoySet = await decoysIn(db, [...byPerson.keys()]);
   const persons: Exposure[] = [];
   const decoys: Exposure[] = [];
   for (const [personId, acc] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -226,12 +181,10 @@ export async function computeBlastRadius(
   };
 }
 
-async function decoysAmong(db: Executor, personIds: readonly string[]): Promise<Set<string>> {
+/** The guard's decoys among these persons, asked a thousand at a time (a blast radius may name many). */
+async function decoysIn(db: Executor, personIds: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const part of chunks(personIds, 1, 1000)) {
-    for (const row of await db.selectFrom('guard_decoys').select('person_id').where('person_id', 'in', part).execute())
-      out.add(row.person_id);
-  }
+  for (const part of chunks(personIds, 1, 1000)) for (const decoy of await decoysAmong(db, part)) out.add(decoy);
   return out;
 }
 

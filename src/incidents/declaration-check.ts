@@ -1,6 +1,6 @@
 import { ValidationError, type ValidationIssue as Issue } from '../domain/index.ts';
+import { actorsOfMachineClients, actorsOfSessions } from '../identity/index.ts';
 import type { Executor } from '../store/index.ts';
-import { actorsOfSessions } from './blast-radius.ts';
 import { VECTORS, type Compromised, type Declaration } from './model.ts';
 
 export type DeclaredFacts = Pick<Declaration, 'compromised' | 'windowFrom' | 'windowTo' | 'awareAt' | 'vector'>;
@@ -50,29 +50,39 @@ function factIssues(input: DeclaredFacts, now: Date): Issue[] {
 /** Every identity named exists, and a session named is a staff session. */
 async function identityIssues(db: Executor, c: Compromised): Promise<Issue[]> {
   const issues: Issue[] = [];
-  const missing = async (
-    table: 'actors' | 'organisations' | 'machine_clients',
-    ids: readonly string[],
-    field: string,
-  ) => {
-    if (!ids.length) return;
-    const found = new Set(
-      (
-        await db
-          .selectFrom(table)
-          .select('id')
-          .where('id', 'in', [...ids])
-          .execute()
-      ).map((r) => r.id),
-    );
+  const missing = (known: ReadonlySet<string>, ids: readonly string[], field: string) => {
     ids.forEach((id, i) => {
-      if (!found.has(id))
+      if (!known.has(id))
         issues.push({ field: `body.compromised.${field}[${i}]`, rule: 'exists', message: 'identifiant inconnu' });
     });
   };
-  await missing('actors', c.actors, 'actors');
-  await missing('organisations', c.organisations, 'organisations');
-  await missing('machine_clients', c.clients, 'clients');
+  const idSet = (rows: ReadonlyArray<{ id: string }>) => new Set(rows.map((r) => r.id));
+  if (c.actors.length)
+    missing(
+      idSet(
+        await db
+          .selectFrom('actors')
+          .select('id')
+          .where('id', 'in', [...c.actors])
+          .execute(),
+      ),
+      c.actors,
+      'actors',
+    );
+  if (c.organisations.length)
+    missing(
+      idSet(
+        await db
+          .selectFrom('organisations')
+          .select('id')
+          .where('id', 'in', [...c.organisations])
+          .execute(),
+      ),
+      c.organisations,
+      'organisations',
+    );
+  // The machine clients are identity's: it says which exist.
+  missing(new Set((await actorsOfMachineClients(db, c.clients)).keys()), c.clients, 'clients');
   const staff = await actorsOfSessions(db, c.sessions);
   c.sessions.forEach((id, i) => {
     if (!staff.has(id))

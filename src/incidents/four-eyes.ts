@@ -1,8 +1,8 @@
 import { ForbiddenError } from '../domain/index.ts';
-import { staffMemberOf, type StaffMember } from '../identity/index.ts';
+import { actorsOfSessions, staffMemberOf, type StaffMember } from '../identity/index.ts';
 import { can, type AbilityVerb } from '../policy/index.ts';
 import type { Executor, IncidentDocumentsTable, IncidentRequestsTable } from '../store/index.ts';
-import { actorsOfClients, actorsOfSessions } from './blast-radius.ts';
+import { actorsOfClients } from './blast-radius.ts';
 import type { Compromised } from './model.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Keyring } from '../crypto/index.ts';
 import { NotFoundError, type Clock, type FieldClass, type PersonFile } from '../domain/index.ts';
-import { appendEvents, type EventKind } from '../ledger/index.ts';
+import { appendEvents, ledgerSize, type EventKind } from '../ledger/index.ts';
 import { maskAddress, type Notifier } from '../notify/index.ts';
 import {
   chunks,
@@ -340,7 +340,7 @@ export class NoticeBatch {
         printable.map((p) => p.letter),
       );
       await inTransaction(db, async (trx) => {
-        const size = await trx.selectFrom('ledger_state').select('size').executeTakeFirst();
+        const size = await ledgerSize(trx);
         const doc = await storeDocument(trx, this.#deps.keyring(), {
           incidentId: row.id,
           kind: 'letters_pdf',
@@ -349,7 +349,7 @@ export class NoticeBatch {
           mediaType: 'application/pdf',
           createdAt: now(),
           createdBy: by.accountId,
-          ledgerSize: Number(size?.size ?? 0),
+          ledgerSize: size,
           content: rendered.content,
         });
         for (const [i, p] of printable.entries()) {

@@ -1,5 +1,6 @@
-import { revokeCredentials, revokeMachineClient } from '../identity/index.ts';
-import { appendEvent, parseBody, type EventInput } from '../ledger/index.ts';
+import { containmentsOfActors, exportsTouching } from '../guard/index.ts';
+import { accountsOfActors, accountsOfSessions, revokeCredentials, revokeMachineClient } from '../identity/index.ts';
+import { appendEvent, eventBodiesOfKindSince, type EventInput } from '../ledger/index.ts';
 import { inTransaction, type Executor, type IncidentsTable } from '../store/index.ts';
 import { actorsOfClients, storedExposures } from './blast-radius.ts';
 import type { By, Desk } from './desk.ts';
@@ -95,16 +96,7 @@ async function actorsOf(db: Executor, compromised: Compromised): Promise<{ actor
       .where('organisation_id', 'in', compromised.organisations)
       .execute())
       actors.add(r.id);
-  const accounts = actors.size
-    ? (
-        await db
-          .selectFrom('accounts')
-          .select('id')
-          .where('actor_id', 'in', [...actors])
-          .execute()
-      ).map((r) => r.id)
-    : [];
-  return { actors: [...actors], accounts };
+  return { actors: [...actors], accounts: await accountsOfActors(db, [...actors]) };
 }
 
 async function revokeAccess({ db, compromised, at }: Remedy): Promise<Outcome> {
@@ -128,11 +120,7 @@ async function revokeAccess({ db, compromised, at }: Remedy): Promise<Outcome> {
 
 async function forceReenrolment({ db, row, compromised, at }: Remedy): Promise<Outcome> {
   const { accounts } = await actorsOf(db, compromised);
-  const sessionAccounts = compromised.sessions.length
-    ? (
-        await db.selectFrom('sessions').select('account_id').where('public_id', 'in', compromised.sessions).execute()
-      ).map((r) => r.account_id)
-    : [];
+  const sessionAccounts = await accountsOfSessions(db, compromised.sessions);
   const targets = [...new Set([...accounts, ...sessionAccounts])];
   let factors = 0;
   await inTransaction(db, async (trx) => {
@@ -182,14 +170,7 @@ async function checkDecoys({ db, row, compromised }: Remedy): Promise<Outcome> {
   frozenScope(row);
   const decoys = await storedExposures(db, row.id, { decoys: true });
   const { actors } = await actorsOf(db, compromised);
-  const containments = actors.length
-    ? await db
-        .selectFrom('guard_containments')
-        .select(['id', 'actor_id', 'signal', 'contained_at', 'released_at'])
-        .where('actor_id', 'in', actors)
-        .orderBy('contained_at')
-        .execute()
-    : [];
+  const containments = await containmentsOfActors(db, actors);
   return {
     summary: decoys.length
       ? `Leurres consultés : ${decoys.length} (preuve que les fichiers ont été parcourus par l’attaquant) ; ${containments.length} confinement(s) de la garde`
@@ -199,10 +180,10 @@ async function checkDecoys({ db, row, compromised }: Remedy): Promise<Outcome> {
       ...decoys.map((d) => ({ decoy: d.personId, firstAt: d.firstAt, via: d.via })),
       ...containments.map((c) => ({
         containment: c.id,
-        actor: c.actor_id,
+        actor: c.actorId,
         signal: c.signal,
-        containedAt: c.contained_at,
-        releasedAt: c.released_at,
+        containedAt: c.containedAt,
+        releasedAt: c.releasedAt,
       })),
     ],
   };
@@ -211,40 +192,10 @@ async function checkDecoys({ db, row, compromised }: Remedy): Promise<Outcome> {
 async function checkExports({ db, row, compromised }: Remedy): Promise<Outcome> {
   const { accounts } = await actorsOf(db, compromised);
   const orgs = compromised.organisations;
-  const exports = await db
-    .selectFrom('exports')
-    .select([
-      'id',
-      'recipient_organisation_id',
-      'purpose',
-      'status',
-      'requested_at',
-      'decided_at',
-      'row_count',
-      'downloads',
-      'requested_by',
-      'decided_by',
-    ])
-    .where('requested_at', '<=', row.window_to)
-    .where((eb) =>
-      eb.or([
-        ...(orgs.length ? [eb('recipient_organisation_id', 'in', orgs)] : []),
-        ...(accounts.length ? [eb('requested_by', 'in', accounts), eb('decided_by', 'in', accounts)] : []),
-        eb.lit(false),
-      ]),
-    )
-    .orderBy('requested_at')
-    .execute();
-  const traced = exports.length
-    ? await db
-        .selectFrom('ledger_events')
-        .select(['body'])
-        .where('kind', '=', 'export_traced')
-        .where('at', '>=', row.window_from)
-        .execute()
-    : [];
+  const exports = await exportsTouching(db, { organisations: orgs, accounts, requestedUpTo: row.window_to });
+  const traced = exports.length ? await eventBodiesOfKindSince(db, 'export_traced', row.window_from) : [];
   const ids = new Set(exports.map((e) => e.id));
-  const traces = traced.map((t) => parseBody(t.body)).filter((b) => ids.has(String(b.details.export ?? '')));
+  const traces = traced.filter((b) => ids.has(String(b.details.export ?? '')));
   const downloads = exports.reduce((n, e) => n + e.downloads, 0);
   return {
     summary: exports.length
@@ -253,11 +204,11 @@ async function checkExports({ db, row, compromised }: Remedy): Promise<Outcome> 
     figures: { exports: exports.length, downloads, traces: traces.length },
     findings: exports.map((e) => ({
       export: e.id,
-      recipient: e.recipient_organisation_id,
+      recipient: e.recipientOrganisationId,
       purpose: e.purpose,
       status: e.status,
-      requestedAt: e.requested_at,
-      rows: e.row_count,
+      requestedAt: e.requestedAt,
+      rows: e.rowCount,
       downloads: e.downloads,
     })),
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../domain/index.ts';
+import { loginsOf } from '../identity/index.ts';
 import { appendEvent, type EventKind } from '../ledger/index.ts';
 import { inTransaction, type Executor, type IncidentRequestsTable } from '../store/index.ts';
 import { checkDeclaration } from './declaration-check.ts';
@@ -198,18 +199,26 @@ export async function recordRequestStep(
 }
 
 function requestQuery(db: Executor) {
-  return db
-    .selectFrom('incident_requests')
-    .leftJoin('accounts as requester', 'requester.id', 'incident_requests.requested_by')
-    .leftJoin('accounts as decider', 'decider.id', 'incident_requests.decided_by')
-    .selectAll('incident_requests')
-    .select(['requester.login as requester_login', 'decider.login as decider_login']);
+  return db.selectFrom('incident_requests').selectAll('incident_requests');
+}
+
+/** The requests with who asked and who decided by login (identity's answer: the accounts are its). */
+async function withLogins(db: Executor, rows: readonly IncidentRequestsTable[]) {
+  const logins = await loginsOf(
+    db,
+    rows.flatMap((r) => [r.requested_by, r.decided_by]),
+  );
+  return rows.map((r) => ({
+    ...r,
+    requester_login: logins.get(r.requested_by) ?? null,
+    decider_login: r.decided_by ? (logins.get(r.decided_by) ?? null) : null,
+  }));
 }
 
 export async function viewRequest(desk: Desk, requestId: string): Promise<RequestView> {
   const row = await requestQuery(desk.db).where('incident_requests.id', '=', requestId).executeTakeFirst();
   if (!row) throw new NotFoundError('demande');
-  return requestView(row, desk.clock.now());
+  return requestView((await withLogins(desk.db, [row]))[0]!, desk.clock.now());
 }
 
 /** Requests, newest first; those awaiting a decision with `status: 'pending'`. */
@@ -232,5 +241,7 @@ export async function listRequests(
     .limit(options.limit ?? 200)
     .execute();
   const now = desk.clock.now();
-  return rows.map((r) => requestView(r, now)).filter((v) => !options.status || v.status === options.status);
+  return (await withLogins(desk.db, rows))
+    .map((r) => requestView(r, now))
+    .filter((v) => !options.status || v.status === options.status);
 }

@@ -17,6 +17,24 @@ export {
   type PublicEvent,
 } from './event.ts';
 export { isChained, JOURNAL_KINDS, personHead } from './person-chain.ts';
+// Questions the capabilities ask of the log, rather than reading its tables.
+export {
+  accountEventsPage,
+  countIdentityEvents,
+  eventBodiesOfKindSince,
+  eventById,
+  eventsByIds,
+  grantsToActorAbout,
+  identityEventsPage,
+  journalAwaitsIntegration,
+  journalOfPerson,
+  journalPage,
+  ledgerSize,
+  oldestEventAtFrom,
+  prunedBelow,
+  type IdentityWindow,
+  type StoredEvent,
+} from './questions.ts';
 export { Ledger, LedgerIntegrityError, type SignedCheckpoint } from './log.ts';
 export {
   consistencyProof,

@@ -42,6 +42,10 @@ export const ABILITIES = [
   // Bulk exports: one officer asks, another approves or refuses.
   allow(['security_officer', 'dpo'], 'request', 'export', 'platform'),
   allow(['security_officer', 'dpo'], 'decide', 'export', 'platform'),
+  // Who is told at once, by mail, of the guard's alerts and containments and of a contested or
+  // unfollowed change of bank details. Any organisation, as these alerts always went: the role
+  // itself is the platform's only (never grantable by an organisation's administrators).
+  allow(['security_officer'], 'receive', 'security_alerts'),
   // The ledger.
   allow(['security_officer', 'dpo'], 'issue', 'checkpoint'),
   // Administration: an organisation's administrators, over its own accounts (never alone).

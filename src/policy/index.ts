@@ -48,6 +48,14 @@ export {
 } from './gate.ts';
 export { listCaseload, type CaseloadPage } from './caseload.ts';
 export { alertSecurityContact } from './security-contact.ts';
+// Questions the other capabilities ask of the agreements, rather than reading policy's tables.
+export {
+  activeAgreements,
+  dpoContactsFor,
+  purposeLabelsOf,
+  type ActiveAgreement,
+  type AgreementPurpose,
+} from './questions.ts';
 export {
   BREAK_GLASS_MINUTES,
   grantBreakGlass,

@@ -1,6 +1,5 @@
-import { parseBody, publicView, type PublicEvent } from '../ledger/index.ts';
-import type { Executor } from '../store/index.ts';
-import { JOURNAL_KINDS } from './journal.ts';
+import { accountEventsPage, journalOfPerson, parseBody, publicView, type PublicEvent } from '../ledger/index.ts';
+import { chunks, type Executor } from '../store/index.ts';
 
 /** The account's security events, in the words the job seeker reads. */
 export const SECURITY_EVENT_LABELS: Record<string, string> = {
@@ -64,15 +63,7 @@ export async function securityEvents(
   page: number,
   pageSize: number,
 ): Promise<SecurityEventsPage> {
-  const base = db.selectFrom('ledger_events').where('account_id', '=', accountId).where('kind', 'in', SECURITY_KINDS);
-  const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const rows = await base
-    .select(['id', 'at', 'kind', 'body'])
-    .orderBy('at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
-    .execute();
+  const { total, events: rows } = await accountEventsPage(db, accountId, SECURITY_KINDS, { page, pageSize });
   return {
     page,
     pageSize,
@@ -96,18 +87,24 @@ export async function journalEvents(
   db: Executor,
   personId: string,
 ): Promise<Array<{ index: number | null; organisationName: string | null; event: PublicEvent }>> {
-  const rows = await db
-    .selectFrom('ledger_events')
-    .leftJoin('organisations', 'organisations.id', 'ledger_events.organisation_id')
-    .select(['ledger_events.body', 'ledger_events.seq', 'organisations.name'])
-    .where('ledger_events.person_id', '=', personId)
-    .where('ledger_events.kind', 'in', JOURNAL_KINDS)
-    .orderBy('ledger_events.at', 'desc')
-    .orderBy('ledger_events.id', 'desc')
-    .execute();
-  return rows.map((r) => ({
-    index: r.seq === null ? null : Number(r.seq),
-    organisationName: r.name,
-    event: publicView(parseBody(r.body)),
+  const events = await journalOfPerson(db, personId);
+  const names = await organisationNames(
+    db,
+    events.map((e) => e.organisationId),
+  );
+  return events.map((e) => ({
+    index: e.seq,
+    organisationName: e.organisationId === null ? null : (names.get(e.organisationId) ?? null),
+    event: publicView(parseBody(e.body)),
   }));
+}
+
+/** The names of these organisations (the network's reference data), by id. */
+export async function organisationNames(db: Executor, ids: ReadonlyArray<string | null>): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
+  for (const part of chunks(wanted, 1, 1000))
+    for (const o of await db.selectFrom('organisations').select(['id', 'name']).where('id', 'in', part).execute())
+      names.set(o.id, o.name);
+  return names;
 }

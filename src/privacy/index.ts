@@ -6,7 +6,7 @@ export {
   type JournalEntry,
   type JournalPage,
 } from './journal.ts';
-export { dpoContactsFor, listAccessReports, reportAccess, type AccessReport, type ReportForDpo } from './reports.ts';
+export { listAccessReports, reportAccess, type AccessReport, type ReportForDpo } from './reports.ts';
 export {
   journalEvents,
   SECURITY_EVENT_LABELS,

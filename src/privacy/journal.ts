@@ -1,14 +1,19 @@
 import {
   canonicalJson,
   JOURNAL_KINDS,
+  journalAwaitsIntegration,
+  journalPage,
   leafHash,
   parseBody,
   personHead,
+  prunedBelow,
   publicView,
   type Ledger,
   type PublicEvent,
 } from '../ledger/index.ts';
+import { purposeLabelsOf } from '../policy/index.ts';
 import type { Executor } from '../store/index.ts';
+import { organisationNames } from './activity.ts';
 
 /** The events a job seeker's journal shows: accesses to their file, granted or refused, and exceptional ones (each person's chain counts them). */
 export { JOURNAL_KINDS };
@@ -77,9 +82,7 @@ export async function accessJournal(
 ): Promise<JournalPage> {
   const pageSize = Math.min(Math.max(1, options.pageSize), JOURNAL_MAX_PAGE_SIZE);
   const page = Math.max(1, options.page);
-  const journal = () =>
-    db.selectFrom('ledger_events').where('person_id', '=', personId).where('kind', 'in', JOURNAL_KINDS);
-  const waiting = await journal().select('id').where('seq', 'is', null).limit(1).executeTakeFirst();
+  const waiting = await journalAwaitsIntegration(db, personId);
   // Integrated on the spot (one batch at most), but never signed for a visit (issue 20: 624 checkpoints in
   // 5 minutes): the page is served with the last checkpoint the schedule signed, and the entries it does not
   // cover yet are marked pending.
@@ -87,24 +90,14 @@ export async function accessJournal(
   const checkpoint = await ledger.latestCheckpoint();
   const head = await personHead(db, personId);
   const size = checkpoint ? Number(checkpoint.size) : 0;
-  const state = await db.selectFrom('ledger_state').select('pruned_below').where('id', '=', 1).executeTakeFirst();
   const chain: JournalChain = {
     head: head?.n ?? 0,
     headIndex: head?.seq ?? null,
-    prunedBelow: Number(state?.pruned_below ?? 0),
+    prunedBelow: await prunedBelow(db),
   };
 
   // Up to the head (entries integrated before the chain existed, if any, come after n = 1).
-  const base = journal()
-    .where('seq', 'is not', null)
-    .where('seq', '<=', head ? head.seq : size - 1);
-  const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const rows = await base
-    .select(['id', 'seq', 'body', 'organisation_id'])
-    .orderBy('seq', 'desc')
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
-    .execute();
+  const { total, events: rows } = await journalPage(db, personId, head ? head.seq : size - 1, { page, pageSize });
   if (rows.length === 0)
     return {
       page,
@@ -125,29 +118,10 @@ export async function accessJournal(
     ).map((proof, i) => [covered[i]!.id, proof]),
   );
 
-  const organisationIds = [...new Set(rows.map((r) => r.organisation_id).filter((id): id is string => id !== null))];
-  const names = new Map(
-    organisationIds.length
-      ? (await db.selectFrom('organisations').select(['id', 'name']).where('id', 'in', organisationIds).execute()).map(
-          (o) => [o.id, o.name],
-        )
-      : [],
-  );
-
-  // The purposes' words, from the organisations' agreements; the newest version's wording wins.
-  const labels = new Map<string, string>();
-  if (organisationIds.length) {
-    const agreements = await db
-      .selectFrom('agreements')
-      .select(['organisation_id', 'purposes'])
-      .where('organisation_id', 'in', organisationIds)
-      .orderBy('version', 'asc')
-      .execute();
-    for (const agreement of agreements) {
-      for (const rule of JSON.parse(agreement.purposes) as Array<{ purpose: string; label?: string }>)
-        if (rule.label) labels.set(`${agreement.organisation_id} ${rule.purpose}`, rule.label);
-    }
-  }
+  const organisationIds = [...new Set(rows.map((r) => r.organisationId).filter((id): id is string => id !== null))];
+  const names = await organisationNames(db, organisationIds);
+  // The purposes' words, from the organisations' agreements (policy's); the newest version's wording wins.
+  const labels = await purposeLabelsOf(db, organisationIds);
 
   const entries: JournalEntry[] = [];
   for (const row of rows) {
@@ -156,11 +130,11 @@ export async function accessJournal(
     const proof = proofs.get(row.id) ?? [];
     entries.push({
       event: publicView(body),
-      organisation: row.organisation_id
-        ? { id: row.organisation_id, name: names.get(row.organisation_id) ?? row.organisation_id }
+      organisation: row.organisationId
+        ? { id: row.organisationId, name: names.get(row.organisationId) ?? row.organisationId }
         : null,
       purposeLabel:
-        row.organisation_id && body.purpose ? (labels.get(`${row.organisation_id} ${body.purpose}`) ?? null) : null,
+        row.organisationId && body.purpose ? (labels.get(`${row.organisationId} ${body.purpose}`) ?? null) : null,
       index,
       proof: proof.map((p) => p.toString('base64')),
       pending: !proofs.has(row.id),

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { openSecret, sealSecret, type Keyring } from '../crypto/index.ts';
-import { ConflictError, NotFoundError, PLATFORM_KINDS } from '../domain/index.ts';
-import { appendEvent, parseBody, type EventBody } from '../ledger/index.ts';
+import { ConflictError, NotFoundError } from '../domain/index.ts';
+import { appendEvent, eventById, eventsByIds, parseBody, type EventBody } from '../ledger/index.ts';
 import { inTransaction, type Executor } from '../store/index.ts';
+import { organisationNames } from './activity.ts';
 import { JOURNAL_KINDS } from './journal.ts';
 
 const COMMENT_PURPOSE = 'access_report_comment';
@@ -25,14 +26,10 @@ export async function reportAccess(
   keyring: Keyring,
   input: { accountId: string; personId: string; eventId: string; comment?: string },
 ): Promise<{ report: AccessReport; event: EventBody }> {
-  const row = await db
-    .selectFrom('ledger_events')
-    .select(['body', 'person_id', 'kind'])
-    .where('id', '=', input.eventId)
-    .executeTakeFirst();
+  const row = await eventById(db, input.eventId);
   if (
     !row ||
-    row.person_id !== input.personId ||
+    row.personId !== input.personId ||
     !(JOURNAL_KINDS as readonly string[]).includes(row.kind) ||
     row.kind === 'access_reported'
   ) {
@@ -83,7 +80,7 @@ export interface ReportForDpo extends AccessReport {
   organisationName: string | null;
 }
 
-/** The DPO's queue of reports, newest first, with each reported event in full (one query for all). */
+/** The DPO's queue of reports, newest first, with each reported event in full (one question to the log for all). */
 export async function listAccessReports(
   db: Executor,
   keyring: Keyring,
@@ -91,21 +88,19 @@ export async function listAccessReports(
 ): Promise<ReportForDpo[]> {
   const rows = await db
     .selectFrom('access_reports')
-    .leftJoin('ledger_events', 'ledger_events.id', 'access_reports.event_id')
-    .leftJoin('organisations', 'organisations.id', 'ledger_events.organisation_id')
-    .select([
-      'access_reports.id',
-      'access_reports.at',
-      'access_reports.person_id',
-      'access_reports.event_id',
-      'access_reports.status',
-      'access_reports.comment',
-      'ledger_events.body',
-      'organisations.name',
-    ])
-    .orderBy('access_reports.at', 'desc')
+    .select(['id', 'at', 'person_id', 'event_id', 'status', 'comment'])
+    .orderBy('at', 'desc')
     .limit(options.limit ?? 100)
     .execute();
+  // The reported events are the log's, and the organisations' names the network's: asked for the whole page at once.
+  const events = await eventsByIds(
+    db,
+    rows.map((r) => r.event_id),
+  );
+  const names = await organisationNames(
+    db,
+    [...events.values()].map((e) => e.organisationId),
+  );
   return rows.map((row) => ({
     id: row.id,
     at: row.at,
@@ -118,31 +113,11 @@ export async function listAccessReports(
           sealed: row.comment.subarray(1),
         }).toString('utf8')
       : null,
-    event: row.body ? parseBody(row.body) : null,
-    organisationName: row.name,
+    event: events.has(row.event_id) ? parseBody(events.get(row.event_id)!.body) : null,
+    organisationName: nameOf(names, events.get(row.event_id)?.organisationId),
   }));
 }
 
-/** Who hears of a report: the DPO of the organisation that accessed, and the platform's DPOs. */
-export async function dpoContactsFor(db: Executor, organisationId: string | null): Promise<Set<string>> {
-  const contacts = new Set<string>();
-  if (organisationId) {
-    const agreement = await db
-      .selectFrom('agreements')
-      .select('dpo_contact')
-      .where('organisation_id', '=', organisationId)
-      .where('status', '=', 'active')
-      .orderBy('version', 'desc')
-      .executeTakeFirst();
-    if (agreement) contacts.add(agreement.dpo_contact);
-  }
-  const agency = await db
-    .selectFrom('agreements')
-    .innerJoin('organisations', 'organisations.id', 'agreements.organisation_id')
-    .select('agreements.dpo_contact')
-    .where('organisations.kind', 'in', PLATFORM_KINDS)
-    .where('agreements.status', '=', 'active')
-    .execute();
-  for (const row of agency) contacts.add(row.dpo_contact);
-  return contacts;
+function nameOf(names: ReadonlyMap<string, string>, organisationId: string | null | undefined): string | null {
+  return organisationId ? (names.get(organisationId) ?? null) : null;
 }

@@ -50,3 +50,5 @@ export type * from './tables/bank-details.ts';
 export type * from './tables/incidents.ts';
 export type * from './tables/contact-history.ts';
 export type * from './tables/appointments.ts';
+export type * from './tables/notify.ts';
+export type * from './tables/privacy.ts';

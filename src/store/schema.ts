@@ -10,6 +10,8 @@ import type { IncidentTables } from './tables/incidents.ts';
 import type { ContactHistoryTables } from './tables/contact-history.ts';
 import type { PolicyTables } from './tables/policy.ts';
 import type { AppointmentTables } from './tables/appointments.ts';
+import type { NotifyTables } from './tables/notify.ts';
+import type { PrivacyTables } from './tables/privacy.ts';
 import type { FieldClass } from '../domain/index.ts';
 
 /**
@@ -217,7 +219,9 @@ export interface Schema
     BankDetailsTables,
     IncidentTables,
     ContactHistoryTables,
-    AppointmentTables {
+    AppointmentTables,
+    NotifyTables,
+    PrivacyTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

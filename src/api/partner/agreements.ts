@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { activeAgreements, withinScope } from '../../identity/index.ts';
+import { withinScope } from '../../identity/index.ts';
+import { activeAgreements } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { requireMachineClient } from '../machine.ts';
 import { ErrorSchema, FieldClassSchema } from '../schemas.ts';

@@ -22,3 +22,4 @@ export {
   type LeakTrace,
   type RecipientExportView,
 } from './workflow.ts';
+export { exportsTouching, type ExportSummary } from './questions.ts';

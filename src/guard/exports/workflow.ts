@@ -11,7 +11,7 @@ import {
   type FieldClass,
   type PersonFile,
 } from '../../domain/index.ts';
-import { staffMemberOf, type StaffMember } from '../../identity/index.ts';
+import { loginsOf, staffMemberOf, type StaffMember } from '../../identity/index.ts';
 import { appendEvent, appendEvents } from '../../ledger/index.ts';
 import {
   ageInYears,
@@ -108,8 +108,6 @@ function exportQuery(db: Executor) {
   return db
     .selectFrom('exports')
     .innerJoin('organisations', 'organisations.id', 'exports.recipient_organisation_id')
-    .leftJoin('accounts as requester', 'requester.id', 'exports.requested_by')
-    .leftJoin('accounts as decider', 'decider.id', 'exports.decided_by')
     .select([
       'exports.id',
       'exports.recipient_organisation_id',
@@ -119,9 +117,9 @@ function exportQuery(db: Executor) {
       'exports.reason',
       'exports.days',
       'exports.status',
-      'requester.login as requester_login',
+      'exports.requested_by',
       'exports.requested_at',
-      'decider.login as decider_login',
+      'exports.decided_by',
       'exports.decided_at',
       'exports.decision_note',
       'exports.expires_at',
@@ -136,7 +134,16 @@ function exportQuery(db: Executor) {
 
 type ExportQueryRow = Awaited<ReturnType<ReturnType<typeof exportQuery>['executeTakeFirstOrThrow']>>;
 
-function exportView(row: ExportQueryRow): ExportView {
+/** Rows with who asked and who decided by login (identity's answer: the accounts are its). */
+async function exportViews(db: Executor, rows: readonly ExportQueryRow[]): Promise<ExportView[]> {
+  const logins = await loginsOf(
+    db,
+    rows.flatMap((r) => [r.requested_by, r.decided_by]),
+  );
+  return rows.map((row) => exportView(row, logins));
+}
+
+function exportView(row: ExportQueryRow, logins: ReadonlyMap<string, string>): ExportView {
   const approved = row.row_count !== null;
   return {
     id: row.id,
@@ -147,9 +154,9 @@ function exportView(row: ExportQueryRow): ExportView {
     reason: row.reason,
     days: Number(row.days),
     status: row.status,
-    requestedBy: row.requester_login ?? '',
+    requestedBy: logins.get(row.requested_by) ?? '',
     requestedAt: row.requested_at,
-    decidedBy: row.decider_login ?? null,
+    decidedBy: row.decided_by ? (logins.get(row.decided_by) ?? null) : null,
     decidedAt: row.decided_at,
     decisionNote: row.decision_note,
     expiresAt: row.expires_at,
@@ -166,7 +173,7 @@ function exportView(row: ExportQueryRow): ExportView {
 export async function getExport(db: Executor, id: string): Promise<ExportView> {
   const row = await exportQuery(db).where('exports.id', '=', id).executeTakeFirst();
   if (!row) throw new NotFoundError('export');
-  return exportView(row);
+  return (await exportViews(db, [row]))[0]!;
 }
 
 export async function listExports(
@@ -175,13 +182,14 @@ export async function listExports(
 ): Promise<ExportView[]> {
   let query = exportQuery(db);
   if (options.status) query = query.where('exports.status', '=', options.status);
-  return (
+  return exportViews(
+    db,
     await query
       .orderBy('exports.requested_at', 'desc')
       .orderBy('exports.id')
       .limit(options.limit ?? 100)
-      .execute()
-  ).map(exportView);
+      .execute(),
+  );
 }
 
 /** Active staff of an active organisation allowed to ask for or decide an export (abilities), or a ForbiddenError. */

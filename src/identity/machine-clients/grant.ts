@@ -1,6 +1,7 @@
+import { activeAgreements } from '../../policy/index.ts';
 import { inTransaction, type Executor } from '../../store/index.ts';
 import { MACHINE_TOKEN_LIFETIME_SECONDS, mintMachineToken } from './access-tokens.ts';
-import { activeAgreements, purposesOf } from './agreements.ts';
+import { purposesOf } from './agreements.ts';
 import {
   claimedClientId,
   JWT_BEARER_ASSERTION_TYPE,

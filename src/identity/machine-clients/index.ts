@@ -5,13 +5,7 @@ export {
   MACHINE_TOKEN_PREFIX,
   type AuthenticatedMachineClient,
 } from './access-tokens.ts';
-export {
-  activeAgreements,
-  purposesOf,
-  withinScope,
-  type ActiveAgreement,
-  type AgreementPurpose,
-} from './agreements.ts';
+export { purposesOf, withinScope } from './agreements.ts';
 export { JWT_BEARER_ASSERTION_TYPE } from './assertion.ts';
 export {
   issueClientCredentialsToken,

@@ -47,19 +47,6 @@ export interface CredentialCodesTable {
   used_at: string | null;
 }
 
-/** What was sent to whom and why; the body (which may hold a code) is never stored. */
-export interface NotificationsTable {
-  id: string;
-  at: string;
-  kind: string;
-  account_id: string | null;
-  organisation_id: string | null;
-  channel: 'email' | 'sms' | 'letter';
-  /** Masked address. */
-  recipient: string;
-  subject: string;
-}
-
 export interface RecertificationCampaignsTable {
   id: string;
   organisation_id: string;
@@ -82,7 +69,6 @@ export interface AdministrationTables {
   admin_requests: AdminRequestsTable;
   account_channels: AccountChannelsTable;
   credential_codes: CredentialCodesTable;
-  notifications: NotificationsTable;
   recertification_campaigns: RecertificationCampaignsTable;
   recertification_items: RecertificationItemsTable;
 }

@@ -49,23 +49,10 @@ export interface LedgerCheckpointsTable {
   at: string;
 }
 
-/** "Signaler un accès suspect": a job seeker's report to the DPO about one event of their journal. */
-export interface AccessReportsTable {
-  id: string;
-  at: string;
-  person_id: string;
-  account_id: string;
-  event_id: string;
-  /** The job seeker's words, sealed like every personal value. */
-  comment: Buffer | null;
-  status: string;
-}
-
 export interface LedgerTables {
   ledger_nodes: LedgerNodesTable;
   ledger_events: LedgerEventsTable;
   ledger_state: LedgerStateTable;
   ledger_checkpoints: LedgerCheckpointsTable;
   ledger_person_heads: LedgerPersonHeadsTable;
-  access_reports: AccessReportsTable;
 }

@@ -1,0 +1,100 @@
+import type { Schema } from './schema.ts';
+
+/** A capability or a core module that owns tables; `store` is shared. */
+export type TableOwner =
+  'identity' | 'policy' | 'guard' | 'bank' | 'incidents' | 'privacy' | 'ledger' | 'notify' | 'store';
+
+/**
+ * Who owns each table (DESIGN.md §6: "a capability owns its tables: another capability asks it
+ * a question, never reads its rows"). A capability's tables are named, read and written in its
+ * own folder only; the others ask it through its index.ts. `store` marks the shared reference
+ * data of the network (organisations, actors, caseloads, referrals, appointments) and the
+ * person store (persons, their sealed fields, lookups and contact history): any capability may
+ * name those. test/unit/table-ownership.test.ts holds the source to this map.
+ */
+export const TABLE_OWNERS = {
+  // identity: accounts, how they sign in, and the programs that act as staff or partners.
+  accounts: 'identity',
+  account_factors: 'identity',
+  account_channels: 'identity',
+  sessions: 'identity',
+  credential_codes: 'identity',
+  login_throttle: 'identity',
+  actor_credentials: 'identity',
+  machine_clients: 'identity',
+  machine_tokens: 'identity',
+  machine_assertion_jtis: 'identity',
+  federated_identities: 'identity',
+  federation_transactions: 'identity',
+  passkey_challenges: 'identity',
+  passkey_user_handles: 'identity',
+  passkey_credentials: 'identity',
+  admin_requests: 'identity',
+  recertification_campaigns: 'identity',
+  recertification_items: 'identity',
+  // The first stores' authentication events (migration 0002): the ledger carries them now, nothing writes here.
+  security_events: 'identity',
+
+  // policy: the agreements and what bends or proves a decision.
+  agreements: 'policy',
+  derogations: 'policy',
+  break_glass: 'policy',
+  caller_verifications: 'policy',
+  caller_blank_verifications: 'policy',
+  policy_epoch: 'policy',
+
+  // guard: its windows, signals, containments and decoys, and the guarded exports.
+  guard_seen: 'guard',
+  guard_actor_days: 'guard',
+  guard_searches: 'guard',
+  guard_signals: 'guard',
+  guard_containments: 'guard',
+  guard_containment_persons: 'guard',
+  guard_decoys: 'guard',
+  exports: 'guard',
+  export_canaries: 'guard',
+
+  // bank: changes of bank details and the holds on them.
+  bank_changes: 'bank',
+  bank_holds: 'bank',
+
+  // incidents: the register and everything computed or sent for an incident.
+  incidents: 'incidents',
+  incident_exposures: 'incidents',
+  incident_documents: 'incidents',
+  incident_notices: 'incidents',
+  incident_steps: 'incidents',
+  incident_requests: 'incidents',
+
+  // privacy: the persons' reports about their journal.
+  access_reports: 'privacy',
+
+  // The core's own: the log (ledger) and the record of the messages sent (notify).
+  ledger_events: 'ledger',
+  ledger_nodes: 'ledger',
+  ledger_state: 'ledger',
+  ledger_checkpoints: 'ledger',
+  ledger_person_heads: 'ledger',
+  notifications: 'notify',
+
+  // Shared: the network's reference data and the person store, and the store's own bookkeeping.
+  organisations: 'store',
+  actors: 'store',
+  caseloads: 'store',
+  referrals: 'store',
+  appointments: 'store',
+  persons: 'store',
+  person_fields: 'store',
+  person_lookups: 'store',
+  contact_history: 'store',
+  key_checks: 'store',
+  meta: 'store',
+} as const satisfies Record<keyof Schema, TableOwner>;
+
+export type TableName = keyof typeof TABLE_OWNERS;
+
+/** May code in `folder` (a capability or core module: identity, guard, access…) name `table`? */
+export function mayName(folder: string, table: TableName): boolean {
+  const owner: TableOwner = TABLE_OWNERS[table];
+  return owner === 'store' || owner === folder;
+}
