@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { KeyringSource } from './crypto/index.ts';
 import { parseCosignerKey } from './ledger/cosignature.ts';
@@ -51,6 +52,14 @@ export interface Config {
    * whose certificate chain leads to its model's roots. Empty: no passkey registers there.
    */
   passkeyAuthenticators: PasskeyAuthenticator[];
+  /**
+   * The reverse proxies (load balancers) whose `X-Forwarded-For` is believed
+   * (REMPART_TRUST_PROXY: addresses or CIDR ranges, IPv4 or IPv6). Behind them the client's
+   * address, the one the guard, the partner network gate and the sign-in throttle judge, is the
+   * first one not trusted walking the header from the right. Empty: the socket's address, the
+   * header ignored, so a client cannot choose the address it is judged by.
+   */
+  trustProxy: string[];
 }
 
 /** An authenticator model a passkey-only organisation accepts, and how to recognise a genuine one. */
@@ -141,10 +150,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       env.REMPART_DPO_CONTACT || 'Délégué à la protection des données, dpo@rempart.example, TSA 00000, 75000 Paris',
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
     passkeyAuthenticators: passkeyAuthenticatorsFrom(env),
+    trustProxy: trustProxyFrom(env.REMPART_TRUST_PROXY),
     ...oidcFrom(env),
     ...guardWebhookFrom(env),
     ...ledgerWitnessFrom(env),
   };
+}
+
+const TRUST_PROXY_EXPECTED =
+  'attendu : des adresses IPv4 ou IPv6 ou des plages CIDR (adresse/longueur de préfixe, 1 à 32 en IPv4, 1 à 128 en IPv6), séparées par des virgules, par exemple « 10.0.0.5,10.1.0.0/16,fd00::/8 »';
+
+/**
+ * REMPART_TRUST_PROXY, strictly: a typo must stop the start, because a proxy silently left out
+ * blocks its whole clientele as one address, and a range wider than meant lets clients choose
+ * the address they are judged by. Fastify's own parser would also take names ("loopback") and
+ * netmasks; only what the README documents is accepted.
+ */
+export function trustProxyFrom(text: string | undefined): string[] {
+  if (text === undefined || text === '') return [];
+  const entries = text.split(',').map((entry) => entry.trim());
+  const refuse = (why: string) => new ConfigError(`REMPART_TRUST_PROXY : ${why} ; ${TRUST_PROXY_EXPECTED}.`);
+  return [
+    ...new Set(
+      entries.map((entry, i) => {
+        if (entry === '') throw refuse(`entrée vide en position ${i + 1} dans « ${text} »`);
+        const slash = entry.indexOf('/');
+        const address = slash === -1 ? entry : entry.slice(0, slash);
+        // isIP takes an IPv6 zone ("fe80::1%eth0"), which the proxy matcher would reject at start.
+        const family = address.includes('%') ? 0 : isIP(address);
+        if (family === 0) throw refuse(`« ${entry} » n'est pas une adresse IP ni une plage CIDR`);
+        if (slash === -1) return entry;
+        const prefixText = entry.slice(slash + 1);
+        const max = family === 4 ? 32 : 128;
+        if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max)
+          throw refuse(`« ${entry} » : longueur de préfixe invalide (de 1 à ${max} en IPv${family})`);
+        // A /0 trusts every address: any client could then forge the address it is judged by.
+        if (Number(prefixText) === 0)
+          throw refuse(`« ${entry} » ferait confiance à toutes les adresses, donc à tout en-tête forgé`);
+        return `${address}/${Number(prefixText)}`;
+      }),
+    ),
+  ];
 }
 
 function ledgerVerifyFrom(env: NodeJS.ProcessEnv): Config['ledgerVerify'] {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -39,10 +40,11 @@ import { registerSecurityHeaders, webRoutes } from './web.ts';
 
 export interface ServerOptions {
   /**
-   * Addresses of a reverse proxy whose `X-Forwarded-For` is believed (Fastify's `trustProxy`).
-   * Off by default: the client address is the socket's. Only the attack simulator sets it (to
-   * 127.0.0.1), to give each simulated actor its own network while it drives the server over
-   * loopback.
+   * Addresses of a reverse proxy whose `X-Forwarded-For` is believed (Fastify's `trustProxy`):
+   * the operator's list (REMPART_TRUST_PROXY, `runtime.config.trustProxy`) unless given here.
+   * Empty: the client address is the socket's and the header is ignored. The attack simulator
+   * sets it (to 127.0.0.1), to give each simulated actor its own network while it drives the
+   * server over loopback.
    */
   trustProxy?: string | string[];
 }
@@ -52,8 +54,12 @@ export async function buildServer(
   logger: Logger,
   options: ServerOptions = {},
 ): Promise<FastifyInstance> {
+  const trustProxy = options.trustProxy ?? runtime.config.trustProxy;
+  const trusting = typeof trustProxy === 'string' ? trustProxy !== '' : trustProxy.length > 0;
   const app = Fastify({
-    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    // `request.ip` is then the first address not trusted, walking X-Forwarded-For from the right:
+    // every consumer of the client's address (guard, partner network gate, throttle, ledger) reads it.
+    ...(trusting ? { trustProxy } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -61,6 +67,7 @@ export async function buildServer(
     ajv: { customOptions: { allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (trusting) registerForwardedAddressCheck(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   registerStrictJsonBodies(app);
@@ -123,4 +130,21 @@ export async function buildServer(
     void reply.status(404).send({ error: 'not_found', message: 'Ressource inconnue.', requestId: request.id });
   });
   return app;
+}
+
+/**
+ * Behind a trusted proxy `request.ip` is taken from X-Forwarded-For, and the matcher keeps an
+ * entry that is not an address at all ("unknown", a hostname, nothing) as the client's. A proxy
+ * appends the peer it saw, so this only happens when one passes the header through untouched:
+ * refused, rather than throttling, gating and recording a string a client chose.
+ */
+function registerForwardedAddressCheck(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (isIP(request.ip) !== 0) return done();
+    void reply.status(400).send({
+      error: 'invalid_forwarded_for',
+      message: 'Adresse du client illisible dans l’en-tête X-Forwarded-For transmis par le mandataire.',
+      requestId: request.id,
+    });
+  });
 }

@@ -56,6 +56,17 @@ describe(`rempart command line (${BACKEND})`, () => {
     assert.match(id.stderr, /id/);
   });
 
+  it('refuses to start behind a malformed REMPART_TRUST_PROXY, naming the variable and the entry', async () => {
+    const res = await runCli(
+      ['start'],
+      childEnv(env, { PORT: '0', REMPART_TRUST_PROXY: '10.0.0.5,10.0.0.0/33' }),
+      30_000,
+    );
+    assert.equal(res.code, 1, res.stdout);
+    assert.match(res.stderr, /REMPART_TRUST_PROXY : « 10\.0\.0\.0\/33 » : longueur de préfixe invalide/);
+    assert.doesNotMatch(res.stdout, /Rempart écoute/);
+  });
+
   it('rotates one class, rewrapping every data key, and reports versions', async () => {
     const rotate = await runCli(['keys', 'rotate', '--class', 'bank'], childEnv(env));
     assert.equal(rotate.code, 0, rotate.stderr);

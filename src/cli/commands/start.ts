@@ -64,6 +64,10 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     `  Santé        ${url}/api/health`,
     `  API (OpenAPI) ${url}/api/openapi.json — documentation ${url}/api/docs`,
     `  Magasin      ${runtime.database.description}`,
+    // The operator sees at once whether client addresses come from the socket or from a proxy's header.
+    config.trustProxy.length > 0
+      ? `  Adresse des clients : X-Forwarded-For des mandataires de confiance ${config.trustProxy.join(', ')}`
+      : '  Adresse des clients : celle de la connexion (aucun mandataire de confiance, REMPART_TRUST_PROXY)',
     `  Journal des accès, clé publique des points de contrôle (${url}/api/ledger/checkpoint) :`,
     `               ${runtime.ledger.verifierKey}`,
     '',
