@@ -26,6 +26,7 @@ import {
   contactChangesSince,
   householdKey,
   inTransaction,
+  locksRows,
   lookupDigest,
   type BankChangesTable,
   type BankHoldsTable,
@@ -129,7 +130,26 @@ export function canonicalFreezeCode(input: string): string {
   return raw.length === 10 ? `${raw.slice(0, 5)}-${raw.slice(5)}` : raw;
 }
 
-const hashCode = (code: string) => createHash('sha256').update(`rempart/bank-freeze/v1\u0000${code}`).digest('hex');
+/** What a transition that lost the race says: the state another one committed first. */
+const LOST_MESSAGES: Record<BankChangesTable['status'], string> = {
+  frozen: 'Ce changement a déjà été gelé (« ce n’est pas moi ») : il ne prendra pas effet.',
+  effective: 'Ce changement est déjà en vigueur.',
+  rejected: 'Ce changement a déjà été refusé.',
+  cooling_off: 'Ce changement a déjà été validé : il attend la fin de son délai de sécurité.',
+  awaiting_verification: 'Ce changement attend déjà la vérification d’un agent.',
+};
+
+/** A transition found its change no longer in the state it read: 409, naming what happened meanwhile. */
+async function lostTransition(trx: Executor, changeId: string): Promise<never> {
+  const now = await trx.selectFrom('bank_changes').select('status').where('id', '=', changeId).executeTakeFirst();
+  throw new ConflictError(
+    now ? LOST_MESSAGES[now.status] : 'Ce changement n’existe plus.',
+    now ? `bank_change_${now.status}` : 'bank_change_gone',
+  );
+}
+
+export const freezeCodeHash = (code: string) =>
+  createHash('sha256').update(`rempart/bank-freeze/v1\u0000${code}`).digest('hex');
 const OPEN: BankChangesTable['status'][] = ['cooling_off', 'awaiting_verification'];
 
 /**
@@ -256,7 +276,7 @@ export class BankDetails {
           wrapped_key: sealed.wrappedKey,
           ciphertext: sealed.ciphertext,
           reasons: JSON.stringify(reasons),
-          freeze_code_hash: hashCode(code),
+          freeze_code_hash: freezeCodeHash(code),
           freeze_code_used_at: null,
           frozen_at: null,
           decided_by: null,
@@ -436,7 +456,8 @@ export class BankDetails {
       const change = await trx
         .selectFrom('bank_changes')
         .selectAll()
-        .where('freeze_code_hash', '=', hashCode(code))
+        .where('freeze_code_hash', '=', freezeCodeHash(code))
+        .$if(locksRows(trx), (q) => q.forUpdate())
         .executeTakeFirst();
       if (
         !change ||
@@ -449,14 +470,23 @@ export class BankDetails {
           'freeze_code_used',
         );
       const frozen = OPEN.includes(change.status);
-      await trx
+      // Only from the state just read: a settlement committed in between makes this freeze lose
+      // (it then says so), never a change recorded frozen while its account already receives payments.
+      const marked = await trx
         .updateTable('bank_changes')
         .set({
           freeze_code_used_at: at,
           ...(frozen ? { status: 'frozen' as const, frozen_at: at, open_slot: null } : {}),
         })
         .where('id', '=', change.id)
-        .execute();
+        .where('status', '=', change.status)
+        .where('freeze_code_used_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(marked.numUpdatedRows) !== 1)
+        throw new ConflictError(
+          'La modification a changé d’état pendant votre demande : saisissez le code une nouvelle fois.',
+          'bank_change_changed',
+        );
       await appendEvent(trx, 'bank_change_frozen', {
         personId: change.person_id,
         classes: ['bank'],
@@ -527,22 +557,26 @@ export class BankDetails {
       .select(['id', 'reasons'])
       .where('open_slot', '=', personId)
       .where('status', '=', 'cooling_off')
+      .$if(locksRows(trx), (q) => q.forUpdate())
       .executeTakeFirst();
     if (waiting) {
       const reasons = [...new Set([...(JSON.parse(waiting.reasons) as string[]), 'hold_in_force'])];
-      await trx
+      const moved = await trx
         .updateTable('bank_changes')
         .set({ status: 'awaiting_verification', reasons: JSON.stringify(reasons) })
         .where('id', '=', waiting.id)
-        .execute();
-      await appendEvent(trx, 'bank_change_held', {
-        ...event,
-        personId,
-        classes: ['bank'],
-        operation: 'bank_change',
-        at: now,
-        details: { change: waiting.id, reasons: 'hold_in_force' },
-      });
+        .where('status', '=', 'cooling_off')
+        .executeTakeFirst();
+      // Settled in between: the hold stays in force for any next change, this one has nothing left to wait for.
+      if (Number(moved.numUpdatedRows) === 1)
+        await appendEvent(trx, 'bank_change_held', {
+          ...event,
+          personId,
+          classes: ['bank'],
+          operation: 'bank_change',
+          at: now,
+          details: { change: waiting.id, reasons: 'hold_in_force' },
+        });
     }
     return id;
   }
@@ -627,16 +661,23 @@ export class BankDetails {
         .selectAll()
         .where('id', '=', holdId)
         .where('person_id', '=', personId)
+        .$if(locksRows(trx), (q) => q.forUpdate())
         .executeTakeFirst();
       if (!hold) throw new NotFoundError('mise sous surveillance');
       if (hold.lifted_at)
         throw new ConflictError('Cette mise sous surveillance est déjà levée.', 'hold_already_lifted');
-      await trx
+      const lifted = await trx
         .updateTable('bank_holds')
         .set({ lifted_at: now.toISOString(), lifted_by: liftedBy, lift_note: note })
         .where('id', '=', holdId)
         .where('lifted_at', 'is', null)
-        .execute();
+        .executeTakeFirst();
+      // Another agent lifted it in between: one lift, one event.
+      if (Number(lifted.numUpdatedRows) !== 1)
+        throw new ConflictError(
+          'Cette mise sous surveillance vient d’être levée par un autre agent.',
+          'hold_already_lifted',
+        );
       await appendEvent(trx, 'bank_hold_lifted', {
         ...event,
         personId,
@@ -669,6 +710,7 @@ export class BankDetails {
         .selectAll()
         .where('id', '=', changeId)
         .where('person_id', '=', personId)
+        .$if(locksRows(trx), (q) => q.forUpdate())
         .executeTakeFirst();
       if (!change) throw new NotFoundError('demande de modification');
       if (change.status !== 'awaiting_verification')
@@ -701,7 +743,7 @@ export class BankDetails {
         const cleared = [
           ...new Set([...(JSON.parse(change.contact_cleared) as string[]), ...uncleared.map((c) => c.id)]),
         ];
-        await trx
+        const approved = await trx
           .updateTable('bank_changes')
           .set({
             status: 'cooling_off',
@@ -712,7 +754,10 @@ export class BankDetails {
             contact_cleared: JSON.stringify(cleared),
           })
           .where('id', '=', changeId)
-          .execute();
+          .where('status', '=', 'awaiting_verification')
+          .executeTakeFirst();
+        // A freeze or another agent's decision in between: an approval never revives a frozen change.
+        if (Number(approved.numUpdatedRows) !== 1) await lostTransition(trx, changeId);
         await appendEvent(trx, 'bank_change_approved', {
           ...base,
           details: {
@@ -722,7 +767,7 @@ export class BankDetails {
           },
         });
       } else {
-        await trx
+        const rejected = await trx
           .updateTable('bank_changes')
           .set({
             status: 'rejected',
@@ -732,7 +777,9 @@ export class BankDetails {
             decision_note: note,
           })
           .where('id', '=', changeId)
-          .execute();
+          .where('status', '=', 'awaiting_verification')
+          .executeTakeFirst();
+        if (Number(rejected.numUpdatedRows) !== 1) await lostTransition(trx, changeId);
         await appendEvent(trx, 'bank_change_rejected', { ...base, details: { change: changeId } });
       }
     });
@@ -765,20 +812,25 @@ export class BankDetails {
           .selectAll()
           .where('id', '=', id)
           .where('status', '=', 'cooling_off')
+          .$if(locksRows(trx), (q) => q.forUpdate())
           .executeTakeFirst();
+        // Frozen, held or decided since the list was read: this settlement lost, and does nothing.
         if (!change) return false;
         // The last gate: a contact change not yet verified by another team holds the change, whichever path wrote it.
         if ((await this.#unclearedContactChanges(trx, change)).length) {
-          await this.#holdForContactChange(trx, change, now);
-          held.push(change.person_id);
+          if (await this.#holdForContactChange(trx, change, now)) held.push(change.person_id);
           return false;
         }
-        await this.#deps.persons.applyBankChange(change.person_id, this.#sealedDetails(change), trx);
-        await trx
+        // The transition first, and only from the state read: a "ce n'est pas moi" committed in
+        // between leaves no row to update, and the payment account is not touched.
+        const settled = await trx
           .updateTable('bank_changes')
           .set({ status: 'effective', applied_at: now.toISOString(), open_slot: null })
           .where('id', '=', id)
-          .execute();
+          .where('status', '=', 'cooling_off')
+          .executeTakeFirst();
+        if (Number(settled.numUpdatedRows) !== 1) return false;
+        await this.#deps.persons.applyBankChange(change.person_id, this.#sealedDetails(change), trx);
         await appendEvent(trx, 'bank_change_effective', {
           personId: change.person_id,
           classes: ['bank'],
@@ -808,14 +860,16 @@ export class BankDetails {
     trx: Executor,
     change: Pick<BankChangesTable, 'id' | 'person_id' | 'reasons'>,
     now: Date,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const reasons = [...new Set([...(JSON.parse(change.reasons) as string[]), 'recent_contact_change'])];
-    await trx
+    const moved = await trx
       .updateTable('bank_changes')
       .set({ status: 'awaiting_verification', reasons: JSON.stringify(reasons) })
       .where('id', '=', change.id)
       .where('status', '=', 'cooling_off')
-      .execute();
+      .executeTakeFirst();
+    // No longer waiting out its cooling-off (frozen, settled): nothing to hold, nothing to record.
+    if (Number(moved.numUpdatedRows) !== 1) return false;
     await appendEvent(trx, 'bank_change_held', {
       personId: change.person_id,
       classes: ['bank'],
@@ -823,6 +877,7 @@ export class BankDetails {
       at: now,
       details: { change: change.id, reasons: 'recent_contact_change' },
     });
+    return true;
   }
 
   /**
@@ -918,10 +973,10 @@ export class BankDetails {
           .selectAll()
           .where('open_slot', '=', change.personId)
           .where('status', '=', 'cooling_off')
+          .$if(locksRows(trx), (q) => q.forUpdate())
           .executeTakeFirst();
         if (!waiting || (await this.#unclearedContactChanges(trx, waiting)).length === 0) return false;
-        await this.#holdForContactChange(trx, waiting, now);
-        return true;
+        return this.#holdForContactChange(trx, waiting, now);
       });
       if (held) heldPersons.add(change.personId);
       if (sent.length === 0)
@@ -963,11 +1018,15 @@ export class BankDetails {
     // The code was only ever in the lost notices: a fresh one replaces it.
     for (const change of lost) {
       const code = freezeCode();
-      await this.#deps.db
+      const renewed = await this.#deps.db
         .updateTable('bank_changes')
-        .set({ freeze_code_hash: hashCode(code) })
+        .set({ freeze_code_hash: freezeCodeHash(code) })
         .where('id', '=', change.id)
-        .execute();
+        .where('status', 'in', OPEN)
+        .where('freeze_code_used_at', 'is', null)
+        .executeTakeFirst();
+      // Frozen, settled or decided since the list was read: no notice for a change that is closed.
+      if (Number(renewed.numUpdatedRows) !== 1) continue;
       const record = await this.#deps.persons.read(change.person_id, [...SELF_FIELDS]);
       await this.#announce(
         change.id,

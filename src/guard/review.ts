@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, type Clock } from '../domain/index.ts';
 import { appendEvent, grantsToActorAbout } from '../ledger/index.ts';
-import { inTransaction, type Executor } from '../store/index.ts';
+import { inTransaction, locksRows, type Executor } from '../store/index.ts';
 
 export interface SignalView {
   id: string;
@@ -166,15 +166,24 @@ export async function releaseContainment(
   note: string,
 ): Promise<ContainmentView> {
   return inTransaction(db, async (trx) => {
-    const row = await trx.selectFrom('guard_containments').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await trx
+      .selectFrom('guard_containments')
+      .selectAll()
+      .where('id', '=', id)
+      .$if(locksRows(trx), (q) => q.forUpdate())
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('Confinement inconnu.');
     if (row.released_at) throw new ConflictError('Ce confinement est déjà levé.', 'already_released');
     const at = clock.now().toISOString();
-    await trx
+    const released = await trx
       .updateTable('guard_containments')
       .set({ released_at: at, released_by: releasedBy, release_note: note })
       .where('id', '=', id)
-      .execute();
+      .where('released_at', 'is', null)
+      .executeTakeFirst();
+    // Another officer released it in between: one release, one event, one reactivation.
+    if (Number(released.numUpdatedRows) !== 1)
+      throw new ConflictError('Ce confinement vient d’être levé par un autre responsable.', 'already_released');
     if (row.scope === 'actor' && row.actor_id) {
       const other = await trx
         .selectFrom('guard_containments')
@@ -208,7 +217,7 @@ export async function releaseContainment(
         releasedOrganisation: row.organisation_id,
       },
     });
-    const released = await containmentQuery(trx).where('guard_containments.id', '=', id).executeTakeFirstOrThrow();
-    return containmentView(released);
+    const view = await containmentQuery(trx).where('guard_containments.id', '=', id).executeTakeFirstOrThrow();
+    return containmentView(view);
   });
 }

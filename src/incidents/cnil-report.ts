@@ -139,11 +139,18 @@ export async function markCnilFiled(
       { field: 'body.filedAt', rule: 'past', message: 'la date de dépôt ne peut pas être dans le futur' },
     ]);
   await inTransaction(desk.db, async (trx) => {
-    await trx
+    const filed = await trx
       .updateTable('incidents')
       .set({ cnil_reference: filing.reference, cnil_filed_at: iso(filing.filedAt) })
       .where('id', '=', id)
-      .execute();
+      .where('cnil_reference', 'is', null)
+      .executeTakeFirst();
+    // Another member recorded the filing in between: one initial notification, never overwritten.
+    if (Number(filed.numUpdatedRows) !== 1)
+      throw new ConflictError(
+        'La notification initiale vient d’être enregistrée par un autre membre de la cellule.',
+        'cnil_already_filed',
+      );
     const clock = notificationClock(row.aware_at, filing.filedAt, iso(filing.filedAt));
     await desk.step(
       trx,

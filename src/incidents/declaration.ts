@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ConflictError } from '../domain/index.ts';
 import { inTransaction, type IncidentsTable } from '../store/index.ts';
 import { checkDeclaration } from './declaration-check.ts';
 import type { By, Desk } from './desk.ts';
@@ -204,6 +205,12 @@ export function amended(row: IncidentsTable, changes: Amendment): Declaration {
   };
 }
 
+/** The incident was closed between the read and this update (another member of the desk): the step is not taken. */
+function stillOpen(result: { numUpdatedRows: bigint }): void {
+  if (Number(result.numUpdatedRows) !== 1)
+    throw new ConflictError('Cet incident vient d’être clos par un autre membre de la cellule.', 'incident_closed');
+}
+
 export async function amendNow(desk: Desk, id: string, changes: Amendment, by: By): Promise<IncidentView> {
   const row = await openIncidentRow(desk.db, id);
   const next = amended(row, changes);
@@ -221,7 +228,9 @@ export async function amendNow(desk: Desk, id: string, changes: Amendment, by: B
         aware_at: iso(next.awareAt),
       })
       .where('id', '=', id)
-      .execute();
+      .where('status', '=', 'open')
+      .executeTakeFirst()
+      .then(stillOpen);
     await desk.step(
       trx,
       id,
@@ -241,7 +250,9 @@ export async function closeIncident(desk: Desk, id: string, note: string, by: By
       .updateTable('incidents')
       .set({ status: 'closed', closed_at: iso(desk.clock.now()), closed_by: by.accountId, closing_note: note })
       .where('id', '=', row.id)
-      .execute();
+      .where('status', '=', 'open')
+      .executeTakeFirst()
+      .then(stillOpen);
     await desk.step(trx, id, 'incident_closed', by.accountId, `Incident clos : ${note}`, {});
   });
   return viewIncident(desk, id);

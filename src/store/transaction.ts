@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, type Kysely } from 'kysely';
 import type { Schema } from './schema.ts';
 
 export type Executor = Kysely<Schema>;
@@ -7,6 +7,16 @@ export type Executor = Kysely<Schema>;
 export function inTransaction<T>(executor: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
   if (executor.isTransaction) return work(executor);
   return executor.transaction().execute(work);
+}
+
+/**
+ * Whether a read that decides a state transition can lock its rows (`SELECT … FOR UPDATE`): on
+ * PostgreSQL a concurrent transition then waits for this one's commit instead of deciding on a
+ * stale row. SQLite has no such clause and needs none: its write transactions begin IMMEDIATE,
+ * one at a time. Either way the transition's UPDATE still names the state it expects.
+ */
+export function locksRows(db: Executor): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /** Split rows so that one statement stays under SQLite's and PostgreSQL's bound-parameter limits. */

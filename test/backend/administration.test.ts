@@ -7,7 +7,7 @@ import { Secret, TOTP } from 'otpauth';
 import { addChannel, createAccount, runRecertificationSchedule } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { BACKEND, countRows } from '../helpers/backend.ts';
-import { ledgerText } from '../helpers/ledger.ts';
+import { ledgerEvents, ledgerText } from '../helpers/ledger.ts';
 import { messagesTo, outbox } from '../helpers/outbox.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { as, signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
@@ -599,6 +599,24 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
         .executeTakeFirst(),
       undefined,
     );
+  });
+
+  it('two refusals of one request at once: exactly one wins, the other hears 409, and one refusal is recorded', async () => {
+    const asked = await call('admin.alpha')(
+      'POST',
+      '/api/admin/requests',
+      newAccountRequest('agent.race', ['counsellor']),
+    );
+    const id = asked.json().id as string;
+    const both = await Promise.all([
+      call('admin.beta')('POST', `/api/admin/requests/${id}/refuse`),
+      call('admin.beta')('POST', `/api/admin/requests/${id}/refuse`),
+    ]);
+    assert.deepEqual(both.map((r) => r.statusCode).sort(), [200, 409], both.map((r) => r.body).join('\n'));
+    const refusals = (await ledgerEvents(runtime.database.db, 'admin_request_refused')).filter(
+      (e) => e.details.request === id,
+    );
+    assert.equal(refusals.length, 1);
   });
 
   it('one administrator can take access away at once, and the security contact is told', async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Clock } from '../../src/domain/index.ts';
-import { webhookSignature, SIGNAL_THRESHOLDS } from '../../src/guard/index.ts';
+import { releaseContainment, webhookSignature, SIGNAL_THRESHOLDS } from '../../src/guard/index.ts';
 import { addChannel, createAccount } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { plantDecoys, seedDatabase } from '../../src/seed/index.ts';
@@ -869,6 +869,40 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
       releases.some((e) => e.details.containment === breaker.id) &&
         releases.some((e) => e.details.containment === one.id),
     );
+  });
+
+  it('two releases of one containment at once: exactly one wins, the other hears it was released, one release is recorded', async () => {
+    // The officer's own actor, active: its release changes no status, only the race is under test.
+    const actor = await db()
+      .selectFrom('actors')
+      .select(['id', 'organisation_id'])
+      .where('id', '=', officer.actorId)
+      .executeTakeFirstOrThrow();
+    const id = randomUUID();
+    await db()
+      .insertInto('guard_containments')
+      .values({
+        id,
+        scope: 'actor',
+        actor_id: actor.id,
+        organisation_id: actor.organisation_id,
+        signal: 'volume',
+        details: '{}',
+        contained_at: new Date().toISOString(),
+        released_at: null,
+        released_by: null,
+        release_note: null,
+      })
+      .execute();
+    const note = 'Titulaire rappelé sur sa ligne connue par le référent sécurité.';
+    const both = await Promise.allSettled(
+      [1, 2].map(() => releaseContainment(db(), runtime.clock, id, officer.accountId, note)),
+    );
+    assert.deepEqual(both.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const lost = both.find((r) => r.status === 'rejected')!;
+    assert.equal((lost.reason as { code?: string }).code, 'already_released');
+    const releases = (await ledgerEvents(db(), 'guard_release')).filter((e) => e.details.containment === id);
+    assert.equal(releases.length, 1);
   });
 
   it('holds the bootstrap administrator to its own budget, and a contained administrator administers nothing', async () => {

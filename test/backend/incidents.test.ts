@@ -784,6 +784,37 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     assert.equal((await call(RSSI, 'POST', `/api/security/incidents/${opened.id}/scope`)).statusCode, 409);
   });
 
+  it('two closings of one incident at once: exactly one wins, the other hears 409, and one closing step is recorded', async () => {
+    const actor = (
+      await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()
+    ).id;
+    const now = Date.now();
+    const declared = await call(RSSI, 'POST', '/api/security/incidents', {
+      title: 'Doublon à clore',
+      vector: 'other',
+      description: 'Signalement en double.',
+      compromised: { actors: [actor] },
+      windowFrom: new Date(now - 3_600_000).toISOString(),
+      windowTo: new Date(now).toISOString(),
+      awareAt: new Date(now).toISOString(),
+    });
+    assert.equal(declared.statusCode, 201, declared.body);
+    const id = declared.json().id as string;
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        call(RSSI, 'POST', `/api/security/incidents/${id}/close`, { note: 'Doublon d’un autre incident.' }),
+      ),
+    );
+    assert.deepEqual(both.map((r) => r.statusCode).sort(), [200, 409], both.map((r) => r.body).join('\n'));
+    const steps = await db()
+      .selectFrom('incident_steps')
+      .select('kind')
+      .where('incident_id', '=', id)
+      .where('kind', '=', 'incident_closed')
+      .execute();
+    assert.equal(steps.length, 1);
+  });
+
   it('amends an incident only with a valid change, by the security officer, and records it', async () => {
     const actor = (
       await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()

@@ -464,12 +464,15 @@ export async function refuseAdminRequest(
   const row = await pendingRequest(m.db, admin, requestId, now);
   const decided = { ...row, status: 'refused' as const, decided_by: admin.accountId, decided_at: now.toISOString() };
   await inTransaction(m.db, async (trx) => {
-    await trx
+    const refused = await trx
       .updateTable('admin_requests')
       .set({ status: 'refused', decided_by: admin.accountId, decided_at: decided.decided_at })
       .where('id', '=', row.id)
       .where('status', '=', 'pending')
-      .execute();
+      .executeTakeFirst();
+    // Approved or refused by another administrator in between: this refusal records nothing and alerts no one.
+    if (Number(refused.numUpdatedRows) !== 1)
+      throw new ConflictError('cette demande vient d’être traitée par un autre administrateur', 'request_decided');
     await appendEvent(trx, 'admin_request_refused', {
       accountId: admin.accountId,
       address,
