@@ -95,12 +95,21 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
       // A statement waits for a lock (a table locked elsewhere, a row held) at most this long, and
       // a request for a connection as long: then it fails closed (503), it does not fill the pool.
       connectionTimeoutMillis: STORE_LOCK_BOUND_MS,
+      // Named in pg_stat_activity, so an operator (or a test) can tell Rempart's connections
+      // apart, and a store's own schema when it has one.
+      application_name: schema ? `rempart:${schema}` : 'rempart',
       options: `${schema ? `-c search_path=${schema} ` : ''}-c lock_timeout=${STORE_LOCK_BOUND_MS}`,
     });
-    // An idle connection dropped by the server (restart, failover) is an error on the pool: logged
-    // by the next query's failure, never an uncaught exception that ends the process.
+    // A connection dropped by the server (restart, failover, an operator ending it) is an error
+    // event: on the pool while the connection is idle there, on the connection itself while a
+    // request holds it (between a transaction's statements). Either way the statement that
+    // needed it fails (503) and the pool opens another; never an uncaught exception that ends
+    // the process.
     pool.on('error', () => undefined);
-    pool.on('connect', preparingStatements);
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+      preparingStatements(client);
+    });
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     registerFlavour(db, 'postgres');
     return {

@@ -41,8 +41,15 @@ export function isStoreUnavailable(error: unknown): boolean {
     if (e instanceof StoreUnavailableError || isSqliteBusy(e)) return true;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (PG_UNAVAILABLE.has(code) || NODE_UNAVAILABLE.has(code))) return true;
-    // pg-pool's own message when no connection frees up within connectionTimeoutMillis.
-    if (e instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(e.message))
+    // pg's own messages: no connection freed up within connectionTimeoutMillis; a connection
+    // ended under a statement; a statement sent on a connection the server had already ended
+    // (the request held it when the server went away: the pool replaces it once released).
+    if (
+      e instanceof Error &&
+      /timeout exceeded when trying to connect|Connection terminated|encountered a connection error and is not queryable|Client was closed and is not queryable/i.test(
+        e.message,
+      )
+    )
       return true;
   }
   return false;

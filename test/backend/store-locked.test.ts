@@ -204,4 +204,47 @@ describe(`a locked store: 503 within a bound, never a hang nor a 500 (${BACKEND}
     assert.equal(health.statusCode, 200);
     assert.ok(performance.now() - started < 1_000, 'the pool is free again');
   });
+
+  it(
+    'survives PostgreSQL ending its connections (a restart, a failover): requests in flight answer 503 or 200, never 500, and the next ones work without a restart',
+    { skip: BACKEND !== 'postgres' && 'PostgreSQL only: an embedded SQLite store has no server connection to lose' },
+    async () => {
+      const terminate = async (): Promise<number> => {
+        const admin = new pg.Client({ connectionString: PG_URL });
+        await admin.connect();
+        try {
+          const { rows } = await admin.query(
+            'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
+            [`rempart:${server.env.pgSchema}`],
+          );
+          return rows.filter((r: { ended: boolean }) => r.ended).length;
+        } finally {
+          await admin.end();
+        }
+      };
+      // The same three files again and again: a burst of distinct persons would rightly be contained by the guard.
+      const read = (i: number) => call('GET', `/api/staff/persons/${caseload[i % 3]}?classes=identity`);
+
+      // Idle connections ended under the pool: it must drop them, not crash, and serve the next request.
+      assert.equal((await read(0)).statusCode, 200);
+      assert.ok((await terminate()) >= 1, 'the server had connections to end');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const after = [];
+      for (let i = 0; i < 5; i++) after.push((await read(i)).statusCode);
+      assert.deepEqual(after, [200, 200, 200, 200, 200], 'the pool opened new connections by itself');
+
+      // Connections ended while requests are in flight: each answers 200 or 503, none 500.
+      const inFlight = Array.from({ length: 12 }, (_, i) => read(i));
+      const ended = await terminate();
+      const replies = await Promise.all(inFlight);
+      const statuses = replies.map((r) => r.statusCode);
+      for (const status of statuses) assert.ok(status === 200 || status === 503, `answered ${status}: ${statuses}`);
+      assert.ok(ended >= 0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const health = await app.inject({ method: 'GET', url: '/api/health' });
+      assert.equal(health.statusCode, 200, health.body);
+      assert.equal(JSON.parse(health.body).store, 'ok');
+      assert.equal((await read(1)).statusCode, 200, 'and reads work again, in the same process');
+    },
+  );
 });
