@@ -573,6 +573,26 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     });
   }
 
+  /** A mission locale agent's account, the one the small incidents below are about. */
+  const missionLocaleActor = async () =>
+    (await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()).id;
+
+  /** A small incident declared over HTTP by the security officer: its id. */
+  async function declareSmall(title: string, description: string): Promise<string> {
+    const now = Date.now();
+    const declared = await call(RSSI, 'POST', '/api/security/incidents', {
+      title,
+      vector: 'other',
+      description,
+      compromised: { actors: [await missionLocaleActor()] },
+      windowFrom: new Date(now - 3_600_000).toISOString(),
+      windowTo: new Date(now).toISOString(),
+      awareAt: new Date(now).toISOString(),
+    });
+    assert.equal(declared.statusCode, 201, declared.body);
+    return declared.json().id as string;
+  }
+
   before(async () => {
     server = await openTestServer();
     runtime = server.runtime;
@@ -785,21 +805,7 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
   });
 
   it('two closings of one incident at once: exactly one wins, the other hears 409, and one closing step is recorded', async () => {
-    const actor = (
-      await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()
-    ).id;
-    const now = Date.now();
-    const declared = await call(RSSI, 'POST', '/api/security/incidents', {
-      title: 'Doublon à clore',
-      vector: 'other',
-      description: 'Signalement en double.',
-      compromised: { actors: [actor] },
-      windowFrom: new Date(now - 3_600_000).toISOString(),
-      windowTo: new Date(now).toISOString(),
-      awareAt: new Date(now).toISOString(),
-    });
-    assert.equal(declared.statusCode, 201, declared.body);
-    const id = declared.json().id as string;
+    const id = await declareSmall('Doublon à clore', 'Signalement en double.');
     const both = await Promise.all(
       [1, 2].map(() =>
         call(RSSI, 'POST', `/api/security/incidents/${id}/close`, { note: 'Doublon d’un autre incident.' }),
@@ -815,22 +821,36 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
     assert.equal(steps.length, 1);
   });
 
+  it('two filings of the CNIL notification at once: exactly one reference is kept, the other hears 409', async () => {
+    const id = await declareSmall('Double dépôt CNIL', 'Deux membres de la cellule déposent en même temps.');
+    const references = ['CNIL-2026-000201', 'CNIL-2026-000202'];
+    const both = await Promise.all(
+      references.map((reference) =>
+        call(DPO, 'POST', `/api/security/incidents/${id}/cnil/filed`, { reference, filedAt: new Date().toISOString() }),
+      ),
+    );
+    assert.deepEqual(both.map((r) => r.statusCode).sort(), [200, 409], both.map((r) => r.body).join('\n'));
+    const loser = both.find((r) => r.statusCode === 409)!;
+    assert.equal(loser.json().error, 'cnil_already_filed');
+    const winner = references[both.findIndex((r) => r.statusCode === 200)];
+    const row = await db()
+      .selectFrom('incidents')
+      .select('cnil_reference')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.cnil_reference, winner, 'the winner’s reference, never overwritten by the loser’s');
+    const steps = await db()
+      .selectFrom('incident_steps')
+      .select('kind')
+      .where('incident_id', '=', id)
+      .where('kind', '=', 'incident_cnil_filed')
+      .execute();
+    assert.equal(steps.length, 1);
+  });
+
   it('amends an incident only with a valid change, by the security officer, and records it', async () => {
-    const actor = (
-      await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()
-    ).id;
     const now = Date.now();
-    const declared = await call(RSSI, 'POST', '/api/security/incidents', {
-      title: 'À qualifier',
-      vector: 'other',
-      description: 'Signalement à vérifier.',
-      compromised: { actors: [actor] },
-      windowFrom: new Date(now - 3_600_000).toISOString(),
-      windowTo: new Date(now).toISOString(),
-      awareAt: new Date(now).toISOString(),
-    });
-    assert.equal(declared.statusCode, 201, declared.body);
-    const id = declared.json().id as string;
+    const id = await declareSmall('À qualifier', 'Signalement à vérifier.');
     const url = `/api/security/incidents/${id}`;
     assert.equal((await call(COUNSELLOR, 'PATCH', url, { vector: 'insider' })).statusCode, 403);
     const reversed = await call(RSSI, 'PATCH', url, {
@@ -861,9 +881,7 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
   });
 
   it('every route of the desk is closed to a counsellor (a fresh second factor changes nothing) and to a caller without a session, and the refusals write nothing', async () => {
-    const actor = (
-      await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()
-    ).id;
+    const actor = await missionLocaleActor();
     const now = Date.now();
     const declared = await runtime.incidents.declare(
       {
@@ -942,9 +960,7 @@ describe(`incidents desk over HTTP: roles, bad input, an incident opened by the 
 
   it('the command line declares, scopes with progress and writes the CSV, drafts for the CNIL, and refuses bad input by the option', async () => {
     const env = childEnv(server.env);
-    const actor = (
-      await db().selectFrom('actors').select('id').where('login', '=', 'ml.bordeaux.1').executeTakeFirstOrThrow()
-    ).id;
+    const actor = await missionLocaleActor();
     const bad = await runCli(
       ['incident', 'declare', '--title', 'Test', '--vector', 'account_takeover', '--actor', actor, '--from', 'hier'],
       env,
