@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { JWT_BEARER_ASSERTION_TYPE, registerMachineClient } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { seedDatabase } from '../../src/seed/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
+import { clientCredentialsForm, registerCapEmploiSystem, type TestMachineClient } from '../helpers/machine-client.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 
 const SEED = 11;
@@ -15,37 +14,18 @@ const PARTNER_ADDRESS = '10.20.0.5';
 describe(`a partner information system reads by the same decision as its staff (${BACKEND})`, () => {
   let server: TestServer;
   let runtime: Runtime;
-  let clientId = '';
-  let kid = '';
-  let privateKey: CryptoKey;
+  let system: TestMachineClient;
   let referred = '';
   let notReferred = '';
   const db = () => runtime.database.db;
 
   async function token(scope: string): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({
-      iss: clientId,
-      sub: clientId,
-      aud: `${runtime.config.publicUrl}/api/oauth/token`,
-      iat: now,
-      exp: now + 60,
-      jti: randomUUID(),
-    })
-      .setProtectedHeader({ alg: 'ES256', kid })
-      .sign(privateKey);
-    const form = new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
-      client_assertion: assertion,
-      scope,
-    });
     const res = await server.app.inject({
       method: 'POST',
       url: '/api/oauth/token',
       remoteAddress: PARTNER_ADDRESS,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: form.toString(),
+      payload: await clientCredentialsForm(system, runtime.config.publicUrl, scope),
     });
     assert.equal(res.statusCode, 200, res.body);
     return res.json().access_token as string;
@@ -80,19 +60,8 @@ describe(`a partner information system reads by the same decision as its staff (
       batchSize: 60,
       parallel: false,
     });
-    const cap = await db()
-      .selectFrom('organisations')
-      .select('id')
-      .where('kind', '=', 'cap_emploi')
-      .executeTakeFirstOrThrow();
-    const keys = await generateKeyPair('ES256');
-    privateKey = keys.privateKey;
-    kid = randomUUID();
-    ({ clientId } = await registerMachineClient(db(), {
-      organisationId: cap.id,
-      name: 'SI Cap emploi',
-      jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] },
-    }));
+    system = await registerCapEmploiSystem(db());
+    const cap = { id: system.organisationId };
     const referrals = (
       await db()
         .selectFrom('referrals')
@@ -183,7 +152,11 @@ describe(`a partner information system reads by the same decision as its staff (
       .where('kind', '=', 'cap_emploi')
       .executeTakeFirstOrThrow();
     const actorId = (
-      await db().selectFrom('machine_clients').select('actor_id').where('id', '=', clientId).executeTakeFirstOrThrow()
+      await db()
+        .selectFrom('machine_clients')
+        .select('actor_id')
+        .where('id', '=', system.clientId)
+        .executeTakeFirstOrThrow()
     ).actor_id;
     // Cap emploi's agreement: 50 persons a day, so 13 in an hour for its system.
     const fresh = (

@@ -2,19 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { ConfigError, loadConfig, trustProxyFrom } from '../../src/config.ts';
-import {
-  addChannel,
-  ADDRESS_MAX_FAILURES,
-  createAccount,
-  JWT_BEARER_ASSERTION_TYPE,
-  registerMachineClient,
-} from '../../src/identity/index.ts';
+import { addChannel, ADDRESS_MAX_FAILURES, createAccount } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { seedDatabase } from '../../src/seed/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
+import { clientCredentialsForm, registerCapEmploiSystem, type TestMachineClient } from '../helpers/machine-client.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { cookieOf } from '../helpers/sign-in.ts';
 
@@ -209,35 +203,17 @@ describe(`the partner network gate behind a trusted proxy (${BACKEND})`, () => {
   const PARTNER_ADDRESS = '10.20.0.5';
   let server: TestServer;
   let runtime: Runtime;
-  let clientId = '';
-  let kid = '';
-  let privateKey: CryptoKey;
+  let system: TestMachineClient;
   let referred = '';
   const db = () => runtime.database.db;
 
   async function token(): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({
-      iss: clientId,
-      sub: clientId,
-      aud: `${runtime.config.publicUrl}/api/oauth/token`,
-      iat: now,
-      exp: now + 60,
-      jti: randomUUID(),
-    })
-      .setProtectedHeader({ alg: 'ES256', kid })
-      .sign(privateKey);
     const res = await server.app.inject({
       method: 'POST',
       url: '/api/oauth/token',
       remoteAddress: BALANCER,
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': PARTNER_ADDRESS },
-      payload: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
-        client_assertion: assertion,
-        scope: 'accompagnement_handicap',
-      }).toString(),
+      payload: await clientCredentialsForm(system, runtime.config.publicUrl, 'accompagnement_handicap'),
     });
     assert.equal(res.statusCode, 200, res.body);
     return res.json().access_token as string;
@@ -265,19 +241,8 @@ describe(`the partner network gate behind a trusted proxy (${BACKEND})`, () => {
       batchSize: 30,
       parallel: false,
     });
-    const cap = await db()
-      .selectFrom('organisations')
-      .select('id')
-      .where('kind', '=', 'cap_emploi')
-      .executeTakeFirstOrThrow();
-    const keys = await generateKeyPair('ES256');
-    privateKey = keys.privateKey;
-    kid = randomUUID();
-    ({ clientId } = await registerMachineClient(db(), {
-      organisationId: cap.id,
-      name: 'SI Cap emploi',
-      jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] },
-    }));
+    system = await registerCapEmploiSystem(db());
+    const cap = { id: system.organisationId };
     const existing = await db()
       .selectFrom('referrals')
       .select('person_id')
