@@ -43,11 +43,4 @@ export function errorsFor<const Code extends number>(...codes: Code[]): Record<C
   return Object.fromEntries(codes.map((code) => [code, ErrorSchema])) as Record<Code, typeof ErrorSchema>;
 }
 
-export const errorResponses = {
-  400: ErrorSchema,
-  401: ErrorSchema,
-  403: ErrorSchema,
-  404: ErrorSchema,
-  409: ErrorSchema,
-  410: ErrorSchema,
-} as const;
+export const errorResponses = errorsFor(400, 401, 403, 404, 409, 410);
