@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { validateNewPerson } from '../../src/domain/person-rules.ts';
 import { isValidNir } from '../../src/domain/validators.ts';
@@ -80,5 +81,20 @@ describe('synthetic population', () => {
       'subcontractor',
     ])
       assert.ok(kinds.has(kind), kind);
+  });
+
+  it('draws the same persons as before the generator moved to the guard (seeds 1 and 7, chunks 0 and 3)', () => {
+    // Hashes of the population drawn by the seed's own generator before it became the guard's
+    // (commit e0c4591): demos, benchmarks and published figures keep their people. A deliberate
+    // change of the generator changes them, and this test with it.
+    const expected: Record<number, string> = {
+      1: '3d4e0812e068ef04b5378d1783f0bbd544a311d7fb5505d0e4e04cc125d10ba0',
+      7: 'd94036f06409b8eb5d2f0f4c505588b8ff1bfb70f00cf555b12b2c5b72cbca7f',
+    };
+    for (const [seed, hash] of Object.entries(expected)) {
+      const people = [...generateChunk(Number(seed), 0, 300), ...generateChunk(Number(seed), 3, 3 * CHUNK_SIZE + 200)];
+      assert.equal(people.length, 200);
+      assert.equal(createHash('sha256').update(JSON.stringify(people)).digest('hex'), hash, `seed ${seed}`);
+    }
   });
 });
