@@ -9,6 +9,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 const root = new URL('..', import.meta.url).pathname;
+const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
+if (nodeMajor < 22 || (nodeMajor === 22 && nodeMinor < 12)) {
+  process.stderr.write(
+    `Rempart needs Node.js 22 LTS (>= 22.12) or 24 LTS; this is ${process.version} (past its end of life).\n`,
+  );
+  process.exit(1);
+}
 const pgUrl = process.env.REMPART_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const requirePostgres = process.env.REMPART_REQUIRE_POSTGRES === '1';
 const only = process.argv[2]; // optional: 'unit', 'sqlite' or 'postgres'
