@@ -1,38 +1,18 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
-import { DecryptionError, KeyringError } from '../crypto/index.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/index.ts';
-import { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS, renewBootstrapToken } from '../identity/index.ts';
-import { openRuntime, type Runtime } from '../runtime/index.ts';
-import { runAgreementsExport, runAgreementsImport } from './commands/agreements.ts';
-import { runClientsRegister, runClientsRevoke } from './commands/clients.ts';
-import { runExportsExpire, runExportsOpen, runExportsTrace } from './commands/exports.ts';
-import {
-  runIncidentAct,
-  runIncidentCnil,
-  runIncidentDeclare,
-  runIncidentList,
-  runIncidentNotices,
-  runIncidentScope,
-  runIncidentShow,
-} from './commands/incident.ts';
-import { runKeysRotate, runKeysStatus, OperatorError } from './commands/keys.ts';
-import {
-  runLedgerCheckpoint,
-  runLedgerExport,
-  runLedgerKey,
-  runLedgerPrune,
-  runLedgerVerify,
-  runLedgerWitness,
-} from './commands/ledger.ts';
-import { runPersonErase } from './commands/person.ts';
-import { runSeed } from './commands/seed.ts';
-import { runSimulate } from './commands/simulate.ts';
-import { runStart } from './commands/start.ts';
+import { DecryptionError, KeyringError } from '../crypto/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { Runtime } from '../runtime/index.ts';
 import { asNumber } from './options.ts';
 
+// The command tree is declared with nothing of the server loaded but the configuration and the
+// error classes (modules without dependencies): each command loads its modules when it runs
+// (`await import`), so that `rempart --help` or a mistyped option answers at once instead of
+// after the whole server (Fastify, Kysely, the capabilities) has loaded.
+
 /** Exit codes: 1 failure, 2 bad input, 3 keyring unusable. */
-function fail(error: unknown): never {
+async function fail(error: unknown): Promise<never> {
+  const { OperatorError } = await import('./commands/keys.ts');
   if (error instanceof ValidationError) {
     for (const issue of error.issues)
       process.stderr.write(`Entrée invalide — ${issue.field} : ${issue.message} (${issue.rule})\n`);
@@ -62,11 +42,12 @@ function fail(error: unknown): never {
 async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>, keepOpen = false): Promise<void> {
   let runtime: Runtime | undefined;
   try {
+    const { openRuntime } = await import('../runtime/index.ts');
     runtime = await openRuntime(loadConfig());
     await work(runtime);
   } catch (error) {
     await runtime?.close().catch(() => undefined);
-    fail(error);
+    await fail(error);
   }
   if (!keepOpen) await runtime?.close();
 }
@@ -89,14 +70,16 @@ Environnement :
 
 program
   .command('start')
-  .description('démarrer le serveur HTTP (peuple une base vide avec la population de démonstration)')
+  .description('démarrer le serveur HTTP et les travaux de fond (--demo : avec la population de démonstration)')
   .option('--port <port>', 'port HTTP', asNumber)
-  .option('--no-demo', 'ne pas créer de population de démonstration')
+  .option('--demo', 'démonstration : population synthétique sur une base vide, comptes et jeton affichés (npm start)')
+  .option('--no-demo', 'sans démonstration (par défaut) : aucun secret sur la sortie standard')
   .action(async (opts: { port?: number | string; demo: boolean }) => {
     await withRuntime(async (runtime) => {
       if (opts.port !== undefined && typeof opts.port !== 'number')
         throw new ValidationError([{ field: '--port', rule: 'type:integer', message: 'numéro de port attendu' }]);
-      await runStart(runtime, { demo: opts.demo, ...(opts.port !== undefined ? { port: opts.port } : {}) });
+      const { runStart } = await import('./commands/start.ts');
+      await runStart(runtime, { demo: opts.demo === true, ...(opts.port !== undefined ? { port: opts.port } : {}) });
     }, true);
   });
 
@@ -106,7 +89,9 @@ program
   .addOption(new Option('--persons <n>', 'nombre de personnes').argParser(asNumber).default(1000))
   .addOption(new Option('--seed <n>', 'graine').argParser(asNumber).default(1))
   .addOption(new Option('--batch <n>', 'personnes par transaction').argParser(asNumber).default(1000))
-  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runSeed(runtime, opts)));
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => void (await (await import('./commands/seed.ts')).runSeed(runtime, opts))),
+  );
 
 const keys = program.command('keys').description('clés maîtresses');
 keys
@@ -115,18 +100,22 @@ keys
     'ajouter une version de clé et réemballer les clés de données (sans rechiffrer les valeurs ; reprend si interrompue)',
   )
   .option('--class <classe>', 'une seule classe de données')
-  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runKeysRotate(runtime, opts)));
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => (await import('./commands/keys.ts')).runKeysRotate(runtime, opts)),
+  );
 keys
   .command('status')
   .description('versions actives et clés restant à réemballer')
-  .action(async () => withRuntime((runtime) => runKeysStatus(runtime)));
+  .action(async () => withRuntime(async (runtime) => (await import('./commands/keys.ts')).runKeysStatus(runtime)));
 
 const person = program.command('person').description('dossiers');
 person
   .command('erase')
   .description('effacer un dossier par destruction de ses clés (crypto-effacement, irréversible)')
   .argument('<id>', 'identifiant du dossier')
-  .action(async (id: string) => withRuntime((runtime) => runPersonErase(runtime, { id })));
+  .action(async (id: string) =>
+    withRuntime(async (runtime) => (await import('./commands/person.ts')).runPersonErase(runtime, { id })),
+  );
 
 const admin = program.command('admin').description('administration');
 admin
@@ -134,6 +123,7 @@ admin
   .description("émettre un nouveau jeton pour l'administrateur d'amorçage (révoque les précédents)")
   .action(async () =>
     withRuntime(async (runtime) => {
+      const { renewBootstrapToken } = await import('../identity/index.ts');
       const token = await renewBootstrapToken(runtime.database.db);
       process.stdout.write(`${token}\n`);
     }),
@@ -143,12 +133,16 @@ const accounts = program.command('accounts').description('comptes');
 accounts
   .command('disable-inactive')
   .description(
-    `désactiver les comptes d'agents inutilisés depuis ${INACTIVE_STAFF_DAYS} jours (fait aussi chaque jour par le serveur)`,
+    // The number of days (INACTIVE_STAFF_DAYS) is the identity capability's, loaded when the command runs: it prints it.
+    "désactiver les comptes d'agents inutilisés depuis trop longtemps (fait aussi chaque jour par le serveur)",
   )
   .action(async () =>
     withRuntime(async (runtime) => {
+      const { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS } = await import('../identity/index.ts');
       const disabled = await disableInactiveStaffAccounts(runtime.database.db);
-      process.stdout.write(`${disabled.length} compte(s) d'agent désactivé(s) pour inactivité.\n`);
+      process.stdout.write(
+        `${disabled.length} compte(s) d'agent désactivé(s) pour inactivité (aucune connexion depuis ${INACTIVE_STAFF_DAYS} jours).\n`,
+      );
     }),
   );
 
@@ -161,12 +155,16 @@ clients
   .option('--organisation <id>', 'identifiant de l’organisation')
   .option('--name <nom>', 'nom du système d’information')
   .option('--jwks <fichier>', 'fichier JSON du jeu de clés publiques (EC P-256, RSA ≥ 2048 ou Ed25519)')
-  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runClientsRegister(runtime, opts)));
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => (await import('./commands/clients.ts')).runClientsRegister(runtime, opts)),
+  );
 clients
   .command('revoke')
   .description('révoquer un client machine : ses assertions et ses jetons sont refusés aussitôt')
   .argument('<clientId>', 'identifiant du client')
-  .action(async (clientId: string) => withRuntime((runtime) => runClientsRevoke(runtime, { clientId })));
+  .action(async (clientId: string) =>
+    withRuntime(async (runtime) => (await import('./commands/clients.ts')).runClientsRevoke(runtime, { clientId })),
+  );
 
 const agreementsCommand = program
   .command('agreements')
@@ -177,7 +175,9 @@ agreementsCommand
     'importer une convention : version 1 d’une nouvelle référence, ou exactement la version suivante (la précédente prend fin)',
   )
   .argument('<file>', 'fichier JSON au format rempart.agreement/v1')
-  .action(async (file: string) => withRuntime((runtime) => runAgreementsImport(runtime, { file })));
+  .action(async (file: string) =>
+    withRuntime(async (runtime) => (await import('./commands/agreements.ts')).runAgreementsImport(runtime, { file })),
+  );
 agreementsCommand
   .command('export')
   .description('exporter une convention au format de fichier (la dernière version, ou celle demandée)')
@@ -185,7 +185,9 @@ agreementsCommand
   .addOption(new Option('--version <n>', 'numéro de version').argParser(asNumber))
   .option('--output <fichier>', 'écrire dans ce fichier plutôt que sur la sortie standard')
   .action(async (reference: string, opts: Record<string, unknown>) =>
-    withRuntime((runtime) => runAgreementsExport(runtime, { reference, ...opts })),
+    withRuntime(async (runtime) =>
+      (await import('./commands/agreements.ts')).runAgreementsExport(runtime, { reference, ...opts }),
+    ),
   );
 
 const ledgerCommand = program
@@ -196,29 +198,37 @@ ledgerCommand
   .description(
     'recalculer l’arbre depuis les événements et le comparer aux points de contrôle signés ; nomme le premier événement altéré',
   )
-  .action(async () => withRuntime((runtime) => runLedgerVerify(runtime)));
+  .action(async () => withRuntime(async (runtime) => (await import('./commands/ledger.ts')).runLedgerVerify(runtime)));
 ledgerCommand
   .command('checkpoint')
   .description('intégrer les événements en attente et signer un point de contrôle maintenant')
   .option('--output <fichier>', 'écrire la note signée dans ce fichier')
-  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerCheckpoint(runtime, opts)));
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => (await import('./commands/ledger.ts')).runLedgerCheckpoint(runtime, opts)),
+  );
 ledgerCommand
   .command('key')
   .description('afficher la clé publique du journal (à remettre aux témoins)')
-  .action(async () => withRuntime(async (runtime) => void runLedgerKey(runtime)));
+  .action(async () =>
+    withRuntime(async (runtime) => void (await import('./commands/ledger.ts')).runLedgerKey(runtime)),
+  );
 ledgerCommand
   .command('export')
   .description('exporter les points de contrôle signés et la clé publique pour un témoin externe')
   .requiredOption('--output <fichier>', 'fichier JSON à écrire')
   .addOption(new Option('--from <taille>', 'à partir de cette taille').argParser(asNumber))
-  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerExport(runtime, opts)));
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => (await import('./commands/ledger.ts')).runLedgerExport(runtime, opts)),
+  );
 ledgerCommand
   .command('prune')
   .description(
     'purger les événements plus anciens qu’une date (au moins 180 jours) : leurs empreintes restent, l’arbre se vérifie toujours',
   )
   .requiredOption('--before <AAAA-MM-JJ>', 'date limite')
-  .action(async (opts: Record<string, unknown>) => withRuntime((runtime) => runLedgerPrune(runtime, opts)));
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => (await import('./commands/ledger.ts')).runLedgerPrune(runtime, opts)),
+  );
 ledgerCommand
   .command('witness')
   .description('témoin : vérifier que deux points de contrôle signés sont cohérents (sans accès à la base)')
@@ -232,9 +242,9 @@ ledgerCommand
   .option('--url <adresse>', 'ou : adresse du serveur Rempart qui la fournit')
   .action(async (opts: Record<string, unknown>) => {
     try {
-      await runLedgerWitness(opts);
+      await (await import('./commands/ledger.ts')).runLedgerWitness(opts);
     } catch (error) {
-      fail(error);
+      await fail(error);
     }
   });
 
@@ -245,7 +255,9 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 incidentCommand
   .command('list')
   .description('les incidents déclarés, avec le délai de 72 heures restant')
-  .action(async () => withRuntime((runtime) => runIncidentList(runtime)));
+  .action(async () =>
+    withRuntime(async (runtime) => (await import('./commands/incident.ts')).runIncidentList(runtime)),
+  );
 incidentCommand
   .command('declare')
   .description('déclarer un incident (identités compromises, fenêtre, vecteur, prise de connaissance)')
@@ -263,21 +275,26 @@ incidentCommand
   .option('--to <instant>', 'fin de la fenêtre (maintenant par défaut)')
   .option('--aware-at <instant>', 'prise de connaissance (maintenant par défaut) : le délai de 72 heures part de là')
   .action(async (opts: Record<string, unknown>) =>
-    withRuntime(async (runtime) => void (await runIncidentDeclare(runtime, opts))),
+    withRuntime(
+      async (runtime) => void (await (await import('./commands/incident.ts')).runIncidentDeclare(runtime, opts)),
+    ),
   );
 incidentCommand
   .command('scope <incident>')
   .description('calculer le périmètre exposé depuis le journal (barre de progression) ; --csv pour l’écrire')
   .option('--csv <fichier>', 'écrire le périmètre en CSV')
   .action(async (incident: string, opts: { csv?: string }) =>
-    withRuntime(async (runtime) => void (await runIncidentScope(runtime, incident, opts))),
+    withRuntime(
+      async (runtime) =>
+        void (await (await import('./commands/incident.ts')).runIncidentScope(runtime, incident, opts)),
+    ),
   );
 incidentCommand
   .command('cnil <incident>')
   .description('produire le projet de notification à la CNIL (JSON et PDF)')
   .option('--out <dossier>', 'dossier où écrire les fichiers', '.')
   .action(async (incident: string, opts: { out?: string }) =>
-    withRuntime((runtime) => runIncidentCnil(runtime, incident, opts)),
+    withRuntime(async (runtime) => (await import('./commands/incident.ts')).runIncidentCnil(runtime, incident, opts)),
   );
 incidentCommand
   .command('notices <incident>')
@@ -292,6 +309,7 @@ incidentCommand
         (typeof opts.batchSize !== 'number' || opts.batchSize < 10 || opts.batchSize > 2000)
       )
         throw new ValidationError([{ field: '--batch-size', rule: 'range', message: 'un nombre de 10 à 2000' }]);
+      const { runIncidentNotices } = await import('./commands/incident.ts');
       await runIncidentNotices(
         runtime,
         incident,
@@ -303,12 +321,14 @@ incidentCommand
   .command('act <incident> <action>')
   .description('mesure corrective : revoke_access, force_reenrolment, hold_bank_changes, check_decoys, check_exports')
   .action(async (incident: string, action: string) =>
-    withRuntime((runtime) => runIncidentAct(runtime, incident, action)),
+    withRuntime(async (runtime) => (await import('./commands/incident.ts')).runIncidentAct(runtime, incident, action)),
   );
 incidentCommand
   .command('show <incident>')
   .description('l’incident et son registre (étapes, documents)')
-  .action(async (incident: string) => withRuntime((runtime) => runIncidentShow(runtime, incident)));
+  .action(async (incident: string) =>
+    withRuntime(async (runtime) => (await import('./commands/incident.ts')).runIncidentShow(runtime, incident)),
+  );
 
 const exportsCommand = program
   .command('exports')
@@ -323,9 +343,9 @@ exportsCommand
   .option('--out <fichier>', 'écrire le CSV dans ce fichier plutôt que sur la sortie standard')
   .action(async (opts: Record<string, unknown>) => {
     try {
-      await runExportsOpen(opts);
+      await (await import('./commands/exports.ts')).runExportsOpen(opts);
     } catch (error) {
-      fail(error);
+      await fail(error);
     }
   });
 exportsCommand
@@ -333,12 +353,14 @@ exportsCommand
   .description('retrouver l’export dont provient un fichier trouvé, par ses lignes témoins')
   .requiredOption('--file <fichier>', 'fichier trouvé (CSV ou texte)')
   .action(async (opts: Record<string, unknown>) =>
-    withRuntime(async (runtime) => void (await runExportsTrace(runtime, opts))),
+    withRuntime(async (runtime) => void (await (await import('./commands/exports.ts')).runExportsTrace(runtime, opts))),
   );
 exportsCommand
   .command('expire')
   .description('supprimer les fichiers d’export arrivés à expiration')
-  .action(async () => withRuntime(async (runtime) => void (await runExportsExpire(runtime))));
+  .action(async () =>
+    withRuntime(async (runtime) => void (await (await import('./commands/exports.ts')).runExportsExpire(runtime))),
+  );
 
 program
   .command('simulate')
@@ -356,10 +378,11 @@ program
   )
   .action(async (opts: Record<string, unknown>) => {
     try {
+      const { runSimulate } = await import('./commands/simulate.ts');
       const report = await runSimulate(opts);
       if (!report.goalsMet) process.exitCode = 4;
     } catch (error) {
-      fail(error);
+      await fail(error);
     }
   });
 

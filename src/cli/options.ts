@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ValidationError } from '../domain/index.ts';
+// The error class alone (the domain's index loads its validators): `rempart --help` loads this module.
+import { ValidationError } from '../domain/errors.ts';
 
 /** Command-line values arrive as text: numbers are converted, anything else is left for the schema to reject. */
 export function asNumber(value: string): number | string {

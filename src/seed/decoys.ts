@@ -1,5 +1,3 @@
-import { randomInt } from 'node:crypto';
-import type { PersonFile } from '../domain/index.ts';
 import { inTransaction, type Executor, type PersonStore } from '../store/index.ts';
 import { appendEvent } from '../ledger/index.ts';
 import { secretSeed, secretUuid, seedSecret } from './ids.ts';
@@ -9,17 +7,6 @@ import { CHUNK_SIZE, generateChunk, NIR_CAPACITY } from './population.ts';
 /** Person indexes kept for decoys at the top of the NIR space: the population never reaches them. */
 export const DECOY_RESERVE = 2000;
 export const POPULATION_CAPACITY = NIR_CAPACITY - DECOY_RESERVE;
-
-/**
- * A decoy's file for the guard's coverage of every organisation (`ensureDecoyCoverage`): a
- * synthetic person drawn from a random seed and a random index, so that no known seed and no
- * public code reproduces it (unlike the demo's own decoys below, which follow the demo seed).
- */
-export function freshDecoyFile(): PersonFile {
-  const seed = randomInt(1, 2 ** 31 - 1);
-  const index = randomInt(0, POPULATION_CAPACITY);
-  return generateChunk(seed, Math.floor(index / CHUNK_SIZE), index + 1).find((p) => p.index === index)!.file;
-}
 
 /** One decoy for every 200 persons, at least 6 (every partner then holds two) and at most the reserve. */
 export function decoyCountFor(population: number): number {

@@ -16,8 +16,8 @@ import { CHUNK_SIZE, generateChunk } from './population.ts';
 import type { BatchJob, SealedBatch } from './sealing.ts';
 
 export { DEMO_STAFF_EMAIL_DOMAIN, NETWORK } from './network.ts';
-export { CHUNK_SIZE, frenchIban, NIR_CAPACITY } from './population.ts';
-export { DECOY_RESERVE, decoyCountFor, freshDecoyFile, plantDecoys, POPULATION_CAPACITY } from './decoys.ts';
+export { CHUNK_SIZE, DEMO_GENERATOR_MISSING, demoGeneratorAvailable, frenchIban, NIR_CAPACITY } from './population.ts';
+export { DECOY_RESERVE, decoyCountFor, plantDecoys, POPULATION_CAPACITY } from './decoys.ts';
 export { deterministicUuid, secretUuid, SEED_SECRET_KEY, seedSecret, storedSeedSecret } from './ids.ts';
 import { POPULATION_CAPACITY } from './decoys.ts';
 

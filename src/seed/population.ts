@@ -1,10 +1,36 @@
-import { fakerFR, type Faker } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
 import type { PersonFile } from '../domain/index.ts';
 // The guard's generator itself, not the guard's index: the sealing worker thread loads this
 // module, and needs the generator without the rest of the guard (identity, policy, ledger).
 import { syntheticPerson, type Draw } from '../guard/synthetic/person.ts';
 
 export { frenchIban, NIR_CAPACITY } from '../guard/synthetic/person.ts';
+
+/**
+ * What the demo population is drawn with: Faker's French locale, a development dependency:
+ * an installation without those (`npm ci --omit=dev`, the deployed artefact) has no demo
+ * population and says so when one is asked for (`DEMO_GENERATOR_MISSING`); everything else runs
+ * without it (the guard's decoys and canaries draw from its own generator, `guard/synthetic`).
+ */
+const fakerFR: Faker | undefined = await import('@faker-js/faker').then(
+  (faker) => faker.fakerFR,
+  (error: unknown) => {
+    const missing =
+      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(error).includes('@faker-js/faker');
+    if (missing) return undefined;
+    throw error;
+  },
+);
+
+export const DEMO_GENERATOR_MISSING =
+  'Population de démonstration impossible : son générateur (@faker-js/faker) est une dépendance de développement, ' +
+  'absente de cette installation (npm ci --omit=dev). Démarrez sans démonstration (rempart start, sans --demo), ' +
+  'ou installez toutes les dépendances (npm install).';
+
+/** Can this installation generate the demo population (is Faker installed)? */
+export function demoGeneratorAvailable(): boolean {
+  return fakerFR !== undefined;
+}
 
 /** Persons are generated in fixed chunks: each chunk reseeds the generator, so any chunk can be (re)made alone. */
 export const CHUNK_SIZE = 100;
@@ -56,6 +82,7 @@ function generatePerson(draw: Draw, seed: number, index: number): SyntheticPerso
 
 /** Persons [chunk × CHUNK_SIZE, …) of the population of `seed`. */
 export function generateChunk(seed: number, chunk: number, limit: number): SyntheticPerson[] {
+  if (!fakerFR) throw new Error(DEMO_GENERATOR_MISSING);
   fakerFR.seed([seed, chunk]);
   const draw = fakerDraw(fakerFR);
   const out: SyntheticPerson[] = [];

@@ -1,8 +1,16 @@
 import { Type } from 'typebox';
 import { validate } from '../../domain/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { plantDecoys, POPULATION_CAPACITY, seedDatabase, type SeedResult } from '../../seed/index.ts';
+import {
+  DEMO_GENERATOR_MISSING,
+  demoGeneratorAvailable,
+  plantDecoys,
+  POPULATION_CAPACITY,
+  seedDatabase,
+  type SeedResult,
+} from '../../seed/index.ts';
 import { progressBar } from '../progress.ts';
+import { OperatorError } from './keys.ts';
 
 export const SeedOptionsSchema = Type.Object(
   {
@@ -13,8 +21,15 @@ export const SeedOptionsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A synthetic population needs the demo generator, which an installation without development dependencies lacks. */
+export function requireDemoGenerator(): void {
+  if (!demoGeneratorAvailable()) throw new OperatorError(DEMO_GENERATOR_MISSING);
+}
+
 export async function runSeed(runtime: Runtime, raw: unknown, quiet = false): Promise<SeedResult> {
   const options = validate(SeedOptionsSchema, raw);
+  // Before anything is written: not a network without its population.
+  requireDemoGenerator();
   let bar: ReturnType<typeof progressBar> | undefined;
   const started = Date.now();
   const result = await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {

@@ -9,6 +9,7 @@ import {
 } from '../../simulate/index.ts';
 import { POPULATION_CAPACITY } from '../../seed/index.ts';
 import { progressBar } from '../progress.ts';
+import { requireDemoGenerator } from './seed.ts';
 
 export const SimulateOptionsSchema = Type.Object(
   {
@@ -55,6 +56,7 @@ export async function runSimulate(raw: Record<string, unknown>): Promise<Simulat
     ...raw,
   });
   const scenarios = scenariosOf(options.scenario);
+  requireDemoGenerator();
   let bar: ReturnType<typeof progressBar> | undefined;
   const report = await runSimulation({
     scenarios,
