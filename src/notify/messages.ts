@@ -28,5 +28,6 @@ export async function sendMessage(
       subject: message.subject,
     })
     .execute();
-  await m.notifier.deliver(message);
+  // In the caller's transaction: the message exists if and only if what caused it is committed.
+  await m.notifier.deliver(message, m.db);
 }

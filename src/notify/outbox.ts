@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Executor } from '../store/index.ts';
+import type { QueuedMessage, Transport } from './transport.ts';
 
 export interface OutgoingMessage {
   channel: 'email' | 'sms' | 'letter';
@@ -20,19 +22,63 @@ export interface OutgoingMessage {
  * production (any implementation of this interface), a folder in development.
  */
 export interface Notifier {
-  deliver(message: OutgoingMessage): Promise<void>;
+  /**
+   * Hand a message over for delivery. With `db`, in that executor: inside a transaction the
+   * message is queued with what caused it and sent once it commits (the database queue).
+   */
+  deliver(message: OutgoingMessage, db?: Executor): Promise<void>;
+}
+
+/**
+ * A queued message's id as a transport passes it on (file name, Message-ID, Idempotency-Key):
+ * letters, digits, `-` and `_` only, so it can neither leave the outbox folder nor break a header.
+ */
+export function checkQueuedMessageId(id: string): string {
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(id))
+    throw new Error('a queued message id must be 1 to 128 letters, digits, "-" or "_"');
+  return id;
 }
 
 /**
  * A maildir-like folder, one JSON file per message, readable only by the service: what a
  * developer (or a test) opens to read the code that "was sent". Messages can carry one-time
- * codes, so the folder is the only place their body exists.
+ * codes, so the folder is the only place their body exists. It takes every channel: where no
+ * mail server, SMS gateway or print-and-post service is configured, the message lands here.
  */
-export class FileOutbox implements Notifier {
+export class FileOutbox implements Notifier, Transport {
   readonly folder: string;
+  readonly description: string;
 
   constructor(folder: string) {
     this.folder = folder;
+    this.description = `folder ${folder}`;
+  }
+
+  /**
+   * One file per queued message, `<createdAt>-<id>.json` (the timestamp's `:` and `.` made `-`,
+   * so names sort in queue order), created exclusively: a retry of a message already written
+   * finds its file and is done (delivered once), never a second copy.
+   */
+  async send(message: QueuedMessage): Promise<void> {
+    const id = checkQueuedMessageId(message.id);
+    const at = new Date(message.createdAt);
+    if (Number.isNaN(at.getTime()) || !/^[0-9]{4}-[0-9T:.+-]+Z?$/.test(message.createdAt))
+      throw new Error(`queued message ${id}: createdAt is not an ISO 8601 timestamp`);
+    mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+    const name = `${message.createdAt.replace(/[:.]/g, '-')}-${id}.json`;
+    const content = {
+      channel: message.channel,
+      to: message.to,
+      subject: message.subject,
+      body: message.body,
+      id,
+      createdAt: message.createdAt,
+    };
+    try {
+      writeFileSync(join(this.folder, name), JSON.stringify(content, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 
   async deliver(message: OutgoingMessage): Promise<void> {

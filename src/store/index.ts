@@ -21,7 +21,7 @@ export {
 } from './persons.ts';
 export type { Schema } from './schema.ts';
 export { groupCommitOf, part, type GroupCommit, type GroupWriter } from './group-commit.ts';
-export { chunks, inTransaction, locksRows, yieldToEventLoop, type Executor } from './transaction.ts';
+export { afterCommit, chunks, inTransaction, locksRows, yieldToEventLoop, type Executor } from './transaction.ts';
 export { householdKey, lookupDigest, lookupRows, nameBirthKey, sealPersonRows } from './person-rows.ts';
 export type {
   AccountFactorsTable,

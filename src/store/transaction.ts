@@ -3,10 +3,36 @@ import type { Schema } from './schema.ts';
 
 export type Executor = Kysely<Schema>;
 
+/** What to do once a transaction opened by `inTransaction` has committed (never if it rolled back). */
+const afterCommitHooks = new WeakMap<Executor, Array<() => Promise<void>>>();
+
 /** Run `work` in the caller's transaction if there is one, else in a new one: a write is all or nothing. */
-export function inTransaction<T>(executor: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(executor: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
   if (executor.isTransaction) return work(executor);
-  return executor.transaction().execute(work);
+  const hooks: Array<() => Promise<void>> = [];
+  const result = await executor.transaction().execute((trx) => {
+    afterCommitHooks.set(trx, hooks);
+    return work(trx);
+  });
+  for (const hook of hooks) await hook();
+  return result;
+}
+
+/**
+ * Run `hook` once what `db` wrote is committed: at once outside a transaction, after the commit of
+ * a transaction opened by `inTransaction` (before it returns), and not at all after a rollback.
+ * Answers false for a transaction opened otherwise, whose end it cannot see: the caller then
+ * relies on its background job. A hook handles its own errors.
+ */
+export async function afterCommit(db: Executor, hook: () => Promise<void>): Promise<boolean> {
+  if (!db.isTransaction) {
+    await hook();
+    return true;
+  }
+  const hooks = afterCommitHooks.get(db);
+  if (!hooks) return false;
+  hooks.push(hook);
+  return true;
 }
 
 /**
