@@ -25,7 +25,7 @@ const CAPABILITIES = 'identity|policy|guard|bank|incidents|privacy';
 const CAPABILITIES_AND_ACCESS = {
   regex: `^(\\.\\./)+(${CAPABILITIES}|access)(/|$)`,
   message:
-    'The core (domain, crypto, store, ledger, notify) serves the capabilities and the access pipeline; it never imports them.',
+    'The core (domain, crypto, store, ledger, notify, jobs) serves the capabilities and the access pipeline; it never imports them.',
 };
 
 /** Another capability's module other than its index.ts. */
@@ -122,7 +122,9 @@ export default tseslint.config(
   {
     // Dependencies point one way (DESIGN.md §6): the capabilities and the core never reach up to
     // the routes, the command line, the composition root or the simulator, which are their clients.
-    files: ['src/{domain,crypto,store,ledger,notify,identity,policy,guard,access,bank,incidents,privacy,seed}/**/*.ts'],
+    files: [
+      'src/{domain,crypto,store,ledger,notify,jobs,identity,policy,guard,access,bank,incidents,privacy,seed}/**/*.ts',
+    ],
     rules: restrictImports(...UPWARD),
   },
   // The blocks below repeat UPWARD: for a file several blocks match, the last one's options of a rule win.
@@ -135,7 +137,7 @@ export default tseslint.config(
     }),
   },
   {
-    files: ['src/{crypto,store,ledger,notify}/**/*.ts'],
+    files: ['src/{crypto,store,ledger,notify,jobs}/**/*.ts'],
     rules: restrictImports(...UPWARD, CAPABILITIES_AND_ACCESS, SEED),
   },
   {
@@ -151,7 +153,7 @@ export default tseslint.config(
     // The routes and anything else of the server that is neither the command line, the composition root nor the simulator.
     files: ['src/**/*.ts'],
     ignores: [
-      'src/{domain,crypto,store,ledger,notify,identity,policy,guard,bank,incidents,privacy,access}/**',
+      'src/{domain,crypto,store,ledger,notify,jobs,identity,policy,guard,bank,incidents,privacy,access}/**',
       'src/{cli,runtime,simulate,seed}/**',
     ],
     rules: restrictImports(SEED),

@@ -4,6 +4,8 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { KeyringSource } from './crypto/index.ts';
 import { parseCosignerKey } from './ledger/cosignature.ts';
+import { isJobName, JOB_PERIODS, type JobName } from './jobs/schedule.ts';
+import { notifySettingsFrom, type NotifySettings } from './notify/settings.ts';
 
 export interface Config {
   port: number;
@@ -60,6 +62,21 @@ export interface Config {
    * header ignored, so a client cannot choose the address it is judged by.
    */
   trustProxy: string[];
+  /** Periods of the background jobs that differ from their defaults, in seconds (REMPART_JOB_PERIODS: `name=seconds,…`). */
+  jobPeriods: Partial<Record<JobName, number>>;
+  /** pg-boss's own PostgreSQL connections per process (REMPART_JOBS_PG_POOL_SIZE, 4), beside the store's pool. */
+  jobsPoolSize: number;
+  /** Where messages go: an SMTP server and an SMS gateway when configured, else the outbox folder (src/notify/settings.ts). */
+  notify: NotifySettings;
+  /** Seconds a stopping process gives requests in flight and jobs in hand before it exits (REMPART_SHUTDOWN_SECONDS, 20). */
+  shutdownSeconds: number;
+  /**
+   * Prometheus metrics (issue 22): on a listener of their own when `port` is set
+   * (REMPART_METRICS_PORT, bound to `host`, REMPART_METRICS_HOST, 127.0.0.1 by default), and at
+   * `GET /api/metrics` on the main port when `token` is set (REMPART_METRICS_TOKEN, at least 32
+   * characters, presented as `Authorization: Bearer`). Neither: no metrics are served.
+   */
+  metrics: { host: string; port?: number; token?: string };
 }
 
 /** An authenticator model a passkey-only organisation accepts, and how to recognise a genuine one. */
@@ -151,10 +168,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: publicUrlFrom(env.REMPART_PUBLIC_URL || `http://localhost:${port}`),
     passkeyAuthenticators: passkeyAuthenticatorsFrom(env),
     trustProxy: trustProxyFrom(env.REMPART_TRUST_PROXY),
+    jobPeriods: jobPeriodsFrom(env.REMPART_JOB_PERIODS),
+    jobsPoolSize: wholeNumberFrom(env, 'REMPART_JOBS_PG_POOL_SIZE', 4, 1, 50, 'connections'),
+    notify: notifySettingsFrom(env),
+    shutdownSeconds: wholeNumberFrom(env, 'REMPART_SHUTDOWN_SECONDS', 20, 1, 600, 'seconds'),
+    metrics: metricsFrom(env),
     ...oidcFrom(env),
     ...guardWebhookFrom(env),
     ...ledgerWitnessFrom(env),
   };
+}
+
+function wholeNumberFrom(
+  env: NodeJS.ProcessEnv,
+  variable: string,
+  fallback: number,
+  min: number,
+  max: number,
+  unit: string,
+): number {
+  const text = env[variable] || String(fallback);
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(`${variable} must be a whole number of ${unit} from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
+/** `bank.settle=30,accounts.sweep=3600`: known job names, whole seconds from 1 to 604800 (a week). */
+export function jobPeriodsFrom(text: string | undefined): Partial<Record<JobName, number>> {
+  const periods: Partial<Record<JobName, number>> = {};
+  if (!text?.trim()) return periods;
+  for (const part of text.split(',')) {
+    const [name = '', seconds = ''] = part.split('=').map((s) => s.trim());
+    if (!isJobName(name))
+      throw new ConfigError(
+        `REMPART_JOB_PERIODS: unknown job "${name}"; known jobs: ${Object.keys(JOB_PERIODS).join(', ')}`,
+      );
+    const value = Number(seconds);
+    if (!/^\d+$/.test(seconds) || value < 1 || value > 604_800)
+      throw new ConfigError(
+        `REMPART_JOB_PERIODS: the period of ${name} must be a whole number of seconds from 1 to 604800, got "${seconds}"`,
+      );
+    periods[name] = value;
+  }
+  return periods;
 }
 
 const TRUST_PROXY_EXPECTED =
@@ -191,6 +248,29 @@ export function trustProxyFrom(text: string | undefined): string[] {
       }),
     ),
   ];
+}
+
+/** REMPART_METRICS_PORT, REMPART_METRICS_HOST and REMPART_METRICS_TOKEN, checked as a whole. */
+function metricsFrom(env: NodeJS.ProcessEnv): Config['metrics'] {
+  const host = env.REMPART_METRICS_HOST || '127.0.0.1';
+  const portText = env.REMPART_METRICS_PORT;
+  let port: number | undefined;
+  if (portText) {
+    port = Number(portText);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+      throw new ConfigError(`REMPART_METRICS_PORT must be a port number from 1 to 65535, got "${portText}"`);
+  } else if (env.REMPART_METRICS_HOST) {
+    throw new ConfigError('REMPART_METRICS_HOST is set without REMPART_METRICS_PORT');
+  }
+  const token = env.REMPART_METRICS_TOKEN;
+  if (token !== undefined && token !== '') {
+    // The token is compared as given: a space or a line break would be a copy-paste accident.
+    if (!/^[\x21-\x7e]+$/.test(token))
+      throw new ConfigError('REMPART_METRICS_TOKEN must be printable ASCII without spaces');
+    if (token.length < 32)
+      throw new ConfigError(`REMPART_METRICS_TOKEN must be at least 32 characters long, got ${token.length}`);
+  }
+  return { host, ...(port !== undefined ? { port } : {}), ...(token ? { token } : {}) };
 }
 
 function ledgerVerifyFrom(env: NodeJS.ProcessEnv): Config['ledgerVerify'] {

@@ -6,8 +6,11 @@ export {
   decoysAmong,
   Guard,
   type Admission,
+  type GuardCheck,
   type GuardedActor,
+  type GuardObserver,
   type GuardOptions,
+  type GuardOutcome,
   type GuardRefusal,
   type ReadRequest,
 } from './guard.ts';
@@ -36,5 +39,6 @@ export {
   type DecoyFileMaker,
   type DecoyRenewal,
 } from './decoy-coverage.ts';
+export { freshDecoyFile } from './synthetic/decoy-file.ts';
 export type { SearchCriterion } from './search-shape.ts';
 export * from './exports/index.ts';

@@ -8,10 +8,15 @@ import { createAlertSink, Guard, type AlertSink, type GuardAlert } from '../guar
 import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Incidents } from '../incidents/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
-import { Ledger, signerFromSeed } from '../ledger/index.ts';
+import { Ledger, observeAppends, signerFromSeed } from '../ledger/index.ts';
+import { Metrics, readOperationalFigures } from '../metrics/index.ts';
+import type { JobRunner } from '../jobs/index.ts';
+
+/** What readiness and the metrics ask of the job queue (a JobRunner answers it). */
+type JobQueueReport = Pick<JobRunner, 'status'>;
 import { ExternalWitness } from '../ledger/external-witness.ts';
 import { describeLedgerProblem, LedgerWatch, type LedgerAlert, type LedgerIntegrityStatus } from '../ledger/watch.ts';
-import { FileOutbox, type Notifier } from '../notify/index.ts';
+import { MessageQueue, transportsFrom, type Notifier } from '../notify/index.ts';
 import {
   isStoreBoundToKeyring,
   migrateToLatest,
@@ -29,8 +34,13 @@ export interface Runtime {
   /** The keyring in force; follows a rotation run by another process. */
   readonly keyring: Keyring;
   readonly persons: PersonStore;
-  /** Sends codes and alerts to people (a folder in the data directory until a gateway is configured). */
+  /**
+   * Sends codes and alerts to people: queues each message in the store (in the caller's
+   * transaction when there is one) and sends it after the commit, through the channel's transport.
+   */
   readonly notifier: Notifier;
+  /** The same queue, for the job that sends what is due and for readiness. */
+  readonly messages: MessageQueue;
   /** The access ledger: integration into the Merkle tree, signed checkpoints, proofs. */
   readonly ledger: Ledger;
   /** The ledger's background verification and witnesses (started by `rempart start`). */
@@ -45,6 +55,13 @@ export interface Runtime {
   readonly bank: BankDetails;
   /** Incidents: blast radius, CNIL draft, notices to people, remediation, the register. */
   readonly incidents: Incidents;
+  /** Prometheus metrics of this runtime (a registry of its own): the pipeline, the guard and the ledger report to it. */
+  readonly metrics: Metrics;
+  /**
+   * The job queue's account of itself, when one runs in this process: readiness
+   * (`queue_backlog`) and the metrics (`rempart_jobs_*`) read it; absent, they say nothing of a queue.
+   */
+  jobs?: JobQueueReport;
   close(): Promise<void>;
 }
 
@@ -107,7 +124,21 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     );
     // The latest checkpoint is kept outside the database too: a store rolled back behind it is caught (issue 20).
     ledger.attachWitnessFile(config.ledgerWitnessFile);
-    const notifier = new FileOutbox(join(config.dataDir, 'outbox'));
+    // Decisions, the guard's words and ledger appends are counted here (issue 22); served by the API or a listener.
+    const metrics = new Metrics();
+    observeAppends(database.db, metrics);
+    // Mail and SMS through their gateways when configured; letters, and everything in the demo, to the outbox folder.
+    const transports = transportsFrom(config.notify, join(config.dataDir, 'outbox'));
+    const messages = new MessageQueue({
+      db: database.db,
+      keyring: () => holder.current,
+      transports,
+      onError: (error, about) =>
+        warn(
+          `message ${about.id} (${about.channel}) not sent, attempt ${about.attempts}${about.givenUp ? ', given up' : ', will be retried'}: ${(error as Error).message}`,
+        ),
+    });
+    const notifier: Notifier = messages;
     const clock = options.clock ?? systemClock;
     const persons = new PersonStore(database.db, holder);
     const bank = new BankDetails({
@@ -178,6 +209,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       key: () => holder.current.guardKey(),
       alerts,
       enforce: options.guard !== 'off',
+      observe: metrics,
     });
     const access = new AccessPipeline({
       db: database.db,
@@ -185,8 +217,10 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       guard,
       clock,
       settleBank: (personId) => bank.settleDue(personId),
+      observe: metrics,
     });
-    return {
+    const runtime: Runtime = {
+      metrics,
       config,
       database,
       get keyring() {
@@ -194,6 +228,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       },
       persons,
       notifier,
+      messages,
       ledger,
       ledgerWatch,
       clock,
@@ -204,9 +239,13 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       async close() {
         await ledgerWatch.stop();
         ledgerWatch.close();
+        await transports.close();
         await database.close();
       },
     };
+    // The gauges read at scrape time: the ledger's backlog, and the job queue once one is attached.
+    metrics.collectFrom(() => readOperationalFigures(runtime));
+    return runtime;
   } catch (error) {
     await database.close();
     throw error;

@@ -43,6 +43,9 @@ import { decoyRenewal } from './migrations/0021_decoy_renewal.ts';
 import { personChain } from './migrations/0022_person_chain.ts';
 import { organisationKinds } from './migrations/0023_organisation_kinds.ts';
 import { containmentPersons } from './migrations/0024_containment_persons.ts';
+import { jobRuns } from './migrations/0025_job_runs.ts';
+import { outgoingMessages } from './migrations/0026_outgoing_messages.ts';
+import { oneOpenRecertification } from './migrations/0027_one_open_recertification.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -295,6 +298,9 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0022_person_chain': personChain(flavour),
     '0023_organisation_kinds': organisationKinds(flavour),
     '0024_containment_persons': containmentPersons(flavour),
+    '0025_job_runs': jobRuns(flavour),
+    '0026_outgoing_messages': outgoingMessages(flavour),
+    '0027_one_open_recertification': oneOpenRecertification(flavour),
   };
 }
 
@@ -342,4 +348,6 @@ export async function createPgSchema(url: string, schema: string): Promise<void>
 export async function dropPgSchema(url: string, schema: string): Promise<void> {
   checkSchemaName(schema);
   await onPg(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  // The job queue's tables beside it (src/runtime/jobs.ts), when a server ran its jobs there.
+  await onPg(url, `DROP SCHEMA IF EXISTS ${schema}_jobs CASCADE`);
 }

@@ -2,7 +2,7 @@ import type { Schema } from './schema.ts';
 
 /** A capability or a core module that owns tables; `store` is shared. */
 export type TableOwner =
-  'identity' | 'policy' | 'guard' | 'bank' | 'incidents' | 'privacy' | 'ledger' | 'notify' | 'store';
+  'identity' | 'policy' | 'guard' | 'bank' | 'incidents' | 'privacy' | 'ledger' | 'notify' | 'jobs' | 'store';
 
 /**
  * Who owns each table (DESIGN.md §6: "a capability owns its tables: another capability asks it
@@ -76,6 +76,8 @@ export const TABLE_OWNERS = {
   ledger_checkpoints: 'ledger',
   ledger_person_heads: 'ledger',
   notifications: 'notify',
+  outgoing_messages: 'notify',
+  job_runs: 'jobs',
 
   // Shared: the network's reference data and the person store, and the store's own bookkeeping.
   organisations: 'store',

@@ -12,6 +12,7 @@ import type { PolicyTables } from './tables/policy.ts';
 import type { AppointmentTables } from './tables/appointments.ts';
 import type { NotifyTables } from './tables/notify.ts';
 import type { PrivacyTables } from './tables/privacy.ts';
+import type { JobTables } from './tables/jobs.ts';
 import type { FieldClass } from '../domain/index.ts';
 
 /**
@@ -221,7 +222,8 @@ export interface Schema
     ContactHistoryTables,
     AppointmentTables,
     NotifyTables,
-    PrivacyTables {
+    PrivacyTables,
+    JobTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

@@ -170,7 +170,10 @@ describe(`rempart start on a fresh data folder (${BACKEND})`, () => {
   it('creates a development keyring with a loud warning, seeds the demo, prints URL, token and accounts, and serves', async () => {
     const variables = childEnv(env, { PORT: '0', REMPART_DEMO_PERSONS: '300' });
     delete variables.REMPART_KEYRING_FILE;
-    const child = spawn(process.execPath, [BIN, 'start'], { env: variables, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'start', '--demo'], {
+      env: variables,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

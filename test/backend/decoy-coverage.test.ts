@@ -6,6 +6,7 @@ import {
   DECOY_RENEWAL_DAYS,
   DECOYS_PER_ORGANISATION,
   ensureDecoyCoverage,
+  freshDecoyFile,
   maintainDecoys,
   renewDecoys,
 } from '../../src/guard/index.ts';
@@ -17,7 +18,6 @@ import {
   CHUNK_SIZE,
   decoyCountFor,
   deterministicUuid,
-  freshDecoyFile,
   NIR_CAPACITY,
   plantDecoys,
   SEED_SECRET_KEY,

@@ -14,7 +14,18 @@ import { mayName, TABLE_OWNERS, type TableName } from '../../src/store/ownership
 const root = new URL('../..', import.meta.url).pathname;
 
 /** The folders held to the rule: the capabilities, the access pipeline (it owns no table) and the core's owners. */
-const FOLDERS = ['identity', 'policy', 'guard', 'bank', 'incidents', 'privacy', 'access', 'ledger', 'notify'] as const;
+const FOLDERS = [
+  'identity',
+  'policy',
+  'guard',
+  'bank',
+  'incidents',
+  'privacy',
+  'access',
+  'ledger',
+  'notify',
+  'jobs',
+] as const;
 
 /**
  * The sideways reads that stay, each with its reason. A line here is a debt with a reason, not a

@@ -1,34 +1,26 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildServer, createLogger } from '../../api/index.ts';
-import {
-  disableInactiveStaffAccounts,
-  ensureBootstrapAdmin,
-  runRecertificationSchedule,
-} from '../../identity/index.ts';
-import { startLedgerSchedule } from '../../ledger/index.ts';
+import { ensureBootstrapAdmin } from '../../identity/index.ts';
 import { LedgerRollbackError } from '../../ledger/watch.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { maintainDecoys } from '../../guard/index.ts';
-import { demoActors, freshDecoyFile } from '../../seed/index.ts';
-import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts.ts';
-import { runSeed } from './seed.ts';
+import { backgroundJobs, jobRunnerFor } from '../../runtime/jobs.ts';
+import { startMetricsListener } from '../../metrics/index.ts';
 import { progressBar } from '../progress.ts';
 import { OperatorError } from './keys.ts';
 
-export const DEMO_SEED = 1;
-
-/** Start the HTTP server; on a fresh embedded store, create the demo population first. */
+/**
+ * Start the HTTP server and the fleet's background jobs. With `demo` (what `npm start` passes), a
+ * fresh store is first given the synthetic demo population and its accounts, printed with their
+ * password and the bootstrap administrator's token; without it, no secret is written to
+ * standard output (the token goes to a file only the service can read).
+ */
 export async function runStart(runtime: Runtime, options: { port?: number; demo: boolean }): Promise<void> {
   const { config } = runtime;
   await checkLedgerAtStart(runtime);
-  const empty = (await runtime.database.db.selectFrom('persons').select('id').limit(1).execute()).length === 0;
-  if (options.demo && empty && config.demoPersons > 0) {
-    process.stdout.write(
-      `Base vide : création d'une population de démonstration (${config.demoPersons} personnes, graine ${DEMO_SEED}).\n`,
-    );
-    await runSeed(runtime, { persons: config.demoPersons, seed: DEMO_SEED, batch: 1000 });
-  }
+  // The demo's generator (and its dependencies) is loaded only for the demo.
+  const demo = options.demo ? await import('./demo.ts') : undefined;
+  if (demo) await demo.seedDemoPopulation(runtime);
   if (await runtime.bank.indexMissing()) {
     const total = Number(
       (
@@ -43,9 +35,10 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     bar.stop();
   }
   const admin = await ensureBootstrapAdmin(runtime.database.db);
-  const jobSeekers = options.demo ? await ensureDemoAccounts(runtime, DEMO_SEED) : [];
+  const demoAccounts = demo ? await demo.ensureDemoAccounts(runtime) : undefined;
   const tokenFile = join(config.dataDir, 'bootstrap-admin.token');
-  if (admin.token && config.devKeyring) writeFileSync(tokenFile, admin.token + '\n', { mode: 0o600 });
+  // Outside the demo, a new token is kept in a file of the service's (0600), never printed.
+  if (admin.token) writeFileSync(tokenFile, admin.token + '\n', { mode: 0o600 });
 
   const logger = createLogger(config.logLevel);
   const app = await buildServer(runtime, logger);
@@ -55,15 +48,40 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${actualPort}`;
 
+  const jobs = backgroundJobs(runtime, (message) => logger.warn(message));
+  const runner = await jobRunnerFor(runtime, jobs, {
+    onError: (job, error) =>
+      logger.error(
+        { job, err: { message: error instanceof Error ? error.message : String(error) } },
+        'background job failed',
+      ),
+    onRan: (job, slot, attempt, ms) =>
+      logger.debug({ job, slot: slot.toISOString(), attempt, ms: Math.round(ms) }, 'background job ran'),
+  });
+  await runner.start();
+  // Readiness and the metrics report on the queue this process works.
+  runtime.jobs = runner;
+  const metricsListener =
+    config.metrics.port !== undefined
+      ? await startMetricsListener(runtime.metrics, { host: config.metrics.host, port: config.metrics.port })
+      : undefined;
+  // The ledger verifies itself in the background and watches for a rollback (issue 20), in every process.
+  runtime.ledgerWatch.start();
+
   const lines = [
     '',
     `Rempart écoute sur ${url}`,
     `  Espace demandeur d’emploi  ${url}/mon-espace`,
     `  Console conseiller et partenaire  ${url}/console`,
     `  Bureau sécurité et DPO     ${url}/bureau`,
-    `  Santé        ${url}/api/health`,
+    `  Santé        ${url}/api/health/live, ${url}/api/health/ready`,
     `  API (OpenAPI) ${url}/api/openapi.json — documentation ${url}/api/docs`,
     `  Magasin      ${runtime.database.description}`,
+    `  Travaux de fond : ${runner.kind === 'pg-boss' ? 'file PostgreSQL (pg-boss), une fois par période pour toute la flotte' : 'dans ce processus (magasin embarqué)'} ; ${jobs.length} travaux`,
+    `  Messages     ${runtime.messages.description()}`,
+    metricsListener
+      ? `  Métriques    http://${config.metrics.host}:${metricsListener.port}/metrics`
+      : `  Métriques    ${config.metrics.token ? `${url}/api/metrics (jeton REMPART_METRICS_TOKEN)` : 'aucune (REMPART_METRICS_PORT ou REMPART_METRICS_TOKEN)'}`,
     // The operator sees at once whether client addresses come from the socket or from a proxy's header.
     config.trustProxy.length > 0
       ? `  Adresse des clients : X-Forwarded-For des mandataires de confiance ${config.trustProxy.join(', ')}`
@@ -72,81 +90,45 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     `               ${runtime.ledger.verifierKey}`,
     '',
   ];
-  const shownToken =
-    admin.token ?? (config.devKeyring && existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+  const shownToken = demo
+    ? (admin.token ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined))
+    : undefined;
   if (shownToken) {
     lines.push('Administrateur d’amorçage (seul autorisé à lire et écrire les dossiers pour l’instant) :');
     lines.push(`  curl -H 'Authorization: Bearer ${shownToken}' ${url}/api/agency/persons/<id>`);
-    if (admin.token && !config.devKeyring)
-      lines.push('  (ce jeton ne sera plus affiché : conservez-le ; `npx rempart admin token` en émet un nouveau)');
+  } else if (admin.token) {
+    lines.push(
+      `Administrateur d’amorçage : jeton écrit dans ${tokenFile} (lisible par le service seul) ;`,
+      '  conservez-le hors du serveur puis supprimez ce fichier ; `npx rempart admin token` en émet un nouveau.',
+    );
   } else {
     lines.push('Administrateur d’amorçage : jeton déjà émis ; `npx rempart admin token` en émet un nouveau.');
   }
-  if (options.demo) {
-    lines.push(
-      '',
-      `Comptes de démonstration (graine ${DEMO_SEED}), mot de passe « ${DEMO_PASSWORD} » — POST /api/auth/login ;`,
-    );
-    lines.push('les comptes des agents enrôlent un second facteur (TOTP, ou clé d’accès) à leur première connexion ;');
-    lines.push(
-      `codes et alertes envoyés : dossier ${join(config.dataDir, 'outbox')} (tient lieu de serveur de messagerie) :`,
-    );
-    for (const a of demoActors(DEMO_SEED))
-      lines.push(`  ${a.login.padEnd(40)} ${a.roles.join(',').padEnd(22)} ${a.organisation}`);
-    for (const p of jobSeekers) lines.push(`  ${p.login.padEnd(40)} ${'demandeur d’emploi'.padEnd(22)} ${p.who}`);
-  }
+  if (demo && demoAccounts) lines.push(...demo.demoAccountLines(config.dataDir, demoAccounts));
   process.stdout.write(lines.join('\n') + '\n\n');
 
-  // Daily, and once now: forgotten staff accounts do not stay open; decoys past their time are
-  // renewed and every organisation holds some.
-  const sweep = () =>
-    void disableInactiveStaffAccounts(runtime.database.db)
-      .then(() =>
-        runRecertificationSchedule({ db: runtime.database.db, keyring: runtime.keyring, notifier: runtime.notifier }),
-      )
-      .then(() => maintainDecoys(runtime.database.db, runtime.persons, freshDecoyFile))
-      .catch((error: unknown) => logger.error({ err: { message: String(error) } }, 'account sweep failed'));
-  sweep();
-  const daily = setInterval(sweep, 86_400_000);
-  daily.unref();
-
-  // Bank-detail changes whose cooling-off is over take effect; notices lost in a crash go out first
-  // (contact-change announcements too: an unannounced one still holds the bank change it touches).
-  const settleBank = () =>
-    void runtime.bank
-      .resendMissingNotices()
-      .then(() => runtime.bank.announceContactChanges())
-      .then(() => runtime.bank.settleDue())
-      .catch((error: unknown) =>
-        logger.error({ err: { message: String(error) } }, 'bank-detail changes could not be settled'),
-      );
-  settleBank();
-  const bankEveryMinute = setInterval(settleBank, 60_000);
-  bankEveryMinute.unref();
-
-  const ledgerSchedule = startLedgerSchedule(runtime.ledger, {
-    integrateEveryMs: 500,
-    checkpointEveryMs: config.checkpointSeconds * 1000,
-    onError: (error) =>
-      logger.error(
-        { err: { message: error instanceof Error ? error.message : String(error) } },
-        'ledger integration or checkpoint failed',
-      ),
-  });
-  // The ledger verifies itself in the background and watches for a rollback (issue 20).
-  runtime.ledgerWatch.start();
-
-  const stop = async () => {
-    clearInterval(daily);
-    clearInterval(bankEveryMinute);
-    await ledgerSchedule.stop();
+  // A rolling restart sends SIGTERM: requests in flight and jobs in hand finish, up to the
+  // deadline; past it the process exits anyway (a job's slot then goes to another process).
+  const deadlineMs = config.shutdownSeconds * 1000;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, deadlineSeconds: config.shutdownSeconds }, 'stopping');
+    const forced = setTimeout(() => {
+      logger.error({ deadlineSeconds: config.shutdownSeconds }, 'shutdown deadline passed: exiting');
+      process.exit(1);
+    }, deadlineMs + 2_000);
+    forced.unref();
+    const started = Date.now();
+    const left = () => Math.max(0, deadlineMs - (Date.now() - started));
+    await Promise.allSettled([app.close(), runner.stop(left()), metricsListener?.close()]);
     await runtime.ledgerWatch.stop();
-    await app.close();
     await runtime.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
 /**

@@ -104,7 +104,13 @@ export async function startRecertification(
   const admin = await requireOrgAdmin(m.db, adminAccountId);
   if (await currentCampaign(m.db, admin.organisationId))
     throw new ConflictError('une revue des comptes est déjà en cours', 'recertification_open');
-  const campaign = await inTransaction(m.db, (trx) => openCampaign(trx, admin.organisationId, admin.accountId, now));
+  const campaign = await inTransaction(m.db, (trx) =>
+    openCampaign(trx, admin.organisationId, admin.accountId, now),
+  ).catch((error: unknown) => {
+    if (isUniqueViolation(error))
+      throw new ConflictError('une revue des comptes est déjà en cours', 'recertification_open');
+    throw error;
+  });
   await announceCampaign(m, admin.organisationId, campaign);
   return (await recertificationView(m.db, campaign.id))!;
 }
@@ -218,6 +224,14 @@ export async function runRecertificationSchedule(
     .execute();
   for (const campaign of due) {
     const pending = await inTransaction(m.db, async (trx) => {
+      // Closed once: a sweep running at the same time on another process finds it closed and does nothing.
+      const closing = await trx
+        .updateTable('recertification_campaigns')
+        .set({ closed_at: now.toISOString() })
+        .where('id', '=', campaign.id)
+        .where('closed_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(closing.numUpdatedRows) !== 1) return undefined;
       const items = await trx
         .selectFrom('recertification_items')
         .select('account_id')
@@ -246,13 +260,9 @@ export async function runRecertificationSchedule(
           });
         }
       }
-      await trx
-        .updateTable('recertification_campaigns')
-        .set({ closed_at: now.toISOString() })
-        .where('id', '=', campaign.id)
-        .execute();
       return ids.length;
     });
+    if (pending === undefined) continue;
     closed += 1;
     disabled += pending;
     await alertSecurityContact(
@@ -279,9 +289,21 @@ export async function runRecertificationSchedule(
       .executeTakeFirst();
     if ((last?.started_at ?? organisation.created_at) > cutoff) continue;
     if (await currentCampaign(m.db, organisation.id)) continue;
-    const campaign = await inTransaction(m.db, (trx) => openCampaign(trx, organisation.id, null, now));
+    // One open review per organisation (a unique index): opened by another process meanwhile, it is not opened twice.
+    const campaign = await inTransaction(m.db, (trx) => openCampaign(trx, organisation.id, null, now)).catch(
+      (error: unknown) => {
+        if (isUniqueViolation(error)) return undefined;
+        throw error;
+      },
+    );
+    if (!campaign) continue;
     await announceCampaign(m, organisation.id, campaign);
     opened += 1;
   }
   return { opened, closed, disabled };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
