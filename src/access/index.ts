@@ -6,6 +6,7 @@ export {
   type Caller,
   type CaseloadOutcome,
   type Granted,
+  type PipelineObserver,
   type PipelineOptions,
   type ReadOutcome,
   type SearchOutcome,

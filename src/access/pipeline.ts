@@ -84,6 +84,18 @@ export interface PipelineOptions {
   clock: { now(): Date };
   /** Bank changes due are settled before a read of the `bank` class (payments read that class). */
   settleBank: (personId: string) => Promise<unknown>;
+  /** Told of every decision taken here (the metrics). */
+  observe?: PipelineObserver;
+}
+
+/** What the pipeline tells an observer: synchronous and cheap (it is on the read path), codes only, never whom. */
+export interface PipelineObserver {
+  /**
+   * One decision of the policy: a permit and what it rests on (its relationship, or
+   * `break_glass`), or a denial and its reason code. A search is the caller's decision, then one
+   * per match.
+   */
+  decision(outcome: 'permit' | 'deny', reason: string): void;
 }
 
 /**
@@ -110,15 +122,17 @@ export class AccessPipeline {
   ): Promise<ReadOutcome> {
     // Decisions are taken on the wall clock (agreements' dates); the guard's windows on its own clock.
     const now = new Date();
-    const decision = await authorize(this.#deps.db, {
-      ...this.#context(caller),
-      personId,
-      operation: 'read',
-      ...(classes ? { classes } : {}),
-      now,
-      // An age condition (a purpose for young people) opens `identity` in memory and keeps only the date.
-      birthDateOf: (id) => this.#birthDate(id),
-    });
+    const decision = this.#seen(
+      await authorize(this.#deps.db, {
+        ...this.#context(caller),
+        personId,
+        operation: 'read',
+        ...(classes ? { classes } : {}),
+        now,
+        // An age condition (a purpose for young people) opens `identity` in memory and keeps only the date.
+        birthDateOf: (id) => this.#birthDate(id),
+      }),
+    );
     if (!decision.allowed) return { outcome: 'denied', decision };
     let file = await this.#deps.persons.fetchSealed(personId, decision.classes);
     // The event names the classes that leave: those decided that the file holds.
@@ -161,14 +175,12 @@ export class AccessPipeline {
       classes: ['identity' as const],
       now: new Date(),
     };
-    const allowedCaller = await authorizeWithoutPerson(this.#deps.db, base);
+    const allowedCaller = this.#seen(await authorizeWithoutPerson(this.#deps.db, base));
     if (!allowedCaller.allowed) return { outcome: 'denied', decision: allowedCaller };
     const matches = await this.#deps.persons.lookup(search.kind, search.value);
-    const decisions = await authorizeEach(
-      this.#deps.db,
-      { ...base, birthDateOf: (personId) => this.#birthDate(personId) },
-      matches,
-    );
+    const decisions = (
+      await authorizeEach(this.#deps.db, { ...base, birthDateOf: (personId) => this.#birthDate(personId) }, matches)
+    ).map((decision) => this.#seen(decision));
     const allowed: Array<{ personId: string; decision: Granted }> = [];
     decisions.forEach((decision, i) => {
       if (decision.allowed) allowed.push({ personId: matches[i]!, decision });
@@ -216,14 +228,18 @@ export class AccessPipeline {
 
   /** A page of the caller's own caseload (ids only): decided as a read under a caseload purpose, recorded. */
   async listCaseload(caller: Caller, options: { page: number; pageSize: number }): Promise<CaseloadOutcome> {
-    const decision = await authorizeWithoutPerson(this.#deps.db, {
+    const decided = await authorizeWithoutPerson(this.#deps.db, {
       ...this.#context(caller),
       operation: 'read',
       now: new Date(),
     });
+    // Only a caseload purpose lists a caseload: anything else is refused here, and counted so.
+    const decision = this.#seen(
+      decided.allowed && decided.relationship !== 'caseload'
+        ? ({ allowed: false, reason: 'operation_not_granted' } as const)
+        : decided,
+    );
     if (!decision.allowed) return { outcome: 'denied', decision };
-    if (decision.relationship !== 'caseload')
-      return { outcome: 'denied', decision: { allowed: false, reason: 'operation_not_granted' } };
     const page = await listCaseload(this.#deps.db, caller.guarded.id, options);
     await appendEvent(this.#deps.db, 'access_granted', {
       actorId: caller.guarded.id,
@@ -325,14 +341,16 @@ export class AccessPipeline {
   ): Promise<WriteOutcome<T>> {
     const decision =
       decided ??
-      (await authorize(this.#deps.db, {
-        ...this.#context(caller),
-        personId,
-        operation: 'write',
-        classes,
-        now: new Date(),
-        birthDateOf: (id) => this.#birthDate(id),
-      }));
+      this.#seen(
+        await authorize(this.#deps.db, {
+          ...this.#context(caller),
+          personId,
+          operation: 'write',
+          classes,
+          now: new Date(),
+          birthDateOf: (id) => this.#birthDate(id),
+        }),
+      );
     if (!decision.allowed) return { outcome: 'denied', decision };
     const value = await inTransaction(this.#deps.db, async (trx) => {
       await appendEvent(trx, 'access_granted', grantEvent(caller, decision, personId, 'write', decision.classes));
@@ -348,39 +366,49 @@ export class AccessPipeline {
    * The decision alone, for a route whose capability does the rest under it (bank details):
    * the same as a read's or a write's, an age condition included.
    */
-  decide(
+  async decide(
     caller: Caller,
     personId: string,
     operation: 'read' | 'write',
     classes: FieldClass[],
   ): Promise<AccessDecision> {
-    return authorize(this.#deps.db, {
-      ...this.#context(caller),
-      personId,
-      operation,
-      classes,
-      now: new Date(),
-      birthDateOf: (id) => this.#birthDate(id),
-    });
+    return this.#seen(
+      await authorize(this.#deps.db, {
+        ...this.#context(caller),
+        personId,
+        operation,
+        classes,
+        now: new Date(),
+        birthDateOf: (id) => this.#birthDate(id),
+      }),
+    );
   }
 
   /** The caller's own reasons alone (posture, role, purpose, classes), before any person: as a search or a list is first decided. */
-  decideWithoutPerson(caller: Caller, operation: 'read' | 'write', classes: FieldClass[]): Promise<AccessDecision> {
-    return authorizeWithoutPerson(this.#deps.db, { ...this.#context(caller), operation, classes, now: new Date() });
+  async decideWithoutPerson(
+    caller: Caller,
+    operation: 'read' | 'write',
+    classes: FieldClass[],
+  ): Promise<AccessDecision> {
+    return this.#seen(
+      await authorizeWithoutPerson(this.#deps.db, { ...this.#context(caller), operation, classes, now: new Date() }),
+    );
   }
 
   /** A decision per person, in the order given (the actor and organisation read once). */
-  decideEach(
+  async decideEach(
     caller: Caller,
     personIds: readonly string[],
     operation: 'read' | 'write',
     classes: FieldClass[],
   ): Promise<AccessDecision[]> {
-    return authorizeEach(
-      this.#deps.db,
-      { ...this.#context(caller), operation, classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) },
-      personIds,
-    );
+    return (
+      await authorizeEach(
+        this.#deps.db,
+        { ...this.#context(caller), operation, classes, now: new Date(), birthDateOf: (id) => this.#birthDate(id) },
+        personIds,
+      )
+    ).map((decision) => this.#seen(decision));
   }
 
   /**
@@ -468,6 +496,16 @@ export class AccessPipeline {
       await this.#deps.persons.update(personId, patch, trx, authorOf(actor));
     });
     return this.readWhole(actor, network, personId);
+  }
+
+  /** A decision, told to the observer on its way out. */
+  #seen<D extends AccessDecision>(decision: D): D {
+    const observe = this.#deps.observe;
+    if (observe) {
+      if (decision.allowed) observe.decision('permit', decision.breakGlassId ? 'break_glass' : decision.relationship);
+      else observe.decision('deny', decision.reason);
+    }
+    return decision;
   }
 
   /** What every decision of this caller shares. */

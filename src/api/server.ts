@@ -23,6 +23,7 @@ import { breakGlassReviewRoutes } from './security/break-glass.ts';
 import { securityPostureRoutes } from './security/posture.ts';
 import { staffRoutes } from './staff/index.ts';
 import { healthRoutes } from './system/health.ts';
+import { metricsRoutes, registerRequestMetrics } from './system/metrics.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerEventContext } from './event-context.ts';
 import { registerOriginCheck } from './origin.ts';
@@ -67,6 +68,8 @@ export async function buildServer(
     ajv: { customOptions: { allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First, so that every answer is timed, a refusal by any later hook included.
+  registerRequestMetrics(app, runtime.metrics);
   if (trusting) registerForwardedAddressCheck(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
@@ -102,6 +105,7 @@ export async function buildServer(
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(runtime), { prefix: '/api' });
+  await app.register(metricsRoutes(runtime), { prefix: '/api' });
   await app.register(agencyPersonRoutes(runtime), { prefix: '/api/agency' });
   await app.register(authRoutes(runtime), { prefix: '/api/auth' });
   await app.register(passkeyRoutes(runtime), { prefix: '/api/auth/passkeys' });

@@ -60,6 +60,29 @@ export type GuardRefusal = 'guard_limit_reached' | 'actor_contained' | 'session_
 
 export type Admission = { allowed: true } | { allowed: false; reason: GuardRefusal; containmentId?: string };
 
+/** Which of the guard's checks: a read (an export's download too), a search, a booking. */
+export type GuardCheck = 'read' | 'search' | 'booking';
+
+/**
+ * What the guard said: admitted quietly or with an alert raised (`alerted`), a decoy served and
+ * its reader contained (`decoy`), refused, refused with the actor contained (`contained`), or
+ * no word at all (`error`: the guard's state was unreachable, 503).
+ */
+export type GuardOutcome = 'admitted' | 'alerted' | 'decoy' | 'refused' | 'contained' | 'error';
+
+/** Told of each of the guard's words once it is final (the metrics): synchronous, cheap, codes only. */
+export interface GuardObserver {
+  /** The check, its outcome, and the signal behind it (`none` when no signal was raised). */
+  admission(check: GuardCheck, outcome: GuardOutcome, signal: string): void;
+}
+
+/** What a check found besides its admission, for the observer: filled in as the check goes. */
+interface Verdict {
+  signal?: string;
+  decoy?: boolean;
+  alerted?: boolean;
+}
+
 export interface GuardOptions {
   db: Executor;
   flavour: Flavour;
@@ -73,6 +96,8 @@ export interface GuardOptions {
    * configuration of a server sets it.
    */
   enforce?: boolean;
+  /** Told of every admission, search and booking decided (the metrics). */
+  observe?: GuardObserver;
 }
 
 interface Raised {
@@ -113,16 +138,53 @@ export class Guard {
    * the count and the event commit together, with one durable commit per read.
    */
   async admit(request: ReadRequest, onAdmitted?: (trx: Executor) => Promise<void>): Promise<Admission> {
+    const verdict: Verdict = {};
+    return this.#observed('read', verdict, this.#admit(request, onAdmitted, verdict));
+  }
+
+  /** Tell the observer what a check decided, once it is final (committed, or failed). */
+  async #observed(check: GuardCheck, verdict: Verdict, decided: Promise<Admission>): Promise<Admission> {
+    const observe = this.#options.observe;
+    if (!observe) return decided;
+    let admission: Admission;
+    try {
+      admission = await decided;
+    } catch (error) {
+      observe.admission(check, 'error', verdict.signal ?? 'none');
+      throw error;
+    }
+    const outcome: GuardOutcome = admission.allowed
+      ? verdict.decoy
+        ? 'decoy'
+        : verdict.alerted
+          ? 'alerted'
+          : 'admitted'
+      : admission.reason === 'actor_contained' || admission.containmentId
+        ? 'contained'
+        : 'refused';
+    observe.admission(check, outcome, verdict.signal ?? 'none');
+    return admission;
+  }
+
+  async #admit(
+    request: ReadRequest,
+    onAdmitted: ((trx: Executor) => Promise<void>) | undefined,
+    verdict: Verdict,
+  ): Promise<Admission> {
     const { actor } = request;
     const admitted = async (trx: Executor): Promise<Admission> => {
       await onAdmitted?.(trx);
       return { allowed: true };
     };
     if (this.#options.enforce === false) return this.#options.db.transaction().execute(admitted);
-    if (actor.session && actor.session.network !== request.network) return this.#sessionMoved(request);
+    if (actor.session && actor.session.network !== request.network) {
+      verdict.signal = 'session_moved';
+      return this.#sessionMoved(request);
+    }
     return this.#run(actor, async (trx, now, alerts) => {
       const decoys = await decoysAmong(trx, request.personIds);
       if (decoys.length) {
+        Object.assign(verdict, { decoy: true, signal: 'honeytoken' });
         // A decoy is served like any file, so the reader cannot tell which one tripped the wire.
         // Counted first, so that the containment reports the decoy among what was read.
         await this.#count(trx, now, request);
@@ -163,6 +225,7 @@ export class Guard {
 
       if (hour > budget.hour.hard || day > budget.day.hard) {
         const window = hour > budget.hour.hard ? 'hour' : 'day';
+        verdict.signal = `budget_${window}_hard`;
         const figures = {
           window,
           persons: window === 'hour' ? hour - newHour : day - newDay,
@@ -189,6 +252,7 @@ export class Guard {
       }
       if (orgDay > request.dailyCeiling) {
         // The agreement's ceiling: the organisation reads no more today under this purpose; not one actor's fault.
+        verdict.signal = 'agreement_ceiling';
         await this.#raise(
           trx,
           now,
@@ -224,9 +288,11 @@ export class Guard {
       });
       const containing = raised.find((r) => r.severity === 'contain');
       if (containing) {
+        verdict.signal = containing.signal;
         const containmentId = await this.#contain(trx, now, actor, containing, alerts);
         return { allowed: false, reason: 'actor_contained', ...(containmentId ? { containmentId } : {}) };
       }
+      if (raised[0]) Object.assign(verdict, { alerted: true, signal: raised[0].signal });
       for (const r of raised) await this.#raise(trx, now, actor, r, alerts);
       await this.#count(trx, now, request, newDay);
       if (unexplained?.persons.length) await touch(trx, unexplainedScope, unexplained.persons, iso(now));
@@ -253,9 +319,13 @@ export class Guard {
         sightings = await this.#steadySightings(request);
         if (sightings) await appendEventsWith(this.#options.db, events, [part(SEEN_WRITER, sightings)]);
       } catch (error) {
+        this.#options.observe?.admission('read', 'error', 'none');
         throw error instanceof LedgerUnavailableError ? error : new GuardUnavailableError(error);
       }
-      if (sightings) return { allowed: true };
+      if (sightings) {
+        this.#options.observe?.admission('read', 'admitted', 'none');
+        return { allowed: true };
+      }
     }
     return this.admit(request, async (trx) => {
       await appendEvents(trx, events);
@@ -308,9 +378,21 @@ export class Guard {
     matches: readonly string[],
     hits: number,
   ): Promise<Admission> {
+    const verdict: Verdict = {};
+    return this.#observed('search', verdict, this.#noteSearch(actor, criterion, matches, hits, verdict));
+  }
+
+  async #noteSearch(
+    actor: GuardedActor,
+    criterion: SearchCriterion,
+    matches: readonly string[],
+    hits: number,
+    verdict: Verdict,
+  ): Promise<Admission> {
     if (this.#options.enforce === false) return { allowed: true };
     return this.#run(actor, async (trx, now, alerts) => {
       if ((await decoysAmong(trx, matches)).length) {
+        Object.assign(verdict, { decoy: true, signal: 'honeytoken' });
         // Nobody doing their job looks a decoy up: contained, and answered as usual (the wire stays hidden).
         await this.#contain(
           trx,
@@ -389,6 +471,7 @@ export class Guard {
           };
       }
       if (!raised) return { allowed: true } as Admission;
+      verdict.signal = raised.signal;
       const containmentId = await this.#contain(trx, now, actor, raised, alerts);
       return { allowed: false, reason: 'actor_contained', ...(containmentId ? { containmentId } : {}) } as Admission;
     });
@@ -428,6 +511,11 @@ export class Guard {
    * full one; beyond it the actor is contained and the booking refused.
    */
   async noteBooking(actor: GuardedActor, personId: string): Promise<Admission> {
+    const verdict: Verdict = {};
+    return this.#observed('booking', verdict, this.#noteBooking(actor, personId, verdict));
+  }
+
+  async #noteBooking(actor: GuardedActor, personId: string, verdict: Verdict): Promise<Admission> {
     if (this.#options.enforce === false) return { allowed: true };
     return this.#run(actor, async (trx, now, alerts) => {
       const scope = scopes.booked(actor.id);
@@ -440,6 +528,7 @@ export class Guard {
       const week = counted.week + (last === undefined || last < weekFrom ? 1 : 0);
       if (day > bookingLimits.dayHard || week > bookingLimits.weekHard) {
         const window = day > bookingLimits.dayHard ? 'day' : 'week';
+        verdict.signal = 'booking_burst';
         const containmentId = await this.#contain(
           trx,
           now,

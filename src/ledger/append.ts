@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { chunks, groupCommitOf, part, type Executor, type GroupCommit, type GroupWriter } from '../store/index.ts';
 import { buildEvent, eventRow, type EventBody, type EventInput, type EventKind, type EventRow } from './event.ts';
@@ -39,13 +40,36 @@ export const EVENTS_WRITER: GroupWriter<EventRow> = {
   statement: (rows) => ({ sql: insertStatement(rows), parameters: rows.length * (COLUMNS - 1) }),
 };
 
+/** Told of each append made durable by a group commit (the metrics): synchronous and cheap, on the read path. */
+export interface AppendObserver {
+  /** One append (of one event or several) durable, `seconds` after it was submitted. */
+  appended(seconds: number): void;
+}
+
+const observers = new WeakMap<Executor, AppendObserver>();
+
+/**
+ * Hear the appends made outside a transaction on this database handle (one per runtime, so two
+ * runtimes of one process are told apart); returns how to stop. Appends inside a transaction
+ * are that transaction's statements and are not timed here.
+ */
+export function observeAppends(db: Executor, observer: AppendObserver): () => void {
+  observers.set(db, observer);
+  return () => {
+    if (observers.get(db) === observer) observers.delete(db);
+  };
+}
+
 /** Wait for `rows` (and what goes with them) to be durable; any failure is the ledger's. */
 async function groupCommitted(db: Executor, parts: Parameters<GroupCommit['submit']>[0]): Promise<void> {
+  const observer = observers.get(db);
+  const started = observer ? performance.now() : 0;
   try {
     await groupCommitOf(db).submit(parts);
   } catch (error) {
     throw error instanceof LedgerUnavailableError ? error : new LedgerUnavailableError(error);
   }
+  observer?.appended((performance.now() - started) / 1000);
 }
 
 /**

@@ -1,4 +1,12 @@
-export { appendEvent, appendEvents, appendEventsWith, EVENTS_WRITER, LedgerUnavailableError } from './append.ts';
+export {
+  appendEvent,
+  appendEvents,
+  appendEventsWith,
+  EVENTS_WRITER,
+  LedgerUnavailableError,
+  observeAppends,
+  type AppendObserver,
+} from './append.ts';
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 export { CompactRange } from './compact-range.ts';
 export { currentEventContext, runWithEventContext, updateEventContext, type EventContext } from './context.ts';
@@ -35,7 +43,7 @@ export {
   type IdentityWindow,
   type StoredEvent,
 } from './questions.ts';
-export { Ledger, LedgerIntegrityError, type SignedCheckpoint } from './log.ts';
+export { Ledger, LedgerIntegrityError, type LedgerBacklog, type SignedCheckpoint } from './log.ts';
 export {
   consistencyProof,
   EMPTY_ROOT,

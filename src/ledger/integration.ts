@@ -62,6 +62,27 @@ export async function newestPending(db: Executor, flavour: Flavour): Promise<Pen
   return row ? { at: row.at, id: row.id } : undefined;
 }
 
+/** How many events wait to be integrated, and when the oldest was recorded: one walk of the pending index. */
+export async function pendingBacklog(
+  db: Executor,
+  flavour: Flavour,
+): Promise<{ pending: number; oldestPendingAt: string | null }> {
+  const row = (
+    flavour === 'sqlite'
+      ? await sql<{
+          n: number | string;
+          oldest: string | null;
+        }>`SELECT count(*) AS n, min(at) AS oldest FROM ledger_events INDEXED BY ledger_events_pending WHERE seq IS NULL`.execute(
+          db,
+        )
+      : await sql<{
+          n: number | string;
+          oldest: string | null;
+        }>`SELECT count(*) AS n, min(at) AS oldest FROM ledger_events WHERE seq IS NULL`.execute(db)
+  ).rows[0];
+  return { pending: Number(row?.n ?? 0), oldestPendingAt: row?.oldest ?? null };
+}
+
 /** The oldest pending events, in the order they are numbered, up to `limit` and the bound. */
 export async function selectPending(
   trx: Executor,

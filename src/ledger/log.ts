@@ -1,10 +1,18 @@
 import type { Executor, Flavour } from '../store/index.ts';
 import { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { anchorAt, extendRange, type ExtensionFailure, type SignedRoot } from './extension.ts';
-import { appendLeaves, assignSeq, newestPending, selectPending, type PendingBound } from './integration.ts';
+import {
+  appendLeaves,
+  assignSeq,
+  newestPending,
+  pendingBacklog,
+  selectPending,
+  type PendingBound,
+} from './integration.ts';
 import { verifyConsistency } from './merkle.ts';
 import { openNote, parseVerifierKey, signNote, verifierKeyOf, type NoteSigner, type NoteVerifier } from './note.ts';
 import { chainBatch } from './person-chain.ts';
+import { oldestEventAtFrom } from './questions.ts';
 import { ensureCurrentLedgerPartitions } from './retention.ts';
 import { lockLedgerState } from './state.ts';
 import { StoredTree } from './stored-tree.ts';
@@ -51,6 +59,20 @@ export type IntegrityEvent =
   | { type: 'signed'; checkpoint: SignedCheckpoint }
   /** Something the operator should know that is not a problem with the log (the witness file not written). */
   | { type: 'warning'; message: string };
+
+/** What waits to be integrated into the tree and signed (`Ledger.backlog`). */
+export interface LedgerBacklog {
+  /** Events recorded but not yet integrated into the tree. */
+  pending: number;
+  /** When the oldest of them was recorded (ISO instant), or null when none waits. */
+  oldestPendingAt: string | null;
+  /** The tree's size. */
+  size: number;
+  /** The newest signed checkpoint's size and time, or null before the first. */
+  checkpoint: { size: number; at: string } | null;
+  /** Since when events wait for a signature, or null when every event recorded is signed. */
+  unsignedSince: string | null;
+}
 
 const INTEGRATION_BATCH = 5_000;
 
@@ -189,6 +211,34 @@ export class Ledger {
       if (n < batchSize) break;
     }
     return total;
+  }
+
+  /**
+   * What waits, for readiness and the metrics: events recorded but not yet integrated (and when
+   * the oldest was), the newest checkpoint, and since when events wait for a signature (that
+   * checkpoint's time; before the first, the oldest event's), null when every event is signed.
+   * A few short statements on indexes, no lock.
+   */
+  async backlog(): Promise<LedgerBacklog> {
+    const { pending, oldestPendingAt } = await pendingBacklog(this.#db, this.flavour);
+    const size = await this.size();
+    const newest = await this.#db
+      .selectFrom('ledger_checkpoints')
+      .select(['size', 'at'])
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const checkpoint = newest ? { size: Number(newest.size), at: newest.at } : null;
+    let unsignedSince: string | null = null;
+    if (checkpoint) {
+      if (pending > 0 || size > checkpoint.size) unsignedSince = checkpoint.at;
+    } else if (pending > 0 || size > 0) {
+      const oldestIntegrated = size > 0 ? await oldestEventAtFrom(this.#db, 0) : undefined;
+      unsignedSince =
+        [oldestIntegrated, oldestPendingAt ?? undefined].filter((at): at is string => at !== undefined).sort()[0] ??
+        null;
+    }
+    return { pending, oldestPendingAt, size, checkpoint, unsignedSince };
   }
 
   /** The newest signed checkpoint, or undefined before the first. */
