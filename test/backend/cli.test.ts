@@ -67,6 +67,25 @@ describe(`rempart command line (${BACKEND})`, () => {
     assert.doesNotMatch(res.stdout, /Rempart écoute/);
   });
 
+  it('refuses to start on bad configuration, naming the variable', async () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ REMPART_SMTP_URL: 'smtp://', REMPART_SMTP_FROM: 'noreply@rempart.example' }, /REMPART_SMTP_URL/],
+      [{ REMPART_PG_POOL_SIZE: '0' }, /REMPART_PG_POOL_SIZE must be a whole number of connections from 1 to 500/],
+      [{ REMPART_JOB_PERIODS: 'bank.settle=0' }, /REMPART_JOB_PERIODS: the period of bank.settle/],
+      [{ REMPART_JOB_PERIODS: 'bank.setle=60' }, /REMPART_JOB_PERIODS: unknown job "bank.setle"/],
+      [{ REMPART_SMS_URL: 'https://sms.example/send' }, /REMPART_SMS_KEY/],
+      [{ REMPART_SHUTDOWN_SECONDS: 'bientôt' }, /REMPART_SHUTDOWN_SECONDS/],
+    ];
+    const results = await Promise.all(
+      cases.map(([vars]) => runCli(['start'], childEnv(env, { PORT: '0', ...vars }), 60_000)),
+    );
+    for (const [i, res] of results.entries()) {
+      assert.equal(res.code, 1, `${JSON.stringify(cases[i]![0])}: ${res.stdout}`);
+      assert.match(res.stderr, cases[i]![1]);
+      assert.doesNotMatch(res.stdout, /Rempart écoute/);
+    }
+  });
+
   it('rotates one class, rewrapping every data key, and reports versions', async () => {
     const rotate = await runCli(['keys', 'rotate', '--class', 'bank'], childEnv(env));
     assert.equal(rotate.code, 0, rotate.stderr);
