@@ -65,6 +65,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** A connection URL without its `options` parameter, and that parameter (server settings, `-c name=value …`). */
+function withoutOptions(connection: string): { url: string; options: string } {
+  const url = new URL(connection);
+  const options = url.searchParams.get('options') ?? '';
+  url.searchParams.delete('options');
+  return { url: url.toString(), options: options.trim() };
+}
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
@@ -91,8 +99,9 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   if (isPostgresUrl(location.url)) {
     const schema = location.pgSchema;
     if (schema) await createPgSchema(location.url, schema);
+    const { url, options: urlOptions } = withoutOptions(location.url);
     const pool = new pg.Pool({
-      connectionString: location.url,
+      connectionString: url,
       max: location.poolSize ?? 20,
       types: pgTypes as unknown as pg.CustomTypesConfig,
       // A statement waits for a lock (a table locked elsewhere, a row held) at most this long, and
@@ -101,7 +110,9 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
       // Named in pg_stat_activity, so an operator (or a test) can tell Rempart's connections
       // apart, and a store's own schema when it has one.
       application_name: schema ? `rempart:${schema}` : 'rempart',
-      options: `${schema ? `-c search_path=${schema} ` : ''}-c lock_timeout=${STORE_LOCK_BOUND_MS}`,
+      // The URL's own options (a search_path, say) are kept: node-postgres would otherwise let them
+      // replace these, and the lock bound would be silently lost.
+      options: `${urlOptions ? `${urlOptions} ` : ''}${schema ? `-c search_path=${schema} ` : ''}-c lock_timeout=${STORE_LOCK_BOUND_MS}`,
     });
     // A connection dropped by the server (restart, failover, an operator ending it) is an error
     // event: on the pool while the connection is idle there, on the connection itself while a
