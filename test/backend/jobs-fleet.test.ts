@@ -156,9 +156,10 @@ describe(`background jobs across two processes (${BACKEND})`, () => {
         'the runs the processes carried out are the runs recorded',
       );
 
-      // The work was shared: both processes took slots.
+      // Which process takes a slot is a race (the first to offer or poll it): nothing says both will,
+      // only that the two together ran each slot once; every run names one of the two.
       const runners = new Set(runs.map((r) => r.runner.split(':').slice(0, 2).join(':')));
-      assert.equal(runners.size, 2, `slots taken by ${[...runners].join(', ')}`);
+      assert.ok(runners.size >= 1 && runners.size <= 2, `slots taken by ${[...runners].join(', ')}`);
 
       // One review per organisation, announced once to each recipient, however many sweeps ran.
       const sweeps = (byJob.get('accounts.sweep') ?? []).length;
