@@ -6,7 +6,7 @@ import {
   readOperationalFigures,
   type OperationalFigures,
 } from '../../metrics/index.ts';
-import { checkHealth, type Runtime } from '../../runtime/index.ts';
+import { checkHealth, type Health, type Runtime } from '../../runtime/index.ts';
 
 const LedgerState = Type.Enum(['ok', 'altered', 'rollback'], {
   description:
@@ -106,10 +106,7 @@ export function healthRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (_request, reply) => {
         const health = await checkHealth(runtime);
-        const reasons: string[] = [];
-        if (health.store !== 'ok') reasons.push('store_unavailable');
-        if (health.keyring === 'mismatch') reasons.push('keyring_mismatch');
-        if (health.ledger !== 'ok') reasons.push(`ledger_${health.ledger}`);
+        const reasons = processReasons(health);
         let figures: OperationalFigures | undefined;
         if (health.store === 'ok') {
           try {
@@ -185,10 +182,7 @@ export function healthRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (_request, reply) => {
         const health = await checkHealth(runtime);
-        const reasons: string[] = [];
-        if (health.store !== 'ok') reasons.push('store_unavailable');
-        if (health.keyring === 'mismatch') reasons.push('keyring_mismatch');
-        if (health.ledger !== 'ok') reasons.push(`ledger_${health.ledger}`);
+        const reasons = processReasons(health);
         const ready = reasons.length === 0;
         return reply
           .status(ready ? 200 : 503)
@@ -202,4 +196,13 @@ export function healthRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
     );
   };
+}
+
+/** What keeps this process from serving, whatever the rest of the fleet: the store, the keyring, the ledger's integrity. */
+function processReasons(health: Health): string[] {
+  const reasons: string[] = [];
+  if (health.store !== 'ok') reasons.push('store_unavailable');
+  if (health.keyring === 'mismatch') reasons.push('keyring_mismatch');
+  if (health.ledger !== 'ok') reasons.push(`ledger_${health.ledger}`);
+  return reasons;
 }
