@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import { FIELD_CLASSES } from '../../src/domain/index.ts';
-import { ensureBootstrapAdmin, JWT_BEARER_ASSERTION_TYPE, registerMachineClient } from '../../src/identity/index.ts';
+import { ensureBootstrapAdmin } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { demoPersons, seedDatabase } from '../../src/seed/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
 import { ledgerEvents, type FlatEvent } from '../helpers/ledger.ts';
+import { clientCredentialsForm, registerCapEmploiSystem } from '../helpers/machine-client.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 
@@ -142,41 +141,14 @@ describe(`every route that returns person fields: one access event per file, nam
     const shown = new Set((await ensureDemoAccounts(runtime, SEED)).map((s) => s.login));
     bootstrapToken = (await ensureBootstrapAdmin(db())).token!;
 
-    const cap = await db()
-      .selectFrom('organisations')
-      .select('id')
-      .where('kind', '=', 'cap_emploi')
-      .executeTakeFirstOrThrow();
-    const keys = await generateKeyPair('ES256');
-    const kid = randomUUID();
-    const { clientId } = await registerMachineClient(db(), {
-      organisationId: cap.id,
-      name: 'SI Cap emploi',
-      jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] },
-    });
-    const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({
-      iss: clientId,
-      sub: clientId,
-      aud: `${runtime.config.publicUrl}/api/oauth/token`,
-      iat: now,
-      exp: now + 60,
-      jti: randomUUID(),
-    })
-      .setProtectedHeader({ alg: 'ES256', kid })
-      .sign(keys.privateKey);
-    const form = new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
-      client_assertion: assertion,
-      scope: 'accompagnement_handicap',
-    });
+    const cap = await registerCapEmploiSystem(db());
+    const form = await clientCredentialsForm(cap, runtime.config.publicUrl, 'accompagnement_handicap');
     const issued = await server.app.inject({
       method: 'POST',
       url: '/api/oauth/token',
       remoteAddress: PARTNER_ADDRESS,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: form.toString(),
+      payload: form,
     });
     assert.equal(issued.statusCode, 200, issued.body);
     partnerToken = issued.json().access_token as string;
@@ -184,7 +156,7 @@ describe(`every route that returns person fields: one access event per file, nam
       await db()
         .selectFrom('referrals')
         .select('person_id')
-        .where('organisation_id', '=', cap.id)
+        .where('organisation_id', '=', cap.organisationId)
         .where('status', '=', 'active')
         .orderBy('person_id')
         .executeTakeFirstOrThrow()
