@@ -61,6 +61,14 @@ export class SmtpTransport implements Transport {
       throw new Error(`the SMTP transport carries mail only, not the ${message.channel} channel`);
     const id = checkQueuedMessageId(message.id);
     const date = new Date(message.createdAt);
+    try {
+      await this.#sendMail(message, id, date);
+    } catch (error) {
+      throw withoutServerWords(id, error);
+    }
+  }
+
+  async #sendMail(message: QueuedMessage, id: string, date: Date): Promise<void> {
     await this.#mailer.sendMail({
       from: this.#from,
       to: message.to,
@@ -114,4 +122,17 @@ function createMailer(settings: SmtpSettings, options: SmtpTransportOptions) {
     logger: false,
     debug: false,
   });
+}
+
+/**
+ * A server's reply often repeats the address it refused (« 550 <name@…>: rejected »), and the
+ * queue records and logs the error: a refusal goes on as its codes only (`EENVELOPE 550`), with
+ * `code` and `responseCode` kept. A failure the server did not word (a connection refused, a
+ * certificate that does not verify, a timeout) keeps its message, which names no one.
+ */
+function withoutServerWords(id: string, error: unknown): unknown {
+  const { code, responseCode } = (error ?? {}) as { code?: unknown; responseCode?: unknown };
+  if (typeof responseCode !== 'number') return error;
+  const codes = [code, responseCode].filter((c) => typeof c === 'string' || typeof c === 'number').join(' ');
+  return Object.assign(new Error(`SMTP: message ${id} refused, ${codes}`), { code, responseCode });
 }

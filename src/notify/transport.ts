@@ -16,7 +16,8 @@ export interface QueuedMessage extends OutgoingMessage {
  * Carries messages of some channels to people: a mail server, an SMS gateway, a print-and-post
  * service, or a folder in development. `send` resolves once the receiver has accepted the
  * message and throws when it refused it or could not be reached; the queue then keeps the
- * message and retries it later.
+ * message and retries it later. The error's message is recorded with the message and logged: it
+ * says why in codes (a status, an SMTP reply code), never the address or the text.
  */
 export interface Transport {
   /** What the operator sees at start and in logs: never a password or a key. */

@@ -29,6 +29,14 @@ describe(`message queue over SMTP (${BACKEND})`, () => {
       logger: false,
       disabledCommands: ['STARTTLS', 'AUTH'],
       closeTimeout: 500,
+      // A mailbox that does not exist, refused in the words of many servers: the address repeated.
+      onRcptTo(address, _session, callback) {
+        if (address.address.startsWith('inconnu'))
+          return callback(
+            Object.assign(new Error(`<${address.address}>: Recipient address rejected`), { responseCode: 550 }),
+          );
+        callback();
+      },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
@@ -232,6 +240,31 @@ describe(`message queue over SMTP (${BACKEND})`, () => {
     } finally {
       await first.close();
       await second.close();
+    }
+  });
+
+  it('records and logs why a message was refused in codes, never the address the server repeated', async () => {
+    const warned: string[] = [];
+    const smtp = new SmtpTransport(
+      { scheme: 'smtp', tls: 'off', host: '127.0.0.1', port, from: 'noreply@rempart.example', insecure: false },
+      { timeoutMs: 2_000, maxConnections: 1 },
+    );
+    const q = new MessageQueue({
+      db: runtime.database.db,
+      keyring: () => runtime.keyring,
+      transports: { email: smtp, sms: smtp, letter: smtp },
+      now: () => now,
+      onError: (error) => warned.push((error as Error).message),
+    });
+    try {
+      await q.deliver(mail('inconnu.lenoir@exemple.fr'));
+      const refused = await row('inconnu.lenoir@exemple.fr');
+      assert.equal(refused.status, 'queued');
+      assert.match(refused.last_error ?? '', /EENVELOPE 550/);
+      assert.equal(warned.length, 1);
+      for (const text of [refused.last_error ?? '', ...warned]) assert.doesNotMatch(text, /lenoir|exemple\.fr/);
+    } finally {
+      await smtp.close();
     }
   });
 });
