@@ -119,27 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(demoPersons) || demoPersons < 0 || demoPersons > 1_000_000) {
     throw new ConfigError(`REMPART_DEMO_PERSONS must be a whole number from 0 to 1000000, got "${demoText}"`);
   }
-  const checkpointText = env.REMPART_CHECKPOINT_SECONDS || '10';
-  const checkpointSeconds = Number(checkpointText);
-  if (!Number.isInteger(checkpointSeconds) || checkpointSeconds < 1 || checkpointSeconds > 3600) {
-    throw new ConfigError(
-      `REMPART_CHECKPOINT_SECONDS must be a whole number of seconds from 1 to 3600, got "${checkpointText}"`,
-    );
-  }
-  const coolingText = env.REMPART_BANK_COOLING_OFF_HOURS || '72';
-  const bankCoolingOffHours = Number(coolingText);
-  if (!Number.isInteger(bankCoolingOffHours) || bankCoolingOffHours < 24 || bankCoolingOffHours > 720) {
-    throw new ConfigError(
-      `REMPART_BANK_COOLING_OFF_HOURS must be a whole number of hours from 24 to 720, got "${coolingText}"`,
-    );
-  }
-  const poolText = env.REMPART_PG_POOL_SIZE || '20';
-  const pgPoolSize = Number(poolText);
-  if (!Number.isInteger(pgPoolSize) || pgPoolSize < 1 || pgPoolSize > 500) {
-    throw new ConfigError(
-      `REMPART_PG_POOL_SIZE must be a whole number of connections from 1 to 500, got "${poolText}"`,
-    );
-  }
+  const checkpointSeconds = wholeNumberFrom(env, 'REMPART_CHECKPOINT_SECONDS', 10, 1, 3600, 'seconds');
+  const bankCoolingOffHours = wholeNumberFrom(env, 'REMPART_BANK_COOLING_OFF_HOURS', 72, 24, 720, 'hours');
+  const pgPoolSize = wholeNumberFrom(env, 'REMPART_PG_POOL_SIZE', 20, 1, 500, 'connections');
   let keyring: KeyringSource;
   let devKeyring = false;
   if (env.REMPART_KEYRING) keyring = { kind: 'env', variable: 'REMPART_KEYRING', json: env.REMPART_KEYRING };
