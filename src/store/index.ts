@@ -7,7 +7,7 @@ export {
   type DatabaseLocation,
 } from './database.ts';
 export type { Flavour } from './flavour.ts';
-export { isStoreUnavailable, StoreUnavailableError, STORE_LOCK_BOUND_MS } from './errors.ts';
+export { isStoreUnavailable, isUniqueViolation, StoreUnavailableError, STORE_LOCK_BOUND_MS } from './errors.ts';
 export { countStaleDataKeys, isStoreBoundToKeyring, recordKeyring, rewrapDataKeys, verifyKeyring } from './keys.ts';
 export {
   contactChangesSince,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/index.ts';
-import { inTransaction, type Executor, type RecertificationItemsTable } from '../../store/index.ts';
+import { inTransaction, isUniqueViolation, type Executor, type RecertificationItemsTable } from '../../store/index.ts';
 import { alertSecurityContact, type Messenger } from '../notifications.ts';
 import { revokeAllSessions } from '../sessions.ts';
 import { requireOrgAdmin } from './requests.ts';
@@ -301,9 +301,4 @@ export async function runRecertificationSchedule(
     opened += 1;
   }
   return { opened, closed, disabled };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

@@ -7,7 +7,7 @@ import {
   type VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { PasskeyAuthenticator } from '../../config.ts';
-import { inTransaction, type Executor } from '../../store/index.ts';
+import { inTransaction, isUniqueViolation, type Executor } from '../../store/index.ts';
 import { issueRecoveryCodes } from '../factors.ts';
 import { checkAttestation, type AttestationRefusal } from './attestation.ts';
 import { signedChallenge, type CeremonyCaller, type PasskeyFailure } from './ceremony.ts';
@@ -179,9 +179,4 @@ export async function finishPasskeyRegistration(
   });
   if (!firstFactor || passkeyOnly) return { ok: true, factorId, firstFactor };
   return { ok: true, factorId, firstFactor, recoveryCodes: await issueRecoveryCodes(db, caller.accountId) };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
