@@ -790,14 +790,52 @@ describe(`account administration under four eyes (${BACKEND})`, () => {
     assert.equal(again.opened, 0);
   });
 
+  it('two sweeps at once (two processes) close each review once and open one per organisation', async () => {
+    const inTwoYears = new Date(Date.now() + 730 * 86_400_000);
+    const m = { db: runtime.database.db, keyring: runtime.keyring, notifier: runtime.notifier };
+    const since = new Date().toISOString();
+    const [a, b] = await Promise.all([
+      runRecertificationSchedule(m, inTwoYears),
+      runRecertificationSchedule(m, inTwoYears),
+    ]);
+    assert.equal(a.closed + b.closed, 2, `closed ${a.closed} + ${b.closed}: each due review once`);
+    assert.equal(a.opened + b.opened, 2, `opened ${a.opened} + ${b.opened}: one per organisation`);
+    const open = await runtime.database.db
+      .selectFrom('recertification_campaigns')
+      .select(['organisation_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('closed_at', 'is', null)
+      .groupBy('organisation_id')
+      .execute();
+    assert.deepEqual(
+      open.map((o) => Number(o.n)),
+      [1, 1],
+    );
+    // Each closing and each opening announced once to each recipient.
+    const notices = await runtime.database.db
+      .selectFrom('notifications')
+      .select(['organisation_id', 'recipient', 'subject', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('kind', '=', 'recertification_alert')
+      .where('at', '>=', since)
+      .groupBy(['organisation_id', 'recipient', 'subject'])
+      .execute();
+    assert.ok(notices.length >= 4, `${notices.length} announcements`);
+    assert.deepEqual(
+      notices.filter((n) => Number(n.n) !== 1),
+      [],
+    );
+  });
+
   it('no message body reaches the database, and no code reaches the logs', async () => {
     const bodies = outbox(server.env.dir).map((m) => m.body);
     assert.ok(bodies.length > 0);
     const rows = await runtime.database.db.selectFrom('notifications').selectAll().execute();
     assert.ok(rows.length >= bodies.length);
+    // The queue's rows too: the body sealed until sent, then wiped.
+    const queued = await runtime.database.db.selectFrom('outgoing_messages').selectAll().execute();
+    assert.ok(queued.length >= bodies.length);
     const codes = bodies.flatMap((b) => [...b.matchAll(/: ([0-9A-Z]{20})/g)].map((m) => m[1]!));
     assert.ok(codes.length > 0, 'activation codes were sent, to look for');
-    const stored = JSON.stringify(rows) + (await ledgerText(runtime.database.db));
+    const stored = JSON.stringify(rows) + JSON.stringify(queued) + (await ledgerText(runtime.database.db));
     for (const code of codes) {
       assert.ok(!stored.includes(code));
       assert.ok(!server.logLines.some((l) => l.includes(code)));
