@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
 import type { Executor } from '../store/index.ts';
-import { failingJobs, runnerId, runSlot, slotOf, timeoutOf } from './runs.ts';
+import { failingJobs, runnerId, runSlot, slotOf, timeoutOf, untakenSlots } from './runs.ts';
 import type { JobHooks, JobQueueStatus, JobRunner, JobSpec } from './types.ts';
 
 export interface PgBossSettings {
@@ -136,18 +136,15 @@ export class PgBossJobRunner implements JobRunner {
   /** Seconds since the oldest slot still waiting for a worker was due. */
   async #oldestWaiting(): Promise<number | null> {
     const now = Date.now();
-    let oldest: number | null = null;
-    for (const spec of this.#specs) {
+    const offered = this.#specs.flatMap((spec) => {
       const last = this.#offered.get(spec.name);
-      if (last === undefined) continue;
-      const run = await this.#db
-        .selectFrom('job_runs')
-        .select('slot')
-        .where('job', '=', spec.name)
-        .where('slot', '=', new Date(last).toISOString())
-        .executeTakeFirst();
-      if (run) continue;
-      const waited = (now - last) / 1000 - spec.everySeconds;
+      return last === undefined ? [] : [{ job: spec.name, slot: new Date(last), everySeconds: spec.everySeconds }];
+    });
+    const untaken = await untakenSlots(this.#db, offered);
+    let oldest: number | null = null;
+    for (const o of offered) {
+      if (!untaken.has(`${o.job} ${o.slot.toISOString()}`)) continue;
+      const waited = (now - o.slot.getTime()) / 1000 - o.everySeconds;
       if (waited > 0) oldest = Math.max(oldest ?? 0, waited);
     }
     return oldest;

@@ -113,21 +113,46 @@ export async function runSlot(
 
 /** Jobs whose latest slot ended failed with no attempt left. */
 export async function failingJobs(db: Executor, specs: readonly JobSpec[]): Promise<string[]> {
-  const failing: string[] = [];
-  for (const spec of specs) {
-    const last = await db
-      .selectFrom('job_runs')
-      .select(['state', 'attempts'])
-      .where('job', '=', spec.name)
-      .orderBy('slot', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (last?.state === 'failed' && last.attempts > (spec.retries ?? 3)) failing.push(spec.name);
-  }
-  return failing;
+  if (specs.length === 0) return [];
+  // Each job's latest slot, in one statement (the primary key serves the max per job).
+  const latest = await db
+    .selectFrom('job_runs as run')
+    .select(['run.job', 'run.state', 'run.attempts'])
+    .where(
+      'run.job',
+      'in',
+      specs.map((s) => s.name),
+    )
+    .where('run.slot', '=', (eb) =>
+      eb
+        .selectFrom('job_runs as later')
+        .select((l) => l.fn.max('later.slot').as('slot'))
+        .whereRef('later.job', '=', 'run.job'),
+    )
+    .execute();
+  const retries = new Map(specs.map((s) => [s.name, s.retries ?? 3]));
+  return latest
+    .filter((run) => run.state === 'failed' && run.attempts > (retries.get(run.job) ?? 3))
+    .map((run) => run.job)
+    .sort();
 }
 
-/** Forget runs older than `keepDays`: a run's row matters for its slot and for a while after, not for ever. */
+/** The offered slots that no process has taken yet (no run recorded), in one statement. */
+export async function untakenSlots(
+  db: Executor,
+  offered: ReadonlyArray<{ job: string; slot: Date }>,
+): Promise<Set<string>> {
+  if (offered.length === 0) return new Set();
+  const taken = await db
+    .selectFrom('job_runs')
+    .select(['job', 'slot'])
+    .where((eb) => eb.or(offered.map((o) => eb.and([eb('job', '=', o.job), eb('slot', '=', o.slot.toISOString())]))))
+    .execute();
+  const seen = new Set(taken.map((t) => `${t.job} ${t.slot}`));
+  return new Set(offered.map((o) => `${o.job} ${o.slot.toISOString()}`).filter((key) => !seen.has(key)));
+}
+
+/** Forget runs started before `before`: a run's row matters for its slot and for a while after, not for ever. */
 export async function purgeRuns(db: Executor, before: Date): Promise<number> {
   const result = await db.deleteFrom('job_runs').where('started_at', '<', before.toISOString()).executeTakeFirst();
   return Number(result.numDeletedRows);
