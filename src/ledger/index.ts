@@ -73,7 +73,7 @@ export { StoredTree } from './stored-tree.ts';
 export { completedSubtrees, consistencyPath, inclusionPath, rangeHash, rootAt, type SubtreeSource } from './tree.ts';
 export { verifyLedger, type Finding, type FindingKind, type VerifyReport } from './verify.ts';
 export { openSignedCheckpoint, verifyCheckpointPair, verifyEventInclusion, WitnessError } from './witness.ts';
-export { startLedgerSchedule, type LedgerSchedule } from './scheduler.ts';
+export { LedgerUpkeep, startLedgerSchedule, type LedgerSchedule } from './scheduler.ts';
 export {
   ensureCurrentLedgerPartitions,
   ensureLedgerPartition,

@@ -32,30 +32,71 @@ const PARTITIONS_EVERY_MS = 60 * 60_000;
  * log refuses to sign (an alteration or a rollback found, issue 20), ticks integrate but do not
  * try to sign, and the refusal is reported once, not at every tick.
  */
+/**
+ * The ledger's upkeep, one step at a time, for the server's `ledger.*` jobs and for the in-process
+ * schedule alike: integrate a bounded amount, and sign a checkpoint of what was verified when one
+ * is due. While the log refuses to sign (an alteration or a rollback found, issue 20) it does not
+ * try; an integrity error is reported once while it stays the same, not at every step (the
+ * background verifier has alerted the security officers). Other failures are thrown.
+ */
+export class LedgerUpkeep {
+  readonly #ledger: Ledger;
+  readonly #report: (error: LedgerIntegrityError) => void;
+  #lastProblem = '';
+
+  constructor(ledger: Ledger, report: (error: LedgerIntegrityError) => void) {
+    this.#ledger = ledger;
+    this.#report = report;
+  }
+
+  /** Integrate at most `maxBatches` batches of what is pending. */
+  async integrate(maxBatches: number): Promise<void> {
+    await this.#reportingOnce(() => this.#ledger.integrate({ maxBatches }));
+  }
+
+  /** Sign if the newest checkpoint is at least `minIntervalMs` old. */
+  async sign(now: Date, options: { minIntervalMs: number; verifyBudgetMs: number }): Promise<void> {
+    const refusal = this.#ledger.signingRefusal;
+    // The very words Ledger.checkpoint refuses with, so that the first refusal and the later skips are one report.
+    if (refusal) return this.#once(new LedgerIntegrityError(`refusing to sign: ${refusal}`));
+    await this.#reportingOnce(() => this.#ledger.checkpoint(now, { ...options, integrate: false }));
+  }
+
+  async #reportingOnce(step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+      this.#lastProblem = '';
+    } catch (error) {
+      if (!(error instanceof LedgerIntegrityError)) throw error;
+      this.#once(error);
+    }
+  }
+
+  #once(error: LedgerIntegrityError): void {
+    if (error.message !== this.#lastProblem) this.#report(error);
+    this.#lastProblem = error.message;
+  }
+}
+
 export function startLedgerSchedule(ledger: Ledger, schedule: LedgerSchedule): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let lastPartitions = 0;
   let stopped = false;
   const maxBatches = schedule.maxBatchesPerTick ?? 4;
   const verifyBudgetMs = schedule.verifyBudgetMs ?? 2_000;
-  let lastError = '';
+  const upkeep = new LedgerUpkeep(ledger, (error) => schedule.onError(error));
   const work = async () => {
     try {
-      await ledger.integrate({ maxBatches });
+      await upkeep.integrate(maxBatches);
       if (stopped) return;
       const now = new Date();
       if (now.getTime() - lastPartitions >= PARTITIONS_EVERY_MS) {
         await ledger.ensurePartitions(now);
         lastPartitions = now.getTime();
       }
-      if (ledger.signingRefusal) return;
-      await ledger.checkpoint(now, { minIntervalMs: schedule.checkpointEveryMs, integrate: false, verifyBudgetMs });
-      lastError = '';
+      await upkeep.sign(now, { minIntervalMs: schedule.checkpointEveryMs, verifyBudgetMs });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      // The same refusal at every tick is one report.
-      if (!(error instanceof LedgerIntegrityError) || message !== lastError) schedule.onError(error);
-      lastError = error instanceof LedgerIntegrityError ? message : '';
+      schedule.onError(error);
     }
   };
   const tick = () => {

@@ -11,7 +11,7 @@ import {
   type JobRunner,
   type JobSpec,
 } from '../jobs/index.ts';
-import { LedgerIntegrityError } from '../ledger/index.ts';
+import { LedgerUpkeep } from '../ledger/index.ts';
 import type { Runtime } from './index.ts';
 
 const DAY_SECONDS = 86_400;
@@ -31,39 +31,21 @@ export function backgroundJobs(runtime: Runtime, log: (message: string) => void)
   const db = database.db;
   const period = (name: JobName) =>
     config.jobPeriods[name] ?? (name === 'ledger.checkpoint' ? config.checkpointSeconds : JOB_PERIODS[name]);
-  let lastRefusal = '';
+  // Integrity errors are logged once while they last, not at every run (the verifier has alerted).
+  const upkeep = new LedgerUpkeep(ledger, (error) => log(error.message));
   return [
     {
       name: 'ledger.integrate',
       everySeconds: period('ledger.integrate'),
       // Bounded: under a steady stream of appends a run ends, and what is left waits for the next slot.
-      run: async () => void (await ledger.integrate({ maxBatches: 4 })),
+      run: () => upkeep.integrate(4),
     },
     {
       name: 'ledger.checkpoint',
       everySeconds: period('ledger.checkpoint'),
-      run: async () => {
-        // While the log refuses to sign (an alteration or a rollback found, issue 20) the job does not
-        // try: the background verifier has alerted, and the refusal is logged once, not every period.
-        const refusal = ledger.signingRefusal;
-        if (refusal) {
-          if (refusal !== lastRefusal) log(`ledger checkpoints suspended: ${refusal}`);
-          lastRefusal = refusal;
-          return;
-        }
-        lastRefusal = '';
-        try {
-          // Half the period: a slot's run may start a little earlier in its period than the previous one did.
-          await ledger.checkpoint(new Date(), {
-            minIntervalMs: (period('ledger.checkpoint') * 1000) / 2,
-            integrate: false,
-            verifyBudgetMs: 2_000,
-          });
-        } catch (error) {
-          if (error instanceof LedgerIntegrityError) return log(error.message);
-          throw error;
-        }
-      },
+      // Half the period: a slot's run may start a little earlier in its period than the previous one did.
+      run: () =>
+        upkeep.sign(new Date(), { minIntervalMs: (period('ledger.checkpoint') * 1000) / 2, verifyBudgetMs: 2_000 }),
     },
     {
       name: 'ledger.partitions',
