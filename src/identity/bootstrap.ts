@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../domain/index.ts';
-import { inTransaction, type Executor } from '../store/index.ts';
+import { inTransaction, isUniqueViolation, type Executor } from '../store/index.ts';
 import { issueApiToken, revokeApiTokens } from './tokens.ts';
 
 export const BOOTSTRAP_ROLE: Role = 'bootstrap_admin';
@@ -13,6 +13,17 @@ const OPERATOR_ORGANISATION_NAME = 'France Travail — opérateur Rempart';
  * token only when it was just created.
  */
 export async function ensureBootstrapAdmin(db: Executor): Promise<{ actorId: string; token?: string }> {
+  try {
+    return await createBootstrapAdmin(db);
+  } catch (error) {
+    // Processes started together on a fresh store (a deployment of several): one creates the
+    // administrator, the others find it, and none fails to start.
+    if (db.isTransaction || !isUniqueViolation(error)) throw error;
+    return createBootstrapAdmin(db);
+  }
+}
+
+function createBootstrapAdmin(db: Executor): Promise<{ actorId: string; token?: string }> {
   return inTransaction(db, async (trx) => {
     const existing = await trx
       .selectFrom('actors')

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildServer, createLogger } from '../../src/api/index.ts';
 import { ensureBootstrapAdmin, issueApiToken, revokeApiTokens } from '../../src/identity/index.ts';
+import { BOOTSTRAP_LOGIN } from '../../src/identity/bootstrap.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { BACKEND, testEnvironment } from '../helpers/backend.ts';
@@ -396,3 +397,52 @@ describe(`health when the store is gone (${BACKEND})`, () => {
     }
   });
 });
+
+describe(
+  `the bootstrap administrator (${BACKEND})`,
+  { skip: BACKEND !== 'postgres' && 'PostgreSQL only: SQLite writes one at a time' },
+  () => {
+    it('is created once when processes start together on a fresh store, and none of them fails', async () => {
+      const env = testEnvironment();
+      const [one, other] = [await env.open(), await env.open()];
+      try {
+        // One process has inserted the administrator and not committed yet; the other looks, finds
+        // nobody, inserts too and waits on the unique index until the first commits.
+        let inserted!: () => void;
+        let commit!: () => void;
+        const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
+        const committing = new Promise<void>((resolve) => (commit = resolve));
+        const first = one.database.db.transaction().execute(async (trx) => {
+          const made = await ensureBootstrapAdmin(trx);
+          inserted();
+          await committing;
+          return made;
+        });
+        await insertedYet;
+        const second = ensureBootstrapAdmin(other.database.db);
+        for (let waited = 0; ; waited += 20) {
+          const blocked = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+          where wait_event_type = 'Lock' and application_name = ${`rempart:${env.pgSchema}`}`.execute(one.database.db);
+          if (Number(blocked.rows[0]?.n) > 0) break;
+          assert.ok(waited < 10_000, 'the second insert waits on the first');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        commit();
+        const [a, b] = await Promise.all([first, second]);
+        assert.equal(a.actorId, b.actorId, 'one administrator');
+        assert.ok(a.token);
+        assert.equal(b.token, undefined, 'one token, issued by the process that created it');
+        const actors = await one.database.db
+          .selectFrom('actors')
+          .select('id')
+          .where('login', '=', BOOTSTRAP_LOGIN)
+          .execute();
+        assert.equal(actors.length, 1);
+      } finally {
+        await one.close();
+        await other.close();
+        await env.cleanup();
+      }
+    });
+  },
+);

@@ -21,6 +21,8 @@ const JOINED_A_YEAR_AGO = '2025-06-01T00:00:00.000Z';
 describe(`background jobs across two processes (${BACKEND})`, () => {
   let env: TestEnvironment;
   const servers: Array<{ child: ChildProcess; url: string; output: () => string }> = [];
+  /** Every process spawned, so that `after` stops them even when another failed to start. */
+  const spawned: ChildProcess[] = [];
   const logins: string[] = [];
   const FAST = [
     'ledger.integrate=1',
@@ -59,7 +61,7 @@ describe(`background jobs across two processes (${BACKEND})`, () => {
   });
 
   after(async () => {
-    for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    for (const child of spawned) if (child.exitCode === null) child.kill('SIGKILL');
     await env.cleanup();
   });
 
@@ -68,18 +70,21 @@ describe(`background jobs across two processes (${BACKEND})`, () => {
       env: childEnv(env, { PORT: '0', REMPART_JOB_PERIODS: FAST, REMPART_CHECKPOINT_SECONDS: '1', LOG_LEVEL: 'debug' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    spawned.push(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 90_000);
-      child.stdout!.on('data', () => {
+      const banner = () => {
         const url = /Rempart écoute sur (http:\/\/\S+)/.exec(out)?.[1];
         if (url && out.includes('\n\n', out.indexOf('Rempart écoute'))) {
           clearTimeout(timer);
+          child.stdout!.off('data', banner);
           resolve({ child, url, output: () => out });
         }
-      });
+      };
+      child.stdout!.on('data', banner);
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`exited ${code}:\n${out}`));
