@@ -17,6 +17,12 @@ export interface MessageQueueOptions {
   onError?: (error: unknown, about: { id: string; channel: string; attempts: number; givenUp: boolean }) => void;
   /** Attempts before a message is given up and marked failed. Default 12 (about 3 h with the doubling delay). */
   maxAttempts?: number;
+  /**
+   * How long the request that queued a message waits for its first attempt (default 2,000 ms): a
+   * slow mail server does not hold the person's request for its own timeouts; past it the attempt
+   * goes on in the background and its outcome is recorded as usual.
+   */
+  inlineWaitMs?: number;
   now?: () => Date;
 }
 
@@ -78,7 +84,7 @@ export class MessageQueue implements Notifier {
       .executeTakeFirst();
     // The same idempotency key queued before: that message is the one to send.
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return;
-    await afterCommit(db, async () => void (await this.#attempt(id)));
+    await afterCommit(db, () => this.#attemptWithin(id, this.#options.inlineWaitMs ?? 2_000));
   }
 
   /** Where each channel's messages go, for the operator (never a password or a key). */
@@ -141,6 +147,14 @@ export class MessageQueue implements Notifier {
       .where('sent_at', '<', before.toISOString())
       .executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  /** The first attempt, waited for at most `ms`: it goes on past that, and never throws. */
+  async #attemptWithin(id: string, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([this.#attempt(id), bound]);
+    clearTimeout(timer);
   }
 
   /** Claim one message, send it, record the outcome. Never throws: a failure leaves it queued. */

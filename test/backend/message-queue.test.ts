@@ -267,4 +267,39 @@ describe(`message queue over SMTP (${BACKEND})`, () => {
       await smtp.close();
     }
   });
+
+  it('does not hold the request that queued a message longer than its bound when the server is slow', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let sent = 0;
+    const slow = {
+      description: 'a slow mail server',
+      async send() {
+        await released;
+        sent++;
+      },
+    };
+    const q = new MessageQueue({
+      db: runtime.database.db,
+      keyring: () => runtime.keyring,
+      transports: { email: slow, sms: slow, letter: slow },
+      now: () => now,
+      inlineWaitMs: 200,
+    });
+    const started = performance.now();
+    const held = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('held past 3 s')), 3_000).unref());
+    await Promise.race([q.deliver(mail('lent@exemple.fr')), held]).catch((error: unknown) => {
+      release();
+      throw error;
+    });
+    const waited = performance.now() - started;
+    assert.ok(waited < 2_000, `the request waited ${Math.round(waited)} ms`);
+    assert.equal((await row('lent@exemple.fr')).status, 'sending', 'the attempt goes on');
+    release();
+    for (let i = 0; (await row('lent@exemple.fr')).status !== 'sent'; i++) {
+      assert.ok(i < 200, 'sent once the server answers');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(sent, 1);
+  });
 });
