@@ -56,12 +56,12 @@ const COUNSELLORS = 12;
 const CONCURRENCY = [1, 8, 32];
 const SEED = 1;
 /** Staff accounts as an established network has them: older than the guard's "new account" window. */
-const ACCOUNT_AGE_DAYS = 120;
+export const ACCOUNT_AGE_DAYS = 120;
 const ROOT = new URL('../', import.meta.url).pathname;
 
 /** The client every request comes from: the sign-in and autocannon alike (the session is bound to both). */
-const CLIENT_ADDRESS = '127.0.0.1';
-const CLIENT_HEADERS: Record<string, string> = {
+export const CLIENT_ADDRESS = '127.0.0.1';
+export const CLIENT_HEADERS: Record<string, string> = {
   'user-agent': 'rempart-bench/1.0 (autocannon)',
   'accept-language': 'fr-FR,fr;q=0.9',
 };
@@ -70,7 +70,7 @@ interface BenchSchema extends Schema {
   bench_plain_persons: { id: string; file: string };
 }
 
-interface Counsellor {
+export interface Counsellor {
   login: string;
   actorId: string;
   organisationId: string;
@@ -81,7 +81,7 @@ interface Counsellor {
   persons: string[];
 }
 
-interface Load {
+export interface Load {
   rps: number;
   p50: number;
   p99: number;
@@ -98,7 +98,7 @@ interface Load {
   samples: string[];
 }
 
-type Next = () => { path: string; headers: Record<string, string> };
+export type Next = () => { path: string; headers: Record<string, string> };
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => n.toFixed(n < 10 ? 2 : 1);
@@ -108,7 +108,7 @@ const ratio = (n: number) => `${n.toFixed(n < 0.1 ? 3 : 2)}×`;
 // ---------------------------------------------------------------------------------------------
 // Child processes: started here, ended here, whatever happens.
 
-interface Child {
+export interface Child {
   name: string;
   process: ChildProcess;
   origin: string;
@@ -119,12 +119,12 @@ interface Child {
 
 const live = new Set<Child>();
 
-function killAllNow(): void {
+export function killAllNow(): void {
   for (const child of live) if (!child.exited) child.process.kill('SIGKILL');
 }
 process.on('exit', killAllNow);
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, CLIENT_ADDRESS, resolve));
   const { port } = server.address() as AddressInfo;
@@ -140,7 +140,7 @@ function databaseUrl(env: TestEnvironment): string {
 }
 
 /** What `rempart start` reads from its environment, pointed at this store and keyring. */
-function childEnv(env: TestEnvironment, port: number): NodeJS.ProcessEnv {
+export function childEnv(env: TestEnvironment, port: number): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {
     ...process.env,
     REMPART_DATA_DIR: env.dir,
@@ -156,7 +156,7 @@ function childEnv(env: TestEnvironment, port: number): NodeJS.ProcessEnv {
   return out;
 }
 
-async function startChild(
+export async function startChild(
   name: string,
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -207,7 +207,7 @@ async function startChild(
   throw new Error(`${name} did not answer ${readyPath} within 120 s:\n${child.output.join('\n')}`);
 }
 
-async function stopChild(child: Child): Promise<void> {
+export async function stopChild(child: Child): Promise<void> {
   if (child.exited) return;
   const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));
   child.process.kill('SIGTERM');
@@ -251,7 +251,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** CPU time (user + system, every thread) a process has used so far, in ms, from Linux's /proc; NaN elsewhere. */
-function processCpuMs(pid: number | undefined): number {
+export function processCpuMs(pid: number | undefined): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The fields after the command name (in parentheses, which may hold spaces): utime and stime are the 12th and 13th.
@@ -265,7 +265,7 @@ function processCpuMs(pid: number | undefined): number {
 const CLOCK_TICKS = 100;
 
 /** `connections` connections for `seconds` against `server`, each request the next of `next`; counts every status and the CPU it took. */
-async function load(server: Child, connections: number, seconds: number, next: Next): Promise<Load> {
+export async function load(server: Child, connections: number, seconds: number, next: Next): Promise<Load> {
   const origin = server.origin;
   const cpuBefore = processCpuMs(server.process.pid);
   const driverBefore = process.cpuUsage();
@@ -319,7 +319,7 @@ async function load(server: Child, connections: number, seconds: number, next: N
 const caseReference = (counsellor: number, person: number) => `BENCH-${counsellor + 1}-${person + 1}`;
 
 /** Each request the next counsellor in turn, reading the next person of its own caseload. */
-function protectedCycle(counsellors: readonly Counsellor[], indexOf: (c: Counsellor) => number): Next {
+export function protectedCycle(counsellors: readonly Counsellor[], indexOf: (c: Counsellor) => number): Next {
   let k = 0;
   return () => {
     const c = counsellors[k % counsellors.length]!;
@@ -366,7 +366,9 @@ function reportProblems(what: string, l: Load): void {
 // ---------------------------------------------------------------------------------------------
 // The store: seeded as the demo is, counsellors signed in, the plain copy.
 
-async function pickCounsellors(runtime: Runtime): Promise<Array<Omit<Counsellor, 'cookie' | 'purpose' | 'classes'>>> {
+export async function pickCounsellors(
+  runtime: Runtime,
+): Promise<Array<Omit<Counsellor, 'cookie' | 'purpose' | 'classes'>>> {
   const db = runtime.database.db;
   const today = new Date().toISOString().slice(0, 10);
   const staff = await db
@@ -416,7 +418,7 @@ async function pickCounsellors(runtime: Runtime): Promise<Array<Omit<Counsellor,
 }
 
 /** Sign each counsellor in (password, then TOTP enrolment) from the benchmark's client; its caseload purpose. */
-async function signInCounsellors(
+export async function signInCounsellors(
   runtime: Runtime,
   picked: Awaited<ReturnType<typeof pickCounsellors>>,
 ): Promise<Counsellor[]> {

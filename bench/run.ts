@@ -13,6 +13,9 @@
  * (bench/http-reads.ts, a few minutes per store: it seeds BENCH_HTTP_PERSONS persons, default
  * 20,000; BENCH_HTTP_SECONDS per point, default 5), with the ledger's background verifier off and
  * on under that load and its time to detect a tampered row (BENCH_ONLY=http-verifier: that alone).
+ * BENCH_ONLY=capacity: PostgreSQL at 1 and 10 million persons and 10 million ledger events, for
+ * docs/capacity.md (bench/capacity.ts; over an hour the first time, its store kept between runs).
+ * It is not part of the full run.
  * Figures vary with the machine: compare ratios, not absolutes.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
@@ -34,6 +37,7 @@ import { benchBank } from './bank.ts';
 import { benchIncidents } from './incidents.ts';
 import { benchWeb } from './web.ts';
 import { benchHttp, benchHttpVerifier } from './http-reads.ts';
+import { benchCapacity } from './capacity.ts';
 import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
@@ -434,6 +438,11 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'http-verifier') {
     await benchHttpVerifier(kinds, table);
     if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'capacity') {
+    if (!withPg) throw new Error('BENCH_ONLY=capacity measures a PostgreSQL store: PostgreSQL is not reachable');
+    await benchCapacity(table);
     return;
   }
   if (process.env.BENCH_ONLY === 'http') {
