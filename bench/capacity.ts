@@ -563,6 +563,9 @@ interface LedgerFigures {
   inclusion: { p50: number; p99: number; verify: number; hashes: number };
   consistency: { p50: number; p99: number; verify: number };
   verify: { seconds: number; events: number };
+  /** One live event row and its body, sampled (1 % of pages): the heap without the dead versions integration leaves until autovacuum. */
+  liveRow: number;
+  body: number;
 }
 
 function quantiles(samples: number[]): { p50: number; p99: number } {
@@ -701,6 +704,14 @@ async function measureLedger(store: Store): Promise<LedgerFigures> {
     ['ledger_events', 'ledger_nodes', 'ledger_checkpoints', 'ledger_state'],
     true,
   );
+  const sampled = (
+    await sql<{
+      row: string;
+      body: string;
+    }>`SELECT avg(pg_column_size(e.*)) AS row, avg(octet_length(e.body)) AS body FROM ledger_events e TABLESAMPLE SYSTEM (1)`.execute(
+      db,
+    )
+  ).rows[0]!;
   const g = quantiles(generate);
   const c = quantiles(cGenerate);
   return {
@@ -711,6 +722,8 @@ async function measureLedger(store: Store): Promise<LedgerFigures> {
     inclusion: { ...g, verify: quantiles(verify).p50, hashes: hashes / seqs.length },
     consistency: { ...c, verify: quantiles(cVerify).p50 },
     verify: { seconds: verifySeconds, events: report.eventsChecked },
+    liveRow: Number(sampled.row),
+    body: Number(sampled.body),
   };
 }
 
@@ -801,8 +814,17 @@ function printPersons(table: TableFn, figures: PersonFigures[]): void {
 
 function printLedger(table: TableFn, figures: LedgerFigures[], fill: { rate: number; added: number }[]): void {
   table(
-    'Capacity: the ledger — storage per event (events with their partitions, tree nodes, checkpoints; tables and indexes)',
-    ['events', 'events B/event', 'tree B/event', 'indexes B/event', 'total B/event', 'total'],
+    'Capacity: the ledger — storage per event (events with their partitions, tree nodes, checkpoints; tables and indexes; the events table holds the dead versions integration leaves until autovacuum reuses them)',
+    [
+      'events',
+      'events B/event',
+      'live row, sampled',
+      'its body',
+      'tree B/event',
+      'indexes B/event',
+      'total B/event',
+      'total',
+    ],
     figures.map((f) => {
       const sum = (p: string, k: 'heap' | 'indexes' | 'both') =>
         f.storage
@@ -812,6 +834,8 @@ function printLedger(table: TableFn, figures: LedgerFigures[], fill: { rate: num
       return [
         f.events,
         sum('ledger_events', 'heap') / f.events,
+        f.liveRow,
+        f.body,
         sum('ledger_nodes', 'both') / f.events,
         sum('ledger', 'indexes') / f.events,
         total / f.events,

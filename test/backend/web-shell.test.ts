@@ -94,6 +94,32 @@ describe(
       await watched.context.close();
     });
 
+    it('leads from the footer to the accessibility statement and to the API documentation', async () => {
+      const watched = await openPage(world);
+      const { page } = watched;
+      await page.goto(`${world.origin}/connexion`);
+      const footer = page.locator('#pied-de-page');
+      const statement = footer.getByRole('link', { name: /Accessibilité : partiellement conforme/ });
+      assert.equal(await statement.getAttribute('href'), '/accessibilite');
+      await statement.click();
+      await page.getByRole('heading', { level: 1, name: 'Déclaration d’accessibilité' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/accessibilite');
+      // The RGAA model's parts, and no conformity rate claimed without an audit.
+      for (const part of ['État de conformité', 'Résultats des tests', 'Contenus non accessibles', 'Voies de recours'])
+        await page.getByRole('heading', { level: 2, name: part }).waitFor();
+      assert.equal(await page.getByText(/\d+ ?% des critères/).count(), 0);
+      await checkPage(watched, 'accessibilite');
+
+      const docs = footer.getByRole('link', { name: 'Documentation de l’API' });
+      assert.equal(await docs.getAttribute('href'), '/api/docs');
+      await docs.click();
+      // The server's page, not the application's « Page introuvable ».
+      await page.waitForURL((url) => url.pathname.startsWith('/api/docs'));
+      await page.locator('#swagger-ui').waitFor();
+      assert.equal(await page.getByRole('heading', { name: 'Page introuvable' }).count(), 0);
+      await watched.context.close();
+    });
+
     it('works with the keyboard alone: skip link, sign-in form, menu', async () => {
       const watched = await openPage(world);
       const { page } = watched;

@@ -1,5 +1,6 @@
 import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { AccessibilityStatement } from './Accessibility.tsx';
 import { Home } from './Home.tsx';
 import { Layout } from './Layout.tsx';
 import { homeOf, SECURITY_ROLES, SessionProvider, useSession, useSignedIn } from './session.tsx';
@@ -64,6 +65,7 @@ export function App() {
         <Routes>
           <Route path="/" element={<Home />} />
           <Route path="/connexion" element={<SignIn />} />
+          <Route path="/accessibilite" element={<AccessibilityStatement />} />
           <Route
             path="/mon-espace/*"
             element={

@@ -92,8 +92,10 @@ export function Layout({ children }: { children: ReactNode }) {
       <Footer
         id="pied-de-page"
         accessibility="partially compliant"
+        accessibilityLinkProps={{ to: '/accessibilite' }}
         contentDescription="Rempart est le registre des données personnelles des demandeurs d’emploi : chaque donnée est chiffrée, chaque accès est justifié, borné et inscrit dans un journal que la personne concernée peut lire."
-        bottomItems={[{ text: 'Documentation de l’API', linkProps: { href: '/api/docs' } }]}
+        // A page of the server, not of the application: the router must not handle it (its Link would drop an href).
+        bottomItems={[{ text: 'Documentation de l’API', linkProps: { to: '/api/docs', reloadDocument: true } }]}
       />
     </>
   );
