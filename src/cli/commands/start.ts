@@ -46,7 +46,7 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   await app.listen({ port, host: config.host });
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${actualPort}`;
+  const url = printedAddress(config.host, actualPort);
 
   const jobs = backgroundJobs(runtime, (message) => logger.warn(message));
   const runner = await jobRunnerFor(runtime, jobs, {
@@ -74,6 +74,8 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
     `  Espace demandeur d’emploi  ${url}/mon-espace`,
     `  Console conseiller et partenaire  ${url}/console`,
     `  Bureau sécurité et DPO     ${url}/bureau`,
+    // A passkey belongs to one origin: the public address's (REMPART_PUBLIC_URL), not another name of the same machine.
+    `  Clés d’accès (passkeys) : uniquement à l’adresse ${config.publicUrl} (REMPART_PUBLIC_URL)`,
     `  Santé        ${url}/api/health/live, ${url}/api/health/ready`,
     `  API (OpenAPI) ${url}/api/openapi.json — documentation ${url}/api/docs`,
     `  Magasin      ${runtime.database.description}`,
@@ -162,4 +164,17 @@ export async function checkLedgerAtStart(runtime: Runtime): Promise<void> {
       ].join('\n'),
     );
   }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '0.0.0.0', '::']);
+
+/**
+ * The address the banner gives. On the loopback it is `localhost`, the demo's public address:
+ * a browser treats http://127.0.0.1:3000 and http://localhost:3000 as two origins, and a passkey
+ * registered for one does not work on the other (nor does registering on the address that is
+ * not the relying party's).
+ */
+export function printedAddress(host: string, port: number): string {
+  if (LOOPBACK_HOSTS.has(host)) return `http://localhost:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
