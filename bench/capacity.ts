@@ -240,7 +240,17 @@ async function loadPersons(
 ): Promise<{ seconds: number; persons: number }> {
   const db = store.runtime.database.db;
   const done = await metaNumber(db, PROGRESS_KEY);
-  if (done >= target) return { seconds: 0, persons: done };
+  if (done >= target) {
+    // A load interrupted after its last batch left its indexes dropped: rebuilt before anything is measured.
+    const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${store.env.pgSchema}` });
+    await client.connect();
+    try {
+      await rebuildIndexes(client);
+    } finally {
+      await client.end();
+    }
+    return { seconds: 0, persons: done };
+  }
   if (target > PERSON_LIMIT) throw new RangeError(`at most ${fmt(PERSON_LIMIT)} persons (France Travail ids)`);
   const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${store.env.pgSchema}` });
   await client.connect();
@@ -294,14 +304,19 @@ async function loadPersons(
     const ask = (worker: Worker, from: number): Promise<CapacityBatch> => {
       const job: CapacityJob = { ...base, id: jobId++, from, to: Math.min(target, from + BATCH) };
       return new Promise((resolve, reject) => {
+        const onError = (error: Error) => {
+          worker.off('message', onMessage);
+          reject(error);
+        };
         const onMessage = (m: CapacityBatch & { error?: string }) => {
           if (m.id !== job.id) return;
           worker.off('message', onMessage);
+          worker.off('error', onError);
           if (m.error) reject(new Error(`capacity worker: ${m.error}`));
           else resolve(m);
         };
         worker.on('message', onMessage);
-        worker.once('error', reject);
+        worker.once('error', onError);
         worker.postMessage(job);
       });
     };
