@@ -50,13 +50,14 @@ import {
   type EventInput,
 } from '../src/ledger/index.ts';
 import { openRuntime, type Runtime } from '../src/runtime/index.ts';
+import { insertNetwork } from '../src/seed/index.ts';
 import { networkRows, type NetworkRows } from '../src/seed/network.ts';
 import { SEED_SECRET_KEY, secretUuid } from '../src/seed/ids.ts';
-import { createPgSchema, dropPgSchema, inTransaction, type Schema } from '../src/store/index.ts';
+import { createPgSchema, dropPgSchema, type Schema } from '../src/store/index.ts';
 import { PG_URL, TEST_SEED_SECRET, type TestEnvironment } from '../test/helpers/backend.ts';
 import { PERSON_LIMIT, type CapacityBatch, type CapacityJob } from './capacity-worker.ts';
 import {
-  ACCOUNT_AGE_DAYS,
+  ageAccounts,
   childEnv,
   freePort,
   load,
@@ -68,6 +69,7 @@ import {
   type Child,
   type Counsellor,
 } from './http-reads.ts';
+import { CopyIn } from './incidents.ts';
 import type { TableFn } from './policy.ts';
 
 const STEPS = (process.env.BENCH_CAPACITY_PERSONS || '1000000,10000000')
@@ -153,66 +155,8 @@ async function metaNumber(db: Kysely<Schema>, key: string): Promise<number> {
   return row ? Number(row.value) : 0;
 }
 
-async function insertNetwork(db: Kysely<Schema>, network: NetworkRows): Promise<void> {
-  await inTransaction(db, async (trx) => {
-    await trx
-      .insertInto('organisations')
-      .values(network.organisations)
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-    await trx
-      .insertInto('agreements')
-      .values(network.agreements)
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-    await trx
-      .insertInto('actors')
-      .values(network.actors)
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
-// COPY, as in bench/incidents.ts: one buffer, as a query object pg's client runs in its queue.
-
-interface CopyConnection {
-  query(text: string): void;
-  sendCopyFromChunk(chunk: Buffer): void;
-  endCopyFrom(): void;
-}
-
-class CopyIn implements pg.Submittable {
-  readonly done: Promise<void>;
-  #resolve!: () => void;
-  #reject!: (error: Error) => void;
-  #error: Error | undefined;
-  constructor(
-    private readonly statement: string,
-    private readonly data: Buffer,
-  ) {
-    this.done = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-  submit(connection: pg.Connection): void {
-    (connection as unknown as CopyConnection).query(this.statement);
-  }
-  handleCopyInResponse(connection: pg.Connection): void {
-    const c = connection as unknown as CopyConnection;
-    c.sendCopyFromChunk(this.data);
-    c.endCopyFrom();
-  }
-  handleCommandComplete(): void {}
-  handleError(error: Error): void {
-    this.#error = error;
-  }
-  handleReadyForQuery(): void {
-    if (this.#error) this.#reject(this.#error);
-    else this.#resolve();
-  }
-}
+// COPY (bench/incidents.ts's CopyIn) and the indexes dropped meanwhile.
 
 interface IndexDef {
   name: string;
@@ -527,16 +471,7 @@ async function measurePersons(store: Store, persons: number, loadSeconds: number
   process.stderr.write(`  ${fmt(persons)} persons: protected reads over HTTP…\n`);
   await ensureDemoAccounts(runtime, SEED);
   const picked = await pickCounsellors(runtime);
-  const aged = new Date(Date.now() - ACCOUNT_AGE_DAYS * 86_400_000).toISOString();
-  await db
-    .updateTable('accounts')
-    .set({ created_at: aged, password_changed_at: aged })
-    .where(
-      'actor_id',
-      'in',
-      picked.map((c) => c.actorId),
-    )
-    .execute();
+  await ageAccounts(runtime, picked);
   // What the guard remembers of an earlier run (persons seen, containments) would count these reads again: each size starts from a quiet hour.
   for (const t of [
     'guard_seen',

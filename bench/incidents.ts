@@ -537,7 +537,7 @@ interface CopyConnection {
 }
 
 /** COPY … FROM STDIN of one buffer, as a query object pg's client runs in its queue. */
-class CopyIn implements pg.Submittable {
+export class CopyIn implements pg.Submittable {
   readonly done: Promise<void>;
   #resolve!: () => void;
   #reject!: (error: Error) => void;

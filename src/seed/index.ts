@@ -43,7 +43,8 @@ export interface SeedResult {
 
 const progressKey = (seed: number) => `seed:${seed}:persons`;
 
-async function insertNetwork(db: Executor, network: NetworkRows): Promise<void> {
+/** The network's organisations, agreements and actors; those already there are kept. */
+export async function insertNetwork(db: Executor, network: NetworkRows): Promise<void> {
   await inTransaction(db, async (trx) => {
     await trx
       .insertInto('organisations')
