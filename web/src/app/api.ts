@@ -4,24 +4,9 @@
  * in memory; after a reload the page asks the server for it again (`GET /api/auth/session`).
  */
 
-export interface ApiIssue {
-  field: string;
-  rule: string;
-  message: string;
-}
+import { ApiError, type ApiIssue } from './errors.ts';
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly issues: ApiIssue[];
-  constructor(status: number, code: string, message: string, issues: ApiIssue[] = []) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-    this.issues = issues;
-  }
-}
+export { ApiError, explain, type ApiIssue } from './errors.ts';
 
 let csrfToken: string | null = null;
 
@@ -109,16 +94,4 @@ export async function download(path: string, fallbackName: string, options: Requ
   anchor.click();
   anchor.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/** The message to show for a failure: the server's French message and, for bad input, each field's. */
-export function explain(error: unknown): string {
-  if (error instanceof ApiError) {
-    // A validation error's message may already quote its issues: add only the ones it does not.
-    const details = error.issues.map((issue) => issue.message).filter((m) => m && !error.message.includes(m));
-    return details.length ? `${error.message} (${details.join(' ; ')})` : error.message;
-  }
-  if (error instanceof DOMException && error.name === 'NotAllowedError')
-    return 'Opération annulée ou délai dépassé : réessayez.';
-  return 'Le service ne répond pas : vérifiez votre connexion et réessayez.';
 }
