@@ -13,6 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Keyring } from '../src/crypto/index.ts';
 import { nirControlKey, type PersonFile } from '../src/domain/index.ts';
 import { secretUuid } from '../src/seed/ids.ts';
+import { appointmentOf } from '../src/seed/index.ts';
 import { CHUNK_SIZE, generateChunk } from '../src/seed/population.ts';
 import { lookupRows, sealPersonRows } from '../src/store/index.ts';
 
@@ -61,13 +62,6 @@ const text = (v: string | null) =>
 /** bytea in COPY text: `\x` and hex, its backslash escaped. */
 const bytes = (b: Uint8Array) => `\\\\x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
 
-function appointmentAt(index: number, now: string): { at: string; created: string } {
-  const day = new Date(now);
-  day.setUTCDate(day.getUTCDate() + ((index * 7919) % 38) - 3);
-  day.setUTCHours(7 + (index % 8), (index % 2) * 30, 0, 0);
-  return { at: day.toISOString(), created: new Date(day.getTime() - 21 * 86_400_000).toISOString() };
-}
-
 export function buildBatch(keyring: Keyring, job: CapacityJob): CapacityBatch {
   const persons: string[] = [];
   const fields: string[] = [];
@@ -94,9 +88,9 @@ export function buildBatch(keyring: Keyring, job: CapacityJob): CapacityBatch {
       const counsellor = counsellors[index % counsellors.length]!;
       const agencyId = job.agencyIds[person.agency]!;
       caseloads.push(`${id}\t${counsellor}\t${agencyId}\t${registered}\t\\N\n`);
-      const next = appointmentAt(index, job.now);
+      const next = appointmentOf(index, job.now);
       appointments.push(
-        `${secretUuid(job.secret, job.seed, 'appointment', index, 'next')}\t${id}\t${agencyId}\t${counsellor}\t${next.at}\t${index % 5 === 0 ? 'telephone' : 'entretien'}\t${counsellor}\t${next.created}\t\\N\n`,
+        `${secretUuid(job.secret, job.seed, 'appointment', index, 'next')}\t${id}\t${agencyId}\t${counsellor}\t${next.at}\t${next.kind}\t${counsellor}\t${next.created_at}\t\\N\n`,
       );
       for (const r of person.referrals) {
         const organisationId = job.partnerIds[r.organisation];

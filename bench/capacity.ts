@@ -70,6 +70,7 @@ import {
   type Counsellor,
 } from './http-reads.ts';
 import { CopyIn } from './incidents.ts';
+import { quantiles } from './ledger.ts';
 import type { TableFn } from './policy.ts';
 
 const STEPS = (process.env.BENCH_CAPACITY_PERSONS || '1000000,10000000')
@@ -552,11 +553,6 @@ interface LedgerFigures {
   body: number;
 }
 
-function quantiles(samples: number[]): { p50: number; p99: number } {
-  const s = [...samples].sort((a, b) => a - b);
-  return { p50: s[Math.floor(s.length / 2)]!, p99: s[Math.floor(s.length * 0.99)]! };
-}
-
 function accessEvent(
   i: number,
   population: number,
@@ -578,16 +574,12 @@ function accessEvent(
   };
 }
 
-async function ledgerSize(runtime: Runtime): Promise<number> {
-  return runtime.ledger.size();
-}
-
 /** Appends and integrates until `target` events, a checkpoint each million. Returns events/s end to end. */
 async function fillLedger(store: Store, target: number, population: number): Promise<{ rate: number; added: number }> {
   const { runtime } = store;
   const db = runtime.database.db;
   const actors = await db.selectFrom('actors').select(['id', 'organisation_id']).execute();
-  let size = await ledgerSize(runtime);
+  let size = await runtime.ledger.size();
   const pendingRows = (await runtime.ledger.backlog()).pending;
   if (size + pendingRows >= target) return { rate: 0, added: 0 };
   const bar = progressBar(`  ledger → ${fmt(target)} events`, target);
@@ -615,8 +607,8 @@ async function fillLedger(store: Store, target: number, population: number): Pro
     }
     await Promise.all(groups);
     appended += round;
-    size = await runtime.ledger.integrate();
-    size = await ledgerSize(runtime);
+    await runtime.ledger.integrate();
+    size = await runtime.ledger.size();
     bar.update(size);
     if (Math.floor(size / CHECKPOINT_EVERY) > Math.floor((size - round) / CHECKPOINT_EVERY))
       await runtime.ledger.checkpoint(new Date(), { integrate: false });
@@ -864,9 +856,11 @@ function printLedger(table: TableFn, figures: LedgerFigures[], fill: { rate: num
 }
 
 /** Free bytes on the file system PostgreSQL writes to (this machine's: the same as the project's). */
+let dataDirectory: string | undefined;
 async function freeBytes(db: Kysely<Schema>): Promise<number> {
-  const dir = (await sql<{ d: string }>`SELECT current_setting('data_directory') AS d`.execute(db)).rows[0]!.d;
-  const stats = await statfs(existsSync(dir) ? dir : ROOT);
+  // Asked once: the load checks the disk before every batch.
+  dataDirectory ??= (await sql<{ d: string }>`SELECT current_setting('data_directory') AS d`.execute(db)).rows[0]!.d;
+  const stats = await statfs(existsSync(dataDirectory) ? dataDirectory : ROOT);
   return stats.bavail * stats.bsize;
 }
 

@@ -458,7 +458,7 @@ class CountingSource implements SubtreeSource {
   }
 }
 
-function quantiles(samples: number[]): { p50: number; p99: number } {
+export function quantiles(samples: number[]): { p50: number; p99: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   return { p50: at(0.5), p99: at(0.99) };

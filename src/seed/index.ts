@@ -194,7 +194,7 @@ async function insertBatch(
  * (a monthly rhythm: a caseload's twentieth or so each working day), booked three weeks before:
  * the demo's day has an agenda, and the guard sees the reads it explains.
  */
-function appointmentOf(index: number, now: string): Pick<AppointmentsTable, 'at' | 'kind' | 'created_at'> {
+export function appointmentOf(index: number, now: string): Pick<AppointmentsTable, 'at' | 'kind' | 'created_at'> {
   const day = new Date(now);
   day.setUTCDate(day.getUTCDate() + ((index * 7919) % 38) - 3);
   while (day.getUTCDay() === 0 || day.getUTCDay() === 6) day.setUTCDate(day.getUTCDate() + 1);
