@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ConflictError,
   FIELD_CLASSES,
   NotFoundError,
   type FieldClass,
@@ -14,11 +15,14 @@ import {
   authorize,
   authorizeEach,
   authorizeWithoutPerson,
-  listCaseload,
+  ageInYears,
+  CASELOAD_MAX_PAGE_SIZE,
+  LISTED_IDENTITY_FIELDS,
+  listedPersons,
   type AccessDecision,
   type AccessRequest,
-  type CaseloadPage,
   type DecisionActor,
+  type ListedPerson,
 } from '../policy/index.ts';
 import {
   inTransaction,
@@ -63,8 +67,44 @@ type GuardRefused = { outcome: 'guard'; decision?: Granted; admission: Extract<A
 export type SearchOutcome =
   { outcome: 'found'; results: Array<{ id: string; identity?: PersonFile['identity'] }> } | Denied | GuardRefused;
 
-/** A caseload page's outcome: the person ids of the page, or a refusal. */
-export type CaseloadOutcome = { outcome: 'listed'; decision: Granted; page: CaseloadPage } | Denied;
+/** How a list is asked for: its page, and its order and filter. */
+export interface ListOptions {
+  /** Which list: a purpose over another relationship is refused (`operation_not_granted`). */
+  relationship: 'caseload' | 'referral';
+  page: number;
+  pageSize: number;
+  /** By next appointment (then the latest one), by the date the person joined the list, or by name. */
+  sort: ListSort;
+  /** Part of a name (accents and case ignored). */
+  filter?: string;
+}
+
+export const LIST_SORTS = ['appointment', 'since', 'name'] as const;
+export type ListSort = (typeof LIST_SORTS)[number];
+
+/** What a list shows of a person's identity (`LISTED_IDENTITY_FIELDS`). */
+export interface ListedIdentity {
+  lastName: string;
+  usageName?: string;
+  firstName: string;
+  birthDate: string;
+}
+
+export type ListedItem = ListedPerson & { identity: ListedIdentity };
+
+/** A list page's outcome: the persons of the page with what the list shows, or a refusal. */
+export type ListOutcome =
+  | {
+      outcome: 'listed';
+      decision: Granted;
+      relationship: 'caseload' | 'referral';
+      page: number;
+      pageSize: number;
+      total: number;
+      items: ListedItem[];
+    }
+  | Denied
+  | (GuardRefused & { decision: Granted });
 
 /** A write's outcome: the classes written, or a refusal. */
 export type WriteOutcome<T = undefined> = { outcome: 'written'; decision: Granted; value: T } | Denied;
@@ -226,29 +266,106 @@ export class AccessPipeline {
     return { outcome: 'found', results };
   }
 
-  /** A page of the caller's own caseload (ids only): decided as a read under a caseload purpose, recorded. */
-  async listCaseload(caller: Caller, options: { page: number; pageSize: number }): Promise<CaseloadOutcome> {
+  /**
+   * A page of the caller's list — its own caseload, or the persons referred to its organisation —
+   * decided as a `list` of `identity` under the declared purpose (only a purpose over a list
+   * relationship grants one). Sorted by the next appointment (clear), by the date the person
+   * joined the list, or by name; a name sort or filter opens every listed identity in memory, as
+   * an age condition does, and only the page leaves. Each person on the page is recorded (their
+   * journal says they were seen in a list) and counted by the guard's list window, then only
+   * their name, first name and birth date leave.
+   */
+  async list(caller: Caller, options: ListOptions): Promise<ListOutcome> {
+    const now = new Date();
+    const { relationship } = options;
     const decided = await authorizeWithoutPerson(this.#deps.db, {
       ...this.#context(caller),
-      operation: 'read',
-      now: new Date(),
+      operation: 'list',
+      classes: ['identity'],
+      now,
     });
-    // Only a caseload purpose lists a caseload: anything else is refused here, and counted so.
+    // A purpose over the other list's relationship is refused here, and counted so.
     const decision = this.#seen(
-      decided.allowed && decided.relationship !== 'caseload'
+      decided.allowed && decided.relationship !== relationship
         ? ({ allowed: false, reason: 'operation_not_granted' } as const)
         : decided,
     );
     if (!decision.allowed) return { outcome: 'denied', decision };
-    const page = await listCaseload(this.#deps.db, caller.guarded.id, options);
-    await appendEvent(this.#deps.db, 'access_granted', {
-      actorId: caller.guarded.id,
-      purpose: decision.purpose,
-      caseReference: decision.caseReference,
-      operation: 'list_caseload',
-      details: { page: page.page, count: page.personIds.length },
-    });
-    return { outcome: 'listed', decision, page };
+    let listed = await listedPersons(this.#deps.db, caller.guarded, relationship, now);
+    const maxAge = decision.conditions?.maxAge;
+    const needsNames = options.sort === 'name' || options.filter !== undefined || maxAge !== undefined;
+    const identities = new Map<string, ListedIdentity>();
+    if (needsNames) {
+      for (const person of listed) {
+        const identity = await this.#identityOf(person.personId);
+        if (identity) identities.set(person.personId, identity);
+      }
+      listed = listed.filter((p) => identities.has(p.personId));
+      if (maxAge !== undefined)
+        listed = listed.filter((p) => (ageInYears(identities.get(p.personId)!.birthDate, now) ?? Infinity) <= maxAge);
+      if (options.filter !== undefined) {
+        const wanted = foldForSearch(options.filter);
+        listed = listed.filter((p) => foldForSearch(displayedName(identities.get(p.personId)!)).includes(wanted));
+      }
+    }
+    listed.sort(LIST_ORDERS[options.sort](identities));
+    const pageSize = Math.min(CASELOAD_MAX_PAGE_SIZE, Math.max(1, Math.trunc(options.pageSize)));
+    const page = Math.max(1, Math.trunc(options.page));
+    const shown = listed.slice((page - 1) * pageSize, page * pageSize);
+    const operation = relationship === 'caseload' ? 'list_caseload' : 'list_referrals';
+    const admission = await this.#deps.guard.admitListing(
+      caller.guarded,
+      shown.map((p) => p.personId),
+      [
+        ...shown.map((p) => ({
+          kind: 'access_granted' as const,
+          input: grantEvent(caller, decision, p.personId, operation, ['identity'], { fields: LISTED_IDENTITY_FIELDS }),
+        })),
+        {
+          kind: 'access_granted' as const,
+          input: {
+            actorId: caller.guarded.id,
+            purpose: decision.purpose,
+            caseReference: decision.caseReference,
+            operation: 'list_page',
+            details: {
+              list: relationship,
+              page,
+              count: shown.length,
+              total: listed.length,
+              sort: options.sort,
+              filtered: options.filter !== undefined,
+            },
+          },
+        },
+      ],
+    );
+    if (!admission.allowed) return { outcome: 'guard', decision, admission };
+    const items: ListedItem[] = [];
+    for (const person of shown) {
+      const identity = identities.get(person.personId) ?? (await this.#identityOf(person.personId));
+      if (identity) items.push({ ...person, identity });
+    }
+    return { outcome: 'listed', decision, relationship, page, pageSize, total: listed.length, items };
+  }
+
+  /** The listed part of a person's identity, opened in memory; undefined for a file without one (or erased meanwhile). */
+  async #identityOf(personId: string): Promise<ListedIdentity | undefined> {
+    try {
+      const identity = (
+        await this.#deps.persons.open(await this.#deps.persons.fetchSealed(personId, ['identity']), ['identity'])
+      ).fields.identity;
+      if (!identity) return undefined;
+      return {
+        lastName: identity.lastName,
+        ...(identity.usageName ? { usageName: identity.usageName } : {}),
+        firstName: identity.firstNames[0]!,
+        birthDate: identity.birthDate,
+      };
+    } catch (error) {
+      if (error instanceof NotFoundError || error instanceof ConflictError) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -544,6 +661,7 @@ export function grantEvent(
   personId: string,
   operation: string,
   classes: readonly FieldClass[],
+  extra: Record<string, unknown> = {},
 ) {
   return {
     actorId: caller.guarded.id,
@@ -555,6 +673,48 @@ export function grantEvent(
     details: {
       agreement: `${decision.agreement.reference}@${decision.agreement.version}`,
       breakGlass: decision.breakGlassId ?? null,
+      ...extra,
     },
   };
 }
+
+/** A name as a list shows it: usage name first when there is one, then the birth name and the first name. */
+export function displayedName(identity: ListedIdentity): string {
+  const last = identity.usageName ? `${identity.usageName} (${identity.lastName})` : identity.lastName;
+  return `${last} ${identity.firstName}`;
+}
+
+/** Lower case without accents, for a filter a counsellor types quickly. */
+function foldForSearch(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+const byText = (a: string, b: string) => a.localeCompare(b, 'fr', { sensitivity: 'base' });
+const byIso = (a: string | undefined, b: string | undefined) =>
+  a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : a < b ? -1 : 1;
+
+const latestFirst = (a: string | undefined, b: string | undefined) =>
+  a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : a > b ? -1 : 1;
+
+/** The orders of a list; ties by person id, so that pages never overlap. */
+const LIST_ORDERS: Record<
+  ListSort,
+  (names: Map<string, ListedIdentity>) => (a: ListedPerson, b: ListedPerson) => number
+> = {
+  // The next appointment first (soonest first), then those without one by their latest contact (most recent first).
+  appointment: () => (a, b) =>
+    byIso(a.nextAppointment?.at, b.nextAppointment?.at) ||
+    latestFirst(a.lastAppointment?.at, b.lastAppointment?.at) ||
+    byIso(a.since, b.since) ||
+    byIso(a.personId, b.personId),
+  since: () => (a, b) => latestFirst(a.since, b.since) || byIso(a.personId, b.personId),
+  name: (names) => (a, b) => {
+    const x = names.get(a.personId);
+    const y = names.get(b.personId);
+    return (
+      byText(x ? displayedName(x) : '', y ? displayedName(y) : '') ||
+      byIso(x?.birthDate, y?.birthDate) ||
+      byIso(a.personId, b.personId)
+    );
+  },
+};

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { FIELD_CLASSES, ValidationError, type FieldClass, type PersonFile } from '../domain/index.ts';
-import { DENIAL_REASONS, type AccessDecision, type DenialReason } from '../policy/index.ts';
+import { DENIAL_REASONS, securityContactOf, type AccessDecision, type DenialReason } from '../policy/index.ts';
+import { CONTAINED_MESSAGE } from './session.ts';
 import type { PersonRecord, PersonStore, Executor } from '../store/index.ts';
 import { declaredPurpose, DENIAL_MESSAGES, type DeclaredPurpose } from './purpose.ts';
 import { ErrorSchema, errorResponses } from './schemas.ts';
@@ -106,8 +107,7 @@ export async function refuse(
 export const GUARD_MESSAGES: Record<GuardRefusal, string> = {
   guard_limit_reached:
     'Volume de consultation dépassé : l’accès est refusé et le responsable de la sécurité est alerté.',
-  actor_contained:
-    'Votre compte est suspendu par mesure de sécurité : contactez le référent sécurité de votre organisation.',
+  actor_contained: CONTAINED_MESSAGE,
   session_moved: 'Votre session a changé de réseau : elle est fermée par sécurité. Reconnectez-vous.',
 };
 
@@ -263,9 +263,15 @@ export async function refusedByGuard(
     operation: context.operation,
     details: { reason: admission.reason, containment: admission.containmentId ?? null },
   });
-  void reply
-    .status(admission.reason === 'session_moved' ? 401 : 403)
-    .send({ error: admission.reason, message: GUARD_MESSAGES[admission.reason], requestId: request.id });
+  const actor = guardedActor(request);
+  const contact =
+    admission.reason === 'actor_contained' && actor ? await securityContactOf(db, actor.organisationId) : undefined;
+  void reply.status(admission.reason === 'session_moved' ? 401 : 403).send({
+    error: admission.reason,
+    message: GUARD_MESSAGES[admission.reason],
+    ...(contact ? { securityContact: contact } : {}),
+    requestId: request.id,
+  });
   return true;
 }
 

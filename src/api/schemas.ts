@@ -8,6 +8,8 @@ export const ErrorSchema = Type.Object(
     requestId: Type.String(),
     /** Why, when one code has several causes (`step_up_required`: `new_network`). */
     reason: Type.Optional(Type.String()),
+    /** Whom to call: a contained account's organisation's security contact (from its agreement). */
+    securityContact: Type.Optional(Type.String()),
     issues: Type.Optional(
       Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() })),
     ),

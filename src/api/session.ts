@@ -12,6 +12,7 @@ import {
 } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { appendEvent, updateEventContext } from '../ledger/index.ts';
+import { securityContactOf } from '../policy/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,6 +35,10 @@ declare module 'fastify' {
   }
 }
 
+/** A contained account's answer, on the read that tripped the guard and on every request after it. */
+export const CONTAINED_MESSAGE =
+  'Votre compte est suspendu par mesure de sécurité : la surveillance des consultations a relevé une activité inhabituelle et a fermé vos sessions. Ce n’est pas une sanction : le référent sécurité de votre organisation examine la situation avec vous et peut rétablir l’accès.';
+
 export function clientOf(request: FastifyRequest): ClientContext {
   return {
     address: request.ip,
@@ -54,6 +59,20 @@ export function requireSession(db: Executor) {
     const resolved = token
       ? await resolveSession(db, token, clientOf(request))
       : ({ ok: false, reason: 'unknown' } as const);
+    if (!resolved.ok && resolved.reason === 'contained') {
+      // Said as it is, where it happened: suspended for security, and whom to call.
+      const contact = resolved.organisationId ? await securityContactOf(db, resolved.organisationId) : undefined;
+      void reply
+        .clearCookie(SESSION_COOKIE, { path: '/' })
+        .status(401)
+        .send({
+          error: 'session_contained',
+          message: CONTAINED_MESSAGE,
+          ...(contact ? { securityContact: contact } : {}),
+          requestId: request.id,
+        });
+      return reply;
+    }
     if (!resolved.ok) {
       void reply
         .clearCookie(SESSION_COOKIE, { path: '/' })

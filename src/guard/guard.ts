@@ -61,7 +61,7 @@ export type GuardRefusal = 'guard_limit_reached' | 'actor_contained' | 'session_
 export type Admission = { allowed: true } | { allowed: false; reason: GuardRefusal; containmentId?: string };
 
 /** Which of the guard's checks: a read (an export's download too), a search, a booking. */
-export type GuardCheck = 'read' | 'search' | 'booking';
+export type GuardCheck = 'read' | 'search' | 'booking' | 'list';
 
 /**
  * What the guard said: admitted quietly or with an alert raised (`alerted`), a decoy served and
@@ -366,6 +366,64 @@ export class Guard {
       })),
       { scope: scopes.networks(actor.id), subject: request.network, at },
     ];
+  }
+
+  /**
+   * A page of a list (a caseload, the persons referred to a partner) about to be shown, with its
+   * access events. A list shows who is there, not their file, so it is not counted against the
+   * read budget (a counsellor pages through their caseload every morning); it has its own window:
+   * distinct persons listed in a day, above which no caseload explains it (a list that an
+   * account administrator swelled, a session scraping it) and the actor is contained.
+   */
+  async admitListing(
+    actor: GuardedActor,
+    personIds: readonly string[],
+    events: ReadonlyArray<{ kind: EventKind; input: EventInput }>,
+  ): Promise<Admission> {
+    const verdict: Verdict = {};
+    const decided =
+      this.#options.enforce === false
+        ? this.#options.db.transaction().execute(async (trx) => {
+            await appendEvents(trx, events);
+            return { allowed: true } as Admission;
+          })
+        : this.#run(actor, async (trx, now, alerts): Promise<Admission> => {
+            if ((await decoysAmong(trx, personIds)).length) {
+              Object.assign(verdict, { decoy: true, signal: 'honeytoken' });
+              await this.#contain(
+                trx,
+                now,
+                actor,
+                { signal: 'honeytoken', severity: 'contain', figures: { decoys: 1, listed: true } },
+                alerts,
+              );
+              await appendEvents(trx, events);
+              return { allowed: true };
+            }
+            const scope = scopes.listed(actor.id);
+            const dayFrom = since(now, DAY_MS);
+            const fresh = newIn(await lastSeen(trx, scope, personIds), personIds, dayFrom).length;
+            const listed = (fresh ? await countSeen(trx, scope, dayFrom) : 0) + fresh;
+            if (listed > SIGNAL_THRESHOLDS.listedPersonsDay) {
+              verdict.signal = 'list_sweep';
+              const containmentId = await this.#contain(
+                trx,
+                now,
+                actor,
+                {
+                  signal: 'list_sweep',
+                  severity: 'contain',
+                  figures: { persons: listed - fresh, limit: SIGNAL_THRESHOLDS.listedPersonsDay },
+                },
+                alerts,
+              );
+              return { allowed: false, reason: 'actor_contained', ...(containmentId ? { containmentId } : {}) };
+            }
+            await touch(trx, scope, personIds, iso(now));
+            await appendEvents(trx, events);
+            return { allowed: true };
+          });
+    return this.#observed('list', verdict, decided);
   }
 
   /**

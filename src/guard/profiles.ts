@@ -116,6 +116,12 @@ export const SIGNAL_THRESHOLDS = {
   },
   /** Appointments an agent books for distinct persons: a day's and a week's agenda, well above a full one. */
   bookings: { dayHard: 30, weekHard: 80 },
+  /**
+   * Distinct persons shown in lists (caseload, referrals) in a day: the largest caseloads hold
+   * about 2,500 persons (docs/guard-calibration.md), so paging through all of one's own in a
+   * day stays under it; more is a list no caseload explains.
+   */
+  listedPersonsDay: 3_000,
   /** Searches with no result within a day: a leaked list tried slowly (under the hour's threshold). */
   missedSearchesDay: 30,
   /** Working hours, Paris time, Monday to Saturday. */

@@ -20,6 +20,8 @@ export const scopes = {
   refused: (actorId: string) => `refused:${actorId}`,
   /** Persons the actor read that nothing in the day's work explained. */
   unexplained: (actorId: string) => `unexplained:${actorId}`,
+  /** Persons shown to the actor in a list (its caseload, the persons referred to it). */
+  listed: (actorId: string) => `listed:${actorId}`,
   /** Persons the actor booked an appointment for. */
   booked: (actorId: string) => `booked:${actorId}`,
 };

@@ -103,7 +103,8 @@ export async function createSession(
   return { token, csrfToken, publicId, expiresAt };
 }
 
-export type SessionRejection = 'unknown' | 'revoked' | 'expired' | 'idle' | 'client_changed' | 'moved';
+/** Why a session is refused; `contained`: revoked by the guard's containment of its actor (the page says so, not « expired »). */
+export type SessionRejection = 'unknown' | 'revoked' | 'contained' | 'expired' | 'idle' | 'client_changed' | 'moved';
 
 /** What the session query joins to the session row. */
 interface SessionJoin {
@@ -140,7 +141,7 @@ export type ResolvedSession =
        */
       heldForNewNetwork: boolean;
     }
-  | { ok: false; reason: SessionRejection };
+  | { ok: false; reason: SessionRejection; organisationId?: string };
 
 /** Why a session is past its absolute or idle limit, if it is. */
 function lapse(session: SessionsTable, now: Date): 'expired' | 'idle' | undefined {
@@ -238,7 +239,10 @@ export async function resolveSession(
           roles: JSON.parse(s_roles) as string[],
         }
       : undefined;
-  if (session.revoked_at) return { ok: false, reason: 'revoked' };
+  if (session.revoked_at)
+    return session.revoked_reason === 'guard_containment' && s_organisation_id
+      ? { ok: false, reason: 'contained', organisationId: s_organisation_id }
+      : { ok: false, reason: 'revoked' };
   const moved = session.network !== networkOf(client.address);
   const clientChanged = moved && session.fingerprint !== fingerprintOf(client);
   let rejection: SessionRejection | undefined = lapse(session, now) ?? (clientChanged ? 'client_changed' : undefined);

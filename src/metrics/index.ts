@@ -16,7 +16,7 @@ export {
 } from './operations.ts';
 
 /** Outcomes of the guard's word on a read, a search or a booking (the guard's observer says which). */
-export type GuardCheck = 'read' | 'search' | 'booking';
+export type GuardCheck = 'read' | 'search' | 'booking' | 'list';
 export type GuardOutcome = 'admitted' | 'alerted' | 'decoy' | 'refused' | 'contained' | 'error';
 
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

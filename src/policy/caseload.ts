@@ -1,4 +1,5 @@
-import type { Executor } from '../store/index.ts';
+import { sql } from 'kysely';
+import { chunks, type Executor } from '../store/index.ts';
 import { notEndedBefore } from './context.ts';
 
 export interface CaseloadPage {
@@ -51,4 +52,77 @@ export async function listCaseload(
     .offset((page - 1) * pageSize)
     .execute();
   return { page, pageSize, total: Number(counted?.total ?? 0), personIds: rows.map((r) => r.person_id) };
+}
+
+/** A list's ceiling: the largest caseloads hold about 2,500 persons (docs/guard-calibration.md), a list never more than this. */
+export const LISTED_MAX = 5_000;
+
+/** One person of a list, with what is known of them in clear: since when they are listed, and their appointments there. */
+export interface ListedPerson {
+  personId: string;
+  /** When the person joined the caseload, or when the referral started. */
+  since: string;
+  /** The next appointment not cancelled, from now on: with the actor (caseload) or in the organisation (referral). */
+  nextAppointment: { at: string; kind: string } | null;
+  /** The latest appointment before now, the same way. */
+  lastAppointment: { at: string; kind: string } | null;
+}
+
+/**
+ * Every person a list relationship ties to the actor today: the actor's own active caseload, or
+ * the persons with an active referral to its organisation. Erased persons and the guard's decoys
+ * are left out, as in `listCaseload`. Bounded by `LISTED_MAX` (oldest first), so a list assigned
+ * by a compromised administrator cannot be made to hold the whole network.
+ */
+export async function listedPersons(
+  db: Executor,
+  actor: { id: string; organisationId: string },
+  relationship: 'caseload' | 'referral',
+  now: Date,
+): Promise<ListedPerson[]> {
+  const today = now.toISOString().slice(0, 10);
+  const notDecoy = sql`NOT EXISTS (SELECT 1 FROM guard_decoys d WHERE d.person_id = p.id)`;
+  const rows =
+    relationship === 'caseload'
+      ? (
+          await sql<{ person_id: string; since: string }>`
+            SELECT c.person_id, c.since FROM caseloads c JOIN persons p ON p.id = c.person_id
+            WHERE c.actor_id = ${actor.id} AND p.status = 'active' AND (c.until IS NULL OR c.until >= ${today}) AND ${notDecoy}
+            ORDER BY c.since, c.person_id LIMIT ${LISTED_MAX}`.execute(db)
+        ).rows
+      : (
+          await sql<{ person_id: string; since: string }>`
+            SELECT r.person_id, MIN(r.starts_on) AS since FROM referrals r JOIN persons p ON p.id = r.person_id
+            WHERE r.organisation_id = ${actor.organisationId} AND r.status = 'active' AND r.starts_on <= ${today}
+              AND (r.ends_on IS NULL OR r.ends_on >= ${today}) AND p.status = 'active' AND ${notDecoy}
+            GROUP BY r.person_id ORDER BY MIN(r.starts_on), r.person_id LIMIT ${LISTED_MAX}`.execute(db)
+        ).rows;
+  const listed = new Map<string, ListedPerson>(
+    rows.map((r) => [
+      r.person_id,
+      { personId: r.person_id, since: r.since, nextAppointment: null, lastAppointment: null },
+    ]),
+  );
+  if (listed.size === 0) return [];
+  const by =
+    relationship === 'caseload' ? sql`a.actor_id = ${actor.id}` : sql`a.organisation_id = ${actor.organisationId}`;
+  const appointments: Array<{ person_id: string; at: string; kind: string }> = [];
+  // By person (the `appointments_by_person` index), a few hundred at a time.
+  for (const part of chunks([...listed.keys()], 1, 500))
+    appointments.push(
+      ...(
+        await sql<{ person_id: string; at: string; kind: string }>`
+          SELECT a.person_id, a.at, a.kind FROM appointments a
+          WHERE a.person_id IN (${sql.join(part)}) AND ${by} AND a.cancelled_at IS NULL`.execute(db)
+      ).rows,
+    );
+  appointments.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const nowIso = now.toISOString();
+  for (const a of appointments) {
+    const person = listed.get(a.person_id);
+    if (!person) continue;
+    if (a.at >= nowIso) person.nextAppointment ??= { at: a.at, kind: a.kind };
+    else person.lastAppointment = { at: a.at, kind: a.kind };
+  }
+  return [...listed.values()];
 }

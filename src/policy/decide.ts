@@ -1,7 +1,19 @@
 import type { FieldClass } from '../domain/index.ts';
 import { agreementInForce, type Agreement, type PurposeRule, type Relationship } from './agreement.ts';
 
-export type Operation = 'read' | 'write';
+/**
+ * What is done with a person's data: read it, write it, or see them in a list (a caseload, the
+ * persons referred to a partner). A list shows who is there and nothing more: it is granted only
+ * for a purpose whose relationship is a list (`LISTED_RELATIONSHIPS`) and which reads `identity`,
+ * and it releases `identity` alone, of which `LISTED_IDENTITY_FIELDS` leave.
+ */
+export type Operation = 'read' | 'write' | 'list';
+
+/** Relationships that are a list of persons held by the actor or its organisation. */
+export const LISTED_RELATIONSHIPS: readonly Relationship[] = ['caseload', 'referral'];
+
+/** Of `identity`, what a list shows: enough to know whom one is about to open, nothing else. */
+export const LISTED_IDENTITY_FIELDS = ['lastName', 'usageName', 'firstNames', 'birthDate'] as const;
 
 export interface DecisionActor {
   id: string;
@@ -83,6 +95,8 @@ export type Decision =
       agreement: { id: string; reference: string; version: number };
       relationship: Relationship;
       obligations: Obligations;
+      /** The purpose's conditions on the person (a list applies them to each person it shows). */
+      conditions?: { maxAge?: number };
     }
   | { allowed: false; reason: DenialReason; detail?: string };
 
@@ -174,6 +188,13 @@ export function declarablePurposes(
     );
 }
 
+/** The classes a purpose grants for an operation; a list, `identity` at most, and only over a list relationship. */
+function grantedFor(rule: PurposeRule, operation: Operation): readonly FieldClass[] {
+  if (operation === 'read') return rule.read;
+  if (operation === 'write') return rule.write;
+  return LISTED_RELATIONSHIPS.includes(rule.relationship) && rule.read.includes('identity') ? ['identity'] : [];
+}
+
 export function decide(request: DecisionRequest): Decision {
   const { actor, organisation, facts, now } = request;
   if (actor.status !== 'active') return deny('actor_inactive');
@@ -196,7 +217,7 @@ export function decide(request: DecisionRequest): Decision {
   )
     return deny('condition_not_met');
 
-  const granted = request.operation === 'read' ? rule.read : rule.write;
+  const granted = grantedFor(rule, request.operation);
   if (granted.length === 0) return deny('operation_not_granted');
   const { asked, refused } = classesWithin(request.classes, granted);
   if (refused.length) return deny('field_class_not_granted', refused.join(','));
@@ -214,5 +235,6 @@ export function decide(request: DecisionRequest): Decision {
       retentionDays: rule.retentionDays,
       followUpExpected: rule.write.includes('follow_up'),
     },
+    ...(rule.conditions ? { conditions: { ...rule.conditions } } : {}),
   };
 }

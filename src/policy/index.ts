@@ -25,6 +25,8 @@ export {
   DENIAL_REASONS,
   governingRule,
   isCaseReference,
+  LISTED_IDENTITY_FIELDS,
+  LISTED_RELATIONSHIPS,
   type Decision,
   type DecisionActor,
   type DecisionOrganisation,
@@ -46,8 +48,15 @@ export {
   type GateResult,
   type SecurityPosture,
 } from './gate.ts';
-export { listCaseload, type CaseloadPage } from './caseload.ts';
-export { alertSecurityContact } from './security-contact.ts';
+export {
+  CASELOAD_MAX_PAGE_SIZE,
+  LISTED_MAX,
+  listCaseload,
+  listedPersons,
+  type CaseloadPage,
+  type ListedPerson,
+} from './caseload.ts';
+export { alertSecurityContact, securityContactOf } from './security-contact.ts';
 // Questions the other capabilities ask of the agreements, rather than reading policy's tables.
 export {
   activeAgreements,

@@ -331,6 +331,10 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     // Contained: its session is gone, and the organisation's other staff work on.
     const after = await read(adviser, persons[0]!, 'accompagnement_handicap');
     assert.equal(after.statusCode, 401);
+    // Said as it is, not as an expired session: suspended for security, why, and whom to call.
+    assert.equal(after.json().error, 'session_contained');
+    assert.match(after.json().message, /suspendu par mesure de sécurité/);
+    assert.match(after.json().securityContact, /@/);
     // Signing in again gets its holder nowhere until a security officer releases it.
     const again = {
       ...adviser,
@@ -339,6 +343,7 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const refused = await read(again, persons[0]!, 'accompagnement_handicap');
     assert.equal(refused.statusCode, 403);
     assert.equal(refused.json().error, 'actor_contained');
+    assert.match(refused.json().securityContact, /@/);
     // The security officer sees what was read: the 20 persons, each with the class granted, no value.
     const detail = await asOfficer('GET', `/api/security/guard/containments/${containment!.id}`);
     assert.equal(detail.statusCode, 200, detail.body);

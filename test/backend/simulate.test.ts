@@ -120,6 +120,13 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
   it('runs a day of legitimate work with the requests it planned', () => {
     assert.equal(workday().staff, 40);
     assert.ok(workday().requests > 400, `${workday().requests} requests`);
+    // Every counsellor lists their caseload and every partner the persons referred to it, and none is refused.
+    const listed = workday()
+      .notes.map((n) => /(\d+) pages de liste .*; (\d+) refusées/.exec(n))
+      .find(Boolean);
+    assert.ok(listed, workday().notes.join('\n'));
+    assert.ok(Number(listed[1]) >= 40, `${listed[1]} pages listed`);
+    assert.equal(Number(listed[2]), 0, 'no list refused on a normal day');
   });
 
   it('contains no legitimate staff member during the workday', () => {

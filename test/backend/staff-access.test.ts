@@ -349,26 +349,82 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
     assert.equal(anonymous.statusCode, 401);
   });
 
-  it('a counsellor lists their own caseload, paginated in SQL, reads their people and is refused another counsellor’s', async () => {
+  it('a counsellor lists their own caseload by name, page by page, each person recorded, and is refused another counsellor’s', async () => {
     const first = await call(C1, 'GET', '/api/staff/caseload?page=1&pageSize=5', { purpose: 'accompagnement' });
     assert.equal(first.statusCode, 200, first.body);
     const expected = await listCaseload(db(), actors[C1]!, { page: 1, pageSize: 1000 });
     assert.equal(first.json().total, expected.total);
-    assert.deepEqual(
-      first.json().items.map((i: { id: string }) => i.id),
-      expected.personIds.slice(0, 5),
-    );
     const second = await call(C1, 'GET', '/api/staff/caseload?page=2&pageSize=5', { purpose: 'accompagnement' });
-    assert.deepEqual(
-      second.json().items.map((i: { id: string }) => i.id),
-      expected.personIds.slice(5, 10),
-    );
+    const shown = [...first.json().items, ...second.json().items] as Array<{
+      id: string;
+      identity: Record<string, unknown>;
+    }>;
+    assert.ok(expected.total > 5, 'the counsellor has more than a page');
+    assert.equal(new Set(shown.map((i) => i.id)).size, Math.min(10, expected.total), 'two pages, no overlap');
+    for (const item of shown) {
+      assert.ok(expected.personIds.includes(item.id), 'only the counsellor’s own people');
+      // What a list shows of a person, and nothing else of their identity (no sex, no birthplace).
+      assert.deepEqual(
+        Object.keys(item.identity).sort(),
+        ['birthDate', 'firstName', 'lastName', ...('usageName' in item.identity ? ['usageName'] : [])].sort(),
+      );
+      assert.equal(Object.keys(item).includes('contact'), false);
+    }
     const own = await db().selectFrom('caseloads').select('person_id').where('actor_id', '=', actors[C1]!).execute();
     assert.deepEqual(
       [...expected.personIds].sort(),
       own.map((r) => r.person_id).sort(),
       'only the counsellor’s own people',
     );
+    // Each person shown is in their own journal: seen in a list, `identity` named, the fields listed.
+    const events = await ledgerEvents(db());
+    for (const item of shown) {
+      const seen = events.filter(
+        (e) => e.kind === 'access_granted' && e.details.personId === item.id && e.details.operation === 'list_caseload',
+      );
+      assert.ok(seen.length >= 1, 'the list is in the person’s journal');
+      assert.equal(seen[0]!.details.classes, 'identity');
+    }
+
+    // By name: ordered by the name shown, and a filter keeps only the names that hold it.
+    const byName = await call(C1, 'GET', '/api/staff/caseload?pageSize=200&sort=name', { purpose: 'accompagnement' });
+    assert.equal(byName.statusCode, 200, byName.body);
+    const names = (byName.json().items as Array<{ identity: { lastName: string; usageName?: string } }>).map(
+      (i) => i.identity.usageName ?? i.identity.lastName,
+    );
+    assert.deepEqual(
+      names,
+      [...names].sort((a, b) => a.localeCompare(b, 'fr', { sensitivity: 'base' })),
+    );
+    const someone = (byName.json().items as Array<{ id: string; identity: { lastName: string } }>)[0]!;
+    const part = someone.identity.lastName.slice(0, 4).toUpperCase();
+    const filtered = await call(C1, 'GET', `/api/staff/caseload?q=${encodeURIComponent(part)}`, {
+      purpose: 'accompagnement',
+    });
+    assert.equal(filtered.statusCode, 200, filtered.body);
+    const found = filtered.json().items as Array<{ id: string; identity: { lastName: string; firstName: string } }>;
+    assert.ok(found.some((i) => i.id === someone.id));
+    for (const i of found)
+      assert.ok(
+        `${JSON.stringify(i.identity)}`
+          .toLowerCase()
+          .normalize('NFD')
+          .replace(/\p{M}/gu, '')
+          .includes(part.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '')),
+      );
+
+    // Denials: a partner's purpose over referrals lists no caseload; a counsellor's purpose lists no referrals; bad input names its field.
+    const notCounsellor = await call(CAP, 'GET', '/api/staff/caseload', { purpose: CAP_PURPOSE });
+    assert.equal(notCounsellor.statusCode, 403);
+    assert.equal(notCounsellor.json().error, 'operation_not_granted');
+    const notReferrals = await call(C1, 'GET', '/api/staff/referrals', { purpose: 'accompagnement' });
+    assert.equal(notReferrals.statusCode, 403);
+    assert.equal(notReferrals.json().error, 'operation_not_granted');
+    const badPage = await call(C1, 'GET', '/api/staff/caseload?page=0', { purpose: 'accompagnement' });
+    assert.equal(badPage.statusCode, 400);
+    const badSort = await call(C1, 'GET', '/api/staff/caseload?sort=nir', { purpose: 'accompagnement' });
+    assert.equal(badSort.statusCode, 400);
+    assert.match(badSort.body, /sort/);
 
     const read = await call(C1, 'GET', `/api/staff/persons/${ownCase}?classes=identity,follow_up`, {
       purpose: 'accompagnement',
@@ -379,11 +435,6 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
     });
     assert.equal(refused.statusCode, 403);
     assert.equal(refused.json().error, 'person_out_of_scope');
-    const notCounsellor = await call(CAP, 'GET', '/api/staff/caseload', { purpose: CAP_PURPOSE });
-    assert.equal(notCounsellor.statusCode, 403);
-    assert.equal(notCounsellor.json().error, 'operation_not_granted');
-    const badPage = await call(C1, 'GET', '/api/staff/caseload?page=0', { purpose: 'accompagnement' });
-    assert.equal(badPage.statusCode, 400);
   });
 
   it('an indemnisation agent reads benefits and bank details of a person followed by its agency', async () => {

@@ -15,6 +15,7 @@ import {
 } from '../helpers/browser.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { totpCode } from '../helpers/sign-in.ts';
+import { revokeCredentials } from '../../src/identity/index.ts';
 
 const COUNSELLOR = 'conseiller.bastide.1';
 const PARTNER = 'ml.bordeaux.1';
@@ -100,7 +101,7 @@ describe(
       );
       await page.getByLabel('Référence du dossier').fill('SUIVI-2026-0001');
       await page.getByRole('button', { name: 'Afficher mon portefeuille' }).click();
-      await page.getByRole('heading', { name: /dossiers? actifs?/ }).waitFor();
+      await page.getByRole('heading', { name: /personnes? dans votre portefeuille/ }).waitFor();
       const rows = page.getByRole('button', { name: /^Ouvrir le dossier/ });
       const listed = await rows.count();
       const own = await db()
@@ -112,11 +113,42 @@ describe(
       assert.ok(listed > 0 && listed <= Math.min(own.length, 20), `caseload rows ${listed} within ${own.length}`);
       await checkPage(watched, 'console-portefeuille');
       const listing = (await ledgerEvents(db(), 'access_granted')).filter(
-        (e) => e.details.actorId === counsellor.id && e.details.operation === 'list_caseload',
+        (e) => e.details.actorId === counsellor.id && e.details.operation === 'list_page',
       );
       assert.equal(listing.length, 1, 'the caseload list is recorded');
       assert.equal(listing[0]!.details.purpose, 'accompagnement');
       assert.equal(listing[0]!.details.caseReference, 'SUIVI-2026-0001');
+      // Each person shown, by name: the name in the list is the file's, and the person's journal holds the list.
+      const shownIds = (await ledgerEvents(db(), 'access_granted'))
+        .filter((e) => e.details.actorId === counsellor.id && e.details.operation === 'list_caseload')
+        .map((e) => String(e.details.personId));
+      assert.equal(shownIds.length, listed, 'one event per person shown');
+      const firstShown = (await world.server.runtime.persons.read(shownIds[0]!, ['identity'])).fields.identity!;
+      await page.getByRole('cell', { name: firstShown.firstNames[0]!, exact: true }).first().waitFor();
+      assert.equal(await page.getByText(/réf\. [0-9a-f]{8}/).count(), 0, 'no internal reference instead of a name');
+
+      // Sorted by name, and the sort and the declaration survive a reload.
+      await page.getByLabel('Trier par').selectOption('name');
+      await page.waitForURL(`${world.origin}/console?tri=name`);
+      await page.reload();
+      await page.getByRole('heading', { name: /personnes? dans votre portefeuille/ }).waitFor();
+      assert.equal(await page.getByLabel('Trier par').inputValue(), 'name');
+      const lastNames = await page.locator('[data-testid="listed-person"] td:first-child').allTextContents();
+      assert.deepEqual(
+        lastNames,
+        [...lastNames].sort((a, b) => a.localeCompare(b, 'fr', { sensitivity: 'base' })),
+      );
+      // A filter by part of a name: only the names holding it, and the name never enters the address.
+      const part = lastNames[0]!.slice(0, 3);
+      await page.getByLabel('Filtrer par nom ou prénom').fill(part);
+      await page.getByRole('button', { name: 'Filtrer', exact: true }).click();
+      await page.getByRole('heading', { name: new RegExp(`correspondant à « ${part} »`) }).waitFor();
+      const fold = (t: string) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+      const rowsFound = await page.locator('[data-testid="listed-person"]').allTextContents();
+      assert.ok(rowsFound.length >= 1);
+      for (const row of rowsFound) assert.ok(fold(row).includes(fold(part)), `${row} holds ${part}`);
+      assert.ok(!decodeURIComponent(page.url()).includes(part), 'the filter stays out of the address');
+      await checkPage(watched, 'console-portefeuille-filtre');
 
       // Opening: the declaration comes pre-filled and is confirmed before anything is read.
       await rows.first().click();
@@ -316,31 +348,25 @@ describe(
       await signInEnrolling(page, world.origin, login);
       await page.getByLabel('Référence du dossier').fill('PORTEFEUILLE-2');
       await page.getByRole('button', { name: 'Afficher mon portefeuille' }).click();
-      await page.getByRole('heading', { name: /dossiers actifs — page 1 sur 2/ }).waitFor();
+      await page.getByRole('heading', { name: /personnes dans votre portefeuille — page 1 sur 2/ }).waitFor();
       assert.equal(await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count(), 20);
       await checkPage(watched, 'console-portefeuille-page-1');
       await page.getByRole('link', { name: '2', exact: true }).click();
-      await page.getByRole('heading', { name: /dossiers actifs — page 2 sur 2/ }).waitFor();
+      await page.getByRole('heading', { name: /personnes dans votre portefeuille — page 2 sur 2/ }).waitFor();
       assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/console?page=2');
-      await page.getByText('Dossier 21 — réf.').waitFor();
       assert.ok((await page.getByRole('button', { name: /^Ouvrir le dossier/ }).count()) >= 1);
       const pages = (await ledgerEvents(db(), 'access_granted'))
-        .filter((e) => e.details.actorId === actor.id && e.details.operation === 'list_caseload')
+        .filter((e) => e.details.actorId === actor.id && e.details.operation === 'list_page')
         .map((e) => (e.body.details as { page: number }).page);
       assert.deepEqual(pages, [1, 2], 'each page listed is recorded');
       await checkPage(watched, 'console-portefeuille-page-2');
       await watched.context.close();
     });
 
-    it('a partner agent has no caseload, is pointed to the search, and sees only its agreement’s classes of a referred person', async () => {
+    it('a partner agent lists the persons referred to it, finds one by the search, and sees only its agreement’s classes', async () => {
       const watched = await openPage(world, { width: 390, height: 844 });
       const { page } = watched;
-      await signInEnrolling(page, world.origin, PARTNER);
       const partner = await actorOf(PARTNER);
-      await page.getByText('Vous n’avez pas de portefeuille de dossiers').waitFor();
-      await page.getByText('Accompagnement des jeunes de 16 à 25 ans').waitFor();
-      assert.equal(await page.getByRole('button', { name: 'Afficher mon portefeuille' }).count(), 0);
-      await checkPage(watched, 'console-partenaire-portefeuille');
 
       // A young person referred to the mission locale (a referral is added if the seed has none).
       let young = '';
@@ -382,6 +408,38 @@ describe(
       }
       const { franceTravailId } = (await world.server.runtime.persons.read(young, ['registration'])).fields
         .registration!;
+
+      // The persons referred to the mission locale, listed under its purpose: the young person among them.
+      await signInEnrolling(page, world.origin, PARTNER);
+      await page.getByRole('heading', { level: 1, name: 'Personnes orientées' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Afficher mon portefeuille' }).count(), 0);
+      await page.getByLabel('Référence du dossier').fill('ML-JEUNES-77');
+      await page.getByRole('button', { name: 'Afficher les personnes orientées' }).click();
+      await page.getByRole('heading', { name: /orientées? vers votre organisation/ }).waitFor();
+      const youngIdentity = (await world.server.runtime.persons.read(young, ['identity'])).fields.identity!;
+      await page.getByLabel('Filtrer par nom ou prénom').fill(youngIdentity.lastName);
+      await page.getByRole('button', { name: 'Filtrer', exact: true }).click();
+      await page
+        .getByRole('button', { name: `Ouvrir le dossier de ${youngIdentity.firstNames[0]!}`, exact: false })
+        .first()
+        .waitFor();
+      await checkPage(watched, 'console-partenaire-orientations');
+      const listedEvents = (await ledgerEvents(db(), 'access_granted')).filter(
+        (e) => e.details.actorId === partner.id && e.details.operation === 'list_referrals',
+      );
+      assert.ok(
+        listedEvents.some((e) => e.details.personId === young),
+        'the listed person’s journal holds the list',
+      );
+      // Nobody over 25 is listed under a purpose for young people.
+      for (const e of listedEvents) {
+        const birth = (await world.server.runtime.persons.read(String(e.details.personId), ['identity'])).fields
+          .identity!.birthDate;
+        assert.ok(
+          Date.now() - Date.parse(birth) < 26 * 365.25 * 86_400_000,
+          'listed persons meet the purpose’s age condition',
+        );
+      }
 
       await page.getByRole('main').getByRole('link', { name: 'Rechercher un dossier' }).click();
       await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
@@ -438,6 +496,86 @@ describe(
         [1, 0],
       );
       await checkPage(watched, 'console-partenaire-recherche-aucun');
+      await watched.context.close();
+    });
+
+    it('a counsellor whose search finds nothing in scope asks for an exceptional access there, and a containment is said where it happens', async () => {
+      const login = 'conseiller.bastide.3';
+      const actor = await actorOf(login);
+      const watched = await openPage(world);
+      const { page } = watched;
+      const secret = await signInEnrolling(page, world.origin, login);
+      // Someone followed by another organisation: out of this counsellor's scope.
+      const stranger = (
+        await db()
+          .selectFrom('caseloads')
+          .select('person_id')
+          .where('organisation_id', '!=', actor.organisation_id)
+          .where(
+            'person_id',
+            'not in',
+            db().selectFrom('caseloads').select('person_id').where('organisation_id', '=', actor.organisation_id),
+          )
+          .where('person_id', 'not in', db().selectFrom('guard_decoys').select('person_id'))
+          .orderBy('person_id')
+          .executeTakeFirstOrThrow()
+      ).person_id;
+      const { franceTravailId } = (await world.server.runtime.persons.read(stranger, ['registration'])).fields
+        .registration!;
+
+      await page.getByRole('link', { name: 'Rechercher un dossier' }).first().click();
+      await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
+      await page.getByLabel('Finalité').selectOption('accompagnement');
+      await page.getByLabel('Référence du dossier').fill('URGENCE-2026-0042');
+      await page.getByRole('radio', { name: 'Identifiant France Travail' }).check({ force: true });
+      await page.getByRole('textbox', { name: 'Identifiant France Travail' }).fill(franceTravailId);
+      await page.getByRole('button', { name: 'Rechercher' }).click();
+      await page.getByText('Aucun dossier de votre périmètre ne correspond.').waitFor();
+      await page.getByRole('button', { name: 'Accès exceptionnel' }).click();
+      await page.getByText('Cet accès sera examiné par le responsable de la sécurité').waitFor();
+      await checkPage(watched, 'console-recherche-acces-exceptionnel');
+      await page
+        .getByLabel('Justification')
+        .fill('La personne se présente à l’accueil, son conseiller est absent et son rendez-vous est urgent.');
+      await page.getByRole('button', { name: 'Demander l’accès exceptionnel' }).click();
+      // A fresh second factor if the sign-in's is not recent enough, then the file.
+      const code = page.getByLabel('Code à usage unique');
+      await Promise.race([page.waitForURL(`${world.origin}/console/dossier`), code.waitFor()]);
+      if (await code.isVisible()) {
+        await code.fill(totpCode(secret));
+        await page.getByRole('button', { name: /Confirmer|Valider/ }).click();
+      }
+      await page.waitForURL(`${world.origin}/console/dossier`);
+      assertCleanAddress(page, franceTravailId, stranger);
+      const grants = await db()
+        .selectFrom('break_glass')
+        .select(['person_id', 'purpose'])
+        .where('actor_id', '=', actor.id)
+        .execute();
+      assert.deepEqual(grants, [{ person_id: stranger, purpose: 'accompagnement' }]);
+      await page.getByRole('button', { name: 'Ouvrir le dossier' }).click();
+      await page.getByRole('heading', { name: 'Contenu du dossier' }).waitFor();
+      await page.getByText('Accès exceptionnel en cours').first().waitFor();
+
+      // The guard contains the account: the next request says so on this very page, not « session ended ».
+      await db().updateTable('actors').set({ status: 'suspended' }).where('id', '=', actor.id).execute();
+      await revokeCredentials(
+        db(),
+        { actors: [actor.id] },
+        { reason: 'guard_containment', at: new Date(), sessions: true, apiTokens: true },
+      );
+      await page.getByRole('link', { name: 'Rechercher un autre dossier' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Rechercher un dossier' }).waitFor();
+      await page.getByLabel('Référence du dossier').fill('URGENCE-2026-0043');
+      await page.getByRole('radio', { name: 'Identifiant France Travail' }).check({ force: true });
+      await page.getByRole('textbox', { name: 'Identifiant France Travail' }).fill(franceTravailId);
+      await page.getByRole('button', { name: 'Rechercher' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Compte suspendu par mesure de sécurité' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/console/recherche', 'said where it happened');
+      await page.getByText('Qui appeler ?').waitFor();
+      assert.ok((await page.locator('a[href^="mailto:"]').count()) >= 1, 'whom to call, with an address');
+      assert.equal(await page.getByText('Votre session a pris fin').count(), 0);
+      await checkPage(watched, 'console-compte-suspendu');
       await watched.context.close();
     });
   },

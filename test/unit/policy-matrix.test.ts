@@ -40,7 +40,7 @@ const PURPOSES = [...new Set(NETWORK.flatMap((spec) => spec.agreement.purposes.m
 const RELATIONSHIP_OF = new Map<string, Relationship>(
   NETWORK.flatMap((spec) => spec.agreement.purposes.map((p) => [p.purpose, p.relationship] as const)),
 );
-const OPERATIONS: Operation[] = ['read', 'write'];
+const OPERATIONS: Operation[] = ['read', 'write', 'list'];
 const AGES = [22, 40];
 
 const FACT_OF: Record<Relationship, keyof RelationshipFacts> = {
@@ -106,7 +106,15 @@ function oracle(cell: Cell): Expected {
   if (!cell.relationshipPresent) violations.add('person_out_of_scope');
   if (rule.conditions?.maxAge !== undefined && cell.ageYears > rule.conditions.maxAge)
     violations.add('condition_not_met');
-  const granted = cell.operation === 'read' ? rule.read : rule.write;
+  // A list (a caseload, the persons referred) shows identity and nothing else, and only over a relationship that is a list.
+  const granted =
+    cell.operation === 'read'
+      ? rule.read
+      : cell.operation === 'write'
+        ? rule.write
+        : (rule.relationship === 'caseload' || rule.relationship === 'referral') && rule.read.includes('identity')
+          ? (['identity'] as FieldClass[])
+          : [];
   if (granted.length === 0) violations.add('operation_not_granted');
   if ((cell.classes ?? []).some((c) => !granted.includes(c))) violations.add('field_class_not_granted');
   if (violations.size > 0) return { allowed: false, violations };
@@ -231,10 +239,10 @@ describe('authorization matrix (demo network agreements)', () => {
   }
 
   it('the whole matrix was enumerated', () => {
-    // 12 organisations × 9 roles × 10 purposes × 12 class requests × 2 operations × 2 relationships × 2 postures × 2 agreement states × 2 ages.
+    // 12 organisations × 9 roles × 10 purposes × 12 class requests × 3 operations × 2 relationships × 2 postures × 2 agreement states × 2 ages.
     assert.equal(
       totals.cells,
-      NETWORK.length * (ROLES.length + 1) * (PURPOSES.length + 1) * (FIELD_CLASSES.length + 1) * 2 * 2 * 2 * 2 * 2,
+      NETWORK.length * (ROLES.length + 1) * (PURPOSES.length + 1) * (FIELD_CLASSES.length + 1) * 3 * 2 * 2 * 2 * 2,
     );
     assert.ok(totals.allowed > 0 && totals.exactReason > 0);
   });

@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { FIELD_CLASSES, FIELD_CLASS_LABELS_FR } from '../../domain/index.ts';
+import type { FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import {
+  ConflictError,
+  FIELD_CLASSES,
+  FIELD_CLASS_LABELS_FR,
+  NotFoundError,
+  type FieldClass,
+} from '../../domain/index.ts';
 import { alertSecurityContact, channelAddresses, sendMessage, type Messenger } from '../../identity/index.ts';
 import { authorizeWithoutPerson, can, grantBreakGlass } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -8,7 +15,8 @@ import type { Executor } from '../../store/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { PersonIdParams } from '../schemas.ts';
 import { requireRecentSecondFactor } from '../session.ts';
-import { accessErrorResponses as staffErrorResponses, refuse } from '../access.ts';
+import { accessErrorResponses as staffErrorResponses, guardedActor, refuse, refusedByGuard } from '../access.ts';
+import { SearchBody, searchRequestOf } from './persons.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
@@ -79,6 +87,8 @@ async function alertBreakGlass(
   }
 }
 
+type BreakGlassAsked = Static<typeof BreakGlassBody>;
+
 /**
  * Break-glass: an agent may open a person's file outside their scope, for a written reason,
  * after a fresh second factor, for BREAK_GLASS_MINUTES, and only the classes their
@@ -87,6 +97,37 @@ async function alertBreakGlass(
  */
 export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
+
+  /** The grant, then the alerts: the security contact and every security officer hear of it at once. */
+  async function grantAndAlert(
+    staff: NonNullable<FastifyRequest['staff']>,
+    personId: string,
+    asked: BreakGlassAsked,
+    classes: FieldClass[],
+    now: Date,
+  ): Promise<{ id: string; expiresAt: string }> {
+    const granted = await grantBreakGlass(db, {
+      actorId: staff.actorId,
+      organisationId: staff.organisationId,
+      personId,
+      purpose: asked.purpose,
+      caseReference: asked.caseReference,
+      justification: asked.justification,
+      classes,
+      now,
+    });
+    await alertBreakGlass(messengerOf(runtime), {
+      organisationId: staff.organisationId,
+      login: staff.login,
+      breakGlassId: granted.id,
+      personId,
+      purpose: asked.purpose,
+      classes,
+      expiresAt: granted.expiresAt,
+    });
+    return granted;
+  }
+
   return async (app) => {
     app.post(
       '/persons/:id/break-glass',
@@ -112,7 +153,7 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const staff = request.staff!;
         const personId = request.params.id;
-        const { purpose, caseReference, justification, classes } = request.body;
+        const { purpose, caseReference, classes } = request.body;
         const now = new Date();
         // Everything but the relationship must hold: actor, organisation, posture, agreement, role, and classes the purpose grants.
         const decision = await authorizeWithoutPerson(db, {
@@ -133,25 +174,69 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             { operation: 'break_glass', personId },
             { purpose, caseReference },
           );
-        const { id, expiresAt } = await grantBreakGlass(db, {
+        const { id, expiresAt } = await grantAndAlert(request.staff!, personId, request.body, decision.classes, now);
+        return reply.status(201).send({ id, personId, classes: decision.classes, expiresAt });
+      },
+    );
+
+    app.post(
+      '/break-glass',
+      {
+        preHandler: requireRecentSecondFactor(db),
+        schema: {
+          tags,
+          summary:
+            'Accès d’urgence à un dossier que la recherche n’a pas trouvé dans son périmètre, par un identifiant exact : justifié, alerté, 30 minutes, revu',
+          description:
+            'La recherche exacte est comptée par la surveillance comme une recherche ; aucun dossier ne correspond : 404 ; plusieurs (homonymes) : 409, précisez le NIR ou l’identifiant France Travail.',
+          security,
+          body: Type.Object({ ...BreakGlassBody.properties, identifier: SearchBody }, { additionalProperties: false }),
+          response: {
+            201: Type.Object({
+              id: Type.String(),
+              personId: Type.String(),
+              classes: Type.Array(Type.String()),
+              expiresAt: Type.String(),
+            }),
+            ...staffErrorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const staff = request.staff!;
+        const { identifier, ...asked } = request.body;
+        const { purpose, caseReference, classes } = asked;
+        const searched = searchRequestOf(identifier, 'body.identifier');
+        const now = new Date();
+        const decision = await authorizeWithoutPerson(db, {
           actorId: staff.actorId,
-          organisationId: staff.organisationId,
-          personId,
           purpose,
           caseReference,
-          justification,
-          classes: decision.classes,
+          operation: 'read',
+          classes,
+          clientAddress: request.ip,
           now,
         });
-        await alertBreakGlass(messengerOf(runtime), {
-          organisationId: staff.organisationId,
-          login: staff.login,
-          breakGlassId: id,
-          personId,
-          purpose,
-          classes: decision.classes,
-          expiresAt,
-        });
+        if (!decision.allowed)
+          return refuse(db, request, reply, decision.reason, { operation: 'break_glass' }, { purpose, caseReference });
+        const matches = await runtime.persons.lookup(searched.kind, searched.value);
+        // Counted as the search it is: a list of identifiers tried this way is a sweep like any other.
+        const swept = await request.server.guard.noteSearch(
+          guardedActor(request)!,
+          searched.criterion,
+          matches,
+          matches.length,
+        );
+        if (await refusedByGuard(db, request, reply, swept, { operation: 'break_glass' }, { purpose, caseReference }))
+          return reply;
+        if (matches.length === 0) throw new NotFoundError('dossier');
+        if (matches.length > 1)
+          throw new ConflictError(
+            'plusieurs dossiers portent ces nom, prénom et date de naissance : précisez le NIR ou l’identifiant France Travail',
+            'several_matches',
+          );
+        const personId = matches[0]!;
+        const { id, expiresAt } = await grantAndAlert(staff, personId, asked, decision.classes, now);
         return reply.status(201).send({ id, personId, classes: decision.classes, expiresAt });
       },
     );

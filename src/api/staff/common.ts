@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { staffMemberOf, type StaffMember } from '../../identity/index.ts';
 import type { Executor } from '../../store/index.ts';
 import { updateEventContext } from '../../ledger/index.ts';
+import { securityContactOf } from '../../policy/index.ts';
 import { GUARD_MESSAGES } from '../access.ts';
 
 declare module 'fastify' {
@@ -21,9 +22,13 @@ export function requireStaff(db: Executor) {
       return reply;
     }
     if (staff.actorStatus !== 'active') {
-      void reply
-        .status(403)
-        .send({ error: 'actor_contained', message: GUARD_MESSAGES.actor_contained, requestId: request.id });
+      const contact = await securityContactOf(db, staff.organisationId);
+      void reply.status(403).send({
+        error: 'actor_contained',
+        message: GUARD_MESSAGES.actor_contained,
+        ...(contact ? { securityContact: contact } : {}),
+        requestId: request.id,
+      });
       return reply;
     }
     request.staff = staff;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import {
   assertNoDirectBankWrite,
   canonicalPersonPatch,
@@ -25,6 +25,8 @@ import {
   purposeOr422,
 } from '../access.ts';
 import type { SearchCriterion } from '../../guard/index.ts';
+import { LIST_SORTS, type SearchRequest } from '../../access/index.ts';
+import type { BlindIndexKind } from '../../crypto/index.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
@@ -36,7 +38,7 @@ const StaffPersonView = Type.Object({
   decision: DecisionViewSchema,
 });
 
-const SearchBody = Type.Object(
+export const SearchBody = Type.Object(
   {
     nir: Type.Optional(
       Type.String({ minLength: 13, maxLength: 21, description: 'NIR exact : 13 chiffres et la clé (espaces admis)' }),
@@ -68,13 +70,91 @@ const FOLLOW_UP_MAX_ACTIONS = Number(
   (FIELD_CLASS_SCHEMAS.follow_up.properties.actions as { maxItems?: number }).maxItems ?? 200,
 );
 
-const CaseloadQuery = Type.Object(
+const AppointmentView = Type.Union([Type.Object({ at: Type.String(), kind: Type.String() }), Type.Null()]);
+
+const ListQuery = Type.Object(
   {
-    page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
-    pageSize: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+    page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'numéro de page, à partir de 1' })),
+    pageSize: Type.Optional(
+      Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'personnes par page (200 au plus)' }),
+    ),
+    sort: Type.Optional(
+      Type.Enum([...LIST_SORTS], {
+        description: 'appointment : prochain rendez-vous ; since : arrivée la plus récente ; name : nom',
+      }),
+    ),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'partie d’un nom ou d’un prénom' })),
   },
   { additionalProperties: false },
 );
+
+const ListPage = Type.Object({
+  page: Type.Integer(),
+  pageSize: Type.Integer(),
+  total: Type.Integer(),
+  items: Type.Array(
+    Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      identity: Type.Object({
+        lastName: Type.String(),
+        usageName: Type.Optional(Type.String()),
+        firstName: Type.String(),
+        birthDate: Type.String({ format: 'date' }),
+      }),
+      since: Type.String(),
+      nextAppointment: AppointmentView,
+      lastAppointment: AppointmentView,
+    }),
+  ),
+});
+
+export type SearchBodyValue = Static<typeof SearchBody>;
+
+/**
+ * One exact identifier, checked, as the lookup and the guard take it (the guard sees its shape,
+ * never the identifier); `field` names where it was given, for the error.
+ */
+export function searchRequestOf(body: SearchBodyValue, field: string): SearchRequest {
+  const given = (['nir', 'franceTravailId', 'person'] as const).filter((k) => body[k] !== undefined);
+  if (given.length !== 1)
+    throw new ValidationError([
+      {
+        field,
+        rule: 'oneOf',
+        message: 'un seul critère exact : nir, franceTravailId, ou person (nom, prénom et date de naissance)',
+      },
+    ]);
+  // A malformed identifier can match nobody: refused as such, before any lookup (and before the guard counts a miss).
+  if (body.nir !== undefined && !isValidNir(body.nir)) {
+    throw new ValidationError([
+      {
+        field: `${field}.nir`,
+        rule: 'nir',
+        message: 'le NIR comporte 13 chiffres et sa clé de 2 chiffres (2A ou 2B pour la Corse), et doit être valide',
+      },
+    ]);
+  }
+  if (body.franceTravailId !== undefined && !isValidFranceTravailId(body.franceTravailId)) {
+    throw new ValidationError([
+      {
+        field: `${field}.franceTravailId`,
+        rule: 'franceTravailId',
+        message: 'l’identifiant France Travail comporte 7 chiffres suivis d’une lettre ou d’un chiffre',
+      },
+    ]);
+  }
+  const kind: BlindIndexKind =
+    given[0] === 'nir' ? 'nir' : given[0] === 'franceTravailId' ? 'france_travail_id' : 'name_birth';
+  const { person } = body;
+  const searched = person
+    ? nameBirthKey(person.lastName, person.firstName, person.birthDate)
+    : body[given[0] as 'nir' | 'franceTravailId']!;
+  // The guard sees the search's shape, never the identifier.
+  const criterion: SearchCriterion = person
+    ? { kind: 'name_birth', ...person }
+    : { kind: kind as 'nir' | 'france_travail_id', value: searched };
+  return { kind, value: searched, criterion };
+}
 
 /**
  * The staff's file API: every request declares a purpose and a case reference, is decided by
@@ -210,47 +290,10 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const given = (['nir', 'franceTravailId', 'person'] as const).filter((k) => request.body[k] !== undefined);
-        if (given.length !== 1)
-          throw new ValidationError([
-            {
-              field: 'body',
-              rule: 'oneOf',
-              message: 'un seul critère exact : nir, franceTravailId, ou person (nom, prénom et date de naissance)',
-            },
-          ]);
-        // A malformed identifier can match nobody: refused as such, before any lookup (and before the guard counts a miss).
-        if (request.body.nir !== undefined && !isValidNir(request.body.nir)) {
-          throw new ValidationError([
-            {
-              field: 'body.nir',
-              rule: 'nir',
-              message:
-                'le NIR comporte 13 chiffres et sa clé de 2 chiffres (2A ou 2B pour la Corse), et doit être valide',
-            },
-          ]);
-        }
-        if (request.body.franceTravailId !== undefined && !isValidFranceTravailId(request.body.franceTravailId)) {
-          throw new ValidationError([
-            {
-              field: 'body.franceTravailId',
-              rule: 'franceTravailId',
-              message: 'l’identifiant France Travail comporte 7 chiffres suivis d’une lettre ou d’un chiffre',
-            },
-          ]);
-        }
-        const kind = given[0] === 'nir' ? 'nir' : given[0] === 'franceTravailId' ? 'france_travail_id' : 'name_birth';
-        const { person } = request.body;
-        const searched = person
-          ? nameBirthKey(person.lastName, person.firstName, person.birthDate)
-          : request.body[given[0] as 'nir' | 'franceTravailId']!;
+        const searched = searchRequestOf(request.body, 'body');
         const purpose = await purposeOr422(db, request, reply, { operation: 'search' });
         if (!purpose) return reply;
-        // The guard sees the search's shape, never the identifier.
-        const criterion: SearchCriterion = person
-          ? { kind: 'name_birth', ...person }
-          : { kind: kind as 'nir' | 'france_travail_id', value: searched };
-        const result = await runtime.access.search(callerOf(request, purpose), { kind, value: searched, criterion });
+        const result = await runtime.access.search(callerOf(request, purpose), searched);
         if (result.outcome !== 'found')
           return answerRefusal(db, request, reply, result, { operation: 'search' }, purpose);
         const { results } = result;
@@ -258,43 +301,54 @@ export function staffPersonRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
     );
 
-    app.get(
-      '/caseload',
-      {
-        schema: {
-          tags,
-          summary:
-            'Mon portefeuille actif (conseiller), page par page : identifiants des dossiers, filtrés et comptés en base',
-          security,
-          querystring: CaseloadQuery,
-          response: {
-            200: Type.Object({
-              page: Type.Integer(),
-              pageSize: Type.Integer(),
-              total: Type.Integer(),
-              items: Type.Array(Type.Object({ id: Type.String() })),
-            }),
-            ...staffErrorResponses,
+    const listRoute = (path: '/caseload' | '/referrals', relationship: 'caseload' | 'referral', summary: string) =>
+      app.get(
+        path,
+        {
+          schema: {
+            tags,
+            summary,
+            security,
+            querystring: ListQuery,
+            response: { 200: ListPage, ...staffErrorResponses },
           },
         },
-      },
-      async (request, reply) => {
-        const purpose = await purposeOr422(db, request, reply, { operation: 'list_caseload' });
-        if (!purpose) return reply;
-        const result = await runtime.access.listCaseload(callerOf(request, purpose), {
-          page: Number(request.query.page ?? 1),
-          pageSize: Number(request.query.pageSize ?? 50),
-        });
-        if (result.outcome !== 'listed')
-          return answerRefusal(db, request, reply, result, { operation: 'list_caseload' }, purpose);
-        const { page } = result;
-        return {
-          page: page.page,
-          pageSize: page.pageSize,
-          total: page.total,
-          items: page.personIds.map((id) => ({ id })),
-        };
-      },
+        async (request, reply) => {
+          const operation = relationship === 'caseload' ? 'list_caseload' : 'list_referrals';
+          const purpose = await purposeOr422(db, request, reply, { operation });
+          if (!purpose) return reply;
+          const filter = request.query.q?.trim();
+          const result = await runtime.access.list(callerOf(request, purpose), {
+            relationship,
+            page: Number(request.query.page ?? 1),
+            pageSize: Number(request.query.pageSize ?? 50),
+            sort: request.query.sort ?? 'appointment',
+            ...(filter ? { filter } : {}),
+          });
+          if (result.outcome !== 'listed') return answerRefusal(db, request, reply, result, { operation }, purpose);
+          return {
+            page: result.page,
+            pageSize: result.pageSize,
+            total: result.total,
+            items: result.items.map((item) => ({
+              id: item.personId,
+              identity: item.identity,
+              since: item.since,
+              nextAppointment: item.nextAppointment,
+              lastAppointment: item.lastAppointment,
+            })),
+          };
+        },
+      );
+    listRoute(
+      '/caseload',
+      'caseload',
+      'Mon portefeuille actif (conseiller), page par page : nom, prénom, date de naissance et rendez-vous de chaque personne, chacune inscrite à son journal',
+    );
+    listRoute(
+      '/referrals',
+      'referral',
+      'Les personnes orientées vers mon organisation (partenaire), page par page, comme un portefeuille',
     );
   };
 }

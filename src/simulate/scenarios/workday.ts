@@ -50,7 +50,7 @@ interface Staff {
 interface Action {
   at: number;
   staff: Staff;
-  kind: 'caseload' | 'read' | 'search_name' | 'search_ft';
+  kind: 'caseload' | 'referrals' | 'read' | 'search_name' | 'search_ft';
   personId?: string;
   followUp?: boolean;
 }
@@ -273,7 +273,9 @@ function plan(ctx: SimContext, staff: Staff[], day: Date): Action[] {
     const count = Math.min(s.portfolio.length, ctx.rng.int(range[0]!, range[1]!));
     // A counsellor's day: the day's appointments, some of tomorrow's prepared, and a few unplanned calls or walk-ins.
     const persons = s.agenda ? counsellorsDay(ctx, s) : ctx.rng.shuffle(s.portfolio).slice(0, count);
+    // The day starts with the list: a counsellor's caseload, a partner's persons referred to it.
     if (s.role === 'counsellor') actions.push({ at: arrival, staff: s, kind: 'caseload' });
+    if (s.role === 'partner_staff') actions.push({ at: arrival, staff: s, kind: 'referrals' });
     for (const personId of persons) {
       const searched = s.role === 'counsellor' && ctx.rng.chance(0.15);
       actions.push({
@@ -301,6 +303,9 @@ interface DayCounters {
   reads: number;
   followUps: number;
   searches: number;
+  /** Pages of lists asked for, and those refused. */
+  listings: number;
+  listingsRefused: number;
 }
 
 async function perform(ctx: SimContext, action: Action, counters: DayCounters): Promise<void> {
@@ -321,9 +326,18 @@ async function perform(ctx: SimContext, action: Action, counters: DayCounters): 
     }
     return reply;
   };
-  if (action.kind === 'caseload') {
-    await send('GET', '/api/staff/caseload?pageSize=100');
-    return;
+  if (action.kind === 'caseload' || action.kind === 'referrals') {
+    // Every page of the list, by next appointment, as the console shows it.
+    for (let page = 1; ; page++) {
+      const reply = await send('GET', `/api/staff/${action.kind}?pageSize=100&page=${page}`);
+      counters.listings++;
+      if (reply.status !== 200) {
+        counters.listingsRefused++;
+        return;
+      }
+      const { total } = reply.body as { total: number };
+      if (page * 100 >= total) return;
+    }
   }
   const personId = action.personId!;
   if (action.kind === 'search_name' || action.kind === 'search_ft') {
@@ -386,7 +400,15 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
   const day = ctx.clock.now();
   const from = parisTime(day, 0, 0);
   const actions = plan(ctx, staff, day);
-  const counters: DayCounters = { traffic: new Traffic(), relogins: 0, reads: 0, followUps: 0, searches: 0 };
+  const counters: DayCounters = {
+    traffic: new Traffic(),
+    relogins: 0,
+    reads: 0,
+    followUps: 0,
+    searches: 0,
+    listings: 0,
+    listingsRefused: 0,
+  };
   await playDay(ctx, actions, counters, 12);
   const ids = staff.map((s) => s.actorId);
   const byId = new Map(staff.map((s) => [s.actorId, s]));
@@ -421,7 +443,7 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
     alerts,
     notes: [
       `${roles('counsellor')} conseillers (les 6 à 12 rendez-vous du jour, jusqu’à 6 de ceux du lendemain préparés, 0 à 8 appels ou visites imprévus, suivi écrit après 80 % des lectures, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,
-      `${counters.reads} lectures, ${counters.followUps} suivis écrits, ${counters.searches} recherches, ${counters.relogins} reconnexions (session inactive en temps réel)`,
+      `${counters.reads} lectures, ${counters.followUps} suivis écrits, ${counters.searches} recherches, ${counters.listings} pages de liste (portefeuille à l’arrivée des conseillers, personnes orientées à celle des partenaires ; ${counters.listingsRefused} refusées), ${counters.relogins} reconnexions (session inactive en temps réel)`,
       'portefeuilles répartis entre les conseillers simulés ; plafonds journaliers des conventions relevés en proportion de l’effectif, avec 50 % de marge',
     ],
   };

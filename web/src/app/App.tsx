@@ -1,6 +1,7 @@
 import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { AccessibilityStatement } from './Accessibility.tsx';
+import { Contained } from './Contained.tsx';
 import { Home } from './Home.tsx';
 import { Layout } from './Layout.tsx';
 import { homeOf, SECURITY_ROLES, SessionProvider, useSession, useSignedIn } from './session.tsx';
@@ -31,6 +32,7 @@ function RequireSession({
   const { state } = useSession();
   const { pathname } = useLocation();
   if (state.status === 'loading') return <Loading what="Vérification de la session" />;
+  if (state.status === 'contained') return <Contained containment={state.containment} />;
   if (state.status === 'anonymous')
     return <Navigate to="/connexion" replace {...(returnHere ? { state: { from: pathname } } : {})} />;
   const { info } = state;

@@ -31,6 +31,19 @@ export function onSessionHeld(listener: () => void): () => void {
   return () => sessionHeldListeners.delete(listener);
 }
 
+/** What the server says of an account contained by the guard: why, and whom to call. */
+export interface Containment {
+  message: string;
+  securityContact?: string;
+}
+
+/** Listeners told when the server says the account is suspended for security (the guard contained it). */
+const containedListeners = new Set<(containment: Containment) => void>();
+export function onContained(listener: (containment: Containment) => void): () => void {
+  containedListeners.add(listener);
+  return () => containedListeners.delete(listener);
+}
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
@@ -56,9 +69,19 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
       error?: string;
       reason?: string;
       message?: string;
+      securityContact?: string;
       issues?: ApiIssue[];
     };
-    if (response.status === 401 && !options.quiet401) for (const listener of sessionLostListeners) listener();
+    const contained =
+      (response.status === 401 && payload.error === 'session_contained') ||
+      (response.status === 403 && payload.error === 'actor_contained');
+    if (contained && payload.message) {
+      const containment: Containment = {
+        message: payload.message,
+        ...(payload.securityContact ? { securityContact: payload.securityContact } : {}),
+      };
+      for (const listener of containedListeners) listener(containment);
+    } else if (response.status === 401 && !options.quiet401) for (const listener of sessionLostListeners) listener();
     if (response.status === 403 && payload.reason === 'new_network')
       for (const listener of sessionHeldListeners) listener();
     throw new ApiError(

@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { can, rolesAllowedTo } from '../../../src/policy/abilities.ts';
-import { api, ApiError, onSessionHeld, onSessionLost, setCsrfToken } from './api.ts';
+import { api, ApiError, onContained, onSessionHeld, onSessionLost, setCsrfToken, type Containment } from './api.ts';
 
 export interface StaffProfile {
   organisation: { id: string; name: string; kind: string };
@@ -29,7 +29,9 @@ export interface SessionInfo {
 type SessionState =
   | { status: 'loading' }
   | { status: 'anonymous'; lost: boolean; heldForNewNetwork?: boolean }
-  | { status: 'signed_in'; info: SessionInfo };
+  | { status: 'signed_in'; info: SessionInfo }
+  /** The guard suspended the account: said where it happened, in place of the page. */
+  | { status: 'contained'; containment: Containment };
 
 interface SessionContextValue {
   state: SessionState;
@@ -80,6 +82,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       await api('/api/auth/logout', { method: 'POST', quiet401: true });
     } finally {
+      // What this tab kept for the session (the console's declaration) goes with it.
+      try {
+        sessionStorage.clear();
+      } catch {
+        // nothing kept
+      }
       setCsrfToken(null);
       setState({ status: 'anonymous', lost: false });
     }
@@ -87,6 +95,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     void refresh().catch(() => setState({ status: 'anonymous', lost: false }));
+    const stopContained = onContained((containment) => {
+      setCsrfToken(null);
+      setState({ status: 'contained', containment });
+    });
     const stopLost = onSessionLost(() => {
       setCsrfToken(null);
       setState({ status: 'anonymous', lost: true });
@@ -94,6 +106,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     // The session (and its anti-forgery token) stays: only the second factor from here lifts the hold.
     const stopHeld = onSessionHeld(() => setState({ status: 'anonymous', lost: false, heldForNewNetwork: true }));
     return () => {
+      stopContained();
       stopLost();
       stopHeld();
     };

@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react';
 import { api } from '../app/api.ts';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
-import { DataTable } from './DataTable.tsx';
+import { DataTable } from '../app/DataTable.tsx';
 import { ChartFigure } from './Chart.tsx';
 import { ALERT_KIND_LABELS, signalLabel } from './labels.ts';
 import { useIsSecurityOfficer } from './roles.ts';

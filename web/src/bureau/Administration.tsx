@@ -1,7 +1,7 @@
 import { api } from '../app/api.ts';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
-import { DataTable } from './DataTable.tsx';
+import { DataTable } from '../app/DataTable.tsx';
 import { ADMIN_REQUEST_LABELS } from './labels.ts';
 
 interface AdminRequest {

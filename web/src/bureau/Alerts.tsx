@@ -4,7 +4,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
-import { DataTable } from './DataTable.tsx';
+import { DataTable } from '../app/DataTable.tsx';
 import { BreakGlassQueue } from './BreakGlass.tsx';
 import { signalLabel } from './labels.ts';
 import { useIsSecurityOfficer } from './roles.ts';

@@ -6,7 +6,7 @@ import { api, download } from '../app/api.ts';
 import { classLabel, formatDateTime, SENSITIVE_FIELD_CLASSES } from '../app/format.ts';
 import { useSignedIn } from '../app/session.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
-import { DataTable } from './DataTable.tsx';
+import { DataTable } from '../app/DataTable.tsx';
 import './bureau.css';
 import { ACTION_LABELS, FOUR_EYES_ACTIONS, PERSONAL_DOCUMENTS, REQUEST_STATUS_LABELS, RISK_LABELS } from './labels.ts';
 import { useIsSecurityOfficer } from './roles.ts';

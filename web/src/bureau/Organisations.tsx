@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api } from '../app/api.ts';
 import { classLabel, formatDate } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
-import { DataTable } from './DataTable.tsx';
+import { DataTable } from '../app/DataTable.tsx';
 import './bureau.css';
 import { requirementLabel } from './labels.ts';
 

@@ -3,7 +3,7 @@ import { api } from '../app/api.ts';
 import type { AccessEvent } from '../app/events.ts';
 import { classLabel, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
-import { DataTable } from './DataTable.tsx';
+import { DataTable } from '../app/DataTable.tsx';
 
 interface ReportedEvent extends AccessEvent {
   restricted: { actor: string | null; address: string | null; session?: string };

@@ -6,7 +6,6 @@ import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api, ApiError } from '../app/api.ts';
 import { classLabel, formatDateTime, FIELD_CLASS_ORDER } from '../app/format.ts';
-import { needsStepUp, StepUp } from '../app/StepUp.tsx';
 import { ErrorNotice, PageTitle, SuccessNotice, useAction } from '../app/ui.tsx';
 import {
   classList,
@@ -17,6 +16,7 @@ import {
   type Declaration,
   type OpenedFile,
 } from './context.tsx';
+import { BreakGlass } from './BreakGlass.tsx';
 import { DeclarationFields } from './DeclarationFields.tsx';
 import { FieldValue } from '../app/fields.tsx';
 
@@ -127,7 +127,7 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
           {OUT_OF_SCOPE.has(refusal.error.code) &&
           profile.purposes.find((p) => p.purpose === refusal.declaration.purpose)?.breakGlass ? (
             <BreakGlass
-              personId={opened.personId}
+              target={{ personId: opened.personId }}
               declaration={refusal.declaration}
               onGranted={(expiresAt) => {
                 setBreakGlassUntil(expiresAt);
@@ -354,89 +354,6 @@ function RecordAction({
           />
           <Button type="submit" disabled={record.busy}>
             Enregistrer l’action
-          </Button>
-        </form>
-      )}
-    </section>
-  );
-}
-
-/**
- * « Accès exceptionnel »: outside the agent's scope, with a written justification, after a fresh
- * second factor, read-only for 30 minutes, reviewed by the security officer.
- */
-function BreakGlass({
-  personId,
-  declaration,
-  onGranted,
-}: {
-  personId: string;
-  declaration: Declaration;
-  onGranted(expiresAt: string): void;
-}) {
-  const { profile } = useConsole();
-  const rule = profile.purposes.find((p) => p.purpose === declaration.purpose);
-  const [justification, setJustification] = useState('');
-  const request = useAction(async () => {
-    const answer = await api<{ id: string; expiresAt: string }>(
-      `/api/staff/persons/${encodeURIComponent(personId)}/break-glass`,
-      {
-        method: 'POST',
-        body: {
-          purpose: declaration.purpose,
-          caseReference: declaration.caseReference,
-          justification: justification.trim(),
-          classes: rule?.read ?? [],
-        },
-      },
-    );
-    onGranted(answer.expiresAt);
-  });
-  // A fresh second factor first: the form gives way to « Confirmez votre identité », then retries.
-  const stepUp = needsStepUp(request.error);
-  const submit = async (event?: FormEvent) => {
-    event?.preventDefault();
-    await request.run();
-  };
-  if (!rule) return null;
-  return (
-    <section aria-labelledby="break-glass-title" className="fr-mb-4w">
-      <h2 id="break-glass-title" className="fr-h4">
-        Accès exceptionnel
-      </h2>
-      <Alert
-        severity="warning"
-        small={false}
-        title="Cet accès sera examiné par le responsable de la sécurité"
-        description={`Ce dossier n’est pas dans votre périmètre. En cas de nécessité, vous pouvez l’ouvrir exceptionnellement : pour 30 minutes, en lecture seule, limité à ${classList(rule.read)}. Le responsable de la sécurité et le référent sécurité de votre organisation sont alertés immédiatement et examinent votre justification ; un accès injustifié engage votre responsabilité.`}
-        className="fr-mb-3w"
-      />
-      {stepUp ? (
-        <StepUp onPassed={() => void submit()} onCancel={() => request.setError(null)} />
-      ) : (
-        <form onSubmit={(event) => void submit(event)}>
-          <ErrorNotice error={request.error} title="Accès exceptionnel refusé" />
-          <Input
-            label="Justification"
-            hintText="Pourquoi cet accès hors de votre périmètre est nécessaire (30 caractères au moins). Elle est conservée et relue."
-            textArea
-            nativeTextAreaProps={{
-              name: 'justification',
-              required: true,
-              minLength: 30,
-              maxLength: 2000,
-              rows: 4,
-              value: justification,
-              onChange: (e) => setJustification(e.target.value),
-            }}
-          />
-          <Button
-            type="submit"
-            priority="secondary"
-            iconId="fr-icon-warning-line"
-            disabled={request.busy || justification.trim().length < 30}
-          >
-            Demander l’accès exceptionnel
           </Button>
         </form>
       )}

@@ -8,6 +8,7 @@ import { api } from '../app/api.ts';
 import { formatDate } from '../app/format.ts';
 import { ErrorNotice, PageTitle, useAction } from '../app/ui.tsx';
 import { declarationHeaders, openFile, useConsole, type Declaration } from './context.tsx';
+import { BreakGlass } from './BreakGlass.tsx';
 import { DeclarationFields, initialDeclaration } from './DeclarationFields.tsx';
 
 type Criterion = 'nir' | 'franceTravailId' | 'person';
@@ -32,11 +33,17 @@ export function Search() {
   const [lastName, setLastName] = useState('');
   const [firstName, setFirstName] = useState('');
   const [birthDate, setBirthDate] = useState('');
-  const [results, setResults] = useState<{ items: SearchResult[]; declaration: Declaration } | null>(null);
+  const [results, setResults] = useState<{
+    items: SearchResult[];
+    declaration: Declaration;
+    identifier: Record<string, unknown>;
+  } | null>(null);
+  const [askingBreakGlass, setAskingBreakGlass] = useState(false);
 
   const search = useAction(async (event: FormEvent) => {
     event.preventDefault();
     setResults(null);
+    setAskingBreakGlass(false);
     const body =
       criterion === 'nir'
         ? { nir: nir.replace(/\s+/g, '') }
@@ -49,7 +56,7 @@ export function Search() {
       headers: declarationHeaders(draft),
     });
     setDeclaration(draft);
-    setResults({ items: answer.results, declaration: draft });
+    setResults({ items: answer.results, declaration: draft, identifier: body });
   });
 
   return (
@@ -168,7 +175,28 @@ export function Search() {
             Résultat
           </h2>
           {results.items.length === 0 ? (
-            <Alert severity="info" small description="Aucun dossier de votre périmètre ne correspond." />
+            <>
+              <Alert severity="info" small description="Aucun dossier de votre périmètre ne correspond." />
+              {profile.purposes.find((p) => p.purpose === results.declaration.purpose)?.breakGlass ? (
+                askingBreakGlass ? (
+                  <div className="fr-mt-3w">
+                    <BreakGlass
+                      target={{ identifier: results.identifier }}
+                      declaration={results.declaration}
+                      outOfScope="Aucun dossier de votre périmètre ne correspond à cet identifiant."
+                      onGranted={(_expiresAt, personId) => openFile(navigate, personId, results.declaration)}
+                    />
+                  </div>
+                ) : (
+                  <p className="fr-mt-2w">
+                    Le dossier existe mais n’est pas dans votre périmètre, et vous devez le consulter ?{' '}
+                    <Button priority="tertiary" size="small" onClick={() => setAskingBreakGlass(true)}>
+                      Accès exceptionnel
+                    </Button>
+                  </p>
+                )
+              ) : null}
+            </>
           ) : (
             <ul className="fr-raw-list">
               {results.items.map((r) => (

@@ -54,7 +54,18 @@ const OPERATION_LABELS: Record<string, string> = {
   create: 'création',
   search: 'recherche',
   export: 'export',
+  list_caseload: 'vue dans la liste de son portefeuille (nom, prénom, date de naissance)',
+  list_referrals: 'vue dans la liste des personnes orientées vers son organisation (nom, prénom, date de naissance)',
 };
+
+/** What an entry says happened, in a sentence: a list is not a reading of the file. */
+function entrySummary(event: { kind: string; operation?: string | null }): string {
+  if (event.kind === 'access_granted' && event.operation === 'list_caseload')
+    return 'A consulté la liste de son portefeuille, où figurent vos nom, prénom et date de naissance';
+  if (event.kind === 'access_granted' && event.operation === 'list_referrals')
+    return 'A consulté la liste des personnes orientées vers son organisation, où figurent vos nom, prénom et date de naissance';
+  return KIND_LABELS[event.kind] ?? event.kind;
+}
 
 const PAGE_SIZE = 10;
 
@@ -257,7 +268,7 @@ function JournalItem({
         {who}
       </h2>
       <p className="fr-mb-1w">
-        {KIND_LABELS[event.kind] ?? event.kind}, le {formatDateTime(event.at)}
+        {entrySummary(event)}, le {formatDateTime(event.at)}
       </p>
       <dl className="rempart-fields">
         <div className="rempart-fields__row">

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 
 /**
- * The desk's tables: a DSFR table, scrolled sideways on a narrow screen and reachable by the
+ * The spaces' tables: a DSFR table, scrolled sideways on a narrow screen and reachable by the
  * keyboard (tabIndex), named by its caption, one header cell per column; the rows are the children.
  */
 export function DataTable({
