@@ -364,6 +364,28 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     assert.ok(contained.length >= 1, 'the containment is a ledger event');
   });
 
+  it('lets a counsellor page through a whole caseload, and contains a list swollen past any caseload (3,000 persons a day)', async () => {
+    const lister = await staff('bastide', 'counsellor');
+    const actor = { id: lister.actorId, organisationId: orgs.bastide! };
+    const ids = Array.from({ length: SIGNAL_THRESHOLDS.listedPersonsDay }, () => randomUUID());
+    // A big caseload listed a page at a time, twice over (the same persons again count once).
+    for (let i = 0; i < ids.length; i += 500)
+      assert.deepEqual(await runtime.guard.admitListing(actor, ids.slice(i, i + 500), []), { allowed: true });
+    assert.deepEqual(await runtime.guard.admitListing(actor, ids.slice(0, 200), []), { allowed: true });
+    assert.equal(await actorStatus(lister.actorId), 'active');
+    // One more person than any caseload holds: contained, and nothing of the page is recorded.
+    const denied = await runtime.guard.admitListing(actor, [randomUUID()], []);
+    assert.equal(denied.allowed, false);
+    assert.equal(!denied.allowed && denied.reason, 'actor_contained');
+    assert.equal(await actorStatus(lister.actorId), 'suspended');
+    const containment = await db()
+      .selectFrom('guard_containments')
+      .select('signal')
+      .where('actor_id', '=', lister.actorId)
+      .executeTakeFirstOrThrow();
+    assert.equal(containment.signal, 'list_sweep');
+  });
+
   it('counts per day across hours, on a purpose without follow-up', async () => {
     nextDay();
     const agent = await staff('caf', 'partner_staff');
