@@ -12,6 +12,13 @@ export interface ErrorBody {
   issues?: ReadonlyArray<{ field: string; rule: string; message: string }>;
 }
 
+/** A message written as a fragment (« au moins une classe… ») shown on its own: a capital and a full stop. */
+function asSentence(text: string): string {
+  const trimmed = text.trim();
+  const capital = trimmed.charAt(0).toLocaleUpperCase('fr') + trimmed.slice(1);
+  return /[.!?…)]$/u.test(capital) ? capital : `${capital}.`;
+}
+
 /**
  * One place maps failures to answers. Messages are French and name fields, never values;
  * anything unexpected is a 500 whose details stay in the log (which holds no values either).
@@ -21,7 +28,11 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (error instanceof ValidationError) {
     void reply.status(400).send({
       error: 'validation_failed',
-      message: `Données invalides : ${error.message}`,
+      // One field: its sentence. Several: how many, each named in `issues`.
+      message:
+        error.issues.length > 1
+          ? `Vérifiez le formulaire : ${error.issues.length} champs sont à corriger.`
+          : asSentence(error.issues[0]?.message ?? 'données invalides'),
       issues: error.issues,
       requestId,
     });

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ValidationError, type ValidationIssue } from './errors.ts';
+import { FieldLabel, fieldLabel, FIELD_SENTENCES } from './field-labels.ts';
 import { FORMAT_MESSAGES_FR, registerDomainFormats } from './formats.ts';
 
 registerDomainFormats();
@@ -34,41 +35,67 @@ function fieldPath(prefix: string, instancePath: string, extra?: string): string
   return all.join('.') || '(racine)';
 }
 
-function frenchMessage(error: SchemaError): { rule: string; message: string } {
+function frenchMessage(error: SchemaError, field: string): { rule: string; message: string } {
+  const { rule, message } = ruleMessage(error, field);
+  // The empty field first: whatever its shape, it is missing.
+  if ((rule === 'minLength' && Number(error.params.limit) <= 1) || rule === 'required')
+    return { rule, message: `Saisissez ${fieldLabel(field)}.` };
+  const last =
+    field
+      .split('.')
+      .filter((p) => !/^\d+$/.test(p))
+      .pop() ?? '';
+  const specific = FIELD_SENTENCES[last];
+  const sentence = specific?.[rule] ?? (rule.startsWith('format:') ? undefined : specific?.['*']);
+  return { rule, message: sentence ?? message };
+}
+
+function ruleMessage(error: SchemaError, field: string): { rule: string; message: string } {
   const p = error.params;
+  const Label = FieldLabel(field);
   switch (error.keyword) {
     case 'format': {
       const format = String(p.format);
-      const message = (FORMAT_MESSAGES_FR as Record<string, string>)[format] ?? `format « ${format} » attendu`;
+      const message =
+        (FORMAT_MESSAGES_FR as Record<string, string>)[format] ?? `${Label} n’a pas la forme attendue (${format}).`;
       return { rule: `format:${format}`, message };
     }
     case 'required':
-      return { rule: 'required', message: 'champ obligatoire manquant' };
+      return { rule: 'required', message: `Saisissez ${fieldLabel(field)}.` };
     // TypeBox reports a property refused by `additionalProperties: false` as a false schema.
     case 'boolean':
     case 'additionalProperties':
-      return { rule: 'additionalProperties', message: 'champ inconnu' };
+      return {
+        rule: 'additionalProperties',
+        message: `Le champ « ${field.split('.').pop() ?? field} » n’est pas attendu ici.`,
+      };
     case 'type':
-      return { rule: `type:${String(p.type)}`, message: `type attendu : ${String(p.type)}` };
+      return { rule: `type:${String(p.type)}`, message: `${Label} n’a pas le type attendu (${String(p.type)}).` };
     case 'minLength':
-      return { rule: 'minLength', message: `au moins ${String(p.limit)} caractère(s)` };
+      return { rule: 'minLength', message: `${Label} comporte au moins ${String(p.limit)} caractères.` };
     case 'maxLength':
-      return { rule: 'maxLength', message: `au plus ${String(p.limit)} caractères` };
+      return { rule: 'maxLength', message: `${Label} comporte au plus ${String(p.limit)} caractères.` };
     case 'minItems':
-      return { rule: 'minItems', message: `au moins ${String(p.limit)} élément(s)` };
+      return {
+        rule: 'minItems',
+        message:
+          Number(p.limit) <= 1
+            ? `Choisissez ${fieldLabel(field)}.`
+            : `Choisissez au moins ${String(p.limit)} éléments.`,
+      };
     case 'maxItems':
-      return { rule: 'maxItems', message: `au plus ${String(p.limit)} éléments` };
+      return { rule: 'maxItems', message: `${String(p.limit)} éléments au plus.` };
     case 'minimum':
     case 'maximum':
-      return { rule: error.keyword, message: `doit être ${String(p.comparison)} ${String(p.limit)}` };
+      return { rule: error.keyword, message: `${Label} doit être ${String(p.comparison)} ${String(p.limit)}.` };
     case 'minProperties':
-      return { rule: 'minProperties', message: 'au moins un champ attendu' };
+      return { rule: 'minProperties', message: 'Remplissez au moins un champ.' };
     case 'pattern':
-      return { rule: 'pattern', message: 'format non reconnu' };
+      return { rule: 'pattern', message: `${Label} n’a pas la forme attendue.` };
     case 'const':
     case 'anyOf':
     case 'enum':
-      return { rule: 'enum', message: 'valeur non autorisée' };
+      return { rule: 'enum', message: `Choisissez une des valeurs proposées pour ${fieldLabel(field)}.` };
     default:
       return { rule: error.keyword, message: error.message };
   }
@@ -94,7 +121,7 @@ export function schemaIssues(schema: TSchema, value: unknown, prefix = ''): Vali
           : undefined;
     const field = fieldPath(prefix, error.instancePath, extra);
     if (byField.has(field)) continue;
-    byField.set(field, { field, ...frenchMessage(error) });
+    byField.set(field, { field, ...frenchMessage(error, field) });
   }
   return [...byField.values()];
 }

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Keyring } from '../crypto/index.ts';
 import { alertSecurityContact, announceToAccount, staffAccountsAllowedTo } from '../identity/index.ts';
 import type { Notifier } from '../notify/index.ts';
+import { signalLabel } from './signal-labels.ts';
 import type { Executor } from '../store/index.ts';
 
 /** What the security officer is told: who, which signal, figures, and which persons were read (ids, never values). */
@@ -46,7 +47,7 @@ function body(alert: GuardAlert): string {
     .map(([k, v]) => `  ${k} : ${v}`)
     .join('\n');
   return [
-    `${SUBJECTS[alert.kind]} — signal « ${alert.signal} »`,
+    `${SUBJECTS[alert.kind]} — ${signalLabel(alert.signal)} (signal ${alert.signal})`,
     `${who}Organisation : ${alert.organisationName ?? alert.organisationId}`,
     `Heure : ${alert.at}`,
     figures ? `Mesures :\n${figures}` : '',
@@ -74,7 +75,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       const messenger = { db: options.db, keyring: options.keyring(), notifier: options.notifier };
       const officerAccounts = await staffAccountsAllowedTo(options.db, 'receive', 'security_alerts');
       for (const alert of alerts) {
-        const subject = `${SUBJECTS[alert.kind]} : ${alert.signal}`;
+        const subject = `${SUBJECTS[alert.kind]} : ${signalLabel(alert.signal)}`;
         try {
           for (const account of officerAccounts)
             await announceToAccount(

@@ -42,3 +42,4 @@ export {
 export { freshDecoyFile } from './synthetic/decoy-file.ts';
 export type { SearchCriterion } from './search-shape.ts';
 export * from './exports/index.ts';
+export { SIGNAL_LABELS, signalLabel } from './signal-labels.ts';

@@ -1,30 +1,5 @@
-/** French names of the guard's signals, gate requirements and incident actions, as the desk reads them. */
-const SIGNAL_LABELS: Record<string, string> = {
-  honeytoken: 'Lecture d’un dossier leurre',
-  budget_hour_hard: 'Budget horaire dépassé',
-  budget_day_hard: 'Budget journalier dépassé',
-  budget_hour_soft: 'Budget horaire presque atteint',
-  budget_day_soft: 'Budget journalier presque atteint',
-  agreement_ceiling: 'Plafond de la convention atteint',
-  agreement_ceiling_soft: 'Plafond de la convention presque atteint',
-  baseline_surge: 'Activité très supérieure à l’habitude',
-  circuit_breaker: 'Organisation coupée (plusieurs comptes confinés)',
-  enumeration_alphabetical: 'Balayage alphabétique',
-  enumeration_misses: 'Recherches sans résultat en série',
-  enumeration_sequential: 'Balayage d’identifiants consécutifs',
-  many_readers: 'Même dossier lu par de nombreux agents',
-  new_account_burst: 'Compte récent très actif',
-  new_network: 'Accès depuis un réseau inhabituel',
-  no_follow_up: 'Lectures sans suite donnée',
-  off_hours: 'Accès hors des heures de travail',
-  organisation_alerting: 'Plusieurs comptes de l’organisation en alerte',
-  probing: 'Tentatives sur des dossiers hors périmètre',
-  session_moved: 'Session utilisée depuis un autre poste',
-};
-
-export function signalLabel(signal: string): string {
-  return SIGNAL_LABELS[signal] ?? signal;
-}
+/** French names of the gate requirements and incident actions, as the desk reads them; the guard's signals are named by the guard. */
+export { signalLabel } from '../../../src/guard/signal-labels.ts';
 
 const REQUIREMENT_LABELS: Record<string, string> = {
   mfa_enforced: 'Second facteur obligatoire',

@@ -1,0 +1,80 @@
+/**
+ * What a field is called in a sentence, by the last part of its path (`body.bank.iban` → `iban`):
+ * an error says « Saisissez l’IBAN », not « body.iban: au moins 1 caractère(s) ». Fields not named
+ * here are called « ce champ ».
+ */
+const LABELS: Readonly<Record<string, { the: string; gender: 'm' | 'f' }>> = {
+  iban: { the: 'l’IBAN', gender: 'm' },
+  bic: { the: 'le BIC', gender: 'm' },
+  holder: { the: 'le titulaire du compte', gender: 'm' },
+  nir: { the: 'le NIR', gender: 'm' },
+  franceTravailId: { the: 'l’identifiant France Travail', gender: 'm' },
+  lastName: { the: 'le nom', gender: 'm' },
+  usageName: { the: 'le nom d’usage', gender: 'm' },
+  firstName: { the: 'le prénom', gender: 'm' },
+  firstNames: { the: 'les prénoms', gender: 'm' },
+  birthDate: { the: 'la date de naissance', gender: 'f' },
+  birthPlace: { the: 'le lieu de naissance', gender: 'm' },
+  email: { the: 'l’adresse électronique', gender: 'f' },
+  phone: { the: 'le numéro de téléphone', gender: 'm' },
+  address: { the: 'l’adresse', gender: 'f' },
+  line1: { the: 'l’adresse', gender: 'f' },
+  postalCode: { the: 'le code postal', gender: 'm' },
+  communeCode: { the: 'le code INSEE de la commune', gender: 'm' },
+  commune: { the: 'la commune', gender: 'f' },
+  password: { the: 'le mot de passe', gender: 'm' },
+  currentPassword: { the: 'le mot de passe actuel', gender: 'm' },
+  newPassword: { the: 'le nouveau mot de passe', gender: 'm' },
+  login: { the: 'l’identifiant de connexion', gender: 'm' },
+  code: { the: 'le code', gender: 'm' },
+  justification: { the: 'la justification', gender: 'f' },
+  caseReference: { the: 'la référence du dossier', gender: 'f' },
+  purpose: { the: 'la finalité', gender: 'f' },
+  comment: { the: 'le commentaire', gender: 'm' },
+  reason: { the: 'le motif', gender: 'm' },
+  name: { the: 'le nom', gender: 'm' },
+  label: { the: 'le libellé', gender: 'm' },
+  title: { the: 'le titre', gender: 'm' },
+  summary: { the: 'le résumé', gender: 'm' },
+  description: { the: 'la description', gender: 'f' },
+  note: { the: 'la note', gender: 'f' },
+  at: { the: 'la date et l’heure', gender: 'f' },
+  date: { the: 'la date', gender: 'f' },
+  kind: { the: 'le type', gender: 'm' },
+  page: { the: 'le numéro de page', gender: 'm' },
+  pageSize: { the: 'le nombre de lignes par page', gender: 'm' },
+  sort: { the: 'l’ordre de tri', gender: 'm' },
+  q: { the: 'le texte du filtre', gender: 'm' },
+  classes: { the: 'les classes de données', gender: 'f' },
+};
+
+/** « l’IBAN », « la date de naissance », or « ce champ ». */
+export function fieldLabel(field: string): string {
+  const parts = field.split('.').filter((p) => !/^\d+$/.test(p));
+  return LABELS[parts[parts.length - 1] ?? '']?.the ?? 'ce champ';
+}
+
+/** The label with a capital, to start a sentence. */
+export function FieldLabel(field: string): string {
+  const label = fieldLabel(field);
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}
+
+/**
+ * Field-specific sentences, where the rule alone says too little: the NIR's and the IBAN's shape.
+ * Keyed by the last part of the path, then by the rule (or `*` for any rule).
+ */
+export const FIELD_SENTENCES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  nir: {
+    '*': 'Le NIR comporte 13 chiffres et sa clé de 2 chiffres (2A ou 2B pour la Corse).',
+  },
+  iban: {
+    '*': 'L’IBAN commence par le code du pays et 2 chiffres de contrôle (FR76…) ; un IBAN français compte 27 caractères.',
+  },
+  franceTravailId: {
+    '*': 'L’identifiant France Travail comporte 7 chiffres suivis d’une lettre ou d’un chiffre.',
+  },
+  caseReference: {
+    '*': 'La référence du dossier compte de 3 à 64 caractères : lettres, chiffres et . _ : / -.',
+  },
+};
