@@ -482,6 +482,9 @@ describe(
         .where('person_id', '=', seekerPerson)
         .executeTakeFirstOrThrow();
       assert.ok(['cooling_off', 'awaiting_verification'].includes(change.status));
+      // A second request could only end in a 409: the page shows the change in progress instead of a form.
+      await page.getByTestId('bank-change-in-progress').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Demander le changement' }).count(), 0);
       await checkPage(watched, 'espace-banque-en-cours');
     });
 
@@ -535,6 +538,12 @@ describe(
       assert.equal(revoked.length, 1);
       assert.equal(revoked[0]!.details.recoveryCodesRevoked, true);
       await checkPage(watched, 'espace-securite-sans-facteur');
+      // Without a second factor a bank change cannot succeed: the page asks for one first, and offers no form.
+      await page.getByRole('link', { name: 'Coordonnées bancaires' }).first().click();
+      await page.getByTestId('bank-needs-factor').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Demander le changement' }).count(), 0);
+      await page.getByRole('link', { name: 'Activer un second facteur' }).waitFor();
+      await checkPage(watched, 'espace-banque-sans-facteur');
     });
   },
 );

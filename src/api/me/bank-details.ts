@@ -32,6 +32,21 @@ const MyBankDetails = Type.Object({
   pending: Type.Union([ChangeView, Type.Null()]),
   holds: Type.Array(HoldView),
   coolingOffHours: Type.Integer(),
+  canRequest: Type.Object(
+    {
+      allowed: Type.Boolean(),
+      reason: Type.Union([
+        Type.Literal('second_factor_missing'),
+        Type.Literal('change_in_progress'),
+        Type.Literal('too_frequent'),
+        Type.Null(),
+      ]),
+    },
+    {
+      description:
+        'si une demande de changement peut aboutir maintenant, et sinon pourquoi : le formulaire n’est offert que dans ce cas',
+    },
+  ),
   history: Type.Array(
     Type.Object({
       at: Type.String(),
@@ -77,11 +92,21 @@ export function myBankDetailsRoutes(runtime: Runtime): FastifyPluginAsyncTypebox
           .orderBy('at', 'desc')
           .limit(200)
           .execute();
+        const pending = changes.find((c) => c.status === 'cooling_off' || c.status === 'awaiting_verification') ?? null;
+        const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString();
+        const reason = !(await hasUsableSecondFactor(db, request.account!.id))
+          ? ('second_factor_missing' as const)
+          : pending
+            ? ('change_in_progress' as const)
+            : changes.filter((c) => c.requestedAt > monthAgo).length >= runtime.bank.settings.maxRequestsPer30Days
+              ? ('too_frequent' as const)
+              : null;
         return {
+          canRequest: { allowed: reason === null, reason },
           current: record.fields.bank
             ? { maskedIban: maskIban(record.fields.bank.iban), bic: record.fields.bank.bic }
             : null,
-          pending: changes.find((c) => c.status === 'cooling_off' || c.status === 'awaiting_verification') ?? null,
+          pending,
           holds: await runtime.bank.holds(personId),
           coolingOffHours: runtime.bank.settings.coolingOffHours,
           history: events.map((e) => {

@@ -27,6 +27,7 @@ interface MyBankDetails {
   pending: Change | null;
   holds: Array<{ id: string; label: string; since: string }>;
   coolingOffHours: number;
+  canRequest: { allowed: boolean; reason: 'second_factor_missing' | 'change_in_progress' | 'too_frequent' | null };
   history: Array<{ at: string; kind: string; label: string; maskedIban: string | null }>;
 }
 
@@ -153,43 +154,69 @@ export function BankDetailsPage() {
             message={`Demande enregistrée pour le compte ${outcome.maskedIban}. ${outcome.status === 'cooling_off' ? `Elle prendra effet le ${formatDateTime(outcome.effectiveAt)}.` : 'Un agent doit la vérifier avant qu’elle prenne effet.'}`}
           />
         ) : null}
-        {needsFactor ? (
-          <div className="fr-alert fr-alert--warning fr-mb-3w" role="alert">
-            <h3 className="fr-alert__title">Second facteur nécessaire</h3>
+        {needsFactor || details.data?.canRequest.reason === 'second_factor_missing' ? (
+          <div className="fr-alert fr-alert--warning fr-mb-3w" role="alert" data-testid="bank-needs-factor">
+            <h3 className="fr-alert__title">Activez d’abord un second facteur</h3>
             <p>
-              Pour modifier vos coordonnées bancaires, activez d’abord un second facteur (application d’authentification
-              ou clé d’accès). <Link to="/mon-espace/securite">Activer un second facteur dans Sécurité du compte</Link>,
-              ou adressez-vous à votre conseiller.
+              Un changement de compte bancaire se confirme avec un second facteur (application d’authentification ou clé
+              d’accès), pour qu’un mot de passe volé ne suffise pas à détourner vos allocations. Activez-en un, puis
+              revenez ici ; ou adressez-vous à votre conseiller.
+            </p>
+            <p className="fr-mt-2w">
+              <Link className="fr-link fr-icon-arrow-right-line fr-link--icon-right" to="/mon-espace/securite">
+                Activer un second facteur
+              </Link>
+            </p>
+          </div>
+        ) : details.data?.canRequest.reason === 'change_in_progress' ? (
+          <div className="fr-alert fr-alert--info fr-mb-3w" data-testid="bank-change-in-progress">
+            <h3 className="fr-alert__title">Une modification est déjà en cours</h3>
+            <p>
+              Vous pourrez en demander une autre quand celle-ci aura abouti (voir « Modification en cours » ci-dessus).
+              Si vous ne l’avez pas demandée, suivez le lien « Ce n’est pas moi » de l’avis que nous vous avons envoyé,
+              ou appelez votre conseiller : elle sera bloquée.
+            </p>
+          </div>
+        ) : details.data?.canRequest.reason === 'too_frequent' ? (
+          <div className="fr-alert fr-alert--info fr-mb-3w">
+            <h3 className="fr-alert__title">Trop de demandes ce mois-ci</h3>
+            <p>
+              Par sécurité, le nombre de changements de compte en 30 jours est limité : adressez-vous à votre
+              conseiller.
             </p>
           </div>
         ) : (
-          <ErrorNotice error={error} title="Modification refusée" />
+          <>
+            <ErrorNotice error={error} title="Modification refusée" />
+            {stepUp ? <StepUp onPassed={() => void submit.run()} onCancel={() => setStepUp(false)} /> : null}
+            {details.data ? (
+              <form onSubmit={onSubmit} noValidate>
+                {FIELDS.map((f) => {
+                  const message = fieldMessage(f.key);
+                  return (
+                    <Input
+                      key={f.key}
+                      label={f.label}
+                      hintText={f.hint}
+                      state={message ? 'error' : 'default'}
+                      stateRelatedMessage={message || undefined}
+                      nativeInputProps={{
+                        name: f.key,
+                        autoComplete: f.autoComplete,
+                        required: true,
+                        value: form[f.key],
+                        onChange: (e) => setForm((old) => ({ ...old, [f.key]: e.target.value })),
+                      }}
+                    />
+                  );
+                })}
+                <Button type="submit" disabled={submit.busy}>
+                  Demander le changement
+                </Button>
+              </form>
+            ) : null}
+          </>
         )}
-        {stepUp ? <StepUp onPassed={() => void submit.run()} onCancel={() => setStepUp(false)} /> : null}
-        <form onSubmit={onSubmit} noValidate>
-          {FIELDS.map((f) => {
-            const message = fieldMessage(f.key);
-            return (
-              <Input
-                key={f.key}
-                label={f.label}
-                hintText={f.hint}
-                state={message ? 'error' : 'default'}
-                stateRelatedMessage={message || undefined}
-                nativeInputProps={{
-                  name: f.key,
-                  autoComplete: f.autoComplete,
-                  required: true,
-                  value: form[f.key],
-                  onChange: (e) => setForm((old) => ({ ...old, [f.key]: e.target.value })),
-                }}
-              />
-            );
-          })}
-          <Button type="submit" disabled={submit.busy}>
-            Demander le changement
-          </Button>
-        </form>
       </section>
 
       {details.data && details.data.history.length ? (
