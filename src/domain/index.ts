@@ -13,6 +13,8 @@ export {
   isRole,
   ORGANISATION_KINDS,
   PLATFORM_KINDS,
+  ROLE_LABELS_FR,
+  roleLabel,
   ROLES,
   type OrganisationKind,
   type Role,

@@ -38,6 +38,25 @@ export const ROLES = [
 
 export type Role = (typeof ROLES)[number];
 
+/** The roles as people say them (the banner, the desk): never `indemnisation_agent` in a sentence. */
+export const ROLE_LABELS_FR: Readonly<Record<Role, string>> = {
+  counsellor: 'conseiller',
+  indemnisation_agent: 'agent d’indemnisation',
+  bank_controller: 'contrôleur bancaire',
+  partner_staff: 'agent partenaire',
+  call_centre_operator: 'téléconseiller',
+  partner_system: 'système d’information partenaire',
+  org_admin: 'administrateur des comptes',
+  security_officer: 'responsable de la sécurité',
+  dpo: 'délégué à la protection des données',
+  bootstrap_admin: 'administrateur d’amorçage',
+};
+
+/** A role's French name, or the role itself for one this version does not know. */
+export function roleLabel(role: string): string {
+  return isRole(role) ? ROLE_LABELS_FR[role] : role;
+}
+
 export function isOrganisationKind(value: string): value is OrganisationKind {
   return (ORGANISATION_KINDS as readonly string[]).includes(value);
 }

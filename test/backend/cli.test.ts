@@ -215,11 +215,20 @@ describe(`rempart start on a fresh data folder (${BACKEND})`, () => {
       assert.match(stdout, /Clés d’accès \(passkeys\) : uniquement à l’adresse http:\/\/localhost:/);
       const keyringFile = join(env.dir, 'keyring.dev.json');
       assert.equal(statSync(keyringFile).mode & 0o777, 0o600);
-      assert.match(stdout, /conseiller\.bastide\.1\s+counsellor/);
-      assert.match(stdout, /rssi\.na\s+security_officer/);
-      const jobSeeker = /\n {2}(\S+@demo\.rempart\.example)\s+demandeur d’emploi/.exec(stdout)?.[1];
-      assert.ok(jobSeeker, 'a demo job seeker is listed');
-      const password = /mot de passe « ([^»]+) »/.exec(stdout)?.[1]?.trim();
+      // Roles in French, job seekers first, and a walk through a counsellor and one of their own job seekers.
+      assert.match(stdout, /conseiller\.bastide\.1\s+conseiller\s/);
+      assert.match(stdout, /rssi\.na\s+responsable de la sécurité/);
+      assert.doesNotMatch(stdout, /security_officer|indemnisation_agent|counsellor/);
+      assert.ok(stdout.indexOf('Demandeurs d’emploi') < stdout.indexOf('Agents ('), 'job seekers first');
+      const walk =
+        /connectez-vous comme (conseiller\.\S+), .*\n.*connectez-vous comme (\S+@demo\.rempart\.example)/.exec(stdout);
+      assert.ok(walk, stdout);
+      const jobSeeker = walk[2]!;
+      assert.match(
+        stdout,
+        new RegExp(`${jobSeeker.replace(/\./g, '\\.')}\\s+.*, suivi par ${walk[1]!.replace(/\./g, '\\.')}\\n`),
+      );
+      const password = /pour tous : « ([^»]+) »/.exec(stdout)?.[1]?.trim();
       const signIn = await fetch(`${url}/api/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -2,6 +2,13 @@ import { addChannel, createAccount } from '../../identity/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { DEMO_STAFF_EMAIL_DOMAIN, demoActors, demoPersons } from '../../seed/index.ts';
 
+/** A demo job seeker's account, and the counsellor whose caseload holds them. */
+export interface DemoJobSeeker {
+  login: string;
+  who: string;
+  counsellor?: string;
+}
+
 /** Shared by every demo account, printed at start: a demo has nothing to protect. */
 export const DEMO_PASSWORD = 'Rempart démo Gironde 2026';
 const DEMO_JOB_SEEKERS = 5;
@@ -10,10 +17,7 @@ const DEMO_JOB_SEEKERS = 5;
  * Sign-in accounts for the demo network's staff and for the first few synthetic job seekers.
  * Staff must enrol a second factor at their first sign-in, like everyone's staff.
  */
-export async function ensureDemoAccounts(
-  runtime: Runtime,
-  seed: number,
-): Promise<Array<{ login: string; who: string }>> {
+export async function ensureDemoAccounts(runtime: Runtime, seed: number): Promise<DemoJobSeeker[]> {
   const db = runtime.database.db;
   const existing = new Set((await db.selectFrom('accounts').select('login').execute()).map((r) => r.login));
   const actors = await db
@@ -37,7 +41,7 @@ export async function ensureDemoAccounts(
       await addChannel(db, runtime.keyring, accountId, 'email', demoStaffEmail(actor.login), { verified: true });
     }
   }
-  const shown: Array<{ login: string; who: string }> = [];
+  const shown: DemoJobSeeker[] = [];
   for (const person of await demoPersons(db, seed, DEMO_JOB_SEEKERS)) {
     const stored = await db
       .selectFrom('persons')
@@ -56,7 +60,16 @@ export async function ensureDemoAccounts(
       // Verified when the person registered at the agency: password recovery codes go there.
       await addChannel(db, runtime.keyring, accountId, 'email', person.email, { verified: true });
     }
-    shown.push({ login: person.email, who: person.name });
+    // The counsellor who follows them, so the banner can name a pair that belongs together.
+    const follower = await db
+      .selectFrom('caseloads')
+      .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+      .select('actors.login')
+      .where('caseloads.person_id', '=', person.id)
+      .where('caseloads.until', 'is', null)
+      .orderBy('caseloads.since', 'desc')
+      .executeTakeFirst();
+    shown.push({ login: person.email, who: person.name, ...(follower ? { counsellor: follower.login } : {}) });
   }
   return shown;
 }

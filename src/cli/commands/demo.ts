@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Runtime } from '../../runtime/index.ts';
 import { demoActors } from '../../seed/index.ts';
-import { DEMO_PASSWORD, ensureDemoAccounts as ensureAccounts } from './demo-accounts.ts';
+import { roleLabel } from '../../domain/index.ts';
+import { DEMO_PASSWORD, ensureDemoAccounts as ensureAccounts, type DemoJobSeeker } from './demo-accounts.ts';
 import { runSeed } from './seed.ts';
 
 /** The demo's seed: the same people, agencies and accounts at every fresh start. */
@@ -18,20 +19,35 @@ export async function seedDemoPopulation(runtime: Runtime): Promise<void> {
   await runSeed(runtime, { persons: config.demoPersons, seed: DEMO_SEED, batch: 1000 });
 }
 
-export function ensureDemoAccounts(runtime: Runtime): Promise<Array<{ login: string; who: string }>> {
+export function ensureDemoAccounts(runtime: Runtime): Promise<DemoJobSeeker[]> {
   return ensureAccounts(runtime, DEMO_SEED);
 }
 
-/** The demo's accounts and their one password, as `npm start` prints them. */
-export function demoAccountLines(dataDir: string, jobSeekers: Array<{ login: string; who: string }>): string[] {
+/**
+ * The demo's accounts and their one password, as `npm start` prints them: the job seekers first
+ * (with the counsellor who follows them), then the staff with their roles in French, then a short
+ * walk through a pair that belongs together.
+ */
+export function demoAccountLines(url: string, dataDir: string, jobSeekers: DemoJobSeeker[]): string[] {
   const lines = [
     '',
-    `Comptes de démonstration (graine ${DEMO_SEED}), mot de passe « ${DEMO_PASSWORD} » — POST /api/auth/login ;`,
-    'les comptes des agents enrôlent un second facteur (TOTP, ou clé d’accès) à leur première connexion ;',
-    `codes et alertes envoyés : dossier ${join(dataDir, 'outbox')} (tient lieu de serveur de messagerie) :`,
+    `Comptes de démonstration (graine ${DEMO_SEED}), un seul mot de passe pour tous : « ${DEMO_PASSWORD} »`,
+    '',
+    'Demandeurs d’emploi (espace /mon-espace) :',
   ];
+  for (const p of jobSeekers)
+    lines.push(`  ${p.login.padEnd(44)} ${p.who}${p.counsellor ? `, suivi par ${p.counsellor}` : ''}`);
+  lines.push('', 'Agents (console /console, bureau /bureau) — second facteur à activer à la première connexion :');
   for (const a of demoActors(DEMO_SEED))
-    lines.push(`  ${a.login.padEnd(40)} ${a.roles.join(',').padEnd(22)} ${a.organisation}`);
-  for (const p of jobSeekers) lines.push(`  ${p.login.padEnd(40)} ${'demandeur d’emploi'.padEnd(22)} ${p.who}`);
+    lines.push(`  ${a.login.padEnd(44)} ${a.roles.map(roleLabel).join(', ').padEnd(36)} ${a.organisation}`);
+  lines.push(`Codes et alertes envoyés : dossier ${join(dataDir, 'outbox')} (il tient lieu de serveur de messagerie).`);
+  const pair = jobSeekers.find((p) => p.counsellor);
+  if (pair)
+    lines.push(
+      '',
+      'À essayer :',
+      `  1. ${url}/console — connectez-vous comme ${pair.counsellor}, déclarez la finalité, ouvrez le dossier de ${pair.who} dans « Mon portefeuille ».`,
+      `  2. ${url}/mon-espace/consultations — connectez-vous comme ${pair.login} : la lecture y figure, avec sa preuve vérifiée dans le navigateur.`,
+    );
   return lines;
 }

@@ -106,7 +106,7 @@ export async function runStart(runtime: Runtime, options: { port?: number; demo:
   } else {
     lines.push('Administrateur d’amorçage : jeton déjà émis ; `npx rempart admin token` en émet un nouveau.');
   }
-  if (demo && demoAccounts) lines.push(...demo.demoAccountLines(config.dataDir, demoAccounts));
+  if (demo && demoAccounts) lines.push(...demo.demoAccountLines(url, config.dataDir, demoAccounts));
   process.stdout.write(lines.join('\n') + '\n\n');
 
   // A rolling restart sends SIGTERM: requests in flight and jobs in hand finish, up to the
