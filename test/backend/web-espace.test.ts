@@ -17,6 +17,7 @@ import {
 } from '../helpers/browser.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { signIn, totpCode, type Client } from '../helpers/sign-in.ts';
+import { messagesTo } from '../helpers/outbox.ts';
 
 const PURPOSE = 'accompagnement';
 const CASE = 'DOSSIER-2026-0501';
@@ -544,6 +545,36 @@ describe(
       assert.equal(await page.getByRole('button', { name: 'Demander le changement' }).count(), 0);
       await page.getByRole('link', { name: 'Activer un second facteur' }).waitFor();
       await checkPage(watched, 'espace-banque-sans-facteur');
+    });
+
+    it('« Ce n’est pas moi », from the notice’s link: the service’s own page (header, Marianne, footer), the code filled in, the change blocked', async () => {
+      const notice = messagesTo(world.server.env.config.dataDir, seeker)
+        .filter((m) => m.subject === 'Modification de vos coordonnées bancaires')
+        .at(-1);
+      assert.ok(notice, 'the bank-change notice was sent');
+      const link = /(https?:\/\/\S+\/ce-n-est-pas-moi\?code=[0-9A-Z-]+)/.exec(notice.body)?.[1];
+      assert.ok(link, notice.body);
+      const code = new URL(link).searchParams.get('code')!;
+      const visitor = await openPage(world);
+      const { page } = visitor;
+      await page.goto(`${world.origin}/ce-n-est-pas-moi?code=${code}`);
+      await page.getByRole('heading', { level: 1, name: 'Ce n’est pas moi' }).waitFor();
+      await page.locator('header .fr-header__logo').waitFor();
+      await page.locator('footer .fr-footer__brand').waitFor();
+      assert.equal(await page.getByLabel('Code reçu').inputValue(), code, 'the link fills the form, nothing more');
+      const change = () =>
+        db()
+          .selectFrom('bank_changes')
+          .select('status')
+          .where('person_id', '=', seekerPerson)
+          .executeTakeFirstOrThrow();
+      assert.notEqual((await change()).status, 'frozen', 'following the link blocks nothing');
+      await checkPage(visitor, 'ce-n-est-pas-moi');
+      await page.getByRole('button', { name: 'Bloquer la modification' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Modification bloquée' }).waitFor();
+      assert.equal((await change()).status, 'frozen');
+      await checkPage(visitor, 'ce-n-est-pas-moi-bloquee');
+      await visitor.context.close();
     });
   },
 );

@@ -2,6 +2,7 @@ import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { AccessibilityStatement } from './Accessibility.tsx';
 import { Contained } from './Contained.tsx';
+import { NotMe } from './NotMe.tsx';
 import { Home } from './Home.tsx';
 import { Layout } from './Layout.tsx';
 import { homeOf, SECURITY_ROLES, SessionProvider, useSession, useSignedIn } from './session.tsx';
@@ -68,6 +69,7 @@ export function App() {
           <Route path="/" element={<Home />} />
           <Route path="/connexion" element={<SignIn />} />
           <Route path="/accessibilite" element={<AccessibilityStatement />} />
+          <Route path="/ce-n-est-pas-moi" element={<NotMe />} />
           <Route
             path="/mon-espace/*"
             element={
