@@ -62,7 +62,22 @@ export async function plantDecoys(
       )!;
       const neighbour = (k * spacing + Math.floor(spacing / 2)) % Math.max(1, options.population);
       const digits = String((neighbour + options.seed * 7919) % 10_000_000).padStart(7, '0');
-      const letter = String.fromCharCode(65 + ((neighbour + 13) % 26));
+      // Beside its neighbour's identifier, never on anyone's: past 10 million persons (or with
+      // another seed) the generator's letter for those digits may be any, and the unique blind
+      // index would refuse the decoy (found by the capacity bench at 10 million).
+      let shift = 13;
+      while (
+        shift < 13 + 26 &&
+        (
+          await persons.lookup(
+            'france_travail_id',
+            `${digits}${String.fromCharCode(65 + ((neighbour + shift) % 26))}`,
+            trx,
+          )
+        ).length > 0
+      )
+        shift++;
+      const letter = String.fromCharCode(65 + ((neighbour + shift) % 26));
       const email = generated.file.contact!.email!.replace(/\.\d+@/, `.${neighbour}@`);
       const file = {
         ...generated.file,

@@ -207,10 +207,34 @@ export async function assertFitsPhone(page: Page, name: string): Promise<void> {
   assert.ok(overflow <= 1, `« ${name} » is ${overflow}px wider than a phone screen`);
 }
 
-/** Every check a page gets once it has loaded: accessible, fits a phone, a screenshot, no script error or CSP violation. */
+/**
+ * No button whose words are cut: a DSFR button with an icon in a group without
+ * `fr-btns-group--icon-left` collapses to a 40 px icon, its label hidden (issue 23, item 12).
+ */
+export async function assertButtonsShowTheirText(page: Page, name: string): Promise<void> {
+  const clipped = await page.evaluate(() => {
+    interface Box {
+      offsetParent: unknown;
+      textContent: string | null;
+      className: string;
+      scrollWidth: number;
+      clientWidth: number;
+    }
+    const doc = (globalThis as unknown as { document: { querySelectorAll(selector: string): ArrayLike<Box> } })
+      .document;
+    return Array.from(doc.querySelectorAll('.fr-btn'))
+      .filter((b) => b.offsetParent !== null && (b.textContent ?? '').trim().length > 0)
+      .filter((b) => !b.className.includes('fr-btn--close') && b.scrollWidth > b.clientWidth + 1)
+      .map((b) => `${(b.textContent ?? '').trim()} (${b.clientWidth}px for ${b.scrollWidth}px)`);
+  });
+  assert.deepEqual(clipped, [], `« ${name} »: buttons whose label is cut`);
+}
+
+/** Every check a page gets once it has loaded: accessible, fits a phone, buttons show their words, a screenshot, no script error or CSP violation. */
 export async function checkPage(watched: WatchedPage, name: string): Promise<void> {
   await assertAccessible(watched.page, name);
   await assertFitsPhone(watched.page, name);
+  await assertButtonsShowTheirText(watched.page, name);
   await screenshot(watched.page, name);
   assert.deepEqual(watched.problems, [], `script errors or CSP violations on « ${name} »`);
 }

@@ -46,7 +46,7 @@ export function NewFactorChoice(props: {
   return (
     <>
       <PasskeyNameInput value={props.name} onChange={props.onNameChange} />
-      <ul className="fr-btns-group fr-btns-group--inline-sm">
+      <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
         <li>
           <Button type="button" onClick={() => void props.totp.run()} disabled={props.totp.busy}>
             {props.totpLabel}

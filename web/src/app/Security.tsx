@@ -188,7 +188,7 @@ function Factors() {
             onCode={setCode}
             keyClassName="rempart-entry"
           />
-          <ul className="fr-btns-group fr-btns-group--inline-sm">
+          <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
             <li>
               <Button type="submit" disabled={confirmTotp.busy}>
                 Activer

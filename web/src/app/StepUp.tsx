@@ -51,7 +51,7 @@ export function SecondFactorForm({
             required: true,
           }}
         />
-        <ul className="fr-btns-group fr-btns-group--inline-sm">
+        <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
           <li>
             <Button type="submit" disabled={withCode.busy}>
               {submitLabel}

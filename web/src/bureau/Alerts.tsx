@@ -74,7 +74,7 @@ function ReleaseForm({
             name: 'note',
           }}
         />
-        <ul className="fr-btns-group fr-btns-group--inline-sm">
+        <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
           <li>
             <Button type="submit" disabled={release.busy}>
               Confirmer la levée

@@ -431,7 +431,7 @@ export function IncidentPage() {
               .
             </p>
             {data.status !== 'closed' && officer && totals && totals.persons > 0 ? (
-              <ul className="fr-btns-group fr-btns-group--inline-md">
+              <ul className="fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left">
                 <li>
                   <Operation
                     label="Planifier les avis"

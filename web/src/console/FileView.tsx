@@ -51,7 +51,7 @@ export function FileView() {
       <>
         <PageTitle title="Dossier">Dossier</PageTitle>
         <p>Aucun dossier n’est ouvert. Choisissez-en un dans votre portefeuille ou retrouvez-le par la recherche.</p>
-        <ul className="fr-btns-group fr-btns-group--inline-sm">
+        <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
           <li>
             <Link className="fr-btn fr-btn--secondary" to="/console">
               Mon portefeuille
@@ -153,7 +153,7 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
           }
         />
       ) : null}
-      <ul className="fr-btns-group fr-btns-group--inline-sm fr-mt-4w">
+      <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left fr-mt-4w">
         <li>
           <Link className="fr-btn fr-btn--tertiary" to="/console">
             Retour au portefeuille

@@ -188,7 +188,7 @@ export function JournalPage() {
           <p className="fr-text--sm">
             Page {page} sur {pages} ({journal.data.total} accès)
           </p>
-          <ul className="fr-btns-group fr-btns-group--inline-sm">
+          <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
             <li>
               <Button
                 type="button"
@@ -331,7 +331,7 @@ function JournalItem({
               onChange: (e) => setComment(e.target.value),
             }}
           />
-          <ul className="fr-btns-group fr-btns-group--inline-sm">
+          <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
             <li>
               <Button type="submit" disabled={report.busy}>
                 Envoyer le signalement

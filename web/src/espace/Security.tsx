@@ -50,7 +50,7 @@ function Activity() {
       </ul>
       {pages > 1 ? (
         <nav aria-label="Pages de l’activité">
-          <ul className="fr-btns-group fr-btns-group--inline-sm">
+          <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
             <li>
               <Button
                 type="button"
