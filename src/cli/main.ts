@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DecryptionError, KeyringError } from '../crypto/errors.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
@@ -52,10 +52,44 @@ async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>, keepOpen =
   if (!keepOpen) await runtime?.close();
 }
 
+/** Commander's own words, in French: every command inherits them (they are set before any is declared). */
+const HELP_TITLES: Record<string, string> = {
+  'Usage:': 'Utilisation :',
+  'Options:': 'Options :',
+  'Commands:': 'Commandes :',
+  'Arguments:': 'Arguments :',
+  'Global Options:': 'Options générales :',
+};
+
+/** Commander's error messages, in French (the English ones are matched as commander words them). */
+function frenchError(text: string): string {
+  return text
+    .replace(/^error: unknown command '([^']*)'/m, 'erreur : commande inconnue « $1 »')
+    .replace(/^error: unknown option '([^']*)'/m, 'erreur : option inconnue « $1 »')
+    .replace(/^error: missing required argument '([^']*)'/m, 'erreur : argument obligatoire manquant « $1 »')
+    .replace(/^error: option '([^']*)' argument missing/m, 'erreur : l’option « $1 » attend une valeur')
+    .replace(/^error: required option '([^']*)' not specified/m, 'erreur : l’option « $1 » est obligatoire')
+    .replace(
+      /^error: too many arguments(?: for '([^']*)')?\. Expected (\d+) arguments? but got (\d+)\./m,
+      'erreur : trop d’arguments ($3 au lieu de $2)',
+    )
+    .replace(/^\(Did you mean ([^)]*)\?\)/m, '(Vouliez-vous dire $1 ?)')
+    .replace(/^error: /m, 'erreur : ');
+}
+
 const program = new Command()
   .name('rempart')
   .description('Rempart — registre chiffré des données des demandeurs d’emploi')
-  .showHelpAfterError()
+  .configureHelp({
+    styleTitle: (title) => HELP_TITLES[title] ?? title,
+    commandUsage(cmd) {
+      return Help.prototype.commandUsage.call(this, cmd).replace('[command]', '[commande]');
+    },
+  })
+  .configureOutput({ outputError: (text, write) => write(frenchError(text)) })
+  .helpOption('-h, --help', 'afficher l’aide de la commande')
+  .helpCommand('help [commande]', 'afficher l’aide d’une commande')
+  .showHelpAfterError('(rempart --help : l’aide)')
   .addHelpText(
     'after',
     `

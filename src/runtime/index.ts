@@ -77,10 +77,10 @@ export interface OpenOptions {
 
 export const DEV_KEYRING_WARNING = [
   '',
-  '!!! ATTENTION — TROUSSEAU DE DÉVELOPPEMENT / DEVELOPMENT KEYRING !!!',
-  '!!! The master keys were generated into the data folder, next to the data they protect.',
-  '!!! This is for a demo only. In production the keys belong outside the data folder and its',
-  '!!! backups: set REMPART_KEYRING_FILE (a file readable only by the service) or REMPART_KEYRING.',
+  '!!! ATTENTION — TROUSSEAU DE DÉVELOPPEMENT !!!',
+  '!!! Les clés maîtresses ont été créées dans le dossier des données, à côté des données qu’elles protègent.',
+  '!!! C’est bon pour une démonstration seulement. En production, les clés vivent hors du dossier des données',
+  '!!! et de ses sauvegardes : REMPART_KEYRING_FILE (un fichier lisible du seul service) ou REMPART_KEYRING.',
   '',
 ].join('\n');
 

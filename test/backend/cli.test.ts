@@ -209,7 +209,7 @@ describe(`rempart start on a fresh data folder (${BACKEND})`, () => {
         });
         child.on('exit', (code) => reject(new Error(`exited ${code}\n${stdout}\n${stderr}`)));
       });
-      assert.match(stderr, /DEVELOPMENT KEYRING/);
+      assert.match(stderr, /TROUSSEAU DE DÉVELOPPEMENT/);
       // The address passkeys work on: localhost, the relying party's, not 127.0.0.1 (another origin to a browser).
       assert.equal(new URL(url).hostname, 'localhost');
       assert.match(stdout, /Clés d’accès \(passkeys\) : uniquement à l’adresse http:\/\/localhost:/);

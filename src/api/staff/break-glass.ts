@@ -89,6 +89,13 @@ async function alertBreakGlass(
 
 type BreakGlassAsked = Static<typeof BreakGlassBody>;
 
+const BreakGlassGranted = Type.Object({
+  id: Type.String(),
+  personId: Type.String(),
+  classes: Type.Array(Type.String()),
+  expiresAt: Type.String(),
+});
+
 /**
  * Break-glass: an agent may open a person's file outside their scope, for a written reason,
  * after a fresh second factor, for BREAK_GLASS_MINUTES, and only the classes their
@@ -97,6 +104,20 @@ type BreakGlassAsked = Static<typeof BreakGlassBody>;
  */
 export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
+
+  /** Everything but the relationship must hold: actor, organisation, posture, agreement, role, and classes the purpose grants. */
+  function everythingButTheRelationship(actorId: string, asked: BreakGlassAsked, clientAddress: string, now: Date) {
+    const { purpose, caseReference, classes } = asked;
+    return authorizeWithoutPerson(db, {
+      actorId,
+      purpose,
+      caseReference,
+      operation: 'read',
+      classes,
+      clientAddress,
+      now,
+    });
+  }
 
   /** The grant, then the alerts: the security contact and every security officer hear of it at once. */
   async function grantAndAlert(
@@ -139,32 +160,16 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           security,
           params: PersonIdParams,
           body: BreakGlassBody,
-          response: {
-            201: Type.Object({
-              id: Type.String(),
-              personId: Type.String(),
-              classes: Type.Array(Type.String()),
-              expiresAt: Type.String(),
-            }),
-            ...staffErrorResponses,
-          },
+          response: { 201: BreakGlassGranted, ...staffErrorResponses },
         },
       },
       async (request, reply) => {
         const staff = request.staff!;
         const personId = request.params.id;
-        const { purpose, caseReference, classes } = request.body;
+        const asked = request.body;
+        const { purpose, caseReference } = asked;
         const now = new Date();
-        // Everything but the relationship must hold: actor, organisation, posture, agreement, role, and classes the purpose grants.
-        const decision = await authorizeWithoutPerson(db, {
-          actorId: staff.actorId,
-          purpose,
-          caseReference,
-          operation: 'read',
-          classes,
-          clientAddress: request.ip,
-          now,
-        });
+        const decision = await everythingButTheRelationship(staff.actorId, asked, request.ip, now);
         if (!decision.allowed)
           return refuse(
             db,
@@ -174,7 +179,7 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             { operation: 'break_glass', personId },
             { purpose, caseReference },
           );
-        const { id, expiresAt } = await grantAndAlert(request.staff!, personId, request.body, decision.classes, now);
+        const { id, expiresAt } = await grantAndAlert(staff, personId, asked, decision.classes, now);
         return reply.status(201).send({ id, personId, classes: decision.classes, expiresAt });
       },
     );
@@ -191,32 +196,16 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             'La recherche exacte est comptée par la surveillance comme une recherche ; aucun dossier ne correspond : 404 ; plusieurs (homonymes) : 409, précisez le NIR ou l’identifiant France Travail.',
           security,
           body: Type.Object({ ...BreakGlassBody.properties, identifier: SearchBody }, { additionalProperties: false }),
-          response: {
-            201: Type.Object({
-              id: Type.String(),
-              personId: Type.String(),
-              classes: Type.Array(Type.String()),
-              expiresAt: Type.String(),
-            }),
-            ...staffErrorResponses,
-          },
+          response: { 201: BreakGlassGranted, ...staffErrorResponses },
         },
       },
       async (request, reply) => {
         const staff = request.staff!;
         const { identifier, ...asked } = request.body;
-        const { purpose, caseReference, classes } = asked;
+        const { purpose, caseReference } = asked;
         const searched = searchRequestOf(identifier, 'body.identifier');
         const now = new Date();
-        const decision = await authorizeWithoutPerson(db, {
-          actorId: staff.actorId,
-          purpose,
-          caseReference,
-          operation: 'read',
-          classes,
-          clientAddress: request.ip,
-          now,
-        });
+        const decision = await everythingButTheRelationship(staff.actorId, asked, request.ip, now);
         if (!decision.allowed)
           return refuse(db, request, reply, decision.reason, { operation: 'break_glass' }, { purpose, caseReference });
         const matches = await runtime.persons.lookup(searched.kind, searched.value);
