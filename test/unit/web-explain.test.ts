@@ -22,3 +22,25 @@ describe('the message the web application shows for a failure', () => {
     assert.match(explain(new TypeError('fetch failed')), /Le service ne répond pas/);
   });
 });
+
+describe('a passkey at another address than its relying party (issue 23, item 13)', () => {
+  it('is said with the address to open, not as a service that does not answer', async () => {
+    const { PasskeyAddressError, passkeyAddressMatches } = await import('../../web/src/app/errors.ts');
+    assert.equal(passkeyAddressMatches('localhost', '127.0.0.1'), false);
+    assert.equal(passkeyAddressMatches('localhost', 'localhost'), true);
+    assert.equal(passkeyAddressMatches('rempart.example', 'espace.rempart.example'), true);
+    assert.equal(passkeyAddressMatches('rempart.example', 'evilrempart.example'), false);
+    const error = new PasskeyAddressError('localhost', '127.0.0.1:3000', 'http://localhost:3000/securite');
+    assert.equal(
+      explain(error),
+      'Les clés d’accès de Rempart ne fonctionnent qu’à l’adresse localhost : vous êtes sur 127.0.0.1:3000. Ouvrez http://localhost:3000/securite et recommencez ; l’application d’authentification, elle, fonctionne ici.',
+    );
+    // The browser's own refusal (WebAuthn SecurityError, as @simplewebauthn/browser names it).
+    const refused = Object.assign(new Error('The RP ID "localhost" is invalid for this domain'), {
+      name: 'SecurityError',
+      code: 'ERROR_INVALID_RP_ID',
+    });
+    assert.match(explain(refused), /^Les clés d’accès ne fonctionnent pas à cette adresse/);
+    assert.doesNotMatch(explain(refused), /ne répond pas/);
+  });
+});

@@ -22,6 +22,29 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A passkey asked for at another address than the one its relying party names (Rempart opened at
+ * http://127.0.0.1:3000 while its keys belong to localhost): the browser would refuse it with an
+ * error that reads like a network failure, so it is said before, with the address to open.
+ */
+export class PasskeyAddressError extends Error {
+  constructor(
+    readonly relyingPartyId: string,
+    readonly currentHost: string,
+    readonly addressToOpen: string,
+  ) {
+    super(
+      `Les clés d’accès de Rempart ne fonctionnent qu’à l’adresse ${relyingPartyId} : vous êtes sur ${currentHost}. Ouvrez ${addressToOpen} et recommencez ; l’application d’authentification, elle, fonctionne ici.`,
+    );
+    this.name = 'PasskeyAddressError';
+  }
+}
+
+/** Whether the page's host may use passkeys of this relying party (equal, or a subdomain of it). */
+export function passkeyAddressMatches(relyingPartyId: string, host: string): boolean {
+  return host === relyingPartyId || host.endsWith(`.${relyingPartyId}`);
+}
+
 function comparable(text: string): string {
   return text
     .toLocaleLowerCase('fr')
@@ -38,6 +61,11 @@ export function explain(error: unknown): string {
     const details = error.issues.map((issue) => issue.message).filter((m) => m && !said.includes(comparable(m)));
     return details.length ? `${error.message} (${details.join(' ; ')})` : error.message;
   }
+  if (error instanceof PasskeyAddressError) return error.message;
+  // The browser's own refusal of a relying party that is not this page's (WebAuthn's SecurityError).
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERROR_INVALID_RP_ID' || (error instanceof Error && error.name === 'SecurityError'))
+    return 'Les clés d’accès ne fonctionnent pas à cette adresse de Rempart : ouvrez l’adresse indiquée par votre service (par exemple http://localhost:3000 et non 127.0.0.1), ou utilisez l’application d’authentification.';
   if (error instanceof DOMException && error.name === 'NotAllowedError')
     return 'Opération annulée ou délai dépassé : réessayez.';
   return 'Le service ne répond pas : vérifiez votre connexion et réessayez.';

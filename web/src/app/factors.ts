@@ -5,6 +5,18 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/browser';
 import { api, setCsrfToken } from './api.ts';
+import { PasskeyAddressError, passkeyAddressMatches } from './errors.ts';
+
+/** Before the browser is asked: a passkey only works where its relying party is (see PasskeyAddressError). */
+function checkPasskeyAddress(relyingPartyId: string | undefined): void {
+  const { hostname, host, protocol, port, pathname } = window.location;
+  if (!relyingPartyId || passkeyAddressMatches(relyingPartyId, hostname)) return;
+  throw new PasskeyAddressError(
+    relyingPartyId,
+    host,
+    `${protocol}//${relyingPartyId}${port ? `:${port}` : ''}${pathname}`,
+  );
+}
 
 /**
  * Passing a second factor rotates the session (new cookie, new anti-forgery token): every
@@ -22,6 +34,7 @@ export async function passSecondFactorWithPasskey(): Promise<void> {
   const optionsJSON = await api<PublicKeyCredentialRequestOptionsJSON>('/api/auth/passkeys/authentication/options', {
     method: 'POST',
   });
+  checkPasskeyAddress(optionsJSON.rpId);
   const response = await startAuthentication({ optionsJSON });
   const result = await api<{ csrfToken: string }>('/api/auth/passkeys/authentication', {
     method: 'POST',
@@ -35,6 +48,7 @@ export async function registerPasskey(label: string, activationCode?: string): P
   const optionsJSON = await api<PublicKeyCredentialCreationOptionsJSON>('/api/auth/passkeys/registration/options', {
     method: 'POST',
   });
+  checkPasskeyAddress(optionsJSON.rp.id);
   const response = await startRegistration({ optionsJSON });
   const result = await api<{ recoveryCodes?: string[]; csrfToken?: string }>('/api/auth/passkeys/registration', {
     method: 'POST',
