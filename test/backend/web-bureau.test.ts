@@ -249,6 +249,39 @@ describe(
         .first()
         .waitFor();
       await checkPage(watched, 'bureau-incidents');
+      // Declaring from the desk: what happened, the organisation, the window, since when it is known.
+      const organisation = await db()
+        .selectFrom('actors')
+        .innerJoin('organisations', 'organisations.id', 'actors.organisation_id')
+        .select(['organisations.id', 'organisations.name'])
+        .where('actors.id', '=', decoy.actorId)
+        .executeTakeFirstOrThrow();
+      await page.getByRole('button', { name: 'Déclarer un incident' }).click();
+      await page.getByLabel('Intitulé').fill('Poste d’accueil infecté par un logiciel espion');
+      await page.getByLabel('Vecteur').selectOption('infostealer');
+      await page
+        .getByLabel('Circonstances, telles que connues')
+        .fill('Un antivirus a signalé un voleur de mots de passe sur le poste.');
+      await page.getByLabel(organisation.name, { exact: true }).check({ force: true });
+      const local = (ms: number) => {
+        const d = new Date(Date.now() - ms);
+        return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      };
+      await page.getByLabel('Début de la fenêtre de compromission').fill(local(86_400_000));
+      await checkPage(watched, 'bureau-incident-declaration');
+      await page.getByRole('button', { name: 'Déclarer', exact: true }).click();
+      await page.waitForURL(/\/bureau\/incidents\/INC-/);
+      const fromDesk = await db()
+        .selectFrom('incidents')
+        .select(['reference', 'vector', 'compromised'])
+        .where('title', '=', 'Poste d’accueil infecté par un logiciel espion')
+        .executeTakeFirstOrThrow();
+      assert.equal(fromDesk.vector, 'infostealer');
+      assert.deepEqual(JSON.parse(fromDesk.compromised).organisations, [organisation.id]);
+      assert.equal(new URL(page.url()).pathname, `/bureau/incidents/${fromDesk.reference}`);
+      await page.getByRole('heading', { level: 1, name: `Incident ${fromDesk.reference}` }).waitFor();
+      await page.getByRole('link', { name: 'Tous les incidents' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Incidents' }).waitFor();
       await page.getByRole('link', { name: declared.reference }).click();
       await page.getByRole('heading', { level: 1, name: `Incident ${declared.reference}` }).waitFor();
       assert.equal(
@@ -267,7 +300,12 @@ describe(
       await page.getByText('Projet de notification à la CNIL produit').waitFor();
       // A corrective measure (its second factor is still fresh from the release): done and in the register.
       await page.getByRole('button', { name: 'Contrôler les dossiers leurres consultés' }).click();
-      await page.getByText('Mesure appliquée : contrôler les dossiers leurres consultés.').waitFor();
+      // The outcome beside the button that applied it: the decoy read, as the check found it.
+      const outcome = page
+        .locator('div', { has: page.getByRole('button', { name: 'Contrôler les dossiers leurres consultés' }) })
+        .getByTestId('measure-outcome');
+      await outcome.waitFor();
+      assert.match((await outcome.textContent()) ?? '', /^Fait : Leurres consultés : 1 \(/);
       const measures = await db()
         .selectFrom('ledger_events')
         .select('body')

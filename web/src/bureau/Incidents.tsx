@@ -11,6 +11,7 @@ import './bureau.css';
 import { ACTION_LABELS, FOUR_EYES_ACTIONS, PERSONAL_DOCUMENTS, REQUEST_STATUS_LABELS, RISK_LABELS } from './labels.ts';
 import { useIsSecurityOfficer } from './roles.ts';
 import { SensitiveOutcome } from './sensitive.tsx';
+import { DeclareIncident } from './DeclareIncident.tsx';
 
 interface Clock {
   deadline: string;
@@ -88,11 +89,20 @@ function ClockBadge({ clock }: { clock: Clock }) {
 export function IncidentList() {
   const list = useLoad(() => api<{ incidents: Incident[] }>('/api/security/incidents'));
   const [message, setMessage] = useState<string | null>(null);
+  const officer = useIsSecurityOfficer();
   return (
     <>
       <PageTitle title="Incidents">Incidents</PageTitle>
       <p>La notification à la CNIL est due dans les 72 heures suivant la prise de connaissance (RGPD, article 33).</p>
       <SuccessNotice message={message} />
+      {officer ? (
+        <DeclareIncident
+          onSubmitted={(text) => {
+            setMessage(text);
+            list.reload();
+          }}
+        />
+      ) : null}
       <DeskRequests
         query="status=pending"
         title="Demandes en attente d’une seconde personne"
@@ -135,7 +145,10 @@ function Operation({
   sensitive = false,
   onDone,
   priority = 'secondary',
+  outcomeHere = false,
 }: {
+  /** Say the outcome beside the button (a measure), rather than at the top of the page. */
+  outcomeHere?: boolean;
   label: string;
   /** The accessible name when the visible label is short (it starts with the label). */
   name?: string;
@@ -144,7 +157,13 @@ function Operation({
   onDone: (message: string) => void;
   priority?: 'primary' | 'secondary';
 }) {
-  const action = useAction(async () => onDone(await run()));
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const action = useAction(async () => {
+    const message = await run();
+    if (!outcomeHere) return onDone(message);
+    setOutcome(message);
+    onDone('');
+  });
   return (
     <div className="fr-mb-2w">
       <SensitiveOutcome error={action.error} retry={() => void action.run()} cancel={() => action.setError(null)} />
@@ -157,6 +176,11 @@ function Operation({
       >
         {label}
       </Button>
+      {outcome ? (
+        <p className="fr-message fr-message--valid fr-mt-1w" role="status" data-testid="measure-outcome">
+          {outcome}
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -477,6 +501,7 @@ export function IncidentPage() {
                   <Operation
                     key={action}
                     label={`Demander : ${label.toLowerCase()}`}
+                    outcomeHere
                     sensitive
                     run={async () => (await api<Submitted>(`${base}/actions/${action}`, { method: 'POST' })).message}
                     onDone={done}
@@ -485,11 +510,14 @@ export function IncidentPage() {
                   <Operation
                     key={action}
                     label={label}
+                    outcomeHere
                     sensitive
-                    run={async () => (
-                      await api(`${base}/actions/${action}`, { method: 'POST' }),
-                      `Mesure appliquée : ${label.toLowerCase()}.`
-                    )}
+                    run={async () => {
+                      const result = await api<{ summary?: string }>(`${base}/actions/${action}`, { method: 'POST' });
+                      return result.summary
+                        ? `Fait : ${result.summary}.`
+                        : `Mesure appliquée : ${label.toLowerCase()}.`;
+                    }}
                     onDone={done}
                   />
                 ),
