@@ -312,6 +312,12 @@ describe(
         .where('kind', '=', 'incident_action')
         .execute();
       assert.equal(measures.length, 1, 'the measure is in the ledger');
+      // And in the register of its steps (Art. 33(5)) on the incident's page, once the page has reloaded.
+      await page
+        .getByTestId('register-step')
+        .filter({ hasText: /Leurres consultés : 1/ })
+        .first()
+        .waitFor();
       await page.getByLabel('Référence attribuée par la CNIL').fill('CNIL-2026-123456');
       await page
         .getByLabel('Date et heure du dépôt')

@@ -43,6 +43,8 @@ interface Incident {
   closedAt: string | null;
 }
 interface IncidentDetail extends Incident {
+  /** The register's steps (GDPR Art. 33(5)): what was done, when, in the desk's words. */
+  timeline: Array<{ at: string; kind: string; summary: string }>;
   documents: Array<{ id: string; kind: string; version: number; title: string; mediaType: string; createdAt: string }>;
   notices: { planned: number; byStatus: Record<string, number>; byChannel: Record<string, Record<string, number>> };
 }
@@ -478,6 +480,27 @@ export function IncidentPage() {
                 </li>
               </ul>
             ) : null}
+          </section>
+
+          <section aria-labelledby="register-title" className="fr-mb-4w">
+            <h2 id="register-title" className="fr-h4">
+              Registre de l’incident (RGPD, article 33, paragraphe 5)
+            </h2>
+            {data.timeline.length ? (
+              <DataTable
+                caption="Étapes inscrites au registre, de la plus ancienne à la plus récente"
+                columns={['Date', 'Étape']}
+              >
+                {data.timeline.map((step, i) => (
+                  <tr key={`${step.at}-${i}`} data-testid="register-step">
+                    <td>{formatDateTime(step.at)}</td>
+                    <td>{step.summary}</td>
+                  </tr>
+                ))}
+              </DataTable>
+            ) : (
+              <p>Aucune étape inscrite.</p>
+            )}
           </section>
 
           <DeskRequests
