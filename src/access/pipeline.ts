@@ -319,7 +319,9 @@ export class AccessPipeline {
       [
         ...shown.map((p) => ({
           kind: 'access_granted' as const,
-          input: grantEvent(caller, decision, p.personId, operation, ['identity'], { fields: LISTED_IDENTITY_FIELDS }),
+          input: grantEvent(caller, decision, p.personId, operation, ['identity'], {
+            fields: LISTED_IDENTITY_FIELDS.join(','),
+          }),
         })),
         {
           kind: 'access_granted' as const,

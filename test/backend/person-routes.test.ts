@@ -44,6 +44,7 @@ describe(`every route that returns person fields: one access event per file, nam
   let counsellor: { login: string; client: Client; session: SignedIn } | undefined;
   let seeker: { client: Client; session: SignedIn; personId: string } | undefined;
   let followed = '';
+  let partnerStaff: { client: Client; session: SignedIn } | undefined;
 
   const staffCall = (method: 'GET' | 'POST', url: string, payload?: object) =>
     server.app.inject({
@@ -83,6 +84,26 @@ describe(`every route that returns person fields: one access event per file, nam
             r.identity ? ['identity'] : [],
           ]),
         ),
+    },
+    // A list shows who is there: each person on the page is one access event naming `identity`.
+    'GET /api/staff/caseload': {
+      call: () => staffCall('GET', '/api/staff/caseload?pageSize=200'),
+      released: (res) => new Map((res.json().items as Array<{ id: string }>).map((i) => [i.id, ['identity']])),
+    },
+    'GET /api/staff/referrals': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: '/api/staff/referrals?pageSize=200',
+          remoteAddress: partnerStaff!.client.remoteAddress,
+          headers: {
+            ...partnerStaff!.client.headers,
+            cookie: partnerStaff!.session.cookie,
+            'rempart-purpose': 'accompagnement_handicap',
+            'rempart-case-reference': 'CAPE-2026-0042',
+          },
+        }),
+      released: (res) => new Map((res.json().items as Array<{ id: string }>).map((i) => [i.id, ['identity']])),
     },
     'GET /api/partner/persons/{id}': {
       call: () =>
@@ -194,6 +215,14 @@ describe(`every route that returns person fields: one access event per file, nam
       break;
     }
     assert.ok(counsellor && seeker, 'a demo job seeker with an account is followed by a counsellor');
+    const partnerClient = {
+      remoteAddress: '10.30.0.8',
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
+    partnerStaff = {
+      client: partnerClient,
+      session: await signIn(server.app, partnerClient, 'capemploi.gironde.1', DEMO_PASSWORD),
+    };
   });
   after(() => server.close());
 
@@ -219,7 +248,10 @@ describe(`every route that returns person fields: one access event per file, nam
       const out = released(res);
       assert.ok(out.size > 0, `${route} returned a file`);
       const added = (await ledgerEvents(db())).filter((e) => !before.has(e.id) && ACCESS_KINDS.has(e.kind));
-      const reads = added.filter((e) => e.kind === 'subject_access' || e.details.operation !== 'update');
+      // A list's page summary (`list_page`) names no person: the persons it showed have their own events.
+      const reads = added.filter(
+        (e) => (e.kind === 'subject_access' || e.details.operation !== 'update') && e.details.operation !== 'list_page',
+      );
       for (const [personId, classes] of out) {
         const mine: FlatEvent[] = reads.filter((e) => e.details.personId === personId);
         assert.equal(

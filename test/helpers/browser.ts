@@ -222,12 +222,33 @@ export async function assertButtonsShowTheirText(page: Page, name: string): Prom
     }
     const doc = (globalThis as unknown as { document: { querySelectorAll(selector: string): ArrayLike<Box> } })
       .document;
-    return Array.from(doc.querySelectorAll('.fr-btn'))
-      .filter((b) => b.offsetParent !== null && (b.textContent ?? '').trim().length > 0)
-      .filter((b) => !b.className.includes('fr-btn--close') && b.scrollWidth > b.clientWidth + 1)
-      .map((b) => `${(b.textContent ?? '').trim()} (${b.clientWidth}px for ${b.scrollWidth}px)`);
+    return (
+      Array.from(doc.querySelectorAll('.fr-btn'))
+        .filter((b) => b.offsetParent !== null && (b.textContent ?? '').trim().length > 0)
+        // DSFR's own icon buttons: closing a dialog, and the phone's « Menu » (its word is for screen readers).
+        .filter((b) => !/fr-btn--(close|menu)\b/.test(b.className) && b.scrollWidth > b.clientWidth + 1)
+        .map((b) => `${(b.textContent ?? '').trim()} (${b.clientWidth}px for ${b.scrollWidth}px)`)
+    );
   });
   assert.deepEqual(clipped, [], `« ${name} »: buttons whose label is cut`);
+  // The Marianne block whole, and the page no wider than the window, whatever the account's label (item 12).
+  const layout = await page.evaluate(() => {
+    const doc = (
+      globalThis as unknown as {
+        document: {
+          documentElement: { scrollWidth: number; clientWidth: number };
+          querySelector(selector: string): { scrollWidth: number; clientWidth: number } | null;
+        };
+      }
+    ).document;
+    const logo = doc.querySelector('.fr-header__logo');
+    return {
+      overflow: doc.documentElement.scrollWidth - doc.documentElement.clientWidth,
+      logoCut: logo ? logo.scrollWidth - logo.clientWidth : 0,
+    };
+  });
+  assert.ok(layout.overflow <= 1, `« ${name} » is ${layout.overflow}px wider than its window`);
+  assert.ok(layout.logoCut <= 1, `« ${name} »: the Marianne block is cut by ${layout.logoCut}px`);
 }
 
 /** Every check a page gets once it has loaded: accessible, fits a phone, buttons show their words, a screenshot, no script error or CSP violation. */
