@@ -62,9 +62,9 @@ export async function plantDecoys(
       )!;
       const neighbour = (k * spacing + Math.floor(spacing / 2)) % Math.max(1, options.population);
       const digits = String((neighbour + options.seed * 7919) % 10_000_000).padStart(7, '0');
-      // Beside its neighbour's identifier, never on anyone's: past 10 million persons (or with
-      // another seed) the generator's letter for those digits may be any, and the unique blind
-      // index would refuse the decoy (found by the capacity bench at 10 million).
+      // Beside its neighbour's identifier, never on anyone's: the neighbour's digits with another
+      // letter can still be a real person's (the capacity bench met one at 10 million persons),
+      // and the unique blind index would refuse the decoy.
       let shift = 13;
       while (
         shift < 13 + 26 &&
