@@ -15,6 +15,22 @@ function localNow(): string {
   return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
+/** A date and time the desk must give. */
+function Moment(props: { label: string; hint?: string; value: string; onChange(value: string): void }) {
+  return (
+    <Input
+      label={props.label}
+      {...(props.hint ? { hintText: props.hint } : {})}
+      nativeInputProps={{
+        type: 'datetime-local',
+        required: true,
+        value: props.value,
+        onChange: (e) => props.onChange(e.target.value),
+      }}
+    />
+  );
+}
+
 /**
  * « Déclarer un incident », from the desk (the API and the command line could already): what
  * happened, through which organisations, over which window, and since when the desk knows
@@ -122,33 +138,13 @@ export function DeclareIncident({ onSubmitted }: { onSubmitted(message: string):
             </div>
           ))}
         </fieldset>
-        <Input
-          label="Début de la fenêtre de compromission"
-          nativeInputProps={{
-            type: 'datetime-local',
-            required: true,
-            value: windowFrom,
-            onChange: (e) => setWindowFrom(e.target.value),
-          }}
-        />
-        <Input
-          label="Fin de la fenêtre de compromission"
-          nativeInputProps={{
-            type: 'datetime-local',
-            required: true,
-            value: windowTo,
-            onChange: (e) => setWindowTo(e.target.value),
-          }}
-        />
-        <Input
+        <Moment label="Début de la fenêtre de compromission" value={windowFrom} onChange={setWindowFrom} />
+        <Moment label="Fin de la fenêtre de compromission" value={windowTo} onChange={setWindowTo} />
+        <Moment
           label="Prise de connaissance"
-          hintText="Le délai de 72 heures part de là."
-          nativeInputProps={{
-            type: 'datetime-local',
-            required: true,
-            value: awareAt,
-            onChange: (e) => setAwareAt(e.target.value),
-          }}
+          hint="Le délai de 72 heures part de là."
+          value={awareAt}
+          onChange={setAwareAt}
         />
         <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--icon-left">
           <li>
