@@ -17,7 +17,7 @@ import {
 } from '../helpers/browser.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { signIn, totpCode, type Client } from '../helpers/sign-in.ts';
-import { messagesTo } from '../helpers/outbox.ts';
+import { lastCodeSentTo, messagesTo } from '../helpers/outbox.ts';
 
 const PURPOSE = 'accompagnement';
 const CASE = 'DOSSIER-2026-0501';
@@ -574,6 +574,32 @@ describe(
       await page.getByRole('heading', { level: 1, name: 'Modification bloquée' }).waitFor();
       assert.equal((await change()).status, 'frozen');
       await checkPage(visitor, 'ce-n-est-pas-moi-bloquee');
+      await visitor.context.close();
+    });
+
+    it('« Mot de passe oublié ? » from the sign-in page: a code to the verified address, a new password, and it signs in', async () => {
+      const visitor = await openPage(world);
+      const { page } = visitor;
+      await page.goto(`${world.origin}/connexion`);
+      await page.getByRole('link', { name: 'Mot de passe oublié ?' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Mot de passe oublié' }).waitFor();
+      await checkPage(visitor, 'mot-de-passe-oublie');
+      await page.getByLabel('Identifiant').fill(seeker);
+      await page.getByRole('button', { name: 'Recevoir un code' }).click();
+      await page.getByLabel('Code reçu').waitFor();
+      const code = lastCodeSentTo(world.server.env.config.dataDir, seeker);
+      // A password too short is named, and changes nothing.
+      await page.getByLabel('Code reçu').fill(code);
+      await page.getByLabel('Nouveau mot de passe').fill('court');
+      await page.getByRole('button', { name: 'Changer le mot de passe' }).click();
+      await page.getByText('Changement refusé').waitFor();
+      const fresh = 'girafe tambour lune verte 2026';
+      await page.getByLabel('Nouveau mot de passe').fill(fresh);
+      await page.getByRole('button', { name: 'Changer le mot de passe' }).click();
+      await page.getByText('Votre mot de passe est changé').waitFor();
+      await checkPage(visitor, 'mot-de-passe-change');
+      await signInThroughPage(page, world.origin, seeker, fresh);
+      await page.waitForURL(`${world.origin}/mon-espace`);
       await visitor.context.close();
     });
   },

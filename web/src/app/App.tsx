@@ -3,6 +3,7 @@ import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { AccessibilityStatement } from './Accessibility.tsx';
 import { Contained } from './Contained.tsx';
 import { NotMe } from './NotMe.tsx';
+import { ForgottenPassword } from './ForgottenPassword.tsx';
 import { Home } from './Home.tsx';
 import { Layout } from './Layout.tsx';
 import { homeOf, SECURITY_ROLES, SessionProvider, useSession, useSignedIn } from './session.tsx';
@@ -70,6 +71,7 @@ export function App() {
           <Route path="/connexion" element={<SignIn />} />
           <Route path="/accessibilite" element={<AccessibilityStatement />} />
           <Route path="/ce-n-est-pas-moi" element={<NotMe />} />
+          <Route path="/mot-de-passe-oublie" element={<ForgottenPassword />} />
           <Route
             path="/mon-espace/*"
             element={

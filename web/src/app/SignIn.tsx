@@ -4,7 +4,7 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { PasswordInput } from '@codegouvfr/react-dsfr/blocks/PasswordInput';
 import { ProConnectButton } from '@codegouvfr/react-dsfr/ProConnectButton';
 import { useEffect, useState, type FormEvent } from 'react';
-import { useLocation, useNavigate } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { api, setCsrfToken } from './api.ts';
 import { confirmTotpEnrolment, registerPasskey } from './factors.ts';
 import { NewFactorChoice, passkeyName } from './PasskeyName.tsx';
@@ -151,6 +151,11 @@ export function SignIn() {
                   onChange: (e) => setPassword(e.target.value),
                 }}
               />
+              <p className="fr-mt-1w fr-mb-0">
+                <Link to="/mot-de-passe-oublie" className="fr-link fr-text--sm">
+                  Mot de passe oublié ?
+                </Link>
+              </p>
               <Button type="submit" disabled={signIn.busy} className="fr-mt-2w">
                 Se connecter
               </Button>
