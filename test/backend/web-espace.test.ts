@@ -140,6 +140,14 @@ describe(
         .executeTakeFirstOrThrow();
       assert.equal(factor.status, 'active');
       await page.getByRole('button', { name: 'J’ai conservé mes codes' }).click();
+      // The enrolment re-issued the session: without a reload, the list shows it as this one, and no other.
+      await page.getByText('Cette session (cet appareil)').waitFor();
+      await page.waitForFunction(
+        () =>
+          !(globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(
+            'Autre session',
+          ),
+      );
 
       await page.getByRole('button', { name: 'Se déconnecter' }).click();
       await page.waitForURL(`${world.origin}/connexion`);

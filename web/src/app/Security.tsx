@@ -216,7 +216,8 @@ function Factors() {
 
 function Sessions() {
   const info = useSignedIn();
-  const sessions = useLoad(() => api<{ sessions: SessionRow[] }>('/api/auth/sessions'));
+  // Read again when the session rotates (passing or enrolling a factor re-issues it): « Cette session » stays this one.
+  const sessions = useLoad(() => api<{ sessions: SessionRow[] }>('/api/auth/sessions'), [info.session.id]);
   const [message, setMessage] = useState<string | null>(null);
   const revoke = useAction(async (id: string) => {
     await api(`/api/auth/sessions/${id}`, { method: 'DELETE' });
