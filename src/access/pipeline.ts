@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ConflictError,
   FIELD_CLASSES,
   NotFoundError,
   type FieldClass,
@@ -294,12 +293,11 @@ export class AccessPipeline {
     let listed = await listedPersons(this.#deps.db, caller.guarded, relationship, now);
     const maxAge = decision.conditions?.maxAge;
     const needsNames = options.sort === 'name' || options.filter !== undefined || maxAge !== undefined;
-    const identities = new Map<string, ListedIdentity>();
+    // One query per few hundred persons, not one per person: a name sort opens a whole caseload.
+    const identities = needsNames
+      ? await this.#identitiesOf(listed.map((p) => p.personId))
+      : new Map<string, ListedIdentity>();
     if (needsNames) {
-      for (const person of listed) {
-        const identity = await this.#identityOf(person.personId);
-        if (identity) identities.set(person.personId, identity);
-      }
       listed = listed.filter((p) => identities.has(p.personId));
       if (maxAge !== undefined)
         listed = listed.filter((p) => (ageInYears(identities.get(p.personId)!.birthDate, now) ?? Infinity) <= maxAge);
@@ -343,31 +341,28 @@ export class AccessPipeline {
       ],
     );
     if (!admission.allowed) return { outcome: 'guard', decision, admission };
-    const items: ListedItem[] = [];
-    for (const person of shown) {
-      const identity = identities.get(person.personId) ?? (await this.#identityOf(person.personId));
-      if (identity) items.push({ ...person, identity });
-    }
+    const opened = needsNames ? identities : await this.#identitiesOf(shown.map((p) => p.personId));
+    const items: ListedItem[] = shown.flatMap((person) => {
+      const identity = opened.get(person.personId);
+      return identity ? [{ ...person, identity }] : [];
+    });
     return { outcome: 'listed', decision, relationship, page, pageSize, total: listed.length, items };
   }
 
-  /** The listed part of a person's identity, opened in memory; undefined for a file without one (or erased meanwhile). */
-  async #identityOf(personId: string): Promise<ListedIdentity | undefined> {
-    try {
-      const identity = (
-        await this.#deps.persons.open(await this.#deps.persons.fetchSealed(personId, ['identity']), ['identity'])
-      ).fields.identity;
-      if (!identity) return undefined;
-      return {
-        lastName: identity.lastName,
-        ...(identity.usageName ? { usageName: identity.usageName } : {}),
-        firstName: identity.firstNames[0]!,
-        birthDate: identity.birthDate,
-      };
-    } catch (error) {
-      if (error instanceof NotFoundError || error instanceof ConflictError) return undefined;
-      throw error;
+  /** The listed part of these persons' identities, opened in memory; a file without one (or erased meanwhile) is absent. */
+  async #identitiesOf(personIds: readonly string[]): Promise<Map<string, ListedIdentity>> {
+    const out = new Map<string, ListedIdentity>();
+    for (const [id, file] of await this.#deps.persons.fetchSealedMany(personIds, ['identity'])) {
+      const identity = (await this.#deps.persons.open(file, ['identity'])).fields.identity;
+      if (identity)
+        out.set(id, {
+          lastName: identity.lastName,
+          ...(identity.usageName ? { usageName: identity.usageName } : {}),
+          firstName: identity.firstNames[0]!,
+          birthDate: identity.birthDate,
+        });
     }
+    return out;
   }
 
   /**

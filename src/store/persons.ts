@@ -274,15 +274,7 @@ export class PersonStore {
       only === undefined ? sql`` : only.length ? sql` AND f.field_class IN (${sql.join([...only])})` : sql` AND 1 = 0`;
     // In SQL rather than the query builder: on every read, building the query cost more than running it.
     const rows = (
-      await sql<{
-        status: PersonRecord['status'];
-        created_at: string;
-        updated_at: string;
-        field_class: FieldClass | null;
-        kek_version: number | null;
-        wrapped_key: Buffer | null;
-        ciphertext: Buffer | null;
-      }>`
+      await sql<SealedRow>`
         SELECT p.status, p.created_at, p.updated_at, f.field_class, f.kek_version, f.wrapped_key, f.ciphertext
         FROM persons p LEFT JOIN person_fields f ON f.person_id = p.id${which}
         WHERE p.id = ${id}`.execute(executor)
@@ -290,23 +282,32 @@ export class PersonStore {
     const first = rows[0];
     if (!first) throw new NotFoundError('dossier');
     if (first.status === 'erased') throw new ConflictError('ce dossier a été effacé', 'person_erased');
-    const sealed = new Map<FieldClass, SealedField>();
-    for (const row of rows) {
-      if (row.field_class && row.kek_version !== null && row.wrapped_key && row.ciphertext)
-        sealed.set(row.field_class, {
-          kekVersion: row.kek_version,
-          wrappedKey: row.wrapped_key,
-          ciphertext: row.ciphertext,
-        });
+    return sealedFileOf(id, rows);
+  }
+
+  /**
+   * `fetchSealed` for many files at once (a list's identities), a few hundred ids a query: the
+   * active files found, by id; a missing or erased one is simply absent.
+   */
+  async fetchSealedMany(
+    ids: readonly string[],
+    only: readonly FieldClass[],
+    executor: Executor = this.db,
+  ): Promise<Map<string, SealedFile>> {
+    const out = new Map<string, SealedFile>();
+    const which = only.length ? sql` AND f.field_class IN (${sql.join([...only])})` : sql` AND 1 = 0`;
+    for (const part of chunks(ids, 1, 500)) {
+      const rows = (
+        await sql<SealedRow & { id: string }>`
+          SELECT p.id, p.status, p.created_at, p.updated_at, f.field_class, f.kek_version, f.wrapped_key, f.ciphertext
+          FROM persons p LEFT JOIN person_fields f ON f.person_id = p.id${which}
+          WHERE p.id IN (${sql.join([...part])}) AND p.status = 'active'`.execute(executor)
+      ).rows;
+      const byId = new Map<string, SealedRow[]>();
+      for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row]);
+      for (const [id, fileRows] of byId) out.set(id, sealedFileOf(id, fileRows));
     }
-    return {
-      id,
-      status: first.status,
-      createdAt: first.created_at,
-      updatedAt: first.updated_at,
-      classes: FIELD_CLASSES.filter((c) => sealed.has(c)),
-      sealed,
-    };
+    return out;
   }
 
   /**
@@ -617,4 +618,37 @@ export class PersonStore {
       return { shreddedKeys: Number(deleted.numDeletedRows) };
     });
   }
+}
+
+/** A file's row joined to one of its sealed classes (or to none). */
+interface SealedRow {
+  status: PersonRecord['status'];
+  created_at: string;
+  updated_at: string;
+  field_class: FieldClass | null;
+  kek_version: number | null;
+  wrapped_key: Buffer | null;
+  ciphertext: Buffer | null;
+}
+
+/** The sealed file these rows (one file's, at least one) describe, nothing decrypted. */
+function sealedFileOf(id: string, rows: readonly SealedRow[]): SealedFile {
+  const first = rows[0]!;
+  const sealed = new Map<FieldClass, SealedField>();
+  for (const row of rows) {
+    if (row.field_class && row.kek_version !== null && row.wrapped_key && row.ciphertext)
+      sealed.set(row.field_class, {
+        kekVersion: row.kek_version,
+        wrappedKey: row.wrapped_key,
+        ciphertext: row.ciphertext,
+      });
+  }
+  return {
+    id,
+    status: first.status,
+    createdAt: first.created_at,
+    updatedAt: first.updated_at,
+    classes: FIELD_CLASSES.filter((c) => sealed.has(c)),
+    sealed,
+  };
 }
