@@ -951,6 +951,56 @@ describe(`staff access by purpose, relationship and posture (${BACKEND})`, () =>
     assert.equal(expired.json().error, 'person_out_of_scope');
   });
 
+  it('break-glass by an exact identifier: step-up first, a malformed identifier named, an unknown one 404 and counted as a missed search, no grant for any', async () => {
+    const body = {
+      purpose: CAP_PURPOSE,
+      caseReference: 'URGENCE-2026-8',
+      justification: 'Appel de la personne en détresse, conseillère absente, rendez-vous à fixer aujourd’hui',
+      classes: ['identity'],
+      identifier: { franceTravailId: '0000001Z' },
+    };
+    const grants = async () => (await db().selectFrom('break_glass').select('id').execute()).length;
+    const before = await grants();
+    await db()
+      .updateTable('sessions')
+      .set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() })
+      .where('account_id', '=', accounts[CAP]!)
+      .execute();
+    const stale = await call(CAP, 'POST', '/api/staff/break-glass', { payload: body });
+    assert.equal(stale.statusCode, 403);
+    assert.equal(stale.json().error, 'step_up_required');
+    await db()
+      .updateTable('sessions')
+      .set({ second_factor_at: new Date().toISOString() })
+      .where('account_id', '=', accounts[CAP]!)
+      .execute();
+    const malformed = await call(CAP, 'POST', '/api/staff/break-glass', {
+      payload: { ...body, identifier: { nir: '1234567890123' } },
+    });
+    assert.equal(malformed.statusCode, 400);
+    assert.equal(malformed.json().issues[0].field, 'body.identifier.nir');
+    const missesBefore = (
+      await db()
+        .selectFrom('guard_searches')
+        .select('id')
+        .where('actor_id', '=', actors[CAP]!)
+        .where('hit', '=', 0)
+        .execute()
+    ).length;
+    const unknown = await call(CAP, 'POST', '/api/staff/break-glass', { payload: body });
+    assert.equal(unknown.statusCode, 404, unknown.body);
+    const missesAfter = (
+      await db()
+        .selectFrom('guard_searches')
+        .select('id')
+        .where('actor_id', '=', actors[CAP]!)
+        .where('hit', '=', 0)
+        .execute()
+    ).length;
+    assert.equal(missesAfter, missesBefore + 1, 'the lookup is a missed search for the guard');
+    assert.equal(await grants(), before, 'no grant for a refused or unanswered request');
+  });
+
   it('an abusive break-glass stops working at once', async () => {
     const opened = await call(C1, 'POST', `/api/staff/persons/${otherCase}/break-glass`, {
       payload: {
