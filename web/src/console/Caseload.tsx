@@ -235,7 +235,8 @@ function PersonList({ kind, declaration }: { kind: ListKind; declaration: Declar
         <Loading what="Chargement de la liste" />
       </>
     );
-  const { items, total } = list.data;
+  // The page the data is of, not the address's: between a click and its answer, the list still shows the page before.
+  const { items, total, page: shownPage } = list.data;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   return (
     <>
@@ -247,7 +248,7 @@ function PersonList({ kind, declaration }: { kind: ListKind; declaration: Declar
           <h2 className="fr-h4">
             {total} personne{total > 1 ? 's' : ''} {kind.counted(total)}
             {filter ? ` correspondant à « ${filter} »` : ''}
-            {pages > 1 ? ` — page ${page} sur ${pages}` : ''}
+            {pages > 1 ? ` — page ${shownPage} sur ${pages}` : ''}
           </h2>
           <DataTable
             caption={kind.title}
