@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the web application (web/ → web/dist) with Vite, unless it is already up to date:
 // `npm start` runs this first, so `npm install && npm start` serves the interface.
-// `--force` rebuilds whatever the dates say.
+// `--force` rebuilds whatever the dates say; `--quiet` (scripts/build.mjs) prints nothing but a failure.
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -33,14 +33,27 @@ const sources = Math.max(
   newest(join(root, 'package-lock.json')),
 );
 const force = process.argv.includes('--force');
+const quiet = process.argv.includes('--quiet');
+const say = (line) => quiet || process.stdout.write(`${line}\n`);
 if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= sources) {
-  process.stdout.write(`Interface web à jour (${outDir}).\n`);
+  say(`Interface web à jour (${outDir}).`);
   process.exit(0);
 }
 
-process.stdout.write('Construction de l’interface web (Vite)…\n');
 const started = Date.now();
 const { build } = await import('vite');
-await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'warn', build: { outDir } });
+try {
+  // Vite says nothing but its warnings and errors (no timings, no table of the files written).
+  await build({
+    configFile: join(web, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir, reportCompressedSize: false },
+  });
+} catch (error) {
+  process.stderr.write(
+    `Construction de l’interface web en échec (Vite) : ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+}
 writeFileSync(stamp, new Date().toISOString() + '\n');
-process.stdout.write(`Interface web construite en ${((Date.now() - started) / 1000).toFixed(1)} s (${outDir}).\n`);
+say(`Interface web construite (${((Date.now() - started) / 1000).toFixed(1).replace('.', ',')} s, ${outDir}).`);

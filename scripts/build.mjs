@@ -17,6 +17,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -136,24 +137,39 @@ async function buildServer() {
   }
   renameSync(building, target);
   rmSync(old, { recursive: true, force: true });
-  return {
-    seconds: (Date.now() - began.getTime()) / 1000,
-    modules: files.filter((f) => f.endsWith('.ts')).length,
-    target,
-  };
 }
 
+// One line when something was built, nothing when all was up to date, a failure said in full:
+// `npm start` runs this before its banner.
+const began = Date.now();
+const built = [];
 if (force || outRoot !== root || !compiledIsFresh(root)) {
-  const built = await buildServer();
-  process.stdout.write(
-    `Serveur compilé en ${built.seconds.toFixed(1)} s (${built.modules} modules, ${built.target}).\n`,
-  );
-} else {
-  process.stdout.write('Serveur compilé à jour (dist/).\n');
+  await buildServer();
+  built.push('serveur');
 }
-
-const web = spawnSync(process.execPath, [join(root, 'scripts', 'build-web.mjs'), ...(force ? ['--force'] : [])], {
-  stdio: 'inherit',
-  env: outRoot === root ? process.env : { ...process.env, REMPART_WEB_DIST: join(outRoot, 'web', 'dist') },
-});
-process.exit(web.status ?? 1);
+// Where build-web.mjs writes (REMPART_WEB_DIST moves it), and the stamp it leaves there when it builds.
+const webDist =
+  outRoot !== root ? join(outRoot, 'web', 'dist') : resolve(process.env.REMPART_WEB_DIST || join(root, 'web', 'dist'));
+const webStamp = join(webDist, '.built');
+const stampedAt = () => {
+  try {
+    return statSync(webStamp).mtimeMs;
+  } catch {
+    return 0;
+  }
+};
+const before = stampedAt();
+const web = spawnSync(
+  process.execPath,
+  [join(root, 'scripts', 'build-web.mjs'), '--quiet', ...(force ? ['--force'] : [])],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, REMPART_WEB_DIST: webDist },
+  },
+);
+if (web.status !== 0) process.exit(web.status ?? 1);
+if (stampedAt() !== before) built.push('interface web');
+if (built.length > 0)
+  process.stdout.write(
+    `Construit (${((Date.now() - began) / 1000).toFixed(1).replace('.', ',')} s) : ${built.join(' et ')}${outRoot === root ? '' : `, dans ${outRoot}`}.\n`,
+  );

@@ -210,6 +210,9 @@ describe(`rempart start on a fresh data folder (${BACKEND})`, () => {
         child.on('exit', (code) => reject(new Error(`exited ${code}\n${stdout}\n${stderr}`)));
       });
       assert.match(stderr, /TROUSSEAU DE DÉVELOPPEMENT/);
+      // Outside a terminal the seeding's progress is one plain line, no bar redrawn with control characters.
+      assert.equal(stderr.match(/^Peuplement synthétique /gm)?.length, 1, stderr);
+      assert.ok(!(stdout + stderr).includes('\r') && !(stdout + stderr).includes('\u001b'), 'no redrawing in a log');
       // The address passkeys work on: localhost, the relying party's, not 127.0.0.1 (another origin to a browser).
       assert.equal(new URL(url).hostname, 'localhost');
       assert.match(stdout, /Clés d’accès \(passkeys\) : uniquement à l’adresse http:\/\/localhost:/);

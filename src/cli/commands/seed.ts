@@ -9,7 +9,7 @@ import {
   seedDatabase,
   type SeedResult,
 } from '../../seed/index.ts';
-import { progressBar } from '../progress.ts';
+import { durationLabel, progressBar } from '../progress.ts';
 import { OperatorError } from './keys.ts';
 
 export const SeedOptionsSchema = Type.Object(
@@ -52,9 +52,9 @@ export async function runSeed(runtime: Runtime, raw: unknown, quiet = false): Pr
   });
   const seconds = (Date.now() - started) / 1000;
   if (!quiet) {
-    const rate = result.inserted / Math.max(seconds, 0.001);
+    const rate = Math.round(result.inserted / Math.max(seconds, 0.001)).toLocaleString('fr-FR');
     process.stdout.write(
-      `Peuplement (graine ${result.seed}) : ${result.inserted} personnes créées en ${seconds.toFixed(1)} s (${Math.round(rate)} personnes/s), ${result.target} au total ; ${decoys.total} leurres.\n`,
+      `Peuplement (graine ${result.seed}) : ${result.inserted} personnes créées en ${durationLabel(seconds * 1000)} (${rate} personnes/s), ${result.target} au total ; ${decoys.total} leurres.\n`,
     );
   }
   return result;
