@@ -123,6 +123,26 @@ const iso = (d: Date) => d.toISOString();
  * state is in the database, one organisation at a time under a lock, so several server
  * processes share the counters and a restart forgets nothing.
  */
+/** `guard_seen.followed_up` for an actor's read that awaits no follow-up yet (1 is a follow-up written, 0 none). */
+const FOLLOW_UP_NOT_AWAITED = 2;
+
+/** What the actor's work does not explain in a read (see `Guard.#unexplained`). */
+interface Unexplained {
+  /** Persons of this read nothing explains. */
+  persons: string[];
+  /** Distinct unexplained persons today, this week, and this read's new ones in the hour. */
+  day: number;
+  week: number;
+  hour: number;
+  /** Persons of this read explained by an appointment still to come or a portfolio just given: no follow-up awaited. */
+  awaitingNothing: string[];
+}
+
+/** Roles whose reads must be explained by their caseload's work (issue 19). */
+function readsMustBeExplained(roles: readonly string[]): boolean {
+  return roles.some((r) => SIGNAL_THRESHOLDS.unexplained.roles.includes(r));
+}
+
 export class Guard {
   readonly #options: GuardOptions;
   /** Medians of past days per actor and day: the past does not change. */
@@ -285,6 +305,7 @@ export class Guard {
         newOrgDay,
         budget,
         unexplained,
+        roles,
       });
       const containing = raised.find((r) => r.severity === 'contain');
       if (containing) {
@@ -296,6 +317,8 @@ export class Guard {
       for (const r of raised) await this.#raise(trx, now, actor, r, alerts);
       await this.#count(trx, now, request, newDay);
       if (unexplained?.persons.length) await touch(trx, unexplainedScope, unexplained.persons, iso(now));
+      if (unexplained?.awaitingNothing.length)
+        await this.#noteAwaitingNothing(trx, actor.id, unexplained.awaitingNothing);
       return admitted(trx);
     });
   }
@@ -609,6 +632,28 @@ export class Guard {
     });
   }
 
+  /** Reads that await no follow-up yet (an appointment to come, a portfolio being discovered): not idle for `no_follow_up`. */
+  async #noteAwaitingNothing(trx: Executor, actorId: string, personIds: readonly string[]): Promise<void> {
+    await trx
+      .updateTable('guard_seen')
+      .set({ followed_up: FOLLOW_UP_NOT_AWAITED })
+      .where('scope', '=', scopes.actor(actorId))
+      .where('subject', 'in', [...personIds])
+      .where('followed_up', '=', 0)
+      .execute();
+  }
+
+  /** Distinct persons the actor read in the last hour that nothing in their work explains, this read's included. */
+  async #unexplainedHour(trx: Executor, now: Date, actorId: string, unexplained: Unexplained): Promise<number> {
+    const row = await trx
+      .selectFrom('guard_seen')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('scope', '=', scopes.unexplained(actorId))
+      .where('last_at', '>=', since(now, HOUR_MS))
+      .executeTakeFirstOrThrow();
+    return Number(row.n) + unexplained.hour;
+  }
+
   /** The actor wrote to the person: a follow-up action, what a person doing their job does after reading. */
   async noteFollowUp(trx: Executor, actorId: string, personId: string): Promise<void> {
     // Inside the write's own transaction: one row, no lock needed, and never a 503 after the write committed.
@@ -702,7 +747,8 @@ export class Guard {
    * (undefined otherwise). Explained: read by the actor on an earlier day of the last two weeks (a
    * case in progress), an appointment of the person with the organisation around today (booked
    * by someone else, or by the actor long enough before), or a person newly in the actor's
-   * caseload (a portfolio taken over).
+   * caseload (a portfolio taken over). Of the explained, those whose read awaits no follow-up yet:
+   * an appointment still to come (a day being prepared) or a portfolio being discovered.
    */
   async #unexplained(
     trx: Executor,
@@ -711,9 +757,9 @@ export class Guard {
     roles: readonly string[],
     actorSeen: Map<string, string>,
     unexplainedSeen: Map<string, string>,
-  ): Promise<{ persons: string[]; day: number; week: number } | undefined> {
+  ): Promise<Unexplained | undefined> {
     const unexplainedLimits = SIGNAL_THRESHOLDS.unexplained;
-    if (!roles.some((r) => unexplainedLimits.roles.includes(r))) return undefined;
+    if (!readsMustBeExplained(roles)) return undefined;
     const { actor } = request;
     const dayFrom = since(now, DAY_MS);
     const weekFrom = since(now, 7 * DAY_MS);
@@ -726,39 +772,45 @@ export class Guard {
     if (fresh.length === 0) return undefined;
     const at = (days: number) => new Date(now.getTime() + days * DAY_MS).toISOString();
     const lead = since(now, unexplainedLimits.selfBookedLeadHours * HOUR_MS);
-    const explained = new Set(
-      (
-        await trx
-          .selectFrom('appointments')
-          .select('person_id')
+    const nowIso = iso(now);
+    const explanations = await trx
+      .selectFrom('appointments')
+      .select((eb) => [
+        'person_id',
+        eb.case().when('at', '>', nowIso).then(1).else(0).end().$castTo<number | string>().as('awaits_nothing'),
+      ])
+      .where('person_id', 'in', fresh)
+      .where('organisation_id', '=', actor.organisationId)
+      .where('cancelled_at', 'is', null)
+      .where('at', '>=', at(-unexplainedLimits.appointmentDaysAfter))
+      .where('at', '<=', at(unexplainedLimits.appointmentDaysBefore))
+      .where((eb) =>
+        eb.or([eb('created_by', 'is', null), eb('created_by', '!=', actor.id), eb('created_at', '<=', lead)]),
+      )
+      .union(
+        trx
+          .selectFrom('caseloads')
+          .select(['person_id', sql<number>`1`.as('awaits_nothing')])
+          .where('actor_id', '=', actor.id)
           .where('person_id', 'in', fresh)
-          .where('organisation_id', '=', actor.organisationId)
-          .where('cancelled_at', 'is', null)
-          .where('at', '>=', at(-unexplainedLimits.appointmentDaysAfter))
-          .where('at', '<=', at(unexplainedLimits.appointmentDaysBefore))
-          .where((eb) =>
-            eb.or([eb('created_by', 'is', null), eb('created_by', '!=', actor.id), eb('created_at', '<=', lead)]),
-          )
-          .union(
-            trx
-              .selectFrom('caseloads')
-              .select('person_id')
-              .where('actor_id', '=', actor.id)
-              .where('person_id', 'in', fresh)
-              .where('until', 'is', null)
-              .where('since', '>=', since(now, unexplainedLimits.newCaseloadDays * DAY_MS).slice(0, 10)),
-          )
-          .execute()
-      ).map((r) => r.person_id),
-    );
+          .where('until', 'is', null)
+          .where('since', '>=', since(now, unexplainedLimits.newCaseloadDays * DAY_MS).slice(0, 10)),
+      )
+      .execute();
+    const explained = new Set(explanations.map((r) => r.person_id));
+    const awaitingNothing = [
+      ...new Set(explanations.filter((r) => Number(r.awaits_nothing) === 1).map((r) => r.person_id)),
+    ];
     const persons = fresh.filter((id) => !explained.has(id));
-    if (persons.length === 0) return undefined;
+    if (persons.length === 0) return { persons, day: 0, week: 0, hour: 0, awaitingNothing };
     const counted = await countDayAndWeek(trx, scopes.unexplained(actor.id), dayFrom, weekFrom);
     // Counted once a day and once a week: a person already unexplained today adds nothing.
     return {
       persons,
       day: counted.day + newIn(unexplainedSeen, persons, dayFrom).length,
       week: counted.week + newIn(unexplainedSeen, persons, weekFrom).length,
+      hour: newIn(unexplainedSeen, persons, since(now, HOUR_MS)).length,
+      awaitingNothing,
     };
   }
 
@@ -775,7 +827,8 @@ export class Guard {
       newDay: number;
       newOrgDay: number;
       budget: ReturnType<typeof budgetFor>;
-      unexplained: { persons: string[]; day: number; week: number } | undefined;
+      unexplained: Unexplained | undefined;
+      roles: readonly string[];
     },
   ): Promise<Raised[]> {
     const { actor } = request;
@@ -839,7 +892,14 @@ export class Guard {
       });
 
     // A burst from an account created or reset in the last days (an administrator's new accounts, a reset by phone).
-    if (actor.accountId && hour >= SIGNAL_THRESHOLDS.newAccountBurst) {
+    // Where reads must be explained, only the unexplained count: a new hire discovering the
+    // portfolio given to them, or preparing its appointments, is doing the job (docs/guard-calibration.md).
+    const burst = !readsMustBeExplained(figures.roles)
+      ? hour
+      : unexplained?.persons.length
+        ? await this.#unexplainedHour(trx, now, actor.id, unexplained)
+        : 0;
+    if (actor.accountId && burst >= SIGNAL_THRESHOLDS.newAccountBurst) {
       const account = await accountCredentialDates(trx, actor.accountId);
       const latest = [account?.createdAt, account?.passwordChangedAt]
         .filter((x): x is string => !!x)
@@ -849,7 +909,7 @@ export class Guard {
         raised.push({
           signal: 'new_account_burst',
           severity: 'contain',
-          figures: { personsInAnHour: hour, accountSince: latest },
+          figures: { personsInAnHour: burst, accountSince: latest },
         });
     }
 
@@ -865,7 +925,8 @@ export class Guard {
         .where('last_at', '>=', since(now, 7 * DAY_MS))
         .executeTakeFirstOrThrow();
       const all = Number(week.all) + figures.newDay;
-      const idle = Number(week.idle ?? 0) + figures.newDay;
+      // A day being prepared or a portfolio discovered awaits no follow-up yet.
+      const idle = Number(week.idle ?? 0) + figures.newDay - (unexplained?.awaitingNothing.length ?? 0);
       if (idle >= SIGNAL_THRESHOLDS.noFollowUpPersons && idle / all >= SIGNAL_THRESHOLDS.noFollowUpShare)
         raised.push({
           signal: 'no_follow_up',

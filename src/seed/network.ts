@@ -28,7 +28,8 @@ const agencyPurposes: PurposeRule[] = [
     read: ['identity', 'contact', 'id_document', 'registration', 'career', 'follow_up'],
     write: ['contact', 'career', 'follow_up'],
     relationship: 'caseload',
-    dailyCeiling: 80,
+    // Four counsellors, each up to 40 distinct persons on a busy day (docs/guard-calibration.md).
+    dailyCeiling: 160,
     retentionDays: 365 * 3,
   },
   {

@@ -562,9 +562,9 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const files = await realPersons(60, 150);
     await giveCaseload(reader, files.slice(0, 30));
     await giveCaseload(worker, files.slice(30, 60));
-    // Both have the day's appointments: only the follow-ups set them apart.
-    await agenda(reader, files.slice(0, 30));
-    await agenda(worker, files.slice(30, 60));
+    // Both held the morning's appointments: only the follow-ups set them apart.
+    await agenda(reader, files.slice(0, 30), { atMs: -2 * HOUR });
+    await agenda(worker, files.slice(30, 60), { atMs: -2 * HOUR });
     const followUp = { orientation: 'suivi', appointments: [{ date: '2026-03-02', kind: 'entretien' }], actions: [] };
     for (const personId of files.slice(30, 58)) {
       assert.equal((await read(worker, personId, 'accompagnement')).statusCode, 200);
@@ -581,8 +581,11 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     }
     assert.equal((await containmentsOf(worker.actorId)).length, 0, 'a counsellor who follows up is not contained');
     let res;
-    for (const personId of files.slice(0, SIGNAL_THRESHOLDS.noFollowUpPersons))
+    // A few of the files may have another appointment to come (the seed's): those await nothing yet.
+    for (const personId of files.slice(0, 30)) {
       res = await read(reader, personId, 'accompagnement');
+      if (res.statusCode !== 200) break;
+    }
     assert.equal(res!.json().error, 'actor_contained');
     assert.equal((await containmentsOf(reader.actorId))[0]?.signal, 'no_follow_up');
   });
@@ -664,6 +667,68 @@ describe(`the guard: budgets, signals, decoys and containment (${BACKEND})`, () 
     const strangers = await realPersons(SIGNAL_THRESHOLDS.refusalsOutOfScope, 300);
     for (const p of strangers) assert.equal((await read(prober, p, 'accompagnement')).statusCode, 403);
     assert.equal((await containmentsOf(prober.actorId))[0]?.signal, 'probing');
+  });
+
+  it('leaves a counsellor preparing tomorrow’s appointments alone: reads before an appointment await no follow-up', async () => {
+    nextDay();
+    const preparer = await staff('merignac', 'counsellor');
+    const files = await realPersons(SIGNAL_THRESHOLDS.noFollowUpPersons + 5, 230);
+    await giveCaseload(preparer, files);
+    // Two days of appointments to come, booked weeks ago: read in the afternoon before, nothing written yet.
+    await agenda(preparer, files, { atMs: 20 * HOUR });
+    for (const personId of files) {
+      assert.equal((await read(preparer, personId, 'accompagnement')).statusCode, 200);
+      clock.advance(2 * 60_000);
+    }
+    assert.equal((await containmentsOf(preparer.actorId)).length, 0);
+    assert.ok(!(await signalsOf(preparer.actorId)).includes('no_follow_up'));
+  });
+
+  it('leaves a new hire discovering the portfolio given to them alone, and contains a reset account reading an old caseload nothing explains', async () => {
+    nextDay();
+    // The accounts are made in real time, days before the guard's clock: date them on its clock.
+    const accountMadeAgo = async (who: Staff, ms: number, column: 'created_at' | 'password_changed_at') =>
+      db()
+        .updateTable('accounts')
+        .set({ [column]: new Date(clock.t - ms).toISOString() })
+        .where('actor_id', '=', who.actorId)
+        .execute();
+    // A counsellor hired this week, handed a colleague's portfolio today: reads twice the burst threshold in an hour, writes nothing.
+    const hire = await staff('libourne', 'counsellor');
+    await accountMadeAgo(hire, 2 * DAY, 'created_at');
+    await accountMadeAgo(hire, 2 * DAY, 'password_changed_at');
+    const portfolio = await realPersons(2 * SIGNAL_THRESHOLDS.newAccountBurst + 5, 260);
+    for (const personId of portfolio)
+      await db()
+        .insertInto('caseloads')
+        .values({
+          person_id: personId,
+          actor_id: hire.actorId,
+          organisation_id: hire.organisationId,
+          since: new Date(clock.t).toISOString().slice(0, 10),
+          until: null,
+        })
+        .execute();
+    for (const personId of portfolio) {
+      assert.equal((await read(hire, personId, 'accompagnement')).statusCode, 200);
+      clock.advance(2 * 60_000);
+    }
+    assert.equal((await containmentsOf(hire.actorId)).length, 0, JSON.stringify(await signalsOf(hire.actorId)));
+
+    // An established counsellor's account whose password was reset today by phone: its old caseload, no appointment.
+    // (Another agency: the circuit breaker counts an agency's containments, and later tests read in Libourne.)
+    const reset = await staff('merignac', 'counsellor');
+    await accountMadeAgo(reset, 400 * DAY, 'created_at');
+    await accountMadeAgo(reset, HOUR, 'password_changed_at');
+    const old = await realPersons(SIGNAL_THRESHOLDS.newAccountBurst, 285);
+    await giveCaseload(reset, old);
+    let res;
+    for (const personId of old) {
+      res = await read(reset, personId, 'accompagnement');
+      clock.advance(60_000);
+    }
+    assert.equal(res!.json().error, 'actor_contained');
+    assert.equal((await containmentsOf(reset.actorId))[0]?.signal, 'new_account_burst');
   });
 
   it('contains a burst from an account created in the last days', async () => {

@@ -129,7 +129,14 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     assert.equal(Number(listed[2]), 0, 'no list refused on a normal day');
   });
 
-  it('contains no legitimate staff member during the workday', () => {
+  it('contains no legitimate staff member during the workday, a new hire discovering a portfolio and counsellors preparing tomorrow among them, and refuses none of their reads', () => {
     assert.equal(workday().falsePositives, 0, JSON.stringify(workday().containedLegit));
+    assert.equal(workday().refused, 0, JSON.stringify(workday().refusals));
+    const cast = workday()
+      .notes.map((n) => /dont (\d+) conseillers? recrutés? .* et (\d+) conseillers? qui prépar/.exec(n))
+      .find(Boolean);
+    assert.ok(cast, workday().notes.join('\n'));
+    assert.ok(Number(cast[1]) >= 1, 'a new hire took a portfolio over');
+    assert.ok(Number(cast[2]) >= 1, 'someone prepared tomorrow in one sitting');
   });
 });

@@ -1,4 +1,5 @@
 import type { PurposeRule } from '../../policy/index.ts';
+import { NETWORK } from '../../seed/index.ts';
 import { chunks } from '../../store/index.ts';
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, MINUTE_MS, nextWorkingDay, parisDay, parisTime } from '../clock.ts';
@@ -44,6 +45,12 @@ interface Staff {
   writesFollowUp: boolean;
   /** A counsellor's appointments today and tomorrow (persons of their portfolio). */
   agenda?: { today: string[]; tomorrow: string[] };
+  /** A counsellor hired this week who took the portfolio over today: discovers it, writes little. */
+  newHire?: boolean;
+  /** A counsellor who prepares all of tomorrow's appointments in one sitting at the end of the day. */
+  preparesTomorrow?: boolean;
+  /** When the account was made (a new hire's this week, everyone else's a year ago). */
+  accountCreatedAt: Date;
   agent?: Agent;
 }
 
@@ -54,6 +61,35 @@ interface Action {
   personId?: string;
   followUp?: boolean;
 }
+
+/**
+ * Portfolio modalities of France Travail counsellors and their theoretical sizes (AFP, 22 January
+ * 2016: « renforcé » 70 at most, « guidé » 100–150, « suivi » 200–350), with their share of the
+ * counsellors; one in twenty holds an overloaded « suivi » portfolio (La Tour-du-Pin: 1,125 on
+ * average). docs/guard-calibration.md gives the sources.
+ */
+const MODALITIES = [
+  { name: 'renforcé', share: 0.2, size: 70 },
+  { name: 'guidé', share: 0.3, size: 150 },
+  { name: 'suivi', share: 0.45, size: 350 },
+  { name: 'suivi surchargé', share: 0.05, size: 1_100 },
+] as const;
+
+const MEAN_CASELOAD = MODALITIES.reduce((sum, m) => sum + m.share * m.size, 0);
+
+/** New hires taking a portfolio over, and counsellors preparing tomorrow in one sitting, among the counsellors. */
+const NEW_HIRE_SHARE = 0.03;
+const PREPARER_SHARE = 0.25;
+
+/** What the staffing of the day made of the portfolios, for the report. */
+interface Staffing {
+  staff: Staff[];
+  /** Portfolio sizes as dealt (persons per counsellor) and the factor they were scaled by to fit the population. */
+  caseloads: { min: number; median: number; max: number; scale: number };
+}
+
+/** « 1 conseiller », « 3 conseillers ». */
+const counted = (n: number, one: string, many: string) => `${n} ${n > 1 ? many : one}`;
 
 /** Split `total` by weights, largest remainders first, so the parts add up. */
 function apportion(total: number, weights: readonly number[]): number[] {
@@ -73,8 +109,12 @@ const ageOn = (birthDate: string, on: Date) => {
   return age;
 };
 
-/** Room an agreement leaves above an average day (a busy Monday must not hit the ceiling). */
-const CEILING_HEADROOM = 1.5;
+/**
+ * The seeded agreements give each purpose a daily ceiling of its head count times a busy day
+ * of the role, with room (docs/guard-calibration.md): scaled for the simulated head count, they
+ * need no more margin.
+ */
+const CEILING_HEADROOM = 1;
 
 /** A scaled agreement: every purpose's daily ceiling multiplied for the head count it now serves, with headroom. */
 async function scaleAgreement(ctx: SimContext, key: string, factors: Record<string, number>): Promise<void> {
@@ -95,30 +135,36 @@ async function scaleAgreement(ctx: SimContext, key: string, factors: Record<stri
     .execute();
 }
 
-async function seededHeadCount(ctx: SimContext, key: string, role: string): Promise<number> {
-  const rows = await ctx.db
-    .selectFrom('actors')
-    .select('roles')
-    .where('organisation_id', '=', organisationId(ctx, key))
-    .where('login', 'not like', 'sim.%')
-    .execute();
-  return Math.max(1, rows.filter((r) => (JSON.parse(r.roles) as string[]).includes(role)).length);
+/**
+ * The head count the seeded agreement was written for: the network's own staff list, not what
+ * is in the store by now (the admin scenario's approved accounts would shrink every ceiling).
+ */
+function seededHeadCount(key: string, role: string): number {
+  const spec = NETWORK.find((o) => o.key === key);
+  return Math.max(1, spec?.staff.filter((s) => (s.roles as readonly string[]).includes(role)).length ?? 0);
 }
 
 /** The network staffed for the day: new actors (established a year ago), caseloads spread over the counsellors, agreements sized for the head count. */
-async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
+async function staffUp(ctx: SimContext, size: number): Promise<Staffing> {
   const [counsellors, indemnisation] = [Math.round(size * 0.7), Math.round(size * 0.1)];
   const partners = Math.max(0, size - counsellors - indemnisation);
   const established = new Date(ctx.clock.now().getTime() - 400 * DAY_MS);
+  const hired = new Date(ctx.clock.now().getTime() - 2 * DAY_MS);
+  const today = parisDay(ctx.clock.now());
   const staff: Staff[] = [];
+  const dealt: number[] = [];
+  let scale = 1;
+  // At least one new hire in the day as soon as there are counsellors; the rest by share.
+  const hires = counsellors > 0 ? Math.max(1, Math.round(counsellors * NEW_HIRE_SHARE)) : 0;
+  let hiresLeft = hires;
   const perAgency = apportion(counsellors, [1, 1, 1]);
   const indemPerAgency = apportion(indemnisation, [1, 1, 1]);
   for (const [a, slug] of AGENCIES.entries()) {
     const key = `agency-${slug}`;
     const org = organisationId(ctx, key);
     const factors = {
-      accompagnement: perAgency[a]! / (await seededHeadCount(ctx, key, 'counsellor')),
-      indemnisation: indemPerAgency[a]! / (await seededHeadCount(ctx, key, 'indemnisation_agent')),
+      accompagnement: perAgency[a]! / seededHeadCount(key, 'counsellor'),
+      indemnisation: indemPerAgency[a]! / seededHeadCount(key, 'indemnisation_agent'),
     };
     const files = (
       await ctx.db.selectFrom('caseloads').select('person_id').where('organisation_id', '=', org).execute()
@@ -126,27 +172,50 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
       .map((r) => r.person_id)
       .filter((id) => !ctx.decoys.has(id));
     const mine: Staff[] = [];
+    const targets: number[] = [];
     for (let n = 1; n <= perAgency[a]!; n++) {
       const login = `sim.conseiller.${slug}.${String(n).padStart(3, '0')}`;
+      // The agency's first counsellors are this week's new hires, while there are some to place.
+      const newHire = hiresLeft > 0 && n <= Math.ceil(hires / AGENCIES.length);
+      if (newHire) hiresLeft--;
+      const createdAt = newHire ? hired : established;
+      const draw = ctx.rng.int(0, 999) / 1000;
+      let cumulated = 0;
+      // A new hire takes over a « suivi » portfolio: the commonest, and one large enough to discover.
+      const modality = newHire
+        ? MODALITIES[2]
+        : (MODALITIES.find((m) => (cumulated += m.share) > draw) ?? MODALITIES[0]);
+      targets.push(modality.size);
       mine.push({
         login,
         role: 'counsellor',
         organisationKey: key,
         purpose: 'accompagnement',
-        actorId: await createActor(ctx, key, login, ['counsellor'], established),
+        actorId: await createActor(ctx, key, login, ['counsellor'], createdAt),
         client: newClient(ctx),
         portfolio: [],
         writesFollowUp: true,
+        accountCreatedAt: createdAt,
+        ...(newHire ? { newHire } : {}),
+        ...(!newHire && ctx.rng.chance(PREPARER_SHARE) ? { preparesTomorrow: true } : {}),
       });
     }
-    // Caseloads moved to the day's counsellors: each person followed by one of them.
+    // Caseloads moved to the day's counsellors, each person followed by one of them, in
+    // proportion to their modality's size (all scaled down alike when the population is too small).
     if (mine.length) {
-      for (const [i, personId] of ctx.rng.shuffle(files).entries()) mine[i % mine.length]!.portfolio.push(personId);
+      const sizes = apportion(files.length, targets);
+      scale = Math.min(scale, files.length / targets.reduce((x, y) => x + y, 0));
+      const shuffled = ctx.rng.shuffle(files);
+      for (const [i, c] of mine.entries()) {
+        c.portfolio = shuffled.splice(0, sizes[i]!);
+        dealt.push(c.portfolio.length);
+      }
       for (const c of mine)
         for (const part of chunks(c.portfolio, 500))
           await ctx.db
             .updateTable('caseloads')
-            .set({ actor_id: c.actorId })
+            // A new hire's portfolio became theirs today (taken over from a colleague who left).
+            .set(c.newHire ? { actor_id: c.actorId, since: today } : { actor_id: c.actorId })
             .where('organisation_id', '=', org)
             .where('person_id', 'in', part)
             .execute();
@@ -164,6 +233,7 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
         client: newClient(ctx),
         portfolio: files,
         writesFollowUp: false,
+        accountCreatedAt: established,
       });
     }
     await scaleAgreement(ctx, key, factors);
@@ -172,7 +242,7 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
     partners,
     PARTNERS.map((p) => p.weight),
   );
-  const today = new Date();
+  const birthdaysOn = new Date();
   for (const [i, partner] of PARTNERS.entries()) {
     const count = perPartner[i]!;
     if (count === 0) continue;
@@ -182,7 +252,7 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
       const young: string[] = [];
       for (const id of pool) {
         const birth = (await ctx.runtime.persons.read(id, ['identity'])).fields.identity?.birthDate;
-        if (birth && ageOn(birth, today) <= partner.maxAge) young.push(id);
+        if (birth && ageOn(birth, birthdaysOn) <= partner.maxAge) young.push(id);
       }
       pool = young;
     }
@@ -197,7 +267,7 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
         ).purposes,
       ) as PurposeRule[]
     ).find((p) => p.purpose === partner.purpose)!;
-    const factor = count / (await seededHeadCount(ctx, partner.key, 'partner_staff'));
+    const factor = count / seededHeadCount(partner.key, 'partner_staff');
     const members: Staff[] = [];
     for (let n = 1; n <= count; n++) {
       const login = `sim.${partner.prefix}.${String(n).padStart(3, '0')}`;
@@ -210,13 +280,23 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staff[]> {
         client: newClient(ctx),
         portfolio: [],
         writesFollowUp: rule.write.includes('follow_up'),
+        accountCreatedAt: established,
       });
     }
     for (const [k, personId] of ctx.rng.shuffle(pool).entries()) members[k % members.length]!.portfolio.push(personId);
     staff.push(...members);
     await scaleAgreement(ctx, partner.key, { [partner.purpose]: factor });
   }
-  return staff;
+  const sorted = [...dealt].sort((x, y) => x - y);
+  return {
+    staff,
+    caseloads: {
+      min: sorted[0] ?? 0,
+      median: sorted[Math.floor(sorted.length / 2)] ?? 0,
+      max: sorted.at(-1) ?? 0,
+      scale: Math.min(1, scale),
+    },
+  };
 }
 
 /**
@@ -242,7 +322,8 @@ async function bookAgenda(ctx: SimContext, c: Staff, organisationId: string): Pr
         actor_id: c.actorId,
         at: at.toISOString(),
         kind: 'entretien',
-        created_by: c.actorId,
+        // A new hire's agenda was booked by the colleague whose portfolio they took over.
+        created_by: c.newHire ? null : c.actorId,
         created_at: new Date(at.getTime() - 21 * DAY_MS).toISOString(),
         cancelled_at: null,
       };
@@ -269,32 +350,75 @@ function plan(ctx: SimContext, staff: Staff[], day: Date): Action[] {
   const actions: Action[] = [];
   for (const s of staff) {
     const arrival = parisTime(day, 8, 30).getTime() + ctx.rng.int(0, 45) * MINUTE_MS;
-    const range = s.role === 'indemnisation_agent' ? [20, 40] : [8, 15];
-    const count = Math.min(s.portfolio.length, ctx.rng.int(range[0]!, range[1]!));
-    // A counsellor's day: the day's appointments, some of tomorrow's prepared, and a few unplanned calls or walk-ins.
-    const persons = s.agenda ? counsellorsDay(ctx, s) : ctx.rng.shuffle(s.portfolio).slice(0, count);
     // The day starts with the list: a counsellor's caseload, a partner's persons referred to it.
     if (s.role === 'counsellor') actions.push({ at: arrival, staff: s, kind: 'caseload' });
     if (s.role === 'partner_staff') actions.push({ at: arrival, staff: s, kind: 'referrals' });
-    for (const personId of persons) {
-      const searched = s.role === 'counsellor' && ctx.rng.chance(0.15);
+    if (s.agenda) {
+      for (const read of counsellorsDay(ctx, s, day, arrival)) {
+        const searched = ctx.rng.chance(0.15);
+        actions.push({
+          at: read.at,
+          staff: s,
+          kind: searched ? (ctx.rng.chance(0.5) ? 'search_name' : 'search_ft') : 'read',
+          personId: read.personId,
+          followUp: read.followUp,
+        });
+      }
+      continue;
+    }
+    const range = s.role === 'indemnisation_agent' ? [20, 40] : [8, 15];
+    const count = Math.min(s.portfolio.length, ctx.rng.int(range[0]!, range[1]!));
+    for (const personId of ctx.rng.shuffle(s.portfolio).slice(0, count))
       actions.push({
         at: workingMinute(ctx, day, arrival),
         staff: s,
-        kind: searched ? (ctx.rng.chance(0.5) ? 'search_name' : 'search_ft') : 'read',
+        kind: 'read',
         personId,
         followUp: s.writesFollowUp && ctx.rng.chance(0.8),
       });
-    }
   }
   return actions.sort((a, b) => a.at - b.at);
 }
 
-function counsellorsDay(ctx: SimContext, s: Staff): string[] {
+/**
+ * A counsellor's reads of the day: the day's appointments (a follow-up written after most),
+ * a few unplanned calls or walk-ins, and tomorrow's appointments prepared — some of them during
+ * the day, or all of them in one sitting at the end of it. A new hire who took a portfolio over
+ * today discovers it instead: a first hour reading files one after another, more through the day,
+ * nothing written yet.
+ */
+function counsellorsDay(
+  ctx: SimContext,
+  s: Staff,
+  day: Date,
+  arrival: number,
+): Array<{ personId: string; at: number; followUp: boolean }> {
   const { today, tomorrow } = s.agenda!;
   const planned = new Set([...today, ...tomorrow]);
-  const unplanned = ctx.rng.shuffle(s.portfolio.filter((id) => !planned.has(id))).slice(0, ctx.rng.int(0, 8));
-  return [...today, ...ctx.rng.shuffle(tomorrow).slice(0, ctx.rng.int(0, 6)), ...unplanned];
+  const others = ctx.rng.shuffle(s.portfolio.filter((id) => !planned.has(id)));
+  const reads: Array<{ personId: string; at: number; followUp: boolean }> = today.map((personId) => ({
+    personId,
+    at: workingMinute(ctx, day, arrival),
+    followUp: ctx.rng.chance(0.8),
+  }));
+  const anyTime = (personId: string) => ({ personId, at: workingMinute(ctx, day, arrival), followUp: false });
+  if (s.newHire) {
+    const discovered = others.slice(0, ctx.rng.int(15, 25));
+    const firstHour = discovered.splice(0, 12);
+    reads.push(
+      ...firstHour.map((personId, k) => ({ personId, at: arrival + (k * 4 + 2) * MINUTE_MS, followUp: false })),
+    );
+    reads.push(...discovered.map(anyTime), ...tomorrow.map(anyTime));
+    return reads;
+  }
+  reads.push(
+    ...others.slice(0, ctx.rng.int(0, 8)).map((personId) => ({ ...anyTime(personId), followUp: ctx.rng.chance(0.8) })),
+  );
+  if (s.preparesTomorrow) {
+    const sitting = parisTime(day, 16, 15).getTime();
+    reads.push(...tomorrow.map((personId, k) => ({ personId, at: sitting + k * 4 * MINUTE_MS, followUp: false })));
+  } else reads.push(...ctx.rng.shuffle(tomorrow).slice(0, ctx.rng.int(0, 6)).map(anyTime));
+  return reads;
 }
 
 interface DayCounters {
@@ -311,7 +435,7 @@ interface DayCounters {
 async function perform(ctx: SimContext, action: Action, counters: DayCounters): Promise<void> {
   const s = action.staff;
   const send = async (method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<Reply> => {
-    s.agent ??= await signIn(ctx, s.actorId, s.client, counters.traffic);
+    s.agent ??= await signIn(ctx, s.actorId, s.client, counters.traffic, { accountCreatedAt: s.accountCreatedAt });
     const options = {
       purpose: s.purpose,
       caseReference: `SIM-${s.login.slice(-3)}-${(action.personId ?? 'liste').slice(0, 8)}`,
@@ -321,7 +445,7 @@ async function perform(ctx: SimContext, action: Action, counters: DayCounters): 
     if (reply.status === 401 && (reply.error === 'session_idle' || reply.error === 'session_expired')) {
       // The browser was left alone too long (wall-clock): the member signs in again.
       counters.relogins++;
-      s.agent = await signIn(ctx, s.actorId, s.client, counters.traffic);
+      s.agent = await signIn(ctx, s.actorId, s.client, counters.traffic, { accountCreatedAt: s.accountCreatedAt });
       reply = await s.agent.request(method, path, options);
     }
     return reply;
@@ -396,7 +520,7 @@ async function playDay(ctx: SimContext, actions: Action[], counters: DayCounters
 
 /** 500 (or `size`) staff doing a day's work: who among them does the guard stop? */
 export async function workday(ctx: SimContext, size: number): Promise<ScenarioReport> {
-  const staff = await staffUp(ctx, size);
+  const { staff, caseloads } = await staffUp(ctx, size);
   const day = ctx.clock.now();
   const from = parisTime(day, 0, 0);
   const actions = plan(ctx, staff, day);
@@ -442,9 +566,11 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
     })),
     alerts,
     notes: [
-      `${roles('counsellor')} conseillers (les 6 à 12 rendez-vous du jour, jusqu’à 6 de ceux du lendemain préparés, 0 à 8 appels ou visites imprévus, suivi écrit après 80 % des lectures, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,
+      `${roles('counsellor')} conseillers (les 6 à 12 rendez-vous du jour avec un suivi écrit après 80 % d’entre eux, 0 à 8 appels ou visites imprévus, jusqu’à 6 rendez-vous du lendemain préparés, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,
+      `dont ${counted(staff.filter((s) => s.newHire).length, 'conseiller recruté il y a 2 jours qui reprend', 'conseillers recrutés il y a 2 jours qui reprennent')} ce matin le portefeuille « suivi » d’un collègue (compte neuf : 12 dossiers découverts dans la première heure, 15 à 25 dans la journée, rien d’écrit) et ${counted(staff.filter((s) => s.preparesTomorrow).length, 'conseiller qui prépare', 'conseillers qui préparent')} tous les rendez-vous du lendemain d’une traite à 16 h 15`,
+      `portefeuilles par modalité (renforcé 70, guidé 150, suivi 350, suivi surchargé 1 100) : de ${caseloads.min} à ${caseloads.max} personnes, médiane ${caseloads.median}${caseloads.scale < 1 ? ` (réduits d’un facteur ${(1 / caseloads.scale).toFixed(1).replace('.', ',')} : la population simulée ne remplit pas des portefeuilles réels ; --persons ${Math.ceil((roles('counsellor') * MEAN_CASELOAD) / 1000) * 1000} les remplit)` : ''}`,
       `${counters.reads} lectures, ${counters.followUps} suivis écrits, ${counters.searches} recherches, ${counters.listings} pages de liste (portefeuille à l’arrivée des conseillers, personnes orientées à celle des partenaires ; ${counters.listingsRefused} refusées), ${counters.relogins} reconnexions (session inactive en temps réel)`,
-      'portefeuilles répartis entre les conseillers simulés ; plafonds journaliers des conventions relevés en proportion de l’effectif, avec 50 % de marge',
+      'portefeuilles répartis entre les conseillers simulés ; plafonds journaliers des conventions relevés en proportion de l’effectif (ceux de la démonstration valent l’effectif fois une journée chargée du rôle, avec de la marge), sans autre marge',
     ],
   };
   return { ...r, goals: checkGoals(r) };
