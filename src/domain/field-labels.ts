@@ -25,6 +25,7 @@ const LABELS: Readonly<Record<string, { the: string; gender: 'm' | 'f' }>> = {
   password: { the: 'le mot de passe', gender: 'm' },
   currentPassword: { the: 'le mot de passe actuel', gender: 'm' },
   newPassword: { the: 'le nouveau mot de passe', gender: 'm' },
+  secondFactorCode: { the: 'le code de second facteur', gender: 'm' },
   login: { the: 'l’identifiant de connexion', gender: 'm' },
   code: { the: 'le code', gender: 'm' },
   justification: { the: 'la justification', gender: 'f' },
@@ -76,5 +77,8 @@ export const FIELD_SENTENCES: Readonly<Record<string, Readonly<Record<string, st
   },
   caseReference: {
     '*': 'La référence du dossier compte de 3 à 64 caractères : lettres, chiffres et . _ : / -.',
+  },
+  secondFactorCode: {
+    '*': 'Le code de second facteur compte 6 chiffres (application d’authentification) ou 10 caractères (code de secours).',
   },
 };

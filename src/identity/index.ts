@@ -88,8 +88,9 @@ export { revokePasskey, revokeSecondFactor } from './passkeys/index.ts';
 export { revokeApiTokens } from './tokens.ts';
 export { revokeMachineClient } from './machine-clients/index.ts';
 
-// ---- Activation and recovery of an account ----
+// ---- Activation and recovery of an account, and a password changed by its holder ----
 export { activateAccount, completeRecovery, startRecovery } from './recovery.ts';
+export { changePassword, type PasswordChange, type PasswordChangeOutcome } from './password-change.ts';
 
 // ---- Contact channels, one-time codes and the messages sent to an account ----
 export {

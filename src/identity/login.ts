@@ -7,6 +7,7 @@ import { announceToAccount, type Messenger } from './notifications.ts';
 import { createSession, networkOf, type ClientContext, type IssuedSession } from './sessions.ts';
 import {
   addressScope,
+  blockedUntil,
   blocksOf,
   clearFailures,
   globalScope,
@@ -60,12 +61,7 @@ export async function loginWithPassword(
   options: LoginOptions = {},
 ): Promise<LoginOutcome> {
   const login = normalizeLogin(credentials.login);
-  const accountScopes = [loginScope(login), loginDayScope(login)];
-  const placeScopes = [
-    addressScope(client.address),
-    networkScope(networkOf(client.address), options.networkMaxFailures),
-  ];
-  const everywhere = globalScope(options.globalMaxFailures);
+  const { accountScopes, placeScopes, everywhere } = failureScopes(login, client.address, options);
   const throttled = async (until: Date, scope: string): Promise<LoginOutcome> => {
     await appendEvent(db, 'login_throttled', {
       address: client.address,
@@ -83,33 +79,7 @@ export async function loginWithPassword(
   const account = await findAccountByLogin(db, login);
   const passwordOk = await verifyPassword(account?.password_hash, credentials.password);
   if (!account || !passwordOk || account.status !== 'active') {
-    const scopes = [...accountScopes, ...placeScopes, everywhere];
-    const locks = await Promise.all(scopes.map((scope) => recordFailure(db, scope, now)));
-    await appendEvent(db, 'login_failed', {
-      accountId: account?.id ?? null,
-      address: client.address,
-      details: { reason: 'invalid_credentials' },
-    });
-    for (const [i, until] of locks.entries()) {
-      if (!until) continue;
-      const scope = SCOPE_NAMES[i]!;
-      await appendEvent(db, 'login_locked', {
-        accountId: i < accountScopes.length ? (account?.id ?? null) : null,
-        address: client.address,
-        details: { until: until.toISOString(), scope },
-      });
-      // The daily lock is the paced guesser's: its target hears of it on every verified channel.
-      if (scope === 'login_day' && account && options.messenger) {
-        await announceToAccount(
-          options.messenger,
-          account.id,
-          'login_lock_announcement',
-          'Rempart : connexions bloquées sur votre compte',
-          `Trop de mots de passe erronés ont été essayés sur votre compte depuis 24 heures : les connexions par mot de passe sont bloquées jusqu’au ${until.toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })}. Si ce n’est pas vous, quelqu’un cherche votre mot de passe : choisissez-en un nouveau, long et unique, et activez un second facteur.`,
-          { verifiedOnly: true },
-        );
-      }
-    }
+    await countWrongPassword(db, login, account, client, now, options);
     // From a blocked place a wrong password is answered as the block, as before the block.
     if (placeBlocked) return throttled(placeBlocked, 'place');
     return { ok: false, reason: 'invalid_credentials' };
@@ -135,3 +105,68 @@ export async function loginWithPassword(
 
 /** The scopes of a failure, in the order they are counted, as the ledger names them. */
 const SCOPE_NAMES = ['login', 'login_day', 'address', 'network', 'global'] as const;
+
+/** Where a wrong password for this login name, from this address, is counted (in `SCOPE_NAMES`' order). */
+function failureScopes(
+  login: string,
+  address: string,
+  options: Pick<LoginOptions, 'networkMaxFailures' | 'globalMaxFailures'>,
+) {
+  return {
+    accountScopes: [loginScope(login), loginDayScope(login)],
+    placeScopes: [addressScope(address), networkScope(networkOf(address), options.networkMaxFailures)],
+    everywhere: globalScope(options.globalMaxFailures),
+  };
+}
+
+/**
+ * The login name's own blocks (15 minutes and a day) at this moment: what refuses a password
+ * outright, at sign-in and wherever else a password is asked for (a password change).
+ */
+export async function loginBlockedUntil(db: Executor, login: string, now = new Date()): Promise<Date | undefined> {
+  return blockedUntil(db, [loginScope(login), loginDayScope(login)], now);
+}
+
+/**
+ * A wrong password counted as every failed sign-in is: per login name (15 minutes and a day), per
+ * address, per network and for the whole service, recorded in the ledger with the locks it causes;
+ * the daily lock is the paced guesser's, and its target hears of it on every verified channel.
+ * `operation` names what asked for the password when it was not a sign-in (`password_change`).
+ */
+export async function countWrongPassword(
+  db: Executor,
+  login: string,
+  account: AccountsTable | undefined,
+  client: ClientContext,
+  now: Date,
+  options: LoginOptions & { operation?: string } = {},
+): Promise<void> {
+  const { accountScopes, placeScopes, everywhere } = failureScopes(login, client.address, options);
+  const scopes = [...accountScopes, ...placeScopes, everywhere];
+  const locks = await Promise.all(scopes.map((scope) => recordFailure(db, scope, now)));
+  const operation: Record<string, string> = options.operation ? { operation: options.operation } : {};
+  await appendEvent(db, 'login_failed', {
+    accountId: account?.id ?? null,
+    address: client.address,
+    details: { reason: 'invalid_credentials', ...operation },
+  });
+  for (const [i, until] of locks.entries()) {
+    if (!until) continue;
+    const scope = SCOPE_NAMES[i]!;
+    await appendEvent(db, 'login_locked', {
+      accountId: i < accountScopes.length ? (account?.id ?? null) : null,
+      address: client.address,
+      details: { until: until.toISOString(), scope, ...operation },
+    });
+    if (scope === 'login_day' && account && options.messenger) {
+      await announceToAccount(
+        options.messenger,
+        account.id,
+        'login_lock_announcement',
+        'Rempart : connexions bloquées sur votre compte',
+        `Trop de mots de passe erronés ont été essayés sur votre compte depuis 24 heures : les connexions par mot de passe sont bloquées jusqu’au ${until.toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })}. Si ce n’est pas vous, quelqu’un cherche votre mot de passe : choisissez-en un nouveau, long et unique, et activez un second facteur.`,
+        { verifiedOnly: true },
+      );
+    }
+  }
+}

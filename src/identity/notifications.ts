@@ -75,3 +75,34 @@ export async function announceFactorChange(
     { verifiedOnly: true },
   );
 }
+
+/**
+ * The password changed by its holder (`POST /api/auth/password`), told on every verified channel,
+ * like a factor's change, with what to do if it was not them: a job seeker takes the account back
+ * through « Mot de passe oublié » (a code to the very channel this notice reached, and their second
+ * factor), whose address the notice gives; staff passwords are reset by their organisation's
+ * administrators, so an agent calls their security contact.
+ */
+export async function announcePasswordChange(
+  m: Messenger,
+  accountId: string,
+  kind: 'job_seeker' | 'staff',
+  recoveryUrl: string,
+  now = new Date(),
+): Promise<number> {
+  const done =
+    `Le ${PARIS_TIME.format(now)} (heure de Paris), le mot de passe de votre compte Rempart a été changé ` +
+    'depuis une session ouverte sur ce compte. Vos autres sessions ont été fermées.';
+  const notMe =
+    kind === 'job_seeker'
+      ? `Ce n’est pas vous ? Reprenez tout de suite votre compte en choisissant un nouveau mot de passe sur ${recoveryUrl} (un code vous sera envoyé ici), puis prévenez votre conseiller ou appelez le 3949.`
+      : 'Ce n’est pas vous ? Prévenez immédiatement le référent sécurité de votre organisation : il fera fermer vos sessions et réinitialiser votre mot de passe.';
+  return announceToAccount(
+    m,
+    accountId,
+    'password_changed_announcement',
+    'Rempart : votre mot de passe a été changé',
+    `${done} ${notMe} Personne de Rempart ne vous demandera jamais votre mot de passe ni vos codes.`,
+    { verifiedOnly: true },
+  );
+}

@@ -15,9 +15,9 @@ import {
 } from './codes.ts';
 import { hasActiveSecondFactor, verifySecondFactor } from './factors.ts';
 import { announceToAccount, sendMessage, type Messenger } from './notifications.ts';
+import { storeNewPassword } from './password-change.ts';
 import { hashPassword, passwordIssues } from './passwords.ts';
 import { revokeAllSessions } from './sessions.ts';
-import { clearFailures, loginScope } from './throttle.ts';
 import { appendEvent } from '../ledger/index.ts';
 
 const RECOVERY_CODE_TTL_SECONDS = 15 * 60;
@@ -129,13 +129,8 @@ export async function completeRecovery(
   const revokedSessions = await inTransaction(m.db, async (trx) => {
     if (!(await spendCode(trx, input.requestId, now))) return undefined;
     await voidCodes(trx, accountId, 'recovery', now);
-    await trx
-      .updateTable('accounts')
-      .set({ password_hash: passwordHash, password_changed_at: now.toISOString() })
-      .where('id', '=', accountId)
-      .execute();
+    await storeNewPassword(trx, account, passwordHash, now);
     const revoked = await revokeAllSessions(trx, accountId, 'password_reset');
-    await clearFailures(trx, loginScope(account.login));
     await appendEvent(trx, 'password_reset_completed', { accountId, address, details: { revokedSessions: revoked } });
     return revoked;
   });
@@ -226,12 +221,7 @@ export async function activateAccount(
       expiresAt: check.row.expires_at,
       now,
     });
-    await trx
-      .updateTable('accounts')
-      .set({ password_hash: passwordHash, password_changed_at: now.toISOString() })
-      .where('id', '=', account.id)
-      .execute();
-    await clearFailures(trx, loginScope(account.login));
+    await storeNewPassword(trx, account, passwordHash, now);
     await appendEvent(trx, 'password_changed', { accountId: account.id, address, details: { via: 'activation' } });
     return true;
   });

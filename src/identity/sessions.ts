@@ -286,8 +286,24 @@ export async function upgradeSession(
   client: ClientContext,
   now = new Date(),
 ): Promise<IssuedSession> {
+  return reissueSession(db, session, kind, client, now.toISOString(), now);
+}
+
+/**
+ * The same session under a new id (the old cookie dies), as after a second factor or a password
+ * changed: `secondFactorAt` is the time of the last second factor the new id carries (the old
+ * one's when none was passed now). The absolute expiry stays that of the first login.
+ */
+export async function reissueSession(
+  db: Executor,
+  session: SessionsTable,
+  kind: keyof typeof SESSION_LIMITS,
+  client: ClientContext,
+  secondFactorAt: string | null,
+  now = new Date(),
+): Promise<IssuedSession> {
   const issued = await createSession(db, session.account_id, kind, client, {
-    secondFactorAt: now.toISOString(),
+    secondFactorAt,
     requiresSecondFactor: session.requires_second_factor === 1,
     expiresAt: session.expires_at,
     now,
