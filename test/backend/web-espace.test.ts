@@ -16,11 +16,14 @@ import {
   type WebWorld,
 } from '../helpers/browser.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
-import { signIn, totpCode, type Client } from '../helpers/sign-in.ts';
+import { as, cookieOf, signIn, totpCode, type Client } from '../helpers/sign-in.ts';
 import { lastCodeSentTo, messagesTo } from '../helpers/outbox.ts';
 
 const PURPOSE = 'accompagnement';
 const CASE = 'DOSSIER-2026-0501';
+/** The password « Mot de passe oublié ? » sets below, and the one « Changer mon mot de passe » sets after it. */
+const RECOVERED_PASSWORD = 'girafe tambour lune verte 2026';
+const CHANGED_PASSWORD = 'harpe comète sentier bleu 2027';
 
 describe(
   `web application: the job seeker's space in a real browser (${BACKEND})`,
@@ -601,13 +604,144 @@ describe(
       await page.getByLabel('Nouveau mot de passe').fill('court');
       await page.getByRole('button', { name: 'Changer le mot de passe' }).click();
       await page.getByText('Changement refusé').waitFor();
-      const fresh = 'girafe tambour lune verte 2026';
+      const fresh = RECOVERED_PASSWORD;
       await page.getByLabel('Nouveau mot de passe').fill(fresh);
       await page.getByRole('button', { name: 'Changer le mot de passe' }).click();
       await page.getByText('Votre mot de passe est changé').waitFor();
       await checkPage(visitor, 'mot-de-passe-change');
       await signInThroughPage(page, world.origin, seeker, fresh);
       await page.waitForURL(`${world.origin}/mon-espace`);
+      await visitor.context.close();
+    });
+
+    it('« Changer mon mot de passe » on « Sécurité du compte »: each refusal said next to its field, then changed, the other sessions closed, and it signs in with the new one', async () => {
+      const app = world.server.app;
+      // An authenticator app again (removed above), enrolled through the API: the form then asks for its code.
+      const device: Client = {
+        remoteAddress: '10.0.0.91',
+        headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+      };
+      const enrolling = as(app, device, await signIn(app, device, seeker, RECOVERED_PASSWORD));
+      const begin = await enrolling('POST', '/api/auth/factors/totp');
+      assert.equal(begin.statusCode, 200, begin.body);
+      const secret = begin.json().secret as string;
+      const confirmed = await enrolling('POST', '/api/auth/factors/totp/confirm', {
+        factorId: begin.json().factorId,
+        code: totpCode(secret),
+      });
+      assert.equal(confirmed.statusCode, 200, confirmed.body);
+      const codes = (confirmed.json().recoveryCodes as string[]).slice();
+      const deviceSession = { cookie: cookieOf(confirmed), csrf: confirmed.json().csrfToken as string };
+      const open = async () =>
+        (
+          await db()
+            .selectFrom('sessions')
+            .select('public_id')
+            .where('account_id', '=', seekerAccount)
+            .where('revoked_at', 'is', null)
+            .execute()
+        ).length;
+
+      const visitor = await openPage(world);
+      const { page } = visitor;
+      await signInThroughPage(page, world.origin, seeker, RECOVERED_PASSWORD, () => codes.shift()!);
+      await page.waitForURL(`${world.origin}/mon-espace`);
+      await page.getByRole('link', { name: 'Sécurité du compte' }).first().click();
+      await page.getByRole('heading', { level: 1, name: 'Sécurité du compte' }).waitFor();
+      // The sessions' advice leads to the form.
+      await page.getByRole('link', { name: 'changez votre mot de passe' }).click();
+      await page.waitForURL(/#mot-de-passe$/);
+      const form = page.getByTestId('password-change');
+      await page.getByRole('heading', { level: 2, name: 'Changer mon mot de passe' }).waitFor();
+      // The account has an app: its code is asked for (the field comes once the factors are read).
+      const code = form.getByLabel('Code de votre second facteur');
+      await code.waitFor();
+      await checkPage(visitor, 'espace-securite-mot-de-passe');
+      // The sign-in's factor is older than five minutes: only the form's code can prove it now.
+      await db()
+        .updateTable('sessions')
+        .set({ second_factor_at: new Date(Date.now() - 10 * 60_000).toISOString() })
+        .where('account_id', '=', seekerAccount)
+        .where('revoked_at', 'is', null)
+        .execute();
+      const hashBefore = (
+        await db()
+          .selectFrom('accounts')
+          .select('password_hash')
+          .where('id', '=', seekerAccount)
+          .executeTakeFirstOrThrow()
+      ).password_hash;
+      const fieldInError = (name: string) =>
+        form.locator('.fr-input-group--error').filter({ has: page.locator(`input[name="${name}"]`) });
+      const submit = () => form.getByRole('button', { name: 'Changer mon mot de passe' }).click();
+
+      // A wrong current password: said next to it, and only there.
+      await form.getByLabel('Mot de passe actuel').fill('pas le bon mot de passe');
+      await form.getByLabel('Nouveau mot de passe').fill(CHANGED_PASSWORD);
+      await submit();
+      await fieldInError('currentPassword').getByText('Le mot de passe actuel est incorrect.').waitFor();
+      assert.equal(await form.locator('.fr-input-group--error').count(), 1);
+      await page.getByText('Changement refusé').waitFor();
+      await checkPage(visitor, 'espace-securite-mot-de-passe-refus');
+
+      // A password too short: said next to the new one, in recovery's words, as a sentence.
+      await form.getByLabel('Mot de passe actuel').fill(RECOVERED_PASSWORD);
+      await form.getByLabel('Nouveau mot de passe').fill('court');
+      await submit();
+      await fieldInError('newPassword')
+        .getByText(/^Au moins 12 caractères ; .*\.$/)
+        .waitFor();
+      await fieldInError('currentPassword').waitFor({ state: 'detached' });
+      assert.equal(await form.locator('.fr-input-group--error').count(), 1);
+
+      // No code, and no factor passed lately: the code field says it is needed.
+      await form.getByLabel('Nouveau mot de passe').fill(CHANGED_PASSWORD);
+      await submit();
+      await fieldInError('secondFactorCode')
+        .getByText(/^Votre compte a un second facteur/)
+        .waitFor();
+      assert.equal(await form.locator('.fr-input-group--error').count(), 1);
+      assert.equal(
+        (
+          await db()
+            .selectFrom('accounts')
+            .select('password_hash')
+            .where('id', '=', seekerAccount)
+            .executeTakeFirstOrThrow()
+        ).password_hash,
+        hashBefore,
+        'no refusal changed the password',
+      );
+      assert.ok(visitor.refusals.includes('400 POST /api/auth/password'));
+      assert.ok(visitor.refusals.includes('403 POST /api/auth/password'));
+
+      // The code of the app: changed, the other sessions closed, this one kept.
+      assert.ok((await open()) >= 2, 'another device is signed in');
+      await code.fill(totpCode(secret, 1));
+      await submit();
+      await page.getByText(/^Votre mot de passe a été changé\./).waitFor();
+      await form.locator('.fr-input-group--error').first().waitFor({ state: 'detached' });
+      assert.equal(await form.getByLabel('Mot de passe actuel').inputValue(), '', 'the fields are emptied');
+      assert.equal(await open(), 1, 'only this session is left');
+      assert.equal((await as(app, device, deviceSession)('GET', '/api/auth/session')).statusCode, 401);
+      const notice = messagesTo(world.server.env.config.dataDir, seeker).at(-1)!;
+      assert.equal(notice.subject, 'Rempart : votre mot de passe a été changé');
+      assert.ok(notice.body.includes(`${world.origin}/mot-de-passe-oublie`), notice.body);
+      await checkPage(visitor, 'espace-securite-mot-de-passe-change');
+      // The re-issued session is this page's: a reload keeps it, « Cette session » among the sessions, and the change in the activity.
+      await page.reload();
+      await page.getByTestId('sessions').getByText('Cette session (cet appareil)').waitFor();
+      await page.getByTestId('security-events').getByText('Mot de passe modifié').first().waitFor();
+      const changed = (await ledgerEvents(db(), 'password_changed')).filter(
+        (e) => e.account_id === seekerAccount && e.details.via === 'change',
+      );
+      assert.equal(changed.length, 1);
+
+      await page.getByRole('button', { name: 'Se déconnecter' }).click();
+      await page.waitForURL(`${world.origin}/connexion`);
+      await signInThroughPage(page, world.origin, seeker, CHANGED_PASSWORD, () => codes.shift()!);
+      await page.waitForURL(`${world.origin}/mon-espace`);
+      assert.deepEqual(visitor.problems, []);
       await visitor.context.close();
     });
   },

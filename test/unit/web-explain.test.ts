@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError, explain } from '../../web/src/app/errors.ts';
+import { ApiError, explain, fieldError } from '../../web/src/app/errors.ts';
 
 describe('the message the web application shows for a failure', () => {
   it('says a wrong code once, not once more in brackets in another case', () => {
@@ -16,6 +16,23 @@ describe('the message the web application shows for a failure', () => {
       { field: 'body.bic', rule: 'bic', message: 'données invalides' },
     ]);
     assert.equal(explain(invalid), 'Données invalides. (IBAN invalide)');
+  });
+
+  it('says next to a field what the server said of it, as a sentence, and nothing next to the others', () => {
+    const weak = new ApiError(400, 'validation_failed', 'Au moins 12 caractères.', [
+      { field: 'body.newPassword', rule: 'password.length', message: 'au moins 12 caractères' },
+    ]);
+    assert.equal(fieldError(weak, 'newPassword'), 'Au moins 12 caractères.');
+    assert.equal(fieldError(weak, 'currentPassword'), '');
+    const wrong = new ApiError(400, 'invalid_current_password', 'Le mot de passe actuel est incorrect.', [
+      {
+        field: 'body.currentPassword',
+        rule: 'current_password_invalid',
+        message: 'Le mot de passe actuel est incorrect.',
+      },
+    ]);
+    assert.equal(fieldError(wrong, 'currentPassword'), 'Le mot de passe actuel est incorrect.');
+    assert.equal(fieldError(new TypeError('fetch failed'), 'currentPassword'), '');
   });
 
   it('speaks of the connection when the service did not answer', () => {

@@ -4,6 +4,7 @@ import { api } from './api.ts';
 import { confirmTotpEnrolment, registerPasskey } from './factors.ts';
 import { formatDateTime } from './format.ts';
 import { NewFactorChoice, passkeyName } from './PasskeyName.tsx';
+import { PASSWORD_SECTION, PasswordChange } from './PasswordChange.tsx';
 import { useSession, useSignedIn, type SessionInfo } from './session.tsx';
 import { needsStepUp, StepUp } from './StepUp.tsx';
 import {
@@ -34,15 +35,16 @@ const FACTOR_KINDS: Record<string, string> = {
 };
 
 /**
- * « Sécurité du compte », for every account: second factors (passkeys among them) and open
- * sessions. A job seeker's space adds its own sections after them (`children`); staff reach it
- * at /securite, and /securite/cles-d-acces, the address of the former passkey page, leads here.
+ * « Sécurité du compte », for every account: second factors (passkeys among them), the password
+ * and open sessions. A job seeker's space adds its own sections after them (`children`); staff
+ * reach it at /securite, and /securite/cles-d-acces, the address of the former passkey page, leads here.
  */
 export function SecurityPage({ children }: { children?: ReactNode }) {
   return (
     <>
       <PageTitle title="Sécurité du compte">Sécurité du compte</PageTitle>
       <Factors />
+      <PasswordChange />
       <Sessions />
       {children}
     </>
@@ -237,7 +239,10 @@ function Sessions() {
   return (
     <section className="fr-mb-6w" aria-labelledby="sessions">
       <h2 id="sessions">Sessions ouvertes</h2>
-      <p>Si vous ne reconnaissez pas une session, déconnectez-la et changez votre mot de passe.</p>
+      <p>
+        Si vous ne reconnaissez pas une session, déconnectez-la et{' '}
+        <a href={`#${PASSWORD_SECTION}`}>changez votre mot de passe</a>.
+      </p>
       <ErrorNotice error={sessions.error ?? revoke.error ?? revokeAll.error} />
       <SuccessNotice message={message} />
       {sessions.loading && !sessions.data ? <Loading what="Chargement des sessions" /> : null}

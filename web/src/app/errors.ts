@@ -52,6 +52,27 @@ function comparable(text: string): string {
     .trim();
 }
 
+/** A fragment (« au moins 12 caractères ; … ») made a sentence: a capital and a full stop. */
+function asSentence(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return '';
+  const capital = trimmed.charAt(0).toLocaleUpperCase('fr') + trimmed.slice(1);
+  return /[.!?…)]$/u.test(capital) ? capital : `${capital}.`;
+}
+
+/**
+ * What the server said of one field (named `body.newPassword` or `newPassword` in its issues), in
+ * sentences, to show next to that field; '' when it said nothing of it.
+ */
+export function fieldError(error: unknown, field: string): string {
+  if (!(error instanceof ApiError)) return '';
+  return error.issues
+    .filter((issue) => issue.field === `body.${field}` || issue.field === field)
+    .map((issue) => asSentence(issue.message))
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** The message to show for a failure: the server's French message and, for bad input, each field's. */
 export function explain(error: unknown): string {
   if (error instanceof ApiError) {

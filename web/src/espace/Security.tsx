@@ -18,6 +18,7 @@ const METHOD_LABELS: Record<string, string> = {
   recovery_code: 'code de secours',
   read: 'consultation',
   export: 'téléchargement',
+  password_change: 'changement du mot de passe',
 };
 
 /** « Sécurité du compte » in the job seeker's space: the account's page, then recent activity and the download of one's data. */
