@@ -69,7 +69,8 @@ export function passwordIssues(
       .normalize('NFD')
       .replace(/[\u0300-\u036f]/g, '')
       .toLowerCase();
-  const words = personalWords.flatMap((w) => [w, plain(w)]);
+  // A login or address counts word by word too: « camille.martin1990 » from camille.martin@exemple.fr.
+  const words = personalWords.flatMap((w) => [w, plain(w), ...plain(w).split(/[^a-z0-9]+/)]).filter(Boolean);
   // zxcvbn discounts the holder's words but can still rate "elodiemarchand1990" fair: a
   // password made of nothing but them and digits or punctuation is refused outright.
   let rest = plain(password);

@@ -465,6 +465,15 @@ describe(`authentication (${BACKEND})`, () => {
       }),
       (e: unknown) => e instanceof ValidationError && e.issues[0]!.rule === 'password.personal',
     );
+    // The login counts word by word: its parts joined with a year are no password.
+    await assert.rejects(
+      createAccount(runtime.database.db, {
+        kind: 'job_seeker',
+        login: 'camille.martin@exemple.fr',
+        password: 'camille.martin1990',
+      }),
+      (e: unknown) => e instanceof ValidationError && e.issues[0]!.rule === 'password.personal',
+    );
     assert.equal(
       (
         await runtime.database.db
