@@ -34,6 +34,20 @@ export { schemaIssues, validate } from './validation.ts';
 export * from './validators.ts';
 export { systemClock, type Clock } from './clock.ts';
 export {
+  bornLabel,
+  formatFrenchDate,
+  formatNir,
+  formatPhone,
+  frenchDay,
+  frenchInstant,
+  ofName,
+  ofOrganisation,
+  organisationInSentence,
+  plural,
+  toOrganisation,
+} from './french.ts';
+export { ROME_LABELS, romeLabel } from './rome.ts';
+export {
   assertNoDirectBankWrite,
   bankDetailsIssues,
   canonicalBankDetails,

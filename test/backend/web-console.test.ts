@@ -16,6 +16,7 @@ import {
 import { ledgerEvents } from '../helpers/ledger.ts';
 import { totpCode } from '../helpers/sign-in.ts';
 import { revokeCredentials } from '../../src/identity/index.ts';
+import { formatPhone, ofName, romeLabel } from '../../src/domain/index.ts';
 
 const COUNSELLOR = 'conseiller.bastide.1';
 const PARTNER = 'ml.bordeaux.1';
@@ -194,8 +195,15 @@ describe(
         .waitFor();
       const identity = (await world.server.runtime.persons.read(personId, ['identity'])).fields.identity!;
       await page
-        .getByRole('heading', { level: 1, name: `Dossier de ${identity.firstNames[0]} ${identity.lastName}` })
+        .getByRole('heading', { level: 1, name: `Dossier ${ofName(`${identity.firstNames[0]} ${identity.lastName}`)}` })
         .waitFor();
+      // A phone number in pairs, a job with its ROME label, as people read them.
+      const { contact, career } = (await world.server.runtime.persons.read(personId, ['contact', 'career'])).fields;
+      if (contact?.phone) await page.getByText(formatPhone(contact.phone), { exact: true }).waitFor();
+      if (career?.soughtJobs[0]) {
+        assert.match(romeLabel(career.soughtJobs[0]), /^[A-N][0-9]{4} — \S/, 'the seed’s jobs have their label');
+        await page.getByText(romeLabel(career.soughtJobs[0]), { exact: true }).first().waitFor();
+      }
       await checkPage(watched, 'console-dossier');
 
       // Enregistrer une action: the follow-up class written back whole, with its event.
@@ -420,7 +428,7 @@ describe(
       await page.getByLabel('Filtrer par nom ou prénom').fill(youngIdentity.lastName);
       await page.getByRole('button', { name: 'Filtrer', exact: true }).click();
       await page
-        .getByRole('button', { name: `Ouvrir le dossier de ${youngIdentity.firstNames[0]!}`, exact: false })
+        .getByRole('button', { name: `Ouvrir le dossier ${ofName(youngIdentity.firstNames[0]!)}`, exact: false })
         .first()
         .waitFor();
       await checkPage(watched, 'console-partenaire-orientations');

@@ -1,4 +1,4 @@
-import { formatDate } from '../app/format.ts';
+import { formatDate, formatNir, formatPhone, romeLabel } from '../app/format.ts';
 
 /** The names of the file's fields, in the words of the person reading them. */
 const FIELD_LABELS: Record<string, string> = {
@@ -25,11 +25,11 @@ const FIELD_LABELS: Record<string, string> = {
   expiresOn: 'Expire le',
   franceTravailId: 'Identifiant France Travail',
   category: 'Catégorie',
-  registeredOn: 'Inscrit le',
+  registeredOn: 'Date d’inscription',
   status: 'Situation',
-  deregisteredOn: 'Désinscrit le',
+  deregisteredOn: 'Date de désinscription',
   experiences: 'Expériences professionnelles',
-  romeCode: 'Code métier (ROME)',
+  romeCode: 'Métier (ROME)',
   title: 'Intitulé',
   employer: 'Employeur',
   from: 'Du',
@@ -37,7 +37,7 @@ const FIELD_LABELS: Record<string, string> = {
   diplomas: 'Diplômes',
   level: 'Niveau',
   year: 'Année',
-  soughtJobs: 'Métiers recherchés (codes ROME)',
+  soughtJobs: 'Métiers recherchés (ROME)',
   orientation: 'Modalité d’accompagnement',
   appointments: 'Rendez-vous',
   date: 'Date',
@@ -73,8 +73,14 @@ const VALUE_LABELS: Record<string, Record<string, string>> = {
     placement_exterieur: 'Placement à l’extérieur',
     semi_liberte: 'Semi-liberté',
   },
-  status: { registered: 'Inscrit', suspended: 'Inscription suspendue', deregistered: 'Désinscrit' },
-  orientation: { suivi: 'Suivi', guide: 'Guidé', renforce: 'Renforcé', global: 'Global' },
+  // Words that agree with nobody: the file is a woman's as often as a man's.
+  status: { registered: 'Inscription en cours', suspended: 'Inscription suspendue', deregistered: 'Inscription close' },
+  orientation: {
+    suivi: 'Accompagnement suivi',
+    guide: 'Accompagnement guidé',
+    renforce: 'Accompagnement renforcé',
+    global: 'Accompagnement global',
+  },
   allowance: {
     ARE: 'Allocation d’aide au retour à l’emploi (ARE)',
     AER: 'Allocation équivalent retraite (AER)',
@@ -108,6 +114,10 @@ function scalar(key: string, value: unknown): string {
   if (typeof value === 'number') return key.endsWith('Cents') ? euros.format(value / 100) : String(value);
   const text = String(value);
   if (DATE_KEYS.has(key)) return formatDate(text);
+  // Read aloud or copied onto a form: in groups, as people write them.
+  if (key === 'phone') return formatPhone(text);
+  if (key === 'nir') return formatNir(text);
+  if (key === 'romeCode' || key === 'soughtJobs') return romeLabel(text);
   return VALUE_LABELS[key]?.[text] ?? text;
 }
 

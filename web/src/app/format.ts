@@ -1,4 +1,21 @@
 import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES } from '../../../src/domain/field-classes.ts';
+import { formatFrenchDate } from '../../../src/domain/french.ts';
+
+export { formatFrenchDate };
+
+// Phone numbers and NIR in groups, « né » or « née », « d’Aimable », ROME codes with their label:
+// the domain's (src/domain), the notices and letters write them the same way.
+export {
+  bornLabel,
+  formatNir,
+  formatPhone,
+  ofName,
+  ofOrganisation,
+  organisationInSentence,
+  plural,
+  toOrganisation,
+} from '../../../src/domain/french.ts';
+export { romeLabel } from '../../../src/domain/rome.ts';
 
 const dateTime = new Intl.DateTimeFormat('fr-FR', {
   dateStyle: 'medium',
@@ -10,13 +27,13 @@ const date = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Eu
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
+  return Number.isNaN(d.getTime()) ? iso : formatFrenchDate(dateTime, d);
 }
 
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso);
-  return Number.isNaN(d.getTime()) ? iso : date.format(d);
+  return Number.isNaN(d.getTime()) ? iso : formatFrenchDate(date, d);
 }
 
 // The classes and their one French label are the domain's (src/domain): the interface names a

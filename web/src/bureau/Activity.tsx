@@ -3,7 +3,7 @@ import { Select } from '@codegouvfr/react-dsfr/Select';
 import type { ChartConfiguration } from 'chart.js';
 import { useMemo, useState } from 'react';
 import { api } from '../app/api.ts';
-import { formatDateTime } from '../app/format.ts';
+import { formatDateTime, formatFrenchDate } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { DataTable } from '../app/DataTable.tsx';
 import { ChartFigure } from './Chart.tsx';
@@ -64,7 +64,7 @@ interface AlertSeries {
 const hourFormat = new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' });
 const dayFormat = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'short', timeZone: 'Europe/Paris' });
 const hourLabel = (iso: string) => hourFormat.format(new Date(iso));
-const dayLabel = (day: string) => dayFormat.format(new Date(`${day}T12:00:00Z`));
+const dayLabel = (day: string) => formatFrenchDate(dayFormat, new Date(`${day}T12:00:00Z`));
 const COLOURS = ['#000091', '#e1000f', '#18753c', '#b34000', '#6a6af4', '#a558a0', '#009099', '#716043'];
 
 function LedgerPanel() {

@@ -4,7 +4,7 @@ import { Pagination } from '@codegouvfr/react-dsfr/Pagination';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api } from '../app/api.ts';
-import { formatDate, formatDateTime } from '../app/format.ts';
+import { formatDate, formatDateTime, ofName, ofOrganisation } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
 import { DataTable } from '../app/DataTable.tsx';
 import { declarationHeaders, openFile, purposeLabel, useConsole, type Declaration } from './context.tsx';
@@ -93,7 +93,7 @@ export function Caseload() {
           severity="info"
           small={false}
           title="Vous n’avez pas de portefeuille de dossiers"
-          description={`Les agents de ${profile.organisation.name} n’ont pas de portefeuille : vous accédez aux seuls dossiers que la convention de votre organisation vous ouvre, en les retrouvant par un identifiant exact.`}
+          description={`Les agents ${ofOrganisation(profile.organisation.name)} n’ont pas de portefeuille : vous accédez aux seuls dossiers que la convention de votre organisation vous ouvre, en les retrouvant par un identifiant exact.`}
           className="fr-mb-3w"
         />
         <p>
@@ -266,7 +266,7 @@ function PersonList({ kind, declaration }: { kind: ListKind; declaration: Declar
                   <td>{appointmentText(item.lastAppointment)}</td>
                   <td>
                     <Button size="small" priority="secondary" onClick={() => openFile(navigate, item.id, declaration)}>
-                      Ouvrir<span className="fr-sr-only"> le dossier de {`${identity.firstName} ${name}`}</span>
+                      Ouvrir<span className="fr-sr-only"> le dossier {ofName(`${identity.firstName} ${name}`)}</span>
                     </Button>
                   </td>
                 </tr>

@@ -5,7 +5,7 @@ import { Select } from '@codegouvfr/react-dsfr/Select';
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api, ApiError } from '../app/api.ts';
-import { classLabel, formatDateTime, FIELD_CLASS_ORDER } from '../app/format.ts';
+import { classLabel, formatDateTime, FIELD_CLASS_ORDER, ofName } from '../app/format.ts';
 import { ErrorNotice, PageTitle, SuccessNotice, useAction } from '../app/ui.tsx';
 import {
   classList,
@@ -101,7 +101,7 @@ function OpenFile({ opened }: { opened: OpenedFile }) {
   return (
     <>
       <PageTitle title="Dossier">
-        {identity ? `Dossier de ${identity.firstNames[0] ?? ''} ${identity.lastName}` : 'Dossier'}
+        {identity ? `Dossier ${ofName(`${identity.firstNames[0] ?? ''} ${identity.lastName}`)}` : 'Dossier'}
       </PageTitle>
       <form onSubmit={(event) => void open.run(event)} className="fr-mb-4w">
         <p>

@@ -5,7 +5,7 @@ import { RadioButtons } from '@codegouvfr/react-dsfr/RadioButtons';
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api } from '../app/api.ts';
-import { formatDate } from '../app/format.ts';
+import { bornLabel, formatDate } from '../app/format.ts';
 import { ErrorNotice, PageTitle, useAction } from '../app/ui.tsx';
 import { declarationHeaders, openFile, useConsole, type Declaration } from './context.tsx';
 import { BreakGlass } from './BreakGlass.tsx';
@@ -15,7 +15,7 @@ type Criterion = 'nir' | 'franceTravailId' | 'person';
 
 interface SearchResult {
   id: string;
-  identity?: { lastName: string; usageName?: string; firstNames: string[]; birthDate: string };
+  identity?: { lastName: string; usageName?: string; firstNames: string[]; sex?: string; birthDate: string };
 }
 
 /**
@@ -204,8 +204,8 @@ export function Search() {
                   <span className="fr-col-12 fr-col-sm-8">
                     {r.identity ? (
                       <>
-                        <strong>{r.identity.lastName}</strong> {r.identity.firstNames.join(' ')}, né(e) le{' '}
-                        {formatDate(r.identity.birthDate)}
+                        <strong>{r.identity.lastName}</strong> {r.identity.firstNames.join(' ')},{' '}
+                        {bornLabel(r.identity.sex)} le {formatDate(r.identity.birthDate)}
                       </>
                     ) : (
                       <>Dossier réf. {r.id.slice(0, 8)}</>
