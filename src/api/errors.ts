@@ -58,7 +58,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     );
     void reply.status(500).send({
       error: 'integrity_failure',
-      message: "Une donnée chiffrée n'a pas passé le contrôle d'intégrité ; elle n'est pas renvoyée.",
+      message: 'Une donnée chiffrée n’a pas passé le contrôle d’intégrité ; elle n’est pas renvoyée.',
       requestId,
     });
     return;

@@ -7,7 +7,7 @@ import {
   staffFollowing,
   type Messenger,
 } from '../identity/index.ts';
-import { maskIban, normalizeEmail, normalizeFrenchPhone, type PersonFile } from '../domain/index.ts';
+import { frenchInstant, maskIban, normalizeEmail, normalizeFrenchPhone, type PersonFile } from '../domain/index.ts';
 import type { OutgoingMessage } from '../notify/index.ts';
 import type { Executor } from '../store/index.ts';
 
@@ -29,8 +29,7 @@ function channelList(): {
   return { out, add };
 }
 
-const frenchDate = (iso: string) =>
-  new Date(iso).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
+const frenchDate = (iso: string) => frenchInstant(iso);
 const shortDate = (iso: string) =>
   new Date(iso).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit' });
 

@@ -53,19 +53,19 @@ export const SEPA_COUNTRIES: ReadonlySet<string> = new Set([
 const IBAN_MESSAGES: Record<string, string> = {
   'iban.format':
     'IBAN illisible : il commence par 2 lettres (le pays) et 2 chiffres de contrôle, suivis du numéro de compte.',
-  'iban.country': "IBAN invalide : ce code pays n'existe pas ou n'utilise pas l'IBAN.",
+  'iban.country': 'IBAN invalide : ce code pays n’existe pas ou n’utilise pas l’IBAN.',
   'iban.length':
     'IBAN invalide : sa longueur ne correspond pas à celle de ce pays (27 caractères pour la France). Un caractère manque ou est en trop.',
   'iban.bban':
     'IBAN invalide : le numéro de compte ne suit pas le format de ce pays (pour la France, la clé RIB ne correspond pas).',
   'iban.checksum':
-    "IBAN invalide : les 2 chiffres de contrôle ne correspondent pas. Vérifiez qu'aucun caractère n'a été mal recopié.",
+    'IBAN invalide : les 2 chiffres de contrôle ne correspondent pas. Vérifiez qu’aucun caractère n’a été mal recopié.',
 };
 
 const BIC_MESSAGES: Record<string, string> = {
   'bic.format':
     'BIC invalide : 8 ou 11 caractères, 4 lettres pour la banque, 2 lettres pour le pays, 2 caractères pour la localité, 3 facultatifs pour l’agence.',
-  'bic.country': "BIC invalide : le code pays (5e et 6e caractères) n'existe pas.",
+  'bic.country': 'BIC invalide : le code pays (5e et 6e caractères) n’existe pas.',
 };
 
 export interface BankDetailsInput {

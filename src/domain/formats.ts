@@ -35,7 +35,7 @@ export type DomainFormat = keyof typeof DOMAIN_FORMATS;
 
 export const FORMAT_MESSAGES_FR: Readonly<Record<DomainFormat, string>> = {
   nir: 'NIR invalide : 15 caractères (13 + clé de contrôle), la clé vaut 97 − (numéro modulo 97) ; Corse : 2A ou 2B.',
-  iban: "IBAN invalide : code pays, 2 chiffres de contrôle puis le numéro de compte, à la longueur fixée pour ce pays (27 caractères pour la France) ; la clé de contrôle ne correspond pas ou le pays n'utilise pas l'IBAN.",
+  iban: 'IBAN invalide : code pays, 2 chiffres de contrôle puis le numéro de compte, à la longueur fixée pour ce pays (27 caractères pour la France) ; la clé de contrôle ne correspond pas ou le pays n’utilise pas l’IBAN.',
   bic: 'BIC invalide : 8 ou 11 caractères, 4 lettres pour la banque, 2 lettres pour un code pays existant, 2 caractères pour la localité, 3 facultatifs pour l’agence.',
   email: 'Adresse e-mail invalide : nom@domaine.extension, sans espace, 254 caractères au plus.',
   'phone-fr':

@@ -41,7 +41,7 @@ function crossFieldIssues(file: PersonPatch, prefix: string): ValidationIssue[] 
     issues.push({
       field: at('bank.bic'),
       rule: 'bic.country_mismatch',
-      message: "le pays du BIC ne correspond pas à celui de l'IBAN",
+      message: 'le pays du BIC ne correspond pas à celui de l’IBAN',
     });
   }
   return issues;
@@ -60,14 +60,14 @@ function nirIdentityIssues(
     issues.push({
       field,
       rule: 'nir.identity_sex',
-      message: "le premier chiffre du NIR ne correspond pas au sexe de l'identité",
+      message: 'le premier chiffre du NIR ne correspond pas au sexe de l’identité',
     });
   }
   if (year && n.slice(1, 3) !== year.slice(2)) {
     issues.push({
       field,
       rule: 'nir.identity_birth_year',
-      message: "l'année de naissance du NIR ne correspond pas à la date de naissance",
+      message: 'l’année de naissance du NIR ne correspond pas à la date de naissance',
     });
   }
   const nirMonth = Number(n.slice(3, 5));
@@ -95,7 +95,7 @@ export function canonicalPersonPatch(patch: PersonPatch, prefix = ''): PersonPat
       {
         field: prefix ? `${prefix}.identity` : 'identity',
         rule: 'required',
-        message: "l'identité ne peut pas être supprimée d'un dossier",
+        message: 'l’identité ne peut pas être supprimée d’un dossier',
       },
     ]);
   }

@@ -1,4 +1,4 @@
-import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, isSensitive, type FieldClass } from '../domain/index.ts';
+import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, frenchInstant, isSensitive, type FieldClass } from '../domain/index.ts';
 import type { BlastRadius, Compromised, NotificationClock, ScopeSummary, Totals } from './model.ts';
 import { VECTOR_LABELS_FR, type Vector } from './model.ts';
 import type { Section } from './pdf.ts';
@@ -166,9 +166,6 @@ export function buildCnilDraft(d: DraftInput): CnilDraft {
     crossBorder: false,
   };
 }
-
-const frenchInstant = (iso: string) =>
-  new Date(iso).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
 
 /** The draft as the PDF shows it, section by section in the order of the CNIL's form. */
 export function cnilSections(draft: CnilDraft): Section[] {

@@ -1,4 +1,4 @@
-import { FIELD_CLASS_LABELS_FR, type FieldClass, type PersonFile } from '../domain/index.ts';
+import { FIELD_CLASS_LABELS_FR, frenchDay, type FieldClass, type PersonFile } from '../domain/index.ts';
 import type { Letter } from './pdf.ts';
 import { assessRisk, HARMS_FR } from './risk.ts';
 
@@ -16,13 +16,8 @@ export interface NoticeFacts {
   date: string;
 }
 
-export const frenchDate = (iso: string) =>
-  new Date(iso).toLocaleDateString('fr-FR', {
-    timeZone: 'Europe/Paris',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-  });
+/** « 1er mars 2026 », « 14 mars 2026 » (the day in Paris). */
+export const frenchDate = (iso: string) => frenchDay(iso);
 
 /** « Madame Anne Martin », from the file's identity (usage name first). */
 export function addressee(identity: PersonFile['identity']): string {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../domain/index.ts';
+import { ConflictError, frenchDay, NotFoundError } from '../domain/index.ts';
 import { loginsOf } from '../identity/index.ts';
 import { appendEvent, type EventKind } from '../ledger/index.ts';
 import { inTransaction, type Executor, type IncidentRequestsTable } from '../store/index.ts';
@@ -28,8 +28,6 @@ import { actionNeedsApproval, type Action } from './remediation.ts';
 type Requester = { accountId: string };
 
 const iso = (d: Date) => d.toISOString();
-const frenchDay = (d: Date) =>
-  d.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' });
 
 /** A declaration reaching several organisations, for a second person to approve; checked now, nothing else written. */
 export async function requestDeclaration(desk: Desk, input: Declaration, by: Requester): Promise<RequestView> {

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Type, type Static } from 'typebox';
-import { NotFoundError, schemaIssues, ValidationError, type ValidationIssue } from '../domain/index.ts';
+import {
+  frenchInstant,
+  NotFoundError,
+  ofOrganisation,
+  schemaIssues,
+  toOrganisation,
+  ValidationError,
+  type ValidationIssue,
+} from '../domain/index.ts';
 import type { MessageSender } from '../notify/index.ts';
 import { inTransaction, type Executor } from '../store/index.ts';
 import { agreementFromRow, agreementInForce, type Agreement } from './agreement.ts';
@@ -174,7 +182,7 @@ export async function grantDerogation(
       row.organisation_id,
       'derogation_alert',
       `dérogation accordée : ${REQUIREMENT_LABELS[valid.requirement]}`,
-      `Une dérogation à l’exigence « ${REQUIREMENT_LABELS[valid.requirement]} » a été accordée à ${name} jusqu’au ${row.expires_at}. Elle prend fin d’elle-même à cette date : l’exigence doit alors être remplie, sinon l’accès est suspendu.\nJustification : ${row.justification}`,
+      `Une dérogation à l’exigence « ${REQUIREMENT_LABELS[valid.requirement]} » a été accordée ${toOrganisation(name)} jusqu’au ${frenchInstant(row.expires_at)}. Elle prend fin d’elle-même à cette date : l’exigence doit alors être remplie, sinon l’accès est suspendu.\nJustification : ${row.justification}`,
     );
   }
   return {
@@ -232,7 +240,7 @@ export async function revokeDerogation(
       row.organisation_id,
       'derogation_alert',
       `dérogation révoquée : ${label}`,
-      `La dérogation à l’exigence « ${label} » accordée à ${row.name} est révoquée : l’exigence s’applique dès maintenant.`,
+      `La dérogation à l’exigence « ${label} » accordée ${toOrganisation(row.name)} est révoquée : l’exigence s’applique dès maintenant.`,
     );
   }
   return { revoked: result.revoked, derogation: viewOf(row, now) };
@@ -444,7 +452,7 @@ export async function updatePosture(
       organisationId,
       'posture_alert',
       'posture de sécurité modifiée',
-      `La posture de sécurité de ${result.name} a été modifiée (${result.changed}). ${state}`,
+      `La posture de sécurité ${ofOrganisation(result.name)} a été modifiée (${result.changed}). ${state}`,
     );
   }
   return { organisationId, posture: result.posture, gate: result.gate };

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Runtime } from '../../runtime/index.ts';
 import { demoActors } from '../../seed/index.ts';
-import { roleLabel } from '../../domain/index.ts';
+import { ofName, roleLabel } from '../../domain/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts as ensureAccounts, type DemoJobSeeker } from './demo-accounts.ts';
 import { runSeed } from './seed.ts';
 
@@ -46,7 +46,7 @@ export function demoAccountLines(url: string, dataDir: string, jobSeekers: DemoJ
     lines.push(
       '',
       'À essayer :',
-      `  1. ${url}/console — connectez-vous comme ${pair.counsellor}, déclarez la finalité, ouvrez le dossier de ${pair.who} dans « Mon portefeuille ».`,
+      `  1. ${url}/console — connectez-vous comme ${pair.counsellor}, déclarez la finalité, ouvrez le dossier ${ofName(pair.who)} dans « Mon portefeuille ».`,
       `  2. ${url}/mon-espace/consultations — connectez-vous comme ${pair.login} : la lecture y figure, avec sa preuve vérifiée dans le navigateur.`,
     );
   return lines;
