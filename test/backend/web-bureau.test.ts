@@ -290,9 +290,9 @@ describe(
         'the address names the incident, no person',
       );
       await page.getByRole('button', { name: 'Calculer le périmètre' }).click();
-      await page.getByText(/1 personne\(s\) exposée\(s\) à travers/).waitFor();
+      await page.getByText(/1 personne exposée à travers/).waitFor();
       // The exposed file is listed by its identifier, with the class read; the decoy is not among the persons.
-      const exposures = page.getByRole('table', { name: /Personnes exposées \(1 premières sur 1\)/ });
+      const exposures = page.getByRole('table', { name: /Personnes exposées \(1\)/ });
       await exposures.getByText(real.person_id.slice(0, 8)).waitFor();
       await exposures.getByText('Identité').waitFor();
       assert.equal(await exposures.getByText(decoy.person_id.slice(0, 8)).count(), 0);

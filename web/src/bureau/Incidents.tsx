@@ -3,7 +3,7 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, download } from '../app/api.ts';
-import { classLabel, formatDateTime, SENSITIVE_FIELD_CLASSES } from '../app/format.ts';
+import { classLabel, formatDateTime, plural, SENSITIVE_FIELD_CLASSES } from '../app/format.ts';
 import { useSignedIn } from '../app/session.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { DataTable } from '../app/DataTable.tsx';
@@ -347,8 +347,8 @@ export function IncidentPage() {
             {totals ? (
               <>
                 <p>
-                  {totals.persons} personne(s) exposée(s) à travers {data.scope!.events} accès ; {totals.decoys}{' '}
-                  leurre(s) consulté(s).
+                  {plural(totals.persons, 'personne exposée', 'personnes exposées')} à travers {data.scope!.events}{' '}
+                  accès ; {plural(totals.decoys, 'leurre consulté', 'leurres consultés')}.
                 </p>
                 {Object.keys(totals.byClass).length === 0 ? <p>Aucune donnée de personne réelle exposée.</p> : null}
                 <DataTable
@@ -448,7 +448,7 @@ export function IncidentPage() {
               Avis aux personnes
             </h2>
             <p>
-              {data.notices.planned} avis planifié(s)
+              {plural(data.notices.planned, 'avis planifié', 'avis planifiés')}
               {Object.keys(data.notices.byStatus).length
                 ? ` : ${Object.entries(data.notices.byStatus)
                     .map(([s, n]) => `${n} ${NOTICE_STATUS[s] ?? s}`)
@@ -580,7 +580,11 @@ function Exposures({ base, total, version }: { base: string; total: number; vers
   if (!exposures.data) return <Loading what="Chargement des personnes exposées" />;
   return (
     <DataTable
-      caption={`Personnes exposées (${exposures.data.exposures.length} premières sur ${total})`}
+      caption={
+        exposures.data.exposures.length < total
+          ? `Personnes exposées (les ${exposures.data.exposures.length} premières sur ${total})`
+          : `Personnes exposées (${total})`
+      }
       columns={['Dossier', 'Classes exposées', 'Risque', 'Accès', 'Période']}
     >
       {exposures.data.exposures.map((e) => (
