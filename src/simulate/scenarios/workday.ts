@@ -60,6 +60,8 @@ interface Action {
   kind: 'caseload' | 'referrals' | 'read' | 'search_name' | 'search_ft';
   personId?: string;
   followUp?: boolean;
+  /** Pages of a list looked at (all of them when absent). */
+  pages?: number;
 }
 
 /**
@@ -75,8 +77,6 @@ const MODALITIES = [
   { name: 'suivi surchargé', share: 0.05, size: 1_100 },
 ] as const;
 
-const MEAN_CASELOAD = MODALITIES.reduce((sum, m) => sum + m.share * m.size, 0);
-
 /** New hires taking a portfolio over, and counsellors preparing tomorrow in one sitting, among the counsellors. */
 const NEW_HIRE_SHARE = 0.03;
 const PREPARER_SHARE = 0.25;
@@ -85,7 +85,7 @@ const PREPARER_SHARE = 0.25;
 interface Staffing {
   staff: Staff[];
   /** Portfolio sizes as dealt (persons per counsellor) and the factor they were scaled by to fit the population. */
-  caseloads: { min: number; median: number; max: number; scale: number };
+  caseloads: { persons: number; min: number; median: number; max: number; scale: number };
 }
 
 /** « 1 conseiller », « 3 conseillers ». */
@@ -157,8 +157,28 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staffing> {
   // At least one new hire in the day as soon as there are counsellors; the rest by share.
   const hires = counsellors > 0 ? Math.max(1, Math.round(counsellors * NEW_HIRE_SHARE)) : 0;
   let hiresLeft = hires;
-  const perAgency = apportion(counsellors, [1, 1, 1]);
-  const indemPerAgency = apportion(indemnisation, [1, 1, 1]);
+  const filesOf: string[][] = [];
+  for (const slug of AGENCIES)
+    filesOf.push(
+      (
+        await ctx.db
+          .selectFrom('caseloads')
+          .select('person_id')
+          .where('organisation_id', '=', organisationId(ctx, `agency-${slug}`))
+          .execute()
+      )
+        .map((r) => r.person_id)
+        .filter((id) => !ctx.decoys.has(id)),
+    );
+  // Agencies are staffed in proportion to the persons they follow.
+  const perAgency = apportion(
+    counsellors,
+    filesOf.map((f) => f.length),
+  );
+  const indemPerAgency = apportion(
+    indemnisation,
+    filesOf.map((f) => f.length),
+  );
   for (const [a, slug] of AGENCIES.entries()) {
     const key = `agency-${slug}`;
     const org = organisationId(ctx, key);
@@ -166,11 +186,7 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staffing> {
       accompagnement: perAgency[a]! / seededHeadCount(key, 'counsellor'),
       indemnisation: indemPerAgency[a]! / seededHeadCount(key, 'indemnisation_agent'),
     };
-    const files = (
-      await ctx.db.selectFrom('caseloads').select('person_id').where('organisation_id', '=', org).execute()
-    )
-      .map((r) => r.person_id)
-      .filter((id) => !ctx.decoys.has(id));
+    const files = filesOf[a]!;
     const mine: Staff[] = [];
     const targets: number[] = [];
     for (let n = 1; n <= perAgency[a]!; n++) {
@@ -291,6 +307,7 @@ async function staffUp(ctx: SimContext, size: number): Promise<Staffing> {
   return {
     staff,
     caseloads: {
+      persons: filesOf.reduce((sum, f) => sum + f.length, 0),
       min: sorted[0] ?? 0,
       median: sorted[Math.floor(sorted.length / 2)] ?? 0,
       max: sorted.at(-1) ?? 0,
@@ -352,7 +369,10 @@ function plan(ctx: SimContext, staff: Staff[], day: Date): Action[] {
     const arrival = parisTime(day, 8, 30).getTime() + ctx.rng.int(0, 45) * MINUTE_MS;
     // The day starts with the list: a counsellor's caseload, a partner's persons referred to it.
     if (s.role === 'counsellor') actions.push({ at: arrival, staff: s, kind: 'caseload' });
-    if (s.role === 'partner_staff') actions.push({ at: arrival, staff: s, kind: 'referrals' });
+    // A partner's list holds everyone referred to the organisation (thousands): an adviser looks
+    // at its first pages, by next appointment; a counsellor pages through their own caseload.
+    if (s.role === 'partner_staff')
+      actions.push({ at: arrival, staff: s, kind: 'referrals', pages: ctx.rng.int(1, 3) });
     if (s.agenda) {
       for (const read of counsellorsDay(ctx, s, day, arrival)) {
         const searched = ctx.rng.chance(0.15);
@@ -460,7 +480,7 @@ async function perform(ctx: SimContext, action: Action, counters: DayCounters): 
         return;
       }
       const { total } = reply.body as { total: number };
-      if (page * 100 >= total) return;
+      if (page * 100 >= total || page === action.pages) return;
     }
   }
   const personId = action.personId!;
@@ -568,8 +588,8 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
     notes: [
       `${roles('counsellor')} conseillers (les 6 à 12 rendez-vous du jour avec un suivi écrit après 80 % d’entre eux, 0 à 8 appels ou visites imprévus, jusqu’à 6 rendez-vous du lendemain préparés, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,
       `dont ${counted(staff.filter((s) => s.newHire).length, 'conseiller recruté il y a 2 jours qui reprend', 'conseillers recrutés il y a 2 jours qui reprennent')} ce matin le portefeuille « suivi » d’un collègue (compte neuf : 12 dossiers découverts dans la première heure, 15 à 25 dans la journée, rien d’écrit) et ${counted(staff.filter((s) => s.preparesTomorrow).length, 'conseiller qui prépare', 'conseillers qui préparent')} tous les rendez-vous du lendemain d’une traite à 16 h 15`,
-      `portefeuilles par modalité (renforcé 70, guidé 150, suivi 350, suivi surchargé 1 100) : de ${caseloads.min} à ${caseloads.max} personnes, médiane ${caseloads.median}${caseloads.scale < 1 ? ` (réduits d’un facteur ${(1 / caseloads.scale).toFixed(1).replace('.', ',')} : la population simulée ne remplit pas des portefeuilles réels ; --persons ${Math.ceil((roles('counsellor') * MEAN_CASELOAD) / 1000) * 1000} les remplit)` : ''}`,
-      `${counters.reads} lectures, ${counters.followUps} suivis écrits, ${counters.searches} recherches, ${counters.listings} pages de liste (portefeuille à l’arrivée des conseillers, personnes orientées à celle des partenaires ; ${counters.listingsRefused} refusées), ${counters.relogins} reconnexions (session inactive en temps réel)`,
+      `portefeuilles par modalité (renforcé 70, guidé 150, suivi 350, suivi surchargé 1 100) : de ${caseloads.min} à ${caseloads.max} personnes, médiane ${caseloads.median}${caseloads.scale < 1 ? ` (réduits d’un facteur ${(1 / caseloads.scale).toFixed(1).replace('.', ',')} : la population simulée ne remplit pas des portefeuilles réels ; --persons ${Math.ceil(caseloads.persons / caseloads.scale / 1000) * 1000} les remplit)` : ''}`,
+      `${counters.reads} lectures, ${counters.followUps} suivis écrits, ${counters.searches} recherches, ${counters.listings} pages de liste (tout le portefeuille à l’arrivée des conseillers, les 1 à 3 premières pages des personnes orientées à celle des partenaires ; ${counters.listingsRefused} refusées), ${counters.relogins} reconnexions (session inactive en temps réel)`,
       'portefeuilles répartis entre les conseillers simulés ; plafonds journaliers des conventions relevés en proportion de l’effectif (ceux de la démonstration valent l’effectif fois une journée chargée du rôle, avec de la marge), sans autre marge',
     ],
   };
