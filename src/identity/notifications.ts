@@ -1,3 +1,4 @@
+import { formatFrenchDate } from '../domain/index.ts';
 import type { Keyring } from '../crypto/index.ts';
 import { sendMessage, type MessageSender } from '../notify/index.ts';
 import { channelAddresses } from './channels.ts';
@@ -64,7 +65,7 @@ export async function announceFactorChange(
       ? 'Rempart : un second facteur a été ajouté à votre compte'
       : 'Rempart : un second facteur a été retiré de votre compte';
   const body =
-    `Le ${PARIS_TIME.format(now)} (heure de Paris), ${what} a été ${done} votre compte Rempart. ` +
+    `Le ${formatFrenchDate(PARIS_TIME, now)} (heure de Paris), ${what} a été ${done} votre compte Rempart. ` +
     'Si ce n’est pas vous, changez votre mot de passe, retirez ce second facteur et signalez-le à votre conseiller (agents : au référent sécurité de votre organisation).';
   return announceToAccount(
     m,
@@ -91,7 +92,7 @@ export async function announcePasswordChange(
   now = new Date(),
 ): Promise<number> {
   const done =
-    `Le ${PARIS_TIME.format(now)} (heure de Paris), le mot de passe de votre compte Rempart a été changé ` +
+    `Le ${formatFrenchDate(PARIS_TIME, now)} (heure de Paris), le mot de passe de votre compte Rempart a été changé ` +
     'depuis une session ouverte sur ce compte. Vos autres sessions ont été fermées.';
   const notMe =
     kind === 'job_seeker'

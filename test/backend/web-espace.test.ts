@@ -222,7 +222,7 @@ describe(
       await page.reload();
       await others.nth(1).waitFor();
       await page.getByRole('button', { name: 'Déconnecter toutes les autres sessions' }).click();
-      await page.getByText('2 autre(s) session(s) déconnectée(s).').waitFor();
+      await page.getByText('2 autres sessions déconnectées.').waitFor();
       assert.equal((await open()).length, 1, 'only this session is left');
       const revoked = (await ledgerEvents(db(), 'session_revoked')).filter((e) => e.account_id === seekerAccount);
       assert.equal(revoked.length, 2);

@@ -4,6 +4,7 @@ import { PasswordInput } from '@codegouvfr/react-dsfr/blocks/PasswordInput';
 import { useState, type FormEvent } from 'react';
 import { api, setCsrfToken } from './api.ts';
 import { fieldError } from './errors.ts';
+import { plural } from './format.ts';
 import { useSession, useSignedIn } from './session.tsx';
 import { needsStepUp, StepUp } from './StepUp.tsx';
 import { ErrorNotice, SuccessNotice, useAction, useLoad } from './ui.tsx';
@@ -63,7 +64,7 @@ export function PasswordChange() {
       `Votre mot de passe a été changé. ${
         result.revokedSessions === 0
           ? 'Aucune autre session n’était ouverte.'
-          : `${result.revokedSessions} autre(s) session(s) fermée(s).`
+          : `${plural(result.revokedSessions, 'autre session fermée', 'autres sessions fermées')}.`
       } ${
         result.announced === 0
           ? 'Aucun moyen de contact vérifié n’est enregistré pour vous prévenir.'

@@ -2,7 +2,7 @@ import { Button } from '@codegouvfr/react-dsfr/Button';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from './api.ts';
 import { confirmTotpEnrolment, registerPasskey } from './factors.ts';
-import { formatDateTime } from './format.ts';
+import { formatDateTime, plural } from './format.ts';
 import { NewFactorChoice, passkeyName } from './PasskeyName.tsx';
 import { PASSWORD_SECTION, PasswordChange } from './PasswordChange.tsx';
 import { useSession, useSignedIn, type SessionInfo } from './session.tsx';
@@ -231,7 +231,7 @@ function Sessions() {
     setMessage(
       result.revoked === 0
         ? 'Aucune autre session n’était ouverte.'
-        : `${result.revoked} autre(s) session(s) déconnectée(s).`,
+        : `${plural(result.revoked, 'autre session déconnectée', 'autres sessions déconnectées')}.`,
     );
     sessions.reload();
   });

@@ -3,7 +3,7 @@ import { Select } from '@codegouvfr/react-dsfr/Select';
 import type { ChartConfiguration } from 'chart.js';
 import { useMemo, useState } from 'react';
 import { api } from '../app/api.ts';
-import { formatDateTime, formatFrenchDate } from '../app/format.ts';
+import { formatDateTime, formatFrenchDate, plural } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { DataTable } from '../app/DataTable.tsx';
 import { ChartFigure } from './Chart.tsx';
@@ -144,7 +144,7 @@ function LedgerPanel() {
             {last
               ? last.ok
                 ? `Conforme — le ${formatDateTime(last.at)}, ${last.eventsChecked} événements recalculés${last.checkpointSize !== null ? `, contre le point de contrôle de ${last.checkpointSize} événements` : ''}.`
-                : `Anomalie détectée le ${formatDateTime(last.at)} : ${last.findings} constat(s)${last.firstFinding ? ` — ${last.firstFinding}` : ''}.`
+                : `Anomalie détectée le ${formatDateTime(last.at)} : ${plural(last.findings, 'constat', 'constats')}${last.firstFinding ? ` — ${last.firstFinding}` : ''}.`
               : 'Jamais vérifié depuis ce tableau de bord.'}
           </dd>
         </dl>

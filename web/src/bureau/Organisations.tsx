@@ -1,7 +1,7 @@
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { useState } from 'react';
 import { api } from '../app/api.ts';
-import { classLabel, formatDate } from '../app/format.ts';
+import { classLabel, formatDate, plural } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
 import { DataTable } from '../app/DataTable.tsx';
 import './bureau.css';
@@ -184,7 +184,7 @@ export function Organisations() {
       {data ? (
         <>
           <p>
-            {data.compliant} organisation(s) conforme(s) sur {data.total}.
+            {plural(data.compliant, 'organisation conforme', 'organisations conformes')} sur {data.total}.
           </p>
           <fieldset className="fr-fieldset">
             <legend className="fr-fieldset__legend fr-text--regular">Afficher</legend>
