@@ -14,6 +14,7 @@ import {
   type WebWorld,
 } from '../helpers/browser.ts';
 import { signIn, type Client } from '../helpers/sign-in.ts';
+import { ofName } from '../../src/domain/french.ts';
 import { createAccount } from '../../src/identity/index.ts';
 import { parseBody } from '../../src/ledger/index.ts';
 
@@ -127,7 +128,7 @@ describe(
           (await db().selectFrom('accounts').select('id').where('login', '=', 'rssi.na').executeTakeFirstOrThrow()).id,
         )
         .execute();
-      await card.getByRole('button', { name: `Lever le confinement de ${decoy.login}`, exact: false }).click();
+      await card.getByRole('button', { name: `Lever le confinement ${ofName(decoy.login)}`, exact: false }).click();
       await page
         .getByLabel('Motif de la levée')
         .fill('Titulaire rappelé par le référent sécurité de l’agence à 14 h, poste vérifié.');
@@ -208,11 +209,11 @@ describe(
         })
         .execute();
       await page.reload();
-      const reviewForm = page.getByRole('form', { name: `Revoir l’accès d’urgence de ${decoy.login}` });
+      const reviewForm = page.getByRole('form', { name: `Revoir l’accès d’urgence ${ofName(decoy.login)}` });
       await reviewForm.getByText('Abusif').click();
       await reviewForm.getByLabel('Observation').fill('Aucun rendez-vous ni passage à l’accueil ce jour-là.');
       await reviewForm.getByRole('button', { name: 'Enregistrer l’appréciation' }).click();
-      await page.getByText(`Accès d’urgence de ${decoy.login} jugé abusif`).waitFor();
+      await page.getByText(`Accès d’urgence ${ofName(decoy.login)} jugé abusif`).waitFor();
       const judged = await db()
         .selectFrom('break_glass')
         .select(['review_status', 'reviewed_by'])
@@ -408,7 +409,7 @@ describe(
       await page.getByRole('heading', { level: 1, name: 'Administration des comptes' }).waitFor();
       const requestsTable = page.getByRole('table', { name: /Demandes en attente \(1\)/ });
       await requestsTable.getByText('Attribution de rôles').waitFor();
-      await requestsTable.getByText('rôles : indemnisation_agent').waitFor();
+      await requestsTable.getByText('rôle : agent d’indemnisation').waitFor();
       assert.equal(await page.getByRole('button', { name: /Approuver/ }).count(), 0);
       await checkPage(watched, 'bureau-administration');
 

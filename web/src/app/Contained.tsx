@@ -23,8 +23,8 @@ export function Contained({ containment }: { containment: Containment }) {
       <p>
         Rempart compte les dossiers que chaque compte consulte. Quand un compte en consulte beaucoup plus qu’une journée
         de travail ne l’explique, ou d’une manière qui ressemble à une extraction, il est suspendu aussitôt : c’est ce
-        qui protège les personnes si votre mot de passe ou votre poste ont été volés. Vos sessions sont fermées ; vos
-        consultations jusqu’ici restent inscrites au journal.
+        qui protège les personnes si votre mot de passe ou votre poste ont été volés. Vos sessions sont fermées ; les
+        consultations faites jusqu’ici restent inscrites au journal.
       </p>
       <h2 className="fr-h5">Qui appeler ?</h2>
       {containment.securityContact ? (
@@ -38,8 +38,8 @@ export function Contained({ containment }: { containment: Containment }) {
         <p>Le référent sécurité de votre organisation, qui vérifie avec le responsable de la sécurité.</p>
       )}
       <p>
-        Si vous ne reconnaissez pas les consultations faites avec votre compte, dites-le aussi : c’est peut-être qu’un
-        autre l’utilise.
+        Si vous ne reconnaissez pas les consultations faites avec votre compte, dites-le aussi : c’est peut-être que
+        quelqu’un d’autre l’utilise.
       </p>
       <p>
         <Link to="/connexion" reloadDocument>

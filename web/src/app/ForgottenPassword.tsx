@@ -53,7 +53,7 @@ export function ForgottenPassword() {
             severity="success"
             small={false}
             title="Votre mot de passe est changé"
-            description="Toutes vos sessions ont été fermées et vos moyens de contact prévenus. Connectez-vous avec le nouveau mot de passe."
+            description="Toutes vos sessions ont été fermées et un avis vous a été envoyé sur vos moyens de contact. Connectez-vous avec le nouveau mot de passe."
             role="status"
           />
           <p className="fr-mt-3w">
@@ -63,7 +63,7 @@ export function ForgottenPassword() {
       ) : !requestId ? (
         <form onSubmit={(event) => void start.run(event)}>
           <p>
-            Saisissez votre identifiant : un code part vers l’adresse électronique ou le téléphone que votre agence a
+            Saisissez votre identifiant : un code est envoyé à l’adresse électronique ou au téléphone que votre agence a
             vérifiés. Les agents s’adressent à l’administrateur des comptes de leur organisation.
           </p>
           <ErrorNotice error={start.error} title="Demande impossible" />

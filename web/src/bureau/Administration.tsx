@@ -1,3 +1,4 @@
+import { roleLabel } from '../../../src/domain/organisations.ts';
 import { api } from '../app/api.ts';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
@@ -19,7 +20,7 @@ function describe(r: AdminRequest): string {
   const parts = [
     s.displayName ?? s.name ?? s.login,
     s.login && s.displayName ? `(${s.login})` : null,
-    s.roles?.length ? `rôles : ${s.roles.join(', ')}` : null,
+    s.roles?.length ? `${s.roles.length === 1 ? 'rôle' : 'rôles'} : ${s.roles.map(roleLabel).join(', ')}` : null,
     s.resetFactors ? 'seconds facteurs réinitialisés' : null,
   ];
   return parts.filter(Boolean).join(' ') || '—';

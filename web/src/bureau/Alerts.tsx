@@ -2,7 +2,7 @@ import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
-import { formatDateTime } from '../app/format.ts';
+import { formatDateTime, ofName } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { DataTable } from '../app/DataTable.tsx';
 import { BreakGlassQueue } from './BreakGlass.tsx';
@@ -39,6 +39,13 @@ function who(c: { scope?: string; actorLogin: string | null; organisationName: s
     : `${c.actorLogin} (${c.organisationName})`;
 }
 
+/** « de l’organisation Cap emploi Gironde », « d’aimable.martin (France Travail Mérignac) »: who, in a sentence. */
+function ofWho(c: { scope?: string; actorLogin: string | null; organisationName: string }): string {
+  return c.scope === 'organisation' || !c.actorLogin
+    ? `de l’organisation ${c.organisationName}`
+    : ofName(`${c.actorLogin} (${c.organisationName})`);
+}
+
 function ReleaseForm({
   containment,
   onDone,
@@ -60,7 +67,7 @@ function ReleaseForm({
   return (
     <div className="fr-mt-2w">
       <SensitiveOutcome error={release.error} retry={() => void release.run()} cancel={() => release.setError(null)} />
-      <form onSubmit={submit} aria-label={`Lever le confinement de ${who(containment)}`}>
+      <form onSubmit={submit} aria-label={`Lever le confinement ${ofWho(containment)}`}>
         <Input
           label="Motif de la levée"
           hintText="Comment le titulaire a été revérifié auprès du référent sécurité de son organisation : qui, quand, par quel canal (10 caractères au moins)."
@@ -128,7 +135,8 @@ export function Alerts() {
             <article key={c.id} className="rempart-box">
               <h3 className="fr-h6 fr-mb-1w">{who(c)}</h3>
               <p className="fr-mb-1w">
-                {signalLabel(c.signal)} — confiné le {formatDateTime(c.containedAt)}
+                {signalLabel(c.signal)} — {c.scope === 'organisation' || !c.actorLogin ? 'confinée' : 'confiné'} le{' '}
+                {formatDateTime(c.containedAt)}
               </p>
               {releasing === c.id ? (
                 <ReleaseForm
@@ -148,7 +156,7 @@ export function Alerts() {
                   className="fr-mt-2w"
                   priority="secondary"
                   onClick={() => setReleasing(c.id)}
-                  nativeButtonProps={{ 'aria-label': `Lever le confinement de ${who(c)}` }}
+                  nativeButtonProps={{ 'aria-label': `Lever le confinement ${ofWho(c)}` }}
                 >
                   Lever le confinement
                 </Button>

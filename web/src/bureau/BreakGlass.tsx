@@ -2,7 +2,7 @@ import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
-import { classLabel, formatDateTime } from '../app/format.ts';
+import { classLabel, formatDateTime, ofName } from '../app/format.ts';
 import { ErrorNotice, Loading, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import './bureau.css';
 import { SensitiveOutcome } from './sensitive.tsx';
@@ -26,8 +26,8 @@ function Review({ item, onDone }: { item: BreakGlass; onDone: (message: string) 
     await api(`/api/security/break-glass/${item.id}/review`, { method: 'POST', body: { verdict, note } });
     onDone(
       verdict === 'justified'
-        ? `Accès d’urgence de ${item.actorLogin} jugé justifié.`
-        : `Accès d’urgence de ${item.actorLogin} jugé abusif : il cesse immédiatement.`,
+        ? `Accès d’urgence ${ofName(item.actorLogin)} jugé justifié.`
+        : `Accès d’urgence ${ofName(item.actorLogin)} jugé abusif : il cesse immédiatement.`,
     );
   });
   const submit = (event: FormEvent) => {
@@ -38,7 +38,7 @@ function Review({ item, onDone }: { item: BreakGlass; onDone: (message: string) 
   return (
     <div>
       <SensitiveOutcome error={review.error} retry={() => void review.run()} cancel={() => review.setError(null)} />
-      <form onSubmit={submit} aria-label={`Revoir l’accès d’urgence de ${item.actorLogin}`}>
+      <form onSubmit={submit} aria-label={`Revoir l’accès d’urgence ${ofName(item.actorLogin)}`}>
         <fieldset className="fr-fieldset">
           <legend className="fr-fieldset__legend fr-text--regular">Appréciation</legend>
           {(['justified', 'abusive'] as const).map((v) => (

@@ -84,8 +84,8 @@ export function DeclareIncident({ onSubmitted }: { onSubmitted(message: string):
         Déclarer un incident
       </h2>
       <p className="fr-text--sm">
-        Le délai de 72 heures pour notifier la CNIL (RGPD, article 33) part de la prise de connaissance. Sur plusieurs
-        organisations, la déclaration attend l’approbation d’une seconde personne.
+        Le délai de 72 heures pour notifier la CNIL (RGPD, article 33) court à partir de la prise de connaissance. Quand
+        plusieurs organisations sont concernées, la déclaration attend l’approbation d’une seconde personne.
       </p>
       <ErrorNotice error={declare.error} title="Déclaration refusée" />
       <form onSubmit={(event) => void declare.run(event)}>
@@ -142,7 +142,7 @@ export function DeclareIncident({ onSubmitted }: { onSubmitted(message: string):
         <Moment label="Fin de la fenêtre de compromission" value={windowTo} onChange={setWindowTo} />
         <Moment
           label="Prise de connaissance"
-          hint="Le délai de 72 heures part de là."
+          hint="Le délai de 72 heures court à partir de ce moment."
           value={awareAt}
           onChange={setAwareAt}
         />

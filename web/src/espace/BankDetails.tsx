@@ -3,7 +3,7 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { api, ApiError } from '../app/api.ts';
-import { formatDateTime } from '../app/format.ts';
+import { formatDateTime, plural } from '../app/format.ts';
 import { needsStepUp, StepUp } from '../app/StepUp.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 
@@ -146,8 +146,8 @@ export function BankDetailsPage() {
         <h2 id="changer">Changer de compte bancaire</h2>
         <p>
           Par sécurité, vous devrez confirmer votre identité avec votre second facteur, et le nouveau compte ne sera
-          utilisé qu’après un délai de {details.data?.coolingOffHours ?? 72} heures. Vous serez prévenu sur vos moyens
-          de contact.
+          utilisé qu’après un délai de {plural(details.data?.coolingOffHours ?? 72, 'heure', 'heures')}. Nous vous
+          préviendrons sur vos moyens de contact.
         </p>
         {outcome ? (
           <SuccessNotice
@@ -179,7 +179,7 @@ export function BankDetailsPage() {
           </div>
         ) : details.data?.canRequest.reason === 'too_frequent' ? (
           <div className="fr-alert fr-alert--info fr-mb-3w">
-            <h3 className="fr-alert__title">Trop de demandes ce mois-ci</h3>
+            <h3 className="fr-alert__title">Trop de demandes en 30 jours</h3>
             <p>
               Par sécurité, le nombre de changements de compte en 30 jours est limité : adressez-vous à votre
               conseiller.

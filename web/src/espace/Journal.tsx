@@ -4,7 +4,7 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../app/api.ts';
 import type { AccessEvent } from '../app/events.ts';
-import { classLabel, formatDateTime } from '../app/format.ts';
+import { classLabel, formatDateTime, plural } from '../app/format.ts';
 import { useSignedIn } from '../app/session.tsx';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import { checkChain, describeChain, type ChainLink, type ChainReport, type ChainState } from './chain.ts';
@@ -56,6 +56,14 @@ const OPERATION_LABELS: Record<string, string> = {
   export: 'export',
   list_caseload: 'vue dans la liste de son portefeuille (nom, prénom, date de naissance)',
   list_referrals: 'vue dans la liste des personnes orientées vers son organisation (nom, prénom, date de naissance)',
+  update: 'modification',
+  verify_caller: 'vérification de votre identité au téléphone',
+  break_glass: 'accès d’urgence',
+  write_to_person: 'lecture de vos coordonnées pour vous écrire',
+  incident_notice: 'lecture de vos coordonnées pour vous prévenir d’un incident de sécurité',
+  incident_document: 'préparation du courrier vous prévenant d’un incident de sécurité',
+  report: 'signalement',
+  purge: 'effacement',
 };
 
 /** What an entry says happened, in a sentence: a list is not a reading of the file. */
@@ -165,9 +173,9 @@ export function JournalPage() {
       {checkpoint ? (
         <p className="fr-text--sm" data-testid="checkpoint-status">
           {checkpoint.signatureValid === true
-            ? `Journal signé vérifié : ${checkpoint.size} événements, signature du registre contrôlée par votre navigateur.`
+            ? `Journal signé vérifié : ${plural(checkpoint.size, 'événement', 'événements')}, signature du registre contrôlée par votre navigateur.`
             : checkpoint.signatureValid === null
-              ? `Preuves vérifiées contre la racine du point de contrôle signé (${checkpoint.size} événements) ; ce navigateur ne sait pas contrôler la signature elle-même.`
+              ? `Preuves vérifiées par rapport à la racine du point de contrôle signé (${plural(checkpoint.size, 'événement', 'événements')}) ; ce navigateur ne sait pas contrôler la signature elle-même.`
               : 'La signature du journal ne correspond pas à la clé du registre : signalez-le au délégué à la protection des données.'}
         </p>
       ) : null}
