@@ -10,6 +10,7 @@ import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, type FieldClass } from '../src/do
 import { ORGANISATION_KINDS, PLATFORM_KINDS } from '../src/domain/organisations.ts';
 import {
   ABILITIES,
+  ATTESTATION_VALIDITY_DAYS,
   AUDIT_VALIDITY_DAYS,
   DENIAL_REASONS,
   DEROGATION_MAX_DAYS,
@@ -50,6 +51,8 @@ const DENIAL_TEXT: Record<DenialReason, string> = {
   condition_not_met: 'Condition de la finalité non remplie (âge) / purpose condition not met (age)',
   operation_not_granted: 'Opération (lecture/écriture) non accordée / operation not granted',
   field_class_not_granted: 'Classe de données non accordée / field class not granted',
+  processing_restricted:
+    'Traitement limité à la demande de la personne (RGPD art. 18), hors finalité de défense de droits en justice / processing restricted at the person’s request (GDPR Art. 18), but for a legal-claims purpose',
 };
 
 const GATE_TEXT: Record<GateRequirement, string> = {
@@ -59,6 +62,9 @@ const GATE_TEXT: Record<GateRequirement, string> = {
   network_ranges:
     'Plages réseau autorisées déclarées, et la requête en provient / allowed network ranges declared, and the request comes from one',
   security_audit: `Dernier audit de sécurité de moins de ${AUDIT_VALIDITY_DAYS} jours / last security audit less than ${AUDIT_VALIDITY_DAYS} days old`,
+  dpia_measures_implemented:
+    'Chaque mesure de l’AIPD de chaque traitement de la convention mise en œuvre, avec sa preuve / every measure of the DPIA of each processing of the agreement implemented, with its evidence',
+  security_baseline_attested: `Socle de sécurité attesté (second facteur, habilitations limitées, journaux qui détectent les anomalies) depuis moins de ${ATTESTATION_VALIDITY_DAYS} jours / security baseline attested (second factor, scoped authorisations, logs that detect anomalies) less than ${ATTESTATION_VALIDITY_DAYS} days ago`,
 };
 
 const ABILITY_TEXT: { [S in AbilitySubject]: Record<AbilityVerb<S>, string> } = {
@@ -85,6 +91,23 @@ const ABILITY_TEXT: { [S in AbilitySubject]: Record<AbilityVerb<S>, string> } = 
   security_alerts: {
     receive:
       'Recevoir aussitôt par courriel les alertes et confinements de la garde, et les changements de coordonnées bancaires contestés ou sans suivi / receive at once by mail the guard’s alerts and containments, and contested or unfollowed bank-detail changes',
+  },
+  rights_requests: {
+    record:
+      'Enregistrer une demande d’exercice des droits reçue à l’accueil, par courrier, par téléphone ou d’un mandataire / record a rights request received at a desk, by letter, by phone or from a mandated person',
+    work: 'Traiter les demandes d’exercice des droits (identité, prolongation, réponse, clôture) / work the rights requests (identity, extension, answer, closing)',
+  },
+  processing: {
+    restrict:
+      'Limiter le traitement de classes de données d’une personne (RGPD art. 18), et lever la limitation / restrict the processing of a person’s field classes (GDPR Art. 18), and lift it',
+  },
+  retention: {
+    manage:
+      'Mettre en vigueur les règles de conservation, geler un dossier pour contentieux et lever le gel / put retention rules in force, set and lift a litigation hold on a file',
+  },
+  rights_request_alerts: {
+    receive:
+      'Être averti par courriel des demandes d’exercice des droits en retard / hear by mail of overdue rights requests',
   },
   checkpoint: { issue: 'Signer un point de contrôle du journal maintenant / sign a ledger checkpoint now' },
   accounts: {

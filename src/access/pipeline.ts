@@ -542,6 +542,35 @@ export class AccessPipeline {
   }
 
   /**
+   * The DPO writing to a person (a rights request's answer or extension notice, GDPR Art. 12):
+   * their identity and contact only, recorded as an access under `purpose` before anything is
+   * decrypted; a ledger failure stops it there. An erased file has no address (undefined).
+   */
+  async readAddress(
+    accountId: string | null,
+    personId: string,
+    purpose: string,
+    details: Record<string, string>,
+  ): Promise<Pick<PersonFile, 'identity' | 'contact'> | undefined> {
+    let file;
+    try {
+      file = await this.#deps.persons.fetchSealed(personId, ['identity', 'contact']);
+    } catch (error) {
+      if (error instanceof NotFoundError || (error as { code?: string }).code === 'person_erased') return undefined;
+      throw error;
+    }
+    await appendEvent(this.#deps.db, 'access_granted', {
+      accountId,
+      personId,
+      purpose,
+      operation: 'write_to_person',
+      classes: file.classes,
+      details,
+    });
+    return (await this.#deps.persons.open(file, file.classes)).fields;
+  }
+
+  /**
    * The bootstrap administrator's read of a whole file. It has no agreement yet (its role's
    * budget and the ceiling below are its only bounds: see the note on issue 18), but it goes the
    * same way as everyone's: the guard admits, the event names the classes the file holds, and

@@ -15,6 +15,8 @@ export const JOB_PERIODS = {
   'accounts.sweep': DAY_SECONDS,
   'decoys.maintain': DAY_SECONDS,
   'jobs.purge': DAY_SECONDS,
+  'retention.purge': DAY_SECONDS,
+  'rights.overdue': DAY_SECONDS,
 } as const;
 
 export type JobName = keyof typeof JOB_PERIODS;

@@ -65,6 +65,10 @@ export const EVENT_KINDS = [
   'derogation_revoked',
   'posture_changed',
   'agreement_imported',
+  // the DPIA, the partners' security baseline and the Art. 30 register (issue 24)
+  'dpia_updated',
+  'baseline_attested',
+  'register_versioned',
   // the job seeker and the ledger itself
   'access_reported',
   // the job seeker reading or downloading their own file (GDPR Art. 15)
@@ -103,6 +107,24 @@ export const EVENT_KINDS = [
   'incident_approval_requested',
   'incident_approval_granted',
   'incident_approval_refused',
+  // rights requests (GDPR Art. 12, 15–21): received, each change of state, answered, overdue
+  'rights_request_received',
+  'rights_request_transition',
+  'rights_request_answered',
+  'rights_request_overdue',
+  // restriction of processing (GDPR Art. 18): classes of a person withheld from every purpose, then lifted
+  'processing_restricted',
+  'restriction_lifted',
+  // retention (issue 24 §2): rules imported, litigation holds, notices before a purge, each
+  // person's classes destroyed, each purge run, master key versions retired
+  'retention_rules_imported',
+  'retention_hold_set',
+  'retention_hold_lifted',
+  'retention_notice_sent',
+  'retention_purged',
+  'retention_records_purged',
+  'retention_run',
+  'keys_retired',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

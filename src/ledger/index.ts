@@ -81,6 +81,7 @@ export {
   pruneLedger,
   type PruneResult,
 } from './retention.ts';
+export { countPrunableBodies } from './retention-count.ts';
 export type { CheckpointOptions, IntegrityEvent, IntegrityProblem, IntegritySource } from './log.ts';
 export {
   describeLedgerProblem,

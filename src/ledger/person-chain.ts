@@ -27,6 +27,14 @@ export const JOURNAL_KINDS = [
   'caller_verified',
   'person_created',
   'access_reported',
+  // a class of the file destroyed by retention (issue 24 §2): the person's journal shows it
+  'retention_purged',
+  'rights_request_received',
+  'rights_request_transition',
+  'rights_request_answered',
+  'rights_request_overdue',
+  'processing_restricted',
+  'restriction_lifted',
 ] as const satisfies readonly EventKind[];
 
 const CHAINED: ReadonlySet<string> = new Set(JOURNAL_KINDS);

@@ -46,6 +46,15 @@ export const ABILITIES = [
   // unfollowed change of bank details. Any organisation, as these alerts always went: the role
   // itself is the platform's only (never grantable by an organisation's administrators).
   allow(['security_officer'], 'receive', 'security_alerts'),
+  // Rights requests (GDPR Art. 12, 15–21): an agency's desk or the DPO records one received
+  // outside the espace; the DPO works the queue (states, extension, answer) and hears of any overdue.
+  allow(['counsellor', 'dpo'], 'record', 'rights_requests', 'platform'),
+  allow(['dpo'], 'work', 'rights_requests', 'platform'),
+  allow(['dpo'], 'receive', 'rights_request_alerts', 'platform'),
+  // Restriction of processing (Art. 18): the DPO withholds classes of a person from every purpose, and lifts it.
+  allow(['dpo'], 'restrict', 'processing', 'platform'),
+  // Retention (issue 24 §2): the DPO puts rules in force and sets and lifts litigation holds.
+  allow(['dpo'], 'manage', 'retention', 'platform'),
   // The ledger.
   allow(['security_officer', 'dpo'], 'issue', 'checkpoint'),
   // Administration: an organisation's administrators, over its own accounts (never alone).

@@ -29,6 +29,18 @@ export interface PurposeRule {
   dailyCeiling: number;
   retentionDays: number;
   conditions?: { maxAge?: number };
+  /**
+   * Whether a person may object to this processing (GDPR Art. 21). Absent: objection is weighed
+   * case by case. `allowed: false` names the legal reference that excludes it (a legal obligation
+   * or a public task, e.g. France Travail's missions, Code du travail L. 5312-1): a refused
+   * objection quotes it, never silently.
+   */
+  objection?: { allowed: boolean; legalReference?: string };
+  /**
+   * A purpose for the establishment, exercise or defence of legal claims (GDPR Art. 18.2): the
+   * only one that still reads or writes a person's classes under a restriction of processing.
+   */
+  legalClaims?: boolean;
 }
 
 export interface Agreement {

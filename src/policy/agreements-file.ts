@@ -11,6 +11,7 @@ import {
 } from '../domain/index.ts';
 import { inTransaction, type AgreementsTable, type Executor } from '../store/index.ts';
 import { agreementFromRow, RELATIONSHIPS, type PurposeRule } from './agreement.ts';
+import { refuseUnlessMayComeIntoForce } from './coming-into-force.ts';
 import { appendEvent } from '../ledger/index.ts';
 
 /**
@@ -53,6 +54,27 @@ export const PurposeRuleSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    objection: Type.Optional(
+      Type.Object(
+        {
+          allowed: Type.Boolean({ description: 'la personne peut-elle s’opposer à ce traitement (RGPD art. 21)' }),
+          legalReference: Type.Optional(
+            Type.String({
+              minLength: 3,
+              maxLength: 300,
+              description: 'le texte qui exclut l’opposition (obligation légale, mission de service public)',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    legalClaims: Type.Optional(
+      Type.Boolean({
+        description:
+          'finalité de constatation, d’exercice ou de défense de droits en justice (RGPD art. 18.2) : la seule qui lit encore les données limitées',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -94,6 +116,15 @@ function semanticIssues(file: AgreementFile, prefix: string): ValidationIssue[] 
     if (seen.has(rule.purpose))
       issues.push(issue(prefix, `purposes.${i}.purpose`, 'unique', 'finalité déjà déclarée dans cette convention'));
     seen.add(rule.purpose);
+    if (rule.objection && !rule.objection.allowed && !rule.objection.legalReference)
+      issues.push(
+        issue(
+          prefix,
+          `purposes.${i}.objection.legalReference`,
+          'required',
+          'une finalité qui exclut l’opposition doit citer le texte qui l’exclut',
+        ),
+      );
     for (const list of ['read', 'write', 'roles'] as const) {
       const values: readonly string[] = rule[list];
       values.forEach((value, j) => {
@@ -134,7 +165,15 @@ export interface ImportedAgreement {
 export async function importAgreement(
   db: Executor,
   raw: unknown,
-  options: { by: string; accountId?: string | null; address?: string | null; now?: Date; prefix?: string },
+  options: {
+    by: string;
+    accountId?: string | null;
+    address?: string | null;
+    now?: Date;
+    prefix?: string;
+    /** Work of another capability in the import's own transaction (the Art. 30 register's regeneration, issue 24). */
+    within?: (trx: Executor, imported: ImportedAgreement) => Promise<void>;
+  },
 ): Promise<ImportedAgreement> {
   const prefix = options.prefix ?? '';
   const file = validateAgreementFile(raw, prefix);
@@ -158,7 +197,12 @@ export async function importAgreement(
 async function importChecked(
   trx: Executor,
   file: AgreementFile,
-  options: { by: string; accountId?: string | null; address?: string | null },
+  options: {
+    by: string;
+    accountId?: string | null;
+    address?: string | null;
+    within?: (trx: Executor, imported: ImportedAgreement) => Promise<void>;
+  },
   now: Date,
   prefix: string,
 ): Promise<ImportedAgreement> {
@@ -189,6 +233,25 @@ async function importChecked(
         `version ${expected} attendue (la dernière importée est la ${latest?.version ?? 0})`,
       ),
     ]);
+  const id = randomUUID();
+  // Issue 24: no coming into force without the DPIAs' measures implemented and the baseline attested.
+  await refuseUnlessMayComeIntoForce(
+    trx,
+    {
+      id,
+      organisationId: file.organisation,
+      reference: file.reference,
+      version: file.version,
+      legalBasis: file.legalBasis,
+      purposes: file.purposes.map(canonicalRule),
+      dpoContact: file.dpoContact,
+      securityContact: file.securityContact,
+      validFrom: file.validFrom,
+      validUntil: file.validUntil,
+      status: 'active',
+    },
+    now,
+  );
   const replaced = versions.filter((v) => v.status === 'active');
   if (replaced.length > 0) {
     await trx
@@ -201,7 +264,6 @@ async function importChecked(
       )
       .execute();
   }
-  const id = randomUUID();
   await trx
     .insertInto('agreements')
     .values({
@@ -220,6 +282,13 @@ async function importChecked(
     })
     .execute();
   const previous = replaced[0]?.version ?? null;
+  const imported: ImportedAgreement = {
+    id,
+    organisationId: file.organisation,
+    reference: file.reference,
+    version: file.version,
+    replaced: previous,
+  };
   await appendEvent(trx, 'agreement_imported', {
     accountId: options.accountId ?? null,
     address: options.address ?? null,
@@ -232,13 +301,8 @@ async function importChecked(
       replaced: previous,
     },
   });
-  return {
-    id,
-    organisationId: file.organisation,
-    reference: file.reference,
-    version: file.version,
-    replaced: previous,
-  };
+  if (options.within) await options.within(trx, imported);
+  return imported;
 }
 
 /** Keys in a fixed order, optional parts only when present: an exported file reads the same every time. */
@@ -254,6 +318,12 @@ function canonicalRule(rule: Static<typeof PurposeRuleSchema> | PurposeRule): Pu
     retentionDays: rule.retentionDays,
   };
   if (rule.conditions && rule.conditions.maxAge !== undefined) out.conditions = { maxAge: rule.conditions.maxAge };
+  if (rule.objection)
+    out.objection = {
+      allowed: rule.objection.allowed,
+      ...(rule.objection.legalReference !== undefined ? { legalReference: rule.objection.legalReference } : {}),
+    };
+  if (rule.legalClaims) out.legalClaims = true;
   return out;
 }
 

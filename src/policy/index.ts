@@ -38,12 +38,19 @@ export {
 } from './decide.ts';
 export {
   addressAllowed,
+  ATTESTATION_VALIDITY_DAYS,
   AUDIT_VALIDITY_DAYS,
+  baselineAttested,
+  COMING_INTO_FORCE_REQUIREMENTS,
+  comingIntoForceGate,
   DEROGATION_MAX_DAYS,
   evaluateGate,
   GATE_REQUIREMENTS,
+  NO_ASSURANCE,
   parsePosture,
+  processingsWithoutCompleteDpia,
   type Derogation,
+  type GateAssurance,
   type GateRequirement,
   type GateResult,
   type SecurityPosture,
@@ -61,6 +68,7 @@ export { alertSecurityContact, securityContactOf } from './security-contact.ts';
 export {
   activeAgreements,
   dpoContactsFor,
+  objectionExclusionOf,
   purposeLabelsOf,
   type ActiveAgreement,
   type AgreementPurpose,
@@ -74,6 +82,13 @@ export {
   type BreakGlassVerdict,
   type BreakGlassView,
 } from './break-glass.ts';
+export {
+  liftRestriction,
+  restrictedClassesOf,
+  restrictionsOf,
+  restrictProcessing,
+  type Restriction,
+} from './restrictions.ts';
 export {
   CALLER_CODE_MINUTES,
   confirmCallerVerification,
@@ -117,3 +132,34 @@ export {
   type PolicyTarget,
   type PosturePatch,
 } from './derogations.ts';
+// Issue 24: the DPIA of each processing and the partners' security-baseline attestations (gate inputs).
+export {
+  CONTROL_IDS,
+  documentHash,
+  dpiaComplete,
+  DpiaSchema,
+  EVIDENCE_KINDS,
+  findDpia,
+  listDpias,
+  MEASURE_STATUSES,
+  PROCESSING_PATTERN,
+  REMPART_CONTROLS,
+  RISK_KIND_LABELS,
+  RISK_KINDS,
+  saveDpia,
+  validateDpia,
+  type DpiaDocument,
+  type DpiaVersion,
+  type RempartControl,
+  type RiskKind,
+} from './dpia.ts';
+export {
+  BASELINE_ITEMS,
+  BaselineAttestationSchema,
+  listBaselineAttestations,
+  recordBaselineAttestation,
+  type BaselineAttestation,
+  type BaselineAttestationRequest,
+} from './baseline.ts';
+export { allAgreementsInForce, assuranceOf, completeDpias, latestAttestations } from './assurance.ts';
+export { referralRetentionDays } from './retention-days.ts';

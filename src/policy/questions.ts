@@ -129,3 +129,32 @@ export async function purposeLabelsOf(db: Executor, organisationIds: readonly st
   }
   return labels;
 }
+
+/**
+ * Whether the processing of `purpose` by this organisation excludes objection (GDPR Art. 21), as
+ * its active agreement says (`objection` of the purpose rule): the reference that excludes it, or
+ * null where the agreement names no such exclusion (or there is no such purpose).
+ */
+export async function objectionExclusionOf(
+  db: Executor,
+  organisationId: string,
+  purpose: string,
+): Promise<{ legalReference: string; purposeLabel: string } | null> {
+  const agreement = await db
+    .selectFrom('agreements')
+    .select('purposes')
+    .where('organisation_id', '=', organisationId)
+    .where('status', '=', 'active')
+    .orderBy('version', 'desc')
+    .executeTakeFirst();
+  if (!agreement) return null;
+  const rule = (
+    JSON.parse(agreement.purposes) as Array<{
+      purpose: string;
+      label?: string;
+      objection?: { allowed: boolean; legalReference?: string };
+    }>
+  ).find((r) => r.purpose === purpose);
+  if (!rule?.objection || rule.objection.allowed || !rule.objection.legalReference) return null;
+  return { legalReference: rule.objection.legalReference, purposeLabel: rule.label ?? purpose };
+}

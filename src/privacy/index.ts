@@ -15,3 +15,25 @@ export {
   type SecurityEvent,
   type SecurityEventsPage,
 } from './activity.ts';
+export * from './rights-requests/index.ts';
+export * from './retention/index.ts';
+// Issue 24: the record of processing activities (GDPR Art. 30), generated from the agreements in force.
+export {
+  CNIL_REGISTER_COLUMNS,
+  CONTROLLER,
+  dpiaStatusByProcessing,
+  generateRegister,
+  NO_TRANSFER_OUTSIDE_EU,
+  processingOf,
+  processingsCreatedAt,
+  regenerateRegister,
+  REGISTER_FORMAT,
+  registerCsv,
+  registerHash,
+  registerVersion,
+  registerVersions,
+  type ProcessorRecord,
+  type RegisterDocument,
+  type RegisterEntry,
+  type RegisterVersion,
+} from './register.ts';

@@ -7,6 +7,7 @@ import { AccessPipeline } from '../access/index.ts';
 import { createAlertSink, Guard, type AlertSink, type GuardAlert } from '../guard/index.ts';
 import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Incidents } from '../incidents/index.ts';
+import { RightsRequests } from '../privacy/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, observeAppends, signerFromSeed } from '../ledger/index.ts';
 import { Metrics, readOperationalFigures } from '../metrics/index.ts';
@@ -55,6 +56,8 @@ export interface Runtime {
   readonly bank: BankDetails;
   /** Incidents: blast radius, CNIL draft, notices to people, remediation, the register. */
   readonly incidents: Incidents;
+  /** Rights requests (GDPR Art. 12, 15–21): filed, worked by the DPO, answered, their deadlines watched. */
+  readonly rightsRequests: RightsRequests;
   /** Prometheus metrics of this runtime (a registry of its own): the pipeline, the guard and the ledger report to it. */
   readonly metrics: Metrics;
   /**
@@ -219,6 +222,16 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       settleBank: (personId) => bank.settleDue(personId),
       observe: metrics,
     });
+    const rightsRequests = new RightsRequests({
+      db: database.db,
+      keyring: () => holder.current,
+      notifier,
+      clock,
+      dpoContact: config.dpoContact,
+      // Writing to the person reads their identity and contact, recorded first (the pipeline's).
+      readAddress: (personId, by, reference) =>
+        access.readAddress(by.accountId, personId, 'rights_request_answer', { request: reference }),
+    });
     const runtime: Runtime = {
       metrics,
       config,
@@ -236,6 +249,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       access,
       bank,
       incidents,
+      rightsRequests,
       async close() {
         await ledgerWatch.stop();
         ledgerWatch.close();

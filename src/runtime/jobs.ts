@@ -12,6 +12,7 @@ import {
   type JobSpec,
 } from '../jobs/index.ts';
 import { LedgerUpkeep } from '../ledger/index.ts';
+import { purgeRetention } from '../privacy/index.ts';
 import type { Runtime } from './index.ts';
 
 const DAY_SECONDS = 86_400;
@@ -89,6 +90,12 @@ export function backgroundJobs(runtime: Runtime, log: (message: string) => void)
       run: async () => void (await maintainDecoys(db, runtime.persons, freshDecoyFile)),
     },
     {
+      // Rights requests past their due date: the DPOs are told, once per request (GDPR Art. 12.3).
+      name: 'rights.overdue',
+      everySeconds: period('rights.overdue'),
+      run: async () => void (await runtime.rightsRequests.alertOverdue()),
+    },
+    {
       name: 'jobs.purge',
       everySeconds: period('jobs.purge'),
       run: async () => {
@@ -96,6 +103,21 @@ export function backgroundJobs(runtime: Runtime, log: (message: string) => void)
         await purgeRuns(db, new Date(now - KEEP_RUNS_DAYS * DAY_SECONDS * 1000));
         await messages.purgeSent(new Date(now - KEEP_SENT_MESSAGES_DAYS * DAY_SECONDS * 1000));
       },
+    },
+    {
+      // Retention (issue 24 §2): what is past its period goes, notices 30 days before; resumes an interrupted run.
+      name: 'retention.purge',
+      everySeconds: period('retention.purge'),
+      timeoutSeconds: 6 * 3600,
+      run: async () =>
+        void (await purgeRetention(db, {
+          persons: runtime.persons,
+          keyring: () => runtime.keyring,
+          notifier: runtime.notifier,
+          ledger,
+          // A notice's address is read through the pipeline: an access event under this purpose.
+          address: (personId, details) => runtime.access.readAddress(null, personId, 'retention_notice', details),
+        })),
     },
   ];
 }

@@ -11,11 +11,13 @@ import {
 } from '../store/index.ts';
 import { deterministicUuid, secretUuid, seedSecret, storedSeedSecret } from './ids.ts';
 import { networkRows, type NetworkRows } from './network.ts';
+import { insertAssurance } from './assurance.ts';
 import { inlineSealer, workerSealer } from './parallel.ts';
 import { CHUNK_SIZE, generateChunk } from './population.ts';
 import type { BatchJob, SealedBatch } from './sealing.ts';
 
-export { DEMO_STAFF_EMAIL_DOMAIN, NETWORK } from './network.ts';
+export { AGENCY_OBJECTION_EXCLUDED, DEMO_STAFF_EMAIL_DOMAIN, NETWORK } from './network.ts';
+export { insertAssurance, seededDpia, SEEDED_MEASURES } from './assurance.ts';
 export { CHUNK_SIZE, DEMO_GENERATOR_MISSING, demoGeneratorAvailable, frenchIban, NIR_CAPACITY } from './population.ts';
 export { DECOY_RESERVE, decoyCountFor, plantDecoys, POPULATION_CAPACITY } from './decoys.ts';
 export { deterministicUuid, secretUuid, SEED_SECRET_KEY, seedSecret, storedSeedSecret } from './ids.ts';
@@ -61,6 +63,7 @@ export async function insertNetwork(db: Executor, network: NetworkRows): Promise
       .values(network.actors)
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
+    await insertAssurance(trx, network);
   });
 }
 

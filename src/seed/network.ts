@@ -20,6 +20,10 @@ interface OrganisationSpec {
   staff: StaffSpec[];
 }
 
+/** Why a person cannot object to the agency's own processing: its missions are set by law. */
+export const AGENCY_OBJECTION_EXCLUDED =
+  'Code du travail, art. L. 5312-1 (missions de France Travail) ; RGPD art. 6.1.c et 6.1.e, art. 21.1';
+
 const agencyPurposes: PurposeRule[] = [
   {
     purpose: 'accompagnement',
@@ -31,6 +35,8 @@ const agencyPurposes: PurposeRule[] = [
     // Four counsellors, each up to 40 distinct persons on a busy day (docs/guard-calibration.md).
     dailyCeiling: 160,
     retentionDays: 365 * 3,
+    // France Travail's missions are a legal obligation and a public task: no objection (GDPR Art. 21).
+    objection: { allowed: false, legalReference: AGENCY_OBJECTION_EXCLUDED },
   },
   {
     purpose: 'indemnisation',
@@ -41,6 +47,7 @@ const agencyPurposes: PurposeRule[] = [
     relationship: 'agency',
     dailyCeiling: 120,
     retentionDays: 365 * 10,
+    objection: { allowed: false, legalReference: AGENCY_OBJECTION_EXCLUDED },
   },
 ];
 

@@ -45,7 +45,11 @@ import { organisationKinds } from './migrations/0023_organisation_kinds.ts';
 import { containmentPersons } from './migrations/0024_containment_persons.ts';
 import { jobRuns } from './migrations/0025_job_runs.ts';
 import { outgoingMessages } from './migrations/0026_outgoing_messages.ts';
+import { restrictions } from './migrations/0031_restrictions.ts';
 import { oneOpenRecertification } from './migrations/0027_one_open_recertification.ts';
+import { registerDpia } from './migrations/0030_register_dpia.ts';
+import { rightsRequests } from './migrations/0028_rights_requests.ts';
+import { retention } from './migrations/0029_retention.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -312,6 +316,10 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0025_job_runs': jobRuns(flavour),
     '0026_outgoing_messages': outgoingMessages(flavour),
     '0027_one_open_recertification': oneOpenRecertification(flavour),
+    '0028_rights_requests': rightsRequests(flavour),
+    '0029_retention': retention(flavour),
+    '0030_register_dpia': registerDpia(flavour),
+    '0031_restrictions': restrictions(flavour),
   };
 }
 

@@ -23,6 +23,8 @@ export type { Schema } from './schema.ts';
 export { groupCommitOf, part, type GroupCommit, type GroupWriter } from './group-commit.ts';
 export { afterCommit, chunks, inTransaction, locksRows, yieldToEventLoop, type Executor } from './transaction.ts';
 export { householdKey, lookupDigest, lookupRows, nameBirthKey, sealPersonRows } from './person-rows.ts';
+export { eraseEmptied, shredClasses } from './shred.ts';
+export { retentionTriggerDates, type RetentionTriggerDates } from './retention-triggers.ts';
 export type {
   AccountFactorsTable,
   AccountsTable,
@@ -52,3 +54,6 @@ export type * from './tables/contact-history.ts';
 export type * from './tables/appointments.ts';
 export type * from './tables/notify.ts';
 export type * from './tables/privacy.ts';
+export type * from './tables/register-dpia.ts';
+export type * from './tables/retention.ts';
+export type * from './tables/rights-requests.ts';

@@ -42,6 +42,9 @@ export const TABLE_OWNERS = {
   caller_verifications: 'policy',
   caller_blank_verifications: 'policy',
   policy_epoch: 'policy',
+  // The DPIA of each processing and the partners' baseline attestations: gate inputs (issue 24).
+  dpias: 'policy',
+  baseline_attestations: 'policy',
 
   // guard: its windows, signals, containments and decoys, and the guarded exports.
   guard_seen: 'guard',
@@ -68,6 +71,19 @@ export const TABLE_OWNERS = {
 
   // privacy: the persons' reports about their journal.
   access_reports: 'privacy',
+  // policy: the restrictions of processing it reads on every decision (Art. 18).
+  person_restrictions: 'policy',
+  rights_requests: 'privacy',
+  rights_request_steps: 'privacy',
+  // The versions of the generated record of processing activities (GDPR Art. 30, issue 24).
+  register_versions: 'privacy',
+  // Retention (issue 24 §2): the rules in force, litigation holds, purge runs, notices, month counts, key versions.
+  retention_rule_sets: 'privacy',
+  retention_holds: 'privacy',
+  retention_runs: 'privacy',
+  retention_notices: 'privacy',
+  retention_stats: 'privacy',
+  retention_key_versions: 'privacy',
 
   // The core's own: the log (ledger) and the record of the messages sent (notify).
   ledger_events: 'ledger',

@@ -12,7 +12,11 @@ import type { PolicyTables } from './tables/policy.ts';
 import type { AppointmentTables } from './tables/appointments.ts';
 import type { NotifyTables } from './tables/notify.ts';
 import type { PrivacyTables } from './tables/privacy.ts';
+import type { RightsRequestTables } from './tables/rights-requests.ts';
 import type { JobTables } from './tables/jobs.ts';
+import type { RegisterDpiaTables } from './tables/register-dpia.ts';
+import type { RetentionTables } from './tables/retention.ts';
+import type { RestrictionTables } from './tables/restrictions.ts';
 import type { FieldClass } from '../domain/index.ts';
 
 /**
@@ -223,7 +227,11 @@ export interface Schema
     AppointmentTables,
     NotifyTables,
     PrivacyTables,
-    JobTables {
+    RightsRequestTables,
+    JobTables,
+    RegisterDpiaTables,
+    RetentionTables,
+    RestrictionTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

@@ -29,6 +29,7 @@ function navigationFor(kind: string | undefined, roles: string[], path: string):
       item('Qui a consulté mon dossier', '/mon-espace/consultations'),
       item('Sécurité du compte', '/mon-espace/securite'),
       item('Coordonnées bancaires', '/mon-espace/banque'),
+      item('Exercer mes droits', '/mon-espace/droits'),
     ];
   }
   if (kind === 'staff' && roles.some((r) => SECURITY_ROLES.includes(r))) {
@@ -37,6 +38,9 @@ function navigationFor(kind: string | undefined, roles: string[], path: string):
       item('Incidents', '/bureau/incidents'),
       item('Organisations', '/bureau/organisations'),
       item('Accès signalés', '/bureau/signalements'),
+      item('Registre des traitements', '/bureau/registre'),
+      // The DPO's queue (the API lets no one else work it).
+      ...(roles.includes('dpo') ? [item('Demandes d’exercice des droits', '/bureau/droits')] : []),
       item('Administration des comptes', '/bureau/administration'),
       item('Journal et activité', '/bureau/activite'),
     ];

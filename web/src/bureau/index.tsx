@@ -6,6 +6,8 @@ import { Alerts } from './Alerts.tsx';
 import { IncidentList, IncidentPage } from './Incidents.tsx';
 import { Organisations } from './Organisations.tsx';
 import { Reports } from './Reports.tsx';
+import { RegisterPage } from './Register.tsx';
+import { RightsRequestList, RightsRequestPage } from './RightsRequests.tsx';
 
 function NotFound() {
   return <PageTitle title="Page introuvable">Page introuvable</PageTitle>;
@@ -20,6 +22,9 @@ export function BureauSpace() {
       <Route path="incidents/:reference" element={<IncidentPage />} />
       <Route path="organisations" element={<Organisations />} />
       <Route path="signalements" element={<Reports />} />
+      <Route path="registre" element={<RegisterPage />} />
+      <Route path="droits" element={<RightsRequestList />} />
+      <Route path="droits/:id" element={<RightsRequestPage />} />
       <Route path="administration" element={<Administration />} />
       <Route path="activite" element={<Activity />} />
       <Route path="*" element={<NotFound />} />

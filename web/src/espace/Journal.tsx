@@ -46,6 +46,13 @@ const KIND_LABELS: Record<string, string> = {
   caller_verified: 'Identité vérifiée au téléphone',
   person_created: 'Création du dossier',
   access_reported: 'Vous avez signalé un accès',
+  rights_request_received: 'Demande d’exercice de vos droits reçue',
+  rights_request_transition: 'Votre demande d’exercice de vos droits a avancé',
+  rights_request_answered: 'Réponse à votre demande d’exercice de vos droits',
+  rights_request_overdue: 'Délai de réponse dépassé : le délégué à la protection des données est alerté',
+  retention_purged: 'Données effacées à la fin de leur durée de conservation',
+  processing_restricted: 'Traitement de vos données limité (RGPD art. 18)',
+  restriction_lifted: 'Limitation du traitement levée',
 };
 
 const OPERATION_LABELS: Record<string, string> = {

@@ -3,6 +3,7 @@ import { BankDetailsPage } from './BankDetails.tsx';
 import { JournalPage } from './Journal.tsx';
 import { MyFile } from './MyFile.tsx';
 import { EspaceSecurityPage } from './Security.tsx';
+import { RightsRequestsPage } from './RightsRequests.tsx';
 import './espace.css';
 
 /** Espace demandeur d’emploi: the file, who read it, the account's security, the bank details. */
@@ -13,6 +14,7 @@ export function EspaceSpace() {
       <Route path="consultations" element={<JournalPage />} />
       <Route path="securite" element={<EspaceSecurityPage />} />
       <Route path="banque" element={<BankDetailsPage />} />
+      <Route path="droits" element={<RightsRequestsPage />} />
     </Routes>
   );
 }
