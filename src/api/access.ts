@@ -39,6 +39,8 @@ export const DecisionViewSchema = Type.Object({
   agreement: Type.Object({ id: Type.String(), reference: Type.String(), version: Type.Integer() }),
   classes: Type.Array(Type.String()),
   breakGlass: Type.Optional(Type.String()),
+  /** Classes the purpose grants that a restriction of processing (Art. 18) withholds from this person. */
+  restricted: Type.Optional(Type.Array(Type.String())),
 });
 
 /** What a decision says about itself in a response: never a value. */
@@ -49,6 +51,7 @@ export function decisionView(decision: Extract<AccessDecision, { allowed: true }
     agreement: decision.agreement,
     classes: decision.classes,
     ...(decision.breakGlassId ? { breakGlass: decision.breakGlassId } : {}),
+    ...(decision.restricted ? { restricted: decision.restricted } : {}),
   };
 }
 

@@ -79,9 +79,11 @@ export const DENIAL_MESSAGES: Record<string, string> = {
   agreement_expired: 'La convention de votre organisation pour cette finalité n’est pas en vigueur.',
   role_not_allowed: 'Votre rôle ne permet pas cette finalité.',
   posture_non_compliant:
-    'Votre organisation ne remplit pas les exigences de sécurité (audit, second facteur, réseaux, contact sécurité, convention) : accès suspendu.',
+    'Votre organisation ne remplit pas les exigences de sécurité (audit, second facteur, réseaux, contact sécurité, convention, analyse d’impact mise en œuvre, socle de sécurité attesté) : accès suspendu.',
   person_out_of_scope: 'Accès refusé : ce dossier n’est pas dans votre périmètre pour cette finalité.',
   condition_not_met: 'Accès refusé : ce dossier n’est pas dans votre périmètre pour cette finalité.',
   operation_not_granted: 'Cette opération n’est pas prévue par la convention pour cette finalité.',
   field_class_not_granted: 'Classe de données non couverte par la convention pour cette finalité.',
+  processing_restricted:
+    'Le traitement de ces données est limité à la demande de la personne (RGPD art. 18) : elles ne sont plus consultées ni modifiées jusqu’à la levée de la limitation.',
 };

@@ -81,7 +81,8 @@ export async function listedPersons(
   now: Date,
 ): Promise<ListedPerson[]> {
   const today = now.toISOString().slice(0, 10);
-  const notDecoy = sql`NOT EXISTS (SELECT 1 FROM guard_decoys d WHERE d.person_id = p.id)`;
+  // A decoy is never listed, nor a person whose identity is under a restriction of processing (Art. 18).
+  const notDecoy = sql`NOT EXISTS (SELECT 1 FROM guard_decoys d WHERE d.person_id = p.id) AND NOT EXISTS (SELECT 1 FROM person_restrictions pr WHERE pr.person_id = p.id AND pr.class = 'identity')`;
   const rows =
     relationship === 'caseload'
       ? (

@@ -2,7 +2,16 @@ import { sql, type SqlBool } from 'kysely';
 import type { Executor } from '../store/index.ts';
 import { agreementFromRow, type Agreement, type PurposeRule } from './agreement.ts';
 import type { DecisionActor, DecisionOrganisation, RelationshipFacts } from './decide.ts';
-import { evaluateGate, parsePosture, type Derogation, type GateRequirement, type SecurityPosture } from './gate.ts';
+import {
+  evaluateGate,
+  parsePosture,
+  type Derogation,
+  type GateAssurance,
+  type GateRequirement,
+  type SecurityPosture,
+} from './gate.ts';
+import { assuranceOf } from './assurance.ts';
+import { restrictedClassesOf } from './restrictions.ts';
 
 export async function loadActor(db: Executor, actorId: string): Promise<DecisionActor | undefined> {
   const row = await db
@@ -25,6 +34,8 @@ interface StoredOrganisation {
   agreements: Agreement[];
   /** Every derogation not revoked; which are still running is decided at each request. */
   derogations: Derogation[];
+  /** The DPIAs and the baseline attestation the gate reads (issue 24). */
+  assurance: GateAssurance;
 }
 
 /** Organisations kept by a process: a few thousand at most, each a handful of agreements. */
@@ -81,6 +92,7 @@ async function storedOrganisation(
     posture: parsePosture(row.security_posture),
     agreements,
     derogations,
+    assurance: await assuranceOf(db, organisationId),
   };
   if (current !== undefined) {
     if (cache.size >= CACHED_ORGANISATIONS) cache.clear();
@@ -108,6 +120,7 @@ export async function loadOrganisation(
     posture: stored.posture,
     agreements: stored.agreements,
     derogations,
+    assurance: stored.assurance,
     now,
     ...(clientAddress !== undefined ? { clientAddress } : {}),
   });
@@ -135,15 +148,21 @@ export async function relationshipFacts(
   // every read, building it with the query builder cost more than running it.
   const { organisationId, id: actorId } = actor;
   const row = (
-    await sql<{ caseload: unknown; agency: unknown; referral: unknown; verified: unknown; held: unknown }>`
+    await sql<{
+      caseload: unknown;
+      agency: unknown;
+      referral: unknown;
+      verified: unknown;
+      held: unknown;
+      restricted: unknown;
+    }>`
       SELECT
         EXISTS (SELECT 1 FROM caseloads WHERE person_id = ${personId} AND organisation_id = ${organisationId} AND actor_id = ${actorId} AND (until IS NULL OR until >= ${today})) AS caseload,
         EXISTS (SELECT 1 FROM caseloads WHERE person_id = ${personId} AND organisation_id = ${organisationId} AND (until IS NULL OR until >= ${today})) AS agency,
         EXISTS (SELECT 1 FROM referrals WHERE person_id = ${personId} AND organisation_id = ${organisationId} AND status = 'active' AND starts_on <= ${today} AND (ends_on IS NULL OR ends_on >= ${today})) AS referral,
         EXISTS (SELECT 1 FROM caller_verifications WHERE person_id = ${personId} AND actor_id = ${actorId} AND verified_at IS NOT NULL AND expires_at > ${at}) AS verified,
-        EXISTS (SELECT 1 FROM bank_changes WHERE person_id = ${personId} AND status = 'awaiting_verification') AS held`.execute(
-      db,
-    )
+        EXISTS (SELECT 1 FROM bank_changes WHERE person_id = ${personId} AND status = 'awaiting_verification') AS held,
+        EXISTS (SELECT 1 FROM person_restrictions WHERE person_id = ${personId}) AS restricted`.execute(db)
   ).rows[0]!;
   const yes = (value: unknown) => value === true || value === 1 || value === '1';
   return {
@@ -152,6 +171,8 @@ export async function relationshipFacts(
     referral: yes(row.referral),
     verifiedCaller: yes(row.verified),
     heldBankChange: yes(row.held),
+    // Rare: a second statement only for a person under a restriction of processing.
+    ...(yes(row.restricted) ? { restrictedClasses: await restrictedClassesOf(db, personId) } : {}),
   };
 }
 

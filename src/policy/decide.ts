@@ -41,6 +41,8 @@ export interface RelationshipFacts {
   heldBankChange: boolean;
   /** Age in whole years, when a purpose's conditions need it. */
   ageYears?: number;
+  /** The person's field classes under a restriction of processing (GDPR Art. 18), if any. */
+  restrictedClasses?: readonly FieldClass[];
 }
 
 export interface DecisionRequest {
@@ -70,6 +72,7 @@ export const DENIAL_REASONS = {
   condition_not_met: 403,
   operation_not_granted: 403,
   field_class_not_granted: 403,
+  processing_restricted: 403,
 } as const;
 export type DenialReason = keyof typeof DENIAL_REASONS;
 
@@ -97,6 +100,8 @@ export type Decision =
       obligations: Obligations;
       /** The purpose's conditions on the person (a list applies them to each person it shows). */
       conditions?: { maxAge?: number };
+      /** Classes the purpose grants that a restriction of processing withholds from this person. */
+      restricted?: FieldClass[];
     }
   | { allowed: false; reason: DenialReason; detail?: string };
 
@@ -222,9 +227,17 @@ export function decide(request: DecisionRequest): Decision {
   const { asked, refused } = classesWithin(request.classes, granted);
   if (refused.length) return deny('field_class_not_granted', refused.join(','));
 
+  // A restriction of processing (Art. 18) withholds its classes from every purpose but one for
+  // legal claims: asked for by name, refused; implied by a whole file, left out and said so.
+  const restricted = rule.legalClaims ? [] : asked.filter((c) => facts.restrictedClasses?.includes(c));
+  const explicit = request.classes !== undefined && request.classes.length > 0;
+  if (restricted.length && (explicit || restricted.length === asked.length))
+    return deny('processing_restricted', restricted.join(','));
+  const released = asked.filter((c) => !restricted.includes(c));
+
   return {
     allowed: true,
-    classes: asked,
+    classes: released,
     purpose: rule.purpose,
     caseReference: request.caseReference,
     agreement: { id: agreement.id, reference: agreement.reference, version: agreement.version },
@@ -236,5 +249,6 @@ export function decide(request: DecisionRequest): Decision {
       followUpExpected: rule.write.includes('follow_up'),
     },
     ...(rule.conditions ? { conditions: { ...rule.conditions } } : {}),
+    ...(restricted.length ? { restricted } : {}),
   };
 }

@@ -42,6 +42,8 @@ const RELATIONSHIP_OF = new Map<string, Relationship>(
 );
 const OPERATIONS: Operation[] = ['read', 'write', 'list'];
 const AGES = [22, 40];
+/** Classes of the person under a restriction of processing (GDPR Art. 18): none, one a list shows, one it does not. */
+const RESTRICTIONS: FieldClass[][] = [[], ['identity'], ['contact']];
 
 const FACT_OF: Record<Relationship, keyof RelationshipFacts> = {
   caseload: 'caseload',
@@ -56,7 +58,12 @@ const FACT_OF: Record<Relationship, keyof RelationshipFacts> = {
  * true and the purpose's own is false (so a tie of another kind never stands in for it).
  * For the unknown purpose: all true, or all false.
  */
-function factsFor(purpose: string, present: boolean, ageYears: number): RelationshipFacts {
+function factsFor(
+  purpose: string,
+  present: boolean,
+  ageYears: number,
+  restrictedClasses: readonly FieldClass[],
+): RelationshipFacts {
   const required = RELATIONSHIP_OF.get(purpose);
   const facts: RelationshipFacts = {
     caseload: false,
@@ -65,6 +72,7 @@ function factsFor(purpose: string, present: boolean, ageYears: number): Relation
     verifiedCaller: false,
     heldBankChange: false,
     ageYears,
+    ...(restrictedClasses.length ? { restrictedClasses } : {}),
   };
   for (const relationship of Object.keys(FACT_OF) as Relationship[]) {
     const key = FACT_OF[relationship] as 'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange';
@@ -85,6 +93,7 @@ interface Cell {
   compliant: boolean;
   inForce: boolean;
   ageYears: number;
+  restricted: FieldClass[];
 }
 
 /**
@@ -117,8 +126,15 @@ function oracle(cell: Cell): Expected {
           : [];
   if (granted.length === 0) violations.add('operation_not_granted');
   if ((cell.classes ?? []).some((c) => !granted.includes(c))) violations.add('field_class_not_granted');
+  // A restriction withholds its classes from every purpose but one for legal claims: a class
+  // asked for by name is refused; a whole file leaves it out, and is refused when nothing is left.
+  const withheld = rule.legalClaims ? [] : cell.restricted;
+  const wanted = cell.classes ?? [...granted];
+  const released = wanted.filter((c) => !withheld.includes(c));
+  if (released.length < wanted.length && (cell.classes !== undefined || released.length === 0))
+    violations.add('processing_restricted');
   if (violations.size > 0) return { allowed: false, violations };
-  return { allowed: true, classes: cell.classes ?? [...granted] };
+  return { allowed: true, classes: released };
 }
 
 function agreementsOf(specIndex: number, inForce: boolean): Agreement[] {
@@ -142,7 +158,7 @@ function requestFor(cell: Cell): DecisionRequest {
     caseReference: 'DOSSIER-2027-0001',
     operation: cell.operation,
     ...(cell.classes ? { classes: cell.classes } : {}),
-    facts: factsFor(cell.purpose, cell.relationshipPresent, cell.ageYears),
+    facts: factsFor(cell.purpose, cell.relationshipPresent, cell.ageYears, cell.restricted),
     now: NOW,
   };
 }
@@ -156,17 +172,19 @@ function* cellsOf(specIndex: number): Generator<Cell> {
             for (const compliant of [true, false])
               for (const inForce of [true, false])
                 for (const ageYears of AGES)
-                  yield {
-                    specIndex,
-                    role,
-                    purpose,
-                    classes,
-                    operation,
-                    relationshipPresent,
-                    compliant,
-                    inForce,
-                    ageYears,
-                  };
+                  for (const restricted of RESTRICTIONS)
+                    yield {
+                      specIndex,
+                      role,
+                      purpose,
+                      classes,
+                      operation,
+                      relationshipPresent,
+                      compliant,
+                      inForce,
+                      ageYears,
+                      restricted,
+                    };
 }
 
 interface Tally {
@@ -239,10 +257,19 @@ describe('authorization matrix (demo network agreements)', () => {
   }
 
   it('the whole matrix was enumerated', () => {
-    // 12 organisations × 9 roles × 10 purposes × 12 class requests × 3 operations × 2 relationships × 2 postures × 2 agreement states × 2 ages.
+    // 12 organisations × 9 roles × 10 purposes × 12 class requests × 3 operations × 2 relationships × 2 postures × 2 agreement states × 2 ages × 3 restrictions.
     assert.equal(
       totals.cells,
-      NETWORK.length * (ROLES.length + 1) * (PURPOSES.length + 1) * (FIELD_CLASSES.length + 1) * 3 * 2 * 2 * 2 * 2,
+      NETWORK.length *
+        (ROLES.length + 1) *
+        (PURPOSES.length + 1) *
+        (FIELD_CLASSES.length + 1) *
+        3 *
+        2 *
+        2 *
+        2 *
+        2 *
+        RESTRICTIONS.length,
     );
     assert.ok(totals.allowed > 0 && totals.exactReason > 0);
   });
@@ -261,6 +288,7 @@ describe('authorization matrix (demo network agreements)', () => {
           compliant: true,
           inForce: true,
           ageYears: 22,
+          restricted: [],
         }),
       );
       return decision.allowed ? [...decision.classes].sort() : decision.reason;
@@ -334,6 +362,7 @@ describe('denials before the agreement is even read', () => {
     compliant: true,
     inForce: true,
     ageYears: 40,
+    restricted: [],
   };
   const base = requestFor(allowedCell);
   const cases: Array<[string, DecisionRequest, DenialReason]> = [
@@ -379,6 +408,7 @@ describe('denials before the agreement is even read', () => {
       compliant: true,
       inForce: true,
       ageYears: 25,
+      restricted: [],
     };
     assert.equal(decide(requestFor(cell)).allowed, true);
     const at26 = decide(requestFor({ ...cell, ageYears: 26 }));
@@ -386,6 +416,29 @@ describe('denials before the agreement is even read', () => {
     const request = requestFor(cell);
     const unknownAge = decide({ ...request, facts: { ...request.facts, ageYears: undefined } });
     assert.equal(!unknownAge.allowed && unknownAge.reason, 'condition_not_met');
+  });
+
+  it('a restriction of processing spares a purpose for legal claims, and only that one', () => {
+    const restrictedCell: Cell = { ...allowedCell, classes: undefined, restricted: ['health', 'contact'] };
+    const request = requestFor(restrictedCell);
+    const ordinary = decide(request);
+    assert.ok(ordinary.allowed);
+    assert.ok(!ordinary.classes.includes('health') && !ordinary.classes.includes('contact'));
+    assert.deepEqual(ordinary.restricted?.sort(), ['contact', 'health']);
+    const claims = {
+      ...request,
+      organisation: {
+        ...request.organisation,
+        agreements: request.organisation.agreements.map((a) => ({
+          ...a,
+          purposes: a.purposes.map((p) => ({ ...p, legalClaims: true })),
+        })),
+      },
+    };
+    const forClaims = decide(claims);
+    assert.ok(forClaims.allowed);
+    assert.ok(forClaims.classes.includes('health') && forClaims.classes.includes('contact'));
+    assert.equal(forClaims.restricted, undefined);
   });
 
   it('every denial reason has a 403 or a 422', () => {

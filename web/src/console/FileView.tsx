@@ -36,6 +36,7 @@ interface StaffFile {
     agreement: { reference: string; version: number };
     classes: string[];
     breakGlass?: string;
+    restricted?: string[];
   };
 }
 
@@ -198,6 +199,14 @@ function FileContent({
           severity="warning"
           small
           description="Accès exceptionnel en cours : lecture seule, examiné par le responsable de la sécurité."
+          className="fr-mb-3w"
+        />
+      ) : null}
+      {file.decision.restricted?.length ? (
+        <Alert
+          severity="warning"
+          small
+          description={`Traitement limité à la demande de la personne (RGPD art. 18) : ${file.decision.restricted.map((c) => classLabel(c)).join(', ')} ne sont ni consultables ni modifiables jusqu’à la levée de la limitation.`}
           className="fr-mb-3w"
         />
       ) : null}

@@ -1,0 +1,125 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { staffMemberOf } from '../../identity/index.ts';
+import { updateEventContext } from '../../ledger/index.ts';
+import { can, liftRestriction, restrictionsOf, restrictProcessing } from '../../policy/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { errorResponses, FieldClassSchema } from '../schemas.ts';
+import { requireRecentSecondFactor, requireSession } from '../session.ts';
+
+const tags = ['protection des données'];
+const security = [{ cookieAuth: [] }];
+
+const Params = Type.Object({ personId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+const Classes = Type.Array(FieldClassSchema, { minItems: 1, maxItems: 20, uniqueItems: true });
+const RestrictionView = Type.Object({
+  class: Type.String(),
+  reason: Type.String(),
+  rightsRequestId: Type.Union([Type.String(), Type.Null()]),
+  setBy: Type.String(),
+  setAt: Type.String(),
+});
+
+/**
+ * Restriction of processing (GDPR Art. 18), for the DPO: withhold field classes of a person from
+ * every purpose (but one for legal claims) while their request is examined, and lift it. Each
+ * change takes a fresh second factor and is an event of the person's chain.
+ */
+export function restrictionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+  const db = runtime.database.db;
+  return async (app) => {
+    app.addHook('onRequest', requireSession(db));
+    app.addHook('onRequest', async (request, reply) => {
+      const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
+      if (!staff || !can(staff, 'restrict', 'processing')) {
+        void reply.status(403).send({
+          error: 'not_dpo',
+          message: 'Réservé au délégué à la protection des données.',
+          requestId: request.id,
+        });
+        return reply;
+      }
+      request.staff = staff;
+      updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
+    });
+
+    const known = async (personId: string) =>
+      (await db.selectFrom('persons').select('id').where('id', '=', personId).executeTakeFirst()) !== undefined;
+    const unknownPerson = (requestId: string) => ({
+      error: 'not_found',
+      message: 'Personne inconnue.',
+      requestId,
+    });
+
+    app.get(
+      '/:personId/restrictions',
+      {
+        schema: {
+          tags,
+          summary: 'Les classes de données d’une personne dont le traitement est limité (RGPD art. 18)',
+          security,
+          params: Params,
+          response: { 200: Type.Object({ restrictions: Type.Array(RestrictionView) }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        if (!(await known(request.params.personId))) return reply.status(404).send(unknownPerson(request.id));
+        return { restrictions: await restrictionsOf(db, request.params.personId) };
+      },
+    );
+
+    app.post(
+      '/:personId/restrictions',
+      {
+        preHandler: requireRecentSecondFactor(db),
+        schema: {
+          tags,
+          summary: 'Limiter le traitement de classes de données d’une personne : aucune finalité ne les lit plus',
+          security,
+          params: Params,
+          body: Type.Object(
+            {
+              classes: Classes,
+              reason: Type.String({ minLength: 10, maxLength: 1000 }),
+              rightsRequestId: Type.Optional(Type.String({ format: 'uuid' })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: Type.Object({ added: Type.Array(Type.String()) }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { personId } = request.params;
+        if (!(await known(personId))) return reply.status(404).send(unknownPerson(request.id));
+        const { added } = await restrictProcessing(db, {
+          personId,
+          classes: request.body.classes,
+          reason: request.body.reason,
+          actorId: request.staff!.actorId,
+          ...(request.body.rightsRequestId ? { rightsRequestId: request.body.rightsRequestId } : {}),
+        });
+        return reply.status(201).send({ added });
+      },
+    );
+
+    app.post(
+      '/:personId/restrictions/lift',
+      {
+        preHandler: requireRecentSecondFactor(db),
+        schema: {
+          tags,
+          summary: 'Lever la limitation du traitement de classes de données d’une personne',
+          security,
+          params: Params,
+          body: Type.Object({ classes: Classes }, { additionalProperties: false }),
+          response: { 200: Type.Object({ lifted: Type.Array(Type.String()) }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { personId } = request.params;
+        if (!(await known(personId))) return reply.status(404).send(unknownPerson(request.id));
+        return liftRestriction(db, { personId, classes: request.body.classes, actorId: request.staff!.actorId });
+      },
+    );
+  };
+}

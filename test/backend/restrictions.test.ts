@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { demoPersons, seedDatabase } from '../../src/seed/index.ts';
+import { BACKEND } from '../helpers/backend.ts';
+import { openTestServer, type TestServer } from '../helpers/server.ts';
+import { as, signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
+
+const SEED = 7;
+const DPO = 'dpo.na';
+const RSSI = 'rssi.na';
+const PURPOSE = 'accompagnement';
+
+/**
+ * Restriction of processing (GDPR Art. 18): the DPO withholds classes of a person from every
+ * purpose; the counsellor who follows the person no longer reads, writes or lists them; the
+ * person's own access is untouched; lifting gives everything back; each step is in the person's
+ * chain, and bad input or the wrong role changes nothing.
+ */
+describe(`restriction of processing (GDPR Art. 18) (${BACKEND})`, () => {
+  let server: TestServer;
+  let runtime: Runtime;
+  let app: FastifyInstance;
+  const db = () => runtime.database.db;
+  const sessions: Record<string, SignedIn> = {};
+  const clients: Record<string, Client> = {};
+  let host = 30;
+  let seeker = '';
+  let personId = '';
+  let counsellor = '';
+  let franceTravailId = '';
+
+  const call = (login: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+    as(app, clients[login]!, sessions[login]!)(method, url, payload);
+  const restrict = (login: string, body: object, id = personId) =>
+    call(login, 'POST', `/api/security/persons/${id}/restrictions`, body);
+  const lift = (classes: string[]) =>
+    call(DPO, 'POST', `/api/security/persons/${personId}/restrictions/lift`, { classes });
+  /** A request of the counsellor under their purpose and a case reference. */
+  const asCounsellor = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
+    app.inject({
+      method,
+      url,
+      remoteAddress: clients[counsellor]!.remoteAddress,
+      headers: {
+        ...clients[counsellor]!.headers,
+        cookie: sessions[counsellor]!.cookie,
+        'x-csrf-token': sessions[counsellor]!.csrf,
+        'rempart-purpose': PURPOSE,
+        'rempart-case-reference': 'DOSSIER-2026-0042',
+      },
+      ...(payload ? { payload } : {}),
+    });
+  const restrictions = async () =>
+    (await db().selectFrom('person_restrictions').selectAll().where('person_id', '=', personId).execute()).map(
+      (r) => r.class,
+    );
+  const chainEvents = async (kind: 'processing_restricted' | 'restriction_lifted') =>
+    (
+      await db()
+        .selectFrom('ledger_events')
+        .select(['person_id', 'body'])
+        .where('kind', '=', kind)
+        .where('person_id', '=', personId)
+        .execute()
+    ).map((e) => JSON.parse(e.body) as { classes?: string[]; actorId?: string });
+
+  before(async () => {
+    server = await openTestServer();
+    ({ runtime, app } = server);
+    await seedDatabase(db(), runtime.persons, runtime.keyring, {
+      persons: 40,
+      seed: SEED,
+      batchSize: 40,
+      parallel: false,
+    });
+    const shown = new Set((await ensureDemoAccounts(runtime, SEED)).map((s) => s.login));
+    for (const person of await demoPersons(db(), SEED, 8)) {
+      if (!shown.has(person.email)) continue;
+      const followed = await db()
+        .selectFrom('caseloads')
+        .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
+        .select('actors.login')
+        .where('caseloads.person_id', '=', person.id)
+        .executeTakeFirst();
+      if (followed) {
+        seeker = person.email;
+        personId = person.id;
+        counsellor = followed.login;
+        break;
+      }
+    }
+    assert.ok(seeker && counsellor, 'a demo job seeker followed by a demo counsellor');
+    for (const login of [seeker, counsellor, DPO, RSSI]) {
+      clients[login] = {
+        remoteAddress: `10.60.70.${++host}`,
+        headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+      };
+      sessions[login] = await signIn(app, clients[login], login, DEMO_PASSWORD);
+    }
+    const file = await runtime.persons.read(personId, ['registration']);
+    franceTravailId = file.fields.registration!.franceTravailId;
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  it('refuses bad input and the wrong roles, naming the field, and writes nothing', async () => {
+    const cases: Array<[object, string]> = [
+      [{ classes: [], reason: 'La personne conteste l’exactitude de ses coordonnées.' }, 'body.classes'],
+      [{ classes: ['adresse'], reason: 'La personne conteste l’exactitude de ses coordonnées.' }, 'body.classes'],
+      [{ classes: ['contact'], reason: 'court' }, 'body.reason'],
+      [{ classes: ['contact'] }, 'body'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await restrict(DPO, body);
+      assert.equal(res.statusCode, 400, res.body);
+      assert.ok(
+        (res.json().issues as Array<{ field: string }>).some((i) => i.field.startsWith(field)),
+        `${JSON.stringify(body)} → ${res.body}`,
+      );
+    }
+    const unknown = await restrict(
+      DPO,
+      { classes: ['contact'], reason: 'Demande de limitation reçue par courrier.' },
+      randomUUID(),
+    );
+    assert.equal(unknown.statusCode, 404);
+    for (const login of [RSSI, counsellor]) {
+      const refused = await restrict(login, {
+        classes: ['contact'],
+        reason: 'Demande de limitation reçue par courrier.',
+      });
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.equal(refused.json().error, 'not_dpo');
+    }
+    assert.deepEqual(await restrictions(), []);
+    assert.deepEqual(await chainEvents('processing_restricted'), [], 'nothing recorded');
+  });
+
+  it('withholds a restricted class from the counsellor who follows the person: left out of the file, refused by name, refused in writing', async () => {
+    const whole = await asCounsellor('GET', `/api/staff/persons/${personId}`);
+    assert.equal(whole.statusCode, 200, whole.body);
+    const contact = whole.json().fields.contact;
+    assert.ok(contact, 'the contact is read before the restriction');
+
+    const set = await restrict(DPO, {
+      classes: ['contact'],
+      reason: 'La personne conteste l’exactitude de ses coordonnées (demande du 3 décembre).',
+    });
+    assert.equal(set.statusCode, 201, set.body);
+    assert.deepEqual(set.json().added, ['contact']);
+    const again = await restrict(DPO, { classes: ['contact'], reason: 'La même demande, reçue une seconde fois.' });
+    assert.deepEqual(again.json().added, [], 'a class already restricted is not restricted twice');
+    assert.deepEqual(await restrictions(), ['contact']);
+
+    const restrictedFile = await asCounsellor('GET', `/api/staff/persons/${personId}`);
+    assert.equal(restrictedFile.statusCode, 200, restrictedFile.body);
+    assert.equal(restrictedFile.json().fields.contact, undefined, 'the restricted class does not leave');
+    assert.ok(restrictedFile.json().fields.identity, 'the rest of the file does');
+    assert.deepEqual(restrictedFile.json().decision.restricted, ['contact']);
+    assert.ok(!restrictedFile.json().decision.classes.includes('contact'));
+
+    const byName = await asCounsellor('GET', `/api/staff/persons/${personId}?classes=contact`);
+    assert.equal(byName.statusCode, 403, byName.body);
+    assert.equal(byName.json().error, 'processing_restricted');
+    assert.match(byName.json().message, /art\. 18/);
+
+    const write = await asCounsellor('PATCH', `/api/staff/persons/${personId}`, { contact });
+    assert.equal(write.statusCode, 403, write.body);
+    assert.equal(write.json().error, 'processing_restricted');
+
+    // The person's own access (Art. 15) is not restricted.
+    const own = await call(seeker, 'GET', '/api/me/file');
+    assert.equal(own.statusCode, 200, own.body);
+    assert.ok(own.json().fields.contact, 'the person still sees their own contact');
+
+    const [event] = await chainEvents('processing_restricted');
+    assert.deepEqual(event?.classes, ['contact']);
+    assert.ok(!JSON.stringify(event).includes('conteste'), 'the DPO’s words stay out of the log');
+    const listed = await call(DPO, 'GET', `/api/security/persons/${personId}/restrictions`);
+    assert.equal(listed.statusCode, 200);
+    assert.equal(listed.json().restrictions[0].class, 'contact');
+  });
+
+  it('takes a person whose identity is restricted out of the caseload list and the search, and gives everything back when lifted', async () => {
+    const page = async () => {
+      const res = await asCounsellor('GET', '/api/staff/caseload?pageSize=200');
+      assert.equal(res.statusCode, 200, res.body);
+      return (res.json().items as Array<{ id: string }>).map((i) => i.id);
+    };
+    const search = async () => {
+      const res = await asCounsellor('POST', '/api/staff/persons/search', { franceTravailId });
+      assert.equal(res.statusCode, 200, res.body);
+      return (res.json().results as Array<{ id: string }>).map((r) => r.id);
+    };
+    assert.ok((await page()).includes(personId));
+    assert.deepEqual(await search(), [personId]);
+
+    const set = await restrict(DPO, {
+      classes: ['identity'],
+      reason: 'La personne s’oppose au traitement : examen en cours.',
+    });
+    assert.equal(set.statusCode, 201, set.body);
+    assert.ok(!(await page()).includes(personId), 'not in the caseload list');
+    assert.deepEqual(await search(), [], 'not found by a search');
+    const whole = await asCounsellor('GET', `/api/staff/persons/${personId}`);
+    assert.deepEqual(whole.json().decision.restricted?.sort(), ['contact', 'identity']);
+
+    const lifted = await lift(['contact', 'identity', 'bank']);
+    assert.equal(lifted.statusCode, 200, lifted.body);
+    assert.deepEqual(lifted.json().lifted.sort(), ['contact', 'identity'], 'only what was restricted is lifted');
+    assert.deepEqual(await restrictions(), []);
+    assert.ok((await page()).includes(personId));
+    const back = await asCounsellor('GET', `/api/staff/persons/${personId}`);
+    assert.ok(back.json().fields.contact && back.json().fields.identity);
+    assert.equal(back.json().decision.restricted, undefined);
+    const [event] = await chainEvents('restriction_lifted');
+    assert.deepEqual(event?.classes?.sort(), ['contact', 'identity']);
+  });
+});
