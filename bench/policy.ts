@@ -13,6 +13,7 @@ import {
   type Decision,
   type DecisionOrganisation,
   type DecisionRequest,
+  type GateAssurance,
   type PurposeRule,
   type SecurityPosture,
 } from '../src/policy/index.ts';
@@ -27,6 +28,11 @@ export const P99_GOAL_MICROS = 50;
 
 const ORGANISATIONS = 1_000;
 const NOW = new Date('2027-06-15T10:00:00Z');
+/** Every processing's DPIA complete and the baseline attested (issue 24): the gate's cost, not a refusal, is measured. */
+const proven = (agreements: readonly Agreement[]): GateAssurance => ({
+  completeDpias: new Set(agreements.flatMap((a) => a.purposes.map((p) => p.purpose))),
+  baselineAttestedAt: '2027-03-01T00:00:00Z',
+});
 const ROLES = ['counsellor', 'indemnisation_agent', 'partner_staff', 'partner_system', 'call_centre_operator'];
 const PURPOSES = [
   'accompagnement',
@@ -112,7 +118,7 @@ export function syntheticNetwork(count = ORGANISATIONS, requestCount = 20_000): 
       kind: 'partner',
       status: random() < 0.98 ? 'active' : 'suspended',
       agreements,
-      gate: evaluateGate({ posture, agreements, derogations: [], now: NOW }),
+      gate: evaluateGate({ posture, agreements, derogations: [], assurance: proven(agreements), now: NOW }),
     });
   }
   const requests: DecisionRequest[] = [];
@@ -207,6 +213,7 @@ export function benchDecisions(table: TableFn): { p99: number; met: boolean } {
       posture: postures.get(organisation.id)!,
       agreements: organisation.agreements,
       derogations: [],
+      assurance: proven(organisation.agreements),
       clientAddress: '10.1.2.3',
       now: r.now,
     });

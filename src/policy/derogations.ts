@@ -26,6 +26,7 @@ import {
 } from './gate.ts';
 import { appendEvent } from '../ledger/index.ts';
 import { alertSecurityContact } from './security-contact.ts';
+import { assuranceOf, assurances } from './assurance.ts';
 
 /**
  * The partner security gate's inputs, kept by the security officer: an organisation's posture
@@ -104,6 +105,8 @@ const REQUIREMENT_LABELS: Record<GateRequirement, string> = {
   security_contact: 'contact sécurité nommé',
   network_ranges: 'plages réseau autorisées',
   security_audit: `audit de sécurité de moins de ${Math.round(AUDIT_VALIDITY_DAYS / 30)} mois`,
+  dpia_measures_implemented: 'mesures de l’analyse d’impact (AIPD) mises en œuvre et prouvées',
+  security_baseline_attested: 'socle de sécurité attesté par l’organisation depuis moins de 12 mois',
 };
 
 /**
@@ -467,7 +470,7 @@ async function gateOf(db: Executor, organisationId: string, posture: SecurityPos
     requirement: d.requirement as GateRequirement,
     expiresAt: d.expiresAt,
   }));
-  return evaluateGate({ posture, agreements, derogations, now });
+  return evaluateGate({ posture, agreements, derogations, assurance: await assuranceOf(db, organisationId), now });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,6 +514,7 @@ export async function complianceReport(db: Executor, now: Date = new Date()): Pr
     agreementFromRow,
   );
   const derogations = await listDerogations(db, { activeOnly: true, now });
+  const assuranceFor = await assurances(db);
   const agreementsOf = groupBy(agreements, (a) => a.organisationId);
   const derogationsOf = groupBy(derogations, (d) => d.organisationId);
   const rows = organisations.map((o): OrganisationCompliance => {
@@ -525,6 +529,7 @@ export async function complianceReport(db: Executor, now: Date = new Date()): Pr
         requirement: d.requirement as GateRequirement,
         expiresAt: d.expiresAt,
       })),
+      assurance: assuranceFor(o.id),
       now,
     });
     const auditMs = posture.lastAudit ? Date.parse(`${posture.lastAudit}T00:00:00Z`) : Number.NaN;

@@ -8,11 +8,44 @@ export const GATE_REQUIREMENTS = [
   'security_contact',
   'network_ranges',
   'security_audit',
+  // Issue 24: the DPIA of every processing of the agreements in force has each of its measures
+  // implemented, with its evidence; the organisation attested the security baseline (second
+  // factor, scoped authorisations, logs that detect anomalies) less than a year ago.
+  'dpia_measures_implemented',
+  'security_baseline_attested',
 ] as const;
 export type GateRequirement = (typeof GATE_REQUIREMENTS)[number];
 
 export const AUDIT_VALIDITY_DAYS = 365;
 export const DEROGATION_MAX_DAYS = 90;
+/** A security-baseline attestation counts for a year, like an audit (issue 24). */
+export const ATTESTATION_VALIDITY_DAYS = 365;
+
+/** What the DPIA and the partner's attestation say, as the gate reads them (issue 24; src/policy/assurance.ts loads it). */
+export interface GateAssurance {
+  /** Processings (agreement purposes) whose latest DPIA has every measure implemented with its evidence. */
+  completeDpias: ReadonlySet<string>;
+  /** When the organisation last attested the security baseline (ISO instant), or null: never. */
+  baselineAttestedAt: string | null;
+}
+
+/** Nothing proven: every assurance requirement unmet (fails closed). */
+export const NO_ASSURANCE: GateAssurance = { completeDpias: new Set(), baselineAttestedAt: null };
+
+/** Purposes of `agreements` whose DPIA is missing or has a measure not implemented with evidence. */
+export function processingsWithoutCompleteDpia(agreements: readonly Agreement[], assurance: GateAssurance): string[] {
+  const missing = new Set<string>();
+  for (const agreement of agreements)
+    for (const rule of agreement.purposes) if (!assurance.completeDpias.has(rule.purpose)) missing.add(rule.purpose);
+  return [...missing].sort();
+}
+
+/** An attestation dated in the last ATTESTATION_VALIDITY_DAYS days (not in the future). */
+export function baselineAttested(assurance: GateAssurance, now: Date): boolean {
+  if (!assurance.baselineAttestedAt) return false;
+  const ageDays = (now.getTime() - Date.parse(assurance.baselineAttestedAt)) / 86_400_000;
+  return ageDays >= 0 && ageDays <= ATTESTATION_VALIDITY_DAYS;
+}
 
 /** The organisation's security posture, as stored in `organisations.security_posture`. */
 export interface SecurityPosture {
@@ -106,6 +139,8 @@ export function evaluateGate(input: {
   posture: SecurityPosture;
   agreements: readonly Agreement[];
   derogations: readonly Derogation[];
+  /** The DPIAs and the baseline attestation (issue 24); NO_ASSURANCE when nothing is proven. */
+  assurance: GateAssurance;
   clientAddress?: string;
   now: Date;
 }): GateResult {
@@ -123,6 +158,8 @@ export function evaluateGate(input: {
         ? blockListOf(posture.networks) !== undefined
         : addressAllowed(posture.networks, input.clientAddress),
     security_audit: auditAgeDays >= 0 && auditAgeDays <= AUDIT_VALIDITY_DAYS,
+    dpia_measures_implemented: processingsWithoutCompleteDpia(inForce, input.assurance).length === 0,
+    security_baseline_attested: baselineAttested(input.assurance, now),
   };
   const covered = new Set(
     input.derogations.filter((d) => Date.parse(d.expiresAt) > now.getTime()).map((d) => d.requirement),
@@ -130,4 +167,33 @@ export function evaluateGate(input: {
   const unmet = GATE_REQUIREMENTS.filter((r) => !met[r] && !covered.has(r));
   const derogated = GATE_REQUIREMENTS.filter((r) => !met[r] && covered.has(r));
   return { compliant: unmet.length === 0, unmet, derogated };
+}
+
+/** The requirements an agreement (or a new version of one) must meet to come into force (issue 24). */
+export const COMING_INTO_FORCE_REQUIREMENTS = ['dpia_measures_implemented', 'security_baseline_attested'] as const;
+
+/**
+ * May `agreement` come into force now? The same two requirements as at every decision, read on
+ * this agreement alone whatever its dates, and a derogation in force covers one exactly as it
+ * does at a decision. `missingDpias` names the processings that hold it back.
+ */
+export function comingIntoForceGate(input: {
+  agreement: Agreement;
+  assurance: GateAssurance;
+  derogations: readonly Derogation[];
+  now: Date;
+}): { unmet: GateRequirement[]; derogated: GateRequirement[]; missingDpias: string[] } {
+  const missingDpias = processingsWithoutCompleteDpia([input.agreement], input.assurance);
+  const met: Record<(typeof COMING_INTO_FORCE_REQUIREMENTS)[number], boolean> = {
+    dpia_measures_implemented: missingDpias.length === 0,
+    security_baseline_attested: baselineAttested(input.assurance, input.now),
+  };
+  const covered = new Set(
+    input.derogations.filter((d) => Date.parse(d.expiresAt) > input.now.getTime()).map((d) => d.requirement),
+  );
+  return {
+    unmet: COMING_INTO_FORCE_REQUIREMENTS.filter((r) => !met[r] && !covered.has(r)),
+    derogated: COMING_INTO_FORCE_REQUIREMENTS.filter((r) => !met[r] && covered.has(r)),
+    missingDpias,
+  };
 }

@@ -13,6 +13,7 @@ import {
   parsePosture,
   type Agreement,
   type Derogation,
+  type GateAssurance,
   type GateRequirement,
   type SecurityPosture,
 } from '../../src/policy/index.ts';
@@ -25,7 +26,18 @@ const agreement: Agreement = {
   reference: 'CAPE-33',
   version: 1,
   legalBasis: 'Code du travail',
-  purposes: [],
+  purposes: [
+    {
+      purpose: 'accompagnement_handicap',
+      label: 'Accompagnement',
+      roles: ['partner_staff'],
+      read: ['identity'],
+      write: [],
+      relationship: 'referral',
+      dailyCeiling: 10,
+      retentionDays: 365,
+    },
+  ],
   dpoContact: 'dpo@example.org',
   securityContact: 'securite@cap-emploi.example.org',
   validFrom: '2026-01-01',
@@ -41,11 +53,18 @@ const posture: SecurityPosture = {
   emailDomains: ['agence.example.org'],
 };
 
+/** The processing's DPIA complete and the baseline attested two months ago (issue 24). */
+const assurance: GateAssurance = {
+  completeDpias: new Set(['accompagnement_handicap']),
+  baselineAttestedAt: '2027-04-15T09:00:00Z',
+};
+
 function gate(
   overrides: {
     posture?: Partial<SecurityPosture>;
     agreements?: Agreement[];
     derogations?: Derogation[];
+    assurance?: Partial<GateAssurance>;
     clientAddress?: string;
     now?: Date;
   } = {},
@@ -54,6 +73,7 @@ function gate(
     posture: { ...posture, ...overrides.posture },
     agreements: overrides.agreements ?? [agreement],
     derogations: overrides.derogations ?? [],
+    assurance: { ...assurance, ...overrides.assurance },
     ...(overrides.clientAddress !== undefined ? { clientAddress: overrides.clientAddress } : {}),
     now: overrides.now ?? NOW,
   });
@@ -66,6 +86,8 @@ const BREAK: Record<GateRequirement, Parameters<typeof gate>[0]> = {
   security_contact: { agreements: [{ ...agreement, securityContact: 'nobody' }] },
   network_ranges: { posture: { networks: [] } },
   security_audit: { posture: { lastAudit: '2026-05-01' } },
+  dpia_measures_implemented: { assurance: { completeDpias: new Set(['formation']) } },
+  security_baseline_attested: { assurance: { baselineAttestedAt: '2026-06-01T00:00:00Z' } },
 };
 
 describe('partner security gate', () => {
@@ -249,7 +271,7 @@ describe('partner security gate', () => {
     it('an unreadable or partial posture fails closed', () => {
       for (const stored of ['', 'not json', 'null', '[]', '{}', '{"mfa":"yes"}', '{"networks":"10.0.0.0/8"}']) {
         const parsed = parsePosture(stored);
-        const result = evaluateGate({ posture: parsed, agreements: [agreement], derogations: [], now: NOW });
+        const result = evaluateGate({ posture: parsed, agreements: [agreement], derogations: [], assurance, now: NOW });
         assert.equal(result.compliant, false, stored);
         assert.ok(
           result.unmet.includes('mfa_enforced') &&

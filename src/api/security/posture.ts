@@ -17,6 +17,7 @@ import {
   revokeDerogation,
   updatePosture,
 } from '../../policy/index.ts';
+import { regenerateRegister } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { messengerOf } from '../messenger.ts';
 import { errorResponses } from '../schemas.ts';
@@ -246,6 +247,12 @@ export function securityPostureRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
           accountId: request.account!.id,
           address: request.ip,
           prefix: 'body',
+          // The Art. 30 register is regenerated and versioned in the import's transaction (issue 24).
+          within: async (trx, done) => {
+            await regenerateRegister(trx, `agreement:${done.reference}:v${done.version}`, {
+              accountId: request.account!.id,
+            });
+          },
         });
         return reply.status(201).send(imported);
       },

@@ -8,6 +8,7 @@ import {
   type AgreementFile,
   type ImportedAgreement,
 } from '../../policy/index.ts';
+import { regenerateRegister } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { readJsonOption } from '../options.ts';
 
@@ -32,7 +33,13 @@ function operator(): string {
 
 export async function runAgreementsImport(runtime: Runtime, raw: unknown): Promise<ImportedAgreement> {
   const { file } = validate(ImportOptionsSchema, raw);
-  const imported = await importAgreement(runtime.database.db, readJsonOption(file, 'file'), { by: operator() });
+  const imported = await importAgreement(runtime.database.db, readJsonOption(file, 'file'), {
+    by: operator(),
+    // The Art. 30 register is regenerated and versioned in the import's transaction (issue 24).
+    within: async (trx, done) => {
+      await regenerateRegister(trx, `agreement:${done.reference}:v${done.version}`);
+    },
+  });
   process.stdout.write(
     `Convention ${imported.reference} version ${imported.version} importée et active (${imported.id})` +
       (imported.replaced !== null ? ` ; la version ${imported.replaced} prend fin.\n` : '.\n'),

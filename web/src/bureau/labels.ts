@@ -7,6 +7,8 @@ const REQUIREMENT_LABELS: Record<string, string> = {
   security_contact: 'Référent sécurité désigné',
   network_ranges: 'Réseaux déclarés',
   security_audit: 'Audit de sécurité à jour',
+  dpia_measures_implemented: 'Mesures de l’AIPD mises en œuvre et prouvées',
+  security_baseline_attested: 'Socle de sécurité attesté',
 };
 
 export function requirementLabel(requirement: string): string {
