@@ -13,6 +13,8 @@
  * (bench/http-reads.ts, a few minutes per store: it seeds BENCH_HTTP_PERSONS persons, default
  * 20,000; BENCH_HTTP_SECONDS per point, default 5), with the ledger's background verifier off and
  * on under that load and its time to detect a tampered row (BENCH_ONLY=http-verifier: that alone).
+ * BENCH_ONLY=retention: the retention purge of BENCH_RETENTION_PERSONS persons (default 100,000) against
+ * a plain DELETE of the same rows (bench/retention.ts, a few minutes per store).
  * BENCH_ONLY=capacity: PostgreSQL at 1 and 10 million persons and 10 million ledger events, for
  * docs/capacity.md (bench/capacity.ts; over an hour the first time, its store kept between runs).
  * It is not part of the full run.
@@ -38,6 +40,7 @@ import { benchIncidents } from './incidents.ts';
 import { benchWeb } from './web.ts';
 import { benchHttp, benchHttpVerifier } from './http-reads.ts';
 import { benchCapacity } from './capacity.ts';
+import { benchRetention } from './retention.ts';
 import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
@@ -443,6 +446,11 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'capacity') {
     if (!withPg) throw new Error('BENCH_ONLY=capacity measures a PostgreSQL store: PostgreSQL is not reachable');
     await benchCapacity(table);
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'retention') {
+    await benchRetention(kinds, table);
+    if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
     return;
   }
   if (process.env.BENCH_ONLY === 'http') {

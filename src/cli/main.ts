@@ -141,6 +141,60 @@ keys
   .command('status')
   .description('versions actives et clés restant à réemballer')
   .action(async () => withRuntime(async (runtime) => (await import('./commands/keys.ts')).runKeysStatus(runtime)));
+keys
+  .command('retire')
+  .description(
+    'retirer les versions de clé qu’aucune sauvegarde gardée n’utilise : une restauration ne peut plus ramener ce qui a été purgé',
+  )
+  .requiredOption('--oldest-backup <AAAA-MM-JJ>', 'date de la plus ancienne sauvegarde encore gardée')
+  .addOption(new Option('--window-days <n>', 'durée de conservation des sauvegardes').argParser(asNumber).default(35))
+  .addOption(new Option('--as-of <instant>', 'date du jour injectée (essais)').hideHelp())
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(async (runtime) => void (await (await import('./commands/retention.ts')).runKeysRetire(runtime, opts))),
+  );
+
+const retentionCommand = program.command('retention').description('durées de conservation : règles, gels, purge');
+retentionCommand
+  .command('purge')
+  .description('détruire ce qui a dépassé sa durée de conservation (avis 30 jours avant ; reprend si interrompue)')
+  .option('--dry-run', 'compter seulement, ne rien écrire')
+  .addOption(new Option('--batch <n>', 'dossiers par transaction').argParser(asNumber))
+  .addOption(new Option('--as-of <instant>', 'date du jour injectée (essais)').hideHelp())
+  .action(async (opts: Record<string, unknown>) =>
+    withRuntime(
+      async (runtime) => void (await (await import('./commands/retention.ts')).runRetentionPurge(runtime, opts)),
+    ),
+  );
+retentionCommand
+  .command('rules')
+  .description('importer un fichier de règles de conservation (rempart.retention/v1)')
+  .argument('<fichier>', 'fichier JSON')
+  .action(async (file: string) =>
+    withRuntime(async (runtime) => (await import('./commands/retention.ts')).runRetentionRulesImport(runtime, file)),
+  );
+retentionCommand
+  .command('hold')
+  .description('geler un dossier pour contentieux : aucune règle ne le touche')
+  .argument('<id>', 'identifiant du dossier')
+  .requiredOption('--reason <motif>', 'motif (référence du contentieux)')
+  .action(async (id: string, opts: { reason: string }) =>
+    withRuntime(async (runtime) =>
+      (await import('./commands/retention.ts')).runRetentionHold(runtime, { personId: id, reason: opts.reason }),
+    ),
+  );
+retentionCommand
+  .command('lift')
+  .description('lever un gel')
+  .argument('<gel>', 'identifiant du gel')
+  .action(async (hold: string) =>
+    withRuntime(async (runtime) => (await import('./commands/retention.ts')).runRetentionLift(runtime, hold)),
+  );
+retentionCommand
+  .command('stats')
+  .description('statistiques de la purge : comptes par mois, règle et objet')
+  .action(async () =>
+    withRuntime(async (runtime) => (await import('./commands/retention.ts')).runRetentionStats(runtime)),
+  );
 
 const person = program.command('person').description('dossiers');
 person

@@ -197,6 +197,20 @@ export class Keyring {
     return new Keyring(doc);
   }
 
+  /**
+   * A keyring without one version of a class's key (`keys retire`): never the active one. What
+   * was wrapped only under it can no longer be opened by anyone — backups included.
+   */
+  withoutVersion(fieldClass: KeySeries, version: number): Keyring {
+    const doc = this.#document();
+    const entry = doc.keks[fieldClass]!;
+    if (entry.active === version) throw new KeyringError(`version ${version} of "${fieldClass}" is the active one`);
+    if (!(String(version) in entry.versions))
+      throw new KeyringError(`keyring lacks version ${version} of the "${fieldClass}" key-encryption key`);
+    delete entry.versions[String(version)];
+    return new Keyring(doc);
+  }
+
   fingerprints(): KeyFingerprint[] {
     const out: KeyFingerprint[] = [];
     for (const [fieldClass, series] of this.#keks) {

@@ -161,3 +161,4 @@ export {
   runRecertificationSchedule,
   startRecertification,
 } from './administration/index.ts';
+export { lastUseOfPersons, retireIdentityRecords } from './retention.ts';

@@ -18,3 +18,4 @@ export { SmtpTransport, type SmtpTransportOptions } from './smtp.ts';
 export type { QueuedMessage, Transport } from './transport.ts';
 export { transportsFrom, type ChannelTransports } from './transports.ts';
 export { MessageQueue, type MessageQueueOptions, type Transports } from './queue.ts';
+export { retireMessageRecords } from './retention.ts';

@@ -58,6 +58,8 @@ export async function runKeysRotate(
     rewrapped += await rewrapDataKeys(runtime.database.db, keyring, c, { onBatch: (n) => bar.increment(n) });
   }
   bar.stop();
+  // Versions no row uses any more, from now: `keys retire` drops them once no kept backup is older.
+  await (await import('../../privacy/index.ts')).recordUnusedKeyVersions(runtime.database.db, keyring);
   for (const c of classes) process.stdout.write(`  ${c.padEnd(13)} version active ${keyring.activeVersion(c)}\n`);
   process.stdout.write(
     `${rewrapped} clés de données réemballées${resumed ? ' (reprise)' : ''} ; aucune valeur rechiffrée.\n`,
