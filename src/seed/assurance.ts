@@ -149,12 +149,15 @@ export function seededDpiaRows(agreements: readonly AgreementsTable[], now: stri
   return [...rows.values()];
 }
 
-/** One attestation per organisation, a month before the seeding. */
+/**
+ * One attestation per organisation, half a year before the seeding: the simulator replays weeks
+ * before the seeding's instant, and an attestation dated after a read does not cover it.
+ */
 export function seededAttestationRows(
   organisations: readonly OrganisationsTable[],
   now: string,
 ): BaselineAttestationsTable[] {
-  const attestedAt = new Date(Date.parse(now) - 30 * 86_400_000).toISOString();
+  const attestedAt = new Date(Date.parse(now) - 180 * 86_400_000).toISOString();
   return organisations.map((o) => ({
     id: deterministicUuid(0, 'baseline-attestation', o.id),
     organisation_id: o.id,

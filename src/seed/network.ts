@@ -347,7 +347,8 @@ export function networkRows(seed: number, now: string): NetworkRows {
       security_posture: JSON.stringify({
         mfa: 'required',
         passkeyOnly: spec.kind === 'subcontractor',
-        lastAudit: daysBefore(now, 60),
+        // Four months before the seeding: the simulator replays the ten weeks before it, all after the audit.
+        lastAudit: daysBefore(now, 120),
         networks: DEMO_NETWORKS,
         emailDomains: [DEMO_STAFF_EMAIL_DOMAIN],
       }),
