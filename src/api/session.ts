@@ -7,12 +7,13 @@ import {
   networkOf,
   resolveSession,
   SESSION_COOKIE,
+  staffMemberOf,
   type ClientContext,
   type StaffMember,
 } from '../identity/index.ts';
 import type { AccountsTable, Executor, SessionsTable } from '../store/index.ts';
 import { appendEvent, updateEventContext } from '../ledger/index.ts';
-import { securityContactOf } from '../policy/index.ts';
+import { can, securityContactOf, type AbilitySubject, type AbilityVerb } from '../policy/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -179,5 +180,27 @@ export function requireRecentSecondFactor(db: Executor) {
       requestId: request.id,
     });
     return reply;
+  };
+}
+
+/**
+ * After requireSession, for a desk's routes: the signed-in staff member may do `verb` on
+ * `subject` (src/policy/abilities.ts), or the request is refused with `refusal`; the member is
+ * then on the request and in the events' context.
+ */
+export function requireAbility<S extends AbilitySubject>(
+  db: Executor,
+  verb: AbilityVerb<S>,
+  subject: S,
+  refusal: { error: string; message: string },
+) {
+  return async function ability(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
+    if (!staff || !can(staff, verb, subject)) {
+      void reply.status(403).send({ ...refusal, requestId: request.id });
+      return reply;
+    }
+    request.staff = staff;
+    updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
   };
 }

@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { staffMemberOf } from '../../identity/index.ts';
-import { can, listBreakGlass, reviewBreakGlass, type BreakGlassReview } from '../../policy/index.ts';
+import { listBreakGlass, reviewBreakGlass, type BreakGlassReview } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
-import { requireRecentSecondFactor, requireSession } from '../session.ts';
-import { updateEventContext } from '../../ledger/index.ts';
+import { requireAbility, requireRecentSecondFactor, requireSession } from '../session.ts';
 
 const tags = ['sécurité'];
 const security = [{ cookieAuth: [] }];
@@ -50,19 +48,13 @@ export function breakGlassReviewRoutes(runtime: Runtime): FastifyPluginAsyncType
   const db = runtime.database.db;
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    app.addHook('onRequest', async (request, reply) => {
-      const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
-      if (!staff || !can(staff, 'review', 'break_glass')) {
-        void reply.status(403).send({
-          error: 'not_security_officer',
-          message: 'Réservé aux responsables de la sécurité.',
-          requestId: request.id,
-        });
-        return reply;
-      }
-      request.staff = staff;
-      updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
-    });
+    app.addHook(
+      'onRequest',
+      requireAbility(db, 'review', 'break_glass', {
+        error: 'not_security_officer',
+        message: 'Réservé aux responsables de la sécurité.',
+      }),
+    );
 
     app.get(
       '/',

@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { staffMemberOf } from '../../identity/index.ts';
-import { updateEventContext } from '../../ledger/index.ts';
-import { can, liftRestriction, restrictionsOf, restrictProcessing } from '../../policy/index.ts';
+import { liftRestriction, restrictionsOf, restrictProcessing } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses, FieldClassSchema } from '../schemas.ts';
-import { requireRecentSecondFactor, requireSession } from '../session.ts';
+import { requireAbility, requireRecentSecondFactor, requireSession } from '../session.ts';
 
 const tags = ['protection des données'];
 const security = [{ cookieAuth: [] }];
@@ -29,19 +27,13 @@ export function restrictionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    app.addHook('onRequest', async (request, reply) => {
-      const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
-      if (!staff || !can(staff, 'restrict', 'processing')) {
-        void reply.status(403).send({
-          error: 'not_dpo',
-          message: 'Réservé au délégué à la protection des données.',
-          requestId: request.id,
-        });
-        return reply;
-      }
-      request.staff = staff;
-      updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
-    });
+    app.addHook(
+      'onRequest',
+      requireAbility(db, 'restrict', 'processing', {
+        error: 'not_dpo',
+        message: 'Réservé au délégué à la protection des données.',
+      }),
+    );
 
     const known = async (personId: string) =>
       (await db.selectFrom('persons').select('id').where('id', '=', personId).executeTakeFirst()) !== undefined;

@@ -1,8 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { staffMemberOf } from '../../identity/index.ts';
-import { updateEventContext } from '../../ledger/index.ts';
-import { can } from '../../policy/index.ts';
 import {
   activeRetentionRules,
   importRetentionRules,
@@ -13,7 +10,7 @@ import {
 } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
-import { requireRecentSecondFactor, requireSession } from '../session.ts';
+import { requireAbility, requireRecentSecondFactor, requireSession } from '../session.ts';
 
 const tags = ['protection des données'];
 const security = [{ cookieAuth: [] }];
@@ -39,19 +36,13 @@ export function retentionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
   return async (app) => {
     app.addHook('onRequest', requireSession(db));
-    app.addHook('onRequest', async (request, reply) => {
-      const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
-      if (!staff || !can(staff, 'manage', 'retention')) {
-        void reply.status(403).send({
-          error: 'not_dpo',
-          message: 'Réservé au délégué à la protection des données.',
-          requestId: request.id,
-        });
-        return reply;
-      }
-      request.staff = staff;
-      updateEventContext({ actorId: staff.actorId, organisationId: staff.organisationId });
-    });
+    app.addHook(
+      'onRequest',
+      requireAbility(db, 'manage', 'retention', {
+        error: 'not_dpo',
+        message: 'Réservé au délégué à la protection des données.',
+      }),
+    );
     const by = (request: { staff?: { actorId: string } }) => `actor:${request.staff!.actorId}`;
 
     app.get(
