@@ -84,6 +84,7 @@ export {
 } from './break-glass.ts';
 export {
   liftRestriction,
+  restrictedAmong,
   restrictedClassesOf,
   restrictionsOf,
   restrictProcessing,

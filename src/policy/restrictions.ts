@@ -1,6 +1,6 @@
 import { FIELD_CLASSES, type FieldClass } from '../domain/index.ts';
 import { appendEvent } from '../ledger/index.ts';
-import { inTransaction, type Executor } from '../store/index.ts';
+import { chunks, inTransaction, type Executor } from '../store/index.ts';
 
 /**
  * Restriction of processing (GDPR Art. 18): while a person contests the accuracy of their data,
@@ -21,6 +21,29 @@ export interface Restriction {
 export async function restrictedClassesOf(db: Executor, personId: string): Promise<FieldClass[]> {
   const rows = await db.selectFrom('person_restrictions').select('class').where('person_id', '=', personId).execute();
   return rows.map((r) => r.class).filter((c): c is FieldClass => (FIELD_CLASSES as readonly string[]).includes(c));
+}
+
+/**
+ * Of these persons, those with one of these classes under a restriction: what a path that reads
+ * many files outside `decide` (a bulk export) must leave out.
+ */
+export async function restrictedAmong(
+  db: Executor,
+  personIds: readonly string[],
+  classes: readonly FieldClass[],
+): Promise<Set<string>> {
+  const restricted = new Set<string>();
+  if (personIds.length === 0 || classes.length === 0) return restricted;
+  for (const part of chunks([...personIds], 1, 500)) {
+    const rows = await db
+      .selectFrom('person_restrictions')
+      .select('person_id')
+      .where('person_id', 'in', part)
+      .where('class', 'in', [...classes])
+      .execute();
+    for (const r of rows) restricted.add(r.person_id);
+  }
+  return restricted;
 }
 
 export async function restrictionsOf(db: Executor, personId: string): Promise<Restriction[]> {

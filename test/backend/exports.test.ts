@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { addChannel, createAccount } from '../../src/identity/index.ts';
+import { liftRestriction, restrictProcessing } from '../../src/policy/index.ts';
 import { openExportFile } from '../../src/guard/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { plantDecoys, seedDatabase } from '../../src/seed/index.ts';
@@ -421,6 +422,37 @@ describe(`bulk exports: four eyes, the agreement's classes, capped, canaries, se
     for (const value of values) assert.ok(!ledger.includes(value), 'no value read in the ledger');
     const logs = server.logLines.join('\n');
     for (const value of values) assert.ok(!logs.includes(value), 'no value read in the logs');
+  });
+
+  it('leaves out a person with an exported class under a restriction of processing (Art. 18), as a read does', async () => {
+    const before = await approve(await request(RSSI, 'departement', 'insertion_rsa'));
+    const referred = (
+      await db()
+        .selectFrom('referrals')
+        .select('person_id')
+        .where('organisation_id', '=', orgs.departement!)
+        .where('status', '=', 'active')
+        .execute()
+    ).map((r) => r.person_id);
+    const dpoActor = (await db().selectFrom('actors').select('id').where('login', '=', DPO).executeTakeFirstOrThrow())
+      .id;
+    const restricted = referred[0]!;
+    await restrictProcessing(db(), {
+      personId: restricted,
+      classes: ['contact'],
+      reason: 'La personne conteste ses coordonnées (test).',
+      actorId: dpoActor,
+    });
+    try {
+      const id = await request(RSSI, 'departement', 'insertion_rsa');
+      const { export: view } = await approve(id);
+      assert.equal(view.scopeCount, before.export.scopeCount - 1, 'one person fewer in scope');
+      const granted = (await ledgerEvents(db(), 'access_granted')).filter((e) => e.details.export === id);
+      assert.ok(granted.length > 0);
+      assert.ok(!granted.some((e) => e.details.personId === restricted), 'no event, no row for the restricted person');
+    } finally {
+      await liftRestriction(db(), { personId: restricted, classes: ['contact'], actorId: dpoActor });
+    }
   });
 
   it('caps the rows at the purpose’s daily ceiling, keeping the decoys', async () => {

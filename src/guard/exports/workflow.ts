@@ -19,6 +19,7 @@ import {
   governingRule,
   loadOrganisation,
   notEndedBefore,
+  restrictedAmong,
   type AbilityVerb,
   type PurposeRule,
 } from '../../policy/index.ts';
@@ -376,7 +377,11 @@ export async function approveExport(
       throw new ConflictError('Cet export a déjà été traité.', 'export_not_pending');
 
     // The scope: decoys first, so that the cap never leaves them out, then the others at random.
-    const scope = await referredPersons(trx, row.recipient_organisation_id, now);
+    // A person with an exported class under a restriction of processing (Art. 18) is left out,
+    // as `decide` leaves them out of a read, unless the purpose is for legal claims.
+    const referred = await referredPersons(trx, row.recipient_organisation_id, now);
+    const restricted = rule.legalClaims ? new Set<string>() : await restrictedAmong(trx, referred, classes);
+    const scope = referred.filter((p) => !restricted.has(p));
     const decoys = new Set(await decoysAmong(trx, scope));
     const candidates = [
       ...shuffle(scope.filter((p) => decoys.has(p))),
