@@ -97,6 +97,14 @@ const ABILITY_TEXT: { [S in AbilitySubject]: Record<AbilityVerb<S>, string> } = 
       'Enregistrer une demande d’exercice des droits reçue à l’accueil, par courrier, par téléphone ou d’un mandataire / record a rights request received at a desk, by letter, by phone or from a mandated person',
     work: 'Traiter les demandes d’exercice des droits (identité, prolongation, réponse, clôture) / work the rights requests (identity, extension, answer, closing)',
   },
+  person_data: {
+    rectify:
+      'Rectifier des données d’une personne en réponse à sa demande, et lire la valeur remplacée (inscrit à son journal) / rectify a person’s data answering their request, and read the replaced value (in their journal)',
+  },
+  rectification_notices: {
+    acknowledge:
+      'Voir les rectifications des données que son organisme a consultées, et indiquer ses copies corrigées (RGPD art. 19) / see the rectifications of data one’s organisation read, and say its copies are corrected (GDPR Art. 19)',
+  },
   processing: {
     restrict:
       'Limiter le traitement de classes de données d’une personne (RGPD art. 18), et lever la limitation / restrict the processing of a person’s field classes (GDPR Art. 18), and lift it',

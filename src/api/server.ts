@@ -21,6 +21,7 @@ import { partnerAgreementRoutes } from './partner/agreements.ts';
 import { partnerPersonRoutes } from './partner/persons.ts';
 import { breakGlassReviewRoutes } from './security/break-glass.ts';
 import { restrictionRoutes } from './security/restrictions.ts';
+import { rectificationDeskRoutes, rectificationNoticeRoutes } from './security/rectifications.ts';
 import { securityPostureRoutes } from './security/posture.ts';
 import { registerDpiaRoutes } from './security/register.ts';
 import { staffRoutes } from './staff/index.ts';
@@ -126,6 +127,8 @@ export async function buildServer(
   await app.register(staffRoutes(runtime), { prefix: '/api/staff' });
   await app.register(breakGlassReviewRoutes(runtime), { prefix: '/api/security/break-glass' });
   await app.register(restrictionRoutes(runtime), { prefix: '/api/security/persons' });
+  await app.register(rectificationDeskRoutes(runtime), { prefix: '/api/security' });
+  await app.register(rectificationNoticeRoutes(runtime), { prefix: '/api/staff/rectification-notices' });
   await app.register(accessReportRoutes(runtime), { prefix: '/api/security/access-reports' });
   await app.register(retentionRoutes(runtime), { prefix: '/api/security/retention' });
   await app.register(guardRoutes(runtime), { prefix: '/api/security/guard' });

@@ -115,6 +115,12 @@ export const EVENT_KINDS = [
   // restriction of processing (GDPR Art. 18): classes of a person withheld from every purpose, then lifted
   'processing_restricted',
   'restriction_lifted',
+  // rectification (GDPR Art. 16 and 19): a class rectified, the DPO reading the value it replaced,
+  // each organisation that read the class since told, and its acknowledgement
+  'data_rectified',
+  'previous_value_read',
+  'rectification_notified',
+  'rectification_acknowledged',
   // retention (issue 24 §2): rules imported, litigation holds, notices before a purge, each
   // person's classes destroyed, each purge run, master key versions retired
   'retention_rules_imported',

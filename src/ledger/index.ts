@@ -39,6 +39,7 @@ export {
   journalPage,
   ledgerSize,
   oldestEventAtFrom,
+  organisationsGivenClassSince,
   prunedBelow,
   type IdentityWindow,
   type StoredEvent,

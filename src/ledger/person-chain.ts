@@ -35,6 +35,9 @@ export const JOURNAL_KINDS = [
   'rights_request_overdue',
   'processing_restricted',
   'restriction_lifted',
+  // a class rectified, and the DPO reading the value it replaced (Art. 16)
+  'data_rectified',
+  'previous_value_read',
 ] as const satisfies readonly EventKind[];
 
 const CHAINED: ReadonlySet<string> = new Set(JOURNAL_KINDS);

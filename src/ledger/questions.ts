@@ -231,3 +231,39 @@ export async function identityEventsPage(
     body: r.body,
   }));
 }
+
+/** Operations that give a class to whoever was granted them; a write gives nothing away. */
+const WRITES: ReadonlySet<string> = new Set(['write', 'update', 'create']);
+
+/**
+ * The organisations a class of a person's file was given to since an instant (GDPR Art. 19: the
+ * recipients a rectification must reach), from the grants that name the person in the log, each
+ * with its last such grant. Grants of the system itself (no organisation) are not recipients.
+ * Events whose bodies retention deleted are gone from the log, and so from the answer.
+ */
+export async function organisationsGivenClassSince(
+  db: Executor,
+  personId: string,
+  fieldClass: string,
+  since: string,
+): Promise<Array<{ organisationId: string; lastAt: string }>> {
+  const rows = await db
+    .selectFrom('ledger_events')
+    .select(['organisation_id', 'at', 'body'])
+    .where('person_id', '=', personId)
+    .where('at', '>=', since)
+    .where('kind', '=', 'access_granted')
+    .where('organisation_id', 'is not', null)
+    .execute();
+  const last = new Map<string, string>();
+  for (const row of rows) {
+    const body = parseBody(row.body);
+    if (WRITES.has(String(body.operation ?? ''))) continue;
+    if (!(body.classes ?? []).includes(fieldClass)) continue;
+    const at = last.get(row.organisation_id!);
+    if (!at || row.at > at) last.set(row.organisation_id!, row.at);
+  }
+  return [...last]
+    .map(([organisationId, lastAt]) => ({ organisationId, lastAt }))
+    .sort((a, b) => (a.organisationId < b.organisationId ? -1 : 1));
+}

@@ -53,6 +53,10 @@ export const ABILITIES = [
   allow(['dpo'], 'receive', 'rights_request_alerts', 'platform'),
   // Restriction of processing (Art. 18): the DPO withholds classes of a person from every purpose, and lifts it.
   allow(['dpo'], 'restrict', 'processing', 'platform'),
+  // Rectification (Art. 16): the DPO writes the right value answering a request, and reads the one it replaced.
+  allow(['dpo'], 'rectify', 'person_data', 'platform'),
+  // Its notices (Art. 19): the staff of an organisation that read the class see them and say their copies are corrected.
+  allow(['counsellor', 'indemnisation_agent', 'partner_staff', 'org_admin'], 'acknowledge', 'rectification_notices'),
   // Retention (issue 24 §2): the DPO puts rules in force and sets and lifts litigation holds.
   allow(['dpo'], 'manage', 'retention', 'platform'),
   // The ledger.

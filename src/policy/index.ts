@@ -63,7 +63,7 @@ export {
   type CaseloadPage,
   type ListedPerson,
 } from './caseload.ts';
-export { alertSecurityContact, securityContactOf } from './security-contact.ts';
+export { alertSecurityContact, dpoContactOf, securityContactOf } from './security-contact.ts';
 // Questions the other capabilities ask of the agreements, rather than reading policy's tables.
 export {
   activeAgreements,

@@ -13,6 +13,18 @@ export async function securityContactOf(db: Executor, organisationId: string): P
   return row?.security_contact;
 }
 
+/** The organisation's DPO, from its agreements in force: who hears of what concerns its processing of personal data (Art. 19 notices). */
+export async function dpoContactOf(db: Executor, organisationId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('agreements')
+    .select('dpo_contact')
+    .where('organisation_id', '=', organisationId)
+    .where('status', '=', 'active')
+    .orderBy('version', 'desc')
+    .executeTakeFirst();
+  return row?.dpo_contact;
+}
+
 /**
  * An alert to the organisation's security contact, named by its agreement: account
  * administration, derogations, containments never happen silently. False when it has none.

@@ -17,6 +17,8 @@ export {
 } from './activity.ts';
 export * from './rights-requests/index.ts';
 export * from './retention/index.ts';
+// Rectification (Art. 16) and its notices to the recipients (Art. 19).
+export * from './rectification/index.ts';
 // Issue 24: the record of processing activities (GDPR Art. 30), generated from the agreements in force.
 export {
   CNIL_REGISTER_COLUMNS,

@@ -7,7 +7,7 @@ import { AccessPipeline } from '../access/index.ts';
 import { createAlertSink, Guard, type AlertSink, type GuardAlert } from '../guard/index.ts';
 import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Incidents } from '../incidents/index.ts';
-import { RightsRequests } from '../privacy/index.ts';
+import { Rectifications, RightsRequests } from '../privacy/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, observeAppends, signerFromSeed } from '../ledger/index.ts';
 import { Metrics, readOperationalFigures } from '../metrics/index.ts';
@@ -58,6 +58,8 @@ export interface Runtime {
   readonly incidents: Incidents;
   /** Rights requests (GDPR Art. 12, 15–21): filed, worked by the DPO, answered, their deadlines watched. */
   readonly rightsRequests: RightsRequests;
+  /** Rectifications (Art. 16) answering those requests, and their notices to the recipients (Art. 19). */
+  readonly rectifications: Rectifications;
   /** Prometheus metrics of this runtime (a registry of its own): the pipeline, the guard and the ledger report to it. */
   readonly metrics: Metrics;
   /**
@@ -232,6 +234,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       readAddress: (personId, by, reference) =>
         access.readAddress(by.accountId, personId, 'rights_request_answer', { request: reference }),
     });
+    const rectifications = new Rectifications({ db: database.db, persons, notifier, clock });
     const runtime: Runtime = {
       metrics,
       config,
@@ -250,6 +253,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       bank,
       incidents,
       rightsRequests,
+      rectifications,
       async close() {
         await ledgerWatch.stop();
         ledgerWatch.close();

@@ -56,4 +56,5 @@ export type * from './tables/notify.ts';
 export type * from './tables/privacy.ts';
 export type * from './tables/register-dpia.ts';
 export type * from './tables/retention.ts';
+export type * from './tables/rectifications.ts';
 export type * from './tables/rights-requests.ts';

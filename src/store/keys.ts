@@ -115,8 +115,9 @@ export async function isStoreBoundToKeyring(db: Executor): Promise<boolean> {
 /**
  * Rows outside `person_fields` sealed with a class's data keys, each with the context its key is
  * bound to: a previous contact kept for the bank-change notices (the person's, as the contact it
- * was copied from) and a bank change waiting or applied (its own, `bank-change:<id>`, as
- * src/bank seals it). A rotation rewraps them too, or retiring an old KEK would lose them.
+ * was copied from), a value a rectification replaced (the person's, any class: `field_class`
+ * says which) and a bank change waiting or applied (its own, `bank-change:<id>`, as src/bank
+ * seals it). A rotation rewraps them too, or retiring an old KEK would lose them.
  */
 const SEALED_ELSEWHERE = [
   {
@@ -125,11 +126,24 @@ const SEALED_ELSEWHERE = [
     context: (row: { id: string; person_id: string }) => row.person_id,
   },
   {
+    table: 'field_versions',
+    fieldClass: 'any',
+    context: (row: { id: string; person_id: string }) => row.person_id,
+  },
+  {
     table: 'bank_changes',
     fieldClass: 'bank',
     context: (row: { id: string; person_id: string }) => `bank-change:${row.id}`,
   },
 ] as const;
+
+/** The tables above holding keys of this class, with the condition that keeps that class's rows only. */
+function sealedElsewhere(fieldClass: FieldClass) {
+  return SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass || o.fieldClass === 'any').map((o) => ({
+    ...o,
+    ofClass: o.fieldClass === 'any' ? sql<boolean>`field_class = ${fieldClass}` : sql<boolean>`1 = 1`,
+  }));
+}
 
 /** Data keys of one class still wrapped under an older version than the active one (every table that holds them). */
 export async function countStaleDataKeys(db: Executor, keyring: Keyring, fieldClass: FieldClass): Promise<number> {
@@ -141,10 +155,11 @@ export async function countStaleDataKeys(db: Executor, keyring: Keyring, fieldCl
     .where('kek_version', '<', active)
     .executeTakeFirstOrThrow();
   let total = Number(row.n);
-  for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
+  for (const other of sealedElsewhere(fieldClass)) {
     const n = await db
       .selectFrom(other.table)
       .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(other.ofClass)
       .where('kek_version', '<', active)
       .executeTakeFirstOrThrow();
     total += Number(n.n);
@@ -155,11 +170,12 @@ export async function countStaleDataKeys(db: Executor, keyring: Keyring, fieldCl
 /** The lowest and highest key versions rows outside `person_fields` use for a class. */
 async function versionsElsewhere(db: Executor, fieldClass: FieldClass): Promise<number[]> {
   const versions: number[] = [];
-  for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
+  for (const other of sealedElsewhere(fieldClass)) {
     for (const direction of ['asc', 'desc'] as const) {
       const row = await db
         .selectFrom(other.table)
         .select('kek_version')
+        .where(other.ofClass)
         .where('kek_version', 'is not', null)
         .orderBy('kek_version', direction)
         .limit(1)
@@ -180,11 +196,12 @@ async function rewrapElsewhere(
 ): Promise<number> {
   const active = keyring.activeVersion(fieldClass);
   let total = 0;
-  for (const other of SEALED_ELSEWHERE.filter((o) => o.fieldClass === fieldClass)) {
+  for (const other of sealedElsewhere(fieldClass)) {
     for (;;) {
       const rows = await db
         .selectFrom(other.table)
         .select(['id', 'person_id', 'kek_version', 'wrapped_key'])
+        .where(other.ofClass)
         .where('kek_version', '<', active)
         .limit(batchSize)
         .execute();

@@ -73,6 +73,9 @@ export const TABLE_OWNERS = {
   access_reports: 'privacy',
   // policy: the restrictions of processing it reads on every decision (Art. 18).
   person_restrictions: 'policy',
+  // Rectification (Art. 16 and 19): who rectified what, and the notices to the organisations that read it.
+  rectifications: 'privacy',
+  rectification_notices: 'privacy',
   rights_requests: 'privacy',
   rights_request_steps: 'privacy',
   // The versions of the generated record of processing activities (GDPR Art. 30, issue 24).
@@ -105,6 +108,7 @@ export const TABLE_OWNERS = {
   person_fields: 'store',
   person_lookups: 'store',
   contact_history: 'store',
+  field_versions: 'store',
   key_checks: 'store',
   meta: 'store',
 } as const satisfies Record<keyof Schema, TableOwner>;

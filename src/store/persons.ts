@@ -416,6 +416,79 @@ export class PersonStore {
     });
   }
 
+  /**
+   * A rectification (GDPR Art. 16): the classes named replaced by what `change` makes of them as
+   * they stand (read inside the transaction, so a change made meanwhile is not lost), each replaced
+   * value kept first — its sealed row copied as the file held it, nothing re-encrypted — in
+   * `field_versions`, where the DPO can still read it until the class's retention destroys it
+   * with the class. Returns, per class, the kept version and when the replaced value had been
+   * written (absent for a class that was empty). Not for `bank`.
+   */
+  async rectify(
+    id: string,
+    classes: readonly FieldClass[],
+    change: (current: PersonFile) => PersonPatch,
+    executor: Executor,
+    author: ChangeAuthor,
+  ): Promise<Map<FieldClass, { versionId: string; recordedAt: string }>> {
+    const kept = new Map<FieldClass, { versionId: string; recordedAt: string }>();
+    await inTransaction(executor, async (trx) => {
+      await trx.updateTable('persons').set({ updated_at: new Date().toISOString() }).where('id', '=', id).execute();
+      const patch = change((await this.read(id, classes, trx)).fields);
+      assertNoDirectBankWrite(patch, 'la procédure de changement de coordonnées bancaires');
+      const rows = await trx
+        .selectFrom('person_fields')
+        .selectAll()
+        .where('person_id', '=', id)
+        .where(
+          'field_class',
+          'in',
+          FIELD_CLASSES.filter((c) => patch[c] !== undefined),
+        )
+        .execute();
+      const now = new Date().toISOString();
+      for (const row of rows) {
+        const versionId = randomUUID();
+        await trx
+          .insertInto('field_versions')
+          .values({
+            id: versionId,
+            person_id: id,
+            field_class: row.field_class,
+            recorded_at: row.updated_at,
+            replaced_at: now,
+            kek_version: row.kek_version,
+            wrapped_key: row.wrapped_key,
+            ciphertext: row.ciphertext,
+          })
+          .execute();
+        kept.set(row.field_class, { versionId, recordedAt: row.updated_at });
+      }
+      await this.#update(id, patch, trx, author);
+    });
+    return kept;
+  }
+
+  /** A value a rectification replaced, opened (the caller records the read first); undefined once its class was destroyed. */
+  async openVersion(versionId: string, executor: Executor = this.db): Promise<PersonRecord | undefined> {
+    const row = await executor.selectFrom('field_versions').selectAll().where('id', '=', versionId).executeTakeFirst();
+    if (!row) return undefined;
+    const fieldClass = row.field_class as FieldClass;
+    return this.open(
+      {
+        id: row.person_id,
+        status: 'active',
+        createdAt: row.recorded_at,
+        updatedAt: row.replaced_at,
+        classes: [fieldClass],
+        sealed: new Map([
+          [fieldClass, { kekVersion: row.kek_version, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext }],
+        ]),
+      },
+      [fieldClass],
+    );
+  }
+
   /** The bank-details procedure's write, once a change is due: the new details become the file's `bank` class. */
   async applyBankChange(id: string, bank: NonNullable<PersonPatch['bank']>, executor?: Executor): Promise<void> {
     return this.#update(id, { bank }, executor);
@@ -605,8 +678,9 @@ export class PersonStore {
       const now = new Date().toISOString();
       const deleted = await trx.deleteFrom('person_fields').where('person_id', '=', id).executeTakeFirst();
       await trx.deleteFrom('person_lookups').where('person_id', '=', id).execute();
-      // Previous contacts go with the rest: their data keys are destroyed too.
+      // Previous contacts and rectified values go with the rest: their data keys are destroyed too.
       await trx.deleteFrom('contact_history').where('person_id', '=', id).execute();
+      await trx.deleteFrom('field_versions').where('person_id', '=', id).execute();
       await trx.deleteFrom('referrals').where('person_id', '=', id).execute();
       await trx.deleteFrom('caseloads').where('person_id', '=', id).execute();
       await trx.deleteFrom('appointments').where('person_id', '=', id).execute();

@@ -16,6 +16,7 @@ import type { RightsRequestTables } from './tables/rights-requests.ts';
 import type { JobTables } from './tables/jobs.ts';
 import type { RegisterDpiaTables } from './tables/register-dpia.ts';
 import type { RetentionTables } from './tables/retention.ts';
+import type { RectificationTables } from './tables/rectifications.ts';
 import type { RestrictionTables } from './tables/restrictions.ts';
 import type { FieldClass } from '../domain/index.ts';
 
@@ -231,7 +232,8 @@ export interface Schema
     JobTables,
     RegisterDpiaTables,
     RetentionTables,
-    RestrictionTables {
+    RestrictionTables,
+    RectificationTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

@@ -10,7 +10,8 @@ import { chunks, type Executor } from './transaction.ts';
  * the data key with the value. No other row of the live store can open it — every other person's
  * and every other class's data key is a different random key — so what is gone cannot be read
  * back from the store, even by whoever holds the keyring. Go with it: the class's blind indexes
- * (HMAC digests, which would still say « this NIR was here »), for `contact` the previous contacts
+ * (HMAC digests, which would still say « this NIR was here »), the values a rectification
+ * replaced in the class (kept for the DPO until now), for `contact` the previous contacts
  * kept for the bank-change notices (sealed under their own data keys), and for `bank` the sealed
  * details of past bank changes (their wrapped key and value emptied: an empty wrapped key reads
  * as « shredded ») and the IBAN's digest, and for `follow_up` the appointments kept beside the file.
@@ -46,6 +47,10 @@ export async function shredClasses(
   for (const part of chunks(touched, 1, 5_000))
     if (kinds.length)
       await trx.deleteFrom('person_lookups').where('kind', 'in', kinds).where('person_id', 'in', part).execute();
+  // The values a rectification replaced go with their class (each holds its own data key).
+  for (const c of new Set(gone.map((g) => g.fieldClass)))
+    for (const part of chunks(of(c), 1, 5_000))
+      await trx.deleteFrom('field_versions').where('field_class', '=', c).where('person_id', 'in', part).execute();
   if (fieldClasses.includes('contact'))
     for (const part of chunks(of('contact'), 1, 5_000))
       await trx.deleteFrom('contact_history').where('person_id', 'in', part).execute();
@@ -80,6 +85,7 @@ export async function eraseEmptied(trx: Executor, personIds: readonly string[], 
   for (const part of chunks(emptied, 1, 5_000)) {
     await trx.deleteFrom('person_lookups').where('person_id', 'in', part).execute();
     await trx.deleteFrom('contact_history').where('person_id', 'in', part).execute();
+    await trx.deleteFrom('field_versions').where('person_id', 'in', part).execute();
     await trx.deleteFrom('referrals').where('person_id', 'in', part).execute();
     await trx.deleteFrom('caseloads').where('person_id', 'in', part).execute();
     await trx.deleteFrom('appointments').where('person_id', 'in', part).execute();

@@ -10,6 +10,7 @@ import { runSeed } from '../../src/cli/commands/seed.ts';
 import type { Config } from '../../src/config.ts';
 import { BACKEND } from './backend.ts';
 import { openTestServer, type TestServer } from './server.ts';
+import { totpCode } from './sign-in.ts';
 
 /** What the page-side functions below touch (they run in the browser, not in Node). */
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
@@ -276,4 +277,20 @@ export async function signInThroughPage(
     await page.getByLabel('Code à usage unique').fill(code());
     await page.getByRole('button', { name: 'Valider le code' }).click();
   }
+}
+
+/**
+ * A staff account's first sign-in through the page: password, then an authenticator app enrolled
+ * (its secret read from the page and returned, for the codes of later sign-ins and step-ups), the
+ * recovery codes acknowledged; resolves once the page has left the sign-in.
+ */
+export async function signInEnrollingThroughPage(page: Page, origin: string, login: string): Promise<string> {
+  await signInThroughPage(page, origin, login, DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Utiliser une application d’authentification' }).click();
+  const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+  await page.getByLabel('Premier code').fill(totpCode(secret));
+  await page.getByRole('button', { name: 'Activer' }).click();
+  await page.getByRole('button', { name: /J’ai conservé mes codes/ }).click();
+  await page.waitForURL((url) => url.pathname !== '/connexion');
+  return secret;
 }

@@ -83,7 +83,12 @@ export function myRightsRequestRoutes(runtime: Runtime): FastifyPluginAsyncTypeb
           response: { 200: Loose, ...errorResponses },
         },
       },
-      async (request) => requests.viewOwn(request.account!.person_id!, request.params.id),
+      async (request) => {
+        const personId = request.account!.person_id!;
+        const own = await requests.viewOwn(personId, request.params.id);
+        // A rectification request's answer says what was rectified and whom it was told to (Art. 19).
+        return { ...own, rectifications: await runtime.rectifications.ofOwnRequest(personId, request.params.id) };
+      },
     );
   };
 }

@@ -4,7 +4,7 @@ import { SkipLinks } from '@codegouvfr/react-dsfr/SkipLinks';
 import type { MainNavigationProps } from '@codegouvfr/react-dsfr/MainNavigation';
 import type { ReactNode } from 'react';
 import { useLocation, useNavigate } from 'react-router';
-import { SECURITY_ROLES, useSession } from './session.tsx';
+import { RECTIFICATION_NOTICE_ROLES, SECURITY_ROLES, useSession } from './session.tsx';
 
 const BRAND = (
   <>
@@ -46,7 +46,13 @@ function navigationFor(kind: string | undefined, roles: string[], path: string):
     ];
   }
   if (kind === 'staff')
-    return [item('Mon portefeuille', '/console', true), item('Rechercher un dossier', '/console/recherche')];
+    return [
+      item('Mon portefeuille', '/console', true),
+      item('Rechercher un dossier', '/console/recherche'),
+      ...(roles.some((r) => RECTIFICATION_NOTICE_ROLES.includes(r))
+        ? [item('Rectifications à répercuter', '/console/rectifications')]
+        : []),
+    ];
   return [];
 }
 

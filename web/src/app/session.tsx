@@ -45,6 +45,9 @@ const SessionContext = createContext<SessionContextValue | null>(null);
 /** Who reads the security desk, by the server's own abilities table (the API decides either way). */
 export const SECURITY_ROLES: string[] = [...rolesAllowedTo('read', 'desk')];
 
+/** Who sees an organisation's rectification notices (GDPR Art. 19), by the same table. */
+export const RECTIFICATION_NOTICE_ROLES: string[] = [...rolesAllowedTo('acknowledge', 'rectification_notices')];
+
 /** The security officer acts on the desk (release, verify, review); the DPO reads. */
 export function actsOnDesk(staff: StaffProfile | null | undefined): boolean {
   return staff ? can({ roles: staff.roles, organisationKind: staff.organisation.kind }, 'act_on', 'desk') : false;

@@ -5,6 +5,7 @@ import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
 import { Caseload } from './Caseload.tsx';
 import { ConsoleContext, type ConsoleProfile, type Declaration } from './context.tsx';
 import { FileView } from './FileView.tsx';
+import { Rectifications } from './Rectifications.tsx';
 import { Search } from './Search.tsx';
 
 /**
@@ -63,6 +64,7 @@ export function ConsoleSpace() {
         <Route index element={<Caseload />} />
         <Route path="recherche" element={<Search />} />
         <Route path="dossier" element={<FileView />} />
+        <Route path="rectifications" element={<Rectifications />} />
       </Routes>
     </ConsoleContext.Provider>
   );

@@ -53,6 +53,8 @@ const KIND_LABELS: Record<string, string> = {
   retention_purged: 'Données effacées à la fin de leur durée de conservation',
   processing_restricted: 'Traitement de vos données limité (RGPD art. 18)',
   restriction_lifted: 'Limitation du traitement levée',
+  data_rectified: 'Données rectifiées à votre demande (RGPD art. 16)',
+  previous_value_read: 'Ancienne valeur d’une donnée rectifiée consultée par le délégué à la protection des données',
 };
 
 const OPERATION_LABELS: Record<string, string> = {

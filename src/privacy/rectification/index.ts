@@ -1,0 +1,11 @@
+export {
+  rectifiedPatch,
+  Rectifications,
+  type NoticeView,
+  type OwnRectification,
+  type RecipientView,
+  type RectificationDeps,
+  type RectificationInput,
+  type RectificationView,
+  type SuppliedBy,
+} from './service.ts';
