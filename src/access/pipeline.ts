@@ -24,6 +24,7 @@ import {
   type ListedPerson,
 } from '../policy/index.ts';
 import {
+  archivedClasses,
   inTransaction,
   type ChangeAuthor,
   type Executor,
@@ -568,6 +569,51 @@ export class AccessPipeline {
       details,
     });
     return (await this.#deps.persons.open(file, file.classes)).fields;
+  }
+
+  /**
+   * The DPO's read of a person's intermediate archive (retention, issue 24 §2): the classes a
+   * retention rule moved there, which no other purpose reaches. The caller has checked the role
+   * and a fresh second factor; here the read is recorded first — an `archive_read` event of the
+   * person's journal, naming the classes, under the purpose `retention_archive` — and only then
+   * is each archived row opened (as it was sealed in the file: same person, same class). Nothing
+   * archived: nothing recorded, an empty list.
+   */
+  async readArchive(
+    by: { accountId: string | null; actorId: string | null },
+    personId: string,
+  ): Promise<Array<{ fieldClass: FieldClass; value: unknown; archivedAt: string; updatedAt: string; rule: string }>> {
+    const rows = await archivedClasses(this.#deps.db, personId);
+    if (rows.length === 0) return [];
+    await appendEvent(this.#deps.db, 'archive_read', {
+      accountId: by.accountId,
+      actorId: by.actorId,
+      personId,
+      purpose: 'retention_archive',
+      operation: 'read_archive',
+      classes: [...new Set(rows.map((r) => r.fieldClass))],
+      details: { rows: rows.length },
+    });
+    const out = [];
+    for (const row of rows) {
+      const sealed: SealedFile = {
+        id: personId,
+        status: 'active',
+        createdAt: row.archivedAt,
+        updatedAt: row.updatedAt,
+        classes: [row.fieldClass],
+        sealed: new Map([[row.fieldClass, row]]),
+      };
+      const opened = await this.#deps.persons.open(sealed, [row.fieldClass]);
+      out.push({
+        fieldClass: row.fieldClass,
+        value: opened.fields[row.fieldClass],
+        archivedAt: row.archivedAt,
+        updatedAt: row.updatedAt,
+        rule: row.ruleId,
+      });
+    }
+    return out;
   }
 
   /**

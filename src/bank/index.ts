@@ -19,3 +19,4 @@ export {
   type ReachMethod,
 } from './reasons.ts';
 export { DEFAULT_BANK_SETTINGS, type BankSettings } from './settings.ts';
+export { retireBankChanges } from './retention.ts';

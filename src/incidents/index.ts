@@ -41,3 +41,4 @@ export {
   type DownloadGate,
   type RequestView,
 } from './four-eyes.ts';
+export { retireIncidentDocuments } from './retention.ts';

@@ -128,6 +128,10 @@ export const EVENT_KINDS = [
   'retention_hold_lifted',
   'retention_notice_sent',
   'retention_purged',
+  // a person's classes moved to the intermediate archive (readable by the DPO's archive read only)
+  'retention_archived',
+  // the DPO reading a person's intermediate archive (recorded before anything is opened)
+  'archive_read',
   'retention_records_purged',
   'retention_run',
   'keys_retired',

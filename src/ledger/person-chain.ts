@@ -29,6 +29,9 @@ export const JOURNAL_KINDS = [
   'access_reported',
   // a class of the file destroyed by retention (issue 24 §2): the person's journal shows it
   'retention_purged',
+  // … or moved to the intermediate archive, which only the DPO reads (each read an access event)
+  'retention_archived',
+  'archive_read',
   'rights_request_received',
   'rights_request_transition',
   'rights_request_answered',

@@ -66,6 +66,16 @@ export interface JournalPage {
 export const JOURNAL_MAX_PAGE_SIZE = 100;
 
 /**
+ * The purposes of the platform's own reads, which no agreement words (no organisation declares
+ * them): the journal says them in French rather than as a code.
+ */
+export const SYSTEM_PURPOSE_LABELS: Readonly<Record<string, string>> = {
+  retention_notice: 'Avis de fin de conservation',
+  rights_request_answer: 'Réponse à votre demande d’exercice de vos droits',
+  retention_archive: 'Consultation de l’archive intermédiaire par le délégué à la protection des données',
+};
+
+/**
  * "Qui a consulté mon dossier": the person's accesses, newest first, each with an inclusion
  * proof against one signed checkpoint, so the journal can be checked rather than believed; and
  * the head of the person's chain, so it can be checked complete. Accesses not yet integrated
@@ -133,8 +143,11 @@ export async function accessJournal(
       organisation: row.organisationId
         ? { id: row.organisationId, name: names.get(row.organisationId) ?? row.organisationId }
         : null,
-      purposeLabel:
-        row.organisationId && body.purpose ? (labels.get(`${row.organisationId} ${body.purpose}`) ?? null) : null,
+      purposeLabel: body.purpose
+        ? ((row.organisationId ? labels.get(`${row.organisationId} ${body.purpose}`) : undefined) ??
+          SYSTEM_PURPOSE_LABELS[body.purpose] ??
+          null)
+        : null,
       index,
       proof: proof.map((p) => p.toString('base64')),
       pending: !proofs.has(row.id),

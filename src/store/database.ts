@@ -47,6 +47,7 @@ import { jobRuns } from './migrations/0025_job_runs.ts';
 import { outgoingMessages } from './migrations/0026_outgoing_messages.ts';
 import { restrictions } from './migrations/0031_restrictions.ts';
 import { rectifications } from './migrations/0032_rectifications.ts';
+import { retentionArchive } from './migrations/0033_retention_archive.ts';
 import { oneOpenRecertification } from './migrations/0027_one_open_recertification.ts';
 import { registerDpia } from './migrations/0030_register_dpia.ts';
 import { rightsRequests } from './migrations/0028_rights_requests.ts';
@@ -322,6 +323,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0030_register_dpia': registerDpia(flavour),
     '0031_restrictions': restrictions(flavour),
     '0032_rectifications': rectifications(flavour),
+    '0033_retention_archive': retentionArchive(flavour),
   };
 }
 

@@ -131,6 +131,12 @@ const SEALED_ELSEWHERE = [
     context: (row: { id: string; person_id: string }) => row.person_id,
   },
   {
+    // A class moved to the intermediate archive (retention), as the file held it: the person's.
+    table: 'retention_archive',
+    fieldClass: 'any',
+    context: (row: { id: string; person_id: string }) => row.person_id,
+  },
+  {
     table: 'bank_changes',
     fieldClass: 'bank',
     context: (row: { id: string; person_id: string }) => `bank-change:${row.id}`,

@@ -109,6 +109,8 @@ export const TABLE_OWNERS = {
   person_lookups: 'store',
   contact_history: 'store',
   field_versions: 'store',
+  // The intermediate archive (retention, issue 24 §2): classes moved out of the file, sealed as they were.
+  retention_archive: 'store',
   key_checks: 'store',
   meta: 'store',
 } as const satisfies Record<keyof Schema, TableOwner>;

@@ -681,6 +681,8 @@ export class PersonStore {
       // Previous contacts and rectified values go with the rest: their data keys are destroyed too.
       await trx.deleteFrom('contact_history').where('person_id', '=', id).execute();
       await trx.deleteFrom('field_versions').where('person_id', '=', id).execute();
+      // Classes a retention rule moved to the intermediate archive hold their own data keys: erased too.
+      const archived = await trx.deleteFrom('retention_archive').where('person_id', '=', id).executeTakeFirst();
       await trx.deleteFrom('referrals').where('person_id', '=', id).execute();
       await trx.deleteFrom('caseloads').where('person_id', '=', id).execute();
       await trx.deleteFrom('appointments').where('person_id', '=', id).execute();
@@ -689,7 +691,7 @@ export class PersonStore {
         .set({ status: 'erased', erased_at: now, updated_at: now })
         .where('id', '=', id)
         .execute();
-      return { shreddedKeys: Number(deleted.numDeletedRows) };
+      return { shreddedKeys: Number(deleted.numDeletedRows) + Number(archived.numDeletedRows) };
     });
   }
 }

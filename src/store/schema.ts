@@ -18,6 +18,7 @@ import type { RegisterDpiaTables } from './tables/register-dpia.ts';
 import type { RetentionTables } from './tables/retention.ts';
 import type { RectificationTables } from './tables/rectifications.ts';
 import type { RestrictionTables } from './tables/restrictions.ts';
+import type { RetentionArchiveTables } from './tables/retention-archive.ts';
 import type { FieldClass } from '../domain/index.ts';
 
 /**
@@ -233,7 +234,8 @@ export interface Schema
     RegisterDpiaTables,
     RetentionTables,
     RestrictionTables,
-    RectificationTables {
+    RectificationTables,
+    RetentionArchiveTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

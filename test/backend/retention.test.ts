@@ -10,6 +10,7 @@ import { runKeysRetire } from '../../src/cli/commands/retention.ts';
 import { DecryptionError, Keyring, openField } from '../../src/crypto/index.ts';
 import { FIELD_CLASSES, ValidationError, type FieldClass, type PersonFile } from '../../src/domain/index.ts';
 import {
+  accessJournal,
   defaultRetentionRules,
   importRetentionRules,
   liftRetentionHold,
@@ -25,6 +26,7 @@ import { BIN } from '../helpers/cli.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 import { samplePerson } from '../helpers/fixtures.ts';
+import { archiveClasses, countStaleDataKeys, eraseEmptied, inTransaction } from '../../src/store/index.ts';
 
 /** Issue 24 §2: retention rules, the purge (notices, holds, statistics, resume after kill -9), keys retire. */
 
@@ -157,6 +159,12 @@ describe(`retention (${BACKEND})`, () => {
       (e) => (JSON.parse(e.body) as { purpose: string }).purpose === 'retention_notice',
     );
     assert.equal(reads.length, 4);
+    // The person's journal says why their address was read, in words rather than a code.
+    const journal = await accessJournal(runtime.database.db, runtime.ledger, ids.a, { page: 1, pageSize: 50 });
+    const read = journal.entries.find(
+      (e) => e.event.kind === 'access_granted' && e.event.purpose === 'retention_notice',
+    );
+    assert.equal(read?.purposeLabel, 'Avis de fin de conservation');
     // The next day: nobody is told twice.
     const next = await purge(day(1));
     assert.equal(noticesOf(next), 0);
@@ -626,6 +634,509 @@ describe(`retention for the DPO over HTTP (${BACKEND})`, () => {
     assert.deepEqual(
       left.map((r) => r.id),
       [recent],
+    );
+  });
+});
+
+describe(`retention of incident documents, bank changes, exports and the intermediate archive (${BACKEND})`, () => {
+  let server: TestServer;
+  let app: FastifyInstance;
+  let runtime: Runtime;
+  const sessions: Record<string, SignedIn> = {};
+  const clients: Record<string, Client> = {};
+  const DPO = 'dpo.na';
+  const RSSI = 'rssi.na';
+  /** archived: its health class goes to the archive. held: under a hold from the start. later: archived, then held. p3, p4: bank changes. */
+  const p = { archived: '', held: '', later: '', p3: '', p4: '' };
+  const OLD = '2019-01-15T10:00:00.000Z';
+  const recent = () => new Date(Date.now() - 86_400_000).toISOString();
+  const future = () => new Date(Date.now() + 10 * 86_400_000).toISOString();
+  const now = new Date();
+
+  const inject = (login: string, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
+    app.inject({
+      method,
+      url,
+      remoteAddress: clients[login]!.remoteAddress,
+      headers: { ...clients[login]!.headers, cookie: sessions[login]!.cookie, 'x-csrf-token': sessions[login]!.csrf },
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
+  const purgeAt = (at: Date, dryRun = false) =>
+    purgeRetention(runtime.database.db, {
+      persons: runtime.persons,
+      keyring: () => runtime.keyring,
+      notifier: runtime.notifier,
+      ledger: runtime.ledger,
+      now: at,
+      dryRun,
+    });
+  const idsIn = async (table: 'incident_documents' | 'bank_changes' | 'exports' | 'export_canaries', ids: string[]) => {
+    const db = runtime.database.db;
+    if (table === 'export_canaries')
+      return (await db.selectFrom('export_canaries').select('export_id').where('export_id', 'in', ids).execute()).map(
+        (r) => r.export_id,
+      );
+    return (await db.selectFrom(table).select('id').where('id', 'in', ids).execute()).map((r) => r.id).sort();
+  };
+
+  const rules = {
+    format: 'rempart.retention/v1',
+    version: 1,
+    rules: [
+      {
+        id: 'sante_archivee',
+        label: 'Santé : en archive intermédiaire à la fin de l’inscription',
+        record: 'person',
+        classes: ['health'] satisfies FieldClass[],
+        trigger: 'registration_end',
+        period: { months: 12 },
+        outcome: 'archive',
+        legalReference: 'RGPD art. 5.1.e ; archivage intermédiaire',
+        noticeDays: 0,
+      },
+      ...defaultRetentionRules().rules.filter((r) =>
+        ['documents_incidents', 'changements_coordonnees_bancaires', 'exports_partenaires'].includes(r.id),
+      ),
+      {
+        id: 'fin_archive',
+        label: 'Archive intermédiaire',
+        record: 'archive',
+        trigger: 'receipt',
+        period: { days: 30 },
+        outcome: 'delete',
+        legalReference: 'Code civil, art. 2224',
+      },
+    ],
+  };
+
+  // Incidents: closed long ago, open, closed long ago but exposing the held person, closed yesterday.
+  const incident = {
+    closedOld: randomUUID(),
+    open: randomUUID(),
+    exposesHeld: randomUUID(),
+    closedRecently: randomUUID(),
+  };
+  const docs: Record<keyof typeof incident, string> = {
+    closedOld: randomUUID(),
+    open: randomUUID(),
+    exposesHeld: randomUUID(),
+    closedRecently: randomUUID(),
+  };
+  const bank = {
+    applied: randomUUID(),
+    rejected: randomUUID(),
+    coolingOff: randomUUID(),
+    frozen: randomUUID(),
+    appliedRecently: randomUUID(),
+    ofHeld: randomUUID(),
+  };
+  const exp = { expired: randomUUID(), refused: randomUUID(), approved: randomUUID(), expiredRecently: randomUUID() };
+
+  before(async () => {
+    server = await openTestServer();
+    ({ runtime, app } = server);
+    await seedDatabase(runtime.database.db, runtime.persons, runtime.keyring, {
+      persons: 6,
+      seed: 11,
+      batchSize: 6,
+      parallel: false,
+    });
+    await ensureDemoAccounts(runtime, 11);
+    let host = 60;
+    for (const login of [DPO, RSSI]) {
+      clients[login] = {
+        remoteAddress: `10.60.72.${++host}`,
+        headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+      };
+      sessions[login] = await signIn(app, clients[login], login, DEMO_PASSWORD);
+    }
+    const deregistered = (order: number): PersonFile => ({
+      ...samplePerson(order),
+      registration: { ...samplePerson(order).registration!, status: 'deregistered', deregisteredOn: '2020-01-01' },
+    });
+    p.archived = await runtime.persons.create(deregistered(801));
+    p.held = await runtime.persons.create(deregistered(802));
+    p.later = await runtime.persons.create(deregistered(803));
+    p.p3 = await runtime.persons.create(samplePerson(804));
+    p.p4 = await runtime.persons.create(samplePerson(805));
+    await setRetentionHold(runtime.database.db, { personId: p.held, reason: 'Contentieux TA 2026-31' }, { who: 'dpo' });
+    await importRetentionRules(runtime.database.db, rules, { by: 'test' });
+
+    const db = runtime.database.db;
+    const incidentRow = (id: string, status: 'open' | 'closed', closedAt: string | null) => ({
+      id,
+      reference: `INC-2019-${id.slice(0, 6)}`,
+      title: 'Compte compromis',
+      vector: 'phishing',
+      description: 'Hameçonnage',
+      status,
+      source: 'manual' as const,
+      containment_id: null,
+      compromised: '{"actors":[],"organisations":[],"clients":[],"sessions":[]}',
+      window_from: '2019-01-01T00:00:00.000Z',
+      window_to: '2019-01-02T00:00:00.000Z',
+      aware_at: '2019-01-02T00:00:00.000Z',
+      declared_at: '2019-01-02T00:00:00.000Z',
+      declared_by: null,
+      scope_summary: null,
+      cnil_reference: null,
+      cnil_filed_at: null,
+      closed_at: closedAt,
+      closed_by: null,
+      closing_note: null,
+    });
+    await db
+      .insertInto('incidents')
+      .values([
+        incidentRow(incident.closedOld, 'closed', '2019-06-01T00:00:00.000Z'),
+        incidentRow(incident.open, 'open', null),
+        incidentRow(incident.exposesHeld, 'closed', '2019-06-01T00:00:00.000Z'),
+        incidentRow(incident.closedRecently, 'closed', recent()),
+      ])
+      .execute();
+    await db
+      .insertInto('incident_exposures')
+      .values({
+        incident_id: incident.exposesHeld,
+        person_id: p.held,
+        decoy: 0,
+        classes: '["identity"]',
+        first_at: OLD,
+        last_at: OLD,
+        via: '[]',
+        events: 1,
+        risk: 'low',
+        rules: '[]',
+      })
+      .execute();
+    await db
+      .insertInto('incident_documents')
+      .values(
+        (Object.keys(incident) as Array<keyof typeof incident>).map((k) => ({
+          id: docs[k],
+          incident_id: incident[k],
+          kind: 'scope_csv' as const,
+          version: 1,
+          title: 'Périmètre',
+          media_type: 'text/csv',
+          created_at: '2019-03-01T00:00:00.000Z',
+          created_by: null,
+          ledger_size: 1,
+          sha256: '00',
+          bytes: 1,
+          kek_version: 1,
+          wrapped_key: Buffer.from('k'),
+          ciphertext: Buffer.from('c'),
+        })),
+      )
+      .execute();
+    const change = (
+      id: string,
+      personId: string,
+      status: 'cooling_off' | 'frozen' | 'rejected' | 'effective',
+      at: string,
+    ) => ({
+      id,
+      person_id: personId,
+      open_slot: status === 'cooling_off' ? personId : null,
+      status,
+      requested_via: 'job_seeker' as const,
+      account_id: null,
+      actor_id: null,
+      request_kind: null,
+      request_reference: null,
+      requested_at: OLD,
+      effective_at: OLD,
+      applied_at: status === 'effective' ? at : null,
+      notified_at: OLD,
+      iban_digest: Buffer.from(id),
+      kek_version: 1,
+      wrapped_key: Buffer.from('k'),
+      ciphertext: Buffer.from('c'),
+      reasons: '[]',
+      freeze_code_hash: `h-${id}`,
+      freeze_code_used_at: status === 'frozen' ? OLD : null,
+      frozen_at: status === 'frozen' ? OLD : null,
+      decided_by: null,
+      decided_at: status === 'rejected' ? at : null,
+      decision_note: null,
+      contact_cleared: '[]',
+    });
+    await db
+      .insertInto('bank_changes')
+      .values([
+        change(bank.applied, p.p3, 'effective', OLD),
+        change(bank.rejected, p.p3, 'rejected', OLD),
+        change(bank.coolingOff, p.p4, 'cooling_off', OLD),
+        change(bank.frozen, p.p3, 'frozen', OLD),
+        change(bank.appliedRecently, p.p3, 'effective', recent()),
+        change(bank.ofHeld, p.held, 'effective', OLD),
+      ])
+      .execute();
+    const organisation = (await db.selectFrom('organisations').select('id').limit(1).executeTakeFirstOrThrow()).id;
+    const exportRow = (
+      id: string,
+      status: 'approved' | 'refused' | 'expired',
+      decidedAt: string,
+      expiresAt: string | null,
+    ) => ({
+      id,
+      recipient_organisation_id: organisation,
+      purpose: 'accompagnement',
+      classes: '["identity"]',
+      requested_by: 'account',
+      reason: 'Transfert annuel',
+      days: 7,
+      status,
+      decided_by: 'other',
+      decision_note: null,
+      requested_at: OLD,
+      decided_at: decidedAt,
+      expires_at: expiresAt,
+      scope_count: 1,
+      row_count: 1,
+      capped: 0,
+      file: null,
+      file_sha256: null,
+      downloads: 0,
+    });
+    await db
+      .insertInto('exports')
+      .values([
+        exportRow(exp.expired, 'expired', OLD, '2019-01-22T10:00:00.000Z'),
+        exportRow(exp.refused, 'refused', OLD, null),
+        exportRow(exp.approved, 'approved', recent(), future()),
+        exportRow(exp.expiredRecently, 'expired', OLD, recent()),
+      ])
+      .execute();
+    await db
+      .insertInto('export_canaries')
+      .values(
+        [exp.expired, exp.approved].map((id) => ({ export_id: id, canary: 0, kind: 'id', digest: Buffer.from(id) })),
+      )
+      .execute();
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  it('refuses an unknown record, an outcome its record does not allow and a negative period: 400 naming the field, nothing written', async () => {
+    const events = await countRows(runtime, 'ledger_events');
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ record: 'dossiers_papier' }, 'rules.0.record'],
+      [{ record: 'sessions', outcome: 'archive' }, 'rules.0.outcome'],
+      [{ record: 'bank_changes', outcome: 'anonymise' }, 'rules.0.outcome'],
+      [{ record: 'archive', outcome: 'archive' }, 'rules.0.outcome'],
+      [{ record: 'exports', period: { months: -1 } }, 'rules.0.period.months'],
+    ];
+    for (const [patch, field] of cases) {
+      const file = {
+        format: 'rempart.retention/v1',
+        version: 2,
+        rules: [
+          {
+            id: 'une_regle',
+            label: 'Une règle',
+            record: 'exports',
+            trigger: 'receipt',
+            period: { months: 60 },
+            outcome: 'delete',
+            legalReference: 'RGPD art. 5.1.e',
+            ...patch,
+          },
+        ],
+      };
+      await assert.rejects(
+        importRetentionRules(runtime.database.db, file, { by: 'test' }),
+        (error: unknown) => error instanceof ValidationError && error.issues.some((i) => i.field === field),
+        JSON.stringify(patch),
+      );
+      const refused = await inject(DPO, 'PUT', '/api/security/retention/rules', file);
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.ok(
+        (refused.json().issues as Array<{ field: string }>).some((i) => i.field === field),
+        refused.body,
+      );
+    }
+    assert.equal(await countRows(runtime, 'retention_rule_sets'), 1);
+    assert.equal(await countRows(runtime, 'ledger_events'), events);
+  });
+
+  it('a dry run counts what the real run destroys and writes nothing', async () => {
+    const tables = [
+      'ledger_events',
+      'person_fields',
+      'retention_archive',
+      'incident_documents',
+      'bank_changes',
+      'exports',
+      'export_canaries',
+      'retention_stats',
+      'retention_runs',
+    ] as const;
+    const counts = async () => Promise.all(tables.map((t) => countRows(runtime, t)));
+    const before = await counts();
+    const dry = await purgeAt(now, true);
+    assert.deepEqual(await counts(), before, 'nothing written');
+    assert.equal(purgedOf(dry, 'sante_archivee'), 2, 'the archived person and the later one; not the held one');
+    assert.equal(purgedOf(dry, 'documents_incidents'), 1);
+    assert.equal(purgedOf(dry, 'changements_coordonnees_bancaires'), 2);
+    assert.equal(purgedOf(dry, 'exports_partenaires'), 2);
+    const real = await purgeAt(now);
+    assert.deepEqual(decisions(real), decisions(dry));
+  });
+
+  it('destroys only the records past their period: closed incidents, finished bank changes and exports; never one under way or of a held person', async () => {
+    assert.deepEqual(
+      await idsIn('incident_documents', Object.values(docs)),
+      [docs.open, docs.exposesHeld, docs.closedRecently].sort(),
+    );
+    assert.deepEqual(
+      await idsIn('bank_changes', Object.values(bank)),
+      [bank.coolingOff, bank.frozen, bank.appliedRecently, bank.ofHeld].sort(),
+    );
+    assert.deepEqual(await idsIn('exports', Object.values(exp)), [exp.approved, exp.expiredRecently].sort());
+    assert.deepEqual(await idsIn('export_canaries', [exp.expired, exp.approved]), [exp.approved]);
+    // One event per rule, a count and no value; month counts.
+    const events = (await eventsOf(runtime, 'retention_records_purged')).map(
+      (e) => (JSON.parse(e.body) as { details: { rule: string; count: number } }).details,
+    );
+    assert.deepEqual(events.map((d) => [d.rule, d.count]).sort(), [
+      ['changements_coordonnees_bancaires', 2],
+      ['documents_incidents', 1],
+      ['exports_partenaires', 2],
+    ]);
+    const stats = await retentionStatistics(runtime.database.db);
+    const month = now.toISOString().slice(0, 7);
+    for (const [rule, subject, count] of [
+      ['documents_incidents', 'incident_documents', 1],
+      ['changements_coordonnees_bancaires', 'bank_changes', 2],
+      ['exports_partenaires', 'exports', 2],
+      ['sante_archivee', 'health', 2],
+    ] as const)
+      assert.deepEqual(
+        stats.filter((s) => s.rule === rule).map((s) => [s.month, s.subject, s.count]),
+        [[month, subject, count]],
+        rule,
+      );
+  });
+
+  it('archives a class: out of the file and of every purpose, as it was sealed; the held person keeps it', async () => {
+    const db = runtime.database.db;
+    const archived = await db.selectFrom('retention_archive').selectAll().orderBy('person_id').execute();
+    assert.deepEqual(archived.map((r) => r.person_id).sort(), [p.archived, p.later].sort());
+    assert.ok(archived.every((r) => r.field_class === 'health' && r.rule_id === 'sante_archivee'));
+    const file = await runtime.persons.read(p.archived, FIELD_CLASSES);
+    assert.ok(!file.classes.includes('health'));
+    assert.equal(file.fields.health, undefined);
+    assert.equal(file.classes.length, 10, 'the other classes stay in the file');
+    assert.ok((await runtime.persons.read(p.held, FIELD_CLASSES)).classes.includes('health'));
+    // Moved as is: the row opens with the person and class it was sealed for.
+    const row = archived.find((r) => r.person_id === p.archived)!;
+    const value = JSON.parse(
+      openField(runtime.keyring, p.archived, 'health', {
+        kekVersion: row.kek_version,
+        wrappedKey: row.wrapped_key,
+        ciphertext: row.ciphertext,
+      }).toString('utf8'),
+    ) as unknown;
+    assert.deepEqual(value, samplePerson(801).health);
+    const [event] = await eventsOf(runtime, 'retention_archived', p.archived);
+    assert.ok(event, 'an event of the person’s journal');
+    assert.deepEqual((JSON.parse(event.body) as { classes: string[] }).classes, ['health']);
+    assert.equal((await eventsOf(runtime, 'retention_purged', p.archived)).length, 0);
+  });
+
+  it('only the DPO reads the archive, with the read recorded first in the person’s journal', async () => {
+    const url = `/api/security/retention/persons/${p.archived}/archive`;
+    const refused = await inject(RSSI, 'GET', url);
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal((await eventsOf(runtime, 'archive_read', p.archived)).length, 0);
+    // A rotation rewraps the archive's data keys too (or retiring the old version would lose them).
+    await runKeysRotate(runtime, { class: 'health' });
+    assert.equal(await countStaleDataKeys(runtime.database.db, runtime.keyring, 'health'), 0);
+    const versions = await runtime.database.db.selectFrom('retention_archive').select('kek_version').execute();
+    assert.deepEqual(
+      versions.map((v) => v.kek_version),
+      [2, 2],
+    );
+    const read = await inject(DPO, 'GET', url);
+    assert.equal(read.statusCode, 200, read.body);
+    const archived = read.json().archived as Array<{ class: string; rule: string; value: unknown }>;
+    assert.deepEqual(
+      archived.map((a) => [a.class, a.rule]),
+      [['health', 'sante_archivee']],
+    );
+    assert.deepEqual(archived[0]!.value, samplePerson(801).health);
+    const [event] = await eventsOf(runtime, 'archive_read', p.archived);
+    assert.ok(event);
+    const body = JSON.parse(event.body) as { purpose: string; classes: string[] };
+    assert.equal(body.purpose, 'retention_archive');
+    assert.deepEqual(body.classes, ['health']);
+    const journal = await accessJournal(runtime.database.db, runtime.ledger, p.archived, { page: 1, pageSize: 50 });
+    const entry = journal.entries.find((e) => e.event.kind === 'archive_read');
+    assert.ok(entry, 'the journal shows the read');
+    assert.equal(
+      entry.purposeLabel,
+      'Consultation de l’archive intermédiaire par le délégué à la protection des données',
+    );
+    assert.ok(journal.entries.some((e) => e.event.kind === 'retention_archived'));
+    const unknown = await inject(DPO, 'GET', `/api/security/retention/persons/${randomUUID()}/archive`);
+    assert.equal(unknown.statusCode, 404);
+  });
+
+  it('the archive’s own rule destroys it in the end, but not a held person’s', async () => {
+    const db = runtime.database.db;
+    await setRetentionHold(db, { personId: p.later, reason: 'Contentieux prud’homal 2026-9' }, { who: 'dpo' });
+    const soon = await purgeAt(new Date(now.getTime() + 20 * 86_400_000));
+    assert.equal(purgedOf(soon, 'fin_archive'), 0, 'not before its 30 days');
+    const dry = await purgeAt(new Date(now.getTime() + 31 * 86_400_000), true);
+    assert.equal(purgedOf(dry, 'fin_archive'), 1);
+    assert.equal(await countRows(runtime, 'retention_archive'), 2);
+    const real = await purgeAt(new Date(now.getTime() + 31 * 86_400_000));
+    assert.equal(purgedOf(real, 'fin_archive'), 1);
+    const left = await db.selectFrom('retention_archive').select('person_id').execute();
+    assert.deepEqual(
+      left.map((r) => r.person_id),
+      [p.later],
+      'the held person’s archive stays',
+    );
+    const [event] = await eventsOf(runtime, 'retention_purged', p.archived);
+    assert.ok(event, 'the destruction is an event of the person’s journal');
+    const body = JSON.parse(event.body) as { classes: string[]; details: Record<string, unknown> };
+    assert.deepEqual(body.classes, ['health']);
+    assert.equal(body.details.record, 'archive');
+    const read = await inject(DPO, 'GET', `/api/security/retention/persons/${p.archived}/archive`);
+    assert.deepEqual(read.json().archived, []);
+  });
+
+  it('a file whose every class is archived can still be held; erasing a person erases their archive', async () => {
+    const db = runtime.database.db;
+    const whole = await runtime.persons.create(samplePerson(806));
+    await inTransaction(db, async (trx) => {
+      await archiveClasses(trx, FIELD_CLASSES, [whole], { ruleId: 'test', at: new Date().toISOString() });
+      assert.deepEqual(await eraseEmptied(trx, [whole], new Date().toISOString()), [whole]);
+    });
+    assert.equal(
+      (await db.selectFrom('retention_archive').select('id').where('person_id', '=', whole).execute()).length,
+      11,
+    );
+    await setRetentionHold(db, { personId: whole, reason: 'Contentieux 2026-12' }, { who: 'dpo' });
+    const gone = await runtime.persons.create(samplePerson(807));
+    await runtime.persons.erase(gone);
+    await assert.rejects(
+      setRetentionHold(db, { personId: gone, reason: 'Contentieux 2026-13' }, { who: 'dpo' }),
+      (error: unknown) => (error as { code?: string }).code === 'person_erased',
+    );
+    const erased = await runtime.persons.create(samplePerson(808));
+    await inTransaction(db, (trx) =>
+      archiveClasses(trx, ['health'], [erased], { ruleId: 'test', at: new Date().toISOString() }),
+    );
+    assert.equal((await runtime.persons.erase(erased)).shreddedKeys, 11);
+    assert.equal(
+      (await db.selectFrom('retention_archive').select('id').where('person_id', '=', erased).execute()).length,
+      0,
     );
   });
 });

@@ -29,8 +29,10 @@ const HoldView = Type.Object({
  * Retention for the DPO (issue 24 §2): the rules in force and a new version of them (a bad file
  * is a 400 naming each broken field, and nothing is written), litigation holds set and lifted
  * (each a ledger event naming the person, each after a fresh second factor), and the purge's
- * statistics (year-month counts only). The purge itself runs as a daily job and from the
- * command line (`rempart retention purge`).
+ * statistics (year-month counts only), and a person's intermediate archive (the classes a rule
+ * moved there; each read, after a fresh second factor, an event of the person's journal before
+ * anything is opened). The purge itself runs as a daily job and from the command line
+ * (`rempart retention purge`).
  */
 export function retentionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
@@ -129,6 +131,53 @@ export function retentionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           accountId: request.account!.id,
           actorId: request.staff!.actorId,
         }),
+    );
+
+    app.get(
+      '/persons/:personId/archive',
+      {
+        preHandler: requireRecentSecondFactor(db),
+        schema: {
+          tags,
+          summary:
+            'L’archive intermédiaire d’une personne : les classes qu’une règle de conservation y a placées (chaque lecture inscrite au journal de la personne)',
+          security,
+          params: Type.Object({ personId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+          response: {
+            200: Type.Object({
+              archived: Type.Array(
+                Type.Object({
+                  class: Type.String(),
+                  archivedAt: Type.String(),
+                  updatedAt: Type.String(),
+                  rule: Type.String(),
+                  value: Type.Unknown(),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { personId } = request.params;
+        const known = await db.selectFrom('persons').select('id').where('id', '=', personId).executeTakeFirst();
+        if (!known)
+          return reply.status(404).send({ error: 'not_found', message: 'Personne inconnue.', requestId: request.id });
+        const rows = await runtime.access.readArchive(
+          { accountId: request.account!.id, actorId: request.staff!.actorId },
+          personId,
+        );
+        return {
+          archived: rows.map((r) => ({
+            class: r.fieldClass,
+            archivedAt: r.archivedAt,
+            updatedAt: r.updatedAt,
+            rule: r.rule,
+            value: r.value,
+          })),
+        };
+      },
     );
 
     app.get(

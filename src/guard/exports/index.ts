@@ -23,3 +23,4 @@ export {
   type RecipientExportView,
 } from './workflow.ts';
 export { exportsTouching, type ExportSummary } from './questions.ts';
+export { retireExports } from './retention.ts';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { ConflictError, NotFoundError, validate } from '../../domain/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
@@ -6,7 +7,10 @@ import { chunks, inTransaction, locksRows, type Executor } from '../../store/ind
 
 /**
  * A litigation hold (gel pour contentieux): while it is in force no retention rule touches the
- * person — no class destroyed, no notice of a coming purge. The DPO sets it with a reason and
+ * person — no class destroyed or archived, no notice of a coming purge, none of the records tied
+ * to them destroyed (their archived classes, their bank changes, the documents of an incident
+ * that exposed them). A file whose every class went to the intermediate archive is a tombstone
+ * that can still be held, for its archive. The DPO sets it with a reason and
  * lifts it; each is a ledger event naming the person. The file's row is locked on PostgreSQL
  * while the hold is written, as a purge batch locks it: a hold set during a batch waits for it,
  * and the next batch sees it.
@@ -45,7 +49,8 @@ export async function setRetentionHold(
     if (locksRows(trx)) query = query.forUpdate();
     const person = await query.executeTakeFirst();
     if (!person) throw new NotFoundError('dossier');
-    if (person.status === 'erased') throw new ConflictError('ce dossier a été effacé', 'person_erased');
+    if (person.status === 'erased' && !(await hasArchive(trx, input.personId)))
+      throw new ConflictError('ce dossier a été effacé', 'person_erased');
     const hold: RetentionHold = {
       id: randomUUID(),
       personId: input.personId,
@@ -148,4 +153,33 @@ export async function heldPersons(db: Executor, personIds: readonly string[]): P
     for (const r of rows) held.add(r.person_id);
   }
   return held;
+}
+
+/** Whether the intermediate archive holds classes of this person. */
+async function hasArchive(db: Executor, personId: string): Promise<boolean> {
+  return (
+    (await db
+      .selectFrom('retention_archive')
+      .select('id')
+      .where('person_id', '=', personId)
+      .limit(1)
+      .executeTakeFirst()) !== undefined
+  );
+}
+
+/**
+ * Every person under a hold in force (a DPO's list: a handful), read inside the caller's
+ * transaction after locking the holds against change on PostgreSQL: a hold set meanwhile waits
+ * for the transaction that destroys records to commit, so it is never missed by it. On SQLite
+ * transactions are serialised anyway.
+ */
+export async function heldPersonsInForce(trx: Executor, options: { lock: boolean }): Promise<string[]> {
+  if (options.lock && locksRows(trx)) await sql`LOCK TABLE retention_holds IN SHARE MODE`.execute(trx);
+  const rows = await trx
+    .selectFrom('retention_holds')
+    .select('person_id')
+    .distinct()
+    .where('lifted_at', 'is', null)
+    .execute();
+  return rows.map((r) => r.person_id);
 }

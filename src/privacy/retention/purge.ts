@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Keyring } from '../../crypto/index.ts';
 import { FIELD_CLASS_LABELS_FR, type FieldClass, type PersonFile } from '../../domain/index.ts';
+import { retireBankChanges } from '../../bank/index.ts';
+import { retireExports } from '../../guard/index.ts';
 import { lastUseOfPersons, retireIdentityRecords } from '../../identity/index.ts';
+import { retireIncidentDocuments } from '../../incidents/index.ts';
 import {
   appendEvents,
   countPrunableBodies,
@@ -14,6 +17,7 @@ import {
 import { retireMessageRecords, type Notifier } from '../../notify/index.ts';
 import { referralRetentionDays } from '../../policy/index.ts';
 import {
+  archiveClasses,
   chunks,
   eraseEmptied,
   inTransaction,
@@ -24,8 +28,9 @@ import {
   retentionTriggerDates,
   type PersonStore,
   type RetentionTriggerDates,
+  retireArchive,
 } from '../../store/index.ts';
-import { heldPersons } from './holds.ts';
+import { heldPersons, heldPersonsInForce } from './holds.ts';
 import {
   activeRetentionRules,
   defaultRetentionRules,
@@ -43,8 +48,13 @@ import {
  * with a ledger event per person and rule, unless a litigation hold stands. A person is told
  * `noticeDays` before (once per person and rule; the address read through the access pipeline,
  * an access event under `retention_notice`): nothing goes before the notice has had that long. The run's cursor and counts commit with each batch, so a run killed halfway resumes after
- * its last committed batch, with the instant it evaluated at. Then the records (sessions, old
- * security events, the message queue, the ledger's bodies). A dry run evaluates the same way and
+ * its last committed batch, with the instant it evaluated at. A rule whose outcome is `archive`
+ * moves the classes to the intermediate archive instead (src/store/archive.ts: sealed as they
+ * were, out of every purpose's reach but the DPO's archive read; a `retention_archived` event per
+ * person and rule). Then the records (sessions, old security events, the message queue, the
+ * ledger's bodies, ended referrals, closed incidents' documents, finished bank changes, finished
+ * exports, and the archive's own end), each rule one transaction and one event; those tied to a
+ * person spare anyone under a litigation hold. A dry run evaluates the same way and
  * writes nothing. The report is counts per rule and class, never a value nor a name.
  */
 
@@ -170,15 +180,18 @@ function noticeText(
   purgeOn: Date,
 ): { subject: string; body: string } {
   const day = purgeOn.toISOString().slice(0, 10).split('-').reverse().join('/');
+  const archive = rule.outcome === 'archive';
   return {
-    subject: 'Vos données seront bientôt effacées',
+    subject: archive ? 'Vos données seront bientôt archivées' : 'Vos données seront bientôt effacées',
     body: [
       'Madame, Monsieur,',
       '',
       `Les données suivantes de votre dossier arrivent au terme de leur durée de conservation : ${classes
         .map((c) => FIELD_CLASS_LABELS_FR[c])
         .join(', ')}.`,
-      `Elles seront effacées définitivement à partir du ${day} (${rule.legalReference}).`,
+      archive
+        ? `À partir du ${day}, elles seront retirées de votre dossier et placées en archive intermédiaire, que seul le délégué à la protection des données peut consulter, avant leur effacement définitif (${rule.legalReference}).`
+        : `Elles seront effacées définitivement à partir du ${day} (${rule.legalReference}).`,
       '',
       'Si votre situation a changé (une nouvelle inscription, une procédure en cours), ou pour toute question, écrivez avant cette date au délégué à la protection des données.',
     ].join('\n'),
@@ -330,11 +343,12 @@ export async function purgeRetention(db: Executor, options: PurgeOptions): Promi
         for (const rule of personRules) {
           const list = byRule.get(rule);
           if (!list) continue;
-          const destroyed = await shredClasses(
-            trx,
-            [...new Set(list.flatMap((p) => p.classes))],
-            list.map((p) => p.personId),
-          );
+          const classes = [...new Set(list.flatMap((p) => p.classes))];
+          const persons = list.map((p) => p.personId);
+          const destroyed =
+            rule.outcome === 'archive'
+              ? await archiveClasses(trx, classes, persons, { ruleId: rule.id, at: asOf.toISOString() })
+              : await shredClasses(trx, classes, persons);
           for (const d of destroyed) {
             // Every row deleted is recorded (one written since the batch was decided goes by the same rule).
             const k = `${d.personId}|${rule.id}`;
@@ -348,10 +362,10 @@ export async function purgeRetention(db: Executor, options: PurgeOptions): Promi
           const [personId, ruleId] = k.split('|') as [string, string];
           const rule = personRules.find((r) => r.id === ruleId)!;
           events.push({
-            kind: 'retention_purged',
+            kind: rule.outcome === 'archive' ? 'retention_archived' : 'retention_purged',
             input: {
               personId,
-              operation: 'purge',
+              operation: rule.outcome === 'archive' ? 'archive' : 'purge',
               classes,
               details: { rule: rule.id, outcome: rule.outcome, run: state.runId, legalReference: rule.legalReference },
             },
@@ -594,13 +608,19 @@ async function purgeRecords(
       continue;
     }
     await inTransaction(db, async (trx) => {
-      n =
-        rule.record === 'referrals'
-          ? await retireReferrals(trx, rule, asOf, dryRun)
-          : await recordStep(trx, rule, cutoff, dryRun);
+      // The archive's rows are a person's classes: each person's destruction is an event of their journal.
+      let archived: Array<{ personId: string; fieldClass: FieldClass }> = [];
+      if (rule.record === 'referrals') n = await retireReferrals(trx, rule, asOf, dryRun);
+      else if (rule.record === 'archive') {
+        const keep = await heldPersonsInForce(trx, { lock: !dryRun });
+        archived = await retireArchive(trx, { cutoff, keep, dryRun });
+        n = archived.length;
+      } else n = await recordStep(trx, rule, cutoff, dryRun);
       bump(counts, rule, rule.record, 'purged', n);
       if (dryRun || n === 0) return;
       await addStats(trx, month, [{ rule: rule.id, subject: rule.record, outcome: rule.outcome, count: n }]);
+      const byPerson = new Map<string, FieldClass[]>();
+      for (const a of archived) byPerson.set(a.personId, [...(byPerson.get(a.personId) ?? []), a.fieldClass]);
       await appendEvents(trx, [
         {
           kind: 'retention_records_purged',
@@ -609,6 +629,21 @@ async function purgeRecords(
             details: { rule: rule.id, record: rule.record, count: n, before: cutoff, run: runId },
           },
         },
+        ...[...byPerson].map(([personId, classes]) => ({
+          kind: 'retention_purged' as const,
+          input: {
+            personId,
+            operation: 'purge',
+            classes: [...new Set(classes)],
+            details: {
+              rule: rule.id,
+              outcome: rule.outcome,
+              record: 'archive',
+              run: runId,
+              legalReference: rule.legalReference,
+            },
+          },
+        })),
       ]);
     });
   }
@@ -657,6 +692,13 @@ async function recordStep(trx: Executor, rule: RetentionRule, cutoff: string, dr
         anonymise,
         dryRun,
       });
+    // Records tied to persons: none of a person under a litigation hold (the holds locked until the commit).
+    case 'incident_documents':
+      return retireIncidentDocuments(trx, { cutoff, keep: await heldPersonsInForce(trx, { lock: !dryRun }), dryRun });
+    case 'bank_changes':
+      return retireBankChanges(trx, { cutoff, keep: await heldPersonsInForce(trx, { lock: !dryRun }), dryRun });
+    case 'exports':
+      return retireExports(trx, { cutoff, dryRun });
     default:
       return 0;
   }

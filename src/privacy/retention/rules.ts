@@ -21,7 +21,10 @@ import { inTransaction, type Executor } from '../../store/index.ts';
  */
 export const RETENTION_FORMAT = 'rempart.retention/v1';
 
-/** What a rule keeps: a person's classes, or records of one kind. */
+/**
+ * What a rule keeps: a person's classes, or records of one kind. `archive` is the intermediate
+ * archive itself (the classes a rule moved there): its rule says when they are destroyed.
+ */
 export const RETENTION_RECORDS = [
   'person',
   'sessions',
@@ -33,25 +36,18 @@ export const RETENTION_RECORDS = [
   'incident_documents',
   'bank_changes',
   'exports',
+  'archive',
 ] as const;
 export type RetentionRecord = (typeof RETENTION_RECORDS)[number];
-
-/** Record kinds the purge knows how to treat today; the others are refused at import (no purge step yet). */
-const IMPLEMENTED_RECORDS: ReadonlySet<RetentionRecord> = new Set([
-  'person',
-  'sessions',
-  'security_events',
-  'notices',
-  'letters',
-  'ledger_bodies',
-  'referrals',
-]);
 
 /**
  * The event a period runs from. With data in the store: `registration_end` (the registration
  * class says `deregistered` and since when), `release` (every justice measure of the judicial
  * class has ended: the latest end), `last_use` (a person never registered: their online account's
- * last sign-in, or its creation), `receipt` (a record's own date), `mandate_end` (the end of a
+ * last sign-in, or its creation), `receipt` (a record's own date: for an incident's document, its
+ * date and its incident's closing — an open incident keeps them all; for a bank change, the day it
+ * was applied or rejected — one under way is kept; for an export, its expiry or refusal; for the
+ * archive, the day the class was archived), `mandate_end` (the end of a
  * referral, the mandate a partner organisation holds to follow a person: for `referrals`). Without
  * data yet: the end of a mandate the person gives a third party (a representative, a guardian) —
  * the store holds none, so `mandate_end` is refused for anything but referrals.
@@ -62,8 +58,11 @@ const PERSON_TRIGGERS: ReadonlySet<RetentionTrigger> = new Set(['registration_en
 
 /**
  * `delete`: a person's class is crypto-shredded (its row, which holds its own data key, is
- * destroyed), a record is deleted. `anonymise`: a record loses what names or locates someone and
- * stays counted. `archive` (intermediate archive for the DPO) is not available yet.
+ * destroyed), a record is deleted (the sealed ones — incident documents, bank changes, archived
+ * classes — hold their own data key: crypto-shredded too). `anonymise`: a record loses what names
+ * or locates someone and stays counted. `archive`: a person's class moves to the intermediate
+ * archive (archivage intermédiaire) as it was sealed, out of every purpose's reach but the DPO's
+ * archive read, until the rule of record `archive` destroys it.
  */
 export const RETENTION_OUTCOMES = ['delete', 'anonymise', 'archive'] as const;
 export type RetentionOutcome = (typeof RETENTION_OUTCOMES)[number];
@@ -157,8 +156,6 @@ function semanticIssues(file: RetentionFile, prefix: string): ValidationIssue[] 
       );
     if (rule.period.fromAgreement && rule.record !== 'referrals')
       at(`${p}.period.fromAgreement`, 'referrals', 'la durée des conventions ne vaut que pour les orientations');
-    if (!IMPLEMENTED_RECORDS.has(rule.record))
-      at(`${p}.record`, 'available', 'pas encore de purge pour ce type d’enregistrement');
     if (rule.trigger === 'mandate_end' && rule.record !== 'referrals')
       at(`${p}.trigger`, 'data', 'la base ne tient de mandats que les orientations vers un partenaire (referrals)');
     if (rule.record === 'referrals' && rule.trigger !== 'mandate_end')
@@ -171,9 +168,15 @@ function semanticIssues(file: RetentionFile, prefix: string): ValidationIssue[] 
         at(
           `${p}.outcome`,
           'person',
-          'une classe d’un dossier est détruite (delete) ; anonymise vaut pour les enregistrements',
+          'une classe d’un dossier est détruite (delete) ou archivée (archive) ; anonymise vaut pour les enregistrements',
         );
     } else {
+      if (rule.outcome === 'archive')
+        at(
+          `${p}.outcome`,
+          'archive',
+          'l’archivage intermédiaire vaut pour les classes d’un dossier (record: person) : delete',
+        );
       if (rule.classes)
         at(`${p}.classes`, 'person_only', 'des classes ne se donnent que pour un dossier (record: person)');
       if (rule.record !== 'referrals' && rule.trigger !== 'receipt' && rule.trigger !== 'mandate_end')
@@ -181,8 +184,6 @@ function semanticIssues(file: RetentionFile, prefix: string): ValidationIssue[] 
       if (rule.outcome === 'anonymise' && !ANONYMISABLE.has(rule.record))
         at(`${p}.outcome`, 'anonymise', 'cet enregistrement ne s’anonymise pas : delete');
     }
-    if (rule.outcome === 'archive')
-      at(`${p}.outcome`, 'available', 'l’archivage intermédiaire n’est pas encore disponible : delete ou anonymise');
     if (rule.record === 'ledger_bodies' && approximateDays(rule.period) < LEDGER_MIN_RETENTION_DAYS)
       at(
         `${p}.period`,

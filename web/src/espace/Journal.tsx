@@ -51,6 +51,9 @@ const KIND_LABELS: Record<string, string> = {
   rights_request_answered: 'Réponse à votre demande d’exercice de vos droits',
   rights_request_overdue: 'Délai de réponse dépassé : le délégué à la protection des données est alerté',
   retention_purged: 'Données effacées à la fin de leur durée de conservation',
+  retention_archived:
+    'Données retirées de votre dossier à la fin de leur durée de conservation et placées en archive intermédiaire',
+  archive_read: 'Archive intermédiaire consultée par le délégué à la protection des données',
   processing_restricted: 'Traitement de vos données limité (RGPD art. 18)',
   restriction_lifted: 'Limitation du traitement levée',
   data_rectified: 'Données rectifiées à votre demande (RGPD art. 16)',
@@ -73,6 +76,8 @@ const OPERATION_LABELS: Record<string, string> = {
   incident_document: 'préparation du courrier vous prévenant d’un incident de sécurité',
   report: 'signalement',
   purge: 'effacement',
+  archive: 'archivage intermédiaire',
+  read_archive: 'lecture de l’archive intermédiaire',
 };
 
 /** What an entry says happened, in a sentence: a list is not a reading of the file. */
