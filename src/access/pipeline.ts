@@ -572,6 +572,36 @@ export class AccessPipeline {
   }
 
   /**
+   * The DPO sending a person the copy of their data (a granted access request answered by
+   * letter, GDPR Art. 15.3): every class the file holds, recorded as an access under `purpose`
+   * (operation `copy_to_person`) before anything is decrypted; a ledger failure stops it there.
+   * An erased file has nothing to copy (undefined).
+   */
+  async readCopyForPerson(
+    accountId: string | null,
+    personId: string,
+    purpose: string,
+    details: Record<string, string>,
+  ): Promise<PersonRecord | undefined> {
+    let file;
+    try {
+      file = await this.#deps.persons.fetchSealed(personId);
+    } catch (error) {
+      if (error instanceof NotFoundError || (error as { code?: string }).code === 'person_erased') return undefined;
+      throw error;
+    }
+    await appendEvent(this.#deps.db, 'access_granted', {
+      accountId,
+      personId,
+      purpose,
+      operation: 'copy_to_person',
+      classes: file.classes,
+      details,
+    });
+    return this.#deps.persons.open(file, file.classes);
+  }
+
+  /**
    * The DPO's read of a person's intermediate archive (retention, issue 24 §2): the classes a
    * retention rule moved there, which no other purpose reaches. The caller has checked the role
    * and a fresh second factor; here the read is recorded first — an `archive_read` event of the

@@ -49,33 +49,62 @@ export const NO_TRANSFER_OUTSIDE_EU =
 const YOUTH_MIN_AGE = 16;
 
 /**
- * The columns of the CSV export, named as the CNIL's register model names its record sheet's
- * headings (« Modèle de registre simplifié », registre-rgpd-basique.ods, CNIL, 2019: « Fiche de
- * registre » — description, acteurs, finalités, données, personnes, destinataires, transferts,
- * conservation, sécurité), in that order. `Base légale` is not in the model (Art. 30 does not ask
- * for it) and is added after `Sous-finalités`, as the issue asks for the legal bases.
+ * The columns of the CSV export: one line per processing, the headings of the CNIL's register
+ * model in its order — « Modèle de registre simplifié », `registre-traitement-simplifie.ods`
+ * (CNIL, July 2019), tab « 2 - Liste des traitements » (Nom du traitement, N° / RÉF, Date de
+ * création de la fiche, Dernière mise à jour de la fiche) then tab « 3 - Modèle de fiche de
+ * registre »: Acteurs (Responsable du traitement, Délégué à la protection des données,
+ * Représentant, Responsable(s) conjoint(s)), Finalité(s) du traitement effectué (Finalité
+ * principale, Sous-finalités), Catégories de données personnelles concernées (each with its
+ * « Durée de conservation »), Données sensibles, Catégories de personnes concernées,
+ * Destinataires, Mesures de sécurité, Transferts hors UE.
+ *
+ * Source (checked without the CNIL's site, December 2026): public reproductions of the .ods's
+ * headings found in public repositories (a PHP register page and a Symfony admin form that copy
+ * the fiche block by block, in this order), and a research note that quotes the .ods's
+ * `content.xml` label by label (AmauryTISSOT/microservice_rgpd, issue 123: the data-category
+ * rows, the NIR row, the nine « Données sensibles » rows). The older PDF model
+ * (`registre_rgpd_basique.pdf`, also on scribd) puts « Mesures de sécurité » right after the
+ * purposes; the .ods, the newer, puts it after the recipients: we follow the .ods. Not in the
+ * model: `Base légale` (Art. 30 does not ask for it; the issue does), after `Sous-finalités`;
+ * and the recipients are split as the older model lists them (internal services, external
+ * bodies, processors) where the .ods has one « Destinataires » block typed row by row.
  */
 export const CNIL_REGISTER_COLUMNS = [
-  'N° / REF',
   'Nom du traitement',
+  'N° / RÉF',
   'Date de création de la fiche',
-  'Date de dernière mise à jour de la fiche',
+  'Dernière mise à jour de la fiche',
   'Responsable du traitement',
   'Délégué à la protection des données',
-  'Responsables conjoints',
+  'Représentant',
+  'Responsable(s) conjoint(s)',
   'Finalité principale',
   'Sous-finalités',
   'Base légale',
-  'Catégories de données personnelles',
+  'Catégories de données personnelles concernées',
+  'Durée de conservation',
   'Données sensibles',
   'Catégories de personnes concernées',
   'Destinataires internes',
   'Organismes externes',
   'Sous-traitants',
-  'Transferts des données hors UE',
-  'Durée de conservation',
   'Mesures de sécurité',
+  'Transferts hors UE',
 ] as const;
+
+/** The « Représentant » of the model is the EU representative of a controller established outside the Union (Art. 27). */
+const NO_REPRESENTATIVE = 'Sans objet : responsable du traitement établi dans l’Union européenne (RGPD art. 27)';
+
+/**
+ * The NIR (numéro d'inscription au répertoire, the social security number) is not an Art. 9
+ * category but an identifier national law regulates (GDPR Art. 87): its use is reserved to the
+ * controllers and purposes a decree lists (loi n° 78-17 « Informatique et Libertés », art. 30;
+ * décret n° 2019-341 du 19 avril 2019, the « décret-cadre NIR »). The CNIL's model gives it a row
+ * of its own among the data categories, beside the sensitive data rather than among them.
+ */
+export const NIR_REFERENCE =
+  'Loi n° 78-17 du 6 janvier 1978, art. 30 ; décret n° 2019-341 du 19 avril 2019 (« décret-cadre NIR ») ; RGPD art. 87';
 
 export interface AgreementRef {
   organisationId: string;
@@ -100,9 +129,12 @@ export interface RegisterEntry {
     label: string;
     read: boolean;
     write: boolean;
-    special: 'art9' | 'art10' | null;
+    /** Art. 9 (health), Art. 10 (judicial), or `nir`: the regulated national identifier (NIR_REFERENCE). */
+    special: 'art9' | 'art10' | 'nir' | null;
   }>;
   specialCategories: Array<{ class: FieldClass; article: 'RGPD art. 9' | 'RGPD art. 10' }>;
+  /** Identifiers whose use national law regulates: the NIR, with its references. */
+  regulatedIdentifiers: Array<{ class: FieldClass; reference: string }>;
   recipients: Array<{ organisation: string; kind: string; role: 'service' | 'joint_controller' | 'processor' }>;
   transfers: { outsideEu: false; statement: string };
   retention: Array<{ organisation: string; reference: string; days: number; text: string; rules?: unknown }>;
@@ -145,6 +177,8 @@ export interface RegisterVersion {
 
 const SPECIAL: Partial<Record<FieldClass, 'art9' | 'art10'>> = { health: 'art9', judicial: 'art10' };
 const SPECIAL_ARTICLE = { art9: 'RGPD art. 9', art10: 'RGPD art. 10' } as const;
+/** The regulated identifiers among the classes, and what regulates them. */
+const REGULATED: Partial<Record<FieldClass, string>> = { nir: NIR_REFERENCE };
 
 /** The controls every processing runs under, whatever the organisation (Rempart's own). */
 const PLATFORM_CONTROLS = [
@@ -262,11 +296,12 @@ export async function generateRegister(db: Executor, now: Date): Promise<Registe
         label: FIELD_CLASS_LABELS_FR[c],
         read: rules.some((r) => r.read.includes(c)),
         write: rules.some((r) => r.write.includes(c)),
-        special: SPECIAL[c] ?? null,
+        special: SPECIAL[c] ?? (REGULATED[c] ? 'nir' : null),
       })),
       specialCategories: ordered
         .filter((c) => SPECIAL[c])
         .map((c) => ({ class: c, article: SPECIAL_ARTICLE[SPECIAL[c]!] })),
+      regulatedIdentifiers: ordered.filter((c) => REGULATED[c]).map((c) => ({ class: c, reference: REGULATED[c]! })),
       recipients,
       transfers: { outsideEu: false, statement: NO_TRANSFER_OUTSIDE_EU },
       retention: uses.map((u) => {
@@ -426,22 +461,29 @@ export function registerCsv(
   created: ReadonlyMap<string, string>,
 ): string {
   const list = (values: readonly string[]) => values.join(' ; ');
+  // Older stored versions have no `regulatedIdentifiers`: read from the class then.
+  const regulated = (e: RegisterEntry, c: FieldClass) =>
+    (e.regulatedIdentifiers ?? []).find((r) => r.class === c)?.reference ?? REGULATED[c];
   const rows = entries.map((e) => [
-    e.id,
     e.name,
+    e.id,
     (created.get(e.id) ?? version.createdAt).slice(0, 10),
     version.createdAt.slice(0, 10),
     `${e.controller.name}, ${e.controller.address}`,
     list(e.controller.dpo),
+    NO_REPRESENTATIVE,
     list(e.jointControllers.map((j) => `${j.organisation} (${j.arrangement} ; DPO ${j.dpoContact})`)),
     e.purposes[0] ?? '',
     list(e.purposes.slice(1)),
     list(e.legalBases),
     list(
-      e.dataCategories.map(
-        (d) => `${d.label} (${[d.read ? 'lecture' : '', d.write ? 'écriture' : ''].filter(Boolean).join(', ')})`,
-      ),
+      e.dataCategories.map((d) => {
+        const uses = [d.read ? 'lecture' : '', d.write ? 'écriture' : ''].filter(Boolean).join(', ');
+        const reference = regulated(e, d.class);
+        return `${d.label} (${uses})${reference ? ` — identifiant encadré : ${reference}` : ''}`;
+      }),
     ),
+    list(e.retention.map((r) => `${r.organisation} : ${r.text}`)),
     e.specialCategories.length === 0
       ? 'Non'
       : `Oui : ${list(e.specialCategories.map((s) => `${FIELD_CLASS_LABELS_FR[s.class]} (${s.article})`))}`,
@@ -449,8 +491,6 @@ export function registerCsv(
     list(e.recipients.filter((r) => r.role === 'service').map((r) => r.organisation)),
     list(e.recipients.filter((r) => r.role === 'joint_controller').map((r) => r.organisation)),
     list(e.processors.map((p) => `${p.organisation} (${p.contract})`)),
-    e.transfers.statement,
-    list(e.retention.map((r) => `${r.organisation} : ${r.text}`)),
     list([
       ...e.security.platform.map((c) => c.label),
       ...e.security.organisations.map(
@@ -458,6 +498,7 @@ export function registerCsv(
           `${o.organisation} : second facteur ${o.secondFactor}, audit ${o.lastAudit ?? 'aucun'}, socle attesté ${o.baselineAttestedAt ? o.baselineAttestedAt.slice(0, 10) : 'non'} (valable ${ATTESTATION_VALIDITY_DAYS} jours)`,
       ),
     ]),
+    e.transfers.statement,
   ]);
   return stringify([[...CNIL_REGISTER_COLUMNS], ...rows], { bom: true, record_delimiter: '\r\n' });
 }

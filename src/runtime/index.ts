@@ -233,6 +233,9 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       // Writing to the person reads their identity and contact, recorded first (the pipeline's).
       readAddress: (personId, by, reference) =>
         access.readAddress(by.accountId, personId, 'rights_request_answer', { request: reference }),
+      // The copy of the data a granted access request sends by letter (Art. 15.3): the whole file, recorded first.
+      readCopy: (personId, by, reference) =>
+        access.readCopyForPerson(by.accountId, personId, 'rights_request_answer', { request: reference }),
     });
     const rectifications = new Rectifications({ db: database.db, persons, notifier, clock });
     const runtime: Runtime = {

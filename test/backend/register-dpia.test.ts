@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import type { FieldClass } from '../../src/domain/index.ts';
 import { addChannel, createAccount } from '../../src/identity/index.ts';
@@ -213,6 +214,27 @@ describe(`Art. 30 register, DPIA and the security gate (${BACKEND})`, () => {
     for (const entry of body.processings.filter((p) => p.id !== 'accompagnement_handicap'))
       assert.ok(!entry.specialCategories.some((s) => s.class === 'health'), entry.id);
 
+    // The NIR is flagged as the identifier French law regulates (loi 78-17 art. 30, décret-cadre
+    // NIR), where it is read; not as an Art. 9 category.
+    for (const id of ['indemnisation', 'verification_droits']) {
+      const entry = byId.get(id)!;
+      assert.equal(entry.dataCategories.find((d) => d.class === 'nir')!.special, 'nir', id);
+      assert.equal(entry.regulatedIdentifiers.length, 1, id);
+      assert.equal(entry.regulatedIdentifiers[0]!.class, 'nir');
+      assert.match(
+        entry.regulatedIdentifiers[0]!.reference,
+        /Loi n° 78-17 du 6 janvier 1978, art\. 30 ; décret n° 2019-341 du 19 avril 2019 \(« décret-cadre NIR »\)/,
+      );
+      assert.ok(!entry.specialCategories.some((s) => s.class === 'nir'), id);
+    }
+    for (const entry of body.processings.filter((p) => !p.dataCategories.some((d) => d.class === 'nir'))) {
+      assert.deepEqual(entry.regulatedIdentifiers, [], entry.id);
+      assert.ok(
+        entry.dataCategories.every((d) => d.special !== 'nir'),
+        entry.id,
+      );
+    }
+
     // Young people: from the purpose's age condition.
     assert.ok(byId.get('accompagnement_jeunes')!.personCategories.includes('Jeunes de 16 à 25 ans'));
 
@@ -249,6 +271,25 @@ describe(`Art. 30 register, DPIA and the security gate (${BACKEND})`, () => {
     const lines = res.body.replace(/^\uFEFF/, '').split('\r\n');
     assert.deepEqual(lines[0]!.split(','), [...CNIL_REGISTER_COLUMNS]);
     assert.equal(lines.filter((l) => l.length > 0).length, 1 + 10);
+    // The CNIL model's order: the sheet's identification, its actors, its purposes, then the data.
+    assert.deepEqual(CNIL_REGISTER_COLUMNS.slice(0, 4), [
+      'Nom du traitement',
+      'N° / RÉF',
+      'Date de création de la fiche',
+      'Dernière mise à jour de la fiche',
+    ]);
+    const rows = parse(res.body.replace(/^\uFEFF/, ''), { columns: true }) as Array<Record<string, string>>;
+    const byRef = new Map(rows.map((r) => [r['N° / RÉF']!, r]));
+    const indemnisation = byRef.get('indemnisation')!;
+    assert.match(
+      indemnisation['Catégories de données personnelles concernées']!,
+      /Numéro de sécurité sociale \(NIR\) \(lecture\) — identifiant encadré : Loi n° 78-17 du 6 janvier 1978, art\. 30 ; décret n° 2019-341/,
+    );
+    assert.equal(indemnisation['Données sensibles'], 'Non', 'the NIR is regulated, not an Art. 9 category');
+    assert.match(byRef.get('accompagnement_handicap')!['Données sensibles']!, /^Oui : Santé .*RGPD art\. 9/);
+    assert.ok(!byRef.get('accompagnement')!['Catégories de données personnelles concernées']!.includes('NIR'));
+    assert.match(indemnisation['Représentant']!, /art\. 27/);
+    assert.match(indemnisation['Transferts hors UE']!, /Aucun transfert hors de l’Union européenne/);
 
     const one = await request('dpo.na', 'GET', '/api/security/register?format=csv&processing=accompagnement_handicap');
     assert.equal(one.statusCode, 200, one.body);

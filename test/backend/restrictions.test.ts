@@ -222,4 +222,71 @@ describe(`restriction of processing (GDPR Art. 18) (${BACKEND})`, () => {
     const [event] = await chainEvents('restriction_lifted');
     assert.deepEqual(event?.classes?.sort(), ['contact', 'identity']);
   });
+
+  it('a restriction request granted sets the restriction by itself: the counsellor is withheld the classes, each step in the chain', async () => {
+    const requests = (path: string, payload?: object, login = DPO) =>
+      call(login, 'POST', `/api/security/rights-requests${path}`, payload);
+    const filed = await requests('', {
+      personId,
+      kind: 'restriction',
+      channel: 'letter',
+      details: 'Je conteste mon adresse : ne l’utilisez plus le temps de la vérifier.',
+      verification: { method: 'identity_document_copy' },
+    });
+    assert.equal(filed.statusCode, 201, filed.body);
+    const id = filed.json().id as string;
+    assert.equal((await requests(`/${id}/start`)).statusCode, 200);
+    const before = (await chainEvents('processing_restricted')).length;
+
+    // Only the DPO answers; without the classes, or with an unknown one, nothing is restricted.
+    const officer = await requests(
+      `/${id}/answer`,
+      { outcome: 'granted', channel: 'espace', restrictedClasses: ['contact'] },
+      RSSI,
+    );
+    assert.equal(officer.statusCode, 403, officer.body);
+    const unnamed = await requests(`/${id}/answer`, { outcome: 'granted', channel: 'espace' });
+    assert.equal(unnamed.statusCode, 400, unnamed.body);
+    assert.equal(unnamed.json().issues[0].field, 'body.restrictedClasses');
+    const unknown = await requests(`/${id}/answer`, {
+      outcome: 'granted',
+      channel: 'espace',
+      restrictedClasses: ['adresse'],
+    });
+    assert.equal(unknown.statusCode, 400, unknown.body);
+    assert.match(unknown.json().issues[0].field, /^body\.restrictedClasses/);
+    assert.deepEqual(await restrictions(), []);
+    assert.equal((await chainEvents('processing_restricted')).length, before);
+    assert.equal((await asCounsellor('GET', `/api/staff/persons/${personId}?classes=contact`)).statusCode, 200);
+
+    const granted = await requests(`/${id}/answer`, {
+      outcome: 'granted',
+      channel: 'espace',
+      restrictedClasses: ['contact'],
+    });
+    assert.equal(granted.statusCode, 200, granted.body);
+    assert.equal(granted.json().status, 'answered');
+    const rows = await db().selectFrom('person_restrictions').selectAll().where('person_id', '=', personId).execute();
+    assert.deepEqual(
+      rows.map((r) => [r.class, r.rights_request_id]),
+      [['contact', id]],
+    );
+    const dpoActor = (
+      await db().selectFrom('accounts').select('actor_id').where('login', '=', DPO).executeTakeFirstOrThrow()
+    ).actor_id;
+    assert.equal(rows[0]!.set_by, dpoActor, 'set by the DPO who answered');
+    const events = await chainEvents('processing_restricted');
+    assert.equal(events.length, before + 1);
+    assert.deepEqual(events.at(-1)!.classes, ['contact']);
+
+    const byName = await asCounsellor('GET', `/api/staff/persons/${personId}?classes=contact`);
+    assert.equal(byName.statusCode, 403, byName.body);
+    assert.equal(byName.json().error, 'processing_restricted');
+    const listed = await call(DPO, 'GET', `/api/security/persons/${personId}/restrictions`);
+    assert.equal(listed.json().restrictions[0].rightsRequestId, id);
+    // The person reads, in their answer, what is restricted.
+    const mine = await call(seeker, 'GET', `/api/me/rights-requests/${id}`);
+    assert.match(mine.json().answer.text, /Coordonnées/);
+    assert.equal((await lift(['contact'])).statusCode, 200);
+  });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import { validateAgreementFile } from '../../src/policy/index.ts';
 import { calendarMonthsAfter, CNIL_COMPLAINT } from '../../src/privacy/index.ts';
@@ -78,6 +79,42 @@ describe(`rights requests (GDPR Art. 12, 15–21): lifecycle, deadlines, refusal
       }));
   const desk = (method: 'GET' | 'POST', path: string, payload?: object) =>
     call(DPO, method, `/api/security/rights-requests${path}`, payload);
+  /** Every insert into `table` fails until the returned function is called: a store failure inside a transaction. */
+  const failInserts = async (table: 'person_restrictions' | 'outgoing_messages') => {
+    const trigger = sql.raw(`rempart_test_fail_${table}`);
+    const on = sql.raw(table);
+    if (BACKEND === 'postgres') {
+      await sql`CREATE OR REPLACE FUNCTION rempart_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'insert refused (test)'; END $$`.execute(
+        db(),
+      );
+      await sql`CREATE TRIGGER ${trigger} BEFORE INSERT ON ${on} FOR EACH ROW EXECUTE FUNCTION rempart_test_fail()`.execute(
+        db(),
+      );
+      return async () => void (await sql`DROP TRIGGER ${trigger} ON ${on}`.execute(db()));
+    }
+    await sql`CREATE TRIGGER ${trigger} BEFORE INSERT ON ${on} BEGIN SELECT RAISE(ABORT, 'insert refused (test)'); END`.execute(
+      db(),
+    );
+    return async () => void (await sql`DROP TRIGGER ${trigger}`.execute(db()));
+  };
+  /** The raw access events of a person's journal (purpose, operation, classes, details). */
+  const accessEvents = async (personId: string) =>
+    (
+      await db()
+        .selectFrom('ledger_events')
+        .select('body')
+        .where('kind', '=', 'access_granted')
+        .where('person_id', '=', personId)
+        .execute()
+    ).map(
+      (e) =>
+        JSON.parse(e.body) as {
+          purpose: string | null;
+          operation: string | null;
+          classes: string[];
+          details: Record<string, unknown>;
+        },
+    );
 
   async function signInAs(login: string): Promise<void> {
     clients[login] = {
@@ -243,6 +280,45 @@ describe(`rights requests (GDPR Art. 12, 15–21): lifecycle, deadlines, refusal
     assert.equal(a.clock.dueAt, FIRST_DUE);
     assert.equal(a.clock.daysLeft, 29);
     assert.equal(a.clock.overdue, false);
+    assert.deepEqual([list.json().page, list.json().pageSize, list.json().total], [1, 20, 6]);
+    assert.deepEqual([list.json().open, list.json().overdue], [6, 0]);
+  });
+
+  it('pages the queue: page and pageSize bounded, 400 naming the field out of range, the same order page after page', async () => {
+    const whole = (await desk('GET', '')).json().items.map((i: { id: string }) => i.id) as string[];
+    const seen: string[] = [];
+    for (const page of [1, 2, 3]) {
+      const res = await desk('GET', `?page=${page}&pageSize=2`);
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.deepEqual([body.page, body.pageSize, body.total, body.open], [page, 2, 6, 6]);
+      assert.equal(body.items.length, 2);
+      seen.push(...(body.items as Array<{ id: string }>).map((i) => i.id));
+    }
+    assert.deepEqual(seen, whole, 'the pages together are the queue, in its order');
+    const past = await desk('GET', '?page=4&pageSize=2');
+    assert.equal(past.statusCode, 200, past.body);
+    assert.deepEqual([past.json().items.length, past.json().total], [0, 6]);
+    const filtered = await desk('GET', '?status=identity_to_confirm&pageSize=1');
+    assert.deepEqual([filtered.json().total, filtered.json().items.length], [2, 1]);
+    for (const [query, field] of [
+      ['?pageSize=101', 'query.pageSize'],
+      ['?pageSize=0', 'query.pageSize'],
+      ['?pageSize=1000', 'query.pageSize'],
+      ['?page=0', 'query.page'],
+      ['?page=-1', 'query.page'],
+      ['?page=deux', 'query.page'],
+    ] as const) {
+      const bad = await desk('GET', query);
+      assert.equal(bad.statusCode, 400, `${query}: ${bad.body}`);
+      assert.deepEqual(
+        (bad.json().issues as Array<{ field: string }>).map((i) => i.field),
+        [field],
+        query,
+      );
+    }
+    // Paging is the DPO's desk too: the others are refused before anything is read.
+    assert.equal((await call(RSSI, 'GET', '/api/security/rights-requests?page=1&pageSize=2')).statusCode, 403);
   });
 
   it('refuses invalid transitions with a 409 naming the state', async () => {
@@ -421,15 +497,156 @@ describe(`rights requests (GDPR Art. 12, 15–21): lifecycle, deadlines, refusal
     assert.equal(identity.json().answer.refusal.legalReference, 'RGPD art. 11.2 et 12.6');
     assert.ok(identity.json().answer.text.includes('CNIL'));
 
-    // Partly granted is a partial refusal: its reason too.
-    const partly = await desk('POST', `/${ids.F}/answer`, {
+    // Partly granted is a partial refusal: its reason too. A restriction granted, even in part,
+    // names the classes it restricts: required, known classes only, and for a restriction only.
+    const restrictionsOf = async (personId: string) =>
+      (
+        await db()
+          .selectFrom('person_restrictions')
+          .select(['class', 'rights_request_id'])
+          .where('person_id', '=', personId)
+          .orderBy('class')
+          .execute()
+      ).map((r) => `${r.class}:${r.rights_request_id}`);
+    const unnamedClasses = await desk('POST', `/${ids.F}/answer`, {
       outcome: 'partly_granted',
       channel: 'espace',
       refusal: { reason: 'manifestly_unfounded' },
     });
+    assert.equal(unnamedClasses.statusCode, 400, unnamedClasses.body);
+    assert.equal(unnamedClasses.json().issues[0].field, 'body.restrictedClasses');
+    for (const restrictedClasses of [[], ['adresse'], ['contact', 'contact']]) {
+      const bad = await desk('POST', `/${ids.F}/answer`, {
+        outcome: 'partly_granted',
+        channel: 'espace',
+        refusal: { reason: 'manifestly_unfounded' },
+        restrictedClasses,
+      });
+      assert.equal(bad.statusCode, 400, `${JSON.stringify(restrictedClasses)}: ${bad.body}`);
+      assert.ok(
+        (bad.json().issues as Array<{ field: string }>).every((i) => i.field.startsWith('body.restrictedClasses')),
+        bad.body,
+      );
+    }
+    const refusedWithClasses = await desk('POST', `/${ids.F}/answer`, {
+      outcome: 'refused',
+      channel: 'espace',
+      refusal: { reason: 'manifestly_unfounded' },
+      restrictedClasses: ['contact'],
+    });
+    assert.equal(refusedWithClasses.statusCode, 400, refusedWithClasses.body);
+    assert.equal(refusedWithClasses.json().issues[0].field, 'body.restrictedClasses');
+    assert.equal((await desk('GET', `/${ids.F}`)).json().status, 'in_progress', 'nothing answered');
+    assert.deepEqual(await restrictionsOf(otherPerson), [], 'nothing restricted');
+    assert.deepEqual(await events('processing_restricted', otherPerson), []);
+
+    const partly = await desk('POST', `/${ids.F}/answer`, {
+      outcome: 'partly_granted',
+      channel: 'espace',
+      refusal: { reason: 'manifestly_unfounded' },
+      restrictedClasses: ['contact'],
+    });
     assert.equal(partly.statusCode, 200, partly.body);
     assert.equal(partly.json().answer.refusal.legalReference, 'RGPD art. 12.5.b');
     assert.ok(partly.json().answer.text.includes(CNIL_COMPLAINT));
+    assert.deepEqual(partly.json().answer.restrictedClasses, ['contact']);
+    assert.match(
+      partly.json().answer.text,
+      /Limitation du traitement\nLe traitement des données suivantes de votre dossier est limité : Coordonnées\./,
+    );
+    assert.match(partly.json().answer.text, /art\. 18\.2/);
+    assert.deepEqual(await restrictionsOf(otherPerson), [`contact:${ids.F}`]);
+    const restricted = await events('processing_restricted', otherPerson);
+    assert.equal(restricted.length, 1);
+    assert.equal(restricted[0]!.details.rightsRequestId, ids.F);
+    const answeredF = (await events('rights_request_answered', otherPerson)).find(
+      (e) => e.details.requestId === ids.F,
+    )!;
+    assert.equal(answeredF.details.restrictedClasses, 'contact');
+    assert.ok(!JSON.stringify(restricted).includes('limitation accordée'), 'the reason stays out of the log');
+
+    // No other kind of request restricts anything.
+    const notARestriction = await desk('POST', `/${ids.A}/answer`, {
+      outcome: 'granted',
+      channel: 'espace',
+      restrictedClasses: ['contact'],
+    });
+    assert.equal(notARestriction.statusCode, 400, notARestriction.body);
+    assert.equal(notARestriction.json().issues[0].field, 'body.restrictedClasses');
+  });
+
+  it('a restriction granted is set in the answer’s transaction: when either write fails, neither is kept', async () => {
+    const filed = await desk('POST', '', {
+      personId: otherPerson,
+      kind: 'restriction',
+      channel: 'letter',
+      verification: { method: 'identity_document_copy' },
+    });
+    assert.equal(filed.statusCode, 201, filed.body);
+    ids.G = filed.json().id;
+    assert.equal((await desk('POST', `/${ids.G}/start`)).statusCode, 200);
+    const state = async () => ({
+      status: (await desk('GET', `/${ids.G}`)).json().status as string,
+      restrictions: (
+        await db().selectFrom('person_restrictions').select('class').where('person_id', '=', otherPerson).execute()
+      )
+        .map((r) => r.class)
+        .sort(),
+      restricted: (await events('processing_restricted', otherPerson)).length,
+      answered: (await events('rights_request_answered', otherPerson)).filter((e) => e.details.requestId === ids.G)
+        .length,
+      steps: await count('rights_request_steps'),
+    });
+    const before = await state();
+    assert.deepEqual(
+      [before.status, before.restrictions, before.restricted, before.answered],
+      ['in_progress', ['contact'], 1, 0],
+    );
+    // The restriction cannot be written: the answer is not written either.
+    let undo = await failInserts('person_restrictions');
+    const noRestriction = await desk('POST', `/${ids.G}/answer`, {
+      outcome: 'granted',
+      channel: 'espace',
+      restrictedClasses: ['identity'],
+    });
+    await undo();
+    assert.equal(noRestriction.statusCode, 500, noRestriction.body);
+    assert.deepEqual(await state(), before);
+    // The answer's mail cannot be queued, after the restriction was written: the restriction goes too.
+    undo = await failInserts('outgoing_messages');
+    const noMail = await desk('POST', `/${ids.G}/answer`, {
+      outcome: 'granted',
+      channel: 'email',
+      restrictedClasses: ['identity'],
+    });
+    await undo();
+    assert.equal(noMail.statusCode, 500, noMail.body);
+    assert.deepEqual(await state(), before);
+
+    const granted = await desk('POST', `/${ids.G}/answer`, {
+      outcome: 'granted',
+      channel: 'espace',
+      restrictedClasses: ['identity', 'contact'],
+    });
+    assert.equal(granted.statusCode, 200, granted.body);
+    assert.deepEqual(granted.json().answer.restrictedClasses, ['identity', 'contact']);
+    const after = await state();
+    assert.deepEqual(
+      [after.status, after.restrictions, after.restricted, after.answered],
+      ['answered', ['contact', 'identity'], 2, 1],
+    );
+    // A class already restricted keeps its first restriction; the event names the one added.
+    const [, second] = await events('processing_restricted', otherPerson);
+    assert.equal(second!.details.rightsRequestId, ids.G);
+    const body = (
+      await db()
+        .selectFrom('ledger_events')
+        .select('body')
+        .where('kind', '=', 'processing_restricted')
+        .where('person_id', '=', otherPerson)
+        .execute()
+    ).map((e) => (JSON.parse(e.body) as { classes: string[] }).classes);
+    assert.deepEqual(body.sort(), [['contact'], ['identity']]);
   });
 
   it('an extension after the first due date is refused; an overdue request alerts the DPO once', async () => {
@@ -483,6 +700,84 @@ describe(`rights requests (GDPR Art. 12, 15–21): lifecycle, deadlines, refusal
     assert.equal(granted.json().answer.late, false);
   });
 
+  it('an access granted gives the copy of the data: the espace’s download, and the letter’s annex read through the pipeline and recorded', async () => {
+    // In the espace: the answer links to « Télécharger mes données », and says how to get it on paper.
+    const mine = await call(seeker, 'GET', `/api/me/rights-requests/${ids.A}`);
+    assert.equal(mine.statusCode, 200, mine.body);
+    const answer = mine.json().answer;
+    assert.deepEqual(answer.dataCopy, {
+      href: '/api/me/export',
+      page: '/mon-espace/securite',
+      label: 'Télécharger mes données',
+    });
+    assert.match(answer.text, /Copie de vos données/);
+    assert.match(answer.text, /« Télécharger mes données »/);
+    assert.match(answer.text, /art\. 15\.3/);
+    const exported = await call(seeker, 'GET', answer.dataCopy.href);
+    assert.equal(exported.statusCode, 200);
+    assert.ok(exported.json().file.fields.identity, 'the download holds the file');
+    // No copy with a refusal, nor with another kind of request.
+    const refusedAccess = (await desk('GET', `/${ids.E}`)).json().answer;
+    assert.equal(refusedAccess.dataCopy, null);
+    assert.ok(!refusedAccess.text.includes('Copie de vos données'));
+    assert.equal((await desk('GET', `/${ids.B}`)).json().answer.dataCopy, null);
+
+    // The letter carries the copy: the whole file read once, recorded before anything is decrypted.
+    const held = await db()
+      .selectFrom('person_fields')
+      .select('field_class')
+      .where('person_id', '=', seekerPerson)
+      .execute();
+    const copiesBefore = (await accessEvents(seekerPerson)).filter((e) => e.operation === 'copy_to_person').length;
+    const letter = await desk('GET', `/${ids.A}/letter`);
+    assert.equal(letter.statusCode, 200, letter.body);
+    assert.equal(letter.rawPayload.subarray(0, 5).toString(), '%PDF-');
+    const copies = (await accessEvents(seekerPerson)).filter((e) => e.operation === 'copy_to_person');
+    assert.equal(copies.length, copiesBefore + 1);
+    const copy = copies.at(-1)!;
+    assert.equal(copy.purpose, 'rights_request_answer');
+    assert.equal(copy.details.request, (await desk('GET', `/${ids.A}`)).json().reference);
+    assert.deepEqual([...copy.classes].sort(), held.map((h) => h.field_class).sort(), 'every class the file holds');
+    const pages = (pdf: Buffer) => (pdf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length;
+    // An objection's letter (D) reads the address only, and has no annex.
+    const addressReads = (await accessEvents(seekerPerson)).length;
+    const objection = await desk('GET', `/${ids.D}/letter`);
+    assert.equal(objection.statusCode, 200);
+    const after = await accessEvents(seekerPerson);
+    assert.equal(after.length, addressReads + 1);
+    assert.equal(after.at(-1)!.operation, 'write_to_person');
+    assert.deepEqual([...after.at(-1)!.classes].sort(), ['contact', 'identity']);
+    assert.ok(pages(letter.rawPayload) > pages(objection.rawPayload), 'the copy is an annex of its own');
+
+    // Answered by letter, the posted letter carries the copy itself: the whole file read once, recorded.
+    const byLetter = await desk('POST', '', {
+      personId: seekerPerson,
+      kind: 'access',
+      channel: 'letter',
+      verification: { method: 'identity_document_copy' },
+    });
+    assert.equal(byLetter.statusCode, 201, byLetter.body);
+    ids.H = byLetter.json().id;
+    const referenceH = byLetter.json().reference as string;
+    assert.equal((await desk('POST', `/${ids.H}/start`)).statusCode, 200);
+    const posted = await desk('POST', `/${ids.H}/answer`, { outcome: 'granted', channel: 'letter' });
+    assert.equal(posted.statusCode, 200, posted.body);
+    const readsForH = (await accessEvents(seekerPerson)).filter((e) => e.details.request === referenceH);
+    assert.deepEqual(
+      readsForH.map((e) => e.operation),
+      ['copy_to_person'],
+      'one recorded read of the whole file, no separate address read',
+    );
+    await runtime.messages.deliverDue();
+    const sent = outbox(server.env.dir).find((m) => m.channel === 'letter' && m.subject.includes(referenceH));
+    assert.ok(sent, 'the letter went to the post');
+    assert.match(sent.body, /Annexe : copie de vos données \(RGPD art\. 15\.3\)/);
+    const own = exported.json().file.fields;
+    assert.ok(sent.body.includes(own.registration.franceTravailId), 'the data itself is in the letter');
+    const real = await runtime.persons.read(seekerPerson, ['bank']);
+    if (real.fields.bank) assert.ok(!sent.body.includes(real.fields.bank.iban), 'the IBAN is masked');
+  });
+
   it('closes answered requests, and nothing after', async () => {
     const closed = await desk('POST', `/${ids.E}/close`);
     assert.equal(closed.statusCode, 200, closed.body);
@@ -502,7 +797,7 @@ describe(`rights requests (GDPR Art. 12, 15–21): lifecycle, deadlines, refusal
     const mine = await call(seeker, 'GET', '/api/me/rights-requests');
     assert.equal(mine.statusCode, 200, mine.body);
     const items = mine.json().items as Array<{ id: string; status: string; answer: { text: string } | null }>;
-    assert.deepEqual(new Set(items.map((i) => i.id)), new Set([ids.A, ids.B, ids.C, ids.D]));
+    assert.deepEqual(new Set(items.map((i) => i.id)), new Set([ids.A, ids.B, ids.C, ids.D, ids.H]));
     const b = items.find((i) => i.id === ids.B)!;
     assert.equal(b.status, 'answered');
     assert.ok(b.answer!.text.includes('RGPD art. 17.3.b') && b.answer!.text.includes('CNIL'));
@@ -510,7 +805,10 @@ describe(`rights requests (GDPR Art. 12, 15–21): lifecycle, deadlines, refusal
     const theirs = await call(otherSeeker, 'GET', `/api/me/rights-requests/${ids.A}`);
     assert.equal(theirs.statusCode, 404);
     const list = await call(otherSeeker, 'GET', '/api/me/rights-requests');
-    assert.deepEqual(new Set((list.json().items as Array<{ id: string }>).map((i) => i.id)), new Set([ids.E, ids.F]));
+    assert.deepEqual(
+      new Set((list.json().items as Array<{ id: string }>).map((i) => i.id)),
+      new Set([ids.E, ids.F, ids.G]),
+    );
     const staff = await call(counsellor, 'GET', '/api/me/rights-requests');
     assert.equal(staff.statusCode, 403);
   });
@@ -519,10 +817,10 @@ describe(`rights requests (GDPR Art. 12, 15–21): lifecycle, deadlines, refusal
     const received = await events('rights_request_received', seekerPerson);
     const transitions = await events('rights_request_transition', seekerPerson);
     const answered = await events('rights_request_answered', seekerPerson);
-    assert.equal(received.length, 4);
-    // A, C, D started; B confirmed; A extended.
-    assert.equal(transitions.length, 5);
-    assert.equal(answered.length, 4);
+    assert.equal(received.length, 5);
+    // A, C, D, H started; B confirmed; A extended.
+    assert.equal(transitions.length, 6);
+    assert.equal(answered.length, 5);
     const b = answered.find((e) => e.details.requestId === ids.B)!;
     assert.equal(b.details.reason, 'legal_obligation');
     assert.equal(b.details.legalReference, 'RGPD art. 17.3.b');

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { FIELD_CLASSES, ValidationError } from '../../domain/index.ts';
 import { staffMemberOf } from '../../identity/index.ts';
 import { updateEventContext } from '../../ledger/index.ts';
 import { can } from '../../policy/index.ts';
@@ -11,12 +12,13 @@ import {
   REFUSAL_REASON_CODES,
   RIGHTS_REQUEST_KINDS,
   RIGHTS_REQUEST_STATUSES,
+  RIGHTS_REQUESTS_MAX_PAGE_SIZE,
   VERIFICATION_METHODS,
   type RightsRequests,
 } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import type { Executor } from '../../store/index.ts';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, FieldClassSchema } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
 
 const tags = ['droits des personnes'];
@@ -137,24 +139,51 @@ export function rightsRequestDeskRoutes(runtime: Runtime): FastifyPluginAsyncTyp
         ...dpo,
         schema: {
           tags,
-          summary: 'La file des demandes : échéance, jours restants, retard',
+          summary:
+            'La file des demandes, page par page : les demandes en cours d’abord, les échéances les plus proches en tête ; jours restants, retard',
           security,
           querystring: Type.Object(
             {
               status: Type.Optional(Type.Enum([...RIGHTS_REQUEST_STATUSES])),
               overdue: Type.Optional(Type.Enum(['true', 'false'])),
+              page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'à partir de 1' })),
+              pageSize: Type.Optional(
+                Type.String({
+                  pattern: '^[1-9][0-9]{0,2}$',
+                  description: `de 1 à ${RIGHTS_REQUESTS_MAX_PAGE_SIZE} (20 par défaut)`,
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Object({ items: Type.Array(Loose) }), ...errorResponses },
+          response: {
+            200: Type.Object({
+              page: Type.Integer(),
+              pageSize: Type.Integer(),
+              total: Type.Integer(),
+              open: Type.Integer({ description: 'demandes en cours parmi celles qui répondent aux filtres' }),
+              overdue: Type.Integer({
+                description: 'demandes en cours en retard parmi celles qui répondent aux filtres',
+              }),
+              items: Type.Array(Loose),
+            }),
+            ...errorResponses,
+          },
         },
       },
-      async (request) => ({
-        items: await requests.list({
+      async (request) => {
+        const pageSize = Number(request.query.pageSize ?? 20);
+        if (pageSize > RIGHTS_REQUESTS_MAX_PAGE_SIZE)
+          throw new ValidationError([
+            { field: 'query.pageSize', rule: 'maximum', message: `au plus ${RIGHTS_REQUESTS_MAX_PAGE_SIZE}` },
+          ]);
+        return requests.queue({
           ...(request.query.status ? { status: request.query.status } : {}),
           ...(request.query.overdue ? { overdue: request.query.overdue === 'true' } : {}),
-        }),
-      }),
+          page: Number(request.query.page ?? 1),
+          pageSize,
+        });
+      },
     );
 
     app.get(
@@ -296,6 +325,15 @@ export function rightsRequestDeskRoutes(runtime: Runtime): FastifyPluginAsyncTyp
                   { additionalProperties: false },
                 ),
               ),
+              restrictedClasses: Type.Optional(
+                Type.Array(FieldClassSchema, {
+                  minItems: 1,
+                  maxItems: FIELD_CLASSES.length,
+                  uniqueItems: true,
+                  description:
+                    'limitation (RGPD art. 18) satisfaite, même en partie : les classes de données dont le traitement est limité, dans la même transaction que la réponse',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -319,6 +357,7 @@ export function rightsRequestDeskRoutes(runtime: Runtime): FastifyPluginAsyncTyp
                   },
                 }
               : {}),
+            ...(body.restrictedClasses ? { restrictedClasses: body.restrictedClasses } : {}),
           },
           by(request),
         );

@@ -5,5 +5,6 @@ export {
   type AnswerInput,
   type NewRightsRequest,
   type ReadAddress,
+  type ReadCopy,
   type RightsRequestDeps,
 } from './service.ts';

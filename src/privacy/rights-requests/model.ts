@@ -1,3 +1,4 @@
+import type { FieldClass } from '../../domain/index.ts';
 import type { RightsRequestsTable } from '../../store/index.ts';
 
 /**
@@ -177,6 +178,17 @@ export interface Refusal {
   processing?: { organisationId: string; purpose: string; purposeLabel: string };
 }
 
+/**
+ * Where a person whose access request is granted gets the copy of their data (Art. 15.3): the
+ * export of their espace (« Télécharger mes données », `GET /api/me/export`, on the page
+ * « Sécurité du compte »); the PDF letter carries the same on paper.
+ */
+export const DATA_COPY = {
+  href: '/api/me/export',
+  page: '/mon-espace/securite',
+  label: 'Télécharger mes données',
+} as const;
+
 export interface RightsAnswer {
   outcome: Outcome;
   outcomeLabel: string;
@@ -186,6 +198,10 @@ export interface RightsAnswer {
   text: string;
   refusal: Refusal | null;
   late: boolean;
+  /** An access request granted: where the person downloads the copy of their data. */
+  dataCopy: typeof DATA_COPY | null;
+  /** A restriction request granted (or partly): the classes whose processing the answer restricted. */
+  restrictedClasses: FieldClass[];
 }
 
 export interface RequestClock {
@@ -236,6 +252,21 @@ export interface RightsRequestView {
   answer: RightsAnswer | null;
   closedAt: string | null;
 }
+
+/** A page of the DPO's queue (`GET /api/security/rights-requests?page&pageSize`). */
+export interface RightsRequestQueuePage {
+  page: number;
+  pageSize: number;
+  /** Requests matching the filters, over every page. */
+  total: number;
+  /** Of those, the ones still open, and the open ones past their due date (the desk's summary). */
+  open: number;
+  overdue: number;
+  items: RightsRequestView[];
+}
+
+/** The largest page of the DPO's queue; the default is 20. */
+export const RIGHTS_REQUESTS_MAX_PAGE_SIZE = 100;
 
 export interface RightsRequestDetail extends RightsRequestView {
   history: StepView[];

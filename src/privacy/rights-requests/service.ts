@@ -1,16 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { openSecret, sealSecret, type Keyring } from '../../crypto/index.ts';
-import { ConflictError, NotFoundError, ValidationError, type Clock, type PersonFile } from '../../domain/index.ts';
-import { announceToAccount, staffAccountsAllowedTo } from '../../identity/index.ts';
+import {
+  ConflictError,
+  FIELD_CLASSES,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+  type Clock,
+  type FieldClass,
+  type PersonFile,
+} from '../../domain/index.ts';
+import { announceToAccount, staffAccountsAllowedTo, staffMemberOf } from '../../identity/index.ts';
 import { addressee, postalBlock, renderLetters } from '../../incidents/index.ts';
 import { appendEvent, type DetailValue, type EventKind } from '../../ledger/index.ts';
 import type { Notifier } from '../../notify/index.ts';
-import { objectionExclusionOf } from '../../policy/index.ts';
-import { inTransaction, type Executor, type RightsRequestsTable } from '../../store/index.ts';
+import { can, objectionExclusionOf, restrictProcessing } from '../../policy/index.ts';
+import { inTransaction, type Executor, type PersonRecord, type RightsRequestsTable } from '../../store/index.ts';
+import { dataCopyParagraphs, dataCopyText } from './copy.ts';
 import { dueDates, requestClock } from './deadline.ts';
 import {
   ACTION_LABELS,
   ACTIONS_FROM,
+  DATA_COPY,
   OUTCOME_LABELS,
   REFUSAL_REASONS,
   RIGHTS_REQUEST_ACTIONS,
@@ -28,12 +39,20 @@ import {
   type RightsRequestChannel,
   type RightsRequestDetail,
   type RightsRequestKind,
+  type RightsRequestQueuePage,
   type RightsRequestStatus,
   type RightsRequestView,
   type StepView,
   type VerificationMethod,
 } from './model.ts';
-import { answerParagraphs, answerSubject, answerText, extensionNotice, type AnswerFacts } from './text.ts';
+import {
+  answerParagraphs,
+  answerSubject,
+  answerText,
+  extensionNotice,
+  givesDataCopy,
+  type AnswerFacts,
+} from './text.ts';
 
 const DETAILS_PURPOSE = 'rights_request_details';
 const ANSWER_PURPOSE = 'rights_request_answer';
@@ -53,6 +72,13 @@ export type ReadAddress = (
   reference: string,
 ) => Promise<Pick<PersonFile, 'identity' | 'contact'> | undefined>;
 
+/** The person's whole file, for the copy a granted access request sends by letter (Art. 15.3); the read recorded first (the runtime's, through the access pipeline). */
+export type ReadCopy = (
+  personId: string,
+  by: { accountId: string | null },
+  reference: string,
+) => Promise<Pick<PersonRecord, 'classes' | 'fields'> | undefined>;
+
 export interface RightsRequestDeps {
   db: Executor;
   keyring: () => Keyring;
@@ -61,6 +87,7 @@ export interface RightsRequestDeps {
   /** The DPO's contact as answers print it. */
   dpoContact: string;
   readAddress: ReadAddress;
+  readCopy: ReadCopy;
 }
 
 export interface NewRightsRequest {
@@ -78,6 +105,11 @@ export interface AnswerInput {
   message?: string;
   /** Required for `refused` and `partly_granted`. */
   refusal?: { reason: RefusalReason; organisationId?: string; purpose?: string };
+  /**
+   * A restriction request granted or partly granted: the classes whose processing is restricted
+   * (Art. 18), set with the answer in one transaction. Required then, refused otherwise.
+   */
+  restrictedClasses?: readonly FieldClass[];
 }
 
 type By = { accountId: string | null };
@@ -188,16 +220,53 @@ export class RightsRequests {
 
   // ---- Reading ----
 
-  async list(options: { status?: RightsRequestStatus; overdue?: boolean; personId?: string } = {}) {
-    let query = this.#db.selectFrom('rights_requests').selectAll();
+  /**
+   * The DPO's queue, a page at a time: open requests first, the soonest due first, over every
+   * request. The clocks are computed from the few columns they need (every request's: a
+   * queue of tens of thousands a year stays small), and only the page's requests are opened.
+   */
+  async queue(options: {
+    status?: RightsRequestStatus;
+    overdue?: boolean;
+    page: number;
+    pageSize: number;
+  }): Promise<RightsRequestQueuePage> {
+    let query = this.#db
+      .selectFrom('rights_requests')
+      .select(['id', 'status', 'received_at', 'paused_ms', 'paused_since', 'extended_at', 'answered_at']);
     if (options.status) query = query.where('status', '=', options.status);
-    if (options.personId) query = query.where('person_id', '=', options.personId);
-    const rows = await query.orderBy('received_at', 'asc').limit(1000).execute();
-    const views = rows.map((r) => this.#view(r));
-    const open = (v: RightsRequestView) => v.status !== 'answered' && v.status !== 'closed';
-    return views
-      .filter((v) => options.overdue === undefined || (open(v) && v.clock.overdue) === options.overdue)
-      .sort((a, b) => Number(open(b)) - Number(open(a)) || a.clock.dueAt.localeCompare(b.clock.dueAt));
+    const now = this.#now();
+    const open = (status: RightsRequestStatus) => status !== 'answered' && status !== 'closed';
+    const clocks = (await query.execute())
+      .map((r) => ({
+        id: r.id,
+        open: open(r.status),
+        receivedAt: r.received_at,
+        clock: requestClock(this.#clockFacts(r), now),
+      }))
+      .filter((r) => options.overdue === undefined || (r.open && r.clock.overdue) === options.overdue)
+      .sort(
+        (a, b) =>
+          Number(b.open) - Number(a.open) ||
+          a.clock.dueAt.localeCompare(b.clock.dueAt) ||
+          a.receivedAt.localeCompare(b.receivedAt) ||
+          a.id.localeCompare(b.id),
+      );
+    const ids = clocks.slice((options.page - 1) * options.pageSize, options.page * options.pageSize).map((r) => r.id);
+    const rows =
+      ids.length === 0 ? [] : await this.#db.selectFrom('rights_requests').selectAll().where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return {
+      page: options.page,
+      pageSize: options.pageSize,
+      total: clocks.length,
+      open: clocks.filter((r) => r.open).length,
+      overdue: clocks.filter((r) => r.open && r.clock.overdue).length,
+      items: ids.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [this.#view(row)] : [];
+      }),
+    };
   }
 
   async view(id: string): Promise<RightsRequestDetail> {
@@ -339,6 +408,8 @@ export class RightsRequests {
     const refusal = await this.#refusal(row, input);
     if (row.status === 'identity_to_confirm' && refusal?.reason !== 'identity_not_confirmed')
       throw invalidTransition('answer', row.status);
+    const restricted = this.#restrictedClasses(row, input);
+    const restrictor = restricted.length > 0 ? await this.#actorOf(by) : null;
     const facts: AnswerFacts = {
       reference: row.reference,
       kind: row.kind,
@@ -347,8 +418,12 @@ export class RightsRequests {
       message: input.message?.trim() || null,
       refusal,
       dpoContact: this.#deps.dpoContact,
+      restrictedClasses: restricted,
     };
-    const address = input.channel === 'espace' ? undefined : await this.#address(row, by, input.channel);
+    // An access granted by letter: the letter carries the copy of the data (one recorded read of the whole file).
+    const copy = input.channel === 'letter' && givesDataCopy(facts) ? await this.#letterWithCopy(row, by, facts) : null;
+    const address =
+      input.channel === 'espace' ? undefined : (copy?.address ?? (await this.#address(row, by, input.channel)));
     return this.#transition(
       id,
       'answer',
@@ -369,7 +444,7 @@ export class RightsRequests {
             this.#deps.keyring(),
             current.id,
             ANSWER_PURPOSE,
-            JSON.stringify({ message: facts.message, refusal }),
+            JSON.stringify({ message: facts.message, refusal, restrictedClasses: restricted }),
           ),
           answered_at: now,
           answered_by: by.accountId,
@@ -381,15 +456,26 @@ export class RightsRequests {
         reason: refusal?.reason ?? null,
         legalReference: refusal?.legalReference ?? null,
         cnilMentioned: refusal !== null,
+        ...(restricted.length > 0 ? { restrictedClasses: restricted.join(',') } : {}),
       },
       async (trx, current) => {
+        // The restriction granted is set in the answer's transaction, with its own event (Art. 18).
+        if (restrictor)
+          await restrictProcessing(trx, {
+            personId: current.person_id,
+            classes: restricted,
+            reason: `Demande d’exercice des droits ${current.reference} : limitation accordée (RGPD art. 18).`,
+            actorId: restrictor,
+            rightsRequestId: current.id,
+            now: this.#now(),
+          });
         if (address)
           await this.#deps.notifier.deliver(
             {
               channel: input.channel as 'email' | 'letter',
               to: address,
               subject: answerSubject(current.reference),
-              body: answerText(facts),
+              body: copy?.body ?? answerText(facts),
               idempotencyKey: `rights-answer-${current.id}`,
             },
             trx,
@@ -408,27 +494,38 @@ export class RightsRequests {
     const row = await this.#row(id);
     const answer = this.#answer(row);
     if (!answer) throw new ConflictError('Cette demande n’a pas encore reçu de réponse.', 'not_answered');
-    const file = await this.#deps.readAddress(row.person_id, by, row.reference);
-    const block = file ? postalBlock(file.identity, file.contact) : undefined;
-    if (!file || !block)
+    const facts = this.#answerFacts(row)!;
+    // An access granted: the letter carries the copy of the data, so the whole file is read (and recorded) once.
+    const copy = givesDataCopy(facts) ? await this.#deps.readCopy(row.person_id, by, row.reference) : undefined;
+    const file = copy ? copy.fields : await this.#deps.readAddress(row.person_id, by, row.reference);
+    const block = file?.identity ? postalBlock(file.identity, file.contact) : undefined;
+    if (!file?.identity || !block)
       throw new ConflictError(
         'Le dossier ne porte pas d’adresse postale : le courrier ne peut pas être préparé.',
         'no_address',
       );
-    const facts = this.#answerFacts(row)!;
-    const rendered = await renderLetters(new Date(answer.at), `Réponse ${row.reference}`, SENDER, [
-      {
-        address: block,
-        place: 'Paris',
-        date: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(
-          new Date(answer.at),
-        ),
-        reference: row.reference,
-        subject: answerSubject(row.reference).replace(/ \(réf\. .*\)$/, ''),
-        paragraphs: [`${addressee(file.identity)},`, ...answerParagraphs(facts)],
-        signature: ['Le délégué à la protection des données', 'France Travail'],
-      },
-    ]);
+    const date = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(
+      new Date(answer.at),
+    );
+    const letter = {
+      address: block,
+      place: 'Paris',
+      date,
+      reference: row.reference,
+      subject: answerSubject(row.reference).replace(/ \(réf\. .*\)$/, ''),
+      paragraphs: [`${addressee(file.identity)},`, ...answerParagraphs(facts, copy ? 'letter' : 'text')],
+      signature: ['Le délégué à la protection des données', 'France Travail'],
+    };
+    const annex = copy
+      ? [
+          {
+            ...letter,
+            subject: `Annexe : copie de vos données (RGPD art. 15.3) — réf. ${row.reference}`,
+            paragraphs: dataCopyParagraphs(copy.fields, this.#now()),
+          },
+        ]
+      : [];
+    const rendered = await renderLetters(new Date(answer.at), `Réponse ${row.reference}`, SENDER, [letter, ...annex]);
     return { reference: row.reference, content: rendered.content };
   }
 
@@ -555,6 +652,68 @@ export class RightsRequests {
     };
   }
 
+  /**
+   * The classes a restriction answer restricts: required when a restriction request is granted
+   * or partly granted, refused with any other answer (400 naming the field).
+   */
+  #restrictedClasses(row: Row, input: AnswerInput): FieldClass[] {
+    const field = 'body.restrictedClasses';
+    const classes = input.restrictedClasses;
+    const restricts = row.kind === 'restriction' && input.outcome !== 'refused';
+    if (!restricts) {
+      if (classes !== undefined)
+        throw new ValidationError([
+          {
+            field,
+            rule: 'absent',
+            message: 'seule une demande de limitation satisfaite, même en partie, limite des classes de données',
+          },
+        ]);
+      return [];
+    }
+    if (!classes || classes.length === 0)
+      throw new ValidationError([
+        {
+          field,
+          rule: 'required',
+          message: 'nommez les classes de données dont le traitement est limité (RGPD art. 18)',
+        },
+      ]);
+    const unknown = classes.findIndex((c) => !(FIELD_CLASSES as readonly string[]).includes(c));
+    if (unknown >= 0)
+      throw new ValidationError([
+        { field: `${field}.${unknown}`, rule: 'enum', message: 'classe de données inconnue' },
+      ]);
+    return FIELD_CLASSES.filter((c) => classes.includes(c));
+  }
+
+  /** The actor who sets a restriction (its `set_by`): one the abilities let restrict processing, as the restriction route asks. */
+  async #actorOf(by: By): Promise<string> {
+    const member = by.accountId ? await staffMemberOf(this.#db, by.accountId) : undefined;
+    if (!member || !can(member, 'restrict', 'processing'))
+      throw new ForbiddenError('Réservé au délégué à la protection des données.', 'not_dpo');
+    return member.actorId;
+  }
+
+  /**
+   * The letter of a granted access request: the person's whole file read through the access
+   * pipeline (recorded first), their postal address from it, and the answer with the copy of
+   * their data as its annex; a 409 when the file has no postal address.
+   */
+  async #letterWithCopy(row: Row, by: By, facts: AnswerFacts): Promise<{ address: string; body: string }> {
+    const file = await this.#deps.readCopy(row.person_id, by, row.reference);
+    const block = file?.fields.identity ? postalBlock(file.fields.identity, file.fields.contact) : undefined;
+    if (!file || !block)
+      throw new ConflictError(
+        'Le dossier ne porte pas d’adresse postale : répondez par courriel ou dans l’espace.',
+        'no_address',
+      );
+    return {
+      address: block.join('\n'),
+      body: `${answerText(facts, 'letter')}\n\n${dataCopyText(file.fields, this.#now())}`,
+    };
+  }
+
   /** The person's address on that channel, read (and recorded) before anything is written; a 409 when the file has none. */
   async #address(row: Row, by: By, channel: 'email' | 'letter'): Promise<string> {
     const file = await this.#deps.readAddress(row.person_id, by, row.reference);
@@ -677,7 +836,7 @@ export class RightsRequests {
     }));
   }
 
-  #clockFacts(row: Row) {
+  #clockFacts(row: Pick<Row, 'status' | 'received_at' | 'paused_ms' | 'paused_since' | 'extended_at' | 'answered_at'>) {
     return {
       status: row.status,
       receivedAt: row.received_at,
@@ -693,6 +852,7 @@ export class RightsRequests {
     const stored = JSON.parse(opened(this.#deps.keyring(), row.id, ANSWER_PURPOSE, row.answer)!) as {
       message: string | null;
       refusal: Refusal | null;
+      restrictedClasses?: FieldClass[];
     };
     return {
       reference: row.reference,
@@ -702,6 +862,7 @@ export class RightsRequests {
       message: stored.message,
       refusal: stored.refusal,
       dpoContact: this.#deps.dpoContact,
+      restrictedClasses: stored.restrictedClasses ?? [],
     };
   }
 
@@ -716,6 +877,8 @@ export class RightsRequests {
       text: answerText(facts),
       refusal: facts.refusal,
       late: requestClock(this.#clockFacts(row), this.#now()).overdue,
+      dataCopy: givesDataCopy(facts) ? DATA_COPY : null,
+      restrictedClasses: [...facts.restrictedClasses],
     };
   }
 

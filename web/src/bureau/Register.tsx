@@ -46,7 +46,12 @@ interface Versions {
   versions: Array<{ version: number; hash: string; cause: string; createdAt: string; processings: number }>;
 }
 
-const SPECIAL_LABELS: Record<string, string> = { art9: 'RGPD art. 9', art10: 'RGPD art. 10' };
+/** The flags of a data category: Art. 9 and 10, and the NIR, an identifier French law regulates (src/privacy/register.ts: NIR_REFERENCE). */
+const SPECIAL_LABELS: Record<string, string> = {
+  art9: 'RGPD art. 9',
+  art10: 'RGPD art. 10',
+  nir: 'NIR : loi 78-17 art. 30, décret 2019-341',
+};
 
 function DpiaBadge({ dpia }: { dpia: Entry['dpia'] }) {
   if (!dpia)

@@ -1,16 +1,20 @@
 import { Button } from '@codegouvfr/react-dsfr/Button';
+import { Checkbox } from '@codegouvfr/react-dsfr/Checkbox';
 import { Input } from '@codegouvfr/react-dsfr/Input';
+import { Pagination } from '@codegouvfr/react-dsfr/Pagination';
 import { RadioButtons } from '@codegouvfr/react-dsfr/RadioButtons';
 import { Select } from '@codegouvfr/react-dsfr/Select';
 import { useState, type FormEvent } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { REFUSAL_REASONS } from '../../../src/privacy/rights-requests/model.ts';
 import { api, download } from '../app/api.ts';
 import { DataTable } from '../app/DataTable.tsx';
-import { formatDate, formatDateTime } from '../app/format.ts';
+import { classLabel, FIELD_CLASS_ORDER, formatDate, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import './bureau.css';
 import './rights.css';
 import { SensitiveOutcome } from './sensitive.tsx';
+import { Rectification } from './Rectification.tsx';
 
 /** The clock of a request, as the API computes it (src/privacy/rights-requests/deadline.ts). */
 interface RequestClock {
@@ -51,8 +55,19 @@ interface RightsRequest {
     text: string;
     refusal: Refusal | null;
     late: boolean;
+    restrictedClasses: string[];
+    dataCopy: { href: string; page: string; label: string } | null;
   } | null;
   closedAt: string | null;
+}
+/** A page of the queue (src/privacy/rights-requests/model.ts: RightsRequestQueuePage). */
+interface QueuePage {
+  page: number;
+  pageSize: number;
+  total: number;
+  open: number;
+  overdue: number;
+  items: RightsRequest[];
 }
 interface RightsRequestDetail extends RightsRequest {
   history: Array<{ at: string; action: string; label: string; note: string | null }>;
@@ -60,6 +75,12 @@ interface RightsRequestDetail extends RightsRequest {
 }
 
 const BASE = '/api/security/rights-requests';
+const PAGE_SIZE = 20;
+
+/** A refusal as the person reads it: the sentence of its reason and its legal reference, never the code. */
+function refusalText(refusal: Refusal): string {
+  return `${refusal.label} (${refusal.legalReference})`;
+}
 
 /** Methods an agent may have checked the requester's identity by (the espace's session is the espace's own). */
 const METHODS: Array<[string, string]> = [
@@ -118,10 +139,14 @@ function ClockBadge({ clock, answered }: { clock: RequestClock; answered: boolea
 
 /** « Demandes d’exercice des droits »: the DPO's queue, soonest due first, overdue in red and in words. */
 export function RightsRequestList() {
-  const list = useLoad(() => api<{ items: RightsRequest[] }>(BASE));
+  const [params] = useSearchParams();
+  const asked = Number(params.get('page') ?? '1');
+  const page = Number.isInteger(asked) && asked >= 1 ? asked : 1;
+  const list = useLoad(() => api<QueuePage>(`${BASE}?page=${page}&pageSize=${PAGE_SIZE}`), [page]);
   const items = list.data?.items ?? [];
-  const open = items.filter((r) => r.status !== 'answered' && r.status !== 'closed');
-  const overdue = open.filter((r) => r.clock.overdue).length;
+  const open = list.data?.open ?? 0;
+  const overdue = list.data?.overdue ?? 0;
+  const pages = list.data ? Math.max(1, Math.ceil(list.data.total / list.data.pageSize)) : 1;
   return (
     <>
       <PageTitle title="Demandes d’exercice des droits">Demandes d’exercice des droits</PageTitle>
@@ -132,12 +157,18 @@ export function RightsRequestList() {
       </p>
       <ErrorNotice error={list.error} title="Demandes indisponibles" />
       {!list.data && list.loading ? <Loading /> : null}
-      {list.data && items.length === 0 ? <p>Aucune demande reçue.</p> : null}
+      {list.data && list.data.total === 0 ? <p>Aucune demande reçue.</p> : null}
+      {list.data && list.data.total > 0 && items.length === 0 ? (
+        <p>
+          Cette page est vide : <Link to="/bureau/droits">revenir à la première page</Link>.
+        </p>
+      ) : null}
       {list.data && items.length > 0 ? (
         <>
           <p>
-            {open.length} demande{open.length > 1 ? 's' : ''} en cours
+            {open} demande{open > 1 ? 's' : ''} en cours
             {overdue > 0 ? `, dont ${overdue} en retard` : ''}.
+            {pages > 1 ? ` Page ${list.data.page} sur ${pages} (${list.data.total} demandes).` : ''}
           </p>
           <DataTable
             caption="Demandes, les échéances les plus proches d’abord"
@@ -160,6 +191,15 @@ export function RightsRequestList() {
             ))}
           </DataTable>
         </>
+      ) : null}
+      {pages > 1 ? (
+        <Pagination
+          className="fr-mt-3w"
+          count={pages}
+          defaultPage={Math.min(page, pages)}
+          showFirstLast
+          getPageLinkProps={(n) => ({ to: `/bureau/droits?page=${n}` })}
+        />
       ) : null}
     </>
   );
@@ -218,13 +258,26 @@ export function RightsRequestPage() {
           {r.answer ? (
             <>
               <h2 className="fr-h4">Réponse du {formatDateTime(r.answer.at)}</h2>
-              <p>
-                {r.answer.outcomeLabel}
-                {r.answer.refusal ? ` — motif : ${r.answer.refusal.reason}, ${r.answer.refusal.legalReference}` : ''}
-              </p>
+              <p>{r.answer.outcomeLabel}</p>
+              {r.answer.refusal ? <p>Motif : {refusalText(r.answer.refusal)}</p> : null}
+              {r.answer.dataCopy ? (
+                <p>
+                  Copie des données (RGPD art. 15.3) : dans l’espace de la personne, « {r.answer.dataCopy.label} » ; le
+                  courrier ci-dessous la joint en annexe (sa préparation lit tout le dossier, et cette lecture est
+                  journalisée).
+                </p>
+              ) : null}
+              {r.answer.restrictedClasses.length > 0 ? (
+                <p>
+                  Traitement limité (RGPD art. 18) : {r.answer.restrictedClasses.map((c) => classLabel(c)).join(' ; ')}
+                </p>
+              ) : null}
               <p className="rempart-prewrap">{r.answer.text}</p>
               <LetterDownload id={r.id} reference={r.reference} />
             </>
+          ) : null}
+          {r.kind === 'rectification' ? (
+            <Rectification requestId={r.id} open={r.status === 'in_progress' || r.status === 'extended'} />
           ) : null}
           <Actions request={r} onDone={done} />
           <h2 className="fr-h4">Historique</h2>
@@ -417,6 +470,10 @@ function Answer({ request, onDone }: { request: RightsRequestDetail; onDone: (m:
   const [reason, setReason] = useState(reasons[0]?.code ?? '');
   const [organisationId, setOrganisationId] = useState('');
   const [purpose, setPurpose] = useState('');
+  const [restricted, setRestricted] = useState<string[]>([]);
+  const restricts = request.kind === 'restriction' && outcome !== 'refused';
+  const chosen = REFUSAL_REASONS[reason as keyof typeof REFUSAL_REASONS] as
+    { label: string; legalReference: string | null } | undefined;
   const action = useAction(async () => {
     await api(`${BASE}/${request.id}/answer`, {
       method: 'POST',
@@ -434,6 +491,8 @@ function Answer({ request, onDone }: { request: RightsRequestDetail; onDone: (m:
                   : {}),
               },
             }),
+        // The API refuses an empty list: it names the field, and the form says why.
+        ...(restricts ? { restrictedClasses: restricted } : {}),
       },
     });
     onDone('Réponse envoyée.');
@@ -460,7 +519,11 @@ function Answer({ request, onDone }: { request: RightsRequestDetail; onDone: (m:
         <>
           <Select
             label="Motif du refus"
-            hint="La réponse cite son fondement et la possibilité de saisir la CNIL."
+            hint={
+              chosen
+                ? `La personne lira : « ${chosen.label} » (${chosen.legalReference ?? 'la référence de la convention du traitement'}), et la possibilité de saisir la CNIL.`
+                : 'La réponse cite son fondement et la possibilité de saisir la CNIL.'
+            }
             nativeSelectProps={{ value: reason, onChange: (e) => setReason(e.target.value), required: true }}
           >
             {reasons.map((r) => (
@@ -486,6 +549,24 @@ function Answer({ request, onDone }: { request: RightsRequestDetail; onDone: (m:
             </>
           ) : null}
         </>
+      ) : null}
+      {restricts ? (
+        <Checkbox
+          legend="Données dont le traitement est limité (RGPD art. 18)"
+          hintText="Posée avec la réponse : ces classes ne sont plus lues ni modifiées pour aucune finalité, sauf la défense de droits en justice. La personne continue d’y accéder."
+          options={FIELD_CLASS_ORDER.map((c) => ({
+            label: classLabel(c),
+            nativeInputProps: {
+              name: 'restrictedClasses',
+              value: c,
+              checked: restricted.includes(c),
+              onChange: (e) =>
+                setRestricted((current) =>
+                  e.target.checked ? [...current, c] : current.filter((other) => other !== c),
+                ),
+            },
+          }))}
+        />
       ) : null}
       <Input
         label="Message à la personne (ce qui a été fait, ce qui est joint)"

@@ -2,7 +2,7 @@ import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { RadioButtons } from '@codegouvfr/react-dsfr/RadioButtons';
 import { useState, type FormEvent } from 'react';
-import { api } from '../app/api.ts';
+import { api, download } from '../app/api.ts';
 import { formatDate, formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, SuccessNotice, useAction, useLoad } from '../app/ui.tsx';
 import '../bureau/rights.css';
@@ -20,7 +20,13 @@ interface OwnRequest {
   dueAt: string;
   extended: boolean;
   paused: boolean;
-  answer: { outcomeLabel: string; at: string; text: string } | null;
+  answer: {
+    outcomeLabel: string;
+    at: string;
+    text: string;
+    /** An access request granted: the copy of the data is the espace's own download (Art. 15.3). */
+    dataCopy: { href: string; page: string; label: string } | null;
+  } | null;
   history: Array<{ at: string; label: string; note: string | null }>;
 }
 
@@ -140,10 +146,31 @@ export function RightsRequestsPage() {
                 Notre réponse du {formatDate(r.answer.at)} : {r.answer.outcomeLabel}
               </p>
               <p className="fr-callout__text rempart-prewrap">{r.answer.text}</p>
+              {r.answer.dataCopy ? <DataCopy copy={r.answer.dataCopy} /> : null}
             </div>
           ) : null}
         </section>
       ))}
     </>
+  );
+}
+
+/** The copy of the data an access answer gives: the same download as « Sécurité du compte », recorded as it is. */
+function DataCopy({ copy }: { copy: { href: string; page: string; label: string } }) {
+  const [message, setMessage] = useState<string | null>(null);
+  const save = useAction(async () => {
+    await download(copy.href, 'mes-donnees-rempart.json');
+    setMessage(
+      'Vos données ont été téléchargées. Ce fichier contient des informations personnelles : conservez-le en lieu sûr.',
+    );
+  });
+  return (
+    <div className="fr-mt-2w">
+      <ErrorNotice error={save.error} />
+      <SuccessNotice message={message} />
+      <Button type="button" iconId="fr-icon-download-line" onClick={() => void save.run()} disabled={save.busy}>
+        {copy.label}
+      </Button>
+    </div>
   );
 }
