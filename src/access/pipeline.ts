@@ -553,22 +553,9 @@ export class AccessPipeline {
     purpose: string,
     details: Record<string, string>,
   ): Promise<Pick<PersonFile, 'identity' | 'contact'> | undefined> {
-    let file;
-    try {
-      file = await this.#deps.persons.fetchSealed(personId, ['identity', 'contact']);
-    } catch (error) {
-      if (error instanceof NotFoundError || (error as { code?: string }).code === 'person_erased') return undefined;
-      throw error;
-    }
-    await appendEvent(this.#deps.db, 'access_granted', {
-      accountId,
-      personId,
-      purpose,
-      operation: 'write_to_person',
-      classes: file.classes,
-      details,
-    });
-    return (await this.#deps.persons.open(file, file.classes)).fields;
+    return (
+      await this.#readForPerson(accountId, personId, purpose, 'write_to_person', details, ['identity', 'contact'])
+    )?.fields;
   }
 
   /**
@@ -577,15 +564,27 @@ export class AccessPipeline {
    * (operation `copy_to_person`) before anything is decrypted; a ledger failure stops it there.
    * An erased file has nothing to copy (undefined).
    */
-  async readCopyForPerson(
+  readCopyForPerson(
     accountId: string | null,
     personId: string,
     purpose: string,
     details: Record<string, string>,
   ): Promise<PersonRecord | undefined> {
+    return this.#readForPerson(accountId, personId, purpose, 'copy_to_person', details);
+  }
+
+  /** A read the platform makes to write to the person: recorded before anything is opened; an erased file gives nothing. */
+  async #readForPerson(
+    accountId: string | null,
+    personId: string,
+    purpose: string,
+    operation: string,
+    details: Record<string, string>,
+    only?: readonly FieldClass[],
+  ): Promise<PersonRecord | undefined> {
     let file;
     try {
-      file = await this.#deps.persons.fetchSealed(personId);
+      file = await this.#deps.persons.fetchSealed(personId, only);
     } catch (error) {
       if (error instanceof NotFoundError || (error as { code?: string }).code === 'person_erased') return undefined;
       throw error;
@@ -594,7 +593,7 @@ export class AccessPipeline {
       accountId,
       personId,
       purpose,
-      operation: 'copy_to_person',
+      operation,
       classes: file.classes,
       details,
     });

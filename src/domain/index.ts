@@ -57,3 +57,4 @@ export {
   type BankDetailsInput,
   type HolderIdentity,
 } from './bank.ts';
+export { FILE_FIELD_LABELS } from './file-fields.ts';

@@ -1,5 +1,6 @@
 import { FIELD_CLASSES, PLATFORM_KINDS, type FieldClass } from '../domain/index.ts';
 import type { Executor } from '../store/index.ts';
+import { dpoContactOf } from './security-contact.ts';
 
 /**
  * Questions the other capabilities ask of the agreements, rather than reading policy's tables
@@ -90,14 +91,8 @@ export async function activeAgreements(
 export async function dpoContactsFor(db: Executor, organisationId: string | null): Promise<Set<string>> {
   const contacts = new Set<string>();
   if (organisationId) {
-    const agreement = await db
-      .selectFrom('agreements')
-      .select('dpo_contact')
-      .where('organisation_id', '=', organisationId)
-      .where('status', '=', 'active')
-      .orderBy('version', 'desc')
-      .executeTakeFirst();
-    if (agreement) contacts.add(agreement.dpo_contact);
+    const dpo = await dpoContactOf(db, organisationId);
+    if (dpo) contacts.add(dpo);
   }
   const agency = await db
     .selectFrom('agreements')

@@ -1,28 +1,30 @@
 import { sendMessage, type MessageSender } from '../notify/index.ts';
 import type { Executor } from '../store/index.ts';
 
-/** The organisation's security contact, from its agreements in force. */
-export async function securityContactOf(db: Executor, organisationId: string): Promise<string | undefined> {
+/** A contact the organisation's latest agreement in force names. */
+async function agreementContact(
+  db: Executor,
+  organisationId: string,
+  column: 'security_contact' | 'dpo_contact',
+): Promise<string | undefined> {
   const row = await db
     .selectFrom('agreements')
-    .select('security_contact')
+    .select(column)
     .where('organisation_id', '=', organisationId)
     .where('status', '=', 'active')
     .orderBy('version', 'desc')
     .executeTakeFirst();
-  return row?.security_contact;
+  return row ? (row as Record<typeof column, string>)[column] : undefined;
 }
 
-/** The organisation's DPO, from its agreements in force: who hears of what concerns its processing of personal data (Art. 19 notices). */
-export async function dpoContactOf(db: Executor, organisationId: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('agreements')
-    .select('dpo_contact')
-    .where('organisation_id', '=', organisationId)
-    .where('status', '=', 'active')
-    .orderBy('version', 'desc')
-    .executeTakeFirst();
-  return row?.dpo_contact;
+/** The organisation's security contact, from its agreements in force. */
+export function securityContactOf(db: Executor, organisationId: string): Promise<string | undefined> {
+  return agreementContact(db, organisationId, 'security_contact');
+}
+
+/** The organisation's DPO, from its agreements in force: who hears of what concerns its processing of personal data (Art. 19 notices, reports). */
+export function dpoContactOf(db: Executor, organisationId: string): Promise<string | undefined> {
+  return agreementContact(db, organisationId, 'dpo_contact');
 }
 
 /**

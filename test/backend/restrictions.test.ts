@@ -4,8 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
-import { demoPersons, seedDatabase } from '../../src/seed/index.ts';
+import { seedDatabase } from '../../src/seed/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
+import { followedDemoSeeker } from '../helpers/followed-seeker.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { as, signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 
@@ -78,22 +79,9 @@ describe(`restriction of processing (GDPR Art. 18) (${BACKEND})`, () => {
       parallel: false,
     });
     const shown = new Set((await ensureDemoAccounts(runtime, SEED)).map((s) => s.login));
-    for (const person of await demoPersons(db(), SEED, 8)) {
-      if (!shown.has(person.email)) continue;
-      const followed = await db()
-        .selectFrom('caseloads')
-        .innerJoin('actors', 'actors.id', 'caseloads.actor_id')
-        .select('actors.login')
-        .where('caseloads.person_id', '=', person.id)
-        .executeTakeFirst();
-      if (followed) {
-        seeker = person.email;
-        personId = person.id;
-        counsellor = followed.login;
-        break;
-      }
-    }
-    assert.ok(seeker && counsellor, 'a demo job seeker followed by a demo counsellor');
+    const found = await followedDemoSeeker(runtime, SEED, shown);
+    assert.ok(found, 'a demo job seeker followed by a demo counsellor');
+    ({ seeker, personId, counsellor } = found);
     for (const login of [seeker, counsellor, DPO, RSSI]) {
       clients[login] = {
         remoteAddress: `10.60.70.${++host}`,

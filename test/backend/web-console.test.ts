@@ -7,10 +7,9 @@ import { BACKEND } from '../helpers/backend.ts';
 import {
   browserSkip,
   checkPage,
-  DEMO_PASSWORD,
   openPage,
   openWebWorld,
-  signInThroughPage,
+  signInEnrollingThroughPage,
   type WebWorld,
 } from '../helpers/browser.ts';
 import { ledgerEvents } from '../helpers/ledger.ts';
@@ -23,12 +22,7 @@ const PARTNER = 'ml.bordeaux.1';
 
 /** First sign-in of a staff account through the page: password, then a TOTP app enrolled; the secret comes back. */
 async function signInEnrolling(page: Page, origin: string, login: string): Promise<string> {
-  await signInThroughPage(page, origin, login, DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Utiliser une application d’authentification' }).click();
-  const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
-  await page.getByLabel('Premier code').fill(totpCode(secret));
-  await page.getByRole('button', { name: 'Activer' }).click();
-  await page.getByRole('button', { name: /J’ai conservé mes codes/ }).click();
+  const secret = await signInEnrollingThroughPage(page, origin, login);
   await page.waitForURL(`${origin}/console`);
   return secret;
 }

@@ -1,4 +1,11 @@
-import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, frenchDay, maskIban, type PersonFile } from '../../domain/index.ts';
+import {
+  FIELD_CLASS_LABELS_FR,
+  FIELD_CLASSES,
+  FILE_FIELD_LABELS,
+  frenchDay,
+  maskIban,
+  type PersonFile,
+} from '../../domain/index.ts';
 
 /**
  * The copy of a person's data printed with the answer to their access request (GDPR Art. 15.3):
@@ -6,64 +13,14 @@ import { FIELD_CLASS_LABELS_FR, FIELD_CLASSES, frenchDay, maskIban, type PersonF
  * export mask it (a letter can reach an address someone else put in the file).
  */
 
-/** The names of the file's fields as the person reads them (the espace's own words, web/src/app/fields.tsx). */
-const FIELD_LABELS: Record<string, string> = {
-  lastName: 'Nom de naissance',
-  usageName: 'Nom d’usage',
-  firstNames: 'Prénoms',
-  sex: 'Sexe',
-  birthDate: 'Date de naissance',
-  birthPlace: 'Lieu de naissance',
-  nir: 'Numéro de sécurité sociale',
-  email: 'Adresse électronique',
-  phone: 'Téléphone',
-  address: 'Adresse postale',
-  line1: 'Adresse',
-  line2: 'Complément d’adresse',
-  postalCode: 'Code postal',
-  communeCode: 'Code commune (INSEE)',
-  commune: 'Commune',
-  location: 'Position géographique',
-  latitude: 'Latitude',
-  longitude: 'Longitude',
-  kind: 'Type',
-  number: 'Numéro',
-  expiresOn: 'Expire le',
-  franceTravailId: 'Identifiant France Travail',
-  category: 'Catégorie',
-  registeredOn: 'Date d’inscription',
-  status: 'Situation',
-  deregisteredOn: 'Date de désinscription',
-  experiences: 'Expériences professionnelles',
-  romeCode: 'Métier (code ROME)',
-  title: 'Intitulé',
-  employer: 'Employeur',
-  from: 'Du',
-  to: 'Au',
-  diplomas: 'Diplômes',
-  level: 'Niveau',
-  year: 'Année',
-  soughtJobs: 'Métiers recherchés (codes ROME)',
-  orientation: 'Modalité d’accompagnement',
-  appointments: 'Rendez-vous',
-  date: 'Date',
-  note: 'Note',
-  actions: 'Actions',
-  label: 'Libellé',
-  allowance: 'Allocation',
-  dailyAmountCents: 'Montant journalier (centimes d’euro)',
-  since: 'Depuis le',
-  until: 'Jusqu’au',
-  payments: 'Paiements',
+/** The espace's names of the fields, but where the letter prints a raw value (cents, codes, a masked IBAN). */
+const FIELD_LABELS: Readonly<Record<string, string>> = {
+  ...FILE_FIELD_LABELS,
   amountCents: 'Montant (centimes d’euro)',
+  dailyAmountCents: 'Montant journalier (centimes d’euro)',
   iban: 'IBAN (masqué)',
-  bic: 'BIC',
-  holder: 'Titulaire du compte',
-  rqth: 'Reconnaissance de la qualité de travailleur handicapé (RQTH)',
-  rqthUntil: 'RQTH valable jusqu’au',
-  restrictions: 'Restrictions',
-  measures: 'Mesures',
-  authority: 'Autorité',
+  romeCode: 'Métier (code ROME)',
+  soughtJobs: 'Métiers recherchés (codes ROME)',
 };
 
 /** Coded values in words, where the code alone says little (the espace's words too). */

@@ -1,64 +1,5 @@
+import { FILE_FIELD_LABELS } from '../../../src/domain/file-fields.ts';
 import { formatDate, formatNir, formatPhone, romeLabel } from '../app/format.ts';
-
-/** The names of the file's fields, in the words of the person reading them. */
-const FIELD_LABELS: Record<string, string> = {
-  lastName: 'Nom de naissance',
-  usageName: 'Nom d’usage',
-  firstNames: 'Prénoms',
-  sex: 'Sexe',
-  birthDate: 'Date de naissance',
-  birthPlace: 'Lieu de naissance',
-  nir: 'Numéro de sécurité sociale',
-  email: 'Adresse électronique',
-  phone: 'Téléphone',
-  address: 'Adresse postale',
-  line1: 'Adresse',
-  line2: 'Complément d’adresse',
-  postalCode: 'Code postal',
-  communeCode: 'Code commune (INSEE)',
-  commune: 'Commune',
-  location: 'Position géographique',
-  latitude: 'Latitude',
-  longitude: 'Longitude',
-  kind: 'Type',
-  number: 'Numéro',
-  expiresOn: 'Expire le',
-  franceTravailId: 'Identifiant France Travail',
-  category: 'Catégorie',
-  registeredOn: 'Date d’inscription',
-  status: 'Situation',
-  deregisteredOn: 'Date de désinscription',
-  experiences: 'Expériences professionnelles',
-  romeCode: 'Métier (ROME)',
-  title: 'Intitulé',
-  employer: 'Employeur',
-  from: 'Du',
-  to: 'Au',
-  diplomas: 'Diplômes',
-  level: 'Niveau',
-  year: 'Année',
-  soughtJobs: 'Métiers recherchés (ROME)',
-  orientation: 'Modalité d’accompagnement',
-  appointments: 'Rendez-vous',
-  date: 'Date',
-  note: 'Note',
-  actions: 'Actions',
-  label: 'Libellé',
-  allowance: 'Allocation',
-  dailyAmountCents: 'Montant journalier',
-  since: 'Depuis le',
-  until: 'Jusqu’au',
-  payments: 'Paiements',
-  amountCents: 'Montant',
-  iban: 'IBAN',
-  bic: 'BIC',
-  holder: 'Titulaire du compte',
-  rqth: 'Reconnaissance de la qualité de travailleur handicapé (RQTH)',
-  rqthUntil: 'RQTH valable jusqu’au',
-  restrictions: 'Restrictions',
-  measures: 'Mesures',
-  authority: 'Autorité',
-};
 
 const VALUE_LABELS: Record<string, Record<string, string>> = {
   sex: { F: 'Féminin', M: 'Masculin' },
@@ -105,7 +46,7 @@ const DATE_KEYS = new Set([
 const euros = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
 
 function fieldLabel(key: string): string {
-  return FIELD_LABELS[key] ?? key;
+  return FILE_FIELD_LABELS[key] ?? key;
 }
 
 function scalar(key: string, value: unknown): string {
