@@ -6,6 +6,7 @@ import { FIELD_CLASSES } from '../../src/domain/index.ts';
 import { ensureBootstrapAdmin } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { demoPersons, seedDatabase } from '../../src/seed/index.ts';
+import { archiveClasses, inTransaction } from '../../src/store/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
 import { ledgerEvents, type FlatEvent } from '../helpers/ledger.ts';
 import { clientCredentialsForm, registerCapEmploiSystem } from '../helpers/machine-client.ts';
@@ -14,7 +15,7 @@ import { signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 
 const SEED = 13;
 const PARTNER_ADDRESS = '10.20.0.5';
-const ACCESS_KINDS = new Set(['access_granted', 'subject_access']);
+const ACCESS_KINDS = new Set(['access_granted', 'subject_access', 'previous_value_read', 'archive_read']);
 
 /** Whether a response schema carries a person's fields (a file, or a class such as `identity`). */
 function carriesPersonFields(schema: unknown): boolean {
@@ -45,6 +46,9 @@ describe(`every route that returns person fields: one access event per file, nam
   let seeker: { client: Client; session: SignedIn; personId: string } | undefined;
   let followed = '';
   let partnerStaff: { client: Client; session: SignedIn } | undefined;
+  let dpo: { client: Client; session: SignedIn } | undefined;
+  let rectificationId = '';
+  let archivedPerson = '';
 
   const staffCall = (method: 'GET' | 'POST', url: string, payload?: object) =>
     server.app.inject({
@@ -138,6 +142,28 @@ describe(`every route that returns person fields: one access event per file, nam
         }),
       released: fileOf,
     },
+    // The value a rectification replaced, read by the DPO (a file of one class).
+    'GET /api/security/rectifications/{id}/previous': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: `/api/security/rectifications/${rectificationId}/previous`,
+          remoteAddress: dpo!.client.remoteAddress,
+          headers: { ...dpo!.client.headers, cookie: dpo!.session.cookie },
+        }),
+      released: fileOf,
+    },
+    // A person's intermediate archive, read by the DPO (the archived classes, as a file).
+    'GET /api/security/retention/persons/{personId}/archive': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: `/api/security/retention/persons/${archivedPerson}/archive`,
+          remoteAddress: dpo!.client.remoteAddress,
+          headers: { ...dpo!.client.headers, cookie: dpo!.session.cookie },
+        }),
+      released: fileOf,
+    },
     'GET /api/me/file': {
       call: () =>
         server.app.inject({
@@ -215,6 +241,45 @@ describe(`every route that returns person fields: one access event per file, nam
       break;
     }
     assert.ok(counsellor && seeker, 'a demo job seeker with an account is followed by a counsellor');
+    // A rectification of the followed person's contact, whose replaced value the DPO reads.
+    const dpoClient = {
+      remoteAddress: '10.30.0.9',
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
+    dpo = { client: dpoClient, session: await signIn(server.app, dpoClient, 'dpo.na', DEMO_PASSWORD) };
+    const dpoActor = await db()
+      .selectFrom('actors')
+      .select('id')
+      .where('login', '=', 'dpo.na')
+      .executeTakeFirstOrThrow();
+    const request = await runtime.rightsRequests.file(
+      {
+        personId: followed,
+        kind: 'rectification',
+        channel: 'letter',
+        verification: { method: 'identity_document_copy' },
+      },
+      { accountId: null },
+    );
+    await runtime.rightsRequests.start(request.id, { accountId: null });
+    const [rectified] = await runtime.rectifications.rectify(
+      request.id,
+      { changes: { contact: { email: 'rectifiee@exemple.fr' } }, suppliedBy: { kind: 'person' } },
+      { accountId: null, actorId: dpoActor.id },
+    );
+    rectificationId = rectified!.id;
+    // A person none of the other routes reads, with their career moved to the intermediate archive.
+    archivedPerson = (
+      await db()
+        .selectFrom('persons')
+        .select('id')
+        .where('id', 'not in', [followed, referred, seeker!.personId])
+        .orderBy('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+    await inTransaction(db(), (trx) =>
+      archiveClasses(trx, ['career'], [archivedPerson], { ruleId: 'test_archive', at: new Date().toISOString() }),
+    );
     const partnerClient = {
       remoteAddress: '10.30.0.8',
       headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },

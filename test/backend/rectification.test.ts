@@ -295,7 +295,8 @@ describe(`rectification and its notices to recipients (GDPR Art. 16 and 19) (${B
     const res = await call(DPO, 'GET', `/api/security/rectifications/${rectificationId}/previous`);
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().class, 'contact');
-    assert.equal(res.json().value.email, oldEmail);
+    assert.equal(res.json().fields.contact.email, oldEmail);
+    assert.equal(res.json().id, personId);
     const read = await eventsOf('previous_value_read');
     assert.equal(read.length, 1);
     assert.equal(read[0]!.personId, personId);

@@ -109,7 +109,16 @@ export function rectificationDeskRoutes(runtime: Runtime): FastifyPluginAsyncTyp
             'L’ancienne valeur d’une donnée rectifiée (lecture inscrite au journal de la personne) ; 409 une fois détruite avec sa classe',
           security,
           params: IdParams,
-          response: { 200: Loose, ...errorResponses },
+          response: {
+            200: Type.Object({
+              id: Type.String({ description: 'la personne' }),
+              class: Type.String(),
+              fields: Type.Record(Type.String(), Type.Unknown(), { description: 'la classe telle qu’elle était' }),
+              recordedAt: Type.String(),
+              replacedAt: Type.String(),
+            }),
+            ...errorResponses,
+          },
         },
       },
       async (request) =>

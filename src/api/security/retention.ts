@@ -144,14 +144,16 @@ export function retentionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           security,
           params: Type.Object({ personId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
           response: {
+            // Shaped like a file (the person, the archived classes' fields), with each class's archiving beside it.
             200: Type.Object({
+              id: Type.String(),
+              fields: Type.Record(Type.String(), Type.Unknown()),
               archived: Type.Array(
                 Type.Object({
                   class: Type.String(),
                   archivedAt: Type.String(),
                   updatedAt: Type.String(),
                   rule: Type.String(),
-                  value: Type.Unknown(),
                 }),
               ),
             }),
@@ -169,12 +171,13 @@ export function retentionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           personId,
         );
         return {
+          id: personId,
+          fields: Object.fromEntries(rows.map((r) => [r.fieldClass, r.value])),
           archived: rows.map((r) => ({
             class: r.fieldClass,
             archivedAt: r.archivedAt,
             updatedAt: r.updatedAt,
             rule: r.rule,
-            value: r.value,
           })),
         };
       },

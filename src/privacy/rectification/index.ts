@@ -3,6 +3,7 @@ export {
   Rectifications,
   type NoticeView,
   type OwnRectification,
+  type PreviousValue,
   type RecipientView,
   type RectificationDeps,
   type RectificationInput,

@@ -69,6 +69,15 @@ export interface RectificationView {
   recipients: RecipientView[];
 }
 
+/** A value a rectification replaced, as the DPO reads it: shaped like a file of one class (the person, the class's fields). */
+export interface PreviousValue {
+  id: string;
+  class: FieldClass;
+  fields: Partial<Record<FieldClass, FieldValue>>;
+  recordedAt: string;
+  replacedAt: string;
+}
+
 /** A rectification as the person reads it. */
 export interface OwnRectification {
   class: FieldClass;
@@ -228,10 +237,7 @@ export class Rectifications {
    * The value a rectification replaced, for the DPO: the reading is recorded first, an event of
    * the person's journal; 404 for an unknown rectification, 410 once its class was destroyed.
    */
-  async previousValue(
-    rectificationId: string,
-    by: Actor,
-  ): Promise<{ class: FieldClass; value: FieldValue; recordedAt: string; replacedAt: string }> {
+  async previousValue(rectificationId: string, by: Actor): Promise<PreviousValue> {
     const db = this.#deps.db;
     const row = await db.selectFrom('rectifications').selectAll().where('id', '=', rectificationId).executeTakeFirst();
     if (!row) throw new NotFoundError('Rectification');
@@ -261,7 +267,13 @@ export class Rectifications {
     const opened = await this.#deps.persons.openVersion(version.id);
     const value = opened?.fields[fieldClass];
     if (value === undefined) throw new ConflictError('L’ancienne valeur ne s’ouvre plus.', 'previous_value_gone');
-    return { class: fieldClass, value, recordedAt: version.recorded_at, replacedAt: version.replaced_at };
+    return {
+      id: row.person_id,
+      class: fieldClass,
+      fields: { [fieldClass]: value },
+      recordedAt: version.recorded_at,
+      replacedAt: version.replaced_at,
+    };
   }
 
   /** An organisation's notices, those to act on first then the newest. */

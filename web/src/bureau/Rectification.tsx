@@ -136,9 +136,11 @@ function PreviousValue({ id }: { id: string }) {
   const [retry, setRetry] = useState(false);
   const read = useAction(async () => {
     try {
-      const previous = await api<{ value: unknown }>(`/api/security/rectifications/${id}/previous`);
+      const previous = await api<{ class: string; fields: Record<string, unknown> }>(
+        `/api/security/rectifications/${id}/previous`,
+      );
       setRetry(false);
-      setValue(previous.value);
+      setValue(previous.fields[previous.class]);
     } catch (error) {
       if (needsStepUp(error)) {
         setRetry(true);
