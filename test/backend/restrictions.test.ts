@@ -209,6 +209,23 @@ describe(`restriction of processing (GDPR Art. 18) (${BACKEND})`, () => {
     assert.equal(back.json().decision.restricted, undefined);
     const [event] = await chainEvents('restriction_lifted');
     assert.deepEqual(event?.classes?.sort(), ['contact', 'identity']);
+    // Art. 18.3: the person is told with the lift, on their espace account's channels.
+    assert.ok(lifted.json().told > 0, 'the person is told');
+    const account = await db()
+      .selectFrom('accounts')
+      .select('id')
+      .where('login', '=', seeker)
+      .executeTakeFirstOrThrow();
+    const told = await db()
+      .selectFrom('notifications')
+      .select(['kind', 'subject'])
+      .where('account_id', '=', account.id)
+      .where('kind', '=', 'restriction_lifted')
+      .execute();
+    assert.equal(told.length, lifted.json().told);
+    assert.equal(told[0]!.subject, 'La limitation du traitement de vos données est levée');
+    const nothing = await lift(['contact']);
+    assert.deepEqual(nothing.json(), { lifted: [], told: 0 }, 'nothing lifted, nobody told');
   });
 
   it('a restriction request granted sets the restriction by itself: the counsellor is withheld the classes, each step in the chain', async () => {

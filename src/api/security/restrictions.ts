@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { FIELD_CLASS_LABELS_FR } from '../../domain/index.ts';
+import { announceToAccount } from '../../identity/index.ts';
 import { liftRestriction, restrictionsOf, restrictProcessing } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
+import { inTransaction } from '../../store/index.ts';
 import { errorResponses, FieldClassSchema } from '../schemas.ts';
 import { requireAbility, requireRecentSecondFactor, requireSession } from '../session.ts';
 
@@ -104,13 +107,53 @@ export function restrictionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           security,
           params: Params,
           body: Type.Object({ classes: Classes }, { additionalProperties: false }),
-          response: { 200: Type.Object({ lifted: Type.Array(Type.String()) }), ...errorResponses },
+          response: {
+            200: Type.Object({
+              lifted: Type.Array(Type.String()),
+              told: Type.Integer({
+                description: 'messages envoyés à la personne (art. 18.3) ; 0 : lui écrire par courrier',
+              }),
+            }),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
         const { personId } = request.params;
         if (!(await known(personId))) return reply.status(404).send(unknownPerson(request.id));
-        return liftRestriction(db, { personId, classes: request.body.classes, actorId: request.staff!.actorId });
+        // Art. 18.3: the person hears of it with the lift itself — the lift does not commit without
+        // their notice queued on their espace account's channels.
+        return inTransaction(db, async (trx) => {
+          const result = await liftRestriction(trx, {
+            personId,
+            classes: request.body.classes,
+            actorId: request.staff!.actorId,
+          });
+          if (result.lifted.length === 0) return { ...result, told: 0 };
+          const accounts = await trx
+            .selectFrom('accounts')
+            .select('id')
+            .where('person_id', '=', personId)
+            .where('kind', '=', 'job_seeker')
+            .execute();
+          const messenger = { db: trx, keyring: runtime.keyring, notifier: runtime.notifier };
+          let told = 0;
+          for (const account of accounts)
+            told += await announceToAccount(
+              messenger,
+              account.id,
+              'restriction_lifted',
+              'La limitation du traitement de vos données est levée',
+              [
+                'Bonjour,',
+                '',
+                `La limitation du traitement que vous aviez obtenue (RGPD, article 18) est levée pour : ${result.lifted.map((c) => FIELD_CLASS_LABELS_FR[c]).join(', ')}.`,
+                'Ces données peuvent de nouveau être consultées et utilisées pour les finalités prévues, comme avant la limitation.',
+                'Votre espace personnel, rubrique « Qui a consulté mon dossier », en garde la trace. Pour toute question : le délégué à la protection des données de France Travail.',
+              ].join('\n'),
+            );
+          return { ...result, told };
+        });
       },
     );
   };
