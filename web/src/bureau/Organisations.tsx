@@ -6,6 +6,8 @@ import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
 import { DataTable } from '../app/DataTable.tsx';
 import './bureau.css';
 import { requirementLabel } from './labels.ts';
+import { BaselineAttestations } from './Assurance.tsx';
+import { useIsSecurityOfficer } from './roles.ts';
 
 interface Organisation {
   id: string;
@@ -82,6 +84,8 @@ function AgreementDetail({ reference }: { reference: string }) {
 
 function OrganisationCard({ org }: { org: Organisation }) {
   const [open, setOpen] = useState<string | null>(null);
+  const [attestations, setAttestations] = useState(false);
+  const canRecord = useIsSecurityOfficer();
   const titleId = `org-${org.id}`;
   return (
     <section className="fr-card fr-card--no-arrow fr-mb-3w" aria-labelledby={titleId}>
@@ -142,6 +146,17 @@ function OrganisationCard({ org }: { org: Organisation }) {
                 </li>
               ))}
             </ul>
+            <h3 className="fr-h6 fr-mb-1w">Socle de sécurité</h3>
+            <Button
+              size="small"
+              priority="tertiary"
+              onClick={() => setAttestations(!attestations)}
+              nativeButtonProps={{ 'aria-expanded': attestations }}
+            >
+              {attestations ? 'Masquer les attestations' : 'Voir les attestations'}
+              <span className="fr-sr-only">{` de ${org.name}`}</span>
+            </Button>
+            {attestations ? <BaselineAttestations organisationId={org.id} canRecord={canRecord} /> : null}
             <h3 className="fr-h6 fr-mb-1w">Dérogations en vigueur</h3>
             {org.derogations.length === 0 ? <p>Aucune.</p> : null}
             <ul>

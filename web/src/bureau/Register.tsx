@@ -1,8 +1,12 @@
 import { Badge } from '@codegouvfr/react-dsfr/Badge';
+import { Button } from '@codegouvfr/react-dsfr/Button';
+import { useState } from 'react';
 import { api } from '../app/api.ts';
+import { useSignedIn } from '../app/session.tsx';
 import { formatDateTime } from '../app/format.ts';
 import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
 import { DataTable } from '../app/DataTable.tsx';
+import { DpiaMeasures } from './Assurance.tsx';
 import './bureau.css';
 
 interface Entry {
@@ -81,6 +85,8 @@ export function RegisterPage() {
   const register = useLoad(() => api<Register>('/api/security/register'));
   const versions = useLoad(() => api<Versions>('/api/security/register/versions'));
   const dpias = useLoad(() => api<Dpias>('/api/security/dpia'));
+  const [measuresOf, setMeasuresOf] = useState<string | null>(null);
+  const isDpo = useSignedIn().staff?.roles.includes('dpo') ?? false;
   const data = register.data;
   return (
     <>
@@ -172,7 +178,7 @@ export function RegisterPage() {
         <DataTable
           className="fr-table rempart-scroll fr-mt-3w"
           caption="Analyses d’impact (AIPD) : une convention n’entre en vigueur que si toutes les mesures de ses traitements sont mises en œuvre et prouvées"
-          columns={['Traitement', 'Version', 'Mise à jour', 'Mesures en attente', 'Avis du DPO']}
+          columns={['Traitement', 'Version', 'Mise à jour', 'Mesures en attente', 'Avis du DPO', 'Mesures']}
         >
           {dpias.data.dpias.map((d) => (
             <tr key={d.processing}>
@@ -187,9 +193,30 @@ export function RegisterPage() {
                   ? `${OPINION_LABELS[d.dpoOpinion.opinion] ?? d.dpoOpinion.opinion} (${d.dpoOpinion.date})`
                   : '—'}
               </td>
+              <td>
+                <Button
+                  size="small"
+                  priority="tertiary"
+                  onClick={() => setMeasuresOf(measuresOf === d.processing ? null : d.processing)}
+                  nativeButtonProps={{ 'aria-expanded': measuresOf === d.processing }}
+                >
+                  {measuresOf === d.processing ? 'Masquer' : 'Voir les mesures'}
+                  <span className="fr-sr-only">{` de ${d.processing}`}</span>
+                </Button>
+              </td>
             </tr>
           ))}
         </DataTable>
+      ) : null}
+      {measuresOf ? (
+        <DpiaMeasures
+          processing={measuresOf}
+          canEdit={isDpo}
+          onSaved={() => {
+            dpias.reload();
+            register.reload();
+          }}
+        />
       ) : null}
       {versions.data && versions.data.versions.length > 0 ? (
         <DataTable
