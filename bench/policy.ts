@@ -144,6 +144,7 @@ export function syntheticNetwork(count = ORGANISATIONS, requestCount = 20_000): 
         referral: random() < 0.8,
         verifiedCaller: random() < 0.8,
         heldBankChange: random() < 0.8,
+        employment: false,
         ageYears: 18 + Math.floor(random() * 40),
       },
       now: NOW,

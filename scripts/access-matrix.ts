@@ -34,6 +34,8 @@ const RELATIONSHIP_TEXT: Record<Relationship, string> = {
   referral: 'orientation active vers l’organisme / active referral to the organisation',
   verified_caller: 'appelant vérifié (15 min) / caller verified in the last 15 minutes',
   held_bank_change: 'changement de RIB retenu pour vérification / a bank change held for verification',
+  employment:
+    'salarié de l’employeur, nommé par NIR et date de naissance ou déjà attesté / employee of the employer, named by NIR and birth date or already certified',
 };
 
 const DENIAL_TEXT: Record<DenialReason, string> = {

@@ -4,6 +4,8 @@ export {
   BOOTSTRAP_PURPOSE,
   grantEvent,
   type Caller,
+  type CertifyOutcome,
+  type DisputedCertificate,
   displayedName,
   LIST_SORTS,
   type ListedItem,

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ConflictError,
   FIELD_CLASSES,
   NotFoundError,
+  type CertificateSubmission,
+  type Dispute,
   type FieldClass,
   type FieldValues,
   type PersonFile,
@@ -26,7 +29,9 @@ import {
 import {
   archivedClasses,
   inTransaction,
+  type CertificateRecord,
   type ChangeAuthor,
+  type EmployerCertificateStore,
   type Executor,
   type PersonRecord,
   type PersonStore,
@@ -109,6 +114,24 @@ export type ListOutcome =
 /** A write's outcome: the classes written, or a refusal. */
 export type WriteOutcome<T = undefined> = { outcome: 'written'; decision: Granted; value: T } | Denied;
 
+/** An employer's certificate: written, or why not. */
+export type CertifyOutcome =
+  | { outcome: 'written'; decision: Granted; id: string; personId: string }
+  /** No single file has this NIR with this birth date: the same answer whatever the cause. */
+  | { outcome: 'not_identified' }
+  | Denied
+  | GuardRefused;
+
+/** An employer's disputed certificates, as routed back to it: never more than its own certificate's reference and the dispute. */
+export interface DisputedCertificate {
+  id: string;
+  employerReference: string;
+  receivedAt: string;
+  disputedAt: string;
+  reason: string;
+  comment?: string;
+}
+
 /** An exact search: the blind index to look up, what is looked up there, and its shape for the guard (never the identifier). */
 export interface SearchRequest {
   kind: BlindIndexKind;
@@ -122,6 +145,8 @@ export interface PipelineOptions {
   guard: Guard;
   /** The guard's time, for what it later weighs (an appointment's booking). */
   clock: { now(): Date };
+  /** Employers' end-of-contract certificates, sealed beside the file (issue 25 §3). */
+  certificates: EmployerCertificateStore;
   /** Bank changes due are settled before a read of the `bank` class (payments read that class). */
   settleBank: (personId: string) => Promise<unknown>;
   /** Told of every decision taken here (the metrics). */
@@ -714,6 +739,325 @@ export class AccessPipeline {
       await this.#deps.persons.update(personId, patch, trx, authorOf(actor));
     });
     return this.readWhole(actor, network, personId);
+  }
+
+  /**
+   * An employer's end-of-contract certificate (issue 25 §3), received from its payroll system (a
+   * machine client) under its agreement's purpose. In the order of every access: the caller's
+   * own reasons are decided before anything is looked up (a client without the purpose learns
+   * nothing); the person is identified by NIR and birth date together — the NIR's blind index,
+   * then the birth date compared in memory — and the lookup is a search for the guard (a hacked
+   * system trying NIRs misses, and is contained as a sweep is); the certificate is decided as a
+   * write of `benefits` over the `employment` tie this identification establishes; the guard
+   * admits it like a read (the person counted against the machine's hourly and the agreement's
+   * daily ceilings: a mass import is contained like a mass read); then, in the guard's
+   * transaction, one access event naming the person and the class (never a value), the sealed
+   * certificate, and for a correction the disputed certificate superseded. A certificate that
+   * names nobody — unknown NIR, another birth date — gets one answer, whatever the cause.
+   */
+  async certify(
+    caller: Caller,
+    employer: { clientId: string },
+    submission: CertificateSubmission,
+  ): Promise<CertifyOutcome> {
+    const now = new Date();
+    const allowedCaller = this.#seen(
+      await authorizeWithoutPerson(this.#deps.db, {
+        ...this.#context(caller),
+        operation: 'write',
+        classes: ['benefits'],
+        now,
+      }),
+    );
+    if (!allowedCaller.allowed) return { outcome: 'denied', decision: allowedCaller };
+    const matches = await this.#deps.persons.lookup('nir', submission.person.nir);
+    const identified: string[] = [];
+    for (const personId of matches)
+      if ((await this.#birthDate(personId)) === submission.person.birthDate) identified.push(personId);
+    const personId = identified.length === 1 ? identified[0]! : undefined;
+    if (!personId) {
+      // A miss is a search for the guard (a system trying NIRs it does not hold misses, and is
+      // contained as a sweep is; a decoy's NIR contains it at once). A hit is counted below, by
+      // the read budgets: an employer re-sending or correcting one person's certificate is no sweep.
+      const swept = await this.#deps.guard.noteSearch(
+        caller.guarded,
+        { kind: 'nir', value: submission.person.nir },
+        matches,
+        0,
+      );
+      if (!swept.allowed) return { outcome: 'guard', admission: swept };
+    }
+    // The lookup is recorded without the identifier, as a search is.
+    await appendEvent(this.#deps.db, 'person_search', {
+      actorId: caller.guarded.id,
+      purpose: caller.purpose,
+      caseReference: caller.caseReference,
+      operation: 'search',
+      details: { kind: 'nir_birth_date', results: personId ? 1 : 0, via: 'employer_certificate' },
+    });
+    if (!personId) return { outcome: 'not_identified' };
+
+    const decision = this.#seen(
+      await authorize(this.#deps.db, {
+        ...this.#context(caller),
+        personId,
+        operation: 'write',
+        classes: ['benefits'],
+        now,
+        employment: async (id) => id === personId,
+      }),
+    );
+    if (!decision.allowed) return { outcome: 'denied', decision };
+    const organisationId = caller.guarded.organisationId;
+    if (submission.supersedes !== undefined) {
+      const corrected = await this.#deps.certificates.one(submission.supersedes);
+      // Another employer's certificate, or another person's, is answered as one that does not exist.
+      if (!corrected || corrected.organisationId !== organisationId || corrected.personId !== personId)
+        throw new NotFoundError('attestation contestée');
+      if (corrected.status !== 'disputed')
+        throw new ConflictError(
+          'seule une attestation contestée peut être corrigée par une nouvelle attestation',
+          'certificate_not_disputed',
+        );
+    }
+    const id = randomUUID();
+    const receivedAt = this.#deps.clock.now().toISOString();
+    const { person: _person, employerReference, supersedes, ...content } = submission;
+    const admission = await this.#deps.guard
+      .admit(
+        {
+          actor: caller.guarded,
+          network: caller.network,
+          purpose: decision.purpose,
+          dailyCeiling: decision.obligations.dailyCeiling,
+          followUpExpected: decision.obligations.followUpExpected,
+          personIds: [personId],
+        },
+        async (trx) => {
+          await appendEvent(
+            trx,
+            'access_granted',
+            grantEvent(caller, decision, personId, 'employer_certificate', ['benefits'], {
+              certificate: id,
+              supersedes: supersedes ?? null,
+            }),
+          );
+          await this.#deps.certificates.insert(
+            trx,
+            {
+              id,
+              personId,
+              organisationId,
+              clientId: employer.clientId,
+              actorId: caller.guarded.id,
+              employerReference,
+              supersedes: supersedes ?? null,
+              receivedAt,
+            },
+            content,
+          );
+          if (supersedes !== undefined && !(await this.#deps.certificates.supersede(trx, supersedes, id, receivedAt)))
+            throw new ConflictError('l’attestation contestée vient d’être corrigée', 'certificate_not_disputed');
+        },
+      )
+      .catch((error: unknown) => {
+        // Two corrections of one dispute at once: the loser's transaction rolled back, nothing written; a conflict, not the guard's failure.
+        throw (error as { cause?: unknown }).cause instanceof ConflictError
+          ? (error as { cause: unknown }).cause
+          : error;
+      });
+    if (!admission.allowed) return { outcome: 'guard', decision, admission };
+    return { outcome: 'written', decision, id, personId };
+  }
+
+  /**
+   * The disputes routed back to an employer: its own certificates that a person or an agent
+   * disputed, oldest first. A dispute says something of the person (what they contest, in their
+   * words), so it leaves as a read does: each certificate's person decided under the employer's
+   * purpose (the answer to its own write of `benefits`, over the `employment` tie its earlier
+   * certificate established), admitted by the guard, one access event per person, then the
+   * comments opened. Only the employer's own reference, the dates, the reason and the comment
+   * leave: never the person's identity or file.
+   */
+  async employerDisputes(
+    caller: Caller,
+    limit: number,
+  ): Promise<{ outcome: 'listed'; items: DisputedCertificate[] } | Denied | GuardRefused> {
+    const allowedCaller = this.#seen(
+      await authorizeWithoutPerson(this.#deps.db, {
+        ...this.#context(caller),
+        operation: 'write',
+        classes: ['benefits'],
+        now: new Date(),
+      }),
+    );
+    if (!allowedCaller.allowed) return { outcome: 'denied', decision: allowedCaller };
+    const organisationId = caller.guarded.organisationId;
+    const disputed = await this.#deps.certificates.ofEmployer(organisationId, 'disputed', limit);
+    if (disputed.length === 0) return { outcome: 'listed', items: [] };
+    const personIds = [...new Set(disputed.map((c) => c.personId))];
+    const decisions = (
+      await authorizeEach(
+        this.#deps.db,
+        {
+          ...this.#context(caller),
+          operation: 'write',
+          classes: ['benefits'],
+          now: new Date(),
+          employment: (id) => this.#deps.certificates.issuedFor(organisationId, id),
+        },
+        personIds,
+      )
+    ).map((d) => this.#seen(d));
+    const allowed = new Map<string, Granted>();
+    decisions.forEach((d, i) => {
+      if (d.allowed) allowed.set(personIds[i]!, d);
+    });
+    const shown = disputed.filter((c) => allowed.has(c.personId));
+    if (shown.length === 0) return { outcome: 'listed', items: [] };
+    const first = allowed.values().next().value!;
+    const admission = await this.#deps.guard.admitRead(
+      {
+        actor: caller.guarded,
+        network: caller.network,
+        purpose: first.purpose,
+        dailyCeiling: first.obligations.dailyCeiling,
+        followUpExpected: false,
+        personIds: [...allowed.keys()],
+      },
+      [...allowed].map(([personId, decision]) => ({
+        kind: 'access_granted' as const,
+        input: grantEvent(caller, decision, personId, 'employer_dispute_read', ['benefits'], {
+          certificates: shown
+            .filter((c) => c.personId === personId)
+            .map((c) => c.id)
+            .join(','),
+        }),
+      })),
+    );
+    if (!admission.allowed) return { outcome: 'guard', decision: first, admission };
+    return {
+      outcome: 'listed',
+      items: shown.map((c) => {
+        const opened = this.#deps.certificates.open(c);
+        return {
+          id: c.id,
+          employerReference: c.employerReference,
+          receivedAt: c.receivedAt,
+          disputedAt: c.disputedAt!,
+          reason: c.disputeReason!,
+          ...(opened.disputeComment !== undefined ? { comment: opened.disputeComment } : {}),
+        };
+      }),
+    };
+  }
+
+  /**
+   * A person's certificates for an agent (the agency's indemnisation): decided as a read of
+   * `benefits`, admitted by the guard and recorded (operation `read_certificates`) before any is
+   * opened, as a file's read is.
+   */
+  async readCertificates(
+    caller: Caller,
+    personId: string,
+  ): Promise<{ outcome: 'read'; decision: Granted; records: CertificateRecord[] } | Denied | GuardRefused> {
+    const decision = await this.decide(caller, personId, 'read', ['benefits']);
+    if (!decision.allowed) return { outcome: 'denied', decision };
+    const sealed = await this.#deps.certificates.ofPerson(personId);
+    const admission = await this.#deps.guard.admitRead(
+      {
+        actor: caller.guarded,
+        network: caller.network,
+        purpose: decision.purpose,
+        dailyCeiling: decision.obligations.dailyCeiling,
+        followUpExpected: decision.obligations.followUpExpected,
+        personIds: [personId],
+      },
+      [
+        {
+          kind: 'access_granted',
+          input: grantEvent(caller, decision, personId, 'read_certificates', sealed.length ? ['benefits'] : [], {
+            certificates: sealed.length,
+          }),
+        },
+      ],
+    );
+    if (!admission.allowed) return { outcome: 'guard', decision, admission };
+    return { outcome: 'read', decision, records: sealed.map((c) => this.#deps.certificates.open(c)) };
+  }
+
+  /**
+   * The job seeker's own certificates (their espace): recorded first as a `subject_access` naming
+   * `benefits` (as reading their own file is), then opened. None: nothing recorded.
+   */
+  async ownCertificates(accountId: string, personId: string): Promise<CertificateRecord[]> {
+    const sealed = await this.#deps.certificates.ofPerson(personId);
+    if (sealed.length === 0) return [];
+    await appendEvent(this.#deps.db, 'subject_access', {
+      accountId,
+      personId,
+      operation: 'read_certificates',
+      classes: ['benefits'],
+      details: { operation: 'read_certificates', certificates: sealed.length },
+    });
+    return sealed.map((c) => this.#deps.certificates.open(c));
+  }
+
+  /**
+   * A dispute of a certificate, by the person in their espace or by an agent for them: the
+   * certificate becomes `disputed`, routed back to its employer (`employerDisputes`), with one
+   * `employer_certificate_disputed` event of the person's journal in the same transaction (the
+   * reason code, never the comment). An agent's dispute is decided first as a write of
+   * `benefits` of the person (the agency's indemnisation). Another person's certificate is one
+   * that does not exist (404); one no longer `received` is a conflict (409).
+   */
+  async disputeCertificate(
+    by: { accountId: string; personId: string } | { caller: Caller },
+    personId: string,
+    certificateId: string,
+    dispute: Dispute,
+  ): Promise<{ outcome: 'disputed'; decision?: Granted } | Denied> {
+    let decision: Granted | undefined;
+    if ('caller' in by) {
+      const decided = await this.decide(by.caller, personId, 'write', ['benefits']);
+      if (!decided.allowed) return { outcome: 'denied', decision: decided };
+      decision = decided;
+    } else if (by.personId !== personId) throw new NotFoundError('attestation');
+    const certificate = await this.#deps.certificates.one(certificateId);
+    if (!certificate || certificate.personId !== personId) throw new NotFoundError('attestation');
+    if (certificate.status !== 'received')
+      throw new ConflictError(
+        certificate.status === 'disputed'
+          ? 'cette attestation est déjà contestée : son employeur doit la corriger'
+          : 'cette attestation a été remplacée par une attestation corrigée',
+        `certificate_${certificate.status}`,
+      );
+    const at = this.#deps.clock.now().toISOString();
+    await inTransaction(this.#deps.db, async (trx) => {
+      await appendEvent(trx, 'employer_certificate_disputed', {
+        ...('caller' in by
+          ? { actorId: by.caller.guarded.id, purpose: decision!.purpose, caseReference: decision!.caseReference }
+          : { accountId: by.accountId }),
+        personId,
+        operation: 'dispute_certificate',
+        classes: ['benefits'],
+        details: {
+          certificate: certificateId,
+          employer: certificate.organisationId,
+          reason: dispute.reason,
+          by: 'caller' in by ? 'agent' : 'person',
+        },
+      });
+      const done = await this.#deps.certificates.dispute(trx, certificate, {
+        reason: dispute.reason,
+        ...(dispute.comment !== undefined ? { comment: dispute.comment } : {}),
+        accountId: 'caller' in by ? (by.caller.guarded.accountId ?? null) : by.accountId,
+        actorId: 'caller' in by ? by.caller.guarded.id : null,
+        at,
+      });
+      if (!done) throw new ConflictError('cette attestation vient d’être contestée', 'certificate_disputed');
+    });
+    return { outcome: 'disputed', ...(decision ? { decision } : {}) };
   }
 
   /** A decision, told to the observer on its way out. */

@@ -47,6 +47,21 @@ const LABELS: Readonly<Record<string, { the: string; gender: 'm' | 'f' }>> = {
   sort: { the: 'l’ordre de tri', gender: 'm' },
   q: { the: 'le texte du filtre', gender: 'm' },
   classes: { the: 'les classes de données', gender: 'f' },
+  // An employer's end-of-contract certificate (issue 25 §3).
+  person: { the: 'la personne', gender: 'f' },
+  employerReference: { the: 'la référence de l’attestation', gender: 'f' },
+  supersedes: { the: 'l’attestation corrigée', gender: 'f' },
+  employment: { the: 'la période d’emploi', gender: 'f' },
+  from: { the: 'la date de début', gender: 'f' },
+  to: { the: 'la date de fin', gender: 'f' },
+  contractKind: { the: 'le type de contrat', gender: 'm' },
+  jobTitle: { the: 'l’emploi occupé', gender: 'm' },
+  endReason: { the: 'le motif de fin de contrat', gender: 'm' },
+  salaries: { the: 'les salaires de la période de référence', gender: 'm' },
+  month: { the: 'le mois', gender: 'm' },
+  grossCents: { the: 'le salaire brut (en centimes)', gender: 'm' },
+  indemnities: { the: 'les indemnités', gender: 'f' },
+  amountCents: { the: 'le montant (en centimes)', gender: 'm' },
 };
 
 /** « l’IBAN », « la date de naissance », or « ce champ ». */
@@ -77,6 +92,13 @@ export const FIELD_SENTENCES: Readonly<Record<string, Readonly<Record<string, st
   },
   caseReference: {
     '*': 'La référence du dossier compte de 3 à 64 caractères : lettres, chiffres et . _ : / -.',
+  },
+  salaries: {
+    minItems: 'Déclarez au moins un mois de salaire de la période de référence.',
+    maxItems: 'Les salaires de la période de référence couvrent 12 mois au plus.',
+  },
+  indemnities: {
+    maxItems: 'Les indemnités comptent 10 lignes au plus.',
   },
   secondFactorCode: {
     '*': 'Le code de second facteur compte 6 chiffres (application d’authentification) ou 10 caractères (code de secours).',

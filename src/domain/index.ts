@@ -58,3 +58,27 @@ export {
   type HolderIdentity,
 } from './bank.ts';
 export { FILE_FIELD_LABELS } from './file-fields.ts';
+export {
+  CERTIFICATE_STATUSES,
+  certificateIssues,
+  CertificateContentSchema,
+  CertificateSubmissionSchema,
+  CONTRACT_KIND_LABELS_FR,
+  CONTRACT_KINDS,
+  DISPUTE_REASON_LABELS_FR,
+  DISPUTE_REASONS,
+  DisputeSchema,
+  END_REASON_LABELS_FR,
+  END_REASONS,
+  INDEMNITY_KINDS,
+  INDEMNITY_LABELS_FR,
+  MAX_SALARY_MONTHS,
+  type CertificateContent,
+  type CertificateStatus,
+  type CertificateSubmission,
+  type ContractKind,
+  type Dispute,
+  type DisputeReason,
+  type EndReason,
+  type IndemnityKind,
+} from './employer-certificates.ts';

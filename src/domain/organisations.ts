@@ -16,6 +16,8 @@ export const ORGANISATION_KINDS = [
   'msa',
   'training_body',
   'subcontractor',
+  // An employer sending end-of-contract certificates from its payroll system (issue 25 §3).
+  'employer',
 ] as const;
 
 export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];

@@ -135,6 +135,9 @@ export const EVENT_KINDS = [
   'retention_records_purged',
   'retention_run',
   'keys_retired',
+  // employers' end-of-contract certificates (issue 25 §3): a certificate received is an
+  // `access_granted` (a write of `benefits`); a dispute, routed back to the employer, is this
+  'employer_certificate_disputed',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

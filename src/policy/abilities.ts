@@ -111,6 +111,8 @@ export const GRANTABLE_ROLES: Readonly<Record<OrganisationKind, readonly Role[]>
   msa: ['partner_staff', 'org_admin'],
   training_body: ['partner_staff', 'org_admin'],
   subcontractor: ['call_centre_operator', 'org_admin'],
+  // An employer's staff reach nothing: its payroll system (a machine client) sends certificates.
+  employer: ['org_admin'],
 };
 
 export function grantableRoles(organisationKind: string): readonly Role[] {

@@ -32,6 +32,13 @@ export interface AccessRequest {
    */
   birthDateOf?: (personId: string) => Promise<string | undefined>;
   /**
+   * Whether the caller's organisation employed the person, asked only when the purpose's
+   * relationship is `employment` (an employer's certificates): the access pipeline answers it
+   * from what it established itself (the person named by NIR and birth date in this request, or
+   * a certificate the organisation already sent for them).
+   */
+  employment?: (personId: string) => Promise<boolean>;
+  /**
    * The actor as the request already read it with its session (same freshness as reading it
    * here): saves the query. Ignored unless it is `actorId`'s.
    */
@@ -121,6 +128,8 @@ async function decideForPerson(
   const facts = await relationshipFacts(db, actor, request.personId, now);
 
   const rule = request.purpose ? purposeRuleOf(organisation.agreements, request.purpose) : undefined;
+  if (rule?.relationship === 'employment' && request.employment)
+    facts.employment = await request.employment(request.personId);
   if (rule?.conditions?.maxAge !== undefined && related(rule.relationship, facts) && request.birthDateOf) {
     const age = ageInYears(await request.birthDateOf(request.personId), now);
     if (age !== undefined) facts.ageYears = age;
@@ -154,6 +163,7 @@ const ANY_TIE: RelationshipFacts = {
   referral: true,
   verifiedCaller: true,
   heldBankChange: true,
+  employment: true,
   ageYears: 0,
 };
 
@@ -165,7 +175,7 @@ const ANY_TIE: RelationshipFacts = {
  */
 export async function authorizeWithoutPerson(
   db: Executor,
-  request: Omit<AccessRequest, 'personId' | 'birthDateOf'>,
+  request: Omit<AccessRequest, 'personId' | 'birthDateOf' | 'employment'>,
 ): Promise<AccessDecision> {
   const context = await loadContext(db, request);
   return 'allowed' in context ? context : decideFor(context, request, ANY_TIE);
@@ -174,7 +184,7 @@ export async function authorizeWithoutPerson(
 /** The pure decision for a loaded actor and organisation, the request's purpose, case, operation and classes, and these ties. */
 function decideFor(
   { actor, organisation }: Context,
-  request: Omit<AccessRequest, 'personId' | 'birthDateOf'>,
+  request: Omit<AccessRequest, 'personId' | 'birthDateOf' | 'employment'>,
   facts: RelationshipFacts,
 ): Decision {
   return decide({

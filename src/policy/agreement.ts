@@ -11,9 +11,20 @@ import type { AgreementsTable } from '../store/index.ts';
 /**
  * What ties an actor to a person: the actor's caseload, its agency's, a referral to its
  * organisation, a caller it verified, or — for a regional control team — a bank change of the
- * person held until someone outside the teams involved reaches them.
+ * person held until someone outside the teams involved reaches them; or, for an employer's
+ * payroll system (`employment`, issue 25 §3), a person it named by NIR and birth date together
+ * (what an employer holds of its employees, and a stranger rarely does), or one it already sent a
+ * certificate for (a dispute to answer, a correction). The access pipeline establishes that tie
+ * itself: the caller never asserts it.
  */
-export const RELATIONSHIPS = ['caseload', 'agency', 'referral', 'verified_caller', 'held_bank_change'] as const;
+export const RELATIONSHIPS = [
+  'caseload',
+  'agency',
+  'referral',
+  'verified_caller',
+  'held_bank_change',
+  'employment',
+] as const;
 export type Relationship = (typeof RELATIONSHIPS)[number];
 
 /** One purpose of an agreement: who may act for it, on what, for whom, how much, how long. */

@@ -171,6 +171,8 @@ export async function relationshipFacts(
     referral: yes(row.referral),
     verifiedCaller: yes(row.verified),
     heldBankChange: yes(row.held),
+    // Established by the access pipeline when the purpose asks for it (`AccessRequest.employment`), never here.
+    employment: false,
     // Rare: a second statement only for a person under a restriction of processing.
     ...(yes(row.restricted) ? { restrictedClasses: await restrictedClassesOf(db, personId) } : {}),
   };

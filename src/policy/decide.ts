@@ -39,6 +39,11 @@ export interface RelationshipFacts {
   verifiedCaller: boolean;
   /** The person has a bank change held for verification. */
   heldBankChange: boolean;
+  /**
+   * The caller's organisation employed the person, as the access pipeline established it: the
+   * request named them by NIR and birth date, or the organisation already certified for them.
+   */
+  employment: boolean;
   /** Age in whole years, when a purpose's conditions need it. */
   ageYears?: number;
   /** The person's field classes under a restriction of processing (GDPR Art. 18), if any. */
@@ -124,6 +129,8 @@ export function related(relationship: Relationship, facts: RelationshipFacts): b
       return facts.verifiedCaller;
     case 'held_bank_change':
       return facts.heldBankChange;
+    case 'employment':
+      return facts.employment;
   }
 }
 

@@ -205,6 +205,8 @@ function personCategories(rules: readonly PurposeRule[]): string[] {
     if (rule.relationship === 'verified_caller')
       out.push('Usagers qui appellent le service et ont prouvé leur identité');
     if (rule.relationship === 'held_bank_change') out.push('Personnes dont un changement de RIB est retenu');
+    if (rule.relationship === 'employment')
+      out.push('Anciens salariés pour lesquels l’employeur transmet une attestation de fin de contrat');
   }
   return uniq(out);
 }

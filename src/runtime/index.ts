@@ -22,6 +22,7 @@ import {
   isStoreBoundToKeyring,
   migrateToLatest,
   openDatabase,
+  EmployerCertificateStore,
   PersonStore,
   recordKeyring,
   verifyKeyring,
@@ -219,6 +220,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     const access = new AccessPipeline({
       db: database.db,
       persons,
+      certificates: new EmployerCertificateStore(database.db, holder),
       guard,
       clock,
       settleBank: (personId) => bank.settleDue(personId),

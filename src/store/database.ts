@@ -48,6 +48,7 @@ import { outgoingMessages } from './migrations/0026_outgoing_messages.ts';
 import { restrictions } from './migrations/0031_restrictions.ts';
 import { rectifications } from './migrations/0032_rectifications.ts';
 import { retentionArchive } from './migrations/0033_retention_archive.ts';
+import { employerCertificates } from './migrations/0034_employer_certificates.ts';
 import { oneOpenRecertification } from './migrations/0027_one_open_recertification.ts';
 import { registerDpia } from './migrations/0030_register_dpia.ts';
 import { rightsRequests } from './migrations/0028_rights_requests.ts';
@@ -324,6 +325,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0031_restrictions': restrictions(flavour),
     '0032_rectifications': rectifications(flavour),
     '0033_retention_archive': retentionArchive(flavour),
+    '0034_employer_certificates': employerCertificates(flavour),
   };
 }
 

@@ -25,6 +25,12 @@ export { afterCommit, chunks, inTransaction, locksRows, yieldToEventLoop, type E
 export { householdKey, lookupDigest, lookupRows, nameBirthKey, sealPersonRows } from './person-rows.ts';
 export { eraseEmptied, shredClasses } from './shred.ts';
 export { archiveClasses, archivedClasses, retireArchive, type ArchivedRow } from './archive.ts';
+export {
+  EmployerCertificateStore,
+  type CertificateRecord,
+  type CertificateRow,
+  type SealedCertificate,
+} from './employer-certificates.ts';
 export { retentionTriggerDates, type RetentionTriggerDates } from './retention-triggers.ts';
 export type {
   AccountFactorsTable,
@@ -59,4 +65,5 @@ export type * from './tables/register-dpia.ts';
 export type * from './tables/retention.ts';
 export type * from './tables/rectifications.ts';
 export type * from './tables/retention-archive.ts';
+export type * from './tables/employer-certificates.ts';
 export type * from './tables/rights-requests.ts';

@@ -141,6 +141,12 @@ const SEALED_ELSEWHERE = [
     fieldClass: 'bank',
     context: (row: { id: string; person_id: string }) => `bank-change:${row.id}`,
   },
+  {
+    // An employer's end-of-contract certificate (issue 25 §3): its own, as src/store/employer-certificates.ts seals it.
+    table: 'employer_certificates',
+    fieldClass: 'benefits',
+    context: (row: { id: string; person_id: string }) => `employer-certificate:${row.id}`,
+  },
 ] as const;
 
 /** The tables above holding keys of this class, with the condition that keeps that class's rows only. */

@@ -111,6 +111,8 @@ export const TABLE_OWNERS = {
   field_versions: 'store',
   // The intermediate archive (retention, issue 24 §2): classes moved out of the file, sealed as they were.
   retention_archive: 'store',
+  // Employers' end-of-contract certificates (issue 25 §3): sealed beside the file's `benefits`, written and read through the access pipeline.
+  employer_certificates: 'store',
   key_checks: 'store',
   meta: 'store',
 } as const satisfies Record<keyof Schema, TableOwner>;

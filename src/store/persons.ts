@@ -683,6 +683,8 @@ export class PersonStore {
       await trx.deleteFrom('field_versions').where('person_id', '=', id).execute();
       // Classes a retention rule moved to the intermediate archive hold their own data keys: erased too.
       const archived = await trx.deleteFrom('retention_archive').where('person_id', '=', id).executeTakeFirst();
+      // Employers' certificates hold their own data keys (issue 25 §3): erased too.
+      await trx.deleteFrom('employer_certificates').where('person_id', '=', id).execute();
       await trx.deleteFrom('referrals').where('person_id', '=', id).execute();
       await trx.deleteFrom('caseloads').where('person_id', '=', id).execute();
       await trx.deleteFrom('appointments').where('person_id', '=', id).execute();

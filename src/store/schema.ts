@@ -19,6 +19,7 @@ import type { RetentionTables } from './tables/retention.ts';
 import type { RectificationTables } from './tables/rectifications.ts';
 import type { RestrictionTables } from './tables/restrictions.ts';
 import type { RetentionArchiveTables } from './tables/retention-archive.ts';
+import type { EmployerCertificateTables } from './tables/employer-certificates.ts';
 import type { FieldClass } from '../domain/index.ts';
 
 /**
@@ -235,7 +236,8 @@ export interface Schema
     RetentionTables,
     RestrictionTables,
     RectificationTables,
-    RetentionArchiveTables {
+    RetentionArchiveTables,
+    EmployerCertificateTables {
   accounts: AccountsTable;
   account_factors: AccountFactorsTable;
   sessions: SessionsTable;

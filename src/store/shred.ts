@@ -58,6 +58,10 @@ export async function shredClasses(
   if (fieldClasses.includes('follow_up'))
     for (const part of chunks(of('follow_up'), 1, 5_000))
       await trx.deleteFrom('appointments').where('person_id', 'in', part).execute();
+  // Employers' end-of-contract certificates feed `benefits` and go with it (each holds its own data key).
+  if (fieldClasses.includes('benefits'))
+    for (const part of chunks(of('benefits'), 1, 5_000))
+      await trx.deleteFrom('employer_certificates').where('person_id', 'in', part).execute();
   if (fieldClasses.includes('bank'))
     for (const part of chunks(of('bank'), 1, 5_000))
       await trx
@@ -86,6 +90,7 @@ export async function eraseEmptied(trx: Executor, personIds: readonly string[], 
     await trx.deleteFrom('person_lookups').where('person_id', 'in', part).execute();
     await trx.deleteFrom('contact_history').where('person_id', 'in', part).execute();
     await trx.deleteFrom('field_versions').where('person_id', 'in', part).execute();
+    await trx.deleteFrom('employer_certificates').where('person_id', 'in', part).execute();
     await trx.deleteFrom('referrals').where('person_id', 'in', part).execute();
     await trx.deleteFrom('caseloads').where('person_id', 'in', part).execute();
     await trx.deleteFrom('appointments').where('person_id', 'in', part).execute();

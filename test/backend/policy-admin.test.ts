@@ -40,6 +40,7 @@ const REFERRED: RelationshipFacts = {
   referral: true,
   verifiedCaller: false,
   heldBankChange: false,
+  employment: false,
   ageYears: 22,
 };
 

@@ -104,6 +104,7 @@ describe(`Art. 30 register, DPIA and the security gate (${BACKEND})`, () => {
         referral: true,
         verifiedCaller: false,
         heldBankChange: false,
+        employment: false,
         ageYears: 22,
       },
       now,

@@ -51,6 +51,7 @@ const FACT_OF: Record<Relationship, keyof RelationshipFacts> = {
   referral: 'referral',
   verified_caller: 'verifiedCaller',
   held_bank_change: 'heldBankChange',
+  employment: 'employment',
 };
 
 /**
@@ -71,11 +72,13 @@ function factsFor(
     referral: false,
     verifiedCaller: false,
     heldBankChange: false,
+    employment: false,
     ageYears,
     ...(restrictedClasses.length ? { restrictedClasses } : {}),
   };
   for (const relationship of Object.keys(FACT_OF) as Relationship[]) {
-    const key = FACT_OF[relationship] as 'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange';
+    const key = FACT_OF[relationship] as
+      'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange' | 'employment';
     facts[key] = required === undefined ? present : relationship === required ? present : !present;
   }
   return facts;

@@ -26,12 +26,16 @@ const NOW = new Date('2027-06-15T10:00:00Z');
 const PURPOSE_POOL = ['accompagnement', 'indemnisation', 'relation_usager'];
 const ROLE_POOL = ['counsellor', 'indemnisation_agent', 'partner_staff', 'partner_system', 'org_admin'];
 const STATUSES: Agreement['status'][] = ['draft', 'active', 'suspended', 'ended'];
-const FACT_OF: Record<Relationship, 'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange'> = {
+const FACT_OF: Record<
+  Relationship,
+  'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange' | 'employment'
+> = {
   caseload: 'caseload',
   agency: 'agency',
   referral: 'referral',
   verified_caller: 'verifiedCaller',
   held_bank_change: 'heldBankChange',
+  employment: 'employment',
 };
 
 function day(offset: number): string {
@@ -90,6 +94,7 @@ const facts: fc.Arbitrary<RelationshipFacts> = fc.record({
   referral: likely,
   verifiedCaller: likely,
   heldBankChange: likely,
+  employment: likely,
   ageYears: fc.option(fc.integer({ min: 14, max: 40 }), { nil: undefined, freq: 8 }),
 });
 
@@ -208,6 +213,7 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
               referral: false,
               verifiedCaller: false,
               heldBankChange: false,
+              employment: false,
             },
           },
         ],
@@ -329,7 +335,14 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
       purpose: 'p',
       caseReference: 'CASE-1',
       operation: 'read',
-      facts: { caseload: false, agency: false, referral: true, verifiedCaller: false, heldBankChange: false },
+      facts: {
+        caseload: false,
+        agency: false,
+        referral: true,
+        verifiedCaller: false,
+        heldBankChange: false,
+        employment: false,
+      },
       now: NOW,
     };
     const decision = decide(req);

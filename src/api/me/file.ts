@@ -7,6 +7,7 @@ import { maskIban, ValidationError } from '../../domain/index.ts';
 import { errorResponses, PersonRecordSchema } from '../schemas.ts';
 import { requireSession } from '../session.ts';
 import { requireJobSeeker } from './job-seeker.ts';
+import { certificateViews } from './employer-certificates.ts';
 
 const tags = ['mon espace'];
 const security = [{ cookieAuth: [] }];
@@ -102,7 +103,7 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary:
-            'Télécharger mes données (RGPD art. 15 et 20) : dossier, journal des accès, facteurs, sessions, activité, coordonnées bancaires — fichier JSON',
+            'Télécharger mes données (RGPD art. 15 et 20) : dossier, journal des accès, facteurs, sessions, activité, coordonnées bancaires, attestations employeur — fichier JSON',
           security,
           produces: ['application/json'],
         },
@@ -115,6 +116,11 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const sessions = await listSessions(db, account.id);
         const activity = await securityEvents(db, account.id, 1, 100_000);
         const bankChanges = await runtime.bank.changes(personId);
+        // The certificates former employers sent (issue 25 §3), recorded as their own subject access when there are any.
+        const employerCertificates = await certificateViews(
+          runtime,
+          await runtime.access.ownCertificates(account.id, personId),
+        );
         const document = {
           format: 'rempart-export/1',
           generatedAt: new Date().toISOString(),
@@ -125,6 +131,7 @@ export function myFileRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           sessions,
           securityEvents: activity.events,
           bankChanges,
+          employerCertificates,
         };
         const day = document.generatedAt.slice(0, 10);
         return reply

@@ -9,6 +9,7 @@ import { requireStaff } from './common.ts';
 import { staffExportRoutes } from './exports.ts';
 import { staffPersonRoutes } from './persons.ts';
 import { staffProfileRoutes } from './profile.ts';
+import { staffEmployerCertificateRoutes } from './employer-certificates.ts';
 
 /**
  * Staff in a browser session (second factor passed): files read and written under a declared
@@ -26,5 +27,6 @@ export function staffRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     await app.register(staffExportRoutes(runtime));
     await app.register(staffBankRoutes(runtime));
     await app.register(staffProfileRoutes(runtime));
+    await app.register(staffEmployerCertificateRoutes(runtime));
   };
 }

@@ -49,6 +49,7 @@ const RELATIONSHIP_LABELS: Record<string, string> = {
   agency: 'agence',
   referral: 'orientation',
   verified_caller: 'appelant vérifié',
+  employment: 'salarié de l’employeur (NIR et date de naissance)',
 };
 
 function expiresSoon(iso: string): boolean {
