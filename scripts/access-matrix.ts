@@ -99,6 +99,14 @@ const ABILITY_TEXT: { [S in AbilitySubject]: Record<AbilityVerb<S>, string> } = 
       'Enregistrer une demande d’exercice des droits reçue à l’accueil, par courrier, par téléphone ou d’un mandataire / record a rights request received at a desk, by letter, by phone or from a mandated person',
     work: 'Traiter les demandes d’exercice des droits (identité, prolongation, réponse, clôture) / work the rights requests (identity, extension, answer, closing)',
   },
+  paper_letters: {
+    handle:
+      'Tenir le service courrier : imprimer les courriers (adresse lue et inscrite au journal de la personne), les marquer « posté » ou « revenu » avec le motif / run the mail room: print the letters (the address read and recorded in the person’s journal), mark them posted or returned with the reason',
+  },
+  correspondence_preference: {
+    record:
+      'Enregistrer, à la demande d’une personne, le courrier papier pour toute sa correspondance / record, at a person’s request, paper for all their correspondence',
+  },
   person_data: {
     rectify:
       'Rectifier des données d’une personne en réponse à sa demande, et lire la valeur remplacée (inscrit à son journal) / rectify a person’s data answering their request, and read the replaced value (in their journal)',

@@ -45,6 +45,9 @@ import { myRightsRequestRoutes } from './me/rights-requests.ts';
 import { myEmployerCertificateRoutes } from './me/employer-certificates.ts';
 import { rightsRequestDeskRoutes, staffRightsRequestRoutes } from './security/rights-requests.ts';
 import { securityDashboardRoutes } from './security/dashboard.ts';
+import { myCorrespondenceRoutes } from './me/correspondence.ts';
+import { paperLetterRoutes } from './security/letters.ts';
+import { staffCorrespondenceRoutes } from './staff/correspondence.ts';
 import { registerSecurityHeaders, webRoutes } from './web.ts';
 
 export interface ServerOptions {
@@ -146,6 +149,10 @@ export async function buildServer(
   await app.register(staffRightsRequestRoutes(runtime), { prefix: '/api/staff/rights-requests' });
   await app.register(rightsRequestDeskRoutes(runtime), { prefix: '/api/security/rights-requests' });
   await app.register(securityDashboardRoutes(runtime), { prefix: '/api/security/dashboard' });
+  // The paper channel (issue 25 §5): the choice of paper, by the person or an agent, and the mail room.
+  await app.register(myCorrespondenceRoutes(runtime), { prefix: '/api/me' });
+  await app.register(staffCorrespondenceRoutes(runtime), { prefix: '/api/staff' });
+  await app.register(paperLetterRoutes(runtime), { prefix: '/api/security/letters' });
   await app.register(freezeRoutes(runtime));
   await app.register(webRoutes);
   app.setNotFoundHandler((request, reply) => {

@@ -37,6 +37,7 @@ import {
 import {
   channelsBeforeContactChange,
   knownChannels,
+  noticeMessage,
   sendChangeNotices,
   sendContactChangeNotices,
   staffToAlert,
@@ -370,7 +371,7 @@ export class BankDetails {
     const fullName = fields.identity
       ? `${fields.identity.firstNames[0] ?? ''} ${fields.identity.usageName ?? fields.identity.lastName}`.trim()
       : 'Madame, Monsieur';
-    const sent = await sendChangeNotices(m, channels, {
+    const notice = {
       requestedAt,
       effectiveAt,
       via,
@@ -380,7 +381,16 @@ export class BankDetails {
       freezeCode: code,
       freezeUrl: this.#deps.freezeUrl,
       fullName,
-    });
+    };
+    const sent = await sendChangeNotices(m, channels, notice);
+    // A person who chose paper for all correspondence gets the notice as a letter too (issue 25 §5),
+    // when none of the channels above is one.
+    if (m.notifier.paper && !channels.some((c) => c.channel === 'letter')) {
+      const { subject, body } = noticeMessage('letter', notice);
+      const accountId = channels.find((c) => c.accountId)?.accountId ?? null;
+      if (await m.notifier.paper({ personId, accountId, kind: 'bank_change_notice', subject, body }, m.db))
+        sent.push('letter');
+    }
     await inTransaction(this.#deps.db, async (trx) => {
       await trx
         .updateTable('bank_changes')

@@ -16,7 +16,10 @@ export interface Messenger extends MessageSender {
 /**
  * Tell the account's holder on every channel known for it, verified or not: a reset or a new
  * channel must reach the real owner even if the attacker controls one of them. `verifiedOnly`
- * keeps to the addresses the holder proved theirs.
+ * keeps to the addresses the holder proved theirs. A job seeker who chose paper for all
+ * correspondence also gets the notice as a letter (issue 25 §5: the notifier's paper channel,
+ * in the same transaction); `paper: false` leaves the letter out (the fallback of a letter that
+ * came back). Answers the number of electronic channels told.
  */
 export async function announceToAccount(
   m: Messenger,
@@ -24,11 +27,21 @@ export async function announceToAccount(
   kind: string,
   subject: string,
   body: string,
-  options: { verifiedOnly?: boolean } = {},
+  options: { verifiedOnly?: boolean; paper?: boolean } = {},
 ): Promise<number> {
   const channels = await channelAddresses(m.db, m.keyring, accountId, options);
   for (const channel of channels)
     await sendMessage(m, kind, { channel: channel.kind, to: channel.address, subject, body }, { accountId });
+  if (m.notifier.paper && options.paper !== false) {
+    const account = await m.db
+      .selectFrom('accounts')
+      .select('person_id')
+      .where('id', '=', accountId)
+      .where('kind', '=', 'job_seeker')
+      .executeTakeFirst();
+    if (account?.person_id)
+      await m.notifier.paper({ personId: account.person_id, accountId, kind, subject, body }, m.db);
+  }
   return channels.length;
 }
 

@@ -89,14 +89,75 @@ export interface LetterBatch {
 }
 
 /**
+ * The State's letterhead, after the DSFR's (issue 25 §5): the « République française » block with
+ * its motto at the top left and a blue–white–red rule, and a footer naming the controller with its
+ * postal address and the DPO's contact, so that every letter says who writes and whom to ask.
+ */
+export interface LetterLayout {
+  /** The controller: its name, then its postal address lines. */
+  controller: string[];
+  /** The DPO's contact (an address people can write to). */
+  dpoContact: string;
+}
+
+const DSFR_BLUE = '#000091';
+const DSFR_RED = '#E1000F';
+
+function drawLetterhead(doc: PDFKit.PDFDocument, layout: LetterLayout): number {
+  const x = 20 * MM;
+  const y = 12 * MM;
+  // The blue–white–red rule above the block, as the DSFR's header marks the State.
+  doc.rect(x, y, 6 * MM, 1.2 * MM).fill(DSFR_BLUE);
+  doc.rect(x + 6 * MM, y, 6 * MM, 1.2 * MM).fill('#FFFFFF');
+  doc.rect(x + 12 * MM, y, 6 * MM, 1.2 * MM).fill(DSFR_RED);
+  doc
+    .fillColor('black')
+    .font('Helvetica-Bold')
+    .fontSize(9.5)
+    .text('RÉPUBLIQUE', x, y + 3 * MM, { lineGap: -1 })
+    .text('FRANÇAISE');
+  doc.font('Helvetica-Oblique').fontSize(6.5).text('Liberté', { lineGap: -1 }).text('Égalité').text('Fraternité');
+  // The footer first, on the page's own bottom margin (pdfkit would otherwise start a page).
+  const bottom = doc.page.margins.bottom;
+  doc.page.margins.bottom = 0;
+  const fy = doc.page.height - 18 * MM;
+  doc
+    .moveTo(x, fy)
+    .lineTo(doc.page.width - 20 * MM, fy)
+    .lineWidth(0.6)
+    .strokeColor(DSFR_BLUE)
+    .stroke();
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(7.5)
+    .fillColor(DSFR_BLUE)
+    .text(printable(`Responsable du traitement : ${layout.controller.join(', ')}`), x, fy + 2 * MM, {
+      width: 170 * MM,
+    })
+    .font('Helvetica')
+    .text(
+      printable(
+        `Vos droits sur vos données, vos questions : ${layout.dpoContact.replace(/\.$/, '')}. Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).`,
+      ),
+      { width: 170 * MM },
+    )
+    .fillColor('black')
+    .strokeColor('black');
+  doc.page.margins.bottom = bottom;
+  return y + 22 * MM;
+}
+
+/**
  * Letters for a print-and-post service, one after the other in one PDF: the sender at the top
- * left, the postal block where a right-hand window envelope (DL, NF EN ISO 269) shows it.
+ * left, the postal block where a right-hand window envelope (DL, NF EN ISO 269) shows it. With
+ * a `layout`, each letter carries the State's letterhead and the controller's and DPO's footer.
  */
 export async function renderLetters(
   asOf: Date,
   title: string,
   sender: string[],
   letters: readonly Letter[],
+  layout?: LetterLayout,
 ): Promise<LetterBatch> {
   const startPages: number[] = [];
   let pages = 0;
@@ -105,10 +166,11 @@ export async function renderLetters(
     for (const letter of letters) {
       doc.addPage();
       startPages.push(pages);
+      const senderTop = layout ? drawLetterhead(doc, layout) : 15 * MM;
       doc
         .font('Helvetica-Bold')
         .fontSize(10)
-        .text(printable(sender[0] ?? ''), 20 * MM, 15 * MM);
+        .text(printable(sender[0] ?? ''), 20 * MM, senderTop);
       doc.font('Helvetica').fontSize(9);
       for (const line of sender.slice(1)) doc.text(printable(line));
       doc

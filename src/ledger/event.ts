@@ -138,6 +138,12 @@ export const EVENT_KINDS = [
   // employers' end-of-contract certificates (issue 25 §3): a certificate received is an
   // `access_granted` (a write of `benefits`); a dispute, routed back to the employer, is this
   'employer_certificate_disputed',
+  // the paper channel (issue 25 §5): a person's choice of paper (by them or an agent), each letter
+  // queued, posted or returned (with the reason); never an address or a text
+  'correspondence_preference_set',
+  'paper_letter_queued',
+  'paper_letter_posted',
+  'paper_letter_returned',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

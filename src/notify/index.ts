@@ -1,5 +1,12 @@
 export { sendMessage, type MessageSender } from './messages.ts';
-export { checkQueuedMessageId, FileOutbox, maskAddress, type Notifier, type OutgoingMessage } from './outbox.ts';
+export {
+  checkQueuedMessageId,
+  FileOutbox,
+  maskAddress,
+  type Notifier,
+  type OutgoingMessage,
+  type PaperNotice,
+} from './outbox.ts';
 export {
   isLoopbackHost,
   notifySettingsFrom,

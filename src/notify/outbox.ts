@@ -27,6 +27,22 @@ export interface Notifier {
    * message is queued with what caused it and sent once it commits (the database queue).
    */
   deliver(message: OutgoingMessage, db?: Executor): Promise<void>;
+  /**
+   * The paper channel (issue 25 §5), when the runtime plugs it in: a notice announced to a
+   * person's account is also queued as a letter if they chose paper for all correspondence, in
+   * `db` (the notice's transaction). Answers whether a letter was queued. Absent: no letter.
+   */
+  paper?(notice: PaperNotice, db: Executor): Promise<boolean>;
+}
+
+/** A notice as the paper channel receives it: whose, what kind, and its words (sealed with the letter). */
+export interface PaperNotice {
+  personId: string;
+  /** The account the notice was announced to, whose verified channels reach the person if the letter comes back. */
+  accountId: string | null;
+  kind: string;
+  subject: string;
+  body: string;
 }
 
 /**

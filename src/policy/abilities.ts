@@ -57,6 +57,10 @@ export const ABILITIES = [
   allow(['dpo'], 'rectify', 'person_data', 'platform'),
   // Its notices (Art. 19): the staff of an organisation that read the class see them and say their copies are corrected.
   allow(['counsellor', 'indemnisation_agent', 'partner_staff', 'org_admin'], 'acknowledge', 'rectification_notices'),
+  // The paper channel (issue 25 §5): the security desk runs the mail room (prints the letters,
+  // records them posted or returned); an agency's agent records a person's choice of paper.
+  allow(['security_officer'], 'handle', 'paper_letters', 'platform'),
+  allow(['counsellor'], 'record', 'correspondence_preference', 'platform'),
   // Retention (issue 24 §2): the DPO puts rules in force and sets and lifts litigation holds.
   allow(['dpo'], 'manage', 'retention', 'platform'),
   // The ledger.

@@ -33,6 +33,7 @@ export const SECURITY_EVENT_LABELS: Record<string, string> = {
   guard_release: 'Suspension levée',
   access_reported: 'Accès signalé au délégué à la protection des données',
   subject_access: 'Consultation ou téléchargement de mon dossier',
+  correspondence_preference_set: 'Choix du courrier papier modifié',
 };
 const SECURITY_KINDS = Object.keys(SECURITY_EVENT_LABELS);
 /** Details that may be shown: how a factor was passed, never a secret, an address or an identifier of someone else. */

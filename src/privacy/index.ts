@@ -19,6 +19,8 @@ export * from './rights-requests/index.ts';
 export * from './retention/index.ts';
 // Rectification (Art. 16) and its notices to the recipients (Art. 19).
 export * from './rectification/index.ts';
+// The paper channel (issue 25 §5): the choice of paper for all correspondence, and the letters' life.
+export * from './paper/index.ts';
 // Issue 24: the record of processing activities (GDPR Art. 30), generated from the agreements in force.
 export {
   CNIL_REGISTER_COLUMNS,

@@ -7,7 +7,7 @@ import { AccessPipeline } from '../access/index.ts';
 import { createAlertSink, Guard, type AlertSink, type GuardAlert } from '../guard/index.ts';
 import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Incidents } from '../incidents/index.ts';
-import { Rectifications, RightsRequests } from '../privacy/index.ts';
+import { CONTROLLER, PAPER_PURPOSE, PaperChannel, Rectifications, RightsRequests } from '../privacy/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, observeAppends, signerFromSeed } from '../ledger/index.ts';
 import { Metrics, readOperationalFigures } from '../metrics/index.ts';
@@ -61,6 +61,8 @@ export interface Runtime {
   readonly rightsRequests: RightsRequests;
   /** Rectifications (Art. 16) answering those requests, and their notices to the recipients (Art. 19). */
   readonly rectifications: Rectifications;
+  /** The paper channel (issue 25 §5): the choice of paper for all correspondence, the letters queued, posted, returned. */
+  readonly paper: PaperChannel;
   /** Prometheus metrics of this runtime (a registry of its own): the pipeline, the guard and the ledger report to it. */
   readonly metrics: Metrics;
   /**
@@ -144,7 +146,13 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
           `message ${about.id} (${about.channel}) not sent, attempt ${about.attempts}${about.givenUp ? ', given up' : ', will be retried'}: ${(error as Error).message}`,
         ),
     });
-    const notifier: Notifier = messages;
+    // The paper channel is plugged into the notifier: a notice announced to an account whose holder
+    // chose paper is also queued as a letter (issue 25 §5). Bound once the channel exists, below.
+    const paperChannel: { current?: PaperChannel } = {};
+    const notifier: Notifier = {
+      deliver: (message, db) => messages.deliver(message, db),
+      paper: (notice, db) => paperChannel.current?.queueNotice(notice, db) ?? Promise.resolve(false),
+    };
     const clock = options.clock ?? systemClock;
     const persons = new PersonStore(database.db, holder);
     const bank = new BankDetails({
@@ -232,6 +240,8 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       notifier,
       clock,
       dpoContact: config.dpoContact,
+      // The State's letterhead and the controller's and DPO's footer, as the paper channel prints them.
+      letterLayout: { controller: [config.controller, CONTROLLER.address], dpoContact: config.dpoContact },
       // Writing to the person reads their identity and contact, recorded first (the pipeline's).
       readAddress: (personId, by, reference) =>
         access.readAddress(by.accountId, personId, 'rights_request_answer', { request: reference }),
@@ -240,6 +250,17 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
         access.readCopyForPerson(by.accountId, personId, 'rights_request_answer', { request: reference }),
     });
     const rectifications = new Rectifications({ db: database.db, persons, notifier, clock });
+    const paper = new PaperChannel({
+      db: database.db,
+      keyring: () => holder.current,
+      notifier,
+      clock,
+      // Printing a letter reads the person's identity and address, recorded first (the pipeline's).
+      readAddress: (personId, by, letterId) =>
+        access.readAddress(by.accountId, personId, PAPER_PURPOSE, { letter: letterId }),
+      layout: { controller: [config.controller, CONTROLLER.address], dpoContact: config.dpoContact },
+    });
+    paperChannel.current = paper;
     const runtime: Runtime = {
       metrics,
       config,
@@ -259,6 +280,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       incidents,
       rightsRequests,
       rectifications,
+      paper,
       async close() {
         await ledgerWatch.stop();
         ledgerWatch.close();

@@ -49,6 +49,7 @@ import { restrictions } from './migrations/0031_restrictions.ts';
 import { rectifications } from './migrations/0032_rectifications.ts';
 import { retentionArchive } from './migrations/0033_retention_archive.ts';
 import { employerCertificates } from './migrations/0034_employer_certificates.ts';
+import { paperChannel } from './migrations/0035_paper_channel.ts';
 import { oneOpenRecertification } from './migrations/0027_one_open_recertification.ts';
 import { registerDpia } from './migrations/0030_register_dpia.ts';
 import { rightsRequests } from './migrations/0028_rights_requests.ts';
@@ -326,6 +327,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0032_rectifications': rectifications(flavour),
     '0033_retention_archive': retentionArchive(flavour),
     '0034_employer_certificates': employerCertificates(flavour),
+    '0035_paper_channel': paperChannel(flavour),
   };
 }
 

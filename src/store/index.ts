@@ -67,3 +67,4 @@ export type * from './tables/rectifications.ts';
 export type * from './tables/retention-archive.ts';
 export type * from './tables/employer-certificates.ts';
 export type * from './tables/rights-requests.ts';
+export type * from './tables/paper-channel.ts';

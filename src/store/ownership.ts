@@ -87,6 +87,9 @@ export const TABLE_OWNERS = {
   retention_notices: 'privacy',
   retention_stats: 'privacy',
   retention_key_versions: 'privacy',
+  // The paper channel (issue 25 §5): the persons' choice of paper, and the letters queued for printing.
+  correspondence_preferences: 'privacy',
+  paper_letters: 'privacy',
 
   // The core's own: the log (ledger) and the record of the messages sent (notify).
   ledger_events: 'ledger',

@@ -18,6 +18,7 @@ import type { RegisterDpiaTables } from './tables/register-dpia.ts';
 import type { RetentionTables } from './tables/retention.ts';
 import type { RectificationTables } from './tables/rectifications.ts';
 import type { RestrictionTables } from './tables/restrictions.ts';
+import type { PaperChannelTables } from './tables/paper-channel.ts';
 import type { RetentionArchiveTables } from './tables/retention-archive.ts';
 import type { EmployerCertificateTables } from './tables/employer-certificates.ts';
 import type { FieldClass } from '../domain/index.ts';
@@ -235,6 +236,7 @@ export interface Schema
     RegisterDpiaTables,
     RetentionTables,
     RestrictionTables,
+    PaperChannelTables,
     RectificationTables,
     RetentionArchiveTables,
     EmployerCertificateTables {

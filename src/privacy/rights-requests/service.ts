@@ -11,7 +11,7 @@ import {
   type PersonFile,
 } from '../../domain/index.ts';
 import { announceToAccount, staffAccountsAllowedTo, staffMemberOf } from '../../identity/index.ts';
-import { addressee, postalBlock, renderLetters } from '../../incidents/index.ts';
+import { addressee, postalBlock, renderLetters, type LetterLayout } from '../../incidents/index.ts';
 import { appendEvent, type DetailValue, type EventKind } from '../../ledger/index.ts';
 import type { Notifier } from '../../notify/index.ts';
 import { can, objectionExclusionOf, restrictProcessing } from '../../policy/index.ts';
@@ -88,6 +88,8 @@ export interface RightsRequestDeps {
   dpoContact: string;
   readAddress: ReadAddress;
   readCopy: ReadCopy;
+  /** The letters' letterhead and footer (the controller, its address, the DPO), shared with the paper channel. */
+  letterLayout?: LetterLayout;
 }
 
 export interface NewRightsRequest {
@@ -525,7 +527,13 @@ export class RightsRequests {
           },
         ]
       : [];
-    const rendered = await renderLetters(new Date(answer.at), `Réponse ${row.reference}`, SENDER, [letter, ...annex]);
+    const rendered = await renderLetters(
+      new Date(answer.at),
+      `Réponse ${row.reference}`,
+      SENDER,
+      [letter, ...annex],
+      this.#deps.letterLayout,
+    );
     return { reference: row.reference, content: rendered.content };
   }
 

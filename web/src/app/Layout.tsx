@@ -43,6 +43,8 @@ function navigationFor(kind: string | undefined, roles: string[], path: string):
       ...(roles.includes('dpo') ? [item('Demandes d’exercice des droits', '/bureau/droits')] : []),
       item('Administration des comptes', '/bureau/administration'),
       item('Journal et activité', '/bureau/activite'),
+      // The mail room of the paper channel (the API lets only the security officer in).
+      ...(roles.includes('security_officer') ? [item('Courrier', '/bureau/courrier')] : []),
     ];
   }
   if (kind === 'staff')

@@ -4,6 +4,7 @@ import { Activity } from './Activity.tsx';
 import { Administration } from './Administration.tsx';
 import { Alerts } from './Alerts.tsx';
 import { IncidentList, IncidentPage } from './Incidents.tsx';
+import { Letters } from './Letters.tsx';
 import { Organisations } from './Organisations.tsx';
 import { Reports } from './Reports.tsx';
 import { RegisterPage } from './Register.tsx';
@@ -27,6 +28,7 @@ export function BureauSpace() {
       <Route path="droits/:id" element={<RightsRequestPage />} />
       <Route path="administration" element={<Administration />} />
       <Route path="activite" element={<Activity />} />
+      <Route path="courrier" element={<Letters />} />
       <Route path="*" element={<NotFound />} />
     </Routes>
   );

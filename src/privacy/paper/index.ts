@@ -1,0 +1,15 @@
+export {
+  PAPER_LETTER_STATUS_LABELS,
+  PAPER_LETTER_STATUSES,
+  PAPER_LETTERS_MAX_PAGE_SIZE,
+  PAPER_PURPOSE,
+  PaperChannel,
+  RETURN_REASON_LABELS,
+  RETURN_REASONS,
+  type CorrespondencePreference,
+  type PaperChannelDeps,
+  type PaperLetterPage,
+  type PaperLetterView,
+  type ReadLetterAddress,
+  type ReturnReason,
+} from './service.ts';
