@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { FIELD_CLASS_LABELS_FR } from '../../domain/index.ts';
-import { announceToAccount } from '../../identity/index.ts';
+import { activeJobSeekerAccountOf, announceToAccount } from '../../identity/index.ts';
 import { liftRestriction, restrictionsOf, restrictProcessing } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
@@ -130,28 +130,23 @@ export function restrictionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             actorId: request.staff!.actorId,
           });
           if (result.lifted.length === 0) return { ...result, told: 0 };
-          const accounts = await trx
-            .selectFrom('accounts')
-            .select('id')
-            .where('person_id', '=', personId)
-            .where('kind', '=', 'job_seeker')
-            .execute();
+          const account = await activeJobSeekerAccountOf(trx, personId);
           const messenger = { db: trx, keyring: runtime.keyring, notifier: runtime.notifier };
-          let told = 0;
-          for (const account of accounts)
-            told += await announceToAccount(
-              messenger,
-              account.id,
-              'restriction_lifted',
-              'La limitation du traitement de vos données est levée',
-              [
-                'Bonjour,',
-                '',
-                `La limitation du traitement que vous aviez obtenue (RGPD, article 18) est levée pour : ${result.lifted.map((c) => FIELD_CLASS_LABELS_FR[c]).join(', ')}.`,
-                'Ces données peuvent de nouveau être consultées et utilisées pour les finalités prévues, comme avant la limitation.',
-                'Votre espace personnel, rubrique « Qui a consulté mon dossier », en garde la trace. Pour toute question : le délégué à la protection des données de France Travail.',
-              ].join('\n'),
-            );
+          const told = !account
+            ? 0
+            : await announceToAccount(
+                messenger,
+                account.id,
+                'restriction_lifted',
+                'La limitation du traitement de vos données est levée',
+                [
+                  'Bonjour,',
+                  '',
+                  `La limitation du traitement que vous aviez obtenue (RGPD, article 18) est levée pour : ${result.lifted.map((c) => FIELD_CLASS_LABELS_FR[c]).join(', ')}.`,
+                  'Ces données peuvent de nouveau être consultées et utilisées pour les finalités prévues, comme avant la limitation.',
+                  'Votre espace personnel, rubrique « Qui a consulté mon dossier », en garde la trace. Pour toute question : le délégué à la protection des données de France Travail.',
+                ].join('\n'),
+              );
           return { ...result, told };
         });
       },
