@@ -42,6 +42,7 @@ import { freezeRoutes } from './bank/freeze.ts';
 import { myBankDetailsRoutes } from './me/bank-details.ts';
 import { myFileRoutes } from './me/file.ts';
 import { myRightsRequestRoutes } from './me/rights-requests.ts';
+import { myMonthlyUpdateRoutes } from './me/monthly-update.ts';
 import { myEmployerCertificateRoutes } from './me/employer-certificates.ts';
 import { rightsRequestDeskRoutes, staffRightsRequestRoutes } from './security/rights-requests.ts';
 import { securityDashboardRoutes } from './security/dashboard.ts';
@@ -145,6 +146,7 @@ export async function buildServer(
   await app.register(myBankDetailsRoutes(runtime), { prefix: '/api/me/bank-details' });
   await app.register(myFileRoutes(runtime), { prefix: '/api/me' });
   await app.register(myRightsRequestRoutes(runtime), { prefix: '/api/me' });
+  await app.register(myMonthlyUpdateRoutes(runtime), { prefix: '/api/me' });
   await app.register(myEmployerCertificateRoutes(runtime), { prefix: '/api/me' });
   await app.register(staffRightsRequestRoutes(runtime), { prefix: '/api/staff/rights-requests' });
   await app.register(rightsRequestDeskRoutes(runtime), { prefix: '/api/security/rights-requests' });

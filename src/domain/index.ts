@@ -82,3 +82,4 @@ export {
   type EndReason,
   type IndemnityKind,
 } from './employer-certificates.ts';
+export { endOfParisDay, parisDate, startOfParisDay } from './paris-time.ts';

@@ -17,6 +17,8 @@ export const JOB_PERIODS = {
   'jobs.purge': DAY_SECONDS,
   'retention.purge': DAY_SECONDS,
   'rights.overdue': DAY_SECONDS,
+  // Cheap when there is nothing to do: the check of a month runs once, after its window closes.
+  'updates.missed': 3600,
 } as const;
 
 export type JobName = keyof typeof JOB_PERIODS;

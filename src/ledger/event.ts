@@ -115,6 +115,9 @@ export const EVENT_KINDS = [
   // restriction of processing (GDPR Art. 18): classes of a person withheld from every purpose, then lifted
   'processing_restricted',
   'restriction_lifted',
+  // the monthly update (issue 25 §2): a declaration or its correction, and a registration ended for a missed one
+  'monthly_update_declared',
+  'registration_ceased',
   // rectification (GDPR Art. 16 and 19): a class rectified, the DPO reading the value it replaced,
   // each organisation that read the class since told, and its acknowledgement
   'data_rectified',

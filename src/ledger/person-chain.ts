@@ -38,6 +38,9 @@ export const JOURNAL_KINDS = [
   'rights_request_overdue',
   'processing_restricted',
   'restriction_lifted',
+  // the monthly update declared, and a registration ended for a missed one (issue 25 §2)
+  'monthly_update_declared',
+  'registration_ceased',
   // a class rectified, and the DPO reading the value it replaced (Art. 16)
   'data_rectified',
   'previous_value_read',

@@ -8,6 +8,7 @@ import { createAlertSink, Guard, type AlertSink, type GuardAlert } from '../guar
 import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Incidents } from '../incidents/index.ts';
 import { CONTROLLER, PAPER_PURPOSE, PaperChannel, Rectifications, RightsRequests } from '../privacy/index.ts';
+import { MonthlyUpdates } from '../updates/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, observeAppends, signerFromSeed } from '../ledger/index.ts';
 import { Metrics, readOperationalFigures } from '../metrics/index.ts';
@@ -61,6 +62,8 @@ export interface Runtime {
   readonly rightsRequests: RightsRequests;
   /** Rectifications (Art. 16) answering those requests, and their notices to the recipients (Art. 19). */
   readonly rectifications: Rectifications;
+  /** The monthly update (actualisation): declarations in their window, registrations ended for a missed one. */
+  readonly monthlyUpdates: MonthlyUpdates;
   /** The paper channel (issue 25 §5): the choice of paper for all correspondence, the letters queued, posted, returned. */
   readonly paper: PaperChannel;
   /** Prometheus metrics of this runtime (a registry of its own): the pipeline, the guard and the ledger report to it. */
@@ -250,6 +253,13 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
         access.readCopyForPerson(by.accountId, personId, 'rights_request_answer', { request: reference }),
     });
     const rectifications = new Rectifications({ db: database.db, persons, notifier, clock });
+    const monthlyUpdates = new MonthlyUpdates({
+      db: database.db,
+      keyring: () => holder.current,
+      notifier,
+      clock,
+      persons,
+    });
     const paper = new PaperChannel({
       db: database.db,
       keyring: () => holder.current,
@@ -280,6 +290,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       incidents,
       rightsRequests,
       rectifications,
+      monthlyUpdates,
       paper,
       async close() {
         await ledgerWatch.stop();

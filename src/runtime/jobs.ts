@@ -96,6 +96,12 @@ export function backgroundJobs(runtime: Runtime, log: (message: string) => void)
       run: async () => void (await runtime.rightsRequests.alertOverdue()),
     },
     {
+      // The monthly update: once its window has closed, registrations without a declaration end (issue 25 §2).
+      name: 'updates.missed',
+      everySeconds: period('updates.missed'),
+      run: async () => void (await runtime.monthlyUpdates.checkMissed()),
+    },
+    {
       name: 'jobs.purge',
       everySeconds: period('jobs.purge'),
       run: async () => {

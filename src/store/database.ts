@@ -54,6 +54,7 @@ import { oneOpenRecertification } from './migrations/0027_one_open_recertificati
 import { registerDpia } from './migrations/0030_register_dpia.ts';
 import { rightsRequests } from './migrations/0028_rights_requests.ts';
 import { retention } from './migrations/0029_retention.ts';
+import { monthlyUpdates } from './migrations/0036_monthly_updates.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -328,6 +329,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0033_retention_archive': retentionArchive(flavour),
     '0034_employer_certificates': employerCertificates(flavour),
     '0035_paper_channel': paperChannel(flavour),
+    '0036_monthly_updates': monthlyUpdates(flavour),
   };
 }
 

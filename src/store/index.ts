@@ -24,6 +24,7 @@ export { groupCommitOf, part, type GroupCommit, type GroupWriter } from './group
 export { afterCommit, chunks, inTransaction, locksRows, yieldToEventLoop, type Executor } from './transaction.ts';
 export { householdKey, lookupDigest, lookupRows, nameBirthKey, sealPersonRows } from './person-rows.ts';
 export { eraseEmptied, shredClasses } from './shred.ts';
+export { updateObligations, UPDATING_CATEGORIES } from './update-obligations.ts';
 export { archiveClasses, archivedClasses, retireArchive, type ArchivedRow } from './archive.ts';
 export {
   EmployerCertificateStore,
@@ -64,6 +65,7 @@ export type * from './tables/privacy.ts';
 export type * from './tables/register-dpia.ts';
 export type * from './tables/retention.ts';
 export type * from './tables/rectifications.ts';
+export type * from './tables/monthly-updates.ts';
 export type * from './tables/retention-archive.ts';
 export type * from './tables/employer-certificates.ts';
 export type * from './tables/rights-requests.ts';

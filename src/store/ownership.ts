@@ -2,7 +2,17 @@ import type { Schema } from './schema.ts';
 
 /** A capability or a core module that owns tables; `store` is shared. */
 export type TableOwner =
-  'identity' | 'policy' | 'guard' | 'bank' | 'incidents' | 'privacy' | 'ledger' | 'notify' | 'jobs' | 'store';
+  | 'identity'
+  | 'policy'
+  | 'guard'
+  | 'bank'
+  | 'incidents'
+  | 'privacy'
+  | 'updates'
+  | 'ledger'
+  | 'notify'
+  | 'jobs'
+  | 'store';
 
 /**
  * Who owns each table (DESIGN.md §6: "a capability owns its tables: another capability asks it
@@ -76,6 +86,9 @@ export const TABLE_OWNERS = {
   // Rectification (Art. 16 and 19): who rectified what, and the notices to the organisations that read it.
   rectifications: 'privacy',
   rectification_notices: 'privacy',
+  // The monthly update (issue 25 §2): the declarations and the monthly check of missed ones.
+  monthly_updates: 'updates',
+  monthly_update_checks: 'updates',
   rights_requests: 'privacy',
   rights_request_steps: 'privacy',
   // The versions of the generated record of processing activities (GDPR Art. 30, issue 24).

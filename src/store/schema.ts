@@ -16,6 +16,7 @@ import type { RightsRequestTables } from './tables/rights-requests.ts';
 import type { JobTables } from './tables/jobs.ts';
 import type { RegisterDpiaTables } from './tables/register-dpia.ts';
 import type { RetentionTables } from './tables/retention.ts';
+import type { MonthlyUpdateTables } from './tables/monthly-updates.ts';
 import type { RectificationTables } from './tables/rectifications.ts';
 import type { RestrictionTables } from './tables/restrictions.ts';
 import type { PaperChannelTables } from './tables/paper-channel.ts';
@@ -238,6 +239,7 @@ export interface Schema
     RestrictionTables,
     PaperChannelTables,
     RectificationTables,
+    MonthlyUpdateTables,
     RetentionArchiveTables,
     EmployerCertificateTables {
   accounts: AccountsTable;

@@ -8,6 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import { runSeed } from '../../src/cli/commands/seed.ts';
 import type { Config } from '../../src/config.ts';
+import type { Clock } from '../../src/domain/index.ts';
 import { BACKEND } from './backend.ts';
 import { openTestServer, type TestServer } from './server.ts';
 import { totpCode } from './sign-in.ts';
@@ -58,11 +59,16 @@ export interface WebWorld {
  * The demo as `npm start` shows it, on a private store: the seeded network and population
  * (seed 1), the demo accounts, the whole server listening on the loopback, and Chromium.
  */
-export async function openWebWorld(options: { persons?: number; config?: Partial<Config> } = {}): Promise<WebWorld> {
+export async function openWebWorld(
+  options: { persons?: number; config?: Partial<Config>; clock?: Clock } = {},
+): Promise<WebWorld> {
   ensureWebBuilt();
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const server = await openTestServer({ config: { ...options.config, publicUrl: origin } });
+  const server = await openTestServer({
+    config: { ...options.config, publicUrl: origin },
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   await runSeed(server.runtime, { persons: options.persons ?? 120, seed: 1, batch: 500 }, true);
   await ensureDemoAccounts(server.runtime, 1);
   await server.app.listen({ host: '127.0.0.1', port });

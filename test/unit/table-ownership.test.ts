@@ -21,6 +21,7 @@ const FOLDERS = [
   'bank',
   'incidents',
   'privacy',
+  'updates',
   'access',
   'ledger',
   'notify',

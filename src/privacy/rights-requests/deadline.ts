@@ -1,3 +1,4 @@
+import { endOfParisDay, parisDate } from '../../domain/index.ts';
 import type { RequestClock, RightsRequestStatus } from './model.ts';
 
 /**
@@ -16,35 +17,6 @@ import type { RequestClock, RightsRequestStatus } from './model.ts';
  */
 
 const DAY_MS = 86_400_000;
-
-const PARIS_DAY = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Paris',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-const PARIS_OFFSET = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Paris', timeZoneName: 'longOffset' });
-
-function parisDate(instant: Date): { y: number; m: number; d: number } {
-  const [y, m, d] = PARIS_DAY.format(instant).split('-').map(Number);
-  return { y: y!, m: m!, d: d! };
-}
-
-/** Paris's offset from UTC at this instant, in minutes (60 in winter, 120 in summer). */
-function parisOffsetMinutes(instant: Date): number {
-  const name = PARIS_OFFSET.formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-  if (!match) return 0;
-  return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));
-}
-
-/** The last millisecond of this calendar day in Paris (month 1-based). */
-function endOfParisDay(y: number, m: number, d: number): Date {
-  const nextMidnightUtc = Date.UTC(y, m - 1, d + 1);
-  // Paris never changes its clock at midnight: the offset an hour before the wall-clock midnight is the one in force.
-  const offset = parisOffsetMinutes(new Date(nextMidnightUtc - 60 * 60_000 - 120 * 60_000));
-  return new Date(nextMidnightUtc - offset * 60_000 - 1);
-}
 
 /** The end of the day `months` calendar months after `from` (Paris), clamped to the month's last day. */
 export function calendarMonthsAfter(from: Date, months: number): Date {

@@ -26,6 +26,7 @@ function navigationFor(kind: string | undefined, roles: string[], path: string):
   if (kind === 'job_seeker') {
     return [
       item('Mon dossier', '/mon-espace', true),
+      item('M’actualiser', '/mon-espace/actualisation'),
       item('Qui a consulté mon dossier', '/mon-espace/consultations'),
       item('Sécurité du compte', '/mon-espace/securite'),
       item('Coordonnées bancaires', '/mon-espace/banque'),

@@ -1,6 +1,7 @@
 import { Route, Routes } from 'react-router';
 import { BankDetailsPage } from './BankDetails.tsx';
 import { JournalPage } from './Journal.tsx';
+import { MonthlyUpdatePage } from './MonthlyUpdate.tsx';
 import { MyFile } from './MyFile.tsx';
 import { EspaceSecurityPage } from './Security.tsx';
 import { RightsRequestsPage } from './RightsRequests.tsx';
@@ -15,6 +16,7 @@ export function EspaceSpace() {
       <Route path="securite" element={<EspaceSecurityPage />} />
       <Route path="banque" element={<BankDetailsPage />} />
       <Route path="droits" element={<RightsRequestsPage />} />
+      <Route path="actualisation" element={<MonthlyUpdatePage />} />
     </Routes>
   );
 }
