@@ -1141,3 +1141,129 @@ describe(`retention of incident documents, bank changes, exports and the interme
     );
   });
 });
+
+describe(`retention of the paper channel's letters and the monthly updates (${BACKEND})`, () => {
+  let env: TestEnvironment;
+  let runtime: Runtime;
+  const person = { free: '', held: '' };
+  const letters: Record<string, string> = {};
+  const NOW = new Date('2026-12-01T09:00:00.000Z');
+
+  before(async () => {
+    env = testEnvironment();
+    runtime = await env.open();
+    person.free = await runtime.persons.create(samplePerson(901));
+    person.held = await runtime.persons.create(samplePerson(902));
+    await setRetentionHold(
+      runtime.database.db,
+      { personId: person.held, reason: 'Contentieux 2026-91' },
+      { who: 'test' },
+    );
+    await importRetentionRules(
+      runtime.database.db,
+      {
+        format: 'rempart.retention/v1',
+        version: 1,
+        rules: defaultRetentionRules().rules.filter((r) => ['courriers_papier', 'actualisations'].includes(r.id)),
+      },
+      { by: 'test' },
+    );
+    const letter = async (name: string, personId: string, row: Record<string, unknown>) => {
+      letters[name] = randomUUID();
+      await runtime.database.db
+        .insertInto('paper_letters')
+        .values({
+          id: letters[name]!,
+          person_id: personId,
+          account_id: null,
+          kind: 'factor_added_announcement',
+          key_version: 1,
+          sealed: Buffer.from('sealed'),
+          status: 'queued',
+          queued_at: '2024-01-10T10:00:00.000Z',
+          printed_at: null,
+          posted_at: null,
+          returned_at: null,
+          return_reason: null,
+          reached_channels: null,
+          needs_agent: 0,
+          ...row,
+        })
+        .execute();
+    };
+    await letter('postedLongAgo', person.free, { status: 'posted', posted_at: '2024-01-12T10:00:00.000Z' });
+    await letter('postedRecently', person.free, { status: 'posted', posted_at: '2026-11-20T10:00:00.000Z' });
+    await letter('stillQueued', person.free, {});
+    await letter('returnedAwaitingAgent', person.free, {
+      status: 'returned',
+      returned_at: '2024-01-20T10:00:00.000Z',
+      return_reason: 'adresse_inconnue',
+      reached_channels: 0,
+      needs_agent: 1,
+    });
+    await letter('returnedReached', person.free, {
+      status: 'returned',
+      returned_at: '2024-01-20T10:00:00.000Z',
+      return_reason: 'non_reclame',
+      reached_channels: 1,
+    });
+    await letter('ofHeld', person.held, { status: 'posted', posted_at: '2024-01-12T10:00:00.000Z' });
+    const declaration = async (personId: string, period: string) =>
+      runtime.database.db
+        .insertInto('monthly_updates')
+        .values({
+          id: randomUUID(),
+          person_id: personId,
+          period,
+          version: 1,
+          declared_at: `${period}-28T10:00:00.000Z`,
+          account_id: null,
+          secret_version: 1,
+          sealed: Buffer.from('sealed'),
+        })
+        .execute();
+    // Ten years back from 1 December 2026: November 2016's window closed on 15 December 2016, after the cutoff.
+    for (const period of ['2016-09', '2016-10', '2016-11', '2026-10']) await declaration(person.free, period);
+    await declaration(person.held, '2016-09');
+  });
+
+  after(async () => {
+    await runtime?.close();
+    await env?.cleanup();
+  });
+
+  const purge = (dryRun = false) =>
+    purgeRetention(runtime.database.db, {
+      persons: runtime.persons,
+      keyring: () => runtime.keyring,
+      notifier: runtime.notifier,
+      ledger: runtime.ledger,
+      now: NOW,
+      dryRun,
+    });
+
+  it('destroys letters posted or returned (and reached) more than a year ago, and declarations of months closed more than ten years ago; never a letter still to handle nor a held person’s', async () => {
+    const dry = await purge(true);
+    assert.equal(purgedOf(dry, 'courriers_papier'), 2);
+    assert.equal(purgedOf(dry, 'actualisations'), 2);
+    assert.equal(await countRows(runtime, 'paper_letters'), 6, 'a dry run writes nothing');
+    const real = await purge();
+    assert.deepEqual(decisions(real), decisions(dry));
+    const left = (await runtime.database.db.selectFrom('paper_letters').select('id').execute()).map((r) => r.id).sort();
+    assert.deepEqual(
+      left,
+      [letters.postedRecently, letters.stillQueued, letters.returnedAwaitingAgent, letters.ofHeld].sort(),
+    );
+    const periods = (
+      await runtime.database.db.selectFrom('monthly_updates').select(['person_id', 'period']).execute()
+    ).map((r) => `${r.person_id === person.held ? 'held' : 'free'}:${r.period}`);
+    assert.deepEqual(periods.sort(), ['free:2016-11', 'free:2026-10', 'held:2016-09']);
+    const events = (await eventsOf(runtime, 'retention_records_purged')).map(
+      (e) => (JSON.parse(e.body) as { details: { rule: string; count: number } }).details,
+    );
+    assert.deepEqual(events.map((d) => [d.rule, d.count]).sort(), [
+      ['actualisations', 2],
+      ['courriers_papier', 2],
+    ]);
+  });
+});

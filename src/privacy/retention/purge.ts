@@ -6,6 +6,8 @@ import { retireBankChanges } from '../../bank/index.ts';
 import { retireExports } from '../../guard/index.ts';
 import { lastUseOfPersons, retireIdentityRecords } from '../../identity/index.ts';
 import { retireIncidentDocuments } from '../../incidents/index.ts';
+import { retireMonthlyUpdates } from '../../updates/index.ts';
+import { retirePaperLetters } from '../paper/retention.ts';
 import {
   appendEvents,
   countPrunableBodies,
@@ -699,6 +701,10 @@ async function recordStep(trx: Executor, rule: RetentionRule, cutoff: string, dr
       return retireBankChanges(trx, { cutoff, keep: await heldPersonsInForce(trx, { lock: !dryRun }), dryRun });
     case 'exports':
       return retireExports(trx, { cutoff, dryRun });
+    case 'paper_letters':
+      return retirePaperLetters(trx, { cutoff, keep: await heldPersonsInForce(trx, { lock: !dryRun }), dryRun });
+    case 'monthly_updates':
+      return retireMonthlyUpdates(trx, { cutoff, keep: await heldPersonsInForce(trx, { lock: !dryRun }), dryRun });
     default:
       return 0;
   }

@@ -37,6 +37,8 @@ export const RETENTION_RECORDS = [
   'bank_changes',
   'exports',
   'archive',
+  'paper_letters',
+  'monthly_updates',
 ] as const;
 export type RetentionRecord = (typeof RETENTION_RECORDS)[number];
 
