@@ -19,6 +19,8 @@ export const JOB_PERIODS = {
   'rights.overdue': DAY_SECONDS,
   // Cheap when there is nothing to do: the check of a month runs once, after its window closes.
   'updates.missed': 3600,
+  // From the 13th, once per person and month: « your update closes on the 15th ».
+  'updates.remind': 3600,
 } as const;
 
 export type JobName = keyof typeof JOB_PERIODS;

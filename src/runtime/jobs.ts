@@ -102,6 +102,12 @@ export function backgroundJobs(runtime: Runtime, log: (message: string) => void)
       run: async () => void (await runtime.monthlyUpdates.checkMissed()),
     },
     {
+      // The monthly update: three days before it closes, who has not declared is reminded, once (issue 25 §2, §5).
+      name: 'updates.remind',
+      everySeconds: period('updates.remind'),
+      run: async () => void (await runtime.monthlyUpdates.remindDue()),
+    },
+    {
       name: 'jobs.purge',
       everySeconds: period('jobs.purge'),
       run: async () => {

@@ -55,6 +55,7 @@ import { registerDpia } from './migrations/0030_register_dpia.ts';
 import { rightsRequests } from './migrations/0028_rights_requests.ts';
 import { retention } from './migrations/0029_retention.ts';
 import { monthlyUpdates } from './migrations/0036_monthly_updates.ts';
+import { monthlyUpdateReminders } from './migrations/0037_monthly_update_reminders.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -330,6 +331,7 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0034_employer_certificates': employerCertificates(flavour),
     '0035_paper_channel': paperChannel(flavour),
     '0036_monthly_updates': monthlyUpdates(flavour),
+    '0037_monthly_update_reminders': monthlyUpdateReminders(flavour),
   };
 }
 

@@ -89,6 +89,7 @@ export const TABLE_OWNERS = {
   // The monthly update (issue 25 §2): the declarations and the monthly check of missed ones.
   monthly_updates: 'updates',
   monthly_update_checks: 'updates',
+  monthly_update_reminders: 'updates',
   rights_requests: 'privacy',
   rights_request_steps: 'privacy',
   // The versions of the generated record of processing activities (GDPR Art. 30, issue 24).

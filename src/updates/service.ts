@@ -10,6 +10,8 @@ import { lastClosedWindowAt, nextWindowAfter, openWindowAt, type UpdateWindow } 
 
 const SEAL_PURPOSE = 'monthly_update';
 const BATCH = 500;
+/** How long before the close the reminder goes: from the 13th (the window closes at the end of the 15th). */
+const REMIND_BEFORE_MS = 3 * 86_400_000;
 
 export interface MonthlyUpdateDeps {
   db: Executor;
@@ -190,6 +192,76 @@ export class MonthlyUpdates {
       .onConflict((oc) => oc.column('period').doNothing())
       .execute();
     return { period: window.period, ceased };
+  }
+
+  /**
+   * From three days before the open window closes (the 13th, Paris), each person who must update
+   * and has not declared yet is reminded, once per month: on their espace account's channels, and
+   * by letter when they chose paper (the notifier's paper channel). Returns how many were reminded.
+   */
+  async remindDue(): Promise<number> {
+    const db = this.#deps.db;
+    const now = this.#deps.clock.now();
+    const open = openWindowAt(now);
+    if (!open || open.closesAt.getTime() - now.getTime() > REMIND_BEFORE_MS) return 0;
+    let reminded = 0;
+    let after = '';
+    for (;;) {
+      const batch = (
+        await db
+          .selectFrom('persons')
+          .select('id')
+          .where('status', '=', 'active')
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(BATCH)
+          .execute()
+      ).map((r) => r.id);
+      if (batch.length === 0) break;
+      after = batch.at(-1)!;
+      const due = [...(await updateObligations(db, this.#deps.keyring, batch)).keys()];
+      if (due.length === 0) continue;
+      const done = new Set(
+        [
+          ...(await db
+            .selectFrom('monthly_updates')
+            .select('person_id')
+            .where('period', '=', open.period)
+            .where('person_id', 'in', due)
+            .execute()),
+          ...(await db
+            .selectFrom('monthly_update_reminders')
+            .select('person_id')
+            .where('period', '=', open.period)
+            .where('person_id', 'in', due)
+            .execute()),
+        ].map((r) => r.person_id),
+      );
+      for (const personId of due.filter((id) => !done.has(id))) {
+        await inTransaction(db, async (trx) => {
+          await trx
+            .insertInto('monthly_update_reminders')
+            .values({ person_id: personId, period: open.period, reminded_at: now.toISOString() })
+            .execute();
+          const account = await activeJobSeekerAccountOf(trx, personId);
+          if (account)
+            await announceToAccount(
+              { db: trx, keyring: this.#deps.keyring(), notifier: this.#deps.notifier },
+              account.id,
+              'monthly_update_reminder',
+              `Votre actualisation de ${monthName(open.period)} se termine le ${FRENCH_DATE.format(open.closesAt)}`,
+              [
+                'Bonjour,',
+                '',
+                `Vous ne vous êtes pas encore actualisé(e) pour le mois de ${monthName(open.period)}. Vous pouvez le faire jusqu’au ${FRENCH_DATE.format(open.closesAt)} inclus, dans votre espace personnel (« M’actualiser ») ou à votre agence.`,
+                'Sans actualisation, votre inscription prendra fin : ce n’est pas une sanction, mais il faudrait vous réinscrire.',
+              ].join('\n'),
+            );
+        });
+        reminded++;
+      }
+    }
+    return reminded;
   }
 
   async #cease(personId: string, window: UpdateWindow, endedOn: string): Promise<void> {

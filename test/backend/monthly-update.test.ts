@@ -191,6 +191,36 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
     );
   });
 
+  it('reminds who has not declared, once, from three days before the close; nobody before, nor who declared', async () => {
+    const [declared, missed] = seekers;
+    now = new Date('2026-03-12T22:59:59.000Z'); // 12 March, 23:59:59 in Paris: not yet
+    assert.equal(await runtime.monthlyUpdates.remindDue(), 0);
+    now = new Date('2026-03-13T08:00:00.000Z');
+    const reminded = await runtime.monthlyUpdates.remindDue();
+    assert.ok(reminded >= 1);
+    const rows = (await db().selectFrom('monthly_update_reminders').select(['person_id', 'period']).execute()).filter(
+      (r) => r.period === '2026-02',
+    );
+    assert.equal(rows.length, reminded);
+    const who = new Set(rows.map((r) => r.person_id));
+    assert.ok(who.has(missed!.personId), 'the person who has not declared');
+    assert.ok(!who.has(declared!.personId) && !who.has(categoryD), 'not who declared, nor category D');
+    const account = await db()
+      .selectFrom('accounts')
+      .select('id')
+      .where('login', '=', missed!.login)
+      .executeTakeFirstOrThrow();
+    const told = await db()
+      .selectFrom('notifications')
+      .select('subject')
+      .where('account_id', '=', account.id)
+      .where('kind', '=', 'monthly_update_reminder')
+      .execute();
+    assert.ok(told.length > 0);
+    assert.match(told[0]!.subject, /février 2026 se termine le 15 mars 2026/);
+    assert.equal(await runtime.monthlyUpdates.remindDue(), 0, 'once per month');
+  });
+
   it('refuses a declaration outside the window, and for a registration that does not update', async () => {
     now = CLOSED;
     const before = await count('monthly_updates');

@@ -17,7 +17,15 @@ export interface MonthlyUpdateChecksTable {
   ceased: number;
 }
 
+/** A person reminded, once, that their update for a month closes soon. */
+export interface MonthlyUpdateRemindersTable {
+  person_id: string;
+  period: string;
+  reminded_at: string;
+}
+
 export interface MonthlyUpdateTables {
   monthly_updates: MonthlyUpdatesTable;
   monthly_update_checks: MonthlyUpdateChecksTable;
+  monthly_update_reminders: MonthlyUpdateRemindersTable;
 }
