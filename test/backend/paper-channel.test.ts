@@ -203,6 +203,27 @@ describe(`the paper channel (${BACKEND})`, () => {
     assert.equal(read.purpose, 'paper_correspondence');
     assert.deepEqual([...read.classes].sort(), ['contact', 'identity']);
     assert.equal(read.details.letter, letter.id);
+    // The guard counted the person under the mail room's desk-download budget.
+    const officer = await db().selectFrom('actors').select('id').where('login', '=', RSSI).executeTakeFirstOrThrow();
+    const counted = await db()
+      .selectFrom('guard_actor_days')
+      .select('persons')
+      .where('actor_id', '=', officer.id)
+      .execute();
+    assert.ok(
+      counted.some((d) => d.persons >= 1),
+      'the print counted by the guard',
+    );
+    // A contained mail-room account prints nothing: refused before the address is read.
+    await db().updateTable('actors').set({ status: 'suspended' }).where('id', '=', officer.id).execute();
+    try {
+      const before = (await events('access_granted')).length;
+      const refused = await call(RSSI, 'GET', `/api/security/letters/${letter.id}/pdf`);
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.equal((await events('access_granted')).length, before, 'no address read');
+    } finally {
+      await db().updateTable('actors').set({ status: 'active' }).where('id', '=', officer.id).execute();
+    }
 
     // Posted, with its date.
     const posted = await call(RSSI, 'POST', `/api/security/letters/${letter.id}/posted`, { postedOn: '2026-12-04' });

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
-import { DESK_DOWNLOAD_DAILY_CEILING, DESK_DOWNLOAD_PROFILE, DESK_DOWNLOAD_PURPOSE } from '../../guard/index.ts';
-import { staffMemberOf, networkOf } from '../../identity/index.ts';
+import { DESK_DOWNLOAD_PURPOSE } from '../../guard/index.ts';
 import {
   ACTIONS,
   actionNeedsApproval,
@@ -17,6 +16,7 @@ import type { Runtime } from '../../runtime/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireRecentSecondFactor, requireSession } from '../session.ts';
 import { requireDesk } from './desk-access.ts';
+import { deskDownloadGate } from './desk-download.ts';
 
 const tags = ['incidents'];
 const Ids = (description: string) =>
@@ -128,31 +128,8 @@ export function incidentRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     const officerSensitive = { ...officer, preHandler: requireRecentSecondFactor(db) };
     const by = (request: { account?: { id: string } }) => ({ accountId: request.account!.id });
     /** The guard on a desk download: the downloader's actor, counted under the desk's own profile and purpose. */
-    const gateFor = async (request: FastifyRequest): Promise<DownloadGate> => {
-      const member = await staffMemberOf(db, request.account!.id);
-      if (!member) throw new Error('a desk download needs a staff member');
-      const actor = {
-        id: member.actorId,
-        organisationId: member.organisationId,
-        accountId: member.accountId,
-        roles: [DESK_DOWNLOAD_PROFILE],
-        ...(request.session
-          ? { session: { publicId: request.session.public_id, network: request.session.network } }
-          : {}),
-      };
-      return (personIds, record) =>
-        runtime.guard.admit(
-          {
-            actor,
-            network: networkOf(request.ip),
-            purpose: DESK_DOWNLOAD_PURPOSE,
-            dailyCeiling: DESK_DOWNLOAD_DAILY_CEILING,
-            followUpExpected: false,
-            personIds,
-          },
-          record,
-        );
-    };
+    const gateFor = (request: FastifyRequest): DownloadGate =>
+      deskDownloadGate(runtime, request, DESK_DOWNLOAD_PURPOSE);
 
     app.get(
       '/requests',

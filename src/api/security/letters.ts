@@ -5,11 +5,18 @@ import { NotFoundError, ValidationError } from '../../domain/index.ts';
 import { staffMemberOf } from '../../identity/index.ts';
 import { updateEventContext } from '../../ledger/index.ts';
 import { can } from '../../policy/index.ts';
-import { PAPER_LETTER_STATUSES, PAPER_LETTERS_MAX_PAGE_SIZE, RETURN_REASONS } from '../../privacy/index.ts';
+import {
+  PAPER_LETTER_STATUSES,
+  PAPER_LETTERS_MAX_PAGE_SIZE,
+  PAPER_PURPOSE,
+  RETURN_REASONS,
+} from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import type { Executor } from '../../store/index.ts';
+import { refusedByGuard } from '../access.ts';
 import { errorResponses } from '../schemas.ts';
 import { requireSession } from '../session.ts';
+import { deskDownloadGate } from './desk-download.ts';
 
 const tags = ['courrier papier'];
 const security = [{ cookieAuth: [] }];
@@ -149,6 +156,12 @@ export function paperLetterRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) =>
         orNotFound(reply, request.id, async () => {
+          // Each letter names a person and, once printed, their address: the guard counts it as a
+          // desk download, so a stolen mail-room account is contained, not a list of addresses.
+          const { personId } = await paper.get(request.params.id);
+          const admission = await deskDownloadGate(runtime, request, PAPER_PURPOSE)([personId]);
+          if (await refusedByGuard(db, request, reply, admission, { personId, operation: 'print_letter' }))
+            return reply;
           const { content, letter } = await paper.pdf(request.params.id, { accountId: request.account!.id });
           return reply
             .type('application/pdf')
