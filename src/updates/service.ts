@@ -153,24 +153,7 @@ export class MonthlyUpdates {
     const endedOn = parisDay(new Date(window.closesAt.getTime() + 1));
     const registeredBefore = parisDay(window.opensAt);
     let ceased = 0;
-    let after = '';
-    for (;;) {
-      const batch = (
-        await db
-          .selectFrom('persons')
-          .select('id')
-          .where('status', '=', 'active')
-          .where('id', '>', after)
-          .orderBy('id')
-          .limit(BATCH)
-          .execute()
-      ).map((r) => r.id);
-      if (batch.length === 0) break;
-      after = batch.at(-1)!;
-      const due = [...(await updateObligations(db, this.#deps.keyring, batch))]
-        .filter(([, o]) => o.registeredOn < registeredBefore)
-        .map(([id]) => id);
-      if (due.length === 0) continue;
+    for await (const due of this.#dueBatches(registeredBefore)) {
       const declared = new Set(
         (
           await db
@@ -205,22 +188,7 @@ export class MonthlyUpdates {
     const open = openWindowAt(now);
     if (!open || open.closesAt.getTime() - now.getTime() > REMIND_BEFORE_MS) return 0;
     let reminded = 0;
-    let after = '';
-    for (;;) {
-      const batch = (
-        await db
-          .selectFrom('persons')
-          .select('id')
-          .where('status', '=', 'active')
-          .where('id', '>', after)
-          .orderBy('id')
-          .limit(BATCH)
-          .execute()
-      ).map((r) => r.id);
-      if (batch.length === 0) break;
-      after = batch.at(-1)!;
-      const due = [...(await updateObligations(db, this.#deps.keyring, batch)).keys()];
-      if (due.length === 0) continue;
+    for await (const due of this.#dueBatches(parisDay(open.opensAt))) {
       const done = new Set(
         [
           ...(await db
@@ -262,6 +230,34 @@ export class MonthlyUpdates {
       }
     }
     return reminded;
+  }
+
+  /**
+   * The active files that must update for a month, a batch at a time, in id order: registered in an
+   * updating category since before `registeredBefore` (the day the month's window opened) — the
+   * same persons the reminder reaches and the check ends.
+   */
+  async *#dueBatches(registeredBefore: string): AsyncGenerator<string[]> {
+    const db = this.#deps.db;
+    let after = '';
+    for (;;) {
+      const batch = (
+        await db
+          .selectFrom('persons')
+          .select('id')
+          .where('status', '=', 'active')
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(BATCH)
+          .execute()
+      ).map((r) => r.id);
+      if (batch.length === 0) return;
+      after = batch.at(-1)!;
+      const due = [...(await updateObligations(db, this.#deps.keyring, batch))]
+        .filter(([, o]) => o.registeredOn < registeredBefore)
+        .map(([id]) => id);
+      if (due.length) yield due;
+    }
   }
 
   async #cease(personId: string, window: UpdateWindow, endedOn: string): Promise<void> {

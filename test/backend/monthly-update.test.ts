@@ -42,6 +42,8 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
   const clients: Record<string, Client> = {};
   const seekers: Array<{ login: string; personId: string }> = [];
   let categoryD = '';
+  /** Registered on 1 March, after February's window opened: February's update is not asked of them. */
+  let newcomer = '';
 
   const call = (login: string, method: 'GET' | 'POST', payload?: object) =>
     as(app, clients[login]!, sessions[login]!)(method, '/api/me/monthly-update', payload);
@@ -95,9 +97,18 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
         seekers.map((s) => s.personId),
       )
       .orderBy('id')
-      .limit(1)
+      .limit(2)
       .execute();
     categoryD = others[0]!.id;
+    newcomer = others[1]!.id;
+    await runtime.persons.update(newcomer, {
+      registration: {
+        ...(await registration(newcomer)),
+        category: 'A',
+        status: 'registered',
+        registeredOn: '2026-03-01',
+      },
+    });
     await runtime.persons.update(categoryD, {
       registration: {
         ...(await registration(categoryD)),
@@ -205,6 +216,7 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
     const who = new Set(rows.map((r) => r.person_id));
     assert.ok(who.has(missed!.personId), 'the person who has not declared');
     assert.ok(!who.has(declared!.personId) && !who.has(categoryD), 'not who declared, nor category D');
+    assert.ok(!who.has(newcomer), 'not who registered after the window opened: the check will not end them');
     const account = await db()
       .selectFrom('accounts')
       .select('id')
@@ -246,6 +258,7 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
     assert.equal(ended.deregisteredOn, '2026-03-16');
     assert.equal((await registration(declared!.personId)).status, 'registered');
     assert.equal((await registration(categoryD)).status, 'registered', 'category D does not update');
+    assert.equal((await registration(newcomer)).status, 'registered', 'registered after the window opened');
     const ceased = await db()
       .selectFrom('ledger_events')
       .select('person_id')
