@@ -185,8 +185,9 @@ export function requireRecentSecondFactor(db: Executor) {
 
 /**
  * After requireSession, for a desk's routes: the signed-in staff member may do `verb` on
- * `subject` (src/policy/abilities.ts), or the request is refused with `refusal`; the member is
- * then on the request and in the events' context.
+ * `subject` (src/policy/abilities.ts), or the request is refused with `refusal`; a contained
+ * (suspended) actor or a suspended organisation acts on nothing, whatever its roles (403
+ * `actor_inactive`); the member is then on the request and in the events' context.
  */
 export function requireAbility<S extends AbilitySubject>(
   db: Executor,
@@ -198,6 +199,14 @@ export function requireAbility<S extends AbilitySubject>(
     const staff = request.account ? await staffMemberOf(db, request.account.id) : undefined;
     if (!staff || !can(staff, verb, subject)) {
       void reply.status(403).send({ ...refusal, requestId: request.id });
+      return reply;
+    }
+    if (staff.actorStatus !== 'active' || staff.organisationStatus !== 'active') {
+      void reply.status(403).send({
+        error: 'actor_inactive',
+        message: 'Votre compte ou votre organisation est suspendu.',
+        requestId: request.id,
+      });
       return reply;
     }
     request.staff = staff;

@@ -126,6 +126,18 @@ describe(`restriction of processing (GDPR Art. 18) (${BACKEND})`, () => {
       assert.equal(refused.statusCode, 403, refused.body);
       assert.equal(refused.json().error, 'not_dpo');
     }
+    // A contained DPO (the guard suspended the actor) restricts nothing, whatever the role.
+    await db().updateTable('actors').set({ status: 'suspended' }).where('login', '=', DPO).execute();
+    try {
+      const contained = await restrict(DPO, {
+        classes: ['contact'],
+        reason: 'Demande de limitation reçue par courrier.',
+      });
+      assert.equal(contained.statusCode, 403, contained.body);
+      assert.equal(contained.json().error, 'actor_inactive');
+    } finally {
+      await db().updateTable('actors').set({ status: 'active' }).where('login', '=', DPO).execute();
+    }
     assert.deepEqual(await restrictions(), []);
     assert.deepEqual(await chainEvents('processing_restricted'), [], 'nothing recorded');
   });

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Runtime } from '../../runtime/index.ts';
 import type { Executor } from '../../store/index.ts';
@@ -11,17 +10,6 @@ const security = [{ cookieAuth: [] }];
 // Views are documented by their TypeScript types (src/privacy/rectification/service.ts).
 const Loose = Type.Unknown();
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-
-/** A contained actor or a suspended organisation acts on nothing, whatever its roles. */
-function requireActive(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
-  const staff = request.staff;
-  if (staff && staff.actorStatus === 'active' && staff.organisationStatus === 'active') return undefined;
-  return reply.status(403).send({
-    error: 'actor_inactive',
-    message: 'Votre compte ou votre organisation est suspendu.',
-    requestId: request.id,
-  });
-}
 
 const RectifyBody = Type.Object(
   {
@@ -60,7 +48,6 @@ export function rectificationDeskRoutes(runtime: Runtime): FastifyPluginAsyncTyp
         message: 'Réservé au délégué à la protection des données.',
       }),
     );
-    app.addHook('preValidation', async (request, reply) => requireActive(request, reply));
 
     app.get(
       '/rights-requests/:id/rectifications',
@@ -143,7 +130,6 @@ export function rectificationNoticeRoutes(runtime: Runtime): FastifyPluginAsyncT
         message: 'Réservé aux agents et aux administrateurs d’un organisme.',
       }),
     );
-    app.addHook('preValidation', async (request, reply) => requireActive(request, reply));
 
     app.get(
       '/',
