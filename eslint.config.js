@@ -19,7 +19,7 @@ const UPWARD = [
   },
 ];
 
-const CAPABILITIES = 'identity|policy|guard|bank|incidents|privacy|updates';
+const CAPABILITIES = 'identity|policy|guard|bank|incidents|privacy|updates|registration|mandates';
 
 /** Any import of a capability, or of the access pipeline built on them. */
 const CAPABILITIES_AND_ACCESS = {
@@ -123,7 +123,7 @@ export default tseslint.config(
     // Dependencies point one way (DESIGN.md §6): the capabilities and the core never reach up to
     // the routes, the command line, the composition root or the simulator, which are their clients.
     files: [
-      'src/{domain,crypto,store,ledger,notify,jobs,identity,policy,guard,access,bank,incidents,privacy,updates,seed}/**/*.ts',
+      'src/{domain,crypto,store,ledger,notify,jobs,identity,policy,guard,access,bank,incidents,privacy,updates,registration,mandates,seed}/**/*.ts',
     ],
     rules: restrictImports(...UPWARD),
   },
@@ -142,7 +142,7 @@ export default tseslint.config(
   },
   {
     // A capability owns its tables and exposes a small interface; the pipeline is its client.
-    files: ['src/{identity,policy,guard,bank,incidents,privacy,updates}/**/*.ts'],
+    files: ['src/{identity,policy,guard,bank,incidents,privacy,updates,registration,mandates}/**/*.ts'],
     rules: restrictImports(...UPWARD, ACCESS, DEEP_INTO_A_CAPABILITY, SEED),
   },
   {
@@ -153,7 +153,7 @@ export default tseslint.config(
     // The routes and anything else of the server that is neither the command line, the composition root nor the simulator.
     files: ['src/**/*.ts'],
     ignores: [
-      'src/{domain,crypto,store,ledger,notify,jobs,identity,policy,guard,bank,incidents,privacy,updates,access}/**',
+      'src/{domain,crypto,store,ledger,notify,jobs,identity,policy,guard,bank,incidents,privacy,updates,registration,mandates,access}/**',
       'src/{cli,runtime,simulate,seed}/**',
     ],
     rules: restrictImports(SEED),

@@ -15,6 +15,9 @@
  * on under that load and its time to detect a tampered row (BENCH_ONLY=http-verifier: that alone).
  * BENCH_ONLY=retention: the retention purge of BENCH_RETENTION_PERSONS persons (default 100,000) against
  * a plain DELETE of the same rows (bench/retention.ts, a few minutes per store).
+ * BENCH_ONLY=imports: registration by import over HTTP, batches of BENCH_IMPORT_BATCH (default 100)
+ * up to BENCH_IMPORT_FILES files (default 1,000) per store, against the bootstrap API creating the
+ * same files one by one (bench/imports.ts, under a minute per store).
  * BENCH_ONLY=capacity: PostgreSQL at 1 and 10 million persons and 10 million ledger events, for
  * docs/capacity.md (bench/capacity.ts; over an hour the first time, its store kept between runs).
  * It is not part of the full run.
@@ -41,6 +44,7 @@ import { benchWeb } from './web.ts';
 import { benchHttp, benchHttpVerifier } from './http-reads.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchRetention } from './retention.ts';
+import { benchImports } from './imports.ts';
 import { benchCaseload, benchDecisions, CASELOAD_HEADER, CASELOAD_TITLE } from './policy.ts';
 
 interface BenchSchema extends Schema {
@@ -453,6 +457,11 @@ async function main(): Promise<void> {
     if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
     return;
   }
+  if (process.env.BENCH_ONLY === 'imports') {
+    await benchImports(kinds, table);
+    if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
+    return;
+  }
   if (process.env.BENCH_ONLY === 'http') {
     await benchHttp(kinds, table);
     if (!withPg) console.log('\nPostgreSQL not reachable (or BENCH_PG=0): PostgreSQL figures skipped.');
@@ -525,6 +534,7 @@ async function main(): Promise<void> {
   await benchPolicy(kinds);
   await benchGuard(kinds, table);
   await benchBank(kinds, table);
+  await benchImports(kinds, table);
   await benchLedger(kinds, table, openStore);
   await benchIncidents(kinds, table);
   await benchWeb(table);

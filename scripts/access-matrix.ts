@@ -36,6 +36,8 @@ const RELATIONSHIP_TEXT: Record<Relationship, string> = {
   held_bank_change: 'changement de RIB retenu pour vérification / a bank change held for verification',
   employment:
     'salarié de l’employeur, nommé par NIR et date de naissance ou déjà attesté / employee of the employer, named by NIR and birth date or already certified',
+  mandate:
+    'mandat de la personne à cet aidant, confirmé par elle, en cours, pour cette démarche / the person’s confirmed mandate to this aidant, in force, for this step',
 };
 
 const DENIAL_TEXT: Record<DenialReason, string> = {
@@ -102,6 +104,18 @@ const ABILITY_TEXT: { [S in AbilitySubject]: Record<AbilityVerb<S>, string> } = 
   paper_letters: {
     handle:
       'Tenir le service courrier : imprimer les courriers (adresse lue et inscrite au journal de la personne), les marquer « posté » ou « revenu » avec le motif / run the mail room: print the letters (the address read and recorded in the person’s journal), mark them posted or returned with the reason',
+  },
+  persons: {
+    register:
+      'Inscrire une personne à l’accueil ou saisir son formulaire papier signé (consentement enregistré, récépissé remis ou posté) / register a person at the desk or key in their signed paper form (consent recorded, receipt handed over or posted)',
+  },
+  registration_duplicates: {
+    review:
+      'Examiner une inscription retenue comme doublon possible (NIR, ou nom et date de naissance) : la comparer aux dossiers trouvés (chaque lecture inscrite à leur journal) et décider « même personne » ou « personnes différentes » / review a registration held as a possible duplicate: compare it with the matched files (each read recorded in their journal) and decide « same person » or « different persons »',
+  },
+  mandate_revocation_letters: {
+    record:
+      'Enregistrer le courrier par lequel une personne retire un mandat donné à un aidant France Services (décidé pour la personne, inscrit à son journal) / record the letter by which a person withdraws a mandate given to a France Services aidant (decided for the person, in their journal)',
   },
   correspondence_preference: {
     record:

@@ -2,6 +2,7 @@ export {
   AccessPipeline,
   BOOTSTRAP_DAILY_CEILING,
   BOOTSTRAP_PURPOSE,
+  DECLARED_FIGURES_PURPOSE,
   grantEvent,
   type Caller,
   type CertifyOutcome,

@@ -4,6 +4,7 @@ import {
   FIELD_CLASSES,
   NotFoundError,
   type CertificateSubmission,
+  type DeclaredMonth,
   type Dispute,
   type FieldClass,
   type FieldValues,
@@ -11,6 +12,7 @@ import {
   type PersonPatch,
 } from '../domain/index.ts';
 import type { BlindIndexKind } from '../crypto/index.ts';
+import type { MandateScope } from '../domain/mandates.ts';
 import type { Admission, Guard, GuardedActor, SearchCriterion } from '../guard/index.ts';
 import { appendEvent } from '../ledger/index.ts';
 import {
@@ -54,8 +56,17 @@ export interface Caller {
 
 export type Granted = Extract<AccessDecision, { allowed: true }>;
 
+/** The purpose under which the figures of a monthly update are written into `benefits` (the journal words it). */
+export const DECLARED_FIGURES_PURPOSE = 'actualisation';
+/** Ten years of declared months, as long as the declarations themselves are kept. */
+const DECLARED_MONTHS_KEPT = 120;
+
 /** The bootstrap administrator reads under this name, counted by the guard like anyone (its own budget). */
 export const BOOTSTRAP_PURPOSE = 'bootstrap';
+/** The counsellor's read of a file a held registration matched (issue 25 §1): its identity and registration only. */
+export const REGISTRATION_REVIEW_PURPOSE = 'registration_review';
+/** Files one counsellor may compare in a day: a queue of duplicates, never a directory. */
+export const REGISTRATION_REVIEW_DAILY_CEILING = 150;
 /** The bootstrap administrator has no agreement: no agreement ceiling either, only its role's budget. */
 export const BOOTSTRAP_DAILY_CEILING = 1_000_000;
 
@@ -151,7 +162,26 @@ export interface PipelineOptions {
   settleBank: (personId: string) => Promise<unknown>;
   /** Told of every decision taken here (the metrics). */
   observe?: PipelineObserver;
+  /**
+   * A notice to the person, in the write's transaction: on their espace account's channels, and as
+   * a letter when they chose paper, an account or not (the runtime's `announceToPerson`). Without
+   * it, nobody is told.
+   */
+  notifyPerson?: (db: Executor, personId: string, kind: string, subject: string, body: string) => Promise<unknown>;
+  /**
+   * The mandate that ties an aidant to a person for a step now (the mandates capability's
+   * `tie`), asked by the decision for a purpose over the `mandate` relationship (issue 25 §4).
+   */
+  mandateTie?: (
+    actor: { id: string; organisationId: string },
+    personId: string,
+    scope: MandateScope,
+    now: Date,
+  ) => Promise<string | undefined>;
 }
+
+const FRENCH_DAY = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'UTC' });
+const frenchDay = (day: string) => FRENCH_DAY.format(new Date(`${day}T00:00:00Z`));
 
 /** What the pipeline tells an observer: synchronous and cheap (it is on the read path), codes only, never whom. */
 export interface PipelineObserver {
@@ -492,6 +522,10 @@ export class AccessPipeline {
         }),
       );
     if (!decision.allowed) return { outcome: 'denied', decision };
+    // An aidant never writes a class of the file directly: under a mandate, only a step's own
+    // service writes (the monthly update declared for the person), each recorded as such.
+    if (decision.relationship === 'mandate')
+      return { outcome: 'denied', decision: { allowed: false, reason: 'operation_not_granted' } };
     const value = await inTransaction(this.#deps.db, async (trx) => {
       await appendEvent(trx, 'access_granted', grantEvent(caller, decision, personId, 'write', decision.classes));
       const result = await work(trx);
@@ -565,6 +599,50 @@ export class AccessPipeline {
       details: { operation },
     });
     return this.#deps.persons.open(file, file.classes);
+  }
+
+  /**
+   * The figures a person declared for a month (their monthly update, issue 25 §2) written into
+   * their `benefits` class under the platform's purpose `actualisation`, in the declaration's
+   * transaction (`trx`): the access event first — the declaration's author (the person's own
+   * account, or the aidant acting under the person's mandate, named), the month and the version its
+   * details, never a figure —, then the class read and rewritten inside the transaction, the month
+   * replacing any earlier version of it. No agreement decides it here: it is what the person
+   * declared on their honour (an aidant's act was decided over the mandate before), as reading
+   * their own file is theirs; the controller's purpose is what the journal names. A file without
+   * the class gets one holding no allowance (`none`) until the indemnisation computes one.
+   */
+  async recordDeclaredMonth(
+    trx: Executor,
+    by: { accountId: string | null; actorId?: string; mandateId?: string },
+    personId: string,
+    month: DeclaredMonth,
+  ): Promise<void> {
+    await appendEvent(trx, 'access_granted', {
+      accountId: by.accountId,
+      ...(by.actorId ? { actorId: by.actorId } : {}),
+      personId,
+      purpose: DECLARED_FIGURES_PURPOSE,
+      operation: month.version > 1 ? 'correct_figures' : 'declare_figures',
+      classes: ['benefits'],
+      details: {
+        period: month.period,
+        version: month.version,
+        ...(by.mandateId ? { mandate: by.mandateId } : {}),
+      },
+    });
+    await this.#deps.persons.modify(
+      personId,
+      'benefits',
+      (current) => {
+        const base = current ?? { allowance: 'none' as const, payments: [] };
+        const months = [...(base.declaredMonths ?? []).filter((m) => m.period !== month.period), month]
+          .sort((a, b) => a.period.localeCompare(b.period))
+          .slice(-DECLARED_MONTHS_KEPT);
+        return { ...base, declaredMonths: months };
+      },
+      trx,
+    );
   }
 
   /**
@@ -700,6 +778,49 @@ export class AccessPipeline {
             operation: 'read',
             classes: file.classes,
             details: { via: 'bootstrap' },
+          },
+        },
+      ],
+    );
+    if (!admission.allowed) return { outcome: 'guard', admission };
+    return { outcome: 'read', record: await this.#deps.persons.open(file, file.classes) };
+  }
+
+  /**
+   * A counsellor comparing a held registration with a file it matched (issue 25 §1): the file's
+   * identity and registration only — what deciding « même personne » or « personnes différentes »
+   * needs — admitted by the guard (the actor's budgets and the review's daily ceiling), recorded
+   * in the person's journal under `registration_review`, then decrypted. The caller has checked
+   * the ability and that the file is one the review matched.
+   */
+  async readForRegistrationReview(
+    actor: GuardedActor,
+    network: string,
+    personId: string,
+    reviewId: string,
+  ): Promise<{ outcome: 'read'; record: PersonRecord } | GuardRefused> {
+    const file = await this.#deps.persons.fetchSealed(personId, ['identity', 'registration']);
+    const admission = await this.#deps.guard.admitRead(
+      {
+        actor,
+        network,
+        purpose: REGISTRATION_REVIEW_PURPOSE,
+        dailyCeiling: REGISTRATION_REVIEW_DAILY_CEILING,
+        followUpExpected: false,
+        personIds: [personId],
+      },
+      [
+        {
+          kind: 'access_granted',
+          input: {
+            actorId: actor.id,
+            organisationId: actor.organisationId,
+            accountId: actor.accountId ?? null,
+            personId,
+            purpose: REGISTRATION_REVIEW_PURPOSE,
+            operation: 'read',
+            classes: file.classes,
+            details: { review: reviewId },
           },
         },
       ],
@@ -858,6 +979,25 @@ export class AccessPipeline {
           );
           if (supersedes !== undefined && !(await this.#deps.certificates.supersede(trx, supersedes, id, receivedAt)))
             throw new ConflictError('l’attestation contestée vient d’être corrigée', 'certificate_not_disputed');
+          // The person sees every certificate filed in their name, and can dispute it: a stolen NIR
+          // and an employer's credentials would file certificates, the person is who notices.
+          const period = `du ${frenchDay(content.employment.from)} au ${frenchDay(content.employment.to)}`;
+          await this.#deps.notifyPerson?.(
+            trx,
+            personId,
+            supersedes !== undefined ? 'employer_certificate_corrected' : 'employer_certificate_received',
+            supersedes !== undefined
+              ? 'Votre employeur a corrigé l’attestation que vous aviez contestée'
+              : 'Une attestation employeur vous concernant a été reçue',
+            [
+              'Bonjour,',
+              '',
+              supersedes !== undefined
+                ? `Suite à la contestation, votre employeur a transmis une attestation corrigée pour votre emploi ${period}. Elle remplace l’attestation contestée.`
+                : `Un employeur a transmis une attestation de fin de contrat à votre nom, pour un emploi ${period}. Elle sert au calcul de vos droits.`,
+              'Vous la trouvez dans votre espace personnel, rubrique « Mes attestations employeur ». Si elle est inexacte — ou si vous n’avez pas travaillé pour cet employeur —, contestez-la : la contestation est transmise à l’employeur. Vous pouvez aussi le faire à votre agence.',
+            ].join('\n'),
+          );
         },
       )
       .catch((error: unknown) => {
@@ -1048,6 +1188,20 @@ export class AccessPipeline {
           by: 'caller' in by ? 'agent' : 'person',
         },
       });
+      // An agent's dispute, made for the person, is told to them (their own in the espace needs no notice).
+      if ('caller' in by)
+        await this.#deps.notifyPerson?.(
+          trx,
+          personId,
+          'employer_certificate_disputed',
+          'Une attestation employeur a été contestée pour vous',
+          [
+            'Bonjour,',
+            '',
+            'Un agent de France Travail a contesté pour vous une attestation de fin de contrat de votre employeur. La contestation est transmise à l’employeur, qui doit la corriger ; vous serez prévenu(e) de la correction.',
+            'Vous suivez l’attestation dans votre espace personnel, rubrique « Mes attestations employeur », ou à votre agence.',
+          ].join('\n'),
+        );
       const done = await this.#deps.certificates.dispute(trx, certificate, {
         reason: dispute.reason,
         ...(dispute.comment !== undefined ? { comment: dispute.comment } : {}),
@@ -1072,7 +1226,10 @@ export class AccessPipeline {
 
   /** What every decision of this caller shares. */
   #context(caller: Caller): Omit<AccessRequest, 'personId' | 'operation' | 'now'> {
+    const tie = this.#deps.mandateTie;
+    const actor = { id: caller.guarded.id, organisationId: caller.guarded.organisationId };
     return {
+      ...(tie ? { mandate: (personId: string, scope: MandateScope) => tie(actor, personId, scope, new Date()) } : {}),
       actorId: caller.guarded.id,
       ...(caller.actor ? { actor: caller.actor } : {}),
       ...(caller.policyVersion !== undefined ? { policyVersion: caller.policyVersion } : {}),
@@ -1118,6 +1275,8 @@ export function grantEvent(
     details: {
       agreement: `${decision.agreement.reference}@${decision.agreement.version}`,
       breakGlass: decision.breakGlassId ?? null,
+      // An act under a mandate names it: the person's journal words it « X (…), avec votre mandat du … ».
+      ...(decision.mandateId ? { mandate: decision.mandateId } : {}),
       ...extra,
     },
   };

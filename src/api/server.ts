@@ -19,6 +19,7 @@ import { registerStrictJsonBodies } from './json-body.ts';
 import { machineClientRoutes } from './oauth/token.ts';
 import { partnerAgreementRoutes } from './partner/agreements.ts';
 import { partnerPersonRoutes } from './partner/persons.ts';
+import { partnerRegistrationRoutes } from './partner/registrations.ts';
 import { employerCertificateRoutes } from './employer/certificates.ts';
 import { breakGlassReviewRoutes } from './security/break-glass.ts';
 import { restrictionRoutes } from './security/restrictions.ts';
@@ -43,12 +44,17 @@ import { myBankDetailsRoutes } from './me/bank-details.ts';
 import { myFileRoutes } from './me/file.ts';
 import { myRightsRequestRoutes } from './me/rights-requests.ts';
 import { myMonthlyUpdateRoutes } from './me/monthly-update.ts';
+import { myMandateRoutes } from './me/mandates.ts';
 import { myEmployerCertificateRoutes } from './me/employer-certificates.ts';
 import { rightsRequestDeskRoutes, staffRightsRequestRoutes } from './security/rights-requests.ts';
 import { securityDashboardRoutes } from './security/dashboard.ts';
 import { myCorrespondenceRoutes } from './me/correspondence.ts';
 import { paperLetterRoutes } from './security/letters.ts';
+import { registrationRoutes } from './registration/online.ts';
+import { myRegistrationRoutes } from './me/registration.ts';
+import { registrationReviewRoutes } from './staff/registration-reviews.ts';
 import { staffCorrespondenceRoutes } from './staff/correspondence.ts';
+import { staffRegistrationRoutes } from './staff/registrations.ts';
 import { registerSecurityHeaders, webRoutes } from './web.ts';
 
 export interface ServerOptions {
@@ -128,6 +134,7 @@ export async function buildServer(
   await app.register(machineClientRoutes(runtime), { prefix: '/api/oauth' });
   await app.register(partnerAgreementRoutes(runtime), { prefix: '/api/partner' });
   await app.register(partnerPersonRoutes(runtime), { prefix: '/api/partner' });
+  await app.register(partnerRegistrationRoutes(runtime), { prefix: '/api/partner/registrations' });
   await app.register(employerCertificateRoutes(runtime), { prefix: '/api/employer' });
   await app.register(securityPostureRoutes(runtime), { prefix: '/api/security' });
   await app.register(registerDpiaRoutes(runtime), { prefix: '/api/security' });
@@ -147,6 +154,7 @@ export async function buildServer(
   await app.register(myFileRoutes(runtime), { prefix: '/api/me' });
   await app.register(myRightsRequestRoutes(runtime), { prefix: '/api/me' });
   await app.register(myMonthlyUpdateRoutes(runtime), { prefix: '/api/me' });
+  await app.register(myMandateRoutes(runtime), { prefix: '/api/me' });
   await app.register(myEmployerCertificateRoutes(runtime), { prefix: '/api/me' });
   await app.register(staffRightsRequestRoutes(runtime), { prefix: '/api/staff/rights-requests' });
   await app.register(rightsRequestDeskRoutes(runtime), { prefix: '/api/security/rights-requests' });
@@ -154,7 +162,11 @@ export async function buildServer(
   // The paper channel (issue 25 §5): the choice of paper, by the person or an agent, and the mail room.
   await app.register(myCorrespondenceRoutes(runtime), { prefix: '/api/me' });
   await app.register(staffCorrespondenceRoutes(runtime), { prefix: '/api/staff' });
+  await app.register(staffRegistrationRoutes(runtime), { prefix: '/api/staff/registrations/desk' });
   await app.register(paperLetterRoutes(runtime), { prefix: '/api/security/letters' });
+  await app.register(registrationRoutes(runtime), { prefix: '/api/registration' });
+  await app.register(myRegistrationRoutes(runtime), { prefix: '/api/me' });
+  await app.register(registrationReviewRoutes(runtime), { prefix: '/api/staff/registration-reviews' });
   await app.register(freezeRoutes(runtime));
   await app.register(webRoutes);
   app.setNotFoundHandler((request, reply) => {

@@ -62,6 +62,17 @@ const LABELS: Readonly<Record<string, { the: string; gender: 'm' | 'f' }>> = {
   grossCents: { the: 'le salaire brut (en centimes)', gender: 'm' },
   indemnities: { the: 'les indemnités', gender: 'f' },
   amountCents: { the: 'le montant (en centimes)', gender: 'm' },
+  // A registration (issue 25 §1).
+  sex: { the: 'le sexe', gender: 'm' },
+  soughtJobs: { the: 'les métiers recherchés', gender: 'm' },
+  romeCode: { the: 'le métier (code ROME)', gender: 'm' },
+  availableFrom: { the: 'la date de disponibilité', gender: 'f' },
+  workingTime: { the: 'le temps de travail recherché', gender: 'm' },
+  contract: { the: 'le type de contrat recherché', gender: 'm' },
+  maxDistanceKm: { the: 'la distance maximale de déplacement', gender: 'f' },
+  transport: { the: 'les moyens de déplacement', gender: 'm' },
+  drivingLicence: { the: 'le permis de conduire', gender: 'm' },
+  hoursLastMonth: { the: 'le nombre d’heures travaillées le mois dernier', gender: 'm' },
 };
 
 /** « l’IBAN », « la date de naissance », or « ce champ ». */
@@ -99,6 +110,19 @@ export const FIELD_SENTENCES: Readonly<Record<string, Readonly<Record<string, st
   },
   indemnities: {
     maxItems: 'Les indemnités comptent 10 lignes au plus.',
+  },
+  soughtJobs: {
+    minItems: 'Choisissez au moins un métier recherché.',
+    maxItems: 'Choisissez 10 métiers recherchés au plus.',
+  },
+  romeCode: {
+    '*': 'Le code ROME compte une lettre et 4 chiffres (par exemple M1607) : choisissez le métier dans la liste.',
+  },
+  maxDistanceKm: {
+    '*': 'La distance maximale de déplacement est un nombre entier de kilomètres, de 0 à 1 000.',
+  },
+  drivingLicence: {
+    '*': 'Dites si vous avez le permis de conduire B.',
   },
   secondFactorCode: {
     '*': 'Le code de second facteur compte 6 chiffres (application d’authentification) ou 10 caractères (code de secours).',

@@ -21,9 +21,18 @@ export {
 } from './organisations.ts';
 export { DOMAIN_FORMATS, FORMAT_MESSAGES_FR, registerDomainFormats } from './formats.ts';
 export {
+  AvailabilitySchema,
+  ContactSchema,
+  DECLARED_FLAGS,
+  DeclaredMonthSchema,
   FIELD_CLASS_SCHEMAS,
+  IdentitySchema,
+  MobilitySchema,
   NewPersonSchema,
   PersonPatchSchema,
+  SituationSchema,
+  type DeclaredFlag,
+  type DeclaredMonth,
   type FieldValue,
   type FieldValues,
   type PersonFile,

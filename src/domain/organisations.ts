@@ -18,6 +18,8 @@ export const ORGANISATION_KINDS = [
   'subcontractor',
   // An employer sending end-of-contract certificates from its payroll system (issue 25 §3).
   'employer',
+  // A France Services house whose agents (« aidants ») act for a person under their mandate (issue 25 §4).
+  'france_services',
 ] as const;
 
 export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
@@ -31,6 +33,8 @@ export const ROLES = [
   'bank_controller',
   'partner_staff',
   'call_centre_operator',
+  // A France Services agent helping a person with their steps, only under that person's mandate.
+  'aidant',
   'partner_system',
   'org_admin',
   'security_officer',
@@ -47,6 +51,7 @@ export const ROLE_LABELS_FR: Readonly<Record<Role, string>> = {
   bank_controller: 'contrôleur bancaire',
   partner_staff: 'agent partenaire',
   call_centre_operator: 'téléconseiller',
+  aidant: 'aidant France Services',
   partner_system: 'système d’information partenaire',
   org_admin: 'administrateur des comptes',
   security_officer: 'responsable de la sécurité',

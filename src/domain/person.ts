@@ -57,13 +57,53 @@ export const IdDocumentSchema = Type.Object(
   strict,
 );
 
+/**
+ * The situation a person declares when registering (issue 25 §1), from which both categories
+ * follow: the statistical A–E and the administrative 1–5 (src/registration/category.ts).
+ */
+export const SituationSchema = Type.Object(
+  {
+    kind: Type.Enum(['available', 'reduced_activity', 'training', 'sickness', 'other_unavailable', 'employed']),
+    /** Hours worked last month, for a reduced activity (B up to 78 hours, C beyond). */
+    hoursLastMonth: Type.Optional(Type.Integer({ minimum: 1, maximum: 744 })),
+  },
+  strict,
+);
+
 export const RegistrationSchema = Type.Object(
   {
     franceTravailId: Type.String({ format: 'france-travail-id' }),
     category: Type.Enum(['A', 'B', 'C', 'D', 'E']),
+    /** The administrative registration category (1–5), when the registration recorded it. */
+    administrativeCategory: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
     registeredOn: date(),
     status: Type.Enum(['registered', 'suspended', 'deregistered']),
     deregisteredOn: Type.Optional(date()),
+    situation: Type.Optional(SituationSchema),
+    /** How the registration came: the person online, an agent at the desk, a paper form keyed in, an import. */
+    channel: Type.Optional(Type.Enum(['online', 'desk', 'paper', 'import'])),
+  },
+  strict,
+);
+
+/** When and how the person can work: what a counsellor matches offers against. */
+export const AvailabilitySchema = Type.Object(
+  {
+    availableFrom: date(),
+    workingTime: Type.Enum(['full_time', 'part_time', 'either']),
+    contract: Type.Enum(['permanent', 'fixed_term', 'temporary', 'seasonal', 'any']),
+  },
+  strict,
+);
+
+export const MobilitySchema = Type.Object(
+  {
+    maxDistanceKm: Type.Integer({ minimum: 0, maximum: 1000 }),
+    transport: Type.Array(Type.Enum(['car', 'motorbike', 'public_transport', 'bike', 'walk']), {
+      maxItems: 5,
+      uniqueItems: true,
+    }),
+    drivingLicence: Type.Boolean(),
   },
   strict,
 );
@@ -97,6 +137,8 @@ export const CareerSchema = Type.Object(
       },
     ),
     soughtJobs: Type.Array(Type.String({ format: 'rome' }), { maxItems: 10 }),
+    availability: Type.Optional(AvailabilitySchema),
+    mobility: Type.Optional(MobilitySchema),
   },
   strict,
 );
@@ -112,6 +154,42 @@ export const FollowUpSchema = Type.Object(
   strict,
 );
 
+/** A situation of the month that changes entitlement, as the monthly update declares it (issue 25 §2). */
+export const DECLARED_FLAGS = [
+  'not_looking',
+  'training',
+  'sickness',
+  'parental_leave',
+  'retirement',
+  'invalidity',
+] as const;
+export type DeclaredFlag = (typeof DECLARED_FLAGS)[number];
+
+/**
+ * A month's figures as the person declared them (their monthly update, issue 25 §2): per contract
+ * the hours and the gross pay — never the employer, which the computation of entitlement does not
+ * need — and the situations set that month. A correction replaces its month.
+ */
+export const DeclaredMonthSchema = Type.Object(
+  {
+    period: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }),
+    version: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    contracts: Type.Array(
+      Type.Object(
+        {
+          hours: Type.Integer({ minimum: 1, maximum: 744 }),
+          grossCents: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+        },
+        strict,
+      ),
+      { maxItems: 20 },
+    ),
+    flags: Type.Array(Type.Enum([...DECLARED_FLAGS]), { maxItems: DECLARED_FLAGS.length, uniqueItems: true }),
+  },
+  strict,
+);
+export type DeclaredMonth = Static<typeof DeclaredMonthSchema>;
+
 export const BenefitsSchema = Type.Object(
   {
     allowance: Type.Enum(['ARE', 'AER', 'ASS', 'AREF', 'none']),
@@ -122,6 +200,8 @@ export const BenefitsSchema = Type.Object(
       Type.Object({ date: date(), amountCents: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, strict),
       { maxItems: 120 },
     ),
+    /** The months the person declared, oldest first (ten years of them: the declarations' own retention). */
+    declaredMonths: Type.Optional(Type.Array(DeclaredMonthSchema, { maxItems: 120 })),
   },
   strict,
 );

@@ -15,11 +15,23 @@ export const DESK_DOWNLOAD_PURPOSE = 'incident_document';
 /** The desk's organisation's ceiling for those downloads in a day: two members' full days. */
 export const DESK_DOWNLOAD_DAILY_CEILING = 6_000;
 
+/**
+ * The profile an agent's registrations at the desk (and their receipts) are counted under, whatever
+ * the agent's roles, and the purpose they are recorded for: each registration is one person in the
+ * agent's windows, like a read (issue 25 §1). An agency's ceiling of registrations in a day: a busy
+ * agency registers a few dozen people a day, walk-ins and paper forms together.
+ */
+export const DESK_REGISTRATION_PROFILE = 'desk_registration';
+export const DESK_REGISTRATION_PURPOSE = 'inscription';
+export const DESK_REGISTRATION_DAILY_CEILING = 200;
+
 const ROLE_BUDGETS: Readonly<Record<string, Budget>> = {
   counsellor: { hour: { soft: 20, hard: 30 }, day: { soft: 40, hard: 60 } },
   indemnisation_agent: { hour: { soft: 20, hard: 30 }, day: { soft: 50, hard: 80 } },
   partner_staff: { hour: { soft: 12, hard: 20 }, day: { soft: 30, hard: 45 } },
   call_centre_operator: { hour: { soft: 6, hard: 10 }, day: { soft: 30, hard: 40 } },
+  // A France Services aidant sits with one person at a time: a handful of appointments a day.
+  aidant: { hour: { soft: 4, hard: 8 }, day: { soft: 12, hard: 20 } },
   // The regional control team reads only persons whose bank change is held: a few a day.
   bank_controller: { hour: { soft: 8, hard: 15 }, day: { soft: 25, hard: 40 } },
   // The bootstrap administrator reads whole files without a purpose: only to set a store up.
@@ -29,6 +41,10 @@ const ROLE_BUDGETS: Readonly<Record<string, Budget>> = {
   // notices prints at most 1,000 letters (2,000 notices, half of them emails): one batch an hour
   // and three a day is printing; more is a harvest.
   [DESK_DOWNLOAD_PROFILE]: { hour: { soft: 500, hard: 1_000 }, day: { soft: 1_500, hard: 3_000 } },
+  // Not a role either: an agent registering people at the desk. A registration with its checks takes
+  // the better part of half an hour, so a dozen in an hour is a rush; the windows are the actor's own
+  // (the same person read and registered counts once), so they leave room for a counsellor's reads.
+  [DESK_REGISTRATION_PROFILE]: { hour: { soft: 20, hard: 30 }, day: { soft: 40, hard: 60 } },
 };
 
 /** Anyone else who somehow reaches a file (a role added later, a break-glass holder): the strictest budget. */

@@ -8,10 +8,19 @@ export function normalizeLogin(login: string): string {
   return login.trim().toLowerCase();
 }
 
-export interface NewAccount {
+export type NewAccount = NewAccountFields &
+  (
+    | { password: string; passwordHash?: never }
+    /**
+     * A password its holder chose earlier and that passed the rules then, kept only as its hash
+     * (an online registration held for an agent's review: the account comes at the decision).
+     */
+    | { password?: never; passwordHash: string }
+  );
+
+interface NewAccountFields {
   kind: AccountsTable['kind'];
   login: string;
-  password: string;
   actorId?: string;
   personId?: string;
   /** Words the password must not lean on: names, email. */
@@ -20,11 +29,13 @@ export interface NewAccount {
 
 export async function createAccount(db: Executor, input: NewAccount): Promise<string> {
   const login = normalizeLogin(input.login);
-  const issues = passwordIssues(input.password, [login, ...(input.personalWords ?? [])]);
-  if (issues.length) throw new ValidationError(issues);
+  if (input.password !== undefined) {
+    const issues = passwordIssues(input.password, [login, ...(input.personalWords ?? [])]);
+    if (issues.length) throw new ValidationError(issues);
+  }
   if ((input.kind === 'staff') !== (input.actorId !== undefined))
     throw new Error('a staff account needs an actor, and only staff accounts have one');
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = input.passwordHash ?? (await hashPassword(input.password));
   return inTransaction(db, async (trx) => {
     const taken = await trx.selectFrom('accounts').select('id').where('login', '=', login).executeTakeFirst();
     if (taken) throw new ConflictError('cet identifiant de connexion est déjà pris', 'login_taken');
@@ -48,6 +59,14 @@ export async function createAccount(db: Executor, input: NewAccount): Promise<st
     await appendEvent(trx, 'account_created', { accountId: id, details: { kind: input.kind } });
     return id;
   });
+}
+
+/** Whether an account already signs in with this login (an online registration asks before creating one). */
+export async function isLoginTaken(db: Executor, login: string): Promise<boolean> {
+  return (
+    (await db.selectFrom('accounts').select('id').where('login', '=', normalizeLogin(login)).executeTakeFirst()) !==
+    undefined
+  );
 }
 
 export async function findAccountByLogin(db: Executor, login: string): Promise<AccountsTable | undefined> {

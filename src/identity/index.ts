@@ -4,7 +4,7 @@
  */
 
 // ---- Accounts and staff members: created, looked up, disabled when idle ----
-export { createAccount } from './accounts.ts';
+export { createAccount, isLoginTaken } from './accounts.ts';
 export { ensureBootstrapAdmin, renewBootstrapToken } from './bootstrap.ts';
 export { disableInactiveStaffAccounts, INACTIVE_STAFF_DAYS } from './lifecycle.ts';
 export { staffAccountsAllowedTo, staffAccountsWithRole, staffMemberOf, type StaffMember } from './staff.ts';
@@ -25,7 +25,7 @@ export {
 
 // ---- Signing in with a password, and the throttles on guessing ----
 export { loginWithPassword } from './login.ts';
-export { ARGON2_OPTIONS, hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from './passwords.ts';
+export { ARGON2_OPTIONS, hashPassword, PASSWORD_MAX_LENGTH, passwordIssues, verifyPassword } from './passwords.ts';
 export {
   ADDRESS_MAX_FAILURES,
   addressScope,
@@ -106,6 +106,7 @@ export {
   alertSecurityContact,
   announceFactorChange,
   announceToAccount,
+  announceToPerson,
   sendMessage,
   type Messenger,
 } from './notifications.ts';

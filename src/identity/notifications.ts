@@ -2,6 +2,7 @@ import { formatFrenchDate } from '../domain/index.ts';
 import type { Keyring } from '../crypto/index.ts';
 import { sendMessage, type MessageSender } from '../notify/index.ts';
 import { channelAddresses } from './channels.ts';
+import { activeJobSeekerAccountOf } from './questions.ts';
 
 // Sending is notify's, and the security contact is named by the agreement (policy's): re-exported
 // so that identity's modules and clients keep the one import they had.
@@ -43,6 +44,34 @@ export async function announceToAccount(
       await m.notifier.paper({ personId: account.person_id, accountId, kind, subject, body }, m.db);
   }
   return channels.length;
+}
+
+/**
+ * A notice to a job seeker, whether or not they have an espace account: announced to their active
+ * account when there is one (its channels, and a letter when they chose paper), otherwise queued
+ * as a letter if they chose paper — a person without an account is most often the one who asked
+ * for paper, and an agent may have recorded that choice for them. Answers the electronic channels
+ * told and whether a letter went without an account (nobody reached: 0 and false).
+ */
+export async function announceToPerson(
+  m: Messenger,
+  personId: string,
+  kind: string,
+  subject: string,
+  body: string,
+  options: { verifiedOnly?: boolean } = {},
+): Promise<{ channels: number; account: boolean; letter: boolean }> {
+  const account = await activeJobSeekerAccountOf(m.db, personId);
+  if (account)
+    return {
+      channels: await announceToAccount(m, account.id, kind, subject, body, options),
+      account: true,
+      letter: false,
+    };
+  const letter = m.notifier.paper
+    ? await m.notifier.paper({ personId, accountId: null, kind, subject, body }, m.db)
+    : false;
+  return { channels: 0, account: false, letter };
 }
 
 export type FactorKind = 'totp' | 'passkey';

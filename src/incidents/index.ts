@@ -18,7 +18,7 @@ export type { NoticeRun, NoticeStatus } from './notices.ts';
 export { exposedByAnIncidentSince } from './questions.ts';
 // The letter format and the postal block, for the other desks that write to people (rights requests).
 export { addressee, postalBlock } from './notice-text.ts';
-export { renderLetters, type Letter, type LetterLayout } from './pdf.ts';
+export { renderLetters, renderReport, type Letter, type LetterLayout } from './pdf.ts';
 export {
   assessRisk,
   HARMS_FR,

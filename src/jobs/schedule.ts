@@ -21,6 +21,8 @@ export const JOB_PERIODS = {
   'updates.missed': 3600,
   // From the 13th, once per person and month: « your update closes on the 15th ».
   'updates.remind': 3600,
+  // Mandates to an aidant: a notice some days before one ends, and one when it has ended (issue 25 §4).
+  'mandates.expiry': 3600,
 } as const;
 
 export type JobName = keyof typeof JOB_PERIODS;

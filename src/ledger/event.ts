@@ -118,6 +118,11 @@ export const EVENT_KINDS = [
   // the monthly update (issue 25 §2): a declaration or its correction, and a registration ended for a missed one
   'monthly_update_declared',
   'registration_ceased',
+  // mandates (issue 25 §4): prepared by an aidant with the person, confirmed by the person, steps withdrawn, ended
+  'mandate_requested',
+  'mandate_confirmed',
+  'mandate_revoked',
+  'mandate_expired',
   // rectification (GDPR Art. 16 and 19): a class rectified, the DPO reading the value it replaced,
   // each organisation that read the class since told, and its acknowledgement
   'data_rectified',
@@ -147,6 +152,21 @@ export const EVENT_KINDS = [
   'paper_letter_queued',
   'paper_letter_posted',
   'paper_letter_returned',
+  // a returned letter that reached the person nowhere else: an agent reached them another way (how, when)
+  'paper_letter_reached',
+  // registration (issue 25 §1): a file created by a registration (its channel and source, never a
+  // value), a candidate held because it matched a file, an agent opening a held candidate, and the
+  // agent's decision (same person, or different persons)
+  'person_registered',
+  'registration_held',
+  'registration_candidate_read',
+  'registration_review_decided',
+  // a person whose registration had ended registering again from their espace
+  'registration_renewed',
+  // registration by an agent or a partner's import: each intake once its file exists (consent, receipt
+  // or notice, batch and source; never a value), and each partner batch received (counts only)
+  'registration_intake_recorded',
+  'registration_import_received',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

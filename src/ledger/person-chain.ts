@@ -41,9 +41,22 @@ export const JOURNAL_KINDS = [
   // the monthly update declared, and a registration ended for a missed one (issue 25 §2)
   'monthly_update_declared',
   'registration_ceased',
+  // a mandate to an aidant: prepared, confirmed by the person, steps withdrawn, ended (issue 25 §4)
+  'mandate_requested',
+  'mandate_confirmed',
+  'mandate_revoked',
+  'mandate_expired',
   // a class rectified, and the DPO reading the value it replaced (Art. 16)
   'data_rectified',
   'previous_value_read',
+  // a letter that came back and an agent reached the person another way (issue 25 §5)
+  'paper_letter_reached',
+  // a registration that created the file, and an agent's decision on a registration that matched it (issue 25 §1)
+  'person_registered',
+  'registration_review_decided',
+  'registration_renewed',
+  // who registered the person (an agent, with the consent recorded, or a partner's import) and where the receipt went
+  'registration_intake_recorded',
 ] as const satisfies readonly EventKind[];
 
 const CHAINED: ReadonlySet<string> = new Set(JOURNAL_KINDS);

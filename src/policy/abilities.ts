@@ -61,6 +61,14 @@ export const ABILITIES = [
   // records them posted or returned); an agency's agent records a person's choice of paper.
   allow(['security_officer'], 'handle', 'paper_letters', 'platform'),
   allow(['counsellor'], 'record', 'correspondence_preference', 'platform'),
+  // Mandates to an aidant (issue 25 §4): an agency's agent records a person's letter withdrawing one.
+  allow(['counsellor'], 'record', 'mandate_revocation_letters', 'platform'),
+  // Registration (issue 25 §1): an agency's counsellor registers a person at the desk or keys in a
+  // signed paper form, with the person's consent, and hands over or posts the receipt.
+  allow(['counsellor'], 'register', 'persons', 'platform'),
+  // A registration that matched a file (by NIR, or by name and birth date) is held: an agency's
+  // counsellor compares it with the matched files (each read recorded) and decides, never merged.
+  allow(['counsellor'], 'review', 'registration_duplicates', 'platform'),
   // Retention (issue 24 §2): the DPO puts rules in force and sets and lifts litigation holds.
   allow(['dpo'], 'manage', 'retention', 'platform'),
   // The ledger.
@@ -117,6 +125,8 @@ export const GRANTABLE_ROLES: Readonly<Record<OrganisationKind, readonly Role[]>
   subcontractor: ['call_centre_operator', 'org_admin'],
   // An employer's staff reach nothing: its payroll system (a machine client) sends certificates.
   employer: ['org_admin'],
+  // A France Services house: its aidants act for a person only under that person's mandate.
+  france_services: ['aidant', 'org_admin'],
 };
 
 export function grantableRoles(organisationKind: string): readonly Role[] {

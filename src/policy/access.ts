@@ -1,4 +1,5 @@
 import type { FieldClass } from '../domain/index.ts';
+import type { MandateScope } from '../domain/mandates.ts';
 import type { Executor } from '../store/index.ts';
 import { breakGlassInForce } from './break-glass.ts';
 import { loadActor, loadOrganisation, purposeRuleOf, relationshipFacts } from './context.ts';
@@ -39,6 +40,12 @@ export interface AccessRequest {
    */
   employment?: (personId: string) => Promise<boolean>;
   /**
+   * The id of the person's mandate to the acting actor that covers `scope` now (confirmed, in
+   * force, that step not revoked), asked only when the purpose's relationship is `mandate`: the
+   * mandates capability answers it. A granted decision carries the id, and so does its event.
+   */
+  mandate?: (personId: string, scope: MandateScope) => Promise<string | undefined>;
+  /**
    * The actor as the request already read it with its session (same freshness as reading it
    * here): saves the query. Ignored unless it is `actorId`'s.
    */
@@ -48,7 +55,7 @@ export interface AccessRequest {
 }
 
 /** A decision, and when it rests on a break-glass grant, which one. */
-export type AccessDecision = Decision & { breakGlassId?: string };
+export type AccessDecision = Decision & { breakGlassId?: string; mandateId?: string };
 
 /** Whole years between a birth date and `now` (UTC), or undefined for an unreadable date. */
 export function ageInYears(birthDate: string | undefined, now: Date): number | undefined {
@@ -130,12 +137,18 @@ async function decideForPerson(
   const rule = request.purpose ? purposeRuleOf(organisation.agreements, request.purpose) : undefined;
   if (rule?.relationship === 'employment' && request.employment)
     facts.employment = await request.employment(request.personId);
+  let mandateId: string | undefined;
+  if (rule?.relationship === 'mandate' && rule.mandateScope && request.mandate) {
+    mandateId = await request.mandate(request.personId, rule.mandateScope);
+    facts.mandate = mandateId !== undefined;
+  }
   if (rule?.conditions?.maxAge !== undefined && related(rule.relationship, facts) && request.birthDateOf) {
     const age = ageInYears(await request.birthDateOf(request.personId), now);
     if (age !== undefined) facts.ageYears = age;
   }
 
   const decision = decideFor({ actor, organisation }, request, facts);
+  if (decision.allowed && decision.relationship === 'mandate' && mandateId) return { ...decision, mandateId };
   if (decision.allowed || !LIFTED_BY_BREAK_GLASS.has(decision.reason) || request.operation !== 'read') return decision;
 
   const grant = await breakGlassInForce(db, actor.id, request.personId, request.purpose!, now);
@@ -164,6 +177,7 @@ const ANY_TIE: RelationshipFacts = {
   verifiedCaller: true,
   heldBankChange: true,
   employment: true,
+  mandate: true,
   ageYears: 0,
 };
 
@@ -175,7 +189,7 @@ const ANY_TIE: RelationshipFacts = {
  */
 export async function authorizeWithoutPerson(
   db: Executor,
-  request: Omit<AccessRequest, 'personId' | 'birthDateOf' | 'employment'>,
+  request: Omit<AccessRequest, 'personId' | 'birthDateOf' | 'employment' | 'mandate'>,
 ): Promise<AccessDecision> {
   const context = await loadContext(db, request);
   return 'allowed' in context ? context : decideFor(context, request, ANY_TIE);

@@ -1,4 +1,5 @@
 import type { FieldClass } from '../domain/index.ts';
+import type { MandateScope } from '../domain/mandates.ts';
 import type { AgreementsTable } from '../store/index.ts';
 
 /**
@@ -15,7 +16,9 @@ import type { AgreementsTable } from '../store/index.ts';
  * payroll system (`employment`, issue 25 §3), a person it named by NIR and birth date together
  * (what an employer holds of its employees, and a stranger rarely does), or one it already sent a
  * certificate for (a dispute to answer, a correction). The access pipeline establishes that tie
- * itself: the caller never asserts it.
+ * itself: the caller never asserts it. Or, for a France Services aidant (`mandate`, issue 25 §4),
+ * a mandate of the person to this very aidant, confirmed by the person, in force, covering the
+ * purpose's step (`mandateScope`) and not revoked for it.
  */
 export const RELATIONSHIPS = [
   'caseload',
@@ -24,6 +27,7 @@ export const RELATIONSHIPS = [
   'verified_caller',
   'held_bank_change',
   'employment',
+  'mandate',
 ] as const;
 export type Relationship = (typeof RELATIONSHIPS)[number];
 
@@ -52,6 +56,8 @@ export interface PurposeRule {
    * only one that still reads or writes a person's classes under a restriction of processing.
    */
   legalClaims?: boolean;
+  /** For a purpose over the `mandate` relationship: the step of the person's mandate it acts in. */
+  mandateScope?: MandateScope;
 }
 
 export interface Agreement {

@@ -9,6 +9,7 @@ import {
   type FieldClass,
   type ValidationIssue,
 } from '../domain/index.ts';
+import { MANDATE_SCOPES } from '../domain/mandates.ts';
 import { inTransaction, type AgreementsTable, type Executor } from '../store/index.ts';
 import { agreementFromRow, RELATIONSHIPS, type PurposeRule } from './agreement.ts';
 import { refuseUnlessMayComeIntoForce } from './coming-into-force.ts';
@@ -75,6 +76,11 @@ export const PurposeRuleSchema = Type.Object(
           'finalité de constatation, d’exercice ou de défense de droits en justice (RGPD art. 18.2) : la seule qui lit encore les données limitées',
       }),
     ),
+    mandateScope: Type.Optional(
+      Type.Enum(MANDATE_SCOPES, {
+        description: 'pour une finalité sous mandat : la démarche du mandat de la personne dans laquelle l’aidant agit',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -125,6 +131,31 @@ function semanticIssues(file: AgreementFile, prefix: string): ValidationIssue[] 
           'une finalité qui exclut l’opposition doit citer le texte qui l’exclut',
         ),
       );
+    // A mandate names its step, and never reaches bank details (issue 25 §4).
+    if (rule.relationship === 'mandate' && rule.mandateScope === undefined)
+      issues.push(
+        issue(prefix, `purposes.${i}.mandateScope`, 'required', 'une finalité sous mandat nomme la démarche du mandat'),
+      );
+    if (rule.relationship !== 'mandate' && rule.mandateScope !== undefined)
+      issues.push(
+        issue(
+          prefix,
+          `purposes.${i}.mandateScope`,
+          'relationship',
+          'seule une finalité sous mandat nomme une démarche',
+        ),
+      );
+    if (rule.relationship === 'mandate')
+      for (const list of ['read', 'write'] as const)
+        if (rule[list].includes('bank'))
+          issues.push(
+            issue(
+              prefix,
+              `purposes.${i}.${list}.${rule[list].indexOf('bank')}`,
+              'mandate',
+              'un mandat n’atteint jamais les coordonnées bancaires',
+            ),
+          );
     for (const list of ['read', 'write', 'roles'] as const) {
       const values: readonly string[] = rule[list];
       values.forEach((value, j) => {
@@ -324,6 +355,7 @@ function canonicalRule(rule: Static<typeof PurposeRuleSchema> | PurposeRule): Pu
       ...(rule.objection.legalReference !== undefined ? { legalReference: rule.objection.legalReference } : {}),
     };
   if (rule.legalClaims) out.legalClaims = true;
+  if (rule.mandateScope) out.mandateScope = rule.mandateScope;
   return out;
 }
 

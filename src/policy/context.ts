@@ -173,6 +173,8 @@ export async function relationshipFacts(
     heldBankChange: yes(row.held),
     // Established by the access pipeline when the purpose asks for it (`AccessRequest.employment`), never here.
     employment: false,
+    // Likewise for an aidant's mandate (`AccessRequest.mandate`).
+    mandate: false,
     // Rare: a second statement only for a person under a restriction of processing.
     ...(yes(row.restricted) ? { restrictedClasses: await restrictedClassesOf(db, personId) } : {}),
   };

@@ -44,6 +44,11 @@ export interface RelationshipFacts {
    * request named them by NIR and birth date, or the organisation already certified for them.
    */
   employment: boolean;
+  /**
+   * A mandate of the person to the acting aidant covers the purpose's step, as the access pipeline
+   * established it (the mandates capability answers): confirmed, in force, that step not revoked.
+   */
+  mandate?: boolean;
   /** Age in whole years, when a purpose's conditions need it. */
   ageYears?: number;
   /** The person's field classes under a restriction of processing (GDPR Art. 18), if any. */
@@ -131,6 +136,8 @@ export function related(relationship: Relationship, facts: RelationshipFacts): b
       return facts.heldBankChange;
     case 'employment':
       return facts.employment;
+    case 'mandate':
+      return facts.mandate === true;
   }
 }
 
@@ -202,6 +209,9 @@ export function declarablePurposes(
 
 /** The classes a purpose grants for an operation; a list, `identity` at most, and only over a list relationship. */
 function grantedFor(rule: PurposeRule, operation: Operation): readonly FieldClass[] {
+  // A mandate never reaches bank details (issue 25 §4), whatever an agreement was made to say.
+  if (rule.relationship === 'mandate' && operation !== 'list')
+    return (operation === 'read' ? rule.read : rule.write).filter((c) => c !== 'bank');
   if (operation === 'read') return rule.read;
   if (operation === 'write') return rule.write;
   return LISTED_RELATIONSHIPS.includes(rule.relationship) && rule.read.includes('identity') ? ['identity'] : [];

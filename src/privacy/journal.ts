@@ -13,6 +13,7 @@ import {
 } from '../ledger/index.ts';
 import { purposeLabelsOf } from '../policy/index.ts';
 import type { Executor } from '../store/index.ts';
+import { mandateWordings } from '../mandates/index.ts';
 import { organisationNames } from './activity.ts';
 
 /** The events a job seeker's journal shows: accesses to their file, granted or refused, and exceptional ones (each person's chain counts them). */
@@ -26,6 +27,11 @@ export interface JournalEntry {
   purposeLabel: string | null;
   /** Leaf index in the tree. */
   index: number;
+  /**
+   * For an act under a mandate (issue 25 §4), who acted and under which mandate, in words:
+   * « X (France Services de Y), avec votre mandat du … » (outside the proof, as the purpose's label).
+   */
+  mandate?: string;
   /** Base64 of the RFC 9162 audit path from this event to the checkpoint's root; empty while pending. */
   proof: string[];
   /**
@@ -73,6 +79,10 @@ export const SYSTEM_PURPOSE_LABELS: Readonly<Record<string, string>> = {
   retention_notice: 'Avis de fin de conservation',
   rights_request_answer: 'Réponse à votre demande d’exercice de vos droits',
   retention_archive: 'Consultation de l’archive intermédiaire par le délégué à la protection des données',
+  actualisation: 'Actualisation mensuelle : votre déclaration reportée dans vos droits',
+  paper_correspondence: 'Courrier papier : impression de votre lettre',
+  inscription: 'Inscription comme demandeur d’emploi par un agent, avec votre accord',
+  registration_review: 'Vérification d’une demande d’inscription qui ressemble à votre dossier (doublon possible)',
 };
 
 /**
@@ -132,6 +142,11 @@ export async function accessJournal(
   const names = await organisationNames(db, organisationIds);
   // The purposes' words, from the organisations' agreements (policy's); the newest version's wording wins.
   const labels = await purposeLabelsOf(db, organisationIds);
+  // Acts under a mandate: the aidant and their house named, as the mandates capability words them.
+  const mandateIds = rows
+    .map((r) => parseBody(r.body).details.mandate)
+    .filter((id): id is string => typeof id === 'string');
+  const wordings = await mandateWordings(db, mandateIds);
 
   const entries: JournalEntry[] = [];
   for (const row of rows) {
@@ -148,6 +163,9 @@ export async function accessJournal(
           SYSTEM_PURPOSE_LABELS[body.purpose] ??
           null)
         : null,
+      ...(typeof body.details.mandate === 'string' && wordings.has(body.details.mandate)
+        ? { mandate: wordings.get(body.details.mandate)! }
+        : {}),
       index,
       proof: proof.map((p) => p.toString('base64')),
       pending: !proofs.has(row.id),

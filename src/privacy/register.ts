@@ -207,6 +207,8 @@ function personCategories(rules: readonly PurposeRule[]): string[] {
     if (rule.relationship === 'held_bank_change') out.push('Personnes dont un changement de RIB est retenu');
     if (rule.relationship === 'employment')
       out.push('Anciens salariés pour lesquels l’employeur transmet une attestation de fin de contrat');
+    if (rule.relationship === 'mandate')
+      out.push('Personnes qui ont donné mandat à un aidant France Services pour une démarche');
   }
   return uniq(out);
 }

@@ -9,6 +9,9 @@ import { BankDetails, DEFAULT_BANK_SETTINGS } from '../bank/index.ts';
 import { Incidents } from '../incidents/index.ts';
 import { CONTROLLER, PAPER_PURPOSE, PaperChannel, Rectifications, RightsRequests } from '../privacy/index.ts';
 import { MonthlyUpdates } from '../updates/index.ts';
+import { announceToPerson } from '../identity/index.ts';
+import { Mandates } from '../mandates/index.ts';
+import { OnlineRegistration, RegistrationIntake, Registrations } from '../registration/index.ts';
 import { Keyring, KeyringError, KeyringHolder, readKeyring, writeKeyringFile } from '../crypto/index.ts';
 import { Ledger, observeAppends, signerFromSeed } from '../ledger/index.ts';
 import { Metrics, readOperationalFigures } from '../metrics/index.ts';
@@ -66,6 +69,14 @@ export interface Runtime {
   readonly monthlyUpdates: MonthlyUpdates;
   /** The paper channel (issue 25 §5): the choice of paper for all correspondence, the letters queued, posted, returned. */
   readonly paper: PaperChannel;
+  /** Mandates (issue 25 §4): a person's mandates to a France Services aidant, confirmed, withdrawn, ended. */
+  readonly mandates: Mandates;
+  /** Registration (issue 25 §1): one core for every channel, the duplicates held for an agent. */
+  readonly registrations: Registrations;
+  /** Registration by an agent (desk, paper form) and by a partner's import: consent, receipts, batches. */
+  readonly intake: RegistrationIntake;
+  /** The online registration in the espace: the proved address, the draft kept 15 days, the account. */
+  readonly onlineRegistration: OnlineRegistration;
   /** Prometheus metrics of this runtime (a registry of its own): the pipeline, the guard and the ledger report to it. */
   readonly metrics: Metrics;
   /**
@@ -228,7 +239,10 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       enforce: options.guard !== 'off',
       observe: metrics,
     });
+    const mandates = new Mandates({ db: database.db, keyring: () => holder.current, notifier, clock });
     const access = new AccessPipeline({
+      // An aidant's tie to a person: their mandate, confirmed and in force on the runtime's clock.
+      mandateTie: (actor, personId, scope) => mandates.tie(actor, personId, scope, clock.now()),
       db: database.db,
       persons,
       certificates: new EmployerCertificateStore(database.db, holder),
@@ -236,6 +250,9 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       clock,
       settleBank: (personId) => bank.settleDue(personId),
       observe: metrics,
+      // Employers' certificates filed, corrected or disputed for the person are told to them (paper too).
+      notifyPerson: (db, personId, kind, subject, body) =>
+        announceToPerson({ db, keyring: holder.current, notifier }, personId, kind, subject, body),
     });
     const rightsRequests = new RightsRequests({
       db: database.db,
@@ -259,6 +276,8 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       notifier,
       clock,
       persons,
+      // The declared figures reach `benefits` through the pipeline, in the declaration's transaction.
+      recordFigures: (trx, by, personId, month) => access.recordDeclaredMonth(trx, by, personId, month),
     });
     const paper = new PaperChannel({
       db: database.db,
@@ -271,6 +290,28 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       layout: { controller: [config.controller, CONTROLLER.address], dpoContact: config.dpoContact },
     });
     paperChannel.current = paper;
+    const registrations = new Registrations({ db: database.db, keyring: () => holder.current, persons, clock });
+    // Its hooks join the core's: the account, its proved address and the confirmation of each online registration.
+    const onlineRegistration = new OnlineRegistration({
+      db: database.db,
+      persons,
+      keyring: () => holder.current,
+      notifier,
+      clock,
+      registrations,
+      choosePaper: async (personId, accountId) => {
+        await paper.setPreference(personId, true, { accountId, as: 'person' });
+      },
+    });
+    // Its hooks join the core's: a receipt or a notice once each desk, paper or imported file exists.
+    const intake = new RegistrationIntake({
+      db: database.db,
+      keyring: () => holder.current,
+      clock,
+      registrations,
+      queueLetter: (notice, db) => paper.queueLetter(notice, db),
+      layout: { controller: [config.controller, CONTROLLER.address], dpoContact: config.dpoContact },
+    });
     const runtime: Runtime = {
       metrics,
       config,
@@ -292,6 +333,10 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       rectifications,
       monthlyUpdates,
       paper,
+      mandates,
+      registrations,
+      intake,
+      onlineRegistration,
       async close() {
         await ledgerWatch.stop();
         ledgerWatch.close();

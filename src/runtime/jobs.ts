@@ -108,6 +108,12 @@ export function backgroundJobs(runtime: Runtime, log: (message: string) => void)
       run: async () => void (await runtime.monthlyUpdates.remindDue()),
     },
     {
+      // Mandates to an aidant: notices before and at their end, on the person's channels and on paper if chosen (issue 25 §4).
+      name: 'mandates.expiry',
+      everySeconds: period('mandates.expiry'),
+      run: async () => void (await runtime.mandates.noticeExpiries()),
+    },
+    {
       name: 'jobs.purge',
       everySeconds: period('jobs.purge'),
       run: async () => {

@@ -265,6 +265,105 @@ export const NETWORK: readonly OrganisationSpec[] = [
     'call_centre_operator',
   ),
   {
+    // A France Services house (issue 25 §4): its aidants act for a person only under the person's
+    // own mandate to them, step by step; never bank details (the agreement cannot name them).
+    key: 'france-services',
+    kind: 'france_services',
+    name: 'France Services de Blaye',
+    siret: null,
+    agreement: {
+      reference: 'FS-33-BLAYE',
+      legalBasis:
+        'Décret n° 2019-1088 du 18 octobre 2019 (France Services) ; mandat de la personne (Code civil, art. 1984) ; RGPD art. 6.1.a',
+      purposes: [
+        {
+          purpose: 'aidant_inscription',
+          label: 'Aide à l’inscription, sous mandat de la personne',
+          roles: ['aidant'],
+          read: ['identity', 'contact', 'registration'],
+          write: [],
+          relationship: 'mandate',
+          mandateScope: 'registration',
+          dailyCeiling: 40,
+          retentionDays: 365,
+        },
+        {
+          purpose: 'aidant_actualisation',
+          label: 'Aide à l’actualisation mensuelle, sous mandat de la personne',
+          roles: ['aidant'],
+          read: ['identity', 'registration'],
+          // Only through the monthly update's own service: the pipeline refuses an aidant's direct write.
+          write: ['benefits'],
+          relationship: 'mandate',
+          mandateScope: 'update',
+          dailyCeiling: 40,
+          retentionDays: 365,
+        },
+        {
+          purpose: 'aidant_documents',
+          label: 'Aide à la consultation des documents, sous mandat de la personne',
+          roles: ['aidant'],
+          read: ['identity', 'benefits'],
+          write: [],
+          relationship: 'mandate',
+          mandateScope: 'documents',
+          dailyCeiling: 40,
+          retentionDays: 365,
+        },
+      ],
+    },
+    staff: [
+      { login: 'fs.blaye.aidant1', displayName: 'Nadia Benali', roles: ['aidant'] },
+      { login: 'fs.blaye.aidant2', displayName: 'Julien Morel', roles: ['aidant'] },
+      {
+        login: 'fs.blaye.admin',
+        displayName: 'France Services de Blaye — administrateur des comptes',
+        roles: ['org_admin'],
+      },
+      {
+        login: 'fs.blaye.admin2',
+        displayName: 'France Services de Blaye — second administrateur des comptes',
+        roles: ['org_admin'],
+      },
+    ],
+  },
+  {
+    // An employer of the département (issue 25 §3): its payroll system, a machine client its
+    // administrators connect, sends end-of-contract certificates; it reads nothing.
+    key: 'employeur-medoc',
+    kind: 'employer',
+    name: 'Chais du Médoc SAS',
+    siret: '41922338900027',
+    agreement: {
+      reference: 'EMP-33-CHAISMEDOC',
+      legalBasis: 'Code du travail, art. R. 1234-9 (attestation employeur destinée à France Travail)',
+      purposes: [
+        {
+          purpose: 'attestation_employeur',
+          label: 'Attestation employeur destinée à France Travail',
+          roles: ['partner_system'],
+          read: [],
+          write: ['benefits'],
+          relationship: 'employment',
+          dailyCeiling: 200,
+          retentionDays: 365 * 10,
+        },
+      ],
+    },
+    staff: [
+      {
+        login: 'paie.chaismedoc.admin',
+        displayName: 'Chais du Médoc — administrateur des comptes',
+        roles: ['org_admin'],
+      },
+      {
+        login: 'paie.chaismedoc.admin2',
+        displayName: 'Chais du Médoc — second administrateur des comptes',
+        roles: ['org_admin'],
+      },
+    ],
+  },
+  {
     key: 'direction-regionale',
     kind: 'agency',
     name: 'France Travail — Direction régionale Nouvelle-Aquitaine',

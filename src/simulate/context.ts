@@ -273,6 +273,56 @@ export async function signIn(
   return new Agent(ctx, actorId, accountId, client, session, traffic);
 }
 
+/**
+ * A job seeker signed in to their espace: their account created directly when they have none (a
+ * year old, no password: the simulator opens the session itself), the session bound to their
+ * own browser as a login would bind it. The Agent's actor is the person (no staff actor).
+ */
+export async function signInJobSeeker(
+  ctx: SimContext,
+  personId: string,
+  client: Client,
+  traffic: Traffic,
+): Promise<Agent> {
+  const id = await ensureJobSeekerAccount(ctx, personId);
+  const session = await createSession(ctx.db, id, 'job_seeker', {
+    address: client.address,
+    userAgent: client.userAgent,
+    acceptLanguage: client.acceptLanguage,
+  });
+  return new Agent(ctx, personId, id, client, session, traffic);
+}
+
+/** The person's espace account, created directly when they have none (a year old, no password). */
+export async function ensureJobSeekerAccount(ctx: SimContext, personId: string): Promise<string> {
+  const existing = await ctx.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('person_id', '=', personId)
+    .where('kind', '=', 'job_seeker')
+    .executeTakeFirst();
+  if (existing) return existing.id;
+  const id = deterministicUuid(ctx.seed, 'simulated-job-seeker', personId);
+  const at = new Date(ctx.clock.now().getTime() - 400 * DAY_MS).toISOString();
+  await ctx.db
+    .insertInto('accounts')
+    .values({
+      id,
+      kind: 'job_seeker',
+      actor_id: null,
+      person_id: personId,
+      login: `sim.demandeur.${personId}`,
+      password_hash: null,
+      status: 'active',
+      created_at: at,
+      last_login_at: at,
+      password_changed_at: at,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  return id;
+}
+
 /** Persons referred to an organisation (active referrals), decoys included: what its records show. */
 export async function referredTo(ctx: SimContext, organisationKey: string): Promise<string[]> {
   const rows = await ctx.db

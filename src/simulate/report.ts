@@ -176,6 +176,8 @@ export function renderReport(report: SimulationReport): string {
         `objectif ${GOALS.falsePositives} : ${goal(s.goals.falsePositives)}`,
       );
       for (const c of s.containedLegit ?? []) lines.push(`    ${c.login} (${c.role}) : ${signalFr(c.signal)}`);
+      for (const h of s.harms ?? [])
+        row(h.label, nf.format(h.value), `objectif ≤ ${nf.format(h.goal)} : ${goal(h.value <= h.goal)}`);
       const alerts = Object.entries(s.alerts ?? {}).sort((a, b) => b[1] - a[1]);
       row('Alertes levées', alerts.length ? alerts.map(([k, v]) => `${k} ${v}`).join(', ') : 'aucune');
       if (s.circuitBreakers) row('Organisations suspendues (disjoncteur)', nf.format(s.circuitBreakers));

@@ -56,6 +56,12 @@ import { rightsRequests } from './migrations/0028_rights_requests.ts';
 import { retention } from './migrations/0029_retention.ts';
 import { monthlyUpdates } from './migrations/0036_monthly_updates.ts';
 import { monthlyUpdateReminders } from './migrations/0037_monthly_update_reminders.ts';
+import { registrationReviews } from './migrations/0038_registration_reviews.ts';
+import { registrationDrafts } from './migrations/0039_registration_drafts.ts';
+import { registrationIntake } from './migrations/0040_registration_intake.ts';
+import { franceServices } from './migrations/0042_france_services.ts';
+import { mandates } from './migrations/0043_mandates.ts';
+import { paperLettersReached } from './migrations/0044_paper_letters_reached.ts';
 import type { Schema } from './schema.ts';
 
 export interface DatabaseLocation {
@@ -332,6 +338,12 @@ function migrationsFor(flavour: Flavour): Record<string, Migration> {
     '0035_paper_channel': paperChannel(flavour),
     '0036_monthly_updates': monthlyUpdates(flavour),
     '0037_monthly_update_reminders': monthlyUpdateReminders(flavour),
+    '0038_registration_reviews': registrationReviews(flavour),
+    '0039_registration_drafts': registrationDrafts(flavour),
+    '0040_registration_intake': registrationIntake(flavour),
+    '0042_france_services': franceServices(flavour),
+    '0043_mandates': mandates(flavour),
+    '0044_paper_letters_reached': paperLettersReached(flavour),
   };
 }
 

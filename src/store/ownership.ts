@@ -9,6 +9,8 @@ export type TableOwner =
   | 'incidents'
   | 'privacy'
   | 'updates'
+  | 'registration'
+  | 'mandates'
   | 'ledger'
   | 'notify'
   | 'jobs'
@@ -90,6 +92,15 @@ export const TABLE_OWNERS = {
   monthly_updates: 'updates',
   monthly_update_checks: 'updates',
   monthly_update_reminders: 'updates',
+  // Registration (issue 25 §1): candidates held as possible duplicates, and the online drafts.
+  registration_reviews: 'registration',
+  registration_drafts: 'registration',
+  // Registration by an agent or a partner's import: each intake (consent, sealed receipt) and each batch.
+  registration_intakes: 'registration',
+  registration_import_batches: 'registration',
+  // Mandates (issue 25 §4): a person's mandates to an aidant of a France Services house, and each step's revocation.
+  mandates: 'mandates',
+  mandate_scopes: 'mandates',
   rights_requests: 'privacy',
   rights_request_steps: 'privacy',
   // The versions of the generated record of processing activities (GDPR Art. 30, issue 24).

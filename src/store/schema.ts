@@ -17,6 +17,9 @@ import type { JobTables } from './tables/jobs.ts';
 import type { RegisterDpiaTables } from './tables/register-dpia.ts';
 import type { RetentionTables } from './tables/retention.ts';
 import type { MonthlyUpdateTables } from './tables/monthly-updates.ts';
+import type { RegistrationTables } from './tables/registration.ts';
+import type { RegistrationIntakeTables } from './tables/registration-intake.ts';
+import type { MandateTables } from './tables/mandates.ts';
 import type { RectificationTables } from './tables/rectifications.ts';
 import type { RestrictionTables } from './tables/restrictions.ts';
 import type { PaperChannelTables } from './tables/paper-channel.ts';
@@ -240,6 +243,9 @@ export interface Schema
     PaperChannelTables,
     RectificationTables,
     MonthlyUpdateTables,
+    RegistrationTables,
+    RegistrationIntakeTables,
+    MandateTables,
     RetentionArchiveTables,
     EmployerCertificateTables {
   accounts: AccountsTable;

@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { openSecret, sealSecret, type Keyring } from '../crypto/index.ts';
-import { ConflictError, parisDate, validate, type Clock, type PersonFile } from '../domain/index.ts';
-import { activeJobSeekerAccountOf, announceToAccount } from '../identity/index.ts';
+import {
+  ConflictError,
+  parisDate,
+  validate,
+  type Clock,
+  type DeclaredFlag,
+  type DeclaredMonth,
+  type PersonFile,
+} from '../domain/index.ts';
+import { announceToPerson } from '../identity/index.ts';
 import { appendEvent } from '../ledger/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import { inTransaction, updateObligations, type Executor, type PersonStore } from '../store/index.ts';
-import { DeclarationSchema, type OwnDeclaration, type UpdateState } from './model.ts';
+import { DeclarationSchema, type Declaration, type OwnDeclaration, type UpdateState } from './model.ts';
 import { lastClosedWindowAt, nextWindowAfter, openWindowAt, type UpdateWindow } from './window.ts';
 
 const SEAL_PURPOSE = 'monthly_update';
@@ -19,6 +27,17 @@ export interface MonthlyUpdateDeps {
   notifier: Notifier;
   clock: Clock;
   persons: PersonStore;
+  /**
+   * Writes the month's declared figures into the person's `benefits` class, recorded, inside the
+   * declaration's transaction (the access pipeline's `recordDeclaredMonth`, which this capability
+   * cannot import): a declaration never commits without its figures, nor the figures without it.
+   */
+  recordFigures: (
+    trx: Executor,
+    by: { accountId: string | null; actorId?: string; mandateId?: string },
+    personId: string,
+    month: DeclaredMonth,
+  ) => Promise<void>;
 }
 
 const FRENCH_DATE = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long' });
@@ -77,9 +96,15 @@ export class MonthlyUpdates {
   /**
    * Declare (or correct) the month whose window is open: a 400 naming the field for a bad
    * declaration, a 409 outside the window or for a registration that does not update; nothing
-   * written then.
+   * written then. `assisted`: declared for the person by an aidant under their mandate (issue 25
+   * §4), in the caller's transaction (the guard's), the event naming the aidant and the mandate.
    */
-  async declare(personId: string, accountId: string | null, raw: unknown): Promise<OwnDeclaration> {
+  async declare(
+    personId: string,
+    accountId: string | null,
+    raw: unknown,
+    assisted?: { actorId: string; mandateId: string; executor: Executor },
+  ): Promise<OwnDeclaration> {
     const input = validate(DeclarationSchema, raw, 'body');
     const now = this.#deps.clock.now();
     const open = openWindowAt(now);
@@ -92,7 +117,8 @@ export class MonthlyUpdates {
         'update_closed',
       );
     }
-    if (!(await updateObligations(this.#deps.db, this.#deps.keyring, [personId])).has(personId))
+    // In the caller's transaction when there is one: a second connection would wait for it (SQLite).
+    if (!(await updateObligations(assisted?.executor ?? this.#deps.db, this.#deps.keyring, [personId])).has(personId))
       throw new ConflictError(
         'Votre inscription ne demande pas d’actualisation mensuelle (catégories D et E, ou inscription terminée).',
         'update_not_required',
@@ -102,7 +128,7 @@ export class MonthlyUpdates {
     const id = randomUUID();
     const at = now.toISOString();
     const secret = sealSecret(this.#deps.keyring(), id, SEAL_PURPOSE, Buffer.from(JSON.stringify(declaration), 'utf8'));
-    const version = await inTransaction(this.#deps.db, async (trx) => {
+    const version = await inTransaction(assisted?.executor ?? this.#deps.db, async (trx) => {
       const last = await trx
         .selectFrom('monthly_updates')
         .select((eb) => eb.fn.max('version').as('v'))
@@ -125,10 +151,18 @@ export class MonthlyUpdates {
         .execute();
       await appendEvent(trx, 'monthly_update_declared', {
         accountId,
+        ...(assisted ? { actorId: assisted.actorId } : {}),
         personId,
         operation: next > 1 ? 'correct' : 'declare',
-        details: { period: open.period, version: next },
+        details: { period: open.period, version: next, ...(assisted ? { mandate: assisted.mandateId } : {}) },
       });
+      // The figures' author is the declaration's: the person, or the aidant under their mandate.
+      await this.#deps.recordFigures(
+        trx,
+        { accountId, ...(assisted ? { actorId: assisted.actorId, mandateId: assisted.mandateId } : {}) },
+        personId,
+        declaredMonth(open.period, next, declaration),
+      );
       return next;
     });
     return { period: open.period, version, declaredAt: at, correction: version > 1, declaration };
@@ -211,20 +245,19 @@ export class MonthlyUpdates {
             .insertInto('monthly_update_reminders')
             .values({ person_id: personId, period: open.period, reminded_at: now.toISOString() })
             .execute();
-          const account = await activeJobSeekerAccountOf(trx, personId);
-          if (account)
-            await announceToAccount(
-              { db: trx, keyring: this.#deps.keyring(), notifier: this.#deps.notifier },
-              account.id,
-              'monthly_update_reminder',
-              `Votre actualisation de ${monthName(open.period)} se termine le ${FRENCH_DATE.format(open.closesAt)}`,
-              [
-                'Bonjour,',
-                '',
-                `Vous ne vous êtes pas encore actualisé(e) pour le mois de ${monthName(open.period)}. Vous pouvez le faire jusqu’au ${FRENCH_DATE.format(open.closesAt)} inclus, dans votre espace personnel (« M’actualiser ») ou à votre agence.`,
-                'Sans actualisation, votre inscription prendra fin : ce n’est pas une sanction, mais il faudrait vous réinscrire.',
-              ].join('\n'),
-            );
+          // On the espace account's channels, and as a letter when they chose paper — an account or not.
+          await announceToPerson(
+            { db: trx, keyring: this.#deps.keyring(), notifier: this.#deps.notifier },
+            personId,
+            'monthly_update_reminder',
+            `Votre actualisation de ${monthName(open.period)} se termine le ${FRENCH_DATE.format(open.closesAt)}`,
+            [
+              'Bonjour,',
+              '',
+              `Vous ne vous êtes pas encore actualisé(e) pour le mois de ${monthName(open.period)}. Vous pouvez le faire jusqu’au ${FRENCH_DATE.format(open.closesAt)} inclus, dans votre espace personnel (« M’actualiser ») ou à votre agence.`,
+              'Sans actualisation, votre inscription prendra fin : ce n’est pas une sanction, mais il faudrait vous réinscrire.',
+            ].join('\n'),
+          );
         });
         reminded++;
       }
@@ -275,23 +308,42 @@ export class MonthlyUpdates {
         classes: ['registration'],
         details: { period: window.period, reason: 'monthly_update_missed' },
       });
-      const account = await activeJobSeekerAccountOf(trx, personId);
-      if (account)
-        await announceToAccount(
-          { db: trx, keyring: this.#deps.keyring(), notifier: this.#deps.notifier },
-          account.id,
-          'registration_ceased',
-          'Votre inscription comme demandeur d’emploi a pris fin',
-          [
-            'Bonjour,',
-            '',
-            `Vous ne vous êtes pas actualisé(e) pour le mois de ${monthName(window.period)} avant le ${FRENCH_DATE.format(window.closesAt)} : votre inscription a pris fin le ${FRENCH_DATE.format(new Date(`${endedOn}T12:00:00Z`))}.`,
-            'Ce n’est pas une sanction. Si vous cherchez toujours un emploi, réinscrivez-vous dans votre espace personnel ou auprès de votre agence : vos droits reprennent à la date de votre réinscription.',
-            'Si vous n’avez pas pu vous actualiser (hospitalisation, panne…), dites-le à votre conseiller : il peut en tenir compte.',
-          ].join('\n'),
-        );
+      await announceToPerson(
+        { db: trx, keyring: this.#deps.keyring(), notifier: this.#deps.notifier },
+        personId,
+        'registration_ceased',
+        'Votre inscription comme demandeur d’emploi a pris fin',
+        [
+          'Bonjour,',
+          '',
+          `Vous ne vous êtes pas actualisé(e) pour le mois de ${monthName(window.period)} avant le ${FRENCH_DATE.format(window.closesAt)} : votre inscription a pris fin le ${FRENCH_DATE.format(new Date(`${endedOn}T12:00:00Z`))}.`,
+          'Ce n’est pas une sanction. Si vous cherchez toujours un emploi, réinscrivez-vous dans votre espace personnel ou auprès de votre agence : vos droits reprennent à la date de votre réinscription.',
+          'Si vous n’avez pas pu vous actualiser (hospitalisation, panne…), dites-le à votre conseiller : il peut en tenir compte.',
+        ].join('\n'),
+      );
     });
   }
+}
+
+/** What of a declaration the `benefits` class keeps: each contract's hours and gross pay (not the employer), and the situations set. */
+export function declaredMonth(
+  period: string,
+  version: number,
+  declaration: Omit<Declaration, 'period'>,
+): DeclaredMonth {
+  const flags: DeclaredFlag[] = [];
+  if (!declaration.stillLooking) flags.push('not_looking');
+  if (declaration.training) flags.push('training');
+  if (declaration.sickness) flags.push('sickness');
+  if (declaration.parentalLeave) flags.push('parental_leave');
+  if (declaration.retirement) flags.push('retirement');
+  if (declaration.invalidity) flags.push('invalidity');
+  return {
+    period,
+    version,
+    contracts: declaration.works.map((w) => ({ hours: w.hours, grossCents: w.grossCents })),
+    flags,
+  };
 }
 
 function parisDay(instant: Date): string {

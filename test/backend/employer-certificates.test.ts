@@ -44,6 +44,27 @@ describe(`employers' end-of-contract certificates (${BACKEND})`, () => {
     headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
   };
   let seekerSession: SignedIn;
+  const toldKinds = async () =>
+    (
+      await db()
+        .selectFrom('notifications')
+        .innerJoin('accounts', 'accounts.id', 'notifications.account_id')
+        .select('notifications.kind')
+        .where('accounts.person_id', '=', seekerPerson)
+        .where('notifications.kind', 'like', 'employer_certificate_%')
+        .execute()
+    )
+      .map((n) => n.kind)
+      .filter((k, i, all) => all.indexOf(k) === i);
+  const letterKinds = async () =>
+    (
+      await db()
+        .selectFrom('paper_letters')
+        .select('kind')
+        .where('person_id', '=', seekerPerson)
+        .where('kind', 'like', 'employer_certificate_%')
+        .execute()
+    ).map((l) => l.kind);
   let firstCertificate = '';
 
   async function token(client: TestMachineClient, scope: string): Promise<string> {
@@ -201,9 +222,23 @@ describe(`employers' end-of-contract certificates (${BACKEND})`, () => {
   it('writes a valid certificate sealed, the employer recorded as its source, one event naming the person and the class, never a value', async () => {
     const accessToken = await token(employer, PURPOSE);
     const rowsBefore = await certificateRows();
+    // The person chose paper for all correspondence: what they are told goes as a letter too.
+    await db()
+      .insertInto('correspondence_preferences')
+      .values({
+        person_id: seekerPerson,
+        paper: 1,
+        set_at: new Date().toISOString(),
+        set_by_account: null,
+        set_by: 'agent',
+      })
+      .execute();
     const res = await post(accessToken, certificate({ nir, birthDate }));
     assert.equal(res.statusCode, 201, res.body);
     firstCertificate = res.json().id;
+    // The person is told a certificate was filed in their name (a stolen NIR would file some), and by letter.
+    assert.deepEqual(await toldKinds(), ['employer_certificate_received']);
+    assert.deepEqual(await letterKinds(), ['employer_certificate_received']);
     assert.equal(res.json().status, 'received');
     assert.deepEqual(res.json().decision.classes, ['benefits']);
     assert.equal(await certificateRows(), rowsBefore + 1);
@@ -506,6 +541,10 @@ describe(`employers' end-of-contract certificates (${BACKEND})`, () => {
       .where('id', '=', correctionId)
       .executeTakeFirstOrThrow();
     assert.deepEqual(status, { status: 'disputed', disputed_by_actor: indemnisation.id });
+    // Told of the employer's correction and of the agent's dispute (their own needs no notice), on paper too.
+    const told = ['employer_certificate_corrected', 'employer_certificate_disputed', 'employer_certificate_received'];
+    assert.deepEqual((await toldKinds()).sort(), told);
+    assert.deepEqual((await letterKinds()).sort(), told);
   });
 
   it('contains a burst of certificates for many persons from one employer, like a mass read', async () => {

@@ -44,6 +44,12 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
   let categoryD = '';
   /** Registered on 1 March, after February's window opened: February's update is not asked of them. */
   let newcomer = '';
+  /** Due, without an espace account, and paper chosen for them by an agent: reached by letter only. */
+  let paperPerson = '';
+  const lettersOf = async (personId: string) =>
+    (await db().selectFrom('paper_letters').select('kind').where('person_id', '=', personId).execute()).map(
+      (l) => l.kind,
+    );
 
   const call = (login: string, method: 'GET' | 'POST', payload?: object) =>
     as(app, clients[login]!, sessions[login]!)(method, '/api/me/monthly-update', payload);
@@ -202,8 +208,87 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
     );
   });
 
+  it('writes the declared figures into the person’s benefits under the purpose actualisation, the correction replacing its month', async () => {
+    const [first] = seekers;
+    const benefits = (await runtime.persons.read(first!.personId, ['benefits'])).fields.benefits!;
+    assert.deepEqual(
+      benefits.declaredMonths,
+      [{ period: '2026-02', version: 2, contracts: [], flags: ['training'] }],
+      'one entry for the month: the correction replaced the declaration',
+    );
+    const grants = await db()
+      .selectFrom('ledger_events')
+      .select('body')
+      .where('kind', '=', 'access_granted')
+      .where('person_id', '=', first!.personId)
+      .execute();
+    const figures = grants
+      .map((g) => JSON.parse(g.body) as { purpose?: string; operation: string; classes: string[]; details: object })
+      .filter((b) => b.purpose === 'actualisation');
+    assert.deepEqual(
+      figures.map((b) => [b.operation, b.classes, b.details]),
+      [
+        ['declare_figures', ['benefits'], { period: '2026-02', version: 1 }],
+        ['correct_figures', ['benefits'], { period: '2026-02', version: 2 }],
+      ],
+    );
+    // The person's journal says it, in words.
+    const journal = await as(
+      app,
+      clients[first!.login]!,
+      sessions[first!.login]!,
+    )('GET', '/api/me/journal?pageSize=20');
+    assert.equal(journal.statusCode, 200, journal.body);
+    const said = (
+      journal.json().entries as Array<{ event: { kind: string; operation: string }; purposeLabel: string | null }>
+    ).filter((e) => e.event.kind === 'access_granted' && e.event.operation.endsWith('_figures'));
+    assert.equal(said.length, 2);
+    assert.ok(said.every((e) => e.purposeLabel?.startsWith('Actualisation mensuelle')));
+  });
+
+  it('keeps a declaration and its figures together: a failed benefits write leaves neither', async () => {
+    const [, second] = seekers;
+    const before = await Promise.all([count('monthly_updates'), count('ledger_events')]);
+    const benefitsBefore = (await runtime.persons.read(second!.personId, ['benefits'])).fields.benefits;
+    const modify = runtime.persons.modify.bind(runtime.persons);
+    runtime.persons.modify = (async () => {
+      throw new Error('disque plein');
+    }) as typeof runtime.persons.modify;
+    try {
+      const failed = await call(second!.login, 'POST', MONTH);
+      assert.equal(failed.statusCode, 500, failed.body);
+    } finally {
+      runtime.persons.modify = modify;
+    }
+    assert.deepEqual(await Promise.all([count('monthly_updates'), count('ledger_events')]), before);
+    assert.deepEqual((await runtime.persons.read(second!.personId, ['benefits'])).fields.benefits, benefitsBefore);
+  });
+
   it('reminds who has not declared, once, from three days before the close; nobody before, nor who declared', async () => {
     const [declared, missed] = seekers;
+    const withoutAccount = (
+      await db()
+        .selectFrom('persons')
+        .select('id')
+        .where('status', '=', 'active')
+        .where('id', 'not in', db().selectFrom('accounts').select('person_id').where('person_id', 'is not', null))
+        .where('id', 'not in', [categoryD, newcomer])
+        .orderBy('id')
+        .execute()
+    ).map((r) => r.id);
+    paperPerson = withoutAccount[0]!;
+    await runtime.persons.update(paperPerson, {
+      registration: {
+        ...(await registration(paperPerson)),
+        category: 'A',
+        status: 'registered',
+        registeredOn: '2024-09-02',
+      },
+    });
+    await db()
+      .insertInto('correspondence_preferences')
+      .values({ person_id: paperPerson, paper: 1, set_at: OPEN.toISOString(), set_by_account: null, set_by: 'agent' })
+      .execute();
     now = new Date('2026-03-12T22:59:59.000Z'); // 12 March, 23:59:59 in Paris: not yet
     assert.equal(await runtime.monthlyUpdates.remindDue(), 0);
     now = new Date('2026-03-13T08:00:00.000Z');
@@ -231,6 +316,9 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
     assert.ok(told.length > 0);
     assert.match(told[0]!.subject, /février 2026 se termine le 15 mars 2026/);
     assert.equal(await runtime.monthlyUpdates.remindDue(), 0, 'once per month');
+    // No espace account, paper chosen: the reminder is a letter.
+    assert.ok(who.has(paperPerson));
+    assert.deepEqual(await lettersOf(paperPerson), ['monthly_update_reminder']);
   });
 
   it('refuses a declaration outside the window, and for a registration that does not update', async () => {
@@ -265,6 +353,8 @@ describe(`the monthly update (actualisation) (${BACKEND})`, () => {
       .where('kind', '=', 'registration_ceased')
       .execute();
     assert.ok(ceased.some((e) => e.person_id === missed!.personId));
+    assert.ok(ceased.some((e) => e.person_id === paperPerson));
+    assert.deepEqual((await lettersOf(paperPerson)).sort(), ['monthly_update_reminder', 'registration_ceased']);
     assert.ok(!ceased.some((e) => e.person_id === declared!.personId || e.person_id === categoryD));
     assert.equal(ceased.length, result!.ceased);
     const account = await db()

@@ -297,6 +297,88 @@ describe(`the paper channel (${BACKEND})`, () => {
     );
   });
 
+  it('an agent who reached the flagged person records how and when: the flag lifted, in the person’s journal; twice, or bad input, refused', async () => {
+    const letter = (await letters()).find((l) => l.kind === 'bank_alert' && Number(l.needs_agent) === 1)!;
+    assert.ok(letter, 'the letter flagged above');
+    const reached = (body: object, login = RSSI, id = letter.id) =>
+      call(login, 'POST', `/api/security/letters/${id}/reached`, body);
+    const before = await snapshot();
+    const cases: Array<[object, string]> = [
+      [{ how: 'pigeon' }, 'body.how'],
+      [{}, 'body.how'],
+      [{ how: 'telephone', reachedOn: 'hier' }, 'body.reachedOn'],
+      [{ how: 'telephone', reachedOn: '2099-01-01' }, 'body.reachedOn'],
+      [{ how: 'telephone', reachedOn: '2001-01-01' }, 'body.reachedOn'],
+      [{ how: 'telephone', note: 'appelé' }, 'body.note'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await reached(body);
+      assert.equal(res.statusCode, 400, `${field}: ${res.body}`);
+      assert.ok(
+        (res.json().issues as Array<{ field: string }>).some((i) => i.field === field),
+        `${field} in ${res.body}`,
+      );
+    }
+    // The wrong roles, an unknown letter, and a letter that is not waiting for an agent.
+    for (const login of [DPO, counsellor, seeker])
+      assert.equal((await reached({ how: 'telephone' }, login)).statusCode, 403, login);
+    const unknown = await reached({ how: 'telephone' }, RSSI, randomUUID());
+    assert.equal(unknown.statusCode, 404, unknown.body);
+    const queued = (await letters()).find((l) => l.status === 'queued')!;
+    const notWaiting = await reached({ how: 'telephone' }, RSSI, queued.id);
+    assert.equal(notWaiting.statusCode, 409, notWaiting.body);
+    assert.equal(notWaiting.json().error, 'not_waiting_for_agent');
+    assert.deepEqual(await snapshot(), before, 'nothing written');
+
+    const today = new Date().toISOString().slice(0, 10);
+    const res = await reached({ how: 'agence' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().needsAgent, false);
+    assert.deepEqual({ how: res.json().reached.how, on: res.json().reached.on }, { how: 'agence', on: today });
+    assert.equal(res.json().reached.howLabel, 'À l’agence');
+    const flagged = await call(RSSI, 'GET', '/api/security/letters?status=returned&needsAgent=true');
+    assert.deepEqual(flagged.json().letters, [], 'nobody left to reach');
+    const [event] = await events('paper_letter_reached');
+    assert.deepEqual(event!.parsed.details, {
+      letter: letter.id,
+      notice: 'bank_alert',
+      how: 'agence',
+      reachedOn: today,
+    });
+    assert.ok(event!.actor_id, 'the agent is its author');
+    // The person reads it in « Qui a consulté mon dossier ».
+    const journal = await call(seeker, 'GET', '/api/me/journal?pageSize=50');
+    assert.ok(
+      (journal.json().entries as Array<{ event: { kind: string } }>).some(
+        (e) => e.event.kind === 'paper_letter_reached',
+      ),
+      'in the person’s journal',
+    );
+    const twice = await reached({ how: 'telephone' });
+    assert.equal(twice.statusCode, 409, twice.body);
+    assert.equal((await events('paper_letter_reached')).length, 1);
+  });
+
+  it('a person without an espace account whose choice of paper an agent recorded gets the notice as a letter', async () => {
+    const withoutAccount = await db()
+      .selectFrom('persons')
+      .select('id')
+      .where('status', '=', 'active')
+      .where('id', 'not in', db().selectFrom('accounts').select('person_id').where('person_id', 'is not', null))
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const res = await call(counsellor, 'PUT', `/api/staff/persons/${withoutAccount.id}/correspondence`, {
+      paper: true,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const queued = await db()
+      .selectFrom('paper_letters')
+      .select(['kind', 'status', 'account_id'])
+      .where('person_id', '=', withoutAccount.id)
+      .execute();
+    assert.deepEqual(queued, [{ kind: 'correspondence_preference_announcement', status: 'queued', account_id: null }]);
+  });
+
   it('a change of bank details is announced by letter too, sealed, once', async () => {
     const account = await db()
       .selectFrom('accounts')

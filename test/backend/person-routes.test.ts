@@ -3,13 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { DEMO_PASSWORD, ensureDemoAccounts } from '../../src/cli/commands/demo-accounts.ts';
 import { FIELD_CLASSES } from '../../src/domain/index.ts';
-import { ensureBootstrapAdmin } from '../../src/identity/index.ts';
+import { addChannel, createAccount, ensureBootstrapAdmin } from '../../src/identity/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { demoPersons, seedDatabase } from '../../src/seed/index.ts';
 import { archiveClasses, inTransaction } from '../../src/store/index.ts';
 import { BACKEND } from '../helpers/backend.ts';
 import { ledgerEvents, type FlatEvent } from '../helpers/ledger.ts';
-import { clientCredentialsForm, registerCapEmploiSystem } from '../helpers/machine-client.ts';
+import { clientCredentialsForm, registerCapEmploiSystem, registerEmployerSystem } from '../helpers/machine-client.ts';
 import { openTestServer, type TestServer } from '../helpers/server.ts';
 import { signIn, type Client, type SignedIn } from '../helpers/sign-in.ts';
 
@@ -23,6 +23,8 @@ function carriesPersonFields(schema: unknown): boolean {
   const node = schema as Record<string, unknown>;
   const properties = node.properties as Record<string, unknown> | undefined;
   if (properties && ('fields' in properties || 'identity' in properties)) return true;
+  // A view that is not a file says which classes it releases (the employer certificates' routes).
+  if ('x-person-classes' in node) return true;
   return Object.values(node).some(carriesPersonFields);
 }
 
@@ -49,6 +51,11 @@ describe(`every route that returns person fields: one access event per file, nam
   let dpo: { client: Client; session: SignedIn } | undefined;
   let rectificationId = '';
   let archivedPerson = '';
+  let aidant: { client: Client; session: SignedIn } | undefined;
+  let mandateId = '';
+  let reviewId = '';
+  let employerToken = '';
+  let indemnisation: { client: Client; session: SignedIn } | undefined;
 
   const staffCall = (method: 'GET' | 'POST', url: string, payload?: object) =>
     server.app.inject({
@@ -161,6 +168,69 @@ describe(`every route that returns person fields: one access event per file, nam
           url: `/api/security/retention/persons/${archivedPerson}/archive`,
           remoteAddress: dpo!.client.remoteAddress,
           headers: { ...dpo!.client.headers, cookie: dpo!.session.cookie },
+        }),
+      released: fileOf,
+    },
+    // Employers' certificates (issue 25 §3): the person's own, an agent's read, the employer's disputes queue.
+    'GET /api/me/employer-certificates': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: '/api/me/employer-certificates',
+          remoteAddress: seeker!.client.remoteAddress,
+          headers: { ...seeker!.client.headers, cookie: seeker!.session.cookie },
+        }),
+      released: (res) => new Map(res.json().certificates.length ? [[seeker!.personId, ['benefits']]] : []),
+    },
+    'GET /api/staff/persons/{id}/employer-certificates': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: `/api/staff/persons/${seeker!.personId}/employer-certificates`,
+          remoteAddress: indemnisation!.client.remoteAddress,
+          headers: {
+            ...indemnisation!.client.headers,
+            cookie: indemnisation!.session.cookie,
+            'rempart-purpose': 'indemnisation',
+            'rempart-case-reference': 'IND-2026-0313',
+          },
+        }),
+      released: (res) => new Map(res.json().certificates.length ? [[seeker!.personId, ['benefits']]] : []),
+    },
+    'GET /api/employer/certificates': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: '/api/employer/certificates?status=disputed',
+          remoteAddress: PARTNER_ADDRESS,
+          headers: {
+            authorization: `Bearer ${employerToken}`,
+            'rempart-purpose': 'attestation_employeur',
+            'rempart-case-reference': 'PAIE-2026-0313',
+          },
+        }),
+      // The queue names no person: whose certificates they are is the store's.
+      released: (res) => new Map(res.json().certificates.length ? [[seeker!.personId, ['benefits']]] : []),
+    },
+    // A registration held as a possible duplicate of a file (issue 25 §1): the counsellor compares them.
+    'GET /api/staff/registration-reviews/{id}': {
+      call: () => staffCall('GET', `/api/staff/registration-reviews/${reviewId}`),
+      released: (res) =>
+        new Map(
+          (res.json().matches as Array<Record<string, unknown>>).map((m) => [
+            m.personId as string,
+            ['identity', 'registration'].filter((c) => c in m),
+          ]),
+        ),
+    },
+    // A France Services aidant under the person's mandate (issue 25 §4): its step's classes only.
+    'GET /api/staff/mandates/{id}/registration': {
+      call: () =>
+        server.app.inject({
+          method: 'GET',
+          url: `/api/staff/mandates/${mandateId}/registration`,
+          remoteAddress: aidant!.client.remoteAddress,
+          headers: { ...aidant!.client.headers, cookie: aidant!.session.cookie },
         }),
       released: fileOf,
     },
@@ -288,6 +358,126 @@ describe(`every route that returns person fields: one access event per file, nam
       client: partnerClient,
       session: await signIn(server.app, partnerClient, 'capemploi.gironde.1', DEMO_PASSWORD),
     };
+    // The demo job seeker's mandate to an aidant, prepared and confirmed by the person (issue 25 §4).
+    const aidantClient = {
+      remoteAddress: '10.30.0.11',
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
+    aidant = {
+      client: aidantClient,
+      session: await signIn(server.app, aidantClient, 'fs.blaye.aidant1', DEMO_PASSWORD),
+    };
+    const helper = await db()
+      .selectFrom('actors')
+      .select(['id', 'organisation_id'])
+      .where('login', '=', 'fs.blaye.aidant1')
+      .executeTakeFirstOrThrow();
+    const franceTravailId = (await runtime.persons.read(seeker!.personId, ['registration'])).fields.registration!
+      .franceTravailId;
+    const { mandate } = await runtime.mandates.prepare(
+      { actorId: helper.id, organisationId: helper.organisation_id },
+      seeker!.personId,
+      { franceTravailId, scopes: ['registration'], duration: '1m', consent: 'code' },
+    );
+    const seekerAccount = await db()
+      .selectFrom('accounts')
+      .select('id')
+      .where('person_id', '=', seeker!.personId)
+      .executeTakeFirstOrThrow();
+    await runtime.mandates.confirmByPerson(seeker!.personId, seekerAccount.id, mandate.id);
+    mandateId = mandate.id;
+    // The network's employer sends the seeker a certificate, which the seeker disputes (so it is in the employer's queue).
+    const employer = await registerEmployerSystem(db());
+    const employerIssued = await server.app.inject({
+      method: 'POST',
+      url: '/api/oauth/token',
+      remoteAddress: PARTNER_ADDRESS,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: await clientCredentialsForm(employer, runtime.config.publicUrl, 'attestation_employeur'),
+    });
+    assert.equal(employerIssued.statusCode, 200, employerIssued.body);
+    employerToken = employerIssued.json().access_token as string;
+    const own = await runtime.persons.read(seeker!.personId, ['identity', 'nir']);
+    const month = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
+    const certified = await server.app.inject({
+      method: 'POST',
+      url: '/api/employer/certificates',
+      remoteAddress: PARTNER_ADDRESS,
+      headers: {
+        authorization: `Bearer ${employerToken}`,
+        'rempart-purpose': 'attestation_employeur',
+        'rempart-case-reference': 'PAIE-2026-0313',
+      },
+      payload: {
+        person: { nir: own.fields.nir!.nir, birthDate: own.fields.identity!.birthDate },
+        employerReference: 'AE-2026-0313',
+        employment: { from: month, to: month, contractKind: 'cdd', jobTitle: 'Cariste' },
+        endReason: 'fin_cdd',
+        salaries: [{ month: month.slice(0, 7), grossCents: 90_000 }],
+        indemnities: [],
+      },
+    });
+    assert.equal(certified.statusCode, 201, certified.body);
+    const disputed = await server.app.inject({
+      method: 'POST',
+      url: `/api/me/employer-certificates/${certified.json().id as string}/dispute`,
+      remoteAddress: seeker!.client.remoteAddress,
+      headers: { ...seeker!.client.headers, cookie: seeker!.session.cookie, 'x-csrf-token': seeker!.session.csrf },
+      payload: { reason: 'salaires_inexacts' },
+    });
+    assert.equal(disputed.statusCode, 200, disputed.body);
+    // The indemnisation agent of the agency that follows the seeker reads their certificates.
+    const agent = await db()
+      .selectFrom('actors')
+      .select(['id', 'login'])
+      .where(
+        'organisation_id',
+        '=',
+        db().selectFrom('actors').select('organisation_id').where('login', '=', counsellor!.login).limit(1),
+      )
+      .where('roles', 'like', '%"indemnisation_agent"%')
+      .executeTakeFirstOrThrow();
+    if (!(await db().selectFrom('accounts').select('id').where('login', '=', agent.login).executeTakeFirst())) {
+      const accountId = await createAccount(db(), {
+        kind: 'staff',
+        login: agent.login,
+        password: DEMO_PASSWORD,
+        actorId: agent.id,
+      });
+      await addChannel(db(), runtime.keyring, accountId, 'email', `${agent.login}@agents.test.example`, {
+        verified: true,
+      });
+    }
+    const agentClient = {
+      remoteAddress: '10.30.0.10',
+      headers: { 'user-agent': 'Mozilla/5.0 Firefox/128.0', 'accept-language': 'fr-FR' },
+    };
+    indemnisation = { client: agentClient, session: await signIn(server.app, agentClient, agent.login, DEMO_PASSWORD) };
+    // Someone registers online with the followed person's name and birth date: held for a counsellor.
+    const { identity } = (await runtime.persons.read(followed, ['identity'])).fields;
+    const [birthYear, birthMonth] = identity!.birthDate.split('-');
+    const nirBody = `${identity!.sex === 'F' ? '2' : '1'}${birthYear!.slice(2)}${birthMonth}99312777`;
+    const held = await runtime.registrations.register(
+      {
+        identity: {
+          lastName: identity!.lastName,
+          firstNames: identity!.firstNames,
+          sex: identity!.sex,
+          birthDate: identity!.birthDate,
+        },
+        nir: nirBody + String(97 - Number(BigInt(nirBody) % 97n)).padStart(2, '0'),
+        contact: { email: 'candidat.doublon@exemple.fr' },
+        education: [],
+        experience: [],
+        soughtJobs: ['M1607'],
+        availability: { availableFrom: '2026-01-05', workingTime: 'full_time', contract: 'permanent' },
+        mobility: { maxDistanceKm: 10, transport: [], drivingLicence: false },
+        situation: { kind: 'available' },
+      },
+      { kind: 'online' },
+    );
+    assert.equal(held.outcome, 'held_as_duplicate');
+    if (held.outcome === 'held_as_duplicate') reviewId = held.reviewId;
   });
   after(() => server.close());
 

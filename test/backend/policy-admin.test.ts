@@ -41,6 +41,7 @@ const REFERRED: RelationshipFacts = {
   verifiedCaller: false,
   heldBankChange: false,
   employment: false,
+  mandate: false,
   ageYears: 22,
 };
 
@@ -131,7 +132,7 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
 
   it('every seeded agreement round-trips: export, validate, import as version 2, export again', async () => {
     const rows = await db().selectFrom('agreements').selectAll().orderBy('reference').execute();
-    assert.equal(rows.length, 11);
+    assert.equal(rows.length, 13);
     const eventsBefore = await events('agreement_imported');
     for (const row of rows) {
       const exported = await exportAgreement(db(), row.id);
@@ -436,7 +437,7 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     const organisationId = organisations['CD-33-RSA']!;
     await updatePosture(db(), organisationId, { networks: [] }, actors['rssi.na']!);
     const report = await complianceReport(db(), now);
-    assert.equal(report.total, 11);
+    assert.equal(report.total, 13);
     const byId = new Map(report.organisations.map((o) => [o.id, o]));
     const departement = byId.get(organisationId)!;
     assert.deepEqual(
@@ -459,14 +460,14 @@ describe(`agreements, postures and derogations administered (${BACKEND})`, () =>
     );
     assert.equal(cap.compliant, true);
     assert.equal(report.compliant, report.organisations.filter((o) => o.compliant).length);
-    assert.equal(report.compliant, 10, 'all but the département, whose ranges were just removed');
+    assert.equal(report.compliant, 12, 'all but the département, whose ranges were just removed');
     await updatePosture(db(), organisationId, { networks: ['10.0.0.0/8'] }, actors['rssi.na']!);
   });
 
   it('API: the DPO reads the report and the derogations but cannot write; a counsellor gets 403 everywhere', async () => {
     const report = await call('dpo.na')('GET', '/api/security/compliance');
     assert.equal(report.statusCode, 200, report.body);
-    assert.equal(report.json().total, 11);
+    assert.equal(report.json().total, 13);
     const derogations = await call('dpo.na')('GET', '/api/security/derogations?active=true');
     assert.equal(derogations.statusCode, 200, derogations.body);
     assert.ok(derogations.json().derogations.every((d: { state: string }) => d.state === 'in_force'));

@@ -187,6 +187,10 @@ describe(`Art. 30 register, DPIA and the security gate (${BACKEND})`, () => {
         'accompagnement',
         'accompagnement_handicap',
         'accompagnement_jeunes',
+        'aidant_actualisation',
+        'aidant_documents',
+        'aidant_inscription',
+        'attestation_employeur',
         'controle_rib',
         'entree_formation',
         'formation',
@@ -271,7 +275,7 @@ describe(`Art. 30 register, DPIA and the security gate (${BACKEND})`, () => {
     assert.match(String(res.headers['content-type']), /^text\/csv/);
     const lines = res.body.replace(/^\uFEFF/, '').split('\r\n');
     assert.deepEqual(lines[0]!.split(','), [...CNIL_REGISTER_COLUMNS]);
-    assert.equal(lines.filter((l) => l.length > 0).length, 1 + 10);
+    assert.equal(lines.filter((l) => l.length > 0).length, 1 + 14);
     // The CNIL model's order: the sheet's identification, its actors, its purposes, then the data.
     assert.deepEqual(CNIL_REGISTER_COLUMNS.slice(0, 4), [
       'Nom du traitement',

@@ -237,7 +237,7 @@ describe(`restriction of processing (GDPR Art. 18) (${BACKEND})`, () => {
     assert.equal(told.length, lifted.json().told);
     assert.equal(told[0]!.subject, 'La limitation du traitement de vos données est levée');
     const nothing = await lift(['contact']);
-    assert.deepEqual(nothing.json(), { lifted: [], told: 0 }, 'nothing lifted, nobody told');
+    assert.deepEqual(nothing.json(), { lifted: [], told: 0, letter: false }, 'nothing lifted, nobody told');
   });
 
   it('a restriction request granted sets the restriction by itself: the counsellor is withheld the classes, each step in the chain', async () => {

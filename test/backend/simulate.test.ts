@@ -145,4 +145,42 @@ describe(`attack simulator (${BACKEND})`, { timeout: 180_000 }, () => {
     assert.ok(Number(cast[1]) >= 1, 'a new hire took a portfolio over');
     assert.ok(Number(cast[2]) >= 1, 'someone prepared tomorrow in one sitting');
   });
+
+  it('has job seekers declare their monthly update the same day, none turned away', () => {
+    const updates = workday()
+      .notes.map((n) =>
+        /actualisation mensuelle de (\d{4}-\d{2}) ouverte : (\d+) demandeurs .* (\d+) le corrigent .*; (\d+) refusées/.exec(
+          n,
+        ),
+      )
+      .find(Boolean);
+    assert.ok(updates, workday().notes.join('\n'));
+    assert.ok(Number(updates[2]) >= 20, `${updates[2]} declarations`);
+    assert.equal(Number(updates[4]), 0, 'no legitimate declaration refused');
+    assert.deepEqual(workday().harms, [
+      { label: 'Actualisations légitimes refusées', value: 0, goal: 0 },
+      { label: 'Inscriptions à l’accueil refusées', value: 0, goal: 0 },
+      { label: 'Actualisations sous mandat refusées', value: 0, goal: 0 },
+    ]);
+    assert.equal(workday().goals.harms, true);
+  });
+
+  it('has counsellors register walk-ins at the desk, none refused', () => {
+    const desk = workday()
+      .notes.map((n) => /inscriptions à l’accueil .* : (\d+) inscrites, (\d+) transmises .*, (\d+) refusées/.exec(n))
+      .find(Boolean);
+    assert.ok(desk, workday().notes.join('\n'));
+    assert.ok(Number(desk[1]) + Number(desk[2]) >= 1, `${desk[1]} registered, ${desk[2]} held`);
+    assert.equal(Number(desk[3]), 0, 'no desk registration refused');
+  });
+
+  it('has a France Services aidant help persons update under a mandate confirmed by code, none refused, the aidant not contained', () => {
+    const assisted = workday()
+      .notes.map((n) => /(\d+) aidants? France Services .* : (\d+) personnes aidées .*, (\d+) refusées/.exec(n))
+      .find(Boolean);
+    assert.ok(assisted, workday().notes.join('\n'));
+    assert.ok(Number(assisted[2]) >= 3, `${assisted[2]} assisted`);
+    assert.equal(Number(assisted[3]), 0, 'no assisted update refused');
+    assert.equal(workday().falsePositives, 0, JSON.stringify(workday().containedLegit));
+  });
 });

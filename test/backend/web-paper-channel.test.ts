@@ -78,7 +78,7 @@ describe(
       await watched.context.close();
     });
 
-    it('the security officer’s mail room: the letter listed, marked posted, then returned with its reason', async () => {
+    it('the security officer’s mail room: the letter listed, marked posted, then returned with its reason; a letter that reached nobody, joined by an agent', async () => {
       const watched = await openPage(world);
       const { page } = watched;
       await signInEnrollingThroughPage(page, world.origin, 'rssi.na');
@@ -114,6 +114,56 @@ describe(
         .getByText('Motif : Non réclamé')
         .waitFor();
       await checkPage(watched, 'bureau-courrier-revenu');
+
+      // A letter back that reached the person nowhere else: the mail room records how an agent reached them.
+      const { runtime } = world.server;
+      const account = await db()
+        .selectFrom('accounts')
+        .select('id')
+        .where('login', '=', seeker)
+        .executeTakeFirstOrThrow();
+      // No verified channel left: the notice of the letter that comes back reaches nobody.
+      await db()
+        .updateTable('account_channels')
+        .set({ verified_at: null })
+        .where('account_id', '=', account.id)
+        .execute();
+      await runtime.paper.queueNotice(
+        { personId, accountId: account.id, kind: 'bank_alert', subject: 'Vos coordonnées bancaires', body: 'Avis.' },
+        db(),
+      );
+      const flagged = await db()
+        .selectFrom('paper_letters')
+        .select('id')
+        .where('person_id', '=', personId)
+        .where('kind', '=', 'bank_alert')
+        .executeTakeFirstOrThrow();
+      const rssi = await db()
+        .selectFrom('accounts')
+        .select('id')
+        .where('login', '=', 'rssi.na')
+        .executeTakeFirstOrThrow();
+      const back = await runtime.paper.markReturned(flagged.id, { reason: 'adresse_inconnue' }, { accountId: rssi.id });
+      assert.equal(back.needsAgent, true);
+
+      await page.getByLabel('Courriers affichés').selectOption('posted');
+      await page.getByLabel('Courriers affichés').selectOption('returned');
+      const returned = page.getByRole('table', { name: /Courriers \(2\)/ });
+      await returned.getByText('À joindre par un agent').waitFor();
+      await page.getByLabel('Comment la personne a été jointe').selectOption('agence');
+      await page.getByRole('button', { name: 'Marquer jointe aujourd’hui' }).click();
+      await page.getByText('Personne jointe (à l’agence) : le courrier n’attend plus d’agent.').waitFor();
+      await returned.getByText(/Jointe par un agent le .* \(à l’agence\)/).waitFor();
+      const row = await db()
+        .selectFrom('paper_letters')
+        .select(['needs_agent', 'reached_how', 'reached_by_account'])
+        .where('id', '=', flagged.id)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(
+        { needs: Number(row.needs_agent), how: row.reached_how, by: row.reached_by_account },
+        { needs: 0, how: 'agence', by: rssi.id },
+      );
+      await checkPage(watched, 'bureau-courrier-joint');
       await watched.context.close();
     });
   },

@@ -28,6 +28,24 @@ export async function registerCapEmploiSystem(db: Executor): Promise<TestMachine
   return { organisationId: cap.id, clientId, kid, privateKey: keys.privateKey };
 }
 
+/** The seeded employer's payroll system (issue 25 §3), registered with a fresh ES256 key. */
+export async function registerEmployerSystem(db: Executor): Promise<TestMachineClient> {
+  const employer = await db
+    .selectFrom('organisations')
+    .select('id')
+    .where('kind', '=', 'employer')
+    .orderBy('id')
+    .executeTakeFirstOrThrow();
+  const keys = await generateKeyPair('ES256');
+  const kid = randomUUID();
+  const { clientId } = await registerMachineClient(db, {
+    organisationId: employer.id,
+    name: 'Paie Chais du Médoc',
+    jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid }] },
+  });
+  return { organisationId: employer.id, clientId, kid, privateKey: keys.privateKey };
+}
+
 /** The client-credentials form a machine client posts to the token endpoint, with a fresh signed assertion. */
 export async function clientCredentialsForm(
   client: TestMachineClient,

@@ -52,6 +52,7 @@ const FACT_OF: Record<Relationship, keyof RelationshipFacts> = {
   verified_caller: 'verifiedCaller',
   held_bank_change: 'heldBankChange',
   employment: 'employment',
+  mandate: 'mandate',
 };
 
 /**
@@ -234,6 +235,7 @@ function checkOrganisation(specIndex: number): { mismatches: string[]; tally: Ta
 describe('authorization matrix (demo network agreements)', () => {
   it('covers every role and purpose of the network', () => {
     assert.deepEqual(ROLES, [
+      'aidant',
       'bank_controller',
       'call_centre_operator',
       'counsellor',
@@ -244,7 +246,8 @@ describe('authorization matrix (demo network agreements)', () => {
       'partner_system',
       'security_officer',
     ]);
-    assert.equal(PURPOSES.length, 10);
+    // The employer's certificates (issue 25 §3) and the France Services aidants' three steps under mandate (§4).
+    assert.equal(PURPOSES.length, 14);
     assert.equal(rows.agreements.length, NETWORK.length);
   });
 

@@ -28,7 +28,7 @@ const ROLE_POOL = ['counsellor', 'indemnisation_agent', 'partner_staff', 'partne
 const STATUSES: Agreement['status'][] = ['draft', 'active', 'suspended', 'ended'];
 const FACT_OF: Record<
   Relationship,
-  'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange' | 'employment'
+  'caseload' | 'agency' | 'referral' | 'verifiedCaller' | 'heldBankChange' | 'employment' | 'mandate'
 > = {
   caseload: 'caseload',
   agency: 'agency',
@@ -36,6 +36,7 @@ const FACT_OF: Record<
   verified_caller: 'verifiedCaller',
   held_bank_change: 'heldBankChange',
   employment: 'employment',
+  mandate: 'mandate',
 };
 
 function day(offset: number): string {
@@ -95,6 +96,7 @@ const facts: fc.Arbitrary<RelationshipFacts> = fc.record({
   verifiedCaller: likely,
   heldBankChange: likely,
   employment: likely,
+  mandate: likely,
   ageYears: fc.option(fc.integer({ min: 14, max: 40 }), { nil: undefined, freq: 8 }),
 });
 
@@ -214,6 +216,7 @@ describe('decide(): properties over arbitrary agreements and requests', () => {
               verifiedCaller: false,
               heldBankChange: false,
               employment: false,
+              mandate: false,
             },
           },
         ],

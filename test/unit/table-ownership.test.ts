@@ -22,6 +22,8 @@ const FOLDERS = [
   'incidents',
   'privacy',
   'updates',
+  'registration',
+  'mandates',
   'access',
   'ledger',
   'notify',

@@ -18,6 +18,7 @@ import {
   refuse,
 } from '../access.ts';
 import { requireMachineClient } from '../machine.ts';
+import { RELEASES_BENEFITS } from '../me/employer-certificates.ts';
 
 const tags = ['employeurs'];
 const security = [{ bearer: [] }];
@@ -123,7 +124,7 @@ export function employerCertificateRoutes(runtime: Runtime): FastifyPluginAsyncT
           security,
           querystring: DisputedQuery,
           response: {
-            200: Type.Object({ certificates: Type.Array(DisputedCertificateView) }),
+            200: Type.Object({ certificates: Type.Array(DisputedCertificateView) }, RELEASES_BENEFITS),
             ...accessErrorResponses,
           },
         },

@@ -40,6 +40,13 @@ export const CertificateView = Type.Object({
   labels: Type.Object({ contractKind: Type.String(), endReason: Type.String() }),
 });
 
+/**
+ * What a certificate route's answer releases of the person, for the OpenAPI document (an `x-`
+ * extension): its views carry `content`, not a file's `fields`, so the inventory of routes that
+ * release person data (test/backend/person-routes.test.ts) finds them by this mark.
+ */
+export const RELEASES_BENEFITS = { 'x-person-classes': ['benefits'] };
+
 const CertificateIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
 /** A certificate as its person (or an agent) sees it: the employer by name, the dispute in words. */
@@ -95,7 +102,10 @@ export function myEmployerCertificateRoutes(runtime: Runtime): FastifyPluginAsyn
           tags,
           summary: 'Mes attestations employeur : ce que mes anciens employeurs ont transmis à la fin de mes contrats',
           security,
-          response: { 200: Type.Object({ certificates: Type.Array(CertificateView) }), ...errorResponses },
+          response: {
+            200: Type.Object({ certificates: Type.Array(CertificateView) }, RELEASES_BENEFITS),
+            ...errorResponses,
+          },
         },
       },
       async (request) => {

@@ -74,6 +74,11 @@ const JournalView = Type.Object({
       purposeLabel: Type.Union([Type.String(), Type.Null()], {
         description: 'la finalité déclarée, en clair (hors preuve)',
       }),
+      mandate: Type.Optional(
+        Type.String({
+          description: 'pour un acte sous mandat : « X (France Services de Y), avec votre mandat du … » (hors preuve)',
+        }),
+      ),
       index: Type.Integer(),
       proof: Type.Array(Type.String(), { description: 'vide tant que l’entrée est en attente' }),
       pending: Type.Boolean({

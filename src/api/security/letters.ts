@@ -9,6 +9,7 @@ import {
   PAPER_LETTER_STATUSES,
   PAPER_LETTERS_MAX_PAGE_SIZE,
   PAPER_PURPOSE,
+  REACHED_MEANS,
   RETURN_REASONS,
 } from '../../privacy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -217,6 +218,35 @@ export function paperLetterRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             by(request),
           );
         }),
+    );
+
+    app.post(
+      '/:id/reached',
+      {
+        schema: {
+          tags,
+          summary:
+            'Joint par un agent : un courrier revenu n’a trouvé la personne par aucun autre moyen ; l’agent dit comment et quel jour il l’a jointe',
+          security,
+          params: IdParams,
+          body: Type.Object(
+            {
+              how: Type.Enum([...REACHED_MEANS], { description: 'comment la personne a été jointe' }),
+              reachedOn: Type.Optional(Day),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: Loose, ...errorResponses },
+        },
+      },
+      async (request, reply) =>
+        orNotFound(reply, request.id, () =>
+          paper.markReached(
+            request.params.id,
+            { how: request.body.how, ...(request.body.reachedOn ? { reachedOn: request.body.reachedOn } : {}) },
+            by(request),
+          ),
+        ),
     );
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { FIELD_CLASS_LABELS_FR } from '../../domain/index.ts';
-import { activeJobSeekerAccountOf, announceToAccount } from '../../identity/index.ts';
+import { announceToPerson } from '../../identity/index.ts';
 import { liftRestriction, restrictionsOf, restrictProcessing } from '../../policy/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { inTransaction } from '../../store/index.ts';
@@ -111,7 +111,10 @@ export function restrictionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             200: Type.Object({
               lifted: Type.Array(Type.String()),
               told: Type.Integer({
-                description: 'messages envoyés à la personne (art. 18.3) ; 0 : lui écrire par courrier',
+                description: 'messages envoyés à la personne (art. 18.3) ; 0 et pas de courrier : lui écrire',
+              }),
+              letter: Type.Boolean({
+                description: 'un courrier mis en file pour la personne sans espace qui a choisi le papier',
               }),
             }),
             ...errorResponses,
@@ -129,25 +132,23 @@ export function restrictionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
             classes: request.body.classes,
             actorId: request.staff!.actorId,
           });
-          if (result.lifted.length === 0) return { ...result, told: 0 };
-          const account = await activeJobSeekerAccountOf(trx, personId);
+          if (result.lifted.length === 0) return { ...result, told: 0, letter: false };
           const messenger = { db: trx, keyring: runtime.keyring, notifier: runtime.notifier };
-          const told = !account
-            ? 0
-            : await announceToAccount(
-                messenger,
-                account.id,
-                'restriction_lifted',
-                'La limitation du traitement de vos données est levée',
-                [
-                  'Bonjour,',
-                  '',
-                  `La limitation du traitement que vous aviez obtenue (RGPD, article 18) est levée pour : ${result.lifted.map((c) => FIELD_CLASS_LABELS_FR[c]).join(', ')}.`,
-                  'Ces données peuvent de nouveau être consultées et utilisées pour les finalités prévues, comme avant la limitation.',
-                  'Votre espace personnel, rubrique « Qui a consulté mon dossier », en garde la trace. Pour toute question : le délégué à la protection des données de France Travail.',
-                ].join('\n'),
-              );
-          return { ...result, told };
+          // On the espace account's channels, and by letter when the person chose paper (even without an account).
+          const { channels: told, letter } = await announceToPerson(
+            messenger,
+            personId,
+            'restriction_lifted',
+            'La limitation du traitement de vos données est levée',
+            [
+              'Bonjour,',
+              '',
+              `La limitation du traitement que vous aviez obtenue (RGPD, article 18) est levée pour : ${result.lifted.map((c) => FIELD_CLASS_LABELS_FR[c]).join(', ')}.`,
+              'Ces données peuvent de nouveau être consultées et utilisées pour les finalités prévues, comme avant la limitation.',
+              'Votre espace personnel, rubrique « Qui a consulté mon dossier », en garde la trace. Pour toute question : le délégué à la protection des données de France Travail.',
+            ].join('\n'),
+          );
+          return { ...result, told, letter };
         });
       },
     );

@@ -10,7 +10,7 @@ import {
   DecisionViewSchema,
   purposeOr422,
 } from '../access.ts';
-import { CertificateView, certificateViews } from '../me/employer-certificates.ts';
+import { CertificateView, certificateViews, RELEASES_BENEFITS } from '../me/employer-certificates.ts';
 
 const tags = ['agents'];
 const security = [{ cookieAuth: [] }];
@@ -38,7 +38,10 @@ export function staffEmployerCertificateRoutes(runtime: Runtime): FastifyPluginA
           security,
           params: Params,
           response: {
-            200: Type.Object({ certificates: Type.Array(CertificateView), decision: DecisionViewSchema }),
+            200: Type.Object(
+              { certificates: Type.Array(CertificateView), decision: DecisionViewSchema },
+              RELEASES_BENEFITS,
+            ),
             ...accessErrorResponses,
           },
         },

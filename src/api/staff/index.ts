@@ -10,6 +10,7 @@ import { staffExportRoutes } from './exports.ts';
 import { staffPersonRoutes } from './persons.ts';
 import { staffProfileRoutes } from './profile.ts';
 import { staffEmployerCertificateRoutes } from './employer-certificates.ts';
+import { staffMandateRoutes } from './mandates.ts';
 
 /**
  * Staff in a browser session (second factor passed): files read and written under a declared
@@ -28,5 +29,6 @@ export function staffRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
     await app.register(staffBankRoutes(runtime));
     await app.register(staffProfileRoutes(runtime));
     await app.register(staffEmployerCertificateRoutes(runtime));
+    await app.register(staffMandateRoutes(runtime));
   };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Runtime } from '../../runtime/index.ts';
-import { demoActors } from '../../seed/index.ts';
+import { demoActors, deterministicUuid, NETWORK } from '../../seed/index.ts';
 import { ofName, roleLabel } from '../../domain/index.ts';
 import { DEMO_PASSWORD, ensureDemoAccounts as ensureAccounts, type DemoJobSeeker } from './demo-accounts.ts';
 import { runSeed } from './seed.ts';
@@ -41,6 +41,15 @@ export function demoAccountLines(url: string, dataDir: string, jobSeekers: DemoJ
   for (const a of demoActors(DEMO_SEED))
     lines.push(`  ${a.login.padEnd(44)} ${a.roles.map(roleLabel).join(', ').padEnd(36)} ${a.organisation}`);
   lines.push(`Codes et alertes envoyés : dossier ${join(dataDir, 'outbox')} (il tient lieu de serveur de messagerie).`);
+  // The network's employer sends certificates from its payroll system, a machine client: how to connect one.
+  const employer = NETWORK.find((o) => o.kind === 'employer');
+  if (employer)
+    lines.push(
+      '',
+      `Employeur (attestations de fin de contrat, issue 25 §3) : ${employer.name}, organisation ${deterministicUuid(DEMO_SEED, 'organisation', employer.key)}`,
+      `  son système de paie, client machine (private_key_jwt) : rempart clients register --organisation ${deterministicUuid(DEMO_SEED, 'organisation', employer.key)} --name "Paie ${employer.name}" --jwks <clé publique, JWKS>`,
+      `  puis un jeton (${url}/api/oauth/token, portée attestation_employeur) et POST ${url}/api/employer/certificates : docs/employer-certificates.md`,
+    );
   const pair = jobSeekers.find((p) => p.counsellor);
   if (pair)
     lines.push(

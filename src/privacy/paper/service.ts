@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { openSecret, sealSecret, type Keyring } from '../../crypto/index.ts';
-import { ConflictError, NotFoundError, systemClock, type Clock, type PersonFile } from '../../domain/index.ts';
-import { activeJobSeekerAccountOf, announceToAccount } from '../../identity/index.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  systemClock,
+  ValidationError,
+  type Clock,
+  type PersonFile,
+} from '../../domain/index.ts';
+import { activeJobSeekerAccountOf, announceToAccount, announceToPerson } from '../../identity/index.ts';
 import { addressee, postalBlock, renderLetters, type LetterLayout } from '../../incidents/index.ts';
 import { appendEvent } from '../../ledger/index.ts';
 import type { Notifier, PaperNotice } from '../../notify/index.ts';
@@ -18,6 +25,18 @@ export const RETURN_REASON_LABELS: Readonly<Record<ReturnReason, string>> = {
   refuse: 'Refusé',
   non_reclame: 'Non réclamé',
   autre: 'Autre motif',
+};
+
+/** How an agent reached a person whose letter came back (« joint par un agent »). */
+export const REACHED_MEANS = ['telephone', 'agence', 'courriel', 'visite', 'autre'] as const;
+export type ReachedMeans = (typeof REACHED_MEANS)[number];
+
+export const REACHED_MEANS_LABELS: Readonly<Record<ReachedMeans, string>> = {
+  telephone: 'Par téléphone',
+  agence: 'À l’agence',
+  courriel: 'Par courriel, à une adresse donnée par la personne',
+  visite: 'Par une visite à domicile',
+  autre: 'Autrement',
 };
 
 export const PAPER_LETTER_STATUSES: readonly PaperLetterStatus[] = ['queued', 'posted', 'returned'];
@@ -40,6 +59,20 @@ const KIND_LABELS: Readonly<Record<string, string>> = {
   bank_alert: 'Changement de coordonnées bancaires',
   bank_change_notice: 'Changement de coordonnées bancaires',
   rights_request_answer: 'Réponse à une demande d’exercice des droits',
+  rights_request_extension: 'Prolongation du délai de réponse à une demande d’exercice des droits',
+  monthly_update_reminder: 'Rappel d’actualisation mensuelle',
+  registration_ceased: 'Fin d’inscription (actualisation manquée)',
+  restriction_lifted: 'Levée de la limitation du traitement',
+  retention_notice: 'Avis de fin de conservation',
+  employer_certificate_corrected: 'Attestation employeur corrigée',
+  employer_certificate_disputed: 'Attestation employeur contestée',
+  access_reported_ack: 'Signalement d’un accès transmis',
+  login_lock_announcement: 'Sécurité : connexions bloquées',
+  activation_announcement: 'Sécurité : mot de passe du compte défini',
+  channel_verified_announcement: 'Sécurité : moyen de contact vérifié',
+  federation_link_announcement: 'Sécurité : connexion par un autre service liée',
+  registration_receipt: 'Récépissé d’inscription',
+  registration_import_notice: 'Inscription par un partenaire',
 };
 
 const SEALING_PURPOSE = 'paper_letter';
@@ -71,6 +104,8 @@ export interface PaperLetterView {
   reachedChannels: number | null;
   /** Back and reached nowhere else: an agent must reach the person. */
   needsAgent: boolean;
+  /** « Joint par un agent »: how and on which day, once recorded. */
+  reached: { how: ReachedMeans; howLabel: string; on: string; recordedAt: string } | null;
 }
 
 export interface PaperLetterPage {
@@ -171,22 +206,20 @@ export class PaperChannel {
         operation: 'set_correspondence_preference',
         details: { paper, by: by.as },
       });
-      const account = await activeJobSeekerAccountOf(trx, personId);
-      if (account) {
-        const whom =
-          by.as === 'agent' ? 'Un agent de France Travail a enregistré, à votre demande,' : 'Vous avez choisi';
-        const body = paper
-          ? `${whom} de recevoir toute votre correspondance de Rempart par courrier papier, à l’adresse postale de votre dossier. Les avis importants (sécurité, coordonnées bancaires, incidents, réponses à vos demandes) vous seront envoyés par courrier, en plus de vos autres moyens de contact. Vous pouvez changer ce choix à tout moment dans votre espace, rubrique « Sécurité du compte ».`
-          : `${by.as === 'agent' ? 'Un agent de France Travail a enregistré, à votre demande, que vous ne souhaitez plus' : 'Vous avez choisi de ne plus'} recevoir votre correspondance de Rempart par courrier papier. Les avis vous parviendront par courriel et SMS, aux adresses que vous avez confirmées.`;
-        await announceToAccount(
-          { db: trx, keyring: this.#deps.keyring(), notifier: this.#deps.notifier },
-          account.id,
-          'correspondence_preference_announcement',
-          'Rempart : votre choix de correspondance',
-          body,
-          { verifiedOnly: true },
-        );
-      }
+      // Told on the person's channels; with paper on, this announcement is the first letter — also
+      // for a person without an espace account, whose choice an agent recorded.
+      const whom = by.as === 'agent' ? 'Un agent de France Travail a enregistré, à votre demande,' : 'Vous avez choisi';
+      const body = paper
+        ? `${whom} de recevoir toute votre correspondance de Rempart par courrier papier, à l’adresse postale de votre dossier. Les avis importants (sécurité, coordonnées bancaires, incidents, réponses à vos demandes) vous seront envoyés par courrier, en plus de vos autres moyens de contact. Vous pouvez changer ce choix à tout moment dans votre espace, rubrique « Sécurité du compte ».`
+        : `${by.as === 'agent' ? 'Un agent de France Travail a enregistré, à votre demande, que vous ne souhaitez plus' : 'Vous avez choisi de ne plus'} recevoir votre correspondance de Rempart par courrier papier. Les avis vous parviendront par courriel et SMS, aux adresses que vous avez confirmées.`;
+      await announceToPerson(
+        { db: trx, keyring: this.#deps.keyring(), notifier: this.#deps.notifier },
+        personId,
+        'correspondence_preference_announcement',
+        'Rempart : votre choix de correspondance',
+        body,
+        { verifiedOnly: true },
+      );
       return { paper, setAt: at, setBy: by.as };
     });
   }
@@ -199,6 +232,15 @@ export class PaperChannel {
    */
   async queueNotice(notice: PaperNotice, db: Executor): Promise<boolean> {
     if (!(await this.preference(notice.personId, db)).paper) return false;
+    await this.queueLetter(notice, db);
+    return true;
+  }
+
+  /**
+   * A letter queued whatever the person's choice: what must reach them on paper (a registration's
+   * receipt the agent posts, the notice of a registration by a partner's import). Answers its id.
+   */
+  async queueLetter(notice: PaperNotice, db: Executor): Promise<string> {
     const id = randomUUID();
     const sealed = sealSecret(
       this.#deps.keyring(),
@@ -232,7 +274,7 @@ export class PaperChannel {
         details: { letter: id, notice: notice.kind },
       });
     });
-    return true;
+    return id;
   }
 
   /** The mail room's queue: newest first, by status; no address, no text. */
@@ -407,6 +449,64 @@ export class PaperChannel {
     });
   }
 
+  /**
+   * « Joint par un agent »: a letter that came back and reached the person on no other channel
+   * (`needsAgent`) is closed by the agent who reached them another way, saying how and on which day
+   * (not before the letter came back, not in the future). The flag is lifted by a conditional
+   * update with its event, in one transaction: two agents recording it at once get one 200 and one
+   * 409. Only the means and the day are kept, never what was said.
+   */
+  async markReached(
+    id: string,
+    input: { how: ReachedMeans; reachedOn?: string },
+    by: { accountId: string; actorId?: string | null },
+  ): Promise<PaperLetterView> {
+    const row = await this.#row(id);
+    const now = this.#now();
+    const today = now.toISOString().slice(0, 10);
+    const on = input.reachedOn ?? today;
+    if (row.status !== 'returned' || Number(row.needs_agent) !== 1)
+      throw new ConflictError(
+        row.reached_on
+          ? 'La personne a déjà été jointe pour ce courrier.'
+          : 'Seul un courrier revenu qu’aucun autre moyen n’a remplacé attend qu’un agent joigne la personne.',
+        'not_waiting_for_agent',
+      );
+    if (on > today || (row.returned_at && on < row.returned_at.slice(0, 10)))
+      throw new ValidationError([
+        {
+          field: 'body.reachedOn',
+          rule: 'range',
+          message: 'la date doit être entre le retour du courrier et aujourd’hui',
+        },
+      ]);
+    return inTransaction(this.#deps.db, async (trx) => {
+      const updated = await trx
+        .updateTable('paper_letters')
+        .set({
+          needs_agent: 0,
+          reached_how: input.how,
+          reached_on: on,
+          reached_recorded_at: now.toISOString(),
+          reached_by_account: by.accountId,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'returned')
+        .where('needs_agent', '=', 1)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1)
+        throw new ConflictError('La personne vient d’être jointe pour ce courrier.', 'not_waiting_for_agent');
+      await appendEvent(trx, 'paper_letter_reached', {
+        accountId: by.accountId,
+        ...(by.actorId ? { actorId: by.actorId } : {}),
+        personId: row.person_id,
+        operation: 'reach_person',
+        details: { letter: id, notice: row.kind, how: input.how, reachedOn: on },
+      });
+      return view(await this.#row(id, trx));
+    });
+  }
+
   async #row(id: string, db: Executor = this.#deps.db): Promise<Row> {
     const row = await db.selectFrom('paper_letters').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError('Courrier');
@@ -452,5 +552,14 @@ function view(row: Row): PaperLetterView {
     returnReasonLabel: reason ? (RETURN_REASON_LABELS[reason] ?? reason) : null,
     reachedChannels: row.reached_channels === null ? null : Number(row.reached_channels),
     needsAgent: Number(row.needs_agent) === 1,
+    reached:
+      row.reached_how && row.reached_on && row.reached_recorded_at
+        ? {
+            how: row.reached_how as ReachedMeans,
+            howLabel: REACHED_MEANS_LABELS[row.reached_how as ReachedMeans] ?? row.reached_how,
+            on: row.reached_on,
+            recordedAt: row.reached_recorded_at,
+          }
+        : null,
   };
 }

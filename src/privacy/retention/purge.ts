@@ -406,6 +406,12 @@ export async function purgeRetention(db: Executor, options: PurgeOptions): Promi
               },
               trx,
             );
+            // A person who chose paper for all correspondence gets the e-mailed notice as a letter too.
+            if (channel === 'email')
+              await options.notifier.paper?.(
+                { personId: n.personId, accountId: null, kind: 'retention_notice', ...text },
+                trx,
+              );
           }
           bump(counts, n.rule, '*', 'noticesSent');
           const s = stats.get(`${n.rule.id}|*notice`) ?? { rule: n.rule.id, subject: '*', outcome: 'notice', count: 0 };

@@ -394,6 +394,17 @@ export class RightsRequests {
             },
             trx,
           );
+        if (input.notice !== 'letter')
+          await this.#deps.notifier.paper?.(
+            {
+              personId: current.person_id,
+              accountId: null,
+              kind: 'rights_request_extension',
+              subject: `Prolongation du délai de réponse à votre demande (réf. ${current.reference})`,
+              body: text,
+            },
+            trx,
+          );
       },
     );
   }
@@ -479,6 +490,19 @@ export class RightsRequests {
               subject: answerSubject(current.reference),
               body: copy?.body ?? answerText(facts),
               idempotencyKey: `rights-answer-${current.id}`,
+            },
+            trx,
+          );
+        // A person who chose paper for all correspondence gets the answer as a letter too, whichever
+        // channel the DPO chose (the paper channel checks the choice; a letter answer is one already).
+        if (input.channel !== 'letter')
+          await this.#deps.notifier.paper?.(
+            {
+              personId: current.person_id,
+              accountId: null,
+              kind: 'rights_request_answer',
+              subject: answerSubject(current.reference),
+              body: answerText(facts),
             },
             trx,
           );

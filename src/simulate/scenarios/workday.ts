@@ -1,6 +1,11 @@
 import type { PurposeRule } from '../../policy/index.ts';
 import { NETWORK } from '../../seed/index.ts';
-import { chunks } from '../../store/index.ts';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nirControlKey } from '../../domain/index.ts';
+import { addChannel } from '../../identity/index.ts';
+import { chunks, updateObligations } from '../../store/index.ts';
+import { nextWindowAfter, openWindowAt } from '../../updates/index.ts';
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, MINUTE_MS, nextWorkingDay, parisDay, parisTime } from '../clock.ts';
 import {
@@ -9,6 +14,8 @@ import {
   organisationId,
   referredTo,
   signIn,
+  ensureJobSeekerAccount,
+  signInJobSeeker,
   Traffic,
   type Agent,
   type Client,
@@ -30,7 +37,7 @@ const PARTNERS = [
   { key: 'training-body', prefix: 'iafp.formateur', purpose: 'entree_formation', weight: 0.1 },
 ] as const;
 
-type Role = 'counsellor' | 'indemnisation_agent' | 'partner_staff';
+type Role = 'counsellor' | 'indemnisation_agent' | 'partner_staff' | 'aidant';
 
 interface Staff {
   login: string;
@@ -57,12 +64,47 @@ interface Staff {
 interface Action {
   at: number;
   staff: Staff;
-  kind: 'caseload' | 'referrals' | 'read' | 'search_name' | 'search_ft';
+  kind: 'caseload' | 'referrals' | 'read' | 'search_name' | 'search_ft' | 'register_desk' | 'assist_update';
   personId?: string;
   followUp?: boolean;
   /** Pages of a list looked at (all of them when absent). */
   pages?: number;
 }
+
+/**
+ * A job seeker updating from home (« M'actualiser »): the month declared once, and corrected the
+ * same evening by some. The figures reach their `benefits` through the pipeline, out of any
+ * staff member's budget.
+ */
+interface Seeker {
+  personId: string;
+  client: Client;
+  agent?: Agent;
+}
+
+interface Declaring {
+  at: number;
+  seeker: Seeker;
+  kind: 'declare' | 'correct';
+}
+
+type Step = Action | Declaring;
+
+/**
+ * Of the persons who must update this month, the share who do it on the simulated day (the window
+ * runs 28th–15th: about eighteen days, busier at its start and its end), and of those, the share who
+ * correct it later in the day.
+ */
+const DECLARING_SHARE = 0.08;
+const CORRECTING_SHARE = 0.05;
+/** Of the counsellors, the share who register a walk-in at the desk today (one or two each, issue 25 §1). */
+const DESK_REGISTRAR_SHARE = 0.1;
+/**
+ * France Services aidants at work (issue 25 §4): one per hundred staff (at least one), each helping
+ * three to six persons who must update and have not, under a mandate the person gives by the code
+ * they receive on the spot; the aidant then declares the month with them.
+ */
+const AIDANTS_PER_STAFF = 0.01;
 
 /**
  * Portfolio modalities of France Travail counsellors and their theoretical sizes (AFP, 22 January
@@ -365,6 +407,11 @@ function workingMinute(ctx: SimContext, day: Date, from: number): number {
 
 function plan(ctx: SimContext, staff: Staff[], day: Date): Action[] {
   const actions: Action[] = [];
+  // At least one counsellor registers someone at the desk, whatever the head count.
+  const counsellors = staff.filter((s) => s.role === 'counsellor');
+  const deskRegistrars = new Set(
+    ctx.rng.shuffle(counsellors).slice(0, Math.max(1, Math.round(counsellors.length * DESK_REGISTRAR_SHARE))),
+  );
   for (const s of staff) {
     const arrival = parisTime(day, 8, 30).getTime() + ctx.rng.int(0, 45) * MINUTE_MS;
     // The day starts with the list: a counsellor's caseload, a partner's persons referred to it.
@@ -373,6 +420,9 @@ function plan(ctx: SimContext, staff: Staff[], day: Date): Action[] {
     // at its first pages, by next appointment; a counsellor pages through their own caseload.
     if (s.role === 'partner_staff')
       actions.push({ at: arrival, staff: s, kind: 'referrals', pages: ctx.rng.int(1, 3) });
+    if (deskRegistrars.has(s))
+      for (let k = ctx.rng.int(1, 2); k > 0; k--)
+        actions.push({ at: workingMinute(ctx, day, arrival), staff: s, kind: 'register_desk' });
     if (s.agenda) {
       for (const read of counsellorsDay(ctx, s, day, arrival)) {
         const searched = ctx.rng.chance(0.15);
@@ -443,6 +493,19 @@ function counsellorsDay(
 
 interface DayCounters {
   traffic: Traffic;
+  /** Walk-ins registered at the desk, held as possible duplicates (sent to an agent), and refused. */
+  registered: number;
+  registrationsHeld: number;
+  registrationsRefused: number;
+  /** Mandates confirmed and months declared under them by aidants, and assisted acts refused. */
+  assisted: number;
+  assistedRefused: number;
+  /** The consent text's hash, read once from the server as the desk page does. */
+  consentTextHash?: string;
+  /** Monthly updates declared (first versions), corrected, and refused (a legitimate person turned away). */
+  declarations: number;
+  corrections: number;
+  declarationsRefused: number;
   relogins: number;
   reads: number;
   followUps: number;
@@ -452,7 +515,148 @@ interface DayCounters {
   listingsRefused: number;
 }
 
-async function perform(ctx: SimContext, action: Action, counters: DayCounters): Promise<void> {
+/** The persons who must update this month and declare today, each at a minute of their own (07:00–23:00 Paris), some correcting later. */
+async function planDeclarations(
+  ctx: SimContext,
+  day: Date,
+): Promise<{ steps: Declaring[]; due: number; undeclared: string[] }> {
+  const ids = (await ctx.db.selectFrom('persons').select('id').where('status', '=', 'active').execute())
+    .map((r) => r.id)
+    .filter((id) => !ctx.decoys.has(id));
+  const due = [...(await updateObligations(ctx.db, () => ctx.runtime.keyring, ids)).keys()].sort();
+  const steps: Declaring[] = [];
+  const from = parisTime(day, 7, 0).getTime();
+  const span = Math.floor((parisTime(day, 23, 0).getTime() - from) / MINUTE_MS);
+  const shuffled = ctx.rng.shuffle(due);
+  const declaring = Math.round(due.length * DECLARING_SHARE);
+  for (const personId of shuffled.slice(0, declaring)) {
+    const seeker: Seeker = { personId, client: newClient(ctx) };
+    const at = from + ctx.rng.int(0, span - 1) * MINUTE_MS;
+    steps.push({ at, seeker, kind: 'declare' });
+    if (ctx.rng.chance(CORRECTING_SHARE))
+      steps.push({
+        at: Math.min(at + ctx.rng.int(5, 180) * MINUTE_MS, from + span * MINUTE_MS),
+        seeker,
+        kind: 'correct',
+      });
+  }
+  return { steps, due: due.length, undeclared: shuffled.slice(declaring) };
+}
+
+/** A month as people declare it: most without work, some with one or two contracts, a few in training or on sick leave. */
+function aMonth(ctx: SimContext) {
+  const contracts = ctx.rng.chance(0.3) ? ctx.rng.int(1, 2) : 0;
+  return {
+    stillLooking: !ctx.rng.chance(0.02),
+    works: Array.from({ length: contracts }, (_, k) => {
+      const hours = ctx.rng.int(8, 151);
+      return { employer: `Employeur ${k + 1} (simulation)`, hours, grossCents: hours * ctx.rng.int(1_200, 2_400) };
+    }),
+    training: ctx.rng.chance(0.05),
+    sickness: ctx.rng.chance(0.03),
+    parentalLeave: ctx.rng.chance(0.01),
+    retirement: false,
+    invalidity: ctx.rng.chance(0.01),
+    sworn: true as const,
+  };
+}
+
+const parisToday = (ctx: SimContext) => parisDay(ctx.clock.now());
+
+/**
+ * A person registering at the desk today: a woman or a man born between 1960 and 2004 in
+ * Gironde, with a NIR consistent with that (sex, year and month of birth, département 33, an
+ * order number drawn from a range the seed does not use), a postal address for the receipt, a
+ * job sought and what the form asks. Each walk-in is a new person: a match with an existing file
+ * is held for an agent (202), not a refusal.
+ */
+function walkIn(ctx: SimContext, today: string) {
+  const n = ++ctx.counters.networks;
+  const female = ctx.rng.chance(0.5);
+  const year = ctx.rng.int(1960, 2004);
+  const month = ctx.rng.int(1, 12);
+  const body = `${female ? 2 : 1}${String(year % 100).padStart(2, '0')}${String(month).padStart(2, '0')}33${String(ctx.rng.int(1, 599)).padStart(3, '0')}${String(900 + (n % 99)).padStart(3, '0')}`;
+  const letters = Array.from({ length: 6 }, (_, i) => String.fromCharCode(97 + (Math.floor(n / 26 ** i) % 26))).join(
+    '',
+  );
+  return {
+    identity: {
+      lastName: `GUICHET${letters.toUpperCase()}`,
+      firstNames: [female ? 'Camille' : 'Thomas'],
+      sex: female ? 'F' : 'M',
+      birthDate: `${year}-${String(month).padStart(2, '0')}-${String(ctx.rng.int(1, 28)).padStart(2, '0')}`,
+      birthPlace: 'Bordeaux (33)',
+    },
+    nir: body + nirControlKey(body),
+    contact: {
+      address: {
+        line1: `${ctx.rng.int(1, 120)} cours de l’Yser`,
+        postalCode: '33800',
+        communeCode: '33063',
+        commune: 'Bordeaux',
+      },
+    },
+    education: [{ title: 'Baccalauréat professionnel', level: 4, year: Math.min(year + 19, 2025) }],
+    experience: [],
+    soughtJobs: [ctx.rng.pick(['D1106', 'N1103', 'K2204', 'J1501', 'H2909'] as const)],
+    availability: { availableFrom: today, workingTime: 'full_time', contract: 'any' },
+    mobility: { maxDistanceKm: 20, transport: ['public_transport'], drivingLicence: false },
+    situation: { kind: 'available' },
+  };
+}
+
+/**
+ * An aidant's act under a mandate (issue 25 §4), with the person beside them: the person's espace
+ * account has a verified e-mail (where the code goes); the aidant prepares a one-day mandate for the
+ * monthly update, types the code the person received (read here from the outbox folder the demo's
+ * mail goes to), and declares the person's month in their name. True when all three succeeded.
+ */
+async function assist(
+  ctx: SimContext,
+  personId: string,
+  send: (method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown) => Promise<Reply>,
+): Promise<boolean> {
+  const accountId = await ensureJobSeekerAccount(ctx, personId);
+  const email = `sim.${personId.slice(0, 8)}@demandeur.example`;
+  const known = await ctx.db.selectFrom('account_channels').select('id').where('account_id', '=', accountId).execute();
+  if (known.length === 0) await addChannel(ctx.db, ctx.runtime.keyring, accountId, 'email', email, { verified: true });
+  const registration = (await ctx.runtime.persons.read(personId, ['registration'])).fields.registration!;
+  const prepared = await send('POST', '/api/staff/mandates', {
+    franceTravailId: registration.franceTravailId,
+    scopes: ['update'],
+    duration: '1d',
+    consent: 'code',
+  });
+  if (prepared.status !== 201) return false;
+  const mandateId = String((prepared.body.mandate as { id: string }).id);
+  await ctx.runtime.messages.deliverDue();
+  const folder = join(ctx.runtime.config.dataDir, 'outbox');
+  const sent = existsSync(folder)
+    ? readdirSync(folder)
+        .sort()
+        .map((name) => JSON.parse(readFileSync(join(folder, name), 'utf8')) as { to: string; body: string })
+        .filter((m) => m.to === email)
+    : [];
+  const code = /\b(\d{8})\b/.exec(sent.at(-1)?.body ?? '')?.[1];
+  if (!code) return false;
+  if ((await send('POST', `/api/staff/mandates/${mandateId}/confirm`, { code })).status !== 200) return false;
+  return (await send('POST', `/api/staff/mandates/${mandateId}/monthly-update`, aMonth(ctx))).status === 201;
+}
+
+/** A job seeker's update in their espace: the page read, then the month declared (or corrected). */
+async function declare(ctx: SimContext, step: Declaring, counters: DayCounters): Promise<void> {
+  const seeker = step.seeker;
+  seeker.agent ??= await signInJobSeeker(ctx, seeker.personId, seeker.client, counters.traffic);
+  const state = await seeker.agent.request('GET', '/api/me/monthly-update');
+  const sent = await seeker.agent.request('POST', '/api/me/monthly-update', { body: aMonth(ctx) });
+  if (state.status !== 200 || sent.status !== 201) counters.declarationsRefused++;
+  else if (step.kind === 'correct') counters.corrections++;
+  else counters.declarations++;
+}
+
+async function perform(ctx: SimContext, step: Step, counters: DayCounters): Promise<void> {
+  if ('seeker' in step) return declare(ctx, step, counters);
+  const action = step;
   const s = action.staff;
   const send = async (method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<Reply> => {
     s.agent ??= await signIn(ctx, s.actorId, s.client, counters.traffic, { accountCreatedAt: s.accountCreatedAt });
@@ -470,6 +674,25 @@ async function perform(ctx: SimContext, action: Action, counters: DayCounters): 
     }
     return reply;
   };
+  if (action.kind === 'assist_update') {
+    if (await assist(ctx, action.personId!, send)) counters.assisted++;
+    else counters.assistedRefused++;
+    return;
+  }
+  if (action.kind === 'register_desk') {
+    counters.consentTextHash ??= String(
+      (await send('GET', '/api/staff/registrations/desk/consent-text')).body.textHash ?? '',
+    );
+    const reply = await send('POST', '/api/staff/registrations/desk', {
+      registration: walkIn(ctx, parisToday(ctx)),
+      consent: { given: 'desk', signed: true, textHash: counters.consentTextHash },
+      receipt: 'posted',
+    });
+    if (reply.status === 201) counters.registered++;
+    else if (reply.status === 202) counters.registrationsHeld++;
+    else counters.registrationsRefused++;
+    return;
+  }
   if (action.kind === 'caseload' || action.kind === 'referrals') {
     // Every page of the list, by next appointment, as the console shows it.
     for (let page = 1; ; page++) {
@@ -512,17 +735,58 @@ async function perform(ctx: SimContext, action: Action, counters: DayCounters): 
   await send('PATCH', `/api/staff/persons/${personId}`, { follow_up: followUp });
 }
 
+/**
+ * France Services aidants at work (issue 25 §4), when the network has a France Services house:
+ * established accounts, each helping three to six persons who must update and have not declared,
+ * at minutes of the working day.
+ */
+async function aidantsAtWork(
+  ctx: SimContext,
+  size: number,
+  day: Date,
+  undeclared: readonly string[],
+): Promise<{ staff: Staff[]; actions: Action[] }> {
+  if (!NETWORK.some((o) => o.key === 'france-services')) return { staff: [], actions: [] };
+  const established = new Date(ctx.clock.now().getTime() - 400 * DAY_MS);
+  const staff: Staff[] = [];
+  const actions: Action[] = [];
+  const persons = [...undeclared];
+  const arrival = parisTime(day, 9, 0).getTime();
+  for (let n = 1; n <= Math.max(1, Math.round(size * AIDANTS_PER_STAFF)); n++) {
+    const login = `sim.fs.aidant.${String(n).padStart(3, '0')}`;
+    const aidant: Staff = {
+      login,
+      role: 'aidant',
+      organisationKey: 'france-services',
+      purpose: 'aidant_actualisation',
+      actorId: await createActor(ctx, 'france-services', login, ['aidant'], established),
+      client: newClient(ctx),
+      portfolio: persons.splice(0, ctx.rng.int(3, 6)),
+      writesFollowUp: false,
+      accountCreatedAt: established,
+    };
+    staff.push(aidant);
+    for (const personId of aidant.portfolio)
+      actions.push({ at: workingMinute(ctx, day, arrival), staff: aidant, kind: 'assist_update', personId });
+  }
+  return { staff, actions };
+}
+
 /** Run the actions minute by minute: the clock on the minute, members in parallel, each member's own actions in order. */
-async function playDay(ctx: SimContext, actions: Action[], counters: DayCounters, concurrency: number): Promise<void> {
+async function playDay(ctx: SimContext, actions: Step[], counters: DayCounters, concurrency: number): Promise<void> {
   let done = 0;
   let lastShown = 0;
   for (let i = 0; i < actions.length;) {
     const at = actions[i]!.at;
-    const minute: Action[] = [];
+    const minute: Step[] = [];
     while (i < actions.length && actions[i]!.at === at) minute.push(actions[i++]!);
     ctx.clock.set(new Date(at));
-    const byStaff = new Map<Staff, Action[]>();
-    for (const a of minute) byStaff.set(a.staff, [...(byStaff.get(a.staff) ?? []), a]);
+    // Each member's (and each job seeker's) own steps in order, members in parallel.
+    const byStaff = new Map<Staff | Seeker, Step[]>();
+    for (const a of minute) {
+      const who = 'seeker' in a ? a.seeker : a.staff;
+      byStaff.set(who, [...(byStaff.get(who) ?? []), a]);
+    }
     const queues = [...byStaff.values()];
     const workers = Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
       for (let q = queues.shift(); q; q = queues.shift()) for (const a of q) await perform(ctx, a, counters);
@@ -540,12 +804,26 @@ async function playDay(ctx: SimContext, actions: Action[], counters: DayCounters
 
 /** 500 (or `size`) staff doing a day's work: who among them does the guard stop? */
 export async function workday(ctx: SimContext, size: number): Promise<ScenarioReport> {
+  // The day is one when the monthly update is open (28th–15th): job seekers declare as staff work.
+  if (!openWindowAt(ctx.clock.now())) ctx.clock.set(nextWorkingDay(nextWindowAfter(ctx.clock.now()).opensAt, 0, 7, 0));
   const { staff, caseloads } = await staffUp(ctx, size);
   const day = ctx.clock.now();
   const from = parisTime(day, 0, 0);
-  const actions = plan(ctx, staff, day);
+  const declaring = await planDeclarations(ctx, day);
+  const aidants = await aidantsAtWork(ctx, size, day, declaring.undeclared);
+  const actions: Step[] = [...plan(ctx, staff, day), ...aidants.actions, ...declaring.steps].sort(
+    (a, b) => a.at - b.at,
+  );
   const counters: DayCounters = {
     traffic: new Traffic(),
+    registered: 0,
+    registrationsHeld: 0,
+    registrationsRefused: 0,
+    assisted: 0,
+    assistedRefused: 0,
+    declarations: 0,
+    corrections: 0,
+    declarationsRefused: 0,
     relogins: 0,
     reads: 0,
     followUps: 0,
@@ -554,8 +832,8 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
     listingsRefused: 0,
   };
   await playDay(ctx, actions, counters, 12);
-  const ids = staff.map((s) => s.actorId);
-  const byId = new Map(staff.map((s) => [s.actorId, s]));
+  const ids = [...staff, ...aidants.staff].map((s) => s.actorId);
+  const byId = new Map([...staff, ...aidants.staff].map((s) => [s.actorId, s]));
   const contained = await containmentsOf(ctx, ids);
   const alerts = await signalsSince(ctx, from, ids);
   const orgAlerts = await signalsSince(ctx, from);
@@ -585,11 +863,24 @@ export async function workday(ctx: SimContext, size: number): Promise<ScenarioRe
       signal: c.signal,
     })),
     alerts,
+    // A legitimate person turned away from their monthly update is a false positive too.
+    harms: [
+      { label: 'Actualisations légitimes refusées', value: counters.declarationsRefused, goal: 0 },
+      { label: 'Inscriptions à l’accueil refusées', value: counters.registrationsRefused, goal: 0 },
+      ...(aidants.staff.length
+        ? [{ label: 'Actualisations sous mandat refusées', value: counters.assistedRefused, goal: 0 }]
+        : []),
+    ],
     notes: [
       `${roles('counsellor')} conseillers (les 6 à 12 rendez-vous du jour avec un suivi écrit après 80 % d’entre eux, 0 à 8 appels ou visites imprévus, jusqu’à 6 rendez-vous du lendemain préparés, recherche par nom et date de naissance ou identifiant dans 15 % des cas), ${roles('indemnisation_agent')} agents d’indemnisation (20 à 40 dossiers de l’agence, lecture seule), ${roles('partner_staff')} agents partenaires (8 à 15 dossiers orientés, suivi écrit quand la convention le permet)`,
       `dont ${counted(staff.filter((s) => s.newHire).length, 'conseiller recruté il y a 2 jours qui reprend', 'conseillers recrutés il y a 2 jours qui reprennent')} ce matin le portefeuille « suivi » d’un collègue (compte neuf : 12 dossiers découverts dans la première heure, 15 à 25 dans la journée, rien d’écrit) et ${counted(staff.filter((s) => s.preparesTomorrow).length, 'conseiller qui prépare', 'conseillers qui préparent')} tous les rendez-vous du lendemain d’une traite à 16 h 15`,
       `portefeuilles par modalité (renforcé 70, guidé 150, suivi 350, suivi surchargé 1 100) : de ${caseloads.min} à ${caseloads.max} personnes, médiane ${caseloads.median}${caseloads.scale < 1 ? ` (réduits d’un facteur ${(1 / caseloads.scale).toFixed(1).replace('.', ',')} : la population simulée ne remplit pas des portefeuilles réels ; --persons ${Math.ceil(caseloads.persons / caseloads.scale / 1000) * 1000} les remplit)` : ''}`,
       `${counters.reads} lectures, ${counters.followUps} suivis écrits, ${counters.searches} recherches, ${counters.listings} pages de liste (tout le portefeuille à l’arrivée des conseillers, les 1 à 3 premières pages des personnes orientées à celle des partenaires ; ${counters.listingsRefused} refusées), ${counters.relogins} reconnexions (session inactive en temps réel)`,
+      `actualisation mensuelle de ${openWindowAt(day)?.period ?? '—'} ouverte : ${counters.declarations} demandeurs d’emploi (sur ${declaring.due} qui doivent s’actualiser) déclarent leur mois depuis leur espace entre 7 h et 23 h, ${counters.corrections} le corrigent dans la journée ; ${counters.declarationsRefused} refusées`,
+      `inscriptions à l’accueil (un conseiller sur dix, une ou deux personnes chacun, consentement signé, récépissé posté) : ${counters.registered} inscrites, ${counters.registrationsHeld} transmises à un agent comme doublons possibles, ${counters.registrationsRefused} refusées`,
+      aidants.staff.length
+        ? `${counted(aidants.staff.length, 'aidant', 'aidants')} France Services (en plus des agents) : ${counters.assisted} personnes aidées à s’actualiser sous mandat (mandat d’un jour pour l’actualisation, confirmé par le code reçu par la personne, puis la déclaration à son nom), ${counters.assistedRefused} refusées`
+        : 'pas d’aidant France Services dans le réseau simulé',
       'portefeuilles répartis entre les conseillers simulés ; plafonds journaliers des conventions relevés en proportion de l’effectif (ceux de la démonstration valent l’effectif fois une journée chargée du rôle, avec de la marge), sans autre marge',
     ],
   };

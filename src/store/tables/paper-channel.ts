@@ -36,6 +36,13 @@ export interface PaperLettersTable {
   reached_channels: number | null;
   /** Back and reached nowhere else: 1 until an agent reaches the person. */
   needs_agent: number;
+  /** « Joint par un agent » (migration 0044): how the agent reached the person (`telephone`, `agence`…). */
+  reached_how: string | null;
+  /** The day the person was reached, as the agent says it. */
+  reached_on: string | null;
+  reached_recorded_at: string | null;
+  /** The agent's account that recorded it. */
+  reached_by_account: string | null;
 }
 
 export interface PaperChannelTables {

@@ -4,6 +4,7 @@ import { AccessibilityStatement } from './Accessibility.tsx';
 import { Contained } from './Contained.tsx';
 import { NotMe } from './NotMe.tsx';
 import { ForgottenPassword } from './ForgottenPassword.tsx';
+import { Registration } from './Registration.tsx';
 import { Home } from './Home.tsx';
 import { Layout } from './Layout.tsx';
 import { homeOf, SECURITY_ROLES, SessionProvider, useSession, useSignedIn } from './session.tsx';
@@ -72,6 +73,7 @@ export function App() {
           <Route path="/accessibilite" element={<AccessibilityStatement />} />
           <Route path="/ce-n-est-pas-moi" element={<NotMe />} />
           <Route path="/mot-de-passe-oublie" element={<ForgottenPassword />} />
+          <Route path="/inscription" element={<Registration />} />
           <Route
             path="/mon-espace/*"
             element={

@@ -18,6 +18,11 @@ export function Home() {
             linkProps={{ to: '/mon-espace' }}
             orientation="vertical"
           />
+          <p className="fr-mt-2w">
+            <a className="fr-link" href="/inscription">
+              M’inscrire comme demandeur d’emploi
+            </a>
+          </p>
         </div>
         <div className="fr-col-12 fr-col-md-4">
           <Tile

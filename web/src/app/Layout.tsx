@@ -4,7 +4,7 @@ import { SkipLinks } from '@codegouvfr/react-dsfr/SkipLinks';
 import type { MainNavigationProps } from '@codegouvfr/react-dsfr/MainNavigation';
 import type { ReactNode } from 'react';
 import { useLocation, useNavigate } from 'react-router';
-import { RECTIFICATION_NOTICE_ROLES, SECURITY_ROLES, useSession } from './session.tsx';
+import { RECTIFICATION_NOTICE_ROLES, REGISTRATION_REVIEW_ROLES, SECURITY_ROLES, useSession } from './session.tsx';
 
 const BRAND = (
   <>
@@ -27,10 +27,12 @@ function navigationFor(kind: string | undefined, roles: string[], path: string):
     return [
       item('Mon dossier', '/mon-espace', true),
       item('M’actualiser', '/mon-espace/actualisation'),
+      item('Mes attestations employeur', '/mon-espace/attestations'),
       item('Qui a consulté mon dossier', '/mon-espace/consultations'),
       item('Sécurité du compte', '/mon-espace/securite'),
       item('Coordonnées bancaires', '/mon-espace/banque'),
       item('Exercer mes droits', '/mon-espace/droits'),
+      item('Mes mandats', '/mon-espace/mandats'),
     ];
   }
   if (kind === 'staff' && roles.some((r) => SECURITY_ROLES.includes(r))) {
@@ -48,12 +50,16 @@ function navigationFor(kind: string | undefined, roles: string[], path: string):
       ...(roles.includes('security_officer') ? [item('Courrier', '/bureau/courrier')] : []),
     ];
   }
+  if (kind === 'staff' && roles.includes('aidant')) return [item('Mes mandats', '/console', true)];
   if (kind === 'staff')
     return [
       item('Mon portefeuille', '/console', true),
       item('Rechercher un dossier', '/console/recherche'),
       ...(roles.some((r) => RECTIFICATION_NOTICE_ROLES.includes(r))
         ? [item('Rectifications à répercuter', '/console/rectifications')]
+        : []),
+      ...(roles.some((r) => REGISTRATION_REVIEW_ROLES.includes(r))
+        ? [item('Inscriptions à vérifier', '/console/inscriptions')]
         : []),
     ];
   return [];

@@ -159,6 +159,12 @@ export function SignIn() {
               <Button type="submit" disabled={signIn.busy} className="fr-mt-2w">
                 Se connecter
               </Button>
+              <p className="fr-mt-3w fr-mb-0">
+                Pas encore inscrit(e) comme demandeur d’emploi ?{' '}
+                <Link to="/inscription" className="fr-link">
+                  M’inscrire
+                </Link>
+              </p>
             </form>
           </>
         ) : null}

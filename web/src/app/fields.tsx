@@ -13,6 +13,23 @@ const VALUE_LABELS: Record<string, Record<string, string>> = {
     controle_judiciaire: 'Contrôle judiciaire',
     placement_exterieur: 'Placement à l’extérieur',
     semi_liberte: 'Semi-liberté',
+    // The situation declared at registration (issue 25 §1).
+    available: 'Sans emploi, disponible tout de suite',
+    reduced_activity: 'Activité réduite',
+    training: 'En formation',
+    sickness: 'En arrêt maladie',
+    other_unavailable: 'Pas disponible tout de suite',
+    employed: 'En emploi, à la recherche d’un autre',
+  },
+  channel: { online: 'En ligne', desk: 'À l’accueil', paper: 'Formulaire papier', import: 'Par un partenaire' },
+  workingTime: { full_time: 'Temps plein', part_time: 'Temps partiel', either: 'Temps plein ou partiel' },
+  contract: { permanent: 'CDI', fixed_term: 'CDD', temporary: 'Intérim', seasonal: 'Saisonnier', any: 'Tous contrats' },
+  transport: {
+    car: 'Voiture',
+    motorbike: 'Deux-roues motorisé',
+    public_transport: 'Transports en commun',
+    bike: 'Vélo',
+    walk: 'À pied',
   },
   // Words that agree with nobody: the file is a woman's as often as a man's.
   status: { registered: 'Inscription en cours', suspended: 'Inscription suspendue', deregistered: 'Inscription close' },
@@ -28,6 +45,14 @@ const VALUE_LABELS: Record<string, Record<string, string>> = {
     ASS: 'Allocation de solidarité spécifique (ASS)',
     AREF: 'ARE formation (AREF)',
     none: 'Aucune',
+  },
+  flags: {
+    not_looking: 'Ne recherche plus d’emploi',
+    training: 'En formation',
+    sickness: 'En arrêt maladie',
+    parental_leave: 'En congé de maternité ou de paternité',
+    retirement: 'À la retraite',
+    invalidity: 'En invalidité',
   },
 };
 

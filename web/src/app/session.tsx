@@ -47,6 +47,8 @@ export const SECURITY_ROLES: string[] = [...rolesAllowedTo('read', 'desk')];
 
 /** Who sees an organisation's rectification notices (GDPR Art. 19), by the same table. */
 export const RECTIFICATION_NOTICE_ROLES: string[] = [...rolesAllowedTo('acknowledge', 'rectification_notices')];
+/** Who works the queue of registrations held as possible duplicates (issue 25 §1). */
+export const REGISTRATION_REVIEW_ROLES: string[] = [...rolesAllowedTo('review', 'registration_duplicates')];
 
 /** The security officer acts on the desk (release, verify, review); the DPO reads. */
 export function actsOnDesk(staff: StaffProfile | null | undefined): boolean {

@@ -19,6 +19,7 @@ interface Letter {
   returnReasonLabel: string | null;
   reachedChannels: number | null;
   needsAgent: boolean;
+  reached: { how: string; howLabel: string; on: string } | null;
 }
 
 interface LetterPage {
@@ -40,6 +41,15 @@ const REASONS: Array<[string, string]> = [
   ['autre', 'Autre motif'],
 ];
 
+/** How an agent reached a person whose letter came back (src/privacy/paper/service.ts REACHED_MEANS). */
+const MEANS: Array<[string, string]> = [
+  ['telephone', 'Par téléphone'],
+  ['agence', 'À l’agence'],
+  ['courriel', 'Par courriel, à une adresse donnée par la personne'],
+  ['visite', 'Par une visite à domicile'],
+  ['autre', 'Autrement'],
+];
+
 /**
  * « Courrier » (issue 25 §5): the mail room of the paper channel, for the security officer. The
  * letters by state, each one's PDF (the address read from the file, recorded in the person's
@@ -51,20 +61,28 @@ export function Letters() {
   const letters = useLoad(() => api<LetterPage>(`/api/security/letters?status=${status}&pageSize=50`), [status]);
   const [message, setMessage] = useState<string | null>(null);
   const [reasons, setReasons] = useState<Record<string, string>>({});
-  const act = useAction(async (letter: Letter, action: 'pdf' | 'posted' | 'returned') => {
+  const [means, setMeans] = useState<Record<string, string>>({});
+  const act = useAction(async (letter: Letter, action: 'pdf' | 'posted' | 'returned' | 'reached') => {
     setMessage(null);
     if (action === 'pdf') {
       await download(`/api/security/letters/${letter.id}/pdf`, `courrier-${letter.id}.pdf`);
       return;
     }
-    const body = action === 'returned' ? { reason: reasons[letter.id] ?? 'adresse_inconnue' } : {};
+    const body =
+      action === 'returned'
+        ? { reason: reasons[letter.id] ?? 'adresse_inconnue' }
+        : action === 'reached'
+          ? { how: means[letter.id] ?? 'telephone' }
+          : {};
     const done = await api<Letter>(`/api/security/letters/${letter.id}/${action}`, { method: 'POST', body });
     setMessage(
       action === 'posted'
         ? 'Courrier marqué « posté ».'
-        : done.needsAgent
-          ? 'Courrier marqué « revenu ». La personne n’a pas d’autre moyen de contact vérifié : un agent doit la joindre.'
-          : `Courrier marqué « revenu ». L’avis a été envoyé à ${done.reachedChannels ?? 0} moyen(s) de contact vérifié(s).`,
+        : action === 'reached'
+          ? `Personne jointe (${done.reached?.howLabel.toLowerCase() ?? ''}) : le courrier n’attend plus d’agent.`
+          : done.needsAgent
+            ? 'Courrier marqué « revenu ». La personne n’a pas d’autre moyen de contact vérifié : un agent doit la joindre.'
+            : `Courrier marqué « revenu ». L’avis a été envoyé à ${done.reachedChannels ?? 0} moyen(s) de contact vérifié(s).`,
     );
     letters.reload();
   });
@@ -115,7 +133,11 @@ export function Letters() {
                 {letter.returnReasonLabel ? <div>Motif : {letter.returnReasonLabel}</div> : null}
                 {letter.status === 'returned' ? (
                   <div>
-                    {letter.needsAgent ? 'À joindre par un agent' : `Avis renvoyé (${letter.reachedChannels ?? 0})`}
+                    {letter.needsAgent
+                      ? 'À joindre par un agent'
+                      : letter.reached
+                        ? `Jointe par un agent le ${formatDate(letter.reached.on)} (${letter.reached.howLabel.toLowerCase()})`
+                        : `Avis renvoyé (${letter.reachedChannels ?? 0})`}
                   </div>
                 ) : null}
               </td>
@@ -170,6 +192,30 @@ export function Letters() {
                       </Button>
                     </li>
                   </ul>
+                ) : letter.needsAgent ? (
+                  <div>
+                    <Select
+                      label="Comment la personne a été jointe"
+                      nativeSelectProps={{
+                        value: means[letter.id] ?? 'telephone',
+                        onChange: (e) => setMeans((m) => ({ ...m, [letter.id]: e.target.value })),
+                      }}
+                    >
+                      {MEANS.map(([value, label]) => (
+                        <option key={value} value={value}>
+                          {label}
+                        </option>
+                      ))}
+                    </Select>
+                    <Button
+                      type="button"
+                      size="small"
+                      disabled={act.busy}
+                      onClick={() => void act.run(letter, 'reached')}
+                    >
+                      Marquer jointe aujourd’hui
+                    </Button>
+                  </div>
                 ) : (
                   '—'
                 )}

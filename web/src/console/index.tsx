@@ -5,7 +5,9 @@ import { ErrorNotice, Loading, PageTitle, useLoad } from '../app/ui.tsx';
 import { Caseload } from './Caseload.tsx';
 import { ConsoleContext, type ConsoleProfile, type Declaration } from './context.tsx';
 import { FileView } from './FileView.tsx';
+import { MandatesConsole } from './Mandates.tsx';
 import { Rectifications } from './Rectifications.tsx';
+import { RegistrationReviews } from './RegistrationReviews.tsx';
 import { Search } from './Search.tsx';
 
 /**
@@ -61,10 +63,13 @@ export function ConsoleSpace() {
   return (
     <ConsoleContext.Provider value={value}>
       <Routes>
-        <Route index element={<Caseload />} />
+        {/* An aidant of a France Services house has no caseload: their mandates are their page. */}
+        <Route index element={value.profile.roles.includes('aidant') ? <MandatesConsole /> : <Caseload />} />
+        <Route path="mandats" element={<MandatesConsole />} />
         <Route path="recherche" element={<Search />} />
         <Route path="dossier" element={<FileView />} />
         <Route path="rectifications" element={<Rectifications />} />
+        <Route path="inscriptions" element={<RegistrationReviews />} />
       </Routes>
     </ConsoleContext.Provider>
   );

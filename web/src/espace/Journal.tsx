@@ -22,6 +22,8 @@ interface JournalEntry {
   event: JournalEvent;
   organisation: { id: string; name: string } | null;
   purposeLabel: string | null;
+  /** An act under a mandate: « X (France Services de Y), avec votre mandat du … ». */
+  mandate?: string;
   index: number;
   proof: string[];
   /** Not yet under the signed checkpoint the page carries: its proof comes with the next one (seconds). */
@@ -45,6 +47,9 @@ const KIND_LABELS: Record<string, string> = {
   caller_verification_started: 'Vérification de votre identité au téléphone',
   caller_verified: 'Identité vérifiée au téléphone',
   person_created: 'Création du dossier',
+  person_registered: 'Inscription comme demandeur d’emploi : création du dossier',
+  registration_review_decided: 'Demande d’inscription rapprochée de votre dossier et examinée par un conseiller',
+  registration_renewed: 'Réinscription comme demandeur d’emploi',
   access_reported: 'Vous avez signalé un accès',
   rights_request_received: 'Demande d’exercice de vos droits reçue',
   rights_request_transition: 'Votre demande d’exercice de vos droits a avancé',
@@ -58,12 +63,23 @@ const KIND_LABELS: Record<string, string> = {
   restriction_lifted: 'Limitation du traitement levée',
   data_rectified: 'Données rectifiées à votre demande (RGPD art. 16)',
   previous_value_read: 'Ancienne valeur d’une donnée rectifiée consultée par le délégué à la protection des données',
+  monthly_update_declared: 'Actualisation mensuelle déclarée',
+  paper_letter_reached: 'Un courrier vous est revenu : un agent vous a joint autrement',
+  mandate_requested: 'Mandat préparé par un aidant France Services, en attente de votre confirmation',
+  mandate_confirmed: 'Mandat à un aidant France Services confirmé',
+  mandate_revoked: 'Mandat à un aidant France Services retiré',
+  mandate_expired: 'Mandat à un aidant France Services terminé',
+  registration_intake_recorded: 'Inscription enregistrée par un agent ou par un partenaire (récépissé ou courrier)',
 };
 
 const OPERATION_LABELS: Record<string, string> = {
   read: 'lecture',
   write: 'modification',
   create: 'création',
+  register: 'inscription',
+  renew: 'réinscription',
+  same_person: 'même personne : aucun nouveau dossier',
+  different_persons: 'personnes différentes : dossier créé',
   search: 'recherche',
   export: 'export',
   list_caseload: 'vue dans la liste de son portefeuille (nom, prénom, date de naissance)',
@@ -78,6 +94,14 @@ const OPERATION_LABELS: Record<string, string> = {
   purge: 'effacement',
   archive: 'archivage intermédiaire',
   read_archive: 'lecture de l’archive intermédiaire',
+  assisted_update: 'actualisation faite pour vous sous mandat',
+  read_certificates: 'lecture de vos attestations employeur',
+  mandate_request: 'préparation d’un mandat',
+  confirm_mandate: 'confirmation d’un mandat',
+  revoke_mandate: 'retrait d’un mandat',
+  declare_figures: 'report de votre actualisation dans vos droits',
+  correct_figures: 'report de votre actualisation corrigée dans vos droits',
+  registration_receipt: 'impression de votre récépissé d’inscription',
 };
 
 /** What an entry says happened, in a sentence: a list is not a reading of the file. */
@@ -278,7 +302,11 @@ function JournalItem({
       `Votre signalement (n° ${result.id.slice(0, 8)}) a été transmis au délégué à la protection des données. Il vous répondra.`,
     );
   });
-  const who = entry.organisation?.name ?? (event.organisation ? event.organisation : 'Organisation non précisée');
+  // Under a mandate, the aidant is named with their house and the mandate (issue 25 §4).
+  const who =
+    entry.mandate ??
+    entry.organisation?.name ??
+    (event.organisation ? event.organisation : 'Organisation non précisée');
   const headingId = `acces-${event.id}`;
   return (
     <article

@@ -4,6 +4,7 @@ import { Checkbox } from '@codegouvfr/react-dsfr/Checkbox';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { RadioButtons } from '@codegouvfr/react-dsfr/RadioButtons';
 import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { api } from '../app/api.ts';
 import { DataTable } from '../app/DataTable.tsx';
 import { formatDate, formatDateTime } from '../app/format.ts';
@@ -106,7 +107,13 @@ export function MonthlyUpdatePage() {
           severity="info"
           small={false}
           title="Aucune actualisation ne vous est demandée"
-          description="Votre inscription ne demande pas d’actualisation mensuelle (catégories D et E, ou inscription terminée). Si vous cherchez un emploi, réinscrivez-vous auprès de votre agence."
+          description={
+            <>
+              Votre inscription ne demande pas d’actualisation mensuelle (catégories D et E, ou inscription terminée).
+              Si votre inscription a pris fin et que vous cherchez un emploi,{' '}
+              <Link to="/mon-espace/reinscription">réinscrivez-vous ici</Link> ou auprès de votre agence.
+            </>
+          }
           className="fr-mb-3w"
         />
       ) : null}

@@ -1,8 +1,11 @@
 import { Route, Routes } from 'react-router';
 import { BankDetailsPage } from './BankDetails.tsx';
+import { EmployerCertificatesPage } from './EmployerCertificates.tsx';
 import { JournalPage } from './Journal.tsx';
+import { MandatesPage } from './Mandates.tsx';
 import { MonthlyUpdatePage } from './MonthlyUpdate.tsx';
 import { MyFile } from './MyFile.tsx';
+import { RenewalPage } from './Renewal.tsx';
 import { EspaceSecurityPage } from './Security.tsx';
 import { RightsRequestsPage } from './RightsRequests.tsx';
 import './espace.css';
@@ -17,6 +20,9 @@ export function EspaceSpace() {
       <Route path="banque" element={<BankDetailsPage />} />
       <Route path="droits" element={<RightsRequestsPage />} />
       <Route path="actualisation" element={<MonthlyUpdatePage />} />
+      <Route path="reinscription" element={<RenewalPage />} />
+      <Route path="attestations" element={<EmployerCertificatesPage />} />
+      <Route path="mandats" element={<MandatesPage />} />
     </Routes>
   );
 }
