@@ -25,6 +25,8 @@ export {
   ContactSchema,
   DECLARED_FLAGS,
   DeclaredMonthSchema,
+  DiplomaSchema,
+  ExperienceSchema,
   FIELD_CLASS_SCHEMAS,
   IdentitySchema,
   MobilitySchema,

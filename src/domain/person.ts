@@ -108,34 +108,34 @@ export const MobilitySchema = Type.Object(
   strict,
 );
 
+/** One job held: shared by the file's career and a registration's « expériences ». */
+export const ExperienceSchema = Type.Object(
+  {
+    romeCode: Type.String({ format: 'rome' }),
+    title: text(200),
+    employer: Type.Optional(text(200)),
+    from: date(),
+    to: Type.Optional(date()),
+  },
+  strict,
+);
+
+/** One diploma or training: the file's career and a registration's « formation ». */
+export const DiplomaSchema = Type.Object(
+  {
+    title: text(200),
+    level: Type.Optional(Type.Integer({ minimum: 3, maximum: 8 })),
+    year: Type.Optional(Type.Integer({ minimum: 1930, maximum: 2100 })),
+  },
+  strict,
+);
+
 export const CareerSchema = Type.Object(
   {
-    experiences: Type.Array(
-      Type.Object(
-        {
-          romeCode: Type.String({ format: 'rome' }),
-          title: text(200),
-          employer: Type.Optional(text(200)),
-          from: date(),
-          to: Type.Optional(date()),
-        },
-        strict,
-      ),
-      { maxItems: 50 },
-    ),
-    diplomas: Type.Array(
-      Type.Object(
-        {
-          title: text(200),
-          level: Type.Optional(Type.Integer({ minimum: 3, maximum: 8 })),
-          year: Type.Optional(Type.Integer({ minimum: 1930, maximum: 2100 })),
-        },
-        strict,
-      ),
-      {
-        maxItems: 30,
-      },
-    ),
+    experiences: Type.Array(ExperienceSchema, { maxItems: 50 }),
+    diplomas: Type.Array(DiplomaSchema, {
+      maxItems: 30,
+    }),
     soughtJobs: Type.Array(Type.String({ format: 'rome' }), { maxItems: 10 }),
     availability: Type.Optional(AvailabilitySchema),
     mobility: Type.Optional(MobilitySchema),

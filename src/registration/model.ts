@@ -2,6 +2,8 @@ import { Type, type Static } from 'typebox';
 import {
   AvailabilitySchema,
   ContactSchema,
+  DiplomaSchema,
+  ExperienceSchema,
   IdentitySchema,
   MobilitySchema,
   SituationSchema,
@@ -9,8 +11,6 @@ import {
 } from '../domain/index.ts';
 
 const strict = { additionalProperties: false } as const;
-const date = () => Type.String({ format: 'date' });
-const text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 
 /**
  * What a registration asks (issue 25 §1), whatever the channel: identity, NIR, contact,
@@ -23,30 +23,8 @@ export const RegistrationInputSchema = Type.Object(
     identity: IdentitySchema,
     nir: Type.Optional(Type.String({ format: 'nir' })),
     contact: ContactSchema,
-    education: Type.Array(
-      Type.Object(
-        {
-          title: text(200),
-          level: Type.Optional(Type.Integer({ minimum: 3, maximum: 8 })),
-          year: Type.Optional(Type.Integer({ minimum: 1930, maximum: 2100 })),
-        },
-        strict,
-      ),
-      { maxItems: 30 },
-    ),
-    experience: Type.Array(
-      Type.Object(
-        {
-          romeCode: Type.String({ format: 'rome' }),
-          title: text(200),
-          employer: Type.Optional(text(200)),
-          from: date(),
-          to: Type.Optional(date()),
-        },
-        strict,
-      ),
-      { maxItems: 50 },
-    ),
+    education: Type.Array(DiplomaSchema, { maxItems: 30 }),
+    experience: Type.Array(ExperienceSchema, { maxItems: 50 }),
     soughtJobs: Type.Array(Type.String({ format: 'rome' }), { minItems: 1, maxItems: 10, uniqueItems: true }),
     availability: AvailabilitySchema,
     mobility: MobilitySchema,

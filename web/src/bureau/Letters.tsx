@@ -168,53 +168,31 @@ export function Letters() {
                       </li>
                     ) : null}
                     <li>
-                      <Select
+                      <PickAndMark
                         label="Motif du retour"
-                        nativeSelectProps={{
-                          value: reasons[letter.id] ?? 'adresse_inconnue',
-                          onChange: (e) => setReasons((r) => ({ ...r, [letter.id]: e.target.value })),
-                        }}
-                      >
-                        {REASONS.map(([value, label]) => (
-                          <option key={value} value={value}>
-                            {label}
-                          </option>
-                        ))}
-                      </Select>
-                      <Button
-                        type="button"
-                        size="small"
+                        options={REASONS}
+                        value={reasons[letter.id] ?? 'adresse_inconnue'}
+                        onChange={(value) => setReasons((r) => ({ ...r, [letter.id]: value }))}
                         priority="tertiary"
-                        disabled={act.busy}
-                        onClick={() => void act.run(letter, 'returned')}
+                        busy={act.busy}
+                        onMark={() => void act.run(letter, 'returned')}
                       >
                         Marquer revenu
-                      </Button>
+                      </PickAndMark>
                     </li>
                   </ul>
                 ) : letter.needsAgent ? (
                   <div>
-                    <Select
+                    <PickAndMark
                       label="Comment la personne a été jointe"
-                      nativeSelectProps={{
-                        value: means[letter.id] ?? 'telephone',
-                        onChange: (e) => setMeans((m) => ({ ...m, [letter.id]: e.target.value })),
-                      }}
-                    >
-                      {MEANS.map(([value, label]) => (
-                        <option key={value} value={value}>
-                          {label}
-                        </option>
-                      ))}
-                    </Select>
-                    <Button
-                      type="button"
-                      size="small"
-                      disabled={act.busy}
-                      onClick={() => void act.run(letter, 'reached')}
+                      options={MEANS}
+                      value={means[letter.id] ?? 'telephone'}
+                      onChange={(value) => setMeans((m) => ({ ...m, [letter.id]: value }))}
+                      busy={act.busy}
+                      onMark={() => void act.run(letter, 'reached')}
                     >
                       Marquer jointe aujourd’hui
-                    </Button>
+                    </PickAndMark>
                   </div>
                 ) : (
                   '—'
@@ -224,6 +202,42 @@ export function Letters() {
           ))}
         </DataTable>
       ) : null}
+    </>
+  );
+}
+
+/** A choice (a return's reason, how a person was reached) and the button that records it. */
+function PickAndMark(props: {
+  label: string;
+  options: Array<[string, string]>;
+  value: string;
+  onChange: (value: string) => void;
+  priority?: 'primary' | 'tertiary';
+  busy: boolean;
+  onMark: () => void;
+  children: string;
+}) {
+  return (
+    <>
+      <Select
+        label={props.label}
+        nativeSelectProps={{ value: props.value, onChange: (e) => props.onChange(e.target.value) }}
+      >
+        {props.options.map(([value, label]) => (
+          <option key={value} value={value}>
+            {label}
+          </option>
+        ))}
+      </Select>
+      <Button
+        type="button"
+        size="small"
+        priority={props.priority ?? 'primary'}
+        disabled={props.busy}
+        onClick={props.onMark}
+      >
+        {props.children}
+      </Button>
     </>
   );
 }
