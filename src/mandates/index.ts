@@ -18,4 +18,5 @@ export {
   type MandateDeps,
   type MandateHelper,
 } from './service.ts';
+export { retireMandates } from './retention.ts';
 export { mandateText, textDigest } from './text.ts';

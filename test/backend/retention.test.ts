@@ -1267,3 +1267,173 @@ describe(`retention of the paper channel's letters and the monthly updates (${BA
     ]);
   });
 });
+
+describe(`retention of the mandates given to an aidant (${BACKEND})`, () => {
+  let env: TestEnvironment;
+  let runtime: Runtime;
+  const person = { free: '', held: '' };
+  const mandates: Record<string, string> = {};
+  const NOW = new Date('2026-12-01T09:00:00.000Z');
+
+  before(async () => {
+    env = testEnvironment();
+    runtime = await env.open();
+    const db = runtime.database.db;
+    person.free = await runtime.persons.create(samplePerson(911));
+    person.held = await runtime.persons.create(samplePerson(912));
+    await setRetentionHold(db, { personId: person.held, reason: 'Contentieux 2026-92' }, { who: 'test' });
+    await importRetentionRules(
+      db,
+      {
+        format: 'rempart.retention/v1',
+        version: 1,
+        rules: defaultRetentionRules().rules.filter((r) => r.id === 'mandats_aidants'),
+      },
+      { by: 'test' },
+    );
+    const organisationId = randomUUID();
+    const actorId = randomUUID();
+    await db
+      .insertInto('organisations')
+      .values({
+        id: organisationId,
+        name: 'France Services de Blaye',
+        kind: 'france_services',
+        siret: null,
+        departement: '33',
+        security_posture: '{}',
+        status: 'active',
+        created_at: '2019-01-01T00:00:00.000Z',
+      })
+      .execute();
+    await db
+      .insertInto('actors')
+      .values({
+        id: actorId,
+        organisation_id: organisationId,
+        kind: 'human',
+        login: 'fs.retention.aidant',
+        display_name: 'Nadia Benali',
+        roles: '["aidant"]',
+        status: 'active',
+        created_at: '2019-01-01T00:00:00.000Z',
+      })
+      .execute();
+    // Five years back from 1 December 2026 is 1 December 2021.
+    const mandate = async (
+      name: string,
+      personId: string,
+      row: { status: 'pending' | 'active' | 'refused'; created_at: string; expires_at?: string },
+      withdrawn: Array<string | null> = [null],
+    ) => {
+      mandates[name] = randomUUID();
+      await db
+        .insertInto('mandates')
+        .values({
+          id: mandates[name]!,
+          person_id: personId,
+          organisation_id: organisationId,
+          actor_id: actorId,
+          duration: '1y',
+          consent: 'code',
+          text: 'Mandat',
+          text_sha256: '0'.repeat(64),
+          confirmed_at: row.status === 'active' ? row.created_at : null,
+          confirmed_via: row.status === 'active' ? 'espace' : null,
+          expires_at: row.expires_at ?? null,
+          code_hash: null,
+          code_attempts: 0,
+          code_expires_at: null,
+          notice_sent_at: null,
+          expiry_sent_at: null,
+          ...row,
+        })
+        .execute();
+      await db
+        .insertInto('mandate_scopes')
+        .values(
+          withdrawn.map((revokedAt, i) => ({
+            mandate_id: mandates[name]!,
+            scope: ['update', 'documents', 'registration'][i]!,
+            revoked_at: revokedAt,
+            revoked_via: revokedAt ? 'espace' : null,
+            revoked_by_actor: null,
+          })),
+        )
+        .execute();
+    };
+    await mandate('expiredLongAgo', person.free, {
+      status: 'active',
+      created_at: '2020-06-01T10:00:00.000Z',
+      expires_at: '2021-06-01T10:00:00.000Z',
+    });
+    await mandate('expiredRecently', person.free, {
+      status: 'active',
+      created_at: '2021-06-01T10:00:00.000Z',
+      expires_at: '2022-06-01T10:00:00.000Z',
+    });
+    await mandate(
+      'withdrawnLongAgo',
+      person.free,
+      { status: 'active', created_at: '2020-01-10T10:00:00.000Z', expires_at: '2021-01-10T10:00:00.000Z' },
+      ['2020-02-01T10:00:00.000Z', '2020-03-01T10:00:00.000Z'],
+    );
+    // One step withdrawn long ago, the other still in force until its expiry in 2022: not over before the cutoff.
+    await mandate(
+      'partlyWithdrawn',
+      person.free,
+      { status: 'active', created_at: '2021-03-01T10:00:00.000Z', expires_at: '2022-03-01T10:00:00.000Z' },
+      ['2021-04-01T10:00:00.000Z', null],
+    );
+    await mandate('neverConfirmed', person.free, { status: 'pending', created_at: '2019-05-01T10:00:00.000Z' });
+    await mandate('inForce', person.free, {
+      status: 'active',
+      created_at: '2026-11-01T10:00:00.000Z',
+      expires_at: '2027-11-01T10:00:00.000Z',
+    });
+    await mandate('ofHeld', person.held, {
+      status: 'active',
+      created_at: '2020-06-01T10:00:00.000Z',
+      expires_at: '2021-06-01T10:00:00.000Z',
+    });
+  });
+
+  after(async () => {
+    await runtime?.close();
+    await env?.cleanup();
+  });
+
+  it('destroys a mandate five years after it expired, was withdrawn in every step or lapsed unconfirmed, with its steps; never one still working within the five years, nor a held person’s', async () => {
+    const purge = (dryRun: boolean) =>
+      purgeRetention(runtime.database.db, {
+        persons: runtime.persons,
+        keyring: () => runtime.keyring,
+        notifier: runtime.notifier,
+        ledger: runtime.ledger,
+        now: NOW,
+        dryRun,
+      });
+    const dry = await purge(true);
+    assert.equal(purgedOf(dry, 'mandats_aidants'), 3);
+    assert.equal(await countRows(runtime, 'mandates'), 7, 'a dry run writes nothing');
+    const real = await purge(false);
+    assert.deepEqual(decisions(real), decisions(dry));
+    const left = (await runtime.database.db.selectFrom('mandates').select('id').execute()).map((r) => r.id).sort();
+    assert.deepEqual(
+      left,
+      [mandates.expiredRecently, mandates.partlyWithdrawn, mandates.inForce, mandates.ofHeld].sort(),
+    );
+    const steps = await runtime.database.db.selectFrom('mandate_scopes').select('mandate_id').execute();
+    assert.ok(
+      steps.every((s) => left.includes(s.mandate_id)),
+      'the steps go with their mandate',
+    );
+    const events = (await eventsOf(runtime, 'retention_records_purged')).map(
+      (e) => (JSON.parse(e.body) as { details: { rule: string; count: number } }).details,
+    );
+    assert.deepEqual(
+      events.map((d) => [d.rule, d.count]),
+      [['mandats_aidants', 3]],
+    );
+  });
+});

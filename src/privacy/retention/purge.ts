@@ -6,6 +6,7 @@ import { retireBankChanges } from '../../bank/index.ts';
 import { retireExports } from '../../guard/index.ts';
 import { lastUseOfPersons, retireIdentityRecords } from '../../identity/index.ts';
 import { retireIncidentDocuments } from '../../incidents/index.ts';
+import { retireMandates } from '../../mandates/index.ts';
 import { retireMonthlyUpdates } from '../../updates/index.ts';
 import { retirePaperLetters } from '../paper/retention.ts';
 import {
@@ -711,6 +712,8 @@ async function recordStep(trx: Executor, rule: RetentionRule, cutoff: string, dr
       return retirePaperLetters(trx, { cutoff, keep: await heldPersonsInForce(trx, { lock: !dryRun }), dryRun });
     case 'monthly_updates':
       return retireMonthlyUpdates(trx, { cutoff, keep: await heldPersonsInForce(trx, { lock: !dryRun }), dryRun });
+    case 'mandates':
+      return retireMandates(trx, { cutoff, keep: await heldPersonsInForce(trx, { lock: !dryRun }), dryRun });
     default:
       return 0;
   }

@@ -39,6 +39,7 @@ export const RETENTION_RECORDS = [
   'archive',
   'paper_letters',
   'monthly_updates',
+  'mandates',
 ] as const;
 export type RetentionRecord = (typeof RETENTION_RECORDS)[number];
 
@@ -50,9 +51,10 @@ export type RetentionRecord = (typeof RETENTION_RECORDS)[number];
  * date and its incident's closing — an open incident keeps them all; for a bank change, the day it
  * was applied or rejected — one under way is kept; for an export, its expiry or refusal; for the
  * archive, the day the class was archived), `mandate_end` (the end of a
- * referral, the mandate a partner organisation holds to follow a person: for `referrals`). Without
- * data yet: the end of a mandate the person gives a third party (a representative, a guardian) —
- * the store holds none, so `mandate_end` is refused for anything but referrals.
+ * referral, the mandate a partner organisation holds to follow a person: for `referrals`; the end
+ * of a mandate the person gave a France Services aidant — expired, withdrawn or never confirmed:
+ * for `mandates`). Other mandates a person gives a third party (a representative, a guardian) are
+ * not held, so `mandate_end` is refused for anything else.
  */
 export const RETENTION_TRIGGERS = ['registration_end', 'release', 'last_use', 'receipt', 'mandate_end'] as const;
 export type RetentionTrigger = (typeof RETENTION_TRIGGERS)[number];
@@ -158,8 +160,14 @@ function semanticIssues(file: RetentionFile, prefix: string): ValidationIssue[] 
       );
     if (rule.period.fromAgreement && rule.record !== 'referrals')
       at(`${p}.period.fromAgreement`, 'referrals', 'la durée des conventions ne vaut que pour les orientations');
-    if (rule.trigger === 'mandate_end' && rule.record !== 'referrals')
-      at(`${p}.trigger`, 'data', 'la base ne tient de mandats que les orientations vers un partenaire (referrals)');
+    if (rule.trigger === 'mandate_end' && rule.record !== 'referrals' && rule.record !== 'mandates')
+      at(
+        `${p}.trigger`,
+        'data',
+        'la base ne tient de mandats que les orientations vers un partenaire (referrals) et les mandats donnés à un aidant (mandates)',
+      );
+    if (rule.record === 'mandates' && rule.trigger !== 'mandate_end')
+      at(`${p}.trigger`, 'mandates', 'un mandat se compte de sa fin : mandate_end');
     if (rule.record === 'referrals' && rule.trigger !== 'mandate_end')
       at(`${p}.trigger`, 'referrals', 'une orientation se compte de sa fin : mandate_end');
     if (rule.record === 'person') {
