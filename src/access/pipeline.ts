@@ -1161,6 +1161,9 @@ export class AccessPipeline {
     if ('caller' in by) {
       const decided = await this.decide(by.caller, personId, 'write', ['benefits']);
       if (!decided.allowed) return { outcome: 'denied', decision: decided };
+      // Under a mandate only the monthly update writes `benefits` (as in #written): no dispute.
+      if (decided.relationship === 'mandate')
+        return { outcome: 'denied', decision: { allowed: false, reason: 'operation_not_granted' } };
       decision = decided;
     } else if (by.personId !== personId) throw new NotFoundError('attestation');
     const certificate = await this.#deps.certificates.one(certificateId);

@@ -203,17 +203,27 @@ export class Mandates {
         'code_expired',
       );
     const presented = code.replace(/[\s-]/g, '');
+    // Each try takes one of the five first, atomically: tries sent all at once are counted as many.
+    const claimed = await db
+      .updateTable('mandates')
+      .set((eb) => ({ code_attempts: eb('code_attempts', '+', 1) }))
+      .where('id', '=', row.id)
+      .where('status', '=', 'pending')
+      .where('code_attempts', '<', CODE_MAX_ATTEMPTS)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1)
+      throw new ConflictError('Trop d’essais : préparez un nouveau mandat avec la personne.', 'code_burned');
     if (!timingSafeEqual(Buffer.from(row.code_hash!, 'hex'), Buffer.from(codeHash(row.id, presented), 'hex'))) {
-      const burned = row.code_attempts + 1 >= CODE_MAX_ATTEMPTS;
+      let burned = false;
       await inTransaction(db, async (trx) => {
-        await trx
+        const marked = await trx
           .updateTable('mandates')
-          .set((eb) => ({
-            code_attempts: eb('code_attempts', '+', 1),
-            ...(burned ? { status: 'refused' as const } : {}),
-          }))
+          .set({ status: 'refused' })
           .where('id', '=', row.id)
-          .execute();
+          .where('status', '=', 'pending')
+          .where('code_attempts', '>=', CODE_MAX_ATTEMPTS)
+          .executeTakeFirst();
+        burned = Number(marked.numUpdatedRows) === 1;
         await appendEvent(trx, 'access_denied', {
           actorId,
           personId: row.person_id,

@@ -149,7 +149,14 @@ async function decideForPerson(
 
   const decision = decideFor({ actor, organisation }, request, facts);
   if (decision.allowed && decision.relationship === 'mandate' && mandateId) return { ...decision, mandateId };
-  if (decision.allowed || !LIFTED_BY_BREAK_GLASS.has(decision.reason) || request.operation !== 'read') return decision;
+  // A mandate is the person's own consent: break-glass never stands in for one (issue 25 §4).
+  if (
+    decision.allowed ||
+    !LIFTED_BY_BREAK_GLASS.has(decision.reason) ||
+    request.operation !== 'read' ||
+    rule?.relationship === 'mandate'
+  )
+    return decision;
 
   const grant = await breakGlassInForce(db, actor.id, request.personId, request.purpose!, now);
   if (!grant) return decision;

@@ -106,9 +106,14 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   const db = runtime.database.db;
 
   /** Everything but the relationship must hold: actor, organisation, posture, agreement, role, and classes the purpose grants. */
-  function everythingButTheRelationship(actorId: string, asked: BreakGlassAsked, clientAddress: string, now: Date) {
+  async function everythingButTheRelationship(
+    actorId: string,
+    asked: BreakGlassAsked,
+    clientAddress: string,
+    now: Date,
+  ) {
     const { purpose, caseReference, classes } = asked;
-    return authorizeWithoutPerson(db, {
+    const decision = await authorizeWithoutPerson(db, {
       actorId,
       purpose,
       caseReference,
@@ -117,6 +122,10 @@ export function breakGlassRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       clientAddress,
       now,
     });
+    // A mandate is the person's own consent (issue 25 §4): no emergency stands in for it.
+    return decision.allowed && decision.relationship === 'mandate'
+      ? ({ allowed: false, reason: 'operation_not_granted' } as const)
+      : decision;
   }
 
   /** The grant, then the alerts: the security contact and every security officer hear of it at once. */
