@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { openSecret, sealSecret, type Keyring } from '../crypto/index.ts';
 import {
@@ -27,7 +28,14 @@ import {
   sendMessage,
 } from '../identity/index.ts';
 import type { Notifier } from '../notify/index.ts';
-import { afterCommit, inTransaction, lookupDigest, type Executor, type PersonStore } from '../store/index.ts';
+import {
+  afterCommit,
+  inTransaction,
+  locksRows,
+  lookupDigest,
+  type Executor,
+  type PersonStore,
+} from '../store/index.ts';
 import type { DuplicateConfirmedEvent, RegisteredEvent } from './model.ts';
 import type { Registrations } from './service.ts';
 
@@ -125,6 +133,21 @@ export type SubmitAnswer =
   | { outcome: 'pending_check' };
 
 const canonicalEmail = (email: string) => email.trim().toLowerCase();
+/**
+ * The mailbox an address reaches, for counting the codes sent to it: a sub-address (`+tag`) and,
+ * at Gmail, the dots reach the same mailbox, and must not each get their own 5 codes an hour.
+ */
+export function mailboxOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return address;
+  let local = address.slice(0, at);
+  let domain = address.slice(at + 1);
+  const plus = local.indexOf('+');
+  if (plus > 0) local = local.slice(0, plus);
+  if (domain === 'googlemail.com') domain = 'gmail.com';
+  if (domain === 'gmail.com') local = local.replace(/\./g, '');
+  return `${local}@${domain}`;
+}
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const codeHash = (id: string, code: string) => sha256(`${id}\u0000${code}`);
 
@@ -154,6 +177,7 @@ export class OnlineRegistration {
     const now = this.#now();
     await this.#purge(now);
     const digest = lookupDigest(this.#deps.keyring(), 'email', address);
+    const mailbox = lookupDigest(this.#deps.keyring(), 'email', mailboxOf(address));
     const scopes = [
       {
         key: `registration-code-network:${network}`,
@@ -162,15 +186,16 @@ export class OnlineRegistration {
         firstLockMs: HOUR,
       },
       {
-        key: `registration-code-address:${digest.toString('hex')}`,
+        key: `registration-code-address:${mailbox.toString('hex')}`,
         maxFailures: REGISTRATION_LIMITS.codesPerAddressHour,
         windowMs: HOUR,
         firstLockMs: HOUR,
       },
     ];
-    await this.#throttle(scopes, now);
     const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
     await inTransaction(this.#deps.db, async (trx) => {
+      // Checked and counted under the scopes' locks, with the draft: parallel requests cannot all pass.
+      await this.#throttle(scopes, now, true, trx);
       const existing = await trx
         .selectFrom('registration_drafts')
         .select('id')
@@ -231,28 +256,64 @@ export class OnlineRegistration {
       key: `registration-verify-network:${network}`,
       maxFailures: REGISTRATION_LIMITS.wrongCodesPerNetwork,
     };
-    await this.#throttle([scope], now, false);
     const digest = lookupDigest(this.#deps.keyring(), 'email', address);
-    const row = await this.#deps.db
-      .selectFrom('registration_drafts')
-      .selectAll()
-      .where('email_digest', '=', digest)
-      .executeTakeFirst();
-    const good =
-      row !== undefined &&
-      row.code_hash !== null &&
-      row.code_expires_at !== null &&
-      row.code_expires_at > now.toISOString() &&
-      row.code_attempts < CODE_MAX_ATTEMPTS &&
-      timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(codeHash(row.id, code)));
-    if (!good) {
-      if (row?.code_hash)
-        await this.#deps.db
-          .updateTable('registration_drafts')
-          .set({ code_attempts: row.code_attempts + 1 })
-          .where('id', '=', row.id)
-          .execute();
-      await recordFailure(this.#deps.db, scope, now);
+    // The network's count, the code's tries and the code itself are read and written under locks
+    // (the network's, the address's): parallel guesses each pay, and a code survives 5 of them.
+    const checked = await inTransaction(this.#deps.db, async (trx) => {
+      await lockScopes(trx, [scope.key, `registration-draft:${digest.toString('hex')}`]);
+      const until = await blockedUntil(trx, [scope], now);
+      if (until) return { throttled: new RegistrationThrottled(until) };
+      const row = await trx
+        .selectFrom('registration_drafts')
+        .selectAll()
+        .where('email_digest', '=', digest)
+        .executeTakeFirst();
+      const good =
+        row !== undefined &&
+        row.code_hash !== null &&
+        row.code_expires_at !== null &&
+        row.code_expires_at > now.toISOString() &&
+        row.code_attempts < CODE_MAX_ATTEMPTS &&
+        timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(codeHash(row.id, code)));
+      if (!good) {
+        if (row?.code_hash)
+          await trx
+            .updateTable('registration_drafts')
+            .set({ code_attempts: row.code_attempts + 1 })
+            .where('id', '=', row.id)
+            .execute();
+        await recordFailure(trx, scope, now);
+        return { wrong: true as const };
+      }
+      const token = randomBytes(32).toString('base64url');
+      // The proved address is sealed with the draft: the account's login and the file's e-mail come from it.
+      const sealed = row.sealed
+        ? null
+        : sealSecret(
+            this.#deps.keyring(),
+            row.id,
+            SEAL_PURPOSE,
+            Buffer.from(JSON.stringify({ __email: address }), 'utf8'),
+          );
+      await trx
+        .updateTable('registration_drafts')
+        .set({
+          ...(sealed ? { secret_version: sealed.version, sealed: sealed.sealed } : {}),
+          code_hash: null,
+          code_expires_at: null,
+          code_attempts: 0,
+          verified_at: now.toISOString(),
+          token_hash: sha256(token),
+          // Proved, the draft is kept 15 days from now even before its first save.
+          expires_at: new Date(now.getTime() + DRAFT_TTL_MS).toISOString(),
+          updated_at: now.toISOString(),
+        })
+        .where('id', '=', row.id)
+        .execute();
+      return { token };
+    });
+    if ('throttled' in checked) throw checked.throttled;
+    if ('wrong' in checked)
       throw new ValidationError([
         {
           field: 'body.code',
@@ -260,32 +321,7 @@ export class OnlineRegistration {
           message: 'Code incorrect, expiré ou déjà utilisé : vérifiez-le ou demandez un nouveau code.',
         },
       ]);
-    }
-    const token = randomBytes(32).toString('base64url');
-    // The proved address is sealed with the draft: the account's login and the file's e-mail come from it.
-    const sealed = row.sealed
-      ? null
-      : sealSecret(
-          this.#deps.keyring(),
-          row.id,
-          SEAL_PURPOSE,
-          Buffer.from(JSON.stringify({ __email: address }), 'utf8'),
-        );
-    await this.#deps.db
-      .updateTable('registration_drafts')
-      .set({
-        ...(sealed ? { secret_version: sealed.version, sealed: sealed.sealed } : {}),
-        code_hash: null,
-        code_expires_at: null,
-        code_attempts: 0,
-        verified_at: now.toISOString(),
-        token_hash: sha256(token),
-        // Proved, the draft is kept 15 days from now even before its first save.
-        expires_at: new Date(now.getTime() + DRAFT_TTL_MS).toISOString(),
-        updated_at: now.toISOString(),
-      })
-      .where('id', '=', row.id)
-      .execute();
+    const { token } = checked;
     return { token, ...(await this.draft(token)) };
   }
 
@@ -638,19 +674,38 @@ export class OnlineRegistration {
     return { email: String(__email), draft };
   }
 
+  /**
+   * Check the scopes and count this request in them, atomically: under each scope's lock (in
+   * `executor`'s transaction when given), so that parallel requests cannot all pass the check
+   * before any of them is counted.
+   */
   async #throttle(
     scopes: ReadonlyArray<{ key: string; maxFailures: number; windowMs?: number; firstLockMs?: number }>,
     now: Date,
     count = true,
+    executor: Executor = this.#deps.db,
   ): Promise<void> {
-    const until = await blockedUntil(this.#deps.db, scopes, now);
-    if (until) throw new RegistrationThrottled(until);
-    if (count) for (const scope of scopes) await recordFailure(this.#deps.db, scope, now);
+    await inTransaction(executor, async (trx) => {
+      await lockScopes(
+        trx,
+        scopes.map((s) => s.key),
+      );
+      const until = await blockedUntil(trx, scopes, now);
+      if (until) throw new RegistrationThrottled(until);
+      if (count) for (const scope of scopes) await recordFailure(trx, scope, now);
+    });
   }
 
   #now(): Date {
     return this.#deps.clock.now();
   }
+}
+
+/** Locks held until the transaction ends, in one order (PostgreSQL; SQLite has one writer at a time anyway). */
+async function lockScopes(trx: Executor, keys: readonly string[]): Promise<void> {
+  if (!locksRows(trx)) return;
+  for (const key of [...keys].sort())
+    await sql`select pg_advisory_xact_lock(hashtext(${`rempart-registration:${key}`}))`.execute(trx);
 }
 
 function frenchDate(day: string): string {

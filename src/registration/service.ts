@@ -10,7 +10,7 @@ import {
   type PersonFile,
 } from '../domain/index.ts';
 import { appendEvent } from '../ledger/index.ts';
-import { inTransaction, nameBirthKey, type Executor, type PersonStore } from '../store/index.ts';
+import { inTransaction, locksRows, nameBirthKey, type Executor, type PersonStore } from '../store/index.ts';
 import { categoriesOf } from './category.ts';
 import {
   type Attachment,
@@ -222,7 +222,8 @@ export class Registrations {
         { field: 'body.decision', rule: 'enum', message: 'La décision est « same_person » ou « different_persons ».' },
       ]);
     return inTransaction(options.executor ?? this.#deps.db, async (trx) => {
-      const row = await this.#row(reviewId, trx);
+      // Locked until the decision commits: two decisions at once (a double click, two agents) make one.
+      const row = await this.#row(reviewId, trx, true);
       if (row.status !== 'pending' || !row.sealed)
         throw new ConflictError('Cette demande d’inscription a déjà été examinée.', 'review_decided');
       const matched = JSON.parse(row.matched_person_ids) as string[];
@@ -408,8 +409,13 @@ export class Registrations {
     throw new Error('no free France Travail id after several draws');
   }
 
-  async #row(reviewId: string, db: Executor) {
-    const row = await db.selectFrom('registration_reviews').selectAll().where('id', '=', reviewId).executeTakeFirst();
+  async #row(reviewId: string, db: Executor, lock = false) {
+    const row = await db
+      .selectFrom('registration_reviews')
+      .selectAll()
+      .where('id', '=', reviewId)
+      .$if(lock && locksRows(db), (q) => q.forUpdate())
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('Demande d’inscription');
     return row;
   }

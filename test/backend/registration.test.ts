@@ -513,6 +513,31 @@ describe(`registration (${BACKEND})`, () => {
       assert.equal(again.statusCode, 409);
     });
 
+    it('decides a review once: two decisions at once (a double click) create one file, the other is a 409', async () => {
+      const desk = { kind: 'desk' as const, actorId: (await deciderFor(counsellor)).actorId };
+      const withoutNir = () => {
+        const { nir: _nir, ...rest } = registration(95);
+        void _nir;
+        return rest;
+      };
+      assert.equal((await runtime.registrations.register(withoutNir(), desk)).outcome, 'registered');
+      const held = await runtime.registrations.register(withoutNir(), desk);
+      assert.equal(held.outcome, 'held_as_duplicate');
+      if (held.outcome !== 'held_as_duplicate') return;
+      const persons = await count('persons');
+      const url = `/api/staff/registration-reviews/${held.reviewId}/decision`;
+      const answers = await Promise.all([
+        staffCall(counsellor, 'POST', url, { decision: 'different_persons' }),
+        staffCall(counsellor, 'POST', url, { decision: 'different_persons' }),
+      ]);
+      assert.deepEqual(answers.map((a) => a.statusCode).sort(), [200, 409], answers.map((a) => a.body).join('\n'));
+      assert.equal(await count('persons'), persons + 1);
+      const decided = (await events('registration_review_decided')).filter(
+        (e) => e.parsed.details.review === held.reviewId,
+      );
+      assert.equal(decided.length, 1);
+    });
+
     it('refuses anyone but a counsellor, before reading anything', async () => {
       const before = (await events('access_granted')).length;
       const pending = (await runtime.registrations.reviews()).reviews[0];
@@ -836,6 +861,68 @@ describe(`registration (${BACKEND})`, () => {
       }
       assert.equal(created, REGISTRATION_LIMITS.submissionsPerNetworkDay);
       assert.equal(await count('persons'), before + created);
+    });
+
+    it('holds its limits against parallel requests: codes to one address, guesses at one code', async () => {
+      // A flood of code requests for a stranger's address, all at once from many networks.
+      const target = 'rafale@exemple.fr';
+      const asked = await Promise.all(
+        Array.from({ length: 20 }, () => post(publicClient(), '/api/registration/code', { email: target })),
+      );
+      assert.deepEqual(
+        asked.map((a) => a.statusCode).filter((code) => code !== 429 && code !== 202),
+        [],
+        'only 202 or 429',
+      );
+      assert.equal(asked.filter((a) => a.statusCode === 202).length, REGISTRATION_LIMITS.codesPerAddressHour);
+      assert.equal(messagesTo(runtime.config.dataDir, target).length, REGISTRATION_LIMITS.codesPerAddressHour);
+
+      // Guesses at one code, all at once from many networks: the code survives 5 wrong ones, no more.
+      const guessed = 'devinette@exemple.fr';
+      assert.equal((await post(publicClient(), '/api/registration/code', { email: guessed })).statusCode, 202);
+      const code = lastCodeSentTo(runtime.config.dataDir, guessed);
+      const guesses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          post(publicClient(), '/api/registration/verify', {
+            email: guessed,
+            code: String(10_000_000 + i) === code ? '99999999' : String(10_000_000 + i),
+          }),
+        ),
+      );
+      assert.ok(guesses.every((g) => g.statusCode === 400));
+      const late = await post(publicClient(), '/api/registration/verify', { email: guessed, code });
+      assert.equal(late.statusCode, 400, 'the code is spent after 5 wrong tries');
+
+      // Wrong codes from one network, all at once: at most the limit is tried, the rest is 429.
+      const walker = publicClient();
+      const walked = await Promise.all(
+        Array.from({ length: REGISTRATION_LIMITS.wrongCodesPerNetwork + 10 }, (_, i) =>
+          post(walker, '/api/registration/verify', { email: `marche${i}@exemple.fr`, code: '12345678' }),
+        ),
+      );
+      assert.equal(walked.filter((w) => w.statusCode === 400).length, REGISTRATION_LIMITS.wrongCodesPerNetwork);
+      assert.equal(walked.filter((w) => w.statusCode === 429).length, 10);
+    });
+
+    it('counts the codes per mailbox: sub-addresses and Gmail’s dots do not each get their own limit', async () => {
+      const box = 'boite.cible@exemple.fr';
+      for (let i = 0; i < REGISTRATION_LIMITS.codesPerAddressHour; i++)
+        assert.equal((await post(publicClient(), '/api/registration/code', { email: box })).statusCode, 202);
+      for (const alias of ['boite.cible+1@exemple.fr', 'Boite.Cible+inscription@Exemple.fr']) {
+        const res = await post(publicClient(), '/api/registration/code', { email: alias });
+        assert.equal(res.statusCode, 429, `${alias}: ${res.body}`);
+        assert.equal(messagesTo(runtime.config.dataDir, alias.toLowerCase()).length, 0);
+      }
+      const gmail = 'jean.martin@gmail.com';
+      for (let i = 0; i < REGISTRATION_LIMITS.codesPerAddressHour; i++)
+        assert.equal((await post(publicClient(), '/api/registration/code', { email: gmail })).statusCode, 202);
+      for (const alias of ['jeanmartin@gmail.com', 'j.e.a.n.martin+x@googlemail.com'])
+        assert.equal((await post(publicClient(), '/api/registration/code', { email: alias })).statusCode, 429, alias);
+      // Another mailbox at the same domain is not held back.
+      assert.equal(
+        (await post(publicClient(), '/api/registration/code', { email: 'autre.boite@exemple.fr' })).statusCode,
+        202,
+      );
     });
 
     it('keeps a draft 15 days after its last save, then it is gone', async () => {
