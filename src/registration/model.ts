@@ -118,6 +118,13 @@ export interface CandidateView {
   identity: FieldValues['identity'];
   /** The NIR's last three digits (key included), or null when none was given. */
   nirEnd: string | null;
+  /**
+   * The matched files that already hold the candidate's e-mail address (by its blind index, nothing
+   * decrypted); null when the candidate gave none. Empty: the request comes from an address no
+   * matched file knows — someone may be registering with another person's identity, so « même
+   * personne » needs the person's proof of identity first.
+   */
+  emailOnFile: string[] | null;
 }
 
 export const REVIEW_DECISIONS = ['same_person', 'different_persons'] as const;

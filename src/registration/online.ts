@@ -18,6 +18,7 @@ import { categoriesOf } from './category.ts';
 import {
   addChannel,
   announceToAccount,
+  announceToPerson,
   blockedUntil,
   createAccount,
   hashPassword,
@@ -60,6 +61,12 @@ export const REGISTRATION_LIMITS = {
   codesPerAddressHour: 5,
   wrongCodesPerNetwork: 20,
   submissionsPerNetworkDay: 10,
+  /**
+   * A held submission creates no account, so one proved address could otherwise try identity after
+   * identity and learn from « en cours de vérification » who is registered: two sends a month per
+   * mailbox, then each try costs a new mailbox proved by a code.
+   */
+  submissionsPerMailboxMonth: 2,
 } as const;
 
 export class RegistrationThrottled extends Error {
@@ -410,6 +417,12 @@ export class OnlineRegistration {
           windowMs: DAY,
           firstLockMs: DAY,
         },
+        {
+          key: `registration-submit-mailbox:${lookupDigest(this.#deps.keyring(), 'email', mailboxOf(email)).toString('hex')}`,
+          maxFailures: REGISTRATION_LIMITS.submissionsPerMailboxMonth,
+          windowMs: 30 * DAY,
+          firstLockMs: 30 * DAY,
+        },
       ],
       now,
     );
@@ -623,20 +636,35 @@ export class OnlineRegistration {
 
   /** An agent found the candidate is an existing person: they are told at the address they proved. */
   async #confirmed(event: DuplicateConfirmedEvent, trx: Executor): Promise<void> {
+    const messenger = { db: trx, keyring: this.#deps.keyring(), notifier: this.#deps.notifier };
+    // The file's own channels hear what was done, never the address the request came from: whoever
+    // registered with another person's identity learns nothing more, and the person can object.
+    await announceToPerson(
+      messenger,
+      event.personId,
+      'registration_attached',
+      'Une demande d’inscription a été rattachée à votre dossier',
+      [
+        'Bonjour,',
+        '',
+        `Une demande d’inscription en ligne à votre nom a été rattachée à votre dossier par un conseiller le ${frenchDate(this.#now().toISOString().slice(0, 10))}.`,
+        event.reopened
+          ? 'Votre inscription, qui avait pris fin, est de nouveau ouverte à compter de ce jour.'
+          : 'Votre inscription était déjà en cours : rien n’a changé.',
+        'Si vous n’êtes pas à l’origine de cette demande, signalez-le depuis « Qui a consulté mon dossier » dans votre espace personnel ou à votre agence.',
+      ].join('\n'),
+    );
     const email = String(event.attachment?.email ?? '');
     if (!email) return;
-    await sendMessage({ db: trx, notifier: this.#deps.notifier }, 'registration_duplicate_confirmed', {
+    await sendMessage(messenger, 'registration_duplicate_confirmed', {
       channel: 'email',
       to: email,
       subject: 'Votre demande d’inscription a été examinée',
       body: [
         'Bonjour,',
         '',
-        'Un conseiller a examiné votre demande d’inscription : vous avez déjà un dossier à France Travail, aucun nouveau dossier n’a été créé.',
-        event.reopened
-          ? 'Votre inscription, qui avait pris fin, est de nouveau ouverte à compter d’aujourd’hui.'
-          : 'Votre inscription est toujours en cours.',
-        'Connectez-vous à votre espace personnel avec vos identifiants habituels ; si vous les avez oubliés, choisissez « Mot de passe oublié » ou adressez-vous à votre agence.',
+        'Un conseiller a examiné votre demande d’inscription : elle a été rattachée à un dossier existant, aucun nouveau dossier n’a été créé.',
+        'La suite vous est adressée par les moyens de contact déjà connus de ce dossier. Si vous avez un espace personnel, connectez-vous avec vos identifiants habituels (« Mot de passe oublié » au besoin) ; sinon, adressez-vous à votre agence muni d’une pièce d’identité.',
       ].join('\n'),
     });
   }

@@ -200,7 +200,12 @@ export class Registrations {
       details: { review: reviewId },
     });
     const { input } = this.#open(row);
-    return { identity: input.identity, nirEnd: input.nir ? input.nir.slice(-3) : null };
+    const matched = JSON.parse(row.matched_person_ids) as string[];
+    const email = input.contact.email;
+    const emailOnFile = email
+      ? (await this.#deps.persons.lookup('email', email)).filter((id) => matched.includes(id))
+      : null;
+    return { identity: input.identity, nirEnd: input.nir ? input.nir.slice(-3) : null, emailOnFile };
   }
 
   /**

@@ -719,10 +719,20 @@ describe(`registration (${BACKEND})`, () => {
       assert.equal(login.statusCode, 200, login.body);
     });
 
-    it('« même personne » on an online candidate tells them at the address they proved, and creates no account', async () => {
-      const first = await runtime.registrations.register(registration(24), online);
-      assert.equal(first.outcome, 'registered');
-      if (first.outcome !== 'registered') return;
+    it('« même personne » on an online candidate: the file’s own channels hear it, the requesting address learns nothing more, no account; the agent is warned the address is not the file’s', async () => {
+      // The person registered online: an account, their own address.
+      const owner = publicClient();
+      const ownerEmail = 'camille.titulaire@exemple.fr';
+      const ownerToken = await prove(owner, ownerEmail);
+      const registered = await post(
+        owner,
+        '/api/registration/submit',
+        { registration: registration(24, { contact: { email: ownerEmail } }), password: PASSWORD },
+        ownerToken,
+      );
+      assert.equal(registered.statusCode, 201, registered.body);
+      const personId = (await runtime.persons.lookup('email', ownerEmail))[0]!;
+      // Someone else sends the same identity and NIR from their own address.
       const client = publicClient();
       const email = 'camille.revient@exemple.fr';
       const token = await prove(client, email);
@@ -733,13 +743,64 @@ describe(`registration (${BACKEND})`, () => {
         token,
       );
       assert.equal(res.statusCode, 202, res.body);
-      const reviewId = await reviewMatching(first.personId);
+      const reviewId = await reviewMatching(personId);
+      const opened = await staffCall(counsellor, 'GET', `/api/staff/registration-reviews/${reviewId}`);
+      assert.equal(opened.statusCode, 200, opened.body);
+      assert.deepEqual(opened.json().candidate.emailOnFile, [], 'no matched file holds the requesting address');
       await runtime.registrations.decide(reviewId, 'same_person', await deciderFor(counsellor));
       assert.equal(
         await db().selectFrom('accounts').select('id').where('login', '=', email).executeTakeFirst(),
         undefined,
       );
-      assert.match(messagesTo(runtime.config.dataDir, email).at(-1)!.body, /déjà un dossier/);
+      const toRequester = messagesTo(runtime.config.dataDir, email).at(-1)!;
+      assert.match(toRequester.body, /rattachée à un dossier existant/);
+      assert.doesNotMatch(toRequester.body, /ouverte|en cours|pris fin/, 'nothing about the file’s state');
+      const toOwner = messagesTo(runtime.config.dataDir, ownerEmail).at(-1)!;
+      assert.match(toOwner.subject, /rattachée à votre dossier/);
+      assert.match(toOwner.body, /Si vous n’êtes pas à l’origine/);
+    });
+
+    it('a matched file that holds the requesting address is named to the agent', async () => {
+      const first = await runtime.registrations.register(registration(26), online);
+      assert.equal(first.outcome, 'registered');
+      if (first.outcome !== 'registered') return;
+      const client = publicClient();
+      const email = 'camille.durand26@exemple.fr';
+      const token = await prove(client, email);
+      const res = await post(
+        client,
+        '/api/registration/submit',
+        { registration: registration(26), password: PASSWORD },
+        token,
+      );
+      assert.equal(res.statusCode, 202, res.body);
+      const reviewId = await reviewMatching(first.personId);
+      const opened = await staffCall(counsellor, 'GET', `/api/staff/registration-reviews/${reviewId}`);
+      assert.deepEqual(opened.json().candidate.emailOnFile, [first.personId]);
+    });
+
+    it('one proved mailbox sends two registrations a month: a third, even under another spelling, is refused before anything is looked up', async () => {
+      const client = publicClient();
+      const send = async (email: string, n: number) => {
+        const token = await prove(client, email);
+        return post(
+          client,
+          '/api/registration/submit',
+          { registration: registration(n, { contact: { email } }), password: PASSWORD },
+          token,
+        );
+      };
+      // Each held, like a prober's identities already registered.
+      for (const n of [27, 28]) {
+        const known = await runtime.registrations.register(registration(n), online);
+        assert.equal(known.outcome, 'registered');
+      }
+      assert.equal((await send('sonde@exemple.fr', 27)).statusCode, 202);
+      assert.equal((await send('sonde@exemple.fr', 28)).statusCode, 202);
+      const reviews = await db().selectFrom('registration_reviews').select('id').execute();
+      const third = await send('sonde+3@exemple.fr', 29);
+      assert.equal(third.statusCode, 429, third.body);
+      assert.equal((await db().selectFrom('registration_reviews').select('id').execute()).length, reviews.length);
     });
 
     it('paper chosen: the confirmation goes as a letter too; paper without a postal address is refused', async () => {

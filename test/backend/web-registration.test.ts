@@ -177,6 +177,11 @@ describe(
         .getByRole('table', { name: 'Dossiers trouvés' })
         .getByText(/MOREAU Paul/)
         .waitFor();
+      // The request came from an address the matched file does not hold: the agent is warned.
+      await page
+        .getByTestId('email-not-on-file')
+        .getByText(/vérifiez l’identité de la personne/)
+        .waitFor();
       await checkPage(watched, 'console-inscriptions');
       await page.getByRole('button', { name: 'Personnes différentes : créer le dossier' }).click();
       await page.getByText(/Personnes différentes : dossier créé/).waitFor();

@@ -91,6 +91,7 @@ export function registrationReviewRoutes(runtime: Runtime): FastifyPluginAsyncTy
               candidate: Type.Object({
                 identity: FIELD_CLASS_SCHEMAS.identity,
                 nirEnd: Type.Union([Type.String(), Type.Null()]),
+                emailOnFile: Type.Union([Type.Array(Type.String()), Type.Null()]),
               }),
               matches: Type.Array(
                 Type.Object({

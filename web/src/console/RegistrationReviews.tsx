@@ -1,3 +1,4 @@
+import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { useState } from 'react';
 import { api } from '../app/api.ts';
@@ -23,7 +24,7 @@ interface Identity {
 }
 interface Opened {
   review: Review;
-  candidate: { identity: Identity; nirEnd: string | null };
+  candidate: { identity: Identity; nirEnd: string | null; emailOnFile: string[] | null };
   matches: Array<{
     personId: string;
     identity?: Identity;
@@ -102,6 +103,16 @@ export function RegistrationReviews() {
             <strong>Demande :</strong> {who(opened.candidate.identity)}
             {opened.candidate.nirEnd ? ` — NIR se terminant par ${opened.candidate.nirEnd}` : ' — sans NIR'}
           </p>
+          {opened.candidate.emailOnFile && opened.candidate.emailOnFile.length === 0 ? (
+            <div data-testid="email-not-on-file">
+              <Alert
+                severity="warning"
+                small
+                className="fr-mb-2w"
+                description="L’adresse électronique de la demande n’est celle d’aucun des dossiers trouvés : quelqu’un peut s’inscrire avec l’identité d’une autre personne. Avant de rattacher la demande à un dossier, vérifiez l’identité de la personne (pièce d’identité à l’agence)."
+              />
+            </div>
+          ) : null}
           <DataTable caption="Dossiers trouvés" columns={['Personne', 'Inscription', 'Décision']}>
             {opened.matches.map((m) => (
               <tr key={m.personId}>
