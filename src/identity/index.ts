@@ -33,6 +33,8 @@ export {
   clearFailures,
   LOGIN_DAILY_MAX_FAILURES,
   LOGIN_MAX_FAILURES,
+  lockThrottleScopes,
+  oneAtATime,
   recordFailure,
   secondFactorScope,
 } from './throttle.ts';

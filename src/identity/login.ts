@@ -15,6 +15,7 @@ import {
   loginDayScope,
   loginScope,
   networkScope,
+  oneAtATime,
   recordFailure,
   type ThrottleScope,
 } from './throttle.ts';
@@ -61,6 +62,18 @@ export async function loginWithPassword(
   options: LoginOptions = {},
 ): Promise<LoginOutcome> {
   const login = normalizeLogin(credentials.login);
+  // Guesses at one login name take turns: each is checked against the count the previous left.
+  return oneAtATime(`login:${login}`, () => passwordAttempt(db, login, credentials.password, client, now, options));
+}
+
+async function passwordAttempt(
+  db: Executor,
+  login: string,
+  password: string,
+  client: ClientContext,
+  now: Date,
+  options: LoginOptions,
+): Promise<LoginOutcome> {
   const { accountScopes, placeScopes, everywhere } = failureScopes(login, client.address, options);
   const throttled = async (until: Date, scope: string): Promise<LoginOutcome> => {
     await appendEvent(db, 'login_throttled', {
@@ -77,7 +90,7 @@ export async function loginWithPassword(
   const sprayed = blocks.has(everywhere.key);
   if (placeBlocked || sprayed) await sleep(options.stepUpDelayMs ?? STEP_UP_DELAY_MS);
   const account = await findAccountByLogin(db, login);
-  const passwordOk = await verifyPassword(account?.password_hash, credentials.password);
+  const passwordOk = await verifyPassword(account?.password_hash, password);
   if (!account || !passwordOk || account.status !== 'active') {
     await countWrongPassword(db, login, account, client, now, options);
     // From a blocked place a wrong password is answered as the block, as before the block.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { inTransaction, type Executor } from '../store/index.ts';
+import { sql } from 'kysely';
+import { inTransaction, locksRows, type Executor } from '../store/index.ts';
 
 /** At most 5 wrong passwords for one login name before a lock (the CNIL allows up to 10). */
 export const LOGIN_MAX_FAILURES = 5;
@@ -106,6 +107,8 @@ export function latest(dates: readonly Date[]): Date | undefined {
  */
 export async function recordFailure(db: Executor, scope: ThrottleScope, now = new Date()): Promise<Date | undefined> {
   return inTransaction(db, async (trx) => {
+    // Read, then written: two failures counted at once must not both read the same count.
+    await lockThrottleScopes(trx, [scope.key]);
     const row = await trx.selectFrom('login_throttle').selectAll().where('scope', '=', scope.key).executeTakeFirst();
     const windowExpired =
       !row || now.getTime() - new Date(row.window_started_at).getTime() > (scope.windowMs ?? WINDOW_MS);
@@ -137,4 +140,35 @@ export async function recordFailure(db: Executor, scope: ThrottleScope, now = ne
 /** A successful login clears its login name's count; the address keeps its history. */
 export async function clearFailures(db: Executor, scope: ThrottleScope): Promise<void> {
   await db.updateTable('login_throttle').set({ failures: 0 }).where('scope', '=', scope.key).execute();
+}
+
+/**
+ * Hold these scopes' locks until `trx` ends (PostgreSQL advisory locks, taken in one order; SQLite
+ * writes one transaction at a time already): for a caller that checks a scope and counts in it in
+ * one transaction, so that parallel requests cannot all pass the check before any is counted.
+ */
+export async function lockThrottleScopes(trx: Executor, keys: readonly string[]): Promise<void> {
+  if (!locksRows(trx)) return;
+  for (const key of [...new Set(keys)].sort())
+    await sql`select pg_advisory_xact_lock(hashtext(${`rempart-throttle:${key}`}))`.execute(trx);
+}
+
+const turns = new Map<string, Promise<unknown>>();
+
+/**
+ * Run `work` once every earlier call with the same key has finished (in this process). A check that
+ * reads a count, then verifies a secret slowly (a password, a code), then counts, is only a limit
+ * when attempts on one key take turns: thirty guesses sent at once would otherwise all be checked
+ * against the count before the first failure was recorded.
+ */
+export async function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = turns.get(key) ?? Promise.resolve();
+  const mine = previous.then(work);
+  const settled = mine.catch(() => undefined);
+  turns.set(key, settled);
+  try {
+    return await mine;
+  } finally {
+    if (turns.get(key) === settled) turns.delete(key);
+  }
 }

@@ -1,5 +1,4 @@
 import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
-import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { openSecret, sealSecret, type Keyring } from '../crypto/index.ts';
 import {
@@ -23,20 +22,14 @@ import {
   createAccount,
   hashPassword,
   isLoginTaken,
+  lockThrottleScopes,
   PASSWORD_MAX_LENGTH,
   passwordIssues,
   recordFailure,
   sendMessage,
 } from '../identity/index.ts';
 import type { Notifier } from '../notify/index.ts';
-import {
-  afterCommit,
-  inTransaction,
-  locksRows,
-  lookupDigest,
-  type Executor,
-  type PersonStore,
-} from '../store/index.ts';
+import { afterCommit, inTransaction, lookupDigest, type Executor, type PersonStore } from '../store/index.ts';
 import type { DuplicateConfirmedEvent, RegisteredEvent } from './model.ts';
 import type { Registrations } from './service.ts';
 
@@ -267,7 +260,7 @@ export class OnlineRegistration {
     // The network's count, the code's tries and the code itself are read and written under locks
     // (the network's, the address's): parallel guesses each pay, and a code survives 5 of them.
     const checked = await inTransaction(this.#deps.db, async (trx) => {
-      await lockScopes(trx, [scope.key, `registration-draft:${digest.toString('hex')}`]);
+      await lockThrottleScopes(trx, [scope.key, `registration-draft:${digest.toString('hex')}`]);
       const until = await blockedUntil(trx, [scope], now);
       if (until) return { throttled: new RegistrationThrottled(until) };
       const row = await trx
@@ -714,7 +707,7 @@ export class OnlineRegistration {
     executor: Executor = this.#deps.db,
   ): Promise<void> {
     await inTransaction(executor, async (trx) => {
-      await lockScopes(
+      await lockThrottleScopes(
         trx,
         scopes.map((s) => s.key),
       );
@@ -727,13 +720,6 @@ export class OnlineRegistration {
   #now(): Date {
     return this.#deps.clock.now();
   }
-}
-
-/** Locks held until the transaction ends, in one order (PostgreSQL; SQLite has one writer at a time anyway). */
-async function lockScopes(trx: Executor, keys: readonly string[]): Promise<void> {
-  if (!locksRows(trx)) return;
-  for (const key of [...keys].sort())
-    await sql`select pg_advisory_xact_lock(hashtext(${`rempart-registration:${key}`}))`.execute(trx);
 }
 
 function frenchDate(day: string): string {

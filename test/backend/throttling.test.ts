@@ -231,3 +231,34 @@ describe(`sign-in throttling: paced guessing, networks, the whole service, and c
     }
   });
 });
+
+describe(`sign-in throttling against guesses sent all at once (${BACKEND})`, () => {
+  let server: TestServer;
+  let runtime: Runtime;
+
+  before(async () => {
+    server = await openTestServer();
+    ({ runtime } = server);
+  });
+  after(() => server.close());
+
+  it('thirty wrong passwords sent at once for one login name get at most five answers, then the lock', async () => {
+    const login = 'parallele@exemple.fr';
+    const id = await createAccount(runtime.database.db, { kind: 'job_seeker', login, password: PASSWORD });
+    await addChannel(runtime.database.db, runtime.keyring, id, 'email', login, { verified: true });
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        server.app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          remoteAddress: `203.0.${i}.7`,
+          headers: BROWSER,
+          payload: { login, password: `mauvais mot de passe ${i}` },
+        }),
+      ),
+    );
+    const codes = answers.map((a) => a.statusCode);
+    const checked = codes.filter((c) => c !== 429).length;
+    assert.ok(checked <= 5, `passwords checked: ${checked} (${codes.join(',')})`);
+  });
+});

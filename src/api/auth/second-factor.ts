@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import {
   blockedUntil,
   clearFailures,
+  oneAtATime,
   recordFailure,
   requiresPasskey,
   secondFactorScope,
@@ -37,28 +38,31 @@ export function secondFactorRoutes(runtime: Runtime): FastifyPluginAsyncTypebox 
       async (request, reply) => {
         const account = request.account!;
         if (await requiresPasskey(db, account.id)) return passkeyRequired(reply, request.id);
-        const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
-        if (throttled) return tooManyCodes(reply, throttled, request.id);
-        const check = await verifySecondFactor(db, runtime.keyring, account.id, request.body.code);
-        if (!check.ok) {
-          await recordFailure(db, secondFactorScope(account.id));
-          await appendEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: {} });
-          return reply.status(400).send({
-            error: 'invalid_code',
-            message: 'Code incorrect ou déjà utilisé.',
-            issues: [{ field: 'body.code', rule: 'second_factor', message: 'code incorrect ou déjà utilisé' }],
-            requestId: request.id,
+        // Codes for one account take turns: each is checked against the count the previous left.
+        return oneAtATime(`second-factor:${account.id}`, async () => {
+          const throttled = await blockedUntil(db, [secondFactorScope(account.id)]);
+          if (throttled) return tooManyCodes(reply, throttled, request.id);
+          const check = await verifySecondFactor(db, runtime.keyring, account.id, request.body.code);
+          if (!check.ok) {
+            await recordFailure(db, secondFactorScope(account.id));
+            await appendEvent(db, 'second_factor_failed', { accountId: account.id, address: request.ip, details: {} });
+            return reply.status(400).send({
+              error: 'invalid_code',
+              message: 'Code incorrect ou déjà utilisé.',
+              issues: [{ field: 'body.code', rule: 'second_factor', message: 'code incorrect ou déjà utilisé' }],
+              requestId: request.id,
+            });
+          }
+          await clearFailures(db, secondFactorScope(account.id));
+          const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
+          await appendEvent(db, 'second_factor_succeeded', {
+            accountId: account.id,
+            address: request.ip,
+            details: { method: check.method, session: issued.publicId },
           });
-        }
-        await clearFailures(db, secondFactorScope(account.id));
-        const issued = await upgradeSession(db, request.session!, account.kind, clientOf(request));
-        await appendEvent(db, 'second_factor_succeeded', {
-          accountId: account.id,
-          address: request.ip,
-          details: { method: check.method, session: issued.publicId },
+          setSessionCookie(reply, issued);
+          return { method: check.method, csrfToken: issued.csrfToken };
         });
-        setSessionCookie(reply, issued);
-        return { method: check.method, csrfToken: issued.csrfToken };
       },
     );
   };
